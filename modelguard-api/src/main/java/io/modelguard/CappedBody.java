@@ -1,0 +1,105 @@
+package io.modelguard;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Objects;
+
+/**
+ * Adapter helper that reads a request body at most once and never beyond a cap, then hands the
+ * same bytes to every later reader. Not thread-safe (one request, one thread).
+ */
+public final class CappedBody {
+  /** The largest cap a caller may ask for: 1 GiB less one byte, so {@code cap + 1} fits an int. */
+  public static final int MAX_CAP = Integer.MAX_VALUE - 1;
+
+  private final InputStreamSource source;
+  private byte[] bytes;
+  private boolean complete;
+  private int readWithCap = -1;
+
+  /** Supplies the underlying stream, opened at most once. */
+  @FunctionalInterface
+  public interface InputStreamSource {
+    /** Opens the body stream. */
+    InputStream open() throws IOException;
+  }
+
+  /** A body read lazily from {@code source}. */
+  public CappedBody(InputStreamSource source) {
+    this.source = Objects.requireNonNull(source, "source");
+  }
+
+  /**
+   * Reads up to {@code maxBytes}. If the whole body was already read it is returned (or, if it is
+   * larger than {@code maxBytes}, refused); if an earlier smaller cap stopped the read, the body is
+   * known to be larger than that cap.
+   */
+  public byte[] read(int maxBytes) throws IOException {
+    if (maxBytes < 0 || maxBytes > MAX_CAP) {
+      throw new IllegalArgumentException("maxBytes must be in 0.." + MAX_CAP + ", was " + maxBytes);
+    }
+    if (bytes == null) {
+      readFromSource(maxBytes);
+    }
+    if (!complete && maxBytes > readWithCap) {
+      // An earlier, smaller cap stopped early; continue up to the new cap.
+      readMore(maxBytes);
+    }
+    if (!complete || bytes.length > maxBytes) {
+      throw new BodyTooLargeException(maxBytes);
+    }
+    return bytes;
+  }
+
+  /** Whether any of the body has been consumed from the underlying stream. */
+  public boolean consumed() {
+    return bytes != null;
+  }
+
+  /**
+   * The bytes read so far, for replay to the application, and whether they are the whole body.
+   * When incomplete, the caller continues with the original stream after these bytes.
+   */
+  public byte[] bytesRead() {
+    return bytes == null ? new byte[0] : bytes;
+  }
+
+  /** Whether {@link #bytesRead()} is the whole body. */
+  public boolean complete() {
+    return complete;
+  }
+
+  private InputStream stream;
+
+  private void readFromSource(int maxBytes) throws IOException {
+    stream = source.open();
+    bytes = new byte[0];
+    readMore(maxBytes);
+  }
+
+  private void readMore(int maxBytes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxBytes + 1, 8192));
+    out.write(bytes);
+    byte[] buffer = new byte[8192];
+    long remaining = (long) maxBytes + 1 - bytes.length;
+    boolean eof = false;
+    while (remaining > 0) {
+      int n = stream.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+      if (n < 0) {
+        eof = true;
+        break;
+      }
+      out.write(buffer, 0, n);
+      remaining -= n;
+    }
+    bytes = out.toByteArray();
+    complete = eof;
+    readWithCap = maxBytes;
+  }
+
+  /** The underlying stream, positioned after {@link #bytesRead()}; null before the first read. */
+  public InputStream remainder() {
+    return stream;
+  }
+}

@@ -1,0 +1,73 @@
+package io.modelguard;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The guarded endpoint a request is for, resolved by an adapter: the model (if it could be
+ * resolved), the policy chain, and the cost of one call. Immutable.
+ */
+public final class Endpoint {
+  private static final Pattern MODEL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  private final String model;
+  private final String chain;
+  private final int cost;
+
+  private Endpoint(String model, String chain, int cost) {
+    this.model = model;
+    this.chain = Objects.requireNonNull(chain, "chain");
+    if (cost < 1) {
+      throw new IllegalArgumentException("Endpoint.cost must be at least 1, was " + cost);
+    }
+    this.cost = cost;
+  }
+
+  /**
+   * An endpoint for {@code model} (which may be null when it could not be resolved). A model id
+   * that is not 1–64 characters of {@code [A-Za-z0-9._-]} starting with a letter or digit is
+   * treated as unresolved, so a hostile path never reaches policies or response headers.
+   */
+  public static Endpoint of(String model, String chain, int cost) {
+    return new Endpoint(isValidModelId(model) ? model : null, chain, cost);
+  }
+
+  /** Whether {@code id} is a syntactically valid model id. */
+  public static boolean isValidModelId(String id) {
+    return id != null && MODEL_ID.matcher(id).matches();
+  }
+
+  /** The model id; empty when the adapter could not resolve it (such requests are denied). */
+  public Optional<String> model() {
+    return Optional.ofNullable(model);
+  }
+
+  /** The policy chain name. */
+  public String chain() {
+    return chain;
+  }
+
+  /** Cost units of one call, at least 1. */
+  public int cost() {
+    return cost;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Endpoint
+        && Objects.equals(model, ((Endpoint) o).model)
+        && chain.equals(((Endpoint) o).chain)
+        && cost == ((Endpoint) o).cost;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(model, chain, cost);
+  }
+
+  @Override
+  public String toString() {
+    return "Endpoint[model=" + model + ", chain=" + chain + ", cost=" + cost + "]";
+  }
+}

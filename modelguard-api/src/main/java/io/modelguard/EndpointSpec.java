@@ -1,0 +1,132 @@
+package io.modelguard;
+
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Method;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * What an adapter resolves once per endpoint at deployment: the model (a fixed id or a path
+ * variable), the chain and the cost. {@link #resolve(Function)} turns it into the {@link Endpoint}
+ * of one request. Immutable.
+ */
+public final class EndpointSpec {
+  private final String model;
+  private final String variable;
+  private final String chain;
+  private final int cost;
+  private final PathTemplate pathTemplate;
+
+  private EndpointSpec(String model, String chain, int cost, String path) {
+    Objects.requireNonNull(model, "model");
+    if (model.startsWith("{") && model.endsWith("}") && model.length() > 2) {
+      this.variable = model.substring(1, model.length() - 1);
+      this.model = null;
+    } else if (Endpoint.isValidModelId(model)) {
+      this.variable = null;
+      this.model = model;
+    } else {
+      throw new IllegalArgumentException(
+          "@ModelSecured.model must be a model id or a {variable}, was '" + model + "'");
+    }
+    if (chain == null || chain.isBlank()) {
+      throw new IllegalArgumentException("@ModelSecured.chain must not be blank");
+    }
+    if (cost < 1) {
+      throw new IllegalArgumentException("@ModelSecured.cost must be at least 1, was " + cost);
+    }
+    this.chain = chain;
+    this.cost = cost;
+    this.pathTemplate = path == null || path.isEmpty() ? null : PathTemplate.compile(path);
+  }
+
+  /**
+   * A spec for {@code model} (an id or {@code "{variable}"}), {@code chain} and {@code cost}.
+   *
+   * @throws IllegalArgumentException naming the field that is invalid
+   */
+  public static EndpointSpec of(String model, String chain, int cost) {
+    return new EndpointSpec(model, chain, cost, null);
+  }
+
+  /** The spec an annotation describes, including its servlet {@code path} template. */
+  public static EndpointSpec from(ModelSecured annotation) {
+    return new EndpointSpec(annotation.model(), annotation.chain(), annotation.cost(), annotation.path());
+  }
+
+  /**
+   * Finds {@code @ModelSecured} on a method or, failing that, its declaring class: the method's
+   * annotation overrides the class's.
+   */
+  public static Optional<EndpointSpec> forMethod(Method method, Class<?> resourceClass) {
+    ModelSecured annotation = method.getAnnotation(ModelSecured.class);
+    if (annotation == null) {
+      annotation = find(resourceClass);
+    }
+    return Optional.ofNullable(annotation).map(EndpointSpec::from);
+  }
+
+  /** Finds {@code @ModelSecured} on a class or one of its superclasses. */
+  public static Optional<EndpointSpec> forClass(Class<?> type) {
+    return Optional.ofNullable(find(type)).map(EndpointSpec::from);
+  }
+
+  private static ModelSecured find(AnnotatedElement element) {
+    if (element instanceof Class<?>) {
+      for (Class<?> c = (Class<?>) element; c != null && c != Object.class; c = c.getSuperclass()) {
+        ModelSecured a = c.getAnnotation(ModelSecured.class);
+        if (a != null) {
+          return a;
+        }
+      }
+      return null;
+    }
+    return element.getAnnotation(ModelSecured.class);
+  }
+
+  /** The fixed model id, if the model is not a path variable. */
+  public Optional<String> model() {
+    return Optional.ofNullable(model);
+  }
+
+  /** The path variable naming the model, if any. */
+  public Optional<String> modelVariable() {
+    return Optional.ofNullable(variable);
+  }
+
+  /** The chain name. */
+  public String chain() {
+    return chain;
+  }
+
+  /** The cost of one call. */
+  public int cost() {
+    return cost;
+  }
+
+  /** The servlet path template, if the annotation gave one. */
+  public Optional<PathTemplate> pathTemplate() {
+    return Optional.ofNullable(pathTemplate);
+  }
+
+  /** A copy with another path template (for path rules configured in code). */
+  public EndpointSpec withPath(String path) {
+    return new EndpointSpec(variable == null ? model : "{" + variable + "}", chain, cost, path);
+  }
+
+  /**
+   * The endpoint of one request; {@code pathVariables} maps a variable name to its value in the
+   * request path (or null). An unresolvable or invalid model id yields an endpoint without a model.
+   */
+  public Endpoint resolve(Function<String, String> pathVariables) {
+    String id = model != null ? model : pathVariables.apply(variable);
+    return Endpoint.of(id, chain, cost);
+  }
+
+  @Override
+  public String toString() {
+    return "EndpointSpec[model=" + (model != null ? model : "{" + variable + "}")
+        + ", chain=" + chain + ", cost=" + cost + "]";
+  }
+}

@@ -1,0 +1,390 @@
+package io.modelguard;
+
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.GuardEvent;
+import io.modelguard.event.GuardListener;
+import io.modelguard.event.PolicyFailureEvent;
+import io.modelguard.event.Slf4jAuditListener;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine: immutable and thread-safe, built once by the application with {@link #builder()} and
+ * handed to the adapters. There is no global instance.
+ *
+ * <p>{@link #check(InferenceRequest)} runs the request's chain in the fixed phase order {@link
+ * Phase#AUTHENTICATE} → {@link Phase#AUTHORIZE} → {@link Phase#QUOTA} → {@link Phase#VALIDATE} →
+ * {@link Phase#DETECT}; the first denial stops the chain. If the chain has authentication policies
+ * and none of them established a principal, the request is denied with {@link
+ * ReasonCode#AUTH_MISSING_CREDENTIALS}. {@link #onResponse} runs the output policies (OBSERVE →
+ * PERTURB → RECORD) on allowed requests only. Every {@code check} publishes exactly one {@link
+ * DecisionEvent}.
+ *
+ * <pre>{@code
+ * ModelGuard guard = ModelGuard.builder()
+ *     .models("digits", "iris")
+ *     .tier(Tier.builder("free").models("digits").build())
+ *     .chain("default", chain -> chain
+ *         .policy(Phase.AUTHENTICATE, "api-key", ApiKeyAuthenticator.builder(store, hasher).build())
+ *         .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+ *     .build();
+ * }</pre>
+ */
+public final class ModelGuard {
+  /** The chain name {@link ModelSecured} uses by default. */
+  public static final String DEFAULT_CHAIN = "default";
+
+  private static final Logger log = LoggerFactory.getLogger(ModelGuard.class);
+
+  private final Map<String, PolicyChain> chains;
+  private final Map<String, Tier> tiers;
+  private final Set<String> models;
+  private final Clock clock;
+  private final RandomSource random;
+  private final GuardListener[] listeners;
+
+  private ModelGuard(Builder b) {
+    this.chains = Map.copyOf(b.chains);
+    this.tiers = Map.copyOf(b.tiers);
+    this.models = Set.copyOf(b.models);
+    this.clock = b.clock;
+    this.random = b.random;
+    List<GuardListener> all = new ArrayList<>(b.listeners);
+    if (b.auditLog) {
+      all.add(0, new Slf4jAuditListener());
+    }
+    this.listeners = all.toArray(new GuardListener[0]);
+  }
+
+  /** Starts a builder. Defaults: system UTC clock, secure random, SLF4J audit log on. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Checks one request against its endpoint's chain. Never throws for a policy failure: a policy
+   * that throws yields {@link ReasonCode#INTERNAL_ERROR} (or is skipped if fail-open) and its
+   * exception is logged once.
+   */
+  public GuardDecision check(InferenceRequest request) {
+    Endpoint endpoint = request.endpoint();
+    PolicyChain chain = chains.get(endpoint.chain());
+    if (chain == null) {
+      // Adapters validate chains at deployment, so this is a programming error: fail closed.
+      log.error("ModelGuard: no chain named '{}' (endpoint {})", endpoint.chain(), endpoint);
+      return finish(request, null, GuardDecision.deny(ReasonCode.INTERNAL_ERROR), null, null, null);
+    }
+    GuardContext context = new GuardContext(this, request);
+    Map<String, String> headers = null;
+    List<PolicyChain.Step<Phase, Policy>> steps = chain.requestSteps();
+    int authenticators = chain.authenticatorCount();
+    for (int i = 0, n = steps.size(); i < n; i++) {
+      if (i == authenticators && authenticators > 0 && context.principalOrNull() == null) {
+        return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
+            headers, Phase.AUTHENTICATE, null);
+      }
+      PolicyChain.Step<Phase, Policy> step = steps.get(i);
+      GuardDecision d = evaluate(chain, step, context);
+      if (d == null) {
+        continue; // failed open
+      }
+      if (!d.isAllowed()) {
+        return finish(request, context, d, headers, step.phase(), step.name());
+      }
+      if (d.principal().isPresent()) {
+        if (step.phase() != Phase.AUTHENTICATE) {
+          log.warn("ModelGuard: policy '{}' in phase {} returned a principal; ignored", step.name(), step.phase());
+        } else if (context.principalOrNull() != null) {
+          return finish(request, context,
+              GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential."),
+              headers, step.phase(), step.name());
+        } else {
+          context.principal(d.principal().get());
+        }
+      }
+      if (!d.headers().isEmpty()) {
+        if (headers == null) {
+          headers = new LinkedHashMap<>();
+        }
+        headers.putAll(d.headers());
+      }
+    }
+    if (authenticators > 0 && authenticators == steps.size() && context.principalOrNull() == null) {
+      return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
+          headers, Phase.AUTHENTICATE, null);
+    }
+    return finish(request, context, GuardDecision.allow(), headers, null, null);
+  }
+
+  private GuardDecision evaluate(PolicyChain chain, PolicyChain.Step<Phase, Policy> step, GuardContext context) {
+    try {
+      GuardDecision d = step.policy().evaluate(context);
+      if (d == null) {
+        throw new NullPointerException("policy returned null instead of a GuardDecision");
+      }
+      return d;
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
+      boolean open = step.failureMode() == FailureMode.OPEN;
+      log.error("ModelGuard: policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
+          open ? "; fail-open, request continues" : "; request denied", e);
+      publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
+      return open ? null : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
+    }
+  }
+
+  private GuardDecision finish(
+      InferenceRequest request, GuardContext context, GuardDecision decision,
+      Map<String, String> headers, Phase phase, String policy) {
+    Principal principal = context == null ? null : context.principalOrNull();
+    // Headers of earlier allowing policies (rate limits) stay on a later denial; the deciding
+    // policy's own headers win on conflict.
+    GuardDecision result = headers == null ? decision : decision.withHeadersUnder(headers);
+    if (principal != null && result.principal().isEmpty()) {
+      result = result.withPrincipal(principal);
+    }
+    Endpoint endpoint = request.endpoint();
+    publish(new DecisionEvent(
+        clock.instant(), request.method(), request.path(), endpoint.chain(), endpoint.model().orElse(null),
+        principal == null ? null : principal.subject(), principal == null ? null : principal.tenant(),
+        result.isAllowed(), result.reason().orElse(null), result.isAllowed() ? null : phase,
+        result.isAllowed() ? null : policy));
+    return result;
+  }
+
+  /**
+   * Runs the chain's output policies on the output of an allowed request and returns what to send.
+   *
+   * @throws IllegalArgumentException if {@code decision} is a denial
+   * @throws GuardFailureException if a fail-closed output policy threw: send {@link
+   *     ReasonCode#INTERNAL_ERROR} instead of the output
+   */
+  public ModelOutput onResponse(InferenceRequest request, GuardDecision decision, ModelOutput output) {
+    if (!decision.isAllowed()) {
+      throw new IllegalArgumentException("output policies run only on allowed requests");
+    }
+    PolicyChain chain = chains.get(request.endpoint().chain());
+    if (chain == null || !chain.hasOutputPolicies()) {
+      return output;
+    }
+    ResponseContext context = new ResponseContext(this, request, decision, output);
+    for (PolicyChain.Step<OutputPhase, OutputPolicy> step : chain.outputSteps()) {
+      try {
+        ModelOutput next = step.policy().apply(context);
+        if (next == null) {
+          throw new NullPointerException("output policy returned null instead of a ModelOutput");
+        }
+        context.output(next);
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        boolean open = step.failureMode() == FailureMode.OPEN;
+        log.error("ModelGuard: output policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
+            open ? "; fail-open, step skipped" : "; output withheld", e);
+        publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
+        if (!open) {
+          throw new GuardFailureException("output policy '" + step.name() + "' in chain '" + chain.name() + "' failed");
+        }
+      }
+    }
+    return context.output();
+  }
+
+  /** Whether a chain called {@code name} exists. */
+  public boolean hasChain(String name) {
+    return chains.containsKey(name);
+  }
+
+  /**
+   * The chain called {@code name}.
+   *
+   * @throws IllegalArgumentException naming the chain and the chains that exist, if there is none
+   */
+  public PolicyChain chain(String name) {
+    PolicyChain chain = chains.get(name);
+    if (chain == null) {
+      throw new IllegalArgumentException(
+          "No ModelGuard chain named '" + name + "'; known chains: " + new java.util.TreeSet<>(chains.keySet()));
+    }
+    return chain;
+  }
+
+  /**
+   * Checks at deployment that an endpoint's chain exists; adapters call it so that a typo in
+   * {@code @ModelSecured(chain = ...)} fails start-up rather than requests.
+   *
+   * @throws IllegalArgumentException if the chain is unknown
+   */
+  public EndpointSpec validate(EndpointSpec spec) {
+    chain(spec.chain());
+    return spec;
+  }
+
+  /** The tier registered as {@code name}. */
+  public Optional<Tier> tier(String name) {
+    return Optional.ofNullable(tiers.get(name));
+  }
+
+  /** Every registered tier by name. */
+  public Map<String, Tier> tiers() {
+    return tiers;
+  }
+
+  /** Whether {@code model} is registered. */
+  public boolean isRegisteredModel(String model) {
+    return models.contains(model);
+  }
+
+  /** The registered model ids. */
+  public Set<String> models() {
+    return models;
+  }
+
+  /** The models {@code principal} may invoke: its tier's, narrowed by its own allowed models. */
+  public Set<String> modelsFor(Principal principal) {
+    Tier tier = principal.tier().map(tiers::get).orElse(null);
+    if (tier == null) {
+      return Set.of();
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String m : new java.util.TreeSet<>(models)) {
+      if (tier.allows(m) && principal.allowedModels().map(s -> s.contains(m)).orElse(true)) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /** The injected clock. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** The injected random source. */
+  public RandomSource random() {
+    return random;
+  }
+
+  private void publish(GuardEvent event) {
+    for (GuardListener l : listeners) {
+      try {
+        l.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn("ModelGuard: listener {} failed on {}", l.getClass().getName(), event.getClass().getSimpleName(), e);
+      }
+    }
+  }
+
+  /** Builds a {@link ModelGuard}; every problem is reported at {@link #build()}. */
+  public static final class Builder {
+    private final Map<String, PolicyChain> chains = new LinkedHashMap<>();
+    private final Map<String, Tier> tiers = new LinkedHashMap<>();
+    private final Set<String> models = new LinkedHashSet<>();
+    private final List<GuardListener> listeners = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
+    private Clock clock = Clock.systemUTC();
+    private RandomSource random;
+    private boolean auditLog = true;
+
+    private Builder() {}
+
+    /** The clock every policy uses. Default: {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The random source every policy uses. Default: {@link RandomSource#secure()}. */
+    public Builder random(RandomSource random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** Registers model ids. Tiers may only name registered models. */
+    public Builder models(String... ids) {
+      for (String id : ids) {
+        if (!Endpoint.isValidModelId(id)) {
+          errors.add("models: '" + id + "' is not a valid model id ([A-Za-z0-9][A-Za-z0-9._-]{0,63})");
+        } else {
+          models.add(id);
+        }
+      }
+      return this;
+    }
+
+    /** Registers a tier; its name must be unique. */
+    public Builder tier(Tier tier) {
+      Objects.requireNonNull(tier, "tier");
+      if (tiers.putIfAbsent(tier.name(), tier) != null) {
+        errors.add("tiers: tier '" + tier.name() + "' is registered twice");
+      }
+      return this;
+    }
+
+    /** Registers a chain built by {@code spec}. */
+    public Builder chain(String name, Consumer<PolicyChain.Builder> spec) {
+      PolicyChain.Builder b = PolicyChain.builder(name);
+      spec.accept(b);
+      return chain(b.build());
+    }
+
+    /** Registers a chain; its name must be unique. */
+    public Builder chain(PolicyChain chain) {
+      Objects.requireNonNull(chain, "chain");
+      if (chains.putIfAbsent(chain.name(), chain) != null) {
+        errors.add("chains: chain '" + chain.name() + "' is registered twice");
+      }
+      return this;
+    }
+
+    /** Adds an event listener (called synchronously, in registration order). */
+    public Builder listener(GuardListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Whether to log one audit line per decision through SLF4J. Default: true. */
+    public Builder auditLog(boolean enabled) {
+      this.auditLog = enabled;
+      return this;
+    }
+
+    /**
+     * Validates and builds the engine.
+     *
+     * @throws IllegalStateException listing every configuration problem, each naming its field
+     */
+    public ModelGuard build() {
+      List<String> problems = new ArrayList<>(errors);
+      if (chains.isEmpty()) {
+        problems.add("chains: at least one chain is required (for example chain(\"default\", ...))");
+      }
+      for (Tier tier : tiers.values()) {
+        for (String m : tier.models()) {
+          if (!models.contains(m)) {
+            problems.add("tiers: tier '" + tier.name() + "' names unknown model '" + m
+                + "'; register it with models(...)");
+          }
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalStateException("Invalid ModelGuard configuration:\n - " + String.join("\n - ", problems));
+      }
+      if (random == null) {
+        random = RandomSource.secure();
+      }
+      return new ModelGuard(this);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.modelguard;
+
+import jakarta.ws.rs.NameBinding;
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a model endpoint as guarded: a JAX-RS resource class or method, or a servlet class. The
+ * annotation only <em>names</em> what to apply; the policies themselves live in the application's
+ * {@link ModelGuard}. An annotation on a method overrides one on its class.
+ *
+ * <p>It is meta-annotated {@code @NameBinding} so JAX-RS binds ModelGuard's filters to it. That
+ * meta-annotation needs the Jakarta REST API only at compile time: in a servlet-only application
+ * the JVM ignores it.
+ *
+ * <pre>{@code
+ * @Path("/v1/models/{model}/predict")
+ * @ModelSecured(model = "{model}", chain = "default", cost = 1)
+ * public class PredictResource { ... }
+ * }</pre>
+ */
+@NameBinding
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target({ElementType.TYPE, ElementType.METHOD})
+public @interface ModelSecured {
+
+  /**
+   * The model id, or a path variable in braces (such as {@code "{model}"}) whose value in the
+   * request path is the model id. A request whose model cannot be resolved is denied. Default:
+   * {@code "{model}"}.
+   */
+  String model() default "{model}";
+
+  /** The name of the policy chain to apply, as registered in {@link ModelGuard}. Default: {@code "default"}. */
+  String chain() default ModelGuard.DEFAULT_CHAIN;
+
+  /** Cost units one call consumes from quotas. Must be at least 1. Default: 1. */
+  int cost() default 1;
+
+  /**
+   * For servlets only: the path template (relative to the context path) that binds the variables
+   * used in {@link #model()}, for example {@code "/v1/models/{model}/predict"}. JAX-RS takes path
+   * variables from {@code @Path} and ignores this. Default: none.
+   */
+  String path() default "";
+}

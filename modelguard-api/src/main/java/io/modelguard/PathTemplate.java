@@ -1,0 +1,89 @@
+package io.modelguard;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A path template such as {@code /v1/models/{model}/predict}: literal segments and whole-segment
+ * variables. Matching is exact per segment (no wildcards, no regular expressions), so a variable
+ * never spans a {@code /}. Immutable and thread-safe.
+ */
+public final class PathTemplate {
+  private final String template;
+  private final String[] segments;
+  private final boolean[] variable;
+
+  private PathTemplate(String template) {
+    this.template = template;
+    String[] parts = split(template);
+    this.segments = new String[parts.length];
+    this.variable = new boolean[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i];
+      boolean isVar = p.startsWith("{") && p.endsWith("}");
+      if (isVar && p.length() < 3) {
+        throw new IllegalArgumentException("Path template has an empty variable: " + template);
+      }
+      if (!isVar && (p.contains("{") || p.contains("}"))) {
+        throw new IllegalArgumentException(
+            "Path template variables must fill a whole segment: " + template);
+      }
+      variable[i] = isVar;
+      segments[i] = isVar ? p.substring(1, p.length() - 1) : p;
+    }
+  }
+
+  /** Compiles a template; it must start with {@code /}. */
+  public static PathTemplate compile(String template) {
+    Objects.requireNonNull(template, "template");
+    if (!template.startsWith("/")) {
+      throw new IllegalArgumentException("Path template must start with '/': " + template);
+    }
+    return new PathTemplate(template);
+  }
+
+  /** The variables bound by {@code path}, or empty if it does not match. */
+  public Optional<Map<String, String>> match(String path) {
+    if (path == null || !path.startsWith("/")) {
+      return Optional.empty();
+    }
+    String[] parts = split(path);
+    if (parts.length != segments.length) {
+      return Optional.empty();
+    }
+    Map<String, String> vars = new HashMap<>(4);
+    for (int i = 0; i < parts.length; i++) {
+      if (variable[i]) {
+        if (parts[i].isEmpty()) {
+          return Optional.empty();
+        }
+        vars.put(segments[i], parts[i]);
+      } else if (!segments[i].equals(parts[i])) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(vars);
+  }
+
+  /** The template text. */
+  @Override
+  public String toString() {
+    return template;
+  }
+
+  private static String[] split(String path) {
+    List<String> out = new ArrayList<>();
+    int start = 1;
+    for (int i = 1; i <= path.length(); i++) {
+      if (i == path.length() || path.charAt(i) == '/') {
+        out.add(path.substring(start, i));
+        start = i + 1;
+      }
+    }
+    return out.toArray(new String[0]);
+  }
+}

@@ -1,0 +1,66 @@
+package io.modelguard;
+
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * What an {@link OutputPolicy} sees: the request, the decision that allowed it, and the output as
+ * rewritten by the output policies before it. Created by the engine; not thread-safe.
+ */
+public final class ResponseContext {
+  private final ModelGuard guard;
+  private final InferenceRequest request;
+  private final GuardDecision decision;
+  private ModelOutput output;
+
+  ResponseContext(ModelGuard guard, InferenceRequest request, GuardDecision decision, ModelOutput output) {
+    this.guard = guard;
+    this.request = request;
+    this.decision = decision;
+    this.output = output;
+  }
+
+  /** The request this output answers. */
+  public InferenceRequest request() {
+    return request;
+  }
+
+  /** The endpoint of the request. */
+  public Endpoint endpoint() {
+    return request.endpoint();
+  }
+
+  /** The principal the request was allowed for, if the chain authenticated it. */
+  public Optional<Principal> principal() {
+    return decision.principal();
+  }
+
+  /** The decision that allowed the request. */
+  public GuardDecision decision() {
+    return decision;
+  }
+
+  /** The output so far. */
+  public ModelOutput output() {
+    return output;
+  }
+
+  /** The tier registered under {@code name}, if any. */
+  public Optional<Tier> tier(String name) {
+    return guard.tier(name);
+  }
+
+  /** The engine's clock. */
+  public Clock clock() {
+    return guard.clock();
+  }
+
+  /** The engine's random source. */
+  public RandomSource random() {
+    return guard.random();
+  }
+
+  void output(ModelOutput o) {
+    this.output = o;
+  }
+}

@@ -1,0 +1,86 @@
+package io.modelguard.authn;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the store keeps for one API key: never the key itself, only its keyed hash and whom it
+ * belongs to. A client may have several records (rotation). Immutable.
+ *
+ * @param keyId the public lookup id embedded in the key
+ * @param hash the HMAC-SHA-256 of the whole key under the server pepper
+ * @param subject the client the key authenticates as
+ * @param tenant the client's tenant
+ * @param tier the client's tier
+ * @param createdAt when the key was issued
+ * @param expiresAt when it stops working, or null for never
+ * @param revoked whether it was revoked
+ */
+public record ApiKeyRecord(
+    String keyId, byte[] hash, String subject, String tenant, String tier,
+    Instant createdAt, Instant expiresAt, boolean revoked) {
+
+  /** Validates and copies. */
+  public ApiKeyRecord {
+    Objects.requireNonNull(keyId, "keyId");
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(tenant, "tenant");
+    Objects.requireNonNull(tier, "tier");
+    Objects.requireNonNull(createdAt, "createdAt");
+    if (hash == null || hash.length != 32) {
+      throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");
+    }
+    hash = hash.clone();
+  }
+
+  /** A copy of the hash. */
+  @Override
+  public byte[] hash() {
+    return hash.clone();
+  }
+
+  /** The expiry, if any. */
+  public Optional<Instant> expiry() {
+    return Optional.ofNullable(expiresAt);
+  }
+
+  /** Whether the key is usable at {@code now}: not revoked and not expired. */
+  public boolean isActiveAt(Instant now) {
+    return !revoked && (expiresAt == null || now.isBefore(expiresAt));
+  }
+
+  /** A revoked copy. */
+  public ApiKeyRecord revoke() {
+    return new ApiKeyRecord(keyId, hash, subject, tenant, tier, createdAt, expiresAt, true);
+  }
+
+  boolean hashEquals(byte[] candidate) {
+    return java.security.MessageDigest.isEqual(hash, candidate);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ApiKeyRecord
+        && keyId.equals(((ApiKeyRecord) o).keyId)
+        && java.util.Arrays.equals(hash, ((ApiKeyRecord) o).hash)
+        && subject.equals(((ApiKeyRecord) o).subject)
+        && tenant.equals(((ApiKeyRecord) o).tenant)
+        && tier.equals(((ApiKeyRecord) o).tier)
+        && createdAt.equals(((ApiKeyRecord) o).createdAt)
+        && Objects.equals(expiresAt, ((ApiKeyRecord) o).expiresAt)
+        && revoked == ((ApiKeyRecord) o).revoked;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(keyId, subject, tenant, tier, createdAt, expiresAt, revoked);
+  }
+
+  /** Names the key by id and owner; never prints the hash. */
+  @Override
+  public String toString() {
+    return "ApiKeyRecord[keyId=" + keyId + ", subject=" + subject + ", tenant=" + tenant
+        + ", tier=" + tier + ", expiresAt=" + expiresAt + ", revoked=" + revoked + "]";
+  }
+}

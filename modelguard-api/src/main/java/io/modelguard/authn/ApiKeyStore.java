@@ -1,0 +1,15 @@
+package io.modelguard.authn;
+
+import java.util.Optional;
+
+/**
+ * Where API key records live: in memory ({@link InMemoryApiKeyStore}), or a database the
+ * application implements. Implementations must be thread-safe and fast: {@link #find} runs on every
+ * request that presents a well-formed key.
+ */
+@FunctionalInterface
+public interface ApiKeyStore {
+
+  /** The record with {@code keyId}, if any (revoked and expired records included). */
+  Optional<ApiKeyRecord> find(String keyId);
+}

@@ -1,0 +1,75 @@
+package io.modelguard.event;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one audit line per decision to the SLF4J logger {@code io.modelguard.audit}: denials at
+ * INFO, allowed requests at DEBUG. Lines carry the outcome, reason, chain, model, subject and tenant
+ * — never a credential. Request-controlled text is stripped of control characters so a path cannot
+ * forge log lines.
+ */
+public final class Slf4jAuditListener implements GuardListener {
+  /** The logger name. */
+  public static final String LOGGER_NAME = "io.modelguard.audit";
+
+  private final Logger log;
+
+  /** Logs to {@value #LOGGER_NAME}. */
+  public Slf4jAuditListener() {
+    this(LoggerFactory.getLogger(LOGGER_NAME));
+  }
+
+  /** Logs to {@code logger}. */
+  public Slf4jAuditListener(Logger logger) {
+    this.log = logger;
+  }
+
+  @Override
+  public void onEvent(GuardEvent event) {
+    if (event instanceof DecisionEvent) {
+      DecisionEvent d = (DecisionEvent) event;
+      if (d.allowed()) {
+        if (log.isDebugEnabled()) {
+          log.debug(
+              "decision=allow chain={} model={} subject={} tenant={} method={} path={}",
+              d.chain(), orDash(d.model()), orDash(d.subject()), orDash(d.tenant()),
+              clean(d.method()), clean(d.path()));
+        }
+      } else if (log.isInfoEnabled()) {
+        log.info(
+            "decision=deny code={} phase={} policy={} chain={} model={} subject={} tenant={} method={} path={}",
+            d.reason().code(), d.phase() == null ? "-" : d.phase(), orDash(d.policy()), d.chain(),
+            orDash(d.model()), orDash(d.subject()), orDash(d.tenant()), clean(d.method()), clean(d.path()));
+      }
+    } else if (event instanceof PolicyFailureEvent) {
+      PolicyFailureEvent f = (PolicyFailureEvent) event;
+      log.warn("policy-failure chain={} policy={} exception={} failedOpen={}",
+          f.chain(), f.policy(), f.exceptionType(), f.failedOpen());
+    }
+  }
+
+  private static String orDash(String s) {
+    return s == null ? "-" : clean(s);
+  }
+
+  static String clean(String s) {
+    if (s == null) {
+      return "-";
+    }
+    StringBuilder b = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isISOControl(c)) {
+        if (b == null) {
+          b = new StringBuilder(s.length()).append(s, 0, i);
+        }
+        b.append('?');
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    String out = b == null ? s : b.toString();
+    return out.length() > 256 ? out.substring(0, 256) + "…" : out;
+  }
+}

@@ -1,0 +1,141 @@
+package io.modelguard.problem;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a denial into the documented problem response: the single place that knows the mapping of
+ * {@link ReasonCode} to HTTP status, title, generic detail and challenge headers. Both adapters
+ * render through it, so their responses are identical by construction. Stateless and thread-safe.
+ *
+ * <p>Body: {@code {"type":"urn:modelguard:problem:<code>","title":…,"status":…,"detail":…,"code":"<code>"}}.
+ * Every problem also carries {@code Cache-Control: no-store}.
+ */
+public final class ProblemRenderer {
+  /** The realm in every {@code WWW-Authenticate} challenge. */
+  public static final String REALM = "modelguard";
+
+  private static final Map<ReasonCode, Entry> TABLE = new EnumMap<>(ReasonCode.class);
+
+  static {
+    put(ReasonCode.AUTH_MISSING_CREDENTIALS, 401, "Missing credentials",
+        "This endpoint requires an API key or a bearer token.");
+    put(ReasonCode.AUTH_INVALID_TOKEN, 401, "Invalid token", "The bearer token is not valid.");
+    put(ReasonCode.AUTH_INVALID_API_KEY, 401, "Invalid API key", "The API key is not valid.");
+    put(ReasonCode.AUTHZ_MODEL_FORBIDDEN, 403, "Model forbidden",
+        "Your credentials do not allow this model.");
+    put(ReasonCode.QUOTA_EXCEEDED, 429, "Quota exceeded",
+        "The request quota for this model is exhausted; retry later.");
+    put(ReasonCode.QUOTA_UNAVAILABLE, 503, "Quota unavailable",
+        "The quota service is unavailable; retry later.");
+    put(ReasonCode.INPUT_TOO_LARGE, 413, "Input too large",
+        "The request body is larger than this model accepts.");
+    put(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type",
+        "This model does not accept the request's media type.");
+    put(ReasonCode.INPUT_MALFORMED, 400, "Malformed input", "The request body could not be parsed.");
+    put(ReasonCode.INPUT_INVALID, 422, "Invalid input",
+        "The input does not match the model's input specification.");
+    put(ReasonCode.INPUT_URL_BLOCKED, 422, "URL blocked", "The URL in the input is not allowed.");
+    put(ReasonCode.INPUT_FETCH_FAILED, 502, "Fetch failed", "The URL in the input could not be fetched.");
+    put(ReasonCode.EXTRACTION_BLOCKED, 403, "Extraction blocked",
+        "This client is blocked from querying the model.");
+    put(ReasonCode.INTERNAL_ERROR, 500, "Internal error", "The request could not be processed.");
+    if (TABLE.size() != ReasonCode.values().length) {
+      throw new ExceptionInInitializerError("ProblemRenderer: a ReasonCode has no problem mapping");
+    }
+  }
+
+  private ProblemRenderer() {}
+
+  /**
+   * Renders a denial.
+   *
+   * @throws IllegalArgumentException if {@code decision} allows the request
+   */
+  public static ProblemResponse render(GuardDecision decision) {
+    ReasonCode code = decision.reason()
+        .orElseThrow(() -> new IllegalArgumentException("only denials are rendered as problems"));
+    Entry e = TABLE.get(code);
+    Map<String, String> headers = new LinkedHashMap<>();
+    switch (code) {
+      case AUTH_MISSING_CREDENTIALS:
+        headers.put("WWW-Authenticate", "Bearer realm=\"" + REALM + "\"");
+        break;
+      case AUTH_INVALID_TOKEN:
+      case AUTH_INVALID_API_KEY:
+        headers.put("WWW-Authenticate", "Bearer realm=\"" + REALM + "\", error=\"invalid_token\"");
+        break;
+      case AUTHZ_MODEL_FORBIDDEN:
+        headers.put("WWW-Authenticate", "Bearer error=\"insufficient_scope\""
+            + decision.challengeScope().map(s -> ", scope=\"" + s + "\"").orElse(""));
+        break;
+      case QUOTA_EXCEEDED:
+      case QUOTA_UNAVAILABLE:
+        headers.put("Retry-After", Long.toString(seconds(decision.retryAfter().orElse(Duration.ofSeconds(1)))));
+        break;
+      default:
+        break;
+    }
+    decision.headers().forEach(headers::putIfAbsent);
+    headers.put("Cache-Control", "no-store");
+    String detail = decision.detail().orElse(e.detail);
+    return new ProblemResponse(e.status, headers, body(code, e, detail));
+  }
+
+  /** The problem for an unexpected failure outside any policy (for example a failed output policy). */
+  public static ProblemResponse internalError() {
+    return render(GuardDecision.deny(ReasonCode.INTERNAL_ERROR));
+  }
+
+  /** The HTTP status of {@code code}. */
+  public static int status(ReasonCode code) {
+    return TABLE.get(code).status;
+  }
+
+  /** The problem title of {@code code}. */
+  public static String title(ReasonCode code) {
+    return TABLE.get(code).title;
+  }
+
+  /** The generic, safe detail of {@code code}. */
+  public static String genericDetail(ReasonCode code) {
+    return TABLE.get(code).detail;
+  }
+
+  private static long seconds(Duration d) {
+    long s = d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
+    return Math.max(1, s);
+  }
+
+  private static byte[] body(ReasonCode code, Entry e, String detail) {
+    JsonStringEncoder enc = JsonStringEncoder.getInstance();
+    String json = "{\"type\":\"urn:modelguard:problem:" + code.code()
+        + "\",\"title\":\"" + new String(enc.quoteAsString(e.title))
+        + "\",\"status\":" + e.status
+        + ",\"detail\":\"" + new String(enc.quoteAsString(detail))
+        + "\",\"code\":\"" + code.code() + "\"}";
+    return json.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void put(ReasonCode code, int status, String title, String detail) {
+    TABLE.put(code, new Entry(status, title, detail));
+  }
+
+  private static final class Entry {
+    final int status;
+    final String title;
+    final String detail;
+
+    Entry(int status, String title, String detail) {
+      this.status = status;
+      this.title = title;
+      this.detail = detail;
+    }
+  }
+}

@@ -1,0 +1,383 @@
+package io.modelguard.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The contract every adapter on every runtime must keep, driven over real HTTP on loopback. A
+ * runtime's test extends this class and implements {@link #deploy(ConformanceFixture)}: start the
+ * runtime on a free loopback port with the endpoints {@link ConformanceFixture} lists, guarded by
+ * {@link ConformanceFixture#guard()}.
+ *
+ * <p>Each test asserts the exact status, headers and body of the error contract. {@link
+ * #responsesMatchTheSharedTranscript()} replays a fixed set of requests and compares the whole
+ * transcript with one golden file shared by every runtime, so two runtimes that pass it answer the
+ * same requests with identical status, headers and bodies.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class AdapterConformanceSuite {
+
+  /** A running runtime. */
+  @SuppressWarnings("try") // close() may throw InterruptedException: runtimes stop threads
+  public interface Deployment extends AutoCloseable {
+    /** The base URI, for example {@code http://127.0.0.1:34567} (no trailing slash). */
+    URI baseUri();
+
+    /** Stops the runtime. */
+    @Override
+    void close() throws Exception;
+  }
+
+  private static final String PROBLEM = "application/problem+json";
+
+  private ConformanceFixture fixture;
+  private Deployment deployment;
+  private HttpClient client;
+
+  /** Starts the runtime under test with the fixture's endpoints on a loopback port. */
+  protected abstract Deployment deploy(ConformanceFixture fixture) throws Exception;
+
+  /** The fixture this suite deploys; override to customise (listeners, for instance). */
+  protected ConformanceFixture createFixture() {
+    return ConformanceFixture.create();
+  }
+
+  @BeforeAll
+  void startRuntime() throws Exception {
+    fixture = createFixture();
+    deployment = deploy(fixture);
+    client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  @AfterAll
+  void stopRuntime() throws Exception {
+    if (deployment != null) {
+      deployment.close();
+    }
+  }
+
+  /** The fixture in use. */
+  protected ConformanceFixture fixture() {
+    return fixture;
+  }
+
+  @Test
+  void validKeyGetsThePrediction() {
+    Reply r = post("/v1/models/digits/predict", fixture.basicKey());
+    assertThat(r.status).isEqualTo(200);
+    assertThat(r.body).isEqualTo(ConformanceFixture.prediction("digits"));
+    assertThat(r.header("Content-Type")).startsWith("application/json");
+  }
+
+  @Test
+  void premiumTierReachesBothModels() {
+    assertThat(post("/v1/models/iris/predict", fixture.premiumKey()).body)
+        .isEqualTo(ConformanceFixture.prediction("iris"));
+    assertThat(post("/v1/models/digits/predict", fixture.premiumKey()).body)
+        .isEqualTo(ConformanceFixture.prediction("digits"));
+  }
+
+  @Test
+  void missingKeyIsMissingCredentials() {
+    Reply r = post("/v1/models/digits/predict", null);
+    assertProblem(r, 401, "auth.missing_credentials", "Missing credentials",
+        "This endpoint requires an API key or a bearer token.");
+    assertThat(r.header("WWW-Authenticate")).isEqualTo("Bearer realm=\"modelguard\"");
+  }
+
+  @Test
+  void malformedKeysAreInvalidApiKey() {
+    String good = fixture.basicKey();
+    char last = good.charAt(good.length() - 1);
+    List<String> malformed = List.of(
+        "not-a-key",
+        "mg_live_short",
+        good.replace("mg_test_", "xx_test_"),
+        good.substring(0, good.length() - 1) + (last == 'a' ? 'b' : 'a'), // checksum broken
+        good + "A",
+        "mg_test_" + "!".repeat(50),
+        "A".repeat(8000));
+    for (String key : malformed) {
+      assertInvalidApiKey(post("/v1/models/digits/predict", key));
+    }
+  }
+
+  @Test
+  void unknownKeyIsInvalidApiKey() {
+    assertInvalidApiKey(post("/v1/models/digits/predict", fixture.unknownKey()));
+  }
+
+  @Test
+  void keyWithTheRightIdButWrongSecretIsInvalidApiKey() {
+    assertInvalidApiKey(post("/v1/models/digits/predict", fixture.wrongSecretKey()));
+  }
+
+  @Test
+  void revokedKeyIsInvalidApiKey() {
+    assertInvalidApiKey(post("/v1/models/digits/predict", fixture.revokedKey()));
+  }
+
+  @Test
+  void expiredKeyIsInvalidApiKey() {
+    assertInvalidApiKey(post("/v1/models/digits/predict", fixture.expiredKey()));
+  }
+
+  @Test
+  void twoApiKeyHeadersAreRefused() {
+    Reply r = send(HttpRequest.newBuilder(uri("/v1/models/digits/predict"))
+        .header("X-API-Key", fixture.basicKey())
+        .header("X-API-Key", fixture.premiumKey())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertInvalidApiKey(r);
+  }
+
+  @Test
+  void modelOutsideTheTierIsForbiddenNamingTheScope() {
+    Reply r = post("/v1/models/iris/predict", fixture.basicKey());
+    assertProblem(r, 403, "authz.model_forbidden", "Model forbidden",
+        "Your credentials do not allow this model.");
+    assertThat(r.header("WWW-Authenticate"))
+        .isEqualTo("Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+  }
+
+  @Test
+  void unregisteredModelLooksExactlyLikeAForbiddenOne() {
+    Reply unknown = post("/v1/models/resnet/predict", fixture.premiumKey());
+    assertProblem(unknown, 403, "authz.model_forbidden", "Model forbidden",
+        "Your credentials do not allow this model.");
+    assertThat(unknown.header("WWW-Authenticate"))
+        .isEqualTo("Bearer error=\"insufficient_scope\", scope=\"model:resnet:invoke\"");
+  }
+
+  @Test
+  void invalidModelIdInThePathIsForbiddenWithoutEchoingIt() {
+    Reply r = post("/v1/models/-x/predict", fixture.premiumKey());
+    assertProblem(r, 403, "authz.model_forbidden", "Model forbidden",
+        "Your credentials do not allow this model.");
+    assertThat(r.header("WWW-Authenticate")).isEqualTo("Bearer error=\"insufficient_scope\"");
+  }
+
+  @Test
+  void policyThatThrowsIsInternalErrorWithoutExceptionText() {
+    int before = fixture.failures();
+    Reply r = post(ConformanceFixture.FAILING, fixture.basicKey());
+    assertProblem(r, 500, "internal.error", "Internal error", "The request could not be processed.");
+    assertThat(r.body).doesNotContain(ConformanceFixture.EXCEPTION_SECRET).doesNotContain("Exception");
+    assertThat(fixture.failures()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void outputPolicyRewritesAnAllowedResponse() {
+    Reply r = post("/v1/models/digits/rewrite", fixture.basicKey());
+    assertThat(r.status).isEqualTo(200);
+    assertThat(r.body).isEqualTo("{\"model\":\"digits\",\"label\":7,\"perturbed\":true}");
+    r.optionalHeader("Content-Length").ifPresent(len ->
+        assertThat(Integer.parseInt(len)).isEqualTo(r.bytes.length));
+  }
+
+  @Test
+  void outputPolicyNeverRunsOnADeniedRequest() {
+    int before = fixture.outputRuns();
+    Reply r = post("/v1/models/digits/rewrite", fixture.revokedKey());
+    assertInvalidApiKey(r);
+    assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  @Test
+  void bodyReadByAPolicyReachesTheHandlerIntact() {
+    byte[] body = new byte[ConformanceFixture.BODY_LIMIT];
+    for (int i = 0; i < body.length; i++) {
+      body[i] = (byte) (i * 7 + 3);
+    }
+    Reply r = send(HttpRequest.newBuilder(uri("/v1/models/digits/echo"))
+        .header("X-API-Key", fixture.basicKey())
+        .header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    assertThat(r.status).isEqualTo(200);
+    assertThat(r.bytes).isEqualTo(body);
+  }
+
+  @Test
+  void bodyOverThePolicysCapIsTooLarge() {
+    Reply r = send(HttpRequest.newBuilder(uri("/v1/models/digits/echo"))
+        .header("X-API-Key", fixture.basicKey())
+        .header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[ConformanceFixture.BODY_LIMIT + 1])));
+    assertProblem(r, 413, "input.too_large", "Input too large",
+        "The request body is larger than this model accepts.");
+  }
+
+  @Test
+  void unguardedEndpointIsLeftAlone() {
+    Reply r = send(HttpRequest.newBuilder(uri(ConformanceFixture.OPEN)).GET());
+    assertThat(r.status).isEqualTo(200);
+    assertThat(r.body).isEqualTo("open");
+  }
+
+  /**
+   * The same requests give the same status, problem headers and bodies on every runtime: the
+   * transcript is compared with {@code conformance-transcript.txt}, shared by all of them.
+   */
+  @Test
+  void responsesMatchTheSharedTranscript() throws IOException {
+    List<String[]> requests = List.of(
+        new String[] {"POST", "/v1/models/digits/predict", null},
+        new String[] {"POST", "/v1/models/digits/predict", "basic"},
+        new String[] {"POST", "/v1/models/digits/predict", "garbage"},
+        new String[] {"POST", "/v1/models/digits/predict", "unknown"},
+        new String[] {"POST", "/v1/models/digits/predict", "revoked"},
+        new String[] {"POST", "/v1/models/digits/predict", "expired"},
+        new String[] {"POST", "/v1/models/iris/predict", "basic"},
+        new String[] {"POST", "/v1/models/iris/predict", "premium"},
+        new String[] {"POST", "/v1/models/resnet/predict", "premium"},
+        new String[] {"POST", "/v1/fixed/predict", "basic"},
+        new String[] {"POST", "/v1/models/digits/rewrite", "basic"},
+        new String[] {"POST", "/v1/models/digits/rewrite", "expired"});
+    Function<String, String> keys = name -> {
+      switch (name) {
+        case "basic": return fixture.basicKey();
+        case "premium": return fixture.premiumKey();
+        case "unknown": return fixture.unknownKey();
+        case "revoked": return fixture.revokedKey();
+        case "expired": return fixture.expiredKey();
+        default: return name;
+      }
+    };
+    StringBuilder transcript = new StringBuilder();
+    for (String[] req : requests) {
+      Reply r = post(req[1], req[2] == null ? null : keys.apply(req[2]));
+      transcript.append("> ").append(req[0]).append(' ').append(req[1])
+          .append(" key=").append(req[2]).append('\n');
+      transcript.append("< ").append(r.status).append('\n');
+      boolean problem = r.status >= 400;
+      for (String h : List.of("Content-Type", "WWW-Authenticate", "Retry-After", "Cache-Control", "Content-Length")) {
+        if (problem || h.equals("WWW-Authenticate") || h.equals("Retry-After")) {
+          String v = r.optionalHeader(h).orElse("(absent)");
+          if (!problem && h.equals("Content-Type")) {
+            v = v.toLowerCase(Locale.ROOT);
+          }
+          transcript.append("< ").append(h).append(": ").append(v).append('\n');
+        }
+      }
+      transcript.append("< ").append(r.body).append("\n\n");
+    }
+    String expected;
+    try (InputStream in = AdapterConformanceSuite.class.getResourceAsStream("conformance-transcript.txt")) {
+      expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertThat(transcript.toString()).isEqualTo(expected);
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  private void assertInvalidApiKey(Reply r) {
+    assertProblem(r, 401, "auth.invalid_api_key", "Invalid API key", "The API key is not valid.");
+    assertThat(r.header("WWW-Authenticate"))
+        .isEqualTo("Bearer realm=\"modelguard\", error=\"invalid_token\"");
+  }
+
+  /** Asserts an exact problem response: status, media type, no-store, and the whole body. */
+  protected static void assertProblem(Reply r, int status, String code, String title, String detail) {
+    assertThat(r.status).as("status of %s", r.body).isEqualTo(status);
+    assertThat(r.header("Content-Type")).isEqualTo(PROBLEM);
+    assertThat(r.header("Cache-Control")).isEqualTo("no-store");
+    assertThat(r.body).isEqualTo("{\"type\":\"urn:modelguard:problem:" + code + "\",\"title\":\"" + title
+        + "\",\"status\":" + status + ",\"detail\":\"" + detail + "\",\"code\":\"" + code + "\"}");
+    r.optionalHeader("Content-Length").ifPresent(len ->
+        assertThat(Integer.parseInt(len)).isEqualTo(r.bytes.length));
+  }
+
+  /** POSTs {@code {}} as JSON to {@code path}, with {@code key} in X-API-Key when not null. */
+  protected Reply post(String path, String key) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{}"));
+    if (key != null) {
+      b.header("X-API-Key", key);
+    }
+    return send(b);
+  }
+
+  /** The absolute URI of {@code path} on the deployment. */
+  protected URI uri(String path) {
+    return URI.create(deployment.baseUri() + path);
+  }
+
+  /** Sends a request with a 10-second timeout. */
+  protected Reply send(HttpRequest.Builder request) {
+    try {
+      HttpResponse<byte[]> response = client.send(
+          request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+      return new Reply(response);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A received response. */
+  protected static final class Reply {
+    /** The status. */
+    public final int status;
+    /** The body bytes. */
+    public final byte[] bytes;
+    /** The body as UTF-8. */
+    public final String body;
+    private final HttpResponse<byte[]> response;
+
+    Reply(HttpResponse<byte[]> response) {
+      this.response = response;
+      this.status = response.statusCode();
+      this.bytes = response.body();
+      this.body = new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The single value of header {@code name}; fails if absent or repeated. */
+    public String header(String name) {
+      List<String> values = response.headers().allValues(name);
+      assertThat(values).as("values of header %s", name).hasSize(1);
+      return values.get(0);
+    }
+
+    /** The first value of header {@code name}, if present. */
+    public java.util.Optional<String> optionalHeader(String name) {
+      return response.headers().firstValue(name);
+    }
+
+    /** Every header name, lower-cased and sorted. */
+    public List<String> headerNames() {
+      List<String> names = new ArrayList<>(response.headers().map().keySet());
+      names.replaceAll(n -> n.toLowerCase(Locale.ROOT));
+      names.sort(null);
+      return names;
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + body + " " + Arrays.toString(headerNames().toArray());
+    }
+  }
+}
