@@ -1,0 +1,75 @@
+package io.modelguard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class CappedBodyTest {
+
+  /** A stream of {@code size} bytes that counts what was read from it. */
+  static final class CountingStream extends InputStream {
+    final AtomicLong read = new AtomicLong();
+    final long size;
+
+    CountingStream(long size) {
+      this.size = size;
+    }
+
+    @Override
+    public int read() {
+      if (read.get() >= size) {
+        return -1;
+      }
+      read.incrementAndGet();
+      return 'x';
+    }
+  }
+
+  @Test
+  void bodyAtTheCapIsReturnedWhole() throws IOException {
+    CappedBody body = new CappedBody(() -> new ByteArrayInputStream(new byte[64]));
+    assertThat(body.read(64)).hasSize(64);
+    assertThat(body.complete()).isTrue();
+    assertThat(body.read(64)).hasSize(64);
+  }
+
+  @Test
+  void bodyOverTheCapIsRefusedAfterReadingAtMostCapPlusOne() {
+    CountingStream stream = new CountingStream(10L << 20);
+    CappedBody body = new CappedBody(() -> stream);
+
+    assertThatThrownBy(() -> body.read(1 << 20))
+        .isInstanceOf(BodyTooLargeException.class)
+        .satisfies(e -> assertThat(((BodyTooLargeException) e).limit()).isEqualTo(1 << 20));
+    assertThat(stream.read.get()).isEqualTo((1 << 20) + 1);
+    assertThat(body.bytesRead()).hasSize((1 << 20) + 1);
+  }
+
+  @Test
+  void aLargerCapLaterContinuesWhereTheSmallerOneStopped() throws IOException {
+    CappedBody body = new CappedBody(() -> new ByteArrayInputStream(new byte[100]));
+
+    assertThatThrownBy(() -> body.read(10)).isInstanceOf(BodyTooLargeException.class);
+    assertThat(body.read(100)).hasSize(100);
+    assertThatThrownBy(() -> body.read(50)).isInstanceOf(BodyTooLargeException.class);
+  }
+
+  @Test
+  void streamIsOpenedOnlyWhenRead() throws IOException {
+    int[] opens = {0};
+    CappedBody body = new CappedBody(() -> {
+      opens[0]++;
+      return new ByteArrayInputStream(new byte[3]);
+    });
+    assertThat(body.consumed()).isFalse();
+    assertThat(opens[0]).isZero();
+    body.read(10);
+    body.read(10);
+    assertThat(opens[0]).isEqualTo(1);
+  }
+}

@@ -1,0 +1,84 @@
+package io.modelguard.problem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ProblemRendererTest {
+
+  @Test
+  void everyReasonCodeHasTheDocumentedStatus() {
+    Map<String, Integer> contract = Map.ofEntries(
+        Map.entry("auth.missing_credentials", 401), Map.entry("auth.invalid_token", 401),
+        Map.entry("auth.invalid_api_key", 401), Map.entry("authz.model_forbidden", 403),
+        Map.entry("quota.exceeded", 429), Map.entry("quota.unavailable", 503),
+        Map.entry("input.too_large", 413), Map.entry("input.unsupported_media_type", 415),
+        Map.entry("input.malformed", 400), Map.entry("input.invalid", 422),
+        Map.entry("input.url_blocked", 422), Map.entry("input.fetch_failed", 502),
+        Map.entry("extraction.blocked", 403), Map.entry("internal.error", 500));
+    assertThat(ReasonCode.values()).hasSize(contract.size());
+    for (ReasonCode code : ReasonCode.values()) {
+      ProblemResponse p = ProblemRenderer.render(GuardDecision.deny(code));
+      assertThat(p.status()).as(code.code()).isEqualTo(contract.get(code.code()));
+      assertThat(p.contentType()).isEqualTo("application/problem+json");
+      assertThat(p.headers()).containsEntry("Cache-Control", "no-store");
+      assertThat(p.bodyAsString())
+          .startsWith("{\"type\":\"urn:modelguard:problem:" + code.code() + "\",\"title\":\"")
+          .endsWith(",\"code\":\"" + code.code() + "\"}")
+          .contains("\"status\":" + p.status() + ",");
+      assertThat(ReasonCode.fromCode(code.code())).contains(code);
+    }
+  }
+
+  @Test
+  void challengeHeadersFollowRfc6750() {
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS)).headers())
+        .containsEntry("WWW-Authenticate", "Bearer realm=\"modelguard\"");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN)).headers())
+        .containsEntry("WWW-Authenticate", "Bearer realm=\"modelguard\", error=\"invalid_token\"");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.AUTH_INVALID_API_KEY)).headers())
+        .containsEntry("WWW-Authenticate", "Bearer realm=\"modelguard\", error=\"invalid_token\"");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
+        .withChallengeScope("model:iris:invoke")).headers())
+        .containsEntry("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.EXTRACTION_BLOCKED)).headers())
+        .doesNotContainKey("WWW-Authenticate");
+  }
+
+  @Test
+  void retryAfterIsWholeSecondsRoundedUp() {
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(Duration.ofMillis(1200))).headers()).containsEntry("Retry-After", "2");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(Duration.ZERO)).headers()).containsEntry("Retry-After", "1");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_UNAVAILABLE)).headers())
+        .containsEntry("Retry-After", "1");
+  }
+
+  @Test
+  void policyDetailIsJsonEscaped() {
+    ProblemResponse p = ProblemRenderer.render(
+        GuardDecision.deny(ReasonCode.INPUT_INVALID, "field \"pixels\"\n</script>\u0001"));
+    assertThat(p.bodyAsString()).contains("\"detail\":\"field \\\"pixels\\\"\\n</script>\\u0001\"");
+  }
+
+  @Test
+  void policyHeadersAreKeptButCannotReplaceTheChallenge() {
+    ProblemResponse p = ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(Duration.ofSeconds(5))
+        .withHeader("RateLimit", "\"minute\";r=0;t=5")
+        .withHeader("Retry-After", "999"));
+    assertThat(p.headers()).containsEntry("RateLimit", "\"minute\";r=0;t=5").containsEntry("Retry-After", "5");
+  }
+
+  @Test
+  void refusesToRenderAnAllow() {
+    assertThatThrownBy(() -> ProblemRenderer.render(GuardDecision.allow()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

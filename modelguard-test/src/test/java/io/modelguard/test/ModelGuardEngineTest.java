@@ -1,0 +1,397 @@
+package io.modelguard.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import io.modelguard.Endpoint;
+import io.modelguard.EndpointSpec;
+import io.modelguard.FailureMode;
+import io.modelguard.GuardDecision;
+import io.modelguard.GuardFailureException;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
+import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
+import io.modelguard.Tier;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.GuardEvent;
+import io.modelguard.event.PolicyFailureEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class ModelGuardEngineTest {
+  private final List<String> trace = new CopyOnWriteArrayList<>();
+  private final List<GuardEvent> events = new CopyOnWriteArrayList<>();
+  private final FakeClock clock = FakeClock.standard();
+
+  private ModelGuard.Builder engine() {
+    return ModelGuard.builder().clock(clock).auditLog(false).listener(events::add).models("digits", "iris");
+  }
+
+  private io.modelguard.Policy record(String name) {
+    return ctx -> {
+      trace.add(name);
+      return GuardDecision.allow();
+    };
+  }
+
+  private io.modelguard.Policy authenticateAs(String subject) {
+    return ctx -> {
+      trace.add("auth:" + subject);
+      return GuardDecision.authenticated(Principal.builder(subject).tier("t").build());
+    };
+  }
+
+  private List<DecisionEvent> decisions() {
+    return events.stream().filter(DecisionEvent.class::isInstance).map(DecisionEvent.class::cast).toList();
+  }
+
+  @Test
+  void runsPhasesInFixedOrderWhateverTheRegistrationOrder() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.DETECT, "detect", record("detect"))
+        .policy(Phase.VALIDATE, "validate", record("validate"))
+        .policy(Phase.QUOTA, "quota", record("quota"))
+        .policy(Phase.AUTHORIZE, "authorize", record("authorize"))
+        .policy(Phase.AUTHENTICATE, "authenticate", authenticateAs("alice"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(trace).containsExactly("auth:alice", "authorize", "quota", "validate", "detect");
+  }
+
+  @Test
+  void keepsRegistrationOrderWithinAPhase() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.VALIDATE, "v2", record("v2"))
+        .policy(Phase.QUOTA, "q", record("q"))
+        .policy(Phase.VALIDATE, "v1", record("v1"))).build();
+
+    guard.check(FakeRequest.builder().build());
+
+    assertThat(trace).containsExactly("q", "v2", "v1");
+  }
+
+  @Test
+  void firstDenialWinsAndLaterPoliciesDoNotRun() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.DETECT, "detect", record("detect"))
+        .policy(Phase.QUOTA, "quota", ctx -> {
+          trace.add("quota");
+          return GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofSeconds(3));
+        })
+        .policy(Phase.VALIDATE, "validate", record("validate"))
+        .policy(Phase.AUTHORIZE, "authorize", ctx -> {
+          trace.add("authorize");
+          return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+        })).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.isAllowed()).isFalse();
+    assertThat(d.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(trace).containsExactly("authorize");
+    assertThat(decisions()).singleElement().satisfies(e -> {
+      assertThat(e.allowed()).isFalse();
+      assertThat(e.phase()).isEqualTo(Phase.AUTHORIZE);
+      assertThat(e.policy()).isEqualTo("authorize");
+    });
+  }
+
+  @Test
+  void principalFromAuthenticationIsSeenByLaterPhasesAndReturned() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "quota", ctx -> {
+          seen.add(ctx.principal().map(Principal::subject).orElse("none"));
+          return GuardDecision.allow();
+        })
+        .policy(Phase.AUTHENTICATE, "auth", authenticateAs("alice"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(seen).containsExactly("alice");
+    assertThat(d.principal()).map(Principal::subject).contains("alice");
+    assertThat(decisions()).singleElement().extracting(DecisionEvent::subject).isEqualTo("alice");
+  }
+
+  @Test
+  void chainWithAuthenticatorsDeniesMissingCredentialsWhenNoneApplies() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "abstains", record("abstains"))
+        .policy(Phase.AUTHORIZE, "authorize", record("authorize"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.reason()).contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+    assertThat(trace).containsExactly("abstains");
+  }
+
+  @Test
+  void chainOfOnlyAuthenticatorsAlsoRequiresAPrincipal() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "abstains", record("abstains"))).build();
+
+    assertThat(guard.check(FakeRequest.builder().build()).reason()).contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+  }
+
+  @Test
+  void chainWithoutAuthenticatorsAllowsAnonymousRequests() {
+    ModelGuard guard = engine().chain("default", c -> c.policy(Phase.QUOTA, "q", record("q"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(d.principal()).isEmpty();
+  }
+
+  @Test
+  void twoCredentialsThatBothAuthenticateAreRefused() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "a", authenticateAs("alice"))
+        .policy(Phase.AUTHENTICATE, "b", authenticateAs("bob"))
+        .policy(Phase.AUTHORIZE, "authorize", record("authorize"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+    assertThat(trace).containsExactly("auth:alice", "auth:bob");
+  }
+
+  @Test
+  void policyThatThrowsIsInternalErrorAndIsLoggedOnce() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.VALIDATE, "boom", ctx -> {
+          throw new IllegalStateException("secret detail");
+        })
+        .policy(Phase.DETECT, "detect", record("detect"))).build();
+
+    GuardDecision d;
+    try (LogCapture logs = new LogCapture()) {
+      d = guard.check(FakeRequest.builder().build());
+      assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement().satisfies(e -> {
+        assertThat(e.getThrowableProxy()).isNotNull();
+        assertThat(e.getThrowableProxy().getMessage()).isEqualTo("secret detail");
+        assertThat(e.getFormattedMessage()).contains("boom").contains("default");
+      });
+    }
+    assertThat(d.reason()).contains(ReasonCode.INTERNAL_ERROR);
+    assertThat(d.detail()).isEmpty();
+    assertThat(trace).isEmpty();
+    assertThat(events).filteredOn(PolicyFailureEvent.class::isInstance).hasSize(1);
+    assertThat(decisions()).singleElement().extracting(DecisionEvent::reason).isEqualTo(ReasonCode.INTERNAL_ERROR);
+  }
+
+  @Test
+  void failOpenPolicyThatThrowsIsSkipped() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "store-down", ctx -> {
+          throw new IllegalStateException("store unreachable");
+        }, FailureMode.OPEN)
+        .policy(Phase.DETECT, "detect", record("detect"))).build();
+
+    GuardDecision d;
+    try (LogCapture logs = new LogCapture()) {
+      d = guard.check(FakeRequest.builder().build());
+    }
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(trace).containsExactly("detect");
+    assertThat(events).filteredOn(PolicyFailureEvent.class::isInstance)
+        .singleElement().extracting(e -> ((PolicyFailureEvent) e).failedOpen()).isEqualTo(true);
+  }
+
+  @Test
+  void policyReturningNullIsAFailureNotAnAllow() {
+    ModelGuard guard = engine().chain("default", c -> c.policy(Phase.QUOTA, "null", ctx -> null)).build();
+
+    try (LogCapture logs = new LogCapture()) {
+      assertThat(guard.check(FakeRequest.builder().build()).reason()).contains(ReasonCode.INTERNAL_ERROR);
+    }
+  }
+
+  @Test
+  void publishesExactlyOneDecisionEventPerCheck() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "auth", ctx -> ctx.request().header("X-User").isPresent()
+            ? GuardDecision.authenticated(Principal.builder("u").build())
+            : GuardDecision.allow())).build();
+
+    guard.check(FakeRequest.builder().header("X-User", "u").build());
+    guard.check(FakeRequest.builder().build());
+    guard.check(FakeRequest.builder().header("X-User", "u").build());
+
+    assertThat(decisions()).extracting(DecisionEvent::allowed).containsExactly(true, false, true);
+    assertThat(events).hasSize(3);
+  }
+
+  @Test
+  void headersOfAllowingPoliciesSurviveALaterDenial() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "quota", ctx -> GuardDecision.allow().withHeader("RateLimit", "\"burst\";r=4;t=1"))
+        .policy(Phase.VALIDATE, "validate", ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID, "field pixels"))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(d.detail()).contains("field pixels");
+    assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=4;t=1");
+  }
+
+  @Test
+  void listenerThatThrowsDoesNotChangeTheDecision() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false)
+        .listener(e -> {
+          throw new IllegalStateException("listener broken");
+        })
+        .chain("default", c -> c.policy(Phase.QUOTA, "q", record("q"))).build();
+
+    try (LogCapture logs = new LogCapture()) {
+      assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).isTrue();
+    }
+  }
+
+  @Test
+  void unknownChainAtRuntimeFailsClosed() {
+    ModelGuard guard = engine().chain("default", c -> {}).build();
+
+    try (LogCapture logs = new LogCapture()) {
+      GuardDecision d = guard.check(FakeRequest.builder().endpoint(Endpoint.of("digits", "nope", 1)).build());
+      assertThat(d.reason()).contains(ReasonCode.INTERNAL_ERROR);
+    }
+  }
+
+  @Test
+  void outputPoliciesRunInPhaseOrderOnAllowedRequests() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.RECORD, "record", ctx -> {
+          trace.add("record:" + ctx.output().bodyAsString());
+          return ctx.output();
+        })
+        .output(OutputPhase.PERTURB, "perturb", ctx -> ModelOutput.json("{\"label\":1}"))
+        .output(OutputPhase.OBSERVE, "observe", ctx -> {
+          trace.add("observe:" + ctx.output().bodyAsString());
+          return ctx.output();
+        })).build();
+    FakeRequest request = FakeRequest.builder().build();
+    GuardDecision allowed = guard.check(request);
+
+    ModelOutput out = guard.onResponse(request, allowed, ModelOutput.json("{\"label\":7}"));
+
+    assertThat(out.bodyAsString()).isEqualTo("{\"label\":1}");
+    assertThat(trace).containsExactly("observe:{\"label\":7}", "record:{\"label\":1}");
+    assertThat(guard.chain("default").hasOutputPolicies()).isTrue();
+  }
+
+  @Test
+  void outputPoliciesRefuseADeniedDecision() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "deny", ctx -> GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED))
+        .output(OutputPhase.OBSERVE, "observe", ctx -> {
+          trace.add("observe");
+          return ctx.output();
+        })).build();
+    FakeRequest request = FakeRequest.builder().build();
+    GuardDecision denied = guard.check(request);
+
+    assertThatThrownBy(() -> guard.onResponse(request, denied, ModelOutput.json("{}")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(trace).isEmpty();
+  }
+
+  @Test
+  void failingOutputPolicyWithholdsTheOutput() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.PERTURB, "broken", ctx -> {
+          throw new IllegalStateException("noise failed");
+        })).build();
+    FakeRequest request = FakeRequest.builder().build();
+    GuardDecision allowed = guard.check(request);
+
+    try (LogCapture logs = new LogCapture()) {
+      assertThatThrownBy(() -> guard.onResponse(request, allowed, ModelOutput.json("{\"p\":[0.9,0.1]}")))
+          .isInstanceOf(GuardFailureException.class)
+          .hasMessageNotContaining("noise failed");
+      assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.ERROR).hasSize(1);
+    }
+  }
+
+  @Test
+  void failOpenOutputPolicySkipsItsStep() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.PERTURB, "broken", ctx -> {
+          throw new IllegalStateException("noise failed");
+        }, FailureMode.OPEN)).build();
+    FakeRequest request = FakeRequest.builder().build();
+
+    try (LogCapture logs = new LogCapture()) {
+      assertThat(guard.onResponse(request, guard.check(request), ModelOutput.json("{\"a\":1}")).bodyAsString())
+          .isEqualTo("{\"a\":1}");
+    }
+  }
+
+  @Test
+  void buildRejectsATierNamingAnUnknownModel() {
+    assertThatThrownBy(() -> engine()
+        .tier(Tier.builder("free").models("digits", "resnet").build())
+        .chain("default", c -> {}).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("tiers: tier 'free' names unknown model 'resnet'");
+  }
+
+  @Test
+  void buildListsEveryProblemNamingItsField() {
+    assertThatThrownBy(() -> ModelGuard.builder()
+        .models("ok", "bad id!")
+        .tier(Tier.builder("t").build())
+        .tier(Tier.builder("t").build())
+        .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("models: 'bad id!'")
+        .hasMessageContaining("tiers: tier 't' is registered twice")
+        .hasMessageContaining("chains: at least one chain is required");
+  }
+
+  @Test
+  void buildRejectsDuplicateChainsAndPolicyNames() {
+    assertThatThrownBy(() -> engine().chain("default", c -> {}).chain("default", c -> {}).build())
+        .hasMessageContaining("chains: chain 'default' is registered twice");
+    assertThatThrownBy(() -> engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "same", record("a"))
+        .policy(Phase.DETECT, "same", record("b"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("policy name 'same' is used twice");
+  }
+
+  @Test
+  void validateRejectsAnEndpointNamingAnUnknownChain() {
+    ModelGuard guard = engine().chain("default", c -> {}).chain("strict", c -> {}).build();
+
+    assertThatThrownBy(() -> guard.validate(EndpointSpec.of("digits", "stirct", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'stirct'")
+        .hasMessageContaining("[default, strict]");
+    assertThat(guard.validate(EndpointSpec.of("digits", "strict", 2)).cost()).isEqualTo(2);
+  }
+
+  @Test
+  void modelsForIsTheTierNarrowedByTheCredential() {
+    ModelGuard guard = engine()
+        .tier(Tier.builder("pro").models("digits", "iris").build())
+        .tier(Tier.builder("all").allModels().build())
+        .chain("default", c -> {}).build();
+
+    assertThat(guard.modelsFor(Principal.builder("a").tier("pro").build())).containsExactly("digits", "iris");
+    assertThat(guard.modelsFor(Principal.builder("a").tier("pro").allowedModels(Set.of("iris", "resnet")).build()))
+        .containsExactly("iris");
+    assertThat(guard.modelsFor(Principal.builder("a").tier("all").build())).containsExactly("digits", "iris");
+    assertThat(guard.modelsFor(Principal.builder("a").build())).isEmpty();
+    assertThat(guard.modelsFor(Principal.builder("a").tier("missing").build())).isEmpty();
+  }
+}
