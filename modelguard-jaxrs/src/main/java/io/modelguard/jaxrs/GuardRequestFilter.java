@@ -1,0 +1,67 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.EndpointSpec;
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.jaxrs.internal.GuardResponseFilter;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Checks one guarded resource method's requests: translates the request, asks the engine, and
+ * either aborts with the problem response or records the decision for the resource and the
+ * response filter. Holds the endpoint resolved at deployment; stateless otherwise, so one instance
+ * serves concurrent requests.
+ */
+final class GuardRequestFilter implements ContainerRequestFilter {
+  private final ModelGuard guard;
+  private final EndpointSpec spec;
+  private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
+
+  GuardRequestFilter(
+      ModelGuard guard, EndpointSpec spec, Function<ContainerRequestContext, Optional<String>> remoteAddress) {
+    this.guard = guard;
+    this.spec = spec;
+    this.remoteAddress = remoteAddress;
+  }
+
+  @Override
+  public void filter(ContainerRequestContext context) {
+    MultivaluedMap<String, String> pathParameters = context.getUriInfo().getPathParameters();
+    JaxrsInferenceRequest request =
+        new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst), remoteAddress);
+    GuardDecision decision = guard.check(request);
+    if (!decision.isAllowed()) {
+      context.abortWith(problem(ProblemRenderer.render(decision)));
+      return;
+    }
+    request.replayBody();
+    context.setProperty(GuardResponseFilter.GUARD_PROPERTY, guard);
+    context.setProperty(GuardResponseFilter.DECISION_PROPERTY, decision);
+    context.setProperty(GuardResponseFilter.REQUEST_PROPERTY, request);
+  }
+
+  /** The problem as a response: its status and headers, its exact media type and byte length. */
+  static Response problem(ProblemResponse problem) {
+    byte[] body = problem.body();
+    Response.ResponseBuilder response = Response.status(problem.status());
+    problem.headers().forEach(response::header);
+    return response
+        .header(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE)
+        .header(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length))
+        .entity(body)
+        .build();
+  }
+
+  @Override
+  public String toString() {
+    return "ModelGuard request filter for " + spec;
+  }
+}

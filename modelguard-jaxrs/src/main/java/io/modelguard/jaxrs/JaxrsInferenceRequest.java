@@ -1,0 +1,114 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.CappedBody;
+import io.modelguard.Endpoint;
+import io.modelguard.InferenceRequest;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.MultivaluedMap;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.SequenceInputStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * {@link InferenceRequest} over a JAX-RS {@link ContainerRequestContext}. The body is read through
+ * {@link CappedBody} and, once a policy has read any of it, {@link #replayBody()} gives the
+ * resource the same bytes followed by whatever was not read. One request, one thread.
+ */
+final class JaxrsInferenceRequest implements InferenceRequest {
+  private final ContainerRequestContext context;
+  private final Endpoint endpoint;
+  private final String path;
+  private final Function<ContainerRequestContext, Optional<String>> remoteAddressLookup;
+  private final CappedBody body;
+  private Optional<String> remoteAddress;
+
+  JaxrsInferenceRequest(
+      ContainerRequestContext context,
+      Endpoint endpoint,
+      Function<ContainerRequestContext, Optional<String>> remoteAddressLookup) {
+    this.context = context;
+    this.endpoint = endpoint;
+    this.path = relativePath(context.getUriInfo().getPath(false));
+    this.remoteAddressLookup = remoteAddressLookup;
+    this.body = new CappedBody(context::getEntityStream);
+  }
+
+  /** Runtimes differ on whether the base-relative path has a leading slash: normalise to one. */
+  static String relativePath(String path) {
+    if (path == null || path.isEmpty()) {
+      return "/";
+    }
+    return path.charAt(0) == '/' ? path : "/" + path;
+  }
+
+  @Override
+  public String method() {
+    return context.getMethod();
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public Optional<String> header(String name) {
+    List<String> values = headers(name);
+    return values.isEmpty() ? Optional.empty() : Optional.ofNullable(values.get(0));
+  }
+
+  @Override
+  public List<String> headers(String name) {
+    MultivaluedMap<String, String> headers = context.getHeaders();
+    List<String> values = headers.get(name);
+    if (values == null) {
+      // Both runtimes key this map case-insensitively, but the API does not promise it.
+      for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+        if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
+          values = e.getValue();
+          break;
+        }
+      }
+    }
+    return values == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(values));
+  }
+
+  @Override
+  public Optional<String> remoteAddress() {
+    if (remoteAddress == null) {
+      Optional<String> found = remoteAddressLookup.apply(context);
+      remoteAddress = found == null ? Optional.empty() : found;
+    }
+    return remoteAddress;
+  }
+
+  @Override
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public byte[] body(int maxBytes) throws IOException {
+    return body.read(maxBytes);
+  }
+
+  /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */
+  void replayBody() {
+    if (!body.consumed()) {
+      return;
+    }
+    ByteArrayInputStream read = new ByteArrayInputStream(body.bytesRead());
+    context.setEntityStream(body.complete() ? read : new SequenceInputStream(read, body.remainder()));
+  }
+
+  @Override
+  public String toString() {
+    return "JaxrsInferenceRequest[" + context.getMethod() + " " + path + ", " + endpoint + "]";
+  }
+}

@@ -1,0 +1,196 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.EndpointSpec;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelSecured;
+import io.modelguard.jaxrs.internal.GuardResponseFilter;
+import io.modelguard.jaxrs.internal.ServletRemoteAddress;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.DynamicFeature;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.FeatureContext;
+import java.lang.reflect.Method;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The Jakarta REST (JAX-RS 3.1 and later) adapter: guards every resource method annotated, or
+ * whose class is annotated, with {@link ModelSecured}. The application builds it in code around
+ * its own {@link ModelGuard} and registers the instance, for example from {@code
+ * Application.getSingletons()} or {@code ResourceConfig.register(...)}:
+ *
+ * <pre>{@code
+ * ModelGuard guard = ModelGuard.builder()...build();
+ * resourceConfig.register(new ModelGuardFeature(guard));
+ * }</pre>
+ *
+ * <p>At deployment, for each resource method it resolves the annotation once (the method's
+ * overrides the class's, see {@link EndpointSpec#forMethod}), checks that the named chain exists
+ * and registers, for that method only:
+ *
+ * <ul>
+ *   <li>a request filter at {@link Priorities#AUTHENTICATION} that runs {@link ModelGuard#check}
+ *       and either aborts with the problem response of the denial, or lets the request through
+ *       with the decision stored under {@link #DECISION_PROPERTY} and the request under {@link
+ *       #REQUEST_PROPERTY};
+ *   <li>a response filter at {@link Priorities#AUTHENTICATION} (so it runs after the application's
+ *       response filters) that adds the decision's headers (rate limits, for instance) and, only if
+ *       the chain has output policies, runs them on a successful response's entity (see below).
+ *       It is registered as a class, because runtimes inject {@code @Context} fields only into
+ *       providers they instantiate themselves.
+ * </ul>
+ *
+ * <p>A denied request never reaches the resource: the response is the problem from {@link
+ * io.modelguard.problem.ProblemRenderer}, with its status and headers, {@code Content-Type:
+ * application/problem+json} and an explicit {@code Content-Length}. A body a policy read is
+ * replayed to the resource in full.
+ *
+ * <p><b>Output policies.</b> They need the response bytes and may have to replace a successful
+ * response with a 500 problem when a fail-closed policy fails. A {@code WriterInterceptor} sees the
+ * bytes but cannot change the status (and an exception thrown from one is handled differently by
+ * each runtime), so the adapter runs them in the response filter instead: it serialises the entity
+ * with the runtime's own {@code MessageBodyWriter}, runs {@link ModelGuard#onResponse}, and
+ * replaces the entity with the resulting bytes and media type. Any {@code Content-Length} the
+ * resource set is dropped, so the runtime counts the bytes it finally writes, and the
+ * application's writer interceptors (compression, for instance) apply to those final bytes. If
+ * anything fails, the output and every header describing it are dropped and the response becomes
+ * the {@code internal.error} problem (500), without the decision's headers. Output policies run
+ * only on 2xx responses with an entity: an error the resource produced is not model output.
+ * Guarded resources with output policies should declare {@code @Produces}, so the entity's media
+ * type is known when they run.
+ *
+ * <p><b>Paths and addresses.</b> {@link InferenceRequest#path()} is the raw (still
+ * percent-encoded) request path relative to the JAX-RS application's base URI, with a leading
+ * slash, for example {@code /v1/models/digits/predict}; an application mapped at the root of its
+ * servlet context sees the same path as the servlet adapter. The client address comes from {@link
+ * Builder#remoteAddress}; by default it is the servlet container's {@code getRemoteAddr()} when
+ * the Servlet API is on the class path, and empty otherwise.
+ *
+ * <p>Immutable and thread-safe; one instance may serve any number of resource methods.
+ */
+public final class ModelGuardFeature implements DynamicFeature {
+  /**
+   * The request property holding the {@link GuardDecision} of an allowed request, so resources can
+   * read the authenticated principal. Absent on unguarded and denied requests.
+   */
+  public static final String DECISION_PROPERTY = GuardResponseFilter.DECISION_PROPERTY;
+
+  /** The request property holding the {@link InferenceRequest} the decision was made for. */
+  public static final String REQUEST_PROPERTY = GuardResponseFilter.REQUEST_PROPERTY;
+
+  private static final boolean SERVLET_API_PRESENT = isPresent("jakarta.servlet.http.HttpServletRequest");
+
+  private static final Function<ContainerRequestContext, Optional<String>> NO_ADDRESS =
+      request -> Optional.empty();
+
+  private static final Function<ContainerRequestContext, Optional<String>> SERVLET_ADDRESS =
+      request -> request.getProperty(ServletRemoteAddress.PROPERTY) instanceof String address
+          ? Optional.of(address)
+          : Optional.empty();
+
+  private final ModelGuard guard;
+  private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
+
+  /**
+   * A feature guarding {@code @ModelSecured} resources with {@code guard}, with the default client
+   * address resolution (see {@link Builder#remoteAddress}).
+   *
+   * @throws NullPointerException if {@code guard} is null
+   */
+  public ModelGuardFeature(ModelGuard guard) {
+    this(builder(guard));
+  }
+
+  private ModelGuardFeature(Builder builder) {
+    this.guard = builder.guard;
+    this.remoteAddress = builder.remoteAddress;
+  }
+
+  /**
+   * Starts a builder for a feature around {@code guard}.
+   *
+   * @throws NullPointerException if {@code guard} is null
+   */
+  public static Builder builder(ModelGuard guard) {
+    return new Builder(guard);
+  }
+
+  /**
+   * Resolves {@code @ModelSecured} for one resource method and registers the request and response
+   * filters for it; does nothing for a method that neither it nor its class is annotated with.
+   *
+   * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
+   *     not have: the runtime then refuses to deploy the application, so a typo fails start-up
+   *     rather than requests
+   */
+  @Override
+  public void configure(ResourceInfo resourceInfo, FeatureContext context) {
+    Method method = resourceInfo.getResourceMethod();
+    Class<?> resourceClass = resourceInfo.getResourceClass();
+    if (method == null || resourceClass == null) {
+      return;
+    }
+    Optional<EndpointSpec> found = EndpointSpec.forMethod(method, resourceClass);
+    if (found.isEmpty()) {
+      return;
+    }
+    EndpointSpec spec = guard.validate(found.get());
+    Function<ContainerRequestContext, Optional<String>> address = remoteAddress;
+    if (address == null) {
+      address = NO_ADDRESS;
+      if (SERVLET_API_PRESENT) {
+        // Registered as a class so that the runtime injects the servlet request into it; the only
+        // class that names a Servlet type, loaded only here.
+        context.register(ServletRemoteAddress.class, Priorities.AUTHENTICATION - 1);
+        address = SERVLET_ADDRESS;
+      }
+    }
+    context.register(new GuardRequestFilter(guard, spec, address), Priorities.AUTHENTICATION);
+    // A class, not an instance: runtimes inject @Context fields only into providers they create.
+    context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
+  }
+
+  private static boolean isPresent(String className) {
+    try {
+      Class.forName(className, false, ModelGuardFeature.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /** Builds a {@link ModelGuardFeature}. Not thread-safe; the feature it builds is. */
+  public static final class Builder {
+    private final ModelGuard guard;
+    private Function<ContainerRequestContext, Optional<String>> remoteAddress;
+
+    private Builder(ModelGuard guard) {
+      this.guard = Objects.requireNonNull(guard, "guard");
+    }
+
+    /**
+     * How to find the client's network address for {@link InferenceRequest#remoteAddress()}, for
+     * example from a trusted proxy header. Called at most once per request, and only if a policy
+     * asks; it must not return null. Default: when {@code jakarta.servlet.http.HttpServletRequest}
+     * is on the class path, the servlet request's {@code getRemoteAddr()} (injected with
+     * {@code @Context}), else empty. Setting a function here turns that default off entirely,
+     * which also suits runtimes that have the Servlet API on the class path but do not run in a
+     * servlet container.
+     *
+     * @throws NullPointerException if {@code remoteAddress} is null
+     */
+    public Builder remoteAddress(Function<ContainerRequestContext, Optional<String>> remoteAddress) {
+      this.remoteAddress = Objects.requireNonNull(remoteAddress, "remoteAddress");
+      return this;
+    }
+
+    /** Builds the feature. Never fails: chains are checked when the runtime deploys resources. */
+    public ModelGuardFeature build() {
+      return new ModelGuardFeature(this);
+    }
+  }
+}

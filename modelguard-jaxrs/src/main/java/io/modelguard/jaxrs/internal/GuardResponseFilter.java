@@ -1,0 +1,142 @@
+package io.modelguard.jaxrs.internal;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.GuardFailureException;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.MessageBodyWriter;
+import jakarta.ws.rs.ext.Providers;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Type;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Internal to {@code ModelGuardFeature}, which registers this class (never an instance, so that the
+ * runtime injects {@link Providers}) on every guarded resource method. Applications do not register
+ * it themselves.
+ *
+ * <p>The response side of a guarded request. The request filter leaves the engine, the request and
+ * the decision in the request properties {@link #GUARD_PROPERTY}, {@link #REQUEST_PROPERTY} and
+ * {@link #DECISION_PROPERTY}; without them (a denied request, whose problem response is final)
+ * this filter does nothing. Otherwise it adds the decision's headers (rate limits, for instance)
+ * and, if the chain has output policies and the response is a 2xx with an entity, runs them.
+ *
+ * <p>Output policies run here rather than in a {@code WriterInterceptor} because a fail-closed
+ * output policy that fails must turn the response into a 500 problem, and only a response filter
+ * can change the status portably. The entity is serialised with the runtime's own writer and
+ * replaced with the policies' bytes and media type, so writer interceptors that run later
+ * (compression) see the final output; any {@code Content-Length} the resource set is removed and the
+ * runtime sets the length of what it writes (both Jersey and RESTEasy send one for bodies within
+ * their output buffer, and chunk larger ones). Anything that goes wrong
+ * on the way fails closed: the output and every header describing it are dropped and {@link
+ * ProblemRenderer#internalError()} is sent instead.
+ */
+public final class GuardResponseFilter implements ContainerResponseFilter {
+  /** The request property holding the {@link ModelGuard} that checked the request. */
+  public static final String GUARD_PROPERTY = "io.modelguard.jaxrs.internal.guard";
+
+  /** The request property holding the {@link GuardDecision} of an allowed request. */
+  public static final String DECISION_PROPERTY = "io.modelguard.GuardDecision";
+
+  /** The request property holding the {@link InferenceRequest} of an allowed request. */
+  public static final String REQUEST_PROPERTY = "io.modelguard.InferenceRequest";
+
+  private static final Logger log = LoggerFactory.getLogger(GuardResponseFilter.class);
+  private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
+
+  @Context private Providers providers;
+
+  /** Created by the JAX-RS runtime, which then injects {@link Providers}. */
+  public GuardResponseFilter() {}
+
+  /**
+   * Adds the decision's headers and applies the output policies of an allowed request; never
+   * throws: a failure of the output policies becomes a 500 problem response.
+   */
+  @Override
+  public void filter(ContainerRequestContext requestContext, ContainerResponseContext response) {
+    if (!(requestContext.getProperty(GUARD_PROPERTY) instanceof ModelGuard guard)
+        || !(requestContext.getProperty(DECISION_PROPERTY) instanceof GuardDecision decision)
+        || !(requestContext.getProperty(REQUEST_PROPERTY) instanceof InferenceRequest request)) {
+      return;
+    }
+    if (response.hasEntity()
+        && response.getStatusInfo().getFamily() == Response.Status.Family.SUCCESSFUL
+        && guard.chain(request.endpoint().chain()).hasOutputPolicies()
+        && !applyOutputPolicies(guard, request, decision, response)) {
+      return;
+    }
+    MultivaluedMap<String, Object> headers = response.getHeaders();
+    decision.headers().forEach(headers::putSingle);
+  }
+
+  /** Returns false if the output was withheld and the response replaced by a 500 problem. */
+  private boolean applyOutputPolicies(
+      ModelGuard guard, InferenceRequest request, GuardDecision decision, ContainerResponseContext response) {
+    try {
+      MediaType mediaType = response.getMediaType();
+      byte[] entity = serialize(response, mediaType);
+      ModelOutput output = guard.onResponse(
+          request, decision, ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
+      byte[] body = output.body();
+      MediaType outputType = output.contentType().map(MediaType::valueOf).orElse(mediaType);
+      Annotation[] annotations = response.getEntityAnnotations();
+      response.setEntity(body, annotations == null ? NO_ANNOTATIONS : annotations, outputType);
+      // A length the resource set describes the old entity. Not setting the new one here lets the
+      // runtime count what it finally writes, which stays right behind a compressing interceptor.
+      response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
+      return true;
+    } catch (GuardFailureException e) {
+      // The engine has logged the policy's exception.
+    } catch (IOException | RuntimeException e) {
+      log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(), e);
+    }
+    ProblemResponse problem = ProblemRenderer.internalError();
+    MultivaluedMap<String, Object> headers = response.getHeaders();
+    // Nothing describing the withheld output (its length, encoding, validators...) may remain.
+    headers.clear();
+    response.setStatus(problem.status());
+    problem.headers().forEach(headers::putSingle);
+    byte[] body = problem.body();
+    response.setEntity(body, NO_ANNOTATIONS, MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
+    headers.putSingle(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE);
+    headers.putSingle(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length));
+    return false;
+  }
+
+  private byte[] serialize(ContainerResponseContext response, MediaType mediaType) throws IOException {
+    if (providers == null) {
+      throw new IllegalStateException("the runtime did not inject Providers into " + getClass().getName());
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    write(response.getEntity(), response.getEntityClass(), response.getEntityType(),
+        response.getEntityAnnotations(), mediaType == null ? MediaType.WILDCARD_TYPE : mediaType,
+        response.getHeaders(), out);
+    return out.toByteArray();
+  }
+
+  private <T> void write(
+      Object entity, Class<T> type, Type genericType, Annotation[] annotations, MediaType mediaType,
+      MultivaluedMap<String, Object> headers, ByteArrayOutputStream out) throws IOException {
+    Annotation[] a = annotations == null ? NO_ANNOTATIONS : annotations;
+    MessageBodyWriter<T> writer = providers.getMessageBodyWriter(type, genericType, a, mediaType);
+    if (writer == null) {
+      throw new IOException("no MessageBodyWriter for " + type.getName() + " as " + mediaType);
+    }
+    writer.writeTo(type.cast(entity), type, genericType, a, mediaType, headers, out);
+  }
+}

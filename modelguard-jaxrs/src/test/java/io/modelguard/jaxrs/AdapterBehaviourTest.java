@@ -1,0 +1,441 @@
+package io.modelguard.jaxrs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.BodyTooLargeException;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.ModelSecured;
+import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.ext.RuntimeDelegate;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What the JAX-RS adapter promises beyond the shared conformance suite, checked on a real runtime
+ * over HTTP. Each runtime's test extends this class.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class AdapterBehaviourTest {
+  private static final String MODEL_SECRET_HEADER = "X-Model-Secret";
+
+  private final Probe probe = new Probe();
+  private Deployment deployment;
+  private HttpClient client;
+
+  /** The runtime under test. */
+  protected abstract JaxrsRuntime runtime();
+
+  @BeforeAll
+  void start() throws Exception {
+    deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard(probe)))
+        .resources(ClassAndMethod.class)
+        .instances(new Models(probe))
+        .build());
+    client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  /** One chain per behaviour under test; {@code probe} records what the policies saw. */
+  private static ModelGuard guard(Probe probe) {
+    return ModelGuard.builder()
+        .auditLog(false)
+        .models("digits")
+        .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
+        .chain("failing", chain -> chain.policy(Phase.VALIDATE, "boom", ctx -> {
+          throw new IllegalStateException("boom");
+        }))
+        .chain("inspect", chain -> chain.policy(Phase.VALIDATE, "inspect", ctx -> {
+          probe.seen.set(Seen.of(ctx.request()));
+          return GuardDecision.allow().withHeader("RateLimit", "limit=10, remaining=9");
+        }))
+        .chain("peek", chain -> chain.policy(Phase.VALIDATE, "peek", ctx -> {
+          try {
+            ctx.request().body(16);
+          } catch (BodyTooLargeException e) {
+            probe.peekedTooLarge.incrementAndGet();
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+          return GuardDecision.allow();
+        }))
+        .chain("whole", chain -> chain.policy(Phase.VALIDATE, "whole", ctx -> {
+          try {
+            ctx.request().body(1 << 20);
+            return GuardDecision.allow();
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+        }))
+        .chain("deny", chain -> chain.policy(Phase.VALIDATE, "deny",
+            ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .chain("failing-output", chain -> chain.output(OutputPhase.PERTURB, "boom", ctx -> {
+          throw new IllegalStateException("output policy failed");
+        }))
+        .chain("retype", chain -> chain.output(OutputPhase.PERTURB, "upper", ctx -> {
+          probe.outputType.set(ctx.output().contentType().orElse("(none)"));
+          probe.outputRuns.incrementAndGet();
+          return ModelOutput.of((ctx.output().bodyAsString().toUpperCase(Locale.ROOT) + "!").getBytes(UTF_8),
+              "text/plain");
+        }))
+        .build();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (deployment != null) {
+      deployment.close();
+    }
+  }
+
+  @Test
+  void onlyThisRuntimeIsOnTheClassPathAndItRunsOnJakartaRest4() throws Exception {
+    List<String> delegates = new ArrayList<>();
+    ServiceLoader.load(RuntimeDelegate.class).stream().forEach(p -> delegates.add(p.type().getName()));
+    assertThat(delegates).isNotEmpty().allMatch(name -> name.startsWith(runtime().runtimeDelegatePrefix()));
+    // Added in Jakarta REST 4.0: the adapter compiled against 3.1 runs on a 4.0 runtime.
+    assertThat(UriInfo.class.getMethod("getMatchedResourceTemplate")).isNotNull();
+  }
+
+  @Test
+  void unknownChainFailsDeployment() {
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(ModelGuard.builder()
+            .auditLog(false)
+            .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
+            .build()))
+        .resources(Misspelt.class)
+        .build();
+    assertThatThrownBy(() -> runtime().deploy(app).close())
+        .satisfies(e -> assertThat(causes(e))
+            .anyMatch(c -> c instanceof IllegalArgumentException
+                && String.valueOf(c.getMessage()).contains("No ModelGuard chain named 'no-such-chain'")));
+  }
+
+  @Test
+  void methodAnnotationOverridesClassAnnotation() throws Exception {
+    // The class names the "failing" chain; the method's own annotation names "default".
+    HttpResponse<String> method = post("/override/method", "{}");
+    assertThat(method.statusCode()).isEqualTo(200);
+    assertThat(method.body()).isEqualTo("method");
+
+    HttpResponse<String> inherited = post("/override/class", "{}");
+    assertThat(inherited.statusCode()).isEqualTo(500);
+    assertThat(inherited.body()).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+  }
+
+  @Test
+  void policiesSeeTheRequestAsTheServletAdapterWould() throws Exception {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/models/digits/inspect?q=1"))
+        .header("Content-Type", "application/json")
+        .header("X-Probe", "a")
+        .header("X-Probe-Multi", "one")
+        .header("x-probe-multi", "two")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(r.statusCode()).isEqualTo(200);
+    Seen seen = probe.seen.get();
+    assertThat(seen.method).isEqualTo("POST");
+    assertThat(seen.path).isEqualTo("/v1/models/digits/inspect");
+    assertThat(seen.model).contains("digits");
+    assertThat(seen.probe).contains("a");
+    assertThat(seen.multi).containsExactly("one", "two");
+    assertThat(seen.absent).isEmpty();
+    assertThat(seen.contentType).contains("application/json");
+    assertThat(seen.remoteAddress).contains("127.0.0.1");
+  }
+
+  @Test
+  void configuredRemoteAddressReplacesTheServletDefault() throws Exception {
+    Probe other = new Probe();
+    ModelGuardFeature feature = ModelGuardFeature.builder(guard(other))
+        .remoteAddress(request -> Optional.ofNullable(request.getHeaderString("X-Forwarded-For")))
+        .build();
+    try (Deployment proxied = runtime().deploy(
+        TestApplication.builder(feature).instances(new Models(other)).build())) {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(proxied.baseUri() + "/v1/models/digits/inspect"))
+          .header("X-Forwarded-For", "203.0.113.7")
+          .timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString("{}"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+    }
+    assertThat(other.seen.get().remoteAddress).contains("203.0.113.7");
+  }
+
+  @Test
+  void allowedRequestGetsTheDecisionHeadersAndTheResourceSeesTheDecision() throws Exception {
+    HttpResponse<String> r = post("/v1/models/digits/inspect", "{}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().allValues("RateLimit")).containsExactly("limit=10, remaining=9");
+    assertThat(r.body()).isEqualTo("allowed=true, request=/v1/models/digits/inspect");
+  }
+
+  @Test
+  void bodyReadPastThePolicysCapReachesTheResourceIntact() throws Exception {
+    byte[] body = randomBytes(200_000);
+    int before = probe.peekedTooLarge.get();
+    HttpResponse<byte[]> r = postBytes("/v1/models/digits/peek", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+    assertThat(probe.peekedTooLarge.get()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void bodyReadWhollyByAPolicyReachesTheResourceIntact() throws Exception {
+    byte[] body = randomBytes(300_000);
+    HttpResponse<byte[]> r = postBytes("/v1/models/digits/whole", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+  }
+
+  @Test
+  void deniedRequestNeverReachesTheResource() throws Exception {
+    int before = probe.resourceCalls.get();
+    HttpResponse<String> r = post("/v1/models/digits/denied", "{}");
+    ProblemResponse expected = ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID));
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.headers().allValues("Content-Type")).containsExactly(ProblemResponse.CONTENT_TYPE);
+    assertThat(r.headers().allValues("Content-Length")).containsExactly(Integer.toString(expected.body().length));
+    assertThat(r.body()).isEqualTo(expected.bodyAsString());
+    assertThat(probe.resourceCalls.get()).isEqualTo(before);
+  }
+
+  @Test
+  void failingOutputPolicyWithholdsTheOutputAndItsHeaders() throws Exception {
+    HttpResponse<String> r = post("/v1/models/digits/failing-output", "{}");
+    ProblemResponse expected = ProblemRenderer.internalError();
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.headers().allValues("Content-Type")).containsExactly(ProblemResponse.CONTENT_TYPE);
+    assertThat(r.headers().allValues("Cache-Control")).containsExactly("no-store");
+    assertThat(r.headers().allValues("Content-Length")).containsExactly(Integer.toString(expected.body().length));
+    assertThat(r.headers().firstValue(MODEL_SECRET_HEADER)).isEmpty();
+    assertThat(r.body()).isEqualTo(expected.bodyAsString()).doesNotContain("label");
+  }
+
+  @Test
+  void outputPoliciesSeeTheSerialisedEntityAndMayChangeItsMediaTypeAndLength() throws Exception {
+    HttpResponse<String> r = post("/v1/models/digits/retype", "{}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"LABEL\":7}!");
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    // The resource declared the length of its own entity; the response must carry the new one.
+    assertThat(r.headers().allValues("Content-Length")).containsExactly(Integer.toString(r.body().getBytes(UTF_8).length));
+    assertThat(probe.outputType.get()).startsWith("application/json");
+  }
+
+  @Test
+  void outputPoliciesSkipErrorResponsesOfTheResource() throws Exception {
+    int before = probe.outputRuns.get();
+    HttpResponse<String> r = post("/v1/models/digits/missing", "{}");
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.body()).isEqualTo("{\"error\":\"no such thing\"}");
+    assertThat(probe.outputRuns.get()).isEqualTo(before);
+  }
+
+  // --- resources ---------------------------------------------------------------------------
+
+  /** Class and method both annotated: the method's annotation wins where it has one. */
+  @Path("/override")
+  @ModelSecured(model = "digits", chain = "failing")
+  public static class ClassAndMethod {
+    /** Guarded by the method's chain ("default", allows everything). */
+    @POST
+    @Path("method")
+    @ModelSecured(model = "digits", chain = ModelGuard.DEFAULT_CHAIN)
+    public String method() {
+      return "method";
+    }
+
+    /** Guarded by the class's chain ("failing"). */
+    @POST
+    @Path("class")
+    public String inherited() {
+      return "class";
+    }
+  }
+
+  /** Names a chain the guard does not have. */
+  @Path("/misspelt")
+  @ModelSecured(model = "digits", chain = "no-such-chain")
+  public static class Misspelt {
+    /** Never deployed. */
+    @POST
+    public String post() {
+      return "never";
+    }
+  }
+
+  /** One instance, sharing the probe with the test. */
+  @Path("/v1/models/{model}")
+  public static class Models {
+    private final Probe probe;
+
+    Models(Probe probe) {
+      this.probe = probe;
+    }
+
+    /** Reports what the adapter left for the resource in the request properties. */
+    @POST
+    @Path("inspect")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "{model}", chain = "inspect")
+    public String inspect(@Context HttpServletRequest servletRequest) {
+      Object decision = servletRequest.getAttribute(ModelGuardFeature.DECISION_PROPERTY);
+      Object request = servletRequest.getAttribute(ModelGuardFeature.REQUEST_PROPERTY);
+      return "allowed=" + (decision instanceof GuardDecision d && d.isAllowed())
+          + ", request=" + (request instanceof InferenceRequest r ? r.path() : null);
+    }
+
+    /** Echoes the body a policy read only the start of. */
+    @POST
+    @Path("peek")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @ModelSecured(model = "{model}", chain = "peek")
+    public byte[] peek(byte[] body) {
+      return body;
+    }
+
+    /** Echoes the body a policy read completely. */
+    @POST
+    @Path("whole")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @ModelSecured(model = "{model}", chain = "whole")
+    public byte[] whole(byte[] body) {
+      return body;
+    }
+
+    /** Counts calls; its chain denies every request. */
+    @POST
+    @Path("denied")
+    @ModelSecured(model = "{model}", chain = "deny")
+    public String denied() {
+      probe.resourceCalls.incrementAndGet();
+      return "reached";
+    }
+
+    /** A prediction with a header describing it; its chain's output policy fails. */
+    @POST
+    @Path("failing-output")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "{model}", chain = "failing-output")
+    public Response failingOutput() {
+      return Response.ok("{\"label\":7}").header(MODEL_SECRET_HEADER, "0.97").build();
+    }
+
+    /** A prediction (with its length) that its chain's output policy rewrites into text/plain. */
+    @POST
+    @Path("retype")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "{model}", chain = "retype")
+    public Response retype() {
+      byte[] prediction = "{\"label\":7}".getBytes(UTF_8);
+      return Response.ok(prediction).header("Content-Length", prediction.length).build();
+    }
+
+    /** An error of the resource itself, on a chain with an output policy. */
+    @POST
+    @Path("missing")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "{model}", chain = "retype")
+    public Response missing() {
+      return Response.status(404).entity("{\"error\":\"no such thing\"}").build();
+    }
+  }
+
+  /** State shared between the test, its policies and its resources. */
+  static final class Probe {
+    final AtomicReference<Seen> seen = new AtomicReference<>();
+    final AtomicInteger peekedTooLarge = new AtomicInteger();
+    final AtomicInteger resourceCalls = new AtomicInteger();
+    final AtomicInteger outputRuns = new AtomicInteger();
+    final AtomicReference<String> outputType = new AtomicReference<>();
+  }
+
+  /** What a policy saw of the request. */
+  record Seen(String method, String path, Optional<String> model, Optional<String> probe,
+      List<String> multi, List<String> absent, Optional<String> contentType, Optional<String> remoteAddress) {
+    static Seen of(InferenceRequest r) {
+      return new Seen(r.method(), r.path(), r.endpoint().model(), r.header("x-PROBE"),
+          r.headers("X-PROBE-MULTI"), r.headers("X-Not-Sent"), r.contentType(), r.remoteAddress());
+    }
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  private static List<Throwable> causes(Throwable e) {
+    List<Throwable> all = new ArrayList<>();
+    for (Throwable t = e; t != null && !all.contains(t); t = t.getCause()) {
+      all.add(t);
+      for (Throwable s : t.getSuppressed()) {
+        all.addAll(causes(s));
+      }
+    }
+    return all;
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] bytes = new byte[n];
+    new Random(42).nextBytes(bytes);
+    return bytes;
+  }
+
+  private URI uri(String path) {
+    return URI.create(deployment.baseUri() + path);
+  }
+
+  private HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(uri(path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+    return client.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<byte[]> postBytes(String path, byte[] body) throws IOException, InterruptedException {
+    return client.send(HttpRequest.newBuilder(uri(path))
+        .header("Content-Type", "application/octet-stream")
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+}

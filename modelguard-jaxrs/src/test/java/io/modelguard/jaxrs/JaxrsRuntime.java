@@ -1,0 +1,18 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.ws.rs.core.Application;
+
+/** A JAX-RS runtime that serves an {@link Application} over HTTP on a free loopback port. */
+public interface JaxrsRuntime {
+
+  /**
+   * Deploys {@code application} and starts serving it.
+   *
+   * @throws Exception if the runtime refuses the application or cannot start
+   */
+  Deployment deploy(Application application) throws Exception;
+
+  /** The class-name prefix of this runtime's {@code RuntimeDelegate}. */
+  String runtimeDelegatePrefix();
+}

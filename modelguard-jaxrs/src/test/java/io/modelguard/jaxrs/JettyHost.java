@@ -1,0 +1,56 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.servlet.Servlet;
+import java.net.URI;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Embedded Jetty 12 (ee10) serving one JAX-RS servlet at the root of the root context, on
+ * 127.0.0.1 and a free port. A servlet that fails to initialise makes {@link #start} throw, as a
+ * production container refuses to deploy such an application.
+ */
+public final class JettyHost implements Deployment {
+  private final Server server;
+  private final URI baseUri;
+
+  private JettyHost(Server server, URI baseUri) {
+    this.server = server;
+    this.baseUri = baseUri;
+  }
+
+  /** Starts Jetty with {@code servlet} mapped to {@code /*}. */
+  public static JettyHost start(Servlet servlet) throws Exception {
+    Server server = new Server();
+    ServerConnector connector = new ServerConnector(server, 1, 1);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.getServletHandler().setStartWithUnavailable(false);
+    ServletHolder holder = new ServletHolder("jaxrs", servlet);
+    holder.setInitOrder(1);
+    context.addServlet(holder, "/*");
+    server.setHandler(context);
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.stop();
+      throw e;
+    }
+    return new JettyHost(server, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
+  }
+
+  @Override
+  public URI baseUri() {
+    return baseUri;
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.stop();
+  }
+}

@@ -1,0 +1,21 @@
+package io.modelguard.jaxrs.jersey;
+
+import io.modelguard.jaxrs.JaxrsRuntime;
+import io.modelguard.jaxrs.JettyHost;
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.ws.rs.core.Application;
+import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.servlet.ServletContainer;
+
+/** Jersey's servlet container inside embedded Jetty. */
+final class JerseyRuntime implements JaxrsRuntime {
+  @Override
+  public Deployment deploy(Application application) throws Exception {
+    return JettyHost.start(new ServletContainer(ResourceConfig.forApplication(application)));
+  }
+
+  @Override
+  public String runtimeDelegatePrefix() {
+    return "org.glassfish.jersey.";
+  }
+}
