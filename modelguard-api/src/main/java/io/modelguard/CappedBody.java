@@ -31,7 +31,8 @@ public final class CappedBody {
   }
 
   /**
-   * Reads up to {@code maxBytes}. If the whole body was already read it is returned (or, if it is
+   * Reads up to {@code maxBytes}. The returned array is shared with later readers and the replay:
+   * callers must not modify it. If the whole body was already read it is returned (or, if it is
    * larger than {@code maxBytes}, refused); if an earlier smaller cap stopped the read, the body is
    * known to be larger than that cap.
    */
@@ -84,18 +85,22 @@ public final class CappedBody {
     byte[] buffer = new byte[8192];
     long remaining = (long) maxBytes + 1 - bytes.length;
     boolean eof = false;
-    while (remaining > 0) {
-      int n = stream.read(buffer, 0, (int) Math.min(buffer.length, remaining));
-      if (n < 0) {
-        eof = true;
-        break;
+    try {
+      while (remaining > 0) {
+        int n = stream.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+        if (n < 0) {
+          eof = true;
+          break;
+        }
+        out.write(buffer, 0, n);
+        remaining -= n;
       }
-      out.write(buffer, 0, n);
-      remaining -= n;
+    } finally {
+      // Keep what was read even when the stream fails, so a replay loses nothing it had.
+      bytes = out.toByteArray();
+      complete = eof;
+      readWithCap = maxBytes;
     }
-    bytes = out.toByteArray();
-    complete = eof;
-    readWithCap = maxBytes;
   }
 
   /** The underlying stream, positioned after {@link #bytesRead()}; null before the first read. */

@@ -72,4 +72,25 @@ class CappedBodyTest {
     body.read(10);
     assertThat(opens[0]).isEqualTo(1);
   }
+
+  @Test
+  void bytesReadBeforeAStreamFailureAreKeptForReplay() {
+    InputStream failing = new InputStream() {
+      int served;
+
+      @Override
+      public int read() throws IOException {
+        if (served == 5) {
+          throw new IOException("connection reset");
+        }
+        served++;
+        return 'a';
+      }
+    };
+    CappedBody body = new CappedBody(() -> failing);
+
+    assertThatThrownBy(() -> body.read(100)).isInstanceOf(IOException.class).hasMessage("connection reset");
+    assertThat(body.bytesRead()).hasSize(5);
+    assertThat(body.complete()).isFalse();
+  }
 }

@@ -1,0 +1,443 @@
+package io.modelguard.servlet;
+
+import io.modelguard.Endpoint;
+import io.modelguard.EndpointSpec;
+import io.modelguard.GuardDecision;
+import io.modelguard.GuardFailureException;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.PathTemplate;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRegistration;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletMapping;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The servlet adapter: a {@link Filter} that checks every request for a guarded endpoint with a
+ * {@link ModelGuard} and translates the decision to HTTP. It makes no decision of its own.
+ *
+ * <p>Which endpoint a request is for is resolved in this order:
+ *
+ * <ol>
+ *   <li>the path rules given to {@link #builder(ModelGuard)}, in the order they were added,
+ *       matched against the path within the context ({@code servletPath + pathInfo});
+ *   <li>{@link io.modelguard.ModelSecured @ModelSecured} on the class (or a superclass) of the
+ *       servlet the request is mapped to, resolved once per servlet and cached. A {@code
+ *       model = "{var}"} takes its value from the annotation's {@code path} template (trailing
+ *       slashes ignored); a path that does not match the template yields an endpoint without a
+ *       model, which the engine denies.
+ * </ol>
+ *
+ * <p>Requests that match no rule and are mapped to a servlet without the annotation pass through
+ * untouched. For a guarded request: a denial is answered with the RFC 9457 problem {@link
+ * ProblemRenderer} renders (the servlet is not invoked); an allowed request gets the decision's
+ * headers and continues down the chain. If a policy read the body, the servlet still receives all
+ * of it, through {@code getInputStream()} or {@code getReader()}. Only when the endpoint's chain has
+ * output policies is the response buffered, passed through {@link ModelGuard#onResponse} and
+ * written with its final {@code Content-Length}; otherwise it is never wrapped and streams as
+ * usual.
+ *
+ * <p>Construct it in code and register the instance with the container, for example {@code
+ * servletContext.addFilter("modelguard", new ModelGuardFilter(guard))
+ * .addMappingForUrlPatterns(null, false, "/*")}. One instance serves one servlet context. It is
+ * thread-safe.
+ *
+ * <p>Limitations: a guarded request is checked once even if the filter is also mapped to other
+ * dispatcher types (forward, include, async, error). With output policies, the whole response is
+ * held in memory until the servlet returns; an error or redirect the servlet sends with {@code
+ * sendError} or {@code sendRedirect} is left to the container and skips the output policies; and a
+ * servlet that starts asynchronous processing is answered with {@code internal.error}, since its
+ * output would be written after the filter returned and could not pass the output policies. A
+ * policy that reads the body makes it unavailable to {@code getParameter} and {@code getParts}: the
+ * servlet reads it with {@code getInputStream()} or {@code getReader()}.
+ */
+public final class ModelGuardFilter implements Filter {
+  /**
+   * The request attribute under which an allowed request carries its {@link GuardDecision}, so the
+   * application can read the principal: {@code (GuardDecision) request.getAttribute(DECISION_ATTRIBUTE)}.
+   * The same name as the JAX-RS adapter's request property.
+   */
+  public static final String DECISION_ATTRIBUTE = "io.modelguard.GuardDecision";
+
+  private static final Logger log = LoggerFactory.getLogger(ModelGuardFilter.class);
+
+  /** Request attribute marking a request this filter already checked. */
+  private static final String CHECKED = ModelGuardFilter.class.getName() + ".checked";
+
+  private final ModelGuard guard;
+  private final List<Route> routes;
+  private final Map<String, Binding> servlets = new ConcurrentHashMap<>();
+  private volatile ServletContext servletContext;
+
+  /**
+   * A filter that guards the servlets annotated with {@link io.modelguard.ModelSecured
+   * &#64;ModelSecured} and no other paths.
+   *
+   * @param guard the engine that makes every decision
+   * @throws NullPointerException if {@code guard} is null
+   */
+  public ModelGuardFilter(ModelGuard guard) {
+    this(Objects.requireNonNull(guard, "guard"), List.of());
+  }
+
+  private ModelGuardFilter(ModelGuard guard, List<Route> routes) {
+    this.guard = guard;
+    this.routes = List.copyOf(routes);
+  }
+
+  /**
+   * Starts a builder for a filter that also guards paths given in code. Annotated servlets are
+   * guarded as by {@link #ModelGuardFilter(ModelGuard)}; path rules are checked first.
+   *
+   * @param guard the engine that makes every decision
+   * @return a builder without path rules
+   * @throws NullPointerException if {@code guard} is null
+   */
+  public static Builder builder(ModelGuard guard) {
+    return new Builder(Objects.requireNonNull(guard, "guard"));
+  }
+
+  /**
+   * Resolves {@code @ModelSecured} on every servlet registered in the context and checks each
+   * one's chain exists, so that a typo fails deployment rather than requests. A servlet class that
+   * cannot be loaded here is logged and treated as not annotated.
+   *
+   * @throws ServletException naming the servlet, its class and the problem, if an annotation is
+   *     invalid or names an unknown chain; the container then fails to start the context
+   */
+  @Override
+  public void init(FilterConfig filterConfig) throws ServletException {
+    ServletContext context = filterConfig.getServletContext();
+    if (servletContext != null && servletContext != context) {
+      throw new ServletException("ModelGuardFilter: one instance serves one servlet context; "
+          + "create another filter for context '" + context.getContextPath() + "'");
+    }
+    servletContext = context;
+    for (ServletRegistration registration : context.getServletRegistrations().values()) {
+      try {
+        servlets.put(registration.getName(), bind(registration.getName(), registration.getClassName()));
+      } catch (IllegalArgumentException e) {
+        throw new ServletException("ModelGuardFilter: servlet '" + registration.getName() + "' ("
+            + registration.getClassName() + "): " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
+   * Checks a guarded request and either answers the denial or lets it continue; see the class
+   * documentation. Requests that are not HTTP, not guarded, or already checked pass through.
+   *
+   * @throws IOException if writing the response fails, or as thrown by the rest of the chain
+   * @throws ServletException as thrown by the rest of the chain
+   */
+  @Override
+  public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+      throws IOException, ServletException {
+    if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)
+        || req.getAttribute(CHECKED) != null) {
+      chain.doFilter(req, res);
+      return;
+    }
+    HttpServletRequest request = (HttpServletRequest) req;
+    HttpServletResponse response = (HttpServletResponse) res;
+    String path = pathWithinContext(request);
+
+    Binding binding = null;
+    Function<String, String> variables = null;
+    for (Route route : routes) {
+      Optional<Map<String, String>> match = match(route.template, path);
+      if (match.isPresent()) {
+        binding = route.binding;
+        variables = match.get()::get;
+        break;
+      }
+    }
+    if (binding == null) {
+      binding = servletBinding(request);
+      if (binding == Binding.UNGUARDED) {
+        chain.doFilter(request, response);
+        return;
+      }
+    }
+    request.setAttribute(CHECKED, Boolean.TRUE);
+    if (binding == Binding.INVALID) {
+      writeProblem(response, ProblemRenderer.internalError());
+      return;
+    }
+    if (variables == null) {
+      variables = binding.spec.pathTemplate()
+          .flatMap(template -> match(template, path))
+          .<Function<String, String>>map(vars -> vars::get)
+          .orElse(name -> null);
+    }
+
+    Endpoint endpoint = binding.spec.resolve(variables);
+    ServletInferenceRequest inference = new ServletInferenceRequest(request, path, endpoint);
+    GuardDecision decision = guard.check(inference);
+    if (!decision.isAllowed()) {
+      writeProblem(response, ProblemRenderer.render(decision));
+      return;
+    }
+    request.setAttribute(DECISION_ATTRIBUTE, decision);
+    decision.headers().forEach(response::setHeader);
+    HttpServletRequest forwarded = inference.requestForApplication();
+    if (!binding.outputPolicies) {
+      chain.doFilter(forwarded, response);
+      return;
+    }
+
+    BufferingResponse buffered = new BufferingResponse(response, decision.headers());
+    chain.doFilter(forwarded, buffered);
+    if (request.isAsyncStarted()) {
+      log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
+          + "output policies; its output is withheld", path, endpoint.chain());
+      buffered.discard();
+      response.reset();
+      writeProblem(response, ProblemRenderer.internalError());
+      return;
+    }
+    if (buffered.passedThrough() || response.isCommitted()) {
+      return; // an error page or redirect the container writes: not model output
+    }
+    byte[] captured = buffered.captured();
+    String contentType = response.getContentType();
+    ModelOutput output;
+    try {
+      output = guard.onResponse(inference, decision, ModelOutput.of(captured, contentType));
+    } catch (GuardFailureException e) {
+      response.reset();
+      writeProblem(response, ProblemRenderer.internalError());
+      return;
+    }
+    output.contentType()
+        .filter(type -> !sameMediaType(type, contentType))
+        .ifPresent(response::setContentType);
+    byte[] body = output.body();
+    response.setContentLength(body.length);
+    if (body.length > 0) {
+      ServletOutputStream out = response.getOutputStream();
+      out.write(body);
+      out.flush();
+    }
+  }
+
+  /**
+   * Matches a template, ignoring trailing slashes: a servlet mapped by prefix also receives {@code
+   * /v1/models/digits/predict/}, and a rule must not be sidestepped by adding a slash.
+   */
+  private static Optional<Map<String, String>> match(PathTemplate template, String path) {
+    Optional<Map<String, String>> match = template.match(path);
+    if (match.isPresent() || path.length() < 2 || !path.endsWith("/")) {
+      return match;
+    }
+    int end = path.length();
+    while (end > 1 && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    return template.match(path.substring(0, end));
+  }
+
+  /** Whether two Content-Type values name the same media type, parameters aside. */
+  private static boolean sameMediaType(String a, String b) {
+    return b != null && mediaType(a).equalsIgnoreCase(mediaType(b));
+  }
+
+  private static String mediaType(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+  }
+
+  /** Forgets the servlets resolved so far; the filter may be initialised again afterwards. */
+  @Override
+  public void destroy() {
+    servlets.clear();
+    servletContext = null;
+  }
+
+  /** The path the container mapped the request by: servlet path plus path info. */
+  private static String pathWithinContext(HttpServletRequest request) {
+    String servletPath = request.getServletPath();
+    String pathInfo = request.getPathInfo();
+    String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+    return path.isEmpty() ? "/" : path;
+  }
+
+  private Binding servletBinding(HttpServletRequest request) {
+    HttpServletMapping mapping = request.getHttpServletMapping();
+    String name = mapping == null ? null : mapping.getServletName();
+    if (name == null) {
+      return Binding.UNGUARDED;
+    }
+    Binding cached = servlets.get(name);
+    if (cached != null) {
+      return cached;
+    }
+    // A servlet registered after init (possible in embedded containers): resolve it now, and
+    // fail closed if its annotation is invalid.
+    ServletContext context = servletContext != null ? servletContext : request.getServletContext();
+    return servlets.computeIfAbsent(name, n -> {
+      ServletRegistration registration = context.getServletRegistration(n);
+      if (registration == null) {
+        return Binding.UNGUARDED;
+      }
+      try {
+        return bind(n, registration.getClassName());
+      } catch (IllegalArgumentException e) {
+        log.error("ModelGuard: servlet '{}' ({}) has an invalid @ModelSecured; its requests are "
+            + "denied: {}", n, registration.getClassName(), e.getMessage());
+        return Binding.INVALID;
+      }
+    });
+  }
+
+  /**
+   * The binding of a servlet class's annotation.
+   *
+   * @throws IllegalArgumentException if the annotation is invalid or names an unknown chain
+   */
+  private Binding bind(String servletName, String className) {
+    if (className == null) {
+      return Binding.UNGUARDED;
+    }
+    Class<?> type;
+    try {
+      type = Class.forName(className, false, classLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      log.warn("ModelGuard: cannot load class {} of servlet '{}' to look for @ModelSecured; its "
+          + "requests are not guarded ({})", className, servletName, e.toString());
+      return Binding.UNGUARDED;
+    }
+    return EndpointSpec.forClass(type).map(spec -> new Binding(guard.validate(spec), guard))
+        .orElse(Binding.UNGUARDED);
+  }
+
+  private ClassLoader classLoader() {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    if (loader == null && servletContext != null) {
+      loader = servletContext.getClassLoader();
+    }
+    return loader != null ? loader : ModelGuardFilter.class.getClassLoader();
+  }
+
+  /** Writes a problem verbatim: status, headers, exact media type, explicit length, body. */
+  static void writeProblem(HttpServletResponse response, ProblemResponse problem) throws IOException {
+    if (response.isCommitted()) {
+      log.error("ModelGuard: response already committed; cannot send problem {}", problem.status());
+      return;
+    }
+    response.setStatus(problem.status());
+    problem.headers().forEach(response::setHeader);
+    // The output stream, never the writer: a writer would make the container append a charset.
+    response.setContentType(ProblemResponse.CONTENT_TYPE);
+    byte[] body = problem.body();
+    response.setContentLength(body.length);
+    ServletOutputStream out = response.getOutputStream();
+    out.write(body);
+    out.flush();
+  }
+
+  /** What a servlet or path rule is guarded by. */
+  private static final class Binding {
+    static final Binding UNGUARDED = new Binding();
+    static final Binding INVALID = new Binding();
+
+    final EndpointSpec spec;
+    final boolean outputPolicies;
+
+    private Binding() {
+      this.spec = null;
+      this.outputPolicies = false;
+    }
+
+    Binding(EndpointSpec spec, ModelGuard guard) {
+      this.spec = spec;
+      this.outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
+    }
+  }
+
+  private static final class Route {
+    final PathTemplate template;
+    final Binding binding;
+
+    Route(PathTemplate template, Binding binding) {
+      this.template = template;
+      this.binding = binding;
+    }
+  }
+
+  /**
+   * Builds a {@link ModelGuardFilter} with path rules given in code. Each rule is validated when it
+   * is added.
+   *
+   * <pre>{@code
+   * Filter filter = ModelGuardFilter.builder(guard)
+   *     .route("/v1/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
+   *     .build();
+   * }</pre>
+   */
+  public static final class Builder {
+    private final ModelGuard guard;
+    private final List<Route> routes = new ArrayList<>();
+
+    private Builder(ModelGuard guard) {
+      this.guard = guard;
+    }
+
+    /**
+     * Guards the requests whose path within the context ({@code servletPath + pathInfo}) matches
+     * {@code pathTemplate} with {@code spec}; the template's variables supply a {@code
+     * "{variable}"} model. Rules are tried in the order added, before any annotation, and the first
+     * match wins. Matching is exact per segment, except that trailing slashes are ignored (so
+     * {@code /v1/models/digits/predict/} is guarded too). Default: no rules.
+     *
+     * @param pathTemplate a template such as {@code /v1/models/{model}/predict}, relative to the
+     *     context path
+     * @param spec the model, chain and cost; any path template it has is replaced by {@code
+     *     pathTemplate}
+     * @return this builder
+     * @throws IllegalArgumentException naming the rule, if the template is invalid or the spec's
+     *     chain is unknown to the guard
+     * @throws NullPointerException if an argument is null
+     */
+    public Builder route(String pathTemplate, EndpointSpec spec) {
+      Objects.requireNonNull(pathTemplate, "pathTemplate");
+      Objects.requireNonNull(spec, "spec");
+      try {
+        EndpointSpec withPath = guard.validate(spec.withPath(pathTemplate));
+        routes.add(new Route(withPath.pathTemplate().orElseThrow(), new Binding(withPath, guard)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("route " + pathTemplate + ": " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    /**
+     * Builds the filter.
+     *
+     * @return a filter with the rules added so far
+     */
+    public ModelGuardFilter build() {
+      return new ModelGuardFilter(guard, routes);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package io.modelguard.servlet;
+
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UnsupportedEncodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
+import java.util.Objects;
+
+/**
+ * The request the servlet sees after a policy read (part of) the body: {@link #getInputStream()}
+ * and {@link #getReader()} yield the bytes the policy read followed by whatever the original stream
+ * still holds, so nothing is lost. As with any request, only one of the two may be used.
+ */
+final class ReplayingRequest extends HttpServletRequestWrapper {
+  private final byte[] replay;
+  private final boolean complete;
+  private final ServletInputStream original;
+  private ServletInputStream stream;
+  private BufferedReader reader;
+
+  ReplayingRequest(HttpServletRequest request, byte[] replay, boolean complete, ServletInputStream original) {
+    super(request);
+    this.replay = replay;
+    this.complete = complete;
+    this.original = original;
+  }
+
+  @Override
+  public ServletInputStream getInputStream() {
+    if (reader != null) {
+      throw new IllegalStateException("getReader() has already been called for this request");
+    }
+    if (stream == null) {
+      stream = new ReplayInputStream(replay, complete, original);
+    }
+    return stream;
+  }
+
+  @Override
+  public BufferedReader getReader() throws UnsupportedEncodingException {
+    if (stream != null) {
+      throw new IllegalStateException("getInputStream() has already been called for this request");
+    }
+    if (reader == null) {
+      reader = new BufferedReader(new InputStreamReader(
+          new ReplayInputStream(replay, complete, original), charset()));
+    }
+    return reader;
+  }
+
+  /** The request's encoding, else the context's default request encoding, else ISO-8859-1. */
+  private Charset charset() throws UnsupportedEncodingException {
+    String name = getCharacterEncoding();
+    if (name == null) {
+      ServletContext context = getServletContext();
+      name = context == null ? null : context.getRequestCharacterEncoding();
+    }
+    if (name == null) {
+      return StandardCharsets.ISO_8859_1;
+    }
+    try {
+      return Charset.forName(name);
+    } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
+      UnsupportedEncodingException unsupported = new UnsupportedEncodingException(name);
+      unsupported.initCause(e);
+      throw unsupported;
+    }
+  }
+
+  /** The replayed bytes, then the rest of the original stream (unless it is known to be at its end). */
+  static final class ReplayInputStream extends ServletInputStream {
+    private byte[] replay;
+    private boolean complete;
+    private final ServletInputStream original;
+    private int position;
+
+    ReplayInputStream(byte[] replay, boolean complete, ServletInputStream original) {
+      this.replay = replay;
+      this.complete = complete;
+      this.original = original;
+    }
+
+    private boolean replaying() {
+      return position < replay.length;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (replaying()) {
+        return replay[position++] & 0xff;
+      }
+      return complete ? -1 : original.read();
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      Objects.checkFromIndexSize(offset, length, buffer.length);
+      if (length == 0) {
+        return 0;
+      }
+      if (replaying()) {
+        int n = Math.min(length, replay.length - position);
+        System.arraycopy(replay, position, buffer, offset, n);
+        position += n;
+        return n;
+      }
+      return complete ? -1 : original.read(buffer, offset, length);
+    }
+
+    @Override
+    public int available() throws IOException {
+      return replay.length - position + (complete ? 0 : original.available());
+    }
+
+    @Override
+    public boolean isFinished() {
+      return !replaying() && (complete || original.isFinished());
+    }
+
+    @Override
+    public boolean isReady() {
+      return replaying() || complete || original.isReady();
+    }
+
+    /**
+     * Registers the listener with the original stream, so the container drives it as usual. If
+     * the original stream is already at its end, the container reports only "all data read": the
+     * listener is first told that the replayed bytes are available.
+     *
+     * <p>The policy read in blocking mode, which may have left body bytes in the container's own
+     * buffer; Tomcat does not keep those when the stream switches to non-blocking mode. So they are
+     * taken into the replay first (reading what {@code available()} reports does not block).
+     */
+    @Override
+    public void setReadListener(ReadListener listener) {
+      Objects.requireNonNull(listener, "listener");
+      if (!complete) {
+        try {
+          takeBuffered();
+        } catch (IOException e) {
+          listener.onError(e);
+          return;
+        }
+      }
+      original.setReadListener(new ReadListener() {
+        @Override
+        public void onDataAvailable() throws IOException {
+          listener.onDataAvailable();
+        }
+
+        @Override
+        public void onAllDataRead() throws IOException {
+          if (replaying()) {
+            listener.onDataAvailable();
+          }
+          listener.onAllDataRead();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          listener.onError(t);
+        }
+      });
+    }
+
+    private void takeBuffered() throws IOException {
+      ByteArrayOutputStream taken = new ByteArrayOutputStream();
+      taken.write(replay, position, replay.length - position);
+      byte[] buffer = new byte[8192];
+      for (int available; (available = original.available()) > 0; ) {
+        int n = original.read(buffer, 0, Math.min(available, buffer.length));
+        if (n < 0) {
+          complete = true;
+          break;
+        }
+        taken.write(buffer, 0, n);
+      }
+      replay = taken.toByteArray();
+      position = 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+      original.close();
+    }
+  }
+}

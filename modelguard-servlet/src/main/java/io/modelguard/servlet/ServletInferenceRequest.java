@@ -1,0 +1,81 @@
+package io.modelguard.servlet;
+
+import io.modelguard.CappedBody;
+import io.modelguard.Endpoint;
+import io.modelguard.InferenceRequest;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@link InferenceRequest} over an {@link HttpServletRequest}. Header look-ups go to the container,
+ * which matches names case-insensitively. The body is read through {@link CappedBody} only if a
+ * policy asks for it; {@link #requestForApplication()} then hands the servlet a request that
+ * replays it. One request, one thread: not thread-safe.
+ */
+final class ServletInferenceRequest implements InferenceRequest {
+  private final HttpServletRequest request;
+  private final String path;
+  private final Endpoint endpoint;
+  private final CappedBody body;
+  private ServletInputStream stream;
+
+  ServletInferenceRequest(HttpServletRequest request, String path, Endpoint endpoint) {
+    this.request = request;
+    this.path = path;
+    this.endpoint = endpoint;
+    this.body = new CappedBody(() -> stream = request.getInputStream());
+  }
+
+  @Override
+  public String method() {
+    return request.getMethod().toUpperCase(Locale.ROOT);
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(request.getHeader(name));
+  }
+
+  @Override
+  public List<String> headers(String name) {
+    Enumeration<String> values = request.getHeaders(name);
+    return values == null ? List.of() : Collections.unmodifiableList(Collections.list(values));
+  }
+
+  @Override
+  public Optional<String> remoteAddress() {
+    return Optional.ofNullable(request.getRemoteAddr());
+  }
+
+  @Override
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public byte[] body(int maxBytes) throws IOException {
+    return body.read(maxBytes);
+  }
+
+  /**
+   * The request to pass down the chain: the original one if no policy touched the body, otherwise
+   * a wrapper whose body is the bytes already read followed by the rest of the original stream.
+   */
+  HttpServletRequest requestForApplication() {
+    if (!body.consumed() || stream == null) {
+      return request;
+    }
+    return new ReplayingRequest(request, body.bytesRead(), body.complete(), stream);
+  }
+}

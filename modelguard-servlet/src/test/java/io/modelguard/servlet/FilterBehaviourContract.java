@@ -1,0 +1,376 @@
+package io.modelguard.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.BodyTooLargeException;
+import io.modelguard.EndpointSpec;
+import io.modelguard.GuardDecision;
+import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.servlet.testapp.AsyncServlet;
+import io.modelguard.servlet.testapp.CappedEchoServlet;
+import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
+import io.modelguard.servlet.testapp.ErrorServlet;
+import io.modelguard.servlet.testapp.GuardedProbeServlet;
+import io.modelguard.servlet.testapp.LeakyOutputServlet;
+import io.modelguard.servlet.testapp.OpenServlet;
+import io.modelguard.servlet.testapp.PeekEchoServlet;
+import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
+import io.modelguard.servlet.testapp.PredictServlet;
+import io.modelguard.servlet.testapp.RedirectServlet;
+import io.modelguard.servlet.testapp.RewritingProbeServlet;
+import io.modelguard.servlet.testapp.ServletDef;
+import io.modelguard.servlet.testapp.ServletRuntime;
+import io.modelguard.servlet.testapp.StreamingServlet;
+import io.modelguard.servlet.testapp.UnknownChainServlet;
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import io.modelguard.test.ConformanceFixture;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What {@link ModelGuardFilter} does beyond the conformance suite, on a real container: path rules
+ * given in code, when the response is (not) wrapped, body replay, and start-up validation. The app
+ * is deployed under the context path {@code /app}, so every path rule and template below is
+ * matched against the path within the context.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class FilterBehaviourContract {
+  /** How many bytes the {@code peek} chain's policy reads of a longer body. */
+  static final int PEEK = 8;
+
+  private final CountDownLatch streamRelease = new CountDownLatch(1);
+  private final CountDownLatch asyncRelease = new CountDownLatch(1);
+  private ConformanceFixture fixture;
+  private Deployment deployment;
+  private HttpClient client;
+
+  /** The container under test. */
+  abstract ServletRuntime runtime();
+
+  /** Whether the container implements Servlet 6.1 (new {@code sendRedirect} overloads). */
+  abstract boolean servlet61();
+
+  /** Starts the container with {@link UnknownChainServlet} and asserts the start-up failure it reports. */
+  @Test
+  abstract void unknownChainInAnAnnotationFailsStartUp() throws Exception;
+
+  /** A fixture with two extra chains: {@code peek} and {@code failing-output}. */
+  static ConformanceFixture filterFixture() {
+    return ConformanceFixture.create(b -> b
+        .chain("peek", c -> c.policy(Phase.VALIDATE, "peek", ctx -> {
+          try {
+            ctx.request().body(PEEK);
+          } catch (BodyTooLargeException e) {
+            // Longer bodies are fine: this policy only looks at their start.
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+          return GuardDecision.allow();
+        }))
+        .chain("failing-output", c -> c.output(OutputPhase.PERTURB, "explodes", ctx -> {
+          throw new IllegalStateException("output policy failed");
+        })));
+  }
+
+  /** Deploys {@link UnknownChainServlet} next to an unguarded servlet at {@code /app/open}. */
+  Deployment deployWithUnknownChain() throws Exception {
+    return runtime().start("/app", new ModelGuardFilter(filterFixture().guard()), List.of(
+        ServletDef.of(UnknownChainServlet.class, "/predict"),
+        ServletDef.of(OpenServlet.class, "/open")));
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    fixture = filterFixture();
+    ModelGuardFilter filter = ModelGuardFilter.builder(fixture.guard())
+        .route("/api/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
+        .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
+        .build();
+    deployment = runtime().start("/app", filter, List.of(
+        ServletDef.of(OpenServlet.class, "/api/*"),
+        ServletDef.of(GuardedProbeServlet.class, "/probe"),
+        new ServletDef("routed-probe", GuardedProbeServlet.class, null, List.of("/routed/probe")),
+        ServletDef.of(RewritingProbeServlet.class, "/probe-rewrite"),
+        ServletDef.of("streaming", new StreamingServlet(streamRelease), "/stream"),
+        ServletDef.of("capped-reader", new CappedEchoServlet(true), "/capped/reader"),
+        ServletDef.of("capped-stream", new CappedEchoServlet(false), "/capped/stream"),
+        ServletDef.of("peek-reader", new PeekEchoServlet(true), "/peek/reader"),
+        ServletDef.of("peek-stream", new PeekEchoServlet(false), "/peek/stream"),
+        ServletDef.of(CappedNonBlockingEchoServlet.class, "/capped/non-blocking"),
+        ServletDef.of(PeekNonBlockingEchoServlet.class, "/peek/non-blocking"),
+        ServletDef.of(LeakyOutputServlet.class, "/leaky"),
+        ServletDef.of(ErrorServlet.class, "/error"),
+        ServletDef.of(RedirectServlet.class, "/redirect"),
+        ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
+        ServletDef.of(PredictServlet.class, "/v1/models/*")));
+    client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    streamRelease.countDown();
+    asyncRelease.countDown();
+    if (deployment != null) {
+      deployment.close();
+    }
+  }
+
+  // --- path rules ---------------------------------------------------------------------------
+
+  @Test
+  void pathRuleGuardsAnUnannotatedServlet() throws Exception {
+    HttpResponse<String> missing = post("/api/models/digits/predict", null);
+    assertThat(missing.statusCode()).isEqualTo(401);
+    assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"");
+
+    HttpResponse<String> allowed = post("/api/models/digits/predict", fixture.basicKey());
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).isEqualTo("open");
+  }
+
+  @Test
+  void pathRuleBindsTheModelFromItsTemplate() throws Exception {
+    HttpResponse<String> r = post("/api/models/iris/predict", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.headers().firstValue("WWW-Authenticate"))
+        .hasValue("Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+  }
+
+  @Test
+  void trailingSlashDoesNotSidestepAPathRule() throws Exception {
+    HttpResponse<String> r = post("/api/models/digits/predict/", null);
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.body()).contains("\"code\":\"auth.missing_credentials\"");
+  }
+
+  @Test
+  void pathOutsideEveryRuleOnAnUnannotatedServletIsLeftAlone() throws Exception {
+    HttpResponse<String> r = post("/api/models/digits/other", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("open");
+  }
+
+  @Test
+  void pathRuleTakesPrecedenceOverTheServletsAnnotation() throws Exception {
+    // The servlet's annotation says chain "default"; the rule says "rewriting", whose output
+    // policy tags the body.
+    HttpResponse<String> r = post("/routed/probe", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
+  }
+
+  // --- annotations --------------------------------------------------------------------------
+
+  @Test
+  void annotationTemplateIsMatchedWithinTheContextPath() throws Exception {
+    HttpResponse<String> r = post("/v1/models/digits/predict", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(ConformanceFixture.prediction("digits"));
+  }
+
+  @Test
+  void annotationTemplateIgnoresATrailingSlash() throws Exception {
+    HttpResponse<String> r = post("/v1/models/iris/predict/", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.headers().firstValue("WWW-Authenticate"))
+        .hasValue("Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+  }
+
+  @Test
+  void pathThatMissesTheAnnotationTemplateHasNoModelAndIsDenied() throws Exception {
+    // Same servlet (mapped to /v1/models/*), but the path does not fit /v1/models/{model}/predict.
+    HttpResponse<String> r = post("/v1/models/digits/explain", fixture.premiumKey());
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer error=\"insufficient_scope\"");
+  }
+
+  // --- response wrapping --------------------------------------------------------------------
+
+  @Test
+  void responseIsNotWrappedWhenTheChainHasNoOutputPolicies() throws Exception {
+    HttpResponse<String> r = post("/probe", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":false,\"subject\":\"client-basic\"}");
+  }
+
+  @Test
+  void responseWrittenThroughTheWriterPassesTheOutputPolicyWithItsFinalLength() throws Exception {
+    HttpResponse<String> r = post("/probe-rewrite", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
+    assertThat(r.headers().firstValue("Content-Length"))
+        .hasValue(Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
+  }
+
+  @Test
+  void responseStreamsWhenTheChainHasNoOutputPolicies() throws Exception {
+    CompletableFuture<HttpResponse<InputStream>> pending = client.sendAsync(
+        request("/stream", fixture.basicKey()).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    // The servlet is still waiting for the release: only a streamed response has arrived yet.
+    HttpResponse<InputStream> r = pending.get(5, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(200);
+    try (BufferedReader body = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.US_ASCII))) {
+      assertThat(body.readLine()).isEqualTo("first");
+      streamRelease.countDown();
+      assertThat(body.readLine()).isEqualTo("second");
+      assertThat(body.readLine()).isNull();
+    }
+  }
+
+  @Test
+  void failedOutputPolicyWithholdsTheServletsBodyAndHeaders() throws Exception {
+    HttpResponse<String> r = post("/leaky", null);
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(r.body()).isEqualTo("{\"type\":\"urn:modelguard:problem:internal.error\","
+        + "\"title\":\"Internal error\",\"status\":500,\"detail\":\"The request could not be processed.\","
+        + "\"code\":\"internal.error\"}");
+    assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(r.body().length()));
+    assertThat(r.headers().firstValue(LeakyOutputServlet.HEADER)).isEmpty();
+  }
+
+  @Test
+  void containerErrorPageIsNotModelOutput() throws Exception {
+    int before = fixture.outputRuns();
+    HttpResponse<String> r = post("/error", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(r.body()).doesNotContain("partial output").doesNotContain("perturbed");
+    assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  @Test
+  void redirectIsNotModelOutput() throws Exception {
+    int before = fixture.outputRuns();
+    HttpResponse<String> r = post("/redirect", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(servlet61() ? 307 : 302);
+    assertThat(r.headers().firstValue("Location").orElseThrow()).endsWith("/app/elsewhere");
+    assertThat(r.body()).doesNotContain("partial output").doesNotContain("perturbed");
+    assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  @Test
+  void asynchronousOutputThatTheOutputPoliciesCannotSeeIsWithheld() throws Exception {
+    int before = fixture.outputRuns();
+    HttpResponse<String> r = post("/async", fixture.basicKey());
+    asyncRelease.countDown();
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).contains("\"code\":\"internal.error\"").doesNotContain("label");
+    assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  // --- body replay --------------------------------------------------------------------------
+
+  @Test
+  void bodyReadByAPolicyIsReplayedThroughGetInputStream() throws Exception {
+    byte[] body = new byte[ConformanceFixture.BODY_LIMIT];
+    new Random(1).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/capped/stream", "application/octet-stream", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+    assertThat(r.headers().firstValue("X-Other-Body-Accessor")).hasValue("refused");
+  }
+
+  @Test
+  void bodyReadByAPolicyIsReplayedThroughGetReaderInTheRequestsCharset() throws Exception {
+    String text = "Grüße, 世界: ünïcödé";
+    HttpResponse<byte[]> r = postBytes("/capped/reader", "text/plain; charset=UTF-8",
+        text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(text);
+    assertThat(r.headers().firstValue("X-Other-Body-Accessor")).hasValue("refused");
+  }
+
+  @Test
+  void bodyPartlyReadByAPolicyIsReplayedAndThenContinuedThroughGetInputStream() throws Exception {
+    byte[] body = new byte[200_000];
+    new Random(2).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/peek/stream", "application/octet-stream", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+  }
+
+  @Test
+  void bodyPartlyReadByAPolicyIsReplayedAndThenContinuedThroughGetReader() throws Exception {
+    String text = "é-ü-世界 ".repeat(20_000); // the policy's 8-byte peek ends inside a character
+    HttpResponse<byte[]> r = postBytes("/peek/reader", "text/plain; charset=UTF-8",
+        text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(text);
+  }
+
+  @Test
+  void bodyReadByAPolicyIsReplayedToAReadListener() throws Exception {
+    byte[] body = new byte[ConformanceFixture.BODY_LIMIT];
+    new Random(3).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/capped/non-blocking", "application/octet-stream", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+  }
+
+  @Test
+  void bodyPartlyReadByAPolicyIsReplayedAndThenContinuedToAReadListener() throws Exception {
+    byte[] body = new byte[300_000];
+    new Random(4).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/peek/non-blocking", "application/octet-stream", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  HttpRequest.Builder request(String path, String key) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(deployment.baseUri() + path))
+        .timeout(Duration.ofSeconds(15));
+    if (key != null) {
+      b.header("X-API-Key", key);
+    }
+    return b;
+  }
+
+  HttpResponse<String> post(String path, String key) throws IOException, InterruptedException {
+    return client.send(request(path, key)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+
+  HttpResponse<byte[]> postBytes(String path, String contentType, byte[] body)
+      throws IOException, InterruptedException {
+    return client.send(request(path, fixture.basicKey())
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** GETs {@code uri} and returns the status. */
+  int statusOf(URI uri) throws IOException, InterruptedException {
+    HttpClient c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    return c.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+}

@@ -1,0 +1,54 @@
+package io.modelguard.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.EndpointSpec;
+import io.modelguard.ModelGuard;
+import io.modelguard.test.ConformanceFixture;
+import org.junit.jupiter.api.Test;
+
+/** Path rules are validated when they are added, before any container is involved. */
+class ModelGuardFilterBuilderTest {
+  private final ModelGuard guard = ConformanceFixture.create().guard();
+
+  @Test
+  void routeWithAnUnknownChainFailsNamingTheRouteAndTheChain() {
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard)
+            .route("/v1/models/{model}/predict", EndpointSpec.of("{model}", "defualt", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("route /v1/models/{model}/predict")
+        .hasMessageContaining("No ModelGuard chain named 'defualt'");
+  }
+
+  @Test
+  void routeWithAnInvalidTemplateFailsNamingIt() {
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard)
+            .route("v1/models/{model}", EndpointSpec.of("{model}", "default", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("route v1/models/{model}");
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard)
+            .route("/v1/models/x{model}", EndpointSpec.of("{model}", "default", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("whole segment");
+  }
+
+  @Test
+  void missingArgumentsAreRejectedAtOnce() {
+    assertThatThrownBy(() -> new ModelGuardFilter(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> ModelGuardFilter.builder(null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard).route(null, EndpointSpec.of("digits", "default", 1)))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard).route("/x", null))
+        .isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void validRoutesBuildAFilter() {
+    assertThat(ModelGuardFilter.builder(guard)
+            .route("/v1/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
+            .route("/v1/fixed/predict", EndpointSpec.of("digits", "failing", 2))
+            .build())
+        .isNotNull();
+  }
+}

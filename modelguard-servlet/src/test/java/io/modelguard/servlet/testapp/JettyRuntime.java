@@ -1,0 +1,72 @@
+package io.modelguard.servlet.testapp;
+
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import java.net.URI;
+import java.util.EnumSet;
+import java.util.List;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.ee10.servlet.ServletMapping;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/** Jetty 12 (ee10, Servlet 6.0): servlets as holders, the filter instance in a {@link FilterHolder}. */
+public final class JettyRuntime implements ServletRuntime {
+
+  /** The last context started, for tests that inspect its state. */
+  private ServletContextHandler lastContext;
+
+  @Override
+  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception {
+    Server server = new Server();
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+
+    ServletContextHandler context = new ServletContextHandler(contextPath.isEmpty() ? "/" : contextPath);
+    for (ServletDef def : servlets) {
+      ServletHolder holder = def.instance() != null
+          ? new ServletHolder(def.name(), def.instance())
+          : new ServletHolder(def.name(), def.type());
+      holder.setAsyncSupported(true);
+      context.getServletHandler().addServlet(holder);
+      ServletMapping mapping = new ServletMapping();
+      mapping.setServletName(def.name());
+      mapping.setPathSpecs(def.patterns().toArray(new String[0]));
+      context.getServletHandler().addServletMapping(mapping);
+    }
+    FilterHolder holder = new FilterHolder(filter);
+    holder.setName(FILTER_NAME);
+    holder.setAsyncSupported(true);
+    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
+    server.setHandler(context);
+    lastContext = context;
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.stop();
+      throw e;
+    }
+    URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+    return new Deployment() {
+      @Override
+      public URI baseUri() {
+        return base;
+      }
+
+      @Override
+      public void close() throws Exception {
+        server.stop();
+      }
+    };
+  }
+
+  /** The context of the last {@link #start}. */
+  public ServletContextHandler lastContext() {
+    return lastContext;
+  }
+}

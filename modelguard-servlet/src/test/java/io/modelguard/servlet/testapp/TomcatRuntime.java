@@ -1,0 +1,95 @@
+package io.modelguard.servlet.testapp;
+
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterRegistration;
+import jakarta.servlet.ServletRegistration;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.apache.catalina.Context;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.startup.Tomcat;
+
+/**
+ * Tomcat 11 (embedded): servlets and the filter instance registered through the {@code
+ * ServletContext} API from a container initializer, as an application would.
+ */
+public final class TomcatRuntime implements ServletRuntime {
+  /** Held so the level sticks: Tomcat logs through java.util.logging. */
+  private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");
+
+  static {
+    TOMCAT_LOG.setLevel(Level.WARNING);
+  }
+
+  private Context lastContext;
+
+  @Override
+  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception {
+    Path base = Files.createTempDirectory("modelguard-tomcat");
+    Tomcat tomcat = new Tomcat();
+    tomcat.setBaseDir(base.toString());
+    Connector connector = new Connector();
+    connector.setPort(0);
+    connector.setProperty("address", "127.0.0.1");
+    tomcat.setConnector(connector);
+
+    Context context = tomcat.addContext(contextPath, base.toString());
+    if (context instanceof StandardContext standard) {
+      // Leak detection needs --add-opens and only warns about it; nothing here leaks.
+      standard.setClearReferencesThreadLocals(false);
+      standard.setClearReferencesRmiTargets(false);
+    }
+    context.addServletContainerInitializer((classes, servletContext) -> {
+      for (ServletDef def : servlets) {
+        ServletRegistration.Dynamic registration = def.instance() != null
+            ? servletContext.addServlet(def.name(), def.instance())
+            : servletContext.addServlet(def.name(), def.type());
+        registration.setAsyncSupported(true);
+        registration.addMapping(def.patterns().toArray(new String[0]));
+      }
+      FilterRegistration.Dynamic registration = servletContext.addFilter(FILTER_NAME, filter);
+      registration.setAsyncSupported(true);
+      registration.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+    }, null);
+    lastContext = context;
+    tomcat.start();
+    URI uri = URI.create("http://127.0.0.1:" + connector.getLocalPort() + contextPath);
+    return new Deployment() {
+      @Override
+      public URI baseUri() {
+        return uri;
+      }
+
+      @Override
+      public void close() throws Exception {
+        tomcat.stop();
+        tomcat.destroy();
+        delete(base);
+      }
+    };
+  }
+
+  /** The context of the last {@link #start}. */
+  public Context lastContext() {
+    return lastContext;
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
