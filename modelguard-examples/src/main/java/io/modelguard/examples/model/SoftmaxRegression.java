@@ -1,5 +1,6 @@
 package io.modelguard.examples.model;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -80,9 +81,9 @@ public final class SoftmaxRegression {
       for (int start = 0; start < n; start += options.batchSize()) {
         int end = Math.min(n, start + options.batchSize());
         for (int c = 0; c < k; c++) {
-          java.util.Arrays.fill(gw[c], 0);
+          Arrays.fill(gw[c], 0);
         }
-        java.util.Arrays.fill(gb, 0);
+        Arrays.fill(gb, 0);
         for (int r = start; r < end; r++) {
           double[] row = x[order[r]];
           probabilities(w, b, row, p);

@@ -1,0 +1,212 @@
+package io.modelguard.examples;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The demo's command-line options. Immutable; start from {@link #defaults()} or {@link
+ * #parse(String[], Map)}.
+ *
+ * <pre>
+ * --host HOST          interface to bind (default 127.0.0.1, loopback only)
+ * --port N             port to bind; 0 picks a free port (default 8080)
+ * --config FILE        JSON security configuration (tiers and API keys); default: demo keys
+ * --pepper-file FILE   base64 API-key pepper, at least 32 bytes (default: $MODELGUARD_PEPPER,
+ *                      else a random pepper for this run)
+ * --help               print this help and exit
+ * </pre>
+ */
+public final class AppOptions {
+  /** The default interface: loopback only, so the demo is not reachable from the network. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  /** The default port. */
+  public static final int DEFAULT_PORT = 8080;
+  /** The environment variable that may carry the base64 pepper. */
+  public static final String PEPPER_ENV = "MODELGUARD_PEPPER";
+
+  /** The {@code --help} text. */
+  public static final String USAGE = String.join(System.lineSeparator(),
+      "Usage: java -jar modelguard-examples.jar [options]",
+      "",
+      "Starts the ModelGuard demo model server: POST /v1/models/{model}/predict, GET /v1/models,",
+      "GET /healthz. Models: digits (64 pixels 0..16) and iris (4 measurements in cm).",
+      "",
+      "Options:",
+      "  --host HOST          interface to bind (default " + DEFAULT_HOST + ")",
+      "  --port N             port to bind, 0 for any free port (default " + DEFAULT_PORT + ")",
+      "  --config FILE        JSON file with tiers and API keys (see README.md); without it,",
+      "                       demo keys are generated and printed",
+      "  --pepper-file FILE   file holding the base64 API-key pepper (at least 32 bytes);",
+      "                       default: $" + PEPPER_ENV + ", else a random pepper for this run",
+      "  --help               print this help and exit",
+      "",
+      "Exit codes: 0 normal stop, 2 invalid option or configuration, 1 unexpected failure.");
+
+  private final String host;
+  private final int port;
+  private final Path configFile;
+  private final Path pepperFile;
+  private final String pepperFromEnv;
+  private final boolean help;
+
+  private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help) {
+    this.host = host;
+    this.port = port;
+    this.configFile = configFile;
+    this.pepperFile = pepperFile;
+    this.pepperFromEnv = pepperFromEnv;
+    this.help = help;
+  }
+
+  /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper. */
+  public static AppOptions defaults() {
+    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false);
+  }
+
+  /**
+   * Parses command-line arguments ({@code --flag value} or {@code --flag=value}); {@code env}
+   * supplies {@value #PEPPER_ENV}.
+   *
+   * @throws StartupException naming the flag, for an unknown flag, a missing or invalid value
+   */
+  public static AppOptions parse(String[] args, Map<String, String> env) throws StartupException {
+    AppOptions options = defaults();
+    String envPepper = env.get(PEPPER_ENV);
+    if (envPepper != null && !envPepper.isBlank()) {
+      options = options.withPepperFromEnv(envPepper);
+    }
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      String name = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      switch (name) {
+        case "--help":
+        case "-h":
+          if (value != null) {
+            throw new StartupException(name + " takes no value");
+          }
+          options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
+              options.pepperFromEnv, true);
+          break;
+        case "--host":
+          value = value != null ? value : next(args, ++i, name);
+          if (value.isBlank()) {
+            throw new StartupException("--host must not be blank");
+          }
+          options = options.withHost(value);
+          break;
+        case "--port":
+          value = value != null ? value : next(args, ++i, name);
+          options = options.withPort(parsePort(value));
+          break;
+        case "--config":
+          value = value != null ? value : next(args, ++i, name);
+          options = options.withConfigFile(Path.of(value));
+          break;
+        case "--pepper-file":
+          value = value != null ? value : next(args, ++i, name);
+          options = options.withPepperFile(Path.of(value));
+          break;
+        default:
+          throw new StartupException("unknown option '" + printable(name) + "' (see --help)");
+      }
+    }
+    return options;
+  }
+
+  private static String next(String[] args, int i, String flag) throws StartupException {
+    if (i >= args.length || args[i].startsWith("--")) {
+      throw new StartupException(flag + " needs a value (see --help)");
+    }
+    return args[i];
+  }
+
+  private static int parsePort(String value) throws StartupException {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw new StartupException("--port must be a number from 0 to 65535 (0 = any free port)");
+    }
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  /** A copy binding {@code host}. */
+  public AppOptions withHost(String host) {
+    return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help);
+  }
+
+  /** A copy binding {@code port} (0 = any free port). */
+  public AppOptions withPort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be in 0..65535, was " + port);
+    }
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help);
+  }
+
+  /** A copy reading tiers and keys from {@code file} instead of issuing demo keys. */
+  public AppOptions withConfigFile(Path file) {
+    return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help);
+  }
+
+  /** A copy reading the base64 pepper from {@code file}. */
+  public AppOptions withPepperFile(Path file) {
+    return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help);
+  }
+
+  /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
+  public AppOptions withPepperFromEnv(String base64) {
+    return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help);
+  }
+
+  /** The interface to bind. */
+  public String host() {
+    return host;
+  }
+
+  /** The port to bind; 0 means any free port. */
+  public int port() {
+    return port;
+  }
+
+  /** The configuration file, if one was given. */
+  public Optional<Path> configFile() {
+    return Optional.ofNullable(configFile);
+  }
+
+  /** The pepper file, if one was given. */
+  public Optional<Path> pepperFile() {
+    return Optional.ofNullable(pepperFile);
+  }
+
+  /** The base64 pepper from the environment, if set. */
+  Optional<String> pepperFromEnv() {
+    return Optional.ofNullable(pepperFromEnv);
+  }
+
+  /** Whether {@code --help} was given. */
+  public boolean help() {
+    return help;
+  }
+
+  /** Describes the options; never includes the pepper. */
+  @Override
+  public String toString() {
+    return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
+        + ", pepperFromEnv=" + (pepperFromEnv != null) + "]";
+  }
+}

@@ -1,0 +1,384 @@
+package io.modelguard.examples;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.modelguard.authn.ApiKeyFormat;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The demo's security configuration: tiers (name → models) and API keys. Either the built-in demo
+ * ({@link #demo()}: tiers {@code free} = digits and {@code pro} = digits + iris, with demo keys
+ * issued at start-up) or a JSON file ({@link #read}), for example:
+ *
+ * <pre>{@code
+ * {
+ *   "tiers": { "free": ["digits"], "pro": ["digits", "iris"] },
+ *   "keys": [
+ *     { "subject": "alice", "tenant": "acme", "tier": "free" },
+ *     { "key": "mg_test_…", "subject": "bob", "tenant": "globex", "tier": "pro",
+ *       "expiresAt": "2030-01-01T00:00:00Z" },
+ *     { "subject": "mallory", "tenant": "acme", "tier": "pro", "revoked": true }
+ *   ]
+ * }
+ * }</pre>
+ *
+ * <p>Parsing is strict: unknown fields, wrong JSON types (no coercion of {@code "true"} to a
+ * boolean or {@code 1} to a string), duplicate fields and trailing content are errors, and so are
+ * unknown tiers or models and malformed keys. Every error is one line naming the field, such as
+ * {@code keys[1].tier: unknown tier 'gold' (known: free, pro)}, and never repeats a key. Immutable.
+ */
+public final class DemoConfig {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final int MAX_TEXT = 128;
+  private static final long MAX_FILE_BYTES = 1 << 20;
+
+  private static final ObjectMapper MAPPER = strictMapper();
+
+  private final Map<String, Set<String>> tiers;
+  private final List<KeyEntry> keys;
+  private final boolean demoKeys;
+
+  private DemoConfig(Map<String, Set<String>> tiers, List<KeyEntry> keys, boolean demoKeys) {
+    Map<String, Set<String>> copy = new LinkedHashMap<>();
+    tiers.forEach((name, models) -> copy.put(name, Collections.unmodifiableSet(new LinkedHashSet<>(models))));
+    this.tiers = Collections.unmodifiableMap(copy);
+    this.keys = List.copyOf(keys);
+    this.demoKeys = demoKeys;
+  }
+
+  /**
+   * One API key of the configuration.
+   *
+   * @param field where it was configured, for messages (such as {@code keys[2]})
+   * @param key the plaintext key, or empty to have one generated (and printed) at start-up
+   * @param subject the client the key authenticates as
+   * @param tenant the client's tenant
+   * @param tier the client's tier (one of the configured tiers)
+   * @param expiresAt when the key stops working, or empty for never
+   * @param revoked whether the key is revoked
+   */
+  public record KeyEntry(
+      String field, Optional<String> key, String subject, String tenant, String tier,
+      Optional<Instant> expiresAt, boolean revoked) {
+
+    /** Checks that no component is null. */
+    public KeyEntry {
+      Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(subject, "subject");
+      Objects.requireNonNull(tenant, "tenant");
+      Objects.requireNonNull(tier, "tier");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    /** Describes the entry without the plaintext key. */
+    @Override
+    public String toString() {
+      return "KeyEntry[" + field + ", subject=" + subject + ", tenant=" + tenant + ", tier=" + tier
+          + ", key=" + (key.isPresent() ? "(configured)" : "(generated)") + ", expiresAt=" + expiresAt.orElse(null)
+          + ", revoked=" + revoked + "]";
+    }
+  }
+
+  /** The tiers of the built-in demo: {@code free} (digits) and {@code pro} (digits, iris). */
+  public static Map<String, Set<String>> demoTiers() {
+    Map<String, Set<String>> tiers = new LinkedHashMap<>();
+    tiers.put("free", Set.of("digits"));
+    tiers.put("pro", new LinkedHashSet<>(List.of("digits", "iris")));
+    return tiers;
+  }
+
+  /** The built-in demo: {@link #demoTiers()}, and demo keys issued (and printed) at start-up. */
+  public static DemoConfig demo() {
+    return new DemoConfig(demoTiers(), List.of(), true);
+  }
+
+  /**
+   * Reads and validates a configuration file; {@code models} are the model ids tiers may name.
+   *
+   * @throws StartupException with one line naming the file and the field at fault
+   */
+  public static DemoConfig read(Path file, Set<String> models) throws StartupException {
+    byte[] json;
+    try {
+      if (Files.size(file) > MAX_FILE_BYTES) {
+        throw new StartupException("config " + file + ": larger than " + MAX_FILE_BYTES + " bytes");
+      }
+      json = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new StartupException("config " + file + ": no such file", e);
+    } catch (IOException e) {
+      throw new StartupException("config " + file + ": cannot read (" + e.getClass().getSimpleName() + ")", e);
+    }
+    return parse(json, "config " + file, models);
+  }
+
+  /**
+   * Parses and validates configuration JSON; {@code source} prefixes every message.
+   *
+   * @throws StartupException with one line naming {@code source} and the field at fault
+   */
+  public static DemoConfig parse(byte[] json, String source, Set<String> models) throws StartupException {
+    RawConfig raw;
+    try {
+      raw = MAPPER.readValue(json, RawConfig.class);
+    } catch (JsonProcessingException e) {
+      throw new StartupException(source + ": " + describe(e), e);
+    } catch (IOException e) {
+      throw new StartupException(source + ": cannot read (" + e.getClass().getSimpleName() + ")", e);
+    }
+    if (raw == null) {
+      throw new StartupException(source + ": the top level must be a JSON object, not null");
+    }
+    try {
+      return validate(raw, models);
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static DemoConfig validate(RawConfig raw, Set<String> models) {
+    Map<String, Set<String>> tiers = new LinkedHashMap<>();
+    if (raw.tiers() == null) {
+      tiers.putAll(demoTiers());
+    } else {
+      for (Map.Entry<String, List<String>> tier : raw.tiers().entrySet()) {
+        String name = tier.getKey();
+        if (!NAME.matcher(name).matches()) {
+          throw new IllegalArgumentException("tiers: '" + printable(name)
+              + "' is not a valid tier name (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
+        }
+        String field = "tiers." + name;
+        if (tier.getValue() == null) {
+          throw new IllegalArgumentException(field + ": must be an array of model ids, not null");
+        }
+        Set<String> allowed = new LinkedHashSet<>();
+        List<String> listed = tier.getValue();
+        for (int i = 0; i < listed.size(); i++) {
+          String model = listed.get(i);
+          if (model == null || !models.contains(model)) {
+            throw new IllegalArgumentException(field + "[" + i + "]: unknown model "
+                + (model == null ? "null" : "'" + printable(model) + "'") + " (known: " + join(models) + ")");
+          }
+          allowed.add(model);
+        }
+        tiers.put(name, allowed);
+      }
+    }
+    List<KeyEntry> keys = new ArrayList<>();
+    Map<String, String> keyIds = new HashMap<>();
+    List<RawKey> rawKeys = raw.keys() == null ? List.of() : raw.keys();
+    for (int i = 0; i < rawKeys.size(); i++) {
+      String field = "keys[" + i + "]";
+      RawKey k = rawKeys.get(i);
+      if (k == null) {
+        throw new IllegalArgumentException(field + ": must be an object, not null");
+      }
+      Optional<String> key = Optional.ofNullable(k.key());
+      if (key.isPresent()) {
+        Optional<ApiKeyFormat.Parsed> parsed = ApiKeyFormat.parse(key.get());
+        if (parsed.isEmpty()) {
+          // Never echo the value: it may be a real key with a typo.
+          throw new IllegalArgumentException(field + ".key: not a well-formed ModelGuard API key (mg_live_ or "
+              + "mg_test_ prefix, " + ApiKeyFormat.LENGTH + " characters, valid checksum); omit the field to "
+              + "have a key generated");
+        }
+        String earlier = keyIds.putIfAbsent(parsed.get().keyId(), field);
+        if (earlier != null) {
+          throw new IllegalArgumentException(field + ".key: the same key id as " + earlier + ".key");
+        }
+      }
+      String subject = text(k.subject(), field + ".subject");
+      String tenant = text(k.tenant(), field + ".tenant");
+      String tier = text(k.tier(), field + ".tier");
+      if (!tiers.containsKey(tier)) {
+        throw new IllegalArgumentException(field + ".tier: unknown tier '" + printable(tier) + "' (known: "
+            + join(tiers.keySet()) + ")");
+      }
+      Optional<Instant> expiresAt = Optional.empty();
+      if (k.expiresAt() != null) {
+        expiresAt = Optional.of(instant(k.expiresAt(), field + ".expiresAt"));
+      }
+      keys.add(new KeyEntry(field, key, subject, tenant, tier, expiresAt, Boolean.TRUE.equals(k.revoked())));
+    }
+    return new DemoConfig(tiers, keys, false);
+  }
+
+  private static String text(String value, String field) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(field + ": required, a non-blank string");
+    }
+    if (value.length() > MAX_TEXT || value.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(field + ": at most " + MAX_TEXT + " characters, no control characters");
+    }
+    return value;
+  }
+
+  private static Instant instant(String value, String field) {
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      try {
+        return OffsetDateTime.parse(value).toInstant();
+      } catch (DateTimeParseException e2) {
+        throw new IllegalArgumentException(field + ": not an ISO-8601 instant such as 2030-01-01T00:00:00Z");
+      }
+    }
+  }
+
+  /** One line saying what is wrong and where, without Jackson's internals or the offending value. */
+  static String describe(JsonProcessingException e) {
+    String path = e instanceof JsonMappingException ? path((JsonMappingException) e) : "";
+    String where = path.isEmpty() ? "" : path + ": ";
+    if (e instanceof UnrecognizedPropertyException) {
+      UnrecognizedPropertyException u = (UnrecognizedPropertyException) e;
+      List<String> known = new ArrayList<>();
+      Collection<Object> ids = u.getKnownPropertyIds();
+      if (ids != null) {
+        ids.forEach(id -> known.add(String.valueOf(id)));
+      }
+      return where + "unknown field" + (known.isEmpty() ? "" : " (allowed: " + String.join(", ", known) + ")");
+    }
+    String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+    if (original.startsWith("Duplicate field")) {
+      return where + "a field appears twice (" + original.replaceAll("[\\r\\n].*", "") + ")";
+    }
+    if (e instanceof MismatchedInputException) {
+      MismatchedInputException m = (MismatchedInputException) e;
+      if (path.isEmpty()) {
+        if (original.startsWith("No content")) {
+          return "the file is empty; expected a JSON object";
+        }
+        if (original.startsWith("Trailing token")) {
+          return "unexpected content after the top-level JSON object";
+        }
+        return "the top level must be a JSON object";
+      }
+      return where + "wrong type, expected " + expected(m.getTargetType());
+    }
+    if (!(e instanceof JsonMappingException) || e.getCause() instanceof JsonProcessingException) {
+      JsonLocation at = e.getLocation();
+      return where + "not valid JSON" + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
+    }
+    return where + "invalid value";
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (b.length() > 0) {
+          b.append('.');
+        }
+        b.append(printable(ref.getFieldName()));
+      } else if (ref.getIndex() >= 0) {
+        b.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return b.toString();
+  }
+
+  private static String expected(Class<?> type) {
+    if (type == null) {
+      return "another JSON type";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (Collection.class.isAssignableFrom(type)) {
+      return "an array";
+    }
+    return "an object";
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  private static String join(Collection<String> names) {
+    return String.join(", ", new TreeSet<>(names));
+  }
+
+  private static ObjectMapper strictMapper() {
+    JsonMapper mapper = JsonMapper.builder()
+        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        .build();
+    // No silent conversions: "true" is not a boolean, 1 is not a string, "" is not null.
+    mapper.coercionConfigDefaults()
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+    return mapper;
+  }
+
+  /** The tiers by name, each with the models it grants. */
+  public Map<String, Set<String>> tiers() {
+    return tiers;
+  }
+
+  /** The configured keys, in file order (empty for the built-in demo). */
+  public List<KeyEntry> keys() {
+    return keys;
+  }
+
+  /** Whether this is the built-in demo, whose keys are issued at start-up. */
+  public boolean demoKeys() {
+    return demoKeys;
+  }
+
+  @Override
+  public String toString() {
+    return "DemoConfig[tiers=" + tiers + ", keys=" + keys + ", demoKeys=" + demoKeys + "]";
+  }
+
+  /** The file's shape, bound by Jackson; {@link #validate} turns it into a {@link DemoConfig}. */
+  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys) {}
+
+  /** One key as written in the file. */
+  record RawKey(String key, String subject, String tenant, String tier, String expiresAt, Boolean revoked) {
+    /** Never prints the key. */
+    @Override
+    public String toString() {
+      return "RawKey[subject=" + subject + ", tier=" + tier + "]";
+    }
+  }
+}

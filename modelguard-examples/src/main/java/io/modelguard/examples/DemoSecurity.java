@@ -1,0 +1,219 @@
+package io.modelguard.examples;
+
+import io.modelguard.ModelGuard;
+import io.modelguard.Phase;
+import io.modelguard.RandomSource;
+import io.modelguard.Tier;
+import io.modelguard.authn.ApiKeyAuthenticator;
+import io.modelguard.authn.ApiKeyFormat;
+import io.modelguard.authn.ApiKeyHasher;
+import io.modelguard.authn.ApiKeyIssuer;
+import io.modelguard.authn.ApiKeyRecord;
+import io.modelguard.authn.InMemoryApiKeyStore;
+import io.modelguard.authn.IssuedApiKey;
+import io.modelguard.authz.ModelAccessPolicy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the demo's {@link ModelGuard}: the tiers of the configuration, an in-memory API key store
+ * hashed with the pepper, and two chains:
+ *
+ * <ul>
+ *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key authentication, then {@link ModelAccessPolicy}
+ *       (the caller's tier must grant the model in the path) — for the predict endpoints;
+ *   <li>{@value #CATALOG_CHAIN}: API-key authentication only — for {@code GET /v1/models}, which
+ *       names no model and lists what the caller may use.
+ * </ul>
+ *
+ * <p>Plaintext keys exist only in the returned {@link DemoKey}s (for the start-up banner); the
+ * store keeps keyed hashes and nothing here logs a key or the pepper.
+ */
+final class DemoSecurity {
+  /** The chain of the model catalogue endpoint: authenticate, do not authorize a model. */
+  static final String CATALOG_CHAIN = io.modelguard.examples.http.ModelListServlet.CHAIN;
+
+  private static final Logger log = LoggerFactory.getLogger(DemoSecurity.class);
+
+  private final ModelGuard guard;
+  private final List<DemoKey> keys;
+
+  private DemoSecurity(ModelGuard guard, List<DemoKey> keys) {
+    this.guard = guard;
+    this.keys = List.copyOf(keys);
+  }
+
+  /**
+   * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper}.
+   *
+   * @throws StartupException if the engine rejects the configuration (the message names the field)
+   */
+  static DemoSecurity create(DemoConfig config, Set<String> models, byte[] pepper, Clock clock, RandomSource random)
+      throws StartupException {
+    ApiKeyHasher hasher;
+    try {
+      hasher = ApiKeyHasher.withPepper(pepper);
+    } catch (IllegalArgumentException e) {
+      throw new StartupException("pepper: " + e.getMessage(), e);
+    }
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, random, clock);
+    InMemoryApiKeyStore store = new InMemoryApiKeyStore();
+    List<DemoKey> keys = config.demoKeys()
+        ? issueDemoKeys(issuer, store, clock)
+        : registerConfiguredKeys(config, issuer, store, clock);
+
+    ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(store, hasher).build();
+    ModelGuard.Builder builder = ModelGuard.builder()
+        .clock(clock)
+        .random(random)
+        .models(models.toArray(new String[0]))
+        .chain(ModelGuard.DEFAULT_CHAIN, chain -> chain
+            .policy(Phase.AUTHENTICATE, "api-key", apiKeys)
+            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+        .chain(CATALOG_CHAIN, chain -> chain
+            .policy(Phase.AUTHENTICATE, "api-key", apiKeys));
+    config.tiers().forEach((name, granted) -> builder.tier(Tier.builder(name).models(granted).build()));
+    try {
+      return new DemoSecurity(builder.build(), keys);
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      throw new StartupException(e.getMessage().replace("\n", " "), e);
+    }
+  }
+
+  private static List<DemoKey> issueDemoKeys(ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) {
+    List<DemoKey> keys = new ArrayList<>();
+    keys.add(issue(issuer, store, "free", "demo-free", "demo", "free", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "pro", "demo-pro", "demo", "pro", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "revoked", "demo-revoked", "demo", "pro", null, DemoKey.Status.REVOKED));
+    keys.add(issue(issuer, store, "expired", "demo-expired", "demo", "pro",
+        clock.instant().minus(Duration.ofHours(1)), DemoKey.Status.EXPIRED));
+    log.info("Issued {} demo API keys (free, pro, revoked, expired); they are printed once on stdout, never logged",
+        keys.size());
+    return keys;
+  }
+
+  private static DemoKey issue(ApiKeyIssuer issuer, InMemoryApiKeyStore store, String label, String subject,
+      String tenant, String tier, Instant expiresAt, DemoKey.Status status) {
+    IssuedApiKey issued = issuer.issue(ApiKeyFormat.Environment.TEST, subject, tenant, tier, expiresAt);
+    ApiKeyRecord record = status == DemoKey.Status.REVOKED ? issued.record().revoke() : issued.record();
+    store.add(record);
+    return new DemoKey(label, subject, tenant, tier, Optional.of(issued.key()), status);
+  }
+
+  private static List<DemoKey> registerConfiguredKeys(
+      DemoConfig config, ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) throws StartupException {
+    List<DemoKey> keys = new ArrayList<>();
+    Instant now = clock.instant();
+    for (DemoConfig.KeyEntry entry : config.keys()) {
+      Instant expiresAt = entry.expiresAt().orElse(null);
+      String plaintext;
+      ApiKeyRecord record;
+      if (entry.key().isPresent()) {
+        plaintext = null;
+        try {
+          record = issuer.register(entry.key().get(), entry.subject(), entry.tenant(), entry.tier(), expiresAt);
+        } catch (IllegalArgumentException e) {
+          throw new StartupException(entry.field() + ".key: " + e.getMessage(), e);
+        }
+      } else {
+        IssuedApiKey issued = issuer.issue(ApiKeyFormat.Environment.TEST, entry.subject(), entry.tenant(),
+            entry.tier(), expiresAt);
+        plaintext = issued.key();
+        record = issued.record();
+      }
+      if (entry.revoked()) {
+        record = record.revoke();
+      }
+      try {
+        store.add(record);
+      } catch (IllegalArgumentException e) {
+        throw new StartupException(entry.field() + ".key: the same key id is configured twice", e);
+      }
+      DemoKey.Status status = entry.revoked() ? DemoKey.Status.REVOKED
+          : record.isActiveAt(now) ? DemoKey.Status.ACTIVE : DemoKey.Status.EXPIRED;
+      keys.add(new DemoKey(entry.subject(), entry.subject(), entry.tenant(), entry.tier(),
+          Optional.ofNullable(plaintext), status));
+    }
+    long generated = keys.stream().filter(k -> k.key().isPresent()).count();
+    log.info("Registered {} API keys from the configuration ({} generated at start-up and printed on stdout)",
+        keys.size(), generated);
+    if (keys.stream().noneMatch(k -> k.status() == DemoKey.Status.ACTIVE)) {
+      log.warn("No active API key is configured: every guarded request will be refused");
+    }
+    return keys;
+  }
+
+  /**
+   * The pepper: from {@code --pepper-file}, else {@value AppOptions#PEPPER_ENV}, else 32 random
+   * bytes for this run. Base64 (standard or URL-safe alphabet), at least {@value
+   * ApiKeyHasher#MIN_PEPPER_BYTES} bytes once decoded. Never logged.
+   *
+   * @throws StartupException naming the flag or variable if the pepper cannot be read or is too short
+   */
+  static byte[] loadPepper(AppOptions options, RandomSource random) throws StartupException {
+    Optional<Path> file = options.pepperFile();
+    if (file.isPresent()) {
+      String text;
+      try {
+        text = Files.readString(file.get(), StandardCharsets.US_ASCII);
+      } catch (IOException e) {
+        throw new StartupException("--pepper-file " + file.get() + ": cannot read ("
+            + e.getClass().getSimpleName() + ")", e);
+      }
+      byte[] pepper = decode(text, "--pepper-file " + file.get());
+      log.info("Using the API-key pepper from --pepper-file");
+      return pepper;
+    }
+    Optional<String> env = options.pepperFromEnv();
+    if (env.isPresent()) {
+      byte[] pepper = decode(env.get(), AppOptions.PEPPER_ENV);
+      log.info("Using the API-key pepper from ${}", AppOptions.PEPPER_ENV);
+      return pepper;
+    }
+    byte[] pepper = new byte[ApiKeyHasher.MIN_PEPPER_BYTES];
+    random.nextBytes(pepper);
+    log.info("No --pepper-file or ${} given: generated a random API-key pepper for this run "
+        + "(key hashes will not match after a restart)", AppOptions.PEPPER_ENV);
+    return pepper;
+  }
+
+  private static byte[] decode(String text, String source) throws StartupException {
+    String trimmed = text.strip();
+    byte[] pepper;
+    try {
+      pepper = trimmed.indexOf('-') >= 0 || trimmed.indexOf('_') >= 0
+          ? Base64.getUrlDecoder().decode(trimmed)
+          : Base64.getDecoder().decode(trimmed);
+    } catch (IllegalArgumentException e) {
+      // The decoder's message quotes an offending character: leave it out.
+      throw new StartupException(source + ": the pepper must be base64");
+    }
+    if (pepper.length < ApiKeyHasher.MIN_PEPPER_BYTES) {
+      throw new StartupException(source + ": the pepper must decode to at least " + ApiKeyHasher.MIN_PEPPER_BYTES
+          + " bytes, got " + pepper.length);
+    }
+    return pepper;
+  }
+
+  /** The engine. */
+  ModelGuard guard() {
+    return guard;
+  }
+
+  /** The keys to show in the start-up banner. */
+  List<DemoKey> keys() {
+    return keys;
+  }
+}

@@ -1,0 +1,96 @@
+package io.modelguard.examples;
+
+import io.modelguard.examples.model.ModelCatalog;
+import java.io.PrintStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.StringJoiner;
+
+/**
+ * Prints the start-up banner on stdout: where the server listens, the API keys generated at
+ * start-up, and ready-to-paste curl commands. This is the one place plaintext keys are shown; they
+ * never go through the logging system, so log files and log shippers never see them.
+ */
+final class KeyBanner {
+  private static final String RULE = "=".repeat(100);
+
+  private KeyBanner() {}
+
+  static void print(PrintStream out, URI base, List<DemoKey> keys, ModelCatalog models, boolean demo) {
+    String url = base.toString();
+    StringBuilder b = new StringBuilder();
+    String nl = System.lineSeparator();
+    b.append(nl).append(RULE).append(nl);
+    b.append(" ModelGuard demo listening on ").append(url).append(nl);
+    b.append(" Models: ").append(String.join(", ", models.ids())).append(nl).append(nl);
+    if (keys.isEmpty()) {
+      b.append(" No API keys are configured: every guarded request will get 401.").append(nl);
+    } else {
+      b.append(demo
+          ? " Demo API keys (mg_test_ keys, valid for this run only; shown here once, never logged):"
+          : " API keys from the configuration (generated ones are shown here once, never logged):").append(nl);
+      int labelWidth = keys.stream().mapToInt(k -> k.label().length()).max().orElse(0);
+      int tierWidth = keys.stream().mapToInt(k -> k.tier().length()).max().orElse(0) + 5;
+      String row = "   %-" + labelWidth + "s  %-" + tierWidth + "s  %-8s %s%n";
+      for (DemoKey k : keys) {
+        b.append(String.format(Locale.ROOT, row, k.label(), "tier " + k.tier(),
+            k.status().name().toLowerCase(Locale.ROOT), k.key().orElse("(key from the configuration file)")));
+      }
+    }
+    b.append(nl).append(" Send the key in the X-API-Key header. Try:").append(nl);
+    String digits = body(models, ModelCatalog.DIGITS);
+    String iris = body(models, ModelCatalog.IRIS);
+    String json = " -H 'Content-Type: application/json'";
+    Optional<String> free = active(keys, "free", demo);
+    Optional<String> pro = active(keys, "pro", demo);
+    String someKey = free.or(() -> pro).orElse("$MODELGUARD_KEY");
+    b.append(nl).append("   # health (no key needed)").append(nl);
+    b.append("   curl -s ").append(url).append("/healthz").append(nl);
+    b.append(nl).append("   # the models this key may use").append(nl);
+    b.append("   curl -s ").append(url).append("/v1/models -H 'X-API-Key: ").append(someKey).append("'").append(nl);
+    b.append(nl).append("   # predict a digit (200)").append(nl);
+    b.append("   curl -s ").append(url).append("/v1/models/digits/predict -H 'X-API-Key: ").append(someKey).append("'")
+        .append(json).append(" -d '").append(digits).append("'").append(nl);
+    if (demo) {
+      b.append(nl).append("   # the free tier may not use iris (403 authz.model_forbidden); the pro key may (200)")
+          .append(nl);
+      b.append("   curl -si ").append(url).append("/v1/models/iris/predict -H 'X-API-Key: ").append(free.orElse(someKey))
+          .append("'").append(json).append(" -d '").append(iris).append("'").append(nl);
+      b.append("   curl -s ").append(url).append("/v1/models/iris/predict -H 'X-API-Key: ").append(pro.orElse(someKey))
+          .append("'").append(json).append(" -d '").append(iris).append("'").append(nl);
+      b.append(nl).append("   # no key (401 auth.missing_credentials); revoked and expired keys (401 auth.invalid_api_key)")
+          .append(nl);
+      b.append("   curl -si ").append(url).append("/v1/models/digits/predict").append(json).append(" -d '")
+          .append(digits).append("'").append(nl);
+      for (DemoKey k : keys) {
+        if (k.status() != DemoKey.Status.ACTIVE && k.key().isPresent()) {
+          b.append("   curl -si ").append(url).append("/v1/models/digits/predict -H 'X-API-Key: ")
+              .append(k.key().get()).append("'").append(json).append(" -d '").append(digits).append("'").append(nl);
+        }
+      }
+    }
+    b.append(RULE).append(nl);
+    out.print(b);
+    out.flush();
+  }
+
+  private static Optional<String> active(List<DemoKey> keys, String label, boolean demo) {
+    return keys.stream()
+        .filter(k -> k.status() == DemoKey.Status.ACTIVE && k.key().isPresent())
+        .filter(k -> !demo || k.label().equals(label))
+        .map(k -> k.key().get())
+        .findFirst();
+  }
+
+  private static String body(ModelCatalog models, String id) {
+    return models.get(id).map(m -> {
+      StringJoiner numbers = new StringJoiner(",", "[", "]");
+      for (double v : m.example()) {
+        numbers.add(v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v));
+      }
+      return "{\"" + m.input().field() + "\":" + numbers + "}";
+    }).orElse("{}");
+  }
+}

@@ -1,0 +1,276 @@
+package io.modelguard.examples;
+
+import io.modelguard.ModelGuard;
+import io.modelguard.RandomSource;
+import io.modelguard.examples.http.HealthServlet;
+import io.modelguard.examples.http.ModelListServlet;
+import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.model.Classifier;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.servlet.ModelGuardFilter;
+import jakarta.servlet.DispatcherType;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.jetty.ee10.servlet.ErrorHandler;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ModelGuard demo model server: trains two small models at start-up ({@link ModelCatalog}) and
+ * serves them on embedded Jetty behind {@link ModelGuardFilter}.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/models/{model}/predict} — API key + the caller's tier must grant the model;
+ *   <li>{@code GET /v1/models} — API key; lists the models the caller may use;
+ *   <li>{@code GET /healthz} — unguarded.
+ * </ul>
+ *
+ * <p>From the command line, {@link #main} (see {@link AppOptions#USAGE}). In code and tests:
+ *
+ * <pre>{@code
+ * try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0), System.out)) {
+ *   URI base = app.baseUri();
+ *   String freeKey = app.key("free").orElseThrow().plaintext();
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class ModelServingApp implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelServingApp.class);
+  private static final String PROGRAM = "modelguard-examples";
+  /** Jetty's HTTP parser logs every header field, API keys included, at DEBUG. */
+  static final String JETTY_PARSER_LOGGER = "org.eclipse.jetty.http.HttpParser";
+
+  private final Server server;
+  private final URI baseUri;
+  private final ModelCatalog models;
+  private final ModelGuard guard;
+  private final List<DemoKey> keys;
+
+  private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys) {
+    this.server = server;
+    this.baseUri = baseUri;
+    this.models = models;
+    this.guard = guard;
+    this.keys = keys;
+  }
+
+  /**
+   * Starts the demo and prints the start-up banner (address, generated keys, curl commands) on
+   * {@code console}. Returns once the server accepts connections.
+   *
+   * @throws StartupException for a problem the operator must fix (invalid configuration or pepper,
+   *     address in use); its message is one line naming the flag or field
+   */
+  public static ModelServingApp start(AppOptions options, PrintStream console) throws StartupException {
+    DemoConfig config = options.configFile().isPresent()
+        ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
+        : DemoConfig.demo();
+    RandomSource random = RandomSource.secure();
+    byte[] pepper = DemoSecurity.loadPepper(options, random);
+    DemoSecurity security;
+    try {
+      security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, pepper, Clock.systemUTC(), random);
+    } finally {
+      Arrays.fill(pepper, (byte) 0);
+    }
+
+    ModelCatalog models = ModelCatalog.trainDemoModels();
+    for (ModelCatalog.ServedModel m : models.all().values()) {
+      Classifier.Evaluation e = m.classifier().evaluation();
+      log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", m.id(),
+          String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
+          e.trainingTime().toMillis());
+    }
+
+    Server server = new Server(threadPool());
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(options.host());
+    connector.setPort(options.port());
+    server.addConnector(connector);
+    server.setHandler(context(models, security.guard()));
+    server.setErrorHandler(quietErrors());
+    try {
+      server.start();
+    } catch (Exception e) {
+      stopQuietly(server);
+      if (e instanceof IOException) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        throw new StartupException("cannot listen on " + options.host() + ":" + options.port() + " ("
+            + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
+            + ")", e);
+      }
+      throw new IllegalStateException("the HTTP server failed to start", e);
+    }
+    URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
+    log.info("Listening on {} (bound to {}:{})", base, options.host(), connector.getLocalPort());
+    if (LoggerFactory.getLogger(JETTY_PARSER_LOGGER).isDebugEnabled()) {
+      log.warn("DEBUG logging is on for {}: Jetty then logs raw request headers, including X-API-Key. "
+          + "Keep org.eclipse.jetty at INFO wherever real keys are used.", JETTY_PARSER_LOGGER);
+    }
+    if (!isLoopback(options.host())) {
+      log.warn("Bound to {}, not loopback: the demo is reachable from the network", options.host());
+    }
+    KeyBanner.print(console, base, security.keys(), models, config.demoKeys());
+    return new ModelServingApp(server, base, models, security.guard(), security.keys());
+  }
+
+  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard) {
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
+    context.addServlet(new ServletHolder("models", new ModelListServlet(guard)), ModelListServlet.PATH);
+    context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
+    // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
+    FilterHolder filter = new FilterHolder(new ModelGuardFilter(guard));
+    filter.setName("modelguard");
+    context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+    context.setErrorHandler(quietErrors());
+    return context;
+  }
+
+  /** Jetty's error pages without stack traces, causes, origins (servlet names) or exception messages. */
+  private static ErrorHandler quietErrors() {
+    ErrorHandler errors = new ErrorHandler();
+    errors.setShowStacks(false);
+    errors.setShowCauses(false);
+    errors.setShowOrigin(false);
+    errors.setShowMessageInTitle(false);
+    return errors;
+  }
+
+  private static QueuedThreadPool threadPool() {
+    QueuedThreadPool pool = new QueuedThreadPool(32, 4);
+    pool.setName("modelguard-http");
+    return pool;
+  }
+
+  private static String displayHost(String host) {
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      return "127.0.0.1";
+    }
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+  }
+
+  private static void stopQuietly(Server server) {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      log.debug("Stopping the half-started server failed", e);
+    }
+  }
+
+  /** The base URI clients use, such as {@code http://127.0.0.1:8080}. */
+  public URI baseUri() {
+    return baseUri;
+  }
+
+  /** The bound port (the real one when started with port 0). */
+  public int port() {
+    return baseUri.getPort();
+  }
+
+  /** The trained models. */
+  public ModelCatalog models() {
+    return models;
+  }
+
+  /** The engine guarding the endpoints. */
+  public ModelGuard guard() {
+    return guard;
+  }
+
+  /** The keys set up at start-up, as printed in the banner. */
+  public List<DemoKey> keys() {
+    return keys;
+  }
+
+  /** The key with banner label {@code label} ({@code free}, {@code pro}, {@code revoked}, {@code expired} in the demo). */
+  public Optional<DemoKey> key(String label) {
+    return keys.stream().filter(k -> k.label().equals(label)).findFirst();
+  }
+
+  /** Blocks until the server stops. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  /** Stops the server; idempotent. */
+  @Override
+  public void close() {
+    if (server.isStopped()) {
+      return;
+    }
+    try {
+      server.stop();
+      log.info("Stopped {}", baseUri);
+    } catch (Exception e) {
+      log.warn("Stopping the server failed", e);
+    }
+  }
+
+  /**
+   * Runs the demo until the process is stopped (Ctrl-C). Exit codes: 0 after {@code --help}, 2 for
+   * an invalid option or configuration (one line on stderr, no stack trace), 1 for an unexpected
+   * failure.
+   */
+  public static void main(String[] args) {
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /**
+   * {@link #main} without {@code System.exit}: returns the exit code once the server has stopped or
+   * start-up failed.
+   */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    ModelServingApp app;
+    try {
+      AppOptions options = AppOptions.parse(args, env);
+      if (options.help()) {
+        out.println(AppOptions.USAGE);
+        return 0;
+      }
+      app = start(options, out);
+    } catch (StartupException e) {
+      err.println(PROGRAM + ": " + e.getMessage());
+      return StartupException.EXIT_CODE;
+    } catch (RuntimeException e) {
+      log.error("Start-up failed", e);
+      err.println(PROGRAM + ": start-up failed: " + e.getClass().getSimpleName());
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "modelguard-shutdown"));
+    try {
+      app.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      app.close();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,163 @@
+package io.modelguard.examples.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.modelguard.ModelSecured;
+import io.modelguard.PathTemplate;
+import io.modelguard.ReasonCode;
+import io.modelguard.examples.model.InputSpec;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.examples.model.SoftmaxRegression;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * {@code POST /v1/models/{model}/predict}: runs one prediction.
+ *
+ * <pre>
+ * digits: {"pixels":[64 numbers 0..16]}  → {"model":"digits","label":3,"probabilities":[10 numbers]}
+ * iris:   {"features":[4 numbers, cm]}  → {"model":"iris","label":0,"probabilities":[3 numbers]}
+ * </pre>
+ *
+ * <p>Guarded by the {@code default} chain: ModelGuard authenticates the caller and checks that the
+ * caller's tier grants the model before this servlet runs. The servlet then checks its own input,
+ * answering in the same problem form as ModelGuard: {@code 415 input.unsupported_media_type} (not
+ * JSON), {@code 413 input.too_large} (over {@value #MAX_BODY_BYTES} bytes), {@code 400
+ * input.malformed} (not parseable), {@code 422 input.invalid} (wrong shape or range; the detail
+ * names the field). Parser messages never reach the client. Thread-safe.
+ */
+@ModelSecured(model = "{model}", path = PredictServlet.PATH)
+public final class PredictServlet extends HttpServlet {
+  /** The path template, relative to the context path. */
+  public static final String PATH = "/v1/models/{model}/predict";
+  /** The largest request body accepted; a digits request is well under 1 KiB. */
+  public static final int MAX_BODY_BYTES = 16 * 1024;
+
+  private static final long serialVersionUID = 1L;
+  private static final PathTemplate TEMPLATE = PathTemplate.compile(PATH);
+  private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder()
+              .maxNestingDepth(8)
+              .maxNumberLength(64)
+              .maxStringLength(1024)
+              .build())
+          .build())
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .build();
+
+  private final transient ModelCatalog models;
+
+  /** Serves the models of {@code models}. */
+  public PredictServlet(ModelCatalog models) {
+    this.models = Objects.requireNonNull(models, "models");
+  }
+
+  /** The body of a successful prediction. */
+  record Prediction(String model, int label, double[] probabilities) {}
+
+  @Override
+  protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    Optional<ModelCatalog.ServedModel> model = modelOf(request);
+    if (model.isEmpty()) {
+      response.sendError(HttpServletResponse.SC_NOT_FOUND);
+      return;
+    }
+    InputSpec spec = model.get().input();
+    if (!isJson(request.getContentType())) {
+      Problems.send(response, ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, "Send the input as application/json.");
+      return;
+    }
+    if (request.getContentLengthLong() > MAX_BODY_BYTES) {
+      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
+      return;
+    }
+    byte[] body;
+    try (InputStream in = request.getInputStream()) {
+      body = in.readNBytes(MAX_BODY_BYTES + 1);
+    }
+    if (body.length > MAX_BODY_BYTES) {
+      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
+      return;
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      Problems.send(response, ReasonCode.INPUT_MALFORMED); // generic detail: the parser's message may echo input
+      return;
+    }
+    if (root == null || !root.isObject() || root.size() != 1 || !root.has(spec.field())) {
+      Problems.send(response, ReasonCode.INPUT_INVALID,
+          "The body must be a JSON object with exactly one field, '" + spec.field() + "'.");
+      return;
+    }
+    Optional<double[]> features = numbers(root.get(spec.field()), spec);
+    if (features.isEmpty()) {
+      Problems.send(response, ReasonCode.INPUT_INVALID, capitalized(spec.requirement()) + ".");
+      return;
+    }
+    double[] probabilities = model.get().classifier().predictProba(features.get());
+    double[] rounded = new double[probabilities.length];
+    for (int i = 0; i < rounded.length; i++) {
+      rounded[i] = Math.round(probabilities[i] * 1e6) / 1e6;
+    }
+    byte[] out = JSON.writeValueAsBytes(
+        new Prediction(model.get().id(), SoftmaxRegression.argMax(probabilities), rounded));
+    response.setStatus(HttpServletResponse.SC_OK);
+    response.setContentType("application/json");
+    response.setHeader("Cache-Control", "no-store");
+    response.setContentLength(out.length);
+    response.getOutputStream().write(out);
+  }
+
+  private Optional<ModelCatalog.ServedModel> modelOf(HttpServletRequest request) {
+    String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    Optional<Map<String, String>> vars = TEMPLATE.match(path);
+    return vars.flatMap(v -> models.get(v.get("model")));
+  }
+
+  private static Optional<double[]> numbers(JsonNode node, InputSpec spec) {
+    if (node == null || !node.isArray() || node.size() != spec.length()) {
+      return Optional.empty();
+    }
+    double[] out = new double[spec.length()];
+    Iterator<JsonNode> it = node.elements();
+    for (int i = 0; it.hasNext(); i++) {
+      JsonNode n = it.next();
+      if (!n.isNumber()) {
+        return Optional.empty();
+      }
+      double v = n.asDouble();
+      if (!Double.isFinite(v) || v < spec.min() || v > spec.max()) {
+        return Optional.empty();
+      }
+      out[i] = v;
+    }
+    return Optional.of(out);
+  }
+
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+  }
+
+  private static String capitalized(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+}

@@ -1,0 +1,60 @@
+package io.modelguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AppOptionsTest {
+
+  @Test
+  void defaultsToLoopbackPort8080WithDemoKeys() throws Exception {
+    AppOptions o = AppOptions.parse(new String[0], Map.of());
+
+    assertThat(o.host()).isEqualTo("127.0.0.1");
+    assertThat(o.port()).isEqualTo(8080);
+    assertThat(o.configFile()).isEmpty();
+    assertThat(o.pepperFile()).isEmpty();
+    assertThat(o.help()).isFalse();
+  }
+
+  @Test
+  void readsEveryFlagInBothForms() throws Exception {
+    AppOptions o = AppOptions.parse(
+        new String[] {"--port", "0", "--host=localhost", "--config", "c.json", "--pepper-file=p.txt"}, Map.of());
+
+    assertThat(o.port()).isZero();
+    assertThat(o.host()).isEqualTo("localhost");
+    assertThat(o.configFile()).contains(Path.of("c.json"));
+    assertThat(o.pepperFile()).contains(Path.of("p.txt"));
+  }
+
+  @Test
+  void takesThePepperFromTheEnvironmentButNeverPrintsIt() throws Exception {
+    AppOptions o = AppOptions.parse(new String[0], Map.of(AppOptions.PEPPER_ENV, "c2VjcmV0LXBlcHBlcg=="));
+
+    assertThat(o.pepperFromEnv()).contains("c2VjcmV0LXBlcHBlcg==");
+    assertThat(o.toString()).doesNotContain("c2VjcmV0LXBlcHBlcg==");
+  }
+
+  @Test
+  void helpIsAFlag() throws Exception {
+    assertThat(AppOptions.parse(new String[] {"--help"}, Map.of()).help()).isTrue();
+  }
+
+  @Test
+  void rejectsBadFlagsNamingThem() {
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--prot", "1"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("unknown option '--prot' (see --help)");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--port", "http"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessageStartingWith("--port must be a number from 0 to 65535");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--port", "70000"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessageStartingWith("--port must be");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--config"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--config needs a value (see --help)");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--port", "--host", "x"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--port needs a value (see --help)");
+  }
+}

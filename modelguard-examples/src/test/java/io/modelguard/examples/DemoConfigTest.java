@@ -1,0 +1,130 @@
+package io.modelguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.examples.model.ModelCatalog;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+
+/** Strict parsing of the configuration file: every mistake is one line naming the field. */
+class DemoConfigTest {
+  private static final String KEY = "mg_test_DEMOconfig01ThisIsAPublicDemoKeyNotASecret004HBPyr";
+
+  private static DemoConfig parse(String json) throws StartupException {
+    return DemoConfig.parse(json.getBytes(StandardCharsets.UTF_8), "config test.json", ModelCatalog.MODEL_IDS);
+  }
+
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(String json) {
+    return assertThatThrownBy(() -> parse(json))
+        .isInstanceOf(StartupException.class)
+        .hasMessageStartingWith("config test.json: ")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("com.fasterxml"));
+  }
+
+  @Test
+  void readsTheSampleConfigShippedWithTheModule() throws Exception {
+    DemoConfig config = DemoConfig.read(Path.of("demo-config.json"), ModelCatalog.MODEL_IDS);
+
+    assertThat(config.tiers()).containsOnlyKeys("free", "pro", "botanist");
+    assertThat(config.tiers().get("botanist")).containsExactly("iris");
+    assertThat(config.keys()).hasSize(5);
+    assertThat(config.keys().get(1).expiresAt()).contains(Instant.parse("2030-01-01T00:00:00Z"));
+    assertThat(config.keys().get(3).revoked()).isTrue();
+    assertThat(config.keys().get(4).key()).contains(KEY);
+    assertThat(config.demoKeys()).isFalse();
+  }
+
+  @Test
+  void omittedTiersMeanTheDemoTiers() throws Exception {
+    DemoConfig config = parse("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"pro\"}]}");
+
+    assertThat(config.tiers()).isEqualTo(DemoConfig.demoTiers());
+    assertThat(config.keys().get(0).key()).isEmpty();
+    assertThat(config.keys().get(0).expiresAt()).isEmpty();
+  }
+
+  @Test
+  void acceptsAnOffsetInExpiresAt() throws Exception {
+    DemoConfig config = parse("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\","
+        + "\"expiresAt\":\"2030-01-01T02:00:00+02:00\"}]}");
+
+    assertThat(config.keys().get(0).expiresAt()).contains(Instant.parse("2030-01-01T00:00:00Z"));
+  }
+
+  @Test
+  void rejectsUnknownFieldsNamingThem() {
+    assertRejected("{\"tiers\":{},\"colour\":1}").hasMessageContaining("colour: unknown field")
+        .hasMessageContaining("allowed: ");
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\",\"role\":\"admin\"}]}")
+        .hasMessageContaining("keys[0].role: unknown field");
+  }
+
+  @Test
+  void rejectsWrongTypesWithoutCoercion() {
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\",\"revoked\":\"true\"}]}")
+        .hasMessageContaining("keys[0].revoked: wrong type, expected true or false");
+    assertRejected("{\"keys\":[{\"subject\":42,\"tenant\":\"t\",\"tier\":\"free\"}]}")
+        .hasMessageContaining("keys[0].subject: wrong type, expected a string");
+    assertRejected("{\"tiers\":{\"free\":\"digits\"}}").hasMessageContaining("tiers.free: wrong type, expected an array");
+    assertRejected("{\"keys\":{}}").hasMessageContaining("keys: wrong type, expected an array");
+    assertRejected("[]").hasMessageContaining("the top level must be a JSON object");
+  }
+
+  @Test
+  void rejectsInvalidJson() {
+    assertRejected("").hasMessageContaining("empty");
+    assertRejected("{\"tiers\":").hasMessageContaining("not valid JSON");
+    assertRejected("{} {}").hasMessageContaining("unexpected content after");
+    assertRejected("{\"tiers\":{},\"tiers\":{}}").hasMessageContaining("appears twice");
+  }
+
+  @Test
+  void rejectsUnknownTiersAndModels() {
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"gold\"}]}")
+        .hasMessageContaining("keys[0].tier: unknown tier 'gold' (known: free, pro)");
+    assertRejected("{\"tiers\":{\"free\":[\"digits\",\"resnet\"]}}")
+        .hasMessageContaining("tiers.free[1]: unknown model 'resnet' (known: digits, iris)");
+    assertRejected("{\"tiers\":{\"no spaces\":[]}}").hasMessageContaining("tiers: 'no spaces' is not a valid tier name");
+  }
+
+  @Test
+  void rejectsMalformedKeysWithoutRepeatingThem() {
+    String typo = KEY.substring(0, KEY.length() - 1) + "x";
+
+    assertRejected("{\"keys\":[{\"key\":\"" + typo + "\",\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\"}]}")
+        .hasMessageContaining("keys[0].key: not a well-formed ModelGuard API key")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(typo).doesNotContain(typo.substring(20, 52)));
+  }
+
+  @Test
+  void rejectsTheSameKeyTwice() {
+    String entry = "{\"key\":\"" + KEY + "\",\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\"}";
+
+    assertRejected("{\"keys\":[" + entry + "," + entry + "]}").hasMessageContaining("keys[1].key: the same key id as keys[0].key");
+  }
+
+  @Test
+  void rejectsMissingRequiredFields() {
+    assertRejected("{\"keys\":[{\"tenant\":\"t\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].subject: required");
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].tenant: required");
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\"}]}").hasMessageContaining("keys[0].tier: required");
+    assertRejected("{\"keys\":[null]}").hasMessageContaining("keys[0]: must be an object");
+  }
+
+  @Test
+  void rejectsABadExpiry() {
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\",\"expiresAt\":\"tomorrow\"}]}")
+        .hasMessageContaining("keys[0].expiresAt: not an ISO-8601 instant");
+  }
+
+  @Test
+  void aMissingFileIsNamed() {
+    assertThatThrownBy(() -> DemoConfig.read(Path.of("does-not-exist.json"), ModelCatalog.MODEL_IDS))
+        .isInstanceOf(StartupException.class)
+        .hasMessage("config does-not-exist.json: no such file");
+  }
+}
