@@ -162,7 +162,7 @@ public final class FieldSpec {
   }
 
   String describeRange() {
-    return (integer ? "integers" : "numbers") + " in " + fmt(min) + ".." + fmt(max);
+    return (integer ? "an integer" : "a number") + " in " + fmt(min) + ".." + fmt(max);
   }
 
   private static String fmt(double d) {

@@ -192,15 +192,15 @@ class ModelInputPolicyTest {
       assertThat(details).containsExactly(
           "Field 'pixels' must be an array of 64 numbers (it has 63).",
           "Field 'pixels' must be an array of 64 numbers (it has more).",
-          "Field 'pixels' element 0 must be numbers in 0..16.",
-          "Field 'pixels' element 0 must be numbers in 0..16.",
+          "Field 'pixels' element 0 must be a number in 0..16.",
+          "Field 'pixels' element 0 must be a number in 0..16.",
           "Field 'pixels' element 0 must be a number.",
           "Field 'pixels' is required.",
           "Field 'pixels' is required.",
           "The input must be a JSON object.",
           "Field 'pixels' must be an array of 64 numbers.",
           "The input contains a field that is not in the model's input specification.",
-          "Field 'pixels' element 0 must be numbers in 0..16.");
+          "Field 'pixels' element 0 must be a number in 0..16.");
       assertThat(String.join(" ", details)).doesNotContain("99999", "12345", "secret-token", "extra");
     }
 
@@ -218,7 +218,7 @@ class ModelInputPolicyTest {
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3],[4,5,6]],\"age\":null,\"flag\":true,\"scores\":[1,2,3,4]}"))
           .isAllowed()).isTrue();
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3],[4,5,6.5]],\"scores\":[1]}")).detail())
-          .contains("Field 'image' element 5 must be integers in 0..255.");
+          .contains("Field 'image' element 5 must be an integer in 0..255.");
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3]],\"scores\":[1]}")).detail())
           .contains("Field 'image' must be an array of 2 arrays of 3 numbers (it has 1).");
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[1,2,3,4,5,6],\"scores\":[1]}")).detail())
@@ -228,7 +228,7 @@ class ModelInputPolicyTest {
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3],[4,5,6]],\"scores\":[1,2,3,4,5]}")).detail())
           .contains("Field 'scores' must have at most 4 numbers.");
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3],[4,5,6]],\"scores\":[1],\"age\":121}")).detail())
-          .contains("Field 'age' must be numbers in 0..120.");
+          .contains("Field 'age' must be a number in 0..120.");
       assertThat(p.check(TestRequest.json("grid", "{\"image\":[[1,2,3],[4,5,6]],\"scores\":[1],\"flag\":\"yes\"}")).detail())
           .contains("Field 'flag' must be true or false.");
     }
@@ -282,7 +282,7 @@ class ModelInputPolicyTest {
       assertThat(malformed.status()).isEqualTo(400);
       assertThat(invalid.status()).isEqualTo(422);
       assertThat(invalid.bodyAsString()).isEqualTo("{\"type\":\"urn:modelguard:problem:input.invalid\",\"title\":\"Invalid input\","
-          + "\"status\":422,\"detail\":\"Field 'pixels' element 0 must be numbers in 0..16.\",\"code\":\"input.invalid\"}");
+          + "\"status\":422,\"detail\":\"Field 'pixels' element 0 must be a number in 0..16.\",\"code\":\"input.invalid\"}");
     }
   }
 
