@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Connect to an address that was checked, never to the name (DNS rebinding cannot swap it),
  *       with TLS verified against the URL's host name.
  *   <li>Follow redirects by hand, at most {@link Builder#maxRedirects} (default 5), each hop
- *       through steps 1–5.
+ *       through steps 1–5. A hop may switch between http and https; any other scheme is refused
+ *       by step 1. A redirect's body is never read.
  *   <li>Cap connect time, total time and response bytes; accept only content whose magic bytes
  *       match the accepted formats; never pass on the upstream's error body or messages.
  * </ol>
