@@ -1,0 +1,215 @@
+package io.modelguard.input;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Decides whether an IP address may be connected to: every address in the deny set is refused,
+ * everything else is treated as publicly routable. Immutable and thread-safe.
+ *
+ * <p>The {@linkplain #defaults() default deny set} is IANA's "not globally reachable" registry plus
+ * every IPv6 form that embeds an IPv4 address. IPv4-mapped addresses ({@code ::ffff:a.b.c.d}) are
+ * unwrapped and the IPv4 address is judged; the other embedding forms (IPv4-compatible {@code ::/96},
+ * NAT64 {@code 64:ff9b::/96} and {@code 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside
+ * {@code 2001::/23}) are denied whole, since the network that unwraps them is not ours to trust, and
+ * the reason names the embedded IPv4 address. The JDK's {@code InetAddress.isXxx()} methods miss most
+ * of these (for example {@code ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
+ */
+public final class AddressClassifier {
+  private static final List<Range> DEFAULT_RANGES = List.of(
+      Range.of("0.0.0.0/8", "\"this\" network"),
+      Range.of("10.0.0.0/8", "private"),
+      Range.of("100.64.0.0/10", "shared address space (carrier-grade NAT, cloud metadata)"),
+      Range.of("127.0.0.0/8", "loopback"),
+      Range.of("169.254.0.0/16", "link-local (cloud metadata)"),
+      Range.of("172.16.0.0/12", "private"),
+      Range.of("192.0.0.0/24", "IETF protocol assignments"),
+      Range.of("192.0.2.0/24", "documentation"),
+      Range.of("192.88.99.0/24", "6to4 relay anycast"),
+      Range.of("192.168.0.0/16", "private"),
+      Range.of("198.18.0.0/15", "benchmarking"),
+      Range.of("198.51.100.0/24", "documentation"),
+      Range.of("203.0.113.0/24", "documentation"),
+      Range.of("224.0.0.0/4", "multicast"),
+      Range.of("240.0.0.0/4", "reserved (includes broadcast)"),
+      Range.of("::/128", "unspecified"),
+      Range.of("::1/128", "loopback"),
+      Range.of("::/96", "IPv4-compatible"),
+      Range.of("64:ff9b::/96", "NAT64"),
+      Range.of("64:ff9b:1::/48", "local-use NAT64"),
+      Range.of("100::/64", "discard-only"),
+      Range.of("2001::/23", "IETF protocol assignments (includes Teredo)"),
+      Range.of("2001:db8::/32", "documentation"),
+      Range.of("2002::/16", "6to4"),
+      Range.of("3fff::/20", "documentation"),
+      Range.of("fc00::/7", "unique local (includes AWS metadata fd00:ec2::254)"),
+      Range.of("fe80::/10", "link-local"),
+      Range.of("fec0::/10", "site-local"),
+      Range.of("ff00::/8", "multicast"));
+
+  private static final AddressClassifier DEFAULTS = new AddressClassifier(DEFAULT_RANGES);
+
+  private final Range[] v4;
+  private final Range[] v6;
+
+  private AddressClassifier(List<Range> ranges) {
+    List<Range> four = new ArrayList<>();
+    List<Range> six = new ArrayList<>();
+    for (Range r : ranges) {
+      (r.prefix.length == 4 ? four : six).add(r);
+    }
+    this.v4 = four.toArray(new Range[0]);
+    this.v6 = six.toArray(new Range[0]);
+  }
+
+  /** The default deny set described in the class comment. */
+  public static AddressClassifier defaults() {
+    return DEFAULTS;
+  }
+
+  /**
+   * The default deny set plus {@code extraCidrs} (for example {@code "203.0.114.0/24"}, an
+   * operator's own public ranges that must still not be reached).
+   *
+   * @throws IllegalArgumentException naming the first entry that is not a strict CIDR
+   */
+  public static AddressClassifier defaultsPlus(List<String> extraCidrs) {
+    List<Range> all = new ArrayList<>(DEFAULT_RANGES);
+    for (String cidr : extraCidrs) {
+      all.add(Range.of(Objects.requireNonNull(cidr, "cidr"), "operator deny list"));
+    }
+    return new AddressClassifier(all);
+  }
+
+  /**
+   * Why {@code address} is denied (the range and its purpose, for logs), or empty if it is public.
+   */
+  public Optional<String> deniedBy(InetAddress address) {
+    return deniedBy(address.getAddress());
+  }
+
+  /** As {@link #deniedBy(InetAddress)}, for the raw 4 or 16 bytes of an address. */
+  public Optional<String> deniedBy(byte[] address) {
+    if (address.length == 4) {
+      return match(v4, address).map(Range::describe);
+    }
+    if (address.length != 16) {
+      return Optional.of("not an IP address");
+    }
+    if (isMapped(address)) {
+      byte[] inner = java.util.Arrays.copyOfRange(address, 12, 16);
+      return match(v4, inner).map(r -> "IPv4-mapped " + r.describe());
+    }
+    Optional<Range> r = match(v6, address);
+    if (r.isEmpty()) {
+      return Optional.empty();
+    }
+    String embedded = embeddedIpv4(address);
+    return Optional.of(r.get().describe() + (embedded == null ? "" : " embedding " + embedded));
+  }
+
+  /** Whether {@code address} may be connected to. */
+  public boolean isPublic(InetAddress address) {
+    return deniedBy(address).isEmpty();
+  }
+
+  private static boolean isMapped(byte[] a) {
+    for (int i = 0; i < 10; i++) {
+      if (a[i] != 0) {
+        return false;
+      }
+    }
+    return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
+  }
+
+  /** The IPv4 address an IPv6 embedding form carries, for the denial's description. */
+  private static String embeddedIpv4(byte[] a) {
+    if (a[0] == 0x20 && a[1] == 0x02) { // 6to4: 2002:AABB:CCDD::/48
+      return IpLiterals.format(java.util.Arrays.copyOfRange(a, 2, 6));
+    }
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) { // Teredo: client address inverted
+      byte[] v4 = new byte[4];
+      for (int i = 0; i < 4; i++) {
+        v4[i] = (byte) ~a[12 + i];
+      }
+      return IpLiterals.format(v4);
+    }
+    boolean zeroHead = true;
+    for (int i = 0; i < 12; i++) {
+      zeroHead &= a[i] == 0;
+    }
+    boolean nat64 = a[0] == 0 && a[1] == 0x64 && a[2] == (byte) 0xff && a[3] == (byte) 0x9b;
+    if (zeroHead || nat64) {
+      return IpLiterals.format(java.util.Arrays.copyOfRange(a, 12, 16));
+    }
+    return null;
+  }
+
+  private static Optional<Range> match(Range[] ranges, byte[] a) {
+    for (Range r : ranges) {
+      if (r.contains(a)) {
+        return Optional.of(r);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** One CIDR block with its purpose. */
+  static final class Range {
+    final byte[] prefix;
+    final int bits;
+    final String cidr;
+    final String purpose;
+
+    private Range(byte[] prefix, int bits, String cidr, String purpose) {
+      this.prefix = prefix;
+      this.bits = bits;
+      this.cidr = cidr;
+      this.purpose = purpose;
+    }
+
+    static Range of(String cidr, String purpose) {
+      int slash = cidr.indexOf('/');
+      if (slash < 0) {
+        throw new IllegalArgumentException("not a CIDR block (address/bits): '" + cidr + "'");
+      }
+      String addr = cidr.substring(0, slash);
+      byte[] prefix = addr.indexOf(':') >= 0 ? IpLiterals.parseIpv6(addr) : IpLiterals.parseCanonicalIpv4(addr);
+      int bits;
+      try {
+        bits = Integer.parseInt(cidr.substring(slash + 1));
+      } catch (NumberFormatException e) {
+        bits = -1;
+      }
+      if (prefix == null || bits < 0 || bits > prefix.length * 8) {
+        throw new IllegalArgumentException("not a CIDR block (address/bits): '" + cidr + "'");
+      }
+      return new Range(prefix, bits, cidr, purpose);
+    }
+
+    boolean contains(byte[] a) {
+      if (a.length != prefix.length) {
+        return false;
+      }
+      int full = bits / 8;
+      for (int i = 0; i < full; i++) {
+        if (a[i] != prefix[i]) {
+          return false;
+        }
+      }
+      int rest = bits % 8;
+      if (rest == 0) {
+        return true;
+      }
+      int mask = (0xff << (8 - rest)) & 0xff;
+      return (a[full] & mask) == (prefix[full] & mask);
+    }
+
+    String describe() {
+      return cidr + " (" + purpose + ")";
+    }
+  }
+}

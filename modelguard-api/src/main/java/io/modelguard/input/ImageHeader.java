@@ -1,0 +1,180 @@
+package io.modelguard.input;
+
+import java.util.Optional;
+
+/**
+ * An image's format and dimensions, read from its header without decoding a single pixel: PNG's
+ * IHDR chunk, JPEG's SOFn segment, GIF's logical screen and every frame's image descriptor, WebP's
+ * VP8/VP8L/VP8X header. Reading costs a scan of the header bytes only; this is what lets a 6 KB
+ * PNG that declares 20000 × 20000 pixels be refused before a decoder allocates 1.6 GB for it.
+ *
+ * @param format the sniffed format
+ * @param width width in pixels (for a GIF, the widest of the logical screen and every frame)
+ * @param height height in pixels (for a GIF, the tallest of the logical screen and every frame)
+ * @param frames number of frames (1 except for GIF)
+ */
+public record ImageHeader(ImageFormat format, long width, long height, int frames) {
+
+  /** Width × height. */
+  public long pixels() {
+    return width * height;
+  }
+
+  /**
+   * Reads the header of {@code bytes}. Empty if the format is not recognised or the header is
+   * truncated or inconsistent (such input must be refused, not decoded to find out).
+   */
+  public static Optional<ImageHeader> read(byte[] bytes) {
+    Optional<ImageFormat> format = ImageFormat.sniff(bytes);
+    if (format.isEmpty()) {
+      return Optional.empty();
+    }
+    switch (format.get()) {
+      case PNG:
+        return png(bytes);
+      case JPEG:
+        return jpeg(bytes);
+      case GIF:
+        return gif(bytes);
+      default:
+        return webp(bytes);
+    }
+  }
+
+  private static Optional<ImageHeader> png(byte[] b) {
+    // Signature (8), then the first chunk must be IHDR: length 13, type, width, height.
+    if (b.length < 24 || u32be(b, 8) != 13 || b[12] != 'I' || b[13] != 'H' || b[14] != 'D' || b[15] != 'R') {
+      return Optional.empty();
+    }
+    long w = u32be(b, 16);
+    long h = u32be(b, 20);
+    if (w == 0 || h == 0 || w > Integer.MAX_VALUE || h > Integer.MAX_VALUE) {
+      return Optional.empty();
+    }
+    return Optional.of(new ImageHeader(ImageFormat.PNG, w, h, 1));
+  }
+
+  private static Optional<ImageHeader> jpeg(byte[] b) {
+    int i = 2;
+    while (i + 1 < b.length) {
+      if ((b[i] & 0xff) != 0xff) {
+        return Optional.empty();
+      }
+      while (i < b.length && (b[i] & 0xff) == 0xff) {
+        i++; // fill bytes
+      }
+      if (i >= b.length) {
+        return Optional.empty();
+      }
+      int marker = b[i++] & 0xff;
+      if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+        continue; // standalone markers
+      }
+      if (marker == 0xd9 || marker == 0xda || i + 2 > b.length) {
+        return Optional.empty(); // end of image or scan data before any frame header
+      }
+      int length = u16be(b, i);
+      if (length < 2) {
+        return Optional.empty();
+      }
+      boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+      if (sof) {
+        if (i + 7 > b.length) {
+          return Optional.empty();
+        }
+        long h = u16be(b, i + 3);
+        long w = u16be(b, i + 5);
+        // Height 0 means "defined later by a DNL marker": refuse rather than decode to find out.
+        return w == 0 || h == 0 ? Optional.empty() : Optional.of(new ImageHeader(ImageFormat.JPEG, w, h, 1));
+      }
+      i += length;
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<ImageHeader> gif(byte[] b) {
+    if (b.length < 13) {
+      return Optional.empty();
+    }
+    long w = u16le(b, 6);
+    long h = u16le(b, 8);
+    int flags = b[10] & 0xff;
+    int i = 13 + ((flags & 0x80) != 0 ? 3 * (1 << ((flags & 7) + 1)) : 0);
+    int frames = 0;
+    // Walk the blocks: a frame may declare a larger size than the logical screen, and a decoder
+    // allocates for the frame.
+    while (i < b.length) {
+      int block = b[i] & 0xff;
+      if (block == 0x3b) {
+        break; // trailer
+      } else if (block == 0x21) {
+        i = skipSubBlocks(b, i + 2);
+      } else if (block == 0x2c) {
+        if (i + 10 > b.length) {
+          break;
+        }
+        frames++;
+        w = Math.max(w, u16le(b, i + 5));
+        h = Math.max(h, u16le(b, i + 7));
+        int f = b[i + 9] & 0xff;
+        i += 10 + ((f & 0x80) != 0 ? 3 * (1 << ((f & 7) + 1)) : 0);
+        i = skipSubBlocks(b, i + 1); // LZW minimum code size, then the data
+      } else {
+        return Optional.empty();
+      }
+      if (i < 0) {
+        break; // truncated: judge what was seen
+      }
+    }
+    if (w == 0 || h == 0 || frames == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(new ImageHeader(ImageFormat.GIF, w, h, frames));
+  }
+
+  private static int skipSubBlocks(byte[] b, int i) {
+    while (i < b.length) {
+      int size = b[i] & 0xff;
+      i += 1 + size;
+      if (size == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static Optional<ImageHeader> webp(byte[] b) {
+    if (b.length < 30) {
+      return Optional.empty();
+    }
+    long w;
+    long h;
+    if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == 'X') {
+      w = 1 + ((b[24] & 0xff) | (b[25] & 0xff) << 8 | (b[26] & 0xff) << 16);
+      h = 1 + ((b[27] & 0xff) | (b[28] & 0xff) << 8 | (b[29] & 0xff) << 16);
+    } else if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == 'L' && (b[20] & 0xff) == 0x2f) {
+      long bits = (b[21] & 0xffL) | (b[22] & 0xffL) << 8 | (b[23] & 0xffL) << 16 | (b[24] & 0xffL) << 24;
+      w = 1 + (bits & 0x3fff);
+      h = 1 + ((bits >>> 14) & 0x3fff);
+    } else if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == ' '
+        && (b[23] & 0xff) == 0x9d && b[24] == 0x01 && b[25] == 0x2a) {
+      w = u16le(b, 26) & 0x3fff;
+      h = u16le(b, 28) & 0x3fff;
+    } else {
+      return Optional.empty();
+    }
+    return w == 0 || h == 0 ? Optional.empty() : Optional.of(new ImageHeader(ImageFormat.WEBP, w, h, 1));
+  }
+
+  private static long u32be(byte[] b, int i) {
+    return (b[i] & 0xffL) << 24 | (b[i + 1] & 0xffL) << 16 | (b[i + 2] & 0xffL) << 8 | (b[i + 3] & 0xffL);
+  }
+
+  private static int u16be(byte[] b, int i) {
+    return (b[i] & 0xff) << 8 | (b[i + 1] & 0xff);
+  }
+
+  private static int u16le(byte[] b, int i) {
+    return (b[i] & 0xff) | (b[i + 1] & 0xff) << 8;
+  }
+}

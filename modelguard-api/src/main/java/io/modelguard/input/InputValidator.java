@@ -1,0 +1,587 @@
+package io.modelguard.input;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import io.modelguard.ReasonCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Validates a JSON model input against a {@link ModelSpec} in one streaming pass over Jackson's
+ * tokens: nothing is materialised but the strings a field needs, so the work and memory are bounded
+ * by the {@link JsonLimits} and the spec, whatever the client sends. Stateless.
+ */
+final class InputValidator {
+  private InputValidator() {}
+
+  /** A refusal with its reason code and a client-safe detail (never the client's values). */
+  static final class Violation extends Exception {
+    private static final long serialVersionUID = 1L;
+    final ReasonCode code;
+    final String detail;
+
+    Violation(ReasonCode code, String detail) {
+      super(detail, null, false, false);
+      this.code = code;
+      this.detail = detail;
+    }
+  }
+
+  /** An image URL found in a valid input, to be fetched. */
+  record UrlField(String field, String url, ImageSpec image) {}
+
+  static List<UrlField> validate(ModelSpec spec, byte[] json) throws Violation {
+    if (json.length >= 2 && (json[0] == 0 || json[1] == 0 || (json[0] & 0xfe) == 0xfe)) {
+      // UTF-16/32 (zero bytes or a UTF-16 byte-order mark): JSON on the wire is UTF-8 (RFC 8259).
+      throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+    }
+    try (JsonParser p = spec.jsonLimits().factory().createParser(json)) {
+      return validate(spec, p);
+    } catch (IOException e) {
+      throw translate(spec.jsonLimits(), e);
+    }
+  }
+
+  /** As {@link #validate(ModelSpec, byte[])}, reading a stream (which it never reads past the failure point). */
+  static List<UrlField> validate(ModelSpec spec, InputStream json) throws Violation {
+    try (JsonParser p = spec.jsonLimits().factory().createParser(json)) {
+      return validate(spec, p);
+    } catch (IOException e) {
+      throw translate(spec.jsonLimits(), e);
+    }
+  }
+
+  private static List<UrlField> validate(ModelSpec spec, JsonParser p) throws IOException, Violation {
+    List<UrlField> urls = spec.inputKind() == ModelSpec.InputKind.TENSORS
+        ? new Tensors(spec, p).validate() : fields(spec, p);
+    if (p.nextToken() != null) {
+      throw new Violation(ReasonCode.INPUT_MALFORMED, null); // trailing content after the document
+    }
+    return urls;
+  }
+
+  private static Violation translate(JsonLimits limits, IOException e) {
+    if (e instanceof StreamConstraintsException) {
+      String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+      if (m.startsWith("document length")) {
+        return new Violation(ReasonCode.INPUT_TOO_LARGE,
+            "The JSON input is larger than " + limits.maxDocumentBytes() + " bytes.");
+      }
+      String detail;
+      if (m.startsWith("document nesting depth") || m.contains("nesting depth")) {
+        detail = "The JSON input is nested deeper than " + limits.maxDepth() + " levels.";
+      } else if (m.startsWith("string value length") || m.startsWith("string length")) {
+        detail = "The JSON input contains a string longer than " + limits.maxStringLength() + " characters.";
+      } else if (m.startsWith("number value length") || m.startsWith("number length")) {
+        detail = "The JSON input contains a number longer than " + limits.maxNumberLength() + " characters.";
+      } else if (m.startsWith("name length") || m.contains("name value length")) {
+        detail = "The JSON input contains a field name longer than " + limits.maxNameLength() + " characters.";
+      } else if (m.startsWith("token count")) {
+        detail = "The JSON input has more than " + limits.maxTokens() + " tokens.";
+      } else {
+        detail = "The JSON input exceeds a parser limit.";
+      }
+      return new Violation(ReasonCode.INPUT_INVALID, detail);
+    }
+    // Jackson's own message names offsets and echoes input: it stays in the server.
+    return new Violation(ReasonCode.INPUT_MALFORMED, null);
+  }
+
+  static Violation invalid(String detail) {
+    return new Violation(ReasonCode.INPUT_INVALID, detail);
+  }
+
+  // --- named fields ------------------------------------------------------------------------
+
+  private static List<UrlField> fields(ModelSpec spec, JsonParser p) throws IOException, Violation {
+    JsonToken first = p.nextToken();
+    if (first == null) {
+      throw new Violation(ReasonCode.INPUT_MALFORMED, null); // empty body
+    }
+    if (first != JsonToken.START_OBJECT) {
+      throw invalid("The input must be a JSON object.");
+    }
+    JsonLimits limits = spec.jsonLimits();
+    boolean[] seen = new boolean[spec.fieldSpecs.length];
+    List<UrlField> urls = null;
+    int count = 0;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      if (++count > limits.maxObjectFields()) {
+        throw invalid("The input has more than " + limits.maxObjectFields() + " fields.");
+      }
+      int i = spec.fieldIndex(p.currentName());
+      t = p.nextToken();
+      if (i < 0) {
+        if (spec.rejectsUnknownFields()) {
+          throw invalid("The input contains a field that is not in the model's input specification.");
+        }
+        skip(p, t, limits);
+        continue;
+      }
+      seen[i] = true;
+      String name = spec.fieldNames[i];
+      FieldSpec f = spec.fieldSpecs[i];
+      if (t == JsonToken.VALUE_NULL) {
+        if (f.required) {
+          throw invalid("Field '" + name + "' is required.");
+        }
+        continue;
+      }
+      switch (f.kind) {
+        case NUMBER:
+          number(p, t, f, name, -1);
+          break;
+        case NUMBERS:
+          if (f.shape != null) {
+            long n = shaped(p, t, f, name, 0, 0);
+            assert n > 0;
+          } else {
+            numberList(p, t, f, name, limits);
+          }
+          break;
+        case TEXT:
+          if (t != JsonToken.VALUE_STRING) {
+            throw invalid("Field '" + name + "' must be a string.");
+          }
+          String v = f.text.violation(p.getText());
+          if (v != null) {
+            throw invalid("Field '" + name + "' " + v + ".");
+          }
+          break;
+        case BOOLEAN:
+          if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+            throw invalid("Field '" + name + "' must be true or false.");
+          }
+          break;
+        default: // IMAGE_URL
+          if (t != JsonToken.VALUE_STRING) {
+            throw invalid("Field '" + name + "' must be a URL string.");
+          }
+          if (p.getTextLength() > ParsedUrl.MAX_URL_LENGTH) {
+            throw invalid("Field '" + name + "' is longer than " + ParsedUrl.MAX_URL_LENGTH + " characters.");
+          }
+          if (urls == null) {
+            urls = new ArrayList<>(2);
+          }
+          urls.add(new UrlField(name, p.getText(), f.image));
+          break;
+      }
+    }
+    for (int i = 0; i < seen.length; i++) {
+      if (!seen[i] && spec.fieldSpecs[i].required) {
+        throw invalid("Field '" + spec.fieldNames[i] + "' is required.");
+      }
+    }
+    return urls == null ? List.of() : urls;
+  }
+
+  private static void number(JsonParser p, JsonToken t, FieldSpec f, String name, long index) throws IOException, Violation {
+    if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+      throw invalid("Field '" + name + "'" + at(index) + " must be a number.");
+    }
+    double d = p.getDoubleValue();
+    if (!(d >= f.min && d <= f.max) || Double.isInfinite(d)
+        || (f.integer && t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d))) {
+      throw invalid("Field '" + name + "'" + at(index) + " must be " + f.describeRange() + ".");
+    }
+  }
+
+  private static String at(long index) {
+    return index < 0 ? "" : " element " + index;
+  }
+
+  /** Reads a nested array of exactly {@code f.shape}; returns the flat index after it. */
+  private static long shaped(JsonParser p, JsonToken t, FieldSpec f, String name, int dim, long flat)
+      throws IOException, Violation {
+    int expected = f.shape[dim];
+    if (t != JsonToken.START_ARRAY) {
+      throw invalid("Field '" + name + "' must be " + shapeText(f.shape, dim) + ".");
+    }
+    boolean leaf = dim == f.shape.length - 1;
+    int n = 0;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (++n > expected) {
+        throw invalid("Field '" + name + "' must be " + shapeText(f.shape, dim) + " (it has more).");
+      }
+      if (leaf) {
+        number(p, t, f, name, flat++);
+      } else {
+        flat = shaped(p, t, f, name, dim + 1, flat);
+      }
+    }
+    if (n < expected) {
+      throw invalid("Field '" + name + "' must be " + shapeText(f.shape, dim) + " (it has " + n + ").");
+    }
+    return flat;
+  }
+
+  private static String shapeText(int[] shape, int dim) {
+    if (dim == shape.length - 1) {
+      return "an array of " + shape[dim] + " numbers";
+    }
+    StringBuilder sb = new StringBuilder("an array of ").append(shape[dim]).append(" arrays");
+    for (int d = dim + 1; d < shape.length - 1; d++) {
+      sb.append(" of ").append(shape[d]).append(" arrays");
+    }
+    return sb.append(" of ").append(shape[shape.length - 1]).append(" numbers").toString();
+  }
+
+  private static void numberList(JsonParser p, JsonToken t, FieldSpec f, String name, JsonLimits limits)
+      throws IOException, Violation {
+    if (t != JsonToken.START_ARRAY) {
+      throw invalid("Field '" + name + "' must be an array of " + f.minLength + " to " + f.maxLength + " numbers.");
+    }
+    int max = Math.min(f.maxLength, limits.maxArrayLength());
+    int n = 0;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (++n > max) {
+        throw invalid("Field '" + name + "' must have at most " + max + " numbers.");
+      }
+      number(p, t, f, name, n - 1);
+    }
+    if (n < f.minLength) {
+      throw invalid("Field '" + name + "' must have at least " + f.minLength + " numbers.");
+    }
+  }
+
+  /**
+   * Skips the value starting at {@code t}, counting array elements and object fields against the
+   * limits that Jackson does not enforce (it enforces depth, lengths and token count itself).
+   */
+  static void skip(JsonParser p, JsonToken t, JsonLimits limits) throws IOException, Violation {
+    if (t != JsonToken.START_ARRAY && t != JsonToken.START_OBJECT) {
+      return;
+    }
+    int max = limits.maxDepth() + 1;
+    int[] counts = new int[max];
+    boolean[] array = new boolean[max];
+    int depth = 0;
+    array[0] = t == JsonToken.START_ARRAY;
+    while (depth >= 0) {
+      t = p.nextToken();
+      if (t == null) {
+        throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+      }
+      if (t == JsonToken.END_ARRAY || t == JsonToken.END_OBJECT) {
+        depth--;
+        continue;
+      }
+      if (t == JsonToken.FIELD_NAME) {
+        if (++counts[depth] > limits.maxObjectFields()) {
+          throw invalid("The input has an object with more than " + limits.maxObjectFields() + " fields.");
+        }
+        continue;
+      }
+      if (array[depth] && ++counts[depth] > limits.maxArrayLength()) {
+        throw invalid("The input has an array with more than " + limits.maxArrayLength() + " elements.");
+      }
+      if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
+        if (++depth >= max) {
+          throw invalid("The JSON input is nested deeper than " + limits.maxDepth() + " levels.");
+        }
+        array[depth] = t == JsonToken.START_ARRAY;
+        counts[depth] = 0;
+      }
+    }
+  }
+
+  // --- KServe v2 tensors ---------------------------------------------------------------------
+
+  /** One pass over an Open Inference Protocol v2 request. */
+  private static final class Tensors {
+    private final ModelSpec spec;
+    private final JsonParser p;
+    private final JsonLimits limits;
+
+    Tensors(ModelSpec spec, JsonParser p) {
+      this.spec = spec;
+      this.p = p;
+      this.limits = spec.jsonLimits();
+    }
+
+    List<UrlField> validate() throws IOException, Violation {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+      }
+      if (first != JsonToken.START_OBJECT) {
+        throw invalid("The input must be a JSON object.");
+      }
+      boolean inputs = false;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String member = p.currentName();
+        t = p.nextToken();
+        switch (member) {
+          case "inputs":
+            inputs(t);
+            inputs = true;
+            break;
+          case "id":
+            if (t != JsonToken.VALUE_STRING) {
+              throw invalid("Member 'id' must be a string.");
+            }
+            break;
+          case "parameters":
+          case "outputs":
+            if (t != (member.equals("outputs") ? JsonToken.START_ARRAY : JsonToken.START_OBJECT)) {
+              throw invalid("Member '" + member + "' must be " + (member.equals("outputs") ? "an array." : "an object."));
+            }
+            skip(p, t, limits);
+            break;
+          default:
+            if (spec.rejectsUnknownFields()) {
+              throw invalid("The input contains a member that is not part of the inference request format.");
+            }
+            skip(p, t, limits);
+        }
+      }
+      if (!inputs) {
+        throw invalid("Member 'inputs' is required.");
+      }
+      return List.of();
+    }
+
+    private void inputs(JsonToken t) throws IOException, Violation {
+      if (t != JsonToken.START_ARRAY) {
+        throw invalid("Member 'inputs' must be an array of tensors.");
+      }
+      boolean[] seen = new boolean[spec.tensorSpecs.length];
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        int i = tensor(t, seen);
+        seen[i] = true;
+      }
+      for (int i = 0; i < seen.length; i++) {
+        if (!seen[i] && spec.tensorSpecs[i].required()) {
+          throw invalid("Tensor '" + spec.tensorSpecs[i].name() + "' is required.");
+        }
+      }
+    }
+
+    /** Validates one tensor object; returns its index in the spec. */
+    private int tensor(JsonToken t, boolean[] seen) throws IOException, Violation {
+      if (t != JsonToken.START_OBJECT) {
+        throw invalid("Every element of 'inputs' must be a tensor object.");
+      }
+      String name = null;
+      TensorDatatype datatype = null;
+      long[] shape = null;
+      DataStats data = null;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String member = p.currentName();
+        t = p.nextToken();
+        switch (member) {
+          case "name":
+            if (t != JsonToken.VALUE_STRING) {
+              throw invalid("A tensor's 'name' must be a string.");
+            }
+            name = p.getText();
+            break;
+          case "datatype":
+            if (t != JsonToken.VALUE_STRING) {
+              throw invalid("A tensor's 'datatype' must be a string.");
+            }
+            datatype = datatype(p.getText());
+            break;
+          case "shape":
+            shape = shape(t);
+            break;
+          case "data":
+            data = data(t, shape);
+            break;
+          case "parameters":
+            if (t != JsonToken.START_OBJECT) {
+              throw invalid("A tensor's 'parameters' must be an object.");
+            }
+            skip(p, t, limits);
+            break;
+          default:
+            if (spec.rejectsUnknownFields()) {
+              throw invalid("A tensor contains a member that is not part of the inference request format.");
+            }
+            skip(p, t, limits);
+        }
+      }
+      int index = -1;
+      for (int i = 0; i < spec.tensorSpecs.length && name != null; i++) {
+        if (spec.tensorSpecs[i].name().equals(name)) {
+          index = i;
+        }
+      }
+      if (index < 0) {
+        throw invalid(name == null ? "Every tensor needs a 'name'."
+            : "The input contains a tensor that is not in the model's input specification.");
+      }
+      TensorSpec ts = spec.tensorSpecs[index];
+      String label = "Tensor '" + ts.name() + "'";
+      if (seen[index]) {
+        throw invalid(label + " appears twice.");
+      }
+      if (datatype == null || !ts.datatypes().contains(datatype)) {
+        throw invalid(label + " must have datatype " + (ts.datatypes().size() == 1
+            ? ts.datatypes().iterator().next() : "one of " + new java.util.TreeSet<>(ts.datatypes())) + ".");
+      }
+      if (shape == null) {
+        throw invalid(label + " needs a 'shape'.");
+      }
+      int[] pattern = ts.shape();
+      boolean matches = pattern.length == shape.length;
+      for (int d = 0; matches && d < pattern.length; d++) {
+        matches = pattern[d] == -1 || pattern[d] == shape[d];
+      }
+      if (!matches) {
+        throw invalid(label + " must have shape " + java.util.Arrays.toString(pattern).replace("-1", "*") + ".");
+      }
+      long elements = product(shape);
+      if (elements > ts.maxElements() || elements * datatype.elementSize() > ts.maxBytes()) {
+        throw invalid(label + " is larger than " + Math.min(ts.maxElements(), ts.maxBytes() / datatype.elementSize())
+            + " elements.");
+      }
+      if (data == null) {
+        throw invalid(label + " needs 'data'.");
+      }
+      if (data.count != elements) {
+        throw invalid(label + ": 'data' must hold exactly as many elements as the shape declares.");
+      }
+      String bad = data.violation(datatype, ts);
+      if (bad != null) {
+        throw invalid(label + ": " + bad + ".");
+      }
+      return index;
+    }
+
+    private TensorDatatype datatype(String text) throws Violation {
+      try {
+        return TensorDatatype.valueOf(text);
+      } catch (IllegalArgumentException e) {
+        throw invalid("A tensor's 'datatype' is not a known datatype.");
+      }
+    }
+
+    /** Reads the shape and checks its product × element size against the largest tensor spec at once. */
+    private long[] shape(JsonToken t) throws IOException, Violation {
+      if (t != JsonToken.START_ARRAY) {
+        throw invalid("A tensor's 'shape' must be an array of sizes.");
+      }
+      long[] dims = new long[8];
+      int n = 0;
+      long product = 1;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (n == 8) {
+          throw invalid("A tensor's 'shape' has more than 8 dimensions.");
+        }
+        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() < 0) {
+          throw invalid("A tensor's 'shape' must hold sizes of 0 or more.");
+        }
+        dims[n++] = p.getIntValue();
+        product *= dims[n - 1];
+        if (product > spec.maxTensorElements) {
+          throw invalid("A tensor's shape declares more elements than the model accepts.");
+        }
+      }
+      if (n == 0) {
+        throw invalid("A tensor's 'shape' must have at least one dimension.");
+      }
+      return java.util.Arrays.copyOf(dims, n);
+    }
+
+    private static long product(long[] shape) {
+      long p = 1;
+      for (long d : shape) {
+        p *= d;
+      }
+      return p;
+    }
+
+    /** Streams the data, counting and summarising its elements without storing them. */
+    private DataStats data(JsonToken t, long[] shape) throws IOException, Violation {
+      if (t != JsonToken.START_ARRAY) {
+        throw invalid("A tensor's 'data' must be an array.");
+      }
+      long cap = shape != null ? product(shape) : spec.maxTensorElements;
+      DataStats s = new DataStats();
+      int depth = 1;
+      while (depth > 0) {
+        t = p.nextToken();
+        if (t == null) {
+          throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+        }
+        switch (t) {
+          case START_ARRAY:
+            depth++;
+            continue;
+          case END_ARRAY:
+            depth--;
+            continue;
+          case VALUE_NUMBER_INT:
+          case VALUE_NUMBER_FLOAT:
+            double d = p.getDoubleValue();
+            s.numbers++;
+            s.min = Math.min(s.min, d);
+            s.max = Math.max(s.max, d);
+            if (t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d)) {
+              s.fractional = true;
+            }
+            break;
+          case VALUE_TRUE:
+          case VALUE_FALSE:
+            s.booleans++;
+            break;
+          case VALUE_STRING:
+            s.strings++;
+            break;
+          default:
+            throw invalid("A tensor's 'data' must hold numbers, booleans or strings.");
+        }
+        if (++s.count > cap) {
+          throw invalid(shape != null ? "A tensor's 'data' holds more elements than its shape declares."
+              : "A tensor's 'data' holds more elements than the model accepts.");
+        }
+      }
+      return s;
+    }
+  }
+
+  /** What a tensor's data held, to judge it once the datatype is known. */
+  private static final class DataStats {
+    long count;
+    long numbers;
+    long booleans;
+    long strings;
+    boolean fractional;
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+
+    String violation(TensorDatatype type, TensorSpec spec) {
+      if (type == TensorDatatype.BOOL) {
+        return booleans == count ? null : "every element must be true or false";
+      }
+      if (type == TensorDatatype.BYTES) {
+        return strings == count ? null : "every element must be a string";
+      }
+      if (numbers != count) {
+        return "every element must be a number";
+      }
+      if (count == 0) {
+        return null;
+      }
+      if (type.isInteger() && fractional) {
+        return "every element must be an integer";
+      }
+      double lo = Math.max(type.min, spec.min());
+      double hi = Math.min(type.max, spec.max());
+      if (min < lo || max > hi || Double.isInfinite(min) || Double.isInfinite(max)) {
+        return "every element must lie in the range of " + type
+            + (spec.min() > Double.NEGATIVE_INFINITY || spec.max() < Double.POSITIVE_INFINITY
+                ? " and " + spec.min() + ".." + spec.max() : "");
+      }
+      return null;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package io.modelguard.input;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+
+/**
+ * Limits every JSON model input is parsed under. Jackson's {@link StreamReadConstraints} enforce
+ * document length, nesting depth, string, number and name length and token count while tokens are
+ * read, so a 100,000-deep nesting or a 50 MB string fails after a few kilobytes; array length and
+ * fields per object, which Jackson does not limit, are counted by ModelGuard's streaming
+ * validator. Duplicate field names and trailing content after the document are refused too, so the
+ * application's parser cannot see a different document than the one validated. Immutable.
+ *
+ * <p>Defaults (chosen for model inputs, far below Jackson's general-purpose ones): document 1 MiB,
+ * depth 32, string 65,536 characters, number 64 characters, field name 256 characters, array
+ * 100,000 elements, 1,000 fields per object, 2,000,000 tokens.
+ */
+public final class JsonLimits {
+  private static final JsonLimits DEFAULTS = builder().build();
+
+  private final int maxDocumentBytes;
+  private final int maxDepth;
+  private final int maxStringLength;
+  private final int maxNumberLength;
+  private final int maxNameLength;
+  private final int maxArrayLength;
+  private final int maxObjectFields;
+  private final long maxTokens;
+  private final JsonFactory factory;
+
+  private JsonLimits(Builder b) {
+    this.maxDocumentBytes = b.maxDocumentBytes;
+    this.maxDepth = b.maxDepth;
+    this.maxStringLength = b.maxStringLength;
+    this.maxNumberLength = b.maxNumberLength;
+    this.maxNameLength = b.maxNameLength;
+    this.maxArrayLength = b.maxArrayLength;
+    this.maxObjectFields = b.maxObjectFields;
+    this.maxTokens = b.maxTokens;
+    StreamReadConstraints constraints = StreamReadConstraints.builder()
+        .maxDocumentLength(maxDocumentBytes)
+        .maxNestingDepth(maxDepth)
+        .maxStringLength(maxStringLength)
+        .maxNumberLength(maxNumberLength)
+        .maxNameLength(maxNameLength)
+        .maxTokenCount(maxTokens)
+        .build();
+    this.factory = JsonFactory.builder()
+        .streamReadConstraints(constraints)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        // Client-chosen field names must not end up in the JVM's string pool.
+        .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+        .build();
+  }
+
+  /** The defaults listed in the class comment. */
+  public static JsonLimits defaults() {
+    return DEFAULTS;
+  }
+
+  /** Starts a builder holding the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Largest document, in bytes. */
+  public int maxDocumentBytes() {
+    return maxDocumentBytes;
+  }
+
+  /** Deepest nesting of arrays and objects. */
+  public int maxDepth() {
+    return maxDepth;
+  }
+
+  /** Longest string value, in characters. */
+  public int maxStringLength() {
+    return maxStringLength;
+  }
+
+  /** Longest number literal, in characters. */
+  public int maxNumberLength() {
+    return maxNumberLength;
+  }
+
+  /** Longest field name, in characters. */
+  public int maxNameLength() {
+    return maxNameLength;
+  }
+
+  /** Most elements in one array. */
+  public int maxArrayLength() {
+    return maxArrayLength;
+  }
+
+  /** Most fields in one object. */
+  public int maxObjectFields() {
+    return maxObjectFields;
+  }
+
+  /** Most tokens in the document. */
+  public long maxTokens() {
+    return maxTokens;
+  }
+
+  /** The thread-safe parser factory configured with these limits. */
+  JsonFactory factory() {
+    return factory;
+  }
+
+  /** Builds {@link JsonLimits}; every setter rejects values below 1 naming the field. */
+  public static final class Builder {
+    private int maxDocumentBytes = 1 << 20;
+    private int maxDepth = 32;
+    private int maxStringLength = 65_536;
+    private int maxNumberLength = 64;
+    private int maxNameLength = 256;
+    private int maxArrayLength = 100_000;
+    private int maxObjectFields = 1_000;
+    private long maxTokens = 2_000_000;
+
+    private Builder() {}
+
+    /** Largest document in bytes. Default 1 MiB. */
+    public Builder maxDocumentBytes(int v) {
+      this.maxDocumentBytes = atLeastOne(v, "maxDocumentBytes");
+      return this;
+    }
+
+    /** Deepest nesting. Default 32. */
+    public Builder maxDepth(int v) {
+      this.maxDepth = atLeastOne(v, "maxDepth");
+      return this;
+    }
+
+    /** Longest string value in characters. Default 65,536. */
+    public Builder maxStringLength(int v) {
+      this.maxStringLength = atLeastOne(v, "maxStringLength");
+      return this;
+    }
+
+    /** Longest number literal in characters. Default 64. */
+    public Builder maxNumberLength(int v) {
+      this.maxNumberLength = atLeastOne(v, "maxNumberLength");
+      return this;
+    }
+
+    /** Longest field name in characters. Default 256. */
+    public Builder maxNameLength(int v) {
+      this.maxNameLength = atLeastOne(v, "maxNameLength");
+      return this;
+    }
+
+    /** Most elements in one array. Default 100,000. */
+    public Builder maxArrayLength(int v) {
+      this.maxArrayLength = atLeastOne(v, "maxArrayLength");
+      return this;
+    }
+
+    /** Most fields in one object. Default 1,000. */
+    public Builder maxObjectFields(int v) {
+      this.maxObjectFields = atLeastOne(v, "maxObjectFields");
+      return this;
+    }
+
+    /** Most tokens in the document. Default 2,000,000. */
+    public Builder maxTokens(long v) {
+      if (v < 1) {
+        throw new IllegalArgumentException("JsonLimits.maxTokens must be at least 1, was " + v);
+      }
+      this.maxTokens = v;
+      return this;
+    }
+
+    private static int atLeastOne(int v, String field) {
+      if (v < 1) {
+        throw new IllegalArgumentException("JsonLimits." + field + " must be at least 1, was " + v);
+      }
+      return v;
+    }
+
+    /** Builds the limits. */
+    public JsonLimits build() {
+      return new JsonLimits(this);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package io.modelguard.input;
+
+import io.modelguard.BodyTooLargeException;
+import io.modelguard.GuardContext;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.Policy;
+import io.modelguard.ReasonCode;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ready {@link io.modelguard.Phase#VALIDATE} policy: picks the endpoint's {@link ModelSpec} and
+ * applies, in this order, each step stopping at its first refusal:
+ *
+ * <ol>
+ *   <li>body cap: a declared {@code Content-Length} above {@link ModelSpec#maxBodyBytes()} is
+ *       refused without reading; otherwise the body is read through {@link
+ *       InferenceRequest#body(int)}, which never buffers more than the cap plus one byte → {@code
+ *       input.too_large} (413);
+ *   <li>media type: the {@code Content-Type} must be one the model accepts (JSON only in UTF-8);
+ *       an image body's magic bytes must match the declared type → {@code
+ *       input.unsupported_media_type} (415);
+ *   <li>JSON limits, in one streaming pass with the spec check: unparseable → {@code
+ *       input.malformed} (400, generic detail); a limit or spec violation → {@code input.invalid}
+ *       (422, naming the field and the rule, never the value);
+ *   <li>image URL fields: fetched through the {@link SafeUrlFetcher} → {@code input.url_blocked}
+ *       (422, nothing connected) or {@code input.fetch_failed} (502); the fetched image is checked
+ *       against the field's {@link ImageSpec} from its header → {@code input.invalid}; the bytes are
+ *       handed to the application as {@link FetchedInputs}.
+ * </ol>
+ *
+ * <p>A request for a model that has no spec here is refused with {@code input.invalid} (fail
+ * closed). Thread-safe.
+ *
+ * <pre>{@code
+ * ModelGuard.builder()
+ *     .models("digits", "image-classifier")
+ *     .chain("default", chain -> chain
+ *         .policy(Phase.AUTHENTICATE, "api-key", apiKeys)
+ *         .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+ *         .policy(Phase.VALIDATE, "input", ModelInputPolicy.builder()
+ *             .model(digitsSpec)
+ *             .model(imageClassifierSpec)
+ *             .fetcher(SafeUrlFetcher.builder().allowHosts("images.example.com").build())
+ *             .build()))
+ *     .build();
+ * }</pre>
+ */
+public final class ModelInputPolicy implements Policy {
+  private static final Logger log = LoggerFactory.getLogger(ModelInputPolicy.class);
+
+  private final Map<String, ModelSpec> specs;
+  private final SafeUrlFetcher fetcher;
+  private final BiConsumer<InferenceRequest, FetchedInputs> onFetched;
+
+  private ModelInputPolicy(Builder b) {
+    this.specs = Map.copyOf(b.specs);
+    boolean needsFetcher = b.specs.values().stream().anyMatch(ModelSpec::fetchesUrls);
+    this.fetcher = b.fetcher != null ? b.fetcher : needsFetcher ? SafeUrlFetcher.ofDefaults() : null;
+    this.onFetched = b.onFetched;
+  }
+
+  /** A policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs. */
+  public static ModelInputPolicy of(ModelSpec... specs) {
+    Builder b = builder();
+    for (ModelSpec s : specs) {
+      b.model(s);
+    }
+    return b.build();
+  }
+
+  /** Starts a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The spec of {@code model}, if this policy has one. */
+  public Optional<ModelSpec> spec(String model) {
+    return Optional.ofNullable(specs.get(model));
+  }
+
+  @Override
+  public GuardDecision evaluate(GuardContext context) {
+    return check(context.request());
+  }
+
+  /**
+   * Checks one request outside an engine (the engine calls it through {@link #evaluate}). Never
+   * throws for bad input: every refusal is a decision.
+   */
+  public GuardDecision check(InferenceRequest request) {
+    ModelSpec spec = request.endpoint().model().map(specs::get).orElse(null);
+    if (spec == null) {
+      return GuardDecision.deny(ReasonCode.INPUT_INVALID, "This model has no input specification.");
+    }
+    OptionalLong declared = request.contentLength();
+    if (declared.isPresent() && declared.getAsLong() > spec.maxBodyBytes()) {
+      return tooLarge(spec);
+    }
+    String mediaType = mediaType(request.contentType().orElse(null), spec);
+    if (mediaType == null) {
+      return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
+          "This model accepts " + String.join(", ", spec.mediaTypes()) + ".");
+    }
+    byte[] body;
+    try {
+      body = request.body(spec.maxBodyBytes());
+    } catch (BodyTooLargeException e) {
+      return tooLarge(spec);
+    } catch (IOException e) {
+      log.debug("ModelInputPolicy: reading the body failed", e);
+      return GuardDecision.deny(ReasonCode.INPUT_MALFORMED, "The request body could not be read.");
+    }
+    if (spec.inputKind() == ModelSpec.InputKind.IMAGE) {
+      return image(spec, mediaType, body);
+    }
+    List<InputValidator.UrlField> urls;
+    try {
+      urls = InputValidator.validate(spec, body);
+    } catch (InputValidator.Violation v) {
+      return v.detail == null ? GuardDecision.deny(v.code) : GuardDecision.deny(v.code, v.detail);
+    }
+    return urls.isEmpty() ? GuardDecision.allow() : fetch(request, urls);
+  }
+
+  private static GuardDecision tooLarge(ModelSpec spec) {
+    return GuardDecision.deny(ReasonCode.INPUT_TOO_LARGE,
+        "The request body is larger than this model accepts (" + spec.maxBodyBytes() + " bytes).");
+  }
+
+  /** The accepted media type the header names, or null. JSON must be UTF-8 if a charset is given. */
+  static String mediaType(String header, ModelSpec spec) {
+    if (header == null) {
+      return null;
+    }
+    int semi = header.indexOf(';');
+    String type = (semi < 0 ? header : header.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+    if (type.equals("image/jpg")) {
+      type = "image/jpeg";
+    }
+    if (!spec.mediaTypes().contains(type)) {
+      return null;
+    }
+    if (semi >= 0 && type.equals("application/json")) {
+      for (String param : header.substring(semi + 1).split(";")) {
+        String[] kv = param.split("=", 2);
+        if (kv.length == 2 && kv[0].trim().equalsIgnoreCase("charset")) {
+          String cs = kv[1].trim().replace("\"", "");
+          if (!cs.equalsIgnoreCase("utf-8") && !cs.equalsIgnoreCase("utf8")) {
+            return null;
+          }
+        }
+      }
+    }
+    return type;
+  }
+
+  private static GuardDecision image(ModelSpec spec, String mediaType, byte[] body) {
+    Optional<ImageFormat> sniffed = ImageFormat.sniff(body);
+    if (sniffed.isEmpty() || !sniffed.get().mediaType().equals(mediaType)) {
+      return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
+          "The body's content is not the declared " + mediaType + " image.");
+    }
+    String violation = spec.imageBody().violation(body);
+    return violation == null ? GuardDecision.allow()
+        : GuardDecision.deny(ReasonCode.INPUT_INVALID, "The image " + violation + ".");
+  }
+
+  private GuardDecision fetch(InferenceRequest request, List<InputValidator.UrlField> urls) {
+    Map<String, FetchedInputs.FetchedImage> images = new LinkedHashMap<>();
+    for (InputValidator.UrlField u : urls) {
+      FetchResult r = fetcher.fetch(u.url());
+      if (!r.isFetched()) {
+        GuardDecision d = r.decision();
+        return GuardDecision.deny(d.reason().orElseThrow(), "Field '" + u.field() + "': " + d.detail().orElse(""));
+      }
+      byte[] bytes = r.bodyUnsafe();
+      String violation = u.image().violation(bytes);
+      if (violation != null) {
+        return GuardDecision.deny(ReasonCode.INPUT_INVALID, "Field '" + u.field() + "': the fetched image " + violation + ".");
+      }
+      images.put(u.field(), new FetchedInputs.FetchedImage(ImageHeader.read(bytes).orElseThrow(), bytes));
+    }
+    FetchedInputs inputs = new FetchedInputs(images);
+    if (request instanceof RequestAttributes) {
+      ((RequestAttributes) request).setAttribute(FetchedInputs.ATTRIBUTE, inputs);
+    }
+    if (onFetched != null) {
+      onFetched.accept(request, inputs);
+    }
+    return GuardDecision.allow();
+  }
+
+  /** Builds a {@link ModelInputPolicy}. */
+  public static final class Builder {
+    private final Map<String, ModelSpec> specs = new LinkedHashMap<>();
+    private SafeUrlFetcher fetcher;
+    private BiConsumer<InferenceRequest, FetchedInputs> onFetched;
+
+    private Builder() {}
+
+    /**
+     * Adds a model's spec.
+     *
+     * @throws IllegalArgumentException if a spec for the same model id was already added
+     */
+    public Builder model(ModelSpec spec) {
+      Objects.requireNonNull(spec, "spec");
+      if (specs.putIfAbsent(spec.id(), spec) != null) {
+        throw new IllegalArgumentException("ModelInputPolicy: model '" + spec.id() + "' is added twice");
+      }
+      return this;
+    }
+
+    /** The fetcher for image URL fields. Default {@link SafeUrlFetcher#ofDefaults()}, created only if a spec needs it. */
+    public Builder fetcher(SafeUrlFetcher fetcher) {
+      this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
+      return this;
+    }
+
+    /**
+     * Called with the fetched inputs of every allowed request that had image URLs, on the request
+     * thread, before the request continues. Default: none (requests implementing {@link
+     * RequestAttributes} get them as an attribute either way).
+     */
+    public Builder onFetched(BiConsumer<InferenceRequest, FetchedInputs> listener) {
+      this.onFetched = Objects.requireNonNull(listener, "onFetched");
+      return this;
+    }
+
+    /**
+     * Builds the policy.
+     *
+     * @throws IllegalStateException if no model was added
+     */
+    public ModelInputPolicy build() {
+      if (specs.isEmpty()) {
+        throw new IllegalStateException("ModelInputPolicy: add at least one ModelSpec with model(...)");
+      }
+      return new ModelInputPolicy(this);
+    }
+  }
+}

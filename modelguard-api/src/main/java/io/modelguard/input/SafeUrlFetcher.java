@@ -1,0 +1,589 @@
+package io.modelguard.input;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches a URL that came from a client (an image URL in a model input) without letting the client
+ * choose where the server connects. Immutable and thread-safe; build one per configuration and
+ * share it.
+ *
+ * <p>For every URL, and again for every redirect hop:
+ *
+ * <ol>
+ *   <li>Parse once with one strict parser; refuse what it cannot parse: only {@code http} and
+ *       {@code https}, no userinfo, no control characters, backslashes or percent-encoded hosts.
+ *   <li>Normalise the host (IDNA, lower case, one trailing dot) <em>before</em> deciding whether it
+ *       is an IP literal; refuse every IPv4 form but the canonical dotted quad (octal, hex, integer,
+ *       short and mixed forms are ambiguous between parsers).
+ *   <li>Refuse names on the deny list ({@code localhost}, {@code *.localhost}, {@code metadata},
+ *       {@code metadata.google.internal}, {@code instance-data}, plus {@link
+ *       Builder#denyNames}) and, if an allow-list is set, names not on it.
+ *   <li>Resolve the name once and check <em>every</em> answer against the {@link
+ *       AddressClassifier} deny set; refuse if any is not public (or not an {@linkplain
+ *       Builder#allowInternalEndpoint explicitly allowed endpoint}); refuse ports not allowed.
+ *   <li>Connect to an address that was checked, never to the name (DNS rebinding cannot swap it),
+ *       with TLS verified against the URL's host name.
+ *   <li>Follow redirects by hand, at most {@link Builder#maxRedirects} (default 5), each hop
+ *       through steps 1–5. A hop may switch between http and https; any other scheme is refused
+ *       by step 1. A redirect's body is never read.
+ *   <li>Cap connect time, total time and response bytes; accept only content whose magic bytes
+ *       match the accepted formats; never pass on the upstream's error body or messages.
+ * </ol>
+ *
+ * <p>A refusal ({@link UrlRefusal}, mapped to {@code input.url_blocked}) is decided before any
+ * connection is attempted; a failure of an allowed URL ({@link FetchFailure}) maps to {@code
+ * input.fetch_failed}. Neither ever throws: results are values.
+ *
+ * <pre>{@code
+ * SafeUrlFetcher fetcher = SafeUrlFetcher.builder()
+ *     .maxBytes(2 << 20)
+ *     .allowHosts("images.example.com", "*.cdn.example.net") // optional: the safest mode
+ *     .build();
+ * FetchResult r = fetcher.fetch(url);
+ * }</pre>
+ */
+public final class SafeUrlFetcher {
+  /** Names denied by default; {@code *.} entries match any sub-domain. */
+  public static final List<String> DEFAULT_DENIED_NAMES =
+      List.of("localhost", "*.localhost", "metadata", "metadata.google.internal", "instance-data");
+
+  private static final Logger log = LoggerFactory.getLogger(SafeUrlFetcher.class);
+
+  /** Opens a TCP connection; the seam tests use to observe where the fetcher connects. */
+  @FunctionalInterface
+  interface Connector {
+    Socket connect(InetSocketAddress address, int timeoutMillis) throws IOException;
+  }
+
+  private static final Connector PLAIN = (address, timeout) -> {
+    Socket s = new Socket();
+    try {
+      s.connect(address, timeout);
+      s.setTcpNoDelay(true);
+      return s;
+    } catch (IOException e) {
+      s.close();
+      throw e;
+    }
+  };
+
+  private final HostResolver resolver;
+  private final AddressClassifier classifier;
+  private final Set<Integer> allowedPorts;
+  private final List<NamePattern> deniedNames;
+  private final List<NamePattern> allowedHosts;
+  private final List<Endpoint> internalEndpoints;
+  private final long connectTimeoutNanos;
+  private final long totalTimeoutNanos;
+  private final int maxBytes;
+  private final int maxRedirects;
+  private final Set<ImageFormat> acceptedFormats;
+  private final String accept;
+  private final SSLContext sslContext;
+  private final Connector connector;
+
+  private SafeUrlFetcher(Builder b) {
+    this.resolver = b.resolver != null ? b.resolver : HostResolver.system(b.connectTimeout);
+    this.classifier = b.extraDeniedRanges.isEmpty()
+        ? AddressClassifier.defaults() : AddressClassifier.defaultsPlus(b.extraDeniedRanges);
+    this.allowedPorts = Set.copyOf(b.allowedPorts);
+    this.deniedNames = List.copyOf(b.deniedNames);
+    this.allowedHosts = b.allowedHosts == null ? null : List.copyOf(b.allowedHosts);
+    this.internalEndpoints = List.copyOf(b.internalEndpoints);
+    this.connectTimeoutNanos = b.connectTimeout.toNanos();
+    this.totalTimeoutNanos = b.totalTimeout.toNanos();
+    this.maxBytes = b.maxBytes;
+    this.maxRedirects = b.maxRedirects;
+    this.acceptedFormats = b.acceptedFormats == null ? null : Set.copyOf(b.acceptedFormats);
+    this.accept = acceptedFormats == null ? "*/*"
+        : acceptedFormats.stream().map(ImageFormat::mediaType).sorted().collect(Collectors.joining(", "));
+    this.sslContext = b.sslContext;
+    this.connector = b.connector;
+  }
+
+  /**
+   * Starts a builder. Defaults: ports 80 and 443; the default deny set and name deny list; no host
+   * allow-list; connect timeout 2 s, total timeout 5 s; 5 MiB byte cap; 5 redirects; PNG, JPEG and
+   * GIF content only; the JVM's resolver (bounded by the connect timeout) and default TLS trust.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A fetcher with every default. */
+  public static SafeUrlFetcher ofDefaults() {
+    return builder().build();
+  }
+
+  /**
+   * Parses, normalises, resolves and classifies {@code url} without connecting anywhere. The
+   * resolver is asked at most once. Never throws.
+   */
+  public UrlCheck check(String url) {
+    ParsedUrl parsed;
+    try {
+      parsed = ParsedUrl.parse(url);
+    } catch (ParsedUrl.Refused e) {
+      log.debug("SafeUrlFetcher: refused an unparseable URL: {} ({})", e.reason, e.getMessage());
+      return UrlCheck.refused(e.reason, null);
+    }
+    return check(parsed);
+  }
+
+  private UrlCheck check(ParsedUrl url) {
+    List<InetAddress> addresses;
+    if (url.literal != null) {
+      addresses = List.of(toInetAddress(url.literal));
+    } else {
+      if (matchesAny(deniedNames, url.host)) {
+        return refuse(UrlRefusal.DENIED_NAME, url, "name on the deny list");
+      }
+      if (allowedHosts != null && !matchesAny(allowedHosts, url.host)) {
+        return refuse(UrlRefusal.HOST_NOT_ALLOWED, url, "host not on the allow-list");
+      }
+      if (!portMayBeAllowed(url.port)) {
+        // Checked before resolving, so a refused URL does not even cause a DNS query.
+        return refuse(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port);
+      }
+      try {
+        addresses = resolver.resolve(url.host);
+      } catch (UnknownHostException e) {
+        addresses = null;
+      } catch (RuntimeException e) {
+        log.warn("SafeUrlFetcher: resolver failed", e);
+        addresses = null;
+      }
+      if (addresses == null || addresses.isEmpty()) {
+        log.debug("SafeUrlFetcher: {} has no address", url.host);
+        return UrlCheck.failed(FetchFailure.UNRESOLVABLE, url);
+      }
+    }
+    if (allowedHosts != null && url.literal != null && !matchesAny(allowedHosts, url.host)) {
+      return refuse(UrlRefusal.HOST_NOT_ALLOWED, url, "literal not on the allow-list");
+    }
+    for (InetAddress address : addresses) {
+      byte[] raw = normalise(address.getAddress());
+      if (isInternalEndpoint(raw, url.port)) {
+        continue;
+      }
+      Optional<String> denied = classifier.deniedBy(raw);
+      if (denied.isPresent()) {
+        return refuse(UrlRefusal.DENIED_ADDRESS, url, "an answer is in " + denied.get());
+      }
+      if (!allowedPorts.contains(url.port)) {
+        return refuse(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port);
+      }
+    }
+    return UrlCheck.allowed(url, addresses);
+  }
+
+  private UrlCheck refuse(UrlRefusal reason, ParsedUrl url, String note) {
+    log.debug("SafeUrlFetcher: refused {}: {} ({})", url.host, reason, note);
+    return UrlCheck.refused(reason, url);
+  }
+
+  /**
+   * Fetches {@code url}: checks it, connects to a checked address, follows redirects (each one
+   * checked again), and returns the body if it is a 200 response within the caps whose magic bytes
+   * match an accepted format. Never throws; blocks for at most the total timeout (plus the
+   * resolver's own time if a custom resolver ignores it).
+   */
+  public FetchResult fetch(String url) {
+    long deadline = System.nanoTime() + totalTimeoutNanos;
+    UrlCheck check = check(url);
+    int hops = 0;
+    while (true) {
+      if (check.refusal().isPresent()) {
+        return FetchResult.refused(check.refusal().get(), hops);
+      }
+      if (check.failure().isPresent()) {
+        return FetchResult.failed(check.failure().get(), hops);
+      }
+      HttpExchange.Response response;
+      try {
+        response = exchange(check, deadline);
+      } catch (HttpExchange.Failed e) {
+        log.debug("SafeUrlFetcher: fetching from {} failed: {} ({})", check.url.host, e.kind, e.getMessage());
+        return FetchResult.failed(e.kind, hops);
+      }
+      if (response.location == null) {
+        return accept(response.body, hops);
+      }
+      if (hops == maxRedirects) {
+        return FetchResult.failed(FetchFailure.TOO_MANY_REDIRECTS, hops);
+      }
+      hops++;
+      try {
+        check = check(check.url.resolve(response.location));
+      } catch (ParsedUrl.Refused e) {
+        log.debug("SafeUrlFetcher: refused a redirect: {} ({})", e.reason, e.getMessage());
+        return FetchResult.refused(e.reason, hops);
+      }
+    }
+  }
+
+  private FetchResult accept(byte[] body, int hops) {
+    if (acceptedFormats == null) {
+      return FetchResult.fetched(body, ImageFormat.sniff(body).orElse(null), hops);
+    }
+    Optional<ImageFormat> format = ImageFormat.sniff(body);
+    if (format.isEmpty() || !acceptedFormats.contains(format.get())) {
+      return FetchResult.failed(FetchFailure.CONTENT_REJECTED, hops);
+    }
+    return FetchResult.fetched(body, format.get(), hops);
+  }
+
+  private HttpExchange.Response exchange(UrlCheck check, long deadline) throws HttpExchange.Failed {
+    ParsedUrl url = check.url;
+    Socket socket = connect(check.addresses(), url.port, deadline);
+    try {
+      if (url.https()) {
+        socket = startTls(socket, url, deadline);
+      }
+      return HttpExchange.get(socket, url, accept, deadline, maxBytes);
+    } catch (SocketTimeoutException e) {
+      throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "timed out");
+    } catch (SSLException e) {
+      throw new HttpExchange.Failed(FetchFailure.TLS_FAILED, "TLS: " + e.getClass().getSimpleName());
+    } catch (IOException e) {
+      throw new HttpExchange.Failed(FetchFailure.BAD_RESPONSE, "I/O: " + e.getClass().getSimpleName());
+    } finally {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        log.trace("SafeUrlFetcher: close failed", e);
+      }
+    }
+  }
+
+  private Socket connect(List<InetAddress> addresses, int port, long deadline) throws HttpExchange.Failed {
+    for (InetAddress address : addresses) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline before connecting");
+      }
+      int timeout = (int) Math.max(1, Math.min(connectTimeoutNanos, remaining) / 1_000_000);
+      try {
+        // An InetSocketAddress built from an InetAddress is never resolved again: this is the pin.
+        return connector.connect(new InetSocketAddress(address, port), timeout);
+      } catch (IOException e) {
+        log.debug("SafeUrlFetcher: connecting to a checked address failed: {}", e.getClass().getSimpleName());
+      }
+    }
+    throw new HttpExchange.Failed(
+        deadline - System.nanoTime() <= 0 ? FetchFailure.TIMEOUT : FetchFailure.CONNECT_FAILED, "no address connected");
+  }
+
+  private Socket startTls(Socket plain, ParsedUrl url, long deadline) throws IOException, HttpExchange.Failed {
+    SSLContext ctx = sslContext;
+    if (ctx == null) {
+      try {
+        ctx = SSLContext.getDefault();
+      } catch (NoSuchAlgorithmException e) {
+        throw new HttpExchange.Failed(FetchFailure.TLS_FAILED, "no default TLS context");
+      }
+    }
+    SSLSocket tls = (SSLSocket) ctx.getSocketFactory().createSocket(plain, url.host, url.port, true);
+    SSLParameters params = tls.getSSLParameters();
+    params.setEndpointIdentificationAlgorithm("HTTPS"); // certificate must match the URL's host
+    if (url.literal == null) {
+      params.setServerNames(List.of(new SNIHostName(url.host)));
+    }
+    tls.setSSLParameters(params);
+    long remaining = deadline - System.nanoTime();
+    if (remaining <= 0) {
+      throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline before the handshake");
+    }
+    tls.setSoTimeout((int) Math.max(1, remaining / 1_000_000));
+    tls.startHandshake();
+    return tls;
+  }
+
+  private boolean portMayBeAllowed(int port) {
+    if (allowedPorts.contains(port)) {
+      return true;
+    }
+    for (Endpoint e : internalEndpoints) {
+      if (e.port == port) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean isInternalEndpoint(byte[] address, int port) {
+    for (Endpoint e : internalEndpoints) {
+      if (e.port == port && Arrays.equals(e.address, address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** IPv4-mapped IPv6 addresses compare as the IPv4 address they carry. */
+  private static byte[] normalise(byte[] a) {
+    if (a.length == 16) {
+      boolean mapped = a[10] == (byte) 0xff && a[11] == (byte) 0xff;
+      for (int i = 0; i < 10 && mapped; i++) {
+        mapped = a[i] == 0;
+      }
+      if (mapped) {
+        return Arrays.copyOfRange(a, 12, 16);
+      }
+    }
+    return a;
+  }
+
+  private static InetAddress toInetAddress(byte[] literal) {
+    try {
+      return InetAddress.getByAddress(literal); // no lookup: the bytes are the address
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("a 4- or 16-byte literal is always valid", e);
+    }
+  }
+
+  private static boolean matchesAny(List<NamePattern> patterns, String host) {
+    for (NamePattern p : patterns) {
+      if (p.matches(host)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** An exact host or a {@code *.suffix} pattern matching any sub-domain (not the suffix itself). */
+  private static final class NamePattern {
+    private final String exact;
+    private final String suffix;
+
+    NamePattern(String pattern, String field) {
+      String p = pattern.trim().toLowerCase(Locale.ROOT);
+      boolean wildcard = p.startsWith("*.");
+      String name = wildcard ? p.substring(2) : p;
+      try {
+        name = ParsedUrl.normaliseHost(name);
+      } catch (ParsedUrl.Refused e) {
+        throw new IllegalArgumentException("SafeUrlFetcher." + field + ": '" + pattern
+            + "' is not a host name or *.suffix pattern");
+      }
+      this.exact = wildcard ? null : name;
+      this.suffix = wildcard ? "." + name : null;
+    }
+
+    boolean matches(String host) {
+      return exact != null ? exact.equals(host) : host.endsWith(suffix);
+    }
+  }
+
+  private static final class Endpoint {
+    final byte[] address;
+    final int port;
+
+    Endpoint(byte[] address, int port) {
+      this.address = address;
+      this.port = port;
+    }
+  }
+
+  /**
+   * Builds a {@link SafeUrlFetcher}. Each setter validates at once and throws {@link
+   * IllegalArgumentException} naming the field.
+   */
+  public static final class Builder {
+    private HostResolver resolver;
+    private final List<String> extraDeniedRanges = new ArrayList<>();
+    private final Set<Integer> allowedPorts = new LinkedHashSet<>(List.of(80, 443));
+    private final List<NamePattern> deniedNames = new ArrayList<>();
+    private List<NamePattern> allowedHosts;
+    private final List<Endpoint> internalEndpoints = new ArrayList<>();
+    private Duration connectTimeout = Duration.ofSeconds(2);
+    private Duration totalTimeout = Duration.ofSeconds(5);
+    private int maxBytes = 5 << 20;
+    private int maxRedirects = 5;
+    private Set<ImageFormat> acceptedFormats = EnumSet.of(ImageFormat.PNG, ImageFormat.JPEG, ImageFormat.GIF);
+    private SSLContext sslContext;
+    private Connector connector = PLAIN;
+
+    private Builder() {
+      for (String n : DEFAULT_DENIED_NAMES) {
+        deniedNames.add(new NamePattern(n, "deniedNames"));
+      }
+    }
+
+    /**
+     * The resolver. Default: {@link HostResolver#system(Duration)} bounded by the connect timeout
+     * (it honours {@code -Djdk.net.hosts.file}). Tests inject fakes here.
+     */
+    public Builder resolver(HostResolver resolver) {
+      this.resolver = Objects.requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /** Adds CIDR blocks to the default deny set (which cannot be shrunk). */
+    public Builder denyRanges(String... cidrs) {
+      for (String c : cidrs) {
+        AddressClassifier.Range.of(Objects.requireNonNull(c, "denyRanges entry"), "check");
+        extraDeniedRanges.add(c);
+      }
+      return this;
+    }
+
+    /** The ports URLs may use, replacing the default {@code 80, 443}. */
+    public Builder allowPorts(int... ports) {
+      if (ports.length == 0) {
+        throw new IllegalArgumentException("SafeUrlFetcher.allowPorts: at least one port is required");
+      }
+      allowedPorts.clear();
+      for (int p : ports) {
+        if (p < 1 || p > 65535) {
+          throw new IllegalArgumentException("SafeUrlFetcher.allowPorts: " + p + " is not a port");
+        }
+        allowedPorts.add(p);
+      }
+      return this;
+    }
+
+    /** Adds host names ({@code name} or {@code *.suffix}) to the default name deny list. */
+    public Builder denyNames(String... patterns) {
+      for (String p : patterns) {
+        deniedNames.add(new NamePattern(Objects.requireNonNull(p, "denyNames entry"), "denyNames"));
+      }
+      return this;
+    }
+
+    /**
+     * Restricts fetching to these hosts ({@code name} or {@code *.suffix}; IP literals as written in
+     * canonical form): the safest mode. Their addresses are still checked against the deny set.
+     * Default: no allow-list (any public host).
+     */
+    public Builder allowHosts(String... patterns) {
+      if (allowedHosts == null) {
+        allowedHosts = new ArrayList<>();
+      }
+      for (String p : patterns) {
+        allowedHosts.add(new NamePattern(Objects.requireNonNull(p, "allowHosts entry"), "allowHosts"));
+      }
+      return this;
+    }
+
+    /**
+     * Exempts exactly one address and port from the deny set and the port list, for an internal
+     * image store, a test server or a demo on loopback. Only this address with this port is
+     * exempt: the same address on another port, or a name resolving to another internal address,
+     * is still refused. <strong>Never pass client-controlled values.</strong> Default: none.
+     *
+     * @param ipLiteral a canonical IPv4 dotted quad or an IPv6 literal (no name: names resolve)
+     */
+    public Builder allowInternalEndpoint(String ipLiteral, int port) {
+      Objects.requireNonNull(ipLiteral, "ipLiteral");
+      byte[] a = ipLiteral.indexOf(':') >= 0 ? IpLiterals.parseIpv6(ipLiteral) : IpLiterals.parseCanonicalIpv4(ipLiteral);
+      if (a == null) {
+        throw new IllegalArgumentException(
+            "SafeUrlFetcher.allowInternalEndpoint: '" + ipLiteral + "' is not a canonical IP literal");
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("SafeUrlFetcher.allowInternalEndpoint: " + port + " is not a port");
+      }
+      internalEndpoints.add(new Endpoint(normalise(a), port));
+      return this;
+    }
+
+    /** Connect timeout per address. Default 2 s. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /** Time budget of one {@link #fetch} call, redirects and TLS included. Default 5 s. */
+    public Builder totalTimeout(Duration timeout) {
+      this.totalTimeout = positive(timeout, "totalTimeout");
+      return this;
+    }
+
+    /** Largest response body accepted, in bytes. Default 5 MiB. */
+    public Builder maxBytes(int maxBytes) {
+      if (maxBytes < 1 || maxBytes > (1 << 30)) {
+        throw new IllegalArgumentException("SafeUrlFetcher.maxBytes must be in 1..2^30, was " + maxBytes);
+      }
+      this.maxBytes = maxBytes;
+      return this;
+    }
+
+    /** Most redirects followed. Default 5; 0 follows none. */
+    public Builder maxRedirects(int maxRedirects) {
+      if (maxRedirects < 0 || maxRedirects > 10) {
+        throw new IllegalArgumentException("SafeUrlFetcher.maxRedirects must be in 0..10, was " + maxRedirects);
+      }
+      this.maxRedirects = maxRedirects;
+      return this;
+    }
+
+    /** The image formats whose magic bytes the content must start with. Default PNG, JPEG, GIF. */
+    public Builder acceptedFormats(ImageFormat... formats) {
+      if (formats.length == 0) {
+        throw new IllegalArgumentException("SafeUrlFetcher.acceptedFormats: at least one format is required");
+      }
+      this.acceptedFormats = EnumSet.copyOf(Arrays.asList(formats));
+      return this;
+    }
+
+    /** Accepts any content (no magic-byte check): only for callers that sniff themselves. */
+    public Builder acceptAnyContent() {
+      this.acceptedFormats = null;
+      return this;
+    }
+
+    /** The TLS context (trust store). Default {@link SSLContext#getDefault()}. */
+    public Builder sslContext(SSLContext context) {
+      this.sslContext = Objects.requireNonNull(context, "sslContext");
+      return this;
+    }
+
+    /** Tests only: observe or replace the TCP connect. */
+    Builder connector(Connector connector) {
+      this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    private static Duration positive(Duration d, String field) {
+      Objects.requireNonNull(d, field);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("SafeUrlFetcher." + field + " must be positive, was " + d);
+      }
+      return d;
+    }
+
+    /** Builds the fetcher. */
+    public SafeUrlFetcher build() {
+      if (totalTimeout.compareTo(connectTimeout) < 0) {
+        throw new IllegalArgumentException("SafeUrlFetcher.totalTimeout (" + totalTimeout
+            + ") must not be shorter than connectTimeout (" + connectTimeout + ")");
+      }
+      return new SafeUrlFetcher(this);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+package io.modelguard.input;
+
+/**
+ * Why {@link SafeUrlFetcher} refused a URL before connecting anywhere. Each reason maps to {@link
+ * io.modelguard.ReasonCode#INPUT_URL_BLOCKED} (HTTP 422); {@link #clientDetail()} is the safe text
+ * sent to the client (it never repeats the URL or what its host resolved to).
+ */
+public enum UrlRefusal {
+  /** The one strict parser could not parse the URL (control characters, backslashes, percent-encoded or malformed hosts, bad ports, overlong). */
+  MALFORMED("The URL is not a well-formed http or https URL."),
+  /** The scheme is not http or https (file, gopher, ftp, jar, data, ...), also on a redirect. */
+  SCHEME_NOT_ALLOWED("Only http and https URLs are allowed."),
+  /** The URL carries userinfo ({@code user@host}), a classic parser-differential trick. */
+  USERINFO("URLs with user information are not allowed."),
+  /** The port is not on the allow-list (default 80 and 443). */
+  PORT_NOT_ALLOWED("The URL's port is not allowed."),
+  /** The host is a numeric form other than a canonical dotted quad: octal, hex, integer, short or mixed. */
+  AMBIGUOUS_IP_LITERAL("The URL's host is an ambiguous IP address form."),
+  /** The host name is on the name deny list (localhost, metadata names, operator additions). */
+  DENIED_NAME("The URL's host is not allowed."),
+  /** An allow-list of hosts is configured and the host is not on it. */
+  HOST_NOT_ALLOWED("The URL's host is not on the allow-list."),
+  /** The host is, or resolves to (in any of its answers), an address in the deny set. */
+  DENIED_ADDRESS("The URL's host is not a public address.");
+
+  private final String clientDetail;
+
+  UrlRefusal(String clientDetail) {
+    this.clientDetail = clientDetail;
+  }
+
+  /** A safe, generic sentence for the problem response's {@code detail}. */
+  public String clientDetail() {
+    return clientDetail;
+  }
+}

@@ -1,0 +1,143 @@
+package io.modelguard.input;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * JSON limits hold while parsing: pathological documents are refused after reading a few kilobytes,
+ * measured as bytes consumed from the stream, never by buffering the document first.
+ */
+class JsonLimitsTest {
+  private static final ModelSpec CHAT = ModelSpec.builder("chat")
+      .maxBodyBytes(64 << 20)
+      .jsonLimits(JsonLimits.builder().maxDocumentBytes(64 << 20).build())
+      .field("prompt", FieldSpec.text(TextSpec.defaults()))
+      .rejectUnknownFields(false)
+      .build();
+
+  private static String violation(ModelSpec spec, TestRequest.CountingStream in) {
+    try {
+      InputValidator.validate(spec, in);
+      return "valid";
+    } catch (InputValidator.Violation v) {
+      return v.code + ": " + v.detail;
+    }
+  }
+
+  @Test
+  void a100000DeepNestingIsRefusedAfterReadingAFewKilobytes() {
+    byte[] prefix = "{\"prompt\":\"hi\",\"x\":".getBytes(StandardCharsets.US_ASCII);
+    TestRequest.CountingStream in = new TestRequest.CountingStream(
+        TestRequest.generated(100_000, prefix, (byte) '[', new byte[0]));
+
+    String v = violation(CHAT, in);
+
+    assertThat(v).isEqualTo("input.invalid: The JSON input is nested deeper than 32 levels.");
+    assertThat(in.count.get()).as("bytes consumed of %s", 100_000 + prefix.length).isLessThanOrEqualTo(16 * 1024);
+  }
+
+  @Test
+  void a50MegabyteStringIsRefusedAfterReadingLittleMoreThanTheStringLimit() {
+    byte[] prefix = "{\"prompt\":\"".getBytes(StandardCharsets.US_ASCII);
+    TestRequest.CountingStream in = new TestRequest.CountingStream(
+        TestRequest.generated(50L << 20, prefix, (byte) 'a', "\"}".getBytes(StandardCharsets.US_ASCII)));
+
+    String v = violation(CHAT, in);
+
+    assertThat(v).isEqualTo("input.invalid: The JSON input contains a string longer than 65536 characters.");
+    assertThat(in.count.get()).as("bytes consumed of 50 MiB").isLessThanOrEqualTo(512 * 1024);
+  }
+
+  @Test
+  void aHundredThousandDeepNestingThroughThePolicyIsInvalidNotACrash() {
+    String deep = "{\"prompt\":\"hi\",\"x\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+
+    GuardDecision d = ModelInputPolicy.of(CHAT).check(TestRequest.json("chat", deep));
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(d.detail()).contains("The JSON input is nested deeper than 32 levels.");
+  }
+
+  @Test
+  void a50MegabyteStringToAModelWithTheDefaultCapIsTooLargeAfterReadingAtMostTheCap() {
+    ModelSpec spec = ModelSpec.builder("chat").field("prompt", FieldSpec.text(TextSpec.defaults())).build();
+    TestRequest r = new TestRequest("chat", "application/json", TestRequest.generated(50L << 20,
+        "{\"prompt\":\"".getBytes(StandardCharsets.US_ASCII), (byte) 'a', "\"}".getBytes(StandardCharsets.US_ASCII)));
+
+    GuardDecision d = ModelInputPolicy.of(spec).check(r);
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_TOO_LARGE);
+    assertThat(r.bytesRead()).isLessThanOrEqualTo((1 << 20) + 1);
+  }
+
+  @Test
+  void documentLengthIsLimitedEvenWhereTheBodyCapIsLarger() {
+    ModelSpec spec = ModelSpec.builder("chat").maxBodyBytes(8 << 20)
+        .jsonLimits(JsonLimits.builder().maxDocumentBytes(100_000).build())
+        .field("prompt", FieldSpec.text(TextSpec.defaults())).rejectUnknownFields(false).build();
+    String json = "{\"prompt\":\"a\",\"pad\":\"" + "b".repeat(60_000) + "\",\"pad2\":\"" + "b".repeat(60_000) + "\"}";
+
+    GuardDecision d = ModelInputPolicy.of(spec).check(TestRequest.json("chat", json));
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_TOO_LARGE);
+    assertThat(d.detail()).contains("The JSON input is larger than 100000 bytes.");
+  }
+
+  @Test
+  void longNumbersFieldNamesAndTooManyTokensAreRefused() {
+    ModelSpec spec = ModelSpec.builder("m").field("prompt", FieldSpec.text(TextSpec.defaults())).rejectUnknownFields(false)
+        .jsonLimits(JsonLimits.builder().maxTokens(1000).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"n\":" + "9".repeat(70) + "}")).detail())
+        .contains("The JSON input contains a number longer than 64 characters.");
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"" + "k".repeat(300) + "\":1}")).detail())
+        .contains("The JSON input contains a field name longer than 256 characters.");
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"n\":[" + "1,".repeat(2000) + "1]}")).detail())
+        .contains("The JSON input has more than 1000 tokens.");
+  }
+
+  @Test
+  void arrayLengthAndFieldCountAreCountedWhereJacksonHasNoLimit() {
+    ModelSpec spec = ModelSpec.builder("m").field("prompt", FieldSpec.text(TextSpec.defaults())).rejectUnknownFields(false)
+        .jsonLimits(JsonLimits.builder().maxArrayLength(100).maxObjectFields(10).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    StringBuilder fields = new StringBuilder("{\"prompt\":\"a\"");
+    for (int i = 0; i < 11; i++) {
+      fields.append(",\"f").append(i).append("\":1");
+    }
+
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"n\":[" + "1,".repeat(100) + "1]}")).detail())
+        .contains("The input has an array with more than 100 elements.");
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"n\":[[" + "[],".repeat(100) + "[]]]}")).detail())
+        .contains("The input has an array with more than 100 elements.");
+    assertThat(p.check(TestRequest.json("m", fields.append("}").toString())).detail())
+        .contains("The input has more than 10 fields.");
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"o\":{" + "\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,"
+        + "\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11}}")).detail())
+        .contains("The input has an object with more than 10 fields.");
+    assertThat(p.check(TestRequest.json("m", "{\"prompt\":\"a\",\"n\":[" + "1,".repeat(99) + "1]}")).isAllowed()).isTrue();
+  }
+
+  @Test
+  void limitsValidateTheirSettings() {
+    assertThatThrownBy(() -> JsonLimits.builder().maxDepth(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JsonLimits.maxDepth");
+    assertThat(JsonLimits.defaults().maxDepth()).isEqualTo(32);
+    assertThat(JsonLimits.defaults().maxStringLength()).isEqualTo(65_536);
+  }
+
+  @Test
+  void aDocumentWithinTheLimitsStillValidatesFromAStream() {
+    TestRequest.CountingStream in = new TestRequest.CountingStream(
+        new ByteArrayInputStream("{\"prompt\":\"hello\"}".getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(violation(CHAT, in)).isEqualTo("valid");
+  }
+}

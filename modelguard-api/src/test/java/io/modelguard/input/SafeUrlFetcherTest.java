@@ -1,0 +1,329 @@
+package io.modelguard.input;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.modelguard.ReasonCode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Real fetches against loopback test servers (WireMock, and a raw socket server for misbehaving
+ * responses), which the fetcher may reach only through its explicit internal-endpoint exemption;
+ * every redirect hop is checked again, and a hop to any other internal target is refused before
+ * connecting. Public addresses are never connected to: the connector only records them.
+ */
+class SafeUrlFetcherTest {
+  private static final byte[] PNG = TestImages.real("png", 8, 8);
+
+  private static WireMockServer images;
+  private static AcceptRecorder listener;
+  private static int wm;
+  private static int lp;
+
+  private final FakeResolver resolver = new FakeResolver()
+      .map("images.test", "127.0.0.1")
+      .map("internal.test", "127.0.0.1")
+      .map("public.example", "93.184.216.34")
+      .map("rebinding.example", "93.184.216.34")
+      .map("rebinding.example", "127.0.0.1");
+  private RecordingConnector connector;
+  private SafeUrlFetcher fetcher;
+
+  @BeforeAll
+  static void startServers() throws IOException {
+    images = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
+    images.start();
+    wm = images.port();
+    listener = new AcceptRecorder();
+    lp = listener.port();
+  }
+
+  @AfterAll
+  static void stopServers() throws IOException {
+    images.stop();
+    listener.close();
+  }
+
+  @BeforeEach
+  void setUp() {
+    images.resetAll();
+    images.stubFor(get("/cat.png").willReturn(aResponse().withHeader("Content-Type", "image/png").withBody(PNG)));
+    connector = new RecordingConnector(wm);
+    fetcher = builder().build();
+  }
+
+  @AfterEach
+  void theListenerNeverSawAConnection() {
+    assertThat(listener.accepts()).isZero();
+  }
+
+  private SafeUrlFetcher.Builder builder() {
+    // The test server is the one loopback endpoint this fetcher may reach; the listener's port is
+    // allowed too, so redirects to it are stopped by the address rules alone.
+    return SafeUrlFetcher.builder().resolver(resolver).connector(connector)
+        .allowInternalEndpoint("127.0.0.1", wm).allowPorts(80, 443, lp)
+        .connectTimeout(Duration.ofSeconds(2)).totalTimeout(Duration.ofSeconds(4));
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + wm + path;
+  }
+
+  @Test
+  void fetchesAnImageFromAnAllowedEndpoint() {
+    FetchResult r = fetcher.fetch(url("/cat.png"));
+
+    assertThat(r.isFetched()).isTrue();
+    assertThat(r.body()).contains(PNG);
+    assertThat(r.format()).contains(ImageFormat.PNG);
+    assertThat(r.decision().isAllowed()).isTrue();
+  }
+
+  @Test
+  void sendsTheUrlsHostButConnectsToTheAddressItChecked() {
+    FetchResult r = fetcher.fetch("http://images.test:" + wm + "/cat.png");
+
+    assertThat(r.isFetched()).isTrue();
+    assertThat(connector.attempts).containsExactly(new InetSocketAddress(FakeResolver.parse("127.0.0.1").get(0), wm));
+    images.verify(getRequestedFor(urlEqualTo("/cat.png")).withHeader("Host", equalTo("images.test:" + wm)));
+    assertThat(resolver.lookups).containsExactly("images.test");
+  }
+
+  @Test
+  void pinsTheCheckedAddressSoDnsRebindingCannotSwapIt() {
+    FetchResult r = fetcher.fetch("http://rebinding.example/cat.png");
+
+    // The first answer was public and was checked; the second (loopback) was never asked for.
+    assertThat(resolver.lookups).containsExactly("rebinding.example");
+    assertThat(connector.attempts).extracting(a -> a.getAddress().getHostAddress()).containsExactly("93.184.216.34");
+    assertThat(r.failure()).contains(FetchFailure.CONNECT_FAILED);
+  }
+
+  @Test
+  void connectsToAPublicHttpsUrlOnPort443OfTheCheckedAddress() {
+    FetchResult r = fetcher.fetch("https://public.example/cat.png");
+
+    assertThat(connector.attempts).extracting(InetSocketAddress::getPort).containsExactly(443);
+    assertThat(connector.attempts).extracting(a -> a.getAddress().getHostAddress()).containsExactly("93.184.216.34");
+    assertThat(r.decision().reason()).contains(ReasonCode.INPUT_FETCH_FAILED);
+  }
+
+  @Test
+  void followsRelativeAndAbsoluteRedirectsCheckingEveryHop() {
+    images.stubFor(get("/r1").willReturn(aResponse().withStatus(302).withHeader("Location", "/r2")));
+    images.stubFor(get("/r2").willReturn(aResponse().withStatus(301).withHeader("Location", "r3?x=1")));
+    images.stubFor(get("/r3?x=1").willReturn(aResponse().withStatus(307)
+        .withHeader("Location", "http://images.test:" + wm + "/cat.png")));
+
+    FetchResult r = fetcher.fetch(url("/r1"));
+
+    assertThat(r.isFetched()).isTrue();
+    assertThat(r.redirects()).isEqualTo(3);
+    assertThat(resolver.lookups).containsExactly("images.test");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "http://127.0.0.1:LP/", "http://localhost:LP/", "http://[::1]:LP/", "http://internal.test:LP/",
+      "http://0x7f000001:LP/", "http://127.1:LP/", "http://[::ffff:127.0.0.1]:LP/", "http://127.0.0.2:WM/",
+      "http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/", "gopher://127.0.0.1:LP/_x",
+      "file:///etc/passwd", "ftp://127.0.0.1:LP/", "http://user@127.0.0.1:WM/cat.png", "http://①②⑦.⓪.⓪.①:LP/"})
+  void refusesARedirectToAnInternalTargetWithoutConnectingToIt(String location) {
+    String target = location.replace("LP", Integer.toString(lp)).replace("WM", Integer.toString(wm));
+    images.stubFor(get("/bounce").willReturn(aResponse().withStatus(302).withHeader("Location", target)));
+
+    FetchResult r = fetcher.fetch(url("/bounce"));
+
+    assertThat(r.decision().reason()).as("redirect to %s", target).contains(ReasonCode.INPUT_URL_BLOCKED);
+    assertThat(r.redirects()).isEqualTo(1);
+    assertThat(connector.attempts).as("only the allowed test server was connected to")
+        .allSatisfy(a -> assertThat(a.getPort()).isEqualTo(wm));
+    assertThat(connector.attempts).hasSize(1);
+  }
+
+  @Test
+  void followsFiveRedirectsButNotSix() {
+    for (int i = 0; i < 6; i++) {
+      images.stubFor(get("/hop" + i).willReturn(aResponse().withStatus(302).withHeader("Location", "/hop" + (i + 1))));
+    }
+    images.stubFor(get("/hop6").willReturn(aResponse().withBody(PNG)));
+
+    assertThat(fetcher.fetch(url("/hop1")).redirects()).isEqualTo(5);
+    assertThat(fetcher.fetch(url("/hop1")).isFetched()).isTrue();
+    FetchResult six = fetcher.fetch(url("/hop0"));
+    assertThat(six.failure()).contains(FetchFailure.TOO_MANY_REDIRECTS);
+    assertThat(six.decision().reason()).contains(ReasonCode.INPUT_FETCH_FAILED);
+  }
+
+  @Test
+  void anUpstreamErrorBecomesFetchFailedWithoutItsBodyOrStatusText() {
+    images.stubFor(get("/boom").willReturn(aResponse().withStatus(500)
+        .withStatusMessage("db password is hunter2").withBody("java.sql.SQLException at internal-db:5432")));
+
+    FetchResult r = fetcher.fetch(url("/boom"));
+
+    assertThat(r.failure()).contains(FetchFailure.HTTP_STATUS);
+    assertThat(r.body()).isEmpty();
+    assertThat(r.decision().detail().orElseThrow())
+        .isEqualTo(FetchFailure.HTTP_STATUS.clientDetail())
+        .doesNotContain("hunter2").doesNotContain("SQLException").doesNotContain("500");
+  }
+
+  @Test
+  void refusesContentThatIsNotAnAcceptedImageWhateverItsContentType() {
+    images.stubFor(get("/fake.png").willReturn(aResponse().withHeader("Content-Type", "image/png")
+        .withBody("<html><script>alert(1)</script></html>")));
+    images.stubFor(get("/cat.webp").willReturn(aResponse().withHeader("Content-Type", "image/png")
+        .withBody(TestImages.real("png", 4, 4))));
+
+    assertThat(fetcher.fetch(url("/fake.png")).failure()).contains(FetchFailure.CONTENT_REJECTED);
+    SafeUrlFetcher gifOnly = builder().acceptedFormats(ImageFormat.GIF).build();
+    assertThat(gifOnly.fetch(url("/cat.webp")).failure()).contains(FetchFailure.CONTENT_REJECTED);
+  }
+
+  @Test
+  void refusesADeclaredLengthOverTheCapBeforeReadingTheBody() {
+    images.stubFor(get("/big.png").willReturn(aResponse().withBody(new byte[200_000])));
+
+    FetchResult r = builder().maxBytes(100_000).build().fetch(url("/big.png"));
+
+    assertThat(r.failure()).contains(FetchFailure.TOO_LARGE);
+  }
+
+  @Test
+  void refusesAnUndeclaredOrChunkedBodyOnceItPassesTheCap() throws IOException {
+    String png = new String(PNG, StandardCharsets.ISO_8859_1);
+    try (RawHttpServer endless = new RawHttpServer(
+            ("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n" + png).getBytes(StandardCharsets.ISO_8859_1), 0, 10L << 20);
+        RawHttpServer chunked = new RawHttpServer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "ffff\r\n" + "x".repeat(0xffff) + "\r\n" + "ffff\r\n" + "x".repeat(0xffff) + "\r\n0\r\n\r\n")) {
+      SafeUrlFetcher capped = SafeUrlFetcher.builder().resolver(resolver).maxBytes(100_000)
+          .allowInternalEndpoint("127.0.0.1", endless.port()).allowInternalEndpoint("127.0.0.1", chunked.port()).build();
+
+      assertThat(capped.fetch("http://127.0.0.1:" + endless.port() + "/").failure()).contains(FetchFailure.TOO_LARGE);
+      assertThat(capped.fetch("http://127.0.0.1:" + chunked.port() + "/").failure()).contains(FetchFailure.TOO_LARGE);
+    }
+  }
+
+  @Test
+  void readsAChunkedImageWithinTheCap() throws IOException {
+    String png = new String(PNG, StandardCharsets.ISO_8859_1);
+    String half1 = png.substring(0, png.length() / 2);
+    String half2 = png.substring(png.length() / 2);
+    try (RawHttpServer chunked = new RawHttpServer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Integer.toHexString(half1.length()) + ";ext=1\r\n" + half1 + "\r\n"
+        + Integer.toHexString(half2.length()) + "\r\n" + half2 + "\r\n0\r\nX-Trailer: y\r\n\r\n")) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", chunked.port()).build();
+
+      FetchResult r = f.fetch("http://127.0.0.1:" + chunked.port() + "/a.png");
+
+      assertThat(r.body()).contains(PNG);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nxx",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nxxxxxx",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "HTTP/1.1 302 Found\r\n\r\n",
+      "HTTP/2 200\r\n\r\n",
+      "SSH-2.0-OpenSSH_9.6\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"})
+  void refusesMalformedOrEncodedResponses(String response) throws IOException {
+    try (RawHttpServer raw = new RawHttpServer(response)) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", raw.port()).build();
+
+      assertThat(f.fetch("http://127.0.0.1:" + raw.port() + "/").failure()).contains(FetchFailure.BAD_RESPONSE);
+    }
+  }
+
+  @Test
+  void refusesAHeaderFlood() throws IOException {
+    StringBuilder flood = new StringBuilder("HTTP/1.1 200 OK\r\n");
+    for (int i = 0; i < 5000; i++) {
+      flood.append("X-Flood-").append(i).append(": ").append("y".repeat(20)).append("\r\n");
+    }
+    try (RawHttpServer raw = new RawHttpServer(flood.append("\r\n").toString())) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", raw.port()).build();
+
+      assertThat(f.fetch("http://127.0.0.1:" + raw.port() + "/").failure()).contains(FetchFailure.BAD_RESPONSE);
+    }
+  }
+
+  @Test
+  void aSlowDripIsCutOffByTheTotalTimeout() throws IOException {
+    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
+    try (RawHttpServer slow = new RawHttpServer(head, 20, 0)) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", slow.port())
+          .connectTimeout(Duration.ofMillis(300)).totalTimeout(Duration.ofMillis(600)).build();
+
+      long start = System.nanoTime();
+      FetchResult r = f.fetch("http://127.0.0.1:" + slow.port() + "/");
+      long millis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
+      // Each byte arrives well within any per-read timeout: only a total deadline stops this.
+      assertThat(millis).isBetween(500L, 2_000L);
+    }
+  }
+
+  @Test
+  void aSlowServerIsCutOffByTheTotalTimeout() {
+    images.stubFor(get("/slow.png").willReturn(aResponse().withBody(PNG).withFixedDelay(3_000)));
+
+    FetchResult r = builder().connectTimeout(Duration.ofMillis(500)).totalTimeout(Duration.ofMillis(800)).build()
+        .fetch(url("/slow.png"));
+
+    assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
+  }
+
+  @Test
+  void anUnresolvableHostFailsWithoutConnecting() {
+    FetchResult r = fetcher.fetch("https://no-such-host.example/cat.png");
+
+    assertThat(r.failure()).contains(FetchFailure.UNRESOLVABLE);
+    assertThat(r.decision().reason()).contains(ReasonCode.INPUT_FETCH_FAILED);
+    assertThat(connector.attempts).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "https://public.example/cat.png", "http://public.example/a/b.jpg?size=small&x=%20y", "https://8.8.8.8/cat.png",
+      "https://[2606:4700:4700::1111]/cat.png", "https://PUBLIC.example./cat.png", "https://public.example:443/",
+      "http://[::ffff:8.8.8.8]/cat.png", "https://public.example/cat.png#fragment", "https://1.1.1.1",
+      "https://public.example?q=1"})
+  void acceptsLegitimatePublicUrlsWithoutConnecting(String url) {
+    UrlCheck check = fetcher.check(url);
+
+    assertThat(check.isAllowed()).as("%s -> %s", url, check).isTrue();
+    assertThat(check.addresses()).isNotEmpty();
+    assertThat(connector.attempts).isEmpty();
+  }
+
+  @Test
+  void normalisesAnInternationalisedHostToItsAsciiForm() {
+    FakeResolver idn = new FakeResolver().map("xn--bcher-kva.example", "93.184.216.34");
+    UrlCheck check = SafeUrlFetcher.builder().resolver(idn).build().check("https://Bücher.example/cover.png");
+
+    assertThat(check.isAllowed()).isTrue();
+    assertThat(check.host()).contains("xn--bcher-kva.example");
+  }
+}

@@ -1,0 +1,102 @@
+package io.modelguard.input;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** KServe Open Inference Protocol v2 tensors: name, shape, datatype and data, in any member order. */
+class TensorInputTest {
+  private static final ModelSpec IRIS = ModelSpec.builder("iris-v2")
+      .tensor(TensorSpec.builder("input-0").datatypes(TensorDatatype.FP32, TensorDatatype.FP64).shape(-1, 4)
+          .range(0, 10).maxElements(400).build())
+      .tensor(TensorSpec.builder("mask").datatypes(TensorDatatype.BOOL).shape(4).maxElements(4).optional().build())
+      .build();
+  private static final ModelInputPolicy POLICY = ModelInputPolicy.of(IRIS);
+
+  private static GuardDecision check(String json) {
+    return POLICY.check(TestRequest.json("iris-v2", json));
+  }
+
+  private static String detail(String json) {
+    GuardDecision d = check(json);
+    assertThat(d.reason()).as(json).contains(ReasonCode.INPUT_INVALID);
+    return d.detail().orElseThrow();
+  }
+
+  @Test
+  void acceptsAWellFormedRequestWithFlatOrNestedData() {
+    assertThat(check("{\"id\":\"42\",\"inputs\":[{\"name\":\"input-0\",\"shape\":[2,4],\"datatype\":\"FP32\","
+        + "\"data\":[5.1,3.5,1.4,0.2,4.9,3.0,1.4,0.2]}]}").isAllowed()).isTrue();
+    assertThat(check("{\"inputs\":[{\"data\":[[5.1,3.5,1.4,0.2]],\"datatype\":\"FP64\",\"shape\":[1,4],\"name\":\"input-0\"},"
+        + "{\"name\":\"mask\",\"shape\":[4],\"datatype\":\"BOOL\",\"data\":[true,false,true,true]}],"
+        + "\"parameters\":{\"content_type\":\"np\"},\"outputs\":[{\"name\":\"out\"}]}").isAllowed()).isTrue();
+  }
+
+  @Test
+  void refusesAShapeWhoseSizeIsOverTheLimitBeforeReadingTheData() {
+    // The data array is 20 MB of digits; the shape alone already exceeds the cap, so the refusal
+    // comes at the shape and the data is never looked at.
+    String json = "{\"inputs\":[{\"name\":\"input-0\",\"datatype\":\"FP32\",\"shape\":[100000000,4],\"data\":[1]}]}";
+    assertThat(detail(json)).isEqualTo("A tensor's shape declares more elements than the model accepts.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"datatype\":\"FP32\",\"shape\":[2147483647,2147483647,2147483647],"
+        + "\"data\":[1]}]}")).isEqualTo("A tensor's shape declares more elements than the model accepts.");
+  }
+
+  @Test
+  void refusesDataLongerThanTheShapeWhileStreamingIt() {
+    String data = IntStream.range(0, 50_000).mapToObj(i -> "1").collect(Collectors.joining(","));
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[" + data + "]}]}"))
+        .isEqualTo("A tensor's 'data' holds more elements than its shape declares.");
+    // Data before shape: bounded by the largest tensor the model accepts.
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"datatype\":\"FP32\",\"data\":[" + data + "],\"shape\":[1,4]}]}"))
+        .isEqualTo("A tensor's 'data' holds more elements than the model accepts.");
+  }
+
+  @Test
+  void namesTheTensorAndTheRule() {
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"INT8\",\"data\":[1,2,3,4]}]}"))
+        .isEqualTo("Tensor 'input-0' must have datatype one of [FP32, FP64].");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,5],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5]}]}"))
+        .isEqualTo("Tensor 'input-0' must have shape [*, 4].");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[2,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}"))
+        .isEqualTo("Tensor 'input-0': 'data' must hold exactly as many elements as the shape declares.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,11]}]}"))
+        .isEqualTo("Tensor 'input-0': every element must lie in the range of FP32 and 0.0..10.0.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,\"x\",4]}]}"))
+        .isEqualTo("Tensor 'input-0': every element must be a number.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"mask\",\"shape\":[4],\"datatype\":\"BOOL\",\"data\":[1,0,1,1]}]}"))
+        .isEqualTo("Tensor 'mask': every element must be true or false.");
+    assertThat(detail("{\"inputs\":[]}")).isEqualTo("Tensor 'input-0' is required.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"secret-name\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}"))
+        .isEqualTo("The input contains a tensor that is not in the model's input specification.");
+    String one = "{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}";
+    assertThat(detail("{\"inputs\":[" + one + "," + one + "]}")).isEqualTo("Tensor 'input-0' appears twice.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP128\",\"data\":[1,2,3,4]}]}"))
+        .isEqualTo("A tensor's 'datatype' is not a known datatype.");
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,-4],\"datatype\":\"FP32\",\"data\":[]}]}"))
+        .isEqualTo("A tensor's 'shape' must hold sizes of 0 or more.");
+    assertThat(detail("{\"model\":\"x\",\"inputs\":[]}"))
+        .isEqualTo("The input contains a member that is not part of the inference request format.");
+    assertThat(detail("{}")).isEqualTo("Member 'inputs' is required.");
+  }
+
+  @Test
+  void checksIntegerDatatypesAgainstTheirRange() {
+    ModelSpec spec = ModelSpec.builder("pixels-v2")
+        .tensor(TensorSpec.builder("x").datatypes(TensorDatatype.UINT8).shape(1, 3).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    String ok = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"UINT8\",\"data\":[0,128,255]}]}";
+
+    assertThat(p.check(TestRequest.json("pixels-v2", ok)).isAllowed()).isTrue();
+    assertThat(p.check(TestRequest.json("pixels-v2", ok.replace("255", "256"))).detail())
+        .contains("Tensor 'x': every element must lie in the range of UINT8.");
+    assertThat(p.check(TestRequest.json("pixels-v2", ok.replace("128", "1.5"))).detail())
+        .contains("Tensor 'x': every element must be an integer.");
+    assertThat(p.check(TestRequest.bytes("pixels-v2", "application/json", ok.getBytes(StandardCharsets.UTF_8))).isAllowed()).isTrue();
+  }
+}

@@ -1,0 +1,97 @@
+package io.modelguard.input;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import javax.imageio.ImageIO;
+
+/** Real images written by ImageIO, and crafted ones whose headers lie about their size. */
+final class TestImages {
+  private TestImages() {}
+
+  /** A real image of {@code w × h} in {@code format} ("png", "jpeg", "gif"). */
+  static byte[] real(String format, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        img.setRGB(x, y, (x * 31 + y * 17) & 0xffffff);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      if (!ImageIO.write(img, format, out)) {
+        throw new IllegalStateException("no writer for " + format);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * A valid-looking PNG declaring {@code w × h} RGB pixels, padded with compressed image data to
+   * about {@code size} bytes: a decoder allocates the whole raster before reading the data.
+   */
+  static byte[] pngDeclaring(long w, long h, int size) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+    ByteBuffer ihdr = ByteBuffer.allocate(13);
+    ihdr.putInt((int) w).putInt((int) h).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(out, "IHDR", ihdr.array());
+    // Incompressible-looking filler so the file has a realistic size (about 6 KB).
+    byte[] raw = new byte[size * 4];
+    long seed = 42;
+    for (int i = 0; i < raw.length; i++) {
+      seed = seed * 6364136223846793005L + 1442695040888963407L;
+      raw[i] = (byte) (seed >>> 56);
+    }
+    Deflater d = new Deflater(Deflater.BEST_SPEED);
+    d.setInput(raw);
+    d.finish();
+    byte[] compressed = new byte[size - 57];
+    int n = d.deflate(compressed, 0, compressed.length, Deflater.SYNC_FLUSH);
+    d.end();
+    chunk(out, "IDAT", java.util.Arrays.copyOf(compressed, n));
+    chunk(out, "IEND", new byte[0]);
+    return out.toByteArray();
+  }
+
+  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
+    out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
+    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+    out.writeBytes(t);
+    out.writeBytes(data);
+    CRC32 crc = new CRC32();
+    crc.update(t);
+    crc.update(data);
+    out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+
+  /** A GIF whose logical screen is small but whose one frame declares {@code w × h}. */
+  static byte[] gifWithLargeFrame(int w, int h) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes("GIF89a".getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(new byte[] {16, 0, 16, 0, 0, 0, 0}); // 16 x 16 screen, no global colour table
+    out.write(0x2c);
+    out.writeBytes(new byte[] {0, 0, 0, 0, (byte) w, (byte) (w >> 8), (byte) h, (byte) (h >> 8), 0});
+    out.writeBytes(new byte[] {2, 1, 0, 0}); // LZW code size, one empty-ish sub-block, terminator
+    out.write(0x3b);
+    return out.toByteArray();
+  }
+
+  /** A JPEG prefix with an APP0 segment and an SOF0 declaring {@code w × h}. */
+  static byte[] jpegDeclaring(int w, int h) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd8});
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0});
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xc0, 0, 17, 8, (byte) (h >> 8), (byte) h, (byte) (w >> 8), (byte) w, 3,
+        1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1});
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd9});
+    return out.toByteArray();
+  }
+}
