@@ -132,10 +132,6 @@ public class EngineBenchmark {
     public final FakeRequest wrongSecretRequest;
     /** Presents the stored key with its last checksum character changed. */
     public final FakeRequest badChecksumRequest;
-    // The keys themselves, for the smoke test; generated fixtures, never real credentials.
-    final String validKey;
-    final String wrongSecretKey;
-    final String badChecksumKey;
 
     /** Builds the engine with the audit log off. */
     public ApiKeyChain() {
@@ -164,13 +160,13 @@ public class EngineBenchmark {
           .auditLog(auditLog)
           .build();
 
-      validKey = issued.key();
+      String validKey = issued.key();
       int secretAt = ApiKeyFormat.PREFIX.length() + "live_".length() + ApiKeyFormat.KEY_ID_LENGTH;
       String otherSecret = ApiKeyFormat.generate(ApiKeyFormat.Environment.LIVE, random)
           .substring(secretAt, secretAt + ApiKeyFormat.SECRET_LENGTH);
-      wrongSecretKey = ApiKeyFormat.assemble(ApiKeyFormat.Environment.LIVE, issued.record().keyId(), otherSecret);
+      String wrongSecretKey = ApiKeyFormat.assemble(ApiKeyFormat.Environment.LIVE, issued.record().keyId(), otherSecret);
       char last = validKey.charAt(validKey.length() - 1);
-      badChecksumKey = validKey.substring(0, validKey.length() - 1) + (last == 'A' ? 'B' : 'A');
+      String badChecksumKey = validKey.substring(0, validKey.length() - 1) + (last == 'A' ? 'B' : 'A');
 
       validKeyRequest = withKey(validKey);
       wrongSecretRequest = withKey(wrongSecretKey);
