@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>At most {@link Builder#maxTokenLength(int) maxTokenLength} characters (default 8 KiB),
  *       checked before anything is decoded, so a 1 MiB token costs a length comparison.
+ *   <li>The identical string verified before and still valid: answered from the verified-token
+ *       cache (below), skipping the rest.
  *   <li>Three non-empty segments of unpadded base64url, each spelled canonically (no {@code =},
  *       no stray padding bits).
  *   <li>{@code alg} in the allow-list (default RS256, ES256, EdDSA; HS256/384/512 only through
@@ -94,10 +96,12 @@ import org.slf4j.LoggerFactory;
  * <h2>The verified-token cache</h2>
  *
  * A repeat of a token verified before skips the signature check. Bounded ({@link
- * Builder#verifiedTokenCacheSize(int)}, default 10,000; 0 disables), keyed on the SHA-256 of the
- * whole canonical token, and an entry is used only until the token's {@code exp} (without skew;
- * earlier with {@code maxTokenAge}) by the engine's clock: the cache never extends a token's life.
- * Entries die when the key source withdraws a key ({@link JwtKeySource#generation()}).
+ * Builder#verifiedTokenCacheSize(int)}, default 10,000; 0 disables), keyed on the whole token
+ * string compared exactly (only canonical, fully verified tokens are stored, so another spelling of
+ * a cached token never matches), and an entry is used only until the token's {@code exp} (without
+ * skew; earlier with {@code maxTokenAge}) by the engine's clock: the cache never extends a token's
+ * life. Entries die when the key source withdraws a key ({@link JwtKeySource#generation()}). It
+ * holds the token strings in memory: about 10 MiB for 10,000 tokens of 1 KiB.
  *
  * <p>Thread-safe and immutable; build once with {@link #builder()}.
  *
@@ -244,18 +248,21 @@ public final class JwtAuthenticator implements Policy {
       log.debug("JWT refused: {}", Refusal.TOO_LONG);
       return Optional.empty();
     }
-    if (!TokenShape.isCanonicalCompactJws(token)) {
-      log.debug("JWT refused: {}", Refusal.MALFORMED);
-      return Optional.empty();
-    }
-    VerifiedTokenCache.Digest digest = null;
+    // The cache holds only canonical tokens that passed full verification and matches only an
+    // identical string, so it may be asked before the shape check: a variant spelling misses and
+    // is refused just below, before anything decodes it.
+    VerifiedTokenCache.Key key = null;
     long generation = keys.generation();
     if (cache != null) {
-      digest = cache.digest(token);
-      Principal cached = cache.get(digest, now, generation);
+      key = cache.key(token);
+      Principal cached = cache.get(key, now, generation);
       if (cached != null) {
         return Optional.of(cached);
       }
+    }
+    if (!TokenShape.isCanonicalCompactJws(token)) {
+      log.debug("JWT refused: {}", Refusal.MALFORMED);
+      return Optional.empty();
     }
     try {
       Claims c = parse(token);
@@ -263,7 +270,7 @@ public final class JwtAuthenticator implements Policy {
       checkIssuerAndAudience(c);
       Principal principal = claims.map(c);
       if (cache != null) {
-        cache.put(digest, principal, window.validFrom, window.cacheUntil, generation, now);
+        cache.put(key, principal, window.validFrom, window.cacheUntil, generation, now);
       }
       return Optional.of(principal);
     } catch (Refusal.RefusedToken e) {

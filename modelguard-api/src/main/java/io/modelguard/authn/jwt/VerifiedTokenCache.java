@@ -4,24 +4,25 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.modelguard.Principal;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 
 /**
  * Tokens verified recently, so that a repeat call skips the signature check. Bounded (Caffeine,
  * size-evicted).
  *
- * <p><b>Keyed safely.</b> The key is the SHA-256 of the exact token string: header, payload
- * <em>and</em> signature. Keying on less (the signature alone, or header and payload alone) would
- * let a token with a swapped payload or a garbage signature hit an entry made by a valid one.
- * Several spellings of one token (a trailing {@code =}, non-zero padding bits) would each get
- * their own entry, but they never get that far: {@link TokenShape} refuses every non-canonical
- * spelling before the first lookup, and only tokens that passed full verification are stored.
- * Holding digests rather than tokens also keeps bearer tokens out of heap dumps.
+ * <p><b>Keyed safely.</b> The key is the exact token string, compared in full: header, payload
+ * <em>and</em> signature. Keying on less (the signature alone, or header and payload alone, or a
+ * non-cryptographic hash) would let a token with a swapped payload or a garbage signature hit an
+ * entry made by a valid one. A token has several spellings in jjwt's eyes (a trailing {@code =},
+ * non-zero padding bits), but only strings that passed {@link TokenShape}'s canonical-spelling
+ * check <em>and</em> full verification are ever stored, and a lookup matches only an identical
+ * string; so a variant spelling always misses and is then refused by the shape check before
+ * anything decodes it. Only the hash table's bucket index comes from a few characters at the end
+ * of the signature (uniformly random in genuine tokens); it never decides a match.
+ *
+ * <p>Memory: the cache holds up to {@code maximumSize} token strings (one byte per character)
+ * until their {@code exp}; 10,000 tokens of 1 KiB are about 10 MiB plus the principals.
  *
  * <p><b>Never extends a token's life.</b> An entry is valid from the earliest instant the token
  * would pass the time checks to its {@code exp} (without the clock-skew allowance the full check
@@ -30,38 +31,25 @@ import java.util.Arrays;
  * key-source generation it was verified under, so a withdrawn key takes its tokens with it.
  */
 final class VerifiedTokenCache {
-  private final Cache<Digest, Entry> cache;
-  private final MessageDigest prototype;
+  /** How many trailing characters feed the bucket hash. */
+  private static final int HASHED_SUFFIX = 16;
+
+  private final Cache<Key, Entry> cache;
 
   VerifiedTokenCache(int maximumSize) {
     this.cache = Caffeine.newBuilder()
         .maximumSize(maximumSize)
-        .expireAfter(Expiry.creating((Digest k, Entry v) -> v.lifetime))
+        .expireAfter(Expiry.creating((Key k, Entry v) -> v.lifetime))
         .build();
-    try {
-      this.prototype = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
   }
 
-  /** The cache key of {@code token}, which is canonical ASCII (checked by {@link TokenShape}). */
-  Digest digest(String token) {
-    MessageDigest md;
-    try {
-      md = (MessageDigest) prototype.clone();
-    } catch (CloneNotSupportedException e) {
-      try {
-        md = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException impossible) {
-        throw new IllegalStateException(impossible);
-      }
-    }
-    return new Digest(md.digest(token.getBytes(StandardCharsets.ISO_8859_1)));
+  /** The cache key of {@code token}. */
+  Key key(String token) {
+    return new Key(token);
   }
 
   /** The principal of a token verified before, if its entry is valid at {@code now} under {@code generation}. */
-  Principal get(Digest key, Instant now, long generation) {
+  Principal get(Key key, Instant now, long generation) {
     Entry e = cache.getIfPresent(key);
     if (e == null) {
       return null;
@@ -74,7 +62,7 @@ final class VerifiedTokenCache {
   }
 
   /** Remembers a verified token until {@code expiresAt}; does nothing if that is not after {@code now}. */
-  void put(Digest key, Principal principal, Instant validFrom, Instant expiresAt, long generation, Instant now) {
+  void put(Key key, Principal principal, Instant validFrom, Instant expiresAt, long generation, Instant now) {
     if (!now.isBefore(expiresAt)) {
       return;
     }
@@ -91,20 +79,23 @@ final class VerifiedTokenCache {
     return cache.estimatedSize();
   }
 
-  /** A SHA-256 digest as a map key. */
-  static final class Digest {
-    private final byte[] bytes;
+  /** A token as a map key: equal only to the identical string; hashed cheaply from its end. */
+  static final class Key {
+    private final String token;
     private final int hash;
 
-    Digest(byte[] bytes) {
-      this.bytes = bytes;
-      // The digest is uniformly distributed: its first four bytes are as good a hash as any.
-      this.hash = (bytes[0] << 24) | ((bytes[1] & 0xff) << 16) | ((bytes[2] & 0xff) << 8) | (bytes[3] & 0xff);
+    Key(String token) {
+      this.token = token;
+      int h = token.length();
+      for (int i = Math.max(0, token.length() - HASHED_SUFFIX); i < token.length(); i++) {
+        h = 31 * h + token.charAt(i);
+      }
+      this.hash = h;
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Digest && Arrays.equals(bytes, ((Digest) o).bytes);
+      return o instanceof Key && token.equals(((Key) o).token);
     }
 
     @Override
