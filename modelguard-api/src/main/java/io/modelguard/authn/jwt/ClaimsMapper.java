@@ -1,0 +1,171 @@
+package io.modelguard.authn.jwt;
+
+import io.modelguard.CredentialKind;
+import io.modelguard.Principal;
+import io.modelguard.authz.ModelAccessPolicy;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns verified claims into a {@link Principal}. See {@link JwtAuthenticator} for the rules; a
+ * claim of the wrong type refuses the token ({@link Refusal#CLAIMS}) rather than being guessed at.
+ */
+final class ClaimsMapper {
+  private static final String MODEL_SCOPE_PREFIX = "model:";
+  private static final String MODEL_SCOPE_SUFFIX = ":invoke";
+
+  private final String subjectClaim;
+  private final String tenantClaim;
+  private final String tierClaim;
+  private final String defaultTier;
+  private final String modelsClaim;
+  private final List<String> scopeClaims;
+  private final List<String> copiedClaims;
+
+  ClaimsMapper(String subjectClaim, String tenantClaim, String tierClaim, String defaultTier,
+      String modelsClaim, List<String> scopeClaims, List<String> copiedClaims) {
+    this.subjectClaim = subjectClaim;
+    this.tenantClaim = tenantClaim;
+    this.tierClaim = tierClaim;
+    this.defaultTier = defaultTier;
+    this.modelsClaim = modelsClaim;
+    this.scopeClaims = List.copyOf(scopeClaims);
+    this.copiedClaims = List.copyOf(copiedClaims);
+  }
+
+  /**
+   * The principal the claims describe.
+   *
+   * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
+   *     claim has the wrong type
+   */
+  Principal map(Map<String, ?> claims) {
+    String subject = text(claims.get(subjectClaim), true);
+    Principal.Builder p = Principal.builder(subject).credentialKind(CredentialKind.BEARER_TOKEN);
+    String tenant = text(claims.get(tenantClaim), false);
+    if (tenant != null) {
+      p.tenant(tenant);
+    }
+    String tier = text(claims.get(tierClaim), false);
+    p.tier(tier != null ? tier : defaultTier);
+
+    Set<String> scopes = new LinkedHashSet<>();
+    for (String name : scopeClaims) {
+      scopes.addAll(words(claims.get(name)));
+    }
+    p.scopes(scopes);
+
+    // Claims narrow the tier, never widen it: each source that is present restricts the models,
+    // and when both are present only the models both name remain.
+    Set<String> allowed = null;
+    if (claims.containsKey(modelsClaim)) {
+      allowed = new LinkedHashSet<>(words(claims.get(modelsClaim)));
+    }
+    Set<String> scoped = modelScopes(scopes);
+    if (!scoped.isEmpty()) {
+      if (allowed == null) {
+        allowed = scoped;
+      } else {
+        allowed.retainAll(scoped);
+      }
+    }
+    if (allowed != null) {
+      p.allowedModels(allowed);
+    }
+
+    for (String name : copiedClaims) {
+      Object value = claims.get(name);
+      if (value != null) {
+        p.claim(name, freeze(value));
+      }
+    }
+    return p.build();
+  }
+
+  /** The model ids named by {@code model:<id>:invoke} scopes (the same form {@link ModelAccessPolicy#scopeFor} makes). */
+  private static Set<String> modelScopes(Set<String> scopes) {
+    Set<String> models = new LinkedHashSet<>();
+    for (String s : scopes) {
+      if (s.startsWith(MODEL_SCOPE_PREFIX) && s.endsWith(MODEL_SCOPE_SUFFIX)
+          && s.length() > MODEL_SCOPE_PREFIX.length() + MODEL_SCOPE_SUFFIX.length()) {
+        models.add(s.substring(MODEL_SCOPE_PREFIX.length(), s.length() - MODEL_SCOPE_SUFFIX.length()));
+      }
+    }
+    return models;
+  }
+
+  private static String text(Object value, boolean required) {
+    if (value == null) {
+      if (required) {
+        throw Refusal.CLAIMS.exception();
+      }
+      return null;
+    }
+    if (!(value instanceof String) || ((String) value).isBlank()) {
+      throw Refusal.CLAIMS.exception();
+    }
+    return (String) value;
+  }
+
+  /** A space-separated string or an array of strings, as a list of words; absent means none. */
+  private static List<String> words(Object value) {
+    if (value == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    if (value instanceof String) {
+      for (String w : ((String) value).split(" ")) {
+        if (!w.isEmpty()) {
+          out.add(w);
+        }
+      }
+      return out;
+    }
+    if (value instanceof Collection) {
+      for (Object o : (Collection<?>) value) {
+        if (!(o instanceof String)) {
+          throw Refusal.CLAIMS.exception();
+        }
+        out.add((String) o);
+      }
+      return out;
+    }
+    throw Refusal.CLAIMS.exception();
+  }
+
+  /**
+   * A deeply immutable copy of a JSON value (maps, lists, strings, numbers, booleans; nulls
+   * dropped), so a principal shared through the verified-token cache can never be changed.
+   */
+  static Object freeze(Object value) {
+    if (value instanceof Map) {
+      Map<String, Object> copy = new LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+        if (e.getKey() != null && e.getValue() != null) {
+          copy.put(e.getKey().toString(), freeze(e.getValue()));
+        }
+      }
+      return Collections.unmodifiableMap(copy);
+    }
+    if (value instanceof Collection) {
+      List<Object> copy = new ArrayList<>();
+      for (Object o : (Collection<?>) value) {
+        if (o != null) {
+          copy.add(freeze(o));
+        }
+      }
+      return Collections.unmodifiableList(copy);
+    }
+    if (value instanceof Date) {
+      return ((Date) value).toInstant();
+    }
+    return value; // String, Number, Boolean: immutable already
+  }
+}

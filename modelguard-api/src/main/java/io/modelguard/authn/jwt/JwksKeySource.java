@@ -1,0 +1,681 @@
+package io.modelguard.authn.jwt;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.Key;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verification keys from an identity provider's JWKS URL ({@code jwks_uri}), fetched with {@link
+ * HttpClient}, cached, refreshed and rate-limited. Thread-safe; one instance per URL, shared by
+ * every authenticator that trusts that issuer.
+ *
+ * <h2>When it fetches</h2>
+ *
+ * <ul>
+ *   <li><b>At {@link Builder#build()}</b>, in the background. If the IdP is unreachable the
+ *       application still starts; tokens are refused (401) until a fetch succeeds. With {@link
+ *       Builder#failFast(boolean) failFast(true)} {@code build()} waits for the first fetch and
+ *       throws if it fails.
+ *   <li><b>Refresh-ahead</b>: a request that finds the key set within {@link
+ *       Builder#refreshAhead(Duration) refreshAhead} of its expiry starts a background refresh and is
+ *       served from the current keys at once.
+ *   <li><b>Expiry</b>: a request that finds the key set expired starts a refresh and waits for it
+ *       at most {@link Builder#refreshWait(Duration) refreshWait}; if the refresh is slow or fails
+ *       the expired keys are used (stale-while-revalidate).
+ *   <li><b>Unknown {@code kid}</b>: starts a refresh and waits for it at most {@code refreshWait}.
+ * </ul>
+ *
+ * <p><b>Rate limit and single flight.</b> At most one fetch is in flight at any time; callers that
+ * need a refresh while one is running wait for that one (at most {@code refreshWait}) instead of
+ * starting another. Apart from the first, a fetch starts at most once per {@link
+ * Builder#minRefreshInterval(Duration) minRefreshInterval} (default 30 s), whatever triggers it:
+ * a flood of tokens with random {@code kid}s costs the IdP one request per interval, and a token
+ * whose {@code kid} is unknown within that interval is refused without waiting.
+ *
+ * <p><b>Lifetime.</b> The key set lives for the response's {@code Cache-Control: max-age},
+ * clamped to [{@link Builder#minTtl(Duration) minTtl}, {@link Builder#maxTtl(Duration) maxTtl}];
+ * {@code no-cache}/{@code no-store} count as 0 (so {@code minTtl}); without a max-age, {@link
+ * Builder#defaultTtl(Duration) defaultTtl}.
+ *
+ * <p><b>Failures keep the old keys (stale-on-error).</b> A connection failure, a timeout, a status
+ * other than 200, a body over {@link Builder#maxBytes(int) maxBytes}, a body that is not a JWK
+ * Set, a set with more than {@link Builder#maxKeys(int) maxKeys} members (the whole set is
+ * refused, never truncated: which keys to drop cannot be guessed) or a set with no usable key are
+ * logged as a WARN and the keys already held stay in use, without an age limit, until a fetch
+ * succeeds. Individual unusable members (private or secret keys, {@code use} other than {@code
+ * sig}, unsupported types, RSA below 2048 bits) are skipped with a WARN.
+ *
+ * <p><b>Transport.</b> {@code https} only, except to a loopback address (or with {@link
+ * Builder#allowPlainHttp()}); redirects are not followed; connect and read timeouts are separate
+ * (defaults 2 s and 3 s); the whole fetch is also bounded by their sum.
+ *
+ * <p>A successful fetch that withdraws or replaces a key increments {@link #generation()}, which
+ * makes {@link JwtAuthenticator} drop every cached verification.
+ */
+public final class JwksKeySource implements JwtKeySource {
+  /** Default for {@link Builder#minRefreshInterval(Duration)}: 30 seconds. */
+  public static final Duration DEFAULT_MIN_REFRESH_INTERVAL = Duration.ofSeconds(30);
+  /** Default for {@link Builder#defaultTtl(Duration)}: 10 minutes. */
+  public static final Duration DEFAULT_TTL = Duration.ofMinutes(10);
+  /** Default for {@link Builder#minTtl(Duration)}: 1 minute. */
+  public static final Duration DEFAULT_MIN_TTL = Duration.ofMinutes(1);
+  /** Default for {@link Builder#maxTtl(Duration)}: 24 hours. */
+  public static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
+  /** Default for {@link Builder#refreshAhead(Duration)}: 1 minute. */
+  public static final Duration DEFAULT_REFRESH_AHEAD = Duration.ofMinutes(1);
+  /** Default for {@link Builder#refreshWait(Duration)}: 1 second. */
+  public static final Duration DEFAULT_REFRESH_WAIT = Duration.ofSeconds(1);
+  /** Default for {@link Builder#connectTimeout(Duration)}: 2 seconds. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /** Default for {@link Builder#readTimeout(Duration)}: 3 seconds. */
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(3);
+  /** Default for {@link Builder#maxKeys(int)}: 100 keys. */
+  public static final int DEFAULT_MAX_KEYS = 100;
+  /** Default for {@link Builder#maxBytes(int)}: 256 KiB. */
+  public static final int DEFAULT_MAX_BYTES = 256 * 1024;
+
+  private static final Logger log = LoggerFactory.getLogger(JwksKeySource.class);
+
+  private final URI uri;
+  private final HttpClient http;
+  private final Clock clock;
+  private final Duration minRefreshInterval;
+  private final Duration defaultTtl;
+  private final Duration minTtl;
+  private final Duration maxTtl;
+  private final Duration refreshAhead;
+  private final Duration refreshWait;
+  private final Duration readTimeout;
+  private final Duration fetchDeadline;
+  private final int maxKeys;
+  private final int maxBytes;
+
+  private final Object lock = new Object();
+  // Guarded by lock.
+  private CompletableFuture<Void> inFlight;
+  private Instant lastFetchStart;
+  private CompletableFuture<Void> lastFetch = CompletableFuture.completedFuture(null);
+
+  private volatile KeySet keys;
+  private volatile long generation;
+
+  private JwksKeySource(Builder b) {
+    this.uri = b.uri;
+    this.clock = b.clock;
+    this.minRefreshInterval = b.minRefreshInterval;
+    this.defaultTtl = b.defaultTtl;
+    this.minTtl = b.minTtl;
+    this.maxTtl = b.maxTtl;
+    this.refreshAhead = b.refreshAhead;
+    this.refreshWait = b.refreshWait;
+    this.readTimeout = b.readTimeout;
+    this.fetchDeadline = b.connectTimeout.plus(b.readTimeout);
+    this.maxKeys = b.maxKeys;
+    this.maxBytes = b.maxBytes;
+    HttpClient.Builder hb = HttpClient.newBuilder()
+        .connectTimeout(b.connectTimeout)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .version(HttpClient.Version.HTTP_1_1);
+    if (b.executor != null) {
+      hb.executor(b.executor);
+    }
+    this.http = hb.build();
+  }
+
+  /** Starts a builder for the JWKS at {@code jwksUrl} (the IdP's {@code jwks_uri}). */
+  public static Builder builder(URI jwksUrl) {
+    return new Builder(jwksUrl);
+  }
+
+  /** The JWKS URL. */
+  public URI uri() {
+    return uri;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With a {@code kid}: the key with that {@code kid} that suits the algorithm, refreshing the
+   * set (rate-limited, see the class comment) when none does. Without one: the only key in the set
+   * that suits the algorithm, without refreshing. Never returns an HMAC secret. May wait up to
+   * {@code refreshWait} for a fetch; never throws.
+   */
+  @Override
+  public Optional<Key> find(String algorithm, String keyId) {
+    SignatureAlgorithm alg = SignatureAlgorithm.named(algorithm);
+    if (alg == null || alg.isHmac()) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    KeySet set = keys;
+    if (set == null || !now.isBefore(set.expiresAt)) {
+      await(startFetch(now));
+      set = keys;
+      if (set == null) {
+        return Optional.empty();
+      }
+    } else if (!now.isBefore(set.refreshAt)) {
+      startFetch(now); // refresh-ahead: do not wait
+    }
+    if (keyId == null) {
+      return StaticKeySource.onlySuitable(set.entries, alg);
+    }
+    Optional<Key> key = StaticKeySource.byKeyId(set.entries, alg, keyId);
+    if (key.isPresent()) {
+      return key;
+    }
+    CompletableFuture<Void> refresh = startFetch(now);
+    if (refresh == null) {
+      return key;
+    }
+    await(refresh);
+    set = keys;
+    return StaticKeySource.byKeyId(set.entries, alg, keyId);
+  }
+
+  /** Incremented by every successful fetch that withdraws or replaces a key. */
+  @Override
+  public long generation() {
+    return generation;
+  }
+
+  /** Whether a key set has been fetched successfully at least once. */
+  public boolean hasKeys() {
+    return keys != null;
+  }
+
+  /** The {@code kid}s currently held (keys without a {@code kid} are not listed), sorted. */
+  public Set<String> keyIds() {
+    KeySet set = keys;
+    Set<String> ids = new TreeSet<>();
+    if (set != null) {
+      for (KeyMaterial.Entry e : set.entries) {
+        if (e.keyId() != null) {
+          ids.add(e.keyId());
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** The most recently started fetch (completed if none ever ran). For tests to wait on. */
+  CompletableFuture<Void> lastFetch() {
+    synchronized (lock) {
+      return lastFetch;
+    }
+  }
+
+  /**
+   * Starts a fetch unless one is running (then returns that one) or the last one started less than
+   * {@code minRefreshInterval} ago (then returns null).
+   */
+  private CompletableFuture<Void> startFetch(Instant now) {
+    CompletableFuture<Void> mine;
+    synchronized (lock) {
+      if (inFlight != null) {
+        return inFlight;
+      }
+      if (lastFetchStart != null && now.isBefore(lastFetchStart.plus(minRefreshInterval))) {
+        return null;
+      }
+      lastFetchStart = now;
+      mine = new CompletableFuture<>();
+      inFlight = mine;
+      lastFetch = mine;
+    }
+    fetch(now).whenComplete((ignored, e) -> {
+      synchronized (lock) {
+        if (inFlight == mine) {
+          inFlight = null;
+        }
+      }
+      mine.complete(null);
+    });
+    return mine;
+  }
+
+  private void await(CompletableFuture<Void> fetch) {
+    if (fetch == null) {
+      return;
+    }
+    try {
+      fetch.get(refreshWait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // A slow or failed fetch: carry on with the keys we hold. The fetch logs its own failure.
+    }
+  }
+
+  /** One fetch; never completes exceptionally (failures are logged and leave the keys as they are). */
+  private CompletableFuture<Void> fetch(Instant startedAt) {
+    HttpRequest request = HttpRequest.newBuilder(uri)
+        .timeout(readTimeout)
+        .header("Accept", "application/jwk-set+json, application/json")
+        .GET()
+        .build();
+    CompletableFuture<HttpResponse<byte[]>> response;
+    try {
+      response = http.sendAsync(request, info -> info.statusCode() == 200
+          ? new CappedBodySubscriber(maxBytes, info.headers().firstValueAsLong("Content-Length").orElse(-1))
+          : HttpResponse.BodySubscribers.replacing(null));
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return response
+        .orTimeout(fetchDeadline.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((r, error) -> {
+          try {
+            if (error != null) {
+              failed(describe(error));
+            } else if (r.statusCode() != 200) {
+              failed("HTTP status " + r.statusCode());
+            } else {
+              accept(r, startedAt);
+            }
+          } catch (RuntimeException e) {
+            failed(describe(e));
+          }
+          return null;
+        });
+  }
+
+  private void accept(HttpResponse<byte[]> response, Instant startedAt) {
+    List<String> members;
+    try {
+      members = KeyMaterial.jwkSetMembers(new String(response.body(), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      failed("the body is not a JWK Set (" + e.getMessage() + ")");
+      return;
+    }
+    if (members.size() > maxKeys) {
+      failed("the set has " + members.size() + " keys, more than maxKeys=" + maxKeys + "; refused whole");
+      return;
+    }
+    List<KeyMaterial.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < members.size(); i++) {
+      try {
+        entries.add(KeyMaterial.parseJwk(members.get(i)));
+      } catch (IllegalArgumentException e) {
+        log.warn("JWKS {}: keys[{}] skipped: {}", uri, i, e.getMessage());
+      }
+    }
+    if (entries.isEmpty()) {
+      failed("the set has no usable signature key");
+      return;
+    }
+    Duration ttl = ttl(response.headers().firstValue("Cache-Control").orElse(null));
+    Instant refreshAt = startedAt.plus(ttl).minus(min(refreshAhead, ttl.dividedBy(2)));
+    KeySet next = new KeySet(entries, refreshAt, startedAt.plus(ttl));
+    KeySet previous = keys;
+    // Only one fetch runs at a time (single flight), so this read-modify-write has one writer.
+    if (previous != null && !next.fingerprints.containsAll(previous.fingerprints)) {
+      generation++; // a key was withdrawn or replaced: cached verifications must not outlive it
+    }
+    keys = next;
+    if (previous == null || !next.fingerprints.equals(previous.fingerprints)) {
+      log.info("JWKS {}: {} key(s) {}, valid for {}", uri, entries.size(), keyIds(), ttl);
+    }
+  }
+
+  private void failed(String why) {
+    KeySet held = keys;
+    if (held == null) {
+      log.warn("JWKS {}: fetch failed ({}); no keys yet, so every bearer token is refused until a fetch "
+          + "succeeds (next attempt allowed after {})", uri, why, minRefreshInterval);
+    } else {
+      log.warn("JWKS {}: fetch failed ({}); still serving the {} cached key(s) {}", uri, why,
+          held.entries.size(), keyIds());
+    }
+  }
+
+  private Duration ttl(String cacheControl) {
+    if (cacheControl == null) {
+      return defaultTtl;
+    }
+    Duration ttl = null;
+    for (String directive : cacheControl.split(",")) {
+      String d = directive.trim().toLowerCase(Locale.ROOT);
+      if (d.equals("no-cache") || d.equals("no-store")) {
+        return minTtl;
+      }
+      if (d.startsWith("max-age=")) {
+        try {
+          ttl = Duration.ofSeconds(Long.parseLong(d.substring(8).replace("\"", "").trim()));
+        } catch (NumberFormatException | ArithmeticException e) {
+          // an unreadable max-age counts as none
+        }
+      }
+    }
+    if (ttl == null) {
+      return defaultTtl;
+    }
+    return ttl.compareTo(minTtl) < 0 ? minTtl : ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String describe(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof TimeoutException || t instanceof java.net.http.HttpTimeoutException) {
+      return "timed out";
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+
+  /** An immutable snapshot of fetched keys. */
+  private static final class KeySet {
+    final List<KeyMaterial.Entry> entries;
+    final Instant refreshAt;
+    final Instant expiresAt;
+    final Set<String> fingerprints;
+
+    KeySet(List<KeyMaterial.Entry> entries, Instant refreshAt, Instant expiresAt) {
+      this.entries = List.copyOf(entries);
+      this.refreshAt = refreshAt;
+      this.expiresAt = expiresAt;
+      Set<String> f = new HashSet<>();
+      for (KeyMaterial.Entry e : entries) {
+        f.add(e.keyId() + "|" + e.algorithm() + "|" + Base64.getEncoder().encodeToString(e.key().getEncoded()));
+      }
+      this.fingerprints = Set.copyOf(f);
+    }
+  }
+
+  /** Collects a response body, failing as soon as it exceeds {@code max} bytes. */
+  private static final class CappedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
+    private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+    private final List<ByteBuffer> buffers = new ArrayList<>();
+    private final int max;
+    private final long declared;
+    private long size;
+    private Flow.Subscription subscription;
+
+    CappedBodySubscriber(int max, long declared) {
+      this.max = max;
+      this.declared = declared;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return body;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      if (declared > max) {
+        s.cancel();
+        body.completeExceptionally(new IOException("Content-Length " + declared + " exceeds maxBytes=" + max));
+        return;
+      }
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (body.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : items) {
+        size += b.remaining();
+        buffers.add(b);
+      }
+      if (size > max) {
+        subscription.cancel();
+        buffers.clear();
+        body.completeExceptionally(new IOException("body exceeds maxBytes=" + max));
+      }
+    }
+
+    @Override
+    public void onError(Throwable e) {
+      body.completeExceptionally(e);
+    }
+
+    @Override
+    public void onComplete() {
+      byte[] out = new byte[(int) size];
+      int at = 0;
+      for (ByteBuffer b : buffers) {
+        int n = b.remaining();
+        b.get(out, at, n);
+        at += n;
+      }
+      body.complete(out);
+    }
+  }
+
+  /**
+   * Builds a {@link JwksKeySource}. Every setter checks its argument at once and throws {@link
+   * IllegalArgumentException} naming the field; {@link #build()} checks the combination.
+   */
+  public static final class Builder {
+    private final URI uri;
+    private Clock clock = Clock.systemUTC();
+    private Duration minRefreshInterval = DEFAULT_MIN_REFRESH_INTERVAL;
+    private Duration defaultTtl = DEFAULT_TTL;
+    private Duration minTtl = DEFAULT_MIN_TTL;
+    private Duration maxTtl = DEFAULT_MAX_TTL;
+    private Duration refreshAhead = DEFAULT_REFRESH_AHEAD;
+    private Duration refreshWait = DEFAULT_REFRESH_WAIT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private int maxKeys = DEFAULT_MAX_KEYS;
+    private int maxBytes = DEFAULT_MAX_BYTES;
+    private boolean failFast;
+    private boolean allowPlainHttp;
+    private Executor executor;
+
+    private Builder(URI uri) {
+      this.uri = Objects.requireNonNull(uri, "JwksKeySource.uri");
+    }
+
+    /**
+     * The clock for key-set lifetimes and the refresh rate limit. Default: {@link
+     * Clock#systemUTC()}. Tests pass a fake clock to move through intervals without sleeping.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "JwksKeySource.clock");
+      return this;
+    }
+
+    /**
+     * The least time between the starts of two fetches (the first excepted), whatever triggers
+     * them. Default: {@link #DEFAULT_MIN_REFRESH_INTERVAL 30 s}; at least 1 s.
+     */
+    public Builder minRefreshInterval(Duration interval) {
+      this.minRefreshInterval = atLeast(interval, Duration.ofSeconds(1), "minRefreshInterval");
+      return this;
+    }
+
+    /** The key set's lifetime when the response has no {@code max-age}. Default: 10 min. */
+    public Builder defaultTtl(Duration ttl) {
+      this.defaultTtl = atLeast(ttl, Duration.ofSeconds(1), "defaultTtl");
+      return this;
+    }
+
+    /** The shortest lifetime a response's {@code max-age} may give the key set. Default: 1 min. */
+    public Builder minTtl(Duration ttl) {
+      this.minTtl = atLeast(ttl, Duration.ofSeconds(1), "minTtl");
+      return this;
+    }
+
+    /** The longest lifetime a response's {@code max-age} may give the key set. Default: 24 h. */
+    public Builder maxTtl(Duration ttl) {
+      this.maxTtl = atLeast(ttl, Duration.ofSeconds(1), "maxTtl");
+      return this;
+    }
+
+    /**
+     * How long before the key set expires a request starts a background refresh (capped at half
+     * the set's lifetime). Default: 1 min; zero disables refresh-ahead.
+     */
+    public Builder refreshAhead(Duration ahead) {
+      this.refreshAhead = atLeast(ahead, Duration.ZERO, "refreshAhead");
+      return this;
+    }
+
+    /**
+     * How long a request that needs a fetch (unknown {@code kid}, expired or no keys) waits for
+     * it before carrying on with the keys held. Default: 1 s; zero means never wait.
+     */
+    public Builder refreshWait(Duration wait) {
+      this.refreshWait = atLeast(wait, Duration.ZERO, "refreshWait");
+      return this;
+    }
+
+    /** The TCP (and TLS) connect timeout. Default: 2 s. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = atLeast(timeout, Duration.ofMillis(1), "connectTimeout");
+      return this;
+    }
+
+    /** How long to wait for the response once connected. Default: 3 s. */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = atLeast(timeout, Duration.ofMillis(1), "readTimeout");
+      return this;
+    }
+
+    /**
+     * The most keys a JWK Set may hold; a larger set is refused whole (and the old keys kept),
+     * never truncated. Default: 100; 1 to 10,000.
+     */
+    public Builder maxKeys(int max) {
+      if (max < 1 || max > 10_000) {
+        throw new IllegalArgumentException("JwksKeySource.maxKeys must be 1..10000, was " + max);
+      }
+      this.maxKeys = max;
+      return this;
+    }
+
+    /** The largest JWKS response body accepted, in bytes. Default: 256 KiB; 1 KiB to 16 MiB. */
+    public Builder maxBytes(int max) {
+      if (max < 1024 || max > 16 * 1024 * 1024) {
+        throw new IllegalArgumentException("JwksKeySource.maxBytes must be 1024..16777216, was " + max);
+      }
+      this.maxBytes = max;
+      return this;
+    }
+
+    /**
+     * Whether {@link #build()} fetches the keys synchronously and throws if that fails. Default:
+     * false (start without the IdP; tokens are refused until keys arrive).
+     */
+    public Builder failFast(boolean failFast) {
+      this.failFast = failFast;
+      return this;
+    }
+
+    /**
+     * Allows an {@code http} URL to a non-loopback host. Default: refused, since a key set fetched
+     * in clear text can be replaced by anyone on the path. Only for networks you trust.
+     */
+    public Builder allowPlainHttp() {
+      this.allowPlainHttp = true;
+      return this;
+    }
+
+    /** The executor the HTTP client runs its work on. Default: the JDK client's own pool. */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "JwksKeySource.executor");
+      return this;
+    }
+
+    /**
+     * Builds the source and starts the first fetch (in the background unless {@link
+     * #failFast(boolean)}).
+     *
+     * @throws IllegalStateException if the URL or the TTL bounds are invalid, or if fail-fast and
+     *     the first fetch fails
+     */
+    public JwksKeySource build() {
+      List<String> problems = new ArrayList<>();
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!uri.isAbsolute() || uri.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
+        problems.add("uri: must be an absolute https URL, was '" + uri + "'");
+      } else if (scheme.equals("http") && !allowPlainHttp && !isLoopback(uri.getHost())) {
+        problems.add("uri: plain http is allowed only to a loopback address (or with allowPlainHttp()), was '"
+            + uri + "'");
+      }
+      if (minTtl.compareTo(maxTtl) > 0) {
+        problems.add("minTtl: " + minTtl + " is longer than maxTtl " + maxTtl);
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalStateException("Invalid JwksKeySource configuration:\n - " + String.join("\n - ", problems));
+      }
+      JwksKeySource source = new JwksKeySource(this);
+      CompletableFuture<Void> first = source.startFetch(clock.instant());
+      if (failFast) {
+        try {
+          first.get(connectTimeout.plus(readTimeout).plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+          // reported below
+        }
+        if (!source.hasKeys()) {
+          throw new IllegalStateException("JwksKeySource: failFast is on and the first fetch of " + uri
+              + " failed (see the WARN above)");
+        }
+      }
+      return source;
+    }
+
+    private static boolean isLoopback(String host) {
+      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+      if (h.equalsIgnoreCase("localhost")) {
+        return true;
+      }
+      if (!h.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+        return false; // a name other than localhost: never resolve it here
+      }
+      try {
+        return InetAddress.getByName(h).isLoopbackAddress();
+      } catch (UnknownHostException e) {
+        return false;
+      }
+    }
+
+    private static Duration atLeast(Duration value, Duration min, String field) {
+      if (value == null || value.compareTo(min) < 0) {
+        throw new IllegalArgumentException("JwksKeySource." + field + " must be at least " + min + ", was " + value);
+      }
+      return value;
+    }
+  }
+}

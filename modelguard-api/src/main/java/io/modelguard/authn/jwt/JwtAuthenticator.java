@@ -1,0 +1,747 @@
+package io.modelguard.authn.jwt;
+
+import io.jsonwebtoken.Claims;
+import io.jsonwebtoken.JwsHeader;
+import io.jsonwebtoken.JwtParser;
+import io.jsonwebtoken.JwtParserBuilder;
+import io.jsonwebtoken.Jwts;
+import io.jsonwebtoken.LocatorAdapter;
+import io.modelguard.GuardContext;
+import io.modelguard.GuardDecision;
+import io.modelguard.Policy;
+import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
+import io.modelguard.authn.ApiKeyAuthenticator;
+import java.security.Key;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates requests by a signed JWT bearer token ({@link io.modelguard.Phase#AUTHENTICATE}),
+ * verified with jjwt's {@code parseSignedClaims} only, so unsecured, encrypted (JWE) and
+ * content-only tokens can never pass.
+ *
+ * <h2>The request</h2>
+ *
+ * <ul>
+ *   <li>The token is read only from the {@code Authorization: Bearer <token>} header (scheme
+ *       case-insensitive), never from the query string or a body.
+ *   <li>No {@code Authorization} header, or one with another scheme: this policy abstains (another
+ *       authenticator may apply; if none does, the engine answers {@code auth.missing_credentials}).
+ *   <li>Two {@code Authorization} headers, or a bearer token together with another credential
+ *       header ({@link Builder#otherCredentialHeaders(String...)}, default {@value
+ *       ApiKeyAuthenticator#DEFAULT_HEADER}): refused, even if this chain does not accept API keys.
+ *   <li>Every other refusal: {@code auth.invalid_token} with the generic detail; the reason goes
+ *       to the DEBUG log only, never to the client.
+ * </ul>
+ *
+ * <h2>The token, in the order checked</h2>
+ *
+ * <ol>
+ *   <li>At most {@link Builder#maxTokenLength(int) maxTokenLength} characters (default 8 KiB),
+ *       checked before anything is decoded, so a 1 MiB token costs a length comparison.
+ *   <li>The identical string verified before and still valid: answered from the verified-token
+ *       cache (below), skipping the rest.
+ *   <li>Three non-empty segments of unpadded base64url, each spelled canonically (no {@code =},
+ *       no stray padding bits).
+ *   <li>{@code alg} in the allow-list (default RS256, ES256, EdDSA; HS256/384/512 only through
+ *       {@link Builder#hmacSecret(String, byte[])}); no {@code zip} header; {@code typ} as
+ *       configured ({@link Builder#requireType(String...)}, off by default); unknown {@code crit}
+ *       entries refused (jjwt).
+ *   <li>The key: found by {@code alg} and {@code kid} only, in the configured keys or key source.
+ *       The {@code jku}, {@code x5u}, {@code jwk} and {@code x5c} header parameters are never used
+ *       to find a key and never cause a fetch.
+ *   <li>The signature (jjwt).
+ *   <li>{@code exp} required: valid while {@code now < exp + clockSkew} (default skew 60 s);
+ *       {@code nbf}, if present, {@code <= now + clockSkew}; {@code iat}, if present, {@code <= now
+ *       + clockSkew}; with {@link Builder#maxTokenAge(Duration) maxTokenAge}, {@code iat} is
+ *       required and {@code now <= iat + maxTokenAge + clockSkew}. "now" is the engine's clock.
+ *   <li>{@code iss} equal to one of {@link Builder#issuer(String...)} and {@code aud} (a string or
+ *       an array) containing one of {@link Builder#audience(String...)}, each when configured.
+ *   <li>The claims map to a principal (below); a mapped claim of the wrong type refuses the token.
+ * </ol>
+ *
+ * <h2>The principal</h2>
+ *
+ * <ul>
+ *   <li>subject from {@code sub} (required, a non-blank string); tenant from {@code tenant}
+ *       (default: the subject); tier from {@code tier} (default: {@link Builder#defaultTier(String)},
+ *       none unless set; without a tier no model is allowed); all claim names configurable;
+ *   <li>scopes from {@code scope} (a space-separated string) and {@code scp} (an array or a
+ *       string), united;
+ *   <li>allowed models: claims narrow the tier, never widen it. The {@code models} claim (an array
+ *       or a space-separated string), if present, restricts the principal to the models it names
+ *       (an empty array allows none); {@code model:<id>:invoke} scopes, if any are present,
+ *       restrict it to those models; with both, only models named by both remain. Neither: the
+ *       tier alone decides. ({@link io.modelguard.authz.ModelAccessPolicy} then allows tier ∩
+ *       these.)
+ *   <li>the claims named by {@link Builder#copiedClaims(String...)} (default {@value #QUOTA_CLAIM},
+ *       the per-principal quota override) are copied, deeply immutable, into {@link
+ *       Principal#claims()}; this policy does not interpret them;
+ *   <li>credential kind {@link io.modelguard.CredentialKind#BEARER_TOKEN}.
+ * </ul>
+ *
+ * <h2>The verified-token cache</h2>
+ *
+ * A repeat of a token verified before skips the signature check. Bounded ({@link
+ * Builder#verifiedTokenCacheSize(int)}, default 10,000; 0 disables), keyed on the whole token
+ * string compared exactly (only canonical, fully verified tokens are stored, so another spelling of
+ * a cached token never matches), and an entry is used only until the token's {@code exp} (without
+ * skew; earlier with {@code maxTokenAge}) by the engine's clock: the cache never extends a token's
+ * life. Entries die when the key source withdraws a key ({@link JwtKeySource#generation()}). It
+ * holds the token strings in memory: about 10 MiB for 10,000 tokens of 1 KiB.
+ *
+ * <p>Thread-safe and immutable; build once with {@link #builder()}.
+ *
+ * <pre>{@code
+ * JwksKeySource idp = JwksKeySource.builder(URI.create("https://idp.example/realms/ml/protocol/openid-connect/certs")).build();
+ * JwtAuthenticator jwt = JwtAuthenticator.builder()
+ *     .keySource(idp)
+ *     .issuer("https://idp.example/realms/ml")
+ *     .audience("modelguard")
+ *     .build();
+ * }</pre>
+ */
+public final class JwtAuthenticator implements Policy {
+  /** The default {@link Builder#clockSkew(Duration)}: 60 seconds. */
+  public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
+  /** The default {@link Builder#maxTokenLength(int)}: 8 KiB (8,192 characters). */
+  public static final int DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024;
+  /** The default {@link Builder#allowedAlgorithms(String...)}: RS256, ES256 and EdDSA. */
+  public static final Set<String> DEFAULT_ALGORITHMS = Set.of("RS256", "ES256", "EdDSA");
+  /** The default {@link Builder#verifiedTokenCacheSize(int)}: 10,000 tokens. */
+  public static final int DEFAULT_CACHE_SIZE = 10_000;
+  /**
+   * The claim carrying a per-principal quota override, copied into {@link Principal#claims()} by
+   * default for the quota policies. Its shape is theirs to define and validate.
+   */
+  public static final String QUOTA_CLAIM = "mg_quota";
+
+  private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
+  private static final String BEARER = "Bearer";
+  private static final String ONE_CREDENTIAL = "Present exactly one credential.";
+  private static final GuardDecision INVALID = GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN);
+  private static final GuardDecision TWO_CREDENTIALS =
+      GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, ONE_CREDENTIAL);
+  /**
+   * jjwt checks exp and nbf against a clock fixed when the parser is built, but the time that
+   * counts is the engine's clock at each call. So jjwt's own time checks are neutralised (a clock
+   * at the epoch, a skew of ~290,000 years) and {@link #checkTimes} does them all, with the
+   * engine's "now".
+   */
+  private static final Date EPOCH = new Date(0);
+  private static final long NEUTRAL_SKEW_SECONDS = Long.MAX_VALUE / 1000 / 1000;
+
+  private final JwtParser parser;
+  private final JwtKeySource keys;
+  private final Set<String> algorithms;
+  private final Set<String> types;
+  private final Set<String> issuers;
+  private final Set<String> audiences;
+  private final Duration clockSkew;
+  private final Duration maxTokenAge;
+  private final int maxTokenLength;
+  private final ClaimsMapper claims;
+  private final VerifiedTokenCache cache;
+  private final List<String> otherCredentialHeaders;
+
+  private JwtAuthenticator(Builder b, JwtKeySource keys, Set<String> algorithms) {
+    this.keys = keys;
+    this.algorithms = Set.copyOf(algorithms);
+    this.types = Set.copyOf(b.types);
+    this.issuers = Set.copyOf(b.issuers);
+    this.audiences = Set.copyOf(b.audiences);
+    this.clockSkew = b.clockSkew;
+    this.maxTokenAge = b.maxTokenAge;
+    this.maxTokenLength = b.maxTokenLength;
+    this.claims = new ClaimsMapper(b.subjectClaim, b.tenantClaim, b.tierClaim, b.defaultTier, b.modelsClaim,
+        b.scopeClaims, b.copiedClaims);
+    this.cache = b.cacheSize > 0 ? new VerifiedTokenCache(b.cacheSize) : null;
+    this.otherCredentialHeaders = List.copyOf(b.otherCredentialHeaders);
+
+    JwtParserBuilder pb = Jwts.parser()
+        .keyLocator(new Locator())
+        .clock(() -> EPOCH)
+        .clockSkewSeconds(NEUTRAL_SKEW_SECONDS);
+    // Only the allowed signature algorithms exist for this parser; no compression, no JWE at all.
+    pb.sig().clear();
+    for (String alg : this.algorithms) {
+      pb.sig().add(Jwts.SIG.get().forKey(alg));
+    }
+    pb.zip().clear();
+    pb.enc().clear();
+    pb.key().clear();
+    this.parser = pb.build();
+  }
+
+  /** Starts a builder. A key (or key source) is required; everything else has a default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Authenticates the request's bearer token, as described in the class comment: abstains without
+   * one, returns the principal for a valid one, and denies with {@code auth.invalid_token}
+   * otherwise. Never throws for a bad token.
+   */
+  @Override
+  public GuardDecision evaluate(GuardContext context) {
+    List<String> values = context.request().headers("Authorization");
+    if (values.isEmpty()) {
+      return GuardDecision.allow();
+    }
+    if (values.size() != 1) {
+      log.debug("JWT refused: {} Authorization headers", values.size());
+      return TWO_CREDENTIALS;
+    }
+    String value = values.get(0);
+    if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        || (value.length() > BEARER.length() && value.charAt(BEARER.length()) != ' ')) {
+      return GuardDecision.allow(); // another scheme: not ours
+    }
+    for (String header : otherCredentialHeaders) {
+      if (!context.request().headers(header).isEmpty()) {
+        log.debug("JWT refused: the request also carries {}", header);
+        return TWO_CREDENTIALS;
+      }
+    }
+    // Bound the token before copying it out of the header: a 1 MiB header costs a comparison.
+    int start = BEARER.length();
+    int end = value.length();
+    while (start < end && value.charAt(start) == ' ') {
+      start++;
+    }
+    while (end > start && value.charAt(end - 1) == ' ') {
+      end--;
+    }
+    if (end - start > maxTokenLength) {
+      log.debug("JWT refused: {}", Refusal.TOO_LONG);
+      return INVALID;
+    }
+    return authenticate(value.substring(start, end), context.now())
+        .map(GuardDecision::authenticated)
+        .orElse(INVALID);
+  }
+
+  /**
+   * Verifies a bare token (without the {@code Bearer} prefix) at {@code now}, exactly as {@link
+   * #evaluate} does for a request: for other transports (a WebSocket handshake, a message header)
+   * and for benchmarks.
+   *
+   * @return the principal, or empty if the token is refused for any reason (logged at DEBUG)
+   */
+  public Optional<Principal> authenticate(String token, Instant now) {
+    Objects.requireNonNull(now, "now");
+    if (token == null || token.length() > maxTokenLength) {
+      log.debug("JWT refused: {}", Refusal.TOO_LONG);
+      return Optional.empty();
+    }
+    // The cache holds only canonical tokens that passed full verification and matches only an
+    // identical string, so it may be asked before the shape check: a variant spelling misses and
+    // is refused just below, before anything decodes it.
+    VerifiedTokenCache.Key key = null;
+    long generation = keys.generation();
+    if (cache != null) {
+      key = cache.key(token);
+      Principal cached = cache.get(key, now, generation);
+      if (cached != null) {
+        return Optional.of(cached);
+      }
+    }
+    if (!TokenShape.isCanonicalCompactJws(token)) {
+      log.debug("JWT refused: {}", Refusal.MALFORMED);
+      return Optional.empty();
+    }
+    try {
+      Claims c = parse(token);
+      Window window = checkTimes(c, now);
+      checkIssuerAndAudience(c);
+      Principal principal = claims.map(c);
+      if (cache != null) {
+        cache.put(key, principal, window.validFrom, window.cacheUntil, generation, now);
+      }
+      return Optional.of(principal);
+    } catch (Refusal.RefusedToken e) {
+      log.debug("JWT refused: {}", e.refusal());
+      return Optional.empty();
+    }
+  }
+
+  /** The algorithms this authenticator accepts (the configured list plus those of HMAC secrets). */
+  public Set<String> allowedAlgorithms() {
+    return algorithms;
+  }
+
+  private Claims parse(String token) {
+    try {
+      return parser.parseSignedClaims(token).getPayload();
+    } catch (Refusal.RefusedToken e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Parser text is for the operator's DEBUG log only; the client gets the generic detail.
+      if (log.isDebugEnabled()) {
+        log.debug("JWT refused: {}: {}", Refusal.INVALID, e.toString());
+      }
+      throw Refusal.INVALID.exception();
+    }
+  }
+
+  /** The instants between which a cached verification of these claims may be reused. */
+  private static final class Window {
+    final Instant validFrom;
+    final Instant cacheUntil;
+
+    Window(Instant validFrom, Instant cacheUntil) {
+      this.validFrom = validFrom;
+      this.cacheUntil = cacheUntil;
+    }
+  }
+
+  private Window checkTimes(Claims c, Instant now) {
+    Date expDate = c.getExpiration();
+    if (expDate == null) {
+      throw Refusal.NO_EXPIRY.exception();
+    }
+    Instant exp = expDate.toInstant();
+    if (!now.isBefore(exp.plus(clockSkew))) {
+      throw Refusal.EXPIRED.exception();
+    }
+    Instant validFrom = Instant.MIN;
+    Instant cacheUntil = exp;
+    Date nbf = c.getNotBefore();
+    if (nbf != null) {
+      Instant earliest = nbf.toInstant().minus(clockSkew);
+      if (now.isBefore(earliest)) {
+        throw Refusal.NOT_YET_VALID.exception();
+      }
+      validFrom = earliest;
+    }
+    Date iatDate = c.getIssuedAt();
+    if (iatDate != null) {
+      Instant earliest = iatDate.toInstant().minus(clockSkew);
+      if (now.isBefore(earliest)) {
+        throw Refusal.ISSUED_IN_FUTURE.exception();
+      }
+      if (earliest.isAfter(validFrom)) {
+        validFrom = earliest;
+      }
+    }
+    if (maxTokenAge != null) {
+      if (iatDate == null) {
+        throw Refusal.NO_ISSUED_AT.exception();
+      }
+      Instant oldest = iatDate.toInstant().plus(maxTokenAge);
+      if (now.isAfter(oldest.plus(clockSkew))) {
+        throw Refusal.TOO_OLD.exception();
+      }
+      if (oldest.isBefore(cacheUntil)) {
+        cacheUntil = oldest;
+      }
+    }
+    return new Window(validFrom, cacheUntil);
+  }
+
+  private void checkIssuerAndAudience(Claims c) {
+    if (!issuers.isEmpty() && (c.getIssuer() == null || !issuers.contains(c.getIssuer()))) {
+      throw Refusal.ISSUER.exception();
+    }
+    if (!audiences.isEmpty()) {
+      Set<String> aud = c.getAudience();
+      if (aud == null || aud.stream().noneMatch(audiences::contains)) {
+        throw Refusal.AUDIENCE.exception();
+      }
+    }
+  }
+
+  /** Normalises a {@code typ} value: media types compare case-insensitively, "application/" optional (RFC 7515 §4.1.9). */
+  private static String normaliseType(String typ) {
+    String t = typ.trim().toLowerCase(Locale.ROOT);
+    return t.startsWith("application/") ? t.substring("application/".length()) : t;
+  }
+
+  /** Finds the verification key from {@code alg} and {@code kid} only, after the header checks. */
+  private final class Locator extends LocatorAdapter<Key> {
+    @Override
+    protected Key locate(JwsHeader header) {
+      String alg = header.getAlgorithm();
+      if (alg == null || !algorithms.contains(alg)) {
+        throw Refusal.ALGORITHM.exception();
+      }
+      if (header.getCompressionAlgorithm() != null) {
+        throw Refusal.COMPRESSED.exception();
+      }
+      if (!types.isEmpty()) {
+        String typ = header.getType();
+        if (typ == null || !types.contains(normaliseType(typ))) {
+          throw Refusal.TYPE.exception();
+        }
+      }
+      // Deliberately not header.getJwkSetUrl(), getX509Url(), getJwk() or getX509Chain().
+      Key key = keys.find(alg, header.getKeyId()).orElseThrow(Refusal.NO_KEY::exception);
+      SignatureAlgorithm a = SignatureAlgorithm.named(alg);
+      if (a == null || !a.accepts(key)) {
+        throw Refusal.NO_KEY.exception();
+      }
+      return key;
+    }
+  }
+
+  /**
+   * Builds a {@link JwtAuthenticator}. Setters reject a null or out-of-range argument at once
+   * ({@link IllegalArgumentException} naming the field); key problems (a weak HMAC secret, an
+   * unparsable PEM, an RSA key under 2048 bits) and combinations are reported together by {@link
+   * #build()}.
+   */
+  public static final class Builder {
+    private final List<KeyMaterial.Entry> staticKeys = new ArrayList<>();
+    private final List<String> problems = new ArrayList<>();
+    private final Set<String> hmacAlgorithms = new LinkedHashSet<>();
+    private JwtKeySource keySource;
+    private Set<String> algorithms = DEFAULT_ALGORITHMS;
+    private final Set<String> types = new LinkedHashSet<>();
+    private final Set<String> issuers = new LinkedHashSet<>();
+    private final Set<String> audiences = new LinkedHashSet<>();
+    private Duration clockSkew = DEFAULT_CLOCK_SKEW;
+    private Duration maxTokenAge;
+    private int maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH;
+    private String subjectClaim = "sub";
+    private String tenantClaim = "tenant";
+    private String tierClaim = "tier";
+    private String defaultTier;
+    private String modelsClaim = "models";
+    private List<String> scopeClaims = List.of("scope", "scp");
+    private List<String> copiedClaims = List.of(QUOTA_CLAIM);
+    private int cacheSize = DEFAULT_CACHE_SIZE;
+    private List<String> otherCredentialHeaders = List.of(ApiKeyAuthenticator.DEFAULT_HEADER);
+
+    private Builder() {}
+
+    // ---- keys ----
+
+    /** Trusts {@code key} (RSA ≥ 2048 bits, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}. */
+    public Builder publicKey(PublicKey key) {
+      return publicKey(null, key);
+    }
+
+    /** Trusts {@code key} for tokens whose {@code kid} is {@code keyId} (and, if it is the only suitable key, for tokens without one). */
+    public Builder publicKey(String keyId, PublicKey key) {
+      Objects.requireNonNull(key, "JwtAuthenticator.publicKey");
+      addKey("publicKey", new KeyMaterial.Entry(keyId, key, null));
+      return this;
+    }
+
+    /**
+     * Trusts every {@code PUBLIC KEY} and {@code CERTIFICATE} block in {@code pem} (as {@link
+     * #publicKey(PublicKey)} does). Problems are reported by {@link #build()}.
+     */
+    public Builder publicKeyPem(String pem) {
+      return publicKeyPem(null, pem);
+    }
+
+    /** Trusts the single key in {@code pem} under {@code keyId}. */
+    public Builder publicKeyPem(String keyId, String pem) {
+      Objects.requireNonNull(pem, "JwtAuthenticator.publicKeyPem");
+      try {
+        List<PublicKey> parsed = KeyMaterial.parsePem(pem);
+        if (keyId != null && parsed.size() != 1) {
+          problems.add("publicKeyPem: a kid names one key, but the PEM holds " + parsed.size());
+          return this;
+        }
+        for (PublicKey k : parsed) {
+          addKey("publicKeyPem", new KeyMaterial.Entry(keyId, k, null));
+        }
+      } catch (IllegalArgumentException e) {
+        problems.add("publicKeyPem: " + e.getMessage());
+      }
+      return this;
+    }
+
+    /** Trusts one public JWK (JSON); its {@code kid} and {@code alg}, if present, are honoured. */
+    public Builder jwk(String json) {
+      Objects.requireNonNull(json, "JwtAuthenticator.jwk");
+      try {
+        staticKeys.add(KeyMaterial.parseJwk(json));
+      } catch (IllegalArgumentException e) {
+        problems.add("jwk: " + e.getMessage());
+      }
+      return this;
+    }
+
+    /** Trusts every key of a JWK Set (JSON); every key in it must be a usable public key. */
+    public Builder jwkSet(String json) {
+      Objects.requireNonNull(json, "JwtAuthenticator.jwkSet");
+      try {
+        staticKeys.addAll(KeyMaterial.parseJwkSet(json));
+      } catch (IllegalArgumentException e) {
+        problems.add("jwkSet: " + e.getMessage());
+      }
+      return this;
+    }
+
+    /**
+     * Trusts an HMAC secret for {@code algorithm} (HS256, HS384 or HS512) and allows that
+     * algorithm, for this secret only. The secret must have at least as many bits as the
+     * algorithm's hash (32, 48 or 64 bytes), or {@link #build()} fails: a shorter secret can be
+     * brute-forced from one token. HMAC is off unless configured here.
+     */
+    public Builder hmacSecret(String algorithm, byte[] secret) {
+      Objects.requireNonNull(secret, "JwtAuthenticator.hmacSecret");
+      SignatureAlgorithm alg = SignatureAlgorithm.named(algorithm);
+      if (alg == null || !alg.isHmac()) {
+        throw new IllegalArgumentException("JwtAuthenticator.hmacSecret algorithm must be HS256, HS384 or HS512, was '"
+            + algorithm + "'");
+      }
+      if (secret.length * 8 < alg.minimumKeyBits()) {
+        problems.add("hmacSecret: a " + algorithm + " secret needs at least " + alg.minimumKeyBits() / 8
+            + " bytes (" + alg.minimumKeyBits() + " bits), got " + secret.length);
+        return this;
+      }
+      String jca = "Hmac" + "SHA" + algorithm.substring(2);
+      staticKeys.add(new KeyMaterial.Entry(null, new SecretKeySpec(secret.clone(), jca), algorithm));
+      hmacAlgorithms.add(algorithm);
+      return this;
+    }
+
+    /**
+     * Uses {@code source} for every key, for example a {@link JwksKeySource}. Cannot be combined
+     * with configured keys. HMAC secrets it returns are never accepted (HS* is allowed only
+     * through {@link #hmacSecret(String, byte[])}).
+     */
+    public Builder keySource(JwtKeySource source) {
+      this.keySource = Objects.requireNonNull(source, "JwtAuthenticator.keySource");
+      return this;
+    }
+
+    private void addKey(String field, KeyMaterial.Entry e) {
+      try {
+        staticKeys.add(KeyMaterial.checkStrength(e));
+      } catch (IllegalArgumentException ex) {
+        problems.add(field + ": " + ex.getMessage());
+      }
+    }
+
+    // ---- token rules ----
+
+    /**
+     * The asymmetric algorithms accepted. Default: {@link #DEFAULT_ALGORITHMS RS256, ES256,
+     * EdDSA}. Any of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA; names are exact. HS*
+     * cannot be listed here: configure {@link #hmacSecret(String, byte[])} instead.
+     */
+    public Builder allowedAlgorithms(String... names) {
+      Set<String> set = new LinkedHashSet<>();
+      for (String name : names) {
+        SignatureAlgorithm alg = SignatureAlgorithm.named(name);
+        if (alg == null || alg.isHmac()) {
+          throw new IllegalArgumentException("JwtAuthenticator.allowedAlgorithms: '" + name + "' is not one of "
+              + "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"
+              + (alg != null ? " (HMAC is enabled only by hmacSecret(...))" : ""));
+        }
+        set.add(name);
+      }
+      if (set.isEmpty()) {
+        throw new IllegalArgumentException("JwtAuthenticator.allowedAlgorithms must name at least one algorithm");
+      }
+      this.algorithms = set;
+      return this;
+    }
+
+    /** The accepted {@code iss} values; when set, a token must carry one of them. Default: not checked. */
+    public Builder issuer(String... issuers) {
+      this.issuers.addAll(nonBlank(issuers, "issuer"));
+      return this;
+    }
+
+    /** The accepted audiences; when set, the token's {@code aud} (string or array) must contain one. Default: not checked. */
+    public Builder audience(String... audiences) {
+      this.audiences.addAll(nonBlank(audiences, "audience"));
+      return this;
+    }
+
+    /**
+     * Requires the header {@code typ} to be one of {@code types}, for example {@code at+jwt}
+     * (RFC 9068 access tokens) so that ID tokens are refused. Compared case-insensitively, with or
+     * without {@code application/}. Default: any or no {@code typ}.
+     */
+    public Builder requireType(String... types) {
+      for (String t : nonBlank(types, "requireType")) {
+        this.types.add(normaliseType(t));
+      }
+      return this;
+    }
+
+    /** The tolerance for clock differences with the issuer. Default: 60 s; 0 to 5 min. */
+    public Builder clockSkew(Duration skew) {
+      if (skew == null || skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
+        throw new IllegalArgumentException("JwtAuthenticator.clockSkew must be 0..5 minutes, was " + skew);
+      }
+      this.clockSkew = skew;
+      return this;
+    }
+
+    /** Refuses tokens issued ({@code iat}) longer ago than {@code age}, and tokens without {@code iat}. Default: off. */
+    public Builder maxTokenAge(Duration age) {
+      if (age == null || age.isNegative() || age.isZero()) {
+        throw new IllegalArgumentException("JwtAuthenticator.maxTokenAge must be positive, was " + age);
+      }
+      this.maxTokenAge = age;
+      return this;
+    }
+
+    /** The longest token accepted, in characters, checked before any decoding. Default: 8192; 256 to 65,536. */
+    public Builder maxTokenLength(int length) {
+      if (length < 256 || length > 65_536) {
+        throw new IllegalArgumentException("JwtAuthenticator.maxTokenLength must be 256..65536, was " + length);
+      }
+      this.maxTokenLength = length;
+      return this;
+    }
+
+    // ---- claims ----
+
+    /** The claim holding the subject (required in every token). Default: {@code sub}. */
+    public Builder subjectClaim(String name) {
+      this.subjectClaim = claimName(name, "subjectClaim");
+      return this;
+    }
+
+    /** The claim holding the tenant. Default: {@code tenant}; a token without it is its own tenant (the subject). */
+    public Builder tenantClaim(String name) {
+      this.tenantClaim = claimName(name, "tenantClaim");
+      return this;
+    }
+
+    /** The claim holding the tier name. Default: {@code tier}. */
+    public Builder tierClaim(String name) {
+      this.tierClaim = claimName(name, "tierClaim");
+      return this;
+    }
+
+    /** The tier of tokens without a tier claim. Default: none (such tokens may invoke no model). */
+    public Builder defaultTier(String tier) {
+      this.defaultTier = claimName(tier, "defaultTier");
+      return this;
+    }
+
+    /** The claim listing the models the token is restricted to. Default: {@code models}. */
+    public Builder modelsClaim(String name) {
+      this.modelsClaim = claimName(name, "modelsClaim");
+      return this;
+    }
+
+    /** The claims holding scopes (space-separated strings or arrays), united. Default: {@code scope}, {@code scp}. */
+    public Builder scopeClaims(String... names) {
+      this.scopeClaims = List.copyOf(nonBlank(names, "scopeClaims"));
+      return this;
+    }
+
+    /**
+     * Claims copied verbatim (deeply immutable) into {@link Principal#claims()} for later
+     * policies. Default: {@value #QUOTA_CLAIM}. Replaces the default; call with no names to copy
+     * none.
+     */
+    public Builder copiedClaims(String... names) {
+      List<String> list = new ArrayList<>();
+      for (String n : names) {
+        list.add(claimName(n, "copiedClaims"));
+      }
+      this.copiedClaims = List.copyOf(list);
+      return this;
+    }
+
+    // ---- request and cache ----
+
+    /**
+     * Headers that carry another kind of credential: a request with a bearer token and any of
+     * these is refused. Default: {@value ApiKeyAuthenticator#DEFAULT_HEADER}. Call with no names to
+     * turn the check off (the engine still refuses two successful authentications).
+     */
+    public Builder otherCredentialHeaders(String... headers) {
+      List<String> list = new ArrayList<>();
+      for (String h : headers) {
+        if (h == null || h.isBlank() || h.equalsIgnoreCase("Authorization")) {
+          throw new IllegalArgumentException("JwtAuthenticator.otherCredentialHeaders: '" + h
+              + "' must be a non-blank header other than Authorization");
+        }
+        list.add(h);
+      }
+      this.otherCredentialHeaders = List.copyOf(list);
+      return this;
+    }
+
+    /** How many verified tokens to remember. Default: 10,000; 0 disables the cache; at most 10,000,000. */
+    public Builder verifiedTokenCacheSize(int size) {
+      if (size < 0 || size > 10_000_000) {
+        throw new IllegalArgumentException("JwtAuthenticator.verifiedTokenCacheSize must be 0..10000000, was " + size);
+      }
+      this.cacheSize = size;
+      return this;
+    }
+
+    /**
+     * Builds the authenticator.
+     *
+     * @throws IllegalStateException listing every configuration problem, each naming its field
+     */
+    public JwtAuthenticator build() {
+      List<String> all = new ArrayList<>(problems);
+      if (keySource == null && staticKeys.isEmpty() && problems.isEmpty()) {
+        all.add("keys: configure publicKey/publicKeyPem/jwk/jwkSet/hmacSecret, or a keySource (for example a JwksKeySource)");
+      }
+      if (keySource != null && !staticKeys.isEmpty()) {
+        all.add("keys: configure either keys (publicKey/publicKeyPem/jwk/jwkSet/hmacSecret) or one keySource, not both");
+      }
+      Set<String> effective = new LinkedHashSet<>(algorithms);
+      effective.addAll(hmacAlgorithms);
+      if (keySource == null && all.isEmpty()) {
+        for (String alg : effective) {
+          SignatureAlgorithm a = SignatureAlgorithm.named(alg);
+          if (staticKeys.stream().noneMatch(e -> e.suits(a))) {
+            log.info("JwtAuthenticator: no configured key suits allowed algorithm {}; tokens signed with it will be refused", alg);
+          }
+        }
+      }
+      if (!all.isEmpty()) {
+        throw new IllegalStateException("Invalid JwtAuthenticator configuration:\n - " + String.join("\n - ", all));
+      }
+      if (issuers.isEmpty() && audiences.isEmpty()) {
+        log.warn("JwtAuthenticator: neither issuer nor audience is configured; any unexpired token signed by a "
+            + "trusted key is accepted, including tokens meant for other services");
+      }
+      JwtKeySource source = keySource != null ? keySource : new StaticKeySource(staticKeys);
+      return new JwtAuthenticator(this, source, effective);
+    }
+
+    private static List<String> nonBlank(String[] values, String field) {
+      List<String> out = new ArrayList<>();
+      for (String v : values) {
+        if (v == null || v.isBlank()) {
+          throw new IllegalArgumentException("JwtAuthenticator." + field + " values must not be blank");
+        }
+        out.add(v);
+      }
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException("JwtAuthenticator." + field + " needs at least one value");
+      }
+      return out;
+    }
+
+    private static String claimName(String name, String field) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("JwtAuthenticator." + field + " must not be blank");
+      }
+      return name;
+    }
+  }
+}

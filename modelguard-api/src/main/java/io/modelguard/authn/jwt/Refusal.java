@@ -1,0 +1,55 @@
+package io.modelguard.authn.jwt;
+
+/**
+ * Why a token was refused. Internal: it goes to the DEBUG log, never to the client, who always
+ * sees the same generic {@code auth.invalid_token} detail.
+ */
+enum Refusal {
+  TOO_LONG("longer than maxTokenLength"),
+  MALFORMED("not a compact JWS in canonical base64url"),
+  ALGORITHM("algorithm not allowed"),
+  COMPRESSED("compressed payload ('zip' header)"),
+  TYPE("'typ' header not allowed"),
+  NO_KEY("no trusted key for this alg/kid"),
+  INVALID("rejected by the JWS parser (signature, encoding or JSON)"),
+  NO_EXPIRY("no 'exp' claim"),
+  EXPIRED("expired"),
+  NOT_YET_VALID("'nbf' is in the future"),
+  ISSUED_IN_FUTURE("'iat' is in the future"),
+  NO_ISSUED_AT("no 'iat' claim, but maxTokenAge is set"),
+  TOO_OLD("older than maxTokenAge"),
+  ISSUER("'iss' not accepted"),
+  AUDIENCE("'aud' not accepted"),
+  CLAIMS("a mapped claim is missing or of the wrong type");
+
+  private final String description;
+
+  Refusal(String description) {
+    this.description = description;
+  }
+
+  /** The same refusal as a throwable without a stack trace, to leave jjwt's key locator. */
+  RefusedToken exception() {
+    return new RefusedToken(this);
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /** Carries a {@link Refusal} out of code that can only throw. Cheap: no stack trace. */
+  static final class RefusedToken extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Refusal refusal;
+
+    RefusedToken(Refusal refusal) {
+      super(refusal.description, null, false, false);
+      this.refusal = refusal;
+    }
+
+    Refusal refusal() {
+      return refusal;
+    }
+  }
+}

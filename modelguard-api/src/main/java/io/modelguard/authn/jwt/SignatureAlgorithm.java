@@ -1,0 +1,93 @@
+package io.modelguard.authn.jwt;
+
+import java.security.Key;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.crypto.SecretKey;
+
+/**
+ * The JWS algorithms this package can accept, with the kind and minimum strength of key each one
+ * needs. Names are matched exactly, as RFC 7515 requires: {@code none}, {@code None} and every
+ * other unknown name are simply absent from this table.
+ */
+enum SignatureAlgorithm {
+  RS256(Family.RSA, 2048),
+  RS384(Family.RSA, 2048),
+  RS512(Family.RSA, 2048),
+  PS256(Family.RSA, 2048),
+  PS384(Family.RSA, 2048),
+  PS512(Family.RSA, 2048),
+  ES256(Family.EC, 256),
+  ES384(Family.EC, 384),
+  ES512(Family.EC, 521),
+  EdDSA(Family.OKP, 0),
+  HS256(Family.HMAC, 256),
+  HS384(Family.HMAC, 384),
+  HS512(Family.HMAC, 512);
+
+  /** What kind of key an algorithm verifies with. */
+  enum Family {
+    RSA,
+    EC,
+    OKP,
+    HMAC
+  }
+
+  private static final Map<String, SignatureAlgorithm> BY_NAME =
+      Stream.of(values()).collect(Collectors.toUnmodifiableMap(Enum::name, Function.identity()));
+
+  private final Family family;
+  private final int bits;
+
+  SignatureAlgorithm(Family family, int bits) {
+    this.family = family;
+    this.bits = bits;
+  }
+
+  /** The algorithm with exactly this JWS name, or null. */
+  static SignatureAlgorithm named(String name) {
+    return name == null ? null : BY_NAME.get(name);
+  }
+
+  Family family() {
+    return family;
+  }
+
+  boolean isHmac() {
+    return family == Family.HMAC;
+  }
+
+  /** The minimum key size: RSA modulus bits, EC curve field bits, HMAC secret bits; 0 for EdDSA. */
+  int minimumKeyBits() {
+    return bits;
+  }
+
+  /** Whether {@code key} is the right kind of key, of sufficient strength, for this algorithm. */
+  boolean accepts(Key key) {
+    switch (family) {
+      case RSA:
+        return key instanceof RSAPublicKey && ((RSAPublicKey) key).getModulus().bitLength() >= bits;
+      case EC:
+        return key instanceof ECPublicKey
+            && ((ECPublicKey) key).getParams().getCurve().getField().getFieldSize() == bits;
+      case OKP:
+        // Signature keys only: Ed25519/Ed448. X25519/X448 ("XDH") keys are for key agreement.
+        return key instanceof PublicKey
+            && ("EdDSA".equals(key.getAlgorithm()) || "Ed25519".equals(key.getAlgorithm())
+                || "Ed448".equals(key.getAlgorithm()));
+      case HMAC:
+        if (!(key instanceof SecretKey)) {
+          return false;
+        }
+        byte[] encoded = key.getEncoded();
+        return encoded != null && encoded.length * 8 >= bits;
+      default:
+        return false;
+    }
+  }
+}

@@ -1,0 +1,466 @@
+package io.modelguard.authn.jwt;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import io.jsonwebtoken.security.Jwks;
+import io.modelguard.Principal;
+import java.net.URI;
+import java.security.KeyPair;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The JWKS client against a WireMock IdP on 127.0.0.1. Time moves by a fake clock; nothing sleeps. */
+class JwksKeySourceTest {
+  private static final String PATH = "/realms/ml/certs";
+  // Slow-IdP tests: the request would wait up to LONG_REFRESH_WAIT, and the IdP answers only after
+  // SLOW_IDP_MILLIS; returning within RETURNS_WITHIN (shorter than both) is possible only because the
+  // read timeout ends the fetch. Generous margins: the assertion is that it returns, not how fast.
+  private static final int SLOW_IDP_MILLIS = 3_000;
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration LONG_REFRESH_WAIT = Duration.ofMillis(2_900);
+  private static final Duration RETURNS_WITHIN = Duration.ofMillis(2_800);
+
+  private final MutableClock clock = MutableClock.standard();
+  private WireMockServer idp;
+  private URI url;
+  private final List<JwksKeySource> sources = new ArrayList<>();
+  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+  private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(JwksKeySource.class);
+
+  @BeforeEach
+  void start() {
+    idp = new WireMockServer(WireMockConfiguration.options().bindAddress("127.0.0.1").dynamicPort());
+    idp.start();
+    url = URI.create("http://127.0.0.1:" + idp.port() + PATH);
+    log.start();
+    sourceLogger.addAppender(log);
+    sourceLogger.setLevel(Level.INFO);
+  }
+
+  @AfterEach
+  void stop() {
+    sourceLogger.detachAppender(log);
+    sourceLogger.setLevel(null);
+    idp.stop();
+  }
+
+  // ---- fixtures ----
+
+  private static String jwk(String kid, KeyPair pair) {
+    return Jwks.json(Jwks.builder().key((RSAPublicKey) pair.getPublic()).id(kid).build());
+  }
+
+  private static String set(String... members) {
+    return "{\"keys\":[" + String.join(",", members) + "]}";
+  }
+
+  private void serve(String body, String cacheControl) {
+    ResponseDefinitionBuilder r = aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody(body);
+    if (cacheControl != null) {
+      r.withHeader("Cache-Control", cacheControl);
+    }
+    idp.stubFor(get(PATH).willReturn(r));
+  }
+
+  private void serve(String body) {
+    serve(body, "max-age=300");
+  }
+
+  private int fetches() {
+    return idp.countRequestsMatching(getRequestedFor(urlEqualTo(PATH)).build()).getCount();
+  }
+
+  private JwksKeySource.Builder builder() {
+    return JwksKeySource.builder(url).clock(clock);
+  }
+
+  /** Builds the source and waits for its first fetch to finish (successfully or not). */
+  private JwksKeySource started(JwksKeySource.Builder b) {
+    JwksKeySource s = b.build();
+    sources.add(s);
+    s.lastFetch().join();
+    return s;
+  }
+
+  private JwtAuthenticator authenticator(JwksKeySource source) {
+    return JwtAuthenticator.builder().keySource(source).issuer(JwtFixtures.ISSUER).audience(JwtFixtures.AUDIENCE)
+        .verifiedTokenCacheSize(0).build();
+  }
+
+  private String token(String kid, KeyPair pair) {
+    return Tokens.sign("RS256", pair.getPrivate(), Tokens.header("RS256", kid), Tokens.claims(clock.instant())
+        .with("exp", clock.instant().plus(Duration.ofDays(1))));
+  }
+
+  /** A token naming a random kid; its signature is junk, which never matters: no key is found. */
+  private String randomKidToken() {
+    String header = Tokens.b64(Tokens.header("RS256", UUID.randomUUID().toString()).text());
+    return header + "." + Tokens.b64(Tokens.claims(clock.instant()).text()) + "." + Tokens.b64(new byte[256]);
+  }
+
+  private Optional<Principal> verify(JwtAuthenticator jwt, String token) {
+    return jwt.authenticate(token, clock.instant());
+  }
+
+  private List<String> warnings() {
+    return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        .collect(Collectors.toList());
+  }
+
+  // ---- behaviour ----
+
+  @Test
+  void fetchesOnceAtStartAndVerifiesTokensSignedWithTheFetchedKeys() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).isPresent();
+    assertThat(verify(jwt, token("k1", TestKeys.RSA_ATTACKER))).isEmpty();
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(fetches()).isEqualTo(1);
+  }
+
+  @Test
+  void rotationAcceptsTheNewKidAfterARefreshAndHonoursTheOldOneUntilItIsRemoved() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = JwtAuthenticator.builder().keySource(source).build(); // with the verified-token cache
+    String oldToken = token("k1", TestKeys.RSA);
+    String newToken = token("k2", TestKeys.RSA_OTHER);
+    assertThat(verify(jwt, oldToken)).isPresent();
+
+    serve(set(jwk("k1", TestKeys.RSA), jwk("k2", TestKeys.RSA_OTHER)));
+    assertThat(verify(jwt, newToken)).as("within 30 s of the last fetch: no refresh yet").isEmpty();
+    assertThat(fetches()).isEqualTo(1);
+
+    clock.advance(JwksKeySource.DEFAULT_MIN_REFRESH_INTERVAL);
+    assertThat(verify(jwt, newToken)).as("unknown kid triggers a refresh").isPresent();
+    assertThat(verify(jwt, oldToken)).as("old key still published").isPresent();
+    assertThat(fetches()).isEqualTo(2);
+
+    serve(set(jwk("k2", TestKeys.RSA_OTHER)));
+    clock.advance(Duration.ofSeconds(300)); // the set fetched 300 s ago (max-age=300) has expired
+    assertThat(verify(jwt, token("k2", TestKeys.RSA_OTHER))).as("a fresh token: not in the cache").isPresent();
+    assertThat(fetches()).isEqualTo(3);
+    assertThat(source.keyIds()).containsExactly("k2");
+    assertThat(verify(jwt, oldToken)).as("k1 withdrawn: even its cached verification is dropped").isEmpty();
+  }
+
+  @Test
+  void anUnknownKidFloodCostsAtMostOneFetchPerIntervalAndConcurrentCallersShareOneFetch() throws Exception {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+
+    for (int i = 0; i < 1000; i++) {
+      assertThat(verify(jwt, randomKidToken())).isEmpty();
+    }
+    assertThat(fetches()).as("inside the first interval: only the start-up fetch").isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(30));
+    for (int i = 0; i < 1000; i++) {
+      verify(jwt, randomKidToken());
+    }
+    assertThat(fetches()).isEqualTo(2);
+
+    clock.advance(Duration.ofSeconds(29));
+    for (int i = 0; i < 1000; i++) {
+      verify(jwt, randomKidToken());
+    }
+    assertThat(fetches()).as("29 s later: still rate-limited").isEqualTo(2);
+
+    // 16 threads at once present a kid published a moment ago, while the IdP is slow: one fetch,
+    // and every caller waits for that one (single flight) and is then accepted.
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200)
+        .withBody(set(jwk("k1", TestKeys.RSA), jwk("k2", TestKeys.RSA_OTHER)))
+        .withHeader("Cache-Control", "max-age=300").withFixedDelay(300)));
+    clock.advance(Duration.ofSeconds(1));
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Optional<Principal>>> results = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        String t = token("k2", TestKeys.RSA_OTHER);
+        results.add(pool.submit(() -> {
+          go.await();
+          return verify(jwt, t);
+        }));
+      }
+      go.countDown();
+      for (Future<Optional<Principal>> f : results) {
+        assertThat(f.get(10, TimeUnit.SECONDS)).isPresent();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(fetches()).isEqualTo(3);
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).as("genuine tokens unaffected").isPresent();
+  }
+
+  @Test
+  void keepsServingCachedKeysWhileTheIdpIsDownAndLogsIt() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+    String t = token("k1", TestKeys.RSA);
+
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(503)));
+    clock.advance(Duration.ofSeconds(301)); // expired: a refresh is due
+
+    assertThat(verify(jwt, t)).isPresent();
+    assertThat(fetches()).isEqualTo(2);
+    assertThat(warnings()).anyMatch(w -> w.contains("HTTP status 503") && w.contains("still serving the 1 cached key"));
+
+    idp.stop(); // now not even a TCP connection
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(verify(jwt, t)).isPresent();
+    source.lastFetch().join();
+    assertThat(warnings()).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void startsWithTheIdpDownRefusesTokensThenRecovers() {
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(503)));
+    JwksKeySource source = started(builder()); // does not throw
+    JwtAuthenticator jwt = authenticator(source);
+    String t = token("k1", TestKeys.RSA);
+
+    assertThat(source.hasKeys()).isFalse();
+    assertThat(verify(jwt, t)).isEmpty();
+    assertThat(warnings()).anyMatch(w -> w.contains("no keys yet"));
+
+    serve(set(jwk("k1", TestKeys.RSA)));
+    assertThat(verify(jwt, t)).as("rate-limited: no new fetch within 30 s").isEmpty();
+    assertThat(fetches()).isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(verify(jwt, t)).isPresent();
+    assertThat(fetches()).isEqualTo(2);
+  }
+
+  @Test
+  void startsWithNothingListeningWithoutThrowing() {
+    idp.stop();
+    JwksKeySource source = started(builder());
+
+    assertThat(source.hasKeys()).isFalse();
+    assertThat(verify(authenticator(source), token("k1", TestKeys.RSA))).isEmpty();
+  }
+
+  @Test
+  void failFastThrowsAtBuildWhenTheIdpIsDownAndLoadsKeysWhenItIsUp() {
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(500)));
+    assertThatThrownBy(() -> builder().failFast(true).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("failFast").hasMessageContaining(url.toString());
+
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = builder().failFast(true).build();
+    assertThat(source.hasKeys()).isTrue();
+  }
+
+  @Test
+  void aSlowIdpIsBoundedByTheReadTimeout() {
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withBody(set(jwk("k1", TestKeys.RSA)))
+        .withFixedDelay(SLOW_IDP_MILLIS)));
+    JwksKeySource source = builder().readTimeout(READ_TIMEOUT).refreshWait(LONG_REFRESH_WAIT).build();
+    sources.add(source);
+    JwtAuthenticator jwt = authenticator(source);
+
+    Optional<Principal> result = assertTimeoutPreemptively(RETURNS_WITHIN, () -> verify(jwt, token("k1", TestKeys.RSA)));
+
+    assertThat(result).isEmpty();
+    source.lastFetch().join();
+    assertThat(warnings()).anyMatch(w -> w.contains("timed out"));
+  }
+
+  @Test
+  void aSlowIdpDuringRefreshLeavesTheCachedKeysInService() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder().readTimeout(READ_TIMEOUT).refreshWait(LONG_REFRESH_WAIT));
+    JwtAuthenticator jwt = authenticator(source);
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withBody(set()).withFixedDelay(SLOW_IDP_MILLIS)));
+    clock.advance(Duration.ofSeconds(301));
+
+    Optional<Principal> result = assertTimeoutPreemptively(RETURNS_WITHIN, () -> verify(jwt, token("k1", TestKeys.RSA)));
+
+    assertThat(result).isPresent();
+  }
+
+  @Test
+  void ignoresGarbageAndKeepsTheOldKeys() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+    List<String> garbage = List.of(
+        "<html>login</html>",
+        "{\"keys\":\"none\"}",
+        "[]",
+        "",
+        "{\"keys\":[]}",
+        set("{\"kty\":\"RSA\",\"kid\":\"k9\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"),
+        set("{\"kty\":\"oct\",\"kid\":\"h1\",\"k\":\"" + Tokens.b64(new byte[32]) + "\"}"));
+
+    for (String body : garbage) {
+      serve(body);
+      clock.advance(Duration.ofSeconds(30));
+      assertThat(verify(jwt, token("unknown-" + body.length(), TestKeys.RSA))).isEmpty(); // triggers a refresh
+      assertThat(verify(jwt, token("k1", TestKeys.RSA))).as("after %s", body).isPresent();
+      assertThat(source.keyIds()).containsExactly("k1");
+    }
+    assertThat(fetches()).isEqualTo(1 + garbage.size());
+    assertThat(warnings()).hasSizeGreaterThanOrEqualTo(garbage.size());
+  }
+
+  @Test
+  void skipsPrivateSecretAndEncryptionKeysButKeepsTheRest() {
+    RSAPrivateCrtKey priv = (RSAPrivateCrtKey) TestKeys.RSA_OTHER.getPrivate();
+    String privateJwk = Jwks.UNSAFE_JSON(Jwks.builder().key(priv).id("p1").build());
+    String secret = "{\"kty\":\"oct\",\"kid\":\"h1\",\"k\":\"" + Tokens.b64(new byte[64]) + "\"}";
+    String encryption = Jwks.json(Jwks.builder().key((RSAPublicKey) TestKeys.RSA_OTHER.getPublic()).id("e1")
+        .publicKeyUse("enc").build());
+    serve(set(jwk("k1", TestKeys.RSA), privateJwk, secret, encryption));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+
+    assertThat(source.keyIds()).containsExactly("k1");
+    String hs = Tokens.sign("HS256", new SecretKeySpec(new byte[64], "HmacSHA256"), Tokens.header("HS256", "h1"),
+        Tokens.claims(clock.instant()));
+    assertThat(verify(jwt, hs)).isEmpty();
+    assertThat(verify(jwt, token("e1", TestKeys.RSA_OTHER))).isEmpty();
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).isPresent();
+  }
+
+  @Test
+  void refusesAnOversizedSetWholeAndKeepsTheOldKeys() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder().maxKeys(3).maxBytes(4096));
+    JwtAuthenticator jwt = authenticator(source);
+
+    List<String> four = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      four.add(Jwks.json(Jwks.builder().key(TestKeys.EC_P256.getPublic()).id("ec" + i).build()));
+    }
+    serve(set(four.toArray(new String[0])));
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(verify(jwt, token("ec0", TestKeys.RSA))).isEmpty();
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(warnings()).anyMatch(w -> w.contains("more than maxKeys=3"));
+
+    serve(set(jwk("k1", TestKeys.RSA), jwk("k2", TestKeys.RSA_OTHER)).replace("]}", "],\"pad\":\""
+        + "x".repeat(5000) + "\"}"));
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(verify(jwt, token("k2", TestKeys.RSA_OTHER))).isEmpty();
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(warnings()).anyMatch(w -> w.contains("maxBytes=4096"));
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).isPresent();
+  }
+
+  @Test
+  void takesTheLifetimeFromCacheControlWithinTheBounds() {
+    record Case(String cacheControl, Duration expected) {}
+    List<Case> cases = List.of(
+        new Case("public, max-age=300", Duration.ofSeconds(300)),
+        new Case("max-age=5", Duration.ofMinutes(1)), // below minTtl
+        new Case("max-age=999999", Duration.ofHours(2)), // above maxTtl
+        new Case("no-store", Duration.ofMinutes(1)),
+        new Case(null, Duration.ofMinutes(10))); // defaultTtl
+    for (Case c : cases) {
+      idp.resetRequests();
+      serve(set(jwk("k1", TestKeys.RSA)), c.cacheControl);
+      JwksKeySource source = started(builder().refreshAhead(Duration.ZERO).maxTtl(Duration.ofHours(2)));
+      String t = token("k1", TestKeys.RSA);
+      Instant start = clock.instant();
+
+      clock.set(start.plus(c.expected).minusSeconds(1));
+      assertThat(source.find("RS256", "k1")).isPresent();
+      assertThat(fetches()).as("%s: still fresh 1 s before %s", c.cacheControl, c.expected).isEqualTo(1);
+
+      clock.set(start.plus(c.expected));
+      assertThat(verify(authenticator(source), t)).isPresent();
+      assertThat(fetches()).as("%s: refreshed at %s", c.cacheControl, c.expected).isEqualTo(2);
+      clock.set(start);
+    }
+  }
+
+  @Test
+  void refreshesAheadOfExpiryWithoutMakingTheRequestWait() {
+    serve(set(jwk("k1", TestKeys.RSA)), "max-age=300");
+    JwksKeySource source = started(builder()); // refreshAhead: 60 s
+    JwtAuthenticator jwt = authenticator(source);
+    String t = token("k1", TestKeys.RSA);
+
+    clock.advance(Duration.ofSeconds(239));
+    assertThat(verify(jwt, t)).isPresent();
+    assertThat(fetches()).isEqualTo(1);
+
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withBody(set(jwk("k1", TestKeys.RSA)))
+        .withHeader("Cache-Control", "max-age=300").withFixedDelay(2_000)));
+    clock.advance(Duration.ofSeconds(1)); // 240 s: inside the refresh-ahead window
+    Optional<Principal> result = assertTimeoutPreemptively(Duration.ofMillis(1_500), () -> verify(jwt, t));
+    assertThat(result).as("served from the current keys at once").isPresent();
+
+    source.lastFetch().join();
+    assertThat(fetches()).isEqualTo(2);
+    clock.advance(Duration.ofSeconds(100)); // 340 s: past the old expiry, within the new set's life
+    assertThat(verify(jwt, t)).isPresent();
+    assertThat(fetches()).isEqualTo(2);
+  }
+
+  @Test
+  void refusesPlainHttpToARemoteHost() {
+    assertThatThrownBy(() -> JwksKeySource.builder(URI.create("http://idp.example/certs")).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("uri: plain http");
+    assertThatThrownBy(() -> JwksKeySource.builder(URI.create("file:///etc/passwd")).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("uri:");
+    assertThatThrownBy(() -> JwksKeySource.builder(url).minTtl(Duration.ofHours(2)).maxTtl(Duration.ofHours(1)).build())
+        .hasMessageContaining("minTtl");
+    assertThatThrownBy(() -> JwksKeySource.builder(url).minRefreshInterval(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("JwksKeySource.minRefreshInterval");
+  }
+
+  @Test
+  void findsTheOnlySuitableKeyForATokenWithoutKidAndNeverAnAmbiguousOne() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource one = started(builder());
+    assertThat(verify(authenticator(one), token(null, TestKeys.RSA))).isPresent();
+
+    serve(set(jwk("k1", TestKeys.RSA), jwk("k2", TestKeys.RSA_OTHER)));
+    JwksKeySource two = started(builder());
+    assertThat(verify(authenticator(two), token(null, TestKeys.RSA))).isEmpty();
+  }
+}

@@ -1,0 +1,157 @@
+package io.modelguard.authn.jwt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.CredentialKind;
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Claims → {@link Principal}, and what {@code ModelAccessPolicy} then allows: tier ∩ claims. */
+class JwtClaimsMappingTest {
+  private final MutableClock clock = MutableClock.standard();
+  private final JwtAuthenticator jwt = JwtFixtures.rsa().build();
+  private final ModelGuard guard = JwtFixtures.guard(jwt, clock);
+
+  private Principal principal(Tokens.Json claims) {
+    return jwt.authenticate(Tokens.rs256(claims), clock.instant()).orElseThrow();
+  }
+
+  private Optional<Principal> maybe(JwtAuthenticator a, Tokens.Json claims) {
+    return a.authenticate(Tokens.rs256(claims), clock.instant());
+  }
+
+  private Tokens.Json claims() {
+    return Tokens.claims(clock.instant());
+  }
+
+  private GuardDecision invoke(String model, Tokens.Json claims) {
+    return guard.check(TestRequest.bearer(Tokens.rs256(claims)).model(model));
+  }
+
+  @Test
+  void mapsTheDefaultClaims() {
+    Principal p = principal(claims().with("tenant", "acme").with("tier", "pro")
+        .with("scope", "openid model:digits:invoke"));
+
+    assertThat(p.subject()).isEqualTo("alice");
+    assertThat(p.tenant()).isEqualTo("acme");
+    assertThat(p.tier()).contains("pro");
+    assertThat(p.scopes()).containsExactlyInAnyOrder("openid", "model:digits:invoke");
+    assertThat(p.allowedModels()).contains(Set.of("digits"));
+    assertThat(p.credentialKind()).isEqualTo(CredentialKind.BEARER_TOKEN);
+  }
+
+  @Test
+  void withoutATenantTheSubjectIsItsOwnTenantAndWithoutATierNoModelIsAllowed() {
+    Principal p = principal(claims());
+
+    assertThat(p.tenant()).isEqualTo("alice");
+    assertThat(p.tier()).isEmpty();
+    assertThat(invoke("digits", claims()).reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+  }
+
+  @Test
+  void usesConfiguredClaimNamesAndDefaultTier() {
+    JwtAuthenticator custom = JwtFixtures.rsa()
+        .subjectClaim("client_id").tenantClaim("org").tierClaim("plan").modelsClaim("mg_models")
+        .scopeClaims("permissions").defaultTier("free").build();
+
+    Principal p = maybe(custom, claims().with("client_id", "svc-42").with("org", "acme").with("plan", "enterprise")
+        .with("mg_models", List.of("iris")).with("permissions", List.of("model:iris:invoke", "read"))).orElseThrow();
+    Principal defaults = maybe(custom, claims().with("client_id", "svc-43")).orElseThrow();
+
+    assertThat(p.subject()).isEqualTo("svc-42");
+    assertThat(p.tenant()).isEqualTo("acme");
+    assertThat(p.tier()).contains("enterprise");
+    assertThat(p.allowedModels()).contains(Set.of("iris"));
+    assertThat(p.scopes()).containsExactlyInAnyOrder("model:iris:invoke", "read");
+    assertThat(defaults.tier()).contains("free");
+  }
+
+  @Test
+  void readsScopesFromAStringAndFromAnArray() {
+    Principal p = principal(claims().with("scope", "a  b").with("scp", List.of("c", "model:iris:invoke")));
+
+    assertThat(p.scopes()).containsExactlyInAnyOrder("a", "b", "c", "model:iris:invoke");
+    assertThat(p.allowedModels()).contains(Set.of("iris"));
+  }
+
+  @Test
+  void claimsNarrowTheTierNeverWidenIt() {
+    // pro allows digits and iris.
+    Tokens.Json pro = claims().with("tier", "pro");
+
+    assertThat(invoke("iris", pro).isAllowed()).as("tier alone").isTrue();
+    assertThat(invoke("iris", pro.with("models", List.of("digits"))).reason())
+        .as("models claim narrows").contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(invoke("sentiment", claims().with("tier", "pro").with("models", List.of("sentiment"))).reason())
+        .as("models claim cannot widen").contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(invoke("sentiment", claims().with("tier", "pro").with("scope", "model:sentiment:invoke")).reason())
+        .as("scope cannot widen").contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(invoke("iris", claims().with("tier", "pro").with("scope", "model:digits:invoke")).reason())
+        .as("scopes narrow").contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(invoke("digits", claims().with("tier", "pro").with("scope", "model:digits:invoke")).isAllowed()).isTrue();
+  }
+
+  @Test
+  void withModelsAndModelScopesOnlyModelsNamedByBothRemain() {
+    Principal p = principal(claims().with("models", List.of("digits", "iris"))
+        .with("scope", "model:iris:invoke model:sentiment:invoke"));
+
+    assertThat(p.allowedModels()).contains(Set.of("iris"));
+  }
+
+  @Test
+  void anEmptyModelsClaimAllowsNoModelButScopesWithoutModelsDoNotNarrow() {
+    assertThat(principal(claims().with("models", List.of())).allowedModels()).contains(Set.of());
+    assertThat(principal(claims().with("scope", "openid profile")).allowedModels()).isEmpty();
+    assertThat(invoke("digits", claims().with("tier", "pro").with("models", List.of())).reason())
+        .contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+  }
+
+  @Test
+  void theForbiddenAnswerNamesTheMissingScope() {
+    GuardDecision d = invoke("iris", claims().with("tier", "free"));
+
+    assertThat(d.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(d.challengeScope()).contains("model:iris:invoke");
+  }
+
+  @Test
+  void copiesTheQuotaOverrideClaimAndNothingElse() {
+    Principal p = principal(claims().with(JwtAuthenticator.QUOTA_CLAIM, Map.of("perMinute", 600, "perDay", 100_000))
+        .with("email", "alice@example.com"));
+
+    assertThat(p.claims()).containsOnlyKeys(JwtAuthenticator.QUOTA_CLAIM);
+    assertThat(p.claims().get(JwtAuthenticator.QUOTA_CLAIM)).isEqualTo(Map.of("perMinute", 600, "perDay", 100_000));
+  }
+
+  @Test
+  void copiesConfiguredClaims() {
+    JwtAuthenticator a = JwtFixtures.rsa().copiedClaims("email", "roles").build();
+
+    Principal p = maybe(a, claims().with("email", "alice@example.com").with("roles", List.of("admin"))
+        .with(JwtAuthenticator.QUOTA_CLAIM, 5)).orElseThrow();
+
+    assertThat(p.claims()).isEqualTo(Map.of("email", "alice@example.com", "roles", List.of("admin")));
+  }
+
+  @Test
+  void refusesMappedClaimsOfTheWrongType() {
+    assertThat(maybe(jwt, claims().with("sub", 42))).isEmpty();
+    assertThat(maybe(jwt, claims().without("sub"))).isEmpty();
+    assertThat(maybe(jwt, claims().with("sub", " "))).isEmpty();
+    assertThat(maybe(jwt, claims().with("tenant", List.of("a", "b")))).isEmpty();
+    assertThat(maybe(jwt, claims().with("tier", Map.of("name", "pro")))).isEmpty();
+    assertThat(maybe(jwt, claims().with("models", List.of("digits", 7)))).isEmpty();
+    assertThat(maybe(jwt, claims().with("models", 7))).isEmpty();
+    assertThat(maybe(jwt, claims().with("scope", true))).isEmpty();
+  }
+}

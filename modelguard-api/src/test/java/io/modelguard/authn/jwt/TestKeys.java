@@ -1,0 +1,46 @@
+package io.modelguard.authn.jwt;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+
+/** Key pairs for tests, generated once per JVM (RSA generation is slow). */
+final class TestKeys {
+  static final KeyPair RSA = rsa(2048);
+  static final KeyPair RSA_OTHER = rsa(2048);
+  static final KeyPair RSA_ATTACKER = rsa(2048);
+  static final KeyPair EC_P256 = ec("secp256r1");
+  static final KeyPair EC_P384 = ec("secp384r1");
+  static final KeyPair ED25519 = generate("Ed25519");
+
+  private TestKeys() {}
+
+  static KeyPair rsa(int bits) {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+      g.initialize(bits);
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static KeyPair ec(String curve) {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec(curve));
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static KeyPair generate(String algorithm) {
+    try {
+      return KeyPairGenerator.getInstance(algorithm).generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
