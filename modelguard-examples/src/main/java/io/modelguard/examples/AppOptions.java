@@ -1,6 +1,8 @@
 package io.modelguard.examples;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,6 +17,10 @@ import java.util.Optional;
  * --config FILE        JSON security configuration (tiers and API keys); default: demo keys
  * --pepper-file FILE   base64 API-key pepper, at least 32 bytes (default: $MODELGUARD_PEPPER,
  *                      else a random pepper for this run)
+ * --allow-fetch-host HOST[:PORT]
+ *                      restrict image-classifier's image URLs to this host (repeatable; see
+ *                      {@link FetchAllowList}); an internal address such as 127.0.0.1 only with
+ *                      its port. Default: any public host on ports 80 and 443
  * --help               print this help and exit
  * </pre>
  */
@@ -31,15 +37,20 @@ public final class AppOptions {
       "Usage: java -jar modelguard-examples.jar [options]",
       "",
       "Starts the ModelGuard demo model server: POST /v1/models/{model}/predict, GET /v1/models,",
-      "GET /healthz. Models: digits (64 pixels 0..16) and iris (4 measurements in cm).",
+      "GET /healthz. Models: digits (64 pixels 0..16), iris (4 measurements in cm) and",
+      "image-classifier (the URL of a PNG, JPEG or GIF image of a digit).",
       "",
       "Options:",
       "  --host HOST          interface to bind (default " + DEFAULT_HOST + ")",
       "  --port N             port to bind, 0 for any free port (default " + DEFAULT_PORT + ")",
-      "  --config FILE        JSON file with tiers and API keys (see README.md); without it,",
-      "                       demo keys are generated and printed",
+      "  --config FILE        JSON file with tiers, API keys and allowed fetch hosts (see",
+      "                       README.md); without it, demo keys are generated and printed",
       "  --pepper-file FILE   file holding the base64 API-key pepper (at least 32 bytes);",
       "                       default: $" + PEPPER_ENV + ", else a random pepper for this run",
+      "  --allow-fetch-host HOST[:PORT]",
+      "                       let image-classifier fetch image URLs only from these hosts",
+      "                       (repeatable); an internal address such as 127.0.0.1 needs its",
+      "                       port. Default: any public host on ports 80 and 443",
       "  --help               print this help and exit",
       "",
       "Exit codes: 0 normal stop, 2 invalid option or configuration, 1 unexpected failure.");
@@ -50,19 +61,22 @@ public final class AppOptions {
   private final Path pepperFile;
   private final String pepperFromEnv;
   private final boolean help;
+  private final List<FetchAllowList.Entry> allowFetchHosts;
 
-  private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help) {
+  private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help,
+      List<FetchAllowList.Entry> allowFetchHosts) {
     this.host = host;
     this.port = port;
     this.configFile = configFile;
     this.pepperFile = pepperFile;
     this.pepperFromEnv = pepperFromEnv;
     this.help = help;
+    this.allowFetchHosts = List.copyOf(allowFetchHosts);
   }
 
-  /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper. */
+  /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper, no fetch allow-list. */
   public static AppOptions defaults() {
-    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false);
+    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of());
   }
 
   /**
@@ -93,7 +107,7 @@ public final class AppOptions {
             throw new StartupException(name + " takes no value");
           }
           options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
-              options.pepperFromEnv, true);
+              options.pepperFromEnv, true, options.allowFetchHosts);
           break;
         case "--host":
           value = value != null ? value : next(args, ++i, name);
@@ -113,6 +127,14 @@ public final class AppOptions {
         case "--pepper-file":
           value = value != null ? value : next(args, ++i, name);
           options = options.withPepperFile(Path.of(value));
+          break;
+        case "--allow-fetch-host":
+          value = value != null ? value : next(args, ++i, name);
+          try {
+            options = options.withAllowFetchHost(value);
+          } catch (IllegalArgumentException e) {
+            throw new StartupException(name + ": " + e.getMessage(), e);
+          }
           break;
         default:
           throw new StartupException("unknown option '" + printable(name) + "' (see --help)");
@@ -147,7 +169,8 @@ public final class AppOptions {
 
   /** A copy binding {@code host}. */
   public AppOptions withHost(String host) {
-    return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help);
+    return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help,
+        allowFetchHosts);
   }
 
   /** A copy binding {@code port} (0 = any free port). */
@@ -155,22 +178,37 @@ public final class AppOptions {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts);
   }
 
-  /** A copy reading tiers and keys from {@code file} instead of issuing demo keys. */
+  /** A copy reading tiers, keys and fetch hosts from {@code file} instead of issuing demo keys. */
   public AppOptions withConfigFile(Path file) {
-    return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help);
+    return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help,
+        allowFetchHosts);
   }
 
   /** A copy reading the base64 pepper from {@code file}. */
   public AppOptions withPepperFile(Path file) {
-    return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help);
+    return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help,
+        allowFetchHosts);
   }
 
   /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
   public AppOptions withPepperFromEnv(String base64) {
-    return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help);
+    return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help,
+        allowFetchHosts);
+  }
+
+  /**
+   * A copy that also allows image URLs on {@code hostAndPort} ({@code HOST[:PORT]}, see {@link
+   * FetchAllowList#parse}); any entry turns the fetch allow-list on.
+   *
+   * @throws IllegalArgumentException if the entry is not a valid {@code HOST[:PORT]}
+   */
+  public AppOptions withAllowFetchHost(String hostAndPort) {
+    List<FetchAllowList.Entry> hosts = new ArrayList<>(allowFetchHosts);
+    hosts.add(FetchAllowList.parse(hostAndPort));
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts);
   }
 
   /** The interface to bind. */
@@ -198,6 +236,11 @@ public final class AppOptions {
     return Optional.ofNullable(pepperFromEnv);
   }
 
+  /** The {@code --allow-fetch-host} entries, in order (empty: no allow-list from the command line). */
+  public List<FetchAllowList.Entry> allowFetchHosts() {
+    return allowFetchHosts;
+  }
+
   /** Whether {@code --help} was given. */
   public boolean help() {
     return help;
@@ -207,6 +250,6 @@ public final class AppOptions {
   @Override
   public String toString() {
     return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
-        + ", pepperFromEnv=" + (pepperFromEnv != null) + "]";
+        + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + "]";
   }
 }

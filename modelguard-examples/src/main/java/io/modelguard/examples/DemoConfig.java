@@ -35,21 +35,27 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The demo's security configuration: tiers (name → models) and API keys. Either the built-in demo
- * ({@link #demo()}: tiers {@code free} = digits and {@code pro} = digits + iris, with demo keys
- * issued at start-up) or a JSON file ({@link #read}), for example:
+ * The demo's security configuration: tiers (name → models), API keys and the hosts {@code
+ * image-classifier} may fetch image URLs from. Either the built-in demo ({@link #demo()}: tiers
+ * {@code free} = digits and {@code pro} = digits + iris + image-classifier, with demo keys issued
+ * at start-up, no fetch allow-list) or a JSON file ({@link #read}), for example:
  *
  * <pre>{@code
  * {
- *   "tiers": { "free": ["digits"], "pro": ["digits", "iris"] },
+ *   "tiers": { "free": ["digits"], "pro": ["digits", "iris", "image-classifier"] },
  *   "keys": [
  *     { "subject": "alice", "tenant": "acme", "tier": "free" },
  *     { "key": "mg_test_…", "subject": "bob", "tenant": "globex", "tier": "pro",
  *       "expiresAt": "2030-01-01T00:00:00Z" },
  *     { "subject": "mallory", "tenant": "acme", "tier": "pro", "revoked": true }
- *   ]
+ *   ],
+ *   "allowFetchHosts": ["images.example.com", "127.0.0.1:8089"]
  * }
  * }</pre>
+ *
+ * <p>{@code allowFetchHosts} has the form of {@code --allow-fetch-host} ({@link
+ * FetchAllowList#parse}); the entries of both are combined, and any entry turns the allow-list
+ * on.
  *
  * <p>Parsing is strict: unknown fields, wrong JSON types (no coercion of {@code "true"} to a
  * boolean or {@code 1} to a string), duplicate fields and trailing content are errors, and so are
@@ -66,13 +72,16 @@ public final class DemoConfig {
   private final Map<String, Set<String>> tiers;
   private final List<KeyEntry> keys;
   private final boolean demoKeys;
+  private final List<FetchAllowList.Entry> allowFetchHosts;
 
-  private DemoConfig(Map<String, Set<String>> tiers, List<KeyEntry> keys, boolean demoKeys) {
+  private DemoConfig(Map<String, Set<String>> tiers, List<KeyEntry> keys, boolean demoKeys,
+      List<FetchAllowList.Entry> allowFetchHosts) {
     Map<String, Set<String>> copy = new LinkedHashMap<>();
     tiers.forEach((name, models) -> copy.put(name, Collections.unmodifiableSet(new LinkedHashSet<>(models))));
     this.tiers = Collections.unmodifiableMap(copy);
     this.keys = List.copyOf(keys);
     this.demoKeys = demoKeys;
+    this.allowFetchHosts = List.copyOf(allowFetchHosts);
   }
 
   /**
@@ -109,17 +118,23 @@ public final class DemoConfig {
     }
   }
 
-  /** The tiers of the built-in demo: {@code free} (digits) and {@code pro} (digits, iris). */
+  /**
+   * The tiers of the built-in demo: {@code free} (digits) and {@code pro} (digits, iris,
+   * image-classifier).
+   */
   public static Map<String, Set<String>> demoTiers() {
     Map<String, Set<String>> tiers = new LinkedHashMap<>();
     tiers.put("free", Set.of("digits"));
-    tiers.put("pro", new LinkedHashSet<>(List.of("digits", "iris")));
+    tiers.put("pro", new LinkedHashSet<>(List.of("digits", "iris", "image-classifier")));
     return tiers;
   }
 
-  /** The built-in demo: {@link #demoTiers()}, and demo keys issued (and printed) at start-up. */
+  /**
+   * The built-in demo: {@link #demoTiers()}, demo keys issued (and printed) at start-up, and no
+   * fetch allow-list.
+   */
   public static DemoConfig demo() {
-    return new DemoConfig(demoTiers(), List.of(), true);
+    return new DemoConfig(demoTiers(), List.of(), true, List.of());
   }
 
   /**
@@ -230,7 +245,20 @@ public final class DemoConfig {
       }
       keys.add(new KeyEntry(field, key, subject, tenant, tier, expiresAt, Boolean.TRUE.equals(k.revoked())));
     }
-    return new DemoConfig(tiers, keys, false);
+    List<FetchAllowList.Entry> hosts = new ArrayList<>();
+    List<String> rawHosts = raw.allowFetchHosts() == null ? List.of() : raw.allowFetchHosts();
+    for (int i = 0; i < rawHosts.size(); i++) {
+      String field = "allowFetchHosts[" + i + "]";
+      if (rawHosts.get(i) == null) {
+        throw new IllegalArgumentException(field + ": must be a string HOST or HOST:PORT, not null");
+      }
+      try {
+        hosts.add(FetchAllowList.parse(rawHosts.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+      }
+    }
+    return new DemoConfig(tiers, keys, false, hosts);
   }
 
   private static String text(String value, String field) {
@@ -360,6 +388,11 @@ public final class DemoConfig {
     return keys;
   }
 
+  /** The {@code allowFetchHosts} entries, in file order (empty: no allow-list from the file). */
+  public List<FetchAllowList.Entry> allowFetchHosts() {
+    return allowFetchHosts;
+  }
+
   /** Whether this is the built-in demo, whose keys are issued at start-up. */
   public boolean demoKeys() {
     return demoKeys;
@@ -367,11 +400,12 @@ public final class DemoConfig {
 
   @Override
   public String toString() {
-    return "DemoConfig[tiers=" + tiers + ", keys=" + keys + ", demoKeys=" + demoKeys + "]";
+    return "DemoConfig[tiers=" + tiers + ", keys=" + keys + ", demoKeys=" + demoKeys
+        + ", allowFetchHosts=" + allowFetchHosts + "]";
   }
 
   /** The file's shape, bound by Jackson; {@link #validate} turns it into a {@link DemoConfig}. */
-  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys) {}
+  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys, List<String> allowFetchHosts) {}
 
   /** One key as written in the file. */
   record RawKey(String key, String subject, String tenant, String tier, String expiresAt, Boolean revoked) {

@@ -12,6 +12,7 @@ import io.modelguard.authn.ApiKeyRecord;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.input.ModelInputPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key authentication, then {@link ModelAccessPolicy}
- *       (the caller's tier must grant the model in the path) — for the predict endpoints;
+ *       (the caller's tier must grant the model in the path), then, in {@link Phase#VALIDATE}, the
+ *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
+ *       fields; image URLs fetched through the SSRF-safe fetcher) — for the predict endpoints;
  *   <li>{@value #CATALOG_CHAIN}: API-key authentication only — for {@code GET /v1/models}, which
  *       names no model and lists what the caller may use.
  * </ul>
@@ -56,12 +59,13 @@ final class DemoSecurity {
   }
 
   /**
-   * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper}.
+   * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper} and
+   * validating predict requests with {@code input}.
    *
    * @throws StartupException if the engine rejects the configuration (the message names the field)
    */
-  static DemoSecurity create(DemoConfig config, Set<String> models, byte[] pepper, Clock clock, RandomSource random)
-      throws StartupException {
+  static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
+      Clock clock, RandomSource random) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -81,7 +85,8 @@ final class DemoSecurity {
         .models(models.toArray(new String[0]))
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> chain
             .policy(Phase.AUTHENTICATE, "api-key", apiKeys)
-            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+            .policy(Phase.VALIDATE, "input", input))
         .chain(CATALOG_CHAIN, chain -> chain
             .policy(Phase.AUTHENTICATE, "api-key", apiKeys));
     config.tiers().forEach((name, granted) -> builder.tier(Tier.builder(name).models(granted).build()));

@@ -9,22 +9,26 @@ import java.util.Optional;
 import java.util.StringJoiner;
 
 /**
- * Prints the start-up banner on stdout: where the server listens, the API keys generated at
- * start-up, and ready-to-paste curl commands. This is the one place plaintext keys are shown; they
- * never go through the logging system, so log files and log shippers never see them.
+ * Prints the start-up banner on stdout: where the server listens, the models, where image URLs may
+ * be fetched from, the API keys generated at start-up, and ready-to-paste curl commands. This is
+ * the one place plaintext keys are shown; they never go through the logging system, so log files
+ * and log shippers never see them.
  */
 final class KeyBanner {
   private static final String RULE = "=".repeat(100);
 
   private KeyBanner() {}
 
-  static void print(PrintStream out, URI base, List<DemoKey> keys, ModelCatalog models, boolean demo) {
+  static void print(PrintStream out, URI base, List<DemoKey> keys, ModelCatalog models, boolean demo,
+      FetchAllowList fetchHosts) {
     String url = base.toString();
     StringBuilder b = new StringBuilder();
     String nl = System.lineSeparator();
     b.append(nl).append(RULE).append(nl);
     b.append(" ModelGuard demo listening on ").append(url).append(nl);
-    b.append(" Models: ").append(String.join(", ", models.ids())).append(nl).append(nl);
+    b.append(" Models: ").append(String.join(", ", models.ids())).append(nl);
+    b.append(" Image URLs of ").append(ModelCatalog.IMAGE_CLASSIFIER).append(" are fetched from ")
+        .append(fetchHosts.describe()).append(nl).append(nl);
     if (keys.isEmpty()) {
       b.append(" No API keys are configured: every guarded request will get 401.").append(nl);
     } else {
@@ -53,6 +57,16 @@ final class KeyBanner {
     b.append(nl).append("   # predict a digit (200)").append(nl);
     b.append("   curl -s ").append(url).append("/v1/models/digits/predict -H 'X-API-Key: ").append(someKey).append("'")
         .append(json).append(" -d '").append(digits).append("'").append(nl);
+    String imageKey = demo ? pro.orElse(someKey) : someKey;
+    b.append(nl).append("   # classify the digit in an image fetched from a URL (PNG, JPEG or GIF; ")
+        .append(demo ? "pro tier; " : "").append("200 if the URL's host is allowed and serves the image)").append(nl);
+    b.append("   curl -s ").append(url).append("/v1/models/").append(ModelCatalog.IMAGE_CLASSIFIER)
+        .append("/predict -H 'X-API-Key: ").append(imageKey).append("'").append(json).append(" -d '")
+        .append(imageBody(exampleImageUrl(fetchHosts))).append("'").append(nl);
+    b.append(nl).append("   # an internal address is refused before anything connects (422 input.url_blocked)").append(nl);
+    b.append("   curl -si ").append(url).append("/v1/models/").append(ModelCatalog.IMAGE_CLASSIFIER)
+        .append("/predict -H 'X-API-Key: ").append(imageKey).append("'").append(json).append(" -d '")
+        .append(imageBody("http://169.254.169.254/latest/meta-data/")).append("'").append(nl);
     if (demo) {
       b.append(nl).append("   # the free tier may not use iris (403 authz.model_forbidden); the pro key may (200)")
           .append(nl);
@@ -74,6 +88,23 @@ final class KeyBanner {
     b.append(RULE).append(nl);
     out.print(b);
     out.flush();
+  }
+
+  /** A URL on the first allowed host, or a placeholder when any public host is allowed. */
+  static String exampleImageUrl(FetchAllowList fetchHosts) {
+    if (!fetchHosts.restricted()) {
+      return "https://images.example.com/digit.png";
+    }
+    FetchAllowList.Entry first = fetchHosts.entries().get(0);
+    String host = first.host().startsWith("*.") ? "images" + first.host().substring(1) : first.host();
+    if (first.port().isEmpty() || first.port().getAsInt() == 443) {
+      return "https://" + host + "/digit.png";
+    }
+    return "http://" + host + (first.port().getAsInt() == 80 ? "" : ":" + first.port().getAsInt()) + "/digit.png";
+  }
+
+  private static String imageBody(String imageUrl) {
+    return "{\"" + ModelCatalog.IMAGE_URL_FIELD + "\":\"" + imageUrl + "\"}";
   }
 
   private static Optional<String> active(List<DemoKey> keys, String label, boolean demo) {

@@ -7,12 +7,14 @@ import io.modelguard.examples.http.ModelListServlet;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.model.Classifier;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -33,10 +35,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The ModelGuard demo model server: trains two small models at start-up ({@link ModelCatalog}) and
- * serves them on embedded Jetty behind {@link ModelGuardFilter}.
+ * serves them, and a classifier of digit images fetched from a URL, on embedded Jetty behind
+ * {@link ModelGuardFilter}.
  *
  * <ul>
- *   <li>{@code POST /v1/models/{model}/predict} — API key + the caller's tier must grant the model;
+ *   <li>{@code POST /v1/models/{model}/predict} — API key + the caller's tier must grant the model,
+ *       then ModelGuard validates the input (and fetches an {@code image-classifier} image URL
+ *       through its SSRF-safe fetcher, from the hosts {@link FetchAllowList} allows);
  *   <li>{@code GET /v1/models} — API key; lists the models the caller may use;
  *   <li>{@code GET /healthz} — unguarded.
  * </ul>
@@ -82,14 +87,21 @@ public final class ModelServingApp implements AutoCloseable {
     DemoConfig config = options.configFile().isPresent()
         ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
         : DemoConfig.demo();
+    List<FetchAllowList.Entry> hosts = new ArrayList<>(options.allowFetchHosts());
+    hosts.addAll(config.allowFetchHosts());
+    FetchAllowList fetchHosts = FetchAllowList.of(hosts);
+    ModelInputPolicy.Builder input = ModelInputPolicy.builder()
+        .fetcher(fetchHosts.fetcher(ModelCatalog.IMAGE_MAX_BYTES));
+    ModelCatalog.inputSpecs().forEach(input::model);
     RandomSource random = RandomSource.secure();
     byte[] pepper = DemoSecurity.loadPepper(options, random);
     DemoSecurity security;
     try {
-      security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, pepper, Clock.systemUTC(), random);
+      security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input.build(), pepper, Clock.systemUTC(), random);
     } finally {
       Arrays.fill(pepper, (byte) 0);
     }
+    log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
 
     ModelCatalog models = ModelCatalog.trainDemoModels();
     for (ModelCatalog.ServedModel m : models.all().values()) {
@@ -130,7 +142,7 @@ public final class ModelServingApp implements AutoCloseable {
     if (!isLoopback(options.host())) {
       log.warn("Bound to {}, not loopback: the demo is reachable from the network", options.host());
     }
-    KeyBanner.print(console, base, security.keys(), models, config.demoKeys());
+    KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts);
     return new ModelServingApp(server, base, models, security.guard(), security.keys());
   }
 

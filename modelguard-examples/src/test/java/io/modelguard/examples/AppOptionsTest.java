@@ -32,6 +32,31 @@ class AppOptionsTest {
   }
 
   @Test
+  void collectsRepeatedFetchHostsInOrder() throws Exception {
+    AppOptions o = AppOptions.parse(new String[] {
+        "--allow-fetch-host", "Images.Example.com", "--allow-fetch-host=127.0.0.1:8089", "--allow-fetch-host", "*.cdn.example.net:8443"},
+        Map.of());
+
+    assertThat(o.allowFetchHosts()).extracting(Object::toString)
+        .containsExactly("images.example.com", "127.0.0.1:8089", "*.cdn.example.net:8443");
+    assertThat(o.allowFetchHosts()).extracting(FetchAllowList.Entry::internal).containsExactly(false, true, false);
+    assertThat(AppOptions.parse(new String[0], Map.of()).allowFetchHosts()).isEmpty();
+  }
+
+  @Test
+  void rejectsBadFetchHostsNamingTheFlag() {
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--allow-fetch-host", "127.0.0.1"}, Map.of()))
+        .isInstanceOf(StartupException.class)
+        .hasMessage("--allow-fetch-host: '127.0.0.1' is an internal address: it is allowed only with an explicit "
+            + "port, such as 127.0.0.1:8081");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--allow-fetch-host"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--allow-fetch-host needs a value (see --help)");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--allow-fetch-host", "images.example.com:0"}, Map.of()))
+        .isInstanceOf(StartupException.class)
+        .hasMessage("--allow-fetch-host: 'images.example.com:0': the port must be a number from 1 to 65535");
+  }
+
+  @Test
   void takesThePepperFromTheEnvironmentButNeverPrintsIt() throws Exception {
     AppOptions o = AppOptions.parse(new String[0], Map.of(AppOptions.PEPPER_ENV, "c2VjcmV0LXBlcHBlcg=="));
 

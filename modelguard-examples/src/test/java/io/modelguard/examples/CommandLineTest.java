@@ -37,7 +37,8 @@ class CommandLineTest {
   @Test
   void helpPrintsUsageAndExitsZero() {
     assertThat(run(Map.of(), "--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage:").contains("--config FILE").contains("--port N");
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Usage:").contains("--config FILE").contains("--port N")
+        .contains("--allow-fetch-host HOST[:PORT]");
   }
 
   @Test
@@ -63,6 +64,13 @@ class CommandLineTest {
 
     assertThat(run(Map.of(), "--port", "0", "--config", config.toString())).isEqualTo(2);
     assertOneLineError("config " + config + ": keys[0].revoked: wrong type, expected true or false");
+  }
+
+  @Test
+  void fetchHostThatIsAlwaysDeniedExitsTwoNamingTheFlag() {
+    assertThat(run(Map.of(), "--port", "0", "--allow-fetch-host", "localhost:8089")).isEqualTo(2);
+    assertOneLineError("--allow-fetch-host: 'localhost:8089' is always refused (it names an internal host); "
+        + "to allow a server on this machine, give its address and port, such as 127.0.0.1:8081");
   }
 
   @Test

@@ -36,6 +36,31 @@ class DemoConfigTest {
     assertThat(config.keys().get(3).revoked()).isTrue();
     assertThat(config.keys().get(4).key()).contains(KEY);
     assertThat(config.demoKeys()).isFalse();
+    assertThat(config.tiers().get("pro")).containsExactly("digits", "iris", "image-classifier");
+    assertThat(config.allowFetchHosts()).extracting(Object::toString)
+        .containsExactly("images.example.com", "127.0.0.1:8089");
+    assertThat(config.allowFetchHosts().get(1).internal()).isTrue();
+  }
+
+  @Test
+  void omittedFetchHostsMeanNoAllowList() throws Exception {
+    assertThat(parse("{}").allowFetchHosts()).isEmpty();
+    assertThat(DemoConfig.demo().allowFetchHosts()).isEmpty();
+  }
+
+  @Test
+  void rejectsBadFetchHostsNamingTheEntry() {
+    assertRejected("{\"allowFetchHosts\":[\"images.example.com\",\"127.0.0.1\"]}")
+        .hasMessage("config test.json: allowFetchHosts[1]: '127.0.0.1' is an internal address: it is allowed only "
+            + "with an explicit port, such as 127.0.0.1:8081");
+    assertRejected("{\"allowFetchHosts\":[\"localhost:8080\"]}")
+        .hasMessageContaining("allowFetchHosts[0]: 'localhost:8080' is always refused");
+    assertRejected("{\"allowFetchHosts\":[\"http://images.example.com/\"]}")
+        .hasMessageContaining("allowFetchHosts[0]: 'http://images.example.com/': ");
+    assertRejected("{\"allowFetchHosts\":[null]}").hasMessageContaining("allowFetchHosts[0]: must be a string");
+    assertRejected("{\"allowFetchHosts\":\"images.example.com\"}")
+        .hasMessageContaining("allowFetchHosts: wrong type, expected an array");
+    assertRejected("{\"allowFetchHosts\":[42]}").hasMessageContaining("allowFetchHosts[0]: wrong type, expected a string");
   }
 
   @Test
@@ -87,7 +112,7 @@ class DemoConfigTest {
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"gold\"}]}")
         .hasMessageContaining("keys[0].tier: unknown tier 'gold' (known: free, pro)");
     assertRejected("{\"tiers\":{\"free\":[\"digits\",\"resnet\"]}}")
-        .hasMessageContaining("tiers.free[1]: unknown model 'resnet' (known: digits, iris)");
+        .hasMessageContaining("tiers.free[1]: unknown model 'resnet' (known: digits, image-classifier, iris)");
     assertRejected("{\"tiers\":{\"no spaces\":[]}}").hasMessageContaining("tiers: 'no spaces' is not a valid tier name");
   }
 

@@ -12,7 +12,9 @@ import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,6 +69,9 @@ class ModelServingAppTest {
       assertThat(banner).contains(key(label));
     }
     assertThat(banner).contains("curl -s " + app.baseUri() + "/v1/models/digits/predict -H 'X-API-Key: " + key("free"));
+    assertThat(banner).contains(" Models: digits, iris, image-classifier")
+        .contains(" Image URLs of image-classifier are fetched from any public host on ports 80 and 443 (no allow-list)")
+        .contains("curl -s " + app.baseUri() + "/v1/models/image-classifier/predict -H 'X-API-Key: " + key("pro"));
   }
 
   @Test
@@ -158,7 +163,7 @@ class ModelServingAppTest {
     assertThat(free.statusCode()).isEqualTo(200);
     assertThat(DemoClient.json(free).toString()).isEqualTo("{\"models\":[\"digits\"]}");
     assertThat(pro.statusCode()).isEqualTo(200);
-    assertThat(DemoClient.json(pro).toString()).isEqualTo("{\"models\":[\"digits\",\"iris\"]}");
+    assertThat(DemoClient.json(pro).toString()).isEqualTo("{\"models\":[\"digits\",\"image-classifier\",\"iris\"]}");
   }
 
   @Test
@@ -180,21 +185,34 @@ class ModelServingAppTest {
   }
 
   @Test
-  void wrongPixelShapeIsInvalidInputNamingTheField() {
-    for (String body : List.of(
-        DemoClient.body("pixels", 1, 2, 3),                      // too few
-        DemoClient.body("pixels", new double[65]),               // too many
-        DemoClient.body("pixels", filled(64, 17)),               // out of range
-        DemoClient.body("pixels", filled(64, -1)),               // out of range
-        "{\"pixels\":" + "[\"a\"" + ",0".repeat(63) + "]}",      // not numbers
-        "{\"pixels\":\"0,0,0\"}",                                // not an array
-        "{\"pixels\":[" + "0,".repeat(63) + "0],\"extra\":1}",   // extra field
-        "{\"features\":[1,2,3,4]}",                              // the other model's field
-        "[1,2,3]")) {                                            // not an object
+  void wrongPixelShapeIsInvalidInputNamingTheFieldAndTheRule() {
+    // ModelGuard's input policy answers these before the servlet runs; the detail names the field
+    // and the rule it breaks, never the value.
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put(DemoClient.body("pixels", 1, 2, 3), "Field 'pixels' must be an array of 64 numbers (it has 3).");
+    cases.put(DemoClient.body("pixels", new double[65]), "Field 'pixels' must be an array of 64 numbers (it has more).");
+    cases.put(DemoClient.body("pixels", filled(64, 17)), "Field 'pixels' element 0 must be a number in 0..16.");
+    cases.put(DemoClient.body("pixels", filled(64, -1)), "Field 'pixels' element 0 must be a number in 0..16.");
+    cases.put("{\"pixels\":" + "[\"a\"" + ",0".repeat(63) + "]}", "Field 'pixels' element 0 must be a number.");
+    cases.put("{\"pixels\":\"0,0,0\"}", "Field 'pixels' must be an array of 64 numbers.");
+    cases.put("{}", "Field 'pixels' is required.");
+    String unknown = "The input contains a field that is not in the model's input specification.";
+    cases.put("{\"pixels\":[" + "0,".repeat(63) + "0],\"extra\":1}", unknown);
+    cases.put("{\"features\":[1,2,3,4]}", unknown); // the other model's field
+    cases.put("[1,2,3]", "The input must be a JSON object.");
+    cases.forEach((body, detail) -> {
       HttpResponse<String> r = client.post(DIGITS, key("free"), body);
       assertProblem(r, 422, "input.invalid");
-      assertThat(DemoClient.json(r).get("detail").asText()).contains("'pixels'");
-    }
+      assertThat(DemoClient.json(r).get("detail").asText()).as(body).isEqualTo(detail);
+    });
+  }
+
+  @Test
+  void irisInputIsValidatedByModelGuardToo() {
+    HttpResponse<String> r = client.post(IRIS, key("pro"), DemoClient.body("features", 5.1, 3.5, 1.4, 200));
+
+    assertProblem(r, 422, "input.invalid");
+    assertThat(DemoClient.json(r).get("detail").asText()).isEqualTo("Field 'features' element 3 must be a number in 0..100.");
   }
 
   @Test
@@ -210,13 +228,18 @@ class ModelServingAppTest {
     HttpResponse<String> r = client.post(DIGITS, key("free"), "text/plain", digitsBody);
 
     assertProblem(r, 415, "input.unsupported_media_type");
+    assertThat(DemoClient.json(r).get("detail").asText()).isEqualTo("This model accepts application/json.");
   }
 
   @Test
   void oversizedBodyIsRefused() {
     String huge = "{\"pixels\":[" + "0,".repeat(20_000) + "0]}";
 
-    assertProblem(client.post(DIGITS, key("free"), huge), 413, "input.too_large");
+    HttpResponse<String> r = client.post(DIGITS, key("free"), huge);
+
+    assertProblem(r, 413, "input.too_large");
+    assertThat(DemoClient.json(r).get("detail").asText())
+        .isEqualTo("The request body is larger than this model accepts (16384 bytes).");
   }
 
   @Test

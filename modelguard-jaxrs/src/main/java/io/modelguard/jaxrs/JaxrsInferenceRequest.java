@@ -3,6 +3,7 @@ package io.modelguard.jaxrs;
 import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
+import io.modelguard.input.RequestAttributes;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.io.ByteArrayInputStream;
@@ -18,9 +19,12 @@ import java.util.function.Function;
 /**
  * {@link InferenceRequest} over a JAX-RS {@link ContainerRequestContext}. The body is read through
  * {@link CappedBody} and, once a policy has read any of it, {@link #replayBody()} gives the
- * resource the same bytes followed by whatever was not read. One request, one thread.
+ * resource the same bytes followed by whatever was not read. {@link RequestAttributes} are the
+ * context's request properties (which a servlet-hosted runtime keeps in step with the servlet
+ * request's attributes), so what a policy stores there, such as {@link
+ * io.modelguard.input.FetchedInputs}, reaches the resource. One request, one thread.
  */
-final class JaxrsInferenceRequest implements InferenceRequest {
+final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes {
   private final ContainerRequestContext context;
   private final Endpoint endpoint;
   private final String path;
@@ -96,6 +100,18 @@ final class JaxrsInferenceRequest implements InferenceRequest {
   @Override
   public byte[] body(int maxBytes) throws IOException {
     return body.read(maxBytes);
+  }
+
+  /** Stores {@code value} as the request property {@code name}. */
+  @Override
+  public void setAttribute(String name, Object value) {
+    context.setProperty(name, value);
+  }
+
+  /** The request property {@code name}, if set. */
+  @Override
+  public Optional<Object> attribute(String name) {
+    return Optional.ofNullable(context.getProperty(name));
   }
 
   /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */

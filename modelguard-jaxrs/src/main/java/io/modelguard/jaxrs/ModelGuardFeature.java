@@ -49,6 +49,22 @@ import java.util.function.Function;
  * application/problem+json} and an explicit {@code Content-Length}. A body a policy read is
  * replayed to the resource in full.
  *
+ * <p><b>Request properties.</b> The {@link InferenceRequest} policies see implements {@link
+ * io.modelguard.input.RequestAttributes} over the {@link ContainerRequestContext}'s properties, so
+ * what a policy stores there reaches the resource. {@link io.modelguard.input.ModelInputPolicy}
+ * stores the images it fetched and checked under {@link
+ * io.modelguard.input.FetchedInputs#ATTRIBUTE}; the resource uses those bytes instead of fetching
+ * the URL again. A servlet-hosted runtime keeps the properties in the servlet request's
+ * attributes:
+ *
+ * <pre>{@code
+ * public Prediction predict(@Context HttpServletRequest request) {
+ *   FetchedInputs fetched = (FetchedInputs) request.getAttribute(FetchedInputs.ATTRIBUTE);
+ *   byte[] image = fetched.image("imageUrl").orElseThrow().bytes();
+ *   ...
+ * }
+ * }</pre>
+ *
  * <p><b>Output policies.</b> They need the response bytes and may have to replace a successful
  * response with a 500 problem when a fail-closed policy fails. A {@code WriterInterceptor} sees the
  * bytes but cannot change the status (and an exception thrown from one is handled differently by

@@ -13,9 +13,12 @@ import io.modelguard.ModelSecured;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
+import io.modelguard.input.FetchedInputs;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import io.modelguard.test.input.FetchedInputsFixture;
+import io.modelguard.test.input.LoopbackHttpServer;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -55,6 +58,9 @@ public abstract class AdapterBehaviourTest {
   private static final String MODEL_SECRET_HEADER = "X-Model-Secret";
 
   private final Probe probe = new Probe();
+  /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
+  private final LoopbackHttpServer images = LoopbackHttpServer.start()
+      .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
   private Deployment deployment;
   private HttpClient client;
 
@@ -74,11 +80,12 @@ public abstract class AdapterBehaviourTest {
   }
 
   /** One chain per behaviour under test; {@code probe} records what the policies saw. */
-  private static ModelGuard guard(Probe probe) {
+  private ModelGuard guard(Probe probe) {
     return ModelGuard.builder()
         .auditLog(false)
         .models("digits")
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
+        .chain(FetchedInputsFixture.CHAIN, FetchedInputsFixture.chain(images.port()))
         .chain("failing", chain -> chain.policy(Phase.VALIDATE, "boom", ctx -> {
           throw new IllegalStateException("boom");
         }))
@@ -120,6 +127,7 @@ public abstract class AdapterBehaviourTest {
 
   @AfterAll
   void stop() throws Exception {
+    images.close();
     if (deployment != null) {
       deployment.close();
     }
@@ -268,6 +276,34 @@ public abstract class AdapterBehaviourTest {
     assertThat(probe.outputRuns.get()).isEqualTo(before);
   }
 
+  @Test
+  void imageFetchedByTheInputPolicyReachesTheResourceAsARequestProperty() throws Exception {
+    images.reset();
+    String body = FetchedInputsFixture.body(images.url("/image.png"));
+
+    HttpResponse<String> r = post("/v1/models/" + FetchedInputsFixture.MODEL + "/fetched", body);
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(FetchedInputsFixture.expected(FetchedInputsFixture.png()) + " | body " + body.length());
+    // Fetched once, by the policy: the resource used those bytes.
+    assertThat(images.connections()).isEqualTo(1);
+    assertThat(images.requestLines()).containsExactly("GET /image.png HTTP/1.1");
+  }
+
+  @Test
+  void blockedImageUrlReachesNeitherTheResourceNorTheImageHost() throws Exception {
+    images.reset();
+    int before = probe.resourceCalls.get();
+
+    HttpResponse<String> r = post("/v1/models/" + FetchedInputsFixture.MODEL + "/fetched",
+        FetchedInputsFixture.body("http://localhost:" + images.port() + "/image.png"));
+
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.body()).contains("\"code\":\"input.url_blocked\"").contains("Field 'imageUrl': ");
+    assertThat(images.connections()).isZero();
+    assertThat(probe.resourceCalls.get()).isEqualTo(before);
+  }
+
   // --- resources ---------------------------------------------------------------------------
 
   /** Class and method both annotated: the method's annotation wins where it has one. */
@@ -320,6 +356,20 @@ public abstract class AdapterBehaviourTest {
       Object request = servletRequest.getAttribute(ModelGuardFeature.REQUEST_PROPERTY);
       return "allowed=" + (decision instanceof GuardDecision d && d.isAllowed())
           + ", request=" + (request instanceof InferenceRequest r ? r.path() : null);
+    }
+
+    /**
+     * Answers what it found under {@link FetchedInputs#ATTRIBUTE} ({@link
+     * FetchedInputsFixture#describe}) and the length of the body it still received.
+     */
+    @POST
+    @Path("fetched")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "{model}", chain = FetchedInputsFixture.CHAIN)
+    public String fetched(@Context HttpServletRequest servletRequest, String body) {
+      probe.resourceCalls.incrementAndGet();
+      return FetchedInputsFixture.describe(servletRequest.getAttribute(FetchedInputs.ATTRIBUTE)) + " | body " + body.length();
     }
 
     /** Echoes the body a policy read only the start of. */

@@ -2,6 +2,7 @@ package io.modelguard.jaxrs;
 
 import io.modelguard.ModelSecured;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.input.InputConformance;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -17,7 +18,7 @@ import java.util.List;
 public final class ConformanceResources {
   /** Every conformance resource class. */
   public static final List<Class<?>> ALL =
-      List.of(Predict.class, Failing.class, Rewrite.class, Echo.class, Open.class);
+      List.of(Predict.class, Failing.class, Rewrite.class, Echo.class, Validate.class, Open.class);
 
   private ConformanceResources() {}
 
@@ -67,6 +68,23 @@ public final class ConformanceResources {
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public byte[] echo(byte[] body) {
       return body;
+    }
+  }
+
+  /**
+   * {@value ConformanceFixture#VALIDATE}: chain {@value InputConformance#CHAIN}, whose input policy
+   * reads and checks the body. It consumes any media type, so that the policy, not the runtime's
+   * resource matching, answers a request of the wrong type.
+   */
+  @Path(ConformanceFixture.VALIDATE)
+  @ModelSecured(model = "{model}", chain = InputConformance.CHAIN)
+  public static class Validate {
+    /** The prediction for the path's model. */
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public String predict(@PathParam("model") String model) {
+      return ConformanceFixture.prediction(model);
     }
   }
 

@@ -57,6 +57,16 @@ import org.slf4j.LoggerFactory;
  * written with its final {@code Content-Length}; otherwise it is never wrapped and streams as
  * usual.
  *
+ * <p>The {@link io.modelguard.InferenceRequest} policies see implements {@link
+ * io.modelguard.input.RequestAttributes} over the servlet request's attributes: what a policy stores
+ * there reaches the servlet. {@link io.modelguard.input.ModelInputPolicy} stores the images it
+ * fetched and checked, which the servlet reads instead of fetching the URL again:
+ *
+ * <pre>{@code
+ * FetchedInputs fetched = (FetchedInputs) request.getAttribute(FetchedInputs.ATTRIBUTE);
+ * byte[] image = fetched.image("imageUrl").orElseThrow().bytes();
+ * }</pre>
+ *
  * <p>Construct it in code and register the instance with the container, for example {@code
  * servletContext.addFilter("modelguard", new ModelGuardFilter(guard))
  * .addMappingForUrlPatterns(null, false, "/*")}. One instance serves one servlet context. It is

@@ -3,6 +3,7 @@ package io.modelguard.servlet;
 import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
+import io.modelguard.input.RequestAttributes;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -16,9 +17,11 @@ import java.util.Optional;
  * {@link InferenceRequest} over an {@link HttpServletRequest}. Header look-ups go to the container,
  * which matches names case-insensitively. The body is read through {@link CappedBody} only if a
  * policy asks for it; {@link #requestForApplication()} then hands the servlet a request that
- * replays it. One request, one thread: not thread-safe.
+ * replays it. {@link RequestAttributes} are the servlet request's attributes, so what a policy
+ * stores (such as {@link io.modelguard.input.FetchedInputs}) reaches the servlet through {@code
+ * getAttribute}. One request, one thread: not thread-safe.
  */
-final class ServletInferenceRequest implements InferenceRequest {
+final class ServletInferenceRequest implements InferenceRequest, RequestAttributes {
   private final HttpServletRequest request;
   private final String path;
   private final Endpoint endpoint;
@@ -66,6 +69,18 @@ final class ServletInferenceRequest implements InferenceRequest {
   @Override
   public byte[] body(int maxBytes) throws IOException {
     return body.read(maxBytes);
+  }
+
+  /** Stores {@code value} as the servlet request attribute {@code name}. */
+  @Override
+  public void setAttribute(String name, Object value) {
+    request.setAttribute(name, value);
+  }
+
+  /** The servlet request attribute {@code name}, if set. */
+  @Override
+  public Optional<Object> attribute(String name) {
+    return Optional.ofNullable(request.getAttribute(name));
   }
 
   /**

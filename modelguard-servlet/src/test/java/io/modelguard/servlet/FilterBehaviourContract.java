@@ -12,6 +12,7 @@ import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
+import io.modelguard.servlet.testapp.FetchedImageServlet;
 import io.modelguard.servlet.testapp.GuardedProbeServlet;
 import io.modelguard.servlet.testapp.LeakyOutputServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
@@ -26,6 +27,8 @@ import io.modelguard.servlet.testapp.StreamingServlet;
 import io.modelguard.servlet.testapp.UnknownChainServlet;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.input.FetchedInputsFixture;
+import io.modelguard.test.input.LoopbackHttpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,6 +60,9 @@ abstract class FilterBehaviourContract {
   /** How many bytes the {@code peek} chain's policy reads of a longer body. */
   static final int PEEK = 8;
 
+  /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
+  private final LoopbackHttpServer images = LoopbackHttpServer.start()
+      .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
   private final CountDownLatch streamRelease = new CountDownLatch(1);
   private final CountDownLatch asyncRelease = new CountDownLatch(1);
   private ConformanceFixture fixture;
@@ -73,9 +79,13 @@ abstract class FilterBehaviourContract {
   @Test
   abstract void unknownChainInAnAnnotationFailsStartUp() throws Exception;
 
-  /** A fixture with two extra chains: {@code peek} and {@code failing-output}. */
-  static ConformanceFixture filterFixture() {
+  /**
+   * A fixture with three extra chains: {@code peek}, {@code failing-output}, and {@value
+   * FetchedInputsFixture#CHAIN}, which fetches image URLs from {@link #images} only.
+   */
+  ConformanceFixture filterFixture() {
     return ConformanceFixture.create(b -> b
+        .chain(FetchedInputsFixture.CHAIN, FetchedInputsFixture.chain(images.port()))
         .chain("peek", c -> c.policy(Phase.VALIDATE, "peek", ctx -> {
           try {
             ctx.request().body(PEEK);
@@ -121,6 +131,7 @@ abstract class FilterBehaviourContract {
         ServletDef.of(ErrorServlet.class, "/error"),
         ServletDef.of(RedirectServlet.class, "/redirect"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
+        ServletDef.of(FetchedImageServlet.class, "/fetched"),
         ServletDef.of(PredictServlet.class, "/v1/models/*")));
     client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
@@ -132,6 +143,7 @@ abstract class FilterBehaviourContract {
   void stop() throws Exception {
     streamRelease.countDown();
     asyncRelease.countDown();
+    images.close();
     if (deployment != null) {
       deployment.close();
     }
@@ -339,6 +351,38 @@ abstract class FilterBehaviourContract {
     HttpResponse<byte[]> r = postBytes("/peek/non-blocking", "application/octet-stream", body);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(body);
+  }
+
+  // --- fetched inputs -----------------------------------------------------------------------
+
+  @Test
+  void imageFetchedByTheInputPolicyReachesTheServletAsARequestAttribute() throws Exception {
+    images.reset();
+    String body = FetchedInputsFixture.body(images.url("/image.png"));
+
+    HttpResponse<byte[]> r = postBytes("/fetched", "application/json", body.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .isEqualTo(FetchedInputsFixture.expected(FetchedInputsFixture.png()) + " | body " + body.length());
+    // Fetched once, by the policy: the servlet used those bytes.
+    assertThat(images.connections()).isEqualTo(1);
+    assertThat(images.requestLines()).containsExactly("GET /image.png HTTP/1.1");
+  }
+
+  @Test
+  void blockedImageUrlReachesNeitherTheServletNorTheImageHost() throws Exception {
+    images.reset();
+    int calls = FetchedImageServlet.CALLS.get();
+
+    HttpResponse<byte[]> r = postBytes("/fetched", "application/json",
+        FetchedInputsFixture.body("http://localhost:" + images.port() + "/image.png").getBytes(StandardCharsets.UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8))
+        .contains("\"code\":\"input.url_blocked\"").contains("Field 'imageUrl': ");
+    assertThat(images.connections()).isZero();
+    assertThat(FetchedImageServlet.CALLS.get()).isEqualTo(calls);
   }
 
   // --- helpers ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.modelguard.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.test.input.InputConformance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,11 +11,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,6 +49,12 @@ public abstract class AdapterConformanceSuite {
     @Override
     void close() throws Exception;
   }
+
+  /**
+   * A system property naming a file to which {@link #responsesMatchTheSharedTranscript()} writes
+   * the transcript it got, for reviewing a difference or a deliberate extension of the golden file.
+   */
+  public static final String TRANSCRIPT_OUT_PROPERTY = "modelguard.conformance.transcript.out";
 
   private static final String PROBLEM = "application/problem+json";
 
@@ -236,8 +246,31 @@ public abstract class AdapterConformanceSuite {
   }
 
   /**
+   * Every {@link InputConformance#cases() input-validation case}, sent to {@value
+   * ConformanceFixture#VALIDATE}, gets exactly the status, problem headers and body the engine
+   * gives it: the runtime neither changes the body the policy reads nor the refusal it returns.
+   */
+  @Test
+  void inputCasesGetTheirDocumentedAnswers() {
+    for (InputConformance.Case c : InputConformance.cases()) {
+      Reply r = send(c);
+      if (c.status() == 200) {
+        assertThat(r.status).as("%s: %s", c.name(), r).isEqualTo(200);
+        assertThat(r.body).as(c.name()).isEqualTo(ConformanceFixture.prediction(c.model()));
+        assertThat(r.header("Content-Type")).as(c.name()).startsWith("application/json");
+        continue;
+      }
+      assertThat(r.status).as("%s: %s", c.name(), r).isEqualTo(c.status());
+      assertProblem(r, c.status(), c.code(), INPUT_TITLES.get(c.code()), c.detail());
+      assertThat(r.optionalHeader("WWW-Authenticate")).as(c.name()).isEmpty();
+    }
+  }
+
+  /**
    * The same requests give the same status, problem headers and bodies on every runtime: the
-   * transcript is compared with {@code conformance-transcript.txt}, shared by all of them.
+   * transcript is compared with {@code conformance-transcript.txt}, shared by all of them. It
+   * covers the authentication and authorization answers and then every {@link
+   * InputConformance#cases() input-validation case}.
    */
   @Test
   void responsesMatchTheSharedTranscript() throws IOException {
@@ -269,18 +302,16 @@ public abstract class AdapterConformanceSuite {
       Reply r = post(req[1], req[2] == null ? null : keys.apply(req[2]));
       transcript.append("> ").append(req[0]).append(' ').append(req[1])
           .append(" key=").append(req[2]).append('\n');
-      transcript.append("< ").append(r.status).append('\n');
-      boolean problem = r.status >= 400;
-      for (String h : List.of("Content-Type", "WWW-Authenticate", "Retry-After", "Cache-Control", "Content-Length")) {
-        if (problem || h.equals("WWW-Authenticate") || h.equals("Retry-After")) {
-          String v = r.optionalHeader(h).orElse("(absent)");
-          if (!problem && h.equals("Content-Type")) {
-            v = v.toLowerCase(Locale.ROOT);
-          }
-          transcript.append("< ").append(h).append(": ").append(v).append('\n');
-        }
-      }
-      transcript.append("< ").append(r.body).append("\n\n");
+      appendReply(transcript, r);
+    }
+    for (InputConformance.Case c : InputConformance.cases()) {
+      Reply r = send(c);
+      transcript.append("> POST ").append(c.path()).append(" input=").append(c.name()).append('\n');
+      appendReply(transcript, r);
+    }
+    String out = System.getProperty(TRANSCRIPT_OUT_PROPERTY);
+    if (out != null && !out.isBlank()) {
+      Files.writeString(Path.of(out), transcript, StandardCharsets.UTF_8);
     }
     String expected;
     try (InputStream in = AdapterConformanceSuite.class.getResourceAsStream("conformance-transcript.txt")) {
@@ -290,6 +321,38 @@ public abstract class AdapterConformanceSuite {
   }
 
   // --- helpers -----------------------------------------------------------------------------
+
+  /** The problem titles of the input reason codes, as every runtime must send them. */
+  private static final Map<String, String> INPUT_TITLES = Map.of(
+      "input.too_large", "Input too large",
+      "input.unsupported_media_type", "Unsupported media type",
+      "input.malformed", "Malformed input",
+      "input.invalid", "Invalid input",
+      "input.url_blocked", "URL blocked",
+      "input.fetch_failed", "Fetch failed");
+
+  /** Status, the headers that must agree across runtimes, and the body, in transcript form. */
+  private static void appendReply(StringBuilder transcript, Reply r) {
+    transcript.append("< ").append(r.status).append('\n');
+    boolean problem = r.status >= 400;
+    for (String h : List.of("Content-Type", "WWW-Authenticate", "Retry-After", "Cache-Control", "Content-Length")) {
+      if (problem || h.equals("WWW-Authenticate") || h.equals("Retry-After")) {
+        String v = r.optionalHeader(h).orElse("(absent)");
+        if (!problem && h.equals("Content-Type")) {
+          v = v.toLowerCase(Locale.ROOT);
+        }
+        transcript.append("< ").append(h).append(": ").append(v).append('\n');
+      }
+    }
+    transcript.append("< ").append(r.body).append("\n\n");
+  }
+
+  /** Sends an input case: its media type and body, no credentials. */
+  protected Reply send(InputConformance.Case c) {
+    return send(HttpRequest.newBuilder(uri(c.path()))
+        .header("Content-Type", c.contentType())
+        .POST(HttpRequest.BodyPublishers.ofByteArray(c.body())));
+  }
 
   private void assertInvalidApiKey(Reply r) {
     assertProblem(r, 401, "auth.invalid_api_key", "Invalid API key", "The API key is not valid.");

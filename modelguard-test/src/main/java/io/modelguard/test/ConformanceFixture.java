@@ -16,6 +16,7 @@ import io.modelguard.authn.ApiKeyHasher;
 import io.modelguard.authn.ApiKeyIssuer;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.test.input.InputConformance;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,6 +38,11 @@ import java.util.function.Consumer;
  *       <td>as above</td></tr>
  *   <tr><td>POST {@value #ECHO}</td><td>{@code model="{model}", chain="body-limit"}</td>
  *       <td>200 {@code application/octet-stream}, the request body echoed back</td></tr>
+ *   <tr><td>POST {@value #VALIDATE}</td>
+ *       <td>{@code model="{model}", chain=}{@value io.modelguard.test.input.InputConformance#CHAIN}</td>
+ *       <td>200 {@code application/json} {@link #prediction(String)} of the path's model; the chain's
+ *       {@link io.modelguard.input.ModelInputPolicy} reads and checks the body first (see {@link
+ *       InputConformance}), so the handler must accept any request media type</td></tr>
  *   <tr><td>GET {@value #OPEN}</td><td>none</td><td>200 {@code text/plain} {@code open}</td></tr>
  * </table>
  *
@@ -52,6 +58,11 @@ public final class ConformanceFixture {
   public static final String REWRITE = "/v1/models/{model}/rewrite";
   /** Path template of the endpoint whose chain reads the body with a cap of {@link #BODY_LIMIT}. */
   public static final String ECHO = "/v1/models/{model}/echo";
+  /**
+   * Path template of the endpoint whose chain is {@link InputConformance#chain()}: {@value
+   * InputConformance#PATH}.
+   */
+  public static final String VALIDATE = InputConformance.PATH;
   /** Path of the unguarded endpoint. */
   public static final String OPEN = "/v1/open";
   /** The body cap of the {@code body-limit} chain. */
@@ -124,6 +135,7 @@ public final class ConformanceFixture {
             return ModelOutput.json(body.substring(0, body.length() - 1) + ",\"perturbed\":true}");
           });
         })
+        .chain(InputConformance.CHAIN, InputConformance.chain())
         .chain("body-limit", c -> {
           base.accept(c);
           c.policy(Phase.VALIDATE, "body-cap", ctx -> {

@@ -13,40 +13,55 @@ import io.modelguard.ReasonCode;
 import io.modelguard.examples.model.InputSpec;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.examples.model.SoftmaxRegression;
+import io.modelguard.input.FetchedInputs;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Iterator;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/models/{model}/predict}: runs one prediction.
  *
  * <pre>
- * digits: {"pixels":[64 numbers 0..16]}  → {"model":"digits","label":3,"probabilities":[10 numbers]}
- * iris:   {"features":[4 numbers, cm]}  → {"model":"iris","label":0,"probabilities":[3 numbers]}
+ * digits:           {"pixels":[64 numbers 0..16]} → {"model":"digits","label":3,"probabilities":[10 numbers]}
+ * iris:             {"features":[4 numbers, cm]}  → {"model":"iris","label":0,"probabilities":[3 numbers]}
+ * image-classifier: {"imageUrl":"https://..."}    → {"model":"image-classifier","label":7,"probabilities":[10 numbers]}
  * </pre>
  *
- * <p>Guarded by the {@code default} chain: ModelGuard authenticates the caller and checks that the
- * caller's tier grants the model before this servlet runs. The servlet then checks its own input,
- * answering in the same problem form as ModelGuard: {@code 415 input.unsupported_media_type} (not
- * JSON), {@code 413 input.too_large} (over {@value #MAX_BODY_BYTES} bytes), {@code 400
- * input.malformed} (not parseable), {@code 422 input.invalid} (wrong shape or range; the detail
- * names the field). Parser messages never reach the client. Thread-safe.
+ * <p>Guarded by the {@code default} chain: ModelGuard authenticates the caller, checks that the
+ * caller's tier grants the model, and validates the input against the model's {@link
+ * io.modelguard.input.ModelSpec} ({@link ModelCatalog#inputSpecs()}) before this servlet runs. For
+ * {@code image-classifier} it also fetches the image URL through its SSRF-safe fetcher and checks
+ * the image's header; the servlet uses exactly those bytes ({@link FetchedInputs}, a request
+ * attribute) and never fetches the URL itself. It decodes them with {@link ModelCatalog#IMAGE_SPEC},
+ * reduces the image to 8×8 grey levels ({@link io.modelguard.examples.model.DigitImages}) and
+ * classifies it with the digits model; an image that passes the header checks but cannot be
+ * decoded is {@code 422 input.invalid}.
+ *
+ * <p>For digits and iris the servlet still checks its own input as a second line of defence (it
+ * must parse the body anyway), answering in the same problem form as ModelGuard: {@code 415
+ * input.unsupported_media_type} (not JSON), {@code 413 input.too_large} (over {@value
+ * #MAX_BODY_BYTES} bytes), {@code 400 input.malformed} (not parseable), {@code 422 input.invalid}
+ * (wrong shape or range; the detail names the field). Parser and decoder messages never reach the
+ * client. Thread-safe.
  */
 @ModelSecured(model = "{model}", path = PredictServlet.PATH)
 public final class PredictServlet extends HttpServlet {
   /** The path template, relative to the context path. */
   public static final String PATH = "/v1/models/{model}/predict";
-  /** The largest request body accepted; a digits request is well under 1 KiB. */
-  public static final int MAX_BODY_BYTES = 16 * 1024;
+  /** The largest request body accepted for digits and iris; a digits request is well under 1 KiB. */
+  public static final int MAX_BODY_BYTES = ModelCatalog.MAX_BODY_BYTES;
 
   private static final long serialVersionUID = 1L;
+  private static final Logger log = LoggerFactory.getLogger(PredictServlet.class);
   private static final PathTemplate TEMPLATE = PathTemplate.compile(PATH);
   private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
           .streamReadConstraints(StreamReadConstraints.builder()
@@ -70,7 +85,12 @@ public final class PredictServlet extends HttpServlet {
 
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    Optional<ModelCatalog.ServedModel> model = modelOf(request);
+    Optional<String> id = modelId(request);
+    if (id.isPresent() && id.get().equals(ModelCatalog.IMAGE_CLASSIFIER)) {
+      predictImage(request, response);
+      return;
+    }
+    Optional<ModelCatalog.ServedModel> model = id.flatMap(models::get);
     if (model.isEmpty()) {
       response.sendError(HttpServletResponse.SC_NOT_FOUND);
       return;
@@ -109,13 +129,46 @@ public final class PredictServlet extends HttpServlet {
       Problems.send(response, ReasonCode.INPUT_INVALID, capitalized(spec.requirement()) + ".");
       return;
     }
-    double[] probabilities = model.get().classifier().predictProba(features.get());
+    writePrediction(response, model.get().id(), model.get().classifier().predictProba(features.get()));
+  }
+
+  /** {@code image-classifier}: classifies the image ModelGuard fetched and checked. */
+  private void predictImage(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    Object attribute = request.getAttribute(FetchedInputs.ATTRIBUTE);
+    Optional<FetchedInputs.FetchedImage> fetched = attribute instanceof FetchedInputs
+        ? ((FetchedInputs) attribute).image(ModelCatalog.IMAGE_URL_FIELD)
+        : Optional.empty();
+    if (fetched.isEmpty()) {
+      log.error("POST {}: no fetched image in request attribute {}; is ModelGuardFilter with a ModelInputPolicy "
+          + "in front of this servlet? Refusing.", ModelCatalog.IMAGE_CLASSIFIER, FetchedInputs.ATTRIBUTE);
+      Problems.send(response, ReasonCode.INTERNAL_ERROR);
+      return;
+    }
+    String field = "Field '" + ModelCatalog.IMAGE_URL_FIELD + "': ";
+    BufferedImage image;
+    try {
+      image = ModelCatalog.IMAGE_SPEC.decode(fetched.get().bytes());
+    } catch (IllegalArgumentException e) {
+      // The spec's message names the rule the image breaks and is client-safe.
+      Problems.send(response, ReasonCode.INPUT_INVALID, field + e.getMessage().replaceFirst("^The image", "the fetched image"));
+      return;
+    } catch (IOException | RuntimeException e) {
+      // A decoder's message may describe the content: log the type only, answer a fixed text.
+      log.debug("POST {}: the fetched image could not be decoded ({})", ModelCatalog.IMAGE_CLASSIFIER,
+          e.getClass().getSimpleName());
+      Problems.send(response, ReasonCode.INPUT_INVALID, field + "the fetched image could not be decoded.");
+      return;
+    }
+    writePrediction(response, ModelCatalog.IMAGE_CLASSIFIER, models.classifyDigitImage(image));
+  }
+
+  private static void writePrediction(HttpServletResponse response, String model, double[] probabilities)
+      throws IOException {
     double[] rounded = new double[probabilities.length];
     for (int i = 0; i < rounded.length; i++) {
       rounded[i] = Math.round(probabilities[i] * 1e6) / 1e6;
     }
-    byte[] out = JSON.writeValueAsBytes(
-        new Prediction(model.get().id(), SoftmaxRegression.argMax(probabilities), rounded));
+    byte[] out = JSON.writeValueAsBytes(new Prediction(model, SoftmaxRegression.argMax(probabilities), rounded));
     response.setStatus(HttpServletResponse.SC_OK);
     response.setContentType("application/json");
     response.setHeader("Cache-Control", "no-store");
@@ -123,10 +176,9 @@ public final class PredictServlet extends HttpServlet {
     response.getOutputStream().write(out);
   }
 
-  private Optional<ModelCatalog.ServedModel> modelOf(HttpServletRequest request) {
+  private static Optional<String> modelId(HttpServletRequest request) {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    Optional<Map<String, String>> vars = TEMPLATE.match(path);
-    return vars.flatMap(v -> models.get(v.get("model")));
+    return TEMPLATE.match(path).map(v -> v.get("model"));
   }
 
   private static Optional<double[]> numbers(JsonNode node, InputSpec spec) {

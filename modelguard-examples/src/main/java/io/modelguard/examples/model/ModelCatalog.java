@@ -1,5 +1,10 @@
 package io.modelguard.examples.model;
 
+import io.modelguard.input.FieldSpec;
+import io.modelguard.input.ImageFormat;
+import io.modelguard.input.ImageSpec;
+import io.modelguard.input.ModelSpec;
+import java.awt.image.BufferedImage;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,19 +21,54 @@ import java.util.Set;
  *   <li>{@value #DIGITS}: 8×8 handwritten digits, input {@code pixels} (64 grey levels 0..16), 10
  *       classes;
  *   <li>{@value #IRIS}: Fisher's iris flowers, input {@code features} (sepal length, sepal width,
- *       petal length, petal width in cm), 3 classes (setosa, versicolor, virginica).
+ *       petal length, petal width in cm), 3 classes (setosa, versicolor, virginica);
+ *   <li>{@value #IMAGE_CLASSIFIER}: input {@code imageUrl}, a PNG, JPEG or GIF image of a digit
+ *       that ModelGuard fetches (see {@link #IMAGE_SPEC}); the image is reduced to 8×8 grey levels
+ *       ({@link DigitImages}) and classified by the {@value #DIGITS} model.
  * </ul>
  *
- * Both use a fixed stratified 80/20 split and fixed training seeds, so every start-up trains the
- * same models. Immutable and thread-safe.
+ * The trained models use a fixed stratified 80/20 split and fixed training seeds, so every
+ * start-up trains the same models. What each model accepts is also declared for ModelGuard's
+ * input validation ({@link #inputSpecs()}). Immutable and thread-safe.
  */
 public final class ModelCatalog {
   /** The digit classifier's id. */
   public static final String DIGITS = "digits";
   /** The iris classifier's id. */
   public static final String IRIS = "iris";
+  /** The id of the classifier of digit images fetched from a URL. */
+  public static final String IMAGE_CLASSIFIER = "image-classifier";
   /** The ids of the demo models, known before training (configuration is validated against them). */
-  public static final Set<String> MODEL_IDS = Collections.unmodifiableSet(new LinkedHashSet<>(List.of(DIGITS, IRIS)));
+  public static final Set<String> MODEL_IDS =
+      Collections.unmodifiableSet(new LinkedHashSet<>(List.of(DIGITS, IRIS, IMAGE_CLASSIFIER)));
+  /** The input of {@value #DIGITS}. */
+  public static final InputSpec DIGITS_INPUT = new InputSpec("pixels", 64, 0, 16, "8x8 grey levels, row by row");
+  /** The input of {@value #IRIS}. */
+  public static final InputSpec IRIS_INPUT =
+      new InputSpec("features", 4, 0, 100, "sepal length, sepal width, petal length, petal width in cm");
+  /** The field of {@value #IMAGE_CLASSIFIER}'s input: {@code {"imageUrl":"https://..."}}. */
+  public static final String IMAGE_URL_FIELD = "imageUrl";
+  /** The largest request body of {@value #DIGITS} and {@value #IRIS}; a digits request is well under 1 KiB. */
+  public static final int MAX_BODY_BYTES = 16 * 1024;
+  /** The largest request body of {@value #IMAGE_CLASSIFIER} (a URL of at most 2,048 characters). */
+  public static final int IMAGE_REQUEST_MAX_BODY_BYTES = 4096;
+  /** The largest image {@value #IMAGE_CLASSIFIER} fetches, in bytes. */
+  public static final int IMAGE_MAX_BYTES = 1 << 20;
+  /** The largest width and height of an image {@value #IMAGE_CLASSIFIER} decodes. */
+  public static final int IMAGE_MAX_SIDE = 1024;
+  /**
+   * What {@value #IMAGE_CLASSIFIER} accepts as an image: PNG, JPEG or GIF (by magic bytes), at most
+   * {@value #IMAGE_MAX_BYTES} bytes, {@value #IMAGE_MAX_SIDE} × {@value #IMAGE_MAX_SIDE} pixels and
+   * 16 frames, all read from the header before any decoder runs.
+   */
+  public static final ImageSpec IMAGE_SPEC = ImageSpec.builder()
+      .formats(ImageFormat.PNG, ImageFormat.JPEG, ImageFormat.GIF)
+      .maxBytes(IMAGE_MAX_BYTES)
+      .maxWidth(IMAGE_MAX_SIDE)
+      .maxHeight(IMAGE_MAX_SIDE)
+      .maxPixels((long) IMAGE_MAX_SIDE * IMAGE_MAX_SIDE)
+      .maxFrames(16)
+      .build();
   /** The fraction of each data set held out for evaluation. */
   public static final double TEST_FRACTION = 0.2;
   /** The seed of every split and training run. */
@@ -70,34 +110,68 @@ public final class ModelCatalog {
     }
   }
 
-  /** Trains both demo models (a fraction of a second on a small machine). */
+  /**
+   * What each demo model accepts, for ModelGuard's {@link io.modelguard.input.ModelInputPolicy}:
+   * {@value #DIGITS} and {@value #IRIS} take their one array field ({@link InputSpec}) within
+   * {@value #MAX_BODY_BYTES} bytes; {@value #IMAGE_CLASSIFIER} takes {@code imageUrl}, fetched and
+   * checked against {@link #IMAGE_SPEC}. Unknown fields are refused.
+   */
+  public static List<ModelSpec> inputSpecs() {
+    return List.of(
+        tabular(DIGITS, DIGITS_INPUT),
+        tabular(IRIS, IRIS_INPUT),
+        ModelSpec.builder(IMAGE_CLASSIFIER)
+            .maxBodyBytes(IMAGE_REQUEST_MAX_BODY_BYTES)
+            .field(IMAGE_URL_FIELD, FieldSpec.imageUrl(IMAGE_SPEC))
+            .build());
+  }
+
+  private static ModelSpec tabular(String id, InputSpec input) {
+    return ModelSpec.builder(id)
+        .maxBodyBytes(MAX_BODY_BYTES)
+        .field(input.field(), FieldSpec.numbers(input.length()).range(input.min(), input.max()))
+        .build();
+  }
+
+  /** Trains the digits and iris models (a fraction of a second on a small machine). */
   public static ModelCatalog trainDemoModels() {
     Dataset digits = Dataset.fromResource(DIGITS, "digits.csv");
     Dataset iris = Dataset.fromResource(IRIS, "iris.csv");
     Map<String, ServedModel> models = new LinkedHashMap<>();
     models.put(DIGITS, new ServedModel(
         Classifier.train(DIGITS, digits, TEST_FRACTION, SoftmaxRegression.Options.defaults(SEED)),
-        new InputSpec("pixels", 64, 0, 16, "8x8 grey levels, row by row"),
+        DIGITS_INPUT,
         digits.features(0)));
     models.put(IRIS, new ServedModel(
         Classifier.train(IRIS, iris, TEST_FRACTION, new SoftmaxRegression.Options(300, 8, 0.3, 0.01, 1e-4, SEED)),
-        new InputSpec("features", 4, 0, 100, "sepal length, sepal width, petal length, petal width in cm"),
+        IRIS_INPUT,
         iris.features(0)));
     return new ModelCatalog(models);
   }
 
-  /** The model called {@code id}, if there is one. */
+  /**
+   * The trained model called {@code id} ({@value #DIGITS} or {@value #IRIS}), if there is one.
+   * {@value #IMAGE_CLASSIFIER} has none of its own: it uses {@value #DIGITS}.
+   */
   public Optional<ServedModel> get(String id) {
     return Optional.ofNullable(models.get(id));
   }
 
-  /** The model ids, in a stable order. */
+  /** The ids of every served model, {@value #IMAGE_CLASSIFIER} included, in a stable order. */
   public Set<String> ids() {
-    return models.keySet();
+    return MODEL_IDS;
   }
 
-  /** Every model by id. */
+  /** The trained models ({@value #DIGITS} and {@value #IRIS}) by id. */
   public Map<String, ServedModel> all() {
     return models;
+  }
+
+  /**
+   * Classifies the digit in {@code image} ({@value #IMAGE_CLASSIFIER}): {@link
+   * DigitImages#toPixels} then the {@value #DIGITS} model. Returns the 10 class probabilities.
+   */
+  public double[] classifyDigitImage(BufferedImage image) {
+    return models.get(DIGITS).classifier().predictProba(DigitImages.toPixels(image));
   }
 }

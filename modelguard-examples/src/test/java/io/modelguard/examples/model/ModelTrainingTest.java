@@ -50,7 +50,7 @@ class ModelTrainingTest {
   @Test
   void trainingIsDeterministic() {
     ModelCatalog again = ModelCatalog.trainDemoModels();
-    for (String id : catalog.ids()) {
+    for (String id : catalog.all().keySet()) {
       ModelCatalog.ServedModel a = catalog.get(id).orElseThrow();
       ModelCatalog.ServedModel b = again.get(id).orElseThrow();
       assertThat(b.classifier().predictProba(b.example())).containsExactly(a.classifier().predictProba(a.example()));

@@ -3,8 +3,10 @@ package io.modelguard.servlet.testapp;
 import io.modelguard.servlet.ModelGuardFilter;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.input.InputConformance;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -14,8 +16,9 @@ import java.util.TreeSet;
  * <p>Servlet URL patterns cannot put a wildcard in the middle of a path, so {@code
  * /v1/models/{model}/predict} is served by {@link PredictServlet} on the prefix {@code
  * /v1/models/*} (the filter still binds {@code model} from the annotation's template, and denies a
- * path under the prefix that does not match it), while the rewrite and echo endpoints are mapped
- * exactly, once per registered model.
+ * path under the prefix that does not match it), while the rewrite, echo and validate endpoints
+ * are mapped exactly, once per registered model (and, for validate, once per model of {@link
+ * InputConformance#cases()}).
  */
 public final class ConformanceApp {
   private ConformanceApp() {}
@@ -31,8 +34,15 @@ public final class ConformanceApp {
       rewrite.add(ConformanceFixture.REWRITE.replace("{model}", model));
       echo.add(ConformanceFixture.ECHO.replace("{model}", model));
     }
+    Set<String> validated = new TreeSet<>(fixture.guard().models());
+    InputConformance.cases().forEach(c -> validated.add(c.model()));
+    List<String> validate = new ArrayList<>();
+    for (String model : validated) {
+      validate.add(ConformanceFixture.VALIDATE.replace("{model}", model));
+    }
     servlets.add(ServletDef.of(RewriteServlet.class, rewrite.toArray(new String[0])));
     servlets.add(ServletDef.of(EchoServlet.class, echo.toArray(new String[0])));
+    servlets.add(ServletDef.of(ValidateServlet.class, validate.toArray(new String[0])));
     servlets.add(ServletDef.of(OpenServlet.class, ConformanceFixture.OPEN));
     return servlets;
   }
