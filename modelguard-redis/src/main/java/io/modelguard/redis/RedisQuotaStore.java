@@ -90,6 +90,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private final RedisScriptStore script;
   private final ResilientQuotaStore resilient;
   private final AtomicReference<CompletableFuture<Connected>> connection = new AtomicReference<>();
+  private final RedisURI first;
   private volatile boolean closed;
 
   private RedisQuotaStore(Builder b) {
@@ -127,6 +128,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       this.client = c;
     }
     RedisURI first = b.uris.get(0);
+    this.first = first;
     this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
         b.coalescing, b.maxBatch);
     this.resilient = ResilientQuotaStore.builder(script)
@@ -158,6 +160,26 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
     resilient.adjust(key, plan, delta, decidedAtMicros);
+  }
+
+  /**
+   * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
+   * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
+   * it, the store connects on first use.
+   *
+   * @return whether Redis answered in time
+   */
+  public boolean awaitReady(Duration timeout) {
+    try {
+      commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
+          .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    }
   }
 
   /** The circuit breaker's state. */
@@ -341,7 +363,10 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return this;
     }
 
-    /** Builds the store. It connects on first use, so it builds even while Redis is down. */
+    /**
+     * Builds the store. It connects on first use (or on {@link RedisQuotaStore#awaitReady}), so it
+     * builds even while Redis is down.
+     */
     public RedisQuotaStore build() {
       return new RedisQuotaStore(this);
     }
