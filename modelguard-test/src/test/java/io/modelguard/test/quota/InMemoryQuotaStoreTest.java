@@ -39,15 +39,17 @@ class InMemoryQuotaStoreTest {
   }
 
   @Test
-  void keysIdleForTwiceTheirLongestWindowAreEvictedAndNotBefore() {
-    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).executor(Runnable::run).build();
+  void idleKeysAreEvictedOnceTheirCountsNoLongerMatterAndNotBefore() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
     for (int i = 0; i < 1000; i++) {
       store.acquire(QuotaKey.forTenant("t" + i, "digits"), PLAN, 1);
     }
+    // The daily window's count matters until the end of the next day: two days at most.
     clock.advance(Duration.ofDays(2).minusMinutes(1));
     store.cleanUp();
     assertThat(store.estimatedSize()).as("a daily count still matters").isEqualTo(1000);
-    clock.advance(Duration.ofMinutes(2));
+    // Evicted after between one and two such horizons of idleness.
+    clock.advance(Duration.ofDays(2).plusMinutes(2));
     store.cleanUp();
     assertThat(store.estimatedSize()).isZero();
   }
