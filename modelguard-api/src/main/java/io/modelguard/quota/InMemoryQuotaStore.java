@@ -14,9 +14,10 @@ import java.util.concurrent.Executor;
  * The quota store of a single JVM: lock-free, exact under contention, and bounded.
  *
  * <ul>
- *   <li><b>Lock-free and exact.</b> Each key holds one immutable snapshot of its state; a decision
- *       reads it, computes the next one with {@link QuotaArithmetic} and installs it with a single
- *       compare-and-set, retrying if another thread got there first. Denials write nothing.
+ *   <li><b>Lock-free and exact.</b> Each key holds its state as one array that is never modified
+ *       in place; a decision reads it, computes the next one with {@link QuotaArithmetic} and
+ *       installs it with a single compare-and-set, retrying if another thread got there first.
+ *       Denials write nothing.
  *   <li><b>Bounded.</b> Keys live in a Caffeine cache. A key idle for its plan's {@linkplain
  *       QuotaPlan#horizonMicros() horizon} (twice its longest window) is back to a full quota, so
  *       forgetting it changes no decision: it is evicted after between one and two horizons of
@@ -24,8 +25,9 @@ import java.util.concurrent.Executor;
  *       second and its expiry rewritten only every other horizon. Beyond {@link
  *       Builder#maximumSize(long) maximumSize} keys (default {@value #DEFAULT_MAXIMUM_SIZE}), the
  *       least valuable keys are evicted even if not idle, and forget their counts: size it above
- *       the number of keys active within a window. An entry of a three-limit plan takes about 250
- *       bytes (see {@code QuotaMemoryFootprint} in the benchmarks).
+ *       the number of keys active within a window. A key of a three-limit plan takes about 300
+ *       bytes of heap, so the default bound is about 300 MB (measured by {@code
+ *       QuotaMemoryFootprint} in the benchmarks).
  *   <li><b>Injected time.</b> Decisions and idle eviction both follow the {@link Clock} given to
  *       the builder, so tests move time with a fake clock and never sleep.
  * </ul>
@@ -36,16 +38,18 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** The default maximum number of keys. */
   public static final long DEFAULT_MAXIMUM_SIZE = 1_000_000;
 
-  private static final VarHandle STATE;
+  private static final VarHandle VALUES;
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(Slot.class, "state", State.class);
+      VALUES = MethodHandles.lookup().findVarHandle(Slot.class, "values", long[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
+  /** The values of a slot being replaced by one laid out for another plan: look the key up again. */
+  private static final long[] RETIRED = new long[0];
   /** How often an active key's use is reported to the cache (at most once a second, per key). */
   private static final long TOUCH_MICROS = 1_000_000;
 
@@ -85,15 +89,17 @@ public final class InMemoryQuotaStore implements QuotaStore {
   @Override
   public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
     long now = QuotaArithmetic.micros(clock);
-    Slot slot = slot(key, plan, now);
     while (true) {
-      State current = slot.state;
-      long[] next = layout(current, plan).clone();
-      boolean allowed = QuotaArithmetic.tryAcquire(plan, next, now, cost);
-      if (!allowed) {
+      Slot slot = slot(key, plan, now);
+      long[] current = slot == null ? RETIRED : slot.values;
+      if (current == RETIRED) {
+        continue;
+      }
+      long[] next = current.clone();
+      if (!QuotaArithmetic.tryAcquire(plan, next, now, cost)) {
         return QuotaArithmetic.decision(plan, next, now, cost, false);
       }
-      if (STATE.compareAndSet(slot, current, new State(plan, next))) {
+      if (VALUES.compareAndSet(slot, current, next)) {
         return QuotaArithmetic.decision(plan, next, now, cost, true);
       }
     }
@@ -105,12 +111,15 @@ public final class InMemoryQuotaStore implements QuotaStore {
       return;
     }
     long now = QuotaArithmetic.micros(clock);
-    Slot slot = slot(key, plan, now);
     while (true) {
-      State current = slot.state;
-      long[] next = layout(current, plan).clone();
+      Slot slot = slot(key, plan, now);
+      long[] current = slot == null ? RETIRED : slot.values;
+      if (current == RETIRED) {
+        continue;
+      }
+      long[] next = current.clone();
       QuotaArithmetic.adjust(plan, next, now, delta, decidedAtMicros);
-      if (STATE.compareAndSet(slot, current, new State(plan, next))) {
+      if (VALUES.compareAndSet(slot, current, next)) {
         return;
       }
     }
@@ -127,6 +136,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     slots.cleanUp();
   }
 
+  /** The key's slot, or null if it was laid out for another plan and is being replaced: look again. */
   private Slot slot(QuotaKey key, QuotaPlan plan, long now) {
     long nanos = now * 1000L;
     if (nanos - cacheTime >= 1_000_000L) {
@@ -138,56 +148,52 @@ public final class InMemoryQuotaStore implements QuotaStore {
     // which keeps an active key from expiring (see IdleExpiry) and feeds size-based eviction.
     Slot slot = quiet.getIfPresentQuietly(k);
     if (slot == null) {
-      slot = slots.get(k, x -> new Slot(plan));
+      slot = slots.get(k, x -> new Slot(plan, new long[QuotaArithmetic.stateSize(plan)]));
       slot.touchedAt = now;
     } else if (now - slot.touchedAt >= TOUCH_MICROS) {
       slot.touchedAt = now;
       slots.getIfPresent(k);
     }
+    if (slot.plan != plan && !slot.plan.equals(plan)) {
+      replan(k, slot, plan);
+      return null;
+    }
     return slot;
   }
 
-  private static long[] layout(State current, QuotaPlan plan) {
-    if (current.plan == plan) {
-      return current.values;
-    }
-    if (current.plan == null) {
-      return new long[QuotaArithmetic.stateSize(plan)];
-    }
-    return current.plan.equals(plan) ? current.values : QuotaArithmetic.remap(current.plan, current.values, plan);
-  }
-
-  private static final class State {
-    static final State EMPTY = new State(null, new long[0]);
-    final QuotaPlan plan;
-    final long[] values;
-
-    State(QuotaPlan plan, long[] values) {
-      this.plan = plan;
-      this.values = values;
+  /**
+   * Replaces a slot laid out for another plan (a principal with an override shares its tenant's
+   * key): retires the old slot's values with one compare-and-set, so that no update can land on
+   * it afterwards, and installs a slot whose state is re-laid out by limit name. Threads that
+   * meet the retired slot look the key up again.
+   */
+  private void replan(String k, Slot old, QuotaPlan plan) {
+    long[] current = old.values;
+    if (current != RETIRED && VALUES.compareAndSet(old, current, RETIRED)) {
+      Slot fresh = new Slot(plan, QuotaArithmetic.remap(old.plan, current, plan));
+      fresh.touchedAt = old.touchedAt;
+      slots.asMap().compute(k, (x, v) -> v == null || v == old ? fresh : v);
     }
   }
 
   private static final class Slot {
-    @SuppressWarnings("unused") // written through the VarHandle
-    volatile State state = State.EMPTY;
-    final QuotaPlan firstPlan;
+    final QuotaPlan plan;
+    volatile long[] values;
     /** When the key's use was last reported to the cache, in store microseconds (racy by design). */
     long touchedAt;
 
-    Slot(QuotaPlan firstPlan) {
-      this.firstPlan = firstPlan;
+    Slot(QuotaPlan plan, long[] values) {
+      this.plan = plan;
+      this.values = values;
     }
 
     /**
-     * How long the key must outlive a reported use: its plan's horizon, plus the longest stretch of
-     * unreported use (one touch interval), plus a second so it never goes in the very microsecond
-     * it turns neutral.
+     * How long the key must outlive a reported use: its plan's horizon, plus the longest stretch
+     * of unreported use (one touch interval), plus a second so it never goes in the very
+     * microsecond it turns neutral.
      */
     long horizonNanos() {
-      State s = state;
-      QuotaPlan p = s.plan != null ? s.plan : firstPlan;
-      return (p.horizonMicros() + TOUCH_MICROS + 1_000_000L) * 1000L;
+      return (plan.horizonMicros() + TOUCH_MICROS + 1_000_000L) * 1000L;
     }
   }
 
@@ -204,8 +210,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
     @Override
     public long expireAfterRead(String key, Slot value, long currentTime, long currentDuration) {
-      // Keep at least one horizon ahead of every read, but rewrite the expiry only once the entry
-      // has less than that left: most reads then change nothing.
+      // Keep at least one horizon ahead of every reported use, but rewrite the expiry only once
+      // the entry has less than that left: most reports then change nothing.
       long horizon = value.horizonNanos();
       return currentDuration >= horizon ? currentDuration : 2 * horizon;
     }

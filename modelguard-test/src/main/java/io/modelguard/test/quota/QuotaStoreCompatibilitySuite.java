@@ -119,6 +119,40 @@ public abstract class QuotaStoreCompatibilitySuite {
     assertThat(admittedUnderContention(plan, 32, 30)).isEqualTo(300);
   }
 
+  @Test
+  void aLimitSharedByTwoPlansStaysExactWhileThreadsAlternateBetweenThem() throws Exception {
+    // Principals of one tenant with and without an override claim share the tenant's key.
+    QuotaPlan plain = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 400, Duration.ofDays(1)));
+    QuotaPlan overridden = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 400, Duration.ofDays(1)),
+        QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1)));
+    QuotaKey key = key("two-plans");
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicInteger admitted = new AtomicInteger();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        QuotaPlan plan = t % 2 == 0 ? plain : overridden;
+        futures.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < 60; i++) {
+            if (take(key, plan, 1).isAllowed()) {
+              admitted.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(admitted.get()).isEqualTo(400);
+  }
+
   private int admittedUnderContention(QuotaPlan plan, int threads, int attemptsEach) throws Exception {
     QuotaKey key = key("contended");
     ExecutorService pool = Executors.newFixedThreadPool(threads);
