@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -38,13 +38,15 @@ import org.slf4j.LoggerFactory;
  * per-call timeout. Failures surface as {@link QuotaStoreException}; {@link RedisQuotaStore} wraps
  * it with the circuit breaker and failure policy.
  *
- * <p>Coalescing: decisions on one key queue in a lane; while one script call for the lane is in
+ * <p>Coalescing: decisions on one key queue in a lane; while two script calls for the lane are in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
  * applies them one after another, so a batch decides exactly what the same decisions one by one
- * would.
+ * would; each decision is charged once, whichever call carries it.
  */
 final class RedisScriptStore implements QuotaStore {
   private static final Logger log = LoggerFactory.getLogger(RedisScriptStore.class);
+  /** Script calls of one key in flight at once. */
+  static final int MAX_IN_FLIGHT = 2;
   static final String SCRIPT = loadScript();
   static final String SHA = sha1(SCRIPT);
 
@@ -136,21 +138,39 @@ final class RedisScriptStore implements QuotaStore {
     drain(lane);
   }
 
+  /**
+   * Sends queued operations while fewer than {@link #MAX_IN_FLIGHT} calls of the lane are in flight.
+   * Two calls in flight let Redis work on one batch while the reply of the other is handed out.
+   */
   private void drain(Lane lane) {
-    while (lane.busy.compareAndSet(false, true)) {
-      List<Op> batch = take(lane);
-      if (!batch.isEmpty()) {
-        send(lane.partition, batch, lane);
+    while (true) {
+      int inFlight = lane.inFlight.get();
+      if (inFlight >= MAX_IN_FLIGHT) {
         return;
       }
-      lane.busy.set(false);
       if (lane.queue.isEmpty()) {
-        lanes.remove(lane.partition, lane);
-        // An operation added meanwhile is sent by its own submitter's drain, or by the loop.
-        if (lane.queue.isEmpty()) {
-          return;
+        if (inFlight == 0) {
+          lanes.remove(lane.partition, lane);
+          // An operation added meanwhile is sent by its submitter's drain, or by this loop.
+          if (lane.queue.isEmpty()) {
+            return;
+          }
+          continue;
         }
+        return;
       }
+      if (!lane.inFlight.compareAndSet(inFlight, inFlight + 1)) {
+        continue;
+      }
+      List<Op> batch;
+      synchronized (lane) {
+        batch = take(lane);
+      }
+      if (batch.isEmpty()) {
+        lane.inFlight.decrementAndGet();
+        continue;
+      }
+      send(lane.partition, batch, lane);
     }
   }
 
@@ -211,7 +231,7 @@ final class RedisScriptStore implements QuotaStore {
         }
       } finally {
         if (lane != null) {
-          lane.busy.set(false);
+          lane.inFlight.decrementAndGet();
           drain(lane);
         }
       }
@@ -292,11 +312,11 @@ final class RedisScriptStore implements QuotaStore {
     }
   }
 
-  /** The queue of one key: at most one script call in flight. */
+  /** The queue of one key and its script calls in flight. */
   private static final class Lane {
     final String partition;
     final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean busy = new AtomicBoolean();
+    final AtomicInteger inFlight = new AtomicInteger();
 
     Lane(String partition) {
       this.partition = partition;
