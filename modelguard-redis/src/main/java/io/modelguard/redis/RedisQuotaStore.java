@@ -334,7 +334,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return this;
     }
 
-    /** Whether concurrent decisions on one key share a script call. Default true. */
+    /**
+     * Whether concurrent decisions on one key share a script call. Default true. Coalescing also
+     * keeps one key's operations in order: without it, an asynchronous refund and the same
+     * thread's next decision may reach a Cluster node in either order while its connection opens.
+     */
     public Builder coalescing(boolean enabled) {
       this.coalescing = enabled;
       return this;

@@ -21,7 +21,7 @@ final class RedisCluster implements AutoCloseable {
       for (int i = 0; i < 3; i++) {
         cluster.nodes.add(RedisServer.start(List.of(
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", "1000", "--cluster-port", Integer.toString(RedisServer.freePort()))));
+            "--cluster-node-timeout", "1000", "--cluster-port", "0")));
       }
       List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
       for (RedisServer node : cluster.nodes) {

@@ -27,6 +27,7 @@ final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final List<String> extraArgs;
   private int port;
+  private int clusterPort;
   private Process process;
   private final Thread reaper = new Thread(this::killQuietly, "redis-server-reaper");
 
@@ -41,12 +42,16 @@ final class RedisServer implements AutoCloseable {
     return start(List.of());
   }
 
-  /** Starts a server with extra arguments (for cluster mode); retries on another port if taken. */
+  /**
+   * Starts a server with extra arguments; {@code --cluster-port} followed by {@code 0} picks a free
+   * bus port. Retries on other ports if one is taken (other builds share this machine).
+   */
   static RedisServer start(List<String> extraArgs) {
     try {
       RedisServer server = new RedisServer(Files.createTempDirectory("modelguard-redis-"), extraArgs);
       for (int attempt = 0; ; attempt++) {
         server.port = freePort();
+        server.clusterPort = freePort();
         try {
           server.launch();
           return server;
@@ -135,7 +140,10 @@ final class RedisServer implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of("redis-server",
         "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--dir", dir.toString(), "--daemonize", "no"));
-    command.addAll(extraArgs);
+    for (int i = 0; i < extraArgs.size(); i++) {
+      boolean busPort = i > 0 && extraArgs.get(i - 1).equals("--cluster-port") && extraArgs.get(i).equals("0");
+      command.add(busPort ? Integer.toString(clusterPort) : extraArgs.get(i));
+    }
     try {
       process = new ProcessBuilder(command)
           .redirectErrorStream(true)
