@@ -1,0 +1,274 @@
+package io.modelguard.quota;
+
+import java.time.Clock;
+import java.time.Instant;
+
+/**
+ * The arithmetic every {@link QuotaStore} shares, so that stores agree to the microsecond: the
+ * in-memory store runs it directly, and the Redis store's Lua script is a line-by-line
+ * transcription of {@link #tryAcquire} and {@link #adjust} whose results are turned into decisions
+ * by {@link #decision}. For store implementers; applications never call it. Stateless.
+ *
+ * <h2>State</h2>
+ *
+ * Three longs per limit, in plan order ({@link #stateSize}): a token bucket keeps its theoretical
+ * arrival time (TAT, microseconds since the epoch) in the first; a sliding window keeps its window
+ * index ({@code floor(epochMillis / windowMillis)}), the current and the previous window's count.
+ * All zeros is a fresh key.
+ *
+ * <h2>Token bucket (GCRA)</h2>
+ *
+ * With interval {@code T = ceil(window / quota)} µs and tolerance {@code τ = quota × T}, a request
+ * of cost {@code c} at time {@code now} passes iff {@code max(TAT, now) + c·T − now ≤ τ}, and then
+ * {@code TAT ← max(TAT, now) + c·T}. Exact: at most {@code quota + (t / T)} units in any span of
+ * length {@code t}.
+ *
+ * <h2>Sliding-window counter and its error bound</h2>
+ *
+ * Windows are aligned to the epoch. With {@code s} the elapsed part of the current window in
+ * 1/{@value #SLICES}ths (rounded down), a request passes iff {@code previous × (1 − s) + current +
+ * c ≤ quota}, compared in exact integer arithmetic. The estimate assumes the previous window's
+ * units were spread evenly over it:
+ *
+ * <ul>
+ *   <li>If they were (steady traffic), the count in any window-long span is exact.
+ *   <li>A burst of {@code quota} units at the very end of one window followed by a burst at the
+ *       very start of the next is caught: the second burst is refused, so at most {@code quota}
+ *       units fall in any window-long span (a fixed window would admit twice the quota).
+ *   <li>In the worst case — the whole previous window's quota spent in its last moments, then
+ *       steady traffic — a span of one window that ends a fraction {@code f} into the current
+ *       window can hold up to {@code quota × (1 + f)} units, below {@code 2 × quota}. Cloudflare
+ *       measured the estimator on 400 M real requests: 0.003 % of decisions wrong, none wrongly
+ *       blocked. Combine it with a token bucket (a burst limit) to bound that worst case.
+ * </ul>
+ *
+ * <h2>Refunds and forced charges</h2>
+ *
+ * {@link #adjust} returns units (negative delta) to the window they were charged in (a token
+ * bucket simply moves its TAT back, never below now), or charges units unconditionally (positive
+ * delta), capped at one extra quota so a single huge charge cannot block a key for ever.
+ */
+public final class QuotaArithmetic {
+  /** The resolution of a sliding window's elapsed fraction: 2<sup>16</sup> steps per window. */
+  public static final long SLICES = 65536;
+
+  private QuotaArithmetic() {}
+
+  /** The number of longs of state for {@code plan}: three per limit. */
+  public static int stateSize(QuotaPlan plan) {
+    return 3 * plan.size();
+  }
+
+  /** The current time of {@code clock} in microseconds since the epoch. */
+  public static long micros(Clock clock) {
+    Instant i = clock.instant();
+    return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
+  }
+
+  /**
+   * Charges {@code cost} to every limit if every limit has room, else to none. Rolls sliding
+   * windows forward to {@code now} in {@code state} either way.
+   *
+   * @return whether the cost was charged
+   * @throws IllegalArgumentException if {@code cost < 1}
+   */
+  public static boolean tryAcquire(QuotaPlan plan, long[] state, long now, long cost) {
+    if (cost < 1) {
+      throw new IllegalArgumentException("cost must be at least 1, was " + cost);
+    }
+    long nowMs = Math.floorDiv(now, 1000);
+    int n = plan.size();
+    boolean fits = true;
+    for (int i = 0; i < n; i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        long tat = Math.max(state[b], now);
+        fits &= cost <= l.quota() && tat + cost * l.intervalMicros() - now <= l.toleranceMicros();
+      } else {
+        long slice = roll(l, state, b, nowMs);
+        long room = l.quota() - state[b + 1] - cost;
+        fits &= cost <= l.quota() && room >= 0 && state[b + 2] * (SLICES - slice) <= room * SLICES;
+      }
+    }
+    if (!fits) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        state[b] = Math.max(state[b], now) + cost * l.intervalMicros();
+      } else {
+        state[b + 1] += cost;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Returns ({@code delta < 0}) or forcibly charges ({@code delta > 0}) units on every limit.
+   * A refund goes to the sliding window that was current at {@code decidedAt} (the time of the
+   * reservation being settled) and is dropped once that window is older than the previous one.
+   */
+  public static void adjust(QuotaPlan plan, long[] state, long now, long delta, long decidedAt) {
+    if (delta == 0) {
+      return;
+    }
+    long nowMs = Math.floorDiv(now, 1000);
+    for (int i = 0; i < plan.size(); i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        long tat = Math.max(state[b], now);
+        long units = Math.min(Math.abs(delta), 2 * l.quota());
+        state[b] = delta < 0
+            ? Math.max(tat - units * l.intervalMicros(), now)
+            : Math.min(tat + units * l.intervalMicros(), now + 2 * l.toleranceMicros());
+      } else {
+        roll(l, state, b, nowMs);
+        long max = 2 * l.quota();
+        if (delta > 0) {
+          state[b + 1] = Math.min(state[b + 1] + Math.min(delta, max), max);
+        } else {
+          long at = Math.floorDiv(Math.floorDiv(decidedAt, 1000), l.windowMillis());
+          if (at == state[b]) {
+            state[b + 1] = Math.max(0, state[b + 1] + Math.max(delta, -max));
+          } else if (at == state[b] - 1) {
+            state[b + 2] = Math.max(0, state[b + 2] + Math.max(delta, -max));
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The decision for a request of {@code cost} at {@code now}, given the state after {@link
+   * #tryAcquire} (or after the equivalent script) and whether it charged.
+   */
+  public static QuotaDecision decision(QuotaPlan plan, long[] state, long now, long cost, boolean allowed) {
+    int n = plan.size();
+    long[] remaining = new long[n];
+    long[] reset = new long[n];
+    long nowMs = Math.floorDiv(now, 1000);
+    long retry = 0;
+    int binding = 0;
+    long bindingRetry = -1;
+    for (int i = 0; i < n; i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      long wait;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        long tat = Math.max(state[b], now);
+        long used = tat - now;
+        remaining[i] = used >= l.toleranceMicros() ? 0 : (l.toleranceMicros() - used) / l.intervalMicros();
+        reset[i] = used;
+        wait = allowed ? 0 : cost > l.quota() ? QuotaDecision.NEVER
+            : Math.max(0, tat + cost * l.intervalMicros() - l.toleranceMicros() - now);
+      } else {
+        long w = l.windowMillis();
+        long idx = nowMs / w;
+        long cur = state[b + 1];
+        long prev = state[b + 2];
+        if (state[b] == idx - 1) {
+          prev = cur;
+          cur = 0;
+        } else if (state[b] < idx - 1) {
+          prev = 0;
+          cur = 0;
+        } else if (state[b] > idx) {
+          idx = state[b];
+          nowMs = idx * w;
+        }
+        long slice = (nowMs - idx * w) * SLICES / w;
+        long weighted = ceilDiv(prev * (SLICES - slice), SLICES);
+        remaining[i] = Math.max(0, l.quota() - cur - weighted);
+        reset[i] = Math.max(0, (idx + 1) * w * 1000 - now);
+        wait = allowed ? 0 : slidingWait(l, idx, slice, cur, prev, cost, now);
+        nowMs = Math.floorDiv(now, 1000);
+      }
+      if (allowed) {
+        if (remaining[i] < remaining[binding] || (remaining[i] == remaining[binding] && reset[i] > reset[binding])) {
+          binding = i;
+        }
+      } else if (wait > bindingRetry) {
+        bindingRetry = wait;
+        binding = i;
+      }
+      retry = Math.max(retry, wait);
+    }
+    return QuotaDecision.metered(allowed, plan, remaining, reset, retry, now, binding);
+  }
+
+  /**
+   * Moves the window pair forward to {@code nowMs}: an old current window becomes the previous
+   * one, anything older is forgotten. A clock that stepped back stays in the stored window.
+   *
+   * @return the elapsed slices of the current window
+   */
+  private static long roll(QuotaLimit l, long[] state, int b, long nowMs) {
+    long w = l.windowMillis();
+    long idx = nowMs / w;
+    long stored = state[b];
+    if (stored == idx - 1) {
+      state[b + 2] = state[b + 1];
+      state[b + 1] = 0;
+      state[b] = idx;
+    } else if (stored < idx - 1) {
+      state[b + 1] = 0;
+      state[b + 2] = 0;
+      state[b] = idx;
+    } else if (stored > idx) {
+      return 0;
+    }
+    return (nowMs - idx * w) * SLICES / w;
+  }
+
+  /** The shortest wait until {@code cost} fits a sliding window, assuming no other traffic. */
+  private static long slidingWait(QuotaLimit l, long idx, long slice, long cur, long prev, long cost, long now) {
+    long q = l.quota();
+    long w = l.windowMillis();
+    if (cost > q) {
+      return QuotaDecision.NEVER;
+    }
+    long room = q - cur - cost;
+    long atMs;
+    if (room >= 0) {
+      if (prev * (SLICES - slice) <= room * SLICES) {
+        return 0;
+      }
+      // The first slice s with prev × (SLICES − s) ≤ room × SLICES, then the first millisecond in it.
+      long s = SLICES - room * SLICES / prev;
+      atMs = idx * w + Math.min(ceilDiv(s * w, SLICES), w);
+    } else {
+      // Not in this window: in the next one, today's count becomes the previous window's.
+      long s = Math.max(0, SLICES - (q - cost) * SLICES / cur);
+      atMs = (idx + 1) * w + Math.min(ceilDiv(s * w, SLICES), w);
+    }
+    return Math.max(1, atMs * 1000 - now);
+  }
+
+  /**
+   * Re-lays {@code state}, kept for {@code from}, out for {@code to}: a limit keeps its state if
+   * {@code from} has a limit of the same name, algorithm and window; otherwise it starts fresh.
+   */
+  public static long[] remap(QuotaPlan from, long[] state, QuotaPlan to) {
+    long[] out = new long[stateSize(to)];
+    for (int j = 0; j < to.size(); j++) {
+      QuotaLimit target = to.limit(j);
+      for (int i = 0; i < from.size(); i++) {
+        QuotaLimit source = from.limit(i);
+        if (source.name().equals(target.name()) && source.algorithm() == target.algorithm()
+            && source.windowSeconds() == target.windowSeconds()) {
+          System.arraycopy(state, 3 * i, out, 3 * j, 3);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return -Math.floorDiv(-a, b);
+  }
+}

@@ -1,0 +1,134 @@
+package io.modelguard.quota;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Whose usage a decision counts: a tenant on a model, or a client address before authentication.
+ * Its {@link #partition()} is a string safe to embed in a Redis hash tag: stores keep all limits
+ * of one key under {@code {partition}}, so one script can update them together on Redis Cluster.
+ * Immutable; equal when the partitions are equal.
+ */
+public final class QuotaKey {
+  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  private static final int MAX_PART = 256;
+
+  private final String partition;
+
+  private QuotaKey(String partition) {
+    this.partition = partition;
+  }
+
+  /**
+   * The key of {@code tenant} on {@code model}. Characters that would end a hash tag or separate
+   * parts ({@code { } : %}, controls, whitespace) are percent-encoded, so different pairs never
+   * share a partition.
+   *
+   * @throws IllegalArgumentException if either is empty or longer than 256 characters
+   */
+  public static QuotaKey forTenant(String tenant, String model) {
+    return new QuotaKey("t:" + escape(tenant, "tenant") + ":" + escape(model, "model"));
+  }
+
+  /**
+   * The key of an unauthenticated client at {@code address} (as {@code
+   * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
+   * block one subscriber usually holds, so rotating through one's own addresses gains nothing.
+   * Anything else (an IPv4 address, a name) is used as given; a null address shares the key
+   * {@code unknown}.
+   */
+  public static QuotaKey forAddress(String address) {
+    String a = address == null || address.isBlank() ? "unknown" : address.strip();
+    if (a.indexOf(':') >= 0) {
+      a = ipv6Prefix(a);
+    }
+    if (a.length() > MAX_PART) {
+      a = a.substring(0, MAX_PART);
+    }
+    return new QuotaKey("a:" + escape(a, "address"));
+  }
+
+  /** The partition string: {@code t:<tenant>:<model>} or {@code a:<address>}, escaped. */
+  public String partition() {
+    return partition;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return this == o || (o instanceof QuotaKey && partition.equals(((QuotaKey) o).partition));
+  }
+
+  @Override
+  public int hashCode() {
+    return partition.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "QuotaKey[" + partition + "]";
+  }
+
+  private static String ipv6Prefix(String address) {
+    String a = address;
+    if (a.startsWith("[") && a.endsWith("]")) {
+      a = a.substring(1, a.length() - 1);
+    }
+    int zone = a.indexOf('%');
+    if (zone >= 0) {
+      a = a.substring(0, zone);
+    }
+    if (!IPV6_LITERAL.matcher(a).matches()) {
+      return address;
+    }
+    try {
+      // A literal: getByName parses it without any name lookup.
+      byte[] b = InetAddress.getByName(a).getAddress();
+      if (b.length != 16) {
+        return a;
+      }
+      StringBuilder sb = new StringBuilder(24);
+      for (int i = 0; i < 8; i += 2) {
+        sb.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
+      }
+      return sb.append(":/64").toString();
+    } catch (UnknownHostException e) {
+      return address;
+    }
+  }
+
+  private static String escape(String s, String field) {
+    Objects.requireNonNull(s, field);
+    if (s.isEmpty() || s.length() > MAX_PART) {
+      throw new IllegalArgumentException("QuotaKey." + field + " must be 1-" + MAX_PART + " characters");
+    }
+    int i = 0;
+    int n = s.length();
+    while (i < n && !special(s.charAt(i))) {
+      i++;
+    }
+    if (i == n) {
+      return s;
+    }
+    StringBuilder sb = new StringBuilder(n + 8).append(s, 0, i);
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      if (special(c)) {
+        if (c > 0xff) {
+          sb.append("%u").append(String.format("%04X", (int) c));
+        } else {
+          sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+              .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+        }
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static boolean special(char c) {
+    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
+  }
+}

@@ -1,0 +1,296 @@
+package io.modelguard.quota;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.modelguard.GuardContext;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.OutputPolicy;
+import io.modelguard.Policy;
+import io.modelguard.Principal;
+import io.modelguard.ResponseContext;
+import io.modelguard.Tier;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-tenant × per-model quotas ({@link io.modelguard.Phase#QUOTA}): every request of an
+ * authenticated principal is charged its cost against each limit of its plan, and passes only if
+ * all of them have room.
+ *
+ * <h2>Which plan</h2>
+ *
+ * <ol>
+ *   <li>the principal's tier's plan for the model ({@link Tier#quotaPlan(String)}), else the
+ *       policy's {@link Builder#defaultLimits default limits}, else none: the request is not
+ *       limited;
+ *   <li>then the principal's override claim, if present (default claim name {@value
+ *       #DEFAULT_OVERRIDE_CLAIM}): a string in {@code RateLimit-Policy} syntax, for example {@code
+ *       "daily";q=500000;w=86400}, whose limits replace the tier's limits of the same name or are
+ *       added (see {@link QuotaPlan#parse(String)}). A claim that does not parse fails the request
+ *       closed ({@code internal.error}, logged): an override may be a restriction, so it is never
+ *       silently ignored.
+ * </ol>
+ *
+ * Usage is kept per tenant ({@link Principal#tenant()}) and model: all principals of a tenant
+ * share its quota. Requests without a principal or without a resolved model are not limited here
+ * (see {@link UnauthenticatedLimit} for unauthenticated traffic).
+ *
+ * <h2>Cost</h2>
+ *
+ * A request costs {@link io.modelguard.Endpoint#cost()} units ({@code @ModelSecured(cost = …)}),
+ * or what the {@link Builder#cost(RequestCost) cost function} computes (batch size, image count).
+ * For costs known only after the response (tokens generated), {@link Builder#reserve} reserves the
+ * maximum up front and {@link #settlement()}, registered at {@link
+ * io.modelguard.OutputPhase#RECORD}, refunds the unused part (or charges the excess) once the
+ * response is known. Concurrent calls therefore never overshoot by more than one call's excess.
+ *
+ * <h2>Responses</h2>
+ *
+ * Every decision carries {@code RateLimit-Policy} (every limit of the plan) and {@code RateLimit}
+ * (the most restrictive limit: fewest units left, or on a denial the longest wait), following
+ * draft-ietf-httpapi-ratelimit-headers-11, and optionally the legacy {@code X-RateLimit-Limit},
+ * {@code -Remaining} and {@code -Reset}. A denial is {@code quota.exceeded} (429) with a
+ * retry-after that is exact: retrying after {@code Retry-After} seconds succeeds (if nobody else
+ * used the quota meanwhile), one second earlier does not. A store that is down and fails closed
+ * yields {@code quota.unavailable} (503).
+ *
+ * <pre>{@code
+ * QuotaPolicy quota = QuotaPolicy.builder(store).build();
+ * chain.policy(Phase.QUOTA, "quota", quota);
+ * }</pre>
+ *
+ * Thread-safe.
+ */
+public final class QuotaPolicy implements Policy {
+  /** The default name of the per-principal override claim. */
+  public static final String DEFAULT_OVERRIDE_CLAIM = "mg_quota";
+
+  private static final Logger log = LoggerFactory.getLogger(QuotaPolicy.class);
+
+  /** Computes what a request costs, in units of at least 1. Must be thread-safe. */
+  @FunctionalInterface
+  public interface RequestCost {
+    /** The cost of the request in {@code context}; at least 1. */
+    long cost(GuardContext context);
+  }
+
+  /** Computes what an answered request actually cost, in units of at least 0. Must be thread-safe. */
+  @FunctionalInterface
+  public interface ResponseCost {
+    /** The actual cost of the request {@code context} answers; at least 0. */
+    long cost(ResponseContext context);
+  }
+
+  private final QuotaStore store;
+  private final RequestCost cost;
+  private final ResponseCost actualCost;
+  private final QuotaPlan defaultPlan;
+  private final String overrideClaim;
+  private final boolean legacyHeaders;
+  private final Cache<OverrideKey, QuotaPlan> overrides;
+  private final Cache<InferenceRequest, Reservation> reservations;
+
+  private QuotaPolicy(Builder b) {
+    this.store = b.store;
+    this.cost = b.cost;
+    this.actualCost = b.actualCost;
+    this.defaultPlan = b.defaultPlan;
+    this.overrideClaim = b.overrideClaim;
+    this.legacyHeaders = b.legacyHeaders;
+    this.overrides = Caffeine.newBuilder().maximumSize(10_000).build();
+    // Weak keys compare by identity: the engine hands the output policies the request it checked.
+    this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().build();
+  }
+
+  /** Starts a builder over {@code store}. */
+  public static Builder builder(QuotaStore store) {
+    return new Builder(store);
+  }
+
+  @Override
+  public GuardDecision evaluate(GuardContext context) {
+    Principal principal = context.principal().orElse(null);
+    String model = context.endpoint().model().orElse(null);
+    if (principal == null || model == null) {
+      return GuardDecision.allow();
+    }
+    QuotaPlan plan = planFor(context, principal, model);
+    if (plan == null) {
+      return GuardDecision.allow();
+    }
+    long units = cost.cost(context);
+    if (units < 1) {
+      throw new IllegalStateException("QuotaPolicy: the cost function returned " + units + "; costs are at least 1");
+    }
+    QuotaKey key = QuotaKey.forTenant(principal.tenant(), model);
+    QuotaDecision decision = store.acquire(key, plan, units);
+    if (reservations != null && decision.isAllowed() && decision.isMetered()) {
+      reservations.put(context.request(), new Reservation(key, plan, units, decision.decidedAtMicros()));
+    }
+    return QuotaResponses.toGuardDecision(decision, legacyHeaders);
+  }
+
+  /**
+   * The plan that applies to {@code principal} on {@code model}, or null if none does.
+   *
+   * @throws IllegalArgumentException if the principal's override claim is not a valid plan
+   */
+  QuotaPlan planFor(GuardContext context, Principal principal, String model) {
+    Tier tier = principal.tier().flatMap(context::tier).orElse(null);
+    QuotaPlan base = tier == null ? defaultPlan : tier.quotaPlan(model).orElse(defaultPlan);
+    Object claim = overrideClaim == null ? null : principal.claims().get(overrideClaim);
+    if (claim == null) {
+      return base;
+    }
+    if (!(claim instanceof String)) {
+      throw new IllegalArgumentException("QuotaPolicy: claim '" + overrideClaim
+          + "' must be a string in RateLimit-Policy syntax");
+    }
+    return overrides.get(new OverrideKey(base, (String) claim),
+        k -> k.base == null ? QuotaPlan.parse(k.claim) : k.base.withOverrides(k.claim));
+  }
+
+  /**
+   * The output policy that settles reservations, to register at {@link
+   * io.modelguard.OutputPhase#RECORD}: refunds {@code reserved − actual} units (or charges the
+   * excess) for each allowed request. It never changes the output; if the store fails, the
+   * settlement is dropped and logged (the reservation stays charged). Requests whose handler
+   * failed never reach it, so their reservation stays charged in full.
+   *
+   * @throws IllegalStateException if the policy was built without {@link Builder#reserve}
+   */
+  public OutputPolicy settlement() {
+    if (reservations == null) {
+      throw new IllegalStateException("QuotaPolicy.settlement() needs reserve(maxCost, actualCost) on the builder");
+    }
+    return this::settle;
+  }
+
+  private io.modelguard.ModelOutput settle(ResponseContext context) {
+    Reservation r = reservations.asMap().remove(context.request());
+    if (r == null) {
+      return context.output();
+    }
+    long actual = actualCost.cost(context);
+    if (actual < 0) {
+      throw new IllegalStateException("QuotaPolicy: the actual cost function returned " + actual);
+    }
+    long delta = actual - r.reserved;
+    if (delta != 0) {
+      try {
+        store.adjust(r.key, r.plan, delta, r.decidedAtMicros);
+      } catch (QuotaStoreException e) {
+        log.warn("QuotaPolicy: could not settle a reservation of {} for {}: {}", r.reserved, r.key, e.getMessage());
+      }
+    }
+    return context.output();
+  }
+
+  private static final class OverrideKey {
+    final QuotaPlan base;
+    final String claim;
+
+    OverrideKey(QuotaPlan base, String claim) {
+      this.base = base;
+      this.claim = claim;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof OverrideKey && Objects.equals(base, ((OverrideKey) o).base)
+          && claim.equals(((OverrideKey) o).claim);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hashCode(base) * 31 + claim.hashCode();
+    }
+  }
+
+  private static final class Reservation {
+    final QuotaKey key;
+    final QuotaPlan plan;
+    final long reserved;
+    final long decidedAtMicros;
+
+    Reservation(QuotaKey key, QuotaPlan plan, long reserved, long decidedAtMicros) {
+      this.key = key;
+      this.plan = plan;
+      this.reserved = reserved;
+      this.decidedAtMicros = decidedAtMicros;
+    }
+  }
+
+  /** Builds a {@link QuotaPolicy}. */
+  public static final class Builder {
+    private final QuotaStore store;
+    private RequestCost cost = context -> context.endpoint().cost();
+    private ResponseCost actualCost;
+    private QuotaPlan defaultPlan;
+    private String overrideClaim = DEFAULT_OVERRIDE_CLAIM;
+    private boolean legacyHeaders;
+
+    private Builder(QuotaStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /**
+     * How much a request costs. Default: {@link io.modelguard.Endpoint#cost()}. A function that
+     * throws fails the request closed ({@code internal.error}).
+     */
+    public Builder cost(RequestCost cost) {
+      this.cost = Objects.requireNonNull(cost, "cost");
+      return this;
+    }
+
+    /**
+     * Reserve-then-settle for costs known only after the response: {@code maxCost} is charged up
+     * front, and {@link QuotaPolicy#settlement()} later refunds {@code maxCost − actualCost} (or
+     * charges the excess). Replaces {@link #cost(RequestCost)}. Default: no reservations.
+     */
+    public Builder reserve(RequestCost maxCost, ResponseCost actualCost) {
+      this.cost = Objects.requireNonNull(maxCost, "maxCost");
+      this.actualCost = Objects.requireNonNull(actualCost, "actualCost");
+      return this;
+    }
+
+    /**
+     * Limits for principals whose tier sets none for the model. Default: none (such requests are
+     * not limited).
+     *
+     * @throws IllegalArgumentException if there is no limit or two share a name
+     */
+    public Builder defaultLimits(QuotaLimit... limits) {
+      this.defaultPlan = QuotaPlan.of(limits);
+      return this;
+    }
+
+    /** The principal claim holding a per-principal override. Default {@value QuotaPolicy#DEFAULT_OVERRIDE_CLAIM}. */
+    public Builder overrideClaim(String claim) {
+      if (claim == null || claim.isBlank()) {
+        throw new IllegalArgumentException("QuotaPolicy.overrideClaim must not be blank");
+      }
+      this.overrideClaim = claim;
+      return this;
+    }
+
+    /** Ignore per-principal overrides altogether. */
+    public Builder ignoreOverrides() {
+      this.overrideClaim = null;
+      return this;
+    }
+
+    /** Also send {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (seconds). Default false. */
+    public Builder legacyHeaders(boolean enabled) {
+      this.legacyHeaders = enabled;
+      return this;
+    }
+
+    /** Builds the policy. */
+    public QuotaPolicy build() {
+      return new QuotaPolicy(this);
+    }
+  }
+}

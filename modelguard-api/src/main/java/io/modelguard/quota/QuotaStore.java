@@ -1,0 +1,34 @@
+package io.modelguard.quota;
+
+/**
+ * Where quota state lives: {@link InMemoryQuotaStore} for one JVM, {@code RedisQuotaStore} (module
+ * {@code modelguard-redis}) for many. Every implementation must be thread-safe and exact under
+ * contention (concurrent requests on one key never admit more than the plan allows), must use
+ * {@link QuotaArithmetic}'s semantics, and passes the store-compatibility suite in {@code
+ * modelguard-test} ({@code io.modelguard.test.quota.QuotaStoreCompatibilitySuite}).
+ */
+public interface QuotaStore {
+
+  /**
+   * Charges {@code cost} units to every limit of {@code plan} for {@code key} if all of them have
+   * room, and to none otherwise.
+   *
+   * @param cost units, at least 1; a cost above a limit's quota is never allowed ({@link
+   *     QuotaDecision#NEVER})
+   * @return the decision; never null
+   * @throws QuotaStoreException if a remote store failed or timed out (a {@link
+   *     ResilientQuotaStore} turns that into its failure policy's answer)
+   */
+  QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost);
+
+  /**
+   * Settles a reservation: a negative {@code delta} returns unused units, a positive one charges
+   * units that turned out to be used beyond the reservation (never denied). Best effort: a remote
+   * store may apply it asynchronously and drop it if it fails.
+   *
+   * @param decidedAtMicros {@link QuotaDecision#decidedAtMicros()} of the reservation, so a refund
+   *     returns units to the window they were charged in
+   * @throws QuotaStoreException if a remote store failed synchronously
+   */
+  void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros);
+}

@@ -1,0 +1,262 @@
+package io.modelguard.quota;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts a circuit breaker and an explicit {@link FailurePolicy} in front of a remote {@link
+ * QuotaStore}, so that an outage of the shared store costs each request at most one timeout, and
+ * then nothing.
+ *
+ * <ul>
+ *   <li><b>Closed</b> (normal): calls go to the primary store. A call that throws {@link
+ *       QuotaStoreException} (failure or timeout: the primary must bound its own calls) is answered
+ *       by the failure policy; {@link Builder#failureThreshold(int) failureThreshold} consecutive
+ *       failures (default 3) open the circuit.
+ *   <li><b>Open</b>: for {@link Builder#openDuration(Duration) openDuration} (default 1 s) every
+ *       call is answered by the failure policy at once, without touching the primary (well under a
+ *       millisecond).
+ *   <li><b>Half-open</b>: then one call probes the primary while the others keep getting the
+ *       failure policy; success closes the circuit, failure opens it again.
+ * </ul>
+ *
+ * The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
+ * {@link QuotaStoreException} counts as a failure; any other exception (a bug) propagates. State
+ * changes are logged once each at WARN/INFO, never per request. Thread-safe.
+ */
+public final class ResilientQuotaStore implements QuotaStore {
+  /** The circuit's states. */
+  public enum CircuitState {
+    /** Calls go to the primary store. */
+    CLOSED,
+    /** Calls are answered by the failure policy without touching the primary store. */
+    OPEN,
+    /** One probe call is with the primary store; other calls get the failure policy. */
+    HALF_OPEN
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(ResilientQuotaStore.class);
+  private static final int CLOSED = 0;
+  private static final int OPEN = 1;
+  private static final int HALF_OPEN = 2;
+
+  private final QuotaStore primary;
+  private final FailurePolicy policy;
+  private final int threshold;
+  private final long openNanos;
+  private final LongSupplier ticker;
+  private final Clock clock;
+  private final InMemoryQuotaStore local;
+  private final AtomicInteger state = new AtomicInteger(CLOSED);
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private final AtomicLong primaryCalls = new AtomicLong();
+  private volatile long openedAt;
+
+  private ResilientQuotaStore(Builder b) {
+    this.primary = b.primary;
+    this.policy = b.policy;
+    this.threshold = b.threshold;
+    this.openNanos = b.openDuration.toNanos();
+    this.ticker = b.ticker;
+    this.clock = b.clock;
+    this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK
+        ? InMemoryQuotaStore.builder().clock(b.clock).maximumSize(b.localMaximumSize).build()
+        : null;
+  }
+
+  /** Starts a builder around {@code primary}, which must bound the duration of its own calls. */
+  public static Builder builder(QuotaStore primary) {
+    return new Builder(primary);
+  }
+
+  @Override
+  public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
+    if (cost < 1) {
+      throw new IllegalArgumentException("cost must be at least 1, was " + cost);
+    }
+    if (!permit()) {
+      return fallback(key, plan, cost);
+    }
+    QuotaDecision d;
+    try {
+      primaryCalls.incrementAndGet();
+      d = primary.acquire(key, plan, cost);
+    } catch (QuotaStoreException e) {
+      onFailure(e);
+      return fallback(key, plan, cost);
+    }
+    onSuccess();
+    return d;
+  }
+
+  @Override
+  public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+    if (permit()) {
+      try {
+        primaryCalls.incrementAndGet();
+        primary.adjust(key, plan, delta, decidedAtMicros);
+        onSuccess();
+        return;
+      } catch (QuotaStoreException e) {
+        onFailure(e);
+      }
+    }
+    if (local != null) {
+      local.adjust(key, plan.perNode(policy.expectedNodes()), delta, decidedAtMicros);
+    }
+  }
+
+  /** The circuit's current state. */
+  public CircuitState circuitState() {
+    switch (state.get()) {
+      case OPEN:
+        return CircuitState.OPEN;
+      case HALF_OPEN:
+        return CircuitState.HALF_OPEN;
+      default:
+        return CircuitState.CLOSED;
+    }
+  }
+
+  /** The failure policy. */
+  public FailurePolicy failurePolicy() {
+    return policy;
+  }
+
+  /** How many calls reached the primary store so far (for monitoring and tests). */
+  public long primaryCalls() {
+    return primaryCalls.get();
+  }
+
+  private boolean permit() {
+    int s = state.get();
+    if (s == CLOSED) {
+      return true;
+    }
+    if (s == OPEN && ticker.getAsLong() - openedAt >= openNanos) {
+      // Exactly one caller wins the probe.
+      return state.compareAndSet(OPEN, HALF_OPEN);
+    }
+    return false;
+  }
+
+  private void onSuccess() {
+    consecutiveFailures.set(0);
+    int s = state.get();
+    if (s != CLOSED && state.compareAndSet(s, CLOSED)) {
+      log.info("ModelGuard quota store: primary store answers again; circuit closed");
+    }
+  }
+
+  private void onFailure(QuotaStoreException e) {
+    int s = state.get();
+    if (s == HALF_OPEN) {
+      open(HALF_OPEN, e);
+    } else if (consecutiveFailures.incrementAndGet() >= threshold && s == CLOSED) {
+      open(CLOSED, e);
+    }
+  }
+
+  private void open(int from, QuotaStoreException e) {
+    openedAt = ticker.getAsLong();
+    if (state.compareAndSet(from, OPEN) && from == CLOSED) {
+      log.warn("ModelGuard quota store: primary store unavailable ({}); circuit open, failure policy {}",
+          e.getMessage(), policy);
+    }
+  }
+
+  private QuotaDecision fallback(QuotaKey key, QuotaPlan plan, long cost) {
+    switch (policy.mode()) {
+      case FAIL_OPEN:
+        return QuotaDecision.unmetered(plan, QuotaArithmetic.micros(clock));
+      case FAIL_CLOSED:
+        long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - openedAt));
+        return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
+      default:
+        return local.acquire(key, plan.perNode(policy.expectedNodes()), cost).asDegraded();
+    }
+  }
+
+  /** Builds a {@link ResilientQuotaStore}. */
+  public static final class Builder {
+    private final QuotaStore primary;
+    private FailurePolicy policy = FailurePolicy.localFallback(1);
+    private int threshold = 3;
+    private Duration openDuration = Duration.ofSeconds(1);
+    private LongSupplier ticker = System::nanoTime;
+    private Clock clock = Clock.systemUTC();
+    private long localMaximumSize = 100_000;
+
+    private Builder(QuotaStore primary) {
+      this.primary = Objects.requireNonNull(primary, "primary");
+    }
+
+    /** What to answer while the primary is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}. */
+    public Builder failurePolicy(FailurePolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "failurePolicy");
+      return this;
+    }
+
+    /**
+     * Consecutive failures that open the circuit. Default 3.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder failureThreshold(int threshold) {
+      if (threshold < 1) {
+        throw new IllegalArgumentException("ResilientQuotaStore.failureThreshold must be at least 1, was " + threshold);
+      }
+      this.threshold = threshold;
+      return this;
+    }
+
+    /**
+     * How long the circuit stays open before one call probes the primary. Default 1 s.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder openDuration(Duration openDuration) {
+      if (openDuration == null || openDuration.isNegative() || openDuration.isZero()) {
+        throw new IllegalArgumentException("ResilientQuotaStore.openDuration must be positive, was " + openDuration);
+      }
+      this.openDuration = openDuration;
+      return this;
+    }
+
+    /** The monotonic time source of the circuit, in nanoseconds. Default {@link System#nanoTime()}. */
+    public Builder ticker(LongSupplier ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** The clock of the local fallback store and of degraded decisions. Default {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The most keys the local fallback store holds. Default 100,000.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder localMaximumSize(long size) {
+      if (size < 1) {
+        throw new IllegalArgumentException("ResilientQuotaStore.localMaximumSize must be at least 1, was " + size);
+      }
+      this.localMaximumSize = size;
+      return this;
+    }
+
+    /** Builds the store. */
+    public ResilientQuotaStore build() {
+      return new ResilientQuotaStore(this);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.modelguard.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.Tier;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class QuotaLimitAndPlanTest {
+
+  @Test
+  void aTokenBucketIntervalIsRoundedUpToWholeMicroseconds() {
+    QuotaLimit l = QuotaLimit.tokenBucket("odd", 7, Duration.ofSeconds(1));
+    assertThat(l.intervalMicros()).isEqualTo(142_858);
+    assertThat(l.toleranceMicros()).isEqualTo(7 * 142_858);
+    assertThat(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)).intervalMicros()).isEqualTo(100_000);
+  }
+
+  @Test
+  void invalidLimitsAreRefusedNamingTheField() {
+    assertThatThrownBy(() -> QuotaLimit.tokenBucket("bad name", 1, Duration.ofSeconds(1)))
+        .hasMessageContaining("QuotaLimit.name");
+    assertThatThrownBy(() -> QuotaLimit.tokenBucket("b", 0, Duration.ofSeconds(1))).hasMessageContaining("quota");
+    assertThatThrownBy(() -> QuotaLimit.slidingWindow("b", 1, Duration.ofMillis(1500))).hasMessageContaining("window");
+    assertThatThrownBy(() -> QuotaLimit.slidingWindow("b", 1, Duration.ofDays(367))).hasMessageContaining("window");
+    assertThatThrownBy(() -> QuotaLimit.tokenBucket("b", 2_000_000, Duration.ofSeconds(1)))
+        .hasMessageContaining("microsecond");
+    assertThatThrownBy(() -> QuotaLimit.slidingWindow("b", 1L << 33, Duration.ofDays(30)))
+        .hasMessageContaining(Long.toString(QuotaLimit.MAX_SLIDING_QUOTA));
+  }
+
+  @Test
+  void aPlanRendersTheRateLimitPolicyHeaderAndRefusesDuplicateNames() {
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1)));
+    assertThat(plan.policyHeader()).isEqualTo("\"burst\";q=10;w=1, \"daily\";q=100000;w=86400");
+    assertThatThrownBy(() -> QuotaPlan.of(QuotaLimit.tokenBucket("x", 1, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("x", 1, Duration.ofSeconds(1)))).hasMessageContaining("'x' is used twice");
+    assertThatThrownBy(QuotaPlan::of).hasMessageContaining("must not be empty");
+  }
+
+  @Test
+  void theOverrideSyntaxIsTheHeaderSyntaxAndKeepsTheOverriddenAlgorithm() {
+    QuotaPlan tier = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1)));
+    QuotaPlan merged = tier.withOverrides(" \"daily\";q=5000;w=86400, \"hour\";q=9;w=3600;a=sliding;x=ignored ");
+    assertThat(merged.limits()).containsExactly(
+        QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 5000, Duration.ofDays(1)),
+        QuotaLimit.slidingWindow("hour", 9, Duration.ofHours(1)));
+    assertThat(QuotaPlan.parse("\"new\";q=3;w=60").limit(0).algorithm()).isEqualTo(QuotaLimit.Algorithm.TOKEN_BUCKET);
+  }
+
+  @Test
+  void malformedOverridesAreRefusedWithoutEchoingThem() {
+    for (String bad : new String[] {"", "burst;q=1;w=1", "\"burst;q=1", "\"b\";q=1", "\"b\";q=x;w=1",
+        "\"b\";q=1;w=1;a=magic", "\"b\";q=-1;w=1"}) {
+      assertThatThrownBy(() -> QuotaPlan.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("magic"));
+    }
+  }
+
+  @Test
+  void aNodesShareDividesEveryQuotaButNeverBelowOne() {
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 2, Duration.ofDays(1)));
+    assertThat(plan.perNode(4).limits()).extracting(QuotaLimit::quota).containsExactly(2L, 1L);
+    assertThat(plan.perNode(1)).isSameAs(plan);
+  }
+
+  @Test
+  void aTierHasADefaultPlanAndPerModelPlansForModelsItAllows() {
+    Tier tier = Tier.builder("pro").models("digits", "iris")
+        .limits(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)))
+        .limits("iris", QuotaLimit.tokenBucket("burst", 2, Duration.ofSeconds(1)))
+        .build();
+    assertThat(tier.quotaPlan("digits").orElseThrow().limit(0).quota()).isEqualTo(10);
+    assertThat(tier.quotaPlan("iris").orElseThrow().limit(0).quota()).isEqualTo(2);
+    assertThat(Tier.builder("free").models("digits").build().quotaPlan("digits")).isEmpty();
+    assertThatThrownBy(() -> Tier.builder("pro").models("digits")
+        .limits("iris", QuotaLimit.tokenBucket("burst", 2, Duration.ofSeconds(1))).build())
+        .hasMessageContaining("model 'iris'");
+  }
+
+  @Test
+  void keysOfDifferentTenantsAndModelsNeverShareAPartitionAndKeepTheHashTagIntact() {
+    assertThat(QuotaKey.forTenant("a:b", "c")).isNotEqualTo(QuotaKey.forTenant("a", "b:c"));
+    assertThat(QuotaKey.forTenant("}{evil", "m").partition()).doesNotContain("{").doesNotContain("}");
+    assertThat(QuotaKey.forTenant("50%", "m").partition()).isEqualTo("t:50%25:m");
+    assertThat(QuotaKey.forAddress("t:x:m")).isNotEqualTo(QuotaKey.forTenant("x", "m"));
+    assertThat(QuotaKey.forAddress("2001:db8:1:2::1")).isEqualTo(QuotaKey.forAddress("[2001:db8:1:2:ffff::9%eth0]"));
+    assertThat(QuotaKey.forAddress("2001:db8:1:2::1")).isNotEqualTo(QuotaKey.forAddress("2001:db8:1:3::1"));
+    assertThat(QuotaKey.forAddress(null)).isEqualTo(QuotaKey.forAddress(" "));
+  }
+}

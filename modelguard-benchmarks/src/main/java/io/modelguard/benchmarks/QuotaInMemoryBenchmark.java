@@ -1,0 +1,131 @@
+package io.modelguard.benchmarks;
+
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Decisions per second on one thread, in memory: ModelGuard's {@link InMemoryQuotaStore} against
+ * Bucket4j's local buckets kept in a {@link ConcurrentHashMap}, at 1 and 100,000 keys. Both decide
+ * with a value carrying the remaining units ({@link QuotaDecision} and Bucket4j's {@link
+ * ConsumptionProbe}), on keys built beforehand and visited at random or in sequence, with limits
+ * too large to ever deny. Target: at least 3 M decisions per second at 100,000 keys.
+ *
+ * <pre>{@code java -jar modelguard-benchmarks/target/benchmarks.jar QuotaInMemoryBenchmark}</pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
+@Fork(1)
+@Threads(1)
+public class QuotaInMemoryBenchmark {
+  private static final long HUGE = 10_000_000_000L;
+  private static final Duration WINDOW = Duration.ofDays(366);
+
+  /** The benchmarks; JMH instantiates this class. */
+  public QuotaInMemoryBenchmark() {}
+
+  /** The keys, the stores and a shuffled visiting order. */
+  @State(Scope.Benchmark)
+  public static class Keys {
+    /** How many distinct keys the decisions spread over. */
+    @Param({"1", "100000"})
+    public int keys;
+
+    /**
+     * In which order keys are visited: {@code random} (uniform, every lookup a cache miss) or
+     * {@code sequential} (round robin in creation order, as a scan of many tenants would).
+     */
+    @Param({"random", "sequential"})
+    public String order;
+
+    QuotaKey[] quotaKeys;
+    String[] bucketKeys;
+    int[] visits;
+    InMemoryQuotaStore store;
+    QuotaPlan oneLimit;
+    QuotaPlan threeLimits;
+    ConcurrentHashMap<String, Bucket> buckets;
+    Bandwidth bandwidth;
+
+    /** Builds keys and stores once per trial and touches every key once. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      quotaKeys = new QuotaKey[keys];
+      bucketKeys = new String[keys];
+      for (int i = 0; i < keys; i++) {
+        quotaKeys[i] = QuotaKey.forTenant("tenant-" + i, "digits");
+        bucketKeys[i] = quotaKeys[i].partition();
+      }
+      visits = new int[Math.max(keys, 1 << 16)];
+      SplittableRandom random = new SplittableRandom(1);
+      for (int i = 0; i < visits.length; i++) {
+        visits[i] = "random".equals(order) ? random.nextInt(keys) : i % keys;
+      }
+      store = InMemoryQuotaStore.builder().maximumSize(Math.max(1000, 2L * keys)).build();
+      oneLimit = QuotaPlan.of(QuotaLimit.tokenBucket("burst", HUGE, WINDOW));
+      threeLimits = QuotaPlan.of(QuotaLimit.tokenBucket("burst", HUGE, WINDOW),
+          QuotaLimit.slidingWindow("minute", QuotaLimit.MAX_SLIDING_QUOTA, Duration.ofMinutes(1)),
+          QuotaLimit.slidingWindow("daily", QuotaLimit.MAX_SLIDING_QUOTA, Duration.ofDays(1)));
+      buckets = new ConcurrentHashMap<>();
+      bandwidth = Bandwidth.builder().capacity(HUGE).refillGreedy(HUGE, WINDOW).build();
+      for (int i = 0; i < keys; i++) {
+        store.acquire(quotaKeys[i], oneLimit, 1);
+        store.acquire(QuotaKey.forTenant("three-" + i, "digits"), threeLimits, 1);
+        bucket(bucketKeys[i]).tryConsumeAndReturnRemaining(1);
+      }
+    }
+
+    Bucket bucket(String key) {
+      Bucket b = buckets.get(key);
+      return b != null ? b : buckets.computeIfAbsent(key, k -> Bucket.builder().addLimit(bandwidth).build());
+    }
+  }
+
+  /** Per-thread position in the visiting order. */
+  @State(Scope.Thread)
+  public static class Cursor {
+    int next;
+
+    int advance(int[] order) {
+      int i = next;
+      next = i + 1 == order.length ? 0 : i + 1;
+      return order[i];
+    }
+  }
+
+  /** ModelGuard: one token-bucket limit. */
+  @Benchmark
+  public QuotaDecision modelguard(Keys k, Cursor c) {
+    return k.store.acquire(k.quotaKeys[c.advance(k.visits)], k.oneLimit, 1);
+  }
+
+  /** Bucket4j: one bandwidth, the bucket looked up in a ConcurrentHashMap. */
+  @Benchmark
+  public ConsumptionProbe bucket4j(Keys k, Cursor c) {
+    return k.bucket(k.bucketKeys[c.advance(k.visits)]).tryConsumeAndReturnRemaining(1);
+  }
+}

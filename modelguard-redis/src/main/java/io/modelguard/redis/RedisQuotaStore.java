@@ -1,0 +1,378 @@
+package io.modelguard.redis;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.modelguard.quota.FailurePolicy;
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.QuotaStore;
+import io.modelguard.quota.ResilientQuotaStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The quota store for many JVMs: state in Redis (standalone or Cluster), one atomic Lua script per
+ * decision, timed by Redis's own clock. Exact across JVMs: the script reads, decides and writes in
+ * one step, so there is no read-then-write race and no client clock skew.
+ *
+ * <pre>{@code
+ * RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create("redis://127.0.0.1:6379"))
+ *     .timeout(Duration.ofMillis(100))
+ *     .failurePolicy(FailurePolicy.localFallback(4)) // four gateway nodes
+ *     .build();
+ * }</pre>
+ *
+ * <h2>Keys</h2>
+ *
+ * One key per limit: {@code <prefix>{<partition>}:<limit>}, for example {@code
+ * mg:q:{t:acme:digits}:daily}. The hash tag puts all limits of one tenant × model in one Cluster
+ * slot, so the multi-key script runs on Redis Cluster. Every key has a TTL (until its state is
+ * back to a full quota, plus one second); a key back to full is deleted.
+ *
+ * <h2>When Redis fails</h2>
+ *
+ * <ul>
+ *   <li>every call waits at most {@link Builder#timeout(Duration) timeout} (default 100 ms),
+ *       connecting included; on a standalone Redis, commands are rejected at once while
+ *       disconnected (on Cluster they queue, since node connections open lazily, and the caller
+ *       stops waiting at the timeout);
+ *   <li>{@link Builder#failureThreshold(int) failureThreshold} consecutive failures (default 3)
+ *       open a circuit breaker: for {@link Builder#openDuration(Duration) openDuration} (default 1
+ *       s) decisions come from the failure policy without touching Redis; then one call probes;
+ *   <li>the {@link Builder#failurePolicy(FailurePolicy) failure policy} (default {@link
+ *       FailurePolicy#localFallback(int) localFallback(1)}) answers meanwhile;
+ *   <li>Lettuce reconnects in the background (every 10–500 ms); once Redis answers, decisions
+ *       count in Redis again. A restarted Redis without persistence starts from empty counts.
+ * </ul>
+ *
+ * A decision that timed out may still have been applied by Redis (it is then counted but the
+ * caller got the failure policy's answer). Adjustments (refunds) are sent asynchronously and
+ * dropped on failure. The breaker is per store: on Cluster, a failing node opens it for all keys.
+ *
+ * <h2>Coalescing</h2>
+ *
+ * Concurrent decisions on one key travel together: while a script call for the key is in flight,
+ * later ones queue and go as one batch (up to {@link Builder#maxBatch(int) maxBatch}) in the next
+ * call, where the script applies them in order. Counting stays exact; a hot key costs one round
+ * trip per batch rather than per decision.
+ *
+ * <p>Thread-safe. {@link #close()} releases the connection and the client this store created.
+ */
+public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
+  /** The default key prefix. */
+  public static final String DEFAULT_PREFIX = "mg:q:";
+
+  private final AbstractRedisClient client;
+  private final ClientResources resources;
+  private final boolean cluster;
+  private final RedisScriptStore script;
+  private final ResilientQuotaStore resilient;
+  private final AtomicReference<CompletableFuture<Connected>> connection = new AtomicReference<>();
+  private final RedisURI first;
+  private volatile boolean closed;
+
+  private RedisQuotaStore(Builder b) {
+    this.cluster = b.cluster;
+    this.resources = ClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
+        .build();
+    SocketOptions socket = SocketOptions.builder()
+        .connectTimeout(b.timeout.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : b.timeout)
+        .build();
+    // Lettuce's own timeout only frees abandoned commands; callers stop waiting at b.timeout.
+    TimeoutOptions timeouts = TimeoutOptions.enabled(b.timeout.multipliedBy(2));
+    if (cluster) {
+      RedisClusterClient c = RedisClusterClient.create(resources, b.uris);
+      c.setOptions(ClusterClientOptions.builder()
+          .autoReconnect(true)
+          // Node connections open lazily, so commands must queue while one connects; callers still
+          // stop waiting at the timeout and Lettuce's own timeout drops what stays queued.
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+          .socketOptions(socket)
+          .timeoutOptions(timeouts)
+          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+              .enablePeriodicRefresh(Duration.ofSeconds(30))
+              .build())
+          .build());
+      this.client = c;
+    } else {
+      RedisClient c = RedisClient.create(resources);
+      c.setOptions(ClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .socketOptions(socket)
+          .timeoutOptions(timeouts)
+          .build());
+      this.client = c;
+    }
+    RedisURI first = b.uris.get(0);
+    this.first = first;
+    this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
+        b.coalescing, b.maxBatch);
+    this.resilient = ResilientQuotaStore.builder(script)
+        .failurePolicy(b.failurePolicy)
+        .failureThreshold(b.failureThreshold)
+        .openDuration(b.openDuration)
+        .clock(b.clientClock == null ? Clock.systemUTC() : b.clientClock)
+        .build();
+  }
+
+  /** Starts a builder for a standalone Redis at {@code uri}, for example {@code redis://127.0.0.1:6379}. */
+  public static Builder builder(RedisURI uri) {
+    return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
+  }
+
+  /** Starts a builder for a Redis Cluster reached through any of {@code seeds}. */
+  public static Builder clusterBuilder(List<RedisURI> seeds) {
+    if (seeds == null || seeds.isEmpty()) {
+      throw new IllegalArgumentException("RedisQuotaStore: at least one cluster seed URI is required");
+    }
+    return new Builder(List.copyOf(seeds), true);
+  }
+
+  @Override
+  public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
+    return resilient.acquire(key, plan, cost);
+  }
+
+  @Override
+  public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+    resilient.adjust(key, plan, delta, decidedAtMicros);
+  }
+
+  /**
+   * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
+   * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
+   * it, the store connects on first use.
+   *
+   * @return whether Redis answered in time
+   */
+  public boolean awaitReady(Duration timeout) {
+    try {
+      commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
+          .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    }
+  }
+
+  /** The circuit breaker's state. */
+  public ResilientQuotaStore.CircuitState circuitState() {
+    return resilient.circuitState();
+  }
+
+  /** How many calls reached Redis through the breaker (decisions and adjustments, before coalescing). */
+  public long redisCalls() {
+    return resilient.primaryCalls();
+  }
+
+  /** How many script calls were sent to Redis (each carries one or more coalesced operations). */
+  public long scriptCalls() {
+    return script.scriptCalls();
+  }
+
+  /** Closes the connection and shuts the Redis client down. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    CompletableFuture<Connected> c = connection.get();
+    if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
+      c.join().connection.close();
+    }
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+
+  private CompletionStage<RedisScriptingAsyncCommands<String, String>> commands(RedisURI uri) {
+    while (true) {
+      CompletableFuture<Connected> current = connection.get();
+      if (current != null && !current.isCompletedExceptionally()) {
+        return current.thenApply(c -> c.commands);
+      }
+      if (closed) {
+        return CompletableFuture.failedFuture(new IllegalStateException("RedisQuotaStore is closed"));
+      }
+      CompletableFuture<Connected> next = new CompletableFuture<>();
+      if (connection.compareAndSet(current, next)) {
+        connect(uri).whenComplete((c, e) -> {
+          if (e != null) {
+            next.completeExceptionally(e);
+          } else {
+            next.complete(c);
+          }
+        });
+        return next.thenApply(c -> c.commands);
+      }
+    }
+  }
+
+  private CompletionStage<Connected> connect(RedisURI uri) {
+    if (cluster) {
+      RedisClusterClient c = (RedisClusterClient) client;
+      // connectAsync needs the topology first; refreshPartitionsAsync loads it without blocking.
+      return c.refreshPartitionsAsync()
+          .thenCompose(v -> c.connectAsync(StringCodec.UTF8))
+          .thenApply((StatefulRedisClusterConnection<String, String> conn) -> new Connected(conn, conn.async()));
+    }
+    CompletableFuture<StatefulRedisConnection<String, String>> f =
+        ((RedisClient) client).connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+    return f.thenApply(c -> new Connected(c, c.async()));
+  }
+
+  private static final class Connected {
+    final StatefulConnection<String, String> connection;
+    final RedisScriptingAsyncCommands<String, String> commands;
+
+    Connected(StatefulConnection<String, String> connection, RedisScriptingAsyncCommands<String, String> commands) {
+      this.connection = connection;
+      this.commands = commands;
+    }
+  }
+
+  /** Builds a {@link RedisQuotaStore}; every setter validates at once. */
+  public static final class Builder {
+    private final List<RedisURI> uris;
+    private final boolean cluster;
+    private String prefix = DEFAULT_PREFIX;
+    private Duration timeout = Duration.ofMillis(100);
+    private FailurePolicy failurePolicy = FailurePolicy.localFallback(1);
+    private int failureThreshold = 3;
+    private Duration openDuration = Duration.ofSeconds(1);
+    private boolean coalescing = true;
+    private int maxBatch = 128;
+    private Clock clientClock;
+
+    private Builder(List<RedisURI> uris, boolean cluster) {
+      this.uris = new ArrayList<>(uris);
+      this.cluster = cluster;
+    }
+
+    /**
+     * The prefix of every key. Default {@value RedisQuotaStore#DEFAULT_PREFIX}.
+     *
+     * @throws IllegalArgumentException if blank or containing a brace
+     */
+    public Builder keyPrefix(String prefix) {
+      if (prefix == null || prefix.isBlank() || prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+        throw new IllegalArgumentException("RedisQuotaStore.keyPrefix must be non-blank without braces, was '" + prefix + "'");
+      }
+      this.prefix = prefix;
+      return this;
+    }
+
+    /**
+     * The longest a decision waits for Redis, connecting included. Default 100 ms.
+     *
+     * @throws IllegalArgumentException if not between 1 ms and 10 s
+     */
+    public Builder timeout(Duration timeout) {
+      if (timeout == null || timeout.toMillis() < 1 || timeout.compareTo(Duration.ofSeconds(10)) > 0) {
+        throw new IllegalArgumentException("RedisQuotaStore.timeout must be between 1 ms and 10 s, was " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** What to answer while Redis is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}. */
+    public Builder failurePolicy(FailurePolicy policy) {
+      this.failurePolicy = Objects.requireNonNull(policy, "failurePolicy");
+      return this;
+    }
+
+    /**
+     * Consecutive failures that open the circuit. Default 3.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder failureThreshold(int threshold) {
+      if (threshold < 1) {
+        throw new IllegalArgumentException("RedisQuotaStore.failureThreshold must be at least 1, was " + threshold);
+      }
+      this.failureThreshold = threshold;
+      return this;
+    }
+
+    /**
+     * How long the circuit stays open before probing Redis again. Default 1 s.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder openDuration(Duration duration) {
+      if (duration == null || duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException("RedisQuotaStore.openDuration must be positive, was " + duration);
+      }
+      this.openDuration = duration;
+      return this;
+    }
+
+    /**
+     * Whether concurrent decisions on one key share a script call. Default true. Coalescing also
+     * keeps one key's operations in order: without it, an asynchronous refund and the same
+     * thread's next decision may reach a Cluster node in either order while its connection opens.
+     */
+    public Builder coalescing(boolean enabled) {
+      this.coalescing = enabled;
+      return this;
+    }
+
+    /**
+     * The most decisions in one coalesced script call. Default 128.
+     *
+     * @throws IllegalArgumentException if not between 1 and 1024
+     */
+    public Builder maxBatch(int maxBatch) {
+      if (maxBatch < 1 || maxBatch > 1024) {
+        throw new IllegalArgumentException("RedisQuotaStore.maxBatch must be between 1 and 1024, was " + maxBatch);
+      }
+      this.maxBatch = maxBatch;
+      return this;
+    }
+
+    /**
+     * <b>For tests only.</b> Makes the script take the time from {@code clock} instead of Redis
+     * {@code TIME}, so a test can move time with a fake clock. Never in production: several nodes'
+     * clocks disagree, which breaks exactness. Default: Redis {@code TIME}.
+     */
+    public Builder clientTimeForTesting(Clock clock) {
+      this.clientClock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the store. It connects on first use (or on {@link RedisQuotaStore#awaitReady}), so it
+     * builds even while Redis is down.
+     */
+    public RedisQuotaStore build() {
+      return new RedisQuotaStore(this);
+    }
+  }
+}

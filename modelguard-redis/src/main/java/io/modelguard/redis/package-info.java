@@ -1,0 +1,6 @@
+/**
+ * The Redis quota store: {@link io.modelguard.redis.RedisQuotaStore}, one atomic Lua script per
+ * (coalesced) decision on standalone Redis or Redis Cluster, with a per-call timeout, a circuit
+ * breaker and an explicit failure policy.
+ */
+package io.modelguard.redis;

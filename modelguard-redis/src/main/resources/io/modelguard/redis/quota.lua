@@ -1,0 +1,179 @@
+-- ModelGuard quota decisions: a line-by-line transcription of
+-- io.modelguard.quota.QuotaArithmetic (tryAcquire, adjust), run atomically by Redis.
+-- Every number stays an integer below 2^53, so Lua's doubles compute exactly what Java's longs do.
+--
+-- KEYS[i]  state of limit i; all keys share one hash tag, so this works on Redis Cluster.
+-- ARGV     now_us ('' = Redis TIME: the normal case; a number only in tests), grace_ms (extra TTL),
+--          n, then n x (algorithm, a, b), m, then m x (kind, amount, decided_at_us)
+--            algorithm 1 = token bucket:   a = interval us, b = tolerance us (state: TAT us)
+--            algorithm 2 = sliding window: a = quota,       b = window ms    (state: index, current, previous)
+--            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0)
+-- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit.
+local SLICES = 65536
+local now, nowMs
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[1])
+  nowMs = math.floor(now / 1000)
+end
+local grace = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local alg, pa, pb, s1, s2, s3 = {}, {}, {}, {}, {}, {}
+local p = 4
+for i = 1, n do
+  alg[i] = tonumber(ARGV[p])
+  pa[i] = tonumber(ARGV[p + 1])
+  pb[i] = tonumber(ARGV[p + 2])
+  p = p + 3
+  if alg[i] == 1 then
+    local v = redis.call('GET', KEYS[i])
+    s1[i] = v and tonumber(v) or 0
+    s2[i] = 0
+    s3[i] = 0
+  else
+    local v = redis.call('HMGET', KEYS[i], 'i', 'c', 'p')
+    s1[i] = v[1] and tonumber(v[1]) or 0
+    s2[i] = v[2] and tonumber(v[2]) or 0
+    s3[i] = v[3] and tonumber(v[3]) or 0
+  end
+end
+
+-- floor(a / b) for non-negative integers, corrected for any rounding of the division
+local function idiv(a, b)
+  local q = math.floor(a / b)
+  if (q + 1) * b <= a then
+    q = q + 1
+  elseif q * b > a then
+    q = q - 1
+  end
+  return q
+end
+
+-- QuotaArithmetic.roll: move the window pair forward, return the elapsed slices
+local function roll(i)
+  local w = pb[i]
+  local idx = idiv(nowMs, w)
+  local stored = s1[i]
+  if stored == idx - 1 then
+    s3[i] = s2[i]
+    s2[i] = 0
+    s1[i] = idx
+  elseif stored < idx - 1 then
+    s2[i] = 0
+    s3[i] = 0
+    s1[i] = idx
+  elseif stored > idx then
+    return 0
+  end
+  return idiv((nowMs - idx * w) * SLICES, w)
+end
+
+-- QuotaArithmetic.tryAcquire
+local function acquire(cost)
+  local fits = true
+  for i = 1, n do
+    if alg[i] == 1 then
+      local tat = math.max(s1[i], now)
+      if cost > pb[i] / pa[i] or tat + cost * pa[i] - now > pb[i] then
+        fits = false
+      end
+    else
+      local slice = roll(i)
+      local room = pa[i] - s2[i] - cost
+      if cost > pa[i] or room < 0 or s3[i] * (SLICES - slice) > room * SLICES then
+        fits = false
+      end
+    end
+  end
+  if not fits then
+    return 0
+  end
+  for i = 1, n do
+    if alg[i] == 1 then
+      s1[i] = math.max(s1[i], now) + cost * pa[i]
+    else
+      s2[i] = s2[i] + cost
+    end
+  end
+  return 1
+end
+
+-- QuotaArithmetic.adjust
+local function adjust(delta, at)
+  if delta == 0 then
+    return
+  end
+  for i = 1, n do
+    if alg[i] == 1 then
+      local quota = pb[i] / pa[i]
+      local tat = math.max(s1[i], now)
+      local units = math.min(math.abs(delta), 2 * quota)
+      if delta < 0 then
+        s1[i] = math.max(tat - units * pa[i], now)
+      else
+        s1[i] = math.min(tat + units * pa[i], now + 2 * pb[i])
+      end
+    else
+      roll(i)
+      local max = 2 * pa[i]
+      if delta > 0 then
+        s2[i] = math.min(s2[i] + math.min(delta, max), max)
+      else
+        local atIdx = idiv(idiv(at, 1000), pb[i])
+        if atIdx == s1[i] then
+          s2[i] = math.max(0, s2[i] + math.max(delta, -max))
+        elseif atIdx == s1[i] - 1 then
+          s3[i] = math.max(0, s3[i] + math.max(delta, -max))
+        end
+      end
+    end
+  end
+end
+
+local out = { now }
+local dirty = false
+local m = tonumber(ARGV[p])
+p = p + 1
+for j = 1, m do
+  local kind, amount, at = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+  p = p + 3
+  local ok = 1
+  if kind == 0 then
+    ok = acquire(amount)
+    if ok == 1 then
+      dirty = true
+    end
+  else
+    adjust(amount, at)
+    dirty = true
+  end
+  out[#out + 1] = ok
+  for i = 1, n do
+    out[#out + 1] = s1[i]
+    out[#out + 1] = s2[i]
+    out[#out + 1] = s3[i]
+  end
+end
+
+if dirty then
+  for i = 1, n do
+    if alg[i] == 1 then
+      local ttl = math.ceil((s1[i] - now) / 1000)
+      if ttl <= 0 then
+        redis.call('DEL', KEYS[i])
+      else
+        redis.call('SET', KEYS[i], string.format('%d', s1[i]), 'PX', ttl + grace)
+      end
+    elseif s2[i] == 0 and s3[i] == 0 then
+      redis.call('DEL', KEYS[i])
+    else
+      redis.call('HSET', KEYS[i], 'i', string.format('%d', s1[i]), 'c', string.format('%d', s2[i]),
+        'p', string.format('%d', s3[i]))
+      redis.call('PEXPIRE', KEYS[i], (s1[i] + 2) * pb[i] - nowMs + grace)
+    end
+  end
+end
+return out

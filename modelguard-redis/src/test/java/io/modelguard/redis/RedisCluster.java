@@ -1,0 +1,105 @@
+package io.modelguard.redis;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.SlotHash;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real three-master Redis Cluster on loopback (no replicas), made with {@code redis-cli
+ * --cluster create}. Closed in {@code @AfterAll}.
+ */
+final class RedisCluster implements AutoCloseable {
+  private final List<RedisServer> nodes = new ArrayList<>();
+
+  private RedisCluster() {}
+
+  static RedisCluster start() {
+    RedisCluster cluster = new RedisCluster();
+    try {
+      for (int i = 0; i < 3; i++) {
+        cluster.nodes.add(RedisServer.start(List.of(
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "1000", "--cluster-port", "0")));
+      }
+      List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+      for (RedisServer node : cluster.nodes) {
+        create.add("127.0.0.1:" + node.port());
+      }
+      create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+      String out = RedisServer.run(create, 60);
+      if (!out.contains("[OK] All 16384 slots covered")) {
+        throw new IllegalStateException("redis-cli --cluster create failed:\n" + out);
+      }
+      cluster.awaitHealthy(TimeUnit.SECONDS.toMillis(20));
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  List<RedisURI> seeds() {
+    List<RedisURI> seeds = new ArrayList<>();
+    for (RedisServer node : nodes) {
+      seeds.add(node.uri());
+    }
+    return seeds;
+  }
+
+  /** The node serving {@code key}'s slot. */
+  RedisServer nodeFor(String key) {
+    int slot = SlotHash.getSlot(key);
+    for (RedisServer node : nodes) {
+      if (!node.isRunning()) {
+        continue;
+      }
+      for (String line : node.cli("cluster", "nodes").split("\n")) {
+        if (line.contains("myself")) {
+          String[] f = line.trim().split(" ");
+          for (int i = 8; i < f.length; i++) {
+            String[] range = f[i].split("-");
+            int lo = Integer.parseInt(range[0]);
+            int hi = range.length > 1 ? Integer.parseInt(range[1]) : lo;
+            if (slot >= lo && slot <= hi) {
+              return node;
+            }
+          }
+        }
+      }
+    }
+    throw new IllegalStateException("no node serves slot " + slot);
+  }
+
+  /** Waits until every running node reports {@code cluster_state:ok}. */
+  boolean awaitHealthy(long millis) {
+    long deadline = System.currentTimeMillis() + millis;
+    while (System.currentTimeMillis() < deadline) {
+      boolean ok = true;
+      for (RedisServer node : nodes) {
+        if (!node.cli("cluster", "info").contains("cluster_state:ok")) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) {
+        return true;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    for (RedisServer node : nodes) {
+      node.close();
+    }
+  }
+}

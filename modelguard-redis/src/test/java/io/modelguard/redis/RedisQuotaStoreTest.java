@@ -1,0 +1,183 @@
+package io.modelguard.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.modelguard.quota.FailurePolicy;
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** What the Redis store does beyond the shared contract: Redis time, keys and TTLs, coalescing, script reloads. */
+class RedisQuotaStoreTest {
+  private static RedisServer server;
+  private static RedisClient client;
+  private static StatefulRedisConnection<String, String> connection;
+  private static RedisCommands<String, String> redis;
+
+  @BeforeAll
+  static void startRedis() {
+    server = RedisServer.start();
+    client = RedisClient.create(server.uri());
+    connection = client.connect();
+    redis = connection.sync();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    connection.close();
+    client.shutdown();
+    server.close();
+  }
+
+  private static RedisQuotaStore.Builder builder() {
+    return RedisQuotaStore.builder(server.uri()).timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed());
+  }
+
+  private static QuotaKey key(String name) {
+    return QuotaKey.forTenant(name + "-" + UUID.randomUUID(), "digits");
+  }
+
+  @Test
+  void decisionsRunOnRedisTimeAndRefillInRealTime() throws Exception {
+    try (RedisQuotaStore store = builder().build()) {
+      QuotaKey key = key("real-time");
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.slidingWindow("second", 10, Duration.ofSeconds(1)),
+          QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)));
+      long before = System.currentTimeMillis() * 1000;
+      QuotaDecision first = store.acquire(key, plan, 5);
+      assertThat(first.isAllowed()).isTrue();
+      assertThat(first.decidedAtMicros()).as("Redis TIME on this machine").isBetween(before - 5_000_000, before + 5_000_000);
+      QuotaDecision denied = store.acquire(key, plan, 1);
+      assertThat(denied.isAllowed()).isFalse();
+      assertThat(denied.retryAfterMicros()).isBetween(1L, 1_000_000L);
+      Thread.sleep(denied.retryAfterMicros() / 1000 + 30); // a real window: Redis keeps its own time
+      QuotaDecision later = store.acquire(key, plan, 1);
+      assertThat(later.isAllowed()).as("allowed after waiting Retry-After: %s then %s", denied, later).isTrue();
+      assertThat(later.decidedAtMicros()).isGreaterThan(denied.decidedAtMicros() + denied.retryAfterMicros() - 1);
+    }
+  }
+
+  @Test
+  void keysAreHashTaggedPerTenantAndModelAndExpire() {
+    try (RedisQuotaStore store = builder().build()) {
+      QuotaKey key = key("ttl");
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)),
+          QuotaLimit.slidingWindow("daily", 100, Duration.ofDays(1)));
+      QuotaDecision d = store.acquire(key, plan, 1);
+      String tag = "mg:q:{" + key.partition() + "}:";
+      assertThat(redis.pttl(tag + "burst")).isBetween(1L, 6_000L + 1_000L);
+      assertThat(redis.hgetall(tag + "daily")).containsEntry("c", "1").containsEntry("p", "0").containsKey("i");
+      assertThat(redis.pttl(tag + "daily")).isBetween(86_400_000L, 2 * 86_400_000L + 1_000L);
+      store.adjust(key, plan, -1, d.decidedAtMicros());
+      // Adjustments are asynchronous; a decision on the same key is queued behind it.
+      assertThat(store.acquire(key, plan, 1).remaining(1)).isEqualTo(99);
+      store.adjust(key, plan, -1, d.decidedAtMicros());
+      store.acquire(QuotaKey.forTenant("flush", "digits"), plan, 1);
+      assertThat(awaitGone(tag + "daily")).as("a key back to a full quota is deleted").isTrue();
+      assertThat(redis.exists(tag + "burst")).isZero();
+    }
+  }
+
+  private static boolean awaitGone(String redisKey) {
+    for (int i = 0; i < 100; i++) {
+      if (redis.exists(redisKey) == 0) {
+        return true;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void concurrentDecisionsOnOneKeyShareScriptCallsAndStayExact() throws Exception {
+    try (RedisQuotaStore store = builder().build()) {
+      assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
+      int admitted = hammer(store, key("coalesced"), 500, 16, 100);
+      assertThat(admitted).isEqualTo(500);
+      assertThat(store.scriptCalls()).as("1,600 decisions in far fewer script calls").isLessThan(800);
+    }
+  }
+
+  @Test
+  void withoutCoalescingEveryDecisionIsAScriptCallAndStillExact() throws Exception {
+    try (RedisQuotaStore store = builder().coalescing(false).build()) {
+      int admitted = hammer(store, key("single"), 300, 16, 40);
+      assertThat(admitted).isEqualTo(300);
+      assertThat(store.scriptCalls()).isEqualTo(16 * 40);
+    }
+  }
+
+  private static int hammer(RedisQuotaStore store, QuotaKey key, long quota, int threads, int attempts)
+      throws InterruptedException {
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", quota, Duration.ofDays(30)));
+    AtomicInteger admitted = new AtomicInteger();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread w = new Thread(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < attempts; i++) {
+          if (store.acquire(key, plan, 1).isAllowed()) {
+            admitted.incrementAndGet();
+          }
+        }
+      });
+      workers.add(w);
+      w.start();
+    }
+    go.countDown();
+    for (Thread w : workers) {
+      w.join();
+    }
+    return admitted.get();
+  }
+
+  @Test
+  void reloadsTheScriptWhenRedisHasForgottenIt() {
+    try (RedisQuotaStore store = builder().build()) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+      assertThat(store.acquire(key("flush"), plan, 1).isAllowed()).isTrue();
+      assertThat(server.cli("script", "flush")).contains("OK");
+      QuotaDecision d = store.acquire(key("flush"), plan, 1);
+      assertThat(d.isAllowed()).isTrue();
+      assertThat(d.isDegraded()).isFalse();
+    }
+  }
+
+  @Test
+  void buildsWhileRedisIsDownAndAnswersWithItsFailurePolicyWithinTheTimeout() {
+    RedisURI nowhere = RedisURI.create("redis://127.0.0.1:" + RedisServer.freePort());
+    try (RedisQuotaStore store = RedisQuotaStore.builder(nowhere).timeout(Duration.ofMillis(100))
+        .failurePolicy(FailurePolicy.failClosed()).build()) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+      long t0 = System.nanoTime();
+      QuotaDecision d = store.acquire(key("down"), plan, 1);
+      long millis = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(d.status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+      assertThat(millis).isLessThanOrEqualTo(100 + 400);
+    }
+  }
+}

@@ -1,0 +1,507 @@
+package io.modelguard.test.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.QuotaStore;
+import io.modelguard.test.FakeClock;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every {@link QuotaStore} keeps, in the manner of Bucket4j's shared backend tests. A
+ * store's test extends this class and implements {@link #createStore(Clock)}; the store must take
+ * all its time from the given clock (a Redis store in its test-only client-time mode), so every
+ * figure below is exact: both stores must answer the same numbers to the microsecond.
+ *
+ * <p>Each test uses fresh tenant names, so stores may share a backend between tests.
+ */
+public abstract class QuotaStoreCompatibilitySuite {
+  /** Where every test's clock starts: a quarter second past midnight, 2026-01-01 UTC. */
+  public static final Instant START = Instant.parse("2026-01-01T00:00:00.250Z");
+
+  /** The clock the store under test must use. */
+  protected final FakeClock clock = FakeClock.at(START);
+
+  private final String run = UUID.randomUUID().toString().substring(0, 8);
+  private QuotaStore store;
+
+  /** Creates the store under test, taking all its time from {@code clock}. */
+  protected abstract QuotaStore createStore(Clock clock) throws Exception;
+
+  /** Releases a store made by {@link #createStore}. Default: nothing. */
+  protected void closeStore(QuotaStore store) throws Exception {}
+
+  /** The suite's fixture: the store, created before each test. */
+  @BeforeEach
+  void openStore() throws Exception {
+    store = createStore(clock);
+  }
+
+  /** The suite's fixture: the store, released after each test. */
+  @AfterEach
+  void releaseStore() throws Exception {
+    closeStore(store);
+  }
+
+  /** The store under test. */
+  protected QuotaStore store() {
+    return store;
+  }
+
+  /** A key of {@code tenant} on model {@code digits}, unique to this test. */
+  protected QuotaKey key(String tenant) {
+    return QuotaKey.forTenant(run + "-" + tenant, "digits");
+  }
+
+  private static QuotaPlan bucket(long quota, Duration window) {
+    return QuotaPlan.of(QuotaLimit.tokenBucket("burst", quota, window));
+  }
+
+  private static QuotaPlan sliding(long quota, Duration window) {
+    return QuotaPlan.of(QuotaLimit.slidingWindow("volume", quota, window));
+  }
+
+  private QuotaDecision take(QuotaKey key, QuotaPlan plan, long cost) {
+    return store.acquire(key, plan, cost);
+  }
+
+  private void advanceMicros(long micros) {
+    clock.advance(Duration.ofNanos(micros * 1000));
+  }
+
+  private static long micros(Duration d) {
+    return d.toNanos() / 1000;
+  }
+
+  /** Moves the clock to {@code offset} past the start of the next window of {@code window}. */
+  private void toNextWindow(Duration window, Duration offset) {
+    long w = window.toMillis();
+    long now = clock.millis();
+    clock.set(Instant.ofEpochMilli((now / w + 1) * w).plus(offset));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Exactness under contention
+
+  @Test
+  void tokenBucketAdmitsExactlyItsQuotaUnderContention() throws Exception {
+    assertThat(admittedUnderContention(bucket(500, Duration.ofDays(1)), 32, 50)).isEqualTo(500);
+  }
+
+  @Test
+  void slidingWindowAdmitsExactlyItsQuotaUnderContention() throws Exception {
+    assertThat(admittedUnderContention(sliding(500, Duration.ofDays(1)), 32, 50)).isEqualTo(500);
+  }
+
+  @Test
+  void severalLimitsAdmitExactlyTheSmallestUnderContention() throws Exception {
+    QuotaPlan plan = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 700, Duration.ofHours(1)),
+        QuotaLimit.slidingWindow("daily", 300, Duration.ofDays(1)));
+    assertThat(admittedUnderContention(plan, 32, 30)).isEqualTo(300);
+  }
+
+  @Test
+  void aLimitSharedByTwoPlansStaysExactWhileThreadsAlternateBetweenThem() throws Exception {
+    // Principals of one tenant with and without an override claim share the tenant's key.
+    QuotaPlan plain = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 400, Duration.ofDays(1)));
+    QuotaPlan overridden = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 400, Duration.ofDays(1)),
+        QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1)));
+    QuotaKey key = key("two-plans");
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicInteger admitted = new AtomicInteger();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        QuotaPlan plan = t % 2 == 0 ? plain : overridden;
+        futures.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < 60; i++) {
+            if (take(key, plan, 1).isAllowed()) {
+              admitted.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(admitted.get()).isEqualTo(400);
+  }
+
+  private int admittedUnderContention(QuotaPlan plan, int threads, int attemptsEach) throws Exception {
+    QuotaKey key = key("contended");
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicInteger admitted = new AtomicInteger();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        futures.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < attemptsEach; i++) {
+            if (take(key, plan, 1).isAllowed()) {
+              admitted.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(take(key, plan, 1).isAllowed()).as("the quota is used up").isFalse();
+    return admitted.get();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Token bucket
+
+  @Test
+  void tokenBucketRefillsOneUnitPerInterval() {
+    QuotaKey key = key("refill");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    for (int i = 0; i < 10; i++) {
+      assertThat(take(key, plan, 1).isAllowed()).isTrue();
+    }
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.status()).isEqualTo(QuotaDecision.Status.EXCEEDED);
+    assertThat(denied.retryAfterMicros()).isEqualTo(100_000);
+    advanceMicros(99_999);
+    assertThat(take(key, plan, 1).isAllowed()).isFalse();
+    advanceMicros(1);
+    QuotaDecision refilled = take(key, plan, 1);
+    assertThat(refilled.isAllowed()).isTrue();
+    assertThat(refilled.remaining(0)).isZero();
+  }
+
+  @Test
+  void tokenBucketReportsRemainingAndTimeUntilFull() {
+    QuotaKey key = key("report");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    take(key, plan, 1);
+    take(key, plan, 1);
+    QuotaDecision d = take(key, plan, 1);
+    assertThat(d.remaining(0)).isEqualTo(7);
+    assertThat(d.resetAfterMicros(0)).isEqualTo(300_000);
+    assertThat(d.decidedAtMicros()).isEqualTo(micros(Duration.between(Instant.EPOCH, START)));
+    advanceMicros(150_000);
+    QuotaDecision later = take(key, plan, 1);
+    assertThat(later.remaining(0)).as("1.5 units refilled, rounded down, minus this one").isEqualTo(7);
+    assertThat(later.resetAfterMicros(0)).isEqualTo(250_000);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sliding window
+
+  @Test
+  void slidingWindowWeighsThePreviousWindowByItsUnelapsedShare() {
+    QuotaKey key = key("weighted");
+    QuotaPlan plan = sliding(100, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ZERO);
+    assertThat(take(key, plan, 80).isAllowed()).isTrue();
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(15));
+    // A quarter into the window: 80 × 3/4 = 60 of the previous window still count.
+    QuotaDecision d = take(key, plan, 40);
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(d.remaining(0)).isZero();
+    assertThat(d.resetAfterMicros(0)).isEqualTo(45_000_000);
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    // 80 × (1 − s) ≤ 59 first holds at s = 17204/65536 of the window, i.e. at 15.751 s.
+    assertThat(denied.retryAfterMicros()).isEqualTo(751_000);
+    advanceMicros(750_999);
+    assertThat(take(key, plan, 1).isAllowed()).isFalse();
+    advanceMicros(1);
+    assertThat(take(key, plan, 1).isAllowed()).isTrue();
+  }
+
+  @Test
+  void slidingWindowForgetsEverythingTwoWindowsLater() {
+    QuotaKey key = key("forget");
+    QuotaPlan plan = sliding(100, Duration.ofMinutes(1));
+    assertThat(take(key, plan, 100).isAllowed()).isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).isFalse();
+    clock.advance(Duration.ofMinutes(2));
+    QuotaDecision d = take(key, plan, 1);
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(d.remaining(0)).isEqualTo(99);
+  }
+
+  @Test
+  void slidingWindowEdgeBurstsAdmitAtMostOnePointOneFiveQuotaInAnyWindowLongSpan() {
+    QuotaKey key = key("edge");
+    long quota = 100;
+    Duration window = Duration.ofMinutes(1);
+    QuotaPlan plan = sliding(quota, window);
+    List<Long> admitted = new ArrayList<>();
+    toNextWindow(window, window.minusSeconds(1)); // one second before a boundary
+    for (int i = 0; i < quota; i++) {
+      if (take(key, plan, 1).isAllowed()) {
+        admitted.add(clock.millis());
+      }
+    }
+    clock.advance(Duration.ofSeconds(2)); // one second after it
+    for (int i = 0; i < quota; i++) {
+      if (take(key, plan, 1).isAllowed()) {
+        admitted.add(clock.millis());
+      }
+    }
+    assertThat(admitted.size()).as("the first burst is admitted whole").isGreaterThanOrEqualTo((int) quota);
+    assertThat(maxInAnySpan(admitted, window.toMillis())).isLessThanOrEqualTo((long) (quota * 1.15));
+  }
+
+  @Test
+  void slidingWindowUnderSustainedOverloadAdmitsAtMostOnePointOneFiveQuotaInAnyWindowLongSpan() {
+    QuotaKey key = key("overload");
+    long quota = 200;
+    Duration window = Duration.ofMinutes(1);
+    QuotaPlan plan = sliding(quota, window);
+    SplittableRandom random = new SplittableRandom(42);
+    List<Long> admitted = new ArrayList<>();
+    // Three times the allowed rate, at random moments, for five windows.
+    int attempts = (int) (3 * quota * 5);
+    long meanGapMicros = 5 * micros(window) / attempts;
+    for (int i = 0; i < attempts; i++) {
+      advanceMicros(random.nextLong(2 * meanGapMicros));
+      if (take(key, plan, 1).isAllowed()) {
+        admitted.add(clock.millis());
+      }
+    }
+    assertThat(admitted.size()).as("the limit admits steadily").isGreaterThan((int) (quota * 4));
+    assertThat(maxInAnySpan(admitted, window.toMillis())).isLessThanOrEqualTo((long) (quota * 1.15));
+  }
+
+  /** The most admissions within any half-open span {@code [t, t + length)}. */
+  private static long maxInAnySpan(List<Long> times, long length) {
+    long max = 0;
+    int from = 0;
+    for (int to = 0; to < times.size(); to++) {
+      while (times.get(to) - times.get(from) >= length) {
+        from++;
+      }
+      max = Math.max(max, to - from + 1);
+    }
+    return max;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Several limits, costs, refunds
+
+  @Test
+  void everyLimitMustPassAndADenialChargesNothing() {
+    QuotaKey key = key("multi");
+    QuotaPlan plan = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 8, Duration.ofDays(1)));
+    for (int i = 0; i < 5; i++) {
+      assertThat(take(key, plan, 1).isAllowed()).isTrue();
+    }
+    QuotaDecision burstDenied = take(key, plan, 1);
+    assertThat(burstDenied.isAllowed()).isFalse();
+    assertThat(burstDenied.binding().orElseThrow().limit().name()).isEqualTo("burst");
+    assertThat(burstDenied.remaining(1)).as("the denial charged nothing to daily").isEqualTo(3);
+    clock.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 3; i++) {
+      assertThat(take(key, plan, 1).isAllowed()).isTrue();
+    }
+    QuotaDecision dailyDenied = take(key, plan, 1);
+    assertThat(dailyDenied.isAllowed()).isFalse();
+    assertThat(dailyDenied.binding().orElseThrow().limit().name()).isEqualTo("daily");
+    assertThat(dailyDenied.remaining(0)).as("the denial charged nothing to burst").isEqualTo(2);
+  }
+
+  @Test
+  void theMostRestrictiveLimitIsTheOneWithFewestUnitsLeft() {
+    QuotaKey key = key("binding");
+    QuotaPlan plan = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1)));
+    assertThat(take(key, plan, 1).binding().orElseThrow().limit().name()).isEqualTo("burst");
+    QuotaPlan tightDaily = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("daily", 5, Duration.ofDays(1)));
+    QuotaDecision d = take(key("binding2"), tightDaily, 1);
+    assertThat(d.binding().orElseThrow().limit().name()).isEqualTo("daily");
+    assertThat(d.binding().orElseThrow().remaining()).isEqualTo(4);
+  }
+
+  @Test
+  void aRequestCostsItsUnits() {
+    QuotaKey key = key("cost");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    assertThat(take(key, plan, 3).remaining(0)).isEqualTo(7);
+    QuotaDecision tooMuch = take(key, plan, 8);
+    assertThat(tooMuch.isAllowed()).isFalse();
+    assertThat(tooMuch.remaining(0)).isEqualTo(7);
+    assertThat(tooMuch.retryAfterMicros()).as("one unit refills per second").isEqualTo(1_000_000);
+    assertThat(take(key, plan, 7).isAllowed()).isTrue();
+  }
+
+  @Test
+  void aCostAboveTheQuotaCanNeverPass() {
+    QuotaDecision bucketDenied = take(key("never-b"), bucket(10, Duration.ofSeconds(1)), 11);
+    assertThat(bucketDenied.isAllowed()).isFalse();
+    assertThat(bucketDenied.retryAfterMicros()).isEqualTo(QuotaDecision.NEVER);
+    QuotaDecision slidingDenied = take(key("never-s"), sliding(10, Duration.ofSeconds(1)), 11);
+    assertThat(slidingDenied.retryAfterMicros()).isEqualTo(QuotaDecision.NEVER);
+    assertThat(take(key("never-b"), bucket(10, Duration.ofSeconds(1)), 10).isAllowed())
+        .as("the refused request charged nothing").isTrue();
+  }
+
+  @Test
+  void aRefundReturnsUnusedUnits() {
+    QuotaKey bucketKey = key("refund-b");
+    QuotaPlan bucketPlan = bucket(10, Duration.ofSeconds(10));
+    QuotaDecision reserved = take(bucketKey, bucketPlan, 10);
+    store.adjust(bucketKey, bucketPlan, -4, reserved.decidedAtMicros());
+    QuotaDecision after = take(bucketKey, bucketPlan, 4);
+    assertThat(after.isAllowed()).isTrue();
+    assertThat(after.remaining(0)).isZero();
+
+    QuotaKey slidingKey = key("refund-s");
+    QuotaPlan slidingPlan = sliding(100, Duration.ofMinutes(1));
+    QuotaDecision r = take(slidingKey, slidingPlan, 50);
+    store.adjust(slidingKey, slidingPlan, -30, r.decidedAtMicros());
+    assertThat(take(slidingKey, slidingPlan, 1).remaining(0)).isEqualTo(79);
+  }
+
+  @Test
+  void aRefundAfterTheWindowRolledGoesToThePreviousWindow() {
+    QuotaKey key = key("refund-roll");
+    QuotaPlan plan = sliding(100, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(59));
+    QuotaDecision r = take(key, plan, 50);
+    toNextWindow(Duration.ofMinutes(1), Duration.ZERO);
+    store.adjust(key, plan, -30, r.decidedAtMicros());
+    // The previous window now holds 20, counted in full at the start of this one.
+    assertThat(take(key, plan, 1).remaining(0)).isEqualTo(79);
+  }
+
+  @Test
+  void aForcedChargeIsNeverDeniedAndCounts() {
+    QuotaKey key = key("force");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    QuotaDecision first = take(key, plan, 1);
+    store.adjust(key, plan, 14, first.decidedAtMicros());
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    // 15 units are owed: 1.5 s of refill, of which 1 s is the bucket itself.
+    assertThat(denied.retryAfterMicros()).isEqualTo(600_000);
+  }
+
+  @Test
+  void limitsOfTheSameNameKeepTheirCountWhenThePlanChanges() {
+    QuotaKey key = key("replan");
+    QuotaPlan small = bucket(10, Duration.ofSeconds(10));
+    QuotaPlan bigger = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(10)),
+        QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1)));
+    take(key, small, 4);
+    QuotaDecision d = take(key, bigger, 1);
+    assertThat(d.remaining(0)).isEqualTo(5);
+    assertThat(d.remaining(1)).isEqualTo(999);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retry-After and isolation
+
+  @Test
+  void retryingAfterTheRoundedUpRetryAfterSucceedsAndOneSecondEarlierDoesNot() {
+    assertRetryAfterIsHonest(bucket(10, Duration.ofMinutes(1)), "retry-b");
+    assertRetryAfterIsHonest(sliding(10, Duration.ofMinutes(1)), "retry-s");
+    assertRetryAfterIsHonest(QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 3, Duration.ofSeconds(7)),
+        QuotaLimit.slidingWindow("minute", 5, Duration.ofMinutes(1))), "retry-m");
+  }
+
+  private void assertRetryAfterIsHonest(QuotaPlan plan, String tenant) {
+    QuotaKey key = key(tenant);
+    clock.advance(Duration.ofMillis(1234)); // off any whole second
+    QuotaDecision denied;
+    int used = 0;
+    while ((denied = take(key, plan, 1)).isAllowed()) {
+      used++;
+      clock.advance(Duration.ofMillis(370));
+    }
+    assertThat(used).isPositive();
+    long retryAfterHeader = (denied.retryAfterMicros() + 999_999) / 1_000_000; // what the 429 says
+    Instant deniedAt = clock.instant();
+    clock.set(deniedAt.plusSeconds(retryAfterHeader - 1));
+    assertThat(take(key, plan, 1).isAllowed()).as(tenant + ": one second early").isFalse();
+    clock.set(deniedAt.plusSeconds(retryAfterHeader));
+    assertThat(take(key, plan, 1).isAllowed()).as(tenant + ": at Retry-After").isTrue();
+  }
+
+  @Test
+  void keysAreIsolated() {
+    QuotaPlan plan = bucket(5, Duration.ofMinutes(1));
+    for (int i = 0; i < 5; i++) {
+      take(key("a"), plan, 1);
+    }
+    assertThat(take(key("a"), plan, 1).isAllowed()).isFalse();
+    QuotaDecision other = take(key("b"), plan, 1);
+    assertThat(other.isAllowed()).isTrue();
+    assertThat(other.remaining(0)).isEqualTo(4);
+    QuotaDecision otherModel = take(QuotaKey.forTenant(run + "-a", "iris"), plan, 1);
+    assertThat(otherModel.remaining(0)).isEqualTo(4);
+  }
+
+  @Test
+  void aTenantFloodingAtTenTimesItsLimitCausesAnotherTenantAtHalfItsLimitNoRejection() {
+    QuotaPlan plan = QuotaPlan.of(
+        QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("minute", 300, Duration.ofMinutes(1)));
+    QuotaKey a = key("flooder");
+    QuotaKey b = key("neighbour");
+    int aAdmitted = 0;
+    int aRejected = 0;
+    int bRejected = 0;
+    // Two minutes in 100 ms steps: A sends 10 per step (10× the burst rate of 10/s, 20× the
+    // minute's), B sends 1 every 4 steps (2.5/s: half of 5/s, the minute limit's rate).
+    for (int step = 0; step < 1200; step++) {
+      for (int i = 0; i < 10; i++) {
+        if (take(a, plan, 1).isAllowed()) {
+          aAdmitted++;
+        } else {
+          aRejected++;
+        }
+      }
+      if (step % 4 == 0 && !take(b, plan, 1).isAllowed()) {
+        bRejected++;
+      }
+      clock.advance(Duration.ofMillis(100));
+    }
+    assertThat(bRejected).isZero();
+    assertThat(aRejected).isGreaterThan(10_000);
+    assertThat(aAdmitted).isBetween(300, 700);
+  }
+}

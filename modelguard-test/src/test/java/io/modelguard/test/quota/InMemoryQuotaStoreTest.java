@@ -1,0 +1,71 @@
+package io.modelguard.test.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.test.FakeClock;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The in-memory store stays bounded: idle keys are evicted, and never more than its maximum size is held. */
+class InMemoryQuotaStoreTest {
+  private final FakeClock clock = FakeClock.standard();
+  private static final QuotaPlan PLAN = QuotaPlan.of(
+      QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+      QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)),
+      QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1)));
+
+  @Test
+  void aMillionTenantsOnThreeModelsStayWithinTheMaximumSize() {
+    long maximum = 10_000;
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(maximum)
+        .executor(Runnable::run).build();
+    String[] models = {"digits", "iris", "tabular"};
+    for (int tenant = 0; tenant < 1_000_000; tenant++) {
+      String t = "tenant-" + tenant;
+      for (String model : models) {
+        store.acquire(QuotaKey.forTenant(t, model), PLAN, 1);
+      }
+      if (tenant % 100_000 == 0) {
+        store.cleanUp();
+        assertThat(store.estimatedSize()).isLessThanOrEqualTo(maximum);
+      }
+    }
+    store.cleanUp();
+    assertThat(store.estimatedSize()).isLessThanOrEqualTo(maximum).isGreaterThan(maximum / 2);
+  }
+
+  @Test
+  void idleKeysAreEvictedOnceTheirCountsNoLongerMatterAndNotBefore() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    for (int i = 0; i < 1000; i++) {
+      store.acquire(QuotaKey.forTenant("t" + i, "digits"), PLAN, 1);
+    }
+    // The daily window's count matters until the end of the next day: two days at most.
+    clock.advance(Duration.ofDays(2).minusMinutes(1));
+    store.cleanUp();
+    assertThat(store.estimatedSize()).as("a daily count still matters").isEqualTo(1000);
+    // Evicted after between one and two such horizons of idleness.
+    clock.advance(Duration.ofDays(2).plusMinutes(2));
+    store.cleanUp();
+    assertThat(store.estimatedSize()).isZero();
+  }
+
+  @Test
+  void aKeyInUseIsNeverEvictedForIdleness() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).executor(Runnable::run).build();
+    QuotaPlan minute = QuotaPlan.of(QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)));
+    QuotaKey key = QuotaKey.forTenant("busy", "digits");
+    for (int i = 0; i < 100; i++) {
+      store.acquire(key, minute, 5);
+      clock.advance(Duration.ofSeconds(30));
+      store.cleanUp();
+    }
+    // 5 every 30 s: the previous window held 10, counted in full at the start of this one, plus
+    // this request's 5. A forgotten key would report 595.
+    assertThat(store.acquire(key, minute, 5).remaining(0)).isEqualTo(600 - 10 - 5);
+  }
+}

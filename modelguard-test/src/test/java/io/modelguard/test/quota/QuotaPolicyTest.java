@@ -1,0 +1,319 @@
+package io.modelguard.test.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.Endpoint;
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
+import io.modelguard.Policy;
+import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
+import io.modelguard.Tier;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import io.modelguard.quota.FailurePolicy;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.QuotaPolicy;
+import io.modelguard.quota.QuotaStore;
+import io.modelguard.quota.QuotaStoreException;
+import io.modelguard.quota.ResilientQuotaStore;
+import io.modelguard.test.FakeClock;
+import io.modelguard.test.FakeRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** QuotaPolicy inside the engine: plans from tiers and claims, costs, headers, 429 and 503, reservations. */
+class QuotaPolicyTest {
+  private final FakeClock clock = FakeClock.standard();
+  private final InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+
+  private static final Tier BASIC = Tier.builder("basic").models("digits", "iris")
+      .limits(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)),
+          QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1)))
+      .limits("iris", QuotaLimit.tokenBucket("burst", 2, Duration.ofSeconds(10)))
+      .build();
+
+  /** Authenticates as the tenant named in {@code X-Tenant}, tier basic, with an optional {@code X-Quota} claim. */
+  private static final Policy TENANT_HEADER = ctx -> ctx.request().header("X-Tenant")
+      .map(t -> {
+        Principal.Builder p = Principal.builder(t + "-user").tenant(t).tier("basic");
+        ctx.request().header("X-Quota").ifPresent(q -> p.claim(QuotaPolicy.DEFAULT_OVERRIDE_CLAIM, q));
+        return GuardDecision.authenticated(p.build());
+      })
+      .orElse(GuardDecision.allow());
+
+  private ModelGuard guard(QuotaPolicy quota) {
+    return guard(quota, c -> {});
+  }
+
+  private ModelGuard guard(QuotaPolicy quota, Consumer<io.modelguard.PolicyChain.Builder> more) {
+    return ModelGuard.builder().clock(clock).auditLog(false).models("digits", "iris").tier(BASIC)
+        .chain("default", c -> {
+          c.policy(Phase.AUTHENTICATE, "tenant", TENANT_HEADER).policy(Phase.QUOTA, "quota", quota);
+          more.accept(c);
+        })
+        .build();
+  }
+
+  private static FakeRequest request(String tenant) {
+    return FakeRequest.builder().header("X-Tenant", tenant).build();
+  }
+
+  private static FakeRequest request(String tenant, String model, int cost) {
+    return FakeRequest.builder().header("X-Tenant", tenant).endpoint(Endpoint.of(model, "default", cost)).build();
+  }
+
+  @Test
+  void everyAllowedResponseCarriesBothRateLimitHeaders() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    GuardDecision d = guard.check(request("acme"));
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(d.headers())
+        .containsEntry("RateLimit-Policy", "\"burst\";q=5;w=1, \"daily\";q=1000;w=86400")
+        .containsEntry("RateLimit", "\"burst\";r=4;t=1")
+        .doesNotContainKey("X-RateLimit-Limit");
+  }
+
+  @Test
+  void legacyHeadersAreOptional() {
+    GuardDecision d = guard(QuotaPolicy.builder(store).legacyHeaders(true).build()).check(request("acme"));
+    assertThat(d.headers()).containsEntry("X-RateLimit-Limit", "5").containsEntry("X-RateLimit-Remaining", "4")
+        .containsEntry("X-RateLimit-Reset", "1");
+  }
+
+  @Test
+  void anExhaustedQuotaIs429WithRetryAfterAndTheRateLimitHeaders() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    for (int i = 0; i < 5; i++) {
+      assertThat(guard.check(request("acme")).isAllowed()).isTrue();
+    }
+    GuardDecision denied = guard.check(request("acme"));
+    assertThat(denied.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(denied.retryAfter()).contains(Duration.ofMillis(200));
+    ProblemResponse problem = ProblemRenderer.render(denied);
+    assertThat(problem.status()).isEqualTo(429);
+    assertThat(problem.headers())
+        .containsEntry("Retry-After", "1")
+        .containsEntry("RateLimit", "\"burst\";r=0;t=1")
+        .containsKey("RateLimit-Policy");
+    assertThat(problem.bodyAsString()).contains("\"code\":\"quota.exceeded\"");
+  }
+
+  @Test
+  void retryingAtRetryAfterSucceedsAndOneSecondEarlierDoesNot() {
+    // 2 per 10 s: a denial waits 5 s, less whatever has passed since.
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    FakeRequest iris = request("acme", "iris", 1);
+    guard.check(iris);
+    clock.advance(Duration.ofMillis(1300));
+    guard.check(iris);
+    clock.advance(Duration.ofMillis(500));
+    GuardDecision denied = guard.check(iris);
+    long retryAfter = Long.parseLong(ProblemRenderer.render(denied).headers().get("Retry-After"));
+    assertThat(retryAfter).isEqualTo(4); // 3.2 s, rounded up
+    clock.advance(Duration.ofSeconds(retryAfter - 1));
+    assertThat(guard.check(iris).isAllowed()).isFalse();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(guard.check(iris).isAllowed()).isTrue();
+  }
+
+  @Test
+  void aModelWithItsOwnLimitsDoesNotUseTheTierDefault() {
+    GuardDecision d = guard(QuotaPolicy.builder(store).build()).check(request("acme", "iris", 1));
+    assertThat(d.headers()).containsEntry("RateLimit-Policy", "\"burst\";q=2;w=10");
+  }
+
+  @Test
+  void quotasAreKeptPerTenantAndModel() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    for (int i = 0; i < 5; i++) {
+      guard.check(request("acme"));
+    }
+    assertThat(guard.check(request("acme")).isAllowed()).isFalse();
+    assertThat(guard.check(request("globex")).isAllowed()).isTrue();
+    assertThat(guard.check(request("acme", "iris", 1)).isAllowed()).isTrue();
+  }
+
+  @Test
+  void theEndpointCostIsChargedByDefaultAndACostFunctionReplacesIt() {
+    assertThat(guard(QuotaPolicy.builder(store).build()).check(request("acme", "digits", 3)).headers())
+        .containsEntry("RateLimit", "\"burst\";r=2;t=1");
+    QuotaPolicy batch = QuotaPolicy.builder(store)
+        .cost(ctx -> Long.parseLong(ctx.request().header("X-Batch").orElse("1"))).build();
+    GuardDecision d = guard(batch).check(FakeRequest.builder().header("X-Tenant", "globex").header("X-Batch", "4").build());
+    assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+  }
+
+  @Test
+  void aPrincipalOverrideClaimReplacesTheTierLimitOfTheSameName() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    GuardDecision d = guard.check(FakeRequest.builder().header("X-Tenant", "vip")
+        .header("X-Quota", "\"burst\";q=50;w=1, \"hourly\";q=9;w=3600;a=sliding").build());
+    assertThat(d.headers()).containsEntry("RateLimit-Policy",
+        "\"burst\";q=50;w=1, \"daily\";q=1000;w=86400, \"hourly\";q=9;w=3600");
+    assertThat(d.headers()).containsEntry("RateLimit", "\"hourly\";r=8;t=3600");
+  }
+
+  @Test
+  void aMalformedOverrideClaimFailsClosed() {
+    GuardDecision d = guard(QuotaPolicy.builder(store).build())
+        .check(FakeRequest.builder().header("X-Tenant", "odd").header("X-Quota", "burst=50").build());
+    assertThat(d.reason()).contains(ReasonCode.INTERNAL_ERROR);
+  }
+
+  @Test
+  void overridesCanBeIgnored() {
+    GuardDecision d = guard(QuotaPolicy.builder(store).ignoreOverrides().build())
+        .check(FakeRequest.builder().header("X-Tenant", "vip").header("X-Quota", "\"burst\";q=50;w=1").build());
+    assertThat(d.headers().get("RateLimit-Policy")).startsWith("\"burst\";q=5;w=1");
+  }
+
+  @Test
+  void requestsWithoutAPlanOrAPrincipalAreNotLimited() {
+    Tier free = Tier.builder("basic").models("digits", "iris").build();
+    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits", "iris").tier(free)
+        .chain("default", c -> c.policy(Phase.QUOTA, "quota", QuotaPolicy.builder(store).build())).build();
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(d.headers()).doesNotContainKey("RateLimit");
+  }
+
+  @Test
+  void defaultLimitsApplyWhenTheTierHasNone() {
+    Tier plain = Tier.builder("basic").models("digits").build();
+    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits").tier(plain)
+        .chain("default", c -> c.policy(Phase.AUTHENTICATE, "tenant", TENANT_HEADER)
+            .policy(Phase.QUOTA, "quota", QuotaPolicy.builder(store)
+                .defaultLimits(QuotaLimit.tokenBucket("fallback", 1, Duration.ofMinutes(1))).build()))
+        .build();
+    assertThat(guard.check(request("acme")).isAllowed()).isTrue();
+    assertThat(guard.check(request("acme")).isAllowed()).isFalse();
+  }
+
+  @Test
+  void aReservationIsSettledAtRecordWithTheActualCost() {
+    QuotaPolicy quota = QuotaPolicy.builder(store)
+        .reserve(ctx -> 4, out -> Long.parseLong(out.output().bodyAsString())).build();
+    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    FakeRequest r = request("acme");
+    GuardDecision d = guard.check(r);
+    assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+    guard.onResponse(r, d, ModelOutput.json("1"));
+    // 4 reserved, 1 used: 3 come back, so 4 are left and the next reservation of 4 fits (without
+    // the refund only 1 would be left and it would be refused).
+    GuardDecision next = guard.check(request("acme"));
+    assertThat(next.isAllowed()).isTrue();
+    assertThat(next.headers()).containsEntry("RateLimit", "\"burst\";r=0;t=1");
+  }
+
+  @Test
+  void concurrentReservationsNeverLetActualUsageExceedTheQuota() throws Exception {
+    InMemoryQuotaStore tokens = InMemoryQuotaStore.builder().clock(clock).build();
+    Tier tier = Tier.builder("basic").models("digits")
+        .limits(QuotaLimit.tokenBucket("tokens", 1000, Duration.ofDays(1))).build();
+    AtomicLong used = new AtomicLong();
+    QuotaPolicy quota = QuotaPolicy.builder(tokens).reserve(ctx -> 50, out -> Long.parseLong(out.output().bodyAsString())).build();
+    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits").tier(tier)
+        .chain("default", c -> c.policy(Phase.AUTHENTICATE, "tenant", TENANT_HEADER).policy(Phase.QUOTA, "quota", quota)
+            .output(OutputPhase.RECORD, "settle", quota.settlement()))
+        .build();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 32; t++) {
+      int seed = t;
+      Thread thread = new Thread(() -> {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < 50; i++) {
+          FakeRequest r = request("llm");
+          GuardDecision d = guard.check(r);
+          if (d.isAllowed()) {
+            long actual = random.nextLong(51);
+            used.addAndGet(actual);
+            guard.onResponse(r, d, ModelOutput.json(Long.toString(actual)));
+          }
+        }
+      });
+      threads.add(thread);
+      thread.start();
+    }
+    go.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(used.get()).as("tokens actually used").isLessThanOrEqualTo(1000).isGreaterThan(900);
+  }
+
+  @Test
+  void settlementNeedsAReservationBuilder() {
+    assertThatThrownBy(() -> QuotaPolicy.builder(store).build().settlement())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("reserve(");
+  }
+
+  @Test
+  void aStoreThatIsDownAndFailsClosedGives503WithRetryAfter() {
+    QuotaStore down = new QuotaStore() {
+      @Override
+      public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
+        throw new QuotaStoreException("connection refused");
+      }
+
+      @Override
+      public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+        throw new QuotaStoreException("connection refused");
+      }
+    };
+    QuotaStore resilient = ResilientQuotaStore.builder(down).failurePolicy(FailurePolicy.failClosed())
+        .openDuration(Duration.ofSeconds(5)).build();
+    GuardDecision d = guard(QuotaPolicy.builder(resilient).build()).check(request("acme"));
+    assertThat(d.reason()).contains(ReasonCode.QUOTA_UNAVAILABLE);
+    ProblemResponse problem = ProblemRenderer.render(d);
+    assertThat(problem.status()).isEqualTo(503);
+    assertThat(problem.headers()).containsKey("Retry-After");
+  }
+
+  @Test
+  void aCostAboveTheQuotaIsRefusedAsNeverRetryable() {
+    GuardDecision d = guard(QuotaPolicy.builder(store).build()).check(request("acme", "digits", 6));
+    assertThat(d.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(d.detail()).hasValueSatisfying(s -> assertThat(s).contains("cannot succeed on retry"));
+  }
+
+  @Test
+  void tenantAFloodingAtTenTimesItsLimitCausesTenantBAtHalfItsLimitNoRejection() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    int bRejected = 0;
+    int aRejected = 0;
+    // burst is 5/s: A sends 50/s, B 2.5/s, for a minute in 100 ms steps.
+    for (int step = 0; step < 600; step++) {
+      for (int i = 0; i < 5; i++) {
+        if (!guard.check(request("tenant-a")).isAllowed()) {
+          aRejected++;
+        }
+      }
+      if (step % 4 == 0 && !guard.check(request("tenant-b")).isAllowed()) {
+        bRejected++;
+      }
+      clock.advance(Duration.ofMillis(100));
+    }
+    assertThat(bRejected).isZero();
+    assertThat(aRejected).isGreaterThan(2500);
+  }
+}

@@ -1,0 +1,101 @@
+package io.modelguard.test.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.Phase;
+import io.modelguard.PolicyChain;
+import io.modelguard.RandomSource;
+import io.modelguard.ReasonCode;
+import io.modelguard.Tier;
+import io.modelguard.authn.ApiKeyAuthenticator;
+import io.modelguard.authn.ApiKeyFormat;
+import io.modelguard.authn.ApiKeyHasher;
+import io.modelguard.authn.ApiKeyIssuer;
+import io.modelguard.authn.InMemoryApiKeyStore;
+import io.modelguard.authn.IssuedApiKey;
+import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.UnauthenticatedLimit;
+import io.modelguard.test.FakeClock;
+import io.modelguard.test.FakeRequest;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Credential guessing is throttled per client address, before any credential is checked. */
+class UnauthenticatedLimitTest {
+  private final FakeClock clock = FakeClock.standard();
+  private final AtomicInteger authenticatorRuns = new AtomicInteger();
+  private final ModelGuard guard;
+  private final String validKey;
+  private final String guessedKey;
+
+  UnauthenticatedLimitTest() {
+    RandomSource random = RandomSource.seeded(7);
+    byte[] pepper = new byte[32];
+    random.nextBytes(pepper);
+    ApiKeyHasher hasher = ApiKeyHasher.withPepper(pepper);
+    InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, random, clock);
+    IssuedApiKey issued = issuer.issue(ApiKeyFormat.Environment.TEST, "client", "acme", "basic", null);
+    keys.add(issued.record());
+    validKey = issued.key();
+    guessedKey = issuer.issue(ApiKeyFormat.Environment.TEST, "never-stored", "x", "basic", null).key();
+    ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(keys, hasher).build();
+    UnauthenticatedLimit limit = UnauthenticatedLimit.of(InMemoryQuotaStore.builder().clock(clock).build(),
+        QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1)));
+    PolicyChain.Builder chain = PolicyChain.builder("default");
+    limit.addTo(chain)
+        .policy(Phase.AUTHENTICATE, "api-key", ctx -> {
+          authenticatorRuns.incrementAndGet();
+          return apiKeys.evaluate(ctx);
+        })
+        .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy());
+    guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits")
+        .tier(Tier.builder("basic").models("digits").build()).chain(chain.build()).build();
+  }
+
+  private GuardDecision call(String address, String key) {
+    FakeRequest.Builder r = FakeRequest.builder().remoteAddress(address);
+    if (key != null) {
+      r.header("X-API-Key", key);
+    }
+    return guard.check(r.build());
+  }
+
+  @Test
+  void failedAndMissingCredentialsUseUpTheAddressAndThenGet429WithoutBeingChecked() {
+    assertThat(call("203.0.113.5", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(call("203.0.113.5", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(call("203.0.113.5", null).reason()).contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+    int runs = authenticatorRuns.get();
+    GuardDecision throttled = call("203.0.113.5", validKey);
+    assertThat(throttled.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(authenticatorRuns.get()).as("no credential is checked once throttled").isEqualTo(runs);
+    assertThat(ProblemRenderer.render(throttled).headers()).containsEntry("Retry-After", "20");
+    clock.advance(Duration.ofSeconds(20));
+    assertThat(call("203.0.113.5", validKey).isAllowed()).isTrue();
+  }
+
+  @Test
+  void authenticatedRequestsGiveTheirUnitBack() {
+    for (int i = 0; i < 10; i++) {
+      assertThat(call("198.51.100.7", validKey).isAllowed()).as("request " + i).isTrue();
+    }
+    assertThat(call("198.51.100.7", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  @Test
+  void addressesAreIsolatedAndIpv6IsLimitedPerSlash64() {
+    for (int i = 0; i < 3; i++) {
+      call("2001:db8:1:2::" + (i + 1), guessedKey);
+    }
+    assertThat(call("2001:db8:1:2:ffff::9", guessedKey).reason()).as("same /64").contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(call("2001:db8:1:3::1", guessedKey).reason()).as("another /64").contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(call("192.0.2.1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+}
