@@ -14,13 +14,21 @@ import java.util.Optional;
  * <pre>
  * --host HOST          interface to bind (default 127.0.0.1, loopback only)
  * --port N             port to bind; 0 picks a free port (default 8080)
- * --config FILE        JSON security configuration (tiers and API keys); default: demo keys
+ * --config FILE        JSON security configuration (tiers, API keys, fetch hosts, JWT settings);
+ *                      default: demo keys
  * --pepper-file FILE   base64 API-key pepper, at least 32 bytes (default: $MODELGUARD_PEPPER,
  *                      else a random pepper for this run)
  * --allow-fetch-host HOST[:PORT]
  *                      restrict image-classifier's image URLs to this host (repeatable; see
  *                      {@link FetchAllowList}); an internal address such as 127.0.0.1 only with
  *                      its port. Default: any public host on ports 80 and 443
+ * --jwks-url URL | --jwt-public-key FILE
+ *                      trust an external IdP's bearer tokens (see {@link JwtSettings}), with
+ * --jwt-issuer URL --jwt-audience AUD
+ *                      the issuer and audience they must carry, and optionally
+ * --jwt-tier-claim NAME --jwt-tenant-claim NAME --jwt-default-tier TIER
+ * --demo-issuer | --no-demo-issuer
+ *                      run the demo token issuer or not (default: on unless an external IdP is set)
  * --help               print this help and exit
  * </pre>
  */
@@ -43,14 +51,29 @@ public final class AppOptions {
       "Options:",
       "  --host HOST          interface to bind (default " + DEFAULT_HOST + ")",
       "  --port N             port to bind, 0 for any free port (default " + DEFAULT_PORT + ")",
-      "  --config FILE        JSON file with tiers, API keys and allowed fetch hosts (see",
-      "                       README.md); without it, demo keys are generated and printed",
+      "  --config FILE        JSON file with tiers, API keys, allowed fetch hosts and JWT",
+      "                       settings (see README.md); without it, demo keys are generated",
       "  --pepper-file FILE   file holding the base64 API-key pepper (at least 32 bytes);",
       "                       default: $" + PEPPER_ENV + ", else a random pepper for this run",
       "  --allow-fetch-host HOST[:PORT]",
       "                       let image-classifier fetch image URLs only from these hosts",
       "                       (repeatable); an internal address such as 127.0.0.1 needs its",
       "                       port. Default: any public host on ports 80 and 443",
+      "",
+      "Bearer tokens (JWT), besides API keys; see README.md:",
+      "  --jwks-url URL       trust tokens signed by the keys of this external IdP's JWKS",
+      "                       (https; http only to a loopback address)",
+      "  --jwt-public-key FILE",
+      "                       ... or by the public key in this PEM file (RSA, EC or Ed25519)",
+      "  --jwt-issuer URL     the iss external tokens must carry (required with either)",
+      "  --jwt-audience AUD   the aud external tokens must name (required with either)",
+      "  --jwt-tier-claim NAME    claim holding the tier (default: tier)",
+      "  --jwt-tenant-claim NAME  claim holding the tenant (default: tenant, else sub)",
+      "  --jwt-default-tier TIER  tier of tokens without the tier claim (default: none)",
+      "  --demo-issuer, --no-demo-issuer",
+      "                       run the demo issuer (GET /.well-known/jwks.json, POST",
+      "                       /demo/token) or not. Default: on unless an external IdP is set",
+      "",
       "  --help               print this help and exit",
       "",
       "Exit codes: 0 normal stop, 2 invalid option or configuration, 1 unexpected failure.");
@@ -62,9 +85,10 @@ public final class AppOptions {
   private final String pepperFromEnv;
   private final boolean help;
   private final List<FetchAllowList.Entry> allowFetchHosts;
+  private final JwtSettings jwt;
 
   private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help,
-      List<FetchAllowList.Entry> allowFetchHosts) {
+      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt) {
     this.host = host;
     this.port = port;
     this.configFile = configFile;
@@ -72,11 +96,12 @@ public final class AppOptions {
     this.pepperFromEnv = pepperFromEnv;
     this.help = help;
     this.allowFetchHosts = List.copyOf(allowFetchHosts);
+    this.jwt = Objects.requireNonNull(jwt, "jwt");
   }
 
   /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper, no fetch allow-list. */
   public static AppOptions defaults() {
-    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of());
+    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of(), JwtSettings.none());
   }
 
   /**
@@ -107,7 +132,7 @@ public final class AppOptions {
             throw new StartupException(name + " takes no value");
           }
           options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
-              options.pepperFromEnv, true, options.allowFetchHosts);
+              options.pepperFromEnv, true, options.allowFetchHosts, options.jwt);
           break;
         case "--host":
           value = value != null ? value : next(args, ++i, name);
@@ -136,11 +161,41 @@ public final class AppOptions {
             throw new StartupException(name + ": " + e.getMessage(), e);
           }
           break;
+        case "--jwt-issuer":
+        case "--jwt-audience":
+        case "--jwks-url":
+        case "--jwt-public-key":
+        case "--jwt-tier-claim":
+        case "--jwt-tenant-claim":
+        case "--jwt-default-tier":
+          value = value != null ? value : next(args, ++i, name);
+          try {
+            options = options.withJwt(jwtField(name), value);
+          } catch (IllegalArgumentException e) {
+            throw new StartupException(name + ": " + e.getMessage(), e);
+          }
+          break;
+        case "--demo-issuer":
+        case "--no-demo-issuer":
+          if (value != null) {
+            throw new StartupException(name + " takes no value");
+          }
+          options = options.withJwtSettings(options.jwt.withDemoIssuer(name.equals("--demo-issuer"), name));
+          break;
         default:
           throw new StartupException("unknown option '" + printable(name) + "' (see --help)");
       }
     }
     return options;
+  }
+
+  private static JwtSettings.Field jwtField(String flag) {
+    for (JwtSettings.Field f : JwtSettings.Field.values()) {
+      if (f.flag().equals(flag)) {
+        return f;
+      }
+    }
+    throw new IllegalStateException("no JWT setting for " + flag);
   }
 
   private static String next(String[] args, int i, String flag) throws StartupException {
@@ -170,7 +225,7 @@ public final class AppOptions {
   /** A copy binding {@code host}. */
   public AppOptions withHost(String host) {
     return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help,
-        allowFetchHosts);
+        allowFetchHosts, jwt);
   }
 
   /** A copy binding {@code port} (0 = any free port). */
@@ -178,25 +233,25 @@ public final class AppOptions {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt);
   }
 
   /** A copy reading tiers, keys and fetch hosts from {@code file} instead of issuing demo keys. */
   public AppOptions withConfigFile(Path file) {
     return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help,
-        allowFetchHosts);
+        allowFetchHosts, jwt);
   }
 
   /** A copy reading the base64 pepper from {@code file}. */
   public AppOptions withPepperFile(Path file) {
     return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help,
-        allowFetchHosts);
+        allowFetchHosts, jwt);
   }
 
   /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
   public AppOptions withPepperFromEnv(String base64) {
     return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help,
-        allowFetchHosts);
+        allowFetchHosts, jwt);
   }
 
   /**
@@ -208,7 +263,34 @@ public final class AppOptions {
   public AppOptions withAllowFetchHost(String hostAndPort) {
     List<FetchAllowList.Entry> hosts = new ArrayList<>(allowFetchHosts);
     hosts.add(FetchAllowList.parse(hostAndPort));
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt);
+  }
+
+  /**
+   * A copy with a bearer-token setting given as on the command line, for example {@code
+   * withJwt(JwtSettings.Field.JWKS_URL, "https://idp.example/jwks")}.
+   *
+   * @throws IllegalArgumentException if the value is not valid for the setting
+   */
+  public AppOptions withJwt(JwtSettings.Field field, String value) {
+    return withJwtSettings(jwt.with(field, value, field.flag()));
+  }
+
+  /** A copy that runs the demo issuer ({@code --demo-issuer}) or not ({@code --no-demo-issuer}). */
+  public AppOptions withDemoIssuer(boolean on) {
+    return withJwtSettings(jwt.withDemoIssuer(on, on ? "--demo-issuer" : "--no-demo-issuer"));
+  }
+
+  private AppOptions withJwtSettings(JwtSettings settings) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings);
+  }
+
+  /**
+   * The bearer-token settings of the command line; the configuration file's {@code jwt} fields
+   * fill in what these leave unset.
+   */
+  public JwtSettings jwt() {
+    return jwt;
   }
 
   /** The interface to bind. */
@@ -250,6 +332,6 @@ public final class AppOptions {
   @Override
   public String toString() {
     return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
-        + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + "]";
+        + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt + "]";
   }
 }

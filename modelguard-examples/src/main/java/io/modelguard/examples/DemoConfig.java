@@ -49,9 +49,16 @@ import java.util.regex.Pattern;
  *       "expiresAt": "2030-01-01T00:00:00Z" },
  *     { "subject": "mallory", "tenant": "acme", "tier": "pro", "revoked": true }
  *   ],
- *   "allowFetchHosts": ["images.example.com", "127.0.0.1:8089"]
+ *   "allowFetchHosts": ["images.example.com", "127.0.0.1:8089"],
+ *   "jwt": { "jwksUrl": "https://idp.example/jwks", "issuer": "https://idp.example/", "audience": "models" }
  * }
  * }</pre>
+ *
+ * <p>{@code jwt} holds the bearer-token settings of {@link JwtSettings} under their JSON names
+ * ({@code issuer}, {@code audience}, {@code jwksUrl}, {@code publicKeyFile}, {@code tierClaim},
+ * {@code tenantClaim}, {@code defaultTier}, {@code demoIssuer}); a command-line flag overrides the
+ * same field. A relative {@code publicKeyFile} is resolved against the working directory, as the
+ * flag's is.
  *
  * <p>{@code allowFetchHosts} has the form of {@code --allow-fetch-host} ({@link
  * FetchAllowList#parse}); the entries of both are combined, and any entry turns the allow-list
@@ -73,15 +80,17 @@ public final class DemoConfig {
   private final List<KeyEntry> keys;
   private final boolean demoKeys;
   private final List<FetchAllowList.Entry> allowFetchHosts;
+  private final JwtSettings jwt;
 
   private DemoConfig(Map<String, Set<String>> tiers, List<KeyEntry> keys, boolean demoKeys,
-      List<FetchAllowList.Entry> allowFetchHosts) {
+      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt) {
     Map<String, Set<String>> copy = new LinkedHashMap<>();
     tiers.forEach((name, models) -> copy.put(name, Collections.unmodifiableSet(new LinkedHashSet<>(models))));
     this.tiers = Collections.unmodifiableMap(copy);
     this.keys = List.copyOf(keys);
     this.demoKeys = demoKeys;
     this.allowFetchHosts = List.copyOf(allowFetchHosts);
+    this.jwt = Objects.requireNonNull(jwt, "jwt");
   }
 
   /**
@@ -134,7 +143,7 @@ public final class DemoConfig {
    * fetch allow-list.
    */
   public static DemoConfig demo() {
-    return new DemoConfig(demoTiers(), List.of(), true, List.of());
+    return new DemoConfig(demoTiers(), List.of(), true, List.of(), JwtSettings.none());
   }
 
   /**
@@ -175,13 +184,13 @@ public final class DemoConfig {
       throw new StartupException(source + ": the top level must be a JSON object, not null");
     }
     try {
-      return validate(raw, models);
+      return validate(raw, models, source);
     } catch (IllegalArgumentException e) {
       throw new StartupException(source + ": " + e.getMessage(), e);
     }
   }
 
-  private static DemoConfig validate(RawConfig raw, Set<String> models) {
+  private static DemoConfig validate(RawConfig raw, Set<String> models, String source) {
     Map<String, Set<String>> tiers = new LinkedHashMap<>();
     if (raw.tiers() == null) {
       tiers.putAll(demoTiers());
@@ -258,7 +267,38 @@ public final class DemoConfig {
         throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
       }
     }
-    return new DemoConfig(tiers, keys, false, hosts);
+    return new DemoConfig(tiers, keys, false, hosts, jwt(raw.jwt(), source));
+  }
+
+  /**
+   * The {@code jwt} object as settings whose sources read {@code <source>: jwt.<field>}. Only
+   * field by field here; the combination (with the command line's flags) is checked by {@link
+   * JwtSettings#validate}.
+   */
+  private static JwtSettings jwt(RawJwt raw, String source) {
+    JwtSettings settings = JwtSettings.none();
+    if (raw == null) {
+      return settings;
+    }
+    String[] texts = {raw.issuer(), raw.audience(), raw.jwksUrl(), raw.publicKeyFile(), raw.tierClaim(),
+        raw.tenantClaim(), raw.defaultTier()};
+    JwtSettings.Field[] fields = {JwtSettings.Field.ISSUER, JwtSettings.Field.AUDIENCE, JwtSettings.Field.JWKS_URL,
+        JwtSettings.Field.PUBLIC_KEY_FILE, JwtSettings.Field.TIER_CLAIM, JwtSettings.Field.TENANT_CLAIM,
+        JwtSettings.Field.DEFAULT_TIER};
+    for (int i = 0; i < fields.length; i++) {
+      if (texts[i] != null) {
+        String field = "jwt." + fields[i].jsonName();
+        try {
+          settings = settings.with(fields[i], texts[i], source + ": " + field);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    if (raw.demoIssuer() != null) {
+      settings = settings.withDemoIssuer(raw.demoIssuer(), source + ": jwt." + JwtSettings.Field.DEMO_ISSUER.jsonName());
+    }
+    return settings;
   }
 
   private static String text(String value, String field) {
@@ -393,6 +433,14 @@ public final class DemoConfig {
     return allowFetchHosts;
   }
 
+  /**
+   * The {@code jwt} object's settings (none for the built-in demo); the command line's flags
+   * override them field by field.
+   */
+  public JwtSettings jwt() {
+    return jwt;
+  }
+
   /** Whether this is the built-in demo, whose keys are issued at start-up. */
   public boolean demoKeys() {
     return demoKeys;
@@ -401,11 +449,15 @@ public final class DemoConfig {
   @Override
   public String toString() {
     return "DemoConfig[tiers=" + tiers + ", keys=" + keys + ", demoKeys=" + demoKeys
-        + ", allowFetchHosts=" + allowFetchHosts + "]";
+        + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt + "]";
   }
 
   /** The file's shape, bound by Jackson; {@link #validate} turns it into a {@link DemoConfig}. */
-  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys, List<String> allowFetchHosts) {}
+  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys, List<String> allowFetchHosts, RawJwt jwt) {}
+
+  /** The {@code jwt} object as written in the file. */
+  record RawJwt(String issuer, String audience, String jwksUrl, String publicKeyFile, String tierClaim,
+      String tenantClaim, String defaultTier, Boolean demoIssuer) {}
 
   /** One key as written in the file. */
   record RawKey(String key, String subject, String tenant, String tier, String expiresAt, Boolean revoked) {

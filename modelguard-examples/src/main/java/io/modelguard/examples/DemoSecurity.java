@@ -2,6 +2,7 @@ package io.modelguard.examples;
 
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
+import io.modelguard.Policy;
 import io.modelguard.RandomSource;
 import io.modelguard.Tier;
 import io.modelguard.authn.ApiKeyAuthenticator;
@@ -30,14 +31,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires the demo's {@link ModelGuard}: the tiers of the configuration, an in-memory API key store
- * hashed with the pepper, and two chains:
+ * hashed with the pepper, bearer-token authentication if any issuer is trusted ({@link
+ * BearerTokens}), and two chains:
  *
  * <ul>
- *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key authentication, then {@link ModelAccessPolicy}
+ *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key and bearer-token authentication (a request
+ *       presents one or the other; both at once are refused), then {@link ModelAccessPolicy}
  *       (the caller's tier must grant the model in the path), then, in {@link Phase#VALIDATE}, the
  *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
  *       fields; image URLs fetched through the SSRF-safe fetcher) — for the predict endpoints;
- *   <li>{@value #CATALOG_CHAIN}: API-key authentication only — for {@code GET /v1/models}, which
+ *   <li>{@value #CATALOG_CHAIN}: the same authentication only — for {@code GET /v1/models}, which
  *       names no model and lists what the caller may use.
  * </ul>
  *
@@ -59,13 +62,14 @@ final class DemoSecurity {
   }
 
   /**
-   * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper} and
-   * validating predict requests with {@code input}.
+   * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper},
+   * accepting bearer tokens with {@code bearer} (if present) and validating predict requests with
+   * {@code input}.
    *
    * @throws StartupException if the engine rejects the configuration (the message names the field)
    */
   static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
-      Clock clock, RandomSource random) throws StartupException {
+      Optional<Policy> bearer, Clock clock, RandomSource random) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -76,19 +80,23 @@ final class DemoSecurity {
     InMemoryApiKeyStore store = new InMemoryApiKeyStore();
     List<DemoKey> keys = config.demoKeys()
         ? issueDemoKeys(issuer, store, clock)
-        : registerConfiguredKeys(config, issuer, store, clock);
+        : registerConfiguredKeys(config, issuer, store, clock, bearer.isPresent());
 
     ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(store, hasher).build();
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
         .random(random)
         .models(models.toArray(new String[0]))
-        .chain(ModelGuard.DEFAULT_CHAIN, chain -> chain
-            .policy(Phase.AUTHENTICATE, "api-key", apiKeys)
-            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
-            .policy(Phase.VALIDATE, "input", input))
-        .chain(CATALOG_CHAIN, chain -> chain
-            .policy(Phase.AUTHENTICATE, "api-key", apiKeys));
+        .chain(ModelGuard.DEFAULT_CHAIN, chain -> {
+          chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
+          bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
+          chain.policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+              .policy(Phase.VALIDATE, "input", input);
+        })
+        .chain(CATALOG_CHAIN, chain -> {
+          chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
+          bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
+        });
     config.tiers().forEach((name, granted) -> builder.tier(Tier.builder(name).models(granted).build()));
     try {
       return new DemoSecurity(builder.build(), keys);
@@ -118,7 +126,8 @@ final class DemoSecurity {
   }
 
   private static List<DemoKey> registerConfiguredKeys(
-      DemoConfig config, ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) throws StartupException {
+      DemoConfig config, ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock, boolean bearerTokens)
+      throws StartupException {
     List<DemoKey> keys = new ArrayList<>();
     Instant now = clock.instant();
     for (DemoConfig.KeyEntry entry : config.keys()) {
@@ -155,7 +164,12 @@ final class DemoSecurity {
     log.info("Registered {} API keys from the configuration ({} generated at start-up and printed on stdout)",
         keys.size(), generated);
     if (keys.stream().noneMatch(k -> k.status() == DemoKey.Status.ACTIVE)) {
-      log.warn("No active API key is configured: every guarded request will be refused");
+      if (bearerTokens) {
+        log.info("No active API key is configured: only bearer tokens are accepted");
+      } else {
+        log.warn("No active API key is configured and no bearer tokens are trusted: every guarded request "
+            + "will be refused");
+      }
     }
     return keys;
   }

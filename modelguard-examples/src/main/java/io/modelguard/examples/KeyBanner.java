@@ -1,5 +1,6 @@
 package io.modelguard.examples;
 
+import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.examples.model.ModelCatalog;
 import java.io.PrintStream;
 import java.net.URI;
@@ -10,7 +11,8 @@ import java.util.StringJoiner;
 
 /**
  * Prints the start-up banner on stdout: where the server listens, the models, where image URLs may
- * be fetched from, the API keys generated at start-up, and ready-to-paste curl commands. This is
+ * be fetched from, the API keys generated at start-up, the bearer-token issuers trusted, and
+ * ready-to-paste curl commands (with the demo issuer, how to get a token and use it). This is
  * the one place plaintext keys are shown; they never go through the logging system, so log files
  * and log shippers never see them.
  */
@@ -20,7 +22,7 @@ final class KeyBanner {
   private KeyBanner() {}
 
   static void print(PrintStream out, URI base, List<DemoKey> keys, ModelCatalog models, boolean demo,
-      FetchAllowList fetchHosts) {
+      FetchAllowList fetchHosts, BearerTokens bearer) {
     String url = base.toString();
     StringBuilder b = new StringBuilder();
     String nl = System.lineSeparator();
@@ -30,7 +32,9 @@ final class KeyBanner {
     b.append(" Image URLs of ").append(ModelCatalog.IMAGE_CLASSIFIER).append(" are fetched from ")
         .append(fetchHosts.describe()).append(nl).append(nl);
     if (keys.isEmpty()) {
-      b.append(" No API keys are configured: every guarded request will get 401.").append(nl);
+      b.append(bearer.policy().isPresent()
+          ? " No API keys are configured: only bearer tokens are accepted."
+          : " No API keys are configured: every guarded request will get 401.").append(nl);
     } else {
       b.append(demo
           ? " Demo API keys (mg_test_ keys, valid for this run only; shown here once, never logged):"
@@ -85,9 +89,40 @@ final class KeyBanner {
         }
       }
     }
+    bearerTokens(b, url, bearer, digits, iris, json);
     b.append(RULE).append(nl);
     out.print(b);
     out.flush();
+  }
+
+  /** What bearer tokens are trusted and, with the demo issuer, how to get one and use it. */
+  private static void bearerTokens(StringBuilder b, String url, BearerTokens bearer, String digits, String iris,
+      String json) {
+    String nl = System.lineSeparator();
+    b.append(nl);
+    if (bearer.summary().isEmpty()) {
+      b.append(" Bearer tokens: none trusted (--no-demo-issuer and no --jwks-url/--jwt-public-key).").append(nl);
+      return;
+    }
+    b.append(" Bearer tokens (Authorization: Bearer ...) are accepted too; send one credential, not both:").append(nl);
+    bearer.summary().forEach(line -> b.append("   ").append(line).append(nl));
+    Optional<DemoIssuer> issuer = bearer.demoIssuer();
+    if (issuer.isEmpty()) {
+      return;
+    }
+    String tier = issuer.get().tiers().containsKey("free") ? "free" : issuer.get().tiers().keySet().iterator().next();
+    b.append(nl).append("   # a demo token for tier ").append(tier).append(" (valid ")
+        .append(DemoIssuer.LIFETIME.toMinutes()).append(" minutes), then digits with it (200)")
+        .append(issuer.get().tiers().get(tier).contains(ModelCatalog.IRIS) ? "" : " and iris (403)").append(nl);
+    b.append("   TOKEN=$(curl -s ").append(url).append(DemoIssuer.TOKEN_PATH).append(json)
+        .append(" -d '{\"subject\":\"alice\",\"tier\":\"").append(tier).append("\"}'")
+        .append(" | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')").append(nl);
+    b.append("   curl -s ").append(url).append("/v1/models/digits/predict -H \"Authorization: Bearer $TOKEN\"")
+        .append(json).append(" -d '").append(digits).append("'").append(nl);
+    if (!issuer.get().tiers().get(tier).contains(ModelCatalog.IRIS)) {
+      b.append("   curl -si ").append(url).append("/v1/models/iris/predict -H \"Authorization: Bearer $TOKEN\"")
+          .append(json).append(" -d '").append(iris).append("'").append(nl);
+    }
   }
 
   /** A URL on the first allowed host, or a placeholder when any public host is allowed. */

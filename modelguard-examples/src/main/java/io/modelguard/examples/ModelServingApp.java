@@ -2,9 +2,14 @@ package io.modelguard.examples;
 
 import io.modelguard.ModelGuard;
 import io.modelguard.RandomSource;
+import io.modelguard.examples.http.CloseAfterErrorFilter;
+import io.modelguard.examples.http.DemoTokenServlet;
 import io.modelguard.examples.http.HealthServlet;
+import io.modelguard.examples.http.JwksServlet;
 import io.modelguard.examples.http.ModelListServlet;
+import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.examples.model.Classifier;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.input.ModelInputPolicy;
@@ -39,12 +44,18 @@ import org.slf4j.LoggerFactory;
  * {@link ModelGuardFilter}.
  *
  * <ul>
- *   <li>{@code POST /v1/models/{model}/predict} — API key + the caller's tier must grant the model,
- *       then ModelGuard validates the input (and fetches an {@code image-classifier} image URL
- *       through its SSRF-safe fetcher, from the hosts {@link FetchAllowList} allows);
- *   <li>{@code GET /v1/models} — API key; lists the models the caller may use;
- *   <li>{@code GET /healthz} — unguarded.
+ *   <li>{@code POST /v1/models/{model}/predict} — API key or bearer token, and the caller's tier
+ *       must grant the model; then ModelGuard validates the input (and fetches an {@code
+ *       image-classifier} image URL through its SSRF-safe fetcher, from the hosts {@link
+ *       FetchAllowList} allows);
+ *   <li>{@code GET /v1/models} — API key or bearer token; lists the models the caller may use;
+ *   <li>{@code GET /healthz} — unguarded;
+ *   <li>{@code GET /.well-known/jwks.json}, {@code POST /demo/token} — the demo issuer ({@link
+ *       DemoIssuer}), unguarded, only while it runs (see {@link JwtSettings#demoIssuer()}).
  * </ul>
+ *
+ * <p>Bearer tokens come from an external IdP ({@code --jwks-url} or {@code --jwt-public-key}, with
+ * {@code --jwt-issuer} and {@code --jwt-audience}) and/or the demo issuer; see {@link BearerTokens}.
  *
  * <p>From the command line, {@link #main} (see {@link AppOptions#USAGE}). In code and tests:
  *
@@ -67,13 +78,16 @@ public final class ModelServingApp implements AutoCloseable {
   private final ModelCatalog models;
   private final ModelGuard guard;
   private final List<DemoKey> keys;
+  private final Optional<DemoIssuer> demoIssuer;
 
-  private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys) {
+  private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys,
+      Optional<DemoIssuer> demoIssuer) {
     this.server = server;
     this.baseUri = baseUri;
     this.models = models;
     this.guard = guard;
     this.keys = keys;
+    this.demoIssuer = demoIssuer;
   }
 
   /**
@@ -87,6 +101,8 @@ public final class ModelServingApp implements AutoCloseable {
     DemoConfig config = options.configFile().isPresent()
         ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
         : DemoConfig.demo();
+    JwtSettings jwt = options.jwt().over(config.jwt());
+    jwt.validate(config.tiers().keySet());
     List<FetchAllowList.Entry> hosts = new ArrayList<>(options.allowFetchHosts());
     hosts.addAll(config.allowFetchHosts());
     FetchAllowList fetchHosts = FetchAllowList.of(hosts);
@@ -94,63 +110,102 @@ public final class ModelServingApp implements AutoCloseable {
         .fetcher(fetchHosts.fetcher(ModelCatalog.IMAGE_MAX_BYTES));
     ModelCatalog.inputSpecs().forEach(input::model);
     RandomSource random = RandomSource.secure();
+    Clock clock = Clock.systemUTC();
     byte[] pepper = DemoSecurity.loadPepper(options, random);
-    DemoSecurity security;
     try {
-      security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input.build(), pepper, Clock.systemUTC(), random);
-    } finally {
-      Arrays.fill(pepper, (byte) 0);
-    }
-    log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
+      ModelCatalog models = ModelCatalog.trainDemoModels();
+      for (ModelCatalog.ServedModel m : models.all().values()) {
+        Classifier.Evaluation e = m.classifier().evaluation();
+        log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", m.id(),
+            String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
+            e.trainingTime().toMillis());
+      }
 
-    ModelCatalog models = ModelCatalog.trainDemoModels();
-    for (ModelCatalog.ServedModel m : models.all().values()) {
-      Classifier.Evaluation e = m.classifier().evaluation();
-      log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", m.id(),
-          String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
-          e.trainingTime().toMillis());
-    }
-
-    Server server = new Server(threadPool());
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setSendXPoweredBy(false);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    connector.setHost(options.host());
-    connector.setPort(options.port());
-    server.addConnector(connector);
-    server.setHandler(context(models, security.guard()));
-    server.setErrorHandler(quietErrors());
-    try {
-      server.start();
-    } catch (Exception e) {
-      stopQuietly(server);
-      if (e instanceof IOException) {
+      // Bind first: the demo issuer's iss and JWKS URL are the bound address.
+      Server server = new Server(threadPool());
+      HttpConfiguration http = new HttpConfiguration();
+      http.setSendServerVersion(false);
+      http.setSendXPoweredBy(false);
+      ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+      connector.setHost(options.host());
+      connector.setPort(options.port());
+      server.addConnector(connector);
+      try {
+        connector.open();
+      } catch (IOException e) {
+        stopQuietly(server);
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         throw new StartupException("cannot listen on " + options.host() + ":" + options.port() + " ("
             + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
             + ")", e);
       }
+      URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
+      try {
+        return serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base, console, clock,
+            random);
+      } catch (StartupException | RuntimeException e) {
+        stopQuietly(server);
+        connector.close();
+        throw e;
+      }
+    } finally {
+      Arrays.fill(pepper, (byte) 0);
+    }
+  }
+
+  /** Everything after the port is bound: the guard, the servlets, start, the demo issuer's JWKS. */
+  private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
+      ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
+      PrintStream console, Clock clock, RandomSource random) throws StartupException {
+    BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
+    DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
+        clock, random);
+    log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
+    if (bearer.summary().isEmpty()) {
+      log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");
+    }
+    bearer.summary().forEach(line -> log.info("Bearer tokens: {}", line.strip()));
+
+    server.setHandler(context(models, security.guard(), bearer.demoIssuer()));
+    server.setErrorHandler(quietErrors());
+    try {
+      server.start();
+    } catch (Exception e) {
       throw new IllegalStateException("the HTTP server failed to start", e);
     }
-    URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
-    log.info("Listening on {} (bound to {}:{})", base, options.host(), connector.getLocalPort());
+    // The demo issuer's tokens are verified like any IdP's: through the JWKS the server now serves.
+    bearer.connectDemoIssuer(URI.create(base + DemoIssuer.JWKS_PATH), true);
+    log.info("Listening on {} (bound to {}:{})", base, options.host(), base.getPort());
     if (LoggerFactory.getLogger(JETTY_PARSER_LOGGER).isDebugEnabled()) {
-      log.warn("DEBUG logging is on for {}: Jetty then logs raw request headers, including X-API-Key. "
-          + "Keep org.eclipse.jetty at INFO wherever real keys are used.", JETTY_PARSER_LOGGER);
+      log.warn("DEBUG logging is on for {}: Jetty then logs raw request headers, including X-API-Key and "
+          + "Authorization. Keep org.eclipse.jetty at INFO wherever real credentials are used.", JETTY_PARSER_LOGGER);
     }
     if (!isLoopback(options.host())) {
       log.warn("Bound to {}, not loopback: the demo is reachable from the network", options.host());
+      if (bearer.demoIssuer().isPresent()) {
+        log.warn("The demo issuer is on: anyone who can reach {}{} can mint tokens (--no-demo-issuer turns it off)",
+            base, DemoIssuer.TOKEN_PATH);
+      }
     }
-    KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts);
-    return new ModelServingApp(server, base, models, security.guard(), security.keys());
+    KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts, bearer);
+    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer());
   }
 
-  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard) {
+  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer) {
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
     context.addServlet(new ServletHolder("models", new ModelListServlet(guard)), ModelListServlet.PATH);
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
+    context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
+    // The demo issuer's endpoints exist only while it runs; otherwise these paths are 404.
+    issuer.ifPresent(i -> {
+      context.addServlet(new ServletHolder("jwks", new JwksServlet(i)), JwksServlet.PATH);
+      context.addServlet(new ServletHolder("demo-token", new DemoTokenServlet(i)), DemoTokenServlet.PATH);
+    });
+    // Refusals are written before the body is read: tell keep-alive clients the connection closes.
+    FilterHolder closeAfterError = new FilterHolder(new CloseAfterErrorFilter());
+    closeAfterError.setName("close-after-error");
+    context.addFilter(closeAfterError, "/*", EnumSet.of(DispatcherType.REQUEST));
     // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
     FilterHolder filter = new FilterHolder(new ModelGuardFilter(guard));
     filter.setName("modelguard");
@@ -222,6 +277,11 @@ public final class ModelServingApp implements AutoCloseable {
   /** The key with banner label {@code label} ({@code free}, {@code pro}, {@code revoked}, {@code expired} in the demo). */
   public Optional<DemoKey> key(String label) {
     return keys.stream().filter(k -> k.label().equals(label)).findFirst();
+  }
+
+  /** The demo issuer, if it runs ({@code POST /demo/token}, {@code GET /.well-known/jwks.json}). */
+  public Optional<DemoIssuer> demoIssuer() {
+    return demoIssuer;
   }
 
   /** Blocks until the server stops. */

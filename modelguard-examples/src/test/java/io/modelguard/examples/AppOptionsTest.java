@@ -82,4 +82,69 @@ class AppOptionsTest {
     assertThatThrownBy(() -> AppOptions.parse(new String[] {"--port", "--host", "x"}, Map.of()))
         .isInstanceOf(StartupException.class).hasMessage("--port needs a value (see --help)");
   }
+
+  @Test
+  void readsTheJwtFlagsInBothForms() throws Exception {
+    AppOptions o = AppOptions.parse(new String[] {"--jwks-url", "https://idp.example/jwks", "--jwt-issuer=https://idp.example/",
+        "--jwt-audience", "models", "--jwt-tier-claim=plan", "--jwt-tenant-claim", "org_id", "--jwt-default-tier", "free",
+        "--demo-issuer"}, Map.of());
+
+    JwtSettings jwt = o.jwt();
+    assertThat(jwt.jwksUrl()).hasValueSatisfying(u -> assertThat(u).hasToString("https://idp.example/jwks"));
+    assertThat(jwt.issuer()).contains("https://idp.example/");
+    assertThat(jwt.audience()).contains("models");
+    assertThat(jwt.tierClaim()).contains("plan");
+    assertThat(jwt.tenantClaim()).contains("org_id");
+    assertThat(jwt.defaultTier()).contains("free");
+    assertThat(jwt.demoIssuer()).isTrue();
+    assertThat(jwt.source(JwtSettings.Field.TIER_CLAIM)).contains("--jwt-tier-claim");
+    assertThat(AppOptions.parse(new String[] {"--jwt-public-key", "idp.pem"}, Map.of()).jwt().publicKeyFile())
+        .contains(Path.of("idp.pem"));
+  }
+
+  @Test
+  void theDemoIssuerIsOnUnlessAnExternalIdpIsSetOrItIsTurnedOff() throws Exception {
+    assertThat(AppOptions.parse(new String[0], Map.of()).jwt().demoIssuer()).isTrue();
+    assertThat(AppOptions.parse(new String[] {"--no-demo-issuer"}, Map.of()).jwt().demoIssuer()).isFalse();
+    assertThat(AppOptions.parse(new String[] {"--jwks-url", "https://idp.example/jwks"}, Map.of()).jwt().demoIssuer())
+        .isFalse();
+    assertThat(AppOptions.parse(new String[] {"--jwks-url", "https://idp.example/jwks", "--demo-issuer"}, Map.of())
+        .jwt().demoIssuer()).isTrue();
+    assertThat(AppOptions.parse(new String[] {"--demo-issuer", "--no-demo-issuer"}, Map.of()).jwt().demoIssuer())
+        .as("the last flag wins").isFalse();
+  }
+
+  @Test
+  void flagsOverrideTheConfigFilesJwtFieldsOneByOne() throws Exception {
+    JwtSettings file = JwtSettings.none()
+        .with(JwtSettings.Field.JWKS_URL, "https://idp.example/jwks", "config c.json: jwt.jwksUrl")
+        .with(JwtSettings.Field.AUDIENCE, "old", "config c.json: jwt.audience")
+        .withDemoIssuer(true, "config c.json: jwt.demoIssuer");
+    JwtSettings flags = AppOptions.parse(new String[] {"--jwt-audience", "new", "--no-demo-issuer"}, Map.of()).jwt();
+
+    JwtSettings merged = flags.over(file);
+
+    assertThat(merged.audience()).contains("new");
+    assertThat(merged.source(JwtSettings.Field.AUDIENCE)).contains("--jwt-audience");
+    assertThat(merged.jwksUrl()).isPresent();
+    assertThat(merged.source(JwtSettings.Field.JWKS_URL)).contains("config c.json: jwt.jwksUrl");
+    assertThat(merged.demoIssuer()).isFalse();
+  }
+
+  @Test
+  void rejectsBadJwtFlagsNamingThem() {
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--jwks-url", "ftp://idp.example/jwks"}, Map.of()))
+        .isInstanceOf(StartupException.class)
+        .hasMessage("--jwks-url: must be an absolute https URL, such as https://idp.example/jwks");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--jwks-url", "https://user:pw@idp.example/jwks"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--jwks-url: must not contain user information");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--jwt-audience"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--jwt-audience needs a value (see --help)");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--jwt-issuer", ""}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--jwt-issuer: must not be blank");
+    // Plain http is fine to a loopback IdP (a local Keycloak, a test double).
+    assertThat(JwtSettings.isLoopbackLiteral("127.0.0.1")).isTrue();
+    assertThat(JwtSettings.isLoopbackLiteral("[::1]")).isTrue();
+    assertThat(JwtSettings.isLoopbackLiteral("127.0.0.1.nip.io")).isFalse();
+  }
 }

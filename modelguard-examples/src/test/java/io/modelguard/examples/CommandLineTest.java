@@ -116,4 +116,86 @@ class CommandLineTest {
       assertThat(client.get("/v1/models", app.key("free").orElseThrow().plaintext()).statusCode()).isEqualTo(200);
     }
   }
+
+  @Test
+  void jwtCombinationsThatCannotWorkExitTwoNamingTheFlagOrField() throws Exception {
+    String[] external = {"--jwt-issuer", "https://idp.example/", "--jwt-audience", "models"};
+    Path config = dir.resolve("jwt.json");
+    Files.writeString(config, "{\"jwt\":{\"jwksUrl\":\"https://idp.example/jwks\",\"issuer\":\"https://idp.example/\"}}");
+    Path gold = dir.resolve("gold.json");
+    Files.writeString(gold, "{\"jwt\":{\"jwksUrl\":\"https://idp.example/jwks\",\"issuer\":\"https://idp.example/\","
+        + "\"audience\":\"models\",\"defaultTier\":\"gold\"}}");
+    Path lonely = dir.resolve("lonely.json");
+    Files.writeString(lonely, "{\"jwt\":{\"tierClaim\":\"plan\"}}");
+
+    Map<String[], String> cases = new java.util.LinkedHashMap<>();
+    cases.put(new String[] {"--jwks-url", "https://idp.example/jwks", "--jwt-audience", "models"},
+        "--jwks-url: an external IdP needs its issuer too: give --jwt-issuer (or jwt.issuer in the configuration "
+            + "file); without it, tokens of any issuer using these keys would be accepted");
+    cases.put(new String[] {"--config", config.toString()},
+        "config " + config + ": jwt.jwksUrl: an external IdP needs its audience too: give --jwt-audience (or "
+            + "jwt.audience in the configuration file); without it, tokens meant for other services would be accepted");
+    cases.put(new String[] {"--jwt-issuer", "https://idp.example/"},
+        "--jwt-issuer: applies to an external IdP's tokens; give its keys with --jwks-url or --jwt-public-key "
+            + "(jwt.jwksUrl or jwt.publicKeyFile in the configuration file)");
+    cases.put(new String[] {"--config", lonely.toString()},
+        "config " + lonely + ": jwt.tierClaim: applies to an external IdP's tokens; give its keys with --jwks-url or "
+            + "--jwt-public-key (jwt.jwksUrl or jwt.publicKeyFile in the configuration file)");
+    cases.put(new String[] {"--config", gold.toString()},
+        "config " + gold + ": jwt.defaultTier: unknown tier 'gold' (known: free, pro)");
+    cases.put(new String[] {"--config", config.toString(), "--jwt-public-key", "idp.pem", "--jwt-audience", "m"},
+        "--jwt-public-key: give either a JWKS URL or a public key file, not both (a JWKS URL comes from config "
+            + config + ": jwt.jwksUrl)");
+    cases.put(new String[] {"--jwks-url", "http://idp.example/jwks"},
+        "--jwks-url: plain http is allowed only to a loopback address such as 127.0.0.1 (keys fetched in clear "
+            + "text can be replaced by anyone on the path); use https");
+    cases.put(new String[] {"--jwt-tier-claim", "plan tier"},
+        "--jwt-tier-claim: 'plan tier' is not a claim name (1-64 of A-Z a-z 0-9 _ . : -)");
+    cases.put(new String[] {"--no-demo-issuer=yes"}, "--no-demo-issuer takes no value");
+    cases.put(concat(external, "--jwt-public-key", dir.resolve("missing.pem").toString()),
+        "--jwt-public-key: " + dir.resolve("missing.pem") + ": no such file");
+
+    for (Map.Entry<String[], String> c : cases.entrySet()) {
+      out.reset();
+      err.reset();
+      assertThat(run(Map.of(), concat(new String[] {"--port", "0"}, c.getKey()))).as(c.getValue()).isEqualTo(2);
+      assertOneLineError(c.getValue());
+    }
+  }
+
+  @Test
+  void anUnusablePublicKeyFileExitsTwoWithoutEchoingIt() throws Exception {
+    java.security.KeyPair pair = TestTokens.ec();
+    String privatePem = "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder().encodeToString(pair.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+    Path privateKey = dir.resolve("private.pem");
+    Files.writeString(privateKey, privatePem);
+    Path notPem = dir.resolve("notes.txt");
+    Files.writeString(notPem, "not a key at all");
+    java.security.KeyPairGenerator weak = java.security.KeyPairGenerator.getInstance("RSA");
+    weak.initialize(1024);
+    Path weakKey = dir.resolve("weak.pem");
+    Files.writeString(weakKey, TestTokens.pem(weak.generateKeyPair().getPublic()));
+
+    Map<Path, String> cases = new java.util.LinkedHashMap<>();
+    cases.put(privateKey, "--jwt-public-key: unsupported PEM block 'PRIVATE KEY'; give the issuer's PUBLIC KEY "
+        + "(SubjectPublicKeyInfo) or CERTIFICATE, never a private key");
+    cases.put(notPem, "--jwt-public-key: no PEM block found (expected -----BEGIN PUBLIC KEY-----)");
+    cases.put(weakKey, "--jwt-public-key: RSA key is too weak or of an unsupported kind (RSA needs >= 2048 bits; "
+        + "EC must be P-256, P-384 or P-521; or Ed25519/Ed448)");
+    for (Map.Entry<Path, String> c : cases.entrySet()) {
+      out.reset();
+      err.reset();
+      assertThat(run(Map.of(), "--port", "0", "--jwt-public-key", c.getKey().toString(), "--jwt-issuer",
+          "https://idp.example/", "--jwt-audience", "models")).isEqualTo(2);
+      assertOneLineError(c.getValue());
+      assertThat(stderr()).doesNotContain(privatePem.substring(28, 60));
+    }
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
 }

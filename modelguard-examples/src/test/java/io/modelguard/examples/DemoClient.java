@@ -48,6 +48,41 @@ final class DemoClient {
     return send(b.build());
   }
 
+  /** GET with {@code headers} (name, value, name, value, ...). */
+  HttpResponse<String> getWith(String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10)).GET();
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  /** POST of a JSON body with {@code headers} (name, value, name, value, ...). */
+  HttpResponse<String> postWith(String path, String json, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  /** POST of {@code json} with {@code Authorization: Bearer token}. */
+  HttpResponse<String> postBearer(String path, String token, String json) {
+    return postWith(path, json, "Authorization", "Bearer " + token);
+  }
+
+  /** A demo token from {@code POST /demo/token} for {@code request} (JSON); fails unless 200. */
+  String demoToken(String request) {
+    HttpResponse<String> r = postWith("/demo/token", request);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("POST /demo/token " + request + " -> " + r.statusCode() + " " + r.body());
+    }
+    return json(r).get("access_token").asText();
+  }
+
   private HttpResponse<String> send(HttpRequest request) {
     try {
       return http.send(request, HttpResponse.BodyHandlers.ofString());

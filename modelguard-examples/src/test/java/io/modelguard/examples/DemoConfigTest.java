@@ -152,4 +152,41 @@ class DemoConfigTest {
         .isInstanceOf(StartupException.class)
         .hasMessage("config does-not-exist.json: no such file");
   }
+
+  @Test
+  void readsTheJwtSettingsWithTheirSources() throws Exception {
+    JwtSettings jwt = parse("{\"jwt\":{\"jwksUrl\":\"https://idp.example/jwks\",\"issuer\":\"https://idp.example/\","
+        + "\"audience\":\"models\",\"tierClaim\":\"plan\",\"tenantClaim\":\"org_id\",\"defaultTier\":\"free\","
+        + "\"demoIssuer\":true}}").jwt();
+
+    assertThat(jwt.jwksUrl()).hasValueSatisfying(u -> assertThat(u).hasToString("https://idp.example/jwks"));
+    assertThat(jwt.issuer()).contains("https://idp.example/");
+    assertThat(jwt.audience()).contains("models");
+    assertThat(jwt.tierClaim()).contains("plan");
+    assertThat(jwt.tenantClaim()).contains("org_id");
+    assertThat(jwt.defaultTier()).contains("free");
+    assertThat(jwt.externalIdp()).isTrue();
+    assertThat(jwt.demoIssuer()).isTrue();
+    assertThat(jwt.source(JwtSettings.Field.AUDIENCE)).contains("config test.json: jwt.audience");
+    assertThat(parse("{}").jwt().externalIdp()).isFalse();
+    assertThat(parse("{}").jwt().demoIssuer()).isTrue();
+  }
+
+  @Test
+  void rejectsBadJwtFieldsNamingThem() {
+    assertRejected("{\"jwt\":{\"jwksUrl\":\"http://idp.example/jwks\"}}")
+        .hasMessage("config test.json: jwt.jwksUrl: plain http is allowed only to a loopback address such as "
+            + "127.0.0.1 (keys fetched in clear text can be replaced by anyone on the path); use https");
+    assertRejected("{\"jwt\":{\"jwksUrl\":\"idp.example/jwks\"}}")
+        .hasMessage("config test.json: jwt.jwksUrl: must be an absolute https URL, such as https://idp.example/jwks");
+    assertRejected("{\"jwt\":{\"audience\":1}}").hasMessage("config test.json: jwt.audience: wrong type, expected a string");
+    assertRejected("{\"jwt\":{\"demoIssuer\":\"no\"}}")
+        .hasMessage("config test.json: jwt.demoIssuer: wrong type, expected true or false");
+    assertRejected("{\"jwt\":{\"tierClaim\":\"my tier\"}}")
+        .hasMessage("config test.json: jwt.tierClaim: 'my tier' is not a claim name (1-64 of A-Z a-z 0-9 _ . : -)");
+    assertRejected("{\"jwt\":{\"issuer\":\"  \"}}").hasMessage("config test.json: jwt.issuer: must not be blank");
+    assertRejected("{\"jwt\":{\"iss\":\"https://idp.example/\"}}")
+        .hasMessageStartingWith("config test.json: jwt.iss: unknown field (allowed: ");
+    assertRejected("{\"jwt\":[]}").hasMessage("config test.json: jwt: wrong type, expected an object");
+  }
 }

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * Audit and application logs never contain key material: run valid and invalid keys through the
- * real app while capturing every log event at TRACE, then search every line for every key, every
- * key's 32-character secret, and every invalid key sent.
+ * Audit and application logs never contain credentials: run valid and invalid API keys and bearer
+ * tokens through the real app while capturing every log event at TRACE, then search every line for
+ * every key, every key's 32-character secret, every invalid key sent, and every token sent and its
+ * signature.
  *
  * <p>The root logger, {@code io.modelguard} and the audit logger are raised to TRACE; Jetty stays
  * at the INFO level the demo's logging configuration pins it to, because Jetty's own DEBUG output
@@ -54,6 +55,7 @@ class LogCaptureTest {
     root.addAppender(captured);
 
     Set<String> secrets = new LinkedHashSet<>();
+    Set<String> needles = new LinkedHashSet<>();
     List<Integer> statuses = new ArrayList<>();
     try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
@@ -80,13 +82,37 @@ class LogCaptureTest {
         statuses.add(client.post("/v1/models/digits/predict", key, "{\"pixels\":[1]}").statusCode());
       }
       statuses.add(client.post("/v1/models/digits/predict", null, digits).statusCode());
+
+      // Bearer tokens: minted by the demo issuer (valid, narrowed), expired, tampered, forged, garbage,
+      // and a token together with an API key. Neither a token nor its signature may reach a log line.
+      io.modelguard.examples.issuer.DemoIssuer issuer = app.demoIssuer().orElseThrow();
+      String freeToken = client.demoToken("{\"subject\":\"alice\",\"tier\":\"free\"}");
+      String proToken = client.demoToken("{\"subject\":\"bob\",\"tier\":\"pro\",\"models\":[\"iris\"]}");
+      String expired = issuer.mint("carol", "pro", List.of(), java.time.Instant.now().minusSeconds(900));
+      String tampered = freeToken.substring(0, freeToken.lastIndexOf('.') + 1) + TestTokens.signature(proToken);
+      String forged = io.jsonwebtoken.Jwts.builder().header().keyId(issuer.keyId()).and().issuer(issuer.issuer())
+          .audience().add(io.modelguard.examples.issuer.DemoIssuer.AUDIENCE).and().subject("mallory")
+          .expiration(java.util.Date.from(java.time.Instant.now().plusSeconds(300)))
+          .signWith(TestTokens.ec().getPrivate(), io.jsonwebtoken.Jwts.SIG.ES256).compact();
+      List<String> tokens = List.of(freeToken, proToken, expired, tampered, forged,
+          "eyJhbGciOiJub25lIn0." + freeToken.split("\\.")[1] + ".");
+      for (String token : tokens) {
+        statuses.add(client.postBearer("/v1/models/digits/predict", token, digits).statusCode());
+        statuses.add(client.postBearer("/v1/models/iris/predict", token, iris).statusCode());
+        statuses.add(client.getWith("/v1/models", "Authorization", "Bearer " + token).statusCode());
+        statuses.add(client.postWith("/v1/models/digits/predict", digits, "Authorization", "Bearer " + token,
+            "X-API-Key", free).statusCode());
+        statuses.add(client.getWith("/v1/models", "Authorization", "bearer  " + token + " ").statusCode());
+        secrets.add(token);
+        needles.add(TestTokens.signature(token).isEmpty() ? token : TestTokens.signature(token));
+      }
     } finally {
       root.detachAppender(captured);
       previous.forEach(Logger::setLevel);
     }
 
     // The secret part alone must not leak either (a log line could show a key with its prefix cut).
-    Set<String> needles = new LinkedHashSet<>(secrets);
+    needles.addAll(secrets);
     for (String s : secrets) {
       if (ApiKeyFormat.parse(s).isPresent()) {
         needles.add(s.substring(8 + ApiKeyFormat.KEY_ID_LENGTH, 8 + ApiKeyFormat.KEY_ID_LENGTH + ApiKeyFormat.SECRET_LENGTH));
@@ -100,6 +126,11 @@ class LogCaptureTest {
     });
     assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("decision=allow"));
     assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("code=authz.model_forbidden"));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("code=auth.invalid_token"));
+    assertThat(events).as("JWT refusals were logged at DEBUG, and checked")
+        .anySatisfy(e -> assertThat(e.getFormattedMessage()).startsWith("JWT refused"));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("decision=allow")
+        .contains("subject=alice tenant=demo"));
     for (ILoggingEvent e : events) {
       String line = render(e);
       for (String needle : needles) {

@@ -248,6 +248,25 @@ class ModelServingAppTest {
     assertProblem(client.post(DIGITS, null, "not json"), 401, "auth.missing_credentials");
   }
 
+  @Test
+  void aRefusalWrittenBeforeTheBodyArrivedClosesTheConnectionAndSaysSo() throws Exception {
+    // The guard answers as soon as the headers are in; the body is never sent. Without
+    // "Connection: close" a keep-alive client would reuse a connection the server is closing.
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", app.port())) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("POST " + IRIS + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key("free")
+          + "\r\nContent-Type: application/json\r\nContent-Length: " + irisBody.length() + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+
+      assertThat(response).startsWith("HTTP/1.1 403 ").containsIgnoringCase("\r\nConnection: close\r\n")
+          .contains("\"code\":\"authz.model_forbidden\"");
+    }
+    HttpResponse<String> ok = client.post(DIGITS, key("free"), digitsBody);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.headers().firstValue("Connection")).isEmpty();
+  }
+
   private static double[] filled(int n, double v) {
     double[] out = new double[n];
     java.util.Arrays.fill(out, v);

@@ -1,0 +1,75 @@
+package io.modelguard.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelguard.GuardContext;
+import io.modelguard.GuardDecision;
+import io.modelguard.Policy;
+import io.modelguard.ReasonCode;
+import io.modelguard.authn.jwt.JwtAuthenticator;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Several trusted issuers in one chain: sends each bearer token to the {@link JwtAuthenticator}
+ * of the issuer its {@code iss} claim names, the way Spring Security's {@code
+ * JwtIssuerAuthenticationManagerResolver} does. The {@code iss} is read before the signature is
+ * checked, but it only picks among authenticators that are all trusted; the chosen one then
+ * verifies the whole token, its own issuer included, with only its own keys. A token naming no
+ * trusted issuer, or that cannot be read, gets the same {@code auth.invalid_token} as any other
+ * bad token. Requests without a bearer token go to the first authenticator, which abstains (or
+ * refuses two credentials) exactly as it would alone. Thread-safe.
+ */
+final class IssuerRouter implements Policy {
+  private static final Logger log = LoggerFactory.getLogger(IssuerRouter.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final GuardDecision INVALID = GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN);
+  private static final String BEARER = "Bearer ";
+
+  private final Map<String, JwtAuthenticator> byIssuer;
+  private final JwtAuthenticator first;
+
+  IssuerRouter(Map<String, JwtAuthenticator> byIssuer) {
+    this.byIssuer = Map.copyOf(byIssuer);
+    this.first = byIssuer.values().iterator().next();
+  }
+
+  @Override
+  public GuardDecision evaluate(GuardContext context) {
+    List<String> values = context.request().headers("Authorization");
+    if (values.size() != 1 || !values.get(0).regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return first.evaluate(context);
+    }
+    String token = values.get(0).substring(BEARER.length()).strip();
+    // The same cap the authenticators apply, before anything is decoded.
+    if (token.length() > JwtAuthenticator.DEFAULT_MAX_TOKEN_LENGTH) {
+      return INVALID;
+    }
+    JwtAuthenticator chosen = byIssuer.get(issuer(token));
+    if (chosen == null) {
+      log.debug("JWT refused: no trusted issuer named in the token");
+      return INVALID;
+    }
+    return chosen.evaluate(context);
+  }
+
+  /** The {@code iss} of a compact JWS, unverified; null if there is none or the token is unreadable. */
+  private static String issuer(String token) {
+    int first = token.indexOf('.');
+    int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+    if (second < 0) {
+      return null;
+    }
+    try {
+      JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(token.substring(first + 1, second)));
+      JsonNode iss = claims == null ? null : claims.get("iss");
+      return iss != null && iss.isTextual() ? iss.asText() : null;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+}
