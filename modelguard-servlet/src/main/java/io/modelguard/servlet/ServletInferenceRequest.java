@@ -84,6 +84,15 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
   }
 
   /**
+   * Whether the client sent (or is still sending) body bytes that nobody read: a denial answered
+   * now leaves them on the connection, so the connection must not be reused.
+   */
+  boolean hasUnreadBody() {
+    boolean declared = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
+    return declared && !(body.consumed() && body.complete());
+  }
+
+  /**
    * The request to pass down the chain: the original one if no policy touched the body, otherwise
    * a wrapper whose body is the bytes already read followed by the rest of the original stream.
    */

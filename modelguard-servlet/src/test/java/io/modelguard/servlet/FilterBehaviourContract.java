@@ -219,6 +219,23 @@ abstract class FilterBehaviourContract {
     assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer error=\"insufficient_scope\"");
   }
 
+  // --- connection handling ----------------------------------------------------------------
+
+  @Test
+  void denialSentBeforeTheBodyArrivedSaysTheConnectionCloses() throws Exception {
+    // Only the first byte of a 100 kB body is sent: the guard denies without waiting for the rest.
+    String head = rawExchange("POST /app/v1/models/digits/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+    assertThat(head).startsWith("HTTP/1.1 401 ").containsIgnoringCase("\r\nConnection: close\r\n");
+  }
+
+  @Test
+  void denialOfARequestWithoutABodyKeepsTheConnectionOpen() throws Exception {
+    String head = rawExchange("POST /app/v1/models/digits/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Length: 0\r\n\r\n");
+    assertThat(head).startsWith("HTTP/1.1 401 ").doesNotContainIgnoringCase("Connection: close");
+  }
+
   // --- response wrapping --------------------------------------------------------------------
 
   @Test
@@ -394,6 +411,26 @@ abstract class FilterBehaviourContract {
       b.header("X-API-Key", key);
     }
     return b;
+  }
+
+  /** Sends {@code head} (and nothing more) on a raw socket and returns the response head. */
+  String rawExchange(String head) throws IOException {
+    URI base = URI.create(deployment.baseUri().toString());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(15_000);
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      InputStream in = socket.getInputStream();
+      StringBuilder response = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0) {
+        response.append((char) c);
+        if (response.length() >= 4 && response.substring(response.length() - 4).equals("\r\n\r\n")) {
+          break;
+        }
+      }
+      return response.toString();
+    }
   }
 
   HttpResponse<String> post(String path, String key) throws IOException, InterruptedException {
