@@ -1,6 +1,7 @@
 package io.modelguard.examples;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,9 @@ import java.util.Optional;
  * --jwt-tier-claim NAME --jwt-tenant-claim NAME --jwt-default-tier TIER
  * --demo-issuer | --no-demo-issuer
  *                      run the demo token issuer or not (default: on unless an external IdP is set)
+ * --redis-url URL      keep quota counts in this Redis (default: in memory)
+ * --quota-failure open|closed|local[:N]
+ *                      what to answer while Redis is unavailable (default local)
  * --help               print this help and exit
  * </pre>
  */
@@ -74,6 +78,14 @@ public final class AppOptions {
       "                       run the demo issuer (GET /.well-known/jwks.json, POST",
       "                       /demo/token) or not. Default: on unless an external IdP is set",
       "",
+      "Quotas (tiers carry limits; see README.md):",
+      "  --redis-url URL      keep quota counts in this Redis, shared by every instance,",
+      "                       e.g. redis://127.0.0.1:6379 (default: in this process's memory)",
+      "  --quota-failure open|closed|local[:N]",
+      "                       while Redis is unavailable: allow uncounted (open), refuse with",
+      "                       503 quota.unavailable (closed), or count in memory with each quota",
+      "                       divided by N nodes (local = local:1, the default)",
+      "",
       "  --help               print this help and exit",
       "",
       "Exit codes: 0 normal stop, 2 invalid option or configuration, 1 unexpected failure.");
@@ -86,9 +98,11 @@ public final class AppOptions {
   private final boolean help;
   private final List<FetchAllowList.Entry> allowFetchHosts;
   private final JwtSettings jwt;
+  private final QuotaSettings quota;
+  private final Clock quotaClock;
 
   private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help,
-      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt) {
+      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt, QuotaSettings quota, Clock quotaClock) {
     this.host = host;
     this.port = port;
     this.configFile = configFile;
@@ -97,11 +111,14 @@ public final class AppOptions {
     this.help = help;
     this.allowFetchHosts = List.copyOf(allowFetchHosts);
     this.jwt = Objects.requireNonNull(jwt, "jwt");
+    this.quota = Objects.requireNonNull(quota, "quota");
+    this.quotaClock = quotaClock;
   }
 
   /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper, no fetch allow-list. */
   public static AppOptions defaults() {
-    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of(), JwtSettings.none());
+    return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of(), JwtSettings.none(),
+        QuotaSettings.none(), null);
   }
 
   /**
@@ -132,7 +149,7 @@ public final class AppOptions {
             throw new StartupException(name + " takes no value");
           }
           options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
-              options.pepperFromEnv, true, options.allowFetchHosts, options.jwt);
+              options.pepperFromEnv, true, options.allowFetchHosts, options.jwt, options.quota, options.quotaClock);
           break;
         case "--host":
           value = value != null ? value : next(args, ++i, name);
@@ -171,6 +188,22 @@ public final class AppOptions {
           value = value != null ? value : next(args, ++i, name);
           try {
             options = options.withJwt(jwtField(name), value);
+          } catch (IllegalArgumentException e) {
+            throw new StartupException(name + ": " + e.getMessage(), e);
+          }
+          break;
+        case "--redis-url":
+          value = value != null ? value : next(args, ++i, name);
+          try {
+            options = options.withQuotaSettings(options.quota.withRedisUrl(value));
+          } catch (IllegalArgumentException e) {
+            throw new StartupException(name + ": " + e.getMessage(), e);
+          }
+          break;
+        case "--quota-failure":
+          value = value != null ? value : next(args, ++i, name);
+          try {
+            options = options.withQuotaSettings(options.quota.withFailurePolicy(value));
           } catch (IllegalArgumentException e) {
             throw new StartupException(name + ": " + e.getMessage(), e);
           }
@@ -225,7 +258,7 @@ public final class AppOptions {
   /** A copy binding {@code host}. */
   public AppOptions withHost(String host) {
     return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt);
+        allowFetchHosts, jwt, quota, quotaClock);
   }
 
   /** A copy binding {@code port} (0 = any free port). */
@@ -233,25 +266,25 @@ public final class AppOptions {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota, quotaClock);
   }
 
   /** A copy reading tiers, keys and fetch hosts from {@code file} instead of issuing demo keys. */
   public AppOptions withConfigFile(Path file) {
     return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt);
+        allowFetchHosts, jwt, quota, quotaClock);
   }
 
   /** A copy reading the base64 pepper from {@code file}. */
   public AppOptions withPepperFile(Path file) {
     return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help,
-        allowFetchHosts, jwt);
+        allowFetchHosts, jwt, quota, quotaClock);
   }
 
   /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
   public AppOptions withPepperFromEnv(String base64) {
     return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help,
-        allowFetchHosts, jwt);
+        allowFetchHosts, jwt, quota, quotaClock);
   }
 
   /**
@@ -263,7 +296,7 @@ public final class AppOptions {
   public AppOptions withAllowFetchHost(String hostAndPort) {
     List<FetchAllowList.Entry> hosts = new ArrayList<>(allowFetchHosts);
     hosts.add(FetchAllowList.parse(hostAndPort));
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt, quota, quotaClock);
   }
 
   /**
@@ -281,8 +314,48 @@ public final class AppOptions {
     return withJwtSettings(jwt.withDemoIssuer(on, on ? "--demo-issuer" : "--no-demo-issuer"));
   }
 
+  /**
+   * A copy keeping quota counts in the Redis at {@code url} ({@code --redis-url}).
+   *
+   * @throws IllegalArgumentException if it is not a {@code redis://} or {@code rediss://} URL
+   */
+  public AppOptions withRedisUrl(String url) {
+    return withQuotaSettings(quota.withRedisUrl(url));
+  }
+
+  /**
+   * A copy with the failure policy used while Redis is unavailable ({@code --quota-failure}:
+   * {@code open}, {@code closed}, {@code local} or {@code local:N}).
+   *
+   * @throws IllegalArgumentException for another value
+   */
+  public AppOptions withQuotaFailure(String policy) {
+    return withQuotaSettings(quota.withFailurePolicy(policy));
+  }
+
+  /** A copy whose in-memory quota store reads {@code clock} (tests move time without sleeping). */
+  AppOptions withQuotaClock(Clock clock) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
+        Objects.requireNonNull(clock, "clock"));
+  }
+
+  private AppOptions withQuotaSettings(QuotaSettings settings) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, settings,
+        quotaClock);
+  }
+
+  /** The quota settings of the command line; the configuration file's {@code quota} fields fill in the rest. */
+  public QuotaSettings quota() {
+    return quota;
+  }
+
+  /** The clock of the in-memory quota store, if a test set one. */
+  Optional<Clock> quotaClock() {
+    return Optional.ofNullable(quotaClock);
+  }
+
   private AppOptions withJwtSettings(JwtSettings settings) {
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings, quota, quotaClock);
   }
 
   /**
@@ -332,6 +405,7 @@ public final class AppOptions {
   @Override
   public String toString() {
     return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
-        + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt + "]";
+        + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt
+        + ", quota=" + quota + "]";
   }
 }

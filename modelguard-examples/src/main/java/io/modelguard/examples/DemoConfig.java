@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,10 +14,12 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.modelguard.authn.ApiKeyFormat;
+import io.modelguard.quota.QuotaLimit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -24,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -60,6 +64,12 @@ import java.util.regex.Pattern;
  * same field. A relative {@code publicKeyFile} is resolved against the working directory, as the
  * flag's is.
  *
+ * <p>A tier is either an array of model ids or an object {@code {"models": [...], "limits": [...]}}
+ * whose {@code limits} (optional; see {@link QuotaSettings} for their JSON form) apply per tenant
+ * and model. The built-in tiers carry {@link #demoTierLimits()}; a configured tier without limits
+ * is not limited. The optional {@code quota} object ({@code redisUrl}, {@code failurePolicy},
+ * {@code unauthenticated}) says where counts are kept; see {@link QuotaSettings}.
+ *
  * <p>{@code allowFetchHosts} has the form of {@code --allow-fetch-host} ({@link
  * FetchAllowList#parse}); the entries of both are combined, and any entry turns the allow-list
  * on.
@@ -81,9 +91,12 @@ public final class DemoConfig {
   private final boolean demoKeys;
   private final List<FetchAllowList.Entry> allowFetchHosts;
   private final JwtSettings jwt;
+  private final Map<String, List<QuotaLimit>> tierLimits;
+  private final QuotaSettings quota;
 
   private DemoConfig(Map<String, Set<String>> tiers, List<KeyEntry> keys, boolean demoKeys,
-      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt) {
+      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt, Map<String, List<QuotaLimit>> tierLimits,
+      QuotaSettings quota) {
     Map<String, Set<String>> copy = new LinkedHashMap<>();
     tiers.forEach((name, models) -> copy.put(name, Collections.unmodifiableSet(new LinkedHashSet<>(models))));
     this.tiers = Collections.unmodifiableMap(copy);
@@ -91,6 +104,10 @@ public final class DemoConfig {
     this.demoKeys = demoKeys;
     this.allowFetchHosts = List.copyOf(allowFetchHosts);
     this.jwt = Objects.requireNonNull(jwt, "jwt");
+    Map<String, List<QuotaLimit>> limits = new LinkedHashMap<>();
+    tierLimits.forEach((name, l) -> limits.put(name, List.copyOf(l)));
+    this.tierLimits = Collections.unmodifiableMap(limits);
+    this.quota = Objects.requireNonNull(quota, "quota");
   }
 
   /**
@@ -143,7 +160,24 @@ public final class DemoConfig {
    * fetch allow-list.
    */
   public static DemoConfig demo() {
-    return new DemoConfig(demoTiers(), List.of(), true, List.of(), JwtSettings.none());
+    return new DemoConfig(demoTiers(), List.of(), true, List.of(), JwtSettings.none(), demoTierLimits(),
+        QuotaSettings.none());
+  }
+
+  /**
+   * The limits of the built-in tiers, per tenant and model: {@code free} a burst of 5 (refilled at
+   * 5 per second), 60 per minute and 1,000 per day; {@code pro} a burst of 20 (20 per second), 600
+   * per minute and 100,000 per day. Bursts are token buckets, minutes and days sliding windows.
+   */
+  public static Map<String, List<QuotaLimit>> demoTierLimits() {
+    Map<String, List<QuotaLimit>> limits = new LinkedHashMap<>();
+    limits.put("free", List.of(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("minute", 60, Duration.ofMinutes(1)),
+        QuotaLimit.slidingWindow("daily", 1_000, Duration.ofDays(1))));
+    limits.put("pro", List.of(QuotaLimit.tokenBucket("burst", 20, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)),
+        QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1))));
+    return limits;
   }
 
   /**
@@ -192,26 +226,48 @@ public final class DemoConfig {
 
   private static DemoConfig validate(RawConfig raw, Set<String> models, String source) {
     Map<String, Set<String>> tiers = new LinkedHashMap<>();
+    Map<String, List<QuotaLimit>> tierLimits = new LinkedHashMap<>();
     if (raw.tiers() == null) {
       tiers.putAll(demoTiers());
+      tierLimits.putAll(demoTierLimits());
     } else {
-      for (Map.Entry<String, List<String>> tier : raw.tiers().entrySet()) {
+      for (Map.Entry<String, JsonNode> tier : raw.tiers().entrySet()) {
         String name = tier.getKey();
         if (!NAME.matcher(name).matches()) {
           throw new IllegalArgumentException("tiers: '" + printable(name)
               + "' is not a valid tier name (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
         }
         String field = "tiers." + name;
-        if (tier.getValue() == null) {
-          throw new IllegalArgumentException(field + ": must be an array of model ids, not null");
+        JsonNode value = tier.getValue();
+        JsonNode listed = value;
+        String modelsField = field;
+        if (value != null && value.isObject()) {
+          for (Iterator<String> it = value.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.equals("models") && !f.equals("limits")) {
+              throw new IllegalArgumentException(field + "." + printable(f) + ": unknown field (allowed: models, limits)");
+            }
+          }
+          modelsField = field + ".models";
+          listed = value.get("models");
+          if (listed == null) {
+            throw new IllegalArgumentException(modelsField + ": required, an array of model ids");
+          }
+          if (value.has("limits")) {
+            tierLimits.put(name, QuotaSettings.parseLimits(value.get("limits"), field + ".limits"));
+          }
+        }
+        if (listed == null || !listed.isArray()) {
+          throw new IllegalArgumentException(modelsField + ": wrong type, expected an array of model ids"
+              + (modelsField.equals(field) ? " or an object with models and limits" : ""));
         }
         Set<String> allowed = new LinkedHashSet<>();
-        List<String> listed = tier.getValue();
         for (int i = 0; i < listed.size(); i++) {
-          String model = listed.get(i);
+          JsonNode m = listed.get(i);
+          String model = m.isTextual() ? m.asText() : null;
           if (model == null || !models.contains(model)) {
-            throw new IllegalArgumentException(field + "[" + i + "]: unknown model "
-                + (model == null ? "null" : "'" + printable(model) + "'") + " (known: " + join(models) + ")");
+            throw new IllegalArgumentException(modelsField + "[" + i + "]: unknown model "
+                + (model == null ? "(not a string)" : "'" + printable(model) + "'") + " (known: " + join(models) + ")");
           }
           allowed.add(model);
         }
@@ -267,7 +323,34 @@ public final class DemoConfig {
         throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
       }
     }
-    return new DemoConfig(tiers, keys, false, hosts, jwt(raw.jwt(), source));
+    return new DemoConfig(tiers, keys, false, hosts, jwt(raw.jwt(), source), tierLimits, quota(raw.quota()));
+  }
+
+  /** The {@code quota} object, field by field; the command line's flags override it. */
+  private static QuotaSettings quota(RawQuota raw) {
+    QuotaSettings settings = QuotaSettings.none();
+    if (raw == null) {
+      return settings;
+    }
+    if (raw.redisUrl() != null) {
+      try {
+        settings = settings.withRedisUrl(raw.redisUrl());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("quota.redisUrl: " + e.getMessage(), e);
+      }
+    }
+    if (raw.failurePolicy() != null) {
+      try {
+        settings = settings.withFailurePolicy(raw.failurePolicy());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("quota.failurePolicy: " + e.getMessage(), e);
+      }
+    }
+    if (raw.unauthenticated() != null) {
+      settings = settings.withUnauthenticated(
+          QuotaSettings.parseLimits(raw.unauthenticated(), "quota.unauthenticated"));
+    }
+    return settings;
   }
 
   /**
@@ -441,6 +524,16 @@ public final class DemoConfig {
     return jwt;
   }
 
+  /** The quota limits of each tier that has any (per tenant and model); a tier without limits is not limited. */
+  public Map<String, List<QuotaLimit>> tierLimits() {
+    return tierLimits;
+  }
+
+  /** The {@code quota} object's settings; the command line's flags override them field by field. */
+  public QuotaSettings quota() {
+    return quota;
+  }
+
   /** Whether this is the built-in demo, whose keys are issued at start-up. */
   public boolean demoKeys() {
     return demoKeys;
@@ -449,11 +542,16 @@ public final class DemoConfig {
   @Override
   public String toString() {
     return "DemoConfig[tiers=" + tiers + ", keys=" + keys + ", demoKeys=" + demoKeys
-        + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt + "]";
+        + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt + ", tierLimits=" + tierLimits
+        + ", quota=" + quota + "]";
   }
 
   /** The file's shape, bound by Jackson; {@link #validate} turns it into a {@link DemoConfig}. */
-  record RawConfig(Map<String, List<String>> tiers, List<RawKey> keys, List<String> allowFetchHosts, RawJwt jwt) {}
+  record RawConfig(Map<String, JsonNode> tiers, List<RawKey> keys, List<String> allowFetchHosts, RawJwt jwt,
+      RawQuota quota) {}
+
+  /** The {@code quota} object as written in the file. */
+  record RawQuota(String redisUrl, String failurePolicy, JsonNode unauthenticated) {}
 
   /** The {@code jwt} object as written in the file. */
   record RawJwt(String issuer, String audience, String jwksUrl, String publicKeyFile, String tierClaim,

@@ -14,6 +14,10 @@ import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.input.ModelInputPolicy;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPolicy;
+import io.modelguard.quota.QuotaStore;
+import io.modelguard.quota.UnauthenticatedLimit;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,19 +34,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the demo's {@link ModelGuard}: the tiers of the configuration, an in-memory API key store
+ * Wires the demo's {@link ModelGuard}: the tiers of the configuration (with their quota limits), an
+ * in-memory API key store
  * hashed with the pepper, bearer-token authentication if any issuer is trusted ({@link
  * BearerTokens}), and two chains:
  *
  * <ul>
  *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key and bearer-token authentication (a request
  *       presents one or the other; both at once are refused), then {@link ModelAccessPolicy}
- *       (the caller's tier must grant the model in the path), then, in {@link Phase#VALIDATE}, the
+ *       (the caller's tier must grant the model in the path), the tier's {@link QuotaPolicy}
+ *       ({@link Phase#QUOTA}), then, in {@link Phase#VALIDATE}, the
  *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
  *       fields; image URLs fetched through the SSRF-safe fetcher) — for the predict endpoints;
  *   <li>{@value #CATALOG_CHAIN}: the same authentication only — for {@code GET /v1/models}, which
  *       names no model and lists what the caller may use.
  * </ul>
+ *
+ * <p>An {@link UnauthenticatedLimit} per client address runs first in the default chain, before
+ * the authenticators: once an address has spent its failed or missing credentials, it gets 429
+ * {@code quota.exceeded} without its credential being checked.
  *
  * <p>Plaintext keys exist only in the returned {@link DemoKey}s (for the start-up banner); the
  * store keeps keyed hashes and nothing here logs a key or the pepper.
@@ -69,7 +79,8 @@ final class DemoSecurity {
    * @throws StartupException if the engine rejects the configuration (the message names the field)
    */
   static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
-      Optional<Policy> bearer, Clock clock, RandomSource random) throws StartupException {
+      Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
+      List<QuotaLimit> unauthenticated) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -83,21 +94,33 @@ final class DemoSecurity {
         : registerConfiguredKeys(config, issuer, store, clock, bearer.isPresent());
 
     ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(store, hasher).build();
+    QuotaPolicy quota = QuotaPolicy.builder(quotaStore).build();
+    UnauthenticatedLimit perAddress = UnauthenticatedLimit.of(quotaStore, unauthenticated.toArray(new QuotaLimit[0]));
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
         .random(random)
         .models(models.toArray(new String[0]))
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {
+          // Before the authenticators: an address out of guesses is refused before any key is checked.
+          perAddress.addTo(chain);
           chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
           bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
           chain.policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+              .policy(Phase.QUOTA, "quota", quota)
               .policy(Phase.VALIDATE, "input", input);
         })
         .chain(CATALOG_CHAIN, chain -> {
           chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
           bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
         });
-    config.tiers().forEach((name, granted) -> builder.tier(Tier.builder(name).models(granted).build()));
+    config.tiers().forEach((name, granted) -> {
+      Tier.Builder tier = Tier.builder(name).models(granted);
+      List<QuotaLimit> limits = config.tierLimits().get(name);
+      if (limits != null) {
+        tier.limits(limits.toArray(new QuotaLimit[0]));
+      }
+      builder.tier(tier.build());
+    });
     try {
       return new DemoSecurity(builder.build(), keys);
     } catch (IllegalStateException | IllegalArgumentException e) {
@@ -107,10 +130,11 @@ final class DemoSecurity {
 
   private static List<DemoKey> issueDemoKeys(ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) {
     List<DemoKey> keys = new ArrayList<>();
-    keys.add(issue(issuer, store, "free", "demo-free", "demo", "free", null, DemoKey.Status.ACTIVE));
-    keys.add(issue(issuer, store, "pro", "demo-pro", "demo", "pro", null, DemoKey.Status.ACTIVE));
-    keys.add(issue(issuer, store, "revoked", "demo-revoked", "demo", "pro", null, DemoKey.Status.REVOKED));
-    keys.add(issue(issuer, store, "expired", "demo-expired", "demo", "pro",
+    // Quotas are per tenant and model: each active key has a tenant of its own.
+    keys.add(issue(issuer, store, "free", "demo-free", "demo-free", "free", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "pro", "demo-pro", "demo-pro", "pro", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "revoked", "demo-revoked", "demo-pro", "pro", null, DemoKey.Status.REVOKED));
+    keys.add(issue(issuer, store, "expired", "demo-expired", "demo-pro", "pro",
         clock.instant().minus(Duration.ofHours(1)), DemoKey.Status.EXPIRED));
     log.info("Issued {} demo API keys (free, pro, revoked, expired); they are printed once on stdout, never logged",
         keys.size());

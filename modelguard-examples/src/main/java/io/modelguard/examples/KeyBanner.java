@@ -4,7 +4,11 @@ import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.examples.model.ModelCatalog;
 import java.io.PrintStream;
 import java.net.URI;
+import io.modelguard.quota.QuotaLimit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.StringJoiner;
@@ -22,7 +26,7 @@ final class KeyBanner {
   private KeyBanner() {}
 
   static void print(PrintStream out, URI base, List<DemoKey> keys, ModelCatalog models, boolean demo,
-      FetchAllowList fetchHosts, BearerTokens bearer) {
+      FetchAllowList fetchHosts, BearerTokens bearer, List<String> quotaLines) {
     String url = base.toString();
     StringBuilder b = new StringBuilder();
     String nl = System.lineSeparator();
@@ -30,7 +34,9 @@ final class KeyBanner {
     b.append(" ModelGuard demo listening on ").append(url).append(nl);
     b.append(" Models: ").append(String.join(", ", models.ids())).append(nl);
     b.append(" Image URLs of ").append(ModelCatalog.IMAGE_CLASSIFIER).append(" are fetched from ")
-        .append(fetchHosts.describe()).append(nl).append(nl);
+        .append(fetchHosts.describe()).append(nl);
+    quotaLines.forEach(line -> b.append(' ').append(line).append(nl));
+    b.append(nl);
     if (keys.isEmpty()) {
       b.append(bearer.policy().isPresent()
           ? " No API keys are configured: only bearer tokens are accepted."
@@ -93,6 +99,39 @@ final class KeyBanner {
     b.append(RULE).append(nl);
     out.print(b);
     out.flush();
+  }
+
+  /** The banner's quota lines: each tier's limits, the unauthenticated limit, where counts are kept. */
+  static List<String> quotaLines(Map<String, List<QuotaLimit>> tierLimits, List<QuotaLimit> unauthenticated,
+      String store) {
+    List<String> lines = new ArrayList<>();
+    tierLimits.forEach((tier, limits) -> lines.add("Quota of tier " + tier + " (per tenant and model): "
+        + limits.stream().map(KeyBanner::describe).collect(Collectors.joining(", "))));
+    lines.add("Unauthenticated requests per client address: "
+        + unauthenticated.stream().map(KeyBanner::describe).collect(Collectors.joining(", ")));
+    lines.add("Quota counts are kept " + store);
+    return lines;
+  }
+
+  private static String describe(QuotaLimit l) {
+    return l.name() + " " + l.quota() + "/" + window(l.windowSeconds())
+        + (l.algorithm() == QuotaLimit.Algorithm.SLIDING_WINDOW ? " (sliding)" : "");
+  }
+
+  private static String window(long seconds) {
+    if (seconds == 1) {
+      return "s";
+    }
+    if (seconds == 60) {
+      return "min";
+    }
+    if (seconds == 3600) {
+      return "h";
+    }
+    if (seconds == 86_400) {
+      return "day";
+    }
+    return seconds + "s";
   }
 
   /** What bearer tokens are trusted and, with the demo issuer, how to get one and use it. */

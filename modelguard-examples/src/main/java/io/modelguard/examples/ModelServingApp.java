@@ -54,6 +54,11 @@ import org.slf4j.LoggerFactory;
  *       DemoIssuer}), unguarded, only while it runs (see {@link JwtSettings#demoIssuer()}).
  * </ul>
  *
+ * <p>Tiers carry quota limits per tenant and model; counts are kept in memory, or in Redis with
+ * {@code --redis-url} (see {@link QuotaBackend}). Guarded responses carry {@code RateLimit-Policy}
+ * and {@code RateLimit}; a caller over a limit gets 429 {@code quota.exceeded} with {@code
+ * Retry-After}.
+ *
  * <p>Bearer tokens come from an external IdP ({@code --jwks-url} or {@code --jwt-public-key}, with
  * {@code --jwt-issuer} and {@code --jwt-audience}) and/or the demo issuer; see {@link BearerTokens}.
  *
@@ -79,15 +84,17 @@ public final class ModelServingApp implements AutoCloseable {
   private final ModelGuard guard;
   private final List<DemoKey> keys;
   private final Optional<DemoIssuer> demoIssuer;
+  private final QuotaBackend quota;
 
   private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys,
-      Optional<DemoIssuer> demoIssuer) {
+      Optional<DemoIssuer> demoIssuer, QuotaBackend quota) {
     this.server = server;
     this.baseUri = baseUri;
     this.models = models;
     this.guard = guard;
     this.keys = keys;
     this.demoIssuer = demoIssuer;
+    this.quota = quota;
   }
 
   /**
@@ -112,6 +119,8 @@ public final class ModelServingApp implements AutoCloseable {
     RandomSource random = RandomSource.secure();
     Clock clock = Clock.systemUTC();
     byte[] pepper = DemoSecurity.loadPepper(options, random);
+    QuotaSettings quotaSettings = options.quota().over(config.quota());
+    QuotaBackend quota = null;
     try {
       ModelCatalog models = ModelCatalog.trainDemoModels();
       for (ModelCatalog.ServedModel m : models.all().values()) {
@@ -141,8 +150,11 @@ public final class ModelServingApp implements AutoCloseable {
       }
       URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
       try {
-        return serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base, console, clock,
-            random);
+        quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
+        ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
+            console, clock, random, quota, quotaSettings);
+        quota = null;
+        return app;
       } catch (StartupException | RuntimeException e) {
         stopQuietly(server);
         connector.close();
@@ -150,16 +162,20 @@ public final class ModelServingApp implements AutoCloseable {
       }
     } finally {
       Arrays.fill(pepper, (byte) 0);
+      if (quota != null) {
+        quota.close();
+      }
     }
   }
 
   /** Everything after the port is bound: the guard, the servlets, start, the demo issuer's JWKS. */
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
-      PrintStream console, Clock clock, RandomSource random) throws StartupException {
+      PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings)
+      throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
     DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
-        clock, random);
+        clock, random, quota.store(), quotaSettings.unauthenticated());
     log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
     if (bearer.summary().isEmpty()) {
       log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");
@@ -187,8 +203,9 @@ public final class ModelServingApp implements AutoCloseable {
             base, DemoIssuer.TOKEN_PATH);
       }
     }
-    KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts, bearer);
-    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer());
+    KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts, bearer,
+        KeyBanner.quotaLines(config.tierLimits(), quotaSettings.unauthenticated(), quota.description()));
+    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota);
   }
 
   private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer) {
@@ -293,6 +310,7 @@ public final class ModelServingApp implements AutoCloseable {
   @Override
   public void close() {
     if (server.isStopped()) {
+      quota.close();
       return;
     }
     try {
@@ -300,6 +318,8 @@ public final class ModelServingApp implements AutoCloseable {
       log.info("Stopped {}", baseUri);
     } catch (Exception e) {
       log.warn("Stopping the server failed", e);
+    } finally {
+      quota.close();
     }
   }
 

@@ -48,11 +48,13 @@ class DemoIssuerAppTest {
   @BeforeAll
   static void start() throws Exception {
     ByteArrayOutputStream console = new ByteArrayOutputStream();
-    app = ModelServingApp.start(AppOptions.defaults().withPort(0), new PrintStream(console, true, StandardCharsets.UTF_8));
+    app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
+        new PrintStream(console, true, StandardCharsets.UTF_8));
     banner = console.toString(StandardCharsets.UTF_8);
     client = new DemoClient(app.baseUri());
     ByteArrayOutputStream console2 = new ByteArrayOutputStream();
-    withoutIssuer = ModelServingApp.start(AppOptions.parse(new String[] {"--port", "0", "--no-demo-issuer"}, Map.of()),
+    withoutIssuer = ModelServingApp.start(AppOptions.parse(new String[] {"--port", "0", "--no-demo-issuer"}, Map.of())
+        .withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(console2, true, StandardCharsets.UTF_8));
     withoutIssuerBanner = console2.toString(StandardCharsets.UTF_8);
     withoutIssuerClient = new DemoClient(withoutIssuer.baseUri());

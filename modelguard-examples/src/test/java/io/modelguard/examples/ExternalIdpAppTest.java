@@ -78,7 +78,7 @@ class ExternalIdpAppTest {
   }
 
   private static ModelServingApp start(ByteArrayOutputStream console, String... args) throws Exception {
-    ModelServingApp a = ModelServingApp.start(AppOptions.parse(args, Map.of()),
+    ModelServingApp a = ModelServingApp.start(AppOptions.parse(args, Map.of()).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(console, true, StandardCharsets.UTF_8));
     started.add(a);
     return a;

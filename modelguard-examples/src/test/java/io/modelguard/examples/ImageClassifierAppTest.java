@@ -61,10 +61,11 @@ class ImageClassifierAppTest {
 
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     allowed = ModelServingApp.start(
-        AppOptions.defaults().withPort(0).withAllowFetchHost("127.0.0.1:" + images.port()),
+        AppOptions.defaults().withPort(0).withAllowFetchHost("127.0.0.1:" + images.port())
+            .withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(console, true, StandardCharsets.UTF_8));
     allowedBanner = console.toString(StandardCharsets.UTF_8);
-    open = ModelServingApp.start(AppOptions.defaults().withPort(0),
+    open = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     allowedClient = new DemoClient(allowed.baseUri());
     openClient = new DemoClient(open.baseUri());

@@ -57,7 +57,7 @@ class LogCaptureTest {
     Set<String> secrets = new LinkedHashSet<>();
     Set<String> needles = new LinkedHashSet<>();
     List<Integer> statuses = new ArrayList<>();
-    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0),
+    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
       DemoClient client = new DemoClient(app.baseUri());
       String digits = DemoClient.body("pixels", app.models().get(ModelCatalog.DIGITS).orElseThrow().example());

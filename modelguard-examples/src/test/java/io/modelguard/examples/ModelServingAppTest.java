@@ -35,7 +35,7 @@ class ModelServingAppTest {
   @BeforeAll
   static void start() throws Exception {
     ByteArrayOutputStream console = new ByteArrayOutputStream();
-    app = ModelServingApp.start(AppOptions.defaults().withPort(0),
+    app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(console, true, StandardCharsets.UTF_8));
     banner = console.toString(StandardCharsets.UTF_8);
     client = new DemoClient(app.baseUri());
