@@ -1,0 +1,114 @@
+package io.modelguard.extraction;
+
+import java.util.Arrays;
+
+/**
+ * Blacklight-style similarity hashing (Li et al., 2022): quantises the input into steps of {@code
+ * step}, hashes every window of {@code window} consecutive values, keeps the {@code topN} largest
+ * distinct hashes as the query's fingerprint, and flags a query whose fingerprint shares at least
+ * {@code minShared} hashes with one of the client's latest {@code history} fingerprints. Exact
+ * duplicates never reach it ({@link ExtractionDefence} recognises them first). Per-query cost
+ * O(history · topN); memory about 4 · history · topN bytes per client.
+ */
+public final class HashingDetector implements ExtractionDetector {
+  private final double step;
+  private final int window;
+  private final int topN;
+  private final int minShared;
+  private final int history;
+
+  private HashingDetector(double step, int window, int topN, int minShared, int history) {
+    if (!(step > 0) || window < 1 || topN < 1 || minShared < 1 || minShared > topN || history < 1) {
+      throw new IllegalArgumentException("hashing needs step > 0, window >= 1, 1 <= minShared <= topN, history >= 1");
+    }
+    this.step = step;
+    this.window = window;
+    this.topN = topN;
+    this.minShared = minShared;
+    this.history = history;
+  }
+
+  /** A detector with the given quantisation step, window length, fingerprint size, match count and history. */
+  public static HashingDetector of(double step, int window, int topN, int minShared, int history) {
+    return new HashingDetector(step, window, topN, minShared, history);
+  }
+
+  @Override
+  public String name() {
+    return "hashing";
+  }
+
+  @Override
+  public State newState() {
+    return new Fingerprints();
+  }
+
+  /** The sorted fingerprint of {@code x}. */
+  int[] fingerprint(double[] x) {
+    int[] q = new int[x.length];
+    for (int i = 0; i < x.length; i++) {
+      q[i] = (int) Math.floor(x[i] / step);
+    }
+    int windows = Math.max(1, x.length - window + 1);
+    int[] hashes = new int[windows];
+    for (int s = 0; s < windows; s++) {
+      int h = 0x811c9dc5;
+      for (int i = s; i < Math.min(x.length, s + window); i++) {
+        h = (h ^ q[i]) * 0x01000193;
+      }
+      hashes[s] = h ^ (h >>> 15);
+    }
+    Arrays.sort(hashes);
+    int[] top = new int[topN];
+    int n = 0;
+    for (int i = windows - 1; i >= 0 && n < topN; i--) {
+      if (n == 0 || hashes[i] != top[n - 1]) {
+        top[n++] = hashes[i];
+      }
+    }
+    int[] out = Arrays.copyOf(top, n);
+    Arrays.sort(out);
+    return out;
+  }
+
+  private final class Fingerprints implements State {
+    private final int[][] ring = new int[history][];
+    private int count;
+    private long next;
+
+    @Override
+    public boolean observe(double[] x, Prediction prediction) {
+      int[] fp = fingerprint(x);
+      boolean flagged = false;
+      for (int r = 0; r < count && !flagged; r++) {
+        flagged = shared(fp, ring[r]) >= minShared;
+      }
+      ring[(int) (next++ % history)] = fp;
+      count = Math.min(count + 1, history);
+      return flagged;
+    }
+
+    @Override
+    public long retainedBytes() {
+      return 64 + (long) history * (4L * topN + 16);
+    }
+  }
+
+  static int shared(int[] a, int[] b) {
+    int i = 0;
+    int j = 0;
+    int n = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] == b[j]) {
+        n++;
+        i++;
+        j++;
+      } else if (a[i] < b[j]) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+    return n;
+  }
+}
