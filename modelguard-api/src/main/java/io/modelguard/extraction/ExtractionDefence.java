@@ -42,9 +42,9 @@ import java.util.Optional;
  *     .build();
  * QueryEncoder encoder = QueryEncoder.jsonNumbers("/pixels");
  * PredictionCodec codec = PredictionCodec.standard();
- * chain.policy(Phase.DETECT, "extraction", defence.requestPolicy())
- *      .output(OutputPhase.OBSERVE, "extraction", defence.observePolicy(encoder, codec, 64 * 1024))
- *      .output(OutputPhase.PERTURB, "extraction", defence.perturbPolicy(encoder, codec, 64 * 1024));
+ * chain.policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+ *      .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(encoder, codec, 64 * 1024))
+ *      .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(encoder, codec, 64 * 1024));
  * }</pre>
  *
  * <p>Memory: at most {@link Builder#maxClients} client states (Caffeine, least recently used out,
