@@ -364,7 +364,8 @@ public final class ExtractionDefence {
      * defaults are PRADA (δ 0.9, weight 2: one flag misinforms), Blacklight-style hashing (step 2,
      * window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
      * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
-     * threshold, so it is added explicitly ({@link KnnDetector#calibrate}).
+     * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
+     * input units and suits 0–16 features; for other scales add the detectors explicitly.
      */
     public Builder detector(ExtractionDetector detector, double weight) {
       if (!(weight >= 0)) {

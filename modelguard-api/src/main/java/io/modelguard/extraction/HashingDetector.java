@@ -9,6 +9,9 @@ import java.util.Arrays;
  * {@code minShared} hashes with one of the client's latest {@code history} fingerprints. Exact
  * duplicates never reach it ({@link ExtractionDefence} recognises them first). Per-query cost
  * O(history · topN); memory about 4 · history · topN bytes per client.
+ *
+ * <p>The quantisation step is in input units and must suit the model's input scale: the default
+ * set of {@link ExtractionDefence} uses step 2 for 0–16 pixel values (digits).
  */
 public final class HashingDetector implements ExtractionDetector {
   private final double step;

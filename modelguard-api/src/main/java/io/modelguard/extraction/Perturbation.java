@@ -96,7 +96,12 @@ public interface Perturbation {
       for (int i = 0; i < p.length; i++) {
         out[i] = Math.max(0.0, p[i] + scale * random.nextGaussian());
       }
-      return normalise(out);
+      double sum = 0;
+      for (double v : out) {
+        sum += v;
+      }
+      // All clipped to zero (possible only at large scales): answer the label rather than nothing.
+      return sum > 0 ? normalise(out) : classLabel().apply(p, noise);
     };
   }
 
