@@ -84,7 +84,7 @@ public final class HashingDetector implements ExtractionDetector {
       int[] fp = fingerprint(x);
       boolean flagged = false;
       for (int r = 0; r < count && !flagged; r++) {
-        flagged = shared(fp, ring[r]) >= minShared;
+        flagged = shares(fp, ring[r], minShared);
       }
       ring[(int) (next++ % history)] = fp;
       count = Math.min(count + 1, history);
@@ -95,6 +95,28 @@ public final class HashingDetector implements ExtractionDetector {
     public long retainedBytes() {
       return 64 + (long) history * (4L * topN + 16);
     }
+  }
+
+  /** Whether {@code a} and {@code b} share at least {@code min} hashes; stops once that is impossible. */
+  static boolean shares(int[] a, int[] b, int min) {
+    int allowedMisses = a.length - min;
+    int misses = 0;
+    int i = 0;
+    int j = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] == b[j]) {
+        i++;
+        j++;
+      } else if (a[i] < b[j]) {
+        if (++misses > allowedMisses) {
+          return false;
+        }
+        i++;
+      } else {
+        j++;
+      }
+    }
+    return i - misses >= min; // every a[k] for k < i was either matched or counted as a miss
   }
 
   static int shared(int[] a, int[] b) {

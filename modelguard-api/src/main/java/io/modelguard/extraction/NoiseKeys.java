@@ -41,19 +41,24 @@ public final class NoiseKeys {
     return new NoiseKeys(secret.clone());
   }
 
-  /** A noise source for {@code client} answering {@code features}. */
+  /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */
   public NoiseSource source(String client, double[] features) {
-    long clientSeed = clientSeed(client);
-    long querySeed = querySeed(client, features);
     return new NoiseSource() {
+      private long querySeed;
+      private boolean hasQuerySeed;
+
       @Override
       public KeyedRandom perQuery() {
+        if (!hasQuerySeed) {
+          querySeed = querySeed(client, features);
+          hasQuerySeed = true;
+        }
         return new KeyedRandom(querySeed);
       }
 
       @Override
       public KeyedRandom perClient() {
-        return new KeyedRandom(clientSeed);
+        return new KeyedRandom(clientSeed(client));
       }
     };
   }
@@ -73,11 +78,18 @@ public final class NoiseKeys {
     byte[] id = client.getBytes(StandardCharsets.UTF_8);
     mac.update(ByteBuffer.allocate(4).putInt(id.length).array());
     mac.update(id);
-    ByteBuffer buf = ByteBuffer.allocate(8 * features.length);
-    for (double f : features) {
-      buf.putDouble(f == 0.0 ? 0.0 : f); // -0.0 and 0.0 are the same query
+    byte[] buf = new byte[8 * Math.min(features.length, 512)];
+    for (int start = 0; start < features.length; start += 512) {
+      int n = Math.min(512, features.length - start);
+      for (int i = 0; i < n; i++) {
+        double f = features[start + i];
+        long bits = Double.doubleToLongBits(f == 0.0 ? 0.0 : f); // -0.0 and 0.0 are the same query
+        for (int b = 0; b < 8; b++) {
+          buf[8 * i + b] = (byte) (bits >>> (56 - 8 * b));
+        }
+      }
+      mac.update(buf, 0, 8 * n);
     }
-    mac.update(buf.array());
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 

@@ -180,7 +180,7 @@ public final class PradaDetector implements ExtractionDetector {
     private int checkEvery = 10;
     private int minDistances = 100;
     private int maxGrowingSetPerClass = 50;
-    private int maxDistancesPerClass = 100;
+    private int maxDistancesPerClass = 50;
 
     private Builder(int classes) {
       if (classes < 2) {
@@ -216,7 +216,10 @@ public final class PradaDetector implements ExtractionDetector {
       return this;
     }
 
-    /** The distance window per class; default 100. */
+    /**
+     * The distance window per class; default 50, so a test sorts at most classes · 50 distances
+     * (every {@code checkEvery} queries, this is the detector's most expensive step).
+     */
     public Builder maxDistancesPerClass(int n) {
       this.maxDistancesPerClass = positive(n, "maxDistancesPerClass");
       return this;

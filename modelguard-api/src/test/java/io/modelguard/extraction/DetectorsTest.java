@@ -149,6 +149,18 @@ class DetectorsTest {
   }
 
   @Test
+  void hashingEarlyExitAgreesWithTheExactOverlapCount() {
+    Random random = new Random(3);
+    for (int trial = 0; trial < 2_000; trial++) {
+      int[] a = random.ints(10, 0, 14).distinct().sorted().toArray();
+      int[] b = random.ints(10, 0, 14).distinct().sorted().toArray();
+      for (int min = 1; min <= a.length; min++) {
+        assertThat(HashingDetector.shares(a, b, min)).isEqualTo(HashingDetector.shared(a, b) >= min);
+      }
+    }
+  }
+
+  @Test
   void coverageMonitorFlagsOncePerQuota() {
     ExtractionDetector.State state = CoverageMonitor.of(3, 0.2).newState();
     List<Boolean> flags = new ArrayList<>();
