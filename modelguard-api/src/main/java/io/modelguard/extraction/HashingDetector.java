@@ -46,32 +46,40 @@ public final class HashingDetector implements ExtractionDetector {
     return new Fingerprints();
   }
 
-  /** The sorted fingerprint of {@code x}. */
+  /** The sorted fingerprint of {@code x}: its {@code topN} largest distinct window hashes. */
   int[] fingerprint(double[] x) {
     int[] q = new int[x.length];
     for (int i = 0; i < x.length; i++) {
       q[i] = (int) Math.floor(x[i] / step);
     }
     int windows = Math.max(1, x.length - window + 1);
-    int[] hashes = new int[windows];
+    int[] top = new int[topN]; // ascending; the first n entries are valid
+    int n = 0;
     for (int s = 0; s < windows; s++) {
       int h = 0x811c9dc5;
       for (int i = s; i < Math.min(x.length, s + window); i++) {
         h = (h ^ q[i]) * 0x01000193;
       }
-      hashes[s] = h ^ (h >>> 15);
-    }
-    Arrays.sort(hashes);
-    int[] top = new int[topN];
-    int n = 0;
-    for (int i = windows - 1; i >= 0 && n < topN; i--) {
-      if (n == 0 || hashes[i] != top[n - 1]) {
-        top[n++] = hashes[i];
+      h ^= h >>> 15;
+      // Keep the topN largest distinct hashes without sorting every window's hash.
+      if (n == topN && h <= top[0]) {
+        continue;
+      }
+      int at = Arrays.binarySearch(top, 0, n, h);
+      if (at >= 0) {
+        continue;
+      }
+      int insert = -at - 1;
+      if (n < topN) {
+        System.arraycopy(top, insert, top, insert + 1, n - insert);
+        top[insert] = h;
+        n++;
+      } else {
+        System.arraycopy(top, 1, top, 0, insert - 1);
+        top[insert - 1] = h;
       }
     }
-    int[] out = Arrays.copyOf(top, n);
-    Arrays.sort(out);
-    return out;
+    return n == topN ? top : Arrays.copyOf(top, n);
   }
 
   private final class Fingerprints implements State {

@@ -149,6 +149,24 @@ class DetectorsTest {
   }
 
   @Test
+  void fingerprintIsTheLargestDistinctWindowHashesInOrder() {
+    HashingDetector hashing = HashingDetector.of(1.0, 3, 5, 5, 10);
+    Random random = new Random(4);
+    for (int trial = 0; trial < 200; trial++) {
+      double[] x = random.doubles(40, 0, 4).toArray();
+      int[] fp = hashing.fingerprint(x);
+      // Reference: every window's hash, distinct, largest five, ascending.
+      HashingDetector one = HashingDetector.of(1.0, 3, 1, 1, 1);
+      java.util.TreeSet<Integer> all = new java.util.TreeSet<>();
+      for (int s = 0; s + 3 <= x.length; s++) {
+        all.add(one.fingerprint(java.util.Arrays.copyOfRange(x, s, s + 3))[0]);
+      }
+      int[] expected = all.descendingSet().stream().limit(5).sorted().mapToInt(Integer::intValue).toArray();
+      assertThat(fp).containsExactly(expected);
+    }
+  }
+
+  @Test
   void hashingEarlyExitAgreesWithTheExactOverlapCount() {
     Random random = new Random(3);
     for (int trial = 0; trial < 2_000; trial++) {
