@@ -34,6 +34,11 @@ public final class CoverageMonitor implements ExtractionDetector {
     return new Counter();
   }
 
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 32;
+  }
+
   /** The per-client counters; {@link #boundaryShare()} is the leakage estimate exposed for metrics. */
   final class Counter implements State {
     private long queries;

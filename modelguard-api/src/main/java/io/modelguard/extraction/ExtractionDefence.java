@@ -47,9 +47,10 @@ import java.util.Optional;
  *      .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(encoder, codec, 64 * 1024));
  * }</pre>
  *
- * <p>Memory: at most {@link Builder#maxClients} client states (Caffeine, least recently used out,
- * and idle ones expire after {@link Builder#idleExpiry}), each bounded by its detectors' bounds
- * plus the duplicate window; see {@link #retainedBytes(String)}. Thread-safe; each client's state
+ * <p>Memory: client states are weighed by their upper bound and kept under {@link
+ * Builder#maxTotalBytes} in total (Caffeine W-TinyLFU eviction; idle ones expire after {@link
+ * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window; see
+ * {@link #retainedBytes(String)}. Thread-safe; each client's state
  * is updated under its own lock.
  */
 public final class ExtractionDefence {
@@ -80,7 +81,12 @@ public final class ExtractionDefence {
     this.throttleInterval = b.throttleInterval;
     this.duplicateWindow = b.duplicateWindow;
     this.listener = b.listener;
-    this.clients = Caffeine.newBuilder().maximumSize(b.maxClients).expireAfterAccess(b.idleExpiry).build();
+    this.clients = Caffeine.newBuilder()
+        .maximumWeight(b.maxTotalBytes / 1024)
+        .weigher((String client, ClientRisk risk) -> risk.weightKiB)
+        .expireAfterAccess(b.idleExpiry)
+        .executor(Runnable::run) // evict on the caller's thread: the bound holds when observe returns
+        .build();
   }
 
   /**
@@ -124,7 +130,7 @@ public final class ExtractionDefence {
 
   /** Feeds one (features, true prediction) pair of {@code client} to the detectors. */
   public Assessment observe(String client, double[] features, Prediction prediction) {
-    ClientRisk risk = clients.get(client, c -> new ClientRisk());
+    ClientRisk risk = clients.get(client, c -> new ClientRisk(features.length));
     long seed = keys.querySeed(client, features);
     List<ExtractionEvent> events = new ArrayList<>(2);
     Assessment assessment;
@@ -277,8 +283,14 @@ public final class ExtractionDefence {
     long scoreAt;
     long queries;
     long lastAdmitted = Long.MIN_VALUE;
+    final int weightKiB;
 
-    ClientRisk() {
+    ClientRisk(int dimensions) {
+      long bound = 128 + 96L * duplicateWindow;
+      for (ExtractionDetector d : detectors) {
+        bound += d.maxRetainedBytes(dimensions);
+      }
+      weightKiB = (int) Math.min(Integer.MAX_VALUE, (bound + 1023) / 1024);
       states = new ExtractionDetector.State[detectors.size()];
       for (int i = 0; i < states.length; i++) {
         states[i] = detectors.get(i).newState();
@@ -333,7 +345,7 @@ public final class ExtractionDefence {
     private Duration halfLife = Duration.ofHours(1);
     private Duration throttleInterval = Duration.ofSeconds(10);
     private Duration idleExpiry = Duration.ofHours(24);
-    private long maxClients = 100_000;
+    private long maxTotalBytes = 512L * 1024 * 1024;
     private int duplicateWindow = 1_024;
     private ExtractionListener listener;
 
@@ -427,12 +439,19 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** The maximum number of clients with state; default 100,000. */
-    public Builder maxClients(long maxClients) {
-      if (maxClients < 1) {
-        throw new IllegalArgumentException("extraction.maxClients must be positive");
+    /**
+     * The memory bound of all client states together; default 512 MiB. Each client is weighed by the
+     * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
+     * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
+     * limit. An evicted client starts again with a clean state, so size the limit for the number
+     * of concurrently active clients. With the default detectors a client weighs about 260 KB at 64 features
+     * and 1.7 MB at 784, so the default keeps about 2,000 or 300 clients respectively.
+     */
+    public Builder maxTotalBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("extraction.maxTotalBytes must be at least 1024, got " + bytes);
       }
-      this.maxClients = maxClients;
+      this.maxTotalBytes = bytes;
       return this;
     }
 

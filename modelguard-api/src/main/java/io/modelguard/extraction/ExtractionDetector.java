@@ -14,6 +14,13 @@ public interface ExtractionDetector {
   /** Fresh state for a new client. */
   State newState();
 
+  /**
+   * An upper bound of the bytes one client's state can ever retain for inputs of {@code
+   * dimensions} features, however long its history. {@link ExtractionDefence} weighs each client
+   * by the sum of these bounds to keep total memory under its limit.
+   */
+  long maxRetainedBytes(int dimensions);
+
   /** One client's state for this detector. Its memory and per-query cost must be bounded. */
   interface State {
 

@@ -46,6 +46,11 @@ public final class HashingDetector implements ExtractionDetector {
     return new Fingerprints();
   }
 
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 64 + (long) history * (4L * topN + 16);
+  }
+
   /** The sorted fingerprint of {@code x}: its {@code topN} largest distinct window hashes. */
   int[] fingerprint(double[] x) {
     int[] q = new int[x.length];
@@ -101,7 +106,7 @@ public final class HashingDetector implements ExtractionDetector {
 
     @Override
     public long retainedBytes() {
-      return 64 + (long) history * (4L * topN + 16);
+      return maxRetainedBytes(0);
     }
   }
 

@@ -75,6 +75,11 @@ public final class KnnDetector implements ExtractionDetector {
     return new Window();
   }
 
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 64 + 8L * k + (long) buffer * (4L * dimensions + 16);
+  }
+
   private final class Window implements State {
     private float[][] rows;
     private int count;

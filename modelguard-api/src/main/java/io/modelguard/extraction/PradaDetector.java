@@ -48,6 +48,11 @@ public final class PradaDetector implements ExtractionDetector {
     return new ClientState();
   }
 
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 64L * classes + (long) classes * (maxGrowing * (4L * dimensions + 16) + 8L * maxDistances + 48);
+  }
+
   double w(double[] sorted, int n) {
     double[] a = coefficients.computeIfAbsent(n, ShapiroWilk::coefficients);
     return ShapiroWilk.wSorted(sorted, n, a);
@@ -152,8 +157,7 @@ public final class PradaDetector implements ExtractionDetector {
 
     @Override
     public long retainedBytes() {
-      long d = Math.max(dims, 0);
-      return 64L * classes + (long) classes * (maxGrowing * (4 * d + 16) + 8L * maxDistances + 48);
+      return maxRetainedBytes(Math.max(dims, 0));
     }
   }
 

@@ -55,6 +55,11 @@ class ExtractionDefenceTest {
     }
 
     @Override
+    public long maxRetainedBytes(int dimensions) {
+      return 10;
+    }
+
+    @Override
     public State newState() {
       return new State() {
         @Override
@@ -197,6 +202,25 @@ class ExtractionDefenceTest {
     ExtractionDefence defence = defence();
     assertThat(defence.perturb("alice", "free", x(1), P)).containsExactly(0, 1, 0);
     assertThat(defence.perturb("alice", "pro", x(1), P)).containsExactly(P);
+  }
+
+  @Test
+  void totalMemoryIsBoundedByEvictingClients() {
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 10).maxTotalBytes(1024 * 1024).build();
+    double[] p = new double[10];
+    p[3] = 1;
+    for (int c = 0; c < 50; c++) {
+      defence.observe("client-" + c, new double[64], Prediction.of(p));
+    }
+    long kept = 0;
+    long bytes = 0;
+    for (int c = 0; c < 50; c++) {
+      long b = defence.retainedBytes("client-" + c);
+      kept += b > 0 ? 1 : 0;
+      bytes += b;
+    }
+    assertThat(kept).isBetween(1L, 4L);
+    assertThat(bytes).isLessThanOrEqualTo(1024 * 1024);
   }
 
   @Test

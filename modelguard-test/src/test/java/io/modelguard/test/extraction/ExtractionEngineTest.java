@@ -34,6 +34,11 @@ class ExtractionEngineTest {
     }
 
     @Override
+    public long maxRetainedBytes(int dimensions) {
+      return 10;
+    }
+
+    @Override
     public State newState() {
       return new State() {
         @Override
