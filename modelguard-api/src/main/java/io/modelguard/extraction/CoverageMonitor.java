@@ -1,0 +1,76 @@
+package io.modelguard.extraction;
+
+/**
+ * An Extraction-Monitor-style leakage signal: counts a client's distinct queries and the share of
+ * them near a decision boundary (top-two margin below {@code margin}), and flags once each time the
+ * count passes another multiple of {@code quota}. It fires for every heavy user too, so give it a
+ * weight that only raises perturbation (see {@link ExtractionDefence.Builder#detector}), never one
+ * that misinforms or blocks. O(classes) per query, a few bytes per client.
+ */
+public final class CoverageMonitor implements ExtractionDetector {
+  private final long quota;
+  private final double margin;
+
+  private CoverageMonitor(long quota, double margin) {
+    if (quota < 1) {
+      throw new IllegalArgumentException("coverage.quota must be positive, got " + quota);
+    }
+    this.quota = quota;
+    this.margin = margin;
+  }
+
+  /** Flags at every {@code quota} distinct queries; {@code margin} defines "near a boundary". */
+  public static CoverageMonitor of(long quota, double margin) {
+    return new CoverageMonitor(quota, margin);
+  }
+
+  @Override
+  public String name() {
+    return "coverage";
+  }
+
+  @Override
+  public State newState() {
+    return new Counter();
+  }
+
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 32;
+  }
+
+  /** The per-client counters; {@link #boundaryShare()} is the leakage estimate exposed for metrics. */
+  final class Counter implements State {
+    private long queries;
+    private long nearBoundary;
+
+    @Override
+    public boolean observe(double[] features, Prediction prediction) {
+      queries++;
+      double[] p = prediction.probabilities();
+      double first = Double.NEGATIVE_INFINITY;
+      double second = Double.NEGATIVE_INFINITY;
+      for (double v : p) {
+        if (v > first) {
+          second = first;
+          first = v;
+        } else if (v > second) {
+          second = v;
+        }
+      }
+      if (first - second < margin) {
+        nearBoundary++;
+      }
+      return queries % quota == 0;
+    }
+
+    double boundaryShare() {
+      return queries == 0 ? 0 : (double) nearBoundary / queries;
+    }
+
+    @Override
+    public long retainedBytes() {
+      return 32;
+    }
+  }
+}

@@ -1,0 +1,483 @@
+package io.modelguard.extraction;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelOutput;
+import io.modelguard.OutputPolicy;
+import io.modelguard.Policy;
+import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
+import io.modelguard.ResponseContext;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The extraction defence of one model: detectors folded into one risk state per client, and the
+ * graduated response it drives — observe → stronger perturbation → deterministic misinformation →
+ * throttle → block. A detector flag adds its weight to the client's score; the score decays
+ * exponentially with {@link Builder#halfLife}; the level is the highest whose threshold the score
+ * reaches. Exact repeats of a client's recent queries are recognised first and never reach the
+ * detectors (retries are not attacks), and all noise is keyed, so a repeat gets the same answer.
+ *
+ * <p>Wiring into a chain (DETECT before the model, OBSERVE and PERTURB after it):
+ *
+ * <pre>{@code
+ * ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(secret), 10)
+ *     .clock(clock)
+ *     .detector(PradaDetector.builder(10).build(), 2)
+ *     .detector(CoverageMonitor.of(1_000, 0.2), 1)
+ *     .tierPerturbation("free", Perturbation.classLabel())
+ *     .build();
+ * QueryEncoder encoder = QueryEncoder.jsonNumbers("/pixels");
+ * PredictionCodec codec = PredictionCodec.standard();
+ * chain.policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+ *      .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(encoder, codec, 64 * 1024))
+ *      .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(encoder, codec, 64 * 1024));
+ * }</pre>
+ *
+ * <p>Memory: client states are weighed by their upper bound and kept under {@link
+ * Builder#maxTotalBytes} in total (Caffeine W-TinyLFU eviction; idle ones expire after {@link
+ * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window; see
+ * {@link #retainedBytes(String)}. Thread-safe; each client's state
+ * is updated under its own lock.
+ */
+public final class ExtractionDefence {
+  private final NoiseKeys keys;
+  private final int classes;
+  private final Clock clock;
+  private final List<ExtractionDetector> detectors;
+  private final double[] weights;
+  private final EnumMap<RiskLevel, Double> thresholds;
+  private final EnumMap<RiskLevel, Perturbation> levelPerturbations;
+  private final Map<String, Perturbation> tierPerturbations;
+  private final double halfLifeNanos;
+  private final Duration throttleInterval;
+  private final int duplicateWindow;
+  private final ExtractionListener listener;
+  private final Cache<String, ClientRisk> clients;
+
+  private ExtractionDefence(Builder b) {
+    this.keys = b.keys;
+    this.classes = b.classes;
+    this.clock = b.clock;
+    this.detectors = List.copyOf(b.detectors);
+    this.weights = b.weights.stream().mapToDouble(Double::doubleValue).toArray();
+    this.thresholds = new EnumMap<>(b.thresholds);
+    this.levelPerturbations = new EnumMap<>(b.levelPerturbations);
+    this.tierPerturbations = Map.copyOf(b.tierPerturbations);
+    this.halfLifeNanos = b.halfLife.toNanos();
+    this.throttleInterval = b.throttleInterval;
+    this.duplicateWindow = b.duplicateWindow;
+    this.listener = b.listener;
+    this.clients = Caffeine.newBuilder()
+        .maximumWeight(b.maxTotalBytes / 1024)
+        .weigher((String client, ClientRisk risk) -> risk.weightKiB)
+        .expireAfterAccess(b.idleExpiry)
+        .executor(Runnable::run) // evict on the caller's thread: the bound holds when observe returns
+        .build();
+  }
+
+  /**
+   * Starts a defence for a model with {@code classes} outputs; {@code keys} derive the keyed noise.
+   * With no detector added, {@link Builder#build} installs the default set (see {@link
+   * Builder#detector}).
+   */
+  public static Builder builder(NoiseKeys keys, int classes) {
+    return new Builder(keys, classes);
+  }
+
+  /** What {@link #observe} concluded about one query. */
+  public record Assessment(RiskLevel level, boolean duplicate, List<String> flaggedBy, double score) {}
+
+  /**
+   * The request-side decision for {@code client}: deny {@code extraction.blocked} at {@link
+   * RiskLevel#BLOCK}, deny {@code quota.exceeded} with a retry-after while throttled (so a throttled
+   * client learns nothing it would not learn from a quota), allow otherwise.
+   */
+  public GuardDecision admit(String client) {
+    ClientRisk risk = clients.getIfPresent(client);
+    if (risk == null) {
+      return GuardDecision.allow();
+    }
+    synchronized (risk) {
+      RiskLevel level = risk.level(now());
+      if (level == RiskLevel.BLOCK) {
+        return GuardDecision.deny(ReasonCode.EXTRACTION_BLOCKED);
+      }
+      if (level == RiskLevel.THROTTLE) {
+        long nowNanos = now();
+        long wait = risk.lastAdmitted + throttleInterval.toNanos() - nowNanos;
+        if (risk.lastAdmitted != Long.MIN_VALUE && wait > 0) {
+          return GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofNanos(wait));
+        }
+        risk.lastAdmitted = nowNanos;
+      }
+      return GuardDecision.allow();
+    }
+  }
+
+  /** Feeds one (features, true prediction) pair of {@code client} to the detectors. */
+  public Assessment observe(String client, double[] features, Prediction prediction) {
+    ClientRisk risk = clients.get(client, c -> new ClientRisk(features.length));
+    long seed = keys.querySeed(client, features);
+    List<ExtractionEvent> events = new ArrayList<>(2);
+    Assessment assessment;
+    synchronized (risk) {
+      long now = now();
+      if (risk.seen.put(seed, Boolean.TRUE) != null) {
+        return new Assessment(risk.level(now), true, List.of(), risk.score(now));
+      }
+      risk.queries++;
+      RiskLevel before = risk.level(now);
+      List<String> flagged = List.of();
+      for (int i = 0; i < detectors.size(); i++) {
+        if (risk.states[i].observe(features, prediction)) {
+          if (flagged.isEmpty()) {
+            flagged = new ArrayList<>(2);
+          }
+          flagged.add(detectors.get(i).name());
+          risk.add(weights[i], now);
+          events.add(new ExtractionEvent(
+              clock.instant(), client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
+        }
+      }
+      RiskLevel after = risk.level(now);
+      assessment = new Assessment(after, false, flagged, risk.score(now));
+    }
+    for (ExtractionEvent e : events) {
+      publish(e);
+    }
+    return assessment;
+  }
+
+  /**
+   * The probabilities to return to {@code client} of {@code tier} (nullable) for {@code features}:
+   * the risk level's perturbation, then the tier's. Does not update the risk state.
+   */
+  public double[] perturb(String client, String tier, double[] features, double[] probabilities) {
+    RiskLevel level = level(client);
+    NoiseSource noise = keys.source(client, features);
+    double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, noise);
+    Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
+    return byTier == null ? out : byTier.apply(out, noise);
+  }
+
+  /** {@link #observe} then {@link #perturb}: what an in-process caller (or the evaluation) uses. */
+  public double[] answer(String client, String tier, double[] features, double[] probabilities) {
+    observe(client, features, Prediction.of(probabilities));
+    return perturb(client, tier, features, probabilities);
+  }
+
+  /** The client's current level ({@link RiskLevel#OBSERVE} for an unknown client). */
+  public RiskLevel level(String client) {
+    ClientRisk risk = clients.getIfPresent(client);
+    if (risk == null) {
+      return RiskLevel.OBSERVE;
+    }
+    synchronized (risk) {
+      return risk.level(now());
+    }
+  }
+
+  /** The bytes retained for {@code client} (an upper bound; 0 if unknown). */
+  public long retainedBytes(String client) {
+    ClientRisk risk = clients.getIfPresent(client);
+    if (risk == null) {
+      return 0;
+    }
+    synchronized (risk) {
+      long bytes = 128 + 96L * duplicateWindow;
+      for (ExtractionDetector.State s : risk.states) {
+        bytes += s.retainedBytes();
+      }
+      return bytes;
+    }
+  }
+
+  /** A DETECT-phase policy applying {@link #admit} to the request's client. */
+  public Policy requestPolicy() {
+    return context -> admit(clientOf(context.request(), context.principal()));
+  }
+
+  /**
+   * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
+   * #observe}. Outputs it cannot read (not JSON, no features) pass unchanged.
+   */
+  public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
+    Objects.requireNonNull(encoder, "encoder");
+    Objects.requireNonNull(codec, "codec");
+    return context -> {
+      Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
+      Optional<Prediction> prediction = codec.decode(context.output().body());
+      if (features.isPresent() && prediction.isPresent()) {
+        observe(clientOf(context.request(), context.principal()), features.get(), prediction.get());
+      }
+      return context.output();
+    };
+  }
+
+  /** A PERTURB-phase output policy rewriting the probabilities with {@link #perturb}. */
+  public OutputPolicy perturbPolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
+    Objects.requireNonNull(encoder, "encoder");
+    Objects.requireNonNull(codec, "codec");
+    return (ResponseContext context) -> {
+      Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
+      byte[] body = context.output().body();
+      Optional<Prediction> prediction = codec.decode(body);
+      if (features.isEmpty() || prediction.isEmpty()) {
+        return context.output();
+      }
+      String tier = context.principal().flatMap(Principal::tier).orElse(null);
+      double[] p = perturb(clientOf(context.request(), context.principal()), tier, features.get(), prediction.get().probabilities());
+      return ModelOutput.of(codec.encode(body, p), context.output().contentType().orElse("application/json"));
+    };
+  }
+
+  /** The client key: the principal's subject, else the remote address, else {@code anonymous}. */
+  static String clientOf(InferenceRequest request, Optional<Principal> principal) {
+    return principal.map(p -> "p:" + p.subject())
+        .or(() -> request.remoteAddress().map(a -> "a:" + a))
+        .orElse("anonymous");
+  }
+
+  private static Optional<double[]> features(InferenceRequest request, QueryEncoder encoder, int maxBodyBytes) {
+    try {
+      return encoder.encode(request.body(maxBodyBytes));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private void publish(ExtractionEvent e) {
+    if (listener == null) {
+      return;
+    }
+    try {
+      listener.onEvent(e);
+    } catch (RuntimeException ignored) {
+      // Detection must never fail a request; the listener's owner logs its own failures.
+    }
+  }
+
+  private long now() {
+    Instant i = clock.instant();
+    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+
+  private final class ClientRisk {
+    final ExtractionDetector.State[] states;
+    final Map<Long, Boolean> seen;
+    double score;
+    long scoreAt;
+    long queries;
+    long lastAdmitted = Long.MIN_VALUE;
+    final int weightKiB;
+
+    ClientRisk(int dimensions) {
+      long bound = 128 + 96L * duplicateWindow;
+      for (ExtractionDetector d : detectors) {
+        bound += d.maxRetainedBytes(dimensions);
+      }
+      weightKiB = (int) Math.min(Integer.MAX_VALUE, (bound + 1023) / 1024);
+      states = new ExtractionDetector.State[detectors.size()];
+      for (int i = 0; i < states.length; i++) {
+        states[i] = detectors.get(i).newState();
+      }
+      int cap = duplicateWindow;
+      seen = new LinkedHashMap<>(16, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+          return size() > cap;
+        }
+      };
+    }
+
+    double score(long now) {
+      if (score == 0) {
+        return 0;
+      }
+      double elapsed = Math.max(0, now - scoreAt);
+      return score * Math.pow(0.5, elapsed / halfLifeNanos);
+    }
+
+    void add(double weight, long now) {
+      score = score(now) + weight;
+      scoreAt = now;
+    }
+
+    RiskLevel level(long now) {
+      double s = score(now);
+      RiskLevel level = RiskLevel.OBSERVE;
+      for (RiskLevel l : RiskLevel.values()) {
+        Double t = thresholds.get(l);
+        if (t != null && s >= t) {
+          level = l;
+        }
+      }
+      return level;
+    }
+  }
+
+  /** Builds an {@link ExtractionDefence}; every setter validates at once. */
+  public static final class Builder {
+    private final NoiseKeys keys;
+    private final int classes;
+    private Clock clock = Clock.systemUTC();
+    private final List<ExtractionDetector> detectors = new ArrayList<>();
+    private final List<Double> weights = new ArrayList<>();
+    private final EnumMap<RiskLevel, Double> thresholds = new EnumMap<>(RiskLevel.class);
+    private final EnumMap<RiskLevel, Perturbation> levelPerturbations = new EnumMap<>(RiskLevel.class);
+    private final Map<String, Perturbation> tierPerturbations = new HashMap<>();
+    private Duration halfLife = Duration.ofHours(1);
+    private Duration throttleInterval = Duration.ofSeconds(10);
+    private Duration idleExpiry = Duration.ofHours(24);
+    private long maxTotalBytes = 512L * 1024 * 1024;
+    private int duplicateWindow = 1_024;
+    private ExtractionListener listener;
+
+    private Builder(NoiseKeys keys, int classes) {
+      this.keys = Objects.requireNonNull(keys, "keys");
+      if (classes < 2) {
+        throw new IllegalArgumentException("extraction.classes must be at least 2, got " + classes);
+      }
+      this.classes = classes;
+      thresholds.put(RiskLevel.PERTURB, 1.0);
+      thresholds.put(RiskLevel.MISINFORM, 2.0);
+      thresholds.put(RiskLevel.THROTTLE, 30.0);
+      thresholds.put(RiskLevel.BLOCK, 60.0);
+      levelPerturbations.put(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2));
+      levelPerturbations.put(RiskLevel.MISINFORM, Perturbation.misinformation());
+      levelPerturbations.put(RiskLevel.THROTTLE, Perturbation.misinformation());
+      levelPerturbations.put(RiskLevel.BLOCK, Perturbation.misinformation());
+    }
+
+    /** The clock for decay and throttling; default the system UTC clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Adds a detector whose flag adds {@code weight} to the client's score. Without any, the
+     * defaults are PRADA (δ 0.9, weight 2: one flag misinforms), Blacklight-style hashing (step 2,
+     * window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
+     * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
+     * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
+     * input units and suits 0–16 features; for other scales add the detectors explicitly.
+     */
+    public Builder detector(ExtractionDetector detector, double weight) {
+      if (!(weight >= 0)) {
+        throw new IllegalArgumentException("extraction.detector weight must be >= 0, got " + weight);
+      }
+      detectors.add(Objects.requireNonNull(detector, "detector"));
+      weights.add(weight);
+      return this;
+    }
+
+    /** The score at which {@code level} starts; defaults PERTURB 1, MISINFORM 2, THROTTLE 30, BLOCK 60. */
+    public Builder threshold(RiskLevel level, double score) {
+      if (level == RiskLevel.OBSERVE || !(score > 0)) {
+        throw new IllegalArgumentException("extraction.threshold needs a level above OBSERVE and a score > 0");
+      }
+      thresholds.put(level, score);
+      return this;
+    }
+
+    /**
+     * The perturbation at {@code level}; defaults: none at OBSERVE, keyed Gaussian noise 0.2 at
+     * PERTURB, misinformation from MISINFORM up.
+     */
+    public Builder levelPerturbation(RiskLevel level, Perturbation perturbation) {
+      levelPerturbations.put(Objects.requireNonNull(level, "level"), Objects.requireNonNull(perturbation, "perturbation"));
+      return this;
+    }
+
+    /** The perturbation always applied for principals of tier {@code tier} (after the level's); default none. */
+    public Builder tierPerturbation(String tier, Perturbation perturbation) {
+      tierPerturbations.put(Objects.requireNonNull(tier, "tier"), Objects.requireNonNull(perturbation, "perturbation"));
+      return this;
+    }
+
+    /** The half-life of a client's risk score; default one hour. */
+    public Builder halfLife(Duration halfLife) {
+      if (halfLife.isNegative() || halfLife.isZero()) {
+        throw new IllegalArgumentException("extraction.halfLife must be positive");
+      }
+      this.halfLife = halfLife;
+      return this;
+    }
+
+    /** The minimum interval between a throttled client's admitted requests; default 10 s. */
+    public Builder throttleInterval(Duration interval) {
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("extraction.throttleInterval must not be negative");
+      }
+      this.throttleInterval = interval;
+      return this;
+    }
+
+    /** How long an idle client's state is kept; default 24 h. */
+    public Builder idleExpiry(Duration expiry) {
+      if (expiry.isNegative() || expiry.isZero()) {
+        throw new IllegalArgumentException("extraction.idleExpiry must be positive");
+      }
+      this.idleExpiry = expiry;
+      return this;
+    }
+
+    /**
+     * The memory bound of all client states together; default 512 MiB. Each client is weighed by the
+     * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
+     * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
+     * limit. An evicted client starts again with a clean state, so size the limit for the number
+     * of concurrently active clients. With the default detectors a client weighs about 260 KB at 64 features
+     * and 1.7 MB at 784, so the default keeps about 2,000 or 300 clients respectively.
+     */
+    public Builder maxTotalBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("extraction.maxTotalBytes must be at least 1024, got " + bytes);
+      }
+      this.maxTotalBytes = bytes;
+      return this;
+    }
+
+    /** How many recent distinct queries per client are remembered to recognise repeats; default 1,024. */
+    public Builder duplicateWindow(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("extraction.duplicateWindow must be positive");
+      }
+      this.duplicateWindow = n;
+      return this;
+    }
+
+    /** Receives detections and level changes; default none. */
+    public Builder listener(ExtractionListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Builds the defence. */
+    public ExtractionDefence build() {
+      if (detectors.isEmpty()) {
+        detector(PradaDetector.builder(classes).build(), 2);
+        detector(HashingDetector.of(2.0, 8, 20, 18, 200), 2);
+        detector(CoverageMonitor.of(1_000, 0.2), 1);
+      }
+      return new ExtractionDefence(this);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+package io.modelguard.extraction;
+
+import java.time.Instant;
+
+/**
+ * A detection: {@code detector} flagged {@code client} at its {@code query}-th distinct query,
+ * moving its risk from level {@code from} to {@code to} (equal when the level did not change) with
+ * {@code score} after the flag. Published to the {@link ExtractionListener}; never shown to the
+ * client.
+ */
+public record ExtractionEvent(
+    Instant at, String client, String detector, RiskLevel from, RiskLevel to, long query, double score) {}

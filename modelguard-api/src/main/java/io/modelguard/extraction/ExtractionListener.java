@@ -1,0 +1,12 @@
+package io.modelguard.extraction;
+
+/**
+ * Receives {@link ExtractionEvent}s synchronously on the request thread; must be fast and must not
+ * throw (an exception is caught and ignored so detection never fails a request).
+ */
+@FunctionalInterface
+public interface ExtractionListener {
+
+  /** Called once per event. */
+  void onEvent(ExtractionEvent event);
+}

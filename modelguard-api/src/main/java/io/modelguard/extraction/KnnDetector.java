@@ -1,0 +1,143 @@
+package io.modelguard.extraction;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Stateful k-NN detection (Chen, Carlini and Wagner, 2020): keeps a client's latest {@code buffer}
+ * query encodings and flags a query whose mean L2 distance to its {@code k} nearest earlier queries
+ * is below a threshold — the signature of adversarial-example search, which probes tiny steps
+ * around one input. The threshold is model-specific: obtain it with {@link #calibrate}. Per-query
+ * cost O(buffer · d); memory 4 · buffer · d bytes per client.
+ */
+public final class KnnDetector implements ExtractionDetector {
+  private final int k;
+  private final int buffer;
+  private final double threshold;
+
+  private KnnDetector(int k, int buffer, double threshold) {
+    if (k < 1 || buffer < k) {
+      throw new IllegalArgumentException("knn needs 1 <= k <= buffer, got k=" + k + ", buffer=" + buffer);
+    }
+    if (!(threshold >= 0)) {
+      throw new IllegalArgumentException("knn.threshold must be >= 0, got " + threshold);
+    }
+    this.k = k;
+    this.buffer = buffer;
+    this.threshold = threshold;
+  }
+
+  /** A detector with {@code k} neighbours over the latest {@code buffer} queries and the given threshold. */
+  public static KnnDetector of(int k, int buffer, double threshold) {
+    return new KnnDetector(k, buffer, threshold);
+  }
+
+  /**
+   * Calibrates the threshold on benign traffic: runs the statistic over each benign stream (one
+   * client's queries in order) and returns the {@code percentile} (for example 0.1 for the 0.1th
+   * percentile) of all values, multiplied by {@code margin} (1 reproduces the paper; below 1 trades
+   * detection for fewer false positives).
+   */
+  public static double calibrate(List<double[][]> benignStreams, int k, int buffer, double percentile, double margin) {
+    List<Double> values = new ArrayList<>();
+    KnnDetector probe = new KnnDetector(k, buffer, 0.0);
+    for (double[][] stream : benignStreams) {
+      Window w = probe.new Window();
+      for (double[] x : stream) {
+        double s = w.statistic(x);
+        if (!Double.isNaN(s)) {
+          values.add(s);
+        }
+        w.add(x);
+      }
+    }
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException("calibration streams are shorter than k");
+    }
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int index = (int) Math.floor(percentile / 100.0 * (sorted.length - 1));
+    return sorted[Math.max(0, Math.min(index, sorted.length - 1))] * margin;
+  }
+
+  /** The configured threshold. */
+  public double threshold() {
+    return threshold;
+  }
+
+  @Override
+  public String name() {
+    return "knn";
+  }
+
+  @Override
+  public State newState() {
+    return new Window();
+  }
+
+  @Override
+  public long maxRetainedBytes(int dimensions) {
+    return 64 + 8L * k + (long) buffer * (4L * dimensions + 16);
+  }
+
+  private final class Window implements State {
+    private float[][] rows;
+    private int count;
+    private long next;
+    private final double[] nearest = new double[k];
+
+    double statistic(double[] x) {
+      if (count < k || rows[0].length != x.length) {
+        return Double.NaN;
+      }
+      Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+      for (int r = 0; r < count; r++) {
+        float[] row = rows[r];
+        double worst = nearest[k - 1];
+        double s = 0;
+        for (int i = 0; i < x.length && s < worst; i++) {
+          double diff = x[i] - row[i];
+          s += diff * diff;
+        }
+        if (s < worst) {
+          int j = k - 1;
+          while (j > 0 && nearest[j - 1] > s) {
+            nearest[j] = nearest[j - 1];
+            j--;
+          }
+          nearest[j] = s;
+        }
+      }
+      double sum = 0;
+      for (double s : nearest) {
+        sum += Math.sqrt(s);
+      }
+      return sum / k;
+    }
+
+    void add(double[] x) {
+      if (rows == null) {
+        rows = new float[buffer][];
+      }
+      float[] copy = new float[x.length];
+      for (int i = 0; i < x.length; i++) {
+        copy[i] = (float) x[i];
+      }
+      rows[(int) (next++ % buffer)] = copy;
+      count = Math.min(count + 1, buffer);
+    }
+
+    @Override
+    public boolean observe(double[] x, Prediction prediction) {
+      double s = statistic(x);
+      add(x);
+      return !Double.isNaN(s) && s < threshold;
+    }
+
+    @Override
+    public long retainedBytes() {
+      int d = rows == null || rows[0] == null ? 0 : rows[0].length;
+      return 64 + 8L * k + (long) buffer * (4L * d + 16);
+    }
+  }
+}

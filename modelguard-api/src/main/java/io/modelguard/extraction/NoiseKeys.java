@@ -1,0 +1,103 @@
+package io.modelguard.extraction;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Derives the keys of {@link NoiseSource}: HMAC-SHA-256 under a server-side secret of the client
+ * id, and of the client id plus the exact feature vector. Without the secret a client can neither
+ * predict nor cancel the noise. Thread-safe.
+ */
+public final class NoiseKeys {
+  /** The minimum secret length in bytes. */
+  public static final int MIN_SECRET_BYTES = 32;
+  private static final String ALGORITHM = "HmacSHA256";
+
+  private final Mac prototype;
+  private final ThreadLocal<Mac> macs;
+
+  private NoiseKeys(byte[] secret) {
+    try {
+      prototype = Mac.getInstance(ALGORITHM);
+      prototype.init(new SecretKeySpec(secret, ALGORITHM));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable", e);
+    }
+    macs = ThreadLocal.withInitial(this::copy);
+  }
+
+  /**
+   * Keys derived under {@code secret}.
+   *
+   * @throws IllegalArgumentException if the secret is shorter than {@link #MIN_SECRET_BYTES}
+   */
+  public static NoiseKeys withSecret(byte[] secret) {
+    if (secret == null || secret.length < MIN_SECRET_BYTES) {
+      throw new IllegalArgumentException("noise secret must be at least " + MIN_SECRET_BYTES + " bytes");
+    }
+    return new NoiseKeys(secret.clone());
+  }
+
+  /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */
+  public NoiseSource source(String client, double[] features) {
+    return new NoiseSource() {
+      private long querySeed;
+      private boolean hasQuerySeed;
+
+      @Override
+      public KeyedRandom perQuery() {
+        if (!hasQuerySeed) {
+          querySeed = querySeed(client, features);
+          hasQuerySeed = true;
+        }
+        return new KeyedRandom(querySeed);
+      }
+
+      @Override
+      public KeyedRandom perClient() {
+        return new KeyedRandom(clientSeed(client));
+      }
+    };
+  }
+
+  /** The per-client seed. */
+  public long clientSeed(String client) {
+    Mac mac = macs.get();
+    mac.update((byte) 1);
+    mac.update(client.getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
+  /** The per-(client, input) seed; the input is hashed bit-exactly. */
+  public long querySeed(String client, double[] features) {
+    Mac mac = macs.get();
+    mac.update((byte) 2);
+    byte[] id = client.getBytes(StandardCharsets.UTF_8);
+    mac.update(ByteBuffer.allocate(4).putInt(id.length).array());
+    mac.update(id);
+    byte[] buf = new byte[8 * Math.min(features.length, 512)];
+    for (int start = 0; start < features.length; start += 512) {
+      int n = Math.min(512, features.length - start);
+      for (int i = 0; i < n; i++) {
+        double f = features[start + i];
+        long bits = Double.doubleToLongBits(f == 0.0 ? 0.0 : f); // -0.0 and 0.0 are the same query
+        for (int b = 0; b < 8; b++) {
+          buf[8 * i + b] = (byte) (bits >>> (56 - 8 * b));
+        }
+      }
+      mac.update(buf, 0, 8 * n);
+    }
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
+  private Mac copy() {
+    try {
+      return (Mac) prototype.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("HmacSHA256 Mac cannot be cloned", e);
+    }
+  }
+}

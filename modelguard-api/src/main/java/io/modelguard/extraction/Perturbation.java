@@ -1,0 +1,182 @@
+package io.modelguard.extraction;
+
+import java.util.Objects;
+
+/**
+ * Rewrites one probability vector. The factories implement the output defences of IBM's Adversarial
+ * Robustness Toolbox (class labels, top-k, rounding, high confidence, Gaussian noise, reverse
+ * sigmoid) per row, plus misinformation for flagged clients. Implementations must not modify their
+ * input and must be thread-safe; randomness comes only from the keyed {@link NoiseSource}.
+ */
+@FunctionalInterface
+public interface Perturbation {
+
+  /** Returns the rewritten vector (a new array, or {@code probabilities} itself if unchanged). */
+  double[] apply(double[] probabilities, NoiseSource noise);
+
+  /** This perturbation followed by {@code next}. */
+  default Perturbation then(Perturbation next) {
+    Objects.requireNonNull(next, "next");
+    return (p, noise) -> next.apply(apply(p, noise), noise);
+  }
+
+  /** Leaves the output unchanged. */
+  static Perturbation none() {
+    return (p, noise) -> p;
+  }
+
+  /** One-hot of the argmax: only the class label is revealed (per row; ART's batch version is buggy). */
+  static Perturbation classLabel() {
+    return (p, noise) -> {
+      double[] out = new double[p.length];
+      out[argmax(p)] = 1.0;
+      return out;
+    };
+  }
+
+  /** Keeps the {@code k} largest probabilities, zeroes the rest, and renormalises if asked. */
+  static Perturbation topK(int k, boolean renormalise) {
+    if (k < 1) {
+      throw new IllegalArgumentException("topK.k must be at least 1, got " + k);
+    }
+    return (p, noise) -> {
+      double[] out = new double[p.length];
+      boolean[] taken = new boolean[p.length];
+      for (int r = 0; r < Math.min(k, p.length); r++) {
+        int best = -1;
+        for (int i = 0; i < p.length; i++) {
+          if (!taken[i] && (best < 0 || p[i] > p[best])) {
+            best = i;
+          }
+        }
+        taken[best] = true;
+        out[best] = p[best];
+      }
+      return renormalise ? normalise(out) : out;
+    };
+  }
+
+  /** Rounds each probability to {@code decimals} places (ART default 3). */
+  static Perturbation rounding(int decimals) {
+    if (decimals < 0) {
+      throw new IllegalArgumentException("rounding.decimals must not be negative, got " + decimals);
+    }
+    double scale = Math.pow(10, decimals);
+    return (p, noise) -> {
+      double[] out = new double[p.length];
+      for (int i = 0; i < p.length; i++) {
+        out[i] = Math.rint(p[i] * scale) / scale;
+      }
+      return out;
+    };
+  }
+
+  /** Zeroes probabilities below {@code cutoff} without renormalising (ART default 0.25). */
+  static Perturbation highConfidence(double cutoff) {
+    return (p, noise) -> {
+      double[] out = new double[p.length];
+      for (int i = 0; i < p.length; i++) {
+        out[i] = p[i] < cutoff ? 0.0 : p[i];
+      }
+      return out;
+    };
+  }
+
+  /**
+   * Adds N(0, scale²) to each probability, clips at 0 and renormalises (ART default scale 0.2).
+   * The noise is drawn from the per-(client, input) keyed stream, so repeats are identical.
+   */
+  static Perturbation gaussianNoise(double scale) {
+    if (!(scale >= 0)) {
+      throw new IllegalArgumentException("gaussianNoise.scale must be >= 0, got " + scale);
+    }
+    return (p, noise) -> {
+      KeyedRandom random = noise.perQuery();
+      double[] out = new double[p.length];
+      for (int i = 0; i < p.length; i++) {
+        out[i] = Math.max(0.0, p[i] + scale * random.nextGaussian());
+      }
+      double sum = 0;
+      for (double v : out) {
+        sum += v;
+      }
+      // All clipped to zero (possible only at large scales): answer the label rather than nothing.
+      return sum > 0 ? normalise(out) : classLabel().apply(p, noise);
+    };
+  }
+
+  /**
+   * ART's reverse sigmoid (defaults β = 1, γ = 0.1): p' = clip(p, 1e-9, 1 − 1e-9), r = β(σ(γ
+   * logit p') − ½), q = clip(p − r, 0, 1), normalised. A one-element vector is binary: the rule is
+   * applied to p and 1 − p and the first is returned.
+   */
+  static Perturbation reverseSigmoid(double beta, double gamma) {
+    if (!(beta > 0) || !(gamma > 0)) {
+      throw new IllegalArgumentException("reverseSigmoid.beta and gamma must be > 0");
+    }
+    return (p, noise) -> {
+      if (p.length == 1) {
+        double q1 = reverseSigmoidStep(p[0], beta, gamma);
+        double q2 = reverseSigmoidStep(1.0 - p[0], beta, gamma);
+        return new double[] {q1 / (q1 + q2)};
+      }
+      double[] out = new double[p.length];
+      for (int i = 0; i < p.length; i++) {
+        out[i] = reverseSigmoidStep(p[i], beta, gamma);
+      }
+      return normalise(out);
+    };
+  }
+
+  /**
+   * Misinformation: moves every probability to another class by a derangement of the classes keyed
+   * by the client, so a flagged client consistently learns wrong labels (a copy trained on them
+   * disagrees with the model) while answers still look like honest confidences.
+   */
+  static Perturbation misinformation() {
+    return (p, noise) -> {
+      int n = p.length;
+      if (n < 2) {
+        return new double[] {1.0 - p[0]};
+      }
+      int shift = 1 + noise.perClient().nextInt(n - 1);
+      double[] out = new double[n];
+      for (int i = 0; i < n; i++) {
+        out[(i + shift) % n] = p[i];
+      }
+      return out;
+    };
+  }
+
+  /** The index of the largest value (the first on ties). */
+  static int argmax(double[] p) {
+    int best = 0;
+    for (int i = 1; i < p.length; i++) {
+      if (p[i] > p[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static double reverseSigmoidStep(double p, double beta, double gamma) {
+    double clipped = Math.min(Math.max(p, 1e-9), 1 - 1e-9);
+    double logit = Math.log(clipped / (1 - clipped));
+    double r = beta * (1.0 / (1.0 + Math.exp(-gamma * logit)) - 0.5);
+    return Math.min(Math.max(p - r, 0.0), 1.0);
+  }
+
+  private static double[] normalise(double[] v) {
+    double sum = 0;
+    for (double x : v) {
+      sum += x;
+    }
+    if (sum <= 0) {
+      return v;
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] /= sum;
+    }
+    return v;
+  }
+}

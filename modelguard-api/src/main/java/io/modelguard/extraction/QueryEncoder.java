@@ -1,0 +1,48 @@
+package io.modelguard.extraction;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Turns a request body into the feature vector the detectors compare. The built-in {@link
+ * #jsonNumbers(String)} is the identity encoding for tabular models; images or text plug in their
+ * own (for example an embedding). Implementations must be thread-safe.
+ */
+@FunctionalInterface
+public interface QueryEncoder {
+
+  /** The features of {@code body}, or empty if the body has none this encoder understands. */
+  Optional<double[]> encode(byte[] body);
+
+  /**
+   * The numeric array at JSON pointer {@code pointer} (for example {@code /pixels}), used as is.
+   * Empty if the body is not JSON, the pointer is missing, or any element is not a finite number.
+   */
+  static QueryEncoder jsonNumbers(String pointer) {
+    JsonPointer ptr = JsonPointer.compile(Objects.requireNonNull(pointer, "pointer"));
+    ObjectMapper mapper = new ObjectMapper();
+    return body -> {
+      try {
+        JsonNode array = mapper.readTree(body).at(ptr);
+        if (!array.isArray() || array.isEmpty()) {
+          return Optional.empty();
+        }
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+          JsonNode v = array.get(i);
+          if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
+            return Optional.empty();
+          }
+          out[i] = v.doubleValue();
+        }
+        return Optional.of(out);
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
+    };
+  }
+}

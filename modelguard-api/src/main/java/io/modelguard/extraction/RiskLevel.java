@@ -1,0 +1,15 @@
+package io.modelguard.extraction;
+
+/** The graduated responses to a client's extraction risk, mildest first. */
+public enum RiskLevel {
+  /** Nothing suspicious: the tier's normal output. */
+  OBSERVE,
+  /** Some signal: stronger (keyed) perturbation. */
+  PERTURB,
+  /** Flagged: deterministic misinformation (consistently wrong labels). */
+  MISINFORM,
+  /** Persistently flagged: misinformation and at most one request per throttle interval. */
+  THROTTLE,
+  /** Denied with {@code 403 extraction.blocked} until the risk decays. */
+  BLOCK
+}

@@ -1,0 +1,237 @@
+package io.modelguard.extraction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The per-client risk state and the graduated response it drives. */
+class ExtractionDefenceTest {
+  private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]);
+  private static final double[] P = {0.1, 0.7, 0.2};
+
+  /** A clock tests move by hand. */
+  static final class ManualClock extends Clock {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  /** Flags every query whose first feature is in {@code flagging}; counts what it sees. */
+  static final class ScriptedDetector implements ExtractionDetector {
+    final Set<Double> flagging = new HashSet<>();
+    final List<Double> seen = new ArrayList<>();
+
+    @Override
+    public String name() {
+      return "scripted";
+    }
+
+    @Override
+    public long maxRetainedBytes(int dimensions) {
+      return 10;
+    }
+
+    @Override
+    public State newState() {
+      return new State() {
+        @Override
+        public boolean observe(double[] features, Prediction prediction) {
+          seen.add(features[0]);
+          return flagging.contains(features[0]);
+        }
+
+        @Override
+        public long retainedBytes() {
+          return 10;
+        }
+      };
+    }
+  }
+
+  private final ManualClock clock = new ManualClock();
+  private final ScriptedDetector detector = new ScriptedDetector();
+  private final List<ExtractionEvent> events = new ArrayList<>();
+
+  private ExtractionDefence defence() {
+    return ExtractionDefence.builder(KEYS, 3)
+        .clock(clock)
+        .detector(detector, 1)
+        .threshold(RiskLevel.PERTURB, 1)
+        .threshold(RiskLevel.MISINFORM, 2)
+        .threshold(RiskLevel.THROTTLE, 3)
+        .threshold(RiskLevel.BLOCK, 3.9) // below 4 so the decay of a few seconds does not matter
+        .throttleInterval(Duration.ofSeconds(10))
+        .halfLife(Duration.ofHours(1))
+        .tierPerturbation("free", Perturbation.classLabel())
+        .listener(events::add)
+        .build();
+  }
+
+  private static double[] x(double first) {
+    return new double[] {first, 1, 2};
+  }
+
+  @Test
+  void unflaggedClientsGetTheModelsOutputUnchanged() {
+    ExtractionDefence defence = defence();
+    for (int q = 0; q < 50; q++) {
+      assertThat(defence.answer("alice", null, x(q), P)).containsExactly(P);
+    }
+    assertThat(defence.level("alice")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(defence.admit("alice").isAllowed()).isTrue();
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void exactRepeatsNeverReachTheDetectors() {
+    ExtractionDefence defence = defence();
+    defence.observe("alice", x(1), Prediction.of(P));
+    ExtractionDefence.Assessment repeat = defence.observe("alice", x(1), Prediction.of(P));
+    defence.observe("bob", x(1), Prediction.of(P));
+    assertThat(repeat.duplicate()).isTrue();
+    assertThat(detector.seen).containsExactly(1.0, 1.0); // alice once, bob once
+  }
+
+  @Test
+  void responsesGraduateFromPerturbationToMisinformationToThrottleToBlock() {
+    ExtractionDefence defence = defence();
+    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0));
+
+    defence.observe("mallory", x(10), Prediction.of(P));
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.PERTURB);
+    double[] noisy = defence.perturb("mallory", null, x(5), P);
+    assertThat(noisy).isNotEqualTo(P);
+    assertThat(defence.perturb("mallory", null, x(5), P)).containsExactly(noisy); // keyed: same answer twice
+
+    defence.observe("mallory", x(11), Prediction.of(P));
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
+    int wrong = Perturbation.argmax(defence.perturb("mallory", null, x(5), P));
+    assertThat(wrong).isNotEqualTo(1);
+    assertThat(Perturbation.argmax(defence.perturb("mallory", null, x(6), P))).isEqualTo(wrong);
+    assertThat(defence.admit("mallory").isAllowed()).isTrue();
+
+    defence.observe("mallory", x(12), Prediction.of(P));
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.THROTTLE);
+    assertThat(defence.admit("mallory").isAllowed()).isTrue();
+    GuardDecision throttled = defence.admit("mallory");
+    assertThat(throttled.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(throttled.retryAfter()).contains(Duration.ofSeconds(10));
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(defence.admit("mallory").isAllowed()).isTrue();
+
+    defence.observe("mallory", x(13), Prediction.of(P));
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+    assertThat(defence.admit("mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(defence.level("alice")).isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
+  void riskDecaysWithTheHalfLife() {
+    ExtractionDefence defence = defence();
+    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0));
+    for (double q = 10; q <= 13; q++) {
+      defence.observe("mallory", x(q), Prediction.of(P));
+    }
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+    clock.advance(Duration.ofHours(1)); // score 4 -> 2 (MISINFORM from 2, THROTTLE from 3)
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
+    clock.advance(Duration.ofHours(2)); // -> 0.5
+    assertThat(defence.level("mallory")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(defence.admit("mallory").isAllowed()).isTrue();
+  }
+
+  @Test
+  void detectionsArePublishedWithDetectorAndLevels() {
+    ExtractionDefence defence = defence();
+    detector.flagging.add(3.0);
+    for (int q = 1; q <= 3; q++) {
+      defence.observe("mallory", x(q), Prediction.of(P));
+    }
+    assertThat(events).hasSize(1);
+    ExtractionEvent e = events.get(0);
+    assertThat(e.client()).isEqualTo("mallory");
+    assertThat(e.detector()).isEqualTo("scripted");
+    assertThat(e.from()).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(e.to()).isEqualTo(RiskLevel.PERTURB);
+    assertThat(e.query()).isEqualTo(3);
+    assertThat(e.at()).isEqualTo(clock.instant());
+  }
+
+  @Test
+  void aFailingListenerNeverFailsTheQuery() {
+    detector.flagging.add(1.0);
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(detector, 1)
+        .listener(e -> {
+          throw new IllegalStateException("boom");
+        })
+        .build();
+    assertThat(defence.observe("mallory", x(1), Prediction.of(P)).flaggedBy()).containsExactly("scripted");
+  }
+
+  @Test
+  void tierPerturbationAppliesToEveryoneOfTheTier() {
+    ExtractionDefence defence = defence();
+    assertThat(defence.perturb("alice", "free", x(1), P)).containsExactly(0, 1, 0);
+    assertThat(defence.perturb("alice", "pro", x(1), P)).containsExactly(P);
+  }
+
+  @Test
+  void totalMemoryIsBoundedByEvictingClients() {
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 10).maxTotalBytes(1024 * 1024).build();
+    double[] p = new double[10];
+    p[3] = 1;
+    for (int c = 0; c < 50; c++) {
+      defence.observe("client-" + c, new double[64], Prediction.of(p));
+    }
+    long kept = 0;
+    long bytes = 0;
+    for (int c = 0; c < 50; c++) {
+      long b = defence.retainedBytes("client-" + c);
+      kept += b > 0 ? 1 : 0;
+      bytes += b;
+    }
+    assertThat(kept).isBetween(1L, 4L);
+    assertThat(bytes).isLessThanOrEqualTo(1024 * 1024);
+  }
+
+  @Test
+  void defaultDetectorSetIsPradaHashingAndCoverage() {
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 10).build();
+    double[] p = new double[10];
+    p[3] = 1;
+    defence.observe("alice", new double[64], Prediction.of(p));
+    // PRADA (10 classes x 50 x 64 floats bound) + hashing (200 fingerprints) + coverage + duplicate window.
+    long bytes = defence.retainedBytes("alice");
+    assertThat(bytes).isGreaterThan(100_000).isLessThan(400_000);
+    assertThat(defence.retainedBytes("nobody")).isZero();
+  }
+}

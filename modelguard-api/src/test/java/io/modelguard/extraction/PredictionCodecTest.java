@@ -1,0 +1,63 @@
+package io.modelguard.extraction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PredictionCodecTest {
+
+  private static byte[] json(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void standardCodecReadsLabelAndProbabilities() {
+    Prediction p = PredictionCodec.standard().decode(json("{\"label\":2,\"probabilities\":[0.1,0.2,0.7]}")).orElseThrow();
+    assertThat(p.probabilities()).containsExactly(0.1, 0.2, 0.7);
+    assertThat(p.label()).isEqualTo(2);
+  }
+
+  @Test
+  void rewritesProbabilitiesAndLabelAndKeepsOtherMembers() {
+    byte[] out = PredictionCodec.standard().encode(
+        json("{\"model\":\"digits\",\"label\":2,\"probabilities\":[0.1,0.2,0.7]}"), new double[] {0.6, 0.3, 0.1});
+    assertThat(new String(out, StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.6,0.3,0.1]}");
+  }
+
+  @Test
+  void pointerCodecWritesNamedLabels() {
+    PredictionCodec codec = PredictionCodec.of("/output/scores", "/output/class", List.of("cat", "dog"));
+    byte[] body = json("{\"output\":{\"class\":\"cat\",\"scores\":[0.8,0.2]}}");
+    assertThat(codec.decode(body).orElseThrow().label()).isZero();
+    assertThat(new String(codec.encode(body, new double[] {0.1, 0.9}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"output\":{\"class\":\"dog\",\"scores\":[0.1,0.9]}}");
+  }
+
+  @Test
+  void unreadableResponsesDecodeToEmpty() {
+    PredictionCodec codec = PredictionCodec.standard();
+    assertThat(codec.decode(json("not json"))).isEmpty();
+    assertThat(codec.decode(json("{\"label\":1}"))).isEmpty();
+    assertThat(codec.decode(json("{\"probabilities\":[\"a\",\"b\"]}"))).isEmpty();
+  }
+
+  @Test
+  void refusesToEncodeAVectorOfAnotherLength() {
+    assertThatThrownBy(() -> PredictionCodec.standard().encode(json("{\"probabilities\":[0.5,0.5]}"), new double[] {1, 0, 0}))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void jsonNumbersEncoderIsTheIdentityOnTabularInput() {
+    QueryEncoder encoder = QueryEncoder.jsonNumbers("/pixels");
+    assertThat(encoder.encode(json("{\"pixels\":[0,16,3.5]}")).orElseThrow()).containsExactly(0, 16, 3.5);
+    assertThat(encoder.encode(json("{\"pixels\":[]}"))).isEmpty();
+    assertThat(encoder.encode(json("{\"pixels\":[1,\"x\"]}"))).isEmpty();
+    assertThat(encoder.encode(json("{\"other\":[1]}"))).isEmpty();
+    assertThat(encoder.encode(json("garbage"))).isEmpty();
+  }
+}
