@@ -19,6 +19,9 @@ import java.util.Optional;
  *                      default: demo keys
  * --pepper-file FILE   base64 API-key pepper, at least 32 bytes (default: $MODELGUARD_PEPPER,
  *                      else a random pepper for this run)
+ * --extraction-secret-file FILE
+ *                      base64 secret keying the extraction defence's noise, at least 32 bytes
+ *                      (default: $MODELGUARD_EXTRACTION_SECRET, else a random secret for this run)
  * --allow-fetch-host HOST[:PORT]
  *                      restrict image-classifier's image URLs to this host (repeatable; see
  *                      {@link FetchAllowList}); an internal address such as 127.0.0.1 only with
@@ -43,6 +46,8 @@ public final class AppOptions {
   public static final int DEFAULT_PORT = 8080;
   /** The environment variable that may carry the base64 pepper. */
   public static final String PEPPER_ENV = "MODELGUARD_PEPPER";
+  /** The environment variable that may carry the base64 secret keying the extraction defence's noise. */
+  public static final String EXTRACTION_SECRET_ENV = "MODELGUARD_EXTRACTION_SECRET";
 
   /** The {@code --help} text. */
   public static final String USAGE = String.join(System.lineSeparator(),
@@ -59,6 +64,10 @@ public final class AppOptions {
       "                       settings (see README.md); without it, demo keys are generated",
       "  --pepper-file FILE   file holding the base64 API-key pepper (at least 32 bytes);",
       "                       default: $" + PEPPER_ENV + ", else a random pepper for this run",
+      "  --extraction-secret-file FILE",
+      "                       file holding the base64 secret (at least 32 bytes) that keys the",
+      "                       extraction defence's noise; default: $" + EXTRACTION_SECRET_ENV + ",",
+      "                       else a random secret for this run",
       "  --allow-fetch-host HOST[:PORT]",
       "                       let image-classifier fetch image URLs only from these hosts",
       "                       (repeatable); an internal address such as 127.0.0.1 needs its",
@@ -100,9 +109,14 @@ public final class AppOptions {
   private final JwtSettings jwt;
   private final QuotaSettings quota;
   private final Clock quotaClock;
+  private final Path secretFile;
+  private final String secretFromEnv;
 
   private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help,
-      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt, QuotaSettings quota, Clock quotaClock) {
+      List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt, QuotaSettings quota, Clock quotaClock,
+      Path secretFile, String secretFromEnv) {
+    this.secretFile = secretFile;
+    this.secretFromEnv = secretFromEnv;
     this.host = host;
     this.port = port;
     this.configFile = configFile;
@@ -118,7 +132,7 @@ public final class AppOptions {
   /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper, no fetch allow-list. */
   public static AppOptions defaults() {
     return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of(), JwtSettings.none(),
-        QuotaSettings.none(), null);
+        QuotaSettings.none(), null, null, null);
   }
 
   /**
@@ -132,6 +146,10 @@ public final class AppOptions {
     String envPepper = env.get(PEPPER_ENV);
     if (envPepper != null && !envPepper.isBlank()) {
       options = options.withPepperFromEnv(envPepper);
+    }
+    String envSecret = env.get(EXTRACTION_SECRET_ENV);
+    if (envSecret != null && !envSecret.isBlank()) {
+      options = options.withExtractionSecretFromEnv(envSecret);
     }
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -149,7 +167,8 @@ public final class AppOptions {
             throw new StartupException(name + " takes no value");
           }
           options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
-              options.pepperFromEnv, true, options.allowFetchHosts, options.jwt, options.quota, options.quotaClock);
+              options.pepperFromEnv, true, options.allowFetchHosts, options.jwt, options.quota, options.quotaClock,
+              options.secretFile, options.secretFromEnv);
           break;
         case "--host":
           value = value != null ? value : next(args, ++i, name);
@@ -169,6 +188,10 @@ public final class AppOptions {
         case "--pepper-file":
           value = value != null ? value : next(args, ++i, name);
           options = options.withPepperFile(Path.of(value));
+          break;
+        case "--extraction-secret-file":
+          value = value != null ? value : next(args, ++i, name);
+          options = options.withExtractionSecretFile(Path.of(value));
           break;
         case "--allow-fetch-host":
           value = value != null ? value : next(args, ++i, name);
@@ -258,7 +281,7 @@ public final class AppOptions {
   /** A copy binding {@code host}. */
   public AppOptions withHost(String host) {
     return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
   }
 
   /** A copy binding {@code port} (0 = any free port). */
@@ -266,25 +289,26 @@ public final class AppOptions {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota, quotaClock);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
+        quotaClock, secretFile, secretFromEnv);
   }
 
   /** A copy reading tiers, keys and fetch hosts from {@code file} instead of issuing demo keys. */
   public AppOptions withConfigFile(Path file) {
     return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
   }
 
   /** A copy reading the base64 pepper from {@code file}. */
   public AppOptions withPepperFile(Path file) {
     return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
   }
 
   /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
   public AppOptions withPepperFromEnv(String base64) {
     return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help,
-        allowFetchHosts, jwt, quota, quotaClock);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
   }
 
   /**
@@ -296,7 +320,8 @@ public final class AppOptions {
   public AppOptions withAllowFetchHost(String hostAndPort) {
     List<FetchAllowList.Entry> hosts = new ArrayList<>(allowFetchHosts);
     hosts.add(FetchAllowList.parse(hostAndPort));
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt, quota, quotaClock);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt, quota, quotaClock,
+        secretFile, secretFromEnv);
   }
 
   /**
@@ -336,12 +361,12 @@ public final class AppOptions {
   /** A copy whose in-memory quota store reads {@code clock} (tests move time without sleeping). */
   AppOptions withQuotaClock(Clock clock) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
-        Objects.requireNonNull(clock, "clock"));
+        Objects.requireNonNull(clock, "clock"), secretFile, secretFromEnv);
   }
 
   private AppOptions withQuotaSettings(QuotaSettings settings) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, settings,
-        quotaClock);
+        quotaClock, secretFile, secretFromEnv);
   }
 
   /** The quota settings of the command line; the configuration file's {@code quota} fields fill in the rest. */
@@ -355,7 +380,8 @@ public final class AppOptions {
   }
 
   private AppOptions withJwtSettings(JwtSettings settings) {
-    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings, quota, quotaClock);
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings, quota,
+        quotaClock, secretFile, secretFromEnv);
   }
 
   /**
@@ -391,6 +417,28 @@ public final class AppOptions {
     return Optional.ofNullable(pepperFromEnv);
   }
 
+  /** The extraction-secret file, if one was given. */
+  public Optional<Path> extractionSecretFile() {
+    return Optional.ofNullable(secretFile);
+  }
+
+  /** The base64 extraction secret from the environment, if set. */
+  Optional<String> extractionSecretFromEnv() {
+    return Optional.ofNullable(secretFromEnv);
+  }
+
+  /** A copy reading the extraction defence's noise secret (base64) from {@code file}. */
+  public AppOptions withExtractionSecretFile(Path file) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
+        quotaClock, Objects.requireNonNull(file, "file"), secretFromEnv);
+  }
+
+  /** A copy with the extraction defence's base64 noise secret as given in {@value #EXTRACTION_SECRET_ENV}. */
+  public AppOptions withExtractionSecretFromEnv(String base64) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
+        quotaClock, secretFile, Objects.requireNonNull(base64, "base64"));
+  }
+
   /** The {@code --allow-fetch-host} entries, in order (empty: no allow-list from the command line). */
   public List<FetchAllowList.Entry> allowFetchHosts() {
     return allowFetchHosts;
@@ -406,6 +454,7 @@ public final class AppOptions {
   public String toString() {
     return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
         + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt
-        + ", quota=" + quota + "]";
+        + ", quota=" + quota + ", extractionSecretFile=" + secretFile + ", extractionSecretFromEnv="
+        + (secretFromEnv != null) + "]";
   }
 }

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *       (the caller's tier must grant the model in the path), the tier's {@link QuotaPolicy}
  *       ({@link Phase#QUOTA}), then, in {@link Phase#VALIDATE}, the
  *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
- *       fields; image URLs fetched through the SSRF-safe fetcher) — for the predict endpoints;
+ *       fields; image URLs fetched through the SSRF-safe fetcher), then the extraction defence
+ *       ({@link DemoExtraction}: {@link Phase#DETECT} before the model, OBSERVE and PERTURB after
+ *       it) — for the predict endpoints;
  *   <li>{@value #CATALOG_CHAIN}: the same authentication only — for {@code GET /v1/models}, which
  *       names no model and lists what the caller may use.
  * </ul>
@@ -74,13 +76,13 @@ final class DemoSecurity {
   /**
    * Builds the guard for {@code config} over {@code models}, hashing keys with {@code pepper},
    * accepting bearer tokens with {@code bearer} (if present) and validating predict requests with
-   * {@code input}.
+   * {@code input}, and defending the models against extraction with {@code extraction}.
    *
    * @throws StartupException if the engine rejects the configuration (the message names the field)
    */
   static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
       Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
-      List<QuotaLimit> unauthenticated) throws StartupException {
+      List<QuotaLimit> unauthenticated, DemoExtraction extraction) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -108,6 +110,7 @@ final class DemoSecurity {
           chain.policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
               .policy(Phase.QUOTA, "quota", quota)
               .policy(Phase.VALIDATE, "input", input);
+          extraction.addTo(chain);
         })
         .chain(CATALOG_CHAIN, chain -> {
           chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);

@@ -118,6 +118,7 @@ public final class ModelServingApp implements AutoCloseable {
     ModelCatalog.inputSpecs().forEach(input::model);
     RandomSource random = RandomSource.secure();
     Clock clock = Clock.systemUTC();
+    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
     byte[] pepper = DemoSecurity.loadPepper(options, random);
     QuotaSettings quotaSettings = options.quota().over(config.quota());
     QuotaBackend quota = null;
@@ -152,7 +153,7 @@ public final class ModelServingApp implements AutoCloseable {
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
-            console, clock, random, quota, quotaSettings);
+            console, clock, random, quota, quotaSettings, extraction);
         quota = null;
         return app;
       } catch (StartupException | RuntimeException e) {
@@ -171,11 +172,12 @@ public final class ModelServingApp implements AutoCloseable {
   /** Everything after the port is bound: the guard, the servlets, start, the demo issuer's JWKS. */
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
-      PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings)
+      PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings,
+      DemoExtraction extraction)
       throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
     DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
-        clock, random, quota.store(), quotaSettings.unauthenticated());
+        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction);
     log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
     if (bearer.summary().isEmpty()) {
       log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");

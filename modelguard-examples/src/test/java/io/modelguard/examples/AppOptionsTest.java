@@ -65,6 +65,16 @@ class AppOptionsTest {
   }
 
   @Test
+  void takesTheExtractionSecretFromTheEnvironmentOrAFileButNeverPrintsIt() throws Exception {
+    AppOptions o = AppOptions.parse(new String[0], Map.of(AppOptions.EXTRACTION_SECRET_ENV, "c2VjcmV0LXBlcHBlcg=="));
+    assertThat(o.extractionSecretFromEnv()).contains("c2VjcmV0LXBlcHBlcg==");
+    assertThat(o.toString()).doesNotContain("c2VjcmV0LXBlcHBlcg==");
+
+    AppOptions f = AppOptions.parse(new String[] {"--extraction-secret-file", "secret.txt"}, Map.of());
+    assertThat(f.extractionSecretFile()).contains(java.nio.file.Path.of("secret.txt"));
+  }
+
+  @Test
   void helpIsAFlag() throws Exception {
     assertThat(AppOptions.parse(new String[] {"--help"}, Map.of()).help()).isTrue();
   }

@@ -85,6 +85,27 @@ class CommandLineTest {
   }
 
   @Test
+  void shortExtractionSecretExitsTwoWithoutPrintingIt() throws Exception {
+    Path secret = dir.resolve("extraction-secret.txt");
+    String tooShort = Base64.getEncoder().encodeToString("only-16-bytes!!!".getBytes(StandardCharsets.US_ASCII));
+    Files.writeString(secret, tooShort + "\n");
+
+    assertThat(run(Map.of(), "--port", "0", "--extraction-secret-file", secret.toString())).isEqualTo(2);
+    assertOneLineError("--extraction-secret-file " + secret
+        + ": the extraction secret must decode to at least 32 bytes, got 16");
+    assertThat(stderr()).doesNotContain(tooShort);
+  }
+
+  @Test
+  void nonBase64ExtractionSecretInTheEnvironmentExitsTwoWithoutPrintingIt() {
+    String secret = "this is not base64 at all!!";
+
+    assertThat(run(Map.of(AppOptions.EXTRACTION_SECRET_ENV, secret), "--port", "0")).isEqualTo(2);
+    assertOneLineError(AppOptions.EXTRACTION_SECRET_ENV + ": the extraction secret must be base64");
+    assertThat(stderr()).doesNotContain(secret);
+  }
+
+  @Test
   void nonBase64PepperInTheEnvironmentExitsTwoWithoutPrintingIt() {
     String pepper = "this is not base64 at all!!";
 

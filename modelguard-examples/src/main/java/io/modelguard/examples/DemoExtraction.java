@@ -1,0 +1,180 @@
+package io.modelguard.examples;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.OutputPhase;
+import io.modelguard.OutputPolicy;
+import io.modelguard.Phase;
+import io.modelguard.Policy;
+import io.modelguard.PolicyChain;
+import io.modelguard.RandomSource;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.extraction.ExtractionDefence;
+import io.modelguard.extraction.ExtractionEvent;
+import io.modelguard.extraction.NoiseKeys;
+import io.modelguard.extraction.Perturbation;
+import io.modelguard.extraction.PredictionCodec;
+import io.modelguard.extraction.QueryEncoder;
+import io.modelguard.extraction.RiskLevel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The demo's model-extraction defence, on by default in the default chain.
+ *
+ * <ul>
+ *   <li>{@code digits}: the library's default detectors (PRADA, Blacklight-style hashing, coverage
+ *       monitor) and graduated response, fed with the request's {@code /pixels} and the response's
+ *       probabilities ({@link PredictionCodec#standard()}). Phase {@link Phase#DETECT} refuses
+ *       throttled ({@code 429 quota.exceeded}) and blocked ({@code 403 extraction.blocked}) clients;
+ *       {@link OutputPhase#OBSERVE} feeds the detectors; {@link OutputPhase#PERTURB} rewrites the
+ *       probabilities: keyed noise (rounded to the 6 decimals of every answer) or misinformation
+ *       (consistently wrong labels) for a flagged client, and, for tier {@value
+ *       #FREE_TIER}, only the top {@value #FREE_TOP_K} probabilities (the rest 0, not renormalised).
+ *   <li>{@code image-classifier}: the same {@code digits} model behind an image URL. The request
+ *       carries no pixels, so its queries are not observed; it shares the {@code digits} defence's
+ *       DETECT side, so a client throttled or blocked for extracting {@code digits} is refused here
+ *       too.
+ *   <li>{@code iris}: not defended (four measurements in centimetres; the default hashing step
+ *       suits 0..16 pixel values, not them).
+ * </ul>
+ *
+ * <p>One chain serves every model, so each policy is wrapped to apply only to its own model
+ * ({@code endpoint().model()}). Detections are logged through SLF4J (a WARN line per level
+ * change, naming the client, the detector and the levels); the risk level never reaches the
+ * client, in a header or a field.
+ */
+final class DemoExtraction {
+  /** The tier whose outputs are reduced to the top probabilities. */
+  static final String FREE_TIER = "free";
+  /** How many probabilities tier {@value #FREE_TIER} sees. */
+  static final int FREE_TOP_K = 3;
+  /** The most of a request body the encoder reads (the digits input limit). */
+  private static final int MAX_BODY_BYTES = 16 * 1024;
+
+  private static final Logger log = LoggerFactory.getLogger(DemoExtraction.class);
+
+  private final ExtractionDefence digits;
+
+  private DemoExtraction(ExtractionDefence digits) {
+    this.digits = digits;
+  }
+
+  /** The defence keyed by {@code keys}, decaying and throttling on {@code clock}. */
+  static DemoExtraction create(NoiseKeys keys, Clock clock) {
+    ExtractionDefence digits = ExtractionDefence.builder(keys, 10)
+        .clock(clock)
+        // Keyed noise rounded to the servlet's 6 decimals: the precision of an answer does not show the level.
+        .levelPerturbation(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2).then(Perturbation.rounding(6)))
+        .tierPerturbation(FREE_TIER, Perturbation.topK(FREE_TOP_K, false))
+        .listener(e -> logEvent(ModelCatalog.DIGITS, e))
+        .build();
+    return new DemoExtraction(digits);
+  }
+
+  /** The defence of {@code digits} (for tests and metrics). */
+  ExtractionDefence digits() {
+    return digits;
+  }
+
+  /** Adds the DETECT, OBSERVE and PERTURB policies to {@code chain}. */
+  void addTo(PolicyChain.Builder chain) {
+    QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
+    PredictionCodec codec = PredictionCodec.standard();
+    chain.policy(Phase.DETECT, "extraction-detect-digits",
+            forModels(Set.of(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER), digits.requestPolicy()))
+        .output(OutputPhase.OBSERVE, "extraction-observe-digits",
+            forModel(ModelCatalog.DIGITS, digits.observePolicy(pixels, codec, MAX_BODY_BYTES)))
+        .output(OutputPhase.PERTURB, "extraction-perturb-digits",
+            forModel(ModelCatalog.DIGITS, digits.perturbPolicy(pixels, codec, MAX_BODY_BYTES)));
+  }
+
+  private static Policy forModels(Set<String> models, Policy policy) {
+    return context -> context.endpoint().model().filter(models::contains).isPresent()
+        ? policy.evaluate(context)
+        : GuardDecision.allow();
+  }
+
+  private static OutputPolicy forModel(String model, OutputPolicy policy) {
+    return context -> context.endpoint().model().filter(model::equals).isPresent()
+        ? policy.apply(context)
+        : context.output();
+  }
+
+  /** One WARN line per level change; other detections at DEBUG. Never input data or keys. */
+  private static void logEvent(String model, ExtractionEvent e) {
+    if (e.from() != e.to()) {
+      log.warn("Extraction risk of client {} on model {} changed from {} to {}: flagged by detector {} "
+          + "at its query {}", e.client(), model, e.from(), e.to(), e.detector(), e.query());
+    } else if (log.isDebugEnabled()) {
+      log.debug("Extraction detector {} flagged client {} on model {} at its query {} (level {})", e.detector(),
+          e.client(), model, e.query(), e.to());
+    }
+  }
+
+  /**
+   * The noise secret: from {@code --extraction-secret-file}, else {@value
+   * AppOptions#EXTRACTION_SECRET_ENV}, else {@value NoiseKeys#MIN_SECRET_BYTES} random bytes for
+   * this run. Base64 (standard or URL-safe alphabet), at least {@value NoiseKeys#MIN_SECRET_BYTES}
+   * bytes once decoded. Never logged.
+   *
+   * @throws StartupException naming the flag or variable if the secret cannot be read or is too short
+   */
+  static NoiseKeys loadKeys(AppOptions options, RandomSource random) throws StartupException {
+    byte[] secret;
+    Optional<Path> file = options.extractionSecretFile();
+    Optional<String> env = options.extractionSecretFromEnv();
+    if (file.isPresent()) {
+      String text;
+      try {
+        text = Files.readString(file.get(), StandardCharsets.US_ASCII);
+      } catch (IOException e) {
+        throw new StartupException("--extraction-secret-file " + file.get() + ": cannot read ("
+            + e.getClass().getSimpleName() + ")", e);
+      }
+      secret = decode(text, "--extraction-secret-file " + file.get());
+      log.info("Using the extraction-defence noise secret from --extraction-secret-file");
+    } else if (env.isPresent()) {
+      secret = decode(env.get(), AppOptions.EXTRACTION_SECRET_ENV);
+      log.info("Using the extraction-defence noise secret from ${}", AppOptions.EXTRACTION_SECRET_ENV);
+    } else {
+      secret = new byte[NoiseKeys.MIN_SECRET_BYTES];
+      random.nextBytes(secret);
+      log.info("No --extraction-secret-file or ${} given: generated a random extraction-defence noise secret "
+          + "for this run (perturbed answers will differ after a restart)", AppOptions.EXTRACTION_SECRET_ENV);
+    }
+    try {
+      return NoiseKeys.withSecret(secret);
+    } finally {
+      Arrays.fill(secret, (byte) 0);
+    }
+  }
+
+  private static byte[] decode(String text, String source) throws StartupException {
+    String trimmed = text.strip();
+    byte[] secret;
+    try {
+      secret = trimmed.indexOf('-') >= 0 || trimmed.indexOf('_') >= 0
+          ? Base64.getUrlDecoder().decode(trimmed)
+          : Base64.getDecoder().decode(trimmed);
+    } catch (IllegalArgumentException e) {
+      // The decoder's message quotes an offending character: leave it out.
+      throw new StartupException(source + ": the extraction secret must be base64");
+    }
+    if (secret.length < NoiseKeys.MIN_SECRET_BYTES) {
+      int length = secret.length;
+      Arrays.fill(secret, (byte) 0);
+      throw new StartupException(source + ": the extraction secret must decode to at least "
+          + NoiseKeys.MIN_SECRET_BYTES + " bytes, got " + length);
+    }
+    return secret;
+  }
+}
