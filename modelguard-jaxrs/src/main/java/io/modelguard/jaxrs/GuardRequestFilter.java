@@ -39,7 +39,13 @@ final class GuardRequestFilter implements ContainerRequestFilter {
         new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst), remoteAddress);
     GuardDecision decision = guard.check(request);
     if (!decision.isAllowed()) {
-      context.abortWith(problem(ProblemRenderer.render(decision)));
+      Response denial = problem(ProblemRenderer.render(decision));
+      if (request.hasUnreadBody()) {
+        // The denial is sent before the body was read. The container then drops the connection;
+        // saying so stops a keep-alive client from sending its next request into a closed socket.
+        denial = Response.fromResponse(denial).header("Connection", "close").build();
+      }
+      context.abortWith(denial);
       return;
     }
     request.replayBody();

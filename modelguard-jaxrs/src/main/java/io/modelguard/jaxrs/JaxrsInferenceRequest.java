@@ -114,6 +114,15 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     return Optional.ofNullable(context.getProperty(name));
   }
 
+  /**
+   * Whether the client sent (or is still sending) body bytes that nobody read: a denial answered
+   * now leaves them on the connection, so the connection must not be reused.
+   */
+  boolean hasUnreadBody() {
+    boolean declared = context.getLength() > 0 || context.getHeaderString("Transfer-Encoding") != null;
+    return declared && !(body.consumed() && body.complete());
+  }
+
   /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */
   void replayBody() {
     if (!body.consumed()) {

@@ -233,6 +233,41 @@ public abstract class AdapterBehaviourTest {
   }
 
   @Test
+  void denialSentBeforeTheBodyArrivedSaysTheConnectionCloses() throws Exception {
+    // Only the first byte of a 100 kB body is sent: the guard denies without waiting for the rest.
+    String head = rawExchange("POST /v1/models/digits/denied HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+    assertThat(head).startsWith("HTTP/1.1 422 ").containsIgnoringCase("\r\nConnection: close\r\n");
+  }
+
+  @Test
+  void denialOfARequestWithoutABodyKeepsTheConnectionOpen() throws Exception {
+    String head = rawExchange("POST /v1/models/digits/denied HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Length: 0\r\n\r\n");
+    assertThat(head).startsWith("HTTP/1.1 422 ").doesNotContainIgnoringCase("Connection: close");
+  }
+
+  /** Sends {@code head} (and nothing more) on a raw socket and returns the response head. */
+  private String rawExchange(String head) throws IOException {
+    URI base = URI.create(deployment.baseUri().toString());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(15_000);
+      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      java.io.InputStream in = socket.getInputStream();
+      StringBuilder response = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0) {
+        response.append((char) c);
+        if (response.length() >= 4 && response.substring(response.length() - 4).equals("\r\n\r\n")) {
+          break;
+        }
+      }
+      return response.toString();
+    }
+  }
+
+  @Test
   void deniedRequestNeverReachesTheResource() throws Exception {
     int before = probe.resourceCalls.get();
     HttpResponse<String> r = post("/v1/models/digits/denied", "{}");
