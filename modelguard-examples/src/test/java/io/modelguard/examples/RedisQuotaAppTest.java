@@ -1,5 +1,6 @@
 package io.modelguard.examples;
 
+import io.modelguard.test.redis.RedisServer;
 import static io.modelguard.examples.ModelServingAppTest.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,6 @@
 package io.modelguard.redis;
 
+import io.modelguard.test.redis.RedisServer;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.SlotHash;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ final class RedisCluster implements AutoCloseable {
   List<RedisURI> seeds() {
     List<RedisURI> seeds = new ArrayList<>();
     for (RedisServer node : nodes) {
-      seeds.add(node.uri());
+      seeds.add(RedisURI.create(node.url()));
     }
     return seeds;
   }

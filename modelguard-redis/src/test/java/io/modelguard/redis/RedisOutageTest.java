@@ -1,5 +1,7 @@
 package io.modelguard.redis;
 
+import io.lettuce.core.RedisURI;
+import io.modelguard.test.redis.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelguard.quota.FailurePolicy;
@@ -46,7 +48,7 @@ class RedisOutageTest {
   @MethodSource("policies")
   void standaloneRedisKilledUnderLoad(FailurePolicy policy) throws Exception {
     try (RedisServer server = RedisServer.start();
-        RedisQuotaStore store = store(RedisQuotaStore.builder(server.uri()), policy)) {
+        RedisQuotaStore store = store(RedisQuotaStore.builder(RedisURI.create(server.url())), policy)) {
       QuotaKey key = QuotaKey.forTenant("outage-" + UUID.randomUUID(), "digits");
       drill("standalone", store, key, policy, server::kill, server::restart, () -> true);
     }

@@ -1,5 +1,7 @@
 package io.modelguard.redis;
 
+import io.lettuce.core.RedisURI;
+import io.modelguard.test.redis.RedisServer;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaStore;
 import io.modelguard.test.quota.QuotaStoreCompatibilitySuite;
@@ -28,7 +30,7 @@ class RedisQuotaStoreCompatibilityTest extends QuotaStoreCompatibilitySuite {
 
   @Override
   protected QuotaStore createStore(Clock clock) {
-    return RedisQuotaStore.builder(server.uri())
+    return RedisQuotaStore.builder(RedisURI.create(server.url()))
         .clientTimeForTesting(clock)
         .timeout(Duration.ofSeconds(5))
         .failurePolicy(FailurePolicy.failClosed())

@@ -1,5 +1,6 @@
 package io.modelguard.redis;
 
+import io.modelguard.test.redis.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisClient;
@@ -31,7 +32,7 @@ class RedisQuotaStoreTest {
   @BeforeAll
   static void startRedis() {
     server = RedisServer.start();
-    client = RedisClient.create(server.uri());
+    client = RedisClient.create(RedisURI.create(server.url()));
     connection = client.connect();
     redis = connection.sync();
   }
@@ -44,7 +45,7 @@ class RedisQuotaStoreTest {
   }
 
   private static RedisQuotaStore.Builder builder() {
-    return RedisQuotaStore.builder(server.uri()).timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed());
+    return RedisQuotaStore.builder(RedisURI.create(server.url())).timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed());
   }
 
   private static QuotaKey key(String name) {

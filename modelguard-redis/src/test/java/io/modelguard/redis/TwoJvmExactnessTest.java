@@ -1,5 +1,7 @@
 package io.modelguard.redis;
 
+import io.lettuce.core.RedisURI;
+import io.modelguard.test.redis.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
@@ -51,7 +53,7 @@ class TwoJvmExactnessTest {
         Integer.toString(THREADS), Integer.toString(attempts))
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
-    try (RedisQuotaStore store = TwoJvmWorker.store(server.uri());
+    try (RedisQuotaStore store = TwoJvmWorker.store(RedisURI.create(server.url()));
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8)) {
       assertThat(store.awaitReady(Duration.ofSeconds(20))).isTrue();

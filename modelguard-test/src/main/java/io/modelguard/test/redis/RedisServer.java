@@ -1,6 +1,5 @@
-package io.modelguard.redis;
+package io.modelguard.test.redis;
 
-import io.lettuce.core.RedisURI;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,7 +22,7 @@ import java.util.stream.Stream;
  * directory. Tests start it in {@code @BeforeAll} and {@link #close()} it in {@code @AfterAll}; a
  * shutdown hook kills it if the JVM exits first.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final List<String> extraArgs;
   private int port;
@@ -38,7 +37,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Starts a standalone server. */
-  static RedisServer start() {
+  public static RedisServer start() {
     return start(List.of());
   }
 
@@ -46,7 +45,7 @@ final class RedisServer implements AutoCloseable {
    * Starts a server with extra arguments; {@code --cluster-port} followed by {@code 0} picks a free
    * bus port. Retries on other ports if one is taken (other builds share this machine).
    */
-  static RedisServer start(List<String> extraArgs) {
+  public static RedisServer start(List<String> extraArgs) {
     try {
       RedisServer server = new RedisServer(Files.createTempDirectory("modelguard-redis-"), extraArgs);
       for (int attempt = 0; ; attempt++) {
@@ -68,7 +67,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** A free loopback port (may be taken by the time it is used: callers retry). */
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {
@@ -76,24 +75,28 @@ final class RedisServer implements AutoCloseable {
     }
   }
 
-  int port() {
+  /** The loopback port the server listens on. */
+  public int port() {
     return port;
   }
 
-  RedisURI uri() {
-    return RedisURI.create("redis://127.0.0.1:" + port);
+  /** The server's URL, {@code redis://127.0.0.1:<port>}. */
+  public String url() {
+    return "redis://127.0.0.1:" + port;
   }
 
-  Path dir() {
+  /** The server's temporary working directory. */
+  public Path dir() {
     return dir;
   }
 
-  boolean isRunning() {
+  /** Whether the server process is alive. */
+  public boolean isRunning() {
     return process != null && process.isAlive();
   }
 
   /** Kills the server at once (SIGKILL), as a crash would. */
-  void kill() {
+  public void kill() {
     if (process != null) {
       process.destroyForcibly();
       try {
@@ -105,18 +108,19 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Starts the server again on the same port, in the same directory (an empty dataset). */
-  void restart() {
+  public void restart() {
     launch();
   }
 
   /** Runs {@code redis-cli} against this server and returns its output. */
-  String cli(String... args) {
+  public String cli(String... args) {
     List<String> command = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
     command.addAll(List.of(args));
     return run(command, 30);
   }
 
-  static String run(List<String> command, int timeoutSeconds) {
+  /** Runs {@code command}, waits up to {@code timeoutSeconds}, and returns its combined output. */
+  public static String run(List<String> command, int timeoutSeconds) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       String out;
