@@ -2,7 +2,6 @@ package io.modelguard.examples.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,12 +12,12 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -71,25 +70,11 @@ public final class DemoTokenServlet extends HttpServlet {
       Problems.send(response, ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, "Send the token request as application/json.");
       return;
     }
-    if (request.getContentLengthLong() > MAX_BODY_BYTES) {
-      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
+    Optional<JsonNode> parsed = JsonBodies.read(request, response, JSON, MAX_BODY_BYTES);
+    if (parsed.isEmpty()) {
       return;
     }
-    byte[] body;
-    try (InputStream in = request.getInputStream()) {
-      body = in.readNBytes(MAX_BODY_BYTES + 1);
-    }
-    if (body.length > MAX_BODY_BYTES) {
-      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
-      return;
-    }
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
-    } catch (JsonProcessingException e) {
-      Problems.send(response, ReasonCode.INPUT_MALFORMED); // the parser's message may echo the input
-      return;
-    }
+    JsonNode root = parsed.get();
     String token;
     try {
       token = mint(root);

@@ -2,7 +2,6 @@ package io.modelguard.examples.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +18,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Objects;
@@ -100,25 +98,11 @@ public final class PredictServlet extends HttpServlet {
       Problems.send(response, ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, "Send the input as application/json.");
       return;
     }
-    if (request.getContentLengthLong() > MAX_BODY_BYTES) {
-      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
+    Optional<JsonNode> parsed = JsonBodies.read(request, response, JSON, MAX_BODY_BYTES);
+    if (parsed.isEmpty()) {
       return;
     }
-    byte[] body;
-    try (InputStream in = request.getInputStream()) {
-      body = in.readNBytes(MAX_BODY_BYTES + 1);
-    }
-    if (body.length > MAX_BODY_BYTES) {
-      Problems.send(response, ReasonCode.INPUT_TOO_LARGE);
-      return;
-    }
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
-    } catch (JsonProcessingException e) {
-      Problems.send(response, ReasonCode.INPUT_MALFORMED); // generic detail: the parser's message may echo input
-      return;
-    }
+    JsonNode root = parsed.get();
     if (root == null || !root.isObject() || root.size() != 1 || !root.has(spec.field())) {
       Problems.send(response, ReasonCode.INPUT_INVALID,
           "The body must be a JSON object with exactly one field, '" + spec.field() + "'.");
