@@ -17,6 +17,7 @@ import io.modelguard.input.FetchedInputs;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import io.modelguard.test.RawHttp;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
 import jakarta.servlet.http.HttpServletRequest;
@@ -249,22 +250,7 @@ public abstract class AdapterBehaviourTest {
 
   /** Sends {@code head} (and nothing more) on a raw socket and returns the response head. */
   private String rawExchange(String head) throws IOException {
-    URI base = URI.create(deployment.baseUri().toString());
-    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
-      socket.setSoTimeout(15_000);
-      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      java.io.InputStream in = socket.getInputStream();
-      StringBuilder response = new StringBuilder();
-      int c;
-      while ((c = in.read()) >= 0) {
-        response.append((char) c);
-        if (response.length() >= 4 && response.substring(response.length() - 4).equals("\r\n\r\n")) {
-          break;
-        }
-      }
-      return response.toString();
-    }
+    return RawHttp.exchangeHead(deployment.baseUri(), head);
   }
 
   @Test

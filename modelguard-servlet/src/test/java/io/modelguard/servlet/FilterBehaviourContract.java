@@ -26,6 +26,7 @@ import io.modelguard.servlet.testapp.ServletRuntime;
 import io.modelguard.servlet.testapp.StreamingServlet;
 import io.modelguard.servlet.testapp.UnknownChainServlet;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import io.modelguard.test.RawHttp;
 import io.modelguard.test.ConformanceFixture;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
@@ -415,22 +416,7 @@ abstract class FilterBehaviourContract {
 
   /** Sends {@code head} (and nothing more) on a raw socket and returns the response head. */
   String rawExchange(String head) throws IOException {
-    URI base = URI.create(deployment.baseUri().toString());
-    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
-      socket.setSoTimeout(15_000);
-      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      InputStream in = socket.getInputStream();
-      StringBuilder response = new StringBuilder();
-      int c;
-      while ((c = in.read()) >= 0) {
-        response.append((char) c);
-        if (response.length() >= 4 && response.substring(response.length() - 4).equals("\r\n\r\n")) {
-          break;
-        }
-      }
-      return response.toString();
-    }
+    return RawHttp.exchangeHead(deployment.baseUri(), head);
   }
 
   HttpResponse<String> post(String path, String key) throws IOException, InterruptedException {
