@@ -62,15 +62,18 @@ class ModelServingAppTest {
   @Test
   void printsTheDemoKeysAndCurlCommandsOnce() {
     assertThat(banner).contains("listening on " + app.baseUri());
-    for (String label : List.of("free", "pro", "revoked", "expired")) {
+    for (String label : List.of("free", "pro", "enterprise", "revoked", "expired")) {
       assertThat(key(label)).startsWith("mg_test_");
       assertThat(ApiKeyFormat.parse(key(label))).isPresent();
       assertThat(banner).contains(key(label));
     }
     assertThat(banner).contains("curl -s " + app.baseUri() + "/v1/models/digits/predict -H 'X-API-Key: " + key("free"));
-    assertThat(banner).contains(" Models: digits, iris, image-classifier")
+    assertThat(banner).contains(" Models: digits, iris, image-classifier, sentiment")
         .contains(" Image URLs of image-classifier are fetched from any public host on ports 80 and 443 (no allow-list)")
-        .contains("curl -s " + app.baseUri() + "/v1/models/image-classifier/predict -H 'X-API-Key: " + key("pro"));
+        .contains("curl -s " + app.baseUri() + "/v1/models/image-classifier/predict -H 'X-API-Key: "
+            + key("enterprise"))
+        .contains("curl -s " + app.baseUri() + "/v1/models/sentiment/predict -H 'X-API-Key: " + key("free"))
+        .doesNotContain("WARNING");
   }
 
   @Test
@@ -163,11 +166,15 @@ class ModelServingAppTest {
   void listsTheModelsOfTheCallersTier() {
     HttpResponse<String> free = client.get("/v1/models", key("free"));
     HttpResponse<String> pro = client.get("/v1/models", key("pro"));
+    HttpResponse<String> enterprise = client.get("/v1/models", key("enterprise"));
 
     assertThat(free.statusCode()).isEqualTo(200);
-    assertThat(DemoClient.json(free).toString()).isEqualTo("{\"models\":[\"digits\"]}");
+    assertThat(DemoClient.json(free).toString()).isEqualTo("{\"models\":[\"digits\",\"sentiment\"]}");
     assertThat(pro.statusCode()).isEqualTo(200);
-    assertThat(DemoClient.json(pro).toString()).isEqualTo("{\"models\":[\"digits\",\"image-classifier\",\"iris\"]}");
+    assertThat(DemoClient.json(pro).toString()).isEqualTo("{\"models\":[\"digits\",\"iris\",\"sentiment\"]}");
+    assertThat(enterprise.statusCode()).isEqualTo(200);
+    assertThat(DemoClient.json(enterprise).toString())
+        .isEqualTo("{\"models\":[\"digits\",\"image-classifier\",\"iris\",\"sentiment\"]}");
   }
 
   @Test
