@@ -373,7 +373,10 @@ public final class ModelServingApp implements AutoCloseable {
     return keys;
   }
 
-  /** The key with banner label {@code label} ({@code free}, {@code pro}, {@code revoked}, {@code expired} in the demo). */
+  /**
+   * The key with banner label {@code label} ({@code free}, {@code pro}, {@code enterprise}, {@code
+   * revoked}, {@code expired} in the demo).
+   */
   public Optional<DemoKey> key(String label) {
     return keys.stream().filter(k -> k.label().equals(label)).findFirst();
   }
