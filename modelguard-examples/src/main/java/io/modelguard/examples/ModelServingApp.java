@@ -267,13 +267,13 @@ public final class ModelServingApp implements AutoCloseable {
     KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts, bearer,
         KeyBanner.quotaLines(config.tierLimits(), quotaSettings.unauthenticated(), quota.description()));
     if (!options.guard()) {
-      String warning = "--guard off: ModelGuard is NOT installed. Every request reaches the models without "
-          + "authentication, quotas, input validation or extraction defence. For the overhead benchmark only.";
-      log.warn(warning);
+      List<String> warning = List.of("--guard off: ModelGuard is NOT installed. Every request reaches the models",
+          "without authentication, quotas, input validation or extraction defence.",
+          "For the overhead benchmark only.");
+      log.warn("{} {} {}", warning.get(0), warning.get(1), warning.get(2));
       console.println();
       console.println(" " + "!".repeat(98));
-      console.println(" WARNING " + warning.substring(0, 84));
-      console.println(" WARNING " + warning.substring(84).strip());
+      warning.forEach(line -> console.println(" WARNING " + line));
       console.println(" " + "!".repeat(98));
       console.flush();
     }

@@ -48,6 +48,14 @@ class CommandLineTest {
   }
 
   @Test
+  void anAuditLogFileThatCannotBeOpenedExitsTwoNamingTheFlag() {
+    Path notADirectory = dir.resolve("missing-dir").resolve("audit.jsonl");
+
+    assertThat(run(Map.of(), "--port", "0", "--audit-log", notADirectory.toString())).isEqualTo(2);
+    assertOneLineError("--audit-log " + notADirectory + ": cannot open for appending (NoSuchFileException)");
+  }
+
+  @Test
   void invalidConfigExitsTwoNamingTheField() throws Exception {
     Path config = dir.resolve("bad.json");
     Files.writeString(config, "{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"gold\"}]}");

@@ -20,6 +20,8 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -93,6 +95,9 @@ public final class DemoMetrics {
   private final Set<String> limits;
   private final ThreadLocal<Exchange> current = new ThreadLocal<>();
   private final Map<Tags, AtomicLong> remaining = new ConcurrentHashMap<>();
+  /** Meters by name and tag values: a request finds its meters with one lookup, without building an id. */
+  private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
 
   /**
    * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
@@ -203,16 +208,11 @@ public final class DemoMetrics {
 
   private void record(Exchange exchange, long totalNanos, ServletResponse response) {
     String outcome = outcome(exchange.allowed);
-    Timer.builder(GUARD_LATENCY)
-        .description("The guard's time per request: the whole request less the model")
-        .tags("model", exchange.model, "tenant", exchange.tenant, "outcome", outcome)
-        .register(registry)
+    timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
+        "model", exchange.model, "tenant", exchange.tenant, "outcome", outcome)
         .record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
     if (exchange.modelRan) {
-      Timer.builder(MODEL_LATENCY)
-          .description("The model's time per allowed request")
-          .tags("model", exchange.model, "tenant", exchange.tenant)
-          .register(registry)
+      timer(MODEL_LATENCY, "The model's time per allowed request", "model", exchange.model, "tenant", exchange.tenant)
           .record(exchange.modelNanos, TimeUnit.NANOSECONDS);
     }
     if (exchange.tenant.equals(NONE) || exchange.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
@@ -239,8 +239,23 @@ public final class DemoMetrics {
     left.set(Long.parseLong(m.group(2)));
   }
 
+  /** The counter {@code name} with {@code tags} (key, value, ...), registered on first use. */
   private Counter counter(String name, String description, String... tags) {
-    return Counter.builder(name).description(description).tags(tags).register(registry);
+    return counters.computeIfAbsent(key(name, tags),
+        k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  /** The timer {@code name} with {@code tags} (key, value, ...), registered on first use. */
+  private Timer timer(String name, String description, String... tags) {
+    return timers.computeIfAbsent(key(name, tags),
+        k -> Timer.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  private static List<String> key(String name, String... tags) {
+    String[] key = new String[tags.length + 1];
+    key[0] = name;
+    System.arraycopy(tags, 0, key, 1, tags.length);
+    return Arrays.asList(key);
   }
 
   private String model(String model) {
