@@ -258,7 +258,8 @@ public final class ModelServingApp implements AutoCloseable {
           + "Authorization. Keep org.eclipse.jetty at INFO wherever real credentials are used.", JETTY_PARSER_LOGGER);
     }
     if (!isLoopback(options.host())) {
-      log.warn("Bound to {}, not loopback: the demo is reachable from the network", options.host());
+      log.warn("Bound to {}, not loopback: the demo is reachable from the network, and so is {}{} (unguarded: "
+          + "keep it behind the network's own access control)", options.host(), base, MetricsServlet.PATH);
       if (bearer.demoIssuer().isPresent()) {
         log.warn("The demo issuer is on: anyone who can reach {}{} can mint tokens (--no-demo-issuer turns it off)",
             base, DemoIssuer.TOKEN_PATH);
