@@ -36,6 +36,11 @@ import java.util.Optional;
  * --redis-url URL      keep quota counts in this Redis (default: in memory)
  * --quota-failure open|closed|local[:N]
  *                      what to answer while Redis is unavailable (default local)
+ * --audit-log FILE | --no-audit-log
+ *                      append the JSON audit lines to FILE, or write none (default: the SLF4J
+ *                      logger io.modelguard.examples.audit, on stderr)
+ * --guard on|off       off serves the same app WITHOUT ModelGuard, for the end-to-end overhead
+ *                      benchmark only (default on)
  * --help               print this help and exit
  * </pre>
  */
@@ -54,8 +59,9 @@ public final class AppOptions {
       "Usage: java -jar modelguard-examples.jar [options]",
       "",
       "Starts the ModelGuard demo model server: POST /v1/models/{model}/predict, GET /v1/models,",
-      "GET /healthz. Models: digits (64 pixels 0..16), iris (4 measurements in cm) and",
-      "image-classifier (the URL of a PNG, JPEG or GIF image of a digit).",
+      "GET /healthz, GET /metrics. Models: digits (64 pixels 0..16), iris (4 measurements in cm),",
+      "image-classifier (the URL of a PNG, JPEG or GIF image of a digit) and sentiment (a short",
+      "English text). Tiers: free, pro, enterprise.",
       "",
       "Options:",
       "  --host HOST          interface to bind (default " + DEFAULT_HOST + ")",
@@ -95,6 +101,16 @@ public final class AppOptions {
       "                       503 quota.unavailable (closed), or count in memory with each quota",
       "                       divided by N nodes (local = local:1, the default)",
       "",
+      "Observability (see README.md): GET /metrics serves Prometheus metrics (unguarded, like",
+      "/healthz); one JSON audit line per decision goes to the logger io.modelguard.examples.audit",
+      "  --audit-log FILE     append the JSON audit lines to FILE instead",
+      "  --no-audit-log       write no audit lines",
+      "",
+      "Benchmark only:",
+      "  --guard on|off       off serves the same app with the ModelGuard filter NOT installed:",
+      "                       no authentication, quotas, validation or extraction defence (for",
+      "                       measuring ModelGuard's overhead end to end; default on)",
+      "",
       "  --help               print this help and exit",
       "",
       "Exit codes: 0 normal stop, 2 invalid option or configuration, 1 unexpected failure.");
@@ -111,10 +127,12 @@ public final class AppOptions {
   private final Clock quotaClock;
   private final Path secretFile;
   private final String secretFromEnv;
+  private final Serving serving;
 
   private AppOptions(String host, int port, Path configFile, Path pepperFile, String pepperFromEnv, boolean help,
       List<FetchAllowList.Entry> allowFetchHosts, JwtSettings jwt, QuotaSettings quota, Clock quotaClock,
-      Path secretFile, String secretFromEnv) {
+      Path secretFile, String secretFromEnv, Serving serving) {
+    this.serving = Objects.requireNonNull(serving, "serving");
     this.secretFile = secretFile;
     this.secretFromEnv = secretFromEnv;
     this.host = host;
@@ -132,7 +150,7 @@ public final class AppOptions {
   /** {@value #DEFAULT_HOST}:{@value #DEFAULT_PORT}, demo keys, a random pepper, no fetch allow-list. */
   public static AppOptions defaults() {
     return new AppOptions(DEFAULT_HOST, DEFAULT_PORT, null, null, null, false, List.of(), JwtSettings.none(),
-        QuotaSettings.none(), null, null, null);
+        QuotaSettings.none(), null, null, null, Serving.DEFAULT);
   }
 
   /**
@@ -168,7 +186,7 @@ public final class AppOptions {
           }
           options = new AppOptions(options.host, options.port, options.configFile, options.pepperFile,
               options.pepperFromEnv, true, options.allowFetchHosts, options.jwt, options.quota, options.quotaClock,
-              options.secretFile, options.secretFromEnv);
+              options.secretFile, options.secretFromEnv, options.serving);
           break;
         case "--host":
           value = value != null ? value : next(args, ++i, name);
@@ -238,6 +256,26 @@ public final class AppOptions {
           }
           options = options.withJwtSettings(options.jwt.withDemoIssuer(name.equals("--demo-issuer"), name));
           break;
+        case "--guard":
+          value = value != null ? value : next(args, ++i, name);
+          if (!value.equals("on") && !value.equals("off")) {
+            throw new StartupException("--guard must be on or off");
+          }
+          options = options.withGuard(value.equals("on"));
+          break;
+        case "--audit-log":
+          value = value != null ? value : next(args, ++i, name);
+          if (value.isBlank()) {
+            throw new StartupException("--audit-log needs a file name");
+          }
+          options = options.withAuditLogFile(Path.of(value));
+          break;
+        case "--no-audit-log":
+          if (value != null) {
+            throw new StartupException(name + " takes no value");
+          }
+          options = options.withAuditLog(false);
+          break;
         default:
           throw new StartupException("unknown option '" + printable(name) + "' (see --help)");
       }
@@ -281,7 +319,7 @@ public final class AppOptions {
   /** A copy binding {@code host}. */
   public AppOptions withHost(String host) {
     return new AppOptions(Objects.requireNonNull(host, "host"), port, configFile, pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /** A copy binding {@code port} (0 = any free port). */
@@ -290,25 +328,25 @@ public final class AppOptions {
       throw new IllegalArgumentException("port must be in 0..65535, was " + port);
     }
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
-        quotaClock, secretFile, secretFromEnv);
+        quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /** A copy reading tiers, keys and fetch hosts from {@code file} instead of issuing demo keys. */
   public AppOptions withConfigFile(Path file) {
     return new AppOptions(host, port, Objects.requireNonNull(file, "file"), pepperFile, pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /** A copy reading the base64 pepper from {@code file}. */
   public AppOptions withPepperFile(Path file) {
     return new AppOptions(host, port, configFile, Objects.requireNonNull(file, "file"), pepperFromEnv, help,
-        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /** A copy with the base64 pepper as given in {@value #PEPPER_ENV}. */
   public AppOptions withPepperFromEnv(String base64) {
     return new AppOptions(host, port, configFile, pepperFile, Objects.requireNonNull(base64, "base64"), help,
-        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv);
+        allowFetchHosts, jwt, quota, quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /**
@@ -321,7 +359,7 @@ public final class AppOptions {
     List<FetchAllowList.Entry> hosts = new ArrayList<>(allowFetchHosts);
     hosts.add(FetchAllowList.parse(hostAndPort));
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, hosts, jwt, quota, quotaClock,
-        secretFile, secretFromEnv);
+        secretFile, secretFromEnv, serving);
   }
 
   /**
@@ -361,12 +399,12 @@ public final class AppOptions {
   /** A copy whose in-memory quota store reads {@code clock} (tests move time without sleeping). */
   AppOptions withQuotaClock(Clock clock) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
-        Objects.requireNonNull(clock, "clock"), secretFile, secretFromEnv);
+        Objects.requireNonNull(clock, "clock"), secretFile, secretFromEnv, serving);
   }
 
   private AppOptions withQuotaSettings(QuotaSettings settings) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, settings,
-        quotaClock, secretFile, secretFromEnv);
+        quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /** The quota settings of the command line; the configuration file's {@code quota} fields fill in the rest. */
@@ -381,7 +419,7 @@ public final class AppOptions {
 
   private AppOptions withJwtSettings(JwtSettings settings) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, settings, quota,
-        quotaClock, secretFile, secretFromEnv);
+        quotaClock, secretFile, secretFromEnv, serving);
   }
 
   /**
@@ -430,13 +468,56 @@ public final class AppOptions {
   /** A copy reading the extraction defence's noise secret (base64) from {@code file}. */
   public AppOptions withExtractionSecretFile(Path file) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
-        quotaClock, Objects.requireNonNull(file, "file"), secretFromEnv);
+        quotaClock, Objects.requireNonNull(file, "file"), secretFromEnv, serving);
   }
 
   /** A copy with the extraction defence's base64 noise secret as given in {@value #EXTRACTION_SECRET_ENV}. */
   public AppOptions withExtractionSecretFromEnv(String base64) {
     return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
-        quotaClock, secretFile, Objects.requireNonNull(base64, "base64"));
+        quotaClock, secretFile, Objects.requireNonNull(base64, "base64"), serving);
+  }
+
+  /**
+   * A copy that installs the ModelGuard filter ({@code --guard on}, the default) or serves the same
+   * app without it ({@code --guard off}: for the end-to-end overhead benchmark only).
+   */
+  public AppOptions withGuard(boolean on) {
+    return withServing(new Serving(on, serving.auditLog(), serving.auditLogFile()));
+  }
+
+  /** A copy writing the JSON audit lines ({@code true}, the default) or none ({@code --no-audit-log}). */
+  public AppOptions withAuditLog(boolean on) {
+    return withServing(new Serving(serving.guard(), on, on ? serving.auditLogFile() : Optional.empty()));
+  }
+
+  /** A copy appending the JSON audit lines to {@code file} ({@code --audit-log FILE}). */
+  public AppOptions withAuditLogFile(Path file) {
+    return withServing(new Serving(serving.guard(), true, Optional.of(Objects.requireNonNull(file, "file"))));
+  }
+
+  private AppOptions withServing(Serving settings) {
+    return new AppOptions(host, port, configFile, pepperFile, pepperFromEnv, help, allowFetchHosts, jwt, quota,
+        quotaClock, secretFile, secretFromEnv, settings);
+  }
+
+  /** Whether the ModelGuard filter is installed (false only with {@code --guard off}). */
+  public boolean guard() {
+    return serving.guard();
+  }
+
+  /** Whether JSON audit lines are written (false with {@code --no-audit-log}). */
+  public boolean auditLog() {
+    return serving.auditLog();
+  }
+
+  /** The file the JSON audit lines are appended to, if {@code --audit-log FILE} was given (else the logger). */
+  public Optional<Path> auditLogFile() {
+    return serving.auditLogFile();
+  }
+
+  /** How the app is served: guard on or off, and where audit lines go. */
+  private record Serving(boolean guard, boolean auditLog, Optional<Path> auditLogFile) {
+    static final Serving DEFAULT = new Serving(true, true, Optional.empty());
   }
 
   /** The {@code --allow-fetch-host} entries, in order (empty: no allow-list from the command line). */
@@ -455,6 +536,7 @@ public final class AppOptions {
     return "AppOptions[host=" + host + ", port=" + port + ", config=" + configFile + ", pepperFile=" + pepperFile
         + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt
         + ", quota=" + quota + ", extractionSecretFile=" + secretFile + ", extractionSecretFromEnv="
-        + (secretFromEnv != null) + "]";
+        + (secretFromEnv != null) + ", guard=" + serving.guard() + ", auditLog="
+        + (serving.auditLog() ? serving.auditLogFile().map(Path::toString).orElse("logger") : "off") + "]";
   }
 }

@@ -41,8 +41,9 @@ import java.util.regex.Pattern;
 /**
  * The demo's security configuration: tiers (name → models), API keys and the hosts {@code
  * image-classifier} may fetch image URLs from. Either the built-in demo ({@link #demo()}: tiers
- * {@code free} = digits and {@code pro} = digits + iris + image-classifier, with demo keys issued
- * at start-up, no fetch allow-list) or a JSON file ({@link #read}), for example:
+ * {@code free} = digits + sentiment, {@code pro} = digits + iris + sentiment and {@code enterprise}
+ * = all four models, with demo keys issued at start-up, no fetch allow-list) or a JSON file
+ * ({@link #read}), for example:
  *
  * <pre>{@code
  * {
@@ -145,13 +146,15 @@ public final class DemoConfig {
   }
 
   /**
-   * The tiers of the built-in demo: {@code free} (digits) and {@code pro} (digits, iris,
-   * image-classifier).
+   * The tiers of the built-in demo: {@code free} (digits, sentiment), {@code pro} (digits, iris,
+   * sentiment) and {@code enterprise} (digits, iris, image-classifier, sentiment). Tier {@code free}
+   * also sees only the top three probabilities of an answer (see {@link DemoSecurity}).
    */
   public static Map<String, Set<String>> demoTiers() {
     Map<String, Set<String>> tiers = new LinkedHashMap<>();
-    tiers.put("free", Set.of("digits"));
-    tiers.put("pro", new LinkedHashSet<>(List.of("digits", "iris", "image-classifier")));
+    tiers.put("free", new LinkedHashSet<>(List.of("digits", "sentiment")));
+    tiers.put("pro", new LinkedHashSet<>(List.of("digits", "iris", "sentiment")));
+    tiers.put("enterprise", new LinkedHashSet<>(List.of("digits", "iris", "image-classifier", "sentiment")));
     return tiers;
   }
 
@@ -167,7 +170,8 @@ public final class DemoConfig {
   /**
    * The limits of the built-in tiers, per tenant and model: {@code free} a burst of 5 (refilled at
    * 5 per second), 60 per minute and 1,000 per day; {@code pro} a burst of 20 (20 per second), 600
-   * per minute and 100,000 per day. Bursts are token buckets, minutes and days sliding windows.
+   * per minute and 100,000 per day; {@code enterprise} a burst of 100 (100 per second), 6,000 per
+   * minute and 5,000,000 per day. Bursts are token buckets, minutes and days sliding windows.
    */
   public static Map<String, List<QuotaLimit>> demoTierLimits() {
     Map<String, List<QuotaLimit>> limits = new LinkedHashMap<>();
@@ -177,6 +181,9 @@ public final class DemoConfig {
     limits.put("pro", List.of(QuotaLimit.tokenBucket("burst", 20, Duration.ofSeconds(1)),
         QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)),
         QuotaLimit.slidingWindow("daily", 100_000, Duration.ofDays(1))));
+    limits.put("enterprise", List.of(QuotaLimit.tokenBucket("burst", 100, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("minute", 6_000, Duration.ofMinutes(1)),
+        QuotaLimit.slidingWindow("daily", 5_000_000, Duration.ofDays(1))));
     return limits;
   }
 

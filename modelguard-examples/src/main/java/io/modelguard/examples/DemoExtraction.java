@@ -10,6 +10,7 @@ import io.modelguard.RandomSource;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.ExtractionEvent;
+import io.modelguard.extraction.ExtractionListener;
 import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.PredictionCodec;
@@ -37,8 +38,8 @@ import org.slf4j.LoggerFactory;
  *       throttled ({@code 429 quota.exceeded}) and blocked ({@code 403 extraction.blocked}) clients;
  *       {@link OutputPhase#OBSERVE} feeds the detectors; {@link OutputPhase#PERTURB} rewrites the
  *       probabilities: keyed noise (rounded to the 6 decimals of every answer) or misinformation
- *       (consistently wrong labels) for a flagged client, and, for tier {@value
- *       #FREE_TIER}, only the top {@value #FREE_TOP_K} probabilities (the rest 0, not renormalised).
+ *       (consistently wrong labels) for a flagged client. (Tier {@code free}'s cut to the top
+ *       three probabilities comes after it: {@link TierFidelity}.)
  *   <li>{@code image-classifier}: the same {@code digits} model behind an image URL. The request
  *       carries no pixels, so its queries are not observed; it shares the {@code digits} defence's
  *       DETECT side, so a client throttled or blocked for extracting {@code digits} is refused here
@@ -53,10 +54,6 @@ import org.slf4j.LoggerFactory;
  * client, in a header or a field.
  */
 final class DemoExtraction {
-  /** The tier whose outputs are reduced to the top probabilities. */
-  static final String FREE_TIER = "free";
-  /** How many probabilities tier {@value #FREE_TIER} sees. */
-  static final int FREE_TOP_K = 3;
   /** The most of a request body the encoder reads (the digits input limit). */
   private static final int MAX_BODY_BYTES = 16 * 1024;
 
@@ -70,12 +67,22 @@ final class DemoExtraction {
 
   /** The defence keyed by {@code keys}, decaying and throttling on {@code clock}. */
   static DemoExtraction create(NoiseKeys keys, Clock clock) {
+    return create(keys, clock, e -> { });
+  }
+
+  /**
+   * As {@link #create(NoiseKeys, Clock)}, also reporting the {@code digits} defence's events to
+   * {@code digitsListener} (after the log line).
+   */
+  static DemoExtraction create(NoiseKeys keys, Clock clock, ExtractionListener digitsListener) {
     ExtractionDefence digits = ExtractionDefence.builder(keys, 10)
         .clock(clock)
         // Keyed noise rounded to the servlet's 6 decimals: the precision of an answer does not show the level.
         .levelPerturbation(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2).then(Perturbation.rounding(6)))
-        .tierPerturbation(FREE_TIER, Perturbation.topK(FREE_TOP_K, false))
-        .listener(e -> logEvent(ModelCatalog.DIGITS, e))
+        .listener(e -> {
+          logEvent(ModelCatalog.DIGITS, e);
+          digitsListener.onEvent(e);
+        })
         .build();
     return new DemoExtraction(digits);
   }

@@ -13,6 +13,8 @@ import io.modelguard.authn.ApiKeyRecord;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.event.GuardListener;
+import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPolicy;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -47,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
  *       fields; image URLs fetched through the SSRF-safe fetcher), then the extraction defence
  *       ({@link DemoExtraction}: {@link Phase#DETECT} before the model, OBSERVE and PERTURB after
- *       it) — for the predict endpoints;
+ *       it), then {@link TierFidelity} (tier {@code free} sees the top three probabilities) — for
+ *       the predict endpoints;
  *   <li>{@value #CATALOG_CHAIN}: the same authentication only — for {@code GET /v1/models}, which
  *       names no model and lists what the caller may use.
  * </ul>
@@ -62,6 +66,13 @@ import org.slf4j.LoggerFactory;
 final class DemoSecurity {
   /** The chain of the model catalogue endpoint: authenticate, do not authorize a model. */
   static final String CATALOG_CHAIN = io.modelguard.examples.http.ModelListServlet.CHAIN;
+
+  /** The subject and tenant of the demo's free key. */
+  static final String DEMO_FREE = "demo-free";
+  /** The subject and tenant of the demo's pro key (the revoked and expired keys share the tenant). */
+  static final String DEMO_PRO = "demo-pro";
+  /** The subject and tenant of the demo's enterprise key. */
+  static final String DEMO_ENTERPRISE = "demo-enterprise";
 
   private static final Logger log = LoggerFactory.getLogger(DemoSecurity.class);
 
@@ -83,6 +94,21 @@ final class DemoSecurity {
   static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
       Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
       List<QuotaLimit> unauthenticated, DemoExtraction extraction) throws StartupException {
+    return create(config, models, input, pepper, bearer, clock, random, quotaStore, unauthenticated, extraction,
+        List.of(), true);
+  }
+
+  /**
+   * As {@link #create(DemoConfig, Set, ModelInputPolicy, byte[], Optional, Clock, RandomSource,
+   * QuotaStore, List, DemoExtraction)}, with {@code listeners} receiving the engine's events (in
+   * order) and the engine's own key=value audit log ({@code io.modelguard.audit}) on or off.
+   *
+   * @throws StartupException if the engine rejects the configuration (the message names the field)
+   */
+  static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
+      Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
+      List<QuotaLimit> unauthenticated, DemoExtraction extraction, List<GuardListener> listeners,
+      boolean engineAuditLog) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -101,6 +127,7 @@ final class DemoSecurity {
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
         .random(random)
+        .auditLog(engineAuditLog)
         .models(models.toArray(new String[0]))
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {
           // Before the authenticators: an address out of guesses is refused before any key is checked.
@@ -111,11 +138,13 @@ final class DemoSecurity {
               .policy(Phase.QUOTA, "quota", quota)
               .policy(Phase.VALIDATE, "input", input);
           extraction.addTo(chain);
+          TierFidelity.addTo(chain);
         })
         .chain(CATALOG_CHAIN, chain -> {
           chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
           bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
         });
+    listeners.forEach(builder::listener);
     config.tiers().forEach((name, granted) -> {
       Tier.Builder tier = Tier.builder(name).models(granted);
       List<QuotaLimit> limits = config.tierLimits().get(name);
@@ -131,15 +160,32 @@ final class DemoSecurity {
     }
   }
 
+  /**
+   * The tenants {@code config} knows: those of its keys (or of the demo keys) and the demo issuer's.
+   * Metrics tag these by name and any other tenant as {@code other}.
+   */
+  static Set<String> tenants(DemoConfig config) {
+    Set<String> tenants = new LinkedHashSet<>();
+    if (config.demoKeys()) {
+      tenants.addAll(List.of(DEMO_FREE, DEMO_PRO, DEMO_ENTERPRISE));
+    }
+    config.keys().forEach(k -> tenants.add(k.tenant()));
+    tenants.add(DemoIssuer.TENANT);
+    return tenants;
+  }
+
   private static List<DemoKey> issueDemoKeys(ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) {
     List<DemoKey> keys = new ArrayList<>();
     // Quotas are per tenant and model: each active key has a tenant of its own.
-    keys.add(issue(issuer, store, "free", "demo-free", "demo-free", "free", null, DemoKey.Status.ACTIVE));
-    keys.add(issue(issuer, store, "pro", "demo-pro", "demo-pro", "pro", null, DemoKey.Status.ACTIVE));
-    keys.add(issue(issuer, store, "revoked", "demo-revoked", "demo-pro", "pro", null, DemoKey.Status.REVOKED));
-    keys.add(issue(issuer, store, "expired", "demo-expired", "demo-pro", "pro",
+    keys.add(issue(issuer, store, "free", DEMO_FREE, DEMO_FREE, "free", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "pro", DEMO_PRO, DEMO_PRO, "pro", null, DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "enterprise", DEMO_ENTERPRISE, DEMO_ENTERPRISE, "enterprise", null,
+        DemoKey.Status.ACTIVE));
+    keys.add(issue(issuer, store, "revoked", "demo-revoked", DEMO_PRO, "pro", null, DemoKey.Status.REVOKED));
+    keys.add(issue(issuer, store, "expired", "demo-expired", DEMO_PRO, "pro",
         clock.instant().minus(Duration.ofHours(1)), DemoKey.Status.EXPIRED));
-    log.info("Issued {} demo API keys (free, pro, revoked, expired); they are printed once on stdout, never logged",
+    log.info("Issued {} demo API keys (free, pro, enterprise, revoked, expired); they are printed once on stdout, "
+        + "never logged",
         keys.size());
     return keys;
   }

@@ -67,9 +67,14 @@ final class KeyBanner {
     b.append(nl).append("   # predict a digit (200)").append(nl);
     b.append("   curl -s ").append(url).append("/v1/models/digits/predict -H 'X-API-Key: ").append(someKey).append("'")
         .append(json).append(" -d '").append(digits).append("'").append(nl);
-    String imageKey = demo ? pro.orElse(someKey) : someKey;
+    b.append(nl).append("   # the sentiment of a sentence (200)").append(nl);
+    b.append("   curl -s ").append(url).append("/v1/models/").append(ModelCatalog.SENTIMENT)
+        .append("/predict -H 'X-API-Key: ").append(someKey).append("'").append(json)
+        .append(" -d '{\"").append(ModelCatalog.TEXT_FIELD).append("\":\"The staff were friendly and helpful\"}'")
+        .append(nl);
+    String imageKey = demo ? active(keys, "enterprise", demo).orElse(someKey) : someKey;
     b.append(nl).append("   # classify the digit in an image fetched from a URL (PNG, JPEG or GIF; ")
-        .append(demo ? "pro tier; " : "").append("200 if the URL's host is allowed and serves the image)").append(nl);
+        .append(demo ? "enterprise tier; " : "").append("200 if the URL's host is allowed and serves the image)").append(nl);
     b.append("   curl -s ").append(url).append("/v1/models/").append(ModelCatalog.IMAGE_CLASSIFIER)
         .append("/predict -H 'X-API-Key: ").append(imageKey).append("'").append(json).append(" -d '")
         .append(imageBody(exampleImageUrl(fetchHosts))).append("'").append(nl);

@@ -9,23 +9,31 @@ import io.modelguard.examples.http.JwksServlet;
 import io.modelguard.examples.http.ModelListServlet;
 import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.event.GuardListener;
 import io.modelguard.examples.issuer.DemoIssuer;
+import io.modelguard.examples.metrics.DemoMetrics;
+import io.modelguard.examples.metrics.JsonAuditLog;
+import io.modelguard.examples.metrics.MetricsServlet;
 import io.modelguard.examples.model.Classifier;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ErrorHandler;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -39,9 +47,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ModelGuard demo model server: trains two small models at start-up ({@link ModelCatalog}) and
- * serves them, and a classifier of digit images fetched from a URL, on embedded Jetty behind
- * {@link ModelGuardFilter}.
+ * The ModelGuard demo model server: trains three small models at start-up ({@link ModelCatalog}:
+ * digits, iris, sentiment) and serves them, and a classifier of digit images fetched from a URL, on
+ * embedded Jetty behind {@link ModelGuardFilter}. Every decision is counted ({@link DemoMetrics})
+ * and written as one JSON audit line ({@link JsonAuditLog}). With {@code --guard off} (benchmark
+ * only) the same app is served without the filter.
  *
  * <ul>
  *   <li>{@code POST /v1/models/{model}/predict} — API key or bearer token, and the caller's tier
@@ -50,6 +60,8 @@ import org.slf4j.LoggerFactory;
  *       FetchAllowList} allows);
  *   <li>{@code GET /v1/models} — API key or bearer token; lists the models the caller may use;
  *   <li>{@code GET /healthz} — unguarded;
+ *   <li>{@code GET /metrics} — unguarded; the meters of {@link DemoMetrics} in the Prometheus text
+ *       format;
  *   <li>{@code GET /.well-known/jwks.json}, {@code POST /demo/token} — the demo issuer ({@link
  *       DemoIssuer}), unguarded, only while it runs (see {@link JwtSettings#demoIssuer()}).
  * </ul>
@@ -85,9 +97,13 @@ public final class ModelServingApp implements AutoCloseable {
   private final List<DemoKey> keys;
   private final Optional<DemoIssuer> demoIssuer;
   private final QuotaBackend quota;
+  private final DemoMetrics metrics;
+  private final Optional<JsonAuditLog> audit;
 
   private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys,
-      Optional<DemoIssuer> demoIssuer, QuotaBackend quota) {
+      Optional<DemoIssuer> demoIssuer, QuotaBackend quota, DemoMetrics metrics, Optional<JsonAuditLog> audit) {
+    this.metrics = metrics;
+    this.audit = audit;
     this.server = server;
     this.baseUri = baseUri;
     this.models = models;
@@ -118,18 +134,21 @@ public final class ModelServingApp implements AutoCloseable {
     ModelCatalog.inputSpecs().forEach(input::model);
     RandomSource random = RandomSource.secure();
     Clock clock = Clock.systemUTC();
-    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
-    byte[] pepper = DemoSecurity.loadPepper(options, random);
     QuotaSettings quotaSettings = options.quota().over(config.quota());
+    DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
+        limitNames(config));
+    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock,
+        metrics.extractionListener(ModelCatalog.DIGITS));
+    byte[] pepper = DemoSecurity.loadPepper(options, random);
     QuotaBackend quota = null;
+    Optional<JsonAuditLog> audit = Optional.empty();
     try {
       ModelCatalog models = ModelCatalog.trainDemoModels();
       for (ModelCatalog.ServedModel m : models.all().values()) {
         Classifier.Evaluation e = m.classifier().evaluation();
-        log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", m.id(),
-            String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
-            e.trainingTime().toMillis());
+        logTraining(m.id(), e);
       }
+      logTraining(models.sentiment().id(), models.sentiment().evaluation());
 
       // Bind first: the demo issuer's iss and JWKS URL are the bound address.
       Server server = new Server(threadPool());
@@ -152,9 +171,11 @@ public final class ModelServingApp implements AutoCloseable {
       URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
+        audit = openAuditLog(options);
         ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
-            console, clock, random, quota, quotaSettings, extraction);
+            console, clock, random, quota, quotaSettings, extraction, metrics, audit);
         quota = null;
+        audit = Optional.empty();
         return app;
       } catch (StartupException | RuntimeException e) {
         stopQuietly(server);
@@ -166,6 +187,40 @@ public final class ModelServingApp implements AutoCloseable {
       if (quota != null) {
         quota.close();
       }
+      audit.ifPresent(JsonAuditLog::close);
+    }
+  }
+
+  private static void logTraining(String id, Classifier.Evaluation e) {
+    log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", id,
+        String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
+        e.trainingTime().toMillis());
+  }
+
+  /** The names of every configured quota limit: the only {@code limit} tag values of the quota meter. */
+  private static Set<String> limitNames(DemoConfig config) {
+    Set<String> names = new LinkedHashSet<>();
+    config.tierLimits().values().forEach(limits -> limits.forEach(l -> names.add(l.name())));
+    return names;
+  }
+
+  /** The JSON audit log of {@code --audit-log} (a file), the logger by default, none with {@code --no-audit-log}. */
+  private static Optional<JsonAuditLog> openAuditLog(AppOptions options) throws StartupException {
+    if (!options.auditLog()) {
+      log.info("Audit log off (--no-audit-log)");
+      return Optional.empty();
+    }
+    if (options.auditLogFile().isEmpty()) {
+      return Optional.of(JsonAuditLog.toLogger());
+    }
+    Path file = options.auditLogFile().get();
+    try {
+      JsonAuditLog audit = JsonAuditLog.toFile(file);
+      log.info("Audit lines (JSON, one per decision) are appended to {}", file);
+      return Optional.of(audit);
+    } catch (IOException e) {
+      throw new StartupException("--audit-log " + file + ": cannot open for appending ("
+          + e.getClass().getSimpleName() + ")", e);
     }
   }
 
@@ -173,18 +228,22 @@ public final class ModelServingApp implements AutoCloseable {
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
       PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings,
-      DemoExtraction extraction)
+      DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit)
       throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
+    List<GuardListener> listeners = new ArrayList<>();
+    audit.ifPresent(listeners::add);
+    listeners.add(metrics.listener());
+    // The JSON audit log replaces the engine's key=value one.
     DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
-        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction);
+        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction, listeners, false);
     log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
     if (bearer.summary().isEmpty()) {
       log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");
     }
     bearer.summary().forEach(line -> log.info("Bearer tokens: {}", line.strip()));
 
-    server.setHandler(context(models, security.guard(), bearer.demoIssuer()));
+    server.setHandler(context(models, security.guard(), bearer.demoIssuer(), metrics, options.guard()));
     server.setErrorHandler(quietErrors());
     try {
       server.start();
@@ -199,7 +258,8 @@ public final class ModelServingApp implements AutoCloseable {
           + "Authorization. Keep org.eclipse.jetty at INFO wherever real credentials are used.", JETTY_PARSER_LOGGER);
     }
     if (!isLoopback(options.host())) {
-      log.warn("Bound to {}, not loopback: the demo is reachable from the network", options.host());
+      log.warn("Bound to {}, not loopback: the demo is reachable from the network, and so is {}{} (unguarded: "
+          + "keep it behind the network's own access control)", options.host(), base, MetricsServlet.PATH);
       if (bearer.demoIssuer().isPresent()) {
         log.warn("The demo issuer is on: anyone who can reach {}{} can mint tokens (--no-demo-issuer turns it off)",
             base, DemoIssuer.TOKEN_PATH);
@@ -207,30 +267,51 @@ public final class ModelServingApp implements AutoCloseable {
     }
     KeyBanner.print(console, base, security.keys(), models, config.demoKeys(), fetchHosts, bearer,
         KeyBanner.quotaLines(config.tierLimits(), quotaSettings.unauthenticated(), quota.description()));
-    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota);
+    if (!options.guard()) {
+      List<String> warning = List.of("--guard off: ModelGuard is NOT installed. Every request reaches the models",
+          "without authentication, quotas, input validation or extraction defence.",
+          "For the overhead benchmark only.");
+      log.warn("{} {} {}", warning.get(0), warning.get(1), warning.get(2));
+      console.println();
+      console.println(" " + "!".repeat(98));
+      warning.forEach(line -> console.println(" WARNING " + line));
+      console.println(" " + "!".repeat(98));
+      console.flush();
+    }
+    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota,
+        metrics, audit);
   }
 
-  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer) {
+  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer,
+      DemoMetrics metrics, boolean guarded) {
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
     context.addServlet(new ServletHolder("models", new ModelListServlet(guard)), ModelListServlet.PATH);
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
+    context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), MetricsServlet.PATH);
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
     // The demo issuer's endpoints exist only while it runs; otherwise these paths are 404.
     issuer.ifPresent(i -> {
       context.addServlet(new ServletHolder("jwks", new JwksServlet(i)), JwksServlet.PATH);
       context.addServlet(new ServletHolder("demo-token", new DemoTokenServlet(i)), DemoTokenServlet.PATH);
     });
+    // Filters run in the order added: metrics outermost (it times the guard), the model timer innermost.
+    addFilter(context, "metrics", metrics.requestFilter());
     // Refusals are written before the body is read: tell keep-alive clients the connection closes.
-    FilterHolder closeAfterError = new FilterHolder(new CloseAfterErrorFilter());
-    closeAfterError.setName("close-after-error");
-    context.addFilter(closeAfterError, "/*", EnumSet.of(DispatcherType.REQUEST));
-    // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
-    FilterHolder filter = new FilterHolder(new ModelGuardFilter(guard));
-    filter.setName("modelguard");
-    context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+    addFilter(context, "close-after-error", new CloseAfterErrorFilter());
+    if (guarded) {
+      // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
+      addFilter(context, "modelguard", new ModelGuardFilter(guard));
+    }
+    addFilter(context, "model-timer", metrics.modelFilter());
     context.setErrorHandler(quietErrors());
     return context;
+  }
+
+  private static void addFilter(ServletContextHandler context, String name, Filter filter) {
+    FilterHolder holder = new FilterHolder(filter);
+    holder.setName(name);
+    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
   }
 
   /** Jetty's error pages without stack traces, causes, origins (servlet names) or exception messages. */
@@ -293,7 +374,10 @@ public final class ModelServingApp implements AutoCloseable {
     return keys;
   }
 
-  /** The key with banner label {@code label} ({@code free}, {@code pro}, {@code revoked}, {@code expired} in the demo). */
+  /**
+   * The key with banner label {@code label} ({@code free}, {@code pro}, {@code enterprise}, {@code
+   * revoked}, {@code expired} in the demo).
+   */
   public Optional<DemoKey> key(String label) {
     return keys.stream().filter(k -> k.label().equals(label)).findFirst();
   }
@@ -301,6 +385,11 @@ public final class ModelServingApp implements AutoCloseable {
   /** The demo issuer, if it runs ({@code POST /demo/token}, {@code GET /.well-known/jwks.json}). */
   public Optional<DemoIssuer> demoIssuer() {
     return demoIssuer;
+  }
+
+  /** The meters {@code GET /metrics} serves. */
+  public DemoMetrics metrics() {
+    return metrics;
   }
 
   /** Blocks until the server stops. */
@@ -313,6 +402,7 @@ public final class ModelServingApp implements AutoCloseable {
   public void close() {
     if (server.isStopped()) {
       quota.close();
+      audit.ifPresent(JsonAuditLog::close);
       return;
     }
     try {
@@ -322,6 +412,7 @@ public final class ModelServingApp implements AutoCloseable {
       log.warn("Stopping the server failed", e);
     } finally {
       quota.close();
+      audit.ifPresent(JsonAuditLog::close);
     }
   }
 

@@ -32,6 +32,25 @@ class AppOptionsTest {
   }
 
   @Test
+  void auditLinesGoToTheLoggerByDefaultToAFileOrNowhere() throws Exception {
+    AppOptions defaults = AppOptions.parse(new String[0], Map.of());
+    AppOptions file = AppOptions.parse(new String[] {"--audit-log", "audit.jsonl"}, Map.of());
+    AppOptions off = AppOptions.parse(new String[] {"--audit-log=audit.jsonl", "--no-audit-log"}, Map.of());
+
+    assertThat(defaults.auditLog()).isTrue();
+    assertThat(defaults.auditLogFile()).isEmpty();
+    assertThat(file.auditLog()).isTrue();
+    assertThat(file.auditLogFile()).contains(java.nio.file.Path.of("audit.jsonl"));
+    assertThat(off.auditLog()).isFalse();
+    assertThat(off.auditLogFile()).isEmpty();
+    assertThat(off.toString()).contains("auditLog=off").contains("guard=true");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--no-audit-log=yes"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--no-audit-log takes no value");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--audit-log"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--audit-log needs a value (see --help)");
+  }
+
+  @Test
   void collectsRepeatedFetchHostsInOrder() throws Exception {
     AppOptions o = AppOptions.parse(new String[] {
         "--allow-fetch-host", "Images.Example.com", "--allow-fetch-host=127.0.0.1:8089", "--allow-fetch-host", "*.cdn.example.net:8443"},

@@ -48,12 +48,20 @@ class CommandLineTest {
   }
 
   @Test
+  void anAuditLogFileThatCannotBeOpenedExitsTwoNamingTheFlag() {
+    Path notADirectory = dir.resolve("missing-dir").resolve("audit.jsonl");
+
+    assertThat(run(Map.of(), "--port", "0", "--audit-log", notADirectory.toString())).isEqualTo(2);
+    assertOneLineError("--audit-log " + notADirectory + ": cannot open for appending (NoSuchFileException)");
+  }
+
+  @Test
   void invalidConfigExitsTwoNamingTheField() throws Exception {
     Path config = dir.resolve("bad.json");
     Files.writeString(config, "{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"gold\"}]}");
 
     assertThat(run(Map.of(), "--port", "0", "--config", config.toString())).isEqualTo(2);
-    assertOneLineError("config " + config + ": keys[0].tier: unknown tier 'gold' (known: free, pro)");
+    assertOneLineError("config " + config + ": keys[0].tier: unknown tier 'gold' (known: enterprise, free, pro)");
   }
 
   @Test
@@ -163,7 +171,7 @@ class CommandLineTest {
         "config " + lonely + ": jwt.tierClaim: applies to an external IdP's tokens; give its keys with --jwks-url or "
             + "--jwt-public-key (jwt.jwksUrl or jwt.publicKeyFile in the configuration file)");
     cases.put(new String[] {"--config", gold.toString()},
-        "config " + gold + ": jwt.defaultTier: unknown tier 'gold' (known: free, pro)");
+        "config " + gold + ": jwt.defaultTier: unknown tier 'gold' (known: enterprise, free, pro)");
     cases.put(new String[] {"--config", config.toString(), "--jwt-public-key", "idp.pem", "--jwt-audience", "m"},
         "--jwt-public-key: give either a JWKS URL or a public key file, not both (a JWKS URL comes from config "
             + config + ": jwt.jwksUrl)");

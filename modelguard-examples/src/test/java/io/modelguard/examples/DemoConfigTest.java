@@ -36,7 +36,8 @@ class DemoConfigTest {
     assertThat(config.keys().get(3).revoked()).isTrue();
     assertThat(config.keys().get(4).key()).contains(KEY);
     assertThat(config.demoKeys()).isFalse();
-    assertThat(config.tiers().get("pro")).containsExactly("digits", "iris", "image-classifier");
+    assertThat(config.tiers().get("pro")).containsExactly("digits", "iris", "image-classifier", "sentiment");
+    assertThat(config.tiers().get("free")).containsExactly("digits", "sentiment");
     assertThat(config.allowFetchHosts()).extracting(Object::toString)
         .containsExactly("images.example.com", "127.0.0.1:8089");
     assertThat(config.allowFetchHosts().get(1).internal()).isTrue();
@@ -110,9 +111,9 @@ class DemoConfigTest {
   @Test
   void rejectsUnknownTiersAndModels() {
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"gold\"}]}")
-        .hasMessageContaining("keys[0].tier: unknown tier 'gold' (known: free, pro)");
+        .hasMessageContaining("keys[0].tier: unknown tier 'gold' (known: enterprise, free, pro)");
     assertRejected("{\"tiers\":{\"free\":[\"digits\",\"resnet\"]}}")
-        .hasMessageContaining("tiers.free[1]: unknown model 'resnet' (known: digits, image-classifier, iris)");
+        .hasMessageContaining("tiers.free[1]: unknown model 'resnet' (known: digits, image-classifier, iris, sentiment)");
     assertRejected("{\"tiers\":{\"no spaces\":[]}}").hasMessageContaining("tiers: 'no spaces' is not a valid tier name");
   }
 

@@ -150,9 +150,9 @@ class DemoIssuerAppTest {
     String narrowed = client.demoToken("{\"subject\":\"bob\",\"tier\":\"pro\",\"models\":[\"iris\"]}");
 
     assertThat(client.getWith("/v1/models", "Authorization", "Bearer " + token("free")).body())
-        .isEqualTo("{\"models\":[\"digits\"]}");
+        .isEqualTo("{\"models\":[\"digits\",\"sentiment\"]}");
     assertThat(client.getWith("/v1/models", "Authorization", "Bearer " + token("pro")).body())
-        .isEqualTo("{\"models\":[\"digits\",\"image-classifier\",\"iris\"]}");
+        .isEqualTo("{\"models\":[\"digits\",\"iris\",\"sentiment\"]}");
     assertThat(client.getWith("/v1/models", "Authorization", "Bearer " + narrowed).body())
         .isEqualTo("{\"models\":[\"iris\"]}");
   }
@@ -222,15 +222,15 @@ class DemoIssuerAppTest {
   @Test
   void theTokenEndpointRefusesWhatItWillNotMint() {
     Map<String, String> cases = new LinkedHashMap<>();
-    cases.put("{\"subject\":\"alice\",\"tier\":\"gold\"}", "Field 'tier' must be one of: free, pro.");
-    cases.put("{\"subject\":\"alice\"}", "Field 'tier' is required, one of: free, pro.");
+    cases.put("{\"subject\":\"alice\",\"tier\":\"gold\"}", "Field 'tier' must be one of: free, pro, enterprise.");
+    cases.put("{\"subject\":\"alice\"}", "Field 'tier' is required, one of: free, pro, enterprise.");
     cases.put("{\"tier\":\"free\"}", "Field 'subject' is required, a string.");
     cases.put("{\"subject\":\"a l i c e\",\"tier\":\"free\"}",
         "Field 'subject' must be 1-64 characters of A-Z a-z 0-9 . _ @ -.");
     cases.put("{\"subject\":\"alice\",\"tier\":\"free\",\"models\":[\"iris\"]}",
-        "Field 'models' may list only models of tier 'free' (digits), each once: a token never grants more than its tier.");
+        "Field 'models' may list only models of tier 'free' (digits, sentiment), each once: a token never grants more than its tier.");
     cases.put("{\"subject\":\"alice\",\"tier\":\"pro\",\"models\":[\"iris\",\"iris\"]}",
-        "Field 'models' may list only models of tier 'pro' (digits, iris, image-classifier), each once: a token never "
+        "Field 'models' may list only models of tier 'pro' (digits, iris, sentiment), each once: a token never "
             + "grants more than its tier.");
     cases.put("{\"subject\":\"alice\",\"tier\":\"free\",\"models\":[]}",
         "Field 'models' must be a non-empty array of model ids (omit it for the whole tier).");

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
@@ -92,7 +93,7 @@ class ExtractionDefenceAppTest {
           nonZero++;
         }
       }
-      assertThat(nonZero).as("benign query %d: non-zero probabilities", sent).isBetween(1, DemoExtraction.FREE_TOP_K);
+      assertThat(nonZero).as("benign query %d: non-zero probabilities", sent).isBetween(1, TierFidelity.FREE_TOP_K);
       assertThat(p.get(label).asDouble()).isCloseTo(undefended[label], Offset.offset(1e-6));
     }
     assertThat(warnings("p:demo-free")).isEmpty();
@@ -151,6 +152,14 @@ class ExtractionDefenceAppTest {
     HttpResponse<String> iris = client.post("/v1/models/iris/predict", pro,
         DemoClient.body("features", app.models().get(ModelCatalog.IRIS).orElseThrow().example()));
     assertThat(iris.statusCode()).isEqualTo(200);
+
+    // Operators see it in /metrics: the client's risk changes, and its refusal counted by reason.
+    PrometheusText metrics = PrometheusText.parse(client.get("/metrics", null).body());
+    assertThat(metrics.sum("modelguard_extraction_risk_changes_total", Map.of("model", "digits", "from", "observe")))
+        .as("risk changes out of OBSERVE").isGreaterThanOrEqualTo(1.0);
+    String reason = refused.statusCode() == 429 ? "quota.exceeded" : "extraction.blocked";
+    assertThat(metrics.sum("modelguard_denials_total", Map.of("model", "digits", "tenant", "demo-pro", "reason", reason)))
+        .isGreaterThanOrEqualTo(2.0);
   }
 
   private static List<String> warnings(String client) {

@@ -89,8 +89,9 @@ class ImageClassifierAppTest {
     images.reset();
   }
 
+  /** The enterprise key: of the demo tiers, only enterprise grants image-classifier. */
   private static String pro(ModelServingApp app) {
-    return app.key("pro").orElseThrow().plaintext();
+    return app.key("enterprise").orElseThrow().plaintext();
   }
 
   private static String body(String url) {

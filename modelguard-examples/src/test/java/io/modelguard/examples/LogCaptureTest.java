@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.modelguard.RandomSource;
 import io.modelguard.authn.ApiKeyFormat;
 import io.modelguard.event.Slf4jAuditListener;
+import io.modelguard.examples.metrics.JsonAuditLog;
 import io.modelguard.examples.model.ModelCatalog;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 class LogCaptureTest {
   /** Loggers raised to TRACE for the test (besides the root). */
-  private static final List<String> RAISED = List.of("io.modelguard", Slf4jAuditListener.LOGGER_NAME);
+  private static final List<String> RAISED =
+      List.of("io.modelguard", Slf4jAuditListener.LOGGER_NAME, JsonAuditLog.LOGGER_NAME);
 
   @Test
   void noKeyMaterialAppearsInAnyLogLine() throws Exception {
@@ -120,17 +122,17 @@ class LogCaptureTest {
     }
     List<ILoggingEvent> events = new ArrayList<>(captured.list);
     assertThat(statuses).contains(200, 401, 403, 422);
-    assertThat(events).as("the capture saw the audit log").anySatisfy(e -> {
-      assertThat(e.getLoggerName()).isEqualTo(Slf4jAuditListener.LOGGER_NAME);
-      assertThat(e.getFormattedMessage()).contains("decision=deny code=auth.invalid_api_key");
+    assertThat(events).as("the capture saw the JSON audit log").anySatisfy(e -> {
+      assertThat(e.getLoggerName()).isEqualTo(JsonAuditLog.LOGGER_NAME);
+      assertThat(e.getFormattedMessage()).contains("\"outcome\":\"denied\",\"code\":\"auth.invalid_api_key\"");
     });
-    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("decision=allow"));
-    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("code=authz.model_forbidden"));
-    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("code=auth.invalid_token"));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("\"outcome\":\"allowed\""));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("\"code\":\"authz.model_forbidden\""));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("\"code\":\"auth.invalid_token\""));
     assertThat(events).as("JWT refusals were logged at DEBUG, and checked")
         .anySatisfy(e -> assertThat(e.getFormattedMessage()).startsWith("JWT refused"));
-    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("decision=allow")
-        .contains("subject=alice tenant=demo"));
+    assertThat(events).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("\"outcome\":\"allowed\"")
+        .contains("\"subject\":\"alice\",\"tenant\":\"demo\""));
     for (ILoggingEvent e : events) {
       String line = render(e);
       for (String needle : needles) {

@@ -11,6 +11,7 @@ import io.modelguard.PathTemplate;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.model.InputSpec;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.examples.model.SentimentModel;
 import io.modelguard.examples.model.SoftmaxRegression;
 import io.modelguard.input.FetchedInputs;
 import jakarta.servlet.http.HttpServlet;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * digits:           {"pixels":[64 numbers 0..16]} → {"model":"digits","label":3,"probabilities":[10 numbers]}
  * iris:             {"features":[4 numbers, cm]}  → {"model":"iris","label":0,"probabilities":[3 numbers]}
  * image-classifier: {"imageUrl":"https://..."}    → {"model":"image-classifier","label":7,"probabilities":[10 numbers]}
+ * sentiment:        {"text":"Great service"}       → {"model":"sentiment","label":"positive","probabilities":[negative, positive]}
  * </pre>
  *
  * <p>Guarded by the {@code default} chain: ModelGuard authenticates the caller, checks that the
@@ -81,11 +83,18 @@ public final class PredictServlet extends HttpServlet {
   /** The body of a successful prediction. */
   record Prediction(String model, int label, double[] probabilities) {}
 
+  /** The body of a successful prediction whose classes have names (sentiment). */
+  record NamedPrediction(String model, String label, double[] probabilities) {}
+
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
     Optional<String> id = modelId(request);
     if (id.isPresent() && id.get().equals(ModelCatalog.IMAGE_CLASSIFIER)) {
       predictImage(request, response);
+      return;
+    }
+    if (id.isPresent() && id.get().equals(ModelCatalog.SENTIMENT)) {
+      predictSentiment(request, response);
       return;
     }
     Optional<ModelCatalog.ServedModel> model = id.flatMap(models::get);
@@ -146,13 +155,48 @@ public final class PredictServlet extends HttpServlet {
     writePrediction(response, ModelCatalog.IMAGE_CLASSIFIER, models.classifyDigitImage(image));
   }
 
+  /**
+   * {@code sentiment}: ModelGuard checked the text against {@link ModelCatalog#TEXT_SPEC}; the
+   * servlet checks shape and length again, as for the numeric models.
+   */
+  private void predictSentiment(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    if (!isJson(request.getContentType())) {
+      Problems.send(response, ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, "Send the input as application/json.");
+      return;
+    }
+    Optional<JsonNode> parsed = JsonBodies.read(request, response, JSON, ModelCatalog.TEXT_REQUEST_MAX_BODY_BYTES);
+    if (parsed.isEmpty()) {
+      return;
+    }
+    JsonNode root = parsed.get();
+    JsonNode text = root != null && root.isObject() && root.size() == 1 ? root.get(ModelCatalog.TEXT_FIELD) : null;
+    if (text == null || !text.isTextual() || text.asText().isEmpty()
+        || text.asText().codePointCount(0, text.asText().length()) > ModelCatalog.TEXT_MAX_LENGTH) {
+      Problems.send(response, ReasonCode.INPUT_INVALID, "The body must be a JSON object with exactly one field, '"
+          + ModelCatalog.TEXT_FIELD + "': a string of 1 to " + ModelCatalog.TEXT_MAX_LENGTH + " characters.");
+      return;
+    }
+    double[] p = models.sentiment().predictProba(text.asText());
+    String label = SentimentModel.LABELS.get(SoftmaxRegression.argMax(p));
+    write(response, new NamedPrediction(ModelCatalog.SENTIMENT, label, rounded(p)));
+  }
+
   private static void writePrediction(HttpServletResponse response, String model, double[] probabilities)
       throws IOException {
+    write(response, new Prediction(model, SoftmaxRegression.argMax(probabilities), rounded(probabilities)));
+  }
+
+  /** Six decimals: more would say nothing useful and only help a model-extraction attacker. */
+  private static double[] rounded(double[] probabilities) {
     double[] rounded = new double[probabilities.length];
     for (int i = 0; i < rounded.length; i++) {
       rounded[i] = Math.round(probabilities[i] * 1e6) / 1e6;
     }
-    byte[] out = JSON.writeValueAsBytes(new Prediction(model, SoftmaxRegression.argMax(probabilities), rounded));
+    return rounded;
+  }
+
+  private static void write(HttpServletResponse response, Object prediction) throws IOException {
+    byte[] out = JSON.writeValueAsBytes(prediction);
     response.setStatus(HttpServletResponse.SC_OK);
     response.setContentType("application/json");
     response.setHeader("Cache-Control", "no-store");

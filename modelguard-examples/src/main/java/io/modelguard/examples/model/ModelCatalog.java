@@ -4,6 +4,7 @@ import io.modelguard.input.FieldSpec;
 import io.modelguard.input.ImageFormat;
 import io.modelguard.input.ImageSpec;
 import io.modelguard.input.ModelSpec;
+import io.modelguard.input.TextSpec;
 import java.awt.image.BufferedImage;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,7 +25,9 @@ import java.util.Set;
  *       petal length, petal width in cm), 3 classes (setosa, versicolor, virginica);
  *   <li>{@value #IMAGE_CLASSIFIER}: input {@code imageUrl}, a PNG, JPEG or GIF image of a digit
  *       that ModelGuard fetches (see {@link #IMAGE_SPEC}); the image is reduced to 8×8 grey levels
- *       ({@link DigitImages}) and classified by the {@value #DIGITS} model.
+ *       ({@link DigitImages}) and classified by the {@value #DIGITS} model;
+ *   <li>{@value #SENTIMENT}: input {@code text}, a short English sentence (see {@link #TEXT_SPEC}),
+ *       2 classes (negative, positive); a {@link SentimentModel} trained on {@code sentiment.tsv}.
  * </ul>
  *
  * The trained models use a fixed stratified 80/20 split and fixed training seeds, so every
@@ -38,9 +41,11 @@ public final class ModelCatalog {
   public static final String IRIS = "iris";
   /** The id of the classifier of digit images fetched from a URL. */
   public static final String IMAGE_CLASSIFIER = "image-classifier";
+  /** The sentiment classifier's id. */
+  public static final String SENTIMENT = "sentiment";
   /** The ids of the demo models, known before training (configuration is validated against them). */
   public static final Set<String> MODEL_IDS =
-      Collections.unmodifiableSet(new LinkedHashSet<>(List.of(DIGITS, IRIS, IMAGE_CLASSIFIER)));
+      Collections.unmodifiableSet(new LinkedHashSet<>(List.of(DIGITS, IRIS, IMAGE_CLASSIFIER, SENTIMENT)));
   /** The input of {@value #DIGITS}. */
   public static final InputSpec DIGITS_INPUT = new InputSpec("pixels", 64, 0, 16, "8x8 grey levels, row by row");
   /** The input of {@value #IRIS}. */
@@ -69,15 +74,28 @@ public final class ModelCatalog {
       .maxPixels((long) IMAGE_MAX_SIDE * IMAGE_MAX_SIDE)
       .maxFrames(16)
       .build();
+  /** The field of {@value #SENTIMENT}'s input: {@code {"text":"..."}}. */
+  public static final String TEXT_FIELD = "text";
+  /** The most code points {@value #SENTIMENT} accepts. */
+  public static final int TEXT_MAX_LENGTH = 500;
+  /** The largest request body of {@value #SENTIMENT}: the longest text, even written as JSON escapes, fits. */
+  public static final int TEXT_REQUEST_MAX_BODY_BYTES = 4096;
+  /**
+   * What {@value #SENTIMENT} accepts as text: 1 to {@value #TEXT_MAX_LENGTH} code points, no
+   * invisible or control characters (zero-width spaces, bidi controls, ...), line breaks allowed.
+   */
+  public static final TextSpec TEXT_SPEC = TextSpec.builder().minLength(1).maxLength(TEXT_MAX_LENGTH).build();
   /** The fraction of each data set held out for evaluation. */
   public static final double TEST_FRACTION = 0.2;
   /** The seed of every split and training run. */
   public static final long SEED = 42L;
 
   private final Map<String, ServedModel> models;
+  private final SentimentModel sentiment;
 
-  private ModelCatalog(Map<String, ServedModel> models) {
+  private ModelCatalog(Map<String, ServedModel> models, SentimentModel sentiment) {
     this.models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
+    this.sentiment = Objects.requireNonNull(sentiment, "sentiment");
   }
 
   /**
@@ -114,7 +132,8 @@ public final class ModelCatalog {
    * What each demo model accepts, for ModelGuard's {@link io.modelguard.input.ModelInputPolicy}:
    * {@value #DIGITS} and {@value #IRIS} take their one array field ({@link InputSpec}) within
    * {@value #MAX_BODY_BYTES} bytes; {@value #IMAGE_CLASSIFIER} takes {@code imageUrl}, fetched and
-   * checked against {@link #IMAGE_SPEC}. Unknown fields are refused.
+   * checked against {@link #IMAGE_SPEC}; {@value #SENTIMENT} takes {@code text} ({@link
+   * #TEXT_SPEC}) within {@value #TEXT_REQUEST_MAX_BODY_BYTES} bytes. Unknown fields are refused.
    */
   public static List<ModelSpec> inputSpecs() {
     return List.of(
@@ -123,6 +142,10 @@ public final class ModelCatalog {
         ModelSpec.builder(IMAGE_CLASSIFIER)
             .maxBodyBytes(IMAGE_REQUEST_MAX_BODY_BYTES)
             .field(IMAGE_URL_FIELD, FieldSpec.imageUrl(IMAGE_SPEC))
+            .build(),
+        ModelSpec.builder(SENTIMENT)
+            .maxBodyBytes(TEXT_REQUEST_MAX_BODY_BYTES)
+            .field(TEXT_FIELD, FieldSpec.text(TEXT_SPEC))
             .build());
   }
 
@@ -133,7 +156,7 @@ public final class ModelCatalog {
         .build();
   }
 
-  /** Trains the digits and iris models (a fraction of a second on a small machine). */
+  /** Trains the digits, iris and sentiment models (a fraction of a second on a small machine). */
   public static ModelCatalog trainDemoModels() {
     Dataset digits = Dataset.fromResource(DIGITS, "digits.csv");
     Dataset iris = Dataset.fromResource(IRIS, "iris.csv");
@@ -146,7 +169,14 @@ public final class ModelCatalog {
         Classifier.train(IRIS, iris, TEST_FRACTION, new SoftmaxRegression.Options(300, 8, 0.3, 0.01, 1e-4, SEED)),
         IRIS_INPUT,
         iris.features(0)));
-    return new ModelCatalog(models);
+    SentimentModel sentiment =
+        SentimentModel.train(SENTIMENT, SentimentModel.fromResource("sentiment.tsv"), TEST_FRACTION, SEED);
+    return new ModelCatalog(models, sentiment);
+  }
+
+  /** The sentiment classifier ({@value #SENTIMENT}). */
+  public SentimentModel sentiment() {
+    return sentiment;
   }
 
   /**
@@ -162,7 +192,7 @@ public final class ModelCatalog {
     return MODEL_IDS;
   }
 
-  /** The trained models ({@value #DIGITS} and {@value #IRIS}) by id. */
+  /** The trained models of numeric input ({@value #DIGITS} and {@value #IRIS}) by id; see also {@link #sentiment()}. */
   public Map<String, ServedModel> all() {
     return models;
   }

@@ -1,0 +1,72 @@
+package io.modelguard.examples;
+
+import io.modelguard.ModelOutput;
+import io.modelguard.OutputPhase;
+import io.modelguard.OutputPolicy;
+import io.modelguard.PolicyChain;
+import io.modelguard.Principal;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.examples.model.SentimentModel;
+import io.modelguard.extraction.KeyedRandom;
+import io.modelguard.extraction.NoiseSource;
+import io.modelguard.extraction.Perturbation;
+import io.modelguard.extraction.Prediction;
+import io.modelguard.extraction.PredictionCodec;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How much of an answer each tier sees: tier {@value #FREE_TIER} gets the label and the top {@value
+ * #FREE_TOP_K} probabilities (the rest 0, not renormalised); every other tier all of them. One
+ * {@link OutputPhase#PERTURB} policy for every model, registered after the extraction defence's, so
+ * a flagged client's noise is applied first and the cut second. The label stays the argmax, so the
+ * cut never changes it.
+ */
+final class TierFidelity {
+  /** The tier whose outputs are reduced to the top probabilities. */
+  static final String FREE_TIER = "free";
+  /** How many probabilities tier {@value #FREE_TIER} sees. */
+  static final int FREE_TOP_K = 3;
+
+  /** Where each model's answer keeps its probabilities and label. */
+  private static final Map<String, PredictionCodec> CODECS = Map.of(
+      ModelCatalog.DIGITS, PredictionCodec.standard(),
+      ModelCatalog.IRIS, PredictionCodec.standard(),
+      ModelCatalog.IMAGE_CLASSIFIER, PredictionCodec.standard(),
+      ModelCatalog.SENTIMENT, PredictionCodec.of("/probabilities", "/label", SentimentModel.LABELS));
+
+  private TierFidelity() {}
+
+  /** Adds the policy to {@code chain} (after any other PERTURB policy added before). */
+  static void addTo(PolicyChain.Builder chain) {
+    Perturbation topK = Perturbation.topK(FREE_TOP_K, false);
+    OutputPolicy policy = context -> {
+      boolean free = context.principal().flatMap(Principal::tier).filter(FREE_TIER::equals).isPresent();
+      Optional<PredictionCodec> codec = context.endpoint().model().map(CODECS::get);
+      if (!free || codec.isEmpty()) {
+        return context.output();
+      }
+      byte[] body = context.output().body();
+      Optional<Prediction> prediction = codec.get().decode(body);
+      if (prediction.isEmpty() || prediction.get().probabilities().length <= FREE_TOP_K) {
+        return context.output();
+      }
+      double[] cut = topK.apply(prediction.get().probabilities(), NO_NOISE);
+      return ModelOutput.of(codec.get().encode(body, cut), context.output().contentType().orElse("application/json"));
+    };
+    chain.output(OutputPhase.PERTURB, "tier-fidelity", policy);
+  }
+
+  /** Top-k draws no noise; a source that would be read by mistake fails loudly. */
+  private static final NoiseSource NO_NOISE = new NoiseSource() {
+    @Override
+    public KeyedRandom perQuery() {
+      throw new IllegalStateException("the tier's top-k cut draws no noise");
+    }
+
+    @Override
+    public KeyedRandom perClient() {
+      throw new IllegalStateException("the tier's top-k cut draws no noise");
+    }
+  };
+}

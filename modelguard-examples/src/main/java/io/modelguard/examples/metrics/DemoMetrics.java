@@ -1,0 +1,308 @@
+package io.modelguard.examples.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.modelguard.ReasonCode;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.GuardEvent;
+import io.modelguard.event.GuardListener;
+import io.modelguard.event.PolicyFailureEvent;
+import io.modelguard.extraction.ExtractionEvent;
+import io.modelguard.extraction.ExtractionListener;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The demo's meters, in one {@link PrometheusMeterRegistry} that {@code GET /metrics} renders
+ * ({@link #scrape()}). Fed by three parts, each installed by the app:
+ *
+ * <ul>
+ *   <li>{@link #listener()}, a {@link GuardListener} on the engine: one count per decision, by
+ *       model, tenant and outcome, and one per denial by reason code;
+ *   <li>{@link #requestFilter()} in front of {@code ModelGuardFilter} and {@link #modelFilter()}
+ *       behind it: the time of the guard (the whole request less the model) and of the model, and
+ *       the quota left after each decision (read from the {@code RateLimit} header the quota policy
+ *       wrote);
+ *   <li>{@link #extractionListener(String)} on the extraction defence: risk level changes.
+ * </ul>
+ *
+ * <table>
+ *   <caption>Meters (Micrometer name; Prometheus name; tags)</caption>
+ *   <tr><td>{@value #REQUESTS}</td><td>{@code modelguard_requests_total}</td><td>model, tenant, outcome</td></tr>
+ *   <tr><td>{@value #DENIALS}</td><td>{@code modelguard_denials_total}</td><td>model, tenant, reason</td></tr>
+ *   <tr><td>{@value #GUARD_LATENCY}</td><td>{@code modelguard_guard_latency_seconds} (and {@code _bucket})</td><td>model, tenant, outcome</td></tr>
+ *   <tr><td>{@value #MODEL_LATENCY}</td><td>{@code modelguard_model_latency_seconds} (and {@code _bucket})</td><td>model, tenant</td></tr>
+ *   <tr><td>{@value #QUOTA_CONSUMED}</td><td>{@code modelguard_quota_consumed_total}</td><td>model, tenant</td></tr>
+ *   <tr><td>{@value #QUOTA_REMAINING}</td><td>{@code modelguard_quota_remaining}</td><td>model, tenant, limit</td></tr>
+ *   <tr><td>{@value #RISK_CHANGES}</td><td>{@code modelguard_extraction_risk_changes_total}</td><td>model, from, to</td></tr>
+ *   <tr><td>{@value #POLICY_FAILURES}</td><td>{@code modelguard_policy_failures_total}</td><td>chain, policy, failed_open</td></tr>
+ * </table>
+ *
+ * <p>Cardinality is bounded by the configuration, never by what a client sends: a model outside
+ * the configured ids is tagged {@value #OTHER} (a request for {@code /v1/models/x1/predict} creates
+ * no series of its own), a tenant outside the configured ones {@value #OTHER}, a request without a
+ * model or an authenticated tenant {@value #NONE}, a limit name outside the configured ones is
+ * ignored. Reason codes, outcomes, risk levels, chains and policy names are fixed sets. Events of
+ * other types are ignored. Thread-safe.
+ */
+public final class DemoMetrics {
+  /** Decisions, by model, tenant and outcome ({@code allowed} or {@code denied}). */
+  public static final String REQUESTS = "modelguard.requests";
+  /** Denials, by model, tenant and reason code. */
+  public static final String DENIALS = "modelguard.denials";
+  /** The guard's time per request: the whole request less the model's time. */
+  public static final String GUARD_LATENCY = "modelguard.guard.latency";
+  /** The model's time per allowed request (the servlet behind the guard). */
+  public static final String MODEL_LATENCY = "modelguard.model.latency";
+  /** Allowed requests that a quota counted (their response carried a {@code RateLimit} header). */
+  public static final String QUOTA_CONSUMED = "modelguard.quota.consumed";
+  /** Units left in the binding limit after the latest decision, per model, tenant and limit. */
+  public static final String QUOTA_REMAINING = "modelguard.quota.remaining";
+  /** Extraction risk level changes of a client, by model and levels. */
+  public static final String RISK_CHANGES = "modelguard.extraction.risk.changes";
+  /** Policies that threw instead of deciding. */
+  public static final String POLICY_FAILURES = "modelguard.policy.failures";
+  /** The tag value of a model or tenant outside the configuration. */
+  public static final String OTHER = "other";
+  /** The tag value when there is no model or no authenticated tenant. */
+  public static final String NONE = "none";
+
+  /** {@code "burst";r=19;t=1}: the binding limit's name and what is left of it. */
+  private static final Pattern RATE_LIMIT = Pattern.compile("\"([A-Za-z0-9._-]{1,32})\";r=(\\d{1,18});t=\\d+");
+
+  /**
+   * The histogram buckets of both timers (Prometheus {@code _bucket} series): a few fixed bounds
+   * from 0.5 ms to 1 s, enough for {@code histogram_quantile} to estimate a p99, at 11 series per
+   * timer and tag set rather than the 70-odd of a full percentile histogram.
+   */
+  static final Duration[] LATENCY_BUCKETS = {Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2),
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1)};
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Set<String> models;
+  private final Set<String> tenants;
+  private final Set<String> limits;
+  private final ThreadLocal<Exchange> current = new ThreadLocal<>();
+  private final Map<Tags, AtomicLong> remaining = new ConcurrentHashMap<>();
+  /** Meters by name and tag values: a request finds its meters with one lookup, without building an id. */
+  private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+
+  /**
+   * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
+   */
+  public DemoMetrics(Set<String> models, Set<String> tenants, Set<String> limits) {
+    this.models = Set.copyOf(models);
+    this.tenants = Set.copyOf(tenants);
+    this.limits = Set.copyOf(limits);
+  }
+
+  /** The registry (for tests and for adding meters). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Every meter in the Prometheus text format (version 0.0.4). */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** The listener to register with the engine. */
+  public GuardListener listener() {
+    return this::onEvent;
+  }
+
+  /** A listener for the extraction defence of {@code model}. */
+  public ExtractionListener extractionListener(String model) {
+    String tag = model(model);
+    return event -> onExtraction(tag, event);
+  }
+
+  /**
+   * The filter to install in front of {@code ModelGuardFilter}: times the request and reads the
+   * quota headers after it.
+   */
+  public Filter requestFilter() {
+    return this::measureRequest;
+  }
+
+  /** The filter to install behind {@code ModelGuardFilter}, in front of the model servlets: times the model. */
+  public Filter modelFilter() {
+    return this::measureModel;
+  }
+
+  private void onEvent(GuardEvent event) {
+    if (event instanceof DecisionEvent d) {
+      String model = d.model() == null ? NONE : model(d.model());
+      String tenant = tenant(d.tenant());
+      Exchange exchange = current.get();
+      if (exchange != null) {
+        exchange.decided(model, tenant, d.allowed());
+      }
+      counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(d.allowed()))
+          .increment();
+      if (!d.allowed()) {
+        String reason = d.reasonCode().map(ReasonCode::code).orElse(NONE);
+        counter(DENIALS, "Guard denials by reason code", "model", model, "tenant", tenant, "reason", reason)
+            .increment();
+      }
+    } else if (event instanceof PolicyFailureEvent f) {
+      counter(POLICY_FAILURES, "Policies that threw instead of deciding", "chain", f.chain(), "policy", f.policy(),
+          "failed_open", Boolean.toString(f.failedOpen())).increment();
+    }
+    // Other event types (added to the library later) are not measured here.
+  }
+
+  private void onExtraction(String model, ExtractionEvent event) {
+    if (event.from() != event.to()) {
+      counter(RISK_CHANGES, "Extraction risk level changes of a client", "model", model,
+          "from", event.from().name().toLowerCase(java.util.Locale.ROOT),
+          "to", event.to().name().toLowerCase(java.util.Locale.ROOT)).increment();
+    }
+  }
+
+  private void measureRequest(ServletRequest request, ServletResponse response, FilterChain chain)
+      throws IOException, ServletException {
+    Exchange exchange = new Exchange(System.nanoTime());
+    Exchange outer = current.get();
+    current.set(exchange);
+    try {
+      chain.doFilter(request, response);
+    } finally {
+      long total = System.nanoTime() - exchange.start;
+      if (outer == null) {
+        current.remove();
+      } else {
+        current.set(outer);
+      }
+      if (exchange.model != null) {
+        record(exchange, total, response);
+      }
+    }
+  }
+
+  private void measureModel(ServletRequest request, ServletResponse response, FilterChain chain)
+      throws IOException, ServletException {
+    Exchange exchange = current.get();
+    long start = System.nanoTime();
+    try {
+      chain.doFilter(request, response);
+    } finally {
+      if (exchange != null) {
+        exchange.modelNanos += System.nanoTime() - start;
+        exchange.modelRan = true;
+      }
+    }
+  }
+
+  private void record(Exchange exchange, long totalNanos, ServletResponse response) {
+    String outcome = outcome(exchange.allowed);
+    timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
+        "model", exchange.model, "tenant", exchange.tenant, "outcome", outcome)
+        .record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
+    if (exchange.modelRan) {
+      timer(MODEL_LATENCY, "The model's time per allowed request", "model", exchange.model, "tenant", exchange.tenant)
+          .record(exchange.modelNanos, TimeUnit.NANOSECONDS);
+    }
+    if (exchange.tenant.equals(NONE) || exchange.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
+      return;
+    }
+    String header = ((HttpServletResponse) response).getHeader("RateLimit");
+    Matcher m = header == null ? null : RATE_LIMIT.matcher(header);
+    if (m == null || !m.matches() || !limits.contains(m.group(1))) {
+      return;
+    }
+    if (exchange.allowed) {
+      counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", exchange.model, "tenant", exchange.tenant)
+          .increment();
+    }
+    Tags tags = Tags.of("model", exchange.model, "tenant", exchange.tenant, "limit", m.group(1));
+    AtomicLong left = remaining.computeIfAbsent(tags, t -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(QUOTA_REMAINING, value, AtomicLong::doubleValue)
+          .description("Units left in the binding limit after the latest decision")
+          .tags(t)
+          .register(registry);
+      return value;
+    });
+    left.set(Long.parseLong(m.group(2)));
+  }
+
+  /** The counter {@code name} with {@code tags} (key, value, ...), registered on first use. */
+  private Counter counter(String name, String description, String... tags) {
+    return counters.computeIfAbsent(key(name, tags),
+        k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  /** The timer {@code name} with {@code tags} (key, value, ...), registered on first use. */
+  private Timer timer(String name, String description, String... tags) {
+    return timers.computeIfAbsent(key(name, tags), k -> Timer.builder(name)
+        .description(description)
+        .tags(tags)
+        .serviceLevelObjectives(LATENCY_BUCKETS)
+        .register(registry));
+  }
+
+  private static List<String> key(String name, String... tags) {
+    String[] key = new String[tags.length + 1];
+    key[0] = name;
+    System.arraycopy(tags, 0, key, 1, tags.length);
+    return Arrays.asList(key);
+  }
+
+  private String model(String model) {
+    return models.contains(model) ? model : OTHER;
+  }
+
+  private String tenant(String tenant) {
+    if (tenant == null) {
+      return NONE;
+    }
+    return tenants.contains(tenant) ? tenant : OTHER;
+  }
+
+  private static String outcome(boolean allowed) {
+    return allowed ? "allowed" : "denied";
+  }
+
+  /** What one request's thread learns about it on its way through the filters and the engine. */
+  private static final class Exchange {
+    final long start;
+    String model;
+    String tenant;
+    boolean allowed;
+    long modelNanos;
+    boolean modelRan;
+
+    Exchange(long start) {
+      this.start = start;
+    }
+
+    void decided(String model, String tenant, boolean allowed) {
+      this.model = Objects.requireNonNull(model);
+      this.tenant = Objects.requireNonNull(tenant);
+      this.allowed = allowed;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package io.modelguard.examples.metrics;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.GuardEvent;
+import io.modelguard.event.GuardListener;
+import io.modelguard.event.PolicyFailureEvent;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The demo's structured audit log: one JSON object per line for every decision of the engine
+ * ({@code "event":"decision"}) and every policy that threw ({@code "event":"policy_failure"}), to
+ * the SLF4J logger {@value #LOGGER_NAME} (at INFO; the demo's {@code logback.xml} gives it an
+ * appender of its own that prints the line alone) or appended to a file.
+ *
+ * <pre>{@code
+ * {"ts":"2026-01-01T00:00:00.123Z","event":"decision","outcome":"denied","code":"authz.model_forbidden",
+ *  "phase":"AUTHORIZE","policy":"model-access","chain":"default","model":"iris","subject":"demo-free",
+ *  "tenant":"demo-free","method":"POST","path":"/v1/models/iris/predict"}
+ * }</pre>
+ *
+ * <p>A line holds what the {@link DecisionEvent} holds and nothing else: never a key, a token, a
+ * header or the request body (the event carries none). Absent values are left out. The model id
+ * and path are what the client sent, cut to {@value #MAX_TEXT} characters; Jackson escapes control
+ * characters, so a path cannot forge a line. Events of other types are ignored. Thread-safe.
+ */
+public final class JsonAuditLog implements GuardListener, AutoCloseable {
+  /** The SLF4J logger lines go to unless a file is given. */
+  public static final String LOGGER_NAME = "io.modelguard.examples.audit";
+  /** The most characters of a request-controlled value (path, model id) a line keeps. */
+  static final int MAX_TEXT = 256;
+
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+  private final Consumer<String> sink;
+  private final BufferedWriter file;
+
+  private JsonAuditLog(Consumer<String> sink, BufferedWriter file) {
+    this.sink = sink;
+    this.file = file;
+  }
+
+  /** Lines to the SLF4J logger {@value #LOGGER_NAME}, at INFO. */
+  public static JsonAuditLog toLogger() {
+    Logger log = LoggerFactory.getLogger(LOGGER_NAME);
+    return new JsonAuditLog(log::info, null);
+  }
+
+  /**
+   * Lines appended to {@code path} (created if missing), each flushed as it is written.
+   *
+   * @throws IOException if the file cannot be opened for appending
+   */
+  public static JsonAuditLog toFile(Path path) throws IOException {
+    BufferedWriter writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    return new JsonAuditLog(null, writer);
+  }
+
+  /** Lines to {@code sink} (tests). */
+  static JsonAuditLog to(Consumer<String> sink) {
+    return new JsonAuditLog(Objects.requireNonNull(sink, "sink"), null);
+  }
+
+  @Override
+  public void onEvent(GuardEvent event) {
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("ts", event.timestamp().toString());
+    if (event instanceof DecisionEvent d) {
+      line.put("event", "decision");
+      line.put("outcome", d.allowed() ? "allowed" : "denied");
+      d.reasonCode().ifPresent(r -> line.put("code", r.code()));
+      put(line, "phase", d.phase() == null ? null : d.phase().name());
+      put(line, "policy", d.policy());
+      put(line, "chain", d.chain());
+      put(line, "model", d.model());
+      put(line, "subject", d.subject());
+      put(line, "tenant", d.tenant());
+      put(line, "method", d.method());
+      put(line, "path", d.path());
+    } else if (event instanceof PolicyFailureEvent f) {
+      line.put("event", "policy_failure");
+      put(line, "chain", f.chain());
+      put(line, "policy", f.policy());
+      put(line, "exception", f.exceptionType());
+      line.put("failedOpen", f.failedOpen());
+    } else {
+      return;
+    }
+    try {
+      String json = JSON.writeValueAsString(line);
+      if (file != null) {
+        append(json);
+      } else {
+        sink.accept(json);
+      }
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("an audit line could not be written as JSON", e);
+    }
+  }
+
+  private static void put(Map<String, Object> line, String field, String value) {
+    if (value != null) {
+      line.put(field, value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) : value);
+    }
+  }
+
+  private synchronized void append(String line) {
+    try {
+      file.write(line);
+      file.write('\n');
+      file.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("the audit log file could not be written", e);
+    }
+  }
+
+  /** Closes the file, if lines go to one. */
+  @Override
+  public synchronized void close() {
+    if (file != null) {
+      try {
+        file.close();
+      } catch (IOException e) {
+        LoggerFactory.getLogger(JsonAuditLog.class).warn("Closing the audit log file failed ({})",
+            e.getClass().getSimpleName());
+      }
+    }
+  }
+}

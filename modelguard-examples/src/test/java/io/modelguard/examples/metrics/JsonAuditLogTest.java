@@ -1,0 +1,89 @@
+package io.modelguard.examples.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.PolicyFailureEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One JSON line per event, whatever the request put in its path. */
+class JsonAuditLogTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Instant AT = Instant.parse("2026-01-01T00:00:00Z");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aPathWithLineBreaksAndQuotesStaysOneParseableLine() throws Exception {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog log = JsonAuditLog.to(lines::add);
+    String forged = "/v1/models/x\"}\n{\"event\":\"decision\",\"outcome\":\"allowed\"}/predict";
+
+    log.onEvent(new DecisionEvent(AT, "POST", forged, "default", "x", null, null, false,
+        ReasonCode.AUTH_MISSING_CREDENTIALS, Phase.AUTHENTICATE, null));
+
+    assertThat(lines).singleElement().satisfies(line -> {
+      assertThat(line).doesNotContain("\n");
+      JsonNode json = JSON.readTree(line);
+      assertThat(json.get("path").asText()).isEqualTo(forged);
+      assertThat(json.get("outcome").asText()).isEqualTo("denied");
+      assertThat(json.get("code").asText()).isEqualTo("auth.missing_credentials");
+      assertThat(json.has("subject")).isFalse();
+      assertThat(json.has("policy")).isFalse();
+    });
+  }
+
+  @Test
+  void cutsRequestControlledValuesTo256Characters() throws Exception {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog log = JsonAuditLog.to(lines::add);
+
+    log.onEvent(new DecisionEvent(AT, "POST", "/" + "p".repeat(5000), "default", "m".repeat(5000), "alice", "acme",
+        true, null, null, null));
+
+    JsonNode json = JSON.readTree(lines.get(0));
+    assertThat(json.get("path").asText()).hasSize(JsonAuditLog.MAX_TEXT);
+    assertThat(json.get("model").asText()).hasSize(JsonAuditLog.MAX_TEXT);
+    assertThat(json.get("subject").asText()).isEqualTo("alice");
+  }
+
+  @Test
+  void policyFailuresAreLinesOfTheirOwnKind() throws Exception {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog.to(lines::add).onEvent(new PolicyFailureEvent(AT, "default", "quota", "java.lang.IllegalStateException",
+        true));
+
+    JsonNode json = JSON.readTree(lines.get(0));
+    assertThat(json.get("event").asText()).isEqualTo("policy_failure");
+    assertThat(json.get("policy").asText()).isEqualTo("quota");
+    assertThat(json.get("failedOpen").asBoolean()).isTrue();
+    assertThat(json.get("ts").asText()).isEqualTo("2026-01-01T00:00:00Z");
+  }
+
+  @Test
+  void appendsToAFileAcrossRestarts() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    DecisionEvent allowed = new DecisionEvent(AT, "GET", "/v1/models", "catalog", null, "bob", "globex", true, null,
+        null, null);
+    try (JsonAuditLog log = JsonAuditLog.toFile(file)) {
+      log.onEvent(allowed);
+    }
+    try (JsonAuditLog log = JsonAuditLog.toFile(file)) {
+      log.onEvent(allowed);
+    }
+
+    assertThat(Files.readAllLines(file)).hasSize(2).allSatisfy(line ->
+        assertThat(JSON.readTree(line).get("tenant").asText()).isEqualTo("globex"));
+  }
+}
