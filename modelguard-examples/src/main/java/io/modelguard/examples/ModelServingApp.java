@@ -15,6 +15,7 @@ import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -105,6 +106,27 @@ public final class ModelServingApp implements AutoCloseable {
    *     address in use); its message is one line naming the flag or field
    */
   public static ModelServingApp start(AppOptions options, PrintStream console) throws StartupException {
+    return start(options, console, SERVLETS);
+  }
+
+  /**
+   * Builds the servlet context serving the demo's endpoints over the trained models, the engine
+   * built from the configuration and the demo issuer (if it runs). The demo's own is {@link
+   * #SERVLETS}; the JAX-RS and gateway variants bring theirs, so every variant shares one
+   * configuration (models, tiers, keys, policies, quota store, banner).
+   */
+  @FunctionalInterface
+  public interface Endpoints {
+    /** The context to serve; the server starts it. */
+    ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer);
+  }
+
+  /** The servlet variant: {@link PredictServlet} and {@link ModelListServlet} behind {@link ModelGuardFilter}. */
+  public static final Endpoints SERVLETS = (models, guard, issuer) -> context(new PredictServlet(models), guard, issuer);
+
+  /** {@link #start(AppOptions, PrintStream)} serving {@code endpoints}. */
+  public static ModelServingApp start(AppOptions options, PrintStream console, Endpoints endpoints)
+      throws StartupException {
     DemoConfig config = options.configFile().isPresent()
         ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
         : DemoConfig.demo();
@@ -153,7 +175,7 @@ public final class ModelServingApp implements AutoCloseable {
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
-            console, clock, random, quota, quotaSettings, extraction);
+            console, clock, random, quota, quotaSettings, extraction, endpoints);
         quota = null;
         return app;
       } catch (StartupException | RuntimeException e) {
@@ -173,7 +195,7 @@ public final class ModelServingApp implements AutoCloseable {
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
       PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings,
-      DemoExtraction extraction)
+      DemoExtraction extraction, Endpoints endpoints)
       throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
     DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
@@ -184,7 +206,7 @@ public final class ModelServingApp implements AutoCloseable {
     }
     bearer.summary().forEach(line -> log.info("Bearer tokens: {}", line.strip()));
 
-    server.setHandler(context(models, security.guard(), bearer.demoIssuer()));
+    server.setHandler(endpoints.context(models, security.guard(), bearer.demoIssuer()));
     server.setErrorHandler(quietErrors());
     try {
       server.start();
@@ -210,13 +232,30 @@ public final class ModelServingApp implements AutoCloseable {
     return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota);
   }
 
-  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer) {
+  /**
+   * The servlet variant's context with {@code predict} (a {@code @ModelSecured} servlet) serving
+   * {@code POST /v1/models/{model}/predict}: the gateway variant passes its proxy servlet.
+   */
+  public static ServletContextHandler context(HttpServlet predict, ModelGuard guard, Optional<DemoIssuer> issuer) {
     ServletContextHandler context = new ServletContextHandler("/");
-    context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
+    context.addServlet(new ServletHolder("predict", predict), "/v1/models/*");
     context.addServlet(new ServletHolder("models", new ModelListServlet(guard)), ModelListServlet.PATH);
-    context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
-    // The demo issuer's endpoints exist only while it runs; otherwise these paths are 404.
+    addUnguardedEndpoints(context, issuer);
+    // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
+    FilterHolder filter = new FilterHolder(new ModelGuardFilter(guard));
+    filter.setName("modelguard");
+    context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
+    return context;
+  }
+
+  /**
+   * What every variant's context has besides the model endpoints: {@code /healthz}, the demo
+   * issuer's endpoints (only while it runs; otherwise these paths are 404), {@link
+   * CloseAfterErrorFilter} and quiet error pages.
+   */
+  public static void addUnguardedEndpoints(ServletContextHandler context, Optional<DemoIssuer> issuer) {
+    context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
     issuer.ifPresent(i -> {
       context.addServlet(new ServletHolder("jwks", new JwksServlet(i)), JwksServlet.PATH);
       context.addServlet(new ServletHolder("demo-token", new DemoTokenServlet(i)), DemoTokenServlet.PATH);
@@ -225,12 +264,7 @@ public final class ModelServingApp implements AutoCloseable {
     FilterHolder closeAfterError = new FilterHolder(new CloseAfterErrorFilter());
     closeAfterError.setName("close-after-error");
     context.addFilter(closeAfterError, "/*", EnumSet.of(DispatcherType.REQUEST));
-    // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
-    FilterHolder filter = new FilterHolder(new ModelGuardFilter(guard));
-    filter.setName("modelguard");
-    context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
     context.setErrorHandler(quietErrors());
-    return context;
   }
 
   /** Jetty's error pages without stack traces, causes, origins (servlet names) or exception messages. */
@@ -342,6 +376,12 @@ public final class ModelServingApp implements AutoCloseable {
    * start-up failed.
    */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(args, env, out, err, SERVLETS);
+  }
+
+  /** {@link #run(String[], Map, PrintStream, PrintStream)} serving {@code endpoints}: the variants' main methods. */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
+      Endpoints endpoints) {
     ModelServingApp app;
     try {
       AppOptions options = AppOptions.parse(args, env);
@@ -349,7 +389,7 @@ public final class ModelServingApp implements AutoCloseable {
         out.println(AppOptions.USAGE);
         return 0;
       }
-      app = start(options, out);
+      app = start(options, out, endpoints);
     } catch (StartupException e) {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;

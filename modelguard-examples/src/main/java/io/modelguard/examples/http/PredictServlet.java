@@ -148,11 +148,7 @@ public final class PredictServlet extends HttpServlet {
 
   private static void writePrediction(HttpServletResponse response, String model, double[] probabilities)
       throws IOException {
-    double[] rounded = new double[probabilities.length];
-    for (int i = 0; i < rounded.length; i++) {
-      rounded[i] = Math.round(probabilities[i] * 1e6) / 1e6;
-    }
-    byte[] out = JSON.writeValueAsBytes(new Prediction(model, SoftmaxRegression.argMax(probabilities), rounded));
+    byte[] out = predictionJson(model, probabilities);
     response.setStatus(HttpServletResponse.SC_OK);
     response.setContentType("application/json");
     response.setHeader("Cache-Control", "no-store");
@@ -160,12 +156,30 @@ public final class PredictServlet extends HttpServlet {
     response.getOutputStream().write(out);
   }
 
+  /**
+   * The body of a successful prediction, {@code {"model":…,"label":…,"probabilities":[…]}} with
+   * probabilities rounded to 6 decimals (shared with the JAX-RS variant, so both answer the same bytes).
+   */
+  public static byte[] predictionJson(String model, double[] probabilities) throws IOException {
+    double[] rounded = new double[probabilities.length];
+    for (int i = 0; i < rounded.length; i++) {
+      rounded[i] = Math.round(probabilities[i] * 1e6) / 1e6;
+    }
+    return JSON.writeValueAsBytes(new Prediction(model, SoftmaxRegression.argMax(probabilities), rounded));
+  }
+
+  /** Parses a request body with this servlet's parser limits (nesting, number and string lengths, no duplicate fields). */
+  public static JsonNode parse(byte[] body) throws IOException {
+    return JSON.readTree(body);
+  }
+
   private static Optional<String> modelId(HttpServletRequest request) {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
     return TEMPLATE.match(path).map(v -> v.get("model"));
   }
 
-  private static Optional<double[]> numbers(JsonNode node, InputSpec spec) {
+  /** The numbers of {@code node} if it is the array {@code spec} asks for (length, finite, in range). */
+  public static Optional<double[]> numbers(JsonNode node, InputSpec spec) {
     if (node == null || !node.isArray() || node.size() != spec.length()) {
       return Optional.empty();
     }
@@ -185,7 +199,8 @@ public final class PredictServlet extends HttpServlet {
     return Optional.of(out);
   }
 
-  private static boolean isJson(String contentType) {
+  /** Whether {@code contentType} is JSON ({@code application/json} or {@code application/*+json}). */
+  public static boolean isJson(String contentType) {
     if (contentType == null) {
       return false;
     }
@@ -193,7 +208,8 @@ public final class PredictServlet extends HttpServlet {
     return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
-  private static String capitalized(String s) {
+  /** {@code s} with its first letter in upper case. */
+  public static String capitalized(String s) {
     return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 }
