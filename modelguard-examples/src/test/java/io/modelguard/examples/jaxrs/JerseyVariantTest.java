@@ -2,6 +2,7 @@ package io.modelguard.examples.jaxrs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.examples.AppOptions;
 import io.modelguard.examples.ModelServingApp;
 import io.modelguard.examples.gateway.Loopback;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class JerseyVariantTest {
   private static final String DIGITS = "/v1/models/digits/predict";
   private static final String IRIS = "/v1/models/iris/predict";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static ModelServingApp servlet;
   private static ModelServingApp jersey;
@@ -110,6 +112,48 @@ class JerseyVariantTest {
         assertThat(mediaType(s)).as(c.name()).isEqualTo("application/problem+json");
       }
     }
+  }
+
+  @Test
+  void bearerTokensAndQuotaAnswerTheSameOnBothVariants() throws Exception {
+    List<HttpResponse<String>> last = new ArrayList<>();
+    for (ModelServingApp app : new ModelServingApp[] {servlet, jersey}) {
+      HttpResponse<String> minted = Loopback.post(app.baseUri(), "/demo/token", "application/json",
+          "{\"subject\":\"carol\",\"tier\":\"pro\"}");
+      assertThat(minted.statusCode()).as(minted.body()).isEqualTo(200);
+      String token = JSON.readTree(minted.body()).get("access_token").asText();
+      HttpResponse<String> ok = Loopback.post(app.baseUri(), IRIS, "application/json",
+          example(app, ModelCatalog.IRIS, "features"), "Authorization", "Bearer " + token);
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+      HttpResponse<String> forged = Loopback.post(app.baseUri(), IRIS, "application/json",
+          example(app, ModelCatalog.IRIS, "features"), "Authorization", "Bearer " + token + "x");
+      last.add(forged);
+      // Free: a burst of 5 and 60 a minute, so the 61st request within a minute is refused whatever the pace.
+      HttpResponse<String> r = null;
+      for (int i = 0; i < 61; i++) {
+        r = Loopback.post(app.baseUri(), DIGITS, "application/json", example(app, ModelCatalog.DIGITS, "pixels"),
+            "X-API-Key", key(app, "free"));
+        if (r.statusCode() != 200) {
+          break;
+        }
+      }
+      last.add(r);
+    }
+    HttpResponse<String> servletForged = last.get(0);
+    HttpResponse<String> jerseyForged = last.get(2);
+    assertThat(servletForged.statusCode()).isEqualTo(401);
+    assertThat(jerseyForged.statusCode()).isEqualTo(401);
+    assertThat(jerseyForged.body()).isEqualTo(servletForged.body()).contains("auth.invalid_token");
+    assertThat(jerseyForged.headers().firstValue("WWW-Authenticate"))
+        .isEqualTo(servletForged.headers().firstValue("WWW-Authenticate"));
+    HttpResponse<String> servletLimited = last.get(1);
+    HttpResponse<String> jerseyLimited = last.get(3);
+    assertThat(servletLimited.statusCode()).isEqualTo(429);
+    assertThat(jerseyLimited.statusCode()).isEqualTo(429);
+    assertThat(jerseyLimited.body()).isEqualTo(servletLimited.body()).contains("quota.exceeded");
+    assertThat(jerseyLimited.headers().firstValue("Retry-After")).isPresent();
+    assertThat(jerseyLimited.headers().firstValue("RateLimit-Policy"))
+        .isEqualTo(servletLimited.headers().firstValue("RateLimit-Policy"));
   }
 
   @Test
