@@ -37,6 +37,10 @@ public enum ReasonCode {
   INPUT_URL_BLOCKED("input.url_blocked"),
   /** A URL in the input was allowed but fetching it failed. */
   INPUT_FETCH_FAILED("input.fetch_failed"),
+  /** A gateway's upstream model server could not be reached or gave no usable response. */
+  UPSTREAM_UNAVAILABLE("upstream.unavailable"),
+  /** A gateway's upstream model server did not answer in time. */
+  UPSTREAM_TIMEOUT("upstream.timeout"),
   /** The client is blocked by the extraction defence. */
   EXTRACTION_BLOCKED("extraction.blocked"),
   /** A policy failed unexpectedly and the chain failed closed. */

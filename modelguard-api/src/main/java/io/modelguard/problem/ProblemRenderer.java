@@ -43,6 +43,10 @@ public final class ProblemRenderer {
         "The input does not match the model's input specification.");
     put(ReasonCode.INPUT_URL_BLOCKED, 422, "URL blocked", "The URL in the input is not allowed.");
     put(ReasonCode.INPUT_FETCH_FAILED, 502, "Fetch failed", "The URL in the input could not be fetched.");
+    put(ReasonCode.UPSTREAM_UNAVAILABLE, 502, "Upstream unavailable",
+        "The model server behind this gateway is unavailable; retry later.");
+    put(ReasonCode.UPSTREAM_TIMEOUT, 504, "Upstream timeout",
+        "The model server behind this gateway did not answer in time; retry later.");
     put(ReasonCode.EXTRACTION_BLOCKED, 403, "Extraction blocked",
         "This client is blocked from querying the model.");
     put(ReasonCode.INTERNAL_ERROR, 500, "Internal error", "The request could not be processed.");

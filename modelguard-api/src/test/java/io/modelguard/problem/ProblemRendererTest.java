@@ -20,6 +20,7 @@ class ProblemRendererTest {
         Map.entry("input.too_large", 413), Map.entry("input.unsupported_media_type", 415),
         Map.entry("input.malformed", 400), Map.entry("input.invalid", 422),
         Map.entry("input.url_blocked", 422), Map.entry("input.fetch_failed", 502),
+        Map.entry("upstream.unavailable", 502), Map.entry("upstream.timeout", 504),
         Map.entry("extraction.blocked", 403), Map.entry("internal.error", 500));
     assertThat(ReasonCode.values()).hasSize(contract.size());
     for (ReasonCode code : ReasonCode.values()) {

@@ -20,6 +20,7 @@ import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServlet;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -121,6 +122,34 @@ public final class ModelServingApp implements AutoCloseable {
    *     address in use); its message is one line naming the flag or field
    */
   public static ModelServingApp start(AppOptions options, PrintStream console) throws StartupException {
+    return start(options, console, SERVLETS);
+  }
+
+  /**
+   * What a variant's endpoints are built from: the trained models, the engine built from the
+   * configuration, the demo issuer (if it runs), the meters, and whether the guard is installed
+   * ({@code --guard off} is for the overhead benchmark only).
+   */
+  public record Site(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer, DemoMetrics metrics,
+      boolean guarded) {}
+
+  /**
+   * Builds the servlet context serving the demo's endpoints. The demo's own is {@link #SERVLETS};
+   * the JAX-RS and gateway variants bring theirs, so every variant shares one configuration
+   * (models, tiers, keys, policies, quota store, meters, banner).
+   */
+  @FunctionalInterface
+  public interface Endpoints {
+    /** The context to serve; the server starts it. */
+    ServletContextHandler context(Site site);
+  }
+
+  /** The servlet variant: {@link PredictServlet} and {@link ModelListServlet} behind {@link ModelGuardFilter}. */
+  public static final Endpoints SERVLETS = site -> context(new PredictServlet(site.models()), site);
+
+  /** {@link #start(AppOptions, PrintStream)} serving {@code endpoints}. */
+  public static ModelServingApp start(AppOptions options, PrintStream console, Endpoints endpoints)
+      throws StartupException {
     DemoConfig config = options.configFile().isPresent()
         ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
         : DemoConfig.demo();
@@ -173,7 +202,7 @@ public final class ModelServingApp implements AutoCloseable {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         audit = openAuditLog(options);
         ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
-            console, clock, random, quota, quotaSettings, extraction, metrics, audit);
+            console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints);
         quota = null;
         audit = Optional.empty();
         return app;
@@ -228,7 +257,7 @@ public final class ModelServingApp implements AutoCloseable {
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
       PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings,
-      DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit)
+      DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit, Endpoints endpoints)
       throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
     List<GuardListener> listeners = new ArrayList<>();
@@ -243,7 +272,8 @@ public final class ModelServingApp implements AutoCloseable {
     }
     bearer.summary().forEach(line -> log.info("Bearer tokens: {}", line.strip()));
 
-    server.setHandler(context(models, security.guard(), bearer.demoIssuer(), metrics, options.guard()));
+    server.setHandler(endpoints.context(
+        new Site(models, security.guard(), bearer.demoIssuer(), metrics, options.guard())));
     server.setErrorHandler(quietErrors());
     try {
       server.start();
@@ -282,30 +312,42 @@ public final class ModelServingApp implements AutoCloseable {
         metrics, audit);
   }
 
-  private static ServletContextHandler context(ModelCatalog models, ModelGuard guard, Optional<DemoIssuer> issuer,
-      DemoMetrics metrics, boolean guarded) {
+  /**
+   * The servlet variant's context with {@code predict} (a {@code @ModelSecured} servlet) serving
+   * {@code POST /v1/models/{model}/predict}: the gateway variant passes its proxy servlet.
+   */
+  public static ServletContextHandler context(HttpServlet predict, Site site) {
     ServletContextHandler context = new ServletContextHandler("/");
-    context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
-    context.addServlet(new ServletHolder("models", new ModelListServlet(guard)), ModelListServlet.PATH);
-    context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
-    context.addServlet(new ServletHolder("metrics", new MetricsServlet(metrics)), MetricsServlet.PATH);
+    context.addServlet(new ServletHolder("predict", predict), "/v1/models/*");
+    context.addServlet(new ServletHolder("models", new ModelListServlet(site.guard())), ModelListServlet.PATH);
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
-    // The demo issuer's endpoints exist only while it runs; otherwise these paths are 404.
-    issuer.ifPresent(i -> {
+    addUnguardedEndpoints(context, site);
+    if (site.guarded()) {
+      // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
+      addFilter(context, "modelguard", new ModelGuardFilter(site.guard()));
+    }
+    // Innermost: times the model alone.
+    addFilter(context, "model-timer", site.metrics().modelFilter());
+    return context;
+  }
+
+  /**
+   * What every variant's context has besides the model endpoints: {@code /healthz}, {@code
+   * /metrics}, the demo issuer's endpoints (only while it runs; otherwise these paths are 404), the
+   * metrics filter (outermost: it times the guard), {@link CloseAfterErrorFilter} and quiet error
+   * pages. Call it before adding the variant's own filters: filters run in the order added.
+   */
+  public static void addUnguardedEndpoints(ServletContextHandler context, Site site) {
+    context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
+    context.addServlet(new ServletHolder("metrics", new MetricsServlet(site.metrics())), MetricsServlet.PATH);
+    site.issuer().ifPresent(i -> {
       context.addServlet(new ServletHolder("jwks", new JwksServlet(i)), JwksServlet.PATH);
       context.addServlet(new ServletHolder("demo-token", new DemoTokenServlet(i)), DemoTokenServlet.PATH);
     });
-    // Filters run in the order added: metrics outermost (it times the guard), the model timer innermost.
-    addFilter(context, "metrics", metrics.requestFilter());
+    addFilter(context, "metrics", site.metrics().requestFilter());
     // Refusals are written before the body is read: tell keep-alive clients the connection closes.
     addFilter(context, "close-after-error", new CloseAfterErrorFilter());
-    if (guarded) {
-      // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
-      addFilter(context, "modelguard", new ModelGuardFilter(guard));
-    }
-    addFilter(context, "model-timer", metrics.modelFilter());
     context.setErrorHandler(quietErrors());
-    return context;
   }
 
   private static void addFilter(ServletContextHandler context, String name, Filter filter) {
@@ -433,6 +475,12 @@ public final class ModelServingApp implements AutoCloseable {
    * start-up failed.
    */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(args, env, out, err, SERVLETS);
+  }
+
+  /** {@link #run(String[], Map, PrintStream, PrintStream)} serving {@code endpoints}: the variants' main methods. */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
+      Endpoints endpoints) {
     ModelServingApp app;
     try {
       AppOptions options = AppOptions.parse(args, env);
@@ -440,7 +488,7 @@ public final class ModelServingApp implements AutoCloseable {
         out.println(AppOptions.USAGE);
         return 0;
       }
-      app = start(options, out);
+      app = start(options, out, endpoints);
     } catch (StartupException e) {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# End-to-end overhead of ModelGuard in front of the demo model server, on loopback.
+#
+# Starts the demo jar unguarded (--guard off: the same app without ModelGuard) and guarded, and
+# drives each with wrk (POST /v1/models/digits/predict, real digits rows, credentials rotated over
+# $CLIENTS clients of a benchmark tier whose quota limits are out of reach, so every request is
+# counted and allowed). Reports throughput and p50/p99 latency for:
+#   1. unguarded                                    (the baseline)
+#   2. API key + in-memory quota + validation + extraction detection
+#   3. cached JWT (demo issuer, RS256) + the same
+#   4. API key + Redis quota (a redis-server this script starts on a free loopback port) + the same
+# and the guarded/unguarded throughput ratio and p99 added (targets: >= 0.90, <= 1 ms).
+#
+# Usage: modelguard-benchmarks/e2e.sh            (from the repository root or anywhere)
+# Environment: DURATION (s, default 20), WARMUP (s, default 8), THREADS (2), CONNECTIONS (16),
+#              CLIENTS (64), JAR (default modelguard-examples/target/modelguard-examples.jar,
+#              built with "mvn -B -q package -pl modelguard-examples -am -DskipTests" if missing),
+#              JAVA_OPTS (default -Xms256m -Xmx256m).
+# Needs java 17, curl, redis-server; installs wrk with apt-get when missing (Debian, as root).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION="${DURATION:-20}"
+WARMUP="${WARMUP:-8}"
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-16}"
+CLIENTS="${CLIENTS:-64}"
+JAR="${JAR:-$ROOT/modelguard-examples/target/modelguard-examples.jar}"
+JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m}"
+LUA="$ROOT/modelguard-benchmarks/e2e/predict.lua"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/modelguard-e2e.XXXXXX")"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "e2e: installing wrk" >&2
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null
+  fi
+fi
+command -v redis-server >/dev/null || { echo "e2e: redis-server is needed (apt-get install redis-server)" >&2; exit 1; }
+if [ ! -f "$JAR" ]; then
+  echo "e2e: building $JAR" >&2
+  (cd "$ROOT" && mvn -B -q package -pl modelguard-examples -am -DskipTests)
+fi
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_ready() { # URL
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$1/healthz" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "e2e: $1 did not come up" >&2
+  exit 1
+}
+
+start_demo() { # PORT ARGS... ; sets DEMO_PID
+  local port="$1"; shift
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -jar "$JAR" --port "$port" "$@" >"$WORK/demo-$port.out" 2>"$WORK/demo-$port.err" &
+  DEMO_PID=$!
+  PIDS+=("$DEMO_PID")
+  wait_ready "http://127.0.0.1:$port"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured
+  export E2E_DIR="$WORK" E2E_CREDENTIALS="$2" E2E_HEADER="$3" E2E_PREFIX="$4"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$1" >/dev/null
+}
+
+drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measured run
+  local label="$1" port="$2"
+  warm "$port" "$3" "$4" "$5"
+  local line
+  line="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$LUA" "http://127.0.0.1:$port" | grep '^E2E_RESULT')"
+  echo "$label $line" >>"$WORK/results"
+  echo "e2e: $label: $line" >&2
+}
+
+java -cp "$JAR" "$ROOT/modelguard-benchmarks/src/main/java/io/modelguard/benchmarks/e2e/E2eSetup.java" \
+  "$WORK" "$CLIENTS"
+CONFIG="$WORK/bench-config.json"
+head -c 32 /dev/urandom | base64 >"$WORK/pepper"
+PEPPER=(--pepper-file "$WORK/pepper")
+
+# 1. Unguarded: the same app and configuration with ModelGuard off.
+if java -jar "$JAR" --help 2>/dev/null | grep -q -- '--guard'; then
+  PORT="$(free_port)"
+  start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --guard off
+  drive unguarded "$PORT" keys.txt X-API-Key ""
+  stop_pid "$DEMO_PID"
+else
+  # A jar without --guard: the bare model server (the demo's PredictServlet on Jetty, no filter).
+  echo "e2e: this jar has no --guard flag; the baseline is io.modelguard.examples.gateway.UpstreamServer" >&2
+  PORT="$(free_port)"
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -cp "$JAR" io.modelguard.examples.gateway.UpstreamServer --port "$PORT" >"$WORK/bare.out" 2>&1 &
+  DEMO_PID=$!
+  PIDS+=("$DEMO_PID")
+  wait_ready "http://127.0.0.1:$PORT"
+  drive unguarded "$PORT" keys.txt X-API-Key ""
+  stop_pid "$DEMO_PID"
+  touch "$WORK/bare-baseline"
+fi
+
+# 2 and 3. Guarded, in-memory quota: API keys, then cached demo-issuer JWTs.
+PORT="$(free_port)"
+start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}"
+: >"$WORK/tokens.txt"
+while read -r subject; do
+  curl -fsS -H 'Content-Type: application/json' -d "{\"subject\":\"$subject\",\"tier\":\"bench\"}" \
+    "http://127.0.0.1:$PORT/demo/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' \
+    >>"$WORK/tokens.txt"
+done <"$WORK/subjects.txt"
+# Both credential paths warm before either is measured, so the first row does not carry the JIT's start.
+warm "$PORT" tokens.txt Authorization "Bearer "
+drive api-key "$PORT" keys.txt X-API-Key ""
+drive jwt-cached "$PORT" tokens.txt Authorization "Bearer "
+stop_pid "$DEMO_PID"
+
+# 4. Guarded, quota counted in Redis.
+REDIS_PORT="$(free_port)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+PORT="$(free_port)"
+start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --redis-url "redis://127.0.0.1:$REDIS_PORT" --quota-failure closed
+drive api-key-redis "$PORT" keys.txt X-API-Key ""
+stop_pid "$DEMO_PID"
+
+python3 - "$WORK/results" "$THREADS" "$CONNECTIONS" "$DURATION" "$CLIENTS" "$WORK/bare-baseline" <<'PY'
+import os, sys
+rows = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    rows[parts[0]] = {k: float(v) for k, v in (p.split("=") for p in parts[2:])}
+base = rows["unguarded"]
+print(f"\nEnd-to-end, loopback, wrk -t{sys.argv[2]} -c{sys.argv[3]} -d{sys.argv[4]}s, {sys.argv[5]} clients, "
+      "POST /v1/models/digits/predict\n")
+print("| configuration | req/s | p50 | p99 | guarded/unguarded | p99 added | non-2xx |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+names = {"unguarded": "unguarded (bare model server: this jar has no --guard)" if os.path.exists(sys.argv[6])
+         else "unguarded (--guard off)",
+         "api-key": "API key + in-memory quota + validation + extraction detection",
+         "jwt-cached": "cached JWT (RS256) + the same",
+         "api-key-redis": "API key + Redis quota + the same"}
+for key in ["unguarded", "api-key", "jwt-cached", "api-key-redis"]:
+    r = rows.get(key)
+    if r is None:
+        continue
+    ratio = "" if key == "unguarded" else f"{r['rps'] / base['rps']:.2f}"
+    added = "" if key == "unguarded" else f"{(r['p99_us'] - base['p99_us']) / 1000:+.2f} ms"
+    print(f"| {names[key]} | {r['rps']:.0f} | {r['p50_us'] / 1000:.2f} ms | {r['p99_us'] / 1000:.2f} ms "
+          f"| {ratio} | {added} | {int(r['non2xx'])} |")
+print("\nTargets: guarded/unguarded >= 0.90 with the full in-memory chain, p99 added <= 1 ms.")
+PY

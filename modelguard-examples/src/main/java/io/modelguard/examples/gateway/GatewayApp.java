@@ -1,0 +1,95 @@
+package io.modelguard.examples.gateway;
+
+import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.StartupException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The demo in gateway mode: the same configuration, tiers, keys, policies and endpoints as {@link
+ * ModelServingApp}, but {@code POST /v1/models/{model}/predict} is answered by a remote model
+ * server ({@link GatewayServlet}), with every policy applied here at the edge. {@code GET
+ * /v1/models}, {@code /healthz} and the demo issuer are served as in the demo.
+ *
+ * <pre>
+ * java -cp modelguard-examples.jar io.modelguard.examples.gateway.UpstreamServer --port 9000 &amp;
+ * java -cp modelguard-examples.jar io.modelguard.examples.gateway.GatewayApp \
+ *     --upstream http://127.0.0.1:9000 [--upstream MODEL=URL] [--upstream-timeout MS] [the demo's options]
+ * </pre>
+ */
+public final class GatewayApp {
+  private static final String PROGRAM = "modelguard-gateway";
+
+  private GatewayApp() {}
+
+  /** Runs the gateway until the process is stopped; exit code 2 for an invalid option. */
+  public static void main(String[] args) {
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** {@link #main} without {@code System.exit}. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    List<String> rest = new ArrayList<>();
+    Upstreams upstreams;
+    try {
+      upstreams = parse(args, rest);
+    } catch (StartupException e) {
+      err.println(PROGRAM + ": " + e.getMessage());
+      return StartupException.EXIT_CODE;
+    }
+    return ModelServingApp.run(rest.toArray(new String[0]), env, out, err, endpoints(upstreams));
+  }
+
+  /** The gateway's endpoints: the servlet demo's, with {@link GatewayServlet} answering predictions. */
+  public static ModelServingApp.Endpoints endpoints(Upstreams upstreams) {
+    return site -> ModelServingApp.context(new GatewayServlet(upstreams, GatewayServlet.client(upstreams)), site);
+  }
+
+  /**
+   * Takes the gateway's own options out of {@code args} (the others go to {@code rest}, for the
+   * demo's parser).
+   *
+   * @throws StartupException naming the flag, for a missing or invalid value, or no upstream
+   */
+  static Upstreams parse(String[] args, List<String> rest) throws StartupException {
+    Upstreams upstreams = Upstreams.none();
+    boolean help = false;
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      int eq = arg.indexOf('=');
+      String name = arg.startsWith("--") && eq > 0 ? arg.substring(0, eq) : arg;
+      if (!name.equals("--upstream") && !name.equals("--upstream-timeout")) {
+        help |= arg.equals("--help") || arg.equals("-h");
+        rest.add(arg);
+        continue;
+      }
+      String value = eq > 0 && arg.startsWith("--") ? arg.substring(eq + 1) : null;
+      if (value == null) {
+        if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+          throw new StartupException(name + " needs a value");
+        }
+        value = args[++i];
+      }
+      try {
+        upstreams = name.equals("--upstream")
+            ? upstreams.withOption(value)
+            : upstreams.withTimeout(Duration.ofMillis(Long.parseLong(value.strip())));
+      } catch (NumberFormatException e) {
+        throw new StartupException(name + " must be a number of milliseconds", e);
+      } catch (IllegalArgumentException e) {
+        throw new StartupException(name + ": " + e.getMessage(), e);
+      }
+    }
+    if (upstreams.isEmpty() && !help) {
+      throw new StartupException("--upstream URL is required (the model server to guard, such as "
+          + "http://127.0.0.1:9000)");
+    }
+    return upstreams;
+  }
+}

@@ -1,0 +1,328 @@
+package io.modelguard.examples.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
+import io.modelguard.examples.AppOptions;
+import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.StartupException;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.problem.ProblemRenderer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Gateway mode enforces the demo's contract in front of a separate upstream process: {@link
+ * UpstreamServer} runs in its own JVM (started with this test's class path) on a free loopback
+ * port, and every request goes through the gateway. Stubs on loopback stand in for misbehaving
+ * upstreams (silent, failing, chatty with hop-by-hop headers).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String DIGITS = "/v1/models/digits/predict";
+  private static final String IRIS = "/v1/models/iris/predict";
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+  private static Process upstreamProcess;
+  private static URI upstream;
+  private static ModelServingApp gateway;
+
+  // Misbehaving upstreams, behind a second gateway: digits → silent socket, iris → the stub.
+  private static ServerSocket silent;
+  private static final List<Socket> held = new CopyOnWriteArrayList<>();
+  private static HttpServer stub;
+  private static final Map<String, String> stubSaw = new ConcurrentHashMap<>();
+  private static ModelServingApp edgeOfStubs;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    upstreamProcess = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        UpstreamServer.class.getName(), "--port", "0").redirectErrorStream(true).start();
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(
+          new InputStreamReader(upstreamProcess.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          if (line.startsWith(UpstreamServer.READY)) {
+            ready.complete(line.substring(UpstreamServer.READY.length()).strip());
+          }
+        }
+      } catch (Exception e) {
+        ready.completeExceptionally(e);
+      }
+      ready.completeExceptionally(new IllegalStateException("the upstream process ended before it listened"));
+    }, "upstream-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    upstream = URI.create(ready.get(120, TimeUnit.SECONDS));
+    assertThat(upstream.getHost()).isEqualTo("127.0.0.1");
+    gateway = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+        GatewayApp.endpoints(Upstreams.none().withDefault(upstream)));
+
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    silent = new ServerSocket(0, 50, loopback);
+    Thread acceptor = new Thread(() -> {
+      while (!silent.isClosed()) {
+        try {
+          held.add(silent.accept()); // reads nothing, answers nothing
+        } catch (Exception e) {
+          return;
+        }
+      }
+    }, "silent-upstream");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    stub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
+    stub.createContext("/", exchange -> {
+      exchange.getRequestHeaders().forEach((k, v) -> stubSaw.put(k.toLowerCase(), String.join(",", v)));
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      stubSaw.put(":path", exchange.getRequestURI().getRawPath());
+      byte[] out;
+      if (body.contains("9.9")) {
+        out = "java.lang.IllegalStateException: upstream secret at Model.java:42".getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(500, out.length);
+      } else {
+        out = "{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}".getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.getResponseHeaders().add("X-Model-Version", "7");
+        exchange.getResponseHeaders().add("Connection", "X-Hop");
+        exchange.getResponseHeaders().add("X-Hop", "for-the-next-hop-only");
+        exchange.getResponseHeaders().add("Keep-Alive", "timeout=5");
+        exchange.getResponseHeaders().add("Proxy-Authenticate", "Basic");
+        exchange.getResponseHeaders().add("Set-Cookie", "upstream=1");
+        exchange.sendResponseHeaders(200, out.length);
+      }
+      try (OutputStream o = exchange.getResponseBody()) {
+        o.write(out);
+      }
+    });
+    stub.start();
+    Upstreams stubs = Upstreams.none()
+        .with(ModelCatalog.DIGITS, URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+        .with(ModelCatalog.IRIS, URI.create("http://127.0.0.1:" + stub.getAddress().getPort()))
+        .withTimeout(Duration.ofMillis(500));
+    edgeOfStubs = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET, GatewayApp.endpoints(stubs));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (ModelServingApp app : new ModelServingApp[] {gateway, edgeOfStubs}) {
+      if (app != null) {
+        app.close();
+      }
+    }
+    if (upstreamProcess != null) {
+      upstreamProcess.destroy();
+      upstreamProcess.waitFor(30, TimeUnit.SECONDS);
+    }
+    if (stub != null) {
+      stub.stop(0);
+    }
+    if (silent != null) {
+      silent.close();
+    }
+    for (Socket s : held) {
+      s.close();
+    }
+  }
+
+  private static String key(ModelServingApp app, String label) {
+    return app.key(label).orElseThrow().plaintext();
+  }
+
+  private static String example(String model, String field) {
+    return Loopback.body(field, gateway.models().get(model).orElseThrow().example());
+  }
+
+  private static HttpResponse<String> post(ModelServingApp app, String path, String body, String label) {
+    return Loopback.post(app.baseUri(), path, "application/json", body, "X-API-Key", key(app, label));
+  }
+
+  /** The response is exactly the problem ModelGuard renders for {@code code}. */
+  private static void assertProblem(HttpResponse<String> r, ReasonCode code) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(ProblemRenderer.status(code));
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("code").asText()).isEqualTo(code.code());
+    assertThat(body.get("type").asText()).isEqualTo("urn:modelguard:problem:" + code.code());
+  }
+
+  @Test
+  @Order(1)
+  void refusalsAtTheEdgeAreTheDemosProblems() throws Exception {
+    HttpResponse<String> noKey = Loopback.post(gateway.baseUri(), DIGITS, "application/json",
+        example(ModelCatalog.DIGITS, "pixels"));
+    assertThat(noKey.body())
+        .isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS)).bodyAsString());
+    assertProblem(noKey, ReasonCode.AUTH_MISSING_CREDENTIALS);
+    assertThat(noKey.headers().firstValue("WWW-Authenticate")).contains("Bearer realm=\"modelguard\"");
+
+    assertProblem(post(gateway, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "revoked"),
+        ReasonCode.AUTH_INVALID_API_KEY);
+    HttpResponse<String> forbidden = post(gateway, IRIS, example(ModelCatalog.IRIS, "features"), "free");
+    assertProblem(forbidden, ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(forbidden.headers().firstValue("WWW-Authenticate").orElse("")).contains("scope=\"model:iris:invoke\"");
+    assertProblem(post(gateway, DIGITS, "{\"pixels\":[" + "1,".repeat(8_200) + "1]}", "pro"),
+        ReasonCode.INPUT_TOO_LARGE);
+    HttpResponse<String> invalid = post(gateway, DIGITS, "{\"pixels\":[1,2,3]}", "pro");
+    assertProblem(invalid, ReasonCode.INPUT_INVALID);
+    assertProblem(post(gateway, DIGITS, "{\"pixels\":", "pro"), ReasonCode.INPUT_MALFORMED);
+    assertProblem(Loopback.post(gateway.baseUri(), DIGITS, "text/plain", "1", "X-API-Key", key(gateway, "pro")),
+        ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE);
+  }
+
+  @Test
+  @Order(2)
+  void allowedPredictionsComeFromTheUpstreamProcess() throws Exception {
+    String body = example(ModelCatalog.DIGITS, "pixels");
+    HttpResponse<String> direct = Loopback.post(upstream, DIGITS, "application/json", body);
+    assertThat(direct.statusCode()).isEqualTo(200);
+
+    HttpResponse<String> viaGateway = post(gateway, DIGITS, body, "pro");
+
+    assertThat(viaGateway.statusCode()).isEqualTo(200);
+    assertThat(viaGateway.body()).isEqualTo(direct.body());
+    assertThat(viaGateway.headers().firstValue("RateLimit-Policy")).isPresent();
+    assertThat(Loopback.get(gateway.baseUri(), "/v1/models", "X-API-Key", key(gateway, "free")).body())
+        .isEqualTo("{\"models\":[\"digits\",\"sentiment\"]}");
+  }
+
+  @Test
+  @Order(3)
+  void outputPoliciesRewriteTheUpstreamsAnswer() throws Exception {
+    String body = example(ModelCatalog.DIGITS, "pixels");
+    JsonNode direct = JSON.readTree(Loopback.post(upstream, DIGITS, "application/json", body).body());
+    HttpResponse<String> free = post(gateway, DIGITS, body, "free");
+
+    assertThat(free.statusCode()).isEqualTo(200);
+    JsonNode edge = JSON.readTree(free.body());
+    assertThat(nonZero(direct.get("probabilities"))).isGreaterThan(3);
+    // The free tier sees the top 3 probabilities only: the gateway rewrote the upstream's answer.
+    assertThat(nonZero(edge.get("probabilities"))).isEqualTo(3);
+    assertThat(edge.get("label")).isEqualTo(direct.get("label"));
+  }
+
+  @Test
+  @Order(4)
+  void quotaIsCountedAtTheEdge() throws Exception {
+    String body = example(ModelCatalog.DIGITS, "pixels");
+    HttpResponse<String> last = null;
+    // Free: a burst of 5 and 60 a minute; the 61st request within a minute is refused whatever the pace.
+    for (int i = 0; i < 61; i++) {
+      last = post(gateway, DIGITS, body, "free");
+      if (last.statusCode() != 200) {
+        break;
+      }
+    }
+    assertProblem(last, ReasonCode.QUOTA_EXCEEDED);
+    assertThat(last.headers().firstValue("Retry-After")).isPresent();
+    assertThat(last.headers().firstValue("RateLimit-Policy")).isPresent();
+  }
+
+  @Test
+  @Order(5)
+  void hopByHopHeadersAndCredentialsStayOnTheirSide() throws Exception {
+    HttpResponse<String> r = post(edgeOfStubs, IRIS, "{\"features\":[5.1,3.5,1.4,0.2]}", "pro");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}");
+    assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
+    for (String h : new String[] {"X-Hop", "Keep-Alive", "Proxy-Authenticate", "Set-Cookie"}) {
+      assertThat(r.headers().firstValue(h)).as(h).isEmpty();
+    }
+    assertThat(stubSaw).containsEntry(":path", IRIS).containsEntry("content-type", "application/json")
+        .doesNotContainKeys("x-api-key", "authorization", "cookie");
+  }
+
+  @Test
+  @Order(6)
+  void anUpstreamFailureIsAProblemWithoutItsInternals() throws Exception {
+    HttpResponse<String> r = post(edgeOfStubs, IRIS, "{\"features\":[9.9,3.5,1.4,0.2]}", "pro");
+
+    assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    assertThat(r.body()).doesNotContain("secret").doesNotContain("Exception");
+  }
+
+  @Test
+  @Order(7)
+  void aSilentUpstreamIsATimeout() throws Exception {
+    HttpResponse<String> r = post(edgeOfStubs, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "pro");
+
+    assertProblem(r, ReasonCode.UPSTREAM_TIMEOUT);
+    assertThat(r.body()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.UPSTREAM_TIMEOUT))
+        .bodyAsString());
+  }
+
+  @Test
+  @Order(99)
+  void aStoppedUpstreamIsUnavailableAndTheEdgeStillRefusesFirst() throws Exception {
+    upstreamProcess.destroy();
+    assertThat(upstreamProcess.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertProblem(post(gateway, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "pro"),
+        ReasonCode.UPSTREAM_UNAVAILABLE);
+    assertProblem(Loopback.post(gateway.baseUri(), DIGITS, "application/json", "{}"),
+        ReasonCode.AUTH_MISSING_CREDENTIALS);
+  }
+
+  @Test
+  void optionsNameTheUpstreamsAndRefuseBadOnes() throws Exception {
+    List<String> rest = new ArrayList<>();
+    Upstreams u = GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000/", "--port", "0",
+        "--upstream=iris=http://127.0.0.1:9001/base", "--upstream-timeout=250"}, rest);
+    assertThat(rest).containsExactly("--port", "0");
+    assertThat(u.predictUri("digits")).contains(URI.create("http://127.0.0.1:9000/v1/models/digits/predict"));
+    assertThat(u.predictUri("iris")).contains(URI.create("http://127.0.0.1:9001/base/v1/models/iris/predict"));
+    assertThat(u.timeout()).isEqualTo(Duration.ofMillis(250));
+
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--port", "0"}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessageContaining("--upstream URL is required");
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream", "file:///etc/passwd"}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessageStartingWith("--upstream: an upstream must be an http");
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream", "http://u:p@127.0.0.1:1"},
+        new ArrayList<>())).isInstanceOf(StartupException.class);
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream-timeout", "soon"}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessage("--upstream-timeout must be a number of milliseconds");
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream"}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessage("--upstream needs a value");
+  }
+
+  private static long nonZero(JsonNode probabilities) {
+    long n = 0;
+    for (JsonNode p : probabilities) {
+      n += p.asDouble() != 0 ? 1 : 0;
+    }
+    return n;
+  }
+}
