@@ -71,6 +71,17 @@ public final class NoiseKeys {
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 
+  /**
+   * A seed for an internal {@code purpose} (for example the layout of the detectors' random
+   * projection), derived under the secret in its own domain, so it is never a client's seed.
+   */
+  long purposeSeed(String purpose) {
+    Mac mac = macs.get();
+    mac.update((byte) 3);
+    mac.update(purpose.getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
   /** The per-(client, input) seed; the input is hashed bit-exactly. */
   public long querySeed(String client, double[] features) {
     Mac mac = macs.get();
