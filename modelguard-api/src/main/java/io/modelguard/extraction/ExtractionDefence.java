@@ -50,8 +50,16 @@ import java.util.Optional;
  * <p>Memory: client states are weighed by their upper bound and kept under {@link
  * Builder#maxTotalBytes} in total (Caffeine W-TinyLFU eviction; idle ones expire after {@link
  * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window; see
- * {@link #retainedBytes(String)}. Thread-safe; each client's state
- * is updated under its own lock.
+ * {@link #retainedBytes(String)}. Per-query cost is bounded too: inputs above 64 features are
+ * reduced by a keyed random projection ({@link Builder#projection}), and every detector's work is
+ * bounded whatever the client's history length. Thread-safe; each client's state is updated under
+ * its own lock.
+ *
+ * <p>Events: wired into a chain, each query on which a detector fires is published to the engine's
+ * {@link io.modelguard.event.GuardListener}s as an {@link ExtractionDetectionEvent} (client,
+ * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
+ * see detections like every other decision. {@link Builder#listener} remains for in-process use
+ * without an engine.
  */
 public final class ExtractionDefence {
   private final NoiseKeys keys;
@@ -500,8 +508,9 @@ public final class ExtractionDefence {
      * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
      * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
      * limit. An evicted client starts again with a clean state, so size the limit for the number
-     * of concurrently active clients. With the default detectors a client weighs about 260 KB at 64 features
-     * and 1.7 MB at 784, so the default keeps about 2,000 or 300 clients respectively.
+     * of concurrently active clients. With the default detectors a client weighs at most 187 KB
+     * whatever its input size (inputs above 64 features are projected, see {@link #projection}), so
+     * the default keeps about 2,800 clients.
      */
     public Builder maxTotalBytes(long bytes) {
       if (bytes < 1024) {

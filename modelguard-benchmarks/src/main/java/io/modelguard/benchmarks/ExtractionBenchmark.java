@@ -83,6 +83,15 @@ public class ExtractionBenchmark {
     return x;
   }
 
+  /**
+   * The floor: only the harness's own work (copying the next input). Its tail percentiles are the
+   * machine's scheduling noise, to read {@link #observe}'s against on a shared machine.
+   */
+  @Benchmark
+  public double[] inputOnly() {
+    return next();
+  }
+
   /** One query through the default detector set. */
   @Benchmark
   public Object observe() {
