@@ -441,7 +441,9 @@ public final class ExtractionDefence {
      * window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
      * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
      * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
-     * input units and suits 0–16 features; for other scales add the detectors explicitly.
+     * input units and suits 0–16 features (digits); for other scales, and for inputs above the
+     * {@link #projection} bound (the detectors then see projected features), add the detectors
+     * explicitly.
      */
     public Builder detector(ExtractionDetector detector, double weight) {
       if (!(weight >= 0)) {
