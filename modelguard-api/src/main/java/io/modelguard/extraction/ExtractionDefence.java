@@ -146,13 +146,13 @@ public final class ExtractionDefence {
    * features than {@link Builder#projection} are first reduced by the keyed random projection.
    */
   public Assessment observe(String client, double[] features, Prediction prediction) {
-    return record(client, features, prediction).assessment();
+    return assess(client, features, prediction).assessment();
   }
 
   /** What one observation did: the assessment, the level before it, and the client's query count. */
   private record Observation(Assessment assessment, Instant at, RiskLevel previous, long query) {}
 
-  private Observation record(String client, double[] features, Prediction prediction) {
+  private Observation assess(String client, double[] features, Prediction prediction) {
     double[] reduced = reduce(features);
     ClientRisk risk = clients.get(client, c -> new ClientRisk(reduced.length));
     long seed = keys.querySeed(client, reduced);
@@ -264,7 +264,7 @@ public final class ExtractionDefence {
       Optional<Prediction> prediction = codec.decode(context.output().body());
       if (features.isPresent() && prediction.isPresent()) {
         String client = clientOf(context.request(), context.principal());
-        Observation o = record(client, features.get(), prediction.get());
+        Observation o = assess(client, features.get(), prediction.get());
         Assessment a = o.assessment();
         if (!a.flaggedBy().isEmpty()) {
           context.publish(new ExtractionDetectionEvent(
