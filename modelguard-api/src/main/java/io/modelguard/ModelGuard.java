@@ -276,7 +276,7 @@ public final class ModelGuard {
     return random;
   }
 
-  private void publish(GuardEvent event) {
+  void publish(GuardEvent event) {
     for (GuardListener l : listeners) {
       try {
         l.onEvent(event);

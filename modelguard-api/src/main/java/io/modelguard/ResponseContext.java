@@ -1,6 +1,8 @@
 package io.modelguard;
 
+import io.modelguard.event.GuardEvent;
 import java.time.Clock;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -58,6 +60,16 @@ public final class ResponseContext {
   /** The engine's random source. */
   public RandomSource random() {
     return guard.random();
+  }
+
+  /**
+   * Publishes {@code event} to the engine's listeners, synchronously, as the engine publishes its
+   * own decisions: an output policy that detects something (the extraction defence's OBSERVE policy,
+   * for example) reports it here so that audit logs and metrics see it with every other event. A
+   * listener that throws is logged and never affects the response.
+   */
+  public void publish(GuardEvent event) {
+    guard.publish(Objects.requireNonNull(event, "event"));
   }
 
   void output(ModelOutput o) {

@@ -6,7 +6,7 @@ import java.time.Instant;
  * Something the engine reports to its {@link GuardListener}s. Typed: listeners switch on the
  * concrete record.
  */
-public sealed interface GuardEvent permits DecisionEvent, PolicyFailureEvent {
+public sealed interface GuardEvent permits DecisionEvent, ExtractionDetectionEvent, PolicyFailureEvent {
 
   /** When it happened, by the engine's clock. */
   Instant timestamp();

@@ -1,11 +1,13 @@
 package io.modelguard.event;
 
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes one audit line per decision to the SLF4J logger {@code io.modelguard.audit}: denials at
- * INFO, allowed requests at DEBUG. Lines carry the outcome, reason, chain, model, subject and tenant
+ * INFO, allowed requests at DEBUG; extraction detections at WARN when they raise the client's risk
+ * level, else at INFO. Lines carry the outcome, reason, chain, model, subject and tenant
  * — never a credential. Request-controlled text is stripped of control characters so a path cannot
  * forge log lines.
  */
@@ -41,6 +43,18 @@ public final class Slf4jAuditListener implements GuardListener {
             "decision=deny code={} phase={} policy={} chain={} model={} subject={} tenant={} method={} path={}",
             d.reason().code(), d.phase() == null ? "-" : d.phase(), orDash(d.policy()), d.chain(),
             orDash(d.model()), orDash(d.subject()), orDash(d.tenant()), clean(d.method()), clean(d.path()));
+      }
+    } else if (event instanceof ExtractionDetectionEvent) {
+      ExtractionDetectionEvent x = (ExtractionDetectionEvent) event;
+      if (x.escalated() ? log.isWarnEnabled() : log.isInfoEnabled()) {
+        String line = "extraction detectors={} level={} previous={} score={} query={} model={} client={} subject={} tenant={}";
+        Object[] args = {String.join(",", x.detectors()), x.level(), x.previousLevel(), String.format(Locale.ROOT, "%.2f", x.score()),
+            x.query(), orDash(x.model()), clean(x.client()), orDash(x.subject()), orDash(x.tenant())};
+        if (x.escalated()) {
+          log.warn(line, args);
+        } else {
+          log.info(line, args);
+        }
       }
     } else if (event instanceof PolicyFailureEvent) {
       PolicyFailureEvent f = (PolicyFailureEvent) event;

@@ -10,6 +10,7 @@ import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
+import io.modelguard.event.ExtractionDetectionEvent;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,8 +50,16 @@ import java.util.Optional;
  * <p>Memory: client states are weighed by their upper bound and kept under {@link
  * Builder#maxTotalBytes} in total (Caffeine W-TinyLFU eviction; idle ones expire after {@link
  * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window; see
- * {@link #retainedBytes(String)}. Thread-safe; each client's state
- * is updated under its own lock.
+ * {@link #retainedBytes(String)}. Per-query cost is bounded too: inputs above 64 features are
+ * reduced by a keyed random projection ({@link Builder#projection}), and every detector's work is
+ * bounded whatever the client's history length. Thread-safe; each client's state is updated under
+ * its own lock.
+ *
+ * <p>Events: wired into a chain, each query on which a detector fires is published to the engine's
+ * {@link io.modelguard.event.GuardListener}s as an {@link ExtractionDetectionEvent} (client,
+ * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
+ * see detections like every other decision. {@link Builder#listener} remains for in-process use
+ * without an engine.
  */
 public final class ExtractionDefence {
   private final NoiseKeys keys;
@@ -65,6 +73,9 @@ public final class ExtractionDefence {
   private final double halfLifeNanos;
   private final Duration throttleInterval;
   private final int duplicateWindow;
+  private final int projectTo;
+  private final long projectionSeed;
+  private volatile SparseProjection projection;
   private final ExtractionListener listener;
   private final Cache<String, ClientRisk> clients;
 
@@ -80,6 +91,8 @@ public final class ExtractionDefence {
     this.halfLifeNanos = b.halfLife.toNanos();
     this.throttleInterval = b.throttleInterval;
     this.duplicateWindow = b.duplicateWindow;
+    this.projectTo = b.projectTo;
+    this.projectionSeed = keys.purposeSeed("projection");
     this.listener = b.listener;
     this.clients = Caffeine.newBuilder()
         .maximumWeight(b.maxTotalBytes / 1024)
@@ -128,38 +141,64 @@ public final class ExtractionDefence {
     }
   }
 
-  /** Feeds one (features, true prediction) pair of {@code client} to the detectors. */
+  /**
+   * Feeds one (features, true prediction) pair of {@code client} to the detectors. Inputs with more
+   * features than {@link Builder#projection} are first reduced by the keyed random projection.
+   */
   public Assessment observe(String client, double[] features, Prediction prediction) {
-    ClientRisk risk = clients.get(client, c -> new ClientRisk(features.length));
-    long seed = keys.querySeed(client, features);
-    List<ExtractionEvent> events = new ArrayList<>(2);
-    Assessment assessment;
+    return assess(client, features, prediction).assessment();
+  }
+
+  /** What one observation did: the assessment, the level before it, and the client's query count. */
+  private record Observation(Assessment assessment, Instant at, RiskLevel previous, long query) {}
+
+  private Observation assess(String client, double[] features, Prediction prediction) {
+    double[] reduced = reduce(features);
+    ClientRisk risk = clients.get(client, c -> new ClientRisk(reduced.length));
+    long seed = keys.querySeed(client, reduced);
+    List<ExtractionEvent> events = List.of();
+    Observation observation;
+    Instant at = clock.instant();
+    long now = nanos(at);
     synchronized (risk) {
-      long now = now();
-      if (risk.seen.put(seed, Boolean.TRUE) != null) {
-        return new Assessment(risk.level(now), true, List.of(), risk.score(now));
+      RiskLevel before = risk.level(now);
+      if (!risk.firstTime(seed)) {
+        return new Observation(new Assessment(before, true, List.of(), risk.score(now)), at, before, risk.queries);
       }
       risk.queries++;
-      RiskLevel before = risk.level(now);
       List<String> flagged = List.of();
       for (int i = 0; i < detectors.size(); i++) {
-        if (risk.states[i].observe(features, prediction)) {
+        if (risk.states[i].observe(reduced, prediction)) {
           if (flagged.isEmpty()) {
             flagged = new ArrayList<>(2);
+            events = new ArrayList<>(2);
           }
           flagged.add(detectors.get(i).name());
           risk.add(weights[i], now);
-          events.add(new ExtractionEvent(
-              clock.instant(), client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
+          events.add(new ExtractionEvent(at, client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
         }
       }
-      RiskLevel after = risk.level(now);
-      assessment = new Assessment(after, false, flagged, risk.score(now));
+      Assessment assessment = new Assessment(risk.level(now), false, flagged, risk.score(now));
+      observation = new Observation(assessment, at, before, risk.queries);
     }
     for (ExtractionEvent e : events) {
       publish(e);
     }
-    return assessment;
+    return observation;
+  }
+
+  /** {@code features}, or its keyed projection if it has more features than the configured bound. */
+  private double[] reduce(double[] features) {
+    if (projectTo == 0 || features.length <= projectTo) {
+      return features;
+    }
+    SparseProjection p = projection;
+    if (p == null || p.inputs() != features.length) {
+      // One projection per input size is kept: a model takes one size, so this is built once.
+      p = new SparseProjection(features.length, projectTo, projectionSeed);
+      projection = p;
+    }
+    return p.apply(features);
   }
 
   /**
@@ -198,7 +237,7 @@ public final class ExtractionDefence {
       return 0;
     }
     synchronized (risk) {
-      long bytes = 128 + 96L * duplicateWindow;
+      long bytes = baseBytes();
       for (ExtractionDetector.State s : risk.states) {
         bytes += s.retainedBytes();
       }
@@ -213,7 +252,9 @@ public final class ExtractionDefence {
 
   /**
    * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
-   * #observe}. Outputs it cannot read (not JSON, no features) pass unchanged.
+   * #observe}. Outputs it cannot read (not JSON, no features) pass unchanged. Each query on which a
+   * detector fires is published to the engine's listeners as an {@link ExtractionDetectionEvent}
+   * (besides the {@link Builder#listener} of this defence, if any).
    */
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
@@ -222,7 +263,17 @@ public final class ExtractionDefence {
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
       Optional<Prediction> prediction = codec.decode(context.output().body());
       if (features.isPresent() && prediction.isPresent()) {
-        observe(clientOf(context.request(), context.principal()), features.get(), prediction.get());
+        String client = clientOf(context.request(), context.principal());
+        Observation o = assess(client, features.get(), prediction.get());
+        Assessment a = o.assessment();
+        if (!a.flaggedBy().isEmpty()) {
+          context.publish(new ExtractionDetectionEvent(
+              o.at(), client,
+              context.principal().map(Principal::subject).orElse(null),
+              context.principal().map(Principal::tenant).orElse(null),
+              context.endpoint().model().orElse(null),
+              o.previous(), a.level(), a.flaggedBy(), a.score(), o.query()));
+        }
       }
       return context.output();
     };
@@ -272,13 +323,23 @@ public final class ExtractionDefence {
   }
 
   private long now() {
-    Instant i = clock.instant();
+    return nanos(clock.instant());
+  }
+
+  private static long nanos(Instant i) {
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+
+  /** The bytes of a client's state besides its detectors': counters and the duplicate window. */
+  private long baseBytes() {
+    return 128 + LongKeyIndex.retainedBytes(duplicateWindow);
   }
 
   private final class ClientRisk {
     final ExtractionDetector.State[] states;
-    final Map<Long, Boolean> seen;
+    /** The keyed hashes of the latest {@code duplicateWindow} distinct queries, oldest replaced first. */
+    final LongKeyIndex seen;
+    int seenNext;
     double score;
     long scoreAt;
     long queries;
@@ -286,7 +347,7 @@ public final class ExtractionDefence {
     final int weightKiB;
 
     ClientRisk(int dimensions) {
-      long bound = 128 + 96L * duplicateWindow;
+      long bound = baseBytes();
       for (ExtractionDetector d : detectors) {
         bound += d.maxRetainedBytes(dimensions);
       }
@@ -295,15 +356,17 @@ public final class ExtractionDefence {
       for (int i = 0; i < states.length; i++) {
         states[i] = detectors.get(i).newState();
       }
-      int cap = duplicateWindow;
-      seen = new LinkedHashMap<>(16, 0.75f, false) {
-        private static final long serialVersionUID = 1L;
+      seen = new LongKeyIndex(duplicateWindow);
+    }
 
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-          return size() > cap;
-        }
-      };
+    /** Remembers {@code seed}; false if it is already among the latest distinct queries. */
+    boolean firstTime(long seed) {
+      if (seen.contains(seed)) {
+        return false;
+      }
+      seen.put(seenNext, seed);
+      seenNext = (seenNext + 1) % duplicateWindow;
+      return true;
     }
 
     double score(long now) {
@@ -347,6 +410,7 @@ public final class ExtractionDefence {
     private Duration idleExpiry = Duration.ofHours(24);
     private long maxTotalBytes = 512L * 1024 * 1024;
     private int duplicateWindow = 1_024;
+    private int projectTo = 64;
     private ExtractionListener listener;
 
     private Builder(NoiseKeys keys, int classes) {
@@ -377,7 +441,9 @@ public final class ExtractionDefence {
      * window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
      * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
      * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
-     * input units and suits 0–16 features; for other scales add the detectors explicitly.
+     * input units and suits 0–16 features (digits); for other scales, and for inputs above the
+     * {@link #projection} bound (the detectors then see projected features), add the detectors
+     * explicitly.
      */
     public Builder detector(ExtractionDetector detector, double weight) {
       if (!(weight >= 0)) {
@@ -444,8 +510,9 @@ public final class ExtractionDefence {
      * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
      * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
      * limit. An evicted client starts again with a clean state, so size the limit for the number
-     * of concurrently active clients. With the default detectors a client weighs about 260 KB at 64 features
-     * and 1.7 MB at 784, so the default keeps about 2,000 or 300 clients respectively.
+     * of concurrently active clients. With the default detectors a client weighs at most 187 KB
+     * whatever its input size (inputs above 64 features are projected, see {@link #projection}), so
+     * the default keeps about 2,800 clients.
      */
     public Builder maxTotalBytes(long bytes) {
       if (bytes < 1024) {
@@ -464,7 +531,32 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** Receives detections and level changes; default none. */
+    /**
+     * Inputs with more than {@code dimensions} features are reduced to {@code dimensions} by a
+     * keyed sparse random projection before duplicate recognition and the detectors; default 64, 0
+     * turns it off. This bounds the per-query cost and the memory of a client for any input size
+     * (an image's pixels, an embedding). The projection preserves L2 distances to within a small
+     * factor with high probability (Johnson–Lindenstrauss), which is what PRADA and k-NN use, and
+     * derives from the noise secret, so a client cannot find directions it ignores. It does change
+     * what the hashing detector sees (projected coordinates, not pixel windows), and calibrations
+     * (k-NN thresholds, the hashing step) must be made on projected inputs; inputs at or below the
+     * bound, such as the 64-pixel digits, are used unchanged. Perturbation noise stays keyed by the
+     * unprojected input.
+     */
+    public Builder projection(int dimensions) {
+      if (dimensions < 0) {
+        throw new IllegalArgumentException("extraction.projection must be >= 0, got " + dimensions);
+      }
+      this.projectTo = dimensions;
+      return this;
+    }
+
+    /**
+     * Receives one {@link ExtractionEvent} per detector flag, for in-process use without an engine
+     * (the evaluation, tests); default none. Wired into a chain, {@link #observePolicy} also
+     * publishes {@link ExtractionDetectionEvent}s to the engine's listeners, which is what audit
+     * logs and metrics should consume.
+     */
     public Builder listener(ExtractionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;

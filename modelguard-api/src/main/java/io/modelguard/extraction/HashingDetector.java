@@ -7,8 +7,14 @@ import java.util.Arrays;
  * step}, hashes every window of {@code window} consecutive values, keeps the {@code topN} largest
  * distinct hashes as the query's fingerprint, and flags a query whose fingerprint shares at least
  * {@code minShared} hashes with one of the client's latest {@code history} fingerprints. Exact
- * duplicates never reach it ({@link ExtractionDefence} recognises them first). Per-query cost
- * O(history · topN); memory about 4 · history · topN bytes per client.
+ * duplicates never reach it ({@link ExtractionDefence} recognises them first).
+ *
+ * <p>Per-query cost does not grow with {@code history}: an index holds each stored fingerprint's
+ * {@code topN - minShared + 1} largest hashes, and two fingerprints sharing {@code minShared}
+ * hashes always share one of those (prefix filtering), so only earlier fingerprints found through
+ * the query's own largest hashes are compared. Cost O(d · window) to fingerprint plus O(candidates ·
+ * topN), where candidates are the stored fingerprints with one of those hashes; memory about 4 ·
+ * history · (topN + 5) bytes per client.
  *
  * <p>The quantisation step is in input units and must suit the model's input scale: the default
  * set of {@link ExtractionDefence} uses step 2 for 0–16 pixel values (digits).
@@ -48,18 +54,27 @@ public final class HashingDetector implements ExtractionDetector {
 
   @Override
   public long maxRetainedBytes(int dimensions) {
-    return 64 + (long) history * (4L * topN + 16);
+    int prefix = topN - minShared + 1;
+    return 96 + 4L * dimensions + 4L * topN + 4L * history * (topN + 3) + LongKeyIndex.retainedBytes(history * prefix);
   }
 
   /** The sorted fingerprint of {@code x}: its {@code topN} largest distinct window hashes. */
   int[] fingerprint(double[] x) {
-    int[] q = new int[x.length];
+    int[] top = new int[topN];
+    int n = fingerprint(x, new int[x.length], top);
+    return n == topN ? top : Arrays.copyOf(top, n);
+  }
+
+  /**
+   * Writes the fingerprint of {@code x} ascending into {@code top} and returns its length; {@code
+   * q} is scratch space of at least {@code x.length}.
+   */
+  private int fingerprint(double[] x, int[] q, int[] top) {
     for (int i = 0; i < x.length; i++) {
       q[i] = (int) Math.floor(x[i] / step);
     }
     int windows = Math.max(1, x.length - window + 1);
-    int[] top = new int[topN]; // ascending; the first n entries are valid
-    int n = 0;
+    int n = 0; // top is ascending; its first n entries are valid
     for (int s = 0; s < windows; s++) {
       int h = 0x811c9dc5;
       for (int i = s; i < Math.min(x.length, s + window); i++) {
@@ -84,39 +99,93 @@ public final class HashingDetector implements ExtractionDetector {
         top[insert - 1] = h;
       }
     }
-    return n == topN ? top : Arrays.copyOf(top, n);
+    return n;
   }
 
   private final class Fingerprints implements State {
-    private final int[][] ring = new int[history][];
-    private int count;
-    private long next;
+    private final int prefix = topN - minShared + 1;
+    /** The latest {@code history} fingerprints, row-major in a ring; slot {@code s} holds {@code lengths[s]} hashes. */
+    private final int[] ring = new int[history * topN];
+    private final int[] lengths = new int[history];
+    /** Entry {@code slot · prefix + k} indexes the k-th largest hash of the fingerprint in {@code slot}. */
+    private final LongKeyIndex index = new LongKeyIndex(history * prefix);
+    private final int[] candidates = new int[history];
+    private final int[] checkedAt = new int[history];
+    private final int[] top = new int[topN];
+    private int[] quantised = new int[0];
+    private int next;
+    private int stamp;
 
     @Override
     public boolean observe(double[] x, Prediction prediction) {
-      int[] fp = fingerprint(x);
-      boolean flagged = false;
-      for (int r = 0; r < count && !flagged; r++) {
-        flagged = shares(fp, ring[r], minShared);
+      if (quantised.length < x.length) {
+        quantised = new int[x.length];
       }
-      ring[(int) (next++ % history)] = fp;
-      count = Math.min(count + 1, history);
+      int n = fingerprint(x, quantised, top);
+      boolean flagged = n >= minShared && matchesEarlier(n);
+      store(n);
       return flagged;
+    }
+
+    private boolean matchesEarlier(int n) {
+      if (stamp == Integer.MAX_VALUE) {
+        Arrays.fill(checkedAt, 0);
+        stamp = 0;
+      }
+      stamp++;
+      for (int k = 0; k < n - minShared + 1; k++) {
+        int found = index.entriesWith(top[n - 1 - k], candidates);
+        for (int c = 0; c < found; c++) {
+          int slot = candidates[c] / prefix;
+          if (checkedAt[slot] != stamp) {
+            checkedAt[slot] = stamp;
+            if (sharesWithSlot(n, slot)) {
+              return true;
+            }
+          }
+        }
+      }
+      return false;
+    }
+
+    private boolean sharesWithSlot(int n, int slot) {
+      return shares(top, n, ring, slot * topN, lengths[slot], minShared);
+    }
+
+    private void store(int n) {
+      int slot = next;
+      next = (next + 1) % history;
+      System.arraycopy(top, 0, ring, slot * topN, n);
+      lengths[slot] = n;
+      for (int k = 0; k < prefix; k++) {
+        int entry = slot * prefix + k;
+        if (k < n - minShared + 1) {
+          index.put(entry, ring[slot * topN + n - 1 - k]);
+        } else {
+          index.remove(entry);
+        }
+      }
     }
 
     @Override
     public long retainedBytes() {
-      return maxRetainedBytes(0);
+      return maxRetainedBytes(quantised.length);
     }
   }
 
   /** Whether {@code a} and {@code b} share at least {@code min} hashes; stops once that is impossible. */
   static boolean shares(int[] a, int[] b, int min) {
-    int allowedMisses = a.length - min;
+    return shares(a, a.length, b, 0, b.length, min);
+  }
+
+  /** As {@link #shares(int[], int[], int)} for {@code a[0, aLength)} and {@code b[bFrom, bFrom + bLength)}. */
+  private static boolean shares(int[] a, int aLength, int[] b, int bFrom, int bLength, int min) {
+    int allowedMisses = aLength - min;
     int misses = 0;
     int i = 0;
-    int j = 0;
-    while (i < a.length && j < b.length) {
+    int j = bFrom;
+    int bEnd = bFrom + bLength;
+    while (i < aLength && j < bEnd) {
       if (a[i] == b[j]) {
         i++;
         j++;

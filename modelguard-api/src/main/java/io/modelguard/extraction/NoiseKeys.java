@@ -18,6 +18,8 @@ public final class NoiseKeys {
 
   private final Mac prototype;
   private final ThreadLocal<Mac> macs;
+  /** Per-thread scratch for serialising features, so hashing a query allocates no buffer. */
+  private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[8 * 512]);
 
   private NoiseKeys(byte[] secret) {
     try {
@@ -71,14 +73,28 @@ public final class NoiseKeys {
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 
+  /**
+   * A seed for an internal {@code purpose} (for example the layout of the detectors' random
+   * projection), derived under the secret in its own domain, so it is never a client's seed.
+   */
+  long purposeSeed(String purpose) {
+    Mac mac = macs.get();
+    mac.update((byte) 3);
+    mac.update(purpose.getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
   /** The per-(client, input) seed; the input is hashed bit-exactly. */
   public long querySeed(String client, double[] features) {
     Mac mac = macs.get();
     mac.update((byte) 2);
     byte[] id = client.getBytes(StandardCharsets.UTF_8);
-    mac.update(ByteBuffer.allocate(4).putInt(id.length).array());
+    byte[] buf = buffers.get();
+    for (int b = 0; b < 4; b++) {
+      buf[b] = (byte) (id.length >>> (24 - 8 * b));
+    }
+    mac.update(buf, 0, 4);
     mac.update(id);
-    byte[] buf = new byte[8 * Math.min(features.length, 512)];
     for (int start = 0; start < features.length; start += 512) {
       int n = Math.min(512, features.length - start);
       for (int i = 0; i < n; i++) {

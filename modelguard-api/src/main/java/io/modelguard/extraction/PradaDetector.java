@@ -12,8 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * beyond 3σ, and tests them if more than {@code minDistances} remain.
  *
  * <p>Bounded: at most {@code maxGrowingSetPerClass} stored queries (as floats) and the latest {@code
- * maxDistancesPerClass} distances per class, so per-query cost is O(maxGrowingSetPerClass · d) plus,
- * every {@code checkEvery} queries, one W over at most classes · maxDistancesPerClass values.
+ * maxDistancesPerClass} distances per class, so per-query cost is O(maxGrowingSetPerClass · d) for
+ * the distance, O(classes · maxDistancesPerClass) to keep the pooled distances sorted and, every
+ * {@code checkEvery} queries, one W over at most classes · maxDistancesPerClass values (linear: the
+ * pool is already sorted), whatever the client's history length.
  */
 public final class PradaDetector implements ExtractionDetector {
   private final int classes;
@@ -50,23 +52,32 @@ public final class PradaDetector implements ExtractionDetector {
 
   @Override
   public long maxRetainedBytes(int dimensions) {
-    return 64L * classes + (long) classes * (maxGrowing * (4L * dimensions + 16) + 8L * maxDistances + 48);
+    // Per class: the flat growing set, the distance window and its share of the sorted pool.
+    return 64L * classes + 16 + (long) classes * (4L * maxGrowing * dimensions + 16L * maxDistances + 56);
   }
 
-  double w(double[] sorted, int n) {
+  double w(double[] sorted, int from, int n) {
     double[] a = coefficients.computeIfAbsent(n, ShapiroWilk::coefficients);
-    return ShapiroWilk.wSorted(sorted, n, a);
+    return ShapiroWilk.wSorted(sorted, from, n, a);
   }
 
   private final class ClientState implements State {
-    private final float[][][] growing = new float[classes][][];
+    /** Per class, the growing set as one row-major array of {@code maxGrowing · dims} floats. */
+    private final float[][] growing = new float[classes][];
     private final int[] growingSize = new int[classes];
     private final double[] threshold = new double[classes];
     private final double[] growSum = new double[classes];
     private final double[] growSumSq = new double[classes];
     private final int[] growCount = new int[classes];
+    /** Per class, the latest {@code maxDistances} distances (a ring). */
     private final double[][] distances = new double[classes][];
     private final int[] distanceCount = new int[classes];
+    /**
+     * The windows of every class with at least 10 distances, kept sorted as they change: a test
+     * then needs no sort and no allocation, so its cost is O(pool) rather than O(pool · log pool).
+     */
+    private double[] pool;
+    private int poolSize;
     private long queries;
     private int dims = -1;
 
@@ -78,18 +89,18 @@ public final class PradaDetector implements ExtractionDetector {
       }
       if (dims < 0) {
         dims = x.length;
+        pool = new double[classes * maxDistances];
       } else if (x.length != dims) {
         return false;
       }
       queries++;
       if (growingSize[c] == 0) {
-        growing[c] = new float[maxGrowing][];
+        growing[c] = new float[maxGrowing * dims];
         distances[c] = new double[maxDistances];
         addGrowing(c, x, 0.0);
       } else {
         double d = Math.sqrt(minSquaredDistance(growing[c], growingSize[c], x));
-        distances[c][distanceCount[c] % maxDistances] = d;
-        distanceCount[c]++;
+        addDistance(c, d);
         if (d > threshold[c]) {
           addGrowing(c, x, d);
         }
@@ -97,13 +108,47 @@ public final class PradaDetector implements ExtractionDetector {
       return queries % checkEvery == 0 && test();
     }
 
+    private void addDistance(int c, double d) {
+      int slot = distanceCount[c] % maxDistances;
+      double evicted = distances[c][slot];
+      boolean full = distanceCount[c] >= maxDistances;
+      distances[c][slot] = d;
+      distanceCount[c]++;
+      if (distanceCount[c] == 10) {
+        for (int i = 0; i < Math.min(10, maxDistances); i++) {
+          poolInsert(distances[c][i]);
+        }
+      } else if (distanceCount[c] > 10) {
+        if (full) {
+          poolRemove(evicted);
+        }
+        poolInsert(d);
+      }
+    }
+
+    private void poolInsert(double d) {
+      int at = Arrays.binarySearch(pool, 0, poolSize, d);
+      if (at < 0) {
+        at = -at - 1;
+      }
+      System.arraycopy(pool, at, pool, at + 1, poolSize - at);
+      pool[at] = d;
+      poolSize++;
+    }
+
+    private void poolRemove(double d) {
+      int at = Arrays.binarySearch(pool, 0, poolSize, d); // present: it entered when it was recorded
+      System.arraycopy(pool, at + 1, pool, at, poolSize - at - 1);
+      poolSize--;
+    }
+
     private void addGrowing(int c, double[] x, double d) {
       if (growingSize[c] < maxGrowing) {
-        float[] copy = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-          copy[i] = (float) x[i];
+        float[] rows = growing[c];
+        int base = growingSize[c]++ * dims;
+        for (int i = 0; i < dims; i++) {
+          rows[base + i] = (float) x[i];
         }
-        growing[c][growingSize[c]++] = copy;
       }
       growSum[c] += d;
       growSumSq[c] += d * d;
@@ -114,45 +159,32 @@ public final class PradaDetector implements ExtractionDetector {
     }
 
     private boolean test() {
-      int total = 0;
-      for (int c = 0; c < classes; c++) {
-        if (distanceCount[c] >= 10) {
-          total += Math.min(distanceCount[c], maxDistances);
-        }
-      }
-      if (total <= minDistances) {
+      int n = poolSize;
+      if (n <= minDistances) {
         return false;
       }
-      double[] pooled = new double[total];
-      int n = 0;
       double sum = 0;
-      for (int c = 0; c < classes; c++) {
-        if (distanceCount[c] >= 10) {
-          int k = Math.min(distanceCount[c], maxDistances);
-          System.arraycopy(distances[c], 0, pooled, n, k);
-          n += k;
-        }
-      }
       for (int i = 0; i < n; i++) {
-        sum += pooled[i];
+        sum += pool[i];
       }
       double mean = sum / n;
       double ss = 0;
       for (int i = 0; i < n; i++) {
-        ss += (pooled[i] - mean) * (pooled[i] - mean);
+        ss += (pool[i] - mean) * (pool[i] - mean);
       }
       double limit = 3 * Math.sqrt(ss / n);
-      int kept = 0;
-      for (int i = 0; i < n; i++) {
-        if (Math.abs(pooled[i] - mean) <= limit) {
-          pooled[kept++] = pooled[i];
-        }
+      // The values within 3σ of the mean are one run of the sorted pool. Written as !(… <= limit)
+      // so that a NaN limit keeps nothing.
+      int from = 0;
+      while (from < n && !(Math.abs(pool[from] - mean) <= limit)) {
+        from++;
       }
-      if (kept <= minDistances) {
-        return false;
+      int to = n;
+      while (to > from && !(Math.abs(pool[to - 1] - mean) <= limit)) {
+        to--;
       }
-      Arrays.sort(pooled, 0, kept);
-      return w(pooled, kept) < delta;
+      int kept = to - from;
+      return kept > minDistances && w(pool, from, kept) < delta;
     }
 
     @Override
@@ -161,13 +193,25 @@ public final class PradaDetector implements ExtractionDetector {
     }
   }
 
-  static double minSquaredDistance(float[][] rows, int count, double[] x) {
+  /**
+   * The least squared L2 distance from {@code x} to the first {@code count} rows of the row-major
+   * {@code rows}. A row is abandoned as soon as its partial sum reaches the best so far, checked
+   * every eight features so the inner loop stays branch-free (the sums are the same either way).
+   */
+  static double minSquaredDistance(float[] rows, int count, double[] x) {
+    int d = x.length;
     double best = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < count; r++) {
-      float[] row = rows[r];
+    for (int r = 0, base = 0; r < count; r++, base += d) {
       double s = 0;
-      for (int i = 0; i < x.length && s < best; i++) {
-        double diff = x[i] - row[i];
+      int i = 0;
+      for (; i + 8 <= d && s < best; i += 8) {
+        for (int j = i; j < i + 8; j++) {
+          double diff = x[j] - rows[base + j];
+          s += diff * diff;
+        }
+      }
+      for (; i < d && s < best; i++) {
+        double diff = x[i] - rows[base + i];
         s += diff * diff;
       }
       if (s < best) {

@@ -31,30 +31,34 @@ public final class ShapiroWilk {
 
   /** W for the first {@code n} values of {@code sorted}, which must be in ascending order. */
   static double wSorted(double[] sorted, int n) {
-    return wSorted(sorted, n, coefficients(n));
+    return wSorted(sorted, 0, n, coefficients(n));
   }
 
-  /** As {@link #wSorted(double[], int)} with precomputed {@link #coefficients(int)}. */
-  static double wSorted(double[] sorted, int n, double[] a) {
-    if (sorted[n - 1] - sorted[0] < 1e-19) {
+  /**
+   * W for the {@code n} ascending values of {@code sorted} from index {@code from}, with the
+   * precomputed {@link #coefficients(int) coefficients} for {@code n}.
+   */
+  static double wSorted(double[] sorted, int from, int n, double[] a) {
+    int last = from + n - 1;
+    if (sorted[last] - sorted[from] < 1e-19) {
       return 1.0;
     }
     int half = n / 2;
     // W is the squared correlation of the ordered sample with the antisymmetric coefficients.
     double mean = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i <= last; i++) {
       mean += sorted[i];
     }
     mean /= n;
     double ssx = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = from; i <= last; i++) {
       double d = sorted[i] - mean;
       ssx += d * d;
     }
     double sax = 0;
     double ssa = 0;
     for (int i = 0; i < half; i++) {
-      sax += a[i] * (sorted[n - 1 - i] - sorted[i]);
+      sax += a[i] * (sorted[last - i] - sorted[from + i]);
       ssa += 2 * a[i] * a[i];
     }
     double w = sax * sax / (ssa * ssx);

@@ -91,7 +91,8 @@ class DetectorsTest {
     for (double[] x : natural(random, 8_000)) {
       state.observe(x, label(x));
     }
-    assertThat(state.retainedBytes()).isEqualTo(after2000).isLessThan(CLASSES * (20L * (4 * D + 16) + 8 * 50 + 48) + 64L * CLASSES + 1);
+    // Per class: 20 stored queries of D floats, then 50 distances twice (their window and the sorted pool).
+    assertThat(state.retainedBytes()).isEqualTo(after2000).isLessThanOrEqualTo(CLASSES * (20L * 4 * D + 16 * 50 + 56) + 64L * CLASSES + 16);
   }
 
   @Test
@@ -145,7 +146,8 @@ class DetectorsTest {
     assertThat(state.observe(a, label(new double[D]))).isFalse();
     assertThat(state.observe(b, label(new double[D]))).isFalse();
     assertThat(state.observe(nearA, label(new double[D]))).isTrue();
-    assertThat(state.retainedBytes()).isEqualTo(64 + 50L * (4 * 10 + 16));
+    // 50 fingerprints of 10 hashes with their index entries, plus scratch for one 32-feature input.
+    assertThat(state.retainedBytes()).isEqualTo(hashing.maxRetainedBytes(32)).isLessThan(8_000);
   }
 
   @Test
@@ -187,5 +189,130 @@ class DetectorsTest {
     }
     assertThat(flags).containsExactly(false, false, true, false, false, true, false);
     assertThat(((CoverageMonitor.Counter) state).boundaryShare()).isEqualTo(1.0);
+  }
+
+  /** PRADA as published: per-class growing sets and distance windows, pooled and sorted afresh at every test. */
+  private static final class TextbookPrada {
+    private final List<List<double[]>> growing = new ArrayList<>();
+    private final List<List<Double>> distances = new ArrayList<>();
+    private final double[] threshold = new double[CLASSES];
+    private final double[] sum = new double[CLASSES];
+    private final double[] sumSq = new double[CLASSES];
+    private final int[] count = new int[CLASSES];
+    private int queries;
+
+    TextbookPrada() {
+      for (int c = 0; c < CLASSES; c++) {
+        growing.add(new ArrayList<>());
+        distances.add(new ArrayList<>());
+      }
+    }
+
+    boolean observe(double[] x, int c) {
+      queries++;
+      if (growing.get(c).isEmpty()) {
+        grow(c, x, 0);
+      } else {
+        double best = Double.POSITIVE_INFINITY;
+        for (double[] g : growing.get(c)) {
+          double s = 0;
+          for (int i = 0; i < x.length; i++) {
+            s += (x[i] - (float) g[i]) * (x[i] - (float) g[i]);
+          }
+          best = Math.min(best, s);
+        }
+        double d = Math.sqrt(best);
+        List<Double> window = distances.get(c);
+        window.add(d);
+        if (window.size() > 50) {
+          window.remove(0);
+        }
+        if (d > threshold[c]) {
+          grow(c, x, d);
+        }
+      }
+      if (queries % 10 != 0) {
+        return false;
+      }
+      List<Double> pooled = new ArrayList<>();
+      for (int c2 = 0; c2 < CLASSES; c2++) {
+        if (distances.get(c2).size() >= 10) {
+          pooled.addAll(distances.get(c2));
+        }
+      }
+      if (pooled.size() <= 100) {
+        return false;
+      }
+      double mean = pooled.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+      double sd = Math.sqrt(pooled.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / pooled.size());
+      double[] kept = pooled.stream().mapToDouble(Double::doubleValue).filter(v -> Math.abs(v - mean) <= 3 * sd).toArray();
+      return kept.length > 100 && ShapiroWilk.w(kept) < 0.9;
+    }
+
+    private void grow(int c, double[] x, double d) {
+      if (growing.get(c).size() < 50) {
+        growing.get(c).add(x.clone());
+      }
+      sum[c] += d;
+      sumSq[c] += d * d;
+      count[c]++;
+      double mean = sum[c] / count[c];
+      threshold[c] = Math.max(threshold[c], mean - Math.sqrt(Math.max(0, sumSq[c] / count[c] - mean * mean)));
+    }
+  }
+
+  @Test
+  void pradaKeepsItsPoolSortedIncrementallyYetFlagsExactlyLikeTheTextbookAlgorithm() {
+    PradaDetector prada = PradaDetector.builder(CLASSES).build();
+    int flags = 0;
+    for (int client = 0; client < 12; client++) {
+      Random random = new Random(300 + client);
+      List<double[]> stream = client % 2 == 0 ? natural(random, 1_500) : probing(random, 1_500);
+      ExtractionDetector.State state = prada.newState();
+      TextbookPrada textbook = new TextbookPrada();
+      for (int q = 0; q < stream.size(); q++) {
+        double[] x = stream.get(q);
+        boolean expected = textbook.observe(x, label(x).label());
+        assertThat(state.observe(x, label(x))).as("client %d, query %d", client, q + 1).isEqualTo(expected);
+        flags += expected ? 1 : 0;
+      }
+    }
+    assertThat(flags).as("the comparison covers flagged queries too").isGreaterThan(50);
+  }
+
+  @Test
+  void hashingIndexFlagsExactlyWhenSomeEarlierFingerprintSharesEnough() {
+    Random random = new Random(21);
+    for (int[] shape : new int[][] {{40, 4, 10, 8, 30}, {40, 4, 10, 10, 30}, {8, 4, 10, 3, 20}, {64, 8, 20, 18, 200}}) {
+      int d = shape[0];
+      HashingDetector hashing = HashingDetector.of(1.0, shape[1], shape[2], shape[3], shape[4]);
+      ExtractionDetector.State state = hashing.newState();
+      List<int[]> history = new ArrayList<>();
+      List<double[]> seeds = new ArrayList<>();
+      int flagged = 0;
+      for (int q = 0; q < 3_000; q++) {
+        double[] x;
+        if (seeds.isEmpty() || random.nextInt(3) == 0) {
+          x = random.doubles(d, 0, 4).toArray();
+          seeds.add(x);
+        } else {
+          x = seeds.get(random.nextInt(seeds.size())).clone();
+          for (int k = random.nextInt(4); k > 0; k--) {
+            x[random.nextInt(d)] = random.nextInt(4);
+          }
+        }
+        int[] fp = hashing.fingerprint(x);
+        boolean expected = history.stream().anyMatch(old -> HashingDetector.shared(fp, old) >= shape[3]);
+        assertThat(state.observe(x, label(new double[D]))).as("shape %s, query %d", java.util.Arrays.toString(shape), q).isEqualTo(expected);
+        flagged += expected ? 1 : 0;
+        history.add(fp);
+        if (history.size() > shape[4]) {
+          history.remove(0);
+        }
+      }
+      if (shape[3] <= shape[0] - shape[1] + 1) {
+        assertThat(flagged).as("shape %s flags some near-duplicates", java.util.Arrays.toString(shape)).isPositive();
+      }
+    }
   }
 }

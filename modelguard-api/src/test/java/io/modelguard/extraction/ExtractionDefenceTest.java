@@ -219,7 +219,10 @@ class ExtractionDefenceTest {
       kept += b > 0 ? 1 : 0;
       bytes += b;
     }
-    assertThat(kept).isBetween(1L, 4L);
+    ExtractionDefence roomy = ExtractionDefence.builder(KEYS, 10).build();
+    roomy.observe("one", new double[64], Prediction.of(p));
+    long perClient = roomy.retainedBytes("one");
+    assertThat(kept).isBetween(1L, 1024L * 1024 / perClient);
     assertThat(bytes).isLessThanOrEqualTo(1024 * 1024);
   }
 
@@ -233,5 +236,99 @@ class ExtractionDefenceTest {
     long bytes = defence.retainedBytes("alice");
     assertThat(bytes).isGreaterThan(100_000).isLessThan(400_000);
     assertThat(defence.retainedBytes("nobody")).isZero();
+  }
+
+  /** Records every feature vector it sees; never flags. */
+  private static ExtractionDetector recording(List<double[]> seen) {
+    return new ExtractionDetector() {
+      @Override
+      public String name() {
+        return "recording";
+      }
+
+      @Override
+      public long maxRetainedBytes(int dimensions) {
+        return 8L * dimensions;
+      }
+
+      @Override
+      public State newState() {
+        return new State() {
+          @Override
+          public boolean observe(double[] features, Prediction prediction) {
+            seen.add(features.clone());
+            return false;
+          }
+
+          @Override
+          public long retainedBytes() {
+            return 0;
+          }
+        };
+      }
+    };
+  }
+
+  private static double[] image(long seed, int dims) {
+    return new java.util.Random(seed).doubles(dims, 0, 256).toArray();
+  }
+
+  @Test
+  void highDimensionalInputsReachTheDetectorsProjectedToSixtyFourFeatures() {
+    List<double[]> seen = new ArrayList<>();
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3).detector(recording(seen), 1).build();
+    defence.observe("alice", image(1, 784), Prediction.of(P));
+    defence.observe("alice", image(2, 64), Prediction.of(P));
+    defence.observe("alice", image(3, 65), Prediction.of(P));
+    assertThat(seen).extracting(x -> x.length).containsExactly(64, 64, 64);
+    assertThat(seen.get(1)).containsExactly(image(2, 64)); // at the bound: unchanged
+
+    List<double[]> unprojected = new ArrayList<>();
+    ExtractionDefence off = ExtractionDefence.builder(KEYS, 3).detector(recording(unprojected), 1).projection(0).build();
+    off.observe("alice", image(1, 784), Prediction.of(P));
+    assertThat(unprojected).extracting(x -> x.length).containsExactly(784);
+  }
+
+  @Test
+  void aProjectedClientWeighsNoMoreThanASixtyFourFeatureOne() {
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 10).build();
+    double[] p = new double[10];
+    p[3] = 1;
+    defence.observe("pixels", image(1, 784), Prediction.of(p));
+    defence.observe("digits", image(1, 64), Prediction.of(p));
+    assertThat(defence.retainedBytes("pixels")).isEqualTo(defence.retainedBytes("digits"));
+    ExtractionDefence off = ExtractionDefence.builder(KEYS, 10).projection(0).build();
+    off.observe("pixels", image(1, 784), Prediction.of(p));
+    assertThat(off.retainedBytes("pixels")).isGreaterThan(5 * defence.retainedBytes("pixels"));
+  }
+
+  @Test
+  void exactRepeatsOfProjectedInputsAreStillRecognisedAndNearOnesAreNot() {
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3).detector(detector, 1).build();
+    double[] x = image(5, 784);
+    double[] near = x.clone();
+    near[700] += 1;
+    assertThat(defence.observe("alice", x, Prediction.of(P)).duplicate()).isFalse();
+    assertThat(defence.observe("alice", x.clone(), Prediction.of(P)).duplicate()).isTrue();
+    assertThat(defence.observe("alice", near, Prediction.of(P)).duplicate()).isFalse();
+  }
+
+  @Test
+  void theProjectionDependsOnTheSecret() {
+    List<double[]> seen = new ArrayList<>();
+    for (int k = 0; k < 2; k++) {
+      byte[] secret = new byte[32];
+      secret[0] = (byte) k;
+      ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(secret), 3).detector(recording(seen), 1).build();
+      defence.observe("alice", image(9, 784), Prediction.of(P));
+    }
+    assertThat(seen.get(0)).hasSize(64).isNotEqualTo(seen.get(1));
+  }
+
+  @Test
+  void projectionRejectsNegativeSizes() {
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> ExtractionDefence.builder(KEYS, 3).projection(-1))
+        .withMessageContaining("extraction.projection");
   }
 }

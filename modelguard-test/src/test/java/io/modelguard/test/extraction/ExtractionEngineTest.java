@@ -7,7 +7,11 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
+import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.ExtractionDetectionEvent;
+import io.modelguard.event.GuardEvent;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.ExtractionDetector;
 import io.modelguard.extraction.NoiseKeys;
@@ -17,6 +21,7 @@ import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
 import io.modelguard.test.FakeClock;
 import io.modelguard.test.FakeRequest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -61,7 +66,9 @@ class ExtractionEngineTest {
       .threshold(RiskLevel.BLOCK, 3)
       .build();
 
-  private final ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits")
+  private final List<GuardEvent> events = new ArrayList<>();
+
+  private final ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits").listener(events::add)
       .chain("default", c -> c
           .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
           .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(QueryEncoder.jsonNumbers("/pixels"), PredictionCodec.standard(), 4096))
@@ -114,5 +121,65 @@ class ExtractionEngineTest {
     assertThat(guard.onResponse(request, decision, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString())
         .isEqualTo("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}");
     assertThat(observedTopProbability).isEmpty();
+  }
+
+  private List<ExtractionDetectionEvent> detections() {
+    return events.stream().filter(ExtractionDetectionEvent.class::isInstance).map(ExtractionDetectionEvent.class::cast).toList();
+  }
+
+  @Test
+  void detectionsReachTheEnginesListenersWithLevelsDetectorAndScore() {
+    ask("10.0.0.1", 1);
+    ask("10.0.0.1", 2);
+    assertThat(detections()).as("honest queries are not detections").isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    ask("10.6.6.6", 16);
+    assertThat(detections()).singleElement().satisfies(e -> {
+      assertThat(e.timestamp()).isEqualTo(clock.instant());
+      assertThat(e.client()).isEqualTo("a:10.6.6.6");
+      assertThat(e.subject()).isNull();
+      assertThat(e.tenant()).isNull();
+      assertThat(e.model()).isEqualTo("digits");
+      assertThat(e.previousLevel()).isEqualTo(RiskLevel.OBSERVE);
+      assertThat(e.level()).isEqualTo(RiskLevel.PERTURB);
+      assertThat(e.escalated()).isTrue();
+      assertThat(e.detectors()).containsExactly("first-pixel");
+      assertThat(e.score()).isEqualTo(1.0);
+      assertThat(e.query()).isEqualTo(1);
+    });
+    ask("10.6.6.6", 16); // an exact repeat never reaches the detectors, so it is no new detection
+    assertThat(detections()).hasSize(1);
+    // The engine's own decision events keep flowing alongside.
+    assertThat(events).filteredOn(DecisionEvent.class::isInstance).hasSize(4);
+  }
+
+  @Test
+  void detectionsNameTheAuthenticatedPrincipalAndTenantButCarryNoInput() {
+    List<GuardEvent> seen = new ArrayList<>();
+    ModelGuard authenticated = ModelGuard.builder().clock(clock).auditLog(false).models("digits").listener(seen::add)
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "authenticate",
+                ctx -> GuardDecision.authenticated(Principal.builder("alice").tenant("acme").tier("free").build()))
+            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(QueryEncoder.jsonNumbers("/pixels"), PredictionCodec.standard(), 4096)))
+        .build();
+    for (int q = 0; q < 3; q++) {
+      FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.9")
+          .jsonBody("{\"pixels\":[16,12345," + q + "]}").build();
+      authenticated.onResponse(request, authenticated.check(request), ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}"));
+    }
+    List<ExtractionDetectionEvent> detections =
+        seen.stream().filter(ExtractionDetectionEvent.class::isInstance).map(ExtractionDetectionEvent.class::cast).toList();
+    assertThat(detections).extracting(ExtractionDetectionEvent::level)
+        .containsExactly(RiskLevel.PERTURB, RiskLevel.MISINFORM, RiskLevel.BLOCK);
+    assertThat(detections).extracting(ExtractionDetectionEvent::previousLevel)
+        .containsExactly(RiskLevel.OBSERVE, RiskLevel.PERTURB, RiskLevel.MISINFORM);
+    assertThat(detections).allSatisfy(e -> {
+      assertThat(e.client()).isEqualTo("p:alice");
+      assertThat(e.subject()).isEqualTo("alice");
+      assertThat(e.tenant()).isEqualTo("acme");
+      assertThat(e.toString()).doesNotContain("12345").doesNotContain("0.8");
+    });
   }
 }
