@@ -10,7 +10,6 @@ import io.modelguard.RandomSource;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.ExtractionEvent;
-import io.modelguard.extraction.ExtractionListener;
 import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.PredictionCodec;
@@ -65,24 +64,17 @@ final class DemoExtraction {
     this.digits = digits;
   }
 
-  /** The defence keyed by {@code keys}, decaying and throttling on {@code clock}. */
-  static DemoExtraction create(NoiseKeys keys, Clock clock) {
-    return create(keys, clock, e -> { });
-  }
-
   /**
-   * As {@link #create(NoiseKeys, Clock)}, also reporting the {@code digits} defence's events to
-   * {@code digitsListener} (after the log line).
+   * The defence keyed by {@code keys}, decaying and throttling on {@code clock}. Level changes are
+   * logged here at WARN; every detection also reaches the engine's listeners (metrics, the JSON
+   * audit log) as an {@link io.modelguard.event.ExtractionDetectionEvent}.
    */
-  static DemoExtraction create(NoiseKeys keys, Clock clock, ExtractionListener digitsListener) {
+  static DemoExtraction create(NoiseKeys keys, Clock clock) {
     ExtractionDefence digits = ExtractionDefence.builder(keys, 10)
         .clock(clock)
         // Keyed noise rounded to the servlet's 6 decimals: the precision of an answer does not show the level.
         .levelPerturbation(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2).then(Perturbation.rounding(6)))
-        .listener(e -> {
-          logEvent(ModelCatalog.DIGITS, e);
-          digitsListener.onEvent(e);
-        })
+        .listener(e -> logEvent(ModelCatalog.DIGITS, e))
         .build();
     return new DemoExtraction(digits);
   }

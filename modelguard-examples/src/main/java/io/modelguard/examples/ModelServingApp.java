@@ -166,8 +166,7 @@ public final class ModelServingApp implements AutoCloseable {
     QuotaSettings quotaSettings = options.quota().over(config.quota());
     DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
         limitNames(config));
-    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock,
-        metrics.extractionListener(ModelCatalog.DIGITS));
+    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
     byte[] pepper = DemoSecurity.loadPepper(options, random);
     QuotaBackend quota = null;
     Optional<JsonAuditLog> audit = Optional.empty();

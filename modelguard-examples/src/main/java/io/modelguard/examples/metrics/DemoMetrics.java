@@ -8,11 +8,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.modelguard.ReasonCode;
 import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
-import io.modelguard.extraction.ExtractionEvent;
-import io.modelguard.extraction.ExtractionListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -23,6 +22,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -43,7 +43,8 @@ import java.util.regex.Pattern;
  *       behind it: the time of the guard (the whole request less the model) and of the model, and
  *       the quota left after each decision (read from the {@code RateLimit} header the quota policy
  *       wrote);
- *   <li>{@link #extractionListener(String)} on the extraction defence: risk level changes.
+ *   <li>the extraction defence's {@link ExtractionDetectionEvent}s, through the same listener:
+ *       detections by detector, and risk level changes.
  * </ul>
  *
  * <table>
@@ -54,7 +55,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #MODEL_LATENCY}</td><td>{@code modelguard_model_latency_seconds} (and {@code _bucket})</td><td>model, tenant</td></tr>
  *   <tr><td>{@value #QUOTA_CONSUMED}</td><td>{@code modelguard_quota_consumed_total}</td><td>model, tenant</td></tr>
  *   <tr><td>{@value #QUOTA_REMAINING}</td><td>{@code modelguard_quota_remaining}</td><td>model, tenant, limit</td></tr>
- *   <tr><td>{@value #RISK_CHANGES}</td><td>{@code modelguard_extraction_risk_changes_total}</td><td>model, from, to</td></tr>
+ *   <tr><td>{@value #DETECTIONS}</td><td>{@code modelguard_extraction_detections_total}</td><td>model, tenant, detector</td></tr>
+ *   <tr><td>{@value #RISK_CHANGES}</td><td>{@code modelguard_extraction_risk_changes_total}</td><td>model, tenant, from, to</td></tr>
  *   <tr><td>{@value #POLICY_FAILURES}</td><td>{@code modelguard_policy_failures_total}</td><td>chain, policy, failed_open</td></tr>
  * </table>
  *
@@ -62,7 +64,7 @@ import java.util.regex.Pattern;
  * the configured ids is tagged {@value #OTHER} (a request for {@code /v1/models/x1/predict} creates
  * no series of its own), a tenant outside the configured ones {@value #OTHER}, a request without a
  * model or an authenticated tenant {@value #NONE}, a limit name outside the configured ones is
- * ignored. Reason codes, outcomes, risk levels, chains and policy names are fixed sets. Events of
+ * ignored. Reason codes, outcomes, risk levels, detector, chain and policy names are fixed sets. Events of
  * other types are ignored. Thread-safe.
  */
 public final class DemoMetrics {
@@ -78,7 +80,9 @@ public final class DemoMetrics {
   public static final String QUOTA_CONSUMED = "modelguard.quota.consumed";
   /** Units left in the binding limit after the latest decision, per model, tenant and limit. */
   public static final String QUOTA_REMAINING = "modelguard.quota.remaining";
-  /** Extraction risk level changes of a client, by model and levels. */
+  /** Queries on which an extraction detector fired, by model, tenant and detector. */
+  public static final String DETECTIONS = "modelguard.extraction.detections";
+  /** Extraction risk level changes of a client, by model, tenant and levels. */
   public static final String RISK_CHANGES = "modelguard.extraction.risk.changes";
   /** Policies that threw instead of deciding. */
   public static final String POLICY_FAILURES = "modelguard.policy.failures";
@@ -133,12 +137,6 @@ public final class DemoMetrics {
     return this::onEvent;
   }
 
-  /** A listener for the extraction defence of {@code model}. */
-  public ExtractionListener extractionListener(String model) {
-    String tag = model(model);
-    return event -> onExtraction(tag, event);
-  }
-
   /**
    * The filter to install in front of {@code ModelGuardFilter}: times the request and reads the
    * quota headers after it.
@@ -170,16 +168,21 @@ public final class DemoMetrics {
     } else if (event instanceof PolicyFailureEvent f) {
       counter(POLICY_FAILURES, "Policies that threw instead of deciding", "chain", f.chain(), "policy", f.policy(),
           "failed_open", Boolean.toString(f.failedOpen())).increment();
+    } else if (event instanceof ExtractionDetectionEvent x) {
+      String model = x.model() == null ? NONE : model(x.model());
+      String tenant = tenant(x.tenant());
+      // Detector names come from the defence's configuration in code, never from a client.
+      for (String detector : x.detectors()) {
+        counter(DETECTIONS, "Queries on which an extraction detector fired", "model", model, "tenant", tenant,
+            "detector", detector).increment();
+      }
+      if (x.level() != x.previousLevel()) {
+        counter(RISK_CHANGES, "Extraction risk level changes of a client", "model", model, "tenant", tenant,
+            "from", x.previousLevel().name().toLowerCase(Locale.ROOT),
+            "to", x.level().name().toLowerCase(Locale.ROOT)).increment();
+      }
     }
     // Other event types (added to the library later) are not measured here.
-  }
-
-  private void onExtraction(String model, ExtractionEvent event) {
-    if (event.from() != event.to()) {
-      counter(RISK_CHANGES, "Extraction risk level changes of a client", "model", model,
-          "from", event.from().name().toLowerCase(java.util.Locale.ROOT),
-          "to", event.to().name().toLowerCase(java.util.Locale.ROOT)).increment();
-    }
   }
 
   private void measureRequest(ServletRequest request, ServletResponse response, FilterChain chain)

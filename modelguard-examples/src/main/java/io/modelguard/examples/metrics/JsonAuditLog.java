@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
@@ -33,10 +34,19 @@ import org.slf4j.LoggerFactory;
  *  "tenant":"demo-free","method":"POST","path":"/v1/models/iris/predict"}
  * }</pre>
  *
- * <p>A line holds what the {@link DecisionEvent} holds and nothing else: never a key, a token, a
- * header or the request body (the event carries none). Absent values are left out. The model id
- * and path are what the client sent, cut to {@value #MAX_TEXT} characters; Jackson escapes control
- * characters, so a path cannot forge a line. Events of other types are ignored. Thread-safe.
+ * <p>The extraction defence's detections ({@link ExtractionDetectionEvent}) get lines of their own:
+ *
+ * <pre>{@code
+ * {"ts":"...","event":"extraction_detection","model":"digits","subject":"demo-free","tenant":"demo-free",
+ *  "client":"p:demo-free","previousLevel":"OBSERVE","level":"PERTURB","detectors":["prada"],"score":1.0,
+ *  "query":12}
+ * }</pre>
+ *
+ * <p>A line holds what its event holds and nothing else: never a key, a token, a header, the
+ * request body or the model's output (the events carry none). Absent values are left out. The
+ * model id and path are what the client sent, cut to {@value #MAX_TEXT} characters; Jackson
+ * escapes control characters, so a path cannot forge a line. Events of other types are ignored.
+ * Thread-safe.
  */
 public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /** The SLF4J logger lines go to unless a file is given. */
@@ -98,6 +108,17 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
       put(line, "policy", f.policy());
       put(line, "exception", f.exceptionType());
       line.put("failedOpen", f.failedOpen());
+    } else if (event instanceof ExtractionDetectionEvent x) {
+      line.put("event", "extraction_detection");
+      put(line, "model", x.model());
+      put(line, "subject", x.subject());
+      put(line, "tenant", x.tenant());
+      put(line, "client", x.client());
+      line.put("previousLevel", x.previousLevel().name());
+      line.put("level", x.level().name());
+      line.put("detectors", x.detectors());
+      line.put("score", x.score());
+      line.put("query", x.query());
     } else {
       return;
     }

@@ -6,10 +6,11 @@ import io.micrometer.core.instrument.Counter;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
 import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.PolicyFailureEvent;
-import io.modelguard.extraction.ExtractionEvent;
 import io.modelguard.extraction.RiskLevel;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -49,18 +50,23 @@ class DemoMetricsTest {
   @Test
   void countsPolicyFailuresAndOnlyRealRiskChanges() {
     metrics.listener().onEvent(new PolicyFailureEvent(AT, "default", "quota", "java.lang.IllegalStateException", false));
-    metrics.extractionListener("digits").onEvent(
-        new ExtractionEvent(AT, "p:alice", "prada", RiskLevel.OBSERVE, RiskLevel.PERTURB, 12, 1.0));
-    metrics.extractionListener("digits").onEvent(
-        new ExtractionEvent(AT, "p:alice", "prada", RiskLevel.PERTURB, RiskLevel.PERTURB, 13, 1.2));
-    metrics.extractionListener("resnet").onEvent(
-        new ExtractionEvent(AT, "p:bob", "prada", RiskLevel.OBSERVE, RiskLevel.BLOCK, 14, 9.0));
+    metrics.listener().onEvent(new ExtractionDetectionEvent(AT, "p:alice", "alice", "acme", "digits",
+        RiskLevel.OBSERVE, RiskLevel.PERTURB, List.of("prada", "hashing"), 1.0, 12));
+    metrics.listener().onEvent(new ExtractionDetectionEvent(AT, "p:alice", "alice", "acme", "digits",
+        RiskLevel.PERTURB, RiskLevel.PERTURB, List.of("prada"), 1.2, 13));
+    metrics.listener().onEvent(new ExtractionDetectionEvent(AT, "a:10.0.0.9", null, null, "resnet",
+        RiskLevel.OBSERVE, RiskLevel.BLOCK, List.of("prada"), 9.0, 14));
 
     assertThat(count(DemoMetrics.POLICY_FAILURES, "chain", "default", "policy", "quota", "failed_open", "false"))
         .isEqualTo(1);
-    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "digits", "from", "observe", "to", "perturb")).isEqualTo(1);
-    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "digits", "from", "perturb", "to", "perturb")).isZero();
-    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "other", "from", "observe", "to", "block")).isEqualTo(1);
+    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "digits", "tenant", "acme", "from", "observe", "to", "perturb"))
+        .isEqualTo(1);
+    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "digits", "tenant", "acme", "from", "perturb", "to", "perturb"))
+        .isZero();
+    assertThat(count(DemoMetrics.RISK_CHANGES, "model", "other", "tenant", "none", "from", "observe", "to", "block"))
+        .isEqualTo(1);
+    assertThat(count(DemoMetrics.DETECTIONS, "model", "digits", "tenant", "acme", "detector", "prada")).isEqualTo(2);
+    assertThat(count(DemoMetrics.DETECTIONS, "model", "digits", "tenant", "acme", "detector", "hashing")).isEqualTo(1);
     assertThat(metrics.scrape()).contains("modelguard_extraction_risk_changes_total{from=\"observe\",model=\"digits\"");
   }
 }

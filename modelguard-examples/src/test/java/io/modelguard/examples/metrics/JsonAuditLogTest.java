@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
 import io.modelguard.event.DecisionEvent;
+import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.PolicyFailureEvent;
+import io.modelguard.extraction.RiskLevel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,6 +44,27 @@ class JsonAuditLogTest {
       assertThat(json.has("subject")).isFalse();
       assertThat(json.has("policy")).isFalse();
     });
+  }
+
+  @Test
+  void extractionDetectionsGetALineWithLevelsAndDetectorsOnly() throws Exception {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog log = JsonAuditLog.to(lines::add);
+
+    log.onEvent(new ExtractionDetectionEvent(AT, "p:alice", "alice", "acme", "digits", RiskLevel.OBSERVE,
+        RiskLevel.PERTURB, List.of("prada", "hashing"), 1.5, 42));
+
+    JsonNode json = JSON.readTree(lines.get(0));
+    assertThat(json.get("event").asText()).isEqualTo("extraction_detection");
+    assertThat(json.get("previousLevel").asText()).isEqualTo("OBSERVE");
+    assertThat(json.get("level").asText()).isEqualTo("PERTURB");
+    assertThat(json.get("detectors").toString()).isEqualTo("[\"prada\",\"hashing\"]");
+    assertThat(json.get("query").asLong()).isEqualTo(42);
+    assertThat(json.get("tenant").asText()).isEqualTo("acme");
+    List<String> fields = new ArrayList<>();
+    json.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).containsExactly("ts", "event", "model", "subject", "tenant", "client", "previousLevel", "level",
+        "detectors", "score", "query");
   }
 
   @Test
