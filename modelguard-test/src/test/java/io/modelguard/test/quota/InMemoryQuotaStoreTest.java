@@ -21,8 +21,7 @@ class InMemoryQuotaStoreTest {
   @Test
   void aMillionTenantsOnThreeModelsStayWithinTheMaximumSize() {
     long maximum = 10_000;
-    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(maximum)
-        .executor(Runnable::run).build();
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(maximum).build();
     String[] models = {"digits", "iris", "tabular"};
     for (int tenant = 0; tenant < 1_000_000; tenant++) {
       String t = "tenant-" + tenant;
@@ -56,7 +55,7 @@ class InMemoryQuotaStoreTest {
 
   @Test
   void aKeyInUseIsNeverEvictedForIdleness() {
-    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).executor(Runnable::run).build();
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
     QuotaPlan minute = QuotaPlan.of(QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)));
     QuotaKey key = QuotaKey.forTenant("busy", "digits");
     for (int i = 0; i < 100; i++) {
