@@ -58,7 +58,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   static {
     try {
-      VERSION = MethodHandles.lookup().findVarHandle(Head.class, "version", long.class);
+      VERSION = MethodHandles.lookup().findVarHandle(Entry.class, "version", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -76,8 +76,6 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** An active key's last use is recorded at most once a millisecond. */
   private static final long TOUCH_MICROS = 1000;
   private static final int SPINS_BEFORE_YIELD = 64;
-  /** The most longs of state an entry holds in its own fields: three limits' worth. */
-  private static final int INLINE = 9;
 
   private final Clock clock;
   private final long maximumSize;
@@ -235,7 +233,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
         grow(s);
       }
     }
-    Entry e = new Entry(key, h, plan, new long[QuotaArithmetic.stateSize(plan)], now);
+    Entry e = Entry.of(key, h, plan, new long[QuotaArithmetic.stateSize(plan)], now);
     place(s.table, e);
     s.count++;
     return e;
@@ -247,14 +245,14 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * entry re-laid out by limit name in its slot. Under the segment's lock.
    */
   private static Entry replan(Segment s, Entry old, QuotaPlan plan) {
-    long[] state = new long[old.width];
+    long[] state = new long[old.width()];
     while (true) {
       long v = old.read(state);
       if (VERSION.compareAndSet(old, v, RETIRED)) {
         break;
       }
     }
-    Entry fresh = new Entry(old.key, old.hash, plan, QuotaArithmetic.remap(old.plan, state, plan), old.lastUsed);
+    Entry fresh = Entry.of(old.key, old.hash, plan, QuotaArithmetic.remap(old.plan, state, plan), old.lastUsed);
     Entry[] t = s.table;
     SLOT.setRelease(t, slotOf(t, old), fresh);
     return fresh;
@@ -339,7 +337,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (now - e.lastUsed < e.plan.horizonMicros()) {
       return false;
     }
-    long[] state = new long[e.width];
+    long[] state = new long[e.width()];
     long v = e.read(state);
     return QuotaArithmetic.isFresh(e.plan, state, now) && VERSION.compareAndSet(e, v, RETIRED);
   }
@@ -397,10 +395,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
   }
 
   /**
-   * The fields of an entry a lookup reads: laid out before {@link Entry}'s (superclass fields come
-   * first), so that the key, the plan and the version share the entry's first cache line.
+   * One key: its plan and its state, which only the holder of an odd version writes. Subclasses
+   * hold the state in their own fields for plans of one to three limits (laid out right after
+   * these, so a one-limit entry is 64 bytes and a decision reads one object), in an array beyond.
    */
-  private abstract static class Head {
+  private abstract static class Entry {
     final QuotaKey key;
     final QuotaPlan plan;
     final int hash;
@@ -409,47 +408,37 @@ public final class InMemoryQuotaStore implements QuotaStore {
     /** When the key was last used, in store microseconds, to the millisecond (racy by design). */
     long lastUsed;
 
-    Head(QuotaKey key, int hash, QuotaPlan plan, long lastUsed) {
+    Entry(QuotaKey key, int hash, QuotaPlan plan, long lastUsed) {
       this.key = key;
       this.hash = hash;
       this.plan = plan;
       this.lastUsed = lastUsed;
     }
-  }
 
-  /**
-   * One key: its plan and its state, which only the holder of an odd version writes. The state of
-   * a plan of up to three limits lives in the entry's own fields, right after the head, so a
-   * decision reads one object; a larger plan's lives in an array.
-   */
-  private static final class Entry extends Head {
-    /** Longs of state: {@link QuotaArithmetic#stateSize}. */
-    final int width;
-    /** The state if wider than {@value #INLINE} longs, else null. */
-    final long[] wide;
-    long s0;
-    long s1;
-    long s2;
-    long s3;
-    long s4;
-    long s5;
-    long s6;
-    long s7;
-    long s8;
-
-    Entry(QuotaKey key, int hash, QuotaPlan plan, long[] state, long lastUsed) {
-      super(key, hash, plan, lastUsed);
-      this.width = state.length;
-      this.wide = width > INLINE ? state.clone() : null;
-      store(state);
+    /** An entry holding {@code state} (whose length is three per limit of {@code plan}). */
+    static Entry of(QuotaKey key, int hash, QuotaPlan plan, long[] state, long lastUsed) {
+      Entry e = state.length == 3 ? new OneLimit(key, hash, plan, lastUsed)
+          : state.length <= 9 ? new ThreeLimits(key, hash, plan, lastUsed, state.length)
+          : new ManyLimits(key, hash, plan, lastUsed, state.length);
+      e.store(state);
+      return e;
     }
+
+    /** Longs of state: {@link QuotaArithmetic#stateSize}. */
+    abstract int width();
+
+    /** Copies the state into {@code into}, without synchronisation. */
+    abstract void load(long[] into);
+
+    /** Copies {@code from} into the state, without synchronisation. */
+    abstract void store(long[] from);
 
     /**
      * Copies a consistent state into {@code into}.
      *
      * @return the version it was read at, or {@link #RETIRED}
      */
-    long read(long[] into) {
+    final long read(long[] into) {
       for (int spins = 0; ; spins++) {
         long v = (long) VERSION.getAcquire(this);
         if (v == RETIRED) {
@@ -471,7 +460,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     }
 
     /** Installs {@code next} if nothing was written since version {@code v}. */
-    boolean commit(long v, long[] next) {
+    final boolean commit(long v, long[] next) {
       if (!VERSION.compareAndSet(this, v, v + 1)) {
         return false;
       }
@@ -481,8 +470,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
     }
 
     /** Retires the entry once no write is in progress; false if it already was. */
-    boolean retire() {
-      long[] scratch = new long[width];
+    final boolean retire() {
+      long[] scratch = new long[width()];
       while (true) {
         long v = read(scratch);
         if (v == RETIRED) {
@@ -494,50 +483,119 @@ public final class InMemoryQuotaStore implements QuotaStore {
       }
     }
 
-    void touch(long now) {
+    final void touch(long now) {
       if (now - lastUsed >= TOUCH_MICROS) {
         lastUsed = now;
       }
     }
+  }
 
-    private void load(long[] into) {
-      if (wide != null) {
-        System.arraycopy(wide, 0, into, 0, width);
-        return;
-      }
+  /** The entry of a one-limit plan. */
+  private static final class OneLimit extends Entry {
+    long s0;
+    long s1;
+    long s2;
+
+    OneLimit(QuotaKey key, int hash, QuotaPlan plan, long lastUsed) {
+      super(key, hash, plan, lastUsed);
+    }
+
+    @Override
+    int width() {
+      return 3;
+    }
+
+    @Override
+    void load(long[] into) {
       into[0] = s0;
       into[1] = s1;
       into[2] = s2;
-      if (width > 3) {
-        into[3] = s3;
-        into[4] = s4;
-        into[5] = s5;
-        if (width > 6) {
-          into[6] = s6;
-          into[7] = s7;
-          into[8] = s8;
-        }
-      }
     }
 
-    private void store(long[] from) {
-      if (wide != null) {
-        System.arraycopy(from, 0, wide, 0, width);
-        return;
-      }
+    @Override
+    void store(long[] from) {
       s0 = from[0];
       s1 = from[1];
       s2 = from[2];
-      if (width > 3) {
-        s3 = from[3];
-        s4 = from[4];
-        s5 = from[5];
-        if (width > 6) {
-          s6 = from[6];
-          s7 = from[7];
-          s8 = from[8];
-        }
+    }
+  }
+
+  /** The entry of a two- or three-limit plan. */
+  private static final class ThreeLimits extends Entry {
+    final int width;
+    long s0;
+    long s1;
+    long s2;
+    long s3;
+    long s4;
+    long s5;
+    long s6;
+    long s7;
+    long s8;
+
+    ThreeLimits(QuotaKey key, int hash, QuotaPlan plan, long lastUsed, int width) {
+      super(key, hash, plan, lastUsed);
+      this.width = width;
+    }
+
+    @Override
+    int width() {
+      return width;
+    }
+
+    @Override
+    void load(long[] into) {
+      into[0] = s0;
+      into[1] = s1;
+      into[2] = s2;
+      into[3] = s3;
+      into[4] = s4;
+      into[5] = s5;
+      if (width > 6) {
+        into[6] = s6;
+        into[7] = s7;
+        into[8] = s8;
       }
+    }
+
+    @Override
+    void store(long[] from) {
+      s0 = from[0];
+      s1 = from[1];
+      s2 = from[2];
+      s3 = from[3];
+      s4 = from[4];
+      s5 = from[5];
+      if (width > 6) {
+        s6 = from[6];
+        s7 = from[7];
+        s8 = from[8];
+      }
+    }
+  }
+
+  /** The entry of a plan of more than three limits. */
+  private static final class ManyLimits extends Entry {
+    final long[] state;
+
+    ManyLimits(QuotaKey key, int hash, QuotaPlan plan, long lastUsed, int width) {
+      super(key, hash, plan, lastUsed);
+      this.state = new long[width];
+    }
+
+    @Override
+    int width() {
+      return state.length;
+    }
+
+    @Override
+    void load(long[] into) {
+      System.arraycopy(state, 0, into, 0, state.length);
+    }
+
+    @Override
+    void store(long[] from) {
+      System.arraycopy(from, 0, state, 0, state.length);
     }
   }
 

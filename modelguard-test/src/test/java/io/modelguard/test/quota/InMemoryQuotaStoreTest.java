@@ -3,6 +3,7 @@ package io.modelguard.test.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
@@ -66,5 +67,27 @@ class InMemoryQuotaStoreTest {
     // 5 every 30 s: the previous window held 10, counted in full at the start of this one, plus
     // this request's 5. A forgotten key would report 595.
     assertThat(store.acquire(key, minute, 5).remaining(0)).isEqualTo(600 - 10 - 5);
+  }
+
+  @Test
+  void aPlanOfMoreThanThreeLimitsCountsEveryLimitAndKeepsItsCountsAcrossAPlanChange() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaLimit minute = QuotaLimit.slidingWindow("minute", 5, Duration.ofMinutes(1));
+    QuotaPlan one = QuotaPlan.of(minute);
+    QuotaPlan four = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 100, Duration.ofSeconds(1)), minute,
+        QuotaLimit.slidingWindow("hour", 50, Duration.ofHours(1)),
+        QuotaLimit.slidingWindow("daily", 500, Duration.ofDays(1)));
+    QuotaKey key = QuotaKey.forTenant("wide", "digits");
+    assertThat(store.acquire(key, one, 2).isAllowed()).isTrue();
+    // The four-limit plan takes over the "minute" count of 2 and adds three fresh limits.
+    assertThat(store.acquire(key, four, 1).remaining(1)).isEqualTo(2);
+    assertThat(store.acquire(key, four, 2).isAllowed()).isTrue();
+    QuotaDecision denied = store.acquire(key, four, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    assertThat(denied.remaining(0)).isEqualTo(97);
+    assertThat(denied.remaining(2)).isEqualTo(47);
+    assertThat(denied.remaining(3)).isEqualTo(497);
+    assertThat(store.acquire(key, one, 1).isAllowed()).as("back on the one-limit plan, still 5 used").isFalse();
+    assertThat(store.estimatedSize()).isEqualTo(1);
   }
 }
