@@ -17,15 +17,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *       place under a version number. A decision copies the state while the version is stable,
  *       computes the next state with {@link QuotaArithmetic}, and claims the key with one
  *       compare-and-set of the version; it loses (and retries) if any other update landed since
- *       its copy. Only the winner's copy of a few longs back into the array runs under the claim,
+ *       its copy. Only the winner's copy of a few longs back into the entry runs under the claim,
  *       with no allocation or call in it; other threads wait for that copy, never for a lock.
  *       Denials write nothing.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
  *       {@value #DEFAULT_MAXIMUM_SIZE}). Adding a key beyond it evicts one: a key that is idle and
  *       back to a full quota if one is found among a few sampled, otherwise the least recently
  *       used of them, which forgets its counts: size the store above the number of keys active
- *       within a window. A key of a three-limit plan takes about 250 bytes of heap, so the default
- *       bound is about 250 MB (measured by {@code QuotaMemoryFootprint} in the benchmarks).
+ *       within a window. A key of a three-limit plan takes about 220 bytes of heap (its key strings
+ *       included), so the default bound is about 220 MB (measured by {@code QuotaMemoryFootprint}
+ *       in the benchmarks). Racing additions may pass the bound by a few keys for a moment.
  *   <li><b>Idle keys are evicted.</b> A key unused for its plan's {@linkplain
  *       QuotaPlan#horizonMicros() horizon} (twice its longest window) whose state is back to a full
  *       quota is removed, which changes no decision. Adding keys sweeps a few table slots each
@@ -161,13 +162,19 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return size.get();
   }
 
-  /** Removes every idle key now, at the clock's current time (otherwise they leave as keys are added). */
+  /**
+   * Removes every idle key now, at the clock's current time (otherwise they leave as keys are
+   * added), and any keys beyond the maximum size that racing additions left.
+   */
   public void cleanUp() {
     long now = QuotaArithmetic.micros(clock);
     for (Segment s : segments) {
       s.lock();
       try {
         sweep(s, now, 0, s.table.length);
+        while (size.get() > maximumSize && evictFrom(s, now)) {
+          // one key fewer each time
+        }
       } finally {
         s.unlock();
       }
@@ -222,8 +229,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** Adds a fresh entry, making room first. Under the segment's lock. */
   private Entry add(Segment s, QuotaKey key, int h, QuotaPlan plan, long now) {
     sweep(s, now, s.cursor, SWEEP);
-    if (size.incrementAndGet() > maximumSize) {
-      evictOne(s, now);
+    // Evicting until within the bound also takes back any excess left by a racing addition that
+    // found every other segment busy.
+    size.incrementAndGet();
+    while (size.get() > maximumSize && evictOne(s, now)) {
+      // one key fewer each time
     }
     if (2 * (s.count + 1) > s.table.length) {
       // Sweep the whole segment before growing it, and grow only if that freed too little (a
@@ -284,22 +294,25 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * recently used among a few sampled, from {@code own} if it has any, else from the first other
    * segment free to lock. Under {@code own}'s lock; other segments are only tried, so two threads
    * evicting never wait on each other.
+   *
+   * @return false if no segment had a key to give
    */
-  private void evictOne(Segment own, long now) {
+  private boolean evictOne(Segment own, long now) {
     if (evictFrom(own, now)) {
-      return;
+      return true;
     }
     for (Segment s : segments) {
       if (s != own && s.tryLock()) {
         try {
           if (evictFrom(s, now)) {
-            return;
+            return true;
           }
         } finally {
           s.unlock();
         }
       }
     }
+    return false;
   }
 
   private boolean evictFrom(Segment s, long now) {

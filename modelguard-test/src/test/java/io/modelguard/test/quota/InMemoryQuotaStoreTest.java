@@ -9,6 +9,10 @@ import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.test.FakeClock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The in-memory store stays bounded: idle keys are evicted, and never more than its maximum size is held. */
@@ -89,5 +93,55 @@ class InMemoryQuotaStoreTest {
     assertThat(denied.remaining(3)).isEqualTo(497);
     assertThat(store.acquire(key, one, 1).isAllowed()).as("back on the one-limit plan, still 5 used").isFalse();
     assertThat(store.estimatedSize()).isEqualTo(1);
+  }
+
+  @Test
+  void aHotKeyStaysExactWhileOtherThreadsAddKeysThatGrowAndSweepTheTables() throws Exception {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaPlan hot = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1000, Duration.ofDays(1)));
+    QuotaPlan brief = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1000, Duration.ofSeconds(1)));
+    // Keys idle for their horizon: every addition below sweeps some of them out, shifting entries.
+    for (int i = 0; i < 20_000; i++) {
+      store.acquire(QuotaKey.forTenant("idle-" + i, "digits"), brief, 1);
+    }
+    clock.advance(Duration.ofMinutes(1));
+    QuotaKey key = QuotaKey.forTenant("hot", "digits");
+    AtomicInteger admitted = new AtomicInteger();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int id = t;
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int i = 0; i < 50_000; i++) {
+          store.acquire(QuotaKey.forTenant("new-" + id + "-" + i, "digits"), brief, 1);
+        }
+      }));
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int i = 0; i < 2_000; i++) {
+          if (store.acquire(key, hot, 1).isAllowed()) {
+            admitted.incrementAndGet();
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    start.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(admitted.get()).isEqualTo(1000);
+    store.cleanUp();
+    assertThat(store.estimatedSize()).as("the idle keys are gone, the new ones and the hot one stay")
+        .isEqualTo(200_001);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
