@@ -249,6 +249,32 @@ public final class QuotaArithmetic {
   }
 
   /**
+   * Whether {@code state} decides everything from {@code now} on exactly as a fresh key's all-zero
+   * state would (every token bucket full, no sliding-window count that still weighs), so that a
+   * store may forget the key. A window stored ahead of {@code now} (a clock that stepped back)
+   * never counts as fresh.
+   */
+  static boolean isFresh(QuotaPlan plan, long[] state, long now) {
+    long nowMs = Math.floorDiv(now, 1000);
+    for (int i = 0; i < plan.size(); i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        if (state[b] > now) {
+          return false;
+        }
+      } else {
+        long idx = nowMs / l.windowMillis();
+        long stored = state[b];
+        if (stored > idx || (stored >= idx - 1 && state[b + 1] != 0) || (stored == idx && state[b + 2] != 0)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
    * Re-lays {@code state}, kept for {@code from}, out for {@code to}: a limit keeps its state if
    * {@code from} has a limit of the same name, algorithm and window; otherwise it starts fresh.
    */

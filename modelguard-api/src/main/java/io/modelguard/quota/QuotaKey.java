@@ -16,9 +16,19 @@ public final class QuotaKey {
   private static final int MAX_PART = 256;
 
   private final String partition;
+  /**
+   * The partition's hash, mixed so that every bit depends on every character (stores index tables
+   * with its low bits and pick segments with its high ones), kept here so that a lookup need not
+   * visit the string.
+   */
+  private final int hash;
 
   private QuotaKey(String partition) {
     this.partition = partition;
+    int h = partition.hashCode();
+    h = (h ^ (h >>> 16)) * 0x85ebca6b;
+    h = (h ^ (h >>> 13)) * 0xc2b2ae35;
+    this.hash = h ^ (h >>> 16);
   }
 
   /**
@@ -57,12 +67,13 @@ public final class QuotaKey {
 
   @Override
   public boolean equals(Object o) {
-    return this == o || (o instanceof QuotaKey && partition.equals(((QuotaKey) o).partition));
+    return this == o || (o instanceof QuotaKey && hash == ((QuotaKey) o).hash
+        && partition.equals(((QuotaKey) o).partition));
   }
 
   @Override
   public int hashCode() {
-    return partition.hashCode();
+    return hash;
   }
 
   @Override

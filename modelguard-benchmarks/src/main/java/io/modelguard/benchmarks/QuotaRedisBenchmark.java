@@ -114,6 +114,10 @@ public class QuotaRedisBenchmark {
     /** Closes the clients and kills redis-server. */
     @TearDown(Level.Trial)
     public void stop() throws Exception {
+      if (store.scriptCalls() > 0) {
+        System.out.printf("%nModelGuard: %,d decisions in %,d script calls (%.1f per call)%n",
+            store.redisCalls(), store.scriptCalls(), store.redisCalls() / (double) store.scriptCalls());
+      }
       store.close();
       connection.close();
       client.shutdown();

@@ -3,11 +3,16 @@ package io.modelguard.test.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.test.FakeClock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The in-memory store stays bounded: idle keys are evicted, and never more than its maximum size is held. */
@@ -21,8 +26,7 @@ class InMemoryQuotaStoreTest {
   @Test
   void aMillionTenantsOnThreeModelsStayWithinTheMaximumSize() {
     long maximum = 10_000;
-    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(maximum)
-        .executor(Runnable::run).build();
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(maximum).build();
     String[] models = {"digits", "iris", "tabular"};
     for (int tenant = 0; tenant < 1_000_000; tenant++) {
       String t = "tenant-" + tenant;
@@ -56,7 +60,7 @@ class InMemoryQuotaStoreTest {
 
   @Test
   void aKeyInUseIsNeverEvictedForIdleness() {
-    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).executor(Runnable::run).build();
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
     QuotaPlan minute = QuotaPlan.of(QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)));
     QuotaKey key = QuotaKey.forTenant("busy", "digits");
     for (int i = 0; i < 100; i++) {
@@ -67,5 +71,77 @@ class InMemoryQuotaStoreTest {
     // 5 every 30 s: the previous window held 10, counted in full at the start of this one, plus
     // this request's 5. A forgotten key would report 595.
     assertThat(store.acquire(key, minute, 5).remaining(0)).isEqualTo(600 - 10 - 5);
+  }
+
+  @Test
+  void aPlanOfMoreThanThreeLimitsCountsEveryLimitAndKeepsItsCountsAcrossAPlanChange() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaLimit minute = QuotaLimit.slidingWindow("minute", 5, Duration.ofMinutes(1));
+    QuotaPlan one = QuotaPlan.of(minute);
+    QuotaPlan four = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 100, Duration.ofSeconds(1)), minute,
+        QuotaLimit.slidingWindow("hour", 50, Duration.ofHours(1)),
+        QuotaLimit.slidingWindow("daily", 500, Duration.ofDays(1)));
+    QuotaKey key = QuotaKey.forTenant("wide", "digits");
+    assertThat(store.acquire(key, one, 2).isAllowed()).isTrue();
+    // The four-limit plan takes over the "minute" count of 2 and adds three fresh limits.
+    assertThat(store.acquire(key, four, 1).remaining(1)).isEqualTo(2);
+    assertThat(store.acquire(key, four, 2).isAllowed()).isTrue();
+    QuotaDecision denied = store.acquire(key, four, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    assertThat(denied.remaining(0)).isEqualTo(97);
+    assertThat(denied.remaining(2)).isEqualTo(47);
+    assertThat(denied.remaining(3)).isEqualTo(497);
+    assertThat(store.acquire(key, one, 1).isAllowed()).as("back on the one-limit plan, still 5 used").isFalse();
+    assertThat(store.estimatedSize()).isEqualTo(1);
+  }
+
+  @Test
+  void aHotKeyStaysExactWhileOtherThreadsAddKeysThatGrowAndSweepTheTables() throws Exception {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaPlan hot = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1000, Duration.ofDays(1)));
+    QuotaPlan brief = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1000, Duration.ofSeconds(1)));
+    // Keys idle for their horizon: every addition below sweeps some of them out, shifting entries.
+    for (int i = 0; i < 20_000; i++) {
+      store.acquire(QuotaKey.forTenant("idle-" + i, "digits"), brief, 1);
+    }
+    clock.advance(Duration.ofMinutes(1));
+    QuotaKey key = QuotaKey.forTenant("hot", "digits");
+    AtomicInteger admitted = new AtomicInteger();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int id = t;
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int i = 0; i < 50_000; i++) {
+          store.acquire(QuotaKey.forTenant("new-" + id + "-" + i, "digits"), brief, 1);
+        }
+      }));
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int i = 0; i < 2_000; i++) {
+          if (store.acquire(key, hot, 1).isAllowed()) {
+            admitted.incrementAndGet();
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    start.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(admitted.get()).isEqualTo(1000);
+    store.cleanUp();
+    assertThat(store.estimatedSize()).as("the idle keys are gone, the new ones and the hot one stay")
+        .isEqualTo(200_001);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
