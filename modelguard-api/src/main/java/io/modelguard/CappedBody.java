@@ -1,8 +1,8 @@
 package io.modelguard;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -12,6 +12,8 @@ import java.util.Objects;
 public final class CappedBody {
   /** The largest cap a caller may ask for: 1 GiB less one byte, so {@code cap + 1} fits an int. */
   public static final int MAX_CAP = Integer.MAX_VALUE - 1;
+  /** The first read buffer: enough for most JSON inference bodies; doubled as needed. */
+  private static final int INITIAL_BUFFER = 1024;
 
   private final InputStreamSource source;
   private byte[] bytes;
@@ -79,25 +81,33 @@ public final class CappedBody {
     readMore(maxBytes);
   }
 
+  /**
+   * Reads on, into one array that starts small and doubles as the body grows (a typical JSON
+   * inference body of a few hundred bytes costs one small allocation, not a copy buffer), up to
+   * {@code maxBytes + 1} bytes in all: the extra byte tells a body that is too large.
+   */
   private void readMore(int maxBytes) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxBytes + 1, 8192));
-    out.write(bytes);
-    byte[] buffer = new byte[8192];
-    long remaining = (long) maxBytes + 1 - bytes.length;
+    long limit = (long) maxBytes + 1;
+    byte[] buf = bytes.length >= Math.min(limit, INITIAL_BUFFER)
+        ? bytes
+        : Arrays.copyOf(bytes, (int) Math.min(limit, INITIAL_BUFFER));
+    int size = bytes.length;
     boolean eof = false;
     try {
-      while (remaining > 0) {
-        int n = stream.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+      while (size < limit) {
+        if (size == buf.length) {
+          buf = Arrays.copyOf(buf, (int) Math.min(limit, 2L * buf.length));
+        }
+        int n = stream.read(buf, size, buf.length - size);
         if (n < 0) {
           eof = true;
           break;
         }
-        out.write(buffer, 0, n);
-        remaining -= n;
+        size += n;
       }
     } finally {
       // Keep what was read even when the stream fails, so a replay loses nothing it had.
-      bytes = out.toByteArray();
+      bytes = size == buf.length ? buf : Arrays.copyOf(buf, size);
       complete = eof;
       readWithCap = maxBytes;
     }

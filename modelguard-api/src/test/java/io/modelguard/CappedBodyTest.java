@@ -60,6 +60,20 @@ class CappedBodyTest {
   }
 
   @Test
+  void bodiesLargerThanTheFirstBufferArriveWholeAndInOrder() throws IOException {
+    byte[] sent = new byte[5000];
+    for (int i = 0; i < sent.length; i++) {
+      sent[i] = (byte) (i * 31 + 7);
+    }
+    CappedBody body = new CappedBody(() -> new ByteArrayInputStream(sent));
+
+    assertThatThrownBy(() -> body.read(1500)).isInstanceOf(BodyTooLargeException.class);
+    assertThat(body.bytesRead()).hasSize(1501).isEqualTo(java.util.Arrays.copyOf(sent, 1501));
+    assertThat(body.read(5000)).isEqualTo(sent);
+    assertThat(body.complete()).isTrue();
+  }
+
+  @Test
   void streamIsOpenedOnlyWhenRead() throws IOException {
     int[] opens = {0};
     CappedBody body = new CappedBody(() -> {

@@ -11,6 +11,7 @@ import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.event.ExtractionDetectionEvent;
+import io.modelguard.input.RequestAttributes;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,6 +63,9 @@ import java.util.Optional;
  * without an engine.
  */
 public final class ExtractionDefence {
+  /** The request attribute under which a request's encoded features are remembered (internal). */
+  static final String FEATURES_ATTRIBUTE = "io.modelguard.extraction.features";
+
   private final NoiseKeys keys;
   private final int classes;
   private final Clock clock;
@@ -303,13 +307,34 @@ public final class ExtractionDefence {
         .orElse("anonymous");
   }
 
+  /**
+   * The request's features by {@code encoder}. The OBSERVE and PERTURB policies of one request
+   * both need them: where the adapter's request carries attributes, the first computes them and
+   * the second finds them there (keyed by this encoder and cap), so the body is parsed once.
+   */
   private static Optional<double[]> features(InferenceRequest request, QueryEncoder encoder, int maxBodyBytes) {
-    try {
-      return encoder.encode(request.body(maxBodyBytes));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
+    RequestAttributes attributes = request instanceof RequestAttributes ? (RequestAttributes) request : null;
+    if (attributes != null) {
+      Optional<Object> memo = attributes.attribute(FEATURES_ATTRIBUTE);
+      if (memo.isPresent() && memo.get() instanceof EncodedFeatures e && e.encoder() == encoder
+          && e.maxBodyBytes() == maxBodyBytes) {
+        return e.features();
+      }
     }
+    Optional<double[]> features;
+    try {
+      features = encoder.encode(request.body(maxBodyBytes));
+    } catch (IOException | RuntimeException e) {
+      features = Optional.empty();
+    }
+    if (attributes != null) {
+      attributes.setAttribute(FEATURES_ATTRIBUTE, new EncodedFeatures(encoder, maxBodyBytes, features));
+    }
+    return features;
   }
+
+  /** A request's features by one encoder, remembered between the output policies of the request. */
+  private record EncodedFeatures(QueryEncoder encoder, int maxBodyBytes, Optional<double[]> features) {}
 
   private void publish(ExtractionEvent e) {
     if (listener == null) {

@@ -11,7 +11,7 @@ import java.util.Optional;
  */
 public interface RequestAttributes {
 
-  /** Stores {@code value} under {@code name}, replacing an earlier value. */
+  /** Stores {@code value} under {@code name}, replacing an earlier value; a null value removes it. */
   void setAttribute(String name, Object value);
 
   /** The value stored under {@code name}, if any. */

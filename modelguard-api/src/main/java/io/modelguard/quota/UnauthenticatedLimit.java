@@ -7,7 +7,9 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
 import io.modelguard.PolicyChain;
+import io.modelguard.input.RequestAttributes;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Throttles unauthenticated traffic per client address, so that guessing API keys or tokens is
@@ -45,7 +47,11 @@ public final class UnauthenticatedLimit {
 
   private final QuotaStore store;
   private final QuotaPlan plan;
-  private final Cache<InferenceRequest, Long> charged = Caffeine.newBuilder().weakKeys().build();
+  /** The request attribute holding a request's charge, where the adapter's request carries attributes. */
+  static final String CHARGE_ATTRIBUTE = "io.modelguard.quota.unauthenticated-charge";
+
+  /** Charges of requests without attributes, until their refund (weak keys: dropped with the request). */
+  private final Cache<InferenceRequest, Charge> charged = Caffeine.newBuilder().weakKeys().build();
 
   private UnauthenticatedLimit(QuotaStore store, QuotaPlan plan) {
     this.store = store;
@@ -83,10 +89,17 @@ public final class UnauthenticatedLimit {
   public Policy charge() {
     return context -> {
       InferenceRequest request = context.request();
-      QuotaDecision d = store.acquire(QuotaKey.forAddress(request.remoteAddress().orElse(null)), plan, 1);
+      QuotaKey key = QuotaKey.forAddress(request.remoteAddress().orElse(null));
+      QuotaDecision d = store.acquire(key, plan, 1);
       if (d.isAllowed()) {
         if (d.isMetered()) {
-          charged.put(request, d.decidedAtMicros());
+          Charge charge = new Charge(this, key, d.decidedAtMicros());
+          if (request instanceof RequestAttributes) {
+            // The request carries its own charge: no shared map, nothing for the GC to clear.
+            ((RequestAttributes) request).setAttribute(CHARGE_ATTRIBUTE, charge);
+          } else {
+            charged.put(request, charge);
+          }
         }
         return GuardDecision.allow();
       }
@@ -101,10 +114,10 @@ public final class UnauthenticatedLimit {
    */
   public Policy refund() {
     return context -> {
-      Long at = charged.asMap().remove(context.request());
-      if (at != null && context.principal().isPresent()) {
+      Charge charge = take(context.request());
+      if (charge != null && context.principal().isPresent()) {
         try {
-          store.adjust(QuotaKey.forAddress(context.request().remoteAddress().orElse(null)), plan, -1, at);
+          store.adjust(charge.key(), plan, -1, charge.decidedAtMicros());
         } catch (QuotaStoreException e) {
           // Best effort by design: the address keeps one unit charged.
         }
@@ -112,4 +125,21 @@ public final class UnauthenticatedLimit {
       return GuardDecision.allow();
     };
   }
+
+  /** Removes and returns this limit's charge on {@code request}, if it has one. */
+  private Charge take(InferenceRequest request) {
+    if (request instanceof RequestAttributes) {
+      RequestAttributes attributes = (RequestAttributes) request;
+      Optional<Object> found = attributes.attribute(CHARGE_ATTRIBUTE);
+      if (found.isPresent() && found.get() instanceof Charge c && c.limit() == this) {
+        attributes.setAttribute(CHARGE_ATTRIBUTE, null);
+        return c;
+      }
+      return null;
+    }
+    return charged.asMap().remove(request);
+  }
+
+  /** One unit charged to {@code key} by {@code limit}, at {@code decidedAtMicros}. */
+  private record Charge(UnauthenticatedLimit limit, QuotaKey key, long decidedAtMicros) {}
 }

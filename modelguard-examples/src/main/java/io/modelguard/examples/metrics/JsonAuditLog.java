@@ -1,8 +1,7 @@
 package io.modelguard.examples.metrics;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.modelguard.event.DecisionEvent;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
@@ -10,13 +9,12 @@ import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -54,7 +52,7 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /** The most characters of a request-controlled value (path, model id) a line keeps. */
   static final int MAX_TEXT = 256;
 
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  private static final JsonFactory JSON = new JsonFactory();
 
   private final Consumer<String> sink;
   private final BufferedWriter file;
@@ -88,55 +86,65 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
 
   @Override
   public void onEvent(GuardEvent event) {
-    Map<String, Object> line = new LinkedHashMap<>();
-    line.put("ts", event.timestamp().toString());
-    if (event instanceof DecisionEvent d) {
-      line.put("event", "decision");
-      line.put("outcome", d.allowed() ? "allowed" : "denied");
-      d.reasonCode().ifPresent(r -> line.put("code", r.code()));
-      put(line, "phase", d.phase() == null ? null : d.phase().name());
-      put(line, "policy", d.policy());
-      put(line, "chain", d.chain());
-      put(line, "model", d.model());
-      put(line, "subject", d.subject());
-      put(line, "tenant", d.tenant());
-      put(line, "method", d.method());
-      put(line, "path", d.path());
-    } else if (event instanceof PolicyFailureEvent f) {
-      line.put("event", "policy_failure");
-      put(line, "chain", f.chain());
-      put(line, "policy", f.policy());
-      put(line, "exception", f.exceptionType());
-      line.put("failedOpen", f.failedOpen());
-    } else if (event instanceof ExtractionDetectionEvent x) {
-      line.put("event", "extraction_detection");
-      put(line, "model", x.model());
-      put(line, "subject", x.subject());
-      put(line, "tenant", x.tenant());
-      put(line, "client", x.client());
-      line.put("previousLevel", x.previousLevel().name());
-      line.put("level", x.level().name());
-      line.put("detectors", x.detectors());
-      line.put("score", x.score());
-      line.put("query", x.query());
-    } else {
+    if (!(event instanceof DecisionEvent || event instanceof PolicyFailureEvent
+        || event instanceof ExtractionDetectionEvent)) {
       return;
     }
-    try {
-      String json = JSON.writeValueAsString(line);
-      if (file != null) {
-        append(json);
-      } else {
-        sink.accept(json);
+    // Written field by field with a streaming generator: no map, no data binding, one small buffer.
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator json = JSON.createGenerator(out)) {
+      json.writeStartObject();
+      json.writeStringField("ts", event.timestamp().toString());
+      if (event instanceof DecisionEvent d) {
+        json.writeStringField("event", "decision");
+        json.writeStringField("outcome", d.allowed() ? "allowed" : "denied");
+        if (d.reasonCode().isPresent()) {
+          json.writeStringField("code", d.reasonCode().get().code());
+        }
+        put(json, "phase", d.phase() == null ? null : d.phase().name());
+        put(json, "policy", d.policy());
+        put(json, "chain", d.chain());
+        put(json, "model", d.model());
+        put(json, "subject", d.subject());
+        put(json, "tenant", d.tenant());
+        put(json, "method", d.method());
+        put(json, "path", d.path());
+      } else if (event instanceof PolicyFailureEvent f) {
+        json.writeStringField("event", "policy_failure");
+        put(json, "chain", f.chain());
+        put(json, "policy", f.policy());
+        put(json, "exception", f.exceptionType());
+        json.writeBooleanField("failedOpen", f.failedOpen());
+      } else if (event instanceof ExtractionDetectionEvent x) {
+        json.writeStringField("event", "extraction_detection");
+        put(json, "model", x.model());
+        put(json, "subject", x.subject());
+        put(json, "tenant", x.tenant());
+        put(json, "client", x.client());
+        json.writeStringField("previousLevel", x.previousLevel().name());
+        json.writeStringField("level", x.level().name());
+        json.writeArrayFieldStart("detectors");
+        for (String detector : x.detectors()) {
+          json.writeString(detector);
+        }
+        json.writeEndArray();
+        json.writeNumberField("score", x.score());
+        json.writeNumberField("query", x.query());
       }
-    } catch (JsonProcessingException e) {
+      json.writeEndObject();
+    } catch (IOException e) {
       throw new IllegalStateException("an audit line could not be written as JSON", e);
+    }
+    if (file != null) {
+      append(out.toString());
+    } else {
+      sink.accept(out.toString());
     }
   }
 
-  private static void put(Map<String, Object> line, String field, String value) {
+  private static void put(JsonGenerator json, String field, String value) throws IOException {
     if (value != null) {
-      line.put(field, value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) : value);
+      json.writeStringField(field, value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) : value);
     }
   }
 

@@ -131,7 +131,8 @@ class GatewayTest {
     Upstreams stubs = Upstreams.none()
         .with(ModelCatalog.DIGITS, URI.create("http://127.0.0.1:" + silent.getLocalPort()))
         .with(ModelCatalog.IRIS, URI.create("http://127.0.0.1:" + stub.getAddress().getPort()))
-        .withTimeout(Duration.ofMillis(500));
+        // Long enough for a first, cold request to the stub on a busy machine; the silent upstream takes it in full.
+        .withTimeout(Duration.ofSeconds(3));
     edgeOfStubs = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET, GatewayApp.endpoints(stubs));
   }
 

@@ -2,7 +2,9 @@ package io.modelguard.test.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.Endpoint;
 import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.PolicyChain;
@@ -16,14 +18,23 @@ import io.modelguard.authn.ApiKeyIssuer;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.input.RequestAttributes;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.UnauthenticatedLimit;
 import io.modelguard.test.FakeClock;
 import io.modelguard.test.FakeRequest;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Credential guessing is throttled per client address, before any credential is checked. */
@@ -59,12 +70,21 @@ class UnauthenticatedLimitTest {
         .tier(Tier.builder("basic").models("digits").build()).chain(chain.build()).build();
   }
 
+  /** Whether requests carry attributes, as the servlet and JAX-RS adapters' requests do. */
+  private boolean withAttributes;
+  private final List<AttributeRequest> sent = new ArrayList<>();
+
   private GuardDecision call(String address, String key) {
     FakeRequest.Builder r = FakeRequest.builder().remoteAddress(address);
     if (key != null) {
       r.header("X-API-Key", key);
     }
-    return guard.check(r.build());
+    if (!withAttributes) {
+      return guard.check(r.build());
+    }
+    AttributeRequest request = new AttributeRequest(r.build());
+    sent.add(request);
+    return guard.check(request);
   }
 
   @Test
@@ -97,5 +117,91 @@ class UnauthenticatedLimitTest {
     assertThat(call("2001:db8:1:2:ffff::9", guessedKey).reason()).as("same /64").contains(ReasonCode.QUOTA_EXCEEDED);
     assertThat(call("2001:db8:1:3::1", guessedKey).reason()).as("another /64").contains(ReasonCode.AUTH_INVALID_API_KEY);
     assertThat(call("192.0.2.1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  /** The same cases on requests that carry their charge as an attribute instead of in the limit's map. */
+  @Nested
+  class OnRequestsWithAttributes {
+    @BeforeEach
+    void carryAttributes() {
+      withAttributes = true;
+    }
+
+    @Test
+    void throttlesTheSame() {
+      failedAndMissingCredentialsUseUpTheAddressAndThenGet429WithoutBeingChecked();
+    }
+
+    @Test
+    void refundsTheSameAndLeavesNoChargeOnTheRequest() {
+      authenticatedRequestsGiveTheirUnitBack();
+      assertThat(sent).hasSize(11);
+      assertThat(sent.subList(0, 10)).allSatisfy(r -> assertThat(r.attributes).isEmpty());
+      assertThat(sent.get(10).attributes).as("a failed credential keeps its charge").hasSize(1);
+    }
+
+    @Test
+    void isolatesAddressesTheSame() {
+      addressesAreIsolatedAndIpv6IsLimitedPerSlash64();
+    }
+  }
+
+  /** A request with attributes, like the adapters': a {@link FakeRequest} plus a map. */
+  private static final class AttributeRequest implements InferenceRequest, RequestAttributes {
+    private final FakeRequest request;
+    final Map<String, Object> attributes = new HashMap<>();
+
+    AttributeRequest(FakeRequest request) {
+      this.request = request;
+    }
+
+    @Override
+    public String method() {
+      return request.method();
+    }
+
+    @Override
+    public String path() {
+      return request.path();
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+      return request.header(name);
+    }
+
+    @Override
+    public List<String> headers(String name) {
+      return request.headers(name);
+    }
+
+    @Override
+    public Optional<String> remoteAddress() {
+      return request.remoteAddress();
+    }
+
+    @Override
+    public Endpoint endpoint() {
+      return request.endpoint();
+    }
+
+    @Override
+    public byte[] body(int maxBytes) throws IOException {
+      return request.body(maxBytes);
+    }
+
+    @Override
+    public void setAttribute(String name, Object value) {
+      if (value == null) {
+        attributes.remove(name);
+      } else {
+        attributes.put(name, value);
+      }
+    }
+
+    @Override
+    public Optional<Object> attribute(String name) {
+      return Optional.ofNullable(attributes.get(name));
+    }
   }
 }
