@@ -289,14 +289,14 @@ public final class ExtractionDefence {
     Objects.requireNonNull(codec, "codec");
     return (ResponseContext context) -> {
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
-      byte[] body = context.output().body();
-      Optional<Prediction> prediction = codec.decode(body);
-      if (features.isEmpty() || prediction.isEmpty()) {
+      Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
+      if (features.isEmpty() || decoded.isEmpty()) {
         return context.output();
       }
       String tier = context.principal().flatMap(Principal::tier).orElse(null);
-      double[] p = perturb(clientOf(context.request(), context.principal()), tier, features.get(), prediction.get().probabilities());
-      return ModelOutput.of(codec.encode(body, p), context.output().contentType().orElse("application/json"));
+      double[] p = perturb(clientOf(context.request(), context.principal()), tier, features.get(),
+          decoded.get().prediction().probabilities());
+      return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
   }
 

@@ -1,8 +1,11 @@
 package io.modelguard.extraction;
 
 import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,7 +20,11 @@ import java.util.Optional;
  * handles the common {@code {"label": …, "probabilities": […]}}. Thread-safe.
  */
 public final class PredictionCodec {
-  private final ObjectMapper mapper = new ObjectMapper();
+  /** Schubfach for writing and the fast parser for reading doubles: the probabilities are most of the work. */
+  private final ObjectMapper mapper = JsonMapper.builder()
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+      .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+      .build();
   private final JsonPointer probabilities;
   private final JsonPointer label;
   private final List<String> labels;
@@ -73,8 +80,52 @@ public final class PredictionCodec {
    * @throws IllegalArgumentException if {@code json} has no probability vector of the same length
    */
   public byte[] encode(byte[] json, double[] rewritten) {
+    JsonNode root;
+    try {
+      root = mapper.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("response is not JSON", e);
+    }
+    return encode(root, rewritten);
+  }
+
+  /**
+   * Decodes {@code json} once for a rewrite: its prediction, and {@link Decoded#encode} to write
+   * the rewritten vector into the same parsed document (no second parse). Empty where {@link
+   * #decode(byte[])} is.
+   */
+  public Optional<Decoded> decodeForRewrite(byte[] json) {
     try {
       JsonNode root = mapper.readTree(json);
+      return decode(root).map(p -> new Decoded(root, p));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A decoded response, ready to be rewritten once. Not thread-safe. */
+  public final class Decoded {
+    private final JsonNode root;
+    private final Prediction prediction;
+
+    private Decoded(JsonNode root, Prediction prediction) {
+      this.root = root;
+      this.prediction = prediction;
+    }
+
+    /** The prediction read from the response. */
+    public Prediction prediction() {
+      return prediction;
+    }
+
+    /** As {@link PredictionCodec#encode(byte[], double[])} on the response this was decoded from. */
+    public byte[] encode(double[] rewritten) {
+      return PredictionCodec.this.encode(root, rewritten);
+    }
+  }
+
+  private byte[] encode(JsonNode root, double[] rewritten) {
+    try {
       JsonNode array = root.at(probabilities);
       if (!array.isArray() || array.size() != rewritten.length) {
         throw new IllegalArgumentException("response has no probability vector of length " + rewritten.length);

@@ -1,8 +1,10 @@
 package io.modelguard.extraction;
 
 import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,7 +26,7 @@ public interface QueryEncoder {
    */
   static QueryEncoder jsonNumbers(String pointer) {
     JsonPointer ptr = JsonPointer.compile(Objects.requireNonNull(pointer, "pointer"));
-    ObjectMapper mapper = new ObjectMapper();
+    ObjectMapper mapper = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
     return body -> {
       try {
         JsonNode array = mapper.readTree(body).at(ptr);

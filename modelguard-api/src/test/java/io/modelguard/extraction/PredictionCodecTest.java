@@ -29,6 +29,21 @@ class PredictionCodecTest {
   }
 
   @Test
+  void decodingOnceForARewriteWritesWhatEncodeWrites() {
+    byte[] body = json("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.7,0.2,0.1],\"v\":3}");
+    PredictionCodec codec = PredictionCodec.standard();
+    PredictionCodec.Decoded decoded = codec.decodeForRewrite(body).orElseThrow();
+
+    assertThat(decoded.prediction().probabilities()).containsExactly(0.7, 0.2, 0.1);
+    double[] rewritten = {0.1, 0.3, 0.6};
+    assertThat(new String(decoded.encode(rewritten), StandardCharsets.UTF_8))
+        .isEqualTo(new String(codec.encode(body, rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":\"digits\",\"label\":2,\"probabilities\":[0.1,0.3,0.6],\"v\":3}");
+    assertThat(codec.decodeForRewrite(json("{\"probabilities\":\"high\"}"))).isEmpty();
+    assertThat(codec.decodeForRewrite(json("not json"))).isEmpty();
+  }
+
+  @Test
   void pointerCodecWritesNamedLabels() {
     PredictionCodec codec = PredictionCodec.of("/output/scores", "/output/class", List.of("cat", "dog"));
     byte[] body = json("{\"output\":{\"class\":\"cat\",\"scores\":[0.8,0.2]}}");
