@@ -323,7 +323,7 @@ public final class ExtractionDefence {
     }
     Optional<double[]> features;
     try {
-      features = encoder.encode(request.body(maxBodyBytes));
+      features = encoder.encode(request, maxBodyBytes);
     } catch (IOException | RuntimeException e) {
       features = Optional.empty();
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.modelguard.InferenceRequest;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,6 +20,17 @@ public interface QueryEncoder {
 
   /** The features of {@code body}, or empty if the body has none this encoder understands. */
   Optional<double[]> encode(byte[] body);
+
+  /**
+   * The features of {@code request}: by default those of its body (read up to {@code
+   * maxBodyBytes}). Override it for features the body does not hold, such as an image ModelGuard
+   * fetched for the request ({@link io.modelguard.input.FetchedInputs}, a request attribute).
+   *
+   * @throws IOException if the body cannot be read
+   */
+  default Optional<double[]> encode(InferenceRequest request, int maxBodyBytes) throws IOException {
+    return encode(request.body(maxBodyBytes));
+  }
 
   /**
    * The numeric array at JSON pointer {@code pointer} (for example {@code /pixels}), used as is.

@@ -1,12 +1,14 @@
 package io.modelguard.examples;
 
 import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
 import io.modelguard.OutputPhase;
 import io.modelguard.OutputPolicy;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
 import io.modelguard.PolicyChain;
 import io.modelguard.RandomSource;
+import io.modelguard.examples.model.DigitImages;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.ExtractionEvent;
@@ -15,6 +17,8 @@ import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.PredictionCodec;
 import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
+import io.modelguard.input.FetchedInputs;
+import io.modelguard.input.RequestAttributes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,10 +43,11 @@ import org.slf4j.LoggerFactory;
  *       probabilities: keyed noise (rounded to the 6 decimals of every answer) or misinformation
  *       (consistently wrong labels) for a flagged client. (Tier {@code free}'s cut to the top
  *       three probabilities comes after it: {@link TierFidelity}.)
- *   <li>{@code image-classifier}: the same {@code digits} model behind an image URL. The request
- *       carries no pixels, so its queries are not observed; it shares the {@code digits} defence's
- *       DETECT side, so a client throttled or blocked for extracting {@code digits} is refused here
- *       too.
+ *   <li>{@code image-classifier}: the same {@code digits} model behind an image URL, under the same
+ *       defence: its queries are the 8×8 grey levels of the image ModelGuard fetched and checked
+ *       ({@link FetchedInputs}, reduced exactly as the model sees it), so a client's queries count
+ *       together whichever of the two endpoints they go to, and a client throttled or blocked on
+ *       one is refused on the other.
  *   <li>{@code iris}: not defended (four measurements in centimetres; the default hashing step
  *       suits 0..16 pixel values, not them).
  * </ul>
@@ -88,12 +93,46 @@ final class DemoExtraction {
   void addTo(PolicyChain.Builder chain) {
     QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
     PredictionCodec codec = PredictionCodec.standard();
+    QueryEncoder image = new FetchedImageEncoder();
     chain.policy(Phase.DETECT, "extraction-detect-digits",
             forModels(Set.of(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER), digits.requestPolicy()))
         .output(OutputPhase.OBSERVE, "extraction-observe-digits",
             forModel(ModelCatalog.DIGITS, digits.observePolicy(pixels, codec, MAX_BODY_BYTES)))
+        .output(OutputPhase.OBSERVE, "extraction-observe-image-classifier",
+            forModel(ModelCatalog.IMAGE_CLASSIFIER, digits.observePolicy(image, codec, MAX_BODY_BYTES)))
         .output(OutputPhase.PERTURB, "extraction-perturb-digits",
-            forModel(ModelCatalog.DIGITS, digits.perturbPolicy(pixels, codec, MAX_BODY_BYTES)));
+            forModel(ModelCatalog.DIGITS, digits.perturbPolicy(pixels, codec, MAX_BODY_BYTES)))
+        .output(OutputPhase.PERTURB, "extraction-perturb-image-classifier",
+            forModel(ModelCatalog.IMAGE_CLASSIFIER, digits.perturbPolicy(image, codec, MAX_BODY_BYTES)));
+  }
+
+  /**
+   * The features of an {@code image-classifier} query: the fetched image reduced to the 64 grey
+   * levels the digits model classifies ({@link DigitImages#toPixels}). Empty without a fetched
+   * image or for one that does not decode (the handler refuses those anyway).
+   */
+  static final class FetchedImageEncoder implements QueryEncoder {
+    @Override
+    public Optional<double[]> encode(byte[] body) {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<double[]> encode(InferenceRequest request, int maxBodyBytes) {
+      if (!(request instanceof RequestAttributes attributes)) {
+        return Optional.empty();
+      }
+      Optional<FetchedInputs.FetchedImage> fetched = FetchedInputs.from(attributes)
+          .flatMap(f -> f.image(ModelCatalog.IMAGE_URL_FIELD));
+      if (fetched.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(DigitImages.toPixels(ModelCatalog.IMAGE_SPEC.decode(fetched.get().bytes())));
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
+    }
   }
 
   private static Policy forModels(Set<String> models, Policy policy) {
