@@ -288,14 +288,19 @@ public final class ExtractionDefence {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
     return (ResponseContext context) -> {
+      String client = clientOf(context.request(), context.principal());
+      String tier = context.principal().flatMap(Principal::tier).orElse(null);
+      if (!levelPerturbations.containsKey(level(client)) && (tier == null || !tierPerturbations.containsKey(tier))) {
+        // Nothing to apply at this client's level and tier (an unflagged client, the common case):
+        // the response leaves as the model wrote it, neither parsed nor re-encoded.
+        return context.output();
+      }
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
       Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
       if (features.isEmpty() || decoded.isEmpty()) {
         return context.output();
       }
-      String tier = context.principal().flatMap(Principal::tier).orElse(null);
-      double[] p = perturb(clientOf(context.request(), context.principal()), tier, features.get(),
-          decoded.get().prediction().probabilities());
+      double[] p = perturb(client, tier, features.get(), decoded.get().prediction().probabilities());
       return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
   }

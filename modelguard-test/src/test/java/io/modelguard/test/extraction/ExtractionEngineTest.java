@@ -92,6 +92,17 @@ class ExtractionEngineTest {
   }
 
   @Test
+  void anUnflaggedClientsAnswerIsNotEvenReEncoded() {
+    String asWritten = "{ \"label\": 1, \"probabilities\": [0.10, 0.80, 0.10] }";
+    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.3")
+        .jsonBody("{\"pixels\":[1,3,4]}").build();
+    GuardDecision decision = guard.check(request);
+
+    assertThat(guard.onResponse(request, decision, ModelOutput.json(asWritten)).bodyAsString()).isEqualTo(asWritten);
+    assertThat(observedTopProbability).containsExactly(0.8); // observed all the same
+  }
+
+  @Test
   void flaggedClientsAreMisinformedThenBlockedWhileOthersAreNot() {
     ask("10.6.6.6", 16); // flagged once: score 1, PERTURB
     String perturbed = ask("10.6.6.6", 16); // an exact repeat is not counted again
