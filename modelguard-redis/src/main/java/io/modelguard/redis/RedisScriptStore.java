@@ -176,7 +176,7 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   private List<Op> take(Lane lane) {
-    List<Op> batch = new ArrayList<>();
+    List<Op> batch = new ArrayList<>(Math.min(maxBatch, 32));
     QuotaPlan plan = null;
     Op op;
     while (batch.size() < maxBatch && (op = lane.queue.peek()) != null) {
@@ -197,11 +197,7 @@ final class RedisScriptStore implements QuotaStore {
   private void send(String partition, List<Op> batch, Lane lane) {
     scriptCalls.incrementAndGet();
     QuotaPlan plan = batch.get(0).plan;
-    String[] keys = new String[plan.size()];
-    String tag = prefix + "{" + partition + "}:";
-    for (int i = 0; i < keys.length; i++) {
-      keys[i] = tag + plan.limit(i).name();
-    }
+    String[] keys = lane != null ? lane.keys(plan, this::keys) : keys(partition, plan);
     String[] limits = planArgs.computeIfAbsent(plan, RedisScriptStore::limitArgs);
     String[] args = new String[3 + limits.length + 1 + 3 * batch.size()];
     args[0] = clientClock == null ? "" : Long.toString(QuotaArithmetic.micros(clientClock));
@@ -215,11 +211,10 @@ final class RedisScriptStore implements QuotaStore {
       args[p++] = Long.toString(op.amount);
       args[p++] = Long.toString(op.decidedAt);
     }
-    CompletableFuture<List<Object>> call = commands.get().toCompletableFuture()
-        .thenCompose(c -> c.<List<Object>>evalsha(SHA, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
-            .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-                ? c.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
-                : CompletableFuture.failedFuture(e)));
+    CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
+    CompletableFuture<List<Object>> call = connected.isDone() && !connected.isCompletedExceptionally()
+        ? evaluate(connected.join(), keys, args)
+        : connected.thenCompose(c -> evaluate(c, keys, args));
     call.whenComplete((reply, error) -> {
       try {
         if (error != null) {
@@ -237,6 +232,23 @@ final class RedisScriptStore implements QuotaStore {
         }
       }
     });
+  }
+
+  private String[] keys(String partition, QuotaPlan plan) {
+    String[] keys = new String[plan.size()];
+    String tag = prefix + "{" + partition + "}:";
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = tag + plan.limit(i).name();
+    }
+    return keys;
+  }
+
+  private static CompletableFuture<List<Object>> evaluate(RedisScriptingAsyncCommands<String, String> c,
+      String[] keys, String[] args) {
+    return c.<List<Object>>evalsha(SHA, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
+        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+            ? c.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
+            : CompletableFuture.failedFuture(e));
   }
 
   private static void complete(List<Op> batch, int limits, List<Object> reply) {
@@ -319,8 +331,20 @@ final class RedisScriptStore implements QuotaStore {
     final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     final AtomicInteger inFlight = new AtomicInteger();
 
+    /** The key names of the last plan sent, reused while the lane lives; touched by one sender at a time. */
+    private QuotaPlan keysPlan;
+    private String[] keys;
+
     Lane(String partition) {
       this.partition = partition;
+    }
+
+    synchronized String[] keys(QuotaPlan plan, java.util.function.BiFunction<String, QuotaPlan, String[]> names) {
+      if (plan != keysPlan) {
+        keys = names.apply(partition, plan);
+        keysPlan = plan;
+      }
+      return keys;
     }
   }
 }
