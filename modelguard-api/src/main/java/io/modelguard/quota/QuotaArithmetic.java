@@ -148,21 +148,28 @@ public final class QuotaArithmetic {
    */
   public static QuotaDecision decision(QuotaPlan plan, long[] state, long now, long cost, boolean allowed) {
     int n = plan.size();
-    long[] remaining = new long[n];
-    long[] reset = new long[n];
+    // A one-limit decision holds its figures without arrays.
+    long[] remaining = n == 1 ? null : new long[n];
+    long[] reset = n == 1 ? null : new long[n];
     long nowMs = Math.floorDiv(now, 1000);
     long retry = 0;
     int binding = 0;
+    long bindingRemaining = 0;
+    long bindingReset = 0;
     long bindingRetry = -1;
+    long onlyRemaining = 0;
+    long onlyReset = 0;
     for (int i = 0; i < n; i++) {
       QuotaLimit l = plan.limit(i);
       int b = 3 * i;
       long wait;
+      long left;
+      long resets;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         long tat = Math.max(state[b], now);
         long used = tat - now;
-        remaining[i] = used >= l.toleranceMicros() ? 0 : (l.toleranceMicros() - used) / l.intervalMicros();
-        reset[i] = used;
+        left = used >= l.toleranceMicros() ? 0 : (l.toleranceMicros() - used) / l.intervalMicros();
+        resets = used;
         wait = allowed ? 0 : cost > l.quota() ? QuotaDecision.NEVER
             : Math.max(0, tat + cost * l.intervalMicros() - l.toleranceMicros() - now);
       } else {
@@ -182,14 +189,23 @@ public final class QuotaArithmetic {
         }
         long slice = (nowMs - idx * w) * SLICES / w;
         long weighted = ceilDiv(prev * (SLICES - slice), SLICES);
-        remaining[i] = Math.max(0, l.quota() - cur - weighted);
-        reset[i] = Math.max(0, (idx + 1) * w * 1000 - now);
+        left = Math.max(0, l.quota() - cur - weighted);
+        resets = Math.max(0, (idx + 1) * w * 1000 - now);
         wait = allowed ? 0 : slidingWait(l, idx, slice, cur, prev, cost, now);
         nowMs = Math.floorDiv(now, 1000);
       }
+      if (remaining != null) {
+        remaining[i] = left;
+        reset[i] = resets;
+      } else {
+        onlyRemaining = left;
+        onlyReset = resets;
+      }
       if (allowed) {
-        if (remaining[i] < remaining[binding] || (remaining[i] == remaining[binding] && reset[i] > reset[binding])) {
+        if (i == 0 || left < bindingRemaining || (left == bindingRemaining && resets > bindingReset)) {
           binding = i;
+          bindingRemaining = left;
+          bindingReset = resets;
         }
       } else if (wait > bindingRetry) {
         bindingRetry = wait;
@@ -197,7 +213,8 @@ public final class QuotaArithmetic {
       }
       retry = Math.max(retry, wait);
     }
-    return QuotaDecision.metered(allowed, plan, remaining, reset, retry, now, binding);
+    return remaining == null ? QuotaDecision.meteredOne(allowed, plan, onlyRemaining, onlyReset, retry, now)
+        : QuotaDecision.metered(allowed, plan, remaining, reset, retry, now, binding);
   }
 
   /**

@@ -35,19 +35,27 @@ public final class QuotaDecision {
 
   private final Status status;
   private final QuotaPlan plan;
+  /** Per limit, or null for a one-limit decision, whose figures are {@link #remaining0} and {@link #reset0}. */
   private final long[] remaining;
   private final long[] resetMicros;
+  private final long remaining0;
+  private final long reset0;
+  /** How many limits have figures: the plan's size if metered, else 0. */
+  private final int metered;
   private final long retryAfterMicros;
   private final long decidedAtMicros;
   private final boolean degraded;
   private final int binding;
 
-  private QuotaDecision(Status status, QuotaPlan plan, long[] remaining, long[] resetMicros,
-      long retryAfterMicros, long decidedAtMicros, boolean degraded, int binding) {
+  private QuotaDecision(Status status, QuotaPlan plan, long[] remaining, long[] resetMicros, long remaining0,
+      long reset0, int metered, long retryAfterMicros, long decidedAtMicros, boolean degraded, int binding) {
     this.status = status;
     this.plan = plan;
     this.remaining = remaining;
     this.resetMicros = resetMicros;
+    this.remaining0 = remaining0;
+    this.reset0 = reset0;
+    this.metered = metered;
     this.retryAfterMicros = retryAfterMicros;
     this.decidedAtMicros = decidedAtMicros;
     this.degraded = degraded;
@@ -74,8 +82,18 @@ public final class QuotaDecision {
     if (remaining.length != plan.size() || resetMicros.length != plan.size()) {
       throw new IllegalArgumentException("one remaining and one reset per limit are required");
     }
-    return new QuotaDecision(allowed ? Status.ALLOWED : Status.EXCEEDED, plan, remaining, resetMicros,
-        allowed ? 0 : Math.max(1, retryAfterMicros), decidedAtMicros, false, binding);
+    return new QuotaDecision(allowed ? Status.ALLOWED : Status.EXCEEDED, plan, remaining, resetMicros, 0, 0,
+        plan.size(), allowed ? 0 : Math.max(1, retryAfterMicros), decidedAtMicros, false, binding);
+  }
+
+  /**
+   * A metered decision on a one-limit plan, its figures held without arrays: what {@link
+   * #metered} gives for one-element arrays.
+   */
+  static QuotaDecision meteredOne(boolean allowed, QuotaPlan plan, long remaining, long resetMicros,
+      long retryAfterMicros, long decidedAtMicros) {
+    return new QuotaDecision(allowed ? Status.ALLOWED : Status.EXCEEDED, plan, null, null, remaining, resetMicros,
+        1, allowed ? 0 : Math.max(1, retryAfterMicros), decidedAtMicros, false, 0);
   }
 
   /**
@@ -83,20 +101,21 @@ public final class QuotaDecision {
    * per-limit figures.
    */
   public static QuotaDecision unmetered(QuotaPlan plan, long decidedAtMicros) {
-    return new QuotaDecision(Status.ALLOWED, Objects.requireNonNull(plan, "plan"), NONE, NONE, 0,
+    return new QuotaDecision(Status.ALLOWED, Objects.requireNonNull(plan, "plan"), NONE, NONE, 0, 0, 0, 0,
         decidedAtMicros, true, -1);
   }
 
   /** Not decided: the fail-closed answer while the store is unavailable; retry after the given wait. */
   public static QuotaDecision unavailable(QuotaPlan plan, long retryAfterMicros, long decidedAtMicros) {
-    return new QuotaDecision(Status.UNAVAILABLE, Objects.requireNonNull(plan, "plan"), NONE, NONE,
+    return new QuotaDecision(Status.UNAVAILABLE, Objects.requireNonNull(plan, "plan"), NONE, NONE, 0, 0, 0,
         Math.max(1, retryAfterMicros), decidedAtMicros, true, -1);
   }
 
   /** The same decision marked as made without the shared store (local fallback). */
   public QuotaDecision asDegraded() {
     return degraded ? this
-        : new QuotaDecision(status, plan, remaining, resetMicros, retryAfterMicros, decidedAtMicros, true, binding);
+        : new QuotaDecision(status, plan, remaining, resetMicros, remaining0, reset0, metered, retryAfterMicros,
+            decidedAtMicros, true, binding);
   }
 
   /** The outcome. */
@@ -124,7 +143,7 @@ public final class QuotaDecision {
 
   /** Whether per-limit figures are known: true for every metered decision, false for fail-open and fail-closed answers. */
   public boolean isMetered() {
-    return remaining.length > 0;
+    return metered > 0;
   }
 
   /**
@@ -133,7 +152,7 @@ public final class QuotaDecision {
    * @throws IndexOutOfBoundsException if the decision is not {@linkplain #isMetered() metered}
    */
   public long remaining(int i) {
-    return remaining[i];
+    return remaining != null ? remaining[i] : remaining0 + at(i);
   }
 
   /**
@@ -143,7 +162,7 @@ public final class QuotaDecision {
    * @throws IndexOutOfBoundsException if the decision is not {@linkplain #isMetered() metered}
    */
   public long resetAfterMicros(int i) {
-    return resetMicros[i];
+    return resetMicros != null ? resetMicros[i] : reset0 + at(i);
   }
 
   /** The index of the most restrictive limit (the one the {@code RateLimit} header reports), or -1 if not metered. */
@@ -158,8 +177,8 @@ public final class QuotaDecision {
 
   /** Every limit's status, in plan order; empty if not metered. */
   public List<LimitStatus> limits() {
-    List<LimitStatus> out = new ArrayList<>(remaining.length);
-    for (int i = 0; i < remaining.length; i++) {
+    List<LimitStatus> out = new ArrayList<>(metered);
+    for (int i = 0; i < metered; i++) {
       out.add(status(i));
     }
     return out;
@@ -182,7 +201,15 @@ public final class QuotaDecision {
   }
 
   private LimitStatus status(int i) {
-    return new LimitStatus(plan.limit(i), remaining[i], Duration.of(resetMicros[i], ChronoUnit.MICROS));
+    return new LimitStatus(plan.limit(i), remaining(i), Duration.of(resetAfterMicros(i), ChronoUnit.MICROS));
+  }
+
+  /** 0 for the one limit of a one-limit decision; throws for any other index. */
+  private static int at(int i) {
+    if (i != 0) {
+      throw new IndexOutOfBoundsException("Index " + i + " out of bounds for length 1");
+    }
+    return 0;
   }
 
   @Override
@@ -191,9 +218,9 @@ public final class QuotaDecision {
     if (degraded) {
       sb.append(", degraded");
     }
-    for (int i = 0; i < remaining.length; i++) {
-      sb.append(", ").append(plan.limit(i).name()).append(": r=").append(remaining[i])
-          .append(" reset=").append(resetMicros[i]).append("us");
+    for (int i = 0; i < metered; i++) {
+      sb.append(", ").append(plan.limit(i).name()).append(": r=").append(remaining(i))
+          .append(" reset=").append(resetAfterMicros(i)).append("us");
     }
     if (status != Status.ALLOWED) {
       sb.append(", retryAfter=").append(retryAfterMicros == NEVER ? "never" : retryAfterMicros + "us");

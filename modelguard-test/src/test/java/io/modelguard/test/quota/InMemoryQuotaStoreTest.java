@@ -137,6 +137,57 @@ class InMemoryQuotaStoreTest {
         .isEqualTo(200_001);
   }
 
+  @Test
+  void decisionsRacingTableResizesAndWideningAdmitExactlyTheLimitOfEveryKey() throws Exception {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaPlan hot = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 500, Duration.ofDays(1)));
+    QuotaPlan brief = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1000, Duration.ofSeconds(1)));
+    int keys = 64;
+    QuotaKey[] hotKeys = new QuotaKey[keys];
+    for (int i = 0; i < keys; i++) {
+      hotKeys[i] = QuotaKey.forTenant("hot-" + i, "digits");
+    }
+    AtomicInteger[] admitted = new AtomicInteger[keys];
+    for (int i = 0; i < keys; i++) {
+      admitted[i] = new AtomicInteger();
+    }
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    // Adders: every table grows several times; three-limit keys widen the slots of every segment.
+    for (int t = 0; t < 2; t++) {
+      int id = t;
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int i = 0; i < 60_000; i++) {
+          store.acquire(QuotaKey.forTenant("add-" + id + "-" + i, "digits"), i % 100 == 99 ? PLAN : brief, 1);
+        }
+      }));
+    }
+    for (int t = 0; t < 3; t++) {
+      int id = t;
+      threads.add(new Thread(() -> {
+        await(start);
+        for (int round = 0; round < 400; round++) {
+          for (int i = 0; i < keys; i++) {
+            int k = (i + 7 * id) % keys;
+            if (store.acquire(hotKeys[k], hot, 1).isAllowed()) {
+              admitted[k].incrementAndGet();
+            }
+          }
+        }
+      }));
+    }
+    threads.forEach(Thread::start);
+    start.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    for (int i = 0; i < keys; i++) {
+      assertThat(admitted[i].get()).as("hot-%d", i).isEqualTo(500);
+    }
+    assertThat(store.estimatedSize()).isEqualTo(120_000 + keys);
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       latch.await();
