@@ -13,12 +13,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * front of every request (a few hundred nanoseconds over 100,000 keys visited at random).
  *
  * <ul>
- *   <li><b>Exact, with non-blocking decisions.</b> Each key's state is a small array updated in
- *       place under a version number. A decision copies the state while the version is stable,
- *       computes the next state with {@link QuotaArithmetic}, and claims the key with one
- *       compare-and-set of the version; it loses (and retries) if any other update landed since
- *       its copy. Only the winner's copy of a few longs back into the entry runs under the claim,
- *       with no allocation or call in it; other threads wait for that copy, never for a lock.
+ *   <li><b>Exact: lock-free reads, a per-key claim for writes.</b> Each key's state is a small
+ *       array updated in place under a version number (a seqlock). A decision copies the state
+ *       while the version is stable, computes the next state with {@link QuotaArithmetic}, and
+ *       claims the key with one compare-and-set of the version; it loses (and retries) if any other
+ *       update landed since its copy. Only the winner's copy of a few longs back into the entry runs
+ *       under the claim, with no allocation or call in it; other threads on the same key spin on
+ *       that copy (no lock object, no parking). Strictly, that is not lock-free: a thread
+ *       descheduled inside its claim holds up the other deciders of that one key for as long.
  *       Denials write nothing.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
  *       {@value #DEFAULT_MAXIMUM_SIZE}). Adding a key beyond it evicts one: a key that is idle and
