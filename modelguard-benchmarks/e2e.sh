@@ -19,9 +19,9 @@
 # Usage: modelguard-benchmarks/e2e.sh            (from the repository root or anywhere)
 # Environment: DURATION (s, default 20), WARMUP (s, default 8), LATENCY_DURATION (s, default 15),
 #              THREADS (2), CONNECTIONS (16),
-#              CLIENTS (64), JAR (default modelguard-examples/target/modelguard-examples.jar,
+#              CLIENTS (512), JAR (default modelguard-examples/target/modelguard-examples.jar,
 #              built with "mvn -B -q package -pl modelguard-examples -am -DskipTests" if missing),
-#              JAVA_OPTS (default -Xms256m -Xmx256m).
+#              JAVA_OPTS (default -Xms1g -Xmx1g).
 # Needs java 17, curl, redis-server; installs wrk with apt-get when missing (Debian, as root).
 set -euo pipefail
 
@@ -31,9 +31,9 @@ WARMUP="${WARMUP:-8}"
 LATENCY_DURATION="${LATENCY_DURATION:-15}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
-CLIENTS="${CLIENTS:-64}"
+CLIENTS="${CLIENTS:-512}"
 JAR="${JAR:-$ROOT/modelguard-examples/target/modelguard-examples.jar}"
-JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m}"
+JAVA_OPTS="${JAVA_OPTS:--Xms1g -Xmx1g}"
 LUA="$ROOT/modelguard-benchmarks/e2e/predict.lua"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/modelguard-e2e.XXXXXX")"
 PIDS=()

@@ -21,7 +21,8 @@ import java.util.List;
  *       counted and allowed), and {@code clients} API keys of that tier, one tenant each;
  *   <li>{@code keys.txt}: those keys, one a line (the load generator rotates them, so each
  *       simulated client sends a fraction of the load, as in real traffic);
- *   <li>{@code subjects.txt}: the subjects, for minting one demo bearer token each;
+ *   <li>{@code subjects.txt}: as many other subjects ({@code bench-jwt-N}), for minting one demo
+ *       bearer token each;
  *   <li>{@code bodies.txt}: every row of the demo's digits data as a request body, one a line
  *       (real inputs, so the extraction defence sees benign traffic).
  * </ul>
@@ -58,7 +59,9 @@ public final class E2eSetup {
       String key = ApiKeyFormat.generate(ApiKeyFormat.Environment.TEST, random);
       String subject = "bench-" + i;
       keys.add(key);
-      subjects.add(subject);
+      // Token holders are other clients than key holders: the extraction defence tracks each
+      // principal, and the two runs must not share their clients' history.
+      subjects.add("bench-jwt-" + i);
       config.append("    { \"key\": \"").append(key).append("\", \"subject\": \"").append(subject)
           .append("\", \"tenant\": \"").append(subject).append("\", \"tier\": \"bench\" }")
           .append(i + 1 < clients ? ",\n" : "\n");
