@@ -10,6 +10,7 @@ import io.modelguard.PolicyChain;
 import io.modelguard.input.RequestAttributes;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Throttles unauthenticated traffic per client address, so that guessing API keys or tokens is
@@ -47,8 +48,12 @@ public final class UnauthenticatedLimit {
 
   private final QuotaStore store;
   private final QuotaPlan plan;
-  /** The request attribute holding a request's charge, where the adapter's request carries attributes. */
-  static final String CHARGE_ATTRIBUTE = "io.modelguard.quota.unauthenticated-charge";
+  /** The prefix of the request attribute holding a limit's charge on a request that carries attributes. */
+  private static final String CHARGE_ATTRIBUTE = "io.modelguard.quota.unauthenticated-charge.";
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  /** This limit's own attribute name: two limits in one chain never take each other's charge. */
+  private final String chargeAttribute = CHARGE_ATTRIBUTE + INSTANCES.incrementAndGet();
 
   /** Charges of requests without attributes, until their refund (weak keys: dropped with the request). */
   private final Cache<InferenceRequest, Charge> charged = Caffeine.newBuilder().weakKeys().build();
@@ -96,7 +101,7 @@ public final class UnauthenticatedLimit {
           Charge charge = new Charge(this, key, d.decidedAtMicros());
           if (request instanceof RequestAttributes) {
             // The request carries its own charge: no shared map, nothing for the GC to clear.
-            ((RequestAttributes) request).setAttribute(CHARGE_ATTRIBUTE, charge);
+            ((RequestAttributes) request).setAttribute(chargeAttribute, charge);
           } else {
             charged.put(request, charge);
           }
@@ -130,9 +135,9 @@ public final class UnauthenticatedLimit {
   private Charge take(InferenceRequest request) {
     if (request instanceof RequestAttributes) {
       RequestAttributes attributes = (RequestAttributes) request;
-      Optional<Object> found = attributes.attribute(CHARGE_ATTRIBUTE);
+      Optional<Object> found = attributes.attribute(chargeAttribute);
       if (found.isPresent() && found.get() instanceof Charge c && c.limit() == this) {
-        attributes.setAttribute(CHARGE_ATTRIBUTE, null);
+        attributes.setAttribute(chargeAttribute, null);
         return c;
       }
       return null;

@@ -44,6 +44,7 @@ class UnauthenticatedLimitTest {
   private final ModelGuard guard;
   private final String validKey;
   private final String guessedKey;
+  private final ApiKeyAuthenticator apiKeys;
 
   UnauthenticatedLimitTest() {
     RandomSource random = RandomSource.seeded(7);
@@ -56,7 +57,7 @@ class UnauthenticatedLimitTest {
     keys.add(issued.record());
     validKey = issued.key();
     guessedKey = issuer.issue(ApiKeyFormat.Environment.TEST, "never-stored", "x", "basic", null).key();
-    ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(keys, hasher).build();
+    apiKeys = ApiKeyAuthenticator.builder(keys, hasher).build();
     UnauthenticatedLimit limit = UnauthenticatedLimit.of(InMemoryQuotaStore.builder().clock(clock).build(),
         QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1)));
     PolicyChain.Builder chain = PolicyChain.builder("default");
@@ -143,6 +144,40 @@ class UnauthenticatedLimitTest {
     @Test
     void isolatesAddressesTheSame() {
       addressesAreIsolatedAndIpv6IsLimitedPerSlash64();
+    }
+
+    @Test
+    void twoLimitsInOneChainEachRefundTheirOwnCharge() {
+      UnauthenticatedLimit perMinute = UnauthenticatedLimit.of(InMemoryQuotaStore.builder().clock(clock).build(),
+          QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1)));
+      UnauthenticatedLimit perHour = UnauthenticatedLimit.of(InMemoryQuotaStore.builder().clock(clock).build(),
+          QuotaLimit.tokenBucket("unauthenticated-hourly", 5, Duration.ofHours(1)));
+      ModelGuard twoLimits = ModelGuard.builder().clock(clock).auditLog(false).models("digits")
+          .tier(Tier.builder("basic").models("digits").build())
+          .chain("default", c -> c
+              .policy(Phase.AUTHENTICATE, "per-minute", perMinute.charge())
+              .policy(Phase.AUTHENTICATE, "per-hour", perHour.charge())
+              .policy(Phase.AUTHENTICATE, "api-key", apiKeys)
+              .policy(Phase.AUTHORIZE, "per-minute-refund", perMinute.refund())
+              .policy(Phase.AUTHORIZE, "per-hour-refund", perHour.refund())
+              .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+          .build();
+
+      for (int i = 0; i < 10; i++) {
+        AttributeRequest r = new AttributeRequest(
+            FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", validKey).build());
+        assertThat(twoLimits.check(r).isAllowed()).as("request " + i).isTrue();
+        assertThat(r.attributes).as("both charges refunded").isEmpty();
+      }
+      for (int i = 0; i < 3; i++) {
+        AttributeRequest r = new AttributeRequest(
+            FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", guessedKey).build());
+        assertThat(twoLimits.check(r).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+        assertThat(r.attributes).as("both charges kept").hasSize(2);
+      }
+      AttributeRequest r = new AttributeRequest(
+          FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", guessedKey).build());
+      assertThat(twoLimits.check(r).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
     }
   }
 
