@@ -210,7 +210,10 @@ public final class ExtractionDefence {
    * the risk level's perturbation, then the tier's. Does not update the risk state.
    */
   public double[] perturb(String client, String tier, double[] features, double[] probabilities) {
-    RiskLevel level = level(client);
+    return perturb(level(client), client, tier, features, probabilities);
+  }
+
+  private double[] perturb(RiskLevel level, String client, String tier, double[] features, double[] probabilities) {
     NoiseSource noise = keys.source(client, features);
     double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, noise);
     Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
@@ -290,7 +293,8 @@ public final class ExtractionDefence {
     return (ResponseContext context) -> {
       String client = clientOf(context.request(), context.principal());
       String tier = context.principal().flatMap(Principal::tier).orElse(null);
-      if (!levelPerturbations.containsKey(level(client)) && (tier == null || !tierPerturbations.containsKey(tier))) {
+      RiskLevel level = level(client);
+      if (!levelPerturbations.containsKey(level) && (tier == null || !tierPerturbations.containsKey(tier))) {
         // Nothing to apply at this client's level and tier (an unflagged client, the common case):
         // the response leaves as the model wrote it, neither parsed nor re-encoded.
         return context.output();
@@ -300,7 +304,7 @@ public final class ExtractionDefence {
       if (features.isEmpty() || decoded.isEmpty()) {
         return context.output();
       }
-      double[] p = perturb(client, tier, features.get(), decoded.get().prediction().probabilities());
+      double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
       return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
   }
