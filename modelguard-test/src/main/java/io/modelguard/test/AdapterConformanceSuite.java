@@ -388,24 +388,13 @@ public abstract class AdapterConformanceSuite {
   }
 
   /**
-   * Sends a request with a 10-second timeout. A request that got no response byte at all because
-   * the pooled connection it was sent on had just been closed by the server is sent once more on
-   * a new connection (RFC 9112 §9.3.1: the server never saw it); the retry is reported on stderr.
-   * Any other failure, or a second one, fails the test.
+   * Sends a request with a 10-second timeout, once more if it met a pooled connection the server
+   * had just closed ({@link PooledHttp#send}). Any other failure, or a second one, fails the test.
    */
   protected Reply send(HttpRequest.Builder request) {
     HttpRequest built = request.timeout(Duration.ofSeconds(10)).build();
     try {
-      try {
-        return new Reply(client.send(built, HttpResponse.BodyHandlers.ofByteArray()));
-      } catch (IOException e) {
-        if (e.getMessage() == null || !e.getMessage().contains("received no bytes")) {
-          throw e;
-        }
-        System.err.println("conformance: " + built.method() + " " + built.uri().getPath()
-            + " met a connection the server had closed; sent once more");
-        return new Reply(client.send(built, HttpResponse.BodyHandlers.ofByteArray()));
-      }
+      return new Reply(PooledHttp.send(client, built, HttpResponse.BodyHandlers.ofByteArray()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

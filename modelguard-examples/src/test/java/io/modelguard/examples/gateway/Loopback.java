@@ -1,5 +1,6 @@
 package io.modelguard.examples.gateway;
 
+import io.modelguard.test.PooledHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -40,21 +41,10 @@ public final class Loopback {
     return send(b.build());
   }
 
-  /**
-   * Sends once, and once more if the first attempt met a pooled connection the server had just
-   * closed (after a refusal, which says {@code Connection: close}) and received no byte: RFC 9112
-   * section 9.3.1 lets a client retry a request that got no response on a closed connection.
-   */
+  /** Sends, once more if it met a pooled connection the server had just closed ({@link PooledHttp#send}). */
   private static HttpResponse<String> send(HttpRequest request) {
     try {
-      try {
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-      } catch (IOException e) {
-        if (e.getMessage() == null || !e.getMessage().contains("received no bytes")) {
-          throw e;
-        }
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-      }
+      return PooledHttp.send(HTTP, request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
