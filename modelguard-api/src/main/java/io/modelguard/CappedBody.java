@@ -73,6 +73,15 @@ public final class CappedBody {
     return complete;
   }
 
+  /**
+   * Whether a body the client declared (a positive {@code Content-Length}, or chunked transfer
+   * encoding) may still have bytes on the connection that nobody read: a denial answered now leaves
+   * them there, so the connection must not be reused.
+   */
+  public boolean leavesUnreadBytes(long declaredLength, boolean chunked) {
+    return (declaredLength > 0 || chunked) && !(consumed() && complete);
+  }
+
   private InputStream stream;
 
   private void readFromSource(int maxBytes) throws IOException {

@@ -74,6 +74,20 @@ class CappedBodyTest {
   }
 
   @Test
+  void aDeclaredBodyLeavesUnreadBytesUntilReadToItsEnd() throws IOException {
+    CappedBody body = new CappedBody(() -> new ByteArrayInputStream(new byte[100]));
+    assertThat(body.leavesUnreadBytes(0, false)).as("no body declared").isFalse();
+    assertThat(body.leavesUnreadBytes(100, false)).as("declared, not read").isTrue();
+    assertThat(body.leavesUnreadBytes(-1, true)).as("chunked, not read").isTrue();
+
+    assertThatThrownBy(() -> body.read(10)).isInstanceOf(BodyTooLargeException.class);
+    assertThat(body.leavesUnreadBytes(100, false)).as("read in part").isTrue();
+    body.read(100);
+    assertThat(body.leavesUnreadBytes(100, false)).as("read to its end").isFalse();
+    assertThat(body.leavesUnreadBytes(-1, true)).isFalse();
+  }
+
+  @Test
   void streamIsOpenedOnlyWhenRead() throws IOException {
     int[] opens = {0};
     CappedBody body = new CappedBody(() -> {

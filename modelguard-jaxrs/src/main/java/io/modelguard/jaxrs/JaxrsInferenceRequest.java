@@ -119,8 +119,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
    * now leaves them on the connection, so the connection must not be reused.
    */
   boolean hasUnreadBody() {
-    boolean declared = context.getLength() > 0 || context.getHeaderString("Transfer-Encoding") != null;
-    return declared && !(body.consumed() && body.complete());
+    return body.leavesUnreadBytes(context.getLength(), context.getHeaderString("Transfer-Encoding") != null);
   }
 
   /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */

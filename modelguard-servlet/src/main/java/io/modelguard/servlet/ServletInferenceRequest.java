@@ -88,8 +88,7 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
    * now leaves them on the connection, so the connection must not be reused.
    */
   boolean hasUnreadBody() {
-    boolean declared = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
-    return declared && !(body.consumed() && body.complete());
+    return body.leavesUnreadBytes(request.getContentLengthLong(), request.getHeader("Transfer-Encoding") != null);
   }
 
   /**
