@@ -107,6 +107,7 @@ public final class DemoMetrics {
   /** Meters by name and tag values: a request finds its meters with one lookup, without building an id. */
   private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
   private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Series>> series = new ConcurrentHashMap<>();
 
   /**
    * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
@@ -149,12 +150,12 @@ public final class DemoMetrics {
     if (event instanceof DecisionEvent d) {
       String model = d.model() == null ? NONE : model(d.model());
       String tenant = tenant(d.tenant());
+      Series series = series(model, tenant);
       Exchange exchange = current.get();
       if (exchange != null) {
-        exchange.decided(model, tenant, d.allowed());
+        exchange.decided(series, d.allowed());
       }
-      counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(d.allowed()))
-          .increment();
+      series.requests(d.allowed()).increment();
       if (!d.allowed()) {
         String reason = d.reasonCode().map(ReasonCode::code).orElse(NONE);
         counter(DENIALS, "Guard denials by reason code", "model", model, "tenant", tenant, "reason", reason)
@@ -194,7 +195,7 @@ public final class DemoMetrics {
       } else {
         current.set(outer);
       }
-      if (exchange.model != null) {
+      if (exchange.series != null) {
         record(exchange, total, response);
       }
     }
@@ -215,15 +216,12 @@ public final class DemoMetrics {
   }
 
   private void record(Exchange exchange, long totalNanos, ServletResponse response) {
-    String outcome = outcome(exchange.allowed);
-    timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
-        "model", exchange.model, "tenant", exchange.tenant, "outcome", outcome)
-        .record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
+    Series series = exchange.series;
+    series.guardLatency(exchange.allowed).record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
     if (exchange.modelRan) {
-      timer(MODEL_LATENCY, "The model's time per allowed request", "model", exchange.model, "tenant", exchange.tenant)
-          .record(exchange.modelNanos, TimeUnit.NANOSECONDS);
+      series.modelLatency().record(exchange.modelNanos, TimeUnit.NANOSECONDS);
     }
-    if (exchange.tenant.equals(NONE) || exchange.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
+    if (series.tenant.equals(NONE) || series.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
       return;
     }
     String header = ((HttpServletResponse) response).getHeader("RateLimit");
@@ -236,11 +234,10 @@ public final class DemoMetrics {
       return;
     }
     if (exchange.allowed) {
-      counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", exchange.model, "tenant", exchange.tenant)
-          .increment();
+      series.quotaConsumed().increment();
     }
     // Keyed by the tag values alone: Tags (sorted, deduplicated) are built only for a new gauge.
-    List<String> key = List.of(exchange.model, exchange.tenant, limit);
+    List<String> key = List.of(series.model, series.tenant, limit);
     AtomicLong left = remaining.get(key);
     if (left == null) {
       left = remaining.computeIfAbsent(key, k -> {
@@ -335,11 +332,90 @@ public final class DemoMetrics {
     return allowed ? "allowed" : "denied";
   }
 
+  /**
+   * The meters of a model and tenant (already mapped to the configured ones, {@value #OTHER} or
+   * {@value #NONE}, so the map is bounded by the configuration): two look-ups of strings whose
+   * hashes are cached, instead of a list key per meter per request.
+   */
+  private Series series(String model, String tenant) {
+    Map<String, Series> byTenant = series.get(model);
+    if (byTenant == null) {
+      byTenant = series.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
+    }
+    Series found = byTenant.get(tenant);
+    return found != null ? found : byTenant.computeIfAbsent(tenant, t -> new Series(model, t));
+  }
+
+  /**
+   * The per-request meters of one model and tenant. Each is resolved through {@link #counter} or
+   * {@link #timer} on first use (so a series is registered only once it has a value, as before)
+   * and then kept; a race resolves the same meter twice, which is harmless.
+   */
+  private final class Series {
+    final String model;
+    final String tenant;
+    private volatile Counter allowed;
+    private volatile Counter denied;
+    private volatile Counter quotaConsumed;
+    private volatile Timer guardAllowed;
+    private volatile Timer guardDenied;
+    private volatile Timer modelLatency;
+
+    Series(String model, String tenant) {
+      this.model = model;
+      this.tenant = tenant;
+    }
+
+    Counter requests(boolean isAllowed) {
+      Counter c = isAllowed ? allowed : denied;
+      if (c == null) {
+        c = counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
+        if (isAllowed) {
+          allowed = c;
+        } else {
+          denied = c;
+        }
+      }
+      return c;
+    }
+
+    Timer guardLatency(boolean isAllowed) {
+      Timer t = isAllowed ? guardAllowed : guardDenied;
+      if (t == null) {
+        t = timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
+            "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
+        if (isAllowed) {
+          guardAllowed = t;
+        } else {
+          guardDenied = t;
+        }
+      }
+      return t;
+    }
+
+    Timer modelLatency() {
+      Timer t = modelLatency;
+      if (t == null) {
+        t = timer(MODEL_LATENCY, "The model's time per allowed request", "model", model, "tenant", tenant);
+        modelLatency = t;
+      }
+      return t;
+    }
+
+    Counter quotaConsumed() {
+      Counter c = quotaConsumed;
+      if (c == null) {
+        c = counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", model, "tenant", tenant);
+        quotaConsumed = c;
+      }
+      return c;
+    }
+  }
+
   /** What one request's thread learns about it on its way through the filters and the engine. */
   private static final class Exchange {
     final long start;
-    String model;
-    String tenant;
+    Series series;
     boolean allowed;
     long modelNanos;
     boolean modelRan;
@@ -348,9 +424,8 @@ public final class DemoMetrics {
       this.start = start;
     }
 
-    void decided(String model, String tenant, boolean allowed) {
-      this.model = Objects.requireNonNull(model);
-      this.tenant = Objects.requireNonNull(tenant);
+    void decided(Series series, boolean allowed) {
+      this.series = Objects.requireNonNull(series);
       this.allowed = allowed;
     }
   }
