@@ -78,7 +78,8 @@ final class JsonNumberArray {
         parser.skipChildren();
         return null;
       }
-      double[] out = new double[16];
+      // 64 fits the common cases (8x8 digits, class probabilities) without growing.
+      double[] out = new double[64];
       int n = 0;
       boolean allNumbers = true;
       for (JsonToken t = parser.nextToken(); t != JsonToken.END_ARRAY; t = parser.nextToken()) {
@@ -92,7 +93,10 @@ final class JsonNumberArray {
           parser.skipChildren();
         }
       }
-      return allNumbers && n > 0 ? Arrays.copyOf(out, n) : null;
+      if (!allNumbers || n == 0) {
+        return null;
+      }
+      return n == out.length ? out : Arrays.copyOf(out, n);
     }
   }
 }
