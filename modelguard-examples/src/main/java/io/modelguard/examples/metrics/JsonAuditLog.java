@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * <p>A line holds what its event holds and nothing else: never a key, a token, a header, the
  * request body or the model's output (the events carry none). Absent values are left out. The
  * model id and path are what the client sent, cut to {@value #MAX_TEXT} characters; every control
- * character is escaped (as Jackson escapes it), so a path cannot forge a line. Events of other types are ignored.
- * Thread-safe.
+ * character is escaped (as Jackson escapes it), so a path cannot forge a line. Events of other
+ * types are ignored. Thread-safe.
  */
 public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /** The SLF4J logger lines go to unless a file is given. */
