@@ -2,14 +2,14 @@ package io.modelguard;
 
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The guarded endpoint a request is for, resolved by an adapter: the model (if it could be
  * resolved), the policy chain, and the cost of one call. Immutable.
  */
 public final class Endpoint {
-  private static final Pattern MODEL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** The longest model id. */
+  private static final int MAX_MODEL_ID = 64;
 
   private final String model;
   private final String chain;
@@ -33,9 +33,27 @@ public final class Endpoint {
     return new Endpoint(isValidModelId(model) ? model : null, chain, cost);
   }
 
-  /** Whether {@code id} is a syntactically valid model id. */
+  /**
+   * Whether {@code id} is a syntactically valid model id: 1–64 characters of {@code
+   * [A-Za-z0-9._-]}, the first a letter or digit.
+   */
   public static boolean isValidModelId(String id) {
-    return id != null && MODEL_ID.matcher(id).matches();
+    // A loop, not a regular expression: adapters check the id of every request.
+    if (id == null || id.isEmpty() || id.length() > MAX_MODEL_ID || !isLetterOrDigit(id.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!isLetterOrDigit(c) && c != '.' && c != '_' && c != '-') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** ASCII only: {@link Character#isLetterOrDigit} would accept any script. */
+  private static boolean isLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
   /** The model id; empty when the adapter could not resolve it (such requests are denied). */

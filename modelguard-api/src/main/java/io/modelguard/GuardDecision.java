@@ -98,8 +98,16 @@ public final class GuardDecision {
     return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, Objects.requireNonNull(scope, "scope"));
   }
 
-  /** A copy whose headers are {@code base} overridden by this decision's own. */
+  /**
+   * A copy whose headers are {@code base} overridden by this decision's own. {@code base} is handed
+   * over: the caller must not change it afterwards (the engine's final decision takes the headers
+   * it collected without copying them again when the deciding policy adds none).
+   */
   GuardDecision withHeadersUnder(Map<String, String> base) {
+    if (headers.isEmpty()) {
+      return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(base), retryAfter,
+          challengeScope);
+    }
     Map<String, String> copy = new LinkedHashMap<>(base);
     copy.putAll(headers);
     return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);

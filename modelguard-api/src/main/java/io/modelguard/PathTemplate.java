@@ -13,6 +13,9 @@ import java.util.Optional;
  * never spans a {@code /}. Immutable and thread-safe.
  */
 public final class PathTemplate {
+  /** What {@link #scan} returns for a match that binds no value to the variable asked for. */
+  private static final String NO_VARIABLE = new String("");
+
   private final String template;
   private final String[] segments;
   private final boolean[] variable;
@@ -67,6 +70,61 @@ public final class PathTemplate {
       }
     }
     return Optional.of(vars);
+  }
+
+  /**
+   * Whether {@code path} matches, as {@code match(path).isPresent()} but without building the
+   * variables: adapters call it on every request.
+   */
+  public boolean matches(String path) {
+    return scan(path, null) != null;
+  }
+
+  /**
+   * The value {@code path} binds to the variable {@code name}, or null if {@code path} does not
+   * match or the template has no variable {@code name}. As {@code match(path).map(v ->
+   * v.get(name))}, but builds no map: adapters call it on every request.
+   */
+  public String variable(String path, String name) {
+    String value = scan(path, Objects.requireNonNull(name, "name"));
+    return value == NO_VARIABLE ? null : value;
+  }
+
+  /**
+   * Walks {@code path} segment by segment against the template, as {@link #match} does after
+   * splitting: null if it does not match, otherwise the (last) value of variable {@code name}, or
+   * {@link #NO_VARIABLE}.
+   */
+  private String scan(String path, String name) {
+    if (path == null || !path.startsWith("/")) {
+      return null;
+    }
+    String value = NO_VARIABLE;
+    int segment = 0;
+    int start = 1;
+    for (int i = 1; i <= path.length(); i++) {
+      if (i < path.length() && path.charAt(i) != '/') {
+        continue;
+      }
+      if (segment == segments.length) {
+        return null; // more segments than the template
+      }
+      int length = i - start;
+      String expected = segments[segment];
+      if (variable[segment]) {
+        if (length == 0) {
+          return null;
+        }
+        if (expected.equals(name)) {
+          value = path.substring(start, i);
+        }
+      } else if (expected.length() != length || !path.regionMatches(start, expected, 0, length)) {
+        return null;
+      }
+      segment++;
+      start = i + 1;
+    }
+    return segment == segments.length ? value : null;
   }
 
   /** The template text. */

@@ -27,10 +27,12 @@ public final class Principal {
     this.subject = requireText(b.subject, "subject");
     this.tenant = b.tenant == null ? subject : requireText(b.tenant, "tenant");
     this.tier = b.tier;
-    this.scopes = Set.copyOf(b.scopes);
+    // The empty cases skip copyOf's temporary HashSet/array: an authenticator builds a principal
+    // per request, usually without scopes or claims (an API key has neither).
+    this.scopes = b.scopes.isEmpty() ? Set.of() : Set.copyOf(b.scopes);
     this.allowedModels = b.allowedModels == null ? null : Set.copyOf(b.allowedModels);
     this.credentialKind = Objects.requireNonNull(b.credentialKind, "credentialKind");
-    this.claims = Map.copyOf(b.claims);
+    this.claims = b.claims.isEmpty() ? Map.of() : Map.copyOf(b.claims);
   }
 
   /** Starts a principal for {@code subject} (required, non-blank). */

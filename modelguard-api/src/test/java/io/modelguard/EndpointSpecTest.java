@@ -3,7 +3,9 @@ package io.modelguard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class EndpointSpecTest {
@@ -56,5 +58,20 @@ class EndpointSpecTest {
     assertThatThrownBy(() -> EndpointSpec.of("bad model", "default", 1)).hasMessageContaining("@ModelSecured.model");
     assertThatThrownBy(() -> EndpointSpec.of("digits", " ", 1)).hasMessageContaining("@ModelSecured.chain");
     assertThatThrownBy(() -> EndpointSpec.of("digits", "default", 0)).hasMessageContaining("@ModelSecured.cost");
+  }
+
+  @Test
+  void modelIdsAreExactlyTheDocumentedCharacterSet() {
+    Pattern documented = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    List<String> ids = List.of("digits", "Iris-2.v1_x", "9", "x".repeat(64), "x".repeat(65), "", ".hidden",
+        "-x", "_x", "a b", "a/b", "a\u0000", "caf\u00e9", "\u0661", "\uff21bc", "a:b", "a%2e", "A".repeat(63) + ".");
+    for (String id : ids) {
+      assertThat(Endpoint.isValidModelId(id)).as("'%s'", id).isEqualTo(documented.matcher(id).matches());
+    }
+    for (char c = 0; c < 0x3000; c++) {
+      String id = "a" + c;
+      assertThat(Endpoint.isValidModelId(id)).as("'a' + U+%04X", (int) c).isEqualTo(documented.matcher(id).matches());
+    }
+    assertThat(Endpoint.isValidModelId(null)).isFalse();
   }
 }

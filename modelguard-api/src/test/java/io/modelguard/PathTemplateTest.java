@@ -3,7 +3,9 @@ package io.modelguard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class PathTemplateTest {
@@ -29,5 +31,31 @@ class PathTemplateTest {
     assertThatThrownBy(() -> PathTemplate.compile("v1/x")).hasMessageContaining("start with '/'");
     assertThatThrownBy(() -> PathTemplate.compile("/v1/{}/x")).hasMessageContaining("empty variable");
     assertThatThrownBy(() -> PathTemplate.compile("/v1/m-{id}")).hasMessageContaining("whole segment");
+  }
+
+  @Test
+  void variableAndMatchesAgreeWithMatch() {
+    List<PathTemplate> templates = List.of(t, PathTemplate.compile("/"), PathTemplate.compile("/a/{x}/{x}"),
+        PathTemplate.compile("/v1/models/{model}/predict/"), PathTemplate.compile("/{model}"));
+    List<String> paths = List.of("/v1/models/digits/predict", "/v1/models/digits/predict/", "/v1/models//predict",
+        "/v1/models/a/b/predict", "/v1/models/digits/predictx", "/v1/models/digits/predic", "/v1/models/digits",
+        "v1/models/digits/predict", "/", "//", "", "/a/b/c", "/a//c", "/a/b/", "/digits", "/digits/", "/v1");
+    for (PathTemplate template : templates) {
+      for (String path : paths) {
+        Optional<Map<String, String>> expected = template.match(path);
+        assertThat(template.matches(path)).as("%s matches %s", template, path).isEqualTo(expected.isPresent());
+        for (String name : List.of("model", "x", "nope")) {
+          assertThat(template.variable(path, name)).as("%s binds %s in %s", template, name, path)
+              .isEqualTo(expected.map(vars -> vars.get(name)).orElse(null));
+        }
+      }
+    }
+    assertThat(t.matches(null)).isFalse();
+    assertThat(t.variable(null, "model")).isNull();
+  }
+
+  @Test
+  void variableTakesTheLastOfARepeatedVariable() {
+    assertThat(PathTemplate.compile("/a/{x}/{x}").variable("/a/b/c", "x")).isEqualTo("c");
   }
 }

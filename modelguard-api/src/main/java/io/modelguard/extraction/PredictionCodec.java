@@ -54,7 +54,10 @@ public final class PredictionCodec {
   /** The prediction in {@code json}, or empty if the probabilities are missing or not numbers. */
   public Optional<Prediction> decode(byte[] json) {
     try {
-      return decode(mapper.readTree(json));
+      // Streamed, not a tree (the same answer as decode(JsonNode)): the OBSERVE policy decodes
+      // every response, and only a rewrite needs the tree.
+      double[] p = JsonNumberArray.read(mapper.getFactory(), json, probabilities);
+      return p == null ? Optional.empty() : Optional.of(Prediction.of(p));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

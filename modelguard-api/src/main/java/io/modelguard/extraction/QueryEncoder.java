@@ -1,10 +1,8 @@
 package io.modelguard.extraction;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.modelguard.InferenceRequest;
 import java.io.IOException;
 import java.util.Objects;
@@ -38,20 +36,18 @@ public interface QueryEncoder {
    */
   static QueryEncoder jsonNumbers(String pointer) {
     JsonPointer ptr = JsonPointer.compile(Objects.requireNonNull(pointer, "pointer"));
-    ObjectMapper mapper = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+    JsonFactory json = JsonFactory.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
     return body -> {
       try {
-        JsonNode array = mapper.readTree(body).at(ptr);
-        if (!array.isArray() || array.isEmpty()) {
+        // Streamed, not a tree: this runs on every observed query.
+        double[] out = JsonNumberArray.read(json, body, ptr);
+        if (out == null) {
           return Optional.empty();
         }
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-          JsonNode v = array.get(i);
-          if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
+        for (double v : out) {
+          if (!Double.isFinite(v)) {
             return Optional.empty();
           }
-          out[i] = v.doubleValue();
         }
         return Optional.of(out);
       } catch (IOException | RuntimeException e) {

@@ -26,9 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,13 +170,11 @@ public final class ModelGuardFilter implements Filter {
     HttpServletResponse response = (HttpServletResponse) res;
     String path = pathWithinContext(request);
 
+    // Plain loops and precomputed bindings: this runs on every request the filter sees.
     Binding binding = null;
-    Function<String, String> variables = null;
     for (Route route : routes) {
-      Optional<Map<String, String>> match = match(route.template, path);
-      if (match.isPresent()) {
+      if (matches(route.template, path)) {
         binding = route.binding;
-        variables = match.get()::get;
         break;
       }
     }
@@ -194,14 +190,8 @@ public final class ModelGuardFilter implements Filter {
       writeProblem(response, ProblemRenderer.internalError());
       return;
     }
-    if (variables == null) {
-      variables = binding.spec.pathTemplate()
-          .flatMap(template -> match(template, path))
-          .<Function<String, String>>map(vars -> vars::get)
-          .orElse(name -> null);
-    }
 
-    Endpoint endpoint = binding.spec.resolve(variables);
+    Endpoint endpoint = binding.endpoint(path);
     ServletInferenceRequest inference = new ServletInferenceRequest(request, path, endpoint);
     GuardDecision decision = guard.check(inference);
     if (!decision.isAllowed()) {
@@ -244,9 +234,10 @@ public final class ModelGuardFilter implements Filter {
       writeProblem(response, ProblemRenderer.internalError());
       return;
     }
-    output.contentType()
-        .filter(type -> !sameMediaType(type, contentType))
-        .ifPresent(response::setContentType);
+    String outputType = output.contentType().orElse(null);
+    if (outputType != null && !sameMediaType(outputType, contentType)) {
+      response.setContentType(outputType);
+    }
     byte[] body = output.body();
     response.setContentLength(body.length);
     if (body.length > 0) {
@@ -257,19 +248,42 @@ public final class ModelGuardFilter implements Filter {
   }
 
   /**
-   * Matches a template, ignoring trailing slashes: a servlet mapped by prefix also receives {@code
-   * /v1/models/digits/predict/}, and a rule must not be sidestepped by adding a slash.
+   * Whether a template matches, ignoring trailing slashes: a servlet mapped by prefix also receives
+   * {@code /v1/models/digits/predict/}, and a rule must not be sidestepped by adding a slash.
    */
-  private static Optional<Map<String, String>> match(PathTemplate template, String path) {
-    Optional<Map<String, String>> match = template.match(path);
-    if (match.isPresent() || path.length() < 2 || !path.endsWith("/")) {
-      return match;
+  private static boolean matches(PathTemplate template, String path) {
+    if (template.matches(path)) {
+      return true;
+    }
+    String trimmed = withoutTrailingSlashes(path);
+    return trimmed != path && template.matches(trimmed);
+  }
+
+  /**
+   * The value of a template's variable in {@code path}, ignoring trailing slashes as {@link
+   * #matches} does; null if the path does not match.
+   */
+  private static String variable(PathTemplate template, String path, String name) {
+    String value = template.variable(path, name);
+    if (value != null) {
+      return value;
+    }
+    String trimmed = withoutTrailingSlashes(path);
+    // A path that matches with its slashes cannot match without them (fewer segments), so the
+    // second try never overrides a match of the path as sent.
+    return trimmed == path ? null : template.variable(trimmed, name);
+  }
+
+  /** {@code path} without its trailing slashes ({@code "/"} stays), or {@code path} itself if it has none. */
+  private static String withoutTrailingSlashes(String path) {
+    if (path.length() < 2 || !path.endsWith("/")) {
+      return path;
     }
     int end = path.length();
     while (end > 1 && path.charAt(end - 1) == '/') {
       end--;
     }
-    return template.match(path.substring(0, end));
+    return path.substring(0, end);
   }
 
   /** Whether two Content-Type values name the same media type, parameters aside. */
@@ -371,22 +385,47 @@ public final class ModelGuardFilter implements Filter {
     out.flush();
   }
 
-  /** What a servlet or path rule is guarded by. */
+  /**
+   * What a servlet or path rule is guarded by, resolved once: the endpoint itself when the model
+   * is fixed, otherwise the template and variable that name it in each request's path.
+   */
   private static final class Binding {
     static final Binding UNGUARDED = new Binding();
     static final Binding INVALID = new Binding();
 
     final EndpointSpec spec;
     final boolean outputPolicies;
+    /** The endpoint of every request, when the model is fixed (endpoints are immutable); else null. */
+    private final Endpoint fixed;
+    private final PathTemplate template;
+    private final String variable;
 
     private Binding() {
       this.spec = null;
       this.outputPolicies = false;
+      this.fixed = null;
+      this.template = null;
+      this.variable = null;
     }
 
     Binding(EndpointSpec spec, ModelGuard guard) {
       this.spec = spec;
       this.outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
+      this.fixed = spec.model().map(model -> Endpoint.of(model, spec.chain(), spec.cost())).orElse(null);
+      this.template = spec.pathTemplate().orElse(null);
+      this.variable = spec.modelVariable().orElse(null);
+    }
+
+    /**
+     * The endpoint of a request for {@code path}: as {@code spec.resolve} with the variables the
+     * template binds in the path, or none (an endpoint without a model) if it does not match.
+     */
+    Endpoint endpoint(String path) {
+      if (fixed != null) {
+        return fixed;
+      }
+      String model = template == null ? null : variable(template, path, variable);
+      return Endpoint.of(model, spec.chain(), spec.cost());
     }
   }
 

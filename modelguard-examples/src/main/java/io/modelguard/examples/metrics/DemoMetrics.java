@@ -29,8 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The demo's meters, in one {@link PrometheusMeterRegistry} that {@code GET /metrics} renders
@@ -91,9 +89,6 @@ public final class DemoMetrics {
   /** The tag value when there is no model or no authenticated tenant. */
   public static final String NONE = "none";
 
-  /** {@code "burst";r=19;t=1}: the binding limit's name and what is left of it. */
-  private static final Pattern RATE_LIMIT = Pattern.compile("\"([A-Za-z0-9._-]{1,32})\";r=(\\d{1,18});t=\\d+");
-
   /**
    * The histogram buckets of both timers (Prometheus {@code _bucket} series): a few fixed bounds
    * from 0.5 ms to 1 s, enough for {@code histogram_quantile} to estimate a p99, at 11 series per
@@ -108,10 +103,11 @@ public final class DemoMetrics {
   private final Set<String> tenants;
   private final Set<String> limits;
   private final ThreadLocal<Exchange> current = new ThreadLocal<>();
-  private final Map<Tags, AtomicLong> remaining = new ConcurrentHashMap<>();
+  private final Map<List<String>, AtomicLong> remaining = new ConcurrentHashMap<>();
   /** Meters by name and tag values: a request finds its meters with one lookup, without building an id. */
   private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
   private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Series>> series = new ConcurrentHashMap<>();
 
   /**
    * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
@@ -154,12 +150,12 @@ public final class DemoMetrics {
     if (event instanceof DecisionEvent d) {
       String model = d.model() == null ? NONE : model(d.model());
       String tenant = tenant(d.tenant());
+      Series series = series(model, tenant);
       Exchange exchange = current.get();
       if (exchange != null) {
-        exchange.decided(model, tenant, d.allowed());
+        exchange.decided(series, d.allowed());
       }
-      counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(d.allowed()))
-          .increment();
+      series.requests(d.allowed()).increment();
       if (!d.allowed()) {
         String reason = d.reasonCode().map(ReasonCode::code).orElse(NONE);
         counter(DENIALS, "Guard denials by reason code", "model", model, "tenant", tenant, "reason", reason)
@@ -199,7 +195,7 @@ public final class DemoMetrics {
       } else {
         current.set(outer);
       }
-      if (exchange.model != null) {
+      if (exchange.series != null) {
         record(exchange, total, response);
       }
     }
@@ -220,47 +216,94 @@ public final class DemoMetrics {
   }
 
   private void record(Exchange exchange, long totalNanos, ServletResponse response) {
-    String outcome = outcome(exchange.allowed);
-    timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
-        "model", exchange.model, "tenant", exchange.tenant, "outcome", outcome)
-        .record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
+    Series series = exchange.series;
+    series.guardLatency(exchange.allowed).record(Math.max(0, totalNanos - exchange.modelNanos), TimeUnit.NANOSECONDS);
     if (exchange.modelRan) {
-      timer(MODEL_LATENCY, "The model's time per allowed request", "model", exchange.model, "tenant", exchange.tenant)
-          .record(exchange.modelNanos, TimeUnit.NANOSECONDS);
+      series.modelLatency().record(exchange.modelNanos, TimeUnit.NANOSECONDS);
     }
-    if (exchange.tenant.equals(NONE) || exchange.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
+    if (series.tenant.equals(NONE) || series.tenant.equals(OTHER) || !(response instanceof HttpServletResponse)) {
       return;
     }
     String header = ((HttpServletResponse) response).getHeader("RateLimit");
-    Matcher m = header == null ? null : RATE_LIMIT.matcher(header);
-    if (m == null || !m.matches() || !limits.contains(m.group(1))) {
+    int nameEnd = header == null ? -1 : rateLimitNameEnd(header);
+    if (nameEnd < 0) {
+      return;
+    }
+    String limit = header.substring(1, nameEnd);
+    if (!limits.contains(limit)) {
       return;
     }
     if (exchange.allowed) {
-      counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", exchange.model, "tenant", exchange.tenant)
-          .increment();
+      series.quotaConsumed().increment();
     }
-    Tags tags = Tags.of("model", exchange.model, "tenant", exchange.tenant, "limit", m.group(1));
-    AtomicLong left = remaining.computeIfAbsent(tags, t -> {
-      AtomicLong value = new AtomicLong();
-      Gauge.builder(QUOTA_REMAINING, value, AtomicLong::doubleValue)
-          .description("Units left in the binding limit after the latest decision")
-          .tags(t)
-          .register(registry);
-      return value;
-    });
-    left.set(Long.parseLong(m.group(2)));
+    // Keyed by the tag values alone: Tags (sorted, deduplicated) are built only for a new gauge.
+    List<String> key = List.of(series.model, series.tenant, limit);
+    AtomicLong left = remaining.get(key);
+    if (left == null) {
+      left = remaining.computeIfAbsent(key, k -> {
+        AtomicLong value = new AtomicLong();
+        Gauge.builder(QUOTA_REMAINING, value, AtomicLong::doubleValue)
+            .description("Units left in the binding limit after the latest decision")
+            .tags(Tags.of("model", k.get(0), "tenant", k.get(1), "limit", k.get(2)))
+            .register(registry);
+        return value;
+      });
+    }
+    left.set(Long.parseLong(header, nameEnd + 4, header.indexOf(';', nameEnd + 4), 10));
+  }
+
+  /**
+   * Where the limit name ends (its closing quote) in a {@code RateLimit} header of the form
+   * {@code "burst";r=19;t=1} (name: 1–32 of {@code [A-Za-z0-9._-]}; r: 1–18 digits; t: digits),
+   * or -1 if the header has another form. A hand-written scan rather than a regular expression:
+   * it runs on every request.
+   */
+  static int rateLimitNameEnd(String header) {
+    if (header.isEmpty() || header.charAt(0) != '"') {
+      return -1;
+    }
+    int nameEnd = header.indexOf('"', 1);
+    if (nameEnd < 2 || nameEnd > 33 || !allMatch(header, 1, nameEnd, true)
+        || !header.startsWith(";r=", nameEnd + 1)) {
+      return -1;
+    }
+    int r = nameEnd + 4;
+    int rEnd = header.indexOf(';', r);
+    if (rEnd <= r || rEnd - r > 18 || !allMatch(header, r, rEnd, false) || !header.startsWith(";t=", rEnd)) {
+      return -1;
+    }
+    int t = rEnd + 3;
+    return t < header.length() && allMatch(header, t, header.length(), false) ? nameEnd : -1;
+  }
+
+  /** Whether {@code s[from, to)} is all ASCII digits, or (if {@code name}) all limit-name characters. */
+  private static boolean allMatch(String s, int from, int to, boolean name) {
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      boolean ok = (c >= '0' && c <= '9')
+          || (name && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '-'));
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The counter {@code name} with {@code tags} (key, value, ...), registered on first use. */
   private Counter counter(String name, String description, String... tags) {
-    return counters.computeIfAbsent(key(name, tags),
+    List<String> key = key(name, tags);
+    // get first: computeIfAbsent locks the bin even when the meter exists, and every request
+    // looks up the same few meters.
+    Counter counter = counters.get(key);
+    return counter != null ? counter : counters.computeIfAbsent(key,
         k -> Counter.builder(name).description(description).tags(tags).register(registry));
   }
 
   /** The timer {@code name} with {@code tags} (key, value, ...), registered on first use. */
   private Timer timer(String name, String description, String... tags) {
-    return timers.computeIfAbsent(key(name, tags), k -> Timer.builder(name)
+    List<String> key = key(name, tags);
+    Timer timer = timers.get(key); // as in counter(): no lock for an existing meter
+    return timer != null ? timer : timers.computeIfAbsent(key, k -> Timer.builder(name)
         .description(description)
         .tags(tags)
         .serviceLevelObjectives(LATENCY_BUCKETS)
@@ -289,11 +332,90 @@ public final class DemoMetrics {
     return allowed ? "allowed" : "denied";
   }
 
+  /**
+   * The meters of a model and tenant (already mapped to the configured ones, {@value #OTHER} or
+   * {@value #NONE}, so the map is bounded by the configuration): two look-ups of strings whose
+   * hashes are cached, instead of a list key per meter per request.
+   */
+  private Series series(String model, String tenant) {
+    Map<String, Series> byTenant = series.get(model);
+    if (byTenant == null) {
+      byTenant = series.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
+    }
+    Series found = byTenant.get(tenant);
+    return found != null ? found : byTenant.computeIfAbsent(tenant, t -> new Series(model, t));
+  }
+
+  /**
+   * The per-request meters of one model and tenant. Each is resolved through {@link #counter} or
+   * {@link #timer} on first use (so a series is registered only once it has a value, as before)
+   * and then kept; a race resolves the same meter twice, which is harmless.
+   */
+  private final class Series {
+    final String model;
+    final String tenant;
+    private volatile Counter allowed;
+    private volatile Counter denied;
+    private volatile Counter quotaConsumed;
+    private volatile Timer guardAllowed;
+    private volatile Timer guardDenied;
+    private volatile Timer modelLatency;
+
+    Series(String model, String tenant) {
+      this.model = model;
+      this.tenant = tenant;
+    }
+
+    Counter requests(boolean isAllowed) {
+      Counter c = isAllowed ? allowed : denied;
+      if (c == null) {
+        c = counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
+        if (isAllowed) {
+          allowed = c;
+        } else {
+          denied = c;
+        }
+      }
+      return c;
+    }
+
+    Timer guardLatency(boolean isAllowed) {
+      Timer t = isAllowed ? guardAllowed : guardDenied;
+      if (t == null) {
+        t = timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
+            "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
+        if (isAllowed) {
+          guardAllowed = t;
+        } else {
+          guardDenied = t;
+        }
+      }
+      return t;
+    }
+
+    Timer modelLatency() {
+      Timer t = modelLatency;
+      if (t == null) {
+        t = timer(MODEL_LATENCY, "The model's time per allowed request", "model", model, "tenant", tenant);
+        modelLatency = t;
+      }
+      return t;
+    }
+
+    Counter quotaConsumed() {
+      Counter c = quotaConsumed;
+      if (c == null) {
+        c = counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", model, "tenant", tenant);
+        quotaConsumed = c;
+      }
+      return c;
+    }
+  }
+
   /** What one request's thread learns about it on its way through the filters and the engine. */
   private static final class Exchange {
     final long start;
-    String model;
-    String tenant;
+    Series series;
     boolean allowed;
     long modelNanos;
     boolean modelRan;
@@ -302,9 +424,8 @@ public final class DemoMetrics {
       this.start = start;
     }
 
-    void decided(String model, String tenant, boolean allowed) {
-      this.model = Objects.requireNonNull(model);
-      this.tenant = Objects.requireNonNull(tenant);
+    void decided(Series series, boolean allowed) {
+      this.series = Objects.requireNonNull(series);
       this.allowed = allowed;
     }
   }

@@ -12,6 +12,8 @@ import io.modelguard.extraction.RiskLevel;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The listener side of the meters: tags bounded by the configuration. */
@@ -68,5 +70,25 @@ class DemoMetricsTest {
     assertThat(count(DemoMetrics.DETECTIONS, "model", "digits", "tenant", "acme", "detector", "prada")).isEqualTo(2);
     assertThat(count(DemoMetrics.DETECTIONS, "model", "digits", "tenant", "acme", "detector", "hashing")).isEqualTo(1);
     assertThat(metrics.scrape()).contains("modelguard_extraction_risk_changes_total{from=\"observe\",model=\"digits\"");
+  }
+
+  @Test
+  void readsOnlyWellFormedRateLimitHeaders() {
+    // The form the quota policy writes, as a regular expression: the hand-written scan must agree.
+    Pattern form = Pattern.compile("\"([A-Za-z0-9._-]{1,32})\";r=(\\d{1,18});t=\\d+");
+    List<String> headers = List.of("\"burst\";r=19;t=1", "\"a.b_c-D9\";r=0;t=60", "\"burst\";r=19;t=",
+        "\"burst\";r=;t=1", "\"\";r=1;t=1", "burst;r=1;t=1", "\"burst\";r=1;t=1;x", "\"bu rst\";r=1;t=1",
+        "\"" + "x".repeat(32) + "\";r=1;t=1", "\"" + "x".repeat(33) + "\";r=1;t=1", "\"b\";r=" + "9".repeat(18) + ";t=1",
+        "\"b\";r=" + "9".repeat(19) + ";t=1", "\"b\";r=-1;t=1", "\"b\";r=1;t=1 ", "\"b\";r=1", "\"b\"", "\"", "",
+        "\"b\";r=\u0661;t=1", "\"b\";q=1;t=1", "\"b\";r=1;t=\u0661");
+    for (String header : headers) {
+      Matcher m = form.matcher(header);
+      int end = DemoMetrics.rateLimitNameEnd(header);
+      if (m.matches()) {
+        assertThat(end).as(header).isEqualTo(m.end(1));
+      } else {
+        assertThat(end).as(header).isEqualTo(-1);
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.modelguard.examples.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.Phase;
@@ -11,6 +12,7 @@ import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.extraction.RiskLevel;
 import java.nio.file.Files;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -108,5 +110,50 @@ class JsonAuditLogTest {
 
     assertThat(Files.readAllLines(file)).hasSize(2).allSatisfy(line ->
         assertThat(JSON.readTree(line).get("tenant").asText()).isEqualTo("globex"));
+  }
+
+  @Test
+  void escapesEveryCharacterAsJacksonDoes() throws Exception {
+    // Every UTF-16 unit, lone surrogates included, inside a value: the line must be what Jackson's
+    // generator (the audit log's former writer) produced.
+    for (int c = 0; c <= 0xFFFF; c++) {
+      String value = "a" + (char) c + "b";
+      StringBuilder mine = new StringBuilder();
+      JsonAuditLog.string(mine, value);
+      StringWriter jackson = new StringWriter();
+      try (JsonGenerator generator = JSON.getFactory().createGenerator(jackson)) {
+        generator.writeString(value);
+      }
+      assertThat(mine.toString()).as("U+%04X", c).isEqualTo(jackson.toString());
+    }
+  }
+
+  @Test
+  void aDecisionLineHasTheDocumentedFieldsInOrder() {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog.to(lines::add).onEvent(new DecisionEvent(Instant.parse("2026-01-01T00:00:00.123Z"), "POST",
+        "/v1/models/iris/predict", "default", "iris", "demo-free", "demo-free", false,
+        ReasonCode.AUTHZ_MODEL_FORBIDDEN, Phase.AUTHORIZE, "model-access"));
+    assertThat(lines).containsExactly("{\"ts\":\"2026-01-01T00:00:00.123Z\",\"event\":\"decision\",\"outcome\":\"denied\","
+        + "\"code\":\"authz.model_forbidden\",\"phase\":\"AUTHORIZE\",\"policy\":\"model-access\",\"chain\":\"default\","
+        + "\"model\":\"iris\",\"subject\":\"demo-free\",\"tenant\":\"demo-free\",\"method\":\"POST\","
+        + "\"path\":\"/v1/models/iris/predict\"}");
+  }
+
+  @Test
+  void aDetectionLineWritesScoresAsJacksonDid() {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog log = JsonAuditLog.to(lines::add);
+    log.onEvent(new ExtractionDetectionEvent(AT, "p:alice", "alice", "acme", "digits", RiskLevel.OBSERVE,
+        RiskLevel.PERTURB, List.of("prada", "hashing"), 1.0, 12));
+    log.onEvent(new ExtractionDetectionEvent(AT, "p:alice", null, null, "digits", RiskLevel.OBSERVE,
+        RiskLevel.BLOCK, List.of("knn"), Double.NaN, 13));
+    assertThat(lines).containsExactly(
+        "{\"ts\":\"2026-01-01T00:00:00Z\",\"event\":\"extraction_detection\",\"model\":\"digits\",\"subject\":\"alice\","
+            + "\"tenant\":\"acme\",\"client\":\"p:alice\",\"previousLevel\":\"OBSERVE\",\"level\":\"PERTURB\","
+            + "\"detectors\":[\"prada\",\"hashing\"],\"score\":1.0,\"query\":12}",
+        "{\"ts\":\"2026-01-01T00:00:00Z\",\"event\":\"extraction_detection\",\"model\":\"digits\","
+            + "\"client\":\"p:alice\",\"previousLevel\":\"OBSERVE\",\"level\":\"BLOCK\",\"detectors\":[\"knn\"],"
+            + "\"score\":\"NaN\",\"query\":13}");
   }
 }
