@@ -7,7 +7,6 @@ import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,9 +52,10 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
 
   private final IsoInstantFormat timestamps = new IsoInstantFormat();
   private final Consumer<String> sink;
-  private final BufferedWriter file;
+  /** The file's writer, if lines go to a file. */
+  private final BatchedLineWriter file;
 
-  private JsonAuditLog(Consumer<String> sink, BufferedWriter file) {
+  private JsonAuditLog(Consumer<String> sink, BatchedLineWriter file) {
     this.sink = sink;
     this.file = file;
   }
@@ -67,14 +67,16 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   }
 
   /**
-   * Lines appended to {@code path} (created if missing), each flushed as it is written.
+   * Lines appended to {@code path} (created if missing) by a background thread, in batches flushed
+   * every few milliseconds ({@link BatchedLineWriter}); {@link #close()} writes the rest.
    *
    * @throws IOException if the file cannot be opened for appending
    */
   public static JsonAuditLog toFile(Path path) throws IOException {
     BufferedWriter writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-    return new JsonAuditLog(null, writer);
+    BatchedLineWriter lines = new BatchedLineWriter(writer, "audit log " + path.getFileName());
+    return new JsonAuditLog(lines, lines);
   }
 
   /** Lines to {@code sink} (tests). */
@@ -132,12 +134,7 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
       number(json, x.score());
       json.append(",\"query\":").append(x.query());
     }
-    String line = json.append('}').toString();
-    if (file != null) {
-      append(line);
-    } else {
-      sink.accept(line);
-    }
+    sink.accept(json.append('}').toString());
   }
 
   /** Appends {@code ,"field":"value"}, the value cut to {@value #MAX_TEXT} characters; nothing if it is null. */
@@ -187,26 +184,11 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
     }
   }
 
-  private synchronized void append(String line) {
-    try {
-      file.write(line);
-      file.write('\n');
-      file.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException("the audit log file could not be written", e);
-    }
-  }
-
-  /** Closes the file, if lines go to one. */
+  /** Writes the lines still queued for the file and closes it, if lines go to one. */
   @Override
-  public synchronized void close() {
+  public void close() {
     if (file != null) {
-      try {
-        file.close();
-      } catch (IOException e) {
-        LoggerFactory.getLogger(JsonAuditLog.class).warn("Closing the audit log file failed ({})",
-            e.getClass().getSimpleName());
-      }
+      file.close();
     }
   }
 }

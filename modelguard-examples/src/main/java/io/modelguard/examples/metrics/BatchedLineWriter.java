@@ -1,0 +1,151 @@
+package io.modelguard.examples.metrics;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lines handed over by request threads and written by one background thread, a batch at a time
+ * with one flush: a line per request then costs its thread a queue insertion instead of a lock and
+ * a write system call (what flushing each line did). The writer wakes every {@value
+ * #FLUSH_INTERVAL_MILLIS} ms, so a line reaches the file within about that much of being added.
+ *
+ * <p>Nothing is dropped while the file can be written: with {@value #MAX_PENDING} lines waiting,
+ * adders wait for the writer (backpressure, as the demo's logback queue does). {@link #close()}
+ * writes every line added before it and closes the writer; lines offered afterwards are refused
+ * with {@link IllegalStateException}. If writing fails, the failure and the number of lines lost
+ * are logged once and later lines are discarded, so that request threads never wait on a dead disk.
+ * Thread-safe.
+ */
+final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
+  /** How long the writer sleeps between batches. */
+  static final long FLUSH_INTERVAL_MILLIS = 5;
+  /** Lines waiting beyond which adders wait. */
+  static final int MAX_PENDING = 65_536;
+
+  private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final AtomicLong lost = new AtomicLong();
+  private final Writer out;
+  private final String name;
+  private final Thread writer;
+  private volatile boolean closing;
+  private volatile boolean failed;
+
+  /** Starts the writer thread; {@code name} says in log lines and the thread's name what is written. */
+  BatchedLineWriter(Writer out, String name) {
+    this.out = Objects.requireNonNull(out, "out");
+    this.name = Objects.requireNonNull(name, "name");
+    this.writer = new Thread(this::run, "modelguard-" + name + "-writer");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /**
+   * Queues {@code line} (without its line break), waiting while {@value #MAX_PENDING} lines are.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  @Override
+  public void accept(String line) {
+    Objects.requireNonNull(line, "line");
+    if (closing) {
+      throw new IllegalStateException("the " + name + " is closed");
+    }
+    pending.add(line);
+    if (waiting.incrementAndGet() > MAX_PENDING) {
+      while (waiting.get() > MAX_PENDING && writer.isAlive()) {
+        LockSupport.unpark(writer);
+        Thread.yield();
+      }
+    }
+  }
+
+  /** Writes every line queued so far, stops the writer thread and closes the underlying writer. */
+  @Override
+  public void close() {
+    closing = true;
+    LockSupport.unpark(writer);
+    boolean interrupted = false;
+    while (writer.isAlive()) {
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    // An adder that passed the closing check just as close() began may have queued after the
+    // writer's last batch: this thread is now the only one writing.
+    drain();
+    try {
+      out.close();
+    } catch (IOException e) {
+      fail(e);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void run() {
+    while (true) {
+      // Read before draining: a close() seen here means every line added before it is queued.
+      boolean last = closing;
+      drain();
+      if (last) {
+        return;
+      }
+      LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(FLUSH_INTERVAL_MILLIS));
+    }
+  }
+
+  private void drain() {
+    int n = 0;
+    for (String line = pending.poll(); line != null; line = pending.poll()) {
+      n++;
+      if (failed) {
+        lost.incrementAndGet();
+        continue;
+      }
+      try {
+        out.write(line);
+        out.write('\n');
+      } catch (IOException e) {
+        lost.incrementAndGet();
+        fail(e);
+      }
+    }
+    if (n > 0) {
+      waiting.addAndGet(-n);
+      if (!failed) {
+        try {
+          out.flush();
+        } catch (IOException e) {
+          lost.addAndGet(n);
+          fail(e);
+        }
+      }
+    }
+  }
+
+  private void fail(IOException e) {
+    if (!failed) {
+      failed = true;
+      LoggerFactory.getLogger(BatchedLineWriter.class).error(
+          "The {} could not be written ({}: {}); the lines of that batch and every later line are lost",
+          name, e.getClass().getSimpleName(), e.getMessage());
+    }
+  }
+
+  /** Lines not written because writing failed (tests). */
+  long lost() {
+    return lost.get();
+  }
+}

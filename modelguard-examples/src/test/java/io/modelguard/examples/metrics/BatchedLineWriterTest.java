@@ -1,0 +1,111 @@
+package io.modelguard.examples.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+class BatchedLineWriterTest {
+
+  @Test
+  void writesEveryLineOfEveryThreadOnceAndInEachThreadsOrder() throws Exception {
+    StringWriter out = new StringWriter();
+    int threads = 4;
+    int perThread = 20_000;
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> adders = new ArrayList<>();
+    try (BatchedLineWriter lines = new BatchedLineWriter(out, "test log")) {
+      for (int t = 0; t < threads; t++) {
+        int id = t;
+        Thread adder = new Thread(() -> {
+          try {
+            start.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+          for (int i = 0; i < perThread; i++) {
+            lines.accept(id + ":" + i);
+          }
+        });
+        adder.start();
+        adders.add(adder);
+      }
+      start.countDown();
+      for (Thread adder : adders) {
+        adder.join();
+      }
+    }
+
+    String[] written = out.toString().split("\n", -1);
+    assertThat(written).hasSize(threads * perThread + 1);
+    assertThat(written[written.length - 1]).isEmpty();
+    int[] next = new int[threads];
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < written.length - 1; i++) {
+      String[] parts = written[i].split(":");
+      int thread = Integer.parseInt(parts[0]);
+      assertThat(Integer.parseInt(parts[1])).as("line %d", i).isEqualTo(next[thread]++);
+      assertThat(seen.add(written[i])).isTrue();
+    }
+    assertThat(next).containsOnly(perThread);
+  }
+
+  @Test
+  void closeWritesWhatIsQueuedClosesTheWriterAndRefusesLaterLines() {
+    ClosingWriter out = new ClosingWriter();
+    BatchedLineWriter lines = new BatchedLineWriter(out, "test log");
+    lines.accept("one");
+    lines.accept("two");
+    lines.close();
+
+    assertThat(out.toString()).isEqualTo("one\ntwo\n");
+    assertThat(out.closed).isTrue();
+    assertThatThrownBy(() -> lines.accept("three"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("test log is closed");
+  }
+
+  @Test
+  void aFailingDiskLosesLinesWithoutHoldingUpTheirThreads() {
+    Writer broken = new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) throws IOException {
+        throw new IOException("disk full");
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(broken, "test log");
+    // More than the queue's bound: were failed lines kept queued, the adder would wait forever.
+    for (int i = 0; i < BatchedLineWriter.MAX_PENDING + 1000; i++) {
+      lines.accept("line " + i);
+    }
+    lines.close();
+
+    assertThat(lines.lost()).isEqualTo(BatchedLineWriter.MAX_PENDING + 1000L);
+  }
+
+  /** A StringWriter that remembers being closed. */
+  private static final class ClosingWriter extends StringWriter {
+    boolean closed;
+
+    @Override
+    public void close() throws IOException {
+      closed = true;
+      super.close();
+    }
+  }
+}
