@@ -9,7 +9,9 @@
 #   2. API key + in-memory quota + validation + extraction detection
 #   3. cached JWT (demo issuer, RS256) + the same
 #   4. API key + Redis quota (a redis-server this script starts on a free loopback port) + the same
-# and the guarded/unguarded throughput ratio and p99 added (targets: >= 0.90, <= 1 ms).
+# and the guarded/unguarded throughput ratio and p99 added (targets: >= 0.90, <= 1 ms). The guarded
+# servers write their JSON audit log, one line per decision, to a file in the work directory
+# (--audit-log, the way a deployment keeps one; its line count is printed).
 #
 # Two runs per row: throughput at saturation (THREADS x CONNECTIONS, what the server and wrk can do
 # together on this machine), and latency on one connection (wrk -t1 -c1, one request at a time),
@@ -17,7 +19,8 @@
 # added" is the difference of those single-connection p99s.
 #
 # Usage: modelguard-benchmarks/e2e.sh            (from the repository root or anywhere)
-# Environment: DURATION (s, default 20), WARMUP (s, default 8), LATENCY_DURATION (s, default 15),
+# Environment: DURATION (s, default 20), WARMUP (s, default 30; shorter left the JIT compiling in
+#              the measured run), LATENCY_DURATION (s, default 15),
 #              THREADS (2), CONNECTIONS (16),
 #              CLIENTS (512), JAR (default modelguard-examples/target/modelguard-examples.jar,
 #              built with "mvn -B -q package -pl modelguard-examples -am -DskipTests" if missing),
@@ -27,7 +30,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-20}"
-WARMUP="${WARMUP:-8}"
+WARMUP="${WARMUP:-30}"
 LATENCY_DURATION="${LATENCY_DURATION:-15}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
@@ -83,19 +86,24 @@ start_demo() { # PORT ARGS... ; sets DEMO_PID
   wait_ready "http://127.0.0.1:$port"
 }
 
+denials() { # AUDIT_FILE: the reason codes of the server's refusals, if any
+  grep -o '"code":"[^"]*"' "$1" | sort | uniq -c | sed 's/^/e2e:   refused /' >&2 || true
+}
+
 stop_pid() {
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 
-warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured
-  export E2E_DIR="$WORK" E2E_CREDENTIALS="$2" E2E_HEADER="$3" E2E_PREFIX="$4"
+warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured, with the warm-up clients
+  export E2E_DIR="$WORK" E2E_CREDENTIALS="warm-$2" E2E_HEADER="$3" E2E_PREFIX="$4"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$1" >/dev/null
 }
 
 drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measured run
   local label="$1" port="$2"
   warm "$port" "$3" "$4" "$5"
+  export E2E_CREDENTIALS="$3"
   local line
   line="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$LUA" "http://127.0.0.1:$port" | grep '^E2E_RESULT')"
   local single
@@ -105,8 +113,18 @@ drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measure
   echo "e2e: $label: $line; one connection: ${single#E2E_RESULT }" >&2
 }
 
+split_half() { # FILE: its first $CLIENTS lines stay, the rest go to warm-FILE
+  tail -n +"$((CLIENTS + 1))" "$WORK/$1" >"$WORK/warm-$1"
+  head -n "$CLIENTS" "$WORK/$1" >"$WORK/$1.measured"
+  mv "$WORK/$1.measured" "$WORK/$1"
+}
+
+# Twice the clients: the second half only warms the JIT up, so a measured client's extraction
+# history holds only measured queries (with a long warm-up on the same clients, each sent
+# thousands of queries and the defence flagged some of them).
 java -cp "$JAR" "$ROOT/modelguard-benchmarks/src/main/java/io/modelguard/benchmarks/e2e/E2eSetup.java" \
-  "$WORK" "$CLIENTS"
+  "$WORK" "$((2 * CLIENTS))"
+split_half keys.txt
 CONFIG="$WORK/bench-config.json"
 head -c 32 /dev/urandom | base64 >"$WORK/pepper"
 PEPPER=(--pepper-file "$WORK/pepper")
@@ -133,18 +151,28 @@ fi
 
 # 2 and 3. Guarded, in-memory quota: API keys, then cached demo-issuer JWTs.
 PORT="$(free_port)"
-start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}"
-: >"$WORK/tokens.txt"
-while read -r subject; do
-  curl -fsS -H 'Content-Type: application/json' -d "{\"subject\":\"$subject\",\"tier\":\"bench\"}" \
-    "http://127.0.0.1:$PORT/demo/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' \
-    >>"$WORK/tokens.txt"
-done <"$WORK/subjects.txt"
-# Both credential paths warm before either is measured, so the first row does not carry the JIT's start.
-warm "$PORT" tokens.txt Authorization "Bearer "
-drive api-key "$PORT" keys.txt X-API-Key ""
+start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --audit-log "$WORK/audit-memory.jsonl"
+# One demo token per subject, minted in one process (a curl and a python start per token took
+# minutes, long enough for the first tokens to near their five-minute lifetime).
+python3 - "http://127.0.0.1:$PORT/demo/token" "$WORK/subjects.txt" "$WORK/tokens.txt" <<'PY'
+import json, sys, urllib.request
+url, subjects, tokens = sys.argv[1:4]
+with open(subjects) as names, open(tokens, "w") as out:
+    for subject in (line.strip() for line in names if line.strip()):
+        body = json.dumps({"subject": subject, "tier": "bench"}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            out.write(json.load(response)["access_token"] + "\n")
+PY
+split_half tokens.txt
+# Both credential paths warm before either is measured, so the first row does not carry the JIT's
+# start; the tokens are measured first, well within their five-minute lifetime.
+warm "$PORT" keys.txt X-API-Key ""
 drive jwt-cached "$PORT" tokens.txt Authorization "Bearer "
+drive api-key "$PORT" keys.txt X-API-Key ""
 stop_pid "$DEMO_PID"
+echo "e2e: in-memory guarded server: $(wc -l <"$WORK/audit-memory.jsonl") audit lines" >&2
+denials "$WORK/audit-memory.jsonl"
 
 # 4. Guarded, quota counted in Redis.
 REDIS_PORT="$(free_port)"
@@ -152,9 +180,12 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$
 PIDS+=("$!")
 for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 PORT="$(free_port)"
-start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --redis-url "redis://127.0.0.1:$REDIS_PORT" --quota-failure closed
+start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --redis-url "redis://127.0.0.1:$REDIS_PORT" --quota-failure closed \
+  --audit-log "$WORK/audit-redis.jsonl"
 drive api-key-redis "$PORT" keys.txt X-API-Key ""
 stop_pid "$DEMO_PID"
+echo "e2e: Redis guarded server: $(wc -l <"$WORK/audit-redis.jsonl") audit lines" >&2
+denials "$WORK/audit-redis.jsonl"
 
 python3 - "$WORK/results" "$THREADS" "$CONNECTIONS" "$DURATION" "$CLIENTS" "$WORK/bare-baseline" <<'PY'
 import os, sys
