@@ -51,25 +51,8 @@ public final class PathTemplate {
 
   /** The variables bound by {@code path}, or empty if it does not match. */
   public Optional<Map<String, String>> match(String path) {
-    if (path == null || !path.startsWith("/")) {
-      return Optional.empty();
-    }
-    String[] parts = split(path);
-    if (parts.length != segments.length) {
-      return Optional.empty();
-    }
     Map<String, String> vars = new HashMap<>(4);
-    for (int i = 0; i < parts.length; i++) {
-      if (variable[i]) {
-        if (parts[i].isEmpty()) {
-          return Optional.empty();
-        }
-        vars.put(segments[i], parts[i]);
-      } else if (!segments[i].equals(parts[i])) {
-        return Optional.empty();
-      }
-    }
-    return Optional.of(vars);
+    return scan(path, null, vars) == null ? Optional.empty() : Optional.of(vars);
   }
 
   /**
@@ -77,7 +60,7 @@ public final class PathTemplate {
    * variables: adapters call it on every request.
    */
   public boolean matches(String path) {
-    return scan(path, null) != null;
+    return scan(path, null, null) != null;
   }
 
   /**
@@ -86,16 +69,17 @@ public final class PathTemplate {
    * v.get(name))}, but builds no map: adapters call it on every request.
    */
   public String variable(String path, String name) {
-    String value = scan(path, Objects.requireNonNull(name, "name"));
+    String value = scan(path, Objects.requireNonNull(name, "name"), null);
     return value == NO_VARIABLE ? null : value;
   }
 
   /**
-   * Walks {@code path} segment by segment against the template, as {@link #match} does after
-   * splitting: null if it does not match, otherwise the (last) value of variable {@code name}, or
-   * {@link #NO_VARIABLE}.
+   * Walks {@code path} segment by segment against the template: null if it does not match,
+   * otherwise the (last) value of variable {@code name}, or {@link #NO_VARIABLE}. Puts every
+   * variable's value into {@code vars} if it is not null (its contents are then meaningless on a
+   * mismatch).
    */
-  private String scan(String path, String name) {
+  private String scan(String path, String name, Map<String, String> vars) {
     if (path == null || !path.startsWith("/")) {
       return null;
     }
@@ -114,6 +98,9 @@ public final class PathTemplate {
       if (variable[segment]) {
         if (length == 0) {
           return null;
+        }
+        if (vars != null) {
+          vars.put(expected, path.substring(start, i));
         }
         if (expected.equals(name)) {
           value = path.substring(start, i);

@@ -91,7 +91,7 @@ public final class GatewayServlet extends HttpServlet {
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    Optional<String> model = TEMPLATE.match(path).map(v -> v.get("model"));
+    Optional<String> model = Optional.ofNullable(TEMPLATE.variable(path, "model"));
     if (model.isEmpty()) {
       response.sendError(HttpServletResponse.SC_NOT_FOUND);
       return;

@@ -72,6 +72,6 @@ public final class PredictServlet extends HttpServlet {
 
   private static Optional<String> modelId(HttpServletRequest request) {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    return TEMPLATE.match(path).map(v -> v.get("model"));
+    return Optional.ofNullable(TEMPLATE.variable(path, "model"));
   }
 }
