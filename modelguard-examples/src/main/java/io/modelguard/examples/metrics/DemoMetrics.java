@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The demo's meters, in one {@link PrometheusMeterRegistry} that {@code GET /metrics} renders
@@ -354,61 +355,71 @@ public final class DemoMetrics {
   private final class Series {
     final String model;
     final String tenant;
-    private volatile Counter allowed;
-    private volatile Counter denied;
-    private volatile Counter quotaConsumed;
-    private volatile Timer guardAllowed;
-    private volatile Timer guardDenied;
-    private volatile Timer modelLatency;
+    private final Lazy<Counter> allowed;
+    private final Lazy<Counter> denied;
+    private final Lazy<Counter> quotaConsumed;
+    private final Lazy<Timer> guardAllowed;
+    private final Lazy<Timer> guardDenied;
+    private final Lazy<Timer> modelLatency;
 
     Series(String model, String tenant) {
       this.model = model;
       this.tenant = tenant;
+      this.allowed = new Lazy<>(() -> decisions(model, tenant, true));
+      this.denied = new Lazy<>(() -> decisions(model, tenant, false));
+      this.quotaConsumed = new Lazy<>(() -> counter(QUOTA_CONSUMED, "Allowed requests a quota counted",
+          "model", model, "tenant", tenant));
+      this.guardAllowed = new Lazy<>(() -> guardTimer(model, tenant, true));
+      this.guardDenied = new Lazy<>(() -> guardTimer(model, tenant, false));
+      this.modelLatency = new Lazy<>(() -> timer(MODEL_LATENCY, "The model's time per allowed request",
+          "model", model, "tenant", tenant));
     }
 
     Counter requests(boolean isAllowed) {
-      Counter c = isAllowed ? allowed : denied;
-      if (c == null) {
-        c = counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
-        if (isAllowed) {
-          allowed = c;
-        } else {
-          denied = c;
-        }
-      }
-      return c;
+      return (isAllowed ? allowed : denied).get();
     }
 
     Timer guardLatency(boolean isAllowed) {
-      Timer t = isAllowed ? guardAllowed : guardDenied;
-      if (t == null) {
-        t = timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
-            "model", model, "tenant", tenant, "outcome", outcome(isAllowed));
-        if (isAllowed) {
-          guardAllowed = t;
-        } else {
-          guardDenied = t;
-        }
-      }
-      return t;
+      return (isAllowed ? guardAllowed : guardDenied).get();
     }
 
     Timer modelLatency() {
-      Timer t = modelLatency;
-      if (t == null) {
-        t = timer(MODEL_LATENCY, "The model's time per allowed request", "model", model, "tenant", tenant);
-        modelLatency = t;
-      }
-      return t;
+      return modelLatency.get();
     }
 
     Counter quotaConsumed() {
-      Counter c = quotaConsumed;
-      if (c == null) {
-        c = counter(QUOTA_CONSUMED, "Allowed requests a quota counted", "model", model, "tenant", tenant);
-        quotaConsumed = c;
+      return quotaConsumed.get();
+    }
+  }
+
+  private Counter decisions(String model, String tenant, boolean allowed) {
+    return counter(REQUESTS, "Guard decisions", "model", model, "tenant", tenant, "outcome", outcome(allowed));
+  }
+
+  private Timer guardTimer(String model, String tenant, boolean allowed) {
+    return timer(GUARD_LATENCY, "The guard's time per request: the whole request less the model",
+        "model", model, "tenant", tenant, "outcome", outcome(allowed));
+  }
+
+  /**
+   * A meter resolved on first use and then kept. A race resolves it twice, which is harmless:
+   * {@link #counter} and {@link #timer} hand out one meter per name and tags.
+   */
+  private static final class Lazy<T> {
+    private final Supplier<T> resolve;
+    private volatile T value;
+
+    Lazy(Supplier<T> resolve) {
+      this.resolve = resolve;
+    }
+
+    T get() {
+      T v = value;
+      if (v == null) {
+        v = resolve.get();
+        value = v;
       }
-      return c;
+      return v;
     }
   }
 
