@@ -51,19 +51,17 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private final IsoInstantFormat timestamps = new IsoInstantFormat();
+  /** Where lines go: the logger, a test's list, or a file's {@link BatchedLineWriter}. */
   private final Consumer<String> sink;
-  /** The file's writer, if lines go to a file. */
-  private final BatchedLineWriter file;
 
-  private JsonAuditLog(Consumer<String> sink, BatchedLineWriter file) {
+  private JsonAuditLog(Consumer<String> sink) {
     this.sink = sink;
-    this.file = file;
   }
 
   /** Lines to the SLF4J logger {@value #LOGGER_NAME}, at INFO. */
   public static JsonAuditLog toLogger() {
     Logger log = LoggerFactory.getLogger(LOGGER_NAME);
-    return new JsonAuditLog(log::info, null);
+    return new JsonAuditLog(log::info);
   }
 
   /**
@@ -75,13 +73,12 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   public static JsonAuditLog toFile(Path path) throws IOException {
     BufferedWriter writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-    BatchedLineWriter lines = new BatchedLineWriter(writer, "audit log " + path.getFileName());
-    return new JsonAuditLog(lines, lines);
+    return new JsonAuditLog(new BatchedLineWriter(writer, "audit log " + path.getFileName()));
   }
 
   /** Lines to {@code sink} (tests). */
   static JsonAuditLog to(Consumer<String> sink) {
-    return new JsonAuditLog(Objects.requireNonNull(sink, "sink"), null);
+    return new JsonAuditLog(Objects.requireNonNull(sink, "sink"));
   }
 
   @Override
@@ -187,7 +184,7 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /** Writes the lines still queued for the file and closes it, if lines go to one. */
   @Override
   public void close() {
-    if (file != null) {
+    if (sink instanceof BatchedLineWriter file) {
       file.close();
     }
   }
