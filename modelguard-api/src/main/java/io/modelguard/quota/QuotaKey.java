@@ -1,7 +1,9 @@
 package io.modelguard.quota;
 
+import io.modelguard.internal.SipHash;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -14,21 +16,32 @@ import java.util.regex.Pattern;
 public final class QuotaKey {
   private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
   private static final int MAX_PART = 256;
+  /** The hash key, drawn when the class loads: no one outside this JVM knows it. */
+  private static final long HASH_K0;
+  private static final long HASH_K1;
+
+  static {
+    SecureRandom random = new SecureRandom();
+    HASH_K0 = random.nextLong();
+    HASH_K1 = random.nextLong();
+  }
 
   private final String partition;
   /**
-   * The partition's hash, mixed so that every bit depends on every character (stores index tables
-   * with its low bits and pick segments with its high ones), kept here so that a lookup need not
-   * visit the string.
+   * The partition's SipHash-2-4 under a key drawn at random when this JVM loaded the class, folded
+   * to 32 bits (stores index tables with its low bits and pick segments with its high ones), kept
+   * here so that a lookup need not visit the string. Keyed because clients choose partitions (an
+   * address, a name a proxy forwards): with a public hash such as {@link String#hashCode()} they
+   * could compute thousands of addresses whose keys share one slot of the in-memory store's
+   * table and make every lookup there walk them all. So a key's hash differs from one JVM to the
+   * next; nothing stores or sends it.
    */
   private final int hash;
 
   private QuotaKey(String partition) {
     this.partition = partition;
-    int h = partition.hashCode();
-    h = (h ^ (h >>> 16)) * 0x85ebca6b;
-    h = (h ^ (h >>> 13)) * 0xc2b2ae35;
-    this.hash = h ^ (h >>> 16);
+    long h = SipHash.hashChars(HASH_K0, HASH_K1, partition);
+    this.hash = (int) (h ^ (h >>> 32));
   }
 
   /**

@@ -1,0 +1,41 @@
+package io.modelguard.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.hash.Hashing;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SipHashTest {
+  /** The key 00 01 … 0f of the SipHash paper's test vectors, as two little-endian longs. */
+  private static final long K0 = 0x0706050403020100L;
+  private static final long K1 = 0x0f0e0d0c0b0a0908L;
+
+  @Test
+  void theEmptyMessageGivesThePapersFirstTestVector() {
+    assertThat(SipHash.hashChars(K0, K1, "")).isEqualTo(0x726fdb47dd0e0e31L);
+  }
+
+  @Test
+  void agreesWithGuavasSipHash24OnTheUtf16LeBytesOfEveryLengthUpTo40() {
+    SplittableRandom random = new SplittableRandom(7);
+    for (int length = 0; length <= 40; length++) {
+      for (int trial = 0; trial < 50; trial++) {
+        long k0 = random.nextLong();
+        long k1 = random.nextLong();
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+          // Whole UTF-16 range, surrogates included: the hash is over code units, not code points.
+          s.append((char) random.nextInt(0x10000));
+        }
+        long expected = Hashing.sipHash24(k0, k1).hashUnencodedChars(s).asLong();
+        assertThat(SipHash.hashChars(k0, k1, s)).as("length %d", length).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void theKeyChangesTheHash() {
+    assertThat(SipHash.hashChars(K0, K1, "t:acme:digits")).isNotEqualTo(SipHash.hashChars(K0, K1 + 1, "t:acme:digits"));
+  }
+}
