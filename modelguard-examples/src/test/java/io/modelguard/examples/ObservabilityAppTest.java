@@ -138,7 +138,7 @@ class ObservabilityAppTest {
     assertThat(metrics.sum("modelguard_guard_latency_seconds_bucket",
         Map.of("model", "digits", "tenant", "demo-free", "outcome", "allowed", "le", "+Inf"))).isEqualTo(2.0);
     assertThat(metrics.find("modelguard_guard_latency_seconds_bucket",
-        Map.of("model", "digits", "tenant", "demo-free", "outcome", "allowed"))).hasSize(11);
+        Map.of("model", "digits", "tenant", "demo-free", "outcome", "allowed"))).hasSize(14);
     assertThat(metrics.sum("modelguard_model_latency_seconds_count", Map.of("model", "digits", "tenant", "demo-free")))
         .isEqualTo(2.0);
     assertThat(metrics.sum("modelguard_model_latency_seconds_count", Map.of("model", "iris", "tenant", "demo-pro")))
