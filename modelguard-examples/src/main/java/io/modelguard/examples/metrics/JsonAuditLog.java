@@ -1,5 +1,6 @@
 package io.modelguard.examples.metrics;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.modelguard.event.DecisionEvent;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
@@ -47,8 +48,6 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   public static final String LOGGER_NAME = "io.modelguard.examples.audit";
   /** The most characters of a request-controlled value (path, model id) a line keeps. */
   static final int MAX_TEXT = 256;
-
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private final IsoInstantFormat timestamps = new IsoInstantFormat();
   /** Where lines go: the logger, a test's list, or a file's {@link BatchedLineWriter}. */
@@ -143,33 +142,14 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   }
 
   /**
-   * Appends {@code value} as a JSON string, escaped exactly as Jackson's generator escapes it by
-   * default: the quote and the backslash with a backslash; backspace, tab, newline, form feed and
-   * carriage return by their short escapes; every other control character below U+0020 as a
-   * six-character unicode escape (upper-case hex); everything else, non-ASCII included, as is.
-   * No control character reaches the line, so a value cannot end it or forge another.
+   * Appends {@code value} as a JSON string, escaped by Jackson's own encoder exactly as its
+   * generator escapes it by default: no control character reaches the line, so a value cannot end
+   * it or forge another.
    */
   static void string(StringBuilder json, String value) {
     json.append('"');
-    int from = 0;
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        continue;
-      }
-      json.append(value, from, i).append('\\');
-      switch (c) {
-        case '"', '\\' -> json.append(c);
-        case '\b' -> json.append('b');
-        case '\t' -> json.append('t');
-        case '\n' -> json.append('n');
-        case '\f' -> json.append('f');
-        case '\r' -> json.append('r');
-        default -> json.append("u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-      }
-      from = i + 1;
-    }
-    json.append(value, from, value.length()).append('"');
+    JsonStringEncoder.getInstance().quoteAsString(value, json);
+    json.append('"');
   }
 
   /** A number as Jackson writes one by default: finite as {@link Double#toString}, NaN and infinities quoted. */
