@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -241,18 +242,14 @@ public final class DemoMetrics {
       series.quotaConsumed().increment();
     }
     // Keyed by the tag values alone: Tags (sorted, deduplicated) are built only for a new gauge.
-    List<String> key = List.of(series.model, series.tenant, limit);
-    AtomicLong left = remaining.get(key);
-    if (left == null) {
-      left = remaining.computeIfAbsent(key, k -> {
-        AtomicLong value = new AtomicLong();
-        Gauge.builder(QUOTA_REMAINING, value, AtomicLong::doubleValue)
-            .description("Units left in the binding limit after the latest decision")
-            .tags(Tags.of("model", k.get(0), "tenant", k.get(1), "limit", k.get(2)))
-            .register(registry);
-        return value;
-      });
-    }
+    AtomicLong left = lookup(remaining, List.of(series.model, series.tenant, limit), k -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder(QUOTA_REMAINING, value, AtomicLong::doubleValue)
+          .description("Units left in the binding limit after the latest decision")
+          .tags(Tags.of("model", k.get(0), "tenant", k.get(1), "limit", k.get(2)))
+          .register(registry);
+      return value;
+    });
     left.set(Long.parseLong(header, nameEnd + 4, header.indexOf(';', nameEnd + 4), 10));
   }
 
@@ -295,19 +292,13 @@ public final class DemoMetrics {
 
   /** The counter {@code name} with {@code tags} (key, value, ...), registered on first use. */
   private Counter counter(String name, String description, String... tags) {
-    List<String> key = key(name, tags);
-    // get first: computeIfAbsent locks the bin even when the meter exists, and every request
-    // looks up the same few meters.
-    Counter counter = counters.get(key);
-    return counter != null ? counter : counters.computeIfAbsent(key,
+    return lookup(counters, key(name, tags),
         k -> Counter.builder(name).description(description).tags(tags).register(registry));
   }
 
   /** The timer {@code name} with {@code tags} (key, value, ...), registered on first use. */
   private Timer timer(String name, String description, String... tags) {
-    List<String> key = key(name, tags);
-    Timer timer = timers.get(key); // as in counter(): no lock for an existing meter
-    return timer != null ? timer : timers.computeIfAbsent(key, k -> Timer.builder(name)
+    return lookup(timers, key(name, tags), k -> Timer.builder(name)
         .description(description)
         .tags(tags)
         .serviceLevelObjectives(LATENCY_BUCKETS)
@@ -342,12 +333,17 @@ public final class DemoMetrics {
    * hashes are cached, instead of a list key per meter per request.
    */
   private Series series(String model, String tenant) {
-    Map<String, Series> byTenant = series.get(model);
-    if (byTenant == null) {
-      byTenant = series.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
-    }
-    Series found = byTenant.get(tenant);
-    return found != null ? found : byTenant.computeIfAbsent(tenant, t -> new Series(model, t));
+    return lookup(lookup(series, model, m -> new ConcurrentHashMap<>()), tenant, t -> new Series(model, t));
+  }
+
+  /**
+   * {@code map}'s value for {@code key}, created on first use. A plain get first: {@code
+   * computeIfAbsent} locks the key's bin even when the value exists, and every request looks up
+   * the same few meters.
+   */
+  private static <K, V> V lookup(Map<K, V> map, K key, Function<? super K, ? extends V> create) {
+    V value = map.get(key);
+    return value != null ? value : map.computeIfAbsent(key, create);
   }
 
   /**
