@@ -387,7 +387,7 @@ public final class ModelGuardFilter implements Filter {
 
   /**
    * What a servlet or path rule is guarded by, resolved once: the endpoint itself when the model
-   * is fixed, otherwise the template and variable that name it in each request's path.
+   * is fixed, otherwise the template whose variable names it in each request's path.
    */
   private static final class Binding {
     static final Binding UNGUARDED = new Binding();
@@ -398,14 +398,12 @@ public final class ModelGuardFilter implements Filter {
     /** The endpoint of every request, when the model is fixed (endpoints are immutable); else null. */
     private final Endpoint fixed;
     private final PathTemplate template;
-    private final String variable;
 
     private Binding() {
       this.spec = null;
       this.outputPolicies = false;
       this.fixed = null;
       this.template = null;
-      this.variable = null;
     }
 
     Binding(EndpointSpec spec, ModelGuard guard) {
@@ -413,7 +411,6 @@ public final class ModelGuardFilter implements Filter {
       this.outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
       this.fixed = spec.model().map(model -> Endpoint.of(model, spec.chain(), spec.cost())).orElse(null);
       this.template = spec.pathTemplate().orElse(null);
-      this.variable = spec.modelVariable().orElse(null);
     }
 
     /**
@@ -424,8 +421,7 @@ public final class ModelGuardFilter implements Filter {
       if (fixed != null) {
         return fixed;
       }
-      String model = template == null ? null : variable(template, path, variable);
-      return Endpoint.of(model, spec.chain(), spec.cost());
+      return spec.resolve(name -> template == null ? null : variable(template, path, name));
     }
   }
 
