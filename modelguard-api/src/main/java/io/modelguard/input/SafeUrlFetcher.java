@@ -17,6 +17,9 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -90,6 +93,14 @@ public final class SafeUrlFetcher {
       throw e;
     }
   };
+
+  /**
+   * Closes the socket of a fetch whose total time is up. Per-read timeouts cannot enforce the
+   * deadline on their own: the TLS layer makes many reads for one handshake message or record, and
+   * a peer dripping one byte at a time satisfies every one of them, so closing the socket is the
+   * only way to stop a read that is already under way. One daemon thread, shared by every fetcher.
+   */
+  private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
   private final HostResolver resolver;
   private final AddressClassifier classifier;
@@ -259,7 +270,10 @@ public final class SafeUrlFetcher {
 
   private HttpExchange.Response exchange(UrlCheck check, long deadline) throws HttpExchange.Failed {
     ParsedUrl url = check.url;
-    Socket socket = connect(check.addresses(), url.port, deadline);
+    Socket plain = connect(check.addresses(), url.port, deadline);
+    ScheduledFuture<?> watchdog =
+        WATCHDOG.schedule(() -> closeQuietly(plain), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+    Socket socket = plain;
     try {
       if (url.https()) {
         socket = startTls(socket, url, deadline);
@@ -267,17 +281,38 @@ public final class SafeUrlFetcher {
       return HttpExchange.get(socket, url, accept, deadline, maxBytes);
     } catch (SocketTimeoutException e) {
       throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "timed out");
-    } catch (SSLException e) {
-      throw new HttpExchange.Failed(FetchFailure.TLS_FAILED, "TLS: " + e.getClass().getSimpleName());
     } catch (IOException e) {
+      if (deadline - System.nanoTime() <= 0) {
+        // The watchdog closed the socket under a read (or the last read ended at the deadline).
+        throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline: " + e.getClass().getSimpleName());
+      }
+      if (e instanceof SSLException) {
+        throw new HttpExchange.Failed(FetchFailure.TLS_FAILED, "TLS: " + e.getClass().getSimpleName());
+      }
       throw new HttpExchange.Failed(FetchFailure.BAD_RESPONSE, "I/O: " + e.getClass().getSimpleName());
     } finally {
-      try {
-        socket.close();
-      } catch (IOException e) {
-        log.trace("SafeUrlFetcher: close failed", e);
-      }
+      watchdog.cancel(false);
+      closeQuietly(socket);
+      closeQuietly(plain);
     }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      log.trace("SafeUrlFetcher: close failed", e);
+    }
+  }
+
+  private static ScheduledThreadPoolExecutor watchdog() {
+    ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "modelguard-fetch-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+    w.setRemoveOnCancelPolicy(true); // a fetch that ends in time leaves no task behind
+    return w;
   }
 
   private Socket connect(List<InetAddress> addresses, int port, long deadline) throws HttpExchange.Failed {

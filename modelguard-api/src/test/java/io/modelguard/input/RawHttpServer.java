@@ -11,19 +11,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A loopback server that answers every connection with the same raw bytes, optionally dribbled one
  * byte at a time: for responses no well-behaved server library would send (header floods, lying
- * lengths, endless bodies, slow drips).
+ * lengths, endless bodies, slow drips). It reads the request head first, unless it is told to talk
+ * first (for a client that waits for the server, such as a TLS client waiting for the handshake).
  */
 final class RawHttpServer implements AutoCloseable {
   private final ServerSocket server;
   final AtomicInteger connections = new AtomicInteger();
 
   RawHttpServer(byte[] response, long dripMillis, long repeatBodyBytes) throws IOException {
+    this(response, dripMillis, repeatBodyBytes, true);
+  }
+
+  RawHttpServer(byte[] response, long dripMillis, long repeatBodyBytes, boolean readRequestFirst) throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
     Thread t = new Thread(() -> {
       while (!server.isClosed()) {
         try (Socket s = server.accept()) {
           connections.incrementAndGet();
-          readRequestHead(s.getInputStream());
+          if (readRequestFirst) {
+            readRequestHead(s.getInputStream());
+          }
           OutputStream out = s.getOutputStream();
           if (dripMillis > 0) {
             for (byte b : response) {

@@ -286,6 +286,25 @@ class SafeUrlFetcherTest {
   }
 
   @Test
+  void aSlowTlsHandshakeIsCutOffByTheTotalTimeout() throws IOException {
+    // A TLS record header announcing 16 KiB of handshake, then its body one byte every 20 ms: each
+    // read of the TLS layer returns within any per-read timeout, so only a total deadline stops it.
+    byte[] drip = new byte[5 + 200];
+    System.arraycopy(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}, 0, drip, 0, 5);
+    try (RawHttpServer slow = new RawHttpServer(drip, 20, 0, false)) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", slow.port())
+          .connectTimeout(Duration.ofMillis(300)).totalTimeout(Duration.ofMillis(600)).build();
+
+      long start = System.nanoTime();
+      FetchResult r = f.fetch("https://127.0.0.1:" + slow.port() + "/");
+      long millis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
+      assertThat(millis).isBetween(500L, 2_000L);
+    }
+  }
+
+  @Test
   void aSlowServerIsCutOffByTheTotalTimeout() {
     images.stubFor(get("/slow.png").willReturn(aResponse().withBody(PNG).withFixedDelay(3_000)));
 
