@@ -203,10 +203,7 @@ final class HttpExchange {
       if (total + size > maxBytes) {
         throw new Failed(FetchFailure.TOO_LARGE, "chunked body over the cap");
       }
-      if (total + size > out.length) {
-        out = java.util.Arrays.copyOf(out, (int) Math.min(maxBytes, Math.max(out.length * 2L, total + size)));
-      }
-      readFully(out, total, (int) size);
+      out = readInto(out, total, (int) size);
       total += (int) size;
       if (!line(lineBytes).isEmpty()) {
         throw new Failed(FetchFailure.BAD_RESPONSE, "chunk not followed by CRLF");
@@ -214,21 +211,31 @@ final class HttpExchange {
     }
   }
 
+  /** The {@code n} bytes of a body with a declared length (see {@link #readInto}). */
   private byte[] readExactly(int n) throws Failed, IOException {
-    byte[] out = new byte[n];
-    readFully(out, 0, n);
-    return out;
+    return readInto(new byte[Math.min(n, 64 * 1024)], 0, n);
   }
 
-  private void readFully(byte[] out, int off, int n) throws Failed, IOException {
-    int done = 0;
-    while (done < n) {
-      int r = read(out, off + done, n - done);
+  /**
+   * Reads exactly {@code n} bytes into {@code out} at {@code off}, returning the buffer (a larger
+   * copy if it had to grow). The buffer grows with the bytes that arrive, never from a declared
+   * length or chunk size alone: a response claiming the whole byte cap and then sending nothing
+   * must not make us allocate the cap.
+   */
+  private byte[] readInto(byte[] out, int off, int n) throws Failed, IOException {
+    int end = off + n;
+    int done = off;
+    while (done < end) {
+      if (done == out.length) {
+        out = java.util.Arrays.copyOf(out, (int) Math.min(end, Math.max(64 * 1024, out.length * 2L)));
+      }
+      int r = read(out, done, Math.min(end, out.length) - done);
       if (r < 0) {
         throw new Failed(FetchFailure.BAD_RESPONSE, "body shorter than declared");
       }
       done += r;
     }
+    return out;
   }
 
   private byte[] readToEnd(int maxBytes) throws Failed, IOException {
