@@ -73,8 +73,8 @@ final class IpLiterals {
     while (i < n) {
       int start = i;
       int value = 0;
-      while (i < n && Character.digit(s.charAt(i), 16) >= 0 && i - start < 5) {
-        value = value * 16 + Character.digit(s.charAt(i), 16);
+      while (i < n && hexDigit(s.charAt(i)) >= 0 && i - start < 5) {
+        value = value * 16 + hexDigit(s.charAt(i));
         i++;
       }
       int digits = i - start;
@@ -135,6 +135,23 @@ final class IpLiterals {
       System.arraycopy(v4, 0, out, 12, 4);
     }
     return out;
+  }
+
+  /**
+   * The value of an ASCII hex digit, or -1. Not {@link Character#digit(char, int)}, which also
+   * reads fullwidth and other Unicode digits and letters ({@code ２６０６}, {@code ١}, {@code ｆ}).
+   */
+  private static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
   }
 
   /** Text of a 4- or 16-byte address, for logs and details (never of client input). */

@@ -63,7 +63,8 @@ class AddressClassifierTest {
     assertThat(IpLiterals.format(ip("::ffff:127.0.0.1"))).isEqualTo("0:0:0:0:0:ffff:7f00:1");
     assertThat(IpLiterals.format(ip("1::"))).isEqualTo("1:0:0:0:0:0:0:0");
     assertThat(IpLiterals.format(ip("1:2:3:4:5:6:7:8"))).isEqualTo("1:2:3:4:5:6:7:8");
-    for (String bad : List.of("1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "1:::", "12345::", "::1%eth0", "g::", "1:2:3:4:5:6:7")) {
+    for (String bad : List.of("1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "1:::", "12345::", "::1%eth0", "g::", "1:2:3:4:5:6:7",
+        "２６０６:４７００::１１１１", "::ｆｆｆｆ:7f00:1", "::١")) {
       assertThat(IpLiterals.parseIpv6(bad)).as(bad).isNull();
     }
   }

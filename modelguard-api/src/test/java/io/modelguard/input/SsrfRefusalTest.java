@@ -108,7 +108,9 @@ class SsrfRefusalTest {
   @ValueSource(strings = {
       "http://[fe80::1%25eth0]/", "http://[::1/", "http://[:::1]:PORT/", "http://[1::2::3]/",
       "http://[::ffff:127.1]:PORT/", "http://[::ffff:0177.0.0.1]:PORT/", "http://[::1]x:PORT/",
-      "http://[127.0.0.1]:PORT/"})
+      "http://[127.0.0.1]:PORT/",
+      // Character.digit reads fullwidth and other Unicode digits and letters as hex digits; RFC 4291 does not.
+      "http://[２６０６:４７００::１１１１]/", "http://[2606:4700::١١١١]/", "http://[::ｆｆｆｆ:7f00:1]:PORT/"})
   void refusesMalformedIpv6Literals(String url) {
     assertRefused(url, UrlRefusal.MALFORMED);
   }
