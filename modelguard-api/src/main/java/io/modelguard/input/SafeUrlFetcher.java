@@ -3,6 +3,7 @@ package io.modelguard.input;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -48,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Resolve the name once and check <em>every</em> answer against the {@link
  *       AddressClassifier} deny set; refuse if any is not public (or not an {@linkplain
  *       Builder#allowInternalEndpoint explicitly allowed endpoint}); refuse ports not allowed.
- *   <li>Connect to an address that was checked, never to the name (DNS rebinding cannot swap it),
- *       with TLS verified against the URL's host name.
+ *   <li>Connect to an address that was checked, never to the name (DNS rebinding cannot swap it)
+ *       and never through a JVM-wide proxy, with TLS verified against the URL's host name.
  *   <li>Follow redirects by hand, at most {@link Builder#maxRedirects} (default 5), each hop
  *       through steps 1–5. A hop may switch between http and https; any other scheme is refused
  *       by step 1. A redirect's body is never read.
@@ -82,8 +83,13 @@ public final class SafeUrlFetcher {
     Socket connect(InetSocketAddress address, int timeoutMillis) throws IOException;
   }
 
+  /**
+   * A direct TCP connection. {@code new Socket()} would ask the default {@link java.net.ProxySelector}
+   * (and so {@code socksProxyHost} or the system's proxy settings) and might connect to a SOCKS
+   * proxy instead of the address we checked; {@link Proxy#NO_PROXY} never does.
+   */
   private static final Connector PLAIN = (address, timeout) -> {
-    Socket s = new Socket();
+    Socket s = new Socket(Proxy.NO_PROXY);
     try {
       s.connect(address, timeout);
       s.setTcpNoDelay(true);
