@@ -13,8 +13,8 @@ import java.util.Optional;
  * <p>The {@linkplain #defaults() default deny set} is IANA's "not globally reachable" registry plus
  * every IPv6 form that embeds an IPv4 address. IPv4-mapped addresses ({@code ::ffff:a.b.c.d}) are
  * unwrapped and the IPv4 address is judged; the other embedding forms (IPv4-compatible {@code ::/96},
- * NAT64 {@code 64:ff9b::/96} and {@code 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside
- * {@code 2001::/23}) are denied whole, since the network that unwraps them is not ours to trust, and
+ * IPv4-translated {@code ::ffff:0:0:0/96} of RFC 2765 SIIT, NAT64 {@code 64:ff9b::/96} and {@code
+ * 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside {@code 2001::/23}) are denied whole, since the network that unwraps them is not ours to trust, and
  * the reason names the embedded IPv4 address. The JDK's {@code InetAddress.isXxx()} methods miss most
  * of these (for example {@code ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
  */
@@ -38,6 +38,7 @@ public final class AddressClassifier {
       Range.of("::/128", "unspecified"),
       Range.of("::1/128", "loopback"),
       Range.of("::/96", "IPv4-compatible"),
+      Range.of("::ffff:0:0:0/96", "IPv4-translated, SIIT"),
       Range.of("64:ff9b::/96", "NAT64"),
       Range.of("64:ff9b:1::/48", "local-use NAT64"),
       Range.of("100::/64", "discard-only"),
@@ -141,8 +142,12 @@ public final class AddressClassifier {
     for (int i = 0; i < 12; i++) {
       zeroHead &= a[i] == 0;
     }
+    boolean translated = true; // ::ffff:0:a.b.c.d
+    for (int i = 0; i < 12; i++) {
+      translated &= a[i] == (i == 8 || i == 9 ? (byte) 0xff : 0);
+    }
     boolean nat64 = a[0] == 0 && a[1] == 0x64 && a[2] == (byte) 0xff && a[3] == (byte) 0x9b;
-    if (zeroHead || nat64) {
+    if (zeroHead || translated || nat64) {
       return IpLiterals.format(java.util.Arrays.copyOfRange(a, 12, 16));
     }
     return null;

@@ -23,6 +23,7 @@ class AddressClassifierTest {
       // The ones Smokescreen, Python's ipaddress (CVE-2024-4032) or the JDK's isXxx() miss:
       "192.0.0.192", "198.18.0.1", "240.0.0.1", "255.255.255.255", "100.100.100.200", "0.1.2.3",
       "64:ff9b:1::1", "::127.0.0.1", "fd00:ec2::254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1",
+      "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe",
       // and the rest of the set
       "0.0.0.0", "10.255.255.255", "100.64.0.0", "100.127.255.255", "127.0.0.1", "169.254.169.254", "172.16.0.0",
       "172.31.255.255", "192.0.2.255", "192.88.99.1", "192.168.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.251",
@@ -45,6 +46,8 @@ class AddressClassifierTest {
     assertThat(classifier.deniedBy(ip("::ffff:127.0.0.1"))).contains("IPv4-mapped 127.0.0.0/8 (loopback)");
     assertThat(classifier.deniedBy(ip("2002:7f00:1::"))).contains("2002::/16 (6to4) embedding 127.0.0.1");
     assertThat(classifier.deniedBy(ip("64:ff9b::a9fe:a9fe"))).contains("64:ff9b::/96 (NAT64) embedding 169.254.169.254");
+    assertThat(classifier.deniedBy(ip("::ffff:0:a9fe:a9fe")))
+        .contains("::ffff:0:0:0/96 (IPv4-translated, SIIT) embedding 169.254.169.254");
     assertThat(classifier.deniedBy(ip("2001:0:4136:e378:8000:63bf:80ff:fffe")))
         .contains("2001::/23 (IETF protocol assignments (includes Teredo)) embedding 127.0.0.1");
   }

@@ -99,7 +99,8 @@ class SsrfRefusalTest {
       "http://[64:ff9b:1::a9fe:a9fe]/", "http://[2002:7f00:1::1]:PORT/", "http://[2002:808:808::1]/",
       "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "http://[fe80::1]/", "http://[fc00::1]/",
       "http://[fd00:ec2::254]/", "http://[fec0::1]/", "http://[ff02::1]/", "http://[100::1]/",
-      "http://[2001:db8::1]/", "http://[3fff::1]/", "http://[::ffff:169.254.169.254]/", "http://[::ffff:a9fe:a9fe]/"})
+      "http://[2001:db8::1]/", "http://[3fff::1]/", "http://[::ffff:169.254.169.254]/", "http://[::ffff:a9fe:a9fe]/",
+      "http://[::ffff:0:169.254.169.254]/", "http://[::ffff:0:7f00:1]:PORT/"})
   void refusesIpv6LiteralsInTheDenySetIncludingEveryIpv4EmbeddingForm(String url) {
     assertRefused(url, UrlRefusal.DENIED_ADDRESS);
   }
