@@ -14,9 +14,10 @@ import java.util.Optional;
  * every IPv6 form that embeds an IPv4 address. IPv4-mapped addresses ({@code ::ffff:a.b.c.d}) are
  * unwrapped and the IPv4 address is judged; the other embedding forms (IPv4-compatible {@code ::/96},
  * IPv4-translated {@code ::ffff:0:0:0/96} of RFC 2765 SIIT, NAT64 {@code 64:ff9b::/96} and {@code
- * 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside {@code 2001::/23}) are denied whole, since the network that unwraps them is not ours to trust, and
- * the reason names the embedded IPv4 address. The JDK's {@code InetAddress.isXxx()} methods miss most
- * of these (for example {@code ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
+ * 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside {@code 2001::/23}) are denied whole, since
+ * the network that unwraps them is not ours to trust, and the reason names the embedded IPv4
+ * address. The JDK's {@code InetAddress.isXxx()} methods miss most of these (for example {@code
+ * ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
  */
 public final class AddressClassifier {
   private static final List<Range> DEFAULT_RANGES = List.of(
