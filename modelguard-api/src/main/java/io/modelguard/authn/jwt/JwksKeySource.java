@@ -29,6 +29,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +76,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Transport.</b> {@code https} only, except to a loopback address (or with {@link
  * Builder#allowPlainHttp()}); redirects are not followed; connect and read timeouts are separate
- * (defaults 2 s and 3 s); the whole fetch is also bounded by their sum.
+ * (defaults 2 s and 3 s); the whole fetch is also bounded by their sum, and a body still arriving
+ * then is abandoned with its connection closed. The body of a status other than 200 is never read.
  *
  * <p>A successful fetch that withdraws or replaces a key increments {@link #generation()}, which
  * makes {@link JwtAuthenticator} drop every cached verification.
@@ -282,11 +284,21 @@ public final class JwksKeySource implements JwtKeySource {
         .header("Accept", "application/jwk-set+json, application/json")
         .GET()
         .build();
+    // The request timeout covers only the wait for the headers. A body that stalls after them is
+    // cut off at the fetch deadline by cancelling its subscription, which closes the connection;
+    // merely failing the future would leave it open (and one more per refresh) while the stall lasts.
+    AtomicReference<CappedBodySubscriber> body = new AtomicReference<>();
     CompletableFuture<HttpResponse<byte[]>> response;
     try {
-      response = http.sendAsync(request, info -> info.statusCode() == 200
-          ? new CappedBodySubscriber(maxBytes, info.headers().firstValueAsLong("Content-Length").orElse(-1))
-          : HttpResponse.BodySubscribers.replacing(null));
+      response = http.sendAsync(request, info -> {
+        if (info.statusCode() != 200) {
+          return new NoBodySubscriber();
+        }
+        CappedBodySubscriber b =
+            new CappedBodySubscriber(maxBytes, info.headers().firstValueAsLong("Content-Length").orElse(-1));
+        body.set(b);
+        return b;
+      });
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
@@ -295,6 +307,10 @@ public final class JwksKeySource implements JwtKeySource {
         .handle((r, error) -> {
           try {
             if (error != null) {
+              CappedBodySubscriber b = body.get();
+              if (b != null) {
+                b.abandon();
+              }
               failed(describe(error));
             } else if (r.statusCode() != 200) {
               failed("HTTP status " + r.statusCode());
@@ -416,14 +432,39 @@ public final class JwksKeySource implements JwtKeySource {
     }
   }
 
-  /** Collects a response body, failing as soon as it exceeds {@code max} bytes. */
+  /**
+   * Takes none of an error response's body: cancels at once, which closes the connection, so a
+   * large or endless error page is never read. The response completes with a null body.
+   */
+  private static final class NoBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      s.cancel();
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {}
+
+    @Override
+    public void onError(Throwable e) {}
+
+    @Override
+    public void onComplete() {}
+  }
+
+  /** Collects a response body, failing as soon as it exceeds {@code max} bytes or is {@link #abandon() abandoned}. */
   private static final class CappedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final List<ByteBuffer> buffers = new ArrayList<>();
     private final int max;
     private final long declared;
     private long size;
-    private Flow.Subscription subscription;
+    private volatile Flow.Subscription subscription;
 
     CappedBodySubscriber(int max, long declared) {
       this.max = max;
@@ -435,9 +476,22 @@ public final class JwksKeySource implements JwtKeySource {
       return body;
     }
 
+    /** Stops reading (the fetch deadline passed): cancels the subscription, closing the connection. */
+    void abandon() {
+      body.completeExceptionally(new IOException("body not complete at the fetch deadline"));
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+    }
+
     @Override
     public void onSubscribe(Flow.Subscription s) {
       subscription = s;
+      if (body.isDone()) { // abandoned before the body started
+        s.cancel();
+        return;
+      }
       if (declared > max) {
         s.cancel();
         body.completeExceptionally(new IOException("Content-Length " + declared + " exceeds maxBytes=" + max));
@@ -469,6 +523,9 @@ public final class JwksKeySource implements JwtKeySource {
 
     @Override
     public void onComplete() {
+      if (body.isDone()) {
+        return;
+      }
       byte[] out = new byte[(int) size];
       int at = 0;
       for (ByteBuffer b : buffers) {

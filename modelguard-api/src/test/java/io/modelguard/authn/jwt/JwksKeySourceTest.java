@@ -17,7 +17,13 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.jsonwebtoken.security.Jwks;
 import io.modelguard.Principal;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
@@ -32,11 +38,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /** The JWKS client against a WireMock IdP on 127.0.0.1. Time moves by a fake clock; nothing sleeps. */
@@ -303,6 +312,60 @@ class JwksKeySourceTest {
     assertThat(result).isEmpty();
     source.lastFetch().join();
     assertThat(warnings()).anyMatch(w -> w.contains("timed out"));
+  }
+
+  /**
+   * The read timeout ends only the wait for the response headers; a body that stalls after them
+   * (a hung IdP or proxy) is bounded by the fetch deadline, and at that deadline the connection
+   * must be given up, or each refresh interval leaks one open connection for as long as the
+   * stall lasts. An error status is not worth reading at all. A raw socket, since WireMock cannot
+   * stop half-way through a body.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {200, 503})
+  void aBodyThatStallsAfterTheHeadersIsAbandonedAtTheDeadline(int status) throws Exception {
+    CountDownLatch closedByClient = new CountDownLatch(1);
+    AtomicReference<Socket> accepted = new AtomicReference<>();
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread stalling = new Thread(() -> {
+        try (Socket s = server.accept()) {
+          accepted.set(s);
+          InputStream in = s.getInputStream();
+          for (int last = 0, c; (c = in.read()) != -1; ) { // the request head ends with an empty line
+            last = (last << 8 | c) & 0xFFFFFFFF;
+            if (last == 0x0D0A0D0A) {
+              break;
+            }
+          }
+          s.getOutputStream().write(("HTTP/1.1 " + status + " Whatever\r\nContent-Type: application/json\r\n"
+              + "Content-Length: 4096\r\n\r\n{\"keys\":[").getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          if (in.read() == -1) {
+            closedByClient.countDown();
+          }
+        } catch (IOException e) {
+          closedByClient.countDown(); // reset by the client: given up as well
+        }
+      }, "stalling-idp");
+      stalling.setDaemon(true);
+      stalling.start();
+      JwksKeySource source = JwksKeySource.builder(URI.create("http://127.0.0.1:" + server.getLocalPort() + PATH))
+          .clock(clock).connectTimeout(Duration.ofMillis(500)).readTimeout(Duration.ofMillis(500)).build();
+      sources.add(source);
+      try {
+        source.lastFetch().get(10, TimeUnit.SECONDS);
+
+        assertThat(source.hasKeys()).isFalse();
+        // An error status needs no body: it is reported at once. A 200 waits for the deadline.
+        assertThat(warnings()).anyMatch(w -> w.contains(status == 200 ? "timed out" : "HTTP status " + status));
+        assertThat(closedByClient.await(5, TimeUnit.SECONDS)).as("the stalled connection was closed").isTrue();
+      } finally {
+        Socket s = accepted.get();
+        if (s != null) {
+          s.close();
+        }
+      }
+    }
   }
 
   @Test
