@@ -494,7 +494,9 @@ public final class JwtAuthenticator implements Policy {
      * Trusts an HMAC secret for {@code algorithm} (HS256, HS384 or HS512) and allows that
      * algorithm, for this secret only. The secret must have at least as many bits as the
      * algorithm's hash (32, 48 or 64 bytes), or {@link #build()} fails: a shorter secret can be
-     * brute-forced from one token. HMAC is off unless configured here.
+     * brute-forced from one token. It must not be one repeated byte either (an unfilled, all-zero
+     * buffer; a repeated character): such a secret is known to everyone. HMAC is off unless
+     * configured here.
      */
     public Builder hmacSecret(String algorithm, byte[] secret) {
       Objects.requireNonNull(secret, "JwtAuthenticator.hmacSecret");
@@ -506,6 +508,11 @@ public final class JwtAuthenticator implements Policy {
       if (secret.length * 8 < alg.minimumKeyBits()) {
         problems.add("hmacSecret: a " + algorithm + " secret needs at least " + alg.minimumKeyBits() / 8
             + " bytes (" + alg.minimumKeyBits() + " bits), got " + secret.length);
+        return this;
+      }
+      if (isOneRepeatedByte(secret)) {
+        problems.add("hmacSecret: the " + algorithm + " secret is one repeated byte (an unfilled buffer?); "
+            + "use random bytes, for example from SecureRandom");
         return this;
       }
       String jca = "Hmac" + "SHA" + algorithm.substring(2);
@@ -522,6 +529,15 @@ public final class JwtAuthenticator implements Policy {
     public Builder keySource(JwtKeySource source) {
       this.keySource = Objects.requireNonNull(source, "JwtAuthenticator.keySource");
       return this;
+    }
+
+    private static boolean isOneRepeatedByte(byte[] secret) {
+      for (byte b : secret) {
+        if (b != secret[0]) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private void addKey(String field, KeyMaterial.Entry e) {

@@ -44,8 +44,20 @@ class JwtAuthenticatorBuilderTest {
   }
 
   @Test
+  void anHmacSecretOfOneRepeatedByteFailsAtBuild() {
+    // Long enough, but known to everyone: an unfilled (all-zero) buffer or a repeated character.
+    // With it configured, anyone could sign a token that this authenticator accepts.
+    for (byte[] secret : new byte[][] {new byte[32], "a".repeat(64).getBytes(StandardCharsets.US_ASCII)}) {
+      assertThatThrownBy(() -> JwtAuthenticator.builder().hmacSecret("HS256", secret).build())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("hmacSecret")
+          .hasMessageContaining("one repeated byte");
+    }
+  }
+
+  @Test
   void aStrongHmacSecretEnablesOnlyItsOwnAlgorithm() {
-    byte[] secret = new byte[64];
+    byte[] secret = TestKeys.secret(64);
     JwtAuthenticator jwt = JwtAuthenticator.builder().hmacSecret("HS384", secret).build();
     Tokens.Json claims = Tokens.claims(clock.instant());
 

@@ -119,10 +119,11 @@ class JwtHardeningTest {
 
     @Test
     void refusesRsaKeyConfusionEvenWhenHmacIsEnabledForAnotherSecret() {
-      ModelGuard mixed = JwtFixtures.guard(JwtFixtures.rsa().hmacSecret("HS256", new byte[32]).build(), clock);
+      byte[] secret = TestKeys.secret(32);
+      ModelGuard mixed = JwtFixtures.guard(JwtFixtures.rsa().hmacSecret("HS256", secret).build(), clock);
       String forged = Tokens.sign("HS256", new SecretKeySpec(TestKeys.RSA.getPublic().getEncoded(), "HmacSHA256"),
           Tokens.header("HS256", "k1"), Tokens.claims(now).with("tier", "pro"));
-      String genuine = Tokens.sign("HS256", new SecretKeySpec(new byte[32], "HmacSHA256"),
+      String genuine = Tokens.sign("HS256", new SecretKeySpec(secret, "HmacSHA256"),
           Tokens.header("HS256", null), Tokens.claims(now).with("tier", "pro"));
 
       assertRefused(check(mixed, forged));

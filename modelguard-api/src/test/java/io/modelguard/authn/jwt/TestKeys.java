@@ -16,6 +16,13 @@ final class TestKeys {
 
   private TestKeys() {}
 
+  /** A random HMAC secret of {@code bytes} bytes. */
+  static byte[] secret(int bytes) {
+    byte[] secret = new byte[bytes];
+    new java.security.SecureRandom().nextBytes(secret);
+    return secret;
+  }
+
   static KeyPair rsa(int bits) {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
