@@ -6,6 +6,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,6 +18,11 @@ import java.util.Optional;
  * <ul>
  *   <li>no header: this policy abstains (another authenticator may apply; if none does, the engine
  *       answers {@code auth.missing_credentials});
+ *   <li>the key together with another credential header ({@link Builder#otherCredentialHeaders(String...)},
+ *       default {@code Authorization}, any scheme): refused with {@code auth.invalid_token} and the
+ *       detail "Present exactly one credential.", exactly as the bearer-token policy and the engine
+ *       refuse two credentials, even if this chain has no other authenticator: the application
+ *       behind the guard might act on the other credential while the guard charged the key;
  *   <li>the header repeated, a malformed key (bad prefix, length, alphabet or checksum — refused
  *       without a store lookup), an unknown key id, a hash mismatch, a revoked or expired key:
  *       {@code auth.invalid_api_key}, all with the same generic detail;
@@ -30,14 +36,19 @@ public final class ApiKeyAuthenticator implements Policy {
   /** The default header carrying the key. */
   public static final String DEFAULT_HEADER = "X-API-Key";
 
+  private static final GuardDecision TWO_CREDENTIALS =
+      GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential.");
+
   private final ApiKeyStore store;
   private final ApiKeyHasher hasher;
   private final String header;
+  private final List<String> otherCredentialHeaders;
 
   private ApiKeyAuthenticator(Builder b) {
     this.store = b.store;
     this.hasher = b.hasher;
     this.header = b.header;
+    this.otherCredentialHeaders = b.otherCredentialHeaders;
   }
 
   /** Starts a builder over {@code store}, hashing with {@code hasher} (both required). */
@@ -53,6 +64,11 @@ public final class ApiKeyAuthenticator implements Policy {
     }
     if (values.size() != 1) {
       return GuardDecision.deny(ReasonCode.AUTH_INVALID_API_KEY);
+    }
+    for (String other : otherCredentialHeaders) {
+      if (!context.request().headers(other).isEmpty()) {
+        return TWO_CREDENTIALS;
+      }
     }
     String key = values.get(0).trim();
     Optional<ApiKeyFormat.Parsed> parsed = ApiKeyFormat.parse(key);
@@ -80,6 +96,7 @@ public final class ApiKeyAuthenticator implements Policy {
     private final ApiKeyStore store;
     private final ApiKeyHasher hasher;
     private String header = DEFAULT_HEADER;
+    private List<String> otherCredentialHeaders = List.of("Authorization");
 
     private Builder(ApiKeyStore store, ApiKeyHasher hasher) {
       this.store = Objects.requireNonNull(store, "ApiKeyAuthenticator.store");
@@ -94,7 +111,29 @@ public final class ApiKeyAuthenticator implements Policy {
       if (name == null || name.isBlank() || name.equalsIgnoreCase("Authorization")) {
         throw new IllegalArgumentException("ApiKeyAuthenticator.header must be a non-blank header other than Authorization");
       }
+      if (otherCredentialHeaders.stream().anyMatch(name::equalsIgnoreCase)) {
+        throw new IllegalArgumentException("ApiKeyAuthenticator.header '" + name + "' is one of otherCredentialHeaders");
+      }
       this.header = name;
+      return this;
+    }
+
+    /**
+     * Headers that carry another kind of credential: a request with a key and any of these is
+     * refused, whatever their value. Default: {@code Authorization}. Replaces the default; call
+     * with no names to turn the check off (the engine still refuses two successful
+     * authentications).
+     */
+    public Builder otherCredentialHeaders(String... headers) {
+      List<String> list = new ArrayList<>();
+      for (String h : headers) {
+        if (h == null || h.isBlank() || h.equalsIgnoreCase(header)) {
+          throw new IllegalArgumentException("ApiKeyAuthenticator.otherCredentialHeaders: '" + h
+              + "' must be a non-blank header other than the key's own (" + header + ")");
+        }
+        list.add(h);
+      }
+      this.otherCredentialHeaders = List.copyOf(list);
       return this;
     }
 

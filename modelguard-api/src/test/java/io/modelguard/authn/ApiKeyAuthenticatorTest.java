@@ -1,0 +1,135 @@
+package io.modelguard.authn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.CredentialKind;
+import io.modelguard.Endpoint;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
+import io.modelguard.Phase;
+import io.modelguard.Principal;
+import io.modelguard.RandomSource;
+import io.modelguard.ReasonCode;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The API-key policy alone in a chain (modelguard-test covers it together with the JWT policy):
+ * one credential per request, whichever authenticators the chain holds.
+ */
+class ApiKeyAuthenticatorTest {
+  private final Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+  private final ApiKeyHasher hasher = ApiKeyHasher.withPepper(pepper());
+  private final InMemoryApiKeyStore store = new InMemoryApiKeyStore();
+  private final IssuedApiKey key = new ApiKeyIssuer(hasher, RandomSource.seeded(3), clock)
+      .issue(ApiKeyFormat.Environment.LIVE, "alice", "acme", "free", null);
+
+  ApiKeyAuthenticatorTest() {
+    store.add(key.record());
+  }
+
+  private static byte[] pepper() {
+    byte[] p = new byte[32];
+    RandomSource.seeded(5).nextBytes(p);
+    return p;
+  }
+
+  private ModelGuard guard(ApiKeyAuthenticator apiKeys) {
+    return ModelGuard.builder().clock(clock).auditLog(false)
+        .chain("default", c -> c.policy(Phase.AUTHENTICATE, "api-key", apiKeys))
+        .build();
+  }
+
+  @Test
+  void aValidKeyAloneAuthenticates() {
+    GuardDecision d = guard(ApiKeyAuthenticator.builder(store, hasher).build()).check(new Request().header("X-API-Key", key.key()));
+
+    assertThat(d.principal()).map(Principal::credentialKind).contains(CredentialKind.API_KEY);
+  }
+
+  @Test
+  void refusesAValidKeyTogetherWithAnAuthorizationHeaderEvenIfTheChainHasNoBearerPolicy() {
+    // The application behind the guard may read the Authorization header as the caller's
+    // identity while the guard charged the key's owner: two credentials, refused as the bearer
+    // policy refuses a token together with a key.
+    ModelGuard apiKeyOnly = guard(ApiKeyAuthenticator.builder(store, hasher).build());
+
+    for (String authorization : List.of("Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "Basic YWxpY2U6cHc=")) {
+      GuardDecision d = apiKeyOnly.check(new Request().header("X-API-Key", key.key()).header("Authorization", authorization));
+
+      assertThat(d.isAllowed()).as(authorization).isFalse();
+      assertThat(d.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+      assertThat(d.detail()).contains("Present exactly one credential.");
+    }
+  }
+
+  @Test
+  void theOtherCredentialHeadersAreConfigurable() {
+    ModelGuard lenient = guard(ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders().build());
+    ModelGuard strict = guard(ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders("X-Session").build());
+    Request withBearer = new Request().header("X-API-Key", key.key()).header("Authorization", "Bearer abc");
+
+    assertThat(lenient.check(withBearer).isAllowed()).as("check turned off").isTrue();
+    assertThat(strict.check(withBearer).isAllowed()).as("only X-Session counts").isTrue();
+    assertThat(strict.check(new Request().header("X-API-Key", key.key()).header("X-Session", "s")).isAllowed())
+        .isFalse();
+    assertThatThrownBy(() -> ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders("x-api-key"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ApiKeyAuthenticator.otherCredentialHeaders");
+  }
+
+  /** A minimal request: headers only. */
+  private static final class Request implements InferenceRequest {
+    private final Map<String, List<String>> headers = new TreeMap<>();
+
+    Request header(String name, String value) {
+      headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
+      return this;
+    }
+
+    @Override
+    public String method() {
+      return "POST";
+    }
+
+    @Override
+    public String path() {
+      return "/v1/models/digits/predict";
+    }
+
+    @Override
+    public Optional<String> header(String name) {
+      return headers(name).stream().findFirst();
+    }
+
+    @Override
+    public List<String> headers(String name) {
+      return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+    }
+
+    @Override
+    public Optional<String> remoteAddress() {
+      return Optional.of("127.0.0.1");
+    }
+
+    @Override
+    public Endpoint endpoint() {
+      return Endpoint.of("digits", "default", 1);
+    }
+
+    @Override
+    public byte[] body(int maxBytes) {
+      return new byte[0];
+    }
+  }
+}
