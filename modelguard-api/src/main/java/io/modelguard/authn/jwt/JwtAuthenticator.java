@@ -121,6 +121,11 @@ public final class JwtAuthenticator implements Policy {
   public static final int DEFAULT_MAX_TOKEN_LENGTH = 8 * 1024;
   /** The default {@link Builder#allowedAlgorithms(String...)}: RS256, ES256 and EdDSA. */
   public static final Set<String> DEFAULT_ALGORITHMS = Set.of("RS256", "ES256", "EdDSA");
+  /**
+   * The longest {@link Builder#maxTokenAge(Duration)}: 3,650 days. Longer limits are the same as
+   * none, and far longer ones cannot be added to an instant.
+   */
+  public static final Duration MAX_TOKEN_AGE_LIMIT = Duration.ofDays(3650);
   /** The default {@link Builder#verifiedTokenCacheSize(int)}: 10,000 tokens. */
   public static final int DEFAULT_CACHE_SIZE = 10_000;
   /**
@@ -606,10 +611,14 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** Refuses tokens issued ({@code iat}) longer ago than {@code age}, and tokens without {@code iat}. Default: off. */
+    /**
+     * Refuses tokens issued ({@code iat}) longer ago than {@code age}, and tokens without {@code
+     * iat}. Default: off; positive and at most {@link #MAX_TOKEN_AGE_LIMIT 3,650 days}.
+     */
     public Builder maxTokenAge(Duration age) {
-      if (age == null || age.isNegative() || age.isZero()) {
-        throw new IllegalArgumentException("JwtAuthenticator.maxTokenAge must be positive, was " + age);
+      if (age == null || age.isNegative() || age.isZero() || age.compareTo(MAX_TOKEN_AGE_LIMIT) > 0) {
+        throw new IllegalArgumentException("JwtAuthenticator.maxTokenAge must be positive and at most "
+            + MAX_TOKEN_AGE_LIMIT.toDays() + " days, was " + age);
       }
       this.maxTokenAge = age;
       return this;

@@ -113,6 +113,18 @@ class JwtAuthenticatorBuilderTest {
   }
 
   @Test
+  void aMaximumTokenAgeTooLongToAddToAnInstantFailsAtOnceNotOnEveryRequest() {
+    // Accepted by the setter, it overflowed on each token with iat: an ArithmeticException out of
+    // the policy, so every request became internal.error (500) with a stack trace in the log.
+    assertThatThrownBy(() -> JwtAuthenticator.builder().maxTokenAge(Duration.ofSeconds(Long.MAX_VALUE)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("JwtAuthenticator.maxTokenAge");
+    JwtAuthenticator longest = JwtFixtures.rsa().maxTokenAge(JwtAuthenticator.MAX_TOKEN_AGE_LIMIT).build();
+
+    assertThat(longest.authenticate(Tokens.rs256(Tokens.claims(clock.instant())), clock.instant())).isPresent();
+  }
+
+  @Test
   void settersRejectOutOfRangeValuesAtOnce() {
     JwtAuthenticator.Builder b = JwtAuthenticator.builder();
 
