@@ -352,11 +352,14 @@ public final class JwksKeySource implements JwtKeySource {
     Instant refreshAt = startedAt.plus(ttl).minus(min(refreshAhead, ttl.dividedBy(2)));
     KeySet next = new KeySet(entries, refreshAt, startedAt.plus(ttl));
     KeySet previous = keys;
-    // Only one fetch runs at a time (single flight), so this read-modify-write has one writer.
-    if (previous != null && !next.fingerprints.containsAll(previous.fingerprints)) {
-      generation++; // a key was withdrawn or replaced: cached verifications must not outlive it
-    }
     keys = next;
+    // Only one fetch runs at a time (single flight), so this read-modify-write has one writer. A key
+    // was withdrawn or replaced: cached verifications must not outlive it. The new set is published
+    // first: a request that reads the new generation (before its key lookup) must find only new keys,
+    // or it could verify with the withdrawn key and cache that under the new generation.
+    if (previous != null && !next.fingerprints.containsAll(previous.fingerprints)) {
+      generation++;
+    }
     if (previous == null || !next.fingerprints.equals(previous.fingerprints)) {
       log.info("JWKS {}: {} key(s) {}, valid for {}", uri, entries.size(), keyIds(), ttl);
     }

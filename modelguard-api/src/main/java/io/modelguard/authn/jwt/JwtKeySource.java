@@ -28,8 +28,10 @@ public interface JwtKeySource {
   /**
    * A number that changes whenever a key this source returned before is withdrawn (for example
    * rotated out of a JWKS). The authenticator stamps each cached verification with it and stops
-   * trusting cached verifications as soon as it changes. Default: 0, for sources whose keys never
-   * change.
+   * trusting cached verifications as soon as it changes. The authenticator reads it before it
+   * looks a key up, so a source must change it only after {@link #find} no longer returns the
+   * withdrawn key: a verification that saw the new number then cannot have used the old key.
+   * Default: 0, for sources whose keys never change.
    */
   default long generation() {
     return 0;
