@@ -105,6 +105,8 @@ public final class JwksKeySource implements JwtKeySource {
   public static final int DEFAULT_MAX_BYTES = 256 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(JwksKeySource.class);
+  /** Marks a fetch given up before its body reader existed; never subscribed. */
+  private static final CappedBodySubscriber ABANDONED = new CappedBodySubscriber(0, -1);
 
   private final URI uri;
   private final HttpClient http;
@@ -296,8 +298,8 @@ public final class JwksKeySource implements JwtKeySource {
         }
         CappedBodySubscriber b =
             new CappedBodySubscriber(maxBytes, info.headers().firstValueAsLong("Content-Length").orElse(-1));
-        body.set(b);
-        return b;
+        // Headers that arrive after the fetch was given up get no reader at all.
+        return body.compareAndSet(null, b) ? b : new NoBodySubscriber();
       });
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
@@ -307,7 +309,7 @@ public final class JwksKeySource implements JwtKeySource {
         .handle((r, error) -> {
           try {
             if (error != null) {
-              CappedBodySubscriber b = body.get();
+              CappedBodySubscriber b = body.getAndSet(ABANDONED);
               if (b != null) {
                 b.abandon();
               }
