@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.modelguard.CredentialKind;
-import io.modelguard.Endpoint;
 import io.modelguard.GuardDecision;
-import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.Principal;
@@ -15,12 +13,7 @@ import io.modelguard.ReasonCode;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,7 +45,7 @@ class ApiKeyAuthenticatorTest {
 
   @Test
   void aValidKeyAloneAuthenticates() {
-    GuardDecision d = guard(ApiKeyAuthenticator.builder(store, hasher).build()).check(new Request().header("X-API-Key", key.key()));
+    GuardDecision d = guard(ApiKeyAuthenticator.builder(store, hasher).build()).check(TestRequest.create().header("X-API-Key", key.key()));
 
     assertThat(d.principal()).map(Principal::credentialKind).contains(CredentialKind.API_KEY);
   }
@@ -65,7 +58,7 @@ class ApiKeyAuthenticatorTest {
     ModelGuard apiKeyOnly = guard(ApiKeyAuthenticator.builder(store, hasher).build());
 
     for (String authorization : List.of("Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "Basic YWxpY2U6cHc=")) {
-      GuardDecision d = apiKeyOnly.check(new Request().header("X-API-Key", key.key()).header("Authorization", authorization));
+      GuardDecision d = apiKeyOnly.check(TestRequest.create().header("X-API-Key", key.key()).header("Authorization", authorization));
 
       assertThat(d.isAllowed()).as(authorization).isFalse();
       assertThat(d.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
@@ -77,59 +70,14 @@ class ApiKeyAuthenticatorTest {
   void theOtherCredentialHeadersAreConfigurable() {
     ModelGuard lenient = guard(ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders().build());
     ModelGuard strict = guard(ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders("X-Session").build());
-    Request withBearer = new Request().header("X-API-Key", key.key()).header("Authorization", "Bearer abc");
+    TestRequest withBearer = TestRequest.create().header("X-API-Key", key.key()).header("Authorization", "Bearer abc");
 
     assertThat(lenient.check(withBearer).isAllowed()).as("check turned off").isTrue();
     assertThat(strict.check(withBearer).isAllowed()).as("only X-Session counts").isTrue();
-    assertThat(strict.check(new Request().header("X-API-Key", key.key()).header("X-Session", "s")).isAllowed())
+    assertThat(strict.check(TestRequest.create().header("X-API-Key", key.key()).header("X-Session", "s")).isAllowed())
         .isFalse();
     assertThatThrownBy(() -> ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders("x-api-key"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("ApiKeyAuthenticator.otherCredentialHeaders");
-  }
-
-  /** A minimal request: headers only. */
-  private static final class Request implements InferenceRequest {
-    private final Map<String, List<String>> headers = new TreeMap<>();
-
-    Request header(String name, String value) {
-      headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
-      return this;
-    }
-
-    @Override
-    public String method() {
-      return "POST";
-    }
-
-    @Override
-    public String path() {
-      return "/v1/models/digits/predict";
-    }
-
-    @Override
-    public Optional<String> header(String name) {
-      return headers(name).stream().findFirst();
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
-    }
-
-    @Override
-    public Optional<String> remoteAddress() {
-      return Optional.of("127.0.0.1");
-    }
-
-    @Override
-    public Endpoint endpoint() {
-      return Endpoint.of("digits", "default", 1);
-    }
-
-    @Override
-    public byte[] body(int maxBytes) {
-      return new byte[0];
-    }
   }
 }

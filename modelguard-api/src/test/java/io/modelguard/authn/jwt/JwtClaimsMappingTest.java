@@ -7,6 +7,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.authn.TestRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

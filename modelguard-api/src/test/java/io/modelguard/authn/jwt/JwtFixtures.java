@@ -5,6 +5,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
 import io.modelguard.Tier;
+import io.modelguard.authn.TestRequest;
 import io.modelguard.authz.ModelAccessPolicy;
 import java.security.Key;
 import java.time.Clock;

@@ -16,6 +16,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.authn.TestRequest;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import java.io.ByteArrayInputStream;

@@ -1,4 +1,4 @@
-package io.modelguard.authn.jwt;
+package io.modelguard.authn;
 
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
@@ -9,31 +9,34 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** A minimal request for engine-level tests in this module (modelguard-test's FakeRequest is out of reach). */
-final class TestRequest implements InferenceRequest {
+/**
+ * A minimal request for the authentication tests of this module (modelguard-test's FakeRequest is
+ * out of reach): headers, a model, a path.
+ */
+public final class TestRequest implements InferenceRequest {
   private final Map<String, List<String>> headers = new TreeMap<>();
   private Endpoint endpoint = Endpoint.of("digits", "default", 1);
   private String path = "/v1/models/digits/predict";
 
-  static TestRequest create() {
+  public static TestRequest create() {
     return new TestRequest();
   }
 
-  static TestRequest bearer(String token) {
+  public static TestRequest bearer(String token) {
     return create().header("Authorization", "Bearer " + token);
   }
 
-  TestRequest header(String name, String value) {
+  public TestRequest header(String name, String value) {
     headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
     return this;
   }
 
-  TestRequest model(String model) {
+  public TestRequest model(String model) {
     this.endpoint = Endpoint.of(model, "default", 1);
     return this;
   }
 
-  TestRequest path(String p) {
+  public TestRequest path(String p) {
     this.path = p;
     return this;
   }
