@@ -10,14 +10,15 @@ import java.util.Optional;
  * Decides whether an IP address may be connected to: every address in the deny set is refused,
  * everything else is treated as publicly routable. Immutable and thread-safe.
  *
- * <p>The {@linkplain #defaults() default deny set} is IANA's "not globally reachable" registry plus
- * every IPv6 form that embeds an IPv4 address. IPv4-mapped addresses ({@code ::ffff:a.b.c.d}) are
- * unwrapped and the IPv4 address is judged; the other embedding forms (IPv4-compatible {@code ::/96},
- * IPv4-translated {@code ::ffff:0:0:0/96} of RFC 2765 SIIT, NAT64 {@code 64:ff9b::/96} and {@code
- * 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside {@code 2001::/23}) are denied whole, since
- * the network that unwraps them is not ours to trust, and the reason names the embedded IPv4
- * address. The JDK's {@code InetAddress.isXxx()} methods miss most of these (for example {@code
- * ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
+ * <p>The {@linkplain #defaults() default deny set} is IANA's "not globally reachable" registry,
+ * every IPv6 address outside global unicast {@code 2000::/3}, Azure's platform endpoint {@code
+ * 168.63.129.16}, and every IPv6 form that embeds an IPv4 address. IPv4-mapped addresses ({@code
+ * ::ffff:a.b.c.d}) are unwrapped and the IPv4 address is judged; the other embedding forms
+ * (IPv4-compatible {@code ::/96}, IPv4-translated {@code ::ffff:0:0:0/96} of RFC 2765 SIIT, NAT64
+ * {@code 64:ff9b::/96} and {@code 64:ff9b:1::/48}, 6to4 {@code 2002::/16}, Teredo inside {@code
+ * 2001::/23}) are denied whole, since the network that unwraps them is not ours to trust, and the
+ * reason names the embedded IPv4 address. The JDK's {@code InetAddress.isXxx()} methods miss most
+ * of these (for example {@code ::127.0.0.1}, {@code fd00:ec2::254}, {@code 192.0.0.192}).
  */
 public final class AddressClassifier {
   private static final List<Range> DEFAULT_RANGES = List.of(
@@ -36,6 +37,9 @@ public final class AddressClassifier {
       Range.of("203.0.113.0/24", "documentation"),
       Range.of("224.0.0.0/4", "multicast"),
       Range.of("240.0.0.0/4", "reserved (includes broadcast)"),
+      // Public, but Azure's platform endpoint (WireServer): reachable from every Azure VM, never a
+      // host a client could mean.
+      Range.of("168.63.129.16/32", "Azure platform endpoint"),
       Range.of("::/128", "unspecified"),
       Range.of("::1/128", "loopback"),
       Range.of("::/96", "IPv4-compatible"),
@@ -50,7 +54,13 @@ public final class AddressClassifier {
       Range.of("fc00::/7", "unique local (includes AWS metadata fd00:ec2::254)"),
       Range.of("fe80::/10", "link-local"),
       Range.of("fec0::/10", "site-local"),
-      Range.of("ff00::/8", "multicast"));
+      Range.of("ff00::/8", "multicast"),
+      // Everything else outside 2000::/3 is reserved or kept for uses that never lead to a public
+      // host (RFC 4291, IANA's address space registry); listed last, so the ranges above name the
+      // known blocks first.
+      Range.of("::/3", "outside global unicast 2000::/3"),
+      Range.of("4000::/2", "outside global unicast 2000::/3"),
+      Range.of("8000::/1", "outside global unicast 2000::/3"));
 
   private static final AddressClassifier DEFAULTS = new AddressClassifier(DEFAULT_RANGES);
 

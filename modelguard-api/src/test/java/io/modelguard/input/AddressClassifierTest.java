@@ -23,7 +23,9 @@ class AddressClassifierTest {
       // The ones Smokescreen, Python's ipaddress (CVE-2024-4032) or the JDK's isXxx() miss:
       "192.0.0.192", "198.18.0.1", "240.0.0.1", "255.255.255.255", "100.100.100.200", "0.1.2.3",
       "64:ff9b:1::1", "::127.0.0.1", "fd00:ec2::254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1",
-      "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe",
+      "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "168.63.129.16",
+      // IPv6 outside global unicast 2000::/3: reserved by IANA, or assigned for uses never on the path to a public host
+      "1::", "0:0:1::", "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "4000::1", "5f00::1", "8000::1", "fbff::1",
       // and the rest of the set
       "0.0.0.0", "10.255.255.255", "100.64.0.0", "100.127.255.255", "127.0.0.1", "169.254.169.254", "172.16.0.0",
       "172.31.255.255", "192.0.2.255", "192.88.99.1", "192.168.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.251",
@@ -36,7 +38,8 @@ class AddressClassifierTest {
   @ParameterizedTest
   @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "93.184.216.34", "100.63.255.255", "100.128.0.0", "172.15.255.255",
       "172.32.0.0", "192.0.1.1", "198.17.255.255", "198.20.0.0", "223.255.255.255", "2606:4700:4700::1111",
-      "2a00:1450:4001:80b::200e", "2001:200::1", "::ffff:8.8.8.8"})
+      "2a00:1450:4001:80b::200e", "2001:200::1", "::ffff:8.8.8.8", "2000::1", "3ffe:ffff::1", "168.63.129.15",
+      "168.63.129.17"})
   void allowsPublicAddresses(String literal) {
     assertThat(classifier.deniedBy(ip(literal))).as(literal).isEmpty();
   }
@@ -48,6 +51,8 @@ class AddressClassifierTest {
     assertThat(classifier.deniedBy(ip("64:ff9b::a9fe:a9fe"))).contains("64:ff9b::/96 (NAT64) embedding 169.254.169.254");
     assertThat(classifier.deniedBy(ip("::ffff:0:a9fe:a9fe")))
         .contains("::ffff:0:0:0/96 (IPv4-translated, SIIT) embedding 169.254.169.254");
+    assertThat(classifier.deniedBy(ip("5f00::1"))).contains("4000::/2 (outside global unicast 2000::/3)");
+    assertThat(classifier.deniedBy(ip("fe80::1"))).contains("fe80::/10 (link-local)");
     assertThat(classifier.deniedBy(ip("2001:0:4136:e378:8000:63bf:80ff:fffe")))
         .contains("2001::/23 (IETF protocol assignments (includes Teredo)) embedding 127.0.0.1");
   }
