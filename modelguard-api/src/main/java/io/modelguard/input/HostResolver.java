@@ -4,15 +4,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Resolves a host name to every address it has (all A and AAAA answers). {@link SafeUrlFetcher}
@@ -31,44 +22,30 @@ public interface HostResolver {
   List<InetAddress> resolve(String host) throws UnknownHostException;
 
   /**
+   * As {@link #resolve(String)}, but the caller has only {@code timeLeft} (positive): a fetch asks
+   * with what remains of its total timeout, so a lookup late in a redirect chain cannot carry the
+   * fetch past it. The default ignores the limit and calls {@link #resolve(String)}; {@link
+   * #system(Duration)} honours it.
+   *
+   * @throws UnknownHostException if the name has no address, or none was found in time
+   */
+  default List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
+    return resolve(host);
+  }
+
+  /**
    * The JVM's resolver ({@link InetAddress#getAllByName}, which honours {@code -Djdk.net.hosts.file}),
    * bounded by {@code timeout}: the JDK lookup itself cannot be interrupted, so it runs on one of at
    * most 8 daemon threads of this resolver and is abandoned when the time is up (reported as
-   * unknown host). When all 8 are busy the lookup is refused the same way rather than queued.
+   * unknown host), or sooner when {@linkplain #resolve(String, Duration) given less time}. When all
+   * 8 are busy the lookup is refused the same way rather than queued: 8 names whose DNS servers
+   * never answer hold every thread for up to {@code timeout} each and fail every other lookup
+   * meanwhile, so keep it short, or restrict fetches to an allow-list of hosts (refused before any
+   * lookup).
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
    */
   static HostResolver system(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("HostResolver.system timeout must be positive, was " + timeout);
-    }
-    AtomicInteger threads = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-      Thread t = new Thread(r, "modelguard-dns-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    long nanos = timeout.toNanos();
-    return host -> {
-      Future<InetAddress[]> f;
-      try {
-        f = pool.submit(() -> InetAddress.getAllByName(host));
-      } catch (RejectedExecutionException e) {
-        throw new UnknownHostException("resolver busy");
-      }
-      try {
-        return List.of(f.get(nanos, TimeUnit.NANOSECONDS));
-      } catch (TimeoutException e) {
-        f.cancel(true);
-        throw new UnknownHostException("resolution timed out");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new UnknownHostException("interrupted");
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof UnknownHostException) {
-          throw (UnknownHostException) e.getCause();
-        }
-        throw new UnknownHostException("resolution failed");
-      }
-    };
+    return new SystemResolver(timeout, InetAddress::getAllByName);
   }
 }

@@ -161,6 +161,10 @@ public final class SafeUrlFetcher {
    * resolver is asked at most once. Never throws.
    */
   public UrlCheck check(String url) {
+    return check(url, null);
+  }
+
+  private UrlCheck check(String url, Long deadline) {
     ParsedUrl parsed;
     try {
       parsed = ParsedUrl.parse(url);
@@ -168,10 +172,11 @@ public final class SafeUrlFetcher {
       log.debug("SafeUrlFetcher: refused an unparseable URL: {} ({})", e.reason, e.getMessage());
       return UrlCheck.refused(e.reason, null);
     }
-    return check(parsed);
+    return check(parsed, deadline);
   }
 
-  private UrlCheck check(ParsedUrl url) {
+  /** Checks {@code url}; a fetch passes its {@code deadline} (nanoTime) to bound the lookup, else null. */
+  private UrlCheck check(ParsedUrl url, Long deadline) {
     List<InetAddress> addresses;
     if (url.literal != null) {
       addresses = List.of(toInetAddress(url.literal));
@@ -187,7 +192,12 @@ public final class SafeUrlFetcher {
         return refuse(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port);
       }
       try {
-        addresses = resolver.resolve(url.host);
+        if (deadline == null) {
+          addresses = resolver.resolve(url.host);
+        } else {
+          long left = deadline - System.nanoTime();
+          addresses = left <= 0 ? null : resolver.resolve(url.host, Duration.ofNanos(left));
+        }
       } catch (UnknownHostException e) {
         addresses = null;
       } catch (RuntimeException e) {
@@ -227,11 +237,11 @@ public final class SafeUrlFetcher {
    * Fetches {@code url}: checks it, connects to a checked address, follows redirects (each one
    * checked again), and returns the body if it is a 200 response within the caps whose magic bytes
    * match an accepted format. Never throws; blocks for at most the total timeout (plus the
-   * resolver's own time if a custom resolver ignores it).
+   * resolver's own time if a custom resolver ignores the time left it is given).
    */
   public FetchResult fetch(String url) {
     long deadline = System.nanoTime() + totalTimeoutNanos;
-    UrlCheck check = check(url);
+    UrlCheck check = check(url, deadline);
     int hops = 0;
     while (true) {
       if (check.refusal().isPresent()) {
@@ -255,7 +265,7 @@ public final class SafeUrlFetcher {
       }
       hops++;
       try {
-        check = check(check.url.resolve(response.location));
+        check = check(check.url.resolve(response.location), deadline);
       } catch (ParsedUrl.Refused e) {
         log.debug("SafeUrlFetcher: refused a redirect: {} ({})", e.reason, e.getMessage());
         return FetchResult.refused(e.reason, hops);

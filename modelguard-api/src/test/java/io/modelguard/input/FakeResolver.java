@@ -2,21 +2,32 @@ package io.modelguard.input;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A {@link HostResolver} answering from a table (several answers per name allowed) and recording every lookup. */
+/**
+ * A {@link HostResolver} answering from a table (several answers per name allowed) and recording
+ * every lookup, and the time left each was given.
+ */
 final class FakeResolver implements HostResolver {
   private final Map<String, List<List<InetAddress>>> answers = new HashMap<>();
   final List<String> lookups = new CopyOnWriteArrayList<>();
+  final List<Duration> timesLeft = new CopyOnWriteArrayList<>();
 
   /** {@code name} resolves to {@code addresses} (IP literals) on every lookup. */
   FakeResolver map(String name, String... addresses) {
     answers.computeIfAbsent(name, k -> new ArrayList<>()).add(parse(addresses));
     return this;
+  }
+
+  @Override
+  public List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
+    timesLeft.add(timeLeft);
+    return resolve(host);
   }
 
   @Override

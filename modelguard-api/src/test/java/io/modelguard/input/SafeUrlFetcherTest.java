@@ -138,6 +138,29 @@ class SafeUrlFetcherTest {
     assertThat(resolver.lookups).containsExactly("images.test");
   }
 
+  @Test
+  void aLookupAfterARedirectGetsOnlyWhatIsLeftOfTheTotalTimeout() {
+    images.stubFor(get("/late").willReturn(aResponse().withFixedDelay(600).withStatus(302)
+        .withHeader("Location", "http://images.test:" + wm + "/cat.png")));
+
+    FetchResult r = fetcher.fetch(url("/late"));
+
+    assertThat(r.isFetched()).isTrue();
+    assertThat(resolver.lookups).containsExactly("images.test");
+    // The total timeout is 4 s and the first hop took at least 600 ms of it.
+    assertThat(resolver.timesLeft).singleElement()
+        .satisfies(left -> assertThat(left).isPositive().isLessThanOrEqualTo(Duration.ofMillis(3_400)));
+  }
+
+  @Test
+  void checkingAUrlWithoutFetchingItAsksTheResolverWithoutATimeLimit() {
+    UrlCheck check = fetcher.check("http://images.test:" + wm + "/cat.png");
+
+    assertThat(check.isAllowed()).isTrue();
+    assertThat(resolver.lookups).containsExactly("images.test");
+    assertThat(resolver.timesLeft).isEmpty();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
       "http://127.0.0.1:LP/", "http://localhost:LP/", "http://[::1]:LP/", "http://internal.test:LP/",

@@ -1,0 +1,75 @@
+package io.modelguard.input;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link HostResolver#system(Duration)}: its time limits, over a lookup that never answers. */
+class HostResolverTest {
+  /** Released after each test, so the abandoned lookups end. */
+  private final CountDownLatch dnsAnswers = new CountDownLatch(1);
+  /** Like the JDK's own lookup waiting on a DNS server that never answers: deaf to interrupts. */
+  private final SystemResolver.Lookup hanging = host -> {
+    while (true) {
+      try {
+        dnsAnswers.await();
+        throw new UnknownHostException(host);
+      } catch (InterruptedException e) {
+        // keeps waiting
+      }
+    }
+  };
+
+  @AfterEach
+  void release() {
+    dnsAnswers.countDown();
+  }
+
+  @Test
+  void theJvmResolverAnswersFromTheHostsFile() throws UnknownHostException {
+    assertThat(HostResolver.system(Duration.ofSeconds(10)).resolve("localhost"))
+        .isNotEmpty().allSatisfy(a -> assertThat(a.isLoopbackAddress()).isTrue());
+  }
+
+  @Test
+  void aLookupThatNeverAnswersIsAbandonedAtTheResolversTimeout() {
+    HostResolver r = new SystemResolver(Duration.ofMillis(50), hanging);
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("slow.example"))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolution timed out"));
+  }
+
+  @Test
+  void aCallerWithLessTimeLeftWaitsOnlyThatLong() {
+    // The resolver would wait a day; the caller has 50 ms. Waiting the day would trip the 30 s guard.
+    HostResolver r = new SystemResolver(Duration.ofDays(1), hanging);
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("slow.example", Duration.ofMillis(50)))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolution timed out"));
+  }
+
+  @Test
+  void eightHangingLookupsRefuseTheNinthAtOnce() throws Exception {
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), hanging);
+    for (int i = 0; i < 8; i++) {
+      assertThatThrownBy(() -> r.resolve("slow.example", Duration.ofMillis(1))).isInstanceOf(UnknownHostException.class);
+    }
+
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("other.example", Duration.ofDays(1)))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy"));
+  }
+
+  @Test
+  void refusesANonPositiveTimeout() {
+    assertThatThrownBy(() -> HostResolver.system(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new SystemResolver(Duration.ofSeconds(-1), InetAddress::getAllByName))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
