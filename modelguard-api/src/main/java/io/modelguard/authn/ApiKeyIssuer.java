@@ -14,7 +14,11 @@ public final class ApiKeyIssuer {
   private final RandomSource random;
   private final Clock clock;
 
-  /** An issuer hashing with {@code hasher}, drawing from {@code random}, dating with {@code clock}. */
+  /**
+   * An issuer hashing with {@code hasher}, drawing from {@code random}, dating with {@code clock}.
+   * Outside tests {@code random} must be {@link RandomSource#secure()}: keys drawn from {@link
+   * RandomSource#seeded(long)} are as predictable as its seed.
+   */
   public ApiKeyIssuer(ApiKeyHasher hasher, RandomSource random, Clock clock) {
     this.hasher = Objects.requireNonNull(hasher, "hasher");
     this.random = Objects.requireNonNull(random, "random");

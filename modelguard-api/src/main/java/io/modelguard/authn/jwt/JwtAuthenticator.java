@@ -135,6 +135,8 @@ public final class JwtAuthenticator implements Policy {
   public static final String QUOTA_CLAIM = "mg_quota";
 
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
+  /** The longest parser text logged; the rest is cut. */
+  private static final int MAX_LOGGED = 300;
   private static final String BEARER = "Bearer";
   private static final String ONE_CREDENTIAL = "Present exactly one credential.";
   private static final GuardDecision INVALID = GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN);
@@ -297,10 +299,25 @@ public final class JwtAuthenticator implements Policy {
     } catch (RuntimeException e) {
       // Parser text is for the operator's DEBUG log only; the client gets the generic detail.
       if (log.isDebugEnabled()) {
-        log.debug("JWT refused: {}: {}", Refusal.INVALID, e.toString());
+        log.debug("JWT refused: {}: {}", Refusal.INVALID, loggable(e.toString()));
       }
       throw Refusal.INVALID.exception();
     }
+  }
+  /**
+   * Parser text fit for one log line: it quotes the token's header and claims, which the client
+   * wrote, so line breaks and other control characters become {@code ?} (no forged lines) and it
+   * is cut at {@value #MAX_LOGGED} characters (no log flooding).
+   */
+  private static String loggable(String text) {
+    int n = Math.min(text.length(), MAX_LOGGED);
+    StringBuilder sb = new StringBuilder(n + 1);
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      boolean control = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+      sb.append(control ? '?' : c);
+    }
+    return text.length() > n ? sb.append('…').toString() : sb.toString();
   }
 
   /** The instants between which a cached verification of these claims may be reused. */

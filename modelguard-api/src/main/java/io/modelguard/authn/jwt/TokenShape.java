@@ -6,9 +6,13 @@ package io.modelguard.authn.jwt;
  *
  * <p>jjwt 0.13 accepts a trailing {@code =} on the signature and ignores the unused low bits of
  * the last character of a segment, so one token has many spellings. Refusing every spelling but
- * the canonical one means a token has exactly one string form: that is what makes it safe to key
- * the verified-token cache on the exact string. Three segments also excludes JWE (five segments),
- * and a non-empty signature excludes unsecured {@code alg: none} tokens (whose signature is empty).
+ * the canonical one leaves one string per header, claims and signature. (Not one per token: an
+ * ECDSA signature {@code (r, s)} has a twin {@code (r, n - s)} that verifies too, so an ES* token
+ * has two valid strings. The verified-token cache is keyed on the exact string and each string is
+ * verified before it enters, so the twin costs one more verification and gains nothing; but a list
+ * of refused or already-used tokens must not be keyed on the raw string.) Three segments also
+ * excludes JWE (five segments), and a non-empty signature excludes unsecured {@code alg: none}
+ * tokens (whose signature is empty).
  */
 final class TokenShape {
   private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,0 +1,57 @@
+package io.modelguard.authn.jwt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a refused token leaves in the operator's DEBUG log. The parser's text quotes the token's
+ * header and claims, which the client wrote: it must not be able to start a forged log line or
+ * fill the log with one request.
+ */
+class JwtRefusalLogTest {
+  private final MutableClock clock = MutableClock.standard();
+  private final Instant now = clock.instant();
+  private final ModelGuard guard = JwtFixtures.guard(JwtFixtures.rsa().build(), clock);
+  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+  private final Logger logger = (Logger) LoggerFactory.getLogger(JwtAuthenticator.class);
+  private Level previous;
+
+  @BeforeEach
+  void capture() {
+    previous = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
+    log.start();
+    logger.addAppender(log);
+  }
+
+  @AfterEach
+  void release() {
+    logger.detachAppender(log);
+    logger.setLevel(previous);
+  }
+
+  @Test
+  void headerTextQuotedByTheParserCannotForgeALogLine() {
+    String forged = "b64\r\n2026-11-26 INFO  io.modelguard.ModelGuard - access granted to admin";
+    Tokens.Json header = Tokens.header("RS256", "k1").with("crit", List.of(forged)).with(forged, "x".repeat(3000));
+
+    GuardDecision d = JwtFixtures.check(guard, Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, Tokens.claims(now)));
+
+    assertThat(d.isAllowed()).isFalse();
+    List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(lines).as("the refusal is logged").anySatisfy(l -> assertThat(l).startsWith("JWT refused"));
+    assertThat(lines).allSatisfy(l -> assertThat(l).doesNotContain("\r", "\n").hasSizeLessThanOrEqualTo(600));
+  }
+}
