@@ -16,6 +16,8 @@ import java.util.Optional;
 public final class GuardDecision {
   private static final GuardDecision ALLOW =
       new GuardDecision(true, null, null, null, Map.of(), null, null);
+  private static final GuardDecision MORE_THAN_ONE_CREDENTIAL =
+      deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential.");
 
   private final boolean allowed;
   private final ReasonCode reason;
@@ -64,6 +66,16 @@ public final class GuardDecision {
   public static GuardDecision deny(ReasonCode reason, String detail) {
     return new GuardDecision(
         false, Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(detail, "detail"), null, Map.of(), null, null);
+  }
+
+  /**
+   * Deny a request that carries more than one credential (an API key and a bearer token, say):
+   * {@code auth.invalid_token} with the detail "Present exactly one credential.", the engine's
+   * answer when two authenticators succeed and the built-in authenticators' when they see a second
+   * credential header.
+   */
+  public static GuardDecision moreThanOneCredential() {
+    return MORE_THAN_ONE_CREDENTIAL;
   }
 
   /** A copy that also sets response header {@code name} (replacing an earlier value). */

@@ -106,8 +106,7 @@ public final class ModelGuard {
           log.warn("ModelGuard: policy '{}' in phase {} returned a principal; ignored", step.name(), step.phase());
         } else if (context.principalOrNull() != null) {
           return finish(request, context,
-              GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential."),
-              headers, step.phase(), step.name());
+              GuardDecision.moreThanOneCredential(), headers, step.phase(), step.name());
         } else {
           context.principal(d.principal().get());
         }

@@ -36,9 +36,6 @@ public final class ApiKeyAuthenticator implements Policy {
   /** The default header carrying the key. */
   public static final String DEFAULT_HEADER = "X-API-Key";
 
-  private static final GuardDecision TWO_CREDENTIALS =
-      GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential.");
-
   private final ApiKeyStore store;
   private final ApiKeyHasher hasher;
   private final String header;
@@ -67,7 +64,7 @@ public final class ApiKeyAuthenticator implements Policy {
     }
     for (String other : otherCredentialHeaders) {
       if (!context.request().headers(other).isEmpty()) {
-        return TWO_CREDENTIALS;
+        return GuardDecision.moreThanOneCredential();
       }
     }
     String key = values.get(0).trim();

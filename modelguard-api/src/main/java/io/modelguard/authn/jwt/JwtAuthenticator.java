@@ -138,10 +138,7 @@ public final class JwtAuthenticator implements Policy {
   /** The longest parser text logged; the rest is cut. */
   private static final int MAX_LOGGED = 300;
   private static final String BEARER = "Bearer";
-  private static final String ONE_CREDENTIAL = "Present exactly one credential.";
   private static final GuardDecision INVALID = GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN);
-  private static final GuardDecision TWO_CREDENTIALS =
-      GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN, ONE_CREDENTIAL);
   /**
    * jjwt checks exp and nbf against a clock fixed when the parser is built, but the time that
    * counts is the engine's clock at each call. So jjwt's own time checks are neutralised (a clock
@@ -211,7 +208,7 @@ public final class JwtAuthenticator implements Policy {
     }
     if (values.size() != 1) {
       log.debug("JWT refused: {} Authorization headers", values.size());
-      return TWO_CREDENTIALS;
+      return GuardDecision.moreThanOneCredential();
     }
     String value = values.get(0);
     if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())
@@ -221,7 +218,7 @@ public final class JwtAuthenticator implements Policy {
     for (String header : otherCredentialHeaders) {
       if (!context.request().headers(header).isEmpty()) {
         log.debug("JWT refused: the request also carries {}", header);
-        return TWO_CREDENTIALS;
+        return GuardDecision.moreThanOneCredential();
       }
     }
     // Bound the token before copying it out of the header: a 1 MiB header costs a comparison.
