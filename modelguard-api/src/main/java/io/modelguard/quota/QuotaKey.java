@@ -58,8 +58,9 @@ public final class QuotaKey {
   /**
    * The key of an unauthenticated client at {@code address} (as {@code
    * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
-   * block one subscriber usually holds, so rotating through one's own addresses gains nothing.
-   * Anything else (an IPv4 address, a name) is used as given; a null address shares the key
+   * block one subscriber usually holds, so rotating through one's own addresses gains nothing; an
+   * IPv4-mapped IPv6 address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4
+   * address. Anything else (an IPv4 address, a name) is used as given; a null address shares the key
    * {@code unknown}.
    */
   public static QuotaKey forAddress(String address) {
@@ -109,8 +110,10 @@ public final class QuotaKey {
     try {
       // A literal: getByName parses it without any name lookup.
       byte[] b = InetAddress.getByName(a).getAddress();
-      if (b.length != 16) {
-        return a;
+      if (b.length == 4) {
+        // An IPv4-mapped address (::ffff:a.b.c.d in any spelling): the key of its dotted quad, so
+        // that one IPv4 client never gets a budget per way of writing its address.
+        return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
       }
       StringBuilder sb = new StringBuilder(24);
       for (int i = 0; i < 8; i += 2) {

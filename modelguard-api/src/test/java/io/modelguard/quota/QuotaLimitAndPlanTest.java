@@ -93,4 +93,17 @@ class QuotaLimitAndPlanTest {
     assertThat(QuotaKey.forAddress("2001:db8:1:2::1")).isNotEqualTo(QuotaKey.forAddress("2001:db8:1:3::1"));
     assertThat(QuotaKey.forAddress(null)).isEqualTo(QuotaKey.forAddress(" "));
   }
+
+  @Test
+  void anIpv4AddressWrittenAsIpv4MappedIpv6SharesTheKeyOfItsDottedQuad() {
+    // A client whose address reaches the limit in several spellings (a dual-stack proxy writes
+    // ::ffff:a.b.c.d, another path the plain quad) must not get one budget per spelling.
+    QuotaKey plain = QuotaKey.forAddress("203.0.113.5");
+    assertThat(QuotaKey.forAddress("::ffff:203.0.113.5")).isEqualTo(plain);
+    assertThat(QuotaKey.forAddress("::FFFF:203.0.113.5")).isEqualTo(plain);
+    assertThat(QuotaKey.forAddress("0:0:0:0:0:ffff:203.0.113.5")).isEqualTo(plain);
+    assertThat(QuotaKey.forAddress("0000:0000:0000:0000:0000:FFFF:cb00:7105")).isEqualTo(plain);
+    assertThat(QuotaKey.forAddress("[::ffff:cb00:7105]")).isEqualTo(plain);
+    assertThat(QuotaKey.forAddress("::ffff:203.0.113.6")).isNotEqualTo(plain);
+  }
 }
