@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *       call is answered by the failure policy at once, without touching the primary (well under a
  *       millisecond).
  *   <li><b>Half-open</b>: then one call probes the primary while the others keep getting the
- *       failure policy; success closes the circuit, failure opens it again.
+ *       failure policy; success closes the circuit, failure opens it again, and so does a probe
+ *       that ends with any other exception, so the circuit is never left half-open.
  * </ul>
  *
  * The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
@@ -45,6 +46,9 @@ public final class ResilientQuotaStore implements QuotaStore {
   private static final int CLOSED = 0;
   private static final int OPEN = 1;
   private static final int HALF_OPEN = 2;
+  private static final int DENIED = 0;
+  private static final int PERMITTED = 1;
+  private static final int PROBE = 2;
 
   private final QuotaStore primary;
   private final FailurePolicy policy;
@@ -80,7 +84,8 @@ public final class ResilientQuotaStore implements QuotaStore {
     if (cost < 1) {
       throw new IllegalArgumentException("cost must be at least 1, was " + cost);
     }
-    if (!permit()) {
+    int permit = permit();
+    if (permit == DENIED) {
       return fallback(key, plan, cost);
     }
     QuotaDecision d;
@@ -90,6 +95,9 @@ public final class ResilientQuotaStore implements QuotaStore {
     } catch (QuotaStoreException e) {
       onFailure(e);
       return fallback(key, plan, cost);
+    } catch (RuntimeException | Error e) {
+      onBug(permit);
+      throw e;
     }
     onSuccess();
     return d;
@@ -97,7 +105,8 @@ public final class ResilientQuotaStore implements QuotaStore {
 
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
-    if (permit()) {
+    int permit = permit();
+    if (permit != DENIED) {
       try {
         primaryCalls.incrementAndGet();
         primary.adjust(key, plan, delta, decidedAtMicros);
@@ -105,6 +114,9 @@ public final class ResilientQuotaStore implements QuotaStore {
         return;
       } catch (QuotaStoreException e) {
         onFailure(e);
+      } catch (RuntimeException | Error e) {
+        onBug(permit);
+        throw e;
       }
     }
     if (local != null) {
@@ -134,16 +146,30 @@ public final class ResilientQuotaStore implements QuotaStore {
     return primaryCalls.get();
   }
 
-  private boolean permit() {
+  /** Whether this call may use the primary: {@link #DENIED}, {@link #PERMITTED}, or as the circuit's {@link #PROBE}. */
+  private int permit() {
     int s = state.get();
     if (s == CLOSED) {
-      return true;
+      return PERMITTED;
     }
     if (s == OPEN && ticker.getAsLong() - openedAt >= openNanos) {
       // Exactly one caller wins the probe.
-      return state.compareAndSet(OPEN, HALF_OPEN);
+      return state.compareAndSet(OPEN, HALF_OPEN) ? PROBE : DENIED;
     }
-    return false;
+    return DENIED;
+  }
+
+  /**
+   * A primary call ended with something other than a {@link QuotaStoreException}: a bug, not an
+   * outage, so a closed circuit stays closed. But a probe that ends so must not leave the circuit
+   * half-open, where no call would ever reach the primary again and the failure policy (perhaps
+   * fail-open) would answer for ever: the circuit opens again and probes after the open duration.
+   */
+  private void onBug(int permit) {
+    if (permit == PROBE) {
+      openedAt = ticker.getAsLong();
+      state.compareAndSet(HALF_OPEN, OPEN);
+    }
   }
 
   private void onSuccess() {

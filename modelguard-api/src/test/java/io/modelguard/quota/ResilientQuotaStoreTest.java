@@ -99,6 +99,29 @@ class ResilientQuotaStoreTest {
     assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
   }
 
+  @Test
+  void aProbeThatHitsABugDoesNotLeaveTheCircuitHalfOpenForEver() {
+    // Fail-open: a circuit stuck away from CLOSED would mean no limit at all, for ever.
+    ResilientQuotaStore store = store(FailurePolicy.failOpen());
+    primary.down.set(true);
+    for (int i = 0; i < 3; i++) {
+      store.acquire(KEY, PLAN, 1);
+    }
+    assertThat(store.circuitState()).isEqualTo(CircuitState.OPEN);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    primary.bug.set(true);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.acquire(KEY, PLAN, 1))
+        .as("the probe").isInstanceOf(IllegalStateException.class);
+    assertThat(store.circuitState()).isNotEqualTo(CircuitState.HALF_OPEN);
+    primary.bug.set(false);
+    primary.down.set(false);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    QuotaDecision next = store.acquire(KEY, PLAN, 1);
+    assertThat(next.isMetered()).as("the primary decides again").isTrue();
+    assertThat(next.isDegraded()).isFalse();
+    assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+  }
+
   private static final class FlakyStore implements QuotaStore {
     final QuotaStore delegate;
     final AtomicBoolean down = new AtomicBoolean();
