@@ -148,6 +148,38 @@ public final class QuotaPlan {
   }
 
   /**
+   * This plan with a parsed override that may only narrow it, the default for a principal's
+   * override claim: a member naming a limit of this plan replaces it only with the same window and
+   * algorithm (omit {@code a} to inherit it) and a quota no larger; a new name adds a limit, which
+   * a request must pass as well. So no claim lets a principal through where this plan alone would
+   * not. See {@link #parse(String)} for the syntax.
+   *
+   * @throws IllegalArgumentException if the override does not parse, or if a member would raise
+   *     a limit of this plan or change its window or algorithm (naming the limit, never echoing
+   *     the input)
+   */
+  public QuotaPlan narrowedBy(String policy) {
+    Map<String, QuotaLimit> merged = new LinkedHashMap<>();
+    for (QuotaLimit l : limits) {
+      merged.put(l.name(), l);
+    }
+    for (Item item : parseItems(policy)) {
+      QuotaLimit base = merged.get(item.name);
+      if (base == null) {
+        merged.put(item.name, item.toLimit());
+        continue;
+      }
+      QuotaLimit.Algorithm algorithm = item.algorithm != null ? item.algorithm : base.algorithm();
+      if (algorithm != base.algorithm() || item.window != base.windowSeconds() || item.quota > base.quota()) {
+        throw new IllegalArgumentException("quota policy may only lower the quota of limit '" + base.name()
+            + "' (same window and algorithm)");
+      }
+      merged.put(item.name, QuotaLimit.of(item.name, item.quota, base.window(), algorithm));
+    }
+    return new QuotaPlan(new ArrayList<>(merged.values()));
+  }
+
+  /**
    * The share of one node out of {@code nodes}: every quota divided by {@code nodes}, rounded
    * down but at least 1. Used by the local-fallback failure policy while the shared store is down.
    *

@@ -27,10 +27,12 @@ import org.slf4j.LoggerFactory;
  *       limited;
  *   <li>then the principal's override claim, if present (default claim name {@value
  *       #DEFAULT_OVERRIDE_CLAIM}): a string in {@code RateLimit-Policy} syntax, for example {@code
- *       "daily";q=500000;w=86400}, whose limits replace the tier's limits of the same name or are
- *       added (see {@link QuotaPlan#parse(String)}). A claim that does not parse fails the request
- *       closed ({@code internal.error}, logged): an override may be a restriction, so it is never
- *       silently ignored.
+ *       "daily";q=500;w=86400}, whose limits may only narrow the plan ({@link
+ *       QuotaPlan#narrowedBy(String)}): lower the quota of a limit of the same name, or add
+ *       limits. {@link Builder#overridesMayRaiseLimits()} lets them replace limits outright,
+ *       raising them too. A claim that does not parse, or that would raise a limit without that
+ *       option, fails the request closed ({@code internal.error}, logged): an override may be a
+ *       restriction, so it is never silently ignored.
  * </ol>
  *
  * Usage is kept per tenant ({@link Principal#tenant()}) and model: all principals of a tenant
@@ -89,6 +91,7 @@ public final class QuotaPolicy implements Policy {
   private final QuotaPlan defaultPlan;
   private final String overrideClaim;
   private final boolean legacyHeaders;
+  private final boolean overridesMayRaise;
   private final Cache<OverrideKey, QuotaPlan> overrides;
   private final Cache<InferenceRequest, Reservation> reservations;
 
@@ -99,6 +102,7 @@ public final class QuotaPolicy implements Policy {
     this.defaultPlan = b.defaultPlan;
     this.overrideClaim = b.overrideClaim;
     this.legacyHeaders = b.legacyHeaders;
+    this.overridesMayRaise = b.overridesMayRaise;
     this.overrides = Caffeine.newBuilder().maximumSize(10_000).build();
     // Weak keys compare by identity: the engine hands the output policies the request it checked.
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().build();
@@ -149,7 +153,8 @@ public final class QuotaPolicy implements Policy {
           + "' must be a string in RateLimit-Policy syntax");
     }
     return overrides.get(new OverrideKey(base, (String) claim),
-        k -> k.base == null ? QuotaPlan.parse(k.claim) : k.base.withOverrides(k.claim));
+        k -> k.base == null ? QuotaPlan.parse(k.claim)
+            : overridesMayRaise ? k.base.withOverrides(k.claim) : k.base.narrowedBy(k.claim));
   }
 
   /**
@@ -231,6 +236,7 @@ public final class QuotaPolicy implements Policy {
     private QuotaPlan defaultPlan;
     private String overrideClaim = DEFAULT_OVERRIDE_CLAIM;
     private boolean legacyHeaders;
+    private boolean overridesMayRaise;
 
     private Builder(QuotaStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -273,6 +279,17 @@ public final class QuotaPolicy implements Policy {
         throw new IllegalArgumentException("QuotaPolicy.overrideClaim must not be blank");
       }
       this.overrideClaim = claim;
+      return this;
+    }
+
+    /**
+     * Let a principal's override claim raise limits too: a member naming a tier limit replaces it
+     * whatever its quota, window and algorithm. Only for claims that clients cannot influence in
+     * any way (issued by your own authorization server from your own records). Default: an
+     * override may only narrow (see {@link QuotaPlan#narrowedBy(String)}).
+     */
+    public Builder overridesMayRaiseLimits() {
+      this.overridesMayRaise = true;
       return this;
     }
 

@@ -158,13 +158,41 @@ class QuotaPolicyTest {
   }
 
   @Test
-  void aPrincipalOverrideClaimReplacesTheTierLimitOfTheSameName() {
-    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+  void anOverrideClaimAllowedToRaiseLimitsReplacesTheTierLimitOfTheSameName() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).overridesMayRaiseLimits().build());
     GuardDecision d = guard.check(FakeRequest.builder().header("X-Tenant", "vip")
         .header("X-Quota", "\"burst\";q=50;w=1, \"hourly\";q=9;w=3600;a=sliding").build());
     assertThat(d.headers()).containsEntry("RateLimit-Policy",
         "\"burst\";q=50;w=1, \"daily\";q=1000;w=86400, \"hourly\";q=9;w=3600");
     assertThat(d.headers()).containsEntry("RateLimit", "\"hourly\";r=8;t=3600");
+  }
+
+  @Test
+  void byDefaultAnOverrideClaimCannotRaiseALimit() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    // A claim that would lift the tier's burst of 5 to 50 is refused (fails closed), never applied.
+    for (String raise : List.of("\"burst\";q=50;w=1", "\"burst\";q=5;w=1;a=sliding", "\"burst\";q=5;w=2",
+        "\"daily\";q=1000;w=86400;a=token-bucket", "\"burst\";q=2;w=1, \"daily\";q=1001;w=86400")) {
+      GuardDecision d = guard.check(FakeRequest.builder().header("X-Tenant", "vip").header("X-Quota", raise).build());
+      assertThat(d.reason()).as(raise).contains(ReasonCode.INTERNAL_ERROR);
+    }
+    for (int i = 0; i < 5; i++) {
+      assertThat(guard.check(request("vip")).isAllowed()).isTrue();
+    }
+    assertThat(guard.check(request("vip")).reason()).as("the tier's burst of 5 still holds")
+        .contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void byDefaultAnOverrideClaimMayLowerALimitOrAddOne() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    FakeRequest.Builder narrowed = FakeRequest.builder().header("X-Tenant", "trial")
+        .header("X-Quota", "\"burst\";q=2;w=1, \"hourly\";q=9;w=3600;a=sliding");
+    GuardDecision d = guard.check(narrowed.build());
+    assertThat(d.headers()).containsEntry("RateLimit-Policy",
+        "\"burst\";q=2;w=1, \"daily\";q=1000;w=86400, \"hourly\";q=9;w=3600");
+    assertThat(guard.check(narrowed.build()).isAllowed()).isTrue();
+    assertThat(guard.check(narrowed.build()).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
   }
 
   @Test
