@@ -3,6 +3,11 @@ package io.modelguard.quota;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,6 +84,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** An active key's last use is recorded at most once a millisecond. */
   private static final long TOUCH_MICROS = 1000;
   private static final int SPINS_BEFORE_YIELD = 64;
+  /** The most limits kept parked for one key when its plan changes. */
+  private static final int MAX_PARKED = 16;
 
   private final Clock clock;
   private final long maximumSize;
@@ -199,7 +206,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
         if (e == null) {
           e = add(s, key, h, plan, now);
         } else if (e.plan != plan && !e.plan.equals(plan)) {
-          e = replan(s, e, plan);
+          e = replan(s, e, plan, now);
         }
       } finally {
         s.unlock();
@@ -254,9 +261,13 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /**
    * Replaces an entry laid out for another plan (a principal with an override shares its tenant's
    * key): retires it once its state is stable, so no update can land on it afterwards, and puts an
-   * entry re-laid out by limit name in its slot. Under the segment's lock.
+   * entry re-laid out by limit name in its slot. Limits the new plan lacks are parked in the
+   * segment with their counts, and a later plan that has them again takes them back, as a store
+   * keeping each limit apart (Redis) would: otherwise any principal of the tenant could wipe a
+   * limit only another principal's plan has just by calling. A parked limit back to a full quota
+   * is forgotten; at most {@value #MAX_PARKED} are kept per key. Under the segment's lock.
    */
-  private static Entry replan(Segment s, Entry old, QuotaPlan plan) {
+  private static Entry replan(Segment s, Entry old, QuotaPlan plan, long now) {
     long[] state = new long[old.width()];
     while (true) {
       long v = old.read(state);
@@ -264,10 +275,53 @@ public final class InMemoryQuotaStore implements QuotaStore {
         break;
       }
     }
-    Entry fresh = Entry.of(old.key, old.hash, plan, QuotaArithmetic.remap(old.plan, state, plan), old.lastUsed);
+    QuotaPlan known = old.plan;
+    Parked parked = s.parked == null ? null : s.parked.get(old.key);
+    if (parked != null) {
+      // Every limit known for the key: the old plan's, then the parked ones it does not name.
+      List<QuotaLimit> limits = new ArrayList<>(old.plan.limits());
+      long[] all = Arrays.copyOf(state, state.length + parked.state.length);
+      int width = state.length;
+      for (int i = 0; i < parked.plan.size(); i++) {
+        QuotaLimit l = parked.plan.limit(i);
+        if (old.plan.limit(l.name()).isEmpty()) {
+          limits.add(l);
+          System.arraycopy(parked.state, 3 * i, all, width, 3);
+          width += 3;
+        }
+      }
+      known = QuotaPlan.of(limits);
+      state = Arrays.copyOf(all, width);
+    }
+    park(s, old.key, known, state, plan, now);
+    Entry fresh = Entry.of(old.key, old.hash, plan, QuotaArithmetic.remap(known, state, plan), old.lastUsed);
     Entry[] t = s.table;
     SLOT.setRelease(t, slotOf(t, old), fresh);
     return fresh;
+  }
+
+  /** Parks the limits of {@code known} that {@code plan} does not name and that still count. Under the lock. */
+  private static void park(Segment s, QuotaKey key, QuotaPlan known, long[] state, QuotaPlan plan, long now) {
+    List<QuotaLimit> keep = new ArrayList<>();
+    long[] kept = new long[3 * Math.min(known.size(), MAX_PARKED)];
+    for (int i = 0; i < known.size() && keep.size() < MAX_PARKED; i++) {
+      QuotaLimit l = known.limit(i);
+      long[] one = Arrays.copyOfRange(state, 3 * i, 3 * i + 3);
+      if (plan.limit(l.name()).isEmpty() && !QuotaArithmetic.isFresh(QuotaPlan.of(l), one, now)) {
+        System.arraycopy(one, 0, kept, 3 * keep.size(), 3);
+        keep.add(l);
+      }
+    }
+    if (keep.isEmpty()) {
+      if (s.parked != null) {
+        s.parked.remove(key);
+      }
+      return;
+    }
+    if (s.parked == null) {
+      s.parked = new HashMap<>();
+    }
+    s.parked.put(key, new Parked(QuotaPlan.of(keep), Arrays.copyOf(kept, 3 * keep.size())));
   }
 
   /**
@@ -281,7 +335,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     for (int n = 0; n < slots; n++) {
       Entry e = t[i];
       // A removal shifts a later entry into slot i: look at it again.
-      if (e != null && retireIfIdle(e, now)) {
+      if (e != null && retireIfIdle(s, e, now)) {
         remove(s, i);
         n--;
         continue;
@@ -329,7 +383,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
           continue;
         }
         seen++;
-        if (retireIfIdle(e, now)) {
+        if (retireIfIdle(s, e, now)) {
           s.cursor = i;
           remove(s, i);
           return true;
@@ -347,9 +401,17 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return false;
   }
 
-  /** Retires {@code e} if it is unused for its plan's horizon and back to a full quota. */
-  private static boolean retireIfIdle(Entry e, long now) {
+  /**
+   * Retires {@code e} if it is unused for its plan's horizon and back to a full quota, and so are
+   * the limits parked for its key. Under the segment's lock.
+   */
+  private static boolean retireIfIdle(Segment s, Entry e, long now) {
     if (now - e.lastUsed < e.plan.horizonMicros()) {
+      return false;
+    }
+    Parked parked = s.parked == null ? null : s.parked.get(e.key);
+    if (parked != null && (now - e.lastUsed < parked.plan.horizonMicros()
+        || !QuotaArithmetic.isFresh(parked.plan, parked.state, now))) {
       return false;
     }
     long[] state = new long[e.width()];
@@ -357,9 +419,15 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return QuotaArithmetic.isFresh(e.plan, state, now) && VERSION.compareAndSet(e, v, RETIRED);
   }
 
-  /** Empties slot {@code i} of a retired entry, shifting back the entries after it. Under the lock. */
+  /**
+   * Empties slot {@code i} of a retired entry, shifting back the entries after it, and forgets the
+   * limits parked for its key. Under the lock.
+   */
   private void remove(Segment s, int i) {
     Entry[] t = s.table;
+    if (s.parked != null) {
+      s.parked.remove(t[i].key);
+    }
     int mask = t.length - 1;
     int hole = i;
     for (int j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -622,7 +690,12 @@ public final class InMemoryQuotaStore implements QuotaStore {
     int count;
     /** Where the next sweep or eviction sample starts. Under the lock. */
     int cursor;
+    /** Limits of keys in this segment that their current plan lacks ({@link #replan}); null until one. Under the lock. */
+    Map<QuotaKey, Parked> parked;
   }
+
+  /** Limits a key's current plan lacks, with their state as when they were parked. */
+  private record Parked(QuotaPlan plan, long[] state) {}
 
   /** Builds an {@link InMemoryQuotaStore}. */
   public static final class Builder {

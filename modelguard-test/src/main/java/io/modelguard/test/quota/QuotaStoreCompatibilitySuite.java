@@ -431,6 +431,26 @@ public abstract class QuotaStoreCompatibilitySuite {
     assertThat(d.remaining(1)).isEqualTo(999);
   }
 
+  @Test
+  void aLimitMissingFromAnotherPlanOnTheSameKeyKeepsItsCount() {
+    // Principals of one tenant share its key; one principal's claim may add a limit the others'
+    // plans lack. Their calls in between must not wipe that limit's count.
+    QuotaKey key = key("parked");
+    QuotaPlan tier = bucket(100, Duration.ofSeconds(1));
+    QuotaPlan restricted = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 100, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("hourly", 3, Duration.ofHours(1)),
+        QuotaLimit.tokenBucket("daily-bucket", 3, Duration.ofDays(1)));
+    for (int i = 0; i < 3; i++) {
+      assertThat(take(key, restricted, 1).isAllowed()).as("restricted call " + i).isTrue();
+      assertThat(take(key, tier, 1).isAllowed()).isTrue();
+      advanceMicros(1_000_000);
+    }
+    QuotaDecision fourth = take(key, restricted, 1);
+    assertThat(fourth.isAllowed()).as("the fourth restricted call within the hour").isFalse();
+    assertThat(fourth.remaining(1)).isZero();
+    assertThat(fourth.remaining(2)).isZero();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Retry-After and isolation
 

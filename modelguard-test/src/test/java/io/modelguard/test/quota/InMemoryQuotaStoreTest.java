@@ -59,6 +59,27 @@ class InMemoryQuotaStoreTest {
   }
 
   @Test
+  void aKeyWithAParkedLimitThatStillCountsIsNotEvictedForIdlenessAndForgetsItOnceItIsFull() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+    QuotaKey key = QuotaKey.forTenant("acme", "digits");
+    QuotaPlan tier = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)));
+    QuotaPlan restricted = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+        QuotaLimit.slidingWindow("hourly", 2, Duration.ofHours(1)));
+    store.acquire(key, restricted, 2);
+    store.acquire(key, tier, 1);
+    // Idle past the tier plan's horizon (2 s), but "hourly" still counts.
+    clock.advance(Duration.ofMinutes(1));
+    store.cleanUp();
+    assertThat(store.estimatedSize()).isEqualTo(1);
+    assertThat(store.acquire(key, restricted, 1).isAllowed()).as("the hourly count survived").isFalse();
+    // Once nothing counts any more, the key goes.
+    store.acquire(key, tier, 1);
+    clock.advance(Duration.ofHours(3));
+    store.cleanUp();
+    assertThat(store.estimatedSize()).isZero();
+  }
+
+  @Test
   void aKeyInUseIsNeverEvictedForIdleness() {
     InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
     QuotaPlan minute = QuotaPlan.of(QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)));

@@ -196,6 +196,22 @@ class QuotaPolicyTest {
   }
 
   @Test
+  void aLimitAddedByOnePrincipalsClaimKeepsItsCountWhileOtherPrincipalsOfTheTenantCall() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build());
+    FakeRequest.Builder restricted = FakeRequest.builder().header("X-Tenant", "acme")
+        .header("X-Quota", "\"hourly\";q=3;w=3600;a=sliding");
+    for (int i = 0; i < 3; i++) {
+      assertThat(guard.check(restricted.build()).isAllowed()).as("restricted call " + i).isTrue();
+      // A colleague without the claim calls in between: the tenant's key is re-laid out for the
+      // tier's plan, which has no "hourly".
+      assertThat(guard.check(request("acme")).isAllowed()).isTrue();
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertThat(guard.check(restricted.build()).reason()).as("the fourth call within the hour")
+        .contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
   void aMalformedOverrideClaimFailsClosed() {
     GuardDecision d = guard(QuotaPolicy.builder(store).build())
         .check(FakeRequest.builder().header("X-Tenant", "odd").header("X-Quota", "burst=50").build());
