@@ -306,6 +306,35 @@ class QuotaPolicyTest {
   }
 
   @Test
+  void aRequestCostBelowOneFailsClosedAndAHugeOneIsNeverAllowed() {
+    for (long understated : new long[] {0, -1, Long.MIN_VALUE}) {
+      QuotaPolicy quota = QuotaPolicy.builder(store).cost(ctx -> understated).build();
+      assertThat(guard(quota).check(request("acme")).reason()).as("cost " + understated)
+          .contains(ReasonCode.INTERNAL_ERROR);
+    }
+    GuardDecision huge = guard(QuotaPolicy.builder(store).cost(ctx -> Long.MAX_VALUE).build()).check(request("acme"));
+    assertThat(huge.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(huge.detail()).hasValueSatisfying(s -> assertThat(s).contains("cannot succeed on retry"));
+    assertThat(guard(QuotaPolicy.builder(store).build()).check(request("acme")).headers())
+        .as("none of those charged anything").containsEntry("RateLimit", "\"burst\";r=4;t=1");
+  }
+
+  @Test
+  void aReservationIsRefundedAtMostOnceAndNeverBeyondWhatItReserved() {
+    QuotaPolicy quota = QuotaPolicy.builder(store)
+        .reserve(ctx -> 2, out -> Long.parseLong(out.output().bodyAsString())).build();
+    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    FakeRequest first = request("acme");
+    GuardDecision d1 = guard.check(first);
+    assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+    guard.onResponse(first, d1, ModelOutput.json("0"));
+    guard.onResponse(first, d1, ModelOutput.json("0"));
+    // 2 of 5 stay charged: the second settlement of the same request refunds nothing.
+    assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+    assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
   void settlementNeedsAReservationBuilder() {
     assertThatThrownBy(() -> QuotaPolicy.builder(store).build().settlement())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("reserve(");
