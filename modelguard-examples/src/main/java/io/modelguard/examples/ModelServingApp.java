@@ -433,6 +433,14 @@ public final class ModelServingApp implements AutoCloseable {
     return metrics;
   }
 
+  /**
+   * Returns once the audit lines of the decisions made so far are in the {@code --audit-log} file
+   * (which otherwise receives them within a few milliseconds); nothing to do without one.
+   */
+  public void flushAuditLog() {
+    audit.ifPresent(JsonAuditLog::flush);
+  }
+
   /** Blocks until the server stops. */
   public void join() throws InterruptedException {
     server.join();

@@ -166,6 +166,8 @@ class ObservabilityAppTest {
 
   @Test
   void writesOneJsonAuditLinePerDecisionWithoutKeyMaterial() throws IOException {
+    // The file is written by a background thread every few milliseconds: wait for the tour's lines.
+    app.flushAuditLog();
     List<String> lines = Files.readAllLines(auditFile, StandardCharsets.UTF_8);
     assertThat(lines).hasSize(11);
     List<JsonNode> json = new ArrayList<>();

@@ -33,6 +33,10 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waiting = new AtomicInteger();
   private final AtomicLong lost = new AtomicLong();
+  /** Lines added so far. */
+  private final AtomicLong added = new AtomicLong();
+  /** Lines written (and flushed) or lost so far; only the thread draining writes it. */
+  private volatile long done;
   private final Writer out;
   private final String name;
   private final Thread writer;
@@ -60,11 +64,25 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
       throw new IllegalStateException("the " + name + " is closed");
     }
     pending.add(line);
+    added.incrementAndGet();
     if (waiting.incrementAndGet() > MAX_PENDING) {
       while (waiting.get() > MAX_PENDING && writer.isAlive()) {
         LockSupport.unpark(writer);
         Thread.yield();
       }
+    }
+  }
+
+  /**
+   * Returns once every line added before the call is written and flushed (or lost to a failing
+   * disk), without waiting for the writer's next wake-up: for readers of the file, such as tests,
+   * that must see what was logged so far.
+   */
+  void flush() {
+    long target = added.get();
+    while (done < target && writer.isAlive()) {
+      LockSupport.unpark(writer);
+      Thread.yield();
     }
   }
 
@@ -132,6 +150,7 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
           fail(e);
         }
       }
+      done += n;
     }
   }
 

@@ -161,6 +161,13 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
     }
   }
 
+  /** Returns once the lines logged so far are in the file, if lines go to one. */
+  public void flush() {
+    if (sink instanceof BatchedLineWriter file) {
+      file.flush();
+    }
+  }
+
   /** Writes the lines still queued for the file and closes it, if lines go to one. */
   @Override
   public void close() {

@@ -60,6 +60,21 @@ class BatchedLineWriterTest {
   }
 
   @Test
+  void flushReturnsOnceEveryLineAddedBeforeItIsWrittenAndFlushed() {
+    FlushCountingWriter out = new FlushCountingWriter();
+    try (BatchedLineWriter lines = new BatchedLineWriter(out, "test log")) {
+      for (int round = 1; round <= 50; round++) {
+        lines.accept("line " + round);
+        lines.flush();
+
+        // The writer wakes every 5 ms on its own; without flush() waiting for it, most rounds
+        // would find the line not yet written.
+        assertThat(out.flushedText()).endsWith("line " + round + "\n");
+      }
+    }
+  }
+
+  @Test
   void closeWritesWhatIsQueuedClosesTheWriterAndRefusesLaterLines() {
     ClosingWriter out = new ClosingWriter();
     BatchedLineWriter lines = new BatchedLineWriter(out, "test log");
@@ -99,6 +114,20 @@ class BatchedLineWriterTest {
   }
 
   /** A StringWriter that remembers being closed. */
+  /** Remembers the text as of its last flush. */
+  private static final class FlushCountingWriter extends StringWriter {
+    private volatile String flushed = "";
+
+    @Override
+    public void flush() {
+      flushed = toString();
+    }
+
+    String flushedText() {
+      return flushed;
+    }
+  }
+
   private static final class ClosingWriter extends StringWriter {
     boolean closed;
 
