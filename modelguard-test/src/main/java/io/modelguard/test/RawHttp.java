@@ -34,4 +34,19 @@ public final class RawHttp {
       return head.toString();
     }
   }
+
+  /**
+   * Sends {@code request} (and nothing more) to {@code base}'s host and port and returns all the
+   * server writes until it closes the connection (so {@code request} should say {@code Connection:
+   * close}), bytes as ISO-8859-1 characters: the head, the body as framed (chunks and trailer
+   * fields included). Reads time out after 15 seconds.
+   */
+  public static String exchange(URI base, String request) throws IOException {
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(15_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
 }
