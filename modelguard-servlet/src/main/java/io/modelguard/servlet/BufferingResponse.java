@@ -13,27 +13,41 @@ import java.nio.charset.Charset;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Holds back a servlet's output so the output policies can see and rewrite it before anything is
- * sent. Body bytes, from the output stream or the writer, go to a buffer; the servlet's {@code
- * Content-Length} is ignored (the filter sets the final one); flushing never commits. Status and
- * other headers go to the real response as usual. {@code sendError} and {@code sendRedirect} pass
- * straight through: the container then writes that response, and the filter leaves it alone.
+ * sent. Body bytes, from the output stream or the writer, go to a buffer of at most {@code
+ * maxBytes}; past that the buffer is dropped, every later write fails with an {@link IOException}
+ * and {@link #overflowed()} says so. The servlet's {@code Content-Length} is ignored (the filter
+ * sets the final one); flushing never commits; trailer fields are kept here and never sent, since
+ * the output policies cannot see them. Status and other headers go to the real response as usual.
+ * {@code sendError} and {@code sendRedirect} pass straight through, {@code sendError} without its
+ * message (which the container would show in its error page, unseen by the output policies): the
+ * container then writes that response, and the filter leaves it alone.
  * (Servlet 6.1's further {@code sendRedirect} overloads reach the real response directly; the
  * filter sees that response as committed, which both containers report, and leaves it alone too.)
  */
 final class BufferingResponse extends HttpServletResponseWrapper {
   private final Map<String, String> guardHeaders;
+  private final int maxBytes;
   private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
   private ServletOutputStream stream;
   private PrintWriter writer;
   private String writerCharset;
   private boolean passedThrough;
+  private boolean overflowed;
+  private Supplier<Map<String, String>> trailerFields;
 
-  BufferingResponse(HttpServletResponse response, Map<String, String> guardHeaders) {
+  BufferingResponse(HttpServletResponse response, Map<String, String> guardHeaders, int maxBytes) {
     super(response);
     this.guardHeaders = guardHeaders;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Whether the servlet wrote more than the buffer holds; what it wrote is then gone. */
+  boolean overflowed() {
+    return overflowed;
   }
 
   /** Whether the servlet handed the response to the container (error page or redirect). */
@@ -51,6 +65,9 @@ final class BufferingResponse extends HttpServletResponseWrapper {
 
   /** Drops what was written and anything written later. */
   void discard() {
+    if (overflowed) {
+      return; // already dropped, and later writes fail
+    }
     buffer = new ByteArrayOutputStream() {
       @Override
       public void write(int b) {}
@@ -157,6 +174,17 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     return "Content-Length".equalsIgnoreCase(name);
   }
 
+  /** Keeps the trailer fields from the client: the output policies cannot see or rewrite them. */
+  @Override
+  public void setTrailerFields(Supplier<Map<String, String>> supplier) {
+    trailerFields = supplier;
+  }
+
+  @Override
+  public Supplier<Map<String, String>> getTrailerFields() {
+    return trailerFields;
+  }
+
   @Override
   public void flushBuffer() throws IOException {
     if (passedThrough) {
@@ -196,10 +224,11 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     guardHeaders.forEach(super::setHeader);
   }
 
+  /** As {@link #sendError(int)}: the message is model output the output policies did not see. */
   @Override
   public void sendError(int status, String message) throws IOException {
     passThrough();
-    super.sendError(status, message);
+    super.sendError(status);
   }
 
   @Override
@@ -222,15 +251,29 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     passedThrough = true;
   }
 
+  /** Makes room for {@code len} more bytes, or drops the buffer for good if they do not fit. */
+  private void reserve(int len) throws IOException {
+    if (!overflowed && len > maxBytes - buffer.size()) {
+      overflowed = true;
+      buffer = new ByteArrayOutputStream(0);
+    }
+    if (overflowed) {
+      throw new IOException("ModelGuard: the response exceeds the " + maxBytes
+          + " bytes the output policies may buffer; it is withheld");
+    }
+  }
+
   /** Writes into the buffer. */
   private final class CapturingStream extends ServletOutputStream {
     @Override
-    public void write(int b) {
+    public void write(int b) throws IOException {
+      reserve(1);
       buffer.write(b);
     }
 
     @Override
-    public void write(byte[] b, int off, int len) {
+    public void write(byte[] b, int off, int len) throws IOException {
+      reserve(len);
       buffer.write(b, off, len);
     }
 

@@ -70,12 +70,20 @@ import org.slf4j.LoggerFactory;
  * .addMappingForUrlPatterns(null, false, "/*")}. One instance serves one servlet context. It is
  * thread-safe.
  *
+ * <p>Output the output policies cannot see never reaches the client. With output policies, the
+ * whole response is held in memory until the servlet returns, up to {@link
+ * Builder#maxOutputBytes}; a servlet that writes more is answered with {@code internal.error}. So
+ * is a servlet that sets a {@code Content-Encoding} (a compressed body is bytes the policies cannot
+ * read: compress outside this filter), and a servlet that starts asynchronous processing, since
+ * its output would be written after the filter returned ({@code startAsync()} binds the
+ * asynchronous context to the held-back response, so nothing written there escapes either).
+ * Trailer fields the servlet sets are not sent. An error or redirect the servlet sends with {@code
+ * sendError} or {@code sendRedirect} is left to the container and skips the output policies; the
+ * message of {@code sendError(status, message)} is dropped, since the container's error page would
+ * show it.
+ *
  * <p>Limitations: a guarded request is checked once even if the filter is also mapped to other
- * dispatcher types (forward, include, async, error). With output policies, the whole response is
- * held in memory until the servlet returns; an error or redirect the servlet sends with {@code
- * sendError} or {@code sendRedirect} is left to the container and skips the output policies; and a
- * servlet that starts asynchronous processing is answered with {@code internal.error}, since its
- * output would be written after the filter returned and could not pass the output policies. A
+ * dispatcher types (forward, include, async, error). A
  * policy that reads the body makes it unavailable to {@code getParameter} and {@code getParts}: the
  * servlet reads it with {@code getInputStream()} or {@code getReader()}.
  */
@@ -87,6 +95,12 @@ public final class ModelGuardFilter implements Filter {
    */
   public static final String DECISION_ATTRIBUTE = "io.modelguard.GuardDecision";
 
+  /**
+   * The most bytes of output the filter holds for a chain's output policies unless {@link
+   * Builder#maxOutputBytes} says otherwise: 8 MiB.
+   */
+  public static final int DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
   private static final Logger log = LoggerFactory.getLogger(ModelGuardFilter.class);
 
   /** Request attribute marking a request this filter already checked. */
@@ -94,6 +108,7 @@ public final class ModelGuardFilter implements Filter {
 
   private final ModelGuard guard;
   private final List<Route> routes;
+  private final int maxOutputBytes;
   private final Map<String, Binding> servlets = new ConcurrentHashMap<>();
   private volatile ServletContext servletContext;
 
@@ -105,12 +120,13 @@ public final class ModelGuardFilter implements Filter {
    * @throws NullPointerException if {@code guard} is null
    */
   public ModelGuardFilter(ModelGuard guard) {
-    this(Objects.requireNonNull(guard, "guard"), List.of());
+    this(Objects.requireNonNull(guard, "guard"), List.of(), DEFAULT_MAX_OUTPUT_BYTES);
   }
 
-  private ModelGuardFilter(ModelGuard guard, List<Route> routes) {
+  private ModelGuardFilter(ModelGuard guard, List<Route> routes, int maxOutputBytes) {
     this.guard = guard;
     this.routes = List.copyOf(routes);
+    this.maxOutputBytes = maxOutputBytes;
   }
 
   /**
@@ -211,18 +227,37 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
 
-    BufferingResponse buffered = new BufferingResponse(response, decision.headers());
-    chain.doFilter(forwarded, buffered);
+    BufferingResponse buffered = new BufferingResponse(response, decision.headers(), maxOutputBytes);
+    try {
+      chain.doFilter(new BufferedAsyncRequest(forwarded, buffered), buffered);
+    } catch (IOException | ServletException | RuntimeException e) {
+      if (!buffered.overflowed()) {
+        throw e;
+      }
+      // The servlet let the write that overflowed the buffer fail it: answered below.
+    }
     if (request.isAsyncStarted()) {
       log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
           + "output policies; its output is withheld", path, endpoint.chain());
-      buffered.discard();
-      response.reset();
-      writeProblem(response, ProblemRenderer.internalError());
+      withhold(response, buffered);
+      return;
+    }
+    if (buffered.overflowed()) {
+      log.error("ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
+          + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
+      withhold(response, buffered);
       return;
     }
     if (buffered.passedThrough() || response.isCommitted()) {
       return; // an error page or redirect the container writes: not model output
+    }
+    String encoding = contentCoding(response);
+    if (encoding != null) {
+      log.error("ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
+          + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
+          + "ModelGuardFilter.", path, encoding, endpoint.chain());
+      withhold(response, buffered);
+      return;
     }
     byte[] captured = buffered.captured();
     String contentType = response.getContentType();
@@ -245,6 +280,29 @@ public final class ModelGuardFilter implements Filter {
       out.write(body);
       out.flush();
     }
+  }
+
+  /** Drops the servlet's output and every header it set, and answers {@code internal.error}. */
+  private static void withhold(HttpServletResponse response, BufferingResponse buffered) throws IOException {
+    buffered.discard();
+    response.reset();
+    writeProblem(response, ProblemRenderer.internalError());
+  }
+
+  /**
+   * The content coding the servlet declared for its body ({@code gzip}, say), or null if there is
+   * none but {@code identity}: a coded body is bytes the output policies cannot read or rewrite.
+   */
+  private static String contentCoding(HttpServletResponse response) {
+    for (String value : response.getHeaders("Content-Encoding")) {
+      for (String coding : value.split(",")) {
+        String c = coding.trim();
+        if (!c.isEmpty() && !c.equalsIgnoreCase("identity")) {
+          return c;
+        }
+      }
+    }
+    return null;
   }
 
   /**
@@ -448,6 +506,7 @@ public final class ModelGuardFilter implements Filter {
   public static final class Builder {
     private final ModelGuard guard;
     private final List<Route> routes = new ArrayList<>();
+    private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
 
     private Builder(ModelGuard guard) {
       this.guard = guard;
@@ -482,12 +541,30 @@ public final class ModelGuardFilter implements Filter {
     }
 
     /**
+     * The most bytes of a servlet's output the filter holds for the output policies of a chain
+     * that has them. A servlet that writes more gets an {@link IOException} from its write, and
+     * the client the {@code internal.error} problem (500) instead of any of the output. Default:
+     * {@value ModelGuardFilter#DEFAULT_MAX_OUTPUT_BYTES} bytes.
+     *
+     * @param maxOutputBytes at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxOutputBytes} is less than 1
+     */
+    public Builder maxOutputBytes(int maxOutputBytes) {
+      if (maxOutputBytes < 1) {
+        throw new IllegalArgumentException("maxOutputBytes must be at least 1, was " + maxOutputBytes);
+      }
+      this.maxOutputBytes = maxOutputBytes;
+      return this;
+    }
+
+    /**
      * Builds the filter.
      *
      * @return a filter with the rules added so far
      */
     public ModelGuardFilter build() {
-      return new ModelGuardFilter(guard, routes);
+      return new ModelGuardFilter(guard, routes, maxOutputBytes);
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.modelguard.BodyTooLargeException;
 import io.modelguard.EndpointSpec;
 import io.modelguard.GuardDecision;
+import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
@@ -12,6 +13,8 @@ import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
+import io.modelguard.servlet.testapp.EscapingOutputServlet;
+import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
 import io.modelguard.servlet.testapp.FetchedImageServlet;
 import io.modelguard.servlet.testapp.GuardedProbeServlet;
 import io.modelguard.servlet.testapp.LeakyOutputServlet;
@@ -61,11 +64,15 @@ abstract class FilterBehaviourContract {
   /** How many bytes the {@code peek} chain's policy reads of a longer body. */
   static final int PEEK = 8;
 
+  /** The most output the filter under test buffers for the output policies. */
+  static final int MAX_OUTPUT = 64 * 1024;
+
   /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
   private final LoopbackHttpServer images = LoopbackHttpServer.start()
       .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
   private final CountDownLatch streamRelease = new CountDownLatch(1);
   private final CountDownLatch asyncRelease = new CountDownLatch(1);
+  private final CountDownLatch escapeRelease = new CountDownLatch(1);
   private ConformanceFixture fixture;
   private Deployment deployment;
   private HttpClient client;
@@ -99,7 +106,12 @@ abstract class FilterBehaviourContract {
         }))
         .chain("failing-output", c -> c.output(OutputPhase.PERTURB, "explodes", ctx -> {
           throw new IllegalStateException("output policy failed");
-        })));
+        }))
+        // Like the built-in perturbation: rewrites the predictions it can read, passes the rest.
+        .chain("label-only", c -> c.output(OutputPhase.PERTURB, "label-only", ctx ->
+            ctx.output().bodyAsString().startsWith("{\"label\":7,")
+                ? ModelOutput.json("{\"label\":7}")
+                : ctx.output())));
   }
 
   /** Deploys {@link UnknownChainServlet} next to an unguarded servlet at {@code /app/open}. */
@@ -115,6 +127,7 @@ abstract class FilterBehaviourContract {
     ModelGuardFilter filter = ModelGuardFilter.builder(fixture.guard())
         .route("/api/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
         .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
+        .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
         ServletDef.of(OpenServlet.class, "/api/*"),
@@ -133,7 +146,13 @@ abstract class FilterBehaviourContract {
         ServletDef.of(RedirectServlet.class, "/redirect"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
-        ServletDef.of(PredictServlet.class, "/v1/models/*")));
+        ServletDef.of(PredictServlet.class, "/v1/models/*"),
+        ServletDef.of("escape-gzip", new EscapingOutputServlet(Mode.GZIP), "/escape/gzip"),
+        ServletDef.of("escape-huge", new EscapingOutputServlet(Mode.HUGE), "/escape/huge"),
+        ServletDef.of("escape-async", new EscapingOutputServlet(Mode.ASYNC_ORIGINAL_RESPONSE, escapeRelease), "/escape/async"),
+        ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
+        ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
+        ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer")));
     client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5))
@@ -144,6 +163,7 @@ abstract class FilterBehaviourContract {
   void stop() throws Exception {
     streamRelease.countDown();
     asyncRelease.countDown();
+    escapeRelease.countDown();
     images.close();
     if (deployment != null) {
       deployment.close();
@@ -192,7 +212,7 @@ abstract class FilterBehaviourContract {
     // policy tags the body.
     HttpResponse<String> r = post("/routed/probe", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
+    assertThat(r.body()).isEqualTo("{\"requestWrapped\":true,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
   }
 
   // --- annotations --------------------------------------------------------------------------
@@ -250,7 +270,7 @@ abstract class FilterBehaviourContract {
   void responseWrittenThroughTheWriterPassesTheOutputPolicyWithItsFinalLength() throws Exception {
     HttpResponse<String> r = post("/probe-rewrite", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
+    assertThat(r.body()).isEqualTo("{\"requestWrapped\":true,\"responseWrapped\":true,\"subject\":\"client-basic\",\"perturbed\":true}");
     assertThat(r.headers().firstValue("Content-Length"))
         .hasValue(Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
@@ -311,6 +331,66 @@ abstract class FilterBehaviourContract {
     assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).contains("\"code\":\"internal.error\"").doesNotContain("label");
     assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  // --- output that tries to get past the output policies ----------------------------------
+
+  @Test
+  void outputThePolicyCanReadIsRewritten() throws Exception {
+    // The control for the tests below: this servlet's plain prediction loses its probabilities.
+    HttpResponse<String> r = post("/escape/trailer", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"label\":7}");
+  }
+
+  @Test
+  void compressedOutputThePolicyCannotReadIsWithheld() throws Exception {
+    HttpResponse<String> r = post("/escape/gzip", fixture.basicKey());
+    assertInternalError(r);
+    assertThat(r.headers().firstValue("Content-Encoding")).isEmpty();
+  }
+
+  @Test
+  void outputOverTheBufferLimitIsWithheld() throws Exception {
+    HttpResponse<String> r = post("/escape/huge", fixture.basicKey());
+    assertInternalError(r);
+  }
+
+  @Test
+  void asyncOutputWrittenToTheContainersOwnResponseIsWithheld() throws Exception {
+    HttpResponse<String> r = post("/escape/async", fixture.basicKey());
+    escapeRelease.countDown();
+    assertInternalError(r);
+  }
+
+  @Test
+  void errorMessageDoesNotCarryOutputPastThePolicy() throws Exception {
+    HttpResponse<String> r = post("/escape/error-message", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void outputWrittenAfterAnErrorNeverReachesTheClient() throws Exception {
+    HttpResponse<String> r = post("/escape/after-error", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void trailerFieldsDoNotCarryOutputPastThePolicy() throws Exception {
+    String raw = RawHttp.exchange(deployment.baseUri(), "POST /app/escape/trailer HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nX-API-Key: " + fixture.basicKey() + "\r\nTE: trailers\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(raw).startsWith("HTTP/1.1 200 ").contains("{\"label\":7}")
+        .doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  private static void assertInternalError(HttpResponse<String> r) {
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(r.body()).contains("\"code\":\"internal.error\"")
+        .doesNotContain(EscapingOutputServlet.SECRET);
   }
 
   // --- body replay --------------------------------------------------------------------------

@@ -44,6 +44,14 @@ class ModelGuardFilterBuilderTest {
   }
 
   @Test
+  void outputLimitBelowOneByteIsRejected() {
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard).maxOutputBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxOutputBytes");
+    assertThat(ModelGuardFilter.builder(guard).maxOutputBytes(1).build()).isNotNull();
+  }
+
+  @Test
   void validRoutesBuildAFilter() {
     assertThat(ModelGuardFilter.builder(guard)
             .route("/v1/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))

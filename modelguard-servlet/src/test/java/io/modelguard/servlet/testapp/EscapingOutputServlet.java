@@ -1,0 +1,134 @@
+package io.modelguard.servlet.testapp;
+
+import io.modelguard.ModelSecured;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Chain {@code label-only}, whose output policy strips the probabilities from {@link #PREDICTION}:
+ * a servlet that tries, in the way its {@link Mode} names, to get the raw prediction to the client
+ * past that policy.
+ */
+@ModelSecured(model = "digits", chain = "label-only")
+public class EscapingOutputServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+
+  /** The raw prediction; its probabilities must never reach the client. */
+  public static final String PREDICTION = "{\"label\":7,\"probabilities\":[0.0123,0.9731]}";
+
+  /** What only the raw prediction contains. */
+  public static final String SECRET = "0.9731";
+
+  /** How the servlet tries to get its output past the output policy. */
+  public enum Mode {
+    /** Sets {@code Content-Encoding: gzip} and writes the prediction compressed. */
+    GZIP,
+    /** Writes the prediction padded to 1 MiB, through the output stream. */
+    HUGE,
+    /**
+     * Starts asynchronous processing with {@code startAsync()}, whose context holds the container's
+     * own response, and writes and flushes the prediction there before returning; completes once
+     * the test releases it.
+     */
+    ASYNC_ORIGINAL_RESPONSE,
+    /** Sends an error whose message is the prediction. */
+    ERROR_MESSAGE,
+    /** Sends an error, then writes the prediction. */
+    WRITE_AFTER_ERROR,
+    /** Writes the label, and the prediction as a trailer field. */
+    TRAILER
+  }
+
+  private final Mode mode;
+  private final transient CountDownLatch release;
+
+  /** A servlet escaping in the way {@code mode} names. */
+  public EscapingOutputServlet(Mode mode) {
+    this(mode, new CountDownLatch(0));
+  }
+
+  /** A servlet escaping in the way {@code mode} names, whose asynchronous work waits for {@code release}. */
+  public EscapingOutputServlet(Mode mode, CountDownLatch release) {
+    this.mode = mode;
+    this.release = release;
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    byte[] prediction = PREDICTION.getBytes(StandardCharsets.UTF_8);
+    switch (mode) {
+      case GZIP -> {
+        ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+        try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+          gzip.write(prediction);
+        }
+        response.setContentType("application/json");
+        response.setHeader("Content-Encoding", "gzip");
+        response.getOutputStream().write(compressed.toByteArray());
+      }
+      case HUGE -> {
+        response.setContentType("application/json");
+        ServletOutputStream out = response.getOutputStream();
+        out.write(prediction);
+        byte[] padding = new byte[8192];
+        java.util.Arrays.fill(padding, (byte) ' ');
+        for (int i = 0; i < 128; i++) {
+          out.write(padding);
+        }
+      }
+      case ASYNC_ORIGINAL_RESPONSE -> {
+        AsyncContext async = request.startAsync();
+        CountDownLatch written = new CountDownLatch(1);
+        async.start(() -> {
+          try {
+            async.getResponse().setContentType("application/json");
+            async.getResponse().getOutputStream().write(prediction);
+            async.getResponse().flushBuffer();
+          } catch (IOException | RuntimeException e) {
+            // Refused: nothing more to do.
+          }
+          written.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            async.complete();
+          }
+        });
+        try {
+          written.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      case ERROR_MESSAGE -> response.sendError(422, PREDICTION);
+      case WRITE_AFTER_ERROR -> {
+        response.sendError(409);
+        try {
+          response.setContentType("application/json");
+          response.getOutputStream().write(prediction);
+          response.flushBuffer();
+        } catch (IOException | IllegalStateException e) {
+          // Refused by the container.
+        }
+      }
+      case TRAILER -> {
+        response.setContentType("application/json");
+        response.setTrailerFields(() -> Map.of("x-prediction", PREDICTION));
+        response.getOutputStream().write("{\"label\":7}".getBytes(StandardCharsets.UTF_8));
+      }
+      default -> throw new IllegalStateException(mode.toString());
+    }
+  }
+}
