@@ -7,11 +7,14 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelSecured;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.jaxrs.internal.ServletRemoteAddress;
+import jakarta.ws.rs.HttpMethod;
+import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.FeatureContext;
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
@@ -43,6 +46,11 @@ import java.util.function.Function;
  *       It is registered as a class, because runtimes inject {@code @Context} fields only into
  *       providers they instantiate themselves.
  * </ul>
+ *
+ * <p><b>Sub-resource locators.</b> The annotation does not reach through a locator: what the runtime
+ * calls is the located resource's method, and only its own or its class's {@code @ModelSecured}
+ * guards it. So that this cannot go unnoticed, an annotation on a locator, or on a class with a
+ * locator, fails deployment when the runtime configures one of that class's resource methods.
  *
  * <p>A denied request never reaches the resource: the response is the problem from {@link
  * io.modelguard.problem.ProblemRenderer}, with its status and headers, {@code Content-Type:
@@ -140,8 +148,9 @@ public final class ModelGuardFeature implements DynamicFeature {
    * filters for it; does nothing for a method that neither it nor its class is annotated with.
    *
    * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
-   *     not have: the runtime then refuses to deploy the application, so a typo fails start-up
-   *     rather than requests
+   *     not have, or if it is on or over (through the class) a sub-resource locator of the method's
+   *     class: the runtime then refuses to deploy the application, so a typo or an annotation that
+   *     would guard nothing fails start-up rather than requests
    */
   @Override
   public void configure(ResourceInfo resourceInfo, FeatureContext context) {
@@ -150,6 +159,7 @@ public final class ModelGuardFeature implements DynamicFeature {
     if (method == null || resourceClass == null) {
       return;
     }
+    refuseGuardedLocators(resourceClass);
     Optional<EndpointSpec> found = EndpointSpec.forMethod(method, resourceClass);
     if (found.isEmpty()) {
       return;
@@ -168,6 +178,35 @@ public final class ModelGuardFeature implements DynamicFeature {
     context.register(new GuardRequestFilter(guard, spec, address), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
+  }
+
+  /**
+   * Fails on a sub-resource locator of {@code resourceClass} that {@code @ModelSecured} is on or
+   * over (through the class). Runtimes give filters bound to a locator to nothing: the resources it
+   * returns would run unguarded, however the annotation reads.
+   *
+   * @throws IllegalArgumentException naming the locator
+   */
+  private static void refuseGuardedLocators(Class<?> resourceClass) {
+    for (Method candidate : resourceClass.getMethods()) {
+      if (candidate.isAnnotationPresent(Path.class) && !hasHttpMethod(candidate)
+          && EndpointSpec.forMethod(candidate, resourceClass).isPresent()) {
+        throw new IllegalArgumentException("@ModelSecured does not reach through sub-resource locator "
+            + resourceClass.getSimpleName() + "." + candidate.getName() + "() (" + resourceClass.getName()
+            + "): the resources it returns would be unguarded. Put @ModelSecured on the located "
+            + "class or its resource methods, and not on or over the locator.");
+      }
+    }
+  }
+
+  /** Whether {@code method} carries a request method designator such as {@code @POST}. */
+  private static boolean hasHttpMethod(Method method) {
+    for (Annotation annotation : method.getAnnotations()) {
+      if (annotation.annotationType().isAnnotationPresent(HttpMethod.class)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isPresent(String className) {

@@ -26,12 +26,17 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.RuntimeDelegate;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,6 +48,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
 import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -71,7 +78,7 @@ public abstract class AdapterBehaviourTest {
   @BeforeAll
   void start() throws Exception {
     deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard(probe)))
-        .resources(ClassAndMethod.class)
+        .resources(ClassAndMethod.class, Escapes.class)
         .instances(new Models(probe))
         .build());
     client = HttpClient.newBuilder()
@@ -117,6 +124,11 @@ public abstract class AdapterBehaviourTest {
         .chain("failing-output", chain -> chain.output(OutputPhase.PERTURB, "boom", ctx -> {
           throw new IllegalStateException("output policy failed");
         }))
+        // Like the built-in perturbation: rewrites the predictions it can read, passes the rest.
+        .chain("label-only", chain -> chain.output(OutputPhase.PERTURB, "label-only", ctx ->
+            ctx.output().bodyAsString().startsWith("{\"label\":7,")
+                ? ModelOutput.json("{\"label\":7}")
+                : ctx.output()))
         .chain("retype", chain -> chain.output(OutputPhase.PERTURB, "upper", ctx -> {
           probe.outputType.set(ctx.output().contentType().orElse("(none)"));
           probe.outputRuns.incrementAndGet();
@@ -327,6 +339,33 @@ public abstract class AdapterBehaviourTest {
 
   // --- resources ---------------------------------------------------------------------------
 
+  // --- output that tries to get past the output policies ----------------------------------
+
+  @Test
+  void outputOfEveryEntityKindPassesTheOutputPolicy() throws Exception {
+    for (String kind : List.of("string", "streaming", "input-stream", "async", "completion-stage")) {
+      HttpResponse<String> r = post("/escape/" + kind, "{}");
+      assertThat(r.statusCode()).as(kind).isEqualTo(200);
+      assertThat(r.body()).as(kind).isEqualTo("{\"label\":7}");
+    }
+  }
+
+  @Test
+  void annotationOnASubResourceLocatorFailsDeployment() {
+    // The runtime would call the located resource with no filter of ours: unguarded.
+    for (Class<?> resource : List.of(GuardedLocator.class, ClassGuardedLocator.class)) {
+      TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+          .resources(resource)
+          .build();
+      assertThatThrownBy(() -> runtime().deploy(app).close())
+          .as(resource.getSimpleName())
+          .satisfies(e -> assertThat(causes(e))
+              .anyMatch(c -> c instanceof IllegalArgumentException
+                  && String.valueOf(c.getMessage()).contains("sub-resource locator")
+                  && String.valueOf(c.getMessage()).contains(resource.getSimpleName() + ".locator()")));
+    }
+  }
+
   /** Class and method both annotated: the method's annotation wins where it has one. */
   @Path("/override")
   @ModelSecured(model = "digits", chain = "failing")
@@ -344,6 +383,105 @@ public abstract class AdapterBehaviourTest {
     @Path("class")
     public String inherited() {
       return "class";
+    }
+  }
+
+  /** Resources that answer {@link #PREDICTION} in the ways a resource can; chain {@code label-only}. */
+  @Path("/escape")
+  public static class Escapes {
+    /** The raw prediction; its probabilities must never reach the client. */
+    static final String PREDICTION = "{\"label\":7,\"probabilities\":[0.0123,0.9731]}";
+    /** What only the raw prediction contains. */
+    static final String SECRET = "0.9731";
+
+    /** A plain entity. */
+    @POST
+    @Path("string")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String string() {
+      return PREDICTION;
+    }
+
+    /** A {@link StreamingOutput}. */
+    @POST
+    @Path("streaming")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public StreamingOutput streaming() {
+      return out -> out.write(PREDICTION.getBytes(UTF_8));
+    }
+
+    /** An {@link InputStream} entity. */
+    @POST
+    @Path("input-stream")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response inputStream() {
+      return Response.ok(new ByteArrayInputStream(PREDICTION.getBytes(UTF_8))).build();
+    }
+
+    /** Resumed from another thread. */
+    @POST
+    @Path("async")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void async(@Suspended AsyncResponse response) {
+      new Thread(() -> response.resume(PREDICTION)).start();
+    }
+
+    /** Completed from another thread. */
+    @POST
+    @Path("completion-stage")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public CompletionStage<String> completionStage() {
+      return CompletableFuture.supplyAsync(() -> PREDICTION);
+    }
+  }
+
+  /** A sub-resource locator with the annotation, next to a guarded resource method. */
+  @Path("/locator")
+  public static class GuardedLocator {
+    /** Guarded. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String direct() {
+      return Escapes.PREDICTION;
+    }
+
+    /** Locates {@link Located}, whose method has no annotation. */
+    @Path("located")
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Located locator() {
+      return new Located();
+    }
+  }
+
+  /** A sub-resource locator under a class annotation. */
+  @Path("/class-locator")
+  @ModelSecured(model = "digits", chain = "label-only")
+  public static class ClassGuardedLocator {
+    /** Guarded by the class's annotation. */
+    @POST
+    public String direct() {
+      return Escapes.PREDICTION;
+    }
+
+    /** Locates {@link Located}, whose method has no annotation. */
+    @Path("located")
+    public Located locator() {
+      return new Located();
+    }
+  }
+
+  /** Located by the locators above. */
+  public static class Located {
+    /** The raw prediction. */
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public String predict() {
+      return Escapes.PREDICTION;
     }
   }
 
