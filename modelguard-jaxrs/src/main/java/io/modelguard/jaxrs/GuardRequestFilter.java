@@ -24,12 +24,14 @@ final class GuardRequestFilter implements ContainerRequestFilter {
   private final ModelGuard guard;
   private final EndpointSpec spec;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
+  private final Integer maxOutputBytes;
 
-  GuardRequestFilter(
-      ModelGuard guard, EndpointSpec spec, Function<ContainerRequestContext, Optional<String>> remoteAddress) {
+  GuardRequestFilter(ModelGuard guard, EndpointSpec spec,
+      Function<ContainerRequestContext, Optional<String>> remoteAddress, int maxOutputBytes) {
     this.guard = guard;
     this.spec = spec;
     this.remoteAddress = remoteAddress;
+    this.maxOutputBytes = maxOutputBytes;
   }
 
   @Override
@@ -52,6 +54,7 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     context.setProperty(GuardResponseFilter.GUARD_PROPERTY, guard);
     context.setProperty(GuardResponseFilter.DECISION_PROPERTY, decision);
     context.setProperty(GuardResponseFilter.REQUEST_PROPERTY, request);
+    context.setProperty(GuardResponseFilter.MAX_OUTPUT_PROPERTY, maxOutputBytes);
   }
 
   /** The problem as a response: its status and headers, its exact media type and byte length. */

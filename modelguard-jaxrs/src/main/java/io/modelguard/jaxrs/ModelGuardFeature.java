@@ -81,7 +81,8 @@ import java.util.function.Function;
  * replaces the entity with the resulting bytes and media type. Any {@code Content-Length} the
  * resource set is dropped, so the runtime counts the bytes it finally writes, and the
  * application's writer interceptors (compression, for instance) apply to those final bytes. If
- * anything fails, the output and every header describing it are dropped and the response becomes
+ * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
+ * header describing it are dropped and the response becomes
  * the {@code internal.error} problem (500), without the decision's headers. Output policies run
  * only on 2xx responses with an entity: an error the resource produced is not model output.
  * Guarded resources with output policies should declare {@code @Produces}, so the entity's media
@@ -106,6 +107,12 @@ public final class ModelGuardFeature implements DynamicFeature {
   /** The request property holding the {@link InferenceRequest} the decision was made for. */
   public static final String REQUEST_PROPERTY = GuardResponseFilter.REQUEST_PROPERTY;
 
+  /**
+   * The most bytes of serialised entity the adapter holds for a chain's output policies unless
+   * {@link Builder#maxOutputBytes} says otherwise: 8 MiB, as the servlet adapter.
+   */
+  public static final int DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
   private static final boolean SERVLET_API_PRESENT = isPresent("jakarta.servlet.http.HttpServletRequest");
 
   private static final Function<ContainerRequestContext, Optional<String>> NO_ADDRESS =
@@ -118,6 +125,7 @@ public final class ModelGuardFeature implements DynamicFeature {
 
   private final ModelGuard guard;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
+  private final int maxOutputBytes;
 
   /**
    * A feature guarding {@code @ModelSecured} resources with {@code guard}, with the default client
@@ -132,6 +140,7 @@ public final class ModelGuardFeature implements DynamicFeature {
   private ModelGuardFeature(Builder builder) {
     this.guard = builder.guard;
     this.remoteAddress = builder.remoteAddress;
+    this.maxOutputBytes = builder.maxOutputBytes;
   }
 
   /**
@@ -175,7 +184,7 @@ public final class ModelGuardFeature implements DynamicFeature {
         address = SERVLET_ADDRESS;
       }
     }
-    context.register(new GuardRequestFilter(guard, spec, address), Priorities.AUTHENTICATION);
+    context.register(new GuardRequestFilter(guard, spec, address, maxOutputBytes), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
   }
@@ -222,6 +231,7 @@ public final class ModelGuardFeature implements DynamicFeature {
   public static final class Builder {
     private final ModelGuard guard;
     private Function<ContainerRequestContext, Optional<String>> remoteAddress;
+    private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
 
     private Builder(ModelGuard guard) {
       this.guard = Objects.requireNonNull(guard, "guard");
@@ -240,6 +250,24 @@ public final class ModelGuardFeature implements DynamicFeature {
      */
     public Builder remoteAddress(Function<ContainerRequestContext, Optional<String>> remoteAddress) {
       this.remoteAddress = Objects.requireNonNull(remoteAddress, "remoteAddress");
+      return this;
+    }
+
+    /**
+     * The most bytes of a response's serialised entity the adapter holds for the output policies
+     * of a chain that has them. A larger entity is not sent: the client gets the {@code
+     * internal.error} problem (500) instead. Default: {@value ModelGuardFeature#DEFAULT_MAX_OUTPUT_BYTES}
+     * bytes.
+     *
+     * @param maxOutputBytes at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxOutputBytes} is less than 1
+     */
+    public Builder maxOutputBytes(int maxOutputBytes) {
+      if (maxOutputBytes < 1) {
+        throw new IllegalArgumentException("maxOutputBytes must be at least 1, was " + maxOutputBytes);
+      }
+      this.maxOutputBytes = maxOutputBytes;
       return this;
     }
 

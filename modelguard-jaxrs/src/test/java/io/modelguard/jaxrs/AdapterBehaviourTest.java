@@ -64,6 +64,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class AdapterBehaviourTest {
   private static final String MODEL_SECRET_HEADER = "X-Model-Secret";
+  /** The most output the feature under test holds for the output policies. */
+  private static final int MAX_OUTPUT = 64 * 1024;
 
   private final Probe probe = new Probe();
   /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
@@ -77,7 +79,8 @@ public abstract class AdapterBehaviourTest {
 
   @BeforeAll
   void start() throws Exception {
-    deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard(probe)))
+    deployment = runtime().deploy(TestApplication.builder(
+            ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
         .resources(ClassAndMethod.class, Escapes.class)
         .instances(new Models(probe))
         .build());
@@ -351,6 +354,24 @@ public abstract class AdapterBehaviourTest {
   }
 
   @Test
+  void outputOverTheBufferLimitIsWithheld() throws Exception {
+    for (String kind : List.of("huge-streaming", "huge-input-stream")) {
+      HttpResponse<String> r = post("/escape/" + kind, "{}");
+      ProblemResponse expected = ProblemRenderer.internalError();
+      assertThat(r.statusCode()).as(kind).isEqualTo(500);
+      assertThat(r.headers().allValues("Content-Type")).as(kind).containsExactly(ProblemResponse.CONTENT_TYPE);
+      assertThat(r.body()).as(kind).isEqualTo(expected.bodyAsString()).doesNotContain(Escapes.SECRET);
+    }
+  }
+
+  @Test
+  void outputLimitBelowOneByteIsRejected() {
+    assertThatThrownBy(() -> ModelGuardFeature.builder(guard(new Probe())).maxOutputBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxOutputBytes");
+  }
+
+  @Test
   void annotationOnASubResourceLocatorFailsDeployment() {
     // The runtime would call the located resource with no filter of ours: unguarded.
     for (Class<?> resource : List.of(GuardedLocator.class, ClassGuardedLocator.class)) {
@@ -419,6 +440,32 @@ public abstract class AdapterBehaviourTest {
     @ModelSecured(model = "digits", chain = "label-only")
     public Response inputStream() {
       return Response.ok(new ByteArrayInputStream(PREDICTION.getBytes(UTF_8))).build();
+    }
+
+    /** The prediction padded to 1 MiB, as a {@link StreamingOutput}. */
+    @POST
+    @Path("huge-streaming")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public StreamingOutput hugeStreaming() {
+      return out -> out.write(huge());
+    }
+
+    /** The prediction padded to 1 MiB, as an {@link InputStream}. */
+    @POST
+    @Path("huge-input-stream")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response hugeInputStream() {
+      return Response.ok(new ByteArrayInputStream(huge())).build();
+    }
+
+    private static byte[] huge() {
+      byte[] body = new byte[1 << 20];
+      java.util.Arrays.fill(body, (byte) ' ');
+      byte[] prediction = PREDICTION.getBytes(UTF_8);
+      System.arraycopy(prediction, 0, body, 0, prediction.length);
+      return body;
     }
 
     /** Resumed from another thread. */

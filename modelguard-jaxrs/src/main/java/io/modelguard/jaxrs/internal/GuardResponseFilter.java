@@ -19,6 +19,8 @@ import jakarta.ws.rs.ext.MessageBodyWriter;
 import jakarta.ws.rs.ext.Providers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
 import org.slf4j.Logger;
@@ -42,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * (compression) see the final output; any {@code Content-Length} the resource set is removed and the
  * runtime sets the length of what it writes (both Jersey and RESTEasy send one for bodies within
  * their output buffer, and chunk larger ones). Anything that goes wrong
- * on the way fails closed: the output and every header describing it are dropped and {@link
+ * on the way, or an entity larger than {@link #MAX_OUTPUT_PROPERTY} allows, fails closed: the output and every header describing it are dropped and {@link
  * ProblemRenderer#internalError()} is sent instead.
  */
 public final class GuardResponseFilter implements ContainerResponseFilter {
@@ -54,6 +56,12 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
 
   /** The request property holding the {@link InferenceRequest} of an allowed request. */
   public static final String REQUEST_PROPERTY = "io.modelguard.InferenceRequest";
+
+  /**
+   * The request property holding the most bytes of serialised entity the output policies may be
+   * given (an {@link Integer}); a larger entity is withheld.
+   */
+  public static final String MAX_OUTPUT_PROPERTY = "io.modelguard.jaxrs.internal.maxOutputBytes";
 
   private static final Logger log = LoggerFactory.getLogger(GuardResponseFilter.class);
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
@@ -77,7 +85,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     if (response.hasEntity()
         && response.getStatusInfo().getFamily() == Response.Status.Family.SUCCESSFUL
         && guard.chain(request.endpoint().chain()).hasOutputPolicies()
-        && !applyOutputPolicies(guard, request, decision, response)) {
+        && !applyOutputPolicies(guard, requestContext, request, decision, response)) {
       return;
     }
     MultivaluedMap<String, Object> headers = response.getHeaders();
@@ -86,10 +94,11 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
 
   /** Returns false if the output was withheld and the response replaced by a 500 problem. */
   private boolean applyOutputPolicies(
-      ModelGuard guard, InferenceRequest request, GuardDecision decision, ContainerResponseContext response) {
+      ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
+      ContainerResponseContext response) {
     try {
       MediaType mediaType = response.getMediaType();
-      byte[] entity = serialize(response, mediaType);
+      byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       ModelOutput output = guard.onResponse(
           request, decision, ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
       byte[] body = output.body();
@@ -118,11 +127,16 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     return false;
   }
 
-  private byte[] serialize(ContainerResponseContext response, MediaType mediaType) throws IOException {
+  /** The request's bound on the serialised entity; fails closed (0 bytes) if it is missing. */
+  private static int maxOutputBytes(ContainerRequestContext requestContext) {
+    return requestContext.getProperty(MAX_OUTPUT_PROPERTY) instanceof Integer max ? max : 0;
+  }
+
+  private byte[] serialize(ContainerResponseContext response, MediaType mediaType, int maxBytes) throws IOException {
     if (providers == null) {
       throw new IllegalStateException("the runtime did not inject Providers into " + getClass().getName());
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BoundedOutputStream out = new BoundedOutputStream(maxBytes);
     write(response.getEntity(), response.getEntityClass(), response.getEntityType(),
         response.getEntityAnnotations(), mediaType == null ? MediaType.WILDCARD_TYPE : mediaType,
         response.getHeaders(), out);
@@ -131,12 +145,37 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
 
   private <T> void write(
       Object entity, Class<T> type, Type genericType, Annotation[] annotations, MediaType mediaType,
-      MultivaluedMap<String, Object> headers, ByteArrayOutputStream out) throws IOException {
+      MultivaluedMap<String, Object> headers, OutputStream out) throws IOException {
     Annotation[] a = annotations == null ? NO_ANNOTATIONS : annotations;
     MessageBodyWriter<T> writer = providers.getMessageBodyWriter(type, genericType, a, mediaType);
     if (writer == null) {
       throw new IOException("no MessageBodyWriter for " + type.getName() + " as " + mediaType);
     }
     writer.writeTo(type.cast(entity), type, genericType, a, mediaType, headers, out);
+  }
+
+  /** Holds at most {@code max} bytes; a write past them fails, and the entity is withheld. */
+  private static final class BoundedOutputStream extends ByteArrayOutputStream {
+    private final int max;
+
+    BoundedOutputStream(int max) {
+      this.max = max;
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      if (len > max - count) {
+        // Unchecked, since ByteArrayOutputStream's writes declare no IOException; caught with every
+        // other failure of serialisation in applyOutputPolicies.
+        throw new UncheckedIOException(new IOException(
+            "the entity exceeds the " + max + " bytes the output policies may be given"));
+      }
+      super.write(b, off, len);
+    }
   }
 }
