@@ -9,9 +9,11 @@ import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
@@ -65,10 +67,13 @@ import org.slf4j.LoggerFactory;
  * byte[] image = fetched.image("imageUrl").orElseThrow().bytes();
  * }</pre>
  *
- * <p>Construct it in code and register the instance with the container, for example {@code
+ * <p>Construct it in code and register the instance with the container for the dispatcher types
+ * {@code REQUEST}, {@code FORWARD} and {@code INCLUDE}, for example {@code
  * servletContext.addFilter("modelguard", new ModelGuardFilter(guard))
- * .addMappingForUrlPatterns(null, false, "/*")}. One instance serves one servlet context. It is
- * thread-safe.
+ * .addMappingForUrlPatterns(EnumSet.of(REQUEST, FORWARD, INCLUDE), false, "/*")}. Mapped to {@code
+ * REQUEST} only, the filter never sees a forward or include, so a servlet that dispatches to a
+ * guarded servlet runs it unchecked. In an include, the included servlet's path and mapping
+ * decide. One instance serves one servlet context. It is thread-safe.
  *
  * <p>Output the output policies cannot see never reaches the client. With output policies, the
  * whole response is held in memory until the servlet returns, up to {@link
@@ -361,16 +366,25 @@ public final class ModelGuardFilter implements Filter {
     servletContext = null;
   }
 
-  /** The path the container mapped the request by: servlet path plus path info. */
+  /**
+   * The path the container mapped the request by: servlet path plus path info; in an include, those
+   * of the included servlet (the request's own methods still describe the including one).
+   */
   private static String pathWithinContext(HttpServletRequest request) {
-    String servletPath = request.getServletPath();
-    String pathInfo = request.getPathInfo();
+    boolean include = request.getDispatcherType() == DispatcherType.INCLUDE;
+    String servletPath = include
+        ? (String) request.getAttribute(RequestDispatcher.INCLUDE_SERVLET_PATH) : request.getServletPath();
+    String pathInfo = include
+        ? (String) request.getAttribute(RequestDispatcher.INCLUDE_PATH_INFO) : request.getPathInfo();
     String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
     return path.isEmpty() ? "/" : path;
   }
 
   private Binding servletBinding(HttpServletRequest request) {
-    HttpServletMapping mapping = request.getHttpServletMapping();
+    // In an include, the request's mapping is the including servlet's; the included one is here.
+    HttpServletMapping mapping = request.getDispatcherType() == DispatcherType.INCLUDE
+        && request.getAttribute(RequestDispatcher.INCLUDE_MAPPING) instanceof HttpServletMapping included
+        ? included : request.getHttpServletMapping();
     String name = mapping == null ? null : mapping.getServletName();
     if (name == null) {
       return Binding.UNGUARDED;

@@ -12,6 +12,7 @@ import io.modelguard.ReasonCode;
 import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
+import io.modelguard.servlet.testapp.DispatchingServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
@@ -147,6 +148,7 @@ abstract class FilterBehaviourContract {
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
         ServletDef.of(PredictServlet.class, "/v1/models/*"),
+        ServletDef.of(DispatchingServlet.class, "/dispatch/forward", "/dispatch/include"),
         ServletDef.of("escape-gzip", new EscapingOutputServlet(Mode.GZIP), "/escape/gzip"),
         ServletDef.of("escape-huge", new EscapingOutputServlet(Mode.HUGE), "/escape/huge"),
         ServletDef.of("escape-async", new EscapingOutputServlet(Mode.ASYNC_ORIGINAL_RESPONSE, escapeRelease), "/escape/async"),
@@ -334,6 +336,28 @@ abstract class FilterBehaviourContract {
   }
 
   // --- output that tries to get past the output policies ----------------------------------
+
+  @Test
+  void forwardToAGuardedServletIsChecked() throws Exception {
+    HttpResponse<String> missing = post("/dispatch/forward", null);
+    assertThat(missing.statusCode()).isEqualTo(401);
+    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("subject");
+
+    HttpResponse<String> allowed = post("/dispatch/forward", fixture.basicKey());
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+  }
+
+  @Test
+  void includeOfAGuardedServletIsChecked() throws Exception {
+    // An include cannot set the status: the denial is the included content.
+    HttpResponse<String> missing = post("/dispatch/include", null);
+    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("subject");
+
+    HttpResponse<String> allowed = post("/dispatch/include", fixture.basicKey());
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+  }
 
   @Test
   void outputThePolicyCanReadIsRewritten() throws Exception {

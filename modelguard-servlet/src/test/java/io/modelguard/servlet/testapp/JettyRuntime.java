@@ -42,7 +42,7 @@ public final class JettyRuntime implements ServletRuntime {
     FilterHolder holder = new FilterHolder(filter);
     holder.setName(FILTER_NAME);
     holder.setAsyncSupported(true);
-    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE));
     server.setHandler(context);
     lastContext = context;
     try {

@@ -60,7 +60,8 @@ public final class TomcatRuntime implements ServletRuntime {
       }
       FilterRegistration.Dynamic registration = servletContext.addFilter(FILTER_NAME, filter);
       registration.setAsyncSupported(true);
-      registration.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+      registration.addMappingForUrlPatterns(
+          EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE), false, "/*");
     }, null);
     lastContext = context;
     tomcat.start();
