@@ -322,8 +322,10 @@ public final class ModelServingApp implements AutoCloseable {
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
     addUnguardedEndpoints(context, site);
     if (site.guarded()) {
-      // Every request passes the filter; it guards the servlets annotated with @ModelSecured.
-      addFilter(context, "modelguard", new ModelGuardFilter(site.guard()));
+      // Every request passes the filter, forwards and includes too; it guards the servlets
+      // annotated with @ModelSecured.
+      addFilter(context, "modelguard", new ModelGuardFilter(site.guard()),
+          EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE));
     }
     // Innermost: times the model alone.
     addFilter(context, "model-timer", site.metrics().modelFilter());
@@ -350,9 +352,14 @@ public final class ModelServingApp implements AutoCloseable {
   }
 
   private static void addFilter(ServletContextHandler context, String name, Filter filter) {
+    addFilter(context, name, filter, EnumSet.of(DispatcherType.REQUEST));
+  }
+
+  private static void addFilter(ServletContextHandler context, String name, Filter filter,
+      EnumSet<DispatcherType> dispatches) {
     FilterHolder holder = new FilterHolder(filter);
     holder.setName(name);
-    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(holder, "/*", dispatches);
   }
 
   /** Jetty's error pages without stack traces, causes, origins (servlet names) or exception messages. */
