@@ -117,10 +117,7 @@ public final class QuotaPlan {
    * new name is appended.
    */
   public QuotaPlan withOverrides(QuotaPlan overrides) {
-    Map<String, QuotaLimit> merged = new LinkedHashMap<>();
-    for (QuotaLimit l : limits) {
-      merged.put(l.name(), l);
-    }
+    Map<String, QuotaLimit> merged = byName();
     for (QuotaLimit o : overrides.limits) {
       merged.put(o.name(), o);
     }
@@ -134,10 +131,7 @@ public final class QuotaPlan {
    * @throws IllegalArgumentException if the override does not parse
    */
   public QuotaPlan withOverrides(String policy) {
-    Map<String, QuotaLimit> merged = new LinkedHashMap<>();
-    for (QuotaLimit l : limits) {
-      merged.put(l.name(), l);
-    }
+    Map<String, QuotaLimit> merged = byName();
     for (Item item : parseItems(policy)) {
       QuotaLimit base = merged.get(item.name);
       QuotaLimit.Algorithm algorithm = item.algorithm != null ? item.algorithm
@@ -159,10 +153,7 @@ public final class QuotaPlan {
    *     the input)
    */
   public QuotaPlan narrowedBy(String policy) {
-    Map<String, QuotaLimit> merged = new LinkedHashMap<>();
-    for (QuotaLimit l : limits) {
-      merged.put(l.name(), l);
-    }
+    Map<String, QuotaLimit> merged = byName();
     for (Item item : parseItems(policy)) {
       QuotaLimit base = merged.get(item.name);
       if (base == null) {
@@ -177,6 +168,15 @@ public final class QuotaPlan {
       merged.put(item.name, QuotaLimit.of(item.name, item.quota, base.window(), algorithm));
     }
     return new QuotaPlan(new ArrayList<>(merged.values()));
+  }
+
+  /** This plan's limits by name, in order, to merge overrides into. */
+  private Map<String, QuotaLimit> byName() {
+    Map<String, QuotaLimit> named = new LinkedHashMap<>();
+    for (QuotaLimit l : limits) {
+      named.put(l.name(), l);
+    }
+    return named;
   }
 
   /**
