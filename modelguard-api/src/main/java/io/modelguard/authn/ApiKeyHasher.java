@@ -1,5 +1,6 @@
 package io.modelguard.authn;
 
+import io.modelguard.internal.Secrets;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -42,11 +43,7 @@ public final class ApiKeyHasher {
           "ApiKeyHasher.pepper must be at least " + MIN_PEPPER_BYTES + " bytes, was "
               + (pepper == null ? "null" : pepper.length + " bytes"));
     }
-    boolean varied = false;
-    for (byte b : pepper) {
-      varied |= b != pepper[0];
-    }
-    if (!varied) {
+    if (Secrets.isOneRepeatedByte(pepper)) {
       throw new IllegalArgumentException("ApiKeyHasher.pepper must be random, not one repeated byte");
     }
     return new ApiKeyHasher(pepper.clone());

@@ -1,5 +1,6 @@
 package io.modelguard.event;
 
+import io.modelguard.internal.LogText;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,22 +69,6 @@ public final class Slf4jAuditListener implements GuardListener {
   }
 
   static String clean(String s) {
-    if (s == null) {
-      return "-";
-    }
-    StringBuilder b = null;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isISOControl(c)) {
-        if (b == null) {
-          b = new StringBuilder(s.length()).append(s, 0, i);
-        }
-        b.append('?');
-      } else if (b != null) {
-        b.append(c);
-      }
-    }
-    String out = b == null ? s : b.toString();
-    return out.length() > 256 ? out.substring(0, 256) + "…" : out;
+    return s == null ? "-" : LogText.oneLine(s, 256);
   }
 }

@@ -12,6 +12,8 @@ import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.authn.ApiKeyAuthenticator;
+import io.modelguard.internal.LogText;
+import io.modelguard.internal.Secrets;
 import java.security.Key;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -135,7 +137,10 @@ public final class JwtAuthenticator implements Policy {
   public static final String QUOTA_CLAIM = "mg_quota";
 
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
-  /** The longest parser text logged; the rest is cut. */
+  /**
+   * The longest parser text logged; the rest is cut. The text quotes the token's header and claims,
+   * which the client wrote, so it is logged as one line ({@link LogText#oneLine}).
+   */
   private static final int MAX_LOGGED = 300;
   private static final String BEARER = "Bearer";
   private static final GuardDecision INVALID = GuardDecision.deny(ReasonCode.AUTH_INVALID_TOKEN);
@@ -296,25 +301,10 @@ public final class JwtAuthenticator implements Policy {
     } catch (RuntimeException e) {
       // Parser text is for the operator's DEBUG log only; the client gets the generic detail.
       if (log.isDebugEnabled()) {
-        log.debug("JWT refused: {}: {}", Refusal.INVALID, loggable(e.toString()));
+        log.debug("JWT refused: {}: {}", Refusal.INVALID, LogText.oneLine(e.toString(), MAX_LOGGED));
       }
       throw Refusal.INVALID.exception();
     }
-  }
-  /**
-   * Parser text fit for one log line: it quotes the token's header and claims, which the client
-   * wrote, so line breaks and other control characters become {@code ?} (no forged lines) and it
-   * is cut at {@value #MAX_LOGGED} characters (no log flooding).
-   */
-  private static String loggable(String text) {
-    int n = Math.min(text.length(), MAX_LOGGED);
-    StringBuilder sb = new StringBuilder(n + 1);
-    for (int i = 0; i < n; i++) {
-      char c = text.charAt(i);
-      boolean control = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
-      sb.append(control ? '?' : c);
-    }
-    return text.length() > n ? sb.append('…').toString() : sb.toString();
   }
 
   /** The instants between which a cached verification of these claims may be reused. */
@@ -529,7 +519,7 @@ public final class JwtAuthenticator implements Policy {
             + " bytes (" + alg.minimumKeyBits() + " bits), got " + secret.length);
         return this;
       }
-      if (isOneRepeatedByte(secret)) {
+      if (Secrets.isOneRepeatedByte(secret)) {
         problems.add("hmacSecret: the " + algorithm + " secret is one repeated byte (an unfilled buffer?); "
             + "use random bytes, for example from SecureRandom");
         return this;
@@ -548,15 +538,6 @@ public final class JwtAuthenticator implements Policy {
     public Builder keySource(JwtKeySource source) {
       this.keySource = Objects.requireNonNull(source, "JwtAuthenticator.keySource");
       return this;
-    }
-
-    private static boolean isOneRepeatedByte(byte[] secret) {
-      for (byte b : secret) {
-        if (b != secret[0]) {
-          return false;
-        }
-      }
-      return true;
     }
 
     private void addKey(String field, KeyMaterial.Entry e) {

@@ -1,0 +1,32 @@
+package io.modelguard.internal;
+
+/**
+ * Client-written text made fit for one log line. Internal: not part of the public API.
+ */
+public final class LogText {
+  private LogText() {}
+
+  /**
+   * {@code text} with every control character and Unicode line or paragraph separator replaced by
+   * {@code ?}, so it cannot start a forged log line, and cut after {@code maxChars} characters
+   * (marked with {@code …}), so one request cannot flood the log. Returns {@code text} itself when
+   * nothing needs changing.
+   */
+  public static String oneLine(String text, int maxChars) {
+    int n = Math.min(text.length(), maxChars);
+    StringBuilder b = null;
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        if (b == null) {
+          b = new StringBuilder(n + 1).append(text, 0, i);
+        }
+        b.append('?');
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    String head = b != null ? b.toString() : n == text.length() ? text : text.substring(0, n);
+    return n < text.length() ? head + "…" : head;
+  }
+}

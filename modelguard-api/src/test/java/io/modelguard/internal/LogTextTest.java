@@ -1,0 +1,26 @@
+package io.modelguard.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class LogTextTest {
+  @Test
+  void plainTextWithinTheLimitIsReturnedAsItIs() {
+    String text = "tenant acme, model digits";
+
+    assertThat(LogText.oneLine(text, 100)).isSameAs(text);
+    assertThat(LogText.oneLine(text, text.length())).isSameAs(text);
+  }
+
+  @Test
+  void controlCharactersAndLineSeparatorsBecomeQuestionMarks() {
+    assertThat(LogText.oneLine("a\r\nb\tc\u0000d\u2028e\u2029f\u007fg", 100)).isEqualTo("a??b?c?d?e?f?g");
+  }
+
+  @Test
+  void longTextIsCutAtTheLimitAndMarked() {
+    assertThat(LogText.oneLine("abcdef", 4)).isEqualTo("abcd…");
+    assertThat(LogText.oneLine("ab\ncdef", 4)).isEqualTo("ab?c…");
+  }
+}
