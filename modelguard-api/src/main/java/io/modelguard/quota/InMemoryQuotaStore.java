@@ -261,11 +261,14 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /**
    * Replaces an entry laid out for another plan (a principal with an override shares its tenant's
    * key): retires it once its state is stable, so no update can land on it afterwards, and puts an
-   * entry re-laid out by limit name in its slot. Limits the new plan lacks are parked in the
-   * segment with their counts, and a later plan that has them again takes them back, as a store
-   * keeping each limit apart (Redis) would: otherwise any principal of the tenant could wipe a
-   * limit only another principal's plan has just by calling. A parked limit back to a full quota
-   * is forgotten; at most {@value #MAX_PARKED} are kept per key. Under the segment's lock.
+   * entry re-laid out for {@code plan} in its slot. A limit keeps its count if the old plan had it
+   * with the same name, algorithm and window ({@link QuotaArithmetic#sharesState}). Limits the new
+   * plan lacks, or defines otherwise under the same name, are parked in the segment with their
+   * counts, and a later plan that has them again takes them back, as a store keeping each limit
+   * apart (Redis) would: otherwise any principal of the tenant could wipe a limit that only
+   * another principal's plan has, or has differently, just by calling. A parked limit back to a
+   * full quota is forgotten; at most {@value #MAX_PARKED} are kept per key. Under the segment's
+   * lock.
    */
   private static Entry replan(Segment s, Entry old, QuotaPlan plan, long now) {
     long[] state = new long[old.width()];
@@ -275,22 +278,21 @@ public final class InMemoryQuotaStore implements QuotaStore {
         break;
       }
     }
-    QuotaPlan known = old.plan;
+    // Every limit known for the key: the old plan's, then the parked ones it does not have.
+    List<QuotaLimit> known = old.plan.limits();
     Parked parked = s.parked == null ? null : s.parked.get(old.key);
     if (parked != null) {
-      // Every limit known for the key: the old plan's, then the parked ones it does not name.
-      List<QuotaLimit> limits = new ArrayList<>(old.plan.limits());
+      known = new ArrayList<>(known);
       long[] all = Arrays.copyOf(state, state.length + parked.state.length);
       int width = state.length;
-      for (int i = 0; i < parked.plan.size(); i++) {
-        QuotaLimit l = parked.plan.limit(i);
-        if (old.plan.limit(l.name()).isEmpty()) {
-          limits.add(l);
+      for (int i = 0; i < parked.limits.size(); i++) {
+        QuotaLimit l = parked.limits.get(i);
+        if (!has(old.plan.limits(), l)) {
+          known.add(l);
           System.arraycopy(parked.state, 3 * i, all, width, 3);
           width += 3;
         }
       }
-      known = QuotaPlan.of(limits);
       state = Arrays.copyOf(all, width);
     }
     park(s, old.key, known, state, plan, now);
@@ -300,14 +302,24 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return fresh;
   }
 
-  /** Parks the limits of {@code known} that {@code plan} does not name and that still count. Under the lock. */
-  private static void park(Segment s, QuotaKey key, QuotaPlan known, long[] state, QuotaPlan plan, long now) {
+  /** Whether one of {@code limits} {@linkplain QuotaArithmetic#sharesState shares state} with {@code l}. */
+  private static boolean has(List<QuotaLimit> limits, QuotaLimit l) {
+    for (QuotaLimit k : limits) {
+      if (QuotaArithmetic.sharesState(k, l)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Parks the limits of {@code known} that {@code plan} does not have and that still count. Under the lock. */
+  private static void park(Segment s, QuotaKey key, List<QuotaLimit> known, long[] state, QuotaPlan plan, long now) {
     List<QuotaLimit> keep = new ArrayList<>();
     long[] kept = new long[3 * Math.min(known.size(), MAX_PARKED)];
     for (int i = 0; i < known.size() && keep.size() < MAX_PARKED; i++) {
-      QuotaLimit l = known.limit(i);
+      QuotaLimit l = known.get(i);
       long[] one = Arrays.copyOfRange(state, 3 * i, 3 * i + 3);
-      if (plan.limit(l.name()).isEmpty() && !QuotaArithmetic.isFresh(QuotaPlan.of(l), one, now)) {
+      if (!has(plan.limits(), l) && !QuotaArithmetic.isFresh(List.of(l), one, now)) {
         System.arraycopy(one, 0, kept, 3 * keep.size(), 3);
         keep.add(l);
       }
@@ -321,7 +333,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (s.parked == null) {
       s.parked = new HashMap<>();
     }
-    s.parked.put(key, new Parked(QuotaPlan.of(keep), Arrays.copyOf(kept, 3 * keep.size())));
+    s.parked.put(key, new Parked(List.copyOf(keep), Arrays.copyOf(kept, 3 * keep.size()),
+        keep.stream().mapToLong(QuotaLimit::horizonMicros).max().orElse(0)));
   }
 
   /**
@@ -410,13 +423,13 @@ public final class InMemoryQuotaStore implements QuotaStore {
       return false;
     }
     Parked parked = s.parked == null ? null : s.parked.get(e.key);
-    if (parked != null && (now - e.lastUsed < parked.plan.horizonMicros()
-        || !QuotaArithmetic.isFresh(parked.plan, parked.state, now))) {
+    if (parked != null && (now - e.lastUsed < parked.horizonMicros
+        || !QuotaArithmetic.isFresh(parked.limits, parked.state, now))) {
       return false;
     }
     long[] state = new long[e.width()];
     long v = e.read(state);
-    return QuotaArithmetic.isFresh(e.plan, state, now) && VERSION.compareAndSet(e, v, RETIRED);
+    return QuotaArithmetic.isFresh(e.plan.limits(), state, now) && VERSION.compareAndSet(e, v, RETIRED);
   }
 
   /**
@@ -694,8 +707,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
     Map<QuotaKey, Parked> parked;
   }
 
-  /** Limits a key's current plan lacks, with their state as when they were parked. */
-  private record Parked(QuotaPlan plan, long[] state) {}
+  /**
+   * Limits a key's current plan lacks (a name may appear again there with another algorithm or
+   * window), with their state as when they were parked and the longest horizon among them.
+   */
+  private record Parked(List<QuotaLimit> limits, long[] state, long horizonMicros) {}
 
   /** Builds an {@link InMemoryQuotaStore}. */
   public static final class Builder {

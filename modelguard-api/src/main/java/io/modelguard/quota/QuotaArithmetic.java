@@ -2,6 +2,7 @@ package io.modelguard.quota;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The arithmetic every {@link QuotaStore} shares, so that stores agree to the microsecond: the
@@ -271,10 +272,10 @@ public final class QuotaArithmetic {
    * store may forget the key. A window stored ahead of {@code now} (a clock that stepped back)
    * never counts as fresh.
    */
-  static boolean isFresh(QuotaPlan plan, long[] state, long now) {
+  static boolean isFresh(List<QuotaLimit> limits, long[] state, long now) {
     long nowMs = Math.floorDiv(now, 1000);
-    for (int i = 0; i < plan.size(); i++) {
-      QuotaLimit l = plan.limit(i);
+    for (int i = 0; i < limits.size(); i++) {
+      QuotaLimit l = limits.get(i);
       int b = 3 * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         if (state[b] > now) {
@@ -296,19 +297,35 @@ public final class QuotaArithmetic {
    * {@code from} has a limit of the same name, algorithm and window; otherwise it starts fresh.
    */
   public static long[] remap(QuotaPlan from, long[] state, QuotaPlan to) {
+    return remap(from.limits(), state, to);
+  }
+
+  /**
+   * {@link #remap(QuotaPlan, long[], QuotaPlan)} from a list of limits that may hold several
+   * definitions of one name (a key's current and parked limits); the one that {@linkplain
+   * #sharesState shares state} with a limit of {@code to} gives it its state.
+   */
+  static long[] remap(List<QuotaLimit> from, long[] state, QuotaPlan to) {
     long[] out = new long[stateSize(to)];
     for (int j = 0; j < to.size(); j++) {
       QuotaLimit target = to.limit(j);
       for (int i = 0; i < from.size(); i++) {
-        QuotaLimit source = from.limit(i);
-        if (source.name().equals(target.name()) && source.algorithm() == target.algorithm()
-            && source.windowSeconds() == target.windowSeconds()) {
+        if (sharesState(from.get(i), target)) {
           System.arraycopy(state, 3 * i, out, 3 * j, 3);
           break;
         }
       }
     }
     return out;
+  }
+
+  /**
+   * Whether state counted for {@code a} means the same for {@code b}: same name, algorithm and
+   * window (the quota may differ). A limit redefined otherwise under its name counts afresh, and
+   * its old definition's count stays apart: the Redis store keeps each under its own key.
+   */
+  static boolean sharesState(QuotaLimit a, QuotaLimit b) {
+    return a.name().equals(b.name()) && a.algorithm() == b.algorithm() && a.windowSeconds() == b.windowSeconds();
   }
 
   private static long ceilDiv(long a, long b) {

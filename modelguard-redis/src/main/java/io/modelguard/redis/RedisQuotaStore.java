@@ -46,10 +46,22 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <h2>Keys</h2>
  *
- * One key per limit: {@code <prefix>{<partition>}:<limit>}, for example {@code
- * mg:q:{t:acme:digits}:daily}. The hash tag puts all limits of one tenant × model in one Cluster
- * slot, so the multi-key script runs on Redis Cluster. Every key has a TTL (until its state is
- * back to a full quota, plus one second); a key back to full is deleted.
+ * One key per limit: {@code <prefix>{<partition>}:<name>:<algorithm><window>}, where the
+ * algorithm is {@code t} (token bucket) or {@code s} (sliding window) and the window is in
+ * seconds, for example {@code mg:q:{t:acme:digits}:burst:t1} and {@code
+ * mg:q:{t:acme:digits}:daily:s86400}. The hash tag puts all limits of one tenant × model in one
+ * Cluster slot, so the multi-key script runs on Redis Cluster. Every key has a TTL (until its
+ * state is back to a full quota, plus one second); a key back to full is deleted.
+ *
+ * <p>A limit's count belongs to its name, algorithm and window, as in {@link
+ * io.modelguard.quota.InMemoryQuotaStore}: a limit redefined under the same name (a tier changed
+ * on a live deployment, or a principal's override claim defining the name otherwise) starts from
+ * a full quota under its own key, while the old definition's key keeps its count until it
+ * expires, for any plan that still uses it. A changed quota alone keeps the count.
+ *
+ * <p><b>Upgrading</b> from a version whose keys ended at the limit name (such as {@code
+ * mg:q:{t:acme:digits}:daily}) changes every key name: counts restart from a full quota once, and
+ * while old and new versions run side by side each counts apart. The old keys expire by their TTL.
  *
  * <h2>When Redis fails</h2>
  *

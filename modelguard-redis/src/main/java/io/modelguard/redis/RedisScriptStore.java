@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * per-call timeout. Failures surface as {@link QuotaStoreException}; {@link RedisQuotaStore} wraps
  * it with the circuit breaker and failure policy.
  *
+ * <p>Keys: {@code <prefix>{<partition>}:<name>:<t|s><window seconds>} per limit ({@link
+ * #limitKey}), the layout {@link RedisQuotaStore} documents.
+ *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
  * applies them one after another, so a batch decides exactly what the same decisions one by one
@@ -238,9 +241,22 @@ final class RedisScriptStore implements QuotaStore {
     String[] keys = new String[plan.size()];
     String tag = prefix + "{" + partition + "}:";
     for (int i = 0; i < keys.length; i++) {
-      keys[i] = tag + plan.limit(i).name();
+      keys[i] = tag + limitKey(plan.limit(i));
     }
     return keys;
+  }
+
+  /**
+   * The part of a limit's key after the hash tag: {@code <name>:t<window seconds>} for a token
+   * bucket, {@code <name>:s<window seconds>} for a sliding window. The state a key holds means
+   * something only for that algorithm and window (a string for one, a hash for the other), so a
+   * limit redefined under the same name counts under another key and never meets the old state;
+   * the quota is left out, so a changed quota keeps the count. Unambiguous: names never contain a
+   * colon ({@link QuotaLimit}), so the last one ends the name.
+   */
+  static String limitKey(QuotaLimit limit) {
+    char algorithm = limit.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? 't' : 's';
+    return limit.name() + ':' + algorithm + limit.windowSeconds();
   }
 
   private static CompletableFuture<List<Object>> evaluate(RedisScriptingAsyncCommands<String, String> c,

@@ -2,7 +2,10 @@
 -- io.modelguard.quota.QuotaArithmetic (tryAcquire, adjust), run atomically by Redis.
 -- Every number stays an integer below 2^53, so Lua's doubles compute exactly what Java's longs do.
 --
--- KEYS[i]  state of limit i; all keys share one hash tag, so this works on Redis Cluster.
+-- KEYS[i]  state of limit i: <prefix>{<partition>}:<name>:<t|s><window seconds> (t = token bucket,
+--          a string; s = sliding window, a hash), so a limit redefined under its name never reads
+--          the other algorithm's state (which would fail with WRONGTYPE) nor another window's.
+--          All keys share one hash tag, so this works on Redis Cluster.
 -- ARGV     now_us ('' = Redis TIME: the normal case; a number only in tests), grace_ms (extra TTL),
 --          n, then n x (algorithm, a, b), m, then m x (kind, amount, decided_at_us)
 --            algorithm 1 = token bucket:   a = interval us, b = tolerance us (state: TAT us)

@@ -60,7 +60,7 @@ class RedisOutageTest {
     try (RedisCluster cluster = RedisCluster.start();
         RedisQuotaStore store = store(RedisQuotaStore.clusterBuilder(cluster.seeds()), policy)) {
       QuotaKey key = QuotaKey.forTenant("outage-" + UUID.randomUUID(), "digits");
-      RedisServer owner = cluster.nodeFor(RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:burst");
+      RedisServer owner = cluster.nodeFor(RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:burst:t30");
       drill("cluster", store, key, policy, owner::kill, owner::restart, () -> cluster.awaitHealthy(20_000));
     }
   }

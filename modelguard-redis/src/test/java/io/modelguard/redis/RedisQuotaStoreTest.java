@@ -80,16 +80,16 @@ class RedisQuotaStoreTest {
           QuotaLimit.slidingWindow("daily", 100, Duration.ofDays(1)));
       QuotaDecision d = store.acquire(key, plan, 1);
       String tag = "mg:q:{" + key.partition() + "}:";
-      assertThat(redis.pttl(tag + "burst")).isBetween(1L, 6_000L + 1_000L);
-      assertThat(redis.hgetall(tag + "daily")).containsEntry("c", "1").containsEntry("p", "0").containsKey("i");
-      assertThat(redis.pttl(tag + "daily")).isBetween(86_400_000L, 2 * 86_400_000L + 1_000L);
+      assertThat(redis.pttl(tag + "burst:t60")).isBetween(1L, 6_000L + 1_000L);
+      assertThat(redis.hgetall(tag + "daily:s86400")).containsEntry("c", "1").containsEntry("p", "0").containsKey("i");
+      assertThat(redis.pttl(tag + "daily:s86400")).isBetween(86_400_000L, 2 * 86_400_000L + 1_000L);
       store.adjust(key, plan, -1, d.decidedAtMicros());
       // Adjustments are asynchronous; a decision on the same key is queued behind it.
       assertThat(store.acquire(key, plan, 1).remaining(1)).isEqualTo(99);
       store.adjust(key, plan, -1, d.decidedAtMicros());
       store.acquire(QuotaKey.forTenant("flush", "digits"), plan, 1);
-      assertThat(awaitGone(tag + "daily")).as("a key back to a full quota is deleted").isTrue();
-      assertThat(redis.exists(tag + "burst")).isZero();
+      assertThat(awaitGone(tag + "daily:s86400")).as("a key back to a full quota is deleted").isTrue();
+      assertThat(redis.exists(tag + "burst:t60")).isZero();
     }
   }
 

@@ -451,6 +451,33 @@ public abstract class QuotaStoreCompatibilitySuite {
     assertThat(fourth.remaining(2)).isZero();
   }
 
+  @Test
+  void aLimitRedefinedUnderTheSameNameStartsFreshAndNeitherDefinitionWipesTheOther() {
+    // An operator turns a tier's "x" from a token bucket into a sliding window on a live
+    // deployment, or one principal's override claim defines "x" differently from the tier: the
+    // tenant's key is then used under both definitions. Each definition counts on its own, and
+    // "daily", defined the same in every plan, keeps one count throughout.
+    QuotaKey key = key("redefined");
+    QuotaLimit daily = QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1));
+    QuotaPlan bucket = QuotaPlan.of(QuotaLimit.tokenBucket("x", 10, Duration.ofHours(1)), daily);
+    QuotaPlan sliding = QuotaPlan.of(QuotaLimit.slidingWindow("x", 10, Duration.ofHours(1)), daily);
+    QuotaPlan longer = QuotaPlan.of(QuotaLimit.slidingWindow("x", 10, Duration.ofHours(2)), daily);
+
+    assertRemaining(take(key, bucket, 3), 7, 997);
+    assertRemaining(take(key, sliding, 2), 8, 995);
+    assertRemaining(take(key, longer, 4), 6, 991);
+    assertRemaining(take(key, bucket, 1), 6, 990);
+    assertRemaining(take(key, sliding, 1), 7, 989);
+    assertRemaining(take(key, longer, 1), 5, 988);
+  }
+
+  private static void assertRemaining(QuotaDecision d, long x, long daily) {
+    assertThat(d.status()).as("%s", d).isEqualTo(QuotaDecision.Status.ALLOWED);
+    assertThat(d.isDegraded()).as("%s", d).isFalse();
+    assertThat(d.remaining(0)).as("x of %s", d.plan()).isEqualTo(x);
+    assertThat(d.remaining(1)).as("daily").isEqualTo(daily);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Retry-After and isolation
 
