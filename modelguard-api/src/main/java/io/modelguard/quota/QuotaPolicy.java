@@ -131,7 +131,7 @@ public final class QuotaPolicy implements Policy {
     QuotaKey key = QuotaKey.forTenant(principal.tenant(), model);
     QuotaDecision decision = store.acquire(key, plan, units);
     if (reservations != null && decision.isAllowed() && decision.isMetered()) {
-      reservations.put(context.request(), new Reservation(key, plan, units, decision.decidedAtMicros()));
+      reservations.put(context.request(), new Reservation(key, plan, units, decision));
     }
     return QuotaResponses.toGuardDecision(decision, legacyHeaders);
   }
@@ -160,9 +160,12 @@ public final class QuotaPolicy implements Policy {
   /**
    * The output policy that settles reservations, to register at {@link
    * io.modelguard.OutputPhase#RECORD}: refunds {@code reserved − actual} units (or charges the
-   * excess) for each allowed request. It never changes the output; if the store fails, the
-   * settlement is dropped and logged (the reservation stays charged). Requests whose handler
-   * failed never reach it, so their reservation stays charged in full.
+   * excess) for each allowed request, in the store that decided the reservation ({@link
+   * QuotaStore#settle}): with a {@link ResilientQuotaStore}, a reservation its local fallback made
+   * is settled there, and one the shared store made is dropped while that store is unavailable.
+   * It never changes the output; if the store fails, the settlement is dropped and logged (the
+   * reservation stays charged). Requests whose handler failed never reach it, so their
+   * reservation stays charged in full.
    *
    * @throws IllegalStateException if the policy was built without {@link Builder#reserve}
    */
@@ -185,7 +188,7 @@ public final class QuotaPolicy implements Policy {
     long delta = actual - r.reserved;
     if (delta != 0) {
       try {
-        store.adjust(r.key, r.plan, delta, r.decidedAtMicros);
+        store.settle(r.key, r.plan, delta, r.decision);
       } catch (QuotaStoreException e) {
         log.warn("QuotaPolicy: could not settle a reservation of {} for {}: {}", r.reserved, r.key, e.getMessage());
       }
@@ -214,17 +217,18 @@ public final class QuotaPolicy implements Policy {
     }
   }
 
+  /** An allowed request's charge, with the decision that made it: its settlement goes where it was decided. */
   private static final class Reservation {
     final QuotaKey key;
     final QuotaPlan plan;
     final long reserved;
-    final long decidedAtMicros;
+    final QuotaDecision decision;
 
-    Reservation(QuotaKey key, QuotaPlan plan, long reserved, long decidedAtMicros) {
+    Reservation(QuotaKey key, QuotaPlan plan, long reserved, QuotaDecision decision) {
       this.key = key;
       this.plan = plan;
       this.reserved = reserved;
-      this.decidedAtMicros = decidedAtMicros;
+      this.decision = decision;
     }
   }
 

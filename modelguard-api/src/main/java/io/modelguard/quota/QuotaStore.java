@@ -31,4 +31,22 @@ public interface QuotaStore {
    * @throws QuotaStoreException if a remote store failed synchronously
    */
   void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros);
+
+  /**
+   * Settles {@code reservation}, a decision this store returned for {@code key} and {@code plan}:
+   * {@link #adjust} by {@code delta}, in the store that charged the reservation. A store that
+   * decides in more than one place ({@link ResilientQuotaStore}) sends it where the reservation
+   * was decided, or drops it; a decision that charged nothing (not {@linkplain
+   * QuotaDecision#isMetered() metered}) has nothing to settle. Best effort, like {@link #adjust}.
+   *
+   * <p>Default: {@code adjust(key, plan, delta, reservation.decidedAtMicros())} for a metered
+   * reservation, nothing otherwise.
+   *
+   * @throws QuotaStoreException if a remote store failed synchronously
+   */
+  default void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    if (reservation.isMetered()) {
+      adjust(key, plan, delta, reservation.decidedAtMicros());
+    }
+  }
 }

@@ -3,6 +3,7 @@ package io.modelguard.quota;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -27,7 +28,12 @@ import org.slf4j.LoggerFactory;
  *       that ends with any other exception, so the circuit is never left half-open.
  * </ul>
  *
- * The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
+ * Reservations are settled ({@link #settle}) in the store that decided them: the local fallback's
+ * in the local store, the primary's in the primary or not at all, so units one store charged are
+ * never returned by the other (a client reserving much during an outage and refunding after it
+ * would otherwise gain the refund in the primary).
+ *
+ * <p>The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
  * {@link QuotaStoreException} counts as a failure; any other exception (a bug) propagates. State
  * changes are logged once each at WARN/INFO, never per request. Thread-safe.
  */
@@ -49,6 +55,8 @@ public final class ResilientQuotaStore implements QuotaStore {
   private static final int DENIED = 0;
   private static final int PERMITTED = 1;
   private static final int PROBE = 2;
+  /** The least time between two warnings about dropped settlements. */
+  private static final long DROP_WARNING_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private final QuotaStore primary;
   private final FailurePolicy policy;
@@ -60,6 +68,9 @@ public final class ResilientQuotaStore implements QuotaStore {
   private final AtomicInteger state = new AtomicInteger(CLOSED);
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
   private final AtomicLong primaryCalls = new AtomicLong();
+  private final AtomicLong droppedSettlements = new AtomicLong();
+  /** Ticker time from which a dropped settlement is worth a warning again. */
+  private final AtomicLong nextDropWarning;
   private volatile long openedAt;
 
   private ResilientQuotaStore(Builder b) {
@@ -69,6 +80,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     this.openNanos = b.openDuration.toNanos();
     this.ticker = b.ticker;
     this.clock = b.clock;
+    this.nextDropWarning = new AtomicLong(ticker.getAsLong());
     this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK
         ? InMemoryQuotaStore.builder().clock(b.clock).maximumSize(b.localMaximumSize).build()
         : null;
@@ -103,6 +115,12 @@ public final class ResilientQuotaStore implements QuotaStore {
     return d;
   }
 
+  /**
+   * Adjusts {@code key} in whichever store answers now: the primary if the circuit lets a call
+   * through and it succeeds, else the local fallback (if the policy has one). Knowing nothing of
+   * who decided the reservation, it may land in a store that never charged it; settle reservations
+   * with {@link #settle}, which does know.
+   */
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
     int permit = permit();
@@ -121,6 +139,50 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
     if (local != null) {
       local.adjust(key, plan.perNode(policy.expectedNodes()), delta, decidedAtMicros);
+    }
+  }
+
+  /**
+   * Settles {@code reservation} in the store that decided it, so that no store returns or charges
+   * units another one counted:
+   *
+   * <ul>
+   *   <li>a reservation the local fallback decided ({@linkplain QuotaDecision#isDegraded()
+   *       degraded} and metered) is settled in the local store, on the node's share of {@code
+   *       plan}, even once the primary is back;
+   *   <li>a reservation the primary decided is settled in the primary only, while the circuit is
+   *       closed; when the circuit is open or half-open, or the primary fails, it is dropped (the
+   *       reservation stays charged as reserved, a refund is lost and an excess goes uncharged).
+   *       A settlement never probes the primary, and a failure counts towards opening the circuit.
+   * </ul>
+   *
+   * A fail-open decision charged nothing and is not settled. Dropped settlements are logged at
+   * WARN at most once a minute, with how many were dropped.
+   */
+  @Override
+  public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    if (delta == 0 || !reservation.isMetered()) {
+      return;
+    }
+    if (reservation.isDegraded()) {
+      if (local != null) {
+        local.adjust(key, plan.perNode(policy.expectedNodes()), delta, reservation.decidedAtMicros());
+      }
+      return;
+    }
+    // Only a closed circuit: an asynchronous adjustment proves nothing about the primary, so it
+    // must not be the probe that closes the circuit.
+    if (state.get() != CLOSED) {
+      dropSettlement(key, delta, "circuit " + circuitState());
+      return;
+    }
+    try {
+      primaryCalls.incrementAndGet();
+      primary.settle(key, plan, delta, reservation);
+      onSuccess();
+    } catch (QuotaStoreException e) {
+      onFailure(e);
+      dropSettlement(key, delta, e.getMessage());
     }
   }
 
@@ -144,6 +206,24 @@ public final class ResilientQuotaStore implements QuotaStore {
   /** How many calls reached the primary store so far (for monitoring and tests). */
   public long primaryCalls() {
     return primaryCalls.get();
+  }
+
+  /** How many settlements of the primary's reservations were dropped so far (for monitoring and tests). */
+  public long droppedSettlements() {
+    return droppedSettlements.get();
+  }
+
+  /** Counts a dropped settlement; warns at most once per {@link #DROP_WARNING_NANOS}, debug otherwise. */
+  private void dropSettlement(QuotaKey key, long delta, String why) {
+    long dropped = droppedSettlements.incrementAndGet();
+    long now = ticker.getAsLong();
+    long next = nextDropWarning.get();
+    if (now - next >= 0 && nextDropWarning.compareAndSet(next, now + DROP_WARNING_NANOS)) {
+      log.warn("ModelGuard quota store: settlement of {} units on {} dropped ({}); {} dropped so far,"
+          + " the next warning at the earliest in a minute", delta, key, why, dropped);
+    } else {
+      log.debug("ModelGuard quota store: settlement of {} units on {} dropped ({})", delta, key, why);
+    }
   }
 
   /** Whether this call may use the primary: {@link #DENIED}, {@link #PERMITTED}, or as the circuit's {@link #PROBE}. */

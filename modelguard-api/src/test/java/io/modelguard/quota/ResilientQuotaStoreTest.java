@@ -2,17 +2,26 @@ package io.modelguard.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.modelguard.quota.ResilientQuotaStore.CircuitState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
-/** The circuit breaker and the three failure policies, on a primary store that fails on demand. */
+/**
+ * The circuit breaker, the three failure policies and where settlements go, on a primary store
+ * that fails on demand.
+ */
 class ResilientQuotaStoreTest {
   private static final QuotaPlan PLAN = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
   private static final QuotaKey KEY = QuotaKey.forTenant("acme", "digits");
@@ -122,6 +131,102 @@ class ResilientQuotaStoreTest {
     assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
   }
 
+  @Test
+  void aReservationTheLocalFallbackMadeIsSettledThereEvenOnceThePrimaryIsBack() {
+    ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+    primary.down.set(true);
+    openCircuit(store);
+    QuotaDecision reserved = store.acquire(KEY, PLAN, 6);
+    assertThat(reserved.isDegraded()).isTrue();
+    primary.down.set(false);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(store.acquire(KEY, PLAN, 3).remaining(0)).as("the primary decides again").isEqualTo(7);
+
+    store.settle(KEY, PLAN, -5, reserved);
+    // The primary never charged the 6 units, so it gets nothing back (else it would show 9 left).
+    takeOne(store, false, 6);
+    // The fallback, which charged them, has 5 of its 6 back (else it would show 3 left).
+    primary.down.set(true);
+    openCircuit(store);
+    takeOne(store, true, 8);
+  }
+
+  @Test
+  void aReservationThePrimaryMadeIsNeverSettledInTheFallbackWhileTheCircuitIsOpen() {
+    ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+    QuotaDecision reserved = store.acquire(KEY, PLAN, 6);
+    assertThat(reserved.isDegraded()).isFalse();
+    primary.down.set(true);
+    openCircuit(store);
+    assertThat(store.acquire(KEY, PLAN, 3).remaining(0)).as("the fallback decides").isEqualTo(7);
+
+    store.settle(KEY, PLAN, -5, reserved);
+    // Dropped: the fallback never charged those units (else it would show 9 left).
+    takeOne(store, true, 6);
+    // Nor is the refund kept for later: the primary still counts all 6.
+    primary.down.set(false);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    takeOne(store, false, 3);
+  }
+
+  @Test
+  void aReservationThePrimaryMadeIsNeverSettledInTheFallbackWhenThePrimaryFailsToTakeIt() {
+    ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+    QuotaDecision reserved = store.acquire(KEY, PLAN, 6);
+    primary.down.set(true);
+    // One failure: the circuit stays closed, the fallback answers this one.
+    assertThat(store.acquire(KEY, PLAN, 3).remaining(0)).isEqualTo(7);
+    assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+
+    store.settle(KEY, PLAN, -5, reserved);
+    // The fallback got no refund (else it would show 9 left).
+    takeOne(store, true, 6);
+    assertThat(store.circuitState()).as("the failed settlement counted as a failure").isEqualTo(CircuitState.OPEN);
+  }
+
+  @Test
+  void droppedSettlementsAreCountedAndWarnedAboutAtMostOnceAMinute() {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
+    log.start();
+    logger.addAppender(log);
+    try {
+      ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+      QuotaDecision reserved = store.acquire(KEY, PLAN, 6);
+      primary.down.set(true);
+      openCircuit(store);
+      for (int i = 0; i < 100; i++) {
+        store.settle(KEY, PLAN, -1, reserved);
+      }
+      nanos.addAndGet(Duration.ofMinutes(1).toNanos());
+      store.settle(KEY, PLAN, -1, reserved);
+
+      assertThat(store.droppedSettlements()).isEqualTo(101);
+      List<String> warnings = log.list.stream().filter(e -> e.getLevel() == Level.WARN)
+          .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("settlement")).toList();
+      assertThat(warnings).hasSize(2);
+      assertThat(warnings.get(0)).contains("(circuit OPEN); 1 dropped so far");
+      assertThat(warnings.get(1)).contains("101 dropped so far");
+    } finally {
+      logger.detachAppender(log);
+    }
+  }
+
+  /** Takes one more unit of {@link #KEY}, checking which store decided and how many units are left. */
+  private static void takeOne(ResilientQuotaStore store, boolean byFallback, long remaining) {
+    QuotaDecision d = store.acquire(KEY, PLAN, 1);
+    assertThat(d.isDegraded()).as("decided by the fallback: %s", d).isEqualTo(byFallback);
+    assertThat(d.remaining(0)).isEqualTo(remaining);
+  }
+
+  /** Opens the circuit with failures on another key (the primary must be down). */
+  private static void openCircuit(ResilientQuotaStore store) {
+    for (int i = 0; i < 3; i++) {
+      store.acquire(QuotaKey.forTenant("other", "digits"), PLAN, 1);
+    }
+    assertThat(store.circuitState()).isEqualTo(CircuitState.OPEN);
+  }
+
   private static final class FlakyStore implements QuotaStore {
     final QuotaStore delegate;
     final AtomicBoolean down = new AtomicBoolean();
@@ -146,6 +251,10 @@ class ResilientQuotaStoreTest {
 
     @Override
     public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+      calls.incrementAndGet();
+      if (down.get()) {
+        throw new QuotaStoreException("down");
+      }
       delegate.adjust(key, plan, delta, decidedAtMicros);
     }
   }

@@ -31,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /**
  * The quota store for many JVMs: state in Redis (standalone or Cluster), one atomic Lua script per
@@ -81,7 +82,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * A decision that timed out may still have been applied by Redis (it is then counted but the
  * caller got the failure policy's answer). Adjustments (refunds) are sent asynchronously and
- * dropped on failure. The breaker is per store: on Cluster, a failing node opens it for all keys.
+ * dropped on failure. {@link #settle Settlements} go to the store that decided the reservation: a
+ * reservation the local fallback made is settled in the fallback even once Redis is back, and one
+ * Redis made is dropped while the circuit is open (see {@link ResilientQuotaStore#settle}). The
+ * breaker is per store: on Cluster, a failing node opens it for all keys.
  *
  * <h2>Coalescing</h2>
  *
@@ -147,6 +151,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
         .failurePolicy(b.failurePolicy)
         .failureThreshold(b.failureThreshold)
         .openDuration(b.openDuration)
+        .ticker(b.ticker)
         .clock(b.clientClock == null ? Clock.systemUTC() : b.clientClock)
         .build();
   }
@@ -172,6 +177,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
     resilient.adjust(key, plan, delta, decidedAtMicros);
+  }
+
+  @Override
+  public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    resilient.settle(key, plan, delta, reservation);
   }
 
   /**
@@ -282,6 +292,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     private boolean coalescing = true;
     private int maxBatch = 128;
     private Clock clientClock;
+    private LongSupplier ticker = System::nanoTime;
 
     private Builder(List<RedisURI> uris, boolean cluster) {
       this.uris = new ArrayList<>(uris);
@@ -376,6 +387,15 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      */
     public Builder clientTimeForTesting(Clock clock) {
       this.clientClock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * For tests in this package: the circuit breaker's monotonic time in nanoseconds, so a test
+     * decides when the open circuit probes Redis again. Default {@link System#nanoTime()}.
+     */
+    Builder circuitTicker(LongSupplier ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

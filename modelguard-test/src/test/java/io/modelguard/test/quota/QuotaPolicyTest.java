@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -331,6 +332,46 @@ class QuotaPolicyTest {
     guard.onResponse(first, d1, ModelOutput.json("0"));
     // 2 of 5 stay charged: the second settlement of the same request refunds nothing.
     assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+    assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void aReservationTheLocalFallbackMadeIsNeverRefundedToTheSharedStoreOnceItIsBack() {
+    // A client reserving big during an outage and refunding once the shared store is back must not
+    // gain the refund there: the shared store never charged the reservation.
+    InMemoryQuotaStore shared = InMemoryQuotaStore.builder().clock(clock).build();
+    AtomicBoolean down = new AtomicBoolean(true);
+    QuotaStore flaky = new QuotaStore() {
+      @Override
+      public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
+        if (down.get()) {
+          throw new QuotaStoreException("connection refused");
+        }
+        return shared.acquire(key, plan, cost);
+      }
+
+      @Override
+      public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+        shared.adjust(key, plan, delta, decidedAtMicros);
+      }
+    };
+    AtomicLong nanos = new AtomicLong();
+    QuotaStore resilient = ResilientQuotaStore.builder(flaky).failurePolicy(FailurePolicy.localFallback(1))
+        .failureThreshold(1).ticker(nanos::get).clock(clock).build();
+    QuotaPolicy quota = QuotaPolicy.builder(resilient)
+        .reserve(ctx -> 4, out -> Long.parseLong(out.output().bodyAsString())).build();
+    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    FakeRequest duringOutage = request("acme");
+    GuardDecision reserved = guard.check(duringOutage);
+    assertThat(reserved.isAllowed()).as("the local fallback reserves 4").isTrue();
+    down.set(false);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(guard.check(request("acme")).headers()).as("the shared store reserves 4 of 5")
+        .containsEntry("RateLimit", "\"burst\";r=1;t=1");
+
+    guard.onResponse(duringOutage, reserved, ModelOutput.json("1"));
+    // The 3 units go back to the fallback; the shared store still has 1 left, too few for 4 (with
+    // the refund there, 4 would be left and the reservation would pass).
     assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
   }
 
