@@ -98,7 +98,7 @@ public final class UnauthenticatedLimit {
       QuotaDecision d = store.acquire(key, plan, 1);
       if (d.isAllowed()) {
         if (d.isMetered()) {
-          Charge charge = new Charge(this, key, d.decidedAtMicros());
+          Charge charge = new Charge(this, key, d);
           if (request instanceof RequestAttributes) {
             // The request carries its own charge: no shared map, nothing for the GC to clear.
             ((RequestAttributes) request).setAttribute(chargeAttribute, charge);
@@ -122,7 +122,7 @@ public final class UnauthenticatedLimit {
       Charge charge = take(context.request());
       if (charge != null && context.principal().isPresent()) {
         try {
-          store.adjust(charge.key(), plan, -1, charge.decidedAtMicros());
+          store.settle(charge.key(), plan, -1, charge.decision());
         } catch (QuotaStoreException e) {
           // Best effort by design: the address keeps one unit charged.
         }
@@ -145,6 +145,9 @@ public final class UnauthenticatedLimit {
     return charged.asMap().remove(request);
   }
 
-  /** One unit charged to {@code key} by {@code limit}, at {@code decidedAtMicros}. */
-  private record Charge(UnauthenticatedLimit limit, QuotaKey key, long decidedAtMicros) {}
+  /**
+   * One unit charged to {@code key} by {@code limit} with {@code decision}, which the refund settles
+   * in the store that decided it ({@link QuotaStore#settle}).
+   */
+  private record Charge(UnauthenticatedLimit limit, QuotaKey key, QuotaDecision decision) {}
 }

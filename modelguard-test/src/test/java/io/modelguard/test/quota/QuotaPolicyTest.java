@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -340,21 +339,8 @@ class QuotaPolicyTest {
     // A client reserving big during an outage and refunding once the shared store is back must not
     // gain the refund there: the shared store never charged the reservation.
     InMemoryQuotaStore shared = InMemoryQuotaStore.builder().clock(clock).build();
-    AtomicBoolean down = new AtomicBoolean(true);
-    QuotaStore flaky = new QuotaStore() {
-      @Override
-      public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
-        if (down.get()) {
-          throw new QuotaStoreException("connection refused");
-        }
-        return shared.acquire(key, plan, cost);
-      }
-
-      @Override
-      public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
-        shared.adjust(key, plan, delta, decidedAtMicros);
-      }
-    };
+    SwitchableStore flaky = new SwitchableStore(shared);
+    flaky.down.set(true);
     AtomicLong nanos = new AtomicLong();
     QuotaStore resilient = ResilientQuotaStore.builder(flaky).failurePolicy(FailurePolicy.localFallback(1))
         .failureThreshold(1).ticker(nanos::get).clock(clock).build();
@@ -364,7 +350,7 @@ class QuotaPolicyTest {
     FakeRequest duringOutage = request("acme");
     GuardDecision reserved = guard.check(duringOutage);
     assertThat(reserved.isAllowed()).as("the local fallback reserves 4").isTrue();
-    down.set(false);
+    flaky.down.set(false);
     nanos.addAndGet(Duration.ofSeconds(1).toNanos());
     assertThat(guard.check(request("acme")).headers()).as("the shared store reserves 4 of 5")
         .containsEntry("RateLimit", "\"burst\";r=1;t=1");

@@ -20,8 +20,13 @@ import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.input.RequestAttributes;
 import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.QuotaStore;
+import io.modelguard.quota.ResilientQuotaStore;
 import io.modelguard.quota.UnauthenticatedLimit;
 import io.modelguard.test.FakeClock;
 import io.modelguard.test.FakeRequest;
@@ -33,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -118,6 +124,43 @@ class UnauthenticatedLimitTest {
     assertThat(call("2001:db8:1:2:ffff::9", guessedKey).reason()).as("same /64").contains(ReasonCode.QUOTA_EXCEEDED);
     assertThat(call("2001:db8:1:3::1", guessedKey).reason()).as("another /64").contains(ReasonCode.AUTH_INVALID_API_KEY);
     assertThat(call("192.0.2.1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  @Test
+  void aUnitTheLocalFallbackChargedIsNeverRefundedToTheSharedStoreOnceItIsBack() {
+    InMemoryQuotaStore shared = InMemoryQuotaStore.builder().clock(clock).build();
+    SwitchableStore flaky = new SwitchableStore(shared);
+    AtomicLong nanos = new AtomicLong();
+    QuotaStore resilient = ResilientQuotaStore.builder(flaky).failurePolicy(FailurePolicy.localFallback(1))
+        .failureThreshold(1).ticker(nanos::get).clock(clock).build();
+    QuotaLimit perAddress = QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1));
+    PolicyChain.Builder chain = PolicyChain.builder("default");
+    UnauthenticatedLimit.of(resilient, perAddress).addTo(chain)
+        .policy(Phase.AUTHENTICATE, "api-key", ctx -> {
+          if (flaky.down.get()) {
+            // The shared store comes back while this request authenticates.
+            flaky.down.set(false);
+            nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+          }
+          return apiKeys.evaluate(ctx);
+        })
+        .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy());
+    ModelGuard resilientGuard = ModelGuard.builder().clock(clock).auditLog(false).models("digits")
+        .tier(Tier.builder("basic").models("digits").build()).chain(chain.build()).build();
+    assertThat(resilientGuard.check(fromAddress("198.51.100.7", guessedKey)).reason())
+        .as("a failed guess keeps its unit in the shared store").contains(ReasonCode.AUTH_INVALID_API_KEY);
+    flaky.down.set(true);
+    assertThat(resilientGuard.check(fromAddress("198.51.100.7", validKey)).isAllowed())
+        .as("charged by the local fallback, refunded once authenticated").isTrue();
+
+    // The shared store charged one unit (the guess), so two are left for this one and 1 after it;
+    // with the fallback's unit refunded there, 2 would be.
+    assertThat(shared.acquire(QuotaKey.forAddress("198.51.100.7"), QuotaPlan.of(perAddress), 1).remaining(0))
+        .isEqualTo(1);
+  }
+
+  private static FakeRequest fromAddress(String address, String key) {
+    return FakeRequest.builder().remoteAddress(address).header("X-API-Key", key).build();
   }
 
   /** The same cases on requests that carry their charge as an attribute instead of in the limit's map. */
