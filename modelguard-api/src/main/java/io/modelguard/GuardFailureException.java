@@ -1,7 +1,8 @@
 package io.modelguard;
 
 /**
- * Thrown by {@link ModelGuard#onResponse} when a fail-closed output policy failed: the adapter must
+ * Thrown by {@link ModelGuard#onResponse(InferenceRequest, GuardDecision, int, ModelOutput)} when a
+ * fail-closed output policy failed: the adapter must
  * not send the model's output and answers with {@link ReasonCode#INTERNAL_ERROR} instead. The cause
  * has already been logged; the message names only the chain and policy.
  */

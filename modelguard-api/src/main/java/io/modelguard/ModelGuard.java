@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
  * Phase#AUTHENTICATE} → {@link Phase#AUTHORIZE} → {@link Phase#QUOTA} → {@link Phase#VALIDATE} →
  * {@link Phase#DETECT}; the first denial stops the chain. If the chain has authentication policies
  * and none of them established a principal, the request is denied with {@link
- * ReasonCode#AUTH_MISSING_CREDENTIALS}. {@link #onResponse} runs the output policies (OBSERVE →
- * PERTURB → RECORD) on allowed requests only. Every {@code check} publishes exactly one {@link
- * DecisionEvent}.
+ * ReasonCode#AUTH_MISSING_CREDENTIALS}. {@link #onResponse(InferenceRequest, GuardDecision, int,
+ * ModelOutput)} runs the output policies (OBSERVE → PERTURB → RECORD) on allowed requests only, on
+ * every response the application produced for them, whatever its status. Every {@code check}
+ * publishes exactly one {@link DecisionEvent}.
  *
  * <pre>{@code
  * ModelGuard guard = ModelGuard.builder()
@@ -163,21 +164,33 @@ public final class ModelGuard {
   }
 
   /**
-   * Runs the chain's output policies on the output of an allowed request and returns what to send.
+   * Runs the chain's output policies on the response the application produced for an allowed
+   * request, and returns the body to send with that status.
    *
-   * @throws IllegalArgumentException if {@code decision} is a denial
+   * <p>Adapters call it for every response the application produced, whatever its status: an error
+   * body can carry a prediction too (partial scores in a 422, raw probabilities in a 500's debug
+   * body), so it passes the same policies as a success, which see the status as {@link
+   * ResponseContext#status()}. Responses the application did not write (a container's error page or
+   * redirect, the guard's own problem responses) are not model output and do not come here.
+   *
+   * @param status the response's HTTP status, a three-digit code (100 to 999)
+   * @throws IllegalArgumentException if {@code decision} is a denial, or {@code status} is not a
+   *     three-digit code
    * @throws GuardFailureException if a fail-closed output policy threw: send {@link
    *     ReasonCode#INTERNAL_ERROR} instead of the output
    */
-  public ModelOutput onResponse(InferenceRequest request, GuardDecision decision, ModelOutput output) {
+  public ModelOutput onResponse(InferenceRequest request, GuardDecision decision, int status, ModelOutput output) {
     if (!decision.isAllowed()) {
       throw new IllegalArgumentException("output policies run only on allowed requests");
+    }
+    if (status < 100 || status > 999) {
+      throw new IllegalArgumentException("status must be a three-digit HTTP status code, was " + status);
     }
     PolicyChain chain = chains.get(request.endpoint().chain());
     if (chain == null || !chain.hasOutputPolicies()) {
       return output;
     }
-    ResponseContext context = new ResponseContext(this, request, decision, output);
+    ResponseContext context = new ResponseContext(this, request, decision, status, output);
     for (PolicyChain.Step<OutputPhase, OutputPolicy> step : chain.outputSteps()) {
       try {
         ModelOutput next = step.policy().apply(context);
@@ -198,6 +211,22 @@ public final class ModelGuard {
       }
     }
     return context.output();
+  }
+
+  /**
+   * Runs the output policies as on a {@code 200} response: {@code onResponse(request, decision, 200,
+   * output)}.
+   *
+   * @throws IllegalArgumentException if {@code decision} is a denial
+   * @throws GuardFailureException if a fail-closed output policy threw
+   * @deprecated output policies run on error responses too and may act on the status (see {@link
+   *     ResponseContext#status()}), so an adapter that calls this for a 4xx or 5xx response makes
+   *     them take it for a success. Pass the response's status to {@link #onResponse(InferenceRequest,
+   *     GuardDecision, int, ModelOutput)}. Kept so that existing callers compile.
+   */
+  @Deprecated
+  public ModelOutput onResponse(InferenceRequest request, GuardDecision decision, ModelOutput output) {
+    return onResponse(request, decision, 200, output);
   }
 
   /** Whether a chain called {@code name} exists. */

@@ -6,19 +6,22 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What an {@link OutputPolicy} sees: the request, the decision that allowed it, and the output as
- * rewritten by the output policies before it. Created by the engine; not thread-safe.
+ * What an {@link OutputPolicy} sees: the request, the decision that allowed it, the HTTP status of
+ * the response, and the output as rewritten by the output policies before it. Created by the
+ * engine; not thread-safe.
  */
 public final class ResponseContext {
   private final ModelGuard guard;
   private final InferenceRequest request;
   private final GuardDecision decision;
+  private final int status;
   private ModelOutput output;
 
-  ResponseContext(ModelGuard guard, InferenceRequest request, GuardDecision decision, ModelOutput output) {
+  ResponseContext(ModelGuard guard, InferenceRequest request, GuardDecision decision, int status, ModelOutput output) {
     this.guard = guard;
     this.request = request;
     this.decision = decision;
+    this.status = status;
     this.output = output;
   }
 
@@ -40,6 +43,16 @@ public final class ResponseContext {
   /** The decision that allowed the request. */
   public GuardDecision decision() {
     return decision;
+  }
+
+  /**
+   * The HTTP status of the response the application produced, for example 200, 422 or 500. Output
+   * policies run on error responses too, since an error body can carry a prediction (partial scores
+   * in a 422, raw probabilities in a 500's debug body); a policy that should act only on successes
+   * checks the status here. Policies cannot change it.
+   */
+  public int status() {
+    return status;
   }
 
   /** The output so far. */

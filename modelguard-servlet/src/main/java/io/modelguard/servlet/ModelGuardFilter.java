@@ -53,9 +53,12 @@ import org.slf4j.LoggerFactory;
  * ProblemRenderer} renders (the servlet is not invoked); an allowed request gets the decision's
  * headers and continues down the chain. If a policy read the body, the servlet still receives all
  * of it, through {@code getInputStream()} or {@code getReader()}. Only when the endpoint's chain has
- * output policies is the response buffered, passed through {@link ModelGuard#onResponse} and
- * written with its final {@code Content-Length}; otherwise it is never wrapped and streams as
- * usual.
+ * output policies is the response buffered, passed through {@link ModelGuard#onResponse(
+ * io.modelguard.InferenceRequest, GuardDecision, int, ModelOutput)} and written with its final
+ * {@code Content-Length}; otherwise it is never wrapped and streams as usual. The output policies
+ * see every response the servlet writes itself, whatever status it set with {@code setStatus}: a
+ * 422 carrying partial scores, or a 500 with raw probabilities in a debug body, goes through them
+ * as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status.
  *
  * <p>The {@link io.modelguard.InferenceRequest} policies see implements {@link
  * io.modelguard.input.RequestAttributes} over the servlet request's attributes: what a policy stores
@@ -83,9 +86,10 @@ import org.slf4j.LoggerFactory;
  * its output would be written after the filter returned ({@code startAsync()} binds the
  * asynchronous context to the held-back response, so nothing written there escapes either).
  * Trailer fields the servlet sets are not sent. An error or redirect the servlet sends with {@code
- * sendError} or {@code sendRedirect} is left to the container and skips the output policies; the
- * message of {@code sendError(status, message)} is dropped, since the container's error page would
- * show it.
+ * sendError} or {@code sendRedirect} is left to the container and skips the output policies (the
+ * container writes that response, not the servlet); the message of {@code sendError(status,
+ * message)} is dropped, since the container's error page would show it. The filter's own problem
+ * responses (denials, withheld output) skip them too.
  *
  * <p>Limitations: a guarded request is checked once even if the filter is also mapped to other
  * dispatcher types (forward, include, async, error). A
@@ -268,7 +272,7 @@ public final class ModelGuardFilter implements Filter {
     String contentType = response.getContentType();
     ModelOutput output;
     try {
-      output = guard.onResponse(inference, decision, ModelOutput.of(captured, contentType));
+      output = guard.onResponse(inference, decision, response.getStatus(), ModelOutput.of(captured, contentType));
     } catch (GuardFailureException e) {
       response.reset();
       writeProblem(response, ProblemRenderer.internalError());

@@ -13,6 +13,7 @@ import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.DispatchingServlet;
+import io.modelguard.servlet.testapp.ErrorOutputServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
@@ -32,6 +33,7 @@ import io.modelguard.servlet.testapp.UnknownChainServlet;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.ErrorOutputFixture;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
 import java.io.BufferedReader;
@@ -74,6 +76,8 @@ abstract class FilterBehaviourContract {
   private final CountDownLatch streamRelease = new CountDownLatch(1);
   private final CountDownLatch asyncRelease = new CountDownLatch(1);
   private final CountDownLatch escapeRelease = new CountDownLatch(1);
+  /** The {@value ErrorOutputFixture#CHAIN} chain and what its policies saw. */
+  private final ErrorOutputFixture errorOutput = new ErrorOutputFixture();
   private ConformanceFixture fixture;
   private Deployment deployment;
   private HttpClient client;
@@ -89,12 +93,14 @@ abstract class FilterBehaviourContract {
   abstract void unknownChainInAnAnnotationFailsStartUp() throws Exception;
 
   /**
-   * A fixture with three extra chains: {@code peek}, {@code failing-output}, and {@value
-   * FetchedInputsFixture#CHAIN}, which fetches image URLs from {@link #images} only.
+   * A fixture with extra chains: {@code peek}, {@code failing-output}, {@code label-only}, {@value
+   * ErrorOutputFixture#CHAIN}, and {@value FetchedInputsFixture#CHAIN}, which fetches image URLs
+   * from {@link #images} only.
    */
   ConformanceFixture filterFixture() {
     return ConformanceFixture.create(b -> b
         .chain(FetchedInputsFixture.CHAIN, FetchedInputsFixture.chain(images.port()))
+        .chain(ErrorOutputFixture.CHAIN, errorOutput.chain())
         .chain("peek", c -> c.policy(Phase.VALIDATE, "peek", ctx -> {
           try {
             ctx.request().body(PEEK);
@@ -144,6 +150,7 @@ abstract class FilterBehaviourContract {
         ServletDef.of(PeekNonBlockingEchoServlet.class, "/peek/non-blocking"),
         ServletDef.of(LeakyOutputServlet.class, "/leaky"),
         ServletDef.of(ErrorServlet.class, "/error"),
+        ServletDef.of(ErrorOutputServlet.class, "/error-output/*"),
         ServletDef.of(RedirectServlet.class, "/redirect"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
@@ -323,6 +330,50 @@ abstract class FilterBehaviourContract {
     assertThat(r.headers().firstValue("Location").orElseThrow()).endsWith("/app/elsewhere");
     assertThat(r.body()).doesNotContain("partial output").doesNotContain("perturbed");
     assertThat(fixture.outputRuns()).isEqualTo(before);
+  }
+
+  // --- output policies on the servlet's own error responses -------------------------------
+
+  @Test
+  void predictionInA422ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    assertRewrittenWithItsStatus("/error-output/partial", 422);
+  }
+
+  @Test
+  void predictionInA500ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    assertRewrittenWithItsStatus("/error-output/debug", 500);
+  }
+
+  @Test
+  void predictionInA200ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    assertRewrittenWithItsStatus("/error-output/ok", 200);
+  }
+
+  @Test
+  void errorBodyThatIsNoPredictionPassesTheBuiltInOutputPoliciesUnchanged() throws Exception {
+    errorOutput.reset();
+    HttpResponse<String> r = postErrorOutput("/error-output/problem");
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.body()).isEqualTo(ErrorOutputFixture.PROBLEM);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue(ErrorOutputFixture.PROBLEM_TYPE);
+    assertThat(errorOutput.lastSeen()).contains(new ErrorOutputFixture.Seen(422, ErrorOutputFixture.PROBLEM));
+  }
+
+  private void assertRewrittenWithItsStatus(String path, int status) throws Exception {
+    errorOutput.reset();
+    HttpResponse<String> r = postErrorOutput(path);
+    assertThat(r.statusCode()).isEqualTo(status);
+    assertThat(r.body()).isEqualTo(ErrorOutputFixture.ROUNDED);
+    assertThat(r.headers().firstValue("Content-Length"))
+        .hasValue(Integer.toString(ErrorOutputFixture.ROUNDED.length()));
+    assertThat(errorOutput.lastSeen()).contains(new ErrorOutputFixture.Seen(status, ErrorOutputFixture.ROUNDED));
+  }
+
+  private HttpResponse<String> postErrorOutput(String path) throws IOException, InterruptedException {
+    return client.send(request(path, null)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(ErrorOutputFixture.REQUEST)).build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
   @Test

@@ -282,11 +282,64 @@ class ModelGuardEngineTest {
     FakeRequest request = FakeRequest.builder().build();
     GuardDecision allowed = guard.check(request);
 
-    ModelOutput out = guard.onResponse(request, allowed, ModelOutput.json("{\"label\":7}"));
+    ModelOutput out = guard.onResponse(request, allowed, 200, ModelOutput.json("{\"label\":7}"));
 
     assertThat(out.bodyAsString()).isEqualTo("{\"label\":1}");
     assertThat(trace).containsExactly("observe:{\"label\":7}", "record:{\"label\":1}");
     assertThat(guard.chain("default").hasOutputPolicies()).isTrue();
+  }
+
+  @Test
+  void outputPoliciesSeeTheStatusOfTheResponse() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.OBSERVE, "observe", ctx -> {
+          trace.add("observe:" + ctx.status());
+          return ctx.output();
+        })
+        .output(OutputPhase.RECORD, "record", ctx -> {
+          trace.add("record:" + ctx.status());
+          return ctx.output();
+        })).build();
+    FakeRequest request = FakeRequest.builder().build();
+    GuardDecision allowed = guard.check(request);
+
+    for (int status : new int[] {422, 500, 200}) {
+      guard.onResponse(request, allowed, status, ModelOutput.json("{\"label\":7}"));
+    }
+
+    assertThat(trace).containsExactly(
+        "observe:422", "record:422", "observe:500", "record:500", "observe:200", "record:200");
+  }
+
+  @Test
+  @SuppressWarnings("deprecation") // the overload kept for existing callers
+  void onResponseWithoutAStatusRunsThePoliciesAsOnA200() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.PERTURB, "perturb", ctx -> ModelOutput.json("{\"status\":" + ctx.status() + "}")))
+        .build();
+    FakeRequest request = FakeRequest.builder().build();
+
+    assertThat(guard.onResponse(request, guard.check(request), ModelOutput.json("{}")).bodyAsString())
+        .isEqualTo("{\"status\":200}");
+  }
+
+  @Test
+  void statusThatIsNotAThreeDigitCodeIsRefusedBeforeAnyPolicyRuns() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.OBSERVE, "observe", ctx -> {
+          trace.add("observe");
+          return ctx.output();
+        })).build();
+    FakeRequest request = FakeRequest.builder().build();
+    GuardDecision allowed = guard.check(request);
+
+    for (int status : new int[] {-1, 0, 99, 1000}) {
+      assertThatThrownBy(() -> guard.onResponse(request, allowed, status, ModelOutput.json("{}")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("status")
+          .hasMessageContaining(Integer.toString(status));
+    }
+    assertThat(trace).isEmpty();
   }
 
   @Test
@@ -300,7 +353,7 @@ class ModelGuardEngineTest {
     FakeRequest request = FakeRequest.builder().build();
     GuardDecision denied = guard.check(request);
 
-    assertThatThrownBy(() -> guard.onResponse(request, denied, ModelOutput.json("{}")))
+    assertThatThrownBy(() -> guard.onResponse(request, denied, 200, ModelOutput.json("{}")))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(trace).isEmpty();
   }
@@ -315,7 +368,7 @@ class ModelGuardEngineTest {
     GuardDecision allowed = guard.check(request);
 
     try (LogCapture logs = new LogCapture()) {
-      assertThatThrownBy(() -> guard.onResponse(request, allowed, ModelOutput.json("{\"p\":[0.9,0.1]}")))
+      assertThatThrownBy(() -> guard.onResponse(request, allowed, 200, ModelOutput.json("{\"p\":[0.9,0.1]}")))
           .isInstanceOf(GuardFailureException.class)
           .hasMessageNotContaining("noise failed");
       assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.ERROR).hasSize(1);
@@ -331,7 +384,7 @@ class ModelGuardEngineTest {
     FakeRequest request = FakeRequest.builder().build();
 
     try (LogCapture logs = new LogCapture()) {
-      assertThat(guard.onResponse(request, guard.check(request), ModelOutput.json("{\"a\":1}")).bodyAsString())
+      assertThat(guard.onResponse(request, guard.check(request), 200, ModelOutput.json("{\"a\":1}")).bodyAsString())
           .isEqualTo("{\"a\":1}");
     }
   }

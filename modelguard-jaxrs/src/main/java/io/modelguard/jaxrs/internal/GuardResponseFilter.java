@@ -100,7 +100,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       ModelOutput output = guard.onResponse(
-          request, decision, ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
+          request, decision, response.getStatus(), ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
       byte[] body = output.body();
       MediaType outputType = output.contentType().map(MediaType::valueOf).orElse(mediaType);
       Annotation[] annotations = response.getEntityAnnotations();

@@ -82,7 +82,7 @@ class ExtractionEngineTest {
     if (!decision.isAllowed()) {
       return decision.reason().orElseThrow().code();
     }
-    return guard.onResponse(request, decision, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString();
+    return guard.onResponse(request, decision, 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString();
   }
 
   @Test
@@ -98,7 +98,7 @@ class ExtractionEngineTest {
         .jsonBody("{\"pixels\":[1,3,4]}").build();
     GuardDecision decision = guard.check(request);
 
-    assertThat(guard.onResponse(request, decision, ModelOutput.json(asWritten)).bodyAsString()).isEqualTo(asWritten);
+    assertThat(guard.onResponse(request, decision, 200, ModelOutput.json(asWritten)).bodyAsString()).isEqualTo(asWritten);
     assertThat(observedTopProbability).containsExactly(0.8); // observed all the same
   }
 
@@ -113,14 +113,14 @@ class ExtractionEngineTest {
     ask("10.6.6.6", 1);
     FakeRequest second = FakeRequest.builder().model("digits").remoteAddress("10.6.6.6").jsonBody("{\"pixels\":[16,9,9]}").build();
     GuardDecision allowed = guard.check(second);
-    String wrong = guard.onResponse(second, allowed, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString();
+    String wrong = guard.onResponse(second, allowed, 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString();
     assertThat(defence.level("a:10.6.6.6")).isEqualTo(RiskLevel.MISINFORM);
     assertThat(wrong).doesNotContain("\"label\":1,").contains("\"probabilities\":[");
     // The detectors always see the model's true answer, never the rewritten one.
     assertThat(observedTopProbability).containsOnly(0.8);
 
     FakeRequest third = FakeRequest.builder().model("digits").remoteAddress("10.6.6.6").jsonBody("{\"pixels\":[16,7,7]}").build();
-    guard.onResponse(third, guard.check(third), ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}"));
+    guard.onResponse(third, guard.check(third), 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}"));
     assertThat(ask("10.6.6.6", 2)).isEqualTo(ReasonCode.EXTRACTION_BLOCKED.code());
     assertThat(ask("10.0.0.1", 16)).startsWith("{");
   }
@@ -129,7 +129,7 @@ class ExtractionEngineTest {
   void outputsItCannotReadPassUnchanged() {
     FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").jsonBody("{\"image\":\"x\"}").build();
     GuardDecision decision = guard.check(request);
-    assertThat(guard.onResponse(request, decision, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString())
+    assertThat(guard.onResponse(request, decision, 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString())
         .isEqualTo("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}");
     assertThat(observedTopProbability).isEmpty();
   }
@@ -178,7 +178,7 @@ class ExtractionEngineTest {
     for (int q = 0; q < 3; q++) {
       FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.9")
           .jsonBody("{\"pixels\":[16,12345," + q + "]}").build();
-      authenticated.onResponse(request, authenticated.check(request), ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}"));
+      authenticated.onResponse(request, authenticated.check(request), 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}"));
     }
     List<ExtractionDetectionEvent> detections =
         seen.stream().filter(ExtractionDetectionEvent.class::isInstance).map(ExtractionDetectionEvent.class::cast).toList();

@@ -1,0 +1,87 @@
+package io.modelguard.test;
+
+import io.modelguard.OutputPhase;
+import io.modelguard.PolicyChain;
+import io.modelguard.extraction.ExtractionDefence;
+import io.modelguard.extraction.NoiseKeys;
+import io.modelguard.extraction.Perturbation;
+import io.modelguard.extraction.PredictionCodec;
+import io.modelguard.extraction.QueryEncoder;
+import io.modelguard.extraction.RiskLevel;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * For adapter tests that the output policies see every response the application produced, errors
+ * included: a chain with the extraction defence's built-in OBSERVE and PERTURB policies, set to
+ * round every client's probabilities to one decimal, and a RECORD policy that remembers the status
+ * and body it saw last. A handler answers {@link #PREDICTION} (with any status) or {@link #PROBLEM};
+ * the client must receive {@link #ROUNDED} for the first and {@link #PROBLEM} unchanged for the
+ * second, and {@link #lastSeen()} tells which status the policies were given.
+ *
+ * <pre>{@code
+ * ErrorOutputFixture errors = new ErrorOutputFixture();
+ * ModelGuard.builder()...chain(ErrorOutputFixture.CHAIN, errors.chain())
+ * // handler of @ModelSecured(model = "digits", chain = ErrorOutputFixture.CHAIN), given REQUEST:
+ * // respond 422 with PREDICTION as application/json
+ * assertThat(body).isEqualTo(ErrorOutputFixture.ROUNDED);
+ * assertThat(errors.lastSeen()).contains(new ErrorOutputFixture.Seen(422, ErrorOutputFixture.ROUNDED));
+ * }</pre>
+ *
+ * <p>One instance per deployment; thread-safe, but {@link #lastSeen()} is only meaningful while one
+ * request at a time uses the chain.
+ */
+public final class ErrorOutputFixture {
+  /** The chain name to register with {@link #chain()}. */
+  public static final String CHAIN = "error-output";
+  /** The request body to send: the features the extraction defence keys its noise by. */
+  public static final String REQUEST = "{\"pixels\":[1,2,3]}";
+  /** The prediction a handler answers, in the extraction defence's standard form. */
+  public static final String PREDICTION = "{\"label\":1,\"probabilities\":[0.0123,0.9731]}";
+  /** {@link #PREDICTION} as the chain's policies rewrite it: probabilities rounded to one decimal. */
+  public static final String ROUNDED = "{\"label\":1,\"probabilities\":[0.0,1.0]}";
+  /** An error body of the application that is no prediction; the policies must pass it unchanged. */
+  public static final String PROBLEM =
+      "{\"type\":\"urn:example:problem:out-of-range\",\"title\":\"Input out of range\",\"status\":422}";
+  /** The media type of {@link #PROBLEM}. */
+  public static final String PROBLEM_TYPE = "application/problem+json";
+
+  private final ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(new byte[32]), 2)
+      .clock(FakeClock.standard())
+      .levelPerturbation(RiskLevel.OBSERVE, Perturbation.rounding(1))
+      .build();
+  private final AtomicReference<Seen> lastSeen = new AtomicReference<>();
+
+  /** A fixture that has seen nothing yet. */
+  public ErrorOutputFixture() {}
+
+  /** What the RECORD policy saw of one response: its status and final body. */
+  public record Seen(int status, String body) {}
+
+  /**
+   * The chain: the defence's OBSERVE and PERTURB policies (features at {@code /pixels}, the
+   * standard prediction codec) and the recording RECORD policy.
+   */
+  public Consumer<PolicyChain.Builder> chain() {
+    QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
+    PredictionCodec codec = PredictionCodec.standard();
+    return c -> c
+        .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(pixels, codec, 4096))
+        .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(pixels, codec, 4096))
+        .output(OutputPhase.RECORD, "record-status", ctx -> {
+          lastSeen.set(new Seen(ctx.status(), ctx.output().bodyAsString()));
+          return ctx.output();
+        });
+  }
+
+  /** What the policies saw of the last response, if any response reached them since {@link #reset()}. */
+  public Optional<Seen> lastSeen() {
+    return Optional.ofNullable(lastSeen.get());
+  }
+
+  /** Forgets the last response. */
+  public void reset() {
+    lastSeen.set(null);
+  }
+}
