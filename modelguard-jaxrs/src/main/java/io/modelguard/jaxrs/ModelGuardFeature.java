@@ -42,7 +42,8 @@ import java.util.function.Function;
  *       #REQUEST_PROPERTY};
  *   <li>a response filter at {@link Priorities#AUTHENTICATION} (so it runs after the application's
  *       response filters) that adds the decision's headers (rate limits, for instance) and, only if
- *       the chain has output policies, runs them on a successful response's entity (see below).
+ *       the chain has output policies, runs them on the response's entity, whatever its status
+ *       (see below).
  *       It is registered as a class, because runtimes inject {@code @Context} fields only into
  *       providers they instantiate themselves.
  * </ul>
@@ -83,10 +84,20 @@ import java.util.function.Function;
  * application's writer interceptors (compression, for instance) apply to those final bytes. If
  * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
- * the {@code internal.error} problem (500), without the decision's headers. Output policies run
- * only on 2xx responses with an entity: an error the resource produced is not model output.
- * Guarded resources with output policies should declare {@code @Produces}, so the entity's media
- * type is known when they run.
+ * the {@code internal.error} problem (500), without the decision's headers.
+ *
+ * <p>Output policies run on every response with an entity that reaches the response filters of
+ * an allowed request, whatever its status, since an error body can carry a prediction too: a
+ * resource's {@code Response} (a 422 with partial scores, a 500 with raw probabilities in a debug
+ * body), the response of a {@code WebApplicationException}, and that of an {@code ExceptionMapper}
+ * (Jersey and RESTEasy pass both through the response filters), as well as a 2xx. {@link
+ * io.modelguard.ResponseContext#status()} tells them the status, which they cannot change; the
+ * built-in policies pass a body they cannot read (a problem document, say) unchanged. They do not
+ * run on the guard's own problem responses, on a response without an entity, or on an exception
+ * no mapper handles, which the runtime or the container answers. The servlet adapter follows the
+ * same rule (and also passes a response without a body, as an empty one). Guarded resources with
+ * output policies should declare {@code @Produces}, so the entity's media type is known when they
+ * run.
  *
  * <p><b>Paths and addresses.</b> {@link InferenceRequest#path()} is the raw (still
  * percent-encoded) request path relative to the JAX-RS application's base URI, with a leading

@@ -17,6 +17,8 @@ import io.modelguard.input.FetchedInputs;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import io.modelguard.test.ErrorOutputContract;
+import io.modelguard.test.ErrorOutputFixture;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
@@ -26,6 +28,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
@@ -33,8 +36,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.RuntimeDelegate;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -52,6 +57,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,12 +68,14 @@ import org.junit.jupiter.api.TestInstance;
  * over HTTP. Each runtime's test extends this class.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class AdapterBehaviourTest {
+public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   private static final String MODEL_SECRET_HEADER = "X-Model-Secret";
   /** The most output the feature under test holds for the output policies. */
   private static final int MAX_OUTPUT = 64 * 1024;
 
   private final Probe probe = new Probe();
+  /** The {@value ErrorOutputFixture#CHAIN} chain and what its policies saw. */
+  private final ErrorOutputFixture errorOutput = new ErrorOutputFixture();
   /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
   private final LoopbackHttpServer images = LoopbackHttpServer.start()
       .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
@@ -81,7 +89,7 @@ public abstract class AdapterBehaviourTest {
   void start() throws Exception {
     deployment = runtime().deploy(TestApplication.builder(
             ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
-        .resources(ClassAndMethod.class, Escapes.class)
+        .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class)
         .instances(new Models(probe))
         .build());
     client = HttpClient.newBuilder()
@@ -97,6 +105,7 @@ public abstract class AdapterBehaviourTest {
         .models("digits")
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
         .chain(FetchedInputsFixture.CHAIN, FetchedInputsFixture.chain(images.port()))
+        .chain(ErrorOutputFixture.CHAIN, errorOutput.chain())
         .chain("failing", chain -> chain.policy(Phase.VALIDATE, "boom", ctx -> {
           throw new IllegalStateException("boom");
         }))
@@ -304,12 +313,73 @@ public abstract class AdapterBehaviourTest {
   }
 
   @Test
-  void outputPoliciesSkipErrorResponsesOfTheResource() throws Exception {
+  void errorResponseOfTheResourcePassesTheOutputPoliciesAndKeepsItsStatus() throws Exception {
     int before = probe.outputRuns.get();
     HttpResponse<String> r = post("/v1/models/digits/missing", "{}");
     assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(r.body()).isEqualTo("{\"error\":\"no such thing\"}");
-    assertThat(probe.outputRuns.get()).isEqualTo(before);
+    assertThat(r.body()).isEqualTo("{\"ERROR\":\"NO SUCH THING\"}!");
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    assertThat(probe.outputRuns.get()).isEqualTo(before + 1);
+  }
+
+  // --- output policies on every status (and ErrorOutputContract) ---------------------------
+
+  @Override
+  public ErrorOutputFixture errorOutput() {
+    return errorOutput;
+  }
+
+  /** {@link ErrorOutputs}, which answers with a {@code Response} of its own. */
+  @Override
+  public HttpResponse<String> postErrorOutput(String answer) throws IOException, InterruptedException {
+    return post("/error-output/" + answer, ErrorOutputFixture.REQUEST);
+  }
+
+  @Test
+  void predictionInAWebApplicationExceptionsResponsePassesTheOutputPolicies() throws Exception {
+    errorOutput.reset();
+    errorOutput.assertRewritten(postErrorOutput("thrown"), 422);
+  }
+
+  @Test
+  void predictionInAnExceptionMappersResponsePassesTheOutputPolicies() throws Exception {
+    errorOutput.reset();
+    errorOutput.assertRewritten(postErrorOutput("mapped"), 422);
+  }
+
+  @Test
+  void outputPoliciesSeeTheEntityBeforeTheRuntimeCompressesIt() throws Exception {
+    TestApplication app = TestApplication.builder(
+            ModelGuardFeature.builder(guard(new Probe())).maxOutputBytes(MAX_OUTPUT).build())
+        .resources(ErrorOutputs.class)
+        .resources(runtime().compression())
+        .build();
+    try (Deployment compressing = runtime().deploy(app)) {
+      for (String answer : List.of("ok", "partial")) {
+        errorOutput.reset();
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
+                URI.create(compressing.baseUri() + "/error-output/" + answer))
+            .header("Content-Type", "application/json")
+            .header("Accept-Encoding", "gzip")
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString(ErrorOutputFixture.REQUEST))
+            .build(), HttpResponse.BodyHandlers.ofByteArray());
+        int status = answer.equals("ok") ? 200 : 422;
+        assertThat(r.statusCode()).as(answer).isEqualTo(status);
+        assertThat(r.headers().allValues("Content-Encoding")).as(answer).containsExactly("gzip");
+        assertThat(gunzip(r.body())).as(answer).isEqualTo(ErrorOutputFixture.ROUNDED);
+        assertThat(errorOutput.lastSeen()).as(answer)
+            .contains(new ErrorOutputFixture.Seen(status, ErrorOutputFixture.ROUNDED));
+      }
+    }
+  }
+
+  private static String gunzip(byte[] gzipped) throws IOException {
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      in.transferTo(out);
+      return out.toString(UTF_8);
+    }
   }
 
   @Test
@@ -484,6 +554,73 @@ public abstract class AdapterBehaviourTest {
     @ModelSecured(model = "digits", chain = "label-only")
     public CompletionStage<String> completionStage() {
       return CompletableFuture.supplyAsync(() -> PREDICTION);
+    }
+  }
+
+  /**
+   * Chain {@value ErrorOutputFixture#CHAIN}: {@link ErrorOutputFixture#PREDICTION} or {@link
+   * ErrorOutputFixture#PROBLEM} with a success or error status, in each way a resource can send one.
+   */
+  @Path("/error-output")
+  @ModelSecured(model = "digits", chain = ErrorOutputFixture.CHAIN)
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Produces(MediaType.APPLICATION_JSON)
+  public static class ErrorOutputs {
+    /** The prediction, 200. */
+    @POST
+    @Path("ok")
+    public String ok() {
+      return ErrorOutputFixture.PREDICTION;
+    }
+
+    /** Partial scores, 422. */
+    @POST
+    @Path("partial")
+    public Response partial() {
+      return Response.status(422).entity(ErrorOutputFixture.PREDICTION).build();
+    }
+
+    /** The raw probabilities in a debug body, 500. */
+    @POST
+    @Path("debug")
+    public Response debug() {
+      return Response.serverError().entity(ErrorOutputFixture.PREDICTION).build();
+    }
+
+    /** Partial scores in the response of a {@link WebApplicationException}, 422. */
+    @POST
+    @Path("thrown")
+    public String thrown() {
+      throw new WebApplicationException(Response.status(422)
+          .entity(ErrorOutputFixture.PREDICTION).type(MediaType.APPLICATION_JSON_TYPE).build());
+    }
+
+    /** Partial scores, sent by {@link PartialPredictionMapper}. */
+    @POST
+    @Path("mapped")
+    public String mapped() {
+      throw new PartialPrediction();
+    }
+
+    /** A problem document of the application's own, 422. */
+    @POST
+    @Path("problem")
+    @Produces({MediaType.APPLICATION_JSON, ErrorOutputFixture.PROBLEM_TYPE})
+    public Response problem() {
+      return Response.status(422).entity(ErrorOutputFixture.PROBLEM).type(ErrorOutputFixture.PROBLEM_TYPE).build();
+    }
+  }
+
+  /** Thrown by {@link ErrorOutputs#mapped()}. */
+  public static final class PartialPrediction extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /** Answers {@link PartialPrediction} with 422 and the partial scores. */
+  public static class PartialPredictionMapper implements ExceptionMapper<PartialPrediction> {
+    @Override
+    public Response toResponse(PartialPrediction exception) {
+      return Response.status(422).entity(ErrorOutputFixture.PREDICTION).type(MediaType.APPLICATION_JSON_TYPE).build();
     }
   }
 

@@ -2,6 +2,7 @@ package io.modelguard.jaxrs;
 
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.ws.rs.core.Application;
+import java.util.List;
 
 /** A JAX-RS runtime that serves an {@link Application} over HTTP on a free loopback port. */
 public interface JaxrsRuntime {
@@ -15,4 +16,10 @@ public interface JaxrsRuntime {
 
   /** The class-name prefix of this runtime's {@code RuntimeDelegate}. */
   String runtimeDelegatePrefix();
+
+  /**
+   * This runtime's own response compression, as provider classes to add to an application: gzip
+   * for a client that accepts it, written by a {@code WriterInterceptor}.
+   */
+  List<Class<?>> compression();
 }

@@ -33,6 +33,7 @@ import io.modelguard.servlet.testapp.UnknownChainServlet;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.ErrorOutputContract;
 import io.modelguard.test.ErrorOutputFixture;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
@@ -63,7 +64,7 @@ import org.junit.jupiter.api.TestInstance;
  * matched against the path within the context.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class FilterBehaviourContract {
+abstract class FilterBehaviourContract implements ErrorOutputContract {
   /** How many bytes the {@code peek} chain's policy reads of a longer body. */
   static final int PEEK = 8;
 
@@ -332,45 +333,17 @@ abstract class FilterBehaviourContract {
     assertThat(fixture.outputRuns()).isEqualTo(before);
   }
 
-  // --- output policies on the servlet's own error responses -------------------------------
+  // --- output policies on the servlet's own error responses (ErrorOutputContract) ---------
 
-  @Test
-  void predictionInA422ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
-    assertRewrittenWithItsStatus("/error-output/partial", 422);
+  @Override
+  public ErrorOutputFixture errorOutput() {
+    return errorOutput;
   }
 
-  @Test
-  void predictionInA500ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
-    assertRewrittenWithItsStatus("/error-output/debug", 500);
-  }
-
-  @Test
-  void predictionInA200ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
-    assertRewrittenWithItsStatus("/error-output/ok", 200);
-  }
-
-  @Test
-  void errorBodyThatIsNoPredictionPassesTheBuiltInOutputPoliciesUnchanged() throws Exception {
-    errorOutput.reset();
-    HttpResponse<String> r = postErrorOutput("/error-output/problem");
-    assertThat(r.statusCode()).isEqualTo(422);
-    assertThat(r.body()).isEqualTo(ErrorOutputFixture.PROBLEM);
-    assertThat(r.headers().firstValue("Content-Type")).hasValue(ErrorOutputFixture.PROBLEM_TYPE);
-    assertThat(errorOutput.lastSeen()).contains(new ErrorOutputFixture.Seen(422, ErrorOutputFixture.PROBLEM));
-  }
-
-  private void assertRewrittenWithItsStatus(String path, int status) throws Exception {
-    errorOutput.reset();
-    HttpResponse<String> r = postErrorOutput(path);
-    assertThat(r.statusCode()).isEqualTo(status);
-    assertThat(r.body()).isEqualTo(ErrorOutputFixture.ROUNDED);
-    assertThat(r.headers().firstValue("Content-Length"))
-        .hasValue(Integer.toString(ErrorOutputFixture.ROUNDED.length()));
-    assertThat(errorOutput.lastSeen()).contains(new ErrorOutputFixture.Seen(status, ErrorOutputFixture.ROUNDED));
-  }
-
-  private HttpResponse<String> postErrorOutput(String path) throws IOException, InterruptedException {
-    return client.send(request(path, null)
+  /** {@link ErrorOutputServlet}, which answers with {@code setStatus} and a body it writes. */
+  @Override
+  public HttpResponse<String> postErrorOutput(String answer) throws IOException, InterruptedException {
+    return client.send(request("/error-output/" + answer, null)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(ErrorOutputFixture.REQUEST)).build(),
         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

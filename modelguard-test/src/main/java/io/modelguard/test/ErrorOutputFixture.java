@@ -1,5 +1,7 @@
 package io.modelguard.test;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.modelguard.OutputPhase;
 import io.modelguard.PolicyChain;
 import io.modelguard.extraction.ExtractionDefence;
@@ -8,6 +10,8 @@ import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.PredictionCodec;
 import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -25,12 +29,13 @@ import java.util.function.Consumer;
  * ModelGuard.builder()...chain(ErrorOutputFixture.CHAIN, errors.chain())
  * // handler of @ModelSecured(model = "digits", chain = ErrorOutputFixture.CHAIN), given REQUEST:
  * // respond 422 with PREDICTION as application/json
- * assertThat(body).isEqualTo(ErrorOutputFixture.ROUNDED);
- * assertThat(errors.lastSeen()).contains(new ErrorOutputFixture.Seen(422, ErrorOutputFixture.ROUNDED));
+ * errors.reset();
+ * errors.assertRewritten(client.send(...REQUEST..., BodyHandlers.ofString()), 422);
  * }</pre>
  *
- * <p>One instance per deployment; thread-safe, but {@link #lastSeen()} is only meaningful while one
- * request at a time uses the chain.
+ * <p>{@link ErrorOutputContract} holds the tests every adapter runs with it. One instance per test
+ * class; thread-safe, but {@link #lastSeen()} is only meaningful while one request at a time uses
+ * the chain.
  */
 public final class ErrorOutputFixture {
   /** The chain name to register with {@link #chain()}. */
@@ -83,5 +88,28 @@ public final class ErrorOutputFixture {
   /** Forgets the last response. */
   public void reset() {
     lastSeen.set(null);
+  }
+
+  /**
+   * Asserts that the client received {@link #ROUNDED} with {@code status} and the length of that
+   * body, and that the policies saw the same status.
+   */
+  public void assertRewritten(HttpResponse<String> response, int status) {
+    assertThat(response.statusCode()).isEqualTo(status);
+    assertThat(response.body()).isEqualTo(ROUNDED);
+    assertThat(response.headers().allValues("Content-Length"))
+        .containsExactly(Integer.toString(ROUNDED.getBytes(StandardCharsets.UTF_8).length));
+    assertThat(lastSeen()).contains(new Seen(status, ROUNDED));
+  }
+
+  /**
+   * Asserts that the client received {@link #PROBLEM} as sent, with status 422 and media type
+   * {@value #PROBLEM_TYPE}, and that the policies saw it with that status.
+   */
+  public void assertPassedUnchanged(HttpResponse<String> response) {
+    assertThat(response.statusCode()).isEqualTo(422);
+    assertThat(response.body()).isEqualTo(PROBLEM);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue(PROBLEM_TYPE);
+    assertThat(lastSeen()).contains(new Seen(422, PROBLEM));
   }
 }

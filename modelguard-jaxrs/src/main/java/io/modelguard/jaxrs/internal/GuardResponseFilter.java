@@ -14,7 +14,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
-import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.MessageBodyWriter;
 import jakarta.ws.rs.ext.Providers;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * the decision in the request properties {@link #GUARD_PROPERTY}, {@link #REQUEST_PROPERTY} and
  * {@link #DECISION_PROPERTY}; without them (a denied request, whose problem response is final)
  * this filter does nothing. Otherwise it adds the decision's headers (rate limits, for instance)
- * and, if the chain has output policies and the response is a 2xx with an entity, runs them.
+ * and, if the chain has output policies and the response has an entity, runs them on it whatever
+ * the status, passing the status to the engine.
  *
  * <p>Output policies run here rather than in a {@code WriterInterceptor} because a fail-closed
  * output policy that fails must turn the response into a 500 problem, and only a response filter
@@ -82,8 +82,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         || !(requestContext.getProperty(REQUEST_PROPERTY) instanceof InferenceRequest request)) {
       return;
     }
+    // Whatever the status: an error entity can carry a prediction too (partial scores in a 422).
     if (response.hasEntity()
-        && response.getStatusInfo().getFamily() == Response.Status.Family.SUCCESSFUL
         && guard.chain(request.endpoint().chain()).hasOutputPolicies()
         && !applyOutputPolicies(guard, requestContext, request, decision, response)) {
       return;

@@ -4,7 +4,10 @@ import io.modelguard.jaxrs.JaxrsRuntime;
 import io.modelguard.jaxrs.JettyHost;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.ws.rs.core.Application;
+import java.util.List;
+import org.glassfish.jersey.message.GZipEncoder;
 import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.server.filter.EncodingFilter;
 import org.glassfish.jersey.servlet.ServletContainer;
 
 /** Jersey's servlet container inside embedded Jetty. */
@@ -17,5 +20,11 @@ final class JerseyRuntime implements JaxrsRuntime {
   @Override
   public String runtimeDelegatePrefix() {
     return "org.glassfish.jersey.";
+  }
+
+  /** {@link EncodingFilter} picks the coding the client accepts; {@link GZipEncoder} applies it. */
+  @Override
+  public List<Class<?>> compression() {
+    return List.of(EncodingFilter.class, GZipEncoder.class);
   }
 }

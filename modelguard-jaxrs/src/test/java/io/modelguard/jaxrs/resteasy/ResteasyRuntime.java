@@ -6,7 +6,9 @@ import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletException;
 import jakarta.ws.rs.core.Application;
+import java.util.List;
 import org.jboss.resteasy.core.ResteasyDeploymentImpl;
+import org.jboss.resteasy.plugins.interceptors.GZIPEncodingInterceptor;
 import org.jboss.resteasy.plugins.server.servlet.HttpServlet30Dispatcher;
 import org.jboss.resteasy.spi.ResteasyDeployment;
 
@@ -24,6 +26,15 @@ final class ResteasyRuntime implements JaxrsRuntime {
   @Override
   public String runtimeDelegatePrefix() {
     return "org.jboss.resteasy.";
+  }
+
+  /**
+   * RESTEasy's {@link GZIPEncodingInterceptor} compresses every response that declares {@code
+   * Content-Encoding: gzip}; {@link GzipWhenAccepted} declares it for a client that accepts gzip.
+   */
+  @Override
+  public List<Class<?>> compression() {
+    return List.of(GzipWhenAccepted.class, GZIPEncodingInterceptor.class);
   }
 
   private static final class Dispatcher extends HttpServlet30Dispatcher {

@@ -134,6 +134,36 @@ class ExtractionEngineTest {
     assertThat(observedTopProbability).isEmpty();
   }
 
+  @Test
+  void errorBodiesThatAreNoPredictionPassUnchangedEvenForAFlaggedClient() {
+    ask("10.5.5.5", 16); // flagged once: PERTURB, so every prediction this client gets is rewritten
+    assertThat(defence.level("a:10.5.5.5")).isEqualTo(RiskLevel.PERTURB);
+    List<String> notPredictions = List.of(
+        "{\"type\":\"urn:example:problem:out-of-range\",\"title\":\"Input out of range\",\"status\":422}",
+        "<html><body>Internal Server Error</body></html>",
+        "",
+        "{\"label\":1,\"probabilities\":[]}",
+        "{\"label\":1,\"probabilities\":\"withheld\"}",
+        "[0.1,0.8,0.1]",
+        "{\"label\":1,\"probabilities\":[0.1,0.8");
+    int pixel = 100;
+    for (int status : new int[] {400, 422, 500}) {
+      for (String body : notPredictions) {
+        FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.5.5.5")
+            .jsonBody("{\"pixels\":[" + pixel++ + ",3,4]}").build();
+        ModelOutput output = guard.onResponse(request, guard.check(request), status, ModelOutput.json(body));
+        assertThat(output.bodyAsString()).as("%d %s", status, body).isEqualTo(body);
+      }
+    }
+    // A prediction in an error body is rewritten like any other.
+    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.5.5.5")
+        .jsonBody("{\"pixels\":[7,3,4]}").build();
+    String partial = "{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}";
+    assertThat(guard.onResponse(request, guard.check(request), 422, ModelOutput.json(partial)).bodyAsString())
+        .startsWith("{\"label\":").isNotEqualTo(partial);
+    assertThat(observedTopProbability).last().isEqualTo(0.8);
+  }
+
   private List<ExtractionDetectionEvent> detections() {
     return events.stream().filter(ExtractionDetectionEvent.class::isInstance).map(ExtractionDetectionEvent.class::cast).toList();
   }

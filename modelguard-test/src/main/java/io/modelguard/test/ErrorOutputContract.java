@@ -1,0 +1,61 @@
+package io.modelguard.test;
+
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rule every adapter keeps for output policies and the status of a response, as tests a
+ * runtime's test class inherits: the output policies see every response the application produced,
+ * whatever its status, and are told the status; a prediction in an error body is rewritten like one
+ * in a 200, and an error body that is no prediction passes the built-in policies unchanged.
+ *
+ * <p>The implementing class deploys, with a guard that has {@link ErrorOutputFixture#chain()} of
+ * {@link #errorOutput()} under {@value ErrorOutputFixture#CHAIN}, a handler guarded by {@code
+ * @ModelSecured(model = "digits", chain = ErrorOutputFixture.CHAIN)} that answers {@code POST
+ * .../error-output/{answer}} with a body and status it sets itself:
+ *
+ * <table>
+ *   <caption>Answers of the handler</caption>
+ *   <tr><th>answer</th><th>status</th><th>body</th></tr>
+ *   <tr><td>{@code ok}</td><td>200</td><td>{@link ErrorOutputFixture#PREDICTION}, JSON</td></tr>
+ *   <tr><td>{@code partial}</td><td>422</td><td>{@link ErrorOutputFixture#PREDICTION}, JSON</td></tr>
+ *   <tr><td>{@code debug}</td><td>500</td><td>{@link ErrorOutputFixture#PREDICTION}, JSON</td></tr>
+ *   <tr><td>{@code problem}</td><td>422</td><td>{@link ErrorOutputFixture#PROBLEM}, {@value
+ *       ErrorOutputFixture#PROBLEM_TYPE}</td></tr>
+ * </table>
+ */
+public interface ErrorOutputContract {
+
+  /** The fixture whose chain guards the handler. */
+  ErrorOutputFixture errorOutput();
+
+  /**
+   * POSTs {@link ErrorOutputFixture#REQUEST} as {@code application/json} to the handler's {@code
+   * answer} and returns the response, its body decoded as UTF-8.
+   */
+  HttpResponse<String> postErrorOutput(String answer) throws Exception;
+
+  @Test
+  default void predictionInA422ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    errorOutput().reset();
+    errorOutput().assertRewritten(postErrorOutput("partial"), 422);
+  }
+
+  @Test
+  default void predictionInA500ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    errorOutput().reset();
+    errorOutput().assertRewritten(postErrorOutput("debug"), 500);
+  }
+
+  @Test
+  default void predictionInA200ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
+    errorOutput().reset();
+    errorOutput().assertRewritten(postErrorOutput("ok"), 200);
+  }
+
+  @Test
+  default void errorBodyThatIsNoPredictionPassesTheBuiltInOutputPoliciesUnchanged() throws Exception {
+    errorOutput().reset();
+    errorOutput().assertPassedUnchanged(postErrorOutput("problem"));
+  }
+}
