@@ -255,7 +255,7 @@ class QuotaPolicyTest {
     FakeRequest r = request("acme");
     GuardDecision d = guard.check(r);
     assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
-    guard.onResponse(r, d, ModelOutput.json("1"));
+    guard.onResponse(r, d, 200, ModelOutput.json("1"));
     // 4 reserved, 1 used: 3 come back, so 4 are left and the next reservation of 4 fits (without
     // the refund only 1 would be left and it would be refused).
     GuardDecision next = guard.check(request("acme"));
@@ -291,7 +291,7 @@ class QuotaPolicyTest {
           if (d.isAllowed()) {
             long actual = random.nextLong(51);
             used.addAndGet(actual);
-            guard.onResponse(r, d, ModelOutput.json(Long.toString(actual)));
+            guard.onResponse(r, d, 200, ModelOutput.json(Long.toString(actual)));
           }
         }
       });
@@ -327,8 +327,8 @@ class QuotaPolicyTest {
     FakeRequest first = request("acme");
     GuardDecision d1 = guard.check(first);
     assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
-    guard.onResponse(first, d1, ModelOutput.json("0"));
-    guard.onResponse(first, d1, ModelOutput.json("0"));
+    guard.onResponse(first, d1, 200, ModelOutput.json("0"));
+    guard.onResponse(first, d1, 200, ModelOutput.json("0"));
     // 2 of 5 stay charged: the second settlement of the same request refunds nothing.
     assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
     assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
@@ -355,7 +355,7 @@ class QuotaPolicyTest {
     assertThat(guard.check(request("acme")).headers()).as("the shared store reserves 4 of 5")
         .containsEntry("RateLimit", "\"burst\";r=1;t=1");
 
-    guard.onResponse(duringOutage, reserved, ModelOutput.json("1"));
+    guard.onResponse(duringOutage, reserved, 200, ModelOutput.json("1"));
     // The 3 units go back to the fallback; the shared store still has 1 left, too few for 4 (with
     // the refund there, 4 would be left and the reservation would pass).
     assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
