@@ -14,6 +14,7 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.FeatureContext;
+import jakarta.ws.rs.sse.SseEventSink;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.util.Objects;
@@ -52,6 +53,11 @@ import java.util.function.Function;
  * calls is the located resource's method, and only its own or its class's {@code @ModelSecured}
  * guards it. So that this cannot go unnoticed, an annotation on a locator, or on a class with a
  * locator, fails deployment when the runtime configures one of that class's resource methods.
+ *
+ * <p><b>Server-sent events.</b> Events sent through an {@link SseEventSink} leave after the
+ * response filter has run, so output policies cannot see them: a resource method taking an {@code
+ * SseEventSink} fails deployment if its chain has output policies. Under a chain without them, its
+ * requests are checked like any other.
  *
  * <p>A denied request never reaches the resource: the response is the problem from {@link
  * io.modelguard.problem.ProblemRenderer}, with its status and headers, {@code Content-Type:
@@ -168,8 +174,9 @@ public final class ModelGuardFeature implements DynamicFeature {
    * filters for it; does nothing for a method that neither it nor its class is annotated with.
    *
    * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
-   *     not have, or if it is on or over (through the class) a sub-resource locator of the method's
-   *     class: the runtime then refuses to deploy the application, so a typo or an annotation that
+   *     not have, if it is on or over (through the class) a sub-resource locator of the method's
+   *     class, or if the method sends server-sent events ({@link SseEventSink}) under a chain with
+   *     output policies, which would never see them: the runtime then refuses to deploy the application, so a typo or an annotation that
    *     would guard nothing fails start-up rather than requests
    */
   @Override
@@ -185,6 +192,9 @@ public final class ModelGuardFeature implements DynamicFeature {
       return;
     }
     EndpointSpec spec = guard.validate(found.get());
+    if (guard.chain(spec.chain()).hasOutputPolicies()) {
+      refuseEventStreams(method, resourceClass, spec.chain());
+    }
     Function<ContainerRequestContext, Optional<String>> address = remoteAddress;
     if (address == null) {
       address = NO_ADDRESS;
@@ -215,6 +225,25 @@ public final class ModelGuardFeature implements DynamicFeature {
             + resourceClass.getSimpleName() + "." + candidate.getName() + "() (" + resourceClass.getName()
             + "): the resources it returns would be unguarded. Put @ModelSecured on the located "
             + "class or its resource methods, and not on or over the locator.");
+      }
+    }
+  }
+
+  /**
+   * Fails on a resource method that sends server-sent events, under a chain with output policies:
+   * its events go out through the {@link SseEventSink} after the response filter has run, so the
+   * output policies would never see them (a prediction sent as an event would reach the client
+   * without its noise or rounding).
+   *
+   * @throws IllegalArgumentException naming the method and the chain
+   */
+  private static void refuseEventStreams(Method method, Class<?> resourceClass, String chain) {
+    for (Class<?> parameter : method.getParameterTypes()) {
+      if (SseEventSink.class.isAssignableFrom(parameter)) {
+        throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
+            + "cannot see the server-sent events of " + resourceClass.getSimpleName() + "." + method.getName()
+            + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
+            + "prediction as the response entity, or guard the method with a chain without output policies.");
       }
     }
   }

@@ -24,6 +24,7 @@ import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -38,6 +39,8 @@ import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.RuntimeDelegate;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -457,6 +460,37 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     }
   }
 
+  @Test
+  void serverSentEventsUnderAChainWithOutputPoliciesFailDeployment() {
+    // The events leave through the sink after the response filter: no output policy would see them.
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+        .resources(GuardedEvents.class)
+        .build();
+    assertThatThrownBy(() -> runtime().deploy(app).close())
+        .satisfies(e -> assertThat(causes(e))
+            .anyMatch(c -> c instanceof IllegalArgumentException
+                && String.valueOf(c.getMessage()).contains("server-sent events")
+                && String.valueOf(c.getMessage()).contains("GuardedEvents.events()")
+                && String.valueOf(c.getMessage()).contains("'label-only'")));
+  }
+
+  @Test
+  void serverSentEventsUnderAChainWithoutOutputPoliciesAreCheckedLikeAnyRequest() throws Exception {
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+        .resources(CheckedEvents.class)
+        .build();
+    try (Deployment events = runtime().deploy(app)) {
+      HttpResponse<String> allowed = send(HttpRequest.newBuilder(URI.create(events.baseUri() + "/checked-events"))
+          .header("Accept", MediaType.SERVER_SENT_EVENTS));
+      assertThat(allowed.statusCode()).isEqualTo(200);
+      assertThat(allowed.body()).contains("data: " + CheckedEvents.EVENT);
+      HttpResponse<String> denied = send(HttpRequest.newBuilder(URI.create(events.baseUri() + "/checked-events/denied"))
+          .header("Accept", MediaType.SERVER_SENT_EVENTS));
+      assertThat(denied.statusCode()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status());
+      assertThat(denied.body()).doesNotContain(CheckedEvents.EVENT);
+    }
+  }
+
   /** Class and method both annotated: the method's annotation wins where it has one. */
   @Path("/override")
   @ModelSecured(model = "digits", chain = "failing")
@@ -666,6 +700,45 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @Produces(MediaType.APPLICATION_JSON)
     public String predict() {
       return Escapes.PREDICTION;
+    }
+  }
+
+  /** Sends a prediction as a server-sent event under a chain with an output policy. */
+  @Path("/guarded-events")
+  public static class GuardedEvents {
+    /** Never deployed. */
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void events(@Context SseEventSink sink, @Context Sse sse) {
+      try (SseEventSink s = sink) {
+        s.send(sse.newEvent(Escapes.PREDICTION));
+      }
+    }
+  }
+
+  /** Server-sent events under chains without output policies. */
+  @Path("/checked-events")
+  public static class CheckedEvents {
+    static final String EVENT = "{\"label\":7}";
+
+    /** Allowed by the default chain. */
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @ModelSecured(model = "digits")
+    public void events(@Context SseEventSink sink, @Context Sse sse) {
+      try (SseEventSink s = sink) {
+        s.send(sse.newEvent(EVENT));
+      }
+    }
+
+    /** Denied by its chain before it runs. */
+    @GET
+    @Path("denied")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @ModelSecured(model = "digits", chain = "deny")
+    public void denied(@Context SseEventSink sink, @Context Sse sse) {
+      events(sink, sse);
     }
   }
 
