@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -15,8 +16,11 @@ import org.junit.jupiter.api.Test;
 class HostResolverTest {
   /** Released after each test, so the abandoned lookups end. */
   private final CountDownLatch dnsAnswers = new CountDownLatch(1);
+  /** How many lookups began (a lookup cancelled before its thread ran it never does). */
+  private final AtomicInteger lookupsStarted = new AtomicInteger();
   /** Like the JDK's own lookup waiting on a DNS server that never answers: deaf to interrupts. */
   private final SystemResolver.Lookup hanging = host -> {
+    lookupsStarted.incrementAndGet();
     while (true) {
       try {
         dnsAnswers.await();
@@ -58,9 +62,14 @@ class HostResolverTest {
   @Test
   void eightHangingLookupsRefuseTheNinthAtOnce() throws Exception {
     SystemResolver r = new SystemResolver(Duration.ofDays(1), hanging);
-    for (int i = 0; i < 8; i++) {
-      assertThatThrownBy(() -> r.resolve("slow.example", Duration.ofMillis(1))).isInstanceOf(UnknownHostException.class);
-    }
+    // A caller gives up after 1 ms; on a busy machine that can be before its lookup's thread even
+    // started, and a lookup cancelled before it starts frees its thread. So call until eight
+    // lookups are really hanging, each in one of the resolver's eight threads.
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      while (lookupsStarted.get() < 8) {
+        assertThatThrownBy(() -> r.resolve("slow.example", Duration.ofMillis(1))).isInstanceOf(UnknownHostException.class);
+      }
+    });
 
     assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("other.example", Duration.ofDays(1)))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy"));
