@@ -116,15 +116,16 @@ public final class ResilientQuotaStore implements QuotaStore {
   }
 
   /**
-   * Adjusts {@code key} in whichever store answers now: the primary if the circuit lets a call
-   * through and it succeeds, else the local fallback (if the policy has one). Knowing nothing of
-   * who decided the reservation, it may land in a store that never charged it; settle reservations
-   * with {@link #settle}, which does know.
+   * Adjusts {@code key} in whichever store answers now: the primary while the circuit is closed
+   * and the call succeeds, else the local fallback (if the policy has one). An adjustment never
+   * takes the open circuit's probe: a remote store may send it without waiting for an answer, so
+   * its "success" proves nothing about the store. Knowing nothing of who decided the reservation,
+   * it may land in a store that never charged it; settle reservations with {@link #settle}, which
+   * does know.
    */
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
-    int permit = permit();
-    if (permit != DENIED) {
+    if (state.get() == CLOSED) {
       try {
         primaryCalls.incrementAndGet();
         primary.adjust(key, plan, delta, decidedAtMicros);
@@ -132,9 +133,6 @@ public final class ResilientQuotaStore implements QuotaStore {
         return;
       } catch (QuotaStoreException e) {
         onFailure(e);
-      } catch (RuntimeException | Error e) {
-        onBug(permit);
-        throw e;
       }
     }
     if (local != null) {

@@ -70,6 +70,25 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void anAdjustmentNeverTakesTheProbeSoItCannotCloseTheCircuitOnAnUnansweredCall() {
+    ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+    primary.down.set(true);
+    openCircuit(store);
+    // A store that sends adjustments without waiting (Redis) "succeeds" while it is down.
+    primary.adjustmentsUnanswered.set(true);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    int calls = primary.calls.get();
+
+    store.adjust(KEY, PLAN, -1, 0);
+
+    assertThat(store.circuitState()).as("still open: the adjustment proved nothing").isEqualTo(CircuitState.OPEN);
+    assertThat(primary.calls.get()).as("the primary was not called").isEqualTo(calls);
+    assertThat(store.acquire(KEY, PLAN, 1).isDegraded()).as("the next decision probes, fails, and falls back")
+        .isTrue();
+    assertThat(primary.calls.get()).isEqualTo(calls + 1);
+  }
+
+  @Test
   void failOpenAllowsWithoutCounting() {
     ResilientQuotaStore store = store(FailurePolicy.failOpen());
     primary.down.set(true);
@@ -231,6 +250,8 @@ class ResilientQuotaStoreTest {
     final QuotaStore delegate;
     final AtomicBoolean down = new AtomicBoolean();
     final AtomicBoolean bug = new AtomicBoolean();
+    /** Adjustments sent without waiting for an answer, as Redis's are: they never fail. */
+    final AtomicBoolean adjustmentsUnanswered = new AtomicBoolean();
     final AtomicInteger calls = new AtomicInteger();
 
     FlakyStore(QuotaStore delegate) {
@@ -252,6 +273,9 @@ class ResilientQuotaStoreTest {
     @Override
     public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
       calls.incrementAndGet();
+      if (adjustmentsUnanswered.get()) {
+        return;
+      }
       if (down.get()) {
         throw new QuotaStoreException("down");
       }
