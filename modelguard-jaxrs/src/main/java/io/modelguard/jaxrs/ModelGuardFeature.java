@@ -87,7 +87,11 @@ import java.util.function.Function;
  * with the runtime's own {@code MessageBodyWriter}, runs {@link ModelGuard#onResponse}, and
  * replaces the entity with the resulting bytes and media type. Any {@code Content-Length} the
  * resource set is dropped, so the runtime counts the bytes it finally writes, and the
- * application's writer interceptors (compression, for instance) apply to those final bytes. If
+ * application's writer interceptors (compression, for instance) apply to those final bytes. An
+ * entity the resource coded itself cannot be read by the policies and is withheld like a failure:
+ * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (the
+ * runtime's own compression declares the coding before this filter but compresses after it), or
+ * any other coding, which no runtime applies after the filters. If
  * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
  * the {@code internal.error} problem (500), without the decision's headers.

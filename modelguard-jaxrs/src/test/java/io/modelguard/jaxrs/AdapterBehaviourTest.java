@@ -44,6 +44,7 @@ import jakarta.ws.rs.sse.SseEventSink;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,7 +61,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -351,6 +354,21 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void anEntityTheResourceCodedItselfIsWithheld() throws Exception {
+    // The output policies cannot read compressed bytes; sent on, they would carry the raw prediction.
+    for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/br")) {
+      HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri("/escape/" + kind))
+          .header("Content-Type", "application/json")
+          .timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString("{}"))
+          .build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(r.statusCode()).as(kind).isEqualTo(500);
+      assertThat(r.headers().allValues("Content-Encoding")).as(kind).isEmpty();
+      assertThat(new String(r.body(), UTF_8)).as(kind).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+    }
+  }
+
+  @Test
   void outputPoliciesSeeTheEntityBeforeTheRuntimeCompressesIt() throws Exception {
     TestApplication app = TestApplication.builder(
             ModelGuardFeature.builder(guard(new Probe())).maxOutputBytes(MAX_OUTPUT).build())
@@ -526,6 +544,26 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "label-only")
     public String string() {
       return PREDICTION;
+    }
+
+    /**
+     * The prediction coded by the resource itself and declared as such: gzip, deflate (zlib), or
+     * (for any other coding, which no runtime applies after the filters) the bytes as they are.
+     */
+    @POST
+    @Path("pre-coded/{coding}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response preCoded(@PathParam("coding") String coding) throws IOException {
+      ByteArrayOutputStream coded = new ByteArrayOutputStream();
+      try (OutputStream out = switch (coding) {
+        case "gzip" -> new GZIPOutputStream(coded);
+        case "deflate" -> new DeflaterOutputStream(coded);
+        default -> coded;
+      }) {
+        out.write(PREDICTION.getBytes(UTF_8));
+      }
+      return Response.ok(coded.toByteArray()).header("Content-Encoding", coding).build();
     }
 
     /** A {@link StreamingOutput}. */

@@ -22,6 +22,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
+import java.util.List;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +101,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     try {
       MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
+      String coding = precoded(response.getHeaders(), entity);
+      if (coding != null) {
+        log.error("ModelGuard: the resource of {} answered with Content-Encoding '{}' over bytes already "
+            + "in that coding, which the output policies cannot read; output withheld. Let the runtime "
+            + "compress (its writer interceptors run after the output policies).", request.endpoint(), coding);
+        return withhold(response);
+      }
       ModelOutput output = guard.onResponse(
           request, decision, response.getStatus(), ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
       byte[] body = output.body();
@@ -114,6 +123,41 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     } catch (IOException | RuntimeException e) {
       log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(), e);
     }
+    return withhold(response);
+  }
+
+  /**
+   * The content coding the entity is already in, or null. The runtime's own compression (Jersey's
+   * {@code EncodingFilter}, RESTEasy's gzip interceptor) may have declared {@code gzip} or {@code
+   * deflate} already, but compresses only after this filter, so a declared gzip or deflate counts
+   * only if the bytes are in it (the gzip magic number, a zlib header); any other coding is one no
+   * runtime applies later, so the resource coded the bytes itself.
+   */
+  static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
+    List<Object> values = headers.get(HttpHeaders.CONTENT_ENCODING);
+    if (values == null) {
+      return null;
+    }
+    for (Object value : values) {
+      for (String declared : String.valueOf(value).split(",")) {
+        String coding = declared.trim().toLowerCase(Locale.ROOT);
+        boolean coded = switch (coding) {
+          case "", "identity" -> false;
+          case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
+          case "deflate" -> entity.length >= 2 && (entity[0] & 0x0f) == 8
+              && (((entity[0] & 0xff) << 8) | (entity[1] & 0xff)) % 31 == 0;
+          default -> true;
+        };
+        if (coded) {
+          return coding;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Replaces the response with the {@code internal.error} problem; returns false. */
+  private static boolean withhold(ContainerResponseContext response) {
     ProblemResponse problem = ProblemRenderer.internalError();
     MultivaluedMap<String, Object> headers = response.getHeaders();
     // Nothing describing the withheld output (its length, encoding, validators...) may remain.
