@@ -164,11 +164,11 @@ public final class QuotaPolicy implements Policy {
    * QuotaStore#settle}): with a {@link ResilientQuotaStore}, a reservation its local fallback made
    * is settled there, and one the shared store made is dropped while that store is unavailable.
    * It never changes the output; if the store fails, the settlement is dropped and logged (the
-   * reservation stays charged). It runs on every response the application produced, error
-   * statuses included (the actual-cost function can tell them apart by {@link
-   * ResponseContext#status()}), except a JAX-RS response without an entity; a request answered
-   * instead by the container or the guard, or whose handler threw an exception the application
-   * did not turn into a response, never reaches it, so its reservation stays charged in full.
+   * reservation stays charged). It runs on every response with a body the application produced,
+   * error statuses included (the actual-cost function can tell them apart by {@link
+   * ResponseContext#status()}); a response without a body (a 204), a request answered instead by
+   * the container or the guard, or one whose handler threw an exception the application did not
+   * turn into a response never reaches it, so its reservation stays charged in full.
    *
    * @throws IllegalStateException if the policy was built without {@link Builder#reserve}
    */

@@ -105,7 +105,7 @@ import java.util.function.Function;
  * built-in policies pass a body they cannot read (a problem document, say) unchanged. They do not
  * run on the guard's own problem responses, on a response without an entity, or on an exception
  * no mapper handles, which the runtime or the container answers. The servlet adapter follows the
- * same rule (and also passes a response without a body, as an empty one). Guarded resources with
+ * same rule. Guarded resources with
  * output policies should declare {@code @Produces}, so the entity's media type is known when they
  * run.
  *

@@ -674,6 +674,13 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       throw new PartialPrediction();
     }
 
+    /** No content, 204. */
+    @POST
+    @Path("none")
+    public Response none() {
+      return Response.noContent().build();
+    }
+
     /** A problem document of the application's own, 422. */
     @POST
     @Path("problem")

@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * {@code Content-Length}; otherwise it is never wrapped and streams as usual. The output policies
  * see every response the servlet writes itself, whatever status it set with {@code setStatus}: a
  * 422 carrying partial scores, or a 500 with raw probabilities in a debug body, goes through them
- * as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status.
+ * as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status. A
+ * response without a body (a 204, say) has no output and skips them, as in the JAX-RS adapter.
  *
  * <p>The {@link io.modelguard.InferenceRequest} policies see implements {@link
  * io.modelguard.input.RequestAttributes} over the servlet request's attributes: what a policy stores
@@ -269,6 +270,11 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
     byte[] captured = buffered.captured();
+    if (captured.length == 0) {
+      // No body is no output: nothing for the policies to check, rewrite or settle (a 204, say).
+      response.setContentLength(0);
+      return;
+    }
     String contentType = response.getContentType();
     ModelOutput output;
     try {

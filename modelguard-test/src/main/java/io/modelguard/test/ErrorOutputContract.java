@@ -1,12 +1,15 @@
 package io.modelguard.test;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 
 /**
  * The rule every adapter keeps for output policies and the status of a response, as tests a
- * runtime's test class inherits: the output policies see every response the application produced,
- * whatever its status, and are told the status; a prediction in an error body is rewritten like one
+ * runtime's test class inherits: the output policies see every response with a body the
+ * application produced, whatever its status, and are told the status (a response without a body
+ * has no output to check and skips them); a prediction in an error body is rewritten like one
  * in a 200, and an error body that is no prediction passes the built-in policies unchanged.
  *
  * <p>The implementing class deploys, with a guard that has {@link ErrorOutputFixture#chain()} of
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.Test;
  *   <tr><td>{@code debug}</td><td>500</td><td>{@link ErrorOutputFixture#PREDICTION}, JSON</td></tr>
  *   <tr><td>{@code problem}</td><td>422</td><td>{@link ErrorOutputFixture#PROBLEM}, {@value
  *       ErrorOutputFixture#PROBLEM_TYPE}</td></tr>
+ *   <tr><td>{@code none}</td><td>204</td><td>none</td></tr>
  * </table>
  */
 public interface ErrorOutputContract {
@@ -51,6 +55,16 @@ public interface ErrorOutputContract {
   default void predictionInA200ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
     errorOutput().reset();
     errorOutput().assertRewritten(postErrorOutput("ok"), 200);
+  }
+
+  @Test
+  default void responseWithoutABodySkipsTheOutputPolicies() throws Exception {
+    errorOutput().reset();
+    HttpResponse<String> response = postErrorOutput("none");
+    assertThat(response.statusCode()).isEqualTo(204);
+    assertThat(response.body()).isEmpty();
+    assertThat(response.headers().firstValue("Content-Length")).as("a 204 has no Content-Length").isEmpty();
+    assertThat(errorOutput().lastSeen()).as("no output policy ran").isEmpty();
   }
 
   @Test

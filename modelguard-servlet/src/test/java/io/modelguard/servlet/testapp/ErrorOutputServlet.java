@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * Chain {@value ErrorOutputFixture#CHAIN}: answers with {@code setStatus} and a body it writes
  * itself, by path info: {@code /partial} 422 and {@code /debug} 500 with {@link
  * ErrorOutputFixture#PREDICTION}, {@code /problem} 422 with {@link ErrorOutputFixture#PROBLEM}, and
- * {@code /ok} 200 with the prediction.
+ * {@code /ok} 200 with the prediction, {@code /none} 204 without a body.
  */
 @ModelSecured(model = "digits", chain = ErrorOutputFixture.CHAIN)
 public class ErrorOutputServlet extends HttpServlet {
@@ -26,6 +26,7 @@ public class ErrorOutputServlet extends HttpServlet {
       case "/debug" -> write(response, 500, "application/json", ErrorOutputFixture.PREDICTION);
       case "/problem" -> write(response, 422, ErrorOutputFixture.PROBLEM_TYPE, ErrorOutputFixture.PROBLEM);
       case "/ok" -> write(response, 200, "application/json", ErrorOutputFixture.PREDICTION);
+      case "/none" -> response.setStatus(204);
       default -> response.sendError(404);
     }
   }
