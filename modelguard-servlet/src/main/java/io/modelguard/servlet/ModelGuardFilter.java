@@ -7,6 +7,7 @@ import io.modelguard.GuardFailureException;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
+import io.modelguard.internal.ContentCodings;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.servlet.DispatcherType;
@@ -309,15 +310,8 @@ public final class ModelGuardFilter implements Filter {
    * none but {@code identity}: a coded body is bytes the output policies cannot read or rewrite.
    */
   private static String contentCoding(HttpServletResponse response) {
-    for (String value : response.getHeaders("Content-Encoding")) {
-      for (String coding : value.split(",")) {
-        String c = coding.trim();
-        if (!c.isEmpty() && !c.equalsIgnoreCase("identity")) {
-          return c;
-        }
-      }
-    }
-    return null;
+    List<String> codings = ContentCodings.declared(response.getHeaders("Content-Encoding"));
+    return codings.isEmpty() ? null : codings.get(0);
   }
 
   /**

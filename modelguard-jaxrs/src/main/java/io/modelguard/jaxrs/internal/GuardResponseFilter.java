@@ -5,6 +5,7 @@ import io.modelguard.GuardFailureException;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
+import io.modelguard.internal.ContentCodings;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -23,7 +24,6 @@ import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
 import java.util.List;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,24 +133,17 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * only if the bytes are in it (the gzip magic number, a zlib header); any other coding is one no
    * runtime applies later, so the resource coded the bytes itself.
    */
-  static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
+  private static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
     List<Object> values = headers.get(HttpHeaders.CONTENT_ENCODING);
-    if (values == null) {
-      return null;
-    }
-    for (Object value : values) {
-      for (String declared : String.valueOf(value).split(",")) {
-        String coding = declared.trim().toLowerCase(Locale.ROOT);
-        boolean coded = switch (coding) {
-          case "", "identity" -> false;
-          case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
-          case "deflate" -> entity.length >= 2 && (entity[0] & 0x0f) == 8
-              && (((entity[0] & 0xff) << 8) | (entity[1] & 0xff)) % 31 == 0;
-          default -> true;
-        };
-        if (coded) {
-          return coding;
-        }
+    for (String coding : ContentCodings.declared(values == null ? List.of() : values)) {
+      boolean coded = switch (coding) {
+        case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
+        case "deflate" -> entity.length >= 2 && (entity[0] & 0x0f) == 8
+            && (((entity[0] & 0xff) << 8) | (entity[1] & 0xff)) % 31 == 0;
+        default -> true;
+      };
+      if (coded) {
+        return coding;
       }
     }
     return null;
