@@ -135,9 +135,7 @@ public final class ResilientQuotaStore implements QuotaStore {
         onFailure(e);
       }
     }
-    if (local != null) {
-      local.adjust(key, plan.perNode(policy.expectedNodes()), delta, decidedAtMicros);
-    }
+    adjustLocally(key, plan, delta, decidedAtMicros);
   }
 
   /**
@@ -163,9 +161,7 @@ public final class ResilientQuotaStore implements QuotaStore {
       return;
     }
     if (reservation.isDegraded()) {
-      if (local != null) {
-        local.adjust(key, plan.perNode(policy.expectedNodes()), delta, reservation.decidedAtMicros());
-      }
+      adjustLocally(key, plan, delta, reservation.decidedAtMicros());
       return;
     }
     // Only a closed circuit: an asynchronous adjustment proves nothing about the primary, so it
@@ -182,6 +178,18 @@ public final class ResilientQuotaStore implements QuotaStore {
       onFailure(e);
       dropSettlement(key, delta, e.getMessage());
     }
+  }
+
+  /** Adjusts the local fallback's count, on the node's share of {@code plan}; nothing without a fallback. */
+  private void adjustLocally(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+    if (local != null) {
+      local.adjust(key, localPlan(plan), delta, decidedAtMicros);
+    }
+  }
+
+  /** The node's share of {@code plan}, which the local fallback decides with. */
+  private QuotaPlan localPlan(QuotaPlan plan) {
+    return plan.perNode(policy.expectedNodes());
   }
 
   /** The circuit's current state. */
@@ -283,7 +291,7 @@ public final class ResilientQuotaStore implements QuotaStore {
         long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - openedAt));
         return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
       default:
-        return local.acquire(key, plan.perNode(policy.expectedNodes()), cost).asDegraded();
+        return local.acquire(key, localPlan(plan), cost).asDegraded();
     }
   }
 
