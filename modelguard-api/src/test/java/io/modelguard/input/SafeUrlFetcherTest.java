@@ -295,16 +295,8 @@ class SafeUrlFetcherTest {
   void aSlowDripIsCutOffByTheTotalTimeout() throws IOException {
     byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
     try (RawHttpServer slow = new RawHttpServer(head, 20, 0)) {
-      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", slow.port())
-          .connectTimeout(Duration.ofMillis(300)).totalTimeout(Duration.ofMillis(600)).build();
-
-      long start = System.nanoTime();
-      FetchResult r = f.fetch("http://127.0.0.1:" + slow.port() + "/");
-      long millis = (System.nanoTime() - start) / 1_000_000;
-
-      assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
       // Each byte arrives well within any per-read timeout: only a total deadline stops this.
-      assertThat(millis).isBetween(500L, 2_000L);
+      assertCutOffByTheTotalTimeout("http", slow);
     }
   }
 
@@ -315,16 +307,24 @@ class SafeUrlFetcherTest {
     byte[] drip = new byte[5 + 200];
     System.arraycopy(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}, 0, drip, 0, 5);
     try (RawHttpServer slow = new RawHttpServer(drip, 20, 0, false)) {
-      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", slow.port())
-          .connectTimeout(Duration.ofMillis(300)).totalTimeout(Duration.ofMillis(600)).build();
-
-      long start = System.nanoTime();
-      FetchResult r = f.fetch("https://127.0.0.1:" + slow.port() + "/");
-      long millis = (System.nanoTime() - start) / 1_000_000;
-
-      assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
-      assertThat(millis).isBetween(500L, 2_000L);
+      assertCutOffByTheTotalTimeout("https", slow);
     }
+  }
+
+  /**
+   * Fetches from {@code slow} with a 600 ms total timeout and asserts a {@code TIMEOUT} about then
+   * (between 500 ms and 2 s).
+   */
+  private void assertCutOffByTheTotalTimeout(String scheme, RawHttpServer slow) {
+    SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", slow.port())
+        .connectTimeout(Duration.ofMillis(300)).totalTimeout(Duration.ofMillis(600)).build();
+
+    long start = System.nanoTime();
+    FetchResult r = f.fetch(scheme + "://127.0.0.1:" + slow.port() + "/");
+    long millis = (System.nanoTime() - start) / 1_000_000;
+
+    assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
+    assertThat(millis).isBetween(500L, 2_000L);
   }
 
   @Test

@@ -249,9 +249,8 @@ class QuotaPolicyTest {
 
   @Test
   void aReservationIsSettledAtRecordWithTheActualCost() {
-    QuotaPolicy quota = QuotaPolicy.builder(store)
-        .reserve(ctx -> 4, out -> Long.parseLong(out.output().bodyAsString())).build();
-    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    QuotaPolicy quota = reserving(store, 4);
+    ModelGuard guard = settling(quota);
     FakeRequest r = request("acme");
     GuardDecision d = guard.check(r);
     assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
@@ -269,7 +268,7 @@ class QuotaPolicyTest {
     Tier tier = Tier.builder("basic").models("digits")
         .limits(QuotaLimit.tokenBucket("tokens", 1000, Duration.ofDays(1))).build();
     AtomicLong used = new AtomicLong();
-    QuotaPolicy quota = QuotaPolicy.builder(tokens).reserve(ctx -> 50, out -> Long.parseLong(out.output().bodyAsString())).build();
+    QuotaPolicy quota = reserving(tokens, 50);
     ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits").tier(tier)
         .chain("default", c -> c.policy(Phase.AUTHENTICATE, "tenant", TENANT_HEADER).policy(Phase.QUOTA, "quota", quota)
             .output(OutputPhase.RECORD, "settle", quota.settlement()))
@@ -321,9 +320,8 @@ class QuotaPolicyTest {
 
   @Test
   void aReservationIsRefundedAtMostOnceAndNeverBeyondWhatItReserved() {
-    QuotaPolicy quota = QuotaPolicy.builder(store)
-        .reserve(ctx -> 2, out -> Long.parseLong(out.output().bodyAsString())).build();
-    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    QuotaPolicy quota = reserving(store, 2);
+    ModelGuard guard = settling(quota);
     FakeRequest first = request("acme");
     GuardDecision d1 = guard.check(first);
     assertThat(guard.check(request("acme")).headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
@@ -344,9 +342,8 @@ class QuotaPolicyTest {
     AtomicLong nanos = new AtomicLong();
     QuotaStore resilient = ResilientQuotaStore.builder(flaky).failurePolicy(FailurePolicy.localFallback(1))
         .failureThreshold(1).ticker(nanos::get).clock(clock).build();
-    QuotaPolicy quota = QuotaPolicy.builder(resilient)
-        .reserve(ctx -> 4, out -> Long.parseLong(out.output().bodyAsString())).build();
-    ModelGuard guard = guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
+    QuotaPolicy quota = reserving(resilient, 4);
+    ModelGuard guard = settling(quota);
     FakeRequest duringOutage = request("acme");
     GuardDecision reserved = guard.check(duringOutage);
     assertThat(reserved.isAllowed()).as("the local fallback reserves 4").isTrue();
@@ -359,6 +356,16 @@ class QuotaPolicyTest {
     // The 3 units go back to the fallback; the shared store still has 1 left, too few for 4 (with
     // the refund there, 4 would be left and the reservation would pass).
     assertThat(guard.check(request("acme")).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  /** Reserves {@code units} a request; the answer's body is the actual cost. */
+  private static QuotaPolicy reserving(QuotaStore store, long units) {
+    return QuotaPolicy.builder(store).reserve(ctx -> units, out -> Long.parseLong(out.output().bodyAsString())).build();
+  }
+
+  /** A guard with {@code quota} that settles its reservations at RECORD. */
+  private ModelGuard settling(QuotaPolicy quota) {
+    return guard(quota, c -> c.output(OutputPhase.RECORD, "settle", quota.settlement()));
   }
 
   @Test
