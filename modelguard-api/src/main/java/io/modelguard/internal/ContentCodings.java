@@ -14,15 +14,19 @@ public final class ContentCodings {
    * in any of them is bytes the output policies cannot read.
    */
   public static List<String> declared(Iterable<?> headerValues) {
-    List<String> codings = new ArrayList<>(1);
+    List<String> codings = null;
     for (Object value : headerValues) {
       for (String member : String.valueOf(value).split(",")) {
         String coding = member.trim().toLowerCase(Locale.ROOT);
         if (!coding.isEmpty() && !coding.equals("identity")) {
+          if (codings == null) {
+            codings = new ArrayList<>(1);
+          }
           codings.add(coding);
         }
       }
     }
-    return codings;
+    // Nearly every response declares none: that case allocates nothing.
+    return codings == null ? List.of() : codings;
   }
 }

@@ -135,7 +135,10 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    */
   private static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
     List<Object> values = headers.get(HttpHeaders.CONTENT_ENCODING);
-    for (String coding : ContentCodings.declared(values == null ? List.of() : values)) {
+    if (values == null) {
+      return null;
+    }
+    for (String coding : ContentCodings.declared(values)) {
       boolean coded = switch (coding) {
         case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
         case "deflate" -> entity.length >= 2 && (entity[0] & 0x0f) == 8
