@@ -9,11 +9,13 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -115,6 +117,57 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
         return n;
       }
       return complete ? -1 : original.read(buffer, offset, length);
+    }
+
+    /**
+     * Once the whole body is in the replay buffer, the bulk reads below copy from it directly:
+     * {@link java.io.InputStream}'s defaults would allocate an 8 KB buffer (or, to skip, a 2 KB
+     * one) a call to read a body of a few hundred bytes. Otherwise they fall back to the defaults,
+     * which read the rest of the replay and then the original stream through {@link #read(byte[],
+     * int, int)}.
+     */
+    @Override
+    public byte[] readAllBytes() throws IOException {
+      return complete ? takeReplayed(replay.length - position) : super.readAllBytes();
+    }
+
+    @Override
+    public byte[] readNBytes(int length) throws IOException {
+      if (length < 0) {
+        throw new IllegalArgumentException("length < 0: " + length);
+      }
+      return complete ? takeReplayed(Math.min(length, replay.length - position)) : super.readNBytes(length);
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      if (n <= 0) {
+        return 0;
+      }
+      if (replaying()) {
+        int k = (int) Math.min(n, replay.length - position);
+        position += k;
+        return k;
+      }
+      return complete ? 0 : original.skip(n);
+    }
+
+    @Override
+    public long transferTo(OutputStream out) throws IOException {
+      Objects.requireNonNull(out, "out");
+      if (!complete) {
+        return super.transferTo(out);
+      }
+      int n = replay.length - position;
+      out.write(replay, position, n);
+      position += n;
+      return n;
+    }
+
+    private byte[] takeReplayed(int n) {
+      byte[] out = Arrays.copyOfRange(replay, position, position + n);
+      position += n;
+      return out;
     }
 
     @Override

@@ -482,6 +482,31 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void bodyReadByAPolicyIsReplayedToTheBulkReadMethods() throws Exception {
+    byte[] body = new byte[ConformanceFixture.BODY_LIMIT];
+    new Random(5).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/capped/stream", "application/octet-stream", body, "X-Read", "bulk");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(withoutBytes3To9(body));
+  }
+
+  @Test
+  void bodyPartlyReadByAPolicyIsReplayedAndThenContinuedThroughTheBulkReadMethods() throws Exception {
+    byte[] body = new byte[200_000]; // the policy peeked at 8 bytes: the skip crosses the replay's end
+    new Random(6).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/peek/stream", "application/octet-stream", body, "X-Read", "bulk");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(withoutBytes3To9(body));
+  }
+
+  private static byte[] withoutBytes3To9(byte[] body) {
+    byte[] out = new byte[body.length - 7];
+    System.arraycopy(body, 0, out, 0, 3);
+    System.arraycopy(body, 10, out, 3, body.length - 10);
+    return out;
+  }
+
+  @Test
   void bodyReadByAPolicyIsReplayedToAReadListener() throws Exception {
     byte[] body = new byte[ConformanceFixture.BODY_LIMIT];
     new Random(3).nextBytes(body);
@@ -554,11 +579,13 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
-  HttpResponse<byte[]> postBytes(String path, String contentType, byte[] body)
+  HttpResponse<byte[]> postBytes(String path, String contentType, byte[] body, String... headers)
       throws IOException, InterruptedException {
-    return client.send(request(path, fixture.basicKey())
-            .header("Content-Type", contentType)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+    HttpRequest.Builder request = request(path, fixture.basicKey()).header("Content-Type", contentType);
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return client.send(request.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
         HttpResponse.BodyHandlers.ofByteArray());
   }
 
