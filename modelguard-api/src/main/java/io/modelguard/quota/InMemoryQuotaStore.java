@@ -304,12 +304,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   /** Whether one of {@code limits} {@linkplain QuotaArithmetic#sharesState shares state} with {@code l}. */
   private static boolean has(List<QuotaLimit> limits, QuotaLimit l) {
-    for (QuotaLimit k : limits) {
-      if (QuotaArithmetic.sharesState(k, l)) {
-        return true;
-      }
-    }
-    return false;
+    return QuotaArithmetic.indexSharingState(limits, l) >= 0;
   }
 
   /** Parks the limits of {@code known} that {@code plan} does not have and that still count. Under the lock. */

@@ -308,15 +308,22 @@ public final class QuotaArithmetic {
   static long[] remap(List<QuotaLimit> from, long[] state, QuotaPlan to) {
     long[] out = new long[stateSize(to)];
     for (int j = 0; j < to.size(); j++) {
-      QuotaLimit target = to.limit(j);
-      for (int i = 0; i < from.size(); i++) {
-        if (sharesState(from.get(i), target)) {
-          System.arraycopy(state, 3 * i, out, 3 * j, 3);
-          break;
-        }
+      int i = indexSharingState(from, to.limit(j));
+      if (i >= 0) {
+        System.arraycopy(state, 3 * i, out, 3 * j, 3);
       }
     }
     return out;
+  }
+
+  /** The index of the first of {@code limits} that {@linkplain #sharesState shares state} with {@code l}, or -1. */
+  static int indexSharingState(List<QuotaLimit> limits, QuotaLimit l) {
+    for (int i = 0; i < limits.size(); i++) {
+      if (sharesState(limits.get(i), l)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**
