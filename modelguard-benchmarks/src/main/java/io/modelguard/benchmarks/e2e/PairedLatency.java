@@ -132,12 +132,15 @@ public final class PairedLatency {
     private long[] nanos = new long[1 << 16];
     private int count;
     private int non2xx;
+    /** Whether {@code nanos[0, count)} is in order: sorted once, by the first percentile asked for. */
+    private boolean sorted = true;
 
     void add(Exchange exchange) {
       if (count == nanos.length) {
         nanos = Arrays.copyOf(nanos, count * 2);
       }
       nanos[count++] = exchange.nanos();
+      sorted = false;
       if (exchange.status() / 100 != 2) {
         non2xx++;
       }
@@ -156,10 +159,12 @@ public final class PairedLatency {
       if (count == 0) {
         return 0;
       }
-      long[] sorted = Arrays.copyOf(nanos, count);
-      Arrays.sort(sorted);
+      if (!sorted) {
+        Arrays.sort(nanos, 0, count);
+        sorted = true;
+      }
       int rank = (int) Math.ceil(percentile / 100 * count);
-      return sorted[Math.max(rank, 1) - 1] / 1_000;
+      return nanos[Math.max(rank, 1) - 1] / 1_000;
     }
   }
 

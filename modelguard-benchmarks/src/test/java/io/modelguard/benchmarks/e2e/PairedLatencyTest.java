@@ -122,6 +122,9 @@ class PairedLatencyTest {
     assertThat(latencies.percentileMicros(99)).isEqualTo(99);
     assertThat(latencies.percentileMicros(99.9)).isEqualTo(100);
     assertThat(latencies.percentileMicros(0)).isEqualTo(1);
+    latencies.add(new Exchange(200, 500)); // added after a percentile was read: counted in the next
+    assertThat(latencies.percentileMicros(0)).isZero();
+    assertThat(latencies.percentileMicros(100)).isEqualTo(100);
   }
 
   @Test
