@@ -8,7 +8,10 @@ import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +28,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * Decisions per second on one thread, in memory: ModelGuard's {@link InMemoryQuotaStore} against
@@ -33,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * ConsumptionProbe}), on keys built beforehand and visited at random or in sequence, with limits
  * too large to ever deny. Each store holds exactly the benchmarked keys. The fork runs on a fixed,
  * pre-touched 2 GB heap, so that neither growing the heap nor first touches of its pages land in a
- * measurement. Target: at least 3 M decisions per second at 100,000 keys.
+ * measurement. Target: at least 3 M decisions per second at 100,000 keys. Two more ModelGuard
+ * rows: {@link #modelguardFreshKey} (the key built per decision, as in a request) and the
+ * diagnostic {@link #modelguardFixedClock}.
  *
  * <pre>{@code java -jar modelguard-benchmarks/target/benchmarks.jar QuotaInMemoryBenchmark}</pre>
  */
@@ -65,6 +71,7 @@ public class QuotaInMemoryBenchmark {
     public String order;
 
     QuotaKey[] quotaKeys;
+    String[] tenants;
     String[] bucketKeys;
     int[] visits;
     InMemoryQuotaStore store;
@@ -80,7 +87,7 @@ public class QuotaInMemoryBenchmark {
      * swung between 1 and 4.7 M decisions/s from one iteration to the next.)
      */
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(BenchmarkParams params) {
       visits = new int[Math.max(keys, 1 << 16)];
       SplittableRandom random = new SplittableRandom(1);
       for (int i = 0; i < visits.length; i++) {
@@ -88,9 +95,16 @@ public class QuotaInMemoryBenchmark {
       }
       oneLimit = QuotaPlan.of(QuotaLimit.tokenBucket("burst", HUGE, WINDOW));
       quotaKeys = new QuotaKey[keys];
-      store = InMemoryQuotaStore.builder().maximumSize(Math.max(1000, 2L * keys)).build();
+      tenants = new String[keys];
+      // Only the fork of modelguardFixedClock gets the fixed clock: a store of each kind in one
+      // fork would make the clock call polymorphic and change the compiled code of the others.
+      Clock clock = params.getBenchmark().endsWith("FixedClock")
+          ? Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)
+          : Clock.systemUTC();
+      store = InMemoryQuotaStore.builder().clock(clock).maximumSize(Math.max(1000, 2L * keys)).build();
       for (int i = 0; i < keys; i++) {
-        quotaKeys[i] = QuotaKey.forTenant("tenant-" + i, "digits");
+        tenants[i] = "tenant-" + i;
+        quotaKeys[i] = QuotaKey.forTenant(tenants[i], "digits");
         store.acquire(quotaKeys[i], oneLimit, 1);
       }
       bucketKeys = new String[keys];
@@ -131,5 +145,26 @@ public class QuotaInMemoryBenchmark {
   @Benchmark
   public ConsumptionProbe bucket4j(Keys k, Cursor c) {
     return k.bucket(k.bucketKeys[c.advance(k.visits)]).tryConsumeAndReturnRemaining(1);
+  }
+
+  /**
+   * ModelGuard as {@code QuotaPolicy} calls it: the key built for each decision from the tenant's
+   * name, so the lookup compares the stored key by its contents rather than by identity.
+   */
+  @Benchmark
+  public QuotaDecision modelguardFreshKey(Keys k, Cursor c) {
+    return k.store.acquire(QuotaKey.forTenant(k.tenants[c.advance(k.visits)], "digits"), k.oneLimit, 1);
+  }
+
+  /**
+   * Diagnostic, not a figure to quote: the same decisions on a store whose clock is fixed (in this
+   * benchmark's fork only), so no decision reads the system clock. The difference to {@link
+   * #modelguard} is what the clock read costs back to back: the system clock's time-stamp-counter
+   * read waits for earlier loads to finish, so the cache misses of one decision cannot overlap
+   * those of the next.
+   */
+  @Benchmark
+  public QuotaDecision modelguardFixedClock(Keys k, Cursor c) {
+    return k.store.acquire(k.quotaKeys[c.advance(k.visits)], k.oneLimit, 1);
   }
 }
