@@ -31,8 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@value #DEFAULT_MAXIMUM_SIZE}). Adding a key beyond it evicts one: a key that is idle and
  *       back to a full quota if one is found among a few sampled, otherwise the least recently
  *       used of them, which forgets its counts: size the store above the number of keys active
- *       within a window. A key of a three-limit plan takes about 220 bytes of heap (its key strings
- *       included), so the default bound is about 220 MB (measured by {@code QuotaMemoryFootprint}
+ *       within a window. A key of a three-limit plan takes about 195 bytes of heap (its key strings
+ *       included), so the default bound is about 190 MB (measured by {@code QuotaMemoryFootprint}
  *       in the benchmarks). Racing additions may pass the bound by a few keys for a moment.
  *   <li><b>Idle keys are evicted.</b> A key unused for its plan's {@linkplain
  *       QuotaPlan#horizonMicros() horizon} (twice its longest window) whose state is back to a full
@@ -49,8 +49,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * hash map's node, the cache entry, a holder and a freshly copied state array: five or six
  * dependent cache misses over many keys, about 2 µs a decision, a third of the target. Here keys
  * live in 64 segments of open-addressing tables (linear probing, at most half full): a lookup
- * reads the key's cached hash, one table slot and the entry with its state, compares keys by
- * identity first, and allocates nothing but the decision. Lookups take no lock; adding, replacing
+ * reads the key's cached hash, one table slot and the entry with its state, compares the key's
+ * partition string with the entry's (the same string object when the caller reuses its key, else
+ * by contents; the entry keeps the string, not the key object, 24 bytes a key fewer), and
+ * allocates nothing but the decision. Lookups take no lock; adding, replacing
  * and removing keys lock one segment, and a lookup that races with them looks again under that
  * lock. What Caffeine gave that matters here is kept: a hard size bound and idle expiry on the
  * injected clock.
@@ -220,6 +222,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * removal or a resize; callers then look again under the lock.
    */
   private static Entry find(Entry[] t, QuotaKey key, int h) {
+    String p = key.partition();
     int mask = t.length - 1;
     int i = h & mask;
     for (int n = 0; n <= mask; n++) {
@@ -227,7 +230,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
       if (e == null) {
         return null;
       }
-      if (e.key == key || (e.hash == h && e.key.equals(key))) {
+      if (e.partition == p || (e.hash == h && e.partition.equals(p))) {
         return e;
       }
       i = (i + 1) & mask;
@@ -252,7 +255,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
         grow(s);
       }
     }
-    Entry e = Entry.of(key, h, plan, new long[QuotaArithmetic.stateSize(plan)], now);
+    Entry e = Entry.of(key.partition(), h, plan, new long[QuotaArithmetic.stateSize(plan)], now);
     place(s.table, e);
     s.count++;
     return e;
@@ -280,7 +283,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     }
     // Every limit known for the key: the old plan's, then the parked ones it does not have.
     List<QuotaLimit> known = old.plan.limits();
-    Parked parked = s.parked == null ? null : s.parked.get(old.key);
+    Parked parked = s.parked == null ? null : s.parked.get(old.partition);
     if (parked != null) {
       known = new ArrayList<>(known);
       long[] all = Arrays.copyOf(state, state.length + parked.state.length);
@@ -295,8 +298,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
       }
       state = Arrays.copyOf(all, width);
     }
-    park(s, old.key, known, state, plan, now);
-    Entry fresh = Entry.of(old.key, old.hash, plan, QuotaArithmetic.remap(known, state, plan), old.lastUsed);
+    park(s, old.partition, known, state, plan, now);
+    Entry fresh = Entry.of(old.partition, old.hash, plan, QuotaArithmetic.remap(known, state, plan), old.lastUsed);
     Entry[] t = s.table;
     SLOT.setRelease(t, slotOf(t, old), fresh);
     return fresh;
@@ -308,7 +311,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
   }
 
   /** Parks the limits of {@code known} that {@code plan} does not have and that still count. Under the lock. */
-  private static void park(Segment s, QuotaKey key, List<QuotaLimit> known, long[] state, QuotaPlan plan, long now) {
+  private static void park(Segment s, String partition, List<QuotaLimit> known, long[] state, QuotaPlan plan, long now) {
     List<QuotaLimit> keep = new ArrayList<>();
     long[] kept = new long[3 * Math.min(known.size(), MAX_PARKED)];
     for (int i = 0; i < known.size() && keep.size() < MAX_PARKED; i++) {
@@ -321,14 +324,14 @@ public final class InMemoryQuotaStore implements QuotaStore {
     }
     if (keep.isEmpty()) {
       if (s.parked != null) {
-        s.parked.remove(key);
+        s.parked.remove(partition);
       }
       return;
     }
     if (s.parked == null) {
       s.parked = new HashMap<>();
     }
-    s.parked.put(key, new Parked(List.copyOf(keep), Arrays.copyOf(kept, 3 * keep.size()),
+    s.parked.put(partition, new Parked(List.copyOf(keep), Arrays.copyOf(kept, 3 * keep.size()),
         keep.stream().mapToLong(QuotaLimit::horizonMicros).max().orElse(0)));
   }
 
@@ -417,7 +420,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (now - e.lastUsed < e.plan.horizonMicros()) {
       return false;
     }
-    Parked parked = s.parked == null ? null : s.parked.get(e.key);
+    Parked parked = s.parked == null ? null : s.parked.get(e.partition);
     if (parked != null && (now - e.lastUsed < parked.horizonMicros
         || !QuotaArithmetic.isFresh(parked.limits, parked.state, now))) {
       return false;
@@ -434,7 +437,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
   private void remove(Segment s, int i) {
     Entry[] t = s.table;
     if (s.parked != null) {
-      s.parked.remove(t[i].key);
+      s.parked.remove(t[i].partition);
     }
     int mask = t.length - 1;
     int hole = i;
@@ -491,7 +494,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * these, so a one-limit entry is 64 bytes and a decision reads one object), in an array beyond.
    */
   private abstract static class Entry {
-    final QuotaKey key;
+    /** The key's {@linkplain QuotaKey#partition() partition}, which identifies it. */
+    final String partition;
     final QuotaPlan plan;
     final int hash;
     /** Even: stable; odd: being written; {@link #RETIRED}: out of the table. */
@@ -499,18 +503,18 @@ public final class InMemoryQuotaStore implements QuotaStore {
     /** When the key was last used, in store microseconds, to the millisecond (racy by design). */
     long lastUsed;
 
-    Entry(QuotaKey key, int hash, QuotaPlan plan, long lastUsed) {
-      this.key = key;
+    Entry(String partition, int hash, QuotaPlan plan, long lastUsed) {
+      this.partition = partition;
       this.hash = hash;
       this.plan = plan;
       this.lastUsed = lastUsed;
     }
 
     /** An entry holding {@code state} (whose length is three per limit of {@code plan}). */
-    static Entry of(QuotaKey key, int hash, QuotaPlan plan, long[] state, long lastUsed) {
-      Entry e = state.length == 3 ? new OneLimit(key, hash, plan, lastUsed)
-          : state.length <= 9 ? new ThreeLimits(key, hash, plan, lastUsed, state.length)
-          : new ManyLimits(key, hash, plan, lastUsed, state.length);
+    static Entry of(String partition, int hash, QuotaPlan plan, long[] state, long lastUsed) {
+      Entry e = state.length == 3 ? new OneLimit(partition, hash, plan, lastUsed)
+          : state.length <= 9 ? new ThreeLimits(partition, hash, plan, lastUsed, state.length)
+          : new ManyLimits(partition, hash, plan, lastUsed, state.length);
       e.store(state);
       return e;
     }
@@ -587,8 +591,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
     long s1;
     long s2;
 
-    OneLimit(QuotaKey key, int hash, QuotaPlan plan, long lastUsed) {
-      super(key, hash, plan, lastUsed);
+    OneLimit(String partition, int hash, QuotaPlan plan, long lastUsed) {
+      super(partition, hash, plan, lastUsed);
     }
 
     @Override
@@ -624,8 +628,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
     long s7;
     long s8;
 
-    ThreeLimits(QuotaKey key, int hash, QuotaPlan plan, long lastUsed, int width) {
-      super(key, hash, plan, lastUsed);
+    ThreeLimits(String partition, int hash, QuotaPlan plan, long lastUsed, int width) {
+      super(partition, hash, plan, lastUsed);
       this.width = width;
     }
 
@@ -669,8 +673,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
   private static final class ManyLimits extends Entry {
     final long[] state;
 
-    ManyLimits(QuotaKey key, int hash, QuotaPlan plan, long lastUsed, int width) {
-      super(key, hash, plan, lastUsed);
+    ManyLimits(String partition, int hash, QuotaPlan plan, long lastUsed, int width) {
+      super(partition, hash, plan, lastUsed);
       this.state = new long[width];
     }
 
@@ -699,7 +703,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     /** Where the next sweep or eviction sample starts. Under the lock. */
     int cursor;
     /** Limits of keys in this segment that their current plan lacks ({@link #replan}); null until one. Under the lock. */
-    Map<QuotaKey, Parked> parked;
+    Map<String, Parked> parked;
   }
 
   /**
