@@ -229,8 +229,7 @@ public final class PairedLatency {
         }
       }
       if (chunked) {
-        for (long size = Long.parseLong(line().split(";", 2)[0].trim(), 16); size > 0;
-            size = Long.parseLong(line().split(";", 2)[0].trim(), 16)) {
+        for (long size = chunkSize(); size > 0; size = chunkSize()) {
           skip(size);
           expectEmptyLine();
         }
@@ -243,6 +242,11 @@ public final class PairedLatency {
         throw new IOException("a response without Content-Length or chunked coding (status " + status + ")");
       }
       return status;
+    }
+
+    /** Reads a chunk-size line (hexadecimal, any extensions after ';' ignored). */
+    private long chunkSize() throws IOException {
+      return Long.parseLong(line().split(";", 2)[0].trim(), 16);
     }
 
     private void expectEmptyLine() throws IOException {
