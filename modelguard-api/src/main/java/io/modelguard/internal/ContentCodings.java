@@ -3,9 +3,14 @@ package io.modelguard.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /** The content codings a response declares. Internal: not part of the public API. */
 public final class ContentCodings {
+  /** How many bytes {@link #isRawDeflate} inflates at most before deciding that the bytes are deflate. */
+  private static final int MAX_TRIAL_INFLATE = 1 << 20;
+
   private ContentCodings() {}
 
   /**
@@ -28,5 +33,59 @@ public final class ContentCodings {
     }
     // Nearly every response declares none: that case allocates nothing.
     return codings == null ? List.of() : codings;
+  }
+
+  /**
+   * Whether {@code entity} is already in {@code coding}, for a runtime that declares the coding of
+   * its own compression before compressing (JAX-RS): gzip by its magic number; deflate as a zlib
+   * stream (RFC 1950 header) or as a complete raw deflate stream (RFC 1951), which some servers and
+   * clients send under the same name; any other coding is taken as applied, since no runtime applies
+   * it later. Errs towards "coded": the caller withholds what it cannot read.
+   */
+  public static boolean isCoded(String coding, byte[] entity) {
+    return switch (coding) {
+      case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
+      case "deflate" -> isZlib(entity) || isRawDeflate(entity);
+      default -> true;
+    };
+  }
+
+  /** Whether the entity starts with a zlib header: method 8 (deflate) and a check sum divisible by 31. */
+  static boolean isZlib(byte[] entity) {
+    return entity.length >= 2 && (entity[0] & 0x0f) == 8 && (((entity[0] & 0xff) << 8) | (entity[1] & 0xff)) % 31 == 0;
+  }
+
+  /**
+   * Whether the entity is one raw deflate stream ending exactly where the bytes do. Text, JSON or
+   * an image is not: its bytes read as deflate blocks soon name an invalid block type, code or
+   * distance, or leave bytes over. The trial inflates into a small scratch buffer and gives up,
+   * answering yes, after {@value #MAX_TRIAL_INFLATE} bytes of output, so a deflate bomb costs it
+   * little.
+   */
+  static boolean isRawDeflate(byte[] entity) {
+    if (entity.length == 0) {
+      return false;
+    }
+    Inflater inflater = new Inflater(true);
+    try {
+      inflater.setInput(entity);
+      byte[] scratch = new byte[8192];
+      long produced = 0;
+      while (!inflater.finished()) {
+        int n = inflater.inflate(scratch);
+        produced += n;
+        if (produced > MAX_TRIAL_INFLATE) {
+          return true;
+        }
+        if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          return false;
+        }
+      }
+      return inflater.getRemaining() == 0;
+    } catch (DataFormatException e) {
+      return false;
+    } finally {
+      inflater.end();
+    }
   }
 }

@@ -89,8 +89,9 @@ import java.util.function.Function;
  * resource set is dropped, so the runtime counts the bytes it finally writes, and the
  * application's writer interceptors (compression, for instance) apply to those final bytes. An
  * entity the resource coded itself cannot be read by the policies and is withheld like a failure:
- * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (the
- * runtime's own compression declares the coding before this filter but compresses after it), or
+ * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (a gzip
+ * stream; a zlib or a whole raw deflate stream; the runtime's own compression declares the coding
+ * before this filter but compresses after it), or
  * any other coding, which no runtime applies after the filters. If
  * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes

@@ -61,6 +61,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -356,7 +357,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   @Test
   void anEntityTheResourceCodedItselfIsWithheld() throws Exception {
     // The output policies cannot read compressed bytes; sent on, they would carry the raw prediction.
-    for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/br")) {
+    for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/raw-deflate", "pre-coded/br")) {
       HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri("/escape/" + kind))
           .header("Content-Type", "application/json")
           .timeout(Duration.ofSeconds(10))
@@ -547,8 +548,9 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     }
 
     /**
-     * The prediction coded by the resource itself and declared as such: gzip, deflate (zlib), or
-     * (for any other coding, which no runtime applies after the filters) the bytes as they are.
+     * The prediction coded by the resource itself and declared as such: gzip, deflate (zlib), raw
+     * deflate (declared as deflate), or (for any other coding, which no runtime applies after the
+     * filters) the bytes as they are.
      */
     @POST
     @Path("pre-coded/{coding}")
@@ -559,11 +561,13 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       try (OutputStream out = switch (coding) {
         case "gzip" -> new GZIPOutputStream(coded);
         case "deflate" -> new DeflaterOutputStream(coded);
+        case "raw-deflate" -> new DeflaterOutputStream(coded, new Deflater(Deflater.DEFAULT_COMPRESSION, true));
         default -> coded;
       }) {
         out.write(PREDICTION.getBytes(UTF_8));
       }
-      return Response.ok(coded.toByteArray()).header("Content-Encoding", coding).build();
+      String declared = coding.equals("raw-deflate") ? "deflate" : coding;
+      return Response.ok(coded.toByteArray()).header("Content-Encoding", declared).build();
     }
 
     /** A {@link StreamingOutput}. */

@@ -130,8 +130,9 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * The content coding the entity is already in, or null. The runtime's own compression (Jersey's
    * {@code EncodingFilter}, RESTEasy's gzip interceptor) may have declared {@code gzip} or {@code
    * deflate} already, but compresses only after this filter, so a declared gzip or deflate counts
-   * only if the bytes are in it (the gzip magic number, a zlib header); any other coding is one no
-   * runtime applies later, so the resource coded the bytes itself.
+   * only if the bytes are in it (the gzip magic number; a zlib stream or a whole raw deflate
+   * stream); any other coding is one no runtime applies later, so the resource coded the bytes
+   * itself ({@link ContentCodings#isCoded}).
    */
   private static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
     List<Object> values = headers.get(HttpHeaders.CONTENT_ENCODING);
@@ -139,13 +140,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       return null;
     }
     for (String coding : ContentCodings.declared(values)) {
-      boolean coded = switch (coding) {
-        case "gzip", "x-gzip" -> entity.length >= 2 && (entity[0] & 0xff) == 0x1f && (entity[1] & 0xff) == 0x8b;
-        case "deflate" -> entity.length >= 2 && (entity[0] & 0x0f) == 8
-            && (((entity[0] & 0xff) << 8) | (entity[1] & 0xff)) % 31 == 0;
-        default -> true;
-      };
-      if (coded) {
+      if (ContentCodings.isCoded(coding, entity)) {
         return coding;
       }
     }
