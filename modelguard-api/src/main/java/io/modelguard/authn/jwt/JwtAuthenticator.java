@@ -70,6 +70,9 @@ import org.slf4j.LoggerFactory;
  *       {@code nbf}, if present, {@code <= now + clockSkew}; {@code iat}, if present, {@code <= now
  *       + clockSkew}; with {@link Builder#maxTokenAge(Duration) maxTokenAge}, {@code iat} is
  *       required and {@code now <= iat + maxTokenAge + clockSkew}. "now" is the engine's clock.
+ *       Each of the three, where present, must be a JSON number of seconds from 0 to 253402300799
+ *       (the end of the year 9999): a string (jjwt would read an ISO-8601 date) or a larger number
+ *       (which jjwt's conversion to milliseconds would wrap round to another date) refuses the token.
  *   <li>{@code iss} equal to one of {@link Builder#issuer(String...)} and {@code aud} (a string or
  *       an array) containing one of {@link Builder#audience(String...)}, each when configured.
  *   <li>The claims map to a principal (below); a mapped claim of the wrong type refuses the token.
@@ -275,6 +278,9 @@ public final class JwtAuthenticator implements Policy {
     }
     try {
       Claims c = parse(token);
+      if (!NumericDates.inRange(token)) {
+        throw Refusal.TIME_CLAIM.exception();
+      }
       Window window = checkTimes(c, now);
       checkIssuerAndAudience(c);
       Principal principal = claims.map(c);

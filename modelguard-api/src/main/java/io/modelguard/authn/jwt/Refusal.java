@@ -12,6 +12,7 @@ enum Refusal {
   TYPE("'typ' header not allowed"),
   NO_KEY("no trusted key for this alg/kid"),
   INVALID("rejected by the JWS parser (signature, encoding or JSON)"),
+  TIME_CLAIM("'exp', 'nbf' or 'iat' is not a number of seconds from 0 to 253402300799"),
   NO_EXPIRY("no 'exp' claim"),
   EXPIRED("expired"),
   NOT_YET_VALID("'nbf' is in the future"),

@@ -6,16 +6,20 @@ import java.util.Optional;
 
 /**
  * Keys given in configuration. A token whose {@code kid} names a configured key gets that key, or
- * none if it does not suit the token's algorithm; otherwise (no {@code kid}, or one no configured
- * key has) the one configured key that suits the token's
- * algorithm, if there is exactly one; with several candidates the token is refused rather than
- * tried against each. Immutable.
+ * none if it does not suit the token's algorithm. A token without a {@code kid} gets the one
+ * configured key that suits its algorithm, if there is exactly one; a token whose {@code kid} no
+ * configured key has gets the one suitable key configured without an id, if there is exactly one
+ * (a key given with an id is kept to tokens naming it, as the builder promises). With several
+ * candidates the token is refused rather than tried against each. Immutable.
  */
 final class StaticKeySource implements JwtKeySource {
   private final List<KeyMaterial.Entry> entries;
+  /** The entries configured without a {@code kid}: the only candidates for a token naming an unknown one. */
+  private final List<KeyMaterial.Entry> withoutId;
 
   StaticKeySource(List<KeyMaterial.Entry> entries) {
     this.entries = List.copyOf(entries);
+    this.withoutId = this.entries.stream().filter(e -> e.keyId() == null).toList();
   }
 
   @Override
@@ -27,7 +31,7 @@ final class StaticKeySource implements JwtKeySource {
     if (keyId != null && entries.stream().anyMatch(e -> keyId.equals(e.keyId()))) {
       return byKeyId(entries, alg, keyId); // a known kid is binding, even if its key does not suit
     }
-    return onlySuitable(entries, alg);
+    return onlySuitable(keyId == null ? entries : withoutId, alg);
   }
 
   /** The key whose {@code kid} is {@code keyId} and that suits {@code alg}; empty for a null id. */

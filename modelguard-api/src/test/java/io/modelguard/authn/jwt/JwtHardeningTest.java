@@ -190,6 +190,22 @@ class JwtHardeningTest {
     }
 
     @Test
+    void aKeyConfiguredWithAKidVerifiesOnlyTokensNamingItOrNoKid() {
+      // The builder's promise: publicKey("k1", key) serves kid k1, and tokens without a kid.
+      Tokens.Json claims = Tokens.claims(now).with("tier", "pro");
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "zzz"), claims)));
+      assertThat(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1"), claims)).isAllowed())
+          .as("control").isTrue();
+      assertThat(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(),
+          Tokens.header("RS256", "k1").without("kid"), claims)).isAllowed()).isTrue();
+      // A key configured without an id serves any kid.
+      ModelGuard anyKid = JwtFixtures.guard(JwtAuthenticator.builder()
+          .publicKey(TestKeys.RSA.getPublic()).issuer(JwtFixtures.ISSUER).audience(JwtFixtures.AUDIENCE).build(), clock);
+      assertThat(check(anyKid, Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "zzz"),
+          claims)).isAllowed()).isTrue();
+    }
+
+    @Test
     void refusesTheEcdsaZeroSignature() {
       ModelGuard ec = JwtFixtures.guard(JwtAuthenticator.builder().publicKey("e1", TestKeys.EC_P256.getPublic())
           .issuer(JwtFixtures.ISSUER).audience(JwtFixtures.AUDIENCE).build(), clock);
@@ -327,6 +343,29 @@ class JwtHardeningTest {
       assertRefused(call(Tokens.rs256(claims.with("iat", now.plus(Duration.ofDays(3650))))));
       assertRefused(call(Tokens.rs256(claims.with("iat", now.plusSeconds(61)))));
       assertThat(call(Tokens.rs256(claims.with("iat", now.plusSeconds(60)))).isAllowed()).isTrue();
+    }
+
+    @Test
+    void refusesTimeClaimsThatAreNotNumbersOfSecondsInRange() {
+      long wrap = 1L << 61; // times 1000 is 125 * 2^64: a date this far out, read as milliseconds, wraps to itself
+      long in5min = now.getEpochSecond() + 300;
+      assertThat(call(Tokens.rs256(claimsWith("exp", in5min))).isAllowed()).as("control").isTrue();
+
+      assertRefused(call(Tokens.rs256(claimsWith("exp", in5min + wrap))));
+      assertRefused(call(Tokens.rs256(claimsWith("iat", Long.MAX_VALUE))));
+      assertRefused(call(Tokens.rs256(claimsWith("iat", now.getEpochSecond() + wrap))));
+      assertRefused(call(Tokens.rs256(claimsWith("nbf", now.getEpochSecond() + wrap))));
+      assertRefused(call(Tokens.rs256(claimsWith("iat", -1))));
+      assertRefused(call(Tokens.rs256(claimsWith("exp", now.plusSeconds(300).toString()))));
+      assertRefused(call(Tokens.rs256(claimsWith("nbf", "0"))));
+      assertThat(call(Tokens.rs256(claimsWith("exp", in5min + 0.5))).isAllowed())
+          .as("a NumericDate may have a fraction").isTrue();
+      assertThat(call(Tokens.rs256(claimsWith("nbf", 0))).isAllowed()).as("1970 is in range").isTrue();
+    }
+
+    /** Valid claims of a pro-tier token with one claim set to {@code value}. */
+    private Tokens.Json claimsWith(String name, Object value) {
+      return Tokens.claims(now).with("tier", "pro").with(name, value);
     }
 
     @Test
