@@ -119,7 +119,8 @@ public final class ResilientQuotaStore implements QuotaStore {
    * Adjusts {@code key} in whichever store answers now: the primary while the circuit is closed
    * and the call succeeds, else the local fallback (if the policy has one). An adjustment never
    * takes the open circuit's probe: a remote store may send it without waiting for an answer, so
-   * its "success" proves nothing about the store. Knowing nothing of who decided the reservation,
+   * its "success" proves nothing about the store, so it does not reset the count of consecutive
+   * failures either (its failure does count). Knowing nothing of who decided the reservation,
    * it may land in a store that never charged it; settle reservations with {@link #settle}, which
    * does know.
    */
@@ -129,7 +130,9 @@ public final class ResilientQuotaStore implements QuotaStore {
       try {
         primaryCalls.incrementAndGet();
         primary.adjust(key, plan, delta, decidedAtMicros);
-        onSuccess();
+        // No onSuccess(): a remote store may only have queued it. Counted as a success, every
+        // request's refund would reset the failure count between failed decisions, and the circuit
+        // would never open during an outage.
         return;
       } catch (QuotaStoreException e) {
         onFailure(e);
@@ -149,7 +152,8 @@ public final class ResilientQuotaStore implements QuotaStore {
    *   <li>a reservation the primary decided is settled in the primary only, while the circuit is
    *       closed; when the circuit is open or half-open, or the primary fails, it is dropped (the
    *       reservation stays charged as reserved, a refund is lost and an excess goes uncharged).
-   *       A settlement never probes the primary, and a failure counts towards opening the circuit.
+   *       A settlement never probes the primary and, like an adjustment, never resets the count
+   *       of consecutive failures; a failure counts towards opening the circuit.
    * </ul>
    *
    * A fail-open decision charged nothing and is not settled. Dropped settlements are logged at
@@ -172,8 +176,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
     try {
       primaryCalls.incrementAndGet();
-      primary.settle(key, plan, delta, reservation);
-      onSuccess();
+      primary.settle(key, plan, delta, reservation); // no onSuccess(), as in adjust
     } catch (QuotaStoreException e) {
       onFailure(e);
       dropSettlement(key, delta, e.getMessage());

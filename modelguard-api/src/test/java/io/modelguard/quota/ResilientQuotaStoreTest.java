@@ -89,6 +89,25 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void refundsSentBetweenFailedDecisionsDoNotKeepTheCircuitClosed() {
+    // Each request settles its reservation (or an unauthenticated limit refunds); sent without
+    // waiting for an answer, those calls return at once while every decision fails.
+    ResilientQuotaStore store = store(FailurePolicy.failOpen());
+    QuotaDecision reservation = store.acquire(KEY, PLAN, 1);
+    primary.down.set(true);
+    primary.adjustmentsUnanswered.set(true);
+    for (int i = 0; i < 3; i++) {
+      store.acquire(KEY, PLAN, 1);
+      store.settle(KEY, PLAN, -1, reservation);
+      store.adjust(KEY, PLAN, -1, reservation.decidedAtMicros());
+    }
+    assertThat(store.circuitState()).isEqualTo(CircuitState.OPEN);
+    int calls = primary.calls.get();
+    store.acquire(KEY, PLAN, 1);
+    assertThat(primary.calls.get()).as("an open circuit answers without the primary").isEqualTo(calls);
+  }
+
+  @Test
   void failOpenAllowsWithoutCounting() {
     ResilientQuotaStore store = store(FailurePolicy.failOpen());
     primary.down.set(true);
