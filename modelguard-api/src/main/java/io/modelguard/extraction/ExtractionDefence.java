@@ -26,7 +26,7 @@ import java.util.Optional;
 
 /**
  * The extraction defence of one model: detectors folded into one risk state per client, and the
- * graduated response it drives — observe → stronger perturbation → deterministic misinformation →
+ * graduated response it drives — observe → stronger perturbation → keyed misinformation →
  * throttle → block. A detector flag adds its weight to the client's score; the score decays
  * exponentially with {@link Builder#halfLife}; the level is the highest whose threshold the score
  * reaches. Exact repeats of a client's recent queries are recognised first and never reach the
@@ -214,7 +214,9 @@ public final class ExtractionDefence {
   }
 
   private double[] perturb(RiskLevel level, String client, String tier, double[] features, double[] probabilities) {
-    NoiseSource noise = keys.source(client, features);
+    // Keyed on what repeat detection compares (the projection of a long input): a query the
+    // detectors take for a repeat gets the same noise, so near-copies cannot average it away.
+    NoiseSource noise = keys.source(client, reduce(features));
     double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, noise);
     Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
     return byTier == null ? out : byTier.apply(out, noise);

@@ -129,22 +129,41 @@ public interface Perturbation {
   }
 
   /**
-   * Misinformation: moves every probability to another class by a derangement of the classes keyed
-   * by the client, so a flagged client consistently learns wrong labels (a copy trained on them
-   * disagrees with the model) while answers still look like honest confidences.
+   * Misinformation: a confident answer for a wrong class, drawn for each query from the per-query
+   * stream, so a repeated query gets the same wrong answer. The class is drawn uniformly among the
+   * classes other than the true top one (with two classes, or a one-element binary answer, among
+   * all of them: "always the other class" would hand back the true answer); the confidences are
+   * drawn at random (a flat Dirichlet sample) and the largest is put on that class. Nothing of the
+   * true probabilities reaches the answer but, from three classes up, that its top class is not
+   * the one answered. (An earlier version moved the exact probabilities by a shift of the classes
+   * fixed per client, which one query of a known label undid for every later answer.)
    */
   static Perturbation misinformation() {
     return (p, noise) -> {
+      KeyedRandom random = noise.perQuery();
       int n = p.length;
-      if (n < 2) {
-        return new double[] {1.0 - p[0]};
+      if (n == 1) {
+        return new double[] {random.nextDouble()};
       }
-      int shift = 1 + noise.perClient().nextInt(n - 1);
+      int label;
+      if (n == 2) {
+        label = random.nextInt(2);
+      } else {
+        int top = argmax(p);
+        label = random.nextInt(n - 1);
+        if (label >= top) {
+          label++;
+        }
+      }
       double[] out = new double[n];
       for (int i = 0; i < n; i++) {
-        out[(i + shift) % n] = p[i];
+        out[i] = -Math.log(1.0 - random.nextDouble());
       }
-      return out;
+      int largest = argmax(out);
+      double swap = out[label];
+      out[label] = out[largest];
+      out[largest] = swap;
+      return normalise(out);
     };
   }
 

@@ -6,7 +6,7 @@ public enum RiskLevel {
   OBSERVE,
   /** Some signal: stronger (keyed) perturbation. */
   PERTURB,
-  /** Flagged: deterministic misinformation (consistently wrong labels). */
+  /** Flagged: misinformation (a wrong answer drawn per query, the same for a repeat). */
   MISINFORM,
   /** Persistently flagged: misinformation and at most one request per throttle interval. */
   THROTTLE,

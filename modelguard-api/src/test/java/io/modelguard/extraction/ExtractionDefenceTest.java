@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -133,9 +134,10 @@ class ExtractionDefenceTest {
 
     defence.observe("mallory", x(11), Prediction.of(P));
     assertThat(defence.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
-    int wrong = Perturbation.argmax(defence.perturb("mallory", null, x(5), P));
-    assertThat(wrong).isNotEqualTo(1);
-    assertThat(Perturbation.argmax(defence.perturb("mallory", null, x(6), P))).isEqualTo(wrong);
+    double[] misinformed = defence.perturb("mallory", null, x(5), P);
+    assertThat(Perturbation.argmax(misinformed)).isNotEqualTo(1);
+    assertThat(Perturbation.argmax(defence.perturb("mallory", null, x(6), P))).isNotEqualTo(1);
+    assertThat(defence.perturb("mallory", null, x(5), P)).as("keyed: a repeat gets the same answer").containsExactly(misinformed);
     assertThat(defence.admit("mallory").isAllowed()).isTrue();
 
     defence.observe("mallory", x(12), Prediction.of(P));
@@ -311,6 +313,31 @@ class ExtractionDefenceTest {
     assertThat(defence.observe("alice", x, Prediction.of(P)).duplicate()).isFalse();
     assertThat(defence.observe("alice", x.clone(), Prediction.of(P)).duplicate()).isTrue();
     assertThat(defence.observe("alice", near, Prediction.of(P)).duplicate()).isFalse();
+  }
+
+  @Test
+  void nearCopiesTheProjectionMergesGetTheSameNoiseSoAveragingThemGainsNothing() {
+    // Noise keyed on the raw input while repeats were recognised on its projection: one-ulp
+    // copies of a 100-feature input were all "repeats" (never seen by the detectors) yet each got
+    // fresh noise, and their average was the true probabilities.
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(detector, 1)
+        .tierPerturbation("free", Perturbation.gaussianNoise(0.2))
+        .build();
+    double[] x = new double[100];
+    Arrays.fill(x, 0.5);
+    double[] answer = defence.answer("mallory", "free", x, P);
+    assertThat(answer).isNotEqualTo(P);
+    int merged = 0;
+    for (int i = 0; i < x.length; i++) {
+      double[] copy = x.clone();
+      copy[i] = Math.nextUp(copy[i]);
+      if (defence.observe("mallory", copy, Prediction.of(P)).duplicate()) {
+        merged++;
+        assertThat(defence.perturb("mallory", "free", copy, P)).as("copy %d", i).containsExactly(answer);
+      }
+    }
+    assertThat(merged).as("copies the projection merges").isGreaterThan(50);
   }
 
   @Test

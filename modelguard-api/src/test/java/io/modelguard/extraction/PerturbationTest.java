@@ -3,6 +3,9 @@ package io.modelguard.extraction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** ART's output defences, checked against the golden vectors of ART's own tests. */
@@ -95,15 +98,60 @@ class PerturbationTest {
   }
 
   @Test
-  void misinformationGivesAConsistentWrongLabelPerClient() {
+  void misinformationAnswersAWrongClassAndTheSameForARepeat() {
     Perturbation misinform = Perturbation.misinformation();
-    for (String client : new String[] {"alice", "bob", "carol"}) {
-      double[] a = misinform.apply(ART_INPUT, noise(client, new double[] {1}));
-      double[] b = misinform.apply(ART_INPUT, noise(client, new double[] {2}));
-      assertThat(Perturbation.argmax(a)).isNotEqualTo(7);
-      assertThat(b).containsExactly(a);
-      assertThat(a).containsExactlyInAnyOrder(ART_INPUT);
+    Set<Integer> answered = new HashSet<>();
+    for (int q = 0; q < 200; q++) {
+      double[] x = {q};
+      double[] a = misinform.apply(ART_INPUT, noise("alice", x));
+      assertThat(Perturbation.argmax(a)).as("query %d", q).isNotEqualTo(7);
+      assertThat(Arrays.stream(a).sum()).isCloseTo(1.0, within(1e-12));
+      assertThat(misinform.apply(ART_INPUT, noise("alice", x))).as("a repeat").containsExactly(a);
+      answered.add(Perturbation.argmax(a));
     }
+    assertThat(answered).as("every wrong class turns up").hasSize(9);
+  }
+
+  @Test
+  void misinformationPassesNoTrueProbabilityAndNoShiftAKnownLabelCouldUndo() {
+    // The attack on the former per-client shift: learn the shift from one answer whose true label
+    // is known, then shift every later answer back to the exact probabilities.
+    Perturbation misinform = Perturbation.misinformation();
+    double[] known = misinform.apply(ART_INPUT, noise("mallory", new double[] {0}));
+    int shift = Math.floorMod(Perturbation.argmax(known) - 7, 10);
+    Set<Integer> shifts = new HashSet<>();
+    for (int q = 1; q <= 200; q++) {
+      double[] a = misinform.apply(ART_INPUT, noise("mallory", new double[] {q}));
+      double[] undone = new double[10];
+      for (int i = 0; i < 10; i++) {
+        undone[i] = a[(i + shift) % 10];
+      }
+      assertThat(undone).as("query %d", q).isNotEqualTo(ART_INPUT);
+      for (double v : a) {
+        assertThat(ART_INPUT).as("query %d", q).doesNotContain(v);
+      }
+      shifts.add(Math.floorMod(Perturbation.argmax(a) - 7, 10));
+    }
+    assertThat(shifts).as("the wrong class is not a fixed move from the true one").hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void binaryMisinformationIsNotAlwaysTheOtherClass() {
+    // With two classes "the other one" would be the truth: the answer's class is a keyed coin.
+    Perturbation misinform = Perturbation.misinformation();
+    int sameAsTrue = 0;
+    int positive = 0;
+    for (int q = 0; q < 400; q++) {
+      double[] x = {q};
+      if (Perturbation.argmax(misinform.apply(new double[] {0.9, 0.1}, noise("bob", x))) == 0) {
+        sameAsTrue++;
+      }
+      if (misinform.apply(new double[] {0.9}, noise("bob", x))[0] > 0.5) {
+        positive++;
+      }
+    }
+    assertThat(sameAsTrue).isBetween(150, 250);
+    assertThat(positive).isBetween(150, 250);
   }
 
   @Test
