@@ -125,7 +125,10 @@ public final class FieldSpec {
   }
 
   /**
-   * A copy whose numbers must be integral.
+   * A copy whose numbers must be integral. An integral value counts however it is written ({@code
+   * 1.0} and {@code 1e2} are integers); the check and the range are exact, not through doubles, so
+   * {@code 1.00000000000000001} is refused, and so is {@code 1000000000000000001} under {@code
+   * range(0, 1e18)}.
    *
    * @throws IllegalStateException if this is not a number field
    */

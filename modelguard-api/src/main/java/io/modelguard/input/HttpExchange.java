@@ -18,6 +18,8 @@ final class HttpExchange {
   static final int MAX_HEADER_LINE = 8 * 1024;
   static final int MAX_HEADER_BYTES = 32 * 1024;
   static final int MAX_HEADERS = 100;
+  /** A body buffer starts at most this large and, once full, doubles. */
+  static final int INITIAL_BODY_BUFFER = 64 * 1024;
 
   /** The part of a response the fetcher uses. */
   static final class Response {
@@ -175,11 +177,19 @@ final class HttpExchange {
     return n;
   }
 
+  /**
+   * Reads a chunked body of at most {@code maxBytes}. Each chunk-size line and the CRLF after each
+   * chunk is capped on its own ({@link #MAX_HEADER_LINE}), not together as one header: a valid body
+   * in many small chunks carries framing in proportion to its length. Every chunk brings at least
+   * one body byte, so the framing is bounded per body byte by the line cap, and overall, like any
+   * reading, by the deadline. The trailers are capped as a whole, like a header.
+   */
   private byte[] readChunked(int maxBytes) throws Failed, IOException {
-    byte[] out = new byte[Math.min(maxBytes, 64 * 1024)];
+    byte[] out = new byte[Math.min(maxBytes, INITIAL_BODY_BUFFER)];
     int total = 0;
     int[] lineBytes = {0};
     while (true) {
+      lineBytes[0] = 0;
       String sizeLine = line(lineBytes);
       int semi = sizeLine.indexOf(';');
       String hex = (semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).trim();
@@ -195,7 +205,8 @@ final class HttpExchange {
         size = size * 16 + d;
       }
       if (size == 0) {
-        for (String t = line(lineBytes); !t.isEmpty(); t = line(lineBytes)) {
+        int[] trailerBytes = {0};
+        for (String t = line(trailerBytes); !t.isEmpty(); t = line(trailerBytes)) {
           // trailers are read and dropped, within the header caps
         }
         return java.util.Arrays.copyOf(out, total);
@@ -203,8 +214,9 @@ final class HttpExchange {
       if (total + size > maxBytes) {
         throw new Failed(FetchFailure.TOO_LARGE, "chunked body over the cap");
       }
-      out = readInto(out, total, (int) size);
+      out = readInto(out, total, (int) size, maxBytes);
       total += (int) size;
+      lineBytes[0] = 0;
       if (!line(lineBytes).isEmpty()) {
         throw new Failed(FetchFailure.BAD_RESPONSE, "chunk not followed by CRLF");
       }
@@ -213,21 +225,21 @@ final class HttpExchange {
 
   /** The {@code n} bytes of a body with a declared length (see {@link #readInto}). */
   private byte[] readExactly(int n) throws Failed, IOException {
-    return readInto(new byte[Math.min(n, 64 * 1024)], 0, n);
+    return readInto(new byte[Math.min(n, INITIAL_BODY_BUFFER)], 0, n, n);
   }
 
   /**
    * Reads exactly {@code n} bytes into {@code out} at {@code off}, returning the buffer (a larger
-   * copy if it had to grow). The buffer grows with the bytes that arrive, never from a declared
-   * length or chunk size alone: a response claiming the whole byte cap and then sending nothing
-   * must not make us allocate the cap.
+   * copy, of at most {@code cap} bytes, if it had to grow). The buffer grows only when full, with
+   * the bytes that arrive, never from a declared length or chunk size alone: a response claiming the
+   * whole byte cap and then sending nothing must not make us allocate the cap.
    */
-  private byte[] readInto(byte[] out, int off, int n) throws Failed, IOException {
+  private byte[] readInto(byte[] out, int off, int n, int cap) throws Failed, IOException {
     int end = off + n;
     int done = off;
     while (done < end) {
       if (done == out.length) {
-        out = java.util.Arrays.copyOf(out, (int) Math.min(end, Math.max(64 * 1024, out.length * 2L)));
+        out = java.util.Arrays.copyOf(out, grownCapacity(out.length, cap));
       }
       int r = read(out, done, Math.min(end, out.length) - done);
       if (r < 0) {
@@ -238,15 +250,25 @@ final class HttpExchange {
     return out;
   }
 
+  /**
+   * The size to grow a full body buffer of {@code length} bytes to: double it (at least {@link
+   * #INITIAL_BODY_BUFFER}), never past {@code cap}. Doubling keeps the bytes copied while a body
+   * arrives below twice its length, however it is cut into chunks; growing only to what the current
+   * chunk needs would copy the whole body again for every chunk.
+   */
+  static int grownCapacity(int length, int cap) {
+    return (int) Math.min(cap, Math.max(INITIAL_BODY_BUFFER, length * 2L));
+  }
+
   private byte[] readToEnd(int maxBytes) throws Failed, IOException {
-    byte[] out = new byte[Math.min(maxBytes + 1, 64 * 1024)];
+    byte[] out = new byte[Math.min(maxBytes + 1, INITIAL_BODY_BUFFER)];
     int total = 0;
     while (true) {
       if (total == out.length) {
         if (total > maxBytes) {
           throw new Failed(FetchFailure.TOO_LARGE, "body over the cap");
         }
-        out = java.util.Arrays.copyOf(out, (int) Math.min(maxBytes + 1L, out.length * 2L));
+        out = java.util.Arrays.copyOf(out, grownCapacity(out.length, maxBytes + 1));
       }
       int r = read(out, total, out.length - total);
       if (r < 0) {
@@ -291,7 +313,11 @@ final class HttpExchange {
     return true;
   }
 
-  /** One CRLF-terminated line (a bare LF is tolerated), within the header caps. */
+  /**
+   * One CRLF-terminated line (a bare LF is tolerated) of at most {@link #MAX_HEADER_LINE}
+   * characters, counting its bytes into {@code headerBytes}, whose total is capped at {@link
+   * #MAX_HEADER_BYTES}.
+   */
   private String line(int[] headerBytes) throws Failed, IOException {
     StringBuilder sb = new StringBuilder(64);
     while (true) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.modelguard.ReasonCode;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,7 +15,10 @@ import java.util.Locale;
 /**
  * Validates a JSON model input against a {@link ModelSpec} in one streaming pass over Jackson's
  * tokens: nothing is materialised but the strings a field needs, so the work and memory are bounded
- * by the {@link JsonLimits} and the spec, whatever the client sends. Stateless.
+ * by the {@link JsonLimits} and the spec, whatever the client sends. Every string value is held to
+ * {@link JsonLimits#maxStringLength()}, including those it skips or only counts (Jackson checks the
+ * length only of a string it is asked for), and every object to {@link
+ * JsonLimits#maxObjectFields()}. Integer checks are exact, not through doubles. Stateless.
  */
 final class InputValidator {
   private InputValidator() {}
@@ -76,7 +80,7 @@ final class InputValidator {
       if (m.startsWith("document nesting depth") || m.contains("nesting depth")) {
         detail = "The JSON input is nested deeper than " + limits.maxDepth() + " levels.";
       } else if (m.startsWith("string value length") || m.startsWith("string length")) {
-        detail = "The JSON input contains a string longer than " + limits.maxStringLength() + " characters.";
+        return stringTooLong(limits);
       } else if (m.startsWith("number value length") || m.startsWith("number length")) {
         detail = "The JSON input contains a number longer than " + limits.maxNumberLength() + " characters.";
       } else if (m.startsWith("name length") || m.contains("name value length")) {
@@ -96,6 +100,33 @@ final class InputValidator {
     return new Violation(ReasonCode.INPUT_INVALID, detail);
   }
 
+  private static Violation stringTooLong(JsonLimits limits) {
+    return invalid("The JSON input contains a string longer than " + limits.maxStringLength() + " characters.");
+  }
+
+  /**
+   * Refuses the current string token if it is over the string limit. Needed wherever a string is
+   * skipped or only counted: Jackson enforces the limit while it reads a string's text, and a string
+   * nobody asks for is never read.
+   */
+  private static void checkLength(JsonParser p, JsonLimits limits) throws IOException, Violation {
+    if (p.getTextLength() > limits.maxStringLength()) {
+      throw stringTooLong(limits);
+    }
+  }
+
+  /**
+   * Counts one more field of an object against {@link JsonLimits#maxObjectFields()}, which Jackson
+   * does not limit; returns the new count.
+   */
+  private static int countField(int count, JsonLimits limits, boolean topLevel) throws Violation {
+    if (count >= limits.maxObjectFields()) {
+      throw invalid(topLevel ? "The input has more than " + limits.maxObjectFields() + " fields."
+          : "The input has an object with more than " + limits.maxObjectFields() + " fields.");
+    }
+    return count + 1;
+  }
+
   // --- named fields ------------------------------------------------------------------------
 
   private static List<UrlField> fields(ModelSpec spec, JsonParser p) throws IOException, Violation {
@@ -112,9 +143,7 @@ final class InputValidator {
     int count = 0;
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-      if (++count > limits.maxObjectFields()) {
-        throw invalid("The input has more than " + limits.maxObjectFields() + " fields.");
-      }
+      count = countField(count, limits, true);
       int i = spec.fieldIndex(p.currentName());
       t = p.nextToken();
       if (i < 0) {
@@ -186,10 +215,48 @@ final class InputValidator {
       throw invalid("Field '" + name + "'" + at(index) + " must be a number.");
     }
     double d = p.getDoubleValue();
-    if (!(d >= f.min && d <= f.max) || Double.isInfinite(d)
-        || (f.integer && t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d))) {
+    // Rounding to a double is monotonic and the bounds are doubles, so this never refuses a value
+    // in range; for an integer field it may pass one that is not, which the exact check catches.
+    boolean ok = d >= f.min && d <= f.max && !Double.isInfinite(d);
+    if (ok && f.integer && !doubleIsExact(t, d)) {
+      BigDecimal v = integerValue(p, t, d);
+      ok = v != null && within(v, f.min, f.max);
+    }
+    if (!ok) {
       throw invalid("Field '" + name + "'" + at(index) + " must be " + f.describeRange() + ".");
     }
+  }
+
+  /**
+   * Whether a number token's double value {@code d} is exactly the integer written: an integer
+   * literal of at most 2^53. Otherwise rounding may hide a fraction (1.00000000000000001 is 1.0) or
+   * a step past a bound (9223372036854775808 is {@code (double) Long.MAX_VALUE}).
+   */
+  private static boolean doubleIsExact(JsonToken t, double d) {
+    return t == JsonToken.VALUE_NUMBER_INT && Math.abs(d) <= 0x1p53;
+  }
+
+  /**
+   * The exact value of the current number token, whose double value is {@code d}, if it is an
+   * integer, else null. An integral value counts however it is written ({@code 1.0}, {@code 1e2});
+   * only a fraction disqualifies it. Numbers are at most {@link JsonLimits#maxNumberLength()}
+   * characters, so the decimal is small; it is never expanded to a {@code BigInteger}, whose size an
+   * exponent could make huge. Read as a decimal because, once the double value has been taken,
+   * Jackson 2.21 no longer gives a big integer's {@code getBigIntegerValue()} or {@code
+   * getLongValue()} (it throws), while {@code getDecimalValue()} re-reads the text.
+   */
+  private static BigDecimal integerValue(JsonParser p, JsonToken t, double d) throws IOException {
+    if (t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d)) {
+      return null; // an integer never rounds to a double with a fraction
+    }
+    BigDecimal v = p.getDecimalValue();
+    return t == JsonToken.VALUE_NUMBER_INT || v.signum() == 0 || v.stripTrailingZeros().scale() <= 0 ? v : null;
+  }
+
+  /** Whether {@code v} lies in {@code lo..hi} exactly; an infinite bound is no bound on its side. */
+  private static boolean within(BigDecimal v, double lo, double hi) {
+    return (Double.isInfinite(lo) ? lo < 0 : v.compareTo(new BigDecimal(lo)) >= 0)
+        && (Double.isInfinite(hi) ? hi > 0 : v.compareTo(new BigDecimal(hi)) <= 0);
   }
 
   private static String at(long index) {
@@ -252,9 +319,13 @@ final class InputValidator {
 
   /**
    * Skips the value starting at {@code t}, counting array elements and object fields against the
-   * limits that Jackson does not enforce (it enforces depth, lengths and token count itself).
+   * limits that Jackson does not enforce, and checking string lengths, which Jackson enforces only
+   * for strings it reads (it enforces depth, name and number lengths and token count itself).
    */
   static void skip(JsonParser p, JsonToken t, JsonLimits limits) throws IOException, Violation {
+    if (t == JsonToken.VALUE_STRING) {
+      checkLength(p, limits);
+    }
     if (t != JsonToken.START_ARRAY && t != JsonToken.START_OBJECT) {
       return;
     }
@@ -273,13 +344,14 @@ final class InputValidator {
         continue;
       }
       if (t == JsonToken.FIELD_NAME) {
-        if (++counts[depth] > limits.maxObjectFields()) {
-          throw invalid("The input has an object with more than " + limits.maxObjectFields() + " fields.");
-        }
+        counts[depth] = countField(counts[depth], limits, false);
         continue;
       }
       if (array[depth] && ++counts[depth] > limits.maxArrayLength()) {
         throw invalid("The input has an array with more than " + limits.maxArrayLength() + " elements.");
+      }
+      if (t == JsonToken.VALUE_STRING) {
+        checkLength(p, limits);
       }
       if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
         if (++depth >= max) {
@@ -314,8 +386,10 @@ final class InputValidator {
         throw invalid("The input must be a JSON object.");
       }
       boolean inputs = false;
+      int count = 0;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        count = countField(count, limits, true);
         String member = p.currentName();
         t = p.nextToken();
         switch (member) {
@@ -327,6 +401,7 @@ final class InputValidator {
             if (t != JsonToken.VALUE_STRING) {
               throw invalid("Member 'id' must be a string.");
             }
+            checkLength(p, limits);
             break;
           case "parameters":
           case "outputs":
@@ -373,7 +448,9 @@ final class InputValidator {
       TensorDatatype datatype = null;
       long[] shape = null;
       DataStats data = null;
+      int count = 0;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        count = countField(count, limits, false);
         String member = p.currentName();
         t = p.nextToken();
         switch (member) {
@@ -521,19 +598,14 @@ final class InputValidator {
             continue;
           case VALUE_NUMBER_INT:
           case VALUE_NUMBER_FLOAT:
-            double d = p.getDoubleValue();
-            s.numbers++;
-            s.min = Math.min(s.min, d);
-            s.max = Math.max(s.max, d);
-            if (t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d)) {
-              s.fractional = true;
-            }
+            s.number(p, t);
             break;
           case VALUE_TRUE:
           case VALUE_FALSE:
             s.booleans++;
             break;
           case VALUE_STRING:
+            checkLength(p, limits);
             s.strings++;
             break;
           default:
@@ -554,9 +626,33 @@ final class InputValidator {
     long numbers;
     long booleans;
     long strings;
-    boolean fractional;
+    boolean fractional; // exactly: some element is not an integer
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
+    // Exact extremes of the integral elements whose double may not be exact (see doubleIsExact);
+    // the others are exact in min and max. Null if there were none.
+    BigDecimal inexactMin;
+    BigDecimal inexactMax;
+
+    void number(JsonParser p, JsonToken t) throws IOException {
+      double d = p.getDoubleValue();
+      numbers++;
+      min = Math.min(min, d);
+      max = Math.max(max, d);
+      if (fractional || doubleIsExact(t, d)) {
+        return;
+      }
+      BigDecimal v = integerValue(p, t, d);
+      if (v == null) {
+        fractional = true;
+      } else if (inexactMin == null) {
+        inexactMin = v;
+        inexactMax = v;
+      } else {
+        inexactMin = inexactMin.min(v);
+        inexactMax = inexactMax.max(v);
+      }
+    }
 
     String violation(TensorDatatype type, TensorSpec spec) {
       if (type == TensorDatatype.BOOL) {
@@ -576,12 +672,20 @@ final class InputValidator {
       }
       double lo = Math.max(type.min, spec.min());
       double hi = Math.min(type.max, spec.max());
-      if (min < lo || max > hi || Double.isInfinite(min) || Double.isInfinite(max)) {
+      // The double check never refuses a value in range (rounding is monotonic and type.max rounds
+      // up); for an integer type the exact check then refuses what rounding let through.
+      if (min < lo || max > hi || Double.isInfinite(min) || Double.isInfinite(max)
+          || (type.isInteger() && inexactMin != null && !(fits(inexactMin, type, spec) && fits(inexactMax, type, spec)))) {
         return "every element must lie in the range of " + type
             + (spec.min() > Double.NEGATIVE_INFINITY || spec.max() < Double.POSITIVE_INFINITY
                 ? " and " + spec.min() + ".." + spec.max() : "");
       }
       return null;
+    }
+
+    private static boolean fits(BigDecimal v, TensorDatatype type, TensorSpec spec) {
+      return v.compareTo(type.exactMin) >= 0 && v.compareTo(type.exactMax) <= 0
+          && within(v, spec.min(), spec.max());
     }
   }
 }

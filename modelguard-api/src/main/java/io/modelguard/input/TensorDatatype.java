@@ -1,8 +1,13 @@
 package io.modelguard.input;
 
+import java.math.BigDecimal;
+
 /**
  * The tensor element types of the KServe Open Inference Protocol (v2), with their size in bytes and
- * the range an element must lie in.
+ * the range an element must lie in. Integer ranges are checked exactly, whatever the magnitude: an
+ * element of an integer type must be an integral value ({@code 1.0} and {@code 1e2} count, {@code
+ * 1.00000000000000001} does not) within the type's bounds, so {@code 9223372036854775808} is refused
+ * for {@link #INT64} although it is {@code (double) Long.MAX_VALUE}.
  */
 public enum TensorDatatype {
   /** Boolean ({@code true}/{@code false}), 1 byte. */
@@ -13,16 +18,16 @@ public enum TensorDatatype {
   UINT16(2, 0, 65_535),
   /** Unsigned 32-bit integer. */
   UINT32(4, 0, 4_294_967_295d),
-  /** Unsigned 64-bit integer (checked as a double: values above 2^53 lose precision). */
-  UINT64(8, 0, 18_446_744_073_709_551_615d),
+  /** Unsigned 64-bit integer, 0 to 18446744073709551615. */
+  UINT64(8, 0, 18_446_744_073_709_551_615d, new BigDecimal("18446744073709551615")),
   /** Signed 8-bit integer. */
   INT8(1, -128, 127),
   /** Signed 16-bit integer. */
   INT16(2, -32_768, 32_767),
   /** Signed 32-bit integer. */
   INT32(4, Integer.MIN_VALUE, Integer.MAX_VALUE),
-  /** Signed 64-bit integer (checked as a double). */
-  INT64(8, Long.MIN_VALUE, Long.MAX_VALUE),
+  /** Signed 64-bit integer, {@link Long#MIN_VALUE} to {@link Long#MAX_VALUE}. */
+  INT64(8, Long.MIN_VALUE, Long.MAX_VALUE, BigDecimal.valueOf(Long.MAX_VALUE)),
   /** Half-precision float (largest finite 65504). */
   FP16(2, -65_504, 65_504),
   /** Single-precision float. */
@@ -34,12 +39,20 @@ public enum TensorDatatype {
 
   private final int size;
   final double min;
-  final double max;
+  final double max; // rounded up where the bound is not a double (INT64, UINT64)
+  final BigDecimal exactMin;
+  final BigDecimal exactMax;
 
   TensorDatatype(int size, double min, double max) {
+    this(size, min, max, new BigDecimal(max));
+  }
+
+  TensorDatatype(int size, double min, double max, BigDecimal exactMax) {
     this.size = size;
     this.min = min;
     this.max = max;
+    this.exactMin = new BigDecimal(min); // every lower bound, -2^63 included, is a double
+    this.exactMax = exactMax;
   }
 
   /** Bytes per element (for {@link #BYTES}, the minimum of 1). */

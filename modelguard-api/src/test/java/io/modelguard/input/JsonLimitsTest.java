@@ -126,6 +126,73 @@ class JsonLimitsTest {
   }
 
   @Test
+  void stringsTheValidatorNeverReadsAreHeldToTheStringLimitToo() {
+    String tooLong = "\"" + "a".repeat(200_000) + "\"";
+    String atLimit = "\"" + "a".repeat(65_536) + "\"";
+    String tensor = "{\"name\":\"s\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[%s]}";
+    ModelSpec strict = ModelSpec.builder("t")
+        .tensor(TensorSpec.builder("s").datatypes(TensorDatatype.BYTES).shape(-1).build()).build();
+    ModelSpec lenient = ModelSpec.builder("t").rejectUnknownFields(false)
+        .tensor(TensorSpec.builder("s").datatypes(TensorDatatype.BYTES).shape(-1).build()).build();
+    ModelSpec fields = ModelSpec.builder("t").field("prompt", FieldSpec.text(TextSpec.defaults()))
+        .rejectUnknownFields(false).build();
+    String refusal = "input.invalid: The JSON input contains a string longer than 65536 characters.";
+
+    assertThat(violation(strict, "{\"inputs\":[" + tensor.formatted(tooLong) + "]}")).isEqualTo(refusal);
+    assertThat(violation(strict, "{\"id\":" + tooLong + ",\"inputs\":[" + tensor.formatted("\"x\"") + "]}"))
+        .isEqualTo(refusal);
+    assertThat(violation(strict, "{\"inputs\":[" + tensor.formatted("\"x\"") + "],\"parameters\":{\"p\":" + tooLong + "}}"))
+        .isEqualTo(refusal);
+    assertThat(violation(lenient, "{\"inputs\":[" + tensor.formatted("\"x\"") + "],\"extra\":" + tooLong + "}"))
+        .isEqualTo(refusal);
+    assertThat(violation(lenient, "{\"inputs\":[" + tensor.formatted("\"x\"").replace("}", ",\"extra\":[" + tooLong + "]}") + "]}"))
+        .isEqualTo(refusal);
+    assertThat(violation(fields, "{\"prompt\":\"a\",\"x\":" + tooLong + "}")).isEqualTo(refusal);
+    assertThat(violation(fields, "{\"prompt\":\"a\",\"x\":[[1," + tooLong + "]]}")).isEqualTo(refusal);
+    assertThat(violation(fields, "{\"prompt\":\"a\",\"x\":{\"y\":[" + tooLong + "]}}")).isEqualTo(refusal);
+
+    assertThat(violation(strict, "{\"id\":" + atLimit + ",\"inputs\":[" + tensor.formatted(atLimit) + "]}")).isEqualTo("valid");
+    assertThat(violation(fields, "{\"prompt\":\"a\",\"x\":[" + atLimit + "]}")).isEqualTo("valid");
+    GuardDecision d = ModelInputPolicy.of(strict).check(TestRequest.json("t", "{\"inputs\":[" + tensor.formatted(tooLong) + "]}"));
+    assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(d.detail()).contains("The JSON input contains a string longer than 65536 characters.");
+  }
+
+  @Test
+  void fieldsPerObjectAreCountedInTensorRequestsToo() {
+    String tensor = "{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]%s}";
+    ModelSpec defaults = ModelSpec.builder("t").rejectUnknownFields(false)
+        .tensor(TensorSpec.builder("x").build()).build();
+    ModelSpec ten = ModelSpec.builder("t").rejectUnknownFields(false)
+        .jsonLimits(JsonLimits.builder().maxObjectFields(10).build())
+        .tensor(TensorSpec.builder("x").build()).build();
+
+    assertThat(violation(defaults, "{\"inputs\":[" + tensor.formatted("") + "]" + members(5_000) + "}"))
+        .isEqualTo("input.invalid: The input has more than 1000 fields.");
+    assertThat(violation(defaults, "{\"inputs\":[" + tensor.formatted(members(5_000)) + "]}"))
+        .isEqualTo("input.invalid: The input has an object with more than 1000 fields.");
+    assertThat(violation(ten, "{\"inputs\":[" + tensor.formatted("") + "]" + members(10) + "}"))
+        .isEqualTo("input.invalid: The input has more than 10 fields.");
+    assertThat(violation(ten, "{\"inputs\":[" + tensor.formatted(members(7)) + "]}"))
+        .isEqualTo("input.invalid: The input has an object with more than 10 fields.");
+    assertThat(violation(ten, "{\"inputs\":[" + tensor.formatted("") + "]" + members(9) + "}")).isEqualTo("valid");
+    assertThat(violation(ten, "{\"inputs\":[" + tensor.formatted(members(6)) + "]}")).isEqualTo("valid");
+  }
+
+  /** {@code n} extra members, each with a leading comma. */
+  private static String members(int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(",\"f").append(i).append("\":1");
+    }
+    return sb.toString();
+  }
+
+  private static String violation(ModelSpec spec, String json) {
+    return violation(spec, new TestRequest.CountingStream(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
   void limitsValidateTheirSettings() {
     assertThatThrownBy(() -> JsonLimits.builder().maxDepth(0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JsonLimits.maxDepth");

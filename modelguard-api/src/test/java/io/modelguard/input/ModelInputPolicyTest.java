@@ -234,6 +234,21 @@ class ModelInputPolicyTest {
     }
 
     @Test
+    void checksIntegerFieldsExactlyNotThroughDoubles() {
+      ModelSpec spec = ModelSpec.builder("count").field("n", FieldSpec.number().range(0, 1e18).integer()).build();
+      ModelInputPolicy p = ModelInputPolicy.of(spec);
+
+      // An integral value counts as an integer however it is written, as it always has.
+      for (String ok : new String[] {"1", "1.0", "1e2", "1000000000000000000", "1.0E18"}) {
+        assertThat(p.check(TestRequest.json("count", "{\"n\":" + ok + "}")).isAllowed()).as(ok).isTrue();
+      }
+      for (String bad : new String[] {"1.00000000000000001", "1000000000000000001", "1000000000000000000.5", "-1", "1e400", "1e-400"}) {
+        assertThat(p.check(TestRequest.json("count", "{\"n\":" + bad + "}")).detail()).as(bad)
+            .contains("Field 'n' must be an integer in 0..1.0E18.");
+      }
+    }
+
+    @Test
     void checksTextLengthInvisibleUnicodeAndDenyPatternsWithoutQuotingTheText() {
       ModelSpec spec = ModelSpec.builder("chat").field("prompt", FieldSpec.text(TextSpec.builder()
           .maxLength(50)

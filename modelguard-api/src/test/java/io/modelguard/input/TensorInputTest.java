@@ -99,4 +99,32 @@ class TensorInputTest {
         .contains("Tensor 'x': every element must be an integer.");
     assertThat(p.check(TestRequest.bytes("pixels-v2", "application/json", ok.getBytes(StandardCharsets.UTF_8))).isAllowed()).isTrue();
   }
+
+  @Test
+  void checksSixtyFourBitIntegersExactlyNotThroughDoubles() {
+    ModelSpec spec = ModelSpec.builder("ids-v2")
+        .tensor(TensorSpec.builder("i").datatypes(TensorDatatype.INT64).shape(1).optional().build())
+        .tensor(TensorSpec.builder("u").datatypes(TensorDatatype.UINT64).shape(1).optional().build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    java.util.function.BiFunction<String, String, GuardDecision> one = (name, value) -> p.check(TestRequest.json("ids-v2",
+        "{\"inputs\":[{\"name\":\"" + name + "\",\"shape\":[1],\"datatype\":\"" + (name.equals("i") ? "INT64" : "UINT64")
+            + "\",\"data\":[" + value + "]}]}"));
+
+    for (String ok : new String[] {"9223372036854775807", "-9223372036854775808", "9.223372036854775807E18", "1.0", "1e2"}) {
+      assertThat(one.apply("i", ok).isAllowed()).as(ok).isTrue();
+    }
+    for (String over : new String[] {"9223372036854775808", "9223372036854776000", "-9223372036854775809",
+        "9223372036854775808.0", "1e19"}) {
+      assertThat(one.apply("i", over).detail()).as(over).contains("Tensor 'i': every element must lie in the range of INT64.");
+    }
+    assertThat(one.apply("u", "18446744073709551615").isAllowed()).isTrue();
+    assertThat(one.apply("u", "0").isAllowed()).isTrue();
+    for (String over : new String[] {"18446744073709551616", "18446744073709551615.5", "-1"}) {
+      assertThat(one.apply("u", over).isAllowed()).as(over).isFalse();
+    }
+    assertThat(one.apply("u", "18446744073709551616").detail()).contains("Tensor 'u': every element must lie in the range of UINT64.");
+    assertThat(one.apply("u", "-1").detail()).contains("Tensor 'u': every element must lie in the range of UINT64.");
+    assertThat(one.apply("i", "1.00000000000000001").detail()).contains("Tensor 'i': every element must be an integer.");
+    assertThat(one.apply("u", "18446744073709551615.5").detail()).contains("Tensor 'u': every element must be an integer.");
+  }
 }
