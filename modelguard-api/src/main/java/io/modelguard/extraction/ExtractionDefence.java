@@ -261,9 +261,13 @@ public final class ExtractionDefence {
 
   /**
    * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
-   * #observe}. Outputs it cannot read (not JSON, no features) pass unchanged. Each query on which a
-   * detector fires is published to the engine's listeners as an {@link ExtractionDetectionEvent}
-   * (besides the {@link Builder#listener} of this defence, if any).
+   * #observe}. Outputs it cannot read as a prediction pass unchanged. A successful (2xx)
+   * prediction whose request the encoder cannot read (a body over {@code maxBodyBytes}, or one
+   * without the features the encoder looks for) fails the policy, so the engine withholds it
+   * ({@code internal.error}, the output policies' default failure mode): otherwise padding a query
+   * past the cap would hide it from the detectors. Give {@code maxBodyBytes} at least the model's
+   * input limit. Each query on which a detector fires is published to the engine's listeners as an
+   * {@link ExtractionDetectionEvent} (besides the {@link Builder#listener} of this defence, if any).
    */
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
@@ -271,6 +275,9 @@ public final class ExtractionDefence {
     return context -> {
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
       Optional<Prediction> prediction = codec.decode(context.output().body());
+      if (features.isEmpty() && prediction.isPresent() && isSuccess(context)) {
+        throw unreadableInput(maxBodyBytes);
+      }
       if (features.isPresent() && prediction.isPresent()) {
         String client = clientOf(context.request(), context.principal());
         Observation o = assess(client, features.get(), prediction.get());
@@ -288,7 +295,12 @@ public final class ExtractionDefence {
     };
   }
 
-  /** A PERTURB-phase output policy rewriting the probabilities with {@link #perturb}. */
+  /**
+   * A PERTURB-phase output policy rewriting the probabilities with {@link #perturb}. When a
+   * perturbation is due (the client's level or tier has one) and a successful (2xx) answer cannot
+   * be rewritten — the request's input or the answer's prediction cannot be read — the policy
+   * fails and the engine withholds the answer rather than return the model's exact output.
+   */
   public OutputPolicy perturbPolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
@@ -304,11 +316,28 @@ public final class ExtractionDefence {
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
       Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
       if (features.isEmpty() || decoded.isEmpty()) {
-        return context.output();
+        if (!isSuccess(context)) {
+          return context.output(); // an error body: nothing to protect, or nothing readable
+        }
+        if (features.isEmpty()) {
+          throw unreadableInput(maxBodyBytes);
+        }
+        throw new IllegalStateException("ExtractionDefence: the model's answer is not a prediction the codec "
+            + "reads, so the perturbation due for this client cannot be applied; output withheld");
       }
       double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
       return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
+  }
+
+  private static boolean isSuccess(ResponseContext context) {
+    return context.status() >= 200 && context.status() < 300;
+  }
+
+  private static IllegalStateException unreadableInput(int maxBodyBytes) {
+    return new IllegalStateException("ExtractionDefence: the request's input could not be read by the encoder "
+        + "(a body over " + maxBodyBytes + " bytes, or without the features it looks for), so the query cannot be "
+        + "observed or its noise keyed; output withheld. Give the policies at least the model's input limit.");
   }
 
   /** The client key: the principal's subject, else the remote address, else {@code anonymous}. */

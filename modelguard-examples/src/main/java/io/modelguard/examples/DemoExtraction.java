@@ -77,8 +77,12 @@ final class DemoExtraction {
   static DemoExtraction create(NoiseKeys keys, Clock clock) {
     ExtractionDefence digits = ExtractionDefence.builder(keys, 10)
         .clock(clock)
-        // Keyed noise rounded to the servlet's 6 decimals: the precision of an answer does not show the level.
+        // Keyed noise and misinformation rounded to the servlet's 6 decimals: the precision of an
+        // answer does not show the level.
         .levelPerturbation(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2).then(Perturbation.rounding(6)))
+        .levelPerturbation(RiskLevel.MISINFORM, Perturbation.misinformation().then(Perturbation.rounding(6)))
+        .levelPerturbation(RiskLevel.THROTTLE, Perturbation.misinformation().then(Perturbation.rounding(6)))
+        .levelPerturbation(RiskLevel.BLOCK, Perturbation.misinformation().then(Perturbation.rounding(6)))
         .listener(e -> logEvent(ModelCatalog.DIGITS, e))
         .build();
     return new DemoExtraction(digits);

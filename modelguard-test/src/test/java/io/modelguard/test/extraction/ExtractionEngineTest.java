@@ -1,8 +1,10 @@
 package io.modelguard.test.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.modelguard.GuardDecision;
+import io.modelguard.GuardFailureException;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
@@ -126,12 +128,42 @@ class ExtractionEngineTest {
   }
 
   @Test
-  void outputsItCannotReadPassUnchanged() {
-    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").jsonBody("{\"image\":\"x\"}").build();
+  void answersThatAreNoPredictionPassUnchanged() {
+    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").jsonBody("{\"pixels\":[1,3,4]}").build();
     GuardDecision decision = guard.check(request);
-    assertThat(guard.onResponse(request, decision, 200, ModelOutput.json("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}")).bodyAsString())
-        .isEqualTo("{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}");
+    assertThat(guard.onResponse(request, decision, 200, ModelOutput.json("{\"embedding\":[0.1,0.8,0.1]}")).bodyAsString())
+        .isEqualTo("{\"embedding\":[0.1,0.8,0.1]}");
     assertThat(observedTopProbability).isEmpty();
+  }
+
+  @Test
+  void aPredictionForAnInputTheDefenceCannotReadIsWithheldNotPassedUnseen() {
+    // Padding a query past the encoder's cap, or sending the model an input in a form the encoder
+    // does not read, used to hide it from the detectors and from the noise: the exact answer left.
+    String prediction = "{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}";
+    String padded = "{\"pixels\":[1,3,4]}" + " ".repeat(5000);
+    for (String body : List.of(padded, "{\"image\":\"x\"}")) {
+      for (String address : List.of("10.0.0.2", "10.6.6.7")) {
+        FakeRequest request = FakeRequest.builder().model("digits").remoteAddress(address).jsonBody(body).build();
+        GuardDecision decision = guard.check(request);
+        assertThatThrownBy(() -> guard.onResponse(request, decision, 200, ModelOutput.json(prediction)))
+            .as("%s %s", address, body.strip()).isInstanceOf(GuardFailureException.class);
+      }
+      ask("10.6.6.7", 16); // the second client is flagged (PERTURB) after the first round
+    }
+    assertThat(observedTopProbability).as("only the honest query of the flagged client").containsExactly(0.8);
+  }
+
+  @Test
+  void aFlaggedClientsAnswerTheCodecCannotReadIsWithheld() {
+    ask("10.6.6.8", 16);
+    assertThat(defence.level("a:10.6.6.8")).isEqualTo(RiskLevel.PERTURB);
+    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.6.6.8").jsonBody("{\"pixels\":[2,3,4]}").build();
+    GuardDecision decision = guard.check(request);
+    // A batch answer the standard codec does not read: rewriting is due, so it must not leave as is.
+    assertThatThrownBy(() -> guard.onResponse(request, decision, 200,
+        ModelOutput.json("{\"probabilities\":[[0.1,0.8,0.1],[0.2,0.2,0.6]]}")))
+        .isInstanceOf(GuardFailureException.class);
   }
 
   @Test
