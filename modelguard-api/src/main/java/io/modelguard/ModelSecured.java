@@ -43,8 +43,10 @@ public @interface ModelSecured {
 
   /**
    * For servlets only: the path template (relative to the context path) that binds the variables
-   * used in {@link #model()}, for example {@code "/v1/models/{model}/predict"}. JAX-RS takes path
-   * variables from {@code @Path} and ignores this. Default: none.
+   * used in {@link #model()}, for example {@code "/v1/models/{model}/predict"}; a template with an
+   * empty segment (a trailing {@code /} or {@code //}) is invalid, see {@link
+   * PathTemplate#compile}, and fails deployment. JAX-RS takes path variables from {@code @Path} and
+   * ignores this. Default: none.
    */
   String path() default "";
 }

@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * A path template such as {@code /v1/models/{model}/predict}: literal segments and whole-segment
  * variables. Matching is exact per segment (no wildcards, no regular expressions), so a variable
- * never spans a {@code /}. Immutable and thread-safe.
+ * never spans a {@code /}. No segment is empty: {@code /} is the only template that ends with a
+ * slash. Immutable and thread-safe.
  */
 public final class PathTemplate {
   /** What {@link #scan} returns for a match that binds no value to the variable asked for. */
@@ -23,6 +24,16 @@ public final class PathTemplate {
   private PathTemplate(String template) {
     this.template = template;
     String[] parts = split(template);
+    if (!template.equals("/")) {
+      for (String p : parts) {
+        if (p.isEmpty()) {
+          // Exact matching would make "/v1/predict/" guard only the path with the slash, leaving
+          // "/v1/predict" open; refuse it rather than guess.
+          throw new IllegalArgumentException("Path template has an empty segment (a trailing '/' "
+              + "or '//'): " + template);
+        }
+      }
+    }
     this.segments = new String[parts.length];
     this.variable = new boolean[parts.length];
     for (int i = 0; i < parts.length; i++) {
@@ -40,7 +51,17 @@ public final class PathTemplate {
     }
   }
 
-  /** Compiles a template; it must start with {@code /}. */
+  /**
+   * Compiles a template.
+   *
+   * @param template segments separated by {@code /}, each a literal or a whole {@code {variable}};
+   *     it must start with {@code /} and, unless it is {@code /} itself, have no empty segment: no
+   *     trailing {@code /} and no {@code //}
+   * @return the compiled template
+   * @throws IllegalArgumentException naming the template, if it breaks one of those rules or has
+   *     an empty or partial-segment variable
+   * @throws NullPointerException if {@code template} is null
+   */
   public static PathTemplate compile(String template) {
     Objects.requireNonNull(template, "template");
     if (!template.startsWith("/")) {

@@ -34,9 +34,28 @@ class PathTemplateTest {
   }
 
   @Test
+  void refusesTemplatesWithAnEmptySegment() {
+    for (String template : List.of("/v1/models/{model}/predict/", "/v1//predict", "//", "/v1/x//")) {
+      assertThatThrownBy(() -> PathTemplate.compile(template))
+          .as(template)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("empty segment")
+          .hasMessageContaining(template);
+    }
+  }
+
+  @Test
+  void rootTemplateMatchesOnlyTheRoot() {
+    PathTemplate root = PathTemplate.compile("/");
+    assertThat(root.matches("/")).isTrue();
+    assertThat(root.matches("//")).isFalse();
+    assertThat(root.matches("/v1")).isFalse();
+  }
+
+  @Test
   void variableAndMatchesAgreeWithMatch() {
     List<PathTemplate> templates = List.of(t, PathTemplate.compile("/"), PathTemplate.compile("/a/{x}/{x}"),
-        PathTemplate.compile("/v1/models/{model}/predict/"), PathTemplate.compile("/{model}"));
+        PathTemplate.compile("/v1/models/{model}"), PathTemplate.compile("/{model}"));
     List<String> paths = List.of("/v1/models/digits/predict", "/v1/models/digits/predict/", "/v1/models//predict",
         "/v1/models/a/b/predict", "/v1/models/digits/predictx", "/v1/models/digits/predic", "/v1/models/digits",
         "v1/models/digits/predict", "/", "//", "", "/a/b/c", "/a//c", "/a/b/", "/digits", "/digits/", "/v1");

@@ -322,10 +322,9 @@ public final class ModelServingApp implements AutoCloseable {
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
     addUnguardedEndpoints(context, site);
     if (site.guarded()) {
-      // Every request passes the filter, forwards and includes too; it guards the servlets
-      // annotated with @ModelSecured.
-      addFilter(context, "modelguard", new ModelGuardFilter(site.guard()),
-          EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE));
+      // Every dispatch passes the filter (forwards, includes, asynchronous and error dispatches
+      // too); it guards the servlets annotated with @ModelSecured.
+      addFilter(context, "modelguard", new ModelGuardFilter(site.guard()), EnumSet.allOf(DispatcherType.class));
     }
     // Innermost: times the model alone.
     addFilter(context, "model-timer", site.metrics().modelFilter());

@@ -45,8 +45,15 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     this.maxBytes = maxBytes;
   }
 
-  /** Whether the servlet wrote more than the buffer holds; what it wrote is then gone. */
+  /**
+   * Whether the servlet wrote more than the buffer holds; what it wrote is then gone. Characters
+   * its writer still holds count: they are flushed into the buffer first, since the writer would
+   * swallow the failure of any later flush and the overflow with it.
+   */
   boolean overflowed() {
+    if (writer != null) {
+      writer.flush();
+    }
     return overflowed;
   }
 

@@ -72,13 +72,26 @@ import org.slf4j.LoggerFactory;
  * byte[] image = fetched.image("imageUrl").orElseThrow().bytes();
  * }</pre>
  *
- * <p>Construct it in code and register the instance with the container for the dispatcher types
- * {@code REQUEST}, {@code FORWARD} and {@code INCLUDE}, for example {@code
- * servletContext.addFilter("modelguard", new ModelGuardFilter(guard))
- * .addMappingForUrlPatterns(EnumSet.of(REQUEST, FORWARD, INCLUDE), false, "/*")}. Mapped to {@code
- * REQUEST} only, the filter never sees a forward or include, so a servlet that dispatches to a
- * guarded servlet runs it unchecked. In an include, the included servlet's path and mapping
- * decide. One instance serves one servlet context. It is thread-safe.
+ * <p>Construct it in code and register the instance with the container, supporting asynchronous
+ * processing, for every dispatcher type: {@code REQUEST}, {@code FORWARD}, {@code INCLUDE}, {@code
+ * ASYNC} and {@code ERROR}. For example:
+ *
+ * <pre>{@code
+ * FilterRegistration.Dynamic filter = servletContext.addFilter("modelguard", new ModelGuardFilter(guard));
+ * filter.setAsyncSupported(true);
+ * filter.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
+ * }</pre>
+ *
+ * <p>The filter checks a request at the first dispatch that reaches a guarded path or servlet,
+ * whatever its type, so a dispatcher type it is not mapped to is a way past it: mapped to {@code
+ * REQUEST} only, a servlet that forwards or includes ({@code RequestDispatcher}) or dispatches
+ * asynchronously ({@code startAsync().dispatch(path)}) to a guarded servlet runs it unchecked.
+ * Each dispatch is resolved by its own target: in a forward or an asynchronous dispatch, the path
+ * and mapping of the request as dispatched; in an include, the included servlet's. An error
+ * dispatch is treated alike: a guarded servlet serving as an error page answers a request never
+ * checked (the error page of a request to an unguarded path, say) only once the filter allowed it,
+ * and otherwise the client gets the denial instead of the error page. One instance serves one
+ * servlet context. It is thread-safe.
  *
  * <p>Output the output policies cannot see never reaches the client. With output policies, the
  * whole response is held in memory until the servlet returns, up to {@link
@@ -88,13 +101,16 @@ import org.slf4j.LoggerFactory;
  * its output would be written after the filter returned ({@code startAsync()} binds the
  * asynchronous context to the held-back response, so nothing written there escapes either).
  * Trailer fields the servlet sets are not sent. An error or redirect the servlet sends with {@code
- * sendError} or {@code sendRedirect} is left to the container and skips the output policies (the
- * container writes that response, not the servlet); the message of {@code sendError(status,
- * message)} is dropped, since the container's error page would show it. The filter's own problem
- * responses (denials, withheld output) skip them too.
+ * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
+ * container and skips the output policies (the container writes that response, not the servlet);
+ * the message of {@code sendError(status, message)} is dropped, since the container's error page
+ * would show it. The filter's own problem responses (denials, withheld output) skip them too.
  *
- * <p>Limitations: a guarded request is checked once even if the filter is also mapped to other
- * dispatcher types (forward, include, async, error). A
+ * <p>A request is checked once. Later dispatches of a request the filter has checked pass through
+ * unchecked: a guarded servlet that dispatches itself again asynchronously is neither charged twice
+ * by a quota nor asked for a body a policy already read, and the error page of a guarded request
+ * is left to the container. The same holds, as a limitation, for a guarded servlet that forwards
+ * or dispatches to another guarded servlet: the second one runs under the first one's decision. A
  * policy that reads the body makes it unavailable to {@code getParameter} and {@code getParts}: the
  * servlet reads it with {@code getInputStream()} or {@code getReader()}.
  */
@@ -247,6 +263,11 @@ public final class ModelGuardFilter implements Filter {
       }
       // The servlet let the write that overflowed the buffer fail it: answered below.
     }
+    // First, since nothing can replace it: an error page or redirect the container writes (the
+    // servlet may send one after a write over the limit failed), not model output.
+    if (buffered.passedThrough() || response.isCommitted()) {
+      return;
+    }
     if (request.isAsyncStarted()) {
       log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
           + "output policies; its output is withheld", path, endpoint.chain());
@@ -258,9 +279,6 @@ public final class ModelGuardFilter implements Filter {
           + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
       withhold(response, buffered);
       return;
-    }
-    if (buffered.passedThrough() || response.isCommitted()) {
-      return; // an error page or redirect the container writes: not model output
     }
     String encoding = contentCoding(response);
     if (encoding != null) {
@@ -298,10 +316,16 @@ public final class ModelGuardFilter implements Filter {
     }
   }
 
-  /** Drops the servlet's output and every header it set, and answers {@code internal.error}. */
+  /**
+   * Drops the servlet's output and every header it set, and answers {@code internal.error}; a
+   * response committed meanwhile (from an asynchronous thread) is left as it is, since resetting it
+   * would fail.
+   */
   private static void withhold(HttpServletResponse response, BufferingResponse buffered) throws IOException {
     buffered.discard();
-    response.reset();
+    if (!response.isCommitted()) {
+      response.reset();
+    }
     writeProblem(response, ProblemRenderer.internalError());
   }
 
@@ -534,16 +558,18 @@ public final class ModelGuardFilter implements Filter {
      * Guards the requests whose path within the context ({@code servletPath + pathInfo}) matches
      * {@code pathTemplate} with {@code spec}; the template's variables supply a {@code
      * "{variable}"} model. Rules are tried in the order added, before any annotation, and the first
-     * match wins. Matching is exact per segment, except that trailing slashes are ignored (so
-     * {@code /v1/models/digits/predict/} is guarded too). Default: no rules.
+     * match wins. Matching is exact per segment, except that trailing slashes in the request path
+     * are ignored (so {@code /v1/models/digits/predict/} is guarded too). Default: no rules.
      *
      * @param pathTemplate a template such as {@code /v1/models/{model}/predict}, relative to the
-     *     context path
+     *     context path, without a trailing slash or any {@code //} (see {@link
+     *     PathTemplate#compile}): {@code /v1/predict/} is refused, not read as {@code /v1/predict},
+     *     since as written it would guard only the path with the slash
      * @param spec the model, chain and cost; any path template it has is replaced by {@code
      *     pathTemplate}
      * @return this builder
-     * @throws IllegalArgumentException naming the rule, if the template is invalid or the spec's
-     *     chain is unknown to the guard
+     * @throws IllegalArgumentException naming the rule, if the template is invalid (it has an empty
+     *     segment, say) or the spec's chain is unknown to the guard
      * @throws NullPointerException if an argument is null
      */
     public Builder route(String pathTemplate, EndpointSpec spec) {

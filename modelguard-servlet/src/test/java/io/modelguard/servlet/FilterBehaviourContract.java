@@ -15,16 +15,20 @@ import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.DispatchingServlet;
 import io.modelguard.servlet.testapp.ErrorOutputServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
+import io.modelguard.servlet.testapp.GuardedErrorPageServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
 import io.modelguard.servlet.testapp.FetchedImageServlet;
 import io.modelguard.servlet.testapp.GuardedProbeServlet;
 import io.modelguard.servlet.testapp.LeakyOutputServlet;
+import io.modelguard.servlet.testapp.NotFoundServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
+import io.modelguard.servlet.testapp.OverflowingServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
 import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.PredictServlet;
 import io.modelguard.servlet.testapp.RedirectServlet;
+import io.modelguard.servlet.testapp.RedispatchingServlet;
 import io.modelguard.servlet.testapp.RewritingProbeServlet;
 import io.modelguard.servlet.testapp.ServletDef;
 import io.modelguard.servlet.testapp.ServletRuntime;
@@ -48,10 +52,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,6 +85,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   private final CountDownLatch escapeRelease = new CountDownLatch(1);
   /** The {@value ErrorOutputFixture#CHAIN} chain and what its policies saw. */
   private final ErrorOutputFixture errorOutput = new ErrorOutputFixture();
+  /** How many requests the {@code counted} chain checked: what a quota would charge. */
+  private final AtomicInteger countedChecks = new AtomicInteger();
   private ConformanceFixture fixture;
   private Deployment deployment;
   private HttpClient client;
@@ -94,7 +102,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   abstract void unknownChainInAnAnnotationFailsStartUp() throws Exception;
 
   /**
-   * A fixture with extra chains: {@code peek}, {@code failing-output}, {@code label-only}, {@value
+   * A fixture with extra chains: {@code peek}, {@code counted} (reads the whole body and counts the
+   * checks in {@link #countedChecks}), {@code failing-output}, {@code label-only}, {@value
    * ErrorOutputFixture#CHAIN}, and {@value FetchedInputsFixture#CHAIN}, which fetches image URLs
    * from {@link #images} only.
    */
@@ -107,6 +116,15 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
             ctx.request().body(PEEK);
           } catch (BodyTooLargeException e) {
             // Longer bodies are fine: this policy only looks at their start.
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+          return GuardDecision.allow();
+        }))
+        .chain("counted", c -> c.policy(Phase.VALIDATE, "counted", ctx -> {
+          countedChecks.incrementAndGet();
+          try {
+            ctx.request().body(1024);
           } catch (IOException e) {
             return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
           }
@@ -156,13 +174,20 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
         ServletDef.of(PredictServlet.class, "/v1/models/*"),
-        ServletDef.of(DispatchingServlet.class, "/dispatch/forward", "/dispatch/include"),
+        ServletDef.of(DispatchingServlet.class, "/dispatch/forward", "/dispatch/include", "/dispatch/async"),
+        ServletDef.of(RedispatchingServlet.class, "/redispatch"),
         ServletDef.of("escape-gzip", new EscapingOutputServlet(Mode.GZIP), "/escape/gzip"),
         ServletDef.of("escape-huge", new EscapingOutputServlet(Mode.HUGE), "/escape/huge"),
         ServletDef.of("escape-async", new EscapingOutputServlet(Mode.ASYNC_ORIGINAL_RESPONSE, escapeRelease), "/escape/async"),
         ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
-        ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer")));
+        ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
+        ServletDef.of("overflow-writer-tail",
+            new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.UNFLUSHED_WRITER_TAIL), "/overflow/writer-tail"),
+        ServletDef.of("overflow-send-error",
+            new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.SEND_ERROR), "/overflow/send-error"),
+        ServletDef.of("overflow-redirect",
+            new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.REDIRECT), "/overflow/redirect")));
     client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5))
@@ -363,13 +388,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
 
   @Test
   void forwardToAGuardedServletIsChecked() throws Exception {
-    HttpResponse<String> missing = post("/dispatch/forward", null);
-    assertThat(missing.statusCode()).isEqualTo(401);
-    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("subject");
-
-    HttpResponse<String> allowed = post("/dispatch/forward", fixture.basicKey());
-    assertThat(allowed.statusCode()).isEqualTo(200);
-    assertThat(allowed.body()).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+    assertDispatchToTheRewritingProbeIsChecked("/dispatch/forward");
   }
 
   @Test
@@ -381,6 +400,58 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> allowed = post("/dispatch/include", fixture.basicKey());
     assertThat(allowed.statusCode()).isEqualTo(200);
     assertThat(allowed.body()).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+  }
+
+  @Test
+  void asyncDispatchToAGuardedServletIsChecked() throws Exception {
+    assertDispatchToTheRewritingProbeIsChecked("/dispatch/async");
+  }
+
+  /**
+   * {@code path} is an unguarded servlet that dispatches to {@code /probe-rewrite}: without
+   * credentials the client gets the denial and none of the probe's output; with them, the probe's
+   * answer as its output policy rewrote it.
+   */
+  private void assertDispatchToTheRewritingProbeIsChecked(String path) throws Exception {
+    HttpResponse<String> missing = post(path, null);
+    assertThat(missing.statusCode()).isEqualTo(401);
+    assertThat(missing.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("subject");
+
+    HttpResponse<String> allowed = post(path, fixture.basicKey());
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+  }
+
+  @Test
+  void errorDispatchToAGuardedServletIsChecked() throws Exception {
+    // An unguarded servlet answers 404, whose error page is a guarded servlet.
+    try (Deployment errorPages = runtime().start("/app", new ModelGuardFilter(fixture.guard()),
+        List.of(ServletDef.of(GuardedErrorPageServlet.class, "/error-page"), ServletDef.of(NotFoundServlet.class, "/missing")),
+        Map.of(404, "/error-page"))) {
+      URI missingPath = URI.create(errorPages.baseUri() + "/missing");
+
+      HttpResponse<String> missing = client.send(HttpRequest.newBuilder(missingPath).GET().build(),
+          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      assertThat(missing.statusCode()).isEqualTo(401);
+      assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("error page");
+
+      HttpResponse<String> allowed = client.send(HttpRequest.newBuilder(missingPath)
+          .header("X-API-Key", fixture.basicKey()).GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      assertThat(allowed.statusCode()).isEqualTo(404);
+      assertThat(allowed.body()).isEqualTo("error page 404");
+    }
+  }
+
+  @Test
+  void asyncDispatchOfACheckedRequestIsNotCheckedAgain() throws Exception {
+    // The chain's policy read the whole body at the first dispatch: checking again would charge
+    // the client twice and find the body gone.
+    int before = countedChecks.get();
+    HttpResponse<String> r = post("/redispatch", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("dispatched");
+    assertThat(countedChecks.get()).isEqualTo(before + 1);
   }
 
   @Test
@@ -402,6 +473,28 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   void outputOverTheBufferLimitIsWithheld() throws Exception {
     HttpResponse<String> r = post("/escape/huge", fixture.basicKey());
     assertInternalError(r);
+  }
+
+  @Test
+  void writerOutputOverTheLimitIsWithheldWhenItsLastCharactersWereNeverFlushed() throws Exception {
+    HttpResponse<String> r = post("/overflow/writer-tail", fixture.basicKey());
+    assertInternalError(r);
+  }
+
+  @Test
+  void errorSentAfterAnOverflowIsLeftToTheContainer() throws Exception {
+    HttpResponse<String> r = post("/overflow/send-error", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).doesNotStartWith("application/problem+json");
+    assertThat(r.body()).doesNotContain("Exception").doesNotContain("io.modelguard");
+  }
+
+  @Test
+  void redirectSentAfterAnOverflowIsLeftToTheContainer() throws Exception {
+    HttpResponse<String> r = post("/overflow/redirect", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(302);
+    assertThat(r.headers().firstValue("Location").orElseThrow()).endsWith("/app/elsewhere");
+    assertThat(r.body()).doesNotContain("Exception").doesNotContain("io.modelguard");
   }
 
   @Test

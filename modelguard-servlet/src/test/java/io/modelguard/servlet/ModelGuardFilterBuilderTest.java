@@ -34,6 +34,20 @@ class ModelGuardFilterBuilderTest {
   }
 
   @Test
+  void routeWithAnEmptySegmentIsRefusedRatherThanGuardingLess() {
+    // "/t/predict/" would match only the path with the slash, and leave /t/predict unguarded.
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard)
+            .route("/t/predict/", EndpointSpec.of("digits", "default", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("route /t/predict/")
+        .hasMessageContaining("empty segment");
+    assertThatThrownBy(() -> ModelGuardFilter.builder(guard)
+            .route("/v1//models/{model}/predict", EndpointSpec.of("{model}", "default", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("empty segment");
+  }
+
+  @Test
   void missingArgumentsAreRejectedAtOnce() {
     assertThatThrownBy(() -> new ModelGuardFilter(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> ModelGuardFilter.builder(null)).isInstanceOf(NullPointerException.class);

@@ -7,9 +7,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 
 /**
- * Not guarded: hands the request on to {@code /probe-rewrite} (guarded, with an output policy)
- * through a {@code RequestDispatcher}, by forward when mapped at a path ending in {@code forward},
- * else by include.
+ * Not guarded: hands the request on to {@code /probe-rewrite} (guarded, with an output policy):
+ * through a {@code RequestDispatcher}, by forward when mapped at a path ending in {@code forward}
+ * and by include when mapped at one ending in {@code include}; else by an asynchronous dispatch
+ * ({@code startAsync().dispatch(path)}).
  */
 public class DispatchingServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -17,10 +18,13 @@ public class DispatchingServlet extends HttpServlet {
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response)
       throws IOException, ServletException {
-    if (request.getServletPath().endsWith("forward")) {
+    String servletPath = request.getServletPath();
+    if (servletPath.endsWith("forward")) {
       request.getRequestDispatcher("/probe-rewrite").forward(request, response);
-    } else {
+    } else if (servletPath.endsWith("include")) {
       request.getRequestDispatcher("/probe-rewrite").include(request, response);
+    } else {
+      request.startAsync().dispatch("/probe-rewrite");
     }
   }
 }

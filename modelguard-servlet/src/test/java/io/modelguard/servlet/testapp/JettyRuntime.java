@@ -6,7 +6,9 @@ import jakarta.servlet.Filter;
 import java.net.URI;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.servlet.ServletMapping;
@@ -20,7 +22,8 @@ public final class JettyRuntime implements ServletRuntime {
   private ServletContextHandler lastContext;
 
   @Override
-  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception {
+  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+      throws Exception {
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -42,7 +45,12 @@ public final class JettyRuntime implements ServletRuntime {
     FilterHolder holder = new FilterHolder(filter);
     holder.setName(FILTER_NAME);
     holder.setAsyncSupported(true);
-    context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE));
+    context.addFilter(holder, "/*", EnumSet.allOf(DispatcherType.class));
+    if (!errorPages.isEmpty()) {
+      ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
+      errorPages.forEach(errors::addErrorPage);
+      context.setErrorHandler(errors);
+    }
     server.setHandler(context);
     lastContext = context;
     try {

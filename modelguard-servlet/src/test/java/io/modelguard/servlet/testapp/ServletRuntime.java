@@ -3,16 +3,27 @@ package io.modelguard.servlet.testapp;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.servlet.Filter;
 import java.util.List;
+import java.util.Map;
 
 /** A real servlet container, started on a free loopback port. */
 public interface ServletRuntime {
 
   /**
    * Starts one context at {@code contextPath} ({@code ""} for the root) with {@code servlets} and
-   * {@code filter} registered programmatically as {@value #FILTER_NAME} on {@code /*} for REQUEST
-   * dispatches. The deployment's base URI includes the context path.
+   * {@code filter} registered programmatically as {@value #FILTER_NAME} on {@code /*}, as {@link
+   * io.modelguard.servlet.ModelGuardFilter} documents: for every dispatcher type, supporting
+   * asynchronous processing. The deployment's base URI includes the context path.
    */
-  Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception;
+  default Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception {
+    return start(contextPath, filter, servlets, Map.of());
+  }
+
+  /**
+   * As {@link #start(String, Filter, List)}, with error pages: the container dispatches a response
+   * whose status is a key of {@code errorPages} to the path it maps to (an {@code ERROR} dispatch).
+   */
+  Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+      throws Exception;
 
   /** The name the filter is registered under. */
   String FILTER_NAME = "modelguard";

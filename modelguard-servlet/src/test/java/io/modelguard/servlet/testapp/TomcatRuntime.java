@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -19,6 +20,7 @@ import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.ErrorPage;
 
 /**
  * Tomcat 11 (embedded): servlets and the filter instance registered through the {@code
@@ -35,7 +37,8 @@ public final class TomcatRuntime implements ServletRuntime {
   private Context lastContext;
 
   @Override
-  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets) throws Exception {
+  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+      throws Exception {
     Path base = Files.createTempDirectory("modelguard-tomcat");
     Tomcat tomcat = new Tomcat();
     tomcat.setBaseDir(base.toString());
@@ -50,6 +53,12 @@ public final class TomcatRuntime implements ServletRuntime {
       standard.setClearReferencesThreadLocals(false);
       standard.setClearReferencesRmiTargets(false);
     }
+    errorPages.forEach((status, location) -> {
+      ErrorPage page = new ErrorPage();
+      page.setErrorCode(status);
+      page.setLocation(location);
+      context.addErrorPage(page);
+    });
     context.addServletContainerInitializer((classes, servletContext) -> {
       for (ServletDef def : servlets) {
         ServletRegistration.Dynamic registration = def.instance() != null
@@ -60,8 +69,7 @@ public final class TomcatRuntime implements ServletRuntime {
       }
       FilterRegistration.Dynamic registration = servletContext.addFilter(FILTER_NAME, filter);
       registration.setAsyncSupported(true);
-      registration.addMappingForUrlPatterns(
-          EnumSet.of(DispatcherType.REQUEST, DispatcherType.FORWARD, DispatcherType.INCLUDE), false, "/*");
+      registration.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
     }, null);
     lastContext = context;
     tomcat.start();
