@@ -129,14 +129,15 @@ public interface Perturbation {
   }
 
   /**
-   * Misinformation: a confident answer for a wrong class, drawn for each query from the per-query
-   * stream, so a repeated query gets the same wrong answer. The class is drawn uniformly among the
-   * classes other than the true top one (with two classes, or a one-element binary answer, among
-   * all of them: "always the other class" would hand back the true answer); the confidences are
-   * drawn at random (a flat Dirichlet sample) and the largest is put on that class. Nothing of the
-   * true probabilities reaches the answer but, from three classes up, that its top class is not
-   * the one answered. (An earlier version moved the exact probabilities by a shift of the classes
-   * fixed per client, which one query of a known label undid for every later answer.)
+   * Misinformation: a confident answer for the class the model finds least likely, with
+   * confidences drawn at random for each query from the per-query stream (a flat Dirichlet sample,
+   * its largest value put on that class), so a repeated query gets the same answer. A copy trained
+   * on such answers learns the wrong class consistently, query after query, and nothing of the
+   * true probabilities reaches the answer: the least likely class does not tell the most likely
+   * one. With two classes, or a one-element binary answer, where the least likely class is the
+   * other one and would hand back the truth, the class is a keyed coin instead. (An earlier version
+   * moved the exact probabilities by a shift of the classes fixed per client, which one query of a
+   * known label undid for every later answer.)
    */
   static Perturbation misinformation() {
     return (p, noise) -> {
@@ -145,16 +146,7 @@ public interface Perturbation {
       if (n == 1) {
         return new double[] {random.nextDouble()};
       }
-      int label;
-      if (n == 2) {
-        label = random.nextInt(2);
-      } else {
-        int top = argmax(p);
-        label = random.nextInt(n - 1);
-        if (label >= top) {
-          label++;
-        }
-      }
+      int label = n == 2 ? random.nextInt(2) : argmin(p);
       double[] out = new double[n];
       for (int i = 0; i < n; i++) {
         out[i] = -Math.log(1.0 - random.nextDouble());
@@ -165,6 +157,17 @@ public interface Perturbation {
       out[largest] = swap;
       return normalise(out);
     };
+  }
+
+  /** The index of the smallest value (the first on ties). */
+  static int argmin(double[] p) {
+    int least = 0;
+    for (int i = 1; i < p.length; i++) {
+      if (p[i] < p[least]) {
+        least = i;
+      }
+    }
+    return least;
   }
 
   /** The index of the largest value (the first on ties). */

@@ -6,7 +6,7 @@ public enum RiskLevel {
   OBSERVE,
   /** Some signal: stronger (keyed) perturbation. */
   PERTURB,
-  /** Flagged: misinformation (a wrong answer drawn per query, the same for a repeat). */
+  /** Flagged: misinformation (the least likely class, with confidences keyed by the query). */
   MISINFORM,
   /** Persistently flagged: misinformation and at most one request per throttle interval. */
   THROTTLE,

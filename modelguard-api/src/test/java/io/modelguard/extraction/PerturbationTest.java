@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** ART's output defences, checked against the golden vectors of ART's own tests. */
@@ -98,18 +101,18 @@ class PerturbationTest {
   }
 
   @Test
-  void misinformationAnswersAWrongClassAndTheSameForARepeat() {
+  void misinformationAnswersTheLeastLikelyClassWithFreshConfidencesAndTheSameForARepeat() {
     Perturbation misinform = Perturbation.misinformation();
-    Set<Integer> answered = new HashSet<>();
+    Set<Double> topConfidences = new HashSet<>();
     for (int q = 0; q < 200; q++) {
       double[] x = {q};
       double[] a = misinform.apply(ART_INPUT, noise("alice", x));
-      assertThat(Perturbation.argmax(a)).as("query %d", q).isNotEqualTo(7);
+      assertThat(Perturbation.argmax(a)).as("query %d", q).isEqualTo(5); // ART_INPUT's least likely class
       assertThat(Arrays.stream(a).sum()).isCloseTo(1.0, within(1e-12));
       assertThat(misinform.apply(ART_INPUT, noise("alice", x))).as("a repeat").containsExactly(a);
-      answered.add(Perturbation.argmax(a));
+      topConfidences.add(a[5]);
     }
-    assertThat(answered).as("every wrong class turns up").hasSize(9);
+    assertThat(topConfidences).as("confidences drawn per query").hasSizeGreaterThan(190);
   }
 
   @Test
@@ -119,20 +122,31 @@ class PerturbationTest {
     Perturbation misinform = Perturbation.misinformation();
     double[] known = misinform.apply(ART_INPUT, noise("mallory", new double[] {0}));
     int shift = Math.floorMod(Perturbation.argmax(known) - 7, 10);
-    Set<Integer> shifts = new HashSet<>();
-    for (int q = 1; q <= 200; q++) {
-      double[] a = misinform.apply(ART_INPUT, noise("mallory", new double[] {q}));
+    SplittableRandom random = new SplittableRandom(3);
+    Map<Integer, Set<Integer>> answeredForTop = new HashMap<>();
+    for (int q = 1; q <= 500; q++) {
+      double[] p = new double[10];
+      for (int i = 0; i < 10; i++) {
+        p[i] = random.nextDouble();
+      }
+      double sum = Arrays.stream(p).sum();
+      for (int i = 0; i < 10; i++) {
+        p[i] /= sum;
+      }
+      double[] a = misinform.apply(p, noise("mallory", new double[] {q}));
       double[] undone = new double[10];
       for (int i = 0; i < 10; i++) {
         undone[i] = a[(i + shift) % 10];
       }
-      assertThat(undone).as("query %d", q).isNotEqualTo(ART_INPUT);
+      assertThat(undone).as("query %d", q).isNotEqualTo(p);
       for (double v : a) {
-        assertThat(ART_INPUT).as("query %d", q).doesNotContain(v);
+        assertThat(p).as("query %d", q).doesNotContain(v);
       }
-      shifts.add(Math.floorMod(Perturbation.argmax(a) - 7, 10));
+      assertThat(Perturbation.argmax(a)).as("query %d", q).isNotEqualTo(Perturbation.argmax(p));
+      answeredForTop.computeIfAbsent(Perturbation.argmax(p), k -> new HashSet<>()).add(Perturbation.argmax(a));
     }
-    assertThat(shifts).as("the wrong class is not a fixed move from the true one").hasSizeGreaterThan(1);
+    // The answered class is no function of the true one (as any relabelling would be).
+    assertThat(answeredForTop.values()).allSatisfy(answered -> assertThat(answered).hasSizeGreaterThan(3));
   }
 
   @Test

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *       throttled ({@code 429 quota.exceeded}) and blocked ({@code 403 extraction.blocked}) clients;
  *       {@link OutputPhase#OBSERVE} feeds the detectors; {@link OutputPhase#PERTURB} rewrites the
  *       probabilities: keyed noise (rounded to the 6 decimals of every answer) or misinformation
- *       (a wrong answer keyed by the query) for a flagged client. (Tier {@code free}'s cut to the top
+ *       (the least likely class, confidences keyed by the query) for a flagged client. (Tier {@code free}'s cut to the top
  *       three probabilities comes after it: {@link TierFidelity}.)
  *   <li>{@code image-classifier}: the same {@code digits} model behind an image URL, under the same
  *       defence: its queries are the 8×8 grey levels of the image ModelGuard fetched and checked
