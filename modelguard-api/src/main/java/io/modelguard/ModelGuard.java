@@ -134,14 +134,27 @@ public final class ModelGuard {
       }
       return d;
     } catch (VirtualMachineError e) {
-      throw e;
+      if (!(e instanceof StackOverflowError)) {
+        throw e;
+      }
+      return policyFailed(chain, step, e, false);
     } catch (Throwable e) {
-      boolean open = step.failureMode() == FailureMode.OPEN;
-      log.error("ModelGuard: policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
-          open ? "; fail-open, request continues" : "; request denied", e);
-      publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
-      return open ? null : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
+      return policyFailed(chain, step, e, step.failureMode() == FailureMode.OPEN);
     }
+  }
+
+  /**
+   * Logs and publishes a policy's failure; returns null to continue (fail-open) or the {@code
+   * internal.error} denial. A {@link StackOverflowError} (a policy recursing over deeply nested
+   * client input, say) fails closed whatever the policy's mode, since the client may cause it on
+   * purpose; other {@link VirtualMachineError}s are not caught.
+   */
+  private GuardDecision policyFailed(
+      PolicyChain chain, PolicyChain.Step<Phase, Policy> step, Throwable e, boolean open) {
+    log.error("ModelGuard: policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
+        open ? "; fail-open, request continues" : "; request denied", e);
+    publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
+    return open ? null : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
   }
 
   private GuardDecision finish(
@@ -198,10 +211,12 @@ public final class ModelGuard {
           throw new NullPointerException("output policy returned null instead of a ModelOutput");
         }
         context.output(next);
-      } catch (VirtualMachineError e) {
-        throw e;
       } catch (Throwable e) {
-        boolean open = step.failureMode() == FailureMode.OPEN;
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+          throw (VirtualMachineError) e;
+        }
+        // As for request policies, a stack overflow fails closed whatever the mode.
+        boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError);
         log.error("ModelGuard: output policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
             open ? "; fail-open, step skipped" : "; output withheld", e);
         publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
@@ -308,7 +323,11 @@ public final class ModelGuard {
     for (GuardListener l : listeners) {
       try {
         l.onEvent(event);
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        // Whatever a listener throws (an Error, a checked exception it did not declare), the
+        // decision stands.
         log.warn("ModelGuard: listener {} failed on {}", l.getClass().getName(), event.getClass().getSimpleName(), e);
       }
     }

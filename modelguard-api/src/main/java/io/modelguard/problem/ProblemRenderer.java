@@ -18,6 +18,12 @@ import java.util.Map;
  * Every problem also carries {@code Cache-Control: no-store}.
  */
 public final class ProblemRenderer {
+  /**
+   * The largest {@code Retry-After}, in seconds: 2<sup>31</sup> − 1 (68 years), the largest delay a
+   * recipient must be able to parse (as RFC 9111 asks of delta-seconds); longer waits say the same.
+   */
+  static final long MAX_RETRY_AFTER_SECONDS = Integer.MAX_VALUE;
+
   /** The realm in every {@code WWW-Authenticate} challenge. */
   public static final String REALM = "modelguard";
 
@@ -112,7 +118,12 @@ public final class ProblemRenderer {
     return TABLE.get(code).detail;
   }
 
-  private static long seconds(Duration d) {
+  /** Whole seconds, rounded up, from 1 to {@value #MAX_RETRY_AFTER_SECONDS}. */
+  static long seconds(Duration d) {
+    if (d.getSeconds() >= MAX_RETRY_AFTER_SECONDS) {
+      // Also keeps the rounding up from overflowing to a negative count, which became "retry now".
+      return MAX_RETRY_AFTER_SECONDS;
+    }
     long s = d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
     return Math.max(1, s);
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.modelguard.GuardDecision;
 import io.modelguard.ReasonCode;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +60,17 @@ class ProblemRendererTest {
         .withRetryAfter(Duration.ZERO)).headers()).containsEntry("Retry-After", "1");
     assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_UNAVAILABLE)).headers())
         .containsEntry("Retry-After", "1");
+  }
+
+  @Test
+  void aVeryLongRetryAfterSaturatesInsteadOfWrappingToRetryNow() {
+    // Long.MAX_VALUE seconds and a fraction rounded up used to overflow, and max(1, ...) made it 1.
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(ChronoUnit.FOREVER.getDuration())).headers()).containsEntry("Retry-After", "2147483647");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(Duration.ofDays(366 * 100L))).headers()).containsEntry("Retry-After", "2147483647");
+    assertThat(ProblemRenderer.render(GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(Duration.ofSeconds(2147483646, 1))).headers()).containsEntry("Retry-After", "2147483647");
   }
 
   @Test

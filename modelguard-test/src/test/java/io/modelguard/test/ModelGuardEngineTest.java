@@ -19,6 +19,7 @@ import io.modelguard.Tier;
 import io.modelguard.event.DecisionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.event.PolicyFailureEvent;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -208,6 +209,47 @@ class ModelGuardEngineTest {
   }
 
   @Test
+  void aPolicyThatOverflowsTheStackIsDeniedAndAuditedWhateverItsFailureMode() {
+    // Deep recursion over nested client input must not escape check(): the client would get the
+    // container's 500 page and no decision would be recorded.
+    for (FailureMode mode : FailureMode.values()) {
+      events.clear();
+      ModelGuard guard = engine().chain("default", c -> c
+          .policy(Phase.VALIDATE, "recursive-parser", ctx -> GuardDecision.allow().withHeader("Depth", Integer.toString(recurse(0))), mode))
+          .build();
+
+      GuardDecision d;
+      try (LogCapture logs = new LogCapture()) {
+        d = guard.check(FakeRequest.builder().build());
+      }
+      assertThat(d.reason()).as("%s", mode).contains(ReasonCode.INTERNAL_ERROR);
+      assertThat(decisions()).as("%s", mode).singleElement().extracting(DecisionEvent::allowed).isEqualTo(false);
+      assertThat(events).as("%s", mode).filteredOn(PolicyFailureEvent.class::isInstance)
+          .singleElement().extracting(e -> ((PolicyFailureEvent) e).failedOpen()).isEqualTo(false);
+    }
+  }
+
+  @Test
+  void anOutputPolicyThatOverflowsTheStackWithholdsTheOutputWhateverItsFailureMode() {
+    for (FailureMode mode : FailureMode.values()) {
+      ModelGuard guard = engine().chain("default", c -> c
+          .output(OutputPhase.PERTURB, "recursive", ctx -> ModelOutput.json("{\"d\":" + recurse(0) + "}"), mode)).build();
+      FakeRequest request = FakeRequest.builder().build();
+      GuardDecision allowed = guard.check(request);
+
+      try (LogCapture logs = new LogCapture()) {
+        assertThatThrownBy(() -> guard.onResponse(request, allowed, 200, ModelOutput.json("{\"p\":[0.9,0.1]}")))
+            .as("%s", mode).isInstanceOf(GuardFailureException.class);
+      }
+    }
+  }
+
+  /** Never returns: recurses until the stack overflows. */
+  private static int recurse(int depth) {
+    return recurse(depth + 1) + 1;
+  }
+
+  @Test
   void policyReturningNullIsAFailureNotAnAllow() {
     ModelGuard guard = engine().chain("default", c -> c.policy(Phase.QUOTA, "null", ctx -> null)).build();
 
@@ -255,6 +297,30 @@ class ModelGuardEngineTest {
     try (LogCapture logs = new LogCapture()) {
       assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).isTrue();
     }
+  }
+
+  @Test
+  void listenerThatThrowsAnErrorOrAnUndeclaredCheckedExceptionDoesNotChangeTheDecision() {
+    List<Throwable> thrown = List.of(new AssertionError("listener broken"), new IOException("disk full"),
+        new ExceptionInInitializerError("metrics class failed to initialise"));
+    for (Throwable t : thrown) {
+      ModelGuard guard = ModelGuard.builder().auditLog(false)
+          .listener(e -> ModelGuardEngineTest.<RuntimeException>sneakyThrow(t))
+          .chain("default", c -> c
+              .policy(Phase.QUOTA, "down", ctx -> {
+                throw new IllegalStateException("store down"); // its failure event reaches the listener too
+              }, FailureMode.OPEN)
+              .policy(Phase.DETECT, "q", record("q"))).build();
+
+      try (LogCapture logs = new LogCapture()) {
+        assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).as("%s", t).isTrue();
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+    throw (T) t;
   }
 
   @Test
