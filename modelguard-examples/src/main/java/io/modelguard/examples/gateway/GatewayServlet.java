@@ -10,6 +10,7 @@ import io.modelguard.problem.ProblemResponse;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +26,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,17 +50,31 @@ import org.slf4j.LoggerFactory;
  *       {@code Content-Type} and {@code Accept}; never the caller's credentials ({@code X-API-Key},
  *       {@code Authorization}, cookies) nor hop-by-hop headers;
  *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes)
- *       and its end-to-end headers, less the hop-by-hop ones ({@code Connection} and the headers
- *       it names, {@code Keep-Alive}, {@code Transfer-Encoding}, {@code TE}, {@code Trailer},
- *       {@code Upgrade}, {@code Proxy-*}), {@code Content-Length} (recomputed) and {@code
- *       Set-Cookie}.
+ *       and its end-to-end headers, less
+ *       <ul>
+ *         <li>the hop-by-hop ones ({@code Connection} and the headers it names, {@code Keep-Alive},
+ *             {@code Transfer-Encoding}, {@code TE}, {@code Trailer}, {@code Upgrade}, {@code
+ *             Proxy-*}), {@code Content-Length} (recomputed), {@code Date} and {@code Server} (the
+ *             gateway's own) and {@code Set-Cookie};
+ *         <li>the headers the edge owns, which ModelGuard sets on its decisions: {@code RateLimit*}
+ *             and {@code X-RateLimit-*} (quota), {@code Retry-After} and {@code WWW-Authenticate}
+ *             (refusals; the upstream's challenge would be for credentials the gateway never
+ *             forwards). An upstream copy would stand next to the guard's and contradict it;
+ *         <li>{@code Cache-Control}: the gateway sends {@code no-store}, as the in-process {@link
+ *             PredictServlet} does, because the answer is per caller (tier fidelity, the extraction
+ *             defence's perturbation, quota headers) whatever the upstream thinks of it;
+ *         <li>{@code Location} and {@code Content-Location}: they name the upstream's URLs, which
+ *             mean nothing at the edge and should not be disclosed. For the same reason an
+ *             upstream redirect (3xx) is not relayed, nor followed.
+ *       </ul>
  * </ul>
  *
- * <p>Failures are problem responses, never the upstream's internals: no answer within the timeout
- * is {@code 504 upstream.timeout}; no connection, a broken or oversized answer, or an upstream 5xx
- * is {@code 502 upstream.unavailable}; a model without an upstream is {@code 502
+ * <p>Failures are problem responses, never the upstream's internals: an answer (headers and whole
+ * body) not complete within {@link Upstreams#timeout()} is {@code 504 upstream.timeout}, and the
+ * connection to the upstream is closed; no connection, a broken or oversized answer, an upstream
+ * 3xx or 5xx is {@code 502 upstream.unavailable}; a model without an upstream is {@code 502
  * upstream.unavailable} too (and logged). An upstream 4xx is relayed as it is (the upstream's own
- * input checks). Thread-safe.
+ * input checks), less the headers above. Thread-safe.
  */
 @ModelSecured(model = "{model}", path = PredictServlet.PATH)
 public final class GatewayServlet extends HttpServlet {
@@ -66,8 +88,11 @@ public final class GatewayServlet extends HttpServlet {
   private static final PathTemplate TEMPLATE = PathTemplate.compile(PredictServlet.PATH);
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
       "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "proxy-connection");
-  /** Answer headers the gateway sets itself or never relays. */
-  private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "date", "server");
+  /** Answer headers the gateway sets itself or never relays (see the class comment). */
+  private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "date", "server",
+      "retry-after", "www-authenticate", "cache-control", "location", "content-location");
+  /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
+  private static final List<String> NOT_RELAYED_PREFIXES = List.of("proxy-", "ratelimit", "x-ratelimit-");
   private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type", "Accept");
 
   private final transient Upstreams upstreams;
@@ -119,16 +144,17 @@ public final class GatewayServlet extends HttpServlet {
         forward.header(name, value);
       }
     }
-    HttpResponse<InputStream> answer;
-    byte[] answerBody;
+    HttpResponse<byte[]> answer;
     try {
-      answer = http.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = answer.body()) {
-        answerBody = in.readNBytes(MAX_RESPONSE_BYTES + 1);
-      }
-    } catch (HttpTimeoutException e) {
-      log.warn("POST {}: upstream {} did not answer within {} ms", path, target.get(), upstreams.timeout().toMillis());
+      answer = exchange(forward.build());
+    } catch (TimeoutException e) {
+      log.warn("POST {}: upstream {} did not answer in full within {} ms", path, target.get(),
+          upstreams.timeout().toMillis());
       send(response, ReasonCode.UPSTREAM_TIMEOUT);
+      return;
+    } catch (AnswerTooLargeException e) {
+      log.warn("POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(), MAX_RESPONSE_BYTES);
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (IOException e) {
       log.warn("POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
@@ -139,17 +165,43 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
-    if (answerBody.length > MAX_RESPONSE_BYTES) {
-      log.warn("POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(), MAX_RESPONSE_BYTES);
+    int status = answer.statusCode();
+    if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
+      log.warn("POST {}: upstream {} answered {}; not relayed", path, target.get(), status);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
-    if (answer.statusCode() >= 500 || answer.statusCode() < 200) {
-      log.warn("POST {}: upstream {} answered {}; not relayed", path, target.get(), answer.statusCode());
-      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
-      return;
+    relay(answer, answer.body(), response);
+  }
+
+  /**
+   * Sends {@code request} and reads the whole answer, at most {@value #MAX_RESPONSE_BYTES} bytes,
+   * within one deadline: the upstream timeout. The request's own timeout ends only the wait for the
+   * headers, so a body that stalls or trickles after them would otherwise hold this thread for as
+   * long as the upstream likes. At the deadline the exchange is cancelled, which closes the
+   * connection rather than leaving it to the upstream.
+   *
+   * @throws TimeoutException if the answer was not complete at the deadline
+   * @throws AnswerTooLargeException if the body is longer than {@value #MAX_RESPONSE_BYTES} bytes
+   * @throws IOException if there was no connection or the answer broke off
+   */
+  private HttpResponse<byte[]> exchange(HttpRequest request)
+      throws IOException, InterruptedException, TimeoutException {
+    CappedAnswer body = new CappedAnswer(MAX_RESPONSE_BYTES);
+    CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> body);
+    try {
+      return pending.get(upstreams.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof HttpTimeoutException) { // no connection or no headers in time
+        throw new TimeoutException(e.getCause().getMessage());
+      }
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } finally {
+      if (!pending.isDone() || pending.isCompletedExceptionally()) {
+        body.abandon(); // the body, if it had begun
+        pending.cancel(true); // the wait for the headers
+      }
     }
-    relay(answer, answerBody, response);
   }
 
   private static void relay(HttpResponse<?> answer, byte[] body, HttpServletResponse response) throws IOException {
@@ -163,12 +215,13 @@ public final class GatewayServlet extends HttpServlet {
     response.setStatus(answer.statusCode());
     headers.forEach((name, values) -> {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.startsWith(":") || HOP_BY_HOP.contains(lower) || lower.startsWith("proxy-")
-          || NOT_RELAYED.contains(lower) || named.contains(lower)) {
+      if (lower.startsWith(":") || HOP_BY_HOP.contains(lower) || NOT_RELAYED.contains(lower)
+          || NOT_RELAYED_PREFIXES.stream().anyMatch(lower::startsWith) || named.contains(lower)) {
         return;
       }
       values.forEach(v -> response.addHeader(name, v));
     });
+    response.setHeader("Cache-Control", "no-store");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
   }
@@ -180,5 +233,83 @@ public final class GatewayServlet extends HttpServlet {
     response.setContentType(problem.contentType());
     response.setContentLength(problem.body().length);
     response.getOutputStream().write(problem.body());
+  }
+
+  /** The upstream's body is longer than {@link #MAX_RESPONSE_BYTES}. */
+  private static final class AnswerTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    AnswerTooLargeException() {
+      super("the answer is longer than " + MAX_RESPONSE_BYTES + " bytes");
+    }
+  }
+
+  /**
+   * Collects one answer body, failing as soon as it is longer than the cap; {@link #abandon()}
+   * gives it up at the deadline. Either way it cancels its subscription, which is what closes the
+   * connection: failing the response future alone would leave the socket to the upstream.
+   */
+  private static final class CappedAnswer implements HttpResponse.BodySubscriber<byte[]> {
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final int cap;
+    private volatile Flow.Subscription subscription;
+    private volatile boolean abandoned;
+
+    CappedAnswer(int cap) {
+      this.cap = cap;
+    }
+
+    /** Stops reading; safe before, during or after the body (the flags are volatile for this race). */
+    void abandon() {
+      abandoned = true;
+      result.completeExceptionally(new IOException("abandoned at the deadline"));
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      if (abandoned) {
+        s.cancel();
+      } else {
+        s.request(Long.MAX_VALUE);
+      }
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      for (ByteBuffer item : items) {
+        if (result.isDone()) {
+          return;
+        }
+        if (item.remaining() > cap - bytes.size()) {
+          subscription.cancel();
+          result.completeExceptionally(new AnswerTooLargeException());
+          return;
+        }
+        byte[] chunk = new byte[item.remaining()];
+        item.get(chunk);
+        bytes.writeBytes(chunk);
+      }
+    }
+
+    @Override
+    public void onError(Throwable e) {
+      result.completeExceptionally(e);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(bytes.toByteArray());
+    }
   }
 }

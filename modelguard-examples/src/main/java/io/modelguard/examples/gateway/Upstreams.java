@@ -11,16 +11,16 @@ import java.util.Optional;
 /**
  * Where the gateway sends each model's predictions: a base URL per model, and optionally one for
  * every other model; the request goes to {@code <base>/v1/models/<model>/predict}. Also the time
- * the gateway waits for an upstream's answer. Immutable.
+ * the gateway waits for an upstream's whole answer (connection, headers and body). Immutable.
  *
  * <pre>
  * --upstream URL           every model's upstream (http or https, no query or fragment)
  * --upstream MODEL=URL     one model's upstream (overrides the former for that model)
- * --upstream-timeout MS    how long to wait for an upstream's answer (default 5000)
+ * --upstream-timeout MS    how long to wait for an upstream's whole answer (default 5000)
  * </pre>
  */
 public final class Upstreams {
-  /** How long the gateway waits for an upstream's response by default. */
+  /** How long the gateway waits for an upstream's whole answer by default. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
   private final Map<String, URI> byModel;
@@ -50,7 +50,7 @@ public final class Upstreams {
     return new Upstreams(copy, fallback, timeout);
   }
 
-  /** A copy waiting at most {@code timeout} for an upstream's response. */
+  /** A copy waiting at most {@code timeout} for an upstream's whole answer, headers and body. */
   public Upstreams withTimeout(Duration timeout) {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("the upstream timeout must be positive");
@@ -102,7 +102,7 @@ public final class Upstreams {
     return byModel.isEmpty() && fallback == null;
   }
 
-  /** How long to wait for an upstream's response. */
+  /** How long to wait for an upstream's whole answer: one deadline for connection, headers and body. */
   public Duration timeout() {
     return timeout;
   }

@@ -14,6 +14,7 @@ import io.modelguard.examples.StartupException;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.problem.ProblemRenderer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -32,6 +33,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +48,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Gateway mode enforces the demo's contract in front of a separate upstream process: {@link
  * UpstreamServer} runs in its own JVM (started with this test's class path) on a free loopback
  * port, and every request goes through the gateway. Stubs on loopback stand in for misbehaving
- * upstreams (silent, failing, chatty with hop-by-hop headers).
+ * upstreams (silent, failing, stalling or trickling after the headers, chatty with hop-by-hop
+ * headers and with headers that are the guard's to set).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayTest {
@@ -57,11 +62,23 @@ class GatewayTest {
   private static URI upstream;
   private static ModelServingApp gateway;
 
-  // Misbehaving upstreams, behind a second gateway: digits → silent socket, iris → the stub.
+  // Misbehaving upstreams, behind a second gateway: digits → silent socket, iris → the stub, which
+  // misbehaves as the first feature asks (see FAIL, STALL, TRICKLE, CHALLENGE, REDIRECT, TOO_LONG).
   private static ServerSocket silent;
   private static final List<Socket> held = new CopyOnWriteArrayList<>();
   private static HttpServer stub;
+  private static ExecutorService stubThreads;
   private static final Map<String, String> stubSaw = new ConcurrentHashMap<>();
+  /** Lets go of the stub's stalled and trickling answers when the tests are done. */
+  private static final CountDownLatch releaseStub = new CountDownLatch(1);
+  /** Completes when a write of the trickling answer fails: the gateway closed the connection. */
+  private static final CompletableFuture<Void> trickleCutOff = new CompletableFuture<>();
+  private static final String FAIL = "[9.9,";
+  private static final String STALL = "[8.8,";
+  private static final String TRICKLE = "[7.7,";
+  private static final String CHALLENGE = "[6.6,";
+  private static final String REDIRECT = "[5.5,";
+  private static final String TOO_LONG = "[4.4,";
   private static ModelServingApp edgeOfStubs;
 
   @BeforeAll
@@ -104,14 +121,45 @@ class GatewayTest {
     acceptor.setDaemon(true);
     acceptor.start();
     stub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
+    stubThreads = Executors.newCachedThreadPool(); // a stalled answer must not hold up the others
+    stub.setExecutor(stubThreads);
     stub.createContext("/", exchange -> {
       exchange.getRequestHeaders().forEach((k, v) -> stubSaw.put(k.toLowerCase(), String.join(",", v)));
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       stubSaw.put(":path", exchange.getRequestURI().getRawPath());
+      if (body.contains(STALL) || body.contains(TRICKLE)) {
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, 60_000);
+        OutputStream o = exchange.getResponseBody();
+        o.write("{\"label\":".getBytes(StandardCharsets.UTF_8));
+        o.flush();
+        try {
+          // Stalls, or sends a byte every 50 ms: 50 minutes for the declared length.
+          while (!releaseStub.await(50, TimeUnit.MILLISECONDS)) {
+            if (body.contains(TRICKLE)) {
+              o.write('1');
+              o.flush();
+            }
+          }
+        } catch (IOException e) {
+          trickleCutOff.complete(null);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        exchange.close();
+        return;
+      }
       byte[] out;
-      if (body.contains("9.9")) {
+      if (body.contains(FAIL)) {
         out = "java.lang.IllegalStateException: upstream secret at Model.java:42".getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(500, out.length);
+      } else if (body.contains(TOO_LONG)) {
+        out = new byte[GatewayServlet.MAX_RESPONSE_BYTES + 1];
+        exchange.sendResponseHeaders(200, out.length);
+      } else if (body.contains(REDIRECT)) {
+        out = new byte[0];
+        exchange.getResponseHeaders().add("Location", "http://10.0.0.7:9000/internal/predict");
+        exchange.sendResponseHeaders(302, -1);
       } else {
         out = "{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}".getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json");
@@ -121,11 +169,23 @@ class GatewayTest {
         exchange.getResponseHeaders().add("Keep-Alive", "timeout=5");
         exchange.getResponseHeaders().add("Proxy-Authenticate", "Basic");
         exchange.getResponseHeaders().add("Set-Cookie", "upstream=1");
-        exchange.sendResponseHeaders(200, out.length);
+        // Headers that are the guard's to set, or that name the upstream.
+        exchange.getResponseHeaders().add("RateLimit", "\"burst\";r=999;t=0");
+        exchange.getResponseHeaders().add("RateLimit-Policy", "\"burst\";q=999;w=1");
+        exchange.getResponseHeaders().add("X-RateLimit-Remaining", "999");
+        exchange.getResponseHeaders().add("Retry-After", "0");
+        exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"upstream\"");
+        exchange.getResponseHeaders().add("Cache-Control", "public, max-age=86400");
+        exchange.getResponseHeaders().add("Location", "http://10.0.0.7:9000/internal/predict");
+        exchange.getResponseHeaders().add("Content-Location", "http://10.0.0.7:9000/internal/answers/1");
+        exchange.sendResponseHeaders(body.contains(CHALLENGE) ? 401 : 200, out.length);
       }
-      try (OutputStream o = exchange.getResponseBody()) {
-        o.write(out);
+      if (out.length > 0) {
+        try (OutputStream o = exchange.getResponseBody()) {
+          o.write(out);
+        }
       }
+      exchange.close();
     });
     stub.start();
     Upstreams stubs = Upstreams.none()
@@ -147,8 +207,12 @@ class GatewayTest {
       upstreamProcess.destroy();
       upstreamProcess.waitFor(30, TimeUnit.SECONDS);
     }
+    releaseStub.countDown();
     if (stub != null) {
       stub.stop(0);
+    }
+    if (stubThreads != null) {
+      stubThreads.shutdownNow();
     }
     if (silent != null) {
       silent.close();
@@ -168,6 +232,11 @@ class GatewayTest {
 
   private static HttpResponse<String> post(ModelServingApp app, String path, String body, String label) {
     return Loopback.post(app.baseUri(), path, "application/json", body, "X-API-Key", key(app, label));
+  }
+
+  /** An iris prediction through {@code edgeOfStubs}, whose stub misbehaves as {@code scenario} asks. */
+  private static HttpResponse<String> askStub(String scenario) {
+    return post(edgeOfStubs, IRIS, "{\"features\":" + scenario + "3.5,1.4,0.2]}", "pro");
   }
 
   /** The response is exactly the problem ModelGuard renders for {@code code}. */
@@ -267,12 +336,54 @@ class GatewayTest {
   }
 
   @Test
+  @Order(5)
+  void headersTheGuardSetsComeFromTheGuardAlone() throws Exception {
+    HttpResponse<String> r = post(edgeOfStubs, IRIS, "{\"features\":[5.1,3.5,1.4,0.2]}", "pro");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    // One RateLimit and one RateLimit-Policy, the guard's: the upstream's 999 would contradict them.
+    assertThat(r.headers().allValues("RateLimit")).hasSize(1).noneMatch(v -> v.contains("999"));
+    assertThat(r.headers().allValues("RateLimit-Policy")).hasSize(1).noneMatch(v -> v.contains("999"));
+    assertThat(r.headers().allValues("Cache-Control")).containsExactly("no-store");
+    for (String h : new String[] {"X-RateLimit-Remaining", "Retry-After", "WWW-Authenticate", "Location",
+        "Content-Location"}) {
+      assertThat(r.headers().firstValue(h)).as(h).isEmpty();
+    }
+    assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
+  }
+
+  @Test
+  @Order(5)
+  void anUpstreamRefusalIsRelayedWithoutItsChallenge() throws Exception {
+    HttpResponse<String> r = askStub(CHALLENGE);
+
+    // The upstream's 4xx is its own input check, relayed; its challenge is for credentials the
+    // gateway never forwards, and its Retry-After would pose as the quota's.
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();
+    assertThat(r.headers().firstValue("Retry-After")).isEmpty();
+    assertThat(r.headers().allValues("RateLimit")).hasSize(1).noneMatch(v -> v.contains("999"));
+  }
+
+  @Test
+  @Order(5)
+  void anUpstreamRedirectIsNeitherRelayedNorFollowed() throws Exception {
+    HttpResponse<String> r = askStub(REDIRECT);
+
+    assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    assertThat(r.headers().firstValue("Location")).isEmpty();
+    assertThat(r.body()).doesNotContain("10.0.0.7");
+  }
+
+  @Test
   @Order(6)
   void anUpstreamFailureIsAProblemWithoutItsInternals() throws Exception {
-    HttpResponse<String> r = post(edgeOfStubs, IRIS, "{\"features\":[9.9,3.5,1.4,0.2]}", "pro");
+    HttpResponse<String> r = askStub(FAIL);
 
     assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
     assertThat(r.body()).doesNotContain("secret").doesNotContain("Exception");
+    // An answer over the cap is a failure too, not relayed in part.
+    assertProblem(askStub(TOO_LONG), ReasonCode.UPSTREAM_UNAVAILABLE);
   }
 
   @Test
@@ -283,6 +394,19 @@ class GatewayTest {
     assertProblem(r, ReasonCode.UPSTREAM_TIMEOUT);
     assertThat(r.body()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.UPSTREAM_TIMEOUT))
         .bodyAsString());
+  }
+
+  @Test
+  @Order(7)
+  void anAnswerThatStallsOrTricklesAfterItsHeadersIsATimeoutAndItsConnectionIsDropped() throws Exception {
+    // The timeout covers the whole answer, not only the wait for the headers (the client here gives
+    // up after 20 s). STALL sends 9 of the 60,000 bytes it promises, then nothing until the tests
+    // end; TRICKLE sends a byte every 50 ms, 50 minutes in all, which no deadline per read would end.
+    assertProblem(askStub(STALL), ReasonCode.UPSTREAM_TIMEOUT);
+    assertProblem(askStub(TRICKLE), ReasonCode.UPSTREAM_TIMEOUT);
+    // The gateway closed the connection rather than leave it to the upstream: the stub's next write
+    // failed (it would otherwise trickle on until the tests end).
+    assertThat(trickleCutOff).succeedsWithin(Duration.ofSeconds(30));
   }
 
   @Test
