@@ -1,6 +1,6 @@
 package io.modelguard;
 
-import java.lang.reflect.AnnotatedElement;
+import io.modelguard.internal.AnnotationInheritance;
 import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,33 +56,33 @@ public final class EndpointSpec {
   }
 
   /**
-   * Finds {@code @ModelSecured} on a method or, failing that, its declaring class: the method's
-   * annotation overrides the class's.
+   * Finds {@code @ModelSecured} for a method of {@code resourceClass}: on the method or, failing
+   * that, on a method it overrides or implements (superclasses first, then interfaces, nearest
+   * first); failing those, on the class ({@link #forClass}). A method's annotation, its own or
+   * inherited, overrides the class's.
    */
   public static Optional<EndpointSpec> forMethod(Method method, Class<?> resourceClass) {
-    ModelSecured annotation = method.getAnnotation(ModelSecured.class);
-    if (annotation == null) {
-      annotation = find(resourceClass);
-    }
-    return Optional.ofNullable(annotation).map(EndpointSpec::from);
-  }
-
-  /** Finds {@code @ModelSecured} on a class or one of its superclasses. */
-  public static Optional<EndpointSpec> forClass(Class<?> type) {
-    return Optional.ofNullable(find(type)).map(EndpointSpec::from);
-  }
-
-  private static ModelSecured find(AnnotatedElement element) {
-    if (element instanceof Class<?>) {
-      for (Class<?> c = (Class<?>) element; c != null && c != Object.class; c = c.getSuperclass()) {
-        ModelSecured a = c.getAnnotation(ModelSecured.class);
-        if (a != null) {
-          return a;
-        }
+    for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
+      ModelSecured annotation = m.getAnnotation(ModelSecured.class);
+      if (annotation != null) {
+        return Optional.of(from(annotation));
       }
-      return null;
     }
-    return element.getAnnotation(ModelSecured.class);
+    return forClass(resourceClass);
+  }
+
+  /**
+   * Finds {@code @ModelSecured} on a class, its superclasses or, failing those, its interfaces,
+   * nearest first.
+   */
+  public static Optional<EndpointSpec> forClass(Class<?> type) {
+    for (Class<?> c : AnnotationInheritance.typeHierarchy(type)) {
+      ModelSecured annotation = c.getAnnotation(ModelSecured.class);
+      if (annotation != null) {
+        return Optional.of(from(annotation));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The fixed model id, if the model is not a path variable. */

@@ -12,6 +12,15 @@ import java.lang.annotation.Target;
  * annotation only <em>names</em> what to apply; the policies themselves live in the application's
  * {@link ModelGuard}. An annotation on a method overrides one on its class.
  *
+ * <p>Unlike Java's own annotation lookup, and like JAX-RS's inheritance of {@code @Path} and
+ * {@code @POST}, it is inherited: a method without it takes the annotation of the nearest method
+ * it overrides or implements (the same name and parameter types; superclasses first, then
+ * interfaces), and a class without it takes that of its nearest superclass or, failing those,
+ * interface. A method's annotation, its own or inherited, still overrides its class's. So a
+ * resource that implements an annotated interface, or overrides an annotated method of an
+ * abstract base, is guarded as the annotation reads; the servlet adapter resolves a servlet
+ * class's annotation the same way.
+ *
  * <p>It is meta-annotated {@code @NameBinding} so JAX-RS binds ModelGuard's filters to it. That
  * meta-annotation needs the Jakarta REST API only at compile time: in a servlet-only application
  * the JVM ignores it.

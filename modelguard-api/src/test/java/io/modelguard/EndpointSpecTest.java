@@ -42,6 +42,73 @@ class EndpointSpecTest {
     assertThat(EndpointSpec.forClass(Plain.class)).isEmpty();
   }
 
+  /** Annotates the method its implementations override. */
+  interface GuardedMethodApi {
+    @ModelSecured(model = "digits", chain = "interface-method")
+    void predict();
+  }
+
+  /** Annotated as a whole. */
+  @ModelSecured(model = "digits", chain = "interface-type")
+  interface GuardedApi {
+    void predict();
+  }
+
+  /** Extends an annotated interface. */
+  interface ExtendedApi extends GuardedApi {}
+
+  abstract static class GuardedBase implements GuardedMethodApi {
+    @ModelSecured(model = "digits", chain = "superclass-method")
+    public abstract void predict();
+
+    @ModelSecured(model = "digits", chain = "static")
+    public static void hidden() {}
+  }
+
+  /** Overrides, implements and hides annotated methods without annotations of its own. */
+  @ModelSecured(model = "digits", chain = "subclass")
+  static class OverridesWithoutAnnotations extends GuardedBase {
+    @Override
+    public void predict() {}
+
+    public static void hidden() {}
+  }
+
+  static class ImplementsAnInterfaceMethod implements GuardedMethodApi {
+    @Override
+    public void predict() {}
+  }
+
+  static class ImplementsAnExtendedApi implements ExtendedApi {
+    @Override
+    public void predict() {}
+  }
+
+  @Test
+  void methodAnnotationIsInheritedFromTheNearestOverriddenMethodSuperclassesBeforeInterfaces() throws Exception {
+    Class<?> sub = OverridesWithoutAnnotations.class;
+    assertThat(EndpointSpec.forMethod(sub.getMethod("predict"), sub)).map(EndpointSpec::chain)
+        .contains("superclass-method");
+    assertThat(EndpointSpec.forMethod(ImplementsAnInterfaceMethod.class.getMethod("predict"),
+        ImplementsAnInterfaceMethod.class)).map(EndpointSpec::chain).contains("interface-method");
+    // A static method hides rather than overrides: the class's annotation applies.
+    assertThat(EndpointSpec.forMethod(sub.getMethod("hidden"), sub)).map(EndpointSpec::chain).contains("subclass");
+  }
+
+  @Test
+  void classAnnotationIsFoundOnInterfacesAfterSuperclasses() throws Exception {
+    assertThat(EndpointSpec.forClass(ImplementsAnExtendedApi.class)).map(EndpointSpec::chain).contains("interface-type");
+    assertThat(EndpointSpec.forMethod(ImplementsAnExtendedApi.class.getMethod("predict"), ImplementsAnExtendedApi.class))
+        .map(EndpointSpec::chain).contains("interface-type");
+    assertThat(EndpointSpec.forClass(InheritsBothClassAnnotations.class)).map(EndpointSpec::chain).contains("class-chain");
+  }
+
+  /** Inherits a class annotation from its superclass and another from its interface. */
+  static class InheritsBothClassAnnotations extends Annotated implements GuardedApi {
+    @Override
+    public void predict() {}
+  }
+
   @Test
   void resolvesTheModelFromPathVariablesAndRefusesHostileIds() {
     EndpointSpec spec = EndpointSpec.of("{model}", "default", 1);

@@ -57,15 +57,17 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     context.setProperty(GuardResponseFilter.MAX_OUTPUT_PROPERTY, maxOutputBytes);
   }
 
-  /** The problem as a response: its status and headers, its exact media type and byte length. */
+  /**
+   * The problem as a response: its status and headers, its exact media type and its body. No
+   * {@code Content-Length}: response filters run on an aborted response too, so the runtime's
+   * compression may still code the body, and only the runtime knows the length it finally writes.
+   */
   static Response problem(ProblemResponse problem) {
-    byte[] body = problem.body();
     Response.ResponseBuilder response = Response.status(problem.status());
     problem.headers().forEach(response::header);
     return response
         .header(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE)
-        .header(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length))
-        .entity(body)
+        .entity(problem.body())
         .build();
   }
 

@@ -5,6 +5,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelSecured;
+import io.modelguard.internal.AnnotationInheritance;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.jaxrs.internal.ServletRemoteAddress;
 import jakarta.ws.rs.HttpMethod;
@@ -20,6 +21,8 @@ import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Jakarta REST (JAX-RS 3.1 and later) adapter: guards every resource method annotated, or
@@ -33,8 +36,9 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>At deployment, for each resource method it resolves the annotation once (the method's
- * overrides the class's, see {@link EndpointSpec#forMethod}), checks that the named chain exists
- * and registers, for that method only:
+ * overrides the class's, and both are inherited from superclasses and interfaces, see {@link
+ * ModelSecured} and {@link EndpointSpec#forMethod}), checks that the named chain exists and
+ * registers, for that method only:
  *
  * <ul>
  *   <li>a request filter at {@link Priorities#AUTHENTICATION} that runs {@link ModelGuard#check}
@@ -51,18 +55,37 @@ import java.util.function.Function;
  *
  * <p><b>Sub-resource locators.</b> The annotation does not reach through a locator: what the runtime
  * calls is the located resource's method, and only its own or its class's {@code @ModelSecured}
- * guards it. So that this cannot go unnoticed, an annotation on a locator, or on a class with a
- * locator, fails deployment when the runtime configures one of that class's resource methods.
+ * guards it. So that this cannot go unnoticed, a locator that the annotation is on or over (through
+ * its class, either inherited) is refused, in three ways:
  *
- * <p><b>Server-sent events.</b> Events sent through an {@link SseEventSink} leave after the
- * response filter has run, so output policies cannot see them: a resource method taking an {@code
- * SseEventSink} fails deployment if its chain has output policies. Under a chain without them, its
- * requests are checked like any other.
+ * <ul>
+ *   <li>it fails deployment when the runtime configures a resource method of its class, if that is
+ *       a root resource class (annotated {@code @Path});
+ *   <li>in a class without {@code @Path}, which the runtime configures only when a locator first
+ *       returns it, after deployment, it is logged at ERROR and every request to the class's
+ *       resource methods is answered with the {@code internal.error} problem (500);
+ *   <li>a class with such a locator but no resource method of its own is never configured at all.
+ *       So every resource method without {@code @ModelSecured} also gets a request filter that
+ *       answers the {@code internal.error} problem (and logs at ERROR, once per method) when a
+ *       request reached it through such a locator, that is, when one of {@link
+ *       jakarta.ws.rs.core.UriInfo#getMatchedResources()} after the first is an instance of a class
+ *       with one. A request no locator took part in costs that filter one look at the list's
+ *       size; guarded methods do not get it.
+ * </ul>
+ *
+ * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
+ * and the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}) returned by the
+ * resource, leave after the response filter has run, so output policies cannot see them: such a
+ * resource method fails deployment if its chain has output policies (Jersey's classes are
+ * recognised by name; the adapter does not depend on them). Under a chain without them, its
+ * requests are checked like any other. A {@code ChunkedOutput} wrapped in a {@code Response} is
+ * not recognised at deployment.
  *
  * <p>A denied request never reaches the resource: the response is the problem from {@link
- * io.modelguard.problem.ProblemRenderer}, with its status and headers, {@code Content-Type:
- * application/problem+json} and an explicit {@code Content-Length}. A body a policy read is
- * replayed to the resource in full.
+ * io.modelguard.problem.ProblemRenderer}, with its status and headers and {@code Content-Type:
+ * application/problem+json}. It carries no {@code Content-Length} of the adapter's: response
+ * filters run on it too, so the runtime's compression may code it, and the runtime sets the length
+ * of what it writes. A body a policy read is replayed to the resource in full.
  *
  * <p><b>Request properties.</b> The {@link InferenceRequest} policies see implements {@link
  * io.modelguard.input.RequestAttributes} over the {@link ContainerRequestContext}'s properties, so
@@ -145,9 +168,21 @@ public final class ModelGuardFeature implements DynamicFeature {
           ? Optional.of(address)
           : Optional.empty();
 
+  /** Jersey's streamed response entity, written after the response filters have run. */
+  private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
+
+  private static final Logger log = LoggerFactory.getLogger(ModelGuardFeature.class);
+
   private final ModelGuard guard;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final int maxOutputBytes;
+  /** For a class, a sub-resource locator {@code @ModelSecured} is on or over; found once per class. */
+  private final ClassValue<Optional<Method>> guardedLocators = new ClassValue<>() {
+    @Override
+    protected Optional<Method> computeValue(Class<?> type) {
+      return findGuardedLocator(type);
+    }
+  };
 
   /**
    * A feature guarding {@code @ModelSecured} resources with {@code guard}, with the default client
@@ -176,13 +211,18 @@ public final class ModelGuardFeature implements DynamicFeature {
 
   /**
    * Resolves {@code @ModelSecured} for one resource method and registers the request and response
-   * filters for it; does nothing for a method that neither it nor its class is annotated with.
+   * filters for it. For a method that neither it nor its class is annotated with (inherited
+   * included), registers only the check that no guarded sub-resource locator led to it (see the
+   * class comment).
    *
    * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
    *     not have, if it is on or over (through the class) a sub-resource locator of the method's
-   *     class, or if the method sends server-sent events ({@link SseEventSink}) under a chain with
-   *     output policies, which would never see them: the runtime then refuses to deploy the application, so a typo or an annotation that
-   *     would guard nothing fails start-up rather than requests
+   *     root resource class, or if the method sends server-sent events ({@link SseEventSink}) or
+   *     returns a Jersey {@code ChunkedOutput} under a chain with output policies, which would
+   *     never see them: the runtime then refuses to deploy the application, so a typo or an
+   *     annotation that would guard nothing fails start-up rather than requests. A guarded locator
+   *     of a class that is not a root resource, configured after deployment, is logged and its
+   *     class's requests refused instead.
    */
   @Override
   public void configure(ResourceInfo resourceInfo, FeatureContext context) {
@@ -191,14 +231,28 @@ public final class ModelGuardFeature implements DynamicFeature {
     if (method == null || resourceClass == null) {
       return;
     }
-    refuseGuardedLocators(resourceClass);
+    Optional<Method> locator = guardedLocators.get(resourceClass);
+    if (locator.isPresent()) {
+      String refusal = guardedLocatorMessage(resourceClass, locator.get());
+      if (resourceClass.isAnnotationPresent(Path.class)) {
+        throw new IllegalArgumentException(refusal);
+      }
+      // Not a root resource: the runtime configures it when a locator first returns it, after
+      // deployment. Throwing now would only fail this request with the runtime's own error page.
+      log.error("ModelGuard: {} Every request to {}.{}() is refused (500) until the annotation moves.",
+          refusal, resourceClass.getName(), method.getName());
+      context.register(new RefusedResourceFilter(resourceClass.getName() + "." + method.getName() + "()"),
+          Priorities.AUTHENTICATION);
+      return;
+    }
     Optional<EndpointSpec> found = EndpointSpec.forMethod(method, resourceClass);
     if (found.isEmpty()) {
+      context.register(new LocatedThroughGuardedLocatorFilter(method, guardedLocators), Priorities.AUTHENTICATION);
       return;
     }
     EndpointSpec spec = guard.validate(found.get());
     if (guard.chain(spec.chain()).hasOutputPolicies()) {
-      refuseEventStreams(method, resourceClass, spec.chain());
+      refuseLateOutput(method, resourceClass, spec.chain());
     }
     Function<ContainerRequestContext, Optional<String>> address = remoteAddress;
     if (address == null) {
@@ -216,40 +270,71 @@ public final class ModelGuardFeature implements DynamicFeature {
   }
 
   /**
-   * Fails on a sub-resource locator of {@code resourceClass} that {@code @ModelSecured} is on or
-   * over (through the class). Runtimes give filters bound to a locator to nothing: the resources it
-   * returns would run unguarded, however the annotation reads.
-   *
-   * @throws IllegalArgumentException naming the locator
+   * A sub-resource locator of {@code resourceClass} that {@code @ModelSecured} is on or over
+   * (through the class), each inherited as {@link EndpointSpec#forMethod} resolves it. Runtimes give
+   * filters bound to a locator to nothing: the resources it returns would run unguarded, however
+   * the annotation reads.
    */
-  private static void refuseGuardedLocators(Class<?> resourceClass) {
+  private static Optional<Method> findGuardedLocator(Class<?> resourceClass) {
     for (Method candidate : resourceClass.getMethods()) {
-      if (candidate.isAnnotationPresent(Path.class) && !hasHttpMethod(candidate)
+      if (!candidate.isBridge() && isLocator(candidate, resourceClass)
           && EndpointSpec.forMethod(candidate, resourceClass).isPresent()) {
-        throw new IllegalArgumentException("@ModelSecured does not reach through sub-resource locator "
-            + resourceClass.getSimpleName() + "." + candidate.getName() + "() (" + resourceClass.getName()
-            + "): the resources it returns would be unguarded. Put @ModelSecured on the located "
-            + "class or its resource methods, and not on or over the locator.");
+        return Optional.of(candidate);
       }
     }
+    return Optional.empty();
+  }
+
+  /** Why deployment refuses {@code locator}, naming it. */
+  private static String guardedLocatorMessage(Class<?> resourceClass, Method locator) {
+    return "@ModelSecured does not reach through sub-resource locator " + resourceClass.getSimpleName() + "."
+        + locator.getName() + "() (" + resourceClass.getName() + "): the resources it returns would be "
+        + "unguarded. Put @ModelSecured on the located class or its resource methods, and not on or over the "
+        + "locator.";
   }
 
   /**
-   * Fails on a resource method that sends server-sent events, under a chain with output policies:
-   * its events go out through the {@link SseEventSink} after the response filter has run, so the
-   * output policies would never see them (a prediction sent as an event would reach the client
-   * without its noise or rounding).
+   * Whether the runtime treats {@code method} as a sub-resource locator: {@code @Path} without a
+   * request method designator such as {@code @POST}, on the method itself or, as JAX-RS inherits
+   * them, on the nearest method it overrides or implements that carries either.
+   */
+  private static boolean isLocator(Method method, Class<?> resourceClass) {
+    for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
+      boolean path = m.isAnnotationPresent(Path.class);
+      boolean httpMethod = hasHttpMethod(m);
+      if (path || httpMethod) {
+        return path && !httpMethod;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Fails on a resource method whose output leaves after the response filter has run, under a
+   * chain with output policies, which would then never see it (a prediction would reach the client
+   * without its noise or rounding): one that sends server-sent events through an {@link
+   * SseEventSink}, or that returns Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one),
+   * recognised by name so that the adapter does not depend on Jersey.
    *
    * @throws IllegalArgumentException naming the method and the chain
    */
-  private static void refuseEventStreams(Method method, Class<?> resourceClass, String chain) {
+  private static void refuseLateOutput(Method method, Class<?> resourceClass, String chain) {
+    String late = null;
     for (Class<?> parameter : method.getParameterTypes()) {
       if (SseEventSink.class.isAssignableFrom(parameter)) {
-        throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
-            + "cannot see the server-sent events of " + resourceClass.getSimpleName() + "." + method.getName()
-            + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
-            + "prediction as the response entity, or guard the method with a chain without output policies.");
+        late = "the server-sent events of ";
       }
+    }
+    for (Class<?> c = method.getReturnType(); c != null; c = c.getSuperclass()) {
+      if (c.getName().equals(JERSEY_CHUNKED_OUTPUT)) {
+        late = "the chunks of the Jersey ChunkedOutput returned by ";
+      }
+    }
+    if (late != null) {
+      throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
+          + "cannot see " + late + resourceClass.getSimpleName() + "." + method.getName()
+          + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
+          + "prediction as the response entity, or guard the method with a chain without output policies.");
     }
   }
 

@@ -54,6 +54,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -79,6 +80,13 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   private static final String MODEL_SECRET_HEADER = "X-Model-Secret";
   /** The most output the feature under test holds for the output policies. */
   private static final int MAX_OUTPUT = 64 * 1024;
+  /** The denial of the "deny-quota" chain, with every header a 429 carries. */
+  private static final GuardDecision QUOTA_EXCEEDED = GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+      .withRetryAfter(Duration.ofSeconds(30))
+      .withHeader("RateLimit-Policy", "\"per-minute\";q=10;w=60")
+      .withHeader("RateLimit", "\"per-minute\";r=0;t=30");
+  /** The denial of the "deny-credentials" chain, with its challenge. */
+  private static final GuardDecision MISSING_CREDENTIALS = GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS);
 
   private final Probe probe = new Probe();
   /** The {@value ErrorOutputFixture#CHAIN} chain and what its policies saw. */
@@ -99,10 +107,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class)
         .instances(new Models(probe))
         .build());
-    client = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .build();
+    client = JettyHost.client();
   }
 
   /** One chain per behaviour under test; {@code probe} records what the policies saw. */
@@ -140,6 +145,8 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         }))
         .chain("deny", chain -> chain.policy(Phase.VALIDATE, "deny",
             ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .chain("deny-quota", chain -> chain.policy(Phase.QUOTA, "deny", ctx -> QUOTA_EXCEEDED))
+        .chain("deny-credentials", chain -> chain.policy(Phase.AUTHENTICATE, "deny", ctx -> MISSING_CREDENTIALS))
         .chain("failing-output", chain -> chain.output(OutputPhase.PERTURB, "boom", ctx -> {
           throw new IllegalStateException("output policy failed");
         }))
@@ -396,6 +403,38 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     }
   }
 
+  @Test
+  void denialsKeepTheirStatusHeadersAndProblemUnderTheRuntimesCompression() throws Exception {
+    // Response filters, and so the runtime's compression, run on the guard's problem responses too:
+    // a length declared for the uncompressed problem would not match the bytes written.
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+        .resources(Denials.class)
+        .resources(runtime().compression())
+        .build();
+    try (Deployment compressing = runtime().deploy(app)) {
+      for (var denial : List.of(Map.entry("invalid", GuardDecision.deny(ReasonCode.INPUT_INVALID)),
+          Map.entry("quota", QUOTA_EXCEEDED), Map.entry("credentials", MISSING_CREDENTIALS))) {
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
+                URI.create(compressing.baseUri() + "/denials/" + denial.getKey()))
+            .header("Content-Type", "application/json")
+            .header("Accept-Encoding", "gzip")
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+            .build(), HttpResponse.BodyHandlers.ofByteArray());
+        ProblemResponse expected = ProblemRenderer.render(denial.getValue());
+        String name = denial.getKey();
+        assertThat(r.statusCode()).as(name).isEqualTo(expected.status());
+        assertThat(r.headers().allValues("Content-Type")).as(name).containsExactly(ProblemResponse.CONTENT_TYPE);
+        expected.headers().forEach((header, value) ->
+            assertThat(r.headers().allValues(header)).as(name + " " + header).containsExactly(value));
+        assertThat(r.headers().allValues("Content-Encoding")).as(name).containsExactly("gzip");
+        r.headers().firstValue("Content-Length").ifPresent(length ->
+            assertThat(Integer.parseInt(length)).as(name).isEqualTo(r.body().length));
+        assertThat(gunzip(r.body())).as(name).isEqualTo(expected.bodyAsString());
+      }
+    }
+  }
+
   private static String gunzip(byte[] gzipped) throws IOException {
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -466,31 +505,30 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   @Test
   void annotationOnASubResourceLocatorFailsDeployment() {
     // The runtime would call the located resource with no filter of ours: unguarded.
-    for (Class<?> resource : List.of(GuardedLocator.class, ClassGuardedLocator.class)) {
-      TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
-          .resources(resource)
-          .build();
-      assertThatThrownBy(() -> runtime().deploy(app).close())
-          .as(resource.getSimpleName())
-          .satisfies(e -> assertThat(causes(e))
-              .anyMatch(c -> c instanceof IllegalArgumentException
-                  && String.valueOf(c.getMessage()).contains("sub-resource locator")
-                  && String.valueOf(c.getMessage()).contains(resource.getSimpleName() + ".locator()")));
+    for (Class<?> resource : List.of(GuardedLocator.class, ClassGuardedLocator.class, InheritedGuardedLocator.class)) {
+      assertDeploymentRefused(resource, "sub-resource locator", resource.getSimpleName() + ".locator()");
     }
   }
 
   @Test
   void serverSentEventsUnderAChainWithOutputPoliciesFailDeployment() {
     // The events leave through the sink after the response filter: no output policy would see them.
+    assertDeploymentRefused(GuardedEvents.class, "server-sent events", "GuardedEvents.events()", "'label-only'");
+  }
+
+  /**
+   * Asserts that deploying {@code resource} under this test's guard fails with an {@link
+   * IllegalArgumentException} whose message contains each of {@code fragments}.
+   */
+  protected void assertDeploymentRefused(Class<?> resource, String... fragments) {
     TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
-        .resources(GuardedEvents.class)
+        .resources(resource)
         .build();
     assertThatThrownBy(() -> runtime().deploy(app).close())
+        .as(resource.getSimpleName())
         .satisfies(e -> assertThat(causes(e))
             .anyMatch(c -> c instanceof IllegalArgumentException
-                && String.valueOf(c.getMessage()).contains("server-sent events")
-                && String.valueOf(c.getMessage()).contains("GuardedEvents.events()")
-                && String.valueOf(c.getMessage()).contains("'label-only'")));
+                && List.of(fragments).stream().allMatch(String.valueOf(c.getMessage())::contains)));
   }
 
   @Test
@@ -742,6 +780,29 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     }
   }
 
+  /** Declares a guarded sub-resource locator. */
+  public interface GuardedLocatorApi {
+    /** Guarded, so refused: the annotation would not reach {@link Located}. */
+    @Path("located")
+    @ModelSecured(model = "digits", chain = "label-only")
+    Located locator();
+  }
+
+  /** Implements the locator of {@link GuardedLocatorApi} without repeating its annotations. */
+  @Path("/inherited-locator")
+  public static class InheritedGuardedLocator implements GuardedLocatorApi {
+    /** Unguarded. */
+    @POST
+    public String direct() {
+      return "direct";
+    }
+
+    @Override
+    public Located locator() {
+      return new Located();
+    }
+  }
+
   /** Located by the locators above. */
   public static class Located {
     /** The raw prediction. */
@@ -788,6 +849,35 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "deny")
     public void denied(@Context SseEventSink sink, @Context Sse sse) {
       events(sink, sse);
+    }
+  }
+
+  /** One denial per method, each from its own chain; see {@link #QUOTA_EXCEEDED}. */
+  @Path("/denials")
+  @Produces(MediaType.APPLICATION_JSON)
+  public static class Denials {
+    /** Denied with {@code input.invalid}. */
+    @POST
+    @Path("invalid")
+    @ModelSecured(model = "digits", chain = "deny")
+    public String invalid() {
+      return "{}";
+    }
+
+    /** Denied with {@code quota.exceeded}. */
+    @POST
+    @Path("quota")
+    @ModelSecured(model = "digits", chain = "deny-quota")
+    public String quota() {
+      return "{}";
+    }
+
+    /** Denied with {@code auth.missing_credentials}. */
+    @POST
+    @Path("credentials")
+    @ModelSecured(model = "digits", chain = "deny-credentials")
+    public String credentials() {
+      return "{}";
     }
   }
 

@@ -3,6 +3,8 @@ package io.modelguard.jaxrs;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.servlet.Servlet;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -42,6 +44,14 @@ public final class JettyHost implements Deployment {
       throw e;
     }
     return new JettyHost(server, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
+  }
+
+  /** An HTTP/1.1 client for deployments on loopback; connecting times out after 5 seconds. */
+  public static HttpClient client() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   @Override

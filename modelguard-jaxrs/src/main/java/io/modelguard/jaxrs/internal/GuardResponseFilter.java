@@ -155,10 +155,9 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     headers.clear();
     response.setStatus(problem.status());
     problem.headers().forEach(headers::putSingle);
-    byte[] body = problem.body();
-    response.setEntity(body, NO_ANNOTATIONS, MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
+    response.setEntity(problem.body(), NO_ANNOTATIONS, MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
     headers.putSingle(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE);
-    headers.putSingle(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length));
+    // No Content-Length, as on the request filter's problems: the runtime counts what it writes.
     return false;
   }
 

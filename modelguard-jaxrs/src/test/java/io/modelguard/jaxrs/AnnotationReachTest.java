@@ -1,0 +1,332 @@
+package io.modelguard.jaxrs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelSecured;
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Where {@code @ModelSecured} reaches, on a real runtime over HTTP: an annotation inherited from a
+ * superclass or an interface guards the method the runtime calls, and an annotation over a
+ * sub-resource locator, which no runtime binds a filter to, never lets a request through
+ * unguarded, even where deployment cannot see it. Each runtime's test extends this class.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class AnnotationReachTest {
+  /** What every resource here answers; a request that gets it reached the resource. */
+  static final String REACHED = "reached";
+
+  /** Counts the calls of every resource here. */
+  private final AtomicInteger calls = new AtomicInteger();
+  private Deployment deployment;
+  private HttpClient client;
+
+  /** The runtime under test. */
+  protected abstract JaxrsRuntime runtime();
+
+  @BeforeAll
+  void start() throws Exception {
+    ModelGuard guard = ModelGuard.builder()
+        .auditLog(false)
+        .models("digits")
+        .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
+        .chain("deny", chain -> chain.policy(Phase.VALIDATE, "deny",
+            ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .build();
+    deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard))
+        .instances(new OverridesASuperclassMethod(calls), new ImplementsAnInterfaceMethod(calls),
+            new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
+            new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
+        .build());
+    client = JettyHost.client();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (deployment != null) {
+      deployment.close();
+    }
+  }
+
+  // --- inherited annotations ---------------------------------------------------------------
+
+  @Test
+  void annotationOnAnOverriddenSuperclassMethodGuardsTheOverride() throws Exception {
+    assertDeniedByTheDenyChain("/superclass-method/predict");
+  }
+
+  @Test
+  void annotationOnAnInterfaceMethodGuardsItsImplementation() throws Exception {
+    assertDeniedByTheDenyChain("/interface-method/predict");
+  }
+
+  @Test
+  void annotationOnAnInterfaceGuardsTheMethodsOfItsImplementations() throws Exception {
+    assertDeniedByTheDenyChain("/annotated-interface/predict");
+  }
+
+  // --- annotations over sub-resource locators ----------------------------------------------
+
+  @Test
+  void classAnnotationOverALocatorOnlyClassFailsClosed() throws Exception {
+    // The class has no resource method for the runtime to configure: deployment cannot refuse it.
+    assertFailsClosed("/locator-only/located");
+  }
+
+  @Test
+  void methodAnnotationOnTheLocatorOfALocatorOnlyClassFailsClosed() throws Exception {
+    assertFailsClosed("/guarded-locator-only/located");
+  }
+
+  @Test
+  void locatedClassWithAGuardedLocatorFailsClosedWithoutExceptionText() throws Exception {
+    // GuardedLocatorInside is configured only when a request first reaches it, after deployment.
+    assertFailsClosed("/locates-a-guarded-locator/inside");
+    assertFailsClosed("/locates-a-guarded-locator/inside/located");
+  }
+
+  @Test
+  void unguardedLocatorsStillReachTheirResources() throws Exception {
+    int before = calls.get();
+    HttpResponse<String> r = post("/unguarded-locator/located");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(REACHED);
+    assertThat(calls.get()).isEqualTo(before + 1);
+  }
+
+  private void assertDeniedByTheDenyChain(String path) throws Exception {
+    assertProblem(path, ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)));
+  }
+
+  private void assertFailsClosed(String path) throws Exception {
+    assertProblem(path, ProblemRenderer.internalError());
+  }
+
+  /** POSTs to {@code path} and asserts the exact problem, and that no resource was called. */
+  private void assertProblem(String path, ProblemResponse expected) throws Exception {
+    int before = calls.get();
+    HttpResponse<String> r = post(path);
+    assertThat(r.statusCode()).as(path).isEqualTo(expected.status());
+    assertThat(r.headers().allValues("Content-Type")).as(path).containsExactly(ProblemResponse.CONTENT_TYPE);
+    assertThat(r.body()).as(path).isEqualTo(expected.bodyAsString());
+    assertThat(calls.get()).as("resource calls for %s", path).isEqualTo(before);
+  }
+
+  private HttpResponse<String> post(String path) throws IOException, InterruptedException {
+    return client.send(HttpRequest.newBuilder(URI.create(deployment.baseUri() + path))
+        .header("Content-Type", MediaType.APPLICATION_JSON)
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  // --- resources ---------------------------------------------------------------------------
+
+  /** Counts its calls in the test's counter. */
+  abstract static class Counted {
+    private final AtomicInteger calls;
+
+    Counted(AtomicInteger calls) {
+      this.calls = calls;
+    }
+
+    /** Counts the call and answers {@link #REACHED}. */
+    final String reached() {
+      calls.incrementAndGet();
+      return REACHED;
+    }
+
+    AtomicInteger calls() {
+      return calls;
+    }
+  }
+
+  /** Declares the guarded resource method that {@link OverridesASuperclassMethod} overrides. */
+  public abstract static class GuardedBase extends Counted {
+    GuardedBase(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Guarded by the "deny" chain; overridden. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Overrides a guarded method without repeating any annotation. */
+  @Path("/superclass-method")
+  public static class OverridesASuperclassMethod extends GuardedBase {
+    OverridesASuperclassMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Declares a guarded resource method. */
+  public interface GuardedMethodApi {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String predict();
+  }
+
+  /** Implements {@link GuardedMethodApi} without repeating any annotation. */
+  @Path("/interface-method")
+  public static class ImplementsAnInterfaceMethod extends Counted implements GuardedMethodApi {
+    ImplementsAnInterfaceMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Guarded as a whole by the "deny" chain. */
+  @ModelSecured(model = "digits", chain = "deny")
+  public interface GuardedApi {
+    /** Guarded by the interface's annotation. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict();
+  }
+
+  /** Implements {@link GuardedApi} without repeating any annotation. */
+  @Path("/annotated-interface")
+  public static class ImplementsAnAnnotatedInterface extends Counted implements GuardedApi {
+    ImplementsAnAnnotatedInterface(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Only a locator, under a class annotation: no resource method the runtime configures. */
+  @Path("/locator-only")
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class LocatorOnly extends Counted {
+    LocatorOnly(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates an unguarded resource. */
+    @Path("located")
+    public Unguarded locator() {
+      return new Unguarded(calls());
+    }
+  }
+
+  /** Only a locator, itself annotated. */
+  @Path("/guarded-locator-only")
+  public static class GuardedLocatorOnly extends Counted {
+    GuardedLocatorOnly(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates an unguarded resource. */
+    @Path("located")
+    @ModelSecured(model = "digits", chain = "deny")
+    public Unguarded locator() {
+      return new Unguarded(calls());
+    }
+  }
+
+  /** Locates {@link GuardedLocatorInside}, which the runtime configures only at run time. */
+  @Path("/locates-a-guarded-locator")
+  public static class LocatesAGuardedLocator extends Counted {
+    LocatesAGuardedLocator(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Unguarded itself. */
+    @Path("inside")
+    public GuardedLocatorInside locator() {
+      return new GuardedLocatorInside(calls());
+    }
+  }
+
+  /** A located class with a resource method and a locator, both under its class annotation. */
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class GuardedLocatorInside extends Counted {
+    GuardedLocatorInside(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Would be guarded, but its class also has a guarded locator. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    public String predict() {
+      return reached();
+    }
+
+    /** Locates an unguarded resource. */
+    @Path("located")
+    public Unguarded locator() {
+      return new Unguarded(calls());
+    }
+  }
+
+  /** An unguarded locator. */
+  @Path("/unguarded-locator")
+  public static class UnguardedLocator extends Counted {
+    UnguardedLocator(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates an unguarded resource. */
+    @Path("located")
+    public Unguarded locator() {
+      return new Unguarded(calls());
+    }
+  }
+
+  /** A located resource without any annotation of its own. */
+  public static class Unguarded extends Counted {
+    Unguarded(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Answers {@link #REACHED}. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    public String predict() {
+      return reached();
+    }
+  }
+}
