@@ -280,6 +280,10 @@ public final class DemoConfig {
         }
         tiers.put(name, allowed);
       }
+      if (tiers.isEmpty()) {
+        // Nothing could be granted, and the demo issuer would have no tier to mint tokens for.
+        throw new IllegalArgumentException("tiers: at least one tier is needed (leave the field out for the demo's tiers)");
+      }
     }
     List<KeyEntry> keys = new ArrayList<>();
     Map<String, String> keyIds = new HashMap<>();

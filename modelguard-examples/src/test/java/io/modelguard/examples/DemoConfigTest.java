@@ -90,6 +90,13 @@ class DemoConfigTest {
   }
 
   @Test
+  void rejectsAnEmptyTiersObjectInsteadOfStartingWithNothingToGrant() {
+    // It used to pass, and start-up then failed with a stack trace where the demo issuer picked a tier.
+    assertRejected("{\"tiers\":{}}").hasMessageContaining("tiers: at least one tier is needed");
+    assertRejected("{\"tiers\":{},\"jwt\":{\"demoIssuer\":false}}").hasMessageContaining("tiers: at least one tier is needed");
+  }
+
+  @Test
   void rejectsWrongTypesWithoutCoercion() {
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\",\"tier\":\"free\",\"revoked\":\"true\"}]}")
         .hasMessageContaining("keys[0].revoked: wrong type, expected true or false");
