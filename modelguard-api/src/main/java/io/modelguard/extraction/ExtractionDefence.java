@@ -56,6 +56,16 @@ import java.util.Optional;
  * bounded whatever the client's history length. Thread-safe; each client's state is updated under
  * its own lock.
  *
+ * <p>Refused queries: the detectors compare a client's inputs with each other, so a client's input
+ * length (after the projection) is fixed by its first observed query. A query of another length, a
+ * query with a feature that is not a number within float range (the detectors store floats and sum
+ * squared distances, which such a feature would overflow), and — with the projection off — a new
+ * client whose state for its input length would not fit in {@link Builder#maxTotalBytes}, are
+ * <em>refused</em>: they reach no detector, are not counted or remembered as seen, and change no
+ * state ({@link Assessment#refused}). The {@link #observePolicy} then withholds the answer, as for
+ * an input it cannot read: otherwise such queries would hide a stream from the detectors. A model
+ * taking inputs of several lengths needs an encoder that gives one length.
+ *
  * <p>Events: wired into a chain, each query on which a detector fires is published to the engine's
  * {@link io.modelguard.event.GuardListener}s as an {@link ExtractionDetectionEvent} (client,
  * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
@@ -78,6 +88,7 @@ public final class ExtractionDefence {
   private final Duration throttleInterval;
   private final int duplicateWindow;
   private final int projectTo;
+  private final long maxTotalBytes;
   private final long projectionSeed;
   private volatile SparseProjection projection;
   private final ExtractionListener listener;
@@ -96,6 +107,7 @@ public final class ExtractionDefence {
     this.throttleInterval = b.throttleInterval;
     this.duplicateWindow = b.duplicateWindow;
     this.projectTo = b.projectTo;
+    this.maxTotalBytes = b.maxTotalBytes;
     this.projectionSeed = keys.purposeSeed("projection");
     this.listener = b.listener;
     this.clients = Caffeine.newBuilder()
@@ -115,8 +127,19 @@ public final class ExtractionDefence {
     return new Builder(keys, classes);
   }
 
-  /** What {@link #observe} concluded about one query. */
-  public record Assessment(RiskLevel level, boolean duplicate, List<String> flaggedBy, double score) {}
+  /**
+   * What {@link #observe} concluded about one query.
+   *
+   * @param level the client's level after the query
+   * @param duplicate whether the query repeats one of the client's recent queries (not fed to the
+   *     detectors)
+   * @param flaggedBy the detectors that flagged the query
+   * @param score the client's risk score after the query
+   * @param refused whether the query was refused: another input length than the client's first, a
+   *     feature outside float range, or a client too large for the memory limit (see the class
+   *     documentation); no state changed
+   */
+  public record Assessment(RiskLevel level, boolean duplicate, List<String> flaggedBy, double score, boolean refused) {}
 
   /**
    * The request-side decision for {@code client}: deny {@code extraction.blocked} at {@link
@@ -147,27 +170,48 @@ public final class ExtractionDefence {
 
   /**
    * Feeds one (features, true prediction) pair of {@code client} to the detectors. Inputs with more
-   * features than {@link Builder#projection} are first reduced by the keyed random projection.
+   * features than {@link Builder#projection} are first reduced by the keyed random projection. A
+   * query the detectors cannot compare with the client's others is refused without changing any
+   * state ({@link Assessment#refused}; see the class documentation); this method does not throw
+   * for it.
    */
   public Assessment observe(String client, double[] features, Prediction prediction) {
     return assess(client, features, prediction).assessment();
   }
 
-  /** What one observation did: the assessment, the level before it, and the client's query count. */
-  private record Observation(Assessment assessment, Instant at, RiskLevel previous, long query) {}
+  /**
+   * What one observation did: the assessment, the level before it, the client's query count, and
+   * why it was refused (null if it was not).
+   */
+  private record Observation(Assessment assessment, Instant at, RiskLevel previous, long query, String refusal) {}
 
   private Observation assess(String client, double[] features, Prediction prediction) {
     double[] reduced = reduce(features);
-    ClientRisk risk = clients.get(client, c -> new ClientRisk(reduced.length));
+    Instant at = clock.instant();
+    long now = nanos(at);
+    if (!FeatureRange.storable(reduced)) {
+      return refused(clients.getIfPresent(client), at, "the input has a feature that is not a number within float "
+          + "range (at most " + Float.MAX_VALUE + " in magnitude), which the detectors cannot measure");
+    }
+    // Checked once, when the client's state is created: its length is fixed from then on.
+    ClientRisk risk = clients.get(client, c -> fits(reduced.length) ? new ClientRisk(reduced.length) : null);
+    if (risk == null) {
+      return refused(null, at, "a client's state for inputs of " + reduced.length + " features can retain up to "
+          + clientBound(detectors, duplicateWindow, reduced.length) + " bytes, more than extraction.maxTotalBytes ("
+          + maxTotalBytes + "), so it could not be kept; raise the limit or turn the projection on");
+    }
     long seed = keys.querySeed(client, reduced);
     List<ExtractionEvent> events = List.of();
     Observation observation;
-    Instant at = clock.instant();
-    long now = nanos(at);
     synchronized (risk) {
       RiskLevel before = risk.level(now);
+      if (reduced.length != risk.dimensions) {
+        return refused(risk, at, "the input has " + reduced.length + " features (after the projection) where this "
+            + "client's first had " + risk.dimensions + "; the detectors compare inputs of one length, so a model "
+            + "taking several lengths needs an encoder that gives one");
+      }
       if (!risk.firstTime(seed)) {
-        return new Observation(new Assessment(before, true, List.of(), risk.score(now)), at, before, risk.queries);
+        return new Observation(new Assessment(before, true, List.of(), risk.score(now), false), at, before, risk.queries, null);
       }
       risk.queries++;
       List<String> flagged = List.of();
@@ -182,13 +226,25 @@ public final class ExtractionDefence {
           events.add(new ExtractionEvent(at, client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
         }
       }
-      Assessment assessment = new Assessment(risk.level(now), false, flagged, risk.score(now));
-      observation = new Observation(assessment, at, before, risk.queries);
+      Assessment assessment = new Assessment(risk.level(now), false, flagged, risk.score(now), false);
+      observation = new Observation(assessment, at, before, risk.queries, null);
     }
     for (ExtractionEvent e : events) {
       publish(e);
     }
     return observation;
+  }
+
+  /** An observation that changed nothing: the client's current level and score, if it has a state. */
+  private Observation refused(ClientRisk risk, Instant at, String why) {
+    if (risk == null) {
+      return new Observation(new Assessment(RiskLevel.OBSERVE, false, List.of(), 0, true), at, RiskLevel.OBSERVE, 0, why);
+    }
+    long now = nanos(at);
+    synchronized (risk) {
+      RiskLevel level = risk.level(now);
+      return new Observation(new Assessment(level, false, List.of(), risk.score(now), true), at, level, risk.queries, why);
+    }
   }
 
   /** {@code features}, or its keyed projection if it has more features than the configured bound. */
@@ -222,9 +278,17 @@ public final class ExtractionDefence {
     return byTier == null ? out : byTier.apply(out, noise);
   }
 
-  /** {@link #observe} then {@link #perturb}: what an in-process caller (or the evaluation) uses. */
+  /**
+   * {@link #observe} then {@link #perturb}: what an in-process caller (or the evaluation) uses.
+   *
+   * @throws IllegalArgumentException if the query is refused ({@link Assessment#refused}): like
+   *     {@link #observePolicy}, this gives no answer the detectors did not see
+   */
   public double[] answer(String client, String tier, double[] features, double[] probabilities) {
-    observe(client, features, Prediction.of(probabilities));
+    Observation o = assess(client, features, Prediction.of(probabilities));
+    if (o.refusal() != null) {
+      throw new IllegalArgumentException("ExtractionDefence refused the query: " + o.refusal());
+    }
     return perturb(client, tier, features, probabilities);
   }
 
@@ -237,6 +301,12 @@ public final class ExtractionDefence {
     synchronized (risk) {
       return risk.level(now());
     }
+  }
+
+  /** The bytes {@code client} is charged against {@link Builder#maxTotalBytes} (0 if unknown). */
+  long chargedBytes(String client) {
+    ClientRisk risk = clients.getIfPresent(client);
+    return risk == null ? 0 : risk.weightKiB * 1024L;
   }
 
   /** The bytes retained for {@code client} (an upper bound; 0 if unknown). */
@@ -266,8 +336,11 @@ public final class ExtractionDefence {
    * without the features the encoder looks for) fails the policy, so the engine withholds it
    * ({@code internal.error}, the output policies' default failure mode): otherwise padding a query
    * past the cap would hide it from the detectors. Give {@code maxBodyBytes} at least the model's
-   * input limit. Each query on which a detector fires is published to the engine's listeners as an
-   * {@link ExtractionDetectionEvent} (besides the {@link Builder#listener} of this defence, if any).
+   * input limit. A query the defence refuses ({@link Assessment#refused}: another input length
+   * than the client's first, a feature outside float range, a client too large for the memory
+   * limit) fails the policy too, with the reason, and for the same reason: it reaches no detector.
+   * Each query on which a detector fires is published to the engine's listeners as an {@link
+   * ExtractionDetectionEvent} (besides the {@link Builder#listener} of this defence, if any).
    */
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
@@ -281,6 +354,9 @@ public final class ExtractionDefence {
       if (features.isPresent() && prediction.isPresent()) {
         String client = clientOf(context.request(), context.principal());
         Observation o = assess(client, features.get(), prediction.get());
+        if (o.refusal() != null) {
+          throw new IllegalStateException("ExtractionDefence: " + o.refusal() + "; output withheld");
+        }
         Assessment a = o.assessment();
         if (!a.flaggedBy().isEmpty()) {
           context.publish(new ExtractionDetectionEvent(
@@ -397,7 +473,30 @@ public final class ExtractionDefence {
 
   /** The bytes of a client's state besides its detectors': counters and the duplicate window. */
   private long baseBytes() {
+    return baseBytes(duplicateWindow);
+  }
+
+  private static long baseBytes(int duplicateWindow) {
     return 128 + LongKeyIndex.retainedBytes(duplicateWindow);
+  }
+
+  /** The upper bound of one client's state for inputs of {@code dimensions} features. */
+  private static long clientBound(List<ExtractionDetector> detectors, int duplicateWindow, int dimensions) {
+    long bound = baseBytes(duplicateWindow);
+    for (ExtractionDetector d : detectors) {
+      bound += d.maxRetainedBytes(dimensions);
+    }
+    return bound;
+  }
+
+  /** A client's weight in the cache, in KiB (its bound rounded up, so the weights bound the bytes). */
+  private static long weightKiB(List<ExtractionDetector> detectors, int duplicateWindow, int dimensions) {
+    return (clientBound(detectors, duplicateWindow, dimensions) + 1023) / 1024;
+  }
+
+  /** Whether a client of {@code dimensions} features fits the limit (else Caffeine evicts it at once). */
+  private boolean fits(int dimensions) {
+    return weightKiB(detectors, duplicateWindow, dimensions) <= maxTotalBytes / 1024;
   }
 
   private final class ClientRisk {
@@ -409,14 +508,14 @@ public final class ExtractionDefence {
     long scoreAt;
     long queries;
     long lastAdmitted = Long.MIN_VALUE;
+    /** The input length of every query fed to the detectors: no other reaches them. */
+    final int dimensions;
+    /** The bound for {@link #dimensions}: an upper bound, since no other length reaches the states. */
     final int weightKiB;
 
     ClientRisk(int dimensions) {
-      long bound = baseBytes();
-      for (ExtractionDetector d : detectors) {
-        bound += d.maxRetainedBytes(dimensions);
-      }
-      weightKiB = (int) Math.min(Integer.MAX_VALUE, (bound + 1023) / 1024);
+      this.dimensions = dimensions;
+      weightKiB = (int) Math.min(Integer.MAX_VALUE, weightKiB(detectors, duplicateWindow, dimensions));
       states = new ExtractionDetector.State[detectors.size()];
       for (int i = 0; i < states.length; i++) {
         states[i] = detectors.get(i).newState();
@@ -578,6 +677,13 @@ public final class ExtractionDefence {
      * of concurrently active clients. With the default detectors a client weighs at most 187 KB
      * whatever its input size (inputs above 64 features are projected, see {@link #projection}), so
      * the default keeps about 2,800 clients.
+     *
+     * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
+     * the detectors can see (its {@link #projection} size): Caffeine would evict every client right
+     * after its first query, and the defence would be off. With the projection off the input size
+     * is unknown at build time, so {@code build} only requires room for a one-feature client, and a
+     * new client whose state for its input length would not fit is refused at its first query (see
+     * {@link ExtractionDefence}).
      */
     public Builder maxTotalBytes(long bytes) {
       if (bytes < 1024) {
@@ -606,7 +712,8 @@ public final class ExtractionDefence {
      * what the hashing detector sees (projected coordinates, not pixel windows), and calibrations
      * (k-NN thresholds, the hashing step) must be made on projected inputs; inputs at or below the
      * bound, such as the 64-pixel digits, are used unchanged. Perturbation noise stays keyed by the
-     * unprojected input.
+     * unprojected input. With the projection off, the memory limit is checked per input length
+     * when a client first appears (see {@link #maxTotalBytes}).
      */
     public Builder projection(int dimensions) {
       if (dimensions < 0) {
@@ -627,12 +734,24 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** Builds the defence. */
+    /**
+     * Builds the defence.
+     *
+     * @throws IllegalArgumentException if {@link #maxTotalBytes} cannot hold one client's state for
+     *     inputs of the {@link #projection} size (one feature with the projection off)
+     */
     public ExtractionDefence build() {
       if (detectors.isEmpty()) {
         detector(PradaDetector.builder(classes).build(), 2);
         detector(HashingDetector.of(2.0, 8, 20, 18, 200), 2);
         detector(CoverageMonitor.of(1_000, 0.2), 1);
+      }
+      int widest = projectTo > 0 ? projectTo : 1;
+      long oneClient = weightKiB(detectors, duplicateWindow, widest) * 1024;
+      if (maxTotalBytes / 1024 * 1024 < oneClient) {
+        throw new IllegalArgumentException("extraction.maxTotalBytes must be at least " + oneClient
+            + " bytes, one client's state for inputs of " + widest + (widest == 1 ? " feature" : " features")
+            + " with these detectors, got " + maxTotalBytes);
       }
       return new ExtractionDefence(this);
     }

@@ -5,6 +5,9 @@ package io.modelguard.extraction;
  * client obtains, in order, and says whether this query looks like extraction. {@link
  * ExtractionDefence} keeps one state per client and detector and folds the flags into the client's
  * risk. Detector instances must be thread-safe; a state is only used under its client's lock.
+ * {@link ExtractionDefence} gives one client's state features of one length only, each a number
+ * within float range (it refuses other queries); a state used on its own should skip such inputs
+ * rather than fail or let them into its statistics, as the built-in detectors do.
  */
 public interface ExtractionDetector {
 

@@ -9,7 +9,8 @@ import java.util.List;
  * query encodings and flags a query whose mean L2 distance to its {@code k} nearest earlier queries
  * is below a threshold — the signature of adversarial-example search, which probes tiny steps
  * around one input. The threshold is model-specific: obtain it with {@link #calibrate}. Per-query
- * cost O(buffer · d); memory 4 · buffer · d bytes per client.
+ * cost O(buffer · d); memory 4 · buffer · d bytes per client. A state compares inputs of one
+ * length, its first query's: a query of another length is ignored (not flagged, not stored).
  */
 public final class KnnDetector implements ExtractionDetector {
   private final int k;
@@ -37,7 +38,8 @@ public final class KnnDetector implements ExtractionDetector {
    * Calibrates the threshold on benign traffic: runs the statistic over each benign stream (one
    * client's queries in order) and returns the {@code percentile} (for example 0.1 for the 0.1th
    * percentile) of all values, multiplied by {@code margin} (1 reproduces the paper; below 1 trades
-   * detection for fewer false positives).
+   * detection for fewer false positives). A stream's inputs of another length than its first are
+   * skipped, as the detector skips them.
    */
   public static double calibrate(List<double[][]> benignStreams, int k, int buffer, double percentile, double margin) {
     List<Double> values = new ArrayList<>();
@@ -84,10 +86,12 @@ public final class KnnDetector implements ExtractionDetector {
     private float[][] rows;
     private int count;
     private long next;
+    /** The length of every stored row, fixed by the first; -1 before it. */
+    private int dims = -1;
     private final double[] nearest = new double[k];
 
     double statistic(double[] x) {
-      if (count < k || rows[0].length != x.length) {
+      if (count < k || x.length != dims) {
         return Double.NaN;
       }
       Arrays.fill(nearest, Double.POSITIVE_INFINITY);
@@ -118,6 +122,9 @@ public final class KnnDetector implements ExtractionDetector {
     void add(double[] x) {
       if (rows == null) {
         rows = new float[buffer][];
+        dims = x.length;
+      } else if (x.length != dims) {
+        return; // a shorter row would be read past its end, a longer one outgrow the memory bound
       }
       float[] copy = new float[x.length];
       for (int i = 0; i < x.length; i++) {
@@ -136,8 +143,7 @@ public final class KnnDetector implements ExtractionDetector {
 
     @Override
     public long retainedBytes() {
-      int d = rows == null || rows[0] == null ? 0 : rows[0].length;
-      return 64 + 8L * k + (long) buffer * (4L * d + 16);
+      return maxRetainedBytes(Math.max(dims, 0));
     }
   }
 }

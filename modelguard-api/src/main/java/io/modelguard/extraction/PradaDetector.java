@@ -11,6 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * checkEvery}-th query pools the distance windows of classes with at least 10 entries, drops values
  * beyond 3σ, and tests them if more than {@code minDistances} remain.
  *
+ * <p>A query is skipped — no state changes, and it does not count towards {@code checkEvery} —
+ * if its label is not a class, its length differs from the client's first query's, or a feature is
+ * not a number within float range (the growing set stores floats, and one infinite distance would
+ * turn the thresholds and the 3σ limit into NaN for good). {@link ExtractionDefence} refuses such
+ * queries before they reach any detector.
+ *
  * <p>Bounded: at most {@code maxGrowingSetPerClass} stored queries (as floats) and the latest {@code
  * maxDistancesPerClass} distances per class, so per-query cost is O(maxGrowingSetPerClass · d) for
  * the distance, O(classes · maxDistancesPerClass) to keep the pooled distances sorted and, every
@@ -84,7 +90,7 @@ public final class PradaDetector implements ExtractionDetector {
     @Override
     public boolean observe(double[] x, Prediction prediction) {
       int c = prediction.label();
-      if (c < 0 || c >= classes) {
+      if (c < 0 || c >= classes || !FeatureRange.storable(x)) {
         return false;
       }
       if (dims < 0) {
@@ -93,13 +99,19 @@ public final class PradaDetector implements ExtractionDetector {
       } else if (x.length != dims) {
         return false;
       }
-      queries++;
       if (growingSize[c] == 0) {
+        queries++;
         growing[c] = new float[maxGrowing * dims];
         distances[c] = new double[maxDistances];
         addGrowing(c, x, 0.0);
       } else {
         double d = Math.sqrt(minSquaredDistance(growing[c], growingSize[c], x));
+        if (!(d < Double.POSITIVE_INFINITY)) {
+          // Not reached for storable features; checked so that no path can let an infinite or NaN
+          // distance into the thresholds or the pool, where it would disable the class or the test.
+          return false;
+        }
+        queries++;
         addDistance(c, d);
         if (d > threshold[c]) {
           addGrowing(c, x, d);

@@ -61,6 +61,18 @@ class DetectorsTest {
     return out;
   }
 
+  /** Adversarial-example search: tiny steps from one natural input, one feature at a time. */
+  private static List<double[]> adversarialSearch(Random random, int n) {
+    List<double[]> out = new ArrayList<>();
+    double[] x = natural(random, 1).get(0);
+    for (int q = 0; q < n; q++) {
+      x = x.clone();
+      x[random.nextInt(D)] += 0.1 * random.nextGaussian();
+      out.add(x);
+    }
+    return out;
+  }
+
   @Test
   void pradaLeavesNaturalTrafficAloneAndFlagsMostProbingWithinTwoHundredQueries() {
     PradaDetector prada = PradaDetector.builder(CLASSES).build();
@@ -106,14 +118,7 @@ class DetectorsTest {
     KnnDetector knn = KnnDetector.of(5, 100, threshold);
     assertThat(firstFlag(knn.newState(), natural(new Random(7), 300))).isEqualTo(-1);
 
-    Random random = new Random(8);
-    List<double[]> search = new ArrayList<>();
-    double[] x = natural(random, 1).get(0);
-    for (int q = 0; q < 50; q++) {
-      x = x.clone();
-      x[random.nextInt(D)] += 0.1 * random.nextGaussian();
-      search.add(x);
-    }
+    List<double[]> search = adversarialSearch(new Random(8), 50);
     assertThat(firstFlag(knn.newState(), search)).isBetween(6, 10);
   }
 
@@ -314,5 +319,74 @@ class DetectorsTest {
         assertThat(flagged).as("shape %s flags some near-duplicates", java.util.Arrays.toString(shape)).isPositive();
       }
     }
+  }
+
+  /** Queries no detector can measure: beyond float range, overflowing when squared, or not numbers. */
+  private static double[] unmeasurable(int q) {
+    double[] x = new double[D];
+    x[q % D] = new double[] {1e200, -1e39, Double.NaN, Double.POSITIVE_INFINITY}[(q / 25) % 4];
+    return x;
+  }
+
+  @Test
+  void pradaSkipsAQueryItCannotMeasureSoItFlagsExactlyAsIfItWereNeverSent() {
+    // One feature of 1e200 once made a squared distance infinite; the infinity entered the
+    // growing set and the pool, and the thresholds and the 3-sigma limit became NaN for good.
+    PradaDetector prada = PradaDetector.builder(CLASSES).build();
+    int flagged = 0;
+    for (int client = 0; client < 10; client++) {
+      ExtractionDetector.State clean = prada.newState();
+      ExtractionDetector.State poisoned = prada.newState();
+      List<double[]> stream = probing(new Random(100 + client), 1_000);
+      boolean any = false;
+      for (int q = 0; q < stream.size(); q++) {
+        double[] x = stream.get(q);
+        if (q % 25 == 3) {
+          double[] bad = unmeasurable(q);
+          Prediction anyClass = Prediction.of(new double[] {0.1, 0.2, 0.3, 0.4});
+          assertThat(poisoned.observe(bad, new Prediction(anyClass.probabilities(), (q / 25) % CLASSES))).isFalse();
+        }
+        boolean expected = clean.observe(x, label(x));
+        assertThat(poisoned.observe(x, label(x))).as("client %d, query %d", client, q + 1).isEqualTo(expected);
+        any |= expected;
+      }
+      flagged += any ? 1 : 0;
+    }
+    assertThat(flagged).isGreaterThanOrEqualTo(9);
+  }
+
+  @Test
+  void knnAndHashingAreNotBlindedByUnmeasurableQueriesBetweenTheProbes() {
+    // They keep no running statistics: a stored row of infinities is simply never a near neighbour.
+    KnnDetector knn = KnnDetector.of(5, 100, 0.3);
+    HashingDetector hashing = HashingDetector.of(0.5, 4, 10, 8, 50);
+    List<double[]> search = adversarialSearch(new Random(8), 50);
+    for (ExtractionDetector detector : List.of(knn, hashing)) {
+      ExtractionDetector.State clean = detector.newState();
+      ExtractionDetector.State mixed = detector.newState();
+      for (int q = 0; q < search.size(); q++) {
+        if (q % 3 == 1) {
+          mixed.observe(unmeasurable(q * 25), label(new double[D]));
+        }
+        double[] probe = search.get(q);
+        assertThat(mixed.observe(probe, label(probe))).as("%s, query %d", detector.name(), q + 1)
+            .isEqualTo(clean.observe(probe, label(probe)));
+      }
+    }
+  }
+
+  @Test
+  void knnIgnoresInputsOfAnotherLengthThanItsFirstInsteadOfFailing() {
+    // Rows of any length were stored, and a later query read past the end of a shorter one.
+    KnnDetector knn = KnnDetector.of(1, 4, 0.5);
+    ExtractionDetector.State state = knn.newState();
+    Prediction p = Prediction.of(new double[] {0.2, 0.3, 0.5});
+    assertThat(state.observe(new double[] {1, 2, 3}, p)).isFalse();
+    long retained = state.retainedBytes();
+    assertThat(state.observe(new double[] {1, 2}, p)).isFalse();
+    assertThat(state.observe(new double[] {1, 2, 3, 4, 5, 6, 7, 8}, p)).isFalse();
+    assertThat(state.observe(new double[] {1, 2, 3.1}, p)).as("compared with the first, the only stored row").isTrue();
+    assertThat(state.observe(new double[] {9, 9, 9}, p)).isFalse();
+    assertThat(state.retainedBytes()).isEqualTo(retained).isEqualTo(knn.maxRetainedBytes(3));
   }
 }

@@ -358,4 +358,111 @@ class ExtractionDefenceTest {
         .isThrownBy(() -> ExtractionDefence.builder(KEYS, 3).projection(-1))
         .withMessageContaining("extraction.projection");
   }
+
+  @Test
+  void aQueryOfAnotherLengthThanTheClientsFirstIsRefusedWithoutTouchingItsState() {
+    // It used to reach a k-NN window holding rows of another length and fail with an
+    // ArrayIndexOutOfBoundsException, after it had been counted and remembered as seen.
+    List<double[]> seen = new ArrayList<>();
+    detector.flagging.add(4.0);
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(KnnDetector.of(1, 4, 0.5), 1)
+        .detector(recording(seen), 1)
+        .detector(detector, 1)
+        .listener(events::add)
+        .build();
+    defence.observe("c", new double[] {1, 2, 3}, Prediction.of(P));
+    ExtractionDefence.Assessment shorter = defence.observe("c", new double[] {1, 2}, Prediction.of(P));
+    ExtractionDefence.Assessment retried = defence.observe("c", new double[] {1, 2}, Prediction.of(P));
+    defence.observe("c", new double[] {4, 5, 6}, Prediction.of(P));
+
+    assertThat(shorter.refused()).isTrue();
+    assertThat(shorter.flaggedBy()).isEmpty();
+    assertThat(retried.refused()).isTrue();
+    assertThat(retried.duplicate()).as("a refused query is not remembered as seen").isFalse();
+    assertThat(seen).extracting(x -> x.length).containsExactly(3, 3);
+    assertThat(events).singleElement().satisfies(e -> assertThat(e.query()).as("refused queries are not counted").isEqualTo(2));
+  }
+
+  @Test
+  void aClientsStateNeverOutgrowsWhatItIsCharged() {
+    // The charge was fixed from the first query's length while later, longer queries were stored.
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(KnnDetector.of(1, 4, 0.5), 1)
+        .detector(HashingDetector.of(1.0, 4, 10, 8, 20), 1)
+        .build();
+    defence.observe("short-first", new double[] {7}, Prediction.of(P));
+    long retained = defence.retainedBytes("short-first");
+    for (int q = 0; q < 10; q++) {
+      defence.observe("short-first", image(q, 64), Prediction.of(P));
+    }
+    assertThat(defence.retainedBytes("short-first")).isEqualTo(retained);
+    assertThat(defence.chargedBytes("short-first")).isGreaterThanOrEqualTo(retained);
+
+    for (int q = 0; q < 10; q++) {
+      defence.observe("long-first", image(q, 64 - q), Prediction.of(P));
+    }
+    assertThat(defence.retainedBytes("long-first")).isLessThanOrEqualTo(defence.chargedBytes("long-first"));
+  }
+
+  @Test
+  void aFeatureNoDetectorCanMeasureIsRefusedAndReachesNoDetector() {
+    // Stored as floats and squared, 1e200 became an infinity that blinded PRADA for good; sent on
+    // every query in a feature the model ignores, it would hide a whole stream from PRADA and k-NN.
+    List<double[]> seen = new ArrayList<>();
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3).detector(recording(seen), 1).build();
+    defence.observe("c", new double[] {1, 2, 3}, Prediction.of(P));
+    for (double bad : new double[] {1e200, -1e39, Double.NaN, Double.NEGATIVE_INFINITY}) {
+      ExtractionDefence.Assessment a = defence.observe("c", new double[] {bad, 2, 3}, Prediction.of(P));
+      assertThat(a.refused()).as("%s", bad).isTrue();
+      assertThat(a.duplicate()).isFalse();
+    }
+    assertThat(defence.observe("c", new double[] {Float.MAX_VALUE, 2, 3}, Prediction.of(P)).refused()).isFalse();
+    assertThat(seen).hasSize(2);
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> defence.answer("c", null, new double[] {1e200, 2, 3}, P))
+        .withMessageContaining("refused");
+  }
+
+  @Test
+  void aMemoryLimitBelowOneClientIsRejectedAtBuildNotSilentlyHonouredByForgettingEveryone() {
+    // With 100 KiB every client was evicted right after insertion: the defence was off, silently.
+    double[] p = new double[10];
+    p[1] = 1;
+    ExtractionDefence roomy = ExtractionDefence.builder(KEYS, 10).build();
+    roomy.observe("one", new double[64], Prediction.of(p));
+    long oneClient = (roomy.retainedBytes("one") + 1023) / 1024 * 1024; // the bound at 64 features, in KiB
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> ExtractionDefence.builder(KEYS, 10).maxTotalBytes(100 * 1024).build())
+        .withMessageContaining("extraction.maxTotalBytes")
+        .withMessageContaining(String.valueOf(oneClient));
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> ExtractionDefence.builder(KEYS, 10).maxTotalBytes(oneClient - 1024).build());
+
+    ExtractionDefence tight = ExtractionDefence.builder(KEYS, 10).maxTotalBytes(oneClient).build();
+    double[] x = new java.util.Random(7).ints(64, 0, 17).asDoubleStream().toArray();
+    for (int q = 0; q < 40; q++) {
+      double[] y = x.clone();
+      y[q % 64] += 0.01 * (q + 1);
+      tight.observe("c", y, Prediction.of(p));
+    }
+    assertThat(tight.retainedBytes("c")).isPositive();
+    assertThat(tight.level("c")).as("near-duplicates are flagged by hashing").isNotEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
+  void withoutProjectionAClientTooLargeForTheMemoryLimitIsRefusedNotForgotten() {
+    List<double[]> seen = new ArrayList<>();
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(recording(seen), 1)
+        .projection(0)
+        .maxTotalBytes(8 * 1024 + 1024 + 128 + LongKeyIndex.retainedBytes(1_024)) // room for 1,024 features
+        .build();
+    assertThat(defence.observe("small", image(1, 1_024), Prediction.of(P)).refused()).isFalse();
+    ExtractionDefence.Assessment large = defence.observe("large", image(1, 2_048), Prediction.of(P));
+    assertThat(large.refused()).isTrue();
+    assertThat(defence.retainedBytes("large")).isZero();
+    assertThat(defence.retainedBytes("small")).isPositive();
+    assertThat(seen).hasSize(1);
+  }
 }

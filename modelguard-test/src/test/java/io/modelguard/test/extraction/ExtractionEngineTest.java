@@ -155,6 +155,24 @@ class ExtractionEngineTest {
   }
 
   @Test
+  void aQueryOfAnotherLengthThanTheClientsFirstIsWithheldAndItsRetryIsNotTakenForARepeat() {
+    // It used to reach the detectors, where a k-NN window failed on it after the query had been
+    // counted and remembered, so a retry passed as a repeat; a detector reading fewer features let
+    // it through unseen.
+    String prediction = "{\"label\":1,\"probabilities\":[0.1,0.8,0.1]}";
+    ask("10.0.0.4", 1); // three pixels: this client's length from now on
+    FakeRequest shorter = FakeRequest.builder().model("digits").remoteAddress("10.0.0.4").jsonBody("{\"pixels\":[16,3]}").build();
+    for (int attempt = 0; attempt < 2; attempt++) {
+      GuardDecision decision = guard.check(shorter);
+      assertThatThrownBy(() -> guard.onResponse(shorter, decision, 200, ModelOutput.json(prediction)))
+          .as("attempt %d", attempt + 1).isInstanceOf(GuardFailureException.class);
+    }
+    assertThat(ask("10.0.0.4", 2)).isEqualTo(prediction);
+    assertThat(observedTopProbability).as("the two queries of the client's length").containsExactly(0.8, 0.8);
+    assertThat(defence.level("a:10.0.0.4")).isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
   void aFlaggedClientsAnswerTheCodecCannotReadIsWithheld() {
     ask("10.6.6.8", 16);
     assertThat(defence.level("a:10.6.6.8")).isEqualTo(RiskLevel.PERTURB);
