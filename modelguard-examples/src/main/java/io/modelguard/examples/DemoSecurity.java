@@ -141,6 +141,8 @@ final class DemoSecurity {
           TierFidelity.addTo(chain);
         })
         .chain(CATALOG_CHAIN, chain -> {
+          // The catalog authenticates too, so guesses there count against the same allowance.
+          perAddress.addTo(chain);
           chain.policy(Phase.AUTHENTICATE, "api-key", apiKeys);
           bearer.ifPresent(b -> chain.policy(Phase.AUTHENTICATE, "bearer-token", b));
         });

@@ -101,8 +101,26 @@ class QuotaAppTest {
         assertThat(r.headers().firstValue("RateLimit")).hasValue("\"unauthenticated\";r=0;t=60");
         assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();
       }
-      // Endpoints outside the default chain are not behind the per-address limit.
+      // Unguarded endpoints are not behind the per-address limit.
       assertThat(client.get("/healthz", null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void guessesAtTheModelListCountAgainstTheSameAllowance() throws Exception {
+    // The catalog authenticates with the same keys and tokens: unlimited there, it was a free oracle.
+    try (ModelServingApp app = start(new ByteArrayOutputStream())) {
+      DemoClient client = new DemoClient(app.baseUri());
+      String pro = app.key("pro").orElseThrow().key().orElseThrow();
+      String revoked = app.key("revoked").orElseThrow().key().orElseThrow();
+      for (int i = 0; i < 30; i++) {
+        HttpResponse<String> r = client.get("/v1/models", i % 2 == 0 ? revoked : null);
+        assertThat(r.statusCode()).as("guess %d: %s", i, r.body()).isEqualTo(401);
+      }
+      for (String key : new String[] {revoked, pro}) {
+        assertProblem(client.get("/v1/models", key), 429, "quota.exceeded");
+        assertProblem(client.post("/v1/models/digits/predict", key, digits(app)), 429, "quota.exceeded");
+      }
     }
   }
 }
