@@ -130,8 +130,18 @@ import org.slf4j.LoggerFactory;
  * run on the guard's own problem responses, on a response without an entity, or on an exception
  * no mapper handles, which the runtime or the container answers. The servlet adapter follows the
  * same rule. Guarded resources with
- * output policies should declare {@code @Produces}, so the entity's media type is known when they
- * run.
+ * output policies should give their entity a media type, with {@code @Produces} or on the {@code
+ * Response}, so it is known when they run.
+ *
+ * <p><b>What the runtime answers before the guard.</b> The filters are bound to resource methods,
+ * so they run only once the runtime has matched one. Its own refusals come first and are not the
+ * guard's: no matching path or method (404, 405), an {@code Accept} that no {@code @Produces}
+ * matches (406), a {@code Content-Type} that no {@code @Consumes} matches (415), and the {@code
+ * OPTIONS} answers it generates. None of them reaches the resource, but none is authenticated,
+ * charged to a quota, or audited either, and the response is the runtime's, not a problem
+ * document. Where that matters (an unauthenticated client can tell a 406 from a 401), declare no
+ * {@code @Produces} on guarded methods and set the media type on the {@code Response}; the
+ * examples' JAX-RS variant does.
  *
  * <p><b>Paths and addresses.</b> {@link InferenceRequest#path()} is the raw (still
  * percent-encoded) request path relative to the JAX-RS application's base URI, with a leading

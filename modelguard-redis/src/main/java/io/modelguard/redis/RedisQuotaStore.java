@@ -87,6 +87,13 @@ import java.util.function.LongSupplier;
  * Redis made is dropped while the circuit is open (see {@link ResilientQuotaStore#settle}). The
  * breaker is per store: on Cluster, a failing node opens it for all keys.
  *
+ * <p><b>Run it on a Redis of its own with {@code maxmemory-policy noeviction}.</b> A missing key
+ * reads as a full quota and every key has a TTL, so eviction under memory pressure (any {@code
+ * allkeys-*} or {@code volatile-*} policy), a {@code FLUSHALL} or a restart without persistence
+ * gives the tenants whose keys went a full quota again; unauthenticated traffic makes a key per
+ * client address, so a client with many addresses can cause the pressure itself. Under {@code
+ * noeviction} a full Redis fails the script (OOM) and the failure policy answers instead.
+ *
  * <h2>Coalescing</h2>
  *
  * Concurrent decisions on one key travel together: while a script call for the key is in flight,

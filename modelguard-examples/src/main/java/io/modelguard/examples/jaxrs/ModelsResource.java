@@ -19,7 +19,6 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
-import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -47,7 +46,10 @@ import org.slf4j.LoggerFactory;
  * {@link Predictions}, exactly as the servlet's (its second-line input checks, body caps and
  * images from the bytes ModelGuard fetched, {@link FetchedInputs}). It runs
  * in a servlet-hosted runtime (Jersey's servlet container): request properties are the servlet
- * request's attributes. Thread-safe.
+ * request's attributes. The methods declare no {@code @Produces}: each response sets its own media
+ * type, and with one Jersey would answer a request whose {@code Accept} does not match (406) in its
+ * matching, before any filter, so before ModelGuard could authenticate, charge or audit it (the
+ * servlet variant ignores {@code Accept}). Thread-safe.
  */
 @Path("/v1/models")
 public final class ModelsResource {
@@ -67,7 +69,6 @@ public final class ModelsResource {
   @POST
   @Path("/{model}/predict")
   @ModelSecured(model = "{model}")
-  @Produces(MediaType.APPLICATION_JSON)
   public Response predict(@PathParam("model") String model, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
       @Context HttpServletRequest request, InputStream body) throws IOException {
     Predictions.Answer answer = predictions.predict(model, contentType, request.getContentLengthLong(), body,
@@ -84,7 +85,6 @@ public final class ModelsResource {
   /** {@code GET /v1/models}: {@code {"models":[...]}}, the models the caller may invoke. */
   @GET
   @ModelSecured(chain = ModelListServlet.CHAIN)
-  @Produces(MediaType.APPLICATION_JSON)
   public Response list(@Context HttpServletRequest request) throws IOException {
     Object decision = request.getAttribute(ModelGuardFeature.DECISION_PROPERTY);
     Optional<Principal> principal = decision instanceof GuardDecision

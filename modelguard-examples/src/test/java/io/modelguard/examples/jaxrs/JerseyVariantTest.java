@@ -93,13 +93,20 @@ class JerseyVariantTest {
         "application/json", "{\"text\":\"The room was clean and quiet\"}", "X-API-Key", key(a, "free"))));
     cases.add(new Case("sentiment, number → 422", a -> Loopback.post(a.baseUri(), "/v1/models/sentiment/predict",
         "application/json", "{\"text\":42}", "X-API-Key", key(a, "free"))));
+    // The servlet variant ignores Accept; Jersey refused these (406) before the guard ran, unaudited.
+    cases.add(new Case("no key, Accept text/html → 401", a -> Loopback.post(a.baseUri(), DIGITS, "application/json",
+        example(a, ModelCatalog.DIGITS, "pixels"), "Accept", "text/html")));
+    cases.add(new Case("pro key, Accept text/html → 200", a -> Loopback.post(a.baseUri(), DIGITS, "application/json",
+        example(a, ModelCatalog.DIGITS, "pixels"), "X-API-Key", key(a, "pro"), "Accept", "text/html")));
+    cases.add(new Case("model list, no key, Accept text/html → 401", a -> Loopback.get(a.baseUri(), "/v1/models",
+        "Accept", "text/html")));
     return cases;
   }
 
   @Test
   void bothVariantsAnswerEveryCaseTheSame() {
     List<String> expectedStatuses = List.of("200", "200", "401", "401", "401", "403", "403", "422", "422", "400",
-        "415", "413", "200", "200", "401", "200", "422");
+        "415", "413", "200", "200", "401", "200", "422", "401", "200", "401");
     List<Case> cases = cases();
     for (int i = 0; i < cases.size(); i++) {
       Case c = cases.get(i);
