@@ -9,6 +9,7 @@ import io.modelguard.examples.http.JwksServlet;
 import io.modelguard.examples.http.ModelListServlet;
 import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.http.ProblemErrorHandler;
 import io.modelguard.event.GuardListener;
 import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.examples.metrics.DemoMetrics;
@@ -35,7 +36,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.eclipse.jetty.ee10.servlet.ErrorHandler;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -273,7 +273,7 @@ public final class ModelServingApp implements AutoCloseable {
 
     server.setHandler(endpoints.context(
         new Site(models, security.guard(), bearer.demoIssuer(), metrics, options.guard())));
-    server.setErrorHandler(quietErrors());
+    server.setErrorHandler(new ProblemErrorHandler());
     try {
       server.start();
     } catch (Exception e) {
@@ -334,8 +334,9 @@ public final class ModelServingApp implements AutoCloseable {
   /**
    * What every variant's context has besides the model endpoints: {@code /healthz}, {@code
    * /metrics}, the demo issuer's endpoints (only while it runs; otherwise these paths are 404), the
-   * metrics filter (outermost: it times the guard), {@link CloseAfterErrorFilter} and quiet error
-   * pages. Call it before adding the variant's own filters: filters run in the order added.
+   * metrics filter (outermost: it times the guard), {@link CloseAfterErrorFilter} and
+   * problem+json error pages ({@link ProblemErrorHandler}). Call it before adding the variant's own
+   * filters: filters run in the order added.
    */
   public static void addUnguardedEndpoints(ServletContextHandler context, Site site) {
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
@@ -347,7 +348,7 @@ public final class ModelServingApp implements AutoCloseable {
     addFilter(context, "metrics", site.metrics().requestFilter());
     // Refusals are written before the body is read: tell keep-alive clients the connection closes.
     addFilter(context, "close-after-error", new CloseAfterErrorFilter());
-    context.setErrorHandler(quietErrors());
+    context.setErrorHandler(new ProblemErrorHandler());
   }
 
   private static void addFilter(ServletContextHandler context, String name, Filter filter) {
@@ -359,16 +360,6 @@ public final class ModelServingApp implements AutoCloseable {
     FilterHolder holder = new FilterHolder(filter);
     holder.setName(name);
     context.addFilter(holder, "/*", dispatches);
-  }
-
-  /** Jetty's error pages without stack traces, causes, origins (servlet names) or exception messages. */
-  private static ErrorHandler quietErrors() {
-    ErrorHandler errors = new ErrorHandler();
-    errors.setShowStacks(false);
-    errors.setShowCauses(false);
-    errors.setShowOrigin(false);
-    errors.setShowMessageInTitle(false);
-    return errors;
   }
 
   private static QueuedThreadPool threadPool() {

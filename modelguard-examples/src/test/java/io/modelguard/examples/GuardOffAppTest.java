@@ -34,6 +34,12 @@ class GuardOffAppTest {
       // No tier, so no top-3 cut: all ten probabilities as the model gave them.
       assertThat(DemoClient.json(noKey).get("probabilities")).hasSize(10);
       assertThat(sentiment.statusCode()).isEqualTo(200);
+      // Without the guard an unknown model reaches PredictServlet, whose sendError(404) is a problem too.
+      HttpResponse<String> unknown = client.post("/v1/models/nosuch/predict", null, digits);
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(unknown.headers().firstValue("Content-Type")).hasValueSatisfying(
+          t -> assertThat(t).startsWith("application/problem+json"));
+      assertThat(unknown.body()).isEqualTo("{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}");
       assertThat(DemoClient.json(sentiment).get("label").asText()).isEqualTo("positive");
       assertThat(console.toString(StandardCharsets.UTF_8))
           .contains("WARNING --guard off: ModelGuard is NOT installed")

@@ -73,8 +73,17 @@ import org.slf4j.LoggerFactory;
  * body) not complete within {@link Upstreams#timeout()} is {@code 504 upstream.timeout}, and the
  * connection to the upstream is closed; no connection, a broken or oversized answer, an upstream
  * 3xx or 5xx is {@code 502 upstream.unavailable}; a model without an upstream is {@code 502
- * upstream.unavailable} too (and logged). An upstream 4xx is relayed as it is (the upstream's own
- * input checks), less the headers above. Thread-safe.
+ * upstream.unavailable} too (and logged).
+ *
+ * <p>An upstream 4xx is relayed (less the headers above) only when it is the model server's own
+ * refusal meant for the client: its {@code Content-Type} is {@code application/problem+json}, the
+ * form in which the demo's model server (and ModelGuard) refuses input, and the status is neither
+ * {@code 404} nor {@code 405}. Any other 4xx becomes {@code 502 upstream.unavailable}, logged with
+ * the upstream's status: an HTML or plain-text error page is the upstream container's, and it names
+ * the upstream's URL and server version, which should not be disclosed any more than its {@code
+ * Location}; and since the gateway only ever POSTs to the predict URI of a model the guard has
+ * accepted, a {@code 404} or {@code 405} means the upstream (or the {@code --upstream} URL, say a
+ * wrong base path) is misconfigured, which is not the client's error. Thread-safe.
  */
 @ModelSecured(model = "{model}", path = PredictServlet.PATH)
 public final class GatewayServlet extends HttpServlet {
@@ -171,6 +180,12 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
+    if (status >= 400 && !isRefusalForTheClient(answer)) {
+      log.warn("POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
+          answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    }
     relay(answer, answer.body(), response);
   }
 
@@ -202,6 +217,18 @@ public final class GatewayServlet extends HttpServlet {
         pending.cancel(true); // the wait for the headers
       }
     }
+  }
+
+  /** A 4xx the model server meant for the client (see the class comment). */
+  private static boolean isRefusalForTheClient(HttpResponse<?> answer) {
+    int status = answer.statusCode();
+    if (status == HttpServletResponse.SC_NOT_FOUND || status == HttpServletResponse.SC_METHOD_NOT_ALLOWED) {
+      return false;
+    }
+    String type = answer.headers().firstValue("Content-Type").orElse("");
+    int semicolon = type.indexOf(';');
+    String mediaType = (semicolon < 0 ? type : type.substring(0, semicolon)).strip();
+    return mediaType.equalsIgnoreCase(ProblemResponse.CONTENT_TYPE);
   }
 
   private static void relay(HttpResponse<?> answer, byte[] body, HttpServletResponse response) throws IOException {

@@ -1,11 +1,15 @@
 package io.modelguard.examples.gateway;
 
 import io.modelguard.examples.http.HealthServlet;
+import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.http.ProblemErrorHandler;
 import io.modelguard.examples.model.ModelCatalog;
 import java.net.URI;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -14,7 +18,7 @@ import org.eclipse.jetty.server.ServerConnector;
  * 127.0.0.1 with no guard at all — what a team's unprotected inference service looks like. Only
  * the gateway ({@link GatewayApp}) should be able to reach it. It serves {@code digits} and
  * {@code iris}; {@code image-classifier} needs the image the guard fetched and is answered {@code
- * 500}.
+ * 500}. Its errors are {@link ProblemErrorHandler}'s problem+json bodies, as the demo's.
  *
  * <pre>
  * java -cp modelguard-examples.jar io.modelguard.examples.gateway.UpstreamServer [--port N]
@@ -38,14 +42,21 @@ public final class UpstreamServer implements AutoCloseable {
   public static UpstreamServer start(int port) throws Exception {
     ModelCatalog models = ModelCatalog.trainDemoModels();
     Server server = new Server();
-    ServerConnector connector = new ServerConnector(server);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost("127.0.0.1");
     connector.setPort(port);
     server.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
+    // As in the demo: 404 for any other path and method, and errors as fixed problem+json bodies
+    // (no request URI, stack or server version), in case something other than the gateway asks.
+    context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
+    context.setErrorHandler(new ProblemErrorHandler());
     server.setHandler(context);
+    server.setErrorHandler(new ProblemErrorHandler());
     server.start();
     return new UpstreamServer(server, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
   }

@@ -79,6 +79,9 @@ class GatewayTest {
   private static final String CHALLENGE = "[6.6,";
   private static final String REDIRECT = "[5.5,";
   private static final String TOO_LONG = "[4.4,";
+  private static final String HTML_ERROR = "[3.3,";
+  /** Where the upstream's Jetty error page says the request went. */
+  private static final String INTERNAL_URL = "http://10.0.0.7:9000/internal-api/v1/models/iris/predict";
   private static ModelServingApp edgeOfStubs;
 
   @BeforeAll
@@ -156,13 +159,22 @@ class GatewayTest {
       } else if (body.contains(TOO_LONG)) {
         out = new byte[GatewayServlet.MAX_RESPONSE_BYTES + 1];
         exchange.sendResponseHeaders(200, out.length);
+      } else if (body.contains(HTML_ERROR)) {
+        // Jetty's default error page, as an upstream behind a wrong base path answers.
+        out = ("<html><body><h2>HTTP ERROR 400 Bad Request</h2><table><tr><th>URI:</th><td>" + INTERNAL_URL
+            + "</td></tr></table><hr/><a href=\"https://jetty.org/\">Powered by Jetty:// 12.1.14</a></body></html>")
+            .getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "text/html;charset=iso-8859-1");
+        exchange.sendResponseHeaders(400, out.length);
       } else if (body.contains(REDIRECT)) {
         out = new byte[0];
         exchange.getResponseHeaders().add("Location", "http://10.0.0.7:9000/internal/predict");
         exchange.sendResponseHeaders(302, -1);
       } else {
         out = "{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}".getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        // The refusal is the model server's own, for the client: problem+json.
+        exchange.getResponseHeaders().add("Content-Type",
+            body.contains(CHALLENGE) ? "application/problem+json" : "application/json");
         exchange.getResponseHeaders().add("X-Model-Version", "7");
         exchange.getResponseHeaders().add("Connection", "X-Hop");
         exchange.getResponseHeaders().add("X-Hop", "for-the-next-hop-only");
@@ -191,6 +203,8 @@ class GatewayTest {
     Upstreams stubs = Upstreams.none()
         .with(ModelCatalog.DIGITS, URI.create("http://127.0.0.1:" + silent.getLocalPort()))
         .with(ModelCatalog.IRIS, URI.create("http://127.0.0.1:" + stub.getAddress().getPort()))
+        // The real upstream behind a base path it does not serve: its errors must not reach the client.
+        .with(ModelCatalog.SENTIMENT, URI.create(upstream + "/internal-api"))
         // Long enough for a first, cold request to the stub on a busy machine; the silent upstream takes it in full.
         .withTimeout(Duration.ofSeconds(3));
     edgeOfStubs = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET, GatewayApp.endpoints(stubs));
@@ -357,12 +371,44 @@ class GatewayTest {
   void anUpstreamRefusalIsRelayedWithoutItsChallenge() throws Exception {
     HttpResponse<String> r = askStub(CHALLENGE);
 
-    // The upstream's 4xx is its own input check, relayed; its challenge is for credentials the
+    // The upstream's problem+json 4xx is its own input check, relayed; its challenge is for credentials the
     // gateway never forwards, and its Retry-After would pose as the quota's.
     assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
     assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();
     assertThat(r.headers().firstValue("Retry-After")).isEmpty();
     assertThat(r.headers().allValues("RateLimit")).hasSize(1).noneMatch(v -> v.contains("999"));
+  }
+
+  @Test
+  @Order(5)
+  void anUpstreamErrorPageIsNotRelayed() throws Exception {
+    HttpResponse<String> r = askStub(HTML_ERROR);
+
+    // Not problem+json: the upstream container's page, naming its URL and version, not a refusal.
+    assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    assertThat(r.body()).doesNotContain("10.0.0.7").doesNotContain("internal-api").doesNotContain("Jetty");
+  }
+
+  @Test
+  @Order(5)
+  void anUpstreamBehindAWrongBasePathIsUnavailableWithoutItsUrl() throws Exception {
+    HttpResponse<String> r = post(edgeOfStubs, "/v1/models/sentiment/predict", "{\"text\":\"a fine film\"}", "pro");
+
+    assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    assertThat(r.body()).doesNotContain("internal-api").doesNotContain(upstream.toString()).doesNotContain("Jetty");
+  }
+
+  @Test
+  @Order(5)
+  void theUpstreamServersOwnErrorsAreQuietProblems() throws Exception {
+    HttpResponse<String> r = Loopback.post(upstream, "/internal-api/v1/models/sentiment/predict", "application/json",
+        "{\"text\":\"a fine film\"}", "Accept", "text/html");
+
+    assertThat(r.statusCode()).isEqualTo(404);
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("application/problem+json"));
+    assertThat(r.headers().firstValue("Server")).isEmpty();
+    assertThat(r.body()).isEqualTo("{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}");
   }
 
   @Test

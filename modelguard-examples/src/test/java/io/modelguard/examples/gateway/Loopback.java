@@ -41,6 +41,16 @@ public final class Loopback {
     return send(b.build());
   }
 
+  /** {@code method} {@code base + path} without a body, with {@code headers} (name, value, ...). */
+  public static HttpResponse<String> send(URI base, String method, String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20))
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
   /** Sends, once more if it met a pooled connection the server had just closed ({@link PooledHttp#send}). */
   private static HttpResponse<String> send(HttpRequest request) {
     try {

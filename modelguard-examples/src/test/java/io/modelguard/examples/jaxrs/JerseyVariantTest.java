@@ -47,6 +47,34 @@ class JerseyVariantTest {
     }
   }
 
+  @Test
+  void errorsOutsideTheGuardAreProblemsWhateverTheAcceptHeader() throws Exception {
+    String notFound = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}";
+    String notAllowed = "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\",\"status\":405}";
+    for (ModelServingApp app : new ModelServingApp[] {servlet, jersey}) {
+      String variant = app == servlet ? "servlet" : "jersey";
+      for (String accept : List.of("text/html", "text/plain", "*/*")) {
+        // An unknown path (the servlet variant's NotFoundServlet, Jersey's own 404), any method.
+        assertErrorProblem(variant, Loopback.get(app.baseUri(), "/nope-secret?q=%3Cb%3E", "Accept", accept), notFound);
+        assertErrorProblem(variant, Loopback.send(app.baseUri(), "PUT", "/nope-secret", "Accept", accept), notFound);
+        // A method the endpoint does not serve: Jersey's 405 in the JAX-RS variant, sendError(405) of HttpServlet.
+        assertErrorProblem(variant, Loopback.send(app.baseUri(), "POST", "/v1/models", "Accept", accept,
+            "X-API-Key", key(app, "pro")), notAllowed);
+        assertErrorProblem(variant, Loopback.get(app.baseUri(), "/demo/token", "Accept", accept), notAllowed);
+        assertErrorProblem(variant, Loopback.send(app.baseUri(), "POST", "/metrics", "Accept", accept), notAllowed);
+      }
+    }
+  }
+
+  private static void assertErrorProblem(String variant, HttpResponse<String> r, String body) {
+    String what = variant + " " + r.request().method() + " " + r.request().uri().getPath() + " Accept "
+        + r.request().headers().firstValue("Accept").orElse("");
+    assertThat(r.headers().firstValue("Content-Type")).as(what).hasValueSatisfying(
+        t -> assertThat(t).as(what).startsWith("application/problem+json"));
+    assertThat(r.body()).as(what).isEqualTo(body).doesNotContain("nope").doesNotContain("Jetty");
+    assertThat(r.statusCode()).as(what).isEqualTo(body.contains("404") ? 404 : 405);
+  }
+
   /** One request, sent to a variant with that variant's keys. */
   private record Case(String name, Function<ModelServingApp, HttpResponse<String>> request) {}
 
