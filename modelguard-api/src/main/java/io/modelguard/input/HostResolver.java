@@ -37,11 +37,14 @@ public interface HostResolver {
    * The JVM's resolver ({@link InetAddress#getAllByName}, which honours {@code -Djdk.net.hosts.file}),
    * bounded by {@code timeout}: the JDK lookup itself cannot be interrupted, so it runs on one of at
    * most 8 daemon threads of this resolver and is abandoned when the time is up (reported as
-   * unknown host), or sooner when {@linkplain #resolve(String, Duration) given less time}. When all
-   * 8 are busy the lookup is refused the same way rather than queued: 8 names whose DNS servers
-   * never answer hold every thread for up to {@code timeout} each and fail every other lookup
-   * meanwhile, so keep it short, or restrict fetches to an allow-list of hosts (refused before any
-   * lookup).
+   * unknown host), or sooner when {@linkplain #resolve(String, Duration) given less time}. An
+   * abandoned lookup still holds its thread until the operating system's resolver gives up, which
+   * may be much longer than {@code timeout} (a shorter timeout does not free threads sooner; set
+   * {@code options timeout:1 attempts:1} in {@code resolv.conf}). So that names under one domain
+   * whose DNS server never answers cannot hold every thread, the lookups of one domain (its last
+   * two labels) hold at most 2 of them; a lookup beyond that, or beyond 8 in all, is refused at
+   * once rather than queued, reported as unknown host, and logged at WARN at most once a minute.
+   * Restricting fetches to an allow-list of hosts (refused before any lookup) closes it entirely.
    *
    * @throws IllegalArgumentException if {@code timeout} is not positive
    */

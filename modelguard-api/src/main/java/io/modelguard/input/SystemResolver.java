@@ -4,19 +4,28 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link HostResolver#system(Duration)}: a blocking lookup that cannot be interrupted, run on one
- * of at most 8 daemon threads and abandoned when the caller's time is up.
+ * of at most {@value #THREADS} daemon threads and abandoned when the caller's time is up. An
+ * abandoned lookup keeps its thread until the operating system's resolver gives up, which may be
+ * long after the caller's timeout, so the lookups of one domain (its last two labels) may hold at
+ * most {@value #PER_DOMAIN} of the threads, finished or abandoned: names under one domain whose
+ * DNS server never answers cannot take every thread from the lookups of other domains.
  */
 final class SystemResolver implements HostResolver {
   /** The blocking lookup: {@link InetAddress#getAllByName} outside tests. */
@@ -25,9 +34,17 @@ final class SystemResolver implements HostResolver {
     InetAddress[] lookUp(String host) throws UnknownHostException;
   }
 
+  static final int THREADS = 8;
+  static final int PER_DOMAIN = 2;
+  private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private static final Logger log = LoggerFactory.getLogger(SystemResolver.class);
+
   private final long timeoutNanos;
   private final Lookup lookup;
   private final ThreadPoolExecutor pool;
+  /** Lookups holding a thread, by domain; a domain leaves when its count is back to zero. */
+  private final ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
+  private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
 
   SystemResolver(Duration timeout, Lookup lookup) {
     Objects.requireNonNull(timeout, "timeout");
@@ -37,7 +54,7 @@ final class SystemResolver implements HostResolver {
     this.timeoutNanos = timeout.toNanos();
     this.lookup = Objects.requireNonNull(lookup, "lookup");
     AtomicInteger threads = new AtomicInteger();
-    this.pool = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    this.pool = new ThreadPoolExecutor(0, THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "modelguard-dns-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -55,25 +72,84 @@ final class SystemResolver implements HostResolver {
   }
 
   private List<InetAddress> lookUp(String host, long waitNanos) throws UnknownHostException {
-    Future<InetAddress[]> f;
+    String domain = domainOf(host);
+    if (!reserve(domain)) {
+      warnBusy("the lookups of " + domain + " already hold " + PER_DOMAIN + " of them");
+      throw new UnknownHostException("resolver busy for " + domain);
+    }
+    CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
+    Runnable task = () -> {
+      try {
+        if (!answer.isDone()) { // not abandoned before its thread got to it
+          answer.complete(lookup.lookUp(host));
+        }
+      } catch (Throwable e) {
+        answer.completeExceptionally(e);
+      } finally {
+        release(domain);
+      }
+    };
     try {
-      f = pool.submit(() -> lookup.lookUp(host));
+      pool.execute(task);
     } catch (RejectedExecutionException e) {
+      release(domain);
+      warnBusy("all " + THREADS + " are held by lookups that have not returned");
       throw new UnknownHostException("resolver busy");
     }
     try {
-      return List.of(f.get(waitNanos, TimeUnit.NANOSECONDS));
+      return List.of(answer.get(waitNanos, TimeUnit.NANOSECONDS));
     } catch (TimeoutException e) {
-      f.cancel(true);
+      answer.cancel(false); // the lookup, if it started, runs on until the system gives up
       throw new UnknownHostException("resolution timed out");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      answer.cancel(false);
       throw new UnknownHostException("interrupted");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownHostException) {
         throw (UnknownHostException) e.getCause();
       }
       throw new UnknownHostException("resolution failed");
+    }
+  }
+
+  /** The last two labels of {@code host}, lower-cased (the host itself if it has fewer). */
+  static String domainOf(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+    }
+    int last = h.lastIndexOf('.');
+    int secondLast = last <= 0 ? -1 : h.lastIndexOf('.', last - 1);
+    return secondLast < 0 ? h : h.substring(secondLast + 1);
+  }
+
+  private boolean reserve(String domain) {
+    boolean[] reserved = {false};
+    inFlight.compute(domain, (d, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= PER_DOMAIN) {
+        return n;
+      }
+      reserved[0] = true;
+      return count + 1;
+    });
+    return reserved[0];
+  }
+
+  private void release(String domain) {
+    inFlight.computeIfPresent(domain, (d, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** A WARN at most once a minute: a refused lookup reaches the client as an unresolvable host. */
+  private void warnBusy(String why) {
+    long now = System.nanoTime();
+    long next = nextWarning.get();
+    if (now - next >= 0 && nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
+      log.warn("ModelGuard: a host lookup was refused because of the resolver's {} threads {}; the fetch "
+          + "fails as an unresolvable host. Lookups whose DNS server does not answer hold a thread until "
+          + "the system resolver gives up (set 'options timeout:1 attempts:1' in resolv.conf), or restrict "
+          + "fetches to an allow-list of hosts. Logged at most once a minute.", THREADS, why);
     }
   }
 }

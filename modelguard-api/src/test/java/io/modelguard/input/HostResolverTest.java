@@ -65,14 +65,43 @@ class HostResolverTest {
     // A caller gives up after 1 ms; on a busy machine that can be before its lookup's thread even
     // started, and a lookup cancelled before it starts frees its thread. So call until eight
     // lookups are really hanging, each in one of the resolver's eight threads.
+    // (Each name under its own domain: a domain holds at most two threads.)
     assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-      while (lookupsStarted.get() < 8) {
-        assertThatThrownBy(() -> r.resolve("slow.example", Duration.ofMillis(1))).isInstanceOf(UnknownHostException.class);
+      for (int i = 0; lookupsStarted.get() < 8; i++) {
+        String host = "slow" + i + ".example";
+        assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(1))).isInstanceOf(UnknownHostException.class);
       }
     });
 
     assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("other.example", Duration.ofDays(1)))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy"));
+  }
+
+  @Test
+  void namesOfOneDomainWhoseServerNeverAnswersCannotTakeTheThreadsOfOtherDomains() throws Exception {
+    // An attacker's DNS server that never answers, under names it makes up: abandoned lookups keep
+    // their threads, so before the per-domain share eight such requests failed every other fetch.
+    SystemResolver.Lookup lookups = host -> host.endsWith(".attacker.example")
+        ? hanging.lookUp(host)
+        : new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), lookups);
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      for (int i = 0; i < 2 * SystemResolver.THREADS; i++) {
+        String host = "slow" + i + ".attacker.example";
+        assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(20))).isInstanceOf(UnknownHostException.class);
+      }
+      assertThat(r.resolve("images.example.org", Duration.ofSeconds(20)))
+          .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+    });
+    assertThatThrownBy(() -> r.resolve("slow-again.Attacker.Example.", Duration.ofSeconds(20)))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for attacker.example");
+  }
+
+  @Test
+  void aDomainIsItsLastTwoLabels() {
+    assertThat(SystemResolver.domainOf("a.b.Example.COM.")).isEqualTo("example.com");
+    assertThat(SystemResolver.domainOf("example.com")).isEqualTo("example.com");
+    assertThat(SystemResolver.domainOf("localhost")).isEqualTo("localhost");
   }
 
   @Test
