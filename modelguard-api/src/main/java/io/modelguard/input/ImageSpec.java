@@ -53,7 +53,10 @@ public final class ImageSpec {
     return formats;
   }
 
-  /** Largest image in bytes. */
+  /**
+   * Largest image in bytes. For an image URL field it is also the download cap: the fetch stops
+   * reading one byte past it.
+   */
   public int maxBytes() {
     return maxBytes;
   }

@@ -33,10 +33,12 @@ import org.slf4j.LoggerFactory;
  *   <li>JSON limits, in one streaming pass with the spec check: unparseable → {@code
  *       input.malformed} (400, generic detail); a limit or spec violation → {@code input.invalid}
  *       (422, naming the field and the rule, never the value);
- *   <li>image URL fields: fetched through the {@link SafeUrlFetcher} → {@code input.url_blocked}
- *       (422, nothing connected) or {@code input.fetch_failed} (502); the fetched image is checked
- *       against the field's {@link ImageSpec} from its header → {@code input.invalid}; the bytes are
- *       handed to the application as {@link FetchedInputs}.
+ *   <li>image URL fields: fetched through the {@link SafeUrlFetcher}, reading at most the field's
+ *       {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code input.url_blocked}
+ *       (422, nothing connected) or {@code input.fetch_failed} (502; also for a body over the cap,
+ *       as soon as it passes it); the fetched image is checked against the field's {@link
+ *       ImageSpec} from its header → {@code input.invalid}; the bytes are handed to the application
+ *       as {@link FetchedInputs}.
  * </ol>
  *
  * <p>A request for a model that has no spec here is refused with {@code input.invalid} (fail
@@ -179,7 +181,8 @@ public final class ModelInputPolicy implements Policy {
   private GuardDecision fetch(InferenceRequest request, List<InputValidator.UrlField> urls) {
     Map<String, FetchedInputs.FetchedImage> images = new LinkedHashMap<>();
     for (InputValidator.UrlField u : urls) {
-      FetchResult r = fetcher.fetch(u.url());
+      // The field's cap, not only the fetcher's: a 64 KiB image field must not download 5 MiB.
+      FetchResult r = fetcher.fetch(u.url(), u.image().maxBytes());
       if (!r.isFetched()) {
         GuardDecision d = r.decision();
         return GuardDecision.deny(d.reason().orElseThrow(), "Field '" + u.field() + "': " + d.detail().orElse(""));

@@ -240,6 +240,24 @@ public final class SafeUrlFetcher {
    * resolver's own time if a custom resolver ignores the time left it is given).
    */
   public FetchResult fetch(String url) {
+    return fetch(url, maxBytes);
+  }
+
+  /**
+   * Fetches {@code url} like {@link #fetch(String)}, but reads at most {@code min(maxBytes, this
+   * fetcher's byte cap)} bytes of the body: a caller whose own limit is lower (such as a field's
+   * {@link ImageSpec#maxBytes()}) stops the download there instead of buffering up to the fetcher's
+   * cap only to refuse it afterwards. A body over the cap fails with {@link FetchFailure#TOO_LARGE}
+   * as soon as it passes it (or at once if its declared length does); a larger {@code maxBytes}
+   * than the fetcher's cap changes nothing. Never throws for any URL.
+   *
+   * @throws IllegalArgumentException if {@code maxBytes} is less than 1
+   */
+  public FetchResult fetch(String url, int maxBytes) {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("SafeUrlFetcher.fetch: maxBytes must be at least 1, was " + maxBytes);
+    }
+    int cap = Math.min(maxBytes, this.maxBytes);
     long deadline = System.nanoTime() + totalTimeoutNanos;
     UrlCheck check = check(url, deadline);
     int hops = 0;
@@ -252,7 +270,7 @@ public final class SafeUrlFetcher {
       }
       HttpExchange.Response response;
       try {
-        response = exchange(check, deadline);
+        response = exchange(check, deadline, cap);
       } catch (HttpExchange.Failed e) {
         log.debug("SafeUrlFetcher: fetching from {} failed: {} ({})", check.url.host, e.kind, e.getMessage());
         return FetchResult.failed(e.kind, hops);
@@ -284,7 +302,7 @@ public final class SafeUrlFetcher {
     return FetchResult.fetched(body, format.get(), hops);
   }
 
-  private HttpExchange.Response exchange(UrlCheck check, long deadline) throws HttpExchange.Failed {
+  private HttpExchange.Response exchange(UrlCheck check, long deadline, int maxBytes) throws HttpExchange.Failed {
     ParsedUrl url = check.url;
     Socket plain = connect(check.addresses(), url.port, deadline);
     ScheduledFuture<?> watchdog =

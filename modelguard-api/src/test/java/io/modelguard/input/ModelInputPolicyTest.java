@@ -13,8 +13,10 @@ import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -386,6 +388,72 @@ class ModelInputPolicyTest {
     void aUrlThatIsNotAStringOrTooLongIsInvalidBeforeAnyFetch() {
       assertDenied(policy(new ArrayList<>()).check(TestRequest.json("image-classifier", "{\"imageUrl\":42}")), ReasonCode.INPUT_INVALID);
       assertDenied(policy(new ArrayList<>()).check(request("http://example.com/" + "a".repeat(3000))), ReasonCode.INPUT_INVALID);
+    }
+  }
+
+  /**
+   * An image URL field's download stops at the field's {@link ImageSpec#maxBytes()}, not at the
+   * fetcher's larger cap: a 64 KiB field served a 4 MiB PNG reads 64 KiB + 1 byte (plus at most one
+   * socket buffer), however the body is framed, and fails as too large like the fetcher's own cap.
+   */
+  @Nested
+  class ImageUrlByteCap {
+    private static final int FIELD_CAP = 64 * 1024;
+    private static final int BODY = 4 << 20;
+    /** The response head plus one 8 KiB socket buffer the fetcher may read past the cap. */
+    private static final int SLACK = 16 * 1024;
+
+    /** A real PNG padded with zeros after its end to {@code BODY} bytes: valid, just too big. */
+    private final byte[] paddedPng = Arrays.copyOf(TestImages.real("png", 16, 16), BODY);
+
+    private byte[] response(String framing) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(BODY + 1024);
+      out.writeBytes("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n".getBytes(StandardCharsets.US_ASCII));
+      switch (framing) {
+        case "content-length":
+          out.writeBytes(("Content-Length: " + BODY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.writeBytes(paddedPng);
+          break;
+        case "chunked":
+          out.writeBytes("Transfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          for (int off = 0; off < BODY; off += 0x4000) {
+            out.writeBytes("4000\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(paddedPng, off, 0x4000);
+            out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+          }
+          out.writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          break;
+        default: // until the server closes the connection
+          out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.writeBytes(paddedPng);
+          break;
+      }
+      return out.toByteArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"content-length", "chunked", "until-close"})
+    void aFieldsImageByteCapStopsTheDownloadNotJustTheResult(String framing) throws Exception {
+      try (RawHttpServer server = new RawHttpServer(response(framing), 0, 0)) {
+        ByteCountingConnector counting = new ByteCountingConnector();
+        // The fetcher's own cap stays at its 5 MiB default: only the field's cap is lower.
+        SafeUrlFetcher fetcher = SafeUrlFetcher.builder().connector(counting)
+            .allowInternalEndpoint("127.0.0.1", server.port()).build();
+        ModelSpec spec = ModelSpec.builder("image-classifier")
+            .maxBodyBytes(4096)
+            .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxBytes(FIELD_CAP).build()))
+            .build();
+        ModelInputPolicy policy = ModelInputPolicy.builder().model(spec).fetcher(fetcher).build();
+
+        GuardDecision d = policy.check(
+            TestRequest.json("image-classifier", "{\"imageUrl\":\"http://127.0.0.1:" + server.port() + "/big.png\"}"));
+
+        assertDenied(d, ReasonCode.INPUT_FETCH_FAILED);
+        assertThat(d.detail()).contains("Field 'imageUrl': " + FetchFailure.TOO_LARGE.clientDetail());
+        assertThat(ProblemRenderer.render(d).status()).isEqualTo(502);
+        assertThat(counting.bytesRead.get()).as("bytes the fetcher read from the socket")
+            .isLessThanOrEqualTo(FIELD_CAP + 1 + SLACK);
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.modelguard.ReasonCode;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -227,6 +229,19 @@ class SafeUrlFetcherTest {
     FetchResult r = builder().maxBytes(100_000).build().fetch(url("/big.png"));
 
     assertThat(r.failure()).contains(FetchFailure.TOO_LARGE);
+  }
+
+  @Test
+  void aCallersByteCapBelowTheFetchersOwnIsAppliedButNeverRaisesIt() {
+    byte[] body = Arrays.copyOf(PNG, 200_000); // a real PNG padded after its end: valid, just big
+    images.stubFor(get("/big.png").willReturn(aResponse().withBody(body)));
+
+    assertThat(fetcher.fetch(url("/big.png"), 100_000).failure()).contains(FetchFailure.TOO_LARGE);
+    assertThat(fetcher.fetch(url("/big.png"), 200_000).body()).hasValueSatisfying(b -> assertThat(b).isEqualTo(body));
+    assertThat(builder().maxBytes(100_000).build().fetch(url("/big.png"), 300_000).failure())
+        .contains(FetchFailure.TOO_LARGE);
+    assertThatThrownBy(() -> fetcher.fetch(url("/big.png"), 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBytes");
   }
 
   @Test

@@ -99,11 +99,17 @@ final class TestRequest implements InferenceRequest, RequestAttributes {
 
   /** Counts what is read through it. */
   static final class CountingStream extends InputStream {
-    final AtomicLong count = new AtomicLong();
+    final AtomicLong count;
     private final InputStream in;
 
     CountingStream(InputStream in) {
+      this(in, new AtomicLong());
+    }
+
+    /** Adds to {@code count}, which several streams may share (one per connection, say). */
+    CountingStream(InputStream in, AtomicLong count) {
       this.in = in;
+      this.count = count;
     }
 
     @Override
