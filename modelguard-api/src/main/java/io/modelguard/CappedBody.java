@@ -10,8 +10,13 @@ import java.util.Objects;
  * same bytes to every later reader. Not thread-safe (one request, one thread).
  */
 public final class CappedBody {
-  /** The largest cap a caller may ask for: 1 GiB less one byte, so {@code cap + 1} fits an int. */
-  public static final int MAX_CAP = Integer.MAX_VALUE - 1;
+  /**
+   * The largest cap a caller may ask for: 1 GiB, the largest body limit of a {@code ModelSpec}. The
+   * buffer, which doubles as bytes arrive, then never needs more than {@code 2^30 + 1} bytes; with
+   * caps up to {@code Integer.MAX_VALUE} it would have asked for an array larger than the JVM
+   * allows, an {@link OutOfMemoryError} instead of {@link BodyTooLargeException}.
+   */
+  public static final int MAX_CAP = 1 << 30;
   /** The first read buffer: enough for most JSON inference bodies; doubled as needed. */
   private static final int INITIAL_BUFFER = 1024;
 

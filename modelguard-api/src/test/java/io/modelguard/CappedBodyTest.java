@@ -39,6 +39,18 @@ class CappedBodyTest {
   }
 
   @Test
+  void capsBeyondOneGibibyteAreRefusedUpFront() {
+    // Above 2^30 the doubling buffer could ask for an array the JVM cannot allocate (an
+    // OutOfMemoryError, not a 413); such caps used to be accepted up to Integer.MAX_VALUE - 1.
+    CountingStream stream = new CountingStream(16);
+    CappedBody body = new CappedBody(() -> stream);
+    assertThatThrownBy(() -> body.read(Integer.MAX_VALUE - 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> body.read(CappedBody.MAX_CAP + 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(stream.read).as("nothing read for a refused cap").hasValue(0);
+    assertThat(CappedBody.MAX_CAP).isEqualTo(1 << 30);
+  }
+
+  @Test
   void bodyOverTheCapIsRefusedAfterReadingAtMostCapPlusOne() {
     CountingStream stream = new CountingStream(10L << 20);
     CappedBody body = new CappedBody(() -> stream);

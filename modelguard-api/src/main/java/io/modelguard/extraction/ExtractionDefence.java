@@ -2,6 +2,7 @@ package io.modelguard.extraction;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.modelguard.CappedBody;
 import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelOutput;
@@ -345,6 +346,7 @@ public final class ExtractionDefence {
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
+    checkBodyCap(maxBodyBytes);
     return context -> {
       Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
       Optional<Prediction> prediction = codec.decode(context.output().body());
@@ -380,6 +382,7 @@ public final class ExtractionDefence {
   public OutputPolicy perturbPolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
+    checkBodyCap(maxBodyBytes);
     return (ResponseContext context) -> {
       String client = clientOf(context.request(), context.principal());
       String tier = context.principal().flatMap(Principal::tier).orElse(null);
@@ -404,6 +407,14 @@ public final class ExtractionDefence {
       double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
       return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
+  }
+
+  /** Refuses at configuration a cap every request would fail on (and so have its answer withheld). */
+  private static void checkBodyCap(int maxBodyBytes) {
+    if (maxBodyBytes < 1 || maxBodyBytes > CappedBody.MAX_CAP) {
+      throw new IllegalArgumentException("ExtractionDefence policies: maxBodyBytes must be in 1.." + CappedBody.MAX_CAP
+          + ", was " + maxBodyBytes);
+    }
   }
 
   private static boolean isSuccess(ResponseContext context) {

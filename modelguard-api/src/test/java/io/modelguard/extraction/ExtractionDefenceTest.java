@@ -2,6 +2,7 @@ package io.modelguard.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.CappedBody;
 import io.modelguard.GuardDecision;
 import io.modelguard.ReasonCode;
 import java.time.Clock;
@@ -350,6 +351,21 @@ class ExtractionDefenceTest {
       defence.observe("alice", image(9, 784), Prediction.of(P));
     }
     assertThat(seen.get(0)).hasSize(64).isNotEqualTo(seen.get(1));
+  }
+
+  @Test
+  void policiesRefuseABodyCapNoRequestCouldBeReadWith() {
+    // A cap above CappedBody.MAX_CAP fails every read: every answer would be withheld.
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3).build();
+    QueryEncoder encoder = QueryEncoder.jsonNumbers("/x");
+    for (int cap : new int[] {0, CappedBody.MAX_CAP + 1, Integer.MAX_VALUE}) {
+      org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+          .isThrownBy(() -> defence.observePolicy(encoder, PredictionCodec.standard(), cap))
+          .withMessageContaining("maxBodyBytes");
+      org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+          .isThrownBy(() -> defence.perturbPolicy(encoder, PredictionCodec.standard(), cap))
+          .withMessageContaining("maxBodyBytes");
+    }
   }
 
   @Test
