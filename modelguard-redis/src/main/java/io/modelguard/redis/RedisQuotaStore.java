@@ -9,6 +9,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.api.async.RedisServerAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -26,12 +27,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The quota store for many JVMs: state in Redis (standalone or Cluster), one atomic Lua script per
@@ -92,7 +97,8 @@ import java.util.function.LongSupplier;
  * allkeys-*} or {@code volatile-*} policy), a {@code FLUSHALL} or a restart without persistence
  * gives the tenants whose keys went a full quota again; unauthenticated traffic makes a key per
  * client address, so a client with many addresses can cause the pressure itself. Under {@code
- * noeviction} a full Redis fails the script (OOM) and the failure policy answers instead.
+ * noeviction} a full Redis fails the script (OOM) and the failure policy answers instead. {@link
+ * #awaitReady} warns when the policy is another one.
  *
  * <h2>Coalescing</h2>
  *
@@ -104,6 +110,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe. {@link #close()} releases the connection and the client this store created.
  */
 public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisQuotaStore.class);
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "mg:q:";
 
@@ -194,7 +201,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   /**
    * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
    * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
-   * it, the store connects on first use.
+   * it, the store connects on first use. Also reads Redis's {@code maxmemory-policy} and logs a
+   * WARN unless it is {@code noeviction} (see the class comment; on Cluster, of the node it asks).
    *
    * @return whether Redis answered in time
    */
@@ -202,12 +210,41 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     try {
       commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
           .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      evictionPolicy(timeout).filter(policy -> !policy.equals("noeviction")).ifPresent(policy -> log.warn(
+          "ModelGuard quota store: Redis maxmemory-policy is '{}'. Under memory pressure Redis may evict quota "
+          + "keys, and a tenant whose keys go gets a full quota again; give the store a Redis of its own with "
+          + "maxmemory-policy noeviction.", policy));
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       return false;
+    }
+  }
+
+  /**
+   * Redis's {@code maxmemory-policy}, or empty if it cannot be read (managed services often
+   * disable {@code CONFIG}; then check it in their console).
+   */
+  Optional<String> evictionPolicy(Duration timeout) {
+    try {
+      Object c = commands(first).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (!(c instanceof RedisServerAsyncCommands)) {
+        return Optional.empty();
+      }
+      @SuppressWarnings("unchecked")
+      RedisServerAsyncCommands<String, String> server = (RedisServerAsyncCommands<String, String>) c;
+      Map<String, String> config = server.configGet("maxmemory-policy").toCompletableFuture()
+          .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return Optional.ofNullable(config.get("maxmemory-policy"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("ModelGuard quota store: could not read Redis's maxmemory-policy ({}); make sure it is noeviction",
+          e.toString());
+      return Optional.empty();
     }
   }
 

@@ -1,8 +1,11 @@
 package io.modelguard.redis;
 
-import io.modelguard.test.redis.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -12,6 +15,7 @@ import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
+import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** What the Redis store does beyond the shared contract: Redis time, keys and TTLs, coalescing, script reloads. */
 class RedisQuotaStoreTest {
@@ -154,6 +159,34 @@ class RedisQuotaStoreTest {
       w.join();
     }
     return admitted.get();
+  }
+
+  @Test
+  void warnsAtStartUnlessRedisIsSetNotToEvictKeys() {
+    // Evicted quota keys read as full quotas: a Redis that evicts under memory pressure resets tenants.
+    Logger logger = (Logger) LoggerFactory.getLogger(RedisQuotaStore.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      assertThat(server.cli("config", "set", "maxmemory-policy", "volatile-lru")).contains("OK");
+      try (RedisQuotaStore store = builder().build()) {
+        assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
+      }
+      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+          .extracting(ILoggingEvent::getFormattedMessage).asString().contains("'volatile-lru'").contains("noeviction");
+
+      logged.list.clear();
+      assertThat(server.cli("config", "set", "maxmemory-policy", "noeviction")).contains("OK");
+      try (RedisQuotaStore store = builder().build()) {
+        assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
+        assertThat(store.evictionPolicy(Duration.ofSeconds(10))).contains("noeviction");
+      }
+      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).isEmpty();
+    } finally {
+      logger.detachAppender(logged);
+      server.cli("config", "set", "maxmemory-policy", "noeviction");
+    }
   }
 
   @Test
