@@ -109,7 +109,11 @@ import org.slf4j.LoggerFactory;
  * each runtime), so the adapter runs them in the response filter instead: it serialises the entity
  * with the runtime's own {@code MessageBodyWriter}, runs {@link ModelGuard#onResponse}, and
  * replaces the entity with the resulting bytes and media type. Any {@code Content-Length} the
- * resource set is dropped, so the runtime counts the bytes it finally writes, and the
+ * resource set is dropped, so the runtime counts the bytes it finally writes, and so are the
+ * headers describing the resource's own output ({@code ETag}, {@code Last-Modified}, {@code
+ * Content-MD5}, {@code Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code
+ * Content-Range}, {@code Accept-Ranges}), since a validator or digest of it identifies the exact
+ * scores; and the
  * application's writer interceptors (compression, for instance) apply to those final bytes. An
  * entity the resource coded itself cannot be read by the policies and is withheld like a failure:
  * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (a gzip

@@ -362,6 +362,24 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void headersDescribingTheModelsOwnOutputDoNotSurviveTheOutputPolicies() throws Exception {
+    // An ETag or digest of the raw prediction identifies it: the exact scores could be confirmed
+    // offline, or by a conditional request, although the body carried only the label.
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/escape/validators"))
+        .header("Content-Type", "application/json")
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain(Escapes.SECRET);
+    for (String h : new String[] {"ETag", "Last-Modified", "Content-MD5", "Digest", "Repr-Digest", "Content-Digest",
+        "Accept-Ranges"}) {
+      assertThat(r.headers().allValues(h)).as(h).isEmpty();
+    }
+    assertThat(r.headers().firstValue("X-Model-Version")).as("other headers stay").hasValue("7");
+  }
+
+  @Test
   void anEntityTheResourceCodedItselfIsWithheld() throws Exception {
     // The output policies cannot read compressed bytes; sent on, they would carry the raw prediction.
     for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/raw-deflate", "pre-coded/br")) {
@@ -583,6 +601,26 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "label-only")
     public String string() {
       return PREDICTION;
+    }
+
+    /** The prediction with headers computed over it: validators and digests of the raw scores. */
+    @POST
+    @Path("validators")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response validators() throws Exception {
+      String digest = java.util.Base64.getEncoder().encodeToString(
+          java.security.MessageDigest.getInstance("SHA-256").digest(PREDICTION.getBytes(UTF_8)));
+      return Response.ok(PREDICTION)
+          .tag(digest)
+          .lastModified(new java.util.Date(1_700_000_000_000L))
+          .header("Content-MD5", digest)
+          .header("Digest", "sha-256=" + digest)
+          .header("Repr-Digest", "sha-256=:" + digest + ":")
+          .header("Content-Digest", "sha-256=:" + digest + ":")
+          .header("Accept-Ranges", "bytes")
+          .header("X-Model-Version", "7")
+          .build();
     }
 
     /**

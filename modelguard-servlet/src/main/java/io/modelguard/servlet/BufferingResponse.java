@@ -1,5 +1,6 @@
 package io.modelguard.servlet;
 
+import io.modelguard.internal.RepresentationHeaders;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
@@ -151,34 +152,53 @@ final class BufferingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setHeader(String name, String value) {
-    if (!isContentLength(name)) {
+    if (passes(name)) {
       super.setHeader(name, value);
     }
   }
 
   @Override
   public void addHeader(String name, String value) {
-    if (!isContentLength(name)) {
+    if (passes(name)) {
       super.addHeader(name, value);
     }
   }
 
   @Override
   public void setIntHeader(String name, int value) {
-    if (!isContentLength(name)) {
+    if (passes(name)) {
       super.setIntHeader(name, value);
     }
   }
 
   @Override
   public void addIntHeader(String name, int value) {
-    if (!isContentLength(name)) {
+    if (passes(name)) {
       super.addIntHeader(name, value);
     }
   }
 
-  private static boolean isContentLength(String name) {
-    return "Content-Length".equalsIgnoreCase(name);
+  @Override
+  public void setDateHeader(String name, long date) {
+    if (passes(name)) {
+      super.setDateHeader(name, date);
+    }
+  }
+
+  @Override
+  public void addDateHeader(String name, long date) {
+    if (passes(name)) {
+      super.addDateHeader(name, date);
+    }
+  }
+
+  /**
+   * Whether a header the servlet sets reaches the response: not {@code Content-Length}, which the
+   * filter sets once the output policies ran, nor a header describing the servlet's own output
+   * ({@link RepresentationHeaders}), which the policies may rewrite.
+   */
+  private static boolean passes(String name) {
+    return !"Content-Length".equalsIgnoreCase(name) && !RepresentationHeaders.describesTheBody(name);
   }
 
   /** Keeps the trailer fields from the client: the output policies cannot see or rewrite them. */

@@ -100,7 +100,10 @@ import org.slf4j.LoggerFactory;
  * read: compress outside this filter), and a servlet that starts asynchronous processing, since
  * its output would be written after the filter returned ({@code startAsync()} binds the
  * asynchronous context to the held-back response, so nothing written there escapes either).
- * Trailer fields the servlet sets are not sent. An error or redirect the servlet sends with {@code
+ * Trailer fields the servlet sets are not sent, nor are the headers that describe its own output
+ * ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code Digest}, {@code Repr-Digest},
+ * {@code Content-Digest}, {@code Content-Range}, {@code Accept-Ranges}): the policies may rewrite
+ * the body, and a validator or digest of the model's output would identify the exact scores. An error or redirect the servlet sends with {@code
  * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
  * container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page

@@ -182,6 +182,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
         ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
+        ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
         ServletDef.of("overflow-writer-tail",
             new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.UNFLUSHED_WRITER_TAIL), "/overflow/writer-tail"),
         ServletDef.of("overflow-send-error",
@@ -460,6 +461,20 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/escape/trailer", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("{\"label\":7}");
+  }
+
+  @Test
+  void headersDescribingTheModelsOwnOutputDoNotSurviveTheOutputPolicies() throws Exception {
+    // An ETag or digest of the raw prediction identifies it: the exact scores could be confirmed
+    // offline, or by a conditional request, although the body carried only the label.
+    HttpResponse<String> r = post("/escape/validators", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"label\":7}");
+    for (String h : new String[] {"ETag", "Last-Modified", "Content-MD5", "Digest", "Repr-Digest", "Content-Digest",
+        "Accept-Ranges"}) {
+      assertThat(r.headers().allValues(h)).as(h).isEmpty();
+    }
+    assertThat(r.headers().firstValue("X-Model-Version")).as("other headers stay").hasValue("7");
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.internal.ContentCodings;
+import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -117,6 +118,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // A length the resource set describes the old entity. Not setting the new one here lets the
       // runtime count what it finally writes, which stays right behind a compressing interceptor.
       response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
+      // Nor may a validator or digest of the model's own output, which would identify it.
+      response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
       return true;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.

@@ -46,7 +46,13 @@ public class EscapingOutputServlet extends HttpServlet {
     /** Sends an error, then writes the prediction. */
     WRITE_AFTER_ERROR,
     /** Writes the label, and the prediction as a trailer field. */
-    TRAILER
+    TRAILER,
+    /**
+     * Writes the prediction with headers computed over it (ETag, Last-Modified, Content-MD5, Digest,
+     * Repr-Digest, Content-Digest, Accept-Ranges): after the policy rewrote the body, a hash of the
+     * raw prediction would identify it.
+     */
+    VALIDATORS
   }
 
   private final Mode mode;
@@ -128,7 +134,29 @@ public class EscapingOutputServlet extends HttpServlet {
         response.setTrailerFields(() -> Map.of("x-prediction", PREDICTION));
         response.getOutputStream().write("{\"label\":7}".getBytes(StandardCharsets.UTF_8));
       }
+      case VALIDATORS -> {
+        response.setContentType("application/json");
+        String digest = digestOf(prediction);
+        response.setHeader("ETag", "\"" + digest + "\"");
+        response.setDateHeader("Last-Modified", 1_700_000_000_000L);
+        response.addHeader("Content-MD5", digest);
+        response.setHeader("Digest", "sha-256=" + digest);
+        response.addHeader("Repr-Digest", "sha-256=:" + digest + ":");
+        response.setHeader("Content-Digest", "sha-256=:" + digest + ":");
+        response.setHeader("Accept-Ranges", "bytes");
+        response.setHeader("X-Model-Version", "7");
+        response.getOutputStream().write(prediction);
+      }
       default -> throw new IllegalStateException(mode.toString());
+    }
+  }
+
+  /** The base64 SHA-256 of {@code bytes}. */
+  static String digestOf(byte[] bytes) {
+    try {
+      return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 }

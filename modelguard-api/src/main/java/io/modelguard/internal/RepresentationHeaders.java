@@ -1,0 +1,24 @@
+package io.modelguard.internal;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The response headers that describe the body the application wrote: validators, digests and
+ * ranges. When output policies run, none of them reaches the client, since the policies may
+ * rewrite the body and a validator or digest of the model's own output identifies it (its exact
+ * scores could be confirmed offline, or with a conditional request). Internal: not part of the
+ * public API.
+ */
+public final class RepresentationHeaders {
+  /** Lower-case names. */
+  public static final Set<String> NAMES = Set.of("etag", "last-modified", "content-md5", "digest", "repr-digest",
+      "content-digest", "content-range", "accept-ranges");
+
+  private RepresentationHeaders() {}
+
+  /** Whether {@code name} (any case) is one of {@link #NAMES}. */
+  public static boolean describesTheBody(String name) {
+    return name != null && NAMES.contains(name.toLowerCase(Locale.ROOT));
+  }
+}
