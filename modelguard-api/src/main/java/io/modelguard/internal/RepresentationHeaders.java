@@ -15,7 +15,20 @@ public final class RepresentationHeaders {
   public static final Set<String> NAMES = Set.of("etag", "last-modified", "content-md5", "digest", "repr-digest",
       "content-digest", "content-range", "accept-ranges");
 
+  /**
+   * The request headers that make the application answer against its own output (conditional
+   * requests and ranges), lower-case: the adapters hide them from the application when output
+   * policies run, since a 304 or 206 computed on the model's output would confirm or reveal it.
+   */
+  public static final Set<String> CONDITIONAL = Set.of("if-none-match", "if-match", "if-modified-since",
+      "if-unmodified-since", "if-range", "range");
+
   private RepresentationHeaders() {}
+
+  /** Whether {@code name} (any case) is one of {@link #CONDITIONAL}. */
+  public static boolean isConditional(String name) {
+    return name != null && CONDITIONAL.contains(name.toLowerCase(Locale.ROOT));
+  }
 
   /** Whether {@code name} (any case) is one of {@link #NAMES}. */
   public static boolean describesTheBody(String name) {

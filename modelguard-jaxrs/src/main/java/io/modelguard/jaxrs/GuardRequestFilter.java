@@ -3,6 +3,7 @@ package io.modelguard.jaxrs;
 import io.modelguard.EndpointSpec;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
+import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
@@ -51,6 +52,11 @@ final class GuardRequestFilter implements ContainerRequestFilter {
       return;
     }
     request.replayBody();
+    if (guard.chain(request.endpoint().chain()).hasOutputPolicies()) {
+      // A 304 or 206 the resource computes on the model's own output would confirm or reveal what
+      // the output policies rewrite.
+      context.getHeaders().keySet().removeIf(RepresentationHeaders::isConditional);
+    }
     context.setProperty(GuardResponseFilter.GUARD_PROPERTY, guard);
     context.setProperty(GuardResponseFilter.DECISION_PROPERTY, decision);
     context.setProperty(GuardResponseFilter.REQUEST_PROPERTY, request);

@@ -113,7 +113,8 @@ import org.slf4j.LoggerFactory;
  * headers describing the resource's own output ({@code ETag}, {@code Last-Modified}, {@code
  * Content-MD5}, {@code Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code
  * Content-Range}, {@code Accept-Ranges}), since a validator or digest of it identifies the exact
- * scores; and the
+ * scores (and, before the resource runs, the request's conditional and range headers are removed,
+ * so that it cannot answer a 304 or 206 computed on its own output); and the
  * application's writer interceptors (compression, for instance) apply to those final bytes. An
  * entity the resource coded itself cannot be read by the policies and is withheld like a failure:
  * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (a gzip

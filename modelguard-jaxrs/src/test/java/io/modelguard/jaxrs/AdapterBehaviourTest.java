@@ -380,6 +380,23 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void conditionalAndRangeHeadersDoNotReachAResourceWhoseOutputIsRewritten() throws Exception {
+    // With them, a resource answering 304 to the ETag of its raw output confirms an exact guess.
+    String guess = "\"" + java.util.Base64.getEncoder().encodeToString(
+        java.security.MessageDigest.getInstance("SHA-256").digest(Escapes.PREDICTION.getBytes(UTF_8))) + "\"";
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/escape/conditional"))
+        .header("Content-Type", "application/json")
+        .header("If-None-Match", guess)
+        .header("Range", "bytes=0-10")
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain(Escapes.SECRET);
+    assertThat(r.headers().firstValue("X-Saw-Range")).hasValue("false");
+  }
+
+  @Test
   void anEntityTheResourceCodedItselfIsWithheld() throws Exception {
     // The output policies cannot read compressed bytes; sent on, they would carry the raw prediction.
     for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/raw-deflate", "pre-coded/br")) {
@@ -601,6 +618,23 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "label-only")
     public String string() {
       return PREDICTION;
+    }
+
+    /**
+     * Evaluates a conditional request itself, against the raw prediction's ETag (304 when the
+     * client names it), and reports in {@code X-Saw-Range} whether it saw a {@code Range} header.
+     */
+    @POST
+    @Path("conditional")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response conditional(@Context jakarta.ws.rs.core.Request request, @jakarta.ws.rs.HeaderParam("Range") String range)
+        throws Exception {
+      String digest = java.util.Base64.getEncoder().encodeToString(
+          java.security.MessageDigest.getInstance("SHA-256").digest(PREDICTION.getBytes(UTF_8)));
+      Response.ResponseBuilder notModified = request.evaluatePreconditions(new jakarta.ws.rs.core.EntityTag(digest));
+      Response.ResponseBuilder answer = notModified != null ? notModified : Response.ok(PREDICTION);
+      return answer.header("X-Saw-Range", String.valueOf(range != null)).build();
     }
 
     /** The prediction with headers computed over it: validators and digests of the raw scores. */

@@ -103,7 +103,10 @@ import org.slf4j.LoggerFactory;
  * Trailer fields the servlet sets are not sent, nor are the headers that describe its own output
  * ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code Digest}, {@code Repr-Digest},
  * {@code Content-Digest}, {@code Content-Range}, {@code Accept-Ranges}): the policies may rewrite
- * the body, and a validator or digest of the model's output would identify the exact scores. An error or redirect the servlet sends with {@code
+ * the body, and a validator or digest of the model's output would identify the exact scores. For
+ * the same reason the servlet does not see the request's conditional and range headers ({@code
+ * If-None-Match}, {@code If-Match}, {@code If-Modified-Since}, {@code If-Unmodified-Since}, {@code
+ * If-Range}, {@code Range}): a 304 or 206 computed on its own output would confirm or reveal it. An error or redirect the servlet sends with {@code
  * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
  * container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page

@@ -183,6 +183,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
         ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
+        ServletDef.of("escape-conditional", new EscapingOutputServlet(Mode.CONDITIONAL), "/escape/conditional"),
         ServletDef.of("overflow-writer-tail",
             new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.UNFLUSHED_WRITER_TAIL), "/overflow/writer-tail"),
         ServletDef.of("overflow-send-error",
@@ -475,6 +476,20 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
       assertThat(r.headers().allValues(h)).as(h).isEmpty();
     }
     assertThat(r.headers().firstValue("X-Model-Version")).as("other headers stay").hasValue("7");
+  }
+
+  @Test
+  void conditionalAndRangeHeadersDoNotReachAServletWhoseOutputIsRewritten() throws Exception {
+    // With them, a servlet answering 304 to the ETag of its raw output confirms an exact guess.
+    String guess = "\"" + EscapingOutputServlet.digestOf(EscapingOutputServlet.PREDICTION.getBytes(StandardCharsets.UTF_8)) + "\"";
+    HttpResponse<String> r = client.send(request("/escape/conditional", fixture.basicKey())
+        .header("Content-Type", "application/json")
+        .header("If-None-Match", guess)
+        .header("Range", "bytes=0-10")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"label\":7}");
+    assertThat(r.headers().firstValue("X-Saw-Range")).hasValue("false");
   }
 
   @Test

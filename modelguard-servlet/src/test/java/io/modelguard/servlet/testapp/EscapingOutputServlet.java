@@ -52,7 +52,12 @@ public class EscapingOutputServlet extends HttpServlet {
      * Repr-Digest, Content-Digest, Accept-Ranges): after the policy rewrote the body, a hash of the
      * raw prediction would identify it.
      */
-    VALIDATORS
+    VALIDATORS,
+    /**
+     * Answers a conditional request itself, against the raw prediction's ETag (304 when the client
+     * names it), and reports in {@code X-Saw-Range} whether it saw a {@code Range} header.
+     */
+    CONDITIONAL
   }
 
   private final Mode mode;
@@ -147,12 +152,22 @@ public class EscapingOutputServlet extends HttpServlet {
         response.setHeader("X-Model-Version", "7");
         response.getOutputStream().write(prediction);
       }
+      case CONDITIONAL -> {
+        String etag = "\"" + digestOf(prediction) + "\"";
+        response.setHeader("X-Saw-Range", String.valueOf(request.getHeader("Range") != null));
+        if (etag.equals(request.getHeader("If-None-Match"))) {
+          response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+          return;
+        }
+        response.setContentType("application/json");
+        response.getOutputStream().write(prediction);
+      }
       default -> throw new IllegalStateException(mode.toString());
     }
   }
 
   /** The base64 SHA-256 of {@code bytes}. */
-  static String digestOf(byte[] bytes) {
+  public static String digestOf(byte[] bytes) {
     try {
       return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
