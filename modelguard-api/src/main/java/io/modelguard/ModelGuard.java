@@ -133,28 +133,31 @@ public final class ModelGuard {
         throw new NullPointerException("policy returned null instead of a GuardDecision");
       }
       return d;
-    } catch (VirtualMachineError e) {
-      if (!(e instanceof StackOverflowError)) {
-        throw e;
-      }
-      return policyFailed(chain, step, e, false);
     } catch (Throwable e) {
-      return policyFailed(chain, step, e, step.failureMode() == FailureMode.OPEN);
+      return failsOpen(chain, step, e, "policy", "; fail-open, request continues", "; request denied")
+          ? null
+          : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
   }
 
   /**
-   * Logs and publishes a policy's failure; returns null to continue (fail-open) or the {@code
-   * internal.error} denial. A {@link StackOverflowError} (a policy recursing over deeply nested
-   * client input, say) fails closed whatever the policy's mode, since the client may cause it on
-   * purpose; other {@link VirtualMachineError}s are not caught.
+   * Handles a request or output policy's failure: logs it and publishes a {@link
+   * PolicyFailureEvent}, and says whether it fails open. A {@link StackOverflowError} (a policy
+   * recursing over deeply nested client input, say) fails closed whatever the policy's mode, since
+   * the client may cause it on purpose; any other {@link VirtualMachineError} is rethrown.
+   *
+   * @param kind {@code policy} or {@code output policy}, for the log line
+   * @param ifOpen what the log line says happens next when it fails open; {@code ifClosed} otherwise
    */
-  private GuardDecision policyFailed(
-      PolicyChain chain, PolicyChain.Step<Phase, Policy> step, Throwable e, boolean open) {
-    log.error("ModelGuard: policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
-        open ? "; fail-open, request continues" : "; request denied", e);
+  private boolean failsOpen(
+      PolicyChain chain, PolicyChain.Step<?, ?> step, Throwable e, String kind, String ifOpen, String ifClosed) {
+    if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+      throw (VirtualMachineError) e;
+    }
+    boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError);
+    log.error("ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(), open ? ifOpen : ifClosed, e);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
-    return open ? null : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
+    return open;
   }
 
   private GuardDecision finish(
@@ -212,15 +215,7 @@ public final class ModelGuard {
         }
         context.output(next);
       } catch (Throwable e) {
-        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
-          throw (VirtualMachineError) e;
-        }
-        // As for request policies, a stack overflow fails closed whatever the mode.
-        boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError);
-        log.error("ModelGuard: output policy '{}' in chain '{}' failed{}", step.name(), chain.name(),
-            open ? "; fail-open, step skipped" : "; output withheld", e);
-        publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
-        if (!open) {
+        if (!failsOpen(chain, step, e, "output policy", "; fail-open, step skipped", "; output withheld")) {
           throw new GuardFailureException("output policy '" + step.name() + "' in chain '" + chain.name() + "' failed");
         }
       }

@@ -722,8 +722,8 @@ public final class ExtractionDefence {
      * derives from the noise secret, so a client cannot find directions it ignores. It does change
      * what the hashing detector sees (projected coordinates, not pixel windows), and calibrations
      * (k-NN thresholds, the hashing step) must be made on projected inputs; inputs at or below the
-     * bound, such as the 64-pixel digits, are used unchanged. Perturbation noise stays keyed by the
-     * unprojected input. With the projection off, the memory limit is checked per input length
+     * bound, such as the 64-pixel digits, are used unchanged. Perturbation noise is keyed by the
+     * projected input too, so that inputs the repeat check takes for one get the same noise. With the projection off, the memory limit is checked per input length
      * when a client first appears (see {@link #maxTotalBytes}).
      */
     public Builder projection(int dimensions) {

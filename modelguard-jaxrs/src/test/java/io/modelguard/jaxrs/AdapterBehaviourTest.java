@@ -365,11 +365,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   void headersDescribingTheModelsOwnOutputDoNotSurviveTheOutputPolicies() throws Exception {
     // An ETag or digest of the raw prediction identifies it: the exact scores could be confirmed
     // offline, or by a conditional request, although the body carried only the label.
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/escape/validators"))
-        .header("Content-Type", "application/json")
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = post("/escape/validators", "{}");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).doesNotContain(Escapes.SECRET);
     for (String h : new String[] {"ETag", "Last-Modified", "Content-MD5", "Digest", "Repr-Digest", "Content-Digest",
@@ -382,15 +378,11 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   @Test
   void conditionalAndRangeHeadersDoNotReachAResourceWhoseOutputIsRewritten() throws Exception {
     // With them, a resource answering 304 to the ETag of its raw output confirms an exact guess.
-    String guess = "\"" + java.util.Base64.getEncoder().encodeToString(
-        java.security.MessageDigest.getInstance("SHA-256").digest(Escapes.PREDICTION.getBytes(UTF_8))) + "\"";
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/escape/conditional"))
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/escape/conditional"))
         .header("Content-Type", "application/json")
-        .header("If-None-Match", guess)
+        .header("If-None-Match", "\"" + Escapes.predictionDigest() + "\"")
         .header("Range", "bytes=0-10")
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+        .POST(HttpRequest.BodyPublishers.ofString("{}")));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).doesNotContain(Escapes.SECRET);
     assertThat(r.headers().firstValue("X-Saw-Range")).hasValue("false");
@@ -611,6 +603,12 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     /** What only the raw prediction contains. */
     static final String SECRET = "0.9731";
 
+    /** The base64 SHA-256 of {@link #PREDICTION}: what an ETag or digest of the raw output carries. */
+    static String predictionDigest() throws java.security.NoSuchAlgorithmException {
+      return java.util.Base64.getEncoder().encodeToString(
+          java.security.MessageDigest.getInstance("SHA-256").digest(PREDICTION.getBytes(UTF_8)));
+    }
+
     /** A plain entity. */
     @POST
     @Path("string")
@@ -630,8 +628,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "label-only")
     public Response conditional(@Context jakarta.ws.rs.core.Request request, @jakarta.ws.rs.HeaderParam("Range") String range)
         throws Exception {
-      String digest = java.util.Base64.getEncoder().encodeToString(
-          java.security.MessageDigest.getInstance("SHA-256").digest(PREDICTION.getBytes(UTF_8)));
+      String digest = predictionDigest();
       Response.ResponseBuilder notModified = request.evaluatePreconditions(new jakarta.ws.rs.core.EntityTag(digest));
       Response.ResponseBuilder answer = notModified != null ? notModified : Response.ok(PREDICTION);
       return answer.header("X-Saw-Range", String.valueOf(range != null)).build();
@@ -643,8 +640,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @Produces(MediaType.APPLICATION_JSON)
     @ModelSecured(model = "digits", chain = "label-only")
     public Response validators() throws Exception {
-      String digest = java.util.Base64.getEncoder().encodeToString(
-          java.security.MessageDigest.getInstance("SHA-256").digest(PREDICTION.getBytes(UTF_8)));
+      String digest = predictionDigest();
       return Response.ok(PREDICTION)
           .tag(digest)
           .lastModified(new java.util.Date(1_700_000_000_000L))

@@ -202,15 +202,17 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
    * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
    * it, the store connects on first use. Also reads Redis's {@code maxmemory-policy} and logs a
-   * WARN unless it is {@code noeviction} (see the class comment; on Cluster, of the node it asks).
+   * WARN unless it is {@code noeviction} (see the class comment; on Cluster, of the node it asks),
+   * within the same {@code timeout}.
    *
    * @return whether Redis answered in time
    */
   public boolean awaitReady(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     try {
       commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
           .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      evictionPolicy(timeout).filter(policy -> !policy.equals("noeviction")).ifPresent(policy -> log.warn(
+      evictionPolicy(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))).filter(policy -> !policy.equals("noeviction")).ifPresent(policy -> log.warn(
           "ModelGuard quota store: Redis maxmemory-policy is '{}'. Under memory pressure Redis may evict quota "
           + "keys, and a tenant whose keys go gets a full quota again; give the store a Redis of its own with "
           + "maxmemory-policy noeviction.", policy));
@@ -229,14 +231,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    */
   Optional<String> evictionPolicy(Duration timeout) {
     try {
-      Object c = commands(first).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      if (!(c instanceof RedisServerAsyncCommands)) {
-        return Optional.empty();
-      }
-      @SuppressWarnings("unchecked")
-      RedisServerAsyncCommands<String, String> server = (RedisServerAsyncCommands<String, String>) c;
-      Map<String, String> config = server.configGet("maxmemory-policy").toCompletableFuture()
-          .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      // One wait for both steps: the connection (at once, if already made) and the command.
+      Map<String, String> config = commands(first).thenCompose(c -> c instanceof RedisServerAsyncCommands
+              ? serverCommands(c).configGet("maxmemory-policy")
+              : CompletableFuture.completedFuture(Map.<String, String>of()))
+          .toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
       return Optional.ofNullable(config.get("maxmemory-policy"));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -246,6 +245,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
           e.toString());
       return Optional.empty();
     }
+  }
+
+  @SuppressWarnings("unchecked") // both connections' async commands are on String keys and values
+  private static RedisServerAsyncCommands<String, String> serverCommands(Object commands) {
+    return (RedisServerAsyncCommands<String, String>) commands;
   }
 
   /** The circuit breaker's state. */
