@@ -43,7 +43,7 @@ import java.util.Optional;
  *     .tierPerturbation("free", Perturbation.classLabel())
  *     .build();
  * QueryEncoder encoder = QueryEncoder.jsonNumbers("/pixels");
- * PredictionCodec codec = PredictionCodec.standard();
+ * PredictionCodec codec = PredictionCodec.standard().keeping("/model"); // rewrites drop all else
  * chain.policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
  *      .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(encoder, codec, 64 * 1024))
  *      .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(encoder, codec, 64 * 1024));

@@ -7,16 +7,31 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Finds the probability vector (and label) in a model's JSON response and writes a rewritten vector
- * back, leaving every other member as it was. Configured by JSON pointers; {@link #standard()}
- * handles the common {@code {"label": …, "probabilities": […]}}. Thread-safe.
+ * back. Configured by JSON pointers; {@link #standard()} handles the common {@code {"label": …,
+ * "probabilities": […]}}. Thread-safe and immutable.
+ *
+ * <h2>What a rewritten answer keeps</h2>
+ *
+ * A rewritten answer keeps the probabilities, the label and the members named with {@link
+ * #keeping}, and nothing else: members the codec does not know are removed (array elements the
+ * kept pointers do not reach become {@code null}, so the others keep their indices). A model server
+ * answering {@code {"label":…,"probabilities":[…],"logits":[…]}} would otherwise hand the exact
+ * logits to the very clients whose probabilities are being cut or noised. Name the members that
+ * carry nothing of the prediction ({@code keeping("/model", "/version")}), or keep everything
+ * with {@link #keepingEverything()} when the answer is known to hold nothing else. Answers that
+ * are not rewritten are not touched.
  */
 public final class PredictionCodec {
   /**
@@ -30,11 +45,28 @@ public final class PredictionCodec {
   private final JsonPointer probabilities;
   private final JsonPointer label;
   private final List<String> labels;
+  /** What a rewrite keeps: the probabilities, the label and the pass-through pointers; null: everything. */
+  private final List<JsonPointer> kept;
+
+  private PredictionCodec(JsonPointer probabilities, JsonPointer label, List<String> labels, List<JsonPointer> passThrough) {
+    this.probabilities = probabilities;
+    this.label = label;
+    this.labels = labels;
+    if (passThrough == null) {
+      this.kept = null;
+    } else {
+      List<JsonPointer> k = new ArrayList<>(passThrough);
+      k.add(probabilities);
+      if (label != null) {
+        k.add(label);
+      }
+      this.kept = List.copyOf(k);
+    }
+  }
 
   private PredictionCodec(String probabilities, String label, List<String> labels) {
-    this.probabilities = JsonPointer.compile(Objects.requireNonNull(probabilities, "probabilities"));
-    this.label = label == null ? null : JsonPointer.compile(label);
-    this.labels = labels == null ? null : List.copyOf(labels);
+    this(JsonPointer.compile(Objects.requireNonNull(probabilities, "probabilities")),
+        label == null ? null : JsonPointer.compile(label), labels == null ? null : List.copyOf(labels), List.of());
   }
 
   /** {@code {"label": <index or name>, "probabilities": [...]}} with numeric labels. */
@@ -49,6 +81,37 @@ public final class PredictionCodec {
    */
   public static PredictionCodec of(String probabilitiesPointer, String labelPointer, List<String> labelNames) {
     return new PredictionCodec(probabilitiesPointer, labelPointer, labelNames);
+  }
+
+  /**
+   * This codec, with the members at {@code pointers} (JSON pointers, such as {@code "/model"})
+   * kept in rewritten answers too, beside those this codec already keeps.
+   *
+   * @throws IllegalArgumentException if a pointer is not a JSON pointer
+   */
+  public PredictionCodec keeping(String... pointers) {
+    List<JsonPointer> pass = new ArrayList<>();
+    for (String p : pointers) {
+      if (!Objects.requireNonNull(p, "pointer").startsWith("/")) {
+        throw new IllegalArgumentException("PredictionCodec.keeping: not a JSON pointer to a member: '" + p + "'");
+      }
+      pass.add(JsonPointer.compile(p));
+    }
+    if (kept == null) {
+      return this;
+    }
+    List<JsonPointer> all = new ArrayList<>(kept);
+    all.addAll(pass);
+    return new PredictionCodec(probabilities, label, labels, all);
+  }
+
+  /**
+   * This codec, keeping every member of rewritten answers as the model wrote it: only for answers
+   * known to carry nothing of the prediction beside the probabilities and the label (no logits,
+   * scores, embeddings or per-class details), since those would reach the client exact.
+   */
+  public PredictionCodec keepingEverything() {
+    return new PredictionCodec(probabilities, label, labels, null);
   }
 
   /** The prediction in {@code json}, or empty if the probabilities are missing or not numbers. */
@@ -154,9 +217,57 @@ public final class PredictionCodec {
           }
         }
       }
+      if (kept != null) {
+        prune(root, kept);
+      }
       return mapper.writeValueAsBytes((ContainerNode<?>) root);
     } catch (IOException e) {
       throw new IllegalArgumentException("response is not JSON", e);
+    }
+  }
+
+  /**
+   * Removes from {@code node} what none of {@code paths} (relative to it) reaches: object members
+   * go, array elements become {@code null}. A path that ends at a node keeps all of it.
+   */
+  private static void prune(JsonNode node, List<JsonPointer> paths) {
+    for (JsonPointer p : paths) {
+      if (p.matches()) {
+        return;
+      }
+    }
+    if (node instanceof ObjectNode object) {
+      Iterator<Map.Entry<String, JsonNode>> members = object.properties().iterator();
+      while (members.hasNext()) {
+        Map.Entry<String, JsonNode> member = members.next();
+        List<JsonPointer> tails = new ArrayList<>();
+        for (JsonPointer p : paths) {
+          JsonPointer tail = p.matchProperty(member.getKey());
+          if (tail != null) {
+            tails.add(tail);
+          }
+        }
+        if (tails.isEmpty()) {
+          members.remove();
+        } else {
+          prune(member.getValue(), tails);
+        }
+      }
+    } else if (node instanceof ArrayNode array) {
+      for (int i = 0; i < array.size(); i++) {
+        List<JsonPointer> tails = new ArrayList<>();
+        for (JsonPointer p : paths) {
+          JsonPointer tail = p.matchElement(i);
+          if (tail != null) {
+            tails.add(tail);
+          }
+        }
+        if (tails.isEmpty()) {
+          array.set(i, NullNode.getInstance());
+        } else {
+          prune(array.get(i), tails);
+        }
+      }
     }
   }
 }

@@ -21,17 +21,38 @@ class PredictionCodecTest {
   }
 
   @Test
-  void rewritesProbabilitiesAndLabelAndKeepsOtherMembers() {
-    byte[] out = PredictionCodec.standard().encode(
-        json("{\"model\":\"digits\",\"label\":2,\"probabilities\":[0.1,0.2,0.7]}"), new double[] {0.6, 0.3, 0.1});
-    assertThat(new String(out, StandardCharsets.UTF_8))
+  void rewritesProbabilitiesAndLabelAndKeepsOnlyTheMembersItIsToldTo() {
+    byte[] body = json("{\"model\":\"digits\",\"label\":2,\"probabilities\":[0.1,0.2,0.7],"
+        + "\"logits\":[-2.3,-1.6,-0.4],\"top\":{\"class\":2,\"score\":0.7}}");
+    double[] rewritten = {0.6, 0.3, 0.1};
+    // The exact logits and scores would undo any cut or noise: a rewrite drops what it does not know.
+    assertThat(new String(PredictionCodec.standard().encode(body, rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"label\":0,\"probabilities\":[0.6,0.3,0.1]}");
+    assertThat(new String(PredictionCodec.standard().keeping("/model").encode(body, rewritten), StandardCharsets.UTF_8))
         .isEqualTo("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.6,0.3,0.1]}");
+    assertThat(new String(PredictionCodec.standard().keeping("/top/class").encode(body, rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"label\":0,\"probabilities\":[0.6,0.3,0.1],\"top\":{\"class\":2}}");
+    assertThat(new String(PredictionCodec.standard().keepingEverything().encode(body, rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.6,0.3,0.1],"
+            + "\"logits\":[-2.3,-1.6,-0.4],\"top\":{\"class\":2,\"score\":0.7}}");
+    assertThatThrownBy(() -> PredictionCodec.standard().keeping("model")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aNestedPredictionKeepsItsPathAndNullsTheArrayElementsItDoesNotReach() {
+    PredictionCodec codec = PredictionCodec.of("/outputs/1/probabilities", "/outputs/1/label", null);
+    byte[] body = json("{\"id\":\"r1\",\"outputs\":[{\"name\":\"logits\",\"data\":[3.1,0.2]},"
+        + "{\"label\":0,\"probabilities\":[0.9,0.1],\"raw\":[3.1,0.2]}]}");
+    assertThat(new String(codec.encode(body, new double[] {0.2, 0.8}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"outputs\":[null,{\"label\":1,\"probabilities\":[0.2,0.8]}]}");
+    assertThat(new String(codec.keeping("/id").encode(body, new double[] {0.2, 0.8}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"id\":\"r1\",\"outputs\":[null,{\"label\":1,\"probabilities\":[0.2,0.8]}]}");
   }
 
   @Test
   void decodingOnceForARewriteWritesWhatEncodeWrites() {
     byte[] body = json("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.7,0.2,0.1],\"v\":3}");
-    PredictionCodec codec = PredictionCodec.standard();
+    PredictionCodec codec = PredictionCodec.standard().keeping("/model", "/v");
     PredictionCodec.Decoded decoded = codec.decodeForRewrite(body).orElseThrow();
 
     assertThat(decoded.prediction().probabilities()).containsExactly(0.7, 0.2, 0.1);

@@ -96,7 +96,8 @@ final class DemoExtraction {
   /** Adds the DETECT, OBSERVE and PERTURB policies to {@code chain}. */
   void addTo(PolicyChain.Builder chain) {
     QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
-    PredictionCodec codec = PredictionCodec.standard();
+    // A rewritten answer keeps its model name; anything else the model might add is dropped.
+    PredictionCodec codec = PredictionCodec.standard().keeping("/model");
     QueryEncoder image = new FetchedImageEncoder();
     chain.policy(Phase.DETECT, "extraction-detect-digits",
             forModels(Set.of(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER), digits.requestPolicy()))

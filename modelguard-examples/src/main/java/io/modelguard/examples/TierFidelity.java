@@ -30,10 +30,10 @@ final class TierFidelity {
 
   /** Where each model's answer keeps its probabilities and label. */
   private static final Map<String, PredictionCodec> CODECS = Map.of(
-      ModelCatalog.DIGITS, PredictionCodec.standard(),
-      ModelCatalog.IRIS, PredictionCodec.standard(),
-      ModelCatalog.IMAGE_CLASSIFIER, PredictionCodec.standard(),
-      ModelCatalog.SENTIMENT, PredictionCodec.of("/probabilities", "/label", SentimentModel.LABELS));
+      ModelCatalog.DIGITS, PredictionCodec.standard().keeping("/model"),
+      ModelCatalog.IRIS, PredictionCodec.standard().keeping("/model"),
+      ModelCatalog.IMAGE_CLASSIFIER, PredictionCodec.standard().keeping("/model"),
+      ModelCatalog.SENTIMENT, PredictionCodec.of("/probabilities", "/label", SentimentModel.LABELS).keeping("/model"));
 
   private TierFidelity() {}
 

@@ -173,6 +173,21 @@ class ExtractionEngineTest {
   }
 
   @Test
+  void aFlaggedClientsNoisedAnswerCarriesNoneOfTheModelsOtherExactOutputs() {
+    // A model server that also answers its logits used to have them passed through next to the
+    // noised probabilities: the flagged client read the exact answer off them.
+    ask("10.6.6.9", 16);
+    assertThat(defence.level("a:10.6.6.9")).isEqualTo(RiskLevel.PERTURB);
+    FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.6.6.9").jsonBody("{\"pixels\":[3,3,4]}").build();
+    GuardDecision decision = guard.check(request);
+    String answer = guard.onResponse(request, decision, 200, ModelOutput.json(
+        "{\"label\":1,\"probabilities\":[0.1,0.8,0.1],\"logits\":[-1.386,0.693,-1.386],\"top\":{\"score\":0.8}}"))
+        .bodyAsString();
+    assertThat(answer).startsWith("{\"label\":").contains("\"probabilities\":[")
+        .doesNotContain("logits").doesNotContain("top").doesNotContain("0.693").doesNotContain("0.8,");
+  }
+
+  @Test
   void aFlaggedClientsAnswerTheCodecCannotReadIsWithheld() {
     ask("10.6.6.8", 16);
     assertThat(defence.level("a:10.6.6.8")).isEqualTo(RiskLevel.PERTURB);
