@@ -56,6 +56,7 @@ public abstract class AnnotationReachTest {
         .build();
     deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard))
         .instances(new OverridesASuperclassMethod(calls), new ImplementsAnInterfaceMethod(calls),
+            new ImplementsAGenericInterfaceMethod(calls), new OverridesAGenericSuperclassMethod(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -79,6 +80,18 @@ public abstract class AnnotationReachTest {
   @Test
   void annotationOnAnInterfaceMethodGuardsItsImplementation() throws Exception {
     assertDeniedByTheDenyChain("/interface-method/predict");
+  }
+
+  @Test
+  void annotationOnAGenericInterfaceMethodGuardsItsImplementationForAType() throws Exception {
+    // The implementation's method takes a String where the interface's takes a type variable
+    // (erased to Object): the two differ in parameter types, joined only by a bridge method.
+    assertDeniedByTheDenyChain("/generic-interface-method/predict");
+  }
+
+  @Test
+  void annotationOnAGenericSuperclassMethodGuardsItsOverrideForAType() throws Exception {
+    assertDeniedByTheDenyChain("/generic-superclass-method/predict");
   }
 
   @Test
@@ -210,6 +223,56 @@ public abstract class AnnotationReachTest {
 
     @Override
     public String predict() {
+      return reached();
+    }
+  }
+
+  /** Declares a guarded resource method whose parameter is a type variable. */
+  public interface GenericMethodApi<T> {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String predict(T input);
+  }
+
+  /** Implements {@link GenericMethodApi} for strings, without repeating any annotation. */
+  @Path("/generic-interface-method")
+  public static class ImplementsAGenericInterfaceMethod extends Counted implements GenericMethodApi<String> {
+    ImplementsAGenericInterfaceMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict(String input) {
+      return reached();
+    }
+  }
+
+  /** Declares a guarded resource method whose parameter is a bounded type variable. */
+  public abstract static class GenericGuardedBase<T extends CharSequence> extends Counted {
+    GenericGuardedBase(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Guarded by the "deny" chain; overridden. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    public abstract String predict(T input);
+  }
+
+  /** Overrides {@link GenericGuardedBase#predict} for strings, without repeating any annotation. */
+  @Path("/generic-superclass-method")
+  public static class OverridesAGenericSuperclassMethod extends GenericGuardedBase<String> {
+    OverridesAGenericSuperclassMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict(String input) {
       return reached();
     }
   }
