@@ -39,8 +39,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *       quota is removed, which changes no decision. Adding keys sweeps a few table slots each
  *       time (and a whole segment before its table grows), so idle keys leave as new ones arrive;
  *       {@link #cleanUp()} sweeps everything at once.
- *   <li><b>Injected time.</b> Decisions and idle eviction both follow the {@link Clock} given to
- *       the builder, read once per decision, so tests move time with a fake clock and never sleep.
+ *   <li><b>Time: ticked for grants, exact for denials.</b> By default a decision reads the system
+ *       time from a field that one daemon thread per JVM refreshes every millisecond (it stops
+ *       after a second in which no one decides), because reading the clock itself, an ordered
+ *       time-stamp read, kept one decision's cache misses from overlapping the next one's: 1.6–1.75 M
+ *       decisions a second against 3.6–4.5 M over 100,000 keys visited at random. The ticked time
+ *       lags by about a millisecond and never runs ahead; a decision that it would deny is decided
+ *       again on the exact system time, so denials and their {@code Retry-After} are exact, and a
+ *       grant can come at most a millisecond (plus the ticker's scheduling delay) early: a token
+ *       bucket admits at most {@code rate × lag} units more over any span, under one for rates up
+ *       to 1,000 a second. A {@link Clock} given to the builder is read directly for every
+ *       decision and for idle eviction, so tests move time with a fake clock and never sleep.
  * </ul>
  *
  * <h2>Why not a Caffeine cache</h2>
@@ -89,7 +98,10 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** The most limits kept parked for one key when its plan changes. */
   private static final int MAX_PARKED = 16;
 
+  /** The injected clock, or null for {@link #ticked}. */
   private final Clock clock;
+  /** The default time: the system clock, ticked; null when a clock is injected. */
+  private final TickedTime ticked;
   private final long maximumSize;
   private final Segment[] segments;
   private final int segmentShift;
@@ -97,6 +109,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   private InMemoryQuotaStore(Builder b) {
     this.clock = b.clock;
+    this.ticked = b.clock == null ? b.time : null;
     this.maximumSize = b.maximumSize;
     // Small stores get fewer segments, so that a size eviction nearly always finds a victim in the
     // segment it is adding to.
@@ -111,7 +124,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     this.segmentShift = bits == 0 ? 0 : 32 - bits;
   }
 
-  /** A store with the defaults: system UTC clock, at most {@value #DEFAULT_MAXIMUM_SIZE} keys. */
+  /** A store with the defaults: the system clock (ticked), at most {@value #DEFAULT_MAXIMUM_SIZE} keys. */
   public static InMemoryQuotaStore create() {
     return builder().build();
   }
@@ -126,7 +139,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (cost < 1) {
       throw new IllegalArgumentException("cost must be at least 1, was " + cost);
     }
-    long now = QuotaArithmetic.micros(clock);
+    long now = now();
+    boolean exact = ticked == null;
     long[] next = new long[QuotaArithmetic.stateSize(plan)];
     for (boolean raced = false; ; ) {
       Entry e = entry(key, plan, now, raced);
@@ -137,6 +151,16 @@ public final class InMemoryQuotaStore implements QuotaStore {
       }
       e.touch(now);
       if (!QuotaArithmetic.tryAcquire(plan, next, now, cost)) {
+        if (!exact) {
+          // Grants may go by the ticked time, denials go by the exact time: decide once more at
+          // it. A later time never takes away room, so this only turns lag-made denials into grants.
+          exact = true;
+          long exactNow = ticked.exactMicros();
+          if (exactNow > now) {
+            now = exactNow;
+            continue;
+          }
+        }
         // The copy was consistent at version v: the denial is as of that moment.
         return QuotaArithmetic.decision(plan, next, now, cost, false);
       }
@@ -151,7 +175,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (delta == 0) {
       return;
     }
-    long now = QuotaArithmetic.micros(clock);
+    long now = now();
     long[] next = new long[QuotaArithmetic.stateSize(plan)];
     for (boolean raced = false; ; ) {
       Entry e = entry(key, plan, now, raced);
@@ -168,6 +192,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
     }
   }
 
+  /** The time of a decision: the injected clock's, else the ticked system time. */
+  private long now() {
+    return ticked != null ? ticked.micros() : QuotaArithmetic.micros(clock);
+  }
+
   /** The number of keys held. */
   public long estimatedSize() {
     return size.get();
@@ -178,7 +207,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * added), and any keys beyond the maximum size that racing additions left.
    */
   public void cleanUp() {
-    long now = QuotaArithmetic.micros(clock);
+    long now = ticked != null ? ticked.exactMicros() : QuotaArithmetic.micros(clock);
     for (Segment s : segments) {
       s.lock();
       try {
@@ -714,14 +743,27 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   /** Builds an {@link InMemoryQuotaStore}. */
   public static final class Builder {
-    private Clock clock = Clock.systemUTC();
+    private Clock clock;
+    private TickedTime time = TickedTime.SYSTEM;
     private long maximumSize = DEFAULT_MAXIMUM_SIZE;
 
     private Builder() {}
 
-    /** The clock for decisions and idle eviction. Default: {@link Clock#systemUTC()}. */
+    /**
+     * The clock for decisions and idle eviction, read once per decision. Default: the system
+     * clock, read for grants from a field a shared daemon thread refreshes every millisecond, and
+     * read exactly for denials (see the class comment). A clock given here is read directly, every
+     * decision: {@link Clock#systemUTC()} for a store that reads the system clock exactly each
+     * time (at about half the decisions a second over many keys), a fake clock in tests.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The default time, ticked by {@code time}'s ticker rather than the system's (tests). */
+    Builder tickedTime(TickedTime time) {
+      this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 

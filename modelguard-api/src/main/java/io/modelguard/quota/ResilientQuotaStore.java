@@ -79,11 +79,15 @@ public final class ResilientQuotaStore implements QuotaStore {
     this.threshold = b.threshold;
     this.openNanos = b.openDuration.toNanos();
     this.ticker = b.ticker;
-    this.clock = b.clock;
+    this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.nextDropWarning = new AtomicLong(ticker.getAsLong());
-    this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK
-        ? InMemoryQuotaStore.builder().clock(b.clock).maximumSize(b.localMaximumSize).build()
-        : null;
+    this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK ? localStore(b) : null;
+  }
+
+  /** The local fallback store: on the given clock, else on the in-memory store's default time. */
+  private static InMemoryQuotaStore localStore(Builder b) {
+    InMemoryQuotaStore.Builder local = InMemoryQuotaStore.builder().maximumSize(b.localMaximumSize);
+    return (b.clock != null ? local.clock(b.clock) : local).build();
   }
 
   /** Starts a builder around {@code primary}, which must bound the duration of its own calls. */
@@ -305,7 +309,8 @@ public final class ResilientQuotaStore implements QuotaStore {
     private int threshold = 3;
     private Duration openDuration = Duration.ofSeconds(1);
     private LongSupplier ticker = System::nanoTime;
-    private Clock clock = Clock.systemUTC();
+    /** Null: the system clock, and the local store's default time. */
+    private Clock clock;
     private long localMaximumSize = 100_000;
 
     private Builder(QuotaStore primary) {
@@ -350,7 +355,11 @@ public final class ResilientQuotaStore implements QuotaStore {
       return this;
     }
 
-    /** The clock of the local fallback store and of degraded decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * The clock of the local fallback store and of degraded decisions. Default: the system clock
+     * ({@link Clock#systemUTC()}), which the local store reads as its default time (see {@link
+     * InMemoryQuotaStore.Builder#clock}).
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
