@@ -79,7 +79,8 @@ import org.slf4j.LoggerFactory;
  * resource method fails deployment if its chain has output policies (Jersey's classes are
  * recognised by name; the adapter does not depend on them). Under a chain without them, its
  * requests are checked like any other. A {@code ChunkedOutput} wrapped in a {@code Response} is
- * not recognised at deployment.
+ * not seen at deployment; under output policies, its response is withheld at run time (the
+ * {@code internal.error} problem, logged at ERROR).
  *
  * <p>A denied request never reaches the resource: the response is the problem from {@link
  * io.modelguard.problem.ProblemRenderer}, with its status and headers and {@code Content-Type:
@@ -182,9 +183,6 @@ public final class ModelGuardFeature implements DynamicFeature {
       request -> request.getProperty(ServletRemoteAddress.PROPERTY) instanceof String address
           ? Optional.of(address)
           : Optional.empty();
-
-  /** Jersey's streamed response entity, written after the response filters have run. */
-  private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
 
   private static final Logger log = LoggerFactory.getLogger(ModelGuardFeature.class);
 
@@ -340,10 +338,8 @@ public final class ModelGuardFeature implements DynamicFeature {
         late = "the server-sent events of ";
       }
     }
-    for (Class<?> c = method.getReturnType(); c != null; c = c.getSuperclass()) {
-      if (c.getName().equals(JERSEY_CHUNKED_OUTPUT)) {
-        late = "the chunks of the Jersey ChunkedOutput returned by ";
-      }
+    if (GuardResponseFilter.isJerseyChunkedOutput(method.getReturnType())) {
+      late = "the chunks of the Jersey ChunkedOutput returned by ";
     }
     if (late != null) {
       throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "

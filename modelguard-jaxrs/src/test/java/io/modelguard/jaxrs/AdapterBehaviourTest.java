@@ -558,6 +558,21 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
                 && List.of(fragments).stream().allMatch(String.valueOf(c.getMessage())::contains)));
   }
 
+  /**
+   * Deploys {@code resource} alone under this test's guard and POSTs {@code json} to {@code path}
+   * on it.
+   */
+  protected HttpResponse<String> postToDeployed(Class<?> resource, String path, String json) throws Exception {
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+        .resources(resource)
+        .build();
+    try (Deployment alone = runtime().deploy(app)) {
+      return send(HttpRequest.newBuilder(URI.create(alone.baseUri() + path))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+  }
+
   @Test
   void serverSentEventsUnderAChainWithoutOutputPoliciesAreCheckedLikeAnyRequest() throws Exception {
     TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
@@ -599,9 +614,9 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   @Path("/escape")
   public static class Escapes {
     /** The raw prediction; its probabilities must never reach the client. */
-    static final String PREDICTION = "{\"label\":7,\"probabilities\":[0.0123,0.9731]}";
+    public static final String PREDICTION = "{\"label\":7,\"probabilities\":[0.0123,0.9731]}";
     /** What only the raw prediction contains. */
-    static final String SECRET = "0.9731";
+    public static final String SECRET = "0.9731";
 
     /** The base64 SHA-256 of {@link #PREDICTION}: what an ETag or digest of the raw output carries. */
     static String predictionDigest() throws java.security.NoSuchAlgorithmException {

@@ -67,6 +67,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   public static final String MAX_OUTPUT_PROPERTY = "io.modelguard.jaxrs.internal.maxOutputBytes";
 
   private static final Logger log = LoggerFactory.getLogger(GuardResponseFilter.class);
+  /** Jersey's streamed response entity, written after the response filters have run. */
+  private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
 
   @Context private Providers providers;
@@ -100,6 +102,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
       ContainerResponseContext response) {
     try {
+      if (isJerseyChunkedOutput(response.getEntityClass())) {
+        log.error("ModelGuard: the resource of {} answered with a Jersey ChunkedOutput (in a Response), "
+            + "whose chunks leave after the output policies have run; output withheld. Return the "
+            + "prediction as the response entity, or guard the method with a chain without output "
+            + "policies.", request.endpoint());
+        return withhold(response);
+      }
       MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       String coding = precoded(response.getHeaders(), entity);
@@ -161,6 +170,20 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     response.setEntity(problem.body(), NO_ANNOTATIONS, MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
     headers.putSingle(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE);
     // No Content-Length, as on the request filter's problems: the runtime counts what it writes.
+    return false;
+  }
+
+  /**
+   * Whether {@code type} is Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one), whose
+   * chunks the runtime writes after the response filters have run. Recognised by name, so that the
+   * adapter does not depend on Jersey.
+   */
+  public static boolean isJerseyChunkedOutput(Class<?> type) {
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      if (c.getName().equals(JERSEY_CHUNKED_OUTPUT)) {
+        return true;
+      }
+    }
     return false;
   }
 
