@@ -68,6 +68,7 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -107,6 +108,14 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class)
         .instances(new Models(probe))
         .build());
+  }
+
+  /**
+   * A client of its own for each test, so that no connection one test left to the server (closed by
+   * the server after a refusal, say) is reused by the next: each test's requests stand alone.
+   */
+  @BeforeEach
+  void newClient() {
     client = JettyHost.client();
   }
 
