@@ -140,7 +140,7 @@ final class TickedTime {
     return STATE.compareAndSet(this, READ, UNREAD) || !STATE.compareAndSet(this, UNREAD, STOPPED);
   }
 
-  /** Gives up the ticker (it was interrupted): the next read starts another. */
+  /** Gives up the ticker (interrupted or failing; never after it stopped itself): the next read starts another. */
   void abandon() {
     STATE.compareAndSet(this, READ, STOPPED);
     STATE.compareAndSet(this, UNREAD, STOPPED);
@@ -163,17 +163,23 @@ final class TickedTime {
     }
   }
 
+  /**
+   * The ticker's loop. It owns the state from the read that started it (STOPPED to READ) until it
+   * stops: on its own check ({@link #tick} moved the state to STOPPED, and a reader may already
+   * have started the next ticker, whose state this one must then leave alone), or when interrupted
+   * or failing, when it hands the state back itself ({@link #abandon}).
+   */
   private static void run(TickedTime time) {
-    boolean stopped = false;
+    boolean stoppedItself = false;
     try {
-      for (long count = 1; !stopped; count++) {
+      for (long count = 1; !stoppedItself && !Thread.interrupted(); count++) {
         LockSupport.parkNanos(TICK_NANOS);
-        stopped = Thread.interrupted() || !time.tick(count);
+        stoppedItself = !time.tick(count);
       }
     } finally {
-      // Interrupted, or an error escaped: hand the time back to the readers, the next starts another
-      // ticker (a no-op after a stop of its own).
-      time.abandon();
+      if (!stoppedItself) {
+        time.abandon();
+      }
     }
   }
 }
