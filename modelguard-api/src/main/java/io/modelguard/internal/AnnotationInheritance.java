@@ -1,13 +1,22 @@
 package io.modelguard.internal;
 
+import java.lang.reflect.Array;
+import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -47,27 +56,25 @@ public final class AnnotationInheritance {
 
   /**
    * {@code method}, then the methods of {@code type}'s hierarchy ({@link #typeHierarchy}) that it
-   * overrides or implements, neither private nor static: those declared with the same name and
-   * parameter types, and those declared with parameters of a type variable that {@code method}
-   * implements for a type ({@code predict(T)} of {@code Api<T>}, implemented as {@code
-   * predict(String)}), recognised by the bridge method the compiler left in {@code type} or a
-   * superclass. {@code method} may be declared by {@code type} or by one of its supertypes.
-   *
-   * <p>The generic case errs on the side of inclusion: an overload of {@code method}'s name whose
-   * parameters also fit the bridged method's is taken for an implementation too (it then takes
-   * the supertype's annotations unless it has its own, nearer, ones), so an annotation is never
-   * lost, at worst applied to one method more.
+   * overrides or implements, neither private nor static: those of the same name whose parameter
+   * types, with the type variables of the hierarchy bound as {@code type} binds them, are {@code
+   * method}'s own. So {@code predict(T)} of {@code Api<T>} is implemented by {@code
+   * predict(String)} in a class implementing {@code Api<String>} (whether in the class, a
+   * superclass or a default method of a sub-interface), and not by an overload {@code
+   * predict(String)} of a class implementing {@code Api<Integer>}. {@code method} may be declared by
+   * {@code type} or by one of its supertypes.
    */
   public static List<Method> overrideChain(Method method, Class<?> type) {
     List<Method> chain = new ArrayList<>();
     chain.add(method);
+    Map<TypeVariable<?>, Type> bindings = typeBindings(type);
+    Class<?>[] parameters = resolved(method, bindings);
     for (Class<?> c : typeHierarchy(type)) {
       for (Method declared : c.getDeclaredMethods()) {
         if (!declared.equals(method) && !declared.isBridge() && !declared.isSynthetic()
             && declared.getName().equals(method.getName())
             && (declared.getModifiers() & (Modifier.PRIVATE | Modifier.STATIC)) == 0
-            && (Arrays.equals(declared.getParameterTypes(), method.getParameterTypes())
-                || implementsThroughABridge(method, declared, type))) {
+            && Arrays.equals(resolved(declared, bindings), parameters)) {
           chain.add(declared);
         }
       }
@@ -75,32 +82,74 @@ public final class AnnotationInheritance {
     return chain;
   }
 
-  /**
-   * Whether {@code method} implements {@code declared}, a supertype's method with a type variable
-   * among its parameters: every parameter of {@code method} fits the erased one of {@code
-   * declared}, and {@code type} or one of its superclasses has the bridge method with {@code
-   * declared}'s erased parameters that the compiler writes for such an implementation.
-   */
-  private static boolean implementsThroughABridge(Method method, Method declared, Class<?> type) {
-    Class<?>[] mine = method.getParameterTypes();
-    Class<?>[] erased = declared.getParameterTypes();
-    if (mine.length != erased.length) {
-      return false;
-    }
-    for (int i = 0; i < mine.length; i++) {
-      if (!erased[i].isAssignableFrom(mine[i])) {
-        return false;
+  /** How {@code type} binds the type variables of its supertypes, directly or through others. */
+  private static Map<TypeVariable<?>, Type> typeBindings(Class<?> type) {
+    Map<TypeVariable<?>, Type> bindings = new HashMap<>();
+    Deque<Class<?>> pending = new ArrayDeque<>(List.of(type));
+    Set<Class<?>> seen = new HashSet<>();
+    while (!pending.isEmpty()) {
+      Class<?> c = pending.poll();
+      if (!seen.add(c)) {
+        continue;
       }
-    }
-    for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-      try {
-        if (c.getDeclaredMethod(declared.getName(), erased).isBridge()) {
-          return true;
+      List<Type> supertypes = new ArrayList<>(List.of(c.getGenericInterfaces()));
+      if (c.getGenericSuperclass() != null) {
+        supertypes.add(c.getGenericSuperclass());
+      }
+      for (Type supertype : supertypes) {
+        if (supertype instanceof ParameterizedType p && p.getRawType() instanceof Class<?> raw) {
+          TypeVariable<?>[] variables = raw.getTypeParameters();
+          Type[] arguments = p.getActualTypeArguments();
+          for (int i = 0; i < variables.length && i < arguments.length; i++) {
+            bindings.putIfAbsent(variables[i], arguments[i]);
+          }
+          pending.add(raw);
+        } else if (supertype instanceof Class<?> raw) {
+          pending.add(raw);
         }
-      } catch (NoSuchMethodException e) {
-        // not in this class
       }
     }
-    return false;
+    return bindings;
+  }
+
+  /** The classes of {@code method}'s parameters, its type variables bound by {@code bindings}. */
+  private static Class<?>[] resolved(Method method, Map<TypeVariable<?>, Type> bindings) {
+    Type[] generic = method.getGenericParameterTypes();
+    Class<?>[] erased = method.getParameterTypes();
+    if (generic.length != erased.length) {
+      return erased;
+    }
+    Class<?>[] classes = new Class<?>[generic.length];
+    for (int i = 0; i < generic.length; i++) {
+      classes[i] = resolve(generic[i], bindings, 0);
+    }
+    return classes;
+  }
+
+  /**
+   * The class {@code t} stands for: a type variable by its binding, else by its first bound (its
+   * erasure, as for a raw supertype or a method's own type variable).
+   */
+  private static Class<?> resolve(Type t, Map<TypeVariable<?>, Type> bindings, int depth) {
+    if (depth > 64) {
+      return Object.class;
+    }
+    if (t instanceof Class<?> c) {
+      return c;
+    }
+    if (t instanceof ParameterizedType p) {
+      return resolve(p.getRawType(), bindings, depth + 1);
+    }
+    if (t instanceof GenericArrayType a) {
+      return Array.newInstance(resolve(a.getGenericComponentType(), bindings, depth + 1), 0).getClass();
+    }
+    if (t instanceof WildcardType w) {
+      return resolve(w.getUpperBounds()[0], bindings, depth + 1);
+    }
+    if (t instanceof TypeVariable<?> v) {
+      Type bound = bindings.get(v);
+      return resolve(bound != null ? bound : v.getBounds()[0], bindings, depth + 1);
+    }
+    return Object.class;
   }
 }

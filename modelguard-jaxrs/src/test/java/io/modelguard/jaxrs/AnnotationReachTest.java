@@ -10,11 +10,19 @@ import io.modelguard.ReasonCode;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.ext.MessageBodyReader;
+import jakarta.ws.rs.ext.Provider;
 import java.io.IOException;
+import java.io.InputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,6 +65,7 @@ public abstract class AnnotationReachTest {
     deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard))
         .instances(new OverridesASuperclassMethod(calls), new ImplementsAnInterfaceMethod(calls),
             new ImplementsAGenericInterfaceMethod(calls), new OverridesAGenericSuperclassMethod(calls),
+            new ImplementsThroughADefaultMethod(calls), new ObjectEntityReader(),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -87,6 +96,23 @@ public abstract class AnnotationReachTest {
     // The implementation's method takes a String where the interface's takes a type variable
     // (erased to Object): the two differ in parameter types, joined only by a bridge method.
     assertDeniedByTheDenyChain("/generic-interface-method/predict");
+  }
+
+  @Test
+  void annotationOnAGenericInterfaceMethodGuardsADefaultMethodImplementingItForAType() throws Exception {
+    // javac puts that bridge in the sub-interface, not in the resource class.
+    if (servesDefaultMethods()) {
+      assertDeniedByTheDenyChain("/generic-default-method/predict");
+    } else {
+      int before = calls.get();
+      assertThat(post("/generic-default-method/predict").statusCode()).isEqualTo(404);
+      assertThat(calls.get()).isEqualTo(before);
+    }
+  }
+
+  /** Whether the runtime serves a resource method implemented by an interface's default method. */
+  protected boolean servesDefaultMethods() {
+    return true;
   }
 
   @Test
@@ -246,6 +272,50 @@ public abstract class AnnotationReachTest {
 
     @Override
     public String predict(String input) {
+      return reached();
+    }
+  }
+
+  /**
+   * Reads any entity declared as {@code Object} as its text, as a JSON provider would read it into
+   * a tree: the runtime takes a default method's entity type from the generic declaration (T,
+   * erased), and without a reader for it answers 415 before any filter runs.
+   */
+  @Provider
+  @Consumes(MediaType.WILDCARD)
+  public static class ObjectEntityReader implements MessageBodyReader<Object> {
+    @Override
+    public boolean isReadable(Class<?> type, Type genericType, Annotation[] annotations, MediaType mediaType) {
+      return type == Object.class;
+    }
+
+    @Override
+    public Object readFrom(Class<Object> type, Type genericType, Annotation[] annotations, MediaType mediaType,
+        MultivaluedMap<String, String> headers, InputStream entity) throws IOException {
+      return new String(entity.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Implements {@link GenericMethodApi} for strings in a default method. */
+  public interface TypedDefaultMethodApi extends GenericMethodApi<String> {
+    /** What the default method answers. */
+    String answer();
+
+    @Override
+    default String predict(String input) {
+      return answer();
+    }
+  }
+
+  /** Takes its resource method from {@link TypedDefaultMethodApi}'s default method. */
+  @Path("/generic-default-method")
+  public static class ImplementsThroughADefaultMethod extends Counted implements TypedDefaultMethodApi {
+    ImplementsThroughADefaultMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String answer() {
       return reached();
     }
   }
