@@ -46,7 +46,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       decisions a second against 3.6–4.5 M over 100,000 keys visited at random. The ticked time
  *       lags by about a millisecond and never runs ahead; a decision that it would deny is decided
  *       again on the exact system time, so denials and their {@code Retry-After} are exact, and a
- *       grant can come at most a millisecond (plus the ticker's scheduling delay) early: a token
+ *       grant can come at most the lag early (a millisecond, plus any scheduling delay of the
+ *       thread writing the time): a token
  *       bucket admits at most {@code rate × lag} units more over any span, under one for rates up
  *       to 1,000 a second. A {@link Clock} given to the builder is read directly for every
  *       decision and for idle eviction, so tests move time with a fake clock and never sleep.

@@ -25,7 +25,11 @@ import java.util.function.LongSupplier;
  * <h2>What it changes, and what it does not</h2>
  *
  * The time read lags the system clock by up to one tick ({@value #TICK_NANOS} ns) plus however
- * long the ticker waits to be scheduled, and never runs ahead of it. A store deciding on it stays
+ * long the thread writing it is held up between reading the clock and writing the time (the
+ * ticker waiting to be scheduled: well under a millisecond on an idle machine, milliseconds on a
+ * saturated one). It never runs ahead of a time the system clock has shown, and never moves back:
+ * a late writer does not replace a later time, and only the reader that starts a ticker writes
+ * one, after which readers see it (while it starts, reads are exact). A store deciding on it stays
  * exact with respect to that time: no limit admits more than its quota over any span of the
  * ticked time. Over a span of real time {@code t}, a token bucket admits at most {@code quota + (t
  * + lag) / T} units instead of {@code quota + t / T}: at 1 ms of lag, under one unit more for any
@@ -56,12 +60,16 @@ final class TickedTime {
   private static final int UNREAD = 2;
   /** No ticker can be started: every read is exact. */
   private static final int FAILED = 3;
+  /** A reader is starting a ticker: reads are exact until it has published the time. */
+  private static final int STARTING = 4;
 
   private static final VarHandle STATE;
+  private static final VarHandle MICROS;
 
   static {
     try {
       STATE = MethodHandles.lookup().findVarHandle(TickedTime.class, "state", int.class);
+      MICROS = MethodHandles.lookup().findVarHandle(TickedTime.class, "micros", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -114,15 +122,36 @@ final class TickedTime {
       STATE.compareAndSet(this, UNREAD, READ);
       return micros;
     }
-    long now = exact.getAsLong();
-    if (s == STOPPED) {
-      // The time is current before any reader can see READ.
-      micros = now;
-      if (STATE.compareAndSet(this, STOPPED, READ) && !starter.start(this)) {
+    if (s == STOPPED && STATE.compareAndSet(this, STOPPED, STARTING)) {
+      // Only the reader that starts the ticker publishes a time, and before any reader sees READ.
+      long now = exact.getAsLong();
+      advanceTo(now);
+      state = READ;
+      if (!starter.start(this)) {
         state = FAILED;
       }
+      return now;
+    }
+    long now = exact.getAsLong();
+    if (s != FAILED) {
+      // Starting: the time published next is no older than one handed out meanwhile.
+      advanceTo(now);
     }
     return now;
+  }
+
+  /**
+   * Publishes {@code now} unless a later time already is: the published time never moves back,
+   * however late a writer that read the clock earlier gets to write it (a preempted ticker, the
+   * starting reader). After the system clock steps back it so stands still until the clock has
+   * caught up again.
+   */
+  private void advanceTo(long now) {
+    for (long seen = micros; now > seen; seen = micros) {
+      if (MICROS.compareAndSet(this, seen, now)) {
+        return;
+      }
+    }
   }
 
   /**
@@ -133,7 +162,7 @@ final class TickedTime {
    * @return false if the ticker is to stop (and the next read starts another)
    */
   boolean tick(long count) {
-    micros = exact.getAsLong();
+    advanceTo(exact.getAsLong());
     if (count % TICKS_PER_CHECK != 0) {
       return true;
     }

@@ -3,6 +3,9 @@ package io.modelguard.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -84,6 +87,52 @@ class TickedTimeTest {
     // The restarted ticker has not ticked yet; the time it reads is the one the restart left.
     f.exact.set(T0 + 5_000_900);
     assertThat(f.time.micros()).isEqualTo(T0 + 5_000_000);
+  }
+
+  @Test
+  void aReaderHeldUpWhileStartingTheTickerNeverPublishesATimeOlderThanOneHandedOutMeanwhile()
+      throws Exception {
+    // The starting reader reads the clock, is held up, and writes its time late. It used to write
+    // the time before claiming the start, so another reader started the ticker meanwhile, and the
+    // late write took the published time five seconds back.
+    AtomicLong exact = new AtomicLong(T0);
+    AtomicBoolean holdNextRead = new AtomicBoolean(true);
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger starts = new AtomicInteger();
+    TickedTime time = new TickedTime(() -> {
+      long now = exact.get();
+      if (holdNextRead.compareAndSet(true, false)) {
+        held.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return now;
+    }, t -> {
+      starts.incrementAndGet();
+      return true;
+    });
+    AtomicLong first = new AtomicLong();
+    Thread starter = new Thread(() -> first.set(time.micros()));
+    starter.start();
+    assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+
+    exact.set(T0 + 5_000_000);
+    long meanwhile = time.micros();
+    assertThat(meanwhile).isEqualTo(T0 + 5_000_000);
+    release.countDown();
+    starter.join(30_000);
+
+    assertThat(first.get()).isEqualTo(T0);
+    assertThat(starts).hasValue(1);
+    assertThat(time.micros()).as("the published time after the start").isGreaterThanOrEqualTo(meanwhile);
+    // A tick that read the clock before a later time was published does not take it back either.
+    exact.set(T0 + 4_000_000);
+    time.tick(1);
+    assertThat(time.micros()).isEqualTo(T0 + 5_000_000);
   }
 
   @Test
