@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -24,8 +26,9 @@ import java.util.Optional;
  *
  * <h2>What a rewritten answer keeps</h2>
  *
- * A rewritten answer keeps the probabilities, the label and the members named with {@link
- * #keeping}, and nothing else: members the codec does not know are removed (array elements the
+ * A rewritten answer keeps the probabilities, the label (written as an object member or an array
+ * element where the label pointer says; a label it cannot write there is not kept either) and the
+ * members named with {@link #keeping}, and nothing else: members the codec does not know are removed (array elements the
  * kept pointers do not reach become {@code null}, so the others keep their indices). A model server
  * answering {@code {"label":…,"probabilities":[…],"logits":[…]}} would otherwise hand the exact
  * logits to the very clients whose probabilities are being cut or noised. Name the members that
@@ -47,16 +50,24 @@ public final class PredictionCodec {
   private final List<String> labels;
   /** What a rewrite keeps: the probabilities, the label and the pass-through pointers; null: everything. */
   private final List<JsonPointer> kept;
+  /** {@link #kept} without the label, for an answer whose label the codec could not write. */
+  private final List<JsonPointer> keptWithoutLabel;
+  /** The pass-through pointers alone. */
+  private final List<JsonPointer> passThrough;
 
   private PredictionCodec(JsonPointer probabilities, JsonPointer label, List<String> labels, List<JsonPointer> passThrough) {
     this.probabilities = probabilities;
     this.label = label;
     this.labels = labels;
     if (passThrough == null) {
+      this.passThrough = null;
       this.kept = null;
+      this.keptWithoutLabel = null;
     } else {
+      this.passThrough = List.copyOf(passThrough);
       List<JsonPointer> k = new ArrayList<>(passThrough);
       k.add(probabilities);
+      this.keptWithoutLabel = List.copyOf(k);
       if (label != null) {
         k.add(label);
       }
@@ -100,7 +111,7 @@ public final class PredictionCodec {
     if (kept == null) {
       return this;
     }
-    List<JsonPointer> all = new ArrayList<>(kept);
+    List<JsonPointer> all = new ArrayList<>(passThrough);
     all.addAll(pass);
     return new PredictionCodec(probabilities, label, labels, all);
   }
@@ -203,27 +214,44 @@ public final class PredictionCodec {
       for (double v : rewritten) {
         values.add(v);
       }
-      if (label != null) {
-        int index = Perturbation.argmax(rewritten);
-        JsonNode parent = root.at(label.head());
-        String field = label.last().getMatchingProperty();
-        if (parent instanceof ObjectNode object && object.has(field)) {
-          if (labels != null) {
-            object.put(field, labels.get(index));
-          } else if (object.get(field).isTextual()) {
-            object.put(field, Integer.toString(index));
-          } else {
-            object.put(field, index);
-          }
-        }
-      }
+      boolean labelWritten = label != null && writeLabel(root, Perturbation.argmax(rewritten));
       if (kept != null) {
-        prune(root, kept);
+        // A label the codec could not write is the model's own: it goes with the other members.
+        prune(root, labelWritten ? kept : keptWithoutLabel);
       }
       return mapper.writeValueAsBytes((ContainerNode<?>) root);
     } catch (IOException e) {
       throw new IllegalArgumentException("response is not JSON", e);
     }
+  }
+
+  /**
+   * Writes class {@code index} at the label pointer, as a name when the codec has names, else as
+   * the index (a string if the model wrote a string there): in an object member or an array
+   * element that exists. Returns false if there is none.
+   */
+  private boolean writeLabel(JsonNode root, int index) {
+    JsonNode parent = root.at(label.head());
+    JsonNode old;
+    if (parent instanceof ObjectNode object && object.has(label.last().getMatchingProperty())) {
+      old = object.get(label.last().getMatchingProperty());
+      object.set(label.last().getMatchingProperty(), labelNode(old, index));
+      return true;
+    }
+    int element = label.last().getMatchingIndex();
+    if (parent instanceof ArrayNode array && element >= 0 && element < array.size()) {
+      old = array.get(element);
+      array.set(element, labelNode(old, index));
+      return true;
+    }
+    return false;
+  }
+
+  private JsonNode labelNode(JsonNode old, int index) {
+    if (labels != null) {
+      return TextNode.valueOf(labels.get(index));
+    }
+    return old.isTextual() ? TextNode.valueOf(Integer.toString(index)) : IntNode.valueOf(index);
   }
 
   /**

@@ -50,6 +50,18 @@ class PredictionCodecTest {
   }
 
   @Test
+  void aLabelInAnArrayIsRewrittenAndOneTheCodecCannotWriteIsDropped() {
+    byte[] body = json("{\"out\":{\"labels\":[{\"idx\":1,\"logit\":2.5}],\"probabilities\":[0.1,0.9]}}");
+    assertThat(new String(PredictionCodec.of("/out/probabilities", "/out/labels/0", null)
+        .encode(body, new double[] {0.8, 0.2}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"out\":{\"labels\":[0],\"probabilities\":[0.8,0.2]}}");
+    // The label pointer reaches nothing the codec can write: the model's node there is not kept.
+    assertThat(new String(PredictionCodec.of("/out/probabilities", "/out/labels/idx", null)
+        .encode(body, new double[] {0.8, 0.2}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"out\":{\"probabilities\":[0.8,0.2]}}");
+  }
+
+  @Test
   void decodingOnceForARewriteWritesWhatEncodeWrites() {
     byte[] body = json("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.7,0.2,0.1],\"v\":3}");
     PredictionCodec codec = PredictionCodec.standard().keeping("/model", "/v");
