@@ -14,6 +14,7 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -111,6 +112,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisQuotaStore.class);
+  private static final String MAXMEMORY_POLICY = "maxmemory-policy";
+  private static final String NOEVICTION = "noeviction";
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "mg:q:";
 
@@ -202,7 +205,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
    * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
    * it, the store connects on first use. Also reads Redis's {@code maxmemory-policy} and logs a
-   * WARN unless it is {@code noeviction} (see the class comment; on Cluster, of the node it asks),
+   * WARN unless it is {@code noeviction} (see the class comment; on Cluster, every master's),
    * within the same {@code timeout}.
    *
    * @return whether Redis answered in time
@@ -212,7 +215,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     try {
       commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
           .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      evictionPolicy(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))).filter(policy -> !policy.equals("noeviction")).ifPresent(policy -> log.warn(
+      evictionPolicy(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))).filter(policy -> !policy.equals(NOEVICTION)).ifPresent(policy -> log.warn(
           "ModelGuard quota store: Redis maxmemory-policy is '{}'. Under memory pressure Redis may evict quota "
           + "keys, and a tenant whose keys go gets a full quota again; give the store a Redis of its own with "
           + "maxmemory-policy noeviction.", policy));
@@ -227,16 +230,21 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
 
   /**
    * Redis's {@code maxmemory-policy}, or empty if it cannot be read (managed services often
-   * disable {@code CONFIG}; then check it in their console).
+   * disable {@code CONFIG}; then check it in their console). On Cluster, every master's: the first
+   * policy other than {@code noeviction} among them, else {@code noeviction}.
    */
   Optional<String> evictionPolicy(Duration timeout) {
     try {
-      // One wait for both steps: the connection (at once, if already made) and the command.
-      Map<String, String> config = commands(first).thenCompose(c -> c instanceof RedisServerAsyncCommands
-              ? serverCommands(c).configGet("maxmemory-policy")
-              : CompletableFuture.completedFuture(Map.<String, String>of()))
-          .toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return Optional.ofNullable(config.get("maxmemory-policy"));
+      // One wait for both steps: the connection (at once, if already made) and the command(s).
+      Optional<String> policy = commands(first).thenCompose(c -> {
+        if (c instanceof RedisAdvancedClusterAsyncCommands) {
+          return mastersPolicy(clusterCommands(c));
+        }
+        return c instanceof RedisServerAsyncCommands
+            ? serverCommands(c).configGet(MAXMEMORY_POLICY).thenApply(config -> Optional.ofNullable(config.get(MAXMEMORY_POLICY)))
+            : CompletableFuture.completedFuture(Optional.<String>empty());
+      }).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return policy;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.empty();
@@ -250,6 +258,33 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   @SuppressWarnings("unchecked") // both connections' async commands are on String keys and values
   private static RedisServerAsyncCommands<String, String> serverCommands(Object commands) {
     return (RedisServerAsyncCommands<String, String>) commands;
+  }
+
+  @SuppressWarnings("unchecked") // the cluster connection's async commands are on String keys and values
+  private static RedisAdvancedClusterAsyncCommands<String, String> clusterCommands(Object commands) {
+    return (RedisAdvancedClusterAsyncCommands<String, String>) commands;
+  }
+
+  /**
+   * The eviction policy of every master of the cluster, one {@code CONFIG GET} each (a key may
+   * live on any of them): the first that is not {@code noeviction}, else {@code noeviction}; empty
+   * if a master did not say.
+   */
+  private static CompletionStage<Optional<String>> mastersPolicy(RedisAdvancedClusterAsyncCommands<String, String> cluster) {
+    CompletableFuture<Map<String, String>>[] answers = cluster.upstream().commands().configGet(MAXMEMORY_POLICY).futures();
+    return CompletableFuture.allOf(answers).thenApply(done -> {
+      String policy = NOEVICTION;
+      for (CompletableFuture<Map<String, String>> answer : answers) {
+        String one = answer.join().get(MAXMEMORY_POLICY);
+        if (one == null) {
+          return Optional.<String>empty();
+        }
+        if (policy.equals(NOEVICTION)) {
+          policy = one;
+        }
+      }
+      return answers.length == 0 ? Optional.<String>empty() : Optional.of(policy);
+    });
   }
 
   /** The circuit breaker's state. */

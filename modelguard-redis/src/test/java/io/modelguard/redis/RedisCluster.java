@@ -49,6 +49,11 @@ final class RedisCluster implements AutoCloseable {
     return seeds;
   }
 
+  /** The nodes, each a master, in the order of {@link #seeds()}. */
+  List<RedisServer> nodes() {
+    return List.copyOf(nodes);
+  }
+
   /** The node serving {@code key}'s slot. */
   RedisServer nodeFor(String key) {
     int slot = SlotHash.getSlot(key);
