@@ -61,51 +61,107 @@ public final class AnnotationInheritance {
    * method}'s own. So {@code predict(T)} of {@code Api<T>} is implemented by {@code
    * predict(String)} in a class implementing {@code Api<String>} (whether in the class, a
    * superclass or a default method of a sub-interface), and not by an overload {@code
-   * predict(String)} of a class implementing {@code Api<Integer>}. {@code method} may be declared by
-   * {@code type} or by one of its supertypes.
+   * predict(String)} of a class implementing {@code Api<Integer>}. A supertype reached raw binds
+   * nothing (its variables stand for their erasure), and a package-private method is overridden
+   * only from its own package. After those come the methods Jersey would also serve for {@code
+   * method}: same name and number of parameters, each the same class or a bare type variable;
+   * being last, their annotations count only where nothing nearer has one. {@code method} may be
+   * declared by {@code type} or by one of its supertypes.
    */
   public static List<Method> overrideChain(Method method, Class<?> type) {
     List<Method> chain = new ArrayList<>();
     chain.add(method);
+    List<Method> loose = new ArrayList<>();
     Map<TypeVariable<?>, Type> bindings = typeBindings(type);
     Class<?>[] parameters = resolved(method, bindings);
     for (Class<?> c : typeHierarchy(type)) {
       for (Method declared : c.getDeclaredMethods()) {
-        if (!declared.equals(method) && !declared.isBridge() && !declared.isSynthetic()
-            && declared.getName().equals(method.getName())
-            && (declared.getModifiers() & (Modifier.PRIVATE | Modifier.STATIC)) == 0
-            && Arrays.equals(resolved(declared, bindings), parameters)) {
+        if (declared.equals(method) || declared.isBridge() || declared.isSynthetic()
+            || !declared.getName().equals(method.getName())
+            || (declared.getModifiers() & (Modifier.PRIVATE | Modifier.STATIC)) != 0
+            || !inheritable(declared, method)) {
+          continue;
+        }
+        if (Arrays.equals(resolved(declared, bindings), parameters)) {
           chain.add(declared);
+        } else if (looselyMatches(declared, parameters, bindings)) {
+          loose.add(declared);
         }
       }
     }
+    chain.addAll(loose);
     return chain;
   }
 
-  /** How {@code type} binds the type variables of its supertypes, directly or through others. */
+  /**
+   * Whether {@code declared} can be overridden by {@code method} at all: a package-private method
+   * only from its own package.
+   */
+  private static boolean inheritable(Method declared, Method method) {
+    boolean packagePrivate = (declared.getModifiers() & (Modifier.PUBLIC | Modifier.PROTECTED | Modifier.PRIVATE)) == 0;
+    return !packagePrivate
+        || declared.getDeclaringClass().getPackageName().equals(method.getDeclaringClass().getPackageName());
+  }
+
+  /**
+   * Whether {@code declared} matches parameters as Jersey matches a resource method's
+   * implementation: each parameter the same class or, in {@code declared}, a bare type variable,
+   * whatever it is bound to. Jersey serves {@code predict(Number)} for the annotated {@code
+   * predict(T)} of {@code Api<Integer>}; the chain must then carry that annotation too.
+   */
+  private static boolean looselyMatches(Method declared, Class<?>[] parameters, Map<TypeVariable<?>, Type> bindings) {
+    Type[] generic = declared.getGenericParameterTypes();
+    if (generic.length != parameters.length) {
+      return false;
+    }
+    boolean variable = false;
+    for (int i = 0; i < generic.length; i++) {
+      if (generic[i] instanceof TypeVariable) {
+        variable = true;
+      } else if (resolve(generic[i], bindings, 0) != parameters[i]) {
+        return false;
+      }
+    }
+    return variable;
+  }
+
+  /**
+   * How {@code type} binds the type variables of its supertypes, directly or through others. A
+   * supertype reached raw binds nothing, nor does anything above it: its variables stand for their
+   * erasure, as for the compiler.
+   */
   private static Map<TypeVariable<?>, Type> typeBindings(Class<?> type) {
     Map<TypeVariable<?>, Type> bindings = new HashMap<>();
     Deque<Class<?>> pending = new ArrayDeque<>(List.of(type));
     Set<Class<?>> seen = new HashSet<>();
+    Set<Class<?>> raw = new HashSet<>();
     while (!pending.isEmpty()) {
       Class<?> c = pending.poll();
       if (!seen.add(c)) {
         continue;
       }
+      boolean erased = raw.contains(c);
       List<Type> supertypes = new ArrayList<>(List.of(c.getGenericInterfaces()));
       if (c.getGenericSuperclass() != null) {
         supertypes.add(c.getGenericSuperclass());
       }
       for (Type supertype : supertypes) {
-        if (supertype instanceof ParameterizedType p && p.getRawType() instanceof Class<?> raw) {
-          TypeVariable<?>[] variables = raw.getTypeParameters();
-          Type[] arguments = p.getActualTypeArguments();
-          for (int i = 0; i < variables.length && i < arguments.length; i++) {
-            bindings.putIfAbsent(variables[i], arguments[i]);
+        if (supertype instanceof ParameterizedType p && p.getRawType() instanceof Class<?> s) {
+          if (erased) {
+            raw.add(s);
+          } else {
+            TypeVariable<?>[] variables = s.getTypeParameters();
+            Type[] arguments = p.getActualTypeArguments();
+            for (int i = 0; i < variables.length && i < arguments.length; i++) {
+              bindings.putIfAbsent(variables[i], arguments[i]);
+            }
           }
-          pending.add(raw);
-        } else if (supertype instanceof Class<?> raw) {
-          pending.add(raw);
+          pending.add(s);
+        } else if (supertype instanceof Class<?> s) {
+          if (erased || s.getTypeParameters().length > 0) {
+            raw.add(s);
+          }
+          pending.add(s);
         }
       }
     }

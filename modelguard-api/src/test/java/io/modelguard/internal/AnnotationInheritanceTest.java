@@ -80,8 +80,50 @@ class AnnotationInheritanceTest {
     }
   }
 
+  /** Binds Api's variable to String, and is itself generic. */
+  public abstract static class StringBase<X> implements Api<String> {}
+
+  /**
+   * Extends {@link StringBase} raw: the compiler then sees Api raw too, and predict(Object) is
+   * the override (no bridge).
+   */
+  @SuppressWarnings("rawtypes")
+  public static class RawThrough extends StringBase {
+    @Override
+    public String predict(Object input) {
+      return "raw";
+    }
+  }
+
+  /** Implements {@link Api} for integers, and has an unannotated predict(Number) beside it. */
+  public static class LooseOverload implements Api<Integer> {
+    @Override
+    public String predict(Integer input) {
+      return "typed";
+    }
+
+    public String predict(Number input) {
+      return "loose";
+    }
+  }
+
+  /** Declares a stricter predict() than the package-private one of its other supertype. */
+  public interface StrictApi {
+    @ModelSecured(model = "m", chain = "strict")
+    String predict();
+  }
+
+  /** Cannot override the package-private predict() of a superclass in another package. */
+  public static class AcrossPackages extends io.modelguard.internal.elsewhere.PackagePrivateBase implements StrictApi {
+    @Override
+    public String predict() {
+      return "here";
+    }
+  }
+
   private static Optional<String> chain(Class<?> type, Class<?> declaring, Class<?> parameter) throws Exception {
-    return EndpointSpec.forMethod(declaring.getMethod("predict", parameter), type).map(EndpointSpec::chain);
+    Class<?>[] parameters = parameter == null ? new Class<?>[0] : new Class<?>[] {parameter};
+    return EndpointSpec.forMethod(declaring.getMethod("predict", parameters), type).map(EndpointSpec::chain);
   }
 
   @Test
@@ -100,5 +142,23 @@ class AnnotationInheritanceTest {
     // stricter chain must not give way to the generic method's, whatever the declaration order.
     assertThat(chain(OverloadsForIntegers.class, OverloadsForIntegers.class, String.class)).contains("strict");
     assertThat(chain(OverloadsForIntegers.class, OverloadsForIntegers.class, Integer.class)).contains("lenient");
+  }
+
+  @Test
+  void aRawSupertypeBindsNothingSoItsMethodsAreOverriddenAtTheirErasure() throws Exception {
+    assertThat(chain(RawThrough.class, RawThrough.class, Object.class)).contains("strict");
+  }
+
+  @Test
+  void aMethodJerseyWouldServeForAGenericOneCarriesItsAnnotationWhenNothingNearerDoes() throws Exception {
+    // Jersey takes a bare type variable for any class: it serves predict(Number) for predict(T).
+    assertThat(chain(LooseOverload.class, LooseOverload.class, Number.class)).contains("strict");
+    // An exact override's annotation comes first (OverloadsForIntegers: predict(String) stays strict).
+    assertThat(chain(OverloadsForIntegers.class, OverloadsForIntegers.class, String.class)).contains("strict");
+  }
+
+  @Test
+  void aPackagePrivateMethodOfAnotherPackageIsNotOverridden() throws Exception {
+    assertThat(chain(AcrossPackages.class, AcrossPackages.class, null)).contains("strict");
   }
 }
