@@ -171,8 +171,13 @@ final class TickedTime {
 
   /** Gives up the ticker (interrupted or failing; never after it stopped itself): the next read starts another. */
   void abandon() {
-    STATE.compareAndSet(this, READ, STOPPED);
-    STATE.compareAndSet(this, UNREAD, STOPPED);
+    // A reader may move UNREAD to READ meanwhile: try again until the state is STOPPED (or was
+    // never this ticker's).
+    for (int s = state; s == READ || s == UNREAD; s = state) {
+      if (STATE.compareAndSet(this, s, STOPPED)) {
+        return;
+      }
+    }
   }
 
   /**

@@ -3,7 +3,9 @@ package io.modelguard.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -133,6 +135,55 @@ class TickedTimeTest {
     exact.set(T0 + 4_000_000);
     time.tick(1);
     assertThat(time.micros()).isEqualTo(T0 + 5_000_000);
+  }
+
+  @Test
+  void anAbandonedTickerRacingAReaderNeverLeavesTheTimeWithoutATicker() throws Exception {
+    // abandon() tried READ -> STOPPED, then UNREAD -> STOPPED: a reader moving UNREAD to READ
+    // between the two left READ with no ticker, and no read ever started one again. Raced many
+    // times: after each race either the reader started a ticker or the next read does.
+    AtomicLong exact = new AtomicLong(T0);
+    AtomicInteger starts = new AtomicInteger();
+    TickedTime time = new TickedTime(exact::get, t -> {
+      starts.incrementAndGet();
+      return true;
+    });
+    CyclicBarrier race = new CyclicBarrier(2);
+    AtomicBoolean done = new AtomicBoolean();
+    Thread reader = new Thread(() -> {
+      try {
+        while (true) {
+          race.await();
+          if (done.get()) {
+            return;
+          }
+          time.micros();
+          race.await();
+        }
+      } catch (InterruptedException | BrokenBarrierException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    reader.start();
+    try {
+      for (int i = 0; i < 300_000; i++) {
+        time.micros(); // starts a ticker if none runs: READ
+        time.tick(TickedTime.TICKS_PER_CHECK); // READ -> UNREAD
+        int before = starts.get();
+        race.await();
+        time.abandon();
+        race.await();
+        if (starts.get() == before) {
+          exact.incrementAndGet();
+          assertThat(time.micros()).as("race %d", i).isEqualTo(exact.get());
+          assertThat(starts.get()).as("race %d", i).isEqualTo(before + 1);
+        }
+      }
+    } finally {
+      done.set(true);
+      race.await(10, TimeUnit.SECONDS);
+      reader.join(10_000);
+    }
   }
 
   @Test
