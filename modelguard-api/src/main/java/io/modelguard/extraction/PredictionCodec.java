@@ -77,7 +77,15 @@ public final class PredictionCodec {
 
   private PredictionCodec(String probabilities, String label, List<String> labels) {
     this(JsonPointer.compile(Objects.requireNonNull(probabilities, "probabilities")),
-        label == null ? null : JsonPointer.compile(label), labels == null ? null : List.copyOf(labels), List.of());
+        label == null ? null : labelPointer(label), labels == null ? null : List.copyOf(labels), List.of());
+  }
+
+  /** The label's pointer: to a member or an element, never the whole answer. */
+  private static JsonPointer labelPointer(String label) {
+    if (!label.startsWith("/")) {
+      throw new IllegalArgumentException("PredictionCodec: the label pointer must point into the answer, was '" + label + "'");
+    }
+    return JsonPointer.compile(label);
   }
 
   /** {@code {"label": <index or name>, "probabilities": [...]}} with numeric labels. */
@@ -88,7 +96,11 @@ public final class PredictionCodec {
   /**
    * A codec reading the probabilities at {@code probabilitiesPointer} and rewriting the label at
    * {@code labelPointer} (null when the response has no label member). When {@code labelNames} is
-   * given, the label is written as the name of the argmax class, otherwise as its index.
+   * given, the label is written as the name of the argmax class (and dropped for a class beyond
+   * the names), otherwise as its index.
+   *
+   * @throws IllegalArgumentException if a pointer is not a JSON pointer, or the label pointer is
+   *     the empty pointer (the whole answer)
    */
   public static PredictionCodec of(String probabilitiesPointer, String labelPointer, List<String> labelNames) {
     return new PredictionCodec(probabilitiesPointer, labelPointer, labelNames);
@@ -231,6 +243,10 @@ public final class PredictionCodec {
    * element that exists. Returns false if there is none.
    */
   private boolean writeLabel(JsonNode root, int index) {
+    if (labels != null && index >= labels.size()) {
+      // More classes than names: no name to write.
+      return false;
+    }
     JsonNode parent = root.at(label.head());
     JsonNode old;
     if (parent instanceof ObjectNode object && object.has(label.last().getMatchingProperty())) {

@@ -62,6 +62,17 @@ class PredictionCodecTest {
   }
 
   @Test
+  void aClassBeyondTheLabelNamesDropsTheLabelAndAnEmptyLabelPointerIsRefused() {
+    // Used to throw IndexOutOfBoundsException out of encode, and NullPointerException on every
+    // encode for the empty pointer.
+    PredictionCodec codec = PredictionCodec.of("/probabilities", "/label", List.of("cat", "dog"));
+    assertThat(new String(codec.encode(json("{\"label\":\"cat\",\"probabilities\":[0.7,0.2,0.1]}"),
+        new double[] {0.1, 0.2, 0.7}), StandardCharsets.UTF_8)).isEqualTo("{\"probabilities\":[0.1,0.2,0.7]}");
+    assertThatThrownBy(() -> PredictionCodec.of("/probabilities", "", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("label pointer");
+  }
+
+  @Test
   void decodingOnceForARewriteWritesWhatEncodeWrites() {
     byte[] body = json("{\"model\":\"digits\",\"label\":0,\"probabilities\":[0.7,0.2,0.1],\"v\":3}");
     PredictionCodec codec = PredictionCodec.standard().keeping("/model", "/v");
