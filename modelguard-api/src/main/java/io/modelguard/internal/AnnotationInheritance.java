@@ -1,5 +1,6 @@
 package io.modelguard.internal;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Array;
 import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.Method;
@@ -63,34 +64,62 @@ public final class AnnotationInheritance {
    * superclass or a default method of a sub-interface), and not by an overload {@code
    * predict(String)} of a class implementing {@code Api<Integer>}. A supertype reached raw binds
    * nothing (its variables stand for their erasure), and a package-private method is overridden
-   * only from its own package. After those come the methods Jersey would also serve for {@code
-   * method}: same name and number of parameters, each the same class or a bare type variable;
-   * being last, their annotations count only where nothing nearer has one. {@code method} may be
+   * only from its own package. After those, unless {@code method} has JAX-RS annotations of its own
+   * (then runtimes inherit none), come the methods a runtime may take its JAX-RS annotations from
+   * ({@link #looselyMatches}); being last, their annotations count only where nothing nearer has
+   * one. {@code method} may be
    * declared by {@code type} or by one of its supertypes.
    */
   public static List<Method> overrideChain(Method method, Class<?> type) {
     List<Method> chain = new ArrayList<>();
     chain.add(method);
     List<Method> loose = new ArrayList<>();
+    boolean inheritsJaxrs = !hasJaxrsAnnotations(method);
     Map<TypeVariable<?>, Type> bindings = typeBindings(type);
     Class<?>[] parameters = resolved(method, bindings);
     for (Class<?> c : typeHierarchy(type)) {
       for (Method declared : c.getDeclaredMethods()) {
         if (declared.equals(method) || declared.isBridge() || declared.isSynthetic()
             || !declared.getName().equals(method.getName())
-            || (declared.getModifiers() & (Modifier.PRIVATE | Modifier.STATIC)) != 0
+            || (declared.getModifiers() & Modifier.PRIVATE) != 0
             || !inheritable(declared, method)) {
           continue;
         }
-        if (Arrays.equals(resolved(declared, bindings), parameters)) {
+        boolean isStatic = (declared.getModifiers() & Modifier.STATIC) != 0;
+        if (!isStatic && Arrays.equals(resolved(declared, bindings), parameters)) {
           chain.add(declared);
-        } else if (looselyMatches(declared, parameters, bindings)) {
+        } else if (inheritsJaxrs && (!isStatic || c.isInterface()) && looselyMatches(declared, parameters, bindings)) {
           loose.add(declared);
         }
       }
     }
     chain.addAll(loose);
     return chain;
+  }
+
+  /**
+   * Whether {@code method} carries a JAX-RS annotation of its own, on itself or a parameter: then
+   * the runtimes inherit none from supertypes, and serve it for no other method.
+   */
+  private static boolean hasJaxrsAnnotations(Method method) {
+    for (Annotation a : method.getAnnotations()) {
+      if (isJaxrs(a)) {
+        return true;
+      }
+    }
+    for (Annotation[] parameter : method.getParameterAnnotations()) {
+      for (Annotation a : parameter) {
+        if (isJaxrs(a)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean isJaxrs(Annotation a) {
+    String name = a.annotationType().getName();
+    return name.startsWith("jakarta.ws.rs.") || name.startsWith("javax.ws.rs.");
   }
 
   /**
@@ -105,24 +134,25 @@ public final class AnnotationInheritance {
 
   /**
    * Whether {@code declared} matches parameters as Jersey matches a resource method's
-   * implementation: each parameter the same class or, in {@code declared}, a bare type variable,
-   * whatever it is bound to. Jersey serves {@code predict(Number)} for the annotated {@code
-   * predict(T)} of {@code Api<Integer>}; the chain must then carry that annotation too.
+   * implementation to the method it takes JAX-RS annotations from: each parameter the same class, a
+   * subclass of {@code declared}'s, or, in {@code declared}, a type variable, whatever it is bound
+   * to. Jersey serves {@code predict(Number)} for an annotated {@code predict(T)} of {@code
+   * Api<Integer>}, {@code score(Integer)} for an annotated {@code score(Number)}, and a class's
+   * {@code predict()} for an annotated static {@code predict()} of its interface; the chain must
+   * then carry that method's annotations too.
    */
   private static boolean looselyMatches(Method declared, Class<?>[] parameters, Map<TypeVariable<?>, Type> bindings) {
     Type[] generic = declared.getGenericParameterTypes();
     if (generic.length != parameters.length) {
       return false;
     }
-    boolean variable = false;
     for (int i = 0; i < generic.length; i++) {
-      if (generic[i] instanceof TypeVariable) {
-        variable = true;
-      } else if (resolve(generic[i], bindings, 0) != parameters[i]) {
+      if (!(generic[i] instanceof TypeVariable)
+          && !resolve(generic[i], bindings, 0).isAssignableFrom(parameters[i])) {
         return false;
       }
     }
-    return variable;
+    return true;
   }
 
   /**

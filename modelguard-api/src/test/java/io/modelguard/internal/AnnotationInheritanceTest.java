@@ -121,6 +121,39 @@ class AnnotationInheritanceTest {
     }
   }
 
+  /** Declares a guarded method with a wide parameter. */
+  public interface ScoringApi {
+    @ModelSecured(model = "m", chain = "strict")
+    String predict(Number input);
+  }
+
+  /** Jersey serves its unannotated predict(Integer) with ScoringApi.predict(Number)'s annotations. */
+  public static class NarrowerParameter implements ScoringApi {
+    @Override
+    public String predict(Number input) {
+      return "number";
+    }
+
+    public String predict(Integer input) {
+      return "integer";
+    }
+  }
+
+  /** Carries annotations for its implementations' predict() on a static method. */
+  public interface StaticAnnotated {
+    @ModelSecured(model = "m", chain = "strict")
+    static String predict() {
+      return "static";
+    }
+  }
+
+  /** The runtimes serve its predict() with the static method's annotations. */
+  public static class BesideAStaticMethod implements StaticAnnotated {
+    public String predict() {
+      return "here";
+    }
+  }
+
   private static Optional<String> chain(Class<?> type, Class<?> declaring, Class<?> parameter) throws Exception {
     Class<?>[] parameters = parameter == null ? new Class<?>[0] : new Class<?>[] {parameter};
     return EndpointSpec.forMethod(declaring.getMethod("predict", parameters), type).map(EndpointSpec::chain);
@@ -160,5 +193,11 @@ class AnnotationInheritanceTest {
   @Test
   void aPackagePrivateMethodOfAnotherPackageIsNotOverridden() throws Exception {
     assertThat(chain(AcrossPackages.class, AcrossPackages.class, null)).contains("strict");
+  }
+
+  @Test
+  void methodsARuntimeServesWithAnotherMethodsAnnotationsCarryItsGuardToo() throws Exception {
+    assertThat(chain(NarrowerParameter.class, NarrowerParameter.class, Integer.class)).contains("strict");
+    assertThat(chain(BesideAStaticMethod.class, BesideAStaticMethod.class, null)).contains("strict");
   }
 }

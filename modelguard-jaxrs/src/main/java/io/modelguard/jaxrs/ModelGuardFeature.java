@@ -73,6 +73,14 @@ import org.slf4j.LoggerFactory;
  *       size; guarded methods do not get it.
  * </ul>
  *
+ * <p><b>{@code @Path} on an interface or a superclass.</b> RESTEasy configures such a resource for
+ * the supertype and its method, never showing the class that implements them: an {@code
+ * @ModelSecured} on that class or its method cannot be bound at deployment. The same filter then
+ * answers the {@code internal.error} problem (logged at ERROR once per method) when the class
+ * serving a request carries an annotation deployment did not see: put {@code @ModelSecured} on the
+ * type or method that carries {@code @Path}, or {@code @Path} on the class. Jersey shows the class
+ * and guards such methods normally.
+ *
  * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
  * and the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}) returned by the
  * resource, leave after the response filter has run, so output policies cannot see them: such a
@@ -260,7 +268,7 @@ public final class ModelGuardFeature implements DynamicFeature {
     }
     Optional<EndpointSpec> found = EndpointSpec.forMethod(method, resourceClass);
     if (found.isEmpty()) {
-      context.register(new LocatedThroughGuardedLocatorFilter(method, guardedLocators), Priorities.AUTHENTICATION);
+      context.register(new UnguardedMethodFilter(method, resourceClass, guardedLocators), Priorities.AUTHENTICATION);
       return;
     }
     EndpointSpec spec = guard.validate(found.get());

@@ -14,6 +14,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.ext.MessageBodyReader;
@@ -67,6 +68,8 @@ public abstract class AnnotationReachTest {
             new ImplementsAGenericInterfaceMethod(calls), new OverridesAGenericSuperclassMethod(calls),
             new ImplementsThroughADefaultMethod(calls), new ObjectEntityReader(),
             new RawThroughAGenericBase(calls), new LooseOverload(calls),
+            new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
+            new StaticInterfaceMethod(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -122,15 +125,52 @@ public abstract class AnnotationReachTest {
     // Jersey takes the bare type variable of predict(T) for any class and serves the unannotated
     // predict(Number) of an Api<Integer>; RESTEasy serves nothing there.
     int before = calls.get();
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(deployment.baseUri() + "/loose/predict"))
-        .header("Content-Type", MediaType.TEXT_PLAIN)
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("5"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = postText("/loose/predict");
     assertThat(r.statusCode()).isEqualTo(servesLooseMatches()
         ? ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status()
         : 404);
     assertThat(calls.get()).isEqualTo(before);
+  }
+
+  @Test
+  void anAnnotationOnTheClassImplementingAPathInterfaceIsNeverSkipped() throws Exception {
+    // RESTEasy configures the interface's method, never showing the class: refused, not unguarded.
+    assertProblem("/path-on-interface/predict", servesHiddenClassesGuarded()
+        ? ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID))
+        : ProblemRenderer.internalError());
+  }
+
+  @Test
+  void aMethodServedForAnAnnotatedMethodWithAWiderParameterIsGuardedByIt() throws Exception {
+    int before = calls.get();
+    assertThat(postText("/assignable/score").statusCode()).isEqualTo(servesLooseMatches()
+        ? ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status()
+        : 404);
+    assertThat(calls.get()).isEqualTo(before);
+  }
+
+  @Test
+  void aMethodWithJaxrsAnnotationsOfItsOwnKeepsItsClassAnnotationOverALooseMatch() throws Exception {
+    // No runtime inherits anything for it, so the generic method's looser chain must not apply.
+    assertDeniedByTheDenyChain("/class-deny/admin?n=5");
+  }
+
+  @Test
+  void aMethodServedWithAStaticInterfaceMethodsAnnotationsIsGuardedByIt() throws Exception {
+    assertDeniedByTheDenyChain("/static-interface/predict");
+  }
+
+  /** Whether the runtime shows the class implementing a {@code @Path} interface (else refused). */
+  protected boolean servesHiddenClassesGuarded() {
+    return true;
+  }
+
+  private HttpResponse<String> postText(String path) throws IOException, InterruptedException {
+    return client.send(HttpRequest.newBuilder(URI.create(deployment.baseUri() + path))
+        .header("Content-Type", MediaType.TEXT_PLAIN)
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("5"))
+        .build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /**
@@ -367,6 +407,117 @@ public abstract class AnnotationReachTest {
 
     /** No annotation of its own: Jersey serves it at /loose/predict for GenericMethodApi.predict(T). */
     public String predict(Number input) {
+      return reached();
+    }
+  }
+
+  /** Carries {@code @Path} for its implementations, and no {@code @ModelSecured}. */
+  @Path("/path-on-interface")
+  public interface PathOnInterfaceApi {
+    /** Served for the implementation. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict();
+  }
+
+  /** Guarded by its class annotation, with its @Path on the interface only. */
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class AnnotatedImplementation extends Counted implements PathOnInterfaceApi {
+    AnnotatedImplementation(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Declares a guarded method with a wide parameter. */
+  public interface ScoringApi {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("score")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String score(Number input);
+  }
+
+  /** Moves score(Number) and has an unannotated score(Integer), which Jersey serves at /score. */
+  @Path("/assignable")
+  public static class WiderParameter extends Counted implements ScoringApi {
+    WiderParameter(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    @POST
+    @Path("score-v2")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    public String score(Number input) {
+      return reached();
+    }
+
+    /** No annotation of its own. */
+    public String score(Integer input) {
+      return reached();
+    }
+  }
+
+  /** A generic method under the lenient default chain. */
+  public interface GenericLenientApi<T> {
+    /** Allowed by the default chain. */
+    @POST
+    @Path("generic")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = ModelGuard.DEFAULT_CHAIN)
+    String predict(T input);
+  }
+
+  /** Denied as a whole; its admin method has JAX-RS annotations of its own. */
+  @Path("/class-deny")
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class ClassDenied extends Counted implements GenericLenientApi<Object> {
+    ClassDenied(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict(Object input) {
+      return reached();
+    }
+
+    /** Under the class's chain: no runtime inherits anything for it. */
+    @POST
+    @Path("admin")
+    @Produces(MediaType.TEXT_PLAIN)
+    public String predict(@QueryParam("n") Integer n) {
+      return reached();
+    }
+  }
+
+  /** Carries the JAX-RS annotations of its implementations' predict() on a static method. */
+  public interface StaticAnnotatedApi {
+    /** The runtimes serve the class's predict() with these annotations. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    static String predict() {
+      return "static";
+    }
+  }
+
+  /** Its predict() has no annotation of its own. */
+  @Path("/static-interface")
+  public static class StaticInterfaceMethod extends Counted implements StaticAnnotatedApi {
+    StaticInterfaceMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    public String predict() {
       return reached();
     }
   }
