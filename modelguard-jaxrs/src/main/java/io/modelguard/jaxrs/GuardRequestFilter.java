@@ -13,7 +13,10 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks one guarded resource method's requests: translates the request, asks the engine, and
@@ -23,20 +26,34 @@ import java.util.function.Function;
  */
 final class GuardRequestFilter implements ContainerRequestFilter {
   private final ModelGuard guard;
+  private static final Logger log = LoggerFactory.getLogger(GuardRequestFilter.class);
+
   private final EndpointSpec spec;
+  private final ServingClassCheck servingClass;
+  private final AtomicBoolean mismatchLogged = new AtomicBoolean();
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final Integer maxOutputBytes;
 
-  GuardRequestFilter(ModelGuard guard, EndpointSpec spec,
+  GuardRequestFilter(ModelGuard guard, EndpointSpec spec, ServingClassCheck servingClass,
       Function<ContainerRequestContext, Optional<String>> remoteAddress, int maxOutputBytes) {
     this.guard = guard;
     this.spec = spec;
+    this.servingClass = servingClass;
     this.remoteAddress = remoteAddress;
     this.maxOutputBytes = maxOutputBytes;
   }
 
   @Override
   public void filter(ContainerRequestContext context) {
+    Optional<Class<?>> serving = servingClass.mismatch(context);
+    if (serving.isPresent()) {
+      // The class serving the request guards it otherwise than deployment could see: refuse.
+      if (mismatchLogged.compareAndSet(false, true)) {
+        log.error(servingClass.refusal(serving.get()));
+      }
+      context.abortWith(problem(ProblemRenderer.internalError()));
+      return;
+    }
     MultivaluedMap<String, String> pathParameters = context.getUriInfo().getPathParameters();
     JaxrsInferenceRequest request =
         new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst), remoteAddress);

@@ -77,9 +77,11 @@ import org.slf4j.LoggerFactory;
  * the supertype and its method, never showing the class that implements them: an {@code
  * @ModelSecured} on that class or its method cannot be bound at deployment. The same filter then
  * answers the {@code internal.error} problem (logged at ERROR once per method) when the class
- * serving a request carries an annotation deployment did not see: put {@code @ModelSecured} on the
- * type or method that carries {@code @Path}, or {@code @Path} on the class. Jersey shows the class
- * and guards such methods normally.
+ * serving a request carries an annotation deployment did not see, and so does the filter of a
+ * guarded method when the serving class's annotation differs from the one deployment bound (a
+ * stricter one on the class behind a lenient interface) or cannot be read: put {@code
+ * @ModelSecured} on the type or method that carries {@code @Path}, or {@code @Path} on the class.
+ * Jersey shows the class and guards such methods normally.
  *
  * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
  * and the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}) returned by the
@@ -285,7 +287,8 @@ public final class ModelGuardFeature implements DynamicFeature {
         address = SERVLET_ADDRESS;
       }
     }
-    context.register(new GuardRequestFilter(guard, spec, address, maxOutputBytes), Priorities.AUTHENTICATION);
+    context.register(new GuardRequestFilter(guard, spec, new ServingClassCheck(method, resourceClass, found),
+        address, maxOutputBytes), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
   }

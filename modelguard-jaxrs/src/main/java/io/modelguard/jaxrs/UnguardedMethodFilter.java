@@ -1,6 +1,5 @@
 package io.modelguard.jaxrs;
 
-import io.modelguard.EndpointSpec;
 import io.modelguard.problem.ProblemRenderer;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -36,20 +35,9 @@ final class UnguardedMethodFilter implements ContainerRequestFilter {
   private static final Logger log = LoggerFactory.getLogger(UnguardedMethodFilter.class);
 
   private final Method method;
-  private final Class<?> configuredClass;
   private final ClassValue<Optional<Method>> guardedLocators;
   private final AtomicBoolean logged = new AtomicBoolean();
-  /** For a resource class other than the configured one, whether @ModelSecured applies to this method there. */
-  private final ClassValue<Optional<EndpointSpec>> annotatedIn = new ClassValue<>() {
-    @Override
-    protected Optional<EndpointSpec> computeValue(Class<?> type) {
-      try {
-        return EndpointSpec.forMethod(type.getMethod(method.getName(), method.getParameterTypes()), type);
-      } catch (NoSuchMethodException | RuntimeException e) {
-        return Optional.empty();
-      }
-    }
-  };
+  private final ServingClassCheck servingClass;
 
   /**
    * @param method the unguarded resource method this filter is bound to
@@ -59,28 +47,31 @@ final class UnguardedMethodFilter implements ContainerRequestFilter {
    */
   UnguardedMethodFilter(Method method, Class<?> configuredClass, ClassValue<Optional<Method>> guardedLocators) {
     this.method = method;
-    this.configuredClass = configuredClass;
     this.guardedLocators = guardedLocators;
+    this.servingClass = new ServingClassCheck(method, configuredClass, Optional.empty());
   }
 
   @Override
   public void filter(ContainerRequestContext request) {
     List<Object> matched = request.getUriInfo().getMatchedResources();
-    if (!matched.isEmpty()) {
-      Class<?> serving = matched.get(0).getClass();
-      if (serving != configuredClass && annotatedIn.get(serving).isPresent()) {
-        refuse(request, "ModelGuard: refused (500) a request to {}.{}(): the runtime configured it for {}, which "
-            + "carries no @ModelSecured, but the class serving it, {}, does, and the runtime never showed it to "
-            + "ModelGuard (RESTEasy does so when @Path is on an interface or superclass). Put @ModelSecured on the "
-            + "method or type that carries @Path, or @Path on the class. Logged once for this method.",
-            serving.getName(), method.getName(), configuredClass.getName(), serving.getName());
-        return;
-      }
+    Optional<Class<?>> serving = servingClass.mismatch(request);
+    if (serving.isPresent()) {
+      refuse(request, "{}", servingClass.refusal(serving.get()));
+      return;
     }
     // The first is the resource of this method, whose locators were checked at deployment; any
     // other located it, the nearest first.
     for (int i = 1; i < matched.size(); i++) {
-      Optional<Method> locator = guardedLocators.get(matched.get(i).getClass());
+      Optional<Method> locator;
+      try {
+        locator = guardedLocators.get(matched.get(i).getClass());
+      } catch (RuntimeException e) {
+        // An invalid @ModelSecured on or over a locator: it meant to guard, so refuse.
+        refuse(request, "ModelGuard: refused (500) a request to unguarded {}.{}(), located through {}, whose "
+            + "@ModelSecured cannot be read ({}). Logged once for this method.", method.getDeclaringClass().getName(),
+            method.getName(), matched.get(i).getClass().getName(), e.getMessage());
+        return;
+      }
       if (locator.isPresent()) {
         refuse(request, "ModelGuard: refused (500) a request to unguarded {}.{}(), located through {}.{}(), which "
             + "@ModelSecured is on or over: the annotation does not reach through a sub-resource locator. Put "

@@ -56,24 +56,29 @@ public abstract class AnnotationReachTest {
 
   @BeforeAll
   void start() throws Exception {
-    ModelGuard guard = ModelGuard.builder()
+    deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard()))
+        .instances(new OverridesASuperclassMethod(calls), new ImplementsAnInterfaceMethod(calls),
+            new ImplementsAGenericInterfaceMethod(calls), new OverridesAGenericSuperclassMethod(calls),
+            new ImplementsThroughADefaultMethod(calls), new ObjectEntityReader(),
+            new RawThroughAGenericBase(calls), new LooseOverload(calls),
+            new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
+            new StaticInterfaceMethod(calls), new StricterMethod(calls), new StricterClass(calls),
+            new InvalidLocatorOnly(calls),
+            new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
+            new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
+        .build());
+    client = JettyHost.client();
+  }
+
+  /** The default chain allows everything, "deny" denies every request. */
+  private static ModelGuard guard() {
+    return ModelGuard.builder()
         .auditLog(false)
         .models("digits")
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
         .chain("deny", chain -> chain.policy(Phase.VALIDATE, "deny",
             ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
         .build();
-    deployment = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard))
-        .instances(new OverridesASuperclassMethod(calls), new ImplementsAnInterfaceMethod(calls),
-            new ImplementsAGenericInterfaceMethod(calls), new OverridesAGenericSuperclassMethod(calls),
-            new ImplementsThroughADefaultMethod(calls), new ObjectEntityReader(),
-            new RawThroughAGenericBase(calls), new LooseOverload(calls),
-            new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
-            new StaticInterfaceMethod(calls),
-            new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
-            new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
-        .build());
-    client = JettyHost.client();
   }
 
   @AfterAll
@@ -158,6 +163,36 @@ public abstract class AnnotationReachTest {
   @Test
   void aMethodServedWithAStaticInterfaceMethodsAnnotationsIsGuardedByIt() throws Exception {
     assertDeniedByTheDenyChain("/static-interface/predict");
+  }
+
+  @Test
+  void aStricterAnnotationOnTheClassBehindAnAnnotatedPathInterfaceIsNeverWeakened() throws Exception {
+    // RESTEasy binds the interface's lenient annotation, never seeing the class's: refused there.
+    ProblemResponse expected = servesHiddenClassesGuarded()
+        ? ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID))
+        : ProblemRenderer.internalError();
+    assertProblem("/weaker/predict", expected);
+    assertProblem("/weaker-class/predict", expected);
+  }
+
+  @Test
+  void anInvalidAnnotationOverALocatorRefusesTheLocatedRequestWithTheProblem() throws Exception {
+    // Its lookup threw out of the filter: the runtime's own error page, or the exception's text.
+    assertFailsClosed("/invalid-locator/located");
+  }
+
+  /**
+   * Deploys {@code resource} alone and POSTs to {@code path} on it: the status, and whether the
+   * resource was reached.
+   */
+  protected HttpResponse<String> postToDeployed(Object resource, String path) throws Exception {
+    try (Deployment alone = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard())).instances(resource).build())) {
+      return client.send(HttpRequest.newBuilder(URI.create(alone.baseUri() + path))
+          .header("Content-Type", MediaType.APPLICATION_JSON)
+          .timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString("{}"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+    }
   }
 
   /** Whether the runtime shows the class implementing a {@code @Path} interface (else refused). */
@@ -670,6 +705,69 @@ public abstract class AnnotationReachTest {
 
     /** Locates an unguarded resource. */
     @Path("located")
+    public Unguarded locator() {
+      return new Unguarded(calls());
+    }
+  }
+
+  /** Carries {@code @Path} and a lenient annotation for its implementations. */
+  @Path("/weaker")
+  @ModelSecured(model = "digits")
+  public interface LenientPathApi {
+    /** Served for the implementation. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict();
+  }
+
+  /** Denies on its method, behind {@link LenientPathApi}. */
+  public static class StricterMethod extends Counted implements LenientPathApi {
+    StricterMethod(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    @ModelSecured(model = "digits", chain = "deny")
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** As {@link LenientPathApi}, at another path. */
+  @Path("/weaker-class")
+  @ModelSecured(model = "digits")
+  public interface LenientPathApiToo {
+    /** Served for the implementation. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict();
+  }
+
+  /** Denies as a whole, behind {@link LenientPathApiToo}. */
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class StricterClass extends Counted implements LenientPathApiToo {
+    StricterClass(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict() {
+      return reached();
+    }
+  }
+
+  /** Only a locator, under an invalid annotation (cost 0). */
+  @Path("/invalid-locator")
+  public static class InvalidLocatorOnly extends Counted {
+    InvalidLocatorOnly(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates an unguarded resource. */
+    @Path("located")
+    @ModelSecured(model = "digits", chain = "deny", cost = 0)
     public Unguarded locator() {
       return new Unguarded(calls());
     }

@@ -1,0 +1,85 @@
+package io.modelguard.jaxrs;
+
+import io.modelguard.EndpointSpec;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Whether the resource serving a request is of a class whose {@code @ModelSecured} for the method
+ * differs from what deployment bound. RESTEasy configures a resource whose {@code @Path} is on an
+ * interface or a superclass for that supertype and its method, never showing the class that
+ * implements them; the class (or its method) may carry another annotation than the supertype, or
+ * one where the supertype has none, or an invalid one. Each serving class is looked at once
+ * (cached); a request served by the configured class costs one look at the matched resources and
+ * one comparison.
+ */
+final class ServingClassCheck {
+  private final Method method;
+  private final Class<?> configuredClass;
+  private final Optional<EndpointSpec> deployed;
+  private final ClassValue<Boolean> differs = new ClassValue<>() {
+    @Override
+    protected Boolean computeValue(Class<?> type) {
+      Method implementation;
+      try {
+        implementation = type.getMethod(method.getName(), method.getParameterTypes());
+      } catch (NoSuchMethodException e) {
+        // Not a public method of the serving class: the configured one is what runs.
+        return false;
+      } catch (RuntimeException | LinkageError e) {
+        return true;
+      }
+      try {
+        return !sameGuard(EndpointSpec.forMethod(implementation, type), deployed);
+      } catch (RuntimeException | LinkageError e) {
+        // An annotation that cannot be read (an invalid @ModelSecured) is no reason to let requests through.
+        return true;
+      }
+    }
+  };
+
+  /**
+   * @param method the resource method as the runtime configured it
+   * @param configuredClass the resource class the runtime configured it for
+   * @param deployed what deployment bound for it, empty for nothing
+   */
+  ServingClassCheck(Method method, Class<?> configuredClass, Optional<EndpointSpec> deployed) {
+    this.method = method;
+    this.configuredClass = configuredClass;
+    this.deployed = deployed;
+  }
+
+  /** The class serving {@code request}, if it is another than the configured one and guards the method otherwise. */
+  Optional<Class<?>> mismatch(ContainerRequestContext request) {
+    List<Object> matched = request.getUriInfo().getMatchedResources();
+    if (matched.isEmpty()) {
+      return Optional.empty();
+    }
+    Class<?> serving = matched.get(0).getClass();
+    return serving != configuredClass && differs.get(serving) ? Optional.of(serving) : Optional.empty();
+  }
+
+  /** Whether two lookups guard alike: both nothing, or the same model, chain and cost. */
+  private static boolean sameGuard(Optional<EndpointSpec> a, Optional<EndpointSpec> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return a.isEmpty() && b.isEmpty();
+    }
+    EndpointSpec x = a.get();
+    EndpointSpec y = b.get();
+    return x.model().equals(y.model()) && x.modelVariable().equals(y.modelVariable())
+        && Objects.equals(x.chain(), y.chain()) && x.cost() == y.cost();
+  }
+
+  /** The message logged when a request is refused for {@code serving}. */
+  String refusal(Class<?> serving) {
+    return "ModelGuard: refused (500) a request to " + serving.getName() + "." + method.getName() + "(): the runtime "
+        + "configured it for " + configuredClass.getName() + ", whose @ModelSecured (" + deployed.map(EndpointSpec::toString)
+        .orElse("none") + ") is not what the class serving it carries (or that class's annotation is invalid); the "
+        + "runtime never showed that class to ModelGuard (RESTEasy does so when @Path is on an interface or "
+        + "superclass). Put @ModelSecured on the method or type that carries @Path, or @Path on the class. Logged "
+        + "once for this method.";
+  }
+}
