@@ -23,17 +23,26 @@ final class ServingClassCheck {
   private final ClassValue<Boolean> differs = new ClassValue<>() {
     @Override
     protected Boolean computeValue(Class<?> type) {
-      Method implementation;
       try {
-        implementation = type.getMethod(method.getName(), method.getParameterTypes());
+        Method found = type.getMethod(method.getName(), method.getParameterTypes());
+        if (!found.isBridge()) {
+          return !sameGuard(EndpointSpec.forMethod(found, type), deployed);
+        }
+        // The runtime configured an erased supertype method (predict(T) as predict(Object)): what
+        // runs is the implementation the bridge calls. Every candidate must guard as deployed.
+        boolean any = false;
+        for (Method candidate : type.getMethods()) {
+          if (bridgedBy(candidate, found)) {
+            any = true;
+            if (!sameGuard(EndpointSpec.forMethod(candidate, type), deployed)) {
+              return true;
+            }
+          }
+        }
+        return !any && !sameGuard(EndpointSpec.forMethod(found, type), deployed);
       } catch (NoSuchMethodException e) {
         // Not a public method of the serving class: the configured one is what runs.
         return false;
-      } catch (RuntimeException | LinkageError e) {
-        return true;
-      }
-      try {
-        return !sameGuard(EndpointSpec.forMethod(implementation, type), deployed);
       } catch (RuntimeException | LinkageError e) {
         // An annotation that cannot be read (an invalid @ModelSecured) is no reason to let requests through.
         return true;
@@ -60,6 +69,22 @@ final class ServingClassCheck {
     }
     Class<?> serving = matched.get(0).getClass();
     return serving != configuredClass && differs.get(serving) ? Optional.of(serving) : Optional.empty();
+  }
+
+  /** Whether {@code candidate} is a method the bridge {@code bridge} may call: same name, its parameters narrower. */
+  private static boolean bridgedBy(Method candidate, Method bridge) {
+    if (candidate.isBridge() || candidate.isSynthetic() || !candidate.getName().equals(bridge.getName())
+        || candidate.getParameterCount() != bridge.getParameterCount()) {
+      return false;
+    }
+    Class<?>[] narrow = candidate.getParameterTypes();
+    Class<?>[] erased = bridge.getParameterTypes();
+    for (int i = 0; i < narrow.length; i++) {
+      if (!erased[i].isAssignableFrom(narrow[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether two lookups guard alike: both nothing, or the same model, chain and cost. */

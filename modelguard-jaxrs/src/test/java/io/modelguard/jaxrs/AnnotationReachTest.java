@@ -63,7 +63,7 @@ public abstract class AnnotationReachTest {
             new RawThroughAGenericBase(calls), new LooseOverload(calls),
             new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
             new StaticInterfaceMethod(calls), new StricterMethod(calls), new StricterClass(calls),
-            new InvalidLocatorOnly(calls),
+            new InvalidLocatorOnly(calls), new RepeatsProduces(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -173,6 +173,27 @@ public abstract class AnnotationReachTest {
         : ProblemRenderer.internalError();
     assertProblem("/weaker/predict", expected);
     assertProblem("/weaker-class/predict", expected);
+  }
+
+  @Test
+  void aGenericPathInterfaceWhoseImplementationRepeatsAJaxrsAnnotationIsGuardedNotRefused() throws Exception {
+    // RESTEasy configures predict(T) erased, whose lookup on the class found the bridge: refused.
+    // Jersey inherits nothing into a method with a JAX-RS annotation of its own: nothing served.
+    if (inheritsIntoAnnotatedImplementations()) {
+      assertDeniedByTheDenyChain("/generic-path-interface/predict");
+    } else {
+      int before = calls.get();
+      assertThat(post("/generic-path-interface/predict").statusCode()).isEqualTo(404);
+      assertThat(calls.get()).isEqualTo(before);
+    }
+  }
+
+  /**
+   * Whether the runtime serves a {@code @Path} interface's method through an implementation that
+   * carries a JAX-RS annotation of its own.
+   */
+  protected boolean inheritsIntoAnnotatedImplementations() {
+    return false;
   }
 
   @Test
@@ -754,6 +775,30 @@ public abstract class AnnotationReachTest {
 
     @Override
     public String predict() {
+      return reached();
+    }
+  }
+
+  /** A generic {@code @Path} interface guarding its method. */
+  @Path("/generic-path-interface")
+  public interface GenericPathApi<T> {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String predict(T input);
+  }
+
+  /** Implements {@link GenericPathApi} for strings, repeating a JAX-RS annotation. */
+  public static class RepeatsProduces extends Counted implements GenericPathApi<String> {
+    RepeatsProduces(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    @Produces(MediaType.TEXT_PLAIN)
+    public String predict(String input) {
       return reached();
     }
   }

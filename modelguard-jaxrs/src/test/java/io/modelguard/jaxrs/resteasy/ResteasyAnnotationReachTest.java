@@ -27,6 +27,12 @@ class ResteasyAnnotationReachTest extends AnnotationReachTest {
     return false;
   }
 
+  /** RESTEasy serves the interface's method through an implementation annotated @Produces. */
+  @Override
+  protected boolean inheritsIntoAnnotatedImplementations() {
+    return true;
+  }
+
   /** RESTEasy answers 404: it serves no method that merely fits a bare type variable. */
   @Override
   protected boolean servesLooseMatches() {
