@@ -93,7 +93,11 @@ public final class AnnotationInheritance {
         }
       }
     }
-    chain.addAll(loose);
+    // A runtime takes JAX-RS annotations from an exact override that has them, and serves no loose
+    // match then: the loose ones stay out.
+    if (chain.stream().skip(1).noneMatch(AnnotationInheritance::hasJaxrsAnnotations)) {
+      chain.addAll(loose);
+    }
     return chain;
   }
 

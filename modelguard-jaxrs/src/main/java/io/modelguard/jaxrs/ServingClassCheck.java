@@ -1,6 +1,7 @@
 package io.modelguard.jaxrs;
 
 import io.modelguard.EndpointSpec;
+import io.modelguard.internal.AnnotationInheritance;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import java.lang.reflect.Method;
 import java.util.List;
@@ -29,10 +30,10 @@ final class ServingClassCheck {
           return !sameGuard(EndpointSpec.forMethod(found, type), deployed);
         }
         // The runtime configured an erased supertype method (predict(T) as predict(Object)): what
-        // runs is the implementation the bridge calls. Every candidate must guard as deployed.
+        // runs is the implementation the bridge calls, one that overrides the configured method.
         boolean any = false;
         for (Method candidate : type.getMethods()) {
-          if (bridgedBy(candidate, found)) {
+          if (bridgedBy(candidate, found) && AnnotationInheritance.overrideChain(candidate, type).contains(method)) {
             any = true;
             if (!sameGuard(EndpointSpec.forMethod(candidate, type), deployed)) {
               return true;

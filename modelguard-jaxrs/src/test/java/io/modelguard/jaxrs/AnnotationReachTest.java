@@ -11,6 +11,8 @@ import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -63,7 +65,8 @@ public abstract class AnnotationReachTest {
             new RawThroughAGenericBase(calls), new LooseOverload(calls),
             new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
             new StaticInterfaceMethod(calls), new StricterMethod(calls), new StricterClass(calls),
-            new InvalidLocatorOnly(calls), new RepeatsProduces(calls),
+            new InvalidLocatorOnly(calls), new RepeatsProduces(calls), new OverloadsInAnInterface(calls),
+            new GenericWithAHelper(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -194,6 +197,27 @@ public abstract class AnnotationReachTest {
    */
   protected boolean inheritsIntoAnnotatedImplementations() {
     return false;
+  }
+
+  @Test
+  void anUnguardedOverloadOfAGuardedGenericMethodStaysUnguardedAndTheGuardedOneGuarded() throws Exception {
+    // predict(String) takes its JAX-RS annotations (GET) from the interface's own predict(String);
+    // the generic predict(T) beside it used to lend it its guard: a 422, or on RESTEasy a 500.
+    int before = calls.get();
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+            URI.create(deployment.baseUri() + "/overloads-in-interface/two?q=x"))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(REACHED);
+    assertThat(calls.get()).isEqualTo(before + 1);
+    assertDeniedByTheDenyChain("/overloads-in-interface/one");
+  }
+
+  @Test
+  void aPublicHelperBesideAGenericImplementationDoesNotMakeItsRequestsRefused() throws Exception {
+    // On RESTEasy every predict(X) the bridge might call counted, the helper's lookup found no
+    // guard and the request was refused (500).
+    assertDeniedByTheDenyChain("/generic-with-helper/predict");
   }
 
   @Test
@@ -799,6 +823,68 @@ public abstract class AnnotationReachTest {
     @Override
     @Produces(MediaType.TEXT_PLAIN)
     public String predict(String input) {
+      return reached();
+    }
+  }
+
+  /** A guarded generic method and an unguarded overload, both declared with their JAX-RS annotations. */
+  @Path("/overloads-in-interface")
+  public interface OverloadsApi<T> {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("one")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String predict(T input);
+
+    /** Not guarded. */
+    @GET
+    @Path("two")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict(@QueryParam("q") String q);
+  }
+
+  /** Implements {@link OverloadsApi} for integers. */
+  public static class OverloadsInAnInterface extends Counted implements OverloadsApi<Integer> {
+    OverloadsInAnInterface(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict(Integer input) {
+      return reached();
+    }
+
+    @Override
+    public String predict(String q) {
+      return reached();
+    }
+  }
+
+  /** A generic {@code @Path} interface guarding its method. */
+  @Path("/generic-with-helper")
+  public interface HelperApi<T> {
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    String predict(T input);
+  }
+
+  /** Implements {@link HelperApi} for strings, beside a public helper of the same name. */
+  public static class GenericWithAHelper extends Counted implements HelperApi<String> {
+    GenericWithAHelper(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    public String predict(String input) {
+      return reached();
+    }
+
+    /** Not a resource method; a JAX-RS annotation of its own all the same. */
+    public String predict(@DefaultValue("x") Integer n) {
       return reached();
     }
   }
