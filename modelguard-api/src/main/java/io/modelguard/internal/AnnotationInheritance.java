@@ -75,9 +75,13 @@ public final class AnnotationInheritance {
     chain.add(method);
     List<Method> loose = new ArrayList<>();
     boolean inheritsJaxrs = !hasJaxrsAnnotations(method);
+    // The method a runtime takes JAX-RS annotations from, searched as Jersey does: type by type,
+    // nearest first, in each an exact override before a loose match.
+    Method source = null;
     Map<TypeVariable<?>, Type> bindings = typeBindings(type);
     Class<?>[] parameters = resolved(method, bindings);
     for (Class<?> c : typeHierarchy(type)) {
+      Method looseSource = null;
       for (Method declared : c.getDeclaredMethods()) {
         if (declared.equals(method) || declared.isBridge() || declared.isSynthetic()
             || !declared.getName().equals(method.getName())
@@ -88,15 +92,28 @@ public final class AnnotationInheritance {
         boolean isStatic = (declared.getModifiers() & Modifier.STATIC) != 0;
         if (!isStatic && Arrays.equals(resolved(declared, bindings), parameters)) {
           chain.add(declared);
+          if (inheritsJaxrs && source == null && hasJaxrsAnnotations(declared)) {
+            source = declared;
+          }
         } else if (inheritsJaxrs && (!isStatic || c.isInterface()) && looselyMatches(declared, parameters, bindings)) {
           loose.add(declared);
+          if (looseSource == null && hasJaxrsAnnotations(declared)) {
+            looseSource = declared;
+          }
         }
       }
+      if (inheritsJaxrs && source == null && looseSource != null) {
+        source = looseSource;
+      }
     }
-    // A runtime takes JAX-RS annotations from an exact override that has them, and serves no loose
-    // match then: the loose ones stay out.
-    if (chain.stream().skip(1).noneMatch(AnnotationInheritance::hasJaxrsAnnotations)) {
-      chain.addAll(loose);
+    if (source == null) {
+      // No JAX-RS annotation anywhere along (or the method has its own): every loose match, last.
+      if (inheritsJaxrs) {
+        chain.addAll(loose);
+      }
+    } else if (!chain.contains(source)) {
+      // The runtime serves the method with a loose match's annotations: that one, last.
+      chain.add(source);
     }
     return chain;
   }

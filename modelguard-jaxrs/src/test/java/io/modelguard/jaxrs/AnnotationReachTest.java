@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,7 +67,7 @@ public abstract class AnnotationReachTest {
             new AnnotatedImplementation(calls), new WiderParameter(calls), new ClassDenied(calls),
             new StaticInterfaceMethod(calls), new StricterMethod(calls), new StricterClass(calls),
             new InvalidLocatorOnly(calls), new RepeatsProduces(calls), new OverloadsInAnInterface(calls),
-            new GenericWithAHelper(calls),
+            new GenericWithAHelper(calls), new SuperclassLooseFirst(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
@@ -211,6 +212,20 @@ public abstract class AnnotationReachTest {
     assertThat(r.body()).isEqualTo(REACHED);
     assertThat(calls.get()).isEqualTo(before + 1);
     assertDeniedByTheDenyChain("/overloads-in-interface/one");
+  }
+
+  @Test
+  void aLooseMatchInASuperclassBeatsAnExactOneInAnInterfaceAsOnJersey() throws Exception {
+    // Jersey searches type by type: GenericGuardedPredict.predict(T) in the superclass lends its
+    // annotations to predict(BigDecimal) before the interface's exact, unguarded one.
+    int before = calls.get();
+    HttpResponse<String> r = postText("/superclass-loose/predict");
+    assertThat(calls.get()).isEqualTo(before);
+    if (servesLooseMatches()) {
+      assertThat(r.statusCode()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status());
+    } else {
+      assertThat(r.statusCode()).isNotEqualTo(200);
+    }
   }
 
   @Test
@@ -857,6 +872,51 @@ public abstract class AnnotationReachTest {
 
     @Override
     public String predict(String q) {
+      return reached();
+    }
+  }
+
+  /** Declares a guarded method whose parameter is a type variable. */
+  public abstract static class GenericGuardedPredict<T> extends Counted {
+    GenericGuardedPredict(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Guarded by the "deny" chain. */
+    @POST
+    @Path("predict")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    public abstract String predict(T input);
+  }
+
+  /** Declares an unguarded predict(BigDecimal). */
+  public interface NumberGet {
+    /** Not guarded. */
+    @GET
+    @Path("other")
+    @Produces(MediaType.TEXT_PLAIN)
+    String predict(@QueryParam("n") BigDecimal n);
+  }
+
+  /** Its predict(BigDecimal) matches the superclass's predict(T) loosely, the interface's exactly. */
+  @Path("/superclass-loose")
+  public static class SuperclassLooseFirst extends GenericGuardedPredict<Integer> implements NumberGet {
+    SuperclassLooseFirst(AtomicInteger calls) {
+      super(calls);
+    }
+
+    @Override
+    @POST
+    @Path("typed")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "deny")
+    public String predict(Integer input) {
+      return reached();
+    }
+
+    @Override
+    public String predict(BigDecimal n) {
       return reached();
     }
   }
