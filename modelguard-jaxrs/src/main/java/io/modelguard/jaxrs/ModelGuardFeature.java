@@ -83,6 +83,14 @@ import org.slf4j.LoggerFactory;
  * @ModelSecured} on the type or method that carries {@code @Path}, or {@code @Path} on the class.
  * Jersey shows the class and guards such methods normally.
  *
+ * <p><b>Where the runtimes disagree.</b> A method without JAX-RS annotations of its own is served
+ * with those of a supertype method, which Jersey finds type by type (classes before interfaces, in
+ * each an exact override before a method whose parameters merely fit) and RESTEasy by exact
+ * override only. Where the two would pick different supertype methods (a superclass's guarded
+ * {@code predict(T)} and an interface's unguarded {@code predict(BigDecimal)} for one {@code
+ * predict(BigDecimal)}), the guard follows Jersey's choice: on RESTEasy such a method may then be
+ * denied by a chain it was not meant to have, never let through one it was meant to have.
+ *
  * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
  * and the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}) returned by the
  * resource, leave after the response filter has run, so output policies cannot see them: such a
