@@ -67,8 +67,7 @@ public final class AnnotationInheritance {
    * only from its own package. After those, unless {@code method} has JAX-RS annotations of its own
    * (then runtimes inherit none), come the methods a runtime may take its JAX-RS annotations from
    * ({@link #looselyMatches}); being last, their annotations count only where nothing nearer has
-   * one. {@code method} may be
-   * declared by {@code type} or by one of its supertypes.
+   * one. {@code method} may be declared by {@code type} or by one of its supertypes.
    */
   public static List<Method> overrideChain(Method method, Class<?> type) {
     List<Method> chain = new ArrayList<>();

@@ -13,10 +13,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Checks one guarded resource method's requests: translates the request, asks the engine, and
@@ -26,11 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 final class GuardRequestFilter implements ContainerRequestFilter {
   private final ModelGuard guard;
-  private static final Logger log = LoggerFactory.getLogger(GuardRequestFilter.class);
-
   private final EndpointSpec spec;
   private final ServingClassCheck servingClass;
-  private final AtomicBoolean mismatchLogged = new AtomicBoolean();
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final Integer maxOutputBytes;
 
@@ -45,13 +39,8 @@ final class GuardRequestFilter implements ContainerRequestFilter {
 
   @Override
   public void filter(ContainerRequestContext context) {
-    Optional<Class<?>> serving = servingClass.mismatch(context);
-    if (serving.isPresent()) {
-      // The class serving the request guards it otherwise than deployment could see: refuse.
-      if (mismatchLogged.compareAndSet(false, true)) {
-        log.error(servingClass.refusal(serving.get()));
-      }
-      context.abortWith(problem(ProblemRenderer.internalError()));
+    if (servingClass.refused(context)) {
+      // The class serving the request guards it otherwise than deployment could see.
       return;
     }
     MultivaluedMap<String, String> pathParameters = context.getUriInfo().getPathParameters();

@@ -2,15 +2,19 @@ package io.modelguard.jaxrs;
 
 import io.modelguard.EndpointSpec;
 import io.modelguard.internal.AnnotationInheritance;
+import io.modelguard.problem.ProblemRenderer;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Whether the resource serving a request is of a class whose {@code @ModelSecured} for the method
- * differs from what deployment bound. RESTEasy configures a resource whose {@code @Path} is on an
+ * Refuses a request whose resource is of a class whose {@code @ModelSecured} for the method differs
+ * from what deployment bound; each resource method's filter holds one, guarded or not. RESTEasy configures a resource whose {@code @Path} is on an
  * interface or a superclass for that supertype and its method, never showing the class that
  * implements them; the class (or its method) may carry another annotation than the supertype, or
  * one where the supertype has none, or an invalid one. Each serving class is looked at once
@@ -18,9 +22,12 @@ import java.util.Optional;
  * one comparison.
  */
 final class ServingClassCheck {
+  private static final Logger log = LoggerFactory.getLogger(ServingClassCheck.class);
+
   private final Method method;
   private final Class<?> configuredClass;
   private final Optional<EndpointSpec> deployed;
+  private final AtomicBoolean logged = new AtomicBoolean();
   private final ClassValue<Boolean> differs = new ClassValue<>() {
     @Override
     protected Boolean computeValue(Class<?> type) {
@@ -62,14 +69,27 @@ final class ServingClassCheck {
     this.deployed = deployed;
   }
 
-  /** The class serving {@code request}, if it is another than the configured one and guards the method otherwise. */
-  Optional<Class<?>> mismatch(ContainerRequestContext request) {
+  /**
+   * Refuses {@code request} (the {@code internal.error} problem, the cause logged at ERROR once for
+   * this method) if the class serving it is another than the configured one and guards the method
+   * otherwise.
+   *
+   * @return whether it refused
+   */
+  boolean refused(ContainerRequestContext request) {
     List<Object> matched = request.getUriInfo().getMatchedResources();
     if (matched.isEmpty()) {
-      return Optional.empty();
+      return false;
     }
     Class<?> serving = matched.get(0).getClass();
-    return serving != configuredClass && differs.get(serving) ? Optional.of(serving) : Optional.empty();
+    if (serving == configuredClass || !differs.get(serving)) {
+      return false;
+    }
+    if (logged.compareAndSet(false, true)) {
+      log.error("{}", refusal(serving));
+    }
+    request.abortWith(GuardRequestFilter.problem(ProblemRenderer.internalError()));
+    return true;
   }
 
   /** Whether {@code candidate} is a method the bridge {@code bridge} may call: same name, its parameters narrower. */
@@ -100,7 +120,7 @@ final class ServingClassCheck {
   }
 
   /** The message logged when a request is refused for {@code serving}. */
-  String refusal(Class<?> serving) {
+  private String refusal(Class<?> serving) {
     return "ModelGuard: refused (500) a request to " + serving.getName() + "." + method.getName() + "(): the runtime "
         + "configured it for " + configuredClass.getName() + ", whose @ModelSecured (" + deployed.map(EndpointSpec::toString)
         .orElse("none") + ") is not what the class serving it carries (or that class's annotation is invalid); the "

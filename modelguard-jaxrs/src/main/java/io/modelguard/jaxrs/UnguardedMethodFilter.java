@@ -53,12 +53,10 @@ final class UnguardedMethodFilter implements ContainerRequestFilter {
 
   @Override
   public void filter(ContainerRequestContext request) {
-    List<Object> matched = request.getUriInfo().getMatchedResources();
-    Optional<Class<?>> serving = servingClass.mismatch(request);
-    if (serving.isPresent()) {
-      refuse(request, "{}", servingClass.refusal(serving.get()));
+    if (servingClass.refused(request)) {
       return;
     }
+    List<Object> matched = request.getUriInfo().getMatchedResources();
     // The first is the resource of this method, whose locators were checked at deployment; any
     // other located it, the nearest first.
     for (int i = 1; i < matched.size(); i++) {

@@ -241,17 +241,10 @@ public abstract class AnnotationReachTest {
     assertFailsClosed("/invalid-locator/located");
   }
 
-  /**
-   * Deploys {@code resource} alone and POSTs to {@code path} on it: the status, and whether the
-   * resource was reached.
-   */
+  /** Deploys {@code resource} alone and POSTs an empty JSON object to {@code path} on it. */
   protected HttpResponse<String> postToDeployed(Object resource, String path) throws Exception {
     try (Deployment alone = runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard())).instances(resource).build())) {
-      return client.send(HttpRequest.newBuilder(URI.create(alone.baseUri() + path))
-          .header("Content-Type", MediaType.APPLICATION_JSON)
-          .timeout(Duration.ofSeconds(10))
-          .POST(HttpRequest.BodyPublishers.ofString("{}"))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      return post(alone.baseUri(), path, MediaType.APPLICATION_JSON, "{}");
     }
   }
 
@@ -261,11 +254,7 @@ public abstract class AnnotationReachTest {
   }
 
   private HttpResponse<String> postText(String path) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(deployment.baseUri() + path))
-        .header("Content-Type", MediaType.TEXT_PLAIN)
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("5"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    return post(deployment.baseUri(), path, MediaType.TEXT_PLAIN, "5");
   }
 
   /**
@@ -339,10 +328,15 @@ public abstract class AnnotationReachTest {
   }
 
   private HttpResponse<String> post(String path) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(deployment.baseUri() + path))
-        .header("Content-Type", MediaType.APPLICATION_JSON)
+    return post(deployment.baseUri(), path, MediaType.APPLICATION_JSON, "{}");
+  }
+
+  private HttpResponse<String> post(URI base, String path, String contentType, String body)
+      throws IOException, InterruptedException {
+    return client.send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", contentType)
         .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+        .POST(HttpRequest.BodyPublishers.ofString(body))
         .build(), HttpResponse.BodyHandlers.ofString());
   }
 
