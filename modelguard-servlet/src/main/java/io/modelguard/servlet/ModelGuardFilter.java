@@ -254,7 +254,7 @@ public final class ModelGuardFilter implements Filter {
     }
     request.setAttribute(DECISION_ATTRIBUTE, decision);
     decision.headers().forEach(response::setHeader);
-    HttpServletRequest forwarded = inference.requestForApplication();
+    HttpServletRequest forwarded = inference.requestForApplication(response);
     if (!binding.outputPolicies) {
       chain.doFilter(forwarded, response);
       return;

@@ -1,8 +1,10 @@
 package io.modelguard.servlet;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.io.BufferedReader;
@@ -21,20 +23,31 @@ import java.util.Objects;
 /**
  * The request the servlet sees after a policy read (part of) the body: {@link #getInputStream()}
  * and {@link #getReader()} yield the bytes the policy read followed by whatever the original stream
- * still holds, so nothing is lost. As with any request, only one of the two may be used.
+ * still holds, so nothing is lost. As with any request, only one of the two may be used. {@link
+ * #startAsync()} binds the asynchronous context to this request (and the response the filter
+ * passed on), so a servlet reading the body through {@code AsyncContext.getRequest()} gets the same
+ * bytes: on the container's own request the ones the policy read would be missing.
  */
 final class ReplayingRequest extends HttpServletRequestWrapper {
   private final byte[] replay;
   private final boolean complete;
   private final ServletInputStream original;
+  private final ServletResponse response;
   private ServletInputStream stream;
   private BufferedReader reader;
 
-  ReplayingRequest(HttpServletRequest request, byte[] replay, boolean complete, ServletInputStream original) {
+  ReplayingRequest(HttpServletRequest request, ServletResponse response, byte[] replay, boolean complete,
+      ServletInputStream original) {
     super(request);
+    this.response = response;
     this.replay = replay;
     this.complete = complete;
     this.original = original;
+  }
+
+  @Override
+  public AsyncContext startAsync() {
+    return super.startAsync(this, response);
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
 import io.modelguard.input.RequestAttributes;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.Collections;
@@ -16,7 +17,7 @@ import java.util.Optional;
 /**
  * {@link InferenceRequest} over an {@link HttpServletRequest}. Header look-ups go to the container,
  * which matches names case-insensitively. The body is read through {@link CappedBody} only if a
- * policy asks for it; {@link #requestForApplication()} then hands the servlet a request that
+ * policy asks for it; {@link #requestForApplication} then hands the servlet a request that
  * replays it. {@link RequestAttributes} are the servlet request's attributes, so what a policy
  * stores (such as {@link io.modelguard.input.FetchedInputs}) reaches the servlet through {@code
  * getAttribute}. One request, one thread: not thread-safe.
@@ -93,12 +94,13 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
 
   /**
    * The request to pass down the chain: the original one if no policy touched the body, otherwise
-   * a wrapper whose body is the bytes already read followed by the rest of the original stream.
+   * a wrapper whose body is the bytes already read followed by the rest of the original stream,
+   * and whose {@code startAsync()} starts on that wrapper and {@code response}.
    */
-  HttpServletRequest requestForApplication() {
+  HttpServletRequest requestForApplication(ServletResponse response) {
     if (!body.consumed() || stream == null) {
       return request;
     }
-    return new ReplayingRequest(request, body.bytesRead(), body.complete(), stream);
+    return new ReplayingRequest(request, response, body.bytesRead(), body.complete(), stream);
   }
 }

@@ -25,6 +25,7 @@ import io.modelguard.servlet.testapp.NotFoundServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
 import io.modelguard.servlet.testapp.OverflowingServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
+import io.modelguard.servlet.testapp.PeekAsyncContextEchoServlet;
 import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.PredictServlet;
 import io.modelguard.servlet.testapp.RedirectServlet;
@@ -167,6 +168,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("peek-stream", new PeekEchoServlet(false), "/peek/stream"),
         ServletDef.of(CappedNonBlockingEchoServlet.class, "/capped/non-blocking"),
         ServletDef.of(PeekNonBlockingEchoServlet.class, "/peek/non-blocking"),
+        ServletDef.of(PeekAsyncContextEchoServlet.class, "/peek/async-context"),
         ServletDef.of(LeakyOutputServlet.class, "/leaky"),
         ServletDef.of(ErrorServlet.class, "/error"),
         ServletDef.of(ErrorOutputServlet.class, "/error-output/*"),
@@ -643,6 +645,17 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     byte[] body = new byte[300_000];
     new Random(4).nextBytes(body);
     HttpResponse<byte[]> r = postBytes("/peek/non-blocking", "application/octet-stream", body);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(body);
+  }
+
+  @Test
+  void bodyPartlyReadByAPolicyReachesAServletReadingThroughItsAsyncContext() throws Exception {
+    // startAsync() without arguments binds the context to the request the servlet was given: the
+    // bytes the policy read are replayed there too, not lost from the start of the body.
+    byte[] body = new byte[300_000];
+    new Random(5).nextBytes(body);
+    HttpResponse<byte[]> r = postBytes("/peek/async-context", "application/octet-stream", body);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(body);
   }

@@ -16,10 +16,26 @@ import java.io.IOException;
 public abstract class NonBlockingEchoServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
 
+  private final boolean throughTheAsyncContext;
+
+  /** Starts with {@code startAsync(request, response)} and reads the request it was given. */
+  protected NonBlockingEchoServlet() {
+    this(false);
+  }
+
+  /**
+   * With {@code throughTheAsyncContext}, starts with {@code startAsync()} and reads and writes
+   * through the asynchronous context's request and response, as many servlets do.
+   */
+  protected NonBlockingEchoServlet(boolean throughTheAsyncContext) {
+    this.throughTheAsyncContext = throughTheAsyncContext;
+  }
+
   @Override
-  protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    AsyncContext async = request.startAsync(request, response);
-    ServletInputStream in = request.getInputStream();
+  protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    AsyncContext async = throughTheAsyncContext ? req.startAsync() : req.startAsync(req, res);
+    ServletInputStream in = (throughTheAsyncContext ? async.getRequest() : req).getInputStream();
+    HttpServletResponse response = throughTheAsyncContext ? (HttpServletResponse) async.getResponse() : res;
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     in.setReadListener(new ReadListener() {
       @Override
