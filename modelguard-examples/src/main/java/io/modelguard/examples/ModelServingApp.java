@@ -273,7 +273,7 @@ public final class ModelServingApp implements AutoCloseable {
 
     server.setHandler(endpoints.context(
         new Site(models, security.guard(), bearer.demoIssuer(), metrics, options.guard())));
-    server.setErrorHandler(new ProblemErrorHandler());
+    server.setErrorHandler(ProblemErrorHandler.forServer());
     try {
       server.start();
     } catch (Exception e) {

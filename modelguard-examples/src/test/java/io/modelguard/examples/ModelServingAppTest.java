@@ -260,6 +260,23 @@ class ModelServingAppTest {
   }
 
   @Test
+  void requestsJettyCannotParseGetTheProblemBodyToo() throws Exception {
+    // Answered by the server before any context sees the request: still the fixed problem body.
+    String badLength = RawHttp.exchange(app.baseUri(), "POST " + DIGITS + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Length: abc\r\nConnection: close\r\n\r\n");
+    String garbage = RawHttp.exchange(app.baseUri(), "GARBAGE\r\n\r\n");
+    String longUri = RawHttp.exchange(app.baseUri(), "GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Connection: close\r\n\r\n");
+
+    for (String r : List.of(badLength, garbage)) {
+      assertThat(r).startsWith("HTTP/1.1 400 ").contains("Content-Type: application/problem+json")
+          .endsWith("\r\n\r\n{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400}");
+    }
+    assertThat(longUri).startsWith("HTTP/1.1 414 ").contains("Content-Type: application/problem+json")
+        .endsWith("\r\n\r\n{\"type\":\"about:blank\",\"title\":\"URI Too Long\",\"status\":414}");
+  }
+
+  @Test
   void guardRunsBeforeInputValidation() {
     // Without a key, even a malformed body is answered 401: nothing reaches the model unauthenticated.
     assertProblem(client.post(DIGITS, null, "not json"), 401, "auth.missing_credentials");

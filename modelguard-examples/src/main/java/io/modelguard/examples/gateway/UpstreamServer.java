@@ -56,7 +56,7 @@ public final class UpstreamServer implements AutoCloseable {
     context.addServlet(new ServletHolder("not-found", new NotFoundServlet()), "/");
     context.setErrorHandler(new ProblemErrorHandler());
     server.setHandler(context);
-    server.setErrorHandler(new ProblemErrorHandler());
+    server.setErrorHandler(ProblemErrorHandler.forServer());
     server.start();
     return new UpstreamServer(server, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
   }

@@ -35,7 +35,9 @@ import org.eclipse.jetty.util.Callback;
  * </ul>
  *
  * <p>Jetty's {@code Cache-Control} for errors is kept. Used for the servlet, JAX-RS and gateway
- * variants (server and context) and by {@code UpstreamServer}. Thread-safe.
+ * variants' contexts and by {@code UpstreamServer}; {@link #forServer()} is the server's handler,
+ * for what no context sees (a request Jetty cannot parse, a URI or header block over its limits).
+ * Thread-safe.
  */
 public final class ProblemErrorHandler extends ErrorHandler {
   /** The media type of every answer. */
@@ -43,10 +45,25 @@ public final class ProblemErrorHandler extends ErrorHandler {
 
   /** The handler. */
   public ProblemErrorHandler() {
-    setShowStacks(false);
-    setShowCauses(false);
-    setShowOrigin(false);
-    setShowMessageInTitle(false);
+    quiet(this);
+  }
+
+  /** Nothing of the request or the failure in an error page. */
+  private static void quiet(org.eclipse.jetty.server.handler.ErrorHandler handler) {
+    handler.setShowStacks(false);
+    handler.setShowCauses(false);
+    handler.setShowOrigin(false);
+    handler.setShowMessageInTitle(false);
+  }
+
+  /**
+   * The handler for the {@code Server}: the same bodies for the errors Jetty answers before any
+   * context has the request (a malformed request line or header, a bad {@code Content-Length}, a
+   * URI or header block over the connector's limits), which this servlet handler, needing a
+   * servlet request, would answer with an empty body.
+   */
+  public static Request.Handler forServer() {
+    return new ServerErrors();
   }
 
   /** The body written for {@code status}. */
@@ -100,6 +117,25 @@ public final class ProblemErrorHandler extends ErrorHandler {
     public void write(boolean last, ByteBuffer content, Callback callback) {
       getWrapped().getHeaders().put(HttpHeader.CONTENT_TYPE, PROBLEM_JSON);
       super.write(last, content, callback);
+    }
+  }
+
+  /** Jetty's server-level handler writing {@link #body}: it needs no servlet request. */
+  private static final class ServerErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+    ServerErrors() {
+      quiet(this);
+    }
+
+    @Override
+    public boolean errorPageForMethod(String method) {
+      return true;
+    }
+
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+        Callback callback) {
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, PROBLEM_JSON);
+      response.write(true, ByteBuffer.wrap(body(code).getBytes(StandardCharsets.UTF_8)), callback);
     }
   }
 }
