@@ -12,8 +12,9 @@ import java.util.Objects;
  * key — and is never shown to the client.
  *
  * @param timestamp when the query was observed, by the defence's clock
- * @param client the key the defence tracks the client by: {@code p:<subject>} for an authenticated
- *     principal, {@code a:<remote address>} otherwise
+ * @param client the key the defence tracks the client by: {@code p:<tenant>:<subject>} for an
+ *     authenticated principal, {@code a:<remote address>} otherwise (an IPv6 address as its /64, as
+ *     quota keys have it); parts escaped as in quota keys
  * @param subject the authenticated subject, or null
  * @param tenant the authenticated tenant, or null
  * @param model the model id, or null if unresolved

@@ -13,6 +13,8 @@ import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.input.RequestAttributes;
+import io.modelguard.internal.KeyText;
+import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -427,11 +429,18 @@ public final class ExtractionDefence {
         + "observed or its noise keyed; output withheld. Give the policies at least the model's input limit.");
   }
 
-  /** The client key: the principal's subject, else the remote address, else {@code anonymous}. */
+  /**
+   * The client key: {@code p:<tenant>:<subject>} for a principal (both parts escaped as in a quota
+   * key, so one tenant's subject never shares another tenant's state), else the remote address's
+   * quota key ({@code a:<address>}: an IPv6 address reduced to its /64, a port dropped, as {@link
+   * QuotaKey#forAddress} keys it), so rotating through one's own addresses gives no fresh state.
+   */
   static String clientOf(InferenceRequest request, Optional<Principal> principal) {
-    return principal.map(p -> "p:" + p.subject())
-        .or(() -> request.remoteAddress().map(a -> "a:" + a))
-        .orElse("anonymous");
+    if (principal.isPresent()) {
+      Principal p = principal.get();
+      return "p:" + KeyText.escape(p.tenant()) + ":" + KeyText.escape(p.subject());
+    }
+    return QuotaKey.forAddress(request.remoteAddress().orElse(null)).partition();
   }
 
   /**

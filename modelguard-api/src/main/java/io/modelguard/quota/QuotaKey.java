@@ -1,10 +1,12 @@
 package io.modelguard.quota;
 
+import io.modelguard.internal.KeyText;
 import io.modelguard.internal.SipHash;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -15,6 +17,9 @@ import java.util.regex.Pattern;
  */
 public final class QuotaKey {
   private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  /** An IPv4 address or a bracketed IPv6 one, followed by a port. */
+  private static final Pattern WITH_PORT =
+      Pattern.compile("(?:(\\d{1,3}(?:\\.\\d{1,3}){3})|(\\[[^\\]]{2,60}\\])):\\d{1,5}");
   private static final int MAX_PART = 256;
   /** The hash key, drawn when the class loads: no one outside this JVM knows it. */
   private static final long HASH_K0;
@@ -60,11 +65,17 @@ public final class QuotaKey {
    * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
    * block one subscriber usually holds, so rotating through one's own addresses gains nothing; an
    * IPv4-mapped IPv6 address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4
-   * address. Anything else (an IPv4 address, a name) is used as given; a null address shares the key
-   * {@code unknown}.
+   * address. A port after an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code
+   * [2001:db8::1]:4711}, as some proxies forward the client's address) is dropped, so a client gets
+   * no budget per source port. Anything else (an IPv4 address, a name) is used as given; a null
+   * address shares the key {@code unknown}.
    */
   public static QuotaKey forAddress(String address) {
     String a = address == null || address.isBlank() ? "unknown" : address.strip();
+    Matcher port = WITH_PORT.matcher(a);
+    if (port.matches()) {
+      a = port.group(1) != null ? port.group(1) : port.group(2);
+    }
     if (a.indexOf(':') >= 0) {
       a = ipv6Prefix(a);
     }
@@ -130,32 +141,6 @@ public final class QuotaKey {
     if (s.isEmpty() || s.length() > MAX_PART) {
       throw new IllegalArgumentException("QuotaKey." + field + " must be 1-" + MAX_PART + " characters");
     }
-    int i = 0;
-    int n = s.length();
-    while (i < n && !special(s.charAt(i))) {
-      i++;
-    }
-    if (i == n) {
-      return s;
-    }
-    StringBuilder sb = new StringBuilder(n + 8).append(s, 0, i);
-    for (; i < n; i++) {
-      char c = s.charAt(i);
-      if (special(c)) {
-        if (c > 0xff) {
-          sb.append("%u").append(String.format("%04X", (int) c));
-        } else {
-          sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-              .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-        }
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
-  }
-
-  private static boolean special(char c) {
-    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
+    return KeyText.escape(s);
   }
 }

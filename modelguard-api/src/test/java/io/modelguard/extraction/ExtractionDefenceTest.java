@@ -82,16 +82,24 @@ class ExtractionDefenceTest {
   private final ScriptedDetector detector = new ScriptedDetector();
   private final List<ExtractionEvent> events = new ArrayList<>();
 
-  private ExtractionDefence defence() {
-    return ExtractionDefence.builder(KEYS, 3)
+  /**
+   * A defence for three classes whose only detector is {@code detector}: each flag adds 1, levels
+   * at 1, 2, 3 and 3.9, a score half-life of an hour.
+   */
+  static ExtractionDefence.Builder scripted(NoiseKeys keys, ManualClock clock, ScriptedDetector detector) {
+    return ExtractionDefence.builder(keys, 3)
         .clock(clock)
         .detector(detector, 1)
         .threshold(RiskLevel.PERTURB, 1)
         .threshold(RiskLevel.MISINFORM, 2)
         .threshold(RiskLevel.THROTTLE, 3)
         .threshold(RiskLevel.BLOCK, 3.9) // below 4 so the decay of a few seconds does not matter
+        .halfLife(Duration.ofHours(1));
+  }
+
+  private ExtractionDefence defence() {
+    return scripted(KEYS, clock, detector)
         .throttleInterval(Duration.ofSeconds(10))
-        .halfLife(Duration.ofHours(1))
         .tierPerturbation("free", Perturbation.classLabel())
         .listener(events::add)
         .build();

@@ -579,7 +579,13 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The accepted {@code iss} values; when set, a token must carry one of them. Default: not checked. */
+    /**
+     * The accepted {@code iss} values; when set, a token must carry one of them. Default: not
+     * checked. Several issuers given here are one trust domain: any key this authenticator trusts
+     * may sign a token naming any of them, and their subjects and tenants share one namespace (the
+     * same quota buckets and extraction state). For issuers that do not trust each other, build one
+     * authenticator per issuer, each with its own keys, and pick it by the token's {@code iss}.
+     */
     public Builder issuer(String... issuers) {
       this.issuers.addAll(nonBlank(issuers, "issuer"));
       return this;

@@ -1,0 +1,45 @@
+package io.modelguard.internal;
+
+/**
+ * Names made fit to be one part of a composite key ({@code t:<tenant>:<model>}, {@code
+ * p:<tenant>:<subject>}). Internal: not part of the public API.
+ */
+public final class KeyText {
+  private KeyText() {}
+
+  /**
+   * {@code s} with the characters that separate parts or end a Redis hash tag ({@code { } : %}),
+   * controls and whitespace percent-encoded ({@code %XX}, or {@code %uXXXX} above U+00FF), so that
+   * parts joined with {@code :} never read as another tuple. Returns {@code s} itself when nothing
+   * needs encoding.
+   */
+  public static String escape(String s) {
+    int i = 0;
+    int n = s.length();
+    while (i < n && !special(s.charAt(i))) {
+      i++;
+    }
+    if (i == n) {
+      return s;
+    }
+    StringBuilder sb = new StringBuilder(n + 8).append(s, 0, i);
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      if (special(c)) {
+        if (c > 0xff) {
+          sb.append("%u").append(String.format("%04X", (int) c));
+        } else {
+          sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+              .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+        }
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static boolean special(char c) {
+    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
+  }
+}
