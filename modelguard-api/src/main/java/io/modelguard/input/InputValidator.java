@@ -48,6 +48,8 @@ final class InputValidator {
       return validate(spec, p);
     } catch (IOException e) {
       throw translate(spec.jsonLimits(), e);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw numberBeyondRange();
     }
   }
 
@@ -57,6 +59,8 @@ final class InputValidator {
       return validate(spec, p);
     } catch (IOException e) {
       throw translate(spec.jsonLimits(), e);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw numberBeyondRange();
     }
   }
 
@@ -67,6 +71,14 @@ final class InputValidator {
       throw new Violation(ReasonCode.INPUT_MALFORMED, null); // trailing content after the document
     }
     return urls;
+  }
+
+  /**
+   * A number the parser cannot convert (an exponent beyond what its decimals hold): the places that
+   * convert numbers handle this themselves; this keeps any other from throwing out of the policy.
+   */
+  private static Violation numberBeyondRange() {
+    return new Violation(ReasonCode.INPUT_INVALID, "The JSON input contains a number beyond every supported range.");
   }
 
   private static Violation translate(JsonLimits limits, IOException e) {
@@ -243,13 +255,21 @@ final class InputValidator {
    * characters, so the decimal is small; it is never expanded to a {@code BigInteger}, whose size an
    * exponent could make huge. Read as a decimal because, once the double value has been taken,
    * Jackson 2.21 no longer gives a big integer's {@code getBigIntegerValue()} or {@code
-   * getLongValue()} (it throws), while {@code getDecimalValue()} re-reads the text.
+   * getLongValue()} (it throws), while {@code getDecimalValue()} re-reads the text. A number whose
+   * exponent a decimal cannot hold ({@code 1e-9999999999}, beyond ±2^31) counts as no integer: such
+   * a literal is a fraction or out of every range, and the rare exact zero written so ({@code
+   * 0e-9999999999}) is refused with them rather than let the parser's exception through.
    */
   private static BigDecimal integerValue(JsonParser p, JsonToken t, double d) throws IOException {
-    if (t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d)) {
+    if (Double.isInfinite(d) || (t == JsonToken.VALUE_NUMBER_FLOAT && d != Math.rint(d))) {
       return null; // an integer never rounds to a double with a fraction
     }
-    BigDecimal v = p.getDecimalValue();
+    BigDecimal v;
+    try {
+      v = p.getDecimalValue();
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null; // an exponent beyond what a decimal holds
+    }
     return t == JsonToken.VALUE_NUMBER_INT || v.signum() == 0 || v.stripTrailingZeros().scale() <= 0 ? v : null;
   }
 
@@ -639,8 +659,8 @@ final class InputValidator {
       numbers++;
       min = Math.min(min, d);
       max = Math.max(max, d);
-      if (fractional || doubleIsExact(t, d)) {
-        return;
+      if (fractional || doubleIsExact(t, d) || Double.isInfinite(d)) {
+        return; // an infinite value is out of range, which min and max now say
       }
       BigDecimal v = integerValue(p, t, d);
       if (v == null) {

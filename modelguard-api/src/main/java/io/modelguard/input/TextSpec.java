@@ -12,8 +12,16 @@ import java.util.regex.Pattern;
  * Immutable.
  *
  * <p>Invisible Unicode means format characters (Cf: zero-width spaces and joiners, bidi controls,
- * tag characters), private-use (Co), unassigned (Cn), surrogates without a pair, and control
- * characters (Cc) other than tab, line feed and carriage return. Refused by default.
+ * tag characters), private-use (Co), unassigned (Cn), surrogates without a pair, control
+ * characters (Cc) other than tab, line feed and carriage return, and the characters that render as
+ * nothing while not being any of those: variation selectors VS1–VS14 and VS17–VS256 (U+FE00–FE0D,
+ * U+E0100–E01EF; a run of them can carry hidden bytes), the combining grapheme joiner U+034F and
+ * the Hangul fillers U+115F, U+1160, U+3164, U+FFA0. VS15 and VS16 (U+FE0E, U+FE0F), which choose
+ * text or emoji presentation and follow most emoji, are allowed. Refused by default.
+ *
+ * <p>A line break is a line feed, a carriage return, a vertical tab, a form feed, U+0085 (next
+ * line), U+2028 (line separator) or U+2029 (paragraph separator); with {@code allowLineBreaks(false)}
+ * every one of them is refused.
  */
 public final class TextSpec {
   private final int minLength;
@@ -62,11 +70,16 @@ public final class TextSpec {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
-      if (cp == '\n' || cp == '\r' || cp == '\t') {
-        if (!allowLineBreaks && cp != '\t') {
+      if (cp == '\t') {
+        continue;
+      }
+      if (isLineBreak(cp)) {
+        if (!allowLineBreaks) {
           return "contains a line break";
         }
-        continue;
+        if (cp == '\n' || cp == '\r') {
+          continue;
+        }
       }
       if (rejectInvisible && isInvisible(cp)) {
         return "contains invisible or control characters";
@@ -80,7 +93,15 @@ public final class TextSpec {
     return null;
   }
 
+  private static boolean isLineBreak(int cp) {
+    return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+  }
+
   static boolean isInvisible(int cp) {
+    if ((cp >= 0xfe00 && cp <= 0xfe0d) || (cp >= 0xe0100 && cp <= 0xe01ef) || cp == 0x034f
+        || cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0) {
+      return true;
+    }
     switch (Character.getType(cp)) {
       case Character.FORMAT:
       case Character.PRIVATE_USE:
@@ -128,7 +149,10 @@ public final class TextSpec {
       return this;
     }
 
-    /** Whether line feeds and carriage returns are allowed (tabs always are). Default true. */
+    /**
+     * Whether line breaks (see the class description: line feeds, carriage returns and the other
+     * Unicode line terminators) are allowed; tabs always are. Default true.
+     */
     public Builder allowLineBreaks(boolean v) {
       this.allowLineBreaks = v;
       return this;
