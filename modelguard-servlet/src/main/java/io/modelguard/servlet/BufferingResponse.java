@@ -132,6 +132,16 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     }
   }
 
+  /**
+   * Servlet 6.1's overload, kept to {@link #setCharacterEncoding(String)}'s rule (no change once
+   * the writer exists). Compiled against Servlet 6.0, which lacks it, it overrides the 6.1
+   * wrapper's method where the container has one; without it, 6.1's wrapper would relabel the
+   * held body with a charset it was not written in.
+   */
+  public void setCharacterEncoding(Charset charset) {
+    setCharacterEncoding(charset == null ? null : charset.name());
+  }
+
   @Override
   public void setContentType(String type) {
     super.setContentType(type);
@@ -254,13 +264,19 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   /** As {@link #sendError(int)}: the message is model output the output policies did not see. */
   @Override
   public void sendError(int status, String message) throws IOException {
-    passThrough();
-    super.sendError(status);
+    sendError(status);
   }
 
+  /**
+   * Passes through: the container writes the error page. An informational status ({@code 103}
+   * Early Hints, which both containers send for {@code sendError(103)}) ends nothing: it goes out
+   * as an interim response and the servlet's answer is still held for the output policies.
+   */
   @Override
   public void sendError(int status) throws IOException {
-    passThrough();
+    if (status < 100 || status > 199) {
+      passThrough();
+    }
     super.sendError(status);
   }
 

@@ -90,8 +90,13 @@ import org.slf4j.LoggerFactory;
  * and mapping of the request as dispatched; in an include, the included servlet's. An error
  * dispatch is treated alike: a guarded servlet serving as an error page answers a request never
  * checked (the error page of a request to an unguarded path, say) only once the filter allowed it,
- * and otherwise the client gets the denial instead of the error page. One instance serves one
- * servlet context. It is thread-safe.
+ * and otherwise the client gets the denial instead of the error page. A named dispatch ({@code
+ * getNamedDispatcher(name).forward} or {@code include}) carries no path of its target, so the
+ * filter cannot tell which servlet it runs (Tomcat does not even apply URL-mapped filters to it): a
+ * guarded servlet reached by name from an unguarded one runs unchecked. A servlet other servlets
+ * may dispatch to by name should refuse a request without {@link #DECISION_ATTRIBUTE}, which the
+ * filter sets on every request it allowed. One instance serves one servlet context. It is
+ * thread-safe.
  *
  * <p>Output the output policies cannot see never reaches the client. With output policies, the
  * whole response is held in memory until the servlet returns, up to {@link
@@ -110,7 +115,14 @@ import org.slf4j.LoggerFactory;
  * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
  * container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page
- * would show it. The filter's own problem responses (denials, withheld output) skip them too.
+ * would show it; an informational status ({@code sendError(103)}, Early Hints) is sent as the
+ * interim response it is and the answer still goes through the policies. The filter's own problem
+ * responses (denials, withheld output) skip them too. On Tomcat, a servlet under output policies
+ * that forwards to another ({@code RequestDispatcher.forward}) has its response completed by the
+ * container when the forward returns, before the policies could run: that output is withheld
+ * (logged at ERROR) and the client gets an empty answer; and including a servlet under output
+ * policies, or one the filter refuses, from a page that already called {@code getWriter()} fails
+ * (the filter writes to the output stream).
  *
  * <p>A request is checked once. Later dispatches of a request the filter has checked pass through
  * unchecked: a guarded servlet that dispatches itself again asynchronously is neither charged twice
@@ -271,7 +283,17 @@ public final class ModelGuardFilter implements Filter {
     }
     // First, since nothing can replace it: an error page or redirect the container writes (the
     // servlet may send one after a write over the limit failed), not model output.
-    if (buffered.passedThrough() || response.isCommitted()) {
+    if (buffered.passedThrough()) {
+      return;
+    }
+    if (response.isCommitted()) {
+      if (buffered.captured().length > 0) {
+        // Tomcat completes the response when a forward returns: output the servlet's view wrote
+        // into the held response can no longer be sent. Withheld; said, not lost in silence.
+        log.error("ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
+            + "forward from a servlet whose chain '{}' has output policies?) while its output was held "
+            + "for them; that output is withheld", path, endpoint.chain());
+      }
       return;
     }
     if (request.isAsyncStarted()) {

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.IllegalCharsetNameException;
@@ -35,6 +36,8 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
   private final ServletResponse response;
   private ServletInputStream stream;
   private BufferedReader reader;
+  /** The encoding the servlet set, which the container may ignore once a policy read the stream. */
+  private String encoding;
 
   ReplayingRequest(HttpServletRequest request, ServletResponse response, byte[] replay, boolean complete,
       ServletInputStream original) {
@@ -71,6 +74,34 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
           new ReplayInputStream(replay, complete, original), charset()));
     }
     return reader;
+  }
+
+  /**
+   * Sets the encoding {@link #getReader()} decodes with, until it is called. Kept here as well as
+   * passed on: a container may ignore it once the input stream was taken (Jetty does), and a
+   * policy that read the body took it.
+   */
+  @Override
+  public void setCharacterEncoding(String name) throws UnsupportedEncodingException {
+    if (reader != null) {
+      return; // as on any request: no effect once the reader exists
+    }
+    super.setCharacterEncoding(name);
+    encoding = name;
+  }
+
+  /** Servlet 6.1's overload (see {@code BufferingResponse.setCharacterEncoding(Charset)}). */
+  public void setCharacterEncoding(Charset charset) {
+    try {
+      setCharacterEncoding(charset == null ? null : charset.name());
+    } catch (UnsupportedEncodingException e) {
+      throw new UncheckedIOException(e); // a Charset's own name: not expected
+    }
+  }
+
+  @Override
+  public String getCharacterEncoding() {
+    return encoding != null ? encoding : super.getCharacterEncoding();
   }
 
   /** The request's encoding, else the context's default request encoding, else ISO-8859-1. */

@@ -25,6 +25,9 @@ import io.modelguard.servlet.testapp.NotFoundServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
 import io.modelguard.servlet.testapp.OverflowingServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
+import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
+import io.modelguard.servlet.testapp.EarlyHintsServlet;
+import io.modelguard.servlet.testapp.EncodingEchoServlet;
 import io.modelguard.servlet.testapp.PeekAsyncContextEchoServlet;
 import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.PredictServlet;
@@ -53,6 +56,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -169,6 +173,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(CappedNonBlockingEchoServlet.class, "/capped/non-blocking"),
         ServletDef.of(PeekNonBlockingEchoServlet.class, "/peek/non-blocking"),
         ServletDef.of(PeekAsyncContextEchoServlet.class, "/peek/async-context"),
+        ServletDef.of(EncodingEchoServlet.class, "/encoding-echo"),
+        ServletDef.of(EarlyHintsServlet.class, "/early-hints"),
+        ServletDef.of(CharsetAfterWriterServlet.class, "/charset-after-writer"),
         ServletDef.of(LeakyOutputServlet.class, "/leaky"),
         ServletDef.of(ErrorServlet.class, "/error"),
         ServletDef.of(ErrorOutputServlet.class, "/error-output/*"),
@@ -658,6 +665,34 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<byte[]> r = postBytes("/peek/async-context", "application/octet-stream", body);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(body);
+  }
+
+  @Test
+  void anEncodingTheServletSetsBeforeGetReaderAppliesToTheReplayedBody() throws Exception {
+    // Jetty ignores setCharacterEncoding once the input stream was taken, as the policy took it.
+    String text = "caf\u00e9 \u4e16\u754c";
+    HttpResponse<byte[]> r = postBytes("/encoding-echo", "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(text);
+  }
+
+  // --- output past the policies ---------------------------------------------------------------
+
+  @Test
+  void earlyHintsLeaveTheAnswerToTheOutputPolicies() throws Exception {
+    String r = RawHttp.exchange(deployment.baseUri(), "POST /app/early-hints HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "X-API-Key: " + fixture.basicKey() + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+        + "Connection: close\r\n\r\n{}");
+    assertThat(r).startsWith("HTTP/1.1 103 ").contains("\r\nHTTP/1.1 200 ")
+        .endsWith("{\"label\":7,\"probabilities\":[0.1,0.9],\"perturbed\":true}");
+  }
+
+  @Test
+  void aCharsetSetAfterTheWriterDoesNotRelabelTheHeldBody() throws Exception {
+    HttpResponse<String> r = post("/charset-after-writer", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow().toLowerCase(Locale.ROOT)).doesNotContain("utf-16");
+    assertThat(r.body()).isEqualTo("{\"label\":7,\"name\":\"cafe\",\"perturbed\":true}");
   }
 
   // --- fetched inputs -----------------------------------------------------------------------
