@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param keyId the public lookup id embedded in the key
  * @param hash the HMAC-SHA-256 of the whole key under the server pepper
  * @param subject the client the key authenticates as
- * @param tenant the client's tenant
+ * @param tenant the client's tenant (1 to 256 characters: the quota key's limit)
  * @param tier the client's tier
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
@@ -28,6 +28,10 @@ public record ApiKeyRecord(
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(createdAt, "createdAt");
+    if (tenant.isEmpty() || tenant.length() > 256) {
+      // A quota key's part is at most 256 characters: a longer tenant could not be counted.
+      throw new IllegalArgumentException("ApiKeyRecord.tenant must be 1-256 characters, was " + tenant.length());
+    }
     if (hash == null || hash.length != 32) {
       throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");
     }

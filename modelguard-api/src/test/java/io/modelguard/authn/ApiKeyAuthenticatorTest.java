@@ -44,6 +44,16 @@ class ApiKeyAuthenticatorTest {
   }
 
   @Test
+  void aKeyIsNotIssuedForATenantAQuotaCannotCount() {
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(4), clock);
+
+    assertThat(issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "t".repeat(256), "free", null).record().tenant())
+        .hasSize(256);
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "t".repeat(257), "free", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant must be 1-256 characters");
+  }
+
+  @Test
   void aValidKeyAloneAuthenticates() {
     GuardDecision d = guard(ApiKeyAuthenticator.builder(store, hasher).build()).check(TestRequest.create().header("X-API-Key", key.key()));
 

@@ -21,6 +21,12 @@ final class ClaimsMapper {
   private static final String MODEL_SCOPE_PREFIX = "model:";
   private static final String MODEL_SCOPE_SUFFIX = ":invoke";
 
+  /**
+   * The longest subject, tenant or tier a token may name: a quota key's part is at most this long,
+   * so a longer identity could not be counted (the quota policy would fail on it).
+   */
+  static final int MAX_IDENTITY_LENGTH = 256;
+
   private final String subjectClaim;
   private final String tenantClaim;
   private final String tierClaim;
@@ -108,7 +114,8 @@ final class ClaimsMapper {
       }
       return null;
     }
-    if (!(value instanceof String) || ((String) value).isBlank()) {
+    if (!(value instanceof String) || ((String) value).isBlank()
+        || ((String) value).length() > MAX_IDENTITY_LENGTH) {
       throw Refusal.CLAIMS.exception();
     }
     return (String) value;

@@ -155,4 +155,15 @@ class JwtClaimsMappingTest {
     assertThat(maybe(jwt, claims().with("models", 7))).isEmpty();
     assertThat(maybe(jwt, claims().with("scope", true))).isEmpty();
   }
+
+  @Test
+  void refusesIdentitiesLongerThanAQuotaKeyPart() {
+    // A longer tenant could not be counted: the quota policy would fail (500, or skip the quota
+    // where it fails open) on a token the IdP signed.
+    String longest = "t".repeat(256);
+    assertThat(principal(claims().with("tenant", longest).with("sub", longest)).tenant()).isEqualTo(longest);
+    assertThat(maybe(jwt, claims().with("tenant", longest + "t"))).isEmpty();
+    assertThat(maybe(jwt, claims().with("sub", longest + "t"))).isEmpty();
+    assertThat(invoke("digits", claims().with("tenant", longest + "t")).reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+  }
 }
