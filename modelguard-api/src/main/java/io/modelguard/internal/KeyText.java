@@ -9,9 +9,10 @@ public final class KeyText {
 
   /**
    * {@code s} with the characters that separate parts or end a Redis hash tag ({@code { } : %}),
-   * controls and whitespace percent-encoded ({@code %XX}, or {@code %uXXXX} above U+00FF), so that
-   * parts joined with {@code :} never read as another tuple. Returns {@code s} itself when nothing
-   * needs encoding.
+   * controls, whitespace and surrogates percent-encoded ({@code %XX}, or {@code %uXXXX} above
+   * U+00FF), so that parts joined with {@code :} never read as another tuple, and the key is plain
+   * UTF-16 that UTF-8 encodes without loss (a lone surrogate would become {@code ?} on the way to
+   * Redis, merging names). Returns {@code s} itself when nothing needs encoding.
    */
   public static String escape(String s) {
     int i = 0;
@@ -40,6 +41,7 @@ public final class KeyText {
   }
 
   private static boolean special(char c) {
-    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
+    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c)
+        || Character.isSurrogate(c);
   }
 }

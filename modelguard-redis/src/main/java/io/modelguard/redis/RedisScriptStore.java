@@ -57,6 +57,9 @@ final class RedisScriptStore implements QuotaStore {
   static final String SCRIPT = loadScript();
   static final String SHA = sha1(SCRIPT);
 
+  /** The most plans whose script arguments are kept (as {@code QuotaPolicy} keeps overrides). */
+  static final int MAX_CACHED_PLANS = 10_000;
+
   private final Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands;
   private final String prefix;
   private final long timeoutNanos;
@@ -65,6 +68,7 @@ final class RedisScriptStore implements QuotaStore {
   private final boolean coalesce;
   private final int maxBatch;
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+  /** The script arguments of each plan seen, up to {@link #MAX_CACHED_PLANS}. */
   private final ConcurrentHashMap<QuotaPlan, String[]> planArgs = new ConcurrentHashMap<>();
   private final AtomicLong scriptCalls = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
@@ -197,11 +201,30 @@ final class RedisScriptStore implements QuotaStore {
     return batch;
   }
 
+  /** {@code plan}'s limits as script arguments, cached. */
+  String[] limitArgsOf(QuotaPlan plan) {
+    String[] limits = planArgs.get(plan);
+    if (limits == null) {
+      if (planArgs.size() >= MAX_CACHED_PLANS) {
+        // Tiers give a few plans; this many means per-principal overrides (claims), which can be
+        // endless: start over rather than grow without bound (the arguments are cheap to rebuild).
+        planArgs.clear();
+      }
+      limits = planArgs.computeIfAbsent(plan, RedisScriptStore::limitArgs);
+    }
+    return limits;
+  }
+
+  /** How many plans' arguments are cached. */
+  int cachedPlans() {
+    return planArgs.size();
+  }
+
   private void send(String partition, List<Op> batch, Lane lane) {
     scriptCalls.incrementAndGet();
     QuotaPlan plan = batch.get(0).plan;
     String[] keys = lane != null ? lane.keys(plan, this::keys) : keys(partition, plan);
-    String[] limits = planArgs.computeIfAbsent(plan, RedisScriptStore::limitArgs);
+    String[] limits = limitArgsOf(plan);
     String[] args = new String[3 + limits.length + 1 + 3 * batch.size()];
     args[0] = clientClock == null ? "" : Long.toString(QuotaArithmetic.micros(clientClock));
     args[1] = graceMillis;

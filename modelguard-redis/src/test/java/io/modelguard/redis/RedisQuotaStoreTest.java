@@ -98,6 +98,34 @@ class RedisQuotaStoreTest {
     }
   }
 
+  @Test
+  void tenantsWhoseNamesDifferOnlyInLoneSurrogatesKeepTheirOwnCounts() {
+    // UTF-8 on the way to Redis would turn each lone surrogate into '?': one key for all three.
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.slidingWindow("daily", 5, Duration.ofDays(1)));
+    String tenant = "acme-" + UUID.randomUUID();
+    QuotaKey high = QuotaKey.forTenant(tenant + "\uD800", "digits");
+    QuotaKey low = QuotaKey.forTenant(tenant + "\uDFFF", "digits");
+    QuotaKey question = QuotaKey.forTenant(tenant + "?", "digits");
+    try (RedisQuotaStore store = builder().build()) {
+      assertThat(store.acquire(high, plan, 5).isAllowed()).isTrue();
+
+      assertThat(store.acquire(low, plan, 5).isAllowed()).as("another tenant: its own count").isTrue();
+      assertThat(store.acquire(question, plan, 5).isAllowed()).as("another tenant: its own count").isTrue();
+      assertThat(store.acquire(high, plan, 1).isAllowed()).as("the first tenant is spent").isFalse();
+    }
+  }
+
+  @Test
+  void thePlansWhoseArgumentsAreCachedStayBounded() {
+    // Per-principal quota claims can make a new plan per request; the cache must not keep them all.
+    RedisScriptStore script = new RedisScriptStore(() -> null, "mg:q:", 1_000_000L, null, false, 1);
+    for (int i = 1; i <= RedisScriptStore.MAX_CACHED_PLANS * 2 + 1; i++) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.slidingWindow("daily", i, Duration.ofDays(1)));
+      assertThat(script.limitArgsOf(plan)).contains(Long.toString(i));
+      assertThat(script.cachedPlans()).isBetween(1, RedisScriptStore.MAX_CACHED_PLANS);
+    }
+  }
+
   private static boolean awaitGone(String redisKey) {
     for (int i = 0; i < 100; i++) {
       if (redis.exists(redisKey) == 0) {
