@@ -113,6 +113,33 @@ public final class QuotaArithmetic {
    * reservation being settled) and is dropped once that window is older than the previous one.
    */
   public static void adjust(QuotaPlan plan, long[] state, long now, long delta, long decidedAt) {
+    adjust(plan, state, now, delta, decidedAt, null);
+  }
+
+  /**
+   * Where a reservation left each token bucket of {@code plan}: the bucket's theoretical arrival
+   * time just after it ({@code decidedAt + resetAfter}, in the store's time), 0 for a sliding
+   * window. Settling the reservation may move a bucket back no further than this end less the
+   * time since: the rest of the reservation has refilled meanwhile, as it would have anyway.
+   */
+  public static long[] bucketEnds(QuotaPlan plan, QuotaDecision reservation) {
+    long[] ends = new long[plan.size()];
+    for (int i = 0; i < ends.length; i++) {
+      if (plan.limit(i).algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        ends[i] = reservation.decidedAtMicros() + reservation.resetAfterMicros(i);
+      }
+    }
+    return ends;
+  }
+
+  /**
+   * As {@link #adjust(QuotaPlan, long[], long, long, long)}, for settling a reservation whose
+   * {@link #bucketEnds} are {@code ends} (null: no such bound): a refund moves token bucket {@code
+   * i} back by at most {@code ends[i] - now}. Without that bound a refund would return units the
+   * bucket had already refilled since the reservation, and a client spending those meanwhile would
+   * get more than a bucket at one instant.
+   */
+  public static void adjust(QuotaPlan plan, long[] state, long now, long delta, long decidedAt, long[] ends) {
     if (delta == 0) {
       return;
     }
@@ -123,9 +150,15 @@ public final class QuotaArithmetic {
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         long tat = Math.max(state[b], now);
         long units = Math.min(Math.abs(delta), 2 * l.quota());
-        state[b] = delta < 0
-            ? Math.max(tat - units * l.intervalMicros(), now)
-            : Math.min(tat + units * l.intervalMicros(), now + 2 * l.toleranceMicros());
+        if (delta < 0) {
+          long back = units * l.intervalMicros();
+          if (ends != null) {
+            back = Math.min(back, Math.max(0, ends[i] - now));
+          }
+          state[b] = Math.max(tat - back, now);
+        } else {
+          state[b] = Math.min(tat + units * l.intervalMicros(), now + 2 * l.toleranceMicros());
+        }
       } else {
         roll(l, state, b, nowMs);
         long max = 2 * l.quota();

@@ -169,7 +169,9 @@ public final class ResilientQuotaStore implements QuotaStore {
       return;
     }
     if (reservation.isDegraded()) {
-      adjustLocally(key, plan, delta, reservation.decidedAtMicros());
+      if (local != null) {
+        local.settle(key, localPlan(plan), delta, reservation);
+      }
       return;
     }
     // Only a closed circuit: an asynchronous adjustment proves nothing about the primary, so it

@@ -91,7 +91,7 @@ final class RedisScriptStore implements QuotaStore {
       throw new IllegalArgumentException("cost must be at least 1, was " + cost);
     }
     long deadline = System.nanoTime() + timeoutNanos;
-    Op op = new Op(plan, true, cost, 0);
+    Op op = new Op(plan, true, cost, 0, null);
     submit(key.partition(), op);
     long[] r = await(op, deadline);
     long[] state = new long[QuotaArithmetic.stateSize(plan)];
@@ -101,10 +101,25 @@ final class RedisScriptStore implements QuotaStore {
 
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+    change(key, plan, delta, decidedAtMicros, null);
+  }
+
+  /**
+   * As {@link QuotaStore#settle}; a refund gives back on a token bucket only what it has not
+   * refilled since the reservation ({@link QuotaArithmetic#bucketEnds}), as in memory.
+   */
+  @Override
+  public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    if (reservation.isMetered()) {
+      change(key, plan, delta, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation));
+    }
+  }
+
+  private void change(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] ends) {
     if (delta == 0) {
       return;
     }
-    Op op = new Op(plan, false, delta, decidedAtMicros);
+    Op op = new Op(plan, false, delta, decidedAtMicros, ends);
     op.result.whenComplete((r, e) -> {
       if (e != null) {
         log.debug("ModelGuard Redis quota store: adjustment of {} on {} dropped: {}", delta, key, e.toString());
@@ -225,7 +240,11 @@ final class RedisScriptStore implements QuotaStore {
     QuotaPlan plan = batch.get(0).plan;
     String[] keys = lane != null ? lane.keys(plan, this::keys) : keys(partition, plan);
     String[] limits = limitArgsOf(plan);
-    String[] args = new String[3 + limits.length + 1 + 3 * batch.size()];
+    int opArgs = 0;
+    for (Op op : batch) {
+      opArgs += 3 + (op.ends != null ? op.ends.length : 0);
+    }
+    String[] args = new String[3 + limits.length + 1 + opArgs];
     args[0] = clientClock == null ? "" : Long.toString(QuotaArithmetic.micros(clientClock));
     args[1] = graceMillis;
     args[2] = Integer.toString(plan.size());
@@ -233,9 +252,14 @@ final class RedisScriptStore implements QuotaStore {
     int p = 3 + limits.length;
     args[p++] = Integer.toString(batch.size());
     for (Op op : batch) {
-      args[p++] = op.acquire ? "0" : "1";
+      args[p++] = op.acquire ? "0" : op.ends == null ? "1" : "2";
       args[p++] = Long.toString(op.amount);
       args[p++] = Long.toString(op.decidedAt);
+      if (op.ends != null) {
+        for (long end : op.ends) {
+          args[p++] = Long.toString(end);
+        }
+      }
     }
     CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
     CompletableFuture<List<Object>> call = connected.isDone() && !connected.isCompletedExceptionally()
@@ -354,13 +378,16 @@ final class RedisScriptStore implements QuotaStore {
     final boolean acquire;
     final long amount;
     final long decidedAt;
+    /** For a settlement: the reservation's {@link QuotaArithmetic#bucketEnds}; otherwise null. */
+    final long[] ends;
     final CompletableFuture<long[]> result = new CompletableFuture<>();
 
-    Op(QuotaPlan plan, boolean acquire, long amount, long decidedAt) {
+    Op(QuotaPlan plan, boolean acquire, long amount, long decidedAt, long[] ends) {
       this.plan = plan;
       this.acquire = acquire;
       this.amount = amount;
       this.decidedAt = decidedAt;
+      this.ends = ends;
     }
   }
 

@@ -10,7 +10,9 @@
 --          n, then n x (algorithm, a, b), m, then m x (kind, amount, decided_at_us)
 --            algorithm 1 = token bucket:   a = interval us, b = tolerance us (state: TAT us)
 --            algorithm 2 = sliding window: a = quota,       b = window ms    (state: index, current, previous)
---            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0)
+--            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0);
+--            kind 2 = settle: as 1, followed by n numbers, the reservation's end (TAT just after it)
+--            per limit (0 for a sliding window), past which a token bucket refund never reaches
 -- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit.
 local SLICES = 65536
 local now, nowMs
@@ -104,8 +106,8 @@ local function acquire(cost)
   return 1
 end
 
--- QuotaArithmetic.adjust
-local function adjust(delta, at)
+-- QuotaArithmetic.adjust (ends: nil, or per limit the reservation's end)
+local function adjust(delta, at, ends)
   if delta == 0 then
     return
   end
@@ -115,7 +117,11 @@ local function adjust(delta, at)
       local tat = math.max(s1[i], now)
       local units = math.min(math.abs(delta), 2 * quota)
       if delta < 0 then
-        s1[i] = math.max(tat - units * pa[i], now)
+        local back = units * pa[i]
+        if ends then
+          back = math.min(back, math.max(0, ends[i] - now))
+        end
+        s1[i] = math.max(tat - back, now)
       else
         s1[i] = math.min(tat + units * pa[i], now + 2 * pb[i])
       end
@@ -143,6 +149,14 @@ p = p + 1
 for j = 1, m do
   local kind, amount, at = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
   p = p + 3
+  local ends = nil
+  if kind == 2 then
+    ends = {}
+    for i = 1, n do
+      ends[i] = tonumber(ARGV[p])
+      p = p + 1
+    end
+  end
   local ok = 1
   if kind == 0 then
     ok = acquire(amount)
@@ -150,7 +164,7 @@ for j = 1, m do
       dirty = true
     end
   else
-    adjust(amount, at)
+    adjust(amount, at, ends)
     dirty = true
   end
   out[#out + 1] = ok

@@ -395,6 +395,53 @@ public abstract class QuotaStoreCompatibilitySuite {
   }
 
   @Test
+  void settlingAReservationGivesBackNothingTheBucketHasRefilledSince() {
+    // Bucket of 10, a unit a second. A long request reserves the bucket at t = 0; by t = 9 s the
+    // bucket has refilled 9 units, which the client spends; then the request settles, having used
+    // nothing. Only the one unit still ahead of now may come back: at most a bucket (10) at t = 9 s.
+    QuotaKey key = key("settle-b");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    QuotaDecision reservation = take(key, plan, 10);
+    clock.advance(Duration.ofSeconds(9));
+    assertThat(take(key, plan, 9).isAllowed()).isTrue();
+
+    store.settle(key, plan, -10, reservation);
+
+    assertThat(take(key, plan, 1).isAllowed()).as("the unit not yet refilled comes back").isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).as("nothing more at t = 9 s: 10 units already").isFalse();
+  }
+
+  @Test
+  void reservationsSettledTogetherReleaseNoMoreThanABucket() {
+    QuotaKey key = key("settle-banked");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    List<QuotaDecision> reservations = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      reservations.add(take(key, plan, 10)); // a full bucket each, 10 s apart
+      clock.advance(Duration.ofSeconds(10));
+    }
+    assertThat(take(key, plan, 10).isAllowed()).as("the bucket refilled by t = 30 s").isTrue();
+    for (QuotaDecision r : reservations) {
+      store.settle(key, plan, -10, r); // each used nothing, and has long refilled
+    }
+    assertThat(take(key, plan, 1).isAllowed()).as("one bucket at t = 30 s, not up to four").isFalse();
+  }
+
+  @Test
+  void settlingSoonAfterTheReservationGivesBackTheUnusedUnits() {
+    QuotaKey key = key("settle-soon");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    QuotaDecision reservation = take(key, plan, 10);
+    clock.advance(Duration.ofMillis(500));
+
+    store.settle(key, plan, -6, reservation); // used 4 of the 10
+
+    QuotaDecision after = take(key, plan, 6);
+    assertThat(after.isAllowed()).isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).as("4 used, 6 returned, half a unit refilled").isFalse();
+  }
+
+  @Test
   void aRefundAfterTheWindowRolledGoesToThePreviousWindow() {
     QuotaKey key = key("refund-roll");
     QuotaPlan plan = sliding(100, Duration.ofMinutes(1));
