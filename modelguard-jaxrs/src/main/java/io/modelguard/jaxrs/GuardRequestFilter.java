@@ -3,6 +3,7 @@ package io.modelguard.jaxrs;
 import io.modelguard.EndpointSpec;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
+import io.modelguard.ReasonCode;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.problem.ProblemRenderer;
@@ -12,6 +13,7 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -43,7 +45,23 @@ final class GuardRequestFilter implements ContainerRequestFilter {
       // The class serving the request guards it otherwise than deployment could see.
       return;
     }
+    String coding = context.getHeaderString(HttpHeaders.CONTENT_ENCODING);
+    if (coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+      // The policies would read the body as sent (compressed) while a decoding reader interceptor
+      // hands the resource the decoded bytes, which no policy saw.
+      context.abortWith(problem(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
+          "A compressed request body (Content-Encoding) is not accepted here; send it uncompressed."))));
+      return;
+    }
     MultivaluedMap<String, String> pathParameters = context.getUriInfo().getPathParameters();
+    Optional<String> variable = spec.modelVariable();
+    if (variable.isPresent() && !oneValue(pathParameters.get(variable.get()))) {
+      // The path repeats the model's variable with different values: the guard would check one
+      // model while the runtime may inject the other into the resource (RESTEasy takes the last).
+      context.abortWith(problem(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_MALFORMED,
+          "The request path names the model more than once, differently."))));
+      return;
+    }
     JaxrsInferenceRequest request =
         new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst), remoteAddress);
     GuardDecision decision = guard.check(request);
@@ -67,6 +85,19 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     context.setProperty(GuardResponseFilter.DECISION_PROPERTY, decision);
     context.setProperty(GuardResponseFilter.REQUEST_PROPERTY, request);
     context.setProperty(GuardResponseFilter.MAX_OUTPUT_PROPERTY, maxOutputBytes);
+  }
+
+  /** Whether {@code values} (a path variable's) are all one value, or none. */
+  private static boolean oneValue(List<String> values) {
+    if (values == null) {
+      return true;
+    }
+    for (String v : values) {
+      if (!v.equals(values.get(0))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

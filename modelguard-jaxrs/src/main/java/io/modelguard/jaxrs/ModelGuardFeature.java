@@ -11,13 +11,16 @@ import io.modelguard.jaxrs.internal.ServletRemoteAddress;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.FeatureContext;
+import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -92,19 +95,35 @@ import org.slf4j.LoggerFactory;
  * denied by a chain it was not meant to have, never let through one it was meant to have.
  *
  * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
- * and the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}) returned by the
- * resource, leave after the response filter has run, so output policies cannot see them: such a
- * resource method fails deployment if its chain has output policies (Jersey's classes are
- * recognised by name; the adapter does not depend on them). Under a chain without them, its
- * requests are checked like any other. A {@code ChunkedOutput} wrapped in a {@code Response} is
- * not seen at deployment; under output policies, its response is withheld at run time (the
- * {@code internal.error} problem, logged at ERROR).
+ * the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}), the elements of a
+ * returned {@code Publisher} ({@link java.util.concurrent.Flow.Publisher} or Reactive Streams',
+ * which RESTEasy streams), anything RESTEasy streams for {@code @Stream}, and a method producing
+ * {@code text/event-stream} leave after the response filter has run, so output policies cannot
+ * see them: such a resource method fails deployment if its chain has output policies (the
+ * runtimes' classes are recognised by name; the adapter does not depend on them). Under a chain
+ * without them, its requests are checked like any other. Such an entity wrapped in a {@code
+ * Response} is not seen at deployment; under output policies, its response is withheld at run time
+ * (the {@code internal.error} problem, logged at ERROR). Nor can the filters see what a resource
+ * writes to an injected {@code HttpServletResponse}: under output policies, answer through JAX-RS
+ * only. The policies read the entity as UTF-8: a {@code charset} the client asks for in {@code
+ * Accept} is replaced by UTF-8 on guarded methods with output policies.
+ *
+ * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
+ * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
+ * injected {@code HttpServletRequest}, whose stream the policy consumed: read the body through
+ * JAX-RS. A guarded request with a {@code Content-Encoding} (a compressed body) is refused with
+ * {@code 415 input.unsupported_media_type}: the policies would read the compressed bytes while a
+ * decoding reader interceptor hands the resource others. A path that names the model variable twice
+ * with different values is refused with {@code 400 input.malformed} (the runtimes do not agree on
+ * which value the resource gets). A class reached through a sub-resource locator is configured
+ * when a request first reaches it; an annotation there the guard refuses (an unknown chain, output
+ * it cannot see) is logged and its requests answered with {@code internal.error}.
  *
  * <p>A denied request never reaches the resource: the response is the problem from {@link
  * io.modelguard.problem.ProblemRenderer}, with its status and headers and {@code Content-Type:
  * application/problem+json}. It carries no {@code Content-Length} of the adapter's: response
  * filters run on it too, so the runtime's compression may code it, and the runtime sets the length
- * of what it writes. A body a policy read is replayed to the resource in full.
+ * of what it writes.
  *
  * <p><b>Request properties.</b> The {@link InferenceRequest} policies see implements {@link
  * io.modelguard.input.RequestAttributes} over the {@link ContainerRequestContext}'s properties, so
@@ -203,6 +222,8 @@ public final class ModelGuardFeature implements DynamicFeature {
           : Optional.empty();
 
   private static final Logger log = LoggerFactory.getLogger(ModelGuardFeature.class);
+  /** RESTEasy's annotation for streaming a Publisher's elements as they come. */
+  private static final String RESTEASY_STREAM = "org.jboss.resteasy.annotations.Stream";
 
   private final ModelGuard guard;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
@@ -281,9 +302,23 @@ public final class ModelGuardFeature implements DynamicFeature {
       context.register(new UnguardedMethodFilter(method, resourceClass, guardedLocators), Priorities.AUTHENTICATION);
       return;
     }
-    EndpointSpec spec = guard.validate(found.get());
-    if (guard.chain(spec.chain()).hasOutputPolicies()) {
-      refuseLateOutput(method, resourceClass, spec.chain());
+    EndpointSpec spec;
+    try {
+      spec = guard.validate(found.get());
+      if (guard.chain(spec.chain()).hasOutputPolicies()) {
+        refuseLateOutput(method, resourceClass, spec.chain());
+      }
+    } catch (IllegalArgumentException e) {
+      if (resourceClass.isAnnotationPresent(Path.class)) {
+        throw e;
+      }
+      // A located class, configured when a request first reaches it: thrown now, the message
+      // (chain names, class names) would be the runtime's error page for that request.
+      log.error("ModelGuard: {} Every request to {}.{}() is refused (500) until this is mended.",
+          e.getMessage(), resourceClass.getName(), method.getName());
+      context.register(new RefusedResourceFilter(resourceClass.getName() + "." + method.getName() + "()"),
+          Priorities.AUTHENTICATION);
+      return;
     }
     Function<ContainerRequestContext, Optional<String>> address = remoteAddress;
     if (address == null) {
@@ -345,8 +380,9 @@ public final class ModelGuardFeature implements DynamicFeature {
    * Fails on a resource method whose output leaves after the response filter has run, under a
    * chain with output policies, which would then never see it (a prediction would reach the client
    * without its noise or rounding): one that sends server-sent events through an {@link
-   * SseEventSink}, or that returns Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one),
-   * recognised by name so that the adapter does not depend on Jersey.
+   * SseEventSink}, returns Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one) or a
+   * {@code Publisher}, carries RESTEasy's {@code @Stream}, or produces {@code text/event-stream};
+   * runtime classes are recognised by name so that the adapter depends on no runtime.
    *
    * @throws IllegalArgumentException naming the method and the chain
    */
@@ -360,12 +396,48 @@ public final class ModelGuardFeature implements DynamicFeature {
     if (GuardResponseFilter.isJerseyChunkedOutput(method.getReturnType())) {
       late = "the chunks of the Jersey ChunkedOutput returned by ";
     }
+    if (late == null && GuardResponseFilter.isPublisher(method.getReturnType())) {
+      late = "the elements of the Publisher returned by ";
+    }
+    for (Annotation annotation : method.getAnnotations()) {
+      if (late == null && annotation.annotationType().getName().equals(RESTEASY_STREAM)) {
+        late = "the elements RESTEasy streams (@Stream) from ";
+      }
+    }
+    if (late == null && producesEventStream(method, resourceClass)) {
+      late = "the server-sent events (text/event-stream) of ";
+    }
     if (late != null) {
       throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
           + "cannot see " + late + resourceClass.getSimpleName() + "." + method.getName()
           + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
           + "prediction as the response entity, or guard the method with a chain without output policies.");
     }
+  }
+
+  /** Whether {@code method} (or, without its own {@code @Produces}, its class) produces {@code text/event-stream}. */
+  private static boolean producesEventStream(Method method, Class<?> resourceClass) {
+    Produces produces = null;
+    for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
+      produces = m.getAnnotation(Produces.class);
+      if (produces != null) {
+        break;
+      }
+    }
+    if (produces == null) {
+      produces = resourceClass.getAnnotation(Produces.class);
+    }
+    if (produces == null) {
+      return false;
+    }
+    for (String value : produces.value()) {
+      for (String type : value.split(",")) {
+        if (type.strip().toLowerCase(Locale.ROOT).startsWith(MediaType.SERVER_SENT_EVENTS)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Whether {@code method} carries a request method designator such as {@code @POST}. */

@@ -22,4 +22,7 @@ public interface JaxrsRuntime {
    * for a client that accepts it, written by a {@code WriterInterceptor}.
    */
   List<Class<?>> compression();
+
+  /** This runtime's decoding of a gzip request body, as provider classes: a {@code ReaderInterceptor}. */
+  List<Class<?>> requestDecoding();
 }

@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
 import java.util.List;
+import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +70,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   private static final Logger log = LoggerFactory.getLogger(GuardResponseFilter.class);
   /** Jersey's streamed response entity, written after the response filters have run. */
   private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
+  private static final String REACTIVE_STREAMS_PUBLISHER = "org.reactivestreams.Publisher";
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
 
   @Context private Providers providers;
@@ -102,14 +104,17 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
       ContainerResponseContext response) {
     try {
-      if (isJerseyChunkedOutput(response.getEntityClass())) {
-        log.error("ModelGuard: the resource of {} answered with a Jersey ChunkedOutput (in a Response), "
-            + "whose chunks leave after the output policies have run; output withheld. Return the "
-            + "prediction as the response entity, or guard the method with a chain without output "
-            + "policies.", request.endpoint());
+      if (isJerseyChunkedOutput(response.getEntityClass()) || isPublisher(response.getEntityClass())
+          || isEventStream(response.getMediaType())) {
+        log.error("ModelGuard: the resource of {} answered with a stream ({}, {}) whose parts leave after "
+            + "the output policies have run; output withheld. Return the prediction as the response "
+            + "entity, or guard the method with a chain without output policies.", request.endpoint(),
+            response.getEntityClass().getName(), response.getMediaType());
         return withhold(response);
       }
-      MediaType mediaType = response.getMediaType();
+      // In UTF-8 whatever charset the client asked for: the policies read text as UTF-8, and a
+      // body in another charset would pass them unread (or be rewritten under the wrong label).
+      MediaType mediaType = inUtf8(response.getMediaType());
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       String coding = precoded(response.getHeaders(), entity);
       if (coding != null) {
@@ -159,6 +164,20 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     return null;
   }
 
+  /** {@code type} with a {@code charset} parameter other than UTF-8 replaced by UTF-8. */
+  private static MediaType inUtf8(MediaType type) {
+    if (type == null) {
+      return null;
+    }
+    String charset = type.getParameters().get(MediaType.CHARSET_PARAMETER);
+    return charset == null || charset.equalsIgnoreCase("UTF-8") ? type : type.withCharset("UTF-8");
+  }
+
+  private static boolean isEventStream(MediaType type) {
+    return type != null && (type.isCompatible(MediaType.SERVER_SENT_EVENTS_TYPE) && !type.isWildcardType()
+        && !type.isWildcardSubtype() || "x-stream-general".equalsIgnoreCase(type.getSubtype()));
+  }
+
   /** Replaces the response with the {@code internal.error} problem; returns false. */
   private static boolean withhold(ContainerResponseContext response) {
     ProblemResponse problem = ProblemRenderer.internalError();
@@ -181,6 +200,35 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   public static boolean isJerseyChunkedOutput(Class<?> type) {
     for (Class<?> c = type; c != null; c = c.getSuperclass()) {
       if (c.getName().equals(JERSEY_CHUNKED_OUTPUT)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code type} is a {@link Flow.Publisher} or a Reactive Streams {@code Publisher} (by
+   * name, so the adapter needs no such library), whose elements a runtime may stream after the
+   * response filters have run (RESTEasy does).
+   */
+  public static boolean isPublisher(Class<?> type) {
+    if (type == null) {
+      return false;
+    }
+    if (Flow.Publisher.class.isAssignableFrom(type)) {
+      return true;
+    }
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      if (c.getName().equals(REACTIVE_STREAMS_PUBLISHER) || implementsPublisher(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean implementsPublisher(Class<?> type) {
+    for (Class<?> i : type.getInterfaces()) {
+      if (i.getName().equals(REACTIVE_STREAMS_PUBLISHER) || implementsPublisher(i)) {
         return true;
       }
     }

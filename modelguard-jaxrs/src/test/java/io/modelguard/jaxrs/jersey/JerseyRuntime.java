@@ -27,4 +27,10 @@ final class JerseyRuntime implements JaxrsRuntime {
   public List<Class<?>> compression() {
     return List.of(EncodingFilter.class, GZipEncoder.class);
   }
+
+  /** {@link GZipEncoder} decodes a request body in {@code Content-Encoding: gzip} too. */
+  @Override
+  public List<Class<?>> requestDecoding() {
+    return List.of(GZipEncoder.class);
+  }
 }

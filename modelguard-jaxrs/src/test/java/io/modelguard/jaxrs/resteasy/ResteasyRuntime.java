@@ -8,6 +8,7 @@ import jakarta.servlet.ServletException;
 import jakarta.ws.rs.core.Application;
 import java.util.List;
 import org.jboss.resteasy.core.ResteasyDeploymentImpl;
+import org.jboss.resteasy.plugins.interceptors.GZIPDecodingInterceptor;
 import org.jboss.resteasy.plugins.interceptors.GZIPEncodingInterceptor;
 import org.jboss.resteasy.plugins.server.servlet.HttpServlet30Dispatcher;
 import org.jboss.resteasy.spi.ResteasyDeployment;
@@ -62,5 +63,10 @@ final class ResteasyRuntime implements JaxrsRuntime {
         deployment.stop();
       }
     }
+  }
+
+  @Override
+  public List<Class<?>> requestDecoding() {
+    return List.of(GZIPDecodingInterceptor.class);
   }
 }

@@ -1,0 +1,296 @@
+package io.modelguard.jaxrs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.ModelSecured;
+import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
+import io.modelguard.test.AdapterConformanceSuite.Deployment;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Output that would leave past the output policies (streams), request bodies the policies would
+ * read otherwise than the resource (compressed), a path naming two models, a charset the client
+ * picks, and configuration errors found only when a request first reaches a located class: on a
+ * real runtime each.
+ */
+public abstract class StreamsCodingsAndPathsTest {
+  /** The model's exact answer; the {@code label-only} chain rewrites it to {@code {"label":7}}. */
+  public static final String PREDICTION = "{\"label\":7,\"probabilities\":[0.0123,0.9731]}";
+  /** What must never reach a client under {@code label-only}. */
+  public static final String SCORE = "0.9731";
+  static final AtomicInteger CALLS = new AtomicInteger();
+
+  /** The runtime under test. */
+  protected abstract JaxrsRuntime runtime();
+
+  /** The guard every deployment here uses. */
+  public static ModelGuard guard() {
+    return ModelGuard.builder()
+        .auditLog(false)
+        .models("digits", "secret")
+        .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
+        .chain("label-only", chain -> chain.output(OutputPhase.PERTURB, "label-only", ctx ->
+            ctx.output().bodyAsString().startsWith("{\"label\":7,") ? ModelOutput.json("{\"label\":7}") : ctx.output()))
+        .chain("whole", chain -> chain.policy(Phase.VALIDATE, "whole", ctx -> {
+          try {
+            return new String(ctx.request().body(1 << 20), UTF_8).contains("evil")
+                ? GuardDecision.deny(ReasonCode.INPUT_INVALID) : GuardDecision.allow();
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+        }))
+        .chain("only-digits", chain -> chain.policy(Phase.AUTHORIZE, "only-digits", ctx ->
+            ctx.request().endpoint().model().filter("digits"::equals).isPresent()
+                ? GuardDecision.allow() : GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)))
+        .build();
+  }
+
+  /** Deploys {@code resources} under {@link #guard()}. */
+  protected Deployment deploy(Class<?>... resources) throws Exception {
+    return deploy(List.of(resources));
+  }
+
+  private Deployment deploy(List<Class<?>> resources) throws Exception {
+    return runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard())).resources(resources).build());
+  }
+
+  /** Asserts that deploying {@code resource} fails, naming each of {@code fragments}. */
+  protected void assertDeploymentRefused(Class<?> resource, String... fragments) {
+    assertThatThrownBy(() -> deploy(resource).close())
+        .as(resource.getSimpleName())
+        .satisfies(e -> {
+          List<String> messages = new ArrayList<>();
+          for (Throwable c = e; c != null; c = c.getCause()) {
+            messages.add(String.valueOf(c.getMessage()));
+          }
+          assertThat(messages).anyMatch(m -> List.of(fragments).stream().allMatch(m::contains));
+        });
+  }
+
+  protected static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+    return JettyHost.client().send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  // --- streams ------------------------------------------------------------------------------
+
+  @Test
+  void aPublisherOrAnEventStreamUnderOutputPoliciesFailsDeployment() {
+    assertDeploymentRefused(FlowPredictions.class, "Publisher", "FlowPredictions.predictions()", "'label-only'");
+    assertDeploymentRefused(EventStreamString.class, "text/event-stream", "EventStreamString.events()", "'label-only'");
+  }
+
+  /** Returns its predictions as a {@link Flow.Publisher}, under a chain with an output policy. */
+  @Path("/flow")
+  public static class FlowPredictions {
+    /** Never deployed. */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Flow.Publisher<String> predictions() {
+      return subscriber -> subscriber.onComplete();
+    }
+  }
+
+  /** Produces server-sent events from a plain return value, under a chain with an output policy. */
+  @Path("/event-stream")
+  public static class EventStreamString {
+    /** Never deployed. */
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String events() {
+      return "data: " + PREDICTION + "\n\n";
+    }
+  }
+
+  // --- request bodies -------------------------------------------------------------------------
+
+  @Test
+  void aCompressedRequestBodyIsRefusedBeforeAnyPolicyReadsIt() throws Exception {
+    // With a decoding reader interceptor the resource would read the decoded body, while the
+    // policies read the gzip bytes, in which "evil" does not appear.
+    ByteArrayOutputStream gzip = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gzip)) {
+      out.write("{\"evil\":1}".getBytes(UTF_8));
+    }
+    List<Class<?>> resources = new ArrayList<>(runtime().requestDecoding());
+    resources.add(WholeBody.class);
+    int calls = CALLS.get();
+    try (Deployment d = deploy(resources)) {
+      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/whole"))
+          .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(gzip.toByteArray())));
+      HttpResponse<String> plain = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/whole"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"fine\":1}")));
+
+      assertThat(r.statusCode()).isEqualTo(415);
+      assertThat(r.body()).contains("\"code\":\"input.unsupported_media_type\"").doesNotContain("evil");
+      assertThat(plain.statusCode()).isEqualTo(200);
+      assertThat(plain.body()).isEqualTo("read {\"fine\":1}");
+      assertThat(CALLS.get()).as("only the plain request reached the resource").isEqualTo(calls + 1);
+    }
+  }
+
+  /** Echoes the body a policy read whole. */
+  @Path("/whole")
+  public static class WholeBody {
+    /** Echoes the body. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "whole")
+    public String read(String body) {
+      CALLS.incrementAndGet();
+      return "read " + body;
+    }
+  }
+
+  // --- paths ----------------------------------------------------------------------------------
+
+  @Test
+  void aPathNamingTheModelTwiceDifferentlyIsRefused() throws Exception {
+    try (Deployment d = deploy(TwoModels.class)) {
+      HttpResponse<String> mixed = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/digits/x/secret"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      HttpResponse<String> same = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/digits/x/digits"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      HttpResponse<String> other = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/secret/x/secret"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+
+      assertThat(mixed.statusCode()).isEqualTo(400);
+      assertThat(mixed.body()).contains("\"code\":\"input.malformed\"").doesNotContain("served");
+      assertThat(same.statusCode()).isEqualTo(200);
+      assertThat(same.body()).isEqualTo("served digits");
+      assertThat(other.statusCode()).isEqualTo(403);
+    }
+  }
+
+  /** The model variable in both the class's and the method's path (RESTEasy injects the last). */
+  @Path("/two/{model}")
+  public static class TwoModels {
+    /** Names the model it serves. */
+    @POST
+    @Path("x/{model}")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "{model}", chain = "only-digits")
+    public String serve(@PathParam("model") String model) {
+      return "served " + model;
+    }
+  }
+
+  // --- charsets -------------------------------------------------------------------------------
+
+  @Test
+  void theOutputPoliciesReadTheAnswerInUtf8WhateverCharsetTheClientAsksFor() throws Exception {
+    try (Deployment d = deploy(NoProduces.class)) {
+      for (String accept : List.of("application/json;charset=UTF-16", "application/json;charset=UTF-32")) {
+        HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/no-produces"))
+            .header("Accept", accept).timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+        assertThat(r.statusCode()).as(accept).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("").toUpperCase(Locale.ROOT)).as(accept)
+            .doesNotContain("UTF-16").doesNotContain("UTF-32");
+        assertThat(new String(r.body(), UTF_8)).as(accept).isEqualTo("{\"label\":7}");
+      }
+    }
+  }
+
+  /** No {@code @Produces}: the client's {@code Accept} picks the media type, charset included. */
+  @Path("/no-produces")
+  public static class NoProduces {
+    /** The prediction. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String predict() {
+      return PREDICTION;
+    }
+  }
+
+  // --- located classes ------------------------------------------------------------------------
+
+  @Test
+  void aLocatedClassTheGuardCannotConfigureIsRefusedWithTheProblemNotTheReason() throws Exception {
+    ProblemResponse expected = ProblemRenderer.internalError();
+    try (Deployment d = deploy(Locators.class)) {
+      for (String path : List.of("/located/misspelt", "/located/events")) {
+        int calls = CALLS.get();
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(d.baseUri() + path))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")));
+
+        assertThat(r.statusCode()).as(path).isEqualTo(500);
+        assertThat(r.body()).as(path).doesNotContain("chain").doesNotContain("io.modelguard").doesNotContain(SCORE);
+        assertThat(CALLS.get()).as(path).isEqualTo(calls);
+        if (r.headers().firstValue("Content-Type").orElse("").startsWith(ProblemResponse.CONTENT_TYPE)) {
+          assertThat(r.body()).isEqualTo(expected.bodyAsString());
+        }
+      }
+    }
+  }
+
+  /** Unguarded locators returning classes whose annotation the guard refuses. */
+  @Path("/located")
+  public static class Locators {
+    /** Located: a chain the guard does not have. */
+    @Path("misspelt")
+    public Misspelt misspelt() {
+      return new Misspelt();
+    }
+
+    /** Located: server-sent events under output policies. */
+    @Path("events")
+    public Events events() {
+      return new Events();
+    }
+  }
+
+  /** Names a chain the guard does not have. */
+  public static class Misspelt {
+    /** Never reached. */
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "no-such-chain")
+    public String predict() {
+      CALLS.incrementAndGet();
+      return PREDICTION;
+    }
+  }
+
+  /** Produces events under a chain with output policies. */
+  public static class Events {
+    /** Never reached. */
+    @POST
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String events() {
+      CALLS.incrementAndGet();
+      return "data: " + PREDICTION + "\n\n";
+    }
+  }
+}
