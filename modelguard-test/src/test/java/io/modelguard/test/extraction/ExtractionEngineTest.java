@@ -282,7 +282,7 @@ class ExtractionEngineTest {
     assertThat(detections).extracting(ExtractionDetectionEvent::previousLevel)
         .containsExactly(RiskLevel.OBSERVE, RiskLevel.PERTURB, RiskLevel.MISINFORM);
     assertThat(detections).allSatisfy(e -> {
-      assertThat(e.client()).isEqualTo("p:alice");
+      assertThat(e.client()).isEqualTo("p:acme:alice");
       assertThat(e.subject()).isEqualTo("alice");
       assertThat(e.tenant()).isEqualTo("acme");
       assertThat(e.toString()).doesNotContain("12345").doesNotContain("0.8");
