@@ -13,11 +13,12 @@ import java.util.regex.Pattern;
  *
  * <p>Invisible Unicode means format characters (Cf: zero-width spaces and joiners, bidi controls,
  * tag characters), private-use (Co), unassigned (Cn), surrogates without a pair, control
- * characters (Cc) other than tab, line feed and carriage return, and the characters that render as
- * nothing while not being any of those: variation selectors VS1–VS14 and VS17–VS256 (U+FE00–FE0D,
- * U+E0100–E01EF; a run of them can carry hidden bytes), the combining grapheme joiner U+034F and
- * the Hangul fillers U+115F, U+1160, U+3164, U+FFA0. VS15 and VS16 (U+FE0E, U+FE0F), which choose
- * text or emoji presentation and follow most emoji, are allowed. Refused by default.
+ * characters (Cc) other than tab, line feed and carriage return, the Hangul fillers U+115F,
+ * U+1160, U+3164 and U+FFA0, and a variation selector (U+FE00–FE0F, U+E0100–E01EF) or combining
+ * grapheme joiner (U+034F) that does not directly follow a visible character: one at the start,
+ * after a space, a control or another selector. One selector after a character is how emoji
+ * choose their presentation ("❤️") and Japanese names their ideographic variant (葛󠄀); a run of
+ * them renders as nothing and can carry hidden bytes. Refused by default.
  *
  * <p>A line break is a line feed, a carriage return, a vertical tab, a form feed, U+0085 (next
  * line), U+2028 (line separator) or U+2029 (paragraph separator); with {@code allowLineBreaks(false)}
@@ -67,9 +68,17 @@ public final class TextSpec {
     if (n > maxLength) {
       return "is longer than " + maxLength + " characters";
     }
-    for (int i = 0; i < text.length(); ) {
+    int previous = -1;
+    for (int i = 0; i < text.length(); previous = text.codePointBefore(i)) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
+      if (rejectInvisible && isSelector(cp)) {
+        if (previous < 0 || isSelector(previous) || Character.isWhitespace(previous)
+            || Character.isSpaceChar(previous) || isInvisible(previous)) {
+          return "contains invisible or control characters";
+        }
+        continue;
+      }
       if (cp == '\t') {
         continue;
       }
@@ -97,9 +106,13 @@ public final class TextSpec {
     return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
   }
 
+  /** A variation selector or the combining grapheme joiner: visible only as part of what precedes it. */
+  private static boolean isSelector(int cp) {
+    return (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || cp == 0x034f;
+  }
+
   static boolean isInvisible(int cp) {
-    if ((cp >= 0xfe00 && cp <= 0xfe0d) || (cp >= 0xe0100 && cp <= 0xe01ef) || cp == 0x034f
-        || cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0) {
+    if (cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0) {
       return true;
     }
     switch (Character.getType(cp)) {

@@ -9,7 +9,7 @@ public final class KeyText {
 
   /**
    * {@code s} with the characters that separate parts or end a Redis hash tag ({@code { } : %}),
-   * controls, whitespace and surrogates percent-encoded ({@code %XX}, or {@code %uXXXX} above
+   * controls, whitespace and lone surrogates percent-encoded ({@code %XX}, or {@code %uXXXX} above
    * U+00FF), so that parts joined with {@code :} never read as another tuple, and the key is plain
    * UTF-16 that UTF-8 encodes without loss (a lone surrogate would become {@code ?} on the way to
    * Redis, merging names). Returns {@code s} itself when nothing needs encoding.
@@ -17,7 +17,7 @@ public final class KeyText {
   public static String escape(String s) {
     int i = 0;
     int n = s.length();
-    while (i < n && !special(s.charAt(i))) {
+    while (i < n && !special(s, i)) {
       i++;
     }
     if (i == n) {
@@ -26,7 +26,7 @@ public final class KeyText {
     StringBuilder sb = new StringBuilder(n + 8).append(s, 0, i);
     for (; i < n; i++) {
       char c = s.charAt(i);
-      if (special(c)) {
+      if (special(s, i)) {
         if (c > 0xff) {
           sb.append("%u").append(String.format("%04X", (int) c));
         } else {
@@ -40,8 +40,15 @@ public final class KeyText {
     return sb.toString();
   }
 
-  private static boolean special(char c) {
-    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c)
-        || Character.isSurrogate(c);
+  /** Whether the character at {@code i} is encoded: a separator, a control, whitespace or a lone surrogate. */
+  private static boolean special(String s, int i) {
+    char c = s.charAt(i);
+    if (Character.isHighSurrogate(c)) {
+      return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+    }
+    if (Character.isLowSurrogate(c)) {
+      return i == 0 || !Character.isHighSurrogate(s.charAt(i - 1));
+    }
+    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
   }
 }

@@ -29,17 +29,21 @@ class TextSpecTest {
 
   @ParameterizedTest
   @ValueSource(strings = {
-      "hi\uFE00", "hi\uFE0D", "hi\uDB40\uDD00", "hi\uDB40\uDDEF", // variation selectors VS1, VS14, VS17, VS256
-      "a\u034Fb", "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b"}) // CGJ, Hangul fillers
+      "hi\uFE00\uFE01", "hi\uDB40\uDD00\uDB40\uDD01\uDB40\uDDEF", // runs of selectors: hidden bytes
+      "\uFE0Fhi", "a \uFE00b", "a\n\uDB40\uDD00b", "a\u034F\u034Fb", // selectors after nothing visible
+      "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b"}) // Hangul fillers
   void charactersThatRenderAsNothingAreInvisible(String text) {
     assertThat(TextSpec.defaults().violation(text)).isEqualTo("contains invisible or control characters");
     assertThat(TextSpec.builder().rejectInvisible(false).build().violation(text)).isNull();
   }
 
-  @Test
-  void emojiPresentationSelectorsAndOrdinaryTextPass() {
-    // VS16 follows most emoji ("❤️"), VS15 asks for the text form: neither is hidden content.
-    assertThat(TextSpec.defaults().violation("I love it \u2764\uFE0F \u263A\uFE0E")).isNull();
-    assertThat(TextSpec.defaults().violation("한국어 텍스트, café, 日本語")).isNull();
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "I love it \u2764\uFE0F \u263A\uFE0E", // VS16 and VS15 choose emoji or text presentation
+      "\u845B\uDB40\uDD00\u98FE\u533A", "\u8FBB\uDB40\uDD00\u3055\u3093", "\u8279\uFE00", // ideographic variants
+      "a\u034Fb", "\u05D0\u05B8\u034F\u05B7", // a combining grapheme joiner after a letter or mark
+      "한국어 텍스트, café, 日本語"})
+  void oneSelectorAfterACharacterAndOrdinaryTextPass(String text) {
+    assertThat(TextSpec.defaults().violation(text)).isNull();
   }
 }

@@ -11,16 +11,13 @@ import io.modelguard.jaxrs.internal.ServletRemoteAddress;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Priorities;
-import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.FeatureContext;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
@@ -97,16 +94,16 @@ import org.slf4j.LoggerFactory;
  * <p><b>Output the response filter cannot see.</b> Events sent through an {@link SseEventSink},
  * the chunks of a Jersey {@code ChunkedOutput} (or its {@code EventOutput}), the elements of a
  * returned {@code Publisher} ({@link java.util.concurrent.Flow.Publisher} or Reactive Streams',
- * which RESTEasy streams), anything RESTEasy streams for {@code @Stream}, and a method producing
- * {@code text/event-stream} leave after the response filter has run, so output policies cannot
- * see them: such a resource method fails deployment if its chain has output policies (the
+ * which RESTEasy streams) and anything RESTEasy streams for {@code @Stream} leave after the
+ * response filter has run, so output policies cannot see them: such a resource method fails deployment if its chain has output policies (the
  * runtimes' classes are recognised by name; the adapter does not depend on them). Under a chain
  * without them, its requests are checked like any other. Such an entity wrapped in a {@code
  * Response} is not seen at deployment; under output policies, its response is withheld at run time
  * (the {@code internal.error} problem, logged at ERROR). Nor can the filters see what a resource
  * writes to an injected {@code HttpServletResponse}: under output policies, answer through JAX-RS
- * only. The policies read the entity as UTF-8: a {@code charset} the client asks for in {@code
- * Accept} is replaced by UTF-8 on guarded methods with output policies.
+ * only. The policies read the entity as UTF-8: under output policies, an entity in another
+ * charset (one the client asked for in {@code Accept}, or the resource's) is transcoded to UTF-8
+ * and sent so labelled.
  *
  * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
  * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
@@ -381,8 +378,8 @@ public final class ModelGuardFeature implements DynamicFeature {
    * chain with output policies, which would then never see it (a prediction would reach the client
    * without its noise or rounding): one that sends server-sent events through an {@link
    * SseEventSink}, returns Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one) or a
-   * {@code Publisher}, carries RESTEasy's {@code @Stream}, or produces {@code text/event-stream};
-   * runtime classes are recognised by name so that the adapter depends on no runtime.
+   * {@code Publisher}, or carries RESTEasy's {@code @Stream}; runtime classes are recognised by
+   * name so that the adapter depends on no runtime.
    *
    * @throws IllegalArgumentException naming the method and the chain
    */
@@ -404,40 +401,13 @@ public final class ModelGuardFeature implements DynamicFeature {
         late = "the elements RESTEasy streams (@Stream) from ";
       }
     }
-    if (late == null && producesEventStream(method, resourceClass)) {
-      late = "the server-sent events (text/event-stream) of ";
-    }
+
     if (late != null) {
       throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
           + "cannot see " + late + resourceClass.getSimpleName() + "." + method.getName()
           + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
           + "prediction as the response entity, or guard the method with a chain without output policies.");
     }
-  }
-
-  /** Whether {@code method} (or, without its own {@code @Produces}, its class) produces {@code text/event-stream}. */
-  private static boolean producesEventStream(Method method, Class<?> resourceClass) {
-    Produces produces = null;
-    for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
-      produces = m.getAnnotation(Produces.class);
-      if (produces != null) {
-        break;
-      }
-    }
-    if (produces == null) {
-      produces = resourceClass.getAnnotation(Produces.class);
-    }
-    if (produces == null) {
-      return false;
-    }
-    for (String value : produces.value()) {
-      for (String type : value.split(",")) {
-        if (type.strip().toLowerCase(Locale.ROOT).startsWith(MediaType.SERVER_SENT_EVENTS)) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   /** Whether {@code method} carries a request method designator such as {@code @POST}. */

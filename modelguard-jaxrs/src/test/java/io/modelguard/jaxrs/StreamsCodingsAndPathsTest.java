@@ -101,9 +101,21 @@ public abstract class StreamsCodingsAndPathsTest {
   // --- streams ------------------------------------------------------------------------------
 
   @Test
-  void aPublisherOrAnEventStreamUnderOutputPoliciesFailsDeployment() {
+  void aPublisherUnderOutputPoliciesFailsDeployment() {
     assertDeploymentRefused(FlowPredictions.class, "Publisher", "FlowPredictions.predictions()", "'label-only'");
-    assertDeploymentRefused(EventStreamString.class, "text/event-stream", "EventStreamString.events()", "'label-only'");
+  }
+
+  @Test
+  void aPlainValueProducedAsJsonOrAsAnEventStreamIsAnsweredThroughThePolicies() throws Exception {
+    // Not a stream: the filter serialises the value and the policies see it, whichever type is chosen.
+    try (Deployment d = deploy(JsonOrEvents.class)) {
+      for (String accept : List.of(MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS)) {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/json-or-events"))
+            .header("Accept", accept));
+        assertThat(r.statusCode()).as(accept).isEqualTo(200);
+        assertThat(r.body()).as(accept).isEqualTo("{\"label\":7}");
+      }
+    }
   }
 
   /** Returns its predictions as a {@link Flow.Publisher}, under a chain with an output policy. */
@@ -118,15 +130,15 @@ public abstract class StreamsCodingsAndPathsTest {
     }
   }
 
-  /** Produces server-sent events from a plain return value, under a chain with an output policy. */
-  @Path("/event-stream")
-  public static class EventStreamString {
-    /** Never deployed. */
+  /** A plain value, as JSON or as an event stream, under a chain with an output policy. */
+  @Path("/json-or-events")
+  public static class JsonOrEvents {
+    /** The prediction. */
     @GET
-    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @ModelSecured(model = "digits", chain = "label-only")
-    public String events() {
-      return "data: " + PREDICTION + "\n\n";
+    public String predict() {
+      return PREDICTION;
     }
   }
 
@@ -222,6 +234,30 @@ public abstract class StreamsCodingsAndPathsTest {
     }
   }
 
+  @Test
+  void anEntityInTheResourcesOwnCharsetReachesThePoliciesAndTheClientAsUtf8() throws Exception {
+    try (Deployment d = deploy(Latin1Bytes.class)) {
+      HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/latin1"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT)).contains("charset=utf-8");
+      assertThat(new String(r.body(), UTF_8)).isEqualTo("caf\u00e9 au lait");
+    }
+  }
+
+  /** Bytes the resource encoded itself, in ISO-8859-1, and labelled so. */
+  @Path("/latin1")
+  public static class Latin1Bytes {
+    /** Not a prediction: the policy passes it unchanged. */
+    @GET
+    @ModelSecured(model = "digits", chain = "label-only")
+    public jakarta.ws.rs.core.Response text() {
+      return jakarta.ws.rs.core.Response.ok("caf\u00e9 au lait".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1),
+          "text/plain;charset=ISO-8859-1").build();
+    }
+  }
+
   /** No {@code @Produces}: the client's {@code Accept} picks the media type, charset included. */
   @Path("/no-produces")
   public static class NoProduces {
@@ -282,15 +318,15 @@ public abstract class StreamsCodingsAndPathsTest {
     }
   }
 
-  /** Produces events under a chain with output policies. */
+  /** Returns a publisher under a chain with output policies. */
   public static class Events {
     /** Never reached. */
     @POST
-    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Produces(MediaType.APPLICATION_JSON)
     @ModelSecured(model = "digits", chain = "label-only")
-    public String events() {
+    public Flow.Publisher<String> events() {
       CALLS.incrementAndGet();
-      return "data: " + PREDICTION + "\n\n";
+      return subscriber -> subscriber.onComplete();
     }
   }
 }

@@ -24,6 +24,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
@@ -104,17 +106,14 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
       ContainerResponseContext response) {
     try {
-      if (isJerseyChunkedOutput(response.getEntityClass()) || isPublisher(response.getEntityClass())
-          || isEventStream(response.getMediaType())) {
+      if (isJerseyChunkedOutput(response.getEntityClass()) || isPublisher(response.getEntityClass())) {
         log.error("ModelGuard: the resource of {} answered with a stream ({}, {}) whose parts leave after "
             + "the output policies have run; output withheld. Return the prediction as the response "
             + "entity, or guard the method with a chain without output policies.", request.endpoint(),
             response.getEntityClass().getName(), response.getMediaType());
         return withhold(response);
       }
-      // In UTF-8 whatever charset the client asked for: the policies read text as UTF-8, and a
-      // body in another charset would pass them unread (or be rewritten under the wrong label).
-      MediaType mediaType = inUtf8(response.getMediaType());
+      MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       String coding = precoded(response.getHeaders(), entity);
       if (coding != null) {
@@ -122,6 +121,14 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
             + "in that coding, which the output policies cannot read; output withheld. Let the runtime "
             + "compress (its writer interceptors run after the output policies).", request.endpoint(), coding);
         return withhold(response);
+      }
+      // The policies read text as UTF-8: text in another charset (one the client asked for in
+      // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
+      // passes them unread nor leaves rewritten under the wrong label.
+      String charset = mediaType == null ? null : mediaType.getParameters().get(MediaType.CHARSET_PARAMETER);
+      if (charset != null && !charset.equalsIgnoreCase("UTF-8")) {
+        entity = new String(entity, Charset.forName(charset)).getBytes(StandardCharsets.UTF_8);
+        mediaType = mediaType.withCharset("UTF-8");
       }
       ModelOutput output = guard.onResponse(
           request, decision, response.getStatus(), ModelOutput.of(entity, mediaType == null ? null : mediaType.toString()));
@@ -162,20 +169,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       }
     }
     return null;
-  }
-
-  /** {@code type} with a {@code charset} parameter other than UTF-8 replaced by UTF-8. */
-  private static MediaType inUtf8(MediaType type) {
-    if (type == null) {
-      return null;
-    }
-    String charset = type.getParameters().get(MediaType.CHARSET_PARAMETER);
-    return charset == null || charset.equalsIgnoreCase("UTF-8") ? type : type.withCharset("UTF-8");
-  }
-
-  private static boolean isEventStream(MediaType type) {
-    return type != null && (type.isCompatible(MediaType.SERVER_SENT_EVENTS_TYPE) && !type.isWildcardType()
-        && !type.isWildcardSubtype() || "x-stream-general".equalsIgnoreCase(type.getSubtype()));
   }
 
   /** Replaces the response with the {@code internal.error} problem; returns false. */
