@@ -18,7 +18,10 @@ import java.util.regex.Pattern;
  * grapheme joiner (U+034F) that does not directly follow a visible character: one at the start,
  * after a space, a control or another selector. One selector after a character is how emoji
  * choose their presentation ("❤️") and Japanese names their ideographic variant (葛󠄀); a run of
- * them renders as nothing and can carry hidden bytes. Refused by default.
+ * them renders as nothing and can carry hidden bytes. Likewise a zero-width non-joiner or joiner
+ * (U+200C, U+200D, format characters otherwise) is allowed alone between two visible characters, as
+ * in emoji sequences ("👨‍👩‍👧") and Persian and Indic writing, and refused anywhere else. Refused by
+ * default.
  *
  * <p>A line break is a line feed, a carriage return, a vertical tab, a form feed, U+0085 (next
  * line), U+2028 (line separator) or U+2029 (paragraph separator); with {@code allowLineBreaks(false)}
@@ -73,8 +76,16 @@ public final class TextSpec {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
       if (rejectInvisible && isSelector(cp)) {
-        if (previous < 0 || isSelector(previous) || Character.isWhitespace(previous)
-            || Character.isSpaceChar(previous) || isInvisible(previous)) {
+        if (previous < 0 || !isVisible(previous)) {
+          return "contains invisible or control characters";
+        }
+        continue;
+      }
+      if (rejectInvisible && isJoiner(cp)) {
+        // Between two visible characters (a selector may end the first): emoji sequences,
+        // Persian and Indic writing. Anywhere else it only hides.
+        if (previous < 0 || !(isVisible(previous) || isSelector(previous)) || i >= text.length()
+            || !isVisible(text.codePointAt(i))) {
           return "contains invisible or control characters";
         }
         continue;
@@ -104,6 +115,17 @@ public final class TextSpec {
 
   private static boolean isLineBreak(int cp) {
     return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+  }
+
+  /** Zero-width non-joiner or joiner: visible only in what they join. */
+  private static boolean isJoiner(int cp) {
+    return cp == 0x200c || cp == 0x200d;
+  }
+
+  /** A character that shows by itself: not a space, a control, an invisible character, a selector or a joiner. */
+  private static boolean isVisible(int cp) {
+    return !Character.isWhitespace(cp) && !Character.isSpaceChar(cp) && !isInvisible(cp) && !isSelector(cp)
+        && !isJoiner(cp);
   }
 
   /** A variation selector or the combining grapheme joiner: visible only as part of what precedes it. */

@@ -31,7 +31,8 @@ class TextSpecTest {
   @ValueSource(strings = {
       "hi\uFE00\uFE01", "hi\uDB40\uDD00\uDB40\uDD01\uDB40\uDDEF", // runs of selectors: hidden bytes
       "\uFE0Fhi", "a \uFE00b", "a\n\uDB40\uDD00b", "a\u034F\u034Fb", // selectors after nothing visible
-      "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b"}) // Hangul fillers
+      "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b", // Hangul fillers
+      "a\u200D\u200Db", "\u200Cab", "ab\u200D", "a \u200Cb", "a\u200B", "a\u2060b"}) // joiners not between two characters; zero-width space, word joiner
   void charactersThatRenderAsNothingAreInvisible(String text) {
     assertThat(TextSpec.defaults().violation(text)).isEqualTo("contains invisible or control characters");
     assertThat(TextSpec.builder().rejectInvisible(false).build().violation(text)).isNull();
@@ -42,8 +43,11 @@ class TextSpecTest {
       "I love it \u2764\uFE0F \u263A\uFE0E", // VS16 and VS15 choose emoji or text presentation
       "\u845B\uDB40\uDD00\u98FE\u533A", "\u8FBB\uDB40\uDD00\u3055\u3093", "\u8279\uFE00", // ideographic variants
       "a\u034Fb", "\u05D0\u05B8\u034F\u05B7", // a combining grapheme joiner after a letter or mark
-      "한국어 텍스트, café, 日本語"})
-  void oneSelectorAfterACharacterAndOrdinaryTextPass(String text) {
+      "한국어 텍스트, café, 日本語",
+      "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67 \uD83C\uDFF3\uFE0F\u200D\uD83C\uDF08", // emoji ZWJ sequences
+      "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", // Persian: ZWNJ inside a word
+      "\u0915\u094D\u200D\u0937"})
+  void oneSelectorAfterACharacterOneJoinerBetweenTwoAndOrdinaryTextPass(String text) {
     assertThat(TextSpec.defaults().violation(text)).isNull();
   }
 }
