@@ -246,6 +246,30 @@ public abstract class StreamsCodingsAndPathsTest {
     }
   }
 
+  @Test
+  void binaryBytesKeepTheirBytesWhateverCharsetTheirTypeCarries() throws Exception {
+    try (Deployment d = deploy(Latin1Bytes.class)) {
+      HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/latin1/binary"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo(Latin1Bytes.BINARY);
+    }
+  }
+
+  @Test
+  void textThatGrowsPastTheOutputCapInUtf8IsWithheld() throws Exception {
+    TestApplication app = TestApplication.builder(ModelGuardFeature.builder(guard()).maxOutputBytes(10).build())
+        .resources(Latin1Bytes.class).build();
+    try (Deployment d = runtime().deploy(app)) {
+      // Ten bytes in windows-1252, thirty in UTF-8 ("€" ten times).
+      HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/latin1/euros")));
+
+      assertThat(r.statusCode()).isEqualTo(500);
+      assertThat(r.body()).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+    }
+  }
+
   /** Bytes the resource encoded itself, in ISO-8859-1, and labelled so. */
   @Path("/latin1")
   public static class Latin1Bytes {
@@ -255,6 +279,27 @@ public abstract class StreamsCodingsAndPathsTest {
     public jakarta.ws.rs.core.Response text() {
       return jakarta.ws.rs.core.Response.ok("caf\u00e9 au lait".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1),
           "text/plain;charset=ISO-8859-1").build();
+    }
+
+    /** Bytes that are no text in any charset. */
+    static final byte[] BINARY = {0x00, (byte) 0x80, (byte) 0xFF, (byte) 0xC3, 0x28, 0x7F, (byte) 0x9D};
+
+    /** Binary bytes under a type that carries a charset anyway. */
+    @GET
+    @Path("binary")
+    @ModelSecured(model = "digits", chain = "label-only")
+    public jakarta.ws.rs.core.Response binary() {
+      return jakarta.ws.rs.core.Response.ok(BINARY, "application/octet-stream;charset=US-ASCII").build();
+    }
+
+    /** Ten euro signs in windows-1252. */
+    @GET
+    @Path("euros")
+    @ModelSecured(model = "digits", chain = "label-only")
+    public jakarta.ws.rs.core.Response euros() {
+      byte[] euros = new byte[10];
+      java.util.Arrays.fill(euros, (byte) 0x80);
+      return jakarta.ws.rs.core.Response.ok(euros, "text/plain;charset=windows-1252").build();
     }
   }
 

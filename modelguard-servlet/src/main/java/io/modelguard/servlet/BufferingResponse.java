@@ -30,9 +30,6 @@ import java.util.function.Supplier;
  * filter sees that response as committed, which both containers report, and leaves it alone too.)
  */
 final class BufferingResponse extends HttpServletResponseWrapper {
-  /** The interim status a servlet may send with {@code sendError} before its answer. */
-  private static final int EARLY_HINTS = 103;
-
   private final Map<String, String> guardHeaders;
   private final int maxBytes;
   private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
@@ -271,13 +268,14 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   }
 
   /**
-   * Passes through: the container writes the error page. {@code 103} (Early Hints, which both
-   * containers send for {@code sendError(103)}) ends nothing: it goes out as an interim response
-   * and the servlet's answer is still held for the output policies.
+   * Passes through: the container writes the error page. An informational status ends nothing:
+   * Jetty sends {@code sendError(102)} and {@code sendError(103)} (Early Hints), Tomcat {@code
+   * 103}, as interim responses, and the servlet's answer is still held for the output policies (a
+   * container that made one final would commit the response, and the filter withholds the output).
    */
   @Override
   public void sendError(int status) throws IOException {
-    if (status != EARLY_HINTS) {
+    if (status < 100 || status > 199) {
       passThrough();
     }
     super.sendError(status);

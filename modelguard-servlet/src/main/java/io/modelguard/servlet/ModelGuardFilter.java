@@ -115,8 +115,8 @@ import org.slf4j.LoggerFactory;
  * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
  * container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page
- * would show it; {@code sendError(103)} (Early Hints) is sent as the interim response it is and
- * the answer still goes through the policies. The filter's own problem
+ * would show it; an informational status ({@code sendError(103)}, Early Hints) is sent as the
+ * interim response it is and the answer still goes through the policies. The filter's own problem
  * responses (denials, withheld output) skip them too. On Tomcat, a servlet under output policies
  * that forwards to another ({@code RequestDispatcher.forward}) has its response completed by the
  * container when the forward returns, before the policies could run: that output is withheld

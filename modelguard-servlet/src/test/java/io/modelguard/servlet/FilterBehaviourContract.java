@@ -688,6 +688,17 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void noInformationalStatusLetsTheAnswerPastTheOutputPolicies() throws Exception {
+    // Jetty sends 102 as an interim response too; a container that made one final withholds.
+    for (String interim : List.of("100", "102")) {
+      String r = RawHttp.exchange(deployment.baseUri(), "POST /app/early-hints HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "X-API-Key: " + fixture.basicKey() + "\r\nX-Interim: " + interim + "\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+      assertThat(r).as(interim).doesNotContain("{\"label\":7,\"probabilities\":[0.1,0.9]}");
+    }
+  }
+
+  @Test
   void aCharsetSetAfterTheWriterDoesNotRelabelTheHeldBody() throws Exception {
     HttpResponse<String> r = post("/charset-after-writer", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(200);

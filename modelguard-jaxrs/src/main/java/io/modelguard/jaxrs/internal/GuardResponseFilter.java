@@ -24,9 +24,14 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,8 +131,11 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
       // passes them unread nor leaves rewritten under the wrong label.
       String charset = mediaType == null ? null : mediaType.getParameters().get(MediaType.CHARSET_PARAMETER);
-      if (charset != null && !charset.equalsIgnoreCase("UTF-8")) {
-        entity = new String(entity, Charset.forName(charset)).getBytes(StandardCharsets.UTF_8);
+      if (charset != null && !charset.equalsIgnoreCase("UTF-8") && isText(mediaType)) {
+        entity = toUtf8(entity, Charset.forName(charset));
+        if (entity.length > maxOutputBytes(requestContext)) {
+          throw new IOException("the entity in UTF-8 is larger than the output policies may be given");
+        }
         mediaType = mediaType.withCharset("UTF-8");
       }
       ModelOutput output = guard.onResponse(
@@ -169,6 +177,29 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether {@code type} is text, whose {@code charset} describes its bytes: {@code text/*}, JSON,
+   * XML (and {@code +json}, {@code +xml}), forms. Any other type's bytes are left as they are,
+   * whatever a {@code charset} parameter says.
+   */
+  private static boolean isText(MediaType type) {
+    String subtype = type.getSubtype().toLowerCase(Locale.ROOT);
+    return type.getType().equalsIgnoreCase("text")
+        || (type.getType().equalsIgnoreCase("application") && (subtype.equals("json") || subtype.endsWith("+json")
+            || subtype.equals("xml") || subtype.endsWith("+xml") || subtype.equals("x-www-form-urlencoded")));
+  }
+
+  /** {@code bytes} decoded from {@code charset} and encoded in UTF-8; fails on bytes that are not text in it. */
+  private static byte[] toUtf8(byte[] bytes, Charset charset) throws IOException {
+    CharsetDecoder decoder = charset.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharBuffer text = decoder.decode(ByteBuffer.wrap(bytes)); // CharacterCodingException: withheld
+    ByteBuffer utf8 = StandardCharsets.UTF_8.encode(text);
+    byte[] out = new byte[utf8.remaining()];
+    utf8.get(out);
+    return out;
   }
 
   /** Replaces the response with the {@code internal.error} problem; returns false. */

@@ -8,7 +8,7 @@ import java.io.IOException;
 
 /**
  * Chain {@code rewriting}: sends 103 Early Hints the way both containers support it ({@code
- * sendError(103)}), then its answer.
+ * sendError(103)}), or the informational status in {@code X-Interim}, then its answer.
  */
 @ModelSecured(model = "digits", chain = "rewriting")
 public class EarlyHintsServlet extends HttpServlet {
@@ -17,7 +17,8 @@ public class EarlyHintsServlet extends HttpServlet {
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
     response.setHeader("Link", "</model.css>; rel=preload; as=style");
-    response.sendError(103);
+    String interim = request.getHeader("X-Interim");
+    response.sendError(interim == null ? 103 : Integer.parseInt(interim));
     response.setContentType("application/json");
     response.getWriter().print("{\"label\":7,\"probabilities\":[0.1,0.9]}");
   }
