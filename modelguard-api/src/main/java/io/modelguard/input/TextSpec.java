@@ -16,19 +16,24 @@ import java.util.regex.Pattern;
  * <p>Invisible Unicode means format characters (Cf: zero-width spaces and joiners, bidi controls,
  * tag characters), private-use (Co), unassigned (Cn), surrogates without a pair, control
  * characters (Cc) other than tab, line feed and carriage return, the Hangul fillers (U+115F,
- * U+1160, U+3164, U+FFA0), the combining marks that render as nothing (U+17B4, U+17B5,
- * U+180B–180F), and variation selectors (U+FE00–FE0F, U+E0100–E01EF) and the combining grapheme
- * joiner (U+034F), each of which can carry hidden bytes after any visible character. Refused by
- * default, except where writing needs them, so that a hidden message has no room there beyond about
- * a bit per character:
+ * U+1160, U+3164, U+FFA0), the combining marks that render as nothing (U+17B4, U+17B5), and
+ * variation selectors (U+FE00–FE0F, U+E0100–E01EF, Mongolian U+180B–180D, U+180F) and the combining grapheme
+ * joiner (U+034F), each of which can carry hidden bytes after any visible character, and the
+ * blank Braille pattern U+2800. Refused by default, except where writing needs them, so that a
+ * hidden message has no more room than a few bits per visible character (an emoji, a letter of a
+ * joining script):
  *
  * <ul>
- *   <li>VS15 or VS16 (U+FE0E, U+FE0F) directly after a symbol or an emoji's keycap base (a digit,
- *       {@code #}, {@code *}): emoji presentation ("❤️");
- *   <li>a zero-width joiner or non-joiner (U+200D, U+200C) alone between two emoji, or between two
- *       letters or marks of one Arabic, Syriac, N'Ko or Indic script: emoji sequences ("👨‍👩‍👧"),
- *       Persian words, Indic conjuncts;
- *   <li>the combining grapheme joiner directly after a combining mark (Hebrew);
+ *   <li>VS15 or VS16 (U+FE0E, U+FE0F) directly after a symbol outside ASCII (or ℹ ‼ ⁉ 〰 〽): emoji
+ *       presentation ("❤️");
+ *   <li>a zero-width joiner alone between two emoji (emoji sequences, "👨‍👩‍👧"); a zero-width joiner
+ *       or non-joiner after an Indic virama, or alone between two letters or marks of one script
+ *       that joins (Arabic, Syriac, N'Ko, Thaana, the Indic scripts, Myanmar, Khmer, Tibetan,
+ *       Mongolian; a mark counts as its letter's): Persian words, half forms, chillus;
+ *   <li>VS16 after a digit, {@code #} or {@code *} only before U+20E3 (a keycap, "1️⃣");
+ *   <li>the combining grapheme joiner directly after a combining mark (Hebrew), a Mongolian free
+ *       variation selector directly after a Mongolian letter;
+ *   <li>the tag characters of the three subdivision flags (England, Scotland, Wales) after U+1F3F4;
  *   <li>with {@link Builder#allowIdeographicVariants(boolean)} only, one selector of VS1–VS16 or
  *       VS17–VS256 directly after a CJK ideograph: ideographic variants, as Japanese names use
  *       (葛󠄀). Off by default: a selector per ideograph can carry a byte.
@@ -39,13 +44,18 @@ import java.util.regex.Pattern;
  * every one of them is refused.
  */
 public final class TextSpec {
+  /** U+1F3F4, which the subdivision flags' tag characters follow. */
+  private static final int BLACK_FLAG = 0x1f3f4;
+  /** The tag characters (and cancel tag) of the recommended subdivision flags: gbeng, gbsct, gbwls. */
+  private static final List<String> SUBDIVISION_FLAGS = List.of(tags("gbeng"), tags("gbsct"), tags("gbwls"));
   /** Scripts whose writing uses the zero-width joiner and non-joiner between letters. */
   private static final Set<Character.UnicodeScript> JOINING_SCRIPTS = EnumSet.of(
       Character.UnicodeScript.ARABIC, Character.UnicodeScript.SYRIAC, Character.UnicodeScript.NKO,
       Character.UnicodeScript.DEVANAGARI, Character.UnicodeScript.BENGALI, Character.UnicodeScript.GURMUKHI,
       Character.UnicodeScript.GUJARATI, Character.UnicodeScript.ORIYA, Character.UnicodeScript.TAMIL,
       Character.UnicodeScript.TELUGU, Character.UnicodeScript.KANNADA, Character.UnicodeScript.MALAYALAM,
-      Character.UnicodeScript.SINHALA);
+      Character.UnicodeScript.SINHALA, Character.UnicodeScript.MYANMAR, Character.UnicodeScript.KHMER,
+      Character.UnicodeScript.TIBETAN, Character.UnicodeScript.MONGOLIAN, Character.UnicodeScript.THAANA);
 
   private final int minLength;
   private final int maxLength;
@@ -97,10 +107,17 @@ public final class TextSpec {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
       if (rejectInvisible && isSelector(cp)) {
-        if (!selectorAllowed(cp, previous)) {
+        if (!selectorAllowed(cp, previous, i < text.length() ? text.codePointAt(i) : -1)) {
           return "contains invisible or control characters";
         }
         continue;
+      }
+      if (rejectInvisible && cp == BLACK_FLAG) {
+        int end = subdivisionFlagEnd(text, i);
+        if (end > i) {
+          i = end; // England, Scotland, Wales: the black flag and its tag characters
+          continue;
+        }
       }
       if (rejectInvisible && isJoiner(cp)) {
         if (i >= text.length() || !joinerAllowed(text, i - Character.charCount(cp), text.codePointAt(i))) {
@@ -131,8 +148,29 @@ public final class TextSpec {
     return null;
   }
 
+  /** {@code code} in tag characters (U+E0020 + ASCII), then the cancel tag U+E007F. */
+  private static String tags(String code) {
+    StringBuilder b = new StringBuilder();
+    code.chars().forEach(c -> b.appendCodePoint(0xe0000 + c));
+    return b.appendCodePoint(0xe007f).toString();
+  }
+
   private static boolean isLineBreak(int cp) {
     return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+  }
+
+  /**
+   * Where the tag characters of one of the emoji subdivision flags (England, Scotland, Wales) that
+   * start at {@code at}, after the black flag, end; {@code at} if none does. Tag characters are
+   * format characters, refused anywhere else: any other tag sequence could spell hidden text.
+   */
+  private static int subdivisionFlagEnd(String text, int at) {
+    for (String flag : SUBDIVISION_FLAGS) {
+      if (text.startsWith(flag, at)) {
+        return at + flag.length();
+      }
+    }
+    return at;
   }
 
   /** Zero-width non-joiner or joiner: visible only in what they join. */
@@ -142,20 +180,34 @@ public final class TextSpec {
 
   /** A variation selector or the combining grapheme joiner: visible only as part of what precedes it. */
   private static boolean isSelector(int cp) {
-    return (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || cp == 0x034f;
+    return (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || cp == 0x034f
+        || isMongolianSelector(cp);
   }
 
-  /** Whether selector {@code cp} may follow {@code previous} (-1 at the start); see the class comment. */
-  private boolean selectorAllowed(int cp, int previous) {
+  /** Mongolian free variation selectors FVS1–FVS4. */
+  private static boolean isMongolianSelector(int cp) {
+    return (cp >= 0x180b && cp <= 0x180d) || cp == 0x180f;
+  }
+
+  /**
+   * Whether selector {@code cp}, followed by {@code next} (-1 at the end), may follow {@code
+   * previous} (-1 at the start); see the class comment.
+   */
+  private boolean selectorAllowed(int cp, int previous, int next) {
     if (previous < 0 || isSelector(previous) || isJoiner(previous) || isInvisible(previous)) {
       return false;
     }
     if (cp == 0x034f) {
-      int type = Character.getType(previous);
-      return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK;
+      return isMark(previous);
+    }
+    if (isMongolianSelector(cp)) {
+      return Character.isLetter(previous) && Character.UnicodeScript.of(previous) == Character.UnicodeScript.MONGOLIAN;
     }
     if (allowIdeographicVariants && Character.isIdeographic(previous)) {
       return true;
+    }
+    if (cp == 0xfe0f && isKeycapBase(previous)) {
+      return next == 0x20e3;
     }
     return (cp == 0xfe0e || cp == 0xfe0f) && isEmojiBase(previous);
   }
@@ -168,37 +220,93 @@ public final class TextSpec {
     if (at == 0) {
       return false;
     }
+    int joiner = text.codePointAt(at);
     int previous = text.codePointBefore(at);
     if (previous == 0xfe0f && at > 1) {
       previous = text.codePointBefore(at - 1); // an emoji in emoji presentation (checked when read)
     }
-    if (isEmoji(previous) && isEmoji(next)) {
+    if (joiner == 0x200d && isEmoji(previous) && isEmoji(next)) {
       return true;
     }
-    Character.UnicodeScript script = Character.UnicodeScript.of(previous);
-    return JOINING_SCRIPTS.contains(script) && Character.UnicodeScript.of(next) == script
-        && !isInvisible(previous) && !isInvisible(next);
+    Character.UnicodeScript script = scriptBefore(text, at);
+    if (!JOINING_SCRIPTS.contains(script)) {
+      return false;
+    }
+    if (isVirama(previous)) {
+      return true; // a half form or chillu: whatever follows, a space or punctuation included
+    }
+    return !isInvisible(next) && !isJoiner(next) && !isSelector(next) && !Character.isWhitespace(next)
+        && (Character.UnicodeScript.of(next) == script || isMark(next));
+  }
+
+  /** The script of the letter before {@code at}, over any combining marks (shadda, hamza above) after it. */
+  private static Character.UnicodeScript scriptBefore(String text, int at) {
+    int i = at;
+    while (i > 0) {
+      int cp = text.codePointBefore(i);
+      Character.UnicodeScript script = Character.UnicodeScript.of(cp);
+      if (!isMark(cp) || (script != Character.UnicodeScript.INHERITED && script != Character.UnicodeScript.COMMON)) {
+        return script;
+      }
+      i -= Character.charCount(cp);
+    }
+    return Character.UnicodeScript.UNKNOWN;
+  }
+
+  private static boolean isMark(int cp) {
+    int type = Character.getType(cp);
+    return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK
+        || type == Character.ENCLOSING_MARK;
+  }
+
+  /** An Indic virama (halant), after which ZWJ or ZWNJ asks for a half form or a chillu. */
+  private static boolean isVirama(int cp) {
+    return Character.getType(cp) == Character.NON_SPACING_MARK
+        && Character.getName(cp) != null && Character.getName(cp).contains("SIGN VIRAMA")
+        || cp == 0x0D4D || cp == 0x0BCD || cp == 0x0DCA || cp == 0x1039 || cp == 0x103A || cp == 0x17D2;
   }
 
   /** Pictographs, symbols and emoji modifiers (skin tones). */
   private static boolean isEmoji(int cp) {
     int type = Character.getType(cp);
-    return type == Character.OTHER_SYMBOL || type == Character.MODIFIER_SYMBOL || (cp >= 0x1f3fb && cp <= 0x1f3ff);
+    return (type == Character.OTHER_SYMBOL || type == Character.MODIFIER_SYMBOL || type == Character.MATH_SYMBOL
+        || isNewerPictograph(cp)) && cp > 0x7f && cp != 0x2800;
   }
 
-  /** What VS15/VS16 may follow: a symbol, or a keycap's digit, {@code #} or {@code *}, or ‼ ⁉ 〰 〽. */
+  /**
+   * A code point of the pictograph blocks that this JDK's Unicode data does not know yet (emoji
+   * added after it, such as U+1FAE0): visible wherever they are supported, so not invisible.
+   */
+  private static boolean isNewerPictograph(int cp) {
+    return cp >= 0x1f000 && cp <= 0x1faff && Character.getType(cp) == Character.UNASSIGNED;
+  }
+
+  /**
+   * What VS15/VS16 may follow (besides a keycap's base, see {@link #selectorAllowed}): a symbol
+   * outside ASCII, an emoji not yet in this JDK's Unicode data, or one of ℹ ‼ ⁉ 〰 〽.
+   */
   private static boolean isEmojiBase(int cp) {
+    if (cp <= 0x7f || cp == 0x2800) {
+      return false;
+    }
     int type = Character.getType(cp);
-    return type == Character.OTHER_SYMBOL || type == Character.MATH_SYMBOL || type == Character.MODIFIER_SYMBOL
-        || (cp >= '0' && cp <= '9') || cp == '#' || cp == '*' || cp == 0x203c || cp == 0x2049 || cp == 0x3030
-        || cp == 0x303d;
+    return type == Character.OTHER_SYMBOL || type == Character.MATH_SYMBOL || isNewerPictograph(cp)
+        || cp == 0x2139 || cp == 0x203c || cp == 0x2049 || cp == 0x3030 || cp == 0x303d;
+  }
+
+  /** A keycap's base: a digit, {@code #} or {@code *}, followed by VS16 and U+20E3. */
+  private static boolean isKeycapBase(int cp) {
+    return (cp >= '0' && cp <= '9') || cp == '#' || cp == '*';
   }
 
 
   static boolean isInvisible(int cp) {
     if (cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0 || cp == 0x17b4 || cp == 0x17b5
-        || (cp >= 0x180b && cp <= 0x180f)) {
+        || cp == 0x2800) {
       return true;
+    }
+    if (isNewerPictograph(cp)) {
+      return false;
     }
     switch (Character.getType(cp)) {
       case Character.FORMAT:

@@ -34,7 +34,10 @@ class TextSpecTest {
       "h\uFE01e\uFE02l\uFE03l\uFE04o", "h\uDB40\uDD41i\uDB40\uDD42", // a selector per letter: a byte each
       "h\uFE0Fi\uFE0E", "a\u034Fb", // emoji selectors and CGJ after plain letters
       "a\uFE0F\u200Db\uFE0F\u200Cc", // selector and joiner per letter
-      "x\u17B4\uFE00\u17B4\uFE01", "a\u180Bb", // marks that render as nothing
+      "x\u17B4\uFE00\u17B4\uFE01", "a\u180Bb", "\u2800\uFE0F\u200D\u2800", // marks that render as nothing, blank Braille
+      "1\uFE0F2\uFE0E3", "a+\uFE0Fb=\uFE0Ec", "^\u200D`", // selectors after ASCII without a keycap
+      "\uD83D\uDE00\u200C\uD83D\uDE00", // a non-joiner between emoji
+      "\uD83C\uDFF4\uDB40\uDC67\uDB40\uDC62\uDB40\uDC78\uDB40\uDC79\uDB40\uDC7A\uDB40\uDC7F", // a made-up tag sequence
       "\u845B\uDB40\uDD00\u98FE", "\u8279\uFE00", // ideographic variants, unless allowed
       "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b", // Hangul fillers
       "a\u200Db", "a\u200D\u200Db", "\u200Cab", "ab\u200D", "a \u200Cb", // joiners outside writing that uses them
@@ -53,7 +56,27 @@ class TextSpecTest {
       "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", // Persian: ZWNJ inside a word
       "\u0915\u094D\u200D\u0937", // Devanagari: a conjunct with ZWJ after the virama
       "\u05D0\u05B8\u034F\u05B7", // Hebrew: CGJ between two marks
-      "한국어 텍스트, café, 日本語"})
+      "한국어 텍스트, café, 日本語",
+      "Just landed in Tokyo \uD83C\uDDEF\uD83C\uDDF5\u2708\uFE0F!! #travel @bob \uD83D\uDE0D\uD83D\uDE0D",
+      "\u2764\uFE0F\u200D\uD83D\uDD25 \uD83C\uDFF3\uFE0F\u200D\u26A7\uFE0F \uD83C\uDFF4\u200D\u2620\uFE0F",
+      "\uD83D\uDC41\uFE0F\u200D\uD83D\uDDE8\uFE0F \uD83D\uDC3B\u200D\u2744\uFE0F \u26F9\uD83C\uDFFD\u200D\u2640\uFE0F",
+      "\uD83D\uDC69\u200D\u2764\uFE0F\u200D\uD83D\uDC8B\u200D\uD83D\uDC68",
+      "\uD83E\uDDD1\uD83C\uDFFF\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1\uD83C\uDFFB",
+      "\uD83C\uDFC3\u200D\u27A1\uFE0F \uD83D\uDE42\u200D\u2194\uFE0F", // Unicode 15.1 sequences
+      "\uD83E\uDEE0 \uD83E\uDE77 \uD83E\uDEF1\uD83C\uDFFB\u200D\uD83E\uDEF2\uD83C\uDFFF", // emoji newer than the JDK's data
+      "1\uFE0F\u20E3 #\uFE0F\u20E3 *\uFE0F\u20E3 \uD83D\uDD1F", // keycaps
+      "\u00A9\uFE0F \u00AE\uFE0F \u2122\uFE0F \u203C\uFE0F \u2049\uFE0F \u3030\uFE0F \u303D\uFE0F \u2139\uFE0F",
+      "\u24C2\uFE0F \uD83C\uDD70\uFE0F \u3297\uFE0F \u2194\uFE0F \u21A9\uFE0F \u25B6\uFE0F \u2934\uFE0F \u270C\uFE0F\uD83C\uDFFD",
+      "\uD83C\uDDFA\uD83C\uDDF8 \uD83C\uDFF4\uDB40\uDC67\uDB40\uDC62\uDB40\uDC65\uDB40\uDC6E\uDB40\uDC67\uDB40\uDC7F"
+          + " \uD83C\uDFF4\uDB40\uDC67\uDB40\uDC62\uDB40\uDC73\uDB40\uDC63\uDB40\uDC74\uDB40\uDC7F", // England, Scotland
+      "\u062D\u0642\u0651\u200C\u0647\u0627 \u062E\u0627\u0646\u0647\u0654\u200C\u0627\u06CC", // Persian: a mark before ZWNJ
+      "\u06CC\u06C1 \u0627\u06CC\u06A9 \u062C\u0645\u0644\u06C1 \u06C1\u06D2\u06D4", // Urdu
+      "\u0915\u094D\u200D\u0937 \u0930\u094D\u200D\u092F \u0915\u094D\u200C\u0937 \u0915\u094D\u200C \u0906\u0926\u093F", // Hindi
+      "\u09B0\u200D\u09CD\u09AF\u09BE\u09AC", "\u0DC1\u0DCA\u200D\u0DBB\u0DD3", // Bengali, Sinhala
+      "\u0D05\u0D35\u0D28\u0D4D\u200D \u0D35\u0D28\u0D4D\u0D28\u0D41 \u0D05\u0D35\u0D28\u0D4D\u200D.", // Malayalam chillus
+      "\u0E2A\u0E27\u0E31\u0E2A\u0E14\u0E35 \u1230\u120B\u121D \u1797\u17B6\u179F\u17B6", // Thai, Amharic, Khmer
+      "\u182E\u1823\u1829\u182D\u180B\u1823\u182F", // Mongolian: a free variation selector
+      "\u1014\u103A\u200C\u1010\u1000"}) // Myanmar: ZWNJ
   void writingThatNeedsThemPasses(String text) {
     assertThat(TextSpec.defaults().violation(text)).isNull();
   }

@@ -247,13 +247,20 @@ public abstract class StreamsCodingsAndPathsTest {
   }
 
   @Test
-  void binaryBytesKeepTheirBytesWhateverCharsetTheirTypeCarries() throws Exception {
+  void binaryBytesAreNeverTranscodedAndInACharsetThePoliciesCannotReadAreWithheld() throws Exception {
     try (Deployment d = deploy(Latin1Bytes.class)) {
-      HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/latin1/binary"))
-          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> utf8 = JettyHost.client().send(HttpRequest.newBuilder(
+          URI.create(d.baseUri() + "/latin1/binary?charset=UTF-8")).timeout(Duration.ofSeconds(10)).GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> ascii = JettyHost.client().send(HttpRequest.newBuilder(
+          URI.create(d.baseUri() + "/latin1/binary?charset=US-ASCII")).timeout(Duration.ofSeconds(10)).GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
 
-      assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.body()).isEqualTo(Latin1Bytes.BINARY);
+      assertThat(utf8.statusCode()).isEqualTo(200);
+      assertThat(utf8.body()).isEqualTo(Latin1Bytes.BINARY);
+      // Not rewritten as if it were text: withheld, as the policies could not read it either.
+      assertThat(ascii.statusCode()).isEqualTo(500);
+      assertThat(new String(ascii.body(), UTF_8)).isEqualTo(ProblemRenderer.internalError().bodyAsString());
     }
   }
 
@@ -267,6 +274,60 @@ public abstract class StreamsCodingsAndPathsTest {
 
       assertThat(r.statusCode()).isEqualTo(500);
       assertThat(r.body()).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+    }
+  }
+
+  @Test
+  void textOfEveryTextTypeInAnotherCharsetReachesThePoliciesAndOtherTypesAreWithheld() throws Exception {
+    try (Deployment d = deploy(Utf16Prediction.class)) {
+      for (String type : List.of("application/x-ndjson", "application/jsonl", "application/json-seq", "application/yaml",
+          "application/javascript", "application/vnd.api+json", "text/plain")) {
+        HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/utf16"))
+            .header("X-Type", type).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).as(type).isEqualTo(200);
+        assertThat(new String(r.body(), UTF_8)).as(type).isEqualTo("{\"label\":7}");
+      }
+      // Not known as text: the policies cannot read it, and its bytes are not transcoded.
+      HttpResponse<String> unknown = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/utf16"))
+          .header("X-Type", "application/x-custom"));
+      assertThat(unknown.statusCode()).isEqualTo(500);
+      assertThat(unknown.body()).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+    }
+  }
+
+  @Test
+  void aClientAskingForAnotherCharsetOfATextTypeGetsThePolicedAnswer() throws Exception {
+    try (Deployment d = deploy(Ndjson.class)) {
+      HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/ndjson"))
+          .header("Accept", "application/x-ndjson;charset=UTF-16").timeout(Duration.ofSeconds(10))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(new String(r.body(), UTF_8)).isEqualTo("{\"label\":7}");
+    }
+  }
+
+  /** The prediction in UTF-16, under the media type the request names. */
+  @Path("/utf16")
+  public static class Utf16Prediction {
+    /** The prediction. */
+    @GET
+    @ModelSecured(model = "digits", chain = "label-only")
+    public jakarta.ws.rs.core.Response predict(@jakarta.ws.rs.HeaderParam("X-Type") String type) {
+      return jakarta.ws.rs.core.Response.ok(PREDICTION.getBytes(java.nio.charset.StandardCharsets.UTF_16),
+          type + ";charset=UTF-16").build();
+    }
+  }
+
+  /** The prediction as newline-delimited JSON. */
+  @Path("/ndjson")
+  public static class Ndjson {
+    /** The prediction. */
+    @POST
+    @Produces("application/x-ndjson")
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String predict() {
+      return PREDICTION;
     }
   }
 
@@ -288,8 +349,8 @@ public abstract class StreamsCodingsAndPathsTest {
     @GET
     @Path("binary")
     @ModelSecured(model = "digits", chain = "label-only")
-    public jakarta.ws.rs.core.Response binary() {
-      return jakarta.ws.rs.core.Response.ok(BINARY, "application/octet-stream;charset=US-ASCII").build();
+    public jakarta.ws.rs.core.Response binary(@jakarta.ws.rs.QueryParam("charset") String charset) {
+      return jakarta.ws.rs.core.Response.ok(BINARY, "application/octet-stream;charset=" + charset).build();
     }
 
     /** Ten euro signs in windows-1252. */

@@ -32,6 +32,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +80,10 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
   private static final String REACTIVE_STREAMS_PUBLISHER = "org.reactivestreams.Publisher";
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
+  /** The {@code application/*} subtypes that are text (besides {@code +json}, {@code +xml}, {@code +yaml}). */
+  private static final Set<String> TEXT_SUBTYPES = Set.of("json", "x-ndjson", "ndjson",
+      "jsonl", "json-seq", "xml", "yaml", "x-yaml", "javascript", "ecmascript", "graphql", "sql", "csv",
+      "x-www-form-urlencoded");
 
   @Context private Providers providers;
 
@@ -131,7 +136,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
       // passes them unread nor leaves rewritten under the wrong label.
       String charset = mediaType == null ? null : mediaType.getParameters().get(MediaType.CHARSET_PARAMETER);
-      if (charset != null && !charset.equalsIgnoreCase("UTF-8") && isText(mediaType)) {
+      if (charset != null && !charset.equalsIgnoreCase("UTF-8")) {
+        if (!isText(mediaType)) {
+          // Bytes the policies would read as UTF-8 though they are not; not text, so not transcoded.
+          log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
+              + "output policies cannot read; output withheld. Answer in UTF-8.", request.endpoint(), mediaType);
+          return withhold(response);
+        }
         entity = toUtf8(entity, Charset.forName(charset));
         if (entity.length > maxOutputBytes(requestContext)) {
           throw new IOException("the entity in UTF-8 is larger than the output policies may be given");
@@ -180,16 +191,18 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   }
 
   /**
-   * Whether {@code type} is text, whose {@code charset} describes its bytes: {@code text/*}, JSON,
-   * XML (and {@code +json}, {@code +xml}), forms. Any other type's bytes are left as they are,
-   * whatever a {@code charset} parameter says.
+   * Whether {@code type} is text, whose {@code charset} describes its bytes, and which is transcoded
+   * to UTF-8 for the output policies: {@code text/*}, and JSON, JSON lines and sequences, XML, YAML,
+   * JavaScript, GraphQL, SQL, CSV and forms. Any other type in a charset other than UTF-8 is
+   * withheld: its bytes are not transcoded (they may be binary), and the policies read UTF-8.
    */
   private static boolean isText(MediaType type) {
     String subtype = type.getSubtype().toLowerCase(Locale.ROOT);
     return type.getType().equalsIgnoreCase("text")
-        || (type.getType().equalsIgnoreCase("application") && (subtype.equals("json") || subtype.endsWith("+json")
-            || subtype.equals("xml") || subtype.endsWith("+xml") || subtype.equals("x-www-form-urlencoded")));
+        || (type.getType().equalsIgnoreCase("application") && (TEXT_SUBTYPES.contains(subtype)
+            || subtype.endsWith("+json") || subtype.endsWith("+xml") || subtype.endsWith("+yaml")));
   }
+
 
   /** {@code bytes} decoded from {@code charset} and encoded in UTF-8; fails on bytes that are not text in it. */
   private static byte[] toUtf8(byte[] bytes, Charset charset) throws IOException {
