@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * U+1160, U+3164, U+FFA0), the combining marks that render as nothing (U+17B4, U+17B5), and
  * variation selectors (U+FE00–FE0F, U+E0100–E01EF, Mongolian U+180B–180D, U+180F) and the combining grapheme
  * joiner (U+034F), each of which can carry hidden bytes after any visible character, and the
- * blank Braille pattern U+2800. Refused by default, except where writing needs them, so that a
+ * blank symbols U+2800 (Braille pattern blank) and U+1D159 (null notehead). Refused by default, except where writing needs them, so that a
  * hidden message has no more room than a few bits per visible character (an emoji, a letter of a
  * joining script):
  *
@@ -31,9 +31,13 @@ import java.util.regex.Pattern;
  *       that joins (Arabic, Syriac, N'Ko, Thaana, the Indic scripts, Myanmar, Khmer, Tibetan,
  *       Mongolian; a mark counts as its letter's): Persian words, half forms, chillus;
  *   <li>VS16 after a digit, {@code #} or {@code *} only before U+20E3 (a keycap, "1️⃣");
- *   <li>the combining grapheme joiner directly after a combining mark (Hebrew), a Mongolian free
+ *   <li>the combining grapheme joiner between two Hebrew points, a Mongolian free
  *       variation selector directly after a Mongolian letter;
  *   <li>the tag characters of the three subdivision flags (England, Scotland, Wales) after U+1F3F4;
+ *   <li>one zero-width space between two letters of Thai, Lao, Khmer or Myanmar, the Mongolian
+ *       vowel separator between Mongolian letters, a soft hyphen between two letters, a
+ *       left-to-right or right-to-left mark in text with Hebrew, Arabic or other right-to-left
+ *       letters, a byte-order mark at the very start;
  *   <li>with {@link Builder#allowIdeographicVariants(boolean)} only, one selector of VS1–VS16 or
  *       VS17–VS256 directly after a CJK ideograph: ideographic variants, as Japanese names use
  *       (葛󠄀). Off by default: a selector per ideograph can carry a byte.
@@ -44,6 +48,13 @@ import java.util.regex.Pattern;
  * every one of them is refused.
  */
 public final class TextSpec {
+  /** Scripts written without spaces between words, where a zero-width space marks them. */
+  private static final Set<Character.UnicodeScript> NO_SPACE_SCRIPTS = EnumSet.of(Character.UnicodeScript.THAI,
+      Character.UnicodeScript.LAO, Character.UnicodeScript.KHMER, Character.UnicodeScript.MYANMAR);
+  /** Scripts written right to left, beside which direction marks are ordinary. */
+  private static final Set<Character.UnicodeScript> RTL_SCRIPTS = EnumSet.of(Character.UnicodeScript.HEBREW,
+      Character.UnicodeScript.ARABIC, Character.UnicodeScript.SYRIAC, Character.UnicodeScript.THAANA,
+      Character.UnicodeScript.NKO);
   /** U+1F3F4, which the subdivision flags' tag characters follow. */
   private static final int BLACK_FLAG = 0x1f3f4;
   /** The tag characters (and cancel tag) of the recommended subdivision flags: gbeng, gbsct, gbwls. */
@@ -102,6 +113,9 @@ public final class TextSpec {
     if (n > maxLength) {
       return "is longer than " + maxLength + " characters";
     }
+    // Direction marks are ordinary in right-to-left writing: looked for once, where there are any.
+    boolean rightToLeft = rejectInvisible && (text.indexOf('\u200e') >= 0 || text.indexOf('\u200f') >= 0)
+        && hasRightToLeft(text);
     int previous = -1;
     for (int i = 0; i < text.length(); previous = text.codePointBefore(i)) {
       int cp = text.codePointAt(i);
@@ -120,7 +134,14 @@ public final class TextSpec {
         }
       }
       if (rejectInvisible && isJoiner(cp)) {
-        if (i >= text.length() || !joinerAllowed(text, i - Character.charCount(cp), text.codePointAt(i))) {
+        if (!joinerAllowed(text, i - Character.charCount(cp), i < text.length() ? text.codePointAt(i) : -1)) {
+          return "contains invisible or control characters";
+        }
+        continue;
+      }
+      if (rejectInvisible && isWordMark(cp)) {
+        if (!wordMarkAllowed(text, i - Character.charCount(cp), cp, i < text.length() ? text.codePointAt(i) : -1,
+            rightToLeft)) {
           return "contains invisible or control characters";
         }
         continue;
@@ -173,6 +194,49 @@ public final class TextSpec {
     return at;
   }
 
+  /**
+   * Format characters that ordinary writing puts between letters: a zero-width space between words
+   * of Thai, Lao, Khmer or Myanmar (written without spaces), the Mongolian vowel separator, a soft
+   * hyphen inside a word, a left-to-right or right-to-left mark in right-to-left text, and a
+   * byte-order mark at the very start.
+   */
+  private static boolean isWordMark(int cp) {
+    return cp == 0x200b || cp == 0x180e || cp == 0x00ad || cp == 0x200e || cp == 0x200f || cp == 0xfeff;
+  }
+
+  /**
+   * Whether word mark {@code cp} at {@code at}, followed by {@code next} (-1 at the end), is where
+   * writing puts it; {@code rightToLeft}: whether the text has right-to-left letters.
+   */
+  private static boolean wordMarkAllowed(String text, int at, int cp, int next, boolean rightToLeft) {
+    if (cp == 0xfeff) {
+      return at == 0;
+    }
+    if (at == 0 || next < 0 || isInvisible(next) || isWordMark(next) || isJoiner(next) || isSelector(next)) {
+      return false;
+    }
+    int previous = text.codePointBefore(at);
+    if (isInvisible(previous) || isWordMark(previous) || isJoiner(previous)) {
+      return false;
+    }
+    Character.UnicodeScript before = scriptBefore(text, at);
+    Character.UnicodeScript after = Character.UnicodeScript.of(next);
+    switch (cp) {
+      case 0x200b:
+        return before == after && NO_SPACE_SCRIPTS.contains(before);
+      case 0x180e:
+        return before == Character.UnicodeScript.MONGOLIAN && after == Character.UnicodeScript.MONGOLIAN;
+      case 0x00ad:
+        return Character.isLetter(previous) && Character.isLetter(next);
+      default: // LRM, RLM: in text that has right-to-left writing, around its digits and punctuation too
+        return rightToLeft;
+    }
+  }
+
+  private static boolean hasRightToLeft(String text) {
+    return text.codePoints().anyMatch(c -> Character.isLetter(c) && RTL_SCRIPTS.contains(Character.UnicodeScript.of(c)));
+  }
+
   /** Zero-width non-joiner or joiner: visible only in what they join. */
   private static boolean isJoiner(int cp) {
     return cp == 0x200c || cp == 0x200d;
@@ -198,7 +262,9 @@ public final class TextSpec {
       return false;
     }
     if (cp == 0x034f) {
-      return isMark(previous);
+      // Between two Hebrew points, to keep their order; elsewhere it only hides.
+      return isMark(previous) && next >= 0 && isMark(next)
+          && Character.UnicodeScript.of(previous) == Character.UnicodeScript.HEBREW;
     }
     if (isMongolianSelector(cp)) {
       return Character.isLetter(previous) && Character.UnicodeScript.of(previous) == Character.UnicodeScript.MONGOLIAN;
@@ -219,6 +285,9 @@ public final class TextSpec {
   private static boolean joinerAllowed(String text, int at, int next) {
     if (at == 0) {
       return false;
+    }
+    if (next < 0) {
+      return isVirama(text.codePointBefore(at)); // a half form or chillu ending the text
     }
     int joiner = text.codePointAt(at);
     int previous = text.codePointBefore(at);
@@ -270,7 +339,7 @@ public final class TextSpec {
   private static boolean isEmoji(int cp) {
     int type = Character.getType(cp);
     return (type == Character.OTHER_SYMBOL || type == Character.MODIFIER_SYMBOL || type == Character.MATH_SYMBOL
-        || isNewerPictograph(cp)) && cp > 0x7f && cp != 0x2800;
+        || isNewerPictograph(cp)) && cp > 0x7f && !isInvisible(cp);
   }
 
   /**
@@ -286,7 +355,7 @@ public final class TextSpec {
    * outside ASCII, an emoji not yet in this JDK's Unicode data, or one of ℹ ‼ ⁉ 〰 〽.
    */
   private static boolean isEmojiBase(int cp) {
-    if (cp <= 0x7f || cp == 0x2800) {
+    if (cp <= 0x7f || isInvisible(cp)) {
       return false;
     }
     int type = Character.getType(cp);
@@ -302,7 +371,7 @@ public final class TextSpec {
 
   static boolean isInvisible(int cp) {
     if (cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0 || cp == 0x17b4 || cp == 0x17b5
-        || cp == 0x2800) {
+        || cp == 0x2800 || cp == 0x1d159) {
       return true;
     }
     if (isNewerPictograph(cp)) {

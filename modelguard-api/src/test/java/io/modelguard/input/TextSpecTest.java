@@ -42,7 +42,9 @@ class TextSpecTest {
       "a\u115Fb", "a\u1160b", "a\u3164b", "a\uFFA0b", // Hangul fillers
       "a\u200Db", "a\u200D\u200Db", "\u200Cab", "ab\u200D", "a \u200Cb", // joiners outside writing that uses them
       "\u0628\u200C\u0915", "\u2764\u200Da", // a joiner between two scripts, an emoji and a letter
-      "a\u200B", "a\u2060b"}) // zero-width space, word joiner
+      "a\u200B", "a\u2060b", "a\u200Bb", "\u0E01\u200B\u200B\u0E02", // zero-width spaces outside Thai-like words, word joiner
+      "ok\uD834\uDD59\uD834\uDD59\uD834\uDD59", "\u00AD\u00ADa", "a\uFEFFb", "a\u200Eb", // null noteheads, stray format marks
+      "a\u0338\u034F\u0338\u034F\u0338", "1\u20E3\u034F\u20E3"}) // CGJ between repeated marks outside Hebrew
   void charactersThatRenderAsNothingAreInvisible(String text) {
     assertThat(TextSpec.defaults().violation(text)).isEqualTo("contains invisible or control characters");
     assertThat(TextSpec.builder().rejectInvisible(false).build().violation(text)).isNull();
@@ -76,7 +78,13 @@ class TextSpecTest {
       "\u0D05\u0D35\u0D28\u0D4D\u200D \u0D35\u0D28\u0D4D\u0D28\u0D41 \u0D05\u0D35\u0D28\u0D4D\u200D.", // Malayalam chillus
       "\u0E2A\u0E27\u0E31\u0E2A\u0E14\u0E35 \u1230\u120B\u121D \u1797\u17B6\u179F\u17B6", // Thai, Amharic, Khmer
       "\u182E\u1823\u1829\u182D\u180B\u1823\u182F", // Mongolian: a free variation selector
-      "\u1014\u103A\u200C\u1010\u1000"}) // Myanmar: ZWNJ
+      "\u1014\u103A\u200C\u1010\u1000", // Myanmar: ZWNJ
+      "\u1781\u17D2\u1789\u17BB\u17C6\u200B\u179F\u17D2\u179A\u17A1\u17B6\u1789\u17CB", // Khmer: ZWSP between words
+      "\u0E2A\u0E27\u0E31\u0E2A\u0E14\u0E35\u200B\u0E04\u0E23\u0E31\u0E1A", // Thai: ZWSP between words
+      "\u0D1E\u0D3E\u0D28\u0D4D\u200D", "\u0915\u094D\u200D", // a chillu or half form ending the text
+      "\u1828\u1822\u180E\u1820", // Mongolian vowel separator
+      "\u0633\u0644\u0627\u0645 \u200F123\u200F \u0634\u0645\u0627\u0631\u0647", // Persian with RLM around digits
+      "Silben\u00ADtrennung", "\uFEFFHello"}) // a soft hyphen, a leading byte-order mark
   void writingThatNeedsThemPasses(String text) {
     assertThat(TextSpec.defaults().violation(text)).isNull();
   }

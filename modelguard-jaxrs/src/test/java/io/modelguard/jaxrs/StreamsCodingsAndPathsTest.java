@@ -250,8 +250,8 @@ public abstract class StreamsCodingsAndPathsTest {
   void binaryBytesAreNeverTranscodedAndInACharsetThePoliciesCannotReadAreWithheld() throws Exception {
     try (Deployment d = deploy(Latin1Bytes.class)) {
       HttpResponse<byte[]> utf8 = JettyHost.client().send(HttpRequest.newBuilder(
-          URI.create(d.baseUri() + "/latin1/binary?charset=UTF-8")).timeout(Duration.ofSeconds(10)).GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+          URI.create(d.baseUri() + "/latin1/binary?charset=utf8")).timeout(Duration.ofSeconds(10)).GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray()); // an alias of UTF-8
       HttpResponse<byte[]> ascii = JettyHost.client().send(HttpRequest.newBuilder(
           URI.create(d.baseUri() + "/latin1/binary?charset=US-ASCII")).timeout(Duration.ofSeconds(10)).GET().build(),
           HttpResponse.BodyHandlers.ofByteArray());
@@ -281,7 +281,7 @@ public abstract class StreamsCodingsAndPathsTest {
   void textOfEveryTextTypeInAnotherCharsetReachesThePoliciesAndOtherTypesAreWithheld() throws Exception {
     try (Deployment d = deploy(Utf16Prediction.class)) {
       for (String type : List.of("application/x-ndjson", "application/jsonl", "application/json-seq", "application/yaml",
-          "application/javascript", "application/vnd.api+json", "text/plain")) {
+          "application/javascript", "application/vnd.api+json", "text/plain", "image/svg+xml", "application/toml")) {
         HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/utf16"))
             .header("X-Type", type).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).as(type).isEqualTo(200);

@@ -82,7 +82,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
   /** The {@code application/*} subtypes that are text (besides {@code +json}, {@code +xml}, {@code +yaml}). */
   private static final Set<String> TEXT_SUBTYPES = Set.of("json", "x-ndjson", "ndjson",
-      "jsonl", "json-seq", "xml", "yaml", "x-yaml", "javascript", "ecmascript", "graphql", "sql", "csv",
+      "jsonl", "json-seq", "xml", "yaml", "x-yaml", "toml", "javascript", "ecmascript", "graphql", "sql", "csv",
       "x-www-form-urlencoded");
 
   @Context private Providers providers;
@@ -136,7 +136,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
       // passes them unread nor leaves rewritten under the wrong label.
       String charset = mediaType == null ? null : mediaType.getParameters().get(MediaType.CHARSET_PARAMETER);
-      if (charset != null && !charset.equalsIgnoreCase("UTF-8")) {
+      if (charset != null && !Charset.forName(charset).equals(StandardCharsets.UTF_8)) {
         if (!isText(mediaType)) {
           // Bytes the policies would read as UTF-8 though they are not; not text, so not transcoded.
           log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
@@ -192,15 +192,16 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
 
   /**
    * Whether {@code type} is text, whose {@code charset} describes its bytes, and which is transcoded
-   * to UTF-8 for the output policies: {@code text/*}, and JSON, JSON lines and sequences, XML, YAML,
+   * to UTF-8 for the output policies: {@code text/*}, any {@code +json}, {@code +xml} or {@code +yaml}
+   * type (such as {@code image/svg+xml}), and JSON, JSON lines and sequences, XML, YAML, TOML,
    * JavaScript, GraphQL, SQL, CSV and forms. Any other type in a charset other than UTF-8 is
    * withheld: its bytes are not transcoded (they may be binary), and the policies read UTF-8.
    */
   private static boolean isText(MediaType type) {
     String subtype = type.getSubtype().toLowerCase(Locale.ROOT);
     return type.getType().equalsIgnoreCase("text")
-        || (type.getType().equalsIgnoreCase("application") && (TEXT_SUBTYPES.contains(subtype)
-            || subtype.endsWith("+json") || subtype.endsWith("+xml") || subtype.endsWith("+yaml")));
+        || subtype.endsWith("+json") || subtype.endsWith("+xml") || subtype.endsWith("+yaml")
+        || (type.getType().equalsIgnoreCase("application") && TEXT_SUBTYPES.contains(subtype));
   }
 
 
