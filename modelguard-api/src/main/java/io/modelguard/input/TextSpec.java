@@ -31,13 +31,14 @@ import java.util.regex.Pattern;
  *       that joins (Arabic, Syriac, N'Ko, Thaana, the Indic scripts, Myanmar, Khmer, Tibetan,
  *       Mongolian; a mark counts as its letter's): Persian words, half forms, chillus;
  *   <li>VS16 after a digit, {@code #} or {@code *} only before U+20E3 (a keycap, "1️⃣");
- *   <li>the combining grapheme joiner between two Hebrew points, a Mongolian free
+ *   <li>the combining grapheme joiner between two Hebrew points that canonical ordering would swap, a Mongolian free
  *       variation selector directly after a Mongolian letter;
  *   <li>the tag characters of the three subdivision flags (England, Scotland, Wales) after U+1F3F4;
  *   <li>one zero-width space between two letters of Thai, Lao, Khmer or Myanmar, the Mongolian
- *       vowel separator between Mongolian letters, a soft hyphen between two letters, a
- *       left-to-right or right-to-left mark in text with Hebrew, Arabic or other right-to-left
- *       letters, a byte-order mark at the very start;
+ *       vowel separator between Mongolian letters, a soft hyphen inside a word of one script
+ *       (not ideographs), a byte-order mark at the very start; in text with right-to-left letters,
+ *       a left-to-right, right-to-left or Arabic letter mark where it can change the layout (at
+ *       the start or end of a line, beside digits or punctuation, between opposite directions);
  *   <li>with {@link Builder#allowIdeographicVariants(boolean)} only, one selector of VS1–VS16 or
  *       VS17–VS256 directly after a CJK ideograph: ideographic variants, as Japanese names use
  *       (葛󠄀). Off by default: a selector per ideograph can carry a byte.
@@ -54,7 +55,8 @@ public final class TextSpec {
   /** Scripts written right to left, beside which direction marks are ordinary. */
   private static final Set<Character.UnicodeScript> RTL_SCRIPTS = EnumSet.of(Character.UnicodeScript.HEBREW,
       Character.UnicodeScript.ARABIC, Character.UnicodeScript.SYRIAC, Character.UnicodeScript.THAANA,
-      Character.UnicodeScript.NKO);
+      Character.UnicodeScript.NKO, Character.UnicodeScript.ADLAM, Character.UnicodeScript.SAMARITAN,
+      Character.UnicodeScript.MANDAIC, Character.UnicodeScript.HANIFI_ROHINGYA, Character.UnicodeScript.YEZIDI);
   /** U+1F3F4, which the subdivision flags' tag characters follow. */
   private static final int BLACK_FLAG = 0x1f3f4;
   /** The tag characters (and cancel tag) of the recommended subdivision flags: gbeng, gbsct, gbwls. */
@@ -114,8 +116,8 @@ public final class TextSpec {
       return "is longer than " + maxLength + " characters";
     }
     // Direction marks are ordinary in right-to-left writing: looked for once, where there are any.
-    boolean rightToLeft = rejectInvisible && (text.indexOf('\u200e') >= 0 || text.indexOf('\u200f') >= 0)
-        && hasRightToLeft(text);
+    boolean rightToLeft = rejectInvisible && (text.indexOf('\u200e') >= 0 || text.indexOf('\u200f') >= 0
+        || text.indexOf('\u061c') >= 0) && hasRightToLeft(text);
     int previous = -1;
     for (int i = 0; i < text.length(); previous = text.codePointBefore(i)) {
       int cp = text.codePointAt(i);
@@ -201,7 +203,7 @@ public final class TextSpec {
    * byte-order mark at the very start.
    */
   private static boolean isWordMark(int cp) {
-    return cp == 0x200b || cp == 0x180e || cp == 0x00ad || cp == 0x200e || cp == 0x200f || cp == 0xfeff;
+    return cp == 0x200b || cp == 0x180e || cp == 0x00ad || isDirectionMark(cp) || cp == 0xfeff;
   }
 
   /**
@@ -211,6 +213,9 @@ public final class TextSpec {
   private static boolean wordMarkAllowed(String text, int at, int cp, int next, boolean rightToLeft) {
     if (cp == 0xfeff) {
       return at == 0;
+    }
+    if (isDirectionMark(cp)) {
+      return rightToLeft && directionMarkAllowed(text, at, next);
     }
     if (at == 0 || next < 0 || isInvisible(next) || isWordMark(next) || isJoiner(next) || isSelector(next)) {
       return false;
@@ -226,10 +231,52 @@ public final class TextSpec {
         return before == after && NO_SPACE_SCRIPTS.contains(before);
       case 0x180e:
         return before == Character.UnicodeScript.MONGOLIAN && after == Character.UnicodeScript.MONGOLIAN;
-      case 0x00ad:
-        return Character.isLetter(previous) && Character.isLetter(next);
-      default: // LRM, RLM: in text that has right-to-left writing, around its digits and punctuation too
-        return rightToLeft;
+      default: // soft hyphen: inside a word of one script that hyphenates (not ideographs)
+        return before == after && Character.isLetter(next) && !Character.isIdeographic(next)
+            && before != Character.UnicodeScript.COMMON && before != Character.UnicodeScript.HAN;
+    }
+  }
+
+  private static boolean isDirectionMark(int cp) {
+    return cp == 0x200e || cp == 0x200f || cp == 0x061c;
+  }
+
+  /**
+   * Whether the direction mark at {@code at} (followed by {@code next}, -1 at the end) can change
+   * the layout: at the start or end of the text or a line, or beside a character without a strong
+   * direction (digits, punctuation), or between characters of opposite directions; never with
+   * spaces on both sides, next to another invisible character, or between two characters of one
+   * direction.
+   */
+  private static boolean directionMarkAllowed(String text, int at, int next) {
+    int previous = at == 0 ? -1 : text.codePointBefore(at);
+    boolean startsLine = previous < 0 || isLineBreak(previous);
+    boolean endsLine = next < 0 || isLineBreak(next);
+    if ((!startsLine && (isInvisible(previous) || isWordMark(previous) || isJoiner(previous) || isSelector(previous)))
+        || (!endsLine && (isInvisible(next) || isWordMark(next) || isJoiner(next) || isSelector(next)))) {
+      return false;
+    }
+    if (startsLine || endsLine) {
+      return !(startsLine && endsLine);
+    }
+    if (Character.isWhitespace(previous) && Character.isWhitespace(next)) {
+      return false;
+    }
+    int before = strongDirection(previous);
+    int after = strongDirection(next);
+    return before == 0 || after == 0 || before != after;
+  }
+
+  /** 1 for a strong left-to-right character, 2 for a strong right-to-left one, 0 otherwise. */
+  private static int strongDirection(int cp) {
+    switch (Character.getDirectionality(cp)) {
+      case Character.DIRECTIONALITY_LEFT_TO_RIGHT:
+        return 1;
+      case Character.DIRECTIONALITY_RIGHT_TO_LEFT:
+      case Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC:
+        return 2;
+      default:
+        return 0;
     }
   }
 
@@ -264,7 +311,7 @@ public final class TextSpec {
     if (cp == 0x034f) {
       // Between two Hebrew points, to keep their order; elsewhere it only hides.
       return isMark(previous) && next >= 0 && isMark(next)
-          && Character.UnicodeScript.of(previous) == Character.UnicodeScript.HEBREW;
+          && Character.UnicodeScript.of(previous) == Character.UnicodeScript.HEBREW && wouldReorder(previous, next);
     }
     if (isMongolianSelector(cp)) {
       return Character.isLetter(previous) && Character.UnicodeScript.of(previous) == Character.UnicodeScript.MONGOLIAN;
@@ -320,6 +367,12 @@ public final class TextSpec {
       i -= Character.charCount(cp);
     }
     return Character.UnicodeScript.UNKNOWN;
+  }
+
+  /** Whether canonical ordering would swap mark {@code first} and mark {@code second} (what CGJ prevents). */
+  private static boolean wouldReorder(int first, int second) {
+    String pair = new StringBuilder().appendCodePoint(first).appendCodePoint(second).toString();
+    return !java.text.Normalizer.normalize(pair, java.text.Normalizer.Form.NFD).equals(pair);
   }
 
   private static boolean isMark(int cp) {

@@ -44,7 +44,10 @@ class TextSpecTest {
       "\u0628\u200C\u0915", "\u2764\u200Da", // a joiner between two scripts, an emoji and a letter
       "a\u200B", "a\u2060b", "a\u200Bb", "\u0E01\u200B\u200B\u0E02", // zero-width spaces outside Thai-like words, word joiner
       "ok\uD834\uDD59\uD834\uDD59\uD834\uDD59", "\u00AD\u00ADa", "a\uFEFFb", "a\u200Eb", // null noteheads, stray format marks
-      "a\u0338\u034F\u0338\u034F\u0338", "1\u20E3\u034F\u20E3"}) // CGJ between repeated marks outside Hebrew
+      "a\u0338\u034F\u0338\u034F\u0338", "1\u20E3\u034F\u20E3", // CGJ between repeated marks outside Hebrew
+      "\u05D0\u05B8\u034F\u05B8\u034F\u05B8", // CGJ between identical Hebrew points (nothing to keep in order)
+      "\u05D0 x\u200Ex\u200Fx", "\u05E9\u05DC\u05D5\u05DD \u200E \u200F .", // direction marks that change nothing
+      "a\u00AD\u05D0", "\u4E00\u00AD\u4E8C"}) // soft hyphens across scripts or between ideographs
   void charactersThatRenderAsNothingAreInvisible(String text) {
     assertThat(TextSpec.defaults().violation(text)).isEqualTo("contains invisible or control characters");
     assertThat(TextSpec.builder().rejectInvisible(false).build().violation(text)).isNull();
@@ -84,7 +87,11 @@ class TextSpecTest {
       "\u0D1E\u0D3E\u0D28\u0D4D\u200D", "\u0915\u094D\u200D", // a chillu or half form ending the text
       "\u1828\u1822\u180E\u1820", // Mongolian vowel separator
       "\u0633\u0644\u0627\u0645 \u200F123\u200F \u0634\u0645\u0627\u0631\u0647", // Persian with RLM around digits
-      "Silben\u00ADtrennung", "\uFEFFHello"}) // a soft hyphen, a leading byte-order mark
+      "Silben\u00ADtrennung", "\uFEFFHello", // a soft hyphen, a leading byte-order mark
+      "\u200F\u05E9\u05DC\u05D5\u05DD", "\u05E9\u05DC\u05D5\u05DD!\u200F", // RLM starting or ending a line
+      "\u05E9\u05DC\u05D5\u05DD\n\u200F\u05E2\u05D5\u05DC\u05DD", "\u05D1\u05B8\u05BD\u034F\u05B8",
+      "\u0645\u0631\u062D\u0628\u0627 \u061C123", "\uD83A\uDD00\uD83A\uDD22\u200F 12", // Arabic letter mark, Adlam
+      "cafe\u0301\u00ADteria", "\u0915\u0902\u092A\u094D\u092F\u0942\u00AD\u091F\u0930"}) // soft hyphens after marks
   void writingThatNeedsThemPasses(String text) {
     assertThat(TextSpec.defaults().violation(text)).isNull();
   }
