@@ -25,6 +25,9 @@ import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -120,9 +123,9 @@ import org.slf4j.LoggerFactory;
  * responses (denials, withheld output) skip them too. On Tomcat, a servlet under output policies
  * that forwards to another ({@code RequestDispatcher.forward}) has its response completed by the
  * container when the forward returns, before the policies could run: that output is withheld
- * (logged at ERROR) and the client gets an empty answer; and including a servlet under output
- * policies, or one the filter refuses, from a page that already called {@code getWriter()} fails
- * (the filter writes to the output stream).
+ * (logged at ERROR) and the client gets an empty answer. Included by a page that writes through
+ * its writer, a guarded servlet's (checked) output or the filter's problem is written through that
+ * writer, as text.
  *
  * <p>A request is checked once. Later dispatches of a request the filter has checked pass through
  * unchecked: a guarded servlet that dispatches itself again asynchronously is neither charged twice
@@ -338,9 +341,36 @@ public final class ModelGuardFilter implements Filter {
     byte[] body = output.body();
     response.setContentLength(body.length);
     if (body.length > 0) {
-      ServletOutputStream out = response.getOutputStream();
-      out.write(body);
-      out.flush();
+      writeBody(response, body, charsetOf(response));
+    }
+  }
+
+  /**
+   * Writes {@code body} to the output stream, or, where the response's writer is already taken
+   * (a guarded servlet included by a page that writes through its writer), as text in {@code
+   * charset} through the writer.
+   */
+  private static void writeBody(HttpServletResponse response, byte[] body, Charset charset) throws IOException {
+    ServletOutputStream out;
+    try {
+      out = response.getOutputStream();
+    } catch (IllegalStateException writerTaken) {
+      PrintWriter writer = response.getWriter();
+      writer.write(new String(body, charset));
+      writer.flush();
+      return;
+    }
+    out.write(body);
+    out.flush();
+  }
+
+  /** The response's character encoding, if it names one Java knows; UTF-8 otherwise. */
+  private static Charset charsetOf(HttpServletResponse response) {
+    String name = response.getCharacterEncoding();
+    try {
+      return name == null ? StandardCharsets.UTF_8 : Charset.forName(name);
+    } catch (IllegalArgumentException e) {
+      return StandardCharsets.UTF_8;
     }
   }
 
@@ -508,9 +538,7 @@ public final class ModelGuardFilter implements Filter {
     response.setContentType(ProblemResponse.CONTENT_TYPE);
     byte[] body = problem.body();
     response.setContentLength(body.length);
-    ServletOutputStream out = response.getOutputStream();
-    out.write(body);
-    out.flush();
+    writeBody(response, body, StandardCharsets.UTF_8);
   }
 
   /**

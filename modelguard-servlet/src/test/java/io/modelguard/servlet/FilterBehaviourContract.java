@@ -28,6 +28,7 @@ import io.modelguard.servlet.testapp.PeekEchoServlet;
 import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
 import io.modelguard.servlet.testapp.EarlyHintsServlet;
 import io.modelguard.servlet.testapp.EncodingEchoServlet;
+import io.modelguard.servlet.testapp.IncludingPageServlet;
 import io.modelguard.servlet.testapp.PeekAsyncContextEchoServlet;
 import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.PredictServlet;
@@ -175,6 +176,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(PeekAsyncContextEchoServlet.class, "/peek/async-context"),
         ServletDef.of(EncodingEchoServlet.class, "/encoding-echo"),
         ServletDef.of(EarlyHintsServlet.class, "/early-hints"),
+        ServletDef.of(IncludingPageServlet.class, "/including-page"),
         ServletDef.of(CharsetAfterWriterServlet.class, "/charset-after-writer"),
         ServletDef.of(LeakyOutputServlet.class, "/leaky"),
         ServletDef.of(ErrorServlet.class, "/error"),
@@ -685,6 +687,18 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         + "Connection: close\r\n\r\n{}");
     assertThat(r).startsWith("HTTP/1.1 103 ").contains("\r\nHTTP/1.1 200 ")
         .endsWith("{\"label\":7,\"probabilities\":[0.1,0.9],\"perturbed\":true}");
+  }
+
+  @Test
+  void aGuardedServletIncludedByAPageWritingThroughItsWriterIsAnsweredThroughIt() throws Exception {
+    // The page took the writer: the filter's rewritten output (or its problem) goes in as text.
+    HttpResponse<String> allowed = post("/including-page", fixture.basicKey());
+    HttpResponse<String> denied = post("/including-page", null);
+
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).startsWith("prefix:{").contains("\"perturbed\":true").endsWith("}:suffix");
+    assertThat(denied.body()).startsWith("prefix:").contains("\"code\":\"auth.missing_credentials\"")
+        .doesNotContain("requestWrapped");
   }
 
   @Test

@@ -1,0 +1,22 @@
+package io.modelguard.servlet.testapp;
+
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/** Unguarded: a page that writes through its writer and includes {@code /probe-rewrite} in the middle. */
+public class IncludingPageServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  protected void doPost(HttpServletRequest request, HttpServletResponse response) throws ServletException, IOException {
+    response.setContentType("text/plain;charset=UTF-8");
+    PrintWriter writer = response.getWriter();
+    writer.print("prefix:");
+    request.getRequestDispatcher("/probe-rewrite").include(request, response);
+    writer.print(":suffix");
+  }
+}
