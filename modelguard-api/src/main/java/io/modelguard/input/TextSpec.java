@@ -120,14 +120,9 @@ public final class TextSpec {
         || text.indexOf('\u061c') >= 0) && hasRightToLeft(text);
     int previous = -1;
     for (int i = 0; i < text.length(); previous = text.codePointBefore(i)) {
+      int at = i;
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
-      if (rejectInvisible && isSelector(cp)) {
-        if (!selectorAllowed(cp, previous, i < text.length() ? text.codePointAt(i) : -1)) {
-          return "contains invisible or control characters";
-        }
-        continue;
-      }
       if (rejectInvisible && cp == BLACK_FLAG) {
         int end = subdivisionFlagEnd(text, i);
         if (end > i) {
@@ -135,15 +130,13 @@ public final class TextSpec {
           continue;
         }
       }
-      if (rejectInvisible && isJoiner(cp)) {
-        if (!joinerAllowed(text, i - Character.charCount(cp), i < text.length() ? text.codePointAt(i) : -1)) {
-          return "contains invisible or control characters";
-        }
-        continue;
-      }
-      if (rejectInvisible && isWordMark(cp)) {
-        if (!wordMarkAllowed(text, i - Character.charCount(cp), cp, i < text.length() ? text.codePointAt(i) : -1,
-            rightToLeft)) {
+      if (rejectInvisible && (isSelector(cp) || isJoiner(cp) || isWordMark(cp))) {
+        // Invisible, but what writing needs in its place: judged by its neighbours.
+        int next = i < text.length() ? text.codePointAt(i) : -1;
+        boolean allowed = isSelector(cp) ? selectorAllowed(cp, previous, next)
+            : isJoiner(cp) ? joinerAllowed(text, at, next)
+            : wordMarkAllowed(text, at, cp, next, rightToLeft);
+        if (!allowed) {
           return "contains invisible or control characters";
         }
         continue;
@@ -217,11 +210,11 @@ public final class TextSpec {
     if (isDirectionMark(cp)) {
       return rightToLeft && directionMarkAllowed(text, at, next);
     }
-    if (at == 0 || next < 0 || isInvisible(next) || isWordMark(next) || isJoiner(next) || isSelector(next)) {
+    if (at == 0 || next < 0 || isHidden(next)) {
       return false;
     }
     int previous = text.codePointBefore(at);
-    if (isInvisible(previous) || isWordMark(previous) || isJoiner(previous)) {
+    if (isInvisible(previous)) {
       return false;
     }
     Character.UnicodeScript before = scriptBefore(text, at);
@@ -252,8 +245,7 @@ public final class TextSpec {
     int previous = at == 0 ? -1 : text.codePointBefore(at);
     boolean startsLine = previous < 0 || isLineBreak(previous);
     boolean endsLine = next < 0 || isLineBreak(next);
-    if ((!startsLine && (isInvisible(previous) || isWordMark(previous) || isJoiner(previous) || isSelector(previous)))
-        || (!endsLine && (isInvisible(next) || isWordMark(next) || isJoiner(next) || isSelector(next)))) {
+    if ((!startsLine && isHidden(previous)) || (!endsLine && isHidden(next))) {
       return false;
     }
     if (startsLine || endsLine) {
@@ -284,6 +276,14 @@ public final class TextSpec {
     return text.codePoints().anyMatch(c -> Character.isLetter(c) && RTL_SCRIPTS.contains(Character.UnicodeScript.of(c)));
   }
 
+  /**
+   * Whether {@code cp} shows nothing by itself: an invisible character (joiners and word marks are
+   * format characters, so among them) or a selector.
+   */
+  private static boolean isHidden(int cp) {
+    return isInvisible(cp) || isSelector(cp);
+  }
+
   /** Zero-width non-joiner or joiner: visible only in what they join. */
   private static boolean isJoiner(int cp) {
     return cp == 0x200c || cp == 0x200d;
@@ -305,7 +305,7 @@ public final class TextSpec {
    * previous} (-1 at the start); see the class comment.
    */
   private boolean selectorAllowed(int cp, int previous, int next) {
-    if (previous < 0 || isSelector(previous) || isJoiner(previous) || isInvisible(previous)) {
+    if (previous < 0 || isHidden(previous)) {
       return false;
     }
     if (cp == 0x034f) {
@@ -351,7 +351,7 @@ public final class TextSpec {
     if (isVirama(previous)) {
       return true; // a half form or chillu: whatever follows, a space or punctuation included
     }
-    return !isInvisible(next) && !isJoiner(next) && !isSelector(next) && !Character.isWhitespace(next)
+    return !isHidden(next) && !Character.isWhitespace(next)
         && (Character.UnicodeScript.of(next) == script || isMark(next));
   }
 
@@ -383,9 +383,14 @@ public final class TextSpec {
 
   /** An Indic virama (halant), after which ZWJ or ZWNJ asks for a half form or a chillu. */
   private static boolean isVirama(int cp) {
-    return Character.getType(cp) == Character.NON_SPACING_MARK
-        && Character.getName(cp) != null && Character.getName(cp).contains("SIGN VIRAMA")
-        || cp == 0x0D4D || cp == 0x0BCD || cp == 0x0DCA || cp == 0x1039 || cp == 0x103A || cp == 0x17D2;
+    if (cp == 0x0D4D || cp == 0x0BCD || cp == 0x0DCA || cp == 0x1039 || cp == 0x103A || cp == 0x17D2) {
+      return true;
+    }
+    if (Character.getType(cp) != Character.NON_SPACING_MARK) {
+      return false;
+    }
+    String name = Character.getName(cp); // looked up once
+    return name != null && name.contains("SIGN VIRAMA");
   }
 
   /** Pictographs, symbols and emoji modifiers (skin tones). */
