@@ -173,21 +173,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
-    change(key, plan, delta, decidedAtMicros, null);
+    adjust(key, plan, delta, decidedAtMicros, null);
   }
 
-  /**
-   * As {@link QuotaStore#settle}, and a refund gives back on a token bucket only what the bucket
-   * has not refilled since the reservation ({@link QuotaArithmetic#bucketEnds}).
-   */
   @Override
-  public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
-    if (reservation.isMetered()) {
-      change(key, plan, delta, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation));
-    }
-  }
-
-  private void change(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] ends) {
+  public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] ends) {
     if (delta == 0) {
       return;
     }

@@ -33,20 +33,35 @@ public interface QuotaStore {
   void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros);
 
   /**
+   * As {@link #adjust(QuotaKey, QuotaPlan, long, long)}, settling a reservation that left token
+   * bucket {@code i} at {@code bucketEnds[i]} ({@link QuotaArithmetic#bucketEnds}): a refund moves
+   * a bucket back no further than that end less the time since, so it gives back nothing the
+   * bucket has refilled meanwhile. The built-in stores apply that bound.
+   *
+   * <p>Default: {@code adjust(key, plan, delta, decidedAtMicros)}, without the bound.
+   *
+   * @throws QuotaStoreException if a remote store failed synchronously
+   */
+  default void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] bucketEnds) {
+    adjust(key, plan, delta, decidedAtMicros);
+  }
+
+  /**
    * Settles {@code reservation}, a decision this store returned for {@code key} and {@code plan}:
    * {@link #adjust} by {@code delta}, in the store that charged the reservation. A store that
    * decides in more than one place ({@link ResilientQuotaStore}) sends it where the reservation
    * was decided, or drops it; a decision that charged nothing (not {@linkplain
    * QuotaDecision#isMetered() metered}) has nothing to settle. Best effort, like {@link #adjust}.
    *
-   * <p>Default: {@code adjust(key, plan, delta, reservation.decidedAtMicros())} for a metered
-   * reservation, nothing otherwise.
+   * <p>Default: for a metered reservation, {@code adjust(key, plan, delta,
+   * reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation))}; nothing
+   * otherwise.
    *
    * @throws QuotaStoreException if a remote store failed synchronously
    */
   default void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
     if (reservation.isMetered()) {
-      adjust(key, plan, delta, reservation.decidedAtMicros());
+      adjust(key, plan, delta, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation));
     }
   }
 }
