@@ -236,12 +236,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * adapter does not depend on Jersey.
    */
   public static boolean isJerseyChunkedOutput(Class<?> type) {
-    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-      if (c.getName().equals(JERSEY_CHUNKED_OUTPUT)) {
-        return true;
-      }
-    }
-    return false;
+    return isA(type, JERSEY_CHUNKED_OUTPUT);
   }
 
   /**
@@ -250,24 +245,19 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * response filters have run (RESTEasy does).
    */
   public static boolean isPublisher(Class<?> type) {
-    if (type == null) {
-      return false;
-    }
-    if (Flow.Publisher.class.isAssignableFrom(type)) {
-      return true;
-    }
-    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-      if (c.getName().equals(REACTIVE_STREAMS_PUBLISHER) || implementsPublisher(c)) {
-        return true;
-      }
-    }
-    return false;
+    return type != null && (Flow.Publisher.class.isAssignableFrom(type) || isA(type, REACTIVE_STREAMS_PUBLISHER));
   }
 
-  private static boolean implementsPublisher(Class<?> type) {
-    for (Class<?> i : type.getInterfaces()) {
-      if (i.getName().equals(REACTIVE_STREAMS_PUBLISHER) || implementsPublisher(i)) {
+  /** Whether {@code type} (null: no) is, extends or implements the class or interface named {@code name}. */
+  private static boolean isA(Class<?> type, String name) {
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      if (c.getName().equals(name)) {
         return true;
+      }
+      for (Class<?> i : c.getInterfaces()) {
+        if (isA(i, name)) {
+          return true;
+        }
       }
     }
     return false;
