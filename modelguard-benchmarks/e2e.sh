@@ -9,6 +9,11 @@
 #   2. API key + in-memory quota + validation + extraction detection
 #   3. cached JWT (demo issuer, ES256) + the same
 #   4. API key + Redis quota (a redis-server this script starts on a free loopback port) + the same
+#   5. the gateway variant (GatewayApp) in front of a separate model server process (UpstreamServer,
+#      the demo's models with no guard), unguarded (--guard off) and with the chain of row 2: the
+#      set-up of a gateway's published overhead figures (Kong's, for one), where the baseline is
+#      itself a proxy. Its guarded row is compared, and its latency paired, with the unguarded
+#      gateway, not with row 1.
 # and the guarded/unguarded throughput ratio and p99 added (targets: >= 0.90, <= 1 ms). The JWT
 # row's requests carry a ~450-character bearer token where the others carry a 58-character key,
 # which costs the HTTP parser and the kernel alike, so it is compared with the unguarded server driven
@@ -33,6 +38,8 @@
 #              the measured run), LATENCY_DURATION (s, default 20; after LATENCY_WARMUP, s, default 5,
 #              not counted),
 #              THREADS (2), CONNECTIONS (16),
+#              GATEWAY_WARMUP (s, default 90: the gateway's relay keeps the JIT busy longer),
+#              GATEWAY (1; 0 skips row 5),
 #              CLIENTS (512), JAR (default modelguard-examples/target/modelguard-examples.jar,
 #              built with "mvn -B -q package -pl modelguard-examples -am -DskipTests" if missing),
 #              JAVA_OPTS (default -Xms1g -Xmx1g).
@@ -42,6 +49,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-30}"
+GATEWAY_WARMUP="${GATEWAY_WARMUP:-90}"
+GATEWAY="${GATEWAY:-1}"
 LATENCY_DURATION="${LATENCY_DURATION:-20}"
 LATENCY_WARMUP="${LATENCY_WARMUP:-5}"
 PAIRED="$ROOT/modelguard-benchmarks/src/main/java/io/modelguard/benchmarks/e2e/PairedLatency.java"
@@ -110,14 +119,15 @@ stop_pid() {
 
 warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured, with the warm-up clients
   export E2E_DIR="$WORK" E2E_CREDENTIALS="warm-$2" E2E_HEADER="$3" E2E_PREFIX="$4"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$1" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARM_SECONDS:-$WARMUP}s" -s "$LUA" "http://127.0.0.1:$1" >/dev/null
 }
 
 cpu_ticks() { # PID: the process's user + system CPU time so far, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measured runs (of DEMO_PID)
+drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measured runs (of DEMO_PID);
+  # a guarded row (PAIR_PORT set: its baseline server's port) then pairs its latency with that server
   local label="$1" port="$2"
   warm "$port" "$3" "$4" "$5"
   export E2E_CREDENTIALS="$3"
@@ -126,12 +136,12 @@ drive() { # LABEL PORT CREDENTIALS_FILE HEADER PREFIX: warm-up, then the measure
   line="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$LUA" "http://127.0.0.1:$port" | grep '^E2E_RESULT')"
   ticks="$(($(cpu_ticks "$DEMO_PID") - ticks))"
   local paired=""
-  if [ "$port" != "$UNGUARDED_PORT" ]; then
+  if [ -n "$PAIR_PORT" ]; then
     # One connection, paired with the unguarded server; the guard's own time per request as the
     # server measures it (the demo's guard-latency histogram) before and after.
     curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics-$label-before" 2>/dev/null || true
     paired="$(java "$PAIRED" "$WORK" "$3" "$4" "$5" "$LATENCY_WARMUP" "$LATENCY_DURATION" \
-      "http://127.0.0.1:$UNGUARDED_PORT/v1/models/digits/predict" "http://127.0.0.1:$port/v1/models/digits/predict" \
+      "http://127.0.0.1:$PAIR_PORT/v1/models/digits/predict" "http://127.0.0.1:$port/v1/models/digits/predict" \
       | grep '^PAIRED_RESULT' | sed -E 's/ requests=/ pairs=/')"
     curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics-$label-after" 2>/dev/null || true
   fi
@@ -173,6 +183,7 @@ PEPPER=(--pepper-file "$WORK/pepper")
 # 1. Unguarded: the same app and configuration with ModelGuard off. It stays up, idle, until the
 # end: the guarded rows' one-connection latency is measured against it, request for request.
 UNGUARDED_PORT="$(free_port)"
+PAIR_PORT=""
 if java -jar "$JAR" --help 2>/dev/null | grep -q -- '--guard'; then
   PORT="$UNGUARDED_PORT"
   start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --guard off
@@ -194,6 +205,7 @@ else
 fi
 
 # 2 and 3. Guarded, in-memory quota: API keys, then cached demo-issuer JWTs.
+PAIR_PORT="$UNGUARDED_PORT"
 PORT="$(free_port)"
 start_demo "$PORT" --config "$CONFIG" "${PEPPER[@]}" --audit-log "$WORK/audit-memory.jsonl"
 mint "$PORT" tokens.txt
@@ -218,6 +230,35 @@ drive api-key-redis "$PORT" keys.txt X-API-Key ""
 stop_pid "$DEMO_PID"
 echo "e2e: Redis guarded server: $(wc -l <"$WORK/audit-redis.jsonl") audit lines" >&2
 denials "$WORK/audit-redis.jsonl"
+
+# 5. The gateway variant in front of a separate model server: unguarded (it stays up, idle, as the
+# guarded gateway's one-connection pair), then guarded with the chain of row 2.
+if [ "$GATEWAY" = 1 ]; then
+  UPSTREAM_PORT="$(free_port)"
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -cp "$JAR" io.modelguard.examples.gateway.UpstreamServer --port "$UPSTREAM_PORT" \
+    >"$WORK/upstream.out" 2>&1 &
+  PIDS+=("$!")
+  wait_ready "http://127.0.0.1:$UPSTREAM_PORT"
+  start_gateway() { # PORT ARGS...; sets DEMO_PID
+    local port="$1"; shift
+    # shellcheck disable=SC2086
+    java $JAVA_OPTS -cp "$JAR" io.modelguard.examples.gateway.GatewayApp --upstream "http://127.0.0.1:$UPSTREAM_PORT" \
+      --port "$port" "$@" >"$WORK/gateway-$port.out" 2>"$WORK/gateway-$port.err" &
+    DEMO_PID=$!
+    PIDS+=("$DEMO_PID")
+    wait_ready "http://127.0.0.1:$port"
+  }
+  GATEWAY_UNGUARDED_PORT="$(free_port)"
+  start_gateway "$GATEWAY_UNGUARDED_PORT" --config "$CONFIG" "${PEPPER[@]}" --guard off
+  PAIR_PORT="" WARM_SECONDS="$GATEWAY_WARMUP" drive gateway-unguarded "$GATEWAY_UNGUARDED_PORT" keys.txt X-API-Key ""
+  PORT="$(free_port)"
+  start_gateway "$PORT" --config "$CONFIG" "${PEPPER[@]}" --audit-log "$WORK/audit-gateway.jsonl"
+  PAIR_PORT="$GATEWAY_UNGUARDED_PORT" WARM_SECONDS="$GATEWAY_WARMUP" drive gateway-api-key "$PORT" keys.txt X-API-Key ""
+  stop_pid "$DEMO_PID"
+  echo "e2e: guarded gateway: $(wc -l <"$WORK/audit-gateway.jsonl") audit lines" >&2
+  denials "$WORK/audit-gateway.jsonl"
+fi
 
 python3 - "$WORK/results" "$THREADS" "$CONNECTIONS" "$DURATION" "$CLIENTS" "$WORK/bare-baseline" "$(getconf CLK_TCK)" \
   "$WORK" <<'PY'
@@ -258,7 +299,7 @@ for line in open(sys.argv[1]):
     parts = line.split()
     rows[parts[0]] = {k: float(v) for k, v in (p.split("=") for p in parts[2:])}
 base = rows["unguarded"]
-bases = {"jwt-cached": rows.get("unguarded-jwt", base)}
+bases = {"jwt-cached": rows.get("unguarded-jwt", base), "gateway-api-key": rows.get("gateway-unguarded", base)}
 print(f"\nEnd-to-end, loopback, POST /v1/models/digits/predict, {sys.argv[5]} clients. Throughput: "
       f"wrk -t{sys.argv[2]} -c{sys.argv[3]} -d{sys.argv[4]}s (saturation); latency: one connection, one request "
       "at a time, alternating between the unguarded server and the guarded one (PairedLatency)\n")
@@ -271,14 +312,18 @@ names = {"unguarded": "unguarded (bare model server: this jar has no --guard)" i
          "unguarded-jwt": "unguarded, with the JWT row's bearer tokens (ignored)",
          "api-key": "API key + in-memory quota + validation + extraction detection",
          "jwt-cached": "cached JWT (ES256) + the same (vs. the unguarded row with tokens)",
-         "api-key-redis": "API key + Redis quota + the same"}
+         "api-key-redis": "API key + Redis quota + the same",
+         "gateway-unguarded": "gateway in front of a separate model server, unguarded (--guard off)",
+         "gateway-api-key": "gateway, API key + in-memory quota + validation + extraction detection "
+                            "(vs. the unguarded gateway)"}
 ms = lambda us: f"{us / 1000:.2f}"
-for key in ["unguarded", "unguarded-jwt", "api-key", "jwt-cached", "api-key-redis"]:
+for key in ["unguarded", "unguarded-jwt", "api-key", "jwt-cached", "api-key-redis", "gateway-unguarded",
+            "gateway-api-key"]:
     r = rows.get(key)
     if r is None:
         continue
     b = bases.get(key, base)
-    plain = key.startswith("unguarded")
+    plain = key.endswith("unguarded") or key == "unguarded-jwt"
     ratio = "" if plain else f"{r['rps'] / b['rps']:.2f}"
     cpu = r['cpu_ticks'] / ticks_per_second * 1e6 / r['requests']
     extra = "" if plain else f" ({cpu - b['cpu_ticks'] / ticks_per_second * 1e6 / b['requests']:+.0f})"
@@ -295,7 +340,7 @@ for key in ["unguarded", "unguarded-jwt", "api-key", "jwt-cached", "api-key-redi
           f"| {ms(r['p99_us'])} ms | {non2xx} |")
 print("\nTargets: guarded/unguarded >= 0.90 with the full in-memory chain, p99 added <= 1 ms.")
 print("Server CPU a request: the demo process's user + system time during the saturation run over its requests "
-      "(in brackets: more than unguarded). Guard's own time: the demo's modelguard_guard_latency_seconds histogram "
+      "(in brackets: more than its unguarded row; for the gateway rows, the gateway's alone, not its upstream's). Guard's own time: the demo's modelguard_guard_latency_seconds histogram "
       "(the whole request less the model, response write included) over the paired run; its buckets "
       "bound the p99 from above.")
 PY

@@ -171,28 +171,41 @@ public final class PairedLatency {
   /** One request's status and time from its first byte sent to its last byte received. */
   record Exchange(int status, long nanos) {}
 
-  /** One keep-alive HTTP/1.1 connection sending POSTs to one URL. */
+  /**
+   * One keep-alive HTTP/1.1 connection sending POSTs to one URL. A response that ends the
+   * connection ({@code Connection: close}, as a server may answer a refusal) is read whole and
+   * counted like any other; the next request opens a new connection.
+   */
   static final class Connection implements Closeable {
-    private final Socket socket;
-    private final OutputStream out;
-    private final InputStream in;
+    private final URI url;
     private final String head;
+    private Socket socket;
+    private OutputStream out;
+    private InputStream in;
 
     Connection(URI url) throws IOException {
       if (!"http".equals(url.getScheme()) || url.getPort() < 0) {
         throw new IllegalArgumentException("an http URL with a port is needed, got " + url);
       }
+      this.url = url;
+      head = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
+          + "\r\nContent-Type: application/json\r\n";
+      open();
+    }
+
+    private void open() throws IOException {
       socket = new Socket();
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 5_000);
       socket.setSoTimeout(30_000);
       out = socket.getOutputStream();
       in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-      head = "POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
-          + "\r\nContent-Type: application/json\r\n";
     }
 
     Exchange exchange(String header, String credential, String body) throws IOException {
+      if (socket == null) {
+        open();
+      }
       byte[] content = body.getBytes(StandardCharsets.UTF_8);
       byte[] request = (head + header + ": " + credential + "\r\nContent-Length: " + content.length + "\r\n\r\n" + body)
           .getBytes(StandardCharsets.UTF_8);
@@ -213,6 +226,7 @@ public final class PairedLatency {
       int status = Integer.parseInt(parts[1]);
       long length = -1;
       boolean chunked = false;
+      boolean closing = false;
       for (String line = line(); !line.isEmpty(); line = line()) {
         int colon = line.indexOf(':');
         if (colon < 0) {
@@ -225,7 +239,7 @@ public final class PairedLatency {
         } else if (name.equals("transfer-encoding")) {
           chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
         } else if (name.equals("connection") && value.equalsIgnoreCase("close")) {
-          throw new IOException("the server closed the connection (status " + status + ")");
+          closing = true;
         }
       }
       if (chunked) {
@@ -240,6 +254,9 @@ public final class PairedLatency {
         skip(length);
       } else {
         throw new IOException("a response without Content-Length or chunked coding (status " + status + ")");
+      }
+      if (closing) {
+        close();
       }
       return status;
     }
@@ -289,7 +306,10 @@ public final class PairedLatency {
 
     @Override
     public void close() throws IOException {
-      socket.close();
+      if (socket != null) {
+        socket.close();
+        socket = null;
+      }
     }
   }
 }

@@ -92,6 +92,43 @@ class PairedLatencyTest {
   }
 
   @Test
+  void aRefusalThatClosesTheConnectionIsCountedAndTheNextRequestGoesOnANewOne() throws IOException {
+    // As a guarded server may answer a refusal (say 503 quota.unavailable under load): the run
+    // went on rather than ending the benchmark script.
+    List<String> seenA = new CopyOnWriteArrayList<>();
+    List<String> seenB = new CopyOnWriteArrayList<>();
+    URI a = server("a", seenA, false, 200);
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/v1/models/digits/predict", exchange -> {
+      arrivals.add("b");
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      seenB.add(body);
+      boolean refuse = body.contains("fail");
+      if (refuse) {
+        exchange.getResponseHeaders().set("Connection", "close");
+      }
+      byte[] answer = "{}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(refuse ? 503 : 200, answer.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(answer);
+      }
+    });
+    server.start();
+    servers.add(server);
+    URI b = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/models/digits/predict");
+
+    Result result = PairedLatency.run(LOAD, Duration.ZERO, Duration.ofMillis(300), a, b);
+
+    int n = result.a().count();
+    int refusals = (int) IntStream.range(0, n).filter(i -> i % 3 == 2).count();
+    assertThat(refusals).isPositive();
+    assertThat(result.b().count()).isEqualTo(n);
+    assertThat(result.b().non2xx()).isEqualTo(refusals);
+    assertThat(seenA).hasSize(n);
+    assertThat(seenB).hasSize(n);
+  }
+
+  @Test
   void warmUpPairsAreSentButNotCountedAndTheNumberingGoesOn() throws IOException {
     List<String> seenA = new CopyOnWriteArrayList<>();
     List<String> seenB = new CopyOnWriteArrayList<>();
