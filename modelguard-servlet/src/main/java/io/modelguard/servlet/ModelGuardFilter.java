@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +132,10 @@ import org.slf4j.LoggerFactory;
  * unchecked: a guarded servlet that dispatches itself again asynchronously is neither charged twice
  * by a quota nor asked for a body a policy already read, and the error page of a guarded request
  * is left to the container. The same holds, as a limitation, for a guarded servlet that forwards
- * or dispatches to another guarded servlet: the second one runs under the first one's decision. A
+ * or dispatches to another guarded servlet: the second one runs under the first one's decision.
+ * Each filter keeps its own mark: two {@code ModelGuardFilter}s in one chain (a platform's in
+ * front of an application's, say) each check the request with their own policies, and the second
+ * one's decision is the one under {@link #DECISION_ATTRIBUTE}. A
  * policy that reads the body makes it unavailable to {@code getParameter} and {@code getParts}: the
  * servlet reads it with {@code getInputStream()} or {@code getReader()}.
  */
@@ -151,8 +155,13 @@ public final class ModelGuardFilter implements Filter {
 
   private static final Logger log = LoggerFactory.getLogger(ModelGuardFilter.class);
 
-  /** Request attribute marking a request this filter already checked. */
-  private static final String CHECKED = ModelGuardFilter.class.getName() + ".checked";
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  /**
+   * Request attribute marking a request this filter already checked: one name per filter, so that
+   * a second filter in the same chain (an application's own behind a platform's) checks it too.
+   */
+  private final String checked = ModelGuardFilter.class.getName() + ".checked." + INSTANCES.incrementAndGet();
 
   private final ModelGuard guard;
   private final List<Route> routes;
@@ -226,7 +235,7 @@ public final class ModelGuardFilter implements Filter {
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
       throws IOException, ServletException {
     if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)
-        || req.getAttribute(CHECKED) != null) {
+        || req.getAttribute(checked) != null) {
       chain.doFilter(req, res);
       return;
     }
@@ -249,7 +258,7 @@ public final class ModelGuardFilter implements Filter {
         return;
       }
     }
-    request.setAttribute(CHECKED, Boolean.TRUE);
+    request.setAttribute(checked, Boolean.TRUE);
     if (binding == Binding.INVALID) {
       writeProblem(response, ProblemRenderer.internalError());
       return;

@@ -468,6 +468,61 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void aSecondModelGuardFilterInTheSameChainChecksTheRequestToo() throws Exception {
+    // A platform-wide filter (here: one that reads the body and allows) and an application's own
+    // filter behind it: the second one's policies ran on nothing once the first had marked the
+    // request checked, so its refusal never came.
+    AtomicInteger outerChecks = new AtomicInteger();
+    ConformanceFixture stacked = ConformanceFixture.create(b -> b
+        .chain("outer", c -> c.policy(Phase.VALIDATE, "outer", ctx -> {
+          outerChecks.incrementAndGet();
+          try {
+            ctx.request().body(1024);
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+          return GuardDecision.allow();
+        }).output(OutputPhase.PERTURB, "outer-mark", ctx -> mark(ctx.output(), "outer")))
+        .chain("inner", c -> c.output(OutputPhase.PERTURB, "inner-mark", ctx -> mark(ctx.output(), "inner"))
+            .policy(Phase.VALIDATE, "inner", ctx -> {
+              try {
+                return new String(ctx.request().body(1024), StandardCharsets.UTF_8).contains("\"ok\"")
+                    ? GuardDecision.allow()
+                    : GuardDecision.deny(ReasonCode.INPUT_INVALID);
+              } catch (IOException e) {
+                return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+              }
+            })));
+    ModelGuardFilter outer = ModelGuardFilter.builder(stacked.guard())
+        .route("/stacked", EndpointSpec.of("digits", "outer", 1)).build();
+    ModelGuardFilter inner = ModelGuardFilter.builder(stacked.guard())
+        .route("/stacked", EndpointSpec.of("digits", "inner", 1)).build();
+    try (Deployment two = runtime().start("/app", List.of(outer, inner),
+        List.of(ServletDef.of("stacked-echo", new CappedEchoServlet(false), "/stacked")), Map.of())) {
+      URI uri = URI.create(two.baseUri() + "/stacked");
+
+      HttpResponse<String> refused = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15))
+              .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(),
+          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      assertThat(refused.statusCode()).isEqualTo(422);
+      assertThat(refused.body()).contains("\"code\":\"input.invalid\"");
+
+      HttpResponse<String> allowed = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15))
+              .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"ok\":1}")).build(),
+          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      assertThat(allowed.statusCode()).isEqualTo(200);
+      // Read by both filters' policies and still whole for the servlet; its answer went through the
+      // inner filter's output policies, then the outer one's.
+      assertThat(allowed.body()).isEqualTo("{\"ok\":1} inner outer");
+      assertThat(outerChecks.get()).isEqualTo(2);
+    }
+  }
+
+  private static ModelOutput mark(ModelOutput output, String mark) {
+    return ModelOutput.of((output.bodyAsString() + " " + mark).getBytes(StandardCharsets.UTF_8), "text/plain");
+  }
+
+  @Test
   void outputThePolicyCanReadIsRewritten() throws Exception {
     // The control for the tests below: this servlet's plain prediction loses its probabilities.
     HttpResponse<String> r = post("/escape/trailer", fixture.basicKey());

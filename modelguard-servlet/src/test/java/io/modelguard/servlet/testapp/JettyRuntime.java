@@ -22,7 +22,7 @@ public final class JettyRuntime implements ServletRuntime {
   private ServletContextHandler lastContext;
 
   @Override
-  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets, Map<Integer, String> errorPages)
       throws Exception {
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
@@ -42,10 +42,12 @@ public final class JettyRuntime implements ServletRuntime {
       mapping.setPathSpecs(def.patterns().toArray(new String[0]));
       context.getServletHandler().addServletMapping(mapping);
     }
-    FilterHolder holder = new FilterHolder(filter);
-    holder.setName(FILTER_NAME);
-    holder.setAsyncSupported(true);
-    context.addFilter(holder, "/*", EnumSet.allOf(DispatcherType.class));
+    for (int i = 0; i < filters.size(); i++) {
+      FilterHolder holder = new FilterHolder(filters.get(i));
+      holder.setName(ServletRuntime.filterName(i));
+      holder.setAsyncSupported(true);
+      context.addFilter(holder, "/*", EnumSet.allOf(DispatcherType.class));
+    }
     if (!errorPages.isEmpty()) {
       ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
       errorPages.forEach(errors::addErrorPage);

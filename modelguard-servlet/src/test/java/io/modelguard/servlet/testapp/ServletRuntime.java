@@ -22,8 +22,23 @@ public interface ServletRuntime {
    * As {@link #start(String, Filter, List)}, with error pages: the container dispatches a response
    * whose status is a key of {@code errorPages} to the path it maps to (an {@code ERROR} dispatch).
    */
-  Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+  default Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+      throws Exception {
+    return start(contextPath, List.of(filter), servlets, errorPages);
+  }
+
+  /**
+   * As {@link #start(String, Filter, List, Map)}, with several filters, each mapped alike and
+   * chained in this order (the first named {@value #FILTER_NAME}, the others {@value #FILTER_NAME}
+   * and their position).
+   */
+  Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets, Map<Integer, String> errorPages)
       throws Exception;
+
+  /** The name the {@code index}-th filter is registered under. */
+  static String filterName(int index) {
+    return index == 0 ? FILTER_NAME : FILTER_NAME + index;
+  }
 
   /** The name the filter is registered under. */
   String FILTER_NAME = "modelguard";

@@ -37,7 +37,7 @@ public final class TomcatRuntime implements ServletRuntime {
   private Context lastContext;
 
   @Override
-  public Deployment start(String contextPath, Filter filter, List<ServletDef> servlets, Map<Integer, String> errorPages)
+  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets, Map<Integer, String> errorPages)
       throws Exception {
     Path base = Files.createTempDirectory("modelguard-tomcat");
     Tomcat tomcat = new Tomcat();
@@ -67,9 +67,11 @@ public final class TomcatRuntime implements ServletRuntime {
         registration.setAsyncSupported(true);
         registration.addMapping(def.patterns().toArray(new String[0]));
       }
-      FilterRegistration.Dynamic registration = servletContext.addFilter(FILTER_NAME, filter);
-      registration.setAsyncSupported(true);
-      registration.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
+      for (int i = 0; i < filters.size(); i++) {
+        FilterRegistration.Dynamic registration = servletContext.addFilter(ServletRuntime.filterName(i), filters.get(i));
+        registration.setAsyncSupported(true);
+        registration.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
+      }
     }, null);
     lastContext = context;
     tomcat.start();
