@@ -54,7 +54,15 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     return Optional.of(new ImageHeader(ImageFormat.PNG, w, h, 1));
   }
 
+  /**
+   * The frame header (SOFn) of a JPEG. The markers are read on to the first scan: a second frame
+   * header before it (or a DHP, hierarchical coding, which no common decoder supports) makes the
+   * image inconsistent, and it is refused, as libjpeg-based decoders refuse it (Java's ImageIO:
+   * "two SOF markers"); Pillow instead reports the last one's size, which this check would not have
+   * seen.
+   */
   private static Optional<ImageHeader> jpeg(byte[] b) {
+    ImageHeader frame = null;
     int i = 2;
     while (i + 1 < b.length) {
       if ((b[i] & 0xff) != 0xff) {
@@ -71,25 +79,29 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
         continue; // standalone markers
       }
       if (marker == 0xd9 || marker == 0xda || i + 2 > b.length) {
-        return Optional.empty(); // end of image or scan data before any frame header
+        // End of image, the first scan, or the end of the bytes: the frame header seen, if any.
+        return Optional.ofNullable(frame);
       }
       int length = u16be(b, i);
       if (length < 2) {
         return Optional.empty();
       }
       boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-      if (sof) {
-        if (i + 7 > b.length) {
+      if (sof || marker == 0xde) {
+        if (frame != null || !sof || i + 7 > b.length) {
           return Optional.empty();
         }
         long h = u16be(b, i + 3);
         long w = u16be(b, i + 5);
         // Height 0 means "defined later by a DNL marker": refuse rather than decode to find out.
-        return w == 0 || h == 0 ? Optional.empty() : Optional.of(new ImageHeader(ImageFormat.JPEG, w, h, 1));
+        if (w == 0 || h == 0) {
+          return Optional.empty();
+        }
+        frame = new ImageHeader(ImageFormat.JPEG, w, h, 1);
       }
       i += length;
     }
-    return Optional.empty();
+    return Optional.ofNullable(frame);
   }
 
   private static Optional<ImageHeader> gif(byte[] b) {

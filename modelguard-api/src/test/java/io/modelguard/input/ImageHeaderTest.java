@@ -36,6 +36,38 @@ class ImageHeaderTest {
   }
 
   @Test
+  void refusesAJpegWithASecondFrameHeaderBeforeItsScan() throws IOException {
+    // A small SOF0 first, a large one after it: the check read the first (8 x 8) where Pillow
+    // reports the last (here 20,000 x 20,000); ImageIO refuses such a file.
+    byte[] small = TestImages.real("jpeg", 8, 8);
+    byte[] large = TestImages.jpegDeclaring(20_000, 20_000);
+    int sof = indexOfMarker(small, 0xc0);
+    byte[] largeSof = Arrays.copyOfRange(large, indexOfMarker(large, 0xc0), large.length - 2); // without its EOI
+    byte[] twoFrames = new byte[small.length + largeSof.length];
+    int afterSof = sof + 2 + (((small[sof + 2] & 0xff) << 8) | (small[sof + 3] & 0xff));
+    System.arraycopy(small, 0, twoFrames, 0, afterSof);
+    System.arraycopy(largeSof, 0, twoFrames, afterSof, largeSof.length);
+    System.arraycopy(small, afterSof, twoFrames, afterSof + largeSof.length, small.length - afterSof);
+
+    assertThat(ImageHeader.read(small)).contains(new ImageHeader(ImageFormat.JPEG, 8, 8, 1));
+    assertThat(ImageHeader.read(twoFrames)).isEmpty();
+    // A DHP (hierarchical coding) in place of the frame header: refused too.
+    byte[] dhp = small.clone();
+    dhp[sof + 1] = (byte) 0xde;
+    assertThat(ImageHeader.read(dhp)).isEmpty();
+  }
+
+  /** Where the marker {@code 0xff <code>} starts in {@code b} (the first, after the SOI). */
+  private static int indexOfMarker(byte[] b, int code) {
+    for (int i = 2; i + 1 < b.length; i++) {
+      if ((b[i] & 0xff) == 0xff && (b[i + 1] & 0xff) == code) {
+        return i;
+      }
+    }
+    throw new AssertionError("no marker " + Integer.toHexString(code));
+  }
+
+  @Test
   void sniffsFormatsByMagicBytesOnly() {
     assertThat(ImageFormat.sniff(TestImages.real("png", 2, 2))).contains(ImageFormat.PNG);
     assertThat(ImageFormat.sniff(TestImages.real("jpeg", 2, 2))).contains(ImageFormat.JPEG);
