@@ -387,6 +387,9 @@ final class InputValidator {
 
   /** One pass over an Open Inference Protocol v2 request. */
   private static final class Tensors {
+    /** The most dimensions a tensor's shape (and so its data's nesting) has. */
+    private static final int MAX_TENSOR_DIMS = 8;
+
     private final ModelSpec spec;
     private final JsonParser p;
     private final JsonLimits limits;
@@ -546,6 +549,11 @@ final class InputValidator {
       if (data.count != elements) {
         throw invalid(label + ": 'data' must hold exactly as many elements as the shape declares.");
       }
+      if (data.dims.length > 1 && !java.util.Arrays.equals(data.dims, shape)) {
+        // Nested otherwise than the shape (rows of another length, or another depth): a server
+        // reshaping the nesting it was sent would not read the tensor that was checked.
+        throw invalid(label + ": 'data' must be flat, or nested as the shape declares.");
+      }
       String bad = data.violation(datatype, ts);
       if (bad != null) {
         throw invalid(label + ": " + bad + ".");
@@ -566,12 +574,12 @@ final class InputValidator {
       if (t != JsonToken.START_ARRAY) {
         throw invalid("A tensor's 'shape' must be an array of sizes.");
       }
-      long[] dims = new long[8];
+      long[] dims = new long[MAX_TENSOR_DIMS];
       int n = 0;
       long product = 1;
       while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-        if (n == 8) {
-          throw invalid("A tensor's 'shape' has more than 8 dimensions.");
+        if (n == MAX_TENSOR_DIMS) {
+          throw invalid("A tensor's 'shape' has more than " + MAX_TENSOR_DIMS + " dimensions.");
         }
         if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() < 0) {
           throw invalid("A tensor's 'shape' must hold sizes of 0 or more.");
@@ -603,6 +611,13 @@ final class InputValidator {
       }
       long cap = shape != null ? product(shape) : spec.maxTensorElements;
       DataStats s = new DataStats();
+      // The nesting: elements so far of the open array at each depth, the length every array at a
+      // depth must share, the depth of the scalars (0 until the first), the deepest array.
+      long[] counts = new long[MAX_TENSOR_DIMS + 1];
+      long[] lengths = new long[MAX_TENSOR_DIMS + 1];
+      java.util.Arrays.fill(lengths, -1);
+      int leaf = 0;
+      int deepest = 1;
       int depth = 1;
       while (depth > 0) {
         t = p.nextToken();
@@ -611,38 +626,66 @@ final class InputValidator {
         }
         switch (t) {
           case START_ARRAY:
+            counts[depth]++;
+            if ((leaf != 0 && depth >= leaf) || depth == MAX_TENSOR_DIMS) {
+              throw unevenData();
+            }
             depth++;
+            counts[depth] = 0;
+            deepest = Math.max(deepest, depth);
             continue;
           case END_ARRAY:
+            if (lengths[depth] < 0) {
+              lengths[depth] = counts[depth];
+            } else if (lengths[depth] != counts[depth]) {
+              throw unevenData();
+            }
             depth--;
             continue;
           case VALUE_NUMBER_INT:
           case VALUE_NUMBER_FLOAT:
-            s.number(p, t);
-            break;
           case VALUE_TRUE:
           case VALUE_FALSE:
-            s.booleans++;
-            break;
           case VALUE_STRING:
-            checkLength(p, limits);
-            s.strings++;
             break;
           default:
             throw invalid("A tensor's 'data' must hold numbers, booleans or strings.");
+        }
+        if (leaf == 0 && deepest > depth) {
+          throw unevenData(); // an array was deeper than this first scalar
+        }
+        if (leaf != 0 && depth != leaf) {
+          throw unevenData();
+        }
+        leaf = depth;
+        counts[depth]++;
+        if (t == JsonToken.VALUE_STRING) {
+          checkLength(p, limits);
+          s.strings++;
+        } else if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
+          s.booleans++;
+        } else {
+          s.number(p, t);
         }
         if (++s.count > cap) {
           throw invalid(shape != null ? "A tensor's 'data' holds more elements than its shape declares."
               : "A tensor's 'data' holds more elements than the model accepts.");
         }
       }
+      s.dims = java.util.Arrays.copyOfRange(lengths, 1, deepest + 1);
       return s;
+    }
+
+    private static Violation unevenData() {
+      return invalid("A tensor's 'data' must be flat, or nested as its shape declares.");
     }
   }
 
   /** What a tensor's data held, to judge it once the datatype is known. */
   private static final class DataStats {
     long count;
+    /** The nesting: the length of the arrays at each depth ({@code [count]} for flat data). */
+    long[] dims;
     long numbers;
     long booleans;
     long strings;

@@ -10,7 +10,9 @@ import java.util.Set;
  * "shape": [...], "datatype": ..., "data": [...]}}. The declared shape must match {@link
  * #shape()} ({@code -1} matches any size), its product × element size must stay under {@link
  * #maxBytes()} — checked as soon as the shape is read, before the data is looked at — and the data
- * must hold exactly that many elements of the datatype, each in range. Immutable.
+ * must hold exactly that many elements of the datatype, each in range, either flat (row-major) or
+ * nested exactly as the shape declares (rows of another length, ragged rows or another depth are
+ * refused). Immutable.
  *
  * <pre>{@code
  * TensorSpec.builder("input-0").datatypes(TensorDatatype.FP32).shape(-1, 64).range(0, 16).build()

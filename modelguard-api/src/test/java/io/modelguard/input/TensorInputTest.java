@@ -38,6 +38,40 @@ class TensorInputTest {
   }
 
   @Test
+  void refusesDataNestedOtherwiseThanItsShape() {
+    // Eight elements, as [2,4] declares, but not as rows of four: a server reshaping the nesting it
+    // was sent (or refusing a ragged one with its own error) would not read the tensor checked.
+    String[] uneven = {
+        "[[5.1,3.5],[1.4,0.2],[4.9,3.0],[1.4,0.2]]", // 4 x 2
+        "[[5.1,3.5,1.4,0.2,4.9],[3.0,1.4,0.2]]",     // ragged rows
+        "[[5.1,3.5,1.4,0.2],4.9,3.0,1.4,0.2]",       // a row, then scalars
+        "[5.1,3.5,1.4,0.2,[4.9,3.0,1.4,0.2]]",       // scalars, then a row
+        "[[[5.1,3.5,1.4,0.2]],[[4.9,3.0,1.4,0.2]]]", // one level too deep
+        "[[],[5.1,3.5,1.4,0.2,4.9,3.0,1.4,0.2]]",    // an empty row
+    };
+    for (String data : uneven) {
+      assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[2,4],\"datatype\":\"FP32\",\"data\":" + data + "}]}"))
+          .as(data).isIn("Tensor 'input-0': 'data' must be flat, or nested as the shape declares.",
+              "A tensor's 'data' must be flat, or nested as its shape declares.");
+      // The same with the data before the shape, when the nesting is read before the shape is known.
+      assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"data\":" + data + ",\"datatype\":\"FP32\",\"shape\":[2,4]}]}"))
+          .as(data).isIn("Tensor 'input-0': 'data' must be flat, or nested as the shape declares.",
+              "A tensor's 'data' must be flat, or nested as its shape declares.");
+    }
+    assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[2,4],\"datatype\":\"FP32\",\"data\":[[1,2,3,4],{}]}]}"))
+        .isEqualTo("A tensor's 'data' must hold numbers, booleans or strings.");
+    // Flat and exactly nested data pass, in either member order; so does an empty tensor.
+    for (String data : new String[] {"[5.1,3.5,1.4,0.2,4.9,3.0,1.4,0.2]", "[[5.1,3.5,1.4,0.2],[4.9,3.0,1.4,0.2]]"}) {
+      assertThat(check("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[2,4],\"datatype\":\"FP32\",\"data\":" + data + "}]}")
+          .isAllowed()).as(data).isTrue();
+      assertThat(check("{\"inputs\":[{\"name\":\"input-0\",\"data\":" + data + ",\"shape\":[2,4],\"datatype\":\"FP32\"}]}")
+          .isAllowed()).as(data).isTrue();
+    }
+    assertThat(check("{\"inputs\":[{\"name\":\"input-0\",\"shape\":[0,4],\"datatype\":\"FP32\",\"data\":[]}]}").isAllowed())
+        .isTrue();
+  }
+
+  @Test
   void refusesAShapeWhoseSizeIsOverTheLimitBeforeReadingTheData() {
     // The data array is 20 MB of digits; the shape alone already exceeds the cap, so the refusal
     // comes at the shape and the data is never looked at.
