@@ -3,10 +3,13 @@ package io.modelguard.quota;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +31,21 @@ import org.slf4j.LoggerFactory;
  *       that ends with any other exception, so the circuit is never left half-open.
  * </ul>
  *
- * Reservations are settled ({@link #settle}) in the store that decided them: the local fallback's
+ * <b>Scopes.</b> By default one circuit serves every key. A primary made of independent parts
+ * (the masters of a Redis Cluster) gives a {@link Builder#breakerScope(Function) breaker scope}: a
+ * function from a call's key to the part that serves it, and each scope has a circuit of its own,
+ * which counts only the failures of its keys, opens, probes and closes alone. So a failed part
+ * opens its own circuit after {@code failureThreshold} failures on its keys, while the successes
+ * of healthy parts (which would keep resetting one shared count) go on being decided by the
+ * primary. The circuits live in a map of at most {@link Builder#maxBreakerScopes(int)
+ * maxBreakerScopes} (default 1,024); when a new scope finds it full, a circuit closed without
+ * failures (which a new one would equal) makes room, else any one (its scope starts again closed).
+ *
+ * <p>Reservations are settled ({@link #settle}) in the store that decided them: the local fallback's
  * in the local store, the primary's in the primary or not at all, so units one store charged are
  * never returned by the other (a client reserving much during an outage and refunding after it
- * would otherwise gain the refund in the primary).
+ * would otherwise gain the refund in the primary). What decides it is the circuit of the
+ * reservation's key's scope.
  *
  * <p>The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
  * {@link QuotaStoreException} counts as a failure; any other exception (a bug) propagates. State
@@ -55,6 +69,13 @@ public final class ResilientQuotaStore implements QuotaStore {
   private static final int DENIED = 0;
   private static final int PERMITTED = 1;
   private static final int PROBE = 2;
+  /** The one scope of a store without a {@link Builder#breakerScope(Function) breaker scope}. */
+  private static final Object ALL_KEYS = new Object() {
+    @Override
+    public String toString() {
+      return "all keys";
+    }
+  };
   /** The least time between two warnings about dropped settlements. */
   private static final long DROP_WARNING_NANOS = TimeUnit.MINUTES.toNanos(1);
 
@@ -65,13 +86,15 @@ public final class ResilientQuotaStore implements QuotaStore {
   private final LongSupplier ticker;
   private final Clock clock;
   private final InMemoryQuotaStore local;
-  private final AtomicInteger state = new AtomicInteger(CLOSED);
-  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  /** The scope of a call's key; null: one scope, {@link #ALL_KEYS}. */
+  private final Function<? super QuotaKey, ?> scopeOf;
+  private final int maxScopes;
+  /** The circuit of each scope seen, at most {@link #maxScopes}; added to under its own lock. */
+  private final ConcurrentHashMap<Object, Circuit> circuits = new ConcurrentHashMap<>();
   private final AtomicLong primaryCalls = new AtomicLong();
   private final AtomicLong droppedSettlements = new AtomicLong();
   /** Ticker time from which a dropped settlement is worth a warning again. */
   private final AtomicLong nextDropWarning;
-  private volatile long openedAt;
 
   private ResilientQuotaStore(Builder b) {
     this.primary = b.primary;
@@ -82,6 +105,8 @@ public final class ResilientQuotaStore implements QuotaStore {
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.nextDropWarning = new AtomicLong(ticker.getAsLong());
     this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK ? localStore(b) : null;
+    this.scopeOf = b.scope;
+    this.maxScopes = b.maxScopes;
   }
 
   /** The local fallback store: on the given clock, else on the in-memory store's default time. */
@@ -100,37 +125,39 @@ public final class ResilientQuotaStore implements QuotaStore {
     if (cost < 1) {
       throw new IllegalArgumentException("cost must be at least 1, was " + cost);
     }
-    int permit = permit();
+    Circuit circuit = circuit(key);
+    int permit = circuit.permit();
     if (permit == DENIED) {
-      return fallback(key, plan, cost);
+      return fallback(circuit, key, plan, cost);
     }
     QuotaDecision d;
     try {
       primaryCalls.incrementAndGet();
       d = primary.acquire(key, plan, cost);
     } catch (QuotaStoreException e) {
-      onFailure(e);
-      return fallback(key, plan, cost);
+      circuit.onFailure(e);
+      return fallback(circuit, key, plan, cost);
     } catch (RuntimeException | Error e) {
-      onBug(permit);
+      circuit.onBug(permit);
       throw e;
     }
-    onSuccess();
+    circuit.onSuccess();
     return d;
   }
 
   /**
-   * Adjusts {@code key} in whichever store answers now: the primary while the circuit is closed
-   * and the call succeeds, else the local fallback (if the policy has one). An adjustment never
-   * takes the open circuit's probe: a remote store may send it without waiting for an answer, so
-   * its "success" proves nothing about the store, so it does not reset the count of consecutive
-   * failures either (its failure does count). Knowing nothing of who decided the reservation,
+   * Adjusts {@code key} in whichever store answers now: the primary while the circuit (of the
+   * key's scope) is closed and the call succeeds, else the local fallback (if the policy has one).
+   * An adjustment never takes the open circuit's probe: a remote store may send it without waiting
+   * for an answer, so its "success" proves nothing about the store, so it does not reset the count
+   * of consecutive failures either (its failure does count). Knowing nothing of who decided the reservation,
    * it may land in a store that never charged it; settle reservations with {@link #settle}, which
    * does know.
    */
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
-    if (state.get() == CLOSED) {
+    Circuit circuit = circuit(key);
+    if (circuit.state.get() == CLOSED) {
       try {
         primaryCalls.incrementAndGet();
         primary.adjust(key, plan, delta, decidedAtMicros);
@@ -139,7 +166,7 @@ public final class ResilientQuotaStore implements QuotaStore {
         // would never open during an outage.
         return;
       } catch (QuotaStoreException e) {
-        onFailure(e);
+        circuit.onFailure(e);
       }
     }
     adjustLocally(key, plan, delta, decidedAtMicros);
@@ -153,9 +180,10 @@ public final class ResilientQuotaStore implements QuotaStore {
    *   <li>a reservation the local fallback decided ({@linkplain QuotaDecision#isDegraded()
    *       degraded} and metered) is settled in the local store, on the node's share of {@code
    *       plan}, even once the primary is back;
-   *   <li>a reservation the primary decided is settled in the primary only, while the circuit is
-   *       closed; when the circuit is open or half-open, or the primary fails, it is dropped (the
-   *       reservation stays charged as reserved, a refund is lost and an excess goes uncharged).
+   *   <li>a reservation the primary decided is settled in the primary only, while the circuit (of
+   *       the key's scope) is closed; when the circuit is open or half-open, or the primary fails,
+   *       it is dropped (the reservation stays charged as reserved, a refund is lost and an excess
+   *       goes uncharged).
    *       A settlement never probes the primary and, like an adjustment, never resets the count
    *       of consecutive failures; a failure counts towards opening the circuit.
    * </ul>
@@ -176,15 +204,16 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
     // Only a closed circuit: an asynchronous adjustment proves nothing about the primary, so it
     // must not be the probe that closes the circuit.
-    if (state.get() != CLOSED) {
-      dropSettlement(key, delta, "circuit " + circuitState());
+    Circuit circuit = circuit(key);
+    if (circuit.state.get() != CLOSED) {
+      dropSettlement(key, delta, "circuit " + circuit.state() + circuit.label());
       return;
     }
     try {
       primaryCalls.incrementAndGet();
       primary.settle(key, plan, delta, reservation); // no onSuccess(), as in adjust
     } catch (QuotaStoreException e) {
-      onFailure(e);
+      circuit.onFailure(e);
       dropSettlement(key, delta, e.getMessage());
     }
   }
@@ -201,16 +230,37 @@ public final class ResilientQuotaStore implements QuotaStore {
     return plan.perNode(policy.expectedNodes());
   }
 
-  /** The circuit's current state. */
+  /**
+   * The circuit's current state; with {@linkplain Builder#breakerScope(Function) scopes}, the
+   * worst of their circuits' states ({@code OPEN} if any is open, else {@code HALF_OPEN} if any
+   * is, else {@code CLOSED}).
+   */
   public CircuitState circuitState() {
-    switch (state.get()) {
-      case OPEN:
-        return CircuitState.OPEN;
-      case HALF_OPEN:
-        return CircuitState.HALF_OPEN;
-      default:
-        return CircuitState.CLOSED;
+    return worstCircuitState(scope -> true);
+  }
+
+  /** The state of the circuit {@code key}'s calls go through now: that of its scope. */
+  public CircuitState circuitState(QuotaKey key) {
+    Circuit c = circuits.get(scopeOf(key));
+    return c == null ? CircuitState.CLOSED : c.state();
+  }
+
+  /**
+   * The worst state of the circuits whose {@linkplain Builder#breakerScope(Function) scopes}
+   * {@code scopes} accepts ({@code OPEN} before {@code HALF_OPEN} before {@code CLOSED}); {@code
+   * CLOSED} if there are none. For a primary that knows which of its parts are current (a
+   * Cluster's masters after a failover), so a circuit left open by a part that is gone does not
+   * count.
+   */
+  public CircuitState worstCircuitState(Predicate<Object> scopes) {
+    CircuitState worst = CircuitState.CLOSED;
+    for (Circuit c : circuits.values()) {
+      CircuitState s = c.state();
+      if (s != CircuitState.CLOSED && worst != CircuitState.OPEN && scopes.test(c.scope)) {
+        worst = s;
+      }
     }
+    return worst;
   }
 
   /** The failure policy. */
@@ -221,6 +271,11 @@ public final class ResilientQuotaStore implements QuotaStore {
   /** How many calls reached the primary store so far (for monitoring and tests). */
   public long primaryCalls() {
     return primaryCalls.get();
+  }
+
+  /** How many scopes have a circuit now (for tests). */
+  int breakerScopes() {
+    return circuits.size();
   }
 
   /** How many settlements of the primary's reservations were dropped so far (for monitoring and tests). */
@@ -241,66 +296,143 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
   }
 
-  /** Whether this call may use the primary: {@link #DENIED}, {@link #PERMITTED}, or as the circuit's {@link #PROBE}. */
-  private int permit() {
-    int s = state.get();
-    if (s == CLOSED) {
-      return PERMITTED;
-    }
-    if (s == OPEN && ticker.getAsLong() - openedAt >= openNanos) {
-      // Exactly one caller wins the probe.
-      return state.compareAndSet(OPEN, HALF_OPEN) ? PROBE : DENIED;
-    }
-    return DENIED;
+  /** The scope of {@code key}'s calls: what the breaker scope says, else the one scope. */
+  private Object scopeOf(QuotaKey key) {
+    Object scope = scopeOf == null ? null : scopeOf.apply(key);
+    return scope == null ? ALL_KEYS : scope;
+  }
+
+  /** The circuit of {@code key}'s scope, made on first use. */
+  private Circuit circuit(QuotaKey key) {
+    Object scope = scopeOf(key);
+    Circuit c = circuits.get(scope);
+    return c != null ? c : addCircuit(scope);
   }
 
   /**
-   * A primary call ended with something other than a {@link QuotaStoreException}: a bug, not an
-   * outage, so a closed circuit stays closed. But a probe that ends so must not leave the circuit
-   * half-open, where no call would ever reach the primary again and the failure policy (perhaps
-   * fail-open) would answer for ever: the circuit opens again and probes after the open duration.
+   * Adds the circuit of a scope not in the map. Under its lock, so the map never holds more than
+   * {@link #maxScopes}: when full, a circuit closed without failures (which a new one equals) makes
+   * room, else the first one found.
    */
-  private void onBug(int permit) {
-    if (permit == PROBE) {
-      openedAt = ticker.getAsLong();
-      state.compareAndSet(HALF_OPEN, OPEN);
+  private Circuit addCircuit(Object scope) {
+    synchronized (circuits) {
+      Circuit c = circuits.get(scope);
+      if (c != null) {
+        return c;
+      }
+      if (circuits.size() >= maxScopes) {
+        Circuit victim = null;
+        for (Circuit candidate : circuits.values()) {
+          if (victim == null || candidate.isPristine()) {
+            victim = candidate;
+            if (candidate.isPristine()) {
+              break;
+            }
+          }
+        }
+        circuits.remove(victim.scope, victim);
+        log.debug("ModelGuard quota store: more than {} breaker scopes; {} forgotten, in state {}", maxScopes,
+            victim.scope, victim.state());
+      }
+      c = new Circuit(scope);
+      circuits.put(scope, c);
+      return c;
     }
   }
 
-  private void onSuccess() {
-    consecutiveFailures.set(0);
-    int s = state.get();
-    if (s != CLOSED && state.compareAndSet(s, CLOSED)) {
-      log.info("ModelGuard quota store: primary store answers again; circuit closed");
-    }
-  }
-
-  private void onFailure(QuotaStoreException e) {
-    int s = state.get();
-    if (s == HALF_OPEN) {
-      open(HALF_OPEN, e);
-    } else if (consecutiveFailures.incrementAndGet() >= threshold && s == CLOSED) {
-      open(CLOSED, e);
-    }
-  }
-
-  private void open(int from, QuotaStoreException e) {
-    openedAt = ticker.getAsLong();
-    if (state.compareAndSet(from, OPEN) && from == CLOSED) {
-      log.warn("ModelGuard quota store: primary store unavailable ({}); circuit open, failure policy {}",
-          e.getMessage(), policy);
-    }
-  }
-
-  private QuotaDecision fallback(QuotaKey key, QuotaPlan plan, long cost) {
+  private QuotaDecision fallback(Circuit circuit, QuotaKey key, QuotaPlan plan, long cost) {
     switch (policy.mode()) {
       case FAIL_OPEN:
         return QuotaDecision.unmetered(plan, QuotaArithmetic.micros(clock));
       case FAIL_CLOSED:
-        long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - openedAt));
+        long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - circuit.openedAt));
         return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
       default:
         return local.acquire(key, localPlan(plan), cost).asDegraded();
+    }
+  }
+
+  /** The circuit breaker of one scope. */
+  private final class Circuit {
+    final Object scope;
+    final AtomicInteger state = new AtomicInteger(CLOSED);
+    final AtomicInteger consecutiveFailures = new AtomicInteger();
+    volatile long openedAt;
+
+    Circuit(Object scope) {
+      this.scope = scope;
+    }
+
+    CircuitState state() {
+      switch (state.get()) {
+        case OPEN:
+          return CircuitState.OPEN;
+        case HALF_OPEN:
+          return CircuitState.HALF_OPEN;
+        default:
+          return CircuitState.CLOSED;
+      }
+    }
+
+    /** Closed without failures: as a new circuit would be, so forgetting it loses nothing. */
+    boolean isPristine() {
+      return state.get() == CLOSED && consecutiveFailures.get() == 0;
+    }
+
+    /** How log lines name the scope: nothing for the one scope. */
+    String label() {
+      return scope == ALL_KEYS ? "" : " for " + scope;
+    }
+
+    /** Whether this call may use the primary: {@link #DENIED}, {@link #PERMITTED}, or as the circuit's {@link #PROBE}. */
+    int permit() {
+      int s = state.get();
+      if (s == CLOSED) {
+        return PERMITTED;
+      }
+      if (s == OPEN && ticker.getAsLong() - openedAt >= openNanos) {
+        // Exactly one caller wins the probe.
+        return state.compareAndSet(OPEN, HALF_OPEN) ? PROBE : DENIED;
+      }
+      return DENIED;
+    }
+
+    /**
+     * A primary call ended with something other than a {@link QuotaStoreException}: a bug, not an
+     * outage, so a closed circuit stays closed. But a probe that ends so must not leave the circuit
+     * half-open, where no call would ever reach the primary again and the failure policy (perhaps
+     * fail-open) would answer for ever: the circuit opens again and probes after the open duration.
+     */
+    void onBug(int permit) {
+      if (permit == PROBE) {
+        openedAt = ticker.getAsLong();
+        state.compareAndSet(HALF_OPEN, OPEN);
+      }
+    }
+
+    void onSuccess() {
+      consecutiveFailures.set(0);
+      int s = state.get();
+      if (s != CLOSED && state.compareAndSet(s, CLOSED)) {
+        log.info("ModelGuard quota store: primary store answers again; circuit{} closed", label());
+      }
+    }
+
+    void onFailure(QuotaStoreException e) {
+      int s = state.get();
+      if (s == HALF_OPEN) {
+        open(HALF_OPEN, e);
+      } else if (consecutiveFailures.incrementAndGet() >= threshold && s == CLOSED) {
+        open(CLOSED, e);
+      }
+    }
+
+    private void open(int from, QuotaStoreException e) {
+      openedAt = ticker.getAsLong();
+      if (state.compareAndSet(from, OPEN) && from == CLOSED) {
+        log.warn("ModelGuard quota store: primary store unavailable ({}); circuit{} open, failure policy {}",
+            e.getMessage(), label(), policy);
+      }
     }
   }
 
@@ -314,6 +446,9 @@ public final class ResilientQuotaStore implements QuotaStore {
     /** Null: the system clock, and the local store's default time. */
     private Clock clock;
     private long localMaximumSize = 100_000;
+    /** Null: one scope for every key. */
+    private Function<? super QuotaKey, ?> scope;
+    private int maxScopes = 1024;
 
     private Builder(QuotaStore primary) {
       this.primary = Objects.requireNonNull(primary, "primary");
@@ -377,6 +512,31 @@ public final class ResilientQuotaStore implements QuotaStore {
         throw new IllegalArgumentException("ResilientQuotaStore.localMaximumSize must be at least 1, was " + size);
       }
       this.localMaximumSize = size;
+      return this;
+    }
+
+    /**
+     * A circuit per scope instead of one for the store: {@code scope} maps a call's key to the part
+     * of the primary that serves it (a Cluster's master, say), and each part's circuit counts, opens
+     * and probes on its own keys' calls only. Called on every call, before it, so it must be fast
+     * and must not block; scopes are compared with {@code equals}. A null scope is the scope of a
+     * store without this option. Default: one circuit for every key.
+     */
+    public Builder breakerScope(Function<? super QuotaKey, ?> scope) {
+      this.scope = Objects.requireNonNull(scope, "scope");
+      return this;
+    }
+
+    /**
+     * The most scopes whose circuits are kept (see {@link #breakerScope(Function)}). Default 1,024.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxBreakerScopes(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("ResilientQuotaStore.maxBreakerScopes must be at least 1, was " + max);
+      }
+      this.maxScopes = max;
       return this;
     }
 

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -250,6 +252,149 @@ class ResilientQuotaStoreTest {
     }
   }
 
+  // Scopes: a circuit per part of the primary. Tenants "a…" are on part "a", the others on part "b".
+  private static final QuotaKey A1 = QuotaKey.forTenant("a1", "digits");
+  private static final QuotaKey A2 = QuotaKey.forTenant("a2", "digits");
+  private static final QuotaKey B = QuotaKey.forTenant("b1", "digits");
+
+  private ResilientQuotaStore.Builder scoped(FailurePolicy policy) {
+    return ResilientQuotaStore.builder(primary).failurePolicy(policy).failureThreshold(3)
+        .openDuration(Duration.ofSeconds(1)).ticker(nanos::get).clock(clock)
+        .breakerScope(key -> key.partition().startsWith("t:a") ? "part a" : "part b");
+  }
+
+  /** Decides on {@link #A1}, {@link #B}, {@link #A2}, {@link #B}, … : {@code rounds} of one failing and one healthy key. */
+  private static void interleave(ResilientQuotaStore store, int rounds) {
+    for (int i = 0; i < rounds; i++) {
+      store.acquire(i % 2 == 0 ? A1 : A2, PLAN, 1);
+      assertThat(store.acquire(B, PLAN, 1).isDegraded()).as("part b decides").isFalse();
+    }
+  }
+
+  @Test
+  void oneSharedCircuitNeverOpensWhileAHealthyPartKeepsAnswering() {
+    // The defect scopes mend: the healthy part's successes reset the count between failures.
+    ResilientQuotaStore store = store(FailurePolicy.failClosed());
+    primary.downKeys.addAll(List.of(A1, A2));
+    interleave(store, 10);
+    assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+    assertThat(primary.calls.get()).as("every decision waited for the primary").isEqualTo(20);
+  }
+
+  @Test
+  void aFailingScopeOpensItsOwnCircuitWhileTheOthersKeepDecidingInThePrimary() {
+    ResilientQuotaStore store = scoped(FailurePolicy.failClosed()).build();
+    primary.downKeys.addAll(List.of(A1, A2));
+    interleave(store, 3);
+    assertThat(store.circuitState(A1)).isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(A2)).as("the same scope").isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(B)).isEqualTo(CircuitState.CLOSED);
+    assertThat(store.circuitState()).as("the worst").isEqualTo(CircuitState.OPEN);
+    assertThat(store.worstCircuitState("part b"::equals)).isEqualTo(CircuitState.CLOSED);
+
+    int calls = primary.calls.get();
+    for (int i = 0; i < 100; i++) {
+      assertThat(store.acquire(A1, PLAN, 1).status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+    }
+    assertThat(primary.calls.get()).as("part a's keys leave the primary alone").isEqualTo(calls);
+    assertThat(store.acquire(B, PLAN, 1).remaining(0)).as("part b counts in the primary").isEqualTo(6);
+    assertThat(primary.calls.get()).isEqualTo(calls + 1);
+  }
+
+  @Test
+  void eachScopeProbesOnItsOwn() {
+    ResilientQuotaStore store = scoped(FailurePolicy.failClosed()).build();
+    primary.down.set(true);
+    for (int i = 0; i < 3; i++) {
+      store.acquire(A1, PLAN, 1);
+      store.acquire(B, PLAN, 1);
+    }
+    assertThat(store.circuitState(A1)).isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(B)).isEqualTo(CircuitState.OPEN);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    int calls = primary.calls.get();
+
+    assertThat(store.acquire(A1, PLAN, 1).isDegraded()).as("part a's probe fails").isTrue();
+    assertThat(store.acquire(A2, PLAN, 1).isDegraded()).isTrue();
+    assertThat(primary.calls.get()).as("one probe for part a").isEqualTo(calls + 1);
+    primary.down.set(false);
+    assertThat(store.acquire(B, PLAN, 1).isDegraded()).as("part b still has its own probe, which succeeds").isFalse();
+    assertThat(primary.calls.get()).isEqualTo(calls + 2);
+    assertThat(store.circuitState(B)).isEqualTo(CircuitState.CLOSED);
+    assertThat(store.circuitState(A1)).as("part a waits for its next probe").isEqualTo(CircuitState.OPEN);
+    assertThat(store.acquire(A1, PLAN, 1).retryAfterMicros()).isEqualTo(1_000_000);
+  }
+
+  @Test
+  void settlementsFollowTheCircuitOfTheReservationsScope() {
+    ResilientQuotaStore store = scoped(FailurePolicy.localFallback(1)).build();
+    QuotaDecision onA = store.acquire(A1, PLAN, 6);
+    QuotaDecision onB = store.acquire(B, PLAN, 6);
+    primary.downKeys.addAll(List.of(A1, A2));
+    interleave(store, 3);
+    assertThat(store.circuitState(A1)).isEqualTo(CircuitState.OPEN);
+
+    store.settle(A1, PLAN, -5, onA);
+    store.settle(B, PLAN, -5, onB);
+
+    assertThat(store.droppedSettlements()).as("only part a's, whose circuit is open").isEqualTo(1);
+    // Part b's primary got the 5 units back: 10 - 6 - 3 (interleaved) + 5 = 6, less this one.
+    assertThat(store.acquire(B, PLAN, 1).remaining(0)).isEqualTo(5);
+    // A reservation part a's fallback made is settled there: 10 - 1 (interleaved) - 4 + 4 - 1.
+    QuotaDecision degraded = store.acquire(A2, PLAN, 4);
+    assertThat(degraded.isDegraded()).isTrue();
+    store.settle(A2, PLAN, -4, degraded);
+    assertThat(store.acquire(A2, PLAN, 1).remaining(0)).isEqualTo(8);
+  }
+
+  @Test
+  void theCircuitsOfAtMostMaxBreakerScopesAreKeptAndAPristineOneMakesRoomFirst() {
+    ResilientQuotaStore store = ResilientQuotaStore.builder(primary).failurePolicy(FailurePolicy.failClosed())
+        .failureThreshold(1).ticker(nanos::get).clock(clock).maxBreakerScopes(2)
+        .breakerScope(QuotaKey::partition).build();
+    QuotaKey x = QuotaKey.forTenant("x", "digits");
+    QuotaKey y = QuotaKey.forTenant("y", "digits");
+    QuotaKey z = QuotaKey.forTenant("z", "digits");
+    primary.downKeys.addAll(List.of(x, z));
+    store.acquire(x, PLAN, 1);
+    store.acquire(y, PLAN, 1);
+    assertThat(store.breakerScopes()).isEqualTo(2);
+
+    store.acquire(z, PLAN, 1);
+    assertThat(store.breakerScopes()).isEqualTo(2);
+    assertThat(store.circuitState(x)).as("y, closed without failures, made room").isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(z)).isEqualTo(CircuitState.OPEN);
+
+    store.acquire(y, PLAN, 1);
+    assertThat(store.breakerScopes()).as("one open circuit made room").isEqualTo(2);
+    assertThat(List.of(store.circuitState(x), store.circuitState(z))).containsExactlyInAnyOrder(
+        CircuitState.OPEN, CircuitState.CLOSED);
+    QuotaKey forgotten = store.circuitState(x) == CircuitState.CLOSED ? x : z;
+    int calls = primary.calls.get();
+    store.acquire(forgotten, PLAN, 1);
+    assertThat(primary.calls.get()).as("a forgotten scope starts again closed").isEqualTo(calls + 1);
+    assertThat(store.circuitState(forgotten)).isEqualTo(CircuitState.OPEN);
+  }
+
+  @Test
+  void aNullScopeIsTheScopeOfEveryKeyWithoutOne() {
+    ResilientQuotaStore store = ResilientQuotaStore.builder(primary).failurePolicy(FailurePolicy.failClosed())
+        .ticker(nanos::get).clock(clock).breakerScope(key -> key.equals(B) ? "b" : null).build();
+    primary.down.set(true);
+    for (int i = 0; i < 3; i++) {
+      store.acquire(i == 1 ? A2 : A1, PLAN, 1);
+    }
+    assertThat(store.circuitState(A2)).isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(B)).isEqualTo(CircuitState.CLOSED);
+    assertThat(store.breakerScopes()).isEqualTo(1);
+  }
+
+  @Test
+  void maxBreakerScopesIsAtLeastOne() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ResilientQuotaStore.builder(primary).maxBreakerScopes(0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   /** Takes one more unit of {@link #KEY}, checking which store decided and how many units are left. */
   private static void takeOne(ResilientQuotaStore store, boolean byFallback, long remaining) {
     QuotaDecision d = store.acquire(KEY, PLAN, 1);
@@ -268,6 +413,8 @@ class ResilientQuotaStoreTest {
   private static final class FlakyStore implements QuotaStore {
     final QuotaStore delegate;
     final AtomicBoolean down = new AtomicBoolean();
+    /** Keys whose calls fail, as those of one failed part of the primary (a Cluster master). */
+    final Set<QuotaKey> downKeys = ConcurrentHashMap.newKeySet();
     final AtomicBoolean bug = new AtomicBoolean();
     /** Adjustments sent without waiting for an answer, as Redis's are: they never fail. */
     final AtomicBoolean adjustmentsUnanswered = new AtomicBoolean();
@@ -283,7 +430,7 @@ class ResilientQuotaStoreTest {
       if (bug.get()) {
         throw new IllegalStateException("a bug");
       }
-      if (down.get()) {
+      if (down.get() || downKeys.contains(key)) {
         throw new QuotaStoreException("down");
       }
       return delegate.acquire(key, plan, cost);
@@ -295,7 +442,7 @@ class ResilientQuotaStoreTest {
       if (adjustmentsUnanswered.get()) {
         return;
       }
-      if (down.get()) {
+      if (down.get() || downKeys.contains(key)) {
         throw new QuotaStoreException("down");
       }
       delegate.adjust(key, plan, delta, decidedAtMicros);

@@ -13,8 +13,11 @@ import io.lettuce.core.api.async.RedisServerAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.Partitions;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -27,10 +30,12 @@ import io.modelguard.quota.ResilientQuotaStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +84,9 @@ import org.slf4j.LoggerFactory;
  *       stops waiting at the timeout);
  *   <li>{@link Builder#failureThreshold(int) failureThreshold} consecutive failures (default 3)
  *       open a circuit breaker: for {@link Builder#openDuration(Duration) openDuration} (default 1
- *       s) decisions come from the failure policy without touching Redis; then one call probes;
+ *       s) decisions come from the failure policy without touching Redis; then one call probes.
+ *       On a standalone Redis there is one breaker; on Cluster, one per master, which counts only
+ *       the failures on the keys of the slots it serves (see below);
  *   <li>the {@link Builder#failurePolicy(FailurePolicy) failure policy} (default {@link
  *       FailurePolicy#localFallback(int) localFallback(1)}) answers meanwhile;
  *   <li>Lettuce reconnects in the background (every 10–500 ms); once Redis answers, decisions
@@ -90,8 +97,19 @@ import org.slf4j.LoggerFactory;
  * caller got the failure policy's answer). Adjustments (refunds) are sent asynchronously and
  * dropped on failure. {@link #settle Settlements} go to the store that decided the reservation: a
  * reservation the local fallback made is settled in the fallback even once Redis is back, and one
- * Redis made is dropped while the circuit is open (see {@link ResilientQuotaStore#settle}). The
- * breaker is per store: on Cluster, a failing node opens it for all keys.
+ * Redis made is dropped while the circuit is open (see {@link ResilientQuotaStore#settle}).
+ *
+ * <p><b>On Cluster, a breaker per master.</b> A decision goes through the breaker of the master
+ * that serves its key's slot, as Lettuce sees the topology (the node it sends the command to), so
+ * when one master fails while the others answer, that master's breaker opens after {@code
+ * failureThreshold} failures on its own keys and its keys get the failure policy at once, while the
+ * other masters' keys go on being counted in Redis (their successes do not reset its count). After
+ * a failover, once Lettuce has the new topology (it refreshes it every 30 s), the slot's new master
+ * is another node with a breaker of its own, closed, so no breaker left open by the old master
+ * holds its former keys back. A reservation is settled by its key's master's breaker. Before the
+ * first connection, decisions share one breaker for the whole cluster. {@link #circuitState()}
+ * tells the worst state of the current masters' breakers, {@link #circuitState(QuotaKey)} the one a
+ * key's decisions use.
  *
  * <p><b>Run it on a Redis of its own with {@code maxmemory-policy noeviction}.</b> A missing key
  * reads as a full quota and every key has a TTL, so eviction under memory pressure (any {@code
@@ -116,6 +134,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private static final String NOEVICTION = "noeviction";
   /** The default key prefix. */
   public static final String DEFAULT_PREFIX = "mg:q:";
+  /**
+   * On Cluster, the breaker scope of keys whose master this client does not know yet: before the
+   * first connection, or for a slot no master serves in its view of the topology.
+   */
+  private static final String UNKNOWN_MASTER = "Redis Cluster (master not known yet)";
 
   private final AbstractRedisClient client;
   private final ClientResources resources;
@@ -164,13 +187,13 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     this.first = first;
     this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
         b.coalescing, b.maxBatch);
-    this.resilient = ResilientQuotaStore.builder(script)
+    ResilientQuotaStore.Builder resilient = ResilientQuotaStore.builder(script)
         .failurePolicy(b.failurePolicy)
         .failureThreshold(b.failureThreshold)
         .openDuration(b.openDuration)
         .ticker(b.ticker)
-        .clock(b.clientClock == null ? Clock.systemUTC() : b.clientClock)
-        .build();
+        .clock(b.clientClock == null ? Clock.systemUTC() : b.clientClock);
+    this.resilient = (cluster ? resilient.breakerScope(this::masterOf) : resilient).build();
   }
 
   /** Starts a builder for a standalone Redis at {@code uri}, for example {@code redis://127.0.0.1:6379}. */
@@ -287,9 +310,32 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     });
   }
 
-  /** The circuit breaker's state. */
+  /**
+   * The circuit breaker's state: on Cluster, the worst of the breakers of the masters that serve
+   * slots now ({@code OPEN} if any is open), so a breaker left open by a master a failover replaced
+   * does not count.
+   */
   public ResilientQuotaStore.CircuitState circuitState() {
-    return resilient.circuitState();
+    Partitions partitions = partitions();
+    if (partitions == null) {
+      return resilient.circuitState();
+    }
+    Set<Object> current = new HashSet<>();
+    current.add(UNKNOWN_MASTER);
+    for (RedisClusterNode node : partitions) {
+      if (!node.hasNoSlots()) {
+        current.add(scope(node));
+      }
+    }
+    return resilient.worstCircuitState(current::contains);
+  }
+
+  /**
+   * The state of the circuit breaker {@code key}'s decisions go through: on Cluster, that of the
+   * master serving its slot, as this client sees the topology now.
+   */
+  public ResilientQuotaStore.CircuitState circuitState(QuotaKey key) {
+    return resilient.circuitState(key);
   }
 
   /** How many calls reached Redis through the breaker (decisions and adjustments, before coalescing). */
@@ -300,6 +346,43 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   /** How many script calls were sent to Redis (each carries one or more coalesced operations). */
   public long scriptCalls() {
     return script.scriptCalls();
+  }
+
+  /**
+   * The breaker scope of {@code key} on Cluster: the master that serves its slot in this client's
+   * view of the topology (the one Lettuce sends its commands to), so that after a failover, once
+   * the client has the new topology, the promoted master's breaker applies. Its keys' hash tag is
+   * {@code {<partition>}} ({@link RedisScriptStore}), and a partition has no braces ({@link
+   * QuotaKey}), so their slot is the partition's own.
+   */
+  private Object masterOf(QuotaKey key) {
+    Partitions partitions = partitions();
+    RedisClusterNode master = partitions == null ? null : partitions.getMasterBySlot(SlotHash.getSlot(key.partition()));
+    return master == null ? UNKNOWN_MASTER : scope(master);
+  }
+
+  /** The cluster connection's view of the topology; null before it is made, or on a standalone Redis. */
+  private Partitions partitions() {
+    CompletableFuture<Connected> c = connection.get();
+    if (!cluster || c == null || !c.isDone() || c.isCompletedExceptionally()) {
+      return null;
+    }
+    return ((StatefulRedisClusterConnection<String, String>) c.join().connection).getPartitions();
+  }
+
+  /**
+   * A master's breaker scope: its node id (a failover promotes a replica, which has another), with
+   * its address for the log.
+   */
+  private static String scope(RedisClusterNode master) {
+    RedisURI uri = master.getUri();
+    String address = uri == null ? "" : uri.getHost() + ":" + uri.getPort() + " ";
+    return "Redis Cluster master " + address + master.getNodeId();
+  }
+
+  /** For tests in this package: reloads the Cluster topology now, as the periodic refresh would. */
+  void refreshTopology() {
+    ((RedisClusterClient) client).refreshPartitions();
   }
 
   /** Closes the connection and shuts the Redis client down. Idempotent. */

@@ -4,6 +4,7 @@ import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.quota.ResilientQuotaStore.CircuitState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -92,6 +93,25 @@ final class OutageDrill implements AutoCloseable {
     List<Sample> all = new ArrayList<>();
     perThread.forEach(all::addAll);
     return all;
+  }
+
+  /**
+   * Lets an open circuit probe, on {@code key}, until a probe reaches a restarted Redis: moves the
+   * circuit's ticker {@code nanos} by {@code open} before each try. Lettuce reconnects in the
+   * background within half a second; the deadline is generous.
+   */
+  static void awaitRedis(RedisQuotaStore store, AtomicLong nanos, Duration open, QuotaKey key, QuotaPlan plan) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      nanos.addAndGet(open.toNanos());
+      if (!store.acquire(key, plan, 1).isDegraded()) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("Lettuce did not reconnect to the restarted Redis in 30 s");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
   }
 
   static long percentile(List<Sample> samples, double p) {

@@ -3,8 +3,14 @@ package io.modelguard.redis;
 import io.modelguard.test.redis.RedisServer;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.SlotHash;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -76,6 +82,43 @@ final class RedisCluster implements AutoCloseable {
       }
     }
     throw new IllegalStateException("no node serves slot " + slot);
+  }
+
+  /**
+   * Lets every master serve its slots while another is down ({@code cluster-require-full-coverage
+   * no}); else once the cluster marks a master failed, the others refuse every key too.
+   */
+  void servePartially() {
+    for (RedisServer node : nodes) {
+      String reply = node.cli("config", "set", "cluster-require-full-coverage", "no");
+      if (!reply.contains("OK")) {
+        throw new IllegalStateException("config set cluster-require-full-coverage failed: " + reply);
+      }
+    }
+  }
+
+  /**
+   * A tenant key whose {@code limit} key each node serves, in the order of {@link #nodes()}: so a
+   * test can drive decisions on every master.
+   */
+  Map<RedisServer, QuotaKey> oneKeyPerNode(QuotaLimit limit) {
+    Map<RedisServer, QuotaKey> found = new HashMap<>();
+    String run = UUID.randomUUID().toString();
+    for (int i = 0; found.size() < nodes.size(); i++) {
+      if (i >= 1_000) {
+        throw new IllegalStateException("no key found on every node in 1,000 tries");
+      }
+      QuotaKey key = QuotaKey.forTenant("per-node-" + run + "-" + i, "digits");
+      found.putIfAbsent(nodeFor(redisKey(key, limit)), key);
+    }
+    Map<RedisServer, QuotaKey> ordered = new LinkedHashMap<>();
+    nodes.forEach(node -> ordered.put(node, found.get(node)));
+    return ordered;
+  }
+
+  /** The Redis key of {@code limit} of {@code key}, under the default prefix. */
+  static String redisKey(QuotaKey key, QuotaLimit limit) {
+    return RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:" + RedisScriptStore.limitKey(limit);
   }
 
   /** Waits until every running node reports {@code cluster_state:ok}. */

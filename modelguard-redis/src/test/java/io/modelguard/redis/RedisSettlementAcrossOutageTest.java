@@ -13,9 +13,7 @@ import io.modelguard.test.FakeClock;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,19 +94,8 @@ class RedisSettlementAcrossOutageTest {
     assertThat(store.circuitState()).isEqualTo(CircuitState.OPEN);
   }
 
-  /**
-   * Lets the open circuit probe, on the probe key, until a probe reaches the restarted Redis.
-   * Lettuce reconnects in the background within half a second; the deadline is generous.
-   */
+  /** Lets the open circuit probe, on the probe key, until a probe reaches the restarted Redis. */
   private void awaitRedis(RedisQuotaStore store) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (true) {
-      nanos.addAndGet(OPEN.toNanos());
-      if (!store.acquire(probe, PROBE, 1).isDegraded()) {
-        return;
-      }
-      assertThat(System.nanoTime()).as("Lettuce reconnected to the restarted Redis").isLessThan(deadline);
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-    }
+    OutageDrill.awaitRedis(store, nanos, OPEN, probe, PROBE);
   }
 }
