@@ -55,40 +55,58 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
   }
 
   /**
-   * The frame header (SOFn) of a JPEG. The markers are read on to the first scan: a second frame
-   * header before it (or a DHP, hierarchical coding, which no common decoder supports) makes the
-   * image inconsistent, and it is refused, as libjpeg-based decoders refuse it (Java's ImageIO:
-   * "two SOF markers"); Pillow instead reports the last one's size, which this check would not have
-   * seen.
+   * The frame header (SOFn) of a JPEG. The markers are read on to the first scan (SOS) the way
+   * decoders read them, and the header is refused (empty) where decoders could disagree about the
+   * frame:
+   *
+   * <ul>
+   *   <li>bytes other than a marker between segments are skipped, as libjpeg and Pillow skip them
+   *       ("extraneous bytes"), and so is a stuffed {@code FF 00};
+   *   <li>a second frame header, a DHP or EXP (hierarchical coding), a second SOI, or a marker no
+   *       baseline decoder knows ({@code C8}, {@code F0}–{@code FD}, the reserved {@code 02}–{@code
+   *       BF}) refuses the image: libjpeg refuses such a file ("two SOF markers", "unsupported
+   *       marker"), while Pillow reads no length after those markers and reports the last frame
+   *       header it meets (an 8 × 8 frame followed by a 12,000 × 12,000 one opens as 12000 ×
+   *       12000), so reading past one of them as a segment could miss the frame that counts;
+   *   <li>the end of the image or of the bytes before any scan ends the reading with the frame
+   *       header seen (such a file has nothing to decode).
+   * </ul>
    */
   private static Optional<ImageHeader> jpeg(byte[] b) {
     ImageHeader frame = null;
     int i = 2;
-    while (i + 1 < b.length) {
+    while (i < b.length) {
       if ((b[i] & 0xff) != 0xff) {
-        return Optional.empty();
+        i++; // extraneous bytes before a marker
+        continue;
       }
       while (i < b.length && (b[i] & 0xff) == 0xff) {
         i++; // fill bytes
       }
       if (i >= b.length) {
-        return Optional.empty();
+        break;
       }
       int marker = b[i++] & 0xff;
-      if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
-        continue; // standalone markers
+      if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+        continue; // a stuffed zero, TEM and RSTn: no length
       }
-      if (marker == 0xd9 || marker == 0xda || i + 2 > b.length) {
-        // End of image, the first scan, or the end of the bytes: the frame header seen, if any.
-        return Optional.ofNullable(frame);
+      if (marker == 0xd9 || marker == 0xda) {
+        return Optional.ofNullable(frame); // end of image, or the first scan
+      }
+      if (marker < 0xc0 || marker == 0xc8 || marker == 0xd8 || marker == 0xde || marker == 0xdf
+          || (marker >= 0xf0 && marker <= 0xfd)) {
+        return Optional.empty(); // reserved, JPG, a second SOI, DHP, EXP, JPGn
+      }
+      if (i + 2 > b.length) {
+        break;
       }
       int length = u16be(b, i);
       if (length < 2) {
         return Optional.empty();
       }
-      boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-      if (sof || marker == 0xde) {
-        if (frame != null || !sof || i + 7 > b.length) {
+      boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xcc;
+      if (sof) {
+        if (frame != null || i + 7 > b.length) {
           return Optional.empty();
         }
         long h = u16be(b, i + 3);
