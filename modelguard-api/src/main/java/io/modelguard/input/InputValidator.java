@@ -549,7 +549,7 @@ final class InputValidator {
       if (data.count != elements) {
         throw invalid(label + ": 'data' must hold exactly as many elements as the shape declares.");
       }
-      if (data.dims.length > 1 && !java.util.Arrays.equals(data.dims, shape)) {
+      if (data.dims.length > 1 && !nestedAs(data.dims, shape)) {
         // Nested otherwise than the shape (rows of another length, or another depth): a server
         // reshaping the nesting it was sent would not read the tensor that was checked.
         throw invalid(label + ": 'data' must be flat, or nested as the shape declares.");
@@ -674,6 +674,20 @@ final class InputValidator {
       }
       s.dims = java.util.Arrays.copyOfRange(lengths, 1, deepest + 1);
       return s;
+    }
+
+    /**
+     * Whether data nested as {@code dims} is nested as {@code shape}: equal, or, for a tensor of
+     * no elements, the shape's first dimensions down to its first 0 (numpy writes an array of
+     * shape [2,0,3] as [[],[]]).
+     */
+    private static boolean nestedAs(long[] dims, long[] shape) {
+      if (java.util.Arrays.equals(dims, shape)) {
+        return true;
+      }
+      int n = dims.length;
+      return n < shape.length && dims[n - 1] == 0
+          && java.util.Arrays.equals(dims, java.util.Arrays.copyOf(shape, n));
     }
 
     private static Violation unevenData() {

@@ -72,6 +72,25 @@ class TensorInputTest {
   }
 
   @Test
+  void anEmptyTensorMayBeNestedDownToItsFirstZeroDimensionAsNumpyWritesIt() {
+    ModelSpec cube = ModelSpec.builder("cube")
+        .tensor(TensorSpec.builder("x").datatypes(TensorDatatype.FP32).shape(-1, -1, 3).maxElements(30).build())
+        .build();
+    // np.zeros((2, 0, 3)).tolist() is [[], []]; flat [] and the nesting of a shape ending in 0 pass too.
+    for (String tensor : new String[] {"\"shape\":[2,0,3],\"data\":[[],[]]", "\"shape\":[2,0,3],\"data\":[]",
+        "\"shape\":[0,2,3],\"data\":[]"}) {
+      assertThat(ModelInputPolicy.of(cube).check(TestRequest.json("cube",
+          "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\"," + tensor + "}]}")).isAllowed()).as(tensor).isTrue();
+    }
+    // Not down to the first 0, or past it, or with elements: refused.
+    for (String tensor : new String[] {"\"shape\":[2,0,3],\"data\":[[[]],[[]]]", "\"shape\":[2,1,3],\"data\":[[],[]]"}) {
+      GuardDecision d = ModelInputPolicy.of(cube).check(TestRequest.json("cube",
+          "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\"," + tensor + "}]}"));
+      assertThat(d.reason()).as(tensor).contains(ReasonCode.INPUT_INVALID);
+    }
+  }
+
+  @Test
   void refusesAShapeWhoseSizeIsOverTheLimitBeforeReadingTheData() {
     // The data array is 20 MB of digits; the shape alone already exceeds the cap, so the refusal
     // comes at the shape and the data is never looked at.
