@@ -95,6 +95,8 @@ public final class ResilientQuotaStore implements QuotaStore {
   private final AtomicLong droppedSettlements = new AtomicLong();
   /** Ticker time from which a dropped settlement is worth a warning again. */
   private final AtomicLong nextDropWarning;
+  /** Ticker time from which a scope function's failure is worth a warning again. */
+  private final AtomicLong nextScopeWarning;
 
   private ResilientQuotaStore(Builder b) {
     this.primary = b.primary;
@@ -104,6 +106,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     this.ticker = b.ticker;
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.nextDropWarning = new AtomicLong(ticker.getAsLong());
+    this.nextScopeWarning = new AtomicLong(ticker.getAsLong());
     this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK ? localStore(b) : null;
     this.scopeOf = b.scope;
     this.maxScopes = b.maxScopes;
@@ -296,9 +299,26 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
   }
 
-  /** The scope of {@code key}'s calls: what the breaker scope says, else the one scope. */
+  /**
+   * The scope of {@code key}'s calls: what the breaker scope says, else (no function, null, or a
+   * function that throws: logged, at most once a minute) the one scope of the keys without one.
+   */
   private Object scopeOf(QuotaKey key) {
-    Object scope = scopeOf == null ? null : scopeOf.apply(key);
+    if (scopeOf == null) {
+      return ALL_KEYS;
+    }
+    Object scope;
+    try {
+      scope = scopeOf.apply(key);
+    } catch (RuntimeException e) {
+      long now = ticker.getAsLong();
+      long next = nextScopeWarning.get();
+      if (now - next >= 0 && nextScopeWarning.compareAndSet(next, now + TimeUnit.MINUTES.toNanos(1))) {
+        log.warn("ModelGuard quota store: the breaker scope of a key could not be told ({}); its calls go "
+            + "through the circuit of the keys without a scope", e.toString());
+      }
+      return ALL_KEYS;
+    }
     return scope == null ? ALL_KEYS : scope;
   }
 
@@ -520,7 +540,8 @@ public final class ResilientQuotaStore implements QuotaStore {
      * of the primary that serves it (a Cluster's master, say), and each part's circuit counts, opens
      * and probes on its own keys' calls only. Called on every call, before it, so it must be fast
      * and must not block; scopes are compared with {@code equals}. A null scope is the scope of a
-     * store without this option. Default: one circuit for every key.
+     * store without this option, and so is the scope of a key for which the function throws (logged
+     * at most once a minute). Default: one circuit for every key.
      */
     public Builder breakerScope(Function<? super QuotaKey, ?> scope) {
       this.scope = Objects.requireNonNull(scope, "scope");

@@ -390,6 +390,27 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void aScopeFunctionThatThrowsGivesTheKeyTheScopeOfEveryKeyWithoutOne() {
+    // A scope that cannot be told (a topology not available) must not fail the decision: the
+    // key's calls go through the one circuit of the keys without a scope, as with null.
+    ResilientQuotaStore store = ResilientQuotaStore.builder(primary).failurePolicy(FailurePolicy.failClosed())
+        .ticker(nanos::get).clock(clock).breakerScope(key -> {
+          if (key.equals(B)) {
+            return "b";
+          }
+          throw new IllegalStateException("topology not available");
+        }).build();
+    assertThat(store.acquire(A1, PLAN, 1).remaining(0)).as("decided by the primary").isEqualTo(9);
+    primary.down.set(true);
+    for (int i = 0; i < 3; i++) {
+      assertThat(store.acquire(i == 1 ? A2 : A1, PLAN, 1).status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+    }
+    assertThat(store.circuitState(A2)).isEqualTo(CircuitState.OPEN);
+    assertThat(store.circuitState(B)).isEqualTo(CircuitState.CLOSED);
+    store.settle(A1, PLAN, -1, store.acquire(A1, PLAN, 1)); // no exception either
+  }
+
+  @Test
   void maxBreakerScopesIsAtLeastOne() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ResilientQuotaStore.builder(primary).maxBreakerScopes(0))
         .isInstanceOf(IllegalArgumentException.class);

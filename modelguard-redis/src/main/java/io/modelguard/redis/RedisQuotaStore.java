@@ -313,7 +313,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   /**
    * The circuit breaker's state: on Cluster, the worst of the breakers of the masters that serve
    * slots now ({@code OPEN} if any is open), so a breaker left open by a master a failover replaced
-   * does not count.
+   * does not count, nor, once every slot has a master, the breaker of keys whose master was not
+   * known (before the first connection, say).
    */
   public ResilientQuotaStore.CircuitState circuitState() {
     Partitions partitions = partitions();
@@ -321,10 +322,17 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return resilient.circuitState();
     }
     Set<Object> current = new HashSet<>();
-    current.add(UNKNOWN_MASTER);
     for (RedisClusterNode node : partitions) {
       if (!node.hasNoSlots()) {
         current.add(scope(node));
+      }
+    }
+    // The breaker of keys whose master is unknown counts only while some slot has no master: once
+    // every slot has one, no key's calls go through it, so nothing would ever probe and close it.
+    for (int slot = 0; slot < SlotHash.SLOT_COUNT; slot++) {
+      if (partitions.getMasterBySlot(slot) == null) {
+        current.add(UNKNOWN_MASTER);
+        break;
       }
     }
     return resilient.worstCircuitState(current::contains);
