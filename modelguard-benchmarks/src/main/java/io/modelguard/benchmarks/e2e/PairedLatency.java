@@ -238,8 +238,10 @@ public final class PairedLatency {
           length = Long.parseLong(value);
         } else if (name.equals("transfer-encoding")) {
           chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-        } else if (name.equals("connection") && value.equalsIgnoreCase("close")) {
-          closing = true;
+        } else if (name.equals("connection")) {
+          for (String token : value.split(",")) {
+            closing |= token.strip().equalsIgnoreCase("close");
+          }
         }
       }
       if (chunked) {

@@ -105,7 +105,7 @@ class PairedLatencyTest {
       seenB.add(body);
       boolean refuse = body.contains("fail");
       if (refuse) {
-        exchange.getResponseHeaders().set("Connection", "close");
+        exchange.getResponseHeaders().set("Connection", "keep-alive, Close"); // a token list, any case
       }
       byte[] answer = "{}".getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(refuse ? 503 : 200, answer.length);
