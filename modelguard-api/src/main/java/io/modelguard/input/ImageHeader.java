@@ -68,13 +68,54 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
    *       marker"), while Pillow reads no length after those markers and reports the last frame
    *       header it meets (an 8 × 8 frame followed by a 12,000 × 12,000 one opens as 12000 ×
    *       12000), so reading past one of them as a segment could miss the frame that counts;
-   *   <li>the end of the image or of the bytes before any scan ends the reading with the frame
-   *       header seen (such a file has nothing to decode).
+   *   <li>no scan before the end of the image or of the bytes refuses it too: libjpeg refuses such
+   *       a file, while Pillow reads on past an EOI to the next frame header (an 8 × 8 frame, EOI,
+   *       then a 13,000 × 13,000 one, opens as 13000 × 13000);
+   *   <li>a multi-picture JPEG (an APP2 {@code MPF} index, as cameras and phones write for previews,
+   *       depth or gain maps) counts its pictures as frames, and each picture after the first must
+   *       be a JPEG whose frame header is readable and no larger than the first's: Pillow 9.4
+   *       decodes every later picture into an image of the first one's size, and a larger one
+   *       overran that buffer (heap corruption).
    * </ul>
    */
   private static Optional<ImageHeader> jpeg(byte[] b) {
+    JpegScan first = jpegScan(b, 2);
+    if (first == null) {
+      return Optional.empty();
+    }
+    ImageHeader frame = first.frame();
+    if (first.mpfIndex() < 0) {
+      return Optional.of(frame);
+    }
+    long[] offsets = mpOffsets(b, first.mpfIndex(), first.mpfEnd());
+    if (offsets == null) {
+      return Optional.empty();
+    }
+    for (int k = 1; k < offsets.length; k++) {
+      long at = first.mpfIndex() + offsets[k];
+      if (at + 2 > b.length || (b[(int) at] & 0xff) != 0xff || (b[(int) at + 1] & 0xff) != 0xd8) {
+        return Optional.empty();
+      }
+      JpegScan picture = jpegScan(b, (int) at + 2);
+      if (picture == null || picture.frame().width() > frame.width() || picture.frame().height() > frame.height()) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(new ImageHeader(ImageFormat.JPEG, frame.width(), frame.height(), Math.max(1, offsets.length)));
+  }
+
+  /**
+   * A JPEG picture's frame header and, if it has one, its MPF index (the position of the index's
+   * TIFF header and the end of its segment; -1 if none).
+   */
+  private record JpegScan(ImageHeader frame, int mpfIndex, int mpfEnd) {}
+
+  /** Reads one JPEG picture's markers from {@code start} (after its SOI) to its first scan; null: refused. */
+  private static JpegScan jpegScan(byte[] b, int start) {
     ImageHeader frame = null;
-    int i = 2;
+    int mpf = -1;
+    int mpfEnd = -1;
+    int i = start;
     while (i < b.length) {
       if ((b[i] & 0xff) != 0xff) {
         i++; // extraneous bytes before a marker
@@ -84,42 +125,101 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
         i++; // fill bytes
       }
       if (i >= b.length) {
-        break;
+        return null;
       }
       int marker = b[i++] & 0xff;
       if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
         continue; // a stuffed zero, TEM and RSTn: no length
       }
-      if (marker == 0xd9 || marker == 0xda) {
-        return Optional.ofNullable(frame); // end of image, or the first scan
+      if (marker == 0xda) {
+        return frame == null ? null : new JpegScan(frame, mpf, mpfEnd); // the first scan
       }
-      if (marker < 0xc0 || marker == 0xc8 || marker == 0xd8 || marker == 0xde || marker == 0xdf
+      if (marker < 0xc0 || marker == 0xc8 || marker == 0xd8 || marker == 0xd9 || marker == 0xde || marker == 0xdf
           || (marker >= 0xf0 && marker <= 0xfd)) {
-        return Optional.empty(); // reserved, JPG, a second SOI, DHP, EXP, JPGn
+        return null; // reserved, JPG, a second SOI, EOI before a scan, DHP, EXP, JPGn
       }
       if (i + 2 > b.length) {
-        break;
+        return null;
       }
       int length = u16be(b, i);
       if (length < 2) {
-        return Optional.empty();
+        return null;
       }
       boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xcc;
       if (sof) {
         if (frame != null || i + 7 > b.length) {
-          return Optional.empty();
+          return null;
         }
         long h = u16be(b, i + 3);
         long w = u16be(b, i + 5);
         // Height 0 means "defined later by a DNL marker": refuse rather than decode to find out.
         if (w == 0 || h == 0) {
-          return Optional.empty();
+          return null;
         }
         frame = new ImageHeader(ImageFormat.JPEG, w, h, 1);
+      } else if (marker == 0xe2 && mpf < 0 && length >= 6 && i + 6 <= b.length
+          && b[i + 2] == 'M' && b[i + 3] == 'P' && b[i + 4] == 'F' && b[i + 5] == 0) {
+        mpf = i + 6;
+        mpfEnd = Math.min(b.length, i + length);
       }
       i += length;
     }
-    return Optional.ofNullable(frame);
+    return null;
+  }
+
+  /**
+   * The offsets (from the index's TIFF header) of the pictures an MPF index lists, in its MP entry
+   * tag; an empty array if it lists none; null if it is malformed or lists more than {@value
+   * #MAX_PICTURES}.
+   */
+  private static long[] mpOffsets(byte[] b, int tiff, int end) {
+    if (tiff + 8 > end) {
+      return null;
+    }
+    boolean le;
+    if (b[tiff] == 'I' && b[tiff + 1] == 'I') {
+      le = true;
+    } else if (b[tiff] == 'M' && b[tiff + 1] == 'M') {
+      le = false;
+    } else {
+      return null;
+    }
+    long ifd = tiff + u32(b, tiff + 4, le);
+    if (ifd + 2 > end) {
+      return null;
+    }
+    int count = u16(b, (int) ifd, le);
+    if (ifd + 2 + 12L * count > end) {
+      return null;
+    }
+    for (int k = 0; k < count; k++) {
+      int entry = (int) ifd + 2 + 12 * k;
+      if (u16(b, entry, le) != 0xb002) {
+        continue;
+      }
+      long bytes = u32(b, entry + 4, le);
+      long data = tiff + u32(b, entry + 8, le);
+      if (bytes % 16 != 0 || bytes / 16 > MAX_PICTURES || data + bytes > end) {
+        return null;
+      }
+      long[] offsets = new long[(int) (bytes / 16)];
+      for (int p = 0; p < offsets.length; p++) {
+        offsets[p] = u32(b, (int) data + 16 * p + 8, le);
+      }
+      return offsets;
+    }
+    return new long[0];
+  }
+
+  /** The most pictures an MPF index may list. */
+  private static final int MAX_PICTURES = 1_000;
+
+  private static int u16(byte[] b, int i, boolean le) {
+    return le ? u16le(b, i) : u16be(b, i);
+  }
+
+  private static long u32(byte[] b, int i, boolean le) {
+    return le ? (u16le(b, i) | (long) u16le(b, i + 2) << 16) : u32be(b, i);
   }
 
   private static Optional<ImageHeader> gif(byte[] b) {

@@ -95,6 +95,65 @@ class ImageHeaderTest {
     assertThat(ImageHeader.read(progressive.toByteArray())).contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 1));
   }
 
+  @Test
+  void refusesAJpegWhoseFirstFrameEndsBeforeAnyScan() {
+    // SOI, an 8 x 8 frame header, EOI, then a 13,000 x 13,000 frame and its scan: Pillow reads on
+    // past the EOI and opens it as 13000 x 13000 (and decodes it with LOAD_TRUNCATED_IMAGES);
+    // libjpeg refuses it.
+    byte[] small = TestImages.jpegDeclaring(8, 8);
+    byte[] large = TestImages.jpegDeclaring(13_000, 13_000);
+    byte[] smallFrame = Arrays.copyOf(small, indexOfMarker(small, 0xda));
+    byte[] file = concat(concat(smallFrame, new byte[] {(byte) 0xff, (byte) 0xd9}),
+        Arrays.copyOfRange(large, indexOfMarker(large, 0xc0), large.length));
+    assertThat(ImageHeader.read(file)).isEmpty();
+    assertThat(ImageHeader.read(smallFrame)).as("no scan at all").isEmpty();
+    assertThat(ImageHeader.read(small)).contains(new ImageHeader(ImageFormat.JPEG, 8, 8, 1));
+  }
+
+  @Test
+  void countsTheFramesOfAMultiPictureJpegAndRefusesALaterPictureLargerThanTheFirst() {
+    byte[] primary = TestImages.real("jpeg", 37, 21);
+    // A smaller second picture (a preview, a gain map): two frames of the first's size.
+    byte[] withPreview = multiPicture(primary, TestImages.real("jpeg", 8, 8), true);
+    assertThat(ImageHeader.read(withPreview)).contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 2));
+    assertThat(ImageHeader.read(multiPicture(primary, TestImages.real("jpeg", 8, 8), false))).as("big-endian index")
+        .contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 2));
+    // A larger second picture: Pillow 9.4 decodes it into a buffer of the first's size (a heap
+    // overrun; the reviewer's run aborted with "free(): invalid next size").
+    assertThat(ImageHeader.read(multiPicture(primary, TestImages.jpegDeclaring(2_000, 2_000), true))).isEmpty();
+    assertThat(ImageHeader.read(multiPicture(primary, TestImages.jpegDeclaring(38, 21), true))).isEmpty();
+    // An index pointing past the end, or at bytes that are no JPEG: refused.
+    byte[] cut = Arrays.copyOf(withPreview, primary.length + 40);
+    assertThat(ImageHeader.read(cut)).isEmpty();
+    byte[] notJpeg = withPreview.clone();
+    notJpeg[notJpeg.length - TestImages.real("jpeg", 8, 8).length] = 0;
+    assertThat(ImageHeader.read(notJpeg)).isEmpty();
+  }
+
+  /**
+   * {@code primary} with an APP2 MPF index (right after its SOI) listing itself and {@code second},
+   * appended after it, as a camera writes a multi-picture JPEG.
+   */
+  private static byte[] multiPicture(byte[] primary, byte[] second, boolean littleEndian) {
+    int indexLength = 2 + 4 + 8 + 2 + 3 * 12 + 4 + 32; // length field, "MPF\0", TIFF header, IFD, entries
+    int tiff = 2 + 2 + 2 + 4; // SOI, marker, length, "MPF\0"
+    long secondAt = primary.length + 2 + indexLength - tiff;
+    java.nio.ByteBuffer index = java.nio.ByteBuffer.allocate(2 + indexLength)
+        .order(littleEndian ? java.nio.ByteOrder.LITTLE_ENDIAN : java.nio.ByteOrder.BIG_ENDIAN);
+    index.put((byte) 0xff).put((byte) 0xe2);
+    index.put((byte) (indexLength >> 8)).put((byte) indexLength); // segment lengths are big-endian
+    index.put(new byte[] {'M', 'P', 'F', 0});
+    index.put(littleEndian ? new byte[] {'I', 'I', 0x2a, 0} : new byte[] {'M', 'M', 0, 0x2a}).putInt(8);
+    index.putShort((short) 3); // MPF version, number of images, MP entries
+    index.putShort((short) 0xb000).putShort((short) 7).putInt(4).put(new byte[] {'0', '1', '0', '0'});
+    index.putShort((short) 0xb001).putShort((short) 4).putInt(1).putInt(2);
+    index.putShort((short) 0xb002).putShort((short) 7).putInt(32).putInt(8 + 2 + 3 * 12 + 4);
+    index.putInt(0); // no next IFD
+    index.putInt(0x20030000).putInt(primary.length).putInt(0).putShort((short) 0).putShort((short) 0);
+    index.putInt(0).putInt(second.length).putInt((int) secondAt).putShort((short) 0).putShort((short) 0);
+    return concat(insert(primary, 2, index.array()), second);
+  }
+
   /** Where the segment starting at {@code marker} (its length after the two marker bytes) ends. */
   private static int afterSegment(byte[] b, int marker) {
     return marker + 2 + (((b[marker + 2] & 0xff) << 8) | (b[marker + 3] & 0xff));

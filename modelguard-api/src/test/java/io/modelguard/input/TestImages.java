@@ -84,13 +84,17 @@ final class TestImages {
     return out.toByteArray();
   }
 
-  /** A JPEG prefix with an APP0 segment and an SOF0 declaring {@code w × h}. */
+  /**
+   * A JPEG with an APP0 segment, an SOF0 declaring {@code w × h} and the header of its scan (SOS),
+   * but no scan data.
+   */
   static byte[] jpegDeclaring(int w, int h) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd8});
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0});
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xc0, 0, 17, 8, (byte) (h >> 8), (byte) h, (byte) (w >> 8), (byte) w, 3,
         1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1});
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xda, 0, 12, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3f, 0});
     out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd9});
     return out.toByteArray();
   }
