@@ -1,5 +1,7 @@
 package io.modelguard.input;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -75,7 +77,14 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
    *       depth or gain maps) counts its pictures as frames, and each picture after the first must
    *       be a JPEG whose frame header is readable and no larger than the first's: Pillow 9.4
    *       decodes every later picture into an image of the first one's size, and a larger one
-   *       overran that buffer (heap corruption).
+   *       overran that buffer (heap corruption). The index must be unambiguous, as Pillow reads
+   *       it: one MPF segment (Pillow keeps the last), a TIFF header of exactly {@code II*\0} or
+   *       {@code MM\0*} (Pillow reads {@code MM*\0} half big-, half little-endian), no tag twice
+   *       (Pillow keeps the last), the pictures in file order after one another (so each is read
+   *       once); and a "large thumbnail" picture (the first included) whose Exif declares its
+   *       pixel size must declare its frame header's size, since Pillow sizes it by its Exif.
+   *       A JPEG appended after the first picture's end without an index is not read: Pillow
+   *       ignores it, while {@code ImageIO} counts it as a second image (read image 0 only).
    * </ul>
    */
   private static Optional<ImageHeader> jpeg(byte[] b) {
@@ -87,28 +96,35 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     if (first.mpfIndex() < 0) {
       return Optional.of(frame);
     }
-    long[] offsets = mpOffsets(b, first.mpfIndex(), first.mpfEnd());
-    if (offsets == null) {
+    long[][] entries = mpEntries(b, first.mpfIndex(), first.mpfEnd());
+    if (entries == null) {
       return Optional.empty();
     }
-    for (int k = 1; k < offsets.length; k++) {
-      long at = first.mpfIndex() + offsets[k];
-      if (at + 2 > b.length || (b[(int) at] & 0xff) != 0xff || (b[(int) at + 1] & 0xff) != 0xd8) {
+    if (entries.length > 0 && !largeThumbnailSizeAgrees(b, 0, entries[0][0], frame)) {
+      return Optional.empty();
+    }
+    int scannedTo = first.scan();
+    for (int k = 1; k < entries.length; k++) {
+      long at = first.mpfIndex() + entries[k][1];
+      // Each picture after the one before's first scan: a picture is read once, in order.
+      if (at <= scannedTo || at + 2 > b.length || (b[(int) at] & 0xff) != 0xff || (b[(int) at + 1] & 0xff) != 0xd8) {
         return Optional.empty();
       }
       JpegScan picture = jpegScan(b, (int) at + 2);
-      if (picture == null || picture.frame().width() > frame.width() || picture.frame().height() > frame.height()) {
+      if (picture == null || picture.frame().width() > frame.width() || picture.frame().height() > frame.height()
+          || !largeThumbnailSizeAgrees(b, (int) at, entries[k][0], picture.frame())) {
         return Optional.empty();
       }
+      scannedTo = picture.scan();
     }
-    return Optional.of(new ImageHeader(ImageFormat.JPEG, frame.width(), frame.height(), Math.max(1, offsets.length)));
+    return Optional.of(new ImageHeader(ImageFormat.JPEG, frame.width(), frame.height(), Math.max(1, entries.length)));
   }
 
   /**
    * A JPEG picture's frame header and, if it has one, its MPF index (the position of the index's
    * TIFF header and the end of its segment; -1 if none).
    */
-  private record JpegScan(ImageHeader frame, int mpfIndex, int mpfEnd) {}
+  private record JpegScan(ImageHeader frame, int mpfIndex, int mpfEnd, int scan) {}
 
   /** Reads one JPEG picture's markers from {@code start} (after its SOI) to its first scan; null: refused. */
   private static JpegScan jpegScan(byte[] b, int start) {
@@ -132,7 +148,7 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
         continue; // a stuffed zero, TEM and RSTn: no length
       }
       if (marker == 0xda) {
-        return frame == null ? null : new JpegScan(frame, mpf, mpfEnd); // the first scan
+        return frame == null ? null : new JpegScan(frame, mpf, mpfEnd, i); // the first scan
       }
       if (marker < 0xc0 || marker == 0xc8 || marker == 0xd8 || marker == 0xd9 || marker == 0xde || marker == 0xdf
           || (marker >= 0xf0 && marker <= 0xfd)) {
@@ -157,8 +173,11 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
           return null;
         }
         frame = new ImageHeader(ImageFormat.JPEG, w, h, 1);
-      } else if (marker == 0xe2 && mpf < 0 && length >= 6 && i + 6 <= b.length
+      } else if (marker == 0xe2 && length >= 6 && i + 6 <= b.length
           && b[i + 2] == 'M' && b[i + 3] == 'P' && b[i + 4] == 'F' && b[i + 5] == 0) {
+        if (mpf >= 0) {
+          return null; // a second MPF index: Pillow keeps the last, this reader the first
+        }
         mpf = i + 6;
         mpfEnd = Math.min(b.length, i + length);
       }
@@ -168,51 +187,128 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
   }
 
   /**
-   * The offsets (from the index's TIFF header) of the pictures an MPF index lists, in its MP entry
-   * tag; an empty array if it lists none; null if it is malformed or lists more than {@value
-   * #MAX_PICTURES}.
+   * The pictures an MPF index lists, each {attribute, offset from the index's TIFF header}; none if
+   * it lists none; null if it is malformed, ambiguous (another TIFF header than {@code II*\0} or
+   * {@code MM\0*}, a tag twice, MP entries of another type than BYTE or UNDEFINED) or lists more
+   * than {@value #MAX_PICTURES}.
    */
-  private static long[] mpOffsets(byte[] b, int tiff, int end) {
-    if (tiff + 8 > end) {
+  private static long[][] mpEntries(byte[] b, int tiff, int end) {
+    Tiff t = Tiff.at(b, tiff, end);
+    Map<Integer, Integer> ifd = t == null ? null : t.ifd(t.u32(tiff + 4));
+    if (ifd == null) {
       return null;
     }
-    boolean le;
-    if (b[tiff] == 'I' && b[tiff + 1] == 'I') {
-      le = true;
-    } else if (b[tiff] == 'M' && b[tiff + 1] == 'M') {
-      le = false;
-    } else {
+    Integer entry = ifd.get(0xb002);
+    if (entry == null) {
+      return new long[0][];
+    }
+    int type = t.u16(entry + 2);
+    long bytes = t.u32(entry + 4);
+    long data = tiff + t.u32(entry + 8);
+    if ((type != 1 && type != 7) || bytes % 16 != 0 || bytes / 16 > MAX_PICTURES || data + bytes > end) {
       return null;
     }
-    long ifd = tiff + u32(b, tiff + 4, le);
-    if (ifd + 2 > end) {
-      return null;
+    long[][] entries = new long[(int) (bytes / 16)][];
+    for (int p = 0; p < entries.length; p++) {
+      entries[p] = new long[] {t.u32((int) data + 16 * p), t.u32((int) data + 16 * p + 8)};
     }
-    int count = u16(b, (int) ifd, le);
-    if (ifd + 2 + 12L * count > end) {
-      return null;
+    return entries;
+  }
+
+  /**
+   * Whether a "large thumbnail" picture (MP type 0x010001 or 0x010002) whose first segment is an
+   * Exif APP1 declares, if it declares both, the size its frame header has: Pillow 9.4 sizes such a
+   * picture (the first one included, when it seeks back to it) by its Exif PixelXDimension and
+   * PixelYDimension, so another size there is a buffer of another size than the data. Pictures of
+   * other types, or without such an APP1, agree.
+   */
+  private static boolean largeThumbnailSizeAgrees(byte[] b, int picture, long attribute, ImageHeader frame) {
+    long type = attribute & 0xffffff;
+    if ((type != 0x010001 && type != 0x010002) || picture + 6 > b.length
+        || (b[picture + 2] & 0xff) != 0xff || (b[picture + 3] & 0xff) != 0xe1) {
+      return true;
     }
-    for (int k = 0; k < count; k++) {
-      int entry = (int) ifd + 2 + 12 * k;
-      if (u16(b, entry, le) != 0xb002) {
-        continue;
-      }
-      long bytes = u32(b, entry + 4, le);
-      long data = tiff + u32(b, entry + 8, le);
-      if (bytes % 16 != 0 || bytes / 16 > MAX_PICTURES || data + bytes > end) {
-        return null;
-      }
-      long[] offsets = new long[(int) (bytes / 16)];
-      for (int p = 0; p < offsets.length; p++) {
-        offsets[p] = u32(b, (int) data + 16 * p + 8, le);
-      }
-      return offsets;
+    int segmentEnd = Math.min(b.length, picture + 4 + u16be(b, picture + 4));
+    int exif = picture + 6;
+    if (exif + 6 > segmentEnd || b[exif] != 'E' || b[exif + 1] != 'x' || b[exif + 2] != 'i' || b[exif + 3] != 'f'
+        || b[exif + 4] != 0 || b[exif + 5] != 0) {
+      return false; // an APP1 Pillow would read as Exif in some way this reader cannot tell
     }
-    return new long[0];
+    Tiff t = Tiff.at(b, exif + 6, segmentEnd);
+    Map<Integer, Integer> ifd0 = t == null ? null : t.ifd(t.u32(exif + 6 + 4));
+    if (ifd0 == null) {
+      return false;
+    }
+    Integer pointer = ifd0.get(0x8769);
+    if (pointer == null) {
+      return true;
+    }
+    long offset = t.scalar(pointer);
+    Map<Integer, Integer> sub = offset < 0 ? null : t.ifd(offset);
+    if (sub == null) {
+      return false;
+    }
+    Integer x = sub.get(0xa002);
+    Integer y = sub.get(0xa003);
+    return x == null || y == null || (t.scalar(x) == frame.width() && t.scalar(y) == frame.height());
   }
 
   /** The most pictures an MPF index may list. */
   private static final int MAX_PICTURES = 1_000;
+
+  /** A TIFF structure inside a JPEG segment: its start, the segment's end, its byte order. */
+  private record Tiff(byte[] b, int start, int end, boolean le) {
+    /** The TIFF structure at {@code start}; null unless its header is exactly {@code II*\0} or {@code MM\0*}. */
+    static Tiff at(byte[] b, int start, int end) {
+      if (start + 8 > end) {
+        return null;
+      }
+      if (b[start] == 'I' && b[start + 1] == 'I' && b[start + 2] == 0x2a && b[start + 3] == 0) {
+        return new Tiff(b, start, end, true);
+      }
+      if (b[start] == 'M' && b[start + 1] == 'M' && b[start + 2] == 0 && b[start + 3] == 0x2a) {
+        return new Tiff(b, start, end, false);
+      }
+      return null;
+    }
+
+    /** The entries of the IFD at {@code offset} (from the start), tag to position; null if malformed or a tag repeats. */
+    Map<Integer, Integer> ifd(long offset) {
+      long at = start + offset;
+      if (offset < 8 || at + 2 > end) {
+        return null;
+      }
+      int count = u16((int) at);
+      if (at + 2 + 12L * count > end) {
+        return null;
+      }
+      Map<Integer, Integer> entries = new HashMap<>();
+      for (int k = 0; k < count; k++) {
+        int entry = (int) at + 2 + 12 * k;
+        if (entries.put(u16(entry), entry) != null) {
+          return null;
+        }
+      }
+      return entries;
+    }
+
+    /** The value of a SHORT or LONG entry of count 1; -1 for any other. */
+    long scalar(int entry) {
+      int type = u16(entry + 2);
+      if (u32(entry + 4) != 1) {
+        return -1;
+      }
+      return type == 3 ? u16(entry + 8) : type == 4 ? u32(entry + 8) : -1;
+    }
+
+    int u16(int i) {
+      return ImageHeader.u16(b, i, le);
+    }
+
+    long u32(int i) {
+      return ImageHeader.u32(b, i, le);
+    }
+  }
 
   private static int u16(byte[] b, int i, boolean le) {
     return le ? u16le(b, i) : u16be(b, i);

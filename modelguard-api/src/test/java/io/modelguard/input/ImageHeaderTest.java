@@ -7,6 +7,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import javax.imageio.IIOImage;
@@ -130,12 +131,79 @@ class ImageHeaderTest {
     assertThat(ImageHeader.read(notJpeg)).isEmpty();
   }
 
-  /**
-   * {@code primary} with an APP2 MPF index (right after its SOI) listing itself and {@code second},
-   * appended after it, as a camera writes a multi-picture JPEG.
-   */
+  @Test
+  void refusesMultiPictureJpegsThatPillowWouldReadOtherwise() throws IOException {
+    // Made by the review with Pillow 9.4, each of which this reader passed while Pillow sized a
+    // later picture otherwise and corrupted its heap or allocated for 20,000 x 20,000: two MPF
+    // indexes (Pillow keeps the last), the MP entry tag twice (Pillow keeps the last), a "large
+    // thumbnail" whose Exif size is larger or smaller than its frame header (Pillow takes the Exif
+    // size), and the same on the first picture (Pillow re-reads it when it seeks back).
+    for (String name : new String[] {"two-mpf-indexes", "mp-entries-twice", "thumbnail-exif-larger",
+        "thumbnail-exif-smaller", "primary-thumbnail-exif"}) {
+      byte[] file;
+      try (InputStream in = ImageHeaderTest.class.getResourceAsStream("mpo/" + name + ".jpg")) {
+        file = in.readAllBytes();
+      }
+      assertThat(ImageFormat.sniff(file)).as(name).contains(ImageFormat.JPEG);
+      assertThat(ImageHeader.read(file)).as(name).isEmpty();
+    }
+    byte[] primary = TestImages.real("jpeg", 37, 21);
+    byte[] mpo = multiPicture(primary, TestImages.real("jpeg", 8, 8), false, 0);
+    // "MM*\0": Pillow reads the index's IFD big-endian and its entries little-endian.
+    byte[] mixed = mpo.clone();
+    int tiff = 10;
+    mixed[tiff + 2] = 0x2a;
+    mixed[tiff + 3] = 0;
+    assertThat(ImageHeader.read(mixed)).isEmpty();
+    // Two entries for one later picture: each picture is read once, in order, so junk cannot be
+    // walked once per entry (the review's 1,000 entries on one padded picture took 1.8 s).
+    assertThat(ImageHeader.read(multiPicture(primary, TestImages.real("jpeg", 8, 8), true, 0, 2))).isEmpty();
+  }
+
+  @Test
+  void aLargeThumbnailIsReadWithItsExifSize() {
+    byte[] primary = TestImages.real("jpeg", 37, 21);
+    byte[] thumbnail = TestImages.real("jpeg", 8, 8);
+    int largeThumbnail = 0x010001;
+    assertThat(ImageHeader.read(multiPicture(primary, insert(thumbnail, 2, exif(8, 8)), true, largeThumbnail)))
+        .contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 2));
+    assertThat(ImageHeader.read(multiPicture(primary, insert(thumbnail, 2, exif(16, 16)), true, largeThumbnail)))
+        .as("Exif says 16 x 16, the frame 8 x 8").isEmpty();
+    assertThat(ImageHeader.read(multiPicture(primary, insert(thumbnail, 2, exif(16, 16)), true, 0)))
+        .as("another picture type: Pillow ignores the Exif size").contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 2));
+  }
+
+  /** An Exif APP1 segment whose Exif IFD declares PixelXDimension {@code w} and PixelYDimension {@code h}. */
+  private static byte[] exif(int w, int h) {
+    java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(8 + 2 + 12 + 4 + 2 + 2 * 12 + 4)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    tiff.put(new byte[] {'I', 'I', 0x2a, 0}).putInt(8);
+    tiff.putShort((short) 1).putShort((short) 0x8769).putShort((short) 4).putInt(1).putInt(8 + 2 + 12 + 4).putInt(0);
+    tiff.putShort((short) 2);
+    tiff.putShort((short) 0xa002).putShort((short) 3).putInt(1).putShort((short) w).putShort((short) 0);
+    tiff.putShort((short) 0xa003).putShort((short) 3).putInt(1).putShort((short) h).putShort((short) 0);
+    tiff.putInt(0);
+    int length = 2 + 6 + tiff.capacity();
+    return concat(concat(new byte[] {(byte) 0xff, (byte) 0xe1, (byte) (length >> 8), (byte) length},
+        "Exif\0\0".getBytes(StandardCharsets.US_ASCII)), tiff.array());
+  }
+
   private static byte[] multiPicture(byte[] primary, byte[] second, boolean littleEndian) {
-    int indexLength = 2 + 4 + 8 + 2 + 3 * 12 + 4 + 32; // length field, "MPF\0", TIFF header, IFD, entries
+    return multiPicture(primary, second, littleEndian, 0, 1);
+  }
+
+  private static byte[] multiPicture(byte[] primary, byte[] second, boolean littleEndian, int secondType) {
+    return multiPicture(primary, second, littleEndian, secondType, 1);
+  }
+
+  /**
+   * {@code primary} with an APP2 MPF index (right after its SOI) listing itself and, {@code
+   * entries} times, {@code second} (of MP type {@code secondType}), appended after it, as a camera
+   * writes a multi-picture JPEG.
+   */
+  private static byte[] multiPicture(byte[] primary, byte[] second, boolean littleEndian, int secondType, int entries) {
+    int pictures = 1 + entries;
+    int indexLength = 2 + 4 + 8 + 2 + 3 * 12 + 4 + 16 * pictures; // length, "MPF\0", TIFF header, IFD, entries
     int tiff = 2 + 2 + 2 + 4; // SOI, marker, length, "MPF\0"
     long secondAt = primary.length + 2 + indexLength - tiff;
     java.nio.ByteBuffer index = java.nio.ByteBuffer.allocate(2 + indexLength)
@@ -146,11 +214,13 @@ class ImageHeaderTest {
     index.put(littleEndian ? new byte[] {'I', 'I', 0x2a, 0} : new byte[] {'M', 'M', 0, 0x2a}).putInt(8);
     index.putShort((short) 3); // MPF version, number of images, MP entries
     index.putShort((short) 0xb000).putShort((short) 7).putInt(4).put(new byte[] {'0', '1', '0', '0'});
-    index.putShort((short) 0xb001).putShort((short) 4).putInt(1).putInt(2);
-    index.putShort((short) 0xb002).putShort((short) 7).putInt(32).putInt(8 + 2 + 3 * 12 + 4);
+    index.putShort((short) 0xb001).putShort((short) 4).putInt(1).putInt(pictures);
+    index.putShort((short) 0xb002).putShort((short) 7).putInt(16 * pictures).putInt(8 + 2 + 3 * 12 + 4);
     index.putInt(0); // no next IFD
     index.putInt(0x20030000).putInt(primary.length).putInt(0).putShort((short) 0).putShort((short) 0);
-    index.putInt(0).putInt(second.length).putInt((int) secondAt).putShort((short) 0).putShort((short) 0);
+    for (int k = 0; k < entries; k++) {
+      index.putInt(secondType).putInt(second.length).putInt((int) secondAt).putShort((short) 0).putShort((short) 0);
+    }
     return concat(insert(primary, 2, index.array()), second);
   }
 
