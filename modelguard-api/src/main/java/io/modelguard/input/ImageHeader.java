@@ -88,6 +88,12 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
    * </ul>
    */
   private static Optional<ImageHeader> jpeg(byte[] b) {
+    if (b.length >= PCD_MAGIC_AT + 4 && b[PCD_MAGIC_AT] == 'P' && b[PCD_MAGIC_AT + 1] == 'C' && b[PCD_MAGIC_AT + 2] == 'D'
+        && b[PCD_MAGIC_AT + 3] == '_') {
+      // Also a Kodak PhotoCD file: Pillow opens a JPEG its JPEG reader refuses (a 12-bit frame, an
+      // odd component count, TEM, a short JFIF segment, ...) with its PCD reader, as 768 x 512.
+      return Optional.empty();
+    }
     JpegScan first = jpegScan(b, 2);
     if (first == null) {
       return Optional.empty();
@@ -252,6 +258,9 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     Integer y = sub.get(0xa003);
     return x == null || y == null || (t.scalar(x) == frame.width() && t.scalar(y) == frame.height());
   }
+
+  /** Where a Kodak PhotoCD file has its magic "PCD_", which Pillow looks for in any file. */
+  private static final int PCD_MAGIC_AT = 2048;
 
   /** The most pictures an MPF index may list. */
   private static final int MAX_PICTURES = 1_000;

@@ -161,6 +161,26 @@ class ImageHeaderTest {
   }
 
   @Test
+  void refusesAJpegThatIsAlsoAPhotoCdFile() {
+    // Pillow opens a file its JPEG reader refuses with its PhotoCD reader when "PCD_" stands at
+    // byte 2048 (the review's 12-bit and TEM variants opened as 768 x 512): such a file is refused.
+    byte[] jpeg = TestImages.real("jpeg", 37, 21);
+    int length = 2048 - 4 + 4 + 2; // from the segment's length field to just past "PCD_"
+    byte[] comment = new byte[2 + length];
+    comment[0] = (byte) 0xff;
+    comment[1] = (byte) 0xfe;
+    comment[2] = (byte) (length >> 8);
+    comment[3] = (byte) length;
+    System.arraycopy("PCD_".getBytes(StandardCharsets.US_ASCII), 0, comment, 2048 - 2, 4);
+    byte[] polyglot = insert(jpeg, 2, comment);
+    assertThat(new String(polyglot, 2048, 4, StandardCharsets.US_ASCII)).isEqualTo("PCD_");
+    assertThat(ImageHeader.read(polyglot)).isEmpty();
+    comment[2048 - 2] = 'X';
+    assertThat(ImageHeader.read(insert(jpeg, 2, comment))).as("the same comment without the magic")
+        .contains(new ImageHeader(ImageFormat.JPEG, 37, 21, 1));
+  }
+
+  @Test
   void aLargeThumbnailIsReadWithItsExifSize() {
     byte[] primary = TestImages.real("jpeg", 37, 21);
     byte[] thumbnail = TestImages.real("jpeg", 8, 8);
