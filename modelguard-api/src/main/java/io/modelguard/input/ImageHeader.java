@@ -88,8 +88,7 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
    * </ul>
    */
   private static Optional<ImageHeader> jpeg(byte[] b) {
-    if (b.length >= PCD_MAGIC_AT + 4 && b[PCD_MAGIC_AT] == 'P' && b[PCD_MAGIC_AT + 1] == 'C' && b[PCD_MAGIC_AT + 2] == 'D'
-        && b[PCD_MAGIC_AT + 3] == '_') {
+    if (bytesAt(b, PCD_MAGIC_AT, 'P', 'C', 'D', '_')) {
       // Also a Kodak PhotoCD file: Pillow opens a JPEG its JPEG reader refuses (a 12-bit frame, an
       // odd component count, TEM, a short JFIF segment, ...) with its PCD reader, as 768 x 512.
       return Optional.empty();
@@ -102,23 +101,23 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     if (first.mpfIndex() < 0) {
       return Optional.of(frame);
     }
-    long[][] entries = mpEntries(b, first.mpfIndex(), first.mpfEnd());
+    Picture[] entries = mpEntries(b, first.mpfIndex(), first.mpfEnd());
     if (entries == null) {
       return Optional.empty();
     }
-    if (entries.length > 0 && !largeThumbnailSizeAgrees(b, 0, entries[0][0], frame)) {
+    if (entries.length > 0 && !largeThumbnailSizeAgrees(b, 0, entries[0].attribute(), frame)) {
       return Optional.empty();
     }
     int scannedTo = first.scan();
     for (int k = 1; k < entries.length; k++) {
-      long at = first.mpfIndex() + entries[k][1];
+      long at = first.mpfIndex() + entries[k].offset();
       // Each picture after the one before's first scan: a picture is read once, in order.
       if (at <= scannedTo || at + 2 > b.length || (b[(int) at] & 0xff) != 0xff || (b[(int) at + 1] & 0xff) != 0xd8) {
         return Optional.empty();
       }
       JpegScan picture = jpegScan(b, (int) at + 2);
       if (picture == null || picture.frame().width() > frame.width() || picture.frame().height() > frame.height()
-          || !largeThumbnailSizeAgrees(b, (int) at, entries[k][0], picture.frame())) {
+          || !largeThumbnailSizeAgrees(b, (int) at, entries[k].attribute(), picture.frame())) {
         return Optional.empty();
       }
       scannedTo = picture.scan();
@@ -179,8 +178,7 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
           return null;
         }
         frame = new ImageHeader(ImageFormat.JPEG, w, h, 1);
-      } else if (marker == 0xe2 && length >= 6 && i + 6 <= b.length
-          && b[i + 2] == 'M' && b[i + 3] == 'P' && b[i + 4] == 'F' && b[i + 5] == 0) {
+      } else if (marker == 0xe2 && length >= 6 && bytesAt(b, i + 2, 'M', 'P', 'F', 0)) {
         if (mpf >= 0) {
           return null; // a second MPF index: Pillow keeps the last, this reader the first
         }
@@ -192,21 +190,23 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     return null;
   }
 
+  /** A picture an MPF index lists: its attribute (flags and MP type) and offset from the index's TIFF header. */
+  private record Picture(long attribute, long offset) {}
+
   /**
-   * The pictures an MPF index lists, each {attribute, offset from the index's TIFF header}; none if
-   * it lists none; null if it is malformed, ambiguous (another TIFF header than {@code II*\0} or
+   * The pictures an MPF index lists; none if it lists none; null if it is malformed, ambiguous (another TIFF header than {@code II*\0} or
    * {@code MM\0*}, a tag twice, MP entries of another type than BYTE or UNDEFINED) or lists more
    * than {@value #MAX_PICTURES}.
    */
-  private static long[][] mpEntries(byte[] b, int tiff, int end) {
+  private static Picture[] mpEntries(byte[] b, int tiff, int end) {
     Tiff t = Tiff.at(b, tiff, end);
-    Map<Integer, Integer> ifd = t == null ? null : t.ifd(t.u32(tiff + 4));
+    Map<Integer, Integer> ifd = t == null ? null : t.firstIfd();
     if (ifd == null) {
       return null;
     }
     Integer entry = ifd.get(0xb002);
     if (entry == null) {
-      return new long[0][];
+      return new Picture[0];
     }
     int type = t.u16(entry + 2);
     long bytes = t.u32(entry + 4);
@@ -214,9 +214,9 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     if ((type != 1 && type != 7) || bytes % 16 != 0 || bytes / 16 > MAX_PICTURES || data + bytes > end) {
       return null;
     }
-    long[][] entries = new long[(int) (bytes / 16)][];
+    Picture[] entries = new Picture[(int) (bytes / 16)];
     for (int p = 0; p < entries.length; p++) {
-      entries[p] = new long[] {t.u32((int) data + 16 * p), t.u32((int) data + 16 * p + 8)};
+      entries[p] = new Picture(t.u32((int) data + 16 * p), t.u32((int) data + 16 * p + 8));
     }
     return entries;
   }
@@ -236,12 +236,11 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     }
     int segmentEnd = Math.min(b.length, picture + 4 + u16be(b, picture + 4));
     int exif = picture + 6;
-    if (exif + 6 > segmentEnd || b[exif] != 'E' || b[exif + 1] != 'x' || b[exif + 2] != 'i' || b[exif + 3] != 'f'
-        || b[exif + 4] != 0 || b[exif + 5] != 0) {
+    if (exif + 6 > segmentEnd || !bytesAt(b, exif, 'E', 'x', 'i', 'f', 0, 0)) {
       return false; // an APP1 Pillow would read as Exif in some way this reader cannot tell
     }
     Tiff t = Tiff.at(b, exif + 6, segmentEnd);
-    Map<Integer, Integer> ifd0 = t == null ? null : t.ifd(t.u32(exif + 6 + 4));
+    Map<Integer, Integer> ifd0 = t == null ? null : t.firstIfd();
     if (ifd0 == null) {
       return false;
     }
@@ -272,13 +271,18 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
       if (start + 8 > end) {
         return null;
       }
-      if (b[start] == 'I' && b[start + 1] == 'I' && b[start + 2] == 0x2a && b[start + 3] == 0) {
+      if (bytesAt(b, start, 'I', 'I', 0x2a, 0)) {
         return new Tiff(b, start, end, true);
       }
-      if (b[start] == 'M' && b[start + 1] == 'M' && b[start + 2] == 0 && b[start + 3] == 0x2a) {
+      if (bytesAt(b, start, 'M', 'M', 0, 0x2a)) {
         return new Tiff(b, start, end, false);
       }
       return null;
+    }
+
+    /** The entries of the first IFD, whose offset follows the header. */
+    Map<Integer, Integer> firstIfd() {
+      return ifd(u32(start + 4));
     }
 
     /** The entries of the IFD at {@code offset} (from the start), tag to position; null if malformed or a tag repeats. */
@@ -317,6 +321,19 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     long u32(int i) {
       return ImageHeader.u32(b, i, le);
     }
+  }
+
+  /** Whether {@code b} holds {@code expected} from {@code at} on. */
+  private static boolean bytesAt(byte[] b, int at, int... expected) {
+    if (at < 0 || at + expected.length > b.length) {
+      return false;
+    }
+    for (int k = 0; k < expected.length; k++) {
+      if (b[at + k] != (byte) expected[k]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int u16(byte[] b, int i, boolean le) {
