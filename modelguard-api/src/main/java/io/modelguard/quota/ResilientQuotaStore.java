@@ -76,8 +76,8 @@ public final class ResilientQuotaStore implements QuotaStore {
       return "all keys";
     }
   };
-  /** The least time between two warnings about dropped settlements. */
-  private static final long DROP_WARNING_NANOS = TimeUnit.MINUTES.toNanos(1);
+  /** The least time between two warnings of one kind (dropped settlements, scopes not told). */
+  private static final long WARNING_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private final QuotaStore primary;
   private final FailurePolicy policy;
@@ -259,7 +259,10 @@ public final class ResilientQuotaStore implements QuotaStore {
     CircuitState worst = CircuitState.CLOSED;
     for (Circuit c : circuits.values()) {
       CircuitState s = c.state();
-      if (s != CircuitState.CLOSED && worst != CircuitState.OPEN && scopes.test(c.scope)) {
+      if (s != CircuitState.CLOSED && scopes.test(c.scope)) {
+        if (s == CircuitState.OPEN) {
+          return s;
+        }
         worst = s;
       }
     }
@@ -286,12 +289,10 @@ public final class ResilientQuotaStore implements QuotaStore {
     return droppedSettlements.get();
   }
 
-  /** Counts a dropped settlement; warns at most once per {@link #DROP_WARNING_NANOS}, debug otherwise. */
+  /** Counts a dropped settlement; warns at most once per {@link #WARNING_NANOS}, debug otherwise. */
   private void dropSettlement(QuotaKey key, long delta, String why) {
     long dropped = droppedSettlements.incrementAndGet();
-    long now = ticker.getAsLong();
-    long next = nextDropWarning.get();
-    if (now - next >= 0 && nextDropWarning.compareAndSet(next, now + DROP_WARNING_NANOS)) {
+    if (warningDue(nextDropWarning)) {
       log.warn("ModelGuard quota store: settlement of {} units on {} dropped ({}); {} dropped so far,"
           + " the next warning at the earliest in a minute", delta, key, why, dropped);
     } else {
@@ -311,15 +312,23 @@ public final class ResilientQuotaStore implements QuotaStore {
     try {
       scope = scopeOf.apply(key);
     } catch (RuntimeException e) {
-      long now = ticker.getAsLong();
-      long next = nextScopeWarning.get();
-      if (now - next >= 0 && nextScopeWarning.compareAndSet(next, now + TimeUnit.MINUTES.toNanos(1))) {
+      if (warningDue(nextScopeWarning)) {
         log.warn("ModelGuard quota store: the breaker scope of a key could not be told ({}); its calls go "
             + "through the circuit of the keys without a scope", e.toString());
       }
       return ALL_KEYS;
     }
     return scope == null ? ALL_KEYS : scope;
+  }
+
+  /**
+   * Whether a warning whose next one is due at ticker time {@code next} may be logged now; if so,
+   * the next one is due {@link #WARNING_NANOS} later (one caller wins).
+   */
+  private boolean warningDue(AtomicLong next) {
+    long now = ticker.getAsLong();
+    long due = next.get();
+    return now - due >= 0 && next.compareAndSet(due, now + WARNING_NANOS);
   }
 
   /** The circuit of {@code key}'s scope, made on first use. */
@@ -341,15 +350,8 @@ public final class ResilientQuotaStore implements QuotaStore {
         return c;
       }
       if (circuits.size() >= maxScopes) {
-        Circuit victim = null;
-        for (Circuit candidate : circuits.values()) {
-          if (victim == null || candidate.isPristine()) {
-            victim = candidate;
-            if (candidate.isPristine()) {
-              break;
-            }
-          }
-        }
+        Circuit victim = circuits.values().stream().filter(Circuit::isPristine).findFirst()
+            .orElseGet(() -> circuits.values().iterator().next());
         circuits.remove(victim.scope, victim);
         log.debug("ModelGuard quota store: more than {} breaker scopes; {} forgotten, in state {}", maxScopes,
             victim.scope, victim.state());
