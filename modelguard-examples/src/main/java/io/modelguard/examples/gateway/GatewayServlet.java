@@ -33,6 +33,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -117,11 +118,7 @@ public final class GatewayServlet extends HttpServlet {
   private final transient HttpClient http;
 
   private static ScheduledThreadPoolExecutor deadlines() {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "gateway-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
     timer.setRemoveOnCancelPolicy(true); // a deadline met leaves nothing queued
     // Its thread ends after a minute without deadlines (a pool keeps one while any is queued).
     timer.setKeepAliveTime(IDLE_THREAD_LIFE.toNanos(), TimeUnit.NANOSECONDS);
@@ -155,15 +152,20 @@ public final class GatewayServlet extends HttpServlet {
   /** The client's executor: {@link #client}'s, its threads ending after {@code idle} without work. */
   static ThreadPoolExecutor upstreamExecutor(Duration idle) {
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    AtomicInteger made = new AtomicInteger();
     ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, idle.toNanos(), TimeUnit.NANOSECONDS,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "gateway-upstream-" + made.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        new LinkedBlockingQueue<>(), daemonThreads("gateway-upstream-"));
     pool.allowCoreThreadTimeOut(true);
     return pool;
+  }
+
+  /** Daemon threads named {@code prefix} and their number. */
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger made = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + made.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   @Override
