@@ -47,7 +47,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -68,7 +67,6 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -96,7 +94,6 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   private final LoopbackHttpServer images = LoopbackHttpServer.start()
       .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
   private Deployment deployment;
-  private HttpClient client;
 
   /** The runtime under test. */
   protected abstract JaxrsRuntime runtime();
@@ -108,15 +105,6 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class)
         .instances(new Models(probe))
         .build());
-  }
-
-  /**
-   * A client of its own for each test, so that no connection one test left to the server (closed by
-   * the server after a refusal, say) is reused by the next: each test's requests stand alone.
-   */
-  @BeforeEach
-  void newClient() {
-    client = JettyHost.client();
   }
 
   /** One chain per behaviour under test; {@code probe} records what the policies saw. */
@@ -244,7 +232,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         .build();
     try (Deployment proxied = runtime().deploy(
         TestApplication.builder(feature).instances(new Models(other)).build())) {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(proxied.baseUri() + "/v1/models/digits/inspect"))
+      HttpResponse<String> r = JettyHost.client().send(HttpRequest.newBuilder(URI.create(proxied.baseUri() + "/v1/models/digits/inspect"))
           .header("X-Forwarded-For", "203.0.113.7")
           .timeout(Duration.ofSeconds(10))
           .POST(HttpRequest.BodyPublishers.ofString("{}"))
@@ -401,7 +389,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   void anEntityTheResourceCodedItselfIsWithheld() throws Exception {
     // The output policies cannot read compressed bytes; sent on, they would carry the raw prediction.
     for (String kind : List.of("pre-coded/gzip", "pre-coded/deflate", "pre-coded/raw-deflate", "pre-coded/br")) {
-      HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri("/escape/" + kind))
+      HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(uri("/escape/" + kind))
           .header("Content-Type", "application/json")
           .timeout(Duration.ofSeconds(10))
           .POST(HttpRequest.BodyPublishers.ofString("{}"))
@@ -422,7 +410,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     try (Deployment compressing = runtime().deploy(app)) {
       for (String answer : List.of("ok", "partial")) {
         errorOutput.reset();
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
+        HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(
                 URI.create(compressing.baseUri() + "/error-output/" + answer))
             .header("Content-Type", "application/json")
             .header("Accept-Encoding", "gzip")
@@ -450,7 +438,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     try (Deployment compressing = runtime().deploy(app)) {
       for (var denial : List.of(Map.entry("invalid", GuardDecision.deny(ReasonCode.INPUT_INVALID)),
           Map.entry("quota", QUOTA_EXCEEDED), Map.entry("credentials", MISSING_CREDENTIALS))) {
-        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
+        HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(
                 URI.create(compressing.baseUri() + "/denials/" + denial.getKey()))
             .header("Content-Type", "application/json")
             .header("Accept-Encoding", "gzip")
@@ -1125,11 +1113,11 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-    return client.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    return JettyHost.client().send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<byte[]> postBytes(String path, byte[] body) throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(uri(path))
+    return JettyHost.client().send(HttpRequest.newBuilder(uri(path))
         .header("Content-Type", "application/octet-stream")
         .timeout(Duration.ofSeconds(10))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body))

@@ -28,7 +28,6 @@ import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -52,7 +51,6 @@ public abstract class AnnotationReachTest {
   /** Counts the calls of every resource here. */
   private final AtomicInteger calls = new AtomicInteger();
   private Deployment deployment;
-  private HttpClient client;
 
   /** The runtime under test. */
   protected abstract JaxrsRuntime runtime();
@@ -71,7 +69,6 @@ public abstract class AnnotationReachTest {
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
             new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
         .build());
-    client = JettyHost.client();
   }
 
   /** The default chain allows everything, "deny" denies every request. */
@@ -205,7 +202,7 @@ public abstract class AnnotationReachTest {
     // predict(String) takes its JAX-RS annotations (GET) from the interface's own predict(String);
     // the generic predict(T) beside it used to lend it its guard: a 422, or on RESTEasy a 500.
     int before = calls.get();
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+    HttpResponse<String> r = JettyHost.client().send(HttpRequest.newBuilder(
             URI.create(deployment.baseUri() + "/overloads-in-interface/two?q=x"))
         .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
@@ -333,7 +330,7 @@ public abstract class AnnotationReachTest {
 
   private HttpResponse<String> post(URI base, String path, String contentType, String body)
       throws IOException, InterruptedException {
-    return client.send(HttpRequest.newBuilder(URI.create(base + path))
+    return JettyHost.client().send(HttpRequest.newBuilder(URI.create(base + path))
         .header("Content-Type", contentType)
         .timeout(Duration.ofSeconds(10))
         .POST(HttpRequest.BodyPublishers.ofString(body))
