@@ -10,8 +10,8 @@ import java.util.Optional;
  *
  * @param keyId the public lookup id embedded in the key
  * @param hash the HMAC-SHA-256 of the whole key under the server pepper
- * @param subject the client the key authenticates as
- * @param tenant the client's tenant (1 to 256 characters: the quota key's limit)
+ * @param subject the client the key authenticates as (not blank)
+ * @param tenant the client's tenant (1 to 256 characters: the quota key's limit; not blank)
  * @param tier the client's tier
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
@@ -28,7 +28,14 @@ public record ApiKeyRecord(
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(createdAt, "createdAt");
-    if (tenant.isEmpty() || tenant.length() > 256) {
+    if (subject.isBlank()) {
+      // The principal needs a non-blank subject: a blank one would fail every request with this key.
+      throw new IllegalArgumentException("ApiKeyRecord.subject must not be blank");
+    }
+    if (tenant.isBlank()) {
+      throw new IllegalArgumentException("ApiKeyRecord.tenant must not be blank");
+    }
+    if (tenant.length() > 256) {
       // A quota key's part is at most 256 characters: a longer tenant could not be counted.
       throw new IllegalArgumentException("ApiKeyRecord.tenant must be 1-256 characters, was " + tenant.length());
     }

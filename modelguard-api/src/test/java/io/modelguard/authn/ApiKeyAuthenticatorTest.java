@@ -54,6 +54,19 @@ class ApiKeyAuthenticatorTest {
   }
 
   @Test
+  void aKeyIsNotIssuedForASubjectOrTenantNoPrincipalCanCarry() {
+    // A blank subject, or a tenant of blanks, passed the record's checks, but a principal needs
+    // both non-blank: every request with such a key threw out of the policy (internal.error, 500)
+    // instead of being answered. Refused when the key is issued, as an uncountable tenant is.
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(4), clock);
+
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, " ", "acme", "free", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("subject");
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "   ", "free", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant");
+  }
+
+  @Test
   void aValidKeyAloneAuthenticates() {
     GuardDecision d = guard(ApiKeyAuthenticator.builder(store, hasher).build()).check(TestRequest.create().header("X-API-Key", key.key()));
 

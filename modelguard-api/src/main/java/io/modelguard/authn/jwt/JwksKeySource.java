@@ -101,6 +101,12 @@ public final class JwksKeySource implements JwtKeySource {
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(3);
   /** Default for {@link Builder#maxKeys(int)}: 100 keys. */
   public static final int DEFAULT_MAX_KEYS = 100;
+  /**
+   * The longest duration any setter of the {@link Builder} accepts: 3,650 days. Longer ones are the
+   * same as this in practice, and far longer ones (such as {@code ChronoUnit.FOREVER}) cannot be
+   * added to an instant.
+   */
+  public static final Duration MAX_DURATION = Duration.ofDays(3650);
   /** Default for {@link Builder#maxBytes(int)}: 256 KiB. */
   public static final int DEFAULT_MAX_BYTES = 256 * 1024;
 
@@ -544,7 +550,8 @@ public final class JwksKeySource implements JwtKeySource {
 
   /**
    * Builds a {@link JwksKeySource}. Every setter checks its argument at once and throws {@link
-   * IllegalArgumentException} naming the field; {@link #build()} checks the combination.
+   * IllegalArgumentException} naming the field (a duration must also be at most {@link
+   * #MAX_DURATION}); {@link #build()} checks the combination.
    */
   public static final class Builder {
     private final URI uri;
@@ -736,6 +743,12 @@ public final class JwksKeySource implements JwtKeySource {
     private static Duration atLeast(Duration value, Duration min, String field) {
       if (value == null || value.compareTo(min) < 0) {
         throw new IllegalArgumentException("JwksKeySource." + field + " must be at least " + min + ", was " + value);
+      }
+      if (value.compareTo(MAX_DURATION) > 0) {
+        // Added to an instant or turned into nanoseconds later, a far longer one would overflow
+        // there: on a request thread, or in a fetch that then never installs its keys.
+        throw new IllegalArgumentException("JwksKeySource." + field + " must be at most " + MAX_DURATION.toDays()
+            + " days, was " + value);
       }
       return value;
     }

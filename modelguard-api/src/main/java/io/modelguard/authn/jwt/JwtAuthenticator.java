@@ -278,10 +278,11 @@ public final class JwtAuthenticator implements Policy {
     }
     try {
       Claims c = parse(token);
-      if (!NumericDates.inRange(token)) {
+      NumericDates.Times times = NumericDates.read(token);
+      if (times == null) {
         throw Refusal.TIME_CLAIM.exception();
       }
-      Window window = checkTimes(c, now);
+      Window window = checkTimes(times, now);
       checkIssuerAndAudience(c);
       Principal principal = claims.map(c);
       if (cache != null) {
@@ -324,28 +325,32 @@ public final class JwtAuthenticator implements Policy {
     }
   }
 
-  private Window checkTimes(Claims c, Instant now) {
-    Date expDate = c.getExpiration();
-    if (expDate == null) {
+  /**
+   * The time checks, on the claims as the token spells them ({@link NumericDates}): jjwt's dates
+   * drop a NumericDate's fraction, which made a fractional {@code nbf} or {@code iat} up to a
+   * second more lenient than written.
+   */
+  private Window checkTimes(NumericDates.Times t, Instant now) {
+    Instant exp = t.exp();
+    if (exp == null) {
       throw Refusal.NO_EXPIRY.exception();
     }
-    Instant exp = expDate.toInstant();
     if (!now.isBefore(exp.plus(clockSkew))) {
       throw Refusal.EXPIRED.exception();
     }
     Instant validFrom = Instant.MIN;
     Instant cacheUntil = exp;
-    Date nbf = c.getNotBefore();
+    Instant nbf = t.nbf();
     if (nbf != null) {
-      Instant earliest = nbf.toInstant().minus(clockSkew);
+      Instant earliest = nbf.minus(clockSkew);
       if (now.isBefore(earliest)) {
         throw Refusal.NOT_YET_VALID.exception();
       }
       validFrom = earliest;
     }
-    Date iatDate = c.getIssuedAt();
-    if (iatDate != null) {
-      Instant earliest = iatDate.toInstant().minus(clockSkew);
+    Instant iat = t.iat();
+    if (iat != null) {
+      Instant earliest = iat.minus(clockSkew);
       if (now.isBefore(earliest)) {
         throw Refusal.ISSUED_IN_FUTURE.exception();
       }
@@ -354,10 +359,10 @@ public final class JwtAuthenticator implements Policy {
       }
     }
     if (maxTokenAge != null) {
-      if (iatDate == null) {
+      if (iat == null) {
         throw Refusal.NO_ISSUED_AT.exception();
       }
-      Instant oldest = iatDate.toInstant().plus(maxTokenAge);
+      Instant oldest = iat.plus(maxTokenAge);
       if (now.isAfter(oldest.plus(clockSkew))) {
         throw Refusal.TOO_OLD.exception();
       }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -23,42 +25,94 @@ final class NumericDates {
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final BigDecimal MAX = BigDecimal.valueOf(MAX_SECONDS);
+  private static final BigDecimal ONE_NANOSECOND = BigDecimal.valueOf(1, 9);
 
   private NumericDates() {}
 
   /**
-   * Whether every time claim in the payload of {@code token} (a canonical compact JWS whose
-   * signature was verified) is a NumericDate in range. Claims that are absent pass: whether one is
-   * required is the caller's rule.
+   * The time claims of a token, each at the exact instant it names (null when absent). jjwt keeps
+   * only the whole seconds of a NumericDate, which moved a fractional {@code nbf} or {@code iat}
+   * up to a second earlier than written; these are read from the token's own text instead.
+   *
+   * @param exp rounded down to the nanosecond, so the token never lives longer than written
+   * @param nbf rounded up to the nanosecond, so the token is never valid sooner than written
+   * @param iat rounded up to the nanosecond, like {@code nbf}
    */
-  static boolean inRange(String token) {
+  record Times(Instant exp, Instant nbf, Instant iat) {}
+
+  /**
+   * The time claims of {@code token} (a canonical compact JWS whose signature was verified), or
+   * null if one is not a NumericDate in range or appears twice at the top level of the payload.
+   * Claims that are absent are null: whether one is required is the caller's rule.
+   */
+  static Times read(String token) {
     int first = token.indexOf('.');
     int second = token.indexOf('.', first + 1);
     byte[] payload;
     try {
       payload = Base64.getUrlDecoder().decode(token.substring(first + 1, second));
     } catch (IllegalArgumentException e) {
-      return false;
+      return null;
     }
+    Instant exp = null;
+    Instant nbf = null;
+    Instant iat = null;
     try (JsonParser p = JSON.createParser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
-        return false;
+        return null;
       }
       for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
         String name = p.currentName();
         JsonToken value = p.nextToken();
         if (name.equals("exp") || name.equals("nbf") || name.equals("iat")) {
-          if (!value.isNumeric() || !inRange(p.getDecimalValue())) {
-            return false;
+          if (!value.isNumeric()) {
+            return null;
+          }
+          BigDecimal seconds = p.getDecimalValue();
+          if (!inRange(seconds)) {
+            return null;
+          }
+          switch (name) {
+            case "exp":
+              if (exp != null) {
+                return null;
+              }
+              exp = instant(seconds, RoundingMode.FLOOR);
+              break;
+            case "nbf":
+              if (nbf != null) {
+                return null;
+              }
+              nbf = instant(seconds, RoundingMode.CEILING);
+              break;
+            default:
+              if (iat != null) {
+                return null;
+              }
+              iat = instant(seconds, RoundingMode.CEILING);
+              break;
           }
         } else {
           p.skipChildren();
         }
       }
-      return true;
+      return new Times(exp, nbf, iat);
     } catch (IOException | RuntimeException e) {
-      return false;
+      return null;
     }
+  }
+
+  /** {@code seconds} (in range, so non-negative) as an instant, rounded to the nanosecond. */
+  private static Instant instant(BigDecimal seconds, RoundingMode rounding) {
+    if (seconds.compareTo(ONE_NANOSECOND) < 0) {
+      // Also keeps setScale below away from a scale like that of 1e-999999999, which it would
+      // divide by ten to that power: here the scale is at most the precision (bounded) plus 9.
+      return seconds.signum() == 0 || rounding == RoundingMode.FLOOR ? Instant.EPOCH : Instant.ofEpochSecond(0, 1);
+    }
+    BigDecimal nanos = seconds.setScale(9, rounding);
+    long whole = nanos.longValue(); // truncates; non-negative, so this is the floor
+    int fraction = nanos.subtract(BigDecimal.valueOf(whole)).movePointRight(9).intValueExact();
+    return Instant.ofEpochSecond(whole, fraction);
   }
 
   private static boolean inRange(BigDecimal seconds) {

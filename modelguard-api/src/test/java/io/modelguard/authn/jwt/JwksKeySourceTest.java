@@ -517,6 +517,39 @@ class JwksKeySourceTest {
   }
 
   @Test
+  void aDurationTooLongToAddToAnInstantFailsAtItsSetterNotAtTheFirstRefresh() {
+    // Accepted by the setters, "forever" (ChronoUnit.FOREVER, Long.MAX_VALUE seconds) overflowed
+    // later: as minRefreshInterval, find() threw once the set was due for a refresh, so every token
+    // was refused from then on instead of being served from the held keys; as defaultTtl or
+    // maxTtl, every fetch failed, so no key was ever installed; as refreshWait, find() threw on
+    // every wait.
+    Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+    List<java.util.function.Consumer<JwksKeySource.Builder>> setters = List.of(
+        b -> b.minRefreshInterval(forever), b -> b.defaultTtl(forever), b -> b.minTtl(forever),
+        b -> b.maxTtl(forever), b -> b.refreshAhead(forever), b -> b.refreshWait(forever),
+        b -> b.connectTimeout(forever), b -> b.readTimeout(forever));
+    for (java.util.function.Consumer<JwksKeySource.Builder> setter : setters) {
+      assertThatThrownBy(() -> setter.accept(builder()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("JwksKeySource.")
+          .hasMessageContaining("at most");
+    }
+
+    // The longest accepted values work through an expiry: the held keys are still served.
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder()
+        .minRefreshInterval(Duration.ofDays(3650))
+        .maxTtl(Duration.ofDays(3650))
+        .refreshAhead(Duration.ofDays(3650)));
+    JwtAuthenticator jwt = authenticator(source);
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).isPresent();
+
+    clock.advance(Duration.ofSeconds(301)); // max-age=300: the set has expired; no refresh is allowed yet
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).as("stale keys still serve").isPresent();
+    assertThat(fetches()).isEqualTo(1);
+  }
+
+  @Test
   void findsTheOnlySuitableKeyForATokenWithoutKidAndNeverAnAmbiguousOne() {
     serve(set(jwk("k1", TestKeys.RSA)));
     JwksKeySource one = started(builder());

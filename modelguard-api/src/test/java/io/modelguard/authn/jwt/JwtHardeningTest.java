@@ -363,6 +363,25 @@ class JwtHardeningTest {
       assertThat(call(Tokens.rs256(claimsWith("nbf", 0))).isAllowed()).as("1970 is in range").isTrue();
     }
 
+    @Test
+    void aFractionalNotBeforeOrIssuedAtCountsToTheInstantNotTheWholeSecond() {
+      // jjwt reads a NumericDate's whole seconds only, so nbf or iat up to a second beyond
+      // now + clockSkew passed: with no skew at all, a token whose nbf is 0.9 s away was accepted.
+      ModelGuard exact = JwtFixtures.guard(JwtFixtures.rsa().clockSkew(Duration.ZERO).build(), clock);
+      long s = now.getEpochSecond();
+
+      assertRefused(check(exact, Tokens.rs256(claimsWith("nbf", s + 0.9))));
+      assertRefused(check(exact, Tokens.rs256(claimsWith("iat", s + 0.9))));
+      assertRefused(call(Tokens.rs256(claimsWith("nbf", s + 60.5))));
+      assertRefused(call(Tokens.rs256(claimsWith("iat", s + 60.5))));
+      assertThat(check(exact, Tokens.rs256(claimsWith("nbf", s))).isAllowed()).as("control").isTrue();
+      assertThat(call(Tokens.rs256(claimsWith("nbf", s + 59.5))).isAllowed()).as("within the skew").isTrue();
+      assertThat(check(exact, Tokens.rs256(claimsWith("exp", s + 0.5))).isAllowed())
+          .as("exp half a second away: still valid").isTrue();
+      assertThat(call(Tokens.rs256(claimsWith("nbf", new java.math.BigDecimal("1e-999999999")))).isAllowed())
+          .as("a tiny fraction, read without dividing by ten to the billionth").isTrue();
+    }
+
     /** Valid claims of a pro-tier token with one claim set to {@code value}. */
     private Tokens.Json claimsWith(String name, Object value) {
       return Tokens.claims(now).with("tier", "pro").with(name, value);
