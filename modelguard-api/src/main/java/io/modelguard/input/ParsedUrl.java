@@ -276,9 +276,16 @@ final class ParsedUrl {
     if (location == null || location.isEmpty()) {
       throw new Refused(UrlRefusal.MALFORMED, "empty Location");
     }
+    // A scheme ends at a colon before the first '/', '?' or '#' (RFC 3986 4.2): "a.png?v=1:2" is relative.
     int colon = location.indexOf(':');
-    int slash = location.indexOf('/');
-    boolean absolute = colon > 0 && (slash < 0 || colon < slash);
+    int delimiter = location.length();
+    for (char d : new char[] {'/', '?', '#'}) {
+      int i = location.indexOf(d);
+      if (i >= 0 && i < delimiter) {
+        delimiter = i;
+      }
+    }
+    boolean absolute = colon > 0 && colon < delimiter;
     String h = literal != null && literal.length == 16 ? "[" + host + "]" : host;
     String origin = scheme + "://" + h + ":" + port;
     String next;

@@ -325,9 +325,14 @@ public final class SafeUrlFetcher {
       }
       throw new HttpExchange.Failed(FetchFailure.BAD_RESPONSE, "I/O: " + e.getClass().getSimpleName());
     } finally {
-      watchdog.cancel(false);
-      closeQuietly(socket);
+      // The TCP socket first: closing a TLS 1.3 socket whose peer has not closed makes the JDK
+      // "deplete" its input (wait up to the read timeout for a byte, then skip while bytes keep
+      // coming), so a server that keeps the connection open would hold us until the deadline or
+      // past it. We never reuse a connection and have read all we need: no close_notify is owed.
+      // The watchdog stays armed until everything is closed.
       closeQuietly(plain);
+      closeQuietly(socket);
+      watchdog.cancel(false);
     }
   }
 
@@ -453,6 +458,19 @@ public final class SafeUrlFetcher {
       String p = pattern.trim().toLowerCase(Locale.ROOT);
       boolean wildcard = p.startsWith("*.");
       String name = wildcard ? p.substring(2) : p;
+      if (!wildcard && name.indexOf(':') >= 0 && field.equals("allowHosts")) {
+        // An IPv6 literal (brackets optional), kept in the form ParsedUrl gives a literal host. Only
+        // the allow-list matches literals; the name deny list never sees one (use denyRanges).
+        String bare = name.startsWith("[") && name.endsWith("]") ? name.substring(1, name.length() - 1) : name;
+        byte[] v6 = IpLiterals.parseIpv6(bare);
+        if (v6 == null) {
+          throw new IllegalArgumentException("SafeUrlFetcher." + field + ": '" + pattern
+              + "' is not a host name, IP literal or *.suffix pattern");
+        }
+        this.exact = IpLiterals.format(v6);
+        this.suffix = null;
+        return;
+      }
       try {
         name = ParsedUrl.normaliseHost(name);
       } catch (ParsedUrl.Refused e) {

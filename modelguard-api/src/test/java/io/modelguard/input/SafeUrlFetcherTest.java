@@ -141,6 +141,20 @@ class SafeUrlFetcherTest {
   }
 
   @Test
+  void followsARelativeRedirectWithAColonInItsQueryOrFragment() {
+    // RFC 3986 4.2: only a colon before the first '/', '?' or '#' ends a scheme; "cat.png?v=1:2" is
+    // a relative reference to this server, not a URL with the scheme "cat.png?v=1".
+    images.stubFor(get("/q").willReturn(aResponse().withStatus(302).withHeader("Location", "cat.png?v=1:2")));
+    images.stubFor(get("/cat.png?v=1:2").willReturn(aResponse().withBody(PNG)));
+    images.stubFor(get("/f").willReturn(aResponse().withStatus(302).withHeader("Location", "?v=3#t=0:10")));
+    images.stubFor(get("/f?v=3").willReturn(aResponse().withBody(PNG)));
+
+    assertThat(fetcher.fetch(url("/q")).body()).contains(PNG);
+    assertThat(fetcher.fetch(url("/f")).body()).contains(PNG);
+    assertThat(connector.attempts).allSatisfy(a -> assertThat(a.getPort()).isEqualTo(wm));
+  }
+
+  @Test
   void aLookupAfterARedirectGetsOnlyWhatIsLeftOfTheTotalTimeout() {
     images.stubFor(get("/late").willReturn(aResponse().withFixedDelay(600).withStatus(302)
         .withHeader("Location", "http://images.test:" + wm + "/cat.png")));
@@ -372,6 +386,21 @@ class SafeUrlFetcherTest {
 
     assertThat(check.isAllowed()).as("%s -> %s", url, check).isTrue();
     assertThat(check.addresses()).isNotEmpty();
+    assertThat(connector.attempts).isEmpty();
+  }
+
+  @Test
+  void anAllowListTakesIpLiteralsInCanonicalFormIncludingIpv6() {
+    // allowHosts documents "IP literals as written in canonical form"; an IPv6 literal must be one.
+    SafeUrlFetcher literals = SafeUrlFetcher.builder().resolver(resolver).connector(connector)
+        .allowHosts("8.8.8.8", "2606:4700:4700::1111", "[2001:4860:4860::8888]").build();
+
+    assertThat(literals.check("https://8.8.8.8/cat.png").isAllowed()).isTrue();
+    assertThat(literals.check("https://[2606:4700:4700::1111]/cat.png").isAllowed()).isTrue();
+    assertThat(literals.check("https://[2606:4700:4700:0:0:0:0:1111]/cat.png").isAllowed()).isTrue();
+    assertThat(literals.check("https://[2001:4860:4860::8888]/cat.png").isAllowed()).isTrue();
+    assertThat(literals.check("https://[2606:4700:4700::1001]/cat.png").refusal()).contains(UrlRefusal.HOST_NOT_ALLOWED);
+    assertThat(literals.check("https://1.1.1.1/cat.png").refusal()).contains(UrlRefusal.HOST_NOT_ALLOWED);
     assertThat(connector.attempts).isEmpty();
   }
 

@@ -2,22 +2,15 @@ package io.modelguard.input;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,45 +31,15 @@ class SafeUrlFetcherTlsTest {
 
   @BeforeAll
   static void startTlsServer() throws Exception {
-    File ks = dir.resolve("server.p12").toFile();
-    String keytool = System.getProperty("java.home") + File.separator + "bin" + File.separator + "keytool";
-    Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-        "-dname", "CN=images.test", "-ext", "SAN=dns:images.test", "-validity", "2", "-keystore", ks.getPath(),
-        "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = new FileInputStream(ks)) {
-      keys.load(in, "changeit".toCharArray());
-    }
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(keys, "changeit".toCharArray());
-    SSLContext serverCtx = SSLContext.getInstance("TLS");
-    serverCtx.init(kmf.getKeyManagers(), null, null);
-
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("server", keys.getCertificate("server"));
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    clientTrust = SSLContext.getInstance("TLS");
-    clientTrust.init(null, tmf.getTrustManagers(), null);
-
-    server = (SSLServerSocket) serverCtx.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    TestTls tls = TestTls.forImagesTest(dir);
+    clientTrust = tls.clientTrust();
+    server = (SSLServerSocket) tls.server().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
     Thread t = new Thread(() -> {
       while (!server.isClosed()) {
         try (SSLSocket s = (SSLSocket) server.accept()) {
           s.setSoTimeout(5000);
           s.startHandshake();
-          InputStream in = s.getInputStream();
-          int state = 0;
-          while (state < 4) {
-            int b = in.read();
-            if (b < 0) {
-              break;
-            }
-            state = (b == '\r' && state % 2 == 0) || (b == '\n' && state % 2 == 1) ? state + 1 : 0;
-          }
+          TestTls.skipRequestHead(s.getInputStream());
           OutputStream out = s.getOutputStream();
           out.write(("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: " + PNG.length + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
