@@ -53,7 +53,9 @@ public final class FailurePolicy {
   /**
    * Enforce each limit locally with {@code quota / expectedNodes} (at least 1) while the store is
    * unavailable. Set {@code expectedNodes} to the number of nodes sharing the store to keep the
-   * aggregate near the limit.
+   * aggregate near the limit. A request costing more than a node's share but no more than the
+   * quota is answered as with {@link #failClosed()} ({@code quota.unavailable}, retry when the
+   * circuit next probes the store), not as a cost that can never pass.
    *
    * @throws IllegalArgumentException if {@code expectedNodes < 1}
    */

@@ -23,8 +23,11 @@ public final class QuotaPlan {
   private final String policyHeader;
   private final long horizonMicros;
   private final int hash;
-  private volatile QuotaPlan perNodeCache;
-  private volatile int perNodeCacheNodes;
+  /**
+   * The last share {@link #perNode} computed, with its node count in the same object: two fields
+   * written one after the other let a reader pair one call's count with another's share.
+   */
+  private volatile NodeShare perNodeCache;
 
   private QuotaPlan(List<QuotaLimit> limits) {
     if (limits.isEmpty()) {
@@ -192,19 +195,21 @@ public final class QuotaPlan {
     if (nodes == 1) {
       return this;
     }
-    QuotaPlan cached = perNodeCache;
-    if (cached != null && perNodeCacheNodes == nodes) {
-      return cached;
+    NodeShare cached = perNodeCache;
+    if (cached != null && cached.nodes == nodes) {
+      return cached.plan;
     }
     List<QuotaLimit> scaled = new ArrayList<>(limits.length);
     for (QuotaLimit l : limits) {
       scaled.add(l.withQuota(Math.max(1, l.quota() / nodes)));
     }
     QuotaPlan plan = new QuotaPlan(scaled);
-    perNodeCacheNodes = nodes;
-    perNodeCache = plan;
+    perNodeCache = new NodeShare(nodes, plan);
     return plan;
   }
+
+  /** A share of this plan and the node count it is for. */
+  private record NodeShare(int nodes, QuotaPlan plan) {}
 
   @Override
   public boolean equals(Object o) {

@@ -159,11 +159,25 @@ public final class ResilientQuotaStore implements QuotaStore {
    */
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+    adjust(key, plan, delta, decidedAtMicros, null);
+  }
+
+  /**
+   * As {@link #adjust(QuotaKey, QuotaPlan, long, long)}, passing the reservation's bucket ends on to
+   * the store that takes the adjustment, so that the bound {@link QuotaStore} documents holds
+   * through the breaker too.
+   */
+  @Override
+  public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] bucketEnds) {
     Circuit circuit = circuit(key);
     if (circuit.state.get() == CLOSED) {
       try {
         primaryCalls.incrementAndGet();
-        primary.adjust(key, plan, delta, decidedAtMicros);
+        if (bucketEnds == null) {
+          primary.adjust(key, plan, delta, decidedAtMicros);
+        } else {
+          primary.adjust(key, plan, delta, decidedAtMicros, bucketEnds);
+        }
         // No onSuccess(): a remote store may only have queued it. Counted as a success, every
         // request's refund would reset the failure count between failed decisions, and the circuit
         // would never open during an outage.
@@ -172,7 +186,7 @@ public final class ResilientQuotaStore implements QuotaStore {
         circuit.onFailure(e);
       }
     }
-    adjustLocally(key, plan, delta, decidedAtMicros);
+    adjustLocally(key, plan, delta, decidedAtMicros, bucketEnds);
   }
 
   /**
@@ -222,9 +236,9 @@ public final class ResilientQuotaStore implements QuotaStore {
   }
 
   /** Adjusts the local fallback's count, on the node's share of {@code plan}; nothing without a fallback. */
-  private void adjustLocally(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+  private void adjustLocally(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] bucketEnds) {
     if (local != null) {
-      local.adjust(key, localPlan(plan), delta, decidedAtMicros);
+      local.adjust(key, localPlan(plan), delta, decidedAtMicros, bucketEnds);
     }
   }
 
@@ -367,11 +381,32 @@ public final class ResilientQuotaStore implements QuotaStore {
       case FAIL_OPEN:
         return QuotaDecision.unmetered(plan, QuotaArithmetic.micros(clock));
       case FAIL_CLOSED:
-        long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - circuit.openedAt));
-        return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
+        return unavailable(circuit, plan);
       default:
-        return local.acquire(key, localPlan(plan), cost).asDegraded();
+        QuotaDecision d = local.acquire(key, localPlan(plan), cost);
+        if (d.retryAfterMicros() == QuotaDecision.NEVER && withinEveryQuota(plan, cost)) {
+          // Above the node's share but not above the quota: the request can pass once the primary
+          // answers again, so it is not told that it never can (and to wait a whole window).
+          return unavailable(circuit, plan);
+        }
+        return d.asDegraded();
     }
+  }
+
+  /** The fail-closed answer: retry when the circuit next probes the primary. */
+  private QuotaDecision unavailable(Circuit circuit, QuotaPlan plan) {
+    long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - circuit.openedAt));
+    return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
+  }
+
+  /** Whether {@code cost} is within the quota of every limit of {@code plan}. */
+  private static boolean withinEveryQuota(QuotaPlan plan, long cost) {
+    for (QuotaLimit l : plan.limits()) {
+      if (cost > l.quota()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The circuit breaker of one scope. */

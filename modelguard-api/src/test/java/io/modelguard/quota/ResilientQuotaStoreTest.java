@@ -135,6 +135,67 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void aCostAboveTheNodesShareButWithinTheQuotaIsNotRefusedForEverDuringAnOutage() {
+    // The share of one node of four is 2 of 10: a request of 5 cannot pass here now, but it can
+    // as soon as the primary answers again, so it must not be told it never can (429 with
+    // "cannot succeed on retry" and a Retry-After of the whole window).
+    ResilientQuotaStore store = store(FailurePolicy.localFallback(4));
+    primary.down.set(true);
+    QuotaDecision d = store.acquire(KEY, PLAN, 5);
+    assertThat(d.isAllowed()).isFalse();
+    assertThat(d.retryAfterMicros()).as("retryable once the primary is back").isNotEqualTo(QuotaDecision.NEVER);
+    assertThat(d.retryAfter()).isPresent();
+    assertThat(d.retryAfterMicros()).as("at most until the circuit probes").isLessThanOrEqualTo(1_000_000);
+    io.modelguard.GuardDecision g = QuotaResponses.toGuardDecision(d, false);
+    assertThat(g.detail()).isNotEqualTo(java.util.Optional.of(QuotaResponses.NEVER_DETAIL));
+    assertThat(g.retryAfter()).hasValueSatisfying(wait -> assertThat(wait).isLessThanOrEqualTo(Duration.ofSeconds(1)));
+    // A cost above the whole quota can indeed never pass.
+    assertThat(store.acquire(KEY, PLAN, 11).retryAfterMicros()).isEqualTo(QuotaDecision.NEVER);
+    // Once the primary answers, the request passes.
+    primary.down.set(false);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(store.acquire(KEY, PLAN, 5).isAllowed()).isTrue();
+  }
+
+  @Test
+  void anAdjustmentBoundedByBucketEndsKeepsItsBoundThroughTheBreaker() {
+    // A bucket of 10 a minute, reserved in full at t = 0; by t = 54 s 9 units have refilled and
+    // are spent; the reservation, which used nothing, is then given back with its bucket ends:
+    // only the one unit not yet refilled may come back (QuotaStore#adjust with bucketEnds).
+    FakeTime time = new FakeTime();
+    QuotaStore primary = InMemoryQuotaStore.builder().clock(time).build();
+    ResilientQuotaStore store = ResilientQuotaStore.builder(primary).ticker(nanos::get).clock(time).build();
+    QuotaDecision reservation = store.acquire(KEY, PLAN, 10);
+    time.now = time.now.plusSeconds(54);
+    assertThat(store.acquire(KEY, PLAN, 9).isAllowed()).isTrue();
+
+    store.adjust(KEY, PLAN, -10, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(PLAN, reservation));
+
+    assertThat(store.acquire(KEY, PLAN, 1).isAllowed()).as("the unit not yet refilled comes back").isTrue();
+    assertThat(store.acquire(KEY, PLAN, 1).isAllowed()).as("a bucket is spent at t = 54 s").isFalse();
+  }
+
+  /** A clock the test moves. */
+  private static final class FakeTime extends Clock {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
   void theDefaultPolicyIsLocalFallbackWithTheWholeQuota() {
     assertThat(ResilientQuotaStore.builder(primary).build().failurePolicy()).isEqualTo(FailurePolicy.localFallback(1));
   }

@@ -27,6 +27,7 @@ import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.quota.QuotaStore;
 import io.modelguard.quota.ResilientQuotaStore;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,6 +221,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   }
 
   @Override
+  public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] bucketEnds) {
+    resilient.adjust(key, plan, delta, decidedAtMicros, bucketEnds);
+  }
+
+  @Override
   public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
     resilient.settle(key, plan, delta, reservation);
   }
@@ -365,7 +371,11 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    */
   private Object masterOf(QuotaKey key) {
     Partitions partitions = partitions();
-    RedisClusterNode master = partitions == null ? null : partitions.getMasterBySlot(SlotHash.getSlot(key.partition()));
+    // Redis hashes the key's UTF-8 bytes; SlotHash.getSlot(String) would take the JVM's default
+    // charset (on Java 17 the locale's, US-ASCII in a container without one) and put a name that
+    // is not ASCII in another slot, under another master's breaker.
+    RedisClusterNode master = partitions == null ? null
+        : partitions.getMasterBySlot(SlotHash.getSlot(key.partition().getBytes(StandardCharsets.UTF_8)));
     return master == null ? UNKNOWN_MASTER : scope(master);
   }
 

@@ -2,6 +2,7 @@ package io.modelguard.test.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.quota.QuotaArithmetic;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
@@ -396,16 +397,35 @@ public abstract class QuotaStoreCompatibilitySuite {
 
   @Test
   void settlingAReservationGivesBackNothingTheBucketHasRefilledSince() {
-    // Bucket of 10, a unit a second. A long request reserves the bucket at t = 0; by t = 9 s the
-    // bucket has refilled 9 units, which the client spends; then the request settles, having used
-    // nothing. Only the one unit still ahead of now may come back: at most a bucket (10) at t = 9 s.
-    QuotaKey key = key("settle-b");
+    givesBackOnlyWhatHasNotRefilled("settle-b", (key, plan, reservation) -> store.settle(key, plan, -10, reservation));
+  }
+
+  @Test
+  void anAdjustmentBoundedByTheReservationsBucketEndsGivesBackNothingRefilledSince() {
+    // QuotaStore#adjust with bucket ends: "the built-in stores apply that bound".
+    givesBackOnlyWhatHasNotRefilled("adjust-ends", (key, plan, reservation) ->
+        store.adjust(key, plan, -10, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation)));
+  }
+
+  /** Gives a whole reservation of 10 back, the way a test names. */
+  private interface GiveBack {
+    void giveBack(QuotaKey key, QuotaPlan plan, QuotaDecision reservation);
+  }
+
+  /**
+   * Bucket of 10, a unit a second. A long request reserves the bucket at t = 0; by t = 9 s the
+   * bucket has refilled 9 units, which the client spends; then the request gives its 10 back
+   * ({@code giveBack}), having used nothing. Only the one unit still ahead of now may come back: at
+   * most a bucket (10) at t = 9 s.
+   */
+  private void givesBackOnlyWhatHasNotRefilled(String name, GiveBack giveBack) {
+    QuotaKey key = key(name);
     QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
     QuotaDecision reservation = take(key, plan, 10);
     clock.advance(Duration.ofSeconds(9));
     assertThat(take(key, plan, 9).isAllowed()).isTrue();
 
-    store.settle(key, plan, -10, reservation);
+    giveBack.giveBack(key, plan, reservation);
 
     assertThat(take(key, plan, 1).isAllowed()).as("the unit not yet refilled comes back").isTrue();
     assertThat(take(key, plan, 1).isAllowed()).as("nothing more at t = 9 s: 10 units already").isFalse();
