@@ -44,6 +44,12 @@ final class InputValidator {
       // UTF-16/32 (zero bytes or a UTF-16 byte-order mark): JSON on the wire is UTF-8 (RFC 8259).
       throw new Violation(ReasonCode.INPUT_MALFORMED, null);
     }
+    if (!isUtf8(json)) {
+      // Jackson decodes overlong forms (C1 AF as 'o') and sequences beyond U+10FFFF; the
+      // application's decoder refuses them (Python) or reads U+FFFD (servlet readers, Go, Node):
+      // another name, another text than the one checked.
+      throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+    }
     try (JsonParser p = spec.jsonLimits().factory().createParser(json)) {
       return validate(spec, p);
     } catch (IOException e) {
@@ -51,6 +57,38 @@ final class InputValidator {
     } catch (NumberFormatException | ArithmeticException e) {
       throw numberBeyondRange();
     }
+  }
+
+  /**
+   * Whether {@code b} is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+   * beyond U+10FFFF, no truncated sequence. A UTF-8 byte-order mark passes (Jackson skips it).
+   */
+  static boolean isUtf8(byte[] b) {
+    int i = 0;
+    while (i < b.length) {
+      int c = b[i] & 0xff;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      int len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      if (len == 0 || i + len > b.length) {
+        return false;
+      }
+      int cp = c & (0x7f >> len);
+      for (int k = 1; k < len; k++) {
+        int d = b[i + k] & 0xff;
+        if ((d & 0xc0) != 0x80) {
+          return false;
+        }
+        cp = (cp << 6) | (d & 0x3f);
+      }
+      if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+        return false;
+      }
+      i += len;
+    }
+    return true;
   }
 
   /** As {@link #validate(ModelSpec, byte[])}, reading a stream (which it never reads past the failure point). */
@@ -538,8 +576,8 @@ final class InputValidator {
       if (!matches) {
         throw invalid(label + " must have shape " + java.util.Arrays.toString(pattern).replace("-1", "*") + ".");
       }
-      long elements = product(shape);
-      if (elements > ts.maxElements() || elements * datatype.elementSize() > ts.maxBytes()) {
+      long elements = product(shape); // no overflow: shape() kept every partial product within the limit
+      if (elements > ts.maxElements() || elements > ts.maxBytes() / datatype.elementSize()) {
         throw invalid(label + " is larger than " + Math.min(ts.maxElements(), ts.maxBytes() / datatype.elementSize())
             + " elements.");
       }
@@ -553,6 +591,10 @@ final class InputValidator {
         // Nested otherwise than the shape (rows of another length, or another depth): a server
         // reshaping the nesting it was sent would not read the tensor that was checked.
         throw invalid(label + ": 'data' must be flat, or nested as the shape declares.");
+      }
+      if (datatype == TensorDatatype.BYTES && data.stringChars > ts.maxBytes()) {
+        // BYTES elements count 1 byte per character, not 1 per element.
+        throw invalid(label + " is larger than " + ts.maxBytes() + " bytes.");
       }
       String bad = data.violation(datatype, ts);
       if (bad != null) {
@@ -585,6 +627,10 @@ final class InputValidator {
           throw invalid("A tensor's 'shape' must hold sizes of 0 or more.");
         }
         dims[n++] = p.getIntValue();
+        // Checked before multiplying: a product past 2^63 would wrap (2^17 x 2^17 x 2^30 is 0).
+        if (dims[n - 1] != 0 && product > spec.maxTensorElements / dims[n - 1]) {
+          throw invalid("A tensor's shape declares more elements than the model accepts.");
+        }
         product *= dims[n - 1];
         if (product > spec.maxTensorElements) {
           throw invalid("A tensor's shape declares more elements than the model accepts.");
@@ -662,6 +708,7 @@ final class InputValidator {
         if (t == JsonToken.VALUE_STRING) {
           checkLength(p, limits);
           s.strings++;
+          s.stringChars += p.getTextLength();
         } else if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
           s.booleans++;
         } else {
@@ -703,6 +750,7 @@ final class InputValidator {
     long numbers;
     long booleans;
     long strings;
+    long stringChars; // characters of all string elements: BYTES counts 1 byte per character
     boolean fractional; // exactly: some element is not an integer
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;

@@ -89,7 +89,11 @@ public final class JsonLimits {
     return maxNameLength;
   }
 
-  /** Most elements in one array. */
+  /**
+   * Most elements in one array, except the arrays whose length the model spec declares itself: a
+   * tensor's data, held to its tensor's element and byte limits instead (a flat 224 × 224 × 3 image
+   * tensor has 150,528 values), and a number field of fixed length.
+   */
   public int maxArrayLength() {
     return maxArrayLength;
   }
@@ -152,7 +156,10 @@ public final class JsonLimits {
       return this;
     }
 
-    /** Most elements in one array. Default 100,000. */
+    /**
+     * Most elements in one array, but for a tensor's data and a fixed-length number field (see
+     * {@link JsonLimits#maxArrayLength()}). Default 100,000.
+     */
     public Builder maxArrayLength(int v) {
       this.maxArrayLength = atLeastOne(v, "maxArrayLength");
       return this;

@@ -157,7 +157,15 @@ public final class TextSpec {
       }
     }
     for (int p = 0; p < patterns.size(); p++) {
-      if (patterns.get(p).matcher(text).find()) {
+      boolean found;
+      try {
+        found = patterns.get(p).matcher(text).find();
+      } catch (StackOverflowError e) {
+        // java.util.regex recurses per repetition of a group such as (.|\n)*: on a long text the
+        // stack runs out. Refused (fail closed), as a decision rather than an error.
+        return "could not be checked against the denied pattern '" + patternNames.get(p) + "'";
+      }
+      if (found) {
         return "matches the denied pattern '" + patternNames.get(p) + "'";
       }
     }
@@ -505,7 +513,9 @@ public final class TextSpec {
     /**
      * Refuses text in which {@code regex} is found. The {@code name} (not the pattern, not the
      * text) appears in the client's detail. Patterns run only on text within {@link #maxLength},
-     * but they are the operator's: keep them free of catastrophic backtracking.
+     * but they are the operator's: keep them free of catastrophic backtracking. A pattern that
+     * overflows the stack on a text (java.util.regex recurses once per repetition of a group such as
+     * {@code (.|\n)*}) refuses that text, as if it matched.
      */
     public Builder denyPattern(String name, String regex) {
       Objects.requireNonNull(name, "name");

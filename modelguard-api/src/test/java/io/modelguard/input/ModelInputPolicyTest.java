@@ -176,6 +176,27 @@ class ModelInputPolicyTest {
       ModelInputPolicy text = ModelInputPolicy.of(ModelSpec.builder("t").field("a", FieldSpec.text(TextSpec.defaults())).build());
       assertDenied(text.check(TestRequest.bytes("t", "application/json", badUtf8)), ReasonCode.INPUT_MALFORMED);
     }
+
+    @Test
+    void overlongAndOutOfRangeUtf8IsMalformedNotDecodedAsAscii() {
+      // Jackson decodes C1 AF as 'o' and C0 AF as '/', so the validator would check "prompt" and
+      // "/" while Python's json refuses the body and replacing decoders (servlet readers, Go, Node)
+      // see U+FFFD U+FFFD: another name, another text, two or three characters for one.
+      ModelInputPolicy text = ModelInputPolicy.of(ModelSpec.builder("t").field("prompt", FieldSpec.text(TextSpec.defaults())).build());
+      byte[][] bodies = {
+          {'{', '"', 'p', 'r', (byte) 0xc1, (byte) 0xaf, 'm', 'p', 't', '"', ':', '"', 'a', '"', '}'}, // overlong 'o' in a name
+          {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xc0, (byte) 0xaf, '"', '}'}, // overlong '/'
+          {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xe0, (byte) 0x80, (byte) 0xaf, '"', '}'}, // 3-byte overlong
+          {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xf0, (byte) 0x80, (byte) 0x81, (byte) 0xaf, '"', '}'},
+          {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '"', '}'}, // > U+10FFFF
+          {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', 'a', '"', ',', '"', 'x', '"', ':', (byte) 0xc3, '}'},
+      };
+      for (byte[] body : bodies) {
+        assertDenied(text.check(TestRequest.bytes("t", "application/json", body)), ReasonCode.INPUT_MALFORMED);
+      }
+      byte[] fine = "{\"prompt\":\"caf\u00e9 \u20ac \uD83D\uDE00\"}".getBytes(StandardCharsets.UTF_8);
+      assertThat(text.check(TestRequest.bytes("t", "application/json", fine)).isAllowed()).isTrue();
+    }
   }
 
   @Nested

@@ -180,4 +180,41 @@ class TensorInputTest {
     assertThat(one.apply("i", "1.00000000000000001").detail()).contains("Tensor 'i': every element must be an integer.");
     assertThat(one.apply("u", "18446744073709551615.5").detail()).contains("Tensor 'u': every element must be an integer.");
   }
+
+  @Test
+  void aBytesTensorCountsItsCharactersAgainstMaxBytes() {
+    // TensorDatatype.BYTES: "counted at 1 byte per character for the size check".
+    ModelSpec spec = ModelSpec.builder("tok-v2")
+        .tensor(TensorSpec.builder("s").datatypes(TensorDatatype.BYTES).shape(-1).maxBytes(100).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    String tensor = "{\"inputs\":[{\"name\":\"s\",\"shape\":[%d],\"datatype\":\"BYTES\",\"data\":[%s]}]}";
+
+    assertThat(p.check(TestRequest.json("tok-v2", tensor.formatted(2, "\"" + "a".repeat(50) + "\",\"" + "b".repeat(50) + "\"")))
+        .isAllowed()).isTrue();
+    assertThat(p.check(TestRequest.json("tok-v2", tensor.formatted(1, "\"" + "a".repeat(60_000) + "\""))).detail())
+        .contains("Tensor 's' is larger than 100 bytes.");
+    assertThat(p.check(TestRequest.json("tok-v2", tensor.formatted(2, "\"" + "a".repeat(50) + "\",\"" + "b".repeat(51) + "\"")))
+        .detail()).contains("Tensor 's' is larger than 100 bytes.");
+  }
+
+  @Test
+  void aShapeWhoseProductOverflowsALongIsRefused() {
+    // With a large element limit (bytes are the limit that matters), 2^17 x 2^17 x 2^30 = 2^64
+    // wrapped to 0: the empty data matched, and a tensor of 2^64 elements passed a 16 MiB cap.
+    ModelSpec spec = ModelSpec.builder("huge-v2")
+        .tensor(TensorSpec.builder("x").datatypes(TensorDatatype.FP32, TensorDatatype.FP64).shape(-1, -1, -1)
+            .maxElements(Long.MAX_VALUE).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+
+    for (String shape : new String[] {"131072,131072,1073741824", "1073741824,1073741824,1073741824"}) {
+      GuardDecision d = p.check(TestRequest.json("huge-v2",
+          "{\"inputs\":[{\"name\":\"x\",\"shape\":[" + shape + "],\"datatype\":\"FP32\",\"data\":[]}]}"));
+      assertThat(d.isAllowed()).as(shape).isFalse();
+      assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+    }
+    // 2^61 elements of 8 bytes: 2^64 bytes, wrapped to 0 in the byte check.
+    assertThat(p.check(TestRequest.json("huge-v2",
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[1073741824,1073741824,2],\"datatype\":\"FP64\",\"data\":[1]}]}"))
+        .detail()).contains("Tensor 'x' is larger than 2097152 elements.");
+  }
 }

@@ -106,4 +106,31 @@ class TextSpecTest {
     assertThat(japanese.violation("h\uDB40\uDD41i")).as("after a letter").isNotNull();
     assertThat(japanese.violation("\u845B\uDB40\uDD00\uDB40\uDD01")).as("a run").isNotNull();
   }
+
+  @Test
+  void aDenyPatternThatRecursesPerCharacterRefusesInsteadOfOverflowingTheStack() throws InterruptedException {
+    // (.|\n)* recurses once per character in java.util.regex: on 4,096 characters (the default
+    // maximum) it overflows a request thread's stack, and the policy threw StackOverflowError
+    // (the engine's 500) instead of answering with a decision.
+    ModelInputPolicy policy = ModelInputPolicy.of(ModelSpec.builder("chat")
+        .field("prompt", FieldSpec.text(TextSpec.builder().denyPattern("secrets", "(.|\\n)*secret").build())).build());
+    String json = "{\"prompt\":\"" + "ab ".repeat(1365) + "\"}";
+    Object[] outcome = new Object[1];
+    Thread request = new Thread(null, () -> {
+      try {
+        outcome[0] = policy.check(TestRequest.json("chat", json));
+      } catch (Throwable t) {
+        outcome[0] = t;
+      }
+    }, "request", 512 * 1024);
+    request.start();
+    request.join();
+
+    assertThat(outcome[0]).isInstanceOf(io.modelguard.GuardDecision.class);
+    io.modelguard.GuardDecision d = (io.modelguard.GuardDecision) outcome[0];
+    assertThat(d.reason()).contains(io.modelguard.ReasonCode.INPUT_INVALID);
+    assertThat(d.detail()).contains("Field 'prompt' could not be checked against the denied pattern 'secrets'.");
+    assertThat(TextSpec.builder().denyPattern("secrets", "(.|\\n)*secret").build().violation("a secret")).isEqualTo(
+        "matches the denied pattern 'secrets'");
+  }
 }
