@@ -169,7 +169,13 @@ import org.slf4j.LoggerFactory;
  * built-in policies pass a body they cannot read (a problem document, say) unchanged. They do not
  * run on the guard's own problem responses, on a response without an entity, or on an exception
  * no mapper handles, which the runtime or the container answers. The servlet adapter follows the
- * same rule. Guarded resources with
+ * same rule. A response without an entity under output policies still loses any {@code
+ * Content-Length} and header describing the resource's own output that the resource set (a
+ * {@code HEAD} answered by hand with the validators of what a {@code GET} would return, say), as in
+ * the servlet adapter; and under output policies a reason phrase the resource chose ({@code
+ * Response.status(422, reason)}) gives way to the status code's own, since the runtime puts it on
+ * the status line or hands it to the container's error page, unseen by the policies, as the servlet
+ * adapter drops the message of {@code sendError}. Guarded resources with
  * output policies should give their entity a media type, with {@code @Produces} or on the {@code
  * Response}, so it is known when they run.
  *

@@ -373,6 +373,29 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void headersDescribingTheModelsOwnOutputDoNotSurviveOnAResponseWithoutAnEntity() throws Exception {
+    // A HEAD answered by hand carries the validators and digest of what a GET would answer, but no
+    // entity: no output policy runs, yet an ETag or digest of the raw prediction identifies it.
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/escape/validators"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).isEqualTo(200);
+    for (String h : new String[] {"ETag", "Last-Modified", "Content-MD5", "Digest", "Repr-Digest", "Content-Digest",
+        "Accept-Ranges"}) {
+      assertThat(r.headers().allValues(h)).as(h).isEmpty();
+    }
+    assertThat(r.headers().firstValue("X-Model-Version")).as("other headers stay").hasValue("7");
+  }
+
+  @Test
+  void aReasonPhraseDoesNotCarryOutputPastThePolicies() throws Exception {
+    // Like the message of a servlet's sendError: the runtime hands it to the container, whose error
+    // page shows it, or puts it on the status line; the output policies never see it.
+    String raw = RawHttp.exchange(deployment.baseUri(), "POST /escape/reason HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(raw).startsWith("HTTP/1.1 422 ").doesNotContain(Escapes.SECRET);
+  }
+
+  @Test
   void conditionalAndRangeHeadersDoNotReachAResourceWhoseOutputIsRewritten() throws Exception {
     // With them, a resource answering 304 to the ETag of its raw output confirms an exact guess.
     HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/escape/conditional"))
@@ -663,6 +686,27 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
           .header("Accept-Ranges", "bytes")
           .header("X-Model-Version", "7")
           .build();
+    }
+
+    /** Refuses with the prediction as the reason phrase, and no entity. */
+    @POST
+    @Path("reason")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response reason() {
+      return Response.status(422, "Unprocessable: " + PREDICTION).build();
+    }
+
+    /** HEAD for {@link #validators()}, by hand: its validators and digests, without the entity. */
+    @jakarta.ws.rs.HEAD
+    @Path("validators")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response validatorsOnly() throws Exception {
+      Response full = validators();
+      Response.ResponseBuilder head = Response.ok();
+      full.getHeaders().forEach((name, values) -> values.forEach(v -> head.header(name, v)));
+      return head.build();
     }
 
     /**

@@ -105,7 +105,9 @@ import org.slf4j.LoggerFactory;
  * <p>Output the output policies cannot see never reaches the client. With output policies, the
  * whole response is held in memory until the servlet returns, up to {@link
  * Builder#maxOutputBytes}; a servlet that writes more is answered with {@code internal.error}. So
- * is a servlet that sets a {@code Content-Encoding} (a compressed body is bytes the policies cannot
+ * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
+ * error page would show its message: it may quote the model's output), a servlet that sets a {@code
+ * Content-Encoding} (a compressed body is bytes the policies cannot
  * read: compress outside this filter), and a servlet that starts asynchronous processing, since
  * its output would be written after the filter returned ({@code startAsync()} binds the
  * asynchronous context to the held-back response, so nothing written there escapes either).
@@ -287,9 +289,19 @@ public final class ModelGuardFilter implements Filter {
     BufferingResponse buffered = new BufferingResponse(response, decision.headers(), maxOutputBytes);
     try {
       chain.doFilter(new BufferedAsyncRequest(forwarded, buffered), buffered);
-    } catch (IOException | ServletException | RuntimeException e) {
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
       if (!buffered.overflowed()) {
-        throw e;
+        // Not passed on: the container's error page shows an exception's message (Tomcat its stack
+        // trace too), which the output policies never saw and which may quote the model's output
+        // (as a parser's message quotes the input it could not read), like sendError's message.
+        log.error("ModelGuard: the servlet on {} failed; its output and the exception, which the output "
+            + "policies of chain '{}' never saw, are withheld", path, endpoint.chain(), e);
+        if (!buffered.passedThrough()) {
+          withhold(response, buffered);
+        }
+        return;
       }
       // The servlet let the write that overflowed the buffer fail it: answered below.
     }

@@ -192,6 +192,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
         ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
+        ServletDef.of("escape-exception", new EscapingOutputServlet(Mode.EXCEPTION), "/escape/exception"),
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
         ServletDef.of("escape-conditional", new EscapingOutputServlet(Mode.CONDITIONAL), "/escape/conditional"),
         ServletDef.of("overflow-writer-tail",
@@ -599,6 +600,15 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   void errorMessageDoesNotCarryOutputPastThePolicy() throws Exception {
     HttpResponse<String> r = post("/escape/error-message", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void exceptionMessageDoesNotCarryOutputPastThePolicy() throws Exception {
+    // The container's error page for an exception shows its message, which the output policy never
+    // saw: like sendError's message, it must not carry the prediction to the client.
+    HttpResponse<String> r = post("/escape/exception", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
   }
 

@@ -102,10 +102,20 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       return;
     }
     // Whatever the status: an error entity can carry a prediction too (partial scores in a 422).
-    if (response.hasEntity()
-        && guard.chain(request.endpoint().chain()).hasOutputPolicies()
-        && !applyOutputPolicies(guard, requestContext, request, decision, response)) {
-      return;
+    if (guard.chain(request.endpoint().chain()).hasOutputPolicies()) {
+      // A reason phrase the resource chose is text the policies never see: the runtime puts it on
+      // the status line, or (Jersey, for an error without an entity) hands it to the container as
+      // sendError's message, which its error page shows. The status code alone keeps the standard one.
+      response.setStatus(response.getStatus());
+      if (!response.hasEntity()) {
+        // No output for the policies, but a validator, digest or length the resource set may still
+        // describe the model's own output (a HEAD answered by hand with a GET's ETag, say): as in
+        // the servlet adapter, none of them leaves under output policies.
+        response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
+        response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
+      } else if (!applyOutputPolicies(guard, requestContext, request, decision, response)) {
+        return;
+      }
     }
     MultivaluedMap<String, Object> headers = response.getHeaders();
     decision.headers().forEach(headers::putSingle);

@@ -45,6 +45,11 @@ public class EscapingOutputServlet extends HttpServlet {
     ERROR_MESSAGE,
     /** Sends an error, then writes the prediction. */
     WRITE_AFTER_ERROR,
+    /**
+     * Writes the label, then fails with an exception whose message quotes the prediction, as a
+     * parser's message quotes the input it could not read.
+     */
+    EXCEPTION,
     /** Writes the label, and the prediction as a trailer field. */
     TRAILER,
     /**
@@ -133,6 +138,11 @@ public class EscapingOutputServlet extends HttpServlet {
         } catch (IOException | IllegalStateException e) {
           // Refused by the container.
         }
+      }
+      case EXCEPTION -> {
+        response.setContentType("application/json");
+        response.getOutputStream().write("{\"label\":7}".getBytes(StandardCharsets.UTF_8));
+        throw new IllegalStateException("Unexpected token at [Source: " + PREDICTION + "; line: 1]");
       }
       case TRAILER -> {
         response.setContentType("application/json");
