@@ -67,9 +67,10 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     GuardDecision decision = guard.check(request);
     if (!decision.isAllowed()) {
       Response denial = problem(ProblemRenderer.render(decision));
-      if (request.hasUnreadBody()) {
-        // The denial is sent before the body was read. The container then drops the connection;
-        // saying so stops a keep-alive client from sending its next request into a closed socket.
+      if (request.hasUnreadBody() && !request.discardUnreadBody()) {
+        // The denial is sent before the body was read (more than CappedBody reads and discards).
+        // The container then drops the connection; saying so stops a keep-alive client from
+        // sending its next request into a closed socket.
         denial = Response.fromResponse(denial).header("Connection", "close").build();
       }
       context.abortWith(denial);

@@ -122,6 +122,14 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     return body.leavesUnreadBytes(context.getLength(), context.getHeaderString("Transfer-Encoding") != null);
   }
 
+  /**
+   * Reads and discards the rest of a body before a denial, if it is at most {@link
+   * CappedBody#MAX_DISCARDED_BYTES}; whether it was read to its end ({@link CappedBody#discardRest}).
+   */
+  boolean discardUnreadBody() {
+    return body.discardRest(context.getLength());
+  }
+
   /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */
   void replayBody() {
     if (!body.consumed()) {

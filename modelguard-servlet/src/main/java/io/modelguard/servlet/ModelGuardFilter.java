@@ -270,9 +270,10 @@ public final class ModelGuardFilter implements Filter {
     ServletInferenceRequest inference = new ServletInferenceRequest(request, path, endpoint);
     GuardDecision decision = guard.check(inference);
     if (!decision.isAllowed()) {
-      if (inference.hasUnreadBody()) {
-        // The denial is sent before the body was read. Containers then drop the connection; saying
-        // so stops a keep-alive client from sending its next request into a closed socket.
+      if (inference.hasUnreadBody() && !inference.discardUnreadBody()) {
+        // The denial is sent before the body was read (more than CappedBody reads and discards).
+        // Containers then drop the connection; saying so stops a keep-alive client from sending
+        // its next request into a closed socket.
         response.setHeader("Connection", "close");
       }
       writeProblem(response, ProblemRenderer.render(decision));

@@ -93,6 +93,14 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
   }
 
   /**
+   * Reads and discards the rest of a body before a denial, if it is at most {@link
+   * CappedBody#MAX_DISCARDED_BYTES}; whether it was read to its end ({@link CappedBody#discardRest}).
+   */
+  boolean discardUnreadBody() {
+    return body.discardRest(request.getContentLengthLong());
+  }
+
+  /**
    * The request to pass down the chain: the original one if no policy touched the body, otherwise
    * a wrapper whose body is the bytes already read followed by the rest of the original stream,
    * and whose {@code startAsync()} starts on that wrapper and {@code response}.

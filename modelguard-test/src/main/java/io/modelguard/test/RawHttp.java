@@ -3,8 +3,10 @@ package io.modelguard.test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * HTTP/1.1 on a plain socket, for tests that must send what a well-behaved client would not (a
@@ -48,5 +50,48 @@ public final class RawHttp {
       socket.getOutputStream().flush();
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
     }
+  }
+
+  /** What {@link #slowBody} saw. */
+  public record SlowBody(Optional<String> beforeTheRest, String afterTheRest, String next) {}
+
+  /**
+   * On one connection: sends {@code head} (which must declare {@code Content-Length: length}) and
+   * the body's first byte; notes the response head if one comes within 500 ms; sends the other
+   * {@code length - 1} bytes (zeros); reads the response (head, then as many bytes as its {@code
+   * Content-Length} says) unless it came already; then sends {@code next} (a whole request) and
+   * reads its response head. Reads otherwise time out after 15 seconds.
+   */
+  public static SlowBody slowBody(URI base, String head, int length, String next) throws IOException {
+    try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+      var out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      out.write((head + "{").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      socket.setSoTimeout(500);
+      Optional<String> early;
+      try {
+        early = Optional.of(readHead(in));
+      } catch (SocketTimeoutException e) {
+        early = Optional.empty();
+      }
+      socket.setSoTimeout(15_000);
+      out.write(new byte[length - 1]);
+      out.flush();
+      String answer = early.isPresent() ? early.get() : readHead(in);
+      in.readNBytes(Integer.parseInt(answer.replaceAll("(?is).*\r\ncontent-length: *([0-9]+).*", "$1")));
+      out.write(next.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      return new SlowBody(early, answer, readHead(in));
+    }
+  }
+
+  /** Reads a response head, up to and including its blank line (or the end of the stream). */
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    for (int c; !head.toString().endsWith("\r\n\r\n") && (c = in.read()) >= 0; ) {
+      head.append((char) c);
+    }
+    return head.toString();
   }
 }
