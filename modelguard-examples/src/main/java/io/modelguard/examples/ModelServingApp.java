@@ -346,7 +346,8 @@ public final class ModelServingApp implements AutoCloseable {
       context.addServlet(new ServletHolder("demo-token", new DemoTokenServlet(i)), DemoTokenServlet.PATH);
     });
     addFilter(context, "metrics", site.metrics().requestFilter());
-    // Refusals are written before the body is read: tell keep-alive clients the connection closes.
+    // Error answers may be written before the body is read (the demo's 404 and 405; the guard's
+    // refusal of a body over 1 MiB): tell keep-alive clients the connection closes.
     addFilter(context, "close-after-error", new CloseAfterErrorFilter());
     context.setErrorHandler(new ProblemErrorHandler());
   }

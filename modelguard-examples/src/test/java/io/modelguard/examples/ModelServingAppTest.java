@@ -246,10 +246,12 @@ class ModelServingAppTest {
 
   @Test
   void oversizedBodyIsRefused() throws Exception {
-    // The refusal comes before the body is read, so a client still sending a large body can find
-    // the connection closed under it (a broken pipe, not an answer). On a raw socket the test sends
-    // the head and just over the cap, which the socket buffers whether or not the server reads it.
-    String huge = "{\"pixels\":[" + "0,".repeat(20_000) + "0]}";
+    // A body declared larger than the 1 MiB the guard would read and discard is refused at once,
+    // before the rest arrives, so a client still sending it can find the connection closed under
+    // it (a broken pipe, not an answer). On a raw socket the test sends the head and just over the
+    // cap, which the socket buffers whether or not the server reads it. (A smaller body is read to
+    // its end first: GatewayTest's 16 KB one.)
+    String huge = "{\"pixels\":[" + "0,".repeat(600_000) + "0]}";
     String sent = huge.substring(0, PredictServlet.MAX_BODY_BYTES + 1);
     String head = RawHttp.exchangeHead(app.baseUri(), "POST " + DIGITS + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + "X-API-Key: " + key("free") + "\r\nContent-Type: application/json\r\nContent-Length: " + huge.length()
@@ -284,12 +286,13 @@ class ModelServingAppTest {
 
   @Test
   void aRefusalWrittenBeforeTheBodyArrivedClosesTheConnectionAndSaysSo() throws Exception {
-    // The guard answers as soon as the headers are in; the body is never sent. Without
-    // "Connection: close" a keep-alive client would reuse a connection the server is closing.
+    // The guard answers as soon as the headers are in, for a body declared larger than the 1 MiB it
+    // would read and discard first; the body is never sent. Without "Connection: close" a keep-alive
+    // client would reuse a connection the server is closing.
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", app.port())) {
       socket.setSoTimeout(5000);
       socket.getOutputStream().write(("POST " + IRIS + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + key("free")
-          + "\r\nContent-Type: application/json\r\nContent-Length: " + irisBody.length() + "\r\n\r\n")
+          + "\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
 

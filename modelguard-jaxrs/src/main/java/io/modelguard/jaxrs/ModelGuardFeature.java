@@ -108,7 +108,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
  * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
  * injected {@code HttpServletRequest}, whose stream the policy consumed: read the body through
- * JAX-RS. A guarded request with a {@code Content-Encoding} (a compressed body) is refused with
+ * JAX-RS. A denied request's body of at most 1 MiB is read to its end and discarded before the
+ * denial, so a client still sending gets the denial and keeps its connection; a larger one is not
+ * read, and the denial says {@code Connection: close} ({@link io.modelguard.CappedBody#discardRest}).
+ * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with
  * {@code 415 input.unsupported_media_type}: the policies would read the compressed bytes while a
  * decoding reader interceptor hands the resource others. A path that names the model variable twice
  * with different values is refused with {@code 400 input.malformed} (the runtimes do not agree on

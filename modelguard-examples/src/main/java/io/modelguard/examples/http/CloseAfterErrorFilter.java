@@ -14,9 +14,11 @@ import java.io.IOException;
  * Marks error responses to requests that carry a body with {@code Connection: close}. Mapped in
  * front of {@link io.modelguard.servlet.ModelGuardFilter}.
  *
- * <p>Why: ModelGuard refuses a request (401, 403, 413, ...) without reading its body, which is the
- * point. If the body has not fully arrived when the refusal is written, Jetty cannot drain it, and
- * closes the connection after the response; but the response, already committed, does not say so,
+ * <p>Why: an error answer may be written before the request's body was read. The demo's own 404
+ * and 405 never read it, and ModelGuard refuses a request (401, 403, 413, ...) whose body is
+ * declared larger than 1 MiB without reading it (a smaller one it reads and discards first). If the
+ * body has not fully arrived when the answer is complete, Jetty does not wait for it, and closes
+ * the connection after the response; but the response, already committed, does not say so,
  * so a keep-alive client may send its next request on a connection that is being closed and see
  * it fail. Saying {@code Connection: close} up front lets the client open a fresh connection
  * instead. Requests without a body and successful responses are untouched.

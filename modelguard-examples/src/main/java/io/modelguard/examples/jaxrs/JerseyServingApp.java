@@ -54,7 +54,8 @@ public final class JerseyServingApp {
     // "/*" serves every path the exact mappings below do not; Jersey answers 404 for unknown ones.
     context.addServlet(new ServletHolder("jersey",
         new ServletContainer(application(site.models(), site.guard(), site.guarded()))), "/*");
-    // The feature refuses before the body is read, as the servlet filter does: Connection: close, as there.
+    // Error answers may come before the body is read (Jersey's 404 and 405; the feature's refusal of a
+    // body over 1 MiB), as with the servlet filter: Connection: close, as there.
     // The meters' guard latency here includes the model's: the guard runs inside Jersey.
     ModelServingApp.addUnguardedEndpoints(context, site);
     return context;
