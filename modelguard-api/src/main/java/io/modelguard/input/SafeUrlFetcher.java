@@ -458,6 +458,12 @@ public final class SafeUrlFetcher {
       String p = pattern.trim().toLowerCase(Locale.ROOT);
       boolean wildcard = p.startsWith("*.");
       String name = wildcard ? p.substring(2) : p;
+      if (!wildcard && field.equals("denyNames")
+          && (name.indexOf(':') >= 0 || IpLiterals.parseCanonicalIpv4(name) != null)) {
+        // Only names are matched against this list: an address here would deny nothing.
+        throw new IllegalArgumentException("SafeUrlFetcher.denyNames: '" + pattern
+            + "' is an IP address, which this list of names never matches: use denyRanges");
+      }
       if (!wildcard && name.indexOf(':') >= 0 && field.equals("allowHosts")) {
         // An IPv6 literal (brackets optional), kept in the form ParsedUrl gives a literal host. Only
         // the allow-list matches literals; the name deny list never sees one (use denyRanges).
@@ -554,7 +560,11 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** Adds host names ({@code name} or {@code *.suffix}) to the default name deny list. */
+    /**
+     * Adds host names ({@code name} or {@code *.suffix}) to the default name deny list. An IP
+     * address is refused here: a URL naming an address is checked against the deny set of
+     * addresses, which {@link #denyRanges} extends.
+     */
     public Builder denyNames(String... patterns) {
       for (String p : patterns) {
         deniedNames.add(new NamePattern(Objects.requireNonNull(p, "denyNames entry"), "denyNames"));

@@ -390,6 +390,18 @@ class SafeUrlFetcherTest {
   }
 
   @Test
+  void theNameDenyListRefusesAnAddressItCouldNeverMatch() {
+    // Accepted before, denyNames("93.184.216.34") denied nothing: literals are checked against the
+    // address deny set, never against names.
+    for (String address : new String[] {"93.184.216.34", "2606:4700:4700::1111", "[2606:4700:4700::1111]"}) {
+      assertThatThrownBy(() -> SafeUrlFetcher.builder().denyNames(address))
+          .as(address).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use denyRanges");
+    }
+    assertThat(SafeUrlFetcher.builder().resolver(resolver).connector(connector).denyNames("images.test").build()
+        .check("https://images.test/cat.png").refusal()).contains(UrlRefusal.DENIED_NAME);
+  }
+
+  @Test
   void anAllowListTakesIpLiteralsInCanonicalFormIncludingIpv6() {
     // allowHosts documents "IP literals as written in canonical form"; an IPv6 literal must be one.
     SafeUrlFetcher literals = SafeUrlFetcher.builder().resolver(resolver).connector(connector)
