@@ -206,6 +206,19 @@ public final class AddressClassifier {
       return new Range(prefix, bits, cidr, purpose);
     }
 
+    /** Whether this is a block of IPv4-mapped IPv6 addresses ({@code ::ffff:0:0/96} or inside it). */
+    boolean isIpv4Mapped() {
+      if (prefix.length != 16 || bits < 96) {
+        return false;
+      }
+      for (int i = 0; i < 10; i++) {
+        if (prefix[i] != 0) {
+          return false;
+        }
+      }
+      return prefix[10] == (byte) 0xff && prefix[11] == (byte) 0xff;
+    }
+
     boolean contains(byte[] a) {
       if (a.length != prefix.length) {
         return false;

@@ -536,10 +536,18 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** Adds CIDR blocks to the default deny set (which cannot be shrunk). */
+    /**
+     * Adds CIDR blocks to the default deny set (which cannot be shrunk). An IPv4-mapped IPv6 block
+     * ({@code ::ffff:a.b.c.d/n}, n of 96 or more) is refused: mapped addresses are judged as the
+     * IPv4 addresses they carry, so such a block would never match; give the IPv4 block instead.
+     */
     public Builder denyRanges(String... cidrs) {
       for (String c : cidrs) {
-        AddressClassifier.Range.of(Objects.requireNonNull(c, "denyRanges entry"), "check");
+        AddressClassifier.Range range = AddressClassifier.Range.of(Objects.requireNonNull(c, "denyRanges entry"), "check");
+        if (range.isIpv4Mapped()) {
+          throw new IllegalArgumentException("SafeUrlFetcher.denyRanges: '" + c + "' is an IPv4-mapped block, which "
+              + "never matches (mapped addresses are judged as IPv4): give the IPv4 block instead");
+        }
         extraDeniedRanges.add(c);
       }
       return this;

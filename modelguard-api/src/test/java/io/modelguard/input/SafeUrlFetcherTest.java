@@ -402,6 +402,19 @@ class SafeUrlFetcherTest {
   }
 
   @Test
+  void anIpv4MappedDenyRangeIsRefusedForItWouldNeverMatch() {
+    // Mapped addresses are judged as the IPv4 addresses they carry, so ::ffff:93.184.216.0/120 was
+    // accepted and denied nothing; the IPv4 block does the job.
+    assertThatThrownBy(() -> SafeUrlFetcher.builder().denyRanges("::ffff:93.184.216.0/120"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("give the IPv4 block instead");
+    SafeUrlFetcher v4 = SafeUrlFetcher.builder().resolver(resolver).connector(connector)
+        .denyRanges("93.184.216.0/24").build();
+    assertThat(v4.check("https://93.184.216.34/cat.png").refusal()).contains(UrlRefusal.DENIED_ADDRESS);
+    assertThat(v4.check("https://[::ffff:93.184.216.34]/cat.png").refusal()).contains(UrlRefusal.DENIED_ADDRESS);
+    assertThat(SafeUrlFetcher.builder().denyRanges("2001:db8::/32", "::/0")).isNotNull();
+  }
+
+  @Test
   void anAllowListTakesIpLiteralsInCanonicalFormIncludingIpv6() {
     // allowHosts documents "IP literals as written in canonical form"; an IPv6 literal must be one.
     SafeUrlFetcher literals = SafeUrlFetcher.builder().resolver(resolver).connector(connector)
