@@ -5,6 +5,7 @@ import io.modelguard.ModelSecured;
 import io.modelguard.PathTemplate;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.model.Predictions;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.servlet.http.HttpServlet;
@@ -52,9 +53,12 @@ import org.slf4j.LoggerFactory;
  * <p>What crosses the edge:
  *
  * <ul>
- *   <li>to the upstream: the body (at most {@value #MAX_REQUEST_BYTES} bytes, already validated),
- *       {@code Content-Type} and {@code Accept}; never the caller's credentials ({@code X-API-Key},
- *       {@code Authorization}, cookies) nor hop-by-hop headers;
+ *   <li>to the upstream: the body (at most {@value #MAX_REQUEST_BYTES} bytes, already validated) and
+ *       {@code Content-Type}; never the caller's credentials ({@code X-API-Key}, {@code
+ *       Authorization}, cookies), nor hop-by-hop headers, nor the caller's {@code Accept}: the
+ *       gateway asks for {@value #ACCEPT}, the only forms the output policies read, so that a
+ *       client cannot have a model server that negotiates answer in a form (CSV, say) that would
+ *       pass them unread;
  *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes)
  *       and its end-to-end headers, less
  *       <ul>
@@ -69,11 +73,20 @@ import org.slf4j.LoggerFactory;
  *         <li>{@code Cache-Control}: the gateway sends {@code no-store}, as the in-process {@link
  *             PredictServlet} does, because the answer is per caller (tier fidelity, the extraction
  *             defence's perturbation, quota headers) whatever the upstream thinks of it;
- *         <li>{@code Location} and {@code Content-Location}: they name the upstream's URLs, which
- *             mean nothing at the edge and should not be disclosed. For the same reason an
- *             upstream redirect (3xx) is not relayed, nor followed.
+ *         <li>{@code Location}, {@code Content-Location}, {@code Link} and {@code Alt-Svc}: they name
+ *             the upstream's URLs or addresses, which mean nothing at the edge and should not be
+ *             disclosed. For the same reason an upstream redirect (3xx) is not relayed, nor
+ *             followed, nor is a {@code Refresh} (a redirect in all but its status);
+ *         <li>{@code Set-Cookie2} (a cookie, as {@code Set-Cookie}), {@code Clear-Site-Data} and
+ *             {@code Strict-Transport-Security}: they set state or policy for the edge's whole
+ *             origin, which is the edge's to set, not one upstream's.
  *       </ul>
  * </ul>
+ *
+ * <p>A successful (2xx) answer with a body is relayed only if its {@code Content-Type} is JSON
+ * ({@code application/json} or {@code application/*+json}): the output policies read JSON, and an
+ * answer in any other form would pass them unread, all its probabilities with it. Any other is
+ * {@code 502 upstream.unavailable}, logged with its type.
  *
  * <p>Failures are problem responses, never the upstream's internals: an answer (headers and whole
  * body) not complete within {@link Upstreams#timeout()} is {@code 504 upstream.timeout}, and the
@@ -108,11 +121,14 @@ public final class GatewayServlet extends HttpServlet {
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
       "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "proxy-connection");
   /** Answer headers the gateway sets itself or never relays (see the class comment). */
-  private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "date", "server",
-      "retry-after", "www-authenticate", "cache-control", "location", "content-location");
+  private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "set-cookie2", "date",
+      "server", "retry-after", "www-authenticate", "cache-control", "location", "content-location", "link",
+      "alt-svc", "refresh", "clear-site-data", "strict-transport-security");
   /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
   private static final List<String> NOT_RELAYED_PREFIXES = List.of("proxy-", "ratelimit", "x-ratelimit-");
-  private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type", "Accept");
+  private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type");
+  /** What the gateway asks the upstream for, whatever the client asked for: what the output policies read. */
+  static final String ACCEPT = "application/json, application/problem+json";
 
   private final transient Upstreams upstreams;
   private final transient HttpClient http;
@@ -192,6 +208,7 @@ public final class GatewayServlet extends HttpServlet {
     }
     HttpRequest.Builder forward = HttpRequest.newBuilder(target.get())
         .timeout(upstreams.timeout())
+        .header("Accept", ACCEPT)
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     for (String name : FORWARDED_REQUEST_HEADERS) {
       String value = request.getHeader(name);
@@ -229,6 +246,13 @@ public final class GatewayServlet extends HttpServlet {
     if (status >= 400 && !isRefusalForTheClient(answer)) {
       log.warn("POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
           answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    }
+    if (status < 300 && answer.body().length > 0
+        && !Predictions.isJson(answer.headers().firstValue("Content-Type").orElse(null))) {
+      log.warn("POST {}: upstream {} answered {} as {}, which the output policies cannot read; not relayed", path,
+          target.get(), status, answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }

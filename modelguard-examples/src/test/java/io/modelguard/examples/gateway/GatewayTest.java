@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -487,6 +488,76 @@ class GatewayTest {
         .isInstanceOf(StartupException.class).hasMessage("--upstream-timeout must be a number of milliseconds");
     assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream"}, new ArrayList<>()))
         .isInstanceOf(StartupException.class).hasMessage("--upstream needs a value");
+  }
+
+  /** A digits answer from a fake upstream: ten probabilities, none zero, as the model's own are. */
+  private static final String ALL_TEN = "{\"model\":\"digits\",\"label\":3,\"probabilities\":"
+      + "[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04]}";
+
+  /** A gateway whose every model's upstream is {@code raw}; closed by the caller. */
+  private static ModelServingApp gatewayTo(RawUpstream raw) throws Exception {
+    return ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+        GatewayApp.endpoints(Upstreams.none().withDefault(raw.baseUri()).withTimeout(Duration.ofSeconds(3))));
+  }
+
+  @Test
+  void theClientsAcceptCannotChooseAnAnswerTheOutputPoliciesCannotRead() throws Exception {
+    // A model server that negotiates, as many do: CSV when asked for it, JSON otherwise. The output
+    // policies read JSON only, so a CSV answer would reach the free tier with all ten probabilities.
+    try (RawUpstream raw = new RawUpstream(seen -> seen.head().toLowerCase(Locale.ROOT).contains("text/csv")
+            ? RawUpstream.response("200 OK", "0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04",
+                "Content-Type: text/csv")
+            : RawUpstream.response("200 OK", ALL_TEN, "Content-Type: application/json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = Loopback.post(edge.baseUri(), DIGITS, "application/json",
+          example(ModelCatalog.DIGITS, "pixels"), "X-API-Key", key(edge, "free"), "Accept", "text/csv");
+
+      assertThat(raw.seen()).isNotEmpty().allSatisfy(
+          seen -> assertThat(seen.head().toLowerCase(Locale.ROOT)).doesNotContain("text/csv"));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(nonZero(JSON.readTree(r.body()).get("probabilities"))).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void anAnswerTheOutputPoliciesCannotReadIsNotRelayed() throws Exception {
+    // Whatever made the upstream answer in another form, the free tier's top-3 cut (and the
+    // extraction defence's noise) cannot apply to it: it must not reach the client.
+    String body = "0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04";
+    for (String type : new String[] {"text/csv", "text/plain", "application/octet-stream", null}) {
+      try (RawUpstream raw = new RawUpstream(seen -> type == null ? RawUpstream.response("200 OK", body)
+              : RawUpstream.response("200 OK", body, "Content-Type: " + type));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = post(edge, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "free");
+
+        assertThat(r.body()).as(String.valueOf(type)).doesNotContain("0.01").doesNotContain("0.02");
+        assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+      }
+    }
+  }
+
+  @Test
+  void upstreamHeadersThatRedirectOrNameTheUpstreamOrSetTheEdgesPoliciesAreNotRelayed() throws Exception {
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
+            "Content-Type: application/json", "X-Model-Version: 7",
+            // a redirect in all but status, and the upstream's own URLs
+            "Refresh: 0; url=http://10.0.0.7:9000/internal/predict",
+            "Link: <http://10.0.0.7:9000/internal/models/digits>; rel=\"describedby\"",
+            "Alt-Svc: h2=\"10.0.0.7:9443\"; ma=86400",
+            // a cookie by its other name, and policies for the whole origin, which is the edge's
+            "Set-Cookie2: upstream=1; Version=1", "Clear-Site-Data: \"*\"",
+            "Strict-Transport-Security: max-age=0"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = post(edge, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "pro");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
+      for (String h : new String[] {"Refresh", "Link", "Alt-Svc", "Set-Cookie2", "Clear-Site-Data",
+          "Strict-Transport-Security"}) {
+        assertThat(r.headers().firstValue(h)).as(h).isEmpty();
+      }
+      assertThat(r.headers().map().toString()).doesNotContain("10.0.0.7");
+    }
   }
 
   private static long nonZero(JsonNode probabilities) {
