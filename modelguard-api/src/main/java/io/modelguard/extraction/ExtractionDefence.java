@@ -78,6 +78,12 @@ import java.util.Optional;
 public final class ExtractionDefence {
   /** The request attribute under which a request's encoded features are remembered (internal). */
   static final String FEATURES_ATTRIBUTE = "io.modelguard.extraction.features";
+  /**
+   * The longest input whose projection layout is kept as a table (at most about 1 MiB retained);
+   * longer ones are projected streaming, to the same values, so no client's input size decides
+   * what is built or kept.
+   */
+  static final int MAX_PROJECTION_TABLE_INPUTS = 1 << 16;
 
   private final NoiseKeys keys;
   private final int classes;
@@ -255,6 +261,11 @@ public final class ExtractionDefence {
     if (projectTo == 0 || features.length <= projectTo) {
       return features;
     }
+    if (features.length > MAX_PROJECTION_TABLE_INPUTS) {
+      // No table of a long input's size (about 36 bytes a feature to build, kept outside
+      // maxTotalBytes): the same projection, streamed.
+      return SparseProjection.applyStreamed(features, projectTo, projectionSeed);
+    }
     SparseProjection p = projection;
     if (p == null || p.inputs() != features.length) {
       // One projection per input size is kept: a model takes one size, so this is built once.
@@ -275,10 +286,12 @@ public final class ExtractionDefence {
   private double[] perturb(RiskLevel level, String client, String tier, double[] features, double[] probabilities) {
     // Keyed on what repeat detection compares (the projection of a long input): a query the
     // detectors take for a repeat gets the same noise, so near-copies cannot average it away.
-    NoiseSource noise = keys.source(client, reduce(features));
-    double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, noise);
+    double[] reduced = reduce(features);
+    double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, keys.source(client, reduced));
     Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
-    return byTier == null ? out : byTier.apply(out, noise);
+    // The tier's noise is drawn apart from the level's: with one stream, a client replaying its
+    // inputs after a level change got the same noise added twice and could cancel it.
+    return byTier == null ? out : byTier.apply(out, keys.source(client, reduced, 1));
   }
 
   /**
@@ -604,7 +617,9 @@ public final class ExtractionDefence {
       }
       this.classes = classes;
       thresholds.put(RiskLevel.PERTURB, 1.0);
-      thresholds.put(RiskLevel.MISINFORM, 2.0);
+      // Below the weight 2 of one PRADA or hashing flag, which the score then decays from at once:
+      // at 2 it misinformed for no longer than the instant of the flag. At 1.5, about 25 minutes.
+      thresholds.put(RiskLevel.MISINFORM, 1.5);
       thresholds.put(RiskLevel.THROTTLE, 30.0);
       thresholds.put(RiskLevel.BLOCK, 60.0);
       levelPerturbations.put(RiskLevel.PERTURB, Perturbation.gaussianNoise(0.2));
@@ -621,8 +636,9 @@ public final class ExtractionDefence {
 
     /**
      * Adds a detector whose flag adds {@code weight} to the client's score. Without any, the
-     * defaults are PRADA (δ 0.9, weight 2: one flag misinforms), Blacklight-style hashing (step 2,
-     * window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
+     * defaults are PRADA (δ 0.9, weight 2: one flag misinforms for about 25 minutes, then perturbs
+     * until the score, halving every {@link #halfLife}, falls below 1), Blacklight-style hashing
+     * (step 2, window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
      * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
      * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
      * input units and suits 0–16 features (digits); for other scales, and for inputs above the
@@ -638,7 +654,11 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** The score at which {@code level} starts; defaults PERTURB 1, MISINFORM 2, THROTTLE 30, BLOCK 60. */
+    /**
+     * The score at which {@code level} starts; defaults PERTURB 1, MISINFORM 1.5, THROTTLE 30, BLOCK
+     * 60. The score decays continuously, so a threshold equal to a sum of weights holds only at the
+     * instant it is reached: set thresholds below the flags they are meant to follow.
+     */
     public Builder threshold(RiskLevel level, double score) {
       if (level == RiskLevel.OBSERVE || !(score > 0)) {
         throw new IllegalArgumentException("extraction.threshold needs a level above OBSERVE and a score > 0");

@@ -45,6 +45,19 @@ public final class NoiseKeys {
 
   /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */
   public NoiseSource source(String client, double[] features) {
+    return source(client, features, 0);
+  }
+
+  /**
+   * The noise source of the {@code stage}-th perturbation stacked on one answer (0 the first, which
+   * is {@link #source(String, double[])}): each stage draws its own numbers. Stages sharing one
+   * stream add the same noise twice (the tier's after the level's), and a client that has both
+   * answers of an input, one from before a level change and a repeat from after it, cancels it.
+   */
+  NoiseSource source(String client, double[] features, int stage) {
+    if (stage < 0) {
+      throw new IllegalArgumentException("stage must not be negative, got " + stage);
+    }
     return new NoiseSource() {
       private long querySeed;
       private boolean hasQuerySeed;
@@ -52,7 +65,7 @@ public final class NoiseKeys {
       @Override
       public KeyedRandom perQuery() {
         if (!hasQuerySeed) {
-          querySeed = querySeed(client, features);
+          querySeed = stage == 0 ? querySeed(client, features) : stageSeed(querySeed(client, features), stage);
           hasQuerySeed = true;
         }
         return new KeyedRandom(querySeed);
@@ -60,7 +73,8 @@ public final class NoiseKeys {
 
       @Override
       public KeyedRandom perClient() {
-        return new KeyedRandom(clientSeed(client));
+        long seed = clientSeed(client);
+        return new KeyedRandom(stage == 0 ? seed : stageSeed(seed, stage));
       }
     };
   }
@@ -106,6 +120,21 @@ public final class NoiseKeys {
       }
       mac.update(buf, 0, 8 * n);
     }
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
+  /** The seed of stage {@code stage} (> 0) derived from stage 0's {@code seed}, in its own domain under the secret. */
+  private long stageSeed(long seed, int stage) {
+    Mac mac = macs.get();
+    mac.update((byte) 4);
+    byte[] buf = buffers.get();
+    for (int b = 0; b < 4; b++) {
+      buf[b] = (byte) (stage >>> (24 - 8 * b));
+    }
+    for (int b = 0; b < 8; b++) {
+      buf[4 + b] = (byte) (seed >>> (56 - 8 * b));
+    }
+    mac.update(buf, 0, 12);
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 

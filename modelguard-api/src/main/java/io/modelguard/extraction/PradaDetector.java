@@ -74,10 +74,11 @@ public final class PradaDetector implements ExtractionDetector {
     private final double[] threshold = new double[classes];
     private final double[] growSum = new double[classes];
     private final double[] growSumSq = new double[classes];
-    private final int[] growCount = new int[classes];
+    /** Counts, as longs: a heavy client passes 2^31 queries of one class in days. */
+    private final long[] growCount = new long[classes];
     /** Per class, the latest {@code maxDistances} distances (a ring). */
     private final double[][] distances = new double[classes][];
-    private final int[] distanceCount = new int[classes];
+    private final long[] distanceCount = new long[classes];
     /**
      * The windows of every class with at least 10 distances, kept sorted as they change: a test
      * then needs no sort and no allocation, so its cost is O(pool) rather than O(pool · log pool).
@@ -121,7 +122,7 @@ public final class PradaDetector implements ExtractionDetector {
     }
 
     private void addDistance(int c, double d) {
-      int slot = distanceCount[c] % maxDistances;
+      int slot = (int) (distanceCount[c] % maxDistances);
       double evicted = distances[c][slot];
       boolean full = distanceCount[c] >= maxDistances;
       distances[c][slot] = d;

@@ -89,6 +89,38 @@ final class SparseProjection {
     return out;
   }
 
+  /**
+   * {@code new SparseProjection(x.length, outputs, seed).apply(x)}, bit for bit (each output sums
+   * its positive and its negative inputs in input order, as the table does), without building the
+   * table: O(outputs) memory, for inputs too long to keep a table of their size.
+   */
+  static double[] applyStreamed(double[] x, int outputs, long seed) {
+    if (x.length < 1 || outputs < 1) {
+      throw new IllegalArgumentException("projection needs positive dimensions");
+    }
+    int perInput = Math.min(PER_INPUT, outputs);
+    double[] plus = new double[outputs];
+    double[] minus = new double[outputs];
+    for (int i = 0; i < x.length; i++) {
+      long bits = mix(seed + (i + 1) * 0x9E3779B97F4A7C15L);
+      for (int b = 0; b < perInput; b++, bits >>>= 16) {
+        int from = b * outputs / perInput;
+        int size = (b + 1) * outputs / perInput - from;
+        int target = from + (int) (((bits & 0x7FFF) * size) >>> 15);
+        if ((bits & 0x8000) != 0) {
+          minus[target] += x[i];
+        } else {
+          plus[target] += x[i];
+        }
+      }
+    }
+    double scale = 1 / Math.sqrt(perInput);
+    for (int j = 0; j < outputs; j++) {
+      plus[j] = scale * (plus[j] - minus[j]);
+    }
+    return plus;
+  }
+
   /** Stafford's variant 13 of the MurmurHash3 finaliser: a bijective 64-bit mix. */
   private static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

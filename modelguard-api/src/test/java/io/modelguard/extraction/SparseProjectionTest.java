@@ -68,4 +68,17 @@ class SparseProjectionTest {
       }
     }
   }
+
+  @Test
+  void theStreamedProjectionIsTheTablesBitForBit() {
+    Random r = new Random(5);
+    for (int inputs : new int[] {1, 3, 65, 784, 5_000}) {
+      for (int outputs : new int[] {1, 3, 64}) {
+        double[] x = r.doubles(inputs, -1e6, 1e6).toArray();
+        assertThat(SparseProjection.applyStreamed(x, outputs, 11))
+            .as("%d -> %d", inputs, outputs)
+            .containsExactly(new SparseProjection(inputs, outputs, 11).apply(x));
+      }
+    }
+  }
 }
