@@ -171,7 +171,10 @@ import org.slf4j.LoggerFactory;
  * io.modelguard.ResponseContext#status()} tells them the status, which they cannot change; the
  * built-in policies pass a body they cannot read (a problem document, say) unchanged. They do not
  * run on the guard's own problem responses, on a response without an entity, or on an exception
- * no mapper handles, which the runtime or the container answers. The servlet adapter follows the
+ * no mapper handles, which the runtime or the container answers (RESTEasy's built-in answer to
+ * one is a 500 whose body is the exception's message, which the built-in policies cannot read and
+ * pass: a message that quotes the model's output would reach the client; register an {@code
+ * ExceptionMapper<Throwable>} of your own under output policies). The servlet adapter follows the
  * same rule. A response without an entity under output policies still loses any {@code
  * Content-Length} and header describing the resource's own output that the resource set (a
  * {@code HEAD} answered by hand with the validators of what a {@code GET} would return, say), as in
