@@ -1,5 +1,6 @@
 package io.modelguard.examples.gateway;
 
+import io.modelguard.examples.model.ModelCatalog;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -22,6 +23,8 @@ import java.util.Optional;
 public final class Upstreams {
   /** How long the gateway waits for an upstream's whole answer by default. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+  /** The longest timeout {@link #withTimeout} takes: an hour. */
+  public static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
   private final Map<String, URI> byModel;
   private final URI fallback;
@@ -43,17 +46,33 @@ public final class Upstreams {
     return new Upstreams(byModel, checked(base), timeout);
   }
 
-  /** A copy sending {@code model} to {@code base}. */
+  /**
+   * A copy sending {@code model} to {@code base}.
+   *
+   * @throws IllegalArgumentException if {@code model} is not one of the demo's ({@link
+   *     ModelCatalog#MODEL_IDS}): a mistyped name would leave the model on the default upstream
+   */
   public Upstreams with(String model, URI base) {
+    if (!ModelCatalog.MODEL_IDS.contains(Objects.requireNonNull(model, "model"))) {
+      throw new IllegalArgumentException("no model '" + model + "'; the models are " + String.join(", ",
+          ModelCatalog.MODEL_IDS));
+    }
     Map<String, URI> copy = new LinkedHashMap<>(byModel);
     copy.put(Objects.requireNonNull(model, "model"), checked(base));
     return new Upstreams(copy, fallback, timeout);
   }
 
-  /** A copy waiting at most {@code timeout} for an upstream's whole answer, headers and body. */
+  /**
+   * A copy waiting at most {@code timeout} (positive, at most {@link #MAX_TIMEOUT}) for an
+   * upstream's whole answer, headers and body.
+   */
   public Upstreams withTimeout(Duration timeout) {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("the upstream timeout must be positive");
+    }
+    if (timeout.compareTo(MAX_TIMEOUT) > 0) {
+      // Far longer ones overflow the deadline's arithmetic: every prediction would fail.
+      throw new IllegalArgumentException("the upstream timeout must be at most " + MAX_TIMEOUT.toMillis() + " ms");
     }
     return new Upstreams(byModel, fallback, timeout);
   }

@@ -488,6 +488,15 @@ class GatewayTest {
         .isInstanceOf(StartupException.class).hasMessage("--upstream-timeout must be a number of milliseconds");
     assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream"}, new ArrayList<>()))
         .isInstanceOf(StartupException.class).hasMessage("--upstream needs a value");
+    // Accepted before: a mistyped model stayed on the default upstream, and a timeout too long to
+    // add to an instant failed every prediction instead of the start.
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000",
+        "--upstream", "IRIS=http://127.0.0.1:9001"}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessageStartingWith("--upstream: no model 'IRIS'");
+    assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000",
+        "--upstream-timeout", Long.toString(Long.MAX_VALUE)}, new ArrayList<>()))
+        .isInstanceOf(StartupException.class).hasMessage("--upstream-timeout: the upstream timeout must be at most "
+            + "3600000 ms");
   }
 
   /** A digits answer from a fake upstream: ten probabilities, none zero, as the model's own are. */
