@@ -20,7 +20,8 @@ import java.util.Optional;
  * #FREE_TOP_K} probabilities (the rest 0, not renormalised); every other tier all of them. One
  * {@link OutputPhase#PERTURB} policy for every model, registered after the extraction defence's, so
  * a flagged client's noise is applied first and the cut second. The label stays the argmax, so the
- * cut never changes it.
+ * cut never changes it. A successful answer of a free-tier client that the codec cannot read is
+ * withheld ({@code internal.error}), not passed whole; an error body passes as it is.
  */
 final class TierFidelity {
   /** The tier whose outputs are reduced to the top probabilities. */
@@ -48,6 +49,12 @@ final class TierFidelity {
       }
       byte[] body = context.output().body();
       Optional<Prediction> prediction = codec.get().decode(body);
+      if (prediction.isEmpty() && context.status() >= 200 && context.status() < 300) {
+        // A successful answer the cut cannot read (another layout, a gateway's upstream, say) would
+        // leave whole: the policy fails, and the engine withholds it (internal.error).
+        throw new IllegalStateException("tier fidelity: the answer is not a prediction the codec reads, so the "
+            + "free tier's cut cannot be applied; output withheld");
+      }
       if (prediction.isEmpty() || prediction.get().probabilities().length <= FREE_TOP_K) {
         return context.output();
       }

@@ -546,6 +546,23 @@ class GatewayTest {
   }
 
   @Test
+  void aJsonAnswerTheFreeTiersCutCannotReadIsWithheldFromTheFreeTier() throws Exception {
+    // JSON, but not where the codec looks for the probabilities: the top-3 cut passed it whole.
+    String other = "{\"model\":\"digits\",\"scores\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04]}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", other,
+            "Content-Type: application/json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> free = post(edge, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "free");
+      assertThat(free.body()).doesNotContain("0.01").doesNotContain("0.02");
+      assertProblem(free, ReasonCode.INTERNAL_ERROR);
+
+      HttpResponse<String> pro = post(edge, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "pro");
+      assertThat(pro.statusCode()).as("a tier that sees every probability gets the answer").isEqualTo(200);
+      assertThat(pro.body()).isEqualTo(other);
+    }
+  }
+
+  @Test
   void upstreamHeadersThatRedirectOrNameTheUpstreamOrSetTheEdgesPoliciesAreNotRelayed() throws Exception {
     try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
             "Content-Type: application/json", "X-Model-Version: 7",
