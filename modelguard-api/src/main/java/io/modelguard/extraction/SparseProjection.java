@@ -39,12 +39,10 @@ final class SparseProjection {
     int[] positives = new int[outputs];
     int[] counts = new int[outputs];
     for (int i = 0, k = 0; i < inputs; i++) {
-      long bits = mix(seed + (i + 1) * 0x9E3779B97F4A7C15L);
+      long bits = inputBits(seed, i);
       for (int b = 0; b < perInput; b++, k++, bits >>>= 16) {
-        int from = b * outputs / perInput;
-        int size = (b + 1) * outputs / perInput - from;
-        target[k] = from + (int) (((bits & 0x7FFF) * size) >>> 15);
-        negative[k] = (bits & 0x8000) != 0;
+        target[k] = target(bits, b, outputs, perInput);
+        negative[k] = negative(bits);
         counts[target[k]]++;
         positives[target[k]] += negative[k] ? 0 : 1;
       }
@@ -102,12 +100,10 @@ final class SparseProjection {
     double[] plus = new double[outputs];
     double[] minus = new double[outputs];
     for (int i = 0; i < x.length; i++) {
-      long bits = mix(seed + (i + 1) * 0x9E3779B97F4A7C15L);
+      long bits = inputBits(seed, i);
       for (int b = 0; b < perInput; b++, bits >>>= 16) {
-        int from = b * outputs / perInput;
-        int size = (b + 1) * outputs / perInput - from;
-        int target = from + (int) (((bits & 0x7FFF) * size) >>> 15);
-        if ((bits & 0x8000) != 0) {
+        int target = target(bits, b, outputs, perInput);
+        if (negative(bits)) {
           minus[target] += x[i];
         } else {
           plus[target] += x[i];
@@ -119,6 +115,26 @@ final class SparseProjection {
       plus[j] = scale * (plus[j] - minus[j]);
     }
     return plus;
+  }
+
+  /** The bits that place input {@code i}'s entries: 16 for each, the lowest first. */
+  private static long inputBits(long seed, int i) {
+    return mix(seed + (i + 1) * 0x9E3779B97F4A7C15L);
+  }
+
+  /**
+   * The output that an input's {@code b}-th entry goes to, {@code bits} shifted to that entry:
+   * the {@code b}-th of {@code perInput} equal bands of the outputs, at a point the low 15 bits pick.
+   */
+  private static int target(long bits, int b, int outputs, int perInput) {
+    int from = b * outputs / perInput;
+    int size = (b + 1) * outputs / perInput - from;
+    return from + (int) (((bits & 0x7FFF) * size) >>> 15);
+  }
+
+  /** Whether the entry that {@code bits} is shifted to is subtracted: bit 15. */
+  private static boolean negative(long bits) {
+    return (bits & 0x8000) != 0;
   }
 
   /** Stafford's variant 13 of the MurmurHash3 finaliser: a bijective 64-bit mix. */
