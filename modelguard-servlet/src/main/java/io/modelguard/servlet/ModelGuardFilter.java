@@ -8,6 +8,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
 import io.modelguard.internal.ContentCodings;
+import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.servlet.DispatcherType;
@@ -26,6 +27,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -110,10 +112,12 @@ import org.slf4j.LoggerFactory;
  * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
  * error page would show its message: it may quote the model's output), a servlet that sets a {@code
  * Content-Encoding} (a compressed body is bytes the policies cannot
- * read: compress outside this filter), and a servlet that starts asynchronous processing, since
+ * read: compress outside this filter), a servlet that answers in a charset Java does not know, or
+ * that is not text in a charset other than UTF-8, and a servlet that starts asynchronous processing, since
  * its output would be written after the filter returned ({@code startAsync()} binds the
  * asynchronous context to the held-back response, so nothing written there escapes either).
- * Trailer fields the servlet sets are not sent, nor are the headers that describe its own output
+ * The policies read text as UTF-8: text the servlet writes in another charset is transcoded to
+ * UTF-8 for them and sent so labelled. Trailer fields the servlet sets are not sent, nor are the headers that describe its own output
  * ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code Digest}, {@code Repr-Digest},
  * {@code Content-Digest}, {@code Content-Range}, {@code Accept-Ranges}): the policies may rewrite
  * the body, and a validator or digest of the model's output would identify the exact scores. For
@@ -350,6 +354,42 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
     String contentType = response.getContentType();
+    // The policies read text as UTF-8 (ModelOutput#bodyAsString, the codecs): text the servlet wrote
+    // in another charset is given to them, and sent, in UTF-8, so that it neither passes them
+    // unread nor leaves rewritten under the old label; as in the JAX-RS adapter.
+    Charset bodyCharset = charsetOf(response);
+    Charset declared;
+    try {
+      declared = declaredCharset(contentType);
+    } catch (IllegalArgumentException e) {
+      log.error("ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
+          + "read; its output is withheld", path, contentType, endpoint.chain());
+      withhold(response, buffered);
+      return;
+    }
+    if (declared != null && !declared.equals(StandardCharsets.UTF_8)) {
+      try {
+        // Bytes that are not text are not transcoded: withheld, as text that is not valid in its charset.
+        captured = isText(contentType) ? TextBodies.toUtf8(captured, declared) : null;
+      } catch (CharacterCodingException e) {
+        captured = null;
+      }
+      if (captured == null) {
+        log.error("ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
+            + "read as UTF-8; its output is withheld. Answer in UTF-8.", path, contentType, endpoint.chain());
+        withhold(response, buffered);
+        return;
+      }
+      if (captured.length > maxOutputBytes) {
+        log.error("ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
+            + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
+        withhold(response, buffered);
+        return;
+      }
+      response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+      contentType = response.getContentType();
+      bodyCharset = StandardCharsets.UTF_8;
+    }
     ModelOutput output;
     try {
       output = guard.onResponse(inference, decision, response.getStatus(), ModelOutput.of(captured, contentType));
@@ -365,8 +405,39 @@ public final class ModelGuardFilter implements Filter {
     byte[] body = output.body();
     response.setContentLength(body.length);
     if (body.length > 0) {
-      writeBody(response, body, charsetOf(response));
+      writeBody(response, body, bodyCharset);
     }
+  }
+
+  /**
+   * The charset the {@code charset} parameter of {@code contentType} names, or null if none.
+   *
+   * @throws IllegalArgumentException if it names a charset Java does not know
+   */
+  private static Charset declaredCharset(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    String[] parts = contentType.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip();
+      int eq = parameter.indexOf('=');
+      if (eq > 0 && parameter.substring(0, eq).strip().equalsIgnoreCase("charset")) {
+        String name = parameter.substring(eq + 1).strip();
+        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+          name = name.substring(1, name.length() - 1);
+        }
+        return Charset.forName(name);
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code contentType} is text ({@link TextBodies#isText}), whose charset describes its bytes. */
+  private static boolean isText(String contentType) {
+    String type = mediaType(contentType);
+    int slash = type.indexOf('/');
+    return slash > 0 && TextBodies.isText(type.substring(0, slash), type.substring(slash + 1));
   }
 
   /**

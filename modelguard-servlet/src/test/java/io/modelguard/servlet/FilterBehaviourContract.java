@@ -195,6 +195,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-exception", new EscapingOutputServlet(Mode.EXCEPTION), "/escape/exception"),
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
         ServletDef.of("escape-conditional", new EscapingOutputServlet(Mode.CONDITIONAL), "/escape/conditional"),
+        ServletDef.of("escape-utf-16", new EscapingOutputServlet(Mode.UTF_16), "/escape/utf-16"),
         ServletDef.of("overflow-writer-tail",
             new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.UNFLUSHED_WRITER_TAIL), "/overflow/writer-tail"),
         ServletDef.of("overflow-send-error",
@@ -611,6 +612,20 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/escape/exception", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void outputInAnotherCharsetReachesThePolicyAsUtf8AndLeavesLabelledSo() throws Exception {
+    HttpResponse<byte[]> r = client().send(request("/escape/utf-16", fixture.basicKey())
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    String type = r.headers().firstValue("Content-Type").orElseThrow();
+    // Read as the client reads it: in the charset the response names.
+    String body = new String(r.body(), java.nio.charset.Charset.forName(
+        type.replaceAll("(?i).*charset=\"?([^;\"]+).*", "$1").strip()));
+    assertThat(body).as(type).doesNotContain(EscapingOutputServlet.SECRET).isEqualTo("{\"label\":7}");
   }
 
   @Test

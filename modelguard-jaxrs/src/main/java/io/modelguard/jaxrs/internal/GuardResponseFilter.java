@@ -6,6 +6,7 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.internal.ContentCodings;
+import io.modelguard.internal.TextBodies;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
@@ -24,15 +25,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.Charset;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,10 +75,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
   private static final String REACTIVE_STREAMS_PUBLISHER = "org.reactivestreams.Publisher";
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
-  /** The {@code application/*} subtypes that are text (besides {@code +json}, {@code +xml}, {@code +yaml}). */
-  private static final Set<String> TEXT_SUBTYPES = Set.of("json", "x-ndjson", "ndjson",
-      "jsonl", "json-seq", "xml", "yaml", "x-yaml", "toml", "javascript", "ecmascript", "graphql", "sql", "csv",
-      "x-www-form-urlencoded");
 
   @Context private Providers providers;
 
@@ -147,13 +138,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // passes them unread nor leaves rewritten under the wrong label.
       String charset = mediaType == null ? null : mediaType.getParameters().get(MediaType.CHARSET_PARAMETER);
       if (charset != null && !Charset.forName(charset).equals(StandardCharsets.UTF_8)) {
-        if (!isText(mediaType)) {
+        if (!TextBodies.isText(mediaType.getType(), mediaType.getSubtype())) {
           // Bytes the policies would read as UTF-8 though they are not; not text, so not transcoded.
           log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
               + "output policies cannot read; output withheld. Answer in UTF-8.", request.endpoint(), mediaType);
           return withhold(response);
         }
-        entity = toUtf8(entity, Charset.forName(charset));
+        entity = TextBodies.toUtf8(entity, Charset.forName(charset)); // CharacterCodingException: withheld
         if (entity.length > maxOutputBytes(requestContext)) {
           throw new IOException("the entity in UTF-8 is larger than the output policies may be given");
         }
@@ -198,32 +189,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       }
     }
     return null;
-  }
-
-  /**
-   * Whether {@code type} is text, whose {@code charset} describes its bytes, and which is transcoded
-   * to UTF-8 for the output policies: {@code text/*}, any {@code +json}, {@code +xml} or {@code +yaml}
-   * type (such as {@code image/svg+xml}), and JSON, JSON lines and sequences, XML, YAML, TOML,
-   * JavaScript, GraphQL, SQL, CSV and forms. Any other type in a charset other than UTF-8 is
-   * withheld: its bytes are not transcoded (they may be binary), and the policies read UTF-8.
-   */
-  private static boolean isText(MediaType type) {
-    String subtype = type.getSubtype().toLowerCase(Locale.ROOT);
-    return type.getType().equalsIgnoreCase("text")
-        || subtype.endsWith("+json") || subtype.endsWith("+xml") || subtype.endsWith("+yaml")
-        || (type.getType().equalsIgnoreCase("application") && TEXT_SUBTYPES.contains(subtype));
-  }
-
-
-  /** {@code bytes} decoded from {@code charset} and encoded in UTF-8; fails on bytes that are not text in it. */
-  private static byte[] toUtf8(byte[] bytes, Charset charset) throws IOException {
-    CharsetDecoder decoder = charset.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-    CharBuffer text = decoder.decode(ByteBuffer.wrap(bytes)); // CharacterCodingException: withheld
-    ByteBuffer utf8 = StandardCharsets.UTF_8.encode(text);
-    byte[] out = new byte[utf8.remaining()];
-    utf8.get(out);
-    return out;
   }
 
   /** Replaces the response with the {@code internal.error} problem; returns false. */

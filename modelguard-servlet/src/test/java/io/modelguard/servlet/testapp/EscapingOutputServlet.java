@@ -62,7 +62,12 @@ public class EscapingOutputServlet extends HttpServlet {
      * Answers a conditional request itself, against the raw prediction's ETag (304 when the client
      * names it), and reports in {@code X-Saw-Range} whether it saw a {@code Range} header.
      */
-    CONDITIONAL
+    CONDITIONAL,
+    /**
+     * Writes the prediction through its writer in UTF-16, a charset it may choose (or take from
+     * the client's {@code Accept-Charset}): the policy reads the body as UTF-8.
+     */
+    UTF_16
   }
 
   private final Mode mode;
@@ -171,6 +176,10 @@ public class EscapingOutputServlet extends HttpServlet {
         }
         response.setContentType("application/json");
         response.getOutputStream().write(prediction);
+      }
+      case UTF_16 -> {
+        response.setContentType("application/json; charset=UTF-16");
+        response.getWriter().print(PREDICTION);
       }
       default -> throw new IllegalStateException(mode.toString());
     }

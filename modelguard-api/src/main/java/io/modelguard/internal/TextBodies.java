@@ -1,0 +1,51 @@
+package io.modelguard.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Which bodies are text, and their transcoding to UTF-8, the one charset the output policies read
+ * ({@link io.modelguard.ModelOutput#bodyAsString()}, the codecs). Both adapters give the policies
+ * text in another charset as UTF-8, so that it neither passes them unread nor leaves rewritten
+ * under its old label. Internal: not part of the public API.
+ */
+public final class TextBodies {
+  /** The {@code application/*} subtypes that are text (besides {@code +json}, {@code +xml}, {@code +yaml}). */
+  private static final Set<String> TEXT_SUBTYPES = Set.of("json", "x-ndjson", "ndjson", "jsonl", "json-seq", "xml",
+      "yaml", "x-yaml", "toml", "javascript", "ecmascript", "graphql", "sql", "csv", "x-www-form-urlencoded");
+
+  private TextBodies() {}
+
+  /**
+   * Whether the media type {@code type}/{@code subtype} (any case) is text, whose {@code charset}
+   * describes its bytes: {@code text/*}, any {@code +json}, {@code +xml} or {@code +yaml} type
+   * (such as {@code image/svg+xml}), and JSON, JSON lines and sequences, XML, YAML, TOML,
+   * JavaScript, GraphQL, SQL, CSV and forms. Other bodies may be binary and are never transcoded.
+   */
+  public static boolean isText(String type, String subtype) {
+    String main = type.toLowerCase(Locale.ROOT);
+    String sub = subtype.toLowerCase(Locale.ROOT);
+    return main.equals("text") || sub.endsWith("+json") || sub.endsWith("+xml") || sub.endsWith("+yaml")
+        || (main.equals("application") && TEXT_SUBTYPES.contains(sub));
+  }
+
+  /**
+   * {@code bytes} decoded from {@code charset} and encoded in UTF-8.
+   *
+   * @throws CharacterCodingException if the bytes are not text in {@code charset}
+   */
+  public static byte[] toUtf8(byte[] bytes, Charset charset) throws CharacterCodingException {
+    CharBuffer text = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+    ByteBuffer utf8 = StandardCharsets.UTF_8.encode(text);
+    byte[] out = new byte[utf8.remaining()];
+    utf8.get(out);
+    return out;
+  }
+}
