@@ -20,7 +20,9 @@ import java.util.Optional;
  * #FREE_TOP_K} probabilities (the rest 0, not renormalised); every other tier all of them. One
  * {@link OutputPhase#PERTURB} policy for every model, registered after the extraction defence's, so
  * a flagged client's noise is applied first and the cut second. The label stays the argmax, so the
- * cut never changes it. A successful answer of a free-tier client that the codec cannot read is
+ * cut never changes it. The answer is rewritten even where the cut keeps every probability, so that,
+ * as with more classes, the free tier gets only the label, the probabilities and the model name. A
+ * successful answer of a free-tier client that the codec cannot read is
  * withheld ({@code internal.error}), not passed whole; an error body passes as it is.
  */
 final class TierFidelity {
@@ -55,9 +57,11 @@ final class TierFidelity {
         throw new IllegalStateException("tier fidelity: the answer is not a prediction the codec reads, so the "
             + "free tier's cut cannot be applied; output withheld");
       }
-      if (prediction.isEmpty() || prediction.get().probabilities().length <= FREE_TOP_K) {
+      if (prediction.isEmpty()) {
         return context.output();
       }
+      // Rewritten even when the cut keeps every probability (FREE_TOP_K classes or fewer): the
+      // rewrite is what drops the members the codec does not keep (logits, per-class details).
       double[] cut = topK.apply(prediction.get().probabilities(), NO_NOISE);
       return ModelOutput.of(codec.get().encode(body, cut), context.output().contentType().orElse("application/json"));
     };

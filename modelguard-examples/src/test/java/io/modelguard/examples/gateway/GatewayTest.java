@@ -563,6 +563,25 @@ class GatewayTest {
   }
 
   @Test
+  void theFreeTierGetsNoMemberBesideTheLabelAndProbabilitiesEvenWhenTheCutKeepsThemAll() throws Exception {
+    // Two classes, within the free tier's top 3: the cut changes no probability, but the member the
+    // codec does not know (per-word weights, logits) is no more the free tier's than with ten.
+    String answer = "{\"model\":\"sentiment\",\"label\":\"positive\",\"probabilities\":[0.1,0.9],"
+        + "\"logits\":[-1.0986122886681098,1.0986122886681098],\"weights\":{\"fine\":2.302585}}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", answer,
+            "Content-Type: application/json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> free = post(edge, "/v1/models/sentiment/predict", "{\"text\":\"a fine film\"}", "free");
+
+      assertThat(free.statusCode()).as(free.body()).isEqualTo(200);
+      JsonNode body = JSON.readTree(free.body());
+      assertThat(body.get("label").asText()).isEqualTo("positive");
+      assertThat(body.has("logits")).as(free.body()).isFalse();
+      assertThat(body.has("weights")).as(free.body()).isFalse();
+    }
+  }
+
+  @Test
   void upstreamHeadersThatRedirectOrNameTheUpstreamOrSetTheEdgesPoliciesAreNotRelayed() throws Exception {
     try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
             "Content-Type: application/json", "X-Model-Version: 7",
