@@ -178,6 +178,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] ends) {
+    QuotaArithmetic.checkBucketEnds(plan, ends);
     if (delta == 0) {
       return;
     }

@@ -133,6 +133,19 @@ public final class QuotaArithmetic {
   }
 
   /**
+   * Checks that {@code ends} (null: no bound) holds one end per limit of {@code plan}, as {@link
+   * #bucketEnds} gives them.
+   *
+   * @throws IllegalArgumentException if it holds more or fewer
+   */
+  public static void checkBucketEnds(QuotaPlan plan, long[] ends) {
+    if (ends != null && ends.length != plan.size()) {
+      throw new IllegalArgumentException("bucketEnds must have one element per limit of the plan ("
+          + plan.size() + "), had " + ends.length);
+    }
+  }
+
+  /**
    * As {@link #adjust(QuotaPlan, long[], long, long, long)}, for settling a reservation whose
    * {@link #bucketEnds} are {@code ends} (null: no such bound): a refund moves token bucket {@code
    * i} back by at most {@code ends[i] - now}. Without that bound a refund would return units the

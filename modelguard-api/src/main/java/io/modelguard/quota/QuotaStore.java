@@ -40,6 +40,8 @@ public interface QuotaStore {
    *
    * <p>Default: {@code adjust(key, plan, delta, decidedAtMicros)}, without the bound.
    *
+   * @throws IllegalArgumentException in the built-in stores, if {@code bucketEnds} is not null and
+   *     does not hold one end per limit of {@code plan}
    * @throws QuotaStoreException if a remote store failed synchronously
    */
   default void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] bucketEnds) {

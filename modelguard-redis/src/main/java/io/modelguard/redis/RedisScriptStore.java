@@ -106,6 +106,8 @@ final class RedisScriptStore implements QuotaStore {
 
   @Override
   public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros, long[] ends) {
+    // The script reads one end per limit and the batch's next operation right after them.
+    QuotaArithmetic.checkBucketEnds(plan, ends);
     if (delta == 0) {
       return;
     }
@@ -126,9 +128,22 @@ final class RedisScriptStore implements QuotaStore {
     return operations.get();
   }
 
+  /**
+   * Waits for {@code op} until {@code deadline}. An interrupt does not end the wait, which the
+   * deadline bounds anyway: it is no failure of Redis, and failing here would count towards
+   * opening the breaker every key shares (a thread whose flag an earlier step restored would fail
+   * every decision at once). The flag is set again before returning.
+   */
   private long[] await(Op op, long deadline) {
+    boolean interrupted = false;
     try {
-      return op.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      while (true) {
+        try {
+          return op.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
     } catch (TimeoutException e) {
       // Marks the operation done, so a batch not yet sent leaves it out.
       op.result.completeExceptionally(e);
@@ -136,10 +151,10 @@ final class RedisScriptStore implements QuotaStore {
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       throw new QuotaStoreException("Redis quota decision failed: " + cause, cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      op.result.completeExceptionally(e);
-      throw new QuotaStoreException("interrupted while waiting for Redis", e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -9,18 +9,25 @@ import ch.qos.logback.core.read.ListAppender;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.ResilientQuotaStore;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -226,6 +233,64 @@ class RedisQuotaStoreTest {
       QuotaDecision d = store.acquire(key("flush"), plan, 1);
       assertThat(d.isAllowed()).isTrue();
       assertThat(d.isDegraded()).isFalse();
+    }
+  }
+
+  @Test
+  void anInterruptedCallerGetsRedisDecisionAndOpensNoBreaker() {
+    // A request thread whose interrupt flag is set (restored by a library earlier in the request,
+    // or set by a time limiter that gave up on it) is no Redis outage: its decision is still
+    // Redis's, the flag stays set for the caller, and such calls never open the breaker that every
+    // other tenant's decisions go through (fail-closed: 503 for everyone).
+    try (RedisQuotaStore store = builder().failureThreshold(3).build()) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+      QuotaKey key = key("interrupted");
+      for (int i = 0; i < 3; i++) {
+        Thread.currentThread().interrupt();
+        QuotaDecision d;
+        try {
+          d = store.acquire(key, plan, 1);
+        } finally {
+          assertThat(Thread.interrupted()).as("the caller's interrupt flag is kept").isTrue();
+        }
+        assertThat(d.status()).as("decision %d: %s", i, d).isEqualTo(QuotaDecision.Status.ALLOWED);
+        assertThat(d.isDegraded()).isFalse();
+        assertThat(d.remaining(0)).isEqualTo(9 - i);
+      }
+      assertThat(store.circuitState()).isEqualTo(ResilientQuotaStore.CircuitState.CLOSED);
+      assertThat(store.acquire(key("other-tenant"), plan, 1).status()).isEqualTo(QuotaDecision.Status.ALLOWED);
+    }
+  }
+
+  @Test
+  void bucketEndsOfTheWrongLengthAreRefusedRatherThanMisreadAsTheNextDecision() throws Exception {
+    // The script reads one end per limit and the next decision of the batch right after them: an
+    // array with an extra element made it read that element as the next decision's kind and the
+    // decision's kind as its cost, so another request on the key was allowed at no cost. (The
+    // in-memory store reads one end per limit and ignores the rest.)
+    CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = new CompletableFuture<>();
+    RedisScriptStore script = new RedisScriptStore(() -> connected, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128);
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+    QuotaKey key = key("ends");
+    script.adjust(key, plan, 1, 0); // a forced charge of one unit, in flight until connected
+    Throwable refused = null;
+    try {
+      script.adjust(key, plan, -1, 0, new long[] {0, 0}); // queued: the next call carries it
+    } catch (IllegalArgumentException e) {
+      refused = e;
+    }
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      Future<QuotaDecision> whole = caller.submit(() -> script.acquire(key, plan, 10)); // queued too
+      while (script.operations() < (refused == null ? 3 : 2)) {
+        Thread.onSpinWait();
+      }
+      connected.complete(connection.async());
+      QuotaDecision d = whole.get(10, TimeUnit.SECONDS);
+      assertThat(d.isAllowed()).as("nine units left, ten asked: %s", d).isFalse();
+      assertThat(refused).as("ends for two limits on a plan of one").isInstanceOf(IllegalArgumentException.class);
+    } finally {
+      caller.shutdownNow();
     }
   }
 

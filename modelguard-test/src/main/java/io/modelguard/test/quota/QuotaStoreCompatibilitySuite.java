@@ -1,6 +1,7 @@
 package io.modelguard.test.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import io.modelguard.quota.QuotaArithmetic;
 import io.modelguard.quota.QuotaDecision;
@@ -405,6 +406,20 @@ public abstract class QuotaStoreCompatibilitySuite {
     // QuotaStore#adjust with bucket ends: "the built-in stores apply that bound".
     givesBackOnlyWhatHasNotRefilled("adjust-ends", (key, plan, reservation) ->
         store.adjust(key, plan, -10, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation)));
+  }
+
+  @Test
+  void bucketEndsOfAnotherLengthThanThePlanAreRefusedAndChangeNothing() {
+    // One end per limit: Redis's script read an extra end as the next decision of its batch.
+    QuotaKey key = key("ends-length");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    take(key, plan, 4);
+    for (long[] ends : new long[][] {{}, {0, 0}}) {
+      assertThatIllegalArgumentException().isThrownBy(() -> store.adjust(key, plan, -4, 0, ends))
+          .withMessageContaining("one element per limit");
+    }
+    assertThat(take(key, plan, 6).isAllowed()).as("6 of 10 left").isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).as("no refund went through").isFalse();
   }
 
   /** Gives a whole reservation of 10 back, the way a test names. */
