@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
  * INFO, allowed requests at DEBUG; extraction detections at WARN when they raise the client's risk
  * level, else at INFO. Lines carry the outcome, reason, chain, model, subject and tenant
  * — never a credential. Request-controlled text is stripped of control characters so a path cannot
- * forge log lines.
+ * forge log lines, and a value holding a space, {@code =}, {@code "} or {@code \\} is written
+ * quoted (logfmt: {@code path="/a b"}, with {@code \"} and {@code \\} escaped) so it cannot add or
+ * override a field either.
  */
 public final class Slf4jAuditListener implements GuardListener {
   /** The logger name. */
@@ -69,6 +71,16 @@ public final class Slf4jAuditListener implements GuardListener {
   }
 
   static String clean(String s) {
-    return s == null ? "-" : LogText.oneLine(s, 256);
+    if (s == null) {
+      return "-";
+    }
+    String line = LogText.oneLine(s, 256);
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c == ' ' || c == '=' || c == '"' || c == '\\') {
+        return '"' + line.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+      }
+    }
+    return line.isEmpty() ? "\"\"" : line;
   }
 }

@@ -22,6 +22,8 @@ import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -334,11 +336,21 @@ public final class ModelServingApp implements AutoCloseable {
   /**
    * What every variant's context has besides the model endpoints: {@code /healthz}, {@code
    * /metrics}, the demo issuer's endpoints (only while it runs; otherwise these paths are 404), the
-   * metrics filter (outermost: it times the guard), {@link CloseAfterErrorFilter} and
-   * problem+json error pages ({@link ProblemErrorHandler}). Call it before adding the variant's own
-   * filters: filters run in the order added.
+   * refusal of {@code TRACE} ({@code 501}), the metrics filter (outermost after it: it times the
+   * guard), {@link CloseAfterErrorFilter} and problem+json error pages ({@link
+   * ProblemErrorHandler}). Call it before adding the variant's own filters: filters run in the
+   * order added.
    */
   public static void addUnguardedEndpoints(ServletContextHandler context, Site site) {
+    // HttpServlet answers TRACE by echoing the request's headers, an X-API-Key among them (Servlet 6
+    // leaves out only Authorization, cookies and forwarding headers): no resource here supports it.
+    addFilter(context, "no-trace", (request, response, chain) -> {
+      if ("TRACE".equals(((HttpServletRequest) request).getMethod())) {
+        ((HttpServletResponse) response).sendError(HttpServletResponse.SC_NOT_IMPLEMENTED);
+      } else {
+        chain.doFilter(request, response);
+      }
+    });
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
     context.addServlet(new ServletHolder("metrics", new MetricsServlet(site.metrics())), MetricsServlet.PATH);
     site.issuer().ifPresent(i -> {

@@ -69,6 +69,16 @@ final class DemoClient {
     return send(b.build());
   }
 
+  /** A request without a body by {@code method} with {@code headers} (name, value, name, value, ...). */
+  HttpResponse<String> send(String method, String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
   /** POST of {@code json} with {@code Authorization: Bearer token}. */
   HttpResponse<String> postBearer(String path, String token, String json) {
     return postWith(path, json, "Authorization", "Bearer " + token);

@@ -8,6 +8,8 @@ import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,8 +72,12 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
    * @throws IOException if the file cannot be opened for appending
    */
   public static JsonAuditLog toFile(Path path) throws IOException {
-    BufferedWriter writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    // A lone surrogate (a value the client chose) becomes '?' instead of an encoding error, which
+    // would fail the writer and so lose every later line.
+    BufferedWriter writer = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(path,
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
+        StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE)));
     return new JsonAuditLog(new BatchedLineWriter(writer, "audit log " + path.getFileName()));
   }
 
@@ -133,11 +139,19 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
     sink.accept(json.append('}').toString());
   }
 
-  /** Appends {@code ,"field":"value"}, the value cut to {@value #MAX_TEXT} characters; nothing if it is null. */
+  /**
+   * Appends {@code ,"field":"value"}, the value cut to {@value #MAX_TEXT} characters (one fewer
+   * rather than half a surrogate pair); nothing if it is null.
+   */
   private static void put(StringBuilder json, String field, String value) {
     if (value != null) {
       json.append(",\"").append(field).append("\":");
-      string(json, value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) : value);
+      int end = Math.min(value.length(), MAX_TEXT);
+      if (end < value.length() && Character.isHighSurrogate(value.charAt(end - 1))
+          && Character.isLowSurrogate(value.charAt(end))) {
+        end--; // never half a pair
+      }
+      string(json, value.substring(0, end));
     }
   }
 

@@ -84,6 +84,33 @@ class JsonAuditLogTest {
   }
 
   @Test
+  void theCutNeverLeavesHalfASurrogatePair() throws Exception {
+    List<String> lines = new ArrayList<>();
+    String path = "/" + "p".repeat(JsonAuditLog.MAX_TEXT - 2) + "\uD83D\uDE00/predict";
+
+    JsonAuditLog.to(lines::add).onEvent(new DecisionEvent(AT, "POST", path, "default", null, null, null, false,
+        ReasonCode.AUTH_MISSING_CREDENTIALS, Phase.AUTHENTICATE, null));
+
+    String cut = JSON.readTree(lines.get(0)).get("path").asText();
+    assertThat(cut).isEqualTo(path.substring(0, JsonAuditLog.MAX_TEXT - 1));
+    assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 1))).isFalse();
+  }
+
+  @Test
+  void aLoneSurrogateInAFileLineDoesNotStopTheLog() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (JsonAuditLog log = JsonAuditLog.toFile(file)) {
+      log.onEvent(new DecisionEvent(AT, "GET", "/v1/models", "catalog", null, "\uD800", "globex", true, null,
+          null, null));
+      log.onEvent(new DecisionEvent(AT, "GET", "/v1/models", "catalog", null, "bob", "globex", true, null,
+          null, null));
+    }
+
+    assertThat(Files.readAllLines(file)).hasSize(2).allSatisfy(line ->
+        assertThat(JSON.readTree(line).get("tenant").asText()).isEqualTo("globex"));
+  }
+
+  @Test
   void policyFailuresAreLinesOfTheirOwnKind() throws Exception {
     List<String> lines = new ArrayList<>();
     JsonAuditLog.to(lines::add).onEvent(new PolicyFailureEvent(AT, "default", "quota", "java.lang.IllegalStateException",

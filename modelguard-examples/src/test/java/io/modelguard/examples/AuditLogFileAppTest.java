@@ -1,0 +1,48 @@
+package io.modelguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code --audit-log} file over the real app, whatever an unauthenticated client puts in its path. */
+class AuditLogFileAppTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aPathWhoseCutSplitsASurrogatePairKeepsTheFileWriting() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withAuditLogFile(file),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      DemoClient client = new DemoClient(app.baseUri());
+      // "/v1/models/" is 11 characters: the emoji's two UTF-16 units sit at 255 and 256, across the
+      // audit log's 256-character cut of a path.
+      String prefix = "/v1/models/" + "a".repeat(244);
+      String path = prefix + "%F0%9F%98%80/predict";
+      HttpResponse<String> split = client.post(path, null, "{}");
+      assertThat(split.statusCode()).isEqualTo(401);
+      HttpResponse<String> later = client.post("/v1/models/digits/predict", null, "{}");
+      assertThat(later.statusCode()).isEqualTo(401);
+
+      app.flushAuditLog();
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      assertThat(lines).hasSize(2);
+      List<JsonNode> json = new ArrayList<>();
+      for (String line : lines) {
+        json.add(DemoClient.JSON.readTree(line));
+      }
+      assertThat(json.get(0).get("path").asText()).startsWith(prefix).hasSizeLessThanOrEqualTo(256);
+      assertThat(json.get(1).get("path").asText()).isEqualTo("/v1/models/digits/predict");
+    }
+  }
+}
