@@ -39,6 +39,7 @@
 #              not counted),
 #              THREADS (2), CONNECTIONS (16),
 #              GATEWAY_WARMUP (s, default 90: the gateway's relay keeps the JIT busy longer),
+#              WARM_ROUNDS (3: each warm-up is split into rounds of new clients, see warm()),
 #              GATEWAY (1; 0 skips row 5),
 #              CLIENTS (512), JAR (default modelguard-examples/target/modelguard-examples.jar,
 #              built with "mvn -B -q package -pl modelguard-examples -am -DskipTests" if missing),
@@ -49,6 +50,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-30}"
+WARM_ROUNDS="${WARM_ROUNDS:-3}"
 GATEWAY_WARMUP="${GATEWAY_WARMUP:-90}"
 GATEWAY="${GATEWAY:-1}"
 LATENCY_DURATION="${LATENCY_DURATION:-20}"
@@ -117,9 +119,17 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
-warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured, with the warm-up clients
-  export E2E_DIR="$WORK" E2E_CREDENTIALS="warm-$2" E2E_HEADER="$3" E2E_PREFIX="$4"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARM_SECONDS:-$WARMUP}s" -s "$LUA" "http://127.0.0.1:$1" >/dev/null
+warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured, with the warm-up clients:
+  # WARM_ROUNDS rounds, each with a set of clients new to the server, as the measured run's are. (With
+  # one set, the JIT compiled the guard for clients with long histories, and the measured run's new
+  # clients took other branches: some 800 methods deoptimised and compiled again in its first
+  # seconds, on the cores being measured. The unguarded server has no per-client state to change.)
+  export E2E_DIR="$WORK" E2E_HEADER="$3" E2E_PREFIX="$4"
+  local seconds=$(( ${WARM_SECONDS:-$WARMUP} / WARM_ROUNDS )) round
+  for round in $(seq 1 "$WARM_ROUNDS"); do
+    E2E_CREDENTIALS="warm-$2.$round" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" -s "$LUA" \
+      "http://127.0.0.1:$1" >/dev/null
+  done
 }
 
 cpu_ticks() { # PID: the process's user + system CPU time so far, in clock ticks
@@ -161,21 +171,24 @@ with open(subjects) as names, open(tokens, "w") as out:
         with urllib.request.urlopen(request) as response:
             out.write(json.load(response)["access_token"] + "\n")
 PY
-  split_half "$2"
+  split_clients "$2"
 }
 
-split_half() { # FILE: its first $CLIENTS lines stay, the rest go to warm-FILE
-  tail -n +"$((CLIENTS + 1))" "$WORK/$1" >"$WORK/warm-$1"
+split_clients() { # FILE: its first $CLIENTS lines stay, the next go to warm-FILE.1 ... warm-FILE.$WARM_ROUNDS
+  local round
+  for round in $(seq 1 "$WARM_ROUNDS"); do
+    tail -n +"$((round * CLIENTS + 1))" "$WORK/$1" | head -n "$CLIENTS" >"$WORK/warm-$1.$round"
+  done
   head -n "$CLIENTS" "$WORK/$1" >"$WORK/$1.measured"
   mv "$WORK/$1.measured" "$WORK/$1"
 }
 
-# Twice the clients: the second half only warms the JIT up, so a measured client's extraction
-# history holds only measured queries (with a long warm-up on the same clients, each sent
-# thousands of queries and the defence flagged some of them).
+# The measured clients and, apart from them, WARM_ROUNDS sets that only warm the JIT up, so a
+# measured client's extraction history holds only measured queries (with a long warm-up on the same
+# clients, each sent thousands of queries and the defence flagged some of them).
 java -cp "$JAR" "$ROOT/modelguard-benchmarks/src/main/java/io/modelguard/benchmarks/e2e/E2eSetup.java" \
-  "$WORK" "$((2 * CLIENTS))"
-split_half keys.txt
+  "$WORK" "$(((WARM_ROUNDS + 1) * CLIENTS))"
+split_clients keys.txt
 CONFIG="$WORK/bench-config.json"
 head -c 32 /dev/urandom | base64 >"$WORK/pepper"
 PEPPER=(--pepper-file "$WORK/pepper")

@@ -209,7 +209,7 @@ public final class ExtractionDefence {
           + clientBound(detectors, duplicateWindow, reduced.length) + " bytes, more than extraction.maxTotalBytes ("
           + maxTotalBytes + "), so it could not be kept; raise the limit or turn the projection on");
     }
-    long seed = keys.querySeed(client, reduced);
+    long repeatKey = keys.repeatKey(reduced);
     List<ExtractionEvent> events = List.of();
     Observation observation;
     synchronized (risk) {
@@ -219,7 +219,7 @@ public final class ExtractionDefence {
             + "client's first had " + risk.dimensions + "; the detectors compare inputs of one length, so a model "
             + "taking several lengths needs an encoder that gives one");
       }
-      if (!risk.firstTime(seed)) {
+      if (!risk.firstTime(repeatKey)) {
         return new Observation(new Assessment(before, true, List.of(), risk.score(now), false), at, before, risk.queries, null);
       }
       risk.queries++;
@@ -534,7 +534,7 @@ public final class ExtractionDefence {
 
   private final class ClientRisk {
     final ExtractionDetector.State[] states;
-    /** The keyed hashes of the latest {@code duplicateWindow} distinct queries, oldest replaced first. */
+    /** The repeat keys ({@link NoiseKeys#repeatKey}) of the latest {@code duplicateWindow} distinct queries, oldest replaced first. */
     final LongKeyIndex seen;
     int seenNext;
     double score;
@@ -556,12 +556,12 @@ public final class ExtractionDefence {
       seen = new LongKeyIndex(duplicateWindow);
     }
 
-    /** Remembers {@code seed}; false if it is already among the latest distinct queries. */
-    boolean firstTime(long seed) {
-      if (seen.contains(seed)) {
+    /** Remembers {@code repeatKey}; false if it is already among the latest distinct queries. */
+    boolean firstTime(long repeatKey) {
+      if (seen.contains(repeatKey)) {
         return false;
       }
-      seen.put(seenNext, seed);
+      seen.put(seenNext, repeatKey);
       seenNext = (seenNext + 1) % duplicateWindow;
       return true;
     }

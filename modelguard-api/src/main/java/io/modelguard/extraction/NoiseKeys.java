@@ -1,5 +1,6 @@
 package io.modelguard.extraction;
 
+import io.modelguard.internal.SipHash;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -21,6 +22,10 @@ public final class NoiseKeys {
   /** Per-thread scratch for serialising features, so hashing a query allocates no buffer. */
   private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[8 * 512]);
 
+  /** The SipHash key of {@link #repeatKey}, derived under the secret in its own domains. */
+  private final long repeatK0;
+  private final long repeatK1;
+
   private NoiseKeys(byte[] secret) {
     try {
       prototype = Mac.getInstance(ALGORITHM);
@@ -29,6 +34,8 @@ public final class NoiseKeys {
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
     }
     macs = ThreadLocal.withInitial(this::copy);
+    repeatK0 = purposeSeed("repeat-key/0");
+    repeatK1 = purposeSeed("repeat-key/1");
   }
 
   /**
@@ -121,6 +128,21 @@ public final class NoiseKeys {
       mac.update(buf, 0, 8 * n);
     }
     return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
+  /**
+   * The key under which one client's repeated inputs are recognised: a 64-bit SipHash-2-4 of the
+   * exact feature vector (-0.0 read as 0.0), keyed under the secret. A keyed hash, not a checksum,
+   * so that a client cannot build an input that another one's key matches (passing a new query off
+   * as a repeat, which the detectors never see); SipHash rather than {@link #querySeed}'s
+   * HMAC-SHA-256 because it is computed for every query and costs about a fifth. Not a noise seed.
+   */
+  long repeatKey(double[] features) {
+    SipHash hash = new SipHash(repeatK0, repeatK1);
+    for (double f : features) {
+      hash.add(Double.doubleToLongBits(f == 0.0 ? 0.0 : f));
+    }
+    return hash.finish(0, 0);
   }
 
   /** The seed of stage {@code stage} (> 0) derived from stage 0's {@code seed}, in its own domain under the secret. */

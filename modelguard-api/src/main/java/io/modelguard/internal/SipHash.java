@@ -3,58 +3,87 @@ package io.modelguard.internal;
 /**
  * SipHash-2-4 (Aumasson and Bernstein, 2012), a keyed hash for hash tables whose keys clients
  * choose: without the 128-bit key, nobody can compute which keys share a table slot, so nobody can
- * build a set of keys that pile up in one (hash flooding). Internal: not part of the public API.
+ * build a set of keys that pile up in one (hash flooding), nor a second message with the hash of a
+ * first. Internal: not part of the public API.
+ *
+ * <p>An instance hashes one message, given in whole 8-byte words ({@link #add}) and a last, partial
+ * word ({@link #finish}); it is meant to live on the stack of one call (the JIT then allocates
+ * nothing). Not thread-safe.
  */
 public final class SipHash {
-  private SipHash() {}
+  private long v0;
+  private long v1;
+  private long v2;
+  private long v3;
+  private long bytes;
+
+  /** A hash under the key {@code (k0, k1)} (the key's first and second eight bytes, read little-endian). */
+  public SipHash(long k0, long k1) {
+    v0 = k0 ^ 0x736f6d6570736575L;
+    v1 = k1 ^ 0x646f72616e646f6dL;
+    v2 = k0 ^ 0x6c7967656e657261L;
+    v3 = k1 ^ 0x7465646279746573L;
+  }
+
+  /** Mixes in the next eight bytes of the message: {@code word}'s little-endian encoding. */
+  public SipHash add(long word) {
+    compress(word);
+    bytes += 8;
+    return this;
+  }
+
+  /**
+   * The hash of the message: the words added, then the {@code tailBytes} (0 to 7) low bytes of
+   * {@code tail} in little-endian order. The instance is spent.
+   */
+  public long finish(long tail, int tailBytes) {
+    if (tailBytes < 0 || tailBytes > 7) {
+      throw new IllegalArgumentException("a tail holds 0 to 7 bytes, got " + tailBytes);
+    }
+    long mask = tailBytes == 0 ? 0 : -1L >>> (64 - 8 * tailBytes);
+    // The last block: the tail's bytes and, in its top byte, the message length modulo 256.
+    compress((tail & mask) | (bytes + tailBytes) << 56);
+    v2 ^= 0xff;
+    rounds(4);
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
 
   /**
    * The SipHash-2-4 of {@code s}'s UTF-16 code units, each as two bytes, low byte first (the bytes
-   * of its UTF-16LE encoding), under the key {@code (k0, k1)} (the key's first and second eight
-   * bytes, read little-endian). Allocates nothing.
+   * of its UTF-16LE encoding), under the key {@code (k0, k1)}. Allocates nothing.
    */
   public static long hashChars(long k0, long k1, CharSequence s) {
-    long v0 = k0 ^ 0x736f6d6570736575L;
-    long v1 = k1 ^ 0x646f72616e646f6dL;
-    long v2 = k0 ^ 0x6c7967656e657261L;
-    long v3 = k1 ^ 0x7465646279746573L;
+    SipHash h = new SipHash(k0, k1);
     int n = s.length();
     int full = n & ~3;
-    // Four code units make one 8-byte block, each mixed in with 2 rounds; the last block holds the
-    // rest and, in its top byte, the message length in bytes modulo 256. Then 4 rounds finalise.
-    for (int i = 0; ; ) {
-      boolean finalising = i > n;
-      long m = 0;
-      if (finalising) {
-        v2 ^= 0xff;
-      } else if (i < full) {
-        m = s.charAt(i) | (long) s.charAt(i + 1) << 16 | (long) s.charAt(i + 2) << 32 | (long) s.charAt(i + 3) << 48;
-      } else {
-        m = (2L * n) << 56;
-        for (int j = i; j < n; j++) {
-          m |= (long) s.charAt(j) << (16 * (j - i));
-        }
-      }
-      v3 ^= m;
-      for (int r = finalising ? 4 : 2; r > 0; r--) {
-        v0 += v1;
-        v1 = Long.rotateLeft(v1, 13) ^ v0;
-        v0 = Long.rotateLeft(v0, 32);
-        v2 += v3;
-        v3 = Long.rotateLeft(v3, 16) ^ v2;
-        v0 += v3;
-        v3 = Long.rotateLeft(v3, 21) ^ v0;
-        v2 += v1;
-        v1 = Long.rotateLeft(v1, 17) ^ v2;
-        v2 = Long.rotateLeft(v2, 32);
-      }
-      v0 ^= m;
-      if (finalising) {
-        break;
-      }
-      // After the last block (i >= full), step past n so that the next pass finalises.
-      i = i < full ? i + 4 : n + 1;
+    for (int i = 0; i < full; i += 4) {
+      h.add(s.charAt(i) | (long) s.charAt(i + 1) << 16 | (long) s.charAt(i + 2) << 32 | (long) s.charAt(i + 3) << 48);
     }
-    return v0 ^ v1 ^ v2 ^ v3;
+    long tail = 0;
+    for (int j = full; j < n; j++) {
+      tail |= (long) s.charAt(j) << (16 * (j - full));
+    }
+    return h.finish(tail, 2 * (n - full));
+  }
+
+  private void compress(long m) {
+    v3 ^= m;
+    rounds(2);
+    v0 ^= m;
+  }
+
+  private void rounds(int n) {
+    for (int r = 0; r < n; r++) {
+      v0 += v1;
+      v1 = Long.rotateLeft(v1, 13) ^ v0;
+      v0 = Long.rotateLeft(v0, 32);
+      v2 += v3;
+      v3 = Long.rotateLeft(v3, 16) ^ v2;
+      v0 += v3;
+      v3 = Long.rotateLeft(v3, 21) ^ v0;
+      v2 += v1;
+      v1 = Long.rotateLeft(v1, 17) ^ v2;
+      v2 = Long.rotateLeft(v2, 32);
+    }
   }
 }

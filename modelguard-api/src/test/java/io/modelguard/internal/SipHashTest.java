@@ -1,7 +1,9 @@
 package io.modelguard.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import com.google.common.hash.Hasher;
 import com.google.common.hash.Hashing;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -32,6 +34,36 @@ class SipHashTest {
         assertThat(SipHash.hashChars(k0, k1, s)).as("length %d", length).isEqualTo(expected);
       }
     }
+  }
+
+  @Test
+  void agreesWithGuavasSipHash24OnWordsAndATailOfEveryLength() {
+    SplittableRandom random = new SplittableRandom(11);
+    for (int words = 0; words <= 70; words++) {
+      for (int tailBytes = 0; tailBytes <= 7; tailBytes++) {
+        long k0 = random.nextLong();
+        long k1 = random.nextLong();
+        Hasher reference = Hashing.sipHash24(k0, k1).newHasher();
+        SipHash hash = new SipHash(k0, k1);
+        for (int i = 0; i < words; i++) {
+          long word = random.nextLong();
+          reference.putLong(word); // little-endian, as add() reads a word
+          hash.add(word);
+        }
+        long tail = random.nextLong(); // its bytes above tailBytes must not count
+        for (int b = 0; b < tailBytes; b++) {
+          reference.putByte((byte) (tail >>> (8 * b)));
+        }
+        assertThat(hash.finish(tail, tailBytes)).as("%d words, %d tail bytes", words, tailBytes)
+            .isEqualTo(reference.hash().asLong());
+      }
+    }
+  }
+
+  @Test
+  void aTailOfMoreThanSevenBytesIsRefused() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> new SipHash(K0, K1).finish(0, 8)).withMessageContaining("0 to 7");
   }
 
   @Test
