@@ -91,6 +91,10 @@ public final class ExtractionDefence {
   private final List<ExtractionDetector> detectors;
   private final double[] weights;
   private final EnumMap<RiskLevel, Double> thresholds;
+  /** {@link RiskLevel#values()}, once: each query reads the level several times. */
+  private final RiskLevel[] levelOrder;
+  /** {@link #thresholds} by ordinal, NaN where a level has none. */
+  private final double[] levelThresholds;
   private final EnumMap<RiskLevel, Perturbation> levelPerturbations;
   private final Map<String, Perturbation> tierPerturbations;
   private final double halfLifeNanos;
@@ -110,6 +114,12 @@ public final class ExtractionDefence {
     this.detectors = List.copyOf(b.detectors);
     this.weights = b.weights.stream().mapToDouble(Double::doubleValue).toArray();
     this.thresholds = new EnumMap<>(b.thresholds);
+    this.levelOrder = RiskLevel.values();
+    this.levelThresholds = new double[levelOrder.length];
+    for (RiskLevel l : levelOrder) {
+      Double t = thresholds.get(l);
+      levelThresholds[l.ordinal()] = t == null ? Double.NaN : t; // NaN: no threshold, never reached
+    }
     this.levelPerturbations = new EnumMap<>(b.levelPerturbations);
     this.tierPerturbations = Map.copyOf(b.tierPerturbations);
     this.halfLifeNanos = b.halfLife.toNanos();
@@ -582,10 +592,9 @@ public final class ExtractionDefence {
     RiskLevel level(long now) {
       double s = score(now);
       RiskLevel level = RiskLevel.OBSERVE;
-      for (RiskLevel l : RiskLevel.values()) {
-        Double t = thresholds.get(l);
-        if (t != null && s >= t) {
-          level = l;
+      for (int i = 0; i < levelOrder.length; i++) {
+        if (s >= levelThresholds[i]) { // false for NaN: no threshold
+          level = levelOrder[i];
         }
       }
       return level;

@@ -72,12 +72,14 @@ public final class QuotaKey {
    */
   public static QuotaKey forAddress(String address) {
     String a = address == null || address.isBlank() ? "unknown" : address.strip();
-    Matcher port = WITH_PORT.matcher(a);
-    if (port.matches()) {
-      a = port.group(1) != null ? port.group(1) : port.group(2);
-    }
-    if (a.indexOf(':') >= 0) {
-      a = ipv6Prefix(a);
+    if (a.indexOf(':') >= 0) { // else no port to strip (the common case: a container's IPv4 address)
+      Matcher port = WITH_PORT.matcher(a);
+      if (port.matches()) {
+        a = port.group(1) != null ? port.group(1) : port.group(2);
+      }
+      if (a.indexOf(':') >= 0) {
+        a = ipv6Prefix(a);
+      }
     }
     if (a.length() > MAX_PART) {
       a = a.substring(0, MAX_PART);
