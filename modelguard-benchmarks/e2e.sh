@@ -120,7 +120,7 @@ stop_pid() {
 }
 
 warm() { # PORT CREDENTIALS_FILE HEADER PREFIX: JIT warm-up, not measured, with the warm-up clients:
-  # WARM_ROUNDS rounds, each with a set of clients new to the server, as the measured run's are. (With
+  # WARM_ROUNDS rounds, each with a part of them new to the server, as the measured run's are. (With
   # one set, the JIT compiled the guard for clients with long histories, and the measured run's new
   # clients took other branches: some 800 methods deoptimised and compiled again in its first
   # seconds, on the cores being measured. The unguarded server has no per-client state to change.)
@@ -174,20 +174,24 @@ PY
   split_clients "$2"
 }
 
-split_clients() { # FILE: its first $CLIENTS lines stay, the next go to warm-FILE.1 ... warm-FILE.$WARM_ROUNDS
-  local round
+split_clients() { # FILE: its first $CLIENTS lines stay; the next $CLIENTS go, in $WARM_ROUNDS parts, to
+  # warm-FILE.1 ... warm-FILE.$WARM_ROUNDS (as many warm-up clients in all as one set: the guarded
+  # server keeps every client's extraction state, and more clients would measure a fuller heap)
+  local round per=$(((CLIENTS + WARM_ROUNDS - 1) / WARM_ROUNDS))
   for round in $(seq 1 "$WARM_ROUNDS"); do
-    tail -n +"$((round * CLIENTS + 1))" "$WORK/$1" | head -n "$CLIENTS" >"$WORK/warm-$1.$round"
+    local first=$((CLIENTS + (round - 1) * per + 1)) last=$((CLIENTS + round * per))
+    if [ "$last" -gt $((2 * CLIENTS)) ]; then last=$((2 * CLIENTS)); fi
+    sed -n "${first},${last}p" "$WORK/$1" >"$WORK/warm-$1.$round"
   done
   head -n "$CLIENTS" "$WORK/$1" >"$WORK/$1.measured"
   mv "$WORK/$1.measured" "$WORK/$1"
 }
 
-# The measured clients and, apart from them, WARM_ROUNDS sets that only warm the JIT up, so a
-# measured client's extraction history holds only measured queries (with a long warm-up on the same
-# clients, each sent thousands of queries and the defence flagged some of them).
+# Twice the clients: the second half only warms the JIT up, so a measured client's extraction
+# history holds only measured queries (with a long warm-up on the same clients, each sent
+# thousands of queries and the defence flagged some of them).
 java -cp "$JAR" "$ROOT/modelguard-benchmarks/src/main/java/io/modelguard/benchmarks/e2e/E2eSetup.java" \
-  "$WORK" "$(((WARM_ROUNDS + 1) * CLIENTS))"
+  "$WORK" "$((2 * CLIENTS))"
 split_clients keys.txt
 CONFIG="$WORK/bench-config.json"
 head -c 32 /dev/urandom | base64 >"$WORK/pepper"
