@@ -78,20 +78,29 @@ public final class GuardDecision {
     return MORE_THAN_ONE_CREDENTIAL;
   }
 
-  /** A copy that also sets response header {@code name} (replacing an earlier value). */
+  /**
+   * A copy that also sets response header {@code name} (replacing an earlier value).
+   *
+   * @throws IllegalArgumentException if {@code name} is not an HTTP token or {@code value} holds a
+   *     control character other than a tab (a line break would let it add headers of its own)
+   */
   public GuardDecision withHeader(String name, String value) {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(value, "value");
+    checkHeader(name, value);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.put(name, value);
     return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);
   }
 
-  /** A copy with all of {@code more} added to the response headers. */
+  /**
+   * A copy with all of {@code more} added to the response headers.
+   *
+   * @throws IllegalArgumentException as {@link #withHeader(String, String)} does
+   */
   public GuardDecision withHeaders(Map<String, String> more) {
     if (more.isEmpty()) {
       return this;
     }
+    more.forEach(GuardDecision::checkHeader);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.putAll(more);
     return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);
@@ -105,9 +114,48 @@ public final class GuardDecision {
     return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope);
   }
 
-  /** A copy naming the OAuth scope the caller lacks, for example {@code model:digits:invoke}. */
+  /**
+   * A copy naming the OAuth scope the caller lacks, for example {@code model:digits:invoke}.
+   *
+   * @throws IllegalArgumentException if {@code scope} is not space-separated RFC 6749 scope tokens
+   *     (it is written inside a quoted string of {@code WWW-Authenticate})
+   */
   public GuardDecision withChallengeScope(String scope) {
-    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, Objects.requireNonNull(scope, "scope"));
+    Objects.requireNonNull(scope, "scope");
+    if (scope.isEmpty()) {
+      throw new IllegalArgumentException("challenge scope must not be empty");
+    }
+    for (int i = 0; i < scope.length(); i++) {
+      char c = scope.charAt(i);
+      // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces
+      if (!(c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) || c == ' ')) {
+        throw new IllegalArgumentException("challenge scope holds a character outside RFC 6749 scope tokens");
+      }
+    }
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, scope);
+  }
+
+  private static void checkHeader(String name, String value) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(value, "value");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("header name must not be empty");
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) {
+        throw new IllegalArgumentException("header name is not an HTTP token");
+      }
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < 0x20 && c != '\t') || c == 0x7F) {
+        // Neither the name nor the value is echoed: either may carry what a client sent.
+        throw new IllegalArgumentException("value of header " + name + " holds a control character");
+      }
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.event.Slf4jAuditListener;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -155,7 +156,8 @@ public final class ModelGuard {
       throw (VirtualMachineError) e;
     }
     boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError);
-    log.error("ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(), open ? ifOpen : ifClosed, e);
+    logFailure(true, e, "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(),
+        open ? ifOpen : ifClosed);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
     return open;
   }
@@ -319,11 +321,45 @@ public final class ModelGuard {
       try {
         l.onEvent(event);
       } catch (VirtualMachineError e) {
-        throw e;
+        if (!(e instanceof StackOverflowError)) {
+          throw e;
+        }
+        // A listener recursing too deeply has unwound its stack by now; as with a policy, the
+        // decision stands.
+        log.warn("ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(),
+            event.getClass().getSimpleName());
       } catch (Throwable e) {
         // Whatever a listener throws (an Error, a checked exception it did not declare), the
         // decision stands.
-        log.warn("ModelGuard: listener {} failed on {}", l.getClass().getName(), event.getClass().getSimpleName(), e);
+        logFailure(false, e, "ModelGuard: listener {} failed on {}", l.getClass().getName(),
+            event.getClass().getSimpleName());
+      }
+    }
+  }
+
+  /**
+   * Logs a policy's or listener's exception with its stack trace, at ERROR or WARN. If the exception
+   * cannot be logged (its own {@code getMessage}, {@code toString} or {@code getCause} throws), logs
+   * the line with the exception's class name instead: what the engine decides must not depend on it.
+   */
+  private static void logFailure(boolean error, Throwable e, String format, Object... args) {
+    Object[] withThrowable = Arrays.copyOf(args, args.length + 1);
+    withThrowable[args.length] = e;
+    try {
+      if (error) {
+        log.error(format, withThrowable);
+      } else {
+        log.warn(format, withThrowable);
+      }
+    } catch (VirtualMachineError logFailure) {
+      throw logFailure;
+    } catch (Throwable logFailure) {
+      withThrowable[args.length] = e.getClass().getName() + " (not loggable: " + logFailure.getClass().getName() + ")";
+      String line = format + ": {}";
+      if (error) {
+        log.error(line, withThrowable);
+      } else {
+        log.warn(line, withThrowable);
       }
     }
   }

@@ -92,7 +92,13 @@ public final class ProblemRenderer {
       default:
         break;
     }
-    decision.headers().forEach(headers::putIfAbsent);
+    // A policy's headers never replace the documented ones, whatever their case: HTTP header names
+    // are case-insensitive, so "retry-after" next to "Retry-After" would be sent as a second value.
+    decision.headers().forEach((name, value) -> {
+      if (!name.equalsIgnoreCase("Cache-Control") && !containsIgnoreCase(headers, name)) {
+        headers.put(name, value);
+      }
+    });
     headers.put("Cache-Control", "no-store");
     String detail = decision.detail().orElse(e.detail);
     return new ProblemResponse(e.status, headers, body(code, e, detail));
@@ -126,6 +132,15 @@ public final class ProblemRenderer {
     }
     long s = d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
     return Math.max(1, s);
+  }
+
+  private static boolean containsIgnoreCase(Map<String, String> headers, String name) {
+    for (String existing : headers.keySet()) {
+      if (existing.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static byte[] body(ReasonCode code, Entry e, String detail) {

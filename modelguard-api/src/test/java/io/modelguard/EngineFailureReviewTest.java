@@ -1,0 +1,151 @@
+package io.modelguard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.event.GuardEvent;
+import io.modelguard.event.PolicyFailureEvent;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** How the engine copes with policies and listeners that fail in awkward ways. */
+class EngineFailureReviewTest {
+  private final List<GuardEvent> events = new CopyOnWriteArrayList<>();
+
+  private static InferenceRequest request() {
+    Endpoint endpoint = Endpoint.of("digits", "default", 1);
+    return new InferenceRequest() {
+      @Override public String method() { return "POST"; }
+      @Override public String path() { return "/v1/models/digits/predict"; }
+      @Override public Optional<String> header(String name) { return Optional.empty(); }
+      @Override public List<String> headers(String name) { return List.of(); }
+      @Override public Optional<String> remoteAddress() { return Optional.of("127.0.0.1"); }
+      @Override public Endpoint endpoint() { return endpoint; }
+      @Override public byte[] body(int maxBytes) { return new byte[0]; }
+    };
+  }
+
+  /** {@code guard.check(request())}, which must not throw. */
+  private static GuardDecision checkWithoutThrowing(ModelGuard guard) {
+    GuardDecision[] d = new GuardDecision[1];
+    assertThatCode(() -> d[0] = guard.check(request())).doesNotThrowAnyException();
+    return d[0];
+  }
+
+  /** A guard whose chain allows and whose one listener runs {@code failing} (which throws). */
+  private static ModelGuard allowingWithListener(Runnable failing) {
+    return ModelGuard.builder().auditLog(false).models("digits")
+        .listener(e -> failing.run())
+        .chain("default", c -> c.policy(Phase.VALIDATE, "ok", ctx -> GuardDecision.allow()))
+        .build();
+  }
+
+  /** An exception whose message and string form themselves throw. */
+  static final class HostileException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String getMessage() {
+      throw new IllegalStateException("getMessage");
+    }
+
+    @Override
+    public String getLocalizedMessage() {
+      throw new IllegalStateException("getLocalizedMessage");
+    }
+
+    @Override
+    public String toString() {
+      throw new IllegalStateException("toString");
+    }
+  }
+
+  @Test
+  void aPolicyThrowingAnExceptionWhoseMessageThrowsIsStillDeniedAsInternalError() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.policy(Phase.VALIDATE, "hostile", ctx -> {
+          throw new HostileException();
+        }))
+        .build();
+
+    assertThat(checkWithoutThrowing(guard).reason()).contains(ReasonCode.INTERNAL_ERROR);
+    assertThat(events).filteredOn(PolicyFailureEvent.class::isInstance).hasSize(1);
+  }
+
+  @Test
+  void aFailOpenPolicyThrowingAnExceptionWhoseMessageThrowsStillFailsOpen() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.policy(Phase.VALIDATE, "hostile", ctx -> {
+          throw new HostileException();
+        }, FailureMode.OPEN))
+        .build();
+
+    assertThat(checkWithoutThrowing(guard).isAllowed()).isTrue();
+  }
+
+  @Test
+  void aListenerThatOverflowsTheStackDoesNotChangeTheDecision() {
+    ModelGuard guard = allowingWithListener(() -> {
+      throw new StackOverflowError();
+    });
+
+    assertThat(checkWithoutThrowing(guard).isAllowed()).isTrue();
+  }
+
+  @Test
+  void aPolicyThrowingAnExceptionWithACyclicCauseIsDeniedAsInternalError() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.policy(Phase.VALIDATE, "cyclic", ctx -> {
+          RuntimeException a = new RuntimeException("a");
+          RuntimeException b = new RuntimeException("b", a);
+          a.initCause(b);
+          a.addSuppressed(b);
+          throw a;
+        }))
+        .build();
+
+    assertThat(checkWithoutThrowing(guard).reason()).contains(ReasonCode.INTERNAL_ERROR);
+  }
+
+  @Test
+  void aFailOpenOutputPolicyThrowingAnExceptionWhoseMessageThrowsIsSkipped() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.output(OutputPhase.PERTURB, "hostile", ctx -> {
+          throw new HostileException();
+        }, FailureMode.OPEN))
+        .build();
+    InferenceRequest request = request();
+    GuardDecision allowed = guard.check(request);
+    ModelOutput output = ModelOutput.json("{\"label\":3}");
+
+    ModelOutput[] out = new ModelOutput[1];
+    assertThatCode(() -> out[0] = guard.onResponse(request, allowed, 200, output)).doesNotThrowAnyException();
+    assertThat(out[0]).isSameAs(output);
+  }
+
+  @Test
+  void aFailClosedOutputPolicyThrowingAnExceptionWhoseMessageThrowsWithholdsTheOutputAsDocumented() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.output(OutputPhase.PERTURB, "hostile", ctx -> {
+          throw new HostileException();
+        }))
+        .build();
+    InferenceRequest request = request();
+    GuardDecision allowed = guard.check(request);
+
+    assertThatThrownBy(() -> guard.onResponse(request, allowed, 200, ModelOutput.json("{}")))
+        .isExactlyInstanceOf(GuardFailureException.class);
+  }
+
+  @Test
+  void aListenerThrowingAnExceptionWhoseMessageThrowsDoesNotChangeTheDecision() {
+    ModelGuard guard = allowingWithListener(() -> {
+      throw new HostileException();
+    });
+
+    assertThat(checkWithoutThrowing(guard).isAllowed()).isTrue();
+  }
+}
