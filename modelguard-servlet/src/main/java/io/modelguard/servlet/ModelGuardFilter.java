@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  *       matched against the path within the context ({@code servletPath + pathInfo});
  *   <li>{@link io.modelguard.ModelSecured @ModelSecured} on the class (or a superclass) of the
  *       servlet the request is mapped to, resolved once per servlet and cached. A {@code
- *       model = "{var}"} takes its value from the annotation's {@code path} template (trailing
- *       slashes ignored); a path that does not match the template yields an endpoint without a
- *       model, which the engine denies.
+ *       model = "{var}"} takes its value from the annotation's {@code path} template (empty
+ *       segments, trailing or doubled slashes, ignored); a path that does not match the template
+ *       yields an endpoint without a model, which the engine denies.
  * </ol>
  *
  * <p>Requests that match no rule and are mapped to a servlet without the annotation pass through
@@ -111,21 +111,22 @@ import org.slf4j.LoggerFactory;
  * Builder#maxOutputBytes}; a servlet that writes more is answered with {@code internal.error}. So
  * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
  * error page would show its message: it may quote the model's output), a servlet that sets a {@code
- * Content-Encoding} (a compressed body is bytes the policies cannot
- * read: compress outside this filter), a servlet that answers in a charset Java does not know, or
- * that is not text in a charset other than UTF-8, and a servlet that starts asynchronous processing, since
- * its output would be written after the filter returned ({@code startAsync()} binds the
- * asynchronous context to the held-back response, so nothing written there escapes either).
- * The policies read text as UTF-8: text the servlet writes in another charset is transcoded to
- * UTF-8 for them and sent so labelled. Trailer fields the servlet sets are not sent, nor are the headers that describe its own output
- * ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code Digest}, {@code Repr-Digest},
- * {@code Content-Digest}, {@code Content-Range}, {@code Accept-Ranges}): the policies may rewrite
- * the body, and a validator or digest of the model's output would identify the exact scores. For
- * the same reason the servlet does not see the request's conditional and range headers ({@code
- * If-None-Match}, {@code If-Match}, {@code If-Modified-Since}, {@code If-Unmodified-Since}, {@code
- * If-Range}, {@code Range}): a 304 or 206 computed on its own output would confirm or reveal it. An error or redirect the servlet sends with {@code
- * sendError} or {@code sendRedirect}, even after a write over the limit failed, is left to the
- * container and skips the output policies (the container writes that response, not the servlet);
+ * Content-Encoding} (a compressed body is bytes the policies cannot read: compress outside this
+ * filter), a servlet that answers in a charset Java does not know, or with a body that is not text
+ * in a charset other than UTF-8, and a servlet that starts asynchronous processing, since its
+ * output would be written after the filter returned ({@code startAsync()} binds the asynchronous
+ * context to the held-back response, so nothing written there escapes either). The policies read
+ * text as UTF-8: text the servlet writes in another charset is transcoded to UTF-8 for them and
+ * sent so labelled. Trailer fields the servlet sets are not sent, nor are the headers that
+ * describe its own output ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code
+ * Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code Content-Range}, {@code
+ * Accept-Ranges}): the policies may rewrite the body, and a validator or digest of the model's
+ * output would identify the exact scores. For the same reason the servlet does not see the
+ * request's conditional and range headers ({@code If-None-Match}, {@code If-Match}, {@code
+ * If-Modified-Since}, {@code If-Unmodified-Since}, {@code If-Range}, {@code Range}): a 304 or 206
+ * computed on its own output would confirm or reveal it. An error or redirect the servlet sends
+ * with {@code sendError} or {@code sendRedirect}, even after a write over the limit failed, is
+ * left to the container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page
  * would show it; an informational status ({@code sendError(103)}, Early Hints) is sent as the
  * interim response it is and the answer still goes through the policies. The filter's own problem
@@ -492,19 +493,22 @@ public final class ModelGuardFilter implements Filter {
   }
 
   /**
-   * Whether a template matches, ignoring trailing slashes: a servlet mapped by prefix also receives
-   * {@code /v1/models/digits/predict/}, and a rule must not be sidestepped by adding a slash.
+   * Whether a template matches, ignoring empty segments: a servlet mapped by prefix also receives
+   * {@code /v1/models/digits/predict/} and, on Jetty, a dispatch to {@code /v1//models/digits/predict}
+   * (Tomcat merges the slashes; Jetty refuses them in a request line but not in a {@code
+   * RequestDispatcher} or asynchronous dispatch path, nor in a request under a relaxed URI
+   * compliance), and a rule must not be sidestepped by adding a slash.
    */
   private static boolean matches(PathTemplate template, String path) {
     if (template.matches(path)) {
       return true;
     }
-    String trimmed = withoutTrailingSlashes(path);
+    String trimmed = withoutEmptySegments(path);
     return trimmed != path && template.matches(trimmed);
   }
 
   /**
-   * The value of a template's variable in {@code path}, ignoring trailing slashes as {@link
+   * The value of a template's variable in {@code path}, ignoring empty segments as {@link
    * #matches} does; null if the path does not match.
    */
   private static String variable(PathTemplate template, String path, String name) {
@@ -512,22 +516,31 @@ public final class ModelGuardFilter implements Filter {
     if (value != null) {
       return value;
     }
-    String trimmed = withoutTrailingSlashes(path);
-    // A path that matches with its slashes cannot match without them (fewer segments), so the
-    // second try never overrides a match of the path as sent.
+    String trimmed = withoutEmptySegments(path);
+    // A template has no empty segment, so a path that matches as sent has none either and is its
+    // own trimmed form: the second try never overrides a match of the path as sent.
     return trimmed == path ? null : template.variable(trimmed, name);
   }
 
-  /** {@code path} without its trailing slashes ({@code "/"} stays), or {@code path} itself if it has none. */
-  private static String withoutTrailingSlashes(String path) {
-    if (path.length() < 2 || !path.endsWith("/")) {
+  /**
+   * {@code path} without empty segments: runs of {@code /} merged into one and trailing slashes
+   * dropped ({@code "/"} stays); {@code path} itself if it has none.
+   */
+  private static String withoutEmptySegments(String path) {
+    if (path.indexOf("//") < 0 && (path.length() < 2 || !path.endsWith("/"))) {
       return path;
     }
-    int end = path.length();
-    while (end > 1 && path.charAt(end - 1) == '/') {
-      end--;
+    StringBuilder out = new StringBuilder(path.length());
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c != '/' || out.length() == 0 || out.charAt(out.length() - 1) != '/') {
+        out.append(c);
+      }
     }
-    return path.substring(0, end);
+    if (out.length() > 1 && out.charAt(out.length() - 1) == '/') {
+      out.setLength(out.length() - 1);
+    }
+    return out.toString();
   }
 
   /** Whether two Content-Type values name the same media type, parameters aside. */
@@ -709,8 +722,9 @@ public final class ModelGuardFilter implements Filter {
      * Guards the requests whose path within the context ({@code servletPath + pathInfo}) matches
      * {@code pathTemplate} with {@code spec}; the template's variables supply a {@code
      * "{variable}"} model. Rules are tried in the order added, before any annotation, and the first
-     * match wins. Matching is exact per segment, except that trailing slashes in the request path
-     * are ignored (so {@code /v1/models/digits/predict/} is guarded too). Default: no rules.
+     * match wins. Matching is exact per segment, except that empty segments in the request path
+     * are ignored (so {@code /v1/models/digits/predict/} is guarded too, and so is {@code
+     * /v1//models/digits/predict}, which Jetty dispatches as it is). Default: no rules.
      *
      * @param pathTemplate a template such as {@code /v1/models/{model}/predict}, relative to the
      *     context path, without a trailing slash or any {@code //} (see {@link

@@ -9,6 +9,7 @@ import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
+import io.modelguard.servlet.testapp.AliasForwardingServlet;
 import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
@@ -162,6 +163,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .build();
     deployment = runtime().start("/app", filter, List.of(
         ServletDef.of(OpenServlet.class, "/api/*"),
+        ServletDef.of(AliasForwardingServlet.class, "/alias/*"),
         ServletDef.of(GuardedProbeServlet.class, "/probe"),
         new ServletDef("routed-probe", GuardedProbeServlet.class, null, List.of("/routed/probe")),
         ServletDef.of(RewritingProbeServlet.class, "/probe-rewrite"),
@@ -242,6 +244,24 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/api/models/digits/predict/", null);
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.body()).contains("\"code\":\"auth.missing_credentials\"");
+  }
+
+  @Test
+  void emptySegmentsInADispatchedPathDoNotSidestepAPathRule() throws Exception {
+    // The alias forwards to /api//models/{model}/predict: Tomcat merges the slashes, Jetty
+    // dispatches the path as it is to the servlet at /api/*, which answers it as any other.
+    HttpResponse<String> missing = post("/alias/models/digits/predict", null);
+    assertThat(missing.statusCode()).isEqualTo(401);
+    assertThat(missing.body()).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("open");
+
+    HttpResponse<String> otherModel = post("/alias/models/iris/predict", fixture.basicKey());
+    assertThat(otherModel.statusCode()).isEqualTo(403);
+    assertThat(otherModel.headers().firstValue("WWW-Authenticate"))
+        .hasValue("Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+
+    HttpResponse<String> allowed = post("/alias/models/digits/predict", fixture.basicKey());
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).isEqualTo("open");
   }
 
   @Test
