@@ -56,7 +56,13 @@ public final class Endpoint {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
-  /** The model id; empty when the adapter could not resolve it (such requests are denied). */
+  /**
+   * The model id; empty when the adapter could not resolve it. The engine itself does not deny
+   * such a request: {@link io.modelguard.authz.ModelAccessPolicy} does ({@code
+   * authz.model_forbidden}), and a chain without it treats the request as one for no model (a
+   * {@link io.modelguard.quota.QuotaPolicy}, for one, charges it nothing), as a catalog endpoint
+   * wants. Put {@code ModelAccessPolicy} in every chain that guards a model.
+   */
   public Optional<String> model() {
     return Optional.ofNullable(model);
   }

@@ -39,8 +39,9 @@ public @interface ModelSecured {
 
   /**
    * The model id, or a path variable in braces (such as {@code "{model}"}) whose value in the
-   * request path is the model id. A request whose model cannot be resolved is denied. Default:
-   * {@code "{model}"}.
+   * request path is the model id. A request whose model cannot be resolved has none, which {@link
+   * io.modelguard.authz.ModelAccessPolicy} denies (see {@link Endpoint#model()}). Default: {@code
+   * "{model}"}.
    */
   String model() default "{model}";
 

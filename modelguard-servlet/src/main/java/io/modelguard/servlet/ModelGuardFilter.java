@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *       servlet the request is mapped to, resolved once per servlet and cached. A {@code
  *       model = "{var}"} takes its value from the annotation's {@code path} template (empty
  *       segments, trailing or doubled slashes, ignored); a path that does not match the template
- *       yields an endpoint without a model, which the engine denies.
+ *       yields an endpoint without a model, which {@code ModelAccessPolicy} denies (see {@link
+ *       Endpoint#model()}).
  * </ol>
  *
  * <p>Requests that match no rule and are mapped to a servlet without the annotation pass through
