@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * #FLUSH_INTERVAL_MILLIS} ms, so a line reaches the file within about that much of being added.
  *
  * <p>Nothing is dropped while the file can be written: with {@value #MAX_PENDING} lines waiting,
- * adders wait for the writer (backpressure, as the demo's logback queue does). {@link #close()}
+ * adders wait for the writer, parked (backpressure, as the demo's logback queue does). {@link #close()}
  * writes every line added before it and closes the writer; lines offered afterwards are refused
  * with {@link IllegalStateException}. If writing fails, the failure and the number of lines lost
  * are logged once and later lines are discarded, so that request threads never wait on a dead disk.
@@ -29,6 +29,8 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   static final long FLUSH_INTERVAL_MILLIS = 5;
   /** Lines waiting beyond which adders wait. */
   static final int MAX_PENDING = 65_536;
+  /** How long a waiting adder (or flush) parks before it looks again. */
+  private static final long WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waiting = new AtomicInteger();
@@ -68,7 +70,9 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
     if (waiting.incrementAndGet() > MAX_PENDING) {
       while (waiting.get() > MAX_PENDING && writer.isAlive()) {
         LockSupport.unpark(writer);
-        Thread.yield();
+        // Parked, not spinning: on a disk that has stalled, every request thread would otherwise
+        // burn a core until it recovers.
+        LockSupport.parkNanos(this, WAIT_NANOS);
       }
     }
   }
@@ -82,7 +86,7 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
     long target = added.get();
     while (done < target && writer.isAlive()) {
       LockSupport.unpark(writer);
-      Thread.yield();
+      LockSupport.parkNanos(this, WAIT_NANOS);
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.util.ArrayList;
@@ -113,7 +114,53 @@ class BatchedLineWriterTest {
     assertThat(lines.lost()).isEqualTo(BatchedLineWriter.MAX_PENDING + 1000L);
   }
 
-  /** A StringWriter that remembers being closed. */
+  @Test
+  void anAdderBeyondTheBoundWaitsParkedUntilTheDiskCatchesUpAndLosesNothing() throws Exception {
+    CountDownLatch diskFree = new CountDownLatch(1);
+    StringWriter written = new StringWriter();
+    Writer stalledDisk = new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) throws IOException {
+        try {
+          diskFree.await();
+        } catch (InterruptedException e) {
+          throw new InterruptedIOException();
+        }
+        written.write(buf, off, len);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log");
+    int count = BatchedLineWriter.MAX_PENDING + 10;
+    Thread adder = new Thread(() -> {
+      for (int i = 0; i < count; i++) {
+        lines.accept("line " + i);
+      }
+    });
+    adder.start();
+    // The writer is stuck in its first write; the adder fills the queue and must then wait, parked
+    // rather than spinning (a stalled disk would otherwise cost every request thread a core).
+    boolean parked = false;
+    for (long end = System.nanoTime() + 10_000_000_000L; !parked && System.nanoTime() < end; ) {
+      Thread.State state = adder.getState();
+      parked = state == Thread.State.TIMED_WAITING || state == Thread.State.WAITING;
+      Thread.onSpinWait();
+    }
+    assertThat(parked).as("the adder is parked while the queue is full").isTrue();
+    assertThat(adder.isAlive()).isTrue();
+
+    diskFree.countDown();
+    adder.join(30_000);
+    assertThat(adder.isAlive()).as("the adder finishes once the disk catches up").isFalse();
+    lines.close();
+    assertThat(written.toString().split("\n")).hasSize(count).startsWith("line 0").endsWith("line " + (count - 1));
+  }
+
   /** Remembers the text as of its last flush. */
   private static final class FlushCountingWriter extends StringWriter {
     private volatile String flushed = "";
@@ -128,6 +175,7 @@ class BatchedLineWriterTest {
     }
   }
 
+  /** A StringWriter that remembers being closed. */
   private static final class ClosingWriter extends StringWriter {
     boolean closed;
 
