@@ -14,9 +14,11 @@ public final class Endpoint {
   private final String model;
   private final String chain;
   private final int cost;
+  private final boolean unresolved;
 
-  private Endpoint(String model, String chain, int cost) {
+  private Endpoint(String model, String chain, int cost, boolean unresolved) {
     this.model = model;
+    this.unresolved = unresolved;
     this.chain = Objects.requireNonNull(chain, "chain");
     if (cost < 1) {
       throw new IllegalArgumentException("Endpoint.cost must be at least 1, was " + cost);
@@ -30,7 +32,27 @@ public final class Endpoint {
    * treated as unresolved, so a hostile path never reaches policies or response headers.
    */
   public static Endpoint of(String model, String chain, int cost) {
-    return new Endpoint(isValidModelId(model) ? model : null, chain, cost);
+    return new Endpoint(isValidModelId(model) ? model : null, chain, cost, false);
+  }
+
+  /**
+   * An endpoint whose model the request was meant to name but does not: a path variable that
+   * the endpoint's template declares, with no valid model id in the request's path (the path did
+   * not match the template, or the value is not a model id). The engine denies such a request
+   * ({@code authz.model_forbidden}) whatever its chain, once it is authenticated ({@link
+   * #isUnresolved}).
+   */
+  public static Endpoint unresolved(String chain, int cost) {
+    return new Endpoint(null, chain, cost, true);
+  }
+
+  /**
+   * Whether the request was meant to name a model and does not ({@link #unresolved}); false for
+   * an endpoint without a model by design, such as a catalog whose template declares no model
+   * variable.
+   */
+  public boolean isUnresolved() {
+    return unresolved;
   }
 
   /**
@@ -57,11 +79,12 @@ public final class Endpoint {
   }
 
   /**
-   * The model id; empty when the adapter could not resolve it. The engine itself does not deny
-   * such a request: {@link io.modelguard.authz.ModelAccessPolicy} does ({@code
-   * authz.model_forbidden}), and a chain without it treats the request as one for no model (a
-   * {@link io.modelguard.quota.QuotaPolicy}, for one, charges it nothing), as a catalog endpoint
-   * wants. Put {@code ModelAccessPolicy} in every chain that guards a model.
+   * The model id; empty for an endpoint without a model. If the request was meant to name one and
+   * does not ({@link #isUnresolved}), the engine denies it ({@code authz.model_forbidden}) after
+   * authentication, whatever the chain; an endpoint without a model by design (a catalog, whose
+   * template declares no model variable) passes to its chain, where {@link
+   * io.modelguard.authz.ModelAccessPolicy} denies it and a {@link io.modelguard.quota.QuotaPolicy}
+   * charges it nothing.
    */
   public Optional<String> model() {
     return Optional.ofNullable(model);
@@ -81,6 +104,7 @@ public final class Endpoint {
   public boolean equals(Object o) {
     return o instanceof Endpoint
         && Objects.equals(model, ((Endpoint) o).model)
+        && unresolved == ((Endpoint) o).unresolved
         && chain.equals(((Endpoint) o).chain)
         && cost == ((Endpoint) o).cost;
   }
@@ -92,6 +116,6 @@ public final class Endpoint {
 
   @Override
   public String toString() {
-    return "Endpoint[model=" + model + ", chain=" + chain + ", cost=" + cost + "]";
+    return "Endpoint[model=" + (unresolved ? "(unresolved)" : model) + ", chain=" + chain + ", cost=" + cost + "]";
   }
 }

@@ -5,6 +5,7 @@ import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * What an adapter resolves once per endpoint at deployment: the model (a fixed id or a path
@@ -118,10 +119,27 @@ public final class EndpointSpec {
   /**
    * The endpoint of one request; {@code pathVariables} maps a variable name to its value in the
    * request path (or null). An unresolvable or invalid model id yields an endpoint without a model.
+   * Prefer {@link #resolve(Function, Predicate)}, which tells such a request from one for an
+   * endpoint without a model by design.
    */
   public Endpoint resolve(Function<String, String> pathVariables) {
-    String id = model != null ? model : pathVariables.apply(variable);
-    return Endpoint.of(id, chain, cost);
+    return resolve(pathVariables, name -> false);
+  }
+
+  /**
+   * The endpoint of one request; {@code pathVariables} maps a variable name to its value in the
+   * request path (or null), and {@code declared} says whether the endpoint's path template (or
+   * JAX-RS {@code @Path}) declares a variable. A declared model variable without a valid model id
+   * in the path yields {@link Endpoint#unresolved}, which the engine denies; an undeclared one an
+   * endpoint without a model (such as a catalog on {@code /v1/models} under the default {@code
+   * model = "{model}"}).
+   */
+  public Endpoint resolve(Function<String, String> pathVariables, Predicate<String> declared) {
+    if (model != null) {
+      return Endpoint.of(model, chain, cost);
+    }
+    Endpoint endpoint = Endpoint.of(pathVariables.apply(variable), chain, cost);
+    return endpoint.model().isEmpty() && declared.test(variable) ? Endpoint.unresolved(chain, cost) : endpoint;
   }
 
   @Override

@@ -95,6 +95,9 @@ public final class ModelGuard {
         return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
             headers, Phase.AUTHENTICATE, null);
       }
+      if (i == authenticators && endpoint.isUnresolved()) {
+        return finish(request, context, unresolvedModel(), headers, Phase.AUTHORIZE, null);
+      }
       PolicyChain.Step<Phase, Policy> step = steps.get(i);
       GuardDecision d = evaluate(chain, step, context);
       if (d == null) {
@@ -124,7 +127,21 @@ public final class ModelGuard {
       return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
           headers, Phase.AUTHENTICATE, null);
     }
+    if (authenticators == steps.size() && endpoint.isUnresolved()) {
+      return finish(request, context, unresolvedModel(), headers, Phase.AUTHORIZE, null);
+    }
     return finish(request, context, GuardDecision.allow(), headers, null, null);
+  }
+
+  /**
+   * The denial of a request meant to name a model that does not ({@link Endpoint#isUnresolved}):
+   * whatever the chain, since without a model no per-model policy (access, quota, input
+   * specification) can apply, and the resource may still serve a model it reads from the path.
+   */
+  private static GuardDecision unresolvedModel() {
+    // The same answer as ModelAccessPolicy's for a model the caller may not use: nothing tells a
+    // path that names no model from one naming a model the caller is not allowed.
+    return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
   }
 
   private GuardDecision evaluate(PolicyChain chain, PolicyChain.Step<Phase, Policy> step, GuardContext context) {

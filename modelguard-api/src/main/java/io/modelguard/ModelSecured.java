@@ -39,9 +39,10 @@ public @interface ModelSecured {
 
   /**
    * The model id, or a path variable in braces (such as {@code "{model}"}) whose value in the
-   * request path is the model id. A request whose model cannot be resolved has none, which {@link
-   * io.modelguard.authz.ModelAccessPolicy} denies (see {@link Endpoint#model()}). Default: {@code
-   * "{model}"}.
+   * request path is the model id. A request whose path the variable is declared in but which
+   * names no valid model id is denied ({@code authz.model_forbidden}, see {@link
+   * Endpoint#isUnresolved()}); where no template declares the variable (a catalog on {@code
+   * /v1/models}), the endpoint has no model. Default: {@code "{model}"}.
    */
   String model() default "{model}";
 

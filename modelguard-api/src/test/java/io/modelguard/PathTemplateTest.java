@@ -77,4 +77,13 @@ class PathTemplateTest {
   void variableTakesTheLastOfARepeatedVariable() {
     assertThat(PathTemplate.compile("/a/{x}/{x}").variable("/a/b/c", "x")).isEqualTo("c");
   }
+
+  @Test
+  void aTemplateSaysWhichVariablesItDeclares() {
+    PathTemplate template = PathTemplate.compile("/v1/models/{model}/predict");
+    assertThat(template.declares("model")).isTrue();
+    assertThat(template.declares("predict")).isFalse();
+    assertThat(template.declares("models")).isFalse();
+    assertThat(PathTemplate.compile("/v1/models").declares("model")).isFalse();
+  }
 }

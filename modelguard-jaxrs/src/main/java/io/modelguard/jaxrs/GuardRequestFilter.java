@@ -63,7 +63,8 @@ final class GuardRequestFilter implements ContainerRequestFilter {
       return;
     }
     JaxrsInferenceRequest request =
-        new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst), remoteAddress);
+        new JaxrsInferenceRequest(context, spec.resolve(pathParameters::getFirst, pathParameters::containsKey),
+            remoteAddress);
     GuardDecision decision = guard.check(request);
     if (!decision.isAllowed()) {
       Response denial = problem(ProblemRenderer.render(decision));

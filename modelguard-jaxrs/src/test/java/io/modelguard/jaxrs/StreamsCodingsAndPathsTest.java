@@ -188,18 +188,47 @@ public abstract class StreamsCodingsAndPathsTest {
   @Test
   void aPathNamingTheModelTwiceDifferentlyIsRefused() throws Exception {
     try (Deployment d = deploy(TwoModels.class)) {
-      HttpResponse<String> mixed = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/digits/x/secret"))
-          .POST(HttpRequest.BodyPublishers.ofString("{}")));
-      HttpResponse<String> same = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/digits/x/digits"))
-          .POST(HttpRequest.BodyPublishers.ofString("{}")));
-      HttpResponse<String> other = send(HttpRequest.newBuilder(URI.create(d.baseUri() + "/two/secret/x/secret"))
-          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      HttpResponse<String> mixed = postEmptyJson(d, "/two/digits/x/secret");
+      HttpResponse<String> same = postEmptyJson(d, "/two/digits/x/digits");
+      HttpResponse<String> other = postEmptyJson(d, "/two/secret/x/secret");
 
       assertThat(mixed.statusCode()).isEqualTo(400);
       assertThat(mixed.body()).contains("\"code\":\"input.malformed\"").doesNotContain("served");
       assertThat(same.statusCode()).isEqualTo(200);
       assertThat(same.body()).isEqualTo("served digits");
       assertThat(other.statusCode()).isEqualTo(403);
+    }
+  }
+
+  @Test
+  void aPathWhoseModelVariableHoldsNoModelIdIsDeniedThoughTheChainHasNoAccessPolicy() throws Exception {
+    // The default chain here has no policy at all: before, "-x" (not a model id) left the request
+    // without a model, and the resource served "-x".
+    try (Deployment d = deploy(AnyChainModel.class)) {
+      HttpResponse<String> invalid = postEmptyJson(d, "/any/-x");
+      HttpResponse<String> named = postEmptyJson(d, "/any/digits");
+
+      assertThat(invalid.statusCode()).isEqualTo(403);
+      assertThat(invalid.body()).contains("\"code\":\"authz.model_forbidden\"").doesNotContain("served");
+      assertThat(named.statusCode()).isEqualTo(200);
+      assertThat(named.body()).isEqualTo("served digits");
+    }
+  }
+
+  /** POSTs {@code {}} to {@code path} of {@code d}. */
+  private static HttpResponse<String> postEmptyJson(Deployment d, String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(d.baseUri() + path)).POST(HttpRequest.BodyPublishers.ofString("{}")));
+  }
+
+  /** A model from the path, on the default chain (which has no policy here). */
+  @Path("/any/{model}")
+  public static class AnyChainModel {
+    /** Names the model it serves. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "{model}")
+    public String serve(@PathParam("model") String model) {
+      return "served " + model;
     }
   }
 

@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  *       servlet the request is mapped to, resolved once per servlet and cached. A {@code
  *       model = "{var}"} takes its value from the annotation's {@code path} template (empty
  *       segments, trailing or doubled slashes, ignored); a path that does not match the template
- *       yields an endpoint without a model, which {@code ModelAccessPolicy} denies (see {@link
- *       Endpoint#model()}).
+ *       leaves the request without the model it was meant to name, which the engine denies
+ *       ({@code authz.model_forbidden}; see {@link Endpoint#isUnresolved()}); a template that
+ *       declares no such variable gives an endpoint without a model (a catalog, say).
  * </ol>
  *
  * <p>Requests that match no rule and are mapped to a servlet without the annotation pass through
@@ -680,13 +681,16 @@ public final class ModelGuardFilter implements Filter {
 
     /**
      * The endpoint of a request for {@code path}: as {@code spec.resolve} with the variables the
-     * template binds in the path, or none (an endpoint without a model) if it does not match.
+     * template binds in the path. A model variable the template declares that the path does not
+     * bind to a model id gives an unresolved endpoint (denied); one it does not declare, an
+     * endpoint without a model.
      */
     Endpoint endpoint(String path) {
       if (fixed != null) {
         return fixed;
       }
-      return spec.resolve(name -> template == null ? null : variable(template, path, name));
+      return spec.resolve(name -> template == null ? null : variable(template, path, name),
+          name -> template != null && template.declares(name));
     }
   }
 

@@ -13,6 +13,7 @@ import io.modelguard.servlet.testapp.AliasForwardingServlet;
 import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
+import io.modelguard.servlet.testapp.CountedTemplateServlet;
 import io.modelguard.servlet.testapp.DispatchingServlet;
 import io.modelguard.servlet.testapp.ErrorOutputServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
@@ -164,6 +165,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     deployment = runtime().start("/app", filter, List.of(
         ServletDef.of(OpenServlet.class, "/api/*"),
         ServletDef.of(AliasForwardingServlet.class, "/alias/*"),
+        ServletDef.of(CountedTemplateServlet.class, "/counted/*"),
         ServletDef.of(GuardedProbeServlet.class, "/probe"),
         new ServletDef("routed-probe", GuardedProbeServlet.class, null, List.of("/routed/probe")),
         ServletDef.of(RewritingProbeServlet.class, "/probe-rewrite"),
@@ -244,6 +246,25 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/api/models/digits/predict/", null);
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.body()).contains("\"code\":\"auth.missing_credentials\"");
+  }
+
+  @Test
+  void aPathThatNamesNoModelForATemplatesVariableIsDeniedWhateverTheChain() throws Exception {
+    // Chain "counted" has no ModelAccessPolicy: before, a request the servlet's template did not
+    // match (or with an invalid model id) had no model and went to the servlet, past every
+    // per-model policy, while the servlet could still read a model from its path.
+    int before = countedChecks.get();
+    for (String path : List.of("/counted/models/digits/explain", "/counted/models/-x/predict",
+        "/counted/models/digits/predict/more")) {
+      HttpResponse<String> r = post(path, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(403);
+      assertThat(r.body()).as(path).contains("\"code\":\"authz.model_forbidden\"").doesNotContain("explain");
+    }
+    assertThat(countedChecks.get()).as("no policy of the chain ran").isEqualTo(before);
+
+    HttpResponse<String> named = post("/counted/models/digits/predict", null);
+    assertThat(named.statusCode()).isEqualTo(200);
+    assertThat(countedChecks.get()).isEqualTo(before + 1);
   }
 
   @Test

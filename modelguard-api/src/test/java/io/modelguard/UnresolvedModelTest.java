@@ -1,0 +1,87 @@
+package io.modelguard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request meant to name a model that names none is denied by the engine whatever the chain; an
+ * endpoint without a model by design is not.
+ */
+class UnresolvedModelTest {
+  private final AtomicInteger ran = new AtomicInteger();
+
+  private static InferenceRequest request(Endpoint endpoint, String credential) {
+    return new InferenceRequest() {
+      @Override public String method() { return "POST"; }
+      @Override public String path() { return "/v1/models/x/predict"; }
+      @Override public Optional<String> header(String name) {
+        return "X-Credential".equals(name) ? Optional.ofNullable(credential) : Optional.empty();
+      }
+      @Override public List<String> headers(String name) { return header(name).map(List::of).orElse(List.of()); }
+      @Override public Optional<String> remoteAddress() { return Optional.of("127.0.0.1"); }
+      @Override public Endpoint endpoint() { return endpoint; }
+      @Override public byte[] body(int maxBytes) { return new byte[0]; }
+    };
+  }
+
+  /** A chain with an authenticator (any X-Credential) and a counting policy, but no ModelAccessPolicy. */
+  private ModelGuard guard() {
+    return ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "credential", ctx -> ctx.request().header("X-Credential")
+                .map(s -> GuardDecision.authenticated(Principal.builder(s).tenant("acme").build()))
+                .orElse(GuardDecision.allow()))
+            .policy(Phase.QUOTA, "counted", ctx -> {
+              ran.incrementAndGet();
+              return GuardDecision.allow();
+            }))
+        .chain("open", c -> c.policy(Phase.VALIDATE, "counted", ctx -> {
+          ran.incrementAndGet();
+          return GuardDecision.allow();
+        }))
+        .build();
+  }
+
+  @Test
+  void anUnresolvedModelIsDeniedAfterAuthenticationBeforeAnyOtherPolicy() {
+    ModelGuard guard = guard();
+
+    GuardDecision anonymous = guard.check(request(Endpoint.unresolved("default", 1), null));
+    GuardDecision known = guard.check(request(Endpoint.unresolved("default", 1), "alice"));
+    GuardDecision openChain = guard.check(request(Endpoint.unresolved("open", 1), null));
+
+    assertThat(anonymous.reason()).contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+    assertThat(known.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(openChain.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(ran).as("no policy after authentication ran").hasValue(0);
+  }
+
+  @Test
+  void anEndpointWithoutAModelByDesignOrWithOneGoesToItsChain() {
+    ModelGuard guard = guard();
+
+    assertThat(guard.check(request(Endpoint.of(null, "default", 1), "alice")).isAllowed()).isTrue();
+    assertThat(guard.check(request(Endpoint.of("digits", "default", 1), "alice")).isAllowed()).isTrue();
+    assertThat(ran).hasValue(2);
+  }
+
+  @Test
+  void aSpecTellsAnUndeclaredVariableFromADeclaredOneThatNamesNoModel() {
+    EndpointSpec spec = EndpointSpec.of("{model}", "default", 1);
+    Map<String, String> bound = Map.of("model", "digits");
+
+    assertThat(spec.resolve(bound::get, bound::containsKey)).isEqualTo(Endpoint.of("digits", "default", 1));
+    assertThat(spec.resolve(Map.of("model", "-x")::get, name -> true).isUnresolved()).as("invalid id").isTrue();
+    assertThat(spec.resolve(name -> null, name -> true).isUnresolved()).as("declared, not bound").isTrue();
+    Endpoint catalog = spec.resolve(name -> null, name -> false);
+    assertThat(catalog.isUnresolved()).as("not declared: no model by design").isFalse();
+    assertThat(catalog.model()).isEmpty();
+    assertThat(EndpointSpec.of("digits", "default", 1).resolve(name -> null, name -> true))
+        .isEqualTo(Endpoint.of("digits", "default", 1));
+  }
+}
