@@ -19,6 +19,7 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -104,7 +105,11 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
     return encoding != null ? encoding : super.getCharacterEncoding();
   }
 
-  /** The request's encoding, else the context's default request encoding, else ISO-8859-1. */
+  /**
+   * The request's encoding, else the context's default request encoding, else UTF-8 for a JSON
+   * body (RFC 8259, and how the input policy read it: Tomcat would decode it as ISO-8859-1, other
+   * text than the one checked), else ISO-8859-1.
+   */
   private Charset charset() throws UnsupportedEncodingException {
     String name = getCharacterEncoding();
     if (name == null) {
@@ -112,7 +117,7 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
       name = context == null ? null : context.getRequestCharacterEncoding();
     }
     if (name == null) {
-      return StandardCharsets.ISO_8859_1;
+      return isJson(getContentType()) ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
     }
     try {
       return Charset.forName(name);
@@ -121,6 +126,16 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
       unsupported.initCause(e);
       throw unsupported;
     }
+  }
+
+  /** Whether {@code contentType} is {@code application/json} or a {@code +json} type, whatever its parameters. */
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    int semi = contentType.indexOf(';');
+    String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
+    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   /** The replayed bytes, then the rest of the original stream (unless it is known to be at its end). */

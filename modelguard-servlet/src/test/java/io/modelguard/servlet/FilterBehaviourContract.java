@@ -70,6 +70,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What {@link ModelGuardFilter} does beyond the conformance suite, on a real container: path rules
@@ -712,6 +714,17 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(text);
     assertThat(r.headers().firstValue("X-Other-Body-Accessor")).hasValue("refused");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"application/json", "Application/JSON; v=2", "application/vnd.example+json"})
+  void jsonBodyReadByAPolicyIsReplayedThroughGetReaderAsTheUtf8ItWasValidatedAs(String contentType) throws Exception {
+    // No charset: JSON is UTF-8 (RFC 8259), which the input policy validated; decoding it as
+    // ISO-8859-1 would hand the servlet other text ("\u00c3\u00a9" and C1 controls for "\u00e9").
+    String text = "{\"prompt\":\"caf\u00e9 \u2026 \u4e16\u754c\"}";
+    HttpResponse<byte[]> r = postBytes("/capped/reader", contentType, text.getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(text);
   }
 
   @Test
