@@ -194,11 +194,17 @@ final class InputValidator {
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       count = countField(count, limits, true);
-      int i = spec.fieldIndex(p.currentName());
+      String fieldName = p.currentName();
+      int i = spec.fieldIndex(fieldName);
       t = p.nextToken();
       if (i < 0) {
         if (spec.rejectsUnknownFields()) {
           throw invalid("The input contains a field that is not in the model's input specification.");
+        }
+        String known = spec.caseVariantOf(fieldName);
+        if (known != null) {
+          // An application binding names ignoring case would read this unchecked value as the field.
+          throw invalid("The input contains a field whose name differs from '" + known + "' only in case.");
         }
         skip(p, t, limits);
         continue;

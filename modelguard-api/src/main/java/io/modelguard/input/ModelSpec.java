@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -50,6 +51,8 @@ public final class ModelSpec {
   final String[] fieldNames;
   final FieldSpec[] fieldSpecs;
   private final Map<String, Integer> fieldIndex;
+  /** The field names by {@link #fold}: for telling a case variant of a field from an unknown one. */
+  private final Map<String, String> foldedNames;
   private final Map<String, TensorSpec> tensors;
   final TensorSpec[] tensorSpecs;
   final long maxTensorElements;
@@ -71,6 +74,11 @@ public final class ModelSpec {
       index.put(fieldNames[i], i);
     }
     this.fieldIndex = Map.copyOf(index);
+    Map<String, String> folded = new HashMap<>();
+    for (String name : fieldNames) {
+      folded.putIfAbsent(fold(name), name);
+    }
+    this.foldedNames = Map.copyOf(folded);
     this.tensors = Collections.unmodifiableMap(new LinkedHashMap<>(b.tensors));
     this.tensorSpecs = b.tensors.values().toArray(new TensorSpec[0]);
     long elements = 0;
@@ -167,6 +175,20 @@ public final class ModelSpec {
     return i == null ? -1 : i;
   }
 
+  /**
+   * The specified field that {@code name}, a name not in the spec, equals but for case (Unicode
+   * simple case folding, as Go's encoding/json, .NET or a case-insensitive Jackson bind it), or
+   * null.
+   */
+  String caseVariantOf(String name) {
+    return foldedNames.get(fold(name));
+  }
+
+  /** Upper then lower case, so that the long s and the Kelvin sign meet {@code s} and {@code k}. */
+  private static String fold(String name) {
+    return name.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+  }
+
   @Override
   public String toString() {
     return "ModelSpec[" + id + ", " + kind + ", maxBodyBytes=" + maxBodyBytes + "]";
@@ -202,7 +224,12 @@ public final class ModelSpec {
       return this;
     }
 
-    /** Whether unknown fields are refused (true, the default) or skipped within the JSON limits. */
+    /**
+     * Whether unknown fields are refused (true, the default) or skipped within the JSON limits. A
+     * field whose name differs from a specified one only in case ({@code PIXELS} beside {@code
+     * pixels}) is refused either way: many JSON binders match names ignoring case, so the
+     * application could read the unchecked value as the specified field.
+     */
     public Builder rejectUnknownFields(boolean reject) {
       this.rejectUnknownFields = reject;
       return this;

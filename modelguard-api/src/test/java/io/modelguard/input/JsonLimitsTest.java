@@ -90,6 +90,24 @@ class JsonLimitsTest {
   }
 
   @Test
+  void aFieldDifferingFromASpecifiedOneOnlyInCaseIsRefusedEvenWhereUnknownFieldsAreSkipped() {
+    // Go's encoding/json, Newtonsoft and Jackson with ACCEPT_CASE_INSENSITIVE_PROPERTIES bind
+    // "PIXELS" (or "pixelſ", with the long s) to pixels, the later value winning: a skipped,
+    // unchecked value would reach the model as the field.
+    ModelSpec spec = ModelSpec.builder("m").field("pixels", FieldSpec.numbers(2).range(0, 16))
+        .rejectUnknownFields(false).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+
+    for (String other : new String[] {"PIXELS", "Pixels", "pixel\u017f", "pixelſ"}) {
+      GuardDecision d = p.check(TestRequest.json("m", "{\"pixels\":[1,2],\"" + other + "\":[999]}"));
+      assertThat(d.reason()).as(other).contains(ReasonCode.INPUT_INVALID);
+      assertThat(d.detail()).as(other).hasValue("The input contains a field whose name differs from 'pixels' only in case.");
+    }
+    assertThat(p.check(TestRequest.json("m", "{\"pixels\":[1,2],\"extra\":[999]}")).isAllowed())
+        .as("another unknown field is still skipped").isTrue();
+  }
+
+  @Test
   void longNumbersFieldNamesAndTooManyTokensAreRefused() {
     ModelSpec spec = ModelSpec.builder("m").field("prompt", FieldSpec.text(TextSpec.defaults())).rejectUnknownFields(false)
         .jsonLimits(JsonLimits.builder().maxTokens(1000).build()).build();
