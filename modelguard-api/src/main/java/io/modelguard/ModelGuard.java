@@ -91,12 +91,11 @@ public final class ModelGuard {
     List<PolicyChain.Step<Phase, Policy>> steps = chain.requestSteps();
     int authenticators = chain.authenticatorCount();
     for (int i = 0, n = steps.size(); i < n; i++) {
-      if (i == authenticators && authenticators > 0 && context.principalOrNull() == null) {
-        return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
-            headers, Phase.AUTHENTICATE, null);
-      }
-      if (i == authenticators && endpoint.isUnresolved()) {
-        return finish(request, context, unresolvedModel(), headers, Phase.AUTHORIZE, null);
+      if (i == authenticators) {
+        GuardDecision stop = afterAuthenticators(request, context, headers, authenticators > 0);
+        if (stop != null) {
+          return stop;
+        }
       }
       PolicyChain.Step<Phase, Policy> step = steps.get(i);
       GuardDecision d = evaluate(chain, step, context);
@@ -123,25 +122,35 @@ public final class ModelGuard {
         headers.putAll(d.headers());
       }
     }
-    if (authenticators > 0 && authenticators == steps.size() && context.principalOrNull() == null) {
-      return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
-          headers, Phase.AUTHENTICATE, null);
-    }
-    if (authenticators == steps.size() && endpoint.isUnresolved()) {
-      return finish(request, context, unresolvedModel(), headers, Phase.AUTHORIZE, null);
+    if (authenticators == steps.size()) {
+      GuardDecision stop = afterAuthenticators(request, context, headers, authenticators > 0);
+      if (stop != null) {
+        return stop;
+      }
     }
     return finish(request, context, GuardDecision.allow(), headers, null, null);
   }
 
   /**
-   * The denial of a request meant to name a model that does not ({@link Endpoint#isUnresolved}):
-   * whatever the chain, since without a model no per-model policy (access, quota, input
-   * specification) can apply, and the resource may still serve a model it reads from the path.
+   * The denial that ends a request once its chain's authenticators have run (at once if it has
+   * none), or null if it goes on: no principal though the chain authenticates; or no model though
+   * the request was meant to name one ({@link Endpoint#isUnresolved}), whatever the chain, since
+   * then no per-model policy (access, quota, input specification) can apply, while the resource may
+   * still serve a model it reads from the path.
    */
-  private static GuardDecision unresolvedModel() {
-    // The same answer as ModelAccessPolicy's for a model the caller may not use: nothing tells a
-    // path that names no model from one naming a model the caller is not allowed.
-    return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+  private GuardDecision afterAuthenticators(
+      InferenceRequest request, GuardContext context, Map<String, String> headers, boolean authenticates) {
+    if (authenticates && context.principalOrNull() == null) {
+      return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
+          headers, Phase.AUTHENTICATE, null);
+    }
+    if (request.endpoint().isUnresolved()) {
+      // The same answer as ModelAccessPolicy's for a model the caller may not use: nothing tells a
+      // path that names no model from one naming a model the caller is not allowed.
+      return finish(request, context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN), headers,
+          Phase.AUTHORIZE, null);
+    }
+    return null;
   }
 
   private GuardDecision evaluate(PolicyChain chain, PolicyChain.Step<Phase, Policy> step, GuardContext context) {
@@ -363,21 +372,21 @@ public final class ModelGuard {
     Object[] withThrowable = Arrays.copyOf(args, args.length + 1);
     withThrowable[args.length] = e;
     try {
-      if (error) {
-        log.error(format, withThrowable);
-      } else {
-        log.warn(format, withThrowable);
-      }
+      log(error, format, withThrowable);
     } catch (VirtualMachineError logFailure) {
       throw logFailure;
     } catch (Throwable logFailure) {
       withThrowable[args.length] = e.getClass().getName() + " (not loggable: " + logFailure.getClass().getName() + ")";
-      String line = format + ": {}";
-      if (error) {
-        log.error(line, withThrowable);
-      } else {
-        log.warn(line, withThrowable);
-      }
+      log(error, format + ": {}", withThrowable);
+    }
+  }
+
+  /** Logs at ERROR or WARN. */
+  private static void log(boolean error, String format, Object[] args) {
+    if (error) {
+      log.error(format, args);
+    } else {
+      log.warn(format, args);
     }
   }
 

@@ -90,10 +90,9 @@ public final class ExtractionDefence {
   private final Clock clock;
   private final List<ExtractionDetector> detectors;
   private final double[] weights;
-  private final EnumMap<RiskLevel, Double> thresholds;
   /** {@link RiskLevel#values()}, once: each query reads the level several times. */
-  private final RiskLevel[] levelOrder;
-  /** {@link #thresholds} by ordinal, NaN where a level has none. */
+  private static final RiskLevel[] LEVELS = RiskLevel.values();
+  /** The score at which each level starts, by ordinal; NaN where a level has none. */
   private final double[] levelThresholds;
   private final EnumMap<RiskLevel, Perturbation> levelPerturbations;
   private final Map<String, Perturbation> tierPerturbations;
@@ -113,11 +112,9 @@ public final class ExtractionDefence {
     this.clock = b.clock;
     this.detectors = List.copyOf(b.detectors);
     this.weights = b.weights.stream().mapToDouble(Double::doubleValue).toArray();
-    this.thresholds = new EnumMap<>(b.thresholds);
-    this.levelOrder = RiskLevel.values();
-    this.levelThresholds = new double[levelOrder.length];
-    for (RiskLevel l : levelOrder) {
-      Double t = thresholds.get(l);
+    this.levelThresholds = new double[LEVELS.length];
+    for (RiskLevel l : LEVELS) {
+      Double t = b.thresholds.get(l);
       levelThresholds[l.ordinal()] = t == null ? Double.NaN : t; // NaN: no threshold, never reached
     }
     this.levelPerturbations = new EnumMap<>(b.levelPerturbations);
@@ -592,9 +589,9 @@ public final class ExtractionDefence {
     RiskLevel level(long now) {
       double s = score(now);
       RiskLevel level = RiskLevel.OBSERVE;
-      for (int i = 0; i < levelOrder.length; i++) {
+      for (int i = 0; i < LEVELS.length; i++) {
         if (s >= levelThresholds[i]) { // false for NaN: no threshold
-          level = levelOrder[i];
+          level = LEVELS[i];
         }
       }
       return level;
