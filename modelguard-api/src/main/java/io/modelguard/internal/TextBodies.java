@@ -35,6 +35,56 @@ public final class TextBodies {
         || (main.equals("application") && TEXT_SUBTYPES.contains(sub));
   }
 
+  /** The media type of a {@code Content-Type} value: what precedes its parameters, trimmed, case kept. */
+  public static String mediaType(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+  }
+
+  /** Whether {@code contentType} (parameters aside) is text, as {@link #isText(String, String)} says. */
+  public static boolean isText(String contentType) {
+    String type = mediaType(contentType);
+    int slash = type.indexOf('/');
+    return slash > 0 && isText(type.substring(0, slash), type.substring(slash + 1));
+  }
+
+  /**
+   * Whether {@code contentType} (nullable; parameters aside) is {@code application/json} or an
+   * {@code application/*+json} type.
+   */
+  public static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String type = mediaType(contentType).toLowerCase(Locale.ROOT);
+    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+  }
+
+  /**
+   * The charset the first {@code charset} parameter of {@code contentType} (nullable) names, or
+   * null if it has none.
+   *
+   * @throws IllegalArgumentException if it names a charset Java does not know
+   */
+  public static Charset declaredCharset(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    String[] parts = contentType.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip();
+      int eq = parameter.indexOf('=');
+      if (eq > 0 && parameter.substring(0, eq).strip().equalsIgnoreCase("charset")) {
+        String name = parameter.substring(eq + 1).strip();
+        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+          name = name.substring(1, name.length() - 1);
+        }
+        return Charset.forName(name);
+      }
+    }
+    return null;
+  }
+
   /**
    * {@code bytes} decoded from {@code charset} and encoded in UTF-8.
    *

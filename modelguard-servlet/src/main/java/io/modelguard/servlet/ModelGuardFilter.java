@@ -363,7 +363,7 @@ public final class ModelGuardFilter implements Filter {
     Charset bodyCharset = charsetOf(response);
     Charset declared;
     try {
-      declared = declaredCharset(contentType);
+      declared = TextBodies.declaredCharset(contentType);
     } catch (IllegalArgumentException e) {
       log.error("ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
           + "read; its output is withheld", path, contentType, endpoint.chain());
@@ -373,7 +373,7 @@ public final class ModelGuardFilter implements Filter {
     if (declared != null && !declared.equals(StandardCharsets.UTF_8)) {
       try {
         // Bytes that are not text are not transcoded: withheld, as text that is not valid in its charset.
-        captured = isText(contentType) ? TextBodies.toUtf8(captured, declared) : null;
+        captured = TextBodies.isText(contentType) ? TextBodies.toUtf8(captured, declared) : null;
       } catch (CharacterCodingException e) {
         captured = null;
       }
@@ -410,37 +410,6 @@ public final class ModelGuardFilter implements Filter {
     if (body.length > 0) {
       writeBody(response, body, bodyCharset);
     }
-  }
-
-  /**
-   * The charset the {@code charset} parameter of {@code contentType} names, or null if none.
-   *
-   * @throws IllegalArgumentException if it names a charset Java does not know
-   */
-  private static Charset declaredCharset(String contentType) {
-    if (contentType == null) {
-      return null;
-    }
-    String[] parts = contentType.split(";");
-    for (int i = 1; i < parts.length; i++) {
-      String parameter = parts[i].strip();
-      int eq = parameter.indexOf('=');
-      if (eq > 0 && parameter.substring(0, eq).strip().equalsIgnoreCase("charset")) {
-        String name = parameter.substring(eq + 1).strip();
-        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
-          name = name.substring(1, name.length() - 1);
-        }
-        return Charset.forName(name);
-      }
-    }
-    return null;
-  }
-
-  /** Whether {@code contentType} is text ({@link TextBodies#isText}), whose charset describes its bytes. */
-  private static boolean isText(String contentType) {
-    String type = mediaType(contentType);
-    int slash = type.indexOf('/');
-    return slash > 0 && TextBodies.isText(type.substring(0, slash), type.substring(slash + 1));
   }
 
   /**
@@ -547,12 +516,7 @@ public final class ModelGuardFilter implements Filter {
 
   /** Whether two Content-Type values name the same media type, parameters aside. */
   private static boolean sameMediaType(String a, String b) {
-    return b != null && mediaType(a).equalsIgnoreCase(mediaType(b));
-  }
-
-  private static String mediaType(String contentType) {
-    int semicolon = contentType.indexOf(';');
-    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+    return b != null && TextBodies.mediaType(a).equalsIgnoreCase(TextBodies.mediaType(b));
   }
 
   /** Forgets the servlets resolved so far; the filter may be initialised again afterwards. */

@@ -1,5 +1,6 @@
 package io.modelguard.servlet;
 
+import io.modelguard.internal.TextBodies;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletContext;
@@ -19,7 +20,6 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -117,7 +117,7 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
       name = context == null ? null : context.getRequestCharacterEncoding();
     }
     if (name == null) {
-      return isJson(getContentType()) ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
+      return TextBodies.isJson(getContentType()) ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
     }
     try {
       return Charset.forName(name);
@@ -126,16 +126,6 @@ final class ReplayingRequest extends HttpServletRequestWrapper {
       unsupported.initCause(e);
       throw unsupported;
     }
-  }
-
-  /** Whether {@code contentType} is {@code application/json} or a {@code +json} type, whatever its parameters. */
-  private static boolean isJson(String contentType) {
-    if (contentType == null) {
-      return false;
-    }
-    int semi = contentType.indexOf(';');
-    String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
-    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   /** The replayed bytes, then the rest of the original stream (unless it is known to be at its end). */
