@@ -92,7 +92,7 @@ public final class ModelGuard {
     int authenticators = chain.authenticatorCount();
     for (int i = 0, n = steps.size(); i < n; i++) {
       if (i == authenticators) {
-        GuardDecision stop = afterAuthenticators(request, context, headers, authenticators > 0);
+        GuardDecision stop = afterAuthenticators(chain, i, context, headers, authenticators > 0);
         if (stop != null) {
           return stop;
         }
@@ -103,12 +103,14 @@ public final class ModelGuard {
         continue; // failed open
       }
       if (!d.isAllowed()) {
+        release(chain, i, context);
         return finish(request, context, d, headers, step.phase(), step.name());
       }
       if (d.principal().isPresent()) {
         if (step.phase() != Phase.AUTHENTICATE) {
           log.warn("ModelGuard: policy '{}' in phase {} returned a principal; ignored", step.name(), step.phase());
         } else if (context.principalOrNull() != null) {
+          release(chain, i + 1, context);
           return finish(request, context,
               GuardDecision.moreThanOneCredential(), headers, step.phase(), step.name());
         } else {
@@ -123,7 +125,7 @@ public final class ModelGuard {
       }
     }
     if (authenticators == steps.size()) {
-      GuardDecision stop = afterAuthenticators(request, context, headers, authenticators > 0);
+      GuardDecision stop = afterAuthenticators(chain, authenticators, context, headers, authenticators > 0);
       if (stop != null) {
         return stop;
       }
@@ -139,18 +141,43 @@ public final class ModelGuard {
    * still serve a model it reads from the path.
    */
   private GuardDecision afterAuthenticators(
-      InferenceRequest request, GuardContext context, Map<String, String> headers, boolean authenticates) {
+      PolicyChain chain, int ran, GuardContext context, Map<String, String> headers, boolean authenticates) {
+    InferenceRequest request = context.request();
     if (authenticates && context.principalOrNull() == null) {
+      release(chain, ran, context);
       return finish(request, context, GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS),
           headers, Phase.AUTHENTICATE, null);
     }
     if (request.endpoint().isUnresolved()) {
+      release(chain, ran, context);
       // The same answer as ModelAccessPolicy's for a model the caller may not use: nothing tells a
       // path that names no model from one naming a model the caller is not allowed.
       return finish(request, context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN), headers,
           Phase.AUTHORIZE, null);
     }
     return null;
+  }
+
+  /**
+   * Calls {@link Policy#release} on the first {@code ran} request steps of {@code chain}, latest
+   * first, for a request that is being denied. A release that throws is logged; the denial stands.
+   */
+  private void release(PolicyChain chain, int ran, GuardContext context) {
+    List<PolicyChain.Step<Phase, Policy>> steps = chain.requestSteps();
+    for (int i = ran - 1; i >= 0; i--) {
+      PolicyChain.Step<Phase, Policy> step = steps.get(i);
+      try {
+        step.policy().release(context);
+      } catch (StackOverflowError e) {
+        log.warn("ModelGuard: policy '{}' in chain '{}' overflowed the stack releasing a denied request",
+            step.name(), chain.name());
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        logFailure(true, e, "ModelGuard: policy '{}' in chain '{}' failed to release a denied request",
+            step.name(), chain.name());
+      }
+    }
   }
 
   private GuardDecision evaluate(PolicyChain chain, PolicyChain.Step<Phase, Policy> step, GuardContext context) {

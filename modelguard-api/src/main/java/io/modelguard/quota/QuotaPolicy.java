@@ -46,7 +46,11 @@ import org.slf4j.LoggerFactory;
  * For costs known only after the response (tokens generated), {@link Builder#reserve} reserves the
  * maximum up front and {@link #settlement()}, registered at {@link
  * io.modelguard.OutputPhase#RECORD}, refunds the unused part (or charges the excess) once the
- * response is known. Concurrent calls therefore never overshoot by more than one call's excess.
+ * response is known. Concurrent calls therefore never overshoot by more than one call's excess. A
+ * reservation is a hold for the model call: if a policy after this one denies the request, the
+ * engine {@linkplain #release releases} it and the whole reservation is refunded. A plain cost is
+ * a charge for the request and stays charged whatever a later policy decides, so a flood of
+ * requests that fail validation is still limited.
  *
  * <h2>Responses</h2>
  *
@@ -167,8 +171,10 @@ public final class QuotaPolicy implements Policy {
    * reservation stays charged). It runs on every response with a body the application produced,
    * error statuses included (the actual-cost function can tell them apart by {@link
    * ResponseContext#status()}); a response without a body (a 204), a request answered instead by
-   * the container or the guard, or one whose handler threw an exception the application did not
-   * turn into a response never reaches it, so its reservation stays charged in full.
+   * the container, or one whose handler threw an exception the application did not turn into a
+   * response never reaches it, so its reservation stays charged in full. A request a later policy
+   * of the chain denies (invalid input, say) never reaches the model: its reservation is refunded
+   * in full then ({@link #release}), without this policy.
    *
    * @throws IllegalStateException if the policy was built without {@link Builder#reserve}
    */
@@ -188,7 +194,24 @@ public final class QuotaPolicy implements Policy {
     if (actual < 0) {
       throw new IllegalStateException("QuotaPolicy: the actual cost function returned " + actual);
     }
-    long delta = actual - r.reserved;
+    settle(r, actual - r.reserved);
+    return context.output();
+  }
+
+  /**
+   * Releases the reservation of a request a later policy denied: it never reaches the model, so the
+   * whole reservation is refunded. A plain cost ({@link Builder#cost}) is a charge for the request,
+   * not a hold, and stays charged.
+   */
+  @Override
+  public void release(GuardContext context) {
+    Reservation r = reservations == null ? null : reservations.asMap().remove(context.request());
+    if (r != null) {
+      settle(r, -r.reserved);
+    }
+  }
+
+  private void settle(Reservation r, long delta) {
     if (delta != 0) {
       try {
         store.settle(r.key, r.plan, delta, r.decision);
@@ -196,7 +219,6 @@ public final class QuotaPolicy implements Policy {
         log.warn("QuotaPolicy: could not settle a reservation of {} for {}: {}", r.reserved, r.key, e.getMessage());
       }
     }
-    return context.output();
   }
 
   private static final class OverrideKey {
@@ -261,7 +283,8 @@ public final class QuotaPolicy implements Policy {
     /**
      * Reserve-then-settle for costs known only after the response: {@code maxCost} is charged up
      * front, and {@link QuotaPolicy#settlement()} later refunds {@code maxCost − actualCost} (or
-     * charges the excess). Replaces {@link #cost(RequestCost)}. Default: no reservations.
+     * charges the excess); a request a later policy denies gets the whole reservation back.
+     * Replaces {@link #cost(RequestCost)}. Default: no reservations.
      */
     public Builder reserve(RequestCost maxCost, ResponseCost actualCost) {
       this.cost = Objects.requireNonNull(maxCost, "maxCost");

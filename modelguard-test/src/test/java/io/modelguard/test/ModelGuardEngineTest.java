@@ -106,6 +106,94 @@ class ModelGuardEngineTest {
     });
   }
 
+  /** Records its evaluation as {@code name} and a release as {@code release:name}. */
+  private io.modelguard.Policy releasing(String name, GuardDecision decision) {
+    return new io.modelguard.Policy() {
+      @Override
+      public GuardDecision evaluate(io.modelguard.GuardContext context) {
+        trace.add(name);
+        return decision;
+      }
+
+      @Override
+      public void release(io.modelguard.GuardContext context) {
+        trace.add("release:" + name);
+      }
+    };
+  }
+
+  @Test
+  void aDenialReleasesThePoliciesThatRanBeforeItLatestFirstAndNoOthers() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "auth", releasing("auth",
+            GuardDecision.authenticated(Principal.builder("alice").tier("t").build())))
+        .policy(Phase.QUOTA, "quota", releasing("quota", GuardDecision.allow()))
+        .policy(Phase.VALIDATE, "validate", releasing("validate", GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .policy(Phase.DETECT, "detect", releasing("detect", GuardDecision.allow()))).build();
+
+    GuardDecision d = guard.check(FakeRequest.builder().build());
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(trace).containsExactly("auth", "quota", "validate", "release:quota", "release:auth");
+  }
+
+  @Test
+  void anAllowedRequestReleasesNothing() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "quota", releasing("quota", GuardDecision.allow()))
+        .policy(Phase.VALIDATE, "validate", releasing("validate", GuardDecision.allow()))).build();
+
+    assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).isTrue();
+    assertThat(trace).containsExactly("quota", "validate");
+  }
+
+  @Test
+  void theEnginesOwnDenialsReleaseThePoliciesThatRan() {
+    ModelGuard noPrincipal = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "abstains", releasing("abstains", GuardDecision.allow()))
+        .policy(Phase.QUOTA, "quota", releasing("quota", GuardDecision.allow()))).build();
+    assertThat(noPrincipal.check(FakeRequest.builder().build()).reason())
+        .contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+    assertThat(trace).containsExactly("abstains", "release:abstains");
+
+    trace.clear();
+    ModelGuard twoCredentials = engine().chain("default", c -> c
+        .policy(Phase.AUTHENTICATE, "a", releasing("a", GuardDecision.authenticated(Principal.builder("alice").build())))
+        .policy(Phase.AUTHENTICATE, "b", releasing("b", GuardDecision.authenticated(Principal.builder("bob").build()))))
+        .build();
+    assertThat(twoCredentials.check(FakeRequest.builder().build()).reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+    assertThat(trace).containsExactly("a", "b", "release:b", "release:a");
+  }
+
+  @Test
+  void aReleaseThatThrowsIsLoggedAndTheDenialAndTheOtherReleasesStand() {
+    io.modelguard.Policy throwsOnRelease = new io.modelguard.Policy() {
+      @Override
+      public GuardDecision evaluate(io.modelguard.GuardContext context) {
+        return GuardDecision.allow();
+      }
+
+      @Override
+      public void release(io.modelguard.GuardContext context) {
+        throw new IllegalStateException("store gone");
+      }
+    };
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.AUTHORIZE, "first", releasing("first", GuardDecision.allow()))
+        .policy(Phase.QUOTA, "broken", throwsOnRelease)
+        .policy(Phase.VALIDATE, "validate", releasing("validate", GuardDecision.deny(ReasonCode.INPUT_INVALID)))).build();
+
+    try (LogCapture logs = new LogCapture()) {
+      GuardDecision d = guard.check(FakeRequest.builder().build());
+
+      assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
+      assertThat(trace).containsExactly("first", "validate", "release:first");
+      assertThat(logs.lines()).anySatisfy(l -> assertThat(l)
+          .contains("ERROR ModelGuard: policy 'broken' in chain 'default' failed to release a denied request")
+          .contains("store gone"));
+    }
+  }
+
   @Test
   void principalFromAuthenticationIsSeenByLaterPhasesAndReturned() {
     List<String> seen = new CopyOnWriteArrayList<>();

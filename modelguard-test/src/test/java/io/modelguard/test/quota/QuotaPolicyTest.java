@@ -262,6 +262,42 @@ class QuotaPolicyTest {
     assertThat(next.headers()).containsEntry("RateLimit", "\"burst\";r=0;t=1");
   }
 
+  /** Refuses a request whose {@code X-Invalid} header is set, as input validation would. */
+  private static final Policy REFUSES_MARKED_INPUT = ctx -> ctx.request().header("X-Invalid").isPresent()
+      ? GuardDecision.deny(ReasonCode.INPUT_INVALID)
+      : GuardDecision.allow();
+
+  private static FakeRequest invalidRequest(String tenant) {
+    return FakeRequest.builder().header("X-Tenant", tenant).header("X-Invalid", "yes").build();
+  }
+
+  @Test
+  void aReservationIsRefundedInFullWhenALaterPolicyDeniesTheRequest() {
+    QuotaPolicy quota = reserving(store, 4);
+    ModelGuard guard = guard(quota, c -> c.policy(Phase.VALIDATE, "input", REFUSES_MARKED_INPUT)
+        .output(OutputPhase.RECORD, "settle", quota.settlement()));
+
+    assertThat(guard.check(invalidRequest("acme")).reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(guard.check(invalidRequest("acme")).reason()).contains(ReasonCode.INPUT_INVALID);
+    // Both holds of 4 went back: the next reservation of 4 finds all 5 units (without the refunds
+    // only 1 would be left and it would be refused).
+    GuardDecision valid = guard.check(request("acme"));
+    assertThat(valid.isAllowed()).isTrue();
+    assertThat(valid.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+  }
+
+  @Test
+  void aPlainCostStaysChargedWhenALaterPolicyDeniesTheRequest() {
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build(),
+        c -> c.policy(Phase.VALIDATE, "input", REFUSES_MARKED_INPUT));
+
+    for (int i = 0; i < 5; i++) {
+      assertThat(guard.check(invalidRequest("acme")).reason()).contains(ReasonCode.INPUT_INVALID);
+    }
+    assertThat(guard.check(request("acme")).reason()).as("five refused requests used the burst of 5")
+        .contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
   @Test
   void concurrentReservationsNeverLetActualUsageExceedTheQuota() throws Exception {
     InMemoryQuotaStore tokens = InMemoryQuotaStore.builder().clock(clock).build();
