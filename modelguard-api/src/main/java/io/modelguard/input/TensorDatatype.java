@@ -28,10 +28,17 @@ public enum TensorDatatype {
   INT32(4, Integer.MIN_VALUE, Integer.MAX_VALUE),
   /** Signed 64-bit integer, {@link Long#MIN_VALUE} to {@link Long#MAX_VALUE}. */
   INT64(8, Long.MIN_VALUE, Long.MAX_VALUE, BigDecimal.valueOf(Long.MAX_VALUE)),
-  /** Half-precision float (largest finite 65504). */
-  FP16(2, -65_504, 65_504),
-  /** Single-precision float. */
-  FP32(4, -Float.MAX_VALUE, Float.MAX_VALUE),
+  /**
+   * Half-precision float: every number that rounds to a finite one (below 65520 in magnitude; the
+   * largest finite is 65504).
+   */
+  FP16(2, -Math.nextDown(65_520.0), Math.nextDown(65_520.0)),
+  /**
+   * Single-precision float: every number that rounds to a finite one, so {@code 3.4028235e38}, as
+   * Java, NumPy and most JSON writers print the largest finite float, is in range (below {@code
+   * 0x1.ffffffp127}, the largest finite plus half its ulp, in magnitude).
+   */
+  FP32(4, -Math.nextDown(0x1.ffffffp127), Math.nextDown(0x1.ffffffp127)),
   /** Double-precision float. */
   FP64(8, -Double.MAX_VALUE, Double.MAX_VALUE),
   /** Byte strings, sent as JSON strings; counted at 1 byte per character for the size check. */

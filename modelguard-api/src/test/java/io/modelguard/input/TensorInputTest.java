@@ -154,6 +154,30 @@ class TensorInputTest {
   }
 
   @Test
+  void aFloatTensorTakesEveryNumberThatRoundsToAFiniteFloatAsWrittenByFloatWriters() {
+    ModelSpec spec = ModelSpec.builder("floats-v2")
+        .tensor(TensorSpec.builder("f").datatypes(TensorDatatype.FP32, TensorDatatype.FP16).shape(1).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    java.util.function.BiFunction<String, String, GuardDecision> one = (type, value) -> p.check(TestRequest.json(
+        "floats-v2", "{\"inputs\":[{\"name\":\"f\",\"shape\":[1],\"datatype\":\"" + type + "\",\"data\":[" + value + "]}]}"));
+
+    // Float.toString(Float.MAX_VALUE), as a client serialising float32 writes it: above the
+    // double 3.4028234663852886e38 that the float holds, yet it is that float.
+    for (String max : new String[] {Float.toString(Float.MAX_VALUE), "-3.4028235e38", "3.4028235677973362e38"}) {
+      assertThat((double) Float.parseFloat(max)).as(max).isFinite();
+      assertThat(one.apply("FP32", max).isAllowed()).as(max).isTrue();
+    }
+    for (String over : new String[] {"3.4028236e38", "-3.4028236e38", "1e39"}) {
+      assertThat(Float.parseFloat(over)).as(over).isInfinite();
+      assertThat(one.apply("FP32", over).detail()).as(over).contains("Tensor 'f': every element must lie in the range of FP32.");
+    }
+    assertThat(one.apply("FP16", "65504").isAllowed()).isTrue();
+    assertThat(one.apply("FP16", "65519.99").isAllowed()).as("rounds to 65504").isTrue();
+    assertThat(one.apply("FP16", "65520").detail()).as("rounds to infinity")
+        .contains("Tensor 'f': every element must lie in the range of FP16.");
+  }
+
+  @Test
   void checksSixtyFourBitIntegersExactlyNotThroughDoubles() {
     ModelSpec spec = ModelSpec.builder("ids-v2")
         .tensor(TensorSpec.builder("i").datatypes(TensorDatatype.INT64).shape(1).optional().build())
