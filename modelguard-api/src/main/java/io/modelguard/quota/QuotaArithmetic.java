@@ -162,7 +162,8 @@ public final class QuotaArithmetic {
       int b = 3 * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         long tat = Math.max(state[b], now);
-        long units = Math.min(Math.abs(delta), 2 * l.quota());
+        // -Long.MIN_VALUE does not exist as a long: Math.abs would return it negative.
+        long units = Math.min(delta == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(delta), 2 * l.quota());
         if (delta < 0) {
           long back = units * l.intervalMicros();
           if (ends != null) {

@@ -397,6 +397,17 @@ public abstract class QuotaStoreCompatibilitySuite {
   }
 
   @Test
+  void aRefundOfLongMinValueGivesBackTheWholeBucketLikeAnyRefundAboveItsSize() {
+    QuotaKey key = key("refund-min");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(10));
+    QuotaDecision reserved = take(key, plan, 10);
+    store.adjust(key, plan, Long.MIN_VALUE, reserved.decidedAtMicros());
+    QuotaDecision after = take(key, plan, 10);
+    assertThat(after.isAllowed()).as("all 10 units are back").isTrue();
+    assertThat(after.remaining(0)).isZero();
+  }
+
+  @Test
   void settlingAReservationGivesBackNothingTheBucketHasRefilledSince() {
     givesBackOnlyWhatHasNotRefilled("settle-b", (key, plan, reservation) -> store.settle(key, plan, -10, reservation));
   }
