@@ -298,9 +298,24 @@ public final class ResilientQuotaStore implements QuotaStore {
     return circuits.size();
   }
 
-  /** How many settlements of the primary's reservations were dropped so far (for monitoring and tests). */
+  /**
+   * How many settlements of the primary's reservations were dropped so far, with the adjustments the
+   * primary accepted and then failed to apply ({@link #primaryDroppedAdjustment}); for monitoring
+   * and tests.
+   */
   public long droppedSettlements() {
     return droppedSettlements.get();
+  }
+
+  /**
+   * Reports an adjustment or settlement that the primary accepted and then failed to apply: a store
+   * that applies them asynchronously (the Redis store does) calls this when one fails after {@link
+   * #adjust} or {@link #settle} returned. It is counted in {@link #droppedSettlements()} and logged
+   * like a settlement dropped here, at WARN at most once a minute. It does not count towards
+   * opening the circuit: a late failure says nothing certain about the primary now.
+   */
+  public void primaryDroppedAdjustment(QuotaKey key, long delta, Throwable cause) {
+    dropSettlement(key, delta, "the primary failed to apply it: " + cause);
   }
 
   /** Counts a dropped settlement; warns at most once per {@link #WARNING_NANOS}, debug otherwise. */

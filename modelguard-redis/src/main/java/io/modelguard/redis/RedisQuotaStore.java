@@ -187,7 +187,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     RedisURI first = b.uris.get(0);
     this.first = first;
     this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
-        b.coalescing, b.maxBatch);
+        b.coalescing, b.maxBatch, this::droppedAdjustment);
     ResilientQuotaStore.Builder resilient = ResilientQuotaStore.builder(script)
         .failurePolicy(b.failurePolicy)
         .failureThreshold(b.failureThreshold)
@@ -350,6 +350,20 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    */
   public ResilientQuotaStore.CircuitState circuitState(QuotaKey key) {
     return resilient.circuitState(key);
+  }
+
+  /**
+   * How many settlements (refunds, or charges beyond a reservation) and adjustments were lost: those
+   * dropped while the breaker was open and those Redis failed to apply (logged at WARN at most once
+   * a minute). Each leaves a tenant charged more, or less, than it used.
+   */
+  public long droppedSettlements() {
+    return resilient.droppedSettlements();
+  }
+
+  /** An adjustment Redis failed to apply after {@code adjust} returned (the calls are asynchronous). */
+  private void droppedAdjustment(QuotaKey key, long delta, Throwable cause) {
+    resilient.primaryDroppedAdjustment(key, delta, cause);
   }
 
   /** How many calls reached Redis through the breaker (decisions and adjustments, before coalescing). */

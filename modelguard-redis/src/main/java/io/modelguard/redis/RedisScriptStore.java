@@ -30,8 +30,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The raw Redis store: one Lua script call per batch of decisions on one key, with a hard
@@ -47,7 +45,6 @@ import org.slf4j.LoggerFactory;
  * would; each decision is charged once, whichever call carries it.
  */
 final class RedisScriptStore implements QuotaStore {
-  private static final Logger log = LoggerFactory.getLogger(RedisScriptStore.class);
   /**
    * Script calls of one key in flight at once. One keeps a key's operations in submission order
    * (a refund is applied before the same thread's next decision, even on Cluster, where a node
@@ -72,10 +69,18 @@ final class RedisScriptStore implements QuotaStore {
   private final ConcurrentHashMap<QuotaPlan, String[]> planArgs = new ConcurrentHashMap<>();
   private final AtomicLong scriptCalls = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
+  private final DroppedAdjustments dropped;
+
+  /** Told of an adjustment that failed after {@link #adjust} returned. */
+  @FunctionalInterface
+  interface DroppedAdjustments {
+    void dropped(QuotaKey key, long delta, Throwable cause);
+  }
 
   RedisScriptStore(Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands, String prefix,
-      long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch) {
+      long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch, DroppedAdjustments dropped) {
     this.commands = commands;
+    this.dropped = dropped;
     this.prefix = prefix;
     this.timeoutNanos = timeoutNanos;
     this.clientClock = clientClock;
@@ -114,7 +119,8 @@ final class RedisScriptStore implements QuotaStore {
     Op op = new Op(plan, false, delta, decidedAtMicros, ends);
     op.result.whenComplete((r, e) -> {
       if (e != null) {
-        log.debug("ModelGuard Redis quota store: adjustment of {} on {} dropped: {}", delta, key, e.toString());
+        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        dropped.dropped(key, delta, cause);
       }
     });
     submit(key.partition(), op);

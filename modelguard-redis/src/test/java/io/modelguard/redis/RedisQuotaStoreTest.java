@@ -125,7 +125,7 @@ class RedisQuotaStoreTest {
   @Test
   void thePlansWhoseArgumentsAreCachedStayBounded() {
     // Per-principal quota claims can make a new plan per request; the cache must not keep them all.
-    RedisScriptStore script = new RedisScriptStore(() -> null, "mg:q:", 1_000_000L, null, false, 1);
+    RedisScriptStore script = new RedisScriptStore(() -> null, "mg:q:", 1_000_000L, null, false, 1, (k, d, e) -> {});
     for (int i = 1; i <= RedisScriptStore.MAX_CACHED_PLANS * 2 + 1; i++) {
       QuotaPlan plan = QuotaPlan.of(QuotaLimit.slidingWindow("daily", i, Duration.ofDays(1)));
       assertThat(script.limitArgsOf(plan)).contains(Long.toString(i));
@@ -225,6 +225,40 @@ class RedisQuotaStoreTest {
   }
 
   @Test
+  void aRefundRedisFailsToApplyIsCountedAndWarnedAboutNotLostSilently() throws Exception {
+    // Settlements reach Redis asynchronously, after settle() returned: one that Redis then refuses
+    // (here it is out of memory) leaves the tenant charged for units it did not use, which an
+    // operator must be able to see; it was logged at DEBUG only.
+    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try (RedisQuotaStore store = builder().build()) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+      QuotaKey key = key("lost-refund");
+      QuotaDecision reservation = store.acquire(key, plan, 5);
+      assertThat(server.cli("config", "set", "maxmemory", "1")).contains("OK");
+      try {
+        store.settle(key, plan, -4, reservation);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.droppedSettlements() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(5); // waits for the asynchronous answer, not for time to pass
+        }
+      } finally {
+        server.cli("config", "set", "maxmemory", "0");
+      }
+      assertThat(store.droppedSettlements()).isEqualTo(1);
+      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+          .extracting(ILoggingEvent::getFormattedMessage).asString()
+          .contains("settlement of -4 units").contains(key.toString()).contains("OOM");
+      assertThat(store.acquire(key, plan, 1).remaining(0)).as("the refund was not applied").isEqualTo(4);
+      assertThat(store.circuitState()).isEqualTo(ResilientQuotaStore.CircuitState.CLOSED);
+    } finally {
+      logger.detachAppender(logged);
+    }
+  }
+
+  @Test
   void reloadsTheScriptWhenRedisHasForgottenIt() {
     try (RedisQuotaStore store = builder().build()) {
       QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
@@ -269,7 +303,8 @@ class RedisQuotaStoreTest {
     // decision's kind as its cost, so another request on the key was allowed at no cost. (The
     // in-memory store reads one end per limit and ignores the rest.)
     CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = new CompletableFuture<>();
-    RedisScriptStore script = new RedisScriptStore(() -> connected, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128);
+    RedisScriptStore script = new RedisScriptStore(() -> connected, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128,
+        (k, d, e) -> {});
     QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
     QuotaKey key = key("ends");
     script.adjust(key, plan, 1, 0); // a forced charge of one unit, in flight until connected
