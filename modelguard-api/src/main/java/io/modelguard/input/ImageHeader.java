@@ -11,8 +11,10 @@ import java.util.Optional;
  * PNG that declares 20000 × 20000 pixels be refused before a decoder allocates 1.6 GB for it.
  *
  * @param format the sniffed format
- * @param width width in pixels (for a GIF, the widest of the logical screen and every frame)
- * @param height height in pixels (for a GIF, the tallest of the logical screen and every frame)
+ * @param width width in pixels (for a GIF, the widest of the logical screen and every frame's
+ *     extent, its left offset plus its width)
+ * @param height height in pixels (for a GIF, the tallest of the logical screen and every frame's
+ *     extent, its top offset plus its height)
  * @param frames number of frames (1 except for GIF)
  */
 public record ImageHeader(ImageFormat format, long width, long height, int frames) {
@@ -52,6 +54,19 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     long h = u32be(b, 20);
     if (w == 0 || h == 0 || w > Integer.MAX_VALUE || h > Integer.MAX_VALUE) {
       return Optional.empty();
+    }
+    // A second IHDR refuses the image: Pillow reads every chunk up to the image data and keeps the
+    // last IHDR it meets (an 8 x 8 IHDR followed by a 12,000 x 12,000 one opens as 12000 x 12000),
+    // while ImageIO and this reader take the first. A valid PNG has exactly one.
+    long at = 33; // after the signature and the first IHDR chunk (length, type, 13 bytes, CRC)
+    while (at + 8 <= b.length) {
+      if (bytesAt(b, (int) at + 4, 'I', 'H', 'D', 'R')) {
+        return Optional.empty();
+      }
+      if (bytesAt(b, (int) at + 4, 'I', 'E', 'N', 'D')) {
+        break;
+      }
+      at += 12 + u32be(b, (int) at);
     }
     return Optional.of(new ImageHeader(ImageFormat.PNG, w, h, 1));
   }
@@ -366,8 +381,10 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
           break;
         }
         frames++;
-        w = Math.max(w, u16le(b, i + 5));
-        h = Math.max(h, u16le(b, i + 7));
+        // A frame's extent is its offset plus its size: Pillow grows the image to cover it (a 16 x
+        // 16 frame at (12000, 12000) on a 16 x 16 screen opens as 12016 x 12016).
+        w = Math.max(w, u16le(b, i + 1) + (long) u16le(b, i + 5));
+        h = Math.max(h, u16le(b, i + 3) + (long) u16le(b, i + 7));
         int f = b[i + 9] & 0xff;
         i += 10 + ((f & 0x80) != 0 ? 3 * (1 << ((f & 7) + 1)) : 0);
         i = skipSubBlocks(b, i + 1); // LZW minimum code size, then the data

@@ -270,6 +270,29 @@ class ImageHeaderTest {
   }
 
   @Test
+  void aGifFrameCountsWithItsOffsetForDecodersGrowTheImageToCoverIt() {
+    // Pillow sizes a GIF to cover every frame it meets: a 16 x 16 screen with a 16 x 16 frame at
+    // (12000, 12000) opens as 12016 x 12016, a 144-megapixel canvas from a 28-byte file.
+    byte[] gif = TestImages.gifWithFrameAt(12_000, 12_000, 16, 16);
+
+    assertThat(ImageHeader.read(gif)).contains(new ImageHeader(ImageFormat.GIF, 12_016, 12_016, 1));
+    assertThat(ImageSpec.defaults().accepts(gif)).isFalse();
+    assertThat(ImageSpec.defaults().accepts(TestImages.gifWithFrameAt(4_090, 0, 16, 16))).isFalse();
+    assertThat(ImageHeader.read(TestImages.gifWithFrameAt(0, 0, 16, 16))).contains(new ImageHeader(ImageFormat.GIF, 16, 16, 1));
+  }
+
+  @Test
+  void refusesAPngWithASecondHeaderChunk() {
+    // Pillow reads the chunks up to the image data and keeps the last IHDR: this file opens as
+    // 12000 x 12000 there, while its first IHDR says 8 x 8.
+    byte[] png = TestImages.pngWithSecondHeader(8, 8, 12_000, 12_000);
+
+    assertThat(ImageHeader.read(png)).isEmpty();
+    assertThat(ImageSpec.defaults().accepts(png)).isFalse();
+    assertThat(ImageHeader.read(TestImages.real("png", 8, 8))).contains(new ImageHeader(ImageFormat.PNG, 8, 8, 1));
+  }
+
+  @Test
   void sniffsFormatsByMagicBytesOnly() {
     assertThat(ImageFormat.sniff(TestImages.real("png", 2, 2))).contains(ImageFormat.PNG);
     assertThat(ImageFormat.sniff(TestImages.real("jpeg", 2, 2))).contains(ImageFormat.JPEG);

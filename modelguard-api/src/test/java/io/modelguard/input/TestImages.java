@@ -85,6 +85,37 @@ final class TestImages {
   }
 
   /**
+   * A GIF with a 16 x 16 logical screen and one {@code w × h} frame placed at {@code (left, top)}:
+   * Pillow grows the image to cover the frame, to {@code (left + w) × (top + h)}.
+   */
+  static byte[] gifWithFrameAt(int left, int top, int w, int h) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes("GIF89a".getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(new byte[] {16, 0, 16, 0, 0, 0, 0}); // 16 x 16 screen, no global colour table
+    out.write(0x2c);
+    out.writeBytes(new byte[] {(byte) left, (byte) (left >> 8), (byte) top, (byte) (top >> 8),
+        (byte) w, (byte) (w >> 8), (byte) h, (byte) (h >> 8), 0});
+    out.writeBytes(new byte[] {2, 1, 0, 0}); // LZW code size, one empty-ish sub-block, terminator
+    out.write(0x3b);
+    return out.toByteArray();
+  }
+
+  /**
+   * A real {@code w × h} PNG with a second IHDR declaring {@code w2 × h2} inserted right after the
+   * first (before the image data): Pillow keeps the last IHDR it reads before the data.
+   */
+  static byte[] pngWithSecondHeader(int w, int h, int w2, int h2) {
+    byte[] png = real("png", w, h);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(png, 0, 33); // signature and the first IHDR chunk
+    ByteBuffer ihdr = ByteBuffer.allocate(13);
+    ihdr.putInt(w2).putInt(h2).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(out, "IHDR", ihdr.array());
+    out.write(png, 33, png.length - 33);
+    return out.toByteArray();
+  }
+
+  /**
    * A JPEG with an APP0 segment, an SOF0 declaring {@code w × h} and the header of its scan (SOS),
    * but no scan data.
    */
