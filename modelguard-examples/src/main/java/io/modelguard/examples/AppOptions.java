@@ -159,14 +159,27 @@ public final class AppOptions {
    *
    * @throws StartupException naming the flag, for an unknown flag, a missing or invalid value
    */
+  /**
+   * The secret in environment variable {@code name}, or null if it is not set. Set but blank is a
+   * mistake (a secret store that resolved to nothing, say), not a request for a random secret that
+   * would silently change every restart.
+   */
+  private static String secretFromEnv(Map<String, String> env, String name) throws StartupException {
+    String value = env.get(name);
+    if (value != null && value.isBlank()) {
+      throw new StartupException(name + " is set but empty; unset it to use a random secret for this run");
+    }
+    return value;
+  }
+
   public static AppOptions parse(String[] args, Map<String, String> env) throws StartupException {
     AppOptions options = defaults();
-    String envPepper = env.get(PEPPER_ENV);
-    if (envPepper != null && !envPepper.isBlank()) {
+    String envPepper = secretFromEnv(env, PEPPER_ENV);
+    if (envPepper != null) {
       options = options.withPepperFromEnv(envPepper);
     }
-    String envSecret = env.get(EXTRACTION_SECRET_ENV);
-    if (envSecret != null && !envSecret.isBlank()) {
+    String envSecret = secretFromEnv(env, EXTRACTION_SECRET_ENV);
+    if (envSecret != null) {
       options = options.withExtractionSecretFromEnv(envSecret);
     }
     for (int i = 0; i < args.length; i++) {

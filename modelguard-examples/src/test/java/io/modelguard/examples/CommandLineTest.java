@@ -114,6 +114,18 @@ class CommandLineTest {
   }
 
   @Test
+  void aSecretVariableThatIsSetButEmptyExitsTwoRatherThanFallingBackToARandomSecret() {
+    for (String name : new String[] {AppOptions.PEPPER_ENV, AppOptions.EXTRACTION_SECRET_ENV}) {
+      for (String blank : new String[] {"", "  \n"}) {
+        out.reset();
+        err.reset();
+        assertThat(run(Map.of(name, blank), "--port", "0")).as(name).isEqualTo(2);
+        assertOneLineError(name + " is set but empty; unset it to use a random secret for this run");
+      }
+    }
+  }
+
+  @Test
   void nonBase64PepperInTheEnvironmentExitsTwoWithoutPrintingIt() {
     String pepper = "this is not base64 at all!!";
 
