@@ -49,10 +49,17 @@ final class ClaimsMapper {
   /**
    * The principal the claims describe.
    *
+   * @param nulls the claims the token sets to JSON {@code null} (which jjwt leaves out of {@code
+   *     claims}): a mapped one is of the wrong type, not absent
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
    *     claim has the wrong type
    */
-  Principal map(Map<String, ?> claims) {
+  Principal map(Map<String, ?> claims, Set<String> nulls) {
+    if (nulls.contains(subjectClaim) || nulls.contains(tenantClaim) || nulls.contains(tierClaim)
+        || nulls.contains(modelsClaim) || scopeClaims.stream().anyMatch(nulls::contains)) {
+      // "models": null read as no models claim widened the principal to its whole tier.
+      throw Refusal.CLAIMS.exception();
+    }
     String subject = text(claims.get(subjectClaim), true);
     Principal.Builder p = Principal.builder(subject).credentialKind(CredentialKind.BEARER_TOKEN);
     String tenant = text(claims.get(tenantClaim), false);

@@ -211,9 +211,27 @@ public final class JwksKeySource implements JwtKeySource {
     return StaticKeySource.byKeyId(set.entries, alg, keyId);
   }
 
-  /** Incremented by every successful fetch that withdraws or replaces a key. */
+  /**
+   * Incremented by every successful fetch that withdraws or replaces a key.
+   *
+   * <p>The authenticator asks this on every token, also on one it answers from its verified-token
+   * cache without calling {@link #find}; so the key set's lifetime is enforced here too: a set
+   * within {@code refreshAhead} of its expiry starts a background refresh, and an expired one
+   * starts a refresh and waits for it (at most {@code refreshWait}, rate-limited as in {@link
+   * #find}). Otherwise a client re-presenting one cached token would keep the set from ever being
+   * refreshed, and a key the IdP withdrew would go on vouching for that token until its {@code exp}.
+   */
   @Override
   public long generation() {
+    KeySet set = keys;
+    if (set != null) {
+      Instant now = clock.instant();
+      if (!now.isBefore(set.expiresAt)) {
+        await(startFetch(now));
+      } else if (!now.isBefore(set.refreshAt)) {
+        startFetch(now); // refresh-ahead: do not wait
+      }
+    }
     return generation;
   }
 

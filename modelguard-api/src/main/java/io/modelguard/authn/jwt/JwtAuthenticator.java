@@ -75,7 +75,8 @@ import org.slf4j.LoggerFactory;
  *       (which jjwt's conversion to milliseconds would wrap round to another date) refuses the token.
  *   <li>{@code iss} equal to one of {@link Builder#issuer(String...)} and {@code aud} (a string or
  *       an array) containing one of {@link Builder#audience(String...)}, each when configured.
- *   <li>The claims map to a principal (below); a mapped claim of the wrong type refuses the token.
+ *   <li>The claims map to a principal (below); a mapped claim of the wrong type refuses the token
+ *       (JSON {@code null} included: it is not read as an absent claim).
  * </ol>
  *
  * <h2>The principal</h2>
@@ -284,7 +285,7 @@ public final class JwtAuthenticator implements Policy {
       }
       Window window = checkTimes(times, now);
       checkIssuerAndAudience(c);
-      Principal principal = claims.map(c);
+      Principal principal = claims.map(c, times.nulls());
       if (cache != null) {
         cache.put(key, principal, window.validFrom, window.cacheUntil, generation, now);
       }

@@ -30,8 +30,10 @@ public interface JwtKeySource {
    * rotated out of a JWKS). The authenticator stamps each cached verification with it and stops
    * trusting cached verifications as soon as it changes. The authenticator reads it before it
    * looks a key up, so a source must change it only after {@link #find} no longer returns the
-   * withdrawn key: a verification that saw the new number then cannot have used the old key.
-   * Default: 0, for sources whose keys never change.
+   * withdrawn key: a verification that saw the new number then cannot have used the old key. It is
+   * also the only call a source sees for a token answered from the verified-token cache, so a
+   * source whose keys can expire (a JWKS) must notice a withdrawal here as well, not only in {@link
+   * #find}. Default: 0, for sources whose keys never change.
    */
   default long generation() {
     return 0;

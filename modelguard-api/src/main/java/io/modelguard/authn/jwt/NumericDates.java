@@ -8,6 +8,8 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The time claims ({@code exp}, {@code nbf}, {@code iat}) as the token spells them, checked before
@@ -37,8 +39,10 @@ final class NumericDates {
    * @param exp rounded down to the nanosecond, so the token never lives longer than written
    * @param nbf rounded up to the nanosecond, so the token is never valid sooner than written
    * @param iat rounded up to the nanosecond, like {@code nbf}
+   * @param nulls the names of the top-level claims whose value is JSON {@code null}: jjwt drops
+   *     these from its claims, so without this list they would read as absent
    */
-  record Times(Instant exp, Instant nbf, Instant iat) {}
+  record Times(Instant exp, Instant nbf, Instant iat, Set<String> nulls) {}
 
   /**
    * The time claims of {@code token} (a canonical compact JWS whose signature was verified), or
@@ -57,6 +61,7 @@ final class NumericDates {
     Instant exp = null;
     Instant nbf = null;
     Instant iat = null;
+    Set<String> nulls = new HashSet<>();
     try (JsonParser p = JSON.createParser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -92,11 +97,13 @@ final class NumericDates {
               iat = instant(seconds, RoundingMode.CEILING);
               break;
           }
+        } else if (value == JsonToken.VALUE_NULL) {
+          nulls.add(name);
         } else {
           p.skipChildren();
         }
       }
-      return new Times(exp, nbf, iat);
+      return new Times(exp, nbf, iat, Set.copyOf(nulls));
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -187,6 +187,31 @@ class JwksKeySourceTest {
   }
 
   @Test
+  void aWithdrawnKeyEndsItsCachedTokensOnceTheSetExpiresEvenIfOnlyThoseTokensArrive() {
+    // A verification served from the cache never asked the key source for a key, and only that
+    // question let the source notice that its set had expired: a client re-presenting the same
+    // token (the common case) kept the set from ever being refreshed, so a key the IdP withdrew
+    // (rotated out after a compromise) went on vouching for its cached tokens until their exp,
+    // a day here, although without the cache they were refused as soon as the set expired.
+    serve(set(jwk("k1", TestKeys.RSA))); // max-age=300
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = JwtAuthenticator.builder().keySource(source).build(); // with the verified-token cache
+    String t = token("k1", TestKeys.RSA);
+    assertThat(verify(jwt, t)).isPresent();
+
+    serve(set(jwk("k2", TestKeys.RSA_OTHER))); // k1 withdrawn at the IdP
+    clock.advance(Duration.ofSeconds(300)); // the set fetched 300 s ago has expired
+    Optional<Principal> afterExpiry = verify(jwt, t);
+    clock.advance(Duration.ofHours(1));
+    Optional<Principal> anHourLater = verify(jwt, t);
+
+    assertThat(fetches()).as("the expired set is refreshed").isGreaterThanOrEqualTo(2);
+    assertThat(afterExpiry).as("k1 withdrawn: its cached verification is dropped").isEmpty();
+    assertThat(anHourLater).isEmpty();
+    assertThat(verify(authenticator(source), t)).as("control: without the cache").isEmpty();
+  }
+
+  @Test
   void anUnknownKidFloodCostsAtMostOneFetchPerIntervalAndConcurrentCallersShareOneFetch() throws Exception {
     serve(set(jwk("k1", TestKeys.RSA)));
     JwksKeySource source = started(builder());

@@ -28,6 +28,10 @@ class JwtClaimsMappingTest {
     return a.authenticate(Tokens.rs256(claims), clock.instant());
   }
 
+  private Optional<Principal> maybe(JwtAuthenticator a, String token) {
+    return a.authenticate(token, clock.instant());
+  }
+
   private Tokens.Json claims() {
     return Tokens.claims(clock.instant());
   }
@@ -154,6 +158,35 @@ class JwtClaimsMappingTest {
     assertThat(maybe(jwt, claims().with("models", List.of("digits", 7)))).isEmpty();
     assertThat(maybe(jwt, claims().with("models", 7))).isEmpty();
     assertThat(maybe(jwt, claims().with("scope", true))).isEmpty();
+  }
+
+  @Test
+  void refusesMappedClaimsThatAreJsonNullRatherThanTreatingThemAsAbsent() {
+    // jjwt drops members whose value is null, so "models": null read as no models claim at all:
+    // a token restricted by a models claim (one the IdP's mapper filled with null) was granted
+    // every model of its tier, and "tenant": null made the caller a tenant of its own, with its
+    // own quota. Null is not an array, a string or a name: refused, as any other wrong type is.
+    long exp = clock.instant().plusSeconds(300).getEpochSecond();
+    java.util.function.Function<String, String> token = extra -> Tokens.sign("RS256", TestKeys.RSA.getPrivate(),
+        Tokens.header("RS256", "k1").text(),
+        "{\"iss\":\"" + JwtFixtures.ISSUER + "\",\"aud\":\"" + JwtFixtures.AUDIENCE
+            + "\",\"sub\":\"alice\",\"tier\":\"pro\",\"exp\":" + exp + extra + "}");
+    assertThat(guard.check(TestRequest.bearer(token.apply("")).model("iris")).isAllowed()).as("control").isTrue();
+    assertThat(jwt.authenticate(token.apply(",\"email\":null"), clock.instant())).as("an unmapped null").isPresent();
+
+    GuardDecision modelsNull = guard.check(TestRequest.bearer(token.apply(",\"models\":null")).model("iris"));
+    assertThat(modelsNull.isAllowed()).as("models: null must not widen to the whole tier").isFalse();
+    assertThat(modelsNull.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+    for (String claim : List.of("tenant", "scope", "scp")) {
+      assertThat(jwt.authenticate(token.apply(",\"" + claim + "\":null"), clock.instant())).as(claim).isEmpty();
+    }
+    assertThat(jwt.authenticate(token.apply(",\"tier\":null"), clock.instant()))
+        .as("tier (after a string tier: a duplicate, refused by jjwt anyway)").isEmpty();
+    String tierNull = Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1").text(),
+        "{\"iss\":\"" + JwtFixtures.ISSUER + "\",\"aud\":\"" + JwtFixtures.AUDIENCE
+            + "\",\"sub\":\"alice\",\"tier\":null,\"exp\":" + exp + "}");
+    assertThat(maybe(JwtFixtures.rsa().defaultTier("free").build(), tierNull)).as("tier: null is not the default tier")
+        .isEmpty();
   }
 
   @Test
