@@ -27,14 +27,16 @@ final class GuardRequestFilter implements ContainerRequestFilter {
   private final ModelGuard guard;
   private final EndpointSpec spec;
   private final ServingClassCheck servingClass;
+  private final GuardedLocatorCheck locators;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final Integer maxOutputBytes;
 
-  GuardRequestFilter(ModelGuard guard, EndpointSpec spec, ServingClassCheck servingClass,
+  GuardRequestFilter(ModelGuard guard, EndpointSpec spec, ServingClassCheck servingClass, GuardedLocatorCheck locators,
       Function<ContainerRequestContext, Optional<String>> remoteAddress, int maxOutputBytes) {
     this.guard = guard;
     this.spec = spec;
     this.servingClass = servingClass;
+    this.locators = locators;
     this.remoteAddress = remoteAddress;
     this.maxOutputBytes = maxOutputBytes;
   }
@@ -43,6 +45,11 @@ final class GuardRequestFilter implements ContainerRequestFilter {
   public void filter(ContainerRequestContext context) {
     if (servingClass.refused(context)) {
       // The class serving the request guards it otherwise than deployment could see.
+      return;
+    }
+    if (locators.refused(context)) {
+      // A locator that led here carries an annotation of its own, which no filter applies: the
+      // located method's own annotation may be more lenient (another chain, model or cost).
       return;
     }
     String coding = context.getHeaderString(HttpHeaders.CONTENT_ENCODING);

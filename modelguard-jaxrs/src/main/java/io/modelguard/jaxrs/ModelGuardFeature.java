@@ -65,12 +65,13 @@ import org.slf4j.LoggerFactory;
  *       returns it, after deployment, it is logged at ERROR and every request to the class's
  *       resource methods is answered with the {@code internal.error} problem (500);
  *   <li>a class with such a locator but no resource method of its own is never configured at all.
- *       So every resource method without {@code @ModelSecured} also gets a request filter that
- *       answers the {@code internal.error} problem (and logs at ERROR, once per method) when a
- *       request reached it through such a locator, that is, when one of {@link
+ *       So every resource method, with or without {@code @ModelSecured} of its own, answers the
+ *       {@code internal.error} problem (and logs at ERROR, once per method) when a request reached
+ *       it through such a locator, that is, when one of {@link
  *       jakarta.ws.rs.core.UriInfo#getMatchedResources()} after the first is an instance of a class
- *       with one. A request no locator took part in costs that filter one look at the list's
- *       size; guarded methods do not get it.
+ *       with one: the located method's own annotation (another chain, model or cost) would
+ *       otherwise silently stand in for the locator's. A request no locator took part in costs
+ *       that check one look at the list's size.
  * </ul>
  *
  * <p><b>{@code @Path} on an interface or a superclass.</b> RESTEasy configures such a resource for
@@ -340,7 +341,7 @@ public final class ModelGuardFeature implements DynamicFeature {
       }
     }
     context.register(new GuardRequestFilter(guard, spec, new ServingClassCheck(method, resourceClass, found),
-        address, maxOutputBytes), Priorities.AUTHENTICATION);
+        new GuardedLocatorCheck(method, guardedLocators), address, maxOutputBytes), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
   }

@@ -1,14 +1,9 @@
 package io.modelguard.jaxrs;
 
-import io.modelguard.problem.ProblemRenderer;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import java.lang.reflect.Method;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Fails closed on one resource method deployment found no {@code @ModelSecured} for, where a
@@ -32,12 +27,9 @@ import org.slf4j.LoggerFactory;
  * matched resources and one class comparison; other classes are checked once each (cached).
  */
 final class UnguardedMethodFilter implements ContainerRequestFilter {
-  private static final Logger log = LoggerFactory.getLogger(UnguardedMethodFilter.class);
-
   private final Method method;
-  private final ClassValue<Optional<Method>> guardedLocators;
-  private final AtomicBoolean logged = new AtomicBoolean();
   private final ServingClassCheck servingClass;
+  private final GuardedLocatorCheck locators;
 
   /**
    * @param method the unguarded resource method this filter is bound to
@@ -47,45 +39,15 @@ final class UnguardedMethodFilter implements ContainerRequestFilter {
    */
   UnguardedMethodFilter(Method method, Class<?> configuredClass, ClassValue<Optional<Method>> guardedLocators) {
     this.method = method;
-    this.guardedLocators = guardedLocators;
     this.servingClass = new ServingClassCheck(method, configuredClass, Optional.empty());
+    this.locators = new GuardedLocatorCheck(method, guardedLocators);
   }
 
   @Override
   public void filter(ContainerRequestContext request) {
-    if (servingClass.refused(request)) {
-      return;
+    if (!servingClass.refused(request)) {
+      locators.refused(request);
     }
-    List<Object> matched = request.getUriInfo().getMatchedResources();
-    // The first is the resource of this method, whose locators were checked at deployment; any
-    // other located it, the nearest first.
-    for (int i = 1; i < matched.size(); i++) {
-      Optional<Method> locator;
-      try {
-        locator = guardedLocators.get(matched.get(i).getClass());
-      } catch (RuntimeException e) {
-        // An invalid @ModelSecured on or over a locator: it meant to guard, so refuse.
-        refuse(request, "ModelGuard: refused (500) a request to unguarded {}.{}(), located through {}, whose "
-            + "@ModelSecured cannot be read ({}). Logged once for this method.", method.getDeclaringClass().getName(),
-            method.getName(), matched.get(i).getClass().getName(), e.getMessage());
-        return;
-      }
-      if (locator.isPresent()) {
-        refuse(request, "ModelGuard: refused (500) a request to unguarded {}.{}(), located through {}.{}(), which "
-            + "@ModelSecured is on or over: the annotation does not reach through a sub-resource locator. Put "
-            + "@ModelSecured on the located resource's methods or class instead. Logged once for this method.",
-            method.getDeclaringClass().getName(), method.getName(), matched.get(i).getClass().getName(),
-            locator.get().getName());
-        return;
-      }
-    }
-  }
-
-  private void refuse(ContainerRequestContext request, String message, Object... arguments) {
-    if (logged.compareAndSet(false, true)) {
-      log.error(message, arguments);
-    }
-    request.abortWith(GuardRequestFilter.problem(ProblemRenderer.internalError()));
   }
 
   @Override

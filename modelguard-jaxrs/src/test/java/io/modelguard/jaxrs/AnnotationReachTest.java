@@ -67,7 +67,8 @@ public abstract class AnnotationReachTest {
             new InvalidLocatorOnly(calls), new RepeatsProduces(calls), new OverloadsInAnInterface(calls),
             new GenericWithAHelper(calls), new SuperclassLooseFirst(calls),
             new ImplementsAnAnnotatedInterface(calls), new LocatorOnly(calls), new GuardedLocatorOnly(calls),
-            new LocatesAGuardedLocator(calls), new UnguardedLocator(calls))
+            new LocatesAGuardedLocator(calls), new UnguardedLocator(calls),
+            new LocatorOnlyOverAGuardedClass(calls), new GuardedLocatorOnlyOverAGuardedClass(calls))
         .build());
   }
 
@@ -295,6 +296,19 @@ public abstract class AnnotationReachTest {
     // GuardedLocatorInside is configured only when a request first reaches it, after deployment.
     assertFailsClosed("/locates-a-guarded-locator/inside");
     assertFailsClosed("/locates-a-guarded-locator/inside/located");
+  }
+
+  @Test
+  void aLocatorOnlyClassAnnotationIsNotSkippedForALocatedClassGuardedMoreLeniently() throws Exception {
+    // The located class carries an annotation of its own (the default chain, which allows
+    // everything): the class annotation over the locator ("deny") used to be skipped silently,
+    // though on a class with a resource method of its own it fails deployment.
+    assertFailsClosed("/locator-only-over-guarded/located");
+  }
+
+  @Test
+  void aLocatorOnlyMethodAnnotationIsNotSkippedForALocatedClassGuardedMoreLeniently() throws Exception {
+    assertFailsClosed("/guarded-locator-only-over-guarded/located");
   }
 
   @Test
@@ -709,6 +723,51 @@ public abstract class AnnotationReachTest {
     @ModelSecured(model = "digits", chain = "deny")
     public Unguarded locator() {
       return new Unguarded(calls());
+    }
+  }
+
+  /** Only a locator, under a strict class annotation, locating a class with a lenient annotation. */
+  @Path("/locator-only-over-guarded")
+  @ModelSecured(model = "digits", chain = "deny")
+  public static class LocatorOnlyOverAGuardedClass extends Counted {
+    LocatorOnlyOverAGuardedClass(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates a resource guarded by its own, lenient annotation. */
+    @Path("located")
+    public LenientlyGuarded locator() {
+      return new LenientlyGuarded(calls());
+    }
+  }
+
+  /** Only a locator, itself strictly annotated, locating a class with a lenient annotation. */
+  @Path("/guarded-locator-only-over-guarded")
+  public static class GuardedLocatorOnlyOverAGuardedClass extends Counted {
+    GuardedLocatorOnlyOverAGuardedClass(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Locates a resource guarded by its own, lenient annotation. */
+    @Path("located")
+    @ModelSecured(model = "digits", chain = "deny")
+    public LenientlyGuarded locator() {
+      return new LenientlyGuarded(calls());
+    }
+  }
+
+  /** A located resource guarded by the default chain, which allows everything. */
+  @ModelSecured(model = "digits")
+  public static class LenientlyGuarded extends Counted {
+    LenientlyGuarded(AtomicInteger calls) {
+      super(calls);
+    }
+
+    /** Answers {@link #REACHED}. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    public String predict() {
+      return reached();
     }
   }
 
