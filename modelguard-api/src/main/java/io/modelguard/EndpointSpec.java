@@ -1,6 +1,8 @@
 package io.modelguard;
 
 import io.modelguard.internal.AnnotationInheritance;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
@@ -61,9 +63,14 @@ public final class EndpointSpec {
    * that, on a method it overrides or implements (superclasses first, then interfaces, nearest
    * first); failing those, on the class ({@link #forClass}). A method's annotation, its own or
    * inherited, overrides the class's.
+   *
+   * @throws IllegalArgumentException if, on the way, a method or class carries an annotation that
+   *     is itself annotated with {@code @ModelSecured} (a composed annotation): it is read only where
+   *     it is written, so the element would silently go unguarded
    */
   public static Optional<EndpointSpec> forMethod(Method method, Class<?> resourceClass) {
     for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
+      refuseComposed(m);
       ModelSecured annotation = m.getAnnotation(ModelSecured.class);
       if (annotation != null) {
         return Optional.of(from(annotation));
@@ -75,15 +82,37 @@ public final class EndpointSpec {
   /**
    * Finds {@code @ModelSecured} on a class, its superclasses or, failing those, its interfaces,
    * nearest first.
+   *
+   * @throws IllegalArgumentException if, on the way, a class carries a composed annotation (one
+   *     annotated with {@code @ModelSecured}), as in {@link #forMethod}
    */
   public static Optional<EndpointSpec> forClass(Class<?> type) {
     for (Class<?> c : AnnotationInheritance.typeHierarchy(type)) {
+      refuseComposed(c);
       ModelSecured annotation = c.getAnnotation(ModelSecured.class);
       if (annotation != null) {
         return Optional.of(from(annotation));
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Refuses an annotation on {@code element} whose type carries {@code @ModelSecured}. Such a
+   * composed annotation ({@code @ModelSecured(model = "digits") @interface DigitsSecured}) looks
+   * like a guard and is none: ModelGuard reads {@code @ModelSecured} only where it is written.
+   */
+  private static void refuseComposed(AnnotatedElement element) {
+    for (Annotation a : element.getDeclaredAnnotations()) {
+      if (a.annotationType().isAnnotationPresent(ModelSecured.class)) {
+        String where = element instanceof Method
+            ? ((Method) element).getDeclaringClass().getName() + "." + ((Method) element).getName() + "()"
+            : ((Class<?>) element).getName();
+        throw new IllegalArgumentException("@" + a.annotationType().getName() + " on " + where
+            + " carries @ModelSecured, which is read only where it is written, not through another "
+            + "annotation: put @ModelSecured on " + where + " itself");
+      }
+    }
   }
 
   /** The fixed model id, if the model is not a path variable. */

@@ -36,6 +36,37 @@ class EndpointSpecTest {
     assertThat(inherited.model()).contains("digits");
   }
 
+  /** A composed annotation: looks like a guard, but @ModelSecured is read only where it is written. */
+  @ModelSecured(model = "digits", chain = "strict")
+  @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+  @interface DigitsSecured {}
+
+  static class ComposedOnMethod {
+    @DigitsSecured
+    public void predict() {}
+  }
+
+  @DigitsSecured
+  static class ComposedOnClass {
+    public void predict() {}
+  }
+
+  static class ComposedOnSuperclass extends ComposedOnClass {}
+
+  @Test
+  void aComposedAnnotationIsRefusedRatherThanLeavingItsElementUnguarded() throws Exception {
+    assertThatThrownBy(() -> EndpointSpec.forMethod(ComposedOnMethod.class.getMethod("predict"), ComposedOnMethod.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("DigitsSecured").hasMessageContaining("ComposedOnMethod.predict()")
+        .hasMessageContaining("put @ModelSecured on");
+    assertThatThrownBy(() -> EndpointSpec.forMethod(ComposedOnClass.class.getMethod("predict"), ComposedOnClass.class))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ComposedOnClass");
+    assertThatThrownBy(() -> EndpointSpec.forClass(ComposedOnSuperclass.class))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ComposedOnClass");
+    assertThat(EndpointSpec.forMethod(Annotated.class.getMethod("overridden"), Annotated.class))
+        .as("an element with @ModelSecured itself").isPresent();
+  }
+
   @Test
   void classAnnotationIsFoundOnSuperclasses() {
     assertThat(EndpointSpec.forClass(Subclass.class)).map(EndpointSpec::chain).contains("class-chain");

@@ -307,13 +307,14 @@ public final class ModelGuardFeature implements DynamicFeature {
           Priorities.AUTHENTICATION);
       return;
     }
-    Optional<EndpointSpec> found = EndpointSpec.forMethod(method, resourceClass);
-    if (found.isEmpty()) {
-      context.register(new UnguardedMethodFilter(method, resourceClass, guardedLocators), Priorities.AUTHENTICATION);
-      return;
-    }
+    Optional<EndpointSpec> found;
     EndpointSpec spec;
     try {
+      found = EndpointSpec.forMethod(method, resourceClass);
+      if (found.isEmpty()) {
+        context.register(new UnguardedMethodFilter(method, resourceClass, guardedLocators), Priorities.AUTHENTICATION);
+        return;
+      }
       spec = guard.validate(found.get());
       if (guard.chain(spec.chain()).hasOutputPolicies()) {
         refuseLateOutput(method, resourceClass, spec.chain());

@@ -559,6 +559,13 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void aComposedAnnotationCarryingModelSecuredFailsDeploymentRatherThanGuardingNothing() {
+    // @DigitsSecured looks like a guard; read only where @ModelSecured is written, it would leave
+    // the method unguarded.
+    assertDeploymentRefused(ComposedGuard.class, "DigitsSecured", "ComposedGuard.predict()", "carries @ModelSecured");
+  }
+
+  @Test
   void serverSentEventsUnderAChainWithOutputPoliciesFailDeployment() {
     // The events leave through the sink after the response filter: no output policy would see them.
     assertDeploymentRefused(GuardedEvents.class, "server-sent events", "GuardedEvents.events()", "'label-only'");
@@ -932,6 +939,24 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   public static class Located {
     /** The raw prediction. */
     @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public String predict() {
+      return Escapes.PREDICTION;
+    }
+  }
+
+  /** A composed annotation: @ModelSecured on an annotation type. */
+  @ModelSecured(model = "digits", chain = "label-only")
+  @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+  @java.lang.annotation.Target(java.lang.annotation.ElementType.METHOD)
+  public @interface DigitsSecured {}
+
+  /** Guarded only by a composed annotation. */
+  @Path("/composed")
+  public static class ComposedGuard {
+    /** The raw prediction. */
+    @POST
+    @DigitsSecured
     @Produces(MediaType.APPLICATION_JSON)
     public String predict() {
       return Escapes.PREDICTION;
