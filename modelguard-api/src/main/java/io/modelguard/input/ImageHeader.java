@@ -6,16 +6,22 @@ import java.util.Optional;
 
 /**
  * An image's format and dimensions, read from its header without decoding a single pixel: PNG's
- * IHDR chunk, JPEG's SOFn segment, GIF's logical screen and every frame's image descriptor, WebP's
- * VP8/VP8L/VP8X header. Reading costs a scan of the header bytes only; this is what lets a 6 KB
- * PNG that declares 20000 × 20000 pixels be refused before a decoder allocates 1.6 GB for it.
+ * IHDR chunk (and an APNG's acTL and fcTL chunks), JPEG's SOFn segment, GIF's logical screen and
+ * every frame's image descriptor, WebP's VP8/VP8L/VP8X header (and an animated WebP's ANMF
+ * chunks). Reading costs one pass over the file's structure (its chunk, segment and block
+ * headers), never an allocation of a size the image declares; this is what lets a 6 KB PNG that
+ * declares 20000 × 20000 pixels be refused before a decoder allocates 1.6 GB for it.
  *
  * @param format the sniffed format
  * @param width width in pixels (for a GIF, the widest of the logical screen and every frame's
  *     extent, its left offset plus its width)
  * @param height height in pixels (for a GIF, the tallest of the logical screen and every frame's
  *     extent, its top offset plus its height)
- * @param frames number of frames (1 except for GIF)
+ * @param frames number of frames: a GIF's image descriptors; a multi-picture JPEG's pictures; an
+ *     APNG's frames, the more of its acTL's num_frames and its fcTL chunks (plus one for a default
+ *     image that is not part of the animation); an animated WebP's ANMF chunks; 1 otherwise. An
+ *     APNG or animated WebP frame that does not lie inside the canvas is refused ({@link
+ *     #read(byte[])} is empty), as decoders refuse it
  */
 public record ImageHeader(ImageFormat format, long width, long height, int frames) {
 
@@ -55,20 +61,57 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     if (w == 0 || h == 0 || w > Integer.MAX_VALUE || h > Integer.MAX_VALUE) {
       return Optional.empty();
     }
+    long declared = 0; // acTL num_frames
+    long controls = 0; // fcTL chunks
+    boolean defaultImage = false; // an IDAT before the first fcTL: a frame outside the animation
+    boolean animationControl = false;
     // A second IHDR refuses the image: Pillow reads every chunk up to the image data and keeps the
     // last IHDR it meets (an 8 x 8 IHDR followed by a 12,000 x 12,000 one opens as 12000 x 12000),
     // while ImageIO and this reader take the first. A valid PNG has exactly one.
     long at = 33; // after the signature and the first IHDR chunk (length, type, 13 bytes, CRC)
     while (at + 8 <= b.length) {
-      if (bytesAt(b, (int) at + 4, 'I', 'H', 'D', 'R')) {
+      int chunk = (int) at;
+      long length = u32be(b, chunk);
+      if (bytesAt(b, chunk + 4, 'I', 'H', 'D', 'R')) {
         return Optional.empty();
       }
-      if (bytesAt(b, (int) at + 4, 'I', 'E', 'N', 'D')) {
+      if (bytesAt(b, chunk + 4, 'I', 'E', 'N', 'D')) {
         break;
       }
-      at += 12 + u32be(b, (int) at);
+      if (bytesAt(b, chunk + 4, 'a', 'c', 'T', 'L')) {
+        // APNG animation control: num_frames, then num_plays. A second one refuses the image:
+        // Pillow then shows the default image only, a valid APNG has exactly one.
+        if (animationControl || length < 8 || chunk + 16 > b.length) {
+          return Optional.empty();
+        }
+        animationControl = true;
+        declared = u32be(b, chunk + 8);
+      } else if (bytesAt(b, chunk + 4, 'f', 'c', 'T', 'L')) {
+        // APNG frame control: sequence_number, width, height, x_offset, y_offset, ... The frame
+        // must lie inside the canvas (APNG 4.2; Pillow refuses the file, "invalid frames", and
+        // libpng's APNG patch too); one that does not is refused rather than composited past the
+        // canvas's edge by a decoder that trusts it. A short or cut-off one cannot be read: refused.
+        if (length < 26 || chunk + 34 > b.length) {
+          return Optional.empty();
+        }
+        long fw = u32be(b, chunk + 12);
+        long fh = u32be(b, chunk + 16);
+        if (fw == 0 || fh == 0 || u32be(b, chunk + 20) + fw > w || u32be(b, chunk + 24) + fh > h) {
+          return Optional.empty();
+        }
+        controls++;
+      } else if (controls == 0 && bytesAt(b, chunk + 4, 'I', 'D', 'A', 'T')) {
+        defaultImage = true;
+      }
+      at += 12 + length;
     }
-    return Optional.of(new ImageHeader(ImageFormat.PNG, w, h, 1));
+    // An APNG's frames are as many as its acTL declares or as it holds fcTL chunks, whichever is
+    // more: Pillow reports num_frames (and iterates until the frames run out), other decoders play
+    // the frames they find. A default image that is not the first frame (its IDAT before any fcTL)
+    // is one more, as Pillow counts it.
+    long animated = Math.max(declared, controls);
+    long frames = animated + (animated > 0 && defaultImage ? 1 : 0);
+    return Optional.of(new ImageHeader(ImageFormat.PNG, w, h, (int) Math.max(1, Math.min(frames, Integer.MAX_VALUE))));
   }
 
   /**
@@ -416,23 +459,89 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
     if (b.length < 30) {
       return Optional.empty();
     }
+    if (!bytesAt(b, 12, 'V', 'P', '8', 'X')) {
+      long[] size = bitstreamSize(b, 12);
+      return size == null ? Optional.empty() : Optional.of(new ImageHeader(ImageFormat.WEBP, size[0], size[1], 1));
+    }
+    if (u32le(b, 16) < 10) {
+      return Optional.empty(); // a VP8X chunk too short for its canvas size: libwebp refuses it
+    }
+    long w = 1 + u24le(b, 24);
+    long h = 1 + u24le(b, 27);
+    // The chunks after VP8X, to the end of the bytes: every ANMF chunk is a frame (libwebp, and so
+    // Pillow, reports and decodes as many), and each must lie inside the canvas, its offset plus
+    // its size, both as its ANMF header declares it and as its own VP8/VP8L bitstream does (libwebp
+    // refuses a frame whose bitstream does not fit). One that does not is refused, and so is an
+    // ANMF header cut off. A chunk's payload is padded to an even length.
+    int frames = 0;
+    long at = 20 + u32le(b, 16);
+    at += at & 1;
+    while (at + 8 <= b.length) {
+      int chunk = (int) at;
+      long size = u32le(b, chunk + 4);
+      if (bytesAt(b, chunk, 'A', 'N', 'M', 'F')) {
+        if (size < 16 || chunk + 24 > b.length) {
+          return Optional.empty();
+        }
+        long x = 2 * u24le(b, chunk + 8);
+        long y = 2 * u24le(b, chunk + 11);
+        if (x + 1 + u24le(b, chunk + 14) > w || y + 1 + u24le(b, chunk + 17) > h) {
+          return Optional.empty();
+        }
+        long[] bitstream = frameBitstreamSize(b, chunk + 24, Math.min(b.length, at + 8 + size));
+        if (bitstream != null && (x + bitstream[0] > w || y + bitstream[1] > h)) {
+          return Optional.empty();
+        }
+        frames++;
+      }
+      at += 8 + size + (size & 1);
+    }
+    return Optional.of(new ImageHeader(ImageFormat.WEBP, w, h, Math.max(1, frames)));
+  }
+
+  /**
+   * The size of the VP8 or VP8L bitstream among the sub-chunks of an ANMF frame from {@code at} to
+   * {@code end} (an ALPH chunk may come first); null if there is none this reader can read.
+   */
+  private static long[] frameBitstreamSize(byte[] b, int at, long end) {
+    while (at + 8 <= end) {
+      if (bytesAt(b, at, 'V', 'P', '8', ' ') || bytesAt(b, at, 'V', 'P', '8', 'L')) {
+        return bitstreamSize(b, at);
+      }
+      long next = at + 8 + u32le(b, at + 4);
+      next += next & 1;
+      if (next > end) {
+        return null;
+      }
+      at = (int) next;
+    }
+    return null;
+  }
+
+  /** Width and height of the VP8 or VP8L chunk at {@code c}; null if it is none or cut off, or declares no pixels. */
+  private static long[] bitstreamSize(byte[] b, int c) {
     long w;
     long h;
-    if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == 'X') {
-      w = 1 + ((b[24] & 0xff) | (b[25] & 0xff) << 8 | (b[26] & 0xff) << 16);
-      h = 1 + ((b[27] & 0xff) | (b[28] & 0xff) << 8 | (b[29] & 0xff) << 16);
-    } else if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == 'L' && (b[20] & 0xff) == 0x2f) {
-      long bits = (b[21] & 0xffL) | (b[22] & 0xffL) << 8 | (b[23] & 0xffL) << 16 | (b[24] & 0xffL) << 24;
+    if (bytesAt(b, c, 'V', 'P', '8', 'L') && c + 13 <= b.length && (b[c + 8] & 0xff) == 0x2f) {
+      long bits = u32le(b, c + 9);
       w = 1 + (bits & 0x3fff);
       h = 1 + ((bits >>> 14) & 0x3fff);
-    } else if (b[12] == 'V' && b[13] == 'P' && b[14] == '8' && b[15] == ' '
-        && (b[23] & 0xff) == 0x9d && b[24] == 0x01 && b[25] == 0x2a) {
-      w = u16le(b, 26) & 0x3fff;
-      h = u16le(b, 28) & 0x3fff;
+    } else if (bytesAt(b, c, 'V', 'P', '8', ' ') && c + 18 <= b.length
+        && (b[c + 11] & 0xff) == 0x9d && b[c + 12] == 0x01 && b[c + 13] == 0x2a) {
+      w = u16le(b, c + 14) & 0x3fff;
+      h = u16le(b, c + 16) & 0x3fff;
     } else {
-      return Optional.empty();
+      return null;
     }
-    return w == 0 || h == 0 ? Optional.empty() : Optional.of(new ImageHeader(ImageFormat.WEBP, w, h, 1));
+    return w == 0 || h == 0 ? null : new long[] {w, h};
+  }
+
+  private static long u24le(byte[] b, int i) {
+    return (b[i] & 0xffL) | (b[i + 1] & 0xffL) << 8 | (b[i + 2] & 0xffL) << 16;
+  }
+
+  private static long u32le(byte[] b, int i) {
+    return u24le(b, i) | (b[i + 3] & 0xffL) << 24;
   }
 
   private static long u32be(byte[] b, int i) {

@@ -173,7 +173,11 @@ public final class ImageSpec {
       return this;
     }
 
-    /** Most frames (GIF). Default 100. */
+    /**
+     * Most frames: a GIF's, an animated PNG's (the more of those it declares and those it holds),
+     * an animated WebP's, a multi-picture JPEG's pictures (see {@link ImageHeader#frames()}).
+     * Default 100.
+     */
     public Builder maxFrames(int v) {
       this.maxFrames = atLeastOne(v, "maxFrames");
       return this;

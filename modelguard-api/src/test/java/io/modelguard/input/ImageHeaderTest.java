@@ -293,6 +293,99 @@ class ImageHeaderTest {
   }
 
   @Test
+  void anApngHasAsManyFramesAsItDeclaresOrHoldsWhicheverIsMore() throws IOException {
+    int[] whole = {0, 0, 16, 16};
+    int[] corner = {8, 8, 8, 8};
+    byte[] normal = TestImages.apng(16, 16, 3, whole, corner, corner);
+    assertThat(ImageHeader.read(normal)).contains(new ImageHeader(ImageFormat.PNG, 16, 16, 3));
+    assertThat(ImageSpec.defaults().violation(normal)).isNull();
+    assertThat(ImageSpec.defaults().decode(normal).getWidth()).as("ImageIO reads its default image").isEqualTo(16);
+
+    // Pillow reports the acTL's num_frames and iterates on until the frames run out: a small file
+    // declaring thousands of frames is refused by the frame limit, as is one holding more fcTL
+    // chunks than its acTL declares.
+    byte[] declaresMany = TestImages.apng(16, 16, 5_000, whole, corner);
+    assertThat(ImageHeader.read(declaresMany)).contains(new ImageHeader(ImageFormat.PNG, 16, 16, 5_000));
+    assertThat(ImageSpec.defaults().violation(declaresMany)).isEqualTo("has more than 100 frames");
+    int[][] many = new int[101][];
+    Arrays.fill(many, corner);
+    many[0] = whole;
+    byte[] holdsMany = TestImages.apng(16, 16, 1, many);
+    assertThat(ImageHeader.read(holdsMany)).contains(new ImageHeader(ImageFormat.PNG, 16, 16, 101));
+    assertThat(ImageSpec.defaults().violation(holdsMany)).isEqualTo("has more than 100 frames");
+    assertThat(ImageHeader.read(TestImages.apng(16, 16, 0xffff_ffffL, whole)))
+        .contains(new ImageHeader(ImageFormat.PNG, 16, 16, Integer.MAX_VALUE));
+    // A default image outside the animation (its IDAT before the first fcTL) is one frame more.
+    assertThat(ImageHeader.read(TestImages.apng(16, 16, 2, true, corner, corner)))
+        .contains(new ImageHeader(ImageFormat.PNG, 16, 16, 3));
+  }
+
+  @Test
+  void refusesAnApngFrameOutsideItsCanvas() {
+    int[] whole = {0, 0, 16, 16};
+    // APNG requires every frame inside the IHDR's canvas; Pillow refuses such a file ("APNG
+    // contains invalid frames"), a decoder trusting it would composite past the canvas.
+    for (int[] frame : new int[][] {{12_000, 12_000, 16, 16}, {8, 0, 16, 16}, {0, 1, 16, 16}, {0, 0, 17, 16},
+        {0, 0, 0, 16}, {-1, 0, 1, 1}}) {
+      assertThat(ImageHeader.read(TestImages.apng(16, 16, 2, whole, frame))).as(Arrays.toString(frame)).isEmpty();
+    }
+    assertThat(ImageSpec.defaults().violation(TestImages.apng(16, 16, 2, whole, new int[] {4_090, 0, 16, 16})))
+        .isEqualTo("has an unreadable image header");
+    assertThat(ImageHeader.read(TestImages.apng(16, 16, 2, whole, new int[] {15, 15, 1, 1})))
+        .contains(new ImageHeader(ImageFormat.PNG, 16, 16, 2));
+    // A second acTL (Pillow then shows the default image only) and a short fcTL are refused too.
+    byte[] apng = TestImages.apng(16, 16, 2, whole, whole);
+    int acTL = 33;
+    assertThat(ImageHeader.read(insert(apng, acTL, Arrays.copyOfRange(apng, acTL, acTL + 20)))).isEmpty();
+    byte[] shortFcTL = apng.clone();
+    shortFcTL[acTL + 20 + 3] = 25;
+    assertThat(ImageHeader.read(shortFcTL)).isEmpty();
+    // Cut off anywhere, the file is read without an exception.
+    for (int n = 0; n < apng.length; n++) {
+      ImageHeader.read(Arrays.copyOf(apng, n));
+    }
+  }
+
+  @Test
+  void anAnimatedWebpHasOneFramePerAnimationFrameChunk() {
+    ImageSpec webp = ImageSpec.builder().formats(ImageFormat.WEBP).build();
+    assertThat(ImageHeader.read(TestImages.webpLossless(37, 21))).contains(new ImageHeader(ImageFormat.WEBP, 37, 21, 1));
+    int[] whole = {0, 0, 16, 16};
+    int[] corner = {8, 8, 8, 8};
+    byte[] normal = TestImages.animatedWebp(16, 16, whole, corner, corner);
+    assertThat(ImageHeader.read(normal)).contains(new ImageHeader(ImageFormat.WEBP, 16, 16, 3));
+    assertThat(webp.violation(normal)).isNull();
+
+    // libwebp (and so Pillow) decodes every ANMF frame: 101 of them break the limit of 100.
+    int[][] many = new int[101][];
+    Arrays.fill(many, corner);
+    byte[] holdsMany = TestImages.animatedWebp(16, 16, many);
+    assertThat(ImageHeader.read(holdsMany)).contains(new ImageHeader(ImageFormat.WEBP, 16, 16, 101));
+    assertThat(webp.violation(holdsMany)).isEqualTo("has more than 100 frames");
+  }
+
+  @Test
+  void refusesAnAnimatedWebpFrameOutsideItsCanvas() {
+    int[] whole = {0, 0, 16, 16};
+    // Each frame's offset plus its size must lie inside the VP8X canvas, as its ANMF header
+    // declares it and as its bitstream does (libwebp refuses a bitstream that does not fit).
+    for (int[] frame : new int[][] {{12_000, 12_000, 16, 16}, {2, 0, 16, 16}, {0, 2, 16, 16}, {0, 0, 17, 16},
+        {0, 0, 16, 16, 4_000, 4_000}, {8, 8, 8, 8, 9, 8}}) {
+      assertThat(ImageHeader.read(TestImages.animatedWebp(16, 16, whole, frame))).as(Arrays.toString(frame)).isEmpty();
+    }
+    assertThat(ImageHeader.read(TestImages.animatedWebp(16, 16, whole, new int[] {14, 14, 2, 2})))
+        .contains(new ImageHeader(ImageFormat.WEBP, 16, 16, 2));
+    // Cut off anywhere, the file is read without an exception; a cut-off ANMF header is refused.
+    byte[] webp = TestImages.animatedWebp(16, 16, whole, whole);
+    for (int n = 0; n < webp.length; n++) {
+      ImageHeader.read(Arrays.copyOf(webp, n));
+    }
+    int secondFrame = webp.length - (webp.length - 12 - 18 - 14) / 2;
+    assertThat(new String(webp, secondFrame, 4, StandardCharsets.US_ASCII)).isEqualTo("ANMF");
+    assertThat(ImageHeader.read(Arrays.copyOf(webp, secondFrame + 20))).isEmpty();
+  }
+
+  @Test
   void sniffsFormatsByMagicBytesOnly() {
     assertThat(ImageFormat.sniff(TestImages.real("png", 2, 2))).contains(ImageFormat.PNG);
     assertThat(ImageFormat.sniff(TestImages.real("jpeg", 2, 2))).contains(ImageFormat.JPEG);

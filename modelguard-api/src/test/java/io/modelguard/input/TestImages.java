@@ -116,6 +116,124 @@ final class TestImages {
   }
 
   /**
+   * An APNG of {@code w × h} whose acTL declares {@code numFrames} frames and which holds one fcTL
+   * per entry of {@code frames} ({@code {x, y, width, height}}), each followed by its image data
+   * (8-bit RGB, all zero): the first frame's in the IDAT, the others' in fdAT chunks.
+   */
+  static byte[] apng(int w, int h, long numFrames, int[]... frames) {
+    return apng(w, h, numFrames, false, frames);
+  }
+
+  /**
+   * As {@link #apng(int, int, long, int[]...)}; with {@code defaultImage}, a {@code w × h} IDAT
+   * comes before the first fcTL (a default image that is not part of the animation) and every
+   * frame's data is in fdAT chunks.
+   */
+  static byte[] apng(int w, int h, long numFrames, boolean defaultImage, int[]... frames) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
+    ByteBuffer ihdr = ByteBuffer.allocate(13);
+    ihdr.putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    chunk(out, "IHDR", ihdr.array());
+    chunk(out, "acTL", ByteBuffer.allocate(8).putInt((int) numFrames).putInt(0).array());
+    if (defaultImage) {
+      chunk(out, "IDAT", zeroRows(w, h));
+    }
+    int sequence = 0;
+    for (int k = 0; k < frames.length; k++) {
+      int[] f = frames[k];
+      ByteBuffer fctl = ByteBuffer.allocate(26);
+      fctl.putInt(sequence++).putInt(f[2]).putInt(f[3]).putInt(f[0]).putInt(f[1]);
+      fctl.putShort((short) 1).putShort((short) 10).put((byte) 0).put((byte) 0);
+      chunk(out, "fcTL", fctl.array());
+      byte[] data = zeroRows(f[2], f[3]);
+      if (k == 0 && !defaultImage) {
+        chunk(out, "IDAT", data);
+      } else {
+        chunk(out, "fdAT", ByteBuffer.allocate(4 + data.length).putInt(sequence++).put(data).array());
+      }
+    }
+    chunk(out, "IEND", new byte[0]);
+    return out.toByteArray();
+  }
+
+  /** Zlib-compressed scanlines of a {@code w × h} 8-bit RGB image, each with filter type 0, all zero. */
+  private static byte[] zeroRows(int w, int h) {
+    Deflater d = new Deflater();
+    d.setInput(new byte[(1 + 3 * w) * h]);
+    d.finish();
+    byte[] buffer = new byte[1024 + (1 + 3 * w) * h];
+    int n = d.deflate(buffer);
+    d.end();
+    return java.util.Arrays.copyOf(buffer, n);
+  }
+
+  /** A still lossless WebP (a VP8L chunk only) of {@code w × h}. */
+  static byte[] webpLossless(int w, int h) {
+    return riff(vp8l(w, h));
+  }
+
+  /**
+   * An animated WebP: a VP8X chunk with the animation flag and a {@code w × h} canvas, an ANIM
+   * chunk, and one ANMF chunk per entry of {@code frames}: {@code {x, y, width, height}} (x and y
+   * even, as the format stores them halved), or {@code {x, y, width, height, bitstreamWidth,
+   * bitstreamHeight}} for a frame whose VP8L bitstream declares another size than its ANMF header.
+   */
+  static byte[] animatedWebp(int w, int h, int[]... frames) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    ByteBuffer vp8x = ByteBuffer.allocate(10).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    vp8x.put((byte) 0x12).put(new byte[3]); // alpha and animation
+    vp8x.put(le24(w - 1)).put(le24(h - 1));
+    riffChunk(body, "VP8X", vp8x.array());
+    riffChunk(body, "ANIM", new byte[] {0, 0, 0, 0, 0, 0}); // background colour, loop forever
+    for (int[] f : frames) {
+      ByteArrayOutputStream anmf = new ByteArrayOutputStream();
+      anmf.writeBytes(le24(f[0] / 2));
+      anmf.writeBytes(le24(f[1] / 2));
+      anmf.writeBytes(le24(f[2] - 1));
+      anmf.writeBytes(le24(f[3] - 1));
+      anmf.writeBytes(le24(100)); // duration, ms
+      anmf.write(0); // blend, no dispose
+      anmf.writeBytes(f.length > 4 ? vp8l(f[4], f[5]) : vp8l(f[2], f[3]));
+      riffChunk(body, "ANMF", anmf.toByteArray());
+    }
+    return riff(body.toByteArray());
+  }
+
+  /** A VP8L chunk whose header declares {@code w × h}, followed by a few bytes of bitstream. */
+  private static byte[] vp8l(int w, int h) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer header = ByteBuffer.allocate(5).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    header.put((byte) 0x2f).putInt((w - 1) | (h - 1) << 14 | 1 << 28); // size, alpha, version 0
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    data.writeBytes(header.array());
+    data.writeBytes(new byte[] {0, 0, 0, 0, 0});
+    riffChunk(out, "VP8L", data.toByteArray());
+    return out.toByteArray();
+  }
+
+  private static byte[] riff(byte[] chunks) {
+    ByteBuffer out = ByteBuffer.allocate(12 + chunks.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(4 + chunks.length);
+    out.put("WEBP".getBytes(StandardCharsets.US_ASCII)).put(chunks);
+    return out.array();
+  }
+
+  /** A RIFF chunk: its FourCC, its payload's size (little-endian), the payload padded to an even length. */
+  private static void riffChunk(ByteArrayOutputStream out, String fourcc, byte[] payload) {
+    out.writeBytes(fourcc.getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(payload.length).array());
+    out.writeBytes(payload);
+    if (payload.length % 2 == 1) {
+      out.write(0);
+    }
+  }
+
+  private static byte[] le24(int v) {
+    return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16)};
+  }
+
+  /**
    * A JPEG with an APP0 segment, an SOF0 declaring {@code w × h} and the header of its scan (SOS),
    * but no scan data.
    */
