@@ -14,6 +14,10 @@ public final class LogText {
    */
   public static String oneLine(String text, int maxChars) {
     int n = Math.min(text.length(), maxChars);
+    if (n > 0 && n < text.length() && Character.isHighSurrogate(text.charAt(n - 1))
+        && Character.isLowSurrogate(text.charAt(n))) {
+      n--; // a cut between the two halves of a pair would leave an unencodable lone surrogate
+    }
     StringBuilder b = null;
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);

@@ -23,4 +23,11 @@ class LogTextTest {
     assertThat(LogText.oneLine("abcdef", 4)).isEqualTo("abcd…");
     assertThat(LogText.oneLine("ab\ncdef", 4)).isEqualTo("ab?c…");
   }
+
+  @Test
+  void aCutNeverSplitsASurrogatePair() {
+    String emoji = "\uD83D\uDE00"; // one code point, two chars
+    assertThat(LogText.oneLine("ab" + emoji + "c", 3)).isEqualTo("ab…");
+    assertThat(LogText.oneLine("ab" + emoji + "c", 4)).isEqualTo("ab" + emoji + "…");
+  }
 }
