@@ -354,11 +354,14 @@ public final class ExtractionDefence {
 
   /**
    * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
-   * #observe}. Outputs it cannot read as a prediction pass unchanged. A successful (2xx)
-   * prediction whose request the encoder cannot read (a body over {@code maxBodyBytes}, or one
-   * without the features the encoder looks for) fails the policy, so the engine withholds it
-   * ({@code internal.error}, the output policies' default failure mode): otherwise padding a query
-   * past the cap would hide it from the detectors. Give {@code maxBodyBytes} at least the model's
+   * #observe}. A successful (2xx) prediction whose request the encoder cannot read (a body over
+   * {@code maxBodyBytes}, or one without the features the encoder looks for) fails the policy, so
+   * the engine withholds it ({@code internal.error}, the output policies' default failure mode):
+   * otherwise padding a query past the cap would hide it from the detectors. So does a successful
+   * answer the codec cannot read to a request whose features it read (an answer in another media
+   * type the application negotiates would otherwise hide the query). Answers with neither (not a
+   * query of this model: a metadata request) and error answers the codec cannot read pass
+   * unchanged. Give {@code maxBodyBytes} at least the model's
    * input limit. A query the defence refuses ({@link Assessment#refused}: another input length
    * than the client's first, a feature outside float range, a client too large for the memory
    * limit) fails the policy too, with the reason, and for the same reason: it reaches no detector.
@@ -374,6 +377,13 @@ public final class ExtractionDefence {
       Optional<Prediction> prediction = codec.decode(context.output().body());
       if (features.isEmpty() && prediction.isPresent() && isSuccess(context)) {
         throw unreadableInput(maxBodyBytes);
+      }
+      if (features.isPresent() && prediction.isEmpty() && isSuccess(context)) {
+        // A query answered in a form the codec does not read (another media type the application
+        // negotiates, say) would reach no detector, so the client would never be flagged and never
+        // noised.
+        throw new IllegalStateException("ExtractionDefence: the model's answer to a query is not a prediction the "
+            + "codec reads, so the query cannot be observed; output withheld");
       }
       if (features.isPresent() && prediction.isPresent()) {
         String client = clientOf(context.request(), context.principal());

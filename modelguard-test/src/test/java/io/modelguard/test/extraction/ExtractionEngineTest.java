@@ -128,11 +128,28 @@ class ExtractionEngineTest {
   }
 
   @Test
-  void answersThatAreNoPredictionPassUnchanged() {
+  void aSuccessfulAnswerToAQueryThatIsNoPredictionIsWithheldNotPassedUnseen() {
+    // An answer in a form the codec does not read (another media type the application negotiates
+    // for the asking) reached no detector: the client was never flagged and never noised.
     FakeRequest request = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").jsonBody("{\"pixels\":[1,3,4]}").build();
     GuardDecision decision = guard.check(request);
-    assertThat(guard.onResponse(request, decision, 200, ModelOutput.json("{\"embedding\":[0.1,0.8,0.1]}")).bodyAsString())
-        .isEqualTo("{\"embedding\":[0.1,0.8,0.1]}");
+    for (ModelOutput unreadable : List.of(ModelOutput.json("{\"embedding\":[0.1,0.8,0.1]}"),
+        ModelOutput.of("label,p0,p1,p2\n1,0.1,0.8,0.1\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), "text/csv"))) {
+      assertThatThrownBy(() -> guard.onResponse(request, decision, 200, unreadable))
+          .as(unreadable.bodyAsString()).isInstanceOf(GuardFailureException.class);
+    }
+    assertThat(observedTopProbability).isEmpty();
+  }
+
+  @Test
+  void anErrorAnswerOrAnAnswerToNoQueryThatIsNoPredictionPassesUnchanged() {
+    FakeRequest query = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").jsonBody("{\"pixels\":[1,3,4]}").build();
+    String error = "{\"error\":\"model overloaded\"}";
+    assertThat(guard.onResponse(query, guard.check(query), 503, ModelOutput.json(error)).bodyAsString()).isEqualTo(error);
+
+    FakeRequest metadata = FakeRequest.builder().model("digits").remoteAddress("10.0.0.2").build();
+    String card = "{\"name\":\"digits\",\"inputs\":64}";
+    assertThat(guard.onResponse(metadata, guard.check(metadata), 200, ModelOutput.json(card)).bodyAsString()).isEqualTo(card);
     assertThat(observedTopProbability).isEmpty();
   }
 
