@@ -285,11 +285,13 @@ final class InputValidator {
 
   /**
    * Whether a number token's double value {@code d} is exactly the integer written: an integer
-   * literal of at most 2^53. Otherwise rounding may hide a fraction (1.00000000000000001 is 1.0) or
-   * a step past a bound (9223372036854775808 is {@code (double) Long.MAX_VALUE}).
+   * literal whose double is below 2^53 in magnitude. Otherwise rounding may hide a fraction
+   * (1.00000000000000001 is 1.0) or a step past a bound (9223372036854775808 is {@code (double)
+   * Long.MAX_VALUE}; 9007199254740993, 2^53 + 1, rounds to 2^53 itself, so a double of 2^53 is not
+   * exact either).
    */
   private static boolean doubleIsExact(JsonToken t, double d) {
-    return t == JsonToken.VALUE_NUMBER_INT && Math.abs(d) <= 0x1p53;
+    return t == JsonToken.VALUE_NUMBER_INT && Math.abs(d) < 0x1p53;
   }
 
   /**
@@ -317,10 +319,17 @@ final class InputValidator {
     return t == JsonToken.VALUE_NUMBER_INT || v.signum() == 0 || v.stripTrailingZeros().scale() <= 0 ? v : null;
   }
 
-  /** Whether {@code v} lies in {@code lo..hi} exactly; an infinite bound is no bound on its side. */
+  /**
+   * Whether {@code v} lies in {@code lo..hi} exactly; an infinite bound is no bound on its side.
+   * Rounding to a double is monotonic and the bounds are doubles, so a bound that {@code v}'s double
+   * lies strictly inside of holds exactly too: only a double equal to the bound needs the exact
+   * decimal, which for the default bounds (±Double.MAX_VALUE) is a 309-digit number that was
+   * otherwise built twice per element.
+   */
   private static boolean within(BigDecimal v, double lo, double hi) {
-    return (Double.isInfinite(lo) ? lo < 0 : v.compareTo(new BigDecimal(lo)) >= 0)
-        && (Double.isInfinite(hi) ? hi > 0 : v.compareTo(new BigDecimal(hi)) <= 0);
+    double d = v.doubleValue();
+    return (Double.isInfinite(lo) ? lo < 0 : d > lo || v.compareTo(new BigDecimal(lo)) >= 0)
+        && (Double.isInfinite(hi) ? hi > 0 : d < hi || v.compareTo(new BigDecimal(hi)) <= 0);
   }
 
   private static String at(long index) {
@@ -393,9 +402,10 @@ final class InputValidator {
     if (t != JsonToken.START_ARRAY && t != JsonToken.START_OBJECT) {
       return;
     }
-    int max = limits.maxDepth() + 1;
-    int[] counts = new int[max];
-    boolean[] array = new boolean[max];
+    // Sized by the depth actually reached, not by the limit: a limit of 1,000,000 allocated 5 MB
+    // per skipped value (and Integer.MAX_VALUE a negative array size, an exception, not a decision).
+    int[] counts = new int[8];
+    boolean[] array = new boolean[8];
     int depth = 0;
     array[0] = t == JsonToken.START_ARRAY;
     while (depth >= 0) {
@@ -418,8 +428,12 @@ final class InputValidator {
         checkLength(p, limits);
       }
       if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
-        if (++depth >= max) {
+        if (++depth > limits.maxDepth()) {
           throw invalid("The JSON input is nested deeper than " + limits.maxDepth() + " levels.");
+        }
+        if (depth == counts.length) {
+          counts = java.util.Arrays.copyOf(counts, 2 * depth);
+          array = java.util.Arrays.copyOf(array, 2 * depth);
         }
         array[depth] = t == JsonToken.START_ARRAY;
         counts[depth] = 0;
@@ -433,6 +447,9 @@ final class InputValidator {
   private static final class Tensors {
     /** The most dimensions a tensor's shape (and so its data's nesting) has. */
     private static final int MAX_TENSOR_DIMS = 8;
+    /** The members of a request and of a tensor that this validator reads. */
+    private static final List<String> REQUEST_MEMBERS = List.of("inputs", "id", "parameters", "outputs");
+    private static final List<String> TENSOR_MEMBERS = List.of("name", "shape", "datatype", "data", "parameters");
 
     private final ModelSpec spec;
     private final JsonParser p;
@@ -481,6 +498,7 @@ final class InputValidator {
             if (spec.rejectsUnknownFields()) {
               throw invalid("The input contains a member that is not part of the inference request format.");
             }
+            refuseCaseVariant(member, REQUEST_MEMBERS);
             skip(p, t, limits);
         }
       }
@@ -549,6 +567,7 @@ final class InputValidator {
             if (spec.rejectsUnknownFields()) {
               throw invalid("A tensor contains a member that is not part of the inference request format.");
             }
+            refuseCaseVariant(member, TENSOR_MEMBERS);
             skip(p, t, limits);
         }
       }
@@ -607,6 +626,21 @@ final class InputValidator {
         throw invalid(label + ": " + bad + ".");
       }
       return index;
+    }
+
+    /**
+     * Refuses an unknown member that equals one of {@code known} but for case ({@code "DATA"} beside
+     * {@code "data"}), as unknown fields are: binders that match names ignoring case (Go's
+     * encoding/json, Jackson with ACCEPT_CASE_INSENSITIVE_PROPERTIES, .NET) would read the skipped,
+     * unchecked value as the member, the later one winning.
+     */
+    private static void refuseCaseVariant(String member, List<String> known) throws Violation {
+      String folded = ModelSpec.fold(member);
+      for (String k : known) {
+        if (folded.equals(k)) {
+          throw invalid("The input contains a member whose name differs from '" + k + "' only in case.");
+        }
+      }
     }
 
     private TensorDatatype datatype(String text) throws Violation {

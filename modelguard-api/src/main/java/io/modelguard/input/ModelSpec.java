@@ -185,7 +185,7 @@ public final class ModelSpec {
   }
 
   /** Upper then lower case, so that the long s and the Kelvin sign meet {@code s} and {@code k}. */
-  private static String fold(String name) {
+  static String fold(String name) {
     return name.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.modelguard.GuardDecision;
 import io.modelguard.ReasonCode;
 import java.io.ByteArrayInputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -224,5 +225,50 @@ class JsonLimitsTest {
         new ByteArrayInputStream("{\"prompt\":\"hello\"}".getBytes(StandardCharsets.UTF_8)));
 
     assertThat(violation(CHAT, in)).isEqualTo("valid");
+  }
+
+  private static long allocatedByThisThread() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+  }
+
+  @Test
+  void skippingAValueAllocatesForTheDepthItReachesNotForTheDepthLimit() {
+    // With maxDepth(1_000_000), every skipped array or object allocated an int[1000001] and a
+    // boolean[1000001]: 5 MB each, so 100 empty arrays in a 900-byte body cost about 500 MB.
+    ModelSpec spec = ModelSpec.builder("m").rejectUnknownFields(false)
+        .jsonLimits(JsonLimits.builder().maxDepth(1_000_000).build())
+        .field("prompt", FieldSpec.text(TextSpec.defaults())).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    StringBuilder json = new StringBuilder("{\"prompt\":\"a\"");
+    for (int i = 0; i < 100; i++) {
+      json.append(",\"f").append(i).append("\":[]");
+    }
+    String body = json.append('}').toString();
+    assertThat(p.check(TestRequest.json("m", body)).isAllowed()).isTrue(); // warm-up
+
+    long before = allocatedByThisThread();
+    GuardDecision d = p.check(TestRequest.json("m", body));
+    long allocated = allocatedByThisThread() - before;
+
+    assertThat(d.isAllowed()).isTrue();
+    assertThat(allocated).as("bytes allocated for a %d-byte body", body.length()).isLessThan(2L << 20);
+  }
+
+  @Test
+  void aDepthLimitOfIntegerMaxValueSkipsValuesInsteadOfThrowing() {
+    // maxDepth + 1 overflowed to a negative array size: a NegativeArraySizeException out of the
+    // policy (internal.error, or no validation at all where the policy is fail-open) for every
+    // tensor request with "parameters" or "outputs" and every skipped object or array.
+    JsonLimits unlimitedDepth = JsonLimits.builder().maxDepth(Integer.MAX_VALUE).build();
+    ModelSpec tensors = ModelSpec.builder("t").jsonLimits(unlimitedDepth)
+        .tensor(TensorSpec.builder("x").range(0, 1).build()).build();
+    ModelSpec fields = ModelSpec.builder("m").jsonLimits(unlimitedDepth).rejectUnknownFields(false)
+        .field("prompt", FieldSpec.text(TextSpec.defaults())).build();
+
+    assertThat(violation(tensors, "{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1],"
+        + "\"parameters\":{}}],\"outputs\":[{\"name\":\"y\"}]}")).isEqualTo("valid");
+    assertThat(violation(tensors, "{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[5]}],"
+        + "\"parameters\":{}}")).isEqualTo("input.invalid: Tensor 'x': every element must lie in the range of FP32 and 0.0..1.0.");
+    assertThat(violation(fields, "{\"prompt\":\"a\",\"x\":{\"y\":[[1]]}}")).isEqualTo("valid");
   }
 }

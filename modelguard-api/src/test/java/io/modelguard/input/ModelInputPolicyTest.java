@@ -14,6 +14,7 @@ import io.modelguard.ReasonCode;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +46,10 @@ class ModelInputPolicyTest {
 
   static GuardDecision check(ModelInputPolicy policy, InferenceRequest request) {
     return policy.check(request);
+  }
+
+  static long allocatedByThisThread() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
   }
 
   static void assertDenied(GuardDecision d, ReasonCode code) {
@@ -269,6 +274,38 @@ class ModelInputPolicyTest {
         assertThat(p.check(TestRequest.json("count", "{\"n\":" + bad + "}")).detail()).as(bad)
             .contains("Field 'n' must be an integer in 0..1.0E18.");
       }
+    }
+
+    @Test
+    void anIntegerOneAboveTwoToThe53IsNotTakenForItsDouble() {
+      // 9007199254740993 (2^53 + 1) reads as the double 2^53, which passed as exact.
+      ModelInputPolicy p = ModelInputPolicy.of(ModelSpec.builder("id")
+          .field("n", FieldSpec.number().range(-0x1p53, 0x1p53).integer()).build());
+
+      assertThat(p.check(TestRequest.json("id", "{\"n\":9007199254740992}")).isAllowed()).isTrue();
+      assertThat(p.check(TestRequest.json("id", "{\"n\":-9007199254740992}")).isAllowed()).isTrue();
+      for (String over : new String[] {"9007199254740993", "-9007199254740993"}) {
+        assertThat(p.check(TestRequest.json("id", "{\"n\":" + over + "}")).detail()).as(over)
+            .contains("Field 'n' must be an integer in -9.007199254740992E15..9.007199254740992E15.");
+      }
+    }
+
+    @Test
+    void anIntegerFieldWithoutARangeDoesNotBuildItsBoundsExactlyForEveryElement() {
+      // The default range is +-Double.MAX_VALUE: each element written as a decimal ("1.0") built
+      // both bounds as 309-digit BigDecimals, about 3 KB per element: some 780 MB for one 1 MiB
+      // body, where the same body to a number field costs about 30 MB.
+      int n = 262_000;
+      ModelInputPolicy p = ModelInputPolicy.of(ModelSpec.builder("ints").field("x", FieldSpec.numbers(n).integer()).build());
+      String body = "{\"x\":[" + "1.0,".repeat(n - 1) + "1.0]}";
+      assertThat(p.check(TestRequest.json("ints", body)).isAllowed()).isTrue(); // warm-up
+
+      long before = allocatedByThisThread();
+      GuardDecision d = p.check(TestRequest.json("ints", body));
+      long allocated = allocatedByThisThread() - before;
+
+      assertThat(d.isAllowed()).isTrue();
+      assertThat(allocated).as("bytes allocated for a %d-byte body", body.length()).isLessThan(150L << 20);
     }
 
     @Test

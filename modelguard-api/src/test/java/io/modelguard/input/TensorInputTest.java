@@ -241,4 +241,50 @@ class TensorInputTest {
         "{\"inputs\":[{\"name\":\"x\",\"shape\":[1073741824,1073741824,2],\"datatype\":\"FP64\",\"data\":[1]}]}"))
         .detail()).contains("Tensor 'x' is larger than 2097152 elements.");
   }
+
+  @Test
+  void anIntegerOneAboveTwoToThe53IsNotTakenForItsDouble() {
+    // 9007199254740993 (2^53 + 1) reads as the double 2^53: within a bound of 2^53 unless checked
+    // exactly, as every other integer beyond the doubles' exact range is.
+    ModelSpec spec = ModelSpec.builder("ids-v2")
+        .tensor(TensorSpec.builder("ids").datatypes(TensorDatatype.INT64).shape(-1).range(-0x1p53, 0x1p53).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    String tensor = "{\"inputs\":[{\"name\":\"ids\",\"shape\":[1],\"datatype\":\"INT64\",\"data\":[%s]}]}";
+
+    assertThat(p.check(TestRequest.json("ids-v2", tensor.formatted("9007199254740992"))).isAllowed()).isTrue();
+    assertThat(p.check(TestRequest.json("ids-v2", tensor.formatted("-9007199254740992"))).isAllowed()).isTrue();
+    for (String over : new String[] {"9007199254740993", "-9007199254740993"}) {
+      assertThat(p.check(TestRequest.json("ids-v2", tensor.formatted(over))).detail()).as(over)
+          .contains("Tensor 'ids': every element must lie in the range of INT64 and -9.007199254740992E15..9.007199254740992E15.");
+    }
+  }
+
+  @Test
+  void aMemberDifferingFromAKnownOneOnlyInCaseIsRefusedEvenWhereUnknownMembersAreSkipped() {
+    // As for named fields: Go's encoding/json, Jackson with ACCEPT_CASE_INSENSITIVE_PROPERTIES and
+    // .NET bind "DATA" to data and "INPUTS" to inputs, the later value winning, so the skipped,
+    // unchecked tensor would reach the model.
+    ModelSpec spec = ModelSpec.builder("lenient-v2").rejectUnknownFields(false)
+        .tensor(TensorSpec.builder("x").shape(-1).range(0, 1).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    String ok = "{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}";
+    String evil = "{\"name\":\"x\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1e30]}";
+
+    String[][] cases = {
+        {"{\"inputs\":[" + ok + "],\"INPUTS\":[" + evil + "]}", "inputs"},
+        {"{\"inputs\":[" + ok + "],\"Inputs\":[" + evil + "]}", "inputs"},
+        {"{\"inputs\":[" + ok.replace("}", ",\"DATA\":[1e30]}") + "]}", "data"},
+        {"{\"inputs\":[" + ok.replace("}", ",\"Shape\":[1000000]}") + "]}", "shape"},
+        {"{\"inputs\":[" + ok.replace("}", ",\"dataType\":\"FP64\"}") + "]}", "datatype"},
+        {"{\"inputs\":[" + ok.replace("}", ",\"NAME\":\"y\"}") + "]}", "name"},
+        {"{\"inputs\":[" + ok.replace("}", ",\"\u017fhape\":[1000000]}") + "]}", "shape"}, // long s
+    };
+    for (String[] c : cases) {
+      GuardDecision d = p.check(TestRequest.json("lenient-v2", c[0]));
+      assertThat(d.reason()).as(c[0]).contains(ReasonCode.INPUT_INVALID);
+      assertThat(d.detail()).as(c[0]).hasValue("The input contains a member whose name differs from '" + c[1] + "' only in case.");
+    }
+    assertThat(p.check(TestRequest.json("lenient-v2", "{\"inputs\":[" + ok.replace("}", ",\"extra\":[1e30]}") + "],\"more\":1}"))
+        .isAllowed()).as("other unknown members are still skipped").isTrue();
+  }
 }
