@@ -42,9 +42,13 @@ class ExtractionReviewTest {
     // the count was only advanced after the failing write.
     PradaDetector prada = PradaDetector.builder(3).checkEvery(1).minDistances(5).build();
     ExtractionDetector.State state = prada.newState();
+    // A twin fed the same queries without the jump: the jump is a whole number of windows, so the
+    // two must answer alike, query for query, and keep the same distances.
+    ExtractionDetector.State twin = prada.newState();
     Random r = new Random(3);
     for (int q = 0; q < 100; q++) { // every one of class 1: the window of 50 distances is full
-      state.observe(new double[] {r.nextDouble(), r.nextDouble(), r.nextDouble()}, Prediction.of(P));
+      double[] x = {r.nextDouble(), r.nextDouble(), r.nextDouble()};
+      assertThat(state.observe(x, Prediction.of(P))).isEqualTo(twin.observe(x, Prediction.of(P)));
     }
     Field counts = state.getClass().getDeclaredField("distanceCount");
     counts.setAccessible(true);
@@ -57,7 +61,17 @@ class ExtractionReviewTest {
       longs[1] += 50 * ((Integer.MAX_VALUE - longs[1]) / 50 - 1);
     }
     for (int q = 0; q < 200; q++) {
-      state.observe(new double[] {r.nextDouble(), r.nextDouble(), r.nextDouble()}, Prediction.of(P));
+      double[] x = {r.nextDouble(), r.nextDouble(), r.nextDouble()};
+      assertThat(state.observe(x, Prediction.of(P))).as("query %d after the jump", q)
+          .isEqualTo(twin.observe(x, Prediction.of(P)));
+    }
+    assertThat(((Number) java.lang.reflect.Array.get(counts.get(state), 1)).longValue())
+        .as("the count went past 2^31 - 1").isGreaterThan(Integer.MAX_VALUE);
+    for (String name : new String[] {"distances", "pool", "poolSize"}) {
+      Field f = state.getClass().getDeclaredField(name);
+      f.setAccessible(true);
+      assertThat(java.util.Arrays.deepToString(new Object[] {f.get(state)})).as(name)
+          .isEqualTo(java.util.Arrays.deepToString(new Object[] {f.get(twin)}));
     }
   }
 

@@ -411,7 +411,11 @@ class SafeUrlFetcherTest {
         .denyRanges("93.184.216.0/24").build();
     assertThat(v4.check("https://93.184.216.34/cat.png").refusal()).contains(UrlRefusal.DENIED_ADDRESS);
     assertThat(v4.check("https://[::ffff:93.184.216.34]/cat.png").refusal()).contains(UrlRefusal.DENIED_ADDRESS);
-    assertThat(SafeUrlFetcher.builder().denyRanges("2001:db8::/32", "::/0")).isNotNull();
+    // Native IPv6 blocks, ::/0 included, are still taken, and deny what they cover.
+    SafeUrlFetcher v6 = SafeUrlFetcher.builder().resolver(resolver).connector(connector)
+        .denyRanges("2001:db8::/32", "::/0").build();
+    assertThat(v6.check("https://[2606:4700:4700::1111]/cat.png").refusal()).contains(UrlRefusal.DENIED_ADDRESS);
+    assertThat(v6.check("https://93.184.216.34/cat.png").isAllowed()).as("an IPv4 address is outside ::/0").isTrue();
   }
 
   @Test
