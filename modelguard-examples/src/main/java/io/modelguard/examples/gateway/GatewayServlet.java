@@ -3,11 +3,13 @@ package io.modelguard.examples.gateway;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelSecured;
 import io.modelguard.PathTemplate;
+import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.model.Predictions;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
+import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -21,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +33,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
@@ -58,14 +62,17 @@ import org.slf4j.LoggerFactory;
  *       Authorization}, cookies), nor hop-by-hop headers, nor the caller's {@code Accept}: the
  *       gateway asks for {@value #ACCEPT}, the only forms the output policies read, so that a
  *       client cannot have a model server that negotiates answer in a form (CSV, say) that would
- *       pass them unread;
+ *       pass them unread, and for {@code Accept-Encoding: identity}, since they read no coded body
+ *       either;
  *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes)
  *       and its end-to-end headers, less
  *       <ul>
  *         <li>the hop-by-hop ones ({@code Connection} and the headers it names, {@code Keep-Alive},
  *             {@code Transfer-Encoding}, {@code TE}, {@code Trailer}, {@code Upgrade}, {@code
  *             Proxy-*}), {@code Content-Length} (recomputed), {@code Date} and {@code Server} (the
- *             gateway's own) and {@code Set-Cookie};
+ *             gateway's own), {@code Via} and {@code X-Powered-By} (the upstream's hosts and
+ *             software) and {@code Set-Cookie}; of several {@code Content-Type}s, all but the first,
+ *             the one checked;
  *         <li>the headers the edge owns, which ModelGuard sets on its decisions: {@code RateLimit*}
  *             and {@code X-RateLimit-*} (quota), {@code Retry-After} and {@code WWW-Authenticate}
  *             (refusals; the upstream's challenge would be for credentials the gateway never
@@ -90,9 +97,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures are problem responses, never the upstream's internals: an answer (headers and whole
  * body) not complete within {@link Upstreams#timeout()} is {@code 504 upstream.timeout}, and the
- * connection to the upstream is closed; no connection, a broken or oversized answer, an upstream
- * 3xx or 5xx is {@code 502 upstream.unavailable}; a model without an upstream is {@code 502
- * upstream.unavailable} too (and logged).
+ * connection to the upstream is closed; no connection, a broken or oversized answer (more than
+ * {@value #MAX_RESPONSE_BYTES} bytes of body or {@value #MAX_RELAYED_HEADER_BYTES} of headers to
+ * relay), an ambiguously framed one ({@code Transfer-Encoding} and {@code Content-Length}), a coded
+ * one ({@code Content-Encoding}), an upstream 3xx or 5xx is {@code 502 upstream.unavailable}; a
+ * model without an upstream is {@code 502 upstream.unavailable} too (and logged). A tenant gets at
+ * most {@value #MAX_IN_FLIGHT_PER_TENANT} predictions waiting on upstreams at once, each of which
+ * holds one of the edge's request threads; one more is {@code 429 quota.exceeded}.
  *
  * <p>An upstream 4xx is relayed (less the headers above) only when it is the model server's own
  * refusal meant for the client: its {@code Content-Type} is {@code application/problem+json}, the
@@ -110,6 +121,17 @@ public final class GatewayServlet extends HttpServlet {
   public static final int MAX_REQUEST_BYTES = PredictServlet.MAX_BODY_BYTES;
   /** The largest upstream answer relayed; a prediction is well under 1 KiB. */
   public static final int MAX_RESPONSE_BYTES = 64 * 1024;
+  /**
+   * The most predictions one tenant may have waiting on upstreams at once: each holds one of the
+   * edge's request threads (32) until its answer, so that a tenant flooding a slow or hung upstream
+   * leaves the others threads to be served. One more is {@code 429 quota.exceeded}.
+   */
+  public static final int MAX_IN_FLIGHT_PER_TENANT = 16;
+  /**
+   * The most bytes of upstream headers relayed (each line's name, value and 4): the edge sends at
+   * most 8 KiB of response header, its own and the guard's included, and fails an answer with more.
+   */
+  static final int MAX_RELAYED_HEADER_BYTES = 4 * 1024;
 
   private static final long serialVersionUID = 1L;
   private static final Logger log = LoggerFactory.getLogger(GatewayServlet.class);
@@ -123,7 +145,9 @@ public final class GatewayServlet extends HttpServlet {
   /** Answer headers the gateway sets itself or never relays (see the class comment). */
   private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "set-cookie2", "date",
       "server", "retry-after", "www-authenticate", "cache-control", "location", "content-location", "link",
-      "alt-svc", "refresh", "clear-site-data", "strict-transport-security");
+      "alt-svc", "refresh", "clear-site-data", "strict-transport-security", "via", "x-powered-by",
+      // set once, to the value checked
+      "content-type");
   /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
   private static final List<String> NOT_RELAYED_PREFIXES = List.of("proxy-", "ratelimit", "x-ratelimit-");
   private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type");
@@ -132,6 +156,8 @@ public final class GatewayServlet extends HttpServlet {
 
   private final transient Upstreams upstreams;
   private final transient HttpClient http;
+  /** Each tenant's predictions waiting on an upstream; a tenant with none has no entry. */
+  private final transient ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
 
   private static ScheduledThreadPoolExecutor deadlines() {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
@@ -209,12 +235,22 @@ public final class GatewayServlet extends HttpServlet {
     HttpRequest.Builder forward = HttpRequest.newBuilder(target.get())
         .timeout(upstreams.timeout())
         .header("Accept", ACCEPT)
+        // No Accept-Encoding would let the upstream choose any coding (RFC 9110, 12.5.3), which the
+        // output policies cannot read.
+        .header("Accept-Encoding", "identity")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     for (String name : FORWARDED_REQUEST_HEADERS) {
       String value = request.getHeader(name);
       if (value != null) {
         forward.header(name, value);
       }
+    }
+    String tenant = tenantOf(request);
+    if (!enter(tenant)) {
+      log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path, tenant,
+          MAX_IN_FLIGHT_PER_TENANT);
+      send(response, ReasonCode.QUOTA_EXCEEDED);
+      return;
     }
     HttpResponse<byte[]> answer;
     try {
@@ -234,6 +270,16 @@ public final class GatewayServlet extends HttpServlet {
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    } finally {
+      leave(tenant);
+    }
+    if (answer.headers().firstValue("Transfer-Encoding").isPresent()
+        && answer.headers().firstValue("Content-Length").isPresent()) {
+      // RFC 9112, 6.3: an error (the JDK client reads the Content-Length, the upstream meant the chunks).
+      log.warn("POST {}: upstream {} answered with both Transfer-Encoding and Content-Length; not relayed", path,
+          target.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
@@ -256,7 +302,60 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
-    relay(answer, answer.body(), response);
+    Optional<String> coding = contentCoding(answer);
+    if (coding.isPresent()) {
+      log.warn("POST {}: upstream {} answered {} with Content-Encoding {}, which the output policies cannot read; "
+          + "not relayed", path, target.get(), status, coding.get());
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    }
+    List<Map.Entry<String, String>> headers = relayedHeaders(answer);
+    int headerBytes = headers.stream().mapToInt(h -> h.getKey().length() + h.getValue().length() + 4).sum();
+    if (headerBytes > MAX_RELAYED_HEADER_BYTES) {
+      log.warn("POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed", path,
+          target.get(), headerBytes, MAX_RELAYED_HEADER_BYTES);
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    }
+    relay(answer.statusCode(), headers, answer.body(), response);
+  }
+
+  /** The tenant of the request's principal (the guard allowed it); empty without one. */
+  private static String tenantOf(HttpServletRequest request) {
+    return request.getAttribute(ModelGuardFilter.DECISION_ATTRIBUTE) instanceof GuardDecision decision
+        ? decision.principal().map(Principal::tenant).orElse("") : "";
+  }
+
+  /** Counts a prediction of {@code tenant} in, unless it has {@link #MAX_IN_FLIGHT_PER_TENANT} already. */
+  private boolean enter(String tenant) {
+    boolean[] entered = {false};
+    inFlight.compute(tenant, (t, n) -> {
+      int now = n == null ? 0 : n;
+      if (now >= MAX_IN_FLIGHT_PER_TENANT) {
+        return n;
+      }
+      entered[0] = true;
+      return now + 1;
+    });
+    return entered[0];
+  }
+
+  /** Counts a prediction of {@code tenant} out. */
+  private void leave(String tenant) {
+    inFlight.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** The answer's content coding other than {@code identity}, if it has one. */
+  private static Optional<String> contentCoding(HttpResponse<?> answer) {
+    for (String value : answer.headers().allValues("Content-Encoding")) {
+      for (String coding : value.split(",")) {
+        String c = coding.strip();
+        if (!c.isEmpty() && !c.equalsIgnoreCase("identity")) {
+          return Optional.of(c);
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -305,23 +404,34 @@ public final class GatewayServlet extends HttpServlet {
     return mediaType.equalsIgnoreCase(ProblemResponse.CONTENT_TYPE);
   }
 
-  private static void relay(HttpResponse<?> answer, byte[] body, HttpServletResponse response) throws IOException {
-    Map<String, List<String>> headers = answer.headers().map();
+  /**
+   * The answer's headers the client gets (see the class comment), in order: its first {@code
+   * Content-Type}, the one checked, and no other, then its end-to-end headers less those not relayed.
+   */
+  private static List<Map.Entry<String, String>> relayedHeaders(HttpResponse<?> answer) {
     Set<String> named = new HashSet<>();
     answer.headers().allValues("connection").forEach(v -> {
       for (String token : v.split(",")) {
         named.add(token.strip().toLowerCase(Locale.ROOT));
       }
     });
-    response.setStatus(answer.statusCode());
-    headers.forEach((name, values) -> {
+    List<Map.Entry<String, String>> relayed = new ArrayList<>();
+    answer.headers().firstValue("Content-Type").ifPresent(type -> relayed.add(Map.entry("Content-Type", type)));
+    answer.headers().map().forEach((name, values) -> {
       String lower = name.toLowerCase(Locale.ROOT);
       if (lower.startsWith(":") || HOP_BY_HOP.contains(lower) || NOT_RELAYED.contains(lower)
           || NOT_RELAYED_PREFIXES.stream().anyMatch(lower::startsWith) || named.contains(lower)) {
         return;
       }
-      values.forEach(v -> response.addHeader(name, v));
+      values.forEach(v -> relayed.add(Map.entry(name, v)));
     });
+    return relayed;
+  }
+
+  private static void relay(int status, List<Map.Entry<String, String>> headers, byte[] body,
+      HttpServletResponse response) throws IOException {
+    response.setStatus(status);
+    headers.forEach(h -> response.addHeader(h.getKey(), h.getValue()));
     response.setHeader("Cache-Control", "no-store");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);

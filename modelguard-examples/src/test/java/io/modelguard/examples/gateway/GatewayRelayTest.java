@@ -1,0 +1,135 @@
+package io.modelguard.examples.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelguard.ReasonCode;
+import io.modelguard.examples.AppOptions;
+import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.problem.ProblemRenderer;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the gateway makes of upstream answers that are well formed enough to be read but not to be
+ * relayed as they are: coded, ambiguously framed, with headers too many for the edge to send, or
+ * with headers that contradict what the gateway checked or that name the upstream. Each upstream is
+ * a {@link RawUpstream} on loopback.
+ */
+class GatewayRelayTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+  private static final String DIGITS = "/v1/models/digits/predict";
+  private static final String ALL_TEN = "{\"model\":\"digits\",\"label\":3,\"probabilities\":"
+      + "[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04]}";
+
+  private static ModelServingApp gatewayTo(RawUpstream raw) throws Exception {
+    return ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+        GatewayApp.endpoints(Upstreams.none().withDefault(raw.baseUri()).withTimeout(Duration.ofSeconds(3))));
+  }
+
+  private static HttpResponse<String> predict(ModelServingApp edge, String label) {
+    return Loopback.post(edge.baseUri(), DIGITS, "application/json",
+        Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example()),
+        "X-API-Key", edge.key(label).orElseThrow().plaintext());
+  }
+
+  private static void assertProblem(HttpResponse<String> r, ReasonCode code) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(ProblemRenderer.status(code));
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.get("code").asText()).isEqualTo(code.code());
+  }
+
+  private static byte[] latin1(String s) {
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void aCompressedAnswerIsNeitherAskedForNorAnInternalError() throws Exception {
+    // Without Accept-Encoding any coding is acceptable (RFC 9110, 12.5.3): an upstream, or a proxy in
+    // front of it, may well gzip. The output policies cannot read it: the upstream's broken answer, not
+    // the edge's fault; and the gateway should say it wants none.
+    ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+    try (GZIPOutputStream gzip = new GZIPOutputStream(zipped)) {
+      gzip.write(ALL_TEN.getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] answer = RawUpstream.concat(latin1("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + "Content-Encoding: gzip\r\nContent-Length: " + zipped.size() + "\r\n\r\n"), zipped.toByteArray());
+    try (RawUpstream raw = new RawUpstream(seen -> answer);
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertThat(raw.seen()).isNotEmpty().allSatisfy(seen ->
+          assertThat(seen.head().toLowerCase(Locale.ROOT)).contains("\r\naccept-encoding: identity\r\n"));
+      assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    }
+  }
+
+  @Test
+  void anAnswerWithBothContentLengthAndTransferEncodingIsNotRelayed() throws Exception {
+    // RFC 9112, 6.3: Transfer-Encoding overrides Content-Length, and such a message "ought to be handled
+    // as an error". The JDK client reads the Content-Length instead, so the chunk framing was relayed.
+    byte[] answer = latin1("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    try (RawUpstream raw = new RawUpstream(seen -> answer);
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertThat(r.body()).doesNotContain("5\r\nhe");
+      assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+    }
+  }
+
+  @Test
+  void headersTooManyForTheEdgeToSendAreAnUnavailableUpstreamNotAnInternalError() throws Exception {
+    // Well under the JDK client's limit, well over what the edge's Jetty sends (8 KiB of response
+    // header): the answer failed at the edge with Jetty's 500, without the guard's headers.
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
+            "Content-Type: application/json", "X-Debug: " + "a".repeat(20_000)));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+      assertThat(r.headers().firstValue("RateLimit")).isPresent();
+    }
+  }
+
+  @Test
+  void theContentTypeRelayedIsTheOneTheGatewayChecked() throws Exception {
+    // The gateway checked the first Content-Type and relayed both: a browser takes the last one.
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
+            "Content-Type: application/json", "Content-Type: text/html"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().allValues("Content-Type")).containsExactly("application/json");
+    }
+  }
+
+  @Test
+  void headersThatNameTheUpstreamsHostsOrSoftwareAreNotRelayed() throws Exception {
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
+            "Content-Type: application/json", "X-Model-Version: 7", "Via: 1.1 10.0.0.7:9000 (nginx/1.18.0)",
+            "X-Powered-By: Express 4.17.1"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
+      assertThat(r.headers().firstValue("Via")).isEmpty();
+      assertThat(r.headers().firstValue("X-Powered-By")).isEmpty();
+      assertThat(r.headers().map().toString()).doesNotContain("10.0.0.7").doesNotContain("Express");
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.modelguard.examples.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.ReasonCode;
+import io.modelguard.examples.AppOptions;
+import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.problem.ProblemRenderer;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One tenant cannot take the whole edge: every request the gateway relays holds one of the edge's
+ * request threads (32 in all) until the upstream answers, so a tenant flooding a model whose upstream
+ * is slow or hung (within its quota: an enterprise burst is 100) held them all until the upstream
+ * timeout, and every other tenant's predictions, of any model, queued behind. Real upstreams on
+ * loopback: a hung one, held on a latch, and a healthy one.
+ */
+class GatewayTenantIsolationTest {
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+  /** More than the edge has request threads. */
+  private static final int FLOOD = 48;
+
+  @Test
+  void aTenantWaitingOnAHungUpstreamDoesNotHoldUpOtherTenants() throws Exception {
+    CountDownLatch arrived = new CountDownLatch(GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
+    CountDownLatch release = new CountDownLatch(1);
+    String answer = "{\"model\":\"digits\",\"label\":3,\"probabilities\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,"
+        + "0.08,0.04]}";
+    ExecutorService clients = Executors.newFixedThreadPool(FLOOD + 1);
+    try (RawUpstream hung = new RawUpstream(seen -> {
+          arrived.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return RawUpstream.response("200 OK", answer, "Content-Type: application/json");
+        });
+        RawUpstream healthy = new RawUpstream(seen -> RawUpstream.response("200 OK",
+            "{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}", "Content-Type: application/json"));
+        ModelServingApp edge = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+            GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.DIGITS, hung.baseUri())
+                .with(ModelCatalog.IRIS, healthy.baseUri()).withTimeout(Duration.ofSeconds(60))))) {
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      String enterprise = edge.key("enterprise").orElseThrow().plaintext();
+      List<CompletableFuture<HttpResponse<String>>> flood = new ArrayList<>();
+      try {
+        for (int i = 0; i < FLOOD; i++) {
+          flood.add(CompletableFuture.supplyAsync(() -> Loopback.post(edge.baseUri(), "/v1/models/digits/predict",
+              "application/json", digits, "X-API-Key", enterprise), clients));
+        }
+        assertThat(arrived.await(20, TimeUnit.SECONDS)).as("the flood reached the hung upstream").isTrue();
+
+        CompletableFuture<HttpResponse<String>> other = CompletableFuture.supplyAsync(() -> Loopback.post(
+            edge.baseUri(), "/v1/models/iris/predict", "application/json", "{\"features\":[5.1,3.5,1.4,0.2]}",
+            "X-API-Key", edge.key("pro").orElseThrow().plaintext()), clients);
+
+        assertThat(other).as("another tenant's prediction, from a healthy upstream, while the flood waits")
+            .succeedsWithin(Duration.ofSeconds(10))
+            .satisfies(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+        assertThat(hung.seen()).hasSizeLessThanOrEqualTo(GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
+        // Every request beyond the limit is answered while the first ones still wait (waited for,
+        // so that none is still on its way when the upstream is released).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (flood.stream().filter(CompletableFuture::isDone).count() < FLOOD - GatewayServlet.MAX_IN_FLIGHT_PER_TENANT
+            && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(flood.stream().filter(CompletableFuture::isDone).count()).as("answered while the others wait")
+            .isEqualTo(FLOOD - GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
+      } finally {
+        release.countDown();
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (CompletableFuture<HttpResponse<String>> f : flood) {
+        HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+        statuses.add(r.statusCode());
+        if (r.statusCode() != 200) {
+          assertThat(r.body()).contains(ReasonCode.QUOTA_EXCEEDED.code());
+          assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        }
+      }
+      assertThat(statuses).containsOnly(200, ProblemRenderer.status(ReasonCode.QUOTA_EXCEEDED))
+          .filteredOn(s -> s == 200).hasSize(GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+}
