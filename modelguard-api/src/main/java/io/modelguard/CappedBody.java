@@ -26,6 +26,8 @@ public final class CappedBody {
   private byte[] bytes;
   private boolean complete;
   private int readWithCap = -1;
+  /** Why reading stopped short, if the stream failed: every later read fails alike. */
+  private IOException failure;
 
   /** Supplies the underlying stream, opened at most once. */
   @FunctionalInterface
@@ -44,6 +46,9 @@ public final class CappedBody {
    * callers must not modify it. If the whole body was already read it is returned (or, if it is
    * larger than {@code maxBytes}, refused); if an earlier smaller cap stopped the read, the body is
    * known to be larger than that cap.
+   *
+   * @throws BodyTooLargeException if the body is larger than {@code maxBytes}
+   * @throws IOException if the stream failed, on this read or an earlier one
    */
   public byte[] read(int maxBytes) throws IOException {
     if (maxBytes < 0 || maxBytes > MAX_CAP) {
@@ -51,6 +56,10 @@ public final class CappedBody {
     }
     if (bytes == null) {
       readFromSource(maxBytes);
+    }
+    if (failure != null) {
+      // Not a body too large: what the first reader was told, the next is too.
+      throw new IOException("the request body could not be read: " + failure.getMessage(), failure);
     }
     if (!complete && maxBytes > readWithCap) {
       // An earlier, smaller cap stopped early; continue up to the new cap.
@@ -158,6 +167,9 @@ public final class CappedBody {
         }
         size += n;
       }
+    } catch (IOException e) {
+      failure = e;
+      throw e;
     } finally {
       // Keep what was read even when the stream fails, so a replay loses nothing it had.
       bytes = size == buf.length ? buf : Arrays.copyOf(buf, size);

@@ -132,5 +132,10 @@ class CappedBodyTest {
     assertThatThrownBy(() -> body.read(100)).isInstanceOf(IOException.class).hasMessage("connection reset");
     assertThat(body.bytesRead()).hasSize(5);
     assertThat(body.complete()).isFalse();
+    // A later reader (another policy) is told the same, not that five bytes are too many (a 413).
+    for (int cap : new int[] {100, 1000}) {
+      assertThatThrownBy(() -> body.read(cap)).as("cap %d", cap).isInstanceOf(IOException.class)
+          .isNotInstanceOf(BodyTooLargeException.class).hasMessageContaining("connection reset");
+    }
   }
 }
