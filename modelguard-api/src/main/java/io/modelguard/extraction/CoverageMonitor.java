@@ -4,8 +4,10 @@ package io.modelguard.extraction;
  * An Extraction-Monitor-style leakage signal: counts a client's distinct queries and the share of
  * them near a decision boundary (top-two margin below {@code margin}), and flags once each time the
  * count passes another multiple of {@code quota}. It fires for every heavy user too, so give it a
- * weight that only raises perturbation (see {@link ExtractionDefence.Builder#detector}), never one
- * that misinforms or blocks. O(classes) per query, a few bytes per client.
+ * weight that only raises perturbation, with the ceiling {@link RiskLevel#PERTURB} (see {@link
+ * ExtractionDefence.Builder#detector(ExtractionDetector, double, RiskLevel)}): its flags come at
+ * the client's query rate and add up, so without a ceiling any weight misinforms and blocks a
+ * busy benign client in time. O(classes) per query, a few bytes per client.
  */
 public final class CoverageMonitor implements ExtractionDetector {
   private final long quota;

@@ -41,7 +41,7 @@ import java.util.Optional;
  * ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(secret), 10)
  *     .clock(clock)
  *     .detector(PradaDetector.builder(10).build(), 2)
- *     .detector(CoverageMonitor.of(1_000, 0.2), 1)
+ *     .detector(CoverageMonitor.of(1_000, 0.2), 1.25, RiskLevel.PERTURB) // never past PERTURB
  *     .tierPerturbation("free", Perturbation.classLabel())
  *     .build();
  * QueryEncoder encoder = QueryEncoder.jsonNumbers("/pixels");
@@ -90,6 +90,11 @@ public final class ExtractionDefence {
   private final Clock clock;
   private final List<ExtractionDetector> detectors;
   private final double[] weights;
+  /**
+   * Per detector, the score its flags never raise the client's past (just below the threshold of
+   * the first level above its ceiling); +∞ for a detector without a ceiling.
+   */
+  private final double[] caps;
   /** {@link RiskLevel#values()}, once: each query reads the level several times. */
   private static final RiskLevel[] LEVELS = RiskLevel.values();
   /** The score at which each level starts, by ordinal; NaN where a level has none. */
@@ -116,6 +121,20 @@ public final class ExtractionDefence {
     for (RiskLevel l : LEVELS) {
       Double t = b.thresholds.get(l);
       levelThresholds[l.ordinal()] = t == null ? Double.NaN : t; // NaN: no threshold, never reached
+    }
+    this.caps = new double[b.ceilings.size()];
+    for (int i = 0; i < caps.length; i++) {
+      RiskLevel ceiling = b.ceilings.get(i);
+      double cap = Double.POSITIVE_INFINITY;
+      if (ceiling != null) {
+        for (RiskLevel l : LEVELS) {
+          double t = levelThresholds[l.ordinal()];
+          if (l.compareTo(ceiling) > 0 && t < cap) { // false for NaN: a level without a threshold
+            cap = Math.nextDown(t);
+          }
+        }
+      }
+      caps[i] = cap;
     }
     this.levelPerturbations = new EnumMap<>(b.levelPerturbations);
     this.tierPerturbations = Map.copyOf(b.tierPerturbations);
@@ -238,7 +257,7 @@ public final class ExtractionDefence {
             events = new ArrayList<>(2);
           }
           flagged.add(detectors.get(i).name());
-          risk.add(weights[i], now);
+          risk.add(weights[i], caps[i], now);
           events.add(new ExtractionEvent(at, client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
         }
       }
@@ -294,11 +313,26 @@ public final class ExtractionDefence {
     // Keyed on what repeat detection compares (the projection of a long input): a query the
     // detectors take for a repeat gets the same noise, so near-copies cannot average it away.
     double[] reduced = reduce(features);
-    double[] out = levelPerturbations.getOrDefault(level, Perturbation.none()).apply(probabilities, keys.source(client, reduced));
+    double[] out = levelPerturbations.getOrDefault(level, Perturbation.none())
+        .apply(probabilities, keys.source(client, reduced, levelStage(level)));
     Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
     // The tier's noise is drawn apart from the level's: with one stream, a client replaying its
     // inputs after a level change got the same noise added twice and could cancel it.
-    return byTier == null ? out : byTier.apply(out, keys.source(client, reduced, 1));
+    return byTier == null ? out : byTier.apply(out, keys.source(client, reduced, TIER_STAGE));
+  }
+
+  /** The noise stage of the tier's perturbation ({@link NoiseKeys#source(String, double[], int)}). */
+  private static final int TIER_STAGE = 1;
+
+  /**
+   * The noise stage of {@code level}'s perturbation: each level draws its own numbers. With one
+   * stream for all, a client replaying its inputs after a level change held two answers made with
+   * the same draws — N(p + 0.02z) and N(p + 0.06z) for noise of two strengths, which (3·a1 − a2) / 2
+   * cancels; and under the defaults the PERTURB noise's Box–Muller radii are the misinformation's
+   * exponential confidences. MISINFORM keeps stage 0, the stream all levels shared before.
+   */
+  private static int levelStage(RiskLevel level) {
+    return level == RiskLevel.MISINFORM ? 0 : TIER_STAGE + 1 + level.ordinal();
   }
 
   /**
@@ -591,8 +625,10 @@ public final class ExtractionDefence {
       return score * Math.pow(0.5, elapsed / halfLifeNanos);
     }
 
-    void add(double weight, long now) {
-      score = score(now) + weight;
+    /** Adds {@code weight}, but raises the score no higher than {@code cap} (nor lowers one above it). */
+    void add(double weight, double cap, long now) {
+      double s = score(now);
+      score = s < cap ? Math.min(s + weight, cap) : s;
       scoreAt = now;
     }
 
@@ -615,6 +651,7 @@ public final class ExtractionDefence {
     private Clock clock = Clock.systemUTC();
     private final List<ExtractionDetector> detectors = new ArrayList<>();
     private final List<Double> weights = new ArrayList<>();
+    private final List<RiskLevel> ceilings = new ArrayList<>();
     private final EnumMap<RiskLevel, Double> thresholds = new EnumMap<>(RiskLevel.class);
     private final EnumMap<RiskLevel, Perturbation> levelPerturbations = new EnumMap<>(RiskLevel.class);
     private final Map<String, Perturbation> tierPerturbations = new HashMap<>();
@@ -655,7 +692,9 @@ public final class ExtractionDefence {
      * defaults are PRADA (δ 0.9, weight 2: one flag misinforms for about 25 minutes, then perturbs
      * until the score, halving every {@link #halfLife}, falls below 1), Blacklight-style hashing
      * (step 2, window 8, 20 hashes, 18 shared, 200 fingerprints; weight 2) and the coverage monitor (every
-     * 1,000 distinct queries, weight 1: perturb harder only). Stateful k-NN needs a calibrated
+     * 1,000 distinct queries, weight 1.25 with the ceiling {@link RiskLevel#PERTURB}: perturb harder
+     * only, for about 20 minutes after its latest flag, however many it gives; see {@link
+     * #detector(ExtractionDetector, double, RiskLevel)}). Stateful k-NN needs a calibrated
      * threshold, so it is added explicitly ({@link KnnDetector#calibrate}). The hashing step is in
      * input units and suits 0–16 features (digits); for other scales, and for inputs above the
      * {@link #projection} bound (the detectors then see projected features), add the detectors
@@ -667,6 +706,23 @@ public final class ExtractionDefence {
       }
       detectors.add(Objects.requireNonNull(detector, "detector"));
       weights.add(weight);
+      ceilings.add(null);
+      return this;
+    }
+
+    /**
+     * Adds a detector whose flag adds {@code weight} to the client's score but never raises it into
+     * a level above {@code ceiling} (to just below the lowest threshold above it; a score already
+     * there from other detectors is left as it is). Flags add up, so a detector that fires for
+     * every heavy user too, such as the {@link CoverageMonitor} (once per so many distinct
+     * queries), would otherwise take a busy benign client through misinformation to throttling
+     * and blocking by its rate alone. Give it a weight above the ceiling's threshold: the score
+     * decays at once, so a weight equal to it holds the level only at the instant of the flag.
+     */
+    public Builder detector(ExtractionDetector detector, double weight, RiskLevel ceiling) {
+      Objects.requireNonNull(ceiling, "ceiling");
+      detector(detector, weight);
+      ceilings.set(ceilings.size() - 1, ceiling);
       return this;
     }
 
@@ -800,7 +856,8 @@ public final class ExtractionDefence {
       if (detectors.isEmpty()) {
         detector(PradaDetector.builder(classes).build(), 2);
         detector(HashingDetector.of(2.0, 8, 20, 18, 200), 2);
-        detector(CoverageMonitor.of(1_000, 0.2), 1);
+        // Capped: it fires for every heavy user, and its flags alone must never misinform or block.
+        detector(CoverageMonitor.of(1_000, 0.2), 1.25, RiskLevel.PERTURB);
       }
       int widest = projectTo > 0 ? projectTo : 1;
       long oneClient = weightKiB(detectors, duplicateWindow, widest) * 1024;

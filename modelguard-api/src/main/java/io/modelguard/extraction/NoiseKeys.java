@@ -4,6 +4,7 @@ import io.modelguard.internal.SipHash;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.Objects;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -88,9 +89,12 @@ public final class NoiseKeys {
 
   /** The per-client seed. */
   public long clientSeed(String client) {
+    // Whatever can throw comes before the first update: the Mac is the thread's, and bytes left in
+    // it by a call that failed half-way would enter every later seed of the thread.
+    byte[] id = client.getBytes(StandardCharsets.UTF_8);
     Mac mac = macs.get();
     mac.update((byte) 1);
-    mac.update(client.getBytes(StandardCharsets.UTF_8));
+    mac.update(id);
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 
@@ -99,17 +103,20 @@ public final class NoiseKeys {
    * projection), derived under the secret in its own domain, so it is never a client's seed.
    */
   long purposeSeed(String purpose) {
+    byte[] name = purpose.getBytes(StandardCharsets.UTF_8); // before the first update, as in clientSeed
     Mac mac = macs.get();
     mac.update((byte) 3);
-    mac.update(purpose.getBytes(StandardCharsets.UTF_8));
+    mac.update(name);
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 
   /** The per-(client, input) seed; the input is hashed bit-exactly. */
   public long querySeed(String client, double[] features) {
+    // Whatever can throw comes before the first update (see clientSeed).
+    byte[] id = client.getBytes(StandardCharsets.UTF_8);
+    Objects.requireNonNull(features, "features");
     Mac mac = macs.get();
     mac.update((byte) 2);
-    byte[] id = client.getBytes(StandardCharsets.UTF_8);
     byte[] buf = buffers.get();
     for (int b = 0; b < 4; b++) {
       buf[b] = (byte) (id.length >>> (24 - 8 * b));

@@ -62,6 +62,10 @@ public interface Perturbation {
       throw new IllegalArgumentException("rounding.decimals must not be negative, got " + decimals);
     }
     double scale = Math.pow(10, decimals);
+    if (Double.isInfinite(scale)) {
+      // 10^309 and up: 0 · ∞ and ∞ / ∞ would answer NaN.
+      throw new IllegalArgumentException("rounding.decimals must be at most 308, got " + decimals);
+    }
     return (p, noise) -> {
       double[] out = new double[p.length];
       for (int i = 0; i < p.length; i++) {
@@ -73,6 +77,9 @@ public interface Perturbation {
 
   /** Zeroes probabilities below {@code cutoff} without renormalising (ART default 0.25). */
   static Perturbation highConfidence(double cutoff) {
+    if (Double.isNaN(cutoff)) {
+      throw new IllegalArgumentException("highConfidence.cutoff must be a number");
+    }
     return (p, noise) -> {
       double[] out = new double[p.length];
       for (int i = 0; i < p.length; i++) {
@@ -87,8 +94,9 @@ public interface Perturbation {
    * The noise is drawn from the per-(client, input) keyed stream, so repeats are identical.
    */
   static Perturbation gaussianNoise(double scale) {
-    if (!(scale >= 0)) {
-      throw new IllegalArgumentException("gaussianNoise.scale must be >= 0, got " + scale);
+    if (!(scale >= 0) || Double.isInfinite(scale)) {
+      // ∞ · z (NaN where z is 0), then ∞ / ∞: NaN probabilities.
+      throw new IllegalArgumentException("gaussianNoise.scale must be finite and >= 0, got " + scale);
     }
     return (p, noise) -> {
       KeyedRandom random = noise.perQuery();

@@ -189,7 +189,7 @@ public final class ExtractionEvaluation {
       // Adding any detector replaces the default set, so it is spelled out here, plus k-NN.
       b.detector(io.modelguard.extraction.PradaDetector.builder(ExtractionModels.CLASSES).build(), 2)
           .detector(io.modelguard.extraction.HashingDetector.of(2.0, 8, 20, 18, 200), 2)
-          .detector(io.modelguard.extraction.CoverageMonitor.of(1_000, 0.2), 1)
+          .detector(io.modelguard.extraction.CoverageMonitor.of(1_000, 0.2), 1.25, io.modelguard.extraction.RiskLevel.PERTURB)
           .detector(knn, 2);
     }
     ExtractionDefence defence = b.build();
