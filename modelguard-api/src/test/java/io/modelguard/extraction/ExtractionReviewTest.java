@@ -129,22 +129,10 @@ class ExtractionReviewTest {
     }
     defence.answer("mallory", "free", new double[] {-1, 0, 0}, ps[0]);
     assertThat(defence.level("mallory")).isEqualTo(RiskLevel.PERTURB);
-    double errorOfAnswers = 0;
-    double errorOfEstimate = 0;
+    double[][] replayed = new double[n][];
     for (int k = 0; k < n; k++) {
-      double[] replayed = defence.answer("mallory", "free", xs[k], ps[k]);
-      double[] estimate = new double[10];
-      double sum = 0;
-      for (int c = 0; c < 10; c++) {
-        estimate[c] = Math.max(0, 2 * first[k][c] - replayed[c]);
-        sum += estimate[c];
-      }
-      for (int c = 0; c < 10; c++) {
-        errorOfAnswers += Math.abs(first[k][c] - ps[k][c]);
-        errorOfEstimate += Math.abs(estimate[c] / sum - ps[k][c]);
-      }
+      replayed[k] = defence.answer("mallory", "free", xs[k], ps[k]);
     }
-    assertThat(errorOfEstimate).as("L1 error of 2·a1 − a2, against %.1f of the answers", errorOfAnswers)
-        .isGreaterThan(0.9 * errorOfAnswers);
+    NoiseCancellation.assertNotCancelled(first, replayed, ps, 2, 1);
   }
 }

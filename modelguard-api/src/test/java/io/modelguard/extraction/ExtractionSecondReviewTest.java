@@ -101,23 +101,11 @@ class ExtractionSecondReviewTest {
     }
     defence.answer("mallory", null, new double[] {-2, 0, 0}, ps[0]);
     assertThat(defence.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
-    double errorOfAnswers = 0;
-    double errorOfEstimate = 0;
+    double[][] replayed = new double[n][];
     for (int k = 0; k < n; k++) {
-      double[] replayed = defence.answer("mallory", null, xs[k], ps[k]);
-      double[] estimate = new double[10];
-      double sum = 0;
-      for (int c = 0; c < 10; c++) {
-        estimate[c] = Math.max(0, (3 * first[k][c] - replayed[c]) / 2);
-        sum += estimate[c];
-      }
-      for (int c = 0; c < 10; c++) {
-        errorOfAnswers += Math.abs(first[k][c] - ps[k][c]);
-        errorOfEstimate += Math.abs(estimate[c] / sum - ps[k][c]);
-      }
+      replayed[k] = defence.answer("mallory", null, xs[k], ps[k]);
     }
-    assertThat(errorOfEstimate).as("L1 error of (3·a1 − a2) / 2, against %.1f of the answers", errorOfAnswers)
-        .isGreaterThan(0.9 * errorOfAnswers);
+    NoiseCancellation.assertNotCancelled(first, replayed, ps, 3, 2);
   }
 
   private static double[] softmax(Random r) {
