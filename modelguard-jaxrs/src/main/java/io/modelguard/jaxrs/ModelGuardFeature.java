@@ -286,6 +286,76 @@ public final class ModelGuardFeature implements DynamicFeature {
    *     of a class that is not a root resource, configured after deployment, is logged and its
    *     class's requests refused instead.
    */
+  /**
+   * Logs a WARN when the annotation takes its model from a path variable that the method's @Path
+   * (class and method, as deployed) does not declare while it declares others: most likely a
+   * misnamed variable ({@code {id}} in the path, the default {@code {model}} in the annotation),
+   * which leaves the endpoint without a model, so model access, per-model quotas and input
+   * specifications silently do not apply. A path declaring no variable at all (a catalog on {@code
+   * /v1/models}) is the documented model-less case and is not warned about; nor is a located
+   * class, whose locators' variables deployment cannot see.
+   */
+  private static void warnIfModelVariableUndeclared(EndpointSpec spec, Method method, Class<?> resourceClass) {
+    Optional<String> variable = spec.modelVariable();
+    if (variable.isEmpty()) {
+      return;
+    }
+    Path classPath = null;
+    for (Class<?> c : AnnotationInheritance.typeHierarchy(resourceClass)) {
+      classPath = c.getAnnotation(Path.class);
+      if (classPath != null) {
+        break;
+      }
+    }
+    if (classPath == null) {
+      return;
+    }
+    String template = classPath.value();
+    for (Method m : AnnotationInheritance.overrideChain(method, resourceClass)) {
+      Path methodPath = m.getAnnotation(Path.class);
+      if (methodPath != null) {
+        template = template + "/" + methodPath.value();
+        break;
+      }
+    }
+    java.util.Set<String> declared = templateVariables(template);
+    if (!declared.isEmpty() && !declared.contains(variable.get())) {
+      log.warn("ModelGuard: @ModelSecured on {}.{}() takes the model from path variable {{}}, which its @Path "
+          + "\"{}\" does not declare (it declares {}): its requests have no model, so model access, per-model "
+          + "quotas and input specifications do not apply to them. Name the path's variable in "
+          + "@ModelSecured(model = \"{...}\") if it names the model.", resourceClass.getName(), method.getName(),
+          variable.get(), template, declared);
+    }
+  }
+
+  /** The variable names of a JAX-RS path template ({@code {name}} or {@code {name: regex}}). */
+  static java.util.Set<String> templateVariables(String template) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    int i = 0;
+    while ((i = template.indexOf('{', i)) >= 0) {
+      int depth = 1;
+      int j = i + 1;
+      int colon = -1;
+      while (j < template.length() && depth > 0) {
+        char c = template.charAt(j);
+        if (c == '{') {
+          depth++;
+        } else if (c == '}') {
+          depth--;
+        } else if (c == ':' && depth == 1 && colon < 0) {
+          colon = j;
+        }
+        j++;
+      }
+      if (depth > 0) {
+        break; // unbalanced: the runtime refuses the template anyway
+      }
+      names.add(template.substring(i + 1, colon >= 0 ? colon : j - 1).strip());
+      i = j;
+    }
+    return names;
+  }
+
   @Override
   public void configure(ResourceInfo resourceInfo, FeatureContext context) {
     Method method = resourceInfo.getResourceMethod();
@@ -316,6 +386,7 @@ public final class ModelGuardFeature implements DynamicFeature {
         return;
       }
       spec = guard.validate(found.get());
+      warnIfModelVariableUndeclared(spec, method, resourceClass);
       if (guard.chain(spec.chain()).hasOutputPolicies()) {
         refuseLateOutput(method, resourceClass, spec.chain());
       }

@@ -566,6 +566,31 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void aModelVariableThePathDoesNotDeclareIsWarnedAboutAtDeployment() throws Exception {
+    // {id} in the path, the default {model} in the annotation: no model, so model access and
+    // per-model quotas silently do not apply. A catalog path without variables is not warned about.
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModelGuardFeature.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      for (Class<?> resource : List.of(MisnamedModelVariable.class, CatalogWithoutVariables.class, ModelVariableDeclared.class)) {
+        runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard(new Probe()))).resources(resource).build())
+            .close();
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+    assertThat(logged.list)
+        .filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().contains("path variable"))
+        .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).asString()
+        .contains("MisnamedModelVariable.predict()").contains("{model}").contains("[id]");
+    assertThat(ModelGuardFeature.templateVariables("/v1/{ a }/x/{id: [0-9]{3}}/{b:.*}")).containsExactly("a", "id", "b");
+  }
+
+  @Test
   void serverSentEventsUnderAChainWithOutputPoliciesFailDeployment() {
     // The events leave through the sink after the response filter: no output policy would see them.
     assertDeploymentRefused(GuardedEvents.class, "server-sent events", "GuardedEvents.events()", "'label-only'");
@@ -939,6 +964,42 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   public static class Located {
     /** The raw prediction. */
     @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public String predict() {
+      return Escapes.PREDICTION;
+    }
+  }
+
+  /** Takes the model from {model} (the default), but its path names the variable {id}. */
+  @Path("/v1/misnamed/{id}/predict")
+  public static class MisnamedModelVariable {
+    /** Guarded without a model. */
+    @POST
+    @ModelSecured
+    @Produces(MediaType.APPLICATION_JSON)
+    public String predict() {
+      return Escapes.PREDICTION;
+    }
+  }
+
+  /** A catalog: no model, no path variable. */
+  @Path("/v1/catalog")
+  public static class CatalogWithoutVariables {
+    /** Guarded without a model, as meant. */
+    @GET
+    @ModelSecured
+    @Produces(MediaType.APPLICATION_JSON)
+    public String list() {
+      return "[]";
+    }
+  }
+
+  /** Takes the model from the {model} its path declares. */
+  @Path("/v1/declared/{model}/predict")
+  public static class ModelVariableDeclared {
+    /** Guarded with the path's model. */
+    @POST
+    @ModelSecured
     @Produces(MediaType.APPLICATION_JSON)
     public String predict() {
       return Escapes.PREDICTION;
