@@ -8,7 +8,9 @@
  *       them per model ({@link io.modelguard.Tier#quotaPlan(String)}).
  *   <li>{@link io.modelguard.quota.QuotaPolicy} (phase QUOTA) and {@link
  *       io.modelguard.quota.UnauthenticatedLimit} (phase AUTHENTICATE) apply them and add the
- *       {@code RateLimit-Policy} / {@code RateLimit} headers.
+ *       {@code RateLimit-Policy} / {@code RateLimit} headers: {@code QuotaPolicy} to the requests
+ *       it admits and those it refuses with {@code quota.exceeded}; {@code UnauthenticatedLimit}
+ *       only to its own {@code quota.exceeded} refusals.
  *   <li>{@link io.modelguard.quota.QuotaStore} keeps the counts: {@link
  *       io.modelguard.quota.InMemoryQuotaStore} in one JVM, {@code RedisQuotaStore} (module
  *       {@code modelguard-redis}) across many, behind a {@link

@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  *       names no model and lists what the caller may use.
  * </ul>
  *
- * <p>An {@link UnauthenticatedLimit} per client address runs first in the default chain, before
- * the authenticators: once an address has spent its failed or missing credentials, it gets 429
+ * <p>An {@link UnauthenticatedLimit} per client address runs first in both chains (one allowance
+ * for both), before the authenticators: once an address has spent its failed or missing credentials, it gets 429
  * {@code quota.exceeded} without its credential being checked.
  *
  * <p>Plaintext keys exist only in the returned {@link DemoKey}s (for the start-up banner); the

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * {"ts":"...","event":"extraction_detection","model":"digits","subject":"demo-free","tenant":"demo-free",
- *  "client":"p:demo-free","previousLevel":"OBSERVE","level":"PERTURB","detectors":["prada"],"score":1.0,
+ *  "client":"p:demo-free:demo-free","previousLevel":"OBSERVE","level":"PERTURB","detectors":["prada"],"score":1.0,
  *  "query":12}
  * }</pre>
  *
