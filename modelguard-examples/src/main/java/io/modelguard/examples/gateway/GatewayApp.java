@@ -23,6 +23,18 @@ import java.util.Map;
 public final class GatewayApp {
   private static final String PROGRAM = "modelguard-gateway";
 
+  /** The gateway's own options, printed by {@code --help} before the demo's. */
+  public static final String USAGE = String.join(System.lineSeparator(),
+      "Usage: java -cp modelguard-examples.jar io.modelguard.examples.gateway.GatewayApp --upstream URL [options]",
+      "",
+      "Gateway options:",
+      "  --upstream URL          the model server predictions go to (http or https, no credentials)",
+      "  --upstream MODEL=URL    the model server of MODEL (repeatable; an unknown model is refused at start)",
+      "  --upstream-timeout MS   the time allowed for a whole answer, headers and body (default "
+          + Upstreams.DEFAULT_TIMEOUT.toMillis() + ", at most " + Upstreams.MAX_TIMEOUT.toMillis() + ")",
+      "",
+      "The demo's options apply too:");
+
   private GatewayApp() {}
 
   /** Runs the gateway until the process is stopped; exit code 2 for an invalid option. */
@@ -42,6 +54,9 @@ public final class GatewayApp {
     } catch (StartupException e) {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;
+    }
+    if (rest.contains("--help") || rest.contains("-h")) {
+      out.println(USAGE);
     }
     return ModelServingApp.run(rest.toArray(new String[0]), env, out, err, endpoints(upstreams));
   }

@@ -469,6 +469,22 @@ class GatewayTest {
   }
 
   @Test
+  void helpListsTheGatewaysOwnOptionsBeforeTheDemos() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = GatewayApp.run(new String[] {"--help"}, Map.of(),
+        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThat(code).isZero();
+    String usage = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(usage).contains("--upstream URL", "--upstream MODEL=URL", "--upstream-timeout MS", "default 5000")
+        .contains(io.modelguard.examples.AppOptions.USAGE);
+    assertThat(usage.indexOf("--upstream-timeout")).isLessThan(usage.indexOf(io.modelguard.examples.AppOptions.USAGE));
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEmpty();
+  }
+
+  @Test
   void optionsNameTheUpstreamsAndRefuseBadOnes() throws Exception {
     List<String> rest = new ArrayList<>();
     Upstreams u = GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000/", "--port", "0",
