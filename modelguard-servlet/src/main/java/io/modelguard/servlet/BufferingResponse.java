@@ -36,6 +36,7 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   private ServletOutputStream stream;
   private PrintWriter writer;
   private String writerCharset;
+  private Charset writerEncoding;
   private boolean passedThrough;
   private boolean overflowed;
   private Supplier<Map<String, String>> trailerFields;
@@ -69,6 +70,11 @@ final class BufferingResponse extends HttpServletResponseWrapper {
       writer.flush();
     }
     return buffer.toByteArray();
+  }
+
+  /** The charset the servlet's writer encodes in, or null if it wrote through no writer. */
+  Charset writerCharset() {
+    return writerEncoding;
   }
 
   /** Drops what was written and anything written later. */
@@ -120,6 +126,7 @@ final class BufferingResponse extends HttpServletResponseWrapper {
       // As a container does when its writer is taken: the charset becomes part of Content-Type.
       super.setCharacterEncoding(name);
       writerCharset = name;
+      writerEncoding = charset;
       writer = new PrintWriter(new OutputStreamWriter(new CapturingStream(), charset));
     }
     return writer;
@@ -162,14 +169,18 @@ final class BufferingResponse extends HttpServletResponseWrapper {
 
   @Override
   public void setHeader(String name, String value) {
-    if (passes(name)) {
+    if (relabels(name, value)) {
+      setContentType(value);
+    } else if (passes(name)) {
       super.setHeader(name, value);
     }
   }
 
   @Override
   public void addHeader(String name, String value) {
-    if (passes(name)) {
+    if (relabels(name, value)) {
+      setContentType(value);
+    } else if (passes(name)) {
       super.addHeader(name, value);
     }
   }
@@ -200,6 +211,15 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     if (passes(name)) {
       super.addDateHeader(name, date);
     }
+  }
+
+  /**
+   * Whether the servlet sets a {@code Content-Type} header once its writer exists: that goes through
+   * {@link #setContentType}, which keeps the writer's charset, as a container's own response does.
+   * Straight to the response, it would relabel the held body with a charset it was not written in.
+   */
+  private boolean relabels(String name, String value) {
+    return writerCharset != null && value != null && "Content-Type".equalsIgnoreCase(name);
   }
 
   /**
@@ -257,6 +277,7 @@ final class BufferingResponse extends HttpServletResponseWrapper {
       stream = null;
       writer = null;
       writerCharset = null;
+      writerEncoding = null;
     }
     guardHeaders.forEach(super::setHeader);
   }

@@ -119,7 +119,9 @@ import org.slf4j.LoggerFactory;
  * output would be written after the filter returned ({@code startAsync()} binds the asynchronous
  * context to the held-back response, so nothing written there escapes either). The policies read
  * text as UTF-8: text the servlet writes in another charset is transcoded to UTF-8 for them and
- * sent so labelled. Trailer fields the servlet sets are not sent, nor are the headers that
+ * sent so labelled (what it writes through its writer without a {@code Content-Type} is text in the
+ * writer's charset, and a {@code Content-Type} header set once the writer exists keeps the writer's
+ * charset, as {@code setContentType} does). Trailer fields the servlet sets are not sent, nor are the headers that
  * describe its own output ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code
  * Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code Content-Range}, {@code
  * Accept-Ranges}): the policies may rewrite the body, and a validator or digest of the model's
@@ -271,7 +273,7 @@ public final class ModelGuardFilter implements Filter {
     }
     request.setAttribute(checked, Boolean.TRUE);
     if (binding == Binding.INVALID) {
-      writeProblem(response, ProblemRenderer.internalError());
+      writeProblem(request, response, ProblemRenderer.internalError());
       return;
     }
 
@@ -285,7 +287,7 @@ public final class ModelGuardFilter implements Filter {
         // its next request into a closed socket.
         response.setHeader("Connection", "close");
       }
-      writeProblem(response, ProblemRenderer.render(decision));
+      writeProblem(request, response, ProblemRenderer.render(decision));
       return;
     }
     request.setAttribute(DECISION_ATTRIBUTE, decision);
@@ -309,7 +311,7 @@ public final class ModelGuardFilter implements Filter {
         log.error("ModelGuard: the servlet on {} failed; its output and the exception, which the output "
             + "policies of chain '{}' never saw, are withheld", path, endpoint.chain(), e);
         if (!buffered.passedThrough()) {
-          withhold(response, buffered);
+          withhold(request, response, buffered);
         }
         return;
       }
@@ -320,7 +322,7 @@ public final class ModelGuardFilter implements Filter {
     if (buffered.passedThrough()) {
       return;
     }
-    if (response.isCommitted()) {
+    if (completed(request, response)) {
       if (buffered.captured().length > 0) {
         // Tomcat completes the response when a forward returns: output the servlet's view wrote
         // into the held response can no longer be sent. Withheld; said, not lost in silence.
@@ -333,13 +335,13 @@ public final class ModelGuardFilter implements Filter {
     if (request.isAsyncStarted()) {
       log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
           + "output policies; its output is withheld", path, endpoint.chain());
-      withhold(response, buffered);
+      withhold(request, response, buffered);
       return;
     }
     if (buffered.overflowed()) {
       log.error("ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
           + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
-      withhold(response, buffered);
+      withhold(request, response, buffered);
       return;
     }
     String encoding = contentCoding(response);
@@ -347,7 +349,7 @@ public final class ModelGuardFilter implements Filter {
       log.error("ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
           + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
           + "ModelGuardFilter.", path, encoding, endpoint.chain());
-      withhold(response, buffered);
+      withhold(request, response, buffered);
       return;
     }
     byte[] captured = buffered.captured();
@@ -367,26 +369,33 @@ public final class ModelGuardFilter implements Filter {
     } catch (IllegalArgumentException e) {
       log.error("ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
           + "read; its output is withheld", path, contentType, endpoint.chain());
-      withhold(response, buffered);
+      withhold(request, response, buffered);
       return;
+    }
+    boolean text = contentType != null && TextBodies.isText(contentType);
+    if (contentType == null && buffered.writerCharset() != null) {
+      // Characters the servlet wrote through its writer, in a charset no Content-Type names: read
+      // as UTF-8 they would pass the policies unrecognised, and the client decode them anyway.
+      declared = buffered.writerCharset();
+      text = true;
     }
     if (declared != null && !declared.equals(StandardCharsets.UTF_8)) {
       try {
         // Bytes that are not text are not transcoded: withheld, as text that is not valid in its charset.
-        captured = TextBodies.isText(contentType) ? TextBodies.toUtf8(captured, declared) : null;
+        captured = text ? TextBodies.toUtf8(captured, declared) : null;
       } catch (CharacterCodingException e) {
         captured = null;
       }
       if (captured == null) {
         log.error("ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
             + "read as UTF-8; its output is withheld. Answer in UTF-8.", path, contentType, endpoint.chain());
-        withhold(response, buffered);
+        withhold(request, response, buffered);
         return;
       }
       if (captured.length > maxOutputBytes) {
         log.error("ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
             + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
-        withhold(response, buffered);
+        withhold(request, response, buffered);
         return;
       }
       response.setCharacterEncoding(StandardCharsets.UTF_8.name());
@@ -397,8 +406,10 @@ public final class ModelGuardFilter implements Filter {
     try {
       output = guard.onResponse(inference, decision, response.getStatus(), ModelOutput.of(captured, contentType));
     } catch (GuardFailureException e) {
-      response.reset();
-      writeProblem(response, ProblemRenderer.internalError());
+      if (!response.isCommitted()) {
+        response.reset(); // in an include, the page's committed response cannot be reset
+      }
+      writeProblem(request, response, ProblemRenderer.internalError());
       return;
     }
     String outputType = output.contentType().orElse(null);
@@ -446,12 +457,13 @@ public final class ModelGuardFilter implements Filter {
    * response committed meanwhile (from an asynchronous thread) is left as it is, since resetting it
    * would fail.
    */
-  private static void withhold(HttpServletResponse response, BufferingResponse buffered) throws IOException {
+  private static void withhold(HttpServletRequest request, HttpServletResponse response, BufferingResponse buffered)
+      throws IOException {
     buffered.discard();
     if (!response.isCommitted()) {
       response.reset();
     }
-    writeProblem(response, ProblemRenderer.internalError());
+    writeProblem(request, response, ProblemRenderer.internalError());
   }
 
   /**
@@ -600,9 +612,21 @@ public final class ModelGuardFilter implements Filter {
     return loader != null ? loader : ModelGuardFilter.class.getClassLoader();
   }
 
-  /** Writes a problem verbatim: status, headers, exact media type, explicit length, body. */
-  static void writeProblem(HttpServletResponse response, ProblemResponse problem) throws IOException {
-    if (response.isCommitted()) {
+  /**
+   * Whether the response can take no more of this dispatch's output: it is committed, and this is
+   * not an include, whose page may have committed it (flushed its head, say) and still writes on.
+   */
+  private static boolean completed(HttpServletRequest request, HttpServletResponse response) {
+    return response.isCommitted() && request.getDispatcherType() != DispatcherType.INCLUDE;
+  }
+
+  /**
+   * Writes a problem verbatim: status, headers, exact media type, explicit length, body. In an
+   * include, the container ignores all but the body.
+   */
+  static void writeProblem(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
+      throws IOException {
+    if (completed(request, response)) {
       log.error("ModelGuard: response already committed; cannot send problem {}", problem.status());
       return;
     }

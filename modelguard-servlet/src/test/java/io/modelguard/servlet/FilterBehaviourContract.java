@@ -202,6 +202,10 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
         ServletDef.of("escape-conditional", new EscapingOutputServlet(Mode.CONDITIONAL), "/escape/conditional"),
         ServletDef.of("escape-utf-16", new EscapingOutputServlet(Mode.UTF_16), "/escape/utf-16"),
+        ServletDef.of("escape-content-type-header",
+            new EscapingOutputServlet(Mode.CONTENT_TYPE_HEADER_AFTER_WRITER), "/escape/content-type-header"),
+        ServletDef.of("escape-untyped-writer",
+            new EscapingOutputServlet(Mode.WRITER_WITHOUT_CONTENT_TYPE), "/escape/untyped-writer"),
         ServletDef.of("overflow-writer-tail",
             new OverflowingServlet(MAX_OUTPUT, OverflowingServlet.Mode.UNFLUSHED_WRITER_TAIL), "/overflow/writer-tail"),
         ServletDef.of("overflow-send-error",
@@ -672,6 +676,31 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void aContentTypeHeaderSetAfterTheWriterDoesNotRelabelTheHeldBody() throws Exception {
+    // The UTF-8 the writer wrote, relabelled UTF-16, reached the policy as text it could not
+    // recognise, so it passed unchanged; the client reads it back as UTF-16 to get the scores.
+    HttpResponse<byte[]> r = client().send(request("/escape/content-type-header", fixture.basicKey())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    String type = r.headers().firstValue("Content-Type").orElseThrow();
+    assertThat(type.toLowerCase(Locale.ROOT)).doesNotContain("utf-16");
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("{\"label\":7}");
+  }
+
+  @Test
+  void writerOutputWithoutAContentTypeReachesThePolicyAsUtf8() throws Exception {
+    // No Content-Type names the writer's UTF-16: the policy read the bytes as UTF-8, could not
+    // recognise them, and they reached the client whole.
+    HttpResponse<byte[]> r = client().send(request("/escape/untyped-writer", fixture.basicKey())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.UTF_16BE)).doesNotContain(EscapingOutputServlet.SECRET);
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("{\"label\":7}");
+  }
+
+  @Test
   void outputWrittenAfterAnErrorNeverReachesTheClient() throws Exception {
     HttpResponse<String> r = post("/escape/after-error", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(409);
@@ -829,6 +858,21 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(allowed.body()).startsWith("prefix:{").contains("\"perturbed\":true").endsWith("}:suffix");
     assertThat(denied.body()).startsWith("prefix:").contains("\"code\":\"auth.missing_credentials\"")
         .doesNotContain("requestWrapped");
+  }
+
+  @Test
+  void aGuardedServletIncludedAfterThePageCommittedItsResponseIsStillAnsweredThroughIt() throws Exception {
+    // A page that flushed its head before the include: the filter took the committed response for
+    // one the container had completed, and dropped the included servlet's checked output.
+    HttpResponse<String> allowed = client().send(request("/including-page", fixture.basicKey()).header("X-Flush", "1")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> denied = client().send(request("/including-page", null).header("X-Flush", "1")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    assertThat(allowed.body()).startsWith("prefix:{").contains("\"perturbed\":true").endsWith("}:suffix");
+    assertThat(denied.body()).startsWith("prefix:").contains("\"code\":\"auth.missing_credentials\"")
+        .doesNotContain("requestWrapped").endsWith(":suffix");
   }
 
   @Test

@@ -67,7 +67,20 @@ public class EscapingOutputServlet extends HttpServlet {
      * Writes the prediction through its writer in UTF-16, a charset it may choose (or take from
      * the client's {@code Accept-Charset}): the policy reads the body as UTF-8.
      */
-    UTF_16
+    UTF_16,
+    /**
+     * Writes the prediction through its writer in UTF-8, then names UTF-16 in a {@code
+     * Content-Type} header ({@code setHeader}, not {@code setContentType}): too late to change what
+     * the writer wrote, as a container's own writer would have it; relabelled, the policy would read
+     * the UTF-8 bytes as UTF-16 text it cannot recognise, and the client decode them back.
+     */
+    CONTENT_TYPE_HEADER_AFTER_WRITER,
+    /**
+     * Writes the prediction through its writer in UTF-16, a charset it sets (or takes from the
+     * client's {@code Accept-Charset}), without any {@code Content-Type}: nothing declares the
+     * charset, and the policy reads the body as UTF-8.
+     */
+    WRITER_WITHOUT_CONTENT_TYPE
   }
 
   private final Mode mode;
@@ -179,6 +192,17 @@ public class EscapingOutputServlet extends HttpServlet {
       }
       case UTF_16 -> {
         response.setContentType("application/json; charset=UTF-16");
+        response.getWriter().print(PREDICTION);
+      }
+      case CONTENT_TYPE_HEADER_AFTER_WRITER -> {
+        response.setContentType("application/json;charset=UTF-8");
+        java.io.PrintWriter writer = response.getWriter();
+        writer.print(PREDICTION);
+        writer.print(' '); // an even number of bytes: whole UTF-16 code units
+        response.setHeader("Content-Type", "application/json; charset=UTF-16BE");
+      }
+      case WRITER_WITHOUT_CONTENT_TYPE -> {
+        response.setCharacterEncoding("UTF-16BE");
         response.getWriter().print(PREDICTION);
       }
       default -> throw new IllegalStateException(mode.toString());

@@ -7,7 +7,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
 
-/** Unguarded: a page that writes through its writer and includes {@code /probe-rewrite} in the middle. */
+/**
+ * Unguarded: a page that writes through its writer and includes {@code /probe-rewrite} in the
+ * middle; with a request header {@code X-Flush}, it flushes (commits) what it wrote before the
+ * include, as a page that streams its head does.
+ */
 public class IncludingPageServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
 
@@ -16,6 +20,9 @@ public class IncludingPageServlet extends HttpServlet {
     response.setContentType("text/plain;charset=UTF-8");
     PrintWriter writer = response.getWriter();
     writer.print("prefix:");
+    if (request.getHeader("X-Flush") != null) {
+      response.flushBuffer();
+    }
     request.getRequestDispatcher("/probe-rewrite").include(request, response);
     writer.print(":suffix");
   }
