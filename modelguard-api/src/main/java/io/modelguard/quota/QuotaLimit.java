@@ -48,6 +48,11 @@ public final class QuotaLimit {
   private final long windowMillis;
 
   private QuotaLimit(String name, long quota, Duration window, Algorithm algorithm) {
+    this(name, quota, window, algorithm, 0);
+  }
+
+  /** {@code interval}: a token bucket's interval in microseconds if positive, else derived from quota and window. */
+  private QuotaLimit(String name, long quota, Duration window, Algorithm algorithm, long interval) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("QuotaLimit.name must match " + NAME.pattern() + ", was '" + name + "'");
     }
@@ -72,7 +77,7 @@ public final class QuotaLimit {
             + "' must not exceed one unit per microsecond of its window (" + windowMicros + "), was " + quota);
       }
       // Rounded up so the effective rate never exceeds the nominal one (by at most 1 µs per unit).
-      this.intervalMicros = (windowMicros + quota - 1) / quota;
+      this.intervalMicros = interval > 0 ? interval : (windowMicros + quota - 1) / quota;
       this.toleranceMicros = intervalMicros * quota;
     } else {
       if (quota > MAX_SLIDING_QUOTA) {
@@ -144,6 +149,32 @@ public final class QuotaLimit {
     return new QuotaLimit(name, newQuota, window, algorithm);
   }
 
+  /**
+   * This limit lowered to at most {@code newQuota} units while sharing this limit's count (a
+   * narrowing override, {@link QuotaPlan#narrowedBy}): a copy that never admits where this limit
+   * would not. A sliding window simply takes the lower quota. A token bucket takes the interval of
+   * {@code newQuota} (rounded up, so never shorter than this one's); but that rounding can make
+   * {@code newQuota} such intervals longer than this bucket (600,000 a minute lowered to 599,999
+   * is 101 µs a unit, a bucket of 60.6 s against 60 s), and on the shared count the narrowed
+   * limit would then admit where this one no longer does. So its quota is also capped to what fits
+   * in this bucket: at most {@code (tolerance - interval) / newInterval + 1}, which for the usual
+   * quotas is {@code newQuota} itself.
+   *
+   * @throws IllegalArgumentException if {@code newQuota} is below 1
+   */
+  QuotaLimit narrowedTo(long newQuota) {
+    if (algorithm != Algorithm.TOKEN_BUCKET || newQuota >= quota) {
+      return newQuota == quota ? this : withQuota(newQuota);
+    }
+    if (newQuota < 1) {
+      return withQuota(newQuota); // refused, naming the field
+    }
+    long windowMicros = windowSeconds * 1_000_000L;
+    long interval = (windowMicros + newQuota - 1) / newQuota;
+    long fits = Math.min(newQuota, (toleranceMicros - intervalMicros) / interval + 1);
+    return new QuotaLimit(name, fits, window, algorithm, interval);
+  }
+
   /** Token bucket: the time one unit takes to refill, in microseconds (rounded up). 0 for sliding windows. */
   public long intervalMicros() {
     return intervalMicros;
@@ -183,12 +214,13 @@ public final class QuotaLimit {
       return false;
     }
     QuotaLimit l = (QuotaLimit) o;
-    return name.equals(l.name) && quota == l.quota && windowSeconds == l.windowSeconds && algorithm == l.algorithm;
+    return name.equals(l.name) && quota == l.quota && windowSeconds == l.windowSeconds && algorithm == l.algorithm
+        && intervalMicros == l.intervalMicros;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, quota, windowSeconds, algorithm);
+    return Objects.hash(name, quota, windowSeconds, algorithm, intervalMicros);
   }
 
   @Override

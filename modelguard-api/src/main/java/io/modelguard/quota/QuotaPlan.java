@@ -149,7 +149,10 @@ public final class QuotaPlan {
    * override claim: a member naming a limit of this plan replaces it only with the same window and
    * algorithm (omit {@code a} to inherit it) and a quota no larger; a new name adds a limit, which
    * a request must pass as well. So no claim lets a principal through where this plan alone would
-   * not. See {@link #parse(String)} for the syntax.
+   * not: a lowered token bucket shares the tenant's bucket, so its quota is capped to what fits in
+   * that bucket at its own (rounded-up) interval, which only changes quotas within a few units per
+   * microsecond of the window (see {@code QuotaLimit.narrowedTo}). See {@link #parse(String)} for
+   * the syntax.
    *
    * @throws IllegalArgumentException if the override does not parse, or if a member would raise
    *     a limit of this plan or change its window or algorithm (naming the limit, never echoing
@@ -168,7 +171,9 @@ public final class QuotaPlan {
         throw new IllegalArgumentException("quota policy may only lower the quota of limit '" + base.name()
             + "' (same window and algorithm)");
       }
-      merged.put(item.name, QuotaLimit.of(item.name, item.quota, base.window(), algorithm));
+      // Keeps its count in base's: never admits where base would not (a token bucket's quota may
+      // so come out a little lower than asked, see QuotaLimit.narrowedTo).
+      merged.put(item.name, base.narrowedTo(item.quota));
     }
     return new QuotaPlan(new ArrayList<>(merged.values()));
   }
@@ -247,7 +252,8 @@ public final class QuotaPlan {
     }
     List<Item> items = new ArrayList<>();
     int n = 0;
-    for (String member : policy.split(",", -1)) {
+    List<String> members = splitOutsideStrings(policy, ',');
+    for (String member : members == null ? List.of(policy) : members) {
       n++;
       String m = member.strip();
       if (m.length() < 2 || m.charAt(0) != '"') {
@@ -259,7 +265,13 @@ public final class QuotaPlan {
       }
       Item item = new Item();
       item.name = m.substring(1, close);
-      for (String param : m.substring(close + 1).split(";", -1)) {
+      // A string parameter value is one value whatever it holds (a ';' or ',' included), as a
+      // structured-field parser reads it: splitting inside it would read its text as parameters.
+      List<String> params = splitOutsideStrings(m.substring(close + 1), ';');
+      if (members == null || params == null) {
+        throw new IllegalArgumentException("quota policy member " + n + " has an unterminated string");
+      }
+      for (String param : params) {
         String p = param.strip();
         if (p.isEmpty()) {
           continue;
@@ -290,6 +302,36 @@ public final class QuotaPlan {
       items.add(item);
     }
     return items;
+  }
+
+  /**
+   * {@code s} split at every {@code separator} outside a structured-field string ({@code "…"},
+   * a backslash escaping the next character in it), or null if a string is not terminated.
+   */
+  private static List<String> splitOutsideStrings(String s, char separator) {
+    List<String> parts = new ArrayList<>();
+    boolean inString = false;
+    int start = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == separator) {
+        parts.add(s.substring(start, i));
+        start = i + 1;
+      }
+    }
+    if (inString) {
+      return null;
+    }
+    parts.add(s.substring(start));
+    return parts;
   }
 
   private static long parseNumber(String value, String key, int member) {

@@ -410,7 +410,10 @@ public final class ResilientQuotaStore implements QuotaStore {
 
   /** The fail-closed answer: retry when the circuit next probes the primary. */
   private QuotaDecision unavailable(Circuit circuit, QuotaPlan plan) {
-    long waitNanos = Math.max(0, openNanos - (ticker.getAsLong() - circuit.openedAt));
+    // A closed circuit (a failure below the threshold) sends the next call to the primary at once;
+    // it has no opening time to count from (0 is no time at all on a ticker of arbitrary origin).
+    long waitNanos = circuit.state.get() == CLOSED ? 0
+        : Math.max(0, openNanos - (ticker.getAsLong() - circuit.openedAt));
     return QuotaDecision.unavailable(plan, Math.max(1, waitNanos / 1000), QuotaArithmetic.micros(clock));
   }
 

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.modelguard.Tier;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class QuotaLimitAndPlanTest {
@@ -137,5 +140,59 @@ class QuotaLimitAndPlanTest {
     assertThat(QuotaKey.forAddress("0000:0000:0000:0000:0000:FFFF:cb00:7105")).isEqualTo(plain);
     assertThat(QuotaKey.forAddress("[::ffff:cb00:7105]")).isEqualTo(plain);
     assertThat(QuotaKey.forAddress("::ffff:203.0.113.6")).isNotEqualTo(plain);
+  }
+
+  @Test
+  void aNarrowedTokenBucketNeverAdmitsWhereTheLimitItNarrowsWouldNot() {
+    // A narrowed limit shares the tenant's bucket; its interval is rounded up to whole
+    // microseconds, and so was its bucket size (quota x interval), which then exceeded the tier's.
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder()
+        .clock(Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)).build();
+    QuotaPlan tier = QuotaPlan.of(QuotaLimit.tokenBucket("minute", 600_000, Duration.ofMinutes(1)));
+    QuotaPlan narrowed = tier.narrowedBy("\"minute\";q=599999;w=60");
+    QuotaKey key = QuotaKey.forTenant("acme", "digits");
+    assertThat(store.acquire(key, tier, 600_000).isAllowed()).isTrue();
+    assertThat(store.acquire(key, tier, 1).isAllowed()).as("the tenant's bucket is empty").isFalse();
+    assertThat(store.acquire(key, narrowed, 1).isAllowed()).as("a principal whose claim only lowers the limit")
+        .isFalse();
+
+    QuotaPlan second = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 1_000_000, Duration.ofSeconds(1)));
+    QuotaKey other = QuotaKey.forTenant("globex", "digits");
+    assertThat(store.acquire(other, second, 1_000_000).isAllowed()).isTrue();
+    long more = 0;
+    QuotaPlan lowered = second.narrowedBy("\"burst\";q=999999;w=1");
+    for (QuotaDecision d = store.acquire(other, lowered, 1); d.isAllowed(); d = store.acquire(other, lowered, 1)) {
+      more++;
+      if (more > 1000) {
+        break;
+      }
+    }
+    assertThat(more).as("units beyond the tier's full bucket at one instant").isZero();
+    // Narrowing never lets a principal through where the plan alone would not, for any cost.
+    for (long q : new long[] {1, 2, 3, 7, 599, 599_999}) {
+      QuotaLimit base = QuotaLimit.tokenBucket("minute", 600_000, Duration.ofMinutes(1));
+      QuotaLimit n = QuotaPlan.of(base).narrowedBy("\"minute\";q=" + q + ";w=60").limit(0);
+      assertThat(n.toleranceMicros() - n.intervalMicros()).as("q=" + q)
+          .isLessThanOrEqualTo(base.toleranceMicros() - base.intervalMicros());
+      assertThat(n.intervalMicros()).isGreaterThanOrEqualTo(base.intervalMicros());
+      assertThat(n.quota()).isLessThanOrEqualTo(q);
+    }
+    // Narrowings that fit are kept as written.
+    assertThat(QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)))
+        .narrowedBy("\"burst\";q=3;w=1").limit(0)).isEqualTo(QuotaLimit.tokenBucket("burst", 3, Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void aQuotedParameterValueIsOneValueEvenIfItHoldsSeparators() {
+    // Structured fields: x is the string "a;q=100000;" and q is 5. A validator that reads the claim
+    // as a structured field (the issuer's, a gateway's) sees q=5; ModelGuard must enforce that.
+    QuotaPlan plan = QuotaPlan.parse("\"burst\";q=5;w=1;x=\"a;q=100000;\"");
+    assertThat(plan.limits()).containsExactly(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)));
+    assertThat(QuotaPlan.parse("\"burst\";x=\"q=9, \\\"day\\\";q=1\";q=5;w=1").limits())
+        .containsExactly(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)));
+    assertThat(QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)))
+        .narrowedBy("\"burst\";q=5;w=1;note=\"q=7;\"").limit(0).quota()).isEqualTo(5);
+    assertThatThrownBy(() -> QuotaPlan.parse("\"burst\";q=5;w=1;x=\"open"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("member 1");
   }
 }

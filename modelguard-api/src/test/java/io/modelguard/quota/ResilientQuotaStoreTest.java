@@ -52,6 +52,21 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void aFailureWhileTheCircuitIsStillClosedSaysRetryAtOnceWhateverTheTickersOrigin() {
+    // System.nanoTime() counts from an arbitrary origin and may be negative; a circuit that never
+    // opened has no opening time to count the open duration from.
+    nanos.set(-Duration.ofHours(1).toNanos());
+    ResilientQuotaStore store = store(FailurePolicy.failClosed());
+    primary.down.set(true);
+    QuotaDecision d = store.acquire(KEY, PLAN, 1);
+    assertThat(d.status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+    assertThat(store.circuitState()).as("one failure of three").isEqualTo(CircuitState.CLOSED);
+    assertThat(d.retryAfterMicros()).as("the next call goes to the primary at once").isLessThanOrEqualTo(1_000_000);
+    primary.down.set(false);
+    assertThat(store.acquire(KEY, PLAN, 1).isAllowed()).as("and it answers").isTrue();
+  }
+
+  @Test
   void afterTheOpenDurationOneProbeClosesTheCircuitIfThePrimaryAnswers() {
     ResilientQuotaStore store = store(FailurePolicy.failClosed());
     primary.down.set(true);
