@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -600,8 +601,36 @@ public final class ModelGuardFilter implements Filter {
           + "requests are not guarded ({})", className, servletName, e.toString());
       return Binding.UNGUARDED;
     }
-    return EndpointSpec.forClass(type).map(spec -> new Binding(guard.validate(spec), guard))
-        .orElse(Binding.UNGUARDED);
+    return EndpointSpec.forClass(type).map(spec -> {
+      EndpointSpec valid = guard.validate(spec);
+      warnIfModelVariableUnbound("servlet '" + servletName + "' (" + className + ")", valid);
+      return new Binding(valid, guard);
+    }).orElse(Binding.UNGUARDED);
+  }
+
+  /**
+   * Logs a WARN when {@code spec} takes its model from a path variable that no template binds: the
+   * annotation gives no {@code path}, or a path that declares other variables but not this one (a
+   * misnamed variable, most likely). Such an endpoint has no model, so model access, per-model
+   * quotas and input specifications silently do not apply to it. A template without any variable
+   * (a catalog on {@code /v1/models}) is the documented model-less case and is not warned about.
+   */
+  static void warnIfModelVariableUnbound(String where, EndpointSpec spec) {
+    Optional<String> variable = spec.modelVariable();
+    if (variable.isEmpty()) {
+      return;
+    }
+    PathTemplate template = spec.pathTemplate().orElse(null);
+    if (template == null) {
+      log.warn("ModelGuard: {} takes the model from path variable {{}} but gives no path template to bind it "
+          + "(@ModelSecured(path = ...)): its requests have no model, so model access, per-model quotas and input "
+          + "specifications do not apply to them.", where, variable.get());
+    } else if (!template.declares(variable.get()) && template.toString().indexOf('{') >= 0) {
+      log.warn("ModelGuard: {} takes the model from path variable {{}}, which its path template {} does not "
+          + "declare: its requests have no model, so model access, per-model quotas and input specifications do "
+          + "not apply to them. Name the template's variable in the model if it names the model.", where,
+          variable.get(), template);
+    }
   }
 
   private ClassLoader classLoader() {
@@ -735,6 +764,7 @@ public final class ModelGuardFilter implements Filter {
       Objects.requireNonNull(spec, "spec");
       try {
         EndpointSpec withPath = guard.validate(spec.withPath(pathTemplate));
+        warnIfModelVariableUnbound("route " + pathTemplate, withPath);
         routes.add(new Route(withPath.pathTemplate().orElseThrow(), new Binding(withPath, guard)));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("route " + pathTemplate + ": " + e.getMessage(), e);
