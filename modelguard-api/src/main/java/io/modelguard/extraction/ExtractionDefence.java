@@ -293,13 +293,30 @@ public final class ExtractionDefence {
       return SparseProjection.applyStreamed(features, projectTo, projectionSeed);
     }
     SparseProjection p = projection;
-    if (p == null || p.inputs() != features.length) {
-      // One projection per input size is kept: a model takes one size, so this is built once.
-      p = new SparseProjection(features.length, projectTo, projectionSeed);
-      projection = p;
+    if (p != null && p.inputs() == features.length) {
+      tableHits++;
+      return p.apply(features);
     }
+    // One projection per input size is kept: a model takes one size, so this is built once. An
+    // input of another length is projected streamed (the same numbers), and the table is rebuilt
+    // for its length only once such inputs outnumber those the table served since it was built:
+    // inputs alternating between lengths (one client's, or two clients') would otherwise build a
+    // table of the input's size on every call.
+    if (p != null && (++tableMisses < MIN_MISSES_BEFORE_REBUILD || tableMisses <= tableHits)) {
+      return SparseProjection.applyStreamed(features, projectTo, projectionSeed);
+    }
+    p = new SparseProjection(features.length, projectTo, projectionSeed);
+    tableHits = 0;
+    tableMisses = 0;
+    projection = p;
     return p.apply(features);
   }
+
+  /** How many inputs of another length than the projection table's are streamed before it may be rebuilt. */
+  private static final int MIN_MISSES_BEFORE_REBUILD = 16;
+  /** Inputs the current projection table served, and inputs of other lengths since it was built (racy counts: a heuristic). */
+  private int tableHits;
+  private int tableMisses;
 
   /**
    * The probabilities to return to {@code client} of {@code tier} (nullable) for {@code features}:

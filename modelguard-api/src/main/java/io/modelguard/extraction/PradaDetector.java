@@ -30,7 +30,17 @@ public final class PradaDetector implements ExtractionDetector {
   private final int minDistances;
   private final int maxGrowing;
   private final int maxDistances;
+  /**
+   * Shapiro–Wilk coefficients by sample size, shared by all clients and outside {@code
+   * maxTotalBytes}: bounded by {@link #MAX_MEMO_DOUBLES} in all (emptied when full), since a pool of
+   * up to classes · maxDistancesPerClass values is tested at nearly every size a client's history
+   * passes through, and one array per size kept for good grew with the square of the pool.
+   */
   private final Map<Integer, double[]> coefficients = new ConcurrentHashMap<>();
+  /** The doubles held in {@link #coefficients}; guarded by that map's monitor. */
+  private long memoDoubles;
+  /** The most coefficient doubles memoised at once: 8 MiB. */
+  static final long MAX_MEMO_DOUBLES = 1L << 20;
 
   private PradaDetector(Builder b) {
     this.classes = b.classes;
@@ -63,7 +73,23 @@ public final class PradaDetector implements ExtractionDetector {
   }
 
   double w(double[] sorted, int from, int n) {
-    double[] a = coefficients.computeIfAbsent(n, ShapiroWilk::coefficients);
+    double[] a = coefficients.get(n);
+    if (a == null) {
+      a = ShapiroWilk.coefficients(n);
+      synchronized (coefficients) {
+        double[] known = coefficients.get(n);
+        if (known != null) {
+          a = known;
+        } else if (a.length <= MAX_MEMO_DOUBLES) {
+          if (memoDoubles + a.length > MAX_MEMO_DOUBLES) {
+            coefficients.clear();
+            memoDoubles = 0;
+          }
+          coefficients.put(n, a);
+          memoDoubles += a.length;
+        }
+      }
+    }
     return ShapiroWilk.wSorted(sorted, from, n, a);
   }
 
