@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Where the demo keeps quota counts and what it does when that store fails: {@code --redis-url}
@@ -37,6 +38,8 @@ public final class QuotaSettings {
       List.of(QuotaLimit.tokenBucket("unauthenticated", 30, Duration.ofMinutes(1)));
 
   private static final Set<String> LIMIT_FIELDS = Set.of("name", "quota", "windowSeconds", "algorithm");
+  /** A limit name, as {@link QuotaLimit} requires it. */
+  private static final Pattern LIMIT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
 
   private final String redisUrl;
   private final FailurePolicy failurePolicy;
@@ -213,6 +216,11 @@ public final class QuotaSettings {
         }
       }
       String n = name.asText();
+      if (!LIMIT_NAME.matcher(n).matches()) {
+        // Checked here rather than by QuotaLimit, whose message quotes the whole name, line breaks and all.
+        throw new IllegalArgumentException(at + ".name: '" + printable(n) + "' is not a limit name (1-32 characters "
+            + "of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
+      }
       if (!names.add(n)) {
         throw new IllegalArgumentException(at + ".name: '" + printable(n) + "' is used twice");
       }

@@ -65,6 +65,17 @@ class CommandLineTest {
   }
 
   @Test
+  void aLimitNameWithALineBreakIsRefusedOnOneLineWithoutEchoingIt() throws Exception {
+    Path config = dir.resolve("limits.json");
+    Files.writeString(config, "{\"tiers\":{\"free\":{\"models\":[\"digits\"],\"limits\":[{\"name\":"
+        + "\"burst\\nmodelguard-examples: started\",\"quota\":5,\"windowSeconds\":1}]}}}");
+
+    assertThat(run(Map.of(), "--port", "0", "--config", config.toString())).isEqualTo(2);
+    assertOneLineError("config " + config + ": tiers.free.limits[0].name: 'burst?modelguard-examples: started' is "
+        + "not a limit name (1-32 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
+  }
+
+  @Test
   void wronglyTypedConfigExitsTwoNamingTheField() throws Exception {
     Path config = dir.resolve("typed.json");
     Files.writeString(config, "{\"tiers\":{\"free\":[\"digits\"]},\"keys\":[{\"subject\":\"a\",\"tenant\":\"t\","

@@ -304,6 +304,33 @@ class ModelServingAppTest {
     assertThat(ok.headers().firstValue("Connection")).isEmpty();
   }
 
+  @Test
+  void aTrailingSlashIsServedAsTheModelTheGuardAdmittedAndCharged() {
+    // ModelGuardFilter ignores empty segments: it admits this as digits, charges the quota and
+    // audits it as allowed, so the servlet must answer it (as the JAX-RS variant does), not 404.
+    HttpResponse<String> r = client.post(DIGITS + "/", key("pro"), digitsBody);
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("RateLimit")).isPresent();
+    assertThat(r.body()).isEqualTo(client.post(DIGITS, key("pro"), digitsBody).body());
+  }
+
+  @Test
+  void aTextOfFiveHundredCharactersFitsEvenWrittenAsJsonEscapes() {
+    // 500 emoji as an ASCII-only JSON encoder writes them (Python's json.dumps by default): a
+    // surrogate pair of backslash-u escapes, 12 bytes, per character. The README promises 1 to 500
+    // characters; the body cap must not refuse a text within them for how JSON spells it.
+    String text = "\\ud83d\\ude00".repeat(ModelCatalog.TEXT_MAX_LENGTH);
+
+    HttpResponse<String> r = client.post("/v1/models/sentiment/predict", key("pro"), "{\"text\":\"" + text + "\"}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(DemoClient.json(r).get("model").asText()).isEqualTo("sentiment");
+    // One character more is refused by the text rule, not by size.
+    assertProblem(client.post("/v1/models/sentiment/predict", key("pro"), "{\"text\":\"" + text + "a\"}"), 422,
+        "input.invalid");
+  }
+
   private static double[] filled(int n, double v) {
     double[] out = new double[n];
     java.util.Arrays.fill(out, v);

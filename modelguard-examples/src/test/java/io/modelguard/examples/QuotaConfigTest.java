@@ -49,6 +49,18 @@ class QuotaConfigTest {
   }
 
   @Test
+  void aBadLimitNameIsRefusedOnOneLineWithoutTheWholeValue() {
+    // A start-up error is one line: no line break of the file's, and never all of a long value
+    // (the file may be 1 MiB).
+    assertRejected("{\"quota\":{\"unauthenticated\":[{\"name\":\"u\\r\\nv\",\"quota\":5,\"windowSeconds\":1}]}}")
+        .hasMessageContaining("quota.unauthenticated[0].name: 'u??v' is not a limit name")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("\r"));
+    assertRejected(tier("[{\"name\":\"" + "x".repeat(100_000) + "\",\"quota\":5,\"windowSeconds\":1}]"))
+        .hasMessageContaining("tiers.basic.limits[0].name: 'xxxx")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(300));
+  }
+
+  @Test
   void badLimitsAreRejectedNamingTheField() {
     assertRejected(tier("\"burst\"")).hasMessageContaining("tiers.basic.limits: must be an array of limits");
     assertRejected(tier("[]")).hasMessageContaining("tiers.basic.limits: must hold at least one limit");
@@ -62,7 +74,7 @@ class QuotaConfigTest {
         .hasMessageContaining("tiers.basic.limits[0].quota: must be a positive integer");
     assertRejected(tier("[{\"quota\":5,\"windowSeconds\":1}]")).hasMessageContaining("tiers.basic.limits[0].name: required");
     assertRejected(tier("[{\"name\":\"b c\",\"quota\":5,\"windowSeconds\":1}]"))
-        .hasMessageContaining("tiers.basic.limits[0]: QuotaLimit.name must match");
+        .hasMessageContaining("tiers.basic.limits[0].name: 'b c' is not a limit name");
     assertRejected(tier("[{\"name\":\"b\",\"quota\":5,\"windowSeconds\":40000000}]"))
         .hasMessageContaining("tiers.basic.limits[0]: QuotaLimit.window");
     assertRejected(tier("[{\"name\":\"b\",\"quota\":5,\"windowSeconds\":1,\"algorithm\":\"leaky\"}]"))

@@ -2,7 +2,6 @@ package io.modelguard.examples.gateway;
 
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelSecured;
-import io.modelguard.PathTemplate;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.http.PredictServlet;
@@ -135,7 +134,6 @@ public final class GatewayServlet extends HttpServlet {
 
   private static final long serialVersionUID = 1L;
   private static final Logger log = LoggerFactory.getLogger(GatewayServlet.class);
-  private static final PathTemplate TEMPLATE = PathTemplate.compile(PredictServlet.PATH);
   /** How long an idle thread of the upstream client's pool or of the deadline timer lives. */
   private static final Duration IDLE_THREAD_LIFE = Duration.ofMinutes(1);
   /** The timer that gives up answers at their deadline: one daemon thread for every gateway servlet. */
@@ -213,7 +211,8 @@ public final class GatewayServlet extends HttpServlet {
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    Optional<String> model = Optional.ofNullable(TEMPLATE.variable(path, "model"));
+    // As the guard read it (a trailing slash ignored): the model it admitted and charged.
+    Optional<String> model = PredictServlet.modelId(request);
     if (model.isEmpty()) {
       response.sendError(HttpServletResponse.SC_NOT_FOUND);
       return;

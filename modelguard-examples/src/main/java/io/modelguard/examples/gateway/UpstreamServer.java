@@ -1,10 +1,13 @@
 package io.modelguard.examples.gateway;
 
+import io.modelguard.examples.StartupException;
 import io.modelguard.examples.http.HealthServlet;
 import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.http.ProblemErrorHandler;
 import io.modelguard.examples.model.ModelCatalog;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.net.URI;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -29,6 +32,8 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class UpstreamServer implements AutoCloseable {
   /** The start of the line printed once the server listens. */
   public static final String READY = "Upstream model server listening on ";
+  /** The program name that starts its one-line errors. */
+  static final String PROGRAM = "modelguard-upstream";
 
   private final Server server;
   private final URI baseUri;
@@ -48,6 +53,14 @@ public final class UpstreamServer implements AutoCloseable {
     connector.setHost("127.0.0.1");
     connector.setPort(port);
     server.addConnector(connector);
+    try {
+      // Bind first: a port in use is the operator's to fix, told in one line (see run).
+      connector.open();
+    } catch (IOException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new StartupException("cannot listen on 127.0.0.1:" + port + " (" + cause.getClass().getSimpleName()
+          + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")", e);
+    }
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
@@ -75,22 +88,63 @@ public final class UpstreamServer implements AutoCloseable {
     }
   }
 
-  /** Serves until the process is stopped. */
+  /** Serves until the process is stopped. Exit codes as the demo's: 2 for a bad option or a port in use. */
   public static void main(String[] args) throws Exception {
+    int code = run(args, System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /**
+   * {@link #main} without {@code System.exit}: returns 2 with one line on {@code err} (no stack
+   * trace, nothing on {@code out}) for an invalid option or a port that cannot be bound, as the
+   * demo's command line does; otherwise serves until the server stops.
+   */
+  static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+    int port;
+    try {
+      port = parsePort(args);
+    } catch (StartupException e) {
+      err.println(PROGRAM + ": " + e.getMessage());
+      return StartupException.EXIT_CODE;
+    }
+    UpstreamServer upstream;
+    try {
+      upstream = start(port);
+    } catch (StartupException e) {
+      err.println(PROGRAM + ": " + e.getMessage());
+      return StartupException.EXIT_CODE;
+    }
+    out.println(READY + upstream.baseUri());
+    out.flush();
+    upstream.server.join();
+    return 0;
+  }
+
+  private static int parsePort(String[] args) throws StartupException {
     int port = 9000;
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--port") && i + 1 < args.length) {
-        port = Integer.parseInt(args[++i]);
+      String value;
+      if (args[i].equals("--port")) {
+        if (i + 1 >= args.length) {
+          throw new StartupException("--port needs a value (usage: UpstreamServer [--port N])");
+        }
+        value = args[++i];
       } else if (args[i].startsWith("--port=")) {
-        port = Integer.parseInt(args[i].substring("--port=".length()));
+        value = args[i].substring("--port=".length());
       } else {
-        System.err.println("Usage: UpstreamServer [--port N]");
-        System.exit(2);
+        throw new StartupException("unknown option (usage: UpstreamServer [--port N])");
+      }
+      try {
+        port = Integer.parseInt(value.trim());
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 0 || port > 65535) {
+        throw new StartupException("--port must be a number from 0 to 65535 (0 = any free port)");
       }
     }
-    UpstreamServer upstream = start(port);
-    System.out.println(READY + upstream.baseUri());
-    System.out.flush();
-    upstream.server.join();
+    return port;
   }
 }

@@ -70,8 +70,34 @@ public final class PredictServlet extends HttpServlet {
     response.getOutputStream().write(out);
   }
 
-  private static Optional<String> modelId(HttpServletRequest request) {
+  /**
+   * The {@code {model}} of {@link #PATH} in the request's path, read as {@code ModelGuardFilter}
+   * reads it: empty segments (a trailing or doubled slash) ignored. The filter guards {@code
+   * /v1/models/digits/predict/} as {@code digits}, charging its quota and auditing it as allowed;
+   * the servlet must then serve that model, not answer 404.
+   */
+  public static Optional<String> modelId(HttpServletRequest request) {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    return Optional.ofNullable(TEMPLATE.variable(path, "model"));
+    String model = TEMPLATE.variable(path, "model");
+    if (model == null) {
+      String trimmed = withoutEmptySegments(path);
+      model = trimmed.equals(path) ? null : TEMPLATE.variable(trimmed, "model");
+    }
+    return Optional.ofNullable(model);
+  }
+
+  /** {@code path} with runs of {@code /} merged and trailing slashes dropped, as the filter matches it. */
+  private static String withoutEmptySegments(String path) {
+    StringBuilder out = new StringBuilder(path.length());
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c != '/' || out.length() == 0 || out.charAt(out.length() - 1) != '/') {
+        out.append(c);
+      }
+    }
+    if (out.length() > 1 && out.charAt(out.length() - 1) == '/') {
+      out.setLength(out.length() - 1);
+    }
+    return out.toString();
   }
 }

@@ -78,8 +78,12 @@ public final class ModelCatalog {
   public static final String TEXT_FIELD = "text";
   /** The most code points {@value #SENTIMENT} accepts. */
   public static final int TEXT_MAX_LENGTH = 500;
-  /** The largest request body of {@value #SENTIMENT}: the longest text, even written as JSON escapes, fits. */
-  public static final int TEXT_REQUEST_MAX_BODY_BYTES = 4096;
+  /**
+   * The largest request body of {@value #SENTIMENT}: the longest text, even written as JSON escapes,
+   * fits. An ASCII-only encoder writes a character outside the BMP as a surrogate pair of
+   * backslash-u escapes, 12 bytes: {@value #TEXT_MAX_LENGTH} of them and {@code {"text":""}} are 6,011 bytes.
+   */
+  public static final int TEXT_REQUEST_MAX_BODY_BYTES = 8192;
   /**
    * What {@value #SENTIMENT} accepts as text: 1 to {@value #TEXT_MAX_LENGTH} code points, no
    * invisible or control characters (zero-width spaces, bidi controls, ...), line breaks allowed.

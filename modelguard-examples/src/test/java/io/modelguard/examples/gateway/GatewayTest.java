@@ -304,6 +304,18 @@ class GatewayTest {
   }
 
   @Test
+  @Order(2)
+  void aTrailingSlashReachesTheUpstreamOfTheModelTheGuardAdmitted() {
+    // The guard admits, charges and audits /v1/models/digits/predict/ as digits: relay it, not 404.
+    String body = example(ModelCatalog.DIGITS, "pixels");
+
+    HttpResponse<String> viaGateway = post(gateway, DIGITS + "/", body, "enterprise");
+
+    assertThat(viaGateway.statusCode()).as(viaGateway.body()).isEqualTo(200);
+    assertThat(viaGateway.body()).isEqualTo(Loopback.post(upstream, DIGITS, "application/json", body).body());
+  }
+
+  @Test
   @Order(3)
   void outputPoliciesRewriteTheUpstreamsAnswer() throws Exception {
     String body = example(ModelCatalog.DIGITS, "pixels");
