@@ -105,6 +105,32 @@ public final class PathTemplate {
   }
 
   /**
+   * {@code path} without empty segments: runs of {@code /} merged into one and trailing slashes
+   * dropped ({@code "/"} stays); {@code path} itself (the same instance) if it has none. The
+   * servlet filter matches templates against this form when the path as sent does not match
+   * (Jetty dispatches {@code //} as sent, and a trailing slash reaches a servlet mapped by prefix),
+   * so a servlet reading a variable of a path its filter guarded reads it the same way, for the
+   * model the guard admitted: {@code variable(path, name)}, else {@code
+   * variable(withoutEmptySegments(path), name)}.
+   */
+  public static String withoutEmptySegments(String path) {
+    if (path.indexOf("//") < 0 && (path.length() < 2 || !path.endsWith("/"))) {
+      return path;
+    }
+    StringBuilder out = new StringBuilder(path.length());
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c != '/' || out.length() == 0 || out.charAt(out.length() - 1) != '/') {
+        out.append(c);
+      }
+    }
+    if (out.length() > 1 && out.charAt(out.length() - 1) == '/') {
+      out.setLength(out.length() - 1);
+    }
+    return out.toString();
+  }
+
+  /**
    * Walks {@code path} segment by segment against the template: null if it does not match,
    * otherwise the (last) value of variable {@code name}, or {@link #NO_VARIABLE}. Puts every
    * variable's value into {@code vars} if it is not null (its contents are then meaningless on a

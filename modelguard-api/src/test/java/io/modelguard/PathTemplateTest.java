@@ -86,4 +86,17 @@ class PathTemplateTest {
     assertThat(template.declares("models")).isFalse();
     assertThat(PathTemplate.compile("/v1/models").declares("model")).isFalse();
   }
+
+  @Test
+  void withoutEmptySegmentsMergesSlashesAndDropsTrailingOnesReturningAPathWithoutAnyAsItIs() {
+    String plain = "/v1/models/digits/predict";
+    assertThat(PathTemplate.withoutEmptySegments(plain)).isSameAs(plain);
+    assertThat(PathTemplate.withoutEmptySegments("/")).isEqualTo("/");
+    assertThat(PathTemplate.withoutEmptySegments("/v1/models/digits/predict/")).isEqualTo(plain);
+    assertThat(PathTemplate.withoutEmptySegments("//v1///models/digits/predict//")).isEqualTo(plain);
+    assertThat(PathTemplate.withoutEmptySegments("//")).isEqualTo("/");
+    PathTemplate t = PathTemplate.compile("/v1/models/{model}/predict");
+    assertThat(t.variable("/v1/models/digits/predict/", "model")).as("as sent: no match").isNull();
+    assertThat(t.variable(PathTemplate.withoutEmptySegments("/v1/models/digits/predict/"), "model")).isEqualTo("digits");
+  }
 }

@@ -487,7 +487,7 @@ public final class ModelGuardFilter implements Filter {
     if (template.matches(path)) {
       return true;
     }
-    String trimmed = withoutEmptySegments(path);
+    String trimmed = PathTemplate.withoutEmptySegments(path);
     return trimmed != path && template.matches(trimmed);
   }
 
@@ -500,31 +500,10 @@ public final class ModelGuardFilter implements Filter {
     if (value != null) {
       return value;
     }
-    String trimmed = withoutEmptySegments(path);
+    String trimmed = PathTemplate.withoutEmptySegments(path);
     // A template has no empty segment, so a path that matches as sent has none either and is its
     // own trimmed form: the second try never overrides a match of the path as sent.
     return trimmed == path ? null : template.variable(trimmed, name);
-  }
-
-  /**
-   * {@code path} without empty segments: runs of {@code /} merged into one and trailing slashes
-   * dropped ({@code "/"} stays); {@code path} itself if it has none.
-   */
-  private static String withoutEmptySegments(String path) {
-    if (path.indexOf("//") < 0 && (path.length() < 2 || !path.endsWith("/"))) {
-      return path;
-    }
-    StringBuilder out = new StringBuilder(path.length());
-    for (int i = 0; i < path.length(); i++) {
-      char c = path.charAt(i);
-      if (c != '/' || out.length() == 0 || out.charAt(out.length() - 1) != '/') {
-        out.append(c);
-      }
-    }
-    if (out.length() > 1 && out.charAt(out.length() - 1) == '/') {
-      out.setLength(out.length() - 1);
-    }
-    return out.toString();
   }
 
   /** Whether two Content-Type values name the same media type, parameters aside. */

@@ -80,24 +80,9 @@ public final class PredictServlet extends HttpServlet {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
     String model = TEMPLATE.variable(path, "model");
     if (model == null) {
-      String trimmed = withoutEmptySegments(path);
-      model = trimmed.equals(path) ? null : TEMPLATE.variable(trimmed, "model");
+      String trimmed = PathTemplate.withoutEmptySegments(path);
+      model = trimmed == path ? null : TEMPLATE.variable(trimmed, "model");
     }
     return Optional.ofNullable(model);
-  }
-
-  /** {@code path} with runs of {@code /} merged and trailing slashes dropped, as the filter matches it. */
-  private static String withoutEmptySegments(String path) {
-    StringBuilder out = new StringBuilder(path.length());
-    for (int i = 0; i < path.length(); i++) {
-      char c = path.charAt(i);
-      if (c != '/' || out.length() == 0 || out.charAt(out.length() - 1) != '/') {
-        out.append(c);
-      }
-    }
-    if (out.length() > 1 && out.charAt(out.length() - 1) == '/') {
-      out.setLength(out.length() - 1);
-    }
-    return out.toString();
   }
 }
