@@ -1,17 +1,30 @@
 package io.modelguard.internal;
 
+import io.modelguard.GuardDecision;
+import io.modelguard.ReasonCode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
-/** The content codings a response declares. Internal: not part of the public API. */
+/** The content codings a request or response declares. Internal: not part of the public API. */
 public final class ContentCodings {
   /** How many bytes {@link #isRawDeflate} inflates at most before deciding that the bytes are deflate. */
   private static final int MAX_TRIAL_INFLATE = 1 << 20;
 
   private ContentCodings() {}
+
+  /**
+   * Both adapters' answer to a request whose body declares a content coding ({@link #declared} is
+   * not empty), before any policy runs: the input policies would read the coded bytes, while a
+   * runtime or application decoding them would hand the model bytes no policy saw. The same on
+   * every adapter: {@code 415 input.unsupported_media_type}.
+   */
+  public static GuardDecision compressedRequestRefusal() {
+    return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
+        "A compressed request body (Content-Encoding) is not accepted here; send it uncompressed.");
+  }
 
   /**
    * The codings named by {@code Content-Encoding} header values (each may list several, separated

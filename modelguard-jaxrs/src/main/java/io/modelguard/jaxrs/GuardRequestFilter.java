@@ -4,6 +4,7 @@ import io.modelguard.EndpointSpec;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
 import io.modelguard.ReasonCode;
+import io.modelguard.internal.ContentCodings;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.problem.ProblemRenderer;
@@ -52,12 +53,11 @@ final class GuardRequestFilter implements ContainerRequestFilter {
       // located method's own annotation may be more lenient (another chain, model or cost).
       return;
     }
-    String coding = context.getHeaderString(HttpHeaders.CONTENT_ENCODING);
-    if (coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+    List<String> codings = context.getHeaders().get(HttpHeaders.CONTENT_ENCODING);
+    if (codings != null && !ContentCodings.declared(codings).isEmpty()) {
       // The policies would read the body as sent (compressed) while a decoding reader interceptor
       // hands the resource the decoded bytes, which no policy saw.
-      context.abortWith(problem(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
-          "A compressed request body (Content-Encoding) is not accepted here; send it uncompressed."))));
+      context.abortWith(problem(ProblemRenderer.render(ContentCodings.compressedRequestRefusal())));
       return;
     }
     MultivaluedMap<String, String> pathParameters = context.getUriInfo().getPathParameters();

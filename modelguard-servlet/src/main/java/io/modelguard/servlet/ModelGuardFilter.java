@@ -278,6 +278,13 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
 
+    if (!ContentCodings.declared(java.util.Collections.list(request.getHeaders("Content-Encoding"))).isEmpty()) {
+      // The policies would read the coded bytes (and refuse them as malformed, or pass them), while
+      // an application decoding them would hand the model bytes no policy saw. Answered as the
+      // JAX-RS adapter answers it, before any policy.
+      writeProblem(request, response, ProblemRenderer.render(ContentCodings.compressedRequestRefusal()));
+      return;
+    }
     Endpoint endpoint = binding.endpoint(path);
     ServletInferenceRequest inference = new ServletInferenceRequest(request, path, endpoint);
     GuardDecision decision = guard.check(inference);

@@ -252,6 +252,34 @@ public abstract class AdapterConformanceSuite {
   }
 
   @Test
+  void aCompressedRequestBodyIsUnsupportedMediaTypeBeforeAnyPolicy() throws IOException {
+    // The input policies would read the coded bytes while a decoding runtime or application hands
+    // the model bytes no policy saw; answered alike on every runtime, with or without a key.
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    for (String coding : List.of("gzip", "identity, gzip", "br")) {
+      for (String key : java.util.Arrays.asList(fixture.basicKey(), null)) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v1/models/digits/predict"))
+            .header("Content-Type", "application/json")
+            .header("Content-Encoding", coding)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray()));
+        if (key != null) {
+          b.header("X-API-Key", key);
+        }
+        Reply r = send(b);
+        assertProblem(r, 415, "input.unsupported_media_type", INPUT_TITLES.get("input.unsupported_media_type"),
+            "A compressed request body (Content-Encoding) is not accepted here; send it uncompressed.");
+      }
+    }
+    Reply identity = send(HttpRequest.newBuilder(uri("/v1/models/digits/predict"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "identity")
+        .header("X-API-Key", fixture.basicKey()).POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(identity.status).as("identity is no coding").isEqualTo(200);
+  }
+
+  @Test
   void unguardedEndpointIsLeftAlone() {
     Reply r = send(HttpRequest.newBuilder(uri(ConformanceFixture.OPEN)).GET());
     assertThat(r.status).isEqualTo(200);
