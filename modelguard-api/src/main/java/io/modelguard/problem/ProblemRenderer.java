@@ -96,7 +96,12 @@ public final class ProblemRenderer {
     // are case-insensitive, so "retry-after" next to "Retry-After" would be sent as a second value.
     decision.headers().forEach((name, value) -> {
       if (!name.equalsIgnoreCase("Cache-Control") && !containsIgnoreCase(headers, name)) {
-        headers.put(name, value);
+        String v = code == ReasonCode.QUOTA_EXCEEDED && name.equalsIgnoreCase("RateLimit")
+            ? exhausted(value, seconds(decision.retryAfter().orElse(Duration.ofSeconds(1))))
+            : value;
+        if (!v.isEmpty()) {
+          headers.put(name, v);
+        }
       }
     });
     headers.put("Cache-Control", "no-store");
@@ -125,6 +130,47 @@ public final class ProblemRenderer {
   }
 
   /** Whole seconds, rounded up, from 1 to {@value #MAX_RETRY_AFTER_SECONDS}. */
+  /**
+   * The {@code RateLimit} value of a {@code 429 quota.exceeded}: every item with no units left
+   * ({@code r=0}) and a reset no sooner than {@code retryAfterSeconds}. A quota's own refusal
+   * already says so; but when a later policy refuses as a quota would (the extraction defence's
+   * throttle), the header an earlier quota set on allowing the request (say {@code r=99}) would
+   * contradict the refusal and tell the client that it was not its quota that refused it. An item
+   * that cannot be read is left out, as is the whole header if none can.
+   */
+  static String exhausted(String rateLimit, long retryAfterSeconds) {
+    StringBuilder out = new StringBuilder();
+    for (String item : rateLimit.split(",")) {
+      String it = item.strip();
+      int close = it.startsWith("\"") ? it.indexOf('"', 1) : -1;
+      if (close < 1 || it.indexOf('\\') >= 0) {
+        continue; // a name this renderer did not write (the built-in limits' names need no escapes)
+      }
+      long reset = retryAfterSeconds;
+      StringBuilder params = new StringBuilder();
+      for (String param : it.substring(close + 1).split(";")) {
+        String p = param.strip();
+        if (p.isEmpty() || p.startsWith("r=")) {
+          continue;
+        }
+        if (p.startsWith("t=")) {
+          try {
+            reset = Math.max(reset, Long.parseLong(p.substring(2)));
+          } catch (NumberFormatException ignored) {
+            // an unreadable reset: the refusal's own stands
+          }
+          continue;
+        }
+        params.append(';').append(p);
+      }
+      if (out.length() > 0) {
+        out.append(", ");
+      }
+      out.append(it, 0, close + 1).append(";r=0;t=").append(reset).append(params);
+    }
+    return out.toString();
+  }
+
   static long seconds(Duration d) {
     if (d.getSeconds() >= MAX_RETRY_AFTER_SECONDS) {
       // Also keeps the rounding up from overflowing to a negative count, which became "retry now".

@@ -94,4 +94,30 @@ class ProblemRendererTest {
     assertThatThrownBy(() -> ProblemRenderer.render(GuardDecision.allow()))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aQuotaRefusalNeverShowsUnitsLeftWhateverPolicySetTheRateLimitHeader() {
+    // The extraction defence's throttle refuses as a quota would; the RateLimit an earlier quota set
+    // on allowing the request (r=99) told the client it was not its quota that refused it.
+    io.modelguard.GuardDecision throttled = io.modelguard.GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(java.time.Duration.ofSeconds(10))
+        .withHeader("RateLimit-Policy", "\"burst\";q=100;w=1")
+        .withHeader("RateLimit", "\"burst\";r=99;t=1");
+    ProblemResponse p = ProblemRenderer.render(throttled);
+    assertThat(p.headers()).containsEntry("RateLimit", "\"burst\";r=0;t=10")
+        .containsEntry("Retry-After", "10").containsEntry("RateLimit-Policy", "\"burst\";q=100;w=1");
+
+    // A quota's own refusal is unchanged: no units, a reset no sooner than Retry-After.
+    io.modelguard.GuardDecision quota = io.modelguard.GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withRetryAfter(java.time.Duration.ofSeconds(2)).withHeader("RateLimit", "\"minute\";r=0;t=30");
+    assertThat(ProblemRenderer.render(quota).headers()).containsEntry("RateLimit", "\"minute\";r=0;t=30");
+    // Several items, other parameters kept; an unreadable one left out, and a header of none dropped.
+    assertThat(ProblemRenderer.exhausted("\"a\";r=5;t=1;pk=:x:, \"b\";t=40;r=2, junk", 3))
+        .isEqualTo("\"a\";r=0;t=3;pk=:x:, \"b\";r=0;t=40");
+    assertThat(ProblemRenderer.render(io.modelguard.GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED)
+        .withHeader("RateLimit", "junk")).headers()).doesNotContainKey("RateLimit");
+    // Other refusals keep an earlier policy's RateLimit as it was.
+    assertThat(ProblemRenderer.render(io.modelguard.GuardDecision.deny(ReasonCode.INPUT_INVALID)
+        .withHeader("RateLimit", "\"burst\";r=99;t=1")).headers()).containsEntry("RateLimit", "\"burst\";r=99;t=1");
+  }
 }

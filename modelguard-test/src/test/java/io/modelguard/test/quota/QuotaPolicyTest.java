@@ -287,6 +287,19 @@ class QuotaPolicyTest {
   }
 
   @Test
+  void aLaterPolicyRefusingAsAQuotaWouldShowsNoUnitsLeftInTheQuotasHeader() {
+    // As the extraction defence's throttle does: its 429 carried the quota's RateLimit of the
+    // allowed request (r=4 here), which gave away that it was not the quota that refused.
+    ModelGuard guard = guard(QuotaPolicy.builder(store).build(), c -> c.policy(Phase.DETECT, "throttle",
+        ctx -> GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofSeconds(10))));
+    GuardDecision d = guard.check(request("acme"));
+    assertThat(d.headers()).containsEntry("RateLimit", "\"burst\";r=4;t=1");
+    ProblemResponse problem = ProblemRenderer.render(d);
+    assertThat(problem.status()).isEqualTo(429);
+    assertThat(problem.headers()).containsEntry("RateLimit", "\"burst\";r=0;t=10").containsEntry("Retry-After", "10");
+  }
+
+  @Test
   void aPlainCostStaysChargedWhenALaterPolicyDeniesTheRequest() {
     ModelGuard guard = guard(QuotaPolicy.builder(store).build(),
         c -> c.policy(Phase.VALIDATE, "input", REFUSES_MARKED_INPUT));
