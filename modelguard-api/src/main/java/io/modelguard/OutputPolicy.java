@@ -1,5 +1,7 @@
 package io.modelguard;
 
+import java.util.Set;
+
 /**
  * A response-side policy: sees (and may rewrite) the body of each response the application produced
  * for an allowed request, whatever its status ({@link ResponseContext#status()}): an error body can
@@ -13,4 +15,25 @@ public interface OutputPolicy {
 
   /** Returns the output to pass on: {@code context.output()} unchanged, or a rewritten one. */
   ModelOutput apply(ResponseContext context);
+
+  /**
+   * This policy for the responses to requests of {@code models} only (the endpoint's resolved
+   * model): any other response, and one to a request without a model, passes untouched. For an
+   * output policy of particular models in a chain that serves others as well (an extraction
+   * defence's OBSERVE and PERTURB policies, which read one model's inputs and answers).
+   *
+   * @throws IllegalArgumentException if {@code models} is empty or names a model twice
+   * @throws NullPointerException if a model is null
+   */
+  default OutputPolicy forModels(String... models) {
+    Set<String> scope = Set.of(models);
+    if (scope.isEmpty()) {
+      throw new IllegalArgumentException("forModels needs at least one model");
+    }
+    OutputPolicy policy = this;
+    return context -> {
+      String model = context.endpoint().model().orElse(null);
+      return model != null && scope.contains(model) ? policy.apply(context) : context.output();
+    };
+  }
 }

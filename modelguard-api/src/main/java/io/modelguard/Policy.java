@@ -1,5 +1,7 @@
 package io.modelguard;
 
+import java.util.Set;
+
 /**
  * A request-side policy: one method, returning a {@link GuardDecision}. Implementations must be
  * thread-safe. A policy that throws is treated as a failure: the request is denied with
@@ -24,4 +26,44 @@ public interface Policy {
    * <p>Default: nothing.
    */
   default void release(GuardContext context) {}
+
+  /**
+   * This policy for the requests of {@code models} only (the endpoint's resolved model): any other
+   * request, and one without a model, it allows untouched. For a policy of particular models in a
+   * chain that serves others as well: an extraction defence or an input specification of one model.
+   * {@link #release} reaches this policy for the requests it evaluated.
+   *
+   * @throws IllegalArgumentException if {@code models} is empty or names a model twice
+   * @throws NullPointerException if a model is null
+   */
+  default Policy forModels(String... models) {
+    Set<String> scope = Set.of(models);
+    if (scope.isEmpty()) {
+      throw new IllegalArgumentException("forModels needs at least one model");
+    }
+    Policy policy = this;
+    return new Policy() {
+      @Override
+      public GuardDecision evaluate(GuardContext context) {
+        return applies(context) ? policy.evaluate(context) : GuardDecision.allow();
+      }
+
+      @Override
+      public void release(GuardContext context) {
+        if (applies(context)) {
+          policy.release(context);
+        }
+      }
+
+      private boolean applies(GuardContext context) {
+        String model = context.endpoint().model().orElse(null);
+        return model != null && scope.contains(model);
+      }
+
+      @Override
+      public String toString() {
+        return policy + " for models " + scope;
+      }
+    };
+  }
 }

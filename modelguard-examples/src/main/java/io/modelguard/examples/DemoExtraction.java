@@ -1,11 +1,8 @@
 package io.modelguard.examples;
 
-import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.OutputPhase;
-import io.modelguard.OutputPolicy;
 import io.modelguard.Phase;
-import io.modelguard.Policy;
 import io.modelguard.PolicyChain;
 import io.modelguard.RandomSource;
 import io.modelguard.examples.model.DigitImages;
@@ -27,7 +24,6 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,15 +96,15 @@ final class DemoExtraction {
     PredictionCodec codec = PredictionCodec.standard().keeping("/model");
     QueryEncoder image = new FetchedImageEncoder();
     chain.policy(Phase.DETECT, "extraction-detect-digits",
-            forModels(Set.of(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER), digits.requestPolicy()))
+            digits.requestPolicy().forModels(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER))
         .output(OutputPhase.OBSERVE, "extraction-observe-digits",
-            forModel(ModelCatalog.DIGITS, digits.observePolicy(pixels, codec, MAX_BODY_BYTES)))
+            digits.observePolicy(pixels, codec, MAX_BODY_BYTES).forModels(ModelCatalog.DIGITS))
         .output(OutputPhase.OBSERVE, "extraction-observe-image-classifier",
-            forModel(ModelCatalog.IMAGE_CLASSIFIER, digits.observePolicy(image, codec, MAX_BODY_BYTES)))
+            digits.observePolicy(image, codec, MAX_BODY_BYTES).forModels(ModelCatalog.IMAGE_CLASSIFIER))
         .output(OutputPhase.PERTURB, "extraction-perturb-digits",
-            forModel(ModelCatalog.DIGITS, digits.perturbPolicy(pixels, codec, MAX_BODY_BYTES)))
+            digits.perturbPolicy(pixels, codec, MAX_BODY_BYTES).forModels(ModelCatalog.DIGITS))
         .output(OutputPhase.PERTURB, "extraction-perturb-image-classifier",
-            forModel(ModelCatalog.IMAGE_CLASSIFIER, digits.perturbPolicy(image, codec, MAX_BODY_BYTES)));
+            digits.perturbPolicy(image, codec, MAX_BODY_BYTES).forModels(ModelCatalog.IMAGE_CLASSIFIER));
   }
 
   /**
@@ -138,18 +134,6 @@ final class DemoExtraction {
         return Optional.empty();
       }
     }
-  }
-
-  private static Policy forModels(Set<String> models, Policy policy) {
-    return context -> context.endpoint().model().filter(models::contains).isPresent()
-        ? policy.evaluate(context)
-        : GuardDecision.allow();
-  }
-
-  private static OutputPolicy forModel(String model, OutputPolicy policy) {
-    return context -> context.endpoint().model().filter(model::equals).isPresent()
-        ? policy.apply(context)
-        : context.output();
   }
 
   /** One WARN line per level change; other detections at DEBUG. Never input data or keys. */

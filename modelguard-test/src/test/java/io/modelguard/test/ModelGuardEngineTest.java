@@ -138,6 +138,33 @@ class ModelGuardEngineTest {
   }
 
   @Test
+  void aPolicyScopedToModelsRunsAndIsReleasedOnlyForThem() {
+    ModelGuard guard = engine().chain("default", c -> c
+        .policy(Phase.QUOTA, "digits-only", releasing("digits-only", GuardDecision.allow()).forModels("digits"))
+        .policy(Phase.VALIDATE, "refuse", releasing("refuse", GuardDecision.deny(ReasonCode.INPUT_INVALID)))).build();
+
+    guard.check(FakeRequest.builder().model("iris").build());
+    assertThat(trace).as("iris: not evaluated, not released").containsExactly("refuse");
+
+    trace.clear();
+    guard.check(FakeRequest.builder().model("digits").build());
+    assertThat(trace).containsExactly("digits-only", "refuse", "release:digits-only");
+    assertThatThrownBy(() -> record("x").forModels()).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anOutputPolicyScopedToModelsRewritesOnlyTheirAnswers() {
+    io.modelguard.OutputPolicy upper = ctx -> ModelOutput.json(ctx.output().bodyAsString().toUpperCase(java.util.Locale.ROOT));
+    ModelGuard guard = engine().chain("default", c -> c
+        .output(OutputPhase.PERTURB, "digits-only", upper.forModels("digits"))).build();
+    for (String model : List.of("digits", "iris")) {
+      FakeRequest r = FakeRequest.builder().model(model).build();
+      assertThat(guard.onResponse(r, guard.check(r), 200, ModelOutput.json("{\"label\":\"a\"}")).bodyAsString())
+          .as(model).isEqualTo(model.equals("digits") ? "{\"LABEL\":\"A\"}" : "{\"label\":\"a\"}");
+    }
+  }
+
+  @Test
   void anAllowedRequestReleasesNothing() {
     ModelGuard guard = engine().chain("default", c -> c
         .policy(Phase.QUOTA, "quota", releasing("quota", GuardDecision.allow()))
