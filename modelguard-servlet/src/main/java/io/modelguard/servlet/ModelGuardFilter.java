@@ -278,7 +278,8 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
 
-    if (!ContentCodings.declared(java.util.Collections.list(request.getHeaders("Content-Encoding"))).isEmpty()) {
+    if (request.getHeader("Content-Encoding") != null // nearly every request: no header, nothing to list
+        && !ContentCodings.declared(java.util.Collections.list(request.getHeaders("Content-Encoding"))).isEmpty()) {
       // The policies would read the coded bytes (and refuse them as malformed, or pass them), while
       // an application decoding them would hand the model bytes no policy saw. Answered as the
       // JAX-RS adapter answers it, before any policy.
