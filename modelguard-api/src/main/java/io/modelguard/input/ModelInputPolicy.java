@@ -62,6 +62,8 @@ public final class ModelInputPolicy implements Policy {
   private static final Logger log = LoggerFactory.getLogger(ModelInputPolicy.class);
 
   private final Map<String, ModelSpec> specs;
+  /** Registered models met without a specification, warned about once each (bounded by the engine's models). */
+  private final java.util.Set<String> unspecified = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final SafeUrlFetcher fetcher;
   private final BiConsumer<InferenceRequest, FetchedInputs> onFetched;
 
@@ -93,6 +95,14 @@ public final class ModelInputPolicy implements Policy {
 
   @Override
   public GuardDecision evaluate(GuardContext context) {
+    String model = context.endpoint().model().orElse(null);
+    if (model != null && !specs.containsKey(model) && context.isRegisteredModel(model) && unspecified.add(model)) {
+      // A configuration mistake (a ModelSpec named otherwise than the engine's model, or none),
+      // answered to the client as its own: said once per model, for the operator.
+      log.warn("ModelInputPolicy: model '{}' is registered with the engine but has no input specification in "
+          + "this policy, so each of its requests is refused with 422 input.invalid. Add a ModelSpec for it, or "
+          + "scope this policy to the models it specifies with forModels(...).", model);
+    }
     return check(context.request());
   }
 
