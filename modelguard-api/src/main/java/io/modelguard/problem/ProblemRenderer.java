@@ -3,10 +3,12 @@ package io.modelguard.problem;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.modelguard.GuardDecision;
 import io.modelguard.ReasonCode;
+import io.modelguard.internal.StructuredFields;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -129,7 +131,6 @@ public final class ProblemRenderer {
     return TABLE.get(code).detail;
   }
 
-  /** Whole seconds, rounded up, from 1 to {@value #MAX_RETRY_AFTER_SECONDS}. */
   /**
    * The {@code RateLimit} value of a {@code 429 quota.exceeded}: every item with no units left
    * ({@code r=0}) and a reset no sooner than {@code retryAfterSeconds}. A quota's own refusal
@@ -140,15 +141,18 @@ public final class ProblemRenderer {
    */
   static String exhausted(String rateLimit, long retryAfterSeconds) {
     StringBuilder out = new StringBuilder();
-    for (String item : rateLimit.split(",")) {
+    // Split outside structured-field strings: a name may hold ',' or ';' and escaped '"' (RFC 9651).
+    List<String> items = StructuredFields.splitOutsideStrings(rateLimit, ',');
+    for (String item : items == null ? List.<String>of() : items) {
       String it = item.strip();
-      int close = it.startsWith("\"") ? it.indexOf('"', 1) : -1;
-      if (close < 1 || it.indexOf('\\') >= 0) {
-        continue; // a name this renderer did not write (the built-in limits' names need no escapes)
+      int close = it.startsWith("\"") ? StructuredFields.closingQuote(it) : -1;
+      if (close < 1) {
+        continue; // not an item of a quoted name, or an unterminated one
       }
       long reset = retryAfterSeconds;
       StringBuilder params = new StringBuilder();
-      for (String param : it.substring(close + 1).split(";")) {
+      List<String> members = StructuredFields.splitOutsideStrings(it.substring(close + 1), ';');
+      for (String param : members == null ? List.<String>of() : members) {
         String p = param.strip();
         if (p.isEmpty() || p.startsWith("r=")) {
           continue;
@@ -171,6 +175,7 @@ public final class ProblemRenderer {
     return out.toString();
   }
 
+  /** Whole seconds, rounded up, from 1 to {@value #MAX_RETRY_AFTER_SECONDS}. */
   static long seconds(Duration d) {
     if (d.getSeconds() >= MAX_RETRY_AFTER_SECONDS) {
       // Also keeps the rounding up from overflowing to a negative count, which became "retry now".

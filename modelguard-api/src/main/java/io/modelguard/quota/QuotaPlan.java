@@ -1,5 +1,6 @@
 package io.modelguard.quota;
 
+import io.modelguard.internal.StructuredFields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -252,7 +253,7 @@ public final class QuotaPlan {
     }
     List<Item> items = new ArrayList<>();
     int n = 0;
-    List<String> members = splitOutsideStrings(policy, ',');
+    List<String> members = StructuredFields.splitOutsideStrings(policy, ',');
     for (String member : members == null ? List.of(policy) : members) {
       n++;
       String m = member.strip();
@@ -267,7 +268,7 @@ public final class QuotaPlan {
       item.name = m.substring(1, close);
       // A string parameter value is one value whatever it holds (a ';' or ',' included), as a
       // structured-field parser reads it: splitting inside it would read its text as parameters.
-      List<String> params = splitOutsideStrings(m.substring(close + 1), ';');
+      List<String> params = StructuredFields.splitOutsideStrings(m.substring(close + 1), ';');
       if (members == null || params == null) {
         throw new IllegalArgumentException("quota policy member " + n + " has an unterminated string");
       }
@@ -302,36 +303,6 @@ public final class QuotaPlan {
       items.add(item);
     }
     return items;
-  }
-
-  /**
-   * {@code s} split at every {@code separator} outside a structured-field string ({@code "…"},
-   * a backslash escaping the next character in it), or null if a string is not terminated.
-   */
-  private static List<String> splitOutsideStrings(String s, char separator) {
-    List<String> parts = new ArrayList<>();
-    boolean inString = false;
-    int start = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == separator) {
-        parts.add(s.substring(start, i));
-        start = i + 1;
-      }
-    }
-    if (inString) {
-      return null;
-    }
-    parts.add(s.substring(start));
-    return parts;
   }
 
   private static long parseNumber(String value, String key, int member) {

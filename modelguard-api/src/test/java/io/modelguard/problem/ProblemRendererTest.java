@@ -120,4 +120,17 @@ class ProblemRendererTest {
     assertThat(ProblemRenderer.render(io.modelguard.GuardDecision.deny(ReasonCode.INPUT_INVALID)
         .withHeader("RateLimit", "\"burst\";r=99;t=1")).headers()).containsEntry("RateLimit", "\"burst\";r=99;t=1");
   }
+
+  @Test
+  void aQuotaRefusalKeepsARateLimitItemWhoseQuotedNameHoldsACommaOrAnEscape() {
+    // A custom policy refusing as a quota with its own, already exhausted, RateLimit: structured-field
+    // strings may hold ',' and escaped '"' (RFC 9651, 3.3.3); the rewrite split inside the name and
+    // dropped the whole header.
+    GuardDecision comma = GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofSeconds(5))
+        .withHeader("RateLimit", "\"per-user, gpu\";r=0;t=5");
+    assertThat(ProblemRenderer.render(comma).headers()).containsEntry("RateLimit", "\"per-user, gpu\";r=0;t=5");
+    GuardDecision escaped = GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofSeconds(5))
+        .withHeader("RateLimit", "\"a\\\"b\";r=3;t=1, \"c\";r=1;t=9");
+    assertThat(ProblemRenderer.render(escaped).headers()).containsEntry("RateLimit", "\"a\\\"b\";r=0;t=5, \"c\";r=0;t=9");
+  }
 }

@@ -185,9 +185,18 @@ public final class JwksKeySource implements JwtKeySource {
       return Optional.empty();
     }
     Instant now = clock.instant();
+    // The fetch this thread's generation() just waited for, if it is still running: the caller has
+    // had its refreshWait for it already.
+    CompletableFuture<Void> waited = awaitedByGeneration.get();
+    if (waited != null) {
+      awaitedByGeneration.remove();
+    }
     KeySet set = keys;
     if (set == null || !now.isBefore(set.expiresAt)) {
-      await(startFetch(now));
+      CompletableFuture<Void> fetch = startFetch(now);
+      if (fetch != waited) {
+        await(fetch);
+      }
       set = keys;
       if (set == null) {
         return Optional.empty();
@@ -203,7 +212,7 @@ public final class JwksKeySource implements JwtKeySource {
       return key;
     }
     CompletableFuture<Void> refresh = startFetch(now);
-    if (refresh == null) {
+    if (refresh == null || refresh == waited) {
       return key;
     }
     await(refresh);
@@ -223,17 +232,29 @@ public final class JwksKeySource implements JwtKeySource {
    */
   @Override
   public long generation() {
+    awaitedByGeneration.remove();
     KeySet set = keys;
     if (set != null) {
       Instant now = clock.instant();
       if (!now.isBefore(set.expiresAt)) {
-        await(startFetch(now));
+        CompletableFuture<Void> fetch = startFetch(now);
+        await(fetch);
+        if (fetch != null && !fetch.isDone()) {
+          // find(), which the authenticator calls next for the same token, does not wait again.
+          awaitedByGeneration.set(fetch);
+        }
       } else if (!now.isBefore(set.refreshAt)) {
         startFetch(now); // refresh-ahead: do not wait
       }
     }
     return generation;
   }
+
+  /**
+   * The still-running fetch this thread waited for in its latest {@link #generation()}, which the
+   * authenticator calls just before {@link #find} for the same token: one refreshWait per token.
+   */
+  private final ThreadLocal<CompletableFuture<Void>> awaitedByGeneration = new ThreadLocal<>();
 
   /** Whether a key set has been fetched successfully at least once. */
   public boolean hasKeys() {

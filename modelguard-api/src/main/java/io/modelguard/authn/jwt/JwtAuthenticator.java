@@ -261,9 +261,12 @@ public final class JwtAuthenticator implements Policy {
       log.debug("JWT refused: {}", Refusal.TOO_LONG);
       return Optional.empty();
     }
-    // The cache holds only canonical tokens that passed full verification and matches only an
-    // identical string, so it may be asked before the shape check: a variant spelling misses and
-    // is refused just below, before anything decodes it.
+    // The shape check comes before the key source is asked anything: its generation() may wait
+    // for a refresh of an expired key set, which a token refused without a key must not cost.
+    if (!TokenShape.isCanonicalCompactJws(token)) {
+      log.debug("JWT refused: {}", Refusal.MALFORMED);
+      return Optional.empty();
+    }
     VerifiedTokenCache.Key key = null;
     long generation = keys.generation();
     if (cache != null) {
@@ -272,10 +275,6 @@ public final class JwtAuthenticator implements Policy {
       if (cached != null) {
         return Optional.of(cached);
       }
-    }
-    if (!TokenShape.isCanonicalCompactJws(token)) {
-      log.debug("JWT refused: {}", Refusal.MALFORMED);
-      return Optional.empty();
     }
     try {
       Claims c = parse(token);

@@ -324,6 +324,34 @@ class JwksKeySourceTest {
     assertThat(source.hasKeys()).isTrue();
   }
 
+  /**
+   * generation() now waits for the refresh of an expired set; the authenticator asks it before it
+   * looks at the token, so a token it refuses without a key lookup (malformed) waited too, and a
+   * token that does need one waited twice on the same in-flight fetch: refreshWait in generation(),
+   * refreshWait again in find(). Each bounded wait is one refreshWait at most.
+   */
+  @Test
+  void anExpiredSetCostsARequestAtMostOneRefreshWaitAndAMalformedTokenNone() {
+    serve(set(jwk("k1", TestKeys.RSA))); // max-age=300
+    Duration wait = Duration.ofMillis(1_500);
+    JwksKeySource source = started(builder().readTimeout(Duration.ofSeconds(20)).refreshWait(wait));
+    JwtAuthenticator jwt = authenticator(source);
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withHeader("Cache-Control", "max-age=300")
+        .withBody(set(jwk("k1", TestKeys.RSA))).withFixedDelay(8_000))); // hung well past both waits
+    clock.advance(Duration.ofSeconds(300)); // expired
+
+    long t0 = System.nanoTime();
+    assertThat(verify(jwt, "not-a-jwt")).isEmpty();
+    long malformed = System.nanoTime() - t0;
+
+    t0 = System.nanoTime();
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).as("the keys held still verify").isPresent();
+    long valid = System.nanoTime() - t0;
+
+    assertThat(Duration.ofNanos(malformed)).as("a malformed token needs no key").isLessThan(Duration.ofMillis(700));
+    assertThat(Duration.ofNanos(valid)).as("one refreshWait, not two").isLessThan(wait.multipliedBy(3).dividedBy(2));
+  }
+
   @Test
   void aSlowIdpIsBoundedByTheReadTimeout() {
     idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withBody(set(jwk("k1", TestKeys.RSA)))

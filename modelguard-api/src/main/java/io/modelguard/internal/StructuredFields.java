@@ -1,0 +1,59 @@
+package io.modelguard.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splitting of structured header field values (RFC 9651: lists of items with parameters, such as
+ * {@code RateLimit} and {@code RateLimit-Policy}) where strings may hold the separators. Internal:
+ * not part of the public API.
+ */
+public final class StructuredFields {
+  private StructuredFields() {}
+
+  /**
+   * {@code s} split at every {@code separator} outside a string ({@code "…"}, a backslash escaping
+   * the next character in it), or null if a string is not terminated.
+   */
+  public static List<String> splitOutsideStrings(String s, char separator) {
+    List<String> parts = new ArrayList<>();
+    boolean inString = false;
+    int start = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == separator) {
+        parts.add(s.substring(start, i));
+        start = i + 1;
+      }
+    }
+    if (inString) {
+      return null;
+    }
+    parts.add(s.substring(start));
+    return parts;
+  }
+
+  /**
+   * The index of the {@code "} that ends the string opening {@code s} (at index 0), a backslash
+   * escaping the next character; -1 if it is not terminated.
+   */
+  public static int closingQuote(String s) {
+    for (int i = 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '"') {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
