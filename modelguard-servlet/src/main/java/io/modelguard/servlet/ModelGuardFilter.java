@@ -142,11 +142,17 @@ import org.slf4j.LoggerFactory;
  * its writer, a guarded servlet's (checked) output or the filter's problem is written through that
  * writer, as text.
  *
- * <p>A request is checked once. Later dispatches of a request the filter has checked pass through
- * unchecked: a guarded servlet that dispatches itself again asynchronously is neither charged twice
- * by a quota nor asked for a body a policy already read, and the error page of a guarded request
- * is left to the container. The same holds, as a limitation, for a guarded servlet that forwards
- * or dispatches to another guarded servlet: the second one runs under the first one's decision.
+ * <p>A request is checked once. Later dispatches of a request the filter has allowed are not
+ * checked again: a guarded servlet that dispatches itself again asynchronously is neither charged
+ * twice by a quota nor asked for a body a policy already read, and the error page of a guarded
+ * request is left to the container. The same holds, as a limitation, for a guarded servlet that
+ * forwards or dispatches to another guarded servlet: the second one runs under the first one's
+ * decision. What a guarded servlet reached by such a later dispatch writes (a page including it
+ * twice, a front servlet dispatching to it) still goes through the output policies of its own
+ * chain, unless it writes into a response the filter already holds for them (an include or forward
+ * from a servlet under output policies). A request the filter refused stays refused: a later
+ * dispatch of it to a guarded servlet (a page including a guarded fragment once more) gets the
+ * same problem, and the servlet does not run.
  * Each filter keeps its own mark: two {@code ModelGuardFilter}s in one chain (a platform's in
  * front of an application's, say) each check the request with their own policies, and the second
  * one's decision is the one under {@link #DECISION_ATTRIBUTE}. A
@@ -176,6 +182,13 @@ public final class ModelGuardFilter implements Filter {
    * a second filter in the same chain (an application's own behind a platform's) checks it too.
    */
   private final String checked = ModelGuardFilter.class.getName() + ".checked." + INSTANCES.incrementAndGet();
+
+  /**
+   * Request attribute present while this filter holds the response of a dispatch for its output
+   * policies: a dispatch nested in it (an include or forward from the servlet) writes into that held
+   * response, whose output the policies see when it returns.
+   */
+  private final String holding = checked + ".holding";
 
   private final ModelGuard guard;
   private final List<Route> routes;
@@ -248,8 +261,9 @@ public final class ModelGuardFilter implements Filter {
   @Override
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
       throws IOException, ServletException {
+    Object earlier = req.getAttribute(checked);
     if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)
-        || req.getAttribute(checked) != null) {
+        || (earlier != null && req.getAttribute(holding) != null)) {
       chain.doFilter(req, res);
       return;
     }
@@ -272,9 +286,13 @@ public final class ModelGuardFilter implements Filter {
         return;
       }
     }
-    request.setAttribute(checked, Boolean.TRUE);
+    if (earlier != null) {
+      // A later dispatch (include, forward, asynchronous or error) of a request this filter checked.
+      laterDispatch(request, response, chain, binding, path, earlier);
+      return;
+    }
     if (binding == Binding.INVALID) {
-      writeProblem(request, response, ProblemRenderer.internalError());
+      refuse(request, response, ProblemRenderer.internalError());
       return;
     }
 
@@ -283,7 +301,7 @@ public final class ModelGuardFilter implements Filter {
       // The policies would read the coded bytes (and refuse them as malformed, or pass them), while
       // an application decoding them would hand the model bytes no policy saw. Answered as the
       // JAX-RS adapter answers it, before any policy.
-      writeProblem(request, response, ProblemRenderer.render(ContentCodings.compressedRequestRefusal()));
+      refuse(request, response, ProblemRenderer.render(ContentCodings.compressedRequestRefusal()));
       return;
     }
     Endpoint endpoint = binding.endpoint(path);
@@ -296,9 +314,10 @@ public final class ModelGuardFilter implements Filter {
         // its next request into a closed socket.
         response.setHeader("Connection", "close");
       }
-      writeProblem(request, response, ProblemRenderer.render(decision));
+      refuse(request, response, ProblemRenderer.render(decision));
       return;
     }
+    request.setAttribute(checked, new Allowed(inference, decision));
     request.setAttribute(DECISION_ATTRIBUTE, decision);
     decision.headers().forEach(response::setHeader);
     HttpServletRequest forwarded = inference.requestForApplication(response);
@@ -307,7 +326,51 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
 
+    hold(request, response, chain, forwarded, path, endpoint, inference, decision);
+  }
+
+  /**
+   * A later dispatch of a request this filter checked, to a guarded path or servlet: one it refused
+   * is refused again (the servlet never runs without a decision); one it allowed is neither checked
+   * nor charged again, but what the servlet answers goes through the output policies of its own
+   * chain, unless it writes into a response this filter already holds for them.
+   */
+  private void laterDispatch(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
+      Binding binding, String path, Object earlier) throws IOException, ServletException {
+    if (earlier instanceof ProblemResponse refusal) {
+      writeProblem(request, response, refusal);
+      return;
+    }
+    if (binding == Binding.INVALID || !(earlier instanceof Allowed allowed)) {
+      writeProblem(request, response, ProblemRenderer.internalError());
+      return;
+    }
+    if (!binding.outputPolicies) {
+      chain.doFilter(request, response);
+      return;
+    }
+    Endpoint endpoint = binding.endpoint(path);
+    ServletInferenceRequest inference = endpoint.equals(allowed.inference.endpoint())
+        ? allowed.inference : allowed.inference.retarget(request, path, endpoint);
+    hold(request, response, chain, request, path, endpoint, inference, allowed.decision);
+  }
+
+  /** Marks the request refused, so that no later dispatch runs a guarded servlet, and sends the problem. */
+  private void refuse(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
+      throws IOException {
+    request.setAttribute(checked, problem);
+    writeProblem(request, response, problem);
+  }
+
+  /**
+   * Runs the rest of the chain on a held response and sends what the servlet wrote once the output
+   * policies of {@code endpoint}'s chain have seen it; see the class documentation.
+   */
+  private void hold(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
+      HttpServletRequest forwarded, String path, Endpoint endpoint, ServletInferenceRequest inference,
+      GuardDecision decision) throws IOException, ServletException {
     BufferingResponse buffered = new BufferingResponse(response, decision.headers(), maxOutputBytes);
+    request.setAttribute(holding, Boolean.TRUE);
     try {
       chain.doFilter(new BufferedAsyncRequest(forwarded, buffered), buffered);
     } catch (VirtualMachineError e) {
@@ -325,6 +388,8 @@ public final class ModelGuardFilter implements Filter {
         return;
       }
       // The servlet let the write that overflowed the buffer fail it: answered below.
+    } finally {
+      request.removeAttribute(holding);
     }
     // First, since nothing can replace it: an error page or redirect the container writes (the
     // servlet may send one after a write over the limit failed), not model output.
@@ -654,6 +719,9 @@ public final class ModelGuardFilter implements Filter {
     response.setContentLength(body.length);
     writeBody(response, body, StandardCharsets.UTF_8);
   }
+
+  /** The mark of a request this filter allowed: what later dispatches of it run under. */
+  private record Allowed(ServletInferenceRequest inference, GuardDecision decision) {}
 
   /**
    * What a servlet or path rule is guarded by, resolved once: the endpoint itself when the model

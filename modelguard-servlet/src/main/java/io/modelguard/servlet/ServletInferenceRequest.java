@@ -36,6 +36,22 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
     this.body = new CappedBody(() -> stream = request.getInputStream());
   }
 
+  private ServletInferenceRequest(HttpServletRequest request, String path, Endpoint endpoint, CappedBody body) {
+    this.request = request;
+    this.path = path;
+    this.endpoint = endpoint;
+    this.body = body;
+  }
+
+  /**
+   * The same request as dispatched later to {@code path}, for {@code endpoint}: for the output
+   * policies of a guarded servlet it reaches under the decision made for this one. It shares this
+   * request's body (the bytes the policies read, never read again from a stream the servlet used).
+   */
+  ServletInferenceRequest retarget(HttpServletRequest dispatched, String path, Endpoint endpoint) {
+    return new ServletInferenceRequest(dispatched, path, endpoint, body);
+  }
+
   @Override
   public String method() {
     return request.getMethod().toUpperCase(Locale.ROOT);

@@ -17,6 +17,7 @@ import io.modelguard.servlet.testapp.CountedTemplateServlet;
 import io.modelguard.servlet.testapp.DispatchingServlet;
 import io.modelguard.servlet.testapp.ErrorOutputServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
+import io.modelguard.servlet.testapp.GuardedDispatchingServlet;
 import io.modelguard.servlet.testapp.GuardedErrorPageServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
@@ -191,6 +192,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
         ServletDef.of(PredictServlet.class, "/v1/models/*"),
         ServletDef.of(DispatchingServlet.class, "/dispatch/forward", "/dispatch/include", "/dispatch/async"),
+        ServletDef.of(GuardedDispatchingServlet.class,
+            "/guarded-dispatch/forward", "/guarded-dispatch/include", "/guarded-dispatch/async"),
         ServletDef.of(RedispatchingServlet.class, "/redispatch"),
         ServletDef.of("escape-gzip", new EscapingOutputServlet(Mode.GZIP), "/escape/gzip"),
         ServletDef.of("escape-huge", new EscapingOutputServlet(Mode.HUGE), "/escape/huge"),
@@ -498,6 +501,24 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
           .header("X-API-Key", fixture.basicKey()).GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       assertThat(allowed.statusCode()).isEqualTo(404);
       assertThat(allowed.body()).isEqualTo("error page 404");
+    }
+  }
+
+  @Test
+  void aGuardedServletReachedByALaterDispatchAnswersThroughItsOwnOutputPolicies() throws Exception {
+    // A guarded front servlet without output policies hands the allowed request on to a guarded
+    // servlet whose chain has one: the later dispatch passed through unwrapped, and the model's
+    // answer left without that policy.
+    for (String path : List.of("/guarded-dispatch/async", "/guarded-dispatch/forward", "/guarded-dispatch/include")) {
+      int before = fixture.outputRuns();
+      HttpResponse<String> allowed = post(path, fixture.basicKey());
+      assertThat(allowed.statusCode()).as(path).isEqualTo(200);
+      assertThat(allowed.body()).as(path).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+      assertThat(fixture.outputRuns()).as(path).isEqualTo(before + 1);
+
+      HttpResponse<String> missing = post(path, null);
+      assertThat(missing.statusCode()).as(path).isEqualTo(401);
+      assertThat(missing.body()).as(path).contains("\"code\":\"auth.missing_credentials\"").doesNotContain("subject");
     }
   }
 
@@ -873,6 +894,35 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(allowed.body()).startsWith("prefix:{").contains("\"perturbed\":true").endsWith("}:suffix");
     assertThat(denied.body()).startsWith("prefix:").contains("\"code\":\"auth.missing_credentials\"")
         .doesNotContain("requestWrapped").endsWith(":suffix");
+  }
+
+  @Test
+  void aRequestDeniedInAnIncludeIsDeniedAgainWhenThePageIncludesAGuardedServletOnceMore() throws Exception {
+    // The first include was denied and marked the request checked: the second include of the same
+    // guarded servlet ran it without any decision (and without its output policy).
+    HttpResponse<String> denied = client().send(request("/including-page", null).header("X-Include-Twice", "1")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+
+    assertThat(denied.body()).startsWith("prefix:").contains(":suffix:again:")
+        .doesNotContain("requestWrapped").doesNotContain("no-decision");
+    assertThat(denied.body().split("\"code\":\"auth.missing_credentials\"", -1)).hasSize(3);
+  }
+
+  @Test
+  void aGuardedServletIncludedTwiceHasBothAnswersThroughTheOutputPolicies() throws Exception {
+    // The second include of a checked request passed through unwrapped: the model's answer left
+    // without the output policies of the servlet's chain.
+    int before = fixture.outputRuns();
+    HttpResponse<String> allowed = client().send(request("/including-page", fixture.basicKey())
+        .header("X-Include-Twice", "1").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+
+    assertThat(allowed.statusCode()).isEqualTo(200);
+    String[] parts = allowed.body().split(":suffix:again:", -1);
+    assertThat(parts).hasSize(2);
+    assertThat(parts[0]).startsWith("prefix:{").contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+    assertThat(parts[1]).contains("\"subject\":\"client-basic\"").endsWith(",\"perturbed\":true}");
+    assertThat(fixture.outputRuns()).isEqualTo(before + 2);
   }
 
   @Test

@@ -10,7 +10,8 @@ import java.io.PrintWriter;
 /**
  * Unguarded: a page that writes through its writer and includes {@code /probe-rewrite} in the
  * middle; with a request header {@code X-Flush}, it flushes (commits) what it wrote before the
- * include, as a page that streams its head does.
+ * include, as a page that streams its head does; with {@code X-Include-Twice}, it includes {@code
+ * /probe-rewrite} once more after the suffix, as a page composed of several fragments does.
  */
 public class IncludingPageServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -25,5 +26,9 @@ public class IncludingPageServlet extends HttpServlet {
     }
     request.getRequestDispatcher("/probe-rewrite").include(request, response);
     writer.print(":suffix");
+    if (request.getHeader("X-Include-Twice") != null) {
+      writer.print(":again:");
+      request.getRequestDispatcher("/probe-rewrite").include(request, response);
+    }
   }
 }
