@@ -272,10 +272,18 @@ final class RedisScriptStore implements QuotaStore {
         }
       }
     }
-    CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
-    CompletableFuture<List<Object>> call = connected.isDone() && !connected.isCompletedExceptionally()
-        ? evaluate(connected.join(), keys, args)
-        : connected.thenCompose(c -> evaluate(c, keys, args));
+    CompletableFuture<List<Object>> call;
+    try {
+      CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
+      call = connected.isDone() && !connected.isCompletedExceptionally()
+          ? evaluate(connected.join(), keys, args)
+          : connected.thenCompose(c -> evaluate(c, keys, args));
+    } catch (RuntimeException e) {
+      // Thrown rather than returned as a failed future (by the connection's supplier, say): failed
+      // like any other call, so that the lane's call in flight ends and its key is not stuck until
+      // every later decision times out.
+      call = CompletableFuture.failedFuture(e);
+    }
     call.whenComplete((reply, error) -> {
       try {
         if (error != null) {

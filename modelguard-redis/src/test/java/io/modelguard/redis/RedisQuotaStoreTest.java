@@ -330,6 +330,28 @@ class RedisQuotaStoreTest {
   }
 
   @Test
+  void aCallThatThrowsInsteadOfFailingItsFutureDoesNotLeaveTheKeyStuck() throws Exception {
+    // One script call of a key is in flight at a time; one that threw before it had a future to
+    // complete (here the connection's supplier) left it counted in flight for good, so every later
+    // decision of that key waited for the timeout and failed.
+    AtomicInteger calls = new AtomicInteger();
+    RedisScriptStore script = new RedisScriptStore(() -> {
+      if (calls.getAndIncrement() == 0) {
+        throw new IllegalStateException("connection factory failed");
+      }
+      return CompletableFuture.completedFuture(connection.async());
+    }, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> {});
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+    QuotaKey key = key("thrown");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> script.acquire(key, plan, 1))
+        .isInstanceOf(io.modelguard.quota.QuotaStoreException.class);
+    QuotaDecision next = script.acquire(key, plan, 1);
+    assertThat(next.isAllowed()).as("the key's next decision is Redis's").isTrue();
+    assertThat(next.remaining(0)).isEqualTo(9);
+  }
+
+  @Test
   void buildsWhileRedisIsDownAndAnswersWithItsFailurePolicyWithinTheTimeout() {
     RedisURI nowhere = RedisURI.create("redis://127.0.0.1:" + RedisServer.freePort());
     try (RedisQuotaStore store = RedisQuotaStore.builder(nowhere).timeout(Duration.ofMillis(100))
