@@ -232,6 +232,24 @@ public final class JwksKeySource implements JwtKeySource {
    */
   @Override
   public long generation() {
+    return generation(false);
+  }
+
+  /**
+   * As {@link #generation()}, for the authenticator about to verify one token: a still-running fetch
+   * waited for here is remembered on this thread, so that the {@link #find} for the same token does
+   * not wait on it again, until {@link #forgetAwaitedFetch()} at the end of that token.
+   */
+  long generationBeforeFind() {
+    return generation(true);
+  }
+
+  /** Forgets the fetch {@link #generationBeforeFind()} remembered on this thread: its token is done. */
+  void forgetAwaitedFetch() {
+    awaitedByGeneration.remove();
+  }
+
+  private long generation(boolean remember) {
     awaitedByGeneration.remove();
     KeySet set = keys;
     if (set != null) {
@@ -239,7 +257,7 @@ public final class JwksKeySource implements JwtKeySource {
       if (!now.isBefore(set.expiresAt)) {
         CompletableFuture<Void> fetch = startFetch(now);
         await(fetch);
-        if (fetch != null && !fetch.isDone()) {
+        if (remember && fetch != null && !fetch.isDone()) {
           // find(), which the authenticator calls next for the same token, does not wait again.
           awaitedByGeneration.set(fetch);
         }
@@ -251,8 +269,10 @@ public final class JwksKeySource implements JwtKeySource {
   }
 
   /**
-   * The still-running fetch this thread waited for in its latest {@link #generation()}, which the
-   * authenticator calls just before {@link #find} for the same token: one refreshWait per token.
+   * The still-running fetch this thread waited for in its latest {@link #generationBeforeFind()},
+   * which the authenticator calls just before {@link #find} for the same token: one refreshWait per
+   * token. Set only while the authenticator verifies that token (a token it answers from its cache
+   * never reaches find()), so no later lookup on the same pooled thread skips its own wait.
    */
   private final ThreadLocal<CompletableFuture<Void>> awaitedByGeneration = new ThreadLocal<>();
 

@@ -267,8 +267,18 @@ public final class JwtAuthenticator implements Policy {
       log.debug("JWT refused: {}", Refusal.MALFORMED);
       return Optional.empty();
     }
+    JwksKeySource jwks = keys instanceof JwksKeySource j ? j : null;
+    try {
+      return verify(token, now, jwks == null ? keys.generation() : jwks.generationBeforeFind());
+    } finally {
+      if (jwks != null) {
+        jwks.forgetAwaitedFetch(); // find() may not have run: a cached token, a refusal before it
+      }
+    }
+  }
+
+  private Optional<Principal> verify(String token, Instant now, long generation) {
     VerifiedTokenCache.Key key = null;
-    long generation = keys.generation();
     if (cache != null) {
       key = cache.key(token);
       Principal cached = cache.get(key, now, generation);

@@ -352,6 +352,32 @@ class JwksKeySourceTest {
     assertThat(Duration.ofNanos(valid)).as("one refreshWait, not two").isLessThan(wait.multipliedBy(3).dividedBy(2));
   }
 
+  /**
+   * The fetch generation() waited for was remembered per thread and forgotten only by the next
+   * find() or generation() on that thread: a token the authenticator answered from its cache (no
+   * find()) left it set, and a later find() on that pooled thread for a key the in-flight refresh
+   * brings (a rotated kid) returned at once, empty, instead of waiting its refreshWait for it.
+   */
+  @Test
+  void aCachedTokenLeavesNoAwaitedFetchBehindForALaterLookupOnTheSameThread() {
+    serve(set(jwk("k1", TestKeys.RSA))); // max-age=300
+    Duration wait = Duration.ofMillis(1_500);
+    JwksKeySource source = started(builder().readTimeout(Duration.ofSeconds(20)).refreshWait(wait));
+    JwtAuthenticator jwt = JwtAuthenticator.builder().keySource(source).issuer(JwtFixtures.ISSUER)
+        .audience(JwtFixtures.AUDIENCE).verifiedTokenCacheSize(16).build();
+    String cached = token("k1", TestKeys.RSA);
+    assertThat(verify(jwt, cached)).isPresent();
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withHeader("Cache-Control", "max-age=300")
+        .withBody(set(jwk("k1", TestKeys.RSA), jwk("k2", TestKeys.RSA))).withFixedDelay(2_500)));
+    clock.advance(Duration.ofSeconds(300)); // expired: the refresh is slower than one refreshWait
+
+    assertThat(verify(jwt, cached)).as("served from the cache, after one refreshWait").isPresent();
+
+    // The next lookup on this thread (another caller of the key source) for the rotated key: the
+    // refresh still in flight brings it within this lookup's own refreshWait.
+    assertThat(source.find("RS256", "k2")).as("waited for the refresh that brings k2").isPresent();
+  }
+
   @Test
   void aSlowIdpIsBoundedByTheReadTimeout() {
     idp.stubFor(get(PATH).willReturn(aResponse().withStatus(200).withBody(set(jwk("k1", TestKeys.RSA)))
