@@ -145,7 +145,8 @@ import org.slf4j.LoggerFactory;
  * <p>A request is checked once. Later dispatches of a request the filter has allowed are not
  * checked again: a guarded servlet that dispatches itself again asynchronously is neither charged
  * twice by a quota nor asked for a body a policy already read, and the error page of a guarded
- * request is left to the container. The same holds, as a limitation, for a guarded servlet that
+ * request is not checked again (an error page that is itself guarded answers through its own
+ * chain's output policies, as below). The same holds, as a limitation, for a guarded servlet that
  * forwards or dispatches to another guarded servlet: the second one runs under the first one's
  * decision. What a guarded servlet reached by such a later dispatch writes (a page including it
  * twice, a front servlet dispatching to it) still goes through the output policies of its own
