@@ -116,15 +116,7 @@ class ExtractionReviewTest {
     double[][] first = new double[n][];
     for (int k = 0; k < n; k++) {
       xs[k] = new double[] {k, r.nextDouble(), r.nextDouble()};
-      ps[k] = new double[10];
-      double sum = 0;
-      for (int c = 0; c < 10; c++) {
-        ps[k][c] = Math.exp(0.3 * r.nextGaussian());
-        sum += ps[k][c];
-      }
-      for (int c = 0; c < 10; c++) {
-        ps[k][c] /= sum;
-      }
+      ps[k] = NoiseCancellation.randomProbabilities(r);
       first[k] = defence.answer("mallory", "free", xs[k], ps[k]);
     }
     defence.answer("mallory", "free", new double[] {-1, 0, 0}, ps[0]);

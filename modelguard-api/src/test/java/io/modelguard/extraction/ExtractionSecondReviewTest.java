@@ -92,11 +92,11 @@ class ExtractionSecondReviewTest {
     double[][] xs = new double[n][];
     double[][] ps = new double[n][];
     double[][] first = new double[n][];
-    defence.answer("mallory", null, new double[] {-1, 0, 0}, softmax(r));
+    defence.answer("mallory", null, new double[] {-1, 0, 0}, NoiseCancellation.randomProbabilities(r));
     assertThat(defence.level("mallory")).isEqualTo(RiskLevel.PERTURB);
     for (int k = 0; k < n; k++) {
       xs[k] = new double[] {k, r.nextDouble(), r.nextDouble()};
-      ps[k] = softmax(r);
+      ps[k] = NoiseCancellation.randomProbabilities(r);
       first[k] = defence.answer("mallory", null, xs[k], ps[k]);
     }
     defence.answer("mallory", null, new double[] {-2, 0, 0}, ps[0]);
@@ -106,19 +106,6 @@ class ExtractionSecondReviewTest {
       replayed[k] = defence.answer("mallory", null, xs[k], ps[k]);
     }
     NoiseCancellation.assertNotCancelled(first, replayed, ps, 3, 2);
-  }
-
-  private static double[] softmax(Random r) {
-    double[] p = new double[10];
-    double sum = 0;
-    for (int c = 0; c < 10; c++) {
-      p[c] = Math.exp(0.3 * r.nextGaussian());
-      sum += p[c];
-    }
-    for (int c = 0; c < 10; c++) {
-      p[c] /= sum;
-    }
-    return p;
   }
 
   @Test

@@ -10,6 +10,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class NoiseCancellation {
   private NoiseCancellation() {}
 
+  /** Ten probabilities drawn from {@code r}: a softmax of logits with standard deviation 0.3. */
+  static double[] randomProbabilities(java.util.Random r) {
+    double[] p = new double[10];
+    double sum = 0;
+    for (int c = 0; c < 10; c++) {
+      p[c] = Math.exp(0.3 * r.nextGaussian());
+      sum += p[c];
+    }
+    for (int c = 0; c < 10; c++) {
+      p[c] /= sum;
+    }
+    return p;
+  }
+
   /**
    * Asserts that the estimate {@code max(0, (times·first − replayed) / over)}, renormalised, is no
    * nearer the true probabilities than the first answers were (L1 error over all queries, within
