@@ -70,8 +70,12 @@ import org.slf4j.LoggerFactory;
  * other than 200, a body over {@link Builder#maxBytes(int) maxBytes}, a body that is not a JWK
  * Set, a set with more than {@link Builder#maxKeys(int) maxKeys} members (the whole set is
  * refused, never truncated: which keys to drop cannot be guessed) or a set with no usable key are
- * logged as a WARN and the keys already held stay in use, without an age limit, until a fetch
- * succeeds. Individual unusable members (private or secret keys, {@code use} other than {@code
+ * logged as a WARN and the keys already held stay in use until a fetch succeeds, but not for ever:
+ * once the set has been expired for {@link Builder#maxStale(Duration) maxStale} (default 24 h)
+ * its keys are dropped with a WARN, cached verifications with them ({@link #generation()}
+ * changes), and every bearer token is refused until a fetch succeeds. Otherwise whoever can keep
+ * this server from reaching the IdP (or the IdP down for good) would keep a key the IdP has
+ * since withdrawn, perhaps because it leaked, vouching for tokens indefinitely. Individual unusable members (private or secret keys, {@code use} other than {@code
  * sig}, unsupported types, RSA below 2048 bits) are skipped with a WARN.
  *
  * <p><b>Transport.</b> {@code https} only, except to a loopback address (or with {@link
@@ -93,6 +97,8 @@ public final class JwksKeySource implements JwtKeySource {
   public static final Duration DEFAULT_MAX_TTL = Duration.ofHours(24);
   /** Default for {@link Builder#refreshAhead(Duration)}: 1 minute. */
   public static final Duration DEFAULT_REFRESH_AHEAD = Duration.ofMinutes(1);
+  /** Default for {@link Builder#maxStale(Duration)}: 24 hours. */
+  public static final Duration DEFAULT_MAX_STALE = Duration.ofHours(24);
   /** Default for {@link Builder#refreshWait(Duration)}: 1 second. */
   public static final Duration DEFAULT_REFRESH_WAIT = Duration.ofSeconds(1);
   /** Default for {@link Builder#connectTimeout(Duration)}: 2 seconds. */
@@ -123,6 +129,7 @@ public final class JwksKeySource implements JwtKeySource {
   private final Duration maxTtl;
   private final Duration refreshAhead;
   private final Duration refreshWait;
+  private final Duration maxStale;
   private final Duration readTimeout;
   private final Duration fetchDeadline;
   private final int maxKeys;
@@ -146,6 +153,7 @@ public final class JwksKeySource implements JwtKeySource {
     this.maxTtl = b.maxTtl;
     this.refreshAhead = b.refreshAhead;
     this.refreshWait = b.refreshWait;
+    this.maxStale = b.maxStale;
     this.readTimeout = b.readTimeout;
     this.fetchDeadline = b.connectTimeout.plus(b.readTimeout);
     this.maxKeys = b.maxKeys;
@@ -198,7 +206,7 @@ public final class JwksKeySource implements JwtKeySource {
         await(fetch);
       }
       set = keys;
-      if (set == null) {
+      if (set == null || retiredIfTooStale(set, now)) {
         return Optional.empty();
       }
     } else if (!now.isBefore(set.refreshAt)) {
@@ -261,11 +269,39 @@ public final class JwksKeySource implements JwtKeySource {
           // find(), which the authenticator calls next for the same token, does not wait again.
           awaitedByGeneration.set(fetch);
         }
+        KeySet after = keys;
+        if (after != null) {
+          retiredIfTooStale(after, now); // a change of generation drops the cached verifications
+        }
       } else if (!now.isBefore(set.refreshAt)) {
         startFetch(now); // refresh-ahead: do not wait
       }
     }
     return generation;
+  }
+
+  /**
+   * Drops {@code set}, if it is still the one held, once it has been expired for {@code maxStale}
+   * (every fetch since has failed or been rate-limited): its keys stop vouching for tokens, cached
+   * verifications included (the generation changes). Returns whether {@code set} is past that age.
+   */
+  private boolean retiredIfTooStale(KeySet set, Instant now) {
+    if (now.isBefore(set.staleUntil(maxStale))) {
+      return false;
+    }
+    boolean dropped = false;
+    synchronized (lock) {
+      if (keys == set) {
+        keys = null;
+        generation++;
+        dropped = true;
+      }
+    }
+    if (dropped) {
+      log.warn("JWKS {}: no fetch has succeeded for {} after the key set expired (maxStale); its {} key(s) are "
+          + "dropped and every bearer token is refused until a fetch succeeds", uri, maxStale, set.entries.size());
+    }
+    return true;
   }
 
   /**
@@ -418,14 +454,18 @@ public final class JwksKeySource implements JwtKeySource {
     Duration ttl = ttl(response.headers().firstValue("Cache-Control").orElse(null));
     Instant refreshAt = startedAt.plus(ttl).minus(min(refreshAhead, ttl.dividedBy(2)));
     KeySet next = new KeySet(entries, refreshAt, startedAt.plus(ttl));
-    KeySet previous = keys;
-    keys = next;
-    // Only one fetch runs at a time (single flight), so this read-modify-write has one writer. A key
-    // was withdrawn or replaced: cached verifications must not outlive it. The new set is published
-    // first: a request that reads the new generation (before its key lookup) must find only new keys,
-    // or it could verify with the withdrawn key and cache that under the new generation.
-    if (previous != null && !next.fingerprints.containsAll(previous.fingerprints)) {
-      generation++;
+    KeySet previous;
+    // Under the lock: a request thread may drop a set too long stale (retiredIfTooStale) meanwhile.
+    synchronized (lock) {
+      previous = keys;
+      keys = next;
+      // A key was withdrawn or replaced: cached verifications must not outlive it. The new set is
+      // published first: a request that reads the new generation (before its key lookup) must find
+      // only new keys, or it could verify with the withdrawn key and cache that under the new
+      // generation.
+      if (previous != null && !next.fingerprints.containsAll(previous.fingerprints)) {
+        generation++;
+      }
     }
     if (previous == null || !next.fingerprints.equals(previous.fingerprints)) {
       log.info("JWKS {}: {} key(s) {}, valid for {}", uri, entries.size(), keyIds(), ttl);
@@ -499,6 +539,11 @@ public final class JwksKeySource implements JwtKeySource {
         f.add(e.keyId() + "|" + e.algorithm() + "|" + Base64.getEncoder().encodeToString(e.key().getEncoded()));
       }
       this.fingerprints = Set.copyOf(f);
+    }
+
+    /** The instant from which this set, expired and not replaced, is no longer used. */
+    Instant staleUntil(Duration maxStale) {
+      return expiresAt.plus(maxStale);
     }
   }
 
@@ -621,6 +666,7 @@ public final class JwksKeySource implements JwtKeySource {
     private Duration maxTtl = DEFAULT_MAX_TTL;
     private Duration refreshAhead = DEFAULT_REFRESH_AHEAD;
     private Duration refreshWait = DEFAULT_REFRESH_WAIT;
+    private Duration maxStale = DEFAULT_MAX_STALE;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private int maxKeys = DEFAULT_MAX_KEYS;
@@ -684,6 +730,18 @@ public final class JwksKeySource implements JwtKeySource {
      */
     public Builder refreshWait(Duration wait) {
       this.refreshWait = atLeast(wait, Duration.ZERO, "refreshWait");
+      return this;
+    }
+
+    /**
+     * How long after its expiry a key set stays in use while every fetch fails (stale-on-error).
+     * Past that its keys are dropped and every bearer token is refused until a fetch succeeds: a
+     * key the IdP withdrew cannot go on vouching for tokens just because the IdP cannot be reached.
+     * Default: {@link #DEFAULT_MAX_STALE 24 h}; zero drops the keys as soon as a refresh after
+     * expiry fails (or is not allowed yet by {@code minRefreshInterval}).
+     */
+    public Builder maxStale(Duration maxStale) {
+      this.maxStale = atLeast(maxStale, Duration.ZERO, "maxStale");
       return this;
     }
 

@@ -284,6 +284,51 @@ class JwksKeySourceTest {
   }
 
   @Test
+  void keysExpiredForLongerThanMaxStaleStopVouchingEvenForCachedTokensUntilAFetchSucceeds() {
+    // Stale-on-error had no age limit: whoever could keep this server from its IdP kept a key the
+    // IdP had withdrawn (after a leak, say) vouching for tokens for ever, cached ones included.
+    serve(set(jwk("k1", TestKeys.RSA))); // max-age=300
+    JwksKeySource source = started(builder().maxStale(Duration.ofHours(1)));
+    JwtAuthenticator cached = JwtAuthenticator.builder().keySource(source).build(); // verified-token cache on
+    JwtAuthenticator uncached = authenticator(source);
+    String t = token("k1", TestKeys.RSA);
+    assertThat(verify(cached, t)).isPresent();
+
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(503)));
+    clock.advance(Duration.ofSeconds(300).plus(Duration.ofMinutes(59))); // expired 59 min ago
+    assertThat(verify(cached, t)).as("within maxStale: the held keys still serve").isPresent();
+    assertThat(verify(uncached, t)).isPresent();
+    assertThat(source.hasKeys()).isTrue();
+
+    clock.advance(Duration.ofMinutes(1)); // expired an hour ago, every refresh failed
+    assertThat(verify(cached, t)).as("past maxStale: the cached verification is dropped").isEmpty();
+    assertThat(verify(uncached, t)).isEmpty();
+    assertThat(source.hasKeys()).isFalse();
+    assertThat(warnings()).anyMatch(w -> w.contains("maxStale") && w.contains("every bearer token is refused"));
+
+    serve(set(jwk("k1", TestKeys.RSA))); // the IdP is back
+    clock.advance(Duration.ofSeconds(30)); // past minRefreshInterval: the next token may fetch
+    assertThat(verify(uncached, t)).as("a successful fetch restores the keys").isPresent();
+    assertThat(verify(cached, t)).isPresent();
+  }
+
+  @Test
+  void theDefaultMaxStaleIsADayAndUntilThenTheHeldKeysServe() {
+    serve(set(jwk("k1", TestKeys.RSA)));
+    JwksKeySource source = started(builder());
+    JwtAuthenticator jwt = authenticator(source);
+    idp.stubFor(get(PATH).willReturn(aResponse().withStatus(503)));
+
+    clock.advance(Duration.ofSeconds(300).plus(JwksKeySource.DEFAULT_MAX_STALE).minusSeconds(1));
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).as("a fresh token, a day-old stale set").isPresent();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(verify(jwt, token("k1", TestKeys.RSA))).isEmpty();
+    assertThat(JwksKeySource.DEFAULT_MAX_STALE).isEqualTo(Duration.ofHours(24));
+    assertThatThrownBy(() -> builder().maxStale(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JwksKeySource.maxStale");
+  }
+
+  @Test
   void startsWithTheIdpDownRefusesTokensThenRecovers() {
     idp.stubFor(get(PATH).willReturn(aResponse().withStatus(503)));
     JwksKeySource source = started(builder()); // does not throw
