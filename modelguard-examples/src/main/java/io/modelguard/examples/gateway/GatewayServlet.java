@@ -127,6 +127,13 @@ public final class GatewayServlet extends HttpServlet {
    */
   public static final int MAX_IN_FLIGHT_PER_TENANT = 16;
   /**
+   * The most predictions waiting on one upstream (one scheme, host and port) at once, whatever
+   * their tenants: two tenants flooding a hung upstream could otherwise hold all the edge's request
+   * threads between them, and predictions of models served elsewhere, health checks and the
+   * guard's own refusals would queue behind. One more is {@code 502 upstream.unavailable}.
+   */
+  public static final int MAX_IN_FLIGHT_PER_UPSTREAM = 24;
+  /**
    * The most bytes of upstream headers relayed (each line's name, value and 4): the edge sends at
    * most 8 KiB of response header, its own and the guard's included, and fails an answer with more.
    */
@@ -156,6 +163,8 @@ public final class GatewayServlet extends HttpServlet {
   private final transient HttpClient http;
   /** Each tenant's predictions waiting on an upstream; a tenant with none has no entry. */
   private final transient ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
+  /** Each upstream's ({@code scheme://authority}) predictions waiting on it; one with none has no entry. */
+  private final transient ConcurrentHashMap<String, Integer> inFlightByUpstream = new ConcurrentHashMap<>();
 
   private static ScheduledThreadPoolExecutor deadlines() {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
@@ -245,10 +254,18 @@ public final class GatewayServlet extends HttpServlet {
       }
     }
     String tenant = tenantOf(request);
-    if (!enter(tenant)) {
+    if (!enter(inFlight, tenant, MAX_IN_FLIGHT_PER_TENANT)) {
       log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path, tenant,
           MAX_IN_FLIGHT_PER_TENANT);
       send(response, ReasonCode.QUOTA_EXCEEDED);
+      return;
+    }
+    String upstream = target.get().getScheme() + "://" + target.get().getRawAuthority();
+    if (!enter(inFlightByUpstream, upstream, MAX_IN_FLIGHT_PER_UPSTREAM)) {
+      leave(inFlight, tenant);
+      log.warn("POST {}: upstream {} already has {} predictions waiting on it; refused", path, upstream,
+          MAX_IN_FLIGHT_PER_UPSTREAM);
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     HttpResponse<byte[]> answer;
@@ -272,7 +289,8 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } finally {
-      leave(tenant);
+      leave(inFlightByUpstream, upstream);
+      leave(inFlight, tenant);
     }
     if (answer.headers().firstValue("Transfer-Encoding").isPresent()
         && answer.headers().firstValue("Content-Length").isPresent()) {
@@ -325,12 +343,12 @@ public final class GatewayServlet extends HttpServlet {
         ? decision.principal().map(Principal::tenant).orElse("") : "";
   }
 
-  /** Counts a prediction of {@code tenant} in, unless it has {@link #MAX_IN_FLIGHT_PER_TENANT} already. */
-  private boolean enter(String tenant) {
+  /** Counts a prediction of {@code key} (a tenant, an upstream) in, unless it has {@code max} already. */
+  private static boolean enter(ConcurrentHashMap<String, Integer> counts, String key, int max) {
     boolean[] entered = {false};
-    inFlight.compute(tenant, (t, n) -> {
+    counts.compute(key, (k, n) -> {
       int now = n == null ? 0 : n;
-      if (now >= MAX_IN_FLIGHT_PER_TENANT) {
+      if (now >= max) {
         return n;
       }
       entered[0] = true;
@@ -339,9 +357,9 @@ public final class GatewayServlet extends HttpServlet {
     return entered[0];
   }
 
-  /** Counts a prediction of {@code tenant} out. */
-  private void leave(String tenant) {
-    inFlight.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+  /** Counts a prediction of {@code key} out. */
+  private static void leave(ConcurrentHashMap<String, Integer> counts, String key) {
+    counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   /** The answer's content coding other than {@code identity}, if it has one. */

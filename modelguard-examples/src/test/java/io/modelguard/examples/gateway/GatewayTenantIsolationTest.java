@@ -36,18 +36,8 @@ class GatewayTenantIsolationTest {
   void aTenantWaitingOnAHungUpstreamDoesNotHoldUpOtherTenants() throws Exception {
     CountDownLatch arrived = new CountDownLatch(GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
     CountDownLatch release = new CountDownLatch(1);
-    String answer = "{\"model\":\"digits\",\"label\":3,\"probabilities\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,"
-        + "0.08,0.04]}";
     ExecutorService clients = Executors.newFixedThreadPool(FLOOD + 1);
-    try (RawUpstream hung = new RawUpstream(seen -> {
-          arrived.countDown();
-          try {
-            release.await(60, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return RawUpstream.response("200 OK", answer, "Content-Type: application/json");
-        });
+    try (RawUpstream hung = hungUpstream(arrived, release);
         RawUpstream healthy = new RawUpstream(seen -> RawUpstream.response("200 OK",
             "{\"model\":\"iris\",\"label\":0,\"probabilities\":[1.0,0.0,0.0]}", "Content-Type: application/json"));
         ModelServingApp edge = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
@@ -83,19 +73,86 @@ class GatewayTenantIsolationTest {
       } finally {
         release.countDown();
       }
-      List<Integer> statuses = new ArrayList<>();
-      for (CompletableFuture<HttpResponse<String>> f : flood) {
-        HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
-        statuses.add(r.statusCode());
-        if (r.statusCode() != 200) {
-          assertThat(r.body()).contains(ReasonCode.QUOTA_EXCEEDED.code());
-          assertThat(r.headers().firstValue("Retry-After")).isPresent();
-        }
-      }
-      assertThat(statuses).containsOnly(200, ProblemRenderer.status(ReasonCode.QUOTA_EXCEEDED))
-          .filteredOn(s -> s == 200).hasSize(GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
+      assertAnsweredOrRefused(flood, ReasonCode.QUOTA_EXCEEDED, GatewayServlet.MAX_IN_FLIGHT_PER_TENANT);
     } finally {
       clients.shutdownNow();
     }
+  }
+
+  @Test
+  void twoTenantsWaitingOnAHungUpstreamLeaveThreadsForModelsServedElsewhere() throws Exception {
+    // Each tenant kept to its 16, two of them together held every edge thread (32, the acceptor's
+    // and selector's among them) on a hung upstream, and a third tenant's prediction of a model
+    // served by a healthy upstream queued behind them until the upstream timeout.
+    int perTenant = GatewayServlet.MAX_IN_FLIGHT_PER_TENANT;
+    CountDownLatch arrived = new CountDownLatch(GatewayServlet.MAX_IN_FLIGHT_PER_UPSTREAM);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService clients = Executors.newFixedThreadPool(2 * perTenant + 1);
+    try (RawUpstream hung = hungUpstream(arrived, release);
+        RawUpstream healthy = new RawUpstream(seen -> RawUpstream.response("200 OK",
+            "{\"model\":\"sentiment\",\"label\":\"positive\",\"probabilities\":[0.1,0.9]}",
+            "Content-Type: application/json"));
+        ModelServingApp edge = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+            GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.DIGITS, hung.baseUri())
+                .with(ModelCatalog.SENTIMENT, healthy.baseUri()).withTimeout(Duration.ofSeconds(60))))) {
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      List<CompletableFuture<HttpResponse<String>>> flood = new ArrayList<>();
+      try {
+        for (String tier : List.of("enterprise", "pro")) {
+          String key = edge.key(tier).orElseThrow().plaintext();
+          for (int i = 0; i < perTenant; i++) {
+            flood.add(CompletableFuture.supplyAsync(() -> Loopback.post(edge.baseUri(), "/v1/models/digits/predict",
+                "application/json", digits, "X-API-Key", key), clients));
+          }
+        }
+        assertThat(arrived.await(20, TimeUnit.SECONDS)).as("the flood reached the hung upstream").isTrue();
+
+        CompletableFuture<HttpResponse<String>> other = CompletableFuture.supplyAsync(() -> Loopback.post(
+            edge.baseUri(), "/v1/models/sentiment/predict", "application/json", "{\"text\":\"a fine film\"}",
+            "X-API-Key", edge.key("free").orElseThrow().plaintext()), clients);
+
+        assertThat(other).as("a third tenant's prediction, from a healthy upstream, while the flood waits")
+            .succeedsWithin(Duration.ofSeconds(10))
+            .satisfies(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+        assertThat(hung.seen()).hasSizeLessThanOrEqualTo(GatewayServlet.MAX_IN_FLIGHT_PER_UPSTREAM);
+      } finally {
+        release.countDown();
+      }
+      assertAnsweredOrRefused(flood, ReasonCode.UPSTREAM_UNAVAILABLE, GatewayServlet.MAX_IN_FLIGHT_PER_UPSTREAM);
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
+  /** An upstream that counts each prediction in on {@code arrived} and answers it once {@code release} opens. */
+  private static RawUpstream hungUpstream(CountDownLatch arrived, CountDownLatch release) throws Exception {
+    String answer = "{\"model\":\"digits\",\"label\":3,\"probabilities\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,"
+        + "0.08,0.04]}";
+    return new RawUpstream(seen -> {
+      arrived.countDown();
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return RawUpstream.response("200 OK", answer, "Content-Type: application/json");
+    });
+  }
+
+  /** Exactly {@code answered} of the flood got 200, every other one the problem {@code refusal}. */
+  private static void assertAnsweredOrRefused(List<CompletableFuture<HttpResponse<String>>> flood, ReasonCode refusal,
+      int answered) throws Exception {
+    List<Integer> statuses = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> f : flood) {
+      HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+      statuses.add(r.statusCode());
+      if (r.statusCode() != 200) {
+        assertThat(r.body()).contains(refusal.code());
+        if (refusal == ReasonCode.QUOTA_EXCEEDED) {
+          assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        }
+      }
+    }
+    assertThat(statuses).containsOnly(200, ProblemRenderer.status(refusal)).filteredOn(s -> s == 200).hasSize(answered);
   }
 }
