@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.modelguard.ReasonCode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,15 +41,16 @@ final class InputValidator {
   /** An image URL found in a valid input, to be fetched. */
   record UrlField(String field, String url, ImageSpec image) {}
 
+  /**
+   * Validates {@code json}: first its encoding (see {@link #encodingViolation}, and well-formed
+   * UTF-8 throughout, see {@link Utf8Check}), then the document against the spec.
+   */
   static List<UrlField> validate(ModelSpec spec, byte[] json) throws Violation {
-    if (json.length >= 2 && (json[0] == 0 || json[1] == 0 || (json[0] & 0xfe) == 0xfe)) {
-      // UTF-16/32 (zero bytes or a UTF-16 byte-order mark): JSON on the wire is UTF-8 (RFC 8259).
-      throw new Violation(ReasonCode.INPUT_MALFORMED, null);
+    Violation encoding = encodingViolation(json, json.length);
+    if (encoding != null) {
+      throw encoding;
     }
-    if (!isUtf8(json)) {
-      // Jackson decodes overlong forms (C1 AF as 'o') and sequences beyond U+10FFFF; the
-      // application's decoder refuses them (Python) or reads U+FFFD (servlet readers, Go, Node):
-      // another name, another text than the one checked.
+    if (!Utf8Check.isUtf8(json)) {
       throw new Violation(ReasonCode.INPUT_MALFORMED, null);
     }
     try (JsonParser p = spec.jsonLimits().factory().createParser(json)) {
@@ -60,41 +63,46 @@ final class InputValidator {
   }
 
   /**
-   * Whether {@code b} is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
-   * beyond U+10FFFF, no truncated sequence. A UTF-8 byte-order mark passes (Jackson skips it).
+   * The refusal of a body whose first {@code n} bytes, {@code head}, are not how JSON text starts on
+   * the wire, which is UTF-8 without a byte-order mark (RFC 8259 §8.1), or null:
+   *
+   * <ul>
+   *   <li>UTF-16 or UTF-32 (a zero byte among the first two, or a UTF-16 byte-order mark):
+   *       Jackson would detect and decode it, the application may not;
+   *   <li>a UTF-8 byte-order mark: senders must not add one and parsers may ignore it, so whether
+   *       the application reads the body at all depends on its parser (Jackson and Python's {@code
+   *       json.loads} of bytes skip it; Go's {@code encoding/json} and {@code json.loads} of decoded
+   *       text refuse it). Refused rather than skipped, so that no body passes the guard that the
+   *       application reads otherwise or not at all.
+   * </ul>
    */
-  static boolean isUtf8(byte[] b) {
-    int i = 0;
-    while (i < b.length) {
-      int c = b[i] & 0xff;
-      if (c < 0x80) {
-        i++;
-        continue;
-      }
-      int len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-      if (len == 0 || i + len > b.length) {
-        return false;
-      }
-      int cp = c & (0x7f >> len);
-      for (int k = 1; k < len; k++) {
-        int d = b[i + k] & 0xff;
-        if ((d & 0xc0) != 0x80) {
-          return false;
-        }
-        cp = (cp << 6) | (d & 0x3f);
-      }
-      if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-        return false;
-      }
-      i += len;
+  private static Violation encodingViolation(byte[] head, int n) {
+    if (n >= 2 && (head[0] == 0 || head[1] == 0 || (head[0] & 0xfe) == 0xfe)) {
+      return new Violation(ReasonCode.INPUT_MALFORMED, null);
     }
-    return true;
+    if (n >= 3 && (head[0] & 0xff) == 0xef && (head[1] & 0xff) == 0xbb && (head[2] & 0xff) == 0xbf) {
+      return new Violation(ReasonCode.INPUT_MALFORMED, "The JSON input starts with a byte-order mark; send UTF-8 without one.");
+    }
+    return null;
   }
 
-  /** As {@link #validate(ModelSpec, byte[])}, reading a stream (which it never reads past the failure point). */
+  /**
+   * As {@link #validate(ModelSpec, byte[])}, reading a stream, with the same encoding checks: the
+   * first bytes are checked before parsing, and every later byte as it is read, before the parser
+   * sees it. Nothing is buffered but those first three bytes, so the {@link JsonLimits} bound what
+   * is read; the stream is never read past the failure point.
+   */
   static List<UrlField> validate(ModelSpec spec, InputStream json) throws Violation {
-    try (JsonParser p = spec.jsonLimits().factory().createParser(json)) {
-      return validate(spec, p);
+    try {
+      byte[] head = json.readNBytes(3);
+      Violation encoding = encodingViolation(head, head.length);
+      if (encoding != null) {
+        throw encoding;
+      }
+      InputStream checked = Utf8Check.checking(new SequenceInputStream(new ByteArrayInputStream(head), json));
+      try (JsonParser p = spec.jsonLimits().factory().createParser(checked)) {
+        return validate(spec, p);
+      }
     } catch (IOException e) {
       throw translate(spec.jsonLimits(), e);
     } catch (NumberFormatException | ArithmeticException e) {
@@ -177,6 +185,23 @@ final class InputValidator {
     return count + 1;
   }
 
+  /**
+   * The name of the current field, refused if it holds a C0 control character (U+0000 to U+001F,
+   * which JSON only allows escaped): an application in C or C++ may read the name {@code pixels},
+   * NUL, {@code x} as {@code pixels}, so a value the guard skipped as an unknown field's would
+   * reach it as a checked one. No legitimate name holds one. Checked for every name in the
+   * document, skipped ones too; the detail never repeats the name.
+   */
+  private static String fieldName(JsonParser p) throws IOException, Violation {
+    String name = p.currentName();
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) < 0x20) {
+        throw invalid("The input contains a field name with a control character.");
+      }
+    }
+    return name;
+  }
+
   // --- named fields ------------------------------------------------------------------------
 
   private static List<UrlField> fields(ModelSpec spec, JsonParser p) throws IOException, Violation {
@@ -194,7 +219,7 @@ final class InputValidator {
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       count = countField(count, limits, true);
-      String fieldName = p.currentName();
+      String fieldName = fieldName(p);
       int i = spec.fieldIndex(fieldName);
       t = p.nextToken();
       if (i < 0) {
@@ -396,6 +421,16 @@ final class InputValidator {
    * for strings it reads (it enforces depth, name and number lengths and token count itself).
    */
   static void skip(JsonParser p, JsonToken t, JsonLimits limits) throws IOException, Violation {
+    skip(p, t, limits, null);
+  }
+
+  /**
+   * As {@link #skip(JsonParser, JsonToken, JsonLimits)}, refusing with the detail {@code
+   * dataReferences}, unless it is null, a value holding a field (at any depth) that {@link
+   * #isDataReference names tensor data outside the JSON}.
+   */
+  private static void skip(JsonParser p, JsonToken t, JsonLimits limits, String dataReferences)
+      throws IOException, Violation {
     if (t == JsonToken.VALUE_STRING) {
       checkLength(p, limits);
     }
@@ -419,6 +454,10 @@ final class InputValidator {
       }
       if (t == JsonToken.FIELD_NAME) {
         counts[depth] = countField(counts[depth], limits, false);
+        String name = fieldName(p);
+        if (dataReferences != null && isDataReference(name)) {
+          throw invalid(dataReferences);
+        }
         continue;
       }
       if (array[depth] && ++counts[depth] > limits.maxArrayLength()) {
@@ -443,6 +482,20 @@ final class InputValidator {
 
   // --- KServe v2 tensors ---------------------------------------------------------------------
 
+  /**
+   * Whether {@code name}, a parameter of a v2 request, moves tensor data out of the JSON the guard
+   * checks (Triton's shared-memory and binary-data extensions): {@code shared_memory_region}, {@code
+   * shared_memory_byte_size} and {@code shared_memory_offset} make the server read an input from (or
+   * write an output to) a shared-memory region, {@code binary_data_size} read an input from the
+   * binary part after the JSON, {@code binary_data} and {@code binary_data_output} write outputs as
+   * binary, where output policies cannot read them. Matched by prefix and ignoring case, as unknown
+   * names are refused in case variants.
+   */
+  private static boolean isDataReference(String name) {
+    String folded = ModelSpec.fold(name);
+    return folded.startsWith("shared_memory") || folded.startsWith("binary_data");
+  }
+
   /** One pass over an Open Inference Protocol v2 request. */
   private static final class Tensors {
     /** The most dimensions a tensor's shape (and so its data's nesting) has. */
@@ -450,6 +503,11 @@ final class InputValidator {
     /** The members of a request and of a tensor that this validator reads. */
     private static final List<String> REQUEST_MEMBERS = List.of("inputs", "id", "parameters", "outputs");
     private static final List<String> TENSOR_MEMBERS = List.of("name", "shape", "datatype", "data", "parameters");
+    /** Refusals of {@linkplain #isDataReference data references}: in a tensor, at request level or in outputs. */
+    private static final String TENSOR_DATA_ELSEWHERE = "A tensor's 'parameters' refer to shared memory or binary data,"
+        + " which the guard cannot check: send the tensor as JSON 'data'.";
+    private static final String OUTPUTS_ELSEWHERE = "The request asks for outputs in shared memory or as binary data,"
+        + " which the guard cannot check.";
 
     private final ModelSpec spec;
     private final JsonParser p;
@@ -474,7 +532,7 @@ final class InputValidator {
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         count = countField(count, limits, true);
-        String member = p.currentName();
+        String member = fieldName(p);
         t = p.nextToken();
         switch (member) {
           case "inputs":
@@ -492,7 +550,7 @@ final class InputValidator {
             if (t != (member.equals("outputs") ? JsonToken.START_ARRAY : JsonToken.START_OBJECT)) {
               throw invalid("Member '" + member + "' must be " + (member.equals("outputs") ? "an array." : "an object."));
             }
-            skip(p, t, limits);
+            skip(p, t, limits, OUTPUTS_ELSEWHERE);
             break;
           default:
             if (spec.rejectsUnknownFields()) {
@@ -536,7 +594,7 @@ final class InputValidator {
       int count = 0;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         count = countField(count, limits, false);
-        String member = p.currentName();
+        String member = fieldName(p);
         t = p.nextToken();
         switch (member) {
           case "name":
@@ -561,7 +619,7 @@ final class InputValidator {
             if (t != JsonToken.START_OBJECT) {
               throw invalid("A tensor's 'parameters' must be an object.");
             }
-            skip(p, t, limits);
+            skip(p, t, limits, TENSOR_DATA_ELSEWHERE);
             break;
           default:
             if (spec.rejectsUnknownFields()) {

@@ -28,11 +28,16 @@ import org.slf4j.LoggerFactory;
  *       InferenceRequest#body(int)}, which never buffers more than the cap plus one byte → {@code
  *       input.too_large} (413);
  *   <li>media type: the {@code Content-Type} must be one the model accepts (JSON only in UTF-8);
- *       an image body's magic bytes must match the declared type → {@code
+ *       an image body's magic bytes must match the declared type; a JSON body must not use
+ *       Triton's binary data extension ({@code Inference-Header-Content-Length}) → {@code
  *       input.unsupported_media_type} (415);
- *   <li>JSON limits, in one streaming pass with the spec check: unparseable → {@code
- *       input.malformed} (400, generic detail); a limit or spec violation → {@code input.invalid}
- *       (422, naming the field and the rule, never the value);
+ *   <li>JSON limits, in one streaming pass with the spec check: unparseable, not UTF-8, or
+ *       starting with a byte-order mark → {@code input.malformed} (400, generic detail but for the
+ *       byte-order mark); a limit or spec violation → {@code input.invalid} (422, naming the field
+ *       and the rule, never the value), as is a field name holding a control character (U+0000 to
+ *       U+001F), anywhere in the document, and a KServe v2 request whose tensor parameters, request
+ *       parameters or outputs refer to shared memory or binary data ({@code shared_memory_*},
+ *       {@code binary_data*}), which the guard cannot check;
  *   <li>image URL fields: fetched through the {@link SafeUrlFetcher}, reading at most the field's
  *       {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code input.url_blocked}
  *       (422, nothing connected) or {@code input.fetch_failed} (502; also for a body over the cap,
@@ -60,6 +65,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelInputPolicy implements Policy {
   private static final Logger log = LoggerFactory.getLogger(ModelInputPolicy.class);
+  /** The header of Triton's binary data extension: how many bytes of the body are JSON. */
+  private static final String BINARY_JSON_LENGTH = "Inference-Header-Content-Length";
 
   private final Map<String, ModelSpec> specs;
   /** Registered models met without a specification, warned about once each (bounded by the engine's models). */
@@ -123,6 +130,12 @@ public final class ModelInputPolicy implements Policy {
     if (mediaType == null) {
       return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
           "This model accepts " + String.join(", ", spec.mediaTypes()) + ".");
+    }
+    if (spec.inputKind() != ModelSpec.InputKind.IMAGE && request.header(BINARY_JSON_LENGTH).isPresent()) {
+      // Triton's binary data extension: the server reads only that many bytes as JSON and the rest
+      // as tensor data, while the guard would check the whole body as one JSON document.
+      return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
+          "This model accepts JSON only, without the binary data extension (" + BINARY_JSON_LENGTH + ").");
     }
     byte[] body;
     try {

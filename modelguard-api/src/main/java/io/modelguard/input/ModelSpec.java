@@ -228,7 +228,9 @@ public final class ModelSpec {
      * Whether unknown fields are refused (true, the default) or skipped within the JSON limits. A
      * field whose name differs from a specified one only in case ({@code PIXELS} beside {@code
      * pixels}) is refused either way: many JSON binders match names ignoring case, so the
-     * application could read the unchecked value as the specified field.
+     * application could read the unchecked value as the specified field. So is any field name
+     * holding a control character (U+0000 to U+001F): a C or C++ server may read the name {@code
+     * pixels}, NUL, {@code x} as {@code pixels}.
      */
     public Builder rejectUnknownFields(boolean reject) {
       this.rejectUnknownFields = reject;

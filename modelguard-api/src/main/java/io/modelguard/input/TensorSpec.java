@@ -12,7 +12,9 @@ import java.util.Set;
  * #maxBytes()} — checked as soon as the shape is read, before the data is looked at — and the data
  * must hold exactly that many elements of the datatype, each in range, either flat (row-major) or
  * nested exactly as the shape declares (rows of another length, ragged rows or another depth are
- * refused). Immutable.
+ * refused). A tensor passed by reference instead of as JSON {@code data} — Triton's shared-memory
+ * ({@code shared_memory_region}, ...) or binary data ({@code binary_data_size}) parameters — is
+ * refused: the guard cannot check data it does not see, and there is no opt-in. Immutable.
  *
  * <pre>{@code
  * TensorSpec.builder("input-0").datatypes(TensorDatatype.FP32).shape(-1, 64).range(0, 16).build()

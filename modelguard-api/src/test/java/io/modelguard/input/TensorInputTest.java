@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.modelguard.GuardDecision;
 import io.modelguard.ReasonCode;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -286,5 +287,57 @@ class TensorInputTest {
     }
     assertThat(p.check(TestRequest.json("lenient-v2", "{\"inputs\":[" + ok.replace("}", ",\"extra\":[1e30]}") + "],\"more\":1}"))
         .isAllowed()).as("other unknown members are still skipped").isTrue();
+  }
+  @Test
+  void refusesATensorWhoseParametersPointTheServerAtSharedMemoryOrBinaryData() {
+    // Triton reads such a tensor from a shared-memory region or from the bytes after the JSON, not
+    // from the 'data' the guard checked (here within range, as a decoy).
+    String tensor = "{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4],";
+    String[] parameters = {
+        "{\"shared_memory_region\":\"input0_data\",\"shared_memory_byte_size\":16}",
+        "{\"shared_memory_region\":\"input0_data\",\"shared_memory_byte_size\":16,\"shared_memory_offset\":0}",
+        "{\"shared_memory_byte_size\":16}",
+        "{\"shared_memory_offset\":0}",
+        "{\"binary_data_size\":16}",
+        "{\"content_type\":\"np\",\"Binary_Data_Size\":16}", // a case variant, as unknown names are judged
+        "{\"shared_memory_region\":null}",
+    };
+    for (String p : parameters) {
+      assertThat(detail("{\"inputs\":[" + tensor + "\"parameters\":" + p + "}]}")).as(p)
+          .isEqualTo("A tensor's 'parameters' refer to shared memory or binary data, which the guard cannot check:"
+              + " send the tensor as JSON 'data'.");
+      // Before the data, and without it, alike.
+      assertThat(detail("{\"inputs\":[{\"name\":\"input-0\",\"parameters\":" + p + ",\"shape\":[1,4],"
+          + "\"datatype\":\"FP32\"}]}")).as(p).startsWith("A tensor's 'parameters' refer to shared memory");
+    }
+    assertThat(check("{\"inputs\":[" + tensor + "\"parameters\":{\"content_type\":\"np\"}}]}").isAllowed())
+        .as("other parameters pass").isTrue();
+  }
+
+  @Test
+  void refusesARequestAskingForOutputsInSharedMemoryOrAsBinaryData() {
+    String inputs = "\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]";
+    for (String extra : List.of(
+        "\"parameters\":{\"binary_data_output\":true}",
+        "\"outputs\":[{\"name\":\"out\",\"parameters\":{\"binary_data\":true}}]",
+        "\"outputs\":[{\"name\":\"out\",\"parameters\":{\"shared_memory_region\":\"out0\","
+            + "\"shared_memory_byte_size\":64}}]")) {
+      assertThat(detail("{" + inputs + "," + extra + "}")).as(extra)
+          .isEqualTo("The request asks for outputs in shared memory or as binary data, which the guard cannot check.");
+    }
+    assertThat(check("{" + inputs + ",\"parameters\":{\"priority\":1},\"outputs\":[{\"name\":\"out\","
+        + "\"parameters\":{\"classification\":2}}]}").isAllowed()).as("other parameters pass").isTrue();
+  }
+
+  @Test
+  void refusesTheBinaryDataExtensionHeaderWhoseBodyTheGuardWouldReadAsOneJsonDocument() {
+    String body = "{\"inputs\":[{\"name\":\"input-0\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+
+    GuardDecision d = POLICY.check(TestRequest.json("iris-v2", body).header("Inference-Header-Content-Length", "10"));
+
+    assertThat(d.reason()).contains(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE);
+    assertThat(d.detail()).hasValue("This model accepts JSON only, without the binary data extension "
+        + "(Inference-Header-Content-Length).");
+    assertThat(POLICY.check(TestRequest.json("iris-v2", body)).isAllowed()).isTrue();
   }
 }
