@@ -26,7 +26,7 @@ public final class CappedBody {
   private byte[] bytes;
   private boolean complete;
   private int readWithCap = -1;
-  /** Why reading stopped short, if the stream failed: every later read fails alike. */
+  /** Why reading stopped short, if the stream failed (checked or not): every later read fails alike. */
   private IOException failure;
 
   /** Supplies the underlying stream, opened at most once. */
@@ -48,7 +48,9 @@ public final class CappedBody {
    * known to be larger than that cap.
    *
    * @throws BodyTooLargeException if the body is larger than {@code maxBytes}
-   * @throws IOException if the stream failed, on this read or an earlier one
+   * @throws IOException if the stream failed, on this read or an earlier one (a {@link
+   *     RuntimeException} from the stream included, as the cause: once it fails, the stream is
+   *     never read again)
    */
   public byte[] read(int maxBytes) throws IOException {
     if (maxBytes < 0 || maxBytes > MAX_CAP) {
@@ -170,6 +172,13 @@ public final class CappedBody {
     } catch (IOException e) {
       failure = e;
       throw e;
+    } catch (RuntimeException e) {
+      // A container's stream may fail unchecked (Jetty's BadMessageException for a broken chunked
+      // body, an IllegalStateException): remembered like an I/O failure. Not remembered, a later
+      // reader was told the body is too large (a 413), or, with a larger cap, read on past the bytes
+      // the failed read had taken and got a body the client never sent.
+      failure = new IOException("the body stream failed: " + e.getClass().getName(), e);
+      throw failure;
     } finally {
       // Keep what was read even when the stream fails, so a replay loses nothing it had.
       bytes = size == buf.length ? buf : Arrays.copyOf(buf, size);

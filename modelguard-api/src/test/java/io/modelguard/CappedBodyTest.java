@@ -138,4 +138,33 @@ class CappedBodyTest {
           .isNotInstanceOf(BodyTooLargeException.class).hasMessageContaining("connection reset");
     }
   }
+
+  @Test
+  void anUncheckedStreamFailureIsRememberedLikeAnIoFailure() {
+    // Five bytes, then the container's stream fails unchecked in the middle of a bulk read (the
+    // five are lost with it), then it would go on with other bytes.
+    InputStream failing = new InputStream() {
+      int served;
+
+      @Override
+      public int read() {
+        served++;
+        if (served == 6) {
+          throw new IllegalStateException("bad chunk");
+        }
+        return served < 6 ? 'a' : served < 9 ? 'b' : -1;
+      }
+    };
+    CappedBody body = new CappedBody(() -> failing);
+
+    assertThatThrownBy(() -> body.read(100)).isInstanceOf(IOException.class)
+        .hasRootCauseInstanceOf(IllegalStateException.class);
+    // A later reader is told the same: neither "too large" (a 413) nor, with a larger cap, the
+    // bytes after the failure as if they were the whole body.
+    for (int cap : new int[] {100, 1000}) {
+      assertThatThrownBy(() -> body.read(cap)).as("cap %d", cap).isInstanceOf(IOException.class)
+          .isNotInstanceOf(BodyTooLargeException.class).hasRootCauseInstanceOf(IllegalStateException.class);
+    }
+    assertThat(body.complete()).isFalse();
+  }
 }

@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * One HTTP/1.1 GET over a socket that is already connected to a checked address. Written by hand
@@ -47,20 +48,22 @@ final class HttpExchange {
 
   private final Socket socket;
   private final long deadlineNanos;
+  private final LongSupplier ticker;
   private final InputStream in;
   private final byte[] buf = new byte[8192];
   private int pos;
   private int lim;
 
-  private HttpExchange(Socket socket, long deadlineNanos) throws IOException {
+  private HttpExchange(Socket socket, long deadlineNanos, LongSupplier ticker) throws IOException {
     this.socket = socket;
     this.deadlineNanos = deadlineNanos;
+    this.ticker = ticker;
     this.in = socket.getInputStream();
   }
 
-  static Response get(Socket socket, ParsedUrl url, String accept, long deadlineNanos, int maxBytes)
-      throws Failed, IOException {
-    HttpExchange x = new HttpExchange(socket, deadlineNanos);
+  static Response get(Socket socket, ParsedUrl url, String accept, long deadlineNanos,
+      LongSupplier ticker, int maxBytes) throws Failed, IOException {
+    HttpExchange x = new HttpExchange(socket, deadlineNanos, ticker);
     String request = "GET " + url.target + " HTTP/1.1\r\n"
         + "Host: " + url.hostHeader() + "\r\n"
         + "User-Agent: ModelGuard-SafeUrlFetcher/1\r\n"
@@ -294,7 +297,7 @@ final class HttpExchange {
   }
 
   private boolean fill() throws Failed, IOException {
-    long remaining = deadlineNanos - System.nanoTime();
+    long remaining = deadlineNanos - ticker.getAsLong();
     if (remaining <= 0) {
       throw new Failed(FetchFailure.TIMEOUT, "deadline");
     }

@@ -7,6 +7,7 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.Policy;
 import io.modelguard.ReasonCode;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,12 +39,16 @@ import org.slf4j.LoggerFactory;
  *       U+001F), anywhere in the document, and a KServe v2 request whose tensor parameters, request
  *       parameters or outputs refer to shared memory or binary data ({@code shared_memory_*},
  *       {@code binary_data*}), which the guard cannot check;
- *   <li>image URL fields: fetched through the {@link SafeUrlFetcher}, reading at most the field's
- *       {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code input.url_blocked}
- *       (422, nothing connected) or {@code input.fetch_failed} (502; also for a body over the cap,
- *       as soon as it passes it); the fetched image is checked against the field's {@link
- *       ImageSpec} from its header → {@code input.invalid}; the bytes are handed to the application
- *       as {@link FetchedInputs}.
+ *   <li>image URL fields: fetched through the {@link SafeUrlFetcher}, one after another, reading
+ *       at most the field's {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code
+ *       input.url_blocked} (422, nothing connected) or {@code input.fetch_failed} (502; also for a
+ *       body over the cap, as soon as it passes it); the fetched image is checked against the
+ *       field's {@link ImageSpec} from its header → {@code input.invalid}; the bytes are handed to
+ *       the application as {@link FetchedInputs}. The fetches of one request share one time budget
+ *       ({@link Builder#fetchTimeoutPerRequest}) and one byte budget ({@link
+ *       Builder#fetchBytesPerRequest}), both by default what one fetch may take: a request naming
+ *       several URLs holds its thread and memory no longer than a request naming one. The field
+ *       whose fetch finds a budget used up gets {@code input.fetch_failed} (502).
  * </ol>
  *
  * <p>A request for a model that has no spec here is refused with {@code input.invalid} (fail
@@ -67,18 +72,28 @@ public final class ModelInputPolicy implements Policy {
   private static final Logger log = LoggerFactory.getLogger(ModelInputPolicy.class);
   /** The header of Triton's binary data extension: how many bytes of the body are JSON. */
   private static final String BINARY_JSON_LENGTH = "Inference-Header-Content-Length";
+  /** Longer than any fetch may run (a fetcher's total timeout is far shorter in practice). */
+  private static final Duration MAX_FETCH_TIMEOUT = Duration.ofDays(1);
 
   private final Map<String, ModelSpec> specs;
   /** Registered models met without a specification, warned about once each (bounded by the engine's models). */
   private final java.util.Set<String> unspecified = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final SafeUrlFetcher fetcher;
   private final BiConsumer<InferenceRequest, FetchedInputs> onFetched;
+  /** The time all fetches of one request share, in nanoseconds. */
+  private final long fetchNanosPerRequest;
+  /** The bytes all fetches of one request share. */
+  private final long fetchBytesPerRequest;
 
   private ModelInputPolicy(Builder b) {
     this.specs = Map.copyOf(b.specs);
     boolean needsFetcher = b.specs.values().stream().anyMatch(ModelSpec::fetchesUrls);
     this.fetcher = b.fetcher != null ? b.fetcher : needsFetcher ? SafeUrlFetcher.ofDefaults() : null;
     this.onFetched = b.onFetched;
+    this.fetchNanosPerRequest = b.fetchTimeoutPerRequest != null ? b.fetchTimeoutPerRequest.toNanos()
+        : fetcher != null ? fetcher.totalTimeoutNanos() : 0;
+    this.fetchBytesPerRequest = b.fetchBytesPerRequest > 0 ? b.fetchBytesPerRequest
+        : fetcher != null ? fetcher.maxBytes() : 0;
   }
 
   /** A policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs. */
@@ -203,14 +218,27 @@ public final class ModelInputPolicy implements Policy {
 
   private GuardDecision fetch(InferenceRequest request, List<InputValidator.UrlField> urls) {
     Map<String, FetchedInputs.FetchedImage> images = new LinkedHashMap<>();
+    // One deadline and one byte allowance for every URL of the request: with a budget per fetch, a
+    // request naming n slow URLs would hold its thread n times as long as one naming a single URL.
+    long deadline = fetcher.nanoTime() + fetchNanosPerRequest;
+    long bytesLeft = fetchBytesPerRequest;
     for (InputValidator.UrlField u : urls) {
       // The field's cap, not only the fetcher's: a 64 KiB image field must not download 5 MiB.
-      FetchResult r = fetcher.fetch(u.url(), u.image().maxBytes());
+      int ownCap = Math.min(u.image().maxBytes(), fetcher.maxBytes());
+      if (bytesLeft < 1) {
+        return overRequestBytes(u);
+      }
+      int cap = (int) Math.min(ownCap, bytesLeft);
+      FetchResult r = fetcher.fetch(u.url(), cap, deadline);
       if (!r.isFetched()) {
+        if (cap < ownCap && r.failure().filter(f -> f == FetchFailure.TOO_LARGE).isPresent()) {
+          return overRequestBytes(u);
+        }
         GuardDecision d = r.decision();
         return GuardDecision.deny(d.reason().orElseThrow(), "Field '" + u.field() + "': " + d.detail().orElse(""));
       }
       byte[] bytes = r.bodyUnsafe();
+      bytesLeft -= bytes.length;
       String violation = u.image().violation(bytes);
       if (violation != null) {
         return GuardDecision.deny(ReasonCode.INPUT_INVALID, "Field '" + u.field() + "': the fetched image " + violation + ".");
@@ -227,11 +255,18 @@ public final class ModelInputPolicy implements Policy {
     return GuardDecision.allow();
   }
 
+  private GuardDecision overRequestBytes(InputValidator.UrlField u) {
+    return GuardDecision.deny(ReasonCode.INPUT_FETCH_FAILED, "Field '" + u.field()
+        + "': the images of this request are together larger than " + fetchBytesPerRequest + " bytes.");
+  }
+
   /** Builds a {@link ModelInputPolicy}. */
   public static final class Builder {
     private final Map<String, ModelSpec> specs = new LinkedHashMap<>();
     private SafeUrlFetcher fetcher;
     private BiConsumer<InferenceRequest, FetchedInputs> onFetched;
+    private Duration fetchTimeoutPerRequest;
+    private long fetchBytesPerRequest;
 
     private Builder() {}
 
@@ -251,6 +286,44 @@ public final class ModelInputPolicy implements Policy {
     /** The fetcher for image URL fields. Default {@link SafeUrlFetcher#ofDefaults()}, created only if a spec needs it. */
     public Builder fetcher(SafeUrlFetcher fetcher) {
       this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
+      return this;
+    }
+
+    /**
+     * The time all image URL fetches of one request share, lookups, redirects and TLS included:
+     * each fetch gets what is left of it (and never more than the fetcher's own {@link
+     * SafeUrlFetcher.Builder#totalTimeout}); a fetch that finds it used up fails with {@code
+     * input.fetch_failed} (502, "Fetching the URL timed out."). Default: the fetcher's total
+     * timeout (5 s for a default fetcher), so a request holds its thread for fetching no longer
+     * than one fetch could, however many URL fields its model has.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
+    public Builder fetchTimeoutPerRequest(Duration timeout) {
+      Objects.requireNonNull(timeout, "fetchTimeoutPerRequest");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("ModelInputPolicy.fetchTimeoutPerRequest must be positive, was " + timeout);
+      }
+      // Longer than any fetch could run changes nothing, and keeps the deadline arithmetic in range.
+      this.fetchTimeoutPerRequest = timeout.compareTo(MAX_FETCH_TIMEOUT) > 0 ? MAX_FETCH_TIMEOUT : timeout;
+      return this;
+    }
+
+    /**
+     * The bytes all image URL fetches of one request may read together: each fetch reads at most
+     * what is left of it (and never more than its field's {@link ImageSpec#maxBytes()} or the
+     * fetcher's cap); a body that passes what is left fails with {@code input.fetch_failed} (502,
+     * naming the field and this budget). Default: the fetcher's byte cap ({@link
+     * SafeUrlFetcher.Builder#maxBytes}, 5 MiB for a default fetcher), so a request buffers no more
+     * fetched bytes than one fetch could; raise it for a model with several large image fields.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is less than 1
+     */
+    public Builder fetchBytesPerRequest(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("ModelInputPolicy.fetchBytesPerRequest must be at least 1, was " + bytes);
+      }
+      this.fetchBytesPerRequest = bytes;
       return this;
     }
 

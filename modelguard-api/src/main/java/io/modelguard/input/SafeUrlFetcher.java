@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -122,6 +123,8 @@ public final class SafeUrlFetcher {
   private final String accept;
   private final SSLContext sslContext;
   private final Connector connector;
+  /** {@link System#nanoTime} outside tests: every deadline of this fetcher is in its time. */
+  private final LongSupplier ticker;
 
   private SafeUrlFetcher(Builder b) {
     this.resolver = b.resolver != null ? b.resolver : HostResolver.system(b.connectTimeout);
@@ -140,6 +143,7 @@ public final class SafeUrlFetcher {
         : acceptedFormats.stream().map(ImageFormat::mediaType).sorted().collect(Collectors.joining(", "));
     this.sslContext = b.sslContext;
     this.connector = b.connector;
+    this.ticker = b.ticker;
   }
 
   /**
@@ -195,7 +199,7 @@ public final class SafeUrlFetcher {
         if (deadline == null) {
           addresses = resolver.resolve(url.host);
         } else {
-          long left = deadline - System.nanoTime();
+          long left = deadline - ticker.getAsLong();
           addresses = left <= 0 ? null : resolver.resolve(url.host, Duration.ofNanos(left));
         }
       } catch (UnknownHostException e) {
@@ -254,11 +258,26 @@ public final class SafeUrlFetcher {
    * @throws IllegalArgumentException if {@code maxBytes} is less than 1
    */
   public FetchResult fetch(String url, int maxBytes) {
+    return fetch(url, maxBytes, ticker.getAsLong() + totalTimeoutNanos);
+  }
+
+  /**
+   * Fetches {@code url} like {@link #fetch(String, int)}, but gives up by {@code budgetDeadline}
+   * (in this fetcher's {@link #nanoTime()}) if that comes before the fetch's own total timeout: the
+   * fetches of one request share one deadline ({@link ModelInputPolicy.Builder#fetchTimeoutPerRequest}).
+   * A deadline already past fails with {@link FetchFailure#TIMEOUT} without a lookup or connection.
+   */
+  FetchResult fetch(String url, int maxBytes, long budgetDeadline) {
     if (maxBytes < 1) {
       throw new IllegalArgumentException("SafeUrlFetcher.fetch: maxBytes must be at least 1, was " + maxBytes);
     }
     int cap = Math.min(maxBytes, this.maxBytes);
-    long deadline = System.nanoTime() + totalTimeoutNanos;
+    long now = ticker.getAsLong();
+    long deadline = budgetDeadline - (now + totalTimeoutNanos) < 0 ? budgetDeadline : now + totalTimeoutNanos;
+    if (deadline - now <= 0) {
+      log.debug("SafeUrlFetcher: no time left in the budget of this fetch");
+      return FetchResult.failed(FetchFailure.TIMEOUT, 0);
+    }
     UrlCheck check = check(url, deadline);
     int hops = 0;
     while (true) {
@@ -306,17 +325,17 @@ public final class SafeUrlFetcher {
     ParsedUrl url = check.url;
     Socket plain = connect(check.addresses(), url.port, deadline);
     ScheduledFuture<?> watchdog =
-        WATCHDOG.schedule(() -> closeQuietly(plain), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        WATCHDOG.schedule(() -> closeQuietly(plain), deadline - ticker.getAsLong(), TimeUnit.NANOSECONDS);
     Socket socket = plain;
     try {
       if (url.https()) {
         socket = startTls(socket, url, deadline);
       }
-      return HttpExchange.get(socket, url, accept, deadline, maxBytes);
+      return HttpExchange.get(socket, url, accept, deadline, ticker, maxBytes);
     } catch (SocketTimeoutException e) {
       throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "timed out");
     } catch (IOException e) {
-      if (deadline - System.nanoTime() <= 0) {
+      if (deadline - ticker.getAsLong() <= 0) {
         // The watchdog closed the socket under a read (or the last read ended at the deadline).
         throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline: " + e.getClass().getSimpleName());
       }
@@ -334,6 +353,21 @@ public final class SafeUrlFetcher {
       closeQuietly(socket);
       watchdog.cancel(false);
     }
+  }
+
+  /** The time (nanoseconds, any origin) that deadlines given to this fetcher are measured in. */
+  long nanoTime() {
+    return ticker.getAsLong();
+  }
+
+  /** The time budget of one fetch ({@link Builder#totalTimeout}), in nanoseconds. */
+  long totalTimeoutNanos() {
+    return totalTimeoutNanos;
+  }
+
+  /** The byte cap of one fetch ({@link Builder#maxBytes}). */
+  int maxBytes() {
+    return maxBytes;
   }
 
   private static void closeQuietly(Socket socket) {
@@ -356,7 +390,7 @@ public final class SafeUrlFetcher {
 
   private Socket connect(List<InetAddress> addresses, int port, long deadline) throws HttpExchange.Failed {
     for (InetAddress address : addresses) {
-      long remaining = deadline - System.nanoTime();
+      long remaining = deadline - ticker.getAsLong();
       if (remaining <= 0) {
         throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline before connecting");
       }
@@ -369,7 +403,7 @@ public final class SafeUrlFetcher {
       }
     }
     throw new HttpExchange.Failed(
-        deadline - System.nanoTime() <= 0 ? FetchFailure.TIMEOUT : FetchFailure.CONNECT_FAILED, "no address connected");
+        deadline - ticker.getAsLong() <= 0 ? FetchFailure.TIMEOUT : FetchFailure.CONNECT_FAILED, "no address connected");
   }
 
   private Socket startTls(Socket plain, ParsedUrl url, long deadline) throws IOException, HttpExchange.Failed {
@@ -388,7 +422,7 @@ public final class SafeUrlFetcher {
       params.setServerNames(List.of(new SNIHostName(url.host)));
     }
     tls.setSSLParameters(params);
-    long remaining = deadline - System.nanoTime();
+    long remaining = deadline - ticker.getAsLong();
     if (remaining <= 0) {
       throw new HttpExchange.Failed(FetchFailure.TIMEOUT, "deadline before the handshake");
     }
@@ -520,6 +554,7 @@ public final class SafeUrlFetcher {
     private Set<ImageFormat> acceptedFormats = EnumSet.of(ImageFormat.PNG, ImageFormat.JPEG, ImageFormat.GIF);
     private SSLContext sslContext;
     private Connector connector = PLAIN;
+    private LongSupplier ticker = System::nanoTime;
 
     private Builder() {
       for (String n : DEFAULT_DENIED_NAMES) {
@@ -671,6 +706,12 @@ public final class SafeUrlFetcher {
     /** Tests only: observe or replace the TCP connect. */
     Builder connector(Connector connector) {
       this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    /** Tests only: the time deadlines are measured in, instead of {@link System#nanoTime}. */
+    Builder ticker(LongSupplier ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.modelguard.input;
 
+import com.google.common.net.InternetDomainName;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -23,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * {@link HostResolver#system(Duration)}: a blocking lookup that cannot be interrupted, run on one
  * of at most {@value #THREADS} daemon threads and abandoned when the caller's time is up. An
  * abandoned lookup keeps its thread until the operating system's resolver gives up, which may be
- * long after the caller's timeout, so the lookups of one domain (its last two labels) may hold at
- * most {@value #PER_DOMAIN} of the threads, finished or abandoned: names under one domain whose
- * DNS server never answers cannot take every thread from the lookups of other domains.
+ * long after the caller's timeout, so the lookups of one registrable domain ({@code evil.co.uk} for
+ * {@code a.evil.co.uk}, see {@link #domainOf}) may hold at most {@value #PER_DOMAIN} of the
+ * threads, finished or abandoned: names under one domain whose DNS server never answers cannot take
+ * every thread from the lookups of other domains, and unrelated sites under one public suffix
+ * ({@code co.uk}) do not share one cap.
  */
 final class SystemResolver implements HostResolver {
   /** The blocking lookup: {@link InetAddress#getAllByName} outside tests. */
@@ -113,12 +116,32 @@ final class SystemResolver implements HostResolver {
     }
   }
 
-  /** The last two labels of {@code host}, lower-cased (the host itself if it has fewer). */
+  /**
+   * The registrable domain of {@code host}, lower-cased: the public suffix (by the public suffix
+   * list Guava ships, private entries such as {@code github.io} included) plus one label, so {@code
+   * a.evil.co.uk} and {@code b.evil.co.uk} share {@code evil.co.uk} while {@code bbc.co.uk} is
+   * another domain. A name the list cannot place (not under a known suffix, such as {@code
+   * attacker.example} or {@code localhost}, a suffix itself, or a name Guava refuses to parse)
+   * falls back to its last two labels (the name itself if it has fewer).
+   */
   static String domainOf(String host) {
     String h = host.toLowerCase(Locale.ROOT);
     if (h.endsWith(".")) {
       h = h.substring(0, h.length() - 1);
     }
+    try {
+      InternetDomainName name = InternetDomainName.from(h);
+      if (name.isUnderPublicSuffix()) {
+        return name.topPrivateDomain().toString();
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // Not a name Guava accepts (an empty label, an odd character): the label rule below still
+      // gives every lookup a domain to count against.
+    }
+    return lastTwoLabels(h);
+  }
+
+  private static String lastTwoLabels(String h) {
     int last = h.lastIndexOf('.');
     int secondLast = last <= 0 ? -1 : h.lastIndexOf('.', last - 1);
     return secondLast < 0 ? h : h.substring(secondLast + 1);

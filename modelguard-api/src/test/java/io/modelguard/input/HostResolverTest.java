@@ -98,10 +98,40 @@ class HostResolverTest {
   }
 
   @Test
-  void aDomainIsItsLastTwoLabels() {
+  void aDomainIsTheRegistrableDomainUnderThePublicSuffix() {
     assertThat(SystemResolver.domainOf("a.b.Example.COM.")).isEqualTo("example.com");
     assertThat(SystemResolver.domainOf("example.com")).isEqualTo("example.com");
+    assertThat(SystemResolver.domainOf("a.evil.co.uk")).isEqualTo("evil.co.uk");
+    assertThat(SystemResolver.domainOf("images.bbc.co.uk")).isEqualTo("bbc.co.uk");
+    assertThat(SystemResolver.domainOf("cdn.shop.example.com.au")).isEqualTo("example.com.au");
+  }
+
+  @Test
+  void aNameThePublicSuffixListCannotPlaceFallsBackToItsLastTwoLabels() {
     assertThat(SystemResolver.domainOf("localhost")).isEqualTo("localhost");
+    assertThat(SystemResolver.domainOf("slow1.attacker.example")).isEqualTo("attacker.example");
+    assertThat(SystemResolver.domainOf("co.uk")).isEqualTo("co.uk");
+    assertThat(SystemResolver.domainOf("a..evil.co.uk")).isEqualTo("co.uk");
+  }
+
+  @Test
+  void hangingLookupsUnderOneCoUkDomainLeaveOtherCoUkSitesTheirShare() throws Exception {
+    // Before, every *.co.uk name counted as "co.uk": two hanging lookups under evil.co.uk refused
+    // every other British site. Now evil.co.uk holds its own two threads, and only those.
+    SystemResolver.Lookup lookups = host -> host.endsWith(".evil.co.uk")
+        ? hanging.lookUp(host)
+        : new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), lookups);
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      for (int i = 0; lookupsStarted.get() < SystemResolver.PER_DOMAIN; i++) {
+        String host = "slow" + i + ".evil.co.uk";
+        assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(20))).isInstanceOf(UnknownHostException.class);
+      }
+      assertThat(r.resolve("images.bbc.co.uk", Duration.ofSeconds(20)))
+          .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+    });
+    assertThatThrownBy(() -> r.resolve("b.evil.co.uk", Duration.ofSeconds(20)))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for evil.co.uk");
   }
 
   @Test

@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code alg} in the allow-list (default RS256, ES256, EdDSA; HS256/384/512 only through
  *       {@link Builder#hmacSecret(String, byte[])}); no {@code zip} header; {@code typ} as
  *       configured ({@link Builder#requireType(String...)}, off by default); unknown {@code crit}
- *       entries refused (jjwt).
+ *       entries refused (jjwt), and so is a {@code crit} that is an empty list or not a list (RFC
+ *       7515 section 4.1.11; checked on the token's text once the signature has been verified).
  *   <li>The key: found by {@code alg} and {@code kid} only, in the configured keys or key source.
  *       The {@code jku}, {@code x5u}, {@code jwk} and {@code x5c} header parameters are never used
  *       to find a key and never cause a fetch.
@@ -288,6 +289,9 @@ public final class JwtAuthenticator implements Policy {
     }
     try {
       Claims c = parse(token);
+      if (!CriticalHeader.isAbsentOrNonEmpty(token)) {
+        throw Refusal.EMPTY_CRITICAL.exception();
+      }
       NumericDates.Times times = NumericDates.read(token);
       if (times == null) {
         throw Refusal.TIME_CLAIM.exception();

@@ -10,6 +10,7 @@ enum Refusal {
   ALGORITHM("algorithm not allowed"),
   COMPRESSED("compressed payload ('zip' header)"),
   TYPE("'typ' header not allowed"),
+  EMPTY_CRITICAL("'crit' header is an empty list or not a list (RFC 7515 section 4.1.11)"),
   NO_KEY("no trusted key for this alg/kid"),
   INVALID("rejected by the JWS parser (signature, encoding or JSON)"),
   TIME_CLAIM("'exp', 'nbf' or 'iat' is not a number of seconds from 0 to 253402300799"),

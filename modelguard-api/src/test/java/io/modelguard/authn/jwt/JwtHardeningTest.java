@@ -175,6 +175,20 @@ class JwtHardeningTest {
     }
 
     @Test
+    void refusesAnEmptyOrNullCriticalList() {
+      // RFC 7515 4.1.11: crit, when present, must be a list and not an empty one. jjwt reads both
+      // of these as an absent crit.
+      Tokens.Json claims = Tokens.claims(now).with("tier", "pro");
+
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(),
+          Tokens.header("RS256", "k1").with("crit", List.of()), claims)));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(),
+          "{\"alg\":\"RS256\",\"kid\":\"k1\",\"crit\":null}", claims.text())));
+      assertThat(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1"), claims))
+          .isAllowed()).as("control").isTrue();
+    }
+
+    @Test
     void refusesACompressedPayload() {
       Tokens.Json header = Tokens.header("RS256", "k1").with("zip", "DEF");
 
