@@ -2,6 +2,8 @@ package io.modelguard;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Optional;
 
 /**
@@ -13,6 +15,13 @@ public final class GuardContext {
   private final ModelGuard guard;
   private final InferenceRequest request;
   private Principal principal;
+  /** The rate-limit items of the policies that allowed the request so far, and their steps. */
+  private RateLimitItems[] rateLimits;
+  private int[] rateLimitSteps;
+  private int rateLimitCount;
+  /** Whether the engine released the request's holds (it is being denied), and whose release failed. */
+  private boolean released;
+  private BitSet releaseFailures;
 
   GuardContext(ModelGuard guard, InferenceRequest request) {
     this.guard = guard;
@@ -65,5 +74,46 @@ public final class GuardContext {
 
   Principal principalOrNull() {
     return principal;
+  }
+
+  /** Records the rate-limit items request step {@code step} allowed the request with. */
+  void rateLimit(RateLimitItems items, int step) {
+    if (rateLimits == null) {
+      rateLimits = new RateLimitItems[2];
+      rateLimitSteps = new int[2];
+    } else if (rateLimitCount == rateLimits.length) {
+      rateLimits = Arrays.copyOf(rateLimits, rateLimitCount * 2);
+      rateLimitSteps = Arrays.copyOf(rateLimitSteps, rateLimitCount * 2);
+    }
+    rateLimits[rateLimitCount] = items;
+    rateLimitSteps[rateLimitCount++] = step;
+  }
+
+  int rateLimitCount() {
+    return rateLimitCount;
+  }
+
+  /** The {@code i}-th recorded items, as they stand after the engine's releases. */
+  RateLimitItems rateLimit(int i) {
+    RateLimitItems items = rateLimits[i];
+    return released && (releaseFailures == null || !releaseFailures.get(rateLimitSteps[i])) ? items.released() : items;
+  }
+
+  /** Whether the {@code i}-th recorded items change once released (and were released). */
+  boolean rateLimitReleased(int i) {
+    return rateLimit(i) != rateLimits[i];
+  }
+
+  /** Notes that the engine released the holds of the request's policies. */
+  void released() {
+    released = true;
+  }
+
+  /** Notes that the release of request step {@code step} threw: its holds may stand. */
+  void releaseFailed(int step) {
+    if (releaseFailures == null) {
+      releaseFailures = new BitSet();
+    }
+    releaseFailures.set(step);
   }
 }

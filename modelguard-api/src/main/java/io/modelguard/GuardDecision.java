@@ -14,8 +14,10 @@ import java.util.Optional;
  * Policies never throw to deny. Immutable.
  */
 public final class GuardDecision {
+  private static final String RATE_LIMIT_POLICY = "RateLimit-Policy";
+  private static final String RATE_LIMIT = "RateLimit";
   private static final GuardDecision ALLOW =
-      new GuardDecision(true, null, null, null, Map.of(), null, null);
+      new GuardDecision(true, null, null, null, Map.of(), null, null, null);
   private static final GuardDecision MORE_THAN_ONE_CREDENTIAL =
       deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential.");
 
@@ -26,6 +28,8 @@ public final class GuardDecision {
   private final Map<String, String> headers;
   private final Duration retryAfter;
   private final String challengeScope;
+  /** The rate-limit items of the policy that returned this decision, for the engine to merge; or null. */
+  private final RateLimitItems rateLimit;
 
   private GuardDecision(
       boolean allowed,
@@ -34,7 +38,8 @@ public final class GuardDecision {
       Principal principal,
       Map<String, String> headers,
       Duration retryAfter,
-      String challengeScope) {
+      String challengeScope,
+      RateLimitItems rateLimit) {
     this.allowed = allowed;
     this.reason = reason;
     this.detail = detail;
@@ -42,6 +47,7 @@ public final class GuardDecision {
     this.headers = headers;
     this.retryAfter = retryAfter;
     this.challengeScope = challengeScope;
+    this.rateLimit = rateLimit;
   }
 
   /** Let the request continue to the next policy. */
@@ -51,12 +57,12 @@ public final class GuardDecision {
 
   /** Authentication succeeded: continue, and {@code principal} is who is calling. */
   public static GuardDecision authenticated(Principal principal) {
-    return new GuardDecision(true, null, null, Objects.requireNonNull(principal, "principal"), Map.of(), null, null);
+    return new GuardDecision(true, null, null, Objects.requireNonNull(principal, "principal"), Map.of(), null, null, null);
   }
 
   /** Deny with {@code reason} and the reason's generic detail. */
   public static GuardDecision deny(ReasonCode reason) {
-    return new GuardDecision(false, Objects.requireNonNull(reason, "reason"), null, null, Map.of(), null, null);
+    return new GuardDecision(false, Objects.requireNonNull(reason, "reason"), null, null, Map.of(), null, null, null);
   }
 
   /**
@@ -65,7 +71,7 @@ public final class GuardDecision {
    */
   public static GuardDecision deny(ReasonCode reason, String detail) {
     return new GuardDecision(
-        false, Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(detail, "detail"), null, Map.of(), null, null);
+        false, Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(detail, "detail"), null, Map.of(), null, null, null);
   }
 
   /**
@@ -79,7 +85,9 @@ public final class GuardDecision {
   }
 
   /**
-   * A copy that also sets response header {@code name} (replacing an earlier value).
+   * A copy that also sets response header {@code name} (replacing an earlier value). The engine
+   * does not merge plain headers: a later policy's header of the same name replaces this one. For
+   * the rate-limit fields, which several policies share, use {@link #withRateLimit}.
    *
    * @throws IllegalArgumentException if {@code name} is not an HTTP token or {@code value} holds a
    *     control character other than a tab (a line break would let it add headers of its own)
@@ -88,7 +96,7 @@ public final class GuardDecision {
     checkHeader(name, value);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.put(name, value);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
   }
 
   /**
@@ -103,7 +111,27 @@ public final class GuardDecision {
     more.forEach(GuardDecision::checkHeader);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.putAll(more);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
+  }
+
+  /**
+   * A copy carrying a quota's rate-limit items: its headers get {@code RateLimit-Policy} and {@code
+   * RateLimit} as {@code items} render them (without {@code RateLimit} if the items report no
+   * policy), replacing earlier values, and the engine merges the items with those of the other
+   * policies that decide the request into one list per field (see {@link ModelGuard}). Replaces
+   * items an earlier call set.
+   */
+  public GuardDecision withRateLimit(RateLimitItems items) {
+    Objects.requireNonNull(items, "items");
+    Map<String, String> copy = new LinkedHashMap<>(headers);
+    copy.put(RATE_LIMIT_POLICY, items.policyField());
+    if (items.rateLimitField() == null) {
+      copy.remove(RATE_LIMIT);
+    } else {
+      copy.put(RATE_LIMIT, items.rateLimitField());
+    }
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter,
+        challengeScope, items);
   }
 
   /** A copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire). */
@@ -111,7 +139,7 @@ public final class GuardDecision {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative");
     }
-    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope);
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope, rateLimit);
   }
 
   /**
@@ -132,7 +160,7 @@ public final class GuardDecision {
         throw new IllegalArgumentException("challenge scope holds a character outside RFC 6749 scope tokens");
       }
     }
-    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, scope);
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, scope, rateLimit);
   }
 
   private static void checkHeader(String name, String value) {
@@ -166,16 +194,38 @@ public final class GuardDecision {
   GuardDecision withHeadersUnder(Map<String, String> base) {
     if (headers.isEmpty()) {
       return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(base), retryAfter,
-          challengeScope);
+          challengeScope, null);
     }
     Map<String, String> copy = new LinkedHashMap<>(base);
     copy.putAll(headers);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
+  }
+
+  /**
+   * A copy whose {@code RateLimit-Policy} and {@code RateLimit} headers are {@code fields} (from
+   * {@link RateLimitItems#merge}; a null {@code RateLimit} removes it): the engine's final
+   * decision, once it merged the items of several policies.
+   */
+  GuardDecision withRateLimitFields(String[] fields) {
+    Map<String, String> copy = new LinkedHashMap<>(headers);
+    copy.put(RATE_LIMIT_POLICY, fields[0]);
+    if (fields[1] == null) {
+      copy.remove(RATE_LIMIT);
+    } else {
+      copy.put(RATE_LIMIT, fields[1]);
+    }
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter,
+        challengeScope, rateLimit);
+  }
+
+  /** The rate-limit items the deciding policy set with {@link #withRateLimit}, or null. */
+  RateLimitItems rateLimit() {
+    return rateLimit;
   }
 
   /** A copy carrying {@code principal} (used by the engine for its final decision). */
   GuardDecision withPrincipal(Principal p) {
-    return new GuardDecision(allowed, reason, detail, p, headers, retryAfter, challengeScope);
+    return new GuardDecision(allowed, reason, detail, p, headers, retryAfter, challengeScope, rateLimit);
   }
 
   /** Whether the request may proceed. */

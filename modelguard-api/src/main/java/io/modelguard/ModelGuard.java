@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,17 @@ import org.slf4j.LoggerFactory;
  * ModelOutput)} runs the output policies (OBSERVE → PERTURB → RECORD) on allowed requests only, on
  * every response the application produced for them, whatever its status. Every {@code check}
  * publishes exactly one {@link DecisionEvent}.
+ *
+ * <p>The decision carries the headers of every policy that allowed the request and of the one that
+ * denied it; on a conflict a later policy's header replaces an earlier one, and the denying
+ * policy's wins. The rate-limit fields are lists instead: the {@link RateLimitItems} of every
+ * policy that decided the request (two quotas, say) are merged into one {@code RateLimit-Policy}
+ * and one {@code RateLimit}, each naming a policy once. A name more than one policy uses is
+ * reported by the most restrictive of them: the denying policy, else the one with the fewest units
+ * left (the first on a tie), whose own {@code RateLimit-Policy} member goes with it (the engine logs
+ * the clash once). On a denial, a policy whose hold the engine {@linkplain Policy#release released}
+ * reports its figures as released ({@link RateLimitItems#ifReleased}). The denying policy's
+ * retry-after is the decision's.
  *
  * <pre>{@code
  * ModelGuard guard = ModelGuard.builder()
@@ -54,6 +66,8 @@ public final class ModelGuard {
   private final Clock clock;
   private final RandomSource random;
   private final GuardListener[] listeners;
+  /** Whether the engine has logged that two policies reported rate limits of one name. */
+  private final AtomicBoolean warnedNameClash = new AtomicBoolean();
 
   private ModelGuard(Builder b) {
     this.chains = Map.copyOf(b.chains);
@@ -122,6 +136,9 @@ public final class ModelGuard {
           headers = new LinkedHashMap<>();
         }
         headers.putAll(d.headers());
+        if (d.rateLimit() != null) {
+          context.rateLimit(d.rateLimit(), i);
+        }
       }
     }
     if (authenticators == steps.size()) {
@@ -160,20 +177,24 @@ public final class ModelGuard {
 
   /**
    * Calls {@link Policy#release} on the first {@code ran} request steps of {@code chain}, latest
-   * first, for a request that is being denied. A release that throws is logged; the denial stands.
+   * first, for a request that is being denied. A release that throws is logged; the denial stands,
+   * and the policy's rate-limit items stay as it charged them.
    */
   private void release(PolicyChain chain, int ran, GuardContext context) {
     List<PolicyChain.Step<Phase, Policy>> steps = chain.requestSteps();
+    context.released();
     for (int i = ran - 1; i >= 0; i--) {
       PolicyChain.Step<Phase, Policy> step = steps.get(i);
       try {
         step.policy().release(context);
       } catch (StackOverflowError e) {
+        context.releaseFailed(i);
         log.warn("ModelGuard: policy '{}' in chain '{}' overflowed the stack releasing a denied request",
             step.name(), chain.name());
       } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable e) {
+        context.releaseFailed(i);
         logFailure(true, e, "ModelGuard: policy '{}' in chain '{}' failed to release a denied request",
             step.name(), chain.name());
       }
@@ -222,6 +243,9 @@ public final class ModelGuard {
     // Headers of earlier allowing policies (rate limits) stay on a later denial; the deciding
     // policy's own headers win on conflict.
     GuardDecision result = headers == null ? decision : decision.withHeadersUnder(headers);
+    if (context != null && context.rateLimitCount() > 0) {
+      result = withMergedRateLimits(context, decision, result);
+    }
     if (principal != null && result.principal().isEmpty()) {
       result = result.withPrincipal(principal);
     }
@@ -232,6 +256,34 @@ public final class ModelGuard {
         result.isAllowed(), result.reason().orElse(null), result.isAllowed() ? null : phase,
         result.isAllowed() ? null : policy));
     return result;
+  }
+
+  /**
+   * {@code result} with the rate-limit fields of every policy that reported {@link RateLimitItems}
+   * for the request merged into one list each ({@link RateLimitItems#merge}), as they stand after
+   * the releases of a denial. A request only one policy reports on, and that no release changed,
+   * already carries that policy's fields: nothing is merged or copied then.
+   */
+  private GuardDecision withMergedRateLimits(GuardContext context, GuardDecision decision, GuardDecision result) {
+    int n = context.rateLimitCount();
+    RateLimitItems deciding = decision.isAllowed() ? null : decision.rateLimit();
+    if (n == 1 && deciding == null && !context.rateLimitReleased(0)) {
+      return result;
+    }
+    List<RateLimitItems> all = new ArrayList<>(n + 1);
+    for (int i = 0; i < n; i++) {
+      all.add(context.rateLimit(i));
+    }
+    if (deciding != null) {
+      all.add(deciding);
+    }
+    boolean[] clash = new boolean[1];
+    String[] fields = RateLimitItems.merge(all, deciding, clash);
+    if (clash[0] && !warnedNameClash.getAndSet(true)) {
+      log.warn("ModelGuard: two policies of chain '{}' report rate-limit policies of the same name; each name "
+          + "is reported once, by the most restrictive of them (logged once)", context.endpoint().chain());
+    }
+    return result.withRateLimitFields(fields);
   }
 
   /**

@@ -132,17 +132,24 @@ public final class ProblemRenderer {
   }
 
   /**
-   * The {@code RateLimit} value of a {@code 429 quota.exceeded}: every item with no units left
-   * ({@code r=0}) and a reset no sooner than {@code retryAfterSeconds}. A quota's own refusal
-   * already says so; but when a later policy refuses as a quota would (the extraction defence's
+   * The {@code RateLimit} value of a {@code 429 quota.exceeded}. If an item already explains the
+   * refusal (no units left, {@code r=0}, and a reset no sooner than {@code retryAfterSeconds}), as
+   * the refusing quota's own item does, the value stands: the other items are other quotas' true
+   * counts. Otherwise every item is shown with no units left and a reset no sooner than {@code
+   * retryAfterSeconds}: when a later policy refuses as a quota would (the extraction defence's
    * throttle), the header an earlier quota set on allowing the request (say {@code r=99}) would
    * contradict the refusal and tell the client that it was not its quota that refused it. An item
-   * that cannot be read is left out, as is the whole header if none can.
+   * that cannot be read is left out then, as is the whole header if none can.
    */
   static String exhausted(String rateLimit, long retryAfterSeconds) {
-    StringBuilder out = new StringBuilder();
     // Split outside structured-field strings: a name may hold ',' or ';' and escaped '"' (RFC 9651).
     List<String> items = StructuredFields.splitOutsideStrings(rateLimit, ',');
+    for (String item : items == null ? List.<String>of() : items) {
+      if (explainsRefusal(item.strip(), retryAfterSeconds)) {
+        return rateLimit;
+      }
+    }
+    StringBuilder out = new StringBuilder();
     for (String item : items == null ? List.<String>of() : items) {
       String it = item.strip();
       int close = it.startsWith("\"") ? StructuredFields.closingQuote(it) : -1;
@@ -173,6 +180,30 @@ public final class ProblemRenderer {
       out.append(it, 0, close + 1).append(";r=0;t=").append(reset).append(params);
     }
     return out.toString();
+  }
+
+  /** Whether {@code item} has a quoted name, {@code r=0} and {@code t} of at least {@code retryAfterSeconds}. */
+  private static boolean explainsRefusal(String item, long retryAfterSeconds) {
+    int close = item.startsWith("\"") ? StructuredFields.closingQuote(item) : -1;
+    List<String> params = close < 1 ? null : StructuredFields.splitOutsideStrings(item.substring(close + 1), ';');
+    if (params == null) {
+      return false;
+    }
+    boolean none = false;
+    long reset = -1;
+    for (String param : params) {
+      String p = param.strip();
+      if (p.equals("r=0")) {
+        none = true;
+      } else if (p.startsWith("t=")) {
+        try {
+          reset = Long.parseLong(p.substring(2));
+        } catch (NumberFormatException e) {
+          return false;
+        }
+      }
+    }
+    return none && reset >= retryAfterSeconds;
   }
 
   /** Whole seconds, rounded up, from 1 to {@value #MAX_RETRY_AFTER_SECONDS}. */

@@ -40,7 +40,10 @@ public final class FailurePolicy {
     this.expectedNodes = expectedNodes;
   }
 
-  /** Allow every request, uncounted, while the store is unavailable. */
+  /**
+   * Allow every request, uncounted, while the store is unavailable. Such answers carry no
+   * rate-limit headers: there is no count to report.
+   */
   public static FailurePolicy failOpen() {
     return OPEN;
   }

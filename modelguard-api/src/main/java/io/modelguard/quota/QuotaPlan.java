@@ -1,5 +1,6 @@
 package io.modelguard.quota;
 
+import io.modelguard.RateLimitItems;
 import io.modelguard.internal.StructuredFields;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ public final class QuotaPlan {
   private final QuotaLimit[] limits;
   private final List<QuotaLimit> list;
   private final String policyHeader;
+  /** The plan's rate-limit items, none reported yet: what every decision on it starts from. */
+  private final RateLimitItems rateLimitItems;
   private final long horizonMicros;
   private final int hash;
   /**
@@ -43,7 +46,12 @@ public final class QuotaPlan {
     }
     this.limits = limits.toArray(new QuotaLimit[0]);
     this.list = List.of(this.limits);
-    this.policyHeader = list.stream().map(QuotaLimit::policyItem).collect(Collectors.joining(", "));
+    Map<String, String> members = new LinkedHashMap<>();
+    for (QuotaLimit l : this.limits) {
+      members.put(l.name(), l.policyItem());
+    }
+    this.rateLimitItems = RateLimitItems.of(members);
+    this.policyHeader = rateLimitItems.policyField();
     this.horizonMicros = list.stream().mapToLong(QuotaLimit::horizonMicros).max().orElse(0);
     this.hash = Arrays.hashCode(this.limits);
   }
@@ -108,6 +116,11 @@ public final class QuotaPlan {
   /** The value of the {@code RateLimit-Policy} response header: every limit, in order. */
   public String policyHeader() {
     return policyHeader;
+  }
+
+  /** The plan's rate-limit items, with no policy reported yet. */
+  RateLimitItems rateLimitItems() {
+    return rateLimitItems;
   }
 
   /** The longest {@link QuotaLimit#horizonMicros()} of the plan: how long a store must remember a key. */

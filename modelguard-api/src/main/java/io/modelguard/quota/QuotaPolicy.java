@@ -54,13 +54,19 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Responses</h2>
  *
- * Every decision carries {@code RateLimit-Policy} (every limit of the plan) and {@code RateLimit}
- * (the most restrictive limit: fewest units left, or on a denial the longest wait), following
+ * Every decision the store counted carries {@code RateLimit-Policy} (every limit of the plan) and
+ * {@code RateLimit} (the most restrictive limit: fewest units left; on a denial the one with the
+ * longest wait, with no units left until the retry can succeed), following
  * draft-ietf-httpapi-ratelimit-headers-11, and optionally the legacy {@code X-RateLimit-Limit},
- * {@code -Remaining} and {@code -Reset}. A denial is {@code quota.exceeded} (429) with a
- * retry-after that is exact: retrying after {@code Retry-After} seconds succeeds (if nobody else
- * used the quota meanwhile), one second earlier does not. A store that is down and fails closed
- * yields {@code quota.unavailable} (503).
+ * {@code -Remaining} and {@code -Reset}. They are {@link io.modelguard.RateLimitItems}: the engine
+ * merges them with those of other quota policies that decide the same request (see {@link
+ * io.modelguard.ModelGuard}); the legacy headers are plain and the last policy's stand. A request a
+ * later policy denies reports its reservation refunded ({@link #release}). A decision the store
+ * did not count (a {@link ResilientQuotaStore} failing open) carries none of them: there is no
+ * count to report, and a {@code RateLimit-Policy} alone would let clients assume a full quota. A
+ * denial is {@code quota.exceeded} (429) with a retry-after that is exact: retrying after {@code
+ * Retry-After} seconds succeeds (if nobody else used the quota meanwhile), one second earlier does
+ * not. A store that is down and fails closed yields {@code quota.unavailable} (503).
  *
  * <pre>{@code
  * QuotaPolicy quota = QuotaPolicy.builder(store).build();
@@ -136,6 +142,7 @@ public final class QuotaPolicy implements Policy {
     QuotaDecision decision = store.acquire(key, plan, units);
     if (reservations != null && decision.isAllowed() && decision.isMetered()) {
       reservations.put(context.request(), new Reservation(key, plan, units, decision));
+      return QuotaResponses.toGuardDecision(decision, legacyHeaders, units);
     }
     return QuotaResponses.toGuardDecision(decision, legacyHeaders);
   }
@@ -200,14 +207,18 @@ public final class QuotaPolicy implements Policy {
 
   /**
    * Releases the reservation of a request a later policy denied: it never reaches the model, so the
-   * whole reservation is refunded. A plain cost ({@link Builder#cost}) is a charge for the request,
-   * not a hold, and stays charged.
+   * whole reservation is refunded, and the denial's {@code RateLimit} reports the limit with the
+   * refund. A plain cost ({@link Builder#cost}) is a charge for the request, not a hold, and stays
+   * charged.
+   *
+   * @throws QuotaStoreException if the store failed to take the refund back synchronously: the
+   *     engine logs it and reports the limit as charged
    */
   @Override
   public void release(GuardContext context) {
     Reservation r = reservations == null ? null : reservations.asMap().remove(context.request());
     if (r != null) {
-      settle(r, -r.reserved);
+      store.settle(r.key, r.plan, -r.reserved, r.decision);
     }
   }
 

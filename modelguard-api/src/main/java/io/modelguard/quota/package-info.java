@@ -10,7 +10,9 @@
  *       io.modelguard.quota.UnauthenticatedLimit} (phase AUTHENTICATE) apply them and add the
  *       {@code RateLimit-Policy} / {@code RateLimit} headers: {@code QuotaPolicy} to the requests
  *       it admits and those it refuses with {@code quota.exceeded}; {@code UnauthenticatedLimit}
- *       only to its own {@code quota.exceeded} refusals.
+ *       only to its own {@code quota.exceeded} refusals. They are {@link
+ *       io.modelguard.RateLimitItems}, which the engine merges when several policies decide one
+ *       request; a decision the store did not count (failing open) carries none.
  *   <li>{@link io.modelguard.quota.QuotaStore} keeps the counts: {@link
  *       io.modelguard.quota.InMemoryQuotaStore} in one JVM, {@code RedisQuotaStore} (module
  *       {@code modelguard-redis}) across many, behind a {@link

@@ -122,6 +122,19 @@ class ProblemRendererTest {
   }
 
   @Test
+  void aQuotaRefusalWhoseItemExplainsItLeavesTheOtherQuotasItemsAsTheyAre() {
+    // Two quotas decided the request; "minute" refused and says so (r=0 until Retry-After). The
+    // first quota's item is its true count: shown exhausted, it would send the client waiting on
+    // a limit that has room.
+    GuardDecision refused = GuardDecision.deny(ReasonCode.QUOTA_EXCEEDED).withRetryAfter(Duration.ofSeconds(30))
+        .withHeader("RateLimit", "\"burst\";r=2;t=1, \"minute\";r=0;t=60");
+    assertThat(ProblemRenderer.render(refused).headers()).containsEntry("RateLimit", "\"burst\";r=2;t=1, \"minute\";r=0;t=60");
+    // An exhausted item resetting before Retry-After does not explain the refusal: all are rewritten.
+    assertThat(ProblemRenderer.exhausted("\"burst\";r=2;t=1, \"minute\";r=0;t=20", 30))
+        .isEqualTo("\"burst\";r=0;t=30, \"minute\";r=0;t=30");
+  }
+
+  @Test
   void aQuotaRefusalKeepsARateLimitItemWhoseQuotedNameHoldsACommaOrAnEscape() {
     // A custom policy refusing as a quota with its own, already exhausted, RateLimit: structured-field
     // strings may hold ',' and escaped '"' (RFC 9651, 3.3.3); the rewrite split inside the name and

@@ -8,7 +8,11 @@ import io.modelguard.GuardDecision;
 import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
+import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPolicy;
 import io.modelguard.servlet.testapp.AliasForwardingServlet;
 import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
@@ -58,7 +62,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -87,6 +94,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
 
   /** The most output the filter under test buffers for the output policies. */
   static final int MAX_OUTPUT = 64 * 1024;
+
+  /** The chain whose requests two quotas decide: a burst of 5 a second and 2 a minute. */
+  static final String TWO_QUOTAS = "two-quotas";
 
   /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
   private final LoopbackHttpServer images = LoopbackHttpServer.start()
@@ -140,6 +150,11 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
           }
           return GuardDecision.allow();
         }))
+        .chain(TWO_QUOTAS, c -> c
+            .policy(Phase.AUTHENTICATE, "anyone",
+                ctx -> GuardDecision.authenticated(Principal.builder("quota-user").tenant("quota-tenant").build()))
+            .policy(Phase.QUOTA, "burst", quota(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1))))
+            .policy(Phase.QUOTA, "minute", quota(QuotaLimit.tokenBucket("minute", 2, Duration.ofMinutes(1)))))
         .chain("failing-output", c -> c.output(OutputPhase.PERTURB, "explodes", ctx -> {
           throw new IllegalStateException("output policy failed");
         }))
@@ -148,6 +163,12 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
             ctx.output().bodyAsString().startsWith("{\"label\":7,")
                 ? ModelOutput.json("{\"label\":7}")
                 : ctx.output())));
+  }
+
+  /** A quota of {@code limit} per tenant and model, on a store of its own and a clock that stands still. */
+  private static QuotaPolicy quota(QuotaLimit limit) {
+    Clock still = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    return QuotaPolicy.builder(InMemoryQuotaStore.builder().clock(still).build()).defaultLimits(limit).build();
   }
 
   /** Deploys {@link UnknownChainServlet} next to an unguarded servlet at {@code /app/open}. */
@@ -162,6 +183,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     fixture = filterFixture();
     ModelGuardFilter filter = ModelGuardFilter.builder(fixture.guard())
         .route("/api/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
+        .route("/api/quotas/{model}/predict", EndpointSpec.of("{model}", TWO_QUOTAS, 1))
         .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
         .maxOutputBytes(MAX_OUTPUT)
         .build();
@@ -248,6 +270,22 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.headers().firstValue("WWW-Authenticate"))
         .hasValue("Bearer error=\"insufficient_scope\", scope=\"model:iris:invoke\"");
+  }
+
+  @Test
+  void twoQuotasOfOneRequestSendOneListPerRateLimitField() throws Exception {
+    HttpResponse<String> first = post("/api/quotas/digits/predict", null);
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().allValues("RateLimit-Policy")).containsExactly("\"burst\";q=5;w=1, \"minute\";q=2;w=60");
+    assertThat(first.headers().allValues("RateLimit")).containsExactly("\"burst\";r=4;t=1, \"minute\";r=1;t=30");
+    assertThat(post("/api/quotas/digits/predict", null).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = post("/api/quotas/digits/predict", null);
+
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.headers().allValues("Retry-After")).as("the refusing quota's").containsExactly("30");
+    assertThat(refused.headers().allValues("RateLimit")).as("the burst's true count next to the refusal")
+        .containsExactly("\"burst\";r=2;t=1, \"minute\";r=0;t=60");
   }
 
   @Test
