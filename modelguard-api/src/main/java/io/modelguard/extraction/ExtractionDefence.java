@@ -34,6 +34,10 @@ import java.util.Optional;
  * exponentially with {@link Builder#halfLife}; the level is the highest whose threshold the score
  * reaches. Exact repeats of a client's recent queries are recognised first and never reach the
  * detectors (retries are not attacks), and all noise is keyed, so a repeat gets the same answer.
+ * Noise is keyed by the input's neighbourhood, not only its exact bits ({@link
+ * Builder#noiseRadius}): a client sending many slight variations of one input (a pixel nudged, a
+ * feature's last digits changed) gets at most 16 independent noise draws for all the variations
+ * within a ball of that radius, so averaging them cannot wash the noise out.
  *
  * <p>Wiring into a chain (DETECT before the model, OBSERVE and PERTURB after it):
  *
@@ -105,6 +109,8 @@ public final class ExtractionDefence {
   private final Duration throttleInterval;
   private final int duplicateWindow;
   private final int projectTo;
+  /** The width of the noise grid's cells, twice {@link Builder#noiseRadius} (0: exact inputs). */
+  private final double noiseCell;
   private final long maxTotalBytes;
   private final long projectionSeed;
   private volatile SparseProjection projection;
@@ -142,6 +148,7 @@ public final class ExtractionDefence {
     this.throttleInterval = b.throttleInterval;
     this.duplicateWindow = b.duplicateWindow;
     this.projectTo = b.projectTo;
+    this.noiseCell = 2 * b.noiseRadius;
     this.maxTotalBytes = b.maxTotalBytes;
     this.projectionSeed = keys.purposeSeed("projection");
     this.listener = b.listener;
@@ -235,7 +242,7 @@ public final class ExtractionDefence {
           + clientBound(detectors, duplicateWindow, reduced.length) + " bytes, more than extraction.maxTotalBytes ("
           + maxTotalBytes + "), so it could not be kept; raise the limit or turn the projection on");
     }
-    long repeatKey = keys.repeatKey(reduced);
+    long repeatKey = keys.repeatKey(reduced, features.length);
     List<ExtractionEvent> events = List.of();
     Observation observation;
     synchronized (risk) {
@@ -327,18 +334,19 @@ public final class ExtractionDefence {
   }
 
   private double[] perturb(RiskLevel level, String client, String tier, double[] features, double[] probabilities) {
-    // Keyed on what repeat detection compares (the projection of a long input): a query the
-    // detectors take for a repeat gets the same noise, so near-copies cannot average it away.
+    // Keyed on the neighbourhood of what repeat detection compares (the projection of a long
+    // input): a query the detectors take for a repeat gets the same noise, and so do most slight
+    // variations of it, so near-copies cannot average it away.
     double[] reduced = reduce(features);
     double[] out = levelPerturbations.getOrDefault(level, Perturbation.none())
-        .apply(probabilities, keys.source(client, reduced, levelStage(level)));
+        .apply(probabilities, keys.source(client, reduced, features.length, levelStage(level), noiseCell));
     Perturbation byTier = tier == null ? null : tierPerturbations.get(tier);
     // The tier's noise is drawn apart from the level's: with one stream, a client replaying its
     // inputs after a level change got the same noise added twice and could cancel it.
-    return byTier == null ? out : byTier.apply(out, keys.source(client, reduced, TIER_STAGE));
+    return byTier == null ? out : byTier.apply(out, keys.source(client, reduced, features.length, TIER_STAGE, noiseCell));
   }
 
-  /** The noise stage of the tier's perturbation ({@link NoiseKeys#source(String, double[], int)}). */
+  /** The noise stage of the tier's perturbation ({@link NoiseKeys#source(String, double[], int, int, double)}). */
   private static final int TIER_STAGE = 1;
 
   /**
@@ -678,6 +686,7 @@ public final class ExtractionDefence {
     private long maxTotalBytes = 512L * 1024 * 1024;
     private int duplicateWindow = 1_024;
     private int projectTo = 64;
+    private double noiseRadius = 1.0;
     private ExtractionListener listener;
 
     private Builder(NoiseKeys keys, int classes) {
@@ -841,7 +850,8 @@ public final class ExtractionDefence {
      * what the hashing detector sees (projected coordinates, not pixel windows), and calibrations
      * (k-NN thresholds, the hashing step) must be made on projected inputs; inputs at or below the
      * bound, such as the 64-pixel digits, are used unchanged. Perturbation noise is keyed by the
-     * projected input too, so that inputs the repeat check takes for one get the same noise. With the projection off, the memory limit is checked per input length
+     * projected input too (its neighbourhood, see {@link #noiseRadius}), so that inputs the repeat
+     * check takes for one get the same noise. With the projection off, the memory limit is checked per input length
      * when a client first appears (see {@link #maxTotalBytes}).
      */
     public Builder projection(int dimensions) {
@@ -849,6 +859,35 @@ public final class ExtractionDefence {
         throw new IllegalArgumentException("extraction.projection must be >= 0, got " + dimensions);
       }
       this.projectTo = dimensions;
+      return this;
+    }
+
+    /**
+     * The radius, in input units (of the projected input above the {@link #projection} bound),
+     * within which a client's queries share their noise; default 1.0, suiting features of 0–16
+     * (digits: one pixel nudged by 1 is a distance of 1), like the hashing detector's default step.
+     * Set it above the variations that should get the same answer and well below the distance
+     * between inputs that should be answered independently; 0 keys the noise by the exact input
+     * only.
+     *
+     * <p>The guarantee: the noise of a query is drawn from a stream keyed (under the secret) by the
+     * client and the input's cell on a grid of width 2 · radius along four secret directions, so
+     * all of one client's queries within any ball of this radius — wherever an attacker places it,
+     * straddling the grid's boundaries included — get at most 16 distinct noise draws, however
+     * many variations it sends; an exact repeat gets its draw again. Averaging variations therefore
+     * leaves at least a quarter of the noise's standard deviation, where keying by the exact input
+     * let N variations average it down by √N. Inputs farther apart mostly get independent noise,
+     * but two distinct inputs close along the four directions share it: an answer the client knows
+     * exactly (from before it was flagged) tells it the noise of its cell. The cost is O(features)
+     * per perturbed query, with no state.
+     *
+     * @throws IllegalArgumentException if {@code radius} is negative, or it or twice it is not finite
+     */
+    public Builder noiseRadius(double radius) {
+      if (!(radius >= 0 && radius <= Double.MAX_VALUE / 2)) { // twice it, the cell, must be finite
+        throw new IllegalArgumentException("extraction.noiseRadius must be finite and >= 0, got " + radius);
+      }
+      this.noiseRadius = radius;
       return this;
     }
 

@@ -5,13 +5,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Derives the keys of {@link NoiseSource}: HMAC-SHA-256 under a server-side secret of the client
- * id, and of the client id plus the exact feature vector. Without the secret a client can neither
- * predict nor cancel the noise. Thread-safe.
+ * id, and of the client id plus the exact feature vector ({@link #source(String, double[])}) or,
+ * as {@link ExtractionDefence} keys its noise, plus the input's neighbourhood (see {@link
+ * ExtractionDefence.Builder#noiseRadius}). Without the secret a client can neither predict nor
+ * cancel the noise. Thread-safe.
  */
 public final class NoiseKeys {
   /** The minimum secret length in bytes. */
@@ -22,6 +25,16 @@ public final class NoiseKeys {
   private final ThreadLocal<Mac> macs;
   /** Per-thread scratch for serialising features, so hashing a query allocates no buffer. */
   private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[8 * 512]);
+
+  /**
+   * How many keyed directions {@link #neighbourhoodSeed} quantises an input along: a ball of
+   * diameter one cell meets at most two cells along each, so at most 2^4 = 16 neighbourhoods.
+   */
+  static final int NEIGHBOURHOOD_DIRECTIONS = 4;
+
+  /** The seed of the signs of the neighbourhood directions, and the grid's offsets in cells. */
+  private final long directionSeed;
+  private final double[] gridOffsets = new double[NEIGHBOURHOOD_DIRECTIONS];
 
   /** The SipHash key of {@link #repeatKey}, derived under the secret in its own domains. */
   private final long repeatK0;
@@ -37,6 +50,11 @@ public final class NoiseKeys {
     macs = ThreadLocal.withInitial(this::copy);
     repeatK0 = purposeSeed("repeat-key/0");
     repeatK1 = purposeSeed("repeat-key/1");
+    directionSeed = purposeSeed("neighbourhood/directions");
+    SplittableRandom offsets = new SplittableRandom(purposeSeed("neighbourhood/offsets"));
+    for (int j = 0; j < NEIGHBOURHOOD_DIRECTIONS; j++) {
+      gridOffsets[j] = offsets.nextDouble();
+    }
   }
 
   /**
@@ -63,6 +81,16 @@ public final class NoiseKeys {
    * answers of an input, one from before a level change and a repeat from after it, cancels it.
    */
   NoiseSource source(String client, double[] features, int stage) {
+    return source(client, features, features.length, stage, 0);
+  }
+
+  /**
+   * {@link #source(String, double[], int)} for {@code features} reduced from an input of {@code
+   * inputLength} features (its own length if it was not), with the per-query stream keyed by the
+   * neighbourhood of {@code features} in cells of width {@code cell} ({@link #neighbourhoodSeed}),
+   * or by the exact features if {@code cell} is 0.
+   */
+  NoiseSource source(String client, double[] features, int inputLength, int stage, double cell) {
     if (stage < 0) {
       throw new IllegalArgumentException("stage must not be negative, got " + stage);
     }
@@ -73,7 +101,10 @@ public final class NoiseKeys {
       @Override
       public KeyedRandom perQuery() {
         if (!hasQuerySeed) {
-          querySeed = stage == 0 ? querySeed(client, features) : stageSeed(querySeed(client, features), stage);
+          long seed = cell > 0
+              ? neighbourhoodSeed(client, features, inputLength, cell)
+              : exactSeed(client, features, inputLength);
+          querySeed = stage == 0 ? seed : stageSeed(seed, stage);
           hasQuerySeed = true;
         }
         return new KeyedRandom(querySeed);
@@ -112,17 +143,27 @@ public final class NoiseKeys {
 
   /** The per-(client, input) seed; the input is hashed bit-exactly. */
   public long querySeed(String client, double[] features) {
+    return exactSeed(client, features, features.length);
+  }
+
+  /**
+   * {@link #querySeed} of {@code features} reduced from an input of {@code inputLength} features:
+   * the length is hashed too (in its own domain) when they differ, since the projection maps an
+   * input and the input padded with zeros to the same features, which the model may answer apart.
+   */
+  private long exactSeed(String client, double[] features, int inputLength) {
     // Whatever can throw comes before the first update (see clientSeed).
     byte[] id = client.getBytes(StandardCharsets.UTF_8);
     Objects.requireNonNull(features, "features");
+    boolean reduced = inputLength != features.length;
     Mac mac = macs.get();
-    mac.update((byte) 2);
+    mac.update(reduced ? (byte) 6 : (byte) 2);
     byte[] buf = buffers.get();
-    for (int b = 0; b < 4; b++) {
-      buf[b] = (byte) (id.length >>> (24 - 8 * b));
-    }
-    mac.update(buf, 0, 4);
+    mac.update(buf, 0, putInt(buf, 0, id.length));
     mac.update(id);
+    if (reduced) {
+      mac.update(buf, 0, putInt(buf, 0, inputLength));
+    }
     for (int start = 0; start < features.length; start += 512) {
       int n = Math.min(512, features.length - start);
       for (int i = 0; i < n; i++) {
@@ -138,6 +179,80 @@ public final class NoiseKeys {
   }
 
   /**
+   * The per-(client, neighbourhood) seed: the input is read along {@link #NEIGHBOURHOOD_DIRECTIONS}
+   * keyed directions ({@link #neighbourhoodCoordinates}) and each coordinate is rounded down to a
+   * grid of width {@code cell} at a keyed offset; the seed is an HMAC of the client, the length of
+   * the input ({@code inputLength}: before any projection, as for {@link #repeatKey(double[], int)})
+   * and those cells. Each direction has unit length, so moving an input by a distance r
+   * moves every coordinate by at most r, and all inputs within a ball of diameter {@code cell}
+   * (however an attacker places it on the grid's boundaries) get one of at most 2^4 seeds; an
+   * exact repeat gets its seed again. An input with a feature that is not a number within float
+   * range, or a coordinate too large for {@code cell} to count in a double, falls back to the exact
+   * input's seed.
+   */
+  long neighbourhoodSeed(String client, double[] features, int inputLength, double cell) {
+    // Whatever can throw comes before the first update (see clientSeed).
+    byte[] id = client.getBytes(StandardCharsets.UTF_8);
+    if (!FeatureRange.storable(features)) {
+      return exactSeed(client, features, inputLength);
+    }
+    double[] cells = neighbourhoodCoordinates(features);
+    for (int j = 0; j < NEIGHBOURHOOD_DIRECTIONS; j++) {
+      double index = Math.floor(cells[j] / cell + gridOffsets[j]);
+      if (!Double.isFinite(index)) {
+        return exactSeed(client, features, inputLength); // a coordinate beyond a double's range of cells
+      }
+      cells[j] = index == 0.0 ? 0.0 : index; // -0.0 and 0.0 are one cell
+    }
+    Mac mac = macs.get();
+    mac.update((byte) 5);
+    byte[] buf = buffers.get();
+    mac.update(buf, 0, putInt(buf, 0, id.length));
+    mac.update(id);
+    int at = putInt(buf, 0, inputLength);
+    for (double index : cells) {
+      at = putLong(buf, at, Double.doubleToLongBits(index));
+    }
+    mac.update(buf, 0, at);
+    return ByteBuffer.wrap(mac.doFinal()).getLong();
+  }
+
+  /**
+   * {@code features} read along the {@link #NEIGHBOURHOOD_DIRECTIONS} keyed directions of its
+   * length: unit vectors of entries ±1/√n, their signs derived under the secret, so a client cannot
+   * compute them. Linear in the features, O(n) work and no table.
+   */
+  double[] neighbourhoodCoordinates(double[] features) {
+    double[] c = new double[NEIGHBOURHOOD_DIRECTIONS];
+    SplittableRandom signs = new SplittableRandom(directionSeed);
+    for (double f : features) {
+      long bits = signs.nextLong();
+      for (int j = 0; j < NEIGHBOURHOOD_DIRECTIONS; j++) {
+        c[j] += (bits & (1L << j)) == 0 ? f : -f;
+      }
+    }
+    double scale = features.length == 0 ? 0 : 1 / Math.sqrt(features.length);
+    for (int j = 0; j < NEIGHBOURHOOD_DIRECTIONS; j++) {
+      c[j] *= scale;
+    }
+    return c;
+  }
+
+  private static int putInt(byte[] buf, int at, int v) {
+    for (int b = 0; b < 4; b++) {
+      buf[at + b] = (byte) (v >>> (24 - 8 * b));
+    }
+    return at + 4;
+  }
+
+  private static int putLong(byte[] buf, int at, long v) {
+    for (int b = 0; b < 8; b++) {
+      buf[at + b] = (byte) (v >>> (56 - 8 * b));
+    }
+    return at + 8;
+  }
+
+  /**
    * The key under which one client's repeated inputs are recognised: a 64-bit SipHash-2-4 of the
    * exact feature vector (-0.0 read as 0.0), keyed under the secret. A keyed hash, not a checksum,
    * so that a client cannot build an input that another one's key matches (passing a new query off
@@ -145,7 +260,18 @@ public final class NoiseKeys {
    * HMAC-SHA-256 because it is computed for every query and costs about a fifth. Not a noise seed.
    */
   long repeatKey(double[] features) {
+    return repeatKey(features, features.length);
+  }
+
+  /**
+   * {@link #repeatKey(double[])} of {@code features} reduced from an input of {@code inputLength}
+   * features, which is hashed too: the projection maps an input and the input padded with zeros to
+   * the same features, and the model may answer them apart, so one must not pass for a repeat of
+   * the other (unseen by the detectors).
+   */
+  long repeatKey(double[] features, int inputLength) {
     SipHash hash = new SipHash(repeatK0, repeatK1);
+    hash.add(inputLength);
     for (double f : features) {
       hash.add(Double.doubleToLongBits(f == 0.0 ? 0.0 : f));
     }

@@ -325,6 +325,25 @@ class ExtractionDefenceTest {
   }
 
   @Test
+  void aProjectedInputPaddedWithZerosIsNeitherARepeatNorNoisedAlike() {
+    // A zero feature adds nothing to the projection: an input of more than 64 features and the
+    // same input padded with zeros had one projection, so the padded one (which the model may
+    // answer otherwise) passed for a repeat, never reaching the detectors, and got the same noise,
+    // handing the client the exact difference of the two answers.
+    ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
+        .detector(detector, 1)
+        .tierPerturbation("free", Perturbation.gaussianNoise(0.2))
+        .build();
+    double[] x = image(5, 784);
+    double[] padded = Arrays.copyOf(x, 800);
+    assertThat(defence.observe("alice", x, Prediction.of(P)).duplicate()).isFalse();
+    assertThat(defence.observe("alice", padded, Prediction.of(P)).duplicate()).isFalse();
+    assertThat(defence.observe("alice", padded.clone(), Prediction.of(P)).duplicate()).isTrue();
+    assertThat(defence.perturb("alice", "free", padded, P)).isNotEqualTo(defence.perturb("alice", "free", x, P));
+    assertThat(defence.perturb("alice", "free", padded.clone(), P)).isEqualTo(defence.perturb("alice", "free", padded, P));
+  }
+
+  @Test
   void nearCopiesTheProjectionMergesGetTheSameNoiseSoAveragingThemGainsNothing() {
     // Noise keyed on the raw input while repeats were recognised on its projection: one-ulp
     // copies of a 100-feature input were all "repeats" (never seen by the detectors) yet each got
@@ -381,6 +400,17 @@ class ExtractionDefenceTest {
     org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
         .isThrownBy(() -> ExtractionDefence.builder(KEYS, 3).projection(-1))
         .withMessageContaining("extraction.projection");
+  }
+
+  @Test
+  void noiseRadiusRejectsNegativeAndNonFiniteValues() {
+    ExtractionDefence.Builder b = ExtractionDefence.builder(KEYS, 10);
+    for (double bad : new double[] {-0.5, Double.NaN, Double.POSITIVE_INFINITY, Double.MAX_VALUE}) {
+      org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+          .isThrownBy(() -> b.noiseRadius(bad))
+          .withMessageContaining("extraction.noiseRadius");
+    }
+    b.noiseRadius(0).noiseRadius(2.5);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.modelguard.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -50,5 +51,48 @@ class NoiseKeysTest {
       keys.add(KEYS.repeatKey(x));
     }
     assertThat(keys).hasSize(20_000);
+  }
+
+  @Test
+  void inputsWithinTheNoiseRadiusShareAtMostSixteenDrawsWhereverTheyStraddleTheGrid() {
+    // An attacker who knows the secret directions (here read off the keys, as unlimited probing
+    // could) and aims its variations along them, at the corners of the grid around each input.
+    double radius = 1.0;
+    double[][] directions = new double[NoiseKeys.NEIGHBOURHOOD_DIRECTIONS][64];
+    for (int i = 0; i < 64; i++) {
+      double[] unit = new double[64];
+      unit[i] = 1;
+      double[] c = KEYS.neighbourhoodCoordinates(unit);
+      for (int j = 0; j < directions.length; j++) {
+        directions[j][i] = c[j];
+      }
+    }
+    SplittableRandom r = new SplittableRandom(5);
+    int most = 0;
+    for (int base = 0; base < 50; base++) {
+      double[] x = new double[64];
+      for (int i = 0; i < 64; i++) {
+        x[i] = r.nextInt(17);
+      }
+      Set<Long> seeds = new HashSet<>();
+      for (int v = 0; v < 400; v++) {
+        double[] step = new double[64];
+        for (double[] direction : directions) {
+          double along = radius * (2 * r.nextDouble() - 1);
+          for (int i = 0; i < 64; i++) {
+            step[i] += along * direction[i];
+          }
+        }
+        double norm = Math.sqrt(Arrays.stream(step).map(s -> s * s).sum());
+        double[] nudged = x.clone();
+        for (int i = 0; i < 64; i++) {
+          nudged[i] += step[i] * Math.min(1, radius / norm); // within the ball of the radius
+        }
+        seeds.add(KEYS.neighbourhoodSeed("mallory", nudged, 64, 2 * radius));
+      }
+      assertThat(seeds).as("draws within %s of input %d", radius, base).hasSizeLessThanOrEqualTo(16);
+      most = Math.max(most, seeds.size());
+    }
+    assertThat(most).as("the most draws any ball gave: the attack does straddle boundaries").isGreaterThan(4);
   }
 }
