@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The quota store of a single JVM: exact under contention, bounded, and cheap enough to sit in
@@ -28,12 +30,32 @@ import java.util.concurrent.locks.ReentrantLock;
  *       descheduled inside its claim holds up the other deciders of that one key for as long.
  *       Denials write nothing.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
- *       {@value #DEFAULT_MAXIMUM_SIZE}). Adding a key beyond it evicts one: a key that is idle and
- *       back to a full quota if one is found among a few sampled, otherwise the least recently
- *       used of them, which forgets its counts: size the store above the number of keys active
- *       within a window. A key of a three-limit plan takes about 195 bytes of heap (its key strings
- *       included), so the default bound is about 190 MB (measured by {@code QuotaMemoryFootprint}
- *       in the benchmarks). Racing additions may pass the bound by a few keys for a moment.
+ *       {@value #DEFAULT_MAXIMUM_SIZE}). A key of a three-limit plan takes about 195 bytes of heap
+ *       (its key strings included), so the default bound is about 190 MB (measured by {@code
+ *       QuotaMemoryFootprint} in the benchmarks). Racing additions may pass the bound by a few keys
+ *       for a moment.
+ *   <li><b>Eviction hands out no quota while it can help it.</b> Adding a key beyond the bound
+ *       evicts one, looking at up to 32 keys from a position that moves round the
+ *       table (where a key sits depends on a secret hash, so no client can pick its neighbours):
+ *       <ol>
+ *         <li>the first one back to a full quota (every token bucket full, no window count that
+ *             still weighs, parked limits included), however recently it was used: forgetting it
+ *             changes no decision;
+ *         <li>only if none of them is, the one still counting the fewest units on any of its
+ *             limits (the least recently used of those tied). It starts again from a full quota if
+ *             it comes back; such an eviction is counted ({@link #lossyEvictions()}) and logged at
+ *             WARN, at most once a minute. Size the store above the number of keys active within a
+ *             window and this never happens.
+ *       </ol>
+ *       So a flood of new keys (a client with many addresses, say) evicts keys back to a full
+ *       quota, then its own light keys, and cannot push out a key that has spent its quota: to
+ *       evict a key still counting {@code U} units, every key sampled with it must count at least
+ *       {@code U}, units someone spent within their windows, so the flood must first fill most of
+ *       the store with keys each heavier than the one it wants back. The store never refuses a new
+ *       key instead: that would let anyone able to create keys cheaply lock every new client out
+ *       for up to the longest window, a cheaper attack with a wider reach than getting one
+ *       quota back at that price. A size eviction reads at most 32 entries, and
+ *       stops at the first one back to a full quota.
  *   <li><b>Idle keys are evicted.</b> A key unused for its plan's {@linkplain
  *       QuotaPlan#horizonMicros() horizon} (twice its longest window) whose state is back to a full
  *       quota is removed, which changes no decision. Adding keys sweeps a few table slots each
@@ -70,6 +92,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Never throws {@link QuotaStoreException}. Thread-safe.
  */
 public final class InMemoryQuotaStore implements QuotaStore {
+  private static final Logger log = LoggerFactory.getLogger(InMemoryQuotaStore.class);
+
   /** The default maximum number of keys. */
   public static final long DEFAULT_MAXIMUM_SIZE = 1_000_000;
 
@@ -89,8 +113,15 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** Segments: the top {@value} bits of a key's hash pick one. */
   private static final int MAX_SEGMENT_BITS = 6;
   private static final int INITIAL_TABLE = 16;
-  /** How many entries a size eviction compares. */
-  private static final int SAMPLE = 8;
+  /** The most entries a size eviction looks at; it stops at the first one back to a full quota. */
+  private static final int SAMPLE = 32;
+  /**
+   * A segment is meant for at least 2<sup>{@value}</sup> keys, so that an eviction's sample, taken
+   * in the segment the key is added to, stands for the whole store.
+   */
+  private static final int MIN_SEGMENT_KEYS_BITS = 8;
+  /** The shortest time between two warnings about evictions that forgot counts. */
+  private static final long WARN_EVERY_MICROS = 60_000_000;
   /** How many table slots each added key sweeps for idle keys. */
   private static final int SWEEP = 4;
   /** An active key's last use is recorded at most once a millisecond. */
@@ -107,15 +138,18 @@ public final class InMemoryQuotaStore implements QuotaStore {
   private final Segment[] segments;
   private final int segmentShift;
   private final AtomicLong size = new AtomicLong();
+  private final AtomicLong lossyEvictions = new AtomicLong();
+  /** When the next warning about a lossy eviction may be logged, in store microseconds. */
+  private final AtomicLong nextWarning = new AtomicLong(Long.MIN_VALUE);
 
   private InMemoryQuotaStore(Builder b) {
     this.clock = b.clock;
     this.ticked = b.clock == null ? b.time : null;
     this.maximumSize = b.maximumSize;
-    // Small stores get fewer segments, so that a size eviction nearly always finds a victim in the
-    // segment it is adding to.
+    // Small stores get fewer segments, so that a size eviction, which looks only at the segment it
+    // is adding to while that has keys, compares keys from a good part of the store.
     int bits = 0;
-    while (bits < MAX_SEGMENT_BITS && (maximumSize >> (bits + 4)) > 0) {
+    while (bits < MAX_SEGMENT_BITS && (maximumSize >> (bits + MIN_SEGMENT_KEYS_BITS)) > 0) {
       bits++;
     }
     this.segments = new Segment[1 << bits];
@@ -207,6 +241,16 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** The number of keys held. */
   public long estimatedSize() {
     return size.get();
+  }
+
+  /**
+   * How many keys were evicted to respect the maximum size while their counts still mattered (none
+   * of the keys sampled was back to a full quota), each of which starts again from a full quota
+   * if it comes back. Zero in a store sized above the keys active within a window; a growing
+   * number means it is too small for its traffic, or that a client is creating keys in bulk.
+   */
+  public long lossyEvictions() {
+    return lossyEvictions.get();
   }
 
   /**
@@ -393,9 +437,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
   }
 
   /**
-   * Makes room for one key (the store is over its maximum): evicts an idle key or the least
-   * recently used among a few sampled, from {@code own} if it has any, else from the first other
-   * segment free to lock. Under {@code own}'s lock; other segments are only tried, so two threads
+   * Makes room for one key (the store is over its maximum): evicts one ({@link #evictFrom}) from
+   * {@code own} if it has any, else from the first other segment free to lock. Under {@code own}'s lock; other segments are only tried, so two threads
    * evicting never wait on each other.
    *
    * @return false if no segment had a key to give
@@ -418,34 +461,115 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return false;
   }
 
+  /**
+   * Evicts one key of {@code s}, looking at up to {@value #SAMPLE} from its cursor: the first one
+   * back to a full quota, which changes no decision; failing that, the one of them that still
+   * counts the fewest units ({@link #countedUnits}), the least recently used of those tied, which
+   * is counted and logged. Under the segment's lock.
+   *
+   * @return false if the segment has no key
+   */
   private boolean evictFrom(Segment s, long now) {
+    long[] state = new long[9];
     while (s.count > 0) {
       Entry[] t = s.table;
       int mask = t.length - 1;
       int i = s.cursor & mask;
       int victim = -1;
+      long victimVersion = 0;
+      long victimUnits = Long.MAX_VALUE;
+      long victimUsed = 0;
       for (int n = 0, seen = 0; n <= mask && seen < SAMPLE; n++, i = (i + 1) & mask) {
         Entry e = t[i];
         if (e == null) {
           continue;
         }
         seen++;
-        if (retireIfIdle(s, e, now)) {
+        if (state.length < e.width()) {
+          state = new long[e.width()];
+        }
+        long v = e.read(state);
+        if (v == RETIRED) {
+          continue; // not seen under the lock: retiring and removing go together
+        }
+        long units = countedUnits(e.plan.limits(), state, now);
+        Parked parked = s.parked == null ? null : s.parked.get(e.partition);
+        if (parked != null) {
+          units = Math.max(units, countedUnits(parked.limits, parked.state, now));
+        }
+        // Whatever was decided on the key since its state was read makes the compare-and-set fail.
+        if (units == 0 && VERSION.compareAndSet(e, v, RETIRED)) {
           s.cursor = i;
           remove(s, i);
           return true;
         }
-        if (victim < 0 || e.lastUsed < t[victim].lastUsed) {
+        if (units < victimUnits || (units == victimUnits && e.lastUsed < victimUsed)) {
           victim = i;
+          victimVersion = v;
+          victimUnits = units;
+          victimUsed = e.lastUsed;
         }
       }
       s.cursor = i;
-      if (victim >= 0 && t[victim].retire()) {
+      if (victim >= 0 && VERSION.compareAndSet(t[victim], victimVersion, RETIRED)) {
         remove(s, victim);
+        lostCounts(victimUnits, now);
         return true;
       }
     }
     return false;
+  }
+
+  /** Counts an eviction that forgot {@code units} still counted, and warns at most once a minute. */
+  private void lostCounts(long units, long now) {
+    long lossy = lossyEvictions.incrementAndGet();
+    long next = nextWarning.get();
+    if (now >= next && nextWarning.compareAndSet(next, now + WARN_EVERY_MICROS)) {
+      log.warn("InMemoryQuotaStore is full ({} keys) of keys whose counts still matter: evicted one "
+          + "still counting {} units, which it gets back if it returns ({} such evictions so far). "
+          + "Raise maximumSize above the number of keys active within a window, or look for a client "
+          + "creating keys in bulk", maximumSize, units, lossy);
+    }
+  }
+
+  /**
+   * The most units any of {@code limits} still counts in {@code state} at {@code now}: what
+   * forgetting the state would hand back on that limit. Zero exactly when {@link
+   * QuotaArithmetic#isFresh} holds; a window stored ahead of {@code now} counts at least one.
+   */
+  static long countedUnits(List<QuotaLimit> limits, long[] state, long now) {
+    long nowMs = Math.floorDiv(now, 1000);
+    long most = 0;
+    for (int i = 0; i < limits.size(); i++) {
+      QuotaLimit l = limits.get(i);
+      int b = 3 * i;
+      long units;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        long ahead = state[b] - now;
+        units = ahead <= 0 ? 0 : (ahead - 1) / l.intervalMicros() + 1;
+      } else {
+        long w = l.windowMillis();
+        long idx = nowMs / w;
+        long stored = state[b];
+        long left = QuotaArithmetic.SLICES - (nowMs - idx * w) * QuotaArithmetic.SLICES / w;
+        if (stored > idx) {
+          units = Math.max(1, state[b + 1] + state[b + 2]);
+        } else if (stored == idx) {
+          units = state[b + 1] + weighed(state[b + 2], left);
+        } else if (stored == idx - 1) {
+          units = weighed(state[b + 1], left);
+        } else {
+          units = 0;
+        }
+      }
+      most = Math.max(most, units);
+    }
+    return most;
+  }
+
+  /** The part of a previous window's {@code count} that still weighs, {@code left} slices from its end, rounded up. */
+  private static long weighed(long count, long left) {
+    return count == 0 ? 0 : (count * left - 1) / QuotaArithmetic.SLICES + 1;
   }
 
   /**

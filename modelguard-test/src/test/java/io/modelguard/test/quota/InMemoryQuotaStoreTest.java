@@ -80,6 +80,64 @@ class InMemoryQuotaStoreTest {
   }
 
   @Test
+  void aFloodOfNewKeysCannotPushAnExhaustedKeyOutAndGiveItItsQuotaBack() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(64).build();
+    QuotaPlan daily = QuotaPlan.of(QuotaLimit.slidingWindow("daily", 5, Duration.ofDays(1)));
+    QuotaKey spent = QuotaKey.forTenant("acme", "digits");
+    assertThat(store.acquire(spent, daily, 5).isAllowed()).isTrue();
+    assertThat(store.acquire(spent, daily, 1).isAllowed()).isFalse();
+    // The same client, from 10,000 addresses, one request each, within the same day: the store is
+    // full of keys that all still count, and it must drop some of them.
+    for (int i = 0; i < 10_000; i++) {
+      store.acquire(QuotaKey.forAddress("198.51." + (i >> 8) + "." + (i & 255)), daily, 1);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertThat(store.estimatedSize()).isLessThanOrEqualTo(64);
+    assertThat(store.lossyEvictions()).as("keys holding one unit each went").isPositive();
+    QuotaDecision again = store.acquire(spent, daily, 1);
+    assertThat(again.isAllowed()).as("the day's five units are still spent").isFalse();
+    assertThat(again.remaining(0)).isZero();
+  }
+
+  @Test
+  void keysBackToAFullQuotaAreEvictedBeforeAKeyStillCountingHoweverRecentlyTheyWereUsed() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(64).build();
+    QuotaPlan daily = QuotaPlan.of(QuotaLimit.slidingWindow("daily", 5, Duration.ofDays(1)));
+    // One unit back every second, but idle only after 2,000 s: a key used a second ago is full.
+    QuotaPlan steady = QuotaPlan.of(QuotaLimit.tokenBucket("steady", 1000, Duration.ofSeconds(1000)));
+    QuotaKey counting = QuotaKey.forTenant("acme", "digits");
+    store.acquire(counting, daily, 5);
+    for (int i = 0; i < 1_000; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      store.acquire(QuotaKey.forTenant("t" + i, "digits"), steady, 1);
+    }
+    assertThat(store.estimatedSize()).isLessThanOrEqualTo(64);
+    assertThat(store.lossyEvictions()).as("every eviction found a full key").isZero();
+    assertThat(store.acquire(counting, daily, 1).isAllowed()).as("the least recently used key kept its count")
+        .isFalse();
+  }
+
+  @Test
+  void whenEveryKeyStillCountsTheOneHoldingTheFewestUnitsGoesFirst() {
+    InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).maximumSize(64).build();
+    QuotaPlan daily = QuotaPlan.of(QuotaLimit.slidingWindow("daily", 100, Duration.ofDays(1)));
+    List<QuotaKey> heavy = new ArrayList<>();
+    for (int i = 0; i < 32; i++) {
+      QuotaKey k = QuotaKey.forTenant("heavy-" + i, "digits");
+      store.acquire(k, daily, 100);
+      heavy.add(k);
+    }
+    // More recent, but lighter: these are the ones to give up when the store is full.
+    for (int i = 0; i < 5_000; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      store.acquire(QuotaKey.forTenant("light-" + i, "digits"), daily, 1);
+    }
+    for (QuotaKey k : heavy) {
+      assertThat(store.acquire(k, daily, 1).isAllowed()).as("%s", k).isFalse();
+    }
+  }
+
+  @Test
   void aKeyInUseIsNeverEvictedForIdleness() {
     InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
     QuotaPlan minute = QuotaPlan.of(QuotaLimit.slidingWindow("minute", 600, Duration.ofMinutes(1)));
