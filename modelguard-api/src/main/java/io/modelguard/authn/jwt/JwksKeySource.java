@@ -224,8 +224,8 @@ public final class JwksKeySource implements JwtKeySource {
       return key;
     }
     await(refresh);
-    set = keys;
-    return StaticKeySource.byKeyId(set.entries, alg, keyId);
+    set = keys; // null if another request dropped the set meanwhile, too long stale (maxStale)
+    return set == null ? Optional.empty() : StaticKeySource.byKeyId(set.entries, alg, keyId);
   }
 
   /**

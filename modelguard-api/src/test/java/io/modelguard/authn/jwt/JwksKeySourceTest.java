@@ -312,6 +312,59 @@ class JwksKeySourceTest {
     assertThat(verify(cached, t)).isPresent();
   }
 
+  /**
+   * A lookup of an unknown kid waits for the refresh it started, then reads the set again. Once a
+   * set could be dropped (maxStale), another request past the set's age dropped it meanwhile, and
+   * the lookup threw a NullPointerException out of find() (which never throws) instead of returning
+   * empty. A raw socket holds the refresh until the drop has happened, so the order is certain.
+   */
+  @Test
+  void aLookupWhoseRefreshOutlivesTheDropOfTheStaleSetFindsNothingAndDoesNotThrow() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+      JwksKeySource source = JwksKeySource.builder(URI.create("http://127.0.0.1:" + server.getLocalPort() + PATH))
+          .clock(clock).maxStale(Duration.ZERO).refreshWait(Duration.ofSeconds(30)).build();
+      sources.add(source);
+      try (Socket first = server.accept()) {
+        readRequestHead(first);
+        byte[] body = set(jwk("k1", TestKeys.RSA)).getBytes(StandardCharsets.UTF_8);
+        first.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: max-age=300"
+            + "\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        first.getOutputStream().write(body);
+      }
+      source.lastFetch().get(10, TimeUnit.SECONDS);
+      assertThat(source.hasKeys()).isTrue();
+
+      clock.advance(Duration.ofSeconds(31)); // past minRefreshInterval, before expiry
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<Optional<java.security.Key>> lookup = pool.submit(() -> source.find("RS256", "rotated"));
+        try (Socket refresh = server.accept()) { // the lookup's refresh: held until the set is dropped
+          readRequestHead(refresh);
+          clock.advance(Duration.ofSeconds(300)); // expired, maxStale 0
+          Thread.currentThread().interrupt(); // this request does not wait for the held refresh
+          source.generation();
+          Thread.interrupted();
+          assertThat(source.hasKeys()).as("dropped while the lookup waits").isFalse();
+          refresh.getOutputStream().write("HTTP/1.1 503 Down\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
+        }
+        assertThat(lookup.get(10, TimeUnit.SECONDS)).isEmpty();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  private static void readRequestHead(Socket s) throws IOException {
+    InputStream in = s.getInputStream();
+    for (int last = 0, c; (c = in.read()) != -1; ) { // the request head ends with an empty line
+      last = (last << 8 | c) & 0xFFFFFFFF;
+      if (last == 0x0D0A0D0A) {
+        return;
+      }
+    }
+  }
+
   @Test
   void theDefaultMaxStaleIsADayAndUntilThenTheHeldKeysServe() {
     serve(set(jwk("k1", TestKeys.RSA)));
