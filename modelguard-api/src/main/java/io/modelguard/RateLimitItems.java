@@ -1,5 +1,6 @@
 package io.modelguard;
 
+import io.modelguard.internal.StructuredFields;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +51,9 @@ public final class RateLimitItems {
    * reported in {@code RateLimit} until {@link #reporting} says which.
    *
    * @throws IllegalArgumentException if there is no member, a name is empty or holds a character
-   *     other than printable ASCII (or a {@code "} or {@code \}), or a member does not start with
-   *     its quoted name or holds a control character
+   *     other than printable ASCII (or a {@code "} or {@code \}), or a member is not its quoted
+   *     name followed by nothing or by parameters ({@code ;...}) in printable ASCII, every string
+   *     closed and no {@code ,} outside one
    */
   public static RateLimitItems of(Map<String, String> members) {
     if (members.isEmpty()) {
@@ -66,9 +68,9 @@ public final class RateLimitItems {
       if (name.isEmpty() || !name.chars().allMatch(c -> c >= 0x20 && c < 0x7F && c != '"' && c != '\\')) {
         throw new IllegalArgumentException("a rate-limit policy name must be printable ASCII without '\"' or '\\'");
       }
-      if (!member.startsWith("\"" + name + "\"") || member.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+      if (!isMemberOf(name, member)) {
         throw new IllegalArgumentException("the RateLimit-Policy member of '" + name
-            + "' must start with its quoted name and hold no control character");
+            + "' must start with its quoted name, then parameters only, in printable ASCII");
       }
       names[i] = name;
       texts[i++] = member;
@@ -181,6 +183,21 @@ public final class RateLimitItems {
     return new String[] {
       String.join(", ", policies.values()), limits.isEmpty() ? null : String.join(", ", limits)
     };
+  }
+
+  /**
+   * Whether {@code member} is one list member for {@code name}: the quoted name, then nothing or
+   * parameters ({@code ;...}), printable ASCII only, with every string closed and no {@code ,}
+   * outside one (which would add a member, naming a policy the merge does not know of).
+   */
+  private static boolean isMemberOf(String name, String member) {
+    int after = name.length() + 2;
+    if (!member.startsWith("\"" + name + "\"") || (member.length() > after && member.charAt(after) != ';')
+        || !member.chars().allMatch(c -> c >= 0x20 && c < 0x7F)) {
+      return false;
+    }
+    List<String> parts = StructuredFields.splitOutsideStrings(member, ',');
+    return parts != null && parts.size() == 1;
   }
 
   private static String member(String name, long remaining, long resetSeconds) {

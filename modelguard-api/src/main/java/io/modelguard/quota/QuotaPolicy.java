@@ -211,14 +211,15 @@ public final class QuotaPolicy implements Policy {
    * refund. A plain cost ({@link Builder#cost}) is a charge for the request, not a hold, and stays
    * charged.
    *
-   * @throws QuotaStoreException if the store failed to take the refund back synchronously: the
-   *     engine logs it and reports the limit as charged
+   * @throws QuotaStoreException if the store failed to take the refund back synchronously or
+   *     dropped it ({@link QuotaStore#trySettle}): the engine logs it and reports the limit as
+   *     charged
    */
   @Override
   public void release(GuardContext context) {
     Reservation r = reservations == null ? null : reservations.asMap().remove(context.request());
-    if (r != null) {
-      store.settle(r.key, r.plan, -r.reserved, r.decision);
+    if (r != null && !store.trySettle(r.key, r.plan, -r.reserved, r.decision)) {
+      throw new QuotaStoreException("QuotaPolicy: the store dropped the refund of " + r.reserved + " units");
     }
   }
 

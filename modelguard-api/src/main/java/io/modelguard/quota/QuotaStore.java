@@ -66,4 +66,20 @@ public interface QuotaStore {
       adjust(key, plan, delta, reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation));
     }
   }
+
+  /**
+   * {@link #settle}, saying whether the store took the settlement: false if it dropped it instead
+   * (as {@link ResilientQuotaStore} does while the store that decided the reservation is
+   * unavailable), so that a caller reporting a refund does not report one that never happened. A
+   * store that applies settlements asynchronously took one it accepted, even if applying it fails
+   * later.
+   *
+   * <p>Default: {@code settle(key, plan, delta, reservation)}, then true.
+   *
+   * @throws QuotaStoreException if a remote store failed synchronously
+   */
+  default boolean trySettle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    settle(key, plan, delta, reservation);
+    return true;
+  }
 }

@@ -210,28 +210,39 @@ public final class ResilientQuotaStore implements QuotaStore {
    */
   @Override
   public void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    trySettle(key, plan, delta, reservation);
+  }
+
+  /**
+   * {@link #settle}, returning false if the settlement was dropped (the circuit was not closed, or
+   * the primary failed), true otherwise. Never throws {@link QuotaStoreException}.
+   */
+  @Override
+  public boolean trySettle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
     if (delta == 0 || !reservation.isMetered()) {
-      return;
+      return true;
     }
     if (reservation.isDegraded()) {
       if (local != null) {
         local.settle(key, localPlan(plan), delta, reservation);
       }
-      return;
+      return true;
     }
     // Only a closed circuit: an asynchronous adjustment proves nothing about the primary, so it
     // must not be the probe that closes the circuit.
     Circuit circuit = circuit(key);
     if (circuit.state.get() != CLOSED) {
       dropSettlement(key, delta, "circuit " + circuit.state() + circuit.label());
-      return;
+      return false;
     }
     try {
       primaryCalls.incrementAndGet();
       primary.settle(key, plan, delta, reservation); // no onSuccess(), as in adjust
+      return true;
     } catch (QuotaStoreException e) {
       circuit.onFailure(e);
       dropSettlement(key, delta, e.getMessage());
+      return false;
     }
   }
 

@@ -165,6 +165,23 @@ class MergedRateLimitTest {
   }
 
   @Test
+  void aRefundTheResilientStoreDroppedIsReportedAsCharged() {
+    // The shared store decides, then fails the refund: the resilient store drops it (counted and
+    // logged) without throwing, so the engine must still learn that nothing was given back.
+    ResilientQuotaStore resilient = ResilientQuotaStore.builder(new NoRefundStore(store()))
+        .failurePolicy(FailurePolicy.failClosed()).clock(CLOCK).build();
+    QuotaPolicy reserving = QuotaPolicy.builder(resilient)
+        .defaultLimits(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)))
+        .reserve(ctx -> 4, response -> 1).build();
+
+    GuardDecision refused = guard(reserving, ctx -> GuardDecision.allow()).check(new Call(true));
+
+    assertThat(refused.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(resilient.droppedSettlements()).isEqualTo(1);
+    assertThat(refused.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=1");
+  }
+
+  @Test
   void rateLimitItemsRefuseMembersThatCouldBreakTheHeader() {
     assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"daily\";q=5;w=1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with its quoted name");
@@ -172,6 +189,17 @@ class MergedRateLimitTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RateLimitItems.of(Map.of("a\"b", "\"a\"b\";q=5;w=1")))
         .isInstanceOf(IllegalArgumentException.class);
+    // A member is one list member: a second one would name a policy the merge does not know of.
+    assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"burst\";q=5;w=1, \"daily\";q=9;w=86400")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"burst\"x;q=5")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"burst\";q=5;pk=\"unterminated")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"burst\";q=5;w=1\u00e9")))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(RateLimitItems.of(Map.of("a,b", "\"a,b\";q=5;pk=\"x,y\"")).policyField())
+        .isEqualTo("\"a,b\";q=5;pk=\"x,y\"");
     RateLimitItems burst = RateLimitItems.of(Map.of("burst", "\"burst\";q=5;w=1"));
     assertThatThrownBy(() -> burst.reporting("daily", 1, 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> burst.ifReleased(1, 1)).isInstanceOf(IllegalStateException.class);

@@ -231,6 +231,16 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   }
 
   /**
+   * {@link #settle}, returning false if it was dropped ({@link ResilientQuotaStore#trySettle});
+   * true once Redis was handed it, even if applying it fails later (see {@link
+   * #droppedSettlements()}).
+   */
+  @Override
+  public boolean trySettle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
+    return resilient.trySettle(key, plan, delta, reservation);
+  }
+
+  /**
    * Connects and loads the script now, waiting at most {@code timeout}, so the first decisions do
    * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
    * it, the store connects on first use. Also reads Redis's {@code maxmemory-policy} and logs a
