@@ -1,6 +1,7 @@
 package io.modelguard.extraction;
 
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 
 /**
  * A deterministic random stream seeded from a keyed hash. Same seed, same numbers, on every JDK.
@@ -8,10 +9,29 @@ import java.util.SplittableRandom;
  */
 public final class KeyedRandom {
   private final SplittableRandom random;
+  /** The seed of the second Gaussian stream of a {@linkplain #mixing mixing} stream, or null. */
+  private final LongSupplier partnerSeed;
+  private SplittableRandom partner;
 
   /** A stream seeded with {@code seed}. */
   public KeyedRandom(long seed) {
     this.random = new SplittableRandom(seed);
+    this.partnerSeed = null;
+  }
+
+  private KeyedRandom(long seed, LongSupplier partnerSeed) {
+    this.random = new SplittableRandom(seed);
+    this.partnerSeed = partnerSeed;
+  }
+
+  /**
+   * A stream whose uniform numbers come from {@code seed} alone, and whose Gaussian numbers are
+   * {@code (a + b) / √2}, {@code a} drawn from {@code seed}'s stream and {@code b} from a second
+   * stream seeded by {@code partnerSeed} (asked on the first Gaussian draw): still standard normal,
+   * half of its variance shared by every stream of {@code seed}, half by those of both seeds.
+   */
+  static KeyedRandom mixing(long seed, LongSupplier partnerSeed) {
+    return new KeyedRandom(seed, java.util.Objects.requireNonNull(partnerSeed, "partnerSeed"));
   }
 
   /** A uniform double in {@code [0, 1)}. */
@@ -26,8 +46,22 @@ public final class KeyedRandom {
 
   /** A standard normal double (Box–Muller, so identical across JDKs). */
   public double nextGaussian() {
-    double u1 = 1.0 - random.nextDouble();
-    double u2 = random.nextDouble();
+    double a = gaussian(random);
+    if (partnerSeed == null) {
+      return a;
+    }
+    if (partner == null) {
+      partner = new SplittableRandom(partnerSeed.getAsLong());
+    }
+    return (a + gaussian(partner)) * HALF_SQRT_2;
+  }
+
+  /** 1/√2. */
+  private static final double HALF_SQRT_2 = Math.sqrt(0.5);
+
+  private static double gaussian(SplittableRandom r) {
+    double u1 = 1.0 - r.nextDouble();
+    double u2 = r.nextDouble();
     return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
   }
 }

@@ -98,6 +98,9 @@ public final class NoiseKeys {
       private long querySeed;
       private boolean hasQuerySeed;
 
+      private long exactQuerySeed;
+      private boolean hasExactQuerySeed;
+
       @Override
       public KeyedRandom perQuery() {
         if (!hasQuerySeed) {
@@ -107,7 +110,19 @@ public final class NoiseKeys {
           querySeed = stage == 0 ? seed : stageSeed(seed, stage);
           hasQuerySeed = true;
         }
-        return new KeyedRandom(querySeed);
+        // With cells: Gaussian noise half the cell's, half the exact input's, so slight variations
+        // can average away only the exact half, and two inputs of one cell still differ by noise
+        // (with the cell's alone, by the model's exact difference: its local slopes).
+        return cell > 0 ? KeyedRandom.mixing(querySeed, this::exactQuerySeed) : new KeyedRandom(querySeed);
+      }
+
+      private long exactQuerySeed() {
+        if (!hasExactQuerySeed) {
+          long seed = exactSeed(client, features, inputLength);
+          exactQuerySeed = stage == 0 ? seed : stageSeed(seed, stage);
+          hasExactQuerySeed = true;
+        }
+        return exactQuerySeed;
       }
 
       @Override

@@ -92,7 +92,7 @@ public interface Perturbation {
   /**
    * Adds N(0, scale²) to each probability, clips at 0 and renormalises (ART default scale 0.2).
    * The noise is drawn from the per-(client, input) keyed stream, so repeats are identical (and,
-   * in {@link ExtractionDefence}, slight variations of an input share at most 16 draws).
+   * in {@link ExtractionDefence}, slight variations of an input share half of their noise).
    */
   static Perturbation gaussianNoise(double scale) {
     if (!(scale >= 0) || Double.isInfinite(scale)) {

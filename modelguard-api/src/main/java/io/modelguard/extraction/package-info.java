@@ -16,8 +16,8 @@
  *       PERTURB output policies.
  *   <li>{@link io.modelguard.extraction.Perturbation} implements ART's output defences and
  *       misinformation; all randomness is keyed by {@link io.modelguard.extraction.NoiseKeys}, so
- *       repeating a query never yields fresh noise to average away, and (keyed by the input's
- *       neighbourhood) slight variations of it yield at most 16 draws.
+ *       repeating a query never yields fresh noise to average away, and (half keyed by the input's
+ *       neighbourhood) slight variations of it can average away only half of it.
  * </ul>
  *
  * <p>What no detector can do: attackers who query with natural data or uniform random points look

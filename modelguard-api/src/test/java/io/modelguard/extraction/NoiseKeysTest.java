@@ -95,4 +95,34 @@ class NoiseKeysTest {
     }
     assertThat(most).as("the most draws any ball gave: the attack does straddle boundaries").isGreaterThan(4);
   }
+
+  @Test
+  void aMixingStreamIsStandardNormalSharesHalfItsVarianceWithItsSeedAndRepeatsItself() {
+    // (a + b)/√2: over 200,000 draws, mean 0 and variance 1; its covariance with another stream of
+    // the same first seed (another input of one cell) is 1/2, with a stream of another first seed
+    // 0; and the same two seeds give the same numbers (a repeat, its answer again).
+    int n = 200_000;
+    KeyedRandom mixed = KeyedRandom.mixing(11, () -> 12);
+    KeyedRandom sameCell = KeyedRandom.mixing(11, () -> 13);
+    KeyedRandom otherCell = KeyedRandom.mixing(21, () -> 22);
+    KeyedRandom again = KeyedRandom.mixing(11, () -> 12);
+    double sum = 0;
+    double squares = 0;
+    double withSameCell = 0;
+    double withOtherCell = 0;
+    for (int i = 0; i < n; i++) {
+      double g = mixed.nextGaussian();
+      assertThat(again.nextGaussian()).isEqualTo(g);
+      sum += g;
+      squares += g * g;
+      withSameCell += g * sameCell.nextGaussian();
+      withOtherCell += g * otherCell.nextGaussian();
+    }
+    assertThat(sum / n).isCloseTo(0, org.assertj.core.data.Offset.offset(0.01));
+    assertThat(squares / n).isCloseTo(1, org.assertj.core.data.Offset.offset(0.02));
+    assertThat(withSameCell / n).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.02));
+    assertThat(withOtherCell / n).isCloseTo(0, org.assertj.core.data.Offset.offset(0.02));
+    // Uniform draws come from the first seed alone.
+    assertThat(KeyedRandom.mixing(11, () -> 12).nextDouble()).isEqualTo(new KeyedRandom(11).nextDouble());
+  }
 }
