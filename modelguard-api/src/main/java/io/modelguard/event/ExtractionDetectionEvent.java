@@ -13,9 +13,11 @@ import java.util.Objects;
  *
  * @param timestamp when the query was observed, by the defence's clock
  * @param client the key the defence tracks the client by: {@code p:<tenant>:<subject>} for an
- *     authenticated principal, {@code a:<remote address>} otherwise (an IPv6 address as its /64, as
- *     quota keys have it); parts escaped as in quota keys
- * @param subject the authenticated subject, or null
+ *     authenticated principal ({@code t:<tenant>} when the defence's client scope is the tenant),
+ *     {@code a:<remote address>} otherwise (an IPv6 address as its /64, as quota keys have it);
+ *     parts escaped as in quota keys
+ * @param subject the authenticated subject of the flagged query (in tenant scope, the one of the
+ *     tenant's subjects that sent it), or null
  * @param tenant the authenticated tenant, or null
  * @param model the model id, or null if unresolved
  * @param previousLevel the client's risk level before this query

@@ -74,6 +74,11 @@ import java.util.Optional;
  * an input it cannot read: otherwise such queries would hide a stream from the detectors. A model
  * taking inputs of several lengths needs an encoder that gives one length.
  *
+ * <p>Clients: the policies key a request by its principal's tenant and subject ({@code
+ * p:<tenant>:<subject>}), or by its tenant alone with {@link Builder#clientScope} {@link
+ * ClientScope#TENANT} (for tenants that mint keys or subjects themselves, whose extraction spread
+ * over many keys is otherwise never seen as one), and an unauthenticated request by its address.
+ *
  * <p>Events: wired into a chain, each query on which a detector fires is published to the engine's
  * {@link io.modelguard.event.GuardListener}s as an {@link ExtractionDetectionEvent} (client,
  * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
@@ -116,13 +121,19 @@ public final class ExtractionDefence {
   private final long projectionSeed;
   private volatile SparseProjection projection;
   private final ExtractionListener listener;
+  private final ClientScope clientScope;
   private final Cache<String, ClientRisk> clients;
 
   private ExtractionDefence(Builder b) {
     this.keys = b.keys;
     this.classes = b.classes;
     this.clock = b.clock;
-    this.detectors = List.copyOf(b.detectors);
+    // A hashing detector's index slots are keyed under the secret, so no client can crowd them.
+    long slotK0 = keys.purposeSeed("hashing-index/0");
+    long slotK1 = keys.purposeSeed("hashing-index/1");
+    this.detectors = b.detectors.stream()
+        .map(d -> d instanceof HashingDetector h ? h.keyed(slotK0, slotK1) : d)
+        .toList();
     this.weights = b.weights.stream().mapToDouble(Double::doubleValue).toArray();
     this.levelThresholds = new double[LEVELS.length];
     for (RiskLevel l : LEVELS) {
@@ -153,6 +164,7 @@ public final class ExtractionDefence {
     this.maxTotalBytes = b.maxTotalBytes;
     this.projectionSeed = keys.purposeSeed("projection");
     this.listener = b.listener;
+    this.clientScope = b.clientScope;
     this.clients = Caffeine.newBuilder()
         .maximumWeight(b.maxTotalBytes / 1024)
         .weigher((String client, ClientRisk risk) -> risk.weightKiB)
@@ -386,6 +398,11 @@ public final class ExtractionDefence {
     }
   }
 
+  /** The {@code i}-th detector as the defence runs it (hashing detectors keyed under the secret); for tests. */
+  ExtractionDetector detector(int i) {
+    return detectors.get(i);
+  }
+
   /** The bytes {@code client} is charged against {@link Builder#maxTotalBytes} (0 if unknown). */
   long chargedBytes(String client) {
     ClientRisk risk = clients.getIfPresent(client);
@@ -519,16 +536,25 @@ public final class ExtractionDefence {
         + "observed or its noise keyed; output withheld. Give the policies at least the model's input limit.");
   }
 
+  /** The client key of a request under this defence's {@link Builder#clientScope}. */
+  private String clientOf(InferenceRequest request, Optional<Principal> principal) {
+    return clientOf(request, principal, clientScope);
+  }
+
   /**
-   * The client key: {@code p:<tenant>:<subject>} for a principal (both parts escaped as in a quota
-   * key, so one tenant's subject never shares another tenant's state), else the remote address's
-   * quota key ({@code a:<address>}: an IPv6 address reduced to its /64, a port dropped, as {@link
-   * QuotaKey#forAddress} keys it), so rotating through one's own addresses gives no fresh state.
+   * The client key: for a principal, {@code p:<tenant>:<subject>} in {@link ClientScope#PRINCIPAL}
+   * scope and {@code t:<tenant>} in {@link ClientScope#TENANT} scope (parts escaped as in a quota
+   * key, so one tenant's subject never shares another tenant's state, and the prefixes keep the
+   * two forms apart); without one, the remote address's quota key ({@code a:<address>}: an IPv6
+   * address reduced to its /64, a port dropped, as {@link QuotaKey#forAddress} keys it), so
+   * rotating through one's own addresses gives no fresh state.
    */
-  static String clientOf(InferenceRequest request, Optional<Principal> principal) {
+  static String clientOf(InferenceRequest request, Optional<Principal> principal, ClientScope scope) {
     if (principal.isPresent()) {
       Principal p = principal.get();
-      return "p:" + KeyText.escape(p.tenant()) + ":" + KeyText.escape(p.subject());
+      return scope == ClientScope.TENANT
+          ? "t:" + KeyText.escape(p.tenant())
+          : "p:" + KeyText.escape(p.tenant()) + ":" + KeyText.escape(p.subject());
     }
     return QuotaKey.forAddress(request.remoteAddress().orElse(null)).partition();
   }
@@ -689,6 +715,7 @@ public final class ExtractionDefence {
     private int projectTo = 64;
     private double noiseRadius = 1.0;
     private ExtractionListener listener;
+    private ClientScope clientScope = ClientScope.PRINCIPAL;
 
     private Builder(NoiseKeys keys, int classes) {
       this.keys = Objects.requireNonNull(keys, "keys");
@@ -813,9 +840,9 @@ public final class ExtractionDefence {
      * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
      * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
      * limit. An evicted client starts again with a clean state, so size the limit for the number
-     * of concurrently active clients. With the default detectors a client weighs at most 187 KB
+     * of concurrently active clients. With the default detectors a client weighs at most 190 KB
      * whatever its input size (inputs above 64 features are projected, see {@link #projection}), so
-     * the default keeps about 2,800 clients.
+     * the default keeps about 2,750 clients.
      *
      * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
      * the detectors can see (its {@link #projection} size): Caffeine would evict every client right
@@ -909,6 +936,21 @@ public final class ExtractionDefence {
      */
     public Builder listener(ExtractionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Whose queries the {@link ExtractionDefence#requestPolicy}, {@link
+     * ExtractionDefence#observePolicy} and {@link ExtractionDefence#perturbPolicy} fold into one client (one history for the detectors, one risk level, one noise key); default
+     * {@link ClientScope#PRINCIPAL}, each tenant's subject apart. Choose {@link ClientScope#TENANT}
+     * where a tenant can mint API keys or subjects itself: per principal, each new key starts a
+     * clean history, so an extraction spread over many keys is never seen as one. Unauthenticated
+     * requests are keyed by address in either scope. The methods taking a client string ({@link
+     * ExtractionDefence#admit}, {@link ExtractionDefence#observe}, {@link ExtractionDefence#perturb})
+     * use the string they are given.
+     */
+    public Builder clientScope(ClientScope scope) {
+      this.clientScope = Objects.requireNonNull(scope, "clientScope");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.modelguard.extraction;
 
+import java.security.SecureRandom;
 import java.util.Arrays;
 
 /**
@@ -16,6 +17,13 @@ import java.util.Arrays;
  * topN), where candidates are the stored fingerprints with one of those hashes; memory about 4 ·
  * history · (topN + 5) bytes per client.
  *
+ * <p>The window hashes are public functions of the input, so the index places them by a keyed hash
+ * (SipHash): a client cannot choose inputs whose hashes pile up in one slot of it and make every
+ * query of its own walk the whole index. An {@link ExtractionDefence} keys its hashing detectors
+ * under its secret; a detector used on its own draws its key at random when created. Fingerprints
+ * that share their largest hashes are genuine candidates and are all compared, which costs at
+ * most O(history · topN) per query.
+ *
  * <p>The quantisation step is in input units and must suit the model's input scale: the default
  * set of {@link ExtractionDefence} uses step 2 for 0–16 pixel values (digits).
  */
@@ -25,8 +33,11 @@ public final class HashingDetector implements ExtractionDetector {
   private final int topN;
   private final int minShared;
   private final int history;
+  /** The key of the index's slots (see the class documentation). */
+  private final long slotK0;
+  private final long slotK1;
 
-  private HashingDetector(double step, int window, int topN, int minShared, int history) {
+  private HashingDetector(double step, int window, int topN, int minShared, int history, long slotK0, long slotK1) {
     if (!(step > 0) || window < 1 || topN < 1 || minShared < 1 || minShared > topN || history < 1) {
       throw new IllegalArgumentException("hashing needs step > 0, window >= 1, 1 <= minShared <= topN, history >= 1");
     }
@@ -35,11 +46,19 @@ public final class HashingDetector implements ExtractionDetector {
     this.topN = topN;
     this.minShared = minShared;
     this.history = history;
+    this.slotK0 = slotK0;
+    this.slotK1 = slotK1;
   }
 
   /** A detector with the given quantisation step, window length, fingerprint size, match count and history. */
   public static HashingDetector of(double step, int window, int topN, int minShared, int history) {
-    return new HashingDetector(step, window, topN, minShared, history);
+    SecureRandom random = new SecureRandom();
+    return new HashingDetector(step, window, topN, minShared, history, random.nextLong(), random.nextLong());
+  }
+
+  /** This detector with its index slots keyed by {@code (k0, k1)} (an {@link ExtractionDefence}'s secret). */
+  HashingDetector keyed(long k0, long k1) {
+    return new HashingDetector(step, window, topN, minShared, history, k0, k1);
   }
 
   @Override
@@ -55,7 +74,10 @@ public final class HashingDetector implements ExtractionDetector {
   @Override
   public long maxRetainedBytes(int dimensions) {
     int prefix = topN - minShared + 1;
-    return 96 + 4L * dimensions + 4L * topN + 4L * history * (topN + 3) + LongKeyIndex.retainedBytes(history * prefix);
+    // The state (eight references, its detector's among them, and three ints), its arrays and its index.
+    return HeapBytes.object(8L * HeapBytes.REFERENCE + 12) + HeapBytes.array((long) history * topN, 4)
+        + 3 * HeapBytes.array(history, 4) + HeapBytes.array(topN, 4) + HeapBytes.array(dimensions, 4)
+        + LongKeyIndex.retainedBytes(history * prefix);
   }
 
   /** The sorted fingerprint of {@code x}: its {@code topN} largest distinct window hashes. */
@@ -108,7 +130,7 @@ public final class HashingDetector implements ExtractionDetector {
     private final int[] ring = new int[history * topN];
     private final int[] lengths = new int[history];
     /** Entry {@code slot · prefix + k} indexes the k-th largest hash of the fingerprint in {@code slot}. */
-    private final LongKeyIndex index = new LongKeyIndex(history * prefix);
+    private final LongKeyIndex index = new LongKeyIndex(history * prefix, slotK0, slotK1);
     private final int[] candidates = new int[history];
     private final int[] checkedAt = new int[history];
     private final int[] top = new int[topN];
@@ -171,6 +193,11 @@ public final class HashingDetector implements ExtractionDetector {
     public long retainedBytes() {
       return maxRetainedBytes(quantised.length);
     }
+  }
+
+  /** The index of a state of this detector; for tests. */
+  static LongKeyIndex indexOf(State state) {
+    return ((Fingerprints) state).index;
   }
 
   /** Whether {@code a} and {@code b} share at least {@code min} hashes; stops once that is impossible. */

@@ -9,7 +9,7 @@ import java.util.List;
  * query encodings and flags a query whose mean L2 distance to its {@code k} nearest earlier queries
  * is below a threshold — the signature of adversarial-example search, which probes tiny steps
  * around one input. The threshold is model-specific: obtain it with {@link #calibrate}. Per-query
- * cost O(buffer · d); memory 4 · buffer · d bytes per client. A state compares inputs of one
+ * cost O(buffer · d); memory about buffer · (4 · d + 32) bytes per client ({@link #maxRetainedBytes}). A state compares inputs of one
  * length, its first query's: a query of another length is ignored (not flagged, not stored).
  */
 public final class KnnDetector implements ExtractionDetector {
@@ -79,7 +79,11 @@ public final class KnnDetector implements ExtractionDetector {
 
   @Override
   public long maxRetainedBytes(int dimensions) {
-    return 64 + 8L * k + (long) buffer * (4L * dimensions + 16);
+    // The window (three references, its detector's among them, two ints and a long), the k
+    // nearest distances, the row references, and each row as its own float array: a row's header,
+    // reference and padding outweigh its floats for short inputs.
+    return HeapBytes.object(3L * HeapBytes.REFERENCE + 16) + HeapBytes.array(k, 8)
+        + HeapBytes.array(buffer, HeapBytes.REFERENCE) + buffer * HeapBytes.array(Math.max(dimensions, 0), 4);
   }
 
   private final class Window implements State {

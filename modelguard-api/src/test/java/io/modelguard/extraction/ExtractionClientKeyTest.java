@@ -19,14 +19,18 @@ import io.modelguard.authn.ApiKeyIssuer;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.event.ExtractionDetectionEvent;
+import io.modelguard.event.GuardEvent;
 import io.modelguard.quota.QuotaKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /** Whose state the extraction defence keeps a query under, driven through the real engine. */
@@ -150,5 +154,130 @@ class ExtractionClientKeyTest {
     assertThat(d.isAllowed())
         .as("a blocked client must not get a clean slate by moving to the next address of its /64")
         .isFalse();
+  }
+
+  /** Twenty API keys of one tenant, each sending one slight variation of a single input. */
+  private static final class KeyFarm {
+    final List<ExtractionDetectionEvent> events = new CopyOnWriteArrayList<>();
+    final List<IssuedApiKey> keys = new ArrayList<>();
+    final ExtractionDefence defence;
+    final ModelGuard guard;
+
+    KeyFarm(ExtractionDefenceTest.ManualClock clock, ClientScope scope, Perturbation tierNoise) {
+      ApiKeyHasher hasher = ApiKeyHasher.withPepper(bytes(32, 5));
+      InMemoryApiKeyStore store = new InMemoryApiKeyStore();
+      ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(3), clock);
+      for (int i = 0; i < 20; i++) {
+        IssuedApiKey key = issuer.issue(ApiKeyFormat.Environment.LIVE, "key-" + i, "acme", "free", null);
+        store.add(key.record());
+        keys.add(key);
+      }
+      // A real detector with a history: each query shares all but one window with the others.
+      defence = ExtractionDefence.builder(KEYS, 3).clock(clock)
+          .detector(HashingDetector.of(1.0, 4, 8, 6, 100), 1) // 19 flags: MISINFORM, short of THROTTLE
+          .clientScope(scope)
+          .tierPerturbation("free", tierNoise)
+          .build();
+      QueryEncoder x = QueryEncoder.jsonNumbers("/x");
+      guard = ModelGuard.builder().clock(clock).auditLog(false)
+          .listener((GuardEvent e) -> {
+            if (e instanceof ExtractionDetectionEvent d) {
+              events.add(d);
+            }
+          })
+          .models("digits")
+          .tier(Tier.builder("free").models("digits").build())
+          .chain("default", c -> c
+              .policy(Phase.AUTHENTICATE, "api-key", ApiKeyAuthenticator.builder(store, hasher).build())
+              .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+              .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+              .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), 4096))
+              .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(x, PredictionCodec.standard(), 4096)))
+          .build();
+    }
+
+    /** Each key sends the base input with its last feature moved by its index. */
+    void attack() {
+      for (int i = 0; i < keys.size(); i++) {
+        assertThat(call(guard, new Req("203.0.113.9", variation(i)).header("X-API-Key", keys.get(i).key())).isAllowed()).isTrue();
+      }
+    }
+
+    static String variation(int i) {
+      double[] v = {3, 9, 1, 14, 6, 2, 11, 7, 0, 5, 13, 8, 4, 12, 10, 20 + i};
+      return "{\"x\":" + Arrays.toString(v) + "}";
+    }
+
+    /** An input of the same length, unlike the variations. */
+    static String unrelated() {
+      return "{\"x\":[15,15,0,0,15,15,0,0,15,15,0,0,15,15,0,0]}";
+    }
+
+    /** The answer the chain returns for {@code key}'s request. */
+    String answer(IssuedApiKey key, String body) {
+      Req r = new Req("203.0.113.9", body).header("X-API-Key", key.key());
+      GuardDecision d = guard.check(r);
+      assertThat(d.isAllowed()).isTrue();
+      return new String(guard.onResponse(r, d, 200, ModelOutput.json(ANSWER)).body(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void anExtractionSpreadOverManyKeysOfOneTenantIsMissedPerPrincipal() {
+    KeyFarm farm = new KeyFarm(clock, ClientScope.PRINCIPAL, Perturbation.none());
+    farm.attack();
+    // Each key's history holds one query: nothing to compare it with, so nothing is flagged.
+    assertThat(farm.events).isEmpty();
+    assertThat(farm.defence.level("p:acme:key-7")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(farm.answer(farm.keys.get(0), KeyFarm.unrelated())).isEqualTo(ANSWER);
+  }
+
+  @Test
+  void tenantScopeSeesAnExtractionSpreadOverManyKeysOfOneTenantAsOne() {
+    KeyFarm farm = new KeyFarm(clock, ClientScope.TENANT, Perturbation.none());
+    farm.attack();
+
+    // From the second key on, each variation matches the tenant's earlier ones.
+    assertThat(farm.events).hasSize(19);
+    for (int i = 0; i < farm.events.size(); i++) {
+      ExtractionDetectionEvent e = farm.events.get(i);
+      assertThat(e.client()).isEqualTo("t:acme");
+      assertThat(e.tenant()).isEqualTo("acme");
+      assertThat(e.subject()).as("the event names the key that sent the flagged query").isEqualTo("key-" + (i + 1));
+      assertThat(e.detectors()).containsExactly("hashing");
+      assertThat(e.query()).isEqualTo(i + 2);
+    }
+    assertThat(farm.events.get(0).previousLevel()).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(farm.events.get(0).escalated()).isTrue();
+
+    // The level is the tenant's: the first key, none of whose queries was flagged, is answered at it.
+    assertThat(farm.defence.level("t:acme")).isEqualTo(RiskLevel.MISINFORM);
+    assertThat(farm.answer(farm.keys.get(0), KeyFarm.unrelated())).isNotEqualTo(ANSWER);
+  }
+
+  @Test
+  void tenantScopeKeysTheNoiseByTenantSoItsKeysCannotAverageIt() {
+    KeyFarm perKey = new KeyFarm(clock, ClientScope.PRINCIPAL, Perturbation.gaussianNoise(0.2));
+    String body = KeyFarm.variation(0);
+    assertThat(perKey.answer(perKey.keys.get(0), body))
+        .as("per principal, each key draws its own noise for one input")
+        .isNotEqualTo(perKey.answer(perKey.keys.get(1), body));
+
+    KeyFarm perTenant = new KeyFarm(clock, ClientScope.TENANT, Perturbation.gaussianNoise(0.2));
+    String first = perTenant.answer(perTenant.keys.get(0), body);
+    assertThat(first).isNotEqualTo(ANSWER);
+    for (int i = 1; i < 5; i++) {
+      assertThat(perTenant.answer(perTenant.keys.get(i), body))
+          .as("every key of the tenant gets the tenant's answer, so averaging over keys gains nothing")
+          .isEqualTo(first);
+    }
+  }
+
+  @Test
+  void unauthenticatedRequestsAreKeyedByAddressInEitherScope() {
+    Req r = new Req("2001:db8:1:2::1", query(1));
+    assertThat(ExtractionDefence.clientOf(r, Optional.empty(), ClientScope.TENANT))
+        .isEqualTo(ExtractionDefence.clientOf(r, Optional.empty(), ClientScope.PRINCIPAL))
+        .isEqualTo(QuotaKey.forAddress("2001:db8:1:2::1").partition());
   }
 }

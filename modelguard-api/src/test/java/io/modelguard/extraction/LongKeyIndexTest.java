@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.openjdk.jol.info.GraphLayout;
 
 /** The open-addressing index behind duplicate recognition and the hashing detector's candidates. */
 class LongKeyIndexTest {
@@ -40,8 +41,13 @@ class LongKeyIndexTest {
   }
 
   @Test
-  void retainedBytesBoundGrowsLinearlyWithTheEntries() {
-    assertThat(LongKeyIndex.retainedBytes(1_024)).isEqualTo(64 + 9 * 1_024 + 4 * 2_048);
+  void retainedBytesBoundCoversTheIndexAndGrowsLinearlyWithTheEntries() {
+    for (int entries : new int[] {1, 7, 600, 1_024}) {
+      assertThat(LongKeyIndex.retainedBytes(entries))
+          .as("%d entries", entries)
+          .isGreaterThanOrEqualTo(GraphLayout.parseInstance(new LongKeyIndex(entries, 1, 2)).totalSize());
+    }
+    assertThat(LongKeyIndex.retainedBytes(1_024)).isLessThan(22 * 1_024); // 8 + 4 + 1 per entry and 4 per slot, two slots an entry
     assertThat(LongKeyIndex.retainedBytes(600)).isLessThan(LongKeyIndex.retainedBytes(1_024));
   }
 }

@@ -53,8 +53,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * tail is preemption, not work: the slowest 1 % of queries fall almost evenly on every query
  * position (PRADA's test, every tenth, only slightly more often), so the p99 target of 50 µs is to
  * be read on a quiet machine. Memory per client after 10,000 queries (upper bound, {@code
- * ExtractionDefence.retainedBytes}): 187,336 bytes at 64 and at 784 dimensions (was 258,848 and
- * 1,698,848).
+ * ExtractionDefence.retainedBytes}): 194,184 bytes at 64 and at 784 dimensions (187,336 before
+ * the bounds counted object headers and padding; was 258,848 and 1,698,848).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
