@@ -25,7 +25,9 @@ import java.util.function.Supplier;
  * the output policies cannot see them. Status and other headers go to the real response as usual.
  * {@code sendError} and {@code sendRedirect} pass straight through, {@code sendError} without its
  * message (which the container would show in its error page, unseen by the output policies): the
- * container then writes that response, and the filter leaves it alone.
+ * container then writes that response, and the filter leaves it alone. What the servlet wrote, before
+ * or after, is dropped: its stream and writer stay this wrapper's, never the container's, since in an
+ * include the container ignores both calls and would send later writes to the client as they are.
  * (Servlet 6.1's further {@code sendRedirect} overloads reach the real response directly; the
  * filter sees that response as committed, which both containers report, and leaves it alone too.)
  */
@@ -93,9 +95,6 @@ final class BufferingResponse extends HttpServletResponseWrapper {
 
   @Override
   public ServletOutputStream getOutputStream() throws IOException {
-    if (passedThrough) {
-      return super.getOutputStream();
-    }
     if (writer != null) {
       throw new IllegalStateException("getWriter() has already been called for this response");
     }
@@ -107,9 +106,6 @@ final class BufferingResponse extends HttpServletResponseWrapper {
 
   @Override
   public PrintWriter getWriter() throws IOException {
-    if (passedThrough) {
-      return super.getWriter();
-    }
     if (stream != null) {
       throw new IllegalStateException("getOutputStream() has already been called for this response");
     }
@@ -308,11 +304,16 @@ final class BufferingResponse extends HttpServletResponseWrapper {
     super.sendRedirect(location);
   }
 
+  /**
+   * Drops what the servlet wrote and all it writes from now on: the container answers, or, in an
+   * include, ignores the error or redirect, and would send the servlet's later writes as they are,
+   * past the output policies, if they reached its own stream.
+   */
   private void passThrough() {
     if (writer != null) {
       writer.flush();
     }
-    buffer.reset();
+    discard();
     passedThrough = true;
   }
 

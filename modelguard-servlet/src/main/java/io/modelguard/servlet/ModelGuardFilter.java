@@ -67,11 +67,20 @@ import org.slf4j.LoggerFactory;
  * of it, through {@code getInputStream()} or {@code getReader()}. Only when the endpoint's chain has
  * output policies is the response buffered, passed through {@link ModelGuard#onResponse(
  * io.modelguard.InferenceRequest, GuardDecision, int, ModelOutput)} and written with its final
- * {@code Content-Length}; otherwise it is never wrapped and streams as usual. The output policies
- * see every response the servlet writes itself, whatever status it set with {@code setStatus}: a
- * 422 carrying partial scores, or a 500 with raw probabilities in a debug body, goes through them
- * as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status. A
+ * {@code Content-Length}; otherwise it streams as usual, and is wrapped only if the decision has
+ * headers, by a wrapper that does nothing but set them again after the servlet's {@code reset()}
+ * (held or not, a reset keeps the guard's headers: the client still learns its rate limits from an
+ * error page the servlet writes after one). The output policies see every response the servlet
+ * writes itself, whatever status it set with {@code setStatus}: a 422 carrying partial scores, or a
+ * 500 with raw probabilities in a debug body, goes through them as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status. A
  * response without a body (a 204, say) has no output and skips them, as in the JAX-RS adapter.
+ *
+ * <p>Every method of a request to a guarded path or servlet is checked, before the servlet's own
+ * method dispatch: the filter cannot know which methods a servlet serves, since its {@code service}
+ * may dispatch them any way it likes. So a {@code GET} to a servlet that implements only {@code
+ * doPost} gets the guard's answer first ({@code 401} without credentials, {@code 415} from an input
+ * policy that wants a body) and the servlet's {@code 405} only once the guard allowed it; the JAX-RS
+ * adapter, whose runtime matches the resource method first, answers {@code 405} before any policy.
  *
  * <p>The {@link io.modelguard.InferenceRequest} policies see implements {@link
  * io.modelguard.input.RequestAttributes} over the servlet request's attributes: what a policy stores
@@ -133,9 +142,11 @@ import org.slf4j.LoggerFactory;
  * with {@code sendError} or {@code sendRedirect}, even after a write over the limit failed, is
  * left to the container and skips the output policies (the container writes that response, not the servlet);
  * the message of {@code sendError(status, message)} is dropped, since the container's error page
- * would show it; an informational status ({@code sendError(103)}, Early Hints) is sent as the
- * interim response it is and the answer still goes through the policies. The filter's own problem
- * responses (denials, withheld output) skip them too. On Tomcat, a servlet under output policies
+ * would show it, and so is what the servlet writes before or after either call (in an include,
+ * where the container ignores both, the included servlet adds nothing to the page); an
+ * informational status ({@code sendError(103)}, Early Hints) is sent as the interim response it
+ * is and the answer still goes through the policies. The filter's own problem responses (denials,
+ * withheld output) skip them too. On Tomcat, a servlet under output policies
  * that forwards to another ({@code RequestDispatcher.forward}) has its response completed by the
  * container when the forward returns, before the policies could run: that output is withheld
  * (logged at ERROR) and the client gets an empty answer. Included by a page that writes through
@@ -320,12 +331,16 @@ public final class ModelGuardFilter implements Filter {
     }
     request.setAttribute(checked, new Allowed(inference, decision));
     request.setAttribute(DECISION_ATTRIBUTE, decision);
-    decision.headers().forEach(response::setHeader);
-    HttpServletRequest forwarded = inference.requestForApplication(response);
+    Map<String, String> guardHeaders = decision.headers();
+    guardHeaders.forEach(response::setHeader);
     if (!binding.outputPolicies) {
-      chain.doFilter(forwarded, response);
+      // Unheld, the response streams as usual; one small wrapper, only if there are headers to
+      // keep, puts them back after a reset() by the servlet.
+      HttpServletResponse passed = guardHeaders.isEmpty() ? response : new GuardHeadersResponse(response, guardHeaders);
+      chain.doFilter(inference.requestForApplication(passed), passed);
       return;
     }
+    HttpServletRequest forwarded = inference.requestForApplication(response);
 
     hold(request, response, chain, forwarded, path, endpoint, inference, decision);
   }

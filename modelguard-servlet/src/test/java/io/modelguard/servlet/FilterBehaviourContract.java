@@ -36,11 +36,13 @@ import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
 import io.modelguard.servlet.testapp.EarlyHintsServlet;
 import io.modelguard.servlet.testapp.EncodingEchoServlet;
 import io.modelguard.servlet.testapp.IncludingPageServlet;
+import io.modelguard.servlet.testapp.IncludingServlet;
 import io.modelguard.servlet.testapp.PeekAsyncContextEchoServlet;
 import io.modelguard.servlet.testapp.PeekNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.PredictServlet;
 import io.modelguard.servlet.testapp.RedirectServlet;
 import io.modelguard.servlet.testapp.RedispatchingServlet;
+import io.modelguard.servlet.testapp.ResettingServlet;
 import io.modelguard.servlet.testapp.RewritingProbeServlet;
 import io.modelguard.servlet.testapp.ServletDef;
 import io.modelguard.servlet.testapp.ServletRuntime;
@@ -98,6 +100,12 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   /** The chain whose requests two quotas decide: a burst of 5 a second and 2 a minute. */
   static final String TWO_QUOTAS = "two-quotas";
 
+  /** A chain whose quota (ample, on a clock that stands still) adds rate-limit headers; no output policies. */
+  static final String METERED = "metered";
+
+  /** As {@link #METERED}, with an output policy that marks the body. */
+  static final String METERED_OUTPUT = "metered-output";
+
   /** The image host the {@value FetchedInputsFixture#CHAIN} chain may fetch from. */
   private final LoopbackHttpServer images = LoopbackHttpServer.start()
       .serve("/image.png", 200, "image/png", FetchedInputsFixture.png());
@@ -150,6 +158,11 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
           }
           return GuardDecision.allow();
         }))
+        .chain(METERED, c -> c.policy(Phase.AUTHENTICATE, "anyone", FilterBehaviourContract::anyone)
+            .policy(Phase.QUOTA, "ample", quota(ample())))
+        .chain(METERED_OUTPUT, c -> c.policy(Phase.AUTHENTICATE, "anyone", FilterBehaviourContract::anyone)
+            .policy(Phase.QUOTA, "ample", quota(ample()))
+            .output(OutputPhase.PERTURB, "mark", ctx -> mark(ctx.output(), "checked")))
         .chain(TWO_QUOTAS, c -> c
             .policy(Phase.AUTHENTICATE, "anyone",
                 ctx -> GuardDecision.authenticated(Principal.builder("quota-user").tenant("quota-tenant").build()))
@@ -163,6 +176,16 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
             ctx.output().bodyAsString().startsWith("{\"label\":7,")
                 ? ModelOutput.json("{\"label\":7}")
                 : ctx.output())));
+  }
+
+  /** Authenticates every request as one user of one tenant, for the quotas. */
+  private static GuardDecision anyone(io.modelguard.GuardContext ctx) {
+    return GuardDecision.authenticated(Principal.builder("quota-user").tenant("quota-tenant").build());
+  }
+
+  /** A quota no test exhausts. */
+  private static QuotaLimit ample() {
+    return QuotaLimit.tokenBucket("ample", 1_000_000, Duration.ofMinutes(1));
   }
 
   /** A quota of {@code limit} per tenant and model, on a store of its own and a clock that stands still. */
@@ -185,6 +208,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .route("/api/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
         .route("/api/quotas/{model}/predict", EndpointSpec.of("{model}", TWO_QUOTAS, 1))
         .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
+        .route("/reset/plain", EndpointSpec.of("digits", METERED, 1))
+        .route("/reset/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
@@ -210,6 +235,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(ErrorServlet.class, "/error"),
         ServletDef.of(ErrorOutputServlet.class, "/error-output/*"),
         ServletDef.of(RedirectServlet.class, "/redirect"),
+        ServletDef.of(ResettingServlet.class, "/reset/*"),
+        ServletDef.of(IncludingServlet.class, "/include/*"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
         ServletDef.of(PredictServlet.class, "/v1/models/*"),
@@ -222,6 +249,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-async", new EscapingOutputServlet(Mode.ASYNC_ORIGINAL_RESPONSE, escapeRelease), "/escape/async"),
         ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
+        ServletDef.of("escape-after-redirect", new EscapingOutputServlet(Mode.WRITE_AFTER_REDIRECT), "/escape/after-redirect"),
         ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
         ServletDef.of("escape-exception", new EscapingOutputServlet(Mode.EXCEPTION), "/escape/exception"),
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
@@ -373,6 +401,28 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer error=\"insufficient_scope\"");
   }
 
+  // --- methods the servlet does not serve ------------------------------------------------------
+
+  @Test
+  void aMethodTheServletDoesNotServeIsCheckedByTheGuardBeforeTheServletAnswers405() throws Exception {
+    // The filter cannot know which methods a servlet serves (service() may dispatch any way it
+    // likes): every method is checked first, and the servlet's own 405 comes once the guard allowed.
+    int calls = FetchedImageServlet.CALLS.get();
+    HttpResponse<String> noBody = client().send(request("/fetched", fixture.basicKey()).GET().build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertThat(noBody.statusCode()).as("the input policy refuses the missing body first").isEqualTo(415);
+    assertThat(noBody.body()).contains("\"code\":\"input.unsupported_media_type\"");
+    assertThat(FetchedImageServlet.CALLS.get()).isEqualTo(calls);
+
+    HttpResponse<String> anonymous = client().send(request("/probe", null).GET().build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertThat(anonymous.statusCode()).as("no method is revealed before authentication").isEqualTo(401);
+
+    HttpResponse<String> allowed = client().send(request("/probe", fixture.basicKey()).GET().build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertThat(allowed.statusCode()).as("the servlet's own answer to a method it lacks").isEqualTo(405);
+  }
+
   // --- connection handling ----------------------------------------------------------------
 
   @Test
@@ -398,6 +448,19 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/probe", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("{\"requestWrapped\":false,\"responseWrapped\":false,\"subject\":\"client-basic\"}");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/reset/plain", "/reset/held"})
+  void theGuardsHeadersSurviveAResetByTheServlet(String path) throws Exception {
+    // Without output policies the response went unwrapped to the servlet, and its reset() (as
+    // before an error page) dropped the rate-limit headers the client paces itself by.
+    HttpResponse<String> r = post(path, null);
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().firstValue("RateLimit-Policy")).as(path).hasValue("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().firstValue("RateLimit").orElseThrow()).as(path).startsWith("\"ample\";r=");
+    assertThat(r.headers().firstValue("X-Before-Reset")).as(path).isEmpty();
+    assertThat(r.body()).as(path).startsWith(ResettingServlet.BODY).doesNotContain("started");
   }
 
   @Test
@@ -764,6 +827,24 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/escape/after-error", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(409);
     assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void outputWrittenAfterARedirectNeverReachesTheClient() throws Exception {
+    HttpResponse<String> r = post("/escape/after-redirect", fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(302);
+    assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/escape/after-error", "/escape/after-redirect"})
+  void outputAnIncludedServletWritesAfterAnErrorOrRedirectTheContainerIgnoresNeverReachesTheClient(String path)
+      throws Exception {
+    // In an include, the container ignores sendError and sendRedirect: the filter handed the
+    // servlet the page's own output stream from then on, and the prediction went out unchecked.
+    HttpResponse<String> r = post("/include" + path, fixture.basicKey());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).startsWith("before:").endsWith(":after").doesNotContain(EscapingOutputServlet.SECRET);
   }
 
   @Test

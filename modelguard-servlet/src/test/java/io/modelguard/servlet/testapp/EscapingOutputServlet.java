@@ -45,6 +45,8 @@ public class EscapingOutputServlet extends HttpServlet {
     ERROR_MESSAGE,
     /** Sends an error, then writes the prediction. */
     WRITE_AFTER_ERROR,
+    /** Redirects, then writes the prediction. */
+    WRITE_AFTER_REDIRECT,
     /**
      * Writes the label, then fails with an exception whose message quotes the prediction, as a
      * parser's message quotes the input it could not read.
@@ -149,6 +151,16 @@ public class EscapingOutputServlet extends HttpServlet {
       case ERROR_MESSAGE -> response.sendError(422, PREDICTION);
       case WRITE_AFTER_ERROR -> {
         response.sendError(409);
+        try {
+          response.setContentType("application/json");
+          response.getOutputStream().write(prediction);
+          response.flushBuffer();
+        } catch (IOException | IllegalStateException e) {
+          // Refused by the container.
+        }
+      }
+      case WRITE_AFTER_REDIRECT -> {
+        response.sendRedirect(request.getContextPath() + "/elsewhere");
         try {
           response.setContentType("application/json");
           response.getOutputStream().write(prediction);
