@@ -13,7 +13,11 @@ import io.modelguard.ModelSecured;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
+import io.modelguard.Principal;
 import io.modelguard.input.FetchedInputs;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPolicy;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
@@ -49,7 +53,10 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -143,6 +150,11 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         .chain("deny", chain -> chain.policy(Phase.VALIDATE, "deny",
             ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
         .chain("deny-quota", chain -> chain.policy(Phase.QUOTA, "deny", ctx -> QUOTA_EXCEEDED))
+        .chain("two-quotas", chain -> chain
+            .policy(Phase.AUTHENTICATE, "anyone",
+                ctx -> GuardDecision.authenticated(Principal.builder("quota-user").tenant("quota-tenant").build()))
+            .policy(Phase.QUOTA, "burst", quota(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1))))
+            .policy(Phase.QUOTA, "minute", quota(QuotaLimit.tokenBucket("minute", 2, Duration.ofMinutes(1)))))
         .chain("deny-credentials", chain -> chain.policy(Phase.AUTHENTICATE, "deny", ctx -> MISSING_CREDENTIALS))
         .chain("failing-output", chain -> chain.output(OutputPhase.PERTURB, "boom", ctx -> {
           throw new IllegalStateException("output policy failed");
@@ -248,6 +260,29 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().allValues("RateLimit")).containsExactly("limit=10, remaining=9");
     assertThat(r.body()).isEqualTo("allowed=true, request=/v1/models/digits/inspect");
+  }
+
+  @Test
+  void twoQuotasOfOneRequestSendOneListPerRateLimitFieldAsTheServletAdapterDoes() throws Exception {
+    // The same chain and figures as the servlet adapter's FilterBehaviourContract test.
+    HttpResponse<String> first = post("/v1/models/digits/two-quotas", "{}");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().allValues("RateLimit-Policy")).containsExactly("\"burst\";q=5;w=1, \"minute\";q=2;w=60");
+    assertThat(first.headers().allValues("RateLimit")).containsExactly("\"burst\";r=4;t=1, \"minute\";r=1;t=30");
+    assertThat(post("/v1/models/digits/two-quotas", "{}").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = post("/v1/models/digits/two-quotas", "{}");
+
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.headers().allValues("Retry-After")).containsExactly("30");
+    assertThat(refused.headers().allValues("RateLimit-Policy")).containsExactly("\"burst\";q=5;w=1, \"minute\";q=2;w=60");
+    assertThat(refused.headers().allValues("RateLimit")).containsExactly("\"burst\";r=2;t=1, \"minute\";r=0;t=60");
+  }
+
+  /** A quota of {@code limit} per tenant and model, on a store of its own and a clock that stands still. */
+  private static QuotaPolicy quota(QuotaLimit limit) {
+    Clock still = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+    return QuotaPolicy.builder(InMemoryQuotaStore.builder().clock(still).build()).defaultLimits(limit).build();
   }
 
   @Test
@@ -1122,6 +1157,15 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       Object request = servletRequest.getAttribute(ModelGuardFeature.REQUEST_PROPERTY);
       return "allowed=" + (decision instanceof GuardDecision d && d.isAllowed())
           + ", request=" + (request instanceof InferenceRequest r ? r.path() : null);
+    }
+
+    /** Answers a fixed prediction; two quotas decide it. */
+    @POST
+    @Path("two-quotas")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "{model}", chain = "two-quotas")
+    public String twoQuotas() {
+      return "{\"label\":7}";
     }
 
     /**
