@@ -609,16 +609,22 @@ public final class ExtractionDefence {
 
   /** The bytes of a client's state besides its detectors': counters and the duplicate window. */
   private long baseBytes() {
-    return baseBytes(duplicateWindow);
+    return baseBytes(detectors.size(), duplicateWindow);
   }
 
-  private static long baseBytes(int duplicateWindow) {
-    return 128 + LongKeyIndex.retainedBytes(duplicateWindow);
+  /**
+   * {@link #baseBytes()} for {@code detectors} detectors: the {@link ClientRisk} (three references,
+   * the defence's among them, three ints and four longs), the array of its detectors' states and
+   * the duplicate window.
+   */
+  private static long baseBytes(int detectors, int duplicateWindow) {
+    return HeapBytes.object(3L * HeapBytes.REFERENCE + 3 * 4 + 4 * 8) + HeapBytes.array(detectors, HeapBytes.REFERENCE)
+        + LongKeyIndex.retainedBytes(duplicateWindow);
   }
 
   /** The upper bound of one client's state for inputs of {@code dimensions} features. */
   private static long clientBound(List<ExtractionDetector> detectors, int duplicateWindow, int dimensions) {
-    long bound = baseBytes(duplicateWindow);
+    long bound = baseBytes(detectors.size(), duplicateWindow);
     for (ExtractionDetector d : detectors) {
       bound += d.maxRetainedBytes(dimensions);
     }

@@ -1,10 +1,12 @@
 package io.modelguard.extraction;
 
 /**
- * Upper bounds of what objects and arrays occupy on a 64-bit HotSpot heap, whatever its layout
- * (compressed references and class pointers or not), for the detectors' byte bounds: a bound
- * counted from element sizes alone misses headers, references and alignment, which for short rows
- * are most of the bytes.
+ * Upper bounds of what objects and arrays occupy on a 64-bit HotSpot heap with the default 8-byte
+ * object alignment, compressed references and class pointers or not, for the detectors' byte
+ * bounds: a bound counted from element sizes alone misses headers, references and alignment,
+ * which for short rows are most of the bytes. A JVM run with a larger {@code
+ * -XX:ObjectAlignmentInBytes} (16 keeps compressed references on heaps up to 64 GiB) pads every
+ * object further than these bounds count.
  */
 final class HeapBytes {
   /** A reference field or array element, uncompressed (a heap above 32 GiB). */

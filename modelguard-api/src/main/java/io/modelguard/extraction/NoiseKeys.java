@@ -36,6 +36,9 @@ public final class NoiseKeys {
   private final long directionSeed;
   private final double[] gridOffsets = new double[NEIGHBOURHOOD_DIRECTIONS];
 
+  /** The HMAC domain of {@link #neighbourhoodSeed}'s seed for an input that has no cell. */
+  private static final byte NO_CELL = 7;
+
   /** The SipHash key of {@link #repeatKey}, derived under the secret in its own domains. */
   private final long repeatK0;
   private final long repeatK1;
@@ -167,16 +170,24 @@ public final class NoiseKeys {
    * input and the input padded with zeros to the same features, which the model may answer apart.
    */
   private long exactSeed(String client, double[] features, int inputLength) {
+    return exactSeed(client, features, inputLength, inputLength != features.length ? (byte) 6 : (byte) 2);
+  }
+
+  /**
+   * The exact input's seed in {@code domain}: 2 for an input as it came, 6 for one reduced from
+   * {@code inputLength} features, 7 for {@link #neighbourhoodSeed}'s fallback; the length is hashed
+   * in all but domain 2.
+   */
+  private long exactSeed(String client, double[] features, int inputLength, byte domain) {
     // Whatever can throw comes before the first update (see clientSeed).
     byte[] id = client.getBytes(StandardCharsets.UTF_8);
     Objects.requireNonNull(features, "features");
-    boolean reduced = inputLength != features.length;
     Mac mac = macs.get();
-    mac.update(reduced ? (byte) 6 : (byte) 2);
+    mac.update(domain);
     byte[] buf = buffers.get();
     mac.update(buf, 0, putInt(buf, 0, id.length));
     mac.update(id);
-    if (reduced) {
+    if (domain != 2) {
       mac.update(buf, 0, putInt(buf, 0, inputLength));
     }
     for (int start = 0; start < features.length; start += 512) {
@@ -202,20 +213,21 @@ public final class NoiseKeys {
    * moves every coordinate by at most r, and all inputs within a ball of diameter {@code cell}
    * (however an attacker places it on the grid's boundaries) get one of at most 2^4 seeds; an
    * exact repeat gets its seed again. An input with a feature that is not a number within float
-   * range, or a coordinate too large for {@code cell} to count in a double, falls back to the exact
-   * input's seed.
+   * range, or a coordinate too large for {@code cell} to count in a double, falls back to a seed of
+   * the exact input in its own domain: not the exact input's seed itself, which the per-query
+   * stream's Gaussian draws mix with this one (the same stream twice would double their variance).
    */
   long neighbourhoodSeed(String client, double[] features, int inputLength, double cell) {
     // Whatever can throw comes before the first update (see clientSeed).
     byte[] id = client.getBytes(StandardCharsets.UTF_8);
     if (!FeatureRange.storable(features)) {
-      return exactSeed(client, features, inputLength);
+      return exactSeed(client, features, inputLength, NO_CELL);
     }
     double[] cells = neighbourhoodCoordinates(features);
     for (int j = 0; j < NEIGHBOURHOOD_DIRECTIONS; j++) {
       double index = Math.floor(cells[j] / cell + gridOffsets[j]);
       if (!Double.isFinite(index)) {
-        return exactSeed(client, features, inputLength); // a coordinate beyond a double's range of cells
+        return exactSeed(client, features, inputLength, NO_CELL); // a coordinate beyond a double's range of cells
       }
       cells[j] = index == 0.0 ? 0.0 : index; // -0.0 and 0.0 are one cell
     }

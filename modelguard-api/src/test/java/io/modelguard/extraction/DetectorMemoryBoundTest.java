@@ -62,4 +62,58 @@ class DetectorMemoryBoundTest {
           .isGreaterThanOrEqualTo(measured(hashing, state));
     }
   }
+
+  /** A detector keeping nothing: its state is an object without fields, whose bound is exact. */
+  private static final class Stateless implements ExtractionDetector {
+    private static final class Empty implements State {
+      @Override
+      public boolean observe(double[] features, Prediction prediction) {
+        return false;
+      }
+
+      @Override
+      public long retainedBytes() {
+        return HeapBytes.object(0);
+      }
+    }
+
+    @Override
+    public String name() {
+      return "stateless";
+    }
+
+    @Override
+    public State newState() {
+      return new Empty();
+    }
+
+    @Override
+    public long maxRetainedBytes(int dimensions) {
+      return HeapBytes.object(0);
+    }
+  }
+
+  @Test
+  void aClientsBoundCoversItsOwnStateAndTheArrayOfItsDetectorsStates() throws ReflectiveOperationException {
+    // The defence's own part of a client (its counters, the array of detector states, the
+    // duplicate window) must be bounded too: with detectors whose bounds are exact, nothing else
+    // hides an undercount there. 40 detectors: an array of 40 references.
+    ExtractionDefence.Builder builder = ExtractionDefence.builder(NoiseKeys.withSecret(new byte[32]), 2);
+    for (int i = 0; i < 40; i++) {
+      builder.detector(new Stateless(), 1.0);
+    }
+    ExtractionDefence defence = builder.build();
+    defence.observe("p:t:s", new double[] {1, 2, 3}, Prediction.of(new double[] {0.2, 0.8}));
+    java.lang.reflect.Field clients = ExtractionDefence.class.getDeclaredField("clients");
+    clients.setAccessible(true);
+    Object risk = ((com.github.benmanes.caffeine.cache.Cache<?, ?>) clients.get(defence)).asMap().get("p:t:s");
+    java.lang.reflect.Field states = risk.getClass().getDeclaredField("states");
+    java.lang.reflect.Field seen = risk.getClass().getDeclaredField("seen");
+    states.setAccessible(true);
+    seen.setAccessible(true);
+    // The client's object itself (not what it reaches: it holds the defence), then its arrays and index.
+    long measured = org.openjdk.jol.vm.VM.current().sizeOf(risk)
+        + GraphLayout.parseInstance(states.get(risk), seen.get(risk)).totalSize();
+    assertThat(defence.retainedBytes("p:t:s")).isGreaterThanOrEqualTo(measured);
+  }
 }

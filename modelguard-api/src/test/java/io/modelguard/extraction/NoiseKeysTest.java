@@ -125,4 +125,30 @@ class NoiseKeysTest {
     // Uniform draws come from the first seed alone.
     assertThat(KeyedRandom.mixing(11, () -> 12).nextDouble()).isEqualTo(new KeyedRandom(11).nextDouble());
   }
+
+  @Test
+  void anInputWithoutACellStillGetsStandardNormalNoise() {
+    // A feature beyond float range has no cell (nor has a coordinate too large to count in cells
+    // of a tiny width): its per-query stream falls back to the exact input's. The Gaussian mix must
+    // not then add the exact stream to itself, which doubles the variance (√2 · the set noise).
+    int n = 4_000;
+    double nonStorable = 0;
+    double tinyCells = 0;
+    for (int i = 0; i < n; i++) {
+      double[] x = {i, 1e300};
+      nonStorable += square(KEYS.source("alice", x, x.length, 2, 2.0).perQuery().nextGaussian());
+      double[] y = {i, 1e10};
+      tinyCells += square(KEYS.source("alice", y, y.length, 2, Double.MIN_VALUE).perQuery().nextGaussian());
+    }
+    assertThat(nonStorable / n).isCloseTo(1, org.assertj.core.data.Offset.offset(0.1));
+    assertThat(tinyCells / n).isCloseTo(1, org.assertj.core.data.Offset.offset(0.1));
+    // Still keyed: a repeat gets its draw again.
+    double[] x = {7, 1e300};
+    assertThat(KEYS.source("alice", x, 2, 2, 2.0).perQuery().nextGaussian())
+        .isEqualTo(KEYS.source("alice", x.clone(), 2, 2, 2.0).perQuery().nextGaussian());
+  }
+
+  private static double square(double v) {
+    return v * v;
+  }
 }
