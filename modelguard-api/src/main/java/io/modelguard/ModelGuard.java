@@ -8,6 +8,7 @@ import io.modelguard.event.Slf4jAuditListener;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -469,6 +470,54 @@ public final class ModelGuard {
     }
   }
 
+  /**
+   * What the engine being built declares, as {@link Policy#configurationProblems} and {@link
+   * OutputPolicy#configurationProblems} see it at {@link Builder#build()}: policies are built apart
+   * from the engine, so a model or tier they name is checked against the engine only then. An empty
+   * set means the engine declares none (models and tiers are optional: a principal's tier can come
+   * from an API key record or a token claim alone), so a name cannot be checked against it.
+   *
+   * @param models the registered model ids ({@link Builder#models}); immutable
+   * @param tiers the registered tier names ({@link Builder#tier}); immutable
+   */
+  public record Configuration(Set<String> models, Set<String> tiers) {
+    /** Copies both sets. */
+    public Configuration {
+      models = Set.copyOf(models);
+      tiers = Set.copyOf(tiers);
+    }
+
+    /**
+     * The names among {@code names} that are not registered models, sorted; empty if the engine
+     * registers no models (nothing to check against).
+     */
+    public List<String> unknownModels(Collection<String> names) {
+      return models.isEmpty() ? List.of() : names.stream().filter(n -> !models.contains(n)).sorted().toList();
+    }
+
+    /**
+     * The names among {@code names} that are not registered tiers, sorted; empty if the engine
+     * registers no tiers (principals' tiers then come from their credentials alone).
+     */
+    public List<String> unknownTiers(Collection<String> names) {
+      return tiers.isEmpty() ? List.of() : names.stream().filter(n -> !tiers.contains(n)).sorted().toList();
+    }
+  }
+
+  /**
+   * The problems of a {@code forModels} scope ({@link Policy#forModels}, {@link
+   * OutputPolicy#forModels}): each model of it the engine does not register, then the wrapped
+   * policy's own.
+   */
+  static List<String> forModelsProblems(Set<String> scope, Configuration configuration, List<String> wrapped) {
+    List<String> problems = new ArrayList<>();
+    for (String model : configuration.unknownModels(scope)) {
+      problems.add("forModels names unknown model '" + model + "'; register it with models(...) or correct the name");
+    }
+    problems.addAll(wrapped);
+    return problems;
+  }
+
   /** Builds a {@link ModelGuard}; every problem is reported at {@link #build()}. */
   public static final class Builder {
     private final Map<String, PolicyChain> chains = new LinkedHashMap<>();
@@ -544,7 +593,10 @@ public final class ModelGuard {
     }
 
     /**
-     * Validates and builds the engine.
+     * Validates and builds the engine, including what each policy of each chain reports against
+     * the engine's models and tiers ({@link Policy#configurationProblems}, {@link
+     * OutputPolicy#configurationProblems}; a {@link Policy#forModels} scope naming an unregistered
+     * model, say).
      *
      * @throws IllegalStateException listing every configuration problem, each naming its field
      */
@@ -561,6 +613,15 @@ public final class ModelGuard {
           }
         }
       }
+      Configuration configuration = new Configuration(models, tiers.keySet());
+      for (PolicyChain chain : chains.values()) {
+        for (PolicyChain.Step<Phase, Policy> step : chain.requestSteps()) {
+          addProblems(problems, chain, step, step.policy().configurationProblems(configuration));
+        }
+        for (PolicyChain.Step<OutputPhase, OutputPolicy> step : chain.outputSteps()) {
+          addProblems(problems, chain, step, step.policy().configurationProblems(configuration));
+        }
+      }
       if (!problems.isEmpty()) {
         throw new IllegalStateException("Invalid ModelGuard configuration:\n - " + String.join("\n - ", problems));
       }
@@ -568,6 +629,16 @@ public final class ModelGuard {
         random = RandomSource.secure();
       }
       return new ModelGuard(this);
+    }
+
+    /** Adds a policy's own problems, each prefixed with its chain and step so the message says where to look. */
+    private static void addProblems(
+        List<String> problems, PolicyChain chain, PolicyChain.Step<?, ?> step, List<String> found) {
+      Objects.requireNonNull(found, () -> "policy '" + step.name() + "' in chain '" + chain.name()
+          + "' returned null from configurationProblems");
+      for (String problem : found) {
+        problems.add("chains: chain '" + chain.name() + "', policy '" + step.name() + "': " + problem);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.modelguard;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -17,10 +18,29 @@ public interface OutputPolicy {
   ModelOutput apply(ResponseContext context);
 
   /**
+   * What is wrong with this policy in the engine being built: each problem one line naming the
+   * unknown model or tier and how to fix it (the engine prefixes the chain and the policy's name).
+   * {@link ModelGuard.Builder#build()} calls it once for every policy of every chain and refuses to
+   * build if any policy reports a problem, so a name that would make the policy silently never apply
+   * fails start-up instead. A name can only be checked against what the engine declares: a policy
+   * reports an unknown model only if the engine registers models, and an unknown tier only if it
+   * registers tiers ({@link ModelGuard.Configuration}). A policy wrapping another reports the
+   * wrapped one's problems too.
+   *
+   * <p>Default: none.
+   */
+  default List<String> configurationProblems(ModelGuard.Configuration configuration) {
+    return List.of();
+  }
+
+  /**
    * This policy for the responses to requests of {@code models} only (the endpoint's resolved
    * model): any other response, and one to a request without a model, passes untouched. For an
    * output policy of particular models in a chain that serves others as well (an extraction
    * defence's OBSERVE and PERTURB policies, which read one model's inputs and answers).
+   * If the engine registers models, a model of {@code models} it does not register is refused at
+   * its {@link ModelGuard.Builder#build()} ({@link #configurationProblems}), as are the wrapped
+   * policy's own problems.
    *
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
@@ -31,9 +51,22 @@ public interface OutputPolicy {
       throw new IllegalArgumentException("forModels needs at least one model");
     }
     OutputPolicy policy = this;
-    return context -> {
-      String model = context.endpoint().model().orElse(null);
-      return model != null && scope.contains(model) ? policy.apply(context) : context.output();
+    return new OutputPolicy() {
+      @Override
+      public ModelOutput apply(ResponseContext context) {
+        String model = context.endpoint().model().orElse(null);
+        return model != null && scope.contains(model) ? policy.apply(context) : context.output();
+      }
+
+      @Override
+      public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+        return ModelGuard.forModelsProblems(scope, configuration, policy.configurationProblems(configuration));
+      }
+
+      @Override
+      public String toString() {
+        return policy + " for models " + scope;
+      }
     };
   }
 }

@@ -1,5 +1,6 @@
 package io.modelguard;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,6 +14,22 @@ public interface Policy {
 
   /** Decides on one request. Return {@link GuardDecision#allow()} to let later policies run. */
   GuardDecision evaluate(GuardContext context);
+
+  /**
+   * What is wrong with this policy in the engine being built: each problem one line naming the
+   * unknown model or tier and how to fix it (the engine prefixes the chain and the policy's name).
+   * {@link ModelGuard.Builder#build()} calls it once for every policy of every chain and refuses to
+   * build if any policy reports a problem, so a name that would make the policy silently never apply
+   * fails start-up instead. A name can only be checked against what the engine declares: a policy
+   * reports an unknown model only if the engine registers models, and an unknown tier only if it
+   * registers tiers ({@link ModelGuard.Configuration}). A policy wrapping another reports the
+   * wrapped one's problems too.
+   *
+   * <p>Default: none.
+   */
+  default List<String> configurationProblems(ModelGuard.Configuration configuration) {
+    return List.of();
+  }
 
   /**
    * Undoes what {@link #evaluate} set aside for a request that a later policy of the chain then
@@ -32,6 +49,9 @@ public interface Policy {
    * request, and one without a model, it allows untouched. For a policy of particular models in a
    * chain that serves others as well: an extraction defence or an input specification of one model.
    * {@link #release} reaches this policy for the requests it evaluated.
+   * If the engine registers models, a model of {@code models} it does not register is refused at
+   * its {@link ModelGuard.Builder#build()} ({@link #configurationProblems}), as are the wrapped
+   * policy's own problems.
    *
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
@@ -58,6 +78,11 @@ public interface Policy {
       private boolean applies(GuardContext context) {
         String model = context.endpoint().model().orElse(null);
         return model != null && scope.contains(model);
+      }
+
+      @Override
+      public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+        return ModelGuard.forModelsProblems(scope, configuration, policy.configurationProblems(configuration));
       }
 
       @Override

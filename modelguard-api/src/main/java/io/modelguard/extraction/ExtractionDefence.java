@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.modelguard.CappedBody;
 import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.OutputPolicy;
 import io.modelguard.Policy;
@@ -486,36 +487,57 @@ public final class ExtractionDefence {
    * A PERTURB-phase output policy rewriting the probabilities with {@link #perturb}. When a
    * perturbation is due (the client's level or tier has one) and a successful (2xx) answer cannot
    * be rewritten — the request's input or the answer's prediction cannot be read — the policy
-   * fails and the engine withholds the answer rather than return the model's exact output.
+   * fails and the engine withholds the answer rather than return the model's exact output. In an
+   * engine that registers tiers, a {@link Builder#tierPerturbation} naming a tier the engine does
+   * not register is refused at the engine's {@code build()} ({@link
+   * OutputPolicy#configurationProblems}).
    */
   public OutputPolicy perturbPolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
     checkBodyCap(maxBodyBytes);
-    return (ResponseContext context) -> {
-      String client = clientOf(context.request(), context.principal());
-      String tier = context.principal().flatMap(Principal::tier).orElse(null);
-      RiskLevel level = level(client);
-      if (!levelPerturbations.containsKey(level) && (tier == null || !tierPerturbations.containsKey(tier))) {
-        // Nothing to apply at this client's level and tier (an unflagged client, the common case):
-        // the response leaves as the model wrote it, neither parsed nor re-encoded.
-        return context.output();
+    return new OutputPolicy() {
+      @Override
+      public ModelOutput apply(ResponseContext context) {
+        return perturbed(context, encoder, codec, maxBodyBytes);
       }
-      Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
-      Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
-      if (features.isEmpty() || decoded.isEmpty()) {
-        if (!isSuccess(context)) {
-          return context.output(); // an error body: nothing to protect, or nothing readable
+
+      @Override
+      public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+        List<String> problems = new ArrayList<>();
+        for (String tier : configuration.unknownTiers(tierPerturbations.keySet())) {
+          problems.add("ExtractionDefence tierPerturbation names unknown tier '" + tier
+              + "'; register it with tier(...) or correct the name");
         }
-        if (features.isEmpty()) {
-          throw unreadableInput(maxBodyBytes);
-        }
-        throw new IllegalStateException("ExtractionDefence: the model's answer is not a prediction the codec "
-            + "reads, so the perturbation due for this client cannot be applied; output withheld");
+        return problems;
       }
-      double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
-      return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
     };
+  }
+
+  /** What {@link #perturbPolicy} returns for one response. */
+  private ModelOutput perturbed(ResponseContext context, QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
+    String client = clientOf(context.request(), context.principal());
+    String tier = context.principal().flatMap(Principal::tier).orElse(null);
+    RiskLevel level = level(client);
+    if (!levelPerturbations.containsKey(level) && (tier == null || !tierPerturbations.containsKey(tier))) {
+      // Nothing to apply at this client's level and tier (an unflagged client, the common case):
+      // the response leaves as the model wrote it, neither parsed nor re-encoded.
+      return context.output();
+    }
+    Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
+    Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
+    if (features.isEmpty() || decoded.isEmpty()) {
+      if (!isSuccess(context)) {
+        return context.output(); // an error body: nothing to protect, or nothing readable
+      }
+      if (features.isEmpty()) {
+        throw unreadableInput(maxBodyBytes);
+      }
+      throw new IllegalStateException("ExtractionDefence: the model's answer is not a prediction the codec "
+          + "reads, so the perturbation due for this client cannot be applied; output withheld");
+    }
+    double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
+    return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
   }
 
   /** Refuses at configuration a cap every request would fail on (and so have its answer withheld). */
@@ -808,7 +830,12 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** The perturbation always applied for principals of tier {@code tier} (after the level's); default none. */
+    /**
+     * The perturbation always applied for principals of tier {@code tier} (after the level's);
+     * default none. The tier is the principal's {@link Principal#tier()}; if the engine registers
+     * tiers, one it does not register is refused at the engine's {@code build()} (see {@link
+     * ExtractionDefence#perturbPolicy}).
+     */
     public Builder tierPerturbation(String tier, Perturbation perturbation) {
       tierPerturbations.put(Objects.requireNonNull(tier, "tier"), Objects.requireNonNull(perturbation, "perturbation"));
       return this;

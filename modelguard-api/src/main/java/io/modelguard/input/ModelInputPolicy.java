@@ -4,10 +4,12 @@ import io.modelguard.BodyTooLargeException;
 import io.modelguard.GuardContext;
 import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
 import io.modelguard.Policy;
 import io.modelguard.ReasonCode;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -126,6 +128,19 @@ public final class ModelInputPolicy implements Policy {
           + "scope this policy to the models it specifies with forModels(...).", model);
     }
     return check(context.request());
+  }
+
+  /**
+   * A {@link ModelSpec} for a model the engine does not register (if it registers models): its
+   * requests never come, while the model meant is refused for want of a spec.
+   */
+  @Override
+  public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+    List<String> problems = new ArrayList<>();
+    for (String model : configuration.unknownModels(specs.keySet())) {
+      problems.add("ModelSpec names unknown model '" + model + "'; register it with models(...) or correct the name");
+    }
+    return problems;
   }
 
   /**

@@ -118,7 +118,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   private ModelGuard guard(Probe probe) {
     return ModelGuard.builder()
         .auditLog(false)
-        .models("digits")
+        .models("digits", FetchedInputsFixture.MODEL)
         .chain(ModelGuard.DEFAULT_CHAIN, chain -> {})
         .chain(FetchedInputsFixture.CHAIN, FetchedInputsFixture.chain(images.port()))
         .chain(ErrorOutputFixture.CHAIN, errorOutput.chain())

@@ -116,7 +116,7 @@ public final class ConformanceFixture {
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
         .random(random)
-        .models("digits", "iris")
+        .models("digits", "iris", "image-classifier")
         .tier(Tier.builder("basic").models("digits").build())
         .tier(Tier.builder("premium").models("digits", "iris").build())
         .chain(ModelGuard.DEFAULT_CHAIN, base)

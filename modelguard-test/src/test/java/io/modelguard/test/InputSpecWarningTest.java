@@ -16,9 +16,10 @@ class InputSpecWarningTest {
 
   @Test
   void aRegisteredModelWithoutASpecIsWarnedAboutOnceAndAnUnregisteredOneNever() {
+    // A misspelled spec ("digit") is refused at build(); a registered model left out is only seen at run time.
     ModelInputPolicy inputs = ModelInputPolicy.of(
-        ModelSpec.builder("digit").field("pixels", FieldSpec.numbers(64).range(0, 16)).build()); // "digits" misspelled
-    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits")
+        ModelSpec.builder("iris").field("features", FieldSpec.numbers(4)).build()); // no spec for "digits"
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits", "iris")
         .chain("default", c -> c.policy(Phase.VALIDATE, "input", inputs)).build();
     try (LogCapture logs = new LogCapture()) {
       for (int i = 0; i < 3; i++) {
