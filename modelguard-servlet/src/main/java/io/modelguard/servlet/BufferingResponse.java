@@ -43,6 +43,11 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   private boolean overflowed;
   private Supplier<Map<String, String>> trailerFields;
 
+  /** The guard's decision headers (rate-limit fields), which a reset of the response sets again. */
+  Map<String, String> guardHeaders() {
+    return guardHeaders;
+  }
+
   BufferingResponse(HttpServletResponse response, Map<String, String> guardHeaders, int maxBytes) {
     super(response);
     this.guardHeaders = guardHeaders;

@@ -552,6 +552,8 @@ public final class ModelGuardFilter implements Filter {
     buffered.discard();
     if (!response.isCommitted()) {
       response.reset();
+      // The quota counted the request: its rate-limit fields stay on the answer that replaces it.
+      buffered.guardHeaders().forEach(response::setHeader);
     }
     writeProblem(request, response, ProblemRenderer.internalError());
   }

@@ -210,6 +210,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
         .route("/reset/plain", EndpointSpec.of("digits", METERED, 1))
         .route("/reset/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
+        .route("/reset/held-fails", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
@@ -461,6 +462,18 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.headers().firstValue("RateLimit").orElseThrow()).as(path).startsWith("\"ample\";r=");
     assertThat(r.headers().firstValue("X-Before-Reset")).as(path).isEmpty();
     assertThat(r.body()).as(path).startsWith(ResettingServlet.BODY).doesNotContain("started");
+  }
+
+  @Test
+  void theOutputAWithheldAnswerReplacesKeepsTheGuardsRateLimitFields() throws Exception {
+    // The servlet fails after writing: its output is withheld behind a 500, and the filter's own
+    // reset of the response for that answer dropped the rate-limit fields of a request the quota
+    // had counted.
+    HttpResponse<String> r = post("/reset/held-fails", null);
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).contains("internal.error").doesNotContain("started");
+    assertThat(r.headers().firstValue("RateLimit-Policy")).hasValue("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().firstValue("RateLimit").orElseThrow()).startsWith("\"ample\";r=");
   }
 
   @Test

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * Not annotated (guarded by path rules): starts an answer, then calls {@code response.reset()}, as
  * a servlet or framework does before writing an error page, and answers {@code 503} with {@link
- * #BODY}.
+ * #BODY}; on a path ending {@code -fails}, throws after writing instead.
  */
 public class ResettingServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
@@ -22,6 +22,9 @@ public class ResettingServlet extends HttpServlet {
     response.setHeader("X-Before-Reset", "1");
     response.setContentType("text/plain");
     response.getOutputStream().write("started".getBytes(StandardCharsets.US_ASCII));
+    if (request.getRequestURI().endsWith("-fails")) {
+      throw new IllegalStateException("the model failed after writing");
+    }
     response.reset();
     response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
     response.setContentType("application/json");
