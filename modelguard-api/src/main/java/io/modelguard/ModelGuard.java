@@ -504,20 +504,6 @@ public final class ModelGuard {
     }
   }
 
-  /**
-   * The problems of a {@code forModels} scope ({@link Policy#forModels}, {@link
-   * OutputPolicy#forModels}): each model of it the engine does not register, then the wrapped
-   * policy's own.
-   */
-  static List<String> forModelsProblems(Set<String> scope, Configuration configuration, List<String> wrapped) {
-    List<String> problems = new ArrayList<>();
-    for (String model : configuration.unknownModels(scope)) {
-      problems.add("forModels names unknown model '" + model + "'; register it with models(...) or correct the name");
-    }
-    problems.addAll(wrapped);
-    return problems;
-  }
-
   /** Builds a {@link ModelGuard}; every problem is reported at {@link #build()}. */
   public static final class Builder {
     private final Map<String, PolicyChain> chains = new LinkedHashMap<>();

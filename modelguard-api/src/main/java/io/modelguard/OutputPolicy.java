@@ -1,7 +1,6 @@
 package io.modelguard;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * A response-side policy: sees (and may rewrite) the body of each response the application produced
@@ -46,26 +45,22 @@ public interface OutputPolicy {
    * @throws NullPointerException if a model is null
    */
   default OutputPolicy forModels(String... models) {
-    Set<String> scope = Set.of(models);
-    if (scope.isEmpty()) {
-      throw new IllegalArgumentException("forModels needs at least one model");
-    }
+    ModelScope scope = ModelScope.of(models);
     OutputPolicy policy = this;
     return new OutputPolicy() {
       @Override
       public ModelOutput apply(ResponseContext context) {
-        String model = context.endpoint().model().orElse(null);
-        return model != null && scope.contains(model) ? policy.apply(context) : context.output();
+        return scope.covers(context.endpoint()) ? policy.apply(context) : context.output();
       }
 
       @Override
       public List<String> configurationProblems(ModelGuard.Configuration configuration) {
-        return ModelGuard.forModelsProblems(scope, configuration, policy.configurationProblems(configuration));
+        return scope.problems(configuration, policy.configurationProblems(configuration));
       }
 
       @Override
       public String toString() {
-        return policy + " for models " + scope;
+        return scope.describe(policy);
       }
     };
   }

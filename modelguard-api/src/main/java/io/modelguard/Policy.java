@@ -1,7 +1,6 @@
 package io.modelguard;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * A request-side policy: one method, returning a {@link GuardDecision}. Implementations must be
@@ -57,37 +56,29 @@ public interface Policy {
    * @throws NullPointerException if a model is null
    */
   default Policy forModels(String... models) {
-    Set<String> scope = Set.of(models);
-    if (scope.isEmpty()) {
-      throw new IllegalArgumentException("forModels needs at least one model");
-    }
+    ModelScope scope = ModelScope.of(models);
     Policy policy = this;
     return new Policy() {
       @Override
       public GuardDecision evaluate(GuardContext context) {
-        return applies(context) ? policy.evaluate(context) : GuardDecision.allow();
+        return scope.covers(context.endpoint()) ? policy.evaluate(context) : GuardDecision.allow();
       }
 
       @Override
       public void release(GuardContext context) {
-        if (applies(context)) {
+        if (scope.covers(context.endpoint())) {
           policy.release(context);
         }
       }
 
-      private boolean applies(GuardContext context) {
-        String model = context.endpoint().model().orElse(null);
-        return model != null && scope.contains(model);
-      }
-
       @Override
       public List<String> configurationProblems(ModelGuard.Configuration configuration) {
-        return ModelGuard.forModelsProblems(scope, configuration, policy.configurationProblems(configuration));
+        return scope.problems(configuration, policy.configurationProblems(configuration));
       }
 
       @Override
       public String toString() {
-        return policy + " for models " + scope;
+        return scope.describe(policy);
       }
     };
   }
