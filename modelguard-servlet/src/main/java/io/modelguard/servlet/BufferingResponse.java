@@ -4,7 +4,6 @@ import io.modelguard.internal.RepresentationHeaders;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
-import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -31,8 +30,7 @@ import java.util.function.Supplier;
  * (Servlet 6.1's further {@code sendRedirect} overloads reach the real response directly; the
  * filter sees that response as committed, which both containers report, and leaves it alone too.)
  */
-final class BufferingResponse extends HttpServletResponseWrapper {
-  private final Map<String, String> guardHeaders;
+final class BufferingResponse extends GuardHeadersResponse {
   private final int maxBytes;
   private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
   private ServletOutputStream stream;
@@ -43,14 +41,8 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   private boolean overflowed;
   private Supplier<Map<String, String>> trailerFields;
 
-  /** The guard's decision headers (rate-limit fields), which a reset of the response sets again. */
-  Map<String, String> guardHeaders() {
-    return guardHeaders;
-  }
-
   BufferingResponse(HttpServletResponse response, Map<String, String> guardHeaders, int maxBytes) {
-    super(response);
-    this.guardHeaders = guardHeaders;
+    super(response, guardHeaders);
     this.maxBytes = maxBytes;
   }
 
@@ -272,7 +264,7 @@ final class BufferingResponse extends HttpServletResponseWrapper {
   /** Clears status, headers, body and the choice of stream or writer; keeps the guard's headers. */
   @Override
   public void reset() {
-    super.reset();
+    super.reset(); // the container's reset, then the guard's headers again
     if (!passedThrough) {
       buffer.reset();
       stream = null;
@@ -280,7 +272,6 @@ final class BufferingResponse extends HttpServletResponseWrapper {
       writerCharset = null;
       writerEncoding = null;
     }
-    guardHeaders.forEach(super::setHeader);
   }
 
   /** As {@link #sendError(int)}: the message is model output the output policies did not see. */

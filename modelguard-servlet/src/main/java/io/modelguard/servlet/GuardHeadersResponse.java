@@ -11,9 +11,10 @@ import java.util.Map;
  * them with its own (before an error page, say). A decision without headers needs no wrapper.
  * (An asynchronous context the servlet starts with {@code startAsync()}, on a request whose body no
  * policy read, holds the container's own response, as the specification has it: a reset there
- * clears the guard's headers too.)
+ * clears the guard's headers too.) {@link BufferingResponse}, the response of a chain with output
+ * policies, builds on it, so both put them back by one mechanism.
  */
-final class GuardHeadersResponse extends HttpServletResponseWrapper {
+class GuardHeadersResponse extends HttpServletResponseWrapper {
   private final Map<String, String> guardHeaders;
 
   GuardHeadersResponse(HttpServletResponse response, Map<String, String> guardHeaders) {
@@ -25,6 +26,11 @@ final class GuardHeadersResponse extends HttpServletResponseWrapper {
   @Override
   public void reset() {
     super.reset();
+    restoreGuardHeaders();
+  }
+
+  /** Sets the guard's headers on the wrapped response again, as after a reset of it. */
+  final void restoreGuardHeaders() {
     guardHeaders.forEach(super::setHeader);
   }
 }

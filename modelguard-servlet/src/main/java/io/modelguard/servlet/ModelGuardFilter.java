@@ -553,7 +553,7 @@ public final class ModelGuardFilter implements Filter {
     if (!response.isCommitted()) {
       response.reset();
       // The quota counted the request: its rate-limit fields stay on the answer that replaces it.
-      buffered.guardHeaders().forEach(response::setHeader);
+      buffered.restoreGuardHeaders();
     }
     writeProblem(request, response, ProblemRenderer.internalError());
   }
