@@ -464,8 +464,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /**
    * Evicts one key of {@code s}, looking at up to {@value #SAMPLE} from its cursor: the first one
    * back to a full quota, which changes no decision; failing that, the one of them that still
-   * counts the fewest units ({@link #countedUnits}), the least recently used of those tied, which
-   * is counted and logged. Under the segment's lock.
+   * counts the fewest units ({@link QuotaArithmetic#countedUnits}), the least recently used of
+   * those tied, which is counted and logged. Under the segment's lock.
    *
    * @return false if the segment has no key
    */
@@ -492,10 +492,10 @@ public final class InMemoryQuotaStore implements QuotaStore {
         if (v == RETIRED) {
           continue; // not seen under the lock: retiring and removing go together
         }
-        long units = countedUnits(e.plan.limits(), state, now);
+        long units = QuotaArithmetic.countedUnits(e.plan.limits(), state, now);
         Parked parked = s.parked == null ? null : s.parked.get(e.partition);
         if (parked != null) {
-          units = Math.max(units, countedUnits(parked.limits, parked.state, now));
+          units = Math.max(units, QuotaArithmetic.countedUnits(parked.limits, parked.state, now));
         }
         // Whatever was decided on the key since its state was read makes the compare-and-set fail.
         if (units == 0 && VERSION.compareAndSet(e, v, RETIRED)) {
@@ -530,46 +530,6 @@ public final class InMemoryQuotaStore implements QuotaStore {
           + "Raise maximumSize above the number of keys active within a window, or look for a client "
           + "creating keys in bulk", maximumSize, units, lossy);
     }
-  }
-
-  /**
-   * The most units any of {@code limits} still counts in {@code state} at {@code now}: what
-   * forgetting the state would hand back on that limit. Zero exactly when {@link
-   * QuotaArithmetic#isFresh} holds; a window stored ahead of {@code now} counts at least one.
-   */
-  static long countedUnits(List<QuotaLimit> limits, long[] state, long now) {
-    long nowMs = Math.floorDiv(now, 1000);
-    long most = 0;
-    for (int i = 0; i < limits.size(); i++) {
-      QuotaLimit l = limits.get(i);
-      int b = 3 * i;
-      long units;
-      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
-        long ahead = state[b] - now;
-        units = ahead <= 0 ? 0 : (ahead - 1) / l.intervalMicros() + 1;
-      } else {
-        long w = l.windowMillis();
-        long idx = nowMs / w;
-        long stored = state[b];
-        long left = QuotaArithmetic.SLICES - (nowMs - idx * w) * QuotaArithmetic.SLICES / w;
-        if (stored > idx) {
-          units = Math.max(1, state[b + 1] + state[b + 2]);
-        } else if (stored == idx) {
-          units = state[b + 1] + weighed(state[b + 2], left);
-        } else if (stored == idx - 1) {
-          units = weighed(state[b + 1], left);
-        } else {
-          units = 0;
-        }
-      }
-      most = Math.max(most, units);
-    }
-    return most;
-  }
-
-  /** The part of a previous window's {@code count} that still weighs, {@code left} slices from its end, rounded up. */
-  private static long weighed(long count, long left) {
-    return count == 0 ? 0 : (count * left - 1) / QuotaArithmetic.SLICES + 1;
   }
 
   /**

@@ -340,6 +340,46 @@ public final class QuotaArithmetic {
   }
 
   /**
+   * The most units any of {@code limits} still counts in {@code state} at {@code now}: what
+   * forgetting the state would hand back on that limit. Zero exactly when {@link
+   * #isFresh} holds; a window stored ahead of {@code now} counts at least one.
+   */
+  static long countedUnits(List<QuotaLimit> limits, long[] state, long now) {
+    long nowMs = Math.floorDiv(now, 1000);
+    long most = 0;
+    for (int i = 0; i < limits.size(); i++) {
+      QuotaLimit l = limits.get(i);
+      int b = 3 * i;
+      long units;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        long ahead = state[b] - now;
+        units = ahead <= 0 ? 0 : (ahead - 1) / l.intervalMicros() + 1;
+      } else {
+        long w = l.windowMillis();
+        long idx = nowMs / w;
+        long stored = state[b];
+        long left = SLICES - (nowMs - idx * w) * SLICES / w;
+        if (stored > idx) {
+          units = Math.max(1, state[b + 1] + state[b + 2]);
+        } else if (stored == idx) {
+          units = state[b + 1] + weighed(state[b + 2], left);
+        } else if (stored == idx - 1) {
+          units = weighed(state[b + 1], left);
+        } else {
+          units = 0;
+        }
+      }
+      most = Math.max(most, units);
+    }
+    return most;
+  }
+
+  /** The part of a previous window's {@code count} that still weighs, {@code left} slices from its end, rounded up. */
+  private static long weighed(long count, long left) {
+    return count == 0 ? 0 : (count * left - 1) / SLICES + 1;
+  }
+
+  /**
    * Re-lays {@code state}, kept for {@code from}, out for {@code to}: a limit keeps its state if
    * {@code from} has a limit of the same name, algorithm and window; otherwise it starts fresh.
    */

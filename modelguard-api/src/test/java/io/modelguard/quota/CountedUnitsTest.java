@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a size eviction of the in-memory store weighs: the units a key's state still counts, zero
+ * What a size eviction of the in-memory store weighs ({@link QuotaArithmetic#countedUnits}): the
+ * units a key's state still counts, zero
  * exactly when forgetting the state changes no decision.
  */
 class CountedUnitsTest {
@@ -26,7 +27,7 @@ class CountedUnitsTest {
       long[] state = {
         NOW + random.nextLong(-3_000_000, 3_000_000),
         idx + random.nextLong(-3, 2), random.nextLong(0, 3), random.nextLong(0, 3)};
-      assertThat(InMemoryQuotaStore.countedUnits(limits, state, NOW) == 0)
+      assertThat(QuotaArithmetic.countedUnits(limits, state, NOW) == 0)
           .as("%s", Arrays.toString(state))
           .isEqualTo(QuotaArithmetic.isFresh(limits, state, NOW));
     }
@@ -37,17 +38,17 @@ class CountedUnitsTest {
     QuotaPlan bucket = QuotaPlan.of(BUCKET);
     long[] state = new long[3];
     QuotaArithmetic.tryAcquire(bucket, state, NOW, 7);
-    assertThat(InMemoryQuotaStore.countedUnits(bucket.limits(), state, NOW)).isEqualTo(7);
+    assertThat(QuotaArithmetic.countedUnits(bucket.limits(), state, NOW)).isEqualTo(7);
     // A tenth of a second later one unit is back.
-    assertThat(InMemoryQuotaStore.countedUnits(bucket.limits(), state, NOW + 100_000)).isEqualTo(6);
+    assertThat(QuotaArithmetic.countedUnits(bucket.limits(), state, NOW + 100_000)).isEqualTo(6);
 
     QuotaPlan minute = QuotaPlan.of(MINUTE);
     long start = Math.floorDiv(NOW, 60_000_000L) * 60_000_000L;
     long[] window = new long[3];
     QuotaArithmetic.tryAcquire(minute, window, start, 40);
-    assertThat(InMemoryQuotaStore.countedUnits(minute.limits(), window, start + 30_000_000)).isEqualTo(40);
+    assertThat(QuotaArithmetic.countedUnits(minute.limits(), window, start + 30_000_000)).isEqualTo(40);
     // Half-way through the next window, half of the previous one's count still weighs.
-    assertThat(InMemoryQuotaStore.countedUnits(minute.limits(), window, start + 90_000_000)).isEqualTo(20);
-    assertThat(InMemoryQuotaStore.countedUnits(minute.limits(), window, start + 120_000_000)).isZero();
+    assertThat(QuotaArithmetic.countedUnits(minute.limits(), window, start + 90_000_000)).isEqualTo(20);
+    assertThat(QuotaArithmetic.countedUnits(minute.limits(), window, start + 120_000_000)).isZero();
   }
 }
