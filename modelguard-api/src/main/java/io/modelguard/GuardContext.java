@@ -22,6 +22,8 @@ public final class GuardContext {
   /** Whether the engine released the request's holds (it is being denied), and whose release failed. */
   private boolean released;
   private BitSet releaseFailures;
+  /** The index of the rate-limit items whose policy's legacy {@code X-RateLimit-*} headers the request keeps, or -1. */
+  private int legacyRateLimitOwner = -1;
 
   GuardContext(ModelGuard guard, InferenceRequest request) {
     this.guard = guard;
@@ -97,6 +99,25 @@ public final class GuardContext {
   RateLimitItems rateLimit(int i) {
     RateLimitItems items = rateLimits[i];
     return released && (releaseFailures == null || !releaseFailures.get(rateLimitSteps[i])) ? items.released() : items;
+  }
+
+  /** The {@code i}-th recorded items as the policy charged them, whatever the releases. */
+  RateLimitItems rateLimitAsCharged(int i) {
+    return rateLimits[i];
+  }
+
+  /** Notes that the legacy rate-limit headers the request keeps are those of the next recorded items' policy. */
+  void legacyRateLimitOwnerIsNext() {
+    legacyRateLimitOwner = rateLimitCount;
+  }
+
+  /** Notes that the legacy rate-limit headers the request keeps belong to no recorded items. */
+  void legacyRateLimitOwnerUnknown() {
+    legacyRateLimitOwner = -1;
+  }
+
+  int legacyRateLimitOwner() {
+    return legacyRateLimitOwner;
   }
 
   /** Whether the {@code i}-th recorded items change once released (and were released). */

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The decision carries the headers of every policy that allowed the request and of the one that
  * denied it; on a conflict a later policy's header replaces an earlier one, and the denying
- * policy's wins. The rate-limit fields are lists instead: the {@link RateLimitItems} of every
+ * policy's wins. The legacy {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (one
+ * limit each) are kept together from the allowing policy with the fewest units remaining (the
+ * earlier on a tie), reported as released if the engine refunded its hold. The rate-limit fields are lists instead: the {@link RateLimitItems} of every
  * policy that decided the request (two quotas, say) are merged into one {@code RateLimit-Policy}
  * and one {@code RateLimit}, each naming a policy once. A name more than one policy uses is
  * reported by the most restrictive of them: the denying policy, else the one with the fewest units
@@ -136,7 +138,13 @@ public final class ModelGuard {
         if (headers == null) {
           headers = new LinkedHashMap<>();
         }
-        headers.putAll(d.headers());
+        if (LegacyRateLimitHeaders.putAll(headers, d.headers())) {
+          if (d.rateLimit() != null) {
+            context.legacyRateLimitOwnerIsNext();
+          } else {
+            context.legacyRateLimitOwnerUnknown();
+          }
+        }
         if (d.rateLimit() != null) {
           context.rateLimit(d.rateLimit(), i);
         }
@@ -246,6 +254,9 @@ public final class ModelGuard {
     GuardDecision result = headers == null ? decision : decision.withHeadersUnder(headers);
     if (context != null && context.rateLimitCount() > 0) {
       result = withMergedRateLimits(context, decision, result);
+      if (!decision.headers().containsKey(LegacyRateLimitHeaders.REMAINING)) {
+        result = LegacyRateLimitHeaders.released(context, context.legacyRateLimitOwner(), result);
+      }
     }
     if (principal != null && result.principal().isEmpty()) {
       result = result.withPrincipal(principal);

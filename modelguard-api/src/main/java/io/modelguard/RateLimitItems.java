@@ -128,6 +128,16 @@ public final class RateLimitItems {
     return rateLimitField;
   }
 
+  /** The units left of the reported policy (meaningful only if one is reported). */
+  long remaining() {
+    return remaining;
+  }
+
+  /** The seconds until the reported policy resets (meaningful only if one is reported). */
+  long resetSeconds() {
+    return resetSeconds;
+  }
+
   /** These items as they stand once the policy has released the request's hold. */
   RateLimitItems released() {
     return releasedRemaining < 0 ? this

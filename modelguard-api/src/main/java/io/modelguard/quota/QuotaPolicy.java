@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * draft-ietf-httpapi-ratelimit-headers-11, and optionally the legacy {@code X-RateLimit-Limit},
  * {@code -Remaining} and {@code -Reset}. They are {@link io.modelguard.RateLimitItems}: the engine
  * merges them with those of other quota policies that decide the same request (see {@link
- * io.modelguard.ModelGuard}); the legacy headers are plain and the last policy's stand. A request a
+ * io.modelguard.ModelGuard}); the legacy headers hold one limit, so the engine keeps those of the
+ * policy with the fewest units remaining (a denying policy's own replace them). A request a
  * later policy denies reports its reservation refunded ({@link #release}). A decision the store
  * did not count (a {@link ResilientQuotaStore} failing open) carries none of them: there is no
  * count to report, and a {@code RateLimit-Policy} alone would let clients assume a full quota. A

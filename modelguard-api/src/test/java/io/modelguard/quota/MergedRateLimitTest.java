@@ -182,6 +182,52 @@ class MergedRateLimitTest {
   }
 
   @Test
+  void theLegacyHeadersOfTwoQuotasAreThoseOfTheOneWithFewerUnitsLeftWhicheverRanLast() {
+    ModelGuard guard = guard(
+        QuotaPolicy.builder(store()).defaultLimits(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1)))
+            .legacyHeaders(true).build(),
+        QuotaPolicy.builder(store()).defaultLimits(QuotaLimit.slidingWindow("daily", 1000, Duration.ofDays(1)))
+            .legacyHeaders(true).build());
+
+    GuardDecision d = guard.check(new Call(false));
+
+    // The one limit the legacy fields can carry is the one the client runs into first.
+    assertThat(d.headers())
+        .containsEntry("X-RateLimit-Limit", "5")
+        .containsEntry("X-RateLimit-Remaining", "4")
+        .containsEntry("X-RateLimit-Reset", "1")
+        .containsEntry("RateLimit", "\"burst\";r=4;t=1, \"daily\";r=999;t=86400");
+  }
+
+  @Test
+  void theLegacyHeadersOfAReleasedReservationAreReportedRefundedAndARefusersOwnWin() {
+    QuotaPolicy reserving = QuotaPolicy.builder(store())
+        .defaultLimits(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)))
+        .reserve(ctx -> 4, response -> 1).legacyHeaders(true).build();
+    ModelGuard validated = guard(reserving, ctx -> GuardDecision.allow());
+
+    GuardDecision invalid = validated.check(new Call(true));
+
+    assertThat(invalid.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(invalid.headers()).as("charged 4 of 10, then refunded in full")
+        .containsEntry("X-RateLimit-Remaining", "10")
+        .containsEntry("X-RateLimit-Reset", "0")
+        .containsEntry("RateLimit", "\"burst\";r=10;t=0");
+
+    ModelGuard refusedBySecond = guard(reserving, QuotaPolicy.builder(store())
+        .defaultLimits(QuotaLimit.tokenBucket("minute", 1, Duration.ofMinutes(1))).legacyHeaders(true).build());
+    refusedBySecond.check(new Call(false)); // holds 4 of "burst" (10 left before: 6 now), the one unit of "minute"
+
+    GuardDecision refused = refusedBySecond.check(new Call(false));
+
+    assertThat(refused.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(refused.headers()).as("the refusing quota's own figures explain the 429")
+        .containsEntry("X-RateLimit-Limit", "1")
+        .containsEntry("X-RateLimit-Remaining", "0")
+        .containsEntry("X-RateLimit-Reset", "60");
+  }
+
+  @Test
   void rateLimitItemsRefuseMembersThatCouldBreakTheHeader() {
     assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"daily\";q=5;w=1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with its quoted name");
