@@ -4,17 +4,19 @@ import com.google.common.net.InternetDomainName;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -22,13 +24,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link HostResolver#system(Duration)}: a blocking lookup that cannot be interrupted, run on one
- * of at most {@value #THREADS} daemon threads and abandoned when the caller's time is up. An
- * abandoned lookup keeps its thread until the operating system's resolver gives up, which may be
- * long after the caller's timeout, so the lookups of one registrable domain ({@code evil.co.uk} for
- * {@code a.evil.co.uk}, see {@link #domainOf}) may hold at most {@value #PER_DOMAIN} of the
- * threads, finished or abandoned: names under one domain whose DNS server never answers cannot take
- * every thread from the lookups of other domains, and unrelated sites under one public suffix
- * ({@code co.uk}) do not share one cap.
+ * of the resolver's daemon threads and abandoned when the caller's time is up. An abandoned lookup
+ * keeps its slot until the operating system's resolver gives up, which may be long after the
+ * caller's timeout, so at most {@value #THREADS} lookups run at once, and the lookups of one
+ * registrable domain ({@code evil.co.uk} for {@code a.evil.co.uk}, see {@link #domainOf}) at most
+ * {@value #PER_DOMAIN} of them: names under one domain whose DNS server never answers cannot take
+ * every slot from the lookups of other domains, and unrelated sites under one public suffix ({@code
+ * co.uk}) do not share one share. A lookup beyond either limit waits for a slot within the caller's
+ * time, rather than failing at once: the lookups of a popular image host, answered in microseconds
+ * from the JDK's cache, may overlap now and then under load, and must not fail for it. A lookup
+ * frees its slot when its answer reaches the caller, or, abandoned, when it returns.
  */
 final class SystemResolver implements HostResolver {
   /** The blocking lookup: {@link InetAddress#getAllByName} outside tests. */
@@ -45,8 +50,12 @@ final class SystemResolver implements HostResolver {
   private final long timeoutNanos;
   private final Lookup lookup;
   private final ThreadPoolExecutor pool;
-  /** Lookups holding a thread, by domain; a domain leaves when its count is back to zero. */
-  private final ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
+  /** Guards {@link #held} and {@link #heldByDomain}; waited on for a free slot. */
+  private final Object slots = new Object();
+  /** Lookups holding a slot: running, or abandoned and still running. */
+  private int held;
+  /** The same, by domain; a domain leaves when its count is back to zero. */
+  private final Map<String, Integer> heldByDomain = new HashMap<>();
   private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
 
   SystemResolver(Duration timeout, Lookup lookup) {
@@ -57,7 +66,9 @@ final class SystemResolver implements HostResolver {
     this.timeoutNanos = timeout.toNanos();
     this.lookup = Objects.requireNonNull(lookup, "lookup");
     AtomicInteger threads = new AtomicInteger();
-    this.pool = new ThreadPoolExecutor(0, THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    // Twice the slots: a lookup frees its slot as its answer reaches the caller, a moment before
+    // its thread is free to take the next one.
+    this.pool = new ThreadPoolExecutor(0, 2 * THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "modelguard-dns-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -75,11 +86,15 @@ final class SystemResolver implements HostResolver {
   }
 
   private List<InetAddress> lookUp(String host, long waitNanos) throws UnknownHostException {
+    long deadline = System.nanoTime() + waitNanos;
     String domain = domainOf(host);
-    if (!reserve(domain)) {
-      warnBusy("the lookups of " + domain + " already hold " + PER_DOMAIN + " of them");
-      throw new UnknownHostException("resolver busy for " + domain);
-    }
+    reserve(domain, deadline);
+    AtomicBoolean holding = new AtomicBoolean(true);
+    Runnable free = () -> {
+      if (holding.compareAndSet(true, false)) {
+        release(domain);
+      }
+    };
     CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
     Runnable task = () -> {
       try {
@@ -89,26 +104,29 @@ final class SystemResolver implements HostResolver {
       } catch (Throwable e) {
         answer.completeExceptionally(e);
       } finally {
-        release(domain);
+        free.run();
       }
     };
     try {
       pool.execute(task);
     } catch (RejectedExecutionException e) {
-      release(domain);
-      warnBusy("all " + THREADS + " are held by lookups that have not returned");
+      free.run();
+      warnBusy("the resolver's threads were all busy finishing earlier lookups");
       throw new UnknownHostException("resolver busy");
     }
     try {
-      return List.of(answer.get(waitNanos, TimeUnit.NANOSECONDS));
+      InetAddress[] addresses = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      free.run(); // answered: its thread is only finishing
+      return List.of(addresses);
     } catch (TimeoutException e) {
-      answer.cancel(false); // the lookup, if it started, runs on until the system gives up
+      answer.cancel(false); // the lookup, if it started, runs on (holding its slot) until the system gives up
       throw new UnknownHostException("resolution timed out");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       answer.cancel(false);
       throw new UnknownHostException("interrupted");
     } catch (ExecutionException e) {
+      free.run();
       if (e.getCause() instanceof UnknownHostException) {
         throw (UnknownHostException) e.getCause();
       }
@@ -147,21 +165,47 @@ final class SystemResolver implements HostResolver {
     return secondLast < 0 ? h : h.substring(secondLast + 1);
   }
 
-  private boolean reserve(String domain) {
-    boolean[] reserved = {false};
-    inFlight.compute(domain, (d, n) -> {
-      int count = n == null ? 0 : n;
-      if (count >= PER_DOMAIN) {
-        return n;
+  /**
+   * Takes a slot for a lookup under {@code domain}, waiting until {@code deadline} (a {@link
+   * System#nanoTime} value) for one to free.
+   *
+   * @throws UnknownHostException {@code resolver busy for <domain>} if the domain's share stayed
+   *     held, {@code resolver busy} if every slot did, {@code interrupted} if the caller was
+   */
+  private void reserve(String domain, long deadline) throws UnknownHostException {
+    synchronized (slots) {
+      while (true) {
+        int ofDomain = heldByDomain.getOrDefault(domain, 0);
+        if (ofDomain < PER_DOMAIN && held < THREADS) {
+          heldByDomain.put(domain, ofDomain + 1);
+          held++;
+          return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          String why = ofDomain >= PER_DOMAIN
+              ? "the lookups of " + domain + " held its " + PER_DOMAIN + " of the resolver's " + THREADS
+                  + " slots for all of the caller's time"
+              : "the resolver's " + THREADS + " slots were held for all of the caller's time";
+          warnBusy(why);
+          throw new UnknownHostException(ofDomain >= PER_DOMAIN ? "resolver busy for " + domain : "resolver busy");
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(slots, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new UnknownHostException("interrupted");
+        }
       }
-      reserved[0] = true;
-      return count + 1;
-    });
-    return reserved[0];
+    }
   }
 
   private void release(String domain) {
-    inFlight.computeIfPresent(domain, (d, n) -> n <= 1 ? null : n - 1);
+    synchronized (slots) {
+      held--;
+      heldByDomain.computeIfPresent(domain, (d, n) -> n <= 1 ? null : n - 1);
+      slots.notifyAll();
+    }
   }
 
   /** A WARN at most once a minute: a refused lookup reaches the client as an unresolvable host. */
@@ -169,10 +213,10 @@ final class SystemResolver implements HostResolver {
     long now = System.nanoTime();
     long next = nextWarning.get();
     if (now - next >= 0 && nextWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
-      log.warn("ModelGuard: a host lookup was refused because of the resolver's {} threads {}; the fetch "
+      log.warn("ModelGuard: a host lookup was refused: {}; the fetch "
           + "fails as an unresolvable host. Lookups whose DNS server does not answer hold a thread until "
           + "the system resolver gives up (set 'options timeout:1 attempts:1' in resolv.conf), or restrict "
-          + "fetches to an allow-list of hosts. Logged at most once a minute.", THREADS, why);
+          + "fetches to an allow-list of hosts. Logged at most once a minute.", why);
     }
   }
 }

@@ -7,7 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +66,7 @@ class HostResolverTest {
   }
 
   @Test
-  void eightHangingLookupsRefuseTheNinthAtOnce() throws Exception {
+  void eightHangingLookupsRefuseTheNinthWhenItsTimeIsUp() throws Exception {
     SystemResolver r = new SystemResolver(Duration.ofDays(1), hanging);
     // A caller gives up after 1 ms; on a busy machine that can be before its lookup's thread even
     // started, and a lookup cancelled before it starts frees its thread. So call until eight
@@ -73,7 +79,7 @@ class HostResolverTest {
       }
     });
 
-    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("other.example", Duration.ofDays(1)))
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> r.resolve("other.example", Duration.ofMillis(200)))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy"));
   }
 
@@ -93,8 +99,59 @@ class HostResolverTest {
       assertThat(r.resolve("images.example.org", Duration.ofSeconds(20)))
           .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
     });
-    assertThatThrownBy(() -> r.resolve("slow-again.Attacker.Example.", Duration.ofSeconds(20)))
+    assertThatThrownBy(() -> r.resolve("slow-again.Attacker.Example.", Duration.ofMillis(200)))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for attacker.example");
+  }
+
+  @Test
+  void aLookupBeyondItsDomainsShareWaitsForASlotRatherThanFail() throws Exception {
+    // Lookups of one busy image host overlap under load; the third used to fail at once as an
+    // unresolvable host ("resolver busy for example.com") while the other two were answering.
+    CountDownLatch answer = new CountDownLatch(1);
+    SystemResolver.Lookup slowThenAnswers = host -> {
+      lookupsStarted.incrementAndGet();
+      try {
+        answer.await();
+      } catch (InterruptedException e) {
+        throw new UnknownHostException("interrupted");
+      }
+      return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    };
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), slowThenAnswers);
+    ExecutorService callers = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<List<InetAddress>>> first = new ArrayList<>();
+      for (int i = 0; i < SystemResolver.PER_DOMAIN; i++) {
+        String host = "cdn" + i + ".example.com";
+        first.add(callers.submit(() -> r.resolve(host, Duration.ofSeconds(20))));
+      }
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        while (lookupsStarted.get() < SystemResolver.PER_DOMAIN) {
+          Thread.onSpinWait();
+        }
+      });
+      Thread[] third = new Thread[1];
+      Future<List<InetAddress>> waiting = callers.submit(() -> {
+        third[0] = Thread.currentThread();
+        return r.resolve("images.example.com", Duration.ofSeconds(20));
+      });
+      // Only once the third caller is waiting (or, before the fix, has failed) may the others answer.
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        while (!waiting.isDone() && (third[0] == null || third[0].getState() != Thread.State.TIMED_WAITING)) {
+          Thread.onSpinWait();
+        }
+      });
+      answer.countDown();
+
+      for (Future<List<InetAddress>> f : first) {
+        assertThat(f.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+      }
+      assertThat(waiting.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress)
+          .containsExactly("203.0.113.7");
+    } finally {
+      answer.countDown();
+      callers.shutdownNow();
+    }
   }
 
   @Test
@@ -130,7 +187,7 @@ class HostResolverTest {
       assertThat(r.resolve("images.bbc.co.uk", Duration.ofSeconds(20)))
           .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
     });
-    assertThatThrownBy(() -> r.resolve("b.evil.co.uk", Duration.ofSeconds(20)))
+    assertThatThrownBy(() -> r.resolve("b.evil.co.uk", Duration.ofMillis(200)))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for evil.co.uk");
   }
 
