@@ -1,9 +1,7 @@
 package io.modelguard.servlet;
 
 import io.modelguard.internal.RepresentationHeaders;
-import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
@@ -12,21 +10,14 @@ import java.util.List;
  * The request a servlet with output policies receives: {@code startAsync()} without arguments
  * starts asynchronous processing on this request and the {@link BufferingResponse}, not on the
  * container's own response, so output written from the asynchronous context is held back like any
- * other and never reaches the client past the output policies. It also hides the conditional and
- * range request headers ({@link RepresentationHeaders#CONDITIONAL}): answered against the model's
- * own output, a 304 or a 206 would confirm or reveal what the policies rewrite.
+ * other and never reaches the client past the output policies ({@link GuardHeadersRequest} binds
+ * it so). It also hides the conditional and range request headers ({@link
+ * RepresentationHeaders#CONDITIONAL}): answered against the model's own output, a 304 or a 206
+ * would confirm or reveal what the policies rewrite.
  */
-final class BufferedAsyncRequest extends HttpServletRequestWrapper {
-  private final BufferingResponse response;
-
+final class BufferedAsyncRequest extends GuardHeadersRequest {
   BufferedAsyncRequest(HttpServletRequest request, BufferingResponse response) {
-    super(request);
-    this.response = response;
-  }
-
-  @Override
-  public AsyncContext startAsync() {
-    return super.startAsync(this, response);
+    super(request, response);
   }
 
   @Override

@@ -7,19 +7,77 @@ import java.util.Map;
 /**
  * The response an allowed request whose decision has headers ({@code RateLimit}, say) continues
  * with when the chain has no output policies: it streams as the container's own does, and only
- * puts the guard's headers back after the servlet's {@code reset()}, which would otherwise clear
- * them with its own (before an error page, say). A decision without headers needs no wrapper.
- * (An asynchronous context the servlet starts with {@code startAsync()}, on a request whose body no
- * policy read, holds the container's own response, as the specification has it: a reset there
- * clears the guard's headers too.) {@link BufferingResponse}, the response of a chain with output
- * policies, builds on it, so both put them back by one mechanism.
+ * keeps the guard's headers as the filter set them. A header of the same name the servlet sets or
+ * adds (in any letter case, by any of the {@code set}/{@code add} methods) is ignored, so the
+ * guard's value wins, as in the JAX-RS adapter, whose response filter puts the decision's headers
+ * over the resource's: a servlet cannot tell the client it has more requests left than the quota
+ * counted. Other headers go to the container's response as usual, after a comparison with the few
+ * names the decision has. After the servlet's {@code reset()}, which would otherwise clear them
+ * with its own (before an error page, say), the guard's headers are set again. A decision without
+ * headers needs no wrapper. The request passed with it ({@link GuardHeadersRequest}, or a {@link
+ * ReplayingRequest} if a policy read the body) binds an asynchronous context the servlet starts
+ * with {@code startAsync()} to this response, so the headers are kept there too; only a servlet
+ * that unwraps it ({@code getResponse()}) reaches the container's response past it. {@link
+ * BufferingResponse}, the response of a chain with output policies, builds on it, so both
+ * keep them by one mechanism.
  */
 class GuardHeadersResponse extends HttpServletResponseWrapper {
   private final Map<String, String> guardHeaders;
+  /** The decision's header names, compared on every header the servlet sets: an array, no allocation. */
+  private final String[] guardNames;
 
   GuardHeadersResponse(HttpServletResponse response, Map<String, String> guardHeaders) {
     super(response);
     this.guardHeaders = guardHeaders;
+    this.guardNames = guardHeaders.keySet().toArray(new String[0]);
+  }
+
+  /** Sets the header, unless the guard set one of that name, whose value stays. */
+  @Override
+  public void setHeader(String name, String value) {
+    if (!isGuardHeader(name)) {
+      super.setHeader(name, value);
+    }
+  }
+
+  /** Adds a value to the header, unless the guard set one of that name, whose value stays alone. */
+  @Override
+  public void addHeader(String name, String value) {
+    if (!isGuardHeader(name)) {
+      super.addHeader(name, value);
+    }
+  }
+
+  /** As {@link #setHeader}. */
+  @Override
+  public void setIntHeader(String name, int value) {
+    if (!isGuardHeader(name)) {
+      super.setIntHeader(name, value);
+    }
+  }
+
+  /** As {@link #addHeader}. */
+  @Override
+  public void addIntHeader(String name, int value) {
+    if (!isGuardHeader(name)) {
+      super.addIntHeader(name, value);
+    }
+  }
+
+  /** As {@link #setHeader}. */
+  @Override
+  public void setDateHeader(String name, long date) {
+    if (!isGuardHeader(name)) {
+      super.setDateHeader(name, date);
+    }
+  }
+
+  /** As {@link #addHeader}. */
+  @Override
+  public void addDateHeader(String name, long date) {
+    if (!isGuardHeader(name)) {
+      super.addDateHeader(name, date);
+    }
   }
 
   /** Clears status, headers and body, as the container does, then sets the guard's headers again. */
@@ -32,5 +90,15 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** Sets the guard's headers on the wrapped response again, as after a reset of it. */
   final void restoreGuardHeaders() {
     guardHeaders.forEach(super::setHeader);
+  }
+
+  /** Whether the guard set a header named {@code name}; header names are case-insensitive. */
+  private boolean isGuardHeader(String name) {
+    for (String guardName : guardNames) {
+      if (guardName.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

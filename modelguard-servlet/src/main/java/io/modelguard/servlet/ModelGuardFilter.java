@@ -68,9 +68,13 @@ import org.slf4j.LoggerFactory;
  * output policies is the response buffered, passed through {@link ModelGuard#onResponse(
  * io.modelguard.InferenceRequest, GuardDecision, int, ModelOutput)} and written with its final
  * {@code Content-Length}; otherwise it streams as usual, and is wrapped only if the decision has
- * headers, by a wrapper that does nothing but set them again after the servlet's {@code reset()}
- * (held or not, a reset keeps the guard's headers: the client still learns its rate limits from an
- * error page the servlet writes after one). The output policies see every response the servlet
+ * headers, by a wrapper that does nothing but keep them: it sets them again after the servlet's
+ * {@code reset()} (held or not, a reset keeps the guard's headers: the client still learns its rate
+ * limits from an error page the servlet writes after one) and ignores a header of the same name the
+ * servlet sets or adds itself, so that, as in the JAX-RS adapter, the guard's value wins (a servlet
+ * cannot claim other rate limits than the quota counted). The request is then wrapped too, so that
+ * an asynchronous context the servlet starts with a bare {@code startAsync()} holds that response
+ * and keeps the headers alike. The output policies see every response the servlet
  * writes itself, whatever status it set with {@code setStatus}: a 422 carrying partial scores, or a
  * 500 with raw probabilities in a debug body, goes through them as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status. A
  * response without a body (a 204, say) has no output and skips them, as in the JAX-RS adapter.
@@ -334,10 +338,17 @@ public final class ModelGuardFilter implements Filter {
     Map<String, String> guardHeaders = decision.headers();
     guardHeaders.forEach(response::setHeader);
     if (!binding.outputPolicies) {
-      // Unheld, the response streams as usual; one small wrapper, only if there are headers to
-      // keep, puts them back after a reset() by the servlet.
-      HttpServletResponse passed = guardHeaders.isEmpty() ? response : new GuardHeadersResponse(response, guardHeaders);
-      chain.doFilter(inference.requestForApplication(passed), passed);
+      // Unheld, the response streams as usual; small wrappers, only if there are headers to keep,
+      // keep them: after a reset() by the servlet, over its own values, in a bare startAsync().
+      if (guardHeaders.isEmpty()) {
+        chain.doFilter(inference.requestForApplication(response), response);
+        return;
+      }
+      GuardHeadersResponse passed = new GuardHeadersResponse(response, guardHeaders);
+      HttpServletRequest forwarded = inference.requestForApplication(passed);
+      // A bare startAsync() on the container's request would hold the container's response, past
+      // the wrapper; a replaying request already binds its asynchronous context to the wrapper.
+      chain.doFilter(forwarded == request ? new GuardHeadersRequest(request, passed) : forwarded, passed);
       return;
     }
     HttpServletRequest forwarded = inference.requestForApplication(response);

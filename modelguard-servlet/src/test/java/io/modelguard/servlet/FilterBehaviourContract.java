@@ -14,6 +14,7 @@ import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPolicy;
 import io.modelguard.servlet.testapp.AliasForwardingServlet;
+import io.modelguard.servlet.testapp.AsyncResettingServlet;
 import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
@@ -31,6 +32,7 @@ import io.modelguard.servlet.testapp.LeakyOutputServlet;
 import io.modelguard.servlet.testapp.NotFoundServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
 import io.modelguard.servlet.testapp.OverflowingServlet;
+import io.modelguard.servlet.testapp.OwnRateLimitServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
 import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
 import io.modelguard.servlet.testapp.EarlyHintsServlet;
@@ -211,6 +213,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .route("/reset/plain", EndpointSpec.of("digits", METERED, 1))
         .route("/reset/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .route("/reset/held-fails", EndpointSpec.of("digits", METERED_OUTPUT, 1))
+        .route("/own-limits/plain", EndpointSpec.of("digits", METERED, 1))
+        .route("/own-limits/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
+        .route("/async-reset", EndpointSpec.of("digits", METERED, 1))
         .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
@@ -237,6 +242,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(ErrorOutputServlet.class, "/error-output/*"),
         ServletDef.of(RedirectServlet.class, "/redirect"),
         ServletDef.of(ResettingServlet.class, "/reset/*"),
+        ServletDef.of(OwnRateLimitServlet.class, "/own-limits/*"),
+        ServletDef.of(AsyncResettingServlet.class, "/async-reset"),
         ServletDef.of(IncludingServlet.class, "/include/*"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
@@ -462,6 +469,31 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.headers().firstValue("RateLimit").orElseThrow()).as(path).startsWith("\"ample\";r=");
     assertThat(r.headers().firstValue("X-Before-Reset")).as(path).isEmpty();
     assertThat(r.body()).as(path).startsWith(ResettingServlet.BODY).doesNotContain("started");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/own-limits/plain", "/own-limits/held"})
+  void theGuardsRateLimitFieldsWinOverTheServletsOwn(String path) throws Exception {
+    // As in the JAX-RS adapter: the quota counted the request, and a servlet that sets (or adds)
+    // RateLimit fields of its own must not tell the client other limits than the guard's.
+    HttpResponse<String> r = post(path, null);
+    assertThat(r.statusCode()).as(path).isEqualTo(200);
+    assertThat(r.headers().allValues("RateLimit-Policy")).as(path).containsExactly("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().allValues("RateLimit")).as(path).singleElement().asString().startsWith("\"ample\";r=");
+    assertThat(r.headers().firstValue("X-Own")).as(path).hasValue("1");
+    assertThat(r.body()).as(path).startsWith(OwnRateLimitServlet.BODY);
+  }
+
+  @Test
+  void theGuardsHeadersSurviveAResetThroughTheContextOfABareStartAsync() throws Exception {
+    // startAsync() on the container's request held the container's response: a reset there (an
+    // asynchronous error page) dropped the guard's headers, and the servlet's own RateLimit replaced them.
+    HttpResponse<String> r = post("/async-reset", null);
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().allValues("RateLimit-Policy")).containsExactly("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().allValues("RateLimit")).singleElement().asString().startsWith("\"ample\";r=");
+    assertThat(r.headers().firstValue("X-Before-Reset")).isEmpty();
+    assertThat(r.body()).startsWith(AsyncResettingServlet.BODY).doesNotContain("started");
   }
 
   @Test
