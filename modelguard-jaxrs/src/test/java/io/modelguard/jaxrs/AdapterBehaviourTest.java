@@ -156,9 +156,14 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
             .policy(Phase.QUOTA, "burst", quota(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1))))
             .policy(Phase.QUOTA, "minute", quota(QuotaLimit.tokenBucket("minute", 2, Duration.ofMinutes(1)))))
         .chain("deny-credentials", chain -> chain.policy(Phase.AUTHENTICATE, "deny", ctx -> MISSING_CREDENTIALS))
-        .chain("failing-output", chain -> chain.output(OutputPhase.PERTURB, "boom", ctx -> {
-          throw new IllegalStateException("output policy failed");
-        }))
+        .chain("failing-output", chain -> chain
+            // As a quota counting the request would: its fields stay on the 500 that replaces the answer.
+            .policy(Phase.QUOTA, "counts", ctx -> GuardDecision.allow()
+                .withHeader("RateLimit-Policy", "\"ample\";q=1000000;w=60")
+                .withHeader("RateLimit", "\"ample\";r=999999;t=60"))
+            .output(OutputPhase.PERTURB, "boom", ctx -> {
+              throw new IllegalStateException("output policy failed");
+            }))
         // Like the built-in perturbation: rewrites the predictions it can read, passes the rest.
         .chain("label-only", chain -> chain.output(OutputPhase.PERTURB, "label-only", ctx ->
             ctx.output().bodyAsString().startsWith("{\"label\":7,")
@@ -346,6 +351,9 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertThat(r.headers().allValues("Content-Length")).containsExactly(Integer.toString(expected.body().length));
     assertThat(r.headers().firstValue(MODEL_SECRET_HEADER)).isEmpty();
     assertThat(r.body()).isEqualTo(expected.bodyAsString()).doesNotContain("label");
+    // The request was counted: the client still learns its limits, as from the servlet adapter.
+    assertThat(r.headers().allValues("RateLimit-Policy")).containsExactly("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().allValues("RateLimit")).containsExactly("\"ample\";r=999999;t=60");
   }
 
   @Test

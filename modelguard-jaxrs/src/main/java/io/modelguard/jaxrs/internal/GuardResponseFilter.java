@@ -104,16 +104,18 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         // the servlet adapter, none of them leaves under output policies.
         response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
         response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
-      } else if (!applyOutputPolicies(guard, requestContext, request, decision, response)) {
-        return;
+      } else {
+        // A withheld answer's 500 problem still carries the decision's headers below: the request
+        // was counted, and the client learns its limits from it, as from the servlet adapter.
+        applyOutputPolicies(guard, requestContext, request, decision, response);
       }
     }
     MultivaluedMap<String, Object> headers = response.getHeaders();
     decision.headers().forEach(headers::putSingle);
   }
 
-  /** Returns false if the output was withheld and the response replaced by a 500 problem. */
-  private boolean applyOutputPolicies(
+  /** Applies the output policies; on a failure withholds the output behind a 500 problem. */
+  private void applyOutputPolicies(
       ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
       ContainerResponseContext response) {
     try {
@@ -122,7 +124,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
             + "the output policies have run; output withheld. Return the prediction as the response "
             + "entity, or guard the method with a chain without output policies.", request.endpoint(),
             response.getEntityClass().getName(), response.getMediaType());
-        return withhold(response);
+        withhold(response);
+        return;
       }
       MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
@@ -131,7 +134,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         log.error("ModelGuard: the resource of {} answered with Content-Encoding '{}' over bytes already "
             + "in that coding, which the output policies cannot read; output withheld. Let the runtime "
             + "compress (its writer interceptors run after the output policies).", request.endpoint(), coding);
-        return withhold(response);
+        withhold(response);
+        return;
       }
       // The policies read text as UTF-8: text in another charset (one the client asked for in
       // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
@@ -142,7 +146,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
           // Bytes the policies would read as UTF-8 though they are not; not text, so not transcoded.
           log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
               + "output policies cannot read; output withheld. Answer in UTF-8.", request.endpoint(), mediaType);
-          return withhold(response);
+          withhold(response);
+          return;
         }
         entity = TextBodies.toUtf8(entity, Charset.forName(charset)); // CharacterCodingException: withheld
         if (entity.length > maxOutputBytes(requestContext)) {
@@ -161,13 +166,14 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
       // Nor may a validator or digest of the model's own output, which would identify it.
       response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
-      return true;
+      return;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
     } catch (IOException | RuntimeException e) {
       log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(), e);
     }
-    return withhold(response);
+    withhold(response);
+        return;
   }
 
   /**
@@ -191,8 +197,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     return null;
   }
 
-  /** Replaces the response with the {@code internal.error} problem; returns false. */
-  private static boolean withhold(ContainerResponseContext response) {
+  /** Replaces the response with the {@code internal.error} problem. */
+  private static void withhold(ContainerResponseContext response) {
     ProblemResponse problem = ProblemRenderer.internalError();
     MultivaluedMap<String, Object> headers = response.getHeaders();
     // Nothing describing the withheld output (its length, encoding, validators...) may remain.
@@ -202,7 +208,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     response.setEntity(problem.body(), NO_ANNOTATIONS, MediaType.valueOf(ProblemResponse.CONTENT_TYPE));
     headers.putSingle(HttpHeaders.CONTENT_TYPE, ProblemResponse.CONTENT_TYPE);
     // No Content-Length, as on the request filter's problems: the runtime counts what it writes.
-    return false;
   }
 
   /**
