@@ -13,6 +13,9 @@ public final class CoverageMonitor implements ExtractionDetector {
   private final long quota;
   private final double margin;
 
+  /** A client's counters whatever the input size: an object of two longs and its monitor's reference. */
+  private static final long COUNTER_BYTES = HeapBytes.object(HeapBytes.REFERENCE + 2 * 8);
+
   private CoverageMonitor(long quota, double margin) {
     if (quota < 1) {
       throw new IllegalArgumentException("coverage.quota must be positive, got " + quota);
@@ -38,7 +41,7 @@ public final class CoverageMonitor implements ExtractionDetector {
 
   @Override
   public long maxRetainedBytes(int dimensions) {
-    return 32;
+    return COUNTER_BYTES;
   }
 
   /** The per-client counters; {@link #boundaryShare()} is the leakage estimate exposed for metrics. */
@@ -72,7 +75,7 @@ public final class CoverageMonitor implements ExtractionDetector {
 
     @Override
     public long retainedBytes() {
-      return 32;
+      return COUNTER_BYTES;
     }
   }
 }

@@ -59,19 +59,19 @@ import java.util.Optional;
  *
  * <p>Memory: client states are weighed by their upper bound and kept under {@link
  * Builder#maxTotalBytes} in total (Caffeine W-TinyLFU eviction; idle ones expire after {@link
- * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window; see
- * {@link #retainedBytes(String)}. Per-query cost is bounded too: inputs above 64 features are
- * reduced by a keyed random projection ({@link Builder#projection}), and every detector's work is
- * bounded whatever the client's history length. Thread-safe; each client's state is updated under
- * its own lock.
+ * Builder#idleExpiry}); each is bounded by its detectors' bounds plus the duplicate window, its
+ * key and its cache entry; see {@link #retainedBytes(String)}. Per-query cost is bounded too:
+ * inputs above 64 features are reduced by a keyed random projection ({@link Builder#projection}),
+ * and every detector's work is bounded whatever the client's history length. Thread-safe; each
+ * client's state is updated under its own lock.
  *
  * <p>Refused queries: the detectors compare a client's inputs with each other, so a client's input
  * length (after the projection) is fixed by its first observed query. A query of another length, a
  * query with a feature that is not a number within float range (the detectors store floats and sum
- * squared distances, which such a feature would overflow), and — with the projection off — a new
- * client whose state for its input length would not fit in {@link Builder#maxTotalBytes}, are
- * <em>refused</em>: they reach no detector, are not counted or remembered as seen, and change no
- * state ({@link Assessment#refused}). The {@link #observePolicy} then withholds the answer, as for
+ * squared distances, which such a feature would overflow), and a new client whose state for its
+ * input length, with its key, would not fit in {@link Builder#maxTotalBytes} (with the projection
+ * off, or with a key near the limit's size), are <em>refused</em>: they reach no detector, are not
+ * counted or remembered as seen, and change no state ({@link Assessment#refused}). The {@link #observePolicy} then withholds the answer, as for
  * an input it cannot read: otherwise such queries would hide a stream from the detectors. A model
  * taking inputs of several lengths needs an encoder that gives one length.
  *
@@ -95,6 +95,18 @@ public final class ExtractionDefence {
    * what is built or kept.
    */
   static final int MAX_PROJECTION_TABLE_INPUTS = 1 << 16;
+  /**
+   * An upper bound of what the client cache spends on one entry besides its key and the client's
+   * state: Caffeine's node (key, value, access time, two access-order links, three ints), the
+   * ConcurrentHashMap node under it (hash, key, value, next), the entry's share of that map's
+   * table (under 8/3 slots: the table doubles when three quarters full) and of Caffeine's
+   * frequency sketch (at most two longs: its table is the entry count rounded up to a power of
+   * two). Charged as objects of twice and once four references, which covers the 96 and 64 bytes
+   * the two nodes take at 32-byte alignment without compressed references; DetectorMemoryBoundTest
+   * measures the cache's entries against it.
+   */
+  static final long CACHE_ENTRY_BYTES = HeapBytes.object(8L * HeapBytes.REFERENCE)
+      + HeapBytes.object(4L * HeapBytes.REFERENCE) + 3L * HeapBytes.REFERENCE + 2 * 8;
 
   private final NoiseKeys keys;
   private final int classes;
@@ -250,11 +262,13 @@ public final class ExtractionDefence {
           + "range (at most " + Float.MAX_VALUE + " in magnitude), which the detectors cannot measure");
     }
     // Checked once, when the client's state is created: its length is fixed from then on.
-    ClientRisk risk = clients.get(client, c -> fits(reduced.length) ? new ClientRisk(reduced.length) : null);
+    ClientRisk risk = clients.get(client, c -> newClient(c, reduced.length));
     if (risk == null) {
-      return refused(null, at, "a client's state for inputs of " + reduced.length + " features can retain up to "
-          + clientBound(detectors, duplicateWindow, reduced.length) + " bytes, more than extraction.maxTotalBytes ("
-          + maxTotalBytes + "), so it could not be kept; raise the limit or turn the projection on");
+      return refused(null, at, "a client's state for inputs of " + reduced.length + " features, with its key of "
+          + client.length() + " characters, can retain up to "
+          + (clientBound(detectors, duplicateWindow, reduced.length) + entryBytes(client))
+          + " bytes, more than extraction.maxTotalBytes (" + maxTotalBytes + "), so it could not be kept; raise the "
+          + "limit, turn the projection on or shorten the client's key");
     }
     long repeatKey = keys.repeatKey(reduced, features.length);
     List<ExtractionEvent> events = List.of();
@@ -410,14 +424,17 @@ public final class ExtractionDefence {
     return risk == null ? 0 : risk.weightKiB * 1024L;
   }
 
-  /** The bytes retained for {@code client} (an upper bound; 0 if unknown). */
+  /**
+   * The bytes retained for {@code client}: its state, its key and its entry in the cache of
+   * clients (an upper bound; 0 if unknown).
+   */
   public long retainedBytes(String client) {
     ClientRisk risk = clients.getIfPresent(client);
     if (risk == null) {
       return 0;
     }
     synchronized (risk) {
-      long bytes = baseBytes();
+      long bytes = baseBytes() + risk.entryBytes;
       for (ExtractionDetector.State s : risk.states) {
         bytes += s.retainedBytes();
       }
@@ -653,14 +670,27 @@ public final class ExtractionDefence {
     return bound;
   }
 
-  /** A client's weight in the cache, in KiB (its bound rounded up, so the weights bound the bytes). */
-  private static long weightKiB(List<ExtractionDetector> detectors, int duplicateWindow, int dimensions) {
-    return (clientBound(detectors, duplicateWindow, dimensions) + 1023) / 1024;
+  /** What keeping the client keyed {@code client} costs besides its state: its key and its cache entry. */
+  static long entryBytes(String client) {
+    return HeapBytes.string(client) + CACHE_ENTRY_BYTES;
   }
 
-  /** Whether a client of {@code dimensions} features fits the limit (else Caffeine evicts it at once). */
-  private boolean fits(int dimensions) {
-    return weightKiB(detectors, duplicateWindow, dimensions) <= maxTotalBytes / 1024;
+  /**
+   * A client's weight in the cache, in KiB: its state's bound and its {@link #entryBytes} rounded
+   * up, so the weights bound the bytes.
+   */
+  private static long weightKiB(List<ExtractionDetector> detectors, int duplicateWindow, int dimensions, long entryBytes) {
+    return (clientBound(detectors, duplicateWindow, dimensions) + entryBytes + 1023) / 1024;
+  }
+
+  /**
+   * A new state for {@code client} with inputs of {@code dimensions} features, or null if it would
+   * not fit the limit (Caffeine would evict it at once). Its weight is computed here, once.
+   */
+  private ClientRisk newClient(String client, int dimensions) {
+    long entryBytes = entryBytes(client);
+    long weightKiB = weightKiB(detectors, duplicateWindow, dimensions, entryBytes);
+    return weightKiB <= maxTotalBytes / 1024 ? new ClientRisk(dimensions, entryBytes, weightKiB) : null;
   }
 
   private final class ClientRisk {
@@ -674,12 +704,18 @@ public final class ExtractionDefence {
     long lastAdmitted = Long.MIN_VALUE;
     /** The input length of every query fed to the detectors: no other reaches them. */
     final int dimensions;
-    /** The bound for {@link #dimensions}: an upper bound, since no other length reaches the states. */
+    /** The client's key and cache entry ({@link #entryBytes}), counted once, when the client appears. */
+    final long entryBytes;
+    /**
+     * The bound for {@link #dimensions} with {@link #entryBytes}: an upper bound, since no other
+     * length reaches the states.
+     */
     final int weightKiB;
 
-    ClientRisk(int dimensions) {
+    ClientRisk(int dimensions, long entryBytes, long weightKiB) {
       this.dimensions = dimensions;
-      weightKiB = (int) Math.min(Integer.MAX_VALUE, weightKiB(detectors, duplicateWindow, dimensions));
+      this.entryBytes = entryBytes;
+      this.weightKiB = (int) Math.min(Integer.MAX_VALUE, weightKiB);
       states = new ExtractionDetector.State[detectors.size()];
       for (int i = 0; i < states.length; i++) {
         states[i] = detectors.get(i).newState();
@@ -870,19 +906,22 @@ public final class ExtractionDefence {
 
     /**
      * The memory bound of all client states together; default 512 MiB. Each client is weighed by the
-     * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}), and
-     * Caffeine's size eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the
-     * limit. An evicted client starts again with a clean state, so size the limit for the number
-     * of concurrently active clients. With the default detectors a client weighs at most 190 KB
-     * whatever its input size (inputs above 64 features are projected, see {@link #projection}), so
-     * the default keeps about 2,750 clients.
+     * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}) plus
+     * its key and its cache entry (a few hundred bytes, and the key's length), and Caffeine's size
+     * eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the limit. An
+     * evicted client starts again with a clean state, so size the limit for the number of
+     * concurrently active clients. With the default detectors a client with a key of ordinary
+     * length (a few hundred characters at most) weighs at most 191 KiB whatever its input size
+     * (inputs above 64 features are projected, see {@link #projection}), so the default keeps about
+     * 2,740 clients.
      *
      * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
      * the detectors can see (its {@link #projection} size): Caffeine would evict every client right
      * after its first query, and the defence would be off. With the projection off the input size
      * is unknown at build time, so {@code build} only requires room for a one-feature client, and a
      * new client whose state for its input length would not fit is refused at its first query (see
-     * {@link ExtractionDefence}).
+     * {@link ExtractionDefence}). Keys are unknown at build time too: {@code build} makes room for
+     * the shortest, and a client whose key would take it past the limit is refused the same way.
      */
     public Builder maxTotalBytes(long bytes) {
       if (bytes < 1024) {
@@ -1001,11 +1040,13 @@ public final class ExtractionDefence {
         detector(CoverageMonitor.of(1_000, 0.2), 1.25, RiskLevel.PERTURB);
       }
       int widest = projectTo > 0 ? projectTo : 1;
-      long oneClient = weightKiB(detectors, duplicateWindow, widest) * 1024;
+      // Keys are not known yet: room for the shortest one, and a client whose key takes it past
+      // the limit is refused at its first query.
+      long oneClient = weightKiB(detectors, duplicateWindow, widest, entryBytes("")) * 1024;
       if (maxTotalBytes / 1024 * 1024 < oneClient) {
         throw new IllegalArgumentException("extraction.maxTotalBytes must be at least " + oneClient
-            + " bytes, one client's state for inputs of " + widest + (widest == 1 ? " feature" : " features")
-            + " with these detectors, got " + maxTotalBytes);
+            + " bytes, one client's state and cache entry for inputs of " + widest
+            + (widest == 1 ? " feature" : " features") + " with these detectors, got " + maxTotalBytes);
       }
       return new ExtractionDefence(this);
     }

@@ -17,6 +17,11 @@ final class HeapBytes {
    * diagnostic bean), which bounds the common layouts from above.
    */
   static final int ALIGNMENT = alignment();
+  /**
+   * Whether the JVM keeps Latin-1 strings at one byte a character ({@code -XX:+CompactStrings}, the
+   * default); false if it cannot be read, which charges every string two bytes a character.
+   */
+  static final boolean COMPACT_STRINGS = "true".equals(vmOption("CompactStrings"));
 
   private HeapBytes() {}
 
@@ -33,18 +38,45 @@ final class HeapBytes {
     return align(24 + length * elementBytes);
   }
 
+  /**
+   * A string and its character array: one byte a character if every character is Latin-1 and the
+   * JVM compacts strings, two otherwise. O(length): for values computed once, not per query.
+   */
+  static long string(String s) {
+    int bytesPerChar = COMPACT_STRINGS && isLatin1(s) ? 1 : 2;
+    // The value array's reference, the cached hash, the coder and the hash-is-zero flag.
+    return object(REFERENCE + 4 + 1 + 1) + array((long) s.length() * bytesPerChar, 1);
+  }
+
+  private static boolean isLatin1(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) > 0xFF) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static long align(long bytes) {
     return (bytes + ALIGNMENT - 1) & -ALIGNMENT;
   }
 
   private static int alignment() {
     try {
-      String value = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-          .getVMOption("ObjectAlignmentInBytes").getValue();
-      int a = Integer.parseInt(value);
+      int a = Integer.parseInt(vmOption("ObjectAlignmentInBytes"));
       return a >= 8 && a <= 256 && Integer.bitCount(a) == 1 ? a : 16;
-    } catch (RuntimeException | LinkageError e) {
+    } catch (NumberFormatException e) {
       return 16;
+    }
+  }
+
+  /** A HotSpot option's value, or null if it cannot be read (a JVM without the diagnostic bean). */
+  private static String vmOption(String name) {
+    try {
+      return ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+          .getVMOption(name).getValue();
+    } catch (RuntimeException | LinkageError e) {
+      return null;
     }
   }
 }

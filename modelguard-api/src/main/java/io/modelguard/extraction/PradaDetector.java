@@ -66,10 +66,23 @@ public final class PradaDetector implements ExtractionDetector {
     return new ClientState();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Counts the client's state as a 64-bit HotSpot heap lays it out, headers, references and
+   * alignment included: the state object (its detector's reference, nine array references, a long
+   * and two ints), the arrays of one slot per class (two of references, one of ints, five of longs
+   * and doubles), each class's growing set and distance window, and the sorted pool. Each is
+   * allocated at full size when the client first queries a class (the pool at its first query), so
+   * a client reaches this bound after one query of every class.
+   */
   @Override
   public long maxRetainedBytes(int dimensions) {
-    // Per class: the flat growing set, the distance window and its share of the sorted pool.
-    return 64L * classes + 16 + (long) classes * (4L * maxGrowing * dimensions + 16L * maxDistances + 56);
+    long perClass = HeapBytes.array((long) maxGrowing * dimensions, 4) + HeapBytes.array(maxDistances, 8);
+    return HeapBytes.object(10L * HeapBytes.REFERENCE + 8 + 2 * 4)
+        + 2 * HeapBytes.array(classes, HeapBytes.REFERENCE) + HeapBytes.array(classes, 4) + 5 * HeapBytes.array(classes, 8)
+        + classes * perClass
+        + HeapBytes.array((long) classes * maxDistances, 8);
   }
 
   double w(double[] sorted, int from, int n) {

@@ -103,8 +103,10 @@ class DetectorsTest {
     for (double[] x : natural(random, 8_000)) {
       state.observe(x, label(x));
     }
-    // Per class: 20 stored queries of D floats, then 50 distances twice (their window and the sorted pool).
-    assertThat(state.retainedBytes()).isEqualTo(after2000).isLessThanOrEqualTo(CLASSES * (20L * 4 * D + 16 * 50 + 56) + 64L * CLASSES + 16);
+    // Per class: 20 stored queries of D floats, then 50 distances twice (their window and the sorted
+    // pool); headers, per-class counters and alignment add under a fifth (DetectorMemoryBoundTest
+    // checks the bound against the measured layout).
+    assertThat(state.retainedBytes()).isEqualTo(after2000).isLessThan(CLASSES * (20L * 4 * D + 16 * 50) * 6 / 5);
   }
 
   @Test

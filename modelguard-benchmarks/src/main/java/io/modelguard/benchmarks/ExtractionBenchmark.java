@@ -54,7 +54,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * position (PRADA's test, every tenth, only slightly more often), so the p99 target of 50 µs is to
  * be read on a quiet machine. Memory per client after 10,000 queries (upper bound, {@code
  * ExtractionDefence.retainedBytes}): 194,184 bytes at 64 and at 784 dimensions (187,336 before
- * the bounds counted object headers and padding; was 258,848 and 1,698,848).
+ * the bounds counted object headers and padding; was 258,848 and 1,698,848), measured before the
+ * bound counted the client's key and cache entry and PRADA's own headers (a few hundred bytes more).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
