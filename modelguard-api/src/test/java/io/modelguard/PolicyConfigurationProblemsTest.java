@@ -89,6 +89,40 @@ class PolicyConfigurationProblemsTest {
   }
 
   @Test
+  void refusesATierPerturbationWhosePerturbPolicyIsInNoChain() {
+    // The defence observes and flags, but nothing rewrites the answers: the free tier's reduced
+    // fidelity silently never applied.
+    ExtractionDefence defence = defenceWithTier("free");
+    ModelGuard.Builder builder = engine()
+        .chain("default", c -> c
+            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+            .output(OutputPhase.OBSERVE, "extraction-observe",
+                defence.observePolicy(PIXELS, PredictionCodec.standard(), MAX_BODY).forModels("digits")));
+
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("chains: chain 'default', policy 'extraction-observe': ExtractionDefence "
+            + "tierPerturbation for tier(s) [free] is never applied: its perturbPolicy(...) was never created; add "
+            + "it to the chain's PERTURB phase or remove the tierPerturbation")
+        .hasMessageNotContaining("extraction-detect");
+  }
+
+  @Test
+  void buildsADefenceWiredWithItsPerturbPolicyOrWithoutTierPerturbation() {
+    ExtractionDefence tiered = defenceWithTier("free");
+    ExtractionDefence untiered = ExtractionDefence.builder(NoiseKeys.withSecret(new byte[32]), 10).build();
+    ModelGuard guard = engine()
+        .chain("default", c -> c
+            .output(OutputPhase.OBSERVE, "observe", tiered.observePolicy(PIXELS, PredictionCodec.standard(), MAX_BODY))
+            .output(OutputPhase.PERTURB, "perturb", tiered.perturbPolicy(PIXELS, PredictionCodec.standard(), MAX_BODY)))
+        .chain("observed", c -> c
+            .output(OutputPhase.OBSERVE, "observe", untiered.observePolicy(PIXELS, PredictionCodec.standard(), MAX_BODY)))
+        .build();
+
+    assertThat(guard.hasChain("observed")).isTrue();
+  }
+
+  @Test
   void refusesAModelSpecForAnUnregisteredModel() {
     ModelInputPolicy input = ModelInputPolicy.of(
         ModelSpec.builder("digit").field("pixels", FieldSpec.numbers(64)).build());

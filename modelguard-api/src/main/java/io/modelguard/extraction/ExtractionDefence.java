@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * The extraction defence of one model: detectors folded into one risk state per client, and the
@@ -124,6 +125,11 @@ public final class ExtractionDefence {
   private final double[] levelThresholds;
   private final EnumMap<RiskLevel, Perturbation> levelPerturbations;
   private final Map<String, Perturbation> tierPerturbations;
+  /**
+   * Whether {@link #perturbPolicy} has been called: without it the tier perturbations reach no
+   * answer a chain returns ({@link #observePolicy}'s configuration problems).
+   */
+  private volatile boolean perturbPolicyCreated;
   private final double halfLifeNanos;
   private final Duration throttleInterval;
   private final int duplicateWindow;
@@ -462,42 +468,66 @@ public final class ExtractionDefence {
    * limit) fails the policy too, with the reason, and for the same reason: it reaches no detector.
    * Each query on which a detector fires is published to the engine's listeners as an {@link
    * ExtractionDetectionEvent} (besides the {@link Builder#listener} of this defence, if any).
+   *
+   * <p>Wired into a chain, it makes the engine's {@code build()} refuse a defence with a {@link
+   * Builder#tierPerturbation} whose {@link #perturbPolicy} was never created ({@link
+   * OutputPolicy#configurationProblems}): those tiers' answers would leave at full fidelity. Only a
+   * policy never created is certain to be in no chain; one created but left out of the chains is
+   * not detected.
    */
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
     checkBodyCap(maxBodyBytes);
-    return context -> {
-      Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
-      Optional<Prediction> prediction = codec.decode(context.output().body());
-      if (features.isEmpty() && prediction.isPresent() && isSuccess(context)) {
-        throw unreadableInput(maxBodyBytes);
+    return new OutputPolicy() {
+      @Override
+      public ModelOutput apply(ResponseContext context) {
+        return observed(context, encoder, codec, maxBodyBytes);
       }
-      if (features.isPresent() && prediction.isEmpty() && isSuccess(context)) {
-        // A query answered in a form the codec does not read (another media type the application
-        // negotiates, say) would reach no detector, so the client would never be flagged and never
-        // noised.
-        throw new IllegalStateException("ExtractionDefence: the model's answer to a query is not a prediction the "
-            + "codec reads, so the query cannot be observed; output withheld");
-      }
-      if (features.isPresent() && prediction.isPresent()) {
-        String client = clientOf(context.request(), context.principal());
-        Observation o = assess(client, features.get(), prediction.get());
-        if (o.refusal() != null) {
-          throw new IllegalStateException("ExtractionDefence: " + o.refusal() + "; output withheld");
+
+      @Override
+      public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+        if (tierPerturbations.isEmpty() || perturbPolicyCreated) {
+          return List.of();
         }
-        Assessment a = o.assessment();
-        if (!a.flaggedBy().isEmpty()) {
-          context.publish(new ExtractionDetectionEvent(
-              o.at(), client,
-              context.principal().map(Principal::subject).orElse(null),
-              context.principal().map(Principal::tenant).orElse(null),
-              context.endpoint().model().orElse(null),
-              o.previous(), a.level(), a.flaggedBy(), a.score(), o.query()));
-        }
+        return List.of("ExtractionDefence tierPerturbation for tier(s) " + new TreeSet<>(tierPerturbations.keySet())
+            + " is never applied: its perturbPolicy(...) was never created; add it to the chain's PERTURB phase "
+            + "or remove the tierPerturbation");
       }
-      return context.output();
     };
+  }
+
+  /** What {@link #observePolicy} does with one response. */
+  private ModelOutput observed(ResponseContext context, QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
+    Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
+    Optional<Prediction> prediction = codec.decode(context.output().body());
+    if (features.isEmpty() && prediction.isPresent() && isSuccess(context)) {
+      throw unreadableInput(maxBodyBytes);
+    }
+    if (features.isPresent() && prediction.isEmpty() && isSuccess(context)) {
+      // A query answered in a form the codec does not read (another media type the application
+      // negotiates, say) would reach no detector, so the client would never be flagged and never
+      // noised.
+      throw new IllegalStateException("ExtractionDefence: the model's answer to a query is not a prediction the "
+          + "codec reads, so the query cannot be observed; output withheld");
+    }
+    if (features.isPresent() && prediction.isPresent()) {
+      String client = clientOf(context.request(), context.principal());
+      Observation o = assess(client, features.get(), prediction.get());
+      if (o.refusal() != null) {
+        throw new IllegalStateException("ExtractionDefence: " + o.refusal() + "; output withheld");
+      }
+      Assessment a = o.assessment();
+      if (!a.flaggedBy().isEmpty()) {
+        context.publish(new ExtractionDetectionEvent(
+            o.at(), client,
+            context.principal().map(Principal::subject).orElse(null),
+            context.principal().map(Principal::tenant).orElse(null),
+            context.endpoint().model().orElse(null),
+            o.previous(), a.level(), a.flaggedBy(), a.score(), o.query()));
+      }
+    }
+    return context.output();
   }
 
   /**
@@ -513,6 +543,7 @@ public final class ExtractionDefence {
     Objects.requireNonNull(encoder, "encoder");
     Objects.requireNonNull(codec, "codec");
     checkBodyCap(maxBodyBytes);
+    perturbPolicyCreated = true;
     return new OutputPolicy() {
       @Override
       public ModelOutput apply(ResponseContext context) {
@@ -870,7 +901,9 @@ public final class ExtractionDefence {
      * The perturbation always applied for principals of tier {@code tier} (after the level's);
      * default none. The tier is the principal's {@link Principal#tier()}; if the engine registers
      * tiers, one it does not register is refused at the engine's {@code build()} (see {@link
-     * ExtractionDefence#perturbPolicy}).
+     * ExtractionDefence#perturbPolicy}). Only {@link ExtractionDefence#perturbPolicy} applies it to
+     * a chain's answers: a defence whose {@link ExtractionDefence#observePolicy} is in a chain but
+     * whose perturb policy was never created is refused there too.
      */
     public Builder tierPerturbation(String tier, Perturbation perturbation) {
       tierPerturbations.put(Objects.requireNonNull(tier, "tier"), Objects.requireNonNull(perturbation, "perturbation"));

@@ -4,13 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.GuardContext;
 import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
 import io.modelguard.Policy;
 import io.modelguard.ReasonCode;
 import io.modelguard.authn.jwt.JwtAuthenticator;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * verifies the whole token, its own issuer included, with only its own keys. A token naming no
  * trusted issuer, or that cannot be read, gets the same {@code auth.invalid_token} as any other
  * bad token. Requests without a bearer token go to the first authenticator, which abstains (or
- * refuses two credentials) exactly as it would alone. Thread-safe.
+ * refuses two credentials) exactly as it would alone. The authenticators' configuration problems
+ * are the router's, so the engine's {@code build()} reports them. Thread-safe.
  */
 final class IssuerRouter implements Policy {
   private static final Logger log = LoggerFactory.getLogger(IssuerRouter.class);
@@ -55,6 +59,21 @@ final class IssuerRouter implements Policy {
       return INVALID;
     }
     return chosen.evaluate(context);
+  }
+
+  /**
+   * Every authenticator's own problems, each prefixed with its issuer: the engine sees the router
+   * as one policy and reaches the authenticators only through it.
+   */
+  @Override
+  public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+    List<String> problems = new ArrayList<>();
+    for (String issuer : new TreeSet<>(byIssuer.keySet())) {
+      for (String problem : byIssuer.get(issuer).configurationProblems(configuration)) {
+        problems.add("issuer '" + issuer + "': " + problem);
+      }
+    }
+    return problems;
   }
 
   /** The {@code iss} of a compact JWS, unverified; null if there is none or the token is unreadable. */

@@ -205,8 +205,8 @@ public final class JwksKeySource implements JwtKeySource {
       if (fetch != waited) {
         await(fetch);
       }
-      set = keys;
-      if (set == null || retiredIfTooStale(set, now)) {
+      set = heldUnlessTooStale(now);
+      if (set == null) {
         return Optional.empty();
       }
     } else if (!now.isBefore(set.refreshAt)) {
@@ -269,10 +269,7 @@ public final class JwksKeySource implements JwtKeySource {
           // find(), which the authenticator calls next for the same token, does not wait again.
           awaitedByGeneration.set(fetch);
         }
-        KeySet after = keys;
-        if (after != null) {
-          retiredIfTooStale(after, now); // a change of generation drops the cached verifications
-        }
+        heldUnlessTooStale(now); // a drop changes the generation, which drops the cached verifications
       } else if (!now.isBefore(set.refreshAt)) {
         startFetch(now); // refresh-ahead: do not wait
       }
@@ -281,27 +278,27 @@ public final class JwksKeySource implements JwtKeySource {
   }
 
   /**
-   * Drops {@code set}, if it is still the one held, once it has been expired for {@code maxStale}
-   * (every fetch since has failed or been rate-limited): its keys stop vouching for tokens, cached
-   * verifications included (the generation changes). Returns whether {@code set} is past that age.
+   * The key set held, or null if there is none or it has been expired for {@code maxStale} (every
+   * fetch since has failed or been rate-limited): then it is dropped, its keys stop vouching for
+   * tokens, cached verifications included (the generation changes). The set is read and judged
+   * under the lock a fetch installs a new set under: a set read before it, then replaced by a fetch
+   * while this request waited for the lock, would be judged in place of the new one, and the
+   * request refused although fresh keys were held.
    */
-  private boolean retiredIfTooStale(KeySet set, Instant now) {
-    if (now.isBefore(set.staleUntil(maxStale))) {
-      return false;
-    }
-    boolean dropped = false;
+  private KeySet heldUnlessTooStale(Instant now) {
+    KeySet dropped;
     synchronized (lock) {
-      if (keys == set) {
-        keys = null;
-        generation++;
-        dropped = true;
+      KeySet set = keys;
+      if (set == null || now.isBefore(set.staleUntil(maxStale))) {
+        return set;
       }
+      keys = null;
+      generation++;
+      dropped = set;
     }
-    if (dropped) {
-      log.warn("JWKS {}: no fetch has succeeded for {} after the key set expired (maxStale); its {} key(s) are "
-          + "dropped and every bearer token is refused until a fetch succeeds", uri, maxStale, set.entries.size());
-    }
-    return true;
+    log.warn("JWKS {}: no fetch has succeeded for {} after the key set expired (maxStale); its {} key(s) are "
+        + "dropped and every bearer token is refused until a fetch succeeds", uri, maxStale, dropped.entries.size());
+    return null;
   }
 
   /**
@@ -455,7 +452,7 @@ public final class JwksKeySource implements JwtKeySource {
     Instant refreshAt = startedAt.plus(ttl).minus(min(refreshAhead, ttl.dividedBy(2)));
     KeySet next = new KeySet(entries, refreshAt, startedAt.plus(ttl));
     KeySet previous;
-    // Under the lock: a request thread may drop a set too long stale (retiredIfTooStale) meanwhile.
+    // Under the lock: a request thread may drop a set too long stale (heldUnlessTooStale) meanwhile.
     synchronized (lock) {
       previous = keys;
       keys = next;

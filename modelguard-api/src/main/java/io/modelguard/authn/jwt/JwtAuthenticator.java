@@ -8,6 +8,7 @@ import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.LocatorAdapter;
 import io.modelguard.GuardContext;
 import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
 import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
@@ -168,6 +169,8 @@ public final class JwtAuthenticator implements Policy {
   private final Duration maxTokenAge;
   private final int maxTokenLength;
   private final ClaimsMapper claims;
+  /** The tier of tokens without a tier claim; null if none. */
+  private final String defaultTier;
   private final VerifiedTokenCache cache;
   private final List<String> otherCredentialHeaders;
 
@@ -182,6 +185,7 @@ public final class JwtAuthenticator implements Policy {
     this.maxTokenLength = b.maxTokenLength;
     this.claims = new ClaimsMapper(b.subjectClaim, b.tenantClaim, b.tierClaim, b.defaultTier, b.modelsClaim,
         b.scopeClaims, b.copiedClaims);
+    this.defaultTier = b.defaultTier;
     this.cache = b.cacheSize > 0 ? new VerifiedTokenCache(b.cacheSize) : null;
     this.otherCredentialHeaders = List.copyOf(b.otherCredentialHeaders);
 
@@ -307,6 +311,21 @@ public final class JwtAuthenticator implements Policy {
       log.debug("JWT refused: {}", e.refusal());
       return Optional.empty();
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: a {@link Builder#defaultTier} the engine does not register (if it registers tiers),
+   * which would give every token without a tier claim a tier that grants no model.
+   */
+  @Override
+  public List<String> configurationProblems(ModelGuard.Configuration configuration) {
+    if (defaultTier == null || configuration.unknownTiers(List.of(defaultTier)).isEmpty()) {
+      return List.of();
+    }
+    return List.of("JwtAuthenticator defaultTier names unknown tier '" + defaultTier
+        + "'; register it with tier(...) or correct the name");
   }
 
   /** The algorithms this authenticator accepts (the configured list plus those of HMAC secrets). */
@@ -679,7 +698,11 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The tier of tokens without a tier claim. Default: none (such tokens may invoke no model). */
+    /**
+     * The tier of tokens without a tier claim. Default: none (such tokens may invoke no model). If
+     * the engine registers tiers, one it does not register is refused at the engine's {@code build()}
+     * ({@link JwtAuthenticator#configurationProblems}).
+     */
     public Builder defaultTier(String tier) {
       this.defaultTier = claimName(tier, "defaultTier");
       return this;

@@ -19,10 +19,17 @@ import io.jsonwebtoken.security.Jwks;
 import io.modelguard.Principal;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Field;
+import java.net.Authenticator;
+import java.net.CookieHandler;
 import java.net.InetAddress;
+import java.net.ProxySelector;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.interfaces.RSAPrivateCrtKey;
@@ -33,7 +40,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,6 +50,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -352,6 +363,151 @@ class JwksKeySourceTest {
       } finally {
         pool.shutdownNow();
       }
+    }
+  }
+
+  /**
+   * A lookup that finds the set too stale (maxStale) drops it under the lock a fetch installs a new
+   * set under. It read the set before taking that lock, and when a fetch installed a fresh set in
+   * between, the drop rightly left the fresh set alone, but the lookup still answered "too stale,
+   * no key" instead of using it: a valid token refused while the IdP was up. The lock is the only
+   * point where the lookup can be held between that read and its decision, so this thread holds it
+   * (taken by reflection) and completes the refresh itself, which installs the new set under the
+   * same lock while the lookup waits for it. The refresh is a real request to the IdP; only the
+   * thread that hands its response to the source is this one.
+   */
+  @Test
+  void aLookupThatSawTheStaleSetUsesTheSetAFetchInstalledMeanwhile() throws Exception {
+    serve(set(jwk("k1", TestKeys.RSA))); // max-age=300
+    JwksKeySource source = started(builder().maxStale(Duration.ZERO).refreshWait(Duration.ofSeconds(30))
+        .connectTimeout(Duration.ofSeconds(30)).readTimeout(Duration.ofSeconds(30)));
+    HeldResponses http = new HeldResponses(source);
+    serve(set(jwk("k2", TestKeys.RSA_OTHER))); // the IdP rotated
+    clock.advance(Duration.ofSeconds(300)); // expired; with maxStale 0, too stale to serve
+
+    AtomicReference<Optional<java.security.Key>> found = new AtomicReference<>();
+    Thread lookup = new Thread(() -> found.set(source.find("RS256", "k2")), "lookup");
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      lookup.start();
+      HttpResponse<?> refreshed = http.arrived.get(); // the lookup's refresh, answered by the IdP
+      while (lookup.getState() != Thread.State.TIMED_WAITING) {
+        Thread.onSpinWait(); // the lookup waits for its refresh
+      }
+      synchronized (lockOf(source)) {
+        lookup.interrupt(); // it stops waiting, reads the stale set, and needs the lock to decide
+        while (lookup.getState() != Thread.State.BLOCKED) {
+          Thread.onSpinWait();
+        }
+        http.release(refreshed); // the refresh installs the new set, on this thread
+        assertThat(source.keyIds()).containsExactly("k2");
+      }
+      lookup.join();
+    });
+
+    assertThat(found.get()).as("the set installed meanwhile serves the lookup").contains(TestKeys.RSA_OTHER.getPublic());
+    assertThat(source.keyIds()).containsExactly("k2");
+  }
+
+  /** The source's private lock, under which a fetch installs a new key set. */
+  private static Object lockOf(JwksKeySource source) throws ReflectiveOperationException {
+    Field f = JwksKeySource.class.getDeclaredField("lock");
+    f.setAccessible(true);
+    return f.get(source);
+  }
+
+  /**
+   * Replaces a source's HTTP client by one that sends each request with the original client but
+   * hands the response to the source only when {@link #release} is called, on the caller's thread.
+   */
+  private static final class HeldResponses extends HttpClient {
+    final CompletableFuture<HttpResponse<?>> arrived = new CompletableFuture<>();
+    private final HttpClient real;
+    private CompletableFuture<HttpResponse<?>> held;
+
+    HeldResponses(JwksKeySource source) throws ReflectiveOperationException {
+      Field f = JwksKeySource.class.getDeclaredField("http");
+      f.setAccessible(true);
+      this.real = (HttpClient) f.get(source);
+      f.set(source, this);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void release(HttpResponse<?> response) {
+      ((CompletableFuture) held).complete(response);
+    }
+
+    @Override
+    public synchronized <T> CompletableFuture<HttpResponse<T>> sendAsync(
+        HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+      assertThat(held).as("one request only").isNull();
+      CompletableFuture<HttpResponse<T>> response = new CompletableFuture<>();
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      CompletableFuture<HttpResponse<?>> untyped = (CompletableFuture) response;
+      held = untyped;
+      real.sendAsync(request, handler).whenComplete((r, e) -> {
+        if (e != null) {
+          arrived.completeExceptionally(e);
+        } else {
+          arrived.complete(r);
+        }
+      });
+      return response;
+    }
+
+    @Override
+    public <T> CompletableFuture<HttpResponse<T>> sendAsync(
+        HttpRequest request, HttpResponse.BodyHandler<T> handler, HttpResponse.PushPromiseHandler<T> push) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Optional<CookieHandler> cookieHandler() {
+      return real.cookieHandler();
+    }
+
+    @Override
+    public Optional<Duration> connectTimeout() {
+      return real.connectTimeout();
+    }
+
+    @Override
+    public Redirect followRedirects() {
+      return real.followRedirects();
+    }
+
+    @Override
+    public Optional<ProxySelector> proxy() {
+      return real.proxy();
+    }
+
+    @Override
+    public SSLContext sslContext() {
+      return real.sslContext();
+    }
+
+    @Override
+    public SSLParameters sslParameters() {
+      return real.sslParameters();
+    }
+
+    @Override
+    public Optional<Authenticator> authenticator() {
+      return real.authenticator();
+    }
+
+    @Override
+    public Version version() {
+      return real.version();
+    }
+
+    @Override
+    public Optional<Executor> executor() {
+      return real.executor();
     }
   }
 

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jsonwebtoken.security.Jwks;
+import io.modelguard.ModelGuard;
+import io.modelguard.Phase;
+import io.modelguard.Tier;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -29,6 +32,26 @@ class JwtAuthenticatorBuilderTest {
     assertThat(jwt.allowedAlgorithms()).isEqualTo(Set.of("RS256", "ES256", "EdDSA"));
     assertThat(JwtAuthenticator.DEFAULT_CLOCK_SKEW).isEqualTo(Duration.ofSeconds(60));
     assertThat(JwtAuthenticator.DEFAULT_MAX_TOKEN_LENGTH).isEqualTo(8192);
+  }
+
+  @Test
+  void aDefaultTierTheEngineDoesNotRegisterFailsTheEnginesBuild() {
+    // Tokens without a tier claim would get a tier that grants no model: every one refused, with no
+    // hint why.
+    JwtAuthenticator jwt = JwtFixtures.rsa().defaultTier("premium").build();
+    ModelGuard.Builder engine = ModelGuard.builder().auditLog(false)
+        .models("digits")
+        .tier(Tier.builder("free").models("digits").build())
+        .chain("default", c -> c.policy(Phase.AUTHENTICATE, "jwt", jwt));
+
+    assertThatThrownBy(engine::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("chains: chain 'default', policy 'jwt': JwtAuthenticator defaultTier names unknown "
+            + "tier 'premium'; register it with tier(...) or correct the name");
+    assertThat(JwtFixtures.rsa().defaultTier("free").build()
+        .configurationProblems(new ModelGuard.Configuration(Set.of("digits"), Set.of("free")))).isEmpty();
+    assertThat(jwt.configurationProblems(new ModelGuard.Configuration(Set.of(), Set.of())))
+        .as("an engine without tiers: nothing to check against").isEmpty();
   }
 
   @Test
