@@ -288,7 +288,7 @@ public final class ModelServingApp implements AutoCloseable {
       log.warn("DEBUG logging is on for {}: Jetty then logs raw request headers, including X-API-Key and "
           + "Authorization. Keep org.eclipse.jetty at INFO wherever real credentials are used.", JETTY_PARSER_LOGGER);
     }
-    if (!isLoopback(options.host())) {
+    if (!JwtSettings.isLoopbackLiteral(options.host())) {
       log.warn("Bound to {}, not loopback: the demo is reachable from the network, and so is {}{} (unguarded: "
           + "keep it behind the network's own access control)", options.host(), base, MetricsServlet.PATH);
       if (bearer.demoIssuer().isPresent()) {
@@ -388,9 +388,6 @@ public final class ModelServingApp implements AutoCloseable {
     return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
-  private static boolean isLoopback(String host) {
-    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
-  }
 
   private static void stopQuietly(Server server) {
     try {
