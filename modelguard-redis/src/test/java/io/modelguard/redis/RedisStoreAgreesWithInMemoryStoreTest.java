@@ -1,0 +1,120 @@
+package io.modelguard.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisURI;
+import io.modelguard.quota.FailurePolicy;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaArithmetic;
+import io.modelguard.quota.QuotaDecision;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
+import io.modelguard.test.FakeClock;
+import io.modelguard.test.redis.RedisServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Lua script and {@link QuotaArithmetic} decide alike on random histories at the edges: the
+ * largest quotas and windows, costs and refunds far beyond them (up to {@code Long.MIN_VALUE} and
+ * {@code Long.MAX_VALUE}, past 2<sup>53</sup>, where Lua's doubles lose integers), settlements,
+ * and times just before, at and after window edges. Time only moves forward here: where it steps
+ * back the stores differ on purpose in one respect (Redis deletes a key back to a full quota at
+ * once, the in-memory store may keep it until it is evicted).
+ */
+class RedisStoreAgreesWithInMemoryStoreTest {
+  private static final Duration[] WINDOWS = {Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMinutes(1),
+      Duration.ofDays(1), QuotaLimit.MAX_WINDOW};
+
+  private static RedisServer server;
+
+  @BeforeAll
+  static void startRedis() {
+    server = RedisServer.start();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    server.close();
+  }
+
+  @Test
+  void bothStoresAnswerTheSameToTheMicrosecondOnRandomHistories() {
+    for (long seed = 1; seed <= 150; seed++) {
+      replay(seed);
+    }
+  }
+
+  private static QuotaLimit limit(SplittableRandom r, String name) {
+    Duration window = WINDOWS[r.nextInt(WINDOWS.length)];
+    boolean bucket = r.nextBoolean();
+    long max = bucket ? window.getSeconds() * 1_000_000L : QuotaLimit.MAX_SLIDING_QUOTA;
+    long[] quotas = {1, 2, 3, 10, 999_983, max / 3, max - 1, max};
+    long quota = Math.min(max, quotas[r.nextInt(quotas.length)]);
+    return bucket ? QuotaLimit.tokenBucket(name, quota, window) : QuotaLimit.slidingWindow(name, quota, window);
+  }
+
+  private static void replay(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
+    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
+    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
+        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
+      QuotaLimit[] limits = new QuotaLimit[1 + r.nextInt(3)];
+      for (int i = 0; i < limits.length; i++) {
+        limits[i] = limit(r, "l" + i);
+      }
+      QuotaPlan plan = QuotaPlan.of(limits);
+      QuotaKey key = QuotaKey.forTenant("agree-" + seed + "-" + UUID.randomUUID(), "digits");
+      long[] costs = {1, 1, 2, 5, 100, limits[0].quota(), limits[0].quota() + 1, 1L << 40, 1L << 53, Long.MAX_VALUE};
+      long[] deltas = {-1, 1, -5, 5, -(1L << 40), 1L << 40, -(1L << 54), 1L << 54, Long.MIN_VALUE, Long.MAX_VALUE};
+      long[] moves = {1, 999, 1000, 1_000_000, 60_000_000L, 86_400_000_000L, 366L * 86_400_000_000L};
+      List<QuotaDecision> decided = new ArrayList<>();
+      for (int step = 0; step < 60; step++) {
+        String what = "seed " + seed + ", step " + step + ", " + plan;
+        int op = r.nextInt(10);
+        if (op < 5) {
+          long cost = costs[r.nextInt(costs.length)];
+          QuotaDecision expected = memory.acquire(key, plan, cost);
+          QuotaDecision actual = redis.acquire(key, plan, cost);
+          assertThat(actual).as("%s, cost %d", what, cost).hasToString(expected.toString());
+          assertThat(actual.decidedAtMicros()).as(what).isEqualTo(expected.decidedAtMicros());
+          decided.add(expected);
+        } else if (op < 7 && !decided.isEmpty()) {
+          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
+          long delta = deltas[r.nextInt(deltas.length)];
+          if (r.nextBoolean()) {
+            memory.settle(key, plan, delta, reservation);
+            redis.settle(key, plan, delta, reservation);
+          } else {
+            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
+            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+          }
+          // Adjustments reach Redis asynchronously; a decision on the key queues behind them, and
+          // one above every quota changes nothing, so both stores are compared as of now.
+          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
+              .hasToString(memory.acquire(key, plan, Long.MAX_VALUE).toString());
+        } else {
+          long micros = moves[r.nextInt(moves.length)];
+          if (r.nextBoolean()) {
+            micros = r.nextLong(1, micros + 1);
+          }
+          if (r.nextInt(3) == 0) { // to a window edge: 1 µs before, at, or 1 µs after it
+            long window = limits[r.nextInt(limits.length)].windowMillis() * 1000;
+            long now = QuotaArithmetic.micros(clock);
+            micros = Math.max(1, (Math.floorDiv(now, window) + 1) * window - now + r.nextInt(3) - 1);
+          }
+          clock.advance(Duration.ofNanos(micros * 1000));
+        }
+      }
+    }
+  }
+}
