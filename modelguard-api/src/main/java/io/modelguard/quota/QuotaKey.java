@@ -4,6 +4,9 @@ import io.modelguard.internal.KeyText;
 import io.modelguard.internal.SipHash;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -21,6 +24,8 @@ public final class QuotaKey {
   private static final Pattern WITH_PORT =
       Pattern.compile("(?:(\\d{1,3}(?:\\.\\d{1,3}){3})|(\\[[^\\]]{2,60}\\])):\\d{1,5}");
   private static final int MAX_PART = 256;
+  /** How many characters of a longer name its partition keeps before the name's digest. */
+  private static final int LONG_PART_PREFIX = 200;
   /** The hash key, drawn when the class loads: no one outside this JVM knows it. */
   private static final long HASH_K0;
   private static final long HASH_K1;
@@ -52,9 +57,11 @@ public final class QuotaKey {
   /**
    * The key of {@code tenant} on {@code model}. Characters that would end a hash tag or separate
    * parts ({@code { } : %}, controls, whitespace) are percent-encoded, so different pairs never
-   * share a partition.
+   * share a partition. A name longer than 256 characters is kept to its first 200, followed by a
+   * 128-bit SHA-256 digest of the whole name, so partitions stay bounded and names still do not
+   * share one.
    *
-   * @throws IllegalArgumentException if either is empty or longer than 256 characters
+   * @throws IllegalArgumentException if either is empty
    */
   public static QuotaKey forTenant(String tenant, String model) {
     return new QuotaKey("t:" + escape(tenant, "tenant") + ":" + escape(model, "model"));
@@ -140,9 +147,31 @@ public final class QuotaKey {
 
   private static String escape(String s, String field) {
     Objects.requireNonNull(s, field);
-    if (s.isEmpty() || s.length() > MAX_PART) {
-      throw new IllegalArgumentException("QuotaKey." + field + " must be 1-" + MAX_PART + " characters");
+    if (s.isEmpty()) {
+      throw new IllegalArgumentException("QuotaKey." + field + " must not be empty");
     }
-    return KeyText.escape(s);
+    if (s.length() <= MAX_PART) {
+      return KeyText.escape(s);
+    }
+    // A longer name (a tenant claim of the identity provider's making, say) is still a name of its
+    // own: its first characters, then a marker no escaped name contains ('%' is always followed by
+    // hex digits or 'u' there) and 128 bits of its SHA-256, the same in every JVM (stores share
+    // keys across them). Refusing it would answer a valid token with a 500, or skip the quota for
+    // it under a fail-open policy.
+    return KeyText.escape(s.substring(0, LONG_PART_PREFIX)) + "%~" + digest(s);
+  }
+
+  /** The first 128 bits of the SHA-256 of {@code s} in UTF-8, in hex. */
+  private static String digest(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      StringBuilder hex = new StringBuilder(32);
+      for (int i = 0; i < 16; i++) {
+        hex.append(Character.forDigit((d[i] >> 4) & 0xf, 16)).append(Character.forDigit(d[i] & 0xf, 16));
+      }
+      return hex.toString();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 }

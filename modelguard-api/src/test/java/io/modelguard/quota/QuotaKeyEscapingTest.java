@@ -2,6 +2,15 @@ package io.modelguard.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.Endpoint;
+import io.modelguard.GuardDecision;
+import io.modelguard.InferenceRequest;
+import io.modelguard.ModelGuard;
+import io.modelguard.Phase;
+import io.modelguard.Principal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** How names become partitions: injective, and plain UTF-16 that UTF-8 carries to Redis intact. */
@@ -15,5 +24,51 @@ class QuotaKeyEscapingTest {
     // A whole supplementary character (a pair) is kept as it is, so such names keep their keys.
     assertThat(QuotaKey.forTenant("caf\u00e9-\uD83D\uDE80", "digits").partition()).isEqualTo("t:caf\u00e9-\uD83D\uDE80:digits");
     assertThat(QuotaKey.forTenant("\uD83D\uDE80\uD83D", "digits").partition()).isEqualTo("t:\uD83D\uDE80%uD83D:digits");
+  }
+
+  @Test
+  void aNameOverTheLengthLimitGetsABoundedPartitionOfItsOwn() {
+    String base = "tenant-".repeat(40); // 280 characters
+    QuotaKey a = QuotaKey.forTenant(base + "a", "digits");
+    QuotaKey b = QuotaKey.forTenant(base + "b", "digits");
+
+    assertThat(a).isNotEqualTo(b).isEqualTo(QuotaKey.forTenant(base + "a", "digits"));
+    assertThat(a.partition()).startsWith("t:" + base.substring(0, 200) + "%~").endsWith(":digits")
+        .hasSize(2 + 200 + 2 + 32 + ":digits".length());
+    assertThat(QuotaKey.forTenant("x".repeat(10_000), "digits").partition()).hasSize(2 + 200 + 2 + 32 + 7);
+  }
+
+  @Test
+  void aTenantWithALongNameIsCountedNotRefusedWithAnInternalError() {
+    // A valid token whose tenant claim is long (an identity provider's own identifiers): the
+    // quota threw while keying it, so the request got a 500 (or, under a fail-open policy, no quota).
+    String tenant = "org-" + "0123456789".repeat(30);
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "token", ctx -> GuardDecision.authenticated(
+                Principal.builder("u").tenant(tenant).build()))
+            .policy(Phase.QUOTA, "quota", QuotaPolicy.builder(InMemoryQuotaStore.builder().build())
+                .defaultLimits(QuotaLimit.tokenBucket("burst", 2, Duration.ofMinutes(1))).build()))
+        .build();
+
+    GuardDecision first = guard.check(new Predict());
+    guard.check(new Predict());
+    GuardDecision third = guard.check(new Predict());
+
+    assertThat(first.isAllowed()).as(first.toString()).isTrue();
+    assertThat(first.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=30");
+    assertThat(third.isAllowed()).isFalse();
+    assertThat(third.reason().orElseThrow().code()).isEqualTo("quota.exceeded");
+  }
+
+  /** A prediction request for the digits model. */
+  private static final class Predict implements InferenceRequest {
+    @Override public String method() { return "POST"; }
+    @Override public String path() { return "/v1/models/digits/predict"; }
+    @Override public Optional<String> header(String n) { return Optional.empty(); }
+    @Override public List<String> headers(String n) { return List.of(); }
+    @Override public Optional<String> remoteAddress() { return Optional.of("203.0.113.9"); }
+    @Override public Endpoint endpoint() { return Endpoint.of("digits", "default", 1); }
+    @Override public byte[] body(int max) { return new byte[0]; }
   }
 }
