@@ -101,10 +101,19 @@ import org.slf4j.LoggerFactory;
  * without them, its requests are checked like any other. Such an entity wrapped in a {@code
  * Response} is not seen at deployment; under output policies, its response is withheld at run time
  * (the {@code internal.error} problem, logged at ERROR). Nor can the filters see what a resource
- * writes to an injected {@code HttpServletResponse}: under output policies, answer through JAX-RS
- * only. The policies read the entity as UTF-8: under output policies, an entity in another
- * charset (one the client asked for in {@code Accept}, or the resource's) is transcoded to UTF-8
- * and sent so labelled.
+ * writes to the servlet response, so under a chain with output policies a resource method that
+ * receives it fails deployment too: one with a parameter of type {@code HttpServletResponse} or
+ * {@code ServletResponse} (or with one as a type argument, {@code Provider<HttpServletResponse>}),
+ * or whose class or a superclass takes one in a field, a method or a constructor annotated for
+ * injection ({@code @Context} or {@code @Inject}), or through a {@code @BeanParam} (the Servlet API
+ * is recognised by name, and need not be present). Answer through JAX-RS instead. Where deployment
+ * cannot see the class (RESTEasy, {@code @Path} on an interface), its requests are answered with the
+ * {@code internal.error} problem (logged at ERROR once per method). An injected {@code
+ * HttpServletRequest} stays allowed. What the adapter cannot see at all, a servlet response reached
+ * at run time by other means ({@code HttpServletRequest.startAsync()}, a runtime's own context
+ * lookup), is the application's to avoid. The policies read the entity as UTF-8: under output
+ * policies, an entity in another charset (one the client asked for in {@code Accept}, or the
+ * resource's) is transcoded to UTF-8 and sent so labelled.
  *
  * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
  * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
@@ -272,21 +281,6 @@ public final class ModelGuardFeature implements DynamicFeature {
   }
 
   /**
-   * Resolves {@code @ModelSecured} for one resource method and registers the request and response
-   * filters for it. For a method that neither it nor its class is annotated with (inherited
-   * included), registers only the check that no guarded sub-resource locator led to it (see the
-   * class comment).
-   *
-   * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
-   *     not have, if it is on or over (through the class) a sub-resource locator of the method's
-   *     root resource class, or if the method sends server-sent events ({@link SseEventSink}) or
-   *     returns a Jersey {@code ChunkedOutput} under a chain with output policies, which would
-   *     never see them: the runtime then refuses to deploy the application, so a typo or an
-   *     annotation that would guard nothing fails start-up rather than requests. A guarded locator
-   *     of a class that is not a root resource, configured after deployment, is logged and its
-   *     class's requests refused instead.
-   */
-  /**
    * Logs a WARN when the annotation takes its model from a path variable that the method's @Path
    * (class and method, as deployed) does not declare while it declares others: most likely a
    * misnamed variable ({@code {id}} in the path, the default {@code {model}} in the annotation),
@@ -356,6 +350,23 @@ public final class ModelGuardFeature implements DynamicFeature {
     return names;
   }
 
+  /**
+   * Resolves {@code @ModelSecured} for one resource method and registers the request and response
+   * filters for it. For a method that neither it nor its class is annotated with (inherited
+   * included), registers only the check that no guarded sub-resource locator led to it (see the
+   * class comment).
+   *
+   * @throws IllegalArgumentException if the annotation is invalid or names a chain the guard does
+   *     not have, if it is on or over (through the class) a sub-resource locator of the method's
+   *     root resource class, or if, under a chain with output policies, which would never see
+   *     that output, the method sends server-sent events ({@link SseEventSink}), returns a Jersey
+   *     {@code ChunkedOutput} or a {@code Publisher}, carries RESTEasy's {@code @Stream}, or
+   *     receives the servlet response (see the class comment): the runtime then refuses to deploy
+   *     the application, so a typo or an annotation that would guard nothing fails start-up rather
+   *     than requests. A guarded locator
+   *     of a class that is not a root resource, configured after deployment, is logged and its
+   *     class's requests refused instead.
+   */
   @Override
   public void configure(ResourceInfo resourceInfo, FeatureContext context) {
     Method method = resourceInfo.getResourceMethod();
@@ -412,7 +423,9 @@ public final class ModelGuardFeature implements DynamicFeature {
         address = SERVLET_ADDRESS;
       }
     }
-    context.register(new GuardRequestFilter(guard, spec, new ServingClassCheck(method, resourceClass, found),
+    boolean outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
+    context.register(new GuardRequestFilter(guard, spec,
+        new ServingClassCheck(method, resourceClass, found, outputPolicies),
         new GuardedLocatorCheck(method, guardedLocators), address, maxOutputBytes), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
@@ -463,8 +476,9 @@ public final class ModelGuardFeature implements DynamicFeature {
    * chain with output policies, which would then never see it (a prediction would reach the client
    * without its noise or rounding): one that sends server-sent events through an {@link
    * SseEventSink}, returns Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one) or a
-   * {@code Publisher}, or carries RESTEasy's {@code @Stream}; runtime classes are recognised by
-   * name so that the adapter depends on no runtime.
+   * {@code Publisher}, or carries RESTEasy's {@code @Stream}; or that receives the servlet response
+   * (see {@link ServletResponseInjection}), whatever it writes there. Runtime and Servlet API classes
+   * are recognised by name so that the adapter depends on neither.
    *
    * @throws IllegalArgumentException naming the method and the chain
    */
@@ -492,6 +506,15 @@ public final class ModelGuardFeature implements DynamicFeature {
           + "cannot see " + late + resourceClass.getSimpleName() + "." + method.getName()
           + "() (" + resourceClass.getName() + "): they would reach the client unchanged. Return the "
           + "prediction as the response entity, or guard the method with a chain without output policies.");
+    }
+    Optional<String> servletResponse = ServletResponseInjection.find(method, resourceClass);
+    if (servletResponse.isPresent()) {
+      throw new IllegalArgumentException("@ModelSecured chain '" + chain + "' has output policies, which "
+          + "cannot see what " + resourceClass.getSimpleName() + "." + method.getName() + "() ("
+          + resourceClass.getName() + ") writes to the servlet response it receives through "
+          + servletResponse.get() + ": it would reach the client unchanged. Answer through JAX-RS (return "
+          + "the prediction as the response entity) without receiving the servlet response, or guard the "
+          + "method with a chain without output policies.");
     }
   }
 

@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * from what deployment bound; each resource method's filter holds one, guarded or not. RESTEasy configures a resource whose {@code @Path} is on an
  * interface or a superclass for that supertype and its method, never showing the class that
  * implements them; the class (or its method) may carry another annotation than the supertype, or
- * one where the supertype has none, or an invalid one. Each serving class is looked at once
- * (cached); a request served by the configured class costs one look at the matched resources and
- * one comparison.
+ * one where the supertype has none, or an invalid one. Under a chain with output policies, the
+ * class may also receive the servlet response that deployment refuses on a class it sees (see
+ * {@link ServletResponseInjection}). Each serving class is looked at once (cached); a request
+ * served by the configured class costs one look at the matched resources and one comparison.
  */
 final class ServingClassCheck {
   private static final Logger log = LoggerFactory.getLogger(ServingClassCheck.class);
@@ -27,7 +28,20 @@ final class ServingClassCheck {
   private final Method method;
   private final Class<?> configuredClass;
   private final Optional<EndpointSpec> deployed;
+  private final boolean outputPolicies;
   private final AtomicBoolean logged = new AtomicBoolean();
+  /** Where a serving class receives the servlet response, looked for only under output policies. */
+  private final ClassValue<Optional<String>> servletResponse = new ClassValue<>() {
+    @Override
+    protected Optional<String> computeValue(Class<?> type) {
+      try {
+        return ServletResponseInjection.find(method, type);
+      } catch (RuntimeException | LinkageError e) {
+        // A class whose members cannot be read is no reason to let its output past the policies.
+        return Optional.of("a member that cannot be read (" + e + ")");
+      }
+    }
+  };
   private final ClassValue<Boolean> differs = new ClassValue<>() {
     @Override
     protected Boolean computeValue(Class<?> type) {
@@ -62,17 +76,19 @@ final class ServingClassCheck {
    * @param method the resource method as the runtime configured it
    * @param configuredClass the resource class the runtime configured it for
    * @param deployed what deployment bound for it, empty for nothing
+   * @param outputPolicies whether the chain deployment bound has output policies
    */
-  ServingClassCheck(Method method, Class<?> configuredClass, Optional<EndpointSpec> deployed) {
+  ServingClassCheck(Method method, Class<?> configuredClass, Optional<EndpointSpec> deployed, boolean outputPolicies) {
     this.method = method;
     this.configuredClass = configuredClass;
     this.deployed = deployed;
+    this.outputPolicies = outputPolicies;
   }
 
   /**
    * Refuses {@code request} (the {@code internal.error} problem, the cause logged at ERROR once for
    * this method) if the class serving it is another than the configured one and guards the method
-   * otherwise.
+   * otherwise or, under output policies, receives the servlet response.
    *
    * @return whether it refused
    */
@@ -82,11 +98,19 @@ final class ServingClassCheck {
       return false;
     }
     Class<?> serving = matched.get(0).getClass();
-    if (serving == configuredClass || !differs.get(serving)) {
+    if (serving == configuredClass) {
+      return false;
+    }
+    String refusal;
+    if (differs.get(serving)) {
+      refusal = refusal(serving);
+    } else if (outputPolicies && servletResponse.get(serving).isPresent()) {
+      refusal = servletResponseRefusal(serving, servletResponse.get(serving).get());
+    } else {
       return false;
     }
     if (logged.compareAndSet(false, true)) {
-      log.error("{}", refusal(serving));
+      log.error("{}", refusal);
     }
     request.abortWith(GuardRequestFilter.problem(ProblemRenderer.internalError()));
     return true;
@@ -127,5 +151,15 @@ final class ServingClassCheck {
         + "runtime never showed that class to ModelGuard (RESTEasy does so when @Path is on an interface or "
         + "superclass). Put @ModelSecured on the method or type that carries @Path, or @Path on the class. Logged "
         + "once for this method.";
+  }
+
+  /** The message logged when a request is refused for {@code serving}, which receives the servlet response. */
+  private String servletResponseRefusal(Class<?> serving, String where) {
+    return "ModelGuard: refused (500) a request to " + serving.getName() + "." + method.getName() + "(): its "
+        + "@ModelSecured chain has output policies, which cannot see what it writes to the servlet response it "
+        + "receives through " + where + "; the runtime configured it for " + configuredClass.getName() + " and never "
+        + "showed that class to ModelGuard (RESTEasy does so when @Path is on an interface or superclass), so "
+        + "deployment could not refuse it. Answer through JAX-RS without receiving the servlet response, or guard "
+        + "the method with a chain without output policies. Logged once for this method.";
   }
 }

@@ -39,7 +39,7 @@ final class UnguardedMethodFilter implements ContainerRequestFilter {
    */
   UnguardedMethodFilter(Method method, Class<?> configuredClass, ClassValue<Optional<Method>> guardedLocators) {
     this.method = method;
-    this.servingClass = new ServingClassCheck(method, configuredClass, Optional.empty());
+    this.servingClass = new ServingClassCheck(method, configuredClass, Optional.empty(), false);
     this.locators = new GuardedLocatorCheck(method, guardedLocators);
   }
 

@@ -26,7 +26,10 @@ import io.modelguard.test.ErrorOutputFixture;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -639,6 +642,63 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertDeploymentRefused(GuardedEvents.class, "server-sent events", "GuardedEvents.events()", "'label-only'");
   }
 
+  @Test
+  void aResourceReceivingTheServletResponseUnderAChainWithOutputPoliciesFailsDeployment() {
+    // What it writes there leaves without passing the response filter: the raw prediction reached
+    // the client without the output policies' rewriting.
+    assertDeploymentRefused(ServletResponseWriter.class, "'label-only'", "ServletResponseWriter.predict()",
+        "servlet response", "jakarta.servlet.http.HttpServletResponse response", "Answer through JAX-RS");
+    assertDeploymentRefused(PlainServletResponseParameter.class, "PlainServletResponseParameter.predict()",
+        "jakarta.servlet.ServletResponse");
+    assertDeploymentRefused(InheritedServletResponseField.class, "InheritedServletResponseField.predict()",
+        "field ServletResponseFieldBase.response");
+    assertDeploymentRefused(ServletResponseSetter.class, "ServletResponseSetter.predict()",
+        "method ServletResponseSetter.setResponse()");
+    assertDeploymentRefused(ServletResponseConstructor.class, "ServletResponseConstructor.predict()",
+        "constructor parameter jakarta.servlet.http.HttpServletResponse response");
+    assertDeploymentRefused(ServletResponseInABeanParam.class, "ServletResponseInABeanParam.predict()",
+        "@BeanParam", "field ServletResponseBean.response");
+  }
+
+  @Test
+  void aClassBehindAPathInterfaceReceivingTheServletResponseUnderOutputPoliciesNeverSendsWhatItWrites()
+      throws Exception {
+    // RESTEasy configures the interface's method, which receives nothing, and never shows the
+    // class: the raw prediction used to reach the client. Jersey configures the class, without a
+    // @Path of its own, when a request first reaches it.
+    HttpResponse<String> r = postToDeployed(HiddenServletResponseWriter.class, "/hidden-servlet-response", "{}");
+    ProblemResponse expected = ProblemRenderer.internalError();
+    assertThat(r.statusCode()).isEqualTo(expected.status());
+    assertThat(r.body()).isEqualTo(expected.bodyAsString()).doesNotContain(Escapes.SECRET);
+  }
+
+  @Test
+  void aResourceReceivingTheServletResponseUnderAChainWithoutOutputPoliciesIsCheckedLikeAnyRequest()
+      throws Exception {
+    TestApplication app = TestApplication.builder(new ModelGuardFeature(guard(new Probe())))
+        .resources(CheckedServletResponseWriter.class)
+        .build();
+    try (Deployment writer = runtime().deploy(app)) {
+      HttpResponse<String> allowed = send(HttpRequest.newBuilder(URI.create(writer.baseUri() + "/checked-servlet-response"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      assertThat(allowed.statusCode()).isEqualTo(200);
+      assertThat(allowed.body()).isEqualTo(Escapes.PREDICTION);
+      HttpResponse<String> denied = send(HttpRequest.newBuilder(
+              URI.create(writer.baseUri() + "/checked-servlet-response/denied"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      assertThat(denied.statusCode()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status());
+      assertThat(denied.body()).doesNotContain(Escapes.SECRET);
+    }
+  }
+
+  @Test
+  void aResourceReceivingTheServletRequestUnderAChainWithOutputPoliciesDeploysAndIsRewritten() throws Exception {
+    // The request carries what the input policies stored (FetchedInputs); only the response is refused.
+    HttpResponse<String> r = postToDeployed(ServletRequestReader.class, "/servlet-request-reader", "{}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"label\":7}");
+  }
+
   /**
    * Asserts that deploying {@code resource} under this test's guard fails with an {@link
    * IllegalArgumentException} whose message contains each of {@code fragments}.
@@ -1078,6 +1138,155 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       try (SseEventSink s = sink) {
         s.send(sse.newEvent(Escapes.PREDICTION));
       }
+    }
+  }
+
+  /** Writes the raw prediction to the injected servlet response, under a chain with an output policy. */
+  @Path("/servlet-response-writer")
+  public static class ServletResponseWriter {
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict(@Context HttpServletResponse response) throws IOException {
+      response.setContentType(MediaType.APPLICATION_JSON);
+      response.getWriter().write(Escapes.PREDICTION);
+      response.flushBuffer();
+    }
+  }
+
+  /** Receives the servlet response as its Servlet API supertype. */
+  @Path("/plain-servlet-response")
+  public static class PlainServletResponseParameter {
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict(@Context ServletResponse response) throws IOException {
+      response.getOutputStream().write(Escapes.PREDICTION.getBytes(UTF_8));
+    }
+  }
+
+  /** A superclass receiving the servlet response in a field. */
+  public abstract static class ServletResponseFieldBase {
+    @Context protected HttpServletResponse response;
+  }
+
+  /** Writes to the servlet response its superclass received. */
+  @Path("/inherited-servlet-response")
+  public static class InheritedServletResponseField extends ServletResponseFieldBase {
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict() throws IOException {
+      response.getWriter().write(Escapes.PREDICTION);
+    }
+  }
+
+  /** Receives the servlet response through a bean-property setter. */
+  @Path("/servlet-response-setter")
+  public static class ServletResponseSetter {
+    private HttpServletResponse response;
+
+    /** Injected by the runtime. */
+    @Context
+    public void setResponse(HttpServletResponse response) {
+      this.response = response;
+    }
+
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict() throws IOException {
+      response.getWriter().write(Escapes.PREDICTION);
+    }
+  }
+
+  /** Receives the servlet response in its constructor. */
+  @Path("/servlet-response-constructor")
+  public static class ServletResponseConstructor {
+    private final HttpServletResponse response;
+
+    /** Injected by the runtime. */
+    public ServletResponseConstructor(@Context HttpServletResponse response) {
+      this.response = response;
+    }
+
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict() throws IOException {
+      response.getWriter().write(Escapes.PREDICTION);
+    }
+  }
+
+  /** A parameter aggregate carrying the servlet response. */
+  public static class ServletResponseBean {
+    @Context HttpServletResponse response;
+  }
+
+  /** Receives the servlet response inside a {@link BeanParam}. */
+  @Path("/servlet-response-bean")
+  public static class ServletResponseInABeanParam {
+    /** Never deployed. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    public void predict(@BeanParam ServletResponseBean bean) throws IOException {
+      bean.response.getWriter().write(Escapes.PREDICTION);
+    }
+  }
+
+  /** Carries {@code @Path} and the guard for {@link HiddenServletResponseWriter}. */
+  @Path("/hidden-servlet-response")
+  public interface ServletResponseApi {
+    /** The prediction, guarded by a chain with an output policy. */
+    @POST
+    @ModelSecured(model = "digits", chain = "label-only")
+    void predict() throws IOException;
+  }
+
+  /** Writes the raw prediction to the servlet response it received in a field. */
+  public static class HiddenServletResponseWriter implements ServletResponseApi {
+    @Context private HttpServletResponse response;
+
+    @Override
+    public void predict() throws IOException {
+      response.setContentType(MediaType.APPLICATION_JSON);
+      response.getWriter().write(Escapes.PREDICTION);
+      response.flushBuffer();
+    }
+  }
+
+  /** Writes the prediction to the servlet response under chains without output policies. */
+  @Path("/checked-servlet-response")
+  public static class CheckedServletResponseWriter {
+    /** Allowed by the default chain. */
+    @POST
+    @ModelSecured(model = "digits")
+    public void predict(@Context HttpServletResponse response) throws IOException {
+      response.setContentType(MediaType.APPLICATION_JSON);
+      response.getWriter().write(Escapes.PREDICTION);
+      response.flushBuffer();
+    }
+
+    /** Denied by its chain before it runs. */
+    @POST
+    @Path("denied")
+    @ModelSecured(model = "digits", chain = "deny")
+    public void denied(@Context HttpServletResponse response) throws IOException {
+      predict(response);
+    }
+  }
+
+  /** Reads the servlet request, in a field and a parameter, and answers through JAX-RS under a chain with an output policy. */
+  @Path("/servlet-request-reader")
+  public static class ServletRequestReader {
+    @Context private HttpServletRequest fieldRequest;
+
+    /** The raw prediction, which the output policy rewrites, once the servlet request is seen. */
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public String predict(@Context HttpServletRequest request) {
+      return request.getMethod().equals(fieldRequest.getMethod()) ? Escapes.PREDICTION : "{}";
     }
   }
 
