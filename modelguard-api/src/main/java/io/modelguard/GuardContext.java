@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,8 +23,14 @@ public final class GuardContext {
   /** Whether the engine released the request's holds (it is being denied), and whose release failed. */
   private boolean released;
   private BitSet releaseFailures;
-  /** The index of the rate-limit items whose policy's legacy {@code X-RateLimit-*} headers the request keeps, or -1. */
-  private int legacyRateLimitOwner = -1;
+  /**
+   * The headers of the allowing policies that sent the legacy {@code X-RateLimit-*} headers, in
+   * order, and the index of each one's rate-limit items (or -1): a denial's releases may leave
+   * another of them the most restrictive.
+   */
+  private Map<String, String>[] legacyRateLimits;
+  private int[] legacyRateLimitItems;
+  private int legacyRateLimitCount;
 
   GuardContext(ModelGuard guard, InferenceRequest request) {
     this.guard = guard;
@@ -106,18 +113,35 @@ public final class GuardContext {
     return rateLimits[i];
   }
 
-  /** Notes that the legacy rate-limit headers the request keeps are those of the next recorded items' policy. */
-  void legacyRateLimitOwnerIsNext() {
-    legacyRateLimitOwner = rateLimitCount;
+  /**
+   * Records the headers of an allowing policy that sent the legacy rate-limit headers; {@code
+   * withItems} if it also sent rate-limit items, which are recorded next.
+   */
+  @SuppressWarnings("unchecked")
+  void legacyRateLimit(Map<String, String> headers, boolean withItems) {
+    if (legacyRateLimits == null) {
+      legacyRateLimits = (Map<String, String>[]) new Map<?, ?>[2];
+      legacyRateLimitItems = new int[2];
+    } else if (legacyRateLimitCount == legacyRateLimits.length) {
+      legacyRateLimits = Arrays.copyOf(legacyRateLimits, legacyRateLimitCount * 2);
+      legacyRateLimitItems = Arrays.copyOf(legacyRateLimitItems, legacyRateLimitCount * 2);
+    }
+    legacyRateLimits[legacyRateLimitCount] = headers;
+    legacyRateLimitItems[legacyRateLimitCount++] = withItems ? rateLimitCount : -1;
   }
 
-  /** Notes that the legacy rate-limit headers the request keeps belong to no recorded items. */
-  void legacyRateLimitOwnerUnknown() {
-    legacyRateLimitOwner = -1;
+  int legacyRateLimitCount() {
+    return legacyRateLimitCount;
   }
 
-  int legacyRateLimitOwner() {
-    return legacyRateLimitOwner;
+  /** The headers of the {@code i}-th allowing policy that sent the legacy rate-limit headers. */
+  Map<String, String> legacyRateLimit(int i) {
+    return legacyRateLimits[i];
+  }
+
+  /** The index of the rate-limit items of the {@code i}-th such policy, or -1 if it sent none. */
+  int legacyRateLimitItems(int i) {
+    return legacyRateLimitItems[i];
   }
 
   /** Whether the {@code i}-th recorded items change once released (and were released). */

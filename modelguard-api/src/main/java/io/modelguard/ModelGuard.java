@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * denied it; on a conflict a later policy's header replaces an earlier one, and the denying
  * policy's wins. The legacy {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (one
  * limit each) are kept together from the allowing policy with the fewest units remaining (the
- * earlier on a tie), reported as released if the engine refunded its hold. The rate-limit fields are lists instead: the {@link RateLimitItems} of every
+ * earlier on a tie); on a denial, counted as the policies stand once the engine refunded their
+ * holds, and reported so. The rate-limit fields are lists instead: the {@link RateLimitItems} of every
  * policy that decided the request (two quotas, say) are merged into one {@code RateLimit-Policy}
  * and one {@code RateLimit}, each naming a policy once. A name more than one policy uses is
  * reported by the most restrictive of them: the denying policy, else the one with the fewest units
@@ -138,12 +139,9 @@ public final class ModelGuard {
         if (headers == null) {
           headers = new LinkedHashMap<>();
         }
-        if (LegacyRateLimitHeaders.putAll(headers, d.headers())) {
-          if (d.rateLimit() != null) {
-            context.legacyRateLimitOwnerIsNext();
-          } else {
-            context.legacyRateLimitOwnerUnknown();
-          }
+        LegacyRateLimitHeaders.putAll(headers, d.headers());
+        if (d.headers().containsKey(LegacyRateLimitHeaders.REMAINING)) {
+          context.legacyRateLimit(d.headers(), d.rateLimit() != null);
         }
         if (d.rateLimit() != null) {
           context.rateLimit(d.rateLimit(), i);
@@ -255,7 +253,7 @@ public final class ModelGuard {
     if (context != null && context.rateLimitCount() > 0) {
       result = withMergedRateLimits(context, decision, result);
       if (!decision.headers().containsKey(LegacyRateLimitHeaders.REMAINING)) {
-        result = LegacyRateLimitHeaders.released(context, context.legacyRateLimitOwner(), result);
+        result = LegacyRateLimitHeaders.released(context, result);
       }
     }
     if (principal != null && result.principal().isEmpty()) {

@@ -228,6 +228,27 @@ class MergedRateLimitTest {
   }
 
   @Test
+  void aRefundThatLeavesAnotherQuotaTheMoreRestrictiveOneReportsThatQuotasLegacyHeaders() {
+    // "big" holds 50 of its 60 (10 left) and is kept over "small" (19 left); the input is then
+    // refused and "big" refunded to 60, while "small", a plain cost, stays at 19: the limit a
+    // client runs into first is "small"'s again.
+    QuotaPolicy big = QuotaPolicy.builder(store())
+        .defaultLimits(QuotaLimit.tokenBucket("big", 60, Duration.ofMinutes(1)))
+        .reserve(ctx -> 50, response -> 1).legacyHeaders(true).build();
+    QuotaPolicy small = QuotaPolicy.builder(store())
+        .defaultLimits(QuotaLimit.tokenBucket("small", 20, Duration.ofMinutes(1))).legacyHeaders(true).build();
+
+    GuardDecision invalid = guard(big, small).check(new Call(true));
+
+    assertThat(invalid.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(invalid.headers())
+        .containsEntry("RateLimit", "\"big\";r=60;t=0, \"small\";r=19;t=3")
+        .containsEntry("X-RateLimit-Limit", "20")
+        .containsEntry("X-RateLimit-Remaining", "19")
+        .containsEntry("X-RateLimit-Reset", "3");
+  }
+
+  @Test
   void rateLimitItemsRefuseMembersThatCouldBreakTheHeader() {
     assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"daily\";q=5;w=1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with its quoted name");

@@ -163,7 +163,9 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
             // As a quota counting the request would: its fields stay on the 500 that replaces the answer.
             .policy(Phase.QUOTA, "counts", ctx -> GuardDecision.allow()
                 .withHeader("RateLimit-Policy", "\"ample\";q=1000000;w=60")
-                .withHeader("RateLimit", "\"ample\";r=999999;t=60"))
+                .withHeader("RateLimit", "\"ample\";r=999999;t=60")
+                // A policy's header the problem also sets: the problem's documented value stays.
+                .withHeader("cache-control", "public, max-age=600"))
             .output(OutputPhase.PERTURB, "boom", ctx -> {
               throw new IllegalStateException("output policy failed");
             }))

@@ -92,6 +92,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         || !(requestContext.getProperty(REQUEST_PROPERTY) instanceof InferenceRequest request)) {
       return;
     }
+    boolean withheld = false;
     // Whatever the status: an error entity can carry a prediction too (partial scores in a 422).
     if (guard.chain(request.endpoint().chain()).hasOutputPolicies()) {
       // A reason phrase the resource chose is text the policies never see: the runtime puts it on
@@ -107,15 +108,39 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       } else {
         // A withheld answer's 500 problem still carries the decision's headers below: the request
         // was counted, and the client learns its limits from it, as from the servlet adapter.
-        applyOutputPolicies(guard, requestContext, request, decision, response);
+        withheld = !applyOutputPolicies(guard, requestContext, request, decision, response);
       }
     }
     MultivaluedMap<String, Object> headers = response.getHeaders();
-    decision.headers().forEach(headers::putSingle);
+    if (!withheld) {
+      decision.headers().forEach(headers::putSingle);
+      return;
+    }
+    // Under the problem's own, as ProblemRenderer adds a denial's and the servlet adapter writes
+    // its problem over them: a policy's Cache-Control must not make the 500 cacheable, nor its
+    // Content-Type or Content-Length misdescribe the problem (the runtime counts what it writes).
+    decision.headers().forEach((name, value) -> {
+      if (!HttpHeaders.CONTENT_LENGTH.equalsIgnoreCase(name) && !hasHeader(headers, name)) {
+        headers.putSingle(name, value);
+      }
+    });
   }
 
-  /** Applies the output policies; on a failure withholds the output behind a 500 problem. */
-  private void applyOutputPolicies(
+  /** Whether {@code headers} hold one named {@code name} in any letter case. */
+  private static boolean hasHeader(MultivaluedMap<String, Object> headers, String name) {
+    for (String existing : headers.keySet()) {
+      if (existing.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Applies the output policies; on a failure withholds the output behind a 500 problem. Returns
+   * false if it did.
+   */
+  private boolean applyOutputPolicies(
       ModelGuard guard, ContainerRequestContext requestContext, InferenceRequest request, GuardDecision decision,
       ContainerResponseContext response) {
     try {
@@ -125,7 +150,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
             + "entity, or guard the method with a chain without output policies.", request.endpoint(),
             response.getEntityClass().getName(), response.getMediaType());
         withhold(response);
-        return;
+        return false;
       }
       MediaType mediaType = response.getMediaType();
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
@@ -135,7 +160,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
             + "in that coding, which the output policies cannot read; output withheld. Let the runtime "
             + "compress (its writer interceptors run after the output policies).", request.endpoint(), coding);
         withhold(response);
-        return;
+        return false;
       }
       // The policies read text as UTF-8: text in another charset (one the client asked for in
       // Accept, or the resource's own) is given to them, and sent, in UTF-8, so that it neither
@@ -147,7 +172,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
           log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
               + "output policies cannot read; output withheld. Answer in UTF-8.", request.endpoint(), mediaType);
           withhold(response);
-          return;
+          return false;
         }
         entity = TextBodies.toUtf8(entity, Charset.forName(charset)); // CharacterCodingException: withheld
         if (entity.length > maxOutputBytes(requestContext)) {
@@ -166,14 +191,14 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
       // Nor may a validator or digest of the model's own output, which would identify it.
       response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
-      return;
+      return true;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
     } catch (IOException | RuntimeException e) {
       log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(), e);
     }
     withhold(response);
-        return;
+    return false;
   }
 
   /**
