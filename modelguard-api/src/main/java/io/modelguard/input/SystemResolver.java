@@ -113,6 +113,9 @@ final class SystemResolver implements HostResolver {
       free.run();
       warnBusy("the resolver's threads were all busy finishing earlier lookups");
       throw new UnknownHostException("resolver busy");
+    } catch (Throwable e) {
+      free.run(); // no thread could be started (out of native threads, say): the slot was never used
+      throw e;
     }
     try {
       InetAddress[] addresses = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -173,6 +176,7 @@ final class SystemResolver implements HostResolver {
    *     held, {@code resolver busy} if every slot did, {@code interrupted} if the caller was
    */
   private void reserve(String domain, long deadline) throws UnknownHostException {
+    boolean domainFull;
     synchronized (slots) {
       while (true) {
         int ofDomain = heldByDomain.getOrDefault(domain, 0);
@@ -183,12 +187,8 @@ final class SystemResolver implements HostResolver {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          String why = ofDomain >= PER_DOMAIN
-              ? "the lookups of " + domain + " held its " + PER_DOMAIN + " of the resolver's " + THREADS
-                  + " slots for all of the caller's time"
-              : "the resolver's " + THREADS + " slots were held for all of the caller's time";
-          warnBusy(why);
-          throw new UnknownHostException(ofDomain >= PER_DOMAIN ? "resolver busy for " + domain : "resolver busy");
+          domainFull = ofDomain >= PER_DOMAIN;
+          break;
         }
         try {
           TimeUnit.NANOSECONDS.timedWait(slots, left);
@@ -198,6 +198,12 @@ final class SystemResolver implements HostResolver {
         }
       }
     }
+    // Logged outside the monitor: a slow appender must not hold up every other lookup.
+    warnBusy(domainFull
+        ? "the lookups of " + domain + " held its " + PER_DOMAIN + " of the resolver's " + THREADS
+            + " slots for all of the caller's time"
+        : "the resolver's " + THREADS + " slots were held for all of the caller's time");
+    throw new UnknownHostException(domainFull ? "resolver busy for " + domain : "resolver busy");
   }
 
   private void release(String domain) {
