@@ -66,6 +66,16 @@ import org.slf4j.LoggerFactory;
  * Cluster slot, so the multi-key script runs on Redis Cluster. Every key has a TTL (until its
  * state is back to a full quota, plus one second); a key back to full is deleted.
  *
+ * <p>Each script call also sets a <em>replay guard</em> in the same slot, {@code
+ * <prefix>{<partition>}:c:<store instance>:<call number>} (the instance a random 128-bit id, in
+ * URL-safe Base64, drawn when the store is built), which lives for the replay window: four times
+ * the {@link Builder#timeout(Duration) timeout}, at least 10 s. A call finding its guard there ran
+ * already and is refused (see <em>When Redis fails</em>). The guards cost memory in proportion to
+ * the rate of script calls: about 150 bytes each, so 5,000 calls a second (a hot key's coalesced
+ * calls at 60,000 decisions a second) hold about 7.5 MB at the 10 s window. A guard never has the
+ * name of a limit's key: limit names contain no colon, so a limit's key has one colon after the
+ * hash tag's, a guard two.
+ *
  * <p>A limit's count belongs to its name, algorithm and window, as in {@link
  * io.modelguard.quota.InMemoryQuotaStore}: a limit redefined under the same name (a tier changed
  * on a live deployment, or a principal's override claim defining the name otherwise) starts from
@@ -99,6 +109,16 @@ import org.slf4j.LoggerFactory;
  * dropped on failure. {@link #settle Settlements} go to the store that decided the reservation: a
  * reservation the local fallback made is settled in the fallback even once Redis is back, and one
  * Redis made is dropped while the circuit is open (see {@link ResilientQuotaStore#settle}).
+ *
+ * <p><b>Each call is applied at most once.</b> On Cluster, Lettuce re-sends a call whose reply was
+ * lost with its connection once it has reconnected (up to its own command timeout, twice the
+ * store's timeout), and the script's operations are not idempotent. The script refuses a call it
+ * has run already (its replay guard is there), changing nothing. A decision so refused fails like
+ * any other failed call, so the failure policy answers although Redis charged it once (fail-closed:
+ * denied but counted); a refund or forced charge so refused was applied, and counts as done, not
+ * as a dropped settlement. A call lost before Redis ran it runs once when re-sent. The same guard
+ * applies on a standalone Redis (where commands are rejected while disconnected, so the call fails
+ * instead), against any re-send.
  *
  * <p><b>On Cluster, a breaker per master.</b> A decision goes through the breaker of the master
  * that serves its key's slot, as Lettuce sees the topology (the node it sends the command to), so
@@ -140,6 +160,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * first connection, or for a slot no master serves in its view of the topology.
    */
   private static final String UNKNOWN_MASTER = "Redis Cluster (master not known yet)";
+  /** The shortest a script call's replay guard lives in Redis (see the class comment). */
+  private static final Duration REPLAY_WINDOW_MIN = Duration.ofSeconds(10);
 
   private final AbstractRedisClient client;
   private final ClientResources resources;
@@ -159,13 +181,19 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
         .connectTimeout(b.timeout.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : b.timeout)
         .build();
     // Lettuce's own timeout only frees abandoned commands; callers stop waiting at b.timeout.
-    TimeoutOptions timeouts = TimeoutOptions.enabled(b.timeout.multipliedBy(2));
+    Duration commandTimeout = b.timeout.multipliedBy(2);
+    TimeoutOptions timeouts = TimeoutOptions.enabled(commandTimeout);
+    // Lettuce re-sends an unanswered command after a reconnect only until its own timeout (it never
+    // writes a command that has timed out): a replay guard twice as long, at least 10 s, outlives
+    // it and any request still on its way in a socket buffer.
+    long replayWindowMillis = Math.max(REPLAY_WINDOW_MIN.toMillis(), commandTimeout.multipliedBy(2).toMillis());
     if (cluster) {
       RedisClusterClient c = RedisClusterClient.create(resources, b.uris);
       c.setOptions(ClusterClientOptions.builder()
           .autoReconnect(true)
           // Node connections open lazily, so commands must queue while one connects; callers still
-          // stop waiting at the timeout and Lettuce's own timeout drops what stays queued.
+          // stop waiting at the timeout and Lettuce's own timeout drops what stays queued. Queuing
+          // also re-sends a call whose reply was lost: the script's replay guard refuses it.
           .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
           .socketOptions(socket)
           .timeoutOptions(timeouts)
@@ -187,7 +215,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     RedisURI first = b.uris.get(0);
     this.first = first;
     this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
-        b.coalescing, b.maxBatch, this::droppedAdjustment);
+        b.coalescing, b.maxBatch, this::droppedAdjustment, RedisScriptStore.randomInstanceId(), replayWindowMillis);
     ResilientQuotaStore.Builder resilient = ResilientQuotaStore.builder(script)
         .failurePolicy(b.failurePolicy)
         .failureThreshold(b.failureThreshold)
@@ -521,7 +549,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     }
 
     /**
-     * The longest a decision waits for Redis, connecting included. Default 100 ms.
+     * The longest a decision waits for Redis, connecting included. Default 100 ms. Also sets how
+     * long each call's replay guard lives in Redis: four times this, at least 10 s (see the class
+     * comment).
      *
      * @throws IllegalArgumentException if not between 1 ms and 10 s
      */

@@ -1,5 +1,6 @@
 package io.modelguard.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -16,8 +17,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +40,17 @@ import java.util.function.Supplier;
  * it with the circuit breaker and failure policy.
  *
  * <p>Keys: {@code <prefix>{<partition>}:<name>:<t|s><window seconds>} per limit ({@link
- * #limitKey}), the layout {@link RedisQuotaStore} documents.
+ * #limitKey}), the layout {@link RedisQuotaStore} documents, and per script call a replay guard
+ * {@code <prefix>{<partition>}:c:<instance id>:<call number>}, which the script sets first (NX,
+ * with a TTL of the replay window) and refuses the call if it is there already.
+ *
+ * <p>At most once: a call whose reply was lost with its connection is re-sent by Lettuce once it
+ * has reconnected (on Cluster, where commands queue while disconnected), and the script's
+ * operations are not idempotent. Each store instance has a random id and numbers its calls, so
+ * each call's guard key is its own; a re-sent call that ran already is refused with an error
+ * starting {@value #REPLAY_REFUSED}. Its decisions fail (the failure policy answers, though Redis
+ * decided them once, as for a timed-out call); its adjustments were applied and complete normally.
+ * The guard does not depend on the order in which calls arrive, so it holds with coalescing off.
  *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
@@ -53,20 +66,28 @@ final class RedisScriptStore implements QuotaStore {
   static final int MAX_IN_FLIGHT = 1;
   static final String SCRIPT = loadScript();
   static final String SHA = sha1(SCRIPT);
+  /** The result of an adjustment a refused re-sent call had applied: no one reads it. */
+  private static final long[] APPLIED = new long[0];
 
   /** The most plans whose script arguments are kept (as {@code QuotaPolicy} keeps overrides). */
   static final int MAX_CACHED_PLANS = 10_000;
+  /** How the script's error refusing a call it ran already begins. */
+  static final String REPLAY_REFUSED = "MGREPLAY";
 
   private final Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands;
   private final String prefix;
   private final long timeoutNanos;
   private final Clock clientClock;
   private final String graceMillis;
+  /** The key name of a call's replay guard, up to its call number. */
+  private final String callTagSuffix;
+  private final String replayWindowMillis;
   private final boolean coalesce;
   private final int maxBatch;
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   /** The script arguments of each plan seen, up to {@link #MAX_CACHED_PLANS}. */
   private final ConcurrentHashMap<QuotaPlan, String[]> planArgs = new ConcurrentHashMap<>();
+  /** Counts the calls sent, and numbers them for their replay guards. */
   private final AtomicLong scriptCalls = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
   private final DroppedAdjustments dropped;
@@ -77,8 +98,19 @@ final class RedisScriptStore implements QuotaStore {
     void dropped(QuotaKey key, long delta, Throwable cause);
   }
 
+  /**
+   * @param instanceId this store's id in replay guard keys: unique among the stores sharing the
+   *     Redis, without a colon ({@link #randomInstanceId()})
+   * @param replayWindowMillis how long a replay guard lives: longer than Lettuce may re-send an
+   *     unanswered call (it drops a command at its own timeout and never writes one it dropped)
+   */
   RedisScriptStore(Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands, String prefix,
-      long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch, DroppedAdjustments dropped) {
+      long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch, DroppedAdjustments dropped,
+      String instanceId, long replayWindowMillis) {
+    if (instanceId.isEmpty() || instanceId.indexOf(':') >= 0 || replayWindowMillis < 1) {
+      throw new IllegalArgumentException("bad replay guard: instance id '" + instanceId + "', window "
+          + replayWindowMillis + " ms");
+    }
     this.commands = commands;
     this.dropped = dropped;
     this.prefix = prefix;
@@ -88,6 +120,15 @@ final class RedisScriptStore implements QuotaStore {
     this.graceMillis = clientClock == null ? "1000" : "3600000";
     this.coalesce = coalesce;
     this.maxBatch = maxBatch;
+    this.callTagSuffix = "}:c:" + instanceId + ":";
+    this.replayWindowMillis = Long.toString(replayWindowMillis);
+  }
+
+  /** A random id for a store instance: 128 bits, URL-safe Base64 (no colon). */
+  static String randomInstanceId() {
+    byte[] id = new byte[16];
+    new SecureRandom().nextBytes(id);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
   }
 
   @Override
@@ -156,7 +197,9 @@ final class RedisScriptStore implements QuotaStore {
       throw new QuotaStoreException("Redis quota decision timed out after " + timeoutNanos / 1_000_000 + " ms");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      throw new QuotaStoreException("Redis quota decision failed: " + cause, cause);
+      // A QuotaStoreException's message says what happened; another's type says where it came from.
+      throw new QuotaStoreException("Redis quota decision failed: "
+          + (cause instanceof QuotaStoreException ? cause.getMessage() : cause), cause);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -247,20 +290,24 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   private void send(String partition, List<Op> batch, Lane lane) {
-    scriptCalls.incrementAndGet();
+    long number = scriptCalls.incrementAndGet();
     QuotaPlan plan = batch.get(0).plan;
-    String[] keys = lane != null ? lane.keys(plan, this::keys) : keys(partition, plan);
+    String[] limitKeys = lane != null ? lane.keys(plan, this::keys) : keys(partition, plan);
+    String[] keys = new String[limitKeys.length + 1];
+    System.arraycopy(limitKeys, 0, keys, 0, limitKeys.length);
+    keys[limitKeys.length] = prefix + "{" + partition + callTagSuffix + number;
     String[] limits = limitArgsOf(plan);
     int opArgs = 0;
     for (Op op : batch) {
       opArgs += 3 + (op.ends != null ? op.ends.length : 0);
     }
-    String[] args = new String[3 + limits.length + 1 + opArgs];
+    String[] args = new String[4 + limits.length + 1 + opArgs];
     args[0] = clientClock == null ? "" : Long.toString(QuotaArithmetic.micros(clientClock));
     args[1] = graceMillis;
-    args[2] = Integer.toString(plan.size());
-    System.arraycopy(limits, 0, args, 3, limits.length);
-    int p = 3 + limits.length;
+    args[2] = replayWindowMillis;
+    args[3] = Integer.toString(plan.size());
+    System.arraycopy(limits, 0, args, 4, limits.length);
+    int p = 4 + limits.length;
     args[p++] = Integer.toString(batch.size());
     for (Op op : batch) {
       args[p++] = op.acquire ? "0" : op.ends == null ? "1" : "2";
@@ -288,8 +335,12 @@ final class RedisScriptStore implements QuotaStore {
       try {
         if (error != null) {
           Throwable cause = unwrap(error);
-          for (Op op : batch) {
-            op.result.completeExceptionally(cause);
+          if (isReplayRefused(cause)) {
+            refusedReplay(batch, cause);
+          } else {
+            for (Op op : batch) {
+              op.result.completeExceptionally(cause);
+            }
           }
         } else {
           complete(batch, plan.size(), reply);
@@ -331,6 +382,29 @@ final class RedisScriptStore implements QuotaStore {
         .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
             ? c.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
             : CompletableFuture.failedFuture(e));
+  }
+
+  private static boolean isReplayRefused(Throwable cause) {
+    return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+        && cause.getMessage().startsWith(REPLAY_REFUSED);
+  }
+
+  /**
+   * Ends the operations of a call Redis refused as a re-sent one: it ran them all when it first
+   * got the call, whose reply was lost. An adjustment was applied, so it completes normally (it is
+   * no dropped settlement); a decision's outcome was lost with the reply, so it fails and the
+   * failure policy answers, though Redis decided it once (and charged it, if it allowed it).
+   */
+  private static void refusedReplay(List<Op> batch, Throwable cause) {
+    QuotaStoreException e = new QuotaStoreException("Redis refused a re-sent quota call: it had applied it"
+        + " already, and its reply was lost with the connection", cause);
+    for (Op op : batch) {
+      if (op.acquire) {
+        op.result.completeExceptionally(e);
+      } else {
+        op.result.complete(APPLIED);
+      }
+    }
   }
 
   private static void complete(List<Op> batch, int limits, List<Object> reply) {

@@ -2,18 +2,32 @@
 -- io.modelguard.quota.QuotaArithmetic (tryAcquire, adjust), run atomically by Redis.
 -- Every number stays an integer below 2^53, so Lua's doubles compute exactly what Java's longs do.
 --
--- KEYS[i]  state of limit i: <prefix>{<partition>}:<name>:<t|s><window seconds> (t = token bucket,
---          a string; s = sliding window, a hash), so a limit redefined under its name never reads
---          the other algorithm's state (which would fail with WRONGTYPE) nor another window's.
+-- KEYS[i]  (i = 1..n) state of limit i: <prefix>{<partition>}:<name>:<t|s><window seconds>
+--          (t = token bucket, a string; s = sliding window, a hash), so a limit redefined under
+--          its name never reads the other algorithm's state (which would fail with WRONGTYPE) nor
+--          another window's.
+-- KEYS[n+1] this call's replay guard: <prefix>{<partition>}:c:<store instance>:<call number>,
+--          unique per call. Set first, NX, with a TTL of replay_ms: a client that re-sends the
+--          call after a lost reply (Lettuce does, on reconnecting) is refused with an error
+--          starting MGREPLAY and changes nothing, since the operations are not idempotent (a
+--          decision charges, a refund gives back). The TTL outlives any re-send, so the key
+--          only costs memory for a few seconds per call.
 --          All keys share one hash tag, so this works on Redis Cluster.
 -- ARGV     now_us ('' = Redis TIME: the normal case; a number only in tests), grace_ms (extra TTL),
---          n, then n x (algorithm, a, b), m, then m x (kind, amount, decided_at_us)
+--          replay_ms (TTL of the replay guard), n, then n x (algorithm, a, b), m, then
+--          m x (kind, amount, decided_at_us)
 --            algorithm 1 = token bucket:   a = interval us, b = tolerance us (state: TAT us)
 --            algorithm 2 = sliding window: a = quota,       b = window ms    (state: index, current, previous)
 --            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0);
 --            kind 2 = settle: as 1, followed by n numbers, the reservation's end (TAT just after it)
 --            per limit (0 for a sliding window), past which a token bucket refund never reaches
--- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit.
+-- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit;
+--          or the error MGREPLAY if this call ran before.
+-- The first write, before any state is read: a refused call reads and writes nothing, and a
+-- Redis out of memory fails the call here, before it changes anything.
+if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'PX', ARGV[3]) then
+  return redis.error_reply('MGREPLAY this quota script call ran already; its reply was lost')
+end
 local SLICES = 65536
 local now, nowMs
 if ARGV[1] == '' then
@@ -25,9 +39,9 @@ else
   nowMs = math.floor(now / 1000)
 end
 local grace = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
 local alg, pa, pb, s1, s2, s3 = {}, {}, {}, {}, {}, {}
-local p = 4
+local p = 5
 for i = 1, n do
   alg[i] = tonumber(ARGV[p])
   pa[i] = tonumber(ARGV[p + 1])

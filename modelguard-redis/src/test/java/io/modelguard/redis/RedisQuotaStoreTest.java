@@ -1,6 +1,7 @@
 package io.modelguard.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -16,8 +17,10 @@ import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
+import io.modelguard.quota.QuotaStoreException;
 import io.modelguard.quota.ResilientQuotaStore;
 import io.modelguard.test.redis.RedisServer;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,7 +128,8 @@ class RedisQuotaStoreTest {
   @Test
   void thePlansWhoseArgumentsAreCachedStayBounded() {
     // Per-principal quota claims can make a new plan per request; the cache must not keep them all.
-    RedisScriptStore script = new RedisScriptStore(() -> null, "mg:q:", 1_000_000L, null, false, 1, (k, d, e) -> {});
+    RedisScriptStore script = new RedisScriptStore(() -> null, "mg:q:", 1_000_000L, null, false, 1, (k, d, e) -> {},
+        RedisScriptStore.randomInstanceId(), 10_000L);
     for (int i = 1; i <= RedisScriptStore.MAX_CACHED_PLANS * 2 + 1; i++) {
       QuotaPlan plan = QuotaPlan.of(QuotaLimit.slidingWindow("daily", i, Duration.ofDays(1)));
       assertThat(script.limitArgsOf(plan)).contains(Long.toString(i));
@@ -304,7 +308,7 @@ class RedisQuotaStoreTest {
     // in-memory store reads one end per limit and ignores the rest.)
     CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = new CompletableFuture<>();
     RedisScriptStore script = new RedisScriptStore(() -> connected, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128,
-        (k, d, e) -> {});
+        (k, d, e) -> {}, RedisScriptStore.randomInstanceId(), 10_000L);
     QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
     QuotaKey key = key("ends");
     script.adjust(key, plan, 1, 0); // a forced charge of one unit, in flight until connected
@@ -340,7 +344,8 @@ class RedisQuotaStoreTest {
         throw new IllegalStateException("connection factory failed");
       }
       return CompletableFuture.completedFuture(connection.async());
-    }, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> {});
+    }, "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> {},
+        RedisScriptStore.randomInstanceId(), 10_000L);
     QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
     QuotaKey key = key("thrown");
 
@@ -349,6 +354,58 @@ class RedisQuotaStoreTest {
     QuotaDecision next = script.acquire(key, plan, 1);
     assertThat(next.isAllowed()).as("the key's next decision is Redis's").isTrue();
     assertThat(next.remaining(0)).isEqualTo(9);
+  }
+
+  @Test
+  void aScriptCallSentTwiceIsAppliedOnceOnAStandaloneRedisToo() throws Exception {
+    // Any client-side retry of a call Redis ran already (Lettuce's re-send after a lost reply, say)
+    // would charge a decision or give a refund back twice. Here every script call is sent twice in
+    // a row on one connection, as a re-send would be; the second is refused.
+    AtomicInteger dropped = new AtomicInteger();
+    RedisScriptStore script = new RedisScriptStore(() -> CompletableFuture.completedFuture(sentTwice(connection.async())),
+        "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> dropped.incrementAndGet(),
+        RedisScriptStore.randomInstanceId(), 10_000L);
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
+    QuotaKey key = key("twice");
+
+    assertThatThrownBy(() -> script.acquire(key, plan, 10)).isInstanceOf(QuotaStoreException.class)
+        .hasMessageContaining("refused a re-sent quota call");
+    script.adjust(key, plan, -4, 0);
+
+    RedisScriptStore once = new RedisScriptStore(() -> CompletableFuture.completedFuture(connection.async()), "mg:q:",
+        Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> {}, RedisScriptStore.randomInstanceId(), 10_000L);
+    // A cost above the quota is never charged: this reads the units left.
+    assertThat(once.acquire(key, plan, 101).remaining(0)).as("charged 10 once, 4 given back once").isEqualTo(94);
+    assertThat(dropped.get()).as("the refund was applied, so it is not reported lost").isZero();
+  }
+
+  /** {@code commands}, sending each script call twice and answering with the second's reply. */
+  @SuppressWarnings("unchecked") // a proxy of the very interface it is cast to
+  private static RedisScriptingAsyncCommands<String, String> sentTwice(RedisScriptingAsyncCommands<String, String> commands) {
+    return (RedisScriptingAsyncCommands<String, String>) Proxy.newProxyInstance(RedisQuotaStoreTest.class.getClassLoader(),
+        new Class<?>[] {RedisScriptingAsyncCommands.class}, (proxy, method, args) -> {
+          Object first = method.invoke(commands, args);
+          return method.getName().startsWith("eval") ? method.invoke(commands, args) : first;
+        });
+  }
+
+  @Test
+  void eachScriptCallLeavesAReplayGuardThatExpires() {
+    try (RedisQuotaStore store = builder().build()) {
+      QuotaKey key = key("guard");
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
+      store.acquire(key, plan, 1);
+      store.acquire(key, plan, 1);
+
+      String tag = "mg:q:{" + key.partition() + "}:";
+      List<String> guards = redis.keys(tag + "c:*");
+      assertThat(guards).as("one guard per call, in the key's slot, numbered").hasSize(2)
+          .allMatch(k -> k.matches(java.util.regex.Pattern.quote(tag) + "c:[A-Za-z0-9_-]{22}:[0-9]+"));
+      for (String guard : guards) {
+        // Twice Lettuce's own timeout of twice the store's 5 s, so past any re-send of the call.
+        assertThat(redis.pttl(guard)).as("TTL of %s", guard).isBetween(1L, 20_000L);
+      }
+    }
   }
 
   @Test
