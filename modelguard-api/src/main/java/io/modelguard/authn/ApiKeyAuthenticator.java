@@ -24,7 +24,8 @@ import java.util.Optional;
  *       refuse two credentials, even if this chain has no other authenticator: the application
  *       behind the guard might act on the other credential while the guard charged the key;
  *   <li>the header repeated, a malformed key (bad prefix, length, alphabet or checksum — refused
- *       without a store lookup), an unknown key id, a hash mismatch, a revoked or expired key:
+ *       without a store lookup; only spaces and tabs around the key are ignored, as HTTP allows,
+ *       never control characters), an unknown key id, a hash mismatch, a revoked or expired key:
  *       {@code auth.invalid_api_key}, all with the same generic detail;
  *   <li>otherwise: the key's subject, tenant and tier as the principal.
  * </ul>
@@ -67,7 +68,7 @@ public final class ApiKeyAuthenticator implements Policy {
         return GuardDecision.moreThanOneCredential();
       }
     }
-    String key = values.get(0).trim();
+    String key = withoutOptionalWhitespace(values.get(0));
     Optional<ApiKeyFormat.Parsed> parsed = ApiKeyFormat.parse(key);
     if (parsed.isEmpty()) {
       return GuardDecision.deny(ReasonCode.AUTH_INVALID_API_KEY);
@@ -86,6 +87,28 @@ public final class ApiKeyAuthenticator implements Policy {
         .tier(record.tier())
         .credentialKind(CredentialKind.API_KEY)
         .build());
+  }
+
+  /**
+   * {@code value} without the spaces and tabs HTTP allows around a field value (RFC 9110 section
+   * 5.5). Not {@link String#trim()}: that also drops NUL and every other control character, so a
+   * key with such bytes glued to it would authenticate while the application behind the guard,
+   * reading the same header, sees a different value.
+   */
+  private static String withoutOptionalWhitespace(String value) {
+    int start = 0;
+    int end = value.length();
+    while (start < end && isOptionalWhitespace(value.charAt(start))) {
+      start++;
+    }
+    while (end > start && isOptionalWhitespace(value.charAt(end - 1))) {
+      end--;
+    }
+    return value.substring(start, end);
+  }
+
+  private static boolean isOptionalWhitespace(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /** Builds an {@link ApiKeyAuthenticator}. */

@@ -74,6 +74,25 @@ class ApiKeyAuthenticatorTest {
   }
 
   @Test
+  void ignoresSpacesAndTabsAroundTheKeyButNotControlCharacters() {
+    // String.trim() dropped every character up to U+0020: a key with a NUL or ESC glued to it
+    // authenticated, although the header the application behind the guard reads is another value.
+    ModelGuard guard = guard(ApiKeyAuthenticator.builder(store, hasher).build());
+
+    for (String value : List.of(" " + key.key(), key.key() + "\t", " \t" + key.key() + "  ")) {
+      assertThat(guard.check(TestRequest.create().header("X-API-Key", value)).isAllowed()).as("OWS").isTrue();
+    }
+    for (String value : List.of(key.key() + "\u0000", "\u0001" + key.key(), key.key() + "\u001b", key.key() + "\r\n",
+        "\u000b" + key.key())) {
+      GuardDecision d = guard.check(TestRequest.create().header("X-API-Key", value));
+
+      assertThat(d.isAllowed()).as("control character %04x", (int) (value.charAt(0) < ' ' ? value.charAt(0)
+          : value.charAt(value.length() - 1))).isFalse();
+      assertThat(d.reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    }
+  }
+
+  @Test
   void refusesAValidKeyTogetherWithAnAuthorizationHeaderEvenIfTheChainHasNoBearerPolicy() {
     // The application behind the guard may read the Authorization header as the caller's
     // identity while the guard charged the key's owner: two credentials, refused as the bearer
