@@ -325,8 +325,7 @@ public final class AppOptions {
   }
 
   private static String printable(String s) {
-    String cut = s.length() > 40 ? s.substring(0, 40) + "…" : s;
-    return cut.replaceAll("\\p{Cntrl}", "?");
+    return DemoText.printable(s, 40);
   }
 
   /** A copy binding {@code host}. */

@@ -295,8 +295,7 @@ public final class JwtSettings {
   }
 
   private static String printable(String s) {
-    String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
-    return cut.replaceAll("\\p{Cntrl}", "?");
+    return DemoText.printable(s, 64);
   }
 
   /** Lists what is set and where; holds no secret. */

@@ -244,8 +244,7 @@ public final class QuotaSettings {
   }
 
   private static String printable(String s) {
-    String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
-    return cut.replaceAll("\\p{Cntrl}", "?");
+    return DemoText.printable(s, 64);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.ModelSecured;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.examples.DemoText;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.model.Predictions;
 import io.modelguard.problem.ProblemRenderer;
@@ -219,7 +220,9 @@ public final class GatewayServlet extends HttpServlet {
 
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    // Printable for the log lines below: a path or a tenant claim must not start a forged line.
+    String path = DemoText.printable(
+        request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo()), 200);
     // As the guard read it (a trailing slash ignored): the model it admitted and charged.
     Optional<String> model = PredictServlet.modelId(request);
     if (model.isEmpty()) {
@@ -255,7 +258,8 @@ public final class GatewayServlet extends HttpServlet {
     }
     String tenant = tenantOf(request);
     if (!enter(inFlight, tenant, MAX_IN_FLIGHT_PER_TENANT)) {
-      log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path, tenant,
+      log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path,
+          DemoText.printable(tenant, 100),
           MAX_IN_FLIGHT_PER_TENANT);
       send(response, ReasonCode.QUOTA_EXCEEDED);
       return;

@@ -1,0 +1,16 @@
+package io.modelguard.examples;
+
+/** Text a client or a configuration file wrote, made fit for one line of a message or a log. */
+public final class DemoText {
+  private DemoText() {}
+
+  /**
+   * {@code s} cut after {@code maxChars} characters (marked with {@code …}), with every control
+   * character and Unicode line or paragraph separator replaced by {@code ?}, so that it can
+   * neither flood a message nor start a forged log line.
+   */
+  public static String printable(String s, int maxChars) {
+    String cut = s.length() > maxChars ? s.substring(0, maxChars) + "…" : s;
+    return cut.replaceAll("[\\p{Cntrl}\\u2028\\u2029]", "?");
+  }
+}
