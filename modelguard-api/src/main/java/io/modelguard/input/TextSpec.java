@@ -156,10 +156,14 @@ public final class TextSpec {
         return "contains invisible or control characters";
       }
     }
+    // Also as it reads: a soft hyphen inside a word (allowed writing) or, where invisible Unicode is
+    // allowed, any character that renders as nothing would otherwise split a denied phrase.
+    String visible = patterns.isEmpty() ? text : withoutIgnorables(text);
     for (int p = 0; p < patterns.size(); p++) {
       boolean found;
       try {
-        found = patterns.get(p).matcher(text).find();
+        found = patterns.get(p).matcher(text).find()
+            || (visible != text && patterns.get(p).matcher(visible).find());
       } catch (StackOverflowError e) {
         // java.util.regex recurses per repetition of a group such as (.|\n)*: on a long text the
         // stack runs out. Refused (fail closed), as a decision rather than an error.
@@ -170,6 +174,34 @@ public final class TextSpec {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code text} without the characters that render as nothing (format characters such as the soft
+   * hyphen, zero-width space, joiners and direction marks; variation selectors and the combining
+   * grapheme joiner; the Hangul fillers and U+17B4, U+17B5), or {@code text} itself if it holds
+   * none: the text as a reader sees it.
+   */
+  private static String withoutIgnorables(String text) {
+    StringBuilder sb = null;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      int next = i + Character.charCount(cp);
+      if (rendersAsNothing(cp)) {
+        if (sb == null) {
+          sb = new StringBuilder(text.length()).append(text, 0, i);
+        }
+      } else if (sb != null) {
+        sb.append(text, i, next);
+      }
+      i = next;
+    }
+    return sb == null ? text : sb.toString();
+  }
+
+  private static boolean rendersAsNothing(int cp) {
+    return Character.getType(cp) == Character.FORMAT || isSelector(cp)
+        || cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0 || cp == 0x17b4 || cp == 0x17b5;
   }
 
   /** {@code code} in tag characters (U+E0020 + ASCII), then the cancel tag U+E007F. */
@@ -511,8 +543,11 @@ public final class TextSpec {
     }
 
     /**
-     * Refuses text in which {@code regex} is found. The {@code name} (not the pattern, not the
-     * text) appears in the client's detail. Patterns run only on text within {@link #maxLength},
+     * Refuses text in which {@code regex} is found, as sent or with the characters that render
+     * as nothing removed (format characters such as the soft hyphen, zero-width space, joiners and
+     * direction marks, and variation selectors), so that none of them, even where writing allows
+     * it, can split a denied phrase (a soft hyphen inside {@code ignore}). The {@code name} (not
+     * the pattern, not the text) appears in the client's detail. Patterns run only on text within {@link #maxLength},
      * but they are the operator's: keep them free of catastrophic backtracking. A pattern that
      * overflows the stack on a text (java.util.regex recurses once per repetition of a group such as
      * {@code (.|\n)*}) refuses that text, as if it matched.
