@@ -5,8 +5,10 @@ public enum FailureMode {
   /** Deny the request with {@link ReasonCode#INTERNAL_ERROR}. The default. */
   CLOSED,
   /**
-   * Log the failure and continue as if the policy had allowed the request; a {@link
-   * StackOverflowError} (deep recursion a client may provoke) denies as {@link #CLOSED} does.
+   * Log the failure and continue as if the policy had allowed the request (an output policy's step
+   * is skipped); a {@link StackOverflowError} (deep recursion a client may provoke), and an output
+   * policy's {@link OutputWithheldException} (its decision to withhold the output), deny as {@link
+   * #CLOSED} does.
    */
   OPEN
 }

@@ -226,7 +226,8 @@ public final class ModelGuard {
    * Handles a request or output policy's failure: logs it and publishes a {@link
    * PolicyFailureEvent}, and says whether it fails open. A {@link StackOverflowError} (a policy
    * recursing over deeply nested client input, say) fails closed whatever the policy's mode, since
-   * the client may cause it on purpose; any other {@link VirtualMachineError} is rethrown.
+   * the client may cause it on purpose, and so does an {@link OutputWithheldException}, a policy's
+   * decision to withhold the output; any other {@link VirtualMachineError} is rethrown.
    *
    * @param kind {@code policy} or {@code output policy}, for the log line
    * @param ifOpen what the log line says happens next when it fails open; {@code ifClosed} otherwise
@@ -236,7 +237,8 @@ public final class ModelGuard {
     if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
       throw (VirtualMachineError) e;
     }
-    boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError);
+    boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError)
+        && !(e instanceof OutputWithheldException);
     logFailure(true, e, "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(),
         open ? ifOpen : ifClosed);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
@@ -309,8 +311,8 @@ public final class ModelGuard {
    * @param status the response's HTTP status, a three-digit code (100 to 999)
    * @throws IllegalArgumentException if {@code decision} is a denial, or {@code status} is not a
    *     three-digit code
-   * @throws GuardFailureException if a fail-closed output policy threw: send {@link
-   *     ReasonCode#INTERNAL_ERROR} instead of the output
+   * @throws GuardFailureException if a fail-closed output policy threw, or any output policy threw
+   *     {@link OutputWithheldException}: send {@link ReasonCode#INTERNAL_ERROR} instead of the output
    */
   public ModelOutput onResponse(InferenceRequest request, GuardDecision decision, int status, ModelOutput output) {
     if (!decision.isAllowed()) {

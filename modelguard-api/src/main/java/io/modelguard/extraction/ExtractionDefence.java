@@ -8,6 +8,7 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.OutputPolicy;
+import io.modelguard.OutputWithheldException;
 import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
@@ -456,16 +457,17 @@ public final class ExtractionDefence {
   /**
    * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
    * #observe}. A successful (2xx) prediction whose request the encoder cannot read (a body over
-   * {@code maxBodyBytes}, or one without the features the encoder looks for) fails the policy, so
-   * the engine withholds it ({@code internal.error}, the output policies' default failure mode):
-   * otherwise padding a query past the cap would hide it from the detectors. So does a successful
+   * {@code maxBodyBytes}, or one without the features the encoder looks for) is withheld: the policy
+   * throws {@link OutputWithheldException}, which the engine answers with {@code internal.error}
+   * whatever the step's failure mode (a fail-open step is not skipped for it): otherwise padding a
+   * query past the cap would hide it from the detectors. So does a successful
    * answer the codec cannot read to a request whose features it read (an answer in another media
    * type the application negotiates would otherwise hide the query). Answers with neither (not a
    * query of this model: a metadata request) and error answers the codec cannot read pass
    * unchanged. Give {@code maxBodyBytes} at least the model's
    * input limit. A query the defence refuses ({@link Assessment#refused}: another input length
    * than the client's first, a feature outside float range, a client too large for the memory
-   * limit) fails the policy too, with the reason, and for the same reason: it reaches no detector.
+   * limit) is withheld too, with the reason in the log, and for the same reason: it reaches no detector.
    * Each query on which a detector fires is published to the engine's listeners as an {@link
    * ExtractionDetectionEvent} (besides the {@link Builder#listener} of this defence, if any).
    *
@@ -508,14 +510,14 @@ public final class ExtractionDefence {
       // A query answered in a form the codec does not read (another media type the application
       // negotiates, say) would reach no detector, so the client would never be flagged and never
       // noised.
-      throw new IllegalStateException("ExtractionDefence: the model's answer to a query is not a prediction the "
+      throw new OutputWithheldException("ExtractionDefence: the model's answer to a query is not a prediction the "
           + "codec reads, so the query cannot be observed; output withheld");
     }
     if (features.isPresent() && prediction.isPresent()) {
       String client = clientOf(context.request(), context.principal());
       Observation o = assess(client, features.get(), prediction.get());
       if (o.refusal() != null) {
-        throw new IllegalStateException("ExtractionDefence: " + o.refusal() + "; output withheld");
+        throw new OutputWithheldException("ExtractionDefence: " + o.refusal() + "; output withheld");
       }
       Assessment a = o.assessment();
       if (!a.flaggedBy().isEmpty()) {
@@ -534,7 +536,8 @@ public final class ExtractionDefence {
    * A PERTURB-phase output policy rewriting the probabilities with {@link #perturb}. When a
    * perturbation is due (the client's level or tier has one) and a successful (2xx) answer cannot
    * be rewritten — the request's input or the answer's prediction cannot be read — the policy
-   * fails and the engine withholds the answer rather than return the model's exact output. In an
+   * throws {@link OutputWithheldException} and the engine withholds the answer rather than return
+   * the model's exact output, whatever the step's failure mode. In an
    * engine that registers tiers, a {@link Builder#tierPerturbation} naming a tier the engine does
    * not register is refused at the engine's {@code build()} ({@link
    * OutputPolicy#configurationProblems}).
@@ -581,7 +584,7 @@ public final class ExtractionDefence {
       if (features.isEmpty()) {
         throw unreadableInput(maxBodyBytes);
       }
-      throw new IllegalStateException("ExtractionDefence: the model's answer is not a prediction the codec "
+      throw new OutputWithheldException("ExtractionDefence: the model's answer is not a prediction the codec "
           + "reads, so the perturbation due for this client cannot be applied; output withheld");
     }
     double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
@@ -600,8 +603,8 @@ public final class ExtractionDefence {
     return context.status() >= 200 && context.status() < 300;
   }
 
-  private static IllegalStateException unreadableInput(int maxBodyBytes) {
-    return new IllegalStateException("ExtractionDefence: the request's input could not be read by the encoder "
+  private static OutputWithheldException unreadableInput(int maxBodyBytes) {
+    return new OutputWithheldException("ExtractionDefence: the request's input could not be read by the encoder "
         + "(a body over " + maxBodyBytes + " bytes, or without the features it looks for), so the query cannot be "
         + "observed or its noise keyed; output withheld. Give the policies at least the model's input limit.");
   }

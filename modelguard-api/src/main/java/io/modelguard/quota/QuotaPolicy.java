@@ -8,8 +8,10 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.OutputPolicy;
 import io.modelguard.Policy;
 import io.modelguard.Principal;
+import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.Tier;
+import io.modelguard.internal.LogText;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +33,10 @@ import org.slf4j.LoggerFactory;
  *       QuotaPlan#narrowedBy(String)}): lower the quota of a limit of the same name, or add
  *       limits. {@link Builder#overridesMayRaiseLimits()} lets them replace limits outright,
  *       raising them too. A claim that does not parse, or that would raise a limit without that
- *       option, fails the request closed ({@code internal.error}, logged): an override may be a
- *       restriction, so it is never silently ignored.
+ *       option, denies the request with {@code internal.error} (logged): an override may be a
+ *       restriction, so it is never silently ignored. This is a decision, not a failure, so it
+ *       holds whatever the step's {@link io.modelguard.FailureMode}: a fail-open quota step does
+ *       not let such a principal through unlimited.
  * </ol>
  *
  * Usage is kept per tenant ({@link Principal#tenant()}) and model: all principals of a tenant
@@ -131,7 +135,17 @@ public final class QuotaPolicy implements Policy {
     if (principal == null || model == null) {
       return GuardDecision.allow();
     }
-    QuotaPlan plan = planFor(context, principal, model);
+    QuotaPlan plan;
+    try {
+      plan = planFor(context, principal, model);
+    } catch (IllegalArgumentException e) {
+      // Denied as a value, not thrown: under a fail-open step a throw would skip the quota, so a
+      // principal whose override (a restriction, maybe) does not apply would have no limit at all.
+      log.error("QuotaPolicy: the override claim '{}' of subject '{}' is not a valid override of its plan "
+          + "for model '{}': {}; request denied", overrideClaim, LogText.oneLine(principal.subject(), 256), model,
+          e.getMessage());
+      return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
+    }
     if (plan == null) {
       return GuardDecision.allow();
     }

@@ -2,15 +2,12 @@ package io.modelguard.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelguard.Endpoint;
+import io.modelguard.DigitsRequest;
 import io.modelguard.GuardDecision;
-import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.Principal;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** How names become partitions: injective, and plain UTF-16 that UTF-8 carries to Redis intact. */
@@ -51,24 +48,13 @@ class QuotaKeyEscapingTest {
                 .defaultLimits(QuotaLimit.tokenBucket("burst", 2, Duration.ofMinutes(1))).build()))
         .build();
 
-    GuardDecision first = guard.check(new Predict());
-    guard.check(new Predict());
-    GuardDecision third = guard.check(new Predict());
+    GuardDecision first = guard.check(new DigitsRequest());
+    guard.check(new DigitsRequest());
+    GuardDecision third = guard.check(new DigitsRequest());
 
     assertThat(first.isAllowed()).as(first.toString()).isTrue();
     assertThat(first.headers()).containsEntry("RateLimit", "\"burst\";r=1;t=30");
     assertThat(third.isAllowed()).isFalse();
     assertThat(third.reason().orElseThrow().code()).isEqualTo("quota.exceeded");
-  }
-
-  /** A prediction request for the digits model. */
-  private static final class Predict implements InferenceRequest {
-    @Override public String method() { return "POST"; }
-    @Override public String path() { return "/v1/models/digits/predict"; }
-    @Override public Optional<String> header(String n) { return Optional.empty(); }
-    @Override public List<String> headers(String n) { return List.of(); }
-    @Override public Optional<String> remoteAddress() { return Optional.of("203.0.113.9"); }
-    @Override public Endpoint endpoint() { return Endpoint.of("digits", "default", 1); }
-    @Override public byte[] body(int max) { return new byte[0]; }
   }
 }
