@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param keyId the public lookup id embedded in the key
  * @param hash the HMAC-SHA-256 of the whole key under the server pepper
  * @param subject the client the key authenticates as (not blank)
- * @param tenant the client's tenant (1 to 256 characters: the quota key's limit; not blank)
+ * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank)
  * @param tier the client's tier
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
@@ -36,7 +36,8 @@ public record ApiKeyRecord(
       throw new IllegalArgumentException("ApiKeyRecord.tenant must not be blank");
     }
     if (tenant.length() > 256) {
-      // A quota key's part is at most 256 characters: a longer tenant could not be counted.
+      // The same bound as a token's tenant claim (ClaimsMapper): the keys that count and remember
+      // a client (quota, extraction defence) and its audit lines stay short.
       throw new IllegalArgumentException("ApiKeyRecord.tenant must be 1-256 characters, was " + tenant.length());
     }
     if (hash == null || hash.length != 32) {

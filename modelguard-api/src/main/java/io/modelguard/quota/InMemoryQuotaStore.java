@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * front of every request (a few hundred nanoseconds over 100,000 keys visited at random).
  *
  * <ul>
- *   <li><b>Exact: lock-free reads, a per-key claim for writes.</b> Each key's state is a small
- *       array updated in place under a version number (a seqlock). A decision copies the state
+ *   <li><b>Exact: lock-free reads, a per-key claim for writes.</b> Each key's state is a few longs
+ *       in its entry's own fields (an array for plans of more than three limits), updated in place
+ *       under a version number (a seqlock). A decision copies the state
  *       while the version is stable, computes the next state with {@link QuotaArithmetic}, and
  *       claims the key with one compare-and-set of the version; it loses (and retries) if any other
  *       update landed since its copy. Only the winner's copy of a few longs back into the entry runs

@@ -171,7 +171,10 @@ import org.slf4j.LoggerFactory;
  * any other coding, which no runtime applies after the filters. If
  * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
- * the {@code internal.error} problem (500), without the decision's headers.
+ * the {@code internal.error} problem (500). It still carries the decision's headers (the request
+ * was counted, so its {@code RateLimit} fields stay), except where the problem has a header of
+ * that name ({@code Cache-Control}, {@code Content-Type}) and {@code Content-Length}, as in the
+ * servlet adapter.
  *
  * <p>Output policies run on every response with an entity that reaches the response filters of
  * an allowed request, whatever its status, since an error body can carry a prediction too: a

@@ -22,8 +22,9 @@ final class ClaimsMapper {
   private static final String MODEL_SCOPE_SUFFIX = ":invoke";
 
   /**
-   * The longest subject, tenant or tier a token may name: a quota key's part is at most this long,
-   * so a longer identity could not be counted (the quota policy would fail on it).
+   * The longest subject, tenant or tier a token may name, as for an API key's tenant: the keys that
+   * count and remember a client (quota, extraction defence) and its audit lines stay short. (A
+   * quota key no longer needs it: it digests a longer tenant.)
    */
   static final int MAX_IDENTITY_LENGTH = 256;
 
