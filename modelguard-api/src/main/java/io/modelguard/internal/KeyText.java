@@ -9,7 +9,7 @@ public final class KeyText {
 
   /**
    * {@code s} with the characters that separate parts or end a Redis hash tag ({@code { } : %}),
-   * controls, whitespace and lone surrogates percent-encoded ({@code %XX}, or {@code %uXXXX} above
+   * controls (C0, DEL and C1), whitespace and lone surrogates percent-encoded ({@code %XX}, or {@code %uXXXX} above
    * U+00FF), so that parts joined with {@code :} never read as another tuple, and the key is plain
    * UTF-16 that UTF-8 encodes without loss (a lone surrogate would become {@code ?} on the way to
    * Redis, merging names). Returns {@code s} itself when nothing needs encoding.
@@ -49,6 +49,9 @@ public final class KeyText {
     if (Character.isLowSurrogate(c)) {
       return i == 0 || !Character.isHighSurrogate(s.charAt(i - 1));
     }
-    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || c == 0x7f || Character.isWhitespace(c);
+    // Every control, C1 (U+0080 to U+009F: NEL, the 8-bit CSI) as well as C0 and DEL: keys reach log
+    // lines (a dropped settlement, the extraction defence's client), which must not break or recolour.
+    return c <= ' ' || c == '{' || c == '}' || c == ':' || c == '%' || Character.isISOControl(c)
+        || Character.isWhitespace(c);
   }
 }

@@ -24,6 +24,15 @@ class QuotaKeyEscapingTest {
   }
 
   @Test
+  void everyControlCharacterIsEncodedSoAKeyFitsOneLogLine() {
+    // NEL (U+0085) ends a line for many log readers; U+009B is the 8-bit CSI of terminal escapes.
+    // Both are controls like \n and ESC, and a partition is logged (a dropped settlement, say).
+    assertThat(QuotaKey.forTenant("acme\u0085FORGED\u009B31m\u001B[0m\u007F", "digits").partition())
+        .isEqualTo("t:acme%85FORGED%9B31m%1B[0m%7F:digits");
+    assertThat(QuotaKey.forAddress("198.51.100.7\u0085x").partition()).isEqualTo("a:198.51.100.7%85x");
+  }
+
+  @Test
   void aNameOverTheLengthLimitGetsABoundedPartitionOfItsOwn() {
     String base = "tenant-".repeat(40); // 280 characters
     QuotaKey a = QuotaKey.forTenant(base + "a", "digits");

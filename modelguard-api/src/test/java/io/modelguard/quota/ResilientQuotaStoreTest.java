@@ -328,6 +328,28 @@ class ResilientQuotaStoreTest {
     }
   }
 
+  @Test
+  void aDroppedSettlementOfATenantNamedWithControlCharactersIsLoggedOnOneCleanLine() {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
+    log.start();
+    logger.addAppender(log);
+    try {
+      ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
+      // A tenant claim with NEL (a line break to many log readers) and the 8-bit CSI of a terminal.
+      QuotaKey key = QuotaKey.forTenant("acme\u0085FORGED WARN\u009B31m", "digits");
+      store.primaryDroppedAdjustment(key, -1, new IllegalStateException("lost"));
+
+      List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.contains("dropped")).toList();
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0)).contains("acme%85FORGED%20WARN%9B31m")
+          .doesNotContainPattern("\\p{Cc}");
+    } finally {
+      logger.detachAppender(log);
+    }
+  }
+
   // Scopes: a circuit per part of the primary. Tenants "a…" are on part "a", the others on part "b".
   private static final QuotaKey A1 = QuotaKey.forTenant("a1", "digits");
   private static final QuotaKey A2 = QuotaKey.forTenant("a2", "digits");

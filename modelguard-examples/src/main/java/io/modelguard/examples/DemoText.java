@@ -11,6 +11,7 @@ public final class DemoText {
    */
   public static String printable(String s, int maxChars) {
     String cut = s.length() > maxChars ? s.substring(0, maxChars) + "…" : s;
-    return cut.replaceAll("[\\p{Cntrl}\\u2028\\u2029]", "?");
+    // \p{Cc}, not \p{Cntrl}: the latter is ASCII only and would let NEL and the C1 escapes through.
+    return cut.replaceAll("[\\p{Cc}\\u2028\\u2029]", "?");
   }
 }

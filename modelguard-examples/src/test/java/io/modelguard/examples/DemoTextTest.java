@@ -12,6 +12,13 @@ class DemoTextTest {
   }
 
   @Test
+  void c1ControlsAreControlsToo() {
+    // NEL ends a line for many log readers; U+009B is the 8-bit CSI that starts a terminal escape.
+    assertThat(DemoText.printable("acme\u0085INFO forged\u009B31m\u0080\u009F", 100))
+        .isEqualTo("acme?INFO forged?31m??");
+  }
+
+  @Test
   void longTextIsCutAndMarked() {
     assertThat(DemoText.printable("x".repeat(300), 200)).isEqualTo("x".repeat(200) + "…");
     assertThat(DemoText.printable("short", 200)).isEqualTo("short");

@@ -8,6 +8,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
 import io.modelguard.internal.ContentCodings;
+import io.modelguard.internal.LogText;
 import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
@@ -190,6 +191,8 @@ public final class ModelGuardFilter implements Filter {
   public static final int DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(ModelGuardFilter.class);
+  /** The most characters of a request's path a log line quotes. */
+  private static final int MAX_LOGGED_PATH = 256;
 
   private static final AtomicLong INSTANCES = new AtomicLong();
 
@@ -382,6 +385,14 @@ public final class ModelGuardFilter implements Filter {
     hold(request, response, chain, request, path, endpoint, inference, allowed.decision);
   }
 
+  /**
+   * {@code path} fit for one log line: the container decodes it, so a client can put line breaks
+   * (NEL, U+2028) and terminal escapes in it; cut so that a long path cannot flood the log.
+   */
+  private static String logged(String path) {
+    return LogText.oneLine(path, MAX_LOGGED_PATH);
+  }
+
   /** Marks the request refused, so that no later dispatch runs a guarded servlet, and sends the problem. */
   private void refuse(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
       throws IOException {
@@ -408,7 +419,7 @@ public final class ModelGuardFilter implements Filter {
         // trace too), which the output policies never saw and which may quote the model's output
         // (as a parser's message quotes the input it could not read), like sendError's message.
         log.error("ModelGuard: the servlet on {} failed; its output and the exception, which the output "
-            + "policies of chain '{}' never saw, are withheld", path, endpoint.chain(), e);
+            + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain(), e);
         if (!buffered.passedThrough()) {
           withhold(request, response, buffered);
         }
@@ -429,19 +440,19 @@ public final class ModelGuardFilter implements Filter {
         // into the held response can no longer be sent. Withheld; said, not lost in silence.
         log.error("ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
             + "forward from a servlet whose chain '{}' has output policies?) while its output was held "
-            + "for them; that output is withheld", path, endpoint.chain());
+            + "for them; that output is withheld", logged(path), endpoint.chain());
       }
       return;
     }
     if (request.isAsyncStarted()) {
       log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
-          + "output policies; its output is withheld", path, endpoint.chain());
+          + "output policies; its output is withheld", logged(path), endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
     if (buffered.overflowed()) {
       log.error("ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
-          + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
+          + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
@@ -449,7 +460,7 @@ public final class ModelGuardFilter implements Filter {
     if (encoding != null) {
       log.error("ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
           + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
-          + "ModelGuardFilter.", path, encoding, endpoint.chain());
+          + "ModelGuardFilter.", logged(path), encoding, endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
@@ -469,7 +480,7 @@ public final class ModelGuardFilter implements Filter {
       declared = TextBodies.declaredCharset(contentType);
     } catch (IllegalArgumentException e) {
       log.error("ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
-          + "read; its output is withheld", path, contentType, endpoint.chain());
+          + "read; its output is withheld", logged(path), contentType, endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
@@ -489,13 +500,13 @@ public final class ModelGuardFilter implements Filter {
       }
       if (captured == null) {
         log.error("ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
-            + "read as UTF-8; its output is withheld. Answer in UTF-8.", path, contentType, endpoint.chain());
+            + "read as UTF-8; its output is withheld. Answer in UTF-8.", logged(path), contentType, endpoint.chain());
         withhold(request, response, buffered);
         return;
       }
       if (captured.length > maxOutputBytes) {
         log.error("ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
-            + "policies of chain '{}' may buffer; its output is withheld", path, maxOutputBytes, endpoint.chain());
+            + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
         withhold(request, response, buffered);
         return;
       }

@@ -259,7 +259,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-after-error", new EscapingOutputServlet(Mode.WRITE_AFTER_ERROR), "/escape/after-error"),
         ServletDef.of("escape-after-redirect", new EscapingOutputServlet(Mode.WRITE_AFTER_REDIRECT), "/escape/after-redirect"),
         ServletDef.of("escape-trailer", new EscapingOutputServlet(Mode.TRAILER), "/escape/trailer"),
-        ServletDef.of("escape-exception", new EscapingOutputServlet(Mode.EXCEPTION), "/escape/exception"),
+        ServletDef.of("escape-exception", new EscapingOutputServlet(Mode.EXCEPTION), "/escape/exception",
+            "/escape/exception/*"),
         ServletDef.of("escape-validators", new EscapingOutputServlet(Mode.VALIDATORS), "/escape/validators"),
         ServletDef.of("escape-conditional", new EscapingOutputServlet(Mode.CONDITIONAL), "/escape/conditional"),
         ServletDef.of("escape-utf-16", new EscapingOutputServlet(Mode.UTF_16), "/escape/utf-16"),
@@ -826,6 +827,33 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     HttpResponse<String> r = post("/escape/exception", fixture.basicKey());
     assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @Test
+  void thePathOfAFailedServletIsLoggedOnOneLineWhateverTheClientPutInIt() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModelGuardFilter.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.ERROR); // logback-test.xml silences io.modelguard
+    try {
+      // The container decodes the path: NEL, U+2028 (line breaks to many log readers) and the 8-bit
+      // CSI of a terminal escape reach the filter as characters.
+      HttpResponse<String> r = post("/escape/exception/x%C2%85FORGED%E2%80%A8ERROR%C2%9B31m", fixture.basicKey());
+
+      assertThat(r.statusCode()).isEqualTo(500);
+      List<String> lines = logged.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.contains("failed")).toList();
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0)).contains("/escape/exception/x?FORGED?ERROR?31m")
+          .doesNotContainPattern("[\\p{Cc}\\u2028\\u2029]");
+    } finally {
+      logger.setLevel(level);
+      logger.detachAppender(logged);
+    }
   }
 
   @Test

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <p>Nothing is dropped while the file can be written: with {@value #MAX_PENDING} lines waiting,
  * adders wait for the writer, parked (backpressure, as the demo's logback queue does). {@link #close()}
  * writes every line added before it and closes the writer; lines offered afterwards are refused
- * with {@link IllegalStateException}. If writing fails, the failure and the number of lines lost
+ * with {@link IllegalStateException}, and a line offered while it runs is either written or refused
+ * so, never lost in silence. If writing fails, the failure and the number of lines lost
  * are logged once and later lines are discarded, so that request threads never wait on a dead disk.
  * Thread-safe.
  */
@@ -34,6 +35,8 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
 
   private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Adders between their check of {@link #closing} and the end of their queueing, which close() waits for. */
+  private final AtomicInteger adding = new AtomicInteger();
   private final AtomicLong lost = new AtomicLong();
   /** Lines added so far. */
   private final AtomicLong added = new AtomicLong();
@@ -42,13 +45,21 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   private final Writer out;
   private final String name;
   private final Thread writer;
+  /** Runs in accept() between the check of {@link #closing} and the queueing (tests). */
+  private final Runnable beforeQueueing;
   private volatile boolean closing;
   private volatile boolean failed;
 
   /** Starts the writer thread; {@code name} says in log lines and the thread's name what is written. */
   BatchedLineWriter(Writer out, String name) {
+    this(out, name, () -> { });
+  }
+
+  /** As {@link #BatchedLineWriter(Writer, String)}, running {@code beforeQueueing} in every accept() (tests). */
+  BatchedLineWriter(Writer out, String name, Runnable beforeQueueing) {
     this.out = Objects.requireNonNull(out, "out");
     this.name = Objects.requireNonNull(name, "name");
+    this.beforeQueueing = Objects.requireNonNull(beforeQueueing, "beforeQueueing");
     this.writer = new Thread(this::run, "modelguard-" + name + "-writer");
     writer.setDaemon(true);
     writer.start();
@@ -62,11 +73,19 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   @Override
   public void accept(String line) {
     Objects.requireNonNull(line, "line");
-    if (closing) {
-      throw new IllegalStateException("the " + name + " is closed");
+    // Announced before closing is read, and close() reads adding after it sets closing (both
+    // volatile): either this adder sees closing, or close() waits for its line to be queued.
+    adding.incrementAndGet();
+    try {
+      if (closing) {
+        throw new IllegalStateException("the " + name + " is closed");
+      }
+      beforeQueueing.run();
+      pending.add(line);
+      added.incrementAndGet();
+    } finally {
+      adding.decrementAndGet();
     }
-    pending.add(line);
-    added.incrementAndGet();
     if (waiting.incrementAndGet() > MAX_PENDING) {
       while (waiting.get() > MAX_PENDING && writer.isAlive()) {
         LockSupport.unpark(writer);
@@ -94,6 +113,11 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    // An adder that passed the closing check queues its line before the final drain below, or it
+    // would be lost in silence; queueing takes no lock and no wait, so this is brief.
+    while (adding.get() > 0) {
+      LockSupport.parkNanos(this, WAIT_NANOS);
+    }
     LockSupport.unpark(writer);
     boolean interrupted = false;
     while (writer.isAlive()) {
@@ -103,8 +127,8 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
         interrupted = true;
       }
     }
-    // An adder that passed the closing check just as close() began may have queued after the
-    // writer's last batch: this thread is now the only one writing.
+    // The writer's last batch may have started before the last adder queued: this thread is now
+    // the only one writing.
     drain();
     try {
       out.close();

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class BatchedLineWriterTest {
@@ -88,6 +89,52 @@ class BatchedLineWriterTest {
     assertThatThrownBy(() -> lines.accept("three"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("test log is closed");
+  }
+
+  @Test
+  void aLineAddedWhileCloseRunsIsWrittenOrRefusedNeverLostInSilence() throws Exception {
+    ClosingWriter out = new ClosingWriter();
+    AtomicReference<Thread> closer = new AtomicReference<>();
+    AtomicReference<BatchedLineWriter> self = new AtomicReference<>();
+    // The adder of "late" has passed the closed check; close() now runs on another thread, as far
+    // as it goes without this adder: to its end, or to a wait for this adder's line (a timed park,
+    // the only one close() makes). No sleep: the closer's state says which.
+    Runnable closeNow = () -> {
+      if (closer.get() != null) {
+        return;
+      }
+      Thread c = new Thread(() -> self.get().close(), "closer");
+      closer.set(c);
+      c.start();
+      while (c.getState() != Thread.State.TERMINATED && c.getState() != Thread.State.TIMED_WAITING) {
+        Thread.onSpinWait();
+      }
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(out, "test log", () -> {
+      if (Thread.currentThread().getName().equals("late-adder")) {
+        closeNow.run();
+      }
+    });
+    self.set(lines);
+    lines.accept("early");
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    Thread adder = new Thread(() -> {
+      try {
+        lines.accept("late");
+      } catch (IllegalStateException e) {
+        refused.set(e);
+      }
+    }, "late-adder");
+    adder.start();
+    adder.join();
+    closer.get().join();
+
+    assertThat(out.closed).isTrue();
+    if (refused.get() == null) {
+      assertThat(out.toString()).isEqualTo("early\nlate\n");
+    } else {
+      assertThat(out.toString()).isEqualTo("early\n");
+    }
   }
 
   @Test
