@@ -84,9 +84,11 @@ import org.slf4j.LoggerFactory;
  *             the upstream's URLs or addresses, which mean nothing at the edge and should not be
  *             disclosed. For the same reason an upstream redirect (3xx) is not relayed, nor
  *             followed, nor is a {@code Refresh} (a redirect in all but its status);
- *         <li>{@code Set-Cookie2} (a cookie, as {@code Set-Cookie}), {@code Clear-Site-Data} and
- *             {@code Strict-Transport-Security}: they set state or policy for the edge's whole
- *             origin, which is the edge's to set, not one upstream's.
+ *         <li>{@code Set-Cookie2} (a cookie, as {@code Set-Cookie}), {@code Clear-Site-Data}, {@code
+ *             Strict-Transport-Security} and the reporting headers ({@code NEL}, {@code Report-To},
+ *             {@code Reporting-Endpoints}, which would send the origin's error reports to a URL of
+ *             the upstream's choosing): they set state or policy for the edge's whole origin, which
+ *             is the edge's to set, not one upstream's.
  *       </ul>
  * </ul>
  *
@@ -99,11 +101,14 @@ import org.slf4j.LoggerFactory;
  * body) not complete within {@link Upstreams#timeout()} is {@code 504 upstream.timeout}, and the
  * connection to the upstream is closed; no connection, a broken or oversized answer (more than
  * {@value #MAX_RESPONSE_BYTES} bytes of body or {@value #MAX_RELAYED_HEADER_BYTES} of headers to
- * relay), an ambiguously framed one ({@code Transfer-Encoding} and {@code Content-Length}), a coded
- * one ({@code Content-Encoding}), an upstream 3xx or 5xx is {@code 502 upstream.unavailable}; a
- * model without an upstream is {@code 502 upstream.unavailable} too (and logged). A tenant gets at
- * most {@value #MAX_IN_FLIGHT_PER_TENANT} predictions waiting on upstreams at once, each of which
- * holds one of the edge's request threads; one more is {@code 429 quota.exceeded}.
+ * relay), an ambiguously framed one ({@code Transfer-Encoding} and {@code Content-Length}, or {@code
+ * Content-Length}s that differ), one whose head the client cannot read (a {@code Content-Length}
+ * that is not a number), a coded one ({@code Content-Encoding}), an upstream 3xx or 5xx is {@code
+ * 502 upstream.unavailable}; a model without an upstream is {@code 502 upstream.unavailable} too
+ * (and logged). A tenant gets at most {@value #MAX_IN_FLIGHT_PER_TENANT} predictions waiting on
+ * upstreams at once, each of which holds one of the edge's request threads; one more is {@code 429
+ * quota.exceeded}. One upstream has at most {@value #MAX_IN_FLIGHT_PER_UPSTREAM} waiting on it and
+ * all of them together at most {@value #MAX_IN_FLIGHT}; one more is {@code 502 upstream.unavailable}.
  *
  * <p>An upstream 4xx is relayed (less the headers above) only when it is the model server's own
  * refusal meant for the client: its {@code Content-Type} is {@code application/problem+json}, the
@@ -130,10 +135,19 @@ public final class GatewayServlet extends HttpServlet {
   /**
    * The most predictions waiting on one upstream (one scheme, host and port) at once, whatever
    * their tenants: two tenants flooding a hung upstream could otherwise hold all the edge's request
-   * threads between them, and predictions of models served elsewhere, health checks and the
-   * guard's own refusals would queue behind. One more is {@code 502 upstream.unavailable}.
+   * threads between them, and predictions of models served elsewhere would queue behind. Below
+   * {@link #MAX_IN_FLIGHT}, so that one hung upstream leaves room for the others. One more is {@code
+   * 502 upstream.unavailable}.
    */
-  public static final int MAX_IN_FLIGHT_PER_UPSTREAM = 24;
+  public static final int MAX_IN_FLIGHT_PER_UPSTREAM = 20;
+  /**
+   * The most predictions waiting on upstreams at once, all tenants and upstreams together: fewer
+   * than the edge's request threads (32, less its acceptor and selector threads, two to eight), so
+   * that upstreams hung together (two tenants, one on each of two, held them all) still leave
+   * threads for health checks, the model list and the guard's own refusals. One more is {@code 502
+   * upstream.unavailable}.
+   */
+  public static final int MAX_IN_FLIGHT = 24;
   /**
    * The most bytes of upstream headers relayed (each line's name, value and 4): the edge sends at
    * most 8 KiB of response header, its own and the guard's included, and fails an answer with more.
@@ -151,7 +165,8 @@ public final class GatewayServlet extends HttpServlet {
   /** Answer headers the gateway sets itself or never relays (see the class comment). */
   private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "set-cookie2", "date",
       "server", "retry-after", "www-authenticate", "cache-control", "location", "content-location", "link",
-      "alt-svc", "refresh", "clear-site-data", "strict-transport-security", "via", "x-powered-by",
+      "alt-svc", "refresh", "clear-site-data", "strict-transport-security", "nel", "report-to",
+      "reporting-endpoints", "via", "x-powered-by",
       // set once, to the value checked
       "content-type");
   /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
@@ -159,6 +174,8 @@ public final class GatewayServlet extends HttpServlet {
   private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type");
   /** What the gateway asks the upstream for, whatever the client asked for: what the output policies read. */
   static final String ACCEPT = "application/json, application/problem+json";
+  /** The key of {@link #inFlightInAll}'s one count. */
+  private static final String ALL = "all";
 
   private final transient Upstreams upstreams;
   private final transient HttpClient http;
@@ -166,6 +183,8 @@ public final class GatewayServlet extends HttpServlet {
   private final transient ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
   /** Each upstream's ({@code scheme://authority}) predictions waiting on it; one with none has no entry. */
   private final transient ConcurrentHashMap<String, Integer> inFlightByUpstream = new ConcurrentHashMap<>();
+  /** All predictions waiting on upstreams, under the one key {@link #ALL}. */
+  private final transient ConcurrentHashMap<String, Integer> inFlightInAll = new ConcurrentHashMap<>();
 
   private static ScheduledThreadPoolExecutor deadlines() {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
@@ -272,6 +291,13 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
+    if (!enter(inFlightInAll, ALL, MAX_IN_FLIGHT)) {
+      leave(inFlightByUpstream, upstream);
+      leave(inFlight, tenant);
+      log.warn("POST {}: {} predictions already wait on upstreams; refused", path, MAX_IN_FLIGHT);
+      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    }
     HttpResponse<byte[]> answer;
     try {
       answer = exchange(forward.build());
@@ -293,14 +319,17 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } finally {
+      leave(inFlightInAll, ALL);
       leave(inFlightByUpstream, upstream);
       leave(inFlight, tenant);
     }
-    if (answer.headers().firstValue("Transfer-Encoding").isPresent()
-        && answer.headers().firstValue("Content-Length").isPresent()) {
-      // RFC 9112, 6.3: an error (the JDK client reads the Content-Length, the upstream meant the chunks).
-      log.warn("POST {}: upstream {} answered with both Transfer-Encoding and Content-Length; not relayed", path,
-          target.get());
+    List<String> lengths = answer.headers().allValues("Content-Length");
+    if (!lengths.isEmpty() && (answer.headers().firstValue("Transfer-Encoding").isPresent()
+        || lengths.stream().map(String::strip).distinct().count() > 1)) {
+      // RFC 9112, 6.3: an error either way (the JDK client reads the first Content-Length, the upstream
+      // may have meant the chunks or another length).
+      log.warn("POST {}: upstream {} answered with both Transfer-Encoding and Content-Length, or with Content-Lengths "
+          + "that differ; not relayed", path, target.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
@@ -393,7 +422,7 @@ public final class GatewayServlet extends HttpServlet {
    *
    * @throws TimeoutException if the answer was not complete at the deadline
    * @throws AnswerTooLargeException if the body is longer than {@value #MAX_RESPONSE_BYTES} bytes
-   * @throws IOException if there was no connection or the answer broke off
+   * @throws IOException if there was no connection, the answer broke off or its head could not be read
    */
   private HttpResponse<byte[]> exchange(HttpRequest request)
       throws IOException, InterruptedException, TimeoutException {
@@ -403,6 +432,10 @@ public final class GatewayServlet extends HttpServlet {
       return http.send(request, info -> body);
     } catch (HttpTimeoutException e) { // no connection or no headers in time
       throw new TimeoutException(e.getMessage());
+    } catch (IllegalArgumentException e) {
+      // The client could not read the answer's head (a Content-Length of "5, 5", say): the upstream's
+      // broken answer, not the edge's failure.
+      throw new IOException("the answer's head could not be read", e);
     } catch (IOException e) {
       if (body.abandoned()) {
         throw new TimeoutException("the answer was not complete at the deadline");

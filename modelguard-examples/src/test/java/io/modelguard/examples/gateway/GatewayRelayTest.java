@@ -91,6 +91,28 @@ class GatewayRelayTest {
   }
 
   @Test
+  void anAnswerWithAnUnreadableOrConflictingContentLengthIsAnUnavailableUpstreamNotAnInternalError()
+      throws Exception {
+    // A Content-Length the JDK client cannot parse ("5, 5", a list RFC 9112 lets a recipient refuse)
+    // failed the servlet with an IllegalArgumentException: 500 internal.error, the edge blamed and a
+    // stack trace logged at ERROR for each such answer. Two Content-Lengths that differ are as
+    // ambiguous as Transfer-Encoding with Content-Length (RFC 9112, 6.3): the client read the first,
+    // and the gateway relayed it.
+    String[] heads = {"Content-Length: 5, 5", "Content-Length: five",
+        "Content-Length: " + ALL_TEN.length() + "\r\nContent-Length: " + (ALL_TEN.length() + 40)};
+    for (String lengths : heads) {
+      byte[] answer = latin1("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + lengths + "\r\n\r\n" + ALL_TEN);
+      try (RawUpstream raw = new RawUpstream(seen -> answer);
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "pro");
+
+        assertThat(r.body()).as(lengths).doesNotContain("0.6");
+        assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+      }
+    }
+  }
+
+  @Test
   void headersTooManyForTheEdgeToSendAreAnUnavailableUpstreamNotAnInternalError() throws Exception {
     // Well under the JDK client's limit, well over what the edge's Jetty sends (8 KiB of response
     // header): the answer failed at the edge with Jetty's 500, without the guard's headers.

@@ -124,6 +124,60 @@ class GatewayTenantIsolationTest {
     }
   }
 
+  @Test
+  void twoTenantsWaitingOnTwoHungUpstreamsLeaveThreadsForHealthChecksAndRefusals() throws Exception {
+    // The per-upstream limit bounds what one hung model server holds, not what two hold: a tenant on
+    // each (16 apiece, within their limits) held every request thread the edge has (32, its acceptor
+    // and selector among them), and a health check or the guard's own 401 queued behind them until
+    // the upstream timeout.
+    int perTenant = GatewayServlet.MAX_IN_FLIGHT_PER_TENANT;
+    CountDownLatch arrived = new CountDownLatch(perTenant);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService clients = Executors.newFixedThreadPool(2 * perTenant + 2);
+    try (RawUpstream digitsServer = hungUpstream(arrived, release);
+        RawUpstream irisServer = hungUpstream(arrived, release);
+        ModelServingApp edge = ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
+            GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.DIGITS, digitsServer.baseUri())
+                .with(ModelCatalog.IRIS, irisServer.baseUri()).withTimeout(Duration.ofSeconds(60))))) {
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      String iris = "{\"features\":[5.1,3.5,1.4,0.2]}";
+      List<CompletableFuture<HttpResponse<String>>> flood = new ArrayList<>();
+      try {
+        String enterprise = edge.key("enterprise").orElseThrow().plaintext();
+        String pro = edge.key("pro").orElseThrow().plaintext();
+        for (int i = 0; i < perTenant; i++) {
+          flood.add(CompletableFuture.supplyAsync(() -> Loopback.post(edge.baseUri(), "/v1/models/digits/predict",
+              "application/json", digits, "X-API-Key", enterprise), clients));
+          flood.add(CompletableFuture.supplyAsync(() -> Loopback.post(edge.baseUri(), "/v1/models/iris/predict",
+              "application/json", iris, "X-API-Key", pro), clients));
+        }
+        assertThat(arrived.await(20, TimeUnit.SECONDS)).as("the flood reached the hung upstreams").isTrue();
+
+        CompletableFuture<HttpResponse<String>> health = CompletableFuture.supplyAsync(
+            () -> Loopback.get(edge.baseUri(), "/healthz"), clients);
+        CompletableFuture<HttpResponse<String>> refusal = CompletableFuture.supplyAsync(() -> Loopback.post(
+            edge.baseUri(), "/v1/models/iris/predict", "application/json", iris), clients);
+
+        assertThat(health).as("a health check while both upstreams hang").succeedsWithin(Duration.ofSeconds(10))
+            .satisfies(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(200));
+        assertThat(refusal).as("the guard's refusal while both upstreams hang").succeedsWithin(Duration.ofSeconds(10))
+            .satisfies(r -> assertThat(r.body()).contains(ReasonCode.AUTH_MISSING_CREDENTIALS.code()));
+        assertThat(digitsServer.seen().size() + irisServer.seen().size()).as("predictions waiting on upstreams")
+            .isLessThanOrEqualTo(GatewayServlet.MAX_IN_FLIGHT);
+      } finally {
+        release.countDown();
+      }
+      for (CompletableFuture<HttpResponse<String>> f : flood) {
+        HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+        if (r.statusCode() != 200) {
+          assertThat(r.body()).contains(ReasonCode.UPSTREAM_UNAVAILABLE.code());
+        }
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
   /** An upstream that counts each prediction in on {@code arrived} and answers it once {@code release} opens. */
   private static RawUpstream hungUpstream(CountDownLatch arrived, CountDownLatch release) throws Exception {
     String answer = "{\"model\":\"digits\",\"label\":3,\"probabilities\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,"

@@ -618,14 +618,19 @@ class GatewayTest {
             "Alt-Svc: h2=\"10.0.0.7:9443\"; ma=86400",
             // a cookie by its other name, and policies for the whole origin, which is the edge's
             "Set-Cookie2: upstream=1; Version=1", "Clear-Site-Data: \"*\"",
-            "Strict-Transport-Security: max-age=0"));
+            "Strict-Transport-Security: max-age=0",
+            // reporting policies for the whole origin, for a year, sending its error reports to the upstream's URL
+            "NEL: {\"report_to\":\"internal\",\"max_age\":31536000}",
+            "Report-To: {\"group\":\"internal\",\"max_age\":31536000,\"endpoints\":[{\"url\":"
+                + "\"http://10.0.0.7:9000/reports\"}]}",
+            "Reporting-Endpoints: internal=\"http://10.0.0.7:9000/reports\""));
         ModelServingApp edge = gatewayTo(raw)) {
       HttpResponse<String> r = post(edge, DIGITS, example(ModelCatalog.DIGITS, "pixels"), "pro");
 
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
       for (String h : new String[] {"Refresh", "Link", "Alt-Svc", "Set-Cookie2", "Clear-Site-Data",
-          "Strict-Transport-Security"}) {
+          "Strict-Transport-Security", "NEL", "Report-To", "Reporting-Endpoints"}) {
         assertThat(r.headers().firstValue(h)).as(h).isEmpty();
       }
       assertThat(r.headers().map().toString()).doesNotContain("10.0.0.7");
