@@ -7,8 +7,9 @@ public final class LogText {
   private LogText() {}
 
   /**
-   * {@code text} with every control character and Unicode line or paragraph separator replaced by
-   * {@code ?}, so it cannot start a forged log line, and cut after {@code maxChars} characters
+   * {@code text} with every control character, Unicode line or paragraph separator and
+   * bidirectional embedding, override or isolate replaced by {@code ?}, so it can neither start a
+   * forged log line nor make the rest of one display in another order, and cut after {@code maxChars} characters
    * (marked with {@code …}), so one request cannot flood the log. Returns {@code text} itself when
    * nothing needs changing.
    */
@@ -21,7 +22,7 @@ public final class LogText {
     StringBuilder b = null;
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);
-      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c)) {
         if (b == null) {
           b = new StringBuilder(n + 1).append(text, 0, i);
         }
@@ -32,5 +33,10 @@ public final class LogText {
     }
     String head = b != null ? b.toString() : n == text.length() ? text : text.substring(0, n);
     return n < text.length() ? head + "…" : head;
+  }
+
+  /** U+202A to U+202E (embeddings, overrides) and U+2066 to U+2069 (isolates). */
+  private static boolean isBidiControl(char c) {
+    return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
   }
 }

@@ -30,4 +30,10 @@ class LogTextTest {
     assertThat(LogText.oneLine("ab" + emoji + "c", 3)).isEqualTo("ab…");
     assertThat(LogText.oneLine("ab" + emoji + "c", 4)).isEqualTo("ab" + emoji + "…");
   }
+
+  @Test
+  void bidirectionalOverridesAndIsolatesCannotReorderTheRestOfALine() {
+    // U+202E would display "tenant=evil<RLO>... ok" right to left, hiding what follows.
+    assertThat(LogText.oneLine("a\u202Eb\u202Ac\u2066d\u2069e", 100)).isEqualTo("a?b?c?d?e");
+  }
 }

@@ -23,4 +23,9 @@ class DemoTextTest {
     assertThat(DemoText.printable("x".repeat(300), 200)).isEqualTo("x".repeat(200) + "…");
     assertThat(DemoText.printable("short", 200)).isEqualTo("short");
   }
+
+  @Test
+  void bidirectionalOverridesAndIsolatesCannotReorderTheRestOfALine() {
+    assertThat(DemoText.printable("a\u202Eb\u202Ac\u2066d\u2069e", 100)).isEqualTo("a?b?c?d?e");
+  }
 }
