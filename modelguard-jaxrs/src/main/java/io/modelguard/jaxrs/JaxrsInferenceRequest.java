@@ -43,12 +43,36 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     this.body = new CappedBody(context::getEntityStream);
   }
 
-  /** Runtimes differ on whether the base-relative path has a leading slash: normalise to one. */
+  /**
+   * The base-relative path with a leading slash (runtimes differ on whether it has one) and
+   * without matrix parameters ({@code ;name=value} after a segment), which are not part of the
+   * path, as the servlet adapter's path never holds a segment's parameters: a {@code
+   * ;jsessionid=...} (a session credential) would otherwise reach every policy, event and audit
+   * line. In the raw path an encoded semicolon is {@code %3B}, so every {@code ;} starts one.
+   */
   static String relativePath(String path) {
     if (path == null || path.isEmpty()) {
       return "/";
     }
-    return path.charAt(0) == '/' ? path : "/" + path;
+    String p = path.indexOf(';') < 0 ? path : withoutMatrixParameters(path);
+    return !p.isEmpty() && p.charAt(0) == '/' ? p : "/" + p;
+  }
+
+  private static String withoutMatrixParameters(String path) {
+    StringBuilder b = new StringBuilder(path.length());
+    boolean inParameters = false;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '/') {
+        inParameters = false;
+      } else if (c == ';') {
+        inParameters = true;
+      }
+      if (!inParameters) {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   @Override

@@ -210,7 +210,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Paths and addresses.</b> {@link InferenceRequest#path()} is the raw (still
  * percent-encoded) request path relative to the JAX-RS application's base URI, with a leading
- * slash, for example {@code /v1/models/digits/predict}; an application mapped at the root of its
+ * slash and without matrix parameters (a {@code ;jsessionid=...} never reaches policies or the
+ * audit), for example {@code /v1/models/digits/predict}; an application mapped at the root of its
  * servlet context sees the same path as the servlet adapter. The client address comes from {@link
  * Builder#remoteAddress}; by default it is the servlet container's {@code getRemoteAddr()} when
  * the Servlet API is on the class path, and empty otherwise.

@@ -227,6 +227,16 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void matrixParametersAreNotPartOfThePathPoliciesAndTheAuditSee() throws Exception {
+    // A ;jsessionid (a session credential) in the path reached DecisionEvent.path and the audit log;
+    // the servlet adapter's path (servlet path and path info) never holds path parameters.
+    HttpResponse<String> r = post("/v1/models;v=2/digits;jsessionid=SECRET-SESSION/inspect", "{}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(probe.seen.get().path).isEqualTo("/v1/models/digits/inspect");
+    assertThat(probe.seen.get().model).contains("digits");
+  }
+
+  @Test
   void policiesSeeTheRequestAsTheServletAdapterWould() throws Exception {
     HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/v1/models/digits/inspect?q=1"))
         .header("Content-Type", "application/json")
