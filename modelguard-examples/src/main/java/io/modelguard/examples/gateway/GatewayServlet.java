@@ -6,7 +6,10 @@ import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.DemoText;
 import io.modelguard.examples.http.PredictServlet;
+import io.modelguard.examples.model.ForwardedImage;
+import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.examples.model.Predictions;
+import io.modelguard.input.FetchedInputs;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.servlet.ModelGuardFilter;
@@ -58,12 +61,15 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>to the upstream: the body (at most {@value #MAX_REQUEST_BYTES} bytes, already validated) and
- *       {@code Content-Type}; never the caller's credentials ({@code X-API-Key}, {@code
- *       Authorization}, cookies), nor hop-by-hop headers, nor the caller's {@code Accept}: the
- *       gateway asks for {@value #ACCEPT}, the only forms the output policies read, so that a
- *       client cannot have a model server that negotiates answer in a form (CSV, say) that would
- *       pass them unread, and for {@code Accept-Encoding: identity}, since they read no coded body
- *       either;
+ *       {@code Content-Type}; for {@code image-classifier}, instead of the client's body with its
+ *       {@code imageUrl}, the image ModelGuard fetched and checked at the edge ({@link
+ *       FetchedInputs}), in {@link ForwardedImage}'s form as {@code application/json}, so that the
+ *       upstream classifies exactly those bytes and never fetches (nor learns) the URL; never the
+ *       caller's credentials ({@code X-API-Key}, {@code Authorization}, cookies), nor hop-by-hop
+ *       headers, nor the caller's {@code Accept}: the gateway asks for {@value #ACCEPT}, the only
+ *       forms the output policies read, so that a client cannot have a model server that
+ *       negotiates answer in a form (CSV, say) that would pass them unread, and for {@code
+ *       Accept-Encoding: identity}, since they read no coded body either;
  *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes)
  *       and its end-to-end headers, less
  *       <ul>
@@ -122,7 +128,11 @@ import org.slf4j.LoggerFactory;
  */
 @ModelSecured(model = "{model}", path = PredictServlet.PATH)
 public final class GatewayServlet extends HttpServlet {
-  /** The largest request body forwarded (the largest a demo model accepts). */
+  /**
+   * The largest client request body forwarded (the largest a demo model accepts). {@code
+   * image-classifier}'s is replaced by the image it names, at most {@value
+   * ForwardedImage#MAX_BODY_BYTES} bytes in {@link ForwardedImage}'s form.
+   */
   public static final int MAX_REQUEST_BYTES = PredictServlet.MAX_BODY_BYTES;
   /** The largest upstream answer relayed; a prediction is well under 1 KiB. */
   public static final int MAX_RESPONSE_BYTES = 64 * 1024;
@@ -171,7 +181,6 @@ public final class GatewayServlet extends HttpServlet {
       "content-type");
   /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
   private static final List<String> NOT_RELAYED_PREFIXES = List.of("proxy-", "ratelimit", "x-ratelimit-");
-  private static final List<String> FORWARDED_REQUEST_HEADERS = List.of("Content-Type");
   /** What the gateway asks the upstream for, whatever the client asked for: what the output policies read. */
   static final String ACCEPT = "application/json, application/problem+json";
   /** The key of {@link #inFlightInAll}'s one count. */
@@ -262,6 +271,22 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.INPUT_TOO_LARGE);
       return;
     }
+    String contentType = request.getHeader("Content-Type");
+    if (ModelCatalog.IMAGE_CLASSIFIER.equals(model.get())) {
+      // The URL stays at the edge: fetching it again upstream would resolve the name again, and could
+      // reach another address than the one the guard checked.
+      Optional<FetchedInputs.FetchedImage> image =
+          request.getAttribute(FetchedInputs.ATTRIBUTE) instanceof FetchedInputs fetched
+              ? fetched.image(ModelCatalog.IMAGE_URL_FIELD) : Optional.empty();
+      if (image.isEmpty()) {
+        log.error("POST {}: no fetched image in request attribute {}; is ModelGuard with a ModelInputPolicy in front "
+            + "of the gateway? Refused, nothing forwarded.", path, FetchedInputs.ATTRIBUTE);
+        send(response, ReasonCode.INTERNAL_ERROR);
+        return;
+      }
+      body = ForwardedImage.body(image.get());
+      contentType = "application/json";
+    }
     HttpRequest.Builder forward = HttpRequest.newBuilder(target.get())
         .timeout(upstreams.timeout())
         .header("Accept", ACCEPT)
@@ -269,11 +294,8 @@ public final class GatewayServlet extends HttpServlet {
         // output policies cannot read.
         .header("Accept-Encoding", "identity")
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    for (String name : FORWARDED_REQUEST_HEADERS) {
-      String value = request.getHeader(name);
-      if (value != null) {
-        forward.header(name, value);
-      }
+    if (contentType != null) {
+      forward.header("Content-Type", contentType);
     }
     String tenant = tenantOf(request);
     if (!enter(inFlight, tenant, MAX_IN_FLIGHT_PER_TENANT)) {

@@ -5,7 +5,9 @@ import io.modelguard.examples.http.HealthServlet;
 import io.modelguard.examples.http.NotFoundServlet;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.http.ProblemErrorHandler;
+import io.modelguard.examples.model.ForwardedImage;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.examples.model.Predictions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -19,9 +21,11 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * A bare model server for the gateway demo: the demo's models ({@link PredictServlet}) on
  * 127.0.0.1 with no guard at all — what a team's unprotected inference service looks like. Only
- * the gateway ({@link GatewayApp}) should be able to reach it. It serves {@code digits} and
- * {@code iris}; {@code image-classifier} needs the image the guard fetched and is answered {@code
- * 500}. Its errors are {@link ProblemErrorHandler}'s problem+json bodies, as the demo's.
+ * the gateway ({@link GatewayApp}) should be able to reach it. It serves every demo model; {@code
+ * image-classifier} classifies the image the gateway fetched and checked at the edge and forwards
+ * in its body ({@link ForwardedImage}), and refuses an image URL with {@code 422 input.invalid}: it
+ * never fetches anything. Its errors are {@link ProblemErrorHandler}'s problem+json bodies, as the
+ * demo's.
  *
  * <pre>
  * java -cp modelguard-examples.jar io.modelguard.examples.gateway.UpstreamServer [--port N]
@@ -62,7 +66,9 @@ public final class UpstreamServer implements AutoCloseable {
           + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")", e);
     }
     ServletContextHandler context = new ServletContextHandler("/");
-    context.addServlet(new ServletHolder("predict", new PredictServlet(models)), "/v1/models/*");
+    // image-classifier takes the image the gateway fetched, from the body: this server fetches nothing.
+    context.addServlet(new ServletHolder("predict", new PredictServlet(models, Predictions.ImageSource.FORWARDED)),
+        "/v1/models/*");
     context.addServlet(new ServletHolder("health", new HealthServlet()), HealthServlet.PATH);
     // As in the demo: 404 for any other path and method, and errors as fixed problem+json bodies
     // (no request URI, stack or server version), in case something other than the gateway asks.

@@ -37,9 +37,17 @@ public final class PredictServlet extends HttpServlet {
 
   private final transient Predictions predictions;
 
-  /** Serves the models of {@code models}. */
+  /** Serves the models of {@code models}, behind ModelGuard ({@link Predictions.ImageSource#FETCHED}). */
   public PredictServlet(ModelCatalog models) {
-    this.predictions = new Predictions(Objects.requireNonNull(models, "models"));
+    this(models, Predictions.ImageSource.FETCHED);
+  }
+
+  /**
+   * Serves the models of {@code models}, {@code image-classifier} classifying the image from {@code
+   * images}: {@link Predictions.ImageSource#FORWARDED} for a model server behind the gateway.
+   */
+  public PredictServlet(ModelCatalog models, Predictions.ImageSource images) {
+    this.predictions = new Predictions(Objects.requireNonNull(models, "models"), images);
   }
 
   @Override

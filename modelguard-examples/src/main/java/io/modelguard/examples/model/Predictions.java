@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * digits:           {"pixels":[64 numbers 0..16]} → {"model":"digits","label":3,"probabilities":[10 numbers]}
  * iris:             {"features":[4 numbers, cm]}  → {"model":"iris","label":0,"probabilities":[3 numbers]}
  * image-classifier: {"imageUrl":"https://..."}    → {"model":"image-classifier","label":7,"probabilities":[10 numbers]}
+ *   behind a gateway: {"image":{"contentType":"image/png","base64":"..."}} (ForwardedImage), the same answer
  * sentiment:        {"text":"Great service"}       → {"model":"sentiment","label":"positive","probabilities":[negative, positive]}
  * </pre>
  *
@@ -41,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * parseable), {@code 422 input.invalid} (wrong shape or range; the detail names the field). It
  * reads at most the cap plus one byte. {@code image-classifier} is classified from the bytes
  * ModelGuard fetched and checked ({@link FetchedInputs}), never by fetching the URL itself; without
- * them it refuses with {@code 500 internal.error}. Parser and decoder messages never reach the
- * client. Thread-safe.
+ * them it refuses with {@code 500 internal.error}. A model server behind the gateway ({@link
+ * ImageSource#FORWARDED}) takes those bytes from the body instead, in {@link ForwardedImage}'s
+ * form (at most {@value ForwardedImage#MAX_BODY_BYTES} bytes), and refuses any other body, an
+ * image URL included, with {@code 422 input.invalid}: it fetches nothing either. Parser and
+ * decoder messages never reach the client. Thread-safe.
  */
 public final class Predictions {
   private static final Logger log = LoggerFactory.getLogger(Predictions.class);
@@ -57,10 +61,34 @@ public final class Predictions {
       .build();
 
   private final ModelCatalog models;
+  private final ImageSource images;
 
-  /** Predicts with the models of {@code models}. */
+  /**
+   * Where {@value ModelCatalog#IMAGE_CLASSIFIER} takes the image it classifies from. Neither ever
+   * fetches the image URL.
+   */
+  public enum ImageSource {
+    /**
+     * The bytes ModelGuard fetched and checked for this request ({@link FetchedInputs}, a request
+     * attribute): a server with ModelGuard in front of it, such as the demo.
+     */
+    FETCHED,
+    /**
+     * The request body, in {@link ForwardedImage}'s form: a model server behind the gateway, which
+     * fetched and checked the image at the edge and forwards its bytes.
+     */
+    FORWARDED
+  }
+
+  /** Predicts with the models of {@code models}; images as ModelGuard fetched them ({@link ImageSource#FETCHED}). */
   public Predictions(ModelCatalog models) {
+    this(models, ImageSource.FETCHED);
+  }
+
+  /** Predicts with the models of {@code models}, {@value ModelCatalog#IMAGE_CLASSIFIER}'s image from {@code images}. */
+  public Predictions(ModelCatalog models, ImageSource images) {
     this.models = Objects.requireNonNull(models, "models");
+    this.images = Objects.requireNonNull(images, "images");
   }
 
   /**
@@ -112,29 +140,34 @@ public final class Predictions {
    * @param declaredLength the request's {@code Content-Length}, or -1
    * @param body the request body; read at most up to the model's cap plus one byte
    * @param fetched what ModelGuard fetched for the request (the request attribute {@value
-   *     FetchedInputs#ATTRIBUTE}), or null
+   *     FetchedInputs#ATTRIBUTE}), or null; ignored with {@link ImageSource#FORWARDED}
    * @throws IOException if reading the body failed
    */
   public Answer predict(String model, String contentType, long declaredLength, InputStream body, Object fetched)
       throws IOException {
-    if (ModelCatalog.IMAGE_CLASSIFIER.equals(model)) {
+    boolean image = ModelCatalog.IMAGE_CLASSIFIER.equals(model);
+    if (image && images == ImageSource.FETCHED) {
       return predictImage(fetched);
     }
     boolean text = ModelCatalog.SENTIMENT.equals(model);
-    Optional<ModelCatalog.ServedModel> served = text ? Optional.empty() : models.get(model);
-    if (!text && served.isEmpty()) {
+    Optional<ModelCatalog.ServedModel> served = text || image ? Optional.empty() : models.get(model);
+    if (!text && !image && served.isEmpty()) {
       return Answer.NOT_FOUND;
     }
     if (!isJson(contentType)) {
       return Answer.refuse(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE, "Send the input as application/json.");
     }
-    int cap = text ? ModelCatalog.TEXT_REQUEST_MAX_BODY_BYTES : ModelCatalog.MAX_BODY_BYTES;
+    int cap = text ? ModelCatalog.TEXT_REQUEST_MAX_BODY_BYTES
+        : image ? ForwardedImage.MAX_BODY_BYTES : ModelCatalog.MAX_BODY_BYTES;
     if (declaredLength > cap) {
       return Answer.refuse(ReasonCode.INPUT_TOO_LARGE, null);
     }
     byte[] bytes = body.readNBytes(cap + 1);
     if (bytes.length > cap) {
       return Answer.refuse(ReasonCode.INPUT_TOO_LARGE, null);
+    }
+    if (image) {
+      return predictForwardedImage(bytes);
     }
     JsonNode root;
     try {
@@ -179,10 +212,34 @@ public final class Predictions {
           + "in front of this endpoint? Refusing.", ModelCatalog.IMAGE_CLASSIFIER, FetchedInputs.ATTRIBUTE);
       return Answer.refuse(ReasonCode.INTERNAL_ERROR, null);
     }
+    return classifyImage(fetched.get().bytes());
+  }
+
+  /** {@value ModelCatalog#IMAGE_CLASSIFIER} behind the gateway: the image's bytes from the body. */
+  private Answer predictForwardedImage(byte[] body) throws IOException {
+    Optional<byte[]> image;
+    try {
+      image = ForwardedImage.read(body);
+    } catch (JsonProcessingException e) {
+      return Answer.refuse(ReasonCode.INPUT_MALFORMED, null);
+    }
+    if (image.isEmpty()) {
+      return Answer.refuse(ReasonCode.INPUT_INVALID, "The body must be a JSON object with exactly one field, '"
+          + ForwardedImage.FIELD + "': the contentType and base64 of an image the gateway fetched; this server "
+          + "fetches no URL.");
+    }
+    return classifyImage(image.get());
+  }
+
+  /**
+   * Classifies the image ModelGuard fetched (at this server's edge or the gateway's); its refusals
+   * name the client's field, {@value ModelCatalog#IMAGE_URL_FIELD}, so that both answer alike.
+   */
+  private Answer classifyImage(byte[] bytes) {
     String field = "Field '" + ModelCatalog.IMAGE_URL_FIELD + "': ";
     BufferedImage image;
     try {
-      image = ModelCatalog.IMAGE_SPEC.decode(fetched.get().bytes());
+      image = ModelCatalog.IMAGE_SPEC.decode(bytes);
     } catch (IllegalArgumentException e) {
       // The spec's message names the rule the image breaks and is client-safe.
       return Answer.refuse(ReasonCode.INPUT_INVALID,
