@@ -8,7 +8,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.modelguard.LogCapture;
 import io.modelguard.extraction.RiskLevel;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,19 +50,17 @@ class ExtractionDetectionEventTest {
   @Test
   void auditLogWarnsOnEscalationAndInformsOtherwise() {
     Logger logger = new LoggerContext().getLogger(Slf4jAuditListener.LOGGER_NAME);
-    logger.setLevel(Level.DEBUG);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    Slf4jAuditListener audit = new Slf4jAuditListener(logger);
+    try (LogCapture lines = LogCapture.of(logger, Level.DEBUG)) {
+      Slf4jAuditListener audit = new Slf4jAuditListener(logger);
 
-    audit.onEvent(event(RiskLevel.PERTURB, RiskLevel.MISINFORM));
-    audit.onEvent(event(RiskLevel.MISINFORM, RiskLevel.MISINFORM));
-    audit.onEvent(new ExtractionDetectionEvent(AT, "a:10.0.0.1\nforged", null, null, null, RiskLevel.OBSERVE, RiskLevel.PERTURB, List.of("hashing"), 2, 7));
+      audit.onEvent(event(RiskLevel.PERTURB, RiskLevel.MISINFORM));
+      audit.onEvent(event(RiskLevel.MISINFORM, RiskLevel.MISINFORM));
+      audit.onEvent(new ExtractionDetectionEvent(AT, "a:10.0.0.1\nforged", null, null, null, RiskLevel.OBSERVE, RiskLevel.PERTURB, List.of("hashing"), 2, 7));
 
-    assertThat(lines.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO, Level.WARN);
-    assertThat(lines.list.get(0).getFormattedMessage()).isEqualTo(
-        "extraction detectors=prada,coverage level=MISINFORM previous=PERTURB score=3.25 query=120 model=digits client=p:alice subject=alice tenant=acme");
-    assertThat(lines.list.get(2).getFormattedMessage()).contains("client=a:10.0.0.1?forged subject=- tenant=-").doesNotContain("\n");
+      assertThat(lines.events()).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO, Level.WARN);
+      assertThat(lines.messages().get(0)).isEqualTo(
+          "extraction detectors=prada,coverage level=MISINFORM previous=PERTURB score=3.25 query=120 model=digits client=p:alice subject=alice tenant=acme");
+      assertThat(lines.messages().get(2)).contains("client=a:10.0.0.1?forged subject=- tenant=-").doesNotContain("\n");
+    }
   }
 }

@@ -6,7 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.modelguard.LogCapture;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
 import java.time.Instant;
@@ -25,12 +25,10 @@ class Slf4jAuditListenerTest {
 
   private static List<ILoggingEvent> log(GuardEvent event) {
     Logger logger = new LoggerContext().getLogger(Slf4jAuditListener.LOGGER_NAME);
-    logger.setLevel(Level.DEBUG);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    new Slf4jAuditListener(logger).onEvent(event);
-    return lines.list;
+    try (LogCapture lines = LogCapture.of(logger, Level.DEBUG)) {
+      new Slf4jAuditListener(logger).onEvent(event);
+      return lines.events();
+    }
   }
 
   /** Every key=value pair of a line, in order; a key seen twice is recorded twice. */

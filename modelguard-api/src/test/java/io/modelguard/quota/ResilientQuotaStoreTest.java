@@ -3,9 +3,7 @@ package io.modelguard.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.modelguard.LogCapture;
 import io.modelguard.quota.ResilientQuotaStore.CircuitState;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,7 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The circuit breaker, the three failure policies and where settlements go, on a primary store
@@ -302,11 +299,7 @@ class ResilientQuotaStoreTest {
 
   @Test
   void droppedSettlementsAreCountedAndWarnedAboutAtMostOnceAMinute() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
-    log.start();
-    logger.addAppender(log);
-    try {
+    try (LogCapture log = LogCapture.of(ResilientQuotaStore.class, Level.WARN)) {
       ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
       QuotaDecision reserved = store.acquire(KEY, PLAN, 6);
       primary.down.set(true);
@@ -318,35 +311,25 @@ class ResilientQuotaStoreTest {
       store.settle(KEY, PLAN, -1, reserved);
 
       assertThat(store.droppedSettlements()).isEqualTo(101);
-      List<String> warnings = log.list.stream().filter(e -> e.getLevel() == Level.WARN)
-          .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("settlement")).toList();
+      List<String> warnings = log.messagesAt(Level.WARN).stream().filter(m -> m.contains("settlement")).toList();
       assertThat(warnings).hasSize(2);
       assertThat(warnings.get(0)).contains("(circuit OPEN); 1 dropped so far");
       assertThat(warnings.get(1)).contains("101 dropped so far");
-    } finally {
-      logger.detachAppender(log);
     }
   }
 
   @Test
   void aDroppedSettlementOfATenantNamedWithControlCharactersIsLoggedOnOneCleanLine() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
-    log.start();
-    logger.addAppender(log);
-    try {
+    try (LogCapture log = LogCapture.of(ResilientQuotaStore.class, Level.WARN)) {
       ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
       // A tenant claim with NEL (a line break to many log readers) and the 8-bit CSI of a terminal.
       QuotaKey key = QuotaKey.forTenant("acme\u0085FORGED WARN\u009B31m", "digits");
       store.primaryDroppedAdjustment(key, -1, new IllegalStateException("lost"));
 
-      List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage)
-          .filter(m -> m.contains("dropped")).toList();
+      List<String> lines = log.messages().stream().filter(m -> m.contains("dropped")).toList();
       assertThat(lines).hasSize(1);
       assertThat(lines.get(0)).contains("acme%85FORGED%20WARN%9B31m")
           .doesNotContainPattern("\\p{Cc}");
-    } finally {
-      logger.detachAppender(log);
     }
   }
 

@@ -3,10 +3,8 @@ package io.modelguard.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.modelguard.CredentialKind;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelGuard;
@@ -18,6 +16,7 @@ import io.modelguard.authn.ApiKeyFormat;
 import io.modelguard.event.Slf4jAuditListener;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.test.FakeRequest;
+import io.modelguard.test.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -108,22 +107,15 @@ class EngineBenchmarkFixturesTest {
   @Test
   void onlyTheAuditLogStateHasTheAuditListener() {
     // A denial is audited at INFO, so it shows whether the listener is registered at all.
-    Logger audit = (Logger) LoggerFactory.getLogger(Slf4jAuditListener.LOGGER_NAME);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    audit.addAppender(lines);
-    try {
+    try (LogCapture lines = LogCapture.of(Slf4jAuditListener.LOGGER_NAME, Level.INFO)) {
       EngineBenchmark.ApiKeyChain off = new EngineBenchmark.ApiKeyChain();
       off.guard.check(off.wrongSecretRequest);
-      assertThat(lines.list).isEmpty();
+      assertThat(lines.messages()).isEmpty();
 
       EngineBenchmark.ApiKeyChain on = new EngineBenchmark.ApiKeyChainWithAuditLog();
       on.guard.check(on.wrongSecretRequest);
-      assertThat(lines.list).singleElement()
-          .extracting(ILoggingEvent::getFormattedMessage).asString()
+      assertThat(lines.messages()).singleElement().asString()
           .contains("decision=deny", ReasonCode.AUTH_INVALID_API_KEY.code());
-    } finally {
-      audit.detachAppender(lines);
     }
   }
 

@@ -3,14 +3,12 @@ package io.modelguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.modelguard.examples.model.Classifier;
 import io.modelguard.examples.model.Dataset;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.examples.model.SoftmaxRegression;
+import io.modelguard.test.LogCapture;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -26,7 +24,6 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The extraction defence, on by default, over the real app on a free loopback port: a benign
@@ -40,16 +37,11 @@ class ExtractionDefenceAppTest {
 
   private static ModelServingApp app;
   private static DemoClient client;
-  private static ListAppender<ILoggingEvent> logs;
-  private static Logger logger;
+  private static LogCapture logs;
 
   @BeforeAll
   static void start() throws Exception {
-    logger = (Logger) LoggerFactory.getLogger(DemoExtraction.class);
-    logs = new ListAppender<>();
-    logs.setContext(logger.getLoggerContext());
-    logs.start();
-    logger.addAppender(logs);
+    logs = LogCapture.of(DemoExtraction.class, Level.INFO);
     app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     client = new DemoClient(app.baseUri());
@@ -60,7 +52,7 @@ class ExtractionDefenceAppTest {
     if (app != null) {
       app.close();
     }
-    logger.detachAppender(logs);
+    logs.close();
   }
 
   @Test
@@ -163,13 +155,7 @@ class ExtractionDefenceAppTest {
   }
 
   private static List<String> warnings(String client) {
-    List<String> out = new ArrayList<>();
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      if (e.getLevel() == Level.WARN && e.getFormattedMessage().contains(client)) {
-        out.add(e.getFormattedMessage());
-      }
-    }
-    return out;
+    return logs.messagesAt(Level.WARN).stream().filter(m -> m.contains(client)).toList();
   }
 
   private static void assertNoRiskHeaders(HttpResponse<String> r) {

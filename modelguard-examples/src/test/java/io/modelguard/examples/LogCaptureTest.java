@@ -3,27 +3,22 @@ package io.modelguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.read.ListAppender;
 import io.modelguard.RandomSource;
 import io.modelguard.authn.ApiKeyFormat;
 import io.modelguard.event.Slf4jAuditListener;
 import io.modelguard.examples.metrics.JsonAuditLog;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.test.LogCapture;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * Audit and application logs never contain credentials: run valid and invalid API keys and bearer
@@ -42,24 +37,13 @@ class LogCaptureTest {
 
   @Test
   void noKeyMaterialAppearsInAnyLogLine() throws Exception {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> captured = new ListAppender<>();
-    captured.setContext(context);
-    captured.start();
-    Map<Logger, Level> previous = new LinkedHashMap<>();
-    previous.put(root, root.getLevel());
-    for (String name : RAISED) {
-      Logger l = context.getLogger(name);
-      previous.put(l, l.getLevel());
-    }
-    previous.keySet().forEach(l -> l.setLevel(Level.TRACE));
-    root.addAppender(captured);
+    LogCapture captured = LogCapture.all();
+    RAISED.forEach(name -> captured.withLevel(name, Level.TRACE));
 
     Set<String> secrets = new LinkedHashSet<>();
     Set<String> needles = new LinkedHashSet<>();
     List<Integer> statuses = new ArrayList<>();
-    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
+    try (captured; ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withQuotaClock(QuotaClocks.leaping()),
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
       DemoClient client = new DemoClient(app.baseUri());
       String digits = DemoClient.body("pixels", app.models().get(ModelCatalog.DIGITS).orElseThrow().example());
@@ -108,9 +92,6 @@ class LogCaptureTest {
         secrets.add(token);
         needles.add(TestTokens.signature(token).isEmpty() ? token : TestTokens.signature(token));
       }
-    } finally {
-      root.detachAppender(captured);
-      previous.forEach(Logger::setLevel);
     }
 
     // The secret part alone must not leak either (a log line could show a key with its prefix cut).
@@ -120,7 +101,7 @@ class LogCaptureTest {
         needles.add(s.substring(8 + ApiKeyFormat.KEY_ID_LENGTH, 8 + ApiKeyFormat.KEY_ID_LENGTH + ApiKeyFormat.SECRET_LENGTH));
       }
     }
-    List<ILoggingEvent> events = new ArrayList<>(captured.list);
+    List<ILoggingEvent> events = captured.events();
     assertThat(statuses).contains(200, 401, 403, 422);
     assertThat(events).as("the capture saw the JSON audit log").anySatisfy(e -> {
       assertThat(e.getLoggerName()).isEqualTo(JsonAuditLog.LOGGER_NAME);
@@ -143,27 +124,14 @@ class LogCaptureTest {
 
   @Test
   void warnsWhenJettyWireLoggingCouldLeakKeys() throws Exception {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    Logger parser = context.getLogger(ModelServingApp.JETTY_PARSER_LOGGER);
-    Logger app = context.getLogger(ModelServingApp.class);
-    Level previous = parser.getLevel();
-    ListAppender<ILoggingEvent> captured = new ListAppender<>();
-    captured.setContext(context);
-    captured.start();
-    app.addAppender(captured);
-    parser.setLevel(Level.DEBUG);
-    try (ModelServingApp started = ModelServingApp.start(AppOptions.defaults().withPort(0),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+    try (LogCapture captured = LogCapture.of(ModelServingApp.class, Level.INFO)
+            .withLevel(ModelServingApp.JETTY_PARSER_LOGGER, Level.DEBUG);
+        ModelServingApp started = ModelServingApp.start(AppOptions.defaults().withPort(0),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
       assertThat(started.port()).isPositive();
-    } finally {
-      parser.setLevel(previous);
-      app.detachAppender(captured);
-    }
 
-    assertThat(captured.list).anySatisfy(e -> {
-      assertThat(e.getLevel()).isEqualTo(Level.WARN);
-      assertThat(e.getFormattedMessage()).contains("including X-API-Key");
-    });
+      assertThat(captured.messagesAt(Level.WARN)).anySatisfy(m -> assertThat(m).contains("including X-API-Key"));
+    }
   }
 
   /** Everything an appender could write for the event. */

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import io.modelguard.BodyTooLargeException;
 import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
@@ -23,6 +24,7 @@ import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.ErrorOutputContract;
 import io.modelguard.test.ErrorOutputFixture;
+import io.modelguard.test.LogCapture;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
@@ -627,24 +629,14 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   void aModelVariableThePathDoesNotDeclareIsWarnedAboutAtDeployment() throws Exception {
     // {id} in the path, the default {model} in the annotation: no model, so model access and
     // per-model quotas silently do not apply. A catalog path without variables is not warned about.
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModelGuardFeature.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-        new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    try {
+    try (LogCapture logged = LogCapture.of(ModelGuardFeature.class, Level.WARN)) {
       for (Class<?> resource : List.of(MisnamedModelVariable.class, CatalogWithoutVariables.class, ModelVariableDeclared.class)) {
         runtime().deploy(TestApplication.builder(new ModelGuardFeature(guard(new Probe()))).resources(resource).build())
             .close();
       }
-    } finally {
-      logger.detachAppender(logged);
+      assertThat(logged.messagesAt(Level.WARN)).filteredOn(m -> m.contains("path variable")).singleElement().asString()
+          .contains("MisnamedModelVariable.predict()").contains("{model}").contains("[id]");
     }
-    assertThat(logged.list)
-        .filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN && e.getFormattedMessage().contains("path variable"))
-        .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).asString()
-        .contains("MisnamedModelVariable.predict()").contains("{model}").contains("[id]");
     assertThat(ModelGuardFeature.templateVariables("/v1/{ a }/x/{id: [0-9]{3}}/{b:.*}")).containsExactly("a", "id", "b");
   }
 

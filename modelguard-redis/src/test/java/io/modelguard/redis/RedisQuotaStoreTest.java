@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -19,6 +16,7 @@ import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.quota.QuotaStoreException;
 import io.modelguard.quota.ResilientQuotaStore;
+import io.modelguard.test.LogCapture;
 import io.modelguard.test.redis.RedisServer;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -35,7 +33,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** What the Redis store does beyond the shared contract: Redis time, keys and TTLs, coalescing, script reloads. */
 class RedisQuotaStoreTest {
@@ -203,27 +200,22 @@ class RedisQuotaStoreTest {
   @Test
   void warnsAtStartUnlessRedisIsSetNotToEvictKeys() {
     // Evicted quota keys read as full quotas: a Redis that evicts under memory pressure resets tenants.
-    Logger logger = (Logger) LoggerFactory.getLogger(RedisQuotaStore.class);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    try {
+    try (LogCapture logged = LogCapture.of(RedisQuotaStore.class, Level.WARN)) {
       assertThat(server.cli("config", "set", "maxmemory-policy", "volatile-lru")).contains("OK");
       try (RedisQuotaStore store = builder().build()) {
         assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
       }
-      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
-          .extracting(ILoggingEvent::getFormattedMessage).asString().contains("'volatile-lru'").contains("noeviction");
+      assertThat(logged.messagesAt(Level.WARN)).singleElement().asString()
+          .contains("'volatile-lru'").contains("noeviction");
 
-      logged.list.clear();
+      logged.clear();
       assertThat(server.cli("config", "set", "maxmemory-policy", "noeviction")).contains("OK");
       try (RedisQuotaStore store = builder().build()) {
         assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
         assertThat(store.evictionPolicy(Duration.ofSeconds(10))).contains("noeviction");
       }
-      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).isEmpty();
+      assertThat(logged.messagesAt(Level.WARN)).isEmpty();
     } finally {
-      logger.detachAppender(logged);
       server.cli("config", "set", "maxmemory-policy", "noeviction");
     }
   }
@@ -233,11 +225,8 @@ class RedisQuotaStoreTest {
     // Settlements reach Redis asynchronously, after settle() returned: one that Redis then refuses
     // (here it is out of memory) leaves the tenant charged for units it did not use, which an
     // operator must be able to see; it was logged at DEBUG only.
-    Logger logger = (Logger) LoggerFactory.getLogger(ResilientQuotaStore.class);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    try (RedisQuotaStore store = builder().build()) {
+    try (LogCapture logged = LogCapture.of(ResilientQuotaStore.class, Level.WARN);
+        RedisQuotaStore store = builder().build()) {
       QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofMinutes(1)));
       QuotaKey key = key("lost-refund");
       QuotaDecision reservation = store.acquire(key, plan, 5);
@@ -252,13 +241,10 @@ class RedisQuotaStoreTest {
         server.cli("config", "set", "maxmemory", "0");
       }
       assertThat(store.droppedSettlements()).isEqualTo(1);
-      assertThat(logged.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
-          .extracting(ILoggingEvent::getFormattedMessage).asString()
+      assertThat(logged.messagesAt(Level.WARN)).singleElement().asString()
           .contains("settlement of -4 units").contains(key.toString()).contains("OOM");
       assertThat(store.acquire(key, plan, 1).remaining(0)).as("the refund was not applied").isEqualTo(4);
       assertThat(store.circuitState()).isEqualTo(ResilientQuotaStore.CircuitState.CLOSED);
-    } finally {
-      logger.detachAppender(logged);
     }
   }
 

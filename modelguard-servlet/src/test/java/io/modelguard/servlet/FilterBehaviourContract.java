@@ -2,6 +2,7 @@ package io.modelguard.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import io.modelguard.BodyTooLargeException;
 import io.modelguard.EndpointSpec;
 import io.modelguard.GuardDecision;
@@ -55,6 +56,7 @@ import io.modelguard.test.RawHttp;
 import io.modelguard.test.ConformanceFixture;
 import io.modelguard.test.ErrorOutputContract;
 import io.modelguard.test.ErrorOutputFixture;
+import io.modelguard.test.LogCapture;
 import io.modelguard.test.input.FetchedInputsFixture;
 import io.modelguard.test.input.LoopbackHttpServer;
 import java.io.BufferedReader;
@@ -831,28 +833,16 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
 
   @Test
   void thePathOfAFailedServletIsLoggedOnOneLineWhateverTheClientPutInIt() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModelGuardFilter.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-        new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    ch.qos.logback.classic.Level level = logger.getLevel();
-    logger.setLevel(ch.qos.logback.classic.Level.ERROR); // logback-test.xml silences io.modelguard
-    try {
+    try (LogCapture logged = LogCapture.of(ModelGuardFilter.class, Level.ERROR)) {
       // The container decodes the path: NEL, U+2028 (line breaks to many log readers) and the 8-bit
       // CSI of a terminal escape reach the filter as characters.
       HttpResponse<String> r = post("/escape/exception/x%C2%85FORGED%E2%80%A8ERROR%C2%9B31m", fixture.basicKey());
 
       assertThat(r.statusCode()).isEqualTo(500);
-      List<String> lines = logged.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-          .filter(m -> m.contains("failed")).toList();
+      List<String> lines = logged.messages().stream().filter(m -> m.contains("failed")).toList();
       assertThat(lines).hasSize(1);
       assertThat(lines.get(0)).contains("/escape/exception/x?FORGED?ERROR?31m")
           .doesNotContainPattern("[\\p{Cc}\\u2028\\u2029]");
-    } finally {
-      logger.setLevel(level);
-      logger.detachAppender(logged);
     }
   }
 

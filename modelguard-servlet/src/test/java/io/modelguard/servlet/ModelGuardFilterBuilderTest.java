@@ -3,9 +3,11 @@ package io.modelguard.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import io.modelguard.EndpointSpec;
 import io.modelguard.ModelGuard;
 import io.modelguard.test.ConformanceFixture;
+import io.modelguard.test.LogCapture;
 import org.junit.jupiter.api.Test;
 
 /** Path rules are validated when they are added, before any container is involved. */
@@ -52,30 +54,18 @@ class ModelGuardFilterBuilderTest {
     // {id} in the template, {model} in the spec (or no template at all): no model, so model access
     // and per-model quotas silently would not apply. A template without variables (a catalog) and
     // one that declares the variable are not warned about.
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModelGuardFilter.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-        new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    ch.qos.logback.classic.Level level = logger.getLevel();
-    logger.setLevel(ch.qos.logback.classic.Level.WARN); // logback-test.xml silences io.modelguard
-    try {
+    try (LogCapture logged = LogCapture.of(ModelGuardFilter.class, Level.WARN)) {
       ModelGuardFilter.builder(guard)
           .route("/v1/models/{id}/predict", EndpointSpec.of("{model}", "default", 1))
           .route("/v1/models", EndpointSpec.of("{model}", "default", 1))
           .route("/v2/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
           .build();
       ModelGuardFilter.warnIfModelVariableUnbound("servlet 'bare'", EndpointSpec.of("{model}", "default", 1));
-    } finally {
-      logger.setLevel(level);
-      logger.detachAppender(logged);
+
+      assertThat(logged.messagesAt(Level.WARN)).satisfiesExactly(
+          m -> assertThat(m).contains("route /v1/models/{id}/predict", "{model}", "does not declare"),
+          m -> assertThat(m).contains("servlet 'bare'", "{model}", "gives no path template"));
     }
-    assertThat(logged.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-        .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-        .satisfiesExactly(
-            m -> assertThat(m).contains("route /v1/models/{id}/predict", "{model}", "does not declare"),
-            m -> assertThat(m).contains("servlet 'bare'", "{model}", "gives no path template"));
   }
 
   @Test

@@ -212,7 +212,7 @@ class ApiKeyAuthenticationTest {
     List<String> sent = List.of(valid.key(), revoked.key(), forged, "mg_live_garbage-key-material-123");
 
     List<String> lines;
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       for (String key : sent) {
         guard.check(FakeRequest.builder().header("X-API-Key", key).build());
         guard.check(FakeRequest.builder().model("iris").header("X-API-Key", key).build());

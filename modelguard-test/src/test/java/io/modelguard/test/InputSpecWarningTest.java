@@ -21,7 +21,7 @@ class InputSpecWarningTest {
         ModelSpec.builder("iris").field("features", FieldSpec.numbers(4)).build()); // no spec for "digits"
     ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits", "iris")
         .chain("default", c -> c.policy(Phase.VALIDATE, "input", inputs)).build();
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       for (int i = 0; i < 3; i++) {
         GuardDecision d = guard.check(FakeRequest.builder().model("digits").jsonBody("{\"pixels\":[]}").build());
         assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);

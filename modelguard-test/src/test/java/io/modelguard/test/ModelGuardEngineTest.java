@@ -210,7 +210,7 @@ class ModelGuardEngineTest {
         .policy(Phase.QUOTA, "broken", throwsOnRelease)
         .policy(Phase.VALIDATE, "validate", releasing("validate", GuardDecision.deny(ReasonCode.INPUT_INVALID)))).build();
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       GuardDecision d = guard.check(FakeRequest.builder().build());
 
       assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
@@ -290,7 +290,7 @@ class ModelGuardEngineTest {
         .policy(Phase.DETECT, "detect", record("detect"))).build();
 
     GuardDecision d;
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       d = guard.check(FakeRequest.builder().build());
       assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement().satisfies(e -> {
         assertThat(e.getThrowableProxy()).isNotNull();
@@ -314,7 +314,7 @@ class ModelGuardEngineTest {
         .policy(Phase.DETECT, "detect", record("detect"))).build();
 
     GuardDecision d;
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       d = guard.check(FakeRequest.builder().build());
     }
     assertThat(d.isAllowed()).isTrue();
@@ -334,7 +334,7 @@ class ModelGuardEngineTest {
           .build();
 
       GuardDecision d;
-      try (LogCapture logs = new LogCapture()) {
+      try (LogCapture logs = LogCapture.all()) {
         d = guard.check(FakeRequest.builder().build());
       }
       assertThat(d.reason()).as("%s", mode).contains(ReasonCode.INTERNAL_ERROR);
@@ -352,7 +352,7 @@ class ModelGuardEngineTest {
       FakeRequest request = FakeRequest.builder().build();
       GuardDecision allowed = guard.check(request);
 
-      try (LogCapture logs = new LogCapture()) {
+      try (LogCapture logs = LogCapture.all()) {
         assertThatThrownBy(() -> guard.onResponse(request, allowed, 200, ModelOutput.json("{\"p\":[0.9,0.1]}")))
             .as("%s", mode).isInstanceOf(GuardFailureException.class);
       }
@@ -368,7 +368,7 @@ class ModelGuardEngineTest {
   void policyReturningNullIsAFailureNotAnAllow() {
     ModelGuard guard = engine().chain("default", c -> c.policy(Phase.QUOTA, "null", ctx -> null)).build();
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       assertThat(guard.check(FakeRequest.builder().build()).reason()).contains(ReasonCode.INTERNAL_ERROR);
     }
   }
@@ -409,7 +409,7 @@ class ModelGuardEngineTest {
         })
         .chain("default", c -> c.policy(Phase.QUOTA, "q", record("q"))).build();
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).isTrue();
     }
   }
@@ -427,7 +427,7 @@ class ModelGuardEngineTest {
               }, FailureMode.OPEN)
               .policy(Phase.DETECT, "q", record("q"))).build();
 
-      try (LogCapture logs = new LogCapture()) {
+      try (LogCapture logs = LogCapture.all()) {
         assertThat(guard.check(FakeRequest.builder().build()).isAllowed()).as("%s", t).isTrue();
       }
     }
@@ -442,7 +442,7 @@ class ModelGuardEngineTest {
   void unknownChainAtRuntimeFailsClosed() {
     ModelGuard guard = engine().chain("default", c -> {}).build();
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       GuardDecision d = guard.check(FakeRequest.builder().endpoint(Endpoint.of("digits", "nope", 1)).build());
       assertThat(d.reason()).contains(ReasonCode.INTERNAL_ERROR);
     }
@@ -548,7 +548,7 @@ class ModelGuardEngineTest {
     FakeRequest request = FakeRequest.builder().build();
     GuardDecision allowed = guard.check(request);
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       assertThatThrownBy(() -> guard.onResponse(request, allowed, 200, ModelOutput.json("{\"p\":[0.9,0.1]}")))
           .isInstanceOf(GuardFailureException.class)
           .hasMessageNotContaining("noise failed");
@@ -564,7 +564,7 @@ class ModelGuardEngineTest {
         }, FailureMode.OPEN)).build();
     FakeRequest request = FakeRequest.builder().build();
 
-    try (LogCapture logs = new LogCapture()) {
+    try (LogCapture logs = LogCapture.all()) {
       assertThat(guard.onResponse(request, guard.check(request), 200, ModelOutput.json("{\"a\":1}")).bodyAsString())
           .isEqualTo("{\"a\":1}");
     }

@@ -9,13 +9,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.jsonwebtoken.security.Jwks;
+import io.modelguard.LogCapture;
 import io.modelguard.Principal;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +46,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -57,7 +54,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /** The JWKS client against a WireMock IdP on 127.0.0.1. Time moves by a fake clock; nothing sleeps. */
 class JwksKeySourceTest {
@@ -74,23 +70,19 @@ class JwksKeySourceTest {
   private WireMockServer idp;
   private URI url;
   private final List<JwksKeySource> sources = new ArrayList<>();
-  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-  private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(JwksKeySource.class);
+  private LogCapture log;
 
   @BeforeEach
   void start() {
     idp = new WireMockServer(WireMockConfiguration.options().bindAddress("127.0.0.1").dynamicPort());
     idp.start();
     url = URI.create("http://127.0.0.1:" + idp.port() + PATH);
-    log.start();
-    sourceLogger.addAppender(log);
-    sourceLogger.setLevel(Level.INFO);
+    log = LogCapture.of(JwksKeySource.class, Level.INFO);
   }
 
   @AfterEach
   void stop() {
-    sourceLogger.detachAppender(log);
-    sourceLogger.setLevel(null);
+    log.close();
     idp.stop();
   }
 
@@ -153,8 +145,7 @@ class JwksKeySourceTest {
   }
 
   private List<String> warnings() {
-    return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-        .collect(Collectors.toList());
+    return log.messagesAt(Level.WARN);
   }
 
   // ---- behaviour ----

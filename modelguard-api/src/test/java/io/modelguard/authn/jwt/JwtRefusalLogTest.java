@@ -3,17 +3,14 @@ package io.modelguard.authn.jwt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.modelguard.GuardDecision;
+import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * What a refused token leaves in the operator's DEBUG log. The parser's text quotes the token's
@@ -24,22 +21,16 @@ class JwtRefusalLogTest {
   private final MutableClock clock = MutableClock.standard();
   private final Instant now = clock.instant();
   private final ModelGuard guard = JwtFixtures.guard(JwtFixtures.rsa().build(), clock);
-  private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-  private final Logger logger = (Logger) LoggerFactory.getLogger(JwtAuthenticator.class);
-  private Level previous;
+  private LogCapture log;
 
   @BeforeEach
   void capture() {
-    previous = logger.getLevel();
-    logger.setLevel(Level.DEBUG);
-    log.start();
-    logger.addAppender(log);
+    log = LogCapture.of(JwtAuthenticator.class, Level.DEBUG);
   }
 
   @AfterEach
   void release() {
-    logger.detachAppender(log);
-    logger.setLevel(previous);
+    log.close();
   }
 
   @Test
@@ -50,7 +41,7 @@ class JwtRefusalLogTest {
     GuardDecision d = JwtFixtures.check(guard, Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, Tokens.claims(now)));
 
     assertThat(d.isAllowed()).isFalse();
-    List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    List<String> lines = log.messages();
     assertThat(lines).as("the refusal is logged").anySatisfy(l -> assertThat(l).startsWith("JWT refused"));
     assertThat(lines).allSatisfy(l -> assertThat(l).doesNotContain("\r", "\n").hasSizeLessThanOrEqualTo(600));
   }
