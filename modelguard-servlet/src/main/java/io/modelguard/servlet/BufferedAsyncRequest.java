@@ -1,10 +1,18 @@
 package io.modelguard.servlet;
 
 import io.modelguard.internal.RepresentationHeaders;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.Part;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The request a servlet with output policies receives: {@code startAsync()} without arguments
@@ -13,11 +21,75 @@ import java.util.List;
  * other and never reaches the client past the output policies ({@link GuardHeadersRequest} binds
  * it so). It also hides the conditional and range request headers ({@link
  * RepresentationHeaders#CONDITIONAL}): answered against the model's own output, a 304 or a 206
- * would confirm or reveal what the policies rewrite.
+ * would confirm or reveal what the policies rewrite. And it tells the filter when the servlet takes
+ * the body (its stream, reader, parts, or the parameters of a form, which the container reads from
+ * it), after which the output policies read no more of the body than the request policies did.
  */
 final class BufferedAsyncRequest extends GuardHeadersRequest {
-  BufferedAsyncRequest(HttpServletRequest request, BufferingResponse response) {
+  private final Runnable bodyTaken;
+
+  BufferedAsyncRequest(HttpServletRequest request, BufferingResponse response, Runnable bodyTaken) {
     super(request, response);
+    this.bodyTaken = bodyTaken;
+  }
+
+  @Override
+  public ServletInputStream getInputStream() throws IOException {
+    bodyTaken.run();
+    return super.getInputStream();
+  }
+
+  @Override
+  public BufferedReader getReader() throws IOException {
+    bodyTaken.run();
+    return super.getReader();
+  }
+
+  @Override
+  public Collection<Part> getParts() throws IOException, ServletException {
+    bodyTaken.run();
+    return super.getParts();
+  }
+
+  @Override
+  public Part getPart(String name) throws IOException, ServletException {
+    bodyTaken.run();
+    return super.getPart(name);
+  }
+
+  @Override
+  public String getParameter(String name) {
+    formParameters();
+    return super.getParameter(name);
+  }
+
+  @Override
+  public Map<String, String[]> getParameterMap() {
+    formParameters();
+    return super.getParameterMap();
+  }
+
+  @Override
+  public Enumeration<String> getParameterNames() {
+    formParameters();
+    return super.getParameterNames();
+  }
+
+  @Override
+  public String[] getParameterValues(String name) {
+    formParameters();
+    return super.getParameterValues(name);
+  }
+
+  /** The container reads a form's parameters from the body (a multipart one's too, where configured). */
+  private void formParameters() {
+    String type = getContentType();
+    if (type != null) {
+      String media = type.strip().toLowerCase(Locale.ROOT);
+      if (media.startsWith("application/x-www-form-urlencoded") || media.startsWith("multipart/")) {
+        bodyTaken.run();
+      }
+    }
   }
 
   @Override

@@ -174,7 +174,14 @@ import org.slf4j.LoggerFactory;
  * front of an application's, say) each check the request with their own policies, and the second
  * one's decision is the one under {@link #DECISION_ATTRIBUTE}. A
  * policy that reads the body makes it unavailable to {@code getParameter} and {@code getParts}: the
- * servlet reads it with {@code getInputStream()} or {@code getReader()}.
+ * servlet reads it with {@code getInputStream()} or {@code getReader()}. Once the servlet has taken
+ * the body ({@code getInputStream()}, {@code getReader()}, {@code getParts()}, or the parameters of
+ * a form), the output policies see it only as far as the request policies read it: the rest went to
+ * the servlet, which may have answered its start and left the end (a decoy query appended for the
+ * extraction detectors) unread. One that asks for more (an extraction defence's {@code
+ * observePolicy} in a chain where no request policy reads the body, say) gets an {@link
+ * IOException}, and the answer fails closed; read the body in the request phase ({@link
+ * io.modelguard.input.ModelInputPolicy}).
  */
 public final class ModelGuardFilter implements Filter {
   /**
@@ -410,7 +417,8 @@ public final class ModelGuardFilter implements Filter {
     BufferingResponse buffered = new BufferingResponse(response, decision.headers(), maxOutputBytes);
     request.setAttribute(holding, Boolean.TRUE);
     try {
-      chain.doFilter(new BufferedAsyncRequest(forwarded, buffered), buffered);
+      // Once the servlet takes the body, the output policies get only what the request policies read.
+      chain.doFilter(new BufferedAsyncRequest(forwarded, buffered, inference::sealBody), buffered);
     } catch (VirtualMachineError e) {
       throw e;
     } catch (Throwable e) {

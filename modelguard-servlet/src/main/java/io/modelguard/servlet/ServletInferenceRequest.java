@@ -8,6 +8,7 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
@@ -20,27 +21,27 @@ import java.util.Optional;
  * policy asks for it; {@link #requestForApplication} then hands the servlet a request that
  * replays it. {@link RequestAttributes} are the servlet request's attributes, so what a policy
  * stores (such as {@link io.modelguard.input.FetchedInputs}) reaches the servlet through {@code
- * getAttribute}. One request, one thread: not thread-safe.
+ * getAttribute}. Once the application has taken the body ({@link #sealBody}), it is never read
+ * again past what the policies read before: the rest went to the servlet. One request, one thread:
+ * not thread-safe.
  */
 final class ServletInferenceRequest implements InferenceRequest, RequestAttributes {
   private final HttpServletRequest request;
   private final String path;
   private final Endpoint endpoint;
+  private final GuardedBody guarded;
   private final CappedBody body;
-  private ServletInputStream stream;
 
   ServletInferenceRequest(HttpServletRequest request, String path, Endpoint endpoint) {
-    this.request = request;
-    this.path = path;
-    this.endpoint = endpoint;
-    this.body = new CappedBody(() -> stream = request.getInputStream());
+    this(request, path, endpoint, new GuardedBody(request));
   }
 
-  private ServletInferenceRequest(HttpServletRequest request, String path, Endpoint endpoint, CappedBody body) {
+  private ServletInferenceRequest(HttpServletRequest request, String path, Endpoint endpoint, GuardedBody guarded) {
     this.request = request;
     this.path = path;
     this.endpoint = endpoint;
-    this.body = body;
+    this.guarded = guarded;
+    this.body = guarded.body;
   }
 
   /**
@@ -49,7 +50,18 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
    * request's body (the bytes the policies read, never read again from a stream the servlet used).
    */
   ServletInferenceRequest retarget(HttpServletRequest dispatched, String path, Endpoint endpoint) {
-    return new ServletInferenceRequest(dispatched, path, endpoint, body);
+    return new ServletInferenceRequest(dispatched, path, endpoint, guarded);
+  }
+
+  /**
+   * Ends the policies' reading of the body stream, as the servlet takes it: from then on the
+   * servlet reads it, and a policy of the response phase that asks for more of the body than
+   * the request policies read gets an {@link IOException}. Read on, it would get whatever the
+   * servlet left: the end of a body whose start the model answered (a decoy query a client appends
+   * for the extraction detectors), or nothing at all.
+   */
+  void sealBody() {
+    guarded.sealed = true;
   }
 
   @Override
@@ -122,9 +134,51 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
    * and whose {@code startAsync()} starts on that wrapper and {@code response}.
    */
   HttpServletRequest requestForApplication(ServletResponse response) {
-    if (!body.consumed() || stream == null) {
+    if (!body.consumed() || guarded.stream == null) {
       return request;
     }
-    return new ReplayingRequest(request, response, body.bytesRead(), body.complete(), stream);
+    return new ReplayingRequest(request, response, body.bytesRead(), body.complete(), guarded.stream);
+  }
+
+  /**
+   * The body as the policies read it: the container's stream, opened at most once, read through a
+   * stream that fails once {@link #sealBody sealed}. Shared by the retargeted requests of one request.
+   */
+  private static final class GuardedBody {
+    private final HttpServletRequest request;
+    final CappedBody body;
+    /** The container's stream, which the servlet continues from; null until a policy opened it. */
+    ServletInputStream stream;
+    boolean sealed;
+
+    GuardedBody(HttpServletRequest request) {
+      this.request = request;
+      this.body = new CappedBody(this::open);
+    }
+
+    private InputStream open() throws IOException {
+      refuseIfSealed();
+      stream = request.getInputStream();
+      return new InputStream() {
+        @Override
+        public int read() throws IOException {
+          refuseIfSealed();
+          return stream.read();
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+          refuseIfSealed();
+          return stream.read(buffer, offset, length);
+        }
+      };
+    }
+
+    private void refuseIfSealed() throws IOException {
+      if (sealed) {
+        throw new IOException("the rest of the request body went to the application; policies of the "
+            + "response phase see only what the request policies read of it");
+      }
+    }
   }
 }

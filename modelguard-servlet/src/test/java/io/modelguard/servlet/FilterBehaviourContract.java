@@ -28,6 +28,7 @@ import io.modelguard.servlet.testapp.GuardedErrorPageServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet;
 import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
 import io.modelguard.servlet.testapp.FetchedImageServlet;
+import io.modelguard.servlet.testapp.FirstLineServlet;
 import io.modelguard.servlet.testapp.GuardedProbeServlet;
 import io.modelguard.servlet.testapp.LeakyOutputServlet;
 import io.modelguard.servlet.testapp.NotFoundServlet;
@@ -172,6 +173,14 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
                 ctx -> GuardDecision.authenticated(Principal.builder("quota-user").tenant("quota-tenant").build()))
             .policy(Phase.QUOTA, "burst", quota(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1))))
             .policy(Phase.QUOTA, "minute", quota(QuotaLimit.tokenBucket("minute", 2, Duration.ofMinutes(1)))))
+        // Reads the request body only in the response phase: what it sees must be what the model got.
+        .chain("late-body", c -> c.output(OutputPhase.PERTURB, "late-body", ctx -> {
+          try {
+            return mark(ctx.output(), "| policies saw " + new String(ctx.request().body(1024), StandardCharsets.UTF_8));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }))
         .chain("failing-output", c -> c.output(OutputPhase.PERTURB, "explodes", ctx -> {
           throw new IllegalStateException("output policy failed");
         }))
@@ -249,6 +258,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(IncludingServlet.class, "/include/*"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
+        ServletDef.of("late-body-first-line", new FirstLineServlet(false), "/late-body/first-line"),
+        ServletDef.of("late-body-whole", new FirstLineServlet(true), "/late-body/whole"),
         ServletDef.of(PredictServlet.class, "/v1/models/*"),
         ServletDef.of(DispatchingServlet.class, "/dispatch/forward", "/dispatch/include", "/dispatch/async"),
         ServletDef.of(GuardedDispatchingServlet.class,
@@ -924,6 +935,21 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(r.body()).contains("\"code\":\"internal.error\"")
         .doesNotContain(EscapingOutputServlet.SECRET);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/late-body/first-line", "/late-body/whole"})
+  void anOutputPolicyNeverReadsARequestBodyOtherThanTheOneTheModelGot(String path) throws Exception {
+    // No request policy read the body, so the servlet read the container's stream itself; an output
+    // policy that asked for the body afterwards got what the servlet left of it: the decoy after
+    // the query the model answered (an extraction detector observing another query than the one
+    // answered), or, once the servlet had read it all, an empty body.
+    HttpResponse<byte[]> r = postBytes(path, "text/plain", "query\ndecoy".getBytes(StandardCharsets.UTF_8));
+
+    String body = new String(r.body(), StandardCharsets.UTF_8);
+    assertThat(body).as(path).doesNotContain("policies saw").doesNotContain("model saw");
+    assertThat(r.statusCode()).as(path).isEqualTo(500);
+    assertThat(body).as(path).contains("\"code\":\"internal.error\"");
   }
 
   // --- body replay --------------------------------------------------------------------------
