@@ -79,6 +79,9 @@ import org.slf4j.LoggerFactory;
  * writes itself, whatever status it set with {@code setStatus}: a 422 carrying partial scores, or a
  * 500 with raw probabilities in a debug body, goes through them as a 200 does, and {@link io.modelguard.ResponseContext#status()} tells them the status. A
  * response without a body (a 204, say) has no output and skips them, as in the JAX-RS adapter.
+ * They see only what the servlet writes to the response it is given: a servlet that unwraps it
+ * ({@code ServletResponseWrapper.getResponse()}) writes to the container's response past them, so
+ * under output policies write to the response as passed.
  *
  * <p>Every method of a request to a guarded path or servlet is checked, before the servlet's own
  * method dispatch: the filter cannot know which methods a servlet serves, since its {@code service}
@@ -526,10 +529,9 @@ public final class ModelGuardFilter implements Filter {
     try {
       output = guard.onResponse(inference, decision, response.getStatus(), ModelOutput.of(captured, contentType));
     } catch (GuardFailureException e) {
-      if (!response.isCommitted()) {
-        response.reset(); // in an include, the page's committed response cannot be reset
-      }
-      writeProblem(request, response, ProblemRenderer.internalError());
+      // As every other withheld answer (in an include, the page's committed response is not reset),
+      // keeping the counted request's rate-limit fields.
+      withhold(request, response, buffered);
       return;
     }
     String outputType = output.contentType().orElse(null);

@@ -181,9 +181,11 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
             throw new java.io.UncheckedIOException(e);
           }
         }))
-        .chain("failing-output", c -> c.output(OutputPhase.PERTURB, "explodes", ctx -> {
-          throw new IllegalStateException("output policy failed");
-        }))
+        .chain("failing-output", c -> c.policy(Phase.AUTHENTICATE, "anyone", FilterBehaviourContract::anyone)
+            .policy(Phase.QUOTA, "ample", quota(ample()))
+            .output(OutputPhase.PERTURB, "explodes", ctx -> {
+              throw new IllegalStateException("output policy failed");
+            }))
         // Like the built-in perturbation: rewrites the predictions it can read, passes the rest.
         .chain("label-only", c -> c.output(OutputPhase.PERTURB, "label-only", ctx ->
             ctx.output().bodyAsString().startsWith("{\"label\":7,")
@@ -558,6 +560,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         + "\"code\":\"internal.error\"}");
     assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(r.body().length()));
     assertThat(r.headers().firstValue(LeakyOutputServlet.HEADER)).isEmpty();
+    // The quota counted the request: the 500 still tells the client its limits, as in JAX-RS.
+    assertThat(r.headers().allValues("RateLimit-Policy")).containsExactly("\"ample\";q=1000000;w=60");
+    assertThat(r.headers().firstValue("RateLimit").orElseThrow()).startsWith("\"ample\";r=");
   }
 
   @Test
