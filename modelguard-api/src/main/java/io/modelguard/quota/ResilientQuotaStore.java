@@ -47,6 +47,15 @@ import org.slf4j.LoggerFactory;
  * would otherwise gain the refund in the primary). What decides it is the circuit of the
  * reservation's key's scope.
  *
+ * <p><b>A key's unusable state is no outage.</b> A {@link QuotaKeyStateException} (the primary
+ * answered, but holds something under one key that it cannot decide with) is answered by the
+ * failure policy for that call only: it does not count towards opening the circuit, since the
+ * circuit holds back every key of its scope, and a key another client broke would otherwise keep
+ * opening it for all of them (under {@link FailurePolicy#failClosed()}, 503 for every tenant). The
+ * primary did answer, so such a call counts as a success for the circuit, and closes it as a
+ * probe. Such failures are logged at WARN at most once a minute, with the key and how many there
+ * were.
+ *
  * <p>The failure policy defaults to {@link FailurePolicy#localFallback(int) localFallback(1)}. Only
  * {@link QuotaStoreException} counts as a failure; any other exception (a bug) propagates. State
  * changes are logged once each at WARN/INFO, never per request. Thread-safe.
@@ -97,6 +106,9 @@ public final class ResilientQuotaStore implements QuotaStore {
   private final AtomicLong nextDropWarning;
   /** Ticker time from which a scope function's failure is worth a warning again. */
   private final AtomicLong nextScopeWarning;
+  private final AtomicLong keyStateFailures = new AtomicLong();
+  /** Ticker time from which a key's unusable state is worth a warning again. */
+  private final AtomicLong nextKeyStateWarning;
 
   private ResilientQuotaStore(Builder b) {
     this.primary = b.primary;
@@ -107,6 +119,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     this.clock = b.clock != null ? b.clock : Clock.systemUTC();
     this.nextDropWarning = new AtomicLong(ticker.getAsLong());
     this.nextScopeWarning = new AtomicLong(ticker.getAsLong());
+    this.nextKeyStateWarning = new AtomicLong(ticker.getAsLong());
     this.local = policy.mode() == FailurePolicy.Mode.LOCAL_FALLBACK ? localStore(b) : null;
     this.scopeOf = b.scope;
     this.maxScopes = b.maxScopes;
@@ -137,6 +150,10 @@ public final class ResilientQuotaStore implements QuotaStore {
     try {
       primaryCalls.incrementAndGet();
       d = primary.acquire(key, plan, cost);
+    } catch (QuotaKeyStateException e) {
+      circuit.onSuccess(); // the primary answered: no outage, whatever the key holds
+      keyStateFailure(key, e);
+      return fallback(circuit, key, plan, cost);
     } catch (QuotaStoreException e) {
       circuit.onFailure(e);
       return fallback(circuit, key, plan, cost);
@@ -340,6 +357,18 @@ public final class ResilientQuotaStore implements QuotaStore {
     }
   }
 
+  /** Counts a decision one key's unusable state failed; warns at most once per {@link #WARNING_NANOS}. */
+  private void keyStateFailure(QuotaKey key, QuotaKeyStateException e) {
+    long failures = keyStateFailures.incrementAndGet();
+    if (warningDue(nextKeyStateWarning)) {
+      log.warn("ModelGuard quota store: cannot decide for {}: {}; the failure policy {} answers for it, other keys"
+          + " and the circuit are not affected; decisions failed on a key's state so far: {}, the next warning at"
+          + " the earliest in a minute", key, e.getMessage(), policy, failures);
+    } else {
+      log.debug("ModelGuard quota store: cannot decide for {}: {}", key, e.getMessage());
+    }
+  }
+
   /**
    * The scope of {@code key}'s calls: what the breaker scope says, else (no function, null, or a
    * function that throws: logged, at most once a minute) the one scope of the keys without one.
@@ -504,7 +533,11 @@ public final class ResilientQuotaStore implements QuotaStore {
       }
     }
 
+    /** A failed call: counts towards opening, unless it was one key's state ({@link QuotaKeyStateException}). */
     void onFailure(QuotaStoreException e) {
+      if (e instanceof QuotaKeyStateException) {
+        return;
+      }
       int s = state.get();
       if (s == HALF_OPEN) {
         open(HALF_OPEN, e);

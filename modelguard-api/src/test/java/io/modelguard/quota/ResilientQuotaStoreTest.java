@@ -245,6 +245,35 @@ class ResilientQuotaStoreTest {
   }
 
   @Test
+  void aKeyWhoseStateThePrimaryCannotUseGetsTheFailurePolicyWithoutOpeningTheCircuitOfEveryKey() {
+    // Fail-closed: a broken key opening the one circuit would answer 503 to every tenant.
+    ResilientQuotaStore store = store(FailurePolicy.failClosed());
+    primary.brokenKeys.add(KEY);
+    try (LogCapture logged = LogCapture.of(ResilientQuotaStore.class, Level.WARN)) {
+      for (int i = 0; i < 10; i++) {
+        assertThat(store.acquire(KEY, PLAN, 1).status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+      }
+      assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+      assertThat(store.acquire(QuotaKey.forTenant("other", "digits"), PLAN, 1).isDegraded()).isFalse();
+      assertThat(logged.messagesAt(Level.WARN)).singleElement().asString().contains("holds something else")
+          .contains("so far: 1,");
+    }
+  }
+
+  @Test
+  void aProbeThatHitsABrokenKeyClosesTheCircuitSinceThePrimaryAnswered() {
+    ResilientQuotaStore store = store(FailurePolicy.failClosed());
+    primary.down.set(true);
+    openCircuit(store);
+    primary.down.set(false);
+    primary.brokenKeys.add(KEY);
+    nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(store.acquire(KEY, PLAN, 1).status()).as("the probe").isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+    assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+    assertThat(store.acquire(QuotaKey.forTenant("other", "digits"), PLAN, 1).isDegraded()).isFalse();
+  }
+
+  @Test
   void aReservationTheLocalFallbackMadeIsSettledThereEvenOnceThePrimaryIsBack() {
     ResilientQuotaStore store = store(FailurePolicy.localFallback(1));
     primary.down.set(true);
@@ -517,6 +546,8 @@ class ResilientQuotaStoreTest {
     final AtomicBoolean down = new AtomicBoolean();
     /** Keys whose calls fail, as those of one failed part of the primary (a Cluster master). */
     final Set<QuotaKey> downKeys = ConcurrentHashMap.newKeySet();
+    /** Keys whose state the primary cannot use, as a Redis key another client overwrote. */
+    final Set<QuotaKey> brokenKeys = ConcurrentHashMap.newKeySet();
     final AtomicBoolean bug = new AtomicBoolean();
     /** Adjustments sent without waiting for an answer, as Redis's are: they never fail. */
     final AtomicBoolean adjustmentsUnanswered = new AtomicBoolean();
@@ -534,6 +565,9 @@ class ResilientQuotaStoreTest {
       }
       if (down.get() || downKeys.contains(key)) {
         throw new QuotaStoreException("down");
+      }
+      if (brokenKeys.contains(key)) {
+        throw new QuotaKeyStateException("key " + key + " holds something else", null);
       }
       return delegate.acquire(key, plan, cost);
     }

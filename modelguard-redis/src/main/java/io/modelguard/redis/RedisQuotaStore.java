@@ -102,6 +102,12 @@ import org.slf4j.LoggerFactory;
  *       FailurePolicy#localFallback(int) localFallback(1)}) answers meanwhile;
  *   <li>Lettuce reconnects in the background (every 10–500 ms); once Redis answers, decisions
  *       count in Redis again. A restarted Redis without persistence starts from empty counts.
+ *   <li>an error reply that refuses every key is an outage too: {@code READONLY} (after a
+ *       failover, the store's address is a replica: the store does not follow the new master),
+ *       {@code OOM}, {@code LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a
+ *       value of another type under one of the store's key names) fails that key's decisions only:
+ *       they get the failure policy, the breaker does not count them, and a WARN at most once a
+ *       minute names the Redis key to delete ({@link io.modelguard.quota.QuotaKeyStateException}).
  * </ul>
  *
  * A decision that timed out may still have been applied by Redis (it is then counted but the

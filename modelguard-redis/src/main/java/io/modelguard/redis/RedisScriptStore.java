@@ -7,6 +7,7 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.modelguard.quota.QuotaArithmetic;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaKeyStateException;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.quota.QuotaStore;
@@ -52,6 +53,12 @@ import java.util.function.Supplier;
  * decided them once, as for a timed-out call); its adjustments were applied and complete normally.
  * The guard does not depend on the order in which calls arrive, so it holds with coalescing off.
  *
+ * <p>A call Redis answers with {@code WRONGTYPE} (a key of the call holds a value of another type
+ * than the script reads there: another client wrote it) fails its operations with a {@link
+ * QuotaKeyStateException} naming the keys, which the breaker does not count: the key is broken, not
+ * Redis. Every other error reply ({@code READONLY}, {@code OOM}, ...) fails them with a plain
+ * {@link QuotaStoreException}, an outage.
+ *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
  * applies them one after another, so a batch decides exactly what the same decisions one by one
@@ -73,6 +80,8 @@ final class RedisScriptStore implements QuotaStore {
   static final int MAX_CACHED_PLANS = 10_000;
   /** How the script's error refusing a call it ran already begins. */
   static final String REPLAY_REFUSED = "MGREPLAY";
+  /** How Redis's error begins when a key holds a value of another type than the command reads. */
+  private static final String WRONG_TYPE = "WRONGTYPE";
 
   private final Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands;
   private final String prefix;
@@ -197,6 +206,9 @@ final class RedisScriptStore implements QuotaStore {
       throw new QuotaStoreException("Redis quota decision timed out after " + timeoutNanos / 1_000_000 + " ms");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
+      if (cause instanceof QuotaKeyStateException) {
+        throw new QuotaKeyStateException(cause.getMessage(), cause); // this thread's stack, the same kind
+      }
       // A QuotaStoreException's message says what happened; another's type says where it came from.
       throw new QuotaStoreException("Redis quota decision failed: "
           + (cause instanceof QuotaStoreException ? cause.getMessage() : cause), cause);
@@ -337,6 +349,11 @@ final class RedisScriptStore implements QuotaStore {
           Throwable cause = unwrap(error);
           if (isReplayRefused(cause)) {
             refusedReplay(batch, cause);
+          } else if (isWrongType(cause)) {
+            QuotaKeyStateException e = wrongType(limitKeys, cause);
+            for (Op op : batch) {
+              op.result.completeExceptionally(e);
+            }
           } else {
             for (Op op : batch) {
               op.result.completeExceptionally(cause);
@@ -382,6 +399,23 @@ final class RedisScriptStore implements QuotaStore {
         .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
             ? c.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
             : CompletableFuture.failedFuture(e));
+  }
+
+  private static boolean isWrongType(Throwable cause) {
+    return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+        && cause.getMessage().startsWith(WRONG_TYPE);
+  }
+
+  /**
+   * The failure of a call one of whose keys holds a value of another type: the script reads every
+   * key before it writes, so it changed none of them (only its replay guard is set), and it cannot
+   * decide for them until the key is deleted.
+   */
+  private static QuotaKeyStateException wrongType(String[] limitKeys, Throwable cause) {
+    String keys = limitKeys.length == 1 ? "Redis key " + limitKeys[0]
+        : "One of the Redis keys " + String.join(", ", limitKeys);
+    return new QuotaKeyStateException(keys + " holds a value of another type than the quota store keeps there"
+        + " (another client wrote it?): no decision on it until it is deleted (" + cause.getMessage() + ")", cause);
   }
 
   private static boolean isReplayRefused(Throwable cause) {
