@@ -84,8 +84,9 @@ final class GuardRequestFilter implements ContainerRequestFilter {
       context.abortWith(denial);
       return;
     }
-    request.replayBody();
-    if (guard.chain(request.endpoint().chain()).hasOutputPolicies()) {
+    boolean outputPolicies = guard.chain(request.endpoint().chain()).hasOutputPolicies();
+    request.replayBody(outputPolicies);
+    if (outputPolicies) {
       // A 304 or 206 the resource computes on the model's own output would confirm or reveal what
       // the output policies rewrite.
       context.getHeaders().keySet().removeIf(RepresentationHeaders::isConditional);

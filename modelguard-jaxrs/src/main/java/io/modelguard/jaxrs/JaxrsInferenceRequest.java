@@ -3,11 +3,13 @@ package io.modelguard.jaxrs;
 import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
+import io.modelguard.internal.SealedBody;
 import io.modelguard.input.RequestAttributes;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,11 +20,12 @@ import java.util.function.Function;
 
 /**
  * {@link InferenceRequest} over a JAX-RS {@link ContainerRequestContext}. The body is read through
- * {@link CappedBody} and, once a policy has read any of it, {@link #replayBody()} gives the
- * resource the same bytes followed by whatever was not read. {@link RequestAttributes} are the
- * context's request properties (which a servlet-hosted runtime keeps in step with the servlet
- * request's attributes), so what a policy stores there, such as {@link
- * io.modelguard.input.FetchedInputs}, reaches the resource. One request, one thread.
+ * {@link CappedBody} and, once a policy has read any of it, {@link #replayBody} gives the
+ * resource the same bytes followed by whatever was not read. Once the resource has taken the body,
+ * it is never read again past what the policies read before: the rest went to the resource.
+ * {@link RequestAttributes} are the context's request properties (which a servlet-hosted runtime
+ * keeps in step with the servlet request's attributes), so what a policy stores there, such as
+ * {@link io.modelguard.input.FetchedInputs}, reaches the resource. One request, one thread.
  */
 final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes {
   private final ContainerRequestContext context;
@@ -30,6 +33,10 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
   private final String path;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddressLookup;
   private final CappedBody body;
+  /** The runtime's entity stream, which the resource continues from; null until first needed. */
+  private InputStream entity;
+  /** Whether the resource has taken the body, after which the policies read no more of it. */
+  private boolean sealed;
   private Optional<String> remoteAddress;
 
   JaxrsInferenceRequest(
@@ -40,7 +47,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     this.endpoint = endpoint;
     this.path = relativePath(context.getUriInfo().getPath(false));
     this.remoteAddressLookup = remoteAddressLookup;
-    this.body = new CappedBody(context::getEntityStream);
+    this.body = new CappedBody(this::openForPolicies);
   }
 
   /**
@@ -154,13 +161,99 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     return body.discardRest(context.getLength());
   }
 
-  /** If a policy read any of the body, hands the resource those bytes and then the unread rest. */
-  void replayBody() {
+  /**
+   * Hands the body to the resource: if a policy read any of it, those bytes and then the unread
+   * rest. With {@code outputPolicies} (the chain has some, which may ask for the body after the
+   * resource ran) and a body the policies did not read to its end, the resource gets it through a
+   * stream whose first use seals the body for the policies: from then on one asking for more of it
+   * than the request policies read gets an {@link IOException}. Read on, it would get whatever the
+   * resource left: the end of a body whose start the model answered (a decoy query a client appends
+   * for the extraction detectors), or nothing at all. A resource that never reads the body leaves it
+   * to the output policies.
+   */
+  void replayBody(boolean outputPolicies) {
+    if (body.consumed() && body.complete()) {
+      // The policies hold the whole body: they never need the stream again.
+      context.setEntityStream(new ByteArrayInputStream(body.bytesRead()));
+    } else if (outputPolicies) {
+      entity(); // taken before it is replaced: the policies and the resource both continue from it
+      context.setEntityStream(new ResourceBody());
+    } else if (body.consumed()) {
+      context.setEntityStream(forResource());
+    }
+  }
+
+  /** What the policies read of the body, then the rest from the runtime's stream. */
+  private InputStream forResource() {
     if (!body.consumed()) {
-      return;
+      return entity();
     }
     ByteArrayInputStream read = new ByteArrayInputStream(body.bytesRead());
-    context.setEntityStream(body.complete() ? read : new SequenceInputStream(read, body.remainder()));
+    // The runtime's stream, not the policies' (which fails once sealed), is positioned after them.
+    return body.complete() ? read : new SequenceInputStream(read, entity());
+  }
+
+  /** The runtime's entity stream, as the request filter found it (none: an empty one). */
+  private InputStream entity() {
+    if (entity == null) {
+      InputStream in = context.getEntityStream();
+      entity = in == null ? InputStream.nullInputStream() : in;
+    }
+    return entity;
+  }
+
+  /** The policies' view of the entity stream: it fails once the resource has taken the body. */
+  private InputStream openForPolicies() throws IOException {
+    refuseIfSealed();
+    return SealedBody.reading(entity(), () -> sealed, "the resource");
+  }
+
+  private void refuseIfSealed() throws IOException {
+    SealedBody.refuseIfSealed(() -> sealed, "the resource");
+  }
+
+  /**
+   * The entity stream the resource reads: its first read (or skip) seals the body for the policies
+   * and continues from what they had read by then. Until then it reports nothing {@link
+   * #available()}, and closing it leaves the body to the policies.
+   */
+  private final class ResourceBody extends InputStream {
+    private InputStream taken;
+
+    private InputStream take() {
+      if (taken == null) {
+        sealed = true;
+        taken = forResource();
+      }
+      return taken;
+    }
+
+    @Override
+    public int read() throws IOException {
+      return take().read();
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      return take().read(buffer, offset, length);
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      return take().skip(n);
+    }
+
+    @Override
+    public int available() throws IOException {
+      return taken == null ? 0 : taken.available();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (taken != null) {
+        taken.close();
+      }
+    }
   }
 
   @Override

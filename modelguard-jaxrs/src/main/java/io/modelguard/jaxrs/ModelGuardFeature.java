@@ -118,7 +118,14 @@ import org.slf4j.LoggerFactory;
  * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
  * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
  * injected {@code HttpServletRequest}, whose stream the policy consumed: read the body through
- * JAX-RS. A denied request's body of at most 1 MiB is read to its end and discarded before the
+ * JAX-RS. Once the resource has taken the body (the first read of the entity stream, as the runtime
+ * reads an entity parameter or form), the output policies see it only as far as the request
+ * policies read it: the rest went to the resource, which may have answered its start and left the
+ * end (a decoy query appended for the extraction detectors) unread. One that asks for more (an
+ * extraction defence's {@code observePolicy} in a chain where no request policy reads the body,
+ * say) gets an {@link java.io.IOException}, and the answer fails closed; read the body in the
+ * request phase ({@link io.modelguard.input.ModelInputPolicy}). A resource that never reads the
+ * body leaves it to the output policies. A denied request's body of at most 1 MiB is read to its end and discarded before the
  * denial, so a client still sending gets the denial and keeps its connection; a larger one is not
  * read, and the denial says {@code Connection: close} ({@link io.modelguard.CappedBody#discardRest}).
  * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with

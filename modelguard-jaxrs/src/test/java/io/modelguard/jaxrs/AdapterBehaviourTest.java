@@ -14,6 +14,7 @@ import io.modelguard.ModelSecured;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.ReasonCode;
+import io.modelguard.ResponseContext;
 import io.modelguard.Principal;
 import io.modelguard.input.FetchedInputs;
 import io.modelguard.quota.InMemoryQuotaStore;
@@ -55,6 +56,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -81,6 +83,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What the JAX-RS adapter promises beyond the shared conformance suite, checked on a real runtime
@@ -114,7 +118,8 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   void start() throws Exception {
     deployment = runtime().deploy(TestApplication.builder(
             ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
-        .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class)
+        .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class,
+            LateBody.class)
         .instances(new Models(probe))
         .build());
   }
@@ -161,6 +166,30 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
             .policy(Phase.QUOTA, "burst", quota(QuotaLimit.tokenBucket("burst", 5, Duration.ofSeconds(1))))
             .policy(Phase.QUOTA, "minute", quota(QuotaLimit.tokenBucket("minute", 2, Duration.ofMinutes(1)))))
         .chain("deny-credentials", chain -> chain.policy(Phase.AUTHENTICATE, "deny", ctx -> MISSING_CREDENTIALS))
+        // Read the request body in the response phase: what they see must be what the model got.
+        .chain("late-body", chain -> chain.output(OutputPhase.PERTURB, "late-body", AdapterBehaviourTest::sawBody))
+        .chain("late-body-after-peek", chain -> chain
+            .policy(Phase.VALIDATE, "peek", ctx -> {
+              try {
+                ctx.request().body(4);
+              } catch (BodyTooLargeException e) {
+                // The start of the body was enough.
+              } catch (IOException e) {
+                return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+              }
+              return GuardDecision.allow();
+            })
+            .output(OutputPhase.PERTURB, "late-body", AdapterBehaviourTest::sawBody))
+        .chain("late-body-after-whole", chain -> chain
+            .policy(Phase.VALIDATE, "whole", ctx -> {
+              try {
+                ctx.request().body(1024);
+                return GuardDecision.allow();
+              } catch (IOException e) {
+                return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+              }
+            })
+            .output(OutputPhase.PERTURB, "late-body", AdapterBehaviourTest::sawBody))
         .chain("failing-output", chain -> chain
             // As a quota counting the request would: its fields stay on the 500 that replaces the answer.
             .policy(Phase.QUOTA, "counts", ctx -> GuardDecision.allow()
@@ -301,6 +330,16 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertThat(refused.headers().allValues("RateLimit")).containsExactly("\"burst\";r=2;t=1, \"minute\";r=0;t=60");
   }
 
+  /** Appends {@code | policies saw <the request body>} to the output. */
+  private static ModelOutput sawBody(ResponseContext ctx) {
+    try {
+      return ModelOutput.of((ctx.output().bodyAsString() + " | policies saw "
+          + new String(ctx.request().body(1024), UTF_8)).getBytes(UTF_8), "text/plain");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A quota of {@code limit} per tenant and model, on a store of its own and a clock that stands still. */
   private static QuotaPolicy quota(QuotaLimit limit) {
     Clock still = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
@@ -323,6 +362,29 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     HttpResponse<byte[]> r = postBytes("/v1/models/digits/whole", body);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(body);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/late-body/first-line", "/late-body/whole", "/late-body/first-line-after-peek"})
+  void anOutputPolicyNeverReadsARequestBodyOtherThanTheOneTheModelGot(String path) throws Exception {
+    // No request policy read the body (or only its start), so the resource read the runtime's entity
+    // stream itself; an output policy that asked for the body afterwards got what the resource left
+    // of it: the decoy after the query the model answered (an extraction detector observing another
+    // query than the one answered), or, once the resource had read it all, an empty body.
+    HttpResponse<byte[]> r = postBytes(path, "query\ndecoy".getBytes(UTF_8));
+
+    String body = new String(r.body(), UTF_8);
+    assertThat(body).as(path).doesNotContain("policies saw").doesNotContain("model saw");
+    assertThat(r.statusCode()).as(path).isEqualTo(500);
+    assertThat(body).as(path).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+  }
+
+  @Test
+  void anOutputPolicySeesTheWholeBodyARequestPolicyReadThoughTheModelStoppedEarly() throws Exception {
+    HttpResponse<byte[]> r = postBytes("/late-body/first-line-after-whole", "query\ndecoy".getBytes(UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), UTF_8)).isEqualTo("model saw query | policies saw query\ndecoy");
   }
 
   @Test
@@ -1235,6 +1297,52 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "label-only")
     public void predict(@BeanParam ServletResponseBean bean) throws IOException {
       bean.response.getWriter().write(Escapes.PREDICTION);
+    }
+  }
+
+  /**
+   * Chain {@code late-body}, whose only policy reads the request body in the response phase: a model
+   * that reads its query from the entity stream up to the first line break and leaves the rest
+   * unread, as a streaming parser stops after the first JSON value, or reads all of it. Answers
+   * {@code model saw <what it read>}.
+   */
+  @Path("/late-body")
+  @ModelSecured(model = "digits", chain = "late-body")
+  @Consumes(MediaType.WILDCARD)
+  @Produces(MediaType.TEXT_PLAIN)
+  public static class LateBody {
+    /** Reads up to the first line break. */
+    @POST
+    @Path("first-line")
+    public String firstLine(InputStream body) throws IOException {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      for (int b; (b = body.read()) >= 0 && b != '\n'; ) {
+        line.write(b);
+      }
+      return "model saw " + line.toString(UTF_8);
+    }
+
+    /** Reads the whole body. */
+    @POST
+    @Path("whole")
+    public String whole(InputStream body) throws IOException {
+      return "model saw " + new String(body.readAllBytes(), UTF_8);
+    }
+
+    /** Reads up to the first line break of a body whose start a request policy read. */
+    @POST
+    @Path("first-line-after-peek")
+    @ModelSecured(model = "digits", chain = "late-body-after-peek")
+    public String firstLineAfterPeek(InputStream body) throws IOException {
+      return firstLine(body);
+    }
+
+    /** Reads up to the first line break of a body a request policy read completely. */
+    @POST
+    @Path("first-line-after-whole")
+    @ModelSecured(model = "digits", chain = "late-body-after-whole")
+    public String firstLineAfterWhole(InputStream body) throws IOException {
+      return firstLine(body);
     }
   }
 

@@ -3,6 +3,7 @@ package io.modelguard.servlet;
 import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
+import io.modelguard.internal.SealedBody;
 import io.modelguard.input.RequestAttributes;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletResponse;
@@ -159,26 +160,11 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
     private InputStream open() throws IOException {
       refuseIfSealed();
       stream = request.getInputStream();
-      return new InputStream() {
-        @Override
-        public int read() throws IOException {
-          refuseIfSealed();
-          return stream.read();
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-          refuseIfSealed();
-          return stream.read(buffer, offset, length);
-        }
-      };
+      return SealedBody.reading(stream, () -> sealed, "the application");
     }
 
     private void refuseIfSealed() throws IOException {
-      if (sealed) {
-        throw new IOException("the rest of the request body went to the application; policies of the "
-            + "response phase see only what the request policies read of it");
-      }
+      SealedBody.refuseIfSealed(() -> sealed, "the application");
     }
   }
 }
