@@ -40,6 +40,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -103,9 +104,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Lettuce reconnects in the background (every 10–500 ms); once Redis answers, decisions
  *       count in Redis again. A restarted Redis without persistence starts from empty counts.
  *   <li>an error reply that refuses every key is an outage too: {@code READONLY} (after a
- *       failover, the store's address is a replica: the store does not follow the new master),
- *       {@code OOM}, {@code LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a
- *       value of another type under one of the store's key names) fails that key's decisions only:
+ *       failover, the store's connection reaches a replica; see below), {@code OOM}, {@code
+ *       LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a value of another type
+ *       under one of the store's key names) fails that key's decisions only:
  *       they get the failure policy, the breaker does not count them, and a WARN at most once a
  *       minute names the Redis key to delete ({@link io.modelguard.quota.QuotaKeyStateException}).
  * </ul>
@@ -125,6 +126,18 @@ import org.slf4j.LoggerFactory;
  * as a dropped settlement. A call lost before Redis ran it runs once when re-sent. The same guard
  * applies on a standalone Redis (where commands are rejected while disconnected, so the call fails
  * instead), against any re-send.
+ *
+ * <p><b>On a standalone Redis, a failover is followed through the address.</b> A connection
+ * whose script call Redis refuses with {@code READONLY} reaches a node a failover demoted to a
+ * replica; Lettuce would keep it for good. The store closes it, and the next call (after the
+ * breaker opened, its probe) connects to the configured address again, which leads to the promoted
+ * replica once a DNS name or a managed service's primary endpoint has moved there (the name is
+ * resolved again, through the JVM's DNS cache: {@code networkaddress.cache.ttl}). At most one such
+ * reconnection per {@link Builder#openDuration(Duration) openDuration}, so an address that still
+ * leads to a replica costs one connection per probe. Calls in flight on the closed connection fail
+ * (a replica would refuse them too) and are never re-sent. The store does not look for the new
+ * master itself: with a fixed address, it is an outage until that node is a master again. (On
+ * Cluster a replica answers {@code MOVED}, which Lettuce follows.)
  *
  * <p><b>On Cluster, a breaker per master.</b> A decision goes through the breaker of the master
  * that serves its key's slot, as Lettuce sees the topology (the node it sends the command to), so
@@ -176,6 +189,12 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private final ResilientQuotaStore resilient;
   private final AtomicReference<CompletableFuture<Connected>> connection = new AtomicReference<>();
   private final RedisURI first;
+  /** The breaker's ticker, which also spaces the reconnections a {@code READONLY} reply makes. */
+  private final LongSupplier ticker;
+  /** The least time between two such reconnections: the breaker's open duration. */
+  private final long reconnectIntervalNanos;
+  /** The ticker time of the last such reconnection (one interval before the store was built, if none). */
+  private final AtomicLong readOnlyReconnectedAt;
   private volatile boolean closed;
 
   private RedisQuotaStore(Builder b) {
@@ -220,8 +239,15 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     }
     RedisURI first = b.uris.get(0);
     this.first = first;
+    this.ticker = b.ticker;
+    this.reconnectIntervalNanos = b.openDuration.toNanos();
+    this.readOnlyReconnectedAt = new AtomicLong(ticker.getAsLong() - reconnectIntervalNanos);
+    // On Cluster a replica answers a key's command with MOVED, which Lettuce follows; READONLY
+    // means a standalone connection that leads to a replica now.
+    RedisScriptStore.ReadOnlyReplies readOnly = cluster ? refused -> {} : this::reconnectAfterReadOnly;
     this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
-        b.coalescing, b.maxBatch, this::droppedAdjustment, RedisScriptStore.randomInstanceId(), replayWindowMillis);
+        b.coalescing, b.maxBatch, this::droppedAdjustment, RedisScriptStore.randomInstanceId(), replayWindowMillis,
+        readOnly);
     ResilientQuotaStore.Builder resilient = ResilientQuotaStore.builder(script)
         .failurePolicy(b.failurePolicy)
         .failureThreshold(b.failureThreshold)
@@ -476,6 +502,34 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 
+  /**
+   * Drops the standalone connection Redis refused a script call on with {@code READONLY}: it leads
+   * to a replica (a failover demoted the node it reached), and Lettuce would keep it for good. The
+   * next call connects again to the configured address, which may lead to the new master by now (a
+   * DNS name or a managed service's endpoint moved to it). At most one reconnection per open
+   * duration, so an address that still leads to a replica costs one connection per probe, never a
+   * loop of them; and only the connection the call went through, so the refusals of the calls in
+   * flight on it drop it once. The calls still in flight on it fail with it (a replica would refuse
+   * them too); it is closed, not reconnected, so it re-sends none of them.
+   */
+  private void reconnectAfterReadOnly(RedisScriptingAsyncCommands<String, String> refused) {
+    CompletableFuture<Connected> current = connection.get();
+    if (current == null || !current.isDone() || current.isCompletedExceptionally()
+        || current.join().commands != refused) {
+      return; // that connection was dropped already
+    }
+    long now = ticker.getAsLong();
+    long last = readOnlyReconnectedAt.get();
+    if (now - last < reconnectIntervalNanos || !readOnlyReconnectedAt.compareAndSet(last, now)) {
+      return;
+    }
+    if (connection.compareAndSet(current, null)) {
+      log.debug("ModelGuard quota store: Redis at {} answered READONLY (a replica now); reconnecting on the next call",
+          first.getHost() + ":" + first.getPort());
+      current.join().connection.closeAsync(); // on Lettuce's event loop: must not wait
+    }
+  }
+
   private CompletionStage<RedisScriptingAsyncCommands<String, String>> commands(RedisURI uri) {
     while (true) {
       CompletableFuture<Connected> current = connection.get();
@@ -589,7 +643,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     }
 
     /**
-     * How long the circuit stays open before probing Redis again. Default 1 s.
+     * How long the circuit stays open before probing Redis again. Default 1 s. On a standalone
+     * Redis also the least time between two reconnections after {@code READONLY} replies (see the
+     * class comment).
      *
      * @throws IllegalArgumentException if not positive
      */

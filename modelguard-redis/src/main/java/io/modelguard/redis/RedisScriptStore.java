@@ -2,6 +2,7 @@ package io.modelguard.redis;
 
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.modelguard.quota.QuotaArithmetic;
@@ -57,7 +58,10 @@ import java.util.function.Supplier;
  * than the script reads there: another client wrote it) fails its operations with a {@link
  * QuotaKeyStateException} naming the keys, which the breaker does not count: the key is broken, not
  * Redis. Every other error reply ({@code READONLY}, {@code OOM}, ...) fails them with a plain
- * {@link QuotaStoreException}, an outage.
+ * {@link QuotaStoreException}, an outage. A {@code READONLY} reply (the connection leads to a
+ * replica) is also reported, with the commands the call went through, to the {@link
+ * ReadOnlyReplies} given, before the call's operations fail: the standalone store drops that
+ * connection, so that a later call reconnects to whichever node the address leads to now.
  *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
@@ -100,6 +104,7 @@ final class RedisScriptStore implements QuotaStore {
   private final AtomicLong scriptCalls = new AtomicLong();
   private final AtomicLong operations = new AtomicLong();
   private final DroppedAdjustments dropped;
+  private final ReadOnlyReplies readOnly;
 
   /** Told of an adjustment that failed after {@link #adjust} returned. */
   @FunctionalInterface
@@ -107,21 +112,42 @@ final class RedisScriptStore implements QuotaStore {
     void dropped(QuotaKey key, long delta, Throwable cause);
   }
 
+  /** Told of a script call that Redis refused with {@code READONLY}: its connection leads to a replica. */
+  @FunctionalInterface
+  interface ReadOnlyReplies {
+    /**
+     * Called on a Lettuce event loop, before the call's operations fail: must not block.
+     *
+     * @param commands those the refused call was sent with, as the connection supplier gave them
+     */
+    void refused(RedisScriptingAsyncCommands<String, String> commands);
+  }
+
+  /** A store that ignores {@code READONLY} replies but for failing their calls (tests of the script). */
+  RedisScriptStore(Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands, String prefix,
+      long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch, DroppedAdjustments dropped,
+      String instanceId, long replayWindowMillis) {
+    this(commands, prefix, timeoutNanos, clientClock, coalesce, maxBatch, dropped, instanceId, replayWindowMillis,
+        refused -> {});
+  }
+
   /**
    * @param instanceId this store's id in replay guard keys: unique among the stores sharing the
    *     Redis, without a colon ({@link #randomInstanceId()})
    * @param replayWindowMillis how long a replay guard lives: longer than Lettuce may re-send an
    *     unanswered call (it drops a command at its own timeout and never writes one it dropped)
+   * @param readOnly told of each call Redis refused with {@code READONLY}
    */
   RedisScriptStore(Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands, String prefix,
       long timeoutNanos, Clock clientClock, boolean coalesce, int maxBatch, DroppedAdjustments dropped,
-      String instanceId, long replayWindowMillis) {
+      String instanceId, long replayWindowMillis, ReadOnlyReplies readOnly) {
     if (instanceId.isEmpty() || instanceId.indexOf(':') >= 0 || replayWindowMillis < 1) {
       throw new IllegalArgumentException("bad replay guard: instance id '" + instanceId + "', window "
           + replayWindowMillis + " ms");
     }
     this.commands = commands;
     this.dropped = dropped;
+    this.readOnly = readOnly;
     this.prefix = prefix;
     this.timeoutNanos = timeoutNanos;
     this.clientClock = clientClock;
@@ -335,8 +361,8 @@ final class RedisScriptStore implements QuotaStore {
     try {
       CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
       call = connected.isDone() && !connected.isCompletedExceptionally()
-          ? evaluate(connected.join(), keys, args)
-          : connected.thenCompose(c -> evaluate(c, keys, args));
+          ? call(connected.join(), keys, args)
+          : connected.thenCompose(c -> call(c, keys, args));
     } catch (RuntimeException e) {
       // Thrown rather than returned as a failed future (by the connection's supplier, say): failed
       // like any other call, so that the lane's call in flight ends and its key is not stuck until
@@ -391,6 +417,16 @@ final class RedisScriptStore implements QuotaStore {
   static String limitKey(QuotaLimit limit) {
     char algorithm = limit.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? 't' : 's';
     return limit.name() + ':' + algorithm + limit.windowSeconds();
+  }
+
+  /** Runs the script with {@code c}, telling {@link #readOnly} first if Redis refuses it with {@code READONLY}. */
+  private CompletableFuture<List<Object>> call(RedisScriptingAsyncCommands<String, String> c, String[] keys,
+      String[] args) {
+    return evaluate(c, keys, args).whenComplete((reply, error) -> {
+      if (error != null && unwrap(error) instanceof RedisReadOnlyException) {
+        readOnly.refused(c);
+      }
+    });
   }
 
   private static CompletableFuture<List<Object>> evaluate(RedisScriptingAsyncCommands<String, String> c,

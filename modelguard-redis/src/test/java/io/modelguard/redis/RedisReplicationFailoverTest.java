@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A standalone Redis with a replica, the store given the master's address, through a failover:
  * the address turned into a read-only replica (its every script call refused with {@code
- * READONLY}), and the master killed and restarted on its port. Either way the store never throws,
+ * READONLY}), the address moved to the promoted replica (a DNS name or a managed service's primary
+ * endpoint, here a loopback proxy that leads new connections to the new master while the open ones
+ * stay with the old), and the master killed and restarted on its port. Either way the store never throws,
  * the default failure policy (local fallback) answers, the breaker opens after three failures and
  * then leaves Redis alone but for one probe per open interval, one WARN tells the operator what
  * happened however long it lasts, and once the address is a master again the store counts in
@@ -63,8 +65,12 @@ class RedisReplicationFailoverTest {
   }
 
   private RedisQuotaStore store() {
+    return store(master.url());
+  }
+
+  private RedisQuotaStore store(String url) {
     // The failure policy is left at its default, localFallback(1).
-    RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create(master.url()))
+    RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create(url))
         .clientTimeForTesting(clock)
         .timeout(Duration.ofMillis(500))
         .openDuration(OPEN)
@@ -118,6 +124,60 @@ class RedisReplicationFailoverTest {
   }
 
   @Test
+  void aFailoverThatMovesTheAddressToThePromotedReplicaIsFollowedByTheNextCall() {
+    try (ReplyDroppingProxy address = new ReplyDroppingProxy(master.port());
+        RedisQuotaStore store = store("redis://127.0.0.1:" + address.port())) {
+      take(store, 10, false, 90);
+      assertThat(master.cli("wait", "1", "10000").trim()).as("the replica has the count").isEqualTo("1");
+
+      failOver();
+      address.forwardNewConnectionsTo(replica.port()); // the store's connection stays with the old master
+
+      // Lettuce does not reconnect on READONLY: the connection the store keeps would be refused for ever.
+      take(store, 1, true, 99);
+      take(store, 1, false, 89); // a new connection, through the address, to the new master and its count
+      take(store, 1, false, 88);
+      assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+      assertThat(address.connectionsAccepted()).as("one reconnection").isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aReplicaAtTheAddressIsReconnectedToOncePerProbeUntilTheAddressLeadsToTheNewMaster() {
+    try (LogCapture logged = LogCapture.of("io.modelguard", Level.INFO);
+        ReplyDroppingProxy address = new ReplyDroppingProxy(master.port());
+        RedisQuotaStore store = store("redis://127.0.0.1:" + address.port())) {
+      take(store, 10, false, 90);
+      assertThat(master.cli("wait", "1", "10000").trim()).as("the replica has the count").isEqualTo("1");
+      assertThat(address.connectionsAccepted()).isEqualTo(1);
+
+      failOver(); // the address still leads to the old master, a replica now (DNS not updated yet)
+      for (int i = 0; i < 3; i++) {
+        take(store, 1, true, 99 - i);
+      }
+      assertThat(store.circuitState()).as("three READONLY replies in a row").isEqualTo(CircuitState.OPEN);
+      assertThat(address.connectionsAccepted()).as("one reconnection in the open interval, not one a call")
+          .isEqualTo(2);
+
+      for (int i = 1; i <= 5; i++) {
+        nanos.addAndGet(OPEN.toNanos());
+        take(store, 1, true, 97 - i); // the probe: READONLY again
+        assertThat(store.circuitState()).isEqualTo(CircuitState.OPEN);
+        assertThat(address.connectionsAccepted()).as("probe %d: one reconnection an open interval", i)
+            .isEqualTo(1 + i);
+      }
+
+      address.forwardNewConnectionsTo(replica.port());
+      nanos.addAndGet(OPEN.toNanos());
+      take(store, 1, false, 89); // the probe, on a new connection: the new master and its count
+      assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
+      take(store, 1, false, 88);
+      assertThat(logged.messagesAt(Level.WARN)).singleElement().asString().contains("circuit open").contains("READONLY");
+      assertThat(logged.messagesAt(Level.INFO)).singleElement().asString().contains("answers again");
+    }
+  }
+
+  @Test
   void aKilledMasterRestartedOnItsPortIsCountedInAgainFromEmptyCountsAndGetsTheScriptAgain() {
     try (LogCapture logged = LogCapture.of("io.modelguard", Level.INFO); RedisQuotaStore store = store()) {
       take(store, 10, false, 90);
@@ -144,6 +204,13 @@ class RedisReplicationFailoverTest {
       assertThat(master.cli("info", "commandstats")).contains("cmdstat_eval:calls=1,");
       assertThat(logged.messagesAt(Level.INFO)).singleElement().asString().contains("answers again");
     }
+  }
+
+  /** Promotes the replica and makes the master its replica, as a managed service's failover does. */
+  private void failOver() {
+    assertThat(replica.cli("replicaof", "no", "one")).contains("OK");
+    assertThat(master.cli("replicaof", "127.0.0.1", Integer.toString(replica.port()))).contains("OK");
+    awaitReplicating(master, replica);
   }
 
   /** Takes {@code cost} units of the key, checking which store decided and how many units are left. */

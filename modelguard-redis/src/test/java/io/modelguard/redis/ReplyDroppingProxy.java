@@ -11,17 +11,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback TCP proxy in front of a real redis-server that can lose one reply: once {@link
  * #loseNextScriptReply()} is called, the connection that next sends a script call forwards it, then
  * drops Redis's reply and closes, as a network failure between the two would. Redis has run the
  * script; the client never hears of it. Or it loses the call itself ({@link #loseNextScriptCall()}):
- * Redis never sees it.
+ * Redis never sees it. Or it moves, as a DNS name or a managed service's endpoint does after a
+ * failover ({@link #forwardNewConnectionsTo}): the connections it opens from then on lead to
+ * another Redis, while those already open stay with the one they reached.
  */
 final class ReplyDroppingProxy implements AutoCloseable {
   private final ServerSocket listener;
-  private final int target;
+  private volatile int target;
+  private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicBoolean armed = new AtomicBoolean();
   private final AtomicBoolean callArmed = new AtomicBoolean();
   private final List<Socket> sockets = new ArrayList<>();
@@ -40,6 +44,16 @@ final class ReplyDroppingProxy implements AutoCloseable {
     return listener.getLocalPort();
   }
 
+  /** Leads the connections accepted from now on to the Redis on {@code port}; open ones stay where they lead. */
+  void forwardNewConnectionsTo(int port) {
+    target = port;
+  }
+
+  /** How many client connections this proxy has accepted. */
+  int connectionsAccepted() {
+    return accepted.get();
+  }
+
   /** Makes the connection that sends the next script call lose Redis's reply to it and close. */
   void loseNextScriptReply() {
     armed.set(true);
@@ -54,6 +68,7 @@ final class ReplyDroppingProxy implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket client = listener.accept();
+        accepted.incrementAndGet();
         Socket server = new Socket(InetAddress.getLoopbackAddress(), target);
         synchronized (sockets) {
           sockets.add(client);
