@@ -1,5 +1,6 @@
 package io.modelguard.authn.jwt;
 
+import io.modelguard.internal.LogText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -441,7 +442,7 @@ public final class JwksKeySource implements JwtKeySource {
       try {
         entries.add(KeyMaterial.parseJwk(members.get(i)));
       } catch (IllegalArgumentException e) {
-        log.warn("JWKS {}: keys[{}] skipped: {}", uri, i, e.getMessage());
+        log.warn("JWKS {}: keys[{}] skipped: {}", uri, i, LogText.oneLine(String.valueOf(e.getMessage()), 256));
       }
     }
     if (entries.isEmpty()) {
@@ -465,18 +466,23 @@ public final class JwksKeySource implements JwtKeySource {
       }
     }
     if (previous == null || !next.fingerprints.equals(previous.fingerprints)) {
-      log.info("JWKS {}: {} key(s) {}, valid for {}", uri, entries.size(), keyIds(), ttl);
+      log.info("JWKS {}: {} key(s) {}, valid for {}", uri, entries.size(), loggedKeyIds(), ttl);
     }
+  }
+
+  /** The key ids as the identity provider wrote them, made fit for one log line. */
+  private String loggedKeyIds() {
+    return LogText.oneLine(keyIds().toString(), 1024);
   }
 
   private void failed(String why) {
     KeySet held = keys;
     if (held == null) {
       log.warn("JWKS {}: fetch failed ({}); no keys yet, so every bearer token is refused until a fetch "
-          + "succeeds (next attempt allowed after {})", uri, why, minRefreshInterval);
+          + "succeeds (next attempt allowed after {})", uri, LogText.oneLine(why, 512), minRefreshInterval);
     } else {
-      log.warn("JWKS {}: fetch failed ({}); still serving the {} cached key(s) {}", uri, why,
-          held.entries.size(), keyIds());
+      log.warn("JWKS {}: fetch failed ({}); still serving the {} cached key(s) {}", uri, LogText.oneLine(why, 512),
+          held.entries.size(), loggedKeyIds());
     }
   }
 

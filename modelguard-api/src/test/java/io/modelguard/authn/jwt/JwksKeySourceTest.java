@@ -151,6 +151,17 @@ class JwksKeySourceTest {
   // ---- behaviour ----
 
   @Test
+  void keyIdsAndParseErrorsFromTheKeySetAreLoggedOnOneLine() {
+    // The identity provider's text (a kid, a member it cannot parse) reaches the log: a newline in
+    // it would start a forged line.
+    serve(set(jwk("k1\nWARN forged", TestKeys.RSA), "{\"kty\":\"RSA\",\"kid\":\"bad\\u2028kid\",\"n\":\"x\"}"));
+    started(builder());
+
+    assertThat(log.messages()).anyMatch(m -> m.contains("k1?WARN forged"))
+        .allSatisfy(m -> assertThat(m).doesNotContainPattern("[\\p{Cc}\\u2028\\u2029]"));
+  }
+
+  @Test
   void fetchesOnceAtStartAndVerifiesTokensSignedWithTheFetchedKeys() {
     serve(set(jwk("k1", TestKeys.RSA)));
     JwksKeySource source = started(builder());
