@@ -456,8 +456,9 @@ public final class ExtractionDefence {
 
   /**
    * An OBSERVE-phase output policy: encodes the request, decodes the prediction and feeds {@link
-   * #observe}. A successful (2xx) prediction whose request the encoder cannot read (a body over
-   * {@code maxBodyBytes}, or one without the features the encoder looks for) is withheld: the policy
+   * #observe}. A prediction (an answer the codec reads, whatever its status: a 422's partial scores
+   * too) whose request the encoder cannot read (a body over {@code maxBodyBytes}, or one without the
+   * features the encoder looks for) is withheld: the policy
    * throws {@link OutputWithheldException}, which the engine answers with {@code internal.error}
    * whatever the step's failure mode (a fail-open step is not skipped for it): otherwise padding a
    * query past the cap would hide it from the detectors. So does a successful
@@ -503,7 +504,8 @@ public final class ExtractionDefence {
   private ModelOutput observed(ResponseContext context, QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
     Optional<Prediction> prediction = codec.decode(context.output().body());
-    if (features.isEmpty() && prediction.isPresent() && isSuccess(context)) {
+    if (features.isEmpty() && prediction.isPresent()) {
+      // Whatever the status: an error answer can carry the prediction too (a 422's partial scores).
       throw unreadableInput(maxBodyBytes);
     }
     if (features.isPresent() && prediction.isEmpty() && isSuccess(context)) {
@@ -537,7 +539,9 @@ public final class ExtractionDefence {
    * perturbation is due (the client's level or tier has one) and a successful (2xx) answer cannot
    * be rewritten — the request's input or the answer's prediction cannot be read — the policy
    * throws {@link OutputWithheldException} and the engine withholds the answer rather than return
-   * the model's exact output, whatever the step's failure mode. In an
+   * the model's exact output, whatever the step's failure mode; so it does for an error answer the
+   * codec reads as a prediction (a 422's partial scores) whose request's input cannot be read. Only
+   * an error answer holding no prediction the codec reads passes unchanged. In an
    * engine that registers tiers, a {@link Builder#tierPerturbation} naming a tier the engine does
    * not register is refused at the engine's {@code build()} ({@link
    * OutputPolicy#configurationProblems}).
@@ -578,10 +582,11 @@ public final class ExtractionDefence {
     Optional<double[]> features = features(context.request(), encoder, maxBodyBytes);
     Optional<PredictionCodec.Decoded> decoded = codec.decodeForRewrite(context.output().body());
     if (features.isEmpty() || decoded.isEmpty()) {
-      if (!isSuccess(context)) {
-        return context.output(); // an error body: nothing to protect, or nothing readable
+      if (decoded.isEmpty() && !isSuccess(context)) {
+        return context.output(); // an error body without a prediction the codec reads
       }
       if (features.isEmpty()) {
+        // An error answer the codec reads is a prediction as much as a 2xx one (a 422's partial scores).
         throw unreadableInput(maxBodyBytes);
       }
       throw new OutputWithheldException("ExtractionDefence: the model's answer is not a prediction the codec "
@@ -605,7 +610,7 @@ public final class ExtractionDefence {
 
   private static OutputWithheldException unreadableInput(int maxBodyBytes) {
     return new OutputWithheldException("ExtractionDefence: the request's input could not be read by the encoder "
-        + "(a body over " + maxBodyBytes + " bytes, or without the features it looks for), so the query cannot be "
+        + "(a body over " + maxBodyBytes + " bytes, without the features it looks for, or ambiguous about them), so the query cannot be "
         + "observed or its noise keyed; output withheld. Give the policies at least the model's input limit.");
   }
 

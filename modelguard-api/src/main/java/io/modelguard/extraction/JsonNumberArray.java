@@ -29,12 +29,31 @@ final class JsonNumberArray {
    * @throws IOException if {@code json} is not well-formed JSON (up to the end of its root value)
    */
   static double[] read(JsonFactory factory, byte[] json, JsonPointer pointer) throws IOException {
+    return read(factory, json, pointer, false);
+  }
+
+  /**
+   * As {@link #read(JsonFactory, byte[], JsonPointer)}, but null for a document with anything but
+   * whitespace after its root value (a second document, a stray token), which another parser may
+   * read instead of, or beside, the first.
+   *
+   * @throws IOException if {@code json} is not well-formed JSON (up to the end of its content)
+   */
+  static double[] readWholeDocument(JsonFactory factory, byte[] json, JsonPointer pointer) throws IOException {
+    return read(factory, json, pointer, true);
+  }
+
+  private static double[] read(JsonFactory factory, byte[] json, JsonPointer pointer, boolean whole)
+      throws IOException {
     try (JsonParser parser = factory.createParser(json)) {
       if (parser.nextToken() == null) {
         return null; // no content: readTree's missing node
       }
       Search search = new Search();
       search.value(parser, pointer);
+      if (whole && parser.nextToken() != null) {
+        return null;
+      }
       return search.found;
     }
   }

@@ -32,15 +32,22 @@ public interface QueryEncoder {
 
   /**
    * The numeric array at JSON pointer {@code pointer} (for example {@code /pixels}), used as is.
-   * Empty if the body is not JSON, the pointer is missing, or any element is not a finite number.
+   * Empty if the body is not one JSON document (malformed, or anything but whitespace after it),
+   * names a member twice in one object, the pointer is missing, or any element is not a finite
+   * number: the model's parser may read another array in an ambiguous body (the first of two
+   * members, every document of a stream), and the detectors and the noise key would then see
+   * features the model did not answer.
    */
   static QueryEncoder jsonNumbers(String pointer) {
     JsonPointer ptr = JsonPointer.compile(Objects.requireNonNull(pointer, "pointer"));
-    JsonFactory json = JsonFactory.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+    JsonFactory json = JsonFactory.builder()
+        .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
     return body -> {
       try {
         // Streamed, not a tree: this runs on every observed query.
-        double[] out = JsonNumberArray.read(json, body, ptr);
+        double[] out = JsonNumberArray.readWholeDocument(json, body, ptr);
         if (out == null) {
           return Optional.empty();
         }
