@@ -14,7 +14,13 @@ public interface Perturbation {
   /** Returns the rewritten vector (a new array, or {@code probabilities} itself if unchanged). */
   double[] apply(double[] probabilities, NoiseSource noise);
 
-  /** This perturbation followed by {@code next}. */
+  /**
+   * This perturbation followed by {@code next}. Both get the same {@link NoiseSource}, whose
+   * streams start afresh from the same keys on every call: two noisy stages draw the same numbers,
+   * so two Gaussian noises in a row add up like one of the summed scale (correlated, not
+   * independent) — still keyed, so it leaks nothing, but chaining gives no extra protection over
+   * one stage with the larger scale.
+   */
   default Perturbation then(Perturbation next) {
     Objects.requireNonNull(next, "next");
     return (p, noise) -> next.apply(apply(p, noise), noise);
