@@ -43,10 +43,16 @@ import java.util.TreeSet;
  * takes at most 16 draws over all the variations within a ball of that radius), and two inputs of
  * one neighbourhood still differ by noise.
  *
+ * <p>Keys: the noise is keyed by the client and the input, not by the model, so two defences built
+ * from one {@link NoiseKeys} add the same noise to a client's same input, and the difference of
+ * two related models' answers (v1 and v2 of one model) is their exact difference. Build each
+ * model's defence from keys {@link NoiseKeys#derive derived} under its own name.
+ *
  * <p>Wiring into a chain (DETECT before the model, OBSERVE and PERTURB after it):
  *
  * <pre>{@code
- * ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(secret), 10)
+ * NoiseKeys keys = NoiseKeys.withSecret(secret);
+ * ExtractionDefence defence = ExtractionDefence.builder(keys.derive("digits"), 10) // one per model
  *     .clock(clock)
  *     .detector(PradaDetector.builder(10).build(), 2)
  *     .detector(CoverageMonitor.of(1_000, 0.2), 1.25, RiskLevel.PERTURB) // never past PERTURB
@@ -194,7 +200,9 @@ public final class ExtractionDefence {
   }
 
   /**
-   * Starts a defence for a model with {@code classes} outputs; {@code keys} derive the keyed noise.
+   * Starts a defence for a model with {@code classes} outputs; {@code keys} derive the keyed noise
+   * (the model's own, {@link NoiseKeys#derive derived} under its name: another defence on the same
+   * keys adds the same noise).
    * With no detector added, {@link Builder#build} installs the default set (see {@link
    * Builder#detector}).
    */

@@ -4,6 +4,7 @@ import io.modelguard.internal.SipHash;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import javax.crypto.Mac;
@@ -15,10 +16,22 @@ import javax.crypto.spec.SecretKeySpec;
  * as {@link ExtractionDefence} keys its noise, plus the input's neighbourhood (see {@link
  * ExtractionDefence.Builder#noiseRadius}). Without the secret a client can neither predict nor
  * cancel the noise. Thread-safe.
+ *
+ * <p>One per model: the keys carry no model's identity, so two {@link ExtractionDefence}s built
+ * from one {@code NoiseKeys} add the same noise to one client's same input, and a client asking two
+ * related models (v1 and v2 of one model, or two sharing an input space) gets answers whose
+ * difference is the models' exact difference. Give each model's defence keys {@link #derive
+ * derived} under its own name, e.g. {@code keys.derive("digits")}: independent noise per model,
+ * and the same noise for the same secret and name in every JVM. (Several endpoints serving one
+ * model share one defence, and so its keys.)
  */
 public final class NoiseKeys {
   /** The minimum secret length in bytes. */
   public static final int MIN_SECRET_BYTES = 32;
+  /** The longest domain label {@link #derive} takes, in characters. */
+  public static final int MAX_DOMAIN_LENGTH = 128;
+  /** The HMAC domain of {@link #derive}'s subkeys, apart from every seed's (1 to 7). */
+  private static final byte DERIVED_KEY = 8;
   private static final String ALGORITHM = "HmacSHA256";
 
   private final Mac prototype;
@@ -61,7 +74,8 @@ public final class NoiseKeys {
   }
 
   /**
-   * Keys derived under {@code secret}.
+   * Keys derived under {@code secret}. They name no model: {@link #derive} one set per model (see
+   * the class documentation).
    *
    * @throws IllegalArgumentException if the secret is shorter than {@link #MIN_SECRET_BYTES}
    */
@@ -70,6 +84,38 @@ public final class NoiseKeys {
       throw new IllegalArgumentException("noise secret must be at least " + MIN_SECRET_BYTES + " bytes");
     }
     return new NoiseKeys(secret.clone());
+  }
+
+  /**
+   * Keys for one model (or one defence), derived under {@code domain}: their secret is the
+   * HMAC-SHA-256 under this secret of the label, in a domain of its own, so keys derived under two
+   * labels draw independent noise (and repeat keys, projections and detector layouts), while one
+   * label gives the same keys for the same secret in every JVM and every run. Use one label per
+   * model, such as its name ({@code keys.derive("digits")}); a label is not secret. Derived keys can
+   * be derived from again. Costs one HMAC and the set-up of {@link #withSecret}: derive once, at
+   * start-up.
+   *
+   * @param domain the label: 1 to {@link #MAX_DOMAIN_LENGTH} printable ASCII characters (space to
+   *     {@code ~}), compared exactly (case counts)
+   * @throws IllegalArgumentException if the label is null, empty, longer than {@link
+   *     #MAX_DOMAIN_LENGTH} or has a character outside printable ASCII
+   */
+  public NoiseKeys derive(String domain) {
+    if (domain == null || domain.isEmpty() || domain.length() > MAX_DOMAIN_LENGTH
+        || !domain.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+      throw new IllegalArgumentException("noise key domain must be 1 to " + MAX_DOMAIN_LENGTH
+          + " printable ASCII characters, got " + (domain == null ? "null" : domain.length() + " characters"));
+    }
+    byte[] label = domain.getBytes(StandardCharsets.US_ASCII); // before the first update, as in clientSeed
+    Mac mac = macs.get();
+    mac.update(DERIVED_KEY);
+    mac.update(label);
+    byte[] subkey = mac.doFinal(); // 32 bytes: MIN_SECRET_BYTES
+    try {
+      return new NoiseKeys(subkey);
+    } finally {
+      Arrays.fill(subkey, (byte) 0);
+    }
   }
 
   /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */

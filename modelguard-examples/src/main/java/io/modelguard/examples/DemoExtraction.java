@@ -66,12 +66,16 @@ final class DemoExtraction {
   }
 
   /**
-   * The defence keyed by {@code keys}, decaying and throttling on {@code clock}. Level changes are
-   * logged here at WARN; every detection also reaches the engine's listeners (metrics, the JSON
-   * audit log) as an {@link io.modelguard.event.ExtractionDetectionEvent}.
+   * The defence keyed by {@code keys} {@link NoiseKeys#derive derived} under the model's name
+   * ({@value ModelCatalog#DIGITS}), decaying and throttling on {@code clock}: a defence for another
+   * model on the same keys, derived under its own name, draws independent noise, so a client asking
+   * both cannot cancel it in the difference of their answers. Both endpoints of {@code digits}
+   * share this one defence, and so its noise: the same model, one history and one noise per input.
+   * Level changes are logged here at WARN; every detection also reaches the engine's listeners
+   * (metrics, the JSON audit log) as an {@link io.modelguard.event.ExtractionDetectionEvent}.
    */
   static DemoExtraction create(NoiseKeys keys, Clock clock) {
-    ExtractionDefence digits = ExtractionDefence.builder(keys, 10)
+    ExtractionDefence digits = ExtractionDefence.builder(keys.derive(ModelCatalog.DIGITS), 10)
         .clock(clock)
         // Keyed noise and misinformation rounded to the servlet's 6 decimals: the precision of an
         // answer does not show the level.
