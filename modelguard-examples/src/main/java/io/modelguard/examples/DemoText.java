@@ -1,7 +1,12 @@
 package io.modelguard.examples;
 
+import java.util.regex.Pattern;
+
 /** Text a client or a configuration file wrote, made fit for one line of a message or a log. */
 public final class DemoText {
+  /** \p{Cc}, not \p{Cntrl}: the latter is ASCII only and would let NEL and the C1 escapes through. */
+  private static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]");
+
   private DemoText() {}
 
   /**
@@ -12,7 +17,19 @@ public final class DemoText {
    */
   public static String printable(String s, int maxChars) {
     String cut = s.length() > maxChars ? s.substring(0, maxChars) + "…" : s;
-    // \p{Cc}, not \p{Cntrl}: the latter is ASCII only and would let NEL and the C1 escapes through.
-    return cut.replaceAll("[\\p{Cc}\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]", "?");
+    return UNPRINTABLE.matcher(cut).replaceAll("?");
+  }
+
+  /**
+   * A log argument that is {@code s} as {@link #printable} makes it, worked out only when a log
+   * line formats it: for text that a request's error paths log, but its common path does not.
+   */
+  public static Object printableWhenLogged(String s, int maxChars) {
+    return new Object() {
+      @Override
+      public String toString() {
+        return printable(s, maxChars);
+      }
+    };
   }
 }

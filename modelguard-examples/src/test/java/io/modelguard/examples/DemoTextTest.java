@@ -28,4 +28,10 @@ class DemoTextTest {
   void bidirectionalOverridesAndIsolatesCannotReorderTheRestOfALine() {
     assertThat(DemoText.printable("a\u202Eb\u202Ac\u2066d\u2069e", 100)).isEqualTo("a?b?c?d?e");
   }
+
+  @Test
+  void theLoggedFormIsThePrintableOneWorkedOutWhenFormatted() {
+    assertThat(DemoText.printableWhenLogged("acme\nforged", 100)).hasToString("acme?forged");
+    assertThat(DemoText.printableWhenLogged("x".repeat(300), 200)).hasToString("x".repeat(200) + "…");
+  }
 }

@@ -248,8 +248,9 @@ public final class GatewayServlet extends HttpServlet {
 
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    // Printable for the log lines below: a path or a tenant claim must not start a forged line.
-    String path = DemoText.printable(
+    // Printable for the log lines below (a path or a tenant claim must not start a forged line),
+    // cleaned only when one is written: the requests that log nothing pay for nothing.
+    Object path = DemoText.printableWhenLogged(
         request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo()), 200);
     // As the guard read it (a trailing slash ignored): the model it admitted and charged.
     Optional<String> model = PredictServlet.modelId(request);
