@@ -1,6 +1,7 @@
 package io.modelguard.jaxrs;
 
 import io.modelguard.internal.AnnotationInheritance;
+import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.core.Context;
 import java.lang.annotation.Annotation;
@@ -137,7 +138,7 @@ final class ServletResponseInjection {
   /** Whether {@code type} is a servlet response, or an array of or a type with one as an argument. */
   private static boolean mentionsServletResponse(Type type) {
     if (type instanceof Class<?> c) {
-      return c.isArray() ? mentionsServletResponse(c.getComponentType()) : isServletResponse(c);
+      return c.isArray() ? mentionsServletResponse(c.getComponentType()) : GuardResponseFilter.isA(c, SERVLET_RESPONSE);
     }
     if (type instanceof ParameterizedType p) {
       if (mentionsServletResponse(p.getRawType())) {
@@ -162,22 +163,5 @@ final class ServletResponseInjection {
       return mentionsServletResponse(a.getGenericComponentType());
     }
     return false; // a type variable: nothing a runtime injects
-  }
-
-  /** Whether {@code type} is, extends or implements {@code jakarta.servlet.ServletResponse}. */
-  private static boolean isServletResponse(Class<?> type) {
-    if (type.getName().equals(SERVLET_RESPONSE)) {
-      return true;
-    }
-    Class<?> superclass = type.getSuperclass();
-    if (superclass != null && isServletResponse(superclass)) {
-      return true;
-    }
-    for (Class<?> i : type.getInterfaces()) {
-      if (isServletResponse(i)) {
-        return true;
-      }
-    }
-    return false;
   }
 }

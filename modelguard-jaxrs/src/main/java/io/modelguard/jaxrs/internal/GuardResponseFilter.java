@@ -253,8 +253,11 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     return type != null && (Flow.Publisher.class.isAssignableFrom(type) || isA(type, REACTIVE_STREAMS_PUBLISHER));
   }
 
-  /** Whether {@code type} (null: no) is, extends or implements the class or interface named {@code name}. */
-  private static boolean isA(Class<?> type, String name) {
+  /**
+   * Whether {@code type} (null: no) is, extends or implements the class or interface named {@code
+   * name}: how the adapter recognises a runtime's or an API's types without depending on them.
+   */
+  public static boolean isA(Class<?> type, String name) {
     for (Class<?> c = type; c != null; c = c.getSuperclass()) {
       if (c.getName().equals(name)) {
         return true;
