@@ -21,8 +21,9 @@ import java.util.function.Function;
 /**
  * {@link InferenceRequest} over a JAX-RS {@link ContainerRequestContext}. The body is read through
  * {@link CappedBody} and, once a policy has read any of it, {@link #replayBody} gives the
- * resource the same bytes followed by whatever was not read. Once the resource has taken the body,
- * it is never read again past what the policies read before: the rest went to the resource.
+ * resource the same bytes followed by whatever was not read. Once the request policies have run,
+ * the body is never read again past what they read, whether or not the resource took the rest
+ * ({@link #replayBody}).
  * {@link RequestAttributes} are the context's request properties (which a servlet-hosted runtime
  * keeps in step with the servlet request's attributes), so what a policy stores there, such as
  * {@link io.modelguard.input.FetchedInputs}, reaches the resource. One request, one thread.
@@ -35,7 +36,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
   private final CappedBody body;
   /** The runtime's entity stream, which the resource continues from; null until first needed. */
   private InputStream entity;
-  /** Whether the resource has taken the body, after which the policies read no more of it. */
+  /** Whether the resource may have taken the body, after which the policies read no more of it. */
   private boolean sealed;
   private Optional<String> remoteAddress;
 
@@ -164,21 +165,33 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
   /**
    * Hands the body to the resource: if a policy read any of it, those bytes and then the unread
    * rest. With {@code outputPolicies} (the chain has some, which may ask for the body after the
-   * resource ran) and a body the policies did not read to its end, the resource gets it through a
-   * stream whose first use seals the body for the policies: from then on one asking for more of it
-   * than the request policies read gets an {@link IOException}. Read on, it would get whatever the
-   * resource left: the end of a body whose start the model answered (a decoy query a client appends
-   * for the extraction detectors), or nothing at all. A resource that never reads the body leaves it
-   * to the output policies.
+   * resource ran) and a body the policies did not read to its end, the body is sealed for the
+   * policies now, before the resource runs: from then on one asking for more of it than the request
+   * policies read gets an {@link IOException}. Whether the resource reads the body cannot be told:
+   * besides the entity stream it may read the stream of an injected {@code HttpServletRequest},
+   * which on a servlet-hosted runtime is the one behind it. Read on, the policies would get
+   * whatever the resource left: the end of a body whose start the model answered (a decoy query a
+   * client appends for the extraction detectors), or nothing at all. So that a request without a
+   * body still shows the policies an empty one, a body of unknown length ({@code Content-Length}
+   * absent or 0) that no policy read is first read up to one byte, which the resource then gets
+   * ahead of the rest.
    */
   void replayBody(boolean outputPolicies) {
+    if (outputPolicies && !body.consumed() && context.getLength() <= 0) {
+      try {
+        body.read(0);
+      } catch (IOException e) {
+        // A body of at least one byte (BodyTooLargeException), which the resource gets in full; or a
+        // failed stream, which the resource meets too and any policy asking for the body is told of.
+      }
+    }
     if (body.consumed() && body.complete()) {
       // The policies hold the whole body: they never need the stream again.
       context.setEntityStream(new ByteArrayInputStream(body.bytesRead()));
-    } else if (outputPolicies) {
-      entity(); // taken before it is replaced: the policies and the resource both continue from it
-      context.setEntityStream(new ResourceBody());
-    } else if (body.consumed()) {
+      return;
+    }
+    sealed = outputPolicies;
+    if (body.consumed()) {
       context.setEntityStream(forResource());
     }
   }
@@ -202,7 +215,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     return entity;
   }
 
-  /** The policies' view of the entity stream: it fails once the resource has taken the body. */
+  /** The policies' view of the entity stream: it fails once the body is sealed ({@link #replayBody}). */
   private InputStream openForPolicies() throws IOException {
     refuseIfSealed();
     return SealedBody.reading(entity(), () -> sealed, "the resource");
@@ -210,50 +223,6 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
 
   private void refuseIfSealed() throws IOException {
     SealedBody.refuseIfSealed(() -> sealed, "the resource");
-  }
-
-  /**
-   * The entity stream the resource reads: its first read (or skip) seals the body for the policies
-   * and continues from what they had read by then. Until then it reports nothing {@link
-   * #available()}, and closing it leaves the body to the policies.
-   */
-  private final class ResourceBody extends InputStream {
-    private InputStream taken;
-
-    private InputStream take() {
-      if (taken == null) {
-        sealed = true;
-        taken = forResource();
-      }
-      return taken;
-    }
-
-    @Override
-    public int read() throws IOException {
-      return take().read();
-    }
-
-    @Override
-    public int read(byte[] buffer, int offset, int length) throws IOException {
-      return take().read(buffer, offset, length);
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      return take().skip(n);
-    }
-
-    @Override
-    public int available() throws IOException {
-      return taken == null ? 0 : taken.available();
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (taken != null) {
-        taken.close();
-      }
-    }
   }
 
   @Override

@@ -109,7 +109,8 @@ import org.slf4j.LoggerFactory;
  * is recognised by name, and need not be present). Answer through JAX-RS instead. Where deployment
  * cannot see the class (RESTEasy, {@code @Path} on an interface), its requests are answered with the
  * {@code internal.error} problem (logged at ERROR once per method). An injected {@code
- * HttpServletRequest} stays allowed. What the adapter cannot see at all, a servlet response reached
+ * HttpServletRequest} stays allowed (what the resource reads of its body, the output policies never
+ * see: see request bodies below). What the adapter cannot see at all, a servlet response reached
  * at run time by other means ({@code HttpServletRequest.startAsync()}, a runtime's own context
  * lookup), is the application's to avoid. The policies read the entity as UTF-8: under output
  * policies, an entity in another charset (one the client asked for in {@code Accept}, or the
@@ -118,14 +119,19 @@ import org.slf4j.LoggerFactory;
  * <p><b>Request bodies.</b> A body a policy read is replayed to the resource in full through
  * JAX-RS (an entity parameter, {@code @FormParam}, the request context's stream), not through an
  * injected {@code HttpServletRequest}, whose stream the policy consumed: read the body through
- * JAX-RS. Once the resource has taken the body (the first read of the entity stream, as the runtime
- * reads an entity parameter or form), the output policies see it only as far as the request
- * policies read it: the rest went to the resource, which may have answered its start and left the
- * end (a decoy query appended for the extraction detectors) unread. One that asks for more (an
- * extraction defence's {@code observePolicy} in a chain where no request policy reads the body,
- * say) gets an {@link java.io.IOException}, and the answer fails closed; read the body in the
- * request phase ({@link io.modelguard.input.ModelInputPolicy}). A resource that never reads the
- * body leaves it to the output policies. A denied request's body of at most 1 MiB is read to its end and discarded before the
+ * JAX-RS. The output policies see the body only as far as the request policies read it: under a
+ * chain with output policies it is sealed for them once the request is allowed, before the resource
+ * runs, whether or not the resource then reads it. The rest goes to the resource, which may answer
+ * its start and leave the end (a decoy query appended for the extraction detectors) unread, and the
+ * filters cannot see every way it reads: besides the entity stream, the stream of an injected
+ * {@code HttpServletRequest} (a parameter, a field, a setter, a constructor, a {@code @BeanParam}),
+ * which on a servlet-hosted runtime is the one behind the entity stream. An output policy that asks
+ * for more (an extraction defence's {@code observePolicy} in a chain where no request policy reads
+ * the body, say) gets an {@link java.io.IOException}, and the answer fails closed, even from a
+ * resource that never reads the body; read the body in the request phase ({@link
+ * io.modelguard.input.ModelInputPolicy}). A request without a body shows them an empty one: a body
+ * of unknown length ({@code Content-Length} absent or 0) that no request policy read is read up to
+ * one byte before the resource runs, to tell, and the resource still gets every byte. A denied request's body of at most 1 MiB is read to its end and discarded before the
  * denial, so a client still sending gets the denial and keeps its connection; a larger one is not
  * read, and the denial says {@code Connection: close} ({@link io.modelguard.CappedBody#discardRest}).
  * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with

@@ -119,7 +119,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     deployment = runtime().deploy(TestApplication.builder(
             ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class,
-            LateBody.class)
+            LateBody.class, LateBodyThroughTheServletRequest.class)
         .instances(new Models(probe))
         .build());
   }
@@ -190,6 +190,9 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
               }
             })
             .output(OutputPhase.PERTURB, "late-body", AdapterBehaviourTest::sawBody))
+        // An output policy that never asks for the request body.
+        .chain("body-blind-output", chain -> chain.output(OutputPhase.PERTURB, "tag", ctx ->
+            ModelOutput.of((ctx.output().bodyAsString() + " | tagged").getBytes(UTF_8), "text/plain")))
         .chain("failing-output", chain -> chain
             // As a quota counting the request would: its fields stay on the 500 that replaces the answer.
             .policy(Phase.QUOTA, "counts", ctx -> GuardDecision.allow()
@@ -385,6 +388,72 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(new String(r.body(), UTF_8)).isEqualTo("model saw query | policies saw query\ndecoy");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"parameter", "field", "setter", "constructor", "bean-param"})
+  void anOutputPolicyNeverReadsWhatTheResourceLeftOfTheServletRequestsBody(String injection) throws Exception {
+    // The resource read its query from the stream of the servlet request the runtime injected,
+    // which on a servlet-hosted runtime is the one behind the JAX-RS entity stream: read on, an
+    // output policy got the decoy after the query the model answered.
+    HttpResponse<byte[]> r = postBytes("/late-body-servlet/" + injection, "query\ndecoy".getBytes(UTF_8));
+
+    String body = new String(r.body(), UTF_8);
+    assertThat(body).as(injection).doesNotContain("policies saw").doesNotContain("model saw");
+    assertThat(r.statusCode()).as(injection).isEqualTo(500);
+    assertThat(body).as(injection).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+  }
+
+  @Test
+  void anOutputPolicyGetsNoMoreOfTheBodyThanTheRequestPoliciesReadThoughTheResourceReadNoneOfIt() throws Exception {
+    // Whether the resource read the body, the guard cannot always see (the servlet request's stream):
+    // output policies get what the request policies read, here nothing of a body that has bytes.
+    HttpResponse<byte[]> r = postBytes("/late-body/ignored", "query\ndecoy".getBytes(UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(new String(r.body(), UTF_8)).isEqualTo(ProblemRenderer.internalError().bodyAsString());
+  }
+
+  @Test
+  void anOutputPolicySeesTheEmptyBodyOfARequestWithoutOne() throws Exception {
+    HttpResponse<byte[]> r = postBytes("/late-body/ignored", new byte[0]);
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), UTF_8)).isEqualTo("model saw nothing | policies saw ");
+  }
+
+  @Test
+  void anOutputPolicySeesTheEmptyBodyOfAChunkedRequest() throws Exception {
+    String response = RawHttp.exchange(deployment.baseUri(), "POST /late-body/ignored HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n"
+        + "Connection: close\r\n\r\n0\r\n\r\n");
+
+    assertThat(response).startsWith("HTTP/1.1 200 ").contains("model saw nothing | policies saw ");
+  }
+
+  @Test
+  void aChunkedBodyReachesTheResourceIntactUnderOutputPolicies() throws Exception {
+    // Before the resource runs, the guard reads at most one byte of a body of unknown length that no
+    // request policy read, to tell an empty one: the resource still gets every byte.
+    String response = RawHttp.exchange(deployment.baseUri(), "POST /late-body/whole-under-body-blind-output "
+        + "HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nquery\n\r\n5\r\ndecoy\r\n0\r\n\r\n");
+
+    assertThat(response).startsWith("HTTP/1.1 200 ").contains("model saw query\ndecoy | tagged");
+  }
+
+  @Test
+  void aResourceReadingOnlyTheServletRequestsHeadersKeepsItsAnswerUnderOutputPoliciesThatReadTheBody()
+      throws Exception {
+    HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(uri("/late-body-servlet/headers-only"))
+        .header("Content-Type", "application/octet-stream")
+        .header("X-Client", "client-7")
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofByteArray("query\ndecoy".getBytes(UTF_8)))
+        .build(), HttpResponse.BodyHandlers.ofByteArray());
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(new String(r.body(), UTF_8)).isEqualTo("model saw query for client-7 | policies saw query\ndecoy");
   }
 
   @Test
@@ -1329,6 +1398,21 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       return "model saw " + new String(body.readAllBytes(), UTF_8);
     }
 
+    /** Reads nothing of the body. */
+    @POST
+    @Path("ignored")
+    public String ignored() {
+      return "model saw nothing";
+    }
+
+    /** Reads the whole body, under an output policy that does not ask for it. */
+    @POST
+    @Path("whole-under-body-blind-output")
+    @ModelSecured(model = "digits", chain = "body-blind-output")
+    public String wholeUnderBodyBlindOutput(InputStream body) throws IOException {
+      return whole(body);
+    }
+
     /** Reads up to the first line break of a body whose start a request policy read. */
     @POST
     @Path("first-line-after-peek")
@@ -1343,6 +1427,88 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @ModelSecured(model = "digits", chain = "late-body-after-whole")
     public String firstLineAfterWhole(InputStream body) throws IOException {
       return firstLine(body);
+    }
+  }
+
+  /** A parameter aggregate carrying the servlet request. */
+  public static class ServletRequestBean {
+    @Context HttpServletRequest request;
+  }
+
+  /**
+   * Chain {@code late-body}, as {@link LateBody}, for a model that reads its query up to the first
+   * line break from the stream of the servlet request, injected in each way the runtimes offer, and
+   * leaves the rest unread. Answers {@code model saw <what it read>}.
+   */
+  @Path("/late-body-servlet")
+  @ModelSecured(model = "digits", chain = "late-body")
+  @Consumes(MediaType.WILDCARD)
+  @Produces(MediaType.TEXT_PLAIN)
+  public static class LateBodyThroughTheServletRequest {
+    private final HttpServletRequest constructed;
+    @Context private HttpServletRequest field;
+    private HttpServletRequest set;
+
+    /** Receives the servlet request as a constructor parameter. */
+    public LateBodyThroughTheServletRequest(@Context HttpServletRequest constructed) {
+      this.constructed = constructed;
+    }
+
+    /** Receives the servlet request through a setter. */
+    @Context
+    public void setRequest(HttpServletRequest request) {
+      this.set = request;
+    }
+
+    /** Reads the servlet request it receives as a parameter. */
+    @POST
+    @Path("parameter")
+    public String parameter(@Context HttpServletRequest request) throws IOException {
+      return "model saw " + firstLine(request.getInputStream());
+    }
+
+    /** Reads the servlet request injected into a field. */
+    @POST
+    @Path("field")
+    public String field() throws IOException {
+      return "model saw " + firstLine(field.getInputStream());
+    }
+
+    /** Reads the servlet request injected through a setter. */
+    @POST
+    @Path("setter")
+    public String setter() throws IOException {
+      return "model saw " + firstLine(set.getInputStream());
+    }
+
+    /** Reads the servlet request its constructor received. */
+    @POST
+    @Path("constructor")
+    public String constructor() throws IOException {
+      return "model saw " + firstLine(constructed.getInputStream());
+    }
+
+    /** Reads the servlet request of a {@link BeanParam}. */
+    @POST
+    @Path("bean-param")
+    public String beanParam(@BeanParam ServletRequestBean bean) throws IOException {
+      return "model saw " + firstLine(bean.request.getInputStream());
+    }
+
+    /** Reads the query through JAX-RS, and of the servlet request only a header. */
+    @POST
+    @Path("headers-only")
+    @ModelSecured(model = "digits", chain = "late-body-after-whole")
+    public String headersOnly(@Context HttpServletRequest request, InputStream body) throws IOException {
+      return "model saw " + firstLine(body) + " for " + request.getHeader("X-Client");
+    }
+
+    private static String firstLine(InputStream body) throws IOException {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      for (int b; (b = body.read()) >= 0 && b != '\n'; ) {
+        line.write(b);
+      }
+      return line.toString(UTF_8);
     }
   }
 

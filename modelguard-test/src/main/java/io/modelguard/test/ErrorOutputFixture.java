@@ -2,14 +2,18 @@ package io.modelguard.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.GuardDecision;
 import io.modelguard.OutputPhase;
+import io.modelguard.Phase;
 import io.modelguard.PolicyChain;
+import io.modelguard.ReasonCode;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.PredictionCodec;
 import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -19,8 +23,9 @@ import java.util.function.Consumer;
 /**
  * For adapter tests that the output policies see every response the application produced, errors
  * included: a chain with the extraction defence's built-in OBSERVE and PERTURB policies, set to
- * round every client's probabilities to one decimal, and a RECORD policy that remembers the status
- * and body it saw last. A handler answers {@link #PREDICTION} (with any status) or {@link #PROBLEM};
+ * round every client's probabilities to one decimal, a RECORD policy that remembers the status and
+ * body it saw last, and, as the defence needs, a request policy that reads the body (the output
+ * policies see only what the request policies read of it). A handler answers {@link #PREDICTION} (with any status) or {@link #PROBLEM};
  * the client must receive {@link #ROUNDED} for the first and {@link #PROBLEM} unchanged for the
  * second, and {@link #lastSeen()} tells which status the policies were given.
  *
@@ -51,6 +56,8 @@ public final class ErrorOutputFixture {
       "{\"type\":\"urn:example:problem:out-of-range\",\"title\":\"Input out of range\",\"status\":422}";
   /** The media type of {@link #PROBLEM}. */
   public static final String PROBLEM_TYPE = "application/problem+json";
+  /** The most bytes of request body the chain's policies read. */
+  private static final int MAX_BODY_BYTES = 4096;
 
   private final ExtractionDefence defence = ExtractionDefence.builder(NoiseKeys.withSecret(new byte[32]), 2)
       .clock(FakeClock.standard())
@@ -65,15 +72,24 @@ public final class ErrorOutputFixture {
   public record Seen(int status, String body) {}
 
   /**
-   * The chain: the defence's OBSERVE and PERTURB policies (features at {@code /pixels}, the
-   * standard prediction codec) and the recording RECORD policy.
+   * The chain: a VALIDATE policy that reads the body (up to {@value #MAX_BODY_BYTES} bytes; a larger
+   * or unreadable one is denied {@code input.malformed}), the defence's OBSERVE and PERTURB policies
+   * (features at {@code /pixels}, the standard prediction codec) and the recording RECORD policy.
    */
   public Consumer<PolicyChain.Builder> chain() {
     QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
     PredictionCodec codec = PredictionCodec.standard();
     return c -> c
-        .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(pixels, codec, 4096))
-        .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(pixels, codec, 4096))
+        .policy(Phase.VALIDATE, "read-query", ctx -> {
+          try {
+            ctx.request().body(MAX_BODY_BYTES);
+            return GuardDecision.allow();
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+        })
+        .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(pixels, codec, MAX_BODY_BYTES))
+        .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(pixels, codec, MAX_BODY_BYTES))
         .output(OutputPhase.RECORD, "record-status", ctx -> {
           lastSeen.set(new Seen(ctx.status(), ctx.output().bodyAsString()));
           return ctx.output();
