@@ -36,15 +36,30 @@ public interface HostResolver {
   /**
    * The JVM's resolver ({@link InetAddress#getAllByName}, which honours {@code -Djdk.net.hosts.file}),
    * bounded by {@code timeout}: the JDK lookup itself cannot be interrupted, so it runs on one of at
-   * most 8 daemon threads of this resolver and is abandoned when the time is up (reported as
-   * unknown host), or sooner when {@linkplain #resolve(String, Duration) given less time}. An
-   * abandoned lookup still holds its thread until the operating system's resolver gives up, which
-   * may be much longer than {@code timeout} (a shorter timeout does not free threads sooner; set
-   * {@code options timeout:1 attempts:1} in {@code resolv.conf}). So that names under one domain
-   * whose DNS server never answers cannot hold every thread, the lookups of one domain (its last
-   * two labels) hold at most 2 of them; a lookup beyond that, or beyond 8 in all, is refused at
-   * once rather than queued, reported as unknown host, and logged at WARN at most once a minute.
-   * Restricting fetches to an allow-list of hosts (refused before any lookup) closes it entirely.
+   * most 8 lookup slots (daemon threads) of this resolver and is abandoned when the time is up
+   * (reported as unknown host), or sooner when {@linkplain #resolve(String, Duration) given less
+   * time}. An abandoned lookup still holds its slot until the operating system's resolver gives up,
+   * which may be much longer than {@code timeout} (a shorter timeout does not free slots sooner; set
+   * {@code options timeout:1 attempts:1} in {@code resolv.conf}). So that lookups whose DNS server
+   * never answers cannot hold every slot:
+   *
+   * <ul>
+   *   <li>the lookups of one domain (its registrable domain, such as {@code evil.co.uk}) hold at
+   *       most 2 slots;
+   *   <li>the lookups a {@link SafeUrlFetcher} makes for a {@link ModelInputPolicy} hold at most 4
+   *       (half) for one caller: the request's tenant, or, without a principal, its client address
+   *       (an IPv6 address by its /64). A tenant naming any number of never-answering domains (cheap
+   *       to register) leaves the other 4 slots to everyone else. Behind a reverse proxy that the
+   *       adapter reports as the client address, unauthenticated callers share one such share.
+   *       Direct {@link SafeUrlFetcher#fetch} calls are made on nobody's behalf: only the domain's
+   *       share and the total bound them.
+   * </ul>
+   *
+   * <p>A lookup beyond a share, or beyond 8 in all, waits for a slot within the caller's time; if
+   * none comes, it fails as an unknown host (the fetch as unresolvable, {@code input.fetch_failed}),
+   * logged at WARN at most once a minute. Several tenants together (or unauthenticated clients from
+   * several addresses) can still hold every slot: restricting fetches to an allow-list of hosts
+   * (refused before any lookup) closes it entirely.
    *
    * @throws IllegalArgumentException if {@code timeout} is not positive
    */

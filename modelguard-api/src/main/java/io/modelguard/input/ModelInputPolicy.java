@@ -6,7 +6,9 @@ import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Policy;
+import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +52,11 @@ import org.slf4j.LoggerFactory;
  *       ({@link Builder#fetchTimeoutPerRequest}) and one byte budget ({@link
  *       Builder#fetchBytesPerRequest}), both by default what one fetch may take: a request naming
  *       several URLs holds its thread and memory no longer than a request naming one. The field
- *       whose fetch finds a budget used up gets {@code input.fetch_failed} (502).
+ *       whose fetch finds a budget used up gets {@code input.fetch_failed} (502). The host lookups
+ *       are made on behalf of the request's tenant (its principal's; without a principal, its client
+ *       address): with the default resolver, one tenant's lookups hold at most half of the
+ *       resolver's slots, so a tenant naming domains whose DNS never answers cannot stall every
+ *       other tenant's fetches ({@link HostResolver#system}).
  * </ol>
  *
  * <p>A request for a model that has no spec here is refused with {@code input.invalid} (fail
@@ -127,7 +133,7 @@ public final class ModelInputPolicy implements Policy {
           + "this policy, so each of its requests is refused with 422 input.invalid. Add a ModelSpec for it, or "
           + "scope this policy to the models it specifies with forModels(...).", model);
     }
-    return check(context.request());
+    return check(context.request(), context.principal());
   }
 
   /**
@@ -145,9 +151,26 @@ public final class ModelInputPolicy implements Policy {
 
   /**
    * Checks one request outside an engine (the engine calls it through {@link #evaluate}). Never
-   * throws for bad input: every refusal is a decision.
+   * throws for bad input: every refusal is a decision. Without the engine there is no principal, so
+   * the request's host lookups count against its client address's share of the resolver's slots
+   * (see {@link HostResolver#system}).
    */
   public GuardDecision check(InferenceRequest request) {
+    return check(request, Optional.empty());
+  }
+
+  /**
+   * On whose behalf a request's URLs are fetched, for the resolver's share per caller: its
+   * principal's tenant ({@code t:<tenant>}, so a tenant's many keys or subjects share one share),
+   * else its client address as a quota key keys it ({@code a:<address>}, an IPv6 address reduced
+   * to its /64).
+   */
+  static String callerOf(InferenceRequest request, Optional<Principal> principal) {
+    return principal.isPresent() ? "t:" + principal.get().tenant()
+        : QuotaKey.forAddress(request.remoteAddress().orElse(null)).partition();
+  }
+
+  private GuardDecision check(InferenceRequest request, Optional<Principal> principal) {
     ModelSpec spec = request.endpoint().model().map(specs::get).orElse(null);
     if (spec == null) {
       return GuardDecision.deny(ReasonCode.INPUT_INVALID, "This model has no input specification.");
@@ -185,7 +208,7 @@ public final class ModelInputPolicy implements Policy {
     } catch (InputValidator.Violation v) {
       return v.detail == null ? GuardDecision.deny(v.code) : GuardDecision.deny(v.code, v.detail);
     }
-    return urls.isEmpty() ? GuardDecision.allow() : fetch(request, urls);
+    return urls.isEmpty() ? GuardDecision.allow() : fetch(request, urls, callerOf(request, principal));
   }
 
   private static GuardDecision tooLarge(ModelSpec spec) {
@@ -231,7 +254,7 @@ public final class ModelInputPolicy implements Policy {
         : GuardDecision.deny(ReasonCode.INPUT_INVALID, "The image " + violation + ".");
   }
 
-  private GuardDecision fetch(InferenceRequest request, List<InputValidator.UrlField> urls) {
+  private GuardDecision fetch(InferenceRequest request, List<InputValidator.UrlField> urls, String caller) {
     Map<String, FetchedInputs.FetchedImage> images = new LinkedHashMap<>();
     // One deadline and one byte allowance for every URL of the request: with a budget per fetch, a
     // request naming n slow URLs would hold its thread n times as long as one naming a single URL.
@@ -244,7 +267,7 @@ public final class ModelInputPolicy implements Policy {
         return overRequestBytes(u);
       }
       int cap = (int) Math.min(ownCap, bytesLeft);
-      FetchResult r = fetcher.fetch(u.url(), cap, deadline);
+      FetchResult r = fetcher.fetch(u.url(), cap, deadline, caller);
       if (!r.isFetched()) {
         if (cap < ownCap && r.failure().filter(f -> f == FetchFailure.TOO_LARGE).isPresent()) {
           return overRequestBytes(u);

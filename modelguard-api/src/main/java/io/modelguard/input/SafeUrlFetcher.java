@@ -165,10 +165,10 @@ public final class SafeUrlFetcher {
    * resolver is asked at most once. Never throws.
    */
   public UrlCheck check(String url) {
-    return check(url, null);
+    return check(url, null, null);
   }
 
-  private UrlCheck check(String url, Long deadline) {
+  private UrlCheck check(String url, Long deadline, String caller) {
     ParsedUrl parsed;
     try {
       parsed = ParsedUrl.parse(url);
@@ -176,11 +176,14 @@ public final class SafeUrlFetcher {
       log.debug("SafeUrlFetcher: refused an unparseable URL: {} ({})", e.reason, e.getMessage());
       return UrlCheck.refused(e.reason, null);
     }
-    return check(parsed, deadline);
+    return check(parsed, deadline, caller);
   }
 
-  /** Checks {@code url}; a fetch passes its {@code deadline} (nanoTime) to bound the lookup, else null. */
-  private UrlCheck check(ParsedUrl url, Long deadline) {
+  /**
+   * Checks {@code url}; a fetch passes its {@code deadline} (nanoTime) to bound the lookup, else
+   * null, and the {@code caller} it is made for (see {@link #fetch(String, int, long, String)}).
+   */
+  private UrlCheck check(ParsedUrl url, Long deadline, String caller) {
     List<InetAddress> addresses;
     if (url.literal != null) {
       addresses = List.of(toInetAddress(url.literal));
@@ -200,7 +203,7 @@ public final class SafeUrlFetcher {
           addresses = resolver.resolve(url.host);
         } else {
           long left = deadline - ticker.getAsLong();
-          addresses = left <= 0 ? null : resolver.resolve(url.host, Duration.ofNanos(left));
+          addresses = left <= 0 ? null : resolve(url.host, Duration.ofNanos(left), caller);
         }
       } catch (UnknownHostException e) {
         addresses = null;
@@ -230,6 +233,16 @@ public final class SafeUrlFetcher {
       }
     }
     return UrlCheck.allowed(url, addresses);
+  }
+
+  /**
+   * Only {@link HostResolver#system} keeps a share per caller; another resolver is asked as the
+   * public interface allows.
+   */
+  private List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
+    return caller != null && resolver instanceof SystemResolver
+        ? ((SystemResolver) resolver).resolve(host, timeLeft, caller)
+        : resolver.resolve(host, timeLeft);
   }
 
   private UrlCheck refuse(UrlRefusal reason, ParsedUrl url, String note) {
@@ -268,6 +281,16 @@ public final class SafeUrlFetcher {
    * A deadline already past fails with {@link FetchFailure#TIMEOUT} without a lookup or connection.
    */
   FetchResult fetch(String url, int maxBytes, long budgetDeadline) {
+    return fetch(url, maxBytes, budgetDeadline, null);
+  }
+
+  /**
+   * Fetches {@code url} like {@link #fetch(String, int, long)}, on behalf of {@code caller}: an
+   * opaque key of whom the request is for ({@code t:<tenant>}, or {@code a:<address>} for a client
+   * without a principal), under which the {@linkplain HostResolver#system system resolver} keeps
+   * one caller's lookups from holding more than its share of the lookup slots; null for none.
+   */
+  FetchResult fetch(String url, int maxBytes, long budgetDeadline, String caller) {
     if (maxBytes < 1) {
       throw new IllegalArgumentException("SafeUrlFetcher.fetch: maxBytes must be at least 1, was " + maxBytes);
     }
@@ -278,7 +301,7 @@ public final class SafeUrlFetcher {
       log.debug("SafeUrlFetcher: no time left in the budget of this fetch");
       return FetchResult.failed(FetchFailure.TIMEOUT, 0);
     }
-    UrlCheck check = check(url, deadline);
+    UrlCheck check = check(url, deadline, caller);
     int hops = 0;
     while (true) {
       if (check.refusal().isPresent()) {
@@ -302,7 +325,7 @@ public final class SafeUrlFetcher {
       }
       hops++;
       try {
-        check = check(check.url.resolve(response.location), deadline);
+        check = check(check.url.resolve(response.location), deadline, caller);
       } catch (ParsedUrl.Refused e) {
         log.debug("SafeUrlFetcher: refused a redirect: {} ({})", e.reason, e.getMessage());
         return FetchResult.refused(e.reason, hops);
@@ -564,7 +587,9 @@ public final class SafeUrlFetcher {
 
     /**
      * The resolver. Default: {@link HostResolver#system(Duration)} bounded by the connect timeout
-     * (it honours {@code -Djdk.net.hosts.file}). Tests inject fakes here.
+     * (it honours {@code -Djdk.net.hosts.file}), which also keeps one tenant's lookups from holding
+     * more than half of its slots; a resolver given here is asked without the caller, so it keeps no
+     * such share. Tests inject fakes here.
      */
     public Builder resolver(HostResolver resolver) {
       this.resolver = Objects.requireNonNull(resolver, "resolver");

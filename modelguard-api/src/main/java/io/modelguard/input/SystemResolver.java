@@ -1,10 +1,13 @@
 package io.modelguard.input;
 
 import com.google.common.net.InternetDomainName;
+import io.modelguard.internal.LogText;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +22,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,14 +31,27 @@ import org.slf4j.LoggerFactory;
  * {@link HostResolver#system(Duration)}: a blocking lookup that cannot be interrupted, run on one
  * of the resolver's daemon threads and abandoned when the caller's time is up. An abandoned lookup
  * keeps its slot until the operating system's resolver gives up, which may be long after the
- * caller's timeout, so at most {@value #THREADS} lookups run at once, and the lookups of one
- * registrable domain ({@code evil.co.uk} for {@code a.evil.co.uk}, see {@link #domainOf}) at most
- * {@value #PER_DOMAIN} of them: names under one domain whose DNS server never answers cannot take
- * every slot from the lookups of other domains, and unrelated sites under one public suffix ({@code
- * co.uk}) do not share one share. A lookup beyond either limit waits for a slot within the caller's
- * time, rather than failing at once: the lookups of a popular image host, answered in microseconds
- * from the JDK's cache, may overlap now and then under load, and must not fail for it. A lookup
- * frees its slot when its answer reaches the caller, or, abandoned, when it returns.
+ * caller's timeout, so at most {@value #THREADS} lookups run at once, under two shares:
+ *
+ * <ul>
+ *   <li>the lookups of one registrable domain ({@code evil.co.uk} for {@code a.evil.co.uk}, see
+ *       {@link #domainOf}) hold at most {@value #PER_DOMAIN} slots: names under one domain whose
+ *       DNS server never answers cannot take every slot from the lookups of other domains, and
+ *       unrelated sites under one public suffix ({@code co.uk}) do not share one share;
+ *   <li>the lookups made on behalf of one caller ({@link #resolve(String, Duration, String)}: a
+ *       tenant, or the client address of an unauthenticated request) hold at most {@value
+ *       #PER_CALLER}: registering domains is cheap, so without this share one caller naming a few
+ *       never-answering domains would hold every slot, and every other caller's lookups would wait
+ *       out their time. The share is a hard cap, not a share of what is idle: a slot held by a
+ *       lookup that never answers cannot be taken back when others need it.
+ * </ul>
+ *
+ * <p>A lookup beyond a share, or beyond {@value #THREADS} in all, waits for a slot within the
+ * caller's time, rather than failing at once: the lookups of a popular image host, answered in
+ * microseconds from the JDK's cache, may overlap now and then under load, and must not fail for
+ * it. A lookup frees its slot when its answer reaches the caller, or, abandoned, when it returns;
+ * the slot is handed to the longest-waiting lookup whose shares now allow it, and only a lookup
+ * handed a slot is woken.
  */
 final class SystemResolver implements HostResolver {
   /** The blocking lookup: {@link InetAddress#getAllByName} outside tests. */
@@ -44,19 +62,45 @@ final class SystemResolver implements HostResolver {
 
   static final int THREADS = 8;
   static final int PER_DOMAIN = 2;
+  /**
+   * Half the slots: a caller may hold at most this many, so however many domains it names, the
+   * other half stays for everyone else; and a busy caller's lookups of cached names (microseconds
+   * each) rarely wait for it.
+   */
+  static final int PER_CALLER = THREADS / 2;
   private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
   private static final Logger log = LoggerFactory.getLogger(SystemResolver.class);
 
   private final long timeoutNanos;
   private final Lookup lookup;
   private final ThreadPoolExecutor pool;
-  /** Guards {@link #held} and {@link #heldByDomain}; waited on for a free slot. */
-  private final Object slots = new Object();
+  /** Guards the counts below and {@link #waiters}. */
+  private final ReentrantLock slots = new ReentrantLock();
   /** Lookups holding a slot: running, or abandoned and still running. */
   private int held;
   /** The same, by domain; a domain leaves when its count is back to zero. */
   private final Map<String, Integer> heldByDomain = new HashMap<>();
+  /** The same, by caller (lookups without one are not counted here); as bounded as the slots. */
+  private final Map<String, Integer> heldByCaller = new HashMap<>();
+  /**
+   * Lookups waiting for a slot, oldest first. None of them fits the slots as they stand: a freed
+   * slot is handed to the first one it fits before anyone else sees it.
+   */
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final AtomicLong nextWarning = new AtomicLong(System.nanoTime());
+
+  /** A lookup waiting for a slot, woken only when one was taken for it. */
+  private final class Waiter {
+    final String domain;
+    final String caller;
+    final Condition granted = slots.newCondition();
+    boolean hasSlot;
+
+    Waiter(String domain, String caller) {
+      this.domain = domain;
+      this.caller = caller;
+    }
+  }
 
   SystemResolver(Duration timeout, Lookup lookup) {
     Objects.requireNonNull(timeout, "timeout");
@@ -77,22 +121,32 @@ final class SystemResolver implements HostResolver {
 
   @Override
   public List<InetAddress> resolve(String host) throws UnknownHostException {
-    return lookUp(host, timeoutNanos);
+    return lookUp(host, timeoutNanos, null);
   }
 
   @Override
   public List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
-    return lookUp(host, Math.min(timeoutNanos, timeLeft.toNanos()));
+    return resolve(host, timeLeft, null);
   }
 
-  private List<InetAddress> lookUp(String host, long waitNanos) throws UnknownHostException {
+  /**
+   * As {@link #resolve(String, Duration)}, on behalf of {@code caller}: an opaque key naming who
+   * the lookup is for ({@code t:<tenant>}, {@code a:<client address>}), whose lookups hold at most
+   * {@value #PER_CALLER} slots; null for a lookup on nobody's behalf (a direct {@link
+   * SafeUrlFetcher#fetch(String)}), bounded by its domain's share and the total only.
+   */
+  List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
+    return lookUp(host, Math.min(timeoutNanos, timeLeft.toNanos()), caller);
+  }
+
+  private List<InetAddress> lookUp(String host, long waitNanos, String caller) throws UnknownHostException {
     long deadline = System.nanoTime() + waitNanos;
     String domain = domainOf(host);
-    reserve(domain, deadline);
+    reserve(domain, caller, deadline);
     AtomicBoolean holding = new AtomicBoolean(true);
     Runnable free = () -> {
       if (holding.compareAndSet(true, false)) {
-        release(domain);
+        release(domain, caller);
       }
     };
     CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
@@ -169,48 +223,104 @@ final class SystemResolver implements HostResolver {
   }
 
   /**
-   * Takes a slot for a lookup under {@code domain}, waiting until {@code deadline} (a {@link
-   * System#nanoTime} value) for one to free.
+   * Takes a slot for a lookup under {@code domain} on behalf of {@code caller} (or nobody's, if
+   * null), waiting until {@code deadline} (a {@link System#nanoTime} value) for one to be handed
+   * to it.
    *
    * @throws UnknownHostException {@code resolver busy for <domain>} if the domain's share stayed
-   *     held, {@code resolver busy} if every slot did, {@code interrupted} if the caller was
+   *     held, {@code resolver busy for caller <caller>} if the caller's did, {@code resolver busy}
+   *     if every slot did, {@code interrupted} if the caller was
    */
-  private void reserve(String domain, long deadline) throws UnknownHostException {
+  private void reserve(String domain, String caller, long deadline) throws UnknownHostException {
     boolean domainFull;
-    synchronized (slots) {
-      while (true) {
-        int ofDomain = heldByDomain.getOrDefault(domain, 0);
-        if (ofDomain < PER_DOMAIN && held < THREADS) {
-          heldByDomain.put(domain, ofDomain + 1);
-          held++;
-          return;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          domainFull = ofDomain >= PER_DOMAIN;
-          break;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(slots, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new UnknownHostException("interrupted");
-        }
+    boolean callerFull;
+    slots.lock();
+    try {
+      if (fits(domain, caller)) {
+        take(domain, caller);
+        return;
       }
+      Waiter w = new Waiter(domain, caller);
+      waiters.addLast(w);
+      try {
+        long left = deadline - System.nanoTime();
+        while (!w.hasSlot && left > 0) {
+          left = w.granted.awaitNanos(left);
+        }
+      } catch (InterruptedException e) {
+        if (w.hasSlot) {
+          free(domain, caller); // handed a slot as the interrupt came: pass it on
+        }
+        Thread.currentThread().interrupt();
+        throw new UnknownHostException("interrupted");
+      } finally {
+        waiters.remove(w); // a no-op if it was handed a slot
+      }
+      if (w.hasSlot) {
+        return;
+      }
+      domainFull = heldByDomain.getOrDefault(domain, 0) >= PER_DOMAIN;
+      callerFull = caller != null && heldByCaller.getOrDefault(caller, 0) >= PER_CALLER;
+    } finally {
+      slots.unlock();
     }
-    // Logged outside the monitor: a slow appender must not hold up every other lookup.
-    warnBusy(domainFull
-        ? "the lookups of " + domain + " held its " + PER_DOMAIN + " of the resolver's " + THREADS
-            + " slots for all of the caller's time"
-        : "the resolver's " + THREADS + " slots were held for all of the caller's time");
-    throw new UnknownHostException(domainFull ? "resolver busy for " + domain : "resolver busy");
+    // Logged outside the lock: a slow appender must not hold up every other lookup.
+    if (domainFull) {
+      warnBusy("the lookups of " + domain + " held its " + PER_DOMAIN + " of the resolver's " + THREADS
+          + " slots for all of the caller's time");
+      throw new UnknownHostException("resolver busy for " + domain);
+    }
+    if (callerFull) {
+      warnBusy("the lookups of caller " + LogText.oneLine(caller, 200) + " held its " + PER_CALLER
+          + " of the resolver's " + THREADS + " slots for all of the caller's time");
+      throw new UnknownHostException("resolver busy for caller " + caller);
+    }
+    warnBusy("the resolver's " + THREADS + " slots were held for all of the caller's time");
+    throw new UnknownHostException("resolver busy");
   }
 
-  private void release(String domain) {
-    synchronized (slots) {
-      held--;
-      heldByDomain.computeIfPresent(domain, (d, n) -> n <= 1 ? null : n - 1);
-      slots.notifyAll();
+  /** Whether a lookup of {@code domain} for {@code caller} may take a slot now. Under the lock. */
+  private boolean fits(String domain, String caller) {
+    return held < THREADS && heldByDomain.getOrDefault(domain, 0) < PER_DOMAIN
+        && (caller == null || heldByCaller.getOrDefault(caller, 0) < PER_CALLER);
+  }
+
+  /** Counts a slot as held by a lookup of {@code domain} for {@code caller}. Under the lock. */
+  private void take(String domain, String caller) {
+    held++;
+    heldByDomain.merge(domain, 1, Integer::sum);
+    if (caller != null) {
+      heldByCaller.merge(caller, 1, Integer::sum);
+    }
+  }
+
+  private void release(String domain, String caller) {
+    slots.lock();
+    try {
+      free(domain, caller);
+    } finally {
+      slots.unlock();
+    }
+  }
+
+  /**
+   * Frees a slot and hands what is free to the waiters it now fits, oldest first, waking only
+   * those: the others could not use it. Under the lock.
+   */
+  private void free(String domain, String caller) {
+    held--;
+    heldByDomain.computeIfPresent(domain, (d, n) -> n <= 1 ? null : n - 1);
+    if (caller != null) {
+      heldByCaller.computeIfPresent(caller, (c, n) -> n <= 1 ? null : n - 1);
+    }
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && held < THREADS; ) {
+      Waiter w = it.next();
+      if (fits(w.domain, w.caller)) {
+        take(w.domain, w.caller);
+        w.hasSlot = true;
+        it.remove();
+        w.granted.signal();
+      }
     }
   }
 

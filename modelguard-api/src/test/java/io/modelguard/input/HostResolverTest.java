@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +153,149 @@ class HostResolverTest {
       answer.countDown();
       callers.shutdownNow();
     }
+  }
+
+  @Test
+  void oneCallerNamingManyNeverAnsweringDomainsLeavesOtherCallersHalfTheSlots() throws Exception {
+    // Domains are cheap to register: one tenant naming a new never-answering domain per request
+    // used to take all eight slots, two per domain, and every other tenant's lookups waited out
+    // their time. Now a caller's lookups hold at most half of them.
+    SystemResolver.Lookup lookups = host -> host.endsWith(".example")
+        ? hanging.lookUp(host)
+        : new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), lookups);
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      for (int i = 0; i < 2 * SystemResolver.THREADS; i++) {
+        String host = "slow.attacker" + i + ".example";
+        assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(20), "t:acme")).isInstanceOf(UnknownHostException.class);
+      }
+      assertThat(lookupsStarted.get()).isLessThanOrEqualTo(SystemResolver.PER_CALLER);
+
+      assertThat(r.resolve("images.example.org", Duration.ofSeconds(20), "t:globex"))
+          .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+      assertThat(r.resolve("cdn.example.net", Duration.ofSeconds(20), "a:198.51.100.7"))
+          .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+    });
+    assertThatThrownBy(() -> r.resolve("again.attacker99.example", Duration.ofMillis(200), "t:acme"))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for caller t:acme");
+  }
+
+  @Test
+  void aLookupBeyondItsCallersShareGetsTheFirstSlotItsCallerFrees() throws Exception {
+    CountDownLatch answer = new CountDownLatch(1);
+    SystemResolver.Lookup slowThenAnswers = host -> {
+      lookupsStarted.incrementAndGet();
+      try {
+        answer.await();
+      } catch (InterruptedException e) {
+        throw new UnknownHostException("interrupted");
+      }
+      return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    };
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), slowThenAnswers);
+    ExecutorService callers = Executors.newCachedThreadPool();
+    try {
+      List<Future<List<InetAddress>>> first = new ArrayList<>();
+      for (int i = 0; i < SystemResolver.PER_CALLER; i++) {
+        String host = "img.site" + i + ".example";
+        first.add(callers.submit(() -> r.resolve(host, Duration.ofSeconds(20), "t:acme")));
+      }
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        while (lookupsStarted.get() < SystemResolver.PER_CALLER) {
+          Thread.onSpinWait();
+        }
+      });
+      AtomicReference<Thread> beyond = new AtomicReference<>();
+      Future<List<InetAddress>> waiting = callers.submit(() -> {
+        beyond.set(Thread.currentThread());
+        return r.resolve("img.other.example", Duration.ofSeconds(20), "t:acme");
+      });
+      awaitTimedWaiting(waiting, beyond);
+      assertThat(lookupsStarted.get()).isEqualTo(SystemResolver.PER_CALLER);
+      answer.countDown();
+
+      for (Future<List<InetAddress>> f : first) {
+        assertThat(f.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+      }
+      assertThat(waiting.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress)
+          .containsExactly("203.0.113.7");
+    } finally {
+      answer.countDown();
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFreedSlotGoesToAWaiterItFitsEvenBehindOneItDoesNot() throws Exception {
+    // The first waiter's domain keeps its share held by lookups that never answer; the second
+    // waiter only needs any slot. When other slots free, the second must be handed one at once,
+    // not left waiting behind the first.
+    CountDownLatch answer = new CountDownLatch(1);
+    SystemResolver.Lookup lookups = host -> {
+      if (host.endsWith(".stuck.example")) {
+        return hanging.lookUp(host);
+      }
+      lookupsStarted.incrementAndGet();
+      try {
+        answer.await();
+      } catch (InterruptedException e) {
+        throw new UnknownHostException("interrupted");
+      }
+      return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    };
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), lookups);
+    ExecutorService callers = Executors.newCachedThreadPool();
+    try {
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        for (int i = 0; lookupsStarted.get() < SystemResolver.PER_DOMAIN; i++) {
+          String host = "n" + i + ".stuck.example";
+          assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(20))).isInstanceOf(UnknownHostException.class);
+        }
+      });
+      int others = SystemResolver.THREADS - SystemResolver.PER_DOMAIN;
+      List<Future<List<InetAddress>>> filling = new ArrayList<>();
+      for (int i = 0; i < others; i++) {
+        String host = "img.site" + i + ".example";
+        filling.add(callers.submit(() -> r.resolve(host, Duration.ofSeconds(20))));
+      }
+      assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+        while (lookupsStarted.get() < SystemResolver.PER_DOMAIN + others) {
+          Thread.onSpinWait();
+        }
+      });
+      AtomicReference<Thread> stuck = new AtomicReference<>();
+      Future<List<InetAddress>> stuckWaiter = callers.submit(() -> {
+        stuck.set(Thread.currentThread());
+        return r.resolve("again.stuck.example", Duration.ofSeconds(20));
+      });
+      awaitTimedWaiting(stuckWaiter, stuck);
+      AtomicReference<Thread> other = new AtomicReference<>();
+      Future<List<InetAddress>> otherWaiter = callers.submit(() -> {
+        other.set(Thread.currentThread());
+        return r.resolve("images.example.org", Duration.ofSeconds(20));
+      });
+      awaitTimedWaiting(otherWaiter, other);
+      answer.countDown();
+
+      for (Future<List<InetAddress>> f : filling) {
+        assertThat(f.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+      }
+      assertThat(otherWaiter.get(20, TimeUnit.SECONDS)).extracting(InetAddress::getHostAddress)
+          .containsExactly("203.0.113.7");
+      assertThat(stuckWaiter).isNotDone();
+    } finally {
+      answer.countDown();
+      callers.shutdownNow();
+    }
+  }
+
+  /** Until the caller in {@code thread} waits (for a slot, or for its answer) or is done. */
+  private static void awaitTimedWaiting(Future<?> call, AtomicReference<Thread> thread) {
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      while (!call.isDone() && (thread.get() == null || thread.get().getState() != Thread.State.TIMED_WAITING)) {
+        Thread.onSpinWait();
+      }
+    });
   }
 
   @Test

@@ -24,6 +24,7 @@ final class TestRequest implements InferenceRequest, RequestAttributes {
   private final Map<String, Object> attributes = new HashMap<>();
   private final CountingStream stream;
   private final CappedBody body;
+  private String remoteAddress = "127.0.0.1";
 
   TestRequest(String model, String contentType, InputStream body) {
     this.endpoint = Endpoint.of(model, "default", 1);
@@ -44,6 +45,12 @@ final class TestRequest implements InferenceRequest, RequestAttributes {
 
   TestRequest header(String name, String value) {
     headers.put(name.toLowerCase(Locale.ROOT), value);
+    return this;
+  }
+
+  /** The client's address, instead of {@code 127.0.0.1}. */
+  TestRequest remoteAddress(String address) {
+    this.remoteAddress = address;
     return this;
   }
 
@@ -74,7 +81,7 @@ final class TestRequest implements InferenceRequest, RequestAttributes {
 
   @Override
   public Optional<String> remoteAddress() {
-    return Optional.of("127.0.0.1");
+    return Optional.of(remoteAddress);
   }
 
   @Override
