@@ -207,21 +207,29 @@ final class BufferingResponse extends GuardHeadersResponse {
   }
 
   /**
-   * Whether the servlet sets a {@code Content-Type} header once its writer exists: that goes through
-   * {@link #setContentType}, which keeps the writer's charset, as a container's own response does.
-   * Straight to the response, it would relabel the held body with a charset it was not written in.
+   * Whether the servlet sets a {@code Content-Type} header that must go through {@link
+   * #setContentType}: once its writer exists, since that keeps the writer's charset, as a container's
+   * own response does (straight to the response, it would relabel the held body with a charset it
+   * was not written in); and under a name that reads as {@code Content-Type} only on the wire
+   * ({@code "Content-Type "}, see {@link HeaderNames}), which the container would send as a second
+   * type beside the one the output policies read.
    */
   private boolean relabels(String name, String value) {
-    return writerCharset != null && value != null && "Content-Type".equalsIgnoreCase(name);
+    return value != null && HeaderNames.reads(name, "Content-Type")
+        && (writerCharset != null || !"Content-Type".equalsIgnoreCase(name));
   }
 
   /**
    * Whether a header the servlet sets reaches the response: not {@code Content-Length}, which the
    * filter sets once the output policies ran, nor a header describing the servlet's own output
-   * ({@link RepresentationHeaders}), which the policies may rewrite.
+   * ({@link RepresentationHeaders}), which the policies may rewrite, nor a name that reads as {@code
+   * Content-Type} only on the wire; each name as a recipient may read it ({@link HeaderNames}), so
+   * that {@code "ETag "} does not pass either.
    */
   private static boolean passes(String name) {
-    return !"Content-Length".equalsIgnoreCase(name) && !RepresentationHeaders.describesTheBody(name);
+    String bare = HeaderNames.bare(name); // name itself unless something was cut
+    return !"Content-Length".equalsIgnoreCase(bare) && !RepresentationHeaders.describesTheBody(bare)
+        && (bare == name || !"Content-Type".equalsIgnoreCase(bare));
   }
 
   /** Keeps the trailer fields from the client: the output policies cannot see or rewrite them. */

@@ -11,8 +11,11 @@ import java.util.Map;
  * adds (in any letter case, by any of the {@code set}/{@code add} methods) is ignored, so the
  * guard's value wins, as in the JAX-RS adapter, whose response filter puts the decision's headers
  * over the resource's: a servlet cannot tell the client it has more requests left than the quota
- * counted. Other headers go to the container's response as usual, after a comparison with the few
- * names the decision has. After the servlet's {@code reset()}, which would otherwise clear them
+ * counted. The name is compared as a recipient may read it on the wire ({@link HeaderNames}): up to
+ * a colon, without surrounding whitespace, so {@code "RateLimit "} is ignored too; and so is any
+ * name that starts with whitespace, which the containers write as a line continuing the one before
+ * it (a guard header's, say). Other headers go to the container's response as usual, after a
+ * comparison with the few names the decision has. After the servlet's {@code reset()}, which would otherwise clear them
  * with its own (before an error page, say), the guard's headers are set again. A decision without
  * headers needs no wrapper. The request passed with it ({@link GuardHeadersRequest}, or a {@link
  * ReplayingRequest} if a policy read the body) binds an asynchronous context the servlet starts
@@ -35,7 +38,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** Sets the header, unless the guard set one of that name, whose value stays. */
   @Override
   public void setHeader(String name, String value) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.setHeader(name, value);
     }
   }
@@ -43,7 +46,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** Adds a value to the header, unless the guard set one of that name, whose value stays alone. */
   @Override
   public void addHeader(String name, String value) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.addHeader(name, value);
     }
   }
@@ -51,7 +54,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** As {@link #setHeader}. */
   @Override
   public void setIntHeader(String name, int value) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.setIntHeader(name, value);
     }
   }
@@ -59,7 +62,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** As {@link #addHeader}. */
   @Override
   public void addIntHeader(String name, int value) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.addIntHeader(name, value);
     }
   }
@@ -67,7 +70,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** As {@link #setHeader}. */
   @Override
   public void setDateHeader(String name, long date) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.setDateHeader(name, date);
     }
   }
@@ -75,7 +78,7 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
   /** As {@link #addHeader}. */
   @Override
   public void addDateHeader(String name, long date) {
-    if (!isGuardHeader(name)) {
+    if (!changesAGuardHeader(name)) {
       super.addDateHeader(name, date);
     }
   }
@@ -92,10 +95,17 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
     guardHeaders.forEach(super::setHeader);
   }
 
-  /** Whether the guard set a header named {@code name}; header names are case-insensitive. */
-  private boolean isGuardHeader(String name) {
+  /**
+   * Whether a header named {@code name} would, on the wire, be one of the guard's (names are
+   * case-insensitive, and read as {@link HeaderNames#reads} says) or continue the line of the header
+   * written before it, which may be the guard's.
+   */
+  private boolean changesAGuardHeader(String name) {
+    if (HeaderNames.continuesThePreviousLine(name)) {
+      return true;
+    }
     for (String guardName : guardNames) {
-      if (guardName.equalsIgnoreCase(name)) {
+      if (HeaderNames.reads(name, guardName)) {
         return true;
       }
     }

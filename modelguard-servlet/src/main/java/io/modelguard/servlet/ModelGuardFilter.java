@@ -73,7 +73,10 @@ import org.slf4j.LoggerFactory;
  * {@code reset()} (held or not, a reset keeps the guard's headers: the client still learns its rate
  * limits from an error page the servlet writes after one) and ignores a header of the same name the
  * servlet sets or adds itself, so that, as in the JAX-RS adapter, the guard's value wins (a servlet
- * cannot claim other rate limits than the quota counted). The request is then wrapped too, so that
+ * cannot claim other rate limits than the quota counted). Names are compared as a client or proxy
+ * may read them on the wire, where the containers write them as given: {@code "RateLimit "} is the
+ * guard's {@code RateLimit}, and a name starting with whitespace, which would continue the line of
+ * the header before it (a guard header's, say), is ignored too. The request is then wrapped too, so that
  * an asynchronous context the servlet starts with a bare {@code startAsync()} holds that response
  * and keeps the headers alike. The output policies see every response the servlet
  * writes itself, whatever status it set with {@code setStatus}: a 422 carrying partial scores, or a
@@ -139,17 +142,25 @@ import org.slf4j.LoggerFactory;
  * text as UTF-8: text the servlet writes in another charset is transcoded to UTF-8 for them and
  * sent so labelled (what it writes through its writer without a {@code Content-Type} is text in the
  * writer's charset, and a {@code Content-Type} header set once the writer exists keeps the writer's
- * charset, as {@code setContentType} does). Trailer fields the servlet sets are not sent, nor are the headers that
+ * charset, as {@code setContentType} does). A {@code HEAD} the servlet answers by writing the body,
+ * as {@code HttpServlet}'s default {@code doHead} does, gets the {@code Content-Length} of that body
+ * once the policies rewrote it, the length the {@code GET} would have; one it answers without the
+ * body (its own {@code doHead}) is sent without a {@code Content-Length}, since the servlet's own
+ * describes the output before the policies and a 0 would be false. Trailer fields the servlet sets are not sent, nor are the headers that
  * describe its own output ({@code ETag}, {@code Last-Modified}, {@code Content-MD5}, {@code
  * Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code Content-Range}, {@code
- * Accept-Ranges}): the policies may rewrite the body, and a validator or digest of the model's
+ * Accept-Ranges}, each also under a name that reads so only on the wire, such as {@code "ETag "}):
+ * the policies may rewrite the body, and a validator or digest of the model's
  * output would identify the exact scores. For the same reason the servlet does not see the
  * request's conditional and range headers ({@code If-None-Match}, {@code If-Match}, {@code
  * If-Modified-Since}, {@code If-Unmodified-Since}, {@code If-Range}, {@code Range}): a 304 or 206
  * computed on its own output would confirm or reveal it. An error or redirect the servlet sends
  * with {@code sendError} or {@code sendRedirect}, even after a write over the limit failed, is
- * left to the container and skips the output policies (the container writes that response, not the servlet);
- * the message of {@code sendError(status, message)} is dropped, since the container's error page
+ * left to the container and skips the output policies (the container writes that response, not the servlet),
+ * but an error page the application registered for it is the application's output, rendered from
+ * what the request left for it (an attribute holding the prediction, say): unless it is a guarded
+ * servlet whose own chain has output policies, it answers through those of the servlet that sent
+ * the error. The message of {@code sendError(status, message)} is dropped, since the container's error page
  * would show it, and so is what the servlet writes before or after either call (in an include,
  * where the container ignores both, the included servlet adds nothing to the page); an
  * informational status ({@code sendError(103)}, Early Hints) is sent as the interim response it
@@ -165,7 +176,7 @@ import org.slf4j.LoggerFactory;
  * checked again: a guarded servlet that dispatches itself again asynchronously is neither charged
  * twice by a quota nor asked for a body a policy already read, and the error page of a guarded
  * request is not checked again (an error page that is itself guarded answers through its own
- * chain's output policies, as below). The same holds, as a limitation, for a guarded servlet that
+ * chain's output policies, as below; one sent by a servlet under output policies, as above). The same holds, as a limitation, for a guarded servlet that
  * forwards or dispatches to another guarded servlet: the second one runs under the first one's
  * decision. What a guarded servlet reached by such a later dispatch writes (a page including it
  * twice, a front servlet dispatching to it) still goes through the output policies of its own
@@ -218,6 +229,12 @@ public final class ModelGuardFilter implements Filter {
    * response, whose output the policies see when it returns.
    */
   private final String holding = checked + ".holding";
+
+  /**
+   * Request attribute set when a servlet under output policies handed the response to the container
+   * ({@code sendError}): the error page the container then dispatches to answers through them.
+   */
+  private final String errorPageHeld = checked + ".errorPage";
 
   private final ModelGuard guard;
   private final List<Route> routes;
@@ -311,7 +328,9 @@ public final class ModelGuardFilter implements Filter {
     if (binding == null) {
       binding = servletBinding(request);
       if (binding == Binding.UNGUARDED) {
-        chain.doFilter(request, response);
+        if (!holdErrorPage(request, response, chain, path)) {
+          chain.doFilter(request, response);
+        }
         return;
       }
     }
@@ -386,13 +405,31 @@ public final class ModelGuardFilter implements Filter {
       return;
     }
     if (!binding.outputPolicies) {
-      chain.doFilter(request, response);
+      if (!holdErrorPage(request, response, chain, path)) {
+        chain.doFilter(request, response);
+      }
       return;
     }
     Endpoint endpoint = binding.endpoint(path);
     ServletInferenceRequest inference = endpoint.equals(allowed.inference.endpoint())
         ? allowed.inference : allowed.inference.retarget(request, path, endpoint);
     hold(request, response, chain, request, path, endpoint, inference, allowed.decision);
+  }
+
+  /**
+   * Holds an error dispatch for the output policies of the servlet that sent the error, if that
+   * servlet's response was held for them: the error page (not guarded, or guarded by a chain
+   * without output policies) renders what the request left for it, which may be the model's output.
+   *
+   * @return whether the dispatch was held and answered
+   */
+  private boolean holdErrorPage(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
+      String path) throws IOException, ServletException {
+    if (request.getDispatcherType() != DispatcherType.ERROR || !(request.getAttribute(errorPageHeld) instanceof Held held)) {
+      return false;
+    }
+    hold(request, response, chain, request, path, held.endpoint(), held.inference(), held.decision());
+    return true;
   }
 
   /**
@@ -441,8 +478,12 @@ public final class ModelGuardFilter implements Filter {
       request.removeAttribute(holding);
     }
     // First, since nothing can replace it: an error page or redirect the container writes (the
-    // servlet may send one after a write over the limit failed), not model output.
+    // servlet may send one after a write over the limit failed), not model output. An error page the
+    // application registered is its output, though: that dispatch answers through these policies.
     if (buffered.passedThrough()) {
+      if (request.getDispatcherType() != DispatcherType.INCLUDE) {
+        request.setAttribute(errorPageHeld, new Held(inference, endpoint, decision));
+      }
       return;
     }
     if (completed(request, response)) {
@@ -478,7 +519,14 @@ public final class ModelGuardFilter implements Filter {
     byte[] captured = buffered.captured();
     if (captured.length == 0) {
       // No body is no output: nothing for the policies to check, rewrite or settle (a 204, say).
-      response.setContentLength(0);
+      if (!"HEAD".equals(request.getMethod())) {
+        response.setContentLength(0);
+      } else if (request.getDispatcherType() != DispatcherType.INCLUDE) {
+        // A HEAD answered without the body (the servlet's own doHead, or HttpServlet's legacy one,
+        // which counts it where the filter cannot see it): the length the GET's checked body would
+        // have is unknown, and a 0 would be false. Committed without one, since Jetty would add a 0.
+        response.flushBuffer();
+      }
       return;
     }
     String contentType = response.getContentType();
@@ -772,6 +820,9 @@ public final class ModelGuardFilter implements Filter {
 
   /** The mark of a request this filter allowed: what later dispatches of it run under. */
   private record Allowed(ServletInferenceRequest inference, GuardDecision decision) {}
+
+  /** The output policies a request's error page answers through: those of the servlet that sent the error. */
+  private record Held(ServletInferenceRequest inference, Endpoint endpoint, GuardDecision decision) {}
 
   /**
    * What a servlet or path rule is guarded by, resolved once: the endpoint itself when the model

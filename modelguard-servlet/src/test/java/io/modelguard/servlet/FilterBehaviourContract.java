@@ -30,11 +30,14 @@ import io.modelguard.servlet.testapp.EscapingOutputServlet.Mode;
 import io.modelguard.servlet.testapp.FetchedImageServlet;
 import io.modelguard.servlet.testapp.FirstLineServlet;
 import io.modelguard.servlet.testapp.GuardedProbeServlet;
+import io.modelguard.servlet.testapp.GetPredictionServlet;
 import io.modelguard.servlet.testapp.LeakyOutputServlet;
 import io.modelguard.servlet.testapp.NotFoundServlet;
 import io.modelguard.servlet.testapp.OpenServlet;
 import io.modelguard.servlet.testapp.OverflowingServlet;
 import io.modelguard.servlet.testapp.OwnRateLimitServlet;
+import io.modelguard.servlet.testapp.PaddedHeadersServlet;
+import io.modelguard.servlet.testapp.PredictionErrorPageServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
 import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
 import io.modelguard.servlet.testapp.EarlyHintsServlet;
@@ -229,6 +232,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .route("/own-limits/plain", EndpointSpec.of("digits", METERED, 1))
         .route("/own-limits/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .route("/async-reset", EndpointSpec.of("digits", METERED, 1))
+        .route("/get/held/{how}", EndpointSpec.of("digits", METERED_OUTPUT, 1))
+        .route("/padded/plain", EndpointSpec.of("digits", METERED, 1))
+        .route("/padded/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
@@ -257,6 +263,8 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of(ResettingServlet.class, "/reset/*"),
         ServletDef.of(OwnRateLimitServlet.class, "/own-limits/*"),
         ServletDef.of(AsyncResettingServlet.class, "/async-reset"),
+        ServletDef.of(GetPredictionServlet.class, "/get/*"),
+        ServletDef.of(PaddedHeadersServlet.class, "/padded/*"),
         ServletDef.of(IncludingServlet.class, "/include/*"),
         ServletDef.of("async", new AsyncServlet(asyncRelease), "/async"),
         ServletDef.of(FetchedImageServlet.class, "/fetched"),
@@ -500,6 +508,60 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.body()).as(path).startsWith(OwnRateLimitServlet.BODY);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"/padded/plain", "/padded/held"})
+  void aHeaderNameThatReadsAsAGuardHeaderOnlyOnTheWireDoesNotReachTheClient(String path) throws Exception {
+    // Jetty and Tomcat write a name as given: "RateLimit " went out as "RateLimit : ...", which a
+    // proxy turns into a second RateLimit (RFC 9112 5.1) and Java's client refuses; " X-Folded"
+    // as a line a recipient appends to the one before it, the guard's RateLimit.
+    String head = RawHttp.exchangeHead(deployment.baseUri(), "POST /app" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+
+    assertThat(head).as(path).startsWith("HTTP/1.1 200 ").doesNotContain(PaddedHeadersServlet.OWN).contains("\r\nX-Own: 1\r\n");
+    List<String> fields = List.of(head.split("\r\n")).subList(1, head.split("\r\n").length);
+    assertThat(fields).as(path).noneMatch(f -> f.startsWith(" ") || f.startsWith("\t"));
+    assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("RateLimit-Policy"))
+        .containsExactly("RateLimit-Policy: \"ample\";q=1000000;w=60");
+    assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("RateLimit"))
+        .singleElement().asString().startsWith("RateLimit: \"ample\";r=");
+    if (path.endsWith("held")) {
+      // The output policies rewrite the body: no validator of the servlet's output, and one type.
+      assertThat(fields).as(path).noneMatch(f -> wireName(f).equalsIgnoreCase("ETag"));
+      assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("Content-Type")).hasSize(1);
+    }
+  }
+
+  /** The name of a header line as a lenient recipient reads it: before the colon, trimmed. */
+  private static String wireName(String field) {
+    int colon = field.indexOf(':');
+    return (colon < 0 ? field : field.substring(0, colon)).replaceAll("^[\\s\\p{Z}\\p{Cc}]+|[\\s\\p{Z}\\p{Cc}]+$", "");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/get/held/stream", "/get/held/writer"})
+  void aHeadUnderOutputPoliciesCarriesTheLengthOfTheCheckedGet(String path) throws Exception {
+    // HttpServlet's default doHead runs doGet: the filter sees the body and sends the length it has
+    // once the policies rewrote it, as the container counts it for an unguarded servlet.
+    String get = RawHttp.exchange(deployment.baseUri(), "GET /app" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    String head = RawHttp.exchange(deployment.baseUri(), "HEAD /app" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+
+    assertThat(get).as(path).startsWith("HTTP/1.1 200 ").endsWith(GetPredictionServlet.BODY + " checked");
+    String length = "Content-Length: " + (GetPredictionServlet.BODY + " checked").length() + "\r\n";
+    assertThat(get).as(path).contains("\r\n" + length);
+    assertThat(head).as(path).startsWith("HTTP/1.1 200 ").contains("\r\n" + length).endsWith("\r\n\r\n");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/get/held/own-head", "/get/held/own-head-untold"})
+  void aHeadAnsweredWithoutTheBodyUnderOutputPoliciesClaimsNoLength(String path) throws Exception {
+    // The servlet's own doHead writes no body: the filter sent Content-Length: 0, although the GET
+    // has a body; the servlet's own length describes the output before the policies rewrote it.
+    String head = RawHttp.exchange(deployment.baseUri(), "HEAD /app" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+
+    assertThat(head).as(path).startsWith("HTTP/1.1 200 ").doesNotContainIgnoringCase("\r\nContent-Length:")
+        .contains("\r\nRateLimit: \"ample\";r=").endsWith("\r\n\r\n");
+  }
+
   @Test
   void theGuardsHeadersSurviveAResetThroughTheContextOfABareStartAsync() throws Exception {
     // startAsync() on the container's request held the container's response: a reset there (an
@@ -666,6 +728,22 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
           .header("X-API-Key", fixture.basicKey()).GET().build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       assertThat(allowed.statusCode()).isEqualTo(404);
       assertThat(allowed.body()).isEqualTo("error page 404");
+    }
+  }
+
+  @Test
+  void anErrorPageOfAServletUnderOutputPoliciesAnswersThroughThem() throws Exception {
+    // The servlet leaves its prediction for the application's error page, which is not guarded, and
+    // sends 422: the page rendered the raw prediction to the client, past the output policy.
+    try (Deployment errorPages = runtime().start("/app", new ModelGuardFilter(fixture.guard()),
+        List.of(ServletDef.of("escape-error-page", new EscapingOutputServlet(Mode.ERROR_PAGE), "/escape/error-page"),
+            ServletDef.of(PredictionErrorPageServlet.class, "/error-page")),
+        Map.of(422, "/error-page"))) {
+      String r = RawHttp.exchange(errorPages.baseUri(), "POST /app/escape/error-page HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "X-API-Key: " + fixture.basicKey() + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+          + "Connection: close\r\n\r\n{}");
+
+      assertThat(r).startsWith("HTTP/1.1 422 ").doesNotContain(EscapingOutputServlet.SECRET).endsWith("\r\n\r\n{\"label\":7}");
     }
   }
 

@@ -82,8 +82,17 @@ public class EscapingOutputServlet extends HttpServlet {
      * client's {@code Accept-Charset}), without any {@code Content-Type}: nothing declares the
      * charset, and the policy reads the body as UTF-8.
      */
-    WRITER_WITHOUT_CONTENT_TYPE
+    WRITER_WITHOUT_CONTENT_TYPE,
+    /**
+     * Leaves the prediction in the request attribute {@link #PREDICTION_ATTRIBUTE} and sends an
+     * error ({@code 422}) whose message is the prediction too, for the application's error page
+     * ({@link PredictionErrorPageServlet}) to render.
+     */
+    ERROR_PAGE
   }
+
+  /** The request attribute the {@link Mode#ERROR_PAGE} servlet leaves the prediction in. */
+  public static final String PREDICTION_ATTRIBUTE = "test.prediction";
 
   private final Mode mode;
   private final transient CountDownLatch release;
@@ -149,6 +158,10 @@ public class EscapingOutputServlet extends HttpServlet {
         }
       }
       case ERROR_MESSAGE -> response.sendError(422, PREDICTION);
+      case ERROR_PAGE -> {
+        request.setAttribute(PREDICTION_ATTRIBUTE, PREDICTION);
+        response.sendError(422, PREDICTION);
+      }
       case WRITE_AFTER_ERROR -> {
         response.sendError(409);
         try {

@@ -1,0 +1,67 @@
+package io.modelguard.servlet;
+
+/**
+ * How a header name the servlet sets reads on the wire. Neither Jetty 12 nor Tomcat 11 checks the
+ * names an application gives: both write {@code "RateLimit "} as {@code RateLimit : ...} and
+ * {@code " RateLimit"} as a line starting with a space (a control character becomes a space in
+ * Tomcat, a dot in Jetty), and a proxy strips the space before the colon (RFC 9112, section 5.1)
+ * while a line that starts with one continues the line before it (obsolete line folding). So a
+ * name is compared as a recipient may read it: up to its first colon, without the whitespace and
+ * control characters around it.
+ */
+final class HeaderNames {
+  private HeaderNames() {}
+
+  /** Whether {@code name}, read as on the wire, is {@code fieldName}; any letter case. No allocation. */
+  static boolean reads(String name, String fieldName) {
+    if (name == null) {
+      return false;
+    }
+    int end = end(name);
+    int start = start(name, end);
+    return end - start == fieldName.length() && name.regionMatches(true, start, fieldName, 0, end - start);
+  }
+
+  /** {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut. */
+  static String bare(String name) {
+    if (name == null) {
+      return null;
+    }
+    int end = end(name);
+    int start = start(name, end);
+    return start == 0 && end == name.length() ? name : name.substring(start, end);
+  }
+
+  /**
+   * Whether the line a container writes for {@code name} starts with whitespace (a control
+   * character included, which Tomcat sends as a space): a recipient that unfolds it appends it to
+   * the value of the header written before it.
+   */
+  static boolean continuesThePreviousLine(String name) {
+    return name != null && !name.isEmpty() && name.charAt(0) <= ' ';
+  }
+
+  /** Where the name as read ends: before its first colon and the ignorable characters before that. */
+  private static int end(String name) {
+    int colon = name.indexOf(':');
+    int end = colon < 0 ? name.length() : colon;
+    while (end > 0 && ignorable(name.charAt(end - 1))) {
+      end--;
+    }
+    return end;
+  }
+
+  /** Where the name as read starts: after the ignorable characters that open it. */
+  private static int start(String name, int end) {
+    int start = 0;
+    while (start < end && ignorable(name.charAt(start))) {
+      start++;
+    }
+    return start;
+  }
+
+  /** Whitespace and control characters, ASCII, Latin-1 (NEL, NBSP) or other Unicode spaces. */
+  private static boolean ignorable(char c) {
+    return c <= ' ' || (c >= '\u007f' && c <= '\u00a0') || Character.isWhitespace(c) || Character.isSpaceChar(c);
+  }
+}
