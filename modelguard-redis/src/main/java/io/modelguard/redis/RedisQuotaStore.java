@@ -70,12 +70,13 @@ import org.slf4j.LoggerFactory;
  * <p>Each script call also sets a <em>replay guard</em> in the same slot, {@code
  * <prefix>{<partition>}:c:<store instance>:<call number>} (the instance a random 128-bit id, in
  * URL-safe Base64, drawn when the store is built), which lives for the replay window: four times
- * the {@link Builder#timeout(Duration) timeout}, at least 10 s. A call finding its guard there ran
- * already and is refused (see <em>When Redis fails</em>). The guards cost memory in proportion to
- * the rate of script calls: about 150 bytes each, so 5,000 calls a second (a hot key's coalesced
- * calls at 60,000 decisions a second) hold about 7.5 MB at the 10 s window. A guard never has the
- * name of a limit's key: limit names contain no colon, so a limit's key has one colon after the
- * hash tag's, a guard two.
+ * the {@link Builder#timeout(Duration) timeout}, at least 10 s, and holds the call's reply. A call
+ * finding its guard there ran already and gets that reply again (see <em>When Redis fails</em>).
+ * The guards cost memory in proportion to the rate of script calls: about 150 bytes each, plus the
+ * reply, some 20 bytes per decision and limit; so 5,000 calls a second of 12 decisions on a
+ * one-limit plan (a hot key's coalesced calls at 60,000 decisions a second) hold about 23 MB at the
+ * 10 s window (7.5 MB without the replies). A guard never has the name of a limit's key: limit
+ * names contain no colon, so a limit's key has one colon after the hash tag's, a guard two.
  *
  * <p>A limit's count belongs to its name, algorithm and window, as in {@link
  * io.modelguard.quota.InMemoryQuotaStore}: a limit redefined under the same name (a tier changed
@@ -106,9 +107,12 @@ import org.slf4j.LoggerFactory;
  *   <li>an error reply that refuses every key is an outage too: {@code READONLY} (after a
  *       failover, the store's connection reaches a replica; see below), {@code OOM}, {@code
  *       LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a value of another type
- *       under one of the store's key names) fails that key's decisions only:
+ *       under one of the store's key names), or a value of the right type that the script does not
+ *       write ({@code MGBADSTATE}: a count that is no decimal integer, negative or beyond
+ *       2<sup>53</sup>, a hash field missing or one too many), fails that key's decisions only:
  *       they get the failure policy, the breaker does not count them, and a WARN at most once a
  *       minute names the Redis key to delete ({@link io.modelguard.quota.QuotaKeyStateException}).
+ *       Such a value is never read as a full quota.
  * </ul>
  *
  * A decision that timed out may still have been applied by Redis (it is then counted but the
@@ -119,13 +123,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Each call is applied at most once.</b> On Cluster, Lettuce re-sends a call whose reply was
  * lost with its connection once it has reconnected (up to its own command timeout, twice the
- * store's timeout), and the script's operations are not idempotent. The script refuses a call it
- * has run already (its replay guard is there), changing nothing. A decision so refused fails like
- * any other failed call, so the failure policy answers although Redis charged it once (fail-closed:
- * denied but counted); a refund or forced charge so refused was applied, and counts as done, not
- * as a dropped settlement. A call lost before Redis ran it runs once when re-sent. The same guard
- * applies on a standalone Redis (where commands are rejected while disconnected, so the call fails
- * instead), against any re-send.
+ * store's timeout), and the script's operations are not idempotent. A call the script has run
+ * already (its replay guard is there) gets the reply of its first run again, kept in the guard,
+ * and changes nothing: a decision so re-sent gets the answer Redis gave it the first time (charged
+ * once, if allowed), a refund or forced charge completes as it did (applied, not a dropped
+ * settlement). Only if the guard holds no reply the script can read (the first run failed before
+ * it kept one, or another client overwrote it) is the call refused with an error starting {@code
+ * MGREPLAY}: a decision then fails like any other failed call, so the failure policy answers
+ * although Redis may have charged it once (fail-closed: denied but counted), and a refund counts
+ * as done. A call lost before Redis ran it runs once when re-sent. The same guard applies on a
+ * standalone Redis (where commands are rejected while disconnected, so the call fails instead),
+ * against any re-send.
  *
  * <p><b>On a standalone Redis, a failover is followed through the address.</b> A connection
  * whose script call Redis refuses with {@code READONLY} reaches a node a failover demoted to a
@@ -218,7 +226,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
           .autoReconnect(true)
           // Node connections open lazily, so commands must queue while one connects; callers still
           // stop waiting at the timeout and Lettuce's own timeout drops what stays queued. Queuing
-          // also re-sends a call whose reply was lost: the script's replay guard refuses it.
+          // also re-sends a call whose reply was lost: the script's replay guard answers it with
+          // the reply of its first run, changing nothing.
           .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
           .socketOptions(socket)
           .timeoutOptions(timeouts)

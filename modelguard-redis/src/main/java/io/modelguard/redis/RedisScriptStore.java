@@ -44,21 +44,27 @@ import java.util.function.Supplier;
  * <p>Keys: {@code <prefix>{<partition>}:<name>:<t|s><window seconds>} per limit ({@link
  * #limitKey}), the layout {@link RedisQuotaStore} documents, and per script call a replay guard
  * {@code <prefix>{<partition>}:c:<instance id>:<call number>}, which the script sets first (NX,
- * with a TTL of the replay window) and refuses the call if it is there already.
+ * with a TTL of the replay window) and, before it returns, overwrites with the call's reply.
  *
  * <p>At most once: a call whose reply was lost with its connection is re-sent by Lettuce once it
  * has reconnected (on Cluster, where commands queue while disconnected), and the script's
  * operations are not idempotent. Each store instance has a random id and numbers its calls, so
- * each call's guard key is its own; a re-sent call that ran already is refused with an error
- * starting {@value #REPLAY_REFUSED}. Its decisions fail (the failure policy answers, though Redis
- * decided them once, as for a timed-out call); its adjustments were applied and complete normally.
- * The guard does not depend on the order in which calls arrive, so it holds with coalescing off.
+ * each call's guard key is its own; a re-sent call that ran already gets the reply its first run
+ * gave, kept in its guard, and reads or writes no quota key: its decisions get Redis's original
+ * answers and its adjustments complete as the first run did (applied, or failed on a key's state).
+ * Only if that reply cannot be read (the first run failed before it kept it, or another client
+ * wrote the guard) is the call refused with an error starting {@value #REPLAY_REFUSED}: its
+ * decisions fail (the failure policy answers, though Redis may have decided them once, as for a
+ * timed-out call) and its adjustments complete normally. The guard does not depend on the order in
+ * which calls arrive, so it holds with coalescing off.
  *
  * <p>A call Redis answers with {@code WRONGTYPE} (a key of the call holds a value of another type
- * than the script reads there: another client wrote it) fails its operations with a {@link
- * QuotaKeyStateException} naming the keys, which the breaker does not count: the key is broken, not
- * Redis. Every other error reply ({@code READONLY}, {@code OOM}, ...) fails them with a plain
- * {@link QuotaStoreException}, an outage. A {@code READONLY} reply (the connection leads to a
+ * than the script reads there: another client wrote it), or with the script's {@value
+ * #BAD_STATE} (a key of the right type holds a value the script does not write: a number that is
+ * not one, negative or too large, a missing or extra hash field), fails its operations with a
+ * {@link QuotaKeyStateException} naming the key, which the breaker does not count: the key is
+ * broken, not Redis. Every other error reply ({@code READONLY}, {@code OOM}, ...) fails them with
+ * a plain {@link QuotaStoreException}, an outage. A {@code READONLY} reply (the connection leads to a
  * replica) is also reported, with the commands the call went through, to the {@link
  * ReadOnlyReplies} given, before the call's operations fail: the standalone store drops that
  * connection, so that a later call reconnects to whichever node the address leads to now.
@@ -86,6 +92,11 @@ final class RedisScriptStore implements QuotaStore {
   static final String REPLAY_REFUSED = "MGREPLAY";
   /** How Redis's error begins when a key holds a value of another type than the command reads. */
   private static final String WRONG_TYPE = "WRONGTYPE";
+  /**
+   * How the script's error begins when a key holds a value of the right type that it does not
+   * write; the key's position in the call (from 1) follows.
+   */
+  static final String BAD_STATE = "MGBADSTATE";
 
   private final Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands;
   private final String prefix;
@@ -375,8 +386,8 @@ final class RedisScriptStore implements QuotaStore {
           Throwable cause = unwrap(error);
           if (isReplayRefused(cause)) {
             refusedReplay(batch, cause);
-          } else if (isWrongType(cause)) {
-            QuotaKeyStateException e = wrongType(limitKeys, cause);
+          } else if (isKeyState(cause)) {
+            QuotaKeyStateException e = keyState(limitKeys, cause);
             for (Op op : batch) {
               op.result.completeExceptionally(e);
             }
@@ -437,21 +448,41 @@ final class RedisScriptStore implements QuotaStore {
             : CompletableFuture.failedFuture(e));
   }
 
-  private static boolean isWrongType(Throwable cause) {
+  private static boolean isKeyState(Throwable cause) {
     return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
-        && cause.getMessage().startsWith(WRONG_TYPE);
+        && (cause.getMessage().startsWith(WRONG_TYPE) || cause.getMessage().startsWith(BAD_STATE + " "));
   }
 
   /**
-   * The failure of a call one of whose keys holds a value of another type: the script reads every
-   * key before it writes, so it changed none of them (only its replay guard is set), and it cannot
-   * decide for them until the key is deleted.
+   * The failure of a call one of whose keys holds a value of another type ({@code WRONGTYPE}), or
+   * of the right type but not one the script writes ({@value #BAD_STATE}, which names the key): the
+   * script reads every key before it writes, so it changed none of them (only its replay guard is
+   * set), and it cannot decide for them until the key is deleted. Read as a full quota, such a
+   * value would give the tenant its quota again for as long as it stays.
    */
-  private static QuotaKeyStateException wrongType(String[] limitKeys, Throwable cause) {
+  private static QuotaKeyStateException keyState(String[] limitKeys, Throwable cause) {
+    String message = cause.getMessage();
+    if (message.startsWith(BAD_STATE)) {
+      int position = keyPosition(message, limitKeys.length);
+      String key = position > 0 ? "Redis key " + limitKeys[position - 1]
+          : "One of the Redis keys " + String.join(", ", limitKeys);
+      return new QuotaKeyStateException(key + " holds a value the quota store does not write (another client"
+          + " changed it?): no decision on it until it is deleted (" + message + ")", cause);
+    }
     String keys = limitKeys.length == 1 ? "Redis key " + limitKeys[0]
         : "One of the Redis keys " + String.join(", ", limitKeys);
     return new QuotaKeyStateException(keys + " holds a value of another type than the quota store keeps there"
-        + " (another client wrote it?): no decision on it until it is deleted (" + cause.getMessage() + ")", cause);
+        + " (another client wrote it?): no decision on it until it is deleted (" + message + ")", cause);
+  }
+
+  /** The key position (1 to {@code keys}) after {@value #BAD_STATE} in {@code message}; 0 if there is none. */
+  private static int keyPosition(String message, int keys) {
+    String[] words = message.split(" ", 3);
+    if (words.length < 2 || !words[1].matches("[1-9][0-9]{0,3}")) {
+      return 0;
+    }
+    int position = Integer.parseInt(words[1]);
+    return position <= keys ? position : 0;
   }
 
   private static boolean isReplayRefused(Throwable cause) {
@@ -460,14 +491,17 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   /**
-   * Ends the operations of a call Redis refused as a re-sent one: it ran them all when it first
-   * got the call, whose reply was lost. An adjustment was applied, so it completes normally (it is
-   * no dropped settlement); a decision's outcome was lost with the reply, so it fails and the
-   * failure policy answers, though Redis decided it once (and charged it, if it allowed it).
+   * Ends the operations of a call Redis refused as a re-sent one whose first reply it could not
+   * give again (the script kept none, or another client overwrote it): it ran them when it first
+   * got the call, whose reply was lost. An adjustment is taken as applied, so it completes
+   * normally (it is no dropped settlement); a decision's outcome was lost with the reply, so it
+   * fails and the failure policy answers, though Redis may have decided it once (and charged it, if
+   * it allowed it).
    */
   private static void refusedReplay(List<Op> batch, Throwable cause) {
-    QuotaStoreException e = new QuotaStoreException("Redis refused a re-sent quota call: it had applied it"
-        + " already, and its reply was lost with the connection", cause);
+    QuotaStoreException e = new QuotaStoreException("Redis refused a re-sent quota call: it had run it"
+        + " already, its reply was lost with the connection, and its replay guard kept no reply to give again",
+        cause);
     for (Op op : batch) {
       if (op.acquire) {
         op.result.completeExceptionally(e);

@@ -7,11 +7,15 @@
 --          its name never reads the other algorithm's state (which would fail with WRONGTYPE) nor
 --          another window's.
 -- KEYS[n+1] this call's replay guard: <prefix>{<partition>}:c:<store instance>:<call number>,
---          unique per call. Set first, NX, with a TTL of replay_ms: a client that re-sends the
---          call after a lost reply (Lettuce does, on reconnecting) is refused with an error
---          starting MGREPLAY and changes nothing, since the operations are not idempotent (a
---          decision charges, a refund gives back). The TTL outlives any re-send, so the key
---          only costs memory for a few seconds per call.
+--          unique per call. Set first, NX, with a TTL of replay_ms, to '?' (the call is running);
+--          before the script returns, it holds the call's reply ('r ' and the reply's integers,
+--          or 'e ' and the error reply), its TTL set again to replay_ms. A client that re-sends
+--          the call after a lost reply (Lettuce does, on reconnecting) gets that same reply
+--          again, and no quota key is read or written, since the operations are not idempotent
+--          (a decision charges, a refund gives back). A guard whose reply cannot be read (still
+--          '?', or another client wrote it) refuses the re-sent call with an error starting
+--          MGREPLAY instead. The TTL outlives any re-send, so the key only costs memory for a
+--          few seconds per call.
 --          All keys share one hash tag, so this works on Redis Cluster.
 -- ARGV     now_us ('' = Redis TIME: the normal case; a number only in tests), grace_ms (extra TTL),
 --          replay_ms (TTL of the replay guard), n, then n x (algorithm, a, b), m, then
@@ -21,13 +25,60 @@
 --            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0);
 --            kind 2 = settle: as 1, followed by n numbers, the reservation's end (TAT just after it)
 --            per limit (0 for a sliding window), past which a token bucket refund never reaches
+-- State    what this script writes, and nothing else: a token bucket's key a string of decimal
+--          digits; a sliding window's a hash of exactly the fields i, c and p, each decimal digits;
+--          every number below 2^53. An absent key is a full quota. A key holding anything else
+--          (another client wrote it) is refused, as Redis refuses a key of another type
+--          (WRONGTYPE): with an error starting MGBADSTATE and the key's position i, changing
+--          nothing, rather than read as a full quota.
 -- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit;
---          or the error MGREPLAY if this call ran before.
--- The first write, before any state is read: a refused call reads and writes nothing, and a
--- Redis out of memory fails the call here, before it changes anything.
-if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'PX', ARGV[3]) then
+--          or the error WRONGTYPE or MGBADSTATE (a key's state), or MGREPLAY (see KEYS[n+1]).
+local guard = KEYS[#KEYS]
+local replayMs = ARGV[3]
+
+-- A number as this script writes it: decimal digits, below 2^53; nil for anything else.
+local function stateNumber(v)
+  if type(v) ~= 'string' or #v == 0 or #v > 16 or not string.find(v, '^%d+$') then
+    return nil
+  end
+  local x = tonumber(v)
+  if x >= 9007199254740992 then
+    return nil
+  end
+  return x
+end
+
+-- The first write, before any state is read: a call refused as a replay reads and writes no quota
+-- key, and a Redis out of memory fails the call here, before it changes anything.
+if not redis.call('SET', guard, '?', 'NX', 'PX', replayMs) then
+  local kept = redis.pcall('GET', guard)
+  if type(kept) == 'string' and string.sub(kept, 1, 2) == 'e ' and #kept > 2 then
+    return redis.error_reply(string.sub(kept, 3))
+  end
+  if type(kept) == 'string' and string.sub(kept, 1, 2) == 'r ' then
+    local limits = tonumber(ARGV[4])
+    local size = 1 + tonumber(ARGV[5 + 3 * limits]) * (1 + 3 * limits)
+    local reply = {}
+    for word in string.gmatch(string.sub(kept, 3), '[^ ]+') do
+      reply[#reply + 1] = stateNumber(word) or false
+      if #reply > size or not reply[#reply] then
+        break
+      end
+    end
+    if #reply == size and reply[size] then
+      return reply
+    end
+  end
   return redis.error_reply('MGREPLAY this quota script call ran already; its reply was lost')
 end
+
+-- Ends the call with the error reply msg, kept for a replay of the call. Nothing was written but
+-- the guard: every key is read before any is written.
+local function refuse(msg)
+  redis.call('SET', guard, 'e ' .. msg, 'PX', replayMs)
+  return redis.error_reply(msg)
+end
+
 local SLICES = 65536
 local now, nowMs
 if ARGV[1] == '' then
@@ -47,16 +98,29 @@ for i = 1, n do
   pa[i] = tonumber(ARGV[p + 1])
   pb[i] = tonumber(ARGV[p + 2])
   p = p + 3
+  -- pcall: a key of another type ends the call with WRONGTYPE, kept as the call's reply
+  s1[i], s2[i], s3[i] = 0, 0, 0
   if alg[i] == 1 then
-    local v = redis.call('GET', KEYS[i])
-    s1[i] = v and tonumber(v) or 0
-    s2[i] = 0
-    s3[i] = 0
+    local v = redis.pcall('GET', KEYS[i])
+    if type(v) == 'table' then
+      return refuse(v.err)
+    elseif v then
+      s1[i] = stateNumber(v)
+    end
   else
-    local v = redis.call('HMGET', KEYS[i], 'i', 'c', 'p')
-    s1[i] = v[1] and tonumber(v[1]) or 0
-    s2[i] = v[2] and tonumber(v[2]) or 0
-    s3[i] = v[3] and tonumber(v[3]) or 0
+    local fields = redis.pcall('HLEN', KEYS[i])
+    if type(fields) == 'table' then
+      return refuse(fields.err)
+    elseif fields ~= 0 then
+      local v = redis.call('HMGET', KEYS[i], 'i', 'c', 'p')
+      s1[i], s2[i], s3[i] = stateNumber(v[1]), stateNumber(v[2]), stateNumber(v[3])
+      if fields ~= 3 then
+        s1[i] = nil -- a field this script does not write
+      end
+    end
+  end
+  if not (s1[i] and s2[i] and s3[i]) then
+    return refuse('MGBADSTATE ' .. i .. ' quota key holds a value this script does not write')
   end
 end
 
@@ -207,4 +271,10 @@ if dirty then
     end
   end
 end
+-- Kept for a replay of the call: the reply's integers, truncated as Redis truncates them.
+local words = {}
+for k = 1, #out do
+  words[k] = string.format('%d', out[k])
+end
+redis.call('SET', guard, 'r ' .. table.concat(words, ' '), 'PX', replayMs)
 return out

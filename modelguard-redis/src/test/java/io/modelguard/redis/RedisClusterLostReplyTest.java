@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A script call that Redis ran but whose reply was lost with the connection must not run again:
  * its operations are not idempotent (a decision charges, a refund gives back). Lettuce re-sends it
- * once reconnected; the script refuses it. A call lost before Redis ran it must still run once. A
+ * once reconnected; the script answers it with the first run's reply, kept with the call's replay
+ * guard, and changes nothing. A call lost before Redis ran it must still run once. A
  * one-master Redis Cluster behind a loopback proxy that loses one reply, or one call, and closes the
  * connection, as a network failure would.
  */
@@ -87,14 +88,14 @@ class RedisClusterLostReplyTest {
       store.settle(key, PLAN, -40, first);
 
       // Applied once: 40 back. Applied twice, the tenant could spend 80 more of its 100 at once.
-      assertThat(unitsLeft(store, key)).as("units left after one refund of 40").isLessThanOrEqualTo(40);
-      // Redis refused the re-sent call because it had applied it: the refund is not lost.
+      assertThat(unitsLeft(store, key)).as("units left after one refund of 40").isEqualTo(40);
+      // Redis answered the re-sent call with the first run's reply: the refund is not lost.
       assertThat(store.droppedSettlements()).as("refunds reported lost").isZero();
     }
   }
 
   @Test
-  void aDecisionWhoseReplyIsLostIsNotChargedTwice() {
+  void aDecisionWhoseReplyIsLostIsChargedOnceAndTheCallerGetsRedisDecision() {
     try (RedisQuotaStore store = store()) {
       QuotaKey key = key("lost-decision");
       assertThat(store.acquire(key, PLAN, 1).remaining(0)).isEqualTo(99);
@@ -102,11 +103,28 @@ class RedisClusterLostReplyTest {
       proxy.loseNextScriptReply();
       QuotaDecision lost = store.acquire(key, PLAN, 10);
 
-      long left = unitsLeft(store, key);
-      // Charged once whatever the caller heard (the failure policy's answer, or Redis's decision).
-      assertThat(left).as("units left after a decision of 10 (%s)", lost).isGreaterThanOrEqualTo(89);
-      // Redis refused the re-sent call, so the caller heard the failure policy (fail-closed).
-      assertThat(lost.status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+      // The re-sent call got the first run's reply: Redis's decision, not the failure policy's
+      // (which, fail-closed, denied a request Redis had allowed and charged).
+      assertThat(lost.status()).as("Redis's own decision: %s", lost).isEqualTo(QuotaDecision.Status.ALLOWED);
+      assertThat(lost.isDegraded()).isFalse();
+      assertThat(lost.remaining(0)).isEqualTo(89);
+      assertThat(unitsLeft(store, key)).as("charged once").isEqualTo(89);
+    }
+  }
+
+  @Test
+  void aDeniedDecisionWhoseReplyIsLostIsDeniedByRedisWhenResent() {
+    try (RedisQuotaStore store = store()) {
+      QuotaKey key = key("lost-denial");
+      assertThat(store.acquire(key, PLAN, 95).remaining(0)).isEqualTo(5);
+
+      proxy.loseNextScriptReply();
+      QuotaDecision lost = store.acquire(key, PLAN, 10);
+
+      assertThat(lost.status()).as("Redis's own denial: %s", lost).isEqualTo(QuotaDecision.Status.EXCEEDED);
+      assertThat(lost.isDegraded()).isFalse();
+      assertThat(lost.retryAfterMicros()).isPositive();
+      assertThat(unitsLeft(store, key)).isEqualTo(5);
     }
   }
 

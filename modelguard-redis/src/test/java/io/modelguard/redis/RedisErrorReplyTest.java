@@ -3,7 +3,10 @@ package io.modelguard.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
@@ -14,8 +17,11 @@ import io.modelguard.test.FakeClock;
 import io.modelguard.test.LogCapture;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -29,7 +35,9 @@ import org.junit.jupiter.api.Test;
  * memory ({@code OOM} under {@code noeviction}) refuses every key: an outage like any other, which
  * opens the breaker. A key another client overwrote with a value of another type ({@code
  * WRONGTYPE}) fails that key only: its decisions get the failure policy, but the breaker every key
- * goes through stays closed, and the operator is told which key, at most once a minute.
+ * goes through stays closed, and the operator is told which key, at most once a minute. So does a
+ * key of the right type whose value the script does not write (a count that is no count, a hash
+ * field missing or foreign): read as a full quota, it would allow the tenant its whole quota again.
  *
  * <p>Time is the test's: the script and the fallback on a fake clock, the circuit and the warnings
  * on a ticker the test moves.
@@ -145,6 +153,73 @@ class RedisErrorReplyTest {
       QuotaDecision o = store.acquire(other, PLAN, 1);
       assertThat(o.status()).as("another tenant: %s", o).isEqualTo(QuotaDecision.Status.ALLOWED);
       assertThat(o.isDegraded()).isFalse();
+    }
+  }
+
+  @Test
+  void aTokenBucketKeyHoldingNoCountTheScriptWritesIsRefusedNotReadAsAFullQuota() {
+    String name = redisKey(key);
+    Map<String, Consumer<RedisCommands<String, String>>> corrupt = new LinkedHashMap<>();
+    for (String value : List.of("abc", "-5", "nan", "inf", "-inf", "1e20", "1.5", "0x10", "", " 7", "7 ",
+        "9007199254740992", "99999999999999999999")) {
+      corrupt.put("'" + value + "'", redis -> redis.set(name, value));
+    }
+    refusesEach(PLAN, name, corrupt);
+  }
+
+  @Test
+  void aSlidingWindowKeyWithFieldsTheScriptDoesNotWriteIsRefusedNotReadAsAFullQuota() {
+    QuotaPlan window = QuotaPlan.of(QuotaLimit.slidingWindow("daily", 100, Duration.ofDays(1)));
+    String name = RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:daily:s86400";
+    Map<String, Consumer<RedisCommands<String, String>>> corrupt = new LinkedHashMap<>();
+    corrupt.put("i=abc", redis -> redis.hset(name, Map.of("i", "abc", "c", "0", "p", "0")));
+    corrupt.put("c=-1", redis -> redis.hset(name, Map.of("i", "1", "c", "-1", "p", "0")));
+    corrupt.put("c=nan", redis -> redis.hset(name, Map.of("i", "1", "c", "nan", "p", "0")));
+    corrupt.put("p=inf", redis -> redis.hset(name, Map.of("i", "1", "c", "0", "p", "inf")));
+    corrupt.put("c=1.5", redis -> redis.hset(name, Map.of("i", "1", "c", "1.5", "p", "0")));
+    corrupt.put("p missing", redis -> redis.hset(name, Map.of("i", "1", "c", "5")));
+    corrupt.put("a foreign field too", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "p", "0", "x", "1")));
+    corrupt.put("only a foreign field", redis -> redis.hset(name, Map.of("field", "value")));
+    refusesEach(window, name, corrupt);
+  }
+
+  /**
+   * Writes each corrupt value under {@code name}, {@code key}'s one Redis key for {@code plan}:
+   * under fail-closed every decision on it is unavailable (not allowed from a full quota) and
+   * leaves the value as it was, while other keys are counted in Redis and the breaker stays
+   * closed; the operator is told the key's name. Deleted, the key counts from a full quota again.
+   */
+  private void refusesEach(QuotaPlan plan, String name, Map<String, Consumer<RedisCommands<String, String>>> corrupt) {
+    RedisClient client = RedisClient.create(RedisURI.create(server.url()));
+    try (LogCapture logged = LogCapture.of("io.modelguard", Level.INFO);
+        StatefulRedisConnection<String, String> connection = client.connect();
+        RedisQuotaStore store = store(FailurePolicy.failClosed())) {
+      RedisCommands<String, String> redis = connection.sync();
+      for (Map.Entry<String, Consumer<RedisCommands<String, String>>> value : corrupt.entrySet()) {
+        redis.del(name);
+        value.getValue().accept(redis);
+        String dump = redis.type(name) + " " + (redis.type(name).equals("string") ? redis.get(name) : redis.hgetall(name));
+
+        QuotaDecision d = store.acquire(key, plan, 1);
+        assertThat(d.status()).as("a decision on %s holding %s: %s", name, value.getKey(), d)
+            .isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+        assertThat(redis.type(name) + " " + (redis.type(name).equals("string") ? redis.get(name) : redis.hgetall(name)))
+            .as("the value is left for the operator to see").isEqualTo(dump);
+      }
+      assertThat(store.circuitState()).as("one key's bad value is no outage of Redis").isEqualTo(CircuitState.CLOSED);
+      QuotaDecision o = store.acquire(other, plan, 1);
+      assertThat(o.status()).as("another tenant: %s", o).isEqualTo(QuotaDecision.Status.ALLOWED);
+      assertThat(o.isDegraded()).isFalse();
+      assertThat(logged.messagesAt(Level.WARN)).singleElement().asString()
+          .contains(name).contains("MGBADSTATE").contains("does not write").doesNotContain("circuit open");
+
+      redis.del(name); // the operator removes it
+      QuotaDecision fresh = store.acquire(key, plan, 1);
+      assertThat(fresh.status()).as("counted in Redis again: %s", fresh).isEqualTo(QuotaDecision.Status.ALLOWED);
+      assertThat(fresh.remaining(0)).isEqualTo(99);
+      assertThat(store.acquire(key, plan, 1).remaining(0)).as("the state the script wrote reads back").isEqualTo(98);
+    } finally {
+      client.shutdown();
     }
   }
 

@@ -12,6 +12,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaKeyStateException;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPlan;
 import io.modelguard.quota.QuotaStoreException;
@@ -343,10 +344,12 @@ class RedisQuotaStoreTest {
   }
 
   @Test
-  void aScriptCallSentTwiceIsAppliedOnceOnAStandaloneRedisToo() throws Exception {
+  void aScriptCallSentTwiceIsAppliedOnceAndTheSecondGetsTheFirstReplyOnAStandaloneRedisToo() throws Exception {
     // Any client-side retry of a call Redis ran already (Lettuce's re-send after a lost reply, say)
     // would charge a decision or give a refund back twice. Here every script call is sent twice in
-    // a row on one connection, as a re-send would be; the second is refused.
+    // a row on one connection, as a re-send would be, and the caller hears the second's reply: the
+    // first's, kept in its replay guard. (It was refused, so the failure policy answered a decision
+    // Redis had allowed and charged.)
     AtomicInteger dropped = new AtomicInteger();
     RedisScriptStore script = new RedisScriptStore(() -> CompletableFuture.completedFuture(sentTwice(connection.async())),
         "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> dropped.incrementAndGet(),
@@ -354,8 +357,9 @@ class RedisQuotaStoreTest {
     QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
     QuotaKey key = key("twice");
 
-    assertThatThrownBy(() -> script.acquire(key, plan, 10)).isInstanceOf(QuotaStoreException.class)
-        .hasMessageContaining("refused a re-sent quota call");
+    QuotaDecision decided = script.acquire(key, plan, 10);
+    assertThat(decided.status()).as("Redis's own decision: %s", decided).isEqualTo(QuotaDecision.Status.ALLOWED);
+    assertThat(decided.remaining(0)).isEqualTo(90);
     script.adjust(key, plan, -4, 0);
 
     RedisScriptStore once = new RedisScriptStore(() -> CompletableFuture.completedFuture(connection.async()), "mg:q:",
@@ -363,6 +367,55 @@ class RedisQuotaStoreTest {
     // A cost above the quota is never charged: this reads the units left.
     assertThat(once.acquire(key, plan, 101).remaining(0)).as("charged 10 once, 4 given back once").isEqualTo(94);
     assertThat(dropped.get()).as("the refund was applied, so it is not reported lost").isZero();
+  }
+
+  @Test
+  void aCallSentTwiceOnAKeyOfAnotherTypeFailsTwiceAndItsRefundIsReportedLostNotApplied() throws Exception {
+    // The first run failed with WRONGTYPE and applied nothing; the re-sent call was refused as a
+    // replay, and a refused refund counts as applied: a lost refund no one was told of.
+    AtomicInteger dropped = new AtomicInteger();
+    RedisScriptStore script = new RedisScriptStore(() -> CompletableFuture.completedFuture(sentTwice(connection.async())),
+        "mg:q:", Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> dropped.incrementAndGet(),
+        RedisScriptStore.randomInstanceId(), 10_000L);
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
+    QuotaKey key = key("twice-broken");
+    redis.rpush("mg:q:{" + key.partition() + "}:daily:t86400", "not a quota");
+
+    assertThatThrownBy(() -> script.acquire(key, plan, 10)).isInstanceOf(QuotaKeyStateException.class)
+        .hasMessageContaining("WRONGTYPE");
+    script.adjust(key, plan, -4, 0);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (dropped.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // waits for the asynchronous answer, not for time to pass
+    }
+    assertThat(dropped.get()).as("the refund Redis could not apply is reported lost").isEqualTo(1);
+  }
+
+  @Test
+  void aReplayWhoseKeptReplyCannotBeReadIsRefusedAndChangesNothing() {
+    // The guard keeps no reply the script can read (its first run failed before keeping one, or
+    // another client wrote it): the call is refused as a replay, not run a second time.
+    String instance = "unreadable" + UUID.randomUUID().toString().replace("-", "");
+    RedisScriptStore script = new RedisScriptStore(() -> CompletableFuture.completedFuture(connection.async()), "mg:q:",
+        Duration.ofSeconds(5).toNanos(), null, true, 128, (k, d, e) -> {}, instance, 10_000L);
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
+    QuotaKey key = key("unreadable");
+    String guards = "mg:q:{" + key.partition() + "}:c:" + instance + ":";
+    List<String> kept = List.of("?", "r 1 1 2", "r 1 1 2 0 x", "r 1 1 2 0 0 0", "e", "1");
+    for (int call = 1; call <= kept.size(); call++) {
+      redis.psetex(guards + call, 10_000, kept.get(call - 1));
+    }
+
+    for (int call = 1; call <= kept.size(); call++) {
+      String guard = kept.get(call - 1);
+      assertThatThrownBy(() -> script.acquire(key, plan, 10)).as("guard '%s'", guard)
+          .isInstanceOf(QuotaStoreException.class).hasMessageContaining("refused a re-sent quota call");
+    }
+    assertThat(redis.exists("mg:q:{" + key.partition() + "}:daily:t86400")).as("nothing charged").isZero();
+    assertThat(script.acquire(key, plan, 10).remaining(0)).as("the next call runs").isEqualTo(90);
+    String reply = redis.get(guards + (kept.size() + 1));
+    assertThat(reply).as("its reply kept for a replay").matches("r [0-9]+ 1 [0-9]+ 0 0");
+    assertThat(redis.pttl(guards + (kept.size() + 1))).isBetween(1L, 10_000L);
   }
 
   /** {@code commands}, sending each script call twice and answering with the second's reply. */

@@ -84,7 +84,7 @@ class RedisReplicationFailoverTest {
   void aMasterTurnedReadOnlyReplicaIsAnOutageUntilItIsPromotedBackWithItsCounts() {
     try (LogCapture logged = LogCapture.of("io.modelguard", Level.INFO); RedisQuotaStore store = store()) {
       take(store, 10, false, 90);
-      assertThat(master.cli("wait", "1", "10000").trim()).as("the replica has the count").isEqualTo("1");
+      awaitReplicaHasTheCount();
 
       // Failover: the replica promoted, the old master (the store's address) demoted to its replica.
       assertThat(replica.cli("replicaof", "no", "one")).contains("OK");
@@ -128,7 +128,7 @@ class RedisReplicationFailoverTest {
     try (ReplyDroppingProxy address = new ReplyDroppingProxy(master.port());
         RedisQuotaStore store = store("redis://127.0.0.1:" + address.port())) {
       take(store, 10, false, 90);
-      assertThat(master.cli("wait", "1", "10000").trim()).as("the replica has the count").isEqualTo("1");
+      awaitReplicaHasTheCount();
 
       failOver();
       address.forwardNewConnectionsTo(replica.port()); // the store's connection stays with the old master
@@ -148,7 +148,7 @@ class RedisReplicationFailoverTest {
         ReplyDroppingProxy address = new ReplyDroppingProxy(master.port());
         RedisQuotaStore store = store("redis://127.0.0.1:" + address.port())) {
       take(store, 10, false, 90);
-      assertThat(master.cli("wait", "1", "10000").trim()).as("the replica has the count").isEqualTo("1");
+      awaitReplicaHasTheCount();
       assertThat(address.connectionsAccepted()).isEqualTo(1);
 
       failOver(); // the address still leads to the old master, a replica now (DNS not updated yet)
@@ -224,6 +224,24 @@ class RedisReplicationFailoverTest {
   /** Lets the open circuit probe, on the probe key, until a probe reaches the restarted Redis. */
   private void awaitRedis(RedisQuotaStore store) {
     OutageDrill.awaitRedis(store, nanos, OPEN, probe, PROBE);
+  }
+
+  /**
+   * Waits until the replica holds the master's count of the key. ({@code WAIT} from {@code
+   * redis-cli} returned at once: it waits for the writes of its own connection, which wrote none, so
+   * a failover on a busy machine could promote a replica the count had not reached yet.)
+   */
+  private void awaitReplicaHasTheCount() {
+    String name = RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:tokens:t3600";
+    String count = master.cli("get", name).trim();
+    assertThat(count).as("the master has the count").isNotEmpty();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!replica.cli("get", name).trim().equals(count)) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("the replica never got the count " + count + " of " + name);
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
   }
 
   /** Waits until {@code node} is a replica of {@code of} with its link up and the data synced. */
