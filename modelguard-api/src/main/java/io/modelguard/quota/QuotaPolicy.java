@@ -54,7 +54,10 @@ import org.slf4j.LoggerFactory;
  * reservation is a hold for the model call: if a policy after this one denies the request, the
  * engine {@linkplain #release releases} it and the whole reservation is refunded. A plain cost is
  * a charge for the request and stays charged whatever a later policy decides, so a flood of
- * requests that fail validation is still limited.
+ * requests that fail validation is still limited. {@link Builder#charge} is such a charge that
+ * {@link #settlement()} still adjusts once the response is known: for an application that may
+ * answer a request without the work it was charged for (a gateway that refuses, before forwarding
+ * it, a prediction it has no capacity for), while requests a later policy denies stay charged.
  *
  * <h2>Responses</h2>
  *
@@ -103,6 +106,8 @@ public final class QuotaPolicy implements Policy {
   private final QuotaStore store;
   private final RequestCost cost;
   private final ResponseCost actualCost;
+  /** Whether a settled charge is a hold ({@link Builder#reserve}) that a later denial releases. */
+  private final boolean releasable;
   private final QuotaPlan defaultPlan;
   private final String overrideClaim;
   private final boolean legacyHeaders;
@@ -114,6 +119,7 @@ public final class QuotaPolicy implements Policy {
     this.store = b.store;
     this.cost = b.cost;
     this.actualCost = b.actualCost;
+    this.releasable = b.releasable;
     this.defaultPlan = b.defaultPlan;
     this.overrideClaim = b.overrideClaim;
     this.legacyHeaders = b.legacyHeaders;
@@ -157,7 +163,7 @@ public final class QuotaPolicy implements Policy {
     QuotaDecision decision = store.acquire(key, plan, units);
     if (reservations != null && decision.isAllowed() && decision.isMetered()) {
       reservations.put(context.request(), new Reservation(key, plan, units, decision));
-      return QuotaResponses.toGuardDecision(decision, legacyHeaders, units);
+      return QuotaResponses.toGuardDecision(decision, legacyHeaders, releasable ? units : 0);
     }
     return QuotaResponses.toGuardDecision(decision, legacyHeaders);
   }
@@ -184,10 +190,10 @@ public final class QuotaPolicy implements Policy {
   }
 
   /**
-   * The output policy that settles reservations, to register at {@link
-   * io.modelguard.OutputPhase#RECORD}: refunds {@code reserved − actual} units (or charges the
-   * excess) for each allowed request, in the store that decided the reservation ({@link
-   * QuotaStore#settle}): with a {@link ResilientQuotaStore}, a reservation its local fallback made
+   * The output policy that settles reservations (and {@linkplain Builder#charge settled charges}),
+   * to register at {@link io.modelguard.OutputPhase#RECORD}: refunds {@code reserved − actual}
+   * units (or charges the excess) for each allowed request, in the store that decided the
+   * reservation ({@link QuotaStore#settle}): with a {@link ResilientQuotaStore}, a reservation its local fallback made
    * is settled there, and one the shared store made is dropped while that store is unavailable.
    * It never changes the output; if the store fails, the settlement is dropped and logged (the
    * reservation stays charged). It runs on every response with a body the application produced,
@@ -196,13 +202,17 @@ public final class QuotaPolicy implements Policy {
    * the container, or one whose handler threw an exception the application did not turn into a
    * response never reaches it, so its reservation stays charged in full. A request a later policy
    * of the chain denies (invalid input, say) never reaches the model: its reservation is refunded
-   * in full then ({@link #release}), without this policy.
+   * in full then ({@link #release}), without this policy; a {@linkplain Builder#charge settled
+   * charge} stays charged in full then. The settlement reports nothing to the client: the response's
+   * {@code RateLimit} fields were decided with the request and show the units as charged.
    *
-   * @throws IllegalStateException if the policy was built without {@link Builder#reserve}
+   * @throws IllegalStateException if the policy was built without {@link Builder#reserve} or {@link
+   *     Builder#charge}
    */
   public OutputPolicy settlement() {
     if (reservations == null) {
-      throw new IllegalStateException("QuotaPolicy.settlement() needs reserve(maxCost, actualCost) on the builder");
+      throw new IllegalStateException("QuotaPolicy.settlement() needs reserve(maxCost, actualCost) or "
+          + "charge(cost, actualCost) on the builder");
     }
     return this::settle;
   }
@@ -224,7 +234,8 @@ public final class QuotaPolicy implements Policy {
    * Releases the reservation of a request a later policy denied: it never reaches the model, so the
    * whole reservation is refunded, and the denial's {@code RateLimit} reports the limit with the
    * refund. A plain cost ({@link Builder#cost}) is a charge for the request, not a hold, and stays
-   * charged.
+   * charged, and so does a {@linkplain Builder#charge settled charge} (its settlement is dropped:
+   * the request never reaches the application).
    *
    * @throws QuotaStoreException if the store failed to take the refund back synchronously or
    *     dropped it ({@link QuotaStore#trySettle}): the engine logs it and reports the limit as
@@ -233,7 +244,7 @@ public final class QuotaPolicy implements Policy {
   @Override
   public void release(GuardContext context) {
     Reservation r = reservations == null ? null : reservations.asMap().remove(context.request());
-    if (r != null && !store.trySettle(r.key, r.plan, -r.reserved, r.decision)) {
+    if (r != null && releasable && !store.trySettle(r.key, r.plan, -r.reserved, r.decision)) {
       throw new QuotaStoreException("QuotaPolicy: the store dropped the refund of " + r.reserved + " units");
     }
   }
@@ -289,6 +300,7 @@ public final class QuotaPolicy implements Policy {
     private final QuotaStore store;
     private RequestCost cost = context -> context.endpoint().cost();
     private ResponseCost actualCost;
+    private boolean releasable;
     private QuotaPlan defaultPlan;
     private String overrideClaim = DEFAULT_OVERRIDE_CLAIM;
     private boolean legacyHeaders;
@@ -311,11 +323,28 @@ public final class QuotaPolicy implements Policy {
      * Reserve-then-settle for costs known only after the response: {@code maxCost} is charged up
      * front, and {@link QuotaPolicy#settlement()} later refunds {@code maxCost − actualCost} (or
      * charges the excess); a request a later policy denies gets the whole reservation back.
-     * Replaces {@link #cost(RequestCost)}. Default: no reservations.
+     * Replaces {@link #cost(RequestCost)} and {@link #charge}. Default: no reservations.
      */
     public Builder reserve(RequestCost maxCost, ResponseCost actualCost) {
       this.cost = Objects.requireNonNull(maxCost, "maxCost");
       this.actualCost = Objects.requireNonNull(actualCost, "actualCost");
+      this.releasable = true;
+      return this;
+    }
+
+    /**
+     * Charge-then-settle: {@code cost} is charged up front as by {@link #cost(RequestCost)}, a charge
+     * for the request that stays charged whatever a later policy decides (so a flood of requests
+     * that fail validation is still limited), and {@link QuotaPolicy#settlement()} later refunds
+     * {@code cost − actualCost} (or charges the excess) once the response is known: for an
+     * application that may answer a request without the work it was charged for, a gateway
+     * refusing one it has no capacity to forward, say. The {@code RateLimit} fields report the
+     * charge. Replaces {@link #cost(RequestCost)} and {@link #reserve}. Default: no settlement.
+     */
+    public Builder charge(RequestCost cost, ResponseCost actualCost) {
+      this.cost = Objects.requireNonNull(cost, "cost");
+      this.actualCost = Objects.requireNonNull(actualCost, "actualCost");
+      this.releasable = false;
       return this;
     }
 

@@ -1,9 +1,11 @@
 package io.modelguard.examples;
 
 import io.modelguard.ModelGuard;
+import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
 import io.modelguard.RandomSource;
+import io.modelguard.ResponseContext;
 import io.modelguard.Tier;
 import io.modelguard.authn.ApiKeyAuthenticator;
 import io.modelguard.authn.ApiKeyFormat;
@@ -16,6 +18,7 @@ import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.event.GuardListener;
 import io.modelguard.examples.issuer.DemoIssuer;
 import io.modelguard.input.ModelInputPolicy;
+import io.modelguard.input.RequestAttributes;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPolicy;
 import io.modelguard.quota.QuotaStore;
@@ -46,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value ModelGuard#DEFAULT_CHAIN}: API-key and bearer-token authentication (a request
  *       presents one or the other; both at once are refused), then {@link ModelAccessPolicy}
  *       (the caller's tier must grant the model in the path), the tier's {@link QuotaPolicy}
- *       ({@link Phase#QUOTA}), then, in {@link Phase#VALIDATE}, the
+ *       ({@link Phase#QUOTA}; each request is charged its endpoint's cost, which the gateway's
+ *       endpoints have settled at {@link OutputPhase#RECORD} to nothing for a prediction they
+ *       refused unserved: see {@link ModelServingApp#UNSERVED_ATTRIBUTE}), then, in {@link Phase#VALIDATE}, the
  *       {@link ModelInputPolicy} of every model (body cap, media type, JSON limits, the model's
  *       fields; image URLs fetched through the SSRF-safe fetcher), then the extraction defence
  *       ({@link DemoExtraction}: {@link Phase#DETECT} before the model, OBSERVE and PERTURB after
@@ -95,20 +100,22 @@ final class DemoSecurity {
       Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
       List<QuotaLimit> unauthenticated, DemoExtraction extraction) throws StartupException {
     return create(config, models, input, pepper, bearer, clock, random, quotaStore, unauthenticated, extraction,
-        List.of(), true);
+        List.of(), true, false);
   }
 
   /**
    * As {@link #create(DemoConfig, Set, ModelInputPolicy, byte[], Optional, Clock, RandomSource,
    * QuotaStore, List, DemoExtraction)}, with {@code listeners} receiving the engine's events (in
-   * order) and the engine's own key=value audit log ({@code io.modelguard.audit}) on or off.
+   * order), the engine's own key=value audit log ({@code io.modelguard.audit}) on or off, and, with
+   * {@code settleUnserved} (endpoints that may refuse a prediction unserved: the gateway's), each
+   * prediction's quota charge settled after the answer ({@link #answeredCost}).
    *
    * @throws StartupException if the engine rejects the configuration (the message names the field)
    */
   static DemoSecurity create(DemoConfig config, Set<String> models, ModelInputPolicy input, byte[] pepper,
       Optional<Policy> bearer, Clock clock, RandomSource random, QuotaStore quotaStore,
       List<QuotaLimit> unauthenticated, DemoExtraction extraction, List<GuardListener> listeners,
-      boolean engineAuditLog) throws StartupException {
+      boolean engineAuditLog, boolean settleUnserved) throws StartupException {
     ApiKeyHasher hasher;
     try {
       hasher = ApiKeyHasher.withPepper(pepper);
@@ -122,7 +129,12 @@ final class DemoSecurity {
         : registerConfiguredKeys(config, issuer, store, clock, bearer.isPresent());
 
     ApiKeyAuthenticator apiKeys = ApiKeyAuthenticator.builder(store, hasher).build();
-    QuotaPolicy quota = QuotaPolicy.builder(quotaStore).build();
+    // Settled, where endpoints may refuse a prediction unserved: a charge, not a reservation, so a
+    // request the input policy or the extraction defence refuses stays charged and a flood of
+    // invalid requests is still limited. Elsewhere a plain charge, with no settlement step.
+    QuotaPolicy quota = settleUnserved
+        ? QuotaPolicy.builder(quotaStore).charge(context -> context.endpoint().cost(), DemoSecurity::answeredCost).build()
+        : QuotaPolicy.builder(quotaStore).build();
     UnauthenticatedLimit perAddress = UnauthenticatedLimit.of(quotaStore, unauthenticated.toArray(new QuotaLimit[0]));
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
@@ -139,6 +151,9 @@ final class DemoSecurity {
               .policy(Phase.VALIDATE, "input", input);
           extraction.addTo(chain);
           TierFidelity.addTo(chain);
+          if (settleUnserved) {
+            chain.output(OutputPhase.RECORD, "quota-settlement", quota.settlement());
+          }
         })
         .chain(CATALOG_CHAIN, chain -> {
           // The catalog authenticates too, so guesses there count against the same allowance.
@@ -160,6 +175,16 @@ final class DemoSecurity {
     } catch (IllegalStateException | IllegalArgumentException e) {
       throw new StartupException(e.getMessage().replace("\n", " "), e);
     }
+  }
+
+  /**
+   * What an answered prediction cost: nothing if its endpoint refused it unserved ({@link
+   * ModelServingApp#UNSERVED_ATTRIBUTE}), else the endpoint's cost, as charged.
+   */
+  static long answeredCost(ResponseContext context) {
+    boolean unserved = context.request() instanceof RequestAttributes attributes
+        && Boolean.TRUE.equals(attributes.attribute(ModelServingApp.UNSERVED_ATTRIBUTE).orElse(null));
+    return unserved ? 0 : context.endpoint().cost();
   }
 
   /**

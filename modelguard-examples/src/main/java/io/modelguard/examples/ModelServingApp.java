@@ -88,6 +88,16 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class ModelServingApp implements AutoCloseable {
+  /**
+   * The request attribute a predict endpoint sets (to {@link Boolean#TRUE}) on a prediction it
+   * refuses for reasons of its own before any model did the work: the gateway's, on one it never
+   * forwarded ({@link io.modelguard.examples.gateway.GatewayServlet}). The demo's quota charges such
+   * a request nothing: it settles its charge at cost 0 once the refusal is answered ({@link
+   * io.modelguard.quota.QuotaPolicy.Builder#charge}). A refusal of the client's input is charged
+   * as the guard's own are, so a flood of invalid requests is still limited.
+   */
+  public static final String UNSERVED_ATTRIBUTE = "io.modelguard.examples.unserved";
+
   private static final Logger log = LoggerFactory.getLogger(ModelServingApp.class);
   private static final String PROGRAM = "modelguard-examples";
   /** Jetty's HTTP parser logs every header field, API keys included, at DEBUG. */
@@ -144,6 +154,30 @@ public final class ModelServingApp implements AutoCloseable {
   public interface Endpoints {
     /** The context to serve; the server starts it. */
     ServletContextHandler context(Site site);
+
+    /**
+     * Whether these endpoints may refuse a prediction unserved ({@link #UNSERVED_ATTRIBUTE}), so
+     * that the quota settles each request's charge after the answer; the gateway's do. Default:
+     * false, and the quota's charge is final with no settlement step.
+     */
+    default boolean mayLeaveUnserved() {
+      return false;
+    }
+
+    /** {@code endpoints}, which {@linkplain #mayLeaveUnserved may refuse a prediction unserved}. */
+    static Endpoints leavingUnserved(Endpoints endpoints) {
+      return new Endpoints() {
+        @Override
+        public ServletContextHandler context(Site site) {
+          return endpoints.context(site);
+        }
+
+        @Override
+        public boolean mayLeaveUnserved() {
+          return true;
+        }
+      };
+    }
   }
 
   /** The servlet variant: {@link PredictServlet} and {@link ModelListServlet} behind {@link ModelGuardFilter}. */
@@ -266,7 +300,8 @@ public final class ModelServingApp implements AutoCloseable {
     listeners.add(metrics.listener());
     // The JSON audit log replaces the engine's key=value one.
     DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
-        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction, listeners, false);
+        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction, listeners, false,
+        endpoints.mayLeaveUnserved());
     log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
     if (bearer.summary().isEmpty()) {
       log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");

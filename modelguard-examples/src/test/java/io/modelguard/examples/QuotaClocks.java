@@ -11,8 +11,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * things than quotas use {@link #leaping()}, so that the demo tiers' limits (a burst of 5 for the
  * free tier) never refuse their requests however fast they are sent; quota tests use a fixed clock.
  */
-final class QuotaClocks {
+public final class QuotaClocks {
   private QuotaClocks() {}
+
+  /**
+   * {@code options} with the quota store's clock fixed: buckets never refill during a test, so
+   * counts are exact whatever the machine's speed. For quota tests in other packages (the gateway's).
+   */
+  public static AppOptions frozen(AppOptions options) {
+    return options.withQuotaClock(Clock.fixed(Instant.parse("2026-01-01T12:00:00Z"), ZoneOffset.UTC));
+  }
 
   /**
    * A clock that moves one hour ahead at every reading: every token bucket is full again and every

@@ -61,9 +61,13 @@ public final class GatewayApp {
     return ModelServingApp.run(rest.toArray(new String[0]), env, out, err, endpoints(upstreams));
   }
 
-  /** The gateway's endpoints: the servlet demo's, with {@link GatewayServlet} answering predictions. */
+  /**
+   * The gateway's endpoints: the servlet demo's, with {@link GatewayServlet} answering predictions,
+   * which may refuse one unserved (its quota charge then settled to nothing).
+   */
   public static ModelServingApp.Endpoints endpoints(Upstreams upstreams) {
-    return site -> ModelServingApp.context(new GatewayServlet(upstreams, GatewayServlet.client(upstreams)), site);
+    return ModelServingApp.Endpoints.leavingUnserved(
+        site -> ModelServingApp.context(new GatewayServlet(upstreams, GatewayServlet.client(upstreams)), site));
   }
 
   /**

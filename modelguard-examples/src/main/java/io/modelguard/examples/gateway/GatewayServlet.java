@@ -5,6 +5,7 @@ import io.modelguard.ModelSecured;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.DemoText;
+import io.modelguard.examples.ModelServingApp;
 import io.modelguard.examples.http.PredictServlet;
 import io.modelguard.examples.model.ForwardedImage;
 import io.modelguard.examples.model.ModelCatalog;
@@ -19,8 +20,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -124,7 +127,22 @@ import org.slf4j.LoggerFactory;
  * the upstream's URL and server version, which should not be disclosed any more than its {@code
  * Location}; and since the gateway only ever POSTs to the predict URI of a model the guard has
  * accepted, a {@code 404} or {@code 405} means the upstream (or the {@code --upstream} URL, say a
- * wrong base path) is misconfigured, which is not the client's error. Thread-safe.
+ * wrong base path) is misconfigured, which is not the client's error.
+ *
+ * <p>What the tenant's quota is charged: the guard charges every prediction it allows before this
+ * servlet runs, and the gateway gives the charge back ({@link ModelServingApp#UNSERVED_ATTRIBUTE},
+ * settled at the guard's {@code RECORD} phase) for a prediction it refuses for its own reasons
+ * before forwarding anything: at an in-flight cap (the tenant's {@code 429}, an upstream's or the
+ * whole edge's {@code 502}), for a model without an upstream ({@code 502}) or without the image the
+ * guard fetched ({@code 500}), and when the upstream refused the connection ({@code 502}) or did
+ * not accept it in time ({@code 504}), since then nothing reached it either. The refusal's {@code
+ * RateLimit} fields, decided by the guard with the request, still count the unit; the tenant's next
+ * answer shows it back. A body over {@value #MAX_REQUEST_BYTES} bytes (the guard's input policy
+ * refuses those first) stays charged, as the guard's own input refusals do. So does every
+ * prediction sent on a connection, whatever became of it ({@code 502} or {@code 504} from the
+ * upstream, no whole answer in time, an answer broken off or not relayed): the upstream may have
+ * done the work, and a tenant whose predictions make an upstream fail or stall should not use its
+ * capacity for free. Thread-safe.
  */
 @ModelSecured(model = "{model}", path = PredictServlet.PATH)
 public final class GatewayServlet extends HttpServlet {
@@ -261,7 +279,7 @@ public final class GatewayServlet extends HttpServlet {
     Optional<URI> target = upstreams.predictUri(model.get());
     if (target.isEmpty()) {
       log.error("POST {}: model '{}' has no upstream (see --upstream)", path, model.get());
-      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     byte[] body;
@@ -282,7 +300,7 @@ public final class GatewayServlet extends HttpServlet {
       if (image.isEmpty()) {
         log.error("POST {}: no fetched image in request attribute {}; is ModelGuard with a ModelInputPolicy in front "
             + "of the gateway? Refused, nothing forwarded.", path, FetchedInputs.ATTRIBUTE);
-        send(response, ReasonCode.INTERNAL_ERROR);
+        refuseUnforwarded(request, response, ReasonCode.INTERNAL_ERROR);
         return;
       }
       body = ForwardedImage.body(image.get());
@@ -303,7 +321,7 @@ public final class GatewayServlet extends HttpServlet {
       log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path,
           DemoText.printable(tenant, 100),
           MAX_IN_FLIGHT_PER_TENANT);
-      send(response, ReasonCode.QUOTA_EXCEEDED);
+      refuseUnforwarded(request, response, ReasonCode.QUOTA_EXCEEDED);
       return;
     }
     String upstream = target.get().getScheme() + "://" + target.get().getRawAuthority();
@@ -311,14 +329,14 @@ public final class GatewayServlet extends HttpServlet {
       leave(inFlight, tenant);
       log.warn("POST {}: upstream {} already has {} predictions waiting on it; refused", path, upstream,
           MAX_IN_FLIGHT_PER_UPSTREAM);
-      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (!enter(inFlightInAll, ALL, MAX_IN_FLIGHT)) {
       leave(inFlightByUpstream, upstream);
       leave(inFlight, tenant);
       log.warn("POST {}: {} predictions already wait on upstreams; refused", path, MAX_IN_FLIGHT);
-      send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     HttpResponse<byte[]> answer;
@@ -332,6 +350,12 @@ public final class GatewayServlet extends HttpServlet {
     } catch (AnswerTooLargeException e) {
       log.warn("POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(), MAX_RESPONSE_BYTES);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+      return;
+    } catch (ConnectException | HttpConnectTimeoutException e) {
+      log.warn("POST {}: upstream {} unavailable ({}); nothing forwarded", path, target.get(),
+          e.getClass().getSimpleName());
+      refuseUnforwarded(request, response, e instanceof HttpConnectTimeoutException
+          ? ReasonCode.UPSTREAM_TIMEOUT : ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (IOException e) {
       log.warn("POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
@@ -443,6 +467,7 @@ public final class GatewayServlet extends HttpServlet {
    * of two processors (a common pool of one thread) is a new thread per call; profiled at
    * saturation, that was a quarter of the gateway's CPU.
    *
+   * @throws HttpConnectTimeoutException if there was no connection within the timeout (nothing was sent)
    * @throws TimeoutException if the answer was not complete at the deadline
    * @throws AnswerTooLargeException if the body is longer than {@value #MAX_RESPONSE_BYTES} bytes
    * @throws IOException if there was no connection, the answer broke off or its head could not be read
@@ -453,7 +478,9 @@ public final class GatewayServlet extends HttpServlet {
     ScheduledFuture<?> deadline = DEADLINES.schedule(body::abandon, upstreams.timeout().toNanos(), TimeUnit.NANOSECONDS);
     try {
       return http.send(request, info -> body);
-    } catch (HttpTimeoutException e) { // no connection or no headers in time
+    } catch (HttpConnectTimeoutException e) { // no connection in time: nothing was sent
+      throw e;
+    } catch (HttpTimeoutException e) { // no headers in time
       throw new TimeoutException(e.getMessage());
     } catch (IllegalArgumentException e) {
       // The client could not read the answer's head (a Content-Length of "5, 5", say): the upstream's
@@ -512,6 +539,16 @@ public final class GatewayServlet extends HttpServlet {
     response.setHeader("Cache-Control", "no-store");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
+  }
+
+  /**
+   * Refuses a prediction the gateway did not forward, for reasons of its own: marked so that the
+   * guard's quota settlement gives the tenant its charge back (see the class comment).
+   */
+  private static void refuseUnforwarded(HttpServletRequest request, HttpServletResponse response, ReasonCode reason)
+      throws IOException {
+    request.setAttribute(ModelServingApp.UNSERVED_ATTRIBUTE, Boolean.TRUE);
+    send(response, reason);
   }
 
   private static void send(HttpServletResponse response, ReasonCode reason) throws IOException {

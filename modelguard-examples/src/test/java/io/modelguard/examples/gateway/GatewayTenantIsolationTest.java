@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.AppOptions;
 import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.QuotaClocks;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.problem.ProblemRenderer;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -175,6 +179,82 @@ class GatewayTenantIsolationTest {
       }
     } finally {
       clients.shutdownNow();
+    }
+  }
+
+  /** The enterprise tier's burst, its fewest units: what {@code RateLimit} reports while the quota clock stands. */
+  private static final int ENTERPRISE_BURST = 100;
+
+  @Test
+  void predictionsRefusedAtTheTenantsInFlightCapCostTheTenantNoQuota() throws Exception {
+    // The guard charges a prediction before the gateway sees it: refused at the cap, never
+    // forwarded, each was charged all the same, and the tenant paid for answers it never got.
+    int cap = GatewayServlet.MAX_IN_FLIGHT_PER_TENANT;
+    int refused = 8;
+    CountDownLatch arrived = new CountDownLatch(cap);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService clients = Executors.newFixedThreadPool(cap);
+    try (RawUpstream hung = hungUpstream(arrived, release);
+        ModelServingApp edge = ModelServingApp.start(QuotaClocks.frozen(AppOptions.defaults().withPort(0)), QUIET,
+            GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.DIGITS, hung.baseUri())
+                .withTimeout(Duration.ofSeconds(60))))) {
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      String enterprise = edge.key("enterprise").orElseThrow().plaintext();
+      List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+      List<HttpResponse<String>> refusals = new ArrayList<>();
+      try {
+        for (int i = 0; i < cap; i++) {
+          waiting.add(CompletableFuture.supplyAsync(() -> Loopback.post(edge.baseUri(), "/v1/models/digits/predict",
+              "application/json", digits, "X-API-Key", enterprise), clients));
+        }
+        assertThat(arrived.await(20, TimeUnit.SECONDS)).as("the tenant's cap waits on the hung upstream").isTrue();
+        for (int i = 0; i < refused; i++) {
+          refusals.add(Loopback.post(edge.baseUri(), "/v1/models/digits/predict", "application/json", digits,
+              "X-API-Key", enterprise));
+        }
+      } finally {
+        release.countDown();
+      }
+      for (CompletableFuture<HttpResponse<String>> f : waiting) {
+        HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      }
+      assertThat(refusals).allSatisfy(r -> {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        assertThat(r.body()).contains(ReasonCode.QUOTA_EXCEEDED.code());
+      });
+      assertThat(refusals.stream().map(r -> r.headers().firstValue("RateLimit").orElseThrow()).distinct())
+          .as("no refusal's charge stays to be counted by the next refusal").hasSize(1);
+      assertThat(hung.seen()).hasSize(cap);
+
+      HttpResponse<String> next = Loopback.post(edge.baseUri(), "/v1/models/digits/predict", "application/json",
+          digits, "X-API-Key", enterprise);
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      assertThat(next.headers().firstValue("RateLimit")).as("the answered predictions and this one charged, "
+          + "none of the %d refused", refused).hasValue("\"burst\";r=" + (ENTERPRISE_BURST - cap - 1) + ";t=1");
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
+  @Test
+  void aPredictionWhoseUpstreamRefusesTheConnectionCostsTheTenantNoQuota() throws Exception {
+    URI closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = URI.create("http://127.0.0.1:" + s.getLocalPort());
+    }
+    try (ModelServingApp edge = ModelServingApp.start(QuotaClocks.frozen(AppOptions.defaults().withPort(0)), QUIET,
+        GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.DIGITS, closed)))) {
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      String enterprise = edge.key("enterprise").orElseThrow().plaintext();
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r = Loopback.post(edge.baseUri(), "/v1/models/digits/predict", "application/json",
+            digits, "X-API-Key", enterprise);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(r.body()).contains(ReasonCode.UPSTREAM_UNAVAILABLE.code());
+        // Decided with the request: the refusal counts its own unit, never an earlier refusal's.
+        assertThat(r.headers().firstValue("RateLimit")).hasValue("\"burst\";r=" + (ENTERPRISE_BURST - 1) + ";t=1");
+      }
     }
   }
 

@@ -312,6 +312,31 @@ class QuotaPolicyTest {
   }
 
   @Test
+  void aSettledChargeStaysChargedWhenALaterPolicyDeniesTheRequestAndIsSettledWhenAnswered() {
+    // The body of an answer is its actual cost: "0" for a request the application did not serve.
+    QuotaPolicy quota = QuotaPolicy.builder(store)
+        .charge(ctx -> 1, out -> Long.parseLong(out.output().bodyAsString())).build();
+    ModelGuard guard = guard(quota, c -> c.policy(Phase.VALIDATE, "input", REFUSES_MARKED_INPUT)
+        .output(OutputPhase.RECORD, "settle", quota.settlement()));
+
+    GuardDecision refused = guard.check(invalidRequest("acme"));
+    assertThat(refused.reason()).contains(ReasonCode.INPUT_INVALID);
+    // Charged, and reported so: a charge is not a hold the denial gives back.
+    assertThat(ProblemRenderer.render(refused).headers()).containsEntry("RateLimit", "\"burst\";r=4;t=1");
+    FakeRequest unserved = request("acme");
+    GuardDecision allowed = guard.check(unserved);
+    assertThat(allowed.headers()).containsEntry("RateLimit", "\"burst\";r=3;t=1");
+    guard.onResponse(unserved, allowed, 503, ModelOutput.json("0"));
+    FakeRequest served = request("acme");
+    GuardDecision next = guard.check(served);
+    assertThat(next.headers()).as("the unserved request's unit came back; the refused one's did not")
+        .containsEntry("RateLimit", "\"burst\";r=3;t=1");
+    guard.onResponse(served, next, 200, ModelOutput.json("1"));
+    assertThat(guard.check(request("acme")).headers()).as("a served request stays charged")
+        .containsEntry("RateLimit", "\"burst\";r=2;t=1");
+  }
+
+  @Test
   void concurrentReservationsNeverLetActualUsageExceedTheQuota() throws Exception {
     InMemoryQuotaStore tokens = InMemoryQuotaStore.builder().clock(clock).build();
     Tier tier = Tier.builder("basic").models("digits")
@@ -420,7 +445,7 @@ class QuotaPolicyTest {
   @Test
   void settlementNeedsAReservationBuilder() {
     assertThatThrownBy(() -> QuotaPolicy.builder(store).build().settlement())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("reserve(");
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("reserve(").hasMessageContaining("charge(");
   }
 
   @Test
