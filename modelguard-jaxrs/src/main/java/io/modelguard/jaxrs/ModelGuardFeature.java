@@ -46,9 +46,12 @@ import org.slf4j.LoggerFactory;
  *       with the decision stored under {@link #DECISION_PROPERTY} and the request under {@link
  *       #REQUEST_PROPERTY};
  *   <li>a response filter at {@link Priorities#AUTHENTICATION} (so it runs after the application's
- *       response filters) that adds the decision's headers (rate limits, for instance) and, only if
- *       the chain has output policies, runs them on the response's entity, whatever its status
- *       (see below).
+ *       response filters) that puts the decision's headers (rate limits, for instance) over the
+ *       resource's and, only if the chain has output policies, runs them on the response's entity,
+ *       whatever its status (see below). Jersey and RESTEasy send a name as given, so a header of
+ *       the resource whose name reads as one of the decision's only on the wire ({@code "RateLimit
+ *       "}, which a proxy reads as {@code RateLimit}), or starts with whitespace (which continues the
+ *       line before it), is removed too.
  *       It is registered as a class, because runtimes inject {@code @Context} fields only into
  *       providers they instantiate themselves.
  * </ul>
@@ -174,11 +177,14 @@ import org.slf4j.LoggerFactory;
  * headers describing the resource's own output ({@code ETag}, {@code Last-Modified}, {@code
  * Content-MD5}, {@code Digest}, {@code Repr-Digest}, {@code Content-Digest}, {@code
  * Content-Range}, {@code Accept-Ranges}), since a validator or digest of it identifies the exact
- * scores (and, before the resource runs, the request's conditional and range headers are removed,
- * so that it cannot answer a 304 or 206 computed on its own output); and the
+ * scores, each also under a name that reads as it only on the wire ({@code "ETag "}), with any name
+ * that reads as {@code Content-Type} only there or starts with whitespace (and, before the resource
+ * runs, the request's conditional and range headers are removed, so that it cannot answer a 304 or
+ * 206 computed on its own output); and the
  * application's writer interceptors (compression, for instance) apply to those final bytes. An
  * entity the resource coded itself cannot be read by the policies and is withheld like a failure:
- * a {@code Content-Encoding} of {@code gzip} or {@code deflate} over bytes already in it (a gzip
+ * a {@code Content-Encoding} (under any name that reads as it on the wire) of {@code gzip} or {@code
+ * deflate} over bytes already in it (a gzip
  * stream; a zlib or a whole raw deflate stream; the runtime's own compression declares the coding
  * before this filter but compresses after it), or
  * any other coding, which no runtime applies after the filters. If

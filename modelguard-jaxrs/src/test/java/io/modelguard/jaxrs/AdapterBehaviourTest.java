@@ -100,6 +100,10 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       .withRetryAfter(Duration.ofSeconds(30))
       .withHeader("RateLimit-Policy", "\"per-minute\";q=10;w=60")
       .withHeader("RateLimit", "\"per-minute\";r=0;t=30");
+  /** The decision of the "metered" chains: an allowed request with its quota's fields. */
+  private static final GuardDecision METERED = GuardDecision.allow()
+      .withHeader("RateLimit-Policy", "\"ample\";q=1000000;w=60")
+      .withHeader("RateLimit", "\"ample\";r=999999;t=60");
   /** The denial of the "deny-credentials" chain, with its challenge. */
   private static final GuardDecision MISSING_CREDENTIALS = GuardDecision.deny(ReasonCode.AUTH_MISSING_CREDENTIALS);
 
@@ -119,7 +123,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     deployment = runtime().deploy(TestApplication.builder(
             ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class,
-            LateBody.class, LateBodyThroughTheServletRequest.class)
+            LateBody.class, LateBodyThroughTheServletRequest.class, PaddedHeaders.class, PaddingFilter.class)
         .instances(new Models(probe))
         .build());
   }
@@ -203,6 +207,13 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
             .output(OutputPhase.PERTURB, "boom", ctx -> {
               throw new IllegalStateException("output policy failed");
             }))
+        // A quota's fields on an allowed request, without and with an output policy.
+        .chain("metered", chain -> chain.policy(Phase.QUOTA, "counts", ctx -> METERED))
+        .chain("metered-output", chain -> chain
+            .policy(Phase.QUOTA, "counts", ctx -> METERED)
+            .output(OutputPhase.PERTURB, "label-only", ctx -> ctx.output().bodyAsString().startsWith("{\"label\":7,")
+                ? ModelOutput.json("{\"label\":7}")
+                : ctx.output()))
         // Like the built-in perturbation: rewrites the predictions it can read, passes the rest.
         .chain("label-only", chain -> chain.output(OutputPhase.PERTURB, "label-only", ctx ->
             ctx.output().bodyAsString().startsWith("{\"label\":7,")
@@ -525,6 +536,42 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertThat(probe.outputRuns.get()).isEqualTo(before + 1);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"/padded/plain/builder", "/padded/plain/context", "/padded/held/builder",
+      "/padded/held/context"})
+  void aHeaderNameThatReadsAsAGuardHeaderOnlyOnTheWireDoesNotReachTheClient(String path) throws Exception {
+    // Jersey and RESTEasy hand names to Jetty as given, which writes them so: "RateLimit " went out
+    // as "RateLimit : ...", which a proxy turns into a second RateLimit (RFC 9112 5.1), and
+    // " X-Folded" as a line a recipient appends to the one before it (RESTEasy sorts the names, so
+    // that is Jetty's Date or another padded line, Jersey keeps the order); under output policies
+    // "ETag " and "Content-Length " passed, as did a second Content-Type.
+    String head = RawHttp.exchangeHead(deployment.baseUri(), "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+
+    assertThat(head).as(path).startsWith("HTTP/1.1 200 ").doesNotContain(PaddedHeaders.OWN).contains("\r\nX-Own: 1\r\n");
+    List<String> fields = List.of(head.split("\r\n")).subList(1, head.split("\r\n").length);
+    assertThat(fields).as(path).noneMatch(f -> f.startsWith(" ") || f.startsWith("\t"));
+    assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("RateLimit-Policy"))
+        .containsExactly("RateLimit-Policy: " + METERED.headers().get("RateLimit-Policy"));
+    assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("RateLimit"))
+        .containsExactly("RateLimit: " + METERED.headers().get("RateLimit"));
+    if (path.contains("/held/")) {
+      // The output policy rewrote the body: no validator or digest of the resource's output, one
+      // type and the runtime's own length of what it wrote.
+      assertThat(fields).as(path).noneMatch(f -> wireName(f).equalsIgnoreCase("ETag") || wireName(f).equalsIgnoreCase("Digest"));
+      assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("Content-Type"))
+          .singleElement().asString().startsWith("Content-Type: application/json");
+      assertThat(fields).as(path).filteredOn(f -> wireName(f).equalsIgnoreCase("Content-Length"))
+          .containsExactly("Content-Length: " + "{\"label\":7}".length());
+    }
+  }
+
+  /** The name of a header line as a lenient recipient reads it: before the colon, trimmed. */
+  private static String wireName(String field) {
+    int colon = field.indexOf(':');
+    return (colon < 0 ? field : field.substring(0, colon)).replaceAll("^[\\s\\p{Z}\\p{Cc}]+|[\\s\\p{Z}\\p{Cc}]+$", "");
+  }
+
   // --- output policies on every status (and ErrorOutputContract) ---------------------------
 
   @Override
@@ -613,6 +660,20 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       assertThat(r.headers().allValues("Content-Encoding")).as(kind).isEmpty();
       assertThat(new String(r.body(), UTF_8)).as(kind).isEqualTo(ProblemRenderer.internalError().bodyAsString());
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gzip?as=Content-Encoding%20", "gzip?as=%20content-encoding", "br?as=Content-Encoding:"})
+  void anEntityTheResourceCodedItselfUnderANameThatReadsAsContentEncodingOnTheWireIsWithheld(String kind)
+      throws Exception {
+    // The runtimes sent "Content-Encoding : gzip" over the gzipped prediction, which the output
+    // policy could not read: a proxy strips the space (RFC 9112 5.1) and the client decodes it.
+    String raw = RawHttp.exchange(deployment.baseUri(), "POST /escape/pre-coded/" + kind + " HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+
+    assertThat(raw).as(kind).startsWith("HTTP/1.1 500 ").endsWith(ProblemRenderer.internalError().bodyAsString());
+    List<String> fields = List.of(raw.substring(0, raw.indexOf("\r\n\r\n")).split("\r\n"));
+    assertThat(fields).as(kind).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
   }
 
   @Test
@@ -983,13 +1044,14 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     /**
      * The prediction coded by the resource itself and declared as such: gzip, deflate (zlib), raw
      * deflate (declared as deflate), or (for any other coding, which no runtime applies after the
-     * filters) the bytes as they are.
+     * filters) the bytes as they are; under the header name {@code as}.
      */
     @POST
     @Path("pre-coded/{coding}")
     @Produces(MediaType.APPLICATION_JSON)
     @ModelSecured(model = "digits", chain = "label-only")
-    public Response preCoded(@PathParam("coding") String coding) throws IOException {
+    public Response preCoded(@PathParam("coding") String coding,
+        @jakarta.ws.rs.QueryParam("as") @jakarta.ws.rs.DefaultValue("Content-Encoding") String as) throws IOException {
       ByteArrayOutputStream coded = new ByteArrayOutputStream();
       try (OutputStream out = switch (coding) {
         case "gzip" -> new GZIPOutputStream(coded);
@@ -1000,7 +1062,7 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         out.write(PREDICTION.getBytes(UTF_8));
       }
       String declared = coding.equals("raw-deflate") ? "deflate" : coding;
-      return Response.ok(coded.toByteArray()).header("Content-Encoding", declared).build();
+      return Response.ok(coded.toByteArray()).header(as, declared).build();
     }
 
     /** A {@link StreamingOutput}. */
@@ -1630,6 +1692,69 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @POST
     public String post() {
       return "never";
+    }
+  }
+
+  /**
+   * Sets, on the response of a guarded method, headers under names that read on the wire as the
+   * guard's rate-limit fields or as headers describing the output ({@code "RateLimit "}, {@code "
+   * RateLimit-Policy"}, {@code "ETag "}...) and one starting with a space, which a recipient reads as
+   * the end of the line before it; each with {@link #OWN} (the output's with values of their own).
+   * Then {@code X-Own: 1} and the raw prediction. Under {@code plain} the chain has no output
+   * policy, under {@code held} one.
+   */
+  @Path("/padded")
+  public static class PaddedHeaders {
+    /** The value of every padded header: a rate-limit item the quota never counted. */
+    public static final String OWN = "\"own\";r=9;t=1";
+    /** The padded names and their values, in the order they are set. */
+    static final List<Map.Entry<String, String>> HEADERS = List.of(Map.entry("RateLimit ", OWN),
+        Map.entry(" RateLimit-Policy", OWN), Map.entry("\tRateLimit", OWN), Map.entry("RateLimit\t", OWN),
+        Map.entry("ratelimit\u00a0", OWN), Map.entry("RateLimit:", OWN), Map.entry(" RateLimit-Policy ", OWN),
+        Map.entry(" X-Folded", OWN), Map.entry("ETag ", "\"raw\""), Map.entry("Digest:", "sha-256=:raw:"),
+        Map.entry("Content-Type ", "text/html"), Map.entry("Content-Length ", "3"));
+
+    /** The padded headers set with {@code how}: {@code builder} (on the {@code Response}) or {@code context}. */
+    @POST
+    @Path("plain/{how}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "metered")
+    public Response plain(@PathParam("how") String how) {
+      return padded(how);
+    }
+
+    /** As {@link #plain}, under an output policy. */
+    @POST
+    @Path("held/{how}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "metered-output")
+    public Response held(@PathParam("how") String how) {
+      return padded(how);
+    }
+
+    private static Response padded(String how) {
+      Response.ResponseBuilder answer = Response.ok(Escapes.PREDICTION);
+      if (how.equals("builder")) {
+        HEADERS.forEach(h -> answer.header(h.getKey(), h.getValue()));
+        answer.header("X-Own", "1");
+      }
+      return answer.build();
+    }
+  }
+
+  /**
+   * An application response filter (which runs before the guard's) that sets {@link
+   * PaddedHeaders#HEADERS} on the response context's headers map, for {@code /padded/.../context}.
+   */
+  public static class PaddingFilter implements jakarta.ws.rs.container.ContainerResponseFilter {
+    @Override
+    public void filter(jakarta.ws.rs.container.ContainerRequestContext request,
+        jakarta.ws.rs.container.ContainerResponseContext response) {
+      String path = request.getUriInfo().getPath(); // with a leading slash on RESTEasy, without on Jersey
+      if ((path.startsWith("padded/") || path.startsWith("/padded/")) && path.endsWith("/context")) {
+        PaddedHeaders.HEADERS.forEach(h -> response.getHeaders().add(h.getKey(), h.getValue()));
+        response.getHeaders().add("X-Own", "1");
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package io.modelguard.servlet;
 
+import io.modelguard.internal.HeaderNames;
 import io.modelguard.internal.RepresentationHeaders;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;

@@ -1,5 +1,6 @@
 package io.modelguard.servlet;
 
+import io.modelguard.internal.HeaderNames;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.util.Map;

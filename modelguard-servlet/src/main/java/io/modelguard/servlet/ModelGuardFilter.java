@@ -8,6 +8,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
 import io.modelguard.internal.ContentCodings;
+import io.modelguard.internal.HeaderNames;
 import io.modelguard.internal.LogText;
 import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
@@ -135,8 +136,9 @@ import org.slf4j.LoggerFactory;
  * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
  * error page would show its message: it may quote the model's output), a servlet that sets a {@code
  * Content-Encoding} (a compressed body is bytes the policies cannot read: compress outside this
- * filter), a servlet that answers in a charset Java does not know, or with a body that is not text
- * in a charset other than UTF-8, and a servlet that starts asynchronous processing, since its
+ * filter), also under a name that reads as it on the wire ({@code "Content-Encoding "}), a servlet
+ * that answers in a charset Java does not know, or with a body that is not text in a charset other
+ * than UTF-8, and a servlet that starts asynchronous processing, since its
  * output would be written after the filter returned ({@code startAsync()} binds the asynchronous
  * context to the held-back response, so nothing written there escapes either). The policies read
  * text as UTF-8: text the servlet writes in another charset is transcoded to UTF-8 for them and
@@ -641,9 +643,18 @@ public final class ModelGuardFilter implements Filter {
   /**
    * The content coding the servlet declared for its body ({@code gzip}, say), or null if there is
    * none but {@code identity}: a coded body is bytes the output policies cannot read or rewrite.
+   * Declared under any name that reads as {@code Content-Encoding} on the wire ({@link
+   * HeaderNames}): the containers send {@code "Content-Encoding "} as {@code Content-Encoding :
+   * gzip}, which a proxy or client may take for the coding.
    */
   private static String contentCoding(HttpServletResponse response) {
-    List<String> codings = ContentCodings.declared(response.getHeaders("Content-Encoding"));
+    List<String> declared = new ArrayList<>();
+    for (String name : response.getHeaderNames()) {
+      if (HeaderNames.reads(name, "Content-Encoding")) {
+        declared.addAll(response.getHeaders(name));
+      }
+    }
+    List<String> codings = ContentCodings.declared(declared);
     return codings.isEmpty() ? null : codings.get(0);
   }
 

@@ -6,8 +6,9 @@ import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.internal.ContentCodings;
-import io.modelguard.internal.TextBodies;
+import io.modelguard.internal.HeaderNames;
 import io.modelguard.internal.RepresentationHeaders;
+import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -27,7 +28,9 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>The response side of a guarded request. The request filter leaves the engine, the request and
  * the decision in the request properties {@link #GUARD_PROPERTY}, {@link #REQUEST_PROPERTY} and
  * {@link #DECISION_PROPERTY}; without them (a denied request, whose problem response is final)
- * this filter does nothing. Otherwise it adds the decision's headers (rate limits, for instance)
+ * this filter does nothing. Otherwise it puts the decision's headers (rate limits, for instance)
+ * over the resource's, names compared as a recipient reads them on the wire ({@link HeaderNames}),
  * and, if the chain has output policies and the response has an entity, runs them on it whatever
  * the status, passing the status to the engine.
  *
@@ -103,8 +107,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         // No output for the policies, but a validator, digest or length the resource set may still
         // describe the model's own output (a HEAD answered by hand with a GET's ETag, say): as in
         // the servlet adapter, none of them leaves under output policies.
-        response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
-        response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
+        response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
       } else {
         // A withheld answer's 500 problem still carries the decision's headers below: the request
         // was counted, and the client learns its limits from it, as from the servlet adapter.
@@ -113,7 +116,12 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     }
     MultivaluedMap<String, Object> headers = response.getHeaders();
     if (!withheld) {
-      decision.headers().forEach(headers::putSingle);
+      if (!decision.headers().isEmpty()) {
+        // The runtimes hand every name to the container as given: "RateLimit " would reach the
+        // client as a second RateLimit beside the guard's, " X" as the end of the line before it.
+        headers.keySet().removeIf(name -> changesAGuardHeader(name, decision.headers()));
+        decision.headers().forEach(headers::putSingle);
+      }
       return;
     }
     // Under the problem's own, as ProblemRenderer adds a denial's and the servlet adapter writes
@@ -124,6 +132,39 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         headers.putSingle(name, value);
       }
     });
+  }
+
+  /**
+   * Whether a header the resource (or an application filter) set under {@code name} would, on the
+   * wire, be one of the guard's {@code guardHeaders} (names as {@link HeaderNames#reads} reads them,
+   * any letter case), or continue the line of the header written before it, which may be the guard's.
+   */
+  private static boolean changesAGuardHeader(String name, Map<String, String> guardHeaders) {
+    if (HeaderNames.continuesThePreviousLine(name)) {
+      return true;
+    }
+    for (String guardName : guardHeaders.keySet()) {
+      if (HeaderNames.reads(name, guardName)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a header the resource set under {@code name} must not leave once output policies ran:
+   * its {@code Content-Length}, which the runtime sets for what it writes; a header describing the
+   * model's own output ({@link RepresentationHeaders}), which identifies it; and, since the runtimes
+   * send names as given, any name that reads as one of those only on the wire ({@code "ETag "}, see
+   * {@link HeaderNames}), one that reads as {@code Content-Type} only there (a second type beside the
+   * one the policies chose), and one that continues the line before it (the policies' type, say).
+   */
+  private static boolean describesTheOutput(String name) {
+    String bare = HeaderNames.bare(name); // name itself unless something was cut
+    return HeaderNames.continuesThePreviousLine(name)
+        || HttpHeaders.CONTENT_LENGTH.equalsIgnoreCase(bare)
+        || RepresentationHeaders.describesTheBody(bare)
+        || (bare != name && HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(bare));
   }
 
   /** Whether {@code headers} hold one named {@code name} in any letter case. */
@@ -188,9 +229,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       response.setEntity(body, annotations == null ? NO_ANNOTATIONS : annotations, outputType);
       // A length the resource set describes the old entity. Not setting the new one here lets the
       // runtime count what it finally writes, which stays right behind a compressing interceptor.
-      response.getHeaders().remove(HttpHeaders.CONTENT_LENGTH);
-      // Nor may a validator or digest of the model's own output, which would identify it.
-      response.getHeaders().keySet().removeIf(RepresentationHeaders::describesTheBody);
+      // Nor may a validator or digest of the model's own output leave, which would identify it.
+      response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
       return true;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
@@ -207,12 +247,17 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * deflate} already, but compresses only after this filter, so a declared gzip or deflate counts
    * only if the bytes are in it (the gzip magic number; a zlib stream or a whole raw deflate
    * stream); any other coding is one no runtime applies later, so the resource coded the bytes
-   * itself ({@link ContentCodings#isCoded}).
+   * itself ({@link ContentCodings#isCoded}). Every name that reads as {@code Content-Encoding} on the
+   * wire ({@link HeaderNames}) counts.
    */
   private static String precoded(MultivaluedMap<String, Object> headers, byte[] entity) {
-    List<Object> values = headers.get(HttpHeaders.CONTENT_ENCODING);
-    if (values == null) {
-      return null;
+    // Under every name that reads as Content-Encoding on the wire: "Content-Encoding " reaches the
+    // client as "Content-Encoding : gzip", which a proxy or client may take for the coding.
+    List<Object> values = new ArrayList<>();
+    for (Map.Entry<String, List<Object>> header : headers.entrySet()) {
+      if (header.getValue() != null && HeaderNames.reads(header.getKey(), HttpHeaders.CONTENT_ENCODING)) {
+        values.addAll(header.getValue());
+      }
     }
     for (String coding : ContentCodings.declared(values)) {
       if (ContentCodings.isCoded(coding, entity)) {

@@ -33,6 +33,11 @@ public class EscapingOutputServlet extends HttpServlet {
   public enum Mode {
     /** Sets {@code Content-Encoding: gzip} and writes the prediction compressed. */
     GZIP,
+    /**
+     * As {@link #GZIP}, under the name {@code "Content-Encoding "}, which the containers send as
+     * {@code Content-Encoding : gzip}: a proxy strips the space, and the client decodes the body.
+     */
+    GZIP_UNDER_A_PADDED_NAME,
     /** Writes the prediction padded to 1 MiB, through the output stream. */
     HUGE,
     /**
@@ -112,13 +117,13 @@ public class EscapingOutputServlet extends HttpServlet {
   protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
     byte[] prediction = PREDICTION.getBytes(StandardCharsets.UTF_8);
     switch (mode) {
-      case GZIP -> {
+      case GZIP, GZIP_UNDER_A_PADDED_NAME -> {
         ByteArrayOutputStream compressed = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
           gzip.write(prediction);
         }
         response.setContentType("application/json");
-        response.setHeader("Content-Encoding", "gzip");
+        response.setHeader(mode == Mode.GZIP ? "Content-Encoding" : "Content-Encoding ", "gzip");
         response.getOutputStream().write(compressed.toByteArray());
       }
       case HUGE -> {

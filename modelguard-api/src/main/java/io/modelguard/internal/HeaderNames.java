@@ -1,19 +1,23 @@
-package io.modelguard.servlet;
+package io.modelguard.internal;
 
 /**
- * How a header name the servlet sets reads on the wire. Neither Jetty 12 nor Tomcat 11 checks the
- * names an application gives: both write {@code "RateLimit "} as {@code RateLimit : ...} and
- * {@code " RateLimit"} as a line starting with a space (a control character becomes a space in
- * Tomcat, a dot in Jetty), and a proxy strips the space before the colon (RFC 9112, section 5.1)
- * while a line that starts with one continues the line before it (obsolete line folding). So a
- * name is compared as a recipient may read it: up to its first colon, without the whitespace and
- * control characters around it.
+ * How a response header name an application sets reads on the wire, for both adapters. Neither
+ * Jetty 12 nor Tomcat 11 checks the names an application gives, and Jersey and RESTEasy hand theirs
+ * to the container as given: all write {@code "RateLimit "} as {@code RateLimit : ...} and {@code "
+ * RateLimit"} as a line starting with a space (a control character becomes a space in Tomcat, a dot
+ * in Jetty, as does a colon), and a proxy strips the space before the colon (RFC 9112, section 5.1)
+ * while a line that starts with one continues the line before it (obsolete line folding). So a name
+ * is compared as a recipient may read it: up to its first colon, without the whitespace and control
+ * characters around it. Internal: not part of the public API.
  */
-final class HeaderNames {
+public final class HeaderNames {
   private HeaderNames() {}
 
-  /** Whether {@code name}, read as on the wire, is {@code fieldName}; any letter case. No allocation. */
-  static boolean reads(String name, String fieldName) {
+  /**
+   * Whether {@code name} (null: no), read as on the wire, is {@code fieldName}; any letter case. No
+   * allocation.
+   */
+  public static boolean reads(String name, String fieldName) {
     if (name == null) {
       return false;
     }
@@ -22,8 +26,8 @@ final class HeaderNames {
     return end - start == fieldName.length() && name.regionMatches(true, start, fieldName, 0, end - start);
   }
 
-  /** {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut. */
-  static String bare(String name) {
+  /** {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut, null for null. */
+  public static String bare(String name) {
     if (name == null) {
       return null;
     }
@@ -35,9 +39,9 @@ final class HeaderNames {
   /**
    * Whether the line a container writes for {@code name} starts with whitespace (a control
    * character included, which Tomcat sends as a space): a recipient that unfolds it appends it to
-   * the value of the header written before it.
+   * the value of the header written before it, which may be one the guard set.
    */
-  static boolean continuesThePreviousLine(String name) {
+  public static boolean continuesThePreviousLine(String name) {
     return name != null && !name.isEmpty() && name.charAt(0) <= ' ';
   }
 

@@ -1,4 +1,4 @@
-package io.modelguard.servlet;
+package io.modelguard.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
