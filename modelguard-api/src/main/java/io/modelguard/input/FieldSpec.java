@@ -55,7 +55,14 @@ public final class FieldSpec {
     this.image = image;
   }
 
-  /** One finite number, any value until {@link #range} narrows it. */
+  /**
+   * One finite number, any value until {@link #range} narrows it. Fields have no element type: a
+   * number is checked as a double, so without a range a field takes values a float32 model reads as
+   * infinity (3.5e38). For such a model declare {@code range(-3.4028235e38, 3.4028235e38)} (float32's
+   * largest finite value as float writers print it), or take the input as a {@link TensorSpec} of
+   * {@link TensorDatatype#FP32}, whose datatype refuses them. The same holds for {@link #numbers}
+   * and {@link #numberList}.
+   */
   public static FieldSpec number() {
     return new FieldSpec(Kind.NUMBER, null, 0, 0, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
   }

@@ -675,8 +675,8 @@ final class InputValidator {
         // reshaping the nesting it was sent would not read the tensor that was checked.
         throw invalid(label + ": 'data' must be flat, or nested as the shape declares.");
       }
-      if (datatype == TensorDatatype.BYTES && data.stringChars > ts.maxBytes()) {
-        // BYTES elements count 1 byte per character, not 1 per element.
+      if (datatype == TensorDatatype.BYTES && data.stringBytes > ts.maxBytes()) {
+        // BYTES elements count their UTF-8 bytes, not 1 per element.
         throw invalid(label + " is larger than " + ts.maxBytes() + " bytes.");
       }
       String bad = data.violation(datatype, ts);
@@ -806,7 +806,7 @@ final class InputValidator {
         if (t == JsonToken.VALUE_STRING) {
           checkLength(p, limits);
           s.strings++;
-          s.stringChars += p.getTextLength();
+          s.stringBytes += Utf8Check.encodedLength(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
         } else if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
           s.booleans++;
         } else {
@@ -848,7 +848,7 @@ final class InputValidator {
     long numbers;
     long booleans;
     long strings;
-    long stringChars; // characters of all string elements: BYTES counts 1 byte per character
+    long stringBytes; // UTF-8 bytes of all string elements, what a BYTES tensor's size counts
     boolean fractional; // exactly: some element is not an integer
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;

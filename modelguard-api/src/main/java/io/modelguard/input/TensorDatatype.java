@@ -41,7 +41,10 @@ public enum TensorDatatype {
   FP32(4, -Math.nextDown(0x1.ffffffp127), Math.nextDown(0x1.ffffffp127)),
   /** Double-precision float. */
   FP64(8, -Double.MAX_VALUE, Double.MAX_VALUE),
-  /** Byte strings, sent as JSON strings; counted at 1 byte per character for the size check. */
+  /**
+   * Byte strings, sent as JSON strings; the size check counts their UTF-8 bytes ('é' is 2 bytes, an
+   * emoji 4), as the server encodes them.
+   */
   BYTES(1, 0, 0);
 
   private final int size;

@@ -66,7 +66,7 @@ public final class TensorSpec {
     return maxElements;
   }
 
-  /** Most bytes (elements × element size). */
+  /** Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all strings). */
   public long maxBytes() {
     return maxBytes;
   }
@@ -134,7 +134,10 @@ public final class TensorSpec {
       return this;
     }
 
-    /** Most bytes (elements × element size). Default 16 MiB. */
+    /**
+     * Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all
+     * strings, and at least 1 per element). Default 16 MiB.
+     */
     public Builder maxBytes(long v) {
       if (v < 1) {
         throw new IllegalArgumentException("TensorSpec.maxBytes must be at least 1, was " + v);

@@ -1,5 +1,6 @@
 package io.modelguard.input;
 
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -43,6 +44,12 @@ import java.util.regex.Pattern;
  *       VS17–VS256 directly after a CJK ideograph: ideographic variants, as Japanese names use
  *       (葛󠄀). Off by default: a selector per ideograph can carry a byte.
  * </ul>
+ *
+ * <p>Deny patterns ({@link Builder#denyPattern}) see the text as sent, as it reads (without the
+ * characters that render as nothing) and in its compatibility form (NFKC, Unicode spaces folded to
+ * a plain space), so that neither hidden characters nor fullwidth or mathematical letters,
+ * ligatures or other Unicode spaces spell a denied phrase past them. Look-alike letters of other
+ * scripts (a Cyrillic {@code о} for a Latin {@code o}) are not folded.
  *
  * <p>A line break is a line feed, a carriage return, a vertical tab, a form feed, U+0085 (next
  * line), U+2028 (line separator) or U+2029 (paragraph separator); with {@code allowLineBreaks(false)}
@@ -157,13 +164,18 @@ public final class TextSpec {
       }
     }
     // Also as it reads: a soft hyphen inside a word (allowed writing) or, where invisible Unicode is
-    // allowed, any character that renders as nothing would otherwise split a denied phrase.
+    // allowed, any character that renders as nothing would otherwise split a denied phrase; and in
+    // its compatibility form, where fullwidth or mathematical letters, ligatures and Unicode spaces
+    // spell it as the reader sees it (and as a tokenizer that applies NFKC, as SentencePiece does by
+    // default, passes it to the model).
     String visible = patterns.isEmpty() ? text : withoutIgnorables(text);
+    String compatible = patterns.isEmpty() ? visible : compatibilityForm(visible);
     for (int p = 0; p < patterns.size(); p++) {
       boolean found;
       try {
         found = patterns.get(p).matcher(text).find()
-            || (visible != text && patterns.get(p).matcher(visible).find());
+            || (visible != text && patterns.get(p).matcher(visible).find())
+            || (compatible != visible && patterns.get(p).matcher(compatible).find());
       } catch (StackOverflowError e) {
         // java.util.regex recurses per repetition of a group such as (.|\n)*: on a long text the
         // stack runs out. Refused (fail closed), as a decision rather than an error.
@@ -197,6 +209,31 @@ public final class TextSpec {
       i = next;
     }
     return sb == null ? text : sb.toString();
+  }
+
+  /**
+   * {@code visible} in Unicode normalisation form NFKC with every space separator folded to U+0020,
+   * or {@code visible} itself if that changes nothing: fullwidth, mathematical and circled letters,
+   * ligatures and superscripts become the letters and digits they show, and no-break, em, ideographic
+   * and other spaces a plain space. NFKC expands a code point to at most 18 chars (U+FDFA; composing
+   * only shortens), so the copy is at most 18 times the text's code points, which {@link #maxLength}
+   * bounds. Text already in NFKC (all ASCII, most text) is only scanned, not copied.
+   */
+  static String compatibilityForm(String visible) {
+    String normal = Normalizer.isNormalized(visible, Normalizer.Form.NFKC)
+        ? visible : Normalizer.normalize(visible, Normalizer.Form.NFKC);
+    char[] folded = null;
+    for (int i = 0; i < normal.length(); i++) {
+      char c = normal.charAt(i);
+      // Every space separator is in the BMP; NFKC maps all but the Ogham space mark to U+0020.
+      if (c != ' ' && Character.getType(c) == Character.SPACE_SEPARATOR) {
+        if (folded == null) {
+          folded = normal.toCharArray();
+        }
+        folded[i] = ' ';
+      }
+    }
+    return folded != null ? new String(folded) : normal;
   }
 
   private static boolean rendersAsNothing(int cp) {
@@ -412,7 +449,7 @@ public final class TextSpec {
   /** Whether canonical ordering would swap mark {@code first} and mark {@code second} (what CGJ prevents). */
   private static boolean wouldReorder(int first, int second) {
     String pair = new StringBuilder().appendCodePoint(first).appendCodePoint(second).toString();
-    return !java.text.Normalizer.normalize(pair, java.text.Normalizer.Form.NFD).equals(pair);
+    return !Normalizer.normalize(pair, Normalizer.Form.NFD).equals(pair);
   }
 
   private static boolean isMark(int cp) {
@@ -546,11 +583,22 @@ public final class TextSpec {
      * Refuses text in which {@code regex} is found, as sent or with the characters that render
      * as nothing removed (format characters such as the soft hyphen, zero-width space, joiners and
      * direction marks, and variation selectors), so that none of them, even where writing allows
-     * it, can split a denied phrase (a soft hyphen inside {@code ignore}). The {@code name} (not
-     * the pattern, not the text) appears in the client's detail. Patterns run only on text within {@link #maxLength},
-     * but they are the operator's: keep them free of catastrophic backtracking. A pattern that
-     * overflows the stack on a text (java.util.regex recurses once per repetition of a group such as
-     * {@code (.|\n)*}) refuses that text, as if it matched.
+     * it, can split a denied phrase (a soft hyphen inside {@code ignore}); or in the compatibility
+     * form of that text: Unicode NFKC, with every space separator (no-break, em, ideographic, ...)
+     * folded to a plain space, so that fullwidth letters ({@code ｉｇｎｏｒｅ}), mathematical
+     * alphanumerics ({@code 𝐢𝐠𝐧𝐨𝐫𝐞}), circled letters and ligatures ({@code ﬆ} for {@code st})
+     * match a pattern written in plain letters. NFKC does not fold case: write {@code (?i)} for
+     * that. Letters of another script that only look alike (a Cyrillic {@code о} for a Latin
+     * {@code o}) are not covered: that needs a confusables skeleton (Unicode TR 39), which the JDK
+     * does not provide. The {@code name} (not the pattern, not the text) appears in the client's
+     * detail.
+     *
+     * <p>Patterns run only on text within {@link #maxLength}; the compatibility form is made only
+     * where it differs (not for ASCII text) and is at most 18 times that many chars (U+FDFA, the
+     * one code point NFKC expands most), so a pattern may see up to 73,728 chars at the default
+     * maximum. Patterns are the operator's: keep them free of catastrophic backtracking. A pattern
+     * that overflows the stack on a text (java.util.regex recurses once per repetition of a group
+     * such as {@code (.|\n)*}) refuses that text, as if it matched.
      */
     public Builder denyPattern(String name, String regex) {
       Objects.requireNonNull(name, "name");

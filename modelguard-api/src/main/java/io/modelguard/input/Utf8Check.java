@@ -27,6 +27,31 @@ final class Utf8Check {
   }
 
   /**
+   * How many bytes the UTF-8 encoding of {@code chars[offset..offset + length)} takes, counted from
+   * the chars without encoding them: 1 to 3 per char, 4 per surrogate pair, and 3 for a surrogate
+   * without its pair, as WTF-8 encodes it: the most any encoder writes for one (others refuse it or
+   * write a 1- to 3-byte replacement).
+   */
+  static long encodedLength(char[] chars, int offset, int length) {
+    long bytes = length; // 1 per char, plus what each char beyond ASCII adds
+    for (int i = offset, end = offset + length; i < end; i++) {
+      char c = chars[i];
+      if (c < 0x80) {
+        continue;
+      }
+      if (c < 0x800) {
+        bytes += 1;
+      } else if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(chars[i + 1])) {
+        bytes += 2; // 4 for the pair
+        i++;
+      } else {
+        bytes += 2;
+      }
+    }
+    return bytes;
+  }
+
+  /**
    * {@code in}, checked as it is read: a read that would return an ill-formed byte, or reach the end
    * inside a sequence, throws a {@link CharConversionException} instead, before the caller sees the
    * bytes. Nothing is buffered.

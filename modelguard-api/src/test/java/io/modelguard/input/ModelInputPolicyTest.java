@@ -291,6 +291,24 @@ class ModelInputPolicyTest {
     }
 
     @Test
+    void aNumberFieldHasNoElementTypeSoAFloat32ModelDeclaresFloat32sRange() {
+      // A field is a JSON number, checked as a double: without a range it takes any finite double,
+      // 3.5e38 included, which a float32 model reads as infinity. A tensor of FP32 refuses that by
+      // its datatype (TensorInputTest); a field says so with a range.
+      ModelSpec spec = ModelSpec.builder("floats")
+          .field("any", FieldSpec.number())
+          .field("f32", FieldSpec.number().range(-3.4028235e38, 3.4028235e38).optional()).build();
+      ModelInputPolicy p = ModelInputPolicy.of(spec);
+
+      assertThat(p.check(TestRequest.json("floats", "{\"any\":3.5e38}")).isAllowed()).isTrue();
+      assertThat(p.check(TestRequest.json("floats", "{\"any\":1.7976931348623157e308}")).isAllowed()).isTrue();
+      assertThat(p.check(TestRequest.json("floats", "{\"any\":0,\"f32\":" + Float.MAX_VALUE + "}")).isAllowed()).isTrue();
+      assertThat(p.check(TestRequest.json("floats", "{\"any\":0,\"f32\":" + -Float.MAX_VALUE + "}")).isAllowed()).isTrue();
+      assertThat(p.check(TestRequest.json("floats", "{\"any\":0,\"f32\":3.5e38}")).detail())
+          .contains("Field 'f32' must be a number in -3.4028235E38..3.4028235E38.");
+    }
+
+    @Test
     void anIntegerFieldWithoutARangeDoesNotBuildItsBoundsExactlyForEveryElement() {
       // The default range is +-Double.MAX_VALUE: each element written as a decimal ("1.0") built
       // both bounds as 309-digit BigDecimals, about 3 KB per element: some 780 MB for one 1 MiB

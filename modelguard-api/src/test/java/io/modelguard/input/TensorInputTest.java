@@ -172,6 +172,11 @@ class TensorInputTest {
       assertThat(Float.parseFloat(over)).as(over).isInfinite();
       assertThat(one.apply("FP32", over).detail()).as(over).contains("Tensor 'f': every element must lie in the range of FP32.");
     }
+    // Below float32's smallest normal number a value rounds to a subnormal or to zero: finite, as
+    // NumPy and every float32 runtime read it, so taken (a model cannot tell it from a small input).
+    for (String tiny : new String[] {"1e-40", "-1.4e-45", "1e-50", "4.9e-324"}) {
+      assertThat(one.apply("FP32", tiny).isAllowed()).as(tiny).isTrue();
+    }
     assertThat(one.apply("FP16", "65504").isAllowed()).isTrue();
     assertThat(one.apply("FP16", "65519.99").isAllowed()).as("rounds to 65504").isTrue();
     assertThat(one.apply("FP16", "65520").detail()).as("rounds to infinity")
@@ -339,5 +344,30 @@ class TensorInputTest {
     assertThat(d.detail()).hasValue("This model accepts JSON only, without the binary data extension "
         + "(Inference-Header-Content-Length).");
     assertThat(POLICY.check(TestRequest.json("iris-v2", body)).isAllowed()).isTrue();
+  }
+
+  @Test
+  void aBytesTensorIsHeldToItsByteLimitInUtf8BytesNotInCharacters() {
+    ModelSpec spec = ModelSpec.builder("strings-v2")
+        .tensor(TensorSpec.builder("s").datatypes(TensorDatatype.BYTES).shape(-1).maxBytes(8).build()).build();
+    ModelInputPolicy p = ModelInputPolicy.of(spec);
+    java.util.function.Function<String, GuardDecision> data = elements -> p.check(TestRequest.json("strings-v2",
+        "{\"inputs\":[{\"name\":\"s\",\"shape\":[" + elements.split(",").length + "],\"datatype\":\"BYTES\",\"data\":["
+            + elements + "]}]}"));
+
+    // 'é' is 2 bytes in UTF-8 (1 UTF-16 unit), '€' 3 (1 unit), an emoji 4 (2 units): at the limit of 8 bytes...
+    for (String atLimit : new String[] {"\"éééé\"", "\"😀😀\"", "\"€€ab\"", "\"é\",\"😀\",\"ab\"", "\"\\u00e9\\u00e9abcd\""}) {
+      assertThat(data.apply(atLimit).isAllowed()).as(atLimit).isTrue();
+    }
+    // ... and one byte over it, though none holds more than 8 UTF-16 units (which were counted).
+    for (String over : new String[] {"\"ééééa\"", "\"😀😀a\"", "\"€€abc\"", "\"é\",\"😀\",\"abc\"", "\"\\u00e9\\u00e9abcde\""}) {
+      GuardDecision d = data.apply(over);
+      assertThat(d.reason()).as(over).contains(ReasonCode.INPUT_INVALID);
+      assertThat(d.detail()).as(over).contains("Tensor 's' is larger than 8 bytes.");
+    }
+    // A surrogate without its pair (a JSON escape can carry one) counts as the 3 bytes it takes
+    // where it is encoded at all (WTF-8, CESU-8): the larger count, so nothing passes for smaller.
+    assertThat(data.apply("\"\\ud83dab\",\"abc\"").isAllowed()).isTrue();
+    assertThat(data.apply("\"\\ud83dab\",\"abcd\"").detail()).contains("Tensor 's' is larger than 8 bytes.");
   }
 }
