@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The extraction defence of one model: detectors folded into one risk state per client, and the
@@ -46,7 +48,8 @@ import java.util.TreeSet;
  * <p>Keys: the noise is keyed by the client and the input, not by the model, so two defences built
  * from one {@link NoiseKeys} add the same noise to a client's same input, and the difference of
  * two related models' answers (v1 and v2 of one model) is their exact difference. Build each
- * model's defence from keys {@link NoiseKeys#derive derived} under its own name.
+ * model's defence from keys {@link NoiseKeys#derive derived} under its own name; a second defence
+ * built on keys that were not derived logs a warning ({@link Builder#build}).
  *
  * <p>Wiring into a chain (DETECT before the model, OBSERVE and PERTURB after it):
  *
@@ -95,6 +98,7 @@ import java.util.TreeSet;
  * without an engine.
  */
 public final class ExtractionDefence {
+  private static final Logger log = LoggerFactory.getLogger(ExtractionDefence.class);
   /** The request attribute under which a request's encoded features are remembered (internal). */
   static final String FEATURES_ATTRIBUTE = "io.modelguard.extraction.features";
   /**
@@ -960,9 +964,9 @@ public final class ExtractionDefence {
      * eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the limit. An
      * evicted client starts again with a clean state, so size the limit for the number of
      * concurrently active clients. With the default detectors a client with a key of ordinary
-     * length (a few hundred characters at most) weighs at most 191 KiB whatever its input size
+     * length (a few hundred characters at most) weighs at most 195 KiB whatever its input size
      * (inputs above 64 features are projected, see {@link #projection}), so the default keeps about
-     * 2,740 clients.
+     * 2,690 clients.
      *
      * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
      * the detectors can see (its {@link #projection} size): Caffeine would evict every client right
@@ -1076,7 +1080,13 @@ public final class ExtractionDefence {
     }
 
     /**
-     * Builds the defence.
+     * Builds the defence. The second defence built on one {@link NoiseKeys} that was not {@link
+     * NoiseKeys#derive derived} logs one warning (once per such keys): defences on one set of keys
+     * add the same noise to a client's same input, so if they guard two models the client reads
+     * their exact difference, and if they guard one model each keeps its own history of the
+     * client, so each detector sees part of it. A warning, not a refusal: a defence rebuilt on the
+     * same keys (a reconfiguration, a test, an evaluation of settings) builds a second one
+     * legitimately. Keys derived under a model's name never warn.
      *
      * @throws IllegalArgumentException if {@link #maxTotalBytes} cannot hold one client's state for
      *     inputs of the {@link #projection} size (one feature with the projection off)
@@ -1097,7 +1107,14 @@ public final class ExtractionDefence {
             + " bytes, one client's state and cache entry for inputs of " + widest
             + (widest == 1 ? " feature" : " features") + " with these detectors, got " + maxTotalBytes);
       }
-      return new ExtractionDefence(this);
+      ExtractionDefence defence = new ExtractionDefence(this);
+      if (keys.secondDefenceOnUnderivedKeys()) {
+        log.warn("ExtractionDefence: a second defence is built on one NoiseKeys that was not derived per model; "
+            + "defences on one NoiseKeys add the same noise to a client's same input, so a client asking two models "
+            + "reads their exact difference. Build each model's defence from keys.derive(\"<model name>\"), and "
+            + "share one defence between the endpoints of one model (each defence keeps its own client histories)");
+      }
+      return defence;
     }
   }
 }

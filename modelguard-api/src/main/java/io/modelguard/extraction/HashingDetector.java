@@ -14,15 +14,21 @@ import java.util.Arrays;
  * {@code topN - minShared + 1} largest hashes, and two fingerprints sharing {@code minShared}
  * hashes always share one of those (prefix filtering), so only earlier fingerprints found through
  * the query's own largest hashes are compared. Cost O(d · window) to fingerprint plus O(candidates ·
- * topN), where candidates are the stored fingerprints with one of those hashes; memory about 4 ·
- * history · (topN + 5) bytes per client.
+ * topN), where candidates are the stored fingerprints with one of those hashes. Memory per client
+ * ({@link #maxRetainedBytes}): 4 · history · (topN + 2) bytes for the fingerprints, plus the
+ * index's 16 bytes and two to four slots of 4 bytes for each of the history · (topN - minShared +
+ * 1) hashes it holds; about 36 KB for the default set's detector (200 fingerprints of 20).
  *
  * <p>The window hashes are public functions of the input, so the index places them by a keyed hash
  * (SipHash): a client cannot choose inputs whose hashes pile up in one slot of it and make every
  * query of its own walk the whole index. An {@link ExtractionDefence} keys its hashing detectors
- * under its secret; a detector used on its own draws its key at random when created. Fingerprints
- * that share their largest hashes are genuine candidates and are all compared, which costs at
- * most O(history · topN) per query.
+ * under its secret; a detector used on its own draws its key at random when created. Nor can it
+ * pile up equal hashes (one query sent again with slight changes, or queries built to share their
+ * largest hashes): a hash takes one slot however many stored fingerprints hold it, so each of the
+ * query's lookups and each update of the index probes a few slots whatever the client sent, and
+ * the fingerprints holding a hash are read one by one until one matches. Fingerprints that share
+ * their largest hashes are genuine candidates and are all compared, which costs at most O(history
+ * · topN) per query.
  *
  * <p>The quantisation step is in input units and must suit the model's input scale: the default
  * set of {@link ExtractionDefence} uses step 2 for 0–16 pixel values (digits).
@@ -74,9 +80,9 @@ public final class HashingDetector implements ExtractionDetector {
   @Override
   public long maxRetainedBytes(int dimensions) {
     int prefix = topN - minShared + 1;
-    // The state (eight references, its detector's among them, and three ints), its arrays and its index.
-    return HeapBytes.object(8L * HeapBytes.REFERENCE + 12) + HeapBytes.array((long) history * topN, 4)
-        + 3 * HeapBytes.array(history, 4) + HeapBytes.array(topN, 4) + HeapBytes.array(dimensions, 4)
+    // The state (seven references, its detector's among them, and three ints), its arrays and its index.
+    return HeapBytes.object(7L * HeapBytes.REFERENCE + 12) + HeapBytes.array((long) history * topN, 4)
+        + 2 * HeapBytes.array(history, 4) + HeapBytes.array(topN, 4) + HeapBytes.array(dimensions, 4)
         + LongKeyIndex.retainedBytes(history * prefix);
   }
 
@@ -131,7 +137,6 @@ public final class HashingDetector implements ExtractionDetector {
     private final int[] lengths = new int[history];
     /** Entry {@code slot · prefix + k} indexes the k-th largest hash of the fingerprint in {@code slot}. */
     private final LongKeyIndex index = new LongKeyIndex(history * prefix, slotK0, slotK1);
-    private final int[] candidates = new int[history];
     private final int[] checkedAt = new int[history];
     private final int[] top = new int[topN];
     private int[] quantised = new int[0];
@@ -156,9 +161,9 @@ public final class HashingDetector implements ExtractionDetector {
       }
       stamp++;
       for (int k = 0; k < n - minShared + 1; k++) {
-        int found = index.entriesWith(top[n - 1 - k], candidates);
-        for (int c = 0; c < found; c++) {
-          int slot = candidates[c] / prefix;
+        int oldest = index.oldestWith(top[n - 1 - k]);
+        for (int e = oldest; e != -1; e = index.nextWith(e, oldest)) {
+          int slot = e / prefix;
           if (checkedAt[slot] != stamp) {
             checkedAt[slot] = stamp;
             if (sharesWithSlot(n, slot)) {

@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -23,7 +24,8 @@ import javax.crypto.spec.SecretKeySpec;
  * difference is the models' exact difference. Give each model's defence keys {@link #derive
  * derived} under its own name, e.g. {@code keys.derive("digits")}: independent noise per model,
  * and the same noise for the same secret and name in every JVM. (Several endpoints serving one
- * model share one defence, and so its keys.)
+ * model share one defence, and so its keys.) A second defence built on keys that were not derived
+ * logs a warning (see {@link ExtractionDefence.Builder#build}); keys derived per model never do.
  */
 public final class NoiseKeys {
   /** The minimum secret length in bytes. */
@@ -56,7 +58,14 @@ public final class NoiseKeys {
   private final long repeatK0;
   private final long repeatK1;
 
-  private NoiseKeys(byte[] secret) {
+  /** Whether these keys came from {@link #derive}: one model's, by the caller's choice. */
+  private final boolean derived;
+  /** Whether a defence has been built on these keys, and whether a second one has. */
+  private final AtomicBoolean inDefence = new AtomicBoolean();
+  private final AtomicBoolean inSecondDefence = new AtomicBoolean();
+
+  private NoiseKeys(byte[] secret, boolean derived) {
+    this.derived = derived;
     try {
       prototype = Mac.getInstance(ALGORITHM);
       prototype.init(new SecretKeySpec(secret, ALGORITHM));
@@ -83,7 +92,7 @@ public final class NoiseKeys {
     if (secret == null || secret.length < MIN_SECRET_BYTES) {
       throw new IllegalArgumentException("noise secret must be at least " + MIN_SECRET_BYTES + " bytes");
     }
-    return new NoiseKeys(secret.clone());
+    return new NoiseKeys(secret.clone(), false);
   }
 
   /**
@@ -112,10 +121,23 @@ public final class NoiseKeys {
     mac.update(label);
     byte[] subkey = mac.doFinal(); // 32 bytes: MIN_SECRET_BYTES
     try {
-      return new NoiseKeys(subkey);
+      return new NoiseKeys(subkey, true);
     } finally {
       Arrays.fill(subkey, (byte) 0);
     }
+  }
+
+  /**
+   * Records that a defence has been built on these keys; true exactly once, for the second such
+   * defence, if these keys were not {@link #derive derived} (the sign that one set of keys serves
+   * several models). Keys derived under a model's name are that model's, and a second defence on
+   * them is taken for the same model's.
+   */
+  boolean secondDefenceOnUnderivedKeys() {
+    if (derived || inDefence.compareAndSet(false, true)) {
+      return false;
+    }
+    return inSecondDefence.compareAndSet(false, true);
   }
 
   /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */

@@ -3,6 +3,8 @@ package io.modelguard.extraction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import io.modelguard.LogCapture;
 import io.modelguard.extraction.ExtractionDefenceTest.ManualClock;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -117,5 +119,36 @@ class ExtractionNoiseDomainTest {
     // The bounds themselves are accepted.
     assertThat(keys.derive("x".repeat(NoiseKeys.MAX_DOMAIN_LENGTH))).isNotNull();
     assertThat(keys.derive(" ~")).isNotNull();
+  }
+
+  @Test
+  void aSecondDefenceOnOneUnderivedNoiseKeysLogsOneWarningNamingTheRemedy() {
+    NoiseKeys keys = NoiseKeys.withSecret(secret());
+    try (LogCapture log = LogCapture.of(ExtractionDefence.class, Level.WARN)) {
+      defence(keys);
+      assertThat(log.messagesAt(Level.WARN)).as("one defence on the keys: nothing to warn of").isEmpty();
+      defence(keys);
+      assertThat(log.messagesAt(Level.WARN)).singleElement().asString()
+          .contains("second defence", "NoiseKeys that was not derived", "keys.derive(");
+      defence(keys); // said once for these keys, not on every rebuild
+      assertThat(log.messagesAt(Level.WARN)).hasSize(1);
+    }
+  }
+
+  @Test
+  void defencesOnKeysDerivedPerModelLogNoWarning() {
+    NoiseKeys keys = NoiseKeys.withSecret(secret());
+    try (LogCapture log = LogCapture.of(ExtractionDefence.class, Level.WARN)) {
+      NoiseKeys digits = keys.derive("digits");
+      defence(digits);
+      defence(keys.derive("sentiment"));
+      defence(digits); // one model's keys again: taken for that model's
+      defence(digits.derive("v2"));
+      // A failed build is no defence: the root's one use below is its first.
+      assertThatThrownBy(() -> ExtractionDefence.builder(keys, CLASSES).maxTotalBytes(1024).build())
+          .isInstanceOf(IllegalArgumentException.class);
+      defence(keys);
+      assertThat(log.messagesAt(Level.WARN)).isEmpty();
+    }
   }
 }

@@ -3,7 +3,7 @@ package io.modelguard.extraction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -17,27 +17,53 @@ class LongKeyIndexTest {
     Random random = new Random(11);
     int entries = 37;
     LongKeyIndex index = new LongKeyIndex(entries);
-    Map<Integer, Long> reference = new HashMap<>();
+    Map<Integer, Long> reference = new LinkedHashMap<>(); // in the order the entries were put
     int[] out = new int[entries];
     for (int step = 0; step < 200_000; step++) {
       int entry = random.nextInt(entries);
       // Few distinct keys, so entries share keys and long probe clusters form and wrap around.
       long key = random.nextInt(12) * 0x1_0000_0000L + random.nextInt(3);
+      reference.remove(entry);
       if (random.nextInt(4) == 0) {
         index.remove(entry);
-        reference.remove(entry);
       } else {
         index.put(entry, key);
         reference.put(entry, key);
       }
       long probe = random.nextInt(12) * 0x1_0000_0000L + random.nextInt(3);
-      int[] expected = reference.entrySet().stream().filter(e -> e.getValue() == probe).mapToInt(Map.Entry::getKey).sorted().toArray();
+      int[] expected = reference.entrySet().stream().filter(e -> e.getValue() == probe).mapToInt(Map.Entry::getKey).toArray();
       int n = index.entriesWith(probe, out);
-      int[] actual = Arrays.copyOf(out, n);
-      Arrays.sort(actual);
-      assertThat(actual).as("step %d", step).containsExactly(expected);
+      assertThat(Arrays.copyOf(out, n)).as("step %d: oldest first", step).containsExactly(expected);
       assertThat(index.contains(probe)).isEqualTo(expected.length > 0);
+      int oldest = index.oldestWith(probe);
+      int walked = 0;
+      for (int e = oldest; e != -1; e = index.nextWith(e, oldest)) {
+        assertThat(e).as("step %d, entry %d with the key", step, walked).isEqualTo(expected[walked++]);
+      }
+      assertThat(walked).isEqualTo(expected.length);
     }
+  }
+
+  @Test
+  void manyEntriesOfOneKeyTakeOneSlotAndARingOfThemIsRecycledInConstantSteps() {
+    int entries = 600;
+    LongKeyIndex index = new LongKeyIndex(entries, 3, 4);
+    for (int round = 0; round < 5; round++) {
+      for (int entry = 0; entry < entries; entry++) {
+        long before = index.probes();
+        index.put(entry, round < 3 ? 42 : entry % 2); // replaces the key's oldest entry once full
+        // Two searches among at most three keys (42, 0 and 1), and at most one shift of a freed slot.
+        assertThat(index.probes() - before).as("round %d, entry %d", round, entry).isLessThanOrEqualTo(8);
+      }
+      assertThat(index.longestCluster()).isLessThanOrEqualTo(2);
+    }
+    // Out of order (the newest, then one in the middle), a removal walks the key's chain, and stays right.
+    index.remove(entries - 1);
+    index.remove(entries / 2);
+    int[] out = new int[entries];
+    assertThat(index.entriesWith(1, out)).isEqualTo(entries / 2 - 1);
+    assertThat(Arrays.copyOf(out, 3)).containsExactly(1, 3, 5);
+    assertThat(index.contains(42)).isFalse();
   }
 
   @Test
@@ -47,7 +73,7 @@ class LongKeyIndexTest {
           .as("%d entries", entries)
           .isGreaterThanOrEqualTo(GraphLayout.parseInstance(new LongKeyIndex(entries, 1, 2)).totalSize());
     }
-    assertThat(LongKeyIndex.retainedBytes(1_024)).isLessThan(22 * 1_024); // 8 + 4 + 1 per entry and 4 per slot, two slots an entry
+    assertThat(LongKeyIndex.retainedBytes(1_024)).isLessThan(25 * 1_024); // 8 + 4 + 4 per entry and 4 per slot, two slots an entry
     assertThat(LongKeyIndex.retainedBytes(600)).isLessThan(LongKeyIndex.retainedBytes(1_024));
   }
 }
