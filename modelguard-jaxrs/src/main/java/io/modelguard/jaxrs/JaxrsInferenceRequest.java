@@ -172,12 +172,15 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
    * which on a servlet-hosted runtime is the one behind it. Read on, the policies would get
    * whatever the resource left: the end of a body whose start the model answered (a decoy query a
    * client appends for the extraction detectors), or nothing at all. So that a request without a
-   * body still shows the policies an empty one, a body of unknown length ({@code Content-Length}
-   * absent or 0) that no policy read is first read up to one byte, which the resource then gets
-   * ahead of the rest.
+   * body still shows the policies an empty one, a body that no policy read and that declares no
+   * length and no {@code Transfer-Encoding} (none, in HTTP/1.1) is first read up to one byte, which
+   * the resource then gets ahead of the rest through JAX-RS. A chunked body is not: the byte would
+   * be gone from the servlet request's stream, which the resource may read instead, so the output
+   * policies get none of a chunked body the request policies did not read, even an empty one.
    */
   void replayBody(boolean outputPolicies) {
-    if (outputPolicies && !body.consumed() && context.getLength() <= 0) {
+    if (outputPolicies && !body.consumed() && context.getLength() <= 0
+        && context.getHeaderString("Transfer-Encoding") == null) {
       try {
         body.read(0);
       } catch (IOException e) {

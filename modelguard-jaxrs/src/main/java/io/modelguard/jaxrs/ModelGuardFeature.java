@@ -133,8 +133,11 @@ import org.slf4j.LoggerFactory;
  * the body, say) gets an {@link java.io.IOException}, and the answer fails closed, even from a
  * resource that never reads the body; read the body in the request phase ({@link
  * io.modelguard.input.ModelInputPolicy}). A request without a body shows them an empty one: a body
- * of unknown length ({@code Content-Length} absent or 0) that no request policy read is read up to
- * one byte before the resource runs, to tell, and the resource still gets every byte. A denied request's body of at most 1 MiB is read to its end and discarded before the
+ * that declares neither a length ({@code Content-Length} absent or 0) nor a {@code
+ * Transfer-Encoding} and that no request policy read is read up to one byte before the resource
+ * runs, to tell, and the resource still gets every byte through JAX-RS. A chunked body is not read
+ * (that byte would be missing from the servlet request's stream), so they get none of it, even an
+ * empty one. A denied request's body of at most 1 MiB is read to its end and discarded before the
  * denial, so a client still sending gets the denial and keeps its connection; a larger one is not
  * read, and the denial says {@code Connection: close} ({@link io.modelguard.CappedBody#discardRest}).
  * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with

@@ -434,19 +434,34 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
-  void anOutputPolicySeesTheEmptyBodyOfAChunkedRequest() throws Exception {
+  void anOutputPolicyGetsNoneOfAChunkedBodyNoRequestPolicyRead() throws Exception {
+    // Telling an empty chunked body would take its first byte from the servlet request's stream,
+    // which the resource may read instead of the entity stream: not read, and sealed, even empty.
     String response = RawHttp.exchange(deployment.baseUri(), "POST /late-body/ignored HTTP/1.1\r\n"
         + "Host: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n"
         + "Connection: close\r\n\r\n0\r\n\r\n");
 
-    assertThat(response).startsWith("HTTP/1.1 200 ").contains("model saw nothing | policies saw ");
+    assertThat(response).startsWith("HTTP/1.1 500 ").doesNotContain("saw")
+        .endsWith(ProblemRenderer.internalError().bodyAsString());
   }
 
   @Test
   void aChunkedBodyReachesTheResourceIntactUnderOutputPolicies() throws Exception {
-    // Before the resource runs, the guard reads at most one byte of a body of unknown length that no
-    // request policy read, to tell an empty one: the resource still gets every byte.
+    // Before the resource runs, the guard reads none of a chunked body that no request policy read:
+    // the resource gets every byte.
     String response = RawHttp.exchange(deployment.baseUri(), "POST /late-body/whole-under-body-blind-output "
+        + "HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nquery\n\r\n5\r\ndecoy\r\n0\r\n\r\n");
+
+    assertThat(response).startsWith("HTTP/1.1 200 ").contains("model saw query\ndecoy | tagged");
+  }
+
+  @Test
+  void aChunkedBodyReachesAResourceReadingTheServletRequestIntactUnderOutputPolicies() throws Exception {
+    // The guard read the first byte of a chunked body no request policy read, to tell an empty one,
+    // and replayed it only through the JAX-RS entity stream: the resource reading the servlet
+    // request's stream, the one behind it, got "uery" - a body the client never sent.
+    String response = RawHttp.exchange(deployment.baseUri(), "POST /late-body-servlet/whole-under-body-blind-output "
         + "HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
         + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nquery\n\r\n5\r\ndecoy\r\n0\r\n\r\n");
 
@@ -1555,6 +1570,14 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     @Path("bean-param")
     public String beanParam(@BeanParam ServletRequestBean bean) throws IOException {
       return "model saw " + firstLine(bean.request.getInputStream());
+    }
+
+    /** Reads the whole body from the servlet request, under an output policy that does not ask for it. */
+    @POST
+    @Path("whole-under-body-blind-output")
+    @ModelSecured(model = "digits", chain = "body-blind-output")
+    public String wholeUnderBodyBlindOutput(@Context HttpServletRequest request) throws IOException {
+      return "model saw " + new String(request.getInputStream().readAllBytes(), UTF_8);
     }
 
     /** Reads the query through JAX-RS, and of the servlet request only a header. */
