@@ -103,20 +103,39 @@ final class SystemResolver implements HostResolver {
   }
 
   SystemResolver(Duration timeout, Lookup lookup) {
+    this(timeout, lookup, null);
+  }
+
+  /** As {@link #SystemResolver(Duration, Lookup)}, running lookups on {@code pool} (tests); null for its own. */
+  SystemResolver(Duration timeout, Lookup lookup, ThreadPoolExecutor pool) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("HostResolver.system timeout must be positive, was " + timeout);
     }
     this.timeoutNanos = timeout.toNanos();
     this.lookup = Objects.requireNonNull(lookup, "lookup");
+    this.pool = pool != null ? pool : ownPool();
+  }
+
+  private static ThreadPoolExecutor ownPool() {
     AtomicInteger threads = new AtomicInteger();
     // Twice the slots: a lookup frees its slot as its answer reaches the caller, a moment before
     // its thread is free to take the next one.
-    this.pool = new ThreadPoolExecutor(0, 2 * THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+    return new ThreadPoolExecutor(0, 2 * THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "modelguard-dns-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** The slots as they stand: held, held by domain, held by caller, waiting; for tests. */
+  String slotState() {
+    slots.lock();
+    try {
+      return "held=" + held + " domains=" + heldByDomain + " callers=" + heldByCaller + " waiting=" + waiters.size();
+    } finally {
+      slots.unlock();
+    }
   }
 
   @Override

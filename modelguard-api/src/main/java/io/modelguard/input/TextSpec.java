@@ -64,6 +64,12 @@ public final class TextSpec {
       Character.UnicodeScript.ARABIC, Character.UnicodeScript.SYRIAC, Character.UnicodeScript.THAANA,
       Character.UnicodeScript.NKO, Character.UnicodeScript.ADLAM, Character.UnicodeScript.SAMARITAN,
       Character.UnicodeScript.MANDAIC, Character.UnicodeScript.HANIFI_ROHINGYA, Character.UnicodeScript.YEZIDI);
+  /**
+   * How many combining marks in a row canonical ordering sorts at once (UAX #15's stream-safe
+   * limit); see {@link #compatibilityForm}.
+   */
+  static final int MAX_NON_STARTERS = 30;
+  private static final String GRAPHEME_JOINER = "\u034f";
   /** U+1F3F4, which the subdivision flags' tag characters follow. */
   private static final int BLACK_FLAG = 0x1f3f4;
   /** The tag characters (and cancel tag) of the recommended subdivision flags: gbeng, gbsct, gbwls. */
@@ -218,10 +224,22 @@ public final class TextSpec {
    * and other spaces a plain space. NFKC expands a code point to at most 18 chars (U+FDFA; composing
    * only shortens), so the copy is at most 18 times the text's code points, which {@link #maxLength}
    * bounds. Text already in NFKC (all ASCII, most text) is only scanned, not copied.
+   *
+   * <p>Normalised as Unicode's stream-safe text format (UAX #15) has it: canonical ordering sorts a
+   * run of combining marks by insertion, so its cost grows with the square of the run's length, and
+   * a text of nothing but marks (4,096 of them, in descending classes) took about 60 times as long as
+   * plain text. So a grapheme joiner (U+034F) goes after every {@value #MAX_NON_STARTERS} marks in a
+   * row before normalising, and is taken out again after: marks are ordered within runs of at most
+   * that many, which no writing system needs more of.
    */
   static String compatibilityForm(String visible) {
-    String normal = Normalizer.isNormalized(visible, Normalizer.Form.NFKC)
-        ? visible : Normalizer.normalize(visible, Normalizer.Form.NFKC);
+    String safe = streamSafe(visible);
+    String normal = Normalizer.isNormalized(safe, Normalizer.Form.NFKC)
+        ? safe : Normalizer.normalize(safe, Normalizer.Form.NFKC);
+    if (safe != visible) {
+      // Only the joiners put in above: visible text has none, and NFKC makes none.
+      normal = normal.replace(GRAPHEME_JOINER, "");
+    }
     char[] folded = null;
     for (int i = 0; i < normal.length(); i++) {
       char c = normal.charAt(i);
@@ -234,6 +252,42 @@ public final class TextSpec {
       }
     }
     return folded != null ? new String(folded) : normal;
+  }
+
+  /**
+   * {@code text} with a grapheme joiner after every {@value #MAX_NON_STARTERS} {@linkplain
+   * #mayBeNonStarter non-starters} in a row, or {@code text} itself if it has no longer run.
+   */
+  private static String streamSafe(String text) {
+    StringBuilder sb = null;
+    int run = 0;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      int next = i + Character.charCount(cp);
+      if (!mayBeNonStarter(cp)) {
+        run = 0;
+      } else if (++run > MAX_NON_STARTERS) {
+        if (sb == null) {
+          sb = new StringBuilder(text.length() + text.length() / MAX_NON_STARTERS).append(text, 0, i);
+        }
+        sb.append(GRAPHEME_JOINER);
+        run = 1;
+      }
+      if (sb != null) {
+        sb.append(text, i, next);
+      }
+      i = next;
+    }
+    return sb == null ? text : sb.toString();
+  }
+
+  /**
+   * Whether {@code cp} is, or NFKC decomposes to, a character canonical ordering may move: a
+   * combining mark, or a halfwidth katakana sound mark (U+FF9E, U+FF9F, a modifier letter NFKC maps
+   * to a combining one). Checked against every code point in a test.
+   */
+  static boolean mayBeNonStarter(int cp) {
+    return isMark(cp) || cp == 0xff9e || cp == 0xff9f;
   }
 
   private static boolean rendersAsNothing(int cp) {

@@ -76,4 +76,46 @@ class LongKeyIndexTest {
     assertThat(LongKeyIndex.retainedBytes(1_024)).isLessThan(25 * 1_024); // 8 + 4 + 4 per entry and 4 per slot, two slots an entry
     assertThat(LongKeyIndex.retainedBytes(600)).isLessThan(LongKeyIndex.retainedBytes(1_024));
   }
+
+  @Test
+  void agreesWithAMultimapInTinyTablesWhereEveryClusterWrapsAndShiftsChains() {
+    // Tables of 2 to 16 slots and more distinct keys than slots' worth: every removal of a key's
+    // last entry shifts clusters that wrap round the table end, moving slots whose keys still
+    // have chains; re-puts under the same key, removals of the newest and of the only entry, all
+    // mixed. Both slot functions.
+    for (int entries = 1; entries <= 8; entries++) {
+      for (boolean keyed : new boolean[] {false, true}) {
+        Random random = new Random(entries * 31L + (keyed ? 1 : 0));
+        LongKeyIndex index = keyed ? new LongKeyIndex(entries, 5, 6) : new LongKeyIndex(entries);
+        Map<Long, java.util.List<Integer>> byKey = new LinkedHashMap<>(); // oldest first per key
+        Map<Integer, Long> keyOf = new LinkedHashMap<>();
+        int[] out = new int[entries];
+        for (int step = 0; step < 20_000; step++) {
+          int entry = random.nextInt(entries);
+          Long old = keyOf.remove(entry);
+          if (old != null) {
+            byKey.get(old).remove(Integer.valueOf(entry));
+          }
+          int op = random.nextInt(5);
+          if (op == 0) {
+            index.remove(entry);
+          } else {
+            long key = op == 1 && old != null ? old : random.nextInt(3 * entries + 1);
+            index.put(entry, key);
+            keyOf.put(entry, key);
+            byKey.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(entry);
+          }
+          for (long key = 0; key <= 3 * entries; key++) {
+            int[] expected = byKey.getOrDefault(key, java.util.List.of()).stream().mapToInt(Integer::intValue).toArray();
+            int n = index.entriesWith(key, out);
+            assertThat(Arrays.copyOf(out, n)).as("%d entries, keyed %s, step %d, key %d", entries, keyed, step, key)
+                .containsExactly(expected);
+            assertThat(index.contains(key)).isEqualTo(expected.length > 0);
+          }
+          long distinct = byKey.values().stream().filter(l -> !l.isEmpty()).count();
+          assertThat((long) index.longestCluster()).isLessThanOrEqualTo(distinct);
+        }
+      }
+    }
+  }
 }
