@@ -43,8 +43,10 @@ import java.util.function.Supplier;
  *
  * <p>Keys: {@code <prefix>{<partition>}:<name>:<t|s><window seconds>} per limit ({@link
  * #limitKey}), the layout {@link RedisQuotaStore} documents, and per script call a replay guard
- * {@code <prefix>{<partition>}:c:<instance id>:<call number>}, which the script sets first (NX,
- * with a TTL of the replay window) and, before it returns, overwrites with the call's reply.
+ * {@code <prefix>{<partition>}:c:<instance id>:<call number>}, which the script reads first and,
+ * if it is absent, sets (its first write, with a TTL of the replay window) and, before it returns,
+ * overwrites with the call's reply. Read before any write, a guard answers a re-sent call even
+ * while Redis is above {@code maxmemory}, which refuses a script's first write (and only that).
  *
  * <p>At most once: a call whose reply was lost with its connection is re-sent by Lettuce once it
  * has reconnected (on Cluster, where commands queue while disconnected), and the script's

@@ -7,8 +7,8 @@
 --          its name never reads the other algorithm's state (which would fail with WRONGTYPE) nor
 --          another window's.
 -- KEYS[n+1] this call's replay guard: <prefix>{<partition>}:c:<store instance>:<call number>,
---          unique per call. Set first, NX, with a TTL of replay_ms, to '?' (the call is running);
---          before the script returns, it holds the call's reply ('r ' and the reply's integers,
+--          unique per call. Read first; if absent, set (the script's first write) with a TTL of
+--          replay_ms to '?' (the call is running); before the script returns, it holds the call's reply ('r ' and the reply's integers,
 --          or 'e ' and the error reply), its TTL set again to replay_ms. A client that re-sends
 --          the call after a lost reply (Lettuce does, on reconnecting) gets that same reply
 --          again, and no quota key is read or written, since the operations are not idempotent
@@ -48,10 +48,11 @@ local function stateNumber(v)
   return x
 end
 
--- The first write, before any state is read: a call refused as a replay reads and writes no quota
--- key, and a Redis out of memory fails the call here, before it changes anything.
-if not redis.call('SET', guard, '?', 'NX', 'PX', replayMs) then
-  local kept = redis.pcall('GET', guard)
+-- The guard is read before the script writes anything: above maxmemory Redis refuses a script's
+-- first write (only that one), so a re-sent call whose first write is the guard's would get OOM
+-- though its first run was applied; read, it gets that run's reply whatever the memory.
+local kept = redis.pcall('GET', guard)
+if kept then
   if type(kept) == 'string' and string.sub(kept, 1, 2) == 'e ' and #kept > 2 then
     return redis.error_reply(string.sub(kept, 3))
   end
@@ -71,6 +72,9 @@ if not redis.call('SET', guard, '?', 'NX', 'PX', replayMs) then
   end
   return redis.error_reply('MGREPLAY this quota script call ran already; its reply was lost')
 end
+-- The first write, before any state is read: a Redis out of memory fails the call here, before it
+-- changes anything.
+redis.call('SET', guard, '?', 'PX', replayMs)
 
 -- Ends the call with the error reply msg, kept for a replay of the call. Nothing was written but
 -- the guard: every key is read before any is written.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -367,6 +368,59 @@ class RedisQuotaStoreTest {
     // A cost above the quota is never charged: this reads the units left.
     assertThat(once.acquire(key, plan, 101).remaining(0)).as("charged 10 once, 4 given back once").isEqualTo(94);
     assertThat(dropped.get()).as("the refund was applied, so it is not reported lost").isZero();
+  }
+
+  @Test
+  void aCallReSentWhileRedisIsOutOfMemoryGetsItsFirstReply() throws Exception {
+    // Above maxmemory Redis refuses a script's first write, and only that one. The guard's SET NX
+    // was that write, so a call re-sent while Redis was full got OOM though its first run had been
+    // applied: its decision failed (under fail-closed, denied though charged) and its refund was
+    // reported dropped though given back. Each call here runs once with memory to spare, and is
+    // re-sent while Redis is full.
+    redis.scriptLoad(RedisScriptStore.SCRIPT); // no fallback to EVAL on Lettuce's thread
+    AtomicInteger dropped = new AtomicInteger();
+    RedisScriptStore script = new RedisScriptStore(
+        () -> CompletableFuture.completedFuture(reSentWhileFull(connection.async())), "mg:q:",
+        Duration.ofSeconds(5).toNanos(), null, false, 1, (k, d, e) -> dropped.incrementAndGet(),
+        RedisScriptStore.randomInstanceId(), 10_000L);
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
+    QuotaKey key = key("resent-full");
+
+    QuotaDecision decided = script.acquire(key, plan, 10);
+    assertThat(decided.status()).as("Redis's own decision: %s", decided).isEqualTo(QuotaDecision.Status.ALLOWED);
+    assertThat(decided.remaining(0)).isEqualTo(90);
+    script.adjust(key, plan, -4, 0);
+
+    RedisScriptStore once = new RedisScriptStore(() -> CompletableFuture.completedFuture(connection.async()), "mg:q:",
+        Duration.ofSeconds(5).toNanos(), null, false, 1, (k, d, e) -> {}, RedisScriptStore.randomInstanceId(), 10_000L);
+    assertThat(once.acquire(key, plan, 101).remaining(0)).as("charged 10 once, 4 given back once").isEqualTo(94);
+    assertThat(dropped.get()).as("the refund was applied, so it is not reported lost").isZero();
+  }
+
+  /**
+   * {@code commands}, sending each script call a second time while Redis is above {@code
+   * maxmemory} and answering with the second's reply. Blocks the caller: for calls sent on the
+   * caller's thread (no coalescing) of a script Redis has loaded.
+   */
+  @SuppressWarnings("unchecked") // a proxy of the very interface it is cast to
+  private static RedisScriptingAsyncCommands<String, String> reSentWhileFull(
+      RedisScriptingAsyncCommands<String, String> commands) {
+    return (RedisScriptingAsyncCommands<String, String>) Proxy.newProxyInstance(RedisQuotaStoreTest.class.getClassLoader(),
+        new Class<?>[] {RedisScriptingAsyncCommands.class}, (proxy, method, args) -> {
+          Object first = method.invoke(commands, args);
+          if (!method.getName().startsWith("eval")) {
+            return first;
+          }
+          assertThat(((RedisFuture<?>) first).await(5, TimeUnit.SECONDS)).isTrue();
+          assertThat(server.cli("config", "set", "maxmemory", "1")).contains("OK");
+          try {
+            RedisFuture<?> second = (RedisFuture<?>) method.invoke(commands, args);
+            assertThat(second.await(5, TimeUnit.SECONDS)).isTrue();
+            return second;
+          } finally {
+            server.cli("config", "set", "maxmemory", "0");
+          }
+        });
   }
 
   @Test

@@ -135,9 +135,11 @@ import org.slf4j.LoggerFactory;
  * before forwarding anything: at an in-flight cap (the tenant's {@code 429}, an upstream's or the
  * whole edge's {@code 502}), for a model without an upstream ({@code 502}) or without the image the
  * guard fetched ({@code 500}), and when the upstream refused the connection ({@code 502}) or did
- * not accept it in time ({@code 504}), since then nothing reached it either. The refusal's {@code
- * RateLimit} fields, decided by the guard with the request, still count the unit; the tenant's next
- * answer shows it back. A body over {@value #MAX_REQUEST_BYTES} bytes (the guard's input policy
+ * not accept it in time ({@code 504}), since then nothing reached it either. Not for an {@code
+ * image-classifier} prediction whose image the guard fetched: the edge fetched it from a host of
+ * the client's choosing, and the charge is what limits how often a tenant has it fetch, even while
+ * the upstream is down or at its cap. The refusal's {@code RateLimit} fields, decided by the guard
+ * with the request, still count the unit; the tenant's next answer shows it back. A body over {@value #MAX_REQUEST_BYTES} bytes (the guard's input policy
  * refuses those first) stays charged, as the guard's own input refusals do. So does every
  * prediction sent on a connection, whatever became of it ({@code 502} or {@code 504} from the
  * upstream, no whole answer in time, an answer broken off or not relayed): the upstream may have
@@ -543,12 +545,24 @@ public final class GatewayServlet extends HttpServlet {
 
   /**
    * Refuses a prediction the gateway did not forward, for reasons of its own: marked so that the
-   * guard's quota settlement gives the tenant its charge back (see the class comment).
+   * guard's quota settlement gives the tenant its charge back (see the class comment), unless the
+   * guard fetched an image for it.
    */
   private static void refuseUnforwarded(HttpServletRequest request, HttpServletResponse response, ReasonCode reason)
       throws IOException {
-    request.setAttribute(ModelServingApp.UNSERVED_ATTRIBUTE, Boolean.TRUE);
+    if (!fetchedFor(request)) {
+      request.setAttribute(ModelServingApp.UNSERVED_ATTRIBUTE, Boolean.TRUE);
+    }
     send(response, reason);
+  }
+
+  /**
+   * Whether the guard fetched an image for {@code request}: work the edge did at a URL of the
+   * client's choosing, which its quota charge is all that limits.
+   */
+  private static boolean fetchedFor(HttpServletRequest request) {
+    return request.getAttribute(FetchedInputs.ATTRIBUTE) instanceof FetchedInputs fetched
+        && !fetched.images().isEmpty();
   }
 
   private static void send(HttpServletResponse response, ReasonCode reason) throws IOException {

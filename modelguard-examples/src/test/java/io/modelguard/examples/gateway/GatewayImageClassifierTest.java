@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.AppOptions;
 import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.QuotaClocks;
 import io.modelguard.examples.model.Dataset;
 import io.modelguard.examples.model.DigitPictures;
 import io.modelguard.examples.model.ForwardedImage;
@@ -20,12 +21,14 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
@@ -136,6 +139,30 @@ class GatewayImageClassifierTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(ProblemRenderer.status(code));
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
     assertThat(JSON.readTree(r.body()).get("code").asText()).isEqualTo(code.code());
+  }
+
+  @Test
+  void aPredictionWhoseImageTheEdgeFetchedStaysChargedWhenTheUpstreamRefusesTheConnection() throws Exception {
+    // Refused before forwarding, a prediction was settled to nothing even though the edge had
+    // fetched its image from a host of the client's choosing: while the upstream was down, or at an
+    // in-flight cap, a tenant could have the edge fetch without end at no cost.
+    URI closed;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = URI.create("http://127.0.0.1:" + s.getLocalPort());
+    }
+    AppOptions options = AppOptions.defaults().withPort(0).withAllowFetchHost("127.0.0.1:" + images.port());
+    try (ModelServingApp edge = ModelServingApp.start(QuotaClocks.frozen(options), QUIET,
+        GatewayApp.endpoints(Upstreams.none().with(ModelCatalog.IMAGE_CLASSIFIER, closed)))) {
+      List<String> remaining = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r = classify(edge, images.url("/seven.png"));
+        assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+        remaining.add(r.headers().firstValue("RateLimit").orElseThrow());
+      }
+      assertThat(images.connections()).as("the edge fetched every image").isEqualTo(3);
+      assertThat(remaining).as("each fetch charged: no refusal reports the units an earlier one left")
+          .doesNotHaveDuplicates();
+    }
   }
 
   @Test
