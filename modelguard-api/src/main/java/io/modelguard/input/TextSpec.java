@@ -223,7 +223,7 @@ public final class TextSpec {
    * ligatures and superscripts become the letters and digits they show, and no-break, em, ideographic
    * and other spaces a plain space. NFKC expands a code point to at most 18 chars (U+FDFA; composing
    * only shortens), so the copy is at most 18 times the text's code points, which {@link #maxLength}
-   * bounds. Text already in NFKC (all ASCII, most text) is only scanned, not copied.
+   * bounds. ASCII text is returned after one scan; other text already in NFKC is only scanned, not copied.
    *
    * <p>Normalised as Unicode's stream-safe text format (UAX #15) has it: canonical ordering sorts a
    * run of combining marks by insertion, so its cost grows with the square of the run's length, and
@@ -233,6 +233,9 @@ public final class TextSpec {
    * that many, which no writing system needs more of.
    */
   static String compatibilityForm(String visible) {
+    if (isAscii(visible)) {
+      return visible; // ASCII is its own NFKC form, with no marks and no space but U+0020
+    }
     String safe = streamSafe(visible);
     String normal = Normalizer.isNormalized(safe, Normalizer.Form.NFKC)
         ? safe : Normalizer.normalize(safe, Normalizer.Form.NFKC);
@@ -252,6 +255,15 @@ public final class TextSpec {
       }
     }
     return folded != null ? new String(folded) : normal;
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
