@@ -108,7 +108,7 @@ import org.slf4j.LoggerFactory;
  *       failover, the store's connection reaches a replica; see below), {@code OOM}, {@code
  *       LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a value of another type
  *       under one of the store's key names), or a value of the right type that the script does not
- *       write ({@code MGBADSTATE}: a count that is no decimal integer, negative or beyond
+ *       write ({@code MGBADSTATE}: a count that is no decimal integer, negative or at least
  *       2<sup>53</sup>, a hash field missing or one too many), fails that key's decisions only:
  *       they get the failure policy, the breaker does not count them, and a WARN at most once a
  *       minute names the Redis key to delete ({@link io.modelguard.quota.QuotaKeyStateException}).
