@@ -205,7 +205,7 @@ final class LongKeyIndex {
 
   private int home(long key) {
     if (keyed) {
-      return (int) new SipHash(k0, k1).add(key).finish(0, 0) & mask;
+      return (int) SipHash.hashLong(k0, k1, key) & mask;
     }
     long h = key * 0x9E3779B97F4A7C15L;
     return (int) (h ^ (h >>> 32)) & mask;

@@ -66,6 +66,43 @@ public final class SipHash {
     return h.finish(tail, 2 * (n - full));
   }
 
+  /**
+   * The SipHash-2-4 of one 8-byte message, {@code word}'s little-endian encoding, under the key
+   * {@code (k0, k1)}: what {@code new SipHash(k0, k1).add(word).finish(0, 0)} returns. The state
+   * lives in local variables, so nothing is allocated whether or not the JIT has compiled the caller
+   * (a hash-table lookup on every request, say).
+   */
+  public static long hashLong(long k0, long k1, long word) {
+    long v0 = k0 ^ 0x736f6d6570736575L;
+    long v1 = k1 ^ 0x646f72616e646f6dL;
+    long v2 = k0 ^ 0x6c7967656e657261L;
+    long v3 = k1 ^ 0x7465646279746573L;
+    long last = 8L << 56; // the last block: no tail bytes, the message length (8) in the top byte
+    // Rounds 0-1 compress the word, 2-3 the last block, 4-7 finalise.
+    for (int r = 0; r < 8; r++) {
+      if (r == 0) {
+        v3 ^= word;
+      } else if (r == 2) {
+        v0 ^= word;
+        v3 ^= last;
+      } else if (r == 4) {
+        v0 ^= last;
+        v2 ^= 0xff;
+      }
+      v0 += v1;
+      v1 = Long.rotateLeft(v1, 13) ^ v0;
+      v0 = Long.rotateLeft(v0, 32);
+      v2 += v3;
+      v3 = Long.rotateLeft(v3, 16) ^ v2;
+      v0 += v3;
+      v3 = Long.rotateLeft(v3, 21) ^ v0;
+      v2 += v1;
+      v1 = Long.rotateLeft(v1, 17) ^ v2;
+      v2 = Long.rotateLeft(v2, 32);
+    }
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+
   private void compress(long m) {
     v3 ^= m;
     rounds(2);

@@ -19,7 +19,13 @@ import java.util.regex.Pattern;
  * Immutable; equal when the partitions are equal.
  */
 public final class QuotaKey {
-  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  /**
+   * What may be an IPv6 literal: hex digits, colons and dots, at least one colon, and a hex digit or
+   * a colon first. {@link InetAddress#getByName} parses such a string itself (or refuses it); any
+   * other string, such as {@code ..::1}, it would resolve as a host name, a DNS query on the
+   * request thread for a string a client may have chosen (a forwarded header).
+   */
+  private static final Pattern IPV6_LITERAL = Pattern.compile("(?=[^:]*:)[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}");
   /** An IPv4 address or a bracketed IPv6 one, followed by a port. */
   private static final Pattern WITH_PORT =
       Pattern.compile("(?:(\\d{1,3}(?:\\.\\d{1,3}){3})|(\\[[^\\]]{2,60}\\])):\\d{1,5}");
@@ -128,7 +134,7 @@ public final class QuotaKey {
       return address;
     }
     try {
-      // A literal: getByName parses it without any name lookup.
+      // Starting with a hex digit or ':' and holding a ':', it is parsed as a literal, never looked up.
       byte[] b = InetAddress.getByName(a).getAddress();
       if (b.length == 4) {
         // An IPv4-mapped address (::ffff:a.b.c.d in any spelling): the key of its dotted quad, so

@@ -7,14 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a main class of the test class path in a fresh JVM with extra JVM options. */
-final class ForkedJvm {
+/**
+ * Runs a main class of the test class path in a fresh JVM with extra JVM options: for settings the
+ * JDK reads once at start-up ({@code -Djdk.net.hosts.file}, {@code -Xint}). Public for the tests
+ * of other packages.
+ */
+public final class ForkedJvm {
   private ForkedJvm() {}
 
   /** The exit code and everything the JVM printed. */
-  record Result(int exitCode, String output) {}
+  public record Result(int exitCode, String output) {}
 
-  static Result run(List<String> jvmOptions, Class<?> main, String... args) throws IOException, InterruptedException {
+  /** Runs {@code main} with {@code args} in a JVM started with {@code jvmOptions}; waits up to two minutes. */
+  public static Result run(List<String> jvmOptions, Class<?> main, String... args) throws IOException, InterruptedException {
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     // Surefire runs tests from a manifest-only jar; it publishes the real class path here.
     String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

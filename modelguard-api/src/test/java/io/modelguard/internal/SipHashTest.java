@@ -70,4 +70,21 @@ class SipHashTest {
   void theKeyChangesTheHash() {
     assertThat(SipHash.hashChars(K0, K1, "t:acme:digits")).isNotEqualTo(SipHash.hashChars(K0, K1 + 1, "t:acme:digits"));
   }
+
+  @Test
+  void hashLongIsTheHashOfOneWordAsTheInstanceAndGuavaComputeIt() {
+    assertThat(SipHash.hashLong(K0, K1, 0x0706050403020100L)).as("the paper's vector for bytes 00..07")
+        .isEqualTo(0x93f5f5799a932462L);
+    SplittableRandom random = new SplittableRandom(13);
+    for (int trial = 0; trial < 100_000; trial++) {
+      long k0 = random.nextLong();
+      long k1 = random.nextLong();
+      long word = trial < 64 ? 1L << trial : random.nextLong();
+      long expected = new SipHash(k0, k1).add(word).finish(0, 0);
+      assertThat(SipHash.hashLong(k0, k1, word)).as("trial %d", trial).isEqualTo(expected);
+      if (trial % 100 == 0) {
+        assertThat(expected).isEqualTo(Hashing.sipHash24(k0, k1).hashLong(word).asLong());
+      }
+    }
+  }
 }

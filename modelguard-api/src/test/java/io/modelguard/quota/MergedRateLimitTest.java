@@ -249,6 +249,32 @@ class MergedRateLimitTest {
   }
 
   @Test
+  void afterTwoRefundsAmongThreeQuotasTheLegacyHeadersAreTheMostRestrictiveAsRateLimitReportsThem() {
+    // Charged: "a" 10 left (kept), "b" 19, "c" 15. Refunded: "a" 60, "c" 30; "b", a plain cost,
+    // stays at 19 and is the limit the client runs into first, in RateLimit as in the legacy three.
+    QuotaPolicy a = QuotaPolicy.builder(store()).defaultLimits(QuotaLimit.tokenBucket("a", 60, Duration.ofMinutes(1)))
+        .reserve(ctx -> 50, response -> 1).legacyHeaders(true).build();
+    QuotaPolicy b = QuotaPolicy.builder(store()).defaultLimits(QuotaLimit.tokenBucket("b", 20, Duration.ofMinutes(1)))
+        .legacyHeaders(true).build();
+    QuotaPolicy c = QuotaPolicy.builder(store()).defaultLimits(QuotaLimit.tokenBucket("c", 30, Duration.ofMinutes(1)))
+        .reserve(ctx -> 15, response -> 1).legacyHeaders(true).build();
+    ModelGuard guard = ModelGuard.builder().clock(CLOCK).auditLog(false).models("digits")
+        .chain("default", ch -> ch.policy(Phase.AUTHENTICATE, "acme", ACME)
+            .policy(Phase.QUOTA, "a", a).policy(Phase.QUOTA, "b", b).policy(Phase.QUOTA, "c", c)
+            .policy(Phase.VALIDATE, "input", REFUSES_MARKED_INPUT))
+        .build();
+
+    GuardDecision invalid = guard.check(new Call(true));
+
+    assertThat(invalid.reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(invalid.headers())
+        .containsEntry("RateLimit", "\"a\";r=60;t=0, \"b\";r=19;t=3, \"c\";r=30;t=0")
+        .containsEntry("X-RateLimit-Limit", "20")
+        .containsEntry("X-RateLimit-Remaining", "19")
+        .containsEntry("X-RateLimit-Reset", "3");
+  }
+
+  @Test
   void rateLimitItemsRefuseMembersThatCouldBreakTheHeader() {
     assertThatThrownBy(() -> RateLimitItems.of(Map.of("burst", "\"daily\";q=5;w=1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with its quoted name");
