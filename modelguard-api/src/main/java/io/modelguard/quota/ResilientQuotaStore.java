@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * reservation's key's scope.
  *
  * <p><b>A key's unusable state is no outage.</b> A {@link QuotaKeyStateException} (the primary
- * answered, but holds something under one key that it cannot decide with) is answered by the
+ * answered, but holds something under one key that it cannot decide with, or cannot reach the key
+ * for a while, as during a Redis Cluster slot migration) is answered by the
  * failure policy for that call only: it does not count towards opening the circuit, since the
  * circuit holds back every key of its scope, and a key another client broke would otherwise keep
  * opening it for all of them (under {@link FailurePolicy#failClosed()}, 503 for every tenant). The

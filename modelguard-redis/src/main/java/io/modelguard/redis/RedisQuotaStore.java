@@ -113,6 +113,10 @@ import org.slf4j.LoggerFactory;
  *       they get the failure policy, the breaker does not count them, and a WARN at most once a
  *       minute names the Redis key to delete ({@link io.modelguard.quota.QuotaKeyStateException}).
  *       Such a value is never read as a full quota.
+ *   <li>on Cluster, a {@code TRYAGAIN} (the slot of the call's keys is being migrated to another
+ *       master, see below) is no failure at first: the call is sent again after 1 ms, then 2, 4, 8
+ *       and every 10 ms, within the timeout. Only if the migration outlasts it do the call's
+ *       decisions get the failure policy, as a key's state: the breaker does not count them.
  * </ul>
  *
  * A decision that timed out may still have been applied by Redis (it is then counted but the
@@ -158,6 +162,17 @@ import org.slf4j.LoggerFactory;
  * first connection, decisions share one breaker for the whole cluster. {@link #circuitState()}
  * tells the worst state of the current masters' breakers, {@link #circuitState(QuotaKey)} the one a
  * key's decisions use.
+ *
+ * <p><b>On Cluster, a resharding waits.</b> While a slot migrates between masters ({@code
+ * CLUSTER SETSLOT ... MIGRATING/IMPORTING}, {@code MIGRATE} of its keys, {@code SETSLOT ... NODE}),
+ * Redis refuses every script call of its keys with {@code TRYAGAIN}: a call's keys are never all on
+ * one node, since its replay guard is new (the source refuses while it holds some of them; asked,
+ * the target refuses while it lacks some). Redis refuses before running the script, so the store
+ * sends the same call again, with the same guard, after a short wait, until the earliest timeout of
+ * its decisions: a migration shorter than that (a slot of few keys) delays decisions rather than
+ * failing them. A longer one fails them with the failure policy's answer until it ends, but counts
+ * nothing towards the master's breaker: the master answered, and its other slots are decided as
+ * usual. Settlements still refused at the timeout are dropped (see {@link #droppedSettlements()}).
  *
  * <p><b>Run it on a Redis of its own with {@code maxmemory-policy noeviction}.</b> A missing key
  * reads as a full quota and every key has a TTL, so eviction under memory pressure (any {@code

@@ -71,6 +71,15 @@ import java.util.function.Supplier;
  * ReadOnlyReplies} given, before the call's operations fail: the standalone store drops that
  * connection, so that a later call reconnects to whichever node the address leads to now.
  *
+ * <p>A call Redis Cluster answers with {@code TRYAGAIN} (its slot is being migrated between
+ * masters, and the call's keys are not all on the node that would run it: its replay guard never
+ * is, being new) was refused before the script ran, so it is sent again, the same call with the
+ * same guard, after a short wait ({@value #FIRST_RETRY_MILLIS} ms, doubled each time up to {@value
+ * #MAX_RETRY_MILLIS} ms), for as long as the earliest deadline of its operations allows. A call
+ * still refused then, or whose operations time out while it waits, fails them with a {@link
+ * QuotaKeyStateException} naming its keys: the breaker does not count it, for Redis answered, and
+ * the migration is of one slot, not an outage of the master.
+ *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
  * applies them one after another, so a batch decides exactly what the same decisions one by one
@@ -99,6 +108,15 @@ final class RedisScriptStore implements QuotaStore {
    * write; the key's position in the call (from 1) follows.
    */
   static final String BAD_STATE = "MGBADSTATE";
+  /**
+   * How Redis Cluster's error begins when it refuses a multi-key command, before running it,
+   * because the keys' slot is being migrated and not all of them are on the node asked.
+   */
+  private static final String TRY_AGAIN = "TRYAGAIN";
+  /** The wait before a call refused with {@code TRYAGAIN} is sent again the first time. */
+  static final long FIRST_RETRY_MILLIS = 1;
+  /** The longest wait between two sends of a call refused with {@code TRYAGAIN}. */
+  static final long MAX_RETRY_MILLIS = 10;
 
   private final Supplier<CompletionStage<RedisScriptingAsyncCommands<String, String>>> commands;
   private final String prefix;
@@ -185,7 +203,7 @@ final class RedisScriptStore implements QuotaStore {
       throw new IllegalArgumentException("cost must be at least 1, was " + cost);
     }
     long deadline = System.nanoTime() + timeoutNanos;
-    Op op = new Op(plan, true, cost, 0, null);
+    Op op = new Op(plan, true, cost, 0, null, deadline);
     submit(key.partition(), op);
     long[] r = await(op, deadline);
     long[] state = new long[QuotaArithmetic.stateSize(plan)];
@@ -205,7 +223,7 @@ final class RedisScriptStore implements QuotaStore {
     if (delta == 0) {
       return;
     }
-    Op op = new Op(plan, false, delta, decidedAtMicros, ends);
+    Op op = new Op(plan, false, delta, decidedAtMicros, ends, System.nanoTime() + timeoutNanos);
     op.result.whenComplete((r, e) -> {
       if (e != null) {
         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -242,6 +260,12 @@ final class RedisScriptStore implements QuotaStore {
     } catch (TimeoutException e) {
       // Marks the operation done, so a batch not yet sent leaves it out.
       op.result.completeExceptionally(e);
+      QuotaKeyStateException migrating = op.tryAgain;
+      if (migrating != null) {
+        // Redis answered, TRYAGAIN, and the call was sent again: a slot in migration, no outage.
+        throw new QuotaKeyStateException(migrating.getMessage() + "; timed out after " + timeoutNanos / 1_000_000
+            + " ms", migrating);
+      }
       throw new QuotaStoreException("Redis quota decision timed out after " + timeoutNanos / 1_000_000 + " ms");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
@@ -370,12 +394,23 @@ final class RedisScriptStore implements QuotaStore {
         }
       }
     }
+    long deadline = batch.get(0).deadline;
+    for (Op op : batch) {
+      deadline = op.deadline - deadline < 0 ? op.deadline : deadline;
+    }
+    attempt(new Call(batch, lane, plan, limitKeys, keys, args, deadline));
+  }
+
+  /** Sends {@code c} (again, after {@code TRYAGAIN}) and ends its operations, or sends it again later. */
+  private void attempt(Call c) {
+    List<Op> batch = c.batch;
+    Lane lane = c.lane;
     CompletableFuture<List<Object>> call;
     try {
       CompletableFuture<RedisScriptingAsyncCommands<String, String>> connected = commands.get().toCompletableFuture();
       call = connected.isDone() && !connected.isCompletedExceptionally()
-          ? call(connected.join(), keys, args)
-          : connected.thenCompose(c -> call(c, keys, args));
+          ? call(connected.join(), c.keys, c.args)
+          : connected.thenCompose(commands -> call(commands, c.keys, c.args));
     } catch (RuntimeException e) {
       // Thrown rather than returned as a failed future (by the connection's supplier, say): failed
       // like any other call, so that the lane's call in flight ends and its key is not stuck until
@@ -383,13 +418,16 @@ final class RedisScriptStore implements QuotaStore {
       call = CompletableFuture.failedFuture(e);
     }
     call.whenComplete((reply, error) -> {
+      boolean again = false;
       try {
         if (error != null) {
           Throwable cause = unwrap(error);
-          if (isReplayRefused(cause)) {
+          if (isTryAgain(cause)) {
+            again = tryAgainLater(c, cause);
+          } else if (isReplayRefused(cause)) {
             refusedReplay(batch, cause);
           } else if (isKeyState(cause)) {
-            QuotaKeyStateException e = keyState(limitKeys, cause);
+            QuotaKeyStateException e = keyState(c.limitKeys, cause);
             for (Op op : batch) {
               op.result.completeExceptionally(e);
             }
@@ -399,15 +437,62 @@ final class RedisScriptStore implements QuotaStore {
             }
           }
         } else {
-          complete(batch, plan.size(), reply);
+          complete(batch, c.plan.size(), reply);
         }
       } finally {
-        if (lane != null) {
+        // A call sent again stays the lane's call in flight, so the key's later operations still
+        // follow it in order.
+        if (lane != null && !again) {
           lane.inFlight.decrementAndGet();
           drain(lane);
         }
       }
     });
+  }
+
+  /**
+   * After Redis Cluster refused {@code c} with {@code TRYAGAIN}: schedules it to be sent again,
+   * unchanged (same replay guard), if some operation of it still waits and the wait ends before
+   * the earliest deadline of its operations; else fails them as a slot in migration. Sending it
+   * again is safe: Redis refuses with {@code TRYAGAIN} before it runs the script, and were it run,
+   * the guard would answer with the first run's reply.
+   *
+   * @return whether the call was scheduled to be sent again
+   */
+  private boolean tryAgainLater(Call c, Throwable cause) {
+    QuotaKeyStateException e = slotMigrating(c.limitKeys, cause);
+    boolean waiting = false;
+    for (Op op : c.batch) {
+      op.tryAgain = e;
+      waiting |= !op.result.isDone();
+    }
+    long wait = TimeUnit.MILLISECONDS.toNanos(c.nextWaitMillis());
+    if (waiting && c.deadline - (System.nanoTime() + wait) > 0) {
+      CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> attempt(c));
+      return true;
+    }
+    for (Op op : c.batch) {
+      op.result.completeExceptionally(e);
+    }
+    return false;
+  }
+
+  private static boolean isTryAgain(Throwable cause) {
+    return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+        && cause.getMessage().startsWith(TRY_AGAIN);
+  }
+
+  /**
+   * The failure of a call Redis Cluster kept refusing with {@code TRYAGAIN} until its operations'
+   * deadline: the slot of its keys is being migrated to another master, and the script never ran.
+   * No outage of Redis, which answered; no fault of the keys either: the call succeeds again once
+   * the migration of the slot ends.
+   */
+  private static QuotaKeyStateException slotMigrating(String[] limitKeys, Throwable cause) {
+    String keys = limitKeys.length == 1 ? "Redis key " + limitKeys[0]
+        : "The Redis keys " + String.join(", ", limitKeys);
+    return new QuotaKeyStateException(keys + ": Redis Cluster is migrating their slot to another master and refused"
+        + " the quota script until the call's timeout (" + cause.getMessage() + ")", cause);
   }
 
   private String[] keys(String partition, QuotaPlan plan) {
@@ -579,14 +664,51 @@ final class RedisScriptStore implements QuotaStore {
     final long decidedAt;
     /** For a settlement: the reservation's {@link QuotaArithmetic#bucketEnds}; otherwise null. */
     final long[] ends;
+    /** The {@link System#nanoTime()} until which a script call refused with {@code TRYAGAIN} is sent again. */
+    final long deadline;
     final CompletableFuture<long[]> result = new CompletableFuture<>();
+    /** Set once a call carrying it was refused with {@code TRYAGAIN}: what it fails with if it times out. */
+    volatile QuotaKeyStateException tryAgain;
 
-    Op(QuotaPlan plan, boolean acquire, long amount, long decidedAt, long[] ends) {
+    Op(QuotaPlan plan, boolean acquire, long amount, long decidedAt, long[] ends, long deadline) {
       this.plan = plan;
       this.acquire = acquire;
       this.amount = amount;
       this.decidedAt = decidedAt;
       this.ends = ends;
+      this.deadline = deadline;
+    }
+  }
+
+  /** One script call: its operations, keys and arguments, kept to send it again after {@code TRYAGAIN}. */
+  private static final class Call {
+    final List<Op> batch;
+    /** Its lane, or null without coalescing. */
+    final Lane lane;
+    final QuotaPlan plan;
+    final String[] limitKeys;
+    final String[] keys;
+    final String[] args;
+    /** The earliest deadline of its operations. */
+    final long deadline;
+    /** The wait before the next send; touched by one thread at a time (the reply's, then the timer's). */
+    private long waitMillis = FIRST_RETRY_MILLIS;
+
+    Call(List<Op> batch, Lane lane, QuotaPlan plan, String[] limitKeys, String[] keys, String[] args, long deadline) {
+      this.batch = batch;
+      this.lane = lane;
+      this.plan = plan;
+      this.limitKeys = limitKeys;
+      this.keys = keys;
+      this.args = args;
+      this.deadline = deadline;
+    }
+
+    /** The wait before the next send: {@link #FIRST_RETRY_MILLIS}, doubled each time up to {@link #MAX_RETRY_MILLIS}. */
+    long nextWaitMillis() {
+      long wait = waitMillis;
+      waitMillis = Math.min(2 * wait, MAX_RETRY_MILLIS);
+      return wait;
     }
   }
 

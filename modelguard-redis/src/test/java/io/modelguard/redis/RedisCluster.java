@@ -71,6 +71,9 @@ final class RedisCluster implements AutoCloseable {
         if (line.contains("myself")) {
           String[] f = line.trim().split(" ");
           for (int i = 8; i < f.length; i++) {
+            if (f[i].startsWith("[")) {
+              continue; // a slot in migration, [<slot>->-<target>] or [<slot>-<-<source>]: still served by its master
+            }
             String[] range = f[i].split("-");
             int lo = Integer.parseInt(range[0]);
             int hi = range.length > 1 ? Integer.parseInt(range[1]) : lo;
