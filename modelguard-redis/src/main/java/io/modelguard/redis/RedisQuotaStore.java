@@ -147,9 +147,22 @@ import org.slf4j.LoggerFactory;
  * resolved again, through the JVM's DNS cache: {@code networkaddress.cache.ttl}). At most one such
  * reconnection per {@link Builder#openDuration(Duration) openDuration}, so an address that still
  * leads to a replica costs one connection per probe. Calls in flight on the closed connection fail
- * (a replica would refuse them too) and are never re-sent. The store does not look for the new
- * master itself: with a fixed address, it is an outage until that node is a master again. (On
- * Cluster a replica answers {@code MOVED}, which Lettuce follows.)
+ * (a replica would refuse them too) and are never re-sent. Given an address, the store does not
+ * look for the new master itself: with a fixed address, it is an outage until that node is a
+ * master again. (On Cluster a replica answers {@code MOVED}, which Lettuce follows.)
+ *
+ * <p><b>Behind Redis Sentinel, a failover is followed through the Sentinels.</b> Given a {@code
+ * redis-sentinel://} URI (see {@link #builder(RedisURI)}), Lettuce asks the Sentinels for the
+ * master on every connection and reconnection. A master that dies is an outage as above (the
+ * breaker opens, the failure policy answers, one probe per open duration) until the Sentinels have
+ * promoted a replica; the next probe is counted there, from the counts it replicated, and sends the
+ * script again ({@code NOSCRIPT} → {@code EVAL}). A master that still runs when the Sentinels
+ * promote another node ({@code SENTINEL FAILOVER}) keeps the store's connection, and counts, until
+ * Sentinel demotes it (with {@code CLIENT KILL}, which closes the connection; some 8 to 10 s later
+ * for {@code SENTINEL FAILOVER}); the store then reconnects through the Sentinels to the new
+ * master. Lost in a failover: the units the old master counted that had not reached the promoted
+ * replica (replication is asynchronous) and those it counted after the promotion; the tenants
+ * concerned get them again, once.
  *
  * <p><b>On Cluster, a breaker per master.</b> A decision goes through the breaker of the master
  * that serves its key's slot, as Lettuce sees the topology (the node it sends the command to), so
@@ -281,7 +294,14 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     this.resilient = (cluster ? resilient.breakerScope(this::masterOf) : resilient).build();
   }
 
-  /** Starts a builder for a standalone Redis at {@code uri}, for example {@code redis://127.0.0.1:6379}. */
+  /**
+   * Starts a builder for a standalone Redis at {@code uri}, for example {@code
+   * redis://127.0.0.1:6379}, or for the master a set of Redis Sentinels monitors: {@code
+   * redis-sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379#mymaster} (every Sentinel, then
+   * the master's name), or such a URI built with {@link RedisURI.Builder#sentinel(String, int,
+   * String)}. With Sentinels the store connects to the master they name, asks them again whenever
+   * it reconnects, and so follows their failovers (see the class comment for what one costs).
+   */
   public static Builder builder(RedisURI uri) {
     return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
   }

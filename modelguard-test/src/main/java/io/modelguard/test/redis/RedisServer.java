@@ -14,25 +14,29 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A real {@code redis-server} on a free loopback port, without persistence, in a temporary
- * directory. Tests start it in {@code @BeforeAll} and {@link #close()} it in {@code @AfterAll}; a
+ * A real {@code redis-server} (or a Redis Sentinel: {@link #startSentinel}) on a free loopback
+ * port, without persistence, in a temporary directory. Tests start it in {@code @BeforeAll} and {@link #close()} it in {@code @AfterAll}; a
  * shutdown hook kills it if the JVM exits first.
  */
 public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final List<String> extraArgs;
+  /** The configuration file passed before the arguments; null for none. */
+  private final Path configFile;
   private int port;
   private int clusterPort;
   private Process process;
   private final Thread reaper = new Thread(this::killQuietly, "redis-server-reaper");
 
-  private RedisServer(Path dir, List<String> extraArgs) {
+  private RedisServer(Path dir, List<String> extraArgs, Path configFile) {
     this.dir = dir;
     this.extraArgs = extraArgs;
+    this.configFile = configFile;
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
@@ -46,11 +50,37 @@ public final class RedisServer implements AutoCloseable {
    * bus port. Retries on other ports if one is taken (other builds share this machine).
    */
   public static RedisServer start(List<String> extraArgs) {
+    return start(null, extraArgs);
+  }
+
+  /**
+   * Starts a Redis Sentinel on a free port, monitoring {@code master} under {@code masterName} with
+   * {@code quorum}, and the {@code settings} for that master (the lines {@code sentinel <setting>
+   * <masterName> <value>}, such as {@code down-after-milliseconds} and {@code failover-timeout}).
+   * Sentinel needs a configuration file, which it rewrites with what it learns: it lives in the
+   * server's directory. Retries on other ports if one is taken.
+   */
+  public static RedisServer startSentinel(String masterName, RedisServer master, int quorum,
+      Map<String, String> settings) {
+    StringBuilder config = new StringBuilder()
+        .append("sentinel monitor ").append(masterName).append(" 127.0.0.1 ").append(master.port())
+        .append(' ').append(quorum).append('\n');
+    settings.forEach((setting, value) ->
+        config.append("sentinel ").append(setting).append(' ').append(masterName).append(' ').append(value).append('\n'));
+    return start(config.toString(), List.of("--sentinel"));
+  }
+
+  private static RedisServer start(String config, List<String> extraArgs) {
     try {
-      RedisServer server = new RedisServer(Files.createTempDirectory("modelguard-redis-"), extraArgs);
+      Path dir = Files.createTempDirectory("modelguard-redis-");
+      Path configFile = config == null ? null : dir.resolve("redis.conf");
+      RedisServer server = new RedisServer(dir, extraArgs, configFile);
       for (int attempt = 0; ; attempt++) {
         server.port = freePort();
         server.clusterPort = freePort();
+        if (configFile != null) {
+          Files.writeString(configFile, config); // afresh: a failed start may have rewritten it
+        }
         try {
           server.launch();
           return server;
@@ -141,7 +171,11 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void launch() {
-    List<String> command = new ArrayList<>(List.of("redis-server",
+    List<String> command = new ArrayList<>(List.of("redis-server"));
+    if (configFile != null) {
+      command.add(configFile.toString());
+    }
+    command.addAll(List.of(
         "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--dir", dir.toString(), "--daemonize", "no"));
     for (int i = 0; i < extraArgs.size(); i++) {
