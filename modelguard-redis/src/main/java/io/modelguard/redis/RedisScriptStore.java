@@ -77,8 +77,9 @@ import java.util.function.Supplier;
  * same guard, after a short wait ({@value #FIRST_RETRY_MILLIS} ms, doubled each time up to {@value
  * #MAX_RETRY_MILLIS} ms), for as long as the earliest deadline of its operations allows. A call
  * still refused then, or whose operations time out while it waits, fails them with a {@link
- * QuotaKeyStateException} naming its keys: the breaker does not count it, for Redis answered, and
- * the migration is of one slot, not an outage of the master.
+ * QuotaKeyStateException} naming its keys, as it does the key's operations that time out queued
+ * behind it: the breaker does not count it, for Redis answered, and the migration is of one slot,
+ * not an outage of the master.
  *
  * <p>Coalescing: decisions on one key queue in a lane; while a script call for the lane is in
  * flight, later decisions wait and go together in the next call, in arrival order. The script
@@ -260,9 +261,10 @@ final class RedisScriptStore implements QuotaStore {
     } catch (TimeoutException e) {
       // Marks the operation done, so a batch not yet sent leaves it out.
       op.result.completeExceptionally(e);
-      QuotaKeyStateException migrating = op.tryAgain;
+      QuotaKeyStateException migrating = op.tryAgain != null ? op.tryAgain : op.lane != null ? op.lane.tryAgain : null;
       if (migrating != null) {
-        // Redis answered, TRYAGAIN, and the call was sent again: a slot in migration, no outage.
+        // Redis answered TRYAGAIN to its call, or to the key's call it waited behind, and that call
+        // was sent again: a slot in migration, no outage.
         throw new QuotaKeyStateException(migrating.getMessage() + "; timed out after " + timeoutNanos / 1_000_000
             + " ms", migrating);
       }
@@ -289,6 +291,7 @@ final class RedisScriptStore implements QuotaStore {
       return;
     }
     Lane lane = lanes.computeIfAbsent(partition, Lane::new);
+    op.lane = lane;
     lane.queue.add(op);
     drain(lane);
   }
@@ -420,6 +423,9 @@ final class RedisScriptStore implements QuotaStore {
     call.whenComplete((reply, error) -> {
       boolean again = false;
       try {
+        if (lane != null && (error == null || !isTryAgain(unwrap(error)))) {
+          lane.tryAgain = null; // answered otherwise: not (or no longer) a slot in migration
+        }
         if (error != null) {
           Throwable cause = unwrap(error);
           if (isTryAgain(cause)) {
@@ -442,12 +448,19 @@ final class RedisScriptStore implements QuotaStore {
       } finally {
         // A call sent again stays the lane's call in flight, so the key's later operations still
         // follow it in order.
-        if (lane != null && !again) {
-          lane.inFlight.decrementAndGet();
-          drain(lane);
+        if (!again) {
+          release(lane);
         }
       }
     });
+  }
+
+  /** Ends a call of {@code lane} (null without coalescing) and sends the key's next operations. */
+  private void release(Lane lane) {
+    if (lane != null) {
+      lane.inFlight.decrementAndGet();
+      drain(lane);
+    }
   }
 
   /**
@@ -466,15 +479,42 @@ final class RedisScriptStore implements QuotaStore {
       op.tryAgain = e;
       waiting |= !op.result.isDone();
     }
+    if (c.lane != null) {
+      c.lane.tryAgain = e;
+    }
     long wait = TimeUnit.MILLISECONDS.toNanos(c.nextWaitMillis());
     if (waiting && c.deadline - (System.nanoTime() + wait) > 0) {
-      CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> attempt(c));
+      CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> sendAgain(c, e));
       return true;
     }
     for (Op op : c.batch) {
       op.result.completeExceptionally(e);
     }
     return false;
+  }
+
+  /**
+   * Sends {@code c} again once its wait after {@code TRYAGAIN} is over, unless the wait outlasted
+   * its operations (the JVM's delay thread ran late, a busy JVM): an operation whose caller was
+   * answered already must not be charged by a later run. Those still waiting fail with {@code e},
+   * and the key's next operations go.
+   */
+  private void sendAgain(Call c, QuotaKeyStateException e) {
+    boolean waiting = false;
+    for (Op op : c.batch) {
+      waiting |= !op.result.isDone();
+    }
+    if (waiting && c.deadline - System.nanoTime() > 0) {
+      attempt(c);
+      return;
+    }
+    try {
+      for (Op op : c.batch) {
+        op.result.completeExceptionally(e);
+      }
+    } finally {
+      release(c.lane);
+    }
   }
 
   private static boolean isTryAgain(Throwable cause) {
@@ -669,6 +709,8 @@ final class RedisScriptStore implements QuotaStore {
     final CompletableFuture<long[]> result = new CompletableFuture<>();
     /** Set once a call carrying it was refused with {@code TRYAGAIN}: what it fails with if it times out. */
     volatile QuotaKeyStateException tryAgain;
+    /** The lane it is queued in, set before it is queued; null without coalescing. */
+    Lane lane;
 
     Op(QuotaPlan plan, boolean acquire, long amount, long decidedAt, long[] ends, long deadline) {
       this.plan = plan;
@@ -717,6 +759,12 @@ final class RedisScriptStore implements QuotaStore {
     final String partition;
     final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Set when its call in flight is refused with {@code TRYAGAIN}, cleared by its next call's other
+     * answer: what an operation queued behind that call fails with if it times out before it is sent
+     * or refused itself (a busy key's decisions during a slot migration).
+     */
+    volatile QuotaKeyStateException tryAgain;
 
     /** The key names of the last plan sent, reused while the lane lives; touched by one sender at a time. */
     private QuotaPlan keysPlan;

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +137,80 @@ class RedisClusterSlotMigrationTest {
     }
   }
 
+  @Test
+  void aCallWhoseDecisionTimedOutWhileItWaitedToBeSentAgainIsNotSent() {
+    QuotaKey key = key();
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RedisQuotaStore store = store(Duration.ofMillis(200))) {
+      assertThat(store.acquire(key, PLAN, 1).remaining(0)).as("counted on the source").isEqualTo(99);
+      try (Migration migration = Migration.start(key)) {
+        // Holds the JVM's one delay thread, which the store's waits before sending again run on, as
+        // a busy JVM may: the refused call's next send is then due only after its decision timed out.
+        CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
+          held.countDown();
+          awaitUninterruptibly(release);
+        });
+        awaitUninterruptibly(held);
+        long refused = tryAgainReplies(migration.source);
+        QuotaDecision d = store.acquire(key, PLAN, 1);
+        assertThat(d.status()).as("timed out in the migration").isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+        assertThat(tryAgainReplies(migration.source)).as("refused once, then waited").isEqualTo(refused + 1);
+        migration.moveKeys();
+        migration.finish();
+        release.countDown();
+
+        // Queued behind the refused call while it is the key's call in flight, so decided after it.
+        QuotaDecision next = store.acquire(key, PLAN, 1);
+        assertThat(next.isDegraded()).as("decided by Redis after the migration: %s", next).isFalse();
+        assertThat(next.remaining(0)).as("the decision that timed out was not charged later").isEqualTo(98);
+      }
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void decisionsThatTimedOutQueuedBehindARefusedCallOpenNoBreaker() {
+    QuotaKey key = key();
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RedisQuotaStore store = store(Duration.ofMillis(200))) {
+      assertThat(store.acquire(key, PLAN, 1).remaining(0)).as("counted on the source").isEqualTo(99);
+      try (Migration migration = Migration.start(key)) {
+        // Holds the JVM's delay thread, so that the refused call is still the key's call in flight
+        // (waiting to be sent again) when the decisions queued behind it time out: a busy key's
+        // decisions that came in while its call was refused, or a reply late by a round trip.
+        CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
+          held.countDown();
+          awaitUninterruptibly(release);
+        });
+        awaitUninterruptibly(held);
+        long refused = tryAgainReplies(migration.source);
+        CompletableFuture<QuotaDecision> first = CompletableFuture.supplyAsync(() -> store.acquire(key, PLAN, 1));
+        awaitTryAgain(migration.source, refused);
+        List<CompletableFuture<QuotaDecision>> queued = new ArrayList<>();
+        for (int i = 0; i < THRESHOLD; i++) {
+          queued.add(CompletableFuture.supplyAsync(() -> store.acquire(key, PLAN, 1)));
+        }
+        assertThat(first.join().status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+        for (CompletableFuture<QuotaDecision> d : queued) {
+          assertThat(d.join().status()).as("the failure policy answers").isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+        }
+        assertThat(store.circuitState(key)).as("a slot in migration is no outage of its master")
+            .isEqualTo(CircuitState.CLOSED);
+        release.countDown();
+        migration.moveKeys();
+        migration.finish();
+        QuotaDecision d = store.acquire(key, PLAN, 1);
+        assertThat(d.isDegraded()).as("decided by Redis after the migration: %s", d).isFalse();
+        assertThat(d.remaining(0)).as("the decisions that timed out charged nothing").isEqualTo(98);
+      }
+    } finally {
+      release.countDown();
+    }
+  }
+
   private static RedisQuotaStore store(Duration timeout) {
     RedisQuotaStore store = RedisQuotaStore.clusterBuilder(cluster.seeds())
         .clientTimeForTesting(FakeClock.standard())
@@ -150,6 +225,21 @@ class RedisClusterSlotMigrationTest {
 
   private static QuotaKey key() {
     return QuotaKey.forTenant("migrated-" + UUID.randomUUID(), "digits");
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** How many {@code TRYAGAIN} replies {@code node} has given. */
