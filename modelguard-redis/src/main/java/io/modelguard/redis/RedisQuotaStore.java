@@ -153,16 +153,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Behind Redis Sentinel, a failover is followed through the Sentinels.</b> Given a {@code
  * redis-sentinel://} URI (see {@link #builder(RedisURI)}), Lettuce asks the Sentinels for the
- * master on every connection and reconnection. A master that dies is an outage as above (the
- * breaker opens, the failure policy answers, one probe per open duration) until the Sentinels have
- * promoted a replica; the next probe is counted there, from the counts it replicated, and sends the
- * script again ({@code NOSCRIPT} → {@code EVAL}). A master that still runs when the Sentinels
- * promote another node ({@code SENTINEL FAILOVER}) keeps the store's connection, and counts, until
- * Sentinel demotes it (with {@code CLIENT KILL}, which closes the connection; some 8 to 10 s later
- * for {@code SENTINEL FAILOVER}); the store then reconnects through the Sentinels to the new
- * master. Lost in a failover: the units the old master counted that had not reached the promoted
- * replica (replication is asynchronous) and those it counted after the promotion; the tenants
- * concerned get them again, once.
+ * master on every connection and reconnection, and the store subscribes to every Sentinel's
+ * announcements of a new master ({@code +switch-master}, one pub/sub connection per Sentinel). A
+ * master that dies is an outage as above (the breaker opens, the failure policy answers, one probe
+ * per open duration) until the Sentinels have promoted a replica; the next probe is counted there,
+ * from the counts it replicated, and sends the script again ({@code NOSCRIPT} → {@code EVAL}). A
+ * master that still runs when the Sentinels promote another node ({@code SENTINEL FAILOVER}) still
+ * accepts writes until Sentinel demotes it, some 8 to 10 s later; the store leaves it when the first
+ * Sentinel announces the new master (about a second after the promotion: a Sentinel announces it
+ * once the promoted replica has reported itself a master), connecting again through that
+ * Sentinel; the calls in flight on the old connection get their replies, and it is closed after
+ * Lettuce's command timeout. One INFO names the new master. An announcement the store missed (no
+ * Sentinel reachable then) leaves it on the old master until Sentinel demotes it and closes the
+ * connection. Lost in a failover: the units the old master counted that had not reached the
+ * promoted replica (replication is asynchronous) and those it counted after the promotion until the
+ * store left it; the tenants concerned get them again, once.
  *
  * <p><b>On Cluster, a breaker per master.</b> A decision goes through the breaker of the master
  * that serves its key's slot, as Lettuce sees the topology (the node it sends the command to), so
@@ -225,6 +230,13 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private final ResilientQuotaStore resilient;
   private final AtomicReference<CompletableFuture<Connected>> connection = new AtomicReference<>();
   private final RedisURI first;
+  /** Given Sentinels (on a standalone store): follows their announcements of a new master; else null. */
+  private final SentinelWatch sentinelWatch;
+  /**
+   * How long a connection the store left for a new master stays open, so that calls in flight on
+   * it end with their replies rather than fail: Lettuce's command timeout, after which none is.
+   */
+  private final Duration leftConnectionGrace;
   /** The breaker's ticker, which also spaces the reconnections a {@code READONLY} reply makes. */
   private final LongSupplier ticker;
   /** The least time between two such reconnections: the breaker's open duration. */
@@ -276,13 +288,17 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     }
     RedisURI first = b.uris.get(0);
     this.first = first;
+    this.leftConnectionGrace = commandTimeout;
+    this.sentinelWatch = !cluster && SentinelWatch.applies(first)
+        ? new SentinelWatch((RedisClient) client, first, this::masterSwitched)
+        : null;
     this.ticker = b.ticker;
     this.reconnectIntervalNanos = b.openDuration.toNanos();
     this.readOnlyReconnectedAt = new AtomicLong(ticker.getAsLong() - reconnectIntervalNanos);
     // On Cluster a replica answers a key's command with MOVED, which Lettuce follows; READONLY
     // means a standalone connection that leads to a replica now.
     RedisScriptStore.ReadOnlyReplies readOnly = cluster ? refused -> {} : this::reconnectAfterReadOnly;
-    this.script = new RedisScriptStore(() -> commands(first), b.prefix, b.timeout.toNanos(), b.clientClock,
+    this.script = new RedisScriptStore(this::commands, b.prefix, b.timeout.toNanos(), b.clientClock,
         b.coalescing, b.maxBatch, this::droppedAdjustment, RedisScriptStore.randomInstanceId(), replayWindowMillis,
         readOnly);
     ResilientQuotaStore.Builder resilient = ResilientQuotaStore.builder(script)
@@ -300,7 +316,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * redis-sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379#mymaster} (every Sentinel, then
    * the master's name), or such a URI built with {@link RedisURI.Builder#sentinel(String, int,
    * String)}. With Sentinels the store connects to the master they name, asks them again whenever
-   * it reconnects, and so follows their failovers (see the class comment for what one costs).
+   * it reconnects, listens to every Sentinel for its announcement of a new master and connects to
+   * it then, and so follows their failovers (see the class comment for what one costs).
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
@@ -349,15 +366,26 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * not pay for it (on a cold JVM that takes longer than a decision's timeout). Optional: without
    * it, the store connects on first use. Also reads Redis's {@code maxmemory-policy} and logs a
    * WARN unless it is {@code noeviction} (see the class comment; on Cluster, every master's),
-   * within the same {@code timeout}.
+   * within the same {@code timeout}. Behind Sentinels, also waits, within it, for the subscriptions
+   * to their announcements of a new master (a Sentinel that does not answer is subscribed to on a
+   * later connection; it does not make this return false).
    *
    * @return whether Redis answered in time
    */
   public boolean awaitReady(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
-      commands(first).thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
+      commands().thenCompose(c -> c.scriptLoad(RedisScriptStore.SCRIPT)).toCompletableFuture()
           .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (sentinelWatch != null) {
+        // Subscribed to the Sentinels before the first decisions, if they answer in time: a
+        // failover announced before then would be followed only when the old master is demoted.
+        try {
+          sentinelWatch.subscribe().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          log.debug("ModelGuard quota store: not yet subscribed to every Redis Sentinel of {}", describe(first));
+        }
+      }
       evictionPolicy(Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))).filter(policy -> !policy.equals(NOEVICTION)).ifPresent(policy -> log.warn(
           "ModelGuard quota store: Redis maxmemory-policy is '{}'. Under memory pressure Redis may evict quota "
           + "keys, and a tenant whose keys go gets a full quota again; give the store a Redis of its own with "
@@ -379,7 +407,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   Optional<String> evictionPolicy(Duration timeout) {
     try {
       // One wait for both steps: the connection (at once, if already made) and the command(s).
-      Optional<String> policy = commands(first).thenCompose(c -> {
+      Optional<String> policy = commands().thenCompose(c -> {
         if (c instanceof RedisAdvancedClusterAsyncCommands) {
           return mastersPolicy(clusterCommands(c));
         }
@@ -538,6 +566,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return;
     }
     closed = true;
+    if (sentinelWatch != null) {
+      sentinelWatch.close();
+    }
     CompletableFuture<Connected> c = connection.get();
     if (c != null && c.isDone() && !c.isCompletedExceptionally()) {
       c.join().connection.close();
@@ -568,13 +599,47 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return;
     }
     if (connection.compareAndSet(current, null)) {
-      log.debug("ModelGuard quota store: Redis at {} answered READONLY (a replica now); reconnecting on the next call",
-          first.getHost() + ":" + first.getPort());
+      log.debug("ModelGuard quota store: Redis ({}) answered READONLY (a replica now); reconnecting on the next call",
+          describe(first));
       current.join().connection.closeAsync(); // on Lettuce's event loop: must not wait
     }
   }
 
-  private CompletionStage<RedisScriptingAsyncCommands<String, String>> commands(RedisURI uri) {
+  /**
+   * Leaves the standalone connection for the new master the Sentinels announced: the next call
+   * connects again, asking first the Sentinel that announced it ({@link SentinelWatch}). The old
+   * master may still accept writes (a failover asked of a Sentinel, or a master the Sentinels lost
+   * but the store still reaches) until Sentinel demotes it, some seconds later; what it counts
+   * meanwhile is lost when it resyncs. The connection left stays open for {@link
+   * #leftConnectionGrace}, so that the calls in flight on it get their replies (counted on the old
+   * master, as they were sent) rather than fail and count towards the breaker; Lettuce's command
+   * timeout has freed any still unanswered by then.
+   */
+  private void masterSwitched(String from, String to) {
+    log.info("ModelGuard quota store: Redis Sentinel announced {} as master '{}' (was {}); connecting to it",
+        to, first.getSentinelMasterId(), from);
+    CompletableFuture<Connected> current = connection.get();
+    if (current == null || !connection.compareAndSet(current, null)) {
+      return; // not connected, or a new connection is being made, after the Sentinel switched
+    }
+    current.thenAccept(left -> CompletableFuture.delayedExecutor(leftConnectionGrace.toNanos(), TimeUnit.NANOSECONDS)
+        .execute(left.connection::closeAsync));
+  }
+
+  /** For the log: the address the store was given, or the master's name and the Sentinels; no credentials. */
+  static String describe(RedisURI uri) {
+    if (uri.getSentinels().isEmpty()) {
+      return uri.getSocket() != null ? uri.getSocket() : uri.getHost() + ":" + uri.getPort();
+    }
+    StringBuilder s = new StringBuilder("master '").append(uri.getSentinelMasterId()).append("' of Redis Sentinel ");
+    for (int i = 0; i < uri.getSentinels().size(); i++) {
+      RedisURI sentinel = uri.getSentinels().get(i);
+      s.append(i == 0 ? "" : ",").append(sentinel.getHost()).append(':').append(sentinel.getPort());
+    }
+    return s.toString();
+  }
+
+  private CompletionStage<RedisScriptingAsyncCommands<String, String>> commands() {
     while (true) {
       CompletableFuture<Connected> current = connection.get();
       if (current != null && !current.isCompletedExceptionally()) {
@@ -585,7 +650,10 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       }
       CompletableFuture<Connected> next = new CompletableFuture<>();
       if (connection.compareAndSet(current, next)) {
-        connect(uri).whenComplete((c, e) -> {
+        if (sentinelWatch != null) {
+          sentinelWatch.subscribe(); // to any Sentinel not subscribed to yet; does not wait
+        }
+        connect(sentinelWatch == null ? first : sentinelWatch.connectUri()).whenComplete((c, e) -> {
           if (e != null) {
             next.completeExceptionally(e);
           } else {

@@ -30,11 +30,12 @@ import org.junit.jupiter.api.Test;
  * A standalone Redis with a replica, watched by three Sentinels, the store given the Sentinels
  * ({@code redis-sentinel://...#mymaster}) and never the master's address, through a failover: the
  * master killed (the Sentinels agree it is down, elect a leader and promote the replica), and a
- * failover asked of a Sentinel while the master still runs ({@code SENTINEL FAILOVER}). Either way
- * the store never throws, the default failure policy (local fallback) answers while no master
- * answers, and once Lettuce, asking the Sentinels, has connected to the promoted replica the store
- * counts there, from the counts it replicated, sending the script again ({@code NOSCRIPT} →
- * {@code EVAL}): the replica never had it.
+ * failover asked of a Sentinel while the master still runs ({@code SENTINEL FAILOVER}), which the
+ * store follows when the Sentinels announce it ({@code +switch-master}), not when Sentinel demotes
+ * the old master seconds later. Either way the store never throws, the default failure policy
+ * (local fallback) answers while no master answers, and once connected to the promoted replica
+ * the store counts there, from the counts it replicated, sending the script again ({@code
+ * NOSCRIPT} → {@code EVAL}): the replica never had it.
  *
  * <p>Time is the test's: the script and the fallback run on a fake clock (no refill), the circuit
  * on a ticker the test moves when it wants a probe. Only replication, the Sentinels' failover and
@@ -58,6 +59,7 @@ class SentinelFailoverTest {
   private final QuotaKey key = QuotaKey.forTenant("sentinel-" + UUID.randomUUID(), "digits");
   private final QuotaKey probe = QuotaKey.forTenant("probe-" + UUID.randomUUID(), "digits");
   private final String redisKey = RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:tokens:t3600";
+  private final String probeKey = RedisQuotaStore.DEFAULT_PREFIX + "{" + probe.partition() + "}:probe:t1";
   private RedisServer master;
   private RedisServer replica;
   private final List<RedisServer> sentinels = new ArrayList<>();
@@ -90,8 +92,12 @@ class SentinelFailoverTest {
 
   private RedisQuotaStore store() {
     String addresses = sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
+    return store("redis-sentinel://" + addresses + "#" + MASTER_NAME);
+  }
+
+  private RedisQuotaStore store(String uri) {
     // The failure policy is left at its default, localFallback(1).
-    RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create("redis-sentinel://" + addresses + "#" + MASTER_NAME))
+    RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create(uri))
         .clientTimeForTesting(clock)
         .timeout(Duration.ofMillis(500))
         .openDuration(OPEN)
@@ -128,13 +134,15 @@ class SentinelFailoverTest {
       assertThat(replica.cli("info", "commandstats")).as("NOSCRIPT sent the script itself once: EVAL")
           .contains("cmdstat_eval:calls=1,");
       assertThat(logged.messagesAt(Level.WARN)).singleElement().asString().contains("circuit open");
-      assertThat(logged.messagesAt(Level.INFO)).singleElement().asString().contains("answers again");
+      assertThat(logged.messagesAt(Level.INFO)).as("the Sentinels' announcement, then Redis answering").hasSize(2)
+          .anySatisfy(m -> assertThat(m).contains("'" + MASTER_NAME + "'").contains("127.0.0.1:" + replica.port()))
+          .anySatisfy(m -> assertThat(m).contains("answers again"));
     }
   }
 
   @Test
-  void aFailoverAskedOfASentinelLosesWhatTheOldMasterCountedUntilItIsDemotedThenCountsOnTheNewOne() {
-    try (RedisQuotaStore store = store()) {
+  void aFailoverAskedOfASentinelIsFollowedWhenTheSentinelsAnnounceItNotWhenTheOldMasterIsDemoted() {
+    try (LogCapture logged = LogCapture.of("io.modelguard", Level.INFO); RedisQuotaStore store = store()) {
       take(store, 10, false, 90);
       String replicated = master.cli("get", redisKey).trim(); // the token bucket's state: a time
       awaitReplicaCaughtUp();
@@ -144,26 +152,46 @@ class SentinelFailoverTest {
         await("Sentinel " + sentinel.port() + " names the promoted replica", () ->
             sentinel.cli("sentinel", "get-master-addr-by-name", MASTER_NAME).contains(Integer.toString(replica.port())));
       }
-      // Sentinel leaves the old master alone until it sees it still claim to be a master, some 8 to
-      // 10 s later; meanwhile the store's connection to it stays open and is counted there.
-      take(store, 1, false, 89);
-      assertThat(master.cli("role")).as("the old master, not yet demoted").startsWith("master");
-      assertThat(master.cli("get", redisKey).trim()).isNotEqualTo(replicated);
+      // Each Sentinel has announced the new master (+switch-master) by now. Sentinel leaves the old
+      // master alone, accepting writes, until it sees it still claim to be a master, some 8 to 10 s
+      // later, and only then demotes it and closes its clients' connections. The store follows the
+      // announcement: a decision made now, with the old master still a master, is counted on the
+      // new one (polled: the announcement reaches the store on its own connections).
+      await("a decision is counted on the promoted replica", () -> {
+        store.acquire(probe, PROBE, 1);
+        return replica.cli("exists", probeKey).trim().equals("1");
+      });
+      assertThat(master.cli("role")).as("the old master, not yet demoted: the store left it first").startsWith("master");
+      take(store, 1, false, 89); // on the new master, from the replicated count
+      assertThat(master.cli("get", redisKey).trim()).as("nothing counted on the old master after the promotion")
+          .isEqualTo(replicated);
 
-      // Sentinel demotes it with REPLICAOF and CLIENT KILL: the store's connection is closed, and
-      // Lettuce asks the Sentinels for the master when it reconnects.
+      // Sentinel demotes the old master (REPLICAOF and CLIENT KILL): the store is no longer there.
       await("the old master replicates the new one", () -> {
         String info = master.cli("info", "replication");
         return info.contains("master_port:" + replica.port()) && info.contains("master_link_status:up")
             && info.contains("master_sync_in_progress:0");
       });
-      assertThat(master.cli("get", redisKey).trim()).as("the old master's own count, discarded").isEqualTo(replicated);
-      OutageDrill.awaitRedis(store, nanos, OPEN, probe, PROBE);
-      take(store, 1, false, 89); // the unit counted on the old master after the promotion is lost
-      take(store, 1, false, 88);
+      take(store, 1, false, 88); // nothing lost
+      take(store, 1, false, 87);
       assertThat(store.circuitState()).isEqualTo(CircuitState.CLOSED);
       assertThat(replica.cli("info", "commandstats")).as("NOSCRIPT sent the script itself once: EVAL")
           .contains("cmdstat_eval:calls=1,");
+      assertThat(logged.messagesAt(Level.WARN)).as("no call failed").isEmpty();
+      assertThat(logged.messagesAt(Level.INFO)).singleElement().asString()
+          .contains("'" + MASTER_NAME + "'").contains("127.0.0.1:" + replica.port());
+    }
+  }
+
+  @Test
+  void aReadOnlyReplyBehindSentinelsIsLoggedWithTheMastersNameNotAnAddress() {
+    // A Sentinel told to monitor the replica as a master names it as one until it gives up on it.
+    try (RedisServer misled = RedisServer.startSentinel("misled", replica, 1, Map.of());
+        LogCapture logged = LogCapture.of("io.modelguard", Level.DEBUG);
+        RedisQuotaStore store = store("redis-sentinel://127.0.0.1:" + misled.port() + "#misled")) {
+      take(store, 1, true, 99); // READONLY: the fallback answers
+      assertThat(logged.messagesAt(Level.DEBUG)).filteredOn(m -> m.contains("READONLY")).singleElement().asString()
+          .contains("'misled'").contains("127.0.0.1:" + misled.port()).doesNotContain("null");
     }
   }
 
