@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Listens to every Sentinel of a {@code redis-sentinel://} URI for its announcement that the
@@ -21,9 +23,14 @@ import java.util.function.BiConsumer;
  * <p>Every Sentinel announces a failover once it has learnt of it (the one that ran it first, the
  * others within a couple of seconds), so one failover brings as many announcements of one new
  * master: only the first one that names a new master other than the last one followed is passed
- * on. From then on the store connects through a URI that asks first the Sentinel that announced it
- * (which names the new master by then), then the others in the configured order: a Sentinel that
- * has not learnt of the failover yet would name the old master again.
+ * on; after a subscription is made or made again (a Sentinel that was unreachable, or Lettuce
+ * reconnecting one), the next announcement is passed on even if it names that master, as one
+ * announcing a switch away from it may have been missed meanwhile (the cost: one more
+ * reconnection). A message that does not read as {@code <master name> <ip> <port> <ip> <port>} is
+ * ignored with a WARN that does not repeat it. From then on the store connects through a URI that
+ * asks first the Sentinel that announced it (which names the new master by then), then the others
+ * in the configured order: a Sentinel that has not learnt of the failover yet would name the old
+ * master again.
  *
  * <p>A Sentinel that cannot be reached when the store connects is subscribed to on a later
  * connection; once subscribed, Lettuce reconnects and subscribes again by itself. An announcement
@@ -33,6 +40,8 @@ import java.util.function.BiConsumer;
 final class SentinelWatch {
   /** The channel on which a Sentinel announces {@code <master name> <old ip> <old port> <new ip> <new port>}. */
   static final String SWITCH_MASTER = "+switch-master";
+
+  private static final Logger log = LoggerFactory.getLogger(SentinelWatch.class);
 
   private final RedisClient client;
   private final RedisURI configured;
@@ -118,6 +127,15 @@ final class SentinelWatch {
             announced(sentinel, message);
           }
         }
+
+        @Override
+        public void subscribed(String channel, long count) {
+          if (SWITCH_MASTER.equals(channel)) {
+            // Also after each reconnection: an announcement may have been missed meanwhile (the
+            // store may be back on the master last followed), so the next one is not a repetition.
+            followed.set(null);
+          }
+        }
       });
       return c.async().subscribe(SWITCH_MASTER).toCompletableFuture()
           .whenComplete((v, e) -> {
@@ -144,6 +162,12 @@ final class SentinelWatch {
     if (closed || words.length != 5 || !words[0].equals(masterId)) {
       return;
     }
+    if (!isAddress(words[1], words[2]) || !isAddress(words[3], words[4])) {
+      // Logged without the message: its addresses reach the INFO line otherwise.
+      log.warn("ModelGuard quota store: ignored a malformed {} message from Redis Sentinel {}:{}", SWITCH_MASTER,
+          sentinel.getHost(), sentinel.getPort());
+      return;
+    }
     String master = words[3] + " " + words[4];
     String last = followed.get();
     if (master.equals(last) || !followed.compareAndSet(last, master)) {
@@ -151,6 +175,32 @@ final class SentinelWatch {
     }
     connectUri = askingFirst(sentinel);
     switched.accept(words[1] + ":" + words[2], words[3] + ":" + words[4]);
+  }
+
+  /**
+   * Whether {@code host} and {@code port} read as an address: a port from 1 to 65535 and an IP
+   * address or host name of at most 255 letters, digits and {@code . : - _ %}, nothing else (no
+   * line break to forge a log line with).
+   */
+  private static boolean isAddress(String host, String port) {
+    if (host.isEmpty() || host.length() > 255 || port.isEmpty() || port.length() > 5) {
+      return false;
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '.' || c == ':' || c == '-' || c == '_' || c == '%';
+      if (!allowed) {
+        return false;
+      }
+    }
+    for (int i = 0; i < port.length(); i++) {
+      if (port.charAt(i) < '0' || port.charAt(i) > '9') {
+        return false;
+      }
+    }
+    int p = Integer.parseInt(port);
+    return p >= 1 && p <= 65535;
   }
 
   /** The configured URI with {@code sentinel} first among its Sentinels. */
