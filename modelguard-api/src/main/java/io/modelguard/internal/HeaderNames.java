@@ -1,5 +1,7 @@
 package io.modelguard.internal;
 
+import java.util.Collection;
+
 /**
  * How a response header name an application sets reads on the wire, for both adapters. Neither
  * Jetty 12 nor Tomcat 11 checks the names an application gives, and Jersey and RESTEasy hand theirs
@@ -24,6 +26,24 @@ public final class HeaderNames {
     int end = end(name);
     int start = start(name, end);
     return end - start == fieldName.length() && name.regionMatches(true, start, fieldName, 0, end - start);
+  }
+
+  /**
+   * Whether a header named {@code name} would, on the wire, be one of {@code fieldNames} (as {@link
+   * #reads} reads it, any letter case) or continue the line of the header written before it ({@link
+   * #continuesThePreviousLine}), which may be one of them: what an adapter ignores or removes so
+   * that the guard's own headers stay as the guard set them.
+   */
+  public static boolean changesAnyOf(String name, Collection<String> fieldNames) {
+    if (continuesThePreviousLine(name)) {
+      return true;
+    }
+    for (String fieldName : fieldNames) {
+      if (reads(name, fieldName)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut, null for null. */

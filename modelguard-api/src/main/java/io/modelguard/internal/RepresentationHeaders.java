@@ -34,4 +34,18 @@ public final class RepresentationHeaders {
   public static boolean describesTheBody(String name) {
     return name != null && NAMES.contains(name.toLowerCase(Locale.ROOT));
   }
+
+  /**
+   * Whether a header the application sets under {@code name} describes its own output, read as a
+   * recipient reads the name on the wire ({@link HeaderNames}): its {@code Content-Length}, which
+   * the adapter sets for what the output policies let through; one of {@link #NAMES}, also under a
+   * name that reads so only on the wire ({@code "ETag "}); or a {@code Content-Type} under a name
+   * that reads so only there, which would go out as a second type beside the one the policies read.
+   * Under output policies, none of them leaves.
+   */
+  public static boolean describesTheOutput(String name) {
+    String bare = HeaderNames.bare(name); // name itself unless something was cut
+    return "Content-Length".equalsIgnoreCase(bare) || describesTheBody(bare)
+        || (bare != name && "Content-Type".equalsIgnoreCase(bare));
+  }
 }

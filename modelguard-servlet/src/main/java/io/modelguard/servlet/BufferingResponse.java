@@ -228,9 +228,7 @@ final class BufferingResponse extends GuardHeadersResponse {
    * that {@code "ETag "} does not pass either.
    */
   private static boolean passes(String name) {
-    String bare = HeaderNames.bare(name); // name itself unless something was cut
-    return !"Content-Length".equalsIgnoreCase(bare) && !RepresentationHeaders.describesTheBody(bare)
-        && (bare == name || !"Content-Type".equalsIgnoreCase(bare));
+    return !RepresentationHeaders.describesTheOutput(name);
   }
 
   /** Keeps the trailer fields from the client: the output policies cannot see or rewrite them. */

@@ -3,6 +3,7 @@ package io.modelguard.servlet;
 import io.modelguard.internal.HeaderNames;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,12 +29,12 @@ import java.util.Map;
 class GuardHeadersResponse extends HttpServletResponseWrapper {
   private final Map<String, String> guardHeaders;
   /** The decision's header names, compared on every header the servlet sets: an array, no allocation. */
-  private final String[] guardNames;
+  private final List<String> guardNames;
 
   GuardHeadersResponse(HttpServletResponse response, Map<String, String> guardHeaders) {
     super(response);
     this.guardHeaders = guardHeaders;
-    this.guardNames = guardHeaders.keySet().toArray(new String[0]);
+    this.guardNames = List.copyOf(guardHeaders.keySet());
   }
 
   /** Sets the header, unless the guard set one of that name, whose value stays. */
@@ -102,14 +103,6 @@ class GuardHeadersResponse extends HttpServletResponseWrapper {
    * written before it, which may be the guard's.
    */
   private boolean changesAGuardHeader(String name) {
-    if (HeaderNames.continuesThePreviousLine(name)) {
-      return true;
-    }
-    for (String guardName : guardNames) {
-      if (HeaderNames.reads(name, guardName)) {
-        return true;
-      }
-    }
-    return false;
+    return HeaderNames.changesAnyOf(name, guardNames);
   }
 }

@@ -119,7 +119,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       if (!decision.headers().isEmpty()) {
         // The runtimes hand every name to the container as given: "RateLimit " would reach the
         // client as a second RateLimit beside the guard's, " X" as the end of the line before it.
-        headers.keySet().removeIf(name -> changesAGuardHeader(name, decision.headers()));
+        headers.keySet().removeIf(name -> HeaderNames.changesAnyOf(name, decision.headers().keySet()));
         decision.headers().forEach(headers::putSingle);
       }
       return;
@@ -135,23 +135,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   }
 
   /**
-   * Whether a header the resource (or an application filter) set under {@code name} would, on the
-   * wire, be one of the guard's {@code guardHeaders} (names as {@link HeaderNames#reads} reads them,
-   * any letter case), or continue the line of the header written before it, which may be the guard's.
-   */
-  private static boolean changesAGuardHeader(String name, Map<String, String> guardHeaders) {
-    if (HeaderNames.continuesThePreviousLine(name)) {
-      return true;
-    }
-    for (String guardName : guardHeaders.keySet()) {
-      if (HeaderNames.reads(name, guardName)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
    * Whether a header the resource set under {@code name} must not leave once output policies ran:
    * its {@code Content-Length}, which the runtime sets for what it writes; a header describing the
    * model's own output ({@link RepresentationHeaders}), which identifies it; and, since the runtimes
@@ -160,11 +143,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * one the policies chose), and one that continues the line before it (the policies' type, say).
    */
   private static boolean describesTheOutput(String name) {
-    String bare = HeaderNames.bare(name); // name itself unless something was cut
-    return HeaderNames.continuesThePreviousLine(name)
-        || HttpHeaders.CONTENT_LENGTH.equalsIgnoreCase(bare)
-        || RepresentationHeaders.describesTheBody(bare)
-        || (bare != name && HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(bare));
+    return HeaderNames.continuesThePreviousLine(name) || RepresentationHeaders.describesTheOutput(name);
   }
 
   /** Whether {@code headers} hold one named {@code name} in any letter case. */
