@@ -518,8 +518,7 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   private static boolean isTryAgain(Throwable cause) {
-    return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
-        && cause.getMessage().startsWith(TRY_AGAIN);
+    return isErrorReply(cause, TRY_AGAIN);
   }
 
   /**
@@ -529,9 +528,7 @@ final class RedisScriptStore implements QuotaStore {
    * the migration of the slot ends.
    */
   private static QuotaKeyStateException slotMigrating(String[] limitKeys, Throwable cause) {
-    String keys = limitKeys.length == 1 ? "Redis key " + limitKeys[0]
-        : "The Redis keys " + String.join(", ", limitKeys);
-    return new QuotaKeyStateException(keys + ": Redis Cluster is migrating their slot to another master and refused"
+    return new QuotaKeyStateException(keysNamed(limitKeys, "The Redis keys ") + ": Redis Cluster is migrating their slot to another master and refused"
         + " the quota script until the call's timeout (" + cause.getMessage() + ")", cause);
   }
 
@@ -576,8 +573,7 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   private static boolean isKeyState(Throwable cause) {
-    return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
-        && (cause.getMessage().startsWith(WRONG_TYPE) || cause.getMessage().startsWith(BAD_STATE + " "));
+    return isErrorReply(cause, WRONG_TYPE) || isErrorReply(cause, BAD_STATE + " ");
   }
 
   /**
@@ -596,9 +592,7 @@ final class RedisScriptStore implements QuotaStore {
       return new QuotaKeyStateException(key + " holds a value the quota store does not write (another client"
           + " changed it?): no decision on it until it is deleted (" + message + ")", cause);
     }
-    String keys = limitKeys.length == 1 ? "Redis key " + limitKeys[0]
-        : "One of the Redis keys " + String.join(", ", limitKeys);
-    return new QuotaKeyStateException(keys + " holds a value of another type than the quota store keeps there"
+    return new QuotaKeyStateException(keysNamed(limitKeys, "One of the Redis keys ") + " holds a value of another type than the quota store keeps there"
         + " (another client wrote it?): no decision on it until it is deleted (" + message + ")", cause);
   }
 
@@ -613,8 +607,21 @@ final class RedisScriptStore implements QuotaStore {
   }
 
   private static boolean isReplayRefused(Throwable cause) {
+    return isErrorReply(cause, REPLAY_REFUSED);
+  }
+
+  /** Whether {@code cause} is an error reply of Redis (or of the script) starting with {@code code}. */
+  private static boolean isErrorReply(Throwable cause, String code) {
     return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
-        && cause.getMessage().startsWith(REPLAY_REFUSED);
+        && cause.getMessage().startsWith(code);
+  }
+
+  /**
+   * {@code limitKeys} named for a message: {@code Redis key <key>} for one, else {@code several}
+   * followed by them all.
+   */
+  private static String keysNamed(String[] limitKeys, String several) {
+    return limitKeys.length == 1 ? "Redis key " + limitKeys[0] : several + String.join(", ", limitKeys);
   }
 
   /**
