@@ -132,9 +132,11 @@ final class DemoSecurity {
     // Settled, where endpoints may refuse a prediction unserved: a charge, not a reservation, so a
     // request the input policy or the extraction defence refuses stays charged and a flood of
     // invalid requests is still limited. Elsewhere a plain charge, with no settlement step.
-    QuotaPolicy quota = settleUnserved
-        ? QuotaPolicy.builder(quotaStore).charge(context -> context.endpoint().cost(), DemoSecurity::answeredCost).build()
-        : QuotaPolicy.builder(quotaStore).build();
+    QuotaPolicy.Builder quotaBuilder = QuotaPolicy.builder(quotaStore);
+    if (settleUnserved) {
+      quotaBuilder.charge(context -> context.endpoint().cost(), DemoSecurity::answeredCost);
+    }
+    QuotaPolicy quota = quotaBuilder.build();
     UnauthenticatedLimit perAddress = UnauthenticatedLimit.of(quotaStore, unauthenticated.toArray(new QuotaLimit[0]));
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
