@@ -80,6 +80,36 @@ public final class PathTemplate {
     return false;
   }
 
+  /**
+   * Whether this template matches every path {@code other} matches, so that {@code other}, tried
+   * after it, would never be reached: both have as many segments, and each of this template's
+   * segments is a variable (and {@code other}'s is not the empty segment of {@code /}, which no
+   * variable matches) or the same literal, compared exactly. A template covers itself and any
+   * template that differs from it only in variable names. Templates that merely overlap, such as
+   * {@code /{a}/b} and {@code /a/{b}}, do not cover each other: each matches a path the other does
+   * not. Nor can several templates together cover one that none covers alone: a variable segment
+   * matches infinitely many values, and a finite number of literals never exhausts them.
+   *
+   * @param other the template that would be tried after this one
+   * @return true if every path {@code other} matches, this template matches too
+   * @throws NullPointerException if {@code other} is null
+   */
+  public boolean covers(PathTemplate other) {
+    Objects.requireNonNull(other, "other");
+    if (segments.length != other.segments.length) {
+      return false;
+    }
+    for (int i = 0; i < segments.length; i++) {
+      boolean matchesAllOfOthers = variable[i]
+          ? other.variable[i] || !other.segments[i].isEmpty()
+          : !other.variable[i] && segments[i].equals(other.segments[i]);
+      if (!matchesAllOfOthers) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The variables bound by {@code path}, or empty if it does not match. */
   public Optional<Map<String, String>> match(String path) {
     Map<String, String> vars = new HashMap<>(4);

@@ -99,4 +99,36 @@ class PathTemplateTest {
     assertThat(t.variable("/v1/models/digits/predict/", "model")).as("as sent: no match").isNull();
     assertThat(t.variable(PathTemplate.withoutEmptySegments("/v1/models/digits/predict/"), "model")).isEqualTo("digits");
   }
+
+  @Test
+  void coversWhatItMatchesEveryPathOf() {
+    PathTemplate any = PathTemplate.compile("/v1/models/{model}/predict");
+    assertThat(any.covers(PathTemplate.compile("/v1/models/digits/predict"))).isTrue();
+    assertThat(any.covers(PathTemplate.compile("/v1/models/{id}/predict"))).as("another name").isTrue();
+    assertThat(any.covers(any)).isTrue();
+    assertThat(PathTemplate.compile("/v1/models/digits/predict").covers(any)).isFalse();
+    assertThat(any.covers(PathTemplate.compile("/v1/{x}/digits/predict"))).as("overlap only").isFalse();
+    assertThat(PathTemplate.compile("/v1/{x}/digits/predict").covers(any)).as("overlap only").isFalse();
+    assertThat(any.covers(PathTemplate.compile("/v1/models/{model}"))).as("shorter").isFalse();
+    assertThat(PathTemplate.compile("/v1/models/{model}").covers(any)).as("longer").isFalse();
+    assertThat(PathTemplate.compile("/V1/models/{model}/predict").covers(any)).as("case").isFalse();
+    assertThat(PathTemplate.compile("/{x}").covers(PathTemplate.compile("/"))).as("root: no segment to bind").isFalse();
+    assertThat(PathTemplate.compile("/").covers(PathTemplate.compile("/"))).isTrue();
+    assertThatThrownBy(() -> any.covers(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void coversAgreesWithMatches() {
+    // Wherever covers says no, one of these paths is matched by the second template only.
+    List<PathTemplate> templates = List.of(PathTemplate.compile("/"), PathTemplate.compile("/{x}"),
+        PathTemplate.compile("/a"), PathTemplate.compile("/a/{b}"), PathTemplate.compile("/{a}/b"),
+        PathTemplate.compile("/a/b"), PathTemplate.compile("/{a}/{b}"), PathTemplate.compile("/{a}/{a}"));
+    List<String> paths = List.of("/", "/a", "/z", "/a/b", "/a/z", "/z/b", "/z/z");
+    for (PathTemplate first : templates) {
+      for (PathTemplate second : templates) {
+        boolean everyPath = paths.stream().allMatch(p -> !second.matches(p) || first.matches(p));
+        assertThat(first.covers(second)).as(first + " covers " + second).isEqualTo(everyPath);
+      }
+    }
+  }
 }

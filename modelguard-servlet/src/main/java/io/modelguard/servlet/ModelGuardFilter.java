@@ -915,6 +915,14 @@ public final class ModelGuardFilter implements Filter {
      * are ignored (so {@code /v1/models/digits/predict/} is guarded too, and so is {@code
      * /v1//models/digits/predict}, which Jetty dispatches as it is). Default: no rules.
      *
+     * <p>A rule that an earlier one covers would never apply, so it is refused: after {@code
+     * /v1/models/{model}/predict}, {@code /v1/models/digits/predict} (which it matches too) and a
+     * second {@code /v1/models/{model}/predict} (or {@code /v1/models/{id}/predict}) are refused;
+     * add the specific rule first. A variable matches any segment here, a model id or not: a path
+     * whose segment is no model id is still guarded by the rule, and denied. A rule that only
+     * overlaps an earlier one ({@code /v1/models/{model}/predict} after {@code
+     * /v1/{x}/digits/predict}) is accepted, since the paths only it matches reach it.
+     *
      * @param pathTemplate a template such as {@code /v1/models/{model}/predict}, relative to the
      *     context path, without a trailing slash or any {@code //} (see {@link
      *     PathTemplate#compile}): {@code /v1/predict/} is refused, not read as {@code /v1/predict},
@@ -923,20 +931,46 @@ public final class ModelGuardFilter implements Filter {
      *     pathTemplate}
      * @return this builder
      * @throws IllegalArgumentException naming the rule, if the template is invalid (it has an empty
-     *     segment, say) or the spec's chain is unknown to the guard
+     *     segment, say) or the spec's chain is unknown to the guard; naming it and the earlier rule,
+     *     if that rule matches every path this one matches
      * @throws NullPointerException if an argument is null
      */
     public Builder route(String pathTemplate, EndpointSpec spec) {
       Objects.requireNonNull(pathTemplate, "pathTemplate");
       Objects.requireNonNull(spec, "spec");
+      EndpointSpec withPath;
+      Route route;
       try {
-        EndpointSpec withPath = guard.validate(spec.withPath(pathTemplate));
-        warnIfModelVariableUnbound("route " + pathTemplate, withPath);
-        routes.add(new Route(withPath.pathTemplate().orElseThrow(), new Binding(withPath, guard)));
+        withPath = guard.validate(spec.withPath(pathTemplate));
+        route = new Route(withPath.pathTemplate().orElseThrow(), new Binding(withPath, guard));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("route " + pathTemplate + ": " + e.getMessage(), e);
       }
+      refuseIfUnreachable(route.template);
+      warnIfModelVariableUnbound("route " + pathTemplate, withPath);
+      routes.add(route);
       return this;
+    }
+
+    /**
+     * Refuses a rule an earlier one covers: the operator expects its chain, and the first rule's
+     * chain silently guards its requests instead. Checking each earlier rule alone suffices (see
+     * {@link PathTemplate#covers}), and the filter's dropping of empty segments in request paths
+     * applies to every rule alike, so it makes no rule reachable that is not reachable without it.
+     */
+    private void refuseIfUnreachable(PathTemplate template) {
+      for (Route earlier : routes) {
+        if (!earlier.template.covers(template)) {
+          continue;
+        }
+        if (template.covers(earlier.template)) {
+          throw new IllegalArgumentException("route " + template + " would never apply: route "
+              + earlier.template + ", added before it, matches the same paths; keep one of the two");
+        }
+        throw new IllegalArgumentException("route " + template + " would never apply: route "
+            + earlier.template + ", added before it, matches every path it matches and rules are "
+            + "tried in the order added; add the more specific route " + template + " first");
+      }
     }
 
     /**

@@ -829,6 +829,37 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     }
   }
 
+  @Test
+  void aSpecificRuleAddedBeforeACatchAllGuardsItsPathsAndTheCatchAllTheRest() throws Exception {
+    // The order the builder accepts (the other one it refuses): the specific rule is tried first.
+    ConformanceFixture ordered = ConformanceFixture.create(b -> b
+        .chain("strict", c -> c.policy(Phase.VALIDATE, "strict", ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .chain("general", c -> c.output(OutputPhase.PERTURB, "general-mark", ctx -> mark(ctx.output(), "general"))));
+    ModelGuardFilter filter = ModelGuardFilter.builder(ordered.guard())
+        .route("/ordered/models/digits/predict", EndpointSpec.of("digits", "strict", 1))
+        .route("/ordered/models/{model}/predict", EndpointSpec.of("{model}", "general", 1))
+        .build();
+    try (Deployment app = runtime().start("/app", List.of(filter),
+        List.of(ServletDef.of("ordered-echo", new CappedEchoServlet(false), "/ordered/*")), Map.of())) {
+      for (String path : List.of("/ordered/models/digits/predict", "/ordered/models/digits/predict/")) {
+        HttpResponse<String> specific = client().send(HttpRequest.newBuilder(URI.create(app.baseUri() + path))
+                .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertThat(specific.statusCode()).as(path).isEqualTo(422);
+        assertThat(specific.body()).as(path).contains("\"code\":\"input.invalid\"");
+      }
+
+      HttpResponse<String> general = client().send(
+          HttpRequest.newBuilder(URI.create(app.baseUri() + "/ordered/models/iris/predict"))
+              .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(),
+          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      assertThat(general.statusCode()).isEqualTo(200);
+      assertThat(general.body()).isEqualTo("{\"x\":1} general");
+    }
+  }
+
   private static ModelOutput mark(ModelOutput output, String mark) {
     return ModelOutput.of((output.bodyAsString() + " " + mark).getBytes(StandardCharsets.UTF_8), "text/plain");
   }
