@@ -9,14 +9,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Whose usage a decision counts: a tenant on a model, or a client address before authentication.
- * Its {@link #partition()} is a string safe to embed in a Redis hash tag: stores keep all limits
- * of one key under {@code {partition}}, so one script can update them together on Redis Cluster.
- * Immutable; equal when the partitions are equal.
+ * Whose usage a decision counts: a tenant on a model, or before authentication a client address or
+ * the IPv6 network around it. Its {@link #partition()} is a string safe to embed in a Redis hash
+ * tag: stores keep all limits of one key under {@code {partition}}, so one script can update them
+ * together on Redis Cluster. Immutable; equal when the partitions are equal.
  */
 public final class QuotaKey {
   /**
@@ -76,22 +77,25 @@ public final class QuotaKey {
   /**
    * The key of an unauthenticated client at {@code address} (as {@code
    * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
-   * block one subscriber usually holds, so rotating through one's own addresses gains nothing; an
-   * IPv4-mapped IPv6 address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4
-   * address. A port after an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code
-   * [2001:db8::1]:4711}, as some proxies forward the client's address) is dropped, so a client gets
-   * no budget per source port. Anything else (an IPv4 address, a name) is used as given; a null
+   * block one subscriber usually holds, so rotating through one's own addresses gains nothing (a
+   * holder of many /64s is limited as a whole with {@link #forIpv6Network}); an IPv4-mapped IPv6
+   * address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4 address. A port after
+   * an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code [2001:db8::1]:4711},
+   * as some proxies forward the client's address) is dropped, so a client gets no budget per
+   * source port. Anything else (an IPv4 address, a name) is used as given; a null
    * address shares the key {@code unknown}.
    */
   public static QuotaKey forAddress(String address) {
     String a = address == null || address.isBlank() ? "unknown" : address.strip();
     if (a.indexOf(':') >= 0) { // else no port to strip (the common case: a container's IPv4 address)
-      Matcher port = WITH_PORT.matcher(a);
-      if (port.matches()) {
-        a = port.group(1) != null ? port.group(1) : port.group(2);
-      }
+      a = withoutPort(a);
       if (a.indexOf(':') >= 0) {
-        a = ipv6Prefix(a);
+        byte[] b = ipv6Literal(a);
+        if (b != null) {
+          // An IPv4-mapped address (::ffff:a.b.c.d in any spelling) is keyed as its dotted quad, so
+          // that one IPv4 client never gets a budget per way of writing its address.
+          a = b.length == 4 ? dottedQuad(b) : network(b, 64);
+        }
       }
     }
     if (a.length() > MAX_PART) {
@@ -100,7 +104,38 @@ public final class QuotaKey {
     return new QuotaKey("a:" + escape(a, "address"));
   }
 
-  /** The partition string: {@code t:<tenant>:<model>} or {@code a:<address>}, escaped. */
+  /**
+   * The key of the IPv6 network made of the first {@code prefixLength} bits of {@code address}: for
+   * a limit on a whole allocation (the /48 one customer is routinely given) on top of {@link
+   * #forAddress}'s per-/64 one, which such a holder could otherwise multiply by rotating through
+   * its /64s. {@code address} is read as {@link #forAddress} reads it (brackets, a port, a zone
+   * dropped). Its partition, {@code n:<network>/<length>}, is in a namespace of its own, so it is
+   * never the key of an address (any /64 or IPv4 address), of a tenant, or of a network of another
+   * length.
+   *
+   * @return empty unless {@code address} is an IPv6 address: an IPv4 address, an IPv4-mapped IPv6
+   *     one, a name, a malformed address or null has no IPv6 network
+   * @throws IllegalArgumentException if {@code prefixLength} is not from 1 to 64
+   */
+  public static Optional<QuotaKey> forIpv6Network(String address, int prefixLength) {
+    if (prefixLength < 1 || prefixLength > 64) {
+      throw new IllegalArgumentException("QuotaKey.prefixLength must be from 1 to 64, was " + prefixLength);
+    }
+    if (address == null || address.indexOf(':') < 0) {
+      return Optional.empty(); // no IPv6 address: the one cost an IPv4 request pays
+    }
+    String a = withoutPort(address.strip());
+    byte[] b = a.indexOf(':') >= 0 ? ipv6Literal(a) : null;
+    if (b == null || b.length != 16) {
+      return Optional.empty();
+    }
+    return Optional.of(new QuotaKey("n:" + KeyText.escape(network(b, prefixLength))));
+  }
+
+  /**
+   * The partition string: {@code t:<tenant>:<model>}, {@code a:<address>} or {@code
+   * n:<network>/<length>}, escaped.
+   */
   public String partition() {
     return partition;
   }
@@ -121,7 +156,20 @@ public final class QuotaKey {
     return "QuotaKey[" + partition + "]";
   }
 
-  private static String ipv6Prefix(String address) {
+  /** {@code a} without the port of an IPv4 address or a bracketed IPv6 one, else {@code a} itself. */
+  private static String withoutPort(String a) {
+    Matcher port = WITH_PORT.matcher(a);
+    if (!port.matches()) {
+      return a;
+    }
+    return port.group(1) != null ? port.group(1) : port.group(2);
+  }
+
+  /**
+   * The bytes of IPv6 literal {@code address} (bracketed or not, a zone dropped): 16, or 4 for an
+   * IPv4-mapped address; null if it is no IPv6 literal.
+   */
+  private static byte[] ipv6Literal(String address) {
     String a = address;
     if (a.startsWith("[") && a.endsWith("]")) {
       a = a.substring(1, a.length() - 1);
@@ -131,24 +179,35 @@ public final class QuotaKey {
       a = a.substring(0, zone);
     }
     if (!IPV6_LITERAL.matcher(a).matches()) {
-      return address;
+      return null;
     }
     try {
       // Starting with a hex digit or ':' and holding a ':', it is parsed as a literal, never looked up.
-      byte[] b = InetAddress.getByName(a).getAddress();
-      if (b.length == 4) {
-        // An IPv4-mapped address (::ffff:a.b.c.d in any spelling): the key of its dotted quad, so
-        // that one IPv4 client never gets a budget per way of writing its address.
-        return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
-      }
-      StringBuilder sb = new StringBuilder(24);
-      for (int i = 0; i < 8; i += 2) {
-        sb.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
-      }
-      return sb.append(":/64").toString();
+      return InetAddress.getByName(a).getAddress();
     } catch (UnknownHostException e) {
-      return address;
+      return null;
     }
+  }
+
+  private static String dottedQuad(byte[] b) {
+    return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
+  }
+
+  /**
+   * The network of the first {@code prefixLength} (1 to 64) bits of IPv6 address {@code b}, as its
+   * first four groups, the rest zero: {@code 2001:db8:1:0::/48}.
+   */
+  private static String network(byte[] b, int prefixLength) {
+    long bits = 0;
+    for (int i = 0; i < 8; i++) {
+      bits = (bits << 8) | (b[i] & 0xff);
+    }
+    bits &= -1L << (64 - prefixLength);
+    StringBuilder sb = new StringBuilder(24);
+    for (int shift = 48; shift >= 0; shift -= 16) {
+      sb.append(Long.toHexString((bits >>> shift) & 0xffff)).append(':');
+    }
+    return sb.append(":/").append(prefixLength).toString();
   }
 
   private static String escape(String s, String field) {

@@ -137,7 +137,13 @@ final class DemoSecurity {
       quotaBuilder.charge(context -> context.endpoint().cost(), DemoSecurity::answeredCost);
     }
     QuotaPolicy quota = quotaBuilder.build();
-    UnauthenticatedLimit perAddress = UnauthenticatedLimit.of(quotaStore, unauthenticated.toArray(new QuotaLimit[0]));
+    UnauthenticatedLimit perAddress;
+    try {
+      // Each IPv6 /48 gets 16 times these limits too: a limit too large for that is refused here.
+      perAddress = UnauthenticatedLimit.of(quotaStore, unauthenticated.toArray(new QuotaLimit[0]));
+    } catch (IllegalArgumentException e) {
+      throw new StartupException("quota.unauthenticated: " + e.getMessage(), e);
+    }
     ModelGuard.Builder builder = ModelGuard.builder()
         .clock(clock)
         .random(random)

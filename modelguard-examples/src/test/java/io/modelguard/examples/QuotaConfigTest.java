@@ -152,4 +152,22 @@ class QuotaConfigTest {
     assertThat(err.toString(StandardCharsets.UTF_8).strip()).isEqualTo("modelguard-examples: config " + config
         + ": tiers.basic.limits[0].quota: must be a positive integer");
   }
+
+  @Test
+  void anUnauthenticatedLimitTooLargeForItsIpv6NetworkStopsStartUpOnOneLine(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    // Valid per address (100,000 a second), but each IPv6 /48 gets 16 times it: more than one unit
+    // per microsecond, which no token bucket holds. Start-up stops with the configuration's field
+    // named, not with an exception's stack trace.
+    Path config = dir.resolve("fast.json");
+    Files.writeString(config, "{\"quota\":{\"unauthenticated\":[{\"name\":\"u\",\"quota\":100000,\"windowSeconds\":1}]}}");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = ModelServingApp.run(new String[] {"--port", "0", "--config", config.toString()}, Map.of(),
+        new java.io.PrintStream(out, true, StandardCharsets.UTF_8), new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8).strip())
+        .startsWith("modelguard-examples: quota.unauthenticated: UnauthenticatedLimit.ipv6NetworkFactor 16 (the default)")
+        .doesNotContain("\n").doesNotContain("\tat ");
+  }
 }

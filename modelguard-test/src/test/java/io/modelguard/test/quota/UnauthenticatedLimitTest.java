@@ -20,6 +20,7 @@ import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.input.RequestAttributes;
 import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaKey;
@@ -51,6 +52,9 @@ class UnauthenticatedLimitTest {
   private final String validKey;
   private final String guessedKey;
   private final ApiKeyAuthenticator apiKeys;
+  private final InMemoryQuotaStore store = InMemoryQuotaStore.builder().clock(clock).build();
+  private final UnauthenticatedLimit limit =
+      UnauthenticatedLimit.of(store, QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1)));
 
   UnauthenticatedLimitTest() {
     RandomSource random = RandomSource.seeded(7);
@@ -64,8 +68,6 @@ class UnauthenticatedLimitTest {
     validKey = issued.key();
     guessedKey = issuer.issue(ApiKeyFormat.Environment.TEST, "never-stored", "x", "basic", null).key();
     apiKeys = ApiKeyAuthenticator.builder(keys, hasher).build();
-    UnauthenticatedLimit limit = UnauthenticatedLimit.of(InMemoryQuotaStore.builder().clock(clock).build(),
-        QuotaLimit.tokenBucket("unauthenticated", 3, Duration.ofMinutes(1)));
     PolicyChain.Builder chain = PolicyChain.builder("default");
     limit.addTo(chain)
         .policy(Phase.AUTHENTICATE, "api-key", ctx -> {
@@ -124,6 +126,113 @@ class UnauthenticatedLimitTest {
     assertThat(call("2001:db8:1:2:ffff::9", guessedKey).reason()).as("same /64").contains(ReasonCode.QUOTA_EXCEEDED);
     assertThat(call("2001:db8:1:3::1", guessedKey).reason()).as("another /64").contains(ReasonCode.AUTH_INVALID_API_KEY);
     assertThat(call("192.0.2.1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  /** An address on the {@code i}-th /64 of the attacker's /48, 2001:db8:a::/48. */
+  private static String attacker(int i) {
+    return "2001:db8:a:" + Integer.toHexString(i) + "::1";
+  }
+
+  /**
+   * Spends the attacker's /48: by default 16 times the per-address 3 a minute, 48 units, three
+   * guesses from each of 16 /64s, each of them reaching the authenticator.
+   */
+  private void spendTheAttackersNetwork() {
+    for (int i = 0; i < 16; i++) {
+      for (int j = 0; j < 3; j++) {
+        assertThat(call(attacker(i), guessedKey).reason()).as("guess %d from /64 %d", j, i)
+            .contains(ReasonCode.AUTH_INVALID_API_KEY);
+      }
+    }
+  }
+
+  @Test
+  void anAttackerRotatingSlash64sInOneSlash48IsRefusedOnceItsNetworkIsSpent() {
+    spendTheAttackersNetwork();
+    int runs = authenticatorRuns.get();
+    GuardDecision refused = call(attacker(0x100), guessedKey);
+    assertThat(refused.reason()).as("a fresh /64 of the same /48").contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(authenticatorRuns.get()).as("no credential is checked once throttled").isEqualTo(runs);
+    ProblemResponse problem = ProblemRenderer.render(refused);
+    assertThat(problem.status()).isEqualTo(429);
+    // 48 a minute: one unit back every 1.25 s.
+    assertThat(problem.headers()).containsEntry("Retry-After", "2")
+        .containsEntry("RateLimit-Policy", "\"unauthenticated\";q=48;w=60");
+    assertThat(problem.bodyAsString()).contains("\"code\":\"quota.exceeded\"");
+    for (int i = 0x200; i < 0x300; i++) {
+      assertThat(call(attacker(i), guessedKey).reason()).as("/64 %x", i).contains(ReasonCode.QUOTA_EXCEEDED);
+    }
+    assertThat(authenticatorRuns.get()).isEqualTo(runs);
+
+    clock.advance(Duration.ofMillis(1250));
+    assertThat(call(attacker(0x300), guessedKey).reason()).as("one unit refilled")
+        .contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(call(attacker(0x301), guessedKey).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void aClientInAnotherSlash48IsUnaffectedByASpentNetwork() {
+    spendTheAttackersNetwork();
+    assertThat(call("2001:db8:b:1::1", validKey).isAllowed()).isTrue();
+    for (int j = 0; j < 3; j++) {
+      assertThat(call("2001:db8:b:2::1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    }
+    assertThat(call("192.0.2.1", guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(call("2001:db8:a:100::1", validKey).reason()).as("the cost: a valid key in the spent /48 waits too")
+        .contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void aRequestItsNetworkRefusesLeavesItsSlash64Uncharged() {
+    spendTheAttackersNetwork();
+    for (int j = 0; j < 5; j++) {
+      assertThat(call(attacker(0x100), guessedKey).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    }
+    // Had its /64 kept those units, it would be out of them for another 20 s.
+    clock.advance(Duration.ofMillis(1250));
+    assertThat(call(attacker(0x100), guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(store.acquire(QuotaKey.forAddress(attacker(0x100)), limit.plan(), 1).remaining(0))
+        .as("the /64 charged once before this").isEqualTo(1);
+  }
+
+  @Test
+  void aSlash64sRefusalsDoNotSpendItsNetwork() {
+    for (int j = 0; j < 3; j++) {
+      call(attacker(0), guessedKey);
+    }
+    for (int j = 0; j < 20; j++) {
+      assertThat(call(attacker(0), guessedKey).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    }
+    for (int i = 1; i < 16; i++) {
+      for (int j = 0; j < 3; j++) {
+        assertThat(call(attacker(i), guessedKey).reason()).as("guess %d from /64 %d", j, i)
+            .contains(ReasonCode.AUTH_INVALID_API_KEY);
+      }
+    }
+    assertThat(call(attacker(16), guessedKey).reason()).as("48 charged").contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void successfulAuthenticationRefundsTheAddressAndTheNetwork() {
+    for (int i = 0; i < 60; i++) {
+      assertThat(call(attacker(i % 20), validKey).isAllowed()).as("request %d", i).isTrue();
+    }
+    // All 48 units are back: 48 guesses reach the authenticator, and no more.
+    spendTheAttackersNetwork();
+    assertThat(call(attacker(0x100), guessedKey).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+  }
+
+  @Test
+  void ipv4AndIpv4MappedAddressesHaveNoNetworkLimit() {
+    for (int i = 0; i < 20; i++) {
+      for (int j = 0; j < 3; j++) {
+        assertThat(call("192.0.2." + i, guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+        assertThat(call("::ffff:198.51.100." + i, guessedKey).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+      }
+    }
+    assertThat(call("192.0.2.0", guessedKey).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(call("198.51.100.0", guessedKey).reason()).as("mapped: the IPv4 address's key")
+        .contains(ReasonCode.QUOTA_EXCEEDED);
   }
 
   @Test
@@ -187,6 +296,23 @@ class UnauthenticatedLimitTest {
     @Test
     void isolatesAddressesTheSame() {
       addressesAreIsolatedAndIpv6IsLimitedPerSlash64();
+    }
+
+    @Test
+    void refusesAnAttackerRotatingSlash64sTheSame() {
+      anAttackerRotatingSlash64sInOneSlash48IsRefusedOnceItsNetworkIsSpent();
+    }
+
+    @Test
+    void leavesTheSlash64OfANetworksRefusalUnchargedTheSame() {
+      aRequestItsNetworkRefusesLeavesItsSlash64Uncharged();
+    }
+
+    @Test
+    void refundsTheAddressAndTheNetworkTheSameAndLeavesNoChargeOnTheRequest() {
+      successfulAuthenticationRefundsTheAddressAndTheNetwork();
+      assertThat(sent.subList(0, 60)).allSatisfy(r -> assertThat(r.attributes).isEmpty());
+      assertThat(sent.get(60).attributes).as("a failed credential keeps its charge").hasSize(1);
     }
 
     @Test
