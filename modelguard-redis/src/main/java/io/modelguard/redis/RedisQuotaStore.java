@@ -159,12 +159,17 @@ import org.slf4j.LoggerFactory;
  * per open duration) until the Sentinels have promoted a replica; the next probe is counted there,
  * from the counts it replicated, and sends the script again ({@code NOSCRIPT} → {@code EVAL}). A
  * master that still runs when the Sentinels promote another node ({@code SENTINEL FAILOVER}) still
- * accepts writes until Sentinel demotes it, some 8 to 10 s later; the store leaves it when the first
- * Sentinel announces the new master (about a second after the promotion: a Sentinel announces it
- * once the promoted replica has reported itself a master), connecting again through that
- * Sentinel; the calls in flight on the old connection get their replies, and it is closed after
- * Lettuce's command timeout. One INFO names the new master. An announcement the store missed (no
- * Sentinel reachable then) leaves it on the old master until Sentinel demotes it and closes the
+ * accepts writes until Sentinel demotes it, some 8 to 10 s later; the store leaves it once the
+ * Sentinels announce the new master and a majority of them confirm it. An announcement carries no
+ * epoch (one Sentinel may deliver it late, or announce a view the others do not share), so each
+ * makes the store ask every Sentinel which node is the master now, and it follows the node more
+ * than half of the configured Sentinels name, if that is not the master the announcement says was
+ * left, connecting again through a Sentinel that named it (about a second or two after the
+ * promotion: a Sentinel announces it once the promoted replica has reported itself a master, the
+ * others once they have heard of it); the calls in flight on the old connection get their
+ * replies, and it is closed after Lettuce's command timeout. One INFO names the new master. An
+ * announcement the store missed (no Sentinel reachable then), or one no majority confirms (most
+ * Sentinels unreachable), leaves it on the old master until Sentinel demotes it and closes the
  * connection. Lost in a failover: the units the old master counted that had not reached the
  * promoted replica (replication is asynchronous) and those it counted after the promotion until the
  * store left it; the tenants concerned get them again, once.
@@ -250,9 +255,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     this.resources = ClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
         .build();
-    SocketOptions socket = SocketOptions.builder()
-        .connectTimeout(b.timeout.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : b.timeout)
-        .build();
+    Duration connectTimeout = b.timeout.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : b.timeout;
+    SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
     // Lettuce's own timeout only frees abandoned commands; callers stop waiting at b.timeout.
     Duration commandTimeout = b.timeout.multipliedBy(2);
     TimeoutOptions timeouts = TimeoutOptions.enabled(commandTimeout);
@@ -290,7 +294,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     this.first = first;
     this.leftConnectionGrace = commandTimeout;
     this.sentinelWatch = !cluster && SentinelWatch.applies(first)
-        ? new SentinelWatch((RedisClient) client, first, this::masterSwitched)
+        // A Sentinel asked to confirm an announcement answers within a connection's and a command's timeout.
+        ? new SentinelWatch((RedisClient) client, first, connectTimeout.plus(commandTimeout), this::masterSwitched)
         : null;
     this.ticker = b.ticker;
     this.reconnectIntervalNanos = b.openDuration.toNanos();
@@ -317,7 +322,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * the master's name), or such a URI built with {@link RedisURI.Builder#sentinel(String, int,
    * String)}. With Sentinels the store connects to the master they name, asks them again whenever
    * it reconnects, listens to every Sentinel for its announcement of a new master and connects to
-   * it then, and so follows their failovers (see the class comment for what one costs).
+   * it once a majority of the Sentinels, asked then, name it, and so follows their failovers (see
+   * the class comment for what one costs).
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
@@ -606,8 +612,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   }
 
   /**
-   * Leaves the standalone connection for the new master the Sentinels announced: the next call
-   * connects again, asking first the Sentinel that announced it ({@link SentinelWatch}). The old
+   * Leaves the standalone connection for the new master the Sentinels announced and a majority of
+   * them confirmed: the next call connects again, asking first a Sentinel that named it ({@link
+   * SentinelWatch}). The old
    * master may still accept writes (a failover asked of a Sentinel, or a master the Sentinels lost
    * but the store still reaches) until Sentinel demotes it, some seconds later; what it counts
    * meanwhile is lost when it resyncs. The connection left stays open for {@link
@@ -615,9 +622,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * master, as they were sent) rather than fail and count towards the breaker; Lettuce's command
    * timeout has freed any still unanswered by then.
    */
-  private void masterSwitched(String from, String to) {
-    log.info("ModelGuard quota store: Redis Sentinel announced {} as master '{}' (was {}); connecting to it",
-        to, first.getSentinelMasterId(), from);
+  private void masterSwitched(String to) {
+    log.info("ModelGuard quota store: Redis Sentinels announced {} as master '{}' (confirmed by a majority of them); "
+        + "connecting to it", to, first.getSentinelMasterId());
     CompletableFuture<Connected> current = connection.get();
     if (current == null || !connection.compareAndSet(current, null)) {
       return; // not connected, or a new connection is being made, after the Sentinel switched

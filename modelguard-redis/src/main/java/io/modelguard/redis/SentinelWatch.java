@@ -2,15 +2,22 @@ package io.modelguard.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,38 +27,65 @@ import org.slf4j.LoggerFactory;
  * Sentinels promote another node rather than when they demote the old one, which after a failover
  * it still reaches may come 8 to 10 s later.
  *
- * <p>Every Sentinel announces a failover once it has learnt of it (the one that ran it first, the
- * others within a couple of seconds), so one failover brings as many announcements of one new
- * master: only the first one that names a new master other than the last one followed is passed
- * on; after a subscription is made or made again (a Sentinel that was unreachable, or Lettuce
- * reconnecting one), the next announcement is passed on even if it names that master, as one
- * announcing a switch away from it may have been missed meanwhile (the cost: one more
- * reconnection). A message that does not read as {@code <master name> <ip> <port> <ip> <port>} is
+ * <p>An announcement carries no epoch, so it is not followed as it reads: one Sentinel may deliver
+ * it late (after another has announced a newer failover), or announce from a view of its own that
+ * the others do not share (a Sentinel cut off from them). It only makes the watch ask every
+ * configured Sentinel, at once, which node it names as the master now ({@code SENTINEL
+ * get-master-addr-by-name}); the store follows the address that more than half of the configured
+ * Sentinels name, not the one announced, and only if it is not the one the announcement says the
+ * master moved away from (then the announcement is one a majority has not learnt of yet, or one of
+ * a failover undone since). A Sentinel that does not answer within the timeout, or whose answer is
+ * no address, names nothing; with no majority, nothing is followed. Every Sentinel announces a
+ * failover once it has learnt of it (the one that ran it first, the others within a couple of
+ * seconds), and each announcement asks again, so a failover is followed once a majority names the
+ * new master: with three Sentinels, at the second one's announcement. One question at a time: the
+ * announcements that arrive while one is under way are answered together by one more once it ends,
+ * however many they are.
+ *
+ * <p>Only a confirmed master other than the last one followed is passed on; after a subscription
+ * is made or made again (a Sentinel that was unreachable, or Lettuce reconnecting one), the next
+ * confirmed master is passed on even if it is that one, as an announcement of a switch away from
+ * it may have been missed meanwhile (the cost: one more reconnection). A message that does not read
+ * as {@code <master name> <ip> <port> <ip> <port>}, or a Sentinel's answer that is no address, is
  * ignored with a WARN that does not repeat it. From then on the store connects through a URI that
- * asks first the Sentinel that announced it (which names the new master by then), then the others
- * in the configured order: a Sentinel that has not learnt of the failover yet would name the old
- * master again.
+ * asks first a Sentinel that named the confirmed master, then the others in the configured order:
+ * a Sentinel that has not learnt of the failover yet would name the old master again.
  *
  * <p>A Sentinel that cannot be reached when the store connects is subscribed to on a later
  * connection; once subscribed, Lettuce reconnects and subscribes again by itself. An announcement
- * made while no subscription was up is missed: then the store leaves the old master when Sentinel
- * demotes it, as without this watch.
+ * made while no subscription was up, or one no majority of the Sentinels confirms (most of them
+ * unreachable), is missed: then the store leaves the old master when Sentinel demotes it, as
+ * without this watch.
  */
 final class SentinelWatch {
   /** The channel on which a Sentinel announces {@code <master name> <old ip> <old port> <new ip> <new port>}. */
   static final String SWITCH_MASTER = "+switch-master";
 
   private static final Logger log = LoggerFactory.getLogger(SentinelWatch.class);
+  /** No question to the Sentinels under way. */
+  private static final int IDLE = 0;
+  /** A question to the Sentinels under way. */
+  private static final int ASKING = 1;
+  /** A question under way, and an announcement arrived since it was asked: ask once more after it. */
+  private static final int ASKING_AGAIN = 2;
 
   private final RedisClient client;
   private final RedisURI configured;
   private final String masterId;
   private final List<RedisURI> sentinels;
-  /** Told of each new master followed: the old master's and the new one's {@code <ip>:<port>}. */
-  private final BiConsumer<String, String> switched;
+  /** Told of each new master followed, {@code <ip>:<port>}. */
+  private final Consumer<String> switched;
+  /** The longest the watch waits for a Sentinel's answer, connecting included. */
+  private final Duration answerTimeout;
   /** Per Sentinel, its subscription (done once subscribed), or null before the first attempt. */
   private final AtomicReferenceArray<CompletableFuture<StatefulRedisPubSubConnection<String, String>>> subscriptions;
-  /** The new master of the last announcement followed, {@code <ip> <port>}; null before the first. */
+  /** Per Sentinel, the connection it is asked on (kept between questions), or null before the first. */
+  private final AtomicReferenceArray<CompletableFuture<StatefulRedisSentinelConnection<String, String>>> askers;
+  /** {@link #IDLE}, {@link #ASKING} or {@link #ASKING_AGAIN}. */
+  private final AtomicInteger asking = new AtomicInteger(IDLE);
+  /** The old master of the latest announcement, {@code <ip> <port>}: not followed if confirmed. */
+  private volatile String announcedOld;
+  /** The confirmed master last followed, {@code <ip> <port>}; null before the first. */
   private final AtomicReference<String> followed = new AtomicReference<>();
   /** The URI the store connects with: the configured one until an announcement is followed. */
   private volatile RedisURI connectUri;
@@ -59,17 +93,19 @@ final class SentinelWatch {
 
   /**
    * @param uri a {@code redis-sentinel://} URI: Sentinels and a master id
-   * @param switched told, on a Lettuce event loop (it must not block), of each announcement of a
-   *     new master followed (the old master's address, the new one's), once {@link #connectUri()}
-   *     asks first the Sentinel that announced it
+   * @param answerTimeout the longest to wait for a Sentinel's answer, connecting included
+   * @param switched told, on a Lettuce event loop (it must not block), of each new master followed
+   *     ({@code <ip>:<port>}), once {@link #connectUri()} asks first a Sentinel that named it
    */
-  SentinelWatch(RedisClient client, RedisURI uri, BiConsumer<String, String> switched) {
+  SentinelWatch(RedisClient client, RedisURI uri, Duration answerTimeout, Consumer<String> switched) {
     this.client = client;
     this.configured = uri;
     this.masterId = uri.getSentinelMasterId();
     this.sentinels = List.copyOf(uri.getSentinels());
+    this.answerTimeout = answerTimeout;
     this.switched = switched;
     this.subscriptions = new AtomicReferenceArray<>(sentinels.size());
+    this.askers = new AtomicReferenceArray<>(sentinels.size());
     this.connectUri = uri;
   }
 
@@ -144,16 +180,22 @@ final class SentinelWatch {
             }
           })
           .thenApply(v -> c);
-    }).whenComplete((c, e) -> {
-      if (e != null) {
-        done.completeExceptionally(e);
-      } else {
-        if (closed) {
-          c.closeAsync(); // made after close(); the client's shutdown would close it too
-        }
-        done.complete(c);
-      }
-    });
+    }).whenComplete((c, e) -> handOver(c, e, done));
+  }
+
+  /**
+   * Completes {@code done} with connection {@code c}, or with {@code e} if making it failed; a
+   * connection made after {@link #close()} is closed (the client's shutdown would close it too).
+   */
+  private <C extends StatefulConnection<?, ?>> void handOver(C c, Throwable e, CompletableFuture<C> done) {
+    if (e != null) {
+      done.completeExceptionally(e);
+      return;
+    }
+    if (closed) {
+      c.closeAsync();
+    }
+    done.complete(c);
   }
 
   /** A Sentinel's {@code +switch-master}: {@code <master name> <old ip> <old port> <new ip> <new port>}. */
@@ -168,13 +210,107 @@ final class SentinelWatch {
           sentinel.getHost(), sentinel.getPort());
       return;
     }
-    String master = words[3] + " " + words[4];
-    String last = followed.get();
-    if (master.equals(last) || !followed.compareAndSet(last, master)) {
-      return; // another Sentinel's announcement of the same failover, or one being followed now
+    announcedOld = words[1] + " " + words[2];
+    if (asking.getAndUpdate(state -> state == IDLE ? ASKING : ASKING_AGAIN) == IDLE) {
+      ask();
     }
-    connectUri = askingFirst(sentinel);
-    switched.accept(words[1] + ":" + words[2], words[3] + ":" + words[4]);
+  }
+
+  /**
+   * Asks every Sentinel which node it names as the master now, then follows the one a majority
+   * names (see the class comment), then asks again if an announcement arrived meanwhile.
+   */
+  private void ask() {
+    if (closed) {
+      asking.set(IDLE);
+      return;
+    }
+    List<CompletableFuture<String>> answers = new ArrayList<>(sentinels.size());
+    for (int i = 0; i < sentinels.size(); i++) {
+      answers.add(answer(i));
+    }
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+      try {
+        decide(answers.stream().map(a -> a.getNow(null)).toList());
+      } finally {
+        if (!asking.compareAndSet(ASKING, IDLE)) {
+          asking.set(ASKING);
+          ask();
+        }
+      }
+    });
+  }
+
+  /** Follows the master a majority of the Sentinels named, {@code <ip> <port>} each (null: none). */
+  private void decide(List<String> named) {
+    String master = null;
+    int votes = 0;
+    for (String candidate : named) {
+      int n = candidate == null ? 0 : Collections.frequency(named, candidate);
+      if (n > votes) {
+        master = candidate;
+        votes = n;
+      }
+    }
+    String last = followed.get();
+    if (votes * 2 <= sentinels.size()) {
+      log.debug("ModelGuard quota store: not following the new master '{}' a Redis Sentinel announced: no majority "
+          + "of the {} Sentinels names one master now", masterId, sentinels.size());
+      return;
+    }
+    if (master.equals(announcedOld)) {
+      log.debug("ModelGuard quota store: not following the new master '{}' a Redis Sentinel announced: a majority "
+          + "of the Sentinels still name the master it announced as left, {}", masterId, master.replace(' ', ':'));
+      return;
+    }
+    if (closed || master.equals(last) || !followed.compareAndSet(last, master)) {
+      return; // followed already
+    }
+    connectUri = askingFirst(sentinels.get(named.indexOf(master)));
+    switched.accept(master.replace(' ', ':'));
+  }
+
+  /**
+   * Sentinel {@code i}'s master now, {@code <ip> <port>}, or null if it named none within the
+   * timeout, or no address; never fails.
+   */
+  private CompletableFuture<String> answer(int i) {
+    RedisURI sentinel = sentinels.get(i);
+    return asker(i)
+        .thenCompose(c -> c.async().getMasterAddrByName(masterId).toCompletableFuture())
+        .orTimeout(answerTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .handle((address, e) -> {
+          if (e != null || !(address instanceof InetSocketAddress)) {
+            return null; // no answer, an error reply (no Sentinel there), or no such master
+          }
+          InetSocketAddress a = (InetSocketAddress) address;
+          String port = Integer.toString(a.getPort());
+          if (!isAddress(a.getHostString(), port)) {
+            log.warn("ModelGuard quota store: ignored a malformed master address from Redis Sentinel {}:{}",
+                sentinel.getHost(), sentinel.getPort());
+            return null;
+          }
+          return a.getHostString() + " " + port;
+        });
+  }
+
+  /** The connection Sentinel {@code i} is asked on: the one made before, or a new one if that failed. */
+  private CompletableFuture<StatefulRedisSentinelConnection<String, String>> asker(int i) {
+    while (true) {
+      CompletableFuture<StatefulRedisSentinelConnection<String, String>> current = askers.get(i);
+      if (current != null && !current.isCompletedExceptionally()) {
+        return current;
+      }
+      CompletableFuture<StatefulRedisSentinelConnection<String, String>> next = new CompletableFuture<>();
+      if (askers.compareAndSet(i, current, next)) {
+        try {
+          client.connectSentinelAsync(StringCodec.UTF8, sentinels.get(i)).whenComplete((c, e) -> handOver(c, e, next));
+        } catch (RuntimeException e) {
+          next.completeExceptionally(e);
+        }
+        return next;
+      }
+    }
   }
 
   /**
@@ -216,13 +352,20 @@ final class SentinelWatch {
     return b.build();
   }
 
-  /** Closes the subscriptions; idempotent. Those still being made are closed once made. */
+  /**
+   * Closes the subscriptions and the connections the Sentinels are asked on; idempotent. Those
+   * still being made are closed once made.
+   */
   void close() {
     closed = true;
     for (int i = 0; i < sentinels.size(); i++) {
       CompletableFuture<StatefulRedisPubSubConnection<String, String>> s = subscriptions.get(i);
       if (s != null && s.isDone() && !s.isCompletedExceptionally()) {
         s.join().closeAsync();
+      }
+      CompletableFuture<StatefulRedisSentinelConnection<String, String>> a = askers.get(i);
+      if (a != null && a.isDone() && !a.isCompletedExceptionally()) {
+        a.join().closeAsync();
       }
     }
   }

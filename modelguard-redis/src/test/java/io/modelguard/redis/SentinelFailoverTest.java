@@ -183,6 +183,59 @@ class SentinelFailoverTest {
     }
   }
 
+  /**
+   * A {@code +switch-master} naming the replica, announced by a real Sentinel whose view the others
+   * do not share: the store asks the Sentinels and stays on the master a majority of them names.
+   *
+   * <p>The fourth Sentinel is cut off from the other three as a partition would: it reaches the
+   * master and the replica as a user that may neither publish nor subscribe there, so it never
+   * hears the others' hello messages, nor they its. A hello message published on it (a Sentinel
+   * accepts {@code PUBLISH} on its hello channel: it is how the others reach it) from an invented
+   * Sentinel, with a newer configuration epoch naming the replica as the master, makes it adopt
+   * that view and announce it, as a Sentinel replaying an old failover or left behind by a newer
+   * one would: a real {@code +switch-master} of a demoted node. Asked, it names the replica too.
+   */
+  @Test
+  void anAnnouncementOfTheReplicaAsMasterThatOnlyTheAnnouncingSentinelConfirmsIsNotFollowed() {
+    for (RedisServer node : List.of(master, replica)) {
+      assertThat(node.cli("acl", "setuser", "cut-off", "on", ">cut-off-secret", "~*", "resetchannels", "+@all",
+          "-publish").trim()).isEqualTo("OK");
+    }
+    try (RedisServer cutOff = RedisServer.startSentinel(MASTER_NAME, master, 2,
+            Map.of("auth-user", "cut-off", "auth-pass", "cut-off-secret"));
+        LogCapture logged = LogCapture.of("io.modelguard", Level.DEBUG)) {
+      String addresses = sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
+      try (RedisQuotaStore store = store("redis-sentinel://" + addresses + ",127.0.0.1:" + cutOff.port() + "#"
+          + MASTER_NAME)) {
+        take(store, 10, false, 90);
+        assertThat(master.cli("exists", redisKey).trim()).as("counted on the master").isEqualTo("1");
+        await("the store is subscribed to the fourth Sentinel", () ->
+            cutOff.cli("client", "list").contains(" sub=1 "));
+
+        String hello = String.join(",", "127.0.0.1", Integer.toString(RedisServer.freePort()),
+            "0123456789abcdef0123456789abcdef01234567", "1000", MASTER_NAME, "127.0.0.1",
+            Integer.toString(replica.port()), "1000");
+        assertThat(cutOff.cli("publish", "__sentinel__:hello", hello).trim()).isEqualTo("1");
+        assertThat(cutOff.cli("sentinel", "get-master-addr-by-name", MASTER_NAME))
+            .as("the fourth Sentinel names the replica and has announced it").contains(Integer.toString(replica.port()));
+        for (RedisServer sentinel : sentinels) {
+          assertThat(sentinel.cli("sentinel", "get-master-addr-by-name", MASTER_NAME))
+              .contains(Integer.toString(master.port()));
+        }
+
+        await("the store has taken the announcement in", () -> logged.messages().stream()
+            .anyMatch(m -> m.contains("not following") || m.contains("as master '" + MASTER_NAME + "'")));
+        assertThat(logged.messagesAt(Level.INFO)).as("no new master followed").isEmpty();
+        assertThat(logged.messagesAt(Level.DEBUG)).filteredOn(m -> m.contains("not following")).singleElement()
+            .asString().contains("127.0.0.1:" + master.port());
+        take(store, 1, false, 89); // still counted on the master, not refused by the replica
+        take(store, 1, false, 88);
+        assertThat(replica.cli("role")).startsWith("slave");
+        assertThat(logged.messagesAt(Level.WARN)).as("no call failed").isEmpty();
+      }
+    }
+  }
+
   @Test
   void aReadOnlyReplyBehindSentinelsIsLoggedWithTheMastersNameNotAnAddress() {
     // A Sentinel told to monitor the replica as a master names it as one until it gives up on it.

@@ -2,10 +2,14 @@ package io.modelguard.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.modelguard.test.LogCapture;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -15,46 +19,102 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The watch's reading of {@code +switch-master} messages. A Sentinel publishes on that channel only
- * itself (it refuses {@code PUBLISH} but on its hello channel), so a plain Redis stands in for one
- * here: the watch subscribes to it as to a Sentinel, and the test publishes the messages.
+ * The watch's reading of {@code +switch-master} messages, and its confirming them with the
+ * Sentinels before it follows one. A Sentinel publishes on that channel only itself (it refuses
+ * {@code PUBLISH} but on its hello channel), so a plain Redis stands in for one here, as the first
+ * of the watched "Sentinels": the watch subscribes to it as to a Sentinel, and the test publishes
+ * the messages. Asked which node is the master, it answers with an error (it has no {@code
+ * SENTINEL} command), so it names none. The two others are real Sentinels monitoring a real Redis
+ * under the master's name: they make the majority (two of three) that confirms an announcement.
  */
 class SentinelWatchTest {
+  private static final String MASTER_NAME = "mymaster";
+
   private final RedisServer fakeSentinel = RedisServer.start();
+  private final RedisServer master = RedisServer.start();
+  private final List<RedisServer> sentinels = List.of(
+      RedisServer.startSentinel(MASTER_NAME, master, 2, Map.of()),
+      RedisServer.startSentinel(MASTER_NAME, master, 2, Map.of()));
+  private final String masterAddress = "127.0.0.1:" + master.port();
   private final RedisClient client = RedisClient.create();
   private final BlockingQueue<String> followed = new LinkedBlockingQueue<>();
   private final SentinelWatch watch = new SentinelWatch(client,
-      RedisURI.create("redis-sentinel://127.0.0.1:" + fakeSentinel.port() + "#mymaster"),
-      (from, to) -> followed.add(from + " -> " + to));
+      RedisURI.create("redis-sentinel://127.0.0.1:" + fakeSentinel.port() + ",127.0.0.1:" + sentinels.get(0).port()
+          + ",127.0.0.1:" + sentinels.get(1).port() + "#" + MASTER_NAME),
+      Duration.ofSeconds(5), followed::add);
 
   @AfterEach
   void tearDown() {
     watch.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    sentinels.forEach(RedisServer::close);
+    master.close();
     fakeSentinel.close();
   }
 
   @Test
   void aMessageWhoseAddressesAreNotAnAddressAndPortIsIgnored() throws Exception {
+    try (LogCapture logged = LogCapture.of(SentinelWatch.class, Level.WARN)) {
+      watch.subscribe().get(10, TimeUnit.SECONDS);
+      // Five words, the master's name: split on spaces only, a line break in an address would reach
+      // the INFO line as a forged log line, and a port that is no number is no announcement.
+      announce("mymaster 127.0.0.1 7000 127.0.0.1\nforged-line 7001");
+      announce("mymaster 127.0.0.1 7000 127.0.0.1 port");
+      announce("mymaster 127.0.0.1 7000 127.0.0.1 70000");
+      announce("othermaster 127.0.0.1 7000 127.0.0.1 7002");
+      announce("mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' '));
+      assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo(masterAddress);
+      assertThat(followed).isEmpty();
+      // Messages on one connection arrive in order: the malformed ones were read before.
+      assertThat(logged.messagesAt(Level.WARN)).hasSize(3)
+          .allSatisfy(m -> assertThat(m).contains("malformed").doesNotContain("forged-line"));
+    }
+  }
+
+  @Test
+  void anAnnouncementIsFollowedToTheMasterAMajorityOfTheSentinelsNameNotToTheAddressItNames() throws Exception {
     watch.subscribe().get(10, TimeUnit.SECONDS);
-    // Five words, the master's name: split on spaces only, a line break in an address would reach
-    // the INFO line as a forged log line, and a port that is no number is no announcement.
-    announce("mymaster 127.0.0.1 7000 127.0.0.1\nforged-line 7001");
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 port");
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 70000");
-    announce("othermaster 127.0.0.1 7000 127.0.0.1 7002");
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 7003");
-    // Messages on one connection arrive in order: the well-formed one comes after the others.
-    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo("127.0.0.1:7000 -> 127.0.0.1:7003");
+    // Delivered late, or forged by whatever answers as a Sentinel: the Sentinels name another node.
+    announce("mymaster 127.0.0.1 7000 127.0.0.1 7001");
+    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo(masterAddress);
     assertThat(followed).isEmpty();
+  }
+
+  @Test
+  void anAnnouncementOfANewMasterIsNotFollowedWhileAMajorityOfTheSentinelsNameTheOldOne() throws Exception {
+    try (LogCapture logged = LogCapture.of(SentinelWatch.class, Level.DEBUG)) {
+      watch.subscribe().get(10, TimeUnit.SECONDS);
+      // Stale (a failover undone since), or one the majority has not learnt of yet.
+      announce("mymaster " + masterAddress.replace(':', ' ') + " 127.0.0.1 7001");
+      await("the Sentinels were asked, or the announcement followed",
+          () -> !logged.messagesAt(Level.DEBUG).isEmpty() || !followed.isEmpty());
+      assertThat(followed).isEmpty();
+      assertThat(logged.messagesAt(Level.DEBUG)).singleElement().asString()
+          .contains("not following").contains("still name the master it announced as left, " + masterAddress);
+    }
+  }
+
+  @Test
+  void anAnnouncementIsNotFollowedWhenNoMajorityOfTheSentinelsAnswers() throws Exception {
+    try (LogCapture logged = LogCapture.of(SentinelWatch.class, Level.DEBUG)) {
+      watch.subscribe().get(10, TimeUnit.SECONDS);
+      sentinels.get(1).kill(); // one of three names the master: no majority
+      announce("mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' '));
+      await("the Sentinels were asked, or the announcement followed",
+          () -> !logged.messagesAt(Level.DEBUG).isEmpty() || !followed.isEmpty());
+      assertThat(followed).isEmpty();
+      assertThat(logged.messagesAt(Level.DEBUG)).singleElement().asString()
+          .contains("not following").contains("no majority of the 3 Sentinels");
+    }
   }
 
   @Test
   void aSwitchBackToTheMasterLastFollowedIsFollowedWhenTheSwitchAwayWasMissed() throws Exception {
     watch.subscribe().get(10, TimeUnit.SECONDS);
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 7001"); // A -> B, followed
-    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo("127.0.0.1:7000 -> 127.0.0.1:7001");
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 7001"); // another Sentinel's word for it: ignored
+    String aToB = "mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' ');
+    announce(aToB); // A -> B, followed
+    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo(masterAddress);
+    announce(aToB); // another Sentinel's word for it: confirmed, but followed already
 
     // The subscription drops (a Sentinel restarted, the network): B -> A is announced meanwhile
     // and missed; the store reaches A when Sentinel demotes B. Lettuce subscribes again.
@@ -65,8 +125,8 @@ class SentinelWatchTest {
       return !now.isEmpty() && !now.equals(before);
     });
     // A -> B again: the store may be on A now, so this is a switch to follow, not a repetition.
-    announce("mymaster 127.0.0.1 7000 127.0.0.1 7001");
-    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo("127.0.0.1:7000 -> 127.0.0.1:7001");
+    announce(aToB);
+    assertThat(followed.poll(10, TimeUnit.SECONDS)).isEqualTo(masterAddress);
     assertThat(followed).isEmpty();
   }
 
