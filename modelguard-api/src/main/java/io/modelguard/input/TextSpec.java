@@ -46,10 +46,11 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <p>Deny patterns ({@link Builder#denyPattern}) see the text as sent, as it reads (without the
- * characters that render as nothing) and in its compatibility form (NFKC, Unicode spaces folded to
- * a plain space), so that neither hidden characters nor fullwidth or mathematical letters,
- * ligatures or other Unicode spaces spell a denied phrase past them. Look-alike letters of other
- * scripts (a Cyrillic {@code о} for a Latin {@code o}) are not folded.
+ * characters that render as nothing), in its compatibility form (NFKC, Unicode spaces folded to a
+ * plain space) and in that form with look-alike letters of other scripts read as ASCII (a Cyrillic
+ * {@code о} as a Latin {@code o}, per Unicode TR 39's confusables), so that neither hidden
+ * characters nor fullwidth or mathematical letters, ligatures, other Unicode spaces or letters that
+ * only look Latin spell a denied phrase past them.
  *
  * <p>A line break is a line feed, a carriage return, a vertical tab, a form feed, U+0085 (next
  * line), U+2028 (line separator) or U+2029 (paragraph separator); with {@code allowLineBreaks(false)}
@@ -170,18 +171,22 @@ public final class TextSpec {
       }
     }
     // Also as it reads: a soft hyphen inside a word (allowed writing) or, where invisible Unicode is
-    // allowed, any character that renders as nothing would otherwise split a denied phrase; and in
-    // its compatibility form, where fullwidth or mathematical letters, ligatures and Unicode spaces
+    // allowed, any character that renders as nothing would otherwise split a denied phrase; in its
+    // compatibility form, where fullwidth or mathematical letters, ligatures and Unicode spaces
     // spell it as the reader sees it (and as a tokenizer that applies NFKC, as SentencePiece does by
-    // default, passes it to the model).
+    // default, passes it to the model); and with look-alike letters of other scripts read as the
+    // ASCII they look like. ASCII text has neither of the last two forms: one scan finds that.
     String visible = patterns.isEmpty() ? text : withoutIgnorables(text);
-    String compatible = patterns.isEmpty() ? visible : compatibilityForm(visible);
+    boolean ascii = patterns.isEmpty() || isAscii(visible);
+    String compatible = ascii ? visible : compatibilityForm(visible);
+    String lookalike = ascii ? compatible : AsciiLookalikes.readAsAscii(compatible);
     for (int p = 0; p < patterns.size(); p++) {
       boolean found;
       try {
         found = patterns.get(p).matcher(text).find()
             || (visible != text && patterns.get(p).matcher(visible).find())
-            || (compatible != visible && patterns.get(p).matcher(compatible).find());
+            || (compatible != visible && patterns.get(p).matcher(compatible).find())
+            || (lookalike != compatible && patterns.get(p).matcher(lookalike).find());
       } catch (StackOverflowError e) {
         // java.util.regex recurses per repetition of a group such as (.|\n)*: on a long text the
         // stack runs out. Refused (fail closed), as a decision rather than an error.
@@ -654,17 +659,26 @@ public final class TextSpec {
      * folded to a plain space, so that fullwidth letters ({@code ｉｇｎｏｒｅ}), mathematical
      * alphanumerics ({@code 𝐢𝐠𝐧𝐨𝐫𝐞}), circled letters and ligatures ({@code ﬆ} for {@code st})
      * match a pattern written in plain letters. NFKC does not fold case: write {@code (?i)} for
-     * that. Letters of another script that only look alike (a Cyrillic {@code о} for a Latin
-     * {@code o}) are not covered: that needs a confusables skeleton (Unicode TR 39), which the JDK
-     * does not provide. The {@code name} (not the pattern, not the text) appears in the client's
-     * detail.
+     * that. And in the look-alike form: the compatibility form with every code point outside ASCII
+     * that Unicode TR 39's confusables data takes for one or two ASCII letters or digits replaced
+     * by them (Cyrillic {@code іgnоrе}, Greek {@code ο}, Cherokee {@code Ꭺ}; an uppercase look-alike
+     * of {@code I} or {@code l} reads as {@code I}, a lowercase one as {@code l}, a digit as
+     * {@code 1}), taken from a table generated from ICU's copy of that data (Unicode 17.0). ASCII
+     * and every other code point stay as they are, so a pattern written in ASCII keeps its meaning
+     * and one written in another script still sees its letters in the other forms. What remains:
+     * text of another script can spell an ASCII word by accident (Russian {@code сор} reads as
+     * {@code cop}, so {@code \bcop\b} refuses it); look-alikes made of several ASCII characters
+     * ({@code rn} for {@code m}) and look-alikes with marks ({@code ё} for {@code ë}) are not
+     * folded. The {@code name} (not the pattern, not the text) appears in the client's detail.
      *
-     * <p>Patterns run only on text within {@link #maxLength}; the compatibility form is made only
-     * where it differs (not for ASCII text) and is at most 18 times that many chars (U+FDFA, the
-     * one code point NFKC expands most), so a pattern may see up to 73,728 chars at the default
-     * maximum. Patterns are the operator's: keep them free of catastrophic backtracking. A pattern
-     * that overflows the stack on a text (java.util.regex recurses once per repetition of a group
-     * such as {@code (.|\n)*}) refuses that text, as if it matched.
+     * <p>Patterns run only on text within {@link #maxLength}; the compatibility and look-alike
+     * forms are made only for text with a code point outside ASCII and compared only where they
+     * differ. Each is at most 18 times that many chars (U+FDFA, the one code point NFKC expands
+     * most; no look-alike grows a code point's NFKD form past that), so a pattern may see up to
+     * 73,728 chars at the default maximum, up to three times. Patterns are the operator's: keep them
+     * free of catastrophic backtracking. A pattern that overflows the stack on a text
+     * (java.util.regex recurses once per repetition of a group such as {@code (.|\n)*}) refuses
+     * that text, as if it matched.
      */
     public Builder denyPattern(String name, String regex) {
       Objects.requireNonNull(name, "name");
@@ -676,10 +690,17 @@ public final class TextSpec {
       return this;
     }
 
-    /** Builds the spec; fails if {@code minLength > maxLength}. */
+    /**
+     * Builds the spec; fails if {@code minLength > maxLength}. With deny patterns, loads the
+     * look-alike table (once per JVM) here, so that a damaged jar fails at start-up with an {@link
+     * IllegalStateException} (wrapped in an {@link ExceptionInInitializerError}), not on a request.
+     */
     public TextSpec build() {
       if (minLength > maxLength) {
         throw new IllegalArgumentException("TextSpec.minLength (" + minLength + ") exceeds maxLength (" + maxLength + ")");
+      }
+      if (!patterns.isEmpty()) {
+        AsciiLookalikes.size();
       }
       return new TextSpec(this);
     }
