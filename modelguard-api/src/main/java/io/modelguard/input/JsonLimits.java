@@ -7,10 +7,11 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 /**
  * Limits every JSON model input is parsed under. Jackson's {@link StreamReadConstraints} enforce
  * document length, nesting depth, string, number and name length and token count while tokens are
- * read, so a 100,000-deep nesting or a 50 MB string fails after a few kilobytes; array length and
- * fields per object, which Jackson does not limit, are counted by ModelGuard's streaming
- * validator. Duplicate field names and trailing content after the document are refused too, so the
- * application's parser cannot see a different document than the one validated. Immutable.
+ * read, so with the defaults a 100,000-deep nesting fails at its 33rd level and a 50 MB string
+ * after its first 64 K characters, not at its end; array length and fields per object, which
+ * Jackson does not limit, are counted by ModelGuard's streaming validator. Duplicate field names
+ * and trailing content after the document are refused too, so the application's parser cannot see
+ * a different document than the one validated. Immutable.
  *
  * <p>Defaults (chosen for model inputs, far below Jackson's general-purpose ones): document 1 MiB,
  * depth 32, string 65,536 characters, number 64 characters, field name 256 characters, array
