@@ -602,6 +602,7 @@ public final class ModelGuard {
       if (chains.isEmpty()) {
         problems.add("chains: at least one chain is required (for example chain(\"default\", ...))");
       }
+      Configuration configuration = new Configuration(models, tiers.keySet());
       for (Tier tier : tiers.values()) {
         for (String m : tier.models()) {
           if (!models.contains(m)) {
@@ -609,8 +610,15 @@ public final class ModelGuard {
                 + "'; register it with models(...)");
           }
         }
+        if (tier.grantsAllModels()) {
+          // A tier of every model checks its per-model limits against no list of its own: a
+          // misspelt model would leave the model meant under the default limits, silently.
+          for (String m : configuration.unknownModels(tier.modelQuotaPlans().keySet())) {
+            problems.add("tiers: tier '" + tier.name() + "' gives limits for unknown model '" + m
+                + "'; register it with models(...) or correct the name");
+          }
+        }
       }
-      Configuration configuration = new Configuration(models, tiers.keySet());
       for (PolicyChain chain : chains.values()) {
         for (PolicyChain.Step<Phase, Policy> step : chain.requestSteps()) {
           addProblems(problems, chain, step, step.policy().configurationProblems(configuration));

@@ -143,7 +143,10 @@ public final class Tier {
     }
 
     /**
-     * The limits of {@code model}, replacing the default limits for it.
+     * The limits of {@code model}, replacing the default limits for it. The model must be one the
+     * tier allows ({@link #build()} checks it) and, for a tier of {@link #allModels()}, one the
+     * engine registers: {@link ModelGuard.Builder#build()} refuses a limit for a model it does not
+     * register (a misspelt id would leave the model meant under the default limits).
      *
      * @throws IllegalArgumentException if there is no limit or two share a name
      */

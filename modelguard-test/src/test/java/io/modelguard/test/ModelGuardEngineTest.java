@@ -580,6 +580,25 @@ class ModelGuardEngineTest {
   }
 
   @Test
+  void buildRejectsPerModelLimitsOfATierOfEveryModelForAnUnknownModel() {
+    // A tier of every model has no model list to check its per-model limits against: "digit" for
+    // "digits" left digits under the default limit of 100 instead of its own 5, silently.
+    io.modelguard.quota.QuotaLimit ample = io.modelguard.quota.QuotaLimit.tokenBucket("ample", 100, Duration.ofMinutes(1));
+    io.modelguard.quota.QuotaLimit few = io.modelguard.quota.QuotaLimit.tokenBucket("few", 5, Duration.ofMinutes(1));
+    assertThatThrownBy(() -> engine()
+        .tier(Tier.builder("all").allModels().limits(ample).limits("digit", few).build())
+        .chain("default", c -> {}).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("tiers: tier 'all' gives limits for unknown model 'digit'");
+    // Spelled right, it builds; and an engine that registers no models has nothing to check against.
+    assertThat(engine().tier(Tier.builder("all").allModels().limits(ample).limits("digits", few).build())
+        .chain("default", c -> {}).build().tier("all")).isPresent();
+    assertThat(ModelGuard.builder().auditLog(false)
+        .tier(Tier.builder("all").allModels().limits("anything", few).build())
+        .chain("default", c -> {}).build().tier("all")).isPresent();
+  }
+
+  @Test
   void buildListsEveryProblemNamingItsField() {
     assertThatThrownBy(() -> ModelGuard.builder()
         .models("ok", "bad id!")
