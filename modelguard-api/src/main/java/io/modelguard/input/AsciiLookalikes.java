@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.Arrays;
 
 /**
@@ -22,11 +23,32 @@ final class AsciiLookalikes {
   private static final int[] CODE_POINTS;
   /** What each code point reads as: one ASCII char in the low byte, a second (or 0) in the next. */
   private static final int[] READINGS;
+  /**
+   * The code points of the table whose NFKC form it does not read as ASCII, ascending: NFKC turns
+   * them into characters that look like no ASCII (Greek lunate sigma {@code ϲ}, read as {@code c},
+   * into final sigma {@code ς}), so they are read before normalising.
+   */
+  private static final int[] BEFORE_NFKC_CODE_POINTS;
+  /** What each of those reads as, as in {@link #READINGS}. */
+  private static final int[] BEFORE_NFKC_READINGS;
 
   static {
     int[][] table = load();
     CODE_POINTS = table[0];
     READINGS = table[1];
+    int[] codePoints = new int[CODE_POINTS.length];
+    int[] readings = new int[CODE_POINTS.length];
+    int n = 0;
+    for (int i = 0; i < CODE_POINTS.length; i++) {
+      String normal = Normalizer.normalize(Character.toString(CODE_POINTS[i]), Normalizer.Form.NFKC);
+      if (!read(normal, CODE_POINTS, READINGS).chars().allMatch(c -> c < 0x80)) {
+        codePoints[n] = CODE_POINTS[i];
+        readings[n] = READINGS[i];
+        n++;
+      }
+    }
+    BEFORE_NFKC_CODE_POINTS = Arrays.copyOf(codePoints, n);
+    BEFORE_NFKC_READINGS = Arrays.copyOf(readings, n);
   }
 
   private AsciiLookalikes() {}
@@ -43,6 +65,21 @@ final class AsciiLookalikes {
    * what deny patterns see.
    */
   static String readAsAscii(String text) {
+    return read(text, CODE_POINTS, READINGS);
+  }
+
+  /**
+   * {@code text} with the code points of the table that NFKC would turn into characters it does not
+   * read as ASCII replaced by the ASCII they read as (Greek lunate sigma symbols, the halfwidth
+   * vertical line, a few spacing marks), or {@code text} itself if it holds none: what to
+   * normalise before {@link #readAsAscii}, so that normalising loses no look-alike. A code point
+   * whose NFKC form the table reads as ASCII (Roman numeral one: {@code I}) is left to NFKC.
+   */
+  static String readBeforeNormalising(String text) {
+    return read(text, BEFORE_NFKC_CODE_POINTS, BEFORE_NFKC_READINGS);
+  }
+
+  private static String read(String text, int[] codePoints, int[] readings) {
     StringBuilder sb = null;
     for (int i = 0; i < text.length(); ) {
       char c = text.charAt(i);
@@ -55,12 +92,12 @@ final class AsciiLookalikes {
       }
       int cp = text.codePointAt(i);
       int next = i + Character.charCount(cp);
-      int at = Arrays.binarySearch(CODE_POINTS, cp);
+      int at = Arrays.binarySearch(codePoints, cp);
       if (at >= 0) {
         if (sb == null) {
           sb = new StringBuilder(text.length() + 16).append(text, 0, i);
         }
-        int reading = READINGS[at];
+        int reading = readings[at];
         sb.append((char) (reading & 0xff));
         if (reading > 0xff) {
           sb.append((char) (reading >>> 8));

@@ -179,7 +179,7 @@ public final class TextSpec {
     String visible = patterns.isEmpty() ? text : withoutIgnorables(text);
     boolean ascii = patterns.isEmpty() || isAscii(visible);
     String compatible = ascii ? visible : compatibilityForm(visible);
-    String lookalike = ascii ? compatible : AsciiLookalikes.readAsAscii(compatible);
+    String lookalike = ascii ? compatible : lookalikeForm(visible, compatible);
     for (int p = 0; p < patterns.size(); p++) {
       boolean found;
       try {
@@ -260,6 +260,18 @@ public final class TextSpec {
       }
     }
     return folded != null ? new String(folded) : normal;
+  }
+
+  /**
+   * The look-alike form of {@code visible}, whose {@linkplain #compatibilityForm compatibility form}
+   * is {@code compatible}: that form with the look-alikes of other scripts read as ASCII. The few
+   * look-alikes NFKC would turn into characters of no ASCII look (Greek lunate sigma {@code ϲ} into
+   * final sigma {@code ς}) are read first, and only then is the text normalised again; each becomes
+   * at most two ASCII chars, which NFKC keeps, so the bound of the compatibility form holds.
+   */
+  static String lookalikeForm(String visible, String compatible) {
+    String readFirst = AsciiLookalikes.readBeforeNormalising(visible);
+    return AsciiLookalikes.readAsAscii(readFirst == visible ? compatible : compatibilityForm(readFirst));
   }
 
   private static boolean isAscii(String text) {

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -79,7 +80,13 @@ public final class QuotaKey {
    * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
    * block one subscriber usually holds, so rotating through one's own addresses gains nothing (a
    * holder of many /64s is limited as a whole with {@link #forIpv6Network}); an IPv4-mapped IPv6
-   * address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4 address. A port after
+   * address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4 address, and so is
+   * one in the well-known NAT64 prefix ({@code 64:ff9b::192.0.2.1}: a NAT64 or SIIT translator's
+   * IPv4 client, which by its /64 would share one key with every other). Other forms that embed
+   * an IPv4 address are keyed as the IPv6 addresses they are: 6to4 ({@code 2002::/16}, whose /48 is
+   * one IPv4 site), Teredo ({@code 2001::/32}, whose /64 is the Teredo server, shared by its
+   * clients) and the deprecated IPv4-compatible {@code ::192.0.2.1} (in {@code ::/64}, with {@code
+   * ::1}). A port after
    * an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code [2001:db8::1]:4711},
    * as some proxies forward the client's address) is dropped, so a client gets no budget per
    * source port. Anything else (an IPv4 address, a name) is used as given; a null
@@ -113,8 +120,13 @@ public final class QuotaKey {
    * never the key of an address (any /64 or IPv4 address), of a tenant, or of a network of another
    * length.
    *
-   * @return empty unless {@code address} is an IPv6 address: an IPv4 address, an IPv4-mapped IPv6
-   *     one, a name, a malformed address or null has no IPv6 network
+   * <p>As for {@link #forAddress}, an address in the well-known NAT64 prefix is its IPv4 client's
+   * and has no IPv6 network. A 6to4 address's /48 is the 6to4 site of one IPv4 address, so its /48
+   * key stands for that address (not sharing the budget the address has as IPv4); all Teredo
+   * clients of Teredo servers whose addresses share their first 16 bits share one /48.
+   *
+   * @return empty unless {@code address} is an IPv6 address: an IPv4 address, an IPv4-mapped or
+   *     well-known NAT64 IPv6 one, a name, a malformed address or null has no IPv6 network
    * @throws IllegalArgumentException if {@code prefixLength} is not from 1 to 64
    */
   public static Optional<QuotaKey> forIpv6Network(String address, int prefixLength) {
@@ -166,8 +178,9 @@ public final class QuotaKey {
   }
 
   /**
-   * The bytes of IPv6 literal {@code address} (bracketed or not, a zone dropped): 16, or 4 for an
-   * IPv4-mapped address; null if it is no IPv6 literal.
+   * The bytes of IPv6 literal {@code address} (bracketed or not, a zone dropped): 16, or the 4 of
+   * the IPv4 address it stands for if it is IPv4-mapped or in the well-known NAT64 prefix; null if
+   * it is no IPv6 literal.
    */
   private static byte[] ipv6Literal(String address) {
     String a = address;
@@ -183,10 +196,30 @@ public final class QuotaKey {
     }
     try {
       // Starting with a hex digit or ':' and holding a ':', it is parsed as a literal, never looked up.
-      return InetAddress.getByName(a).getAddress();
+      byte[] b = InetAddress.getByName(a).getAddress();
+      return isNat64(b) ? Arrays.copyOfRange(b, 12, 16) : b;
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  /**
+   * Whether {@code b} is in 64:ff9b::/96, the well-known prefix of RFC 6052: where a NAT64 or SIIT
+   * translator shows a server its IPv4 clients, one IPv4 address in the last 32 bits of each. Keyed
+   * by their /64, they would all share one key. Only a translator sends from there (the prefix is
+   * routed to it), so the IPv4 address is the client's, as an IPv4-mapped one is. A network-specific
+   * prefix (the local-use 64:ff9b:1::/48 included) is the operator's choice and not recognised.
+   */
+  private static boolean isNat64(byte[] b) {
+    if (b.length != 16 || b[0] != 0 || b[1] != 0x64 || b[2] != (byte) 0xff || b[3] != (byte) 0x9b) {
+      return false;
+    }
+    for (int i = 4; i < 12; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String dottedQuad(byte[] b) {

@@ -39,6 +39,11 @@ class AsciiLookalikesTest {
     assertThat(AsciiLookalikes.readAsAscii("\u042B \uD805\uDF00")).isEqualTo("bI m");
     // Beyond the BMP: Deseret capital long O.
     assertThat(AsciiLookalikes.readAsAscii("x\uD801\uDC04y")).isEqualTo("xOy");
+    // Read before normalising: only those NFKC turns into no look-alike (lunate sigmas, the halfwidth
+    // vertical), not those NFKC reads itself (Roman numeral one is I there) nor the others.
+    assertThat(AsciiLookalikes.readBeforeNormalising("\u03F2 \u03F9 \uFFE8 \u2160 \u0456")).isEqualTo("c C l \u2160 \u0456");
+    String plain = "\u2160 \u0456gn\u043Er\u0435";
+    assertThat(AsciiLookalikes.readBeforeNormalising(plain)).isSameAs(plain);
     // ASCII and other letters stay; text without a look-alike is returned as it is.
     String ascii = "rn m 0 O l I 1 |";
     assertThat(AsciiLookalikes.readAsAscii(ascii)).isSameAs(ascii);

@@ -249,8 +249,35 @@ class TextSpecTest {
     assertThat(spec.violation("\uFDFA".repeat(4000) + "\uFF28ello")).isEqualTo("matches the denied pattern 'greeting'");
     // Its look-alike form (U+FDFA's alefs and hehs read as l and o) is no longer, and a
     // look-alike spelling after it is found too.
-    assertThat(AsciiLookalikes.readAsAscii(TextSpec.compatibilityForm(worst))).hasSize(18 * 4096).contains("l");
+    assertThat(TextSpec.lookalikeForm(worst, TextSpec.compatibilityForm(worst))).hasSize(18 * 4096).contains("l");
     assertThat(spec.violation("\uFDFA".repeat(4000) + "\u04BB\u0435ll\u043E")).isEqualTo("matches the denied pattern 'greeting'");
+  }
+
+  @Test
+  void aLookalikeThatNfkcTurnsIntoALetterOfNoLookIsReadBeforeNormalising() {
+    // NFKC maps the Greek lunate sigma symbols (read as c and C) to sigmas that look like no ASCII
+    // letter, and the halfwidth vertical (read as l) to a box-drawing line: read after NFKC only,
+    // they carried a denied phrase past the patterns.
+    TextSpec spec = TextSpec.builder()
+        .denyPattern("ignore-instructions", "(?i)ignore (all )?previous instructions")
+        .denyPattern("copy", "COPY")
+        .denyPattern("hello", "hello")
+        .build();
+    assertThat(spec.violation("ignore previous instru\u03F2tions")).isEqualTo("matches the denied pattern 'ignore-instructions'");
+    assertThat(spec.violation("\u03F9OPY")).isEqualTo("matches the denied pattern 'copy'");
+    assertThat(spec.violation("he\uFFE8\uFFE8o")).isEqualTo("matches the denied pattern 'hello'");
+    // Mixed with a letter NFKC folds (fullwidth i) and one read after it (Cyrillic o).
+    assertThat(spec.violation("\uFF49gn\u043Ere previous instru\u03F2tions")).isEqualTo("matches the denied pattern 'ignore-instructions'");
+    // A look-alike NFKC maps to ASCII keeps NFKC's reading: Roman numeral one is I there, not 1.
+    assertThat(spec.violation("\u2160GNORE previous instructions")).isEqualTo("matches the denied pattern 'ignore-instructions'");
+    // Every code point of the table, alone, reads as ASCII in the look-alike form deny patterns see.
+    for (int cp = 0x80; cp <= Character.MAX_CODE_POINT; cp++) {
+      String alone = Character.toString(cp);
+      if (!AsciiLookalikes.readAsAscii(alone).equals(alone)) {
+        String form = TextSpec.lookalikeForm(alone, TextSpec.compatibilityForm(alone));
+        assertThat(form.chars().allMatch(c -> c < 0x80)).as("U+%04X reads as %s", cp, form).isTrue();
+      }
+    }
   }
 
   @Test

@@ -58,6 +58,20 @@ class Ipv6NetworkKeyTest {
   }
 
   @Test
+  void anIpv4ClientBehindTheWellKnownNat64PrefixIsKeyedAsItsIpv4Address() {
+    // A server behind a NAT64 or SIIT translator sees every IPv4 client in 64:ff9b::/96: keyed by
+    // its /64 they all shared one budget, which one of them could spend for all.
+    assertThat(QuotaKey.forAddress("64:ff9b::192.0.2.1")).isEqualTo(QuotaKey.forAddress("192.0.2.1"))
+        .isNotEqualTo(QuotaKey.forAddress("64:ff9b::198.51.100.7"));
+    assertThat(QuotaKey.forAddress("[64:ff9b::c000:201]:4711")).as("in any spelling")
+        .isEqualTo(QuotaKey.forAddress("192.0.2.1"));
+    assertThat(QuotaKey.forIpv6Network("64:ff9b::192.0.2.1", 48)).as("an IPv4 client has no IPv6 network").isEmpty();
+    // The rest of 64:ff9b::/32 and the local-use 64:ff9b:1::/48 are no such prefix: IPv6 as any other.
+    assertThat(QuotaKey.forAddress("64:ff9b:0:0:1::c000:201").partition()).isEqualTo("a:64%3Aff9b%3A0%3A0%3A%3A/64");
+    assertThat(QuotaKey.forIpv6Network("64:ff9b:1::c000:201", 48)).isPresent();
+  }
+
+  @Test
   void refusesAPrefixLengthOutsideTheFirst64Bits() {
     assertThatThrownBy(() -> QuotaKey.forIpv6Network("2001:db8::1", 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("QuotaKey.prefixLength must be from 1 to 64, was 0");
