@@ -115,13 +115,19 @@ public final class CappedBody {
       InputStream in = stream != null ? stream : source.open();
       byte[] sink = new byte[8192];
       long left = MAX_DISCARDED_BYTES + 1; // one more than the limit: a longer body is not read to its end
-      for (int n; (n = in.read(sink, 0, (int) Math.min(sink.length, left))) >= 0; ) {
+      while (true) {
+        int n = in.read(sink, 0, (int) Math.min(sink.length, left));
+        if (n == 0) {
+          n = readOneByte(in, sink, 0);
+        }
+        if (n < 0) {
+          return true;
+        }
         left -= n;
-        if (left == 0) {
+        if (left <= 0) {
           return false;
         }
       }
-      return true;
     } catch (IOException | RuntimeException e) {
       // The client is gone, or the body cannot be read here (the application took a reader).
       return false;
@@ -163,6 +169,12 @@ public final class CappedBody {
           buf = Arrays.copyOf(buf, (int) Math.min(limit, 2L * buf.length));
         }
         int n = stream.read(buf, size, buf.length - size);
+        if (n == 0) {
+          n = readOneByte(stream, buf, size);
+        } else if (n > buf.length - size) {
+          // Counted as read, bytes it never wrote would have become part of the body.
+          throw new IOException("the body stream reported more bytes than it was asked for");
+        }
         if (n < 0) {
           eof = true;
           break;
@@ -185,6 +197,21 @@ public final class CappedBody {
       complete = eof;
       readWithCap = maxBytes;
     }
+  }
+
+  /**
+   * After {@code in} returned 0 for a read that asked for bytes (which {@link InputStream#read(byte[],
+   * int, int)} must not do), reads one byte with {@link InputStream#read()}, which blocks until it has
+   * one or the stream ends, into {@code buf[at]}: 1, or -1 at the end. Without it, such a stream
+   * held the request's thread in a loop that never ended and never waited.
+   */
+  private static int readOneByte(InputStream in, byte[] buf, int at) throws IOException {
+    int b = in.read();
+    if (b < 0) {
+      return -1;
+    }
+    buf[at] = (byte) b;
+    return 1;
   }
 
   /** The underlying stream, positioned after {@link #bytesRead()}; null before the first read. */

@@ -90,7 +90,10 @@ public final class GuardDecision {
    * the rate-limit fields, which several policies share, use {@link #withRateLimit}.
    *
    * @throws IllegalArgumentException if {@code name} is not an HTTP token or {@code value} holds a
-   *     control character other than a tab (a line break would let it add headers of its own)
+   *     control character other than a tab (a line break would let it add headers of its own) or a
+   *     character beyond ISO-8859-1 (above {@code U+00FF}), which HTTP/1.1 cannot carry: containers
+   *     send such a value altered or not at all, and one that writes each character's low byte
+   *     turns {@code U+010A} into a line break
    */
   public GuardDecision withHeader(String name, String value) {
     checkHeader(name, value);
@@ -182,6 +185,11 @@ public final class GuardDecision {
       if ((c < 0x20 && c != '\t') || c == 0x7F) {
         // Neither the name nor the value is echoed: either may carry what a client sent.
         throw new IllegalArgumentException("value of header " + name + " holds a control character");
+      }
+      if (c > 0xFF) {
+        // Jetty writes it as a space and Tomcat drops the header, so adapters would differ; an
+        // encoder that keeps each character's low byte makes U+010D U+010A a CR LF.
+        throw new IllegalArgumentException("value of header " + name + " holds a character beyond ISO-8859-1");
       }
     }
   }

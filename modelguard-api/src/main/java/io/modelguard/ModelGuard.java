@@ -94,7 +94,8 @@ public final class ModelGuard {
   /**
    * Checks one request against its endpoint's chain. Never throws for a policy failure: a policy
    * that throws yields {@link ReasonCode#INTERNAL_ERROR} (or is skipped if fail-open) and its
-   * exception is logged once.
+   * exception is logged once. A policy or listener that throws {@link InterruptedException} leaves
+   * the thread's interrupt status set, as it would be had the engine let the exception through.
    */
   public GuardDecision check(InferenceRequest request) {
     Endpoint endpoint = request.endpoint();
@@ -204,6 +205,7 @@ public final class ModelGuard {
         context.releaseFailed(i);
         logFailure(true, e, "ModelGuard: policy '{}' in chain '{}' failed to release a denied request",
             step.name(), chain.name());
+        keepInterrupt(e);
       }
     }
   }
@@ -242,6 +244,7 @@ public final class ModelGuard {
     logFailure(true, e, "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(),
         open ? ifOpen : ifClosed);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
+    keepInterrupt(e); // once logged and published, so that neither is cut short by the interrupt
     return open;
   }
 
@@ -450,7 +453,21 @@ public final class ModelGuard {
         // decision stands.
         logFailure(false, e, "ModelGuard: listener {} failed on {}", l.getClass().getName(),
             event.getClass().getSimpleName());
+        keepInterrupt(e);
       }
+    }
+  }
+
+  /**
+   * Sets the thread's interrupt status again if a policy or listener threw {@link
+   * InterruptedException} (undeclared, or from a policy of another language): throwing it cleared the
+   * status, and the engine, which answers rather than rethrows, would otherwise swallow the request
+   * to stop that the interrupt was (a container or executor shutting down). Not for {@link
+   * java.io.InterruptedIOException}: a socket timeout is one, and it interrupts nothing.
+   */
+  private static void keepInterrupt(Throwable e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
     }
   }
 

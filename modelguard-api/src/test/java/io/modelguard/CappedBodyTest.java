@@ -167,4 +167,75 @@ class CappedBodyTest {
     }
     assertThat(body.complete()).isFalse();
   }
+
+  /**
+   * A stream of {@code body} whose bulk read returns 0 (a broken container stream) while its
+   * one-byte read blocks and serves the body as it should; it stops the test, rather than spin for
+   * ever, after {@code 1,000} zero reads.
+   */
+  private static InputStream returningZero(byte[] body) {
+    return new InputStream() {
+      int at;
+      int zeros;
+
+      @Override
+      public int read() {
+        return at < body.length ? body[at++] & 0xFF : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (++zeros > 1_000) {
+          throw new IOException("spun on 1,000 zero reads");
+        }
+        return 0;
+      }
+    };
+  }
+
+  @Test
+  void aStreamWhoseBulkReadReturnsZeroIsReadByteByByteInsteadOfSpinning() throws IOException {
+    byte[] bytes = "{\"pixels\":[1,2,3]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    CappedBody body = new CappedBody(() -> returningZero(bytes));
+    assertThat(body.read(bytes.length)).isEqualTo(bytes);
+    assertThat(body.complete()).isTrue();
+
+    CappedBody tooLarge = new CappedBody(() -> returningZero(bytes));
+    assertThatThrownBy(() -> tooLarge.read(bytes.length - 1)).isInstanceOf(BodyTooLargeException.class);
+    assertThat(tooLarge.bytesRead()).hasSize(bytes.length);
+  }
+
+  @Test
+  void discardingTheRestOfAStreamWhoseBulkReadReturnsZeroEnds() {
+    CappedBody body = new CappedBody(() -> returningZero(new byte[100]));
+    assertThat(body.discardRest(100)).as("read to its end").isTrue();
+  }
+
+  @Test
+  void aStreamClaimingMoreBytesThanItWasAskedForFailsInsteadOfPaddingTheBody() {
+    // Counted as read, the bytes it never wrote (zeros) became part of a "complete" body.
+    InputStream lying = new InputStream() {
+      boolean lied;
+
+      @Override
+      public int read() {
+        return -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (lied) {
+          return -1;
+        }
+        lied = true;
+        b[off] = 'x';
+        return len + 5;
+      }
+    };
+    CappedBody body = new CappedBody(() -> lying);
+    assertThatThrownBy(() -> body.read(100_000)).isInstanceOf(IOException.class)
+        .isNotInstanceOf(BodyTooLargeException.class);
+    assertThatThrownBy(() -> body.read(100_000)).as("remembered").isInstanceOf(IOException.class)
+        .isNotInstanceOf(BodyTooLargeException.class);
+  }
 }

@@ -148,4 +148,83 @@ class EngineFailureReviewTest {
 
     assertThat(checkWithoutThrowing(guard).isAllowed()).isTrue();
   }
+
+  /** Throws {@code t}, checked or not, from code that does not declare it (as a policy written in Kotlin may). */
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
+    throw (T) t;
+  }
+
+  /** Whether the current thread was interrupted; clears the status so that no later test sees it. */
+  private static boolean interruptedAndCleared() {
+    return Thread.interrupted();
+  }
+
+  @Test
+  void aPolicyThrowingInterruptedExceptionIsDeniedAndLeavesTheThreadInterrupted() {
+    interruptedAndCleared();
+    ModelGuard guard = ModelGuard.builder().auditLog(false).listener(events::add).models("digits")
+        .chain("default", c -> c.policy(Phase.QUOTA, "interrupted", ctx -> {
+          throw undeclared(new InterruptedException("store call interrupted"));
+        }))
+        .build();
+
+    GuardDecision d = checkWithoutThrowing(guard);
+
+    // Throwing it cleared the status: the engine swallowed the container's request to stop.
+    assertThat(interruptedAndCleared()).as("interrupt status after check").isTrue();
+    assertThat(d.reason()).contains(ReasonCode.INTERNAL_ERROR);
+    assertThat(events).filteredOn(PolicyFailureEvent.class::isInstance).hasSize(1);
+  }
+
+  @Test
+  void aFailOpenPolicyOrAListenerThrowingInterruptedExceptionLeavesTheThreadInterrupted() {
+    interruptedAndCleared();
+    ModelGuard failOpen = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c.policy(Phase.QUOTA, "interrupted", ctx -> {
+          throw undeclared(new InterruptedException());
+        }, FailureMode.OPEN))
+        .build();
+    assertThat(checkWithoutThrowing(failOpen).isAllowed()).isTrue();
+    assertThat(interruptedAndCleared()).as("after a fail-open policy").isTrue();
+
+    ModelGuard listening = allowingWithListener(() -> {
+      throw undeclared(new InterruptedException());
+    });
+    assertThat(checkWithoutThrowing(listening).isAllowed()).isTrue();
+    assertThat(interruptedAndCleared()).as("after a listener").isTrue();
+  }
+
+  @Test
+  void anOutputPolicyOrAReleaseThrowingInterruptedExceptionLeavesTheThreadInterrupted() {
+    interruptedAndCleared();
+    ModelGuard output = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c.output(OutputPhase.PERTURB, "interrupted", ctx -> {
+          throw undeclared(new InterruptedException());
+        }))
+        .build();
+    InferenceRequest request = request();
+    GuardDecision allowed = output.check(request);
+    assertThatThrownBy(() -> output.onResponse(request, allowed, 200, ModelOutput.json("{}")))
+        .isExactlyInstanceOf(GuardFailureException.class);
+    assertThat(interruptedAndCleared()).as("after an output policy").isTrue();
+
+    Policy releaseInterrupted = new Policy() {
+      @Override
+      public GuardDecision evaluate(GuardContext context) {
+        return GuardDecision.allow();
+      }
+
+      @Override
+      public void release(GuardContext context) {
+        throw undeclared(new InterruptedException());
+      }
+    };
+    ModelGuard releasing = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c.policy(Phase.QUOTA, "held", releaseInterrupted)
+            .policy(Phase.VALIDATE, "denies", ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID)))
+        .build();
+    assertThat(checkWithoutThrowing(releasing).reason()).contains(ReasonCode.INPUT_INVALID);
+    assertThat(interruptedAndCleared()).as("after a release").isTrue();
+  }
 }

@@ -23,6 +23,19 @@ class ProblemHeaderInjectionTest {
   }
 
   @Test
+  void aHeaderValueWithACharacterBeyondLatin1IsRefused() {
+    // U+010D U+010A: their low bytes are CR LF, which an encoder that truncates chars sends as a line break.
+    assertThatThrownBy(() -> GuardDecision.allow().withHeader("X-Request-Id", "a\u010D\u010AX-Injected: yes"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("Injected");
+    assertThatThrownBy(() -> GuardDecision.allow().withHeaders(Map.of("X-Request-Id", "\u2028")))
+        .isInstanceOf(IllegalArgumentException.class);
+    // ISO-8859-1 (obs-text) stays accepted.
+    assertThat(GuardDecision.allow().withHeader("X-Name", "caf\u00E9\u00FF").headers())
+        .containsEntry("X-Name", "caf\u00E9\u00FF");
+  }
+
+  @Test
   void aHeaderNameThatIsNotAnHttpTokenIsRefused() {
     assertThatThrownBy(() -> GuardDecision.allow().withHeader("X-A\r\nSet-Cookie", "1"))
         .isInstanceOf(IllegalArgumentException.class);

@@ -166,6 +166,9 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
           }
           return GuardDecision.allow();
         }))
+        // U+010D U+010A: characters HTTP/1.1 cannot carry, whose low bytes are CR LF.
+        .chain("beyond-latin-1", c -> c.policy(Phase.VALIDATE, "beyond-latin-1",
+            ctx -> GuardDecision.allow().withHeader("X-Note", "a\u010D\u010AX-Injected: yes")))
         .chain(METERED, c -> c.policy(Phase.AUTHENTICATE, "anyone", FilterBehaviourContract::anyone)
             .policy(Phase.QUOTA, "ample", quota(ample())))
         .chain(METERED_OUTPUT, c -> c.policy(Phase.AUTHENTICATE, "anyone", FilterBehaviourContract::anyone)
@@ -226,6 +229,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .route("/api/models/{model}/predict", EndpointSpec.of("{model}", "default", 1))
         .route("/api/quotas/{model}/predict", EndpointSpec.of("{model}", TWO_QUOTAS, 1))
         .route("/routed/probe", EndpointSpec.of("digits", "rewriting", 1))
+        .route("/beyond-latin-1", EndpointSpec.of("digits", "beyond-latin-1", 1))
         .route("/reset/plain", EndpointSpec.of("digits", METERED, 1))
         .route("/reset/held", EndpointSpec.of("digits", METERED_OUTPUT, 1))
         .route("/reset/held-fails", EndpointSpec.of("digits", METERED_OUTPUT, 1))
@@ -239,7 +243,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         .maxOutputBytes(MAX_OUTPUT)
         .build();
     deployment = runtime().start("/app", filter, List.of(
-        ServletDef.of(OpenServlet.class, "/api/*"),
+        ServletDef.of(OpenServlet.class, "/api/*", "/beyond-latin-1"),
         ServletDef.of(AliasForwardingServlet.class, "/alias/*"),
         ServletDef.of(CountedTemplateServlet.class, "/counted/*"),
         ServletDef.of(GuardedProbeServlet.class, "/probe"),
@@ -509,6 +513,16 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r.headers().allValues("RateLimit")).as(path).singleElement().asString().startsWith("\"ample\";r=");
     assertThat(r.headers().firstValue("X-Own")).as(path).hasValue("1");
     assertThat(r.body()).as(path).startsWith(OwnRateLimitServlet.BODY);
+  }
+
+  @Test
+  void aPolicyHeaderValueBeyondLatin1IsAFailedPolicyNotAnAlteredOrDroppedHeader() throws Exception {
+    // Jetty sent it as "X-Note: a  X-Injected: yes" and Tomcat left it out, both with the servlet's
+    // 200; a container writing each character's low byte would have sent a header of its own.
+    String head = RawHttp.exchangeHead(deployment.baseUri(), "POST /app/beyond-latin-1 HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(head).startsWith("HTTP/1.1 500 ").containsIgnoringCase("\r\nContent-Type: application/problem+json")
+        .doesNotContainIgnoringCase("X-Note").doesNotContainIgnoringCase("X-Injected");
   }
 
   @ParameterizedTest
