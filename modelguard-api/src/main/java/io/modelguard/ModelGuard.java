@@ -109,6 +109,7 @@ public final class ModelGuard {
     Map<String, String> headers = null;
     List<PolicyChain.Step<Phase, Policy>> steps = chain.requestSteps();
     int authenticators = chain.authenticatorCount();
+    boolean authorized = false;
     for (int i = 0, n = steps.size(); i < n; i++) {
       if (i == authenticators) {
         GuardDecision stop = afterAuthenticators(chain, i, context, headers, authenticators > 0);
@@ -117,6 +118,13 @@ public final class ModelGuard {
         }
       }
       PolicyChain.Step<Phase, Policy> step = steps.get(i);
+      if (!authorized && step.phase().compareTo(Phase.AUTHORIZE) > 0) {
+        authorized = true;
+        GuardDecision stop = afterAuthorization(chain, i, context, headers);
+        if (stop != null) {
+          return stop;
+        }
+      }
       GuardDecision d = evaluate(chain, step, context);
       if (d == null) {
         continue; // failed open
@@ -155,6 +163,12 @@ public final class ModelGuard {
         return stop;
       }
     }
+    if (!authorized) {
+      GuardDecision stop = afterAuthorization(chain, steps.size(), context, headers);
+      if (stop != null) {
+        return stop;
+      }
+    }
     return finish(request, context, GuardDecision.allow(), headers, null, null);
   }
 
@@ -181,6 +195,34 @@ public final class ModelGuard {
           Phase.AUTHORIZE, null);
     }
     return null;
+  }
+
+  /**
+   * The denial that ends a request once its chain's AUTHORIZE policies have run, or null if it goes
+   * on: a model the engine, registering models, does not register. After the chain's own
+   * authorization, so that a {@code ModelAccessPolicy} answers an unregistered model exactly as a
+   * forbidden one (its challenge's scope included), and nothing tells the two apart; a chain without
+   * one grants every registered model, so this plain answer tells nothing either.
+   */
+  private GuardDecision afterAuthorization(
+      PolicyChain chain, int ran, GuardContext context, Map<String, String> headers) {
+    if (!isUnregistered(context.request().endpoint().model())) {
+      return null;
+    }
+    release(chain, ran, context);
+    return finish(context.request(), context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN), headers,
+        Phase.AUTHORIZE, null);
+  }
+
+  /**
+   * Whether {@code model} is one this engine, which registers models, does not register: a path
+   * variable's value, say, that no {@code ModelAccessPolicy}-like check refused because the chain has
+   * none. Such a request would be counted, validated and observed as a model of its own, so
+   * {@code DIGITS} or {@code Digits} would each get a fresh quota from an application that finds its
+   * models ignoring case.
+   */
+  private boolean isUnregistered(Optional<String> model) {
+    return !models.isEmpty() && model.isPresent() && !models.contains(model.get());
   }
 
   /**
@@ -557,7 +599,13 @@ public final class ModelGuard {
       return this;
     }
 
-    /** Registers model ids. Tiers may only name registered models. */
+    /**
+     * Registers model ids. Tiers may only name registered models, and once any model is registered,
+     * a request for a model that is not (a path's {@code {model}} naming another) is refused with
+     * {@code 403 authz.model_forbidden} once the chain's AUTHORIZE policies have run (they may
+     * refuse it first, as {@code ModelAccessPolicy} does), before any later policy, whatever the
+     * chain.
+     */
     public Builder models(String... ids) {
       for (String id : ids) {
         if (!Endpoint.isValidModelId(id)) {

@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * A request meant to name a model that names none is denied by the engine whatever the chain; an
- * endpoint without a model by design is not.
+ * A request meant to name a model that names none, or naming one the engine does not register, is
+ * denied by the engine whatever the chain; an endpoint without a model by design is not.
  */
 class UnresolvedModelTest {
   private final AtomicInteger ran = new AtomicInteger();
@@ -59,6 +59,33 @@ class UnresolvedModelTest {
     assertThat(known.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
     assertThat(openChain.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
     assertThat(ran).as("no policy after authentication ran").hasValue(0);
+  }
+
+  @Test
+  void aModelTheEngineDoesNotRegisterIsDeniedLikeAnUnresolvedOneWhateverTheChain() {
+    // A valid id the engine does not register, in a chain without ModelAccessPolicy: counted,
+    // validated and observed as a model of its own, DIGITS and Digits would each get a fresh quota
+    // from an application that finds its models ignoring case.
+    ModelGuard guard = guard();
+
+    GuardDecision upper = guard.check(request(Endpoint.of("DIGITS", "default", 1), "alice"));
+    GuardDecision other = guard.check(request(Endpoint.of("iris", "open", 1), null));
+    GuardDecision anonymous = guard.check(request(Endpoint.of("DIGITS", "default", 1), null));
+
+    assertThat(upper.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(other.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(anonymous.reason()).as("authentication first, as for an unresolved model")
+        .contains(ReasonCode.AUTH_MISSING_CREDENTIALS);
+    assertThat(ran).as("no policy after authentication ran").hasValue(0);
+
+    // An engine that registers no models has nothing to check against: the chain decides.
+    ModelGuard unregistering = ModelGuard.builder().auditLog(false)
+        .chain("open", c -> c.policy(Phase.VALIDATE, "counted", ctx -> {
+          ran.incrementAndGet();
+          return GuardDecision.allow();
+        })).build();
+    assertThat(unregistering.check(request(Endpoint.of("anything", "open", 1), null)).isAllowed()).isTrue();
+    assertThat(ran).hasValue(1);
   }
 
   @Test
