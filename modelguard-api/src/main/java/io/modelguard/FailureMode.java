@@ -8,7 +8,9 @@ public enum FailureMode {
    * Log the failure and continue as if the policy had allowed the request (an output policy's step
    * is skipped); a {@link StackOverflowError} (deep recursion a client may provoke), and an output
    * policy's {@link OutputWithheldException} (its decision to withhold the output), deny as {@link
-   * #CLOSED} does.
+   * #CLOSED} does. Not for an {@link Phase#AUTHORIZE} policy ({@link PolicyChain.Builder#policy(Phase,
+   * String, Policy, FailureMode)} refuses it): skipped, a failed authorization check would let the
+   * request through.
    */
   OPEN
 }

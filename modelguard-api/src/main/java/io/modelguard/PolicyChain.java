@@ -92,8 +92,19 @@ public final class PolicyChain {
       return policy(phase, name, policy, FailureMode.CLOSED);
     }
 
-    /** Adds a request policy with an explicit failure mode. */
+    /**
+     * Adds a request policy with an explicit failure mode.
+     *
+     * @throws IllegalArgumentException if the name is blank or taken, or if an {@link
+     *     Phase#AUTHORIZE} policy is to fail open: skipped when it throws, its check would let
+     *     through exactly the requests it exists to refuse
+     */
     public Builder policy(Phase phase, String name, Policy policy, FailureMode failureMode) {
+      if (phase == Phase.AUTHORIZE && failureMode == FailureMode.OPEN) {
+        throw new IllegalArgumentException("chain '" + this.name + "': policy '" + name + "' in AUTHORIZE cannot "
+            + "fail open (a failed authorization check would let the request through); register it with "
+            + "FailureMode.CLOSED, the default");
+      }
       requestSteps.add(new Step<>(
           Objects.requireNonNull(phase, "phase"), unique(name), Objects.requireNonNull(policy, "policy"),
           Objects.requireNonNull(failureMode, "failureMode")));

@@ -227,4 +227,27 @@ class EngineFailureReviewTest {
     assertThat(checkWithoutThrowing(releasing).reason()).contains(ReasonCode.INPUT_INVALID);
     assertThat(interruptedAndCleared()).as("after a release").isTrue();
   }
+
+  @Test
+  void anAuthorizationPolicyCannotFailOpen() {
+    // Skipped when it throws, an authorization check would let through the very requests it exists
+    // to refuse: a tier's model list read from a failing store, say, would grant every model.
+    Policy throwing = ctx -> {
+      throw new IllegalStateException("tier store down");
+    };
+    assertThatThrownBy(() -> ModelGuard.builder().auditLog(false)
+        .chain("default", c -> c.policy(Phase.AUTHORIZE, "access", throwing, FailureMode.OPEN)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("chain 'default': policy 'access' in AUTHORIZE cannot fail open (a failed authorization "
+            + "check would let the request through); register it with FailureMode.CLOSED, the default");
+    // Fail-closed, its failure denies; other phases may still fail open.
+    ModelGuard guard = ModelGuard.builder().auditLog(false)
+        .chain("default", c -> c.policy(Phase.AUTHORIZE, "access", throwing)
+            .policy(Phase.QUOTA, "optional", throwing, FailureMode.OPEN))
+        .build();
+    assertThat(checkWithoutThrowing(guard).reason()).contains(ReasonCode.INTERNAL_ERROR);
+    assertThat(checkWithoutThrowing(ModelGuard.builder().auditLog(false)
+        .chain("default", c -> c.policy(Phase.QUOTA, "optional", throwing, FailureMode.OPEN)).build()).isAllowed())
+        .isTrue();
+  }
 }
