@@ -45,4 +45,24 @@ class AuditLogFileAppTest {
       assertThat(json.get(1).get("path").asText()).isEqualTo("/v1/models/digits/predict");
     }
   }
+
+  @Test
+  void aPathWithLineSeparatorsC1AndBidiControlsIsOneLineWithNoneOfThemRaw() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withAuditLogFile(file),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      DemoClient client = new DemoClient(app.baseUri());
+      // U+2028, NEL (U+0085), RLO (U+202E) and CSI (U+009B), percent-encoded: the container decodes them.
+      HttpResponse<String> refused = client.post("/v1/models/x%E2%80%A8y%C2%85z%E2%80%AEw%C2%9B/predict", null, "{}");
+      assertThat(refused.statusCode()).isEqualTo(401);
+
+      app.flushAuditLog();
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      assertThat(text.chars()).noneMatch(c -> c == 0x2028 || c == 0x85 || c == 0x202e || c == 0x9b);
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      assertThat(lines).hasSize(1);
+      assertThat(DemoClient.JSON.readTree(lines.get(0)).get("path").asText())
+          .isEqualTo("/v1/models/x\u2028y\u0085z\u202ew\u009b/predict");
+    }
+  }
 }

@@ -2,6 +2,7 @@ package io.modelguard.examples.metrics;
 
 import java.io.IOException;
 import java.io.Writer;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,19 +18,24 @@ import org.slf4j.LoggerFactory;
  * a write system call (what flushing each line did). The writer wakes every {@value
  * #FLUSH_INTERVAL_MILLIS} ms, so a line reaches the file within about that much of being added.
  *
- * <p>Nothing is dropped while the file can be written: with {@value #MAX_PENDING} lines waiting,
- * adders wait for the writer, parked (backpressure, as the demo's logback queue does). {@link #close()}
- * writes every line added before it and closes the writer; lines offered afterwards are refused
- * with {@link IllegalStateException}, and a line offered while it runs is either written or refused
- * so, never lost in silence. If writing fails, the failure and the number of lines lost
- * are logged once and later lines are discarded, so that request threads never wait on a dead disk.
- * Thread-safe.
+ * <p>Nothing is dropped while the file is being written: with {@value #MAX_PENDING} lines waiting,
+ * adders wait for the writer, parked (backpressure, as the demo's logback queue does). But an adder
+ * is a request thread, and a stalled disk must not hold it for good: one that has waited {@link
+ * #MAX_WAIT} (by default) without the writer making room drops its line, the first drop of a
+ * stall is logged at ERROR and the number dropped once the writer gets going again. {@link
+ * #close()} writes every line added before it and closes the writer; lines offered afterwards are
+ * refused with {@link IllegalStateException}, and a line offered while it runs is either written or
+ * refused so, never lost in silence. If writing fails (an {@link IOException} or any other
+ * exception of the writer's), the failure is logged once and later lines are discarded, so that
+ * request threads never wait on a dead disk. Thread-safe.
  */
 final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   /** How long the writer sleeps between batches. */
   static final long FLUSH_INTERVAL_MILLIS = 5;
   /** Lines waiting beyond which adders wait. */
   static final int MAX_PENDING = 65_536;
+  /** How long an adder waits, by default, for the writer to make room before it drops its line. */
+  static final Duration MAX_WAIT = Duration.ofSeconds(1);
   /** How long a waiting adder (or flush) parks before it looks again. */
   private static final long WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
@@ -38,6 +44,9 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   /** Adders between their check of {@link #closing} and the end of their queueing, which close() waits for. */
   private final AtomicInteger adding = new AtomicInteger();
   private final AtomicLong lost = new AtomicLong();
+  /** Lines dropped by adders that waited {@link #maxWaitNanos} since the writer last said so. */
+  private final AtomicLong droppedUnreported = new AtomicLong();
+  private final long maxWaitNanos;
   /** Lines added so far. */
   private final AtomicLong added = new AtomicLong();
   /** Lines written (and flushed) or lost so far; only the thread draining writes it. */
@@ -52,13 +61,20 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
 
   /** Starts the writer thread; {@code name} says in log lines and the thread's name what is written. */
   BatchedLineWriter(Writer out, String name) {
-    this(out, name, () -> { });
+    this(out, name, MAX_WAIT, () -> { });
   }
 
-  /** As {@link #BatchedLineWriter(Writer, String)}, running {@code beforeQueueing} in every accept() (tests). */
-  BatchedLineWriter(Writer out, String name, Runnable beforeQueueing) {
+  /**
+   * As {@link #BatchedLineWriter(Writer, String)}, an adder waiting at most {@code maxWait} for room
+   * before it drops its line, and running {@code beforeQueueing} in every accept() (tests).
+   */
+  BatchedLineWriter(Writer out, String name, Duration maxWait, Runnable beforeQueueing) {
     this.out = Objects.requireNonNull(out, "out");
     this.name = Objects.requireNonNull(name, "name");
+    if (maxWait.isNegative()) {
+      throw new IllegalArgumentException("maxWait must not be negative");
+    }
+    this.maxWaitNanos = maxWait.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : maxWait.toNanos();
     this.beforeQueueing = Objects.requireNonNull(beforeQueueing, "beforeQueueing");
     this.writer = new Thread(this::run, "modelguard-" + name + "-writer");
     writer.setDaemon(true);
@@ -66,13 +82,18 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   }
 
   /**
-   * Queues {@code line} (without its line break), waiting while {@value #MAX_PENDING} lines are.
+   * Queues {@code line} (without its line break), waiting while {@value #MAX_PENDING} lines are; if
+   * the writer makes no room within the maximum wait, drops it instead (see the class comment).
    *
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public void accept(String line) {
     Objects.requireNonNull(line, "line");
+    if (waiting.get() >= MAX_PENDING && !awaitRoom()) {
+      drop();
+      return;
+    }
     // Announced before closing is read, and close() reads adding after it sets closing (both
     // volatile): either this adder sees closing, or close() waits for its line to be queued.
     adding.incrementAndGet();
@@ -81,18 +102,44 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
         throw new IllegalStateException("the " + name + " is closed");
       }
       beforeQueueing.run();
+      waiting.incrementAndGet();
       pending.add(line);
       added.incrementAndGet();
     } finally {
       adding.decrementAndGet();
     }
-    if (waiting.incrementAndGet() > MAX_PENDING) {
-      while (waiting.get() > MAX_PENDING && writer.isAlive()) {
-        LockSupport.unpark(writer);
-        // Parked, not spinning: on a disk that has stalled, every request thread would otherwise
-        // burn a core until it recovers.
-        LockSupport.parkNanos(this, WAIT_NANOS);
+  }
+
+  /**
+   * Waits, parked, until fewer than {@value #MAX_PENDING} lines wait, for at most the maximum wait.
+   * Returns whether the line may be queued: false if the time ran out, or if the writer died
+   * without being closed (nothing would ever write the line, and the queue would grow without
+   * bound); true once close() stopped it, for accept() to refuse the line.
+   */
+  private boolean awaitRoom() {
+    long start = System.nanoTime();
+    while (waiting.get() >= MAX_PENDING) {
+      if (!writer.isAlive()) {
+        return closing;
       }
+      long left = maxWaitNanos - (System.nanoTime() - start);
+      if (left <= 0) {
+        return false;
+      }
+      LockSupport.unpark(writer);
+      // Parked, not spinning: on a disk that has stalled, every request thread would otherwise
+      // burn a core until it gives up.
+      LockSupport.parkNanos(this, Math.min(WAIT_NANOS, left));
+    }
+    return true;
+  }
+
+  private void drop() {
+    lost.incrementAndGet();
+    if (droppedUnreported.getAndIncrement() == 0) {
+      LoggerFactory.getLogger(BatchedLineWriter.class).error(
+          "The {} has not written any of its {} waiting lines for {} ms: lines are dropped until it writes again",
+          name, MAX_PENDING, TimeUnit.NANOSECONDS.toMillis(maxWaitNanos));
     }
   }
 
@@ -132,7 +179,7 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
     drain();
     try {
       out.close();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       fail(e);
     }
     if (interrupted) {
@@ -163,7 +210,9 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
       try {
         out.write(line);
         out.write('\n');
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        // Unchecked ones too (an UncheckedIOException, say): they would end this thread, and
+        // lines would then be queued with nothing left to write them.
         lost.incrementAndGet();
         fail(e);
       }
@@ -173,16 +222,21 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
       if (!failed) {
         try {
           out.flush();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
           lost.addAndGet(n);
           fail(e);
         }
       }
       done += n;
+      long dropped = failed ? 0 : droppedUnreported.getAndSet(0);
+      if (dropped > 0) {
+        LoggerFactory.getLogger(BatchedLineWriter.class).warn("The {} is written again; {} lines were dropped "
+            + "while it was not", name, dropped);
+      }
     }
   }
 
-  private void fail(IOException e) {
+  private void fail(Exception e) {
     if (!failed) {
       failed = true;
       LoggerFactory.getLogger(BatchedLineWriter.class).error(
@@ -191,7 +245,7 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
     }
   }
 
-  /** Lines not written because writing failed (tests). */
+  /** Lines not written: writing failed, or their adders gave up waiting for room (tests). */
   long lost() {
     return lost.get();
   }

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>A line holds what its event holds and nothing else: never a key, a token, a header, the
  * request body or the model's output (the events carry none). Absent values are left out. The
  * model id and path are what the client sent, cut to {@value #MAX_TEXT} characters; every control
- * character is escaped (as Jackson escapes it), so a path cannot forge a line. Events of other
+ * character, line separator and bidirectional control is escaped, so a path cannot forge a line
+ * or disguise one. Events of other
  * types are ignored. Thread-safe.
  */
 public final class JsonAuditLog implements GuardListener, AutoCloseable {
@@ -50,6 +51,8 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   public static final String LOGGER_NAME = "io.modelguard.examples.audit";
   /** The most characters of a request-controlled value (path, model id) a line keeps. */
   static final int MAX_TEXT = 256;
+  /** Hexadecimal digits, upper case as in Jackson's own escapes. */
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private final IsoInstantFormat timestamps = new IsoInstantFormat();
   /** Where lines go: the logger, a test's list, or a file's {@link BatchedLineWriter}. */
@@ -156,14 +159,41 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   }
 
   /**
-   * Appends {@code value} as a JSON string, escaped by Jackson's own encoder exactly as its
-   * generator escapes it by default: no control character reaches the line, so a value cannot end
-   * it or forge another.
+   * Appends {@code value} as a JSON string, escaped by Jackson's own encoder as its generator
+   * escapes it by default, and also, as six-character JSON escapes, what Jackson leaves raw but a
+   * reader of the line may still act on ({@link #escapedBeyondJackson}): the line parses to the
+   * same value, but no control character or line separator reaches it, so a value can neither end
+   * it (for a reader that also splits at NEL or U+2028) nor make the rest of it display in another
+   * order.
    */
   static void string(StringBuilder json, String value) {
     json.append('"');
-    JsonStringEncoder.getInstance().quoteAsString(value, json);
+    JsonStringEncoder encoder = JsonStringEncoder.getInstance();
+    int from = 0;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (escapedBeyondJackson(c)) {
+        if (i > from) {
+          encoder.quoteAsString(value.substring(from, i), json);
+        }
+        json.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF])
+            .append(HEX[c & 0xF]);
+        from = i + 1;
+      }
+    }
+    encoder.quoteAsString(from == 0 ? value : value.substring(from), json);
     json.append('"');
+  }
+
+  /**
+   * The characters Jackson writes raw that the line escapes all the same: DEL and the C1 controls
+   * (U+007F to U+009F, NEL among them), the line and paragraph separators U+2028 and U+2029, and
+   * the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069) —
+   * what the engine's own audit listener keeps out of its lines.
+   */
+  static boolean escapedBeyondJackson(char c) {
+    return (c >= '\u007f' && c <= '\u009f') || c == '\u2028' || c == '\u2029'
+        || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
   }
 
   /** A number as Jackson writes one by default: finite as {@link Double#toString}, NaN and infinities quoted. */

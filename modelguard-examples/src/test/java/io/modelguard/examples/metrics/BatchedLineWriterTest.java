@@ -2,11 +2,14 @@ package io.modelguard.examples.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -110,7 +113,7 @@ class BatchedLineWriterTest {
         Thread.onSpinWait();
       }
     };
-    BatchedLineWriter lines = new BatchedLineWriter(out, "test log", () -> {
+    BatchedLineWriter lines = new BatchedLineWriter(out, "test log", BatchedLineWriter.MAX_WAIT, () -> {
       if (Thread.currentThread().getName().equals("late-adder")) {
         closeNow.run();
       }
@@ -182,7 +185,8 @@ class BatchedLineWriterTest {
       @Override
       public void close() {}
     };
-    BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log");
+    // A disk that catches up well within the adder's maximum wait, however slowly this test runs.
+    BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log", Duration.ofDays(1), () -> { });
     int count = BatchedLineWriter.MAX_PENDING + 10;
     Thread adder = new Thread(() -> {
       for (int i = 0; i < count; i++) {
@@ -206,6 +210,70 @@ class BatchedLineWriterTest {
     assertThat(adder.isAlive()).as("the adder finishes once the disk catches up").isFalse();
     lines.close();
     assertThat(written.toString().split("\n")).hasSize(count).startsWith("line 0").endsWith("line " + (count - 1));
+  }
+
+  @Test
+  void anAdderWaitsForAStalledDiskAtMostTheMaximumWaitThenDropsItsLineAndCountsIt() throws Exception {
+    CountDownLatch diskFree = new CountDownLatch(1);
+    StringWriter written = new StringWriter();
+    Writer stalledDisk = new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) throws IOException {
+        try {
+          diskFree.await();
+        } catch (InterruptedException e) {
+          throw new InterruptedIOException();
+        }
+        written.write(buf, off, len);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log");
+    int count = BatchedLineWriter.MAX_PENDING + 1;
+    // The writer is stuck in its first write until the disk is freed: the last line finds the queue
+    // full and nothing written. The preemptive timeout only ends the test were the adder held for good.
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      for (int i = 0; i < count; i++) {
+        lines.accept("line " + i);
+      }
+    }, "a request thread is held no longer than the maximum wait");
+    assertThat(lines.lost()).isEqualTo(1);
+
+    diskFree.countDown();
+    lines.close();
+    assertThat(written.toString().split("\n")).hasSize(count - 1).endsWith("line " + (count - 2));
+  }
+
+  @Test
+  void aWriterThatThrowsAnUncheckedExceptionLosesLinesWithoutLettingThemPileUp() {
+    Writer broken = new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) {
+        throw new UncheckedIOException(new IOException("disk gone"));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(broken, "test log");
+    int count = BatchedLineWriter.MAX_PENDING + 1000;
+    for (int i = 0; i < count; i++) {
+      lines.accept("line " + i);
+    }
+    lines.flush();
+    // Had the exception ended the writer's thread, these lines would wait in memory for good, and
+    // every later one would join them: no bound held any more.
+    assertThat(lines.lost()).isEqualTo(count);
+    lines.close();
+    assertThat(lines.lost()).isEqualTo(count);
   }
 
   /** Remembers the text as of its last flush. */

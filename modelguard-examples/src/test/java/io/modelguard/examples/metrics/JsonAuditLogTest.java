@@ -3,6 +3,9 @@ package io.modelguard.examples.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.Phase;
@@ -140,19 +143,60 @@ class JsonAuditLogTest {
   }
 
   @Test
-  void escapesEveryCharacterAsJacksonDoes() throws Exception {
+  void escapesEveryCharacterAsJacksonDoesAlongWithSeparatorsC1AndBidiControls() throws Exception {
     // Every UTF-16 unit, lone surrogates included, inside a value: the line must be what Jackson's
-    // generator (the audit log's former writer) produced.
+    // generator (the audit log's former writer) produces when told to escape those characters too.
+    ObjectMapper escaping = new ObjectMapper();
+    escaping.getFactory().setCharacterEscapes(new CharacterEscapes() {
+      private final int[] ascii = withDel(CharacterEscapes.standardAsciiEscapesForJSON());
+
+      private int[] withDel(int[] codes) {
+        codes[0x7f] = CharacterEscapes.ESCAPE_STANDARD;
+        return codes;
+      }
+
+      @Override
+      public int[] getEscapeCodesForAscii() {
+        return ascii;
+      }
+
+      @Override
+      public SerializableString getEscapeSequence(int ch) {
+        boolean escape = (ch >= 0x80 && ch <= 0x9f) || ch == 0x2028 || ch == 0x2029
+            || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069);
+        return escape ? new SerializedString(String.format("\\u%04X", ch)) : null;
+      }
+    });
     for (int c = 0; c <= 0xFFFF; c++) {
       String value = "a" + (char) c + "b";
       StringBuilder mine = new StringBuilder();
       JsonAuditLog.string(mine, value);
       StringWriter jackson = new StringWriter();
-      try (JsonGenerator generator = JSON.getFactory().createGenerator(jackson)) {
+      try (JsonGenerator generator = escaping.getFactory().createGenerator(jackson)) {
         generator.writeString(value);
       }
       assertThat(mine.toString()).as("U+%04X", c).isEqualTo(jackson.toString());
     }
+  }
+
+  @Test
+  void lineSeparatorsC1AndBidiControlsFromTheClientAreEscapedYetReadBackUnchanged() throws Exception {
+    // A JWT subject may hold any text; the path is the container's decoded one.
+    List<String> lines = new ArrayList<>();
+    String subject = "mallory\u202e\u2066";
+    String path = "/v1/models/x\u2028{\"outcome\":\"allowed\"}\u0085\u2029\u009b31m\u007f/predict";
+
+    JsonAuditLog.to(lines::add).onEvent(new DecisionEvent(AT, "POST", path, "default", null, subject, "acme", false,
+        ReasonCode.AUTHZ_MODEL_FORBIDDEN, Phase.AUTHORIZE, "model-access"));
+
+    String line = lines.get(0);
+    assertThat(line.chars()).noneMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029
+        || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069));
+    assertThat(line).contains("mallory\\u202E\\u2066", "x\\u2028{", "\\u0085\\u2029\\u009B31m\\u007F/");
+    JsonNode json = JSON.readTree(line);
+    assertThat(json.get("subject").asText()).isEqualTo(subject);
+    assertThat(json.get("path").asText()).isEqualTo(path);
+    assertThat(json.get("outcome").asText()).isEqualTo("denied");
   }
 
   @Test
