@@ -168,23 +168,7 @@ class BatchedLineWriterTest {
   void anAdderBeyondTheBoundWaitsParkedUntilTheDiskCatchesUpAndLosesNothing() throws Exception {
     CountDownLatch diskFree = new CountDownLatch(1);
     StringWriter written = new StringWriter();
-    Writer stalledDisk = new Writer() {
-      @Override
-      public void write(char[] buf, int off, int len) throws IOException {
-        try {
-          diskFree.await();
-        } catch (InterruptedException e) {
-          throw new InterruptedIOException();
-        }
-        written.write(buf, off, len);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
+    Writer stalledDisk = stalledUntil(diskFree, written);
     // A disk that catches up well within the adder's maximum wait, however slowly this test runs.
     BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log", Duration.ofDays(1), () -> { });
     int count = BatchedLineWriter.MAX_PENDING + 10;
@@ -216,23 +200,7 @@ class BatchedLineWriterTest {
   void anAdderWaitsForAStalledDiskAtMostTheMaximumWaitThenDropsItsLineAndCountsIt() throws Exception {
     CountDownLatch diskFree = new CountDownLatch(1);
     StringWriter written = new StringWriter();
-    Writer stalledDisk = new Writer() {
-      @Override
-      public void write(char[] buf, int off, int len) throws IOException {
-        try {
-          diskFree.await();
-        } catch (InterruptedException e) {
-          throw new InterruptedIOException();
-        }
-        written.write(buf, off, len);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
+    Writer stalledDisk = stalledUntil(diskFree, written);
     BatchedLineWriter lines = new BatchedLineWriter(stalledDisk, "test log");
     int count = BatchedLineWriter.MAX_PENDING + 1;
     // The writer is stuck in its first write until the disk is freed: the last line finds the queue
@@ -299,5 +267,26 @@ class BatchedLineWriterTest {
       closed = true;
       super.close();
     }
+  }
+
+  /** A disk whose writes block until {@code free} opens, then go to {@code written}. */
+  private static Writer stalledUntil(CountDownLatch free, StringWriter written) {
+    return new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) throws IOException {
+        try {
+          free.await();
+        } catch (InterruptedException e) {
+          throw new InterruptedIOException();
+        }
+        written.write(buf, off, len);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
   }
 }
