@@ -8,7 +8,7 @@ public final class LogText {
 
   /**
    * {@code text} with every control character, Unicode line or paragraph separator and
-   * bidirectional embedding, override or isolate replaced by {@code ?}, so it can neither start a
+   * bidirectional control (embedding, override, isolate or mark) replaced by {@code ?}, so it can neither start a
    * forged log line nor make the rest of one display in another order, and cut after {@code maxChars} characters
    * (marked with {@code …}), so one request cannot flood the log. Returns {@code text} itself when
    * nothing needs changing.
@@ -35,8 +35,13 @@ public final class LogText {
     return n < text.length() ? head + "…" : head;
   }
 
-  /** U+202A to U+202E (embeddings, overrides) and U+2066 to U+2069 (isolates). */
+  /**
+   * U+202A to U+202E (embeddings, overrides), U+2066 to U+2069 (isolates), and the marks U+200E,
+   * U+200F and U+061C (left-to-right, right-to-left, Arabic letter), which reorder less but still
+   * change how neighbouring text displays.
+   */
   private static boolean isBidiControl(char c) {
-    return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+    return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
+        || c == '\u200e' || c == '\u200f' || c == '\u061c';
   }
 }

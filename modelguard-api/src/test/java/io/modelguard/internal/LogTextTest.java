@@ -35,5 +35,7 @@ class LogTextTest {
   void bidirectionalOverridesAndIsolatesCannotReorderTheRestOfALine() {
     // U+202E would display "tenant=evil<RLO>... ok" right to left, hiding what follows.
     assertThat(LogText.oneLine("a\u202Eb\u202Ac\u2066d\u2069e", 100)).isEqualTo("a?b?c?d?e");
+    // The implicit marks too: an RLM beside digits or punctuation moves them on display.
+    assertThat(LogText.oneLine("a\u200Eb\u200Fc\u061Cd", 100)).isEqualTo("a?b?c?d");
   }
 }

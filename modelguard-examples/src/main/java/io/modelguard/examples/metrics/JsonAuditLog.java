@@ -188,12 +188,14 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /**
    * The characters Jackson writes raw that the line escapes all the same: DEL and the C1 controls
    * (U+007F to U+009F, NEL among them), the line and paragraph separators U+2028 and U+2029, and
-   * the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069) —
+   * the bidirectional embeddings, overrides, isolates and marks (U+202A to U+202E, U+2066 to
+   * U+2069, U+200E, U+200F, U+061C) —
    * what the engine's own audit listener keeps out of its lines.
    */
   static boolean escapedBeyondJackson(char c) {
     return (c >= '\u007f' && c <= '\u009f') || c == '\u2028' || c == '\u2029'
-        || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+        || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069')
+        || c == '\u200e' || c == '\u200f' || c == '\u061c';
   }
 
   /** A number as Jackson writes one by default: finite as {@link Double#toString}, NaN and infinities quoted. */

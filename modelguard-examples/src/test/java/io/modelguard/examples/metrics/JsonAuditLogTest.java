@@ -163,7 +163,8 @@ class JsonAuditLogTest {
       @Override
       public SerializableString getEscapeSequence(int ch) {
         boolean escape = (ch >= 0x80 && ch <= 0x9f) || ch == 0x2028 || ch == 0x2029
-            || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069);
+            || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069)
+            || ch == 0x200e || ch == 0x200f || ch == 0x061c;
         return escape ? new SerializedString(String.format("\\u%04X", ch)) : null;
       }
     });
@@ -183,7 +184,7 @@ class JsonAuditLogTest {
   void lineSeparatorsC1AndBidiControlsFromTheClientAreEscapedYetReadBackUnchanged() throws Exception {
     // A JWT subject may hold any text; the path is the container's decoded one.
     List<String> lines = new ArrayList<>();
-    String subject = "mallory\u202e\u2066";
+    String subject = "mallory\u202e\u2066\u200f";
     String path = "/v1/models/x\u2028{\"outcome\":\"allowed\"}\u0085\u2029\u009b31m\u007f/predict";
 
     JsonAuditLog.to(lines::add).onEvent(new DecisionEvent(AT, "POST", path, "default", null, subject, "acme", false,
@@ -191,8 +192,9 @@ class JsonAuditLogTest {
 
     String line = lines.get(0);
     assertThat(line.chars()).noneMatch(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029
-        || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069));
-    assertThat(line).contains("mallory\\u202E\\u2066", "x\\u2028{", "\\u0085\\u2029\\u009B31m\\u007F/");
+        || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+        || c == 0x200e || c == 0x200f || c == 0x061c);
+    assertThat(line).contains("mallory\\u202E\\u2066\\u200F", "x\\u2028{", "\\u0085\\u2029\\u009B31m\\u007F/");
     JsonNode json = JSON.readTree(line);
     assertThat(json.get("subject").asText()).isEqualTo(subject);
     assertThat(json.get("path").asText()).isEqualTo(path);
