@@ -163,10 +163,11 @@ import org.slf4j.LoggerFactory;
  * Sentinels announce the new master and a majority of them confirm it. An announcement carries no
  * epoch (one Sentinel may deliver it late, or announce a view the others do not share), so each
  * makes the store ask every Sentinel which node is the master now, and it follows the node more
- * than half of the configured Sentinels name, if that is not the master the announcement says was
- * left, connecting again through a Sentinel that named it (about a second or two after the
- * promotion: a Sentinel announces it once the promoted replica has reported itself a master, the
- * others once they have heard of it); the calls in flight on the old connection get their
+ * than half of the configured Sentinels name (as soon as that many have named it, without waiting
+ * for the others), if that is not the master the announcement says was left, connecting again
+ * through a Sentinel that named it (about a second or two after the promotion: a Sentinel
+ * announces it once the promoted replica has reported itself a master, the others once they have
+ * heard of it); the calls in flight on the old connection get their
  * replies, and it is closed after Lettuce's command timeout. One INFO names the new master. An
  * announcement the store missed (no Sentinel reachable then), or one no majority confirms (most
  * Sentinels unreachable), leaves it on the old master until Sentinel demotes it and closes the

@@ -10,6 +10,7 @@ import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,12 +36,18 @@ import org.slf4j.LoggerFactory;
  * Sentinels name, not the one announced, and only if it is not the one the announcement says the
  * master moved away from (then the announcement is one a majority has not learnt of yet, or one of
  * a failover undone since). A Sentinel that does not answer within the timeout, or whose answer is
- * no address, names nothing; with no majority, nothing is followed. Every Sentinel announces a
- * failover once it has learnt of it (the one that ran it first, the others within a couple of
- * seconds), and each announcement asks again, so a failover is followed once a majority names the
- * new master: with three Sentinels, at the second one's announcement. One question at a time: the
- * announcements that arrive while one is under way are answered together by one more once it ends,
- * however many they are.
+ * no address, names nothing; with no majority, nothing is followed. The watch decides as soon as
+ * the answers in hand settle it, not once every Sentinel has answered: it follows an address as
+ * soon as more than half of the configured Sentinels have named it (a Sentinel that died with the
+ * old master, or a paused one, would otherwise hold every question for the whole timeout), and
+ * concludes there is no majority as soon as no address can reach one with the answers still
+ * outstanding (those that come later are ignored). So a question whose answers so far split, or
+ * name nothing, with the deciding ones outstanding, still waits for them, up to the timeout. Every
+ * Sentinel announces a failover once it has learnt of it (the one that ran it first, the others
+ * within a couple of seconds), and each announcement asks again, so a failover is followed once a
+ * majority names the new master: with three Sentinels, at the second one's announcement. One
+ * question at a time: the announcements that arrive while one is under way (until it is decided)
+ * are answered together by one more once it is, however many they are.
  *
  * <p>Only a confirmed master other than the last one followed is passed on; after a subscription
  * is made or made again (a Sentinel that was unreachable, or Lettuce reconnecting one), the next
@@ -217,28 +224,75 @@ final class SentinelWatch {
   }
 
   /**
-   * Asks every Sentinel which node it names as the master now, then follows the one a majority
-   * names (see the class comment), then asks again if an announcement arrived meanwhile.
+   * Asks every Sentinel which node it names as the master now and, as soon as the answers in hand
+   * settle it, follows the one a majority names or concludes that none can (see the class comment),
+   * then asks again if an announcement arrived meanwhile. Answers that come after that are ignored.
    */
   private void ask() {
     if (closed) {
       asking.set(IDLE);
       return;
     }
-    List<CompletableFuture<String>> answers = new ArrayList<>(sentinels.size());
+    Round round = new Round(sentinels.size());
     for (int i = 0; i < sentinels.size(); i++) {
-      answers.add(answer(i));
+      int sentinel = i;
+      answer(i).thenAccept(address -> {
+        List<String> named = round.answered(sentinel, address);
+        if (named == null) {
+          return; // not settled yet, or settled before this answer
+        }
+        try {
+          decide(named);
+        } finally {
+          if (!asking.compareAndSet(ASKING, IDLE)) {
+            asking.set(ASKING);
+            ask();
+          }
+        }
+      });
     }
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-      try {
-        decide(answers.stream().map(a -> a.getNow(null)).toList());
-      } finally {
-        if (!asking.compareAndSet(ASKING, IDLE)) {
-          asking.set(ASKING);
-          ask();
+  }
+
+  /**
+   * One question to every Sentinel: the answers so far, until they settle which master a majority
+   * names, or that none can.
+   */
+  private static final class Round {
+    /** Per Sentinel, the master it named, {@code <ip> <port>}; null while unanswered or for none. */
+    private final String[] named;
+    private int outstanding;
+    private boolean settled;
+
+    Round(int sentinels) {
+      this.named = new String[sentinels];
+      this.outstanding = sentinels;
+    }
+
+    /**
+     * Records Sentinel {@code i}'s answer ({@code <ip> <port>}, or null for none).
+     *
+     * @return the answers, unanswered ones null, if this one settles the round: more than half of
+     *     the Sentinels have named one master, or no master can reach that many with the answers
+     *     outstanding; else null (also for every answer after the one that settled it)
+     */
+    synchronized List<String> answered(int i, String address) {
+      if (settled) {
+        return null; // late: the round was decided without it
+      }
+      named[i] = address;
+      outstanding--;
+      int most = 0;
+      for (String candidate : named) {
+        if (candidate != null) {
+          most = Math.max(most, (int) Arrays.stream(named).filter(candidate::equals).count());
         }
       }
-    });
+      if (most * 2 <= named.length && (most + outstanding) * 2 > named.length) {
+        return null; // the answers outstanding may still make a majority
+      }
+      settled = true;
+      return Arrays.asList(named.clone());
+    }
   }
 
   /** Follows the master a majority of the Sentinels named, {@code <ip> <port>} each (null: none). */

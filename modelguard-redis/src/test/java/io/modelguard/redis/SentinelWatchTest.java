@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.TransactionResult;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.modelguard.test.LogCapture;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
@@ -26,9 +29,16 @@ import org.junit.jupiter.api.Test;
  * the messages. Asked which node is the master, it answers with an error (it has no {@code
  * SENTINEL} command), so it names none. The two others are real Sentinels monitoring a real Redis
  * under the master's name: they make the majority (two of three) that confirms an announcement.
+ *
+ * <p>A Sentinel that does not answer is the plain Redis paused ({@code CLIENT PAUSE}, in the
+ * transaction that publishes the announcement, so that no question reaches it first) for longer
+ * than any wait of this test, and the watch waits a minute for an answer: a question that waited
+ * for every Sentinel's answer would not be decided within the test.
  */
 class SentinelWatchTest {
   private static final String MASTER_NAME = "mymaster";
+  /** Longer than any wait of this test (20 s), as is a pause of a Sentinel that does not answer. */
+  private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(1);
 
   private final RedisServer fakeSentinel = RedisServer.start();
   private final RedisServer master = RedisServer.start();
@@ -41,7 +51,7 @@ class SentinelWatchTest {
   private final SentinelWatch watch = new SentinelWatch(client,
       RedisURI.create("redis-sentinel://127.0.0.1:" + fakeSentinel.port() + ",127.0.0.1:" + sentinels.get(0).port()
           + ",127.0.0.1:" + sentinels.get(1).port() + "#" + MASTER_NAME),
-      Duration.ofSeconds(5), followed::add);
+      ANSWER_TIMEOUT, followed::add);
 
   @AfterEach
   void tearDown() {
@@ -109,6 +119,45 @@ class SentinelWatchTest {
   }
 
   @Test
+  void anAnnouncementIsFollowedOnceAMajorityNamesTheMasterWithoutWaitingForASentinelThatDoesNotAnswer()
+      throws Exception {
+    watch.subscribe().get(10, TimeUnit.SECONDS);
+    // The first of the three Sentinels stops answering (as one on the dead master's machine would);
+    // the two others name the master: two of three, a majority whatever the first would answer.
+    announceAndStopAnswering("mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' '));
+    assertThat(followed.poll(20, TimeUnit.SECONDS)).isEqualTo(masterAddress);
+    assertThat(followed).isEmpty();
+  }
+
+  @Test
+  void noMajorityIsConcludedOnceNoMasterCanReachOneAndTheNextAnnouncementIsAskedAbout() throws Exception {
+    // Of three Sentinels, one does not answer, one is down and one names no master: even the one
+    // that does not answer could not make a majority, so the question ends without it, and the
+    // next announcement is asked about rather than queued behind it.
+    try (RedisServer namesNothing = RedisServer.start();
+        LogCapture logged = LogCapture.of(SentinelWatch.class, Level.DEBUG)) {
+      RedisServer down = sentinels.get(0);
+      SentinelWatch threeWatch = new SentinelWatch(client, RedisURI.create("redis-sentinel://127.0.0.1:"
+          + fakeSentinel.port() + ",127.0.0.1:" + namesNothing.port() + ",127.0.0.1:" + down.port() + "#"
+          + MASTER_NAME), ANSWER_TIMEOUT, followed::add);
+      try {
+        threeWatch.subscribe().get(10, TimeUnit.SECONDS);
+        down.kill();
+        String announcement = "mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' ');
+        announceAndStopAnswering(announcement);
+        await("no majority concluded", () -> logged.messagesAt(Level.DEBUG).size() == 1);
+        assertThat(namesNothing.cli("publish", SentinelWatch.SWITCH_MASTER, announcement).trim()).isEqualTo("1");
+        await("no majority concluded again", () -> logged.messagesAt(Level.DEBUG).size() == 2);
+        assertThat(logged.messagesAt(Level.DEBUG))
+            .allSatisfy(m -> assertThat(m).contains("not following").contains("no majority of the 3 Sentinels"));
+        assertThat(followed).isEmpty();
+      } finally {
+        threeWatch.close();
+      }
+    }
+  }
+
+  @Test
   void aSwitchBackToTheMasterLastFollowedIsFollowedWhenTheSwitchAwayWasMissed() throws Exception {
     watch.subscribe().get(10, TimeUnit.SECONDS);
     String aToB = "mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' ');
@@ -142,6 +191,21 @@ class SentinelWatchTest {
 
   private void announce(String message) {
     assertThat(fakeSentinel.cli("publish", SentinelWatch.SWITCH_MASTER, message).trim()).isEqualTo("1");
+  }
+
+  /**
+   * Publishes {@code message} on the first "Sentinel" and pauses it, in one transaction, for longer
+   * than the test waits: it answers no command (a question of the watch included) from then on.
+   */
+  private void announceAndStopAnswering(String message) {
+    try (StatefulRedisConnection<String, String> c = client.connect(RedisURI.create(fakeSentinel.url()))) {
+      RedisCommands<String, String> commands = c.sync();
+      commands.multi();
+      commands.publish(SentinelWatch.SWITCH_MASTER, message);
+      commands.clientPause(ANSWER_TIMEOUT.toMillis());
+      TransactionResult result = commands.exec();
+      assertThat((Long) result.get(0)).as("one subscriber: the watch").isEqualTo(1L);
+    }
   }
 
   private static void await(String what, BooleanSupplier condition) {
