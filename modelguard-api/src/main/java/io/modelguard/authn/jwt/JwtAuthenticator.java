@@ -548,8 +548,10 @@ public final class JwtAuthenticator implements Policy {
      * algorithm, for this secret only. The secret must have at least as many bits as the
      * algorithm's hash (32, 48 or 64 bytes), or {@link #build()} fails: a shorter secret can be
      * brute-forced from one token. It must not be one repeated byte either (an unfilled, all-zero
-     * buffer; a repeated character): such a secret is known to everyone. HMAC is off unless
-     * configured here.
+     * buffer; a repeated character): such a secret is known to everyone. Nor may it be a key in a
+     * format keys are published in (an X.509 public key or certificate, DER or base64, a PEM block,
+     * a JWK): an RSA or EC public key's bytes passed as the secret would let anyone who has that
+     * public key sign tokens. HMAC is off unless configured here.
      */
     public Builder hmacSecret(String algorithm, byte[] secret) {
       Objects.requireNonNull(secret, "JwtAuthenticator.hmacSecret");
@@ -566,6 +568,11 @@ public final class JwtAuthenticator implements Policy {
       if (Secrets.isOneRepeatedByte(secret)) {
         problems.add("hmacSecret: the " + algorithm + " secret is one repeated byte (an unfilled buffer?); "
             + "use random bytes, for example from SecureRandom");
+        return this;
+      }
+      if (KeyMaterial.isEncodedKey(secret)) {
+        problems.add("hmacSecret: the " + algorithm + " secret is a public key, certificate, PEM block or JWK, "
+            + "which whoever has the issuer's public key could sign tokens with; use the random secret bytes");
         return this;
       }
       String jca = "Hmac" + "SHA" + algorithm.substring(2);

@@ -79,6 +79,36 @@ class JwtAuthenticatorBuilderTest {
   }
 
   @Test
+  void anHmacSecretThatIsAPublishedKeyFailsAtBuild() throws Exception {
+    // The RS256-to-HS256 confusion, configured by hand: the issuer's public key bytes (or its PEM,
+    // certificate or JWK) as the HS256 secret built fine, and then anyone holding that public key
+    // could sign tokens this authenticator accepted.
+    PublicKey rsa = TestKeys.RSA.getPublic();
+    byte[] certificate;
+    try (java.io.InputStream in = getClass().getResourceAsStream("attacker-cert.pem")) {
+      certificate = in.readAllBytes();
+    }
+    String jwk = Jwks.json(Jwks.builder().key((RSAPublicKey) rsa).id("k1").build());
+    byte[][] published = {
+        rsa.getEncoded(),
+        TestKeys.EC_P256.getPublic().getEncoded(),
+        Base64.getEncoder().encode(rsa.getEncoded()),
+        pem("PUBLIC KEY", rsa.getEncoded()).getBytes(StandardCharsets.US_ASCII),
+        certificate,
+        jwk.getBytes(StandardCharsets.UTF_8),
+        ("{\"keys\":[" + jwk + "]}").getBytes(StandardCharsets.UTF_8)};
+    for (byte[] secret : published) {
+      JwtAuthenticator.Builder b = JwtAuthenticator.builder().publicKey("k1", rsa).hmacSecret("HS256", secret);
+
+      assertThatThrownBy(b::build).as(new String(secret, StandardCharsets.ISO_8859_1))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("hmacSecret: the HS256 secret is a public key, certificate, PEM block or JWK");
+    }
+    assertThat(JwtAuthenticator.builder().hmacSecret("HS256", TestKeys.secret(32)).build().allowedAlgorithms())
+        .as("random bytes").contains("HS256");
+  }
+
+  @Test
   void aStrongHmacSecretEnablesOnlyItsOwnAlgorithm() {
     byte[] secret = TestKeys.secret(64);
     JwtAuthenticator jwt = JwtAuthenticator.builder().hmacSecret("HS384", secret).build();
