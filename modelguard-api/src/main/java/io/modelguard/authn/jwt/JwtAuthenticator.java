@@ -636,7 +636,12 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The accepted audiences; when set, the token's {@code aud} (string or array) must contain one. Default: not checked. */
+    /**
+     * The accepted audiences; when set, the token's {@code aud} (string or array) must contain one.
+     * Default: not checked, with a WARN at {@link #build()}: an identity provider issues tokens for
+     * several services under one issuer, and without an audience a token meant for another of them
+     * passes.
+     */
     public Builder audience(String... audiences) {
       this.audiences.addAll(nonBlank(audiences, "audience"));
       return this;
@@ -799,6 +804,11 @@ public final class JwtAuthenticator implements Policy {
       if (issuers.isEmpty() && audiences.isEmpty()) {
         log.warn("JwtAuthenticator: neither issuer nor audience is configured; any unexpired token signed by a "
             + "trusted key is accepted, including tokens meant for other services");
+      } else if (audiences.isEmpty()) {
+        // An identity provider issues tokens for many services under one issuer: without an
+        // audience, a token it minted for another of them (its audience set to that service) passes.
+        log.warn("JwtAuthenticator: no audience is configured; tokens the issuer minted for other services are "
+            + "accepted too: set audience(...) to this service's");
       }
       JwtKeySource source = keySource != null ? keySource : new StaticKeySource(staticKeys);
       return new JwtAuthenticator(this, source, effective);

@@ -35,6 +35,21 @@ class JwtAuthenticatorBuilderTest {
   }
 
   @Test
+  void anIssuerWithoutAnAudienceIsWarnedAbout() {
+    // One identity provider, one issuer, many services: without an audience, a token it minted for
+    // another service passes here.
+    try (io.modelguard.LogCapture logs = io.modelguard.LogCapture.of(JwtAuthenticator.class, ch.qos.logback.classic.Level.WARN)) {
+      JwtAuthenticator.builder().publicKey("k1", TestKeys.RSA.getPublic()).issuer(JwtFixtures.ISSUER).build();
+      assertThat(logs.messagesAt(ch.qos.logback.classic.Level.WARN)).singleElement().asString()
+          .contains("no audience is configured").contains("audience(...)");
+    }
+    try (io.modelguard.LogCapture logs = io.modelguard.LogCapture.of(JwtAuthenticator.class, ch.qos.logback.classic.Level.WARN)) {
+      JwtFixtures.rsa().build();
+      assertThat(logs.messagesAt(ch.qos.logback.classic.Level.WARN)).as("issuer and audience set").isEmpty();
+    }
+  }
+
+  @Test
   void aDefaultTierTheEngineDoesNotRegisterFailsTheEnginesBuild() {
     // Tokens without a tier claim would get a tier that grants no model: every one refused, with no
     // hint why.
