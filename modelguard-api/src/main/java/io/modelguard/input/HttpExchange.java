@@ -78,8 +78,17 @@ final class HttpExchange {
 
   private Response readResponse(int maxBytes) throws Failed, IOException {
     int[] headerBytes = {0};
-    String statusLine = line(headerBytes);
-    int status = parseStatus(statusLine);
+    int status = parseStatus(line(headerBytes));
+    while (status >= 100 && status <= 199 && status != 101) {
+      // An interim response (100 Continue, 103 Early Hints) before the final one: a client must
+      // read past it even unasked (RFC 9110, 15.2). Its header lines are dropped unread (a
+      // Location there is no redirect) and count against the one header cap, so any number of
+      // interim responses costs no more than one header. 101 is refused: we asked for no upgrade.
+      for (String h = line(headerBytes); !h.isEmpty(); h = line(headerBytes)) {
+        // dropped
+      }
+      status = parseStatus(line(headerBytes));
+    }
     long contentLength = -1;
     boolean chunked = false;
     String location = null;

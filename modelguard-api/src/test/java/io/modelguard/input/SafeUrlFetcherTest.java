@@ -320,6 +320,38 @@ class SafeUrlFetcherTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "HTTP/1.1 100 Continue\r\n\r\n",
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+      // An interim response's headers are dropped: its Location is no redirect.
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLocation: http://169.254.169.254/\r\n\r\n"})
+  void readsPastInterimResponsesToTheFinalOne(String interim) throws IOException {
+    String png = new String(PNG, StandardCharsets.ISO_8859_1);
+    try (RawHttpServer raw = new RawHttpServer(interim + "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: "
+        + png.length() + "\r\n\r\n" + png)) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", raw.port()).build();
+
+      FetchResult r = f.fetch("http://127.0.0.1:" + raw.port() + "/cat.png");
+
+      assertThat(r.body()).contains(PNG);
+      assertThat(r.redirects()).isZero();
+    }
+  }
+
+  @Test
+  void interimResponsesShareTheHeaderCapAndAnUnaskedUpgradeIsRefused() throws IOException {
+    String flood = "HTTP/1.1 100 Continue\r\n\r\n".repeat(HttpExchange.MAX_HEADER_BYTES / 20);
+    try (RawHttpServer endless = new RawHttpServer(flood + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        RawHttpServer upgrade = new RawHttpServer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")) {
+      SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver)
+          .allowInternalEndpoint("127.0.0.1", endless.port()).allowInternalEndpoint("127.0.0.1", upgrade.port()).build();
+
+      assertThat(f.fetch("http://127.0.0.1:" + endless.port() + "/").failure()).contains(FetchFailure.BAD_RESPONSE);
+      assertThat(f.fetch("http://127.0.0.1:" + upgrade.port() + "/").failure()).contains(FetchFailure.HTTP_STATUS);
+    }
+  }
+
   @Test
   void aSlowDripIsCutOffByTheTotalTimeout() throws IOException {
     byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000)).getBytes(StandardCharsets.US_ASCII);
