@@ -12,6 +12,7 @@ import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,6 +104,34 @@ public final class ModelInputPolicy implements Policy {
         : fetcher != null ? fetcher.totalTimeoutNanos() : 0;
     this.fetchBytesPerRequest = b.fetchBytesPerRequest > 0 ? b.fetchBytesPerRequest
         : fetcher != null ? fetcher.maxBytes() : 0;
+  }
+
+  /**
+   * Refuses an image URL field whose {@link ImageSpec} accepts a format the fetcher does not (WebP,
+   * with the default fetcher's PNG, JPEG and GIF): each such image would be refused as a failed
+   * fetch ({@code 502}) with nothing to tell the operator why.
+   */
+  private void checkFetchableFormats() {
+    Optional<Set<ImageFormat>> fetchable = fetcher == null ? Optional.empty() : fetcher.acceptedFormats();
+    if (fetchable.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, ModelSpec> entry : specs.entrySet()) {
+      ModelSpec spec = entry.getValue();
+      for (int i = 0; i < spec.fieldSpecs.length; i++) {
+        FieldSpec f = spec.fieldSpecs[i];
+        if (f.kind != FieldSpec.Kind.IMAGE_URL || fetchable.get().containsAll(f.image.formats())) {
+          continue;
+        }
+        Set<ImageFormat> missing = EnumSet.copyOf(f.image.formats());
+        missing.removeAll(fetchable.get());
+        throw new IllegalStateException("ModelInputPolicy: model '" + entry.getKey() + "', field '"
+            + spec.fieldNames[i] + "': its ImageSpec accepts " + missing + ", which the fetcher does not accept "
+            + "(its acceptedFormats are " + EnumSet.copyOf(fetchable.get()) + "), so every such image "
+            + "would be refused as a failed fetch; add them with SafeUrlFetcher.builder().acceptedFormats(...) "
+            + "or drop them from the ImageSpec");
+      }
+    }
   }
 
   /** A policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs. */
@@ -378,13 +408,17 @@ public final class ModelInputPolicy implements Policy {
     /**
      * Builds the policy.
      *
-     * @throws IllegalStateException if no model was added
+     * @throws IllegalStateException if no model was added, or if an image URL field's {@link
+     *     ImageSpec} accepts a format the fetcher does not (WebP with the default fetcher), whose
+     *     images would all be refused as failed fetches
      */
     public ModelInputPolicy build() {
       if (specs.isEmpty()) {
         throw new IllegalStateException("ModelInputPolicy: add at least one ModelSpec with model(...)");
       }
-      return new ModelInputPolicy(this);
+      ModelInputPolicy policy = new ModelInputPolicy(this);
+      policy.checkFetchableFormats();
+      return policy;
     }
   }
 }

@@ -333,6 +333,11 @@ public final class SafeUrlFetcher {
     }
   }
 
+  /** The formats fetched content must be in; empty if any content is accepted. */
+  Optional<Set<ImageFormat>> acceptedFormats() {
+    return Optional.ofNullable(acceptedFormats);
+  }
+
   private FetchResult accept(byte[] body, int hops) {
     if (acceptedFormats == null) {
       return FetchResult.fetched(body, ImageFormat.sniff(body).orElse(null), hops);

@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.modelguard.GuardDecision;
@@ -64,6 +65,27 @@ class ModelInputPolicyTest {
     GuardDecision d = digitsPolicy.check(TestRequest.json("digits", digits(pixels(64, "7"))));
 
     assertThat(d.isAllowed()).isTrue();
+  }
+
+  @Test
+  void anImageUrlFieldAcceptingAFormatTheFetcherRefusesFailsAtBuild() {
+    // WebP allowed by the spec, but the default fetcher accepts PNG, JPEG and GIF only: every WebP
+    // image would have been refused as a failed fetch (502), with nothing telling the operator why.
+    ModelSpec webp = ModelSpec.builder("classifier")
+        .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().formats(ImageFormat.PNG, ImageFormat.WEBP).build()))
+        .build();
+    assertThatThrownBy(() -> ModelInputPolicy.of(webp))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("ModelInputPolicy: model 'classifier', field 'imageUrl': its ImageSpec accepts [WEBP], which "
+            + "the fetcher does not accept (its acceptedFormats are [PNG, JPEG, GIF]), so every such image would be "
+            + "refused as a failed fetch; add them with SafeUrlFetcher.builder().acceptedFormats(...) or drop them "
+            + "from the ImageSpec");
+    // A fetcher that accepts it too, or one accepting any content, builds.
+    assertThat(ModelInputPolicy.builder().model(webp)
+        .fetcher(SafeUrlFetcher.builder().acceptedFormats(ImageFormat.PNG, ImageFormat.WEBP).build()).build()
+        .spec("classifier")).isPresent();
+    assertThat(ModelInputPolicy.builder().model(webp).fetcher(SafeUrlFetcher.builder().acceptAnyContent().build())
+        .build().spec("classifier")).isPresent();
   }
 
   @Test
