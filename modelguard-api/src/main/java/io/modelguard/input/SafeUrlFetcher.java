@@ -205,6 +205,9 @@ public final class SafeUrlFetcher {
           long left = deadline - ticker.getAsLong();
           addresses = left <= 0 ? null : resolve(url.host, Duration.ofNanos(left), caller);
         }
+        // The addresses checked below are the ones connected to: a copy, not a list the resolver
+        // may still change; and a null among them is the resolver's failure, not an exception here.
+        addresses = addresses == null ? null : copyOrNull(addresses);
       } catch (UnknownHostException e) {
         addresses = null;
       } catch (RuntimeException e) {
@@ -233,6 +236,18 @@ public final class SafeUrlFetcher {
       }
     }
     return UrlCheck.allowed(url, addresses);
+  }
+
+  /** An immutable copy of {@code addresses}, or null if one of them is null. */
+  private static List<InetAddress> copyOrNull(List<InetAddress> addresses) {
+    InetAddress[] copy = addresses.toArray(new InetAddress[0]);
+    for (InetAddress a : copy) {
+      if (a == null) {
+        log.warn("SafeUrlFetcher: the resolver answered with a null address");
+        return null;
+      }
+    }
+    return List.of(copy);
   }
 
   /**

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.modelguard.ReasonCode;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -396,6 +397,21 @@ class SafeUrlFetcherTest {
         .fetch(url("/slow.png"));
 
     assertThat(r.failure()).contains(FetchFailure.TIMEOUT);
+  }
+
+  @Test
+  void aResolverAnsweringWithANullAddressFailsTheLookupInsteadOfThrowing() throws Exception {
+    // fetch promises never to throw; a custom resolver's list with a null in it made it throw a
+    // NullPointerException out of the address checks.
+    InetAddress publicAddress = InetAddress.getByAddress(new byte[] {93, (byte) 184, (byte) 216, 34});
+    HostResolver nulls = host -> java.util.Arrays.asList(publicAddress, null);
+    SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(nulls).connector(connector).build();
+
+    FetchResult[] r = new FetchResult[1];
+    org.assertj.core.api.Assertions.assertThatCode(() -> r[0] = f.fetch("https://images.example/cat.png"))
+        .doesNotThrowAnyException();
+    assertThat(r[0].failure()).contains(FetchFailure.UNRESOLVABLE);
+    assertThat(connector.attempts).isEmpty();
   }
 
   @Test
