@@ -56,7 +56,7 @@ public final class CappedBody {
     if (maxBytes < 0 || maxBytes > MAX_CAP) {
       throw new IllegalArgumentException("maxBytes must be in 0.." + MAX_CAP + ", was " + maxBytes);
     }
-    if (bytes == null) {
+    if (bytes == null && failure == null) {
       readFromSource(maxBytes);
     }
     if (failure != null) {
@@ -146,7 +146,17 @@ public final class CappedBody {
   private InputStream stream;
 
   private void readFromSource(int maxBytes) throws IOException {
-    stream = source.open();
+    try {
+      stream = source.open();
+    } catch (IOException e) {
+      failure = e;
+      throw e;
+    } catch (RuntimeException e) {
+      // Remembered like a failed read (and never opened again): the container refused the stream
+      // (an IllegalStateException once the application took the reader, say).
+      failure = new IOException("the body stream could not be opened: " + e.getClass().getName(), e);
+      throw failure;
+    }
     bytes = new byte[0];
     readMore(maxBytes);
   }

@@ -31,6 +31,23 @@ class CappedBodyTest {
   }
 
   @Test
+  void aStreamThatCannotBeOpenedFailsEveryReaderAsAnIoFailureAndIsNotOpenedAgain() {
+    // The container may refuse the stream unchecked (an IllegalStateException once the application
+    // took the reader): it reached the policies unwrapped, and the next reader opened it again.
+    AtomicLong opens = new AtomicLong();
+    CappedBody body = new CappedBody(() -> {
+      opens.incrementAndGet();
+      throw new IllegalStateException("getReader() was called");
+    });
+
+    assertThatThrownBy(() -> body.read(64)).isInstanceOf(IOException.class)
+        .hasCauseInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> body.read(1024)).isInstanceOf(IOException.class);
+    assertThat(opens).hasValue(1);
+    assertThat(body.consumed()).isFalse();
+  }
+
+  @Test
   void bodyAtTheCapIsReturnedWhole() throws IOException {
     CappedBody body = new CappedBody(() -> new ByteArrayInputStream(new byte[64]));
     assertThat(body.read(64)).hasSize(64);
