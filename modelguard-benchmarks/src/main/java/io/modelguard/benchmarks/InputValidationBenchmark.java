@@ -48,6 +48,13 @@ public class InputValidationBenchmark {
   public static final String PROMPT_JSON = "{\"prompt\":\"Summarise the attached review in one sentence, please: "
       + "the battery lasts two days and the screen is bright.\"}";
 
+  /**
+   * The same prompt in German, with umlauts and a no-break space: text outside ASCII, which the
+   * deny patterns also see in its NFKC form and its look-alike form (Unicode TR 39).
+   */
+  public static final String PROMPT_NON_ASCII_JSON = "{\"prompt\":\"Fasse die beigef\u00fcgte Bewertung in einem "
+      + "Satz zusammen, bitte: der Akku h\u00e4lt zwei Tage und der Bildschirm ist hell.\u00a0\"}";
+
   /** The benchmarks; JMH instantiates this class. */
   public InputValidationBenchmark() {}
 
@@ -75,6 +82,12 @@ public class InputValidationBenchmark {
     return s.policy.check(s.prompt);
   }
 
+  /** The prompt outside ASCII through the policy: the NFKC and look-alike forms are made too. */
+  @Benchmark
+  public GuardDecision promptNonAsciiPolicy(Inputs s) {
+    return s.policy.check(s.promptNonAscii);
+  }
+
   /** A digits input with one pixel out of range: the refusal path, detail included. */
   @Benchmark
   public GuardDecision digitsOutOfRangeRefused(Inputs s) {
@@ -96,6 +109,8 @@ public class InputValidationBenchmark {
     public final FakeRequest iris;
     /** A valid prompt. */
     public final FakeRequest prompt;
+    /** A valid prompt with characters outside ASCII. */
+    public final FakeRequest promptNonAscii;
 
     /** Builds everything. */
     public Inputs() {
@@ -115,6 +130,7 @@ public class InputValidationBenchmark {
       digitsOutOfRange = FakeRequest.builder().model("digits").jsonBody(DIGITS_JSON.replace(",0,0,0]}", ",0,0,17]}")).build();
       iris = FakeRequest.builder().model("iris-v2").jsonBody(IRIS_V2_JSON).build();
       prompt = FakeRequest.builder().model("chat").jsonBody(PROMPT_JSON).build();
+      promptNonAscii = FakeRequest.builder().model("chat").jsonBody(PROMPT_NON_ASCII_JSON).build();
     }
   }
 }
