@@ -7,9 +7,12 @@ import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Authenticates requests by API key ({@link io.modelguard.Phase#AUTHENTICATE}). Reads the key only
@@ -25,13 +28,18 @@ import java.util.Optional;
  *       behind the guard might act on the other credential while the guard charged the key;
  *   <li>the header repeated, a malformed key (bad prefix, length, alphabet or checksum — refused
  *       without a store lookup; only spaces and tabs around the key are ignored, as HTTP allows,
- *       never control characters), an unknown key id, a hash mismatch, a revoked or expired key:
- *       {@code auth.invalid_api_key}, all with the same generic detail;
+ *       never control characters), a well-formed key of an environment this policy does not
+ *       accept ({@link Builder#acceptedEnvironments}; also refused without a store lookup or
+ *       hashing), an unknown key id, a hash mismatch, a revoked or expired key: {@code
+ *       auth.invalid_api_key}, all with the same generic detail and headers, so a refused test key
+ *       cannot be told from a wrong one;
  *   <li>otherwise: the key's subject, tenant and tier as the principal.
  * </ul>
  *
  * <p>The keyed hash is computed for every well-formed key before the lookup, and compared in
- * constant time, so response timing does not tell a known key id from an unknown one. Thread-safe.
+ * constant time, so response timing does not tell a known key id from an unknown one. The hash
+ * covers the whole key, environment tag included, so a test key whose prefix is rewritten to
+ * {@code mg_live_} (checksum recomputed) does not match its record. Thread-safe.
  */
 public final class ApiKeyAuthenticator implements Policy {
   /** The default header carrying the key. */
@@ -41,12 +49,14 @@ public final class ApiKeyAuthenticator implements Policy {
   private final ApiKeyHasher hasher;
   private final String header;
   private final List<String> otherCredentialHeaders;
+  private final Set<ApiKeyFormat.Environment> acceptedEnvironments;
 
   private ApiKeyAuthenticator(Builder b) {
     this.store = b.store;
     this.hasher = b.hasher;
     this.header = b.header;
     this.otherCredentialHeaders = b.otherCredentialHeaders;
+    this.acceptedEnvironments = b.acceptedEnvironments;
   }
 
   /** Starts a builder over {@code store}, hashing with {@code hasher} (both required). */
@@ -70,7 +80,9 @@ public final class ApiKeyAuthenticator implements Policy {
     }
     String key = withoutOptionalWhitespace(values.get(0));
     Optional<ApiKeyFormat.Parsed> parsed = ApiKeyFormat.parse(key);
-    if (parsed.isEmpty()) {
+    if (parsed.isEmpty() || !acceptedEnvironments.contains(parsed.get().environment())) {
+      // A refused environment is answered exactly as a malformed key, and before the hash and the
+      // lookup: the answer cannot depend on whether the key exists, so it tells nothing about it.
       return GuardDecision.deny(ReasonCode.AUTH_INVALID_API_KEY);
     }
     byte[] candidate = hasher.hash(key);
@@ -117,6 +129,8 @@ public final class ApiKeyAuthenticator implements Policy {
     private final ApiKeyHasher hasher;
     private String header = DEFAULT_HEADER;
     private List<String> otherCredentialHeaders = List.of("Authorization");
+    private Set<ApiKeyFormat.Environment> acceptedEnvironments =
+        Collections.unmodifiableSet(EnumSet.allOf(ApiKeyFormat.Environment.class));
 
     private Builder(ApiKeyStore store, ApiKeyHasher hasher) {
       this.store = Objects.requireNonNull(store, "ApiKeyAuthenticator.store");
@@ -154,6 +168,33 @@ public final class ApiKeyAuthenticator implements Policy {
         list.add(h);
       }
       this.otherCredentialHeaders = List.copyOf(list);
+      return this;
+    }
+
+    /**
+     * The environments whose keys are accepted; a well-formed key of any other environment is
+     * refused with {@code auth.invalid_api_key}, the same answer as a wrong key, before any store
+     * lookup or hashing. Default: every environment, {@code live} and {@code test}: the guard
+     * cannot know which deployment it runs in, and test deployments authenticate with {@code
+     * mg_test_} keys. Nothing is logged about the default. In production,
+     * call {@code acceptedEnvironments(Environment.LIVE)} if test keys are issued into the same
+     * store (a shared database, keys for integration tests), so a test key leaked from a CI log or
+     * a laptop does not authenticate there.
+     *
+     * @throws IllegalArgumentException if no environment is named or one is null
+     */
+    public Builder acceptedEnvironments(ApiKeyFormat.Environment... environments) {
+      if (environments == null || environments.length == 0) {
+        throw new IllegalArgumentException("ApiKeyAuthenticator.acceptedEnvironments must name at least one environment");
+      }
+      EnumSet<ApiKeyFormat.Environment> set = EnumSet.noneOf(ApiKeyFormat.Environment.class);
+      for (ApiKeyFormat.Environment env : environments) {
+        if (env == null) {
+          throw new IllegalArgumentException("ApiKeyAuthenticator.acceptedEnvironments must not contain null");
+        }
+        set.add(env);
+      }
+      this.acceptedEnvironments = Collections.unmodifiableSet(set);
       return this;
     }
 

@@ -11,7 +11,10 @@ import java.util.zip.CRC32;
  * mg_live_} followed by 50 base62 characters.
  *
  * <ul>
- *   <li>{@code env} is {@code live} or {@code test}, so a leaked test key is told apart at a glance;
+ *   <li>{@code env} is {@code live} or {@code test}, so a leaked test key is told apart at a glance
+ *       and production can refuse test keys ({@link ApiKeyAuthenticator.Builder#acceptedEnvironments});
+ *       the stored keyed hash covers it, so rewriting a test key's prefix to {@code live} (the
+ *       checksum is no secret and is easily recomputed) yields a key that matches no record;
  *   <li>the 12-character key id (about 71 random bits) is the public lookup handle;
  *   <li>the 32-character secret carries about 190 random bits;
  *   <li>the 6-character checksum is the CRC-32 of everything before it, so malformed or mistyped

@@ -9,7 +9,8 @@ import java.util.Optional;
  * belongs to. A client may have several records (rotation). Immutable.
  *
  * @param keyId the public lookup id embedded in the key
- * @param hash the HMAC-SHA-256 of the whole key under the server pepper
+ * @param hash the HMAC-SHA-256 of the whole key under the server pepper; the key's environment
+ *     prefix included, so the record is bound to the environment it was issued for
  * @param subject the client the key authenticates as (not blank)
  * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank)
  * @param tier the client's tier

@@ -10,10 +10,13 @@ import io.modelguard.Phase;
 import io.modelguard.Principal;
 import io.modelguard.RandomSource;
 import io.modelguard.ReasonCode;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,5 +124,92 @@ class ApiKeyAuthenticatorTest {
     assertThatThrownBy(() -> ApiKeyAuthenticator.builder(store, hasher).otherCredentialHeaders("x-api-key"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("ApiKeyAuthenticator.otherCredentialHeaders");
+  }
+
+  @Test
+  void aProductionPolicyRefusesATestKeyAsItRefusesAWrongOne() {
+    // Both environments were accepted everywhere: a test key leaked from a CI log authenticated
+    // against production whenever its record sat in the same store.
+    IssuedApiKey testKey = new ApiKeyIssuer(hasher, RandomSource.seeded(6), clock)
+        .issue(ApiKeyFormat.Environment.TEST, "ci", "acme", "free", null);
+    store.add(testKey.record());
+    AtomicInteger lookups = new AtomicInteger();
+    ApiKeyStore counting = id -> {
+      lookups.incrementAndGet();
+      return store.find(id);
+    };
+    ModelGuard production = guard(ApiKeyAuthenticator.builder(counting, hasher)
+        .acceptedEnvironments(ApiKeyFormat.Environment.LIVE).build());
+    GuardDecision bogus = production.check(TestRequest.create().header("X-API-Key", "mg_live_not-a-key"));
+
+    GuardDecision refused = production.check(TestRequest.create().header("X-API-Key", testKey.key()));
+
+    assertThat(refused.isAllowed()).isFalse();
+    assertThat(refused.reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    assertThat(lookups).as("refused right after parsing, before the hash and the lookup").hasValue(0);
+    assertSameAnswer(refused, bogus);
+    assertThat(production.check(TestRequest.create().header("X-API-Key", key.key())).isAllowed())
+        .as("live keys still work").isTrue();
+    assertThat(guard(ApiKeyAuthenticator.builder(store, hasher).build())
+        .check(TestRequest.create().header("X-API-Key", testKey.key())).isAllowed())
+        .as("default: both environments, as before").isTrue();
+  }
+
+  @Test
+  void aTestOnlyPolicyRefusesLiveKeys() {
+    ModelGuard staging = guard(ApiKeyAuthenticator.builder(store, hasher)
+        .acceptedEnvironments(ApiKeyFormat.Environment.TEST).build());
+
+    assertThat(staging.check(TestRequest.create().header("X-API-Key", key.key())).reason())
+        .contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  @Test
+  void acceptedEnvironmentsMustNameAtLeastOne() {
+    assertThatThrownBy(() -> ApiKeyAuthenticator.builder(store, hasher).acceptedEnvironments())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ApiKeyAuthenticator.acceptedEnvironments");
+    assertThatThrownBy(() -> ApiKeyAuthenticator.builder(store, hasher)
+        .acceptedEnvironments(ApiKeyFormat.Environment.LIVE, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ApiKeyAuthenticator.acceptedEnvironments");
+  }
+
+  @Test
+  void aTestKeyRewrittenAsALiveKeyMatchesNoRecord() {
+    // The checksum is a public CRC, so anyone holding a test key can move its id and secret
+    // under the live prefix with a valid checksum; the keyed hash covers the prefix, so the
+    // record issued for the test key refuses it.
+    IssuedApiKey testKey = new ApiKeyIssuer(hasher, RandomSource.seeded(6), clock)
+        .issue(ApiKeyFormat.Environment.TEST, "ci", "acme", "free", null);
+    store.add(testKey.record());
+    String secret = testKey.key().substring(ApiKeyFormat.PREFIX.length() + 5 + ApiKeyFormat.KEY_ID_LENGTH,
+        ApiKeyFormat.LENGTH - ApiKeyFormat.CHECKSUM_LENGTH);
+    String rewritten = ApiKeyFormat.assemble(ApiKeyFormat.Environment.LIVE, testKey.record().keyId(), secret);
+    ModelGuard production = guard(ApiKeyAuthenticator.builder(store, hasher)
+        .acceptedEnvironments(ApiKeyFormat.Environment.LIVE).build());
+    ModelGuard either = guard(ApiKeyAuthenticator.builder(store, hasher).build());
+
+    assertThat(rewritten).startsWith("mg_live_").isNotEqualTo(testKey.key());
+    assertThat(ApiKeyFormat.parse(rewritten)).map(ApiKeyFormat.Parsed::keyId).contains(testKey.record().keyId());
+    assertThat(either.check(TestRequest.create().header("X-API-Key", testKey.key())).isAllowed()).isTrue();
+    for (ModelGuard guard : List.of(production, either)) {
+      GuardDecision d = guard.check(TestRequest.create().header("X-API-Key", rewritten));
+
+      assertThat(d.reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    }
+  }
+
+  private static void assertSameAnswer(GuardDecision actual, GuardDecision expected) {
+    assertThat(actual.reason()).isEqualTo(expected.reason());
+    assertThat(actual.detail()).isEqualTo(expected.detail());
+    assertThat(actual.headers()).isEqualTo(expected.headers());
+    assertThat(actual.challengeScope()).isEqualTo(expected.challengeScope());
+    ProblemResponse a = ProblemRenderer.render(actual);
+    ProblemResponse e = ProblemRenderer.render(expected);
+    assertThat(a.status()).isEqualTo(401);
+    assertThat(a.status()).isEqualTo(e.status());
+    assertThat(a.headers()).isEqualTo(e.headers());
+    assertThat(a.bodyAsString()).isEqualTo(e.bodyAsString());
   }
 }

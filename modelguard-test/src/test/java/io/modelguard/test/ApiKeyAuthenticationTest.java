@@ -19,6 +19,8 @@ import io.modelguard.authn.ApiKeyRecord;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.problem.ProblemRenderer;
+import io.modelguard.problem.ProblemResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -112,6 +114,40 @@ class ApiKeyAuthenticationTest {
 
     assertThat(ApiKeyFormat.parse(forged)).isPresent();
     assertThat(call(forged).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+  }
+
+  @Test
+  void aProductionChainRefusesATestKeyExactlyAsABogusKey() {
+    IssuedApiKey testKey = issuer.issue(ApiKeyFormat.Environment.TEST, "ci", "acme", "free", null);
+    store.add(testKey.record());
+    IssuedApiKey liveKey = issue("alice", null);
+    ModelGuard production = ModelGuard.builder()
+        .clock(clock)
+        .auditLog(false)
+        .models("digits")
+        .tier(Tier.builder("free").models("digits").build())
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "api-key", ApiKeyAuthenticator.builder(store, hasher)
+                .acceptedEnvironments(ApiKeyFormat.Environment.LIVE).build())
+            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+        .build();
+    String unknownLive = issuer.issue(ApiKeyFormat.Environment.LIVE, "ghost", "acme", "free", null).key();
+
+    GuardDecision refused = production.check(FakeRequest.builder().model("digits").header("X-API-Key", testKey.key()).build());
+
+    assertThat(production.check(FakeRequest.builder().model("digits").header("X-API-Key", liveKey.key()).build())
+        .isAllowed()).isTrue();
+    assertThat(refused.reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
+    for (String bogus : List.of("mg_live_garbage", unknownLive)) {
+      GuardDecision wrong = production.check(FakeRequest.builder().model("digits").header("X-API-Key", bogus).build());
+      ProblemResponse expected = ProblemRenderer.render(wrong);
+      ProblemResponse actual = ProblemRenderer.render(refused);
+
+      assertThat(refused.detail()).as(bogus).isEqualTo(wrong.detail());
+      assertThat(actual.status()).as(bogus).isEqualTo(401).isEqualTo(expected.status());
+      assertThat(actual.headers()).as(bogus).isEqualTo(expected.headers());
+      assertThat(actual.bodyAsString()).as(bogus).isEqualTo(expected.bodyAsString());
+    }
   }
 
   @Test
