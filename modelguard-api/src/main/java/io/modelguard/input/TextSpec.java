@@ -137,6 +137,11 @@ public final class TextSpec {
       int at = i;
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
+      if (cp >= 0x20 && cp < 0x7f) {
+        // Printable ASCII, most of a prompt: none of the checks below applies to it. Said here
+        // rather than left to them, so that its cost does not hang on the JIT inlining them.
+        continue;
+      }
       if (rejectInvisible && cp == BLACK_FLAG) {
         int end = subdivisionFlagEnd(text, i);
         if (end > i) {
@@ -208,6 +213,14 @@ public final class TextSpec {
   private static String withoutIgnorables(String text) {
     StringBuilder sb = null;
     for (int i = 0; i < text.length(); ) {
+      char c = text.charAt(i);
+      if (c < 0x80) { // no ASCII character renders as nothing
+        if (sb != null) {
+          sb.append(c);
+        }
+        i++;
+        continue;
+      }
       int cp = text.codePointAt(i);
       int next = i + Character.charCount(cp);
       if (rendersAsNothing(cp)) {
