@@ -6,7 +6,11 @@ package io.modelguard.input;
  * status text and error messages are never passed on.
  */
 public enum FetchFailure {
-  /** The host name has no address (or resolution timed out). */
+  /**
+   * The host name has no address (or resolution timed out). Its client answer is also what a name
+   * refused for resolving to a denied address gets ({@link UrlRefusal#DENIED_ADDRESS}), so that the
+   * two cannot be told apart.
+   */
   UNRESOLVABLE("The URL's host could not be resolved."),
   /** No checked address accepted a connection within the connect timeout. */
   CONNECT_FAILED("The URL's host could not be reached."),

@@ -14,26 +14,36 @@ public final class FetchResult {
   private final ImageFormat format;
   private final int redirects;
   private final UrlRefusal refusal;
+  /** Whether {@link #refusal} was decided from the answers a host name resolved to. */
+  private final boolean fromAnswers;
   private final FetchFailure failure;
 
-  private FetchResult(byte[] body, ImageFormat format, int redirects, UrlRefusal refusal, FetchFailure failure) {
+  private FetchResult(
+      byte[] body, ImageFormat format, int redirects, UrlRefusal refusal, boolean fromAnswers, FetchFailure failure) {
     this.body = body;
     this.format = format;
     this.redirects = redirects;
     this.refusal = refusal;
+    this.fromAnswers = fromAnswers;
     this.failure = failure;
   }
 
   static FetchResult fetched(byte[] body, ImageFormat format, int redirects) {
-    return new FetchResult(body, format, redirects, null, null);
+    return new FetchResult(body, format, redirects, null, false, null);
   }
 
+  /** Refused before any lookup, or for an IP literal: the client is told the reason. */
   static FetchResult refused(UrlRefusal refusal, int redirects) {
-    return new FetchResult(null, null, redirects, refusal, null);
+    return new FetchResult(null, null, redirects, refusal, false, null);
+  }
+
+  /** Refused as {@code check} was, which may have been decided from a name's answers. */
+  static FetchResult refused(UrlCheck check, int redirects) {
+    return new FetchResult(null, null, redirects, check.refusal().orElseThrow(), check.refusedByAnswers(), null);
   }
 
   static FetchResult failed(FetchFailure failure, int redirects) {
-    return new FetchResult(null, null, redirects, null, failure);
+    return new FetchResult(null, null, redirects, null, false, failure);
   }
 
   /** Whether the resource was fetched. */
@@ -61,7 +71,10 @@ public final class FetchResult {
     return redirects;
   }
 
-  /** Why the URL (or a redirect target) was refused before connecting, if it was. */
+  /**
+   * Why the URL (or a redirect target) was refused before connecting, if it was: the true reason,
+   * also when {@link #decision()} tells the client the host could not be resolved.
+   */
   public Optional<UrlRefusal> refusal() {
     return Optional.ofNullable(refusal);
   }
@@ -74,16 +87,13 @@ public final class FetchResult {
   /**
    * The decision for a guard: allow if fetched, {@link ReasonCode#INPUT_URL_BLOCKED} (422) for a
    * refusal, {@link ReasonCode#INPUT_FETCH_FAILED} (502) for a failure; the detail is the reason's
-   * generic client text, never anything the upstream sent.
+   * generic client text, never anything the upstream sent. A refusal decided from the answers a
+   * host name (of the URL or of a redirect hop) resolved to is told to the client exactly as a name
+   * that does not resolve is ({@code 502}, {@link FetchFailure#UNRESOLVABLE}'s text), so that
+   * refusals cannot reveal which internal names exist; see {@link UrlCheck#decision()}.
    */
   public GuardDecision decision() {
-    if (refusal != null) {
-      return GuardDecision.deny(ReasonCode.INPUT_URL_BLOCKED, refusal.clientDetail());
-    }
-    if (failure != null) {
-      return GuardDecision.deny(ReasonCode.INPUT_FETCH_FAILED, failure.clientDetail());
-    }
-    return GuardDecision.allow();
+    return UrlCheck.decision(refusal, fromAnswers, failure);
   }
 
   byte[] bodyUnsafe() {
@@ -94,6 +104,7 @@ public final class FetchResult {
   public String toString() {
     return isFetched() ? "FetchResult[fetched " + body.length + " bytes" + (format == null ? "" : " " + format)
         + ", " + redirects + " redirects]"
-        : "FetchResult[" + (refusal != null ? "refused " + refusal : "failed " + failure) + "]";
+        : "FetchResult[" + (refusal != null ? "refused " + refusal + (fromAnswers ? " (told: unresolvable)" : "")
+            : "failed " + failure) + "]";
   }
 }

@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *   <li>image URL fields: fetched through the {@link SafeUrlFetcher}, one after another, reading
  *       at most the field's {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code
  *       input.url_blocked} (422, nothing connected) or {@code input.fetch_failed} (502; also for a
- *       body over the cap, as soon as it passes it); the fetched image is checked against the
+ *       body over the cap, as soon as it passes it, and for a host name refused for resolving to an
+ *       internal address, told exactly as a name that does not resolve: see {@link
+ *       UrlCheck#decision()}); the fetched image is checked against the
  *       field's {@link ImageSpec} from its header → {@code input.invalid}; the bytes are handed to
  *       the application as {@link FetchedInputs}. The fetches of one request share one time budget
  *       ({@link Builder#fetchTimeoutPerRequest}) and one byte budget ({@link

@@ -61,7 +61,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A refusal ({@link UrlRefusal}, mapped to {@code input.url_blocked}) is decided before any
  * connection is attempted; a failure of an allowed URL ({@link FetchFailure}) maps to {@code
- * input.fetch_failed}. Neither ever throws: results are values.
+ * input.fetch_failed}. Neither ever throws: results are values. A host <em>name</em> refused for
+ * what it resolved to (step 4, also on a redirect hop) is reported to the client exactly as a
+ * name that does not resolve ({@code input.fetch_failed}, {@link FetchFailure#UNRESOLVABLE}'s
+ * text), so that a client cannot learn which internal names a split-horizon resolver knows; the
+ * result's {@code refusal()} and the DEBUG log keep the true reason ({@link UrlCheck#decision()}).
+ * A refused IP literal, which the client wrote itself, stays {@code input.url_blocked}.
  *
  * <pre>{@code
  * SafeUrlFetcher fetcher = SafeUrlFetcher.builder()
@@ -229,13 +234,28 @@ public final class SafeUrlFetcher {
       }
       Optional<String> denied = classifier.deniedBy(raw);
       if (denied.isPresent()) {
-        return refuse(UrlRefusal.DENIED_ADDRESS, url, "an answer is in " + denied.get());
+        return refuseByAddress(UrlRefusal.DENIED_ADDRESS, url, "an answer is in " + denied.get());
       }
       if (!allowedPorts.contains(url.port)) {
-        return refuse(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port);
+        return refuseByAddress(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port + " for a non-exempt address");
       }
     }
     return UrlCheck.allowed(url, addresses);
+  }
+
+  /**
+   * Refuses {@code url} for one of the addresses it names or resolved to. For a name the client is
+   * told it does not resolve: split-horizon DNS answers internal names, and a refusal telling
+   * "resolves to an internal address" apart from "no such name" would let a client enumerate them.
+   * The log keeps the true reason.
+   */
+  private UrlCheck refuseByAddress(UrlRefusal reason, ParsedUrl url, String note) {
+    if (url.literal != null) {
+      return refuse(reason, url, note);
+    }
+    log.debug("SafeUrlFetcher: refused {}: {} ({}); the client is told the name does not resolve",
+        url.host, reason, note);
+    return UrlCheck.refusedByAnswers(reason, url);
   }
 
   /** An immutable copy of {@code addresses}, or null if one of them is null. */
@@ -320,7 +340,7 @@ public final class SafeUrlFetcher {
     int hops = 0;
     while (true) {
       if (check.refusal().isPresent()) {
-        return FetchResult.refused(check.refusal().get(), hops);
+        return FetchResult.refused(check, hops);
       }
       if (check.failure().isPresent()) {
         return FetchResult.failed(check.failure().get(), hops);

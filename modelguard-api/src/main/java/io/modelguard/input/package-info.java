@@ -46,6 +46,8 @@
  * <p>413 {@code input.too_large}, 415 {@code input.unsupported_media_type}, 400 {@code
  * input.malformed} (generic detail), 422 {@code input.invalid} (names the field and the rule, never
  * the value), 422 {@code input.url_blocked} (no connection was attempted), 502 {@code
- * input.fetch_failed} (no upstream text is passed on).
+ * input.fetch_failed} (no upstream text is passed on; also a host name refused for resolving to an
+ * internal address, answered exactly as a name that does not resolve, so that clients cannot list
+ * internal names: {@link io.modelguard.input.UrlCheck#decision()}).
  */
 package io.modelguard.input;

@@ -180,7 +180,7 @@ class SafeUrlFetcherTest {
 
   @ParameterizedTest
   @ValueSource(strings = {
-      "http://127.0.0.1:LP/", "http://localhost:LP/", "http://[::1]:LP/", "http://internal.test:LP/",
+      "http://127.0.0.1:LP/", "http://localhost:LP/", "http://[::1]:LP/",
       "http://0x7f000001:LP/", "http://127.1:LP/", "http://[::ffff:127.0.0.1]:LP/", "http://127.0.0.2:WM/",
       "http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/", "gopher://127.0.0.1:LP/_x",
       "file:///etc/passwd", "ftp://127.0.0.1:LP/", "http://user@127.0.0.1:WM/cat.png", "http://①②⑦.⓪.⓪.①:LP/"})
@@ -195,6 +195,20 @@ class SafeUrlFetcherTest {
     assertThat(connector.attempts).as("only the allowed test server was connected to")
         .allSatisfy(a -> assertThat(a.getPort()).isEqualTo(wm));
     assertThat(connector.attempts).hasSize(1);
+  }
+
+  @Test
+  void refusesARedirectToANameResolvingInternallyAnsweringAsForAnUnresolvableName() {
+    String target = "http://internal.test:" + lp + "/";
+    images.stubFor(get("/bounce").willReturn(aResponse().withStatus(302).withHeader("Location", target)));
+
+    FetchResult r = fetcher.fetch(url("/bounce"));
+
+    assertThat(r.refusal()).contains(UrlRefusal.DENIED_ADDRESS);
+    assertThat(r.decision().reason()).contains(ReasonCode.INPUT_FETCH_FAILED);
+    assertThat(r.decision().detail()).contains(FetchFailure.UNRESOLVABLE.clientDetail());
+    assertThat(r.redirects()).isEqualTo(1);
+    assertThat(connector.attempts).hasSize(1).allSatisfy(a -> assertThat(a.getPort()).isEqualTo(wm));
   }
 
   @Test

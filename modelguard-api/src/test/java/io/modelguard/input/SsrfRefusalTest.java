@@ -67,6 +67,18 @@ class SsrfRefusalTest {
     assertThat(r.decision().detail().orElseThrow()).isEqualTo(reason.clientDetail());
   }
 
+  /**
+   * A host name refused for what it resolved to: the true reason in the result, but the client is
+   * told what it is told for a name that does not resolve ({@link InternalNameOracleTest}).
+   */
+  private void assertRefusedName(String url, UrlRefusal reason) {
+    String u = url.replace("PORT", Integer.toString(port));
+    FetchResult r = fetcher.fetch(u);
+    assertThat(r.refusal()).as("refusal of %s", u).contains(reason);
+    assertThat(r.decision().reason()).contains(ReasonCode.INPUT_FETCH_FAILED);
+    assertThat(r.decision().detail().orElseThrow()).isEqualTo(FetchFailure.UNRESOLVABLE.clientDetail());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
       "http://127.1:PORT/", "http://127.0.1:PORT/", "http://2130706433:PORT/", "http://017700000001:PORT/",
@@ -179,9 +191,15 @@ class SsrfRefusalTest {
   @ValueSource(strings = {
       "http://169.254.169.254/latest/meta-data/", "http://169.254.170.2/v2/credentials", "http://[fd00:ec2::254]/",
       "http://100.100.100.200/latest/meta-data/", "http://192.0.0.192/opc/v2/instance/",
-      "http://[::ffff:169.254.169.254]/", "http://metadata-alias.test/", "http://unique-local.test/"})
+      "http://[::ffff:169.254.169.254]/"})
   void refusesCloudMetadataAddresses(String url) {
     assertRefused(url, UrlRefusal.DENIED_ADDRESS);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"http://metadata-alias.test/", "http://unique-local.test/"})
+  void refusesNamesResolvingToCloudMetadataAddresses(String url) {
+    assertRefusedName(url, UrlRefusal.DENIED_ADDRESS);
   }
 
   @ParameterizedTest
@@ -208,7 +226,7 @@ class SsrfRefusalTest {
       "http://internal.test:PORT/", "http://v6-loopback.test:PORT/", "http://nat64.test:PORT/",
       "http://INTERNAL.test.:PORT/"})
   void refusesNamesThatResolveToInternalAddresses(String url) {
-    assertRefused(url, UrlRefusal.DENIED_ADDRESS);
+    assertRefusedName(url, UrlRefusal.DENIED_ADDRESS);
   }
 
   @ParameterizedTest
@@ -216,7 +234,7 @@ class SsrfRefusalTest {
       "http://public-then-private.test:PORT/", "http://private-then-public.test:PORT/", "http://mixed-v6.test/",
       "http://mixed-families.test/"})
   void refusesDnsAnswersMixingPublicAndPrivateAddresses(String url) {
-    assertRefused(url, UrlRefusal.DENIED_ADDRESS);
+    assertRefusedName(url, UrlRefusal.DENIED_ADDRESS);
   }
 
   @Test
@@ -243,7 +261,7 @@ class SsrfRefusalTest {
   void anAllowListedHostIsStillRefusedWhenItResolvesToAnInternalAddress() {
     fetcher = SafeUrlFetcher.builder().resolver(resolver).connector(connector).allowPorts(80, 443, port)
         .allowHosts("internal.test").build();
-    assertRefused("http://internal.test:PORT/", UrlRefusal.DENIED_ADDRESS);
+    assertRefusedName("http://internal.test:PORT/", UrlRefusal.DENIED_ADDRESS);
   }
 
   @Test
@@ -251,7 +269,7 @@ class SsrfRefusalTest {
     fetcher = SafeUrlFetcher.builder().resolver(new FakeResolver().map("images.example.com", "93.184.216.34"))
         .connector(connector).denyNames("*.corp.example").denyRanges("93.184.216.0/24").build();
     assertRefused("http://wiki.corp.example/", UrlRefusal.DENIED_NAME);
-    assertRefused("http://images.example.com/", UrlRefusal.DENIED_ADDRESS);
+    assertRefusedName("http://images.example.com/", UrlRefusal.DENIED_ADDRESS);
     assertRefused("http://93.184.216.34/", UrlRefusal.DENIED_ADDRESS);
   }
 
