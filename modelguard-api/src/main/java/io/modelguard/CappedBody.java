@@ -28,6 +28,11 @@ public final class CappedBody {
   private int readWithCap = -1;
   /** Why reading stopped short, if the stream failed (checked or not): every later read fails alike. */
   private IOException failure;
+  /**
+   * Why the source could not be opened, if it threw unchecked (the container refusing the stream):
+   * every later read fails with it again, and the source is not opened again.
+   */
+  private RuntimeException openFailure;
 
   /** Supplies the underlying stream, opened at most once. */
   @FunctionalInterface
@@ -51,10 +56,18 @@ public final class CappedBody {
    * @throws IOException if the stream failed, on this read or an earlier one (a {@link
    *     RuntimeException} from the stream included, as the cause: once it fails, the stream is
    *     never read again)
+   * @throws RuntimeException what the source threw, unchecked, when it could not open the stream,
+   *     on this read or an earlier one (the source is opened at most once): the container refusing
+   *     it (an {@link IllegalStateException} once the application took the reader) is the server's
+   *     fault, not an unreadable body, so a policy fails on it ({@code internal.error}, logged)
+   *     rather than refusing the client's input
    */
   public byte[] read(int maxBytes) throws IOException {
     if (maxBytes < 0 || maxBytes > MAX_CAP) {
       throw new IllegalArgumentException("maxBytes must be in 0.." + MAX_CAP + ", was " + maxBytes);
+    }
+    if (openFailure != null) {
+      throw openFailure;
     }
     if (bytes == null && failure == null) {
       readFromSource(maxBytes);
@@ -108,8 +121,8 @@ public final class CappedBody {
     if (complete) {
       return true;
     }
-    if (declaredLength > MAX_DISCARDED_BYTES) {
-      return false;
+    if (declaredLength > MAX_DISCARDED_BYTES || openFailure != null) {
+      return false; // too long to read here, or a stream that cannot be opened: not opened again
     }
     try {
       InputStream in = stream != null ? stream : source.open();
@@ -152,10 +165,12 @@ public final class CappedBody {
       failure = e;
       throw e;
     } catch (RuntimeException e) {
-      // Remembered like a failed read (and never opened again): the container refused the stream
-      // (an IllegalStateException once the application took the reader, say).
-      failure = new IOException("the body stream could not be opened: " + e.getClass().getName(), e);
-      throw failure;
+      // The container refused the stream (an IllegalStateException once the application took the
+      // reader, say): remembered, never opened again, and kept unchecked. Wrapped as an I/O failure
+      // it became the client's unreadable body (400 input.malformed, logged at DEBUG) instead of
+      // the server fault it is, failing the policy (500 internal.error, logged).
+      openFailure = e;
+      throw e;
     }
     bytes = new byte[0];
     readMore(maxBytes);

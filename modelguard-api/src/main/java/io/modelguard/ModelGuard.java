@@ -1,5 +1,6 @@
 package io.modelguard;
 
+import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.event.DecisionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
@@ -201,17 +202,20 @@ public final class ModelGuard {
    * The denial that ends a request once its chain's AUTHORIZE policies have run, or null if it goes
    * on: a model the engine, registering models, does not register. After the chain's own
    * authorization, so that a {@code ModelAccessPolicy} answers an unregistered model exactly as a
-   * forbidden one (its challenge's scope included), and nothing tells the two apart; a chain without
-   * one grants every registered model, so this plain answer tells nothing either.
+   * forbidden one, and nothing tells the two apart. This answer is that policy's too, its
+   * challenge's scope included: a chain may refuse some registered models with it and not others
+   * (the policy {@linkplain Policy#forModels scoped} to a few), and an unregistered model's answer
+   * must not differ from a forbidden one's there either.
    */
   private GuardDecision afterAuthorization(
       PolicyChain chain, int ran, GuardContext context, Map<String, String> headers) {
-    if (!isUnregistered(context.request().endpoint().model())) {
+    Optional<String> model = context.request().endpoint().model();
+    if (!isUnregistered(model)) {
       return null;
     }
     release(chain, ran, context);
-    return finish(context.request(), context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN), headers,
-        Phase.AUTHORIZE, null);
+    return finish(context.request(), context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
+        .withChallengeScope(ModelAccessPolicy.scopeFor(model.get())), headers, Phase.AUTHORIZE, null);
   }
 
   /**

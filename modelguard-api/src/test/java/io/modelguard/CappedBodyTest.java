@@ -3,9 +3,14 @@ package io.modelguard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.modelguard.input.FieldSpec;
+import io.modelguard.input.ModelInputPolicy;
+import io.modelguard.input.ModelSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -31,20 +36,48 @@ class CappedBodyTest {
   }
 
   @Test
-  void aStreamThatCannotBeOpenedFailsEveryReaderAsAnIoFailureAndIsNotOpenedAgain() {
+  void aStreamThatCannotBeOpenedFailsEveryReaderAsTheServerFaultItIsAndIsNotOpenedAgain() {
     // The container may refuse the stream unchecked (an IllegalStateException once the application
-    // took the reader): it reached the policies unwrapped, and the next reader opened it again.
+    // took the reader): a fault of the server, not a body the client sent unreadable, so it stays
+    // unchecked for every reader; and the source is not opened again, not even to discard the rest.
     AtomicLong opens = new AtomicLong();
     CappedBody body = new CappedBody(() -> {
       opens.incrementAndGet();
       throw new IllegalStateException("getReader() was called");
     });
 
-    assertThatThrownBy(() -> body.read(64)).isInstanceOf(IOException.class)
-        .hasCauseInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> body.read(1024)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> body.read(64)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> body.read(1024)).isInstanceOf(IllegalStateException.class);
+    assertThat(body.discardRest(10)).isFalse();
     assertThat(opens).hasValue(1);
     assertThat(body.consumed()).isFalse();
+  }
+
+  @Test
+  void aStreamTheContainerRefusesFailsTheReadingPolicyAsAnInternalErrorNotAsMalformedInput() {
+    // Before: the refusal, wrapped as an I/O failure, reached ModelInputPolicy as a body that could
+    // not be read: 400 input.malformed, blaming the client, with a DEBUG line as the only trace of
+    // the application's misconfiguration (a filter that took the reader before the guard).
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c.policy(Phase.VALIDATE, "input", ModelInputPolicy.of(
+            ModelSpec.builder("digits").field("pixels", FieldSpec.numbers(64)).build())))
+        .build();
+    CappedBody refused = new CappedBody(() -> {
+      throw new IllegalStateException("getReader() has already been called for this request");
+    });
+    InferenceRequest request = new InferenceRequest() {
+      @Override public String method() { return "POST"; }
+      @Override public String path() { return "/v1/models/digits/predict"; }
+      @Override public Optional<String> header(String name) {
+        return "Content-Type".equalsIgnoreCase(name) ? Optional.of("application/json") : Optional.empty();
+      }
+      @Override public List<String> headers(String name) { return header(name).map(List::of).orElse(List.of()); }
+      @Override public Optional<String> remoteAddress() { return Optional.of("127.0.0.1"); }
+      @Override public Endpoint endpoint() { return Endpoint.of("digits", "default", 1); }
+      @Override public byte[] body(int maxBytes) throws IOException { return refused.read(maxBytes); }
+    };
+
+    assertThat(guard.check(request).reason()).contains(ReasonCode.INTERNAL_ERROR);
   }
 
   @Test

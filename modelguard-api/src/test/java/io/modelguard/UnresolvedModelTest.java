@@ -2,6 +2,8 @@ package io.modelguard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.problem.ProblemRenderer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,6 +88,33 @@ class UnresolvedModelTest {
         })).build();
     assertThat(unregistering.check(request(Endpoint.of("anything", "open", 1), null)).isAllowed()).isTrue();
     assertThat(ran).hasValue(1);
+  }
+
+  @Test
+  void aModelTheEngineDoesNotRegisterIsAnsweredAsAModelAccessPolicyForbidsOneChallengeScopeIncluded() {
+    // ModelAccessPolicy scoped to iris: digits is granted, iris refused with a challenge naming its
+    // scope. Without that scope on the engine's answer, resnet's plain 403 told a prober that no
+    // model resnet exists, where iris's told it one does.
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits", "iris")
+        .tier(Tier.builder("basic").models("digits").build())
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "credential", ctx -> ctx.request().header("X-Credential")
+                .map(s -> GuardDecision.authenticated(Principal.builder(s).tenant("acme").tier("basic").build()))
+                .orElse(GuardDecision.allow()))
+            .policy(Phase.AUTHORIZE, "access", new ModelAccessPolicy().forModels("iris")))
+        .build();
+
+    GuardDecision forbidden = guard.check(request(Endpoint.of("iris", "default", 1), "alice"));
+    GuardDecision unknown = guard.check(request(Endpoint.of("resnet", "default", 1), "alice"));
+
+    assertThat(forbidden.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(forbidden.challengeScope()).contains("model:iris:invoke");
+    assertThat(unknown.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+    assertThat(unknown.challengeScope()).contains("model:resnet:invoke");
+    assertThat(ProblemRenderer.render(unknown).headers().keySet())
+        .isEqualTo(ProblemRenderer.render(forbidden).headers().keySet());
+    assertThat(ProblemRenderer.render(unknown).headers().get("WWW-Authenticate"))
+        .isEqualTo("Bearer error=\"insufficient_scope\", scope=\"model:resnet:invoke\"");
   }
 
   @Test

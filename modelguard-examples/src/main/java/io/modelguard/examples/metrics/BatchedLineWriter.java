@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * refused with {@link IllegalStateException}, and a line offered while it runs is either written or
  * refused so, never lost in silence. If writing fails (an {@link IOException} or any other
  * exception of the writer's), the failure is logged once and later lines are discarded, so that
- * request threads never wait on a dead disk. Thread-safe.
+ * request threads never wait on a dead disk; the lines of the failed batch count as lost with
+ * them ({@link #lost()}), since none was flushed (a line counts as written once a flush after it
+ * succeeded, so one the writer still passed on before failing may be in the file too). Thread-safe.
  */
 final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
   /** How long the writer sleeps between batches. */
@@ -201,6 +203,9 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
 
   private void drain() {
     int n = 0;
+    // Lines of this batch handed to the writer and not flushed yet: a line counts as written only
+    // once a flush after it succeeded, so a failure loses them too (as the log line says).
+    int unflushed = 0;
     for (String line = pending.poll(); line != null; line = pending.poll()) {
       n++;
       if (failed) {
@@ -210,10 +215,11 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
       try {
         out.write(line);
         out.write('\n');
+        unflushed++;
       } catch (IOException | RuntimeException e) {
         // Unchecked ones too (an UncheckedIOException, say): they would end this thread, and
         // lines would then be queued with nothing left to write them.
-        lost.incrementAndGet();
+        lost.addAndGet(unflushed + 1L);
         fail(e);
       }
     }

@@ -244,6 +244,55 @@ class BatchedLineWriterTest {
     assertThat(lines.lost()).isEqualTo(count);
   }
 
+  @Test
+  void aWriteThatFailsLosesTheWholeUnflushedBatchAndCountsEveryLineOfIt() throws Exception {
+    // The writer takes "line 0" and holds it until the test has queued the rest, so all four are
+    // one batch; it then fails on "bad". "line 0" and "line 1" were handed to it, never flushed:
+    // lost like the rest of the batch (as the ERROR line says), so every line is written (flushed)
+    // or counted lost. Before: lost() 2, the unflushed two neither written nor counted.
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FlushCountingWriter flushed = new FlushCountingWriter();
+    Writer failingOnBad = new Writer() {
+      @Override
+      public void write(char[] buf, int off, int len) throws IOException {
+        String text = new String(buf, off, len);
+        if (text.startsWith("line 0")) {
+          holding.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            throw new InterruptedIOException();
+          }
+        }
+        if (text.equals("bad")) {
+          throw new IOException("disk full");
+        }
+        flushed.write(text);
+      }
+
+      @Override
+      public void flush() {
+        flushed.flush();
+      }
+
+      @Override
+      public void close() {}
+    };
+    BatchedLineWriter lines = new BatchedLineWriter(failingOnBad, "test log");
+    lines.accept("line 0");
+    holding.await();
+    lines.accept("line 1");
+    lines.accept("bad");
+    lines.accept("line 3");
+    release.countDown();
+    lines.close();
+
+    long written = flushed.flushedText().lines().count();
+    assertThat(written).isZero();
+    assertThat(lines.lost()).isEqualTo(4);
+  }
+
   /** Remembers the text as of its last flush. */
   private static final class FlushCountingWriter extends StringWriter {
     private volatile String flushed = "";
