@@ -548,10 +548,15 @@ public final class JwtAuthenticator implements Policy {
      * algorithm, for this secret only. The secret must have at least as many bits as the
      * algorithm's hash (32, 48 or 64 bytes), or {@link #build()} fails: a shorter secret can be
      * brute-forced from one token. It must not be one repeated byte either (an unfilled, all-zero
-     * buffer; a repeated character): such a secret is known to everyone. Nor may it be a key in a
-     * format keys are published in (an X.509 public key or certificate, DER or base64, a PEM block,
-     * a JWK): an RSA or EC public key's bytes passed as the secret would let anyone who has that
-     * public key sign tokens. HMAC is off unless configured here.
+     * buffer; a repeated character): such a secret is known to everyone. Nor may it be a public
+     * key in a format keys are published in, since anyone who has that public key could then sign
+     * tokens: an X.509 public key or certificate or a PKCS#1 RSA public key, as DER or that DER in base64,
+     * base64url or hex; an uncompressed EC point on P-256, P-384 or P-521; an OpenSSH public key
+     * ({@code ssh-rsa AAAA...}, or its base64 body alone); a PEM block; a JWK or JWK Set. These are
+     * recognised by their structure, so random bytes, and their hex or base64 spelling, are not
+     * refused. For the same reason a raw Ed25519 public key (32 bytes that look random) or a
+     * compressed EC point cannot be told from a random secret and is not refused: take the secret
+     * from a random source, not from any key. HMAC is off unless configured here.
      */
     public Builder hmacSecret(String algorithm, byte[] secret) {
       Objects.requireNonNull(secret, "JwtAuthenticator.hmacSecret");
@@ -570,7 +575,7 @@ public final class JwtAuthenticator implements Policy {
             + "use random bytes, for example from SecureRandom");
         return this;
       }
-      if (KeyMaterial.isEncodedKey(secret)) {
+      if (PublishedKeys.isPublishedKey(secret)) {
         problems.add("hmacSecret: the " + algorithm + " secret is a public key, certificate, PEM block or JWK, "
             + "which whoever has the issuer's public key could sign tokens with; use the random secret bytes");
         return this;

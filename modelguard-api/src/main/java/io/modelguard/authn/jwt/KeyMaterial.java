@@ -8,7 +8,6 @@ import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PrivateJwk;
 import io.jsonwebtoken.security.SecretJwk;
 import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyFactory;
@@ -83,7 +82,12 @@ final class KeyMaterial {
     return keys;
   }
 
-  private static PublicKey publicKey(byte[] der) {
+  /**
+   * Parses an X.509 SubjectPublicKeyInfo (RSA, EC, Ed25519, Ed448).
+   *
+   * @throws IllegalArgumentException if it is none of these
+   */
+  static PublicKey publicKey(byte[] der) {
     for (String algorithm : KEY_FACTORIES) {
       try {
         return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
@@ -92,57 +96,6 @@ final class KeyMaterial {
       }
     }
     throw new IllegalArgumentException("a PUBLIC KEY block is not an RSA, EC, Ed25519 or Ed448 public key");
-  }
-
-  /**
-   * Whether {@code secret} is key material in one of the formats public keys are published in: an
-   * X.509 SubjectPublicKeyInfo or certificate (DER, or its base64), any PEM block, or a JWK or JWK
-   * Set (JSON). As an HMAC secret such bytes are known to whoever has the issuer's public key, so
-   * anyone could sign tokens with it: the RS256-to-HS256 confusion jjwt prevents by refusing a
-   * {@code PublicKey} as an HMAC key, brought back by passing the key's encoding as the secret.
-   * Random bytes are none of these.
-   */
-  static boolean isEncodedKey(byte[] secret) {
-    String text = new String(secret, StandardCharsets.ISO_8859_1).strip();
-    if (text.contains("-----BEGIN ")) {
-      return true;
-    }
-    if (isPublicKeyOrCertificate(secret)) {
-      return true;
-    }
-    if (text.matches("[A-Za-z0-9+/=\\s]+")) {
-      try {
-        if (isPublicKeyOrCertificate(Base64.getMimeDecoder().decode(text))) {
-          return true;
-        }
-      } catch (IllegalArgumentException e) {
-        // not base64 after all
-      }
-    }
-    if (text.startsWith("{")) {
-      try {
-        JsonNode json = JSON.readTree(text);
-        return json != null && json.isObject() && (json.has("kty") || json.has("keys"));
-      } catch (JsonProcessingException | RuntimeException e) {
-        return false;
-      }
-    }
-    return false;
-  }
-
-  private static boolean isPublicKeyOrCertificate(byte[] der) {
-    try {
-      publicKey(der);
-      return true;
-    } catch (IllegalArgumentException e) {
-      // not a SubjectPublicKeyInfo: perhaps a certificate
-    }
-    try {
-      CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
-      return true;
-    } catch (GeneralSecurityException | RuntimeException e) {
-      return false;
-    }
   }
 
   /**

@@ -7,11 +7,20 @@ import io.jsonwebtoken.security.Jwks;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.Tier;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -121,6 +130,201 @@ class JwtAuthenticatorBuilderTest {
     }
     assertThat(JwtAuthenticator.builder().hmacSecret("HS256", TestKeys.secret(32)).build().allowedAlgorithms())
         .as("random bytes").contains("HS256");
+  }
+
+  // Real output of `ssh-keygen -t rsa|ecdsa|ed25519 -C ops@issuer` and of
+  // `openssl rsa -RSAPublicKey_out -outform DER | base64`, so the encodings built below are not
+  // only checked against themselves.
+  private static final String[] OPENSSH_LINES = {
+      "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDYiCbXgxNtCMabq4+FaPxt2j3TjaNys1NmsWNCOw48adO00l1QPHDlyB4J8yqrO3M9C"
+          + "Od7xpWowoLdciAOU+BXJ9hBXZzRTbHHXTNOD4N2E563T4yhpcI6h3LVhOYebGAcAHPE0x4Tn/F1ZI1goTa01/I4tD0ZqF0UwwLd7+cS"
+          + "S/osCTdf74b6bf2kZ7VYSS+ltZxXdx90lGvNGmYGZTatiaVEWXBW5niSUwnJ724GIPbRf/Jmc9IRlk2ssElJL6vFYMfTVcIwAeveV8h"
+          + "5w/ZBaQ0x0ICie1mZ5a4wERmFzb7+wmVFEqKEjnLiAoYv0OKzp3NLImiXtERP03qmL0m1 ops@issuer",
+      "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHT/EXoP/UiDthlvixvNqplMiDstQm9G7xp"
+          + "kGJgyzVOX1o+MljH2dvPyITEZCraSUKDJwjYfqE+28tprP9GMUyQ= ops@issuer",
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGGRezh7B/88H0Y8H8QCNJK/p3S8EqGKFDB7KSJffzeL ops@issuer"};
+  private static final String OPENSSL_RSA_PUBLIC_KEY_DER_BASE64 =
+      "MIIBCgKCAQEA8VYr7fp7AVKPvq4psMLWmPOkQQ5IyrVPHULzxE84QXM9O62jnWzhkF+E4xyzWomKN6ko9wV5vaMW4HDH88QFkQRxoCR4oOOu"
+          + "c16zN4TuiE5Ay4WbjH3PsLxU1X/jI/gjdWcK5BDQdKObFPTQkbXtKXSeWU2VovmkisCZvDxNX7d/SAL90EkIFXG6GUorkSEjkh3D//Nr"
+          + "b84qAgjxLCRsDH9ISyAM4dC1Q6g2Fxz5BLwxC1yBC/Z08i4D4HdpMWzfkd+7QJskXV5LbRrvZ+L53cmwVHa9928RCorX26KdaCwu3xXD"
+          + "F/UR50KNcR90Tx5SVzSpMHZECmbMDq7GXqE/hwIDAQAB";
+  // `openssl ec -text` prints the public point like this.
+  private static final String OPENSSL_EC_POINT_TEXT = """
+          04:97:1b:99:d7:87:e3:11:e7:fb:22:42:32:5a:d2:
+          a0:91:af:bb:a1:5d:ba:bc:9e:7d:ee:ca:b2:0f:70:
+          3c:ff:63:7f:fe:56:b9:6b:c6:7a:57:fe:54:e1:45:
+          16:c5:eb:18:14:18:35:c9:98:ed:be:9b:80:d4:9a:
+          f3:b6:19:6e:9d
+      """;
+
+  @Test
+  void anHmacSecretThatIsAPublicKeyInAnyCommonSpellingFailsAtBuild() throws Exception {
+    // The same confusion through the spellings the first check missed: each built, and anyone with
+    // the public key (from the JWKS, a certificate, authorized_keys) could have signed HS256 tokens.
+    RSAPublicKey rsa = (RSAPublicKey) TestKeys.RSA.getPublic();
+    byte[] spki = rsa.getEncoded();
+    byte[] pkcs1 = der(0x30,
+        der(0x02, rsa.getModulus().toByteArray()), der(0x02, rsa.getPublicExponent().toByteArray()));
+    byte[] certificate;
+    try (java.io.InputStream in = getClass().getResourceAsStream("attacker-cert.pem")) {
+      certificate = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
+    }
+    ECPublicKey p256 = (ECPublicKey) TestKeys.EC_P256.getPublic();
+    ECPublicKey p384 = (ECPublicKey) TestKeys.EC_P384.getPublic();
+    ECPublicKey p521 = (ECPublicKey) TestKeys.ec("secp521r1").getPublic();
+    byte[] ed25519 = TestKeys.ED25519.getPublic().getEncoded();
+    String rsaSsh = base64(ssh(ascii("ssh-rsa"),
+        rsa.getPublicExponent().toByteArray(), rsa.getModulus().toByteArray()));
+    String p256Ssh = base64(ssh(ascii("ecdsa-sha2-nistp256"), ascii("nistp256"), point(p256)));
+    String ed25519Ssh = base64(ssh(ascii("ssh-ed25519"),
+        Arrays.copyOfRange(ed25519, ed25519.length - 32, ed25519.length)));
+    Base64.Encoder url = Base64.getUrlEncoder();
+    HexFormat hex = HexFormat.of();
+
+    Map<String, byte[]> published = new LinkedHashMap<>();
+    published.put("PKCS#1 RSAPublicKey DER", pkcs1);
+    published.put("PKCS#1 RSAPublicKey base64", Base64.getEncoder().encode(pkcs1));
+    published.put("openssl -RSAPublicKey_out base64", ascii(OPENSSL_RSA_PUBLIC_KEY_DER_BASE64));
+    published.put("openssl -RSAPublicKey_out DER", Base64.getDecoder().decode(OPENSSL_RSA_PUBLIC_KEY_DER_BASE64));
+    published.put("SPKI base64url", url.encode(spki));
+    published.put("SPKI base64url unpadded", url.withoutPadding().encode(spki));
+    published.put("EC SPKI base64url unpadded", url.withoutPadding().encode(p256.getEncoded()));
+    published.put("certificate base64url", url.encode(certificate));
+    published.put("PKCS#1 base64url unpadded", url.withoutPadding().encode(pkcs1));
+    published.put("SPKI hex", ascii(hex.formatHex(spki)));
+    published.put("SPKI HEX", ascii(hex.withUpperCase().formatHex(spki)));
+    published.put("SPKI hex with colons", ascii(HexFormat.ofDelimiter(":").formatHex(spki)));
+    published.put("SPKI hex with spaces", ascii(HexFormat.ofDelimiter(" ").withUpperCase().formatHex(spki)));
+    published.put("certificate hex", ascii(hex.formatHex(certificate)));
+    published.put("PKCS#1 hex", ascii(hex.formatHex(pkcs1)));
+    published.put("P-256 point", point(p256));
+    published.put("P-384 point", point(p384));
+    published.put("P-521 point", point(p521));
+    published.put("P-256 point hex", ascii(hex.formatHex(point(p256))));
+    published.put("P-256 point base64", Base64.getEncoder().encode(point(p256)));
+    published.put("openssl ec -text point", ascii(OPENSSL_EC_POINT_TEXT));
+    published.put("ssh-rsa line", ascii("ssh-rsa " + rsaSsh));
+    published.put("ecdsa-sha2-nistp256 line with comment", ascii("ecdsa-sha2-nistp256 " + p256Ssh + " ops@issuer\n"));
+    published.put("ssh-ed25519 line with comment", ascii("ssh-ed25519 " + ed25519Ssh + " ops@issuer"));
+    published.put("ssh-rsa body", ascii(rsaSsh));
+    published.put("ecdsa body", ascii(p256Ssh));
+    published.put("ssh-ed25519 body", ascii(ed25519Ssh));
+    published.put("ssh-ed25519 body, wire bytes", Base64.getDecoder().decode(ed25519Ssh));
+    for (String line : OPENSSH_LINES) {
+      published.put("ssh-keygen: " + line.substring(0, 12), ascii(line));
+      published.put("ssh-keygen body: " + line.substring(0, 12), ascii(line.split(" ")[1]));
+    }
+    published.put("RFC 4716 SSH2 PUBLIC KEY", ascii("---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"ops@issuer\"\n"
+        + Base64.getMimeEncoder().encodeToString(Base64.getDecoder().decode(rsaSsh))
+        + "\n---- END SSH2 PUBLIC KEY ----\n"));
+
+    List<String> built = new ArrayList<>();
+    published.forEach((form, secret) -> {
+      try {
+        JwtAuthenticator.builder().publicKey("k1", rsa).hmacSecret("HS256", secret).build();
+        built.add(form);
+      } catch (IllegalStateException e) {
+        assertThat(e).as(form)
+            .hasMessageContaining("hmacSecret: the HS256 secret is a public key, certificate, PEM block or JWK");
+      }
+    });
+    assertThat(built).as("public keys accepted as the HS256 secret").isEmpty();
+  }
+
+  @Test
+  void randomHmacSecretsAndTheirHexAndBase64SpellingsStillBuild() {
+    // Operators keep secrets as hex or base64 text as often as raw bytes; none of it may be taken
+    // for a key. One random 65-byte string in 256 starts with 0x04 like an uncompressed P-256
+    // point, so those lengths are also tried with that prefix: only the curve equation tells them
+    // apart. (A raw Ed25519 public key is 32 random-looking bytes and cannot be refused.)
+    SecureRandom random = new SecureRandom();
+    HexFormat hex = HexFormat.of();
+    List<String> refused = new ArrayList<>();
+    int[][] shapes = {{32, -1}, {48, -1}, {64, -1}, {65, -1}, {65, 0x04}, {97, 0x04}, {133, 0x04}};
+    for (int[] shape : shapes) {
+      for (int i = 0; i < 1_000; i++) {
+        byte[] secret = new byte[shape[0]];
+        random.nextBytes(secret);
+        if (shape[1] >= 0) {
+          secret[0] = (byte) shape[1];
+        }
+        byte[][] spellings = {
+            secret,
+            ascii(hex.formatHex(secret)),
+            ascii(hex.withUpperCase().formatHex(secret)),
+            Base64.getEncoder().encode(secret),
+            Base64.getUrlEncoder().withoutPadding().encode(secret)};
+        for (byte[] spelling : spellings) {
+          try {
+            JwtAuthenticator.builder().hmacSecret("HS256", spelling).build();
+          } catch (IllegalStateException e) {
+            refused.add(hex.formatHex(spelling) + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+    assertThat(refused).as("random secrets refused").isEmpty();
+    byte[] offCurve = point((ECPublicKey) TestKeys.EC_P256.getPublic());
+    offCurve[64] ^= 1;
+    assertThat(JwtAuthenticator.builder().hmacSecret("HS256", offCurve).build().allowedAlgorithms())
+        .as("a P-256 point with one bit of Y flipped is off the curve: just bytes").contains("HS256");
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static String base64(byte[] bytes) {
+    return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  /** One DER element: tag, definite length, the parts as content. */
+  private static byte[] der(int tag, byte[]... parts) {
+    java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      content.writeBytes(part);
+    }
+    int length = content.size();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(tag);
+    if (length < 0x80) {
+      out.write(length);
+    } else if (length < 0x100) {
+      out.write(0x81);
+      out.write(length);
+    } else {
+      out.write(0x82);
+      out.write(length >> 8);
+      out.write(length);
+    }
+    out.writeBytes(content.toByteArray());
+    return out.toByteArray();
+  }
+
+  /** The OpenSSH wire encoding: each part as a 4-byte big-endian length and its bytes. */
+  private static byte[] ssh(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(part.length).array());
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  /** The uncompressed point {@code 0x04 || X || Y}, each coordinate as wide as the field. */
+  private static byte[] point(ECPublicKey key) {
+    int size = (key.getParams().getCurve().getField().getFieldSize() + 7) / 8;
+    byte[] point = new byte[1 + 2 * size];
+    point[0] = 0x04;
+    fixed(key.getW().getAffineX(), point, 1, size);
+    fixed(key.getW().getAffineY(), point, 1 + size, size);
+    return point;
+  }
+
+  private static void fixed(BigInteger value, byte[] into, int offset, int size) {
+    byte[] bytes = value.toByteArray();
+    int skip = Math.max(0, bytes.length - size);
+    System.arraycopy(bytes, skip, into, offset + size - (bytes.length - skip), bytes.length - skip);
   }
 
   @Test
