@@ -183,9 +183,12 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
         && context.getHeaderString("Transfer-Encoding") == null) {
       try {
         body.read(0);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         // A body of at least one byte (BodyTooLargeException), which the resource gets in full; or a
-        // failed stream, which the resource meets too and any policy asking for the body is told of.
+        // failed stream, which the resource meets too and any policy asking for the body is told of;
+        // or a stream the runtime refuses to open (RESTEasy over a servlet container, once an earlier
+        // filter took the servlet request's reader): the request is allowed, and a resource that
+        // never reads the body must still get it, so this read, the guard's own, fails nothing.
       }
     }
     if (body.consumed() && body.complete()) {
@@ -221,7 +224,14 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
   /** The policies' view of the entity stream: it fails once the body is sealed ({@link #replayBody}). */
   private InputStream openForPolicies() throws IOException {
     refuseIfSealed();
-    return SealedBody.reading(entity(), () -> sealed, "the resource");
+    InputStream in = entity();
+    // Jersey over a servlet container opens the servlet request's stream only when its entity
+    // stream is first used: asking what is available (which consumes nothing) opens it now, so that
+    // the container refusing it (an IllegalStateException once an earlier filter took the reader)
+    // fails the opening, the server's fault (CappedBody keeps it unchecked: 500 internal.error),
+    // and not the first read, a body the client sent unreadable (400 input.malformed).
+    in.available();
+    return SealedBody.reading(in, () -> sealed, "the resource");
   }
 
   private void refuseIfSealed() throws IOException {

@@ -123,7 +123,8 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     deployment = runtime().deploy(TestApplication.builder(
             ModelGuardFeature.builder(guard(probe)).maxOutputBytes(MAX_OUTPUT).build())
         .resources(ClassAndMethod.class, Escapes.class, ErrorOutputs.class, PartialPredictionMapper.class,
-            LateBody.class, LateBodyThroughTheServletRequest.class, PaddedHeaders.class, PaddingFilter.class)
+            LateBody.class, LateBodyThroughTheServletRequest.class, PaddedHeaders.class, PaddingFilter.class,
+            ReaderTakingFilter.class, ReaderTaken.class)
         .instances(new Models(probe))
         .build());
   }
@@ -466,6 +467,33 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nquery\n\r\n5\r\ndecoy\r\n0\r\n\r\n");
 
     assertThat(response).startsWith("HTTP/1.1 200 ").contains("model saw query\ndecoy | tagged");
+  }
+
+  @Test
+  void aBodyWhoseServletReaderAnEarlierFilterTookIsAServerFaultForAPolicyReadingIt() throws Exception {
+    // The deployment's fault, not the client's body: the documented 500 problem, not 400.
+    HttpResponse<String> r = JettyHost.client().send(HttpRequest.newBuilder(uri("/reader-taken/whole"))
+        .header(ReaderTakingFilter.HEADER, "yes")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(), HttpResponse.BodyHandlers.ofString(UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).contains("\"code\":\"internal.error\"");
+  }
+
+  @Test
+  void aBodilessRequestWhoseServletReaderAnEarlierFilterTookStillReachesTheResourceUnderOutputPolicies()
+      throws Exception {
+    // To show the output policies an empty body, the guard opens the body stream of a request that
+    // declares none after its check allowed it. On RESTEasy over a servlet container, opening it
+    // once an earlier filter took the servlet request's reader throws IllegalStateException: let
+    // through, it escaped the request filter of an allowed request, and the client got a 500 from
+    // the runtime for a resource that never needed the body.
+    HttpResponse<String> r = JettyHost.client().send(HttpRequest.newBuilder(uri("/reader-taken"))
+        .header(ReaderTakingFilter.HEADER, "yes")
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString(UTF_8));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("answered without the body | tagged");
   }
 
   @Test
@@ -1778,6 +1806,45 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
         PaddedHeaders.HEADERS.forEach(h -> response.getHeaders().add(h.getKey(), h.getValue()));
         response.getHeaders().add("X-Own", "1");
       }
+    }
+  }
+
+  /**
+   * Takes the servlet request's reader before any other filter runs, as a request-logging servlet
+   * filter may, for a request with {@value #HEADER}: the servlet request's stream can then no longer
+   * be opened.
+   */
+  @jakarta.ws.rs.container.PreMatching
+  public static class ReaderTakingFilter implements jakarta.ws.rs.container.ContainerRequestFilter {
+    static final String HEADER = "X-Take-Reader";
+    @Context private HttpServletRequest servletRequest;
+
+    @Override
+    public void filter(jakarta.ws.rs.container.ContainerRequestContext request) throws IOException {
+      if (request.getHeaderString(HEADER) != null) {
+        servletRequest.getReader();
+      }
+    }
+  }
+
+  /** A resource that never reads the body, under an output policy that does not ask for it either. */
+  @Path("/reader-taken")
+  public static class ReaderTaken {
+    /** Answers without reading the body. */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "body-blind-output")
+    public String answer() {
+      return "answered without the body";
+    }
+
+    /** Answers without reading the body, which a request policy read whole. */
+    @POST
+    @Path("whole")
+    @Produces(MediaType.TEXT_PLAIN)
+    @ModelSecured(model = "digits", chain = "whole")
+    public String whole() {
+      return "answered";
     }
   }
 

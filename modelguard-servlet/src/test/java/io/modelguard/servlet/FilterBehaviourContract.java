@@ -860,6 +860,47 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void aBodyAnEarlierFilterTookAsAReaderIsAServerFaultAnsweredWithTheProblemNotTheContainersPage()
+      throws Exception {
+    // A filter ahead of the guard took the reader (a request logger, say): the container refuses
+    // the guard's policies the stream with an IllegalStateException. It is the deployment's fault,
+    // not the client's body: the documented 500 problem, never the container's error page with the
+    // exception, nor a 400 that blames the client.
+    ConformanceFixture reads = ConformanceFixture.create(b -> b
+        .chain("reads-body", c -> c.policy(Phase.VALIDATE, "reads-body", ctx -> {
+          try {
+            ctx.request().body(1024);
+          } catch (IOException e) {
+            return GuardDecision.deny(ReasonCode.INPUT_MALFORMED);
+          }
+          return GuardDecision.allow();
+        })));
+    ModelGuardFilter guard = ModelGuardFilter.builder(reads.guard())
+        .route("/reader-taken", EndpointSpec.of("digits", "reads-body", 1)).build();
+    jakarta.servlet.Filter takesTheReader = (request, response, chain) -> {
+      request.getReader();
+      chain.doFilter(request, response);
+    };
+    try (Deployment app = runtime().start("/app", List.of(takesTheReader, guard),
+        List.of(ServletDef.of("reader-taken-echo", new CappedEchoServlet(false), "/reader-taken")), Map.of());
+        LogCapture engineLog = LogCapture.of(io.modelguard.ModelGuard.class, Level.ERROR)) {
+      for (int i = 0; i < 2; i++) {
+        HttpResponse<String> r = client().send(HttpRequest.newBuilder(URI.create(app.baseUri() + "/reader-taken"))
+                .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+
+        assertInternalError(r);
+        assertThat(r.body()).isEqualTo("{\"type\":\"urn:modelguard:problem:internal.error\","
+            + "\"title\":\"Internal error\",\"status\":500,\"detail\":\"The request could not be processed.\","
+            + "\"code\":\"internal.error\"}");
+      }
+      // The operator learns why, with the container's exception.
+      assertThat(engineLog.lines()).anyMatch(line -> line.contains("IllegalStateException"));
+    }
+  }
+
+  @Test
   void aSpecificRuleAddedBeforeACatchAllGuardsItsPathsAndTheCatchAllTheRest() throws Exception {
     // The order the builder accepts (the other one it refuses): the specific rule is tried first.
     ConformanceFixture ordered = ConformanceFixture.create(b -> b
