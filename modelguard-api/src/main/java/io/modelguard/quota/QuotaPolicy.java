@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Cost</h2>
  *
  * A request costs {@link io.modelguard.Endpoint#cost()} units ({@code @ModelSecured(cost = …)}),
- * or what the {@link Builder#cost(RequestCost) cost function} computes (batch size, image count).
+ * or what the {@link Builder#cost(RequestCost) cost function} computes (batch size, image count);
+ * a cost function that throws or returns less than 1 denies the request with {@code
+ * internal.error} (logged), as a decision that holds under a fail-open step too.
  * For costs known only after the response (tokens generated), {@link Builder#reserve} reserves the
  * maximum up front and {@link #settlement()}, registered at {@link
  * io.modelguard.OutputPhase#RECORD}, refunds the unused part (or charges the excess) once the
@@ -155,9 +157,21 @@ public final class QuotaPolicy implements Policy {
     if (plan == null) {
       return GuardDecision.allow();
     }
-    long units = cost.cost(context);
+    long units;
+    try {
+      units = cost.cost(context);
+    } catch (RuntimeException e) {
+      // Denied as a value, like a bad override: a cost is usually computed from the client's
+      // request, and under a fail-open step a throw would let that client past the quota uncharged.
+      // Only the class is logged: an exception whose message throws must not make this throw after all.
+      log.error("QuotaPolicy: the cost function threw {} for subject '{}' on model '{}'; request denied",
+          e.getClass().getName(), LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256));
+      return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
+    }
     if (units < 1) {
-      throw new IllegalStateException("QuotaPolicy: the cost function returned " + units + "; costs are at least 1");
+      log.error("QuotaPolicy: the cost function returned {} for subject '{}' on model '{}'; costs are at least 1; "
+          + "request denied", units, LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256));
+      return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     QuotaKey key = QuotaKey.forTenant(principal.tenant(), model);
     QuotaDecision decision = store.acquire(key, plan, units);
@@ -312,7 +326,10 @@ public final class QuotaPolicy implements Policy {
 
     /**
      * How much a request costs. Default: {@link io.modelguard.Endpoint#cost()}. A function that
-     * throws fails the request closed ({@code internal.error}).
+     * throws a {@link RuntimeException} or returns less than 1 fails the request closed ({@code
+     * internal.error}, logged) whatever the step's {@link io.modelguard.FailureMode}: the cost
+     * usually comes from the client's request, and a fail-open step must not let a request its
+     * function cannot price past the quota uncharged.
      */
     public Builder cost(RequestCost cost) {
       this.cost = Objects.requireNonNull(cost, "cost");
