@@ -2,6 +2,7 @@ package io.modelguard.extraction;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.modelguard.CappedBody;
 import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
@@ -153,6 +154,13 @@ public final class ExtractionDefence {
   private final ExtractionListener listener;
   private final ClientScope clientScope;
   private final Cache<String, ClientRisk> clients;
+  /** The most KiB of client states {@link #clients} keeps: {@link Builder#maxTotalBytes} less the residuals' share. */
+  private final long clientBudgetKiB;
+  /**
+   * The scores of flagged clients whose state was evicted for room, so that a flood of other
+   * identities lifts no client's level; weighed in bytes, within {@link Builder#maxTotalBytes}.
+   */
+  private final Cache<String, Residual> residuals;
 
   private ExtractionDefence(Builder b) {
     this.keys = b.keys;
@@ -195,9 +203,25 @@ public final class ExtractionDefence {
     this.projectionSeed = keys.purposeSeed("projection");
     this.listener = b.listener;
     this.clientScope = b.clientScope;
+    // A sixteenth of the limit (less where the rest would not hold one client) keeps residuals: at
+    // under 300 bytes each for keys of a few dozen characters, some 115,000 under the default limit.
+    long oneClient = weightKiB(detectors, duplicateWindow, b.projectTo > 0 ? b.projectTo : 1, entryBytes("")) * 1024;
+    long residualBytes = Math.max(0, Math.min(b.maxTotalBytes / 16, b.maxTotalBytes / 1024 * 1024 - oneClient));
+    this.clientBudgetKiB = (b.maxTotalBytes - residualBytes) / 1024;
+    this.residuals = Caffeine.newBuilder()
+        .maximumWeight(residualBytes)
+        .weigher((String client, Residual r) -> (int) Math.min(Integer.MAX_VALUE, entryBytes(client) + RESIDUAL_BYTES))
+        .expireAfterWrite(b.idleExpiry)
+        .executor(Runnable::run)
+        .build();
     this.clients = Caffeine.newBuilder()
-        .maximumWeight(b.maxTotalBytes / 1024)
+        .maximumWeight(clientBudgetKiB)
         .weigher((String client, ClientRisk risk) -> risk.weightKiB)
+        .evictionListener((String client, ClientRisk risk, RemovalCause cause) -> {
+          if (cause == RemovalCause.SIZE && client != null && risk != null) {
+            keepResidual(client, risk);
+          }
+        })
         .expireAfterAccess(b.idleExpiry)
         .executor(Runnable::run) // evict on the caller's thread: the bound holds when observe returns
         .build();
@@ -236,7 +260,8 @@ public final class ExtractionDefence {
   public GuardDecision admit(String client) {
     ClientRisk risk = clients.getIfPresent(client);
     if (risk == null) {
-      return GuardDecision.allow();
+      // A throttled client without its state is admitted once, as a client newly throttled is.
+      return residualLevel(client) == RiskLevel.BLOCK ? GuardDecision.deny(ReasonCode.EXTRACTION_BLOCKED) : GuardDecision.allow();
     }
     synchronized (risk) {
       RiskLevel level = risk.level(now());
@@ -286,7 +311,8 @@ public final class ExtractionDefence {
       return refused(null, at, "a client's state for inputs of " + reduced.length + " features, with its key of "
           + client.length() + " characters, can retain up to "
           + (clientBound(detectors, duplicateWindow, reduced.length) + entryBytes(client))
-          + " bytes, more than extraction.maxTotalBytes (" + maxTotalBytes + "), so it could not be kept; raise the "
+          + " bytes, more than the client states' share (" + clientBudgetKiB * 1024 + " bytes) of extraction.maxTotalBytes ("
+          + maxTotalBytes + "), so it could not be kept; raise the "
           + "limit, turn the projection on or shorten the client's key");
     }
     long repeatKey = keys.repeatKey(reduced, features.length);
@@ -299,10 +325,10 @@ public final class ExtractionDefence {
             + "client's first had " + risk.dimensions + "; the detectors compare inputs of one length, so a model "
             + "taking several lengths needs an encoder that gives one");
       }
-      if (!risk.firstTime(repeatKey)) {
+      if (risk.seen(repeatKey)) {
         return new Observation(new Assessment(before, true, List.of(), risk.score(now), false), at, before, risk.queries, null);
       }
-      risk.queries++;
+      long query = risk.queries + 1;
       List<String> flagged = List.of();
       for (int i = 0; i < detectors.size(); i++) {
         if (risk.states[i].observe(reduced, prediction)) {
@@ -312,11 +338,16 @@ public final class ExtractionDefence {
           }
           flagged.add(detectors.get(i).name());
           risk.add(weights[i], caps[i], now);
-          events.add(new ExtractionEvent(at, client, detectors.get(i).name(), before, risk.level(now), risk.queries, risk.score(now)));
+          events.add(new ExtractionEvent(at, client, detectors.get(i).name(), before, risk.level(now), query, risk.score(now)));
         }
       }
+      // Remembered as seen only once every detector has seen it: a detector that throws fails the
+      // query (internal.error), and had the query been remembered first, its retry would pass as a
+      // repeat, answered without reaching any detector.
+      risk.remember(repeatKey);
+      risk.queries = query;
       Assessment assessment = new Assessment(risk.level(now), false, flagged, risk.score(now), false);
-      observation = new Observation(assessment, at, before, risk.queries, null);
+      observation = new Observation(assessment, at, before, query, null);
     }
     for (ExtractionEvent e : events) {
       publish(e);
@@ -421,11 +452,14 @@ public final class ExtractionDefence {
     return perturb(client, tier, features, probabilities);
   }
 
-  /** The client's current level ({@link RiskLevel#OBSERVE} for an unknown client). */
+  /**
+   * The client's current level ({@link RiskLevel#OBSERVE} for an unknown client; for a flagged
+   * client whose state was evicted for room, the level its kept score gives).
+   */
   public RiskLevel level(String client) {
     ClientRisk risk = clients.getIfPresent(client);
     if (risk == null) {
-      return RiskLevel.OBSERVE;
+      return residualLevel(client);
     }
     synchronized (risk) {
       return risk.level(now());
@@ -605,7 +639,33 @@ public final class ExtractionDefence {
           + "reads, so the perturbation due for this client cannot be applied; output withheld");
     }
     double[] p = perturb(level, client, tier, features.get(), decoded.get().prediction().probabilities());
-    return ModelOutput.of(decoded.get().encode(p), context.output().contentType().orElse("application/json"));
+    return ModelOutput.of(decoded.get().encode(p), rewrittenContentType(context.output().contentType()));
+  }
+
+  /**
+   * The media type of a rewritten answer: the model's, with a charset it names replaced by UTF-8,
+   * which the rewrite is written in (the codec reads UTF-16 and UTF-32 answers too, and a client
+   * decoding the UTF-8 rewrite by the model's charset would read garbage); {@code
+   * application/json} if the model named none.
+   */
+  private static String rewrittenContentType(Optional<String> contentType) {
+    if (contentType.isEmpty()) {
+      return "application/json";
+    }
+    String[] parts = contentType.get().split(";");
+    StringBuilder type = new StringBuilder(parts[0].strip());
+    boolean otherCharset = false;
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip();
+      if (parameter.regionMatches(true, 0, "charset=", 0, "charset=".length())) {
+        String name = parameter.substring("charset=".length()).replace("\"", "");
+        otherCharset |= !name.equalsIgnoreCase("UTF-8");
+      } else if (!parameter.isEmpty()) {
+        type.append("; ").append(parameter);
+      }
+    }
+    // Unchanged unless it names another charset: the common answer keeps its header as written.
+    return otherCharset ? type.append("; charset=UTF-8").toString() : contentType.get();
   }
 
   /** Refuses at configuration a cap every request would fail on (and so have its answer withheld). */
@@ -741,7 +801,66 @@ public final class ExtractionDefence {
   private ClientRisk newClient(String client, int dimensions) {
     long entryBytes = entryBytes(client);
     long weightKiB = weightKiB(detectors, duplicateWindow, dimensions, entryBytes);
-    return weightKiB <= maxTotalBytes / 1024 ? new ClientRisk(dimensions, entryBytes, weightKiB) : null;
+    if (weightKiB > clientBudgetKiB) {
+      return null;
+    }
+    ClientRisk risk = new ClientRisk(dimensions, entryBytes, weightKiB);
+    Residual kept = residuals.asMap().remove(client);
+    if (kept != null) {
+      risk.score = kept.score();
+      risk.scoreAt = kept.scoreAt();
+    }
+    return risk;
+  }
+
+  /**
+   * What is kept of a flagged client evicted for room: its score at {@code scoreAt}, decaying as
+   * it would have. Its detectors' histories are gone (they are what takes the room), but not the
+   * level they brought it to: otherwise a client, blocked, or its accomplices could flood the
+   * cache with a few thousand fresh identities (a few dozen for a model of a thousand classes) and
+   * come back unblocked.
+   */
+  private record Residual(double score, long scoreAt) {}
+
+  /** The bytes of one {@link Residual} (besides its key and cache entry, {@link #entryBytes}). */
+  static final long RESIDUAL_BYTES = HeapBytes.object(8 + 8);
+
+  /** Keeps the score of {@code risk}, evicted for room, if it holds {@code client} above OBSERVE. */
+  private void keepResidual(String client, ClientRisk risk) {
+    long now = now();
+    double score;
+    synchronized (risk) {
+      score = risk.score(now);
+    }
+    if (levelOf(score) != RiskLevel.OBSERVE) {
+      residuals.put(client, new Residual(score, now));
+    }
+  }
+
+  /** The level of {@code client}'s kept score; OBSERVE if none is kept. */
+  private RiskLevel residualLevel(String client) {
+    Residual r = residuals.getIfPresent(client);
+    return r == null ? RiskLevel.OBSERVE : levelOf(decayed(r.score(), r.scoreAt(), now()));
+  }
+
+  /** {@code score}, set at {@code scoreAt}, decayed to {@code now} by the half-life. */
+  private double decayed(double score, long scoreAt, long now) {
+    if (score == 0) {
+      return 0;
+    }
+    double elapsed = Math.max(0, now - scoreAt);
+    return score * Math.pow(0.5, elapsed / halfLifeNanos);
+  }
+
+  /** The highest level whose threshold {@code score} reaches. */
+  private RiskLevel levelOf(double score) {
+    RiskLevel level = RiskLevel.OBSERVE;
+    for (int i = 0; i < LEVELS.length; i++) {
+      if (score >= levelThresholds[i]) { // false for NaN: no threshold
+        level = LEVELS[i];
+      }
+    }
+    return level;
   }
 
   private final class ClientRisk {
@@ -774,22 +893,19 @@ public final class ExtractionDefence {
       seen = new LongKeyIndex(duplicateWindow);
     }
 
-    /** Remembers {@code repeatKey}; false if it is already among the latest distinct queries. */
-    boolean firstTime(long repeatKey) {
-      if (seen.contains(repeatKey)) {
-        return false;
-      }
+    /** Whether {@code repeatKey} is among the latest {@code duplicateWindow} distinct queries. */
+    boolean seen(long repeatKey) {
+      return seen.contains(repeatKey);
+    }
+
+    /** Remembers {@code repeatKey}, not {@link #seen} yet, in place of the oldest remembered one. */
+    void remember(long repeatKey) {
       seen.put(seenNext, repeatKey);
       seenNext = (seenNext + 1) % duplicateWindow;
-      return true;
     }
 
     double score(long now) {
-      if (score == 0) {
-        return 0;
-      }
-      double elapsed = Math.max(0, now - scoreAt);
-      return score * Math.pow(0.5, elapsed / halfLifeNanos);
+      return decayed(score, scoreAt, now);
     }
 
     /** Adds {@code weight}, but raises the score no higher than {@code cap} (nor lowers one above it). */
@@ -800,14 +916,7 @@ public final class ExtractionDefence {
     }
 
     RiskLevel level(long now) {
-      double s = score(now);
-      RiskLevel level = RiskLevel.OBSERVE;
-      for (int i = 0; i < LEVELS.length; i++) {
-        if (s >= levelThresholds[i]) { // false for NaN: no threshold
-          level = LEVELS[i];
-        }
-      }
-      return level;
+      return levelOf(score(now));
     }
   }
 
@@ -961,12 +1070,21 @@ public final class ExtractionDefence {
      * The memory bound of all client states together; default 512 MiB. Each client is weighed by the
      * upper bound of its state for its input size ({@link ExtractionDetector#maxRetainedBytes}) plus
      * its key and its cache entry (a few hundred bytes, and the key's length), and Caffeine's size
-     * eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the limit. An
-     * evicted client starts again with a clean state, so size the limit for the number of
-     * concurrently active clients. With the default detectors a client with a key of ordinary
-     * length (a few hundred characters at most) weighs at most 195 KiB whatever its input size
-     * (inputs above 64 features are projected, see {@link #projection}), so the default keeps about
-     * 2,690 clients.
+     * eviction (W-TinyLFU: rarely seen clients go first) keeps the total under the limit. The
+     * budget is one for all clients, so any identities (other tenants' keys, unauthenticated
+     * addresses) crowd out each other's histories. An evicted client starts again with a clean
+     * history, so size the limit for the number of concurrently active clients; but a flagged one
+     * keeps its score (a sixteenth of the limit, less where the rest would not hold one client,
+     * keeps the scores of flagged clients evicted for room, under 300 bytes each for keys of a few
+     * dozen characters), so flooding the cache with fresh identities lifts no client's level: only
+     * a flood of as many flagged identities as that share holds (some 115,000 under the default
+     * limit, each flagged and evicted) could. With the default detectors and 10
+     * classes a client with a key of ordinary length (a few hundred characters at most) weighs at
+     * most 195 KiB whatever its input size (inputs above 64 features are projected, see {@link
+     * #projection}), so the default keeps about 2,520 clients. PRADA's share grows with the
+     * classes (about 13.4 KiB a class at 64 features: 1.4 MiB a client for 100 classes, 13 MiB for
+     * 1,000, when the default keeps 36 clients): for many classes, raise the limit or add PRADA
+     * with a smaller {@link PradaDetector.Builder#maxGrowingSetPerClass}.
      *
      * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
      * the detectors can see (its {@link #projection} size): Caffeine would evict every client right

@@ -510,7 +510,8 @@ class ExtractionDefenceTest {
     ExtractionDefence defence = ExtractionDefence.builder(KEYS, 3)
         .detector(recording(seen), 1)
         .projection(0)
-        .maxTotalBytes(8 * 1024 + 1024 + 128 + LongKeyIndex.retainedBytes(1_024)) // room for 1,024 features
+        // Room for 1,024 features, and the sixteenth of the limit that keeps evicted clients' scores.
+        .maxTotalBytes((8 * 1024 + 1024 + 128 + LongKeyIndex.retainedBytes(1_024)) * 16 / 15 + 1024)
         .build();
     assertThat(defence.observe("small", image(1, 1_024), Prediction.of(P)).refused()).isFalse();
     ExtractionDefence.Assessment large = defence.observe("large", image(1, 2_048), Prediction.of(P));
