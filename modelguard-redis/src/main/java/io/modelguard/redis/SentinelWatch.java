@@ -11,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -237,12 +236,12 @@ final class SentinelWatch {
     for (int i = 0; i < sentinels.size(); i++) {
       int sentinel = i;
       answer(i).thenAccept(address -> {
-        List<String> named = round.answered(sentinel, address);
-        if (named == null) {
+        Settled settled = round.answered(sentinel, address);
+        if (settled == null) {
           return; // not settled yet, or settled before this answer
         }
         try {
-          decide(named);
+          decide(settled);
         } finally {
           if (!asking.compareAndSet(ASKING, IDLE)) {
             asking.set(ASKING);
@@ -271,43 +270,48 @@ final class SentinelWatch {
     /**
      * Records Sentinel {@code i}'s answer ({@code <ip> <port>}, or null for none).
      *
-     * @return the answers, unanswered ones null, if this one settles the round: more than half of
-     *     the Sentinels have named one master, or no master can reach that many with the answers
-     *     outstanding; else null (also for every answer after the one that settled it)
+     * @return how the round ended, if this answer settles it: more than half of the Sentinels have
+     *     named one master, or no master can reach that many with the answers outstanding; else
+     *     null (also for every answer after the one that settled it)
      */
-    synchronized List<String> answered(int i, String address) {
+    synchronized Settled answered(int i, String address) {
       if (settled) {
         return null; // late: the round was decided without it
       }
       named[i] = address;
       outstanding--;
       int most = 0;
-      for (String candidate : named) {
-        if (candidate != null) {
-          most = Math.max(most, (int) Arrays.stream(named).filter(candidate::equals).count());
+      int leader = -1;
+      for (int c = 0; c < named.length; c++) {
+        if (named[c] != null) {
+          int n = (int) Arrays.stream(named).filter(named[c]::equals).count();
+          if (n > most) {
+            most = n;
+            leader = c;
+          }
         }
       }
       if (most * 2 <= named.length && (most + outstanding) * 2 > named.length) {
         return null; // the answers outstanding may still make a majority
       }
       settled = true;
-      return Arrays.asList(named.clone());
+      return most * 2 > named.length ? new Settled(named[leader], leader) : Settled.NO_MAJORITY;
     }
   }
 
-  /** Follows the master a majority of the Sentinels named, {@code <ip> <port>} each (null: none). */
-  private void decide(List<String> named) {
-    String master = null;
-    int votes = 0;
-    for (String candidate : named) {
-      int n = candidate == null ? 0 : Collections.frequency(named, candidate);
-      if (n > votes) {
-        master = candidate;
-        votes = n;
-      }
-    }
+  /**
+   * How a round ended: the master more than half of the Sentinels named, {@code <ip> <port>}, and
+   * one Sentinel that named it; or, with a null master, no majority.
+   */
+  private record Settled(String master, int namedBy) {
+    static final Settled NO_MAJORITY = new Settled(null, -1);
+  }
+
+  /** Follows the master a round settled on, unless it is the master left or the one followed already. */
+  private void decide(Settled round) {
+    String master = round.master();
     String last = followed.get();
-    if (votes * 2 <= sentinels.size()) {
+    if (master == null) {
       log.debug("ModelGuard quota store: not following the new master '{}' a Redis Sentinel announced: no majority "
           + "of the {} Sentinels names one master now", masterId, sentinels.size());
       return;
@@ -320,7 +324,7 @@ final class SentinelWatch {
     if (closed || master.equals(last) || !followed.compareAndSet(last, master)) {
       return; // followed already
     }
-    connectUri = askingFirst(sentinels.get(named.indexOf(master)));
+    connectUri = askingFirst(sentinels.get(round.namedBy()));
     switched.accept(master.replace(' ', ':'));
   }
 
