@@ -4,14 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.modelguard.DigitsRequest;
-import io.modelguard.GuardDecision;
 import io.modelguard.GuardFailureException;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
-import io.modelguard.OutputPhase;
-import io.modelguard.Phase;
-import io.modelguard.Principal;
-import io.modelguard.Tier;
 import io.modelguard.ReasonCode;
 import java.nio.charset.Charset;
 import java.time.Duration;
@@ -30,19 +25,8 @@ class ExtractionAttackReviewTest {
   private static final String ANSWER = "{\"label\":1,\"probabilities\":[0.1,0.7,0.2]}";
   private static final String QUERY = "{\"x\":[4,2,9]}";
 
-  /** A chain with the defence's steps for the principal {@code mallory} of {@code tier}. */
   private static ModelGuard guard(ExtractionDefence defence, String tier) {
-    QueryEncoder x = QueryEncoder.jsonNumbers("/x");
-    return ModelGuard.builder().auditLog(false).models("digits")
-        .tier(Tier.builder("gold").models("digits").build())
-        .tier(Tier.builder("free").models("digits").build())
-        .chain("default", c -> c
-            .policy(Phase.AUTHENTICATE, "token", ctx -> GuardDecision.authenticated(
-                Principal.builder("mallory").tier(tier).build()))
-            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
-            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), CAP))
-            .output(OutputPhase.PERTURB, "extraction-perturb", defence.perturbPolicy(x, PredictionCodec.standard(), CAP)))
-        .build();
+    return ExtractionChains.guard(defence, tier, CAP);
   }
 
   private static ModelOutput respond(ModelGuard guard, String body, ModelOutput answer) {
