@@ -140,18 +140,13 @@ class RedisClusterSlotMigrationTest {
   @Test
   void aCallWhoseDecisionTimedOutWhileItWaitedToBeSentAgainIsNotSent() {
     QuotaKey key = key();
-    CountDownLatch held = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (RedisQuotaStore store = store(Duration.ofMillis(200))) {
       assertThat(store.acquire(key, PLAN, 1).remaining(0)).as("counted on the source").isEqualTo(99);
       try (Migration migration = Migration.start(key)) {
         // Holds the JVM's one delay thread, which the store's waits before sending again run on, as
         // a busy JVM may: the refused call's next send is then due only after its decision timed out.
-        CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
-          held.countDown();
-          awaitUninterruptibly(release);
-        });
-        awaitUninterruptibly(held);
+        holdTheDelayThreadUntil(release);
         long refused = tryAgainReplies(migration.source);
         QuotaDecision d = store.acquire(key, PLAN, 1);
         assertThat(d.status()).as("timed out in the migration").isEqualTo(QuotaDecision.Status.UNAVAILABLE);
@@ -173,7 +168,6 @@ class RedisClusterSlotMigrationTest {
   @Test
   void decisionsThatTimedOutQueuedBehindARefusedCallOpenNoBreaker() {
     QuotaKey key = key();
-    CountDownLatch held = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (RedisQuotaStore store = store(Duration.ofMillis(200))) {
       assertThat(store.acquire(key, PLAN, 1).remaining(0)).as("counted on the source").isEqualTo(99);
@@ -181,11 +175,7 @@ class RedisClusterSlotMigrationTest {
         // Holds the JVM's delay thread, so that the refused call is still the key's call in flight
         // (waiting to be sent again) when the decisions queued behind it time out: a busy key's
         // decisions that came in while its call was refused, or a reply late by a round trip.
-        CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
-          held.countDown();
-          awaitUninterruptibly(release);
-        });
-        awaitUninterruptibly(held);
+        holdTheDelayThreadUntil(release);
         long refused = tryAgainReplies(migration.source);
         CompletableFuture<QuotaDecision> first = CompletableFuture.supplyAsync(() -> store.acquire(key, PLAN, 1));
         awaitTryAgain(migration.source, refused);
@@ -209,6 +199,19 @@ class RedisClusterSlotMigrationTest {
     } finally {
       release.countDown();
     }
+  }
+
+  /**
+   * Occupies the JVM's one delay thread (which the store's waits before sending a call again run
+   * on) until {@code release} opens, and returns once it is occupied.
+   */
+  private static void holdTheDelayThreadUntil(CountDownLatch release) {
+    CountDownLatch held = new CountDownLatch(1);
+    CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
+      held.countDown();
+      awaitUninterruptibly(release);
+    });
+    awaitUninterruptibly(held);
   }
 
   private static RedisQuotaStore store(Duration timeout) {
