@@ -17,10 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -76,7 +73,7 @@ class SentinelFailoverTest {
     }
     // A failover needs each Sentinel to know the replica and a majority of the others.
     for (RedisServer sentinel : sentinels) {
-      await("Sentinel " + sentinel.port() + " knows the replica and the other Sentinels", () -> {
+      Poll.until("Sentinel " + sentinel.port() + " knows the replica and the other Sentinels", () -> {
         String state = sentinel.cli("sentinel", "master", MASTER_NAME);
         return state.contains("num-slaves\n1\n") && state.contains("num-other-sentinels\n2\n");
       });
@@ -149,7 +146,7 @@ class SentinelFailoverTest {
 
       assertThat(sentinels.get(0).cli("sentinel", "failover", MASTER_NAME)).contains("OK");
       for (RedisServer sentinel : sentinels) {
-        await("Sentinel " + sentinel.port() + " names the promoted replica", () ->
+        Poll.until("Sentinel " + sentinel.port() + " names the promoted replica", () ->
             sentinel.cli("sentinel", "get-master-addr-by-name", MASTER_NAME).contains(Integer.toString(replica.port())));
       }
       // Each Sentinel has announced the new master (+switch-master) by now. Sentinel leaves the old
@@ -157,7 +154,7 @@ class SentinelFailoverTest {
       // later, and only then demotes it and closes its clients' connections. The store follows the
       // announcement: a decision made now, with the old master still a master, is counted on the
       // new one (polled: the announcement reaches the store on its own connections).
-      await("a decision is counted on the promoted replica", () -> {
+      Poll.until("a decision is counted on the promoted replica", () -> {
         store.acquire(probe, PROBE, 1);
         return replica.cli("exists", probeKey).trim().equals("1");
       });
@@ -167,7 +164,7 @@ class SentinelFailoverTest {
           .isEqualTo(replicated);
 
       // Sentinel demotes the old master (REPLICAOF and CLIENT KILL): the store is no longer there.
-      await("the old master replicates the new one", () -> {
+      Poll.until("the old master replicates the new one", () -> {
         String info = master.cli("info", "replication");
         return info.contains("master_port:" + replica.port()) && info.contains("master_link_status:up")
             && info.contains("master_sync_in_progress:0");
@@ -209,7 +206,7 @@ class SentinelFailoverTest {
           + MASTER_NAME)) {
         take(store, 10, false, 90);
         assertThat(master.cli("exists", redisKey).trim()).as("counted on the master").isEqualTo("1");
-        await("the store is subscribed to the fourth Sentinel", () ->
+        Poll.until("the store is subscribed to the fourth Sentinel", () ->
             cutOff.cli("client", "list").contains(" sub=1 "));
 
         String hello = String.join(",", "127.0.0.1", Integer.toString(RedisServer.freePort()),
@@ -223,7 +220,7 @@ class SentinelFailoverTest {
               .contains(Integer.toString(master.port()));
         }
 
-        await("the store has taken the announcement in", () -> logged.messages().stream()
+        Poll.until("the store has taken the announcement in", () -> logged.messages().stream()
             .anyMatch(m -> m.contains("not following") || m.contains("as master '" + MASTER_NAME + "'")));
         assertThat(logged.messagesAt(Level.INFO)).as("no new master followed").isEmpty();
         assertThat(logged.messagesAt(Level.DEBUG)).filteredOn(m -> m.contains("not following")).singleElement()
@@ -263,7 +260,7 @@ class SentinelFailoverTest {
   private void awaitReplicaCaughtUp() {
     long written = offset(master.cli("info", "replication"), "master_repl_offset:");
     assertThat(written).as("the master wrote").isPositive();
-    await("the replica reaches the master's offset " + written,
+    Poll.until("the replica reaches the master's offset " + written,
         () -> offset(replica.cli("info", "replication"), "slave_repl_offset:") >= written);
   }
 
@@ -274,16 +271,5 @@ class SentinelFailoverTest {
       }
     }
     return -1;
-  }
-
-  /** Polls {@code condition} every 20 ms for at most 20 s. */
-  private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-    }
   }
 }

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -96,7 +94,7 @@ class SentinelWatchTest {
       watch.subscribe().get(10, TimeUnit.SECONDS);
       // Stale (a failover undone since), or one the majority has not learnt of yet.
       announce("mymaster " + masterAddress.replace(':', ' ') + " 127.0.0.1 7001");
-      await("the Sentinels were asked, or the announcement followed",
+      Poll.until("the Sentinels were asked, or the announcement followed",
           () -> !logged.messagesAt(Level.DEBUG).isEmpty() || !followed.isEmpty());
       assertThat(followed).isEmpty();
       assertThat(logged.messagesAt(Level.DEBUG)).singleElement().asString()
@@ -110,7 +108,7 @@ class SentinelWatchTest {
       watch.subscribe().get(10, TimeUnit.SECONDS);
       sentinels.get(1).kill(); // one of three names the master: no majority
       announce("mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' '));
-      await("the Sentinels were asked, or the announcement followed",
+      Poll.until("the Sentinels were asked, or the announcement followed",
           () -> !logged.messagesAt(Level.DEBUG).isEmpty() || !followed.isEmpty());
       assertThat(followed).isEmpty();
       assertThat(logged.messagesAt(Level.DEBUG)).singleElement().asString()
@@ -145,9 +143,9 @@ class SentinelWatchTest {
         down.kill();
         String announcement = "mymaster 127.0.0.1 7000 " + masterAddress.replace(':', ' ');
         announceAndStopAnswering(announcement);
-        await("no majority concluded", () -> logged.messagesAt(Level.DEBUG).size() == 1);
+        Poll.until("no majority concluded", () -> logged.messagesAt(Level.DEBUG).size() == 1);
         assertThat(namesNothing.cli("publish", SentinelWatch.SWITCH_MASTER, announcement).trim()).isEqualTo("1");
-        await("no majority concluded again", () -> logged.messagesAt(Level.DEBUG).size() == 2);
+        Poll.until("no majority concluded again", () -> logged.messagesAt(Level.DEBUG).size() == 2);
         assertThat(logged.messagesAt(Level.DEBUG))
             .allSatisfy(m -> assertThat(m).contains("not following").contains("no majority of the 3 Sentinels"));
         assertThat(followed).isEmpty();
@@ -169,7 +167,7 @@ class SentinelWatchTest {
     // and missed; the store reaches A when Sentinel demotes B. Lettuce subscribes again.
     String before = subscriber();
     assertThat(fakeSentinel.cli("client", "kill", "type", "pubsub").trim()).isEqualTo("1");
-    await("subscribed again", () -> {
+    Poll.until("subscribed again", () -> {
       String now = subscriber();
       return !now.isEmpty() && !now.equals(before);
     });
@@ -205,16 +203,6 @@ class SentinelWatchTest {
       commands.clientPause(ANSWER_TIMEOUT.toMillis());
       TransactionResult result = commands.exec();
       assertThat((Long) result.get(0)).as("one subscriber: the watch").isEqualTo(1L);
-    }
-  }
-
-  private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
     }
   }
 }
