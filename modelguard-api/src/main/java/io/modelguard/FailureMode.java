@@ -2,7 +2,11 @@ package io.modelguard;
 
 /** What happens when a policy throws instead of returning a decision. */
 public enum FailureMode {
-  /** Deny the request with {@link ReasonCode#INTERNAL_ERROR}. The default. */
+  /**
+   * Deny the request with {@link ReasonCode#INTERNAL_ERROR}, or with {@link
+   * ReasonCode#QUOTA_UNAVAILABLE} if the policy threw a {@link
+   * io.modelguard.quota.QuotaStoreException} (its quota store is down). The default.
+   */
   CLOSED,
   /**
    * Log the failure and continue as if the policy had allowed the request (an output policy's step

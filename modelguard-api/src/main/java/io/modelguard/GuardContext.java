@@ -57,6 +57,15 @@ public final class GuardContext {
     return guard.tier(name);
   }
 
+  /**
+   * Whether the engine registers any tier ({@link ModelGuard.Builder#tier}). If it registers none,
+   * principals' tiers come from their credentials alone, and {@link #tier(String)} is empty for
+   * every name: a tier name cannot be checked against the engine then.
+   */
+  public boolean registersTiers() {
+    return !guard.tiers().isEmpty();
+  }
+
   /** Whether {@code model} is registered with the engine. */
   public boolean isRegisteredModel(String model) {
     return guard.isRegisteredModel(model);

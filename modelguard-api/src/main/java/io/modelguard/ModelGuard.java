@@ -6,7 +6,9 @@ import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.event.Slf4jAuditListener;
+import io.modelguard.quota.QuotaStoreException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -64,6 +66,12 @@ public final class ModelGuard {
   public static final String DEFAULT_CHAIN = "default";
 
   private static final Logger log = LoggerFactory.getLogger(ModelGuard.class);
+  /**
+   * The {@code Retry-After} of a {@code quota.unavailable} for a quota store that threw: a store
+   * without a circuit breaker cannot say when it answers again, so the client is told to wait what
+   * {@link io.modelguard.quota.ResilientQuotaStore}'s circuit waits by default before its next probe.
+   */
+  private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(1);
 
   private final Map<String, PolicyChain> chains;
   private final Map<String, Tier> tiers;
@@ -95,8 +103,12 @@ public final class ModelGuard {
   /**
    * Checks one request against its endpoint's chain. Never throws for a policy failure: a policy
    * that throws yields {@link ReasonCode#INTERNAL_ERROR} (or is skipped if fail-open) and its
-   * exception is logged once. A policy or listener that throws {@link InterruptedException} leaves
-   * the thread's interrupt status set, as it would be had the engine let the exception through.
+   * exception is logged once. A {@link QuotaStoreException} (a quota store that failed, refused or
+   * timed out, not wrapped in a {@link io.modelguard.quota.ResilientQuotaStore}) yields {@link
+   * ReasonCode#QUOTA_UNAVAILABLE} with a {@code Retry-After} of one second instead, as a
+   * fail-closed store's answer does; any other exception stays an internal error. A policy or
+   * listener that throws {@link InterruptedException} leaves the thread's interrupt status set, as
+   * it would be had the engine let the exception through.
    */
   public GuardDecision check(InferenceRequest request) {
     Endpoint endpoint = request.endpoint();
@@ -264,6 +276,12 @@ public final class ModelGuard {
       }
       return d;
     } catch (Throwable e) {
+      if (e instanceof QuotaStoreException) {
+        return failsOpen(chain, step, e, "policy", "; fail-open, request continues",
+            "; the quota store is unavailable, request denied with quota.unavailable")
+            ? null
+            : GuardDecision.deny(ReasonCode.QUOTA_UNAVAILABLE).withRetryAfter(STORE_RETRY_AFTER);
+      }
       return failsOpen(chain, step, e, "policy", "; fail-open, request continues", "; request denied")
           ? null
           : GuardDecision.deny(ReasonCode.INTERNAL_ERROR);

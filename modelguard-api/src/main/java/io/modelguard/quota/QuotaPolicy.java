@@ -11,6 +11,7 @@ import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.Tier;
+import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.internal.LogText;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -26,7 +27,15 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>the principal's tier's plan for the model ({@link Tier#quotaPlan(String)}), else the
  *       policy's {@link Builder#defaultLimits default limits}, else none: the request is not
- *       limited;
+ *       limited. A principal without a tier gets the default limits (or none) too. A principal
+ *       whose tier the engine does not register (a typo in a token's tier claim, an API key record
+ *       naming a tier since removed) is denied instead, with {@code authz.model_forbidden} (403)
+ *       and the challenge {@link ModelAccessPolicy} gives it, so it never gets
+ *       the default limits or none in place of its tier's; the first request of each such tier
+ *       name is logged at ERROR. This is a decision, like the denials below, so it holds under a
+ *       fail-open step too. Only an engine that registers no tier at all ({@link
+ *       GuardContext#registersTiers()}) cannot tell an unknown tier: there every principal gets
+ *       the default limits (or none);
  *   <li>then the principal's override claim, if present (default claim name {@value
  *       #DEFAULT_OVERRIDE_CLAIM}): a string in {@code RateLimit-Policy} syntax, for example {@code
  *       "daily";q=500;w=86400}, whose limits may only narrow the plan ({@link
@@ -116,6 +125,8 @@ public final class QuotaPolicy implements Policy {
   private final boolean overridesMayRaise;
   private final Cache<OverrideKey, QuotaPlan> overrides;
   private final Cache<InferenceRequest, Reservation> reservations;
+  /** The unknown tier names already logged at ERROR (cut to their logged form), so a flood logs each once. */
+  private final Cache<String, Boolean> unknownTiersLogged;
 
   private QuotaPolicy(Builder b) {
     this.store = b.store;
@@ -129,6 +140,7 @@ public final class QuotaPolicy implements Policy {
     this.overrides = Caffeine.newBuilder().maximumSize(10_000).build();
     // Weak keys compare by identity: the engine hands the output policies the request it checked.
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().build();
+    this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).build();
   }
 
   /** Starts a builder over {@code store}. */
@@ -143,9 +155,20 @@ public final class QuotaPolicy implements Policy {
     if (principal == null || model == null) {
       return GuardDecision.allow();
     }
+    Tier tier = null;
+    if (principal.tier().isPresent()) {
+      tier = context.tier(principal.tier().get()).orElse(null);
+      if (tier == null && context.registersTiers()) {
+        logUnknownTier(principal, model);
+        // ModelAccessPolicy's answer for such a principal: a chain with it has refused the request
+        // already, and one without it must not tell the two apart either.
+        return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
+            .withChallengeScope(ModelAccessPolicy.scopeFor(model));
+      }
+    }
     QuotaPlan plan;
     try {
-      plan = planFor(context, principal, model);
+      plan = planFor(tier, principal, model);
     } catch (IllegalArgumentException e) {
       // Denied as a value, not thrown: under a fail-open step a throw would skip the quota, so a
       // principal whose override (a restriction, maybe) does not apply would have no limit at all.
@@ -183,12 +206,33 @@ public final class QuotaPolicy implements Policy {
   }
 
   /**
-   * The plan that applies to {@code principal} on {@code model}, or null if none does.
+   * Logs a principal whose tier the engine does not register: at ERROR for the first request of
+   * each tier name, at DEBUG after that.
+   */
+  private void logUnknownTier(Principal principal, String model) {
+    String tier = LogText.oneLine(principal.tier().orElseThrow(), 256);
+    boolean first = unknownTiersLogged.asMap().putIfAbsent(tier, Boolean.TRUE) == null;
+    if (first || log.isDebugEnabled()) {
+      String line = "QuotaPolicy: subject '{}' of tenant '{}' has tier '{}', which the engine does not register; "
+          + "request for model '{}' denied with authz.model_forbidden, as every request of that tier will be "
+          + "(register the tier with tier(...) or correct the principal's tier){}";
+      Object[] args = {LogText.oneLine(principal.subject(), 256), LogText.oneLine(principal.tenant(), 256), tier,
+          LogText.oneLine(model, 256), first ? "; logged once per tier name" : ""};
+      if (first) {
+        log.error(line, args);
+      } else {
+        log.debug(line, args);
+      }
+    }
+  }
+
+  /**
+   * The plan that applies to {@code principal}, of {@code tier} (null: none, or one the engine
+   * does not register), on {@code model}, or null if none does.
    *
    * @throws IllegalArgumentException if the principal's override claim is not a valid plan
    */
-  QuotaPlan planFor(GuardContext context, Principal principal, String model) {
-    Tier tier = principal.tier().flatMap(context::tier).orElse(null);
+  QuotaPlan planFor(Tier tier, Principal principal, String model) {
     QuotaPlan base = tier == null ? defaultPlan : tier.quotaPlan(model).orElse(defaultPlan);
     Object claim = overrideClaim == null ? null : principal.claims().get(overrideClaim);
     if (claim == null) {
@@ -366,8 +410,9 @@ public final class QuotaPolicy implements Policy {
     }
 
     /**
-     * Limits for principals whose tier sets none for the model. Default: none (such requests are
-     * not limited).
+     * Limits for principals whose tier sets none for the model, and for principals without a tier.
+     * Default: none (such requests are not limited). Never for a principal whose tier the engine
+     * does not register: it is denied (see the class comment).
      *
      * @throws IllegalArgumentException if there is no limit or two share a name
      */

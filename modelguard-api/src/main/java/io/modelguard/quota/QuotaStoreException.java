@@ -3,7 +3,9 @@ package io.modelguard.quota;
 /**
  * A quota store could not decide: the backend failed, refused or timed out. Thrown by remote
  * stores; {@link ResilientQuotaStore} counts it towards opening its circuit and answers with the
- * failure policy instead.
+ * failure policy instead. Thrown by a store used without one, it reaches the engine, which answers a
+ * fail-closed step's request with {@code quota.unavailable} (503, {@code Retry-After: 1}) rather
+ * than {@code internal.error}, and skips a fail-open step ({@link io.modelguard.FailureMode}).
  */
 public class QuotaStoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -125,8 +125,8 @@ class UnauthenticatedLimitNetworkSettingsTest {
     };
     ModelGuard guard = guard(UnauthenticatedLimit.of(networksFail, PER_ADDRESS));
     for (int j = 0; j < 5; j++) {
-      assertThat(guard.check(guess("2001:db8:a:1::1")).reason()).as("fails closed")
-          .contains(ReasonCode.INTERNAL_ERROR);
+      assertThat(guard.check(guess("2001:db8:a:1::1")).reason()).as("fails closed: the store is unavailable")
+          .contains(ReasonCode.QUOTA_UNAVAILABLE);
     }
     assertThat(store.acquire(QuotaKey.forAddress("2001:db8:a:1::1"), QuotaPlan.of(PER_ADDRESS), 1).remaining(0))
         .as("all 3 units were left, this one charged").isEqualTo(2);
