@@ -1,5 +1,6 @@
 package io.modelguard.authn;
 
+import io.modelguard.authn.jwt.JwtAuthenticator;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -11,9 +12,12 @@ import java.util.Optional;
  * @param keyId the public lookup id embedded in the key
  * @param hash the HMAC-SHA-256 of the whole key under the server pepper; the key's environment
  *     prefix included, so the record is bound to the environment it was issued for
- * @param subject the client the key authenticates as (not blank)
- * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank)
- * @param tier the client's tier
+ * @param subject the client the key authenticates as (1 to 256 characters, as a token's subject;
+ *     not blank)
+ * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank;
+ *     not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX}, which names the tenants of
+ *     tokens without a tenant claim)
+ * @param tier the client's tier (1 to 256 characters, as a token's tier claim; not blank)
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
  * @param revoked whether it was revoked
@@ -21,6 +25,8 @@ import java.util.Optional;
 public record ApiKeyRecord(
     String keyId, byte[] hash, String subject, String tenant, String tier,
     Instant createdAt, Instant expiresAt, boolean revoked) {
+  /** The longest subject, tenant or tier a record may hold: 256 characters, as in a bearer token. */
+  private static final int MAX_IDENTITY_LENGTH = 256;
 
   /** Validates and copies. */
   public ApiKeyRecord {
@@ -29,22 +35,32 @@ public record ApiKeyRecord(
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(tier, "tier");
     Objects.requireNonNull(createdAt, "createdAt");
-    if (subject.isBlank()) {
-      // The principal needs a non-blank subject: a blank one would fail every request with this key.
-      throw new IllegalArgumentException("ApiKeyRecord.subject must not be blank");
-    }
-    if (tenant.isBlank()) {
-      throw new IllegalArgumentException("ApiKeyRecord.tenant must not be blank");
-    }
-    if (tenant.length() > 256) {
-      // The same bound as a token's tenant claim (ClaimsMapper): the keys that count and remember
-      // a client (quota, extraction defence) and its audit lines stay short.
-      throw new IllegalArgumentException("ApiKeyRecord.tenant must be 1-256 characters, was " + tenant.length());
+    // The principal needs a non-blank subject and tenant: a blank one would fail every request with
+    // this key (and a blank tier names no tier). The bound is a token's (ClaimsMapper): the keys
+    // that count and remember a client (quota, extraction defence) and its audit lines stay short.
+    requireIdentity(subject, "subject");
+    requireIdentity(tenant, "tenant");
+    requireIdentity(tier, "tier");
+    if (tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+      // Reserved for the tenants of tokens without a tenant claim, so that no API key shares the
+      // quota and extraction history of an identity provider's subject.
+      throw new IllegalArgumentException("ApiKeyRecord.tenant must not begin with '"
+          + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' (reserved for tenants of bearer tokens without a tenant claim)");
     }
     if (hash == null || hash.length != 32) {
       throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");
     }
     hash = hash.clone();
+  }
+
+  private static void requireIdentity(String value, String field) {
+    if (value.isBlank()) {
+      throw new IllegalArgumentException("ApiKeyRecord." + field + " must not be blank");
+    }
+    if (value.length() > MAX_IDENTITY_LENGTH) {
+      throw new IllegalArgumentException("ApiKeyRecord." + field + " must be 1-" + MAX_IDENTITY_LENGTH
+          + " characters, was " + value.length());
+    }
   }
 
   /** A copy of the hash. */

@@ -10,6 +10,7 @@ import io.modelguard.Phase;
 import io.modelguard.Principal;
 import io.modelguard.RandomSource;
 import io.modelguard.ReasonCode;
+import io.modelguard.authn.jwt.JwtAuthenticator;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import java.time.Clock;
@@ -54,6 +55,37 @@ class ApiKeyAuthenticatorTest {
         .hasSize(256);
     assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "t".repeat(257), "free", null))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant must be 1-256 characters");
+  }
+
+  @Test
+  void aKeyIsNotIssuedForASubjectOrTierLongerThanATokensEither() {
+    // Only the tenant was bounded: a subject or tier of any length reached the keys that remember
+    // a client (the extraction defence's p:<tenant>:<subject>) and every audit line.
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(4), clock);
+    ApiKeyRecord longest = issuer.issue(ApiKeyFormat.Environment.LIVE, "s".repeat(256), "acme", "t".repeat(256), null)
+        .record();
+
+    assertThat(longest.subject()).hasSize(256);
+    assertThat(longest.tier()).hasSize(256);
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "s".repeat(257), "acme", "free", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("ApiKeyRecord.subject must be 1-256 characters, was 257");
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "acme", "t".repeat(100_000), null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("ApiKeyRecord.tier must be 1-256 characters, was 100000");
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "acme", " ", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("ApiKeyRecord.tier must not be blank");
+  }
+
+  @Test
+  void aKeyIsNotIssuedForATenantNamedLikeABearerTokensSubject() {
+    // Tokens without a tenant claim are tenants named jwt:<iss>#<sub>: an API key of such a tenant
+    // would share that token subject's quota and extraction history.
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(4), clock);
+
+    assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob",
+        JwtAuthenticator.SUBJECT_TENANT_PREFIX + "https://idp.example/#alice", "free", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ApiKeyRecord.tenant must not begin with 'jwt:'");
+    assertThat(issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "acme-jwt:", "free", null).record().tenant())
+        .isEqualTo("acme-jwt:");
   }
 
   @Test

@@ -87,7 +87,7 @@ public final class AppOptions {
       "  --jwt-issuer URL     the iss external tokens must carry (required with either)",
       "  --jwt-audience AUD   the aud external tokens must name (required with either)",
       "  --jwt-tier-claim NAME    claim holding the tier (default: tier)",
-      "  --jwt-tenant-claim NAME  claim holding the tenant (default: tenant, else sub)",
+      "  --jwt-tenant-claim NAME  claim holding the tenant (default: tenant, else jwt:<iss>#<sub>)",
       "  --jwt-default-tier TIER  tier of tokens without the tier claim (default: none)",
       "  --demo-issuer, --no-demo-issuer",
       "                       run the demo issuer (GET /.well-known/jwks.json, POST",

@@ -76,7 +76,7 @@ final class BearerTokens {
       byIssuer.put(issuer, external(settings));
       summary.add("external IdP: iss " + issuer + ", aud " + settings.audience().orElseThrow() + ", keys from "
           + settings.jwksUrl().map(URI::toString).orElseGet(() -> settings.publicKeyFile().orElseThrow().toString()));
-      summary.add("  claims: subject sub; tenant " + settings.tenantClaim().orElse("tenant") + " (else sub); tier "
+      summary.add("  claims: subject sub; tenant " + settings.tenantClaim().orElse("tenant") + " (else jwt:<iss>#<sub>); tier "
           + settings.tierClaim().orElse("tier")
           + settings.defaultTier().map(t -> " (else tier " + t + ")").orElse(" (no default: no model without it)")
           + "; 'models' and 'model:<id>:invoke' scopes narrow the tier");

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.modelguard.authn.ApiKeyFormat;
+import io.modelguard.authn.jwt.JwtAuthenticator;
 import io.modelguard.quota.QuotaLimit;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -310,6 +311,10 @@ public final class DemoConfig {
       }
       String subject = text(k.subject(), field + ".subject");
       String tenant = text(k.tenant(), field + ".tenant");
+      if (tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+        throw new IllegalArgumentException(field + ".tenant: must not begin with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
+            + "', which names the tenants of bearer tokens without a tenant claim");
+      }
       String tier = text(k.tier(), field + ".tier");
       if (!tiers.containsKey(tier)) {
         throw new IllegalArgumentException(field + ".tier: unknown tier '" + printable(tier) + "' (known: "

@@ -41,7 +41,7 @@ public final class JwtSettings {
     PUBLIC_KEY_FILE("--jwt-public-key", "publicKeyFile"),
     /** The claim holding the tier name in external tokens (default {@code tier}). */
     TIER_CLAIM("--jwt-tier-claim", "tierClaim"),
-    /** The claim holding the tenant in external tokens (default {@code tenant}, else the subject). */
+    /** The claim holding the tenant in external tokens (default {@code tenant}, else {@code jwt:<iss>#<sub>}). */
     TENANT_CLAIM("--jwt-tenant-claim", "tenantClaim"),
     /** The tier of external tokens without a tier claim (default: none, such tokens get no model). */
     DEFAULT_TIER("--jwt-default-tier", "defaultTier"),

@@ -141,6 +141,13 @@ class DemoConfigTest {
   }
 
   @Test
+  void rejectsAKeyTenantNamedLikeABearerTokensSubject() {
+    // The library refuses such a tenant too, but only when the key is issued, without the field.
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"jwt:https://idp.example/#a\",\"tier\":\"free\"}]}")
+        .hasMessageContaining("keys[0].tenant: must not begin with 'jwt:'");
+  }
+
+  @Test
   void rejectsMissingRequiredFields() {
     assertRejected("{\"keys\":[{\"tenant\":\"t\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].subject: required");
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].tenant: required");

@@ -151,7 +151,7 @@ class ExternalIdpAppTest {
     assertThat(client.get(DemoIssuer.JWKS_PATH, null).statusCode()).isEqualTo(404);
     assertThat(client.post(DIGITS, app.key("free").orElseThrow().plaintext(), digitsBody).statusCode()).isEqualTo(200);
     assertThat(banner).contains("external IdP: iss " + ISSUER + ", aud " + AUDIENCE + ", keys from " + jwksUrl)
-        .contains("claims: subject sub; tenant tenant (else sub); tier tier (no default: no model without it); "
+        .contains("claims: subject sub; tenant tenant (else jwt:<iss>#<sub>); tier tier (no default: no model without it); "
             + "'models' and 'model:<id>:invoke' scopes narrow the tier")
         .doesNotContain("/demo/token");
   }

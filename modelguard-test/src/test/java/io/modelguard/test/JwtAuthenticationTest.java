@@ -21,6 +21,9 @@ import io.modelguard.authn.jwt.JwtAuthenticator;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
+import io.modelguard.quota.InMemoryQuotaStore;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPolicy;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
@@ -115,6 +118,43 @@ class JwtAuthenticationTest {
 
   private static FakeRequest.Builder bearer(String token) {
     return FakeRequest.builder().header("Authorization", "Bearer " + token);
+  }
+
+  @Test
+  void anIdpSubjectNamedLikeAnApiKeyTenantHasAQuotaOfItsOwn() {
+    // Without a tenant claim the bare subject was the tenant: the IdP user "acme" spent the quota
+    // of the API-key tenant acme (and would have shared its extraction history).
+    InMemoryQuotaStore counts = InMemoryQuotaStore.builder().clock(clock).build();
+    ModelGuard guard = ModelGuard.builder()
+        .clock(clock)
+        .auditLog(false)
+        .models("digits")
+        .tier(Tier.builder("pro").models("digits").limits(QuotaLimit.tokenBucket("burst", 2, Duration.ofMinutes(1)))
+            .build())
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "api-key", apiKeys())
+            .policy(Phase.AUTHENTICATE, "bearer", jwt)
+            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy())
+            .policy(Phase.QUOTA, "quota", QuotaPolicy.builder(counts).build()))
+        .build();
+    String subjectAcme = Jwts.builder()
+        .header().keyId("idp-1").and()
+        .issuer(ISSUER)
+        .audience().add(AUDIENCE).and()
+        .subject("acme")
+        .claim("tier", "pro")
+        .expiration(Date.from(clock.instant().plus(Duration.ofMinutes(5))))
+        .signWith(IDP.getPrivate(), Jwts.SIG.RS256)
+        .compact();
+
+    GuardDecision first = guard.check(bearer(subjectAcme).model("digits").build());
+    assertThat(first.principal().orElseThrow().tenant()).isEqualTo("jwt:" + ISSUER + "#acme");
+    assertThat(guard.check(bearer(subjectAcme).model("digits").build()).isAllowed()).isTrue();
+    assertThat(guard.check(bearer(subjectAcme).model("digits").build()).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+
+    GuardDecision key = guard.check(FakeRequest.builder().header("X-API-Key", apiKey.key()).model("digits").build());
+    assertThat(key.isAllowed()).as("the API-key tenant acme still has its whole quota").isTrue();
+    assertThat(key.principal().orElseThrow().tenant()).isEqualTo("acme");
   }
 
   @Test

@@ -28,6 +28,9 @@ final class ClaimsMapper {
    */
   static final int MAX_IDENTITY_LENGTH = 256;
 
+  /** The registered claim naming the issuer, which qualifies a tenant derived from the subject. */
+  private static final String ISSUER_CLAIM = "iss";
+
   private final String subjectClaim;
   private final String tenantClaim;
   private final String tierClaim;
@@ -64,9 +67,7 @@ final class ClaimsMapper {
     String subject = text(claims.get(subjectClaim), true);
     Principal.Builder p = Principal.builder(subject).credentialKind(CredentialKind.BEARER_TOKEN);
     String tenant = text(claims.get(tenantClaim), false);
-    if (tenant != null) {
-      p.tenant(tenant);
-    }
+    p.tenant(tenant != null ? tenant : subjectTenant(claims, nulls, subject));
     String tier = text(claims.get(tierClaim), false);
     p.tier(tier != null ? tier : defaultTier);
 
@@ -101,6 +102,40 @@ final class ClaimsMapper {
       }
     }
     return p.build();
+  }
+
+  /**
+   * The tenant of a token without a tenant claim: {@code jwt:<iss>#<sub>}, the issuer with {@code %}
+   * and {@code #} percent-encoded (so the first {@code #} ends it, and two issuer-subject pairs
+   * never make one name), or {@code jwt:#<sub>} for a token without {@code iss} (jjwt drops a blank
+   * one). The bare subject would be the tenant of an API key, or another issuer's subject, that
+   * happens to have the same name, sharing its quota and extraction history; API keys are not
+   * issued for tenants with the prefix ({@link io.modelguard.authn.ApiKeyRecord}).
+   *
+   * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if {@code iss} is JSON null, not a
+   *     string or longer than {@link #MAX_IDENTITY_LENGTH}
+   */
+  private static String subjectTenant(Map<String, ?> claims, Set<String> nulls, String subject) {
+    if (nulls.contains(ISSUER_CLAIM)) {
+      throw Refusal.CLAIMS.exception();
+    }
+    String issuer = text(claims.get(ISSUER_CLAIM), false);
+    StringBuilder tenant = new StringBuilder(JwtAuthenticator.SUBJECT_TENANT_PREFIX.length()
+        + (issuer == null ? 0 : issuer.length()) + 1 + subject.length())
+        .append(JwtAuthenticator.SUBJECT_TENANT_PREFIX);
+    if (issuer != null) {
+      for (int i = 0; i < issuer.length(); i++) {
+        char c = issuer.charAt(i);
+        if (c == '%') {
+          tenant.append("%25");
+        } else if (c == '#') {
+          tenant.append("%23");
+        } else {
+          tenant.append(c);
+        }
+      }
+    }
+    return tenant.append('#').append(subject).toString();
   }
 
   /** The model ids named by {@code model:<id>:invoke} scopes (the same form {@link ModelAccessPolicy#scopeFor} makes). */

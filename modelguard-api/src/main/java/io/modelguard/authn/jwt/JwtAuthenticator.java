@@ -84,9 +84,18 @@ import org.slf4j.LoggerFactory;
  * <h2>The principal</h2>
  *
  * <ul>
- *   <li>subject from {@code sub} (required, a non-blank string); tenant from {@code tenant}
- *       (default: the subject); tier from {@code tier} (default: {@link Builder#defaultTier(String)},
- *       none unless set; without a tier no model is allowed); all claim names configurable;
+ *   <li>subject from {@code sub} (required, a non-blank string); tenant from {@code tenant}; tier
+ *       from {@code tier} (default: {@link Builder#defaultTier(String)}, none unless set; without a
+ *       tier no model is allowed); all claim names configurable;
+ *   <li>a token without the tenant claim is a tenant of its own, named after its issuer and
+ *       subject: {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), with {@code %} and
+ *       {@code #} in {@code <iss>} percent-encoded, or {@code jwt:#<sub>} for a token without
+ *       {@code iss} (or with a blank one); an {@code iss} that is not a string of at most 256
+ *       characters then refuses the token. Not the bare subject: an identity provider's subject
+ *       {@code acme} would share the quota and extraction history of the API-key tenant {@code
+ *       acme}, or of another issuer's subject {@code acme}. API keys are never issued for a tenant
+ *       with this prefix. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes the bare
+ *       subject the tenant, where subjects are known not to collide.)
  *   <li>scopes from {@code scope} (a space-separated string) and {@code scp} (an array or a
  *       string), united;
  *   <li>allowed models: claims narrow the tier, never widen it. The {@code models} claim (an array
@@ -141,6 +150,12 @@ public final class JwtAuthenticator implements Policy {
    * default for the quota policies. Its shape is theirs to define and validate.
    */
   public static final String QUOTA_CLAIM = "mg_quota";
+  /**
+   * How the tenant of a token without a tenant claim begins: {@code jwt:<iss>#<sub>} (see the class
+   * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, so a
+   * tenant derived from a token's subject is never an API key's.
+   */
+  public static final String SUBJECT_TENANT_PREFIX = "jwt:";
 
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
   /**
@@ -454,8 +469,8 @@ public final class JwtAuthenticator implements Policy {
   /**
    * Builds a {@link JwtAuthenticator}. Setters reject a null or out-of-range argument at once
    * ({@link IllegalArgumentException} naming the field); key problems (a weak HMAC secret, an
-   * unparsable PEM, an RSA key under 2048 bits) and combinations are reported together by {@link
-   * #build()}.
+   * unparsable PEM, an RSA key under 2048 or over 8192 bits) and combinations are reported
+   * together by {@link #build()}.
    */
   public static final class Builder {
     private final List<KeyMaterial.Entry> staticKeys = new ArrayList<>();
@@ -483,7 +498,7 @@ public final class JwtAuthenticator implements Policy {
 
     // ---- keys ----
 
-    /** Trusts {@code key} (RSA ≥ 2048 bits, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}. */
+    /** Trusts {@code key} (RSA of 2048 to 8192 bits, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}. */
     public Builder publicKey(PublicKey key) {
       return publicKey(null, key);
     }
@@ -632,9 +647,11 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The accepted {@code iss} values; when set, a token must carry one of them. Default: not
      * checked. Several issuers given here are one trust domain: any key this authenticator trusts
-     * may sign a token naming any of them, and their subjects and tenants share one namespace (the
-     * same quota buckets and extraction state). For issuers that do not trust each other, build one
-     * authenticator per issuer, each with its own keys, and pick it by the token's {@code iss}.
+     * may sign a token naming any of them, and the tenants their tenant claims name share one
+     * namespace (the same quota buckets and extraction state). (Tokens without a tenant claim are
+     * tenants named after {@code iss} and {@code sub}, but a trusted key may write any {@code
+     * iss}.) For issuers that do not trust each other, build one authenticator per issuer, each with
+     * its own keys, and pick it by the token's {@code iss}.
      */
     public Builder issuer(String... issuers) {
       this.issuers.addAll(nonBlank(issuers, "issuer"));
@@ -703,7 +720,12 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The claim holding the tenant. Default: {@code tenant}; a token without it is its own tenant (the subject). */
+    /**
+     * The claim holding the tenant. Default: {@code tenant}. A token without it is a tenant of its
+     * own, {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), never the bare subject, which
+     * could name an API key's tenant. {@code tenantClaim("sub")} makes the subject itself the
+     * tenant: only where no subject can be named like another credential's tenant.
+     */
     public Builder tenantClaim(String name) {
       this.tenantClaim = claimName(name, "tenantClaim");
       return this;

@@ -13,6 +13,7 @@ import java.security.Key;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.cert.CertificateFactory;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -189,18 +190,26 @@ final class KeyMaterial {
   }
 
   /**
-   * Refuses keys no allowed algorithm could ever accept (RSA below 2048 bits, EC on other curves).
+   * Refuses keys no allowed algorithm could ever accept (RSA below 2048 or above 8192 bits, EC on
+   * other curves).
    *
    * @throws IllegalArgumentException naming the key
    */
   static Entry checkStrength(Entry e) {
+    if (e.key() instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() > SignatureAlgorithm.MAX_RSA_BITS) {
+      throw new IllegalArgumentException(name(e) + " has a " + rsa.getModulus().bitLength() + "-bit modulus; at most "
+          + SignatureAlgorithm.MAX_RSA_BITS + " bits are accepted, since every verification with a larger one is slow");
+    }
     for (SignatureAlgorithm alg : SignatureAlgorithm.values()) {
       if (!alg.isHmac() && e.suits(alg)) {
         return e;
       }
     }
-    String name = e.keyId() == null ? e.key().getAlgorithm() + " key" : "key '" + e.keyId() + "'";
-    throw new IllegalArgumentException(name + " is too weak or of an unsupported kind "
+    throw new IllegalArgumentException(name(e) + " is too weak or of an unsupported kind "
         + "(RSA needs >= 2048 bits; EC must be P-256, P-384 or P-521; or Ed25519/Ed448)");
+  }
+
+  private static String name(Entry e) {
+    return e.keyId() == null ? e.key().getAlgorithm() + " key" : "key '" + e.keyId() + "'";
   }
 }

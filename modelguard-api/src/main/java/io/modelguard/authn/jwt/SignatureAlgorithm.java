@@ -38,6 +38,13 @@ enum SignatureAlgorithm {
     HMAC
   }
 
+  /**
+   * The largest RSA modulus accepted, in bits. The cost of a verification grows with about the
+   * square of the modulus, so a 16,384-bit key (the JDK's limit) in a key set would make every
+   * token it signs many times dearer to check than a usual 2,048-bit one. No issuer needs more.
+   */
+  static final int MAX_RSA_BITS = 8192;
+
   private static final Map<String, SignatureAlgorithm> BY_NAME =
       Stream.of(values()).collect(Collectors.toUnmodifiableMap(Enum::name, Function.identity()));
 
@@ -67,11 +74,15 @@ enum SignatureAlgorithm {
     return bits;
   }
 
-  /** Whether {@code key} is the right kind of key, of sufficient strength, for this algorithm. */
+  /**
+   * Whether {@code key} is the right kind of key, of sufficient strength, for this algorithm (and,
+   * for RSA, of at most {@link #MAX_RSA_BITS}).
+   */
   boolean accepts(Key key) {
     switch (family) {
       case RSA:
-        return key instanceof RSAPublicKey && ((RSAPublicKey) key).getModulus().bitLength() >= bits;
+        return key instanceof RSAPublicKey && ((RSAPublicKey) key).getModulus().bitLength() >= bits
+            && ((RSAPublicKey) key).getModulus().bitLength() <= MAX_RSA_BITS;
       case EC:
         return key instanceof ECPublicKey
             && ((ECPublicKey) key).getParams().getCurve().getField().getFieldSize() == bits;

@@ -761,6 +761,20 @@ class JwksKeySourceTest {
   }
 
   @Test
+  void skipsAnRsaKeyOver8192BitsWithAWarningAndKeepsTheRest() {
+    // Every verification with a 16,384-bit modulus is many times slower than with a usual key:
+    // the IdP (or whoever serves its JWKS) must not make each of its tokens cost that.
+    String huge = Jwks.json(Jwks.builder().key(TestKeys.rsaPublicKey(8193)).id("huge").build());
+    serve(set(jwk("k1", TestKeys.RSA), huge));
+    JwksKeySource source = started(builder());
+
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(warnings()).anyMatch(w -> w.contains("keys[1] skipped") && w.contains("key 'huge' has a 8193-bit modulus")
+        && w.contains("at most 8192 bits"));
+    assertThat(verify(authenticator(source), token("k1", TestKeys.RSA))).isPresent();
+  }
+
+  @Test
   void refusesAnOversizedSetWholeAndKeepsTheOldKeys() {
     serve(set(jwk("k1", TestKeys.RSA)));
     JwksKeySource source = started(builder().maxKeys(3).maxBytes(4096));

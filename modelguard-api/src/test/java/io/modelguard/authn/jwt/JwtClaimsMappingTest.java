@@ -54,12 +54,68 @@ class JwtClaimsMappingTest {
   }
 
   @Test
-  void withoutATenantTheSubjectIsItsOwnTenantAndWithoutATierNoModelIsAllowed() {
+  void withoutATenantClaimTheSubjectIsATenantOfItsIssuerAndWithoutATierNoModelIsAllowed() {
     Principal p = principal(claims());
 
-    assertThat(p.tenant()).isEqualTo("alice");
+    assertThat(p.tenant()).isEqualTo("jwt:" + JwtFixtures.ISSUER + "#alice");
     assertThat(p.tier()).isEmpty();
     assertThat(invoke("digits", claims()).reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+  }
+
+  @Test
+  void aSubjectWithoutATenantClaimIsNeverAnApiKeysTenantNorAnotherIssuersSubject() {
+    // The bare subject was the tenant: an IdP user named "acme" shared the quota and extraction
+    // history of the API-key tenant "acme", and of the subject "acme" of any other issuer.
+    String other = "https://other-idp.test/";
+    JwtAuthenticator twoIssuers = JwtFixtures.rsa().issuer(other).build();
+
+    Principal acme = maybe(twoIssuers, claims().with("sub", "acme")).orElseThrow();
+    Principal otherAcme = maybe(twoIssuers, claims().with("sub", "acme").with("iss", other)).orElseThrow();
+
+    assertThat(acme.subject()).isEqualTo("acme");
+    assertThat(acme.tenant()).isNotEqualTo("acme").startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)
+        .isEqualTo("jwt:https://idp.test/realms/ml#acme");
+    assertThat(otherAcme.tenant()).isEqualTo("jwt:https://other-idp.test/#acme");
+    assertThat(principal(claims().with("sub", "acme").with("tenant", "acme")).tenant())
+        .as("an explicit tenant claim is kept as it is").isEqualTo("acme");
+    assertThat(maybe(JwtFixtures.rsa().tenantClaim("sub").build(), claims().with("sub", "acme")).orElseThrow().tenant())
+        .as("the bare subject, chosen explicitly").isEqualTo("acme");
+  }
+
+  @Test
+  void theIssuerPartOfASubjectTenantIsEncodedSoTwoIssuerSubjectPairsNeverMakeOneName() {
+    // Without an issuer configured, any iss the trusted key writes is accepted: "https://a#b" with
+    // subject "c" and "https://a" with subject "b#c" must still be two tenants.
+    JwtAuthenticator anyIssuer = JwtAuthenticator.builder().publicKey("k1", TestKeys.RSA.getPublic())
+        .audience(JwtFixtures.AUDIENCE).build();
+
+    String hashInIssuer = maybe(anyIssuer, claims().with("iss", "https://a#b").with("sub", "c")).orElseThrow().tenant();
+    String hashInSubject = maybe(anyIssuer, claims().with("iss", "https://a").with("sub", "b#c")).orElseThrow().tenant();
+    String percent = maybe(anyIssuer, claims().with("iss", "https://a%23b").with("sub", "c")).orElseThrow().tenant();
+
+    assertThat(hashInIssuer).isEqualTo("jwt:https://a%23b#c");
+    assertThat(hashInSubject).isEqualTo("jwt:https://a#b#c");
+    assertThat(percent).isEqualTo("jwt:https://a%2523b#c");
+    assertThat(maybe(anyIssuer, claims().without("iss")).orElseThrow().tenant()).isEqualTo("jwt:#alice");
+  }
+
+  @Test
+  void aTokenWithoutATenantClaimNeedsAnIssuerFitToNameItsTenant() {
+    JwtAuthenticator anyIssuer = JwtAuthenticator.builder().publicKey("k1", TestKeys.RSA.getPublic())
+        .audience(JwtFixtures.AUDIENCE).build();
+    long exp = clock.instant().plusSeconds(300).getEpochSecond();
+    String issNull = Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1").text(),
+        "{\"iss\":null,\"aud\":\"" + JwtFixtures.AUDIENCE + "\",\"sub\":\"alice\",\"exp\":" + exp + "}");
+
+    assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(256))).orElseThrow().tenant())
+        .isEqualTo("jwt:" + "i".repeat(256) + "#alice");
+    assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(257)))).as("too long").isEmpty();
+    assertThat(maybe(anyIssuer, claims().with("iss", 42))).as("not a string").isEmpty();
+    assertThat(maybe(anyIssuer, issNull)).as("null").isEmpty();
+    assertThat(maybe(anyIssuer, claims().with("iss", " ")).orElseThrow().tenant())
+        .as("blank: jjwt reads it as no issuer").isEqualTo("jwt:#alice");
+    assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(257)).with("tenant", "acme")))
+        .as("with a tenant claim the issuer names nothing").isPresent();
   }
 
   @Test

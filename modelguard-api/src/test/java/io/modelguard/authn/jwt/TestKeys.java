@@ -1,9 +1,13 @@
 package io.modelguard.authn.jwt;
 
+import java.math.BigInteger;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.RSAPublicKeySpec;
 
 /** Key pairs for tests, generated once per JVM (RSA generation is slow). */
 final class TestKeys {
@@ -28,6 +32,20 @@ final class TestKeys {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
       g.initialize(bits);
       return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * An RSA public key whose modulus has exactly {@code bits} bits, without its private key (which
+   * for thousands of bits would take long to generate): for tests of keys refused before use.
+   */
+  static RSAPublicKey rsaPublicKey(int bits) {
+    BigInteger modulus = BigInteger.ONE.shiftLeft(bits - 1).add(BigInteger.valueOf(0x1d));
+    try {
+      return (RSAPublicKey) KeyFactory.getInstance("RSA")
+          .generatePublic(new RSAPublicKeySpec(modulus, BigInteger.valueOf(65_537)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
