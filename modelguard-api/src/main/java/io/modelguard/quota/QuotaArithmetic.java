@@ -24,6 +24,25 @@ import java.util.List;
  * {@code TAT ← max(TAT, now) + c·T}. Exact: at most {@code quota + (t / T)} units in any span of
  * length {@code t}.
  *
+ * <h2>A clock that steps back</h2>
+ *
+ * On a clock that never moves back, a TAT is never more than {@code 2τ} ahead of now (the limit's
+ * {@linkplain QuotaLimit#horizonMicros() horizon}): a grant leaves it at most {@code τ} ahead, a
+ * forced charge at most {@code 2τ}. A TAT further ahead proves that the clock stepped back (a wall
+ * clock corrected by NTP, a virtual machine restored from a snapshot, Redis's {@code TIME} on such a
+ * machine): left alone, it would refuse the key for the length of the step, an hour for an hour.
+ * {@link #capBucketLeads} brings it back to {@code now + 2τ}, the most a bucket can owe, and a store
+ * writes that back even when it refuses (a cap applied only when read would move with now and
+ * never let the key through): the key then waits {@code τ + c·T} at most, about one window, and its
+ * {@code Retry-After} says so. So a step back counts as time still to pass up to what a bucket can
+ * owe; beyond that it is forgiven. What that bounds: a step forward refills a bucket as if the time
+ * had passed, so a clock that steps forward and later back admits at most one quota more than a
+ * steady clock in any span (the bucket the step forward refilled), and a span that ends {@code τ}
+ * or more after the step back admits at most {@code quota + (t / T)}, as on a steady clock: the
+ * bucket, owing up to {@code 2τ} after the step, has taken that quota back by then. Sliding windows
+ * need no cap: {@link #tryAcquire} keeps counting in the stored window while the clock is behind
+ * it.
+ *
  * <h2>Sliding-window counter and its error bound</h2>
  *
  * Windows are aligned to the epoch. With {@code s} the elapsed part of the current window in
@@ -68,7 +87,9 @@ public final class QuotaArithmetic {
 
   /**
    * Charges {@code cost} to every limit if every limit has room, else to none. Rolls sliding
-   * windows forward to {@code now} in {@code state} either way.
+   * windows forward to {@code now} in {@code state} either way. A refusal leaves token buckets as
+   * they were: a store then calls {@link #capBucketLeads} and, if it returns true, writes {@code
+   * state} back although it refused (a grant never finds a bucket beyond the cap).
    *
    * @return whether the cost was charged
    * @throws IllegalArgumentException if {@code cost < 1}
@@ -105,6 +126,31 @@ public final class QuotaArithmetic {
       }
     }
     return true;
+  }
+
+  /**
+   * Brings back every token bucket of {@code plan} in {@code state} that is further ahead of {@code
+   * now} than a clock that never steps back leaves one ({@code 2τ}, its {@linkplain
+   * QuotaLimit#horizonMicros() horizon}) to {@code now + 2τ}: see the class comment, <i>A clock
+   * that steps back</i>. Changes nothing else. A store calls it when {@link #tryAcquire} refuses;
+   * {@link #adjust} applies it itself. A bucket that plans of other sizes share (a quota changed
+   * under the same name and window, a narrowing override) is capped at this plan's {@code 2τ}, as
+   * a forced charge under this plan already caps it.
+   *
+   * @return whether it moved any bucket, in which case the store must write {@code state} back,
+   *     even for a refusal
+   */
+  public static boolean capBucketLeads(QuotaPlan plan, long[] state, long now) {
+    boolean capped = false;
+    for (int i = 0; i < plan.size(); i++) {
+      QuotaLimit l = plan.limit(i);
+      int b = 3 * i;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET && state[b] - now > 2 * l.toleranceMicros()) {
+        state[b] = now + 2 * l.toleranceMicros();
+        capped = true;
+      }
+    }
+    return capped;
   }
 
   /**
@@ -161,7 +207,9 @@ public final class QuotaArithmetic {
       QuotaLimit l = plan.limit(i);
       int b = 3 * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
-        long tat = Math.max(state[b], now);
+        // Capped as capBucketLeads does: a refund after the clock stepped back comes off what the
+        // bucket can owe, not off the step.
+        long tat = Math.min(Math.max(state[b], now), now + 2 * l.toleranceMicros());
         // -Long.MIN_VALUE does not exist as a long: Math.abs would return it negative.
         long units = Math.min(delta == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(delta), 2 * l.quota());
         if (delta < 0) {

@@ -188,6 +188,19 @@ local function acquire(cost)
   return 1
 end
 
+-- QuotaArithmetic.capBucketLeads: a token bucket further ahead than 2 x tolerance proves the clock
+-- stepped back; it is brought back to that, and the caller writes it even for a refusal
+local function capLeads()
+  local capped = false
+  for i = 1, n do
+    if alg[i] == 1 and s1[i] - now > 2 * pb[i] then
+      s1[i] = now + 2 * pb[i]
+      capped = true
+    end
+  end
+  return capped
+end
+
 -- QuotaArithmetic.adjust (ends: nil, or per limit the reservation's end)
 local function adjust(delta, at, ends)
   if delta == 0 then
@@ -196,7 +209,7 @@ local function adjust(delta, at, ends)
   for i = 1, n do
     if alg[i] == 1 then
       local quota = pb[i] / pa[i]
-      local tat = math.max(s1[i], now)
+      local tat = math.min(math.max(s1[i], now), now + 2 * pb[i])
       local units = math.min(math.abs(delta), 2 * quota)
       if delta < 0 then
         local back = units * pa[i]
@@ -242,7 +255,8 @@ for j = 1, m do
   local ok = 1
   if kind == 0 then
     ok = acquire(amount)
-    if ok == 1 then
+    -- a refusal writes nothing unless it capped a bucket, as in InMemoryQuotaStore
+    if ok == 1 or capLeads() then
       dirty = true
     end
   else

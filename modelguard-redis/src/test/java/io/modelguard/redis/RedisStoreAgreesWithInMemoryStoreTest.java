@@ -26,9 +26,10 @@ import org.junit.jupiter.api.Test;
  * The Lua script and {@link QuotaArithmetic} decide alike on random histories at the edges: the
  * largest quotas and windows, costs and refunds far beyond them (up to {@code Long.MIN_VALUE} and
  * {@code Long.MAX_VALUE}, past 2<sup>53</sup>, where Lua's doubles lose integers), settlements,
- * and times just before, at and after window edges. Time only moves forward here: where it steps
+ * and times just before, at and after window edges. Time only moves forward there: where it steps
  * back the stores differ on purpose in one respect (Redis deletes a key back to a full quota at
- * once, the in-memory store may keep it until it is evicted).
+ * once, the in-memory store may keep it until it is evicted). A token bucket on a clock stepping
+ * back and forth is replayed apart, around that difference: both stores cap it alike.
  */
 class RedisStoreAgreesWithInMemoryStoreTest {
   private static final Duration[] WINDOWS = {Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMinutes(1),
@@ -53,6 +54,13 @@ class RedisStoreAgreesWithInMemoryStoreTest {
     }
   }
 
+  @Test
+  void bothStoresCapATokenBucketAlikeWhileTheClockStepsBackAndForth() {
+    for (long seed = 1; seed <= 60; seed++) {
+      replayWithStepsBack(seed);
+    }
+  }
+
   private static QuotaLimit limit(SplittableRandom r, String name) {
     Duration window = WINDOWS[r.nextInt(WINDOWS.length)];
     boolean bucket = r.nextBoolean();
@@ -60,6 +68,62 @@ class RedisStoreAgreesWithInMemoryStoreTest {
     long[] quotas = {1, 2, 3, 10, 999_983, max / 3, max - 1, max};
     long quota = Math.min(max, quotas[r.nextInt(quotas.length)]);
     return bucket ? QuotaLimit.tokenBucket(name, quota, window) : QuotaLimit.slidingWindow(name, quota, window);
+  }
+
+  /**
+   * One token bucket, the clock stepping back as often as forward. A write that leaves the bucket
+   * at or before now (a refund) makes Redis delete it, while the in-memory store keeps that time,
+   * which a later step back would count: the clock steps back only while no write left the bucket
+   * so since the last grant, after which both stores hold the same time again.
+   */
+  private static void replayWithStepsBack(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
+    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
+    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
+        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
+      QuotaLimit limit = limit(r, "b");
+      while (limit.algorithm() != QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        limit = limit(r, "b");
+      }
+      QuotaPlan plan = QuotaPlan.of(limit);
+      QuotaKey key = QuotaKey.forTenant("agree-back-" + seed + "-" + UUID.randomUUID(), "digits");
+      long q = limit.quota();
+      long[] costs = {1, 1, 2, 5, q, q + 1};
+      long[] deltas = {-1, 1, -5, 5, -q, q, -3 * q, 3 * q};
+      long[] moves = {1, 999, 1_000_000, 60_000_000L, 3_600_000_000L, 86_400_000_000L, 366L * 86_400_000_000L};
+      List<QuotaDecision> decided = new ArrayList<>();
+      boolean mayStepBack = true;
+      for (int step = 0; step < 60; step++) {
+        String what = "seed " + seed + ", step " + step + ", " + plan + " at " + clock.instant();
+        int op = r.nextInt(10);
+        if (op < 5) {
+          long cost = costs[r.nextInt(costs.length)];
+          QuotaDecision expected = memory.acquire(key, plan, cost);
+          QuotaDecision actual = redis.acquire(key, plan, cost);
+          assertThat(actual).as("%s, cost %d", what, cost).hasToString(expected.toString());
+          decided.add(expected);
+          mayStepBack |= expected.isAllowed();
+        } else if (op < 7 && !decided.isEmpty()) {
+          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
+          long delta = deltas[r.nextInt(deltas.length)];
+          if (r.nextBoolean()) {
+            memory.settle(key, plan, delta, reservation);
+            redis.settle(key, plan, delta, reservation);
+          } else {
+            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
+            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+          }
+          QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
+          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
+              .hasToString(expected.toString());
+          mayStepBack = expected.resetAfterMicros(0) > 0;
+        } else {
+          long micros = r.nextLong(1, moves[r.nextInt(moves.length)] + 1);
+          clock.advance(Duration.ofNanos((mayStepBack && r.nextBoolean() ? -micros : micros) * 1000));
+        }
+      }
+    }
   }
 
   private static void replay(long seed) {

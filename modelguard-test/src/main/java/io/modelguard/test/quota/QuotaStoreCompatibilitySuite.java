@@ -221,6 +221,72 @@ public abstract class QuotaStoreCompatibilitySuite {
     assertThat(later.resetAfterMicros(0)).isEqualTo(250_000);
   }
 
+  @Test
+  void aClockSteppedBackAnHourCostsATokenBucketOneWindowNotTheHour() {
+    // A wall clock corrected by NTP, a virtual machine restored from a snapshot. No decision leaves
+    // a bucket more than 2 s (twice its size) ahead: what lies beyond is the step, forgiven.
+    QuotaKey key = key("stepped-back");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    for (int i = 0; i < 3; i++) {
+      assertThat(take(key, plan, 1).isAllowed()).isTrue();
+    }
+    clock.advance(Duration.ofHours(-1));
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    // Capped at 2 s ahead, the most a bucket can owe: 1 s to drain to a full bucket's debt, 0.1 s for the unit.
+    assertThat(denied.retryAfterMicros()).isEqualTo(1_100_000);
+    advanceMicros(1_099_999);
+    QuotaDecision early = take(key, plan, 1);
+    assertThat(early.isAllowed()).as("1 µs early").isFalse();
+    assertThat(early.retryAfterMicros()).as("the cap was kept, not moved with the clock").isEqualTo(1);
+    advanceMicros(1);
+    assertThat(take(key, plan, 1).isAllowed()).as("at Retry-After").isTrue();
+  }
+
+  @Test
+  void aClockSteppingForwardThenBackAdmitsNoMoreThanASteadyClockOnceTheBucketPaidTheExtraBack() {
+    QuotaKey key = key("forward-back");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    Instant start = clock.instant();
+    assertThat(takeAll(key, plan)).isEqualTo(10);
+    clock.advance(Duration.ofHours(1));
+    assertThat(takeAll(key, plan)).as("the step forward refilled the bucket: one quota extra").isEqualTo(10);
+    clock.set(start);
+    int after = 0;
+    for (int step = 0; step <= 300; step++) { // to 3 s after the start, in 10 ms steps
+      after += takeAll(key, plan);
+      if (step == 110) {
+        assertThat(after).as("admitted again within 1.1 s of the step back").isPositive();
+      }
+      clock.advance(Duration.ofMillis(10));
+    }
+    // A steady clock admits quota + t / T over these 3 s: 10 + 30. The bucket owes 2 s after the
+    // step back (1 s beyond empty), which takes the extra 10 back within 1 s.
+    assertThat(10 + 10 + after).isLessThanOrEqualTo(40);
+  }
+
+  /** Takes single units until refused; how many were admitted. */
+  private int takeAll(QuotaKey key, QuotaPlan plan) {
+    int n = 0;
+    while (take(key, plan, 1).isAllowed()) {
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  void aRefundAfterTheClockSteppedBackComesOffWhatTheBucketOwesNotOffTheStep() {
+    QuotaKey key = key("refund-stepped-back");
+    QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
+    QuotaDecision reservation = take(key, plan, 10);
+    clock.advance(Duration.ofHours(-1));
+    store.adjust(key, plan, -5, reservation.decidedAtMicros());
+    // Capped at 2 s ahead, then 5 units (0.5 s) back: 1.5 s ahead, so a unit waits 0.6 s.
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    assertThat(denied.retryAfterMicros()).isEqualTo(600_000);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Sliding window
 
