@@ -6,6 +6,7 @@ import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.event.Slf4jAuditListener;
+import io.modelguard.internal.LogText;
 import io.modelguard.quota.QuotaStoreException;
 import java.time.Clock;
 import java.time.Duration;
@@ -536,14 +537,16 @@ public final class ModelGuard {
   }
 
   /**
-   * Logs a policy's or listener's exception with its stack trace, at ERROR or WARN. If the exception
-   * cannot be logged (its own {@code getMessage}, {@code toString} or {@code getCause} throws), logs
-   * the line with the exception's class name instead: what the engine decides must not depend on it.
+   * Logs a policy's or listener's exception with its stack trace, at ERROR or WARN. The messages of
+   * the exception and of its causes go through {@link LogText#throwable}: they may quote what the
+   * client sent (a header, a URL, a JSON field), which must not start a log line of its own. If the
+   * exception cannot be logged even so, logs the line with the exception's class name instead: what
+   * the engine decides must not depend on it.
    */
   private static void logFailure(boolean error, Throwable e, String format, Object... args) {
     Object[] withThrowable = Arrays.copyOf(args, args.length + 1);
-    withThrowable[args.length] = e;
     try {
+      withThrowable[args.length] = LogText.throwable(e);
       log(error, format, withThrowable);
     } catch (VirtualMachineError logFailure) {
       throw logFailure;

@@ -8,6 +8,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
+import io.modelguard.internal.LogText;
 import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Duration;
@@ -228,7 +229,7 @@ public final class ModelInputPolicy implements Policy {
     } catch (BodyTooLargeException e) {
       return tooLarge(spec);
     } catch (IOException e) {
-      log.debug("ModelInputPolicy: reading the body failed", e);
+      log.debug("ModelInputPolicy: reading the body failed", LogText.throwable(e));
       return GuardDecision.deny(ReasonCode.INPUT_MALFORMED, "The request body could not be read.");
     }
     if (spec.inputKind() == ModelSpec.InputKind.IMAGE) {

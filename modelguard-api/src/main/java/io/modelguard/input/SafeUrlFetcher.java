@@ -1,5 +1,6 @@
 package io.modelguard.input;
 
+import io.modelguard.internal.LogText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -178,7 +179,7 @@ public final class SafeUrlFetcher {
     try {
       parsed = ParsedUrl.parse(url);
     } catch (ParsedUrl.Refused e) {
-      log.debug("SafeUrlFetcher: refused an unparseable URL: {} ({})", e.reason, e.getMessage());
+      log.debug("SafeUrlFetcher: refused an unparseable URL: {} ({})", e.reason, LogText.message(e, 256));
       return UrlCheck.refused(e.reason, null);
     }
     return check(parsed, deadline, caller);
@@ -216,7 +217,7 @@ public final class SafeUrlFetcher {
       } catch (UnknownHostException e) {
         addresses = null;
       } catch (RuntimeException e) {
-        log.warn("SafeUrlFetcher: resolver failed", e);
+        log.warn("SafeUrlFetcher: resolver failed", LogText.throwable(e));
         addresses = null;
       }
       if (addresses == null || addresses.isEmpty()) {
@@ -349,7 +350,7 @@ public final class SafeUrlFetcher {
       try {
         response = exchange(check, deadline, cap);
       } catch (HttpExchange.Failed e) {
-        log.debug("SafeUrlFetcher: fetching from {} failed: {} ({})", check.url.host, e.kind, e.getMessage());
+        log.debug("SafeUrlFetcher: fetching from {} failed: {} ({})", check.url.host, e.kind, LogText.message(e, 256));
         return FetchResult.failed(e.kind, hops);
       }
       if (response.location == null) {
@@ -362,7 +363,7 @@ public final class SafeUrlFetcher {
       try {
         check = check(check.url.resolve(response.location), deadline, caller);
       } catch (ParsedUrl.Refused e) {
-        log.debug("SafeUrlFetcher: refused a redirect: {} ({})", e.reason, e.getMessage());
+        log.debug("SafeUrlFetcher: refused a redirect: {} ({})", e.reason, LogText.message(e, 256));
         return FetchResult.refused(e.reason, hops);
       }
     }
@@ -437,7 +438,7 @@ public final class SafeUrlFetcher {
     try {
       socket.close();
     } catch (IOException e) {
-      log.trace("SafeUrlFetcher: close failed", e);
+      log.trace("SafeUrlFetcher: close failed", LogText.throwable(e));
     }
   }
 

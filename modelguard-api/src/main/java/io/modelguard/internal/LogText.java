@@ -4,7 +4,34 @@ package io.modelguard.internal;
  * Client-written text made fit for one log line. Internal: not part of the public API.
  */
 public final class LogText {
+  /** The most characters of one exception's class name and message that {@link #throwable} keeps. */
+  static final int MAX_THROWABLE_CHARS = 1024;
+  /** The most exceptions (the one given, its causes and suppressed ones) that {@link #throwable} keeps. */
+  static final int MAX_THROWABLES = 16;
+
   private LogText() {}
+
+  /**
+   * {@code e} made fit to be logged with its stack trace: a stand-in whose message is {@code e}'s
+   * class name and message passed through {@link #oneLine} (cut at {@value #MAX_THROWABLE_CHARS}
+   * characters), whose stack trace is {@code e}'s, and whose cause and suppressed exceptions are
+   * stand-ins of {@code e}'s in turn, at most {@value #MAX_THROWABLES} exceptions in all. A logging
+   * backend prints it as {@code io.modelguard.internal.EscapedThrowable: java.lang.Exception: bad?value}
+   * followed by {@code e}'s frames, so an exception message that carries client text (a header, a
+   * URL, a JSON field) can neither start a forged log line nor reorder one. Never throws for
+   * what {@code e} does: a {@code toString} that throws is logged as the class name.
+   */
+  public static Throwable throwable(Throwable e) {
+    return EscapedThrowable.of(e, MAX_THROWABLE_CHARS, new int[] {MAX_THROWABLES});
+  }
+
+  /**
+   * {@code e}'s message alone, through {@link #oneLine} with {@code maxChars}: for a log line that
+   * names an exception without its stack trace. {@code "null"} for an exception without one.
+   */
+  public static String message(Throwable e, int maxChars) {
+    return oneLine(String.valueOf(e.getMessage()), maxChars);
+  }
 
   /**
    * {@code text} with every control character, Unicode line or paragraph separator and

@@ -174,7 +174,7 @@ public final class QuotaPolicy implements Policy {
       // principal whose override (a restriction, maybe) does not apply would have no limit at all.
       log.error("QuotaPolicy: the override claim '{}' of subject '{}' is not a valid override of its plan "
           + "for model '{}': {}; request denied", overrideClaim, LogText.oneLine(principal.subject(), 256), model,
-          e.getMessage());
+          LogText.message(e, 256));
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     if (plan == null) {
@@ -312,7 +312,8 @@ public final class QuotaPolicy implements Policy {
       try {
         store.settle(r.key, r.plan, delta, r.decision);
       } catch (QuotaStoreException e) {
-        log.warn("QuotaPolicy: could not settle a reservation of {} for {}: {}", r.reserved, r.key, e.getMessage());
+        log.warn("QuotaPolicy: could not settle a reservation of {} for {}: {}", r.reserved, r.key,
+            LogText.message(e, 512));
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.modelguard.quota;
 
+import io.modelguard.internal.LogText;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -344,7 +345,7 @@ public final class ResilientQuotaStore implements QuotaStore {
    * opening the circuit: a late failure says nothing certain about the primary now.
    */
   public void primaryDroppedAdjustment(QuotaKey key, long delta, Throwable cause) {
-    dropSettlement(key, delta, "the primary failed to apply it: " + cause);
+    dropSettlement(key, delta, "the primary failed to apply it: " + LogText.oneLine(String.valueOf(cause), 512));
   }
 
   /** Counts a dropped settlement; warns at most once per {@link #WARNING_NANOS}, debug otherwise. */
@@ -364,9 +365,9 @@ public final class ResilientQuotaStore implements QuotaStore {
     if (warningDue(nextKeyStateWarning)) {
       log.warn("ModelGuard quota store: cannot decide for {}: {}; the failure policy {} answers for it, other keys"
           + " and the circuit are not affected; decisions failed on a key's state so far: {}, the next warning at"
-          + " the earliest in a minute", key, e.getMessage(), policy, failures);
+          + " the earliest in a minute", key, LogText.message(e, 512), policy, failures);
     } else {
-      log.debug("ModelGuard quota store: cannot decide for {}: {}", key, e.getMessage());
+      log.debug("ModelGuard quota store: cannot decide for {}: {}", key, LogText.message(e, 512));
     }
   }
 
@@ -384,7 +385,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     } catch (RuntimeException e) {
       if (warningDue(nextScopeWarning)) {
         log.warn("ModelGuard quota store: the breaker scope of a key could not be told ({}); its calls go "
-            + "through the circuit of the keys without a scope", e.toString());
+            + "through the circuit of the keys without a scope", LogText.oneLine(e.toString(), 512));
       }
       return ALL_KEYS;
     }
@@ -551,7 +552,7 @@ public final class ResilientQuotaStore implements QuotaStore {
       openedAt = ticker.getAsLong();
       if (state.compareAndSet(from, OPEN) && from == CLOSED) {
         log.warn("ModelGuard quota store: primary store unavailable ({}); circuit{} open, failure policy {}",
-            e.getMessage(), label(), policy);
+            LogText.message(e, 512), label(), policy);
       }
     }
   }

@@ -38,4 +38,76 @@ class LogTextTest {
     // The implicit marks too: an RLM beside digits or punctuation moves them on display.
     assertThat(LogText.oneLine("a\u200Eb\u200Fc\u061Cd", 100)).isEqualTo("a?b?c?d");
   }
+
+  @Test
+  void anExceptionKeepsItsFramesAndCauseButItsMessagesLoseTheirLineBreaks() {
+    IllegalStateException cause = new IllegalStateException("cause\r\nforged");
+    IllegalArgumentException e = new IllegalArgumentException("top\u2028forged", cause);
+
+    Throwable logged = LogText.throwable(e);
+
+    assertThat(logged.getMessage()).isEqualTo("java.lang.IllegalArgumentException: top?forged");
+    assertThat(logged.getStackTrace()).containsExactly(e.getStackTrace());
+    assertThat(logged.getCause().getMessage()).isEqualTo("java.lang.IllegalStateException: cause??forged");
+    assertThat(logged.getCause().getStackTrace()).containsExactly(cause.getStackTrace());
+    assertThat(logged.getCause().getCause()).isNull();
+  }
+
+  @Test
+  void anExceptionsLongMessageIsCut() {
+    Throwable logged = LogText.throwable(new RuntimeException("x".repeat(100_000)));
+
+    assertThat(logged.getMessage()).hasSize(LogText.MAX_THROWABLE_CHARS + 1).endsWith("…");
+  }
+
+  @Test
+  void aCycleOfCausesAndSuppressedEndsInAMarkedLeaf() {
+    RuntimeException a = new RuntimeException("a");
+    RuntimeException b = new RuntimeException("b", a);
+    a.initCause(b);
+    a.addSuppressed(b);
+
+    Throwable logged = LogText.throwable(a);
+
+    assertThat(logged.getCause().getMessage()).isEqualTo("java.lang.RuntimeException: b");
+    assertThat(logged.getCause().getCause().getMessage()).isEqualTo("[circular reference] java.lang.RuntimeException: a");
+    assertThat(logged.getSuppressed()).singleElement()
+        .satisfies(s -> assertThat(s.getMessage()).startsWith("[circular reference]"));
+  }
+
+  @Test
+  void aLongChainOfCausesIsCutAtTheLimit() {
+    Throwable e = new RuntimeException("root");
+    for (int i = 0; i < 10_000; i++) {
+      e = new RuntimeException("level " + i, e);
+    }
+
+    int kept = 0;
+    for (Throwable t = LogText.throwable(e); t != null; t = t.getCause()) {
+      kept++;
+    }
+    assertThat(kept).isEqualTo(LogText.MAX_THROWABLES);
+  }
+
+  @Test
+  void anExceptionWhoseMessageThrowsIsLoggedByItsClassName() {
+    RuntimeException hostile = new RuntimeException() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public String toString() {
+        throw new IllegalStateException("toString");
+      }
+
+      @Override
+      public synchronized Throwable getCause() {
+        throw new IllegalStateException("getCause");
+      }
+    };
+
+    Throwable logged = LogText.throwable(hostile);
+
+    assertThat(logged.getMessage()).startsWith(hostile.getClass().getName() + " (message not loggable: ");
+    assertThat(logged.getCause()).isNull();
+  }
 }

@@ -469,7 +469,8 @@ public final class ModelGuardFilter implements Filter {
         // trace too), which the output policies never saw and which may quote the model's output
         // (as a parser's message quotes the input it could not read), like sendError's message.
         log.error("ModelGuard: the servlet on {} failed; its output and the exception, which the output "
-            + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain(), e);
+            + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain(),
+            LogText.throwable(e));
         if (!buffered.passedThrough()) {
           withhold(request, response, buffered);
         }

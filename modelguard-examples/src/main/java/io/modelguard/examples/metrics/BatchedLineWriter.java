@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * #FLUSH_INTERVAL_MILLIS} ms, so a line reaches the file within about that much of being added.
  *
  * <p>Nothing is dropped while the file is being written: with {@value #MAX_PENDING} lines waiting,
- * adders wait for the writer, parked (backpressure, as the demo's logback queue does). But an adder
- * is a request thread, and a stalled disk must not hold it for good: one that has waited {@link
+ * adders wait for the writer, parked (backpressure; the demo's logback queue drops instead). But an
+ * adder is a request thread, and a stalled disk must not hold it for good: one that has waited {@link
  * #MAX_WAIT} (by default) without the writer making room drops its line, the first drop of a
  * stall is logged at ERROR and the number dropped once the writer gets going again. {@link
  * #close()} writes every line added before it and closes the writer; lines offered afterwards are

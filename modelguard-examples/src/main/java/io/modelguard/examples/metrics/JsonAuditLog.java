@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * request body or the model's output (the events carry none). Absent values are left out. The
  * model id and path are what the client sent, cut to {@value #MAX_TEXT} characters; every control
  * character, line separator and bidirectional control is escaped, so a path cannot forge a line
- * or disguise one. Events of other
- * types are ignored. Thread-safe.
+ * or disguise one, and so is every lone surrogate, which would otherwise be written as {@code ?}.
+ * Events of other types are ignored. Thread-safe.
  */
 public final class JsonAuditLog implements GuardListener, AutoCloseable {
   /** The SLF4J logger lines go to unless a file is given. */
@@ -75,8 +75,8 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
    * @throws IOException if the file cannot be opened for appending
    */
   public static JsonAuditLog toFile(Path path) throws IOException {
-    // A lone surrogate (a value the client chose) becomes '?' instead of an encoding error, which
-    // would fail the writer and so lose every later line.
+    // string() escapes every lone surrogate, so nothing is left to replace; REPLACE stays so that a
+    // line could never fail the writer (and so lose every later line) with an encoding error.
     BufferedWriter writer = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(path,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
         StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
@@ -164,7 +164,9 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
    * reader of the line may still act on ({@link #escapedBeyondJackson}): the line parses to the
    * same value, but no control character or line separator reaches it, so a value can neither end
    * it (for a reader that also splits at NEL or U+2028) nor make the rest of it display in another
-   * order.
+   * order. A lone surrogate (half of a pair without the other: a JWT claim may hold one) is escaped
+   * too: no charset can encode it raw, and an encoder would write {@code ?} in its place, so the
+   * line would no longer say what the client sent.
    */
   static void string(StringBuilder json, String value) {
     json.append('"');
@@ -172,7 +174,9 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
     int from = 0;
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (escapedBeyondJackson(c)) {
+      if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++; // a pair: one code point, written raw as Jackson writes it
+      } else if (escapedBeyondJackson(c) || Character.isSurrogate(c)) {
         if (i > from) {
           encoder.quoteAsString(value.substring(from, i), json);
         }

@@ -14,6 +14,7 @@ import io.modelguard.event.DecisionEvent;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.extraction.RiskLevel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -145,7 +146,8 @@ class JsonAuditLogTest {
   @Test
   void escapesEveryCharacterAsJacksonDoesAlongWithSeparatorsC1AndBidiControls() throws Exception {
     // Every UTF-16 unit, lone surrogates included, inside a value: the line must be what Jackson's
-    // generator (the audit log's former writer) produces when told to escape those characters too.
+    // generator (the audit log's former writer) produces when told to escape those characters and
+    // lone surrogates too.
     ObjectMapper escaping = new ObjectMapper();
     escaping.getFactory().setCharacterEscapes(new CharacterEscapes() {
       private final int[] ascii = withDel(CharacterEscapes.standardAsciiEscapesForJSON());
@@ -162,9 +164,10 @@ class JsonAuditLogTest {
 
       @Override
       public SerializableString getEscapeSequence(int ch) {
+        // Each surrogate here is a lone one ("a" + c + "b"), which the audit log escapes too.
         boolean escape = (ch >= 0x80 && ch <= 0x9f) || ch == 0x2028 || ch == 0x2029
             || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069)
-            || ch == 0x200e || ch == 0x200f || ch == 0x061c;
+            || ch == 0x200e || ch == 0x200f || ch == 0x061c || (ch >= 0xd800 && ch <= 0xdfff);
         return escape ? new SerializedString(String.format("\\u%04X", ch)) : null;
       }
     });
@@ -199,6 +202,39 @@ class JsonAuditLogTest {
     assertThat(json.get("subject").asText()).isEqualTo(subject);
     assertThat(json.get("path").asText()).isEqualTo(path);
     assertThat(json.get("outcome").asText()).isEqualTo("denied");
+  }
+
+  @Test
+  void loneSurrogatesAreEscapedSoTheLineReadsBackUnchangedWhilePairsStayRaw() throws Exception {
+    // A JWT subject is any JSON string, "\uDC00" escapes included; the pair is one emoji.
+    List<String> lines = new ArrayList<>();
+    String subject = "mallory\uDC00x\uD83D\uDE00y\uD800";
+    String path = "/v1/models/\uDBFF/predict\uD83D";
+
+    JsonAuditLog.to(lines::add).onEvent(new DecisionEvent(AT, "POST", path, "default", null, subject, "acme", false,
+        ReasonCode.AUTHZ_MODEL_FORBIDDEN, Phase.AUTHORIZE, "model-access"));
+
+    String line = lines.get(0);
+    assertThat(line).contains("mallory\\uDC00x\uD83D\uDE00y\\uD800", "/v1/models/\\uDBFF/predict\\uD83D\"");
+    // What an appender or a file writer gets is exactly encodable: no unit becomes '?' on the way.
+    String written = new String(line.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+    assertThat(written).isEqualTo(line);
+    JsonNode json = JSON.readTree(written);
+    assertThat(json.get("subject").asText()).isEqualTo(subject);
+    assertThat(json.get("path").asText()).isEqualTo(path);
+  }
+
+  @Test
+  void aFileLineKeepsALoneSurrogate() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    String subject = "eve\uDC00";
+    try (JsonAuditLog log = JsonAuditLog.toFile(file)) {
+      log.onEvent(new DecisionEvent(AT, "GET", "/v1/models", "catalog", null, subject, "acme", true, null, null,
+          null));
+    }
+
+    assertThat(Files.readAllLines(file)).singleElement()
+        .satisfies(line -> assertThat(JSON.readTree(line).get("subject").asText()).isEqualTo(subject));
   }
 
   @Test

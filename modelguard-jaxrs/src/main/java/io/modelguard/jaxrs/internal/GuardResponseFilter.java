@@ -7,6 +7,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.internal.ContentCodings;
 import io.modelguard.internal.HeaderNames;
+import io.modelguard.internal.LogText;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
@@ -214,7 +215,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
     } catch (IOException | RuntimeException e) {
-      log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(), e);
+      log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(),
+          LogText.throwable(e));
     }
     withhold(response);
     return false;
