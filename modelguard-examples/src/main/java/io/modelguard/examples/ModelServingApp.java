@@ -186,24 +186,17 @@ public final class ModelServingApp implements AutoCloseable {
   /** {@link #start(AppOptions, PrintStream)} serving {@code endpoints}. */
   public static ModelServingApp start(AppOptions options, PrintStream console, Endpoints endpoints)
       throws StartupException {
-    DemoConfig config = options.configFile().isPresent()
-        ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
-        : DemoConfig.demo();
-    JwtSettings jwt = options.jwt().over(config.jwt());
-    jwt.validate(config.tiers().keySet());
-    List<FetchAllowList.Entry> hosts = new ArrayList<>(options.allowFetchHosts());
-    hosts.addAll(config.allowFetchHosts());
-    FetchAllowList fetchHosts = FetchAllowList.of(hosts);
-    ModelInputPolicy.Builder input = ModelInputPolicy.builder()
-        .fetcher(fetchHosts.fetcher(ModelCatalog.IMAGE_MAX_BYTES));
-    ModelCatalog.inputSpecs().forEach(input::model);
-    RandomSource random = RandomSource.secure();
-    Clock clock = Clock.systemUTC();
-    QuotaSettings quotaSettings = options.quota().over(config.quota());
-    DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
-        limitNames(config));
-    DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
-    byte[] pepper = DemoSecurity.loadPepper(options, random);
+    Parts parts = Parts.of(options);
+    DemoConfig config = parts.config();
+    JwtSettings jwt = parts.jwt();
+    FetchAllowList fetchHosts = parts.fetchHosts();
+    ModelInputPolicy input = parts.input();
+    RandomSource random = parts.random();
+    Clock clock = parts.clock();
+    QuotaSettings quotaSettings = parts.quotaSettings();
+    DemoMetrics metrics = parts.metrics();
+    DemoExtraction extraction = parts.extraction();
+    byte[] pepper = parts.pepper();
     QuotaBackend quota = null;
     Optional<JsonAuditLog> audit = Optional.empty();
     try {
@@ -236,7 +229,7 @@ public final class ModelServingApp implements AutoCloseable {
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         audit = openAuditLog(options);
-        ModelServingApp app = serve(options, config, fetchHosts, input.build(), pepper, jwt, models, server, base,
+        ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
             console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints);
         quota = null;
         audit = Optional.empty();
@@ -255,6 +248,42 @@ public final class ModelServingApp implements AutoCloseable {
     }
   }
 
+  /**
+   * What {@link #start} sets up from the options before it trains the models and binds the port,
+   * shared with {@link InProcessGuard}: the configuration, the bearer-token settings, the fetch
+   * allow-list, the input policy, the secure random source and system clock, the quota settings,
+   * the meters, the extraction defence and the pepper (which the caller zeroes once the guard is
+   * built).
+   */
+  record Parts(DemoConfig config, JwtSettings jwt, FetchAllowList fetchHosts, ModelInputPolicy input,
+      RandomSource random, Clock clock, QuotaSettings quotaSettings, DemoMetrics metrics, DemoExtraction extraction,
+      byte[] pepper) {
+
+    /** @throws StartupException naming the flag or field, for an invalid configuration, pepper or secret */
+    static Parts of(AppOptions options) throws StartupException {
+      DemoConfig config = options.configFile().isPresent()
+          ? DemoConfig.read(options.configFile().get(), ModelCatalog.MODEL_IDS)
+          : DemoConfig.demo();
+      JwtSettings jwt = options.jwt().over(config.jwt());
+      jwt.validate(config.tiers().keySet());
+      List<FetchAllowList.Entry> hosts = new ArrayList<>(options.allowFetchHosts());
+      hosts.addAll(config.allowFetchHosts());
+      FetchAllowList fetchHosts = FetchAllowList.of(hosts);
+      ModelInputPolicy.Builder input = ModelInputPolicy.builder()
+          .fetcher(fetchHosts.fetcher(ModelCatalog.IMAGE_MAX_BYTES));
+      ModelCatalog.inputSpecs().forEach(input::model);
+      RandomSource random = RandomSource.secure();
+      Clock clock = Clock.systemUTC();
+      QuotaSettings quotaSettings = options.quota().over(config.quota());
+      DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
+          limitNames(config));
+      DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
+      byte[] pepper = DemoSecurity.loadPepper(options, random);
+      return new Parts(config, jwt, fetchHosts, input.build(), random, clock, quotaSettings, metrics, extraction,
+          pepper);
+    }
+  }
+
   private static void logTraining(String id, Classifier.Evaluation e) {
     log.info("Trained model '{}': held-out accuracy {} ({} training rows, {} held-out rows) in {} ms", id,
         String.format(Locale.ROOT, "%.4f", e.heldOutAccuracy()), e.trainRows(), e.testRows(),
@@ -269,7 +298,7 @@ public final class ModelServingApp implements AutoCloseable {
   }
 
   /** The JSON audit log of {@code --audit-log} (a file), the logger by default, none with {@code --no-audit-log}. */
-  private static Optional<JsonAuditLog> openAuditLog(AppOptions options) throws StartupException {
+  static Optional<JsonAuditLog> openAuditLog(AppOptions options) throws StartupException {
     if (!options.auditLog()) {
       log.info("Audit log off (--no-audit-log)");
       return Optional.empty();
@@ -295,13 +324,8 @@ public final class ModelServingApp implements AutoCloseable {
       DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit, Endpoints endpoints)
       throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
-    List<GuardListener> listeners = new ArrayList<>();
-    audit.ifPresent(listeners::add);
-    listeners.add(metrics.listener());
-    // The JSON audit log replaces the engine's key=value one.
-    DemoSecurity security = DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(),
-        clock, random, quota.store(), quotaSettings.unauthenticated(), extraction, listeners, false,
-        endpoints.mayLeaveUnserved());
+    DemoSecurity security = security(config, input, pepper, bearer, clock, random, quota, quotaSettings, extraction,
+        metrics, audit, endpoints.mayLeaveUnserved());
     log.info("Image URLs of '{}' may be fetched from {}", ModelCatalog.IMAGE_CLASSIFIER, fetchHosts.describe());
     if (bearer.summary().isEmpty()) {
       log.info("Bearer tokens: none trusted (no external IdP, demo issuer off); API keys only");
@@ -346,6 +370,22 @@ public final class ModelServingApp implements AutoCloseable {
     }
     return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota,
         metrics, audit);
+  }
+
+  /**
+   * The guard of a running demo, wired from what {@link #start} has set up, with the JSON audit
+   * log's listener (if any) and then the meters'; shared with {@link InProcessGuard} so that the
+   * in-process benchmark measures this very chain.
+   */
+  static DemoSecurity security(DemoConfig config, ModelInputPolicy input, byte[] pepper, BearerTokens bearer,
+      Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings, DemoExtraction extraction,
+      DemoMetrics metrics, Optional<JsonAuditLog> audit, boolean settleUnserved) throws StartupException {
+    List<GuardListener> listeners = new ArrayList<>();
+    audit.ifPresent(listeners::add);
+    listeners.add(metrics.listener());
+    // The JSON audit log replaces the engine's key=value one.
+    return DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(), clock, random,
+        quota.store(), quotaSettings.unauthenticated(), extraction, listeners, false, settleUnserved);
   }
 
   /**
@@ -416,7 +456,7 @@ public final class ModelServingApp implements AutoCloseable {
     return pool;
   }
 
-  private static String displayHost(String host) {
+  static String displayHost(String host) {
     if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
       return "127.0.0.1";
     }

@@ -2,9 +2,7 @@ package io.modelguard.test.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelguard.Endpoint;
 import io.modelguard.GuardDecision;
-import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.PolicyChain;
@@ -18,7 +16,6 @@ import io.modelguard.authn.ApiKeyIssuer;
 import io.modelguard.authn.InMemoryApiKeyStore;
 import io.modelguard.authn.IssuedApiKey;
 import io.modelguard.authz.ModelAccessPolicy;
-import io.modelguard.input.RequestAttributes;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.quota.FailurePolicy;
@@ -30,14 +27,11 @@ import io.modelguard.quota.QuotaStore;
 import io.modelguard.quota.ResilientQuotaStore;
 import io.modelguard.quota.UnauthenticatedLimit;
 import io.modelguard.test.FakeClock;
+import io.modelguard.test.AttributedRequest;
 import io.modelguard.test.FakeRequest;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,7 +75,7 @@ class UnauthenticatedLimitTest {
 
   /** Whether requests carry attributes, as the servlet and JAX-RS adapters' requests do. */
   private boolean withAttributes;
-  private final List<AttributeRequest> sent = new ArrayList<>();
+  private final List<AttributedRequest> sent = new ArrayList<>();
 
   private GuardDecision call(String address, String key) {
     FakeRequest.Builder r = FakeRequest.builder().remoteAddress(address);
@@ -91,7 +85,7 @@ class UnauthenticatedLimitTest {
     if (!withAttributes) {
       return guard.check(r.build());
     }
-    AttributeRequest request = new AttributeRequest(r.build());
+    AttributedRequest request = new AttributedRequest(r.build());
     sent.add(request);
     return guard.check(request);
   }
@@ -289,8 +283,8 @@ class UnauthenticatedLimitTest {
     void refundsTheSameAndLeavesNoChargeOnTheRequest() {
       authenticatedRequestsGiveTheirUnitBack();
       assertThat(sent).hasSize(11);
-      assertThat(sent.subList(0, 10)).allSatisfy(r -> assertThat(r.attributes).isEmpty());
-      assertThat(sent.get(10).attributes).as("a failed credential keeps its charge").hasSize(1);
+      assertThat(sent.subList(0, 10)).allSatisfy(r -> assertThat(r.attributes()).isEmpty());
+      assertThat(sent.get(10).attributes()).as("a failed credential keeps its charge").hasSize(1);
     }
 
     @Test
@@ -311,8 +305,8 @@ class UnauthenticatedLimitTest {
     @Test
     void refundsTheAddressAndTheNetworkTheSameAndLeavesNoChargeOnTheRequest() {
       successfulAuthenticationRefundsTheAddressAndTheNetwork();
-      assertThat(sent.subList(0, 60)).allSatisfy(r -> assertThat(r.attributes).isEmpty());
-      assertThat(sent.get(60).attributes).as("a failed credential keeps its charge").hasSize(1);
+      assertThat(sent.subList(0, 60)).allSatisfy(r -> assertThat(r.attributes()).isEmpty());
+      assertThat(sent.get(60).attributes()).as("a failed credential keeps its charge").hasSize(1);
     }
 
     @Test
@@ -333,79 +327,20 @@ class UnauthenticatedLimitTest {
           .build();
 
       for (int i = 0; i < 10; i++) {
-        AttributeRequest r = new AttributeRequest(
+        AttributedRequest r = new AttributedRequest(
             FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", validKey).build());
         assertThat(twoLimits.check(r).isAllowed()).as("request " + i).isTrue();
-        assertThat(r.attributes).as("both charges refunded").isEmpty();
+        assertThat(r.attributes()).as("both charges refunded").isEmpty();
       }
       for (int i = 0; i < 3; i++) {
-        AttributeRequest r = new AttributeRequest(
+        AttributedRequest r = new AttributedRequest(
             FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", guessedKey).build());
         assertThat(twoLimits.check(r).reason()).contains(ReasonCode.AUTH_INVALID_API_KEY);
-        assertThat(r.attributes).as("both charges kept").hasSize(2);
+        assertThat(r.attributes()).as("both charges kept").hasSize(2);
       }
-      AttributeRequest r = new AttributeRequest(
+      AttributedRequest r = new AttributedRequest(
           FakeRequest.builder().remoteAddress("198.51.100.9").header("X-API-Key", guessedKey).build());
       assertThat(twoLimits.check(r).reason()).contains(ReasonCode.QUOTA_EXCEEDED);
-    }
-  }
-
-  /** A request with attributes, like the adapters': a {@link FakeRequest} plus a map. */
-  private static final class AttributeRequest implements InferenceRequest, RequestAttributes {
-    private final FakeRequest request;
-    final Map<String, Object> attributes = new HashMap<>();
-
-    AttributeRequest(FakeRequest request) {
-      this.request = request;
-    }
-
-    @Override
-    public String method() {
-      return request.method();
-    }
-
-    @Override
-    public String path() {
-      return request.path();
-    }
-
-    @Override
-    public Optional<String> header(String name) {
-      return request.header(name);
-    }
-
-    @Override
-    public List<String> headers(String name) {
-      return request.headers(name);
-    }
-
-    @Override
-    public Optional<String> remoteAddress() {
-      return request.remoteAddress();
-    }
-
-    @Override
-    public Endpoint endpoint() {
-      return request.endpoint();
-    }
-
-    @Override
-    public byte[] body(int maxBytes) throws IOException {
-      return request.body(maxBytes);
-    }
-
-    @Override
-    public void setAttribute(String name, Object value) {
-      if (value == null) {
-        attributes.remove(name);
-      } else {
-        attributes.put(name, value);
-      }
-    }
-
-    @Override
-    public Optional<Object> attribute(String name) {
-      return Optional.ofNullable(attributes.get(name));
     }
   }
 }
