@@ -137,10 +137,12 @@ public final class QuotaPolicy implements Policy {
     this.overrideClaim = b.overrideClaim;
     this.legacyHeaders = b.legacyHeaders;
     this.overridesMayRaise = b.overridesMayRaise;
-    this.overrides = Caffeine.newBuilder().maximumSize(10_000).build();
+    // Maintenance on the caller's thread (here and below): Caffeine's default executor hands it to
+    // ForkJoinPool.commonPool(), waking a thread on the request path.
+    this.overrides = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
     // Weak keys compare by identity: the engine hands the output policies the request it checked.
-    this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().build();
-    this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).build();
+    this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
+    this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
   }
 
   /** Starts a builder over {@code store}. */

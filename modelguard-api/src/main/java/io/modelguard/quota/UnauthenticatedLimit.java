@@ -91,8 +91,13 @@ public final class UnauthenticatedLimit {
   /** This limit's own attribute name: two limits in one chain never take each other's charge. */
   private final String chargeAttribute = CHARGE_ATTRIBUTE + INSTANCES.incrementAndGet();
 
-  /** Charges of requests without attributes, until their refund (weak keys: dropped with the request). */
-  private final Cache<InferenceRequest, Charge> charged = Caffeine.newBuilder().weakKeys().build();
+  /**
+   * Charges of requests without attributes, until their refund (weak keys: dropped with the
+   * request). Its maintenance runs on the caller's thread: with Caffeine's default executor each
+   * write (two a request) handed a task to {@code ForkJoinPool.commonPool()}, waking a thread.
+   */
+  private final Cache<InferenceRequest, Charge> charged = Caffeine.newBuilder().weakKeys()
+      .executor(Runnable::run).build();
 
   private UnauthenticatedLimit(QuotaStore store, QuotaPlan plan, QuotaPlan networkPlan, int networkPrefix) {
     this.store = store;

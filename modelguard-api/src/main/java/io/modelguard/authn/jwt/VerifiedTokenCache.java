@@ -40,6 +40,9 @@ final class VerifiedTokenCache {
     this.cache = Caffeine.newBuilder()
         .maximumSize(maximumSize)
         .expireAfter(Expiry.creating((Key k, Entry v) -> v.lifetime))
+        // Maintenance on the caller's thread: the default executor, ForkJoinPool.commonPool(), would
+        // be woken from request threads.
+        .executor(Runnable::run)
         .build();
   }
 
