@@ -1,5 +1,6 @@
 package io.modelguard.examples;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.modelguard.ModelGuard;
 import io.modelguard.RandomSource;
 import io.modelguard.examples.http.CloseAfterErrorFilter;
@@ -277,6 +278,10 @@ public final class ModelServingApp implements AutoCloseable {
       QuotaSettings quotaSettings = options.quota().over(config.quota());
       DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
           limitNames(config));
+      if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+        // The log's queues (logback.xml) drop lines rather than park a request thread: show how many.
+        metrics.countDroppedLogEvents(logback);
+      }
       DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
       byte[] pepper = DemoSecurity.loadPepper(options, random);
       return new Parts(config, jwt, fetchHosts, input.build(), random, clock, quotaSettings, metrics, extraction,

@@ -56,7 +56,8 @@ final class ClaimsMapper {
    * @param nulls the claims the token sets to JSON {@code null} (which jjwt leaves out of {@code
    *     claims}): a mapped one is of the wrong type, not absent
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
-   *     claim has the wrong type
+   *     claim has the wrong type; ({@link Refusal#RESERVED_TENANT}) if the tenant claim begins with
+   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX}
    */
   Principal map(Map<String, ?> claims, Set<String> nulls) {
     if (nulls.contains(subjectClaim) || nulls.contains(tenantClaim) || nulls.contains(tierClaim)
@@ -67,6 +68,11 @@ final class ClaimsMapper {
     String subject = text(claims.get(subjectClaim), true);
     Principal.Builder p = Principal.builder(subject).credentialKind(CredentialKind.BEARER_TOKEN);
     String tenant = text(claims.get(tenantClaim), false);
+    if (tenant != null && tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+      // Reserved for tenants derived from iss and sub: an issuer that may write any tenant claim
+      // must not name another issuer's subject's tenant and share its quota and extraction history.
+      throw Refusal.RESERVED_TENANT.exception();
+    }
     p.tenant(tenant != null ? tenant : subjectTenant(claims, nulls, subject));
     String tier = text(claims.get(tierClaim), false);
     p.tier(tier != null ? tier : defaultTier);

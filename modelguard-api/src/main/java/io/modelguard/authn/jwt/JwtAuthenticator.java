@@ -94,8 +94,10 @@ import org.slf4j.LoggerFactory;
  *       characters then refuses the token. Not the bare subject: an identity provider's subject
  *       {@code acme} would share the quota and extraction history of the API-key tenant {@code
  *       acme}, or of another issuer's subject {@code acme}. API keys are never issued for a tenant
- *       with this prefix. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes the bare
- *       subject the tenant, where subjects are known not to collide.)
+ *       with this prefix, and a token whose tenant claim begins with it is refused, so that no
+ *       issuer's tenant claim can name (and share the quota of) another issuer's subject. ({@link
+ *       Builder#tenantClaim(String) tenantClaim("sub")} makes the bare subject the tenant, where
+ *       subjects are known not to collide; a subject beginning {@code jwt:} is then refused.)
  *   <li>scopes from {@code scope} (a space-separated string) and {@code scp} (an array or a
  *       string), united;
  *   <li>allowed models: claims narrow the tier, never widen it. The {@code models} claim (an array
@@ -152,8 +154,9 @@ public final class JwtAuthenticator implements Policy {
   public static final String QUOTA_CLAIM = "mg_quota";
   /**
    * How the tenant of a token without a tenant claim begins: {@code jwt:<iss>#<sub>} (see the class
-   * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, so a
-   * tenant derived from a token's subject is never an API key's.
+   * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, and
+   * a token whose tenant claim begins so is refused, so a tenant derived from a token's subject is
+   * never an API key's, nor named by another token's tenant claim.
    */
   public static final String SUBJECT_TENANT_PREFIX = "jwt:";
 
@@ -469,8 +472,8 @@ public final class JwtAuthenticator implements Policy {
   /**
    * Builds a {@link JwtAuthenticator}. Setters reject a null or out-of-range argument at once
    * ({@link IllegalArgumentException} naming the field); key problems (a weak HMAC secret, an
-   * unparsable PEM, an RSA key under 2048 or over 8192 bits) and combinations are reported
-   * together by {@link #build()}.
+   * unparsable PEM, an RSA key under 2048 or over 8192 bits or with a public exponent of 2^256 or
+   * more) and combinations are reported together by {@link #build()}.
    */
   public static final class Builder {
     private final List<KeyMaterial.Entry> staticKeys = new ArrayList<>();
@@ -498,7 +501,10 @@ public final class JwtAuthenticator implements Policy {
 
     // ---- keys ----
 
-    /** Trusts {@code key} (RSA of 2048 to 8192 bits, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}. */
+    /**
+     * Trusts {@code key} (RSA of 2048 to 8192 bits with a public exponent below 2^256, EC
+     * P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}.
+     */
     public Builder publicKey(PublicKey key) {
       return publicKey(null, key);
     }
@@ -724,7 +730,9 @@ public final class JwtAuthenticator implements Policy {
      * The claim holding the tenant. Default: {@code tenant}. A token without it is a tenant of its
      * own, {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), never the bare subject, which
      * could name an API key's tenant. {@code tenantClaim("sub")} makes the subject itself the
-     * tenant: only where no subject can be named like another credential's tenant.
+     * tenant: only where no subject can be named like another credential's tenant. Whichever claim
+     * it is, a value beginning {@link #SUBJECT_TENANT_PREFIX} refuses the token (401 {@code
+     * auth.invalid_token}): that prefix names only tenants derived from {@code iss} and {@code sub}.
      */
     public Builder tenantClaim(String name) {
       this.tenantClaim = claimName(name, "tenantClaim");

@@ -190,15 +190,22 @@ final class KeyMaterial {
   }
 
   /**
-   * Refuses keys no allowed algorithm could ever accept (RSA below 2048 or above 8192 bits, EC on
-   * other curves).
+   * Refuses keys no allowed algorithm could ever accept (RSA below 2048 or above 8192 bits, or with
+   * a public exponent of 2^256 or more; EC on other curves).
    *
    * @throws IllegalArgumentException naming the key
    */
   static Entry checkStrength(Entry e) {
-    if (e.key() instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() > SignatureAlgorithm.MAX_RSA_BITS) {
-      throw new IllegalArgumentException(name(e) + " has a " + rsa.getModulus().bitLength() + "-bit modulus; at most "
-          + SignatureAlgorithm.MAX_RSA_BITS + " bits are accepted, since every verification with a larger one is slow");
+    if (e.key() instanceof RSAPublicKey rsa) {
+      if (rsa.getModulus().bitLength() > SignatureAlgorithm.MAX_RSA_BITS) {
+        throw new IllegalArgumentException(name(e) + " has a " + rsa.getModulus().bitLength() + "-bit modulus; at most "
+            + SignatureAlgorithm.MAX_RSA_BITS + " bits are accepted, since every verification with a larger one is slow");
+      }
+      if (rsa.getPublicExponent().bitLength() > SignatureAlgorithm.MAX_RSA_EXPONENT_BITS) {
+        throw new IllegalArgumentException(name(e) + " has a " + rsa.getPublicExponent().bitLength()
+            + "-bit public exponent; at most " + SignatureAlgorithm.MAX_RSA_EXPONENT_BITS
+            + " bits are accepted (e < 2^256, FIPS 186-5), since every verification with a larger one is slow");
+      }
     }
     for (SignatureAlgorithm alg : SignatureAlgorithm.values()) {
       if (!alg.isHmac() && e.suits(alg)) {

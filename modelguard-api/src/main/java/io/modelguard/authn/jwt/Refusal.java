@@ -22,7 +22,9 @@ enum Refusal {
   TOO_OLD("older than maxTokenAge"),
   ISSUER("'iss' not accepted"),
   AUDIENCE("'aud' not accepted"),
-  CLAIMS("a mapped claim is missing or of the wrong type");
+  CLAIMS("a mapped claim is missing or of the wrong type"),
+  RESERVED_TENANT("the tenant claim begins with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
+      + "', which only tenants derived from 'iss' and 'sub' may");
 
   private final String description;
 

@@ -45,6 +45,17 @@ enum SignatureAlgorithm {
    */
   static final int MAX_RSA_BITS = 8192;
 
+  /**
+   * The longest RSA public exponent accepted, in bits: {@code e < 2^256}, the upper bound of NIST
+   * FIPS 186-5 (appendix A.1.1) and SP 800-56B. A verification costs about one modular
+   * multiplication per bit of {@code e}: 17 for the usual 65537, but the JDK accepts an exponent
+   * as long as the modulus (up to 3072 bits), which would make every verification cost as much as
+   * a private-key operation. Small exponents such as 3 are not refused: they are valid RSA (RFC
+   * 8017), cheap to verify, and their known weakness lies in signature checks that do not compare
+   * the whole padding, which the JDK's does.
+   */
+  static final int MAX_RSA_EXPONENT_BITS = 256;
+
   private static final Map<String, SignatureAlgorithm> BY_NAME =
       Stream.of(values()).collect(Collectors.toUnmodifiableMap(Enum::name, Function.identity()));
 
@@ -76,13 +87,15 @@ enum SignatureAlgorithm {
 
   /**
    * Whether {@code key} is the right kind of key, of sufficient strength, for this algorithm (and,
-   * for RSA, of at most {@link #MAX_RSA_BITS}).
+   * for RSA, of at most {@link #MAX_RSA_BITS}, with a public exponent of at most {@link
+   * #MAX_RSA_EXPONENT_BITS}).
    */
   boolean accepts(Key key) {
     switch (family) {
       case RSA:
-        return key instanceof RSAPublicKey && ((RSAPublicKey) key).getModulus().bitLength() >= bits
-            && ((RSAPublicKey) key).getModulus().bitLength() <= MAX_RSA_BITS;
+        return key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() >= bits
+            && rsa.getModulus().bitLength() <= MAX_RSA_BITS
+            && rsa.getPublicExponent().bitLength() <= MAX_RSA_EXPONENT_BITS;
       case EC:
         return key instanceof ECPublicKey
             && ((ECPublicKey) key).getParams().getCurve().getField().getFieldSize() == bits;

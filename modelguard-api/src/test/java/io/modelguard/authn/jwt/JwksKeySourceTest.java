@@ -18,6 +18,7 @@ import io.modelguard.Principal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Field;
+import java.math.BigInteger;
 import java.net.Authenticator;
 import java.net.CookieHandler;
 import java.net.InetAddress;
@@ -771,6 +772,20 @@ class JwksKeySourceTest {
     assertThat(source.keyIds()).containsExactly("k1");
     assertThat(warnings()).anyMatch(w -> w.contains("keys[1] skipped") && w.contains("key 'huge' has a 8193-bit modulus")
         && w.contains("at most 8192 bits"));
+    assertThat(verify(authenticator(source), token("k1", TestKeys.RSA))).isPresent();
+  }
+
+  @Test
+  void skipsAnRsaKeyWithAnExponentOf2To256OrMoreWithAWarningAndKeepsTheRest() {
+    // The JDK accepts an exponent as long as a 2048-bit modulus: every verification with it would
+    // cost as much as a private-key operation.
+    RSAPublicKey slow = TestKeys.rsaPublicKey(2048, BigInteger.ONE.shiftLeft(256).add(BigInteger.ONE));
+    serve(set(jwk("k1", TestKeys.RSA), Jwks.json(Jwks.builder().key(slow).id("slow").build())));
+    JwksKeySource source = started(builder());
+
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(warnings()).anyMatch(w -> w.contains("keys[1] skipped")
+        && w.contains("key 'slow' has a 257-bit public exponent; at most 256 bits are accepted"));
     assertThat(verify(authenticator(source), token("k1", TestKeys.RSA))).isPresent();
   }
 

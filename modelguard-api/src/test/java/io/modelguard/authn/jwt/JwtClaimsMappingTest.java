@@ -2,8 +2,10 @@ package io.modelguard.authn.jwt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import io.modelguard.CredentialKind;
 import io.modelguard.GuardDecision;
+import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
@@ -80,6 +82,30 @@ class JwtClaimsMappingTest {
         .as("an explicit tenant claim is kept as it is").isEqualTo("acme");
     assertThat(maybe(JwtFixtures.rsa().tenantClaim("sub").build(), claims().with("sub", "acme")).orElseThrow().tenant())
         .as("the bare subject, chosen explicitly").isEqualTo("acme");
+  }
+
+  @Test
+  void aTenantClaimCannotNameTheTenantOfAnotherIssuersSubject() {
+    // A tenant claim was taken as it was: a trusted issuer could write "jwt:<other iss>#alice" and
+    // share the quota and extraction history of the other issuer's subject alice.
+    String other = "https://other-idp.test/";
+    JwtAuthenticator twoIssuers = JwtFixtures.rsa().issuer(other).build();
+    String aliceAtOther = maybe(twoIssuers, claims().with("iss", other)).orElseThrow().tenant();
+    assertThat(aliceAtOther).isEqualTo("jwt:https://other-idp.test/#alice");
+
+    try (LogCapture log = LogCapture.of(JwtAuthenticator.class, Level.DEBUG)) {
+      assertThat(maybe(twoIssuers, claims().with("sub", "mallory").with("tenant", aliceAtOther))).isEmpty();
+
+      assertThat(log.messages()).containsExactly("JWT refused: " + Refusal.RESERVED_TENANT);
+    }
+    GuardDecision refused = invoke("digits", claims().with("tenant", "jwt:acme").with("tier", "free"));
+    assertThat(refused.isAllowed()).isFalse();
+    assertThat(refused.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
+    assertThat(maybe(JwtFixtures.rsa().tenantClaim("sub").build(), claims().with("sub", aliceAtOther)))
+        .as("whichever claim holds the tenant").isEmpty();
+    assertThat(principal(claims().with("tenant", "jwt-team")).tenant()).as("without the colon").isEqualTo("jwt-team");
+    assertThat(principal(claims().with("tenant", "acme-jwt:")).tenant()).as("not at the start").isEqualTo("acme-jwt:");
+    assertThat(invoke("digits", claims().with("tenant", "acme").with("tier", "free")).isAllowed()).as("control").isTrue();
   }
 
   @Test

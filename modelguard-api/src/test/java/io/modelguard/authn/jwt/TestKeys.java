@@ -42,10 +42,17 @@ final class TestKeys {
    * for thousands of bits would take long to generate): for tests of keys refused before use.
    */
   static RSAPublicKey rsaPublicKey(int bits) {
+    return rsaPublicKey(bits, BigInteger.valueOf(65_537));
+  }
+
+  /**
+   * An RSA public key whose modulus has exactly {@code bits} bits and whose public exponent is
+   * {@code exponent}, without its private key: for tests of keys refused before use.
+   */
+  static RSAPublicKey rsaPublicKey(int bits, BigInteger exponent) {
     BigInteger modulus = BigInteger.ONE.shiftLeft(bits - 1).add(BigInteger.valueOf(0x1d));
     try {
-      return (RSAPublicKey) KeyFactory.getInstance("RSA")
-          .generatePublic(new RSAPublicKeySpec(modulus, BigInteger.valueOf(65_537)));
+      return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(modulus, exponent));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

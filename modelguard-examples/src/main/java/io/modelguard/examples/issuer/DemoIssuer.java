@@ -45,7 +45,11 @@ public final class DemoIssuer {
   public static final String TOKEN_PATH = "/demo/token";
   /** The audience ({@code aud}) of every demo token. */
   public static final String AUDIENCE = "modelguard-demo";
-  /** The tenant of every demo token. */
+  /**
+   * The tenant of every demo token; a client cannot choose another. Never one beginning {@code
+   * jwt:} ({@link io.modelguard.authn.jwt.JwtAuthenticator#SUBJECT_TENANT_PREFIX}): that names the
+   * tenants of tokens without a tenant claim, and the authenticator refuses a tenant claim so named.
+   */
   public static final String TENANT = "demo";
   /** The signature algorithm. */
   public static final String ALGORITHM = "ES256";

@@ -1,6 +1,11 @@
 package io.modelguard.examples.metrics;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -21,12 +26,16 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -44,7 +53,9 @@ import java.util.function.Supplier;
  *       the quota left after each decision (read from the {@code RateLimit} header the quota policy
  *       wrote);
  *   <li>the extraction defence's {@link ExtractionDetectionEvent}s, through the same listener:
- *       detections by detector, and risk level changes.
+ *       detections by detector, and risk level changes;
+ *   <li>the demo's {@link NonBlockingAsyncAppender}s, found in Logback's configuration at start-up
+ *       ({@link #countDroppedLogEvents(LoggerContext)}): the log lines each dropped.
  * </ul>
  *
  * <table>
@@ -58,13 +69,14 @@ import java.util.function.Supplier;
  *   <tr><td>{@value #DETECTIONS}</td><td>{@code modelguard_extraction_detections_total}</td><td>model, tenant, detector</td></tr>
  *   <tr><td>{@value #RISK_CHANGES}</td><td>{@code modelguard_extraction_risk_changes_total}</td><td>model, tenant, from, to</td></tr>
  *   <tr><td>{@value #POLICY_FAILURES}</td><td>{@code modelguard_policy_failures_total}</td><td>chain, policy, failed_open</td></tr>
+ *   <tr><td>{@value #LOG_EVENTS_DROPPED}</td><td>{@code modelguard_demo_log_events_dropped_total}</td><td>appender</td></tr>
  * </table>
  *
  * <p>Cardinality is bounded by the configuration, never by what a client sends: a model outside
  * the configured ids is tagged {@value #OTHER} (a request for {@code /v1/models/x1/predict} creates
  * no series of its own), a tenant outside the configured ones {@value #OTHER}, a request without a
  * model or an authenticated tenant {@value #NONE}, a limit name outside the configured ones is
- * ignored. Reason codes, outcomes, risk levels, detector, chain and policy names are fixed sets. Events of
+ * ignored. Reason codes, outcomes, risk levels, detector, chain, policy and appender names are fixed sets. Events of
  * other types are ignored. Thread-safe.
  */
 public final class DemoMetrics {
@@ -86,6 +98,10 @@ public final class DemoMetrics {
   public static final String RISK_CHANGES = "modelguard.extraction.risk.changes";
   /** Policies that threw instead of deciding. */
   public static final String POLICY_FAILURES = "modelguard.policy.failures";
+  /** Log events a {@link NonBlockingAsyncAppender} dropped because its queue was full, by appender. */
+  public static final String LOG_EVENTS_DROPPED = "modelguard.demo.log.events.dropped";
+  /** The {@code appender} tag value of an appender without a name. */
+  static final String UNNAMED = "unnamed";
   /** The tag value of a model or tenant outside the configuration. */
   public static final String OTHER = "other";
   /** The tag value when there is no model or no authenticated tenant. */
@@ -113,6 +129,11 @@ public final class DemoMetrics {
   private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
   private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Series>> series = new ConcurrentHashMap<>();
+  /**
+   * The appenders each {@value #LOG_EVENTS_DROPPED} counter reads, by name: held here because a
+   * Micrometer function counter holds what it reads only weakly (and reads NaN once it is gone).
+   */
+  private final Map<String, List<NonBlockingAsyncAppender>> logAppenders = new ConcurrentHashMap<>();
 
   /**
    * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
@@ -131,6 +152,56 @@ public final class DemoMetrics {
   /** Every meter in the Prometheus text format (version 0.0.4). */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /**
+   * Counts the events dropped by every {@link NonBlockingAsyncAppender} attached to a logger of
+   * {@code context} ({@value #LOG_EVENTS_DROPPED}, tagged {@code appender} with the appender's
+   * name), read from {@link NonBlockingAsyncAppender#droppedEvents()} at each scrape. The demo
+   * calls it once at start-up, after Logback has read its configuration: appenders attached later
+   * are counted only by another call, which adds them to the counts of their names. An appender
+   * attached to several loggers counts once; appenders of one name are summed under it, and a
+   * counter keeps its appenders, so it never goes down when a reconfiguration of Logback stops one.
+   *
+   * @return the names of the appenders found, in the order found; empty if there are none (a
+   *     configuration without them, such as the tests')
+   */
+  public Set<String> countDroppedLogEvents(LoggerContext context) {
+    Objects.requireNonNull(context, "context");
+    Set<String> found = new LinkedHashSet<>();
+    for (Logger logger : context.getLoggerList()) {
+      for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {
+        if (it.next() instanceof NonBlockingAsyncAppender appender) {
+          String name = appender.getName() == null ? UNNAMED : appender.getName();
+          found.add(name);
+          List<NonBlockingAsyncAppender> counted = lookup(logAppenders, name, this::registerLogDrops);
+          synchronized (counted) {
+            if (counted.stream().noneMatch(a -> a == appender)) {
+              counted.add(appender);
+            }
+          }
+        }
+      }
+    }
+    return Collections.unmodifiableSet(found);
+  }
+
+  /** A new counter of the drops of the appenders named {@code name}, and the list it reads them from. */
+  private List<NonBlockingAsyncAppender> registerLogDrops(String name) {
+    List<NonBlockingAsyncAppender> appenders = new CopyOnWriteArrayList<>();
+    FunctionCounter.builder(LOG_EVENTS_DROPPED, appenders, DemoMetrics::droppedEvents)
+        .description("Log events an asynchronous appender dropped because its queue was full")
+        .tags("appender", name)
+        .register(registry);
+    return appenders;
+  }
+
+  private static double droppedEvents(List<NonBlockingAsyncAppender> appenders) {
+    long sum = 0;
+    for (NonBlockingAsyncAppender a : appenders) {
+      sum += a.droppedEvents();
+    }
+    return sum;
   }
 
   /** The listener to register with the engine. */
