@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import io.jsonwebtoken.security.Jwks;
 import io.modelguard.LogCapture;
-import java.nio.charset.StandardCharsets;
 import java.security.interfaces.RSAPublicKey;
-import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -22,16 +19,6 @@ import org.junit.jupiter.api.Test;
 class RsaKeySizeTest {
   private final MutableClock clock = MutableClock.standard();
 
-  private static String pem(RSAPublicKey key) {
-    return "-----BEGIN PUBLIC KEY-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
-        + "\n-----END PUBLIC KEY-----\n";
-  }
-
-  private static String jwk(String kid, RSAPublicKey key) {
-    return Jwks.json(Jwks.builder().key(key).id(kid).build());
-  }
-
   @Test
   void anRsaKeyOver8192BitsFailsAtBuildHoweverItIsGiven() {
     RSAPublicKey huge = TestKeys.rsaPublicKey(8193);
@@ -39,12 +26,12 @@ class RsaKeySizeTest {
     assertThatThrownBy(() -> JwtAuthenticator.builder().publicKey("big", huge).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("publicKey: key 'big' has a 8193-bit modulus; at most 8192 bits are accepted");
-    assertThatThrownBy(() -> JwtAuthenticator.builder().publicKeyPem(pem(huge)).build())
+    assertThatThrownBy(() -> JwtAuthenticator.builder().publicKeyPem(TestKeys.pem(huge)).build())
         .hasMessageContaining("publicKeyPem: RSA key has a 8193-bit modulus; at most 8192");
-    assertThatThrownBy(() -> JwtAuthenticator.builder().jwk(jwk("big", huge)).build())
+    assertThatThrownBy(() -> JwtAuthenticator.builder().jwk(TestKeys.jwk("big", huge)).build())
         .hasMessageContaining("jwk: key 'big' has a 8193-bit modulus");
     assertThatThrownBy(() -> JwtAuthenticator.builder()
-        .jwkSet("{\"keys\":[" + jwk("k1", (RSAPublicKey) TestKeys.RSA.getPublic()) + "," + jwk("big", huge) + "]}")
+        .jwkSet("{\"keys\":[" + TestKeys.jwk("k1", (RSAPublicKey) TestKeys.RSA.getPublic()) + "," + TestKeys.jwk("big", huge) + "]}")
         .build())
         .hasMessageContaining("jwkSet: keys[1]: key 'big' has a 8193-bit modulus");
     assertThatThrownBy(() -> JwtAuthenticator.builder().publicKey(TestKeys.rsaPublicKey(16_384)).build())
@@ -56,7 +43,7 @@ class RsaKeySizeTest {
     RSAPublicKey largest = TestKeys.rsaPublicKey(8192);
 
     assertThat(JwtAuthenticator.builder().publicKey("k", largest).build()).isNotNull();
-    assertThat(JwtAuthenticator.builder().jwk(jwk("k", largest)).build()).isNotNull();
+    assertThat(JwtAuthenticator.builder().jwk(TestKeys.jwk("k", largest)).build()).isNotNull();
     assertThat(SignatureAlgorithm.RS256.accepts(largest)).isTrue();
     assertThat(SignatureAlgorithm.PS512.accepts(largest)).isTrue();
   }

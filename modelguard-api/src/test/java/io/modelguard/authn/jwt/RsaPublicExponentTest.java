@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import io.jsonwebtoken.security.Jwks;
 import io.modelguard.LogCapture;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.interfaces.RSAPublicKey;
-import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -29,16 +26,6 @@ class RsaPublicExponentTest {
 
   private final MutableClock clock = MutableClock.standard();
 
-  private static String pem(RSAPublicKey key) {
-    return "-----BEGIN PUBLIC KEY-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
-        + "\n-----END PUBLIC KEY-----\n";
-  }
-
-  private static String jwk(String kid, RSAPublicKey key) {
-    return Jwks.json(Jwks.builder().key(key).id(kid).build());
-  }
-
   @Test
   void anRsaKeyWithAnExponentOf2To256OrMoreFailsAtBuildHoweverItIsGiven() {
     RSAPublicKey slow = TestKeys.rsaPublicKey(2048, TWO_TO_256_PLUS_1);
@@ -46,12 +33,12 @@ class RsaPublicExponentTest {
     assertThatThrownBy(() -> JwtAuthenticator.builder().publicKey("slow", slow).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("publicKey: key 'slow' has a 257-bit public exponent; at most 256 bits are accepted");
-    assertThatThrownBy(() -> JwtAuthenticator.builder().publicKeyPem(pem(slow)).build())
+    assertThatThrownBy(() -> JwtAuthenticator.builder().publicKeyPem(TestKeys.pem(slow)).build())
         .hasMessageContaining("publicKeyPem: RSA key has a 257-bit public exponent; at most 256");
-    assertThatThrownBy(() -> JwtAuthenticator.builder().jwk(jwk("slow", slow)).build())
+    assertThatThrownBy(() -> JwtAuthenticator.builder().jwk(TestKeys.jwk("slow", slow)).build())
         .hasMessageContaining("jwk: key 'slow' has a 257-bit public exponent");
     assertThatThrownBy(() -> JwtAuthenticator.builder()
-        .jwkSet("{\"keys\":[" + jwk("k1", (RSAPublicKey) TestKeys.RSA.getPublic()) + "," + jwk("slow", slow) + "]}")
+        .jwkSet("{\"keys\":[" + TestKeys.jwk("k1", (RSAPublicKey) TestKeys.RSA.getPublic()) + "," + TestKeys.jwk("slow", slow) + "]}")
         .build())
         .hasMessageContaining("jwkSet: keys[1]: key 'slow' has a 257-bit public exponent");
     // As long as the modulus: each verification as dear as a private-key operation.
@@ -66,7 +53,7 @@ class RsaPublicExponentTest {
       RSAPublicKey key = TestKeys.rsaPublicKey(2048, e);
 
       assertThat(JwtAuthenticator.builder().publicKey("k", key).build()).as("e = %s", e).isNotNull();
-      assertThat(JwtAuthenticator.builder().jwk(jwk("k", key)).build()).as("e = %s", e).isNotNull();
+      assertThat(JwtAuthenticator.builder().jwk(TestKeys.jwk("k", key)).build()).as("e = %s", e).isNotNull();
       assertThat(SignatureAlgorithm.RS256.accepts(key)).as("e = %s", e).isTrue();
       assertThat(SignatureAlgorithm.PS512.accepts(key)).as("e = %s", e).isTrue();
     }

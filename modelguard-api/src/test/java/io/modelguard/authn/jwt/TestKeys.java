@@ -1,6 +1,8 @@
 package io.modelguard.authn.jwt;
 
+import io.jsonwebtoken.security.Jwks;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -8,6 +10,7 @@ import java.security.KeyPairGenerator;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
+import java.util.Base64;
 
 /** Key pairs for tests, generated once per JVM (RSA generation is slow). */
 final class TestKeys {
@@ -74,5 +77,17 @@ final class TestKeys {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** {@code key} as a PEM {@code PUBLIC KEY} block. */
+  static String pem(RSAPublicKey key) {
+    return "-----BEGIN PUBLIC KEY-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+        + "\n-----END PUBLIC KEY-----\n";
+  }
+
+  /** {@code key} as a JWK with {@code kid}. */
+  static String jwk(String kid, RSAPublicKey key) {
+    return Jwks.json(Jwks.builder().key(key).id(kid).build());
   }
 }
