@@ -40,8 +40,10 @@ import java.util.List;
  * steady clock in any span (the bucket the step forward refilled), and a span that ends {@code τ}
  * or more after the step back admits at most {@code quota + (t / T)}, as on a steady clock: the
  * bucket, owing up to {@code 2τ} after the step, has taken that quota back by then. Sliding windows
- * need no cap: {@link #tryAcquire} keeps counting in the stored window while the clock is behind
- * it.
+ * are not capped: {@link #tryAcquire} keeps counting in the stored window while the clock is behind
+ * it, which admits nothing extra, but a key whose stored window was full when the clock stepped
+ * back stays refused until the clock reaches that window's end again, the length of the step (its
+ * {@code Retry-After} says so).
  *
  * <h2>Sliding-window counter and its error bound</h2>
  *

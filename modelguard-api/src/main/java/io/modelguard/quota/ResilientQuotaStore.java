@@ -260,7 +260,7 @@ public final class ResilientQuotaStore implements QuotaStore {
       return true;
     } catch (QuotaStoreException e) {
       circuit.onFailure(e);
-      dropSettlement(key, delta, e.getMessage());
+      dropSettlement(key, delta, LogText.message(e, 512));
       return false;
     }
   }

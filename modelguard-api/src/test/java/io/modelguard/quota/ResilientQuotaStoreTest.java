@@ -362,6 +362,33 @@ class ResilientQuotaStoreTest {
     }
   }
 
+  @Test
+  void aSettlementThePrimaryRefusesIsLoggedWithItsMessageOnOneCleanLine() {
+    // A store's message may quote what it was given (the key: a tenant claim, a model id from the
+    // path); the other lines of this class escape it, the dropped settlement's did not.
+    QuotaStore quoting = new QuotaStore() {
+      @Override
+      public QuotaDecision acquire(QuotaKey key, QuotaPlan plan, long cost) {
+        return primary.acquire(key, plan, cost);
+      }
+
+      @Override
+      public void adjust(QuotaKey key, QuotaPlan plan, long delta, long decidedAtMicros) {
+        throw new QuotaStoreException("cannot adjust 'acme\nFORGED ERROR line\u2028and more'");
+      }
+    };
+    try (LogCapture log = LogCapture.of(ResilientQuotaStore.class, Level.WARN)) {
+      ResilientQuotaStore store = ResilientQuotaStore.builder(quoting).failurePolicy(FailurePolicy.failClosed())
+          .ticker(nanos::get).clock(clock).build();
+      assertThat(store.trySettle(KEY, PLAN, -1, store.acquire(KEY, PLAN, 1))).isFalse();
+
+      List<String> lines = log.messages().stream().filter(m -> m.contains("dropped")).toList();
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0)).contains("cannot adjust 'acme?FORGED ERROR line?and more'")
+          .doesNotContainPattern("[\\p{Cc}\u2028]");
+    }
+  }
+
   // Scopes: a circuit per part of the primary. Tenants "a…" are on part "a", the others on part "b".
   private static final QuotaKey A1 = QuotaKey.forTenant("a1", "digits");
   private static final QuotaKey A2 = QuotaKey.forTenant("a2", "digits");

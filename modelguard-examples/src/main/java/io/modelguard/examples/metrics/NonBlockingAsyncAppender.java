@@ -65,8 +65,16 @@ public final class NonBlockingAsyncAppender extends AsyncAppender {
     return false;
   }
 
+  /**
+   * Formats the event (its message, and caller data if included) before taking the lock that
+   * orders offers, so that a slow argument ({@code toString} of a large value, or one that logs in
+   * turn) costs only its own thread: formatted under the lock, it parked every other thread that
+   * logged. Logback's {@link #preprocess} keeps what it computed, so its second call, inside {@code
+   * super.append}, does nothing new.
+   */
   @Override
   protected void append(ILoggingEvent event) {
+    preprocess(event);
     long report;
     synchronized (offering) {
       boolean inQueue = reportInQueue && unreported > 0;

@@ -13,6 +13,9 @@ import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.AppenderBase;
 import io.modelguard.test.LogCapture;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -156,6 +159,56 @@ class NonBlockingAsyncAppenderTest {
     sink.release.countDown();
 
     assertThat(sink.awaitWritten("e5")).containsExactly("e1", "e2", "e3", "e4", "e5");
+    assertThat(appender.droppedEvents()).isZero();
+  }
+
+  @Test
+  void aThreadFormattingASlowMessageNeverHoldsUpAnotherThreadThatLogs() throws Exception {
+    // An argument whose toString is slow (a big collection, a lazy value that does I/O) or logs
+    // itself: formatted under the appender's lock, it parked every other thread that logged.
+    NonBlockingAsyncAppender appender = appender(8, true);
+    CountDownLatch formatting = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    Object slow = new Object() {
+      @Override
+      public String toString() {
+        formatting.countDown();
+        try {
+          finish.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return "slow";
+      }
+    };
+    Thread first = new Thread(() -> appender.doAppend(
+        new LoggingEvent(Logger.FQCN, logger, Level.INFO, "a {} argument", null, new Object[] {slow})), "first");
+    first.start();
+    assertThat(formatting.await(HANG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    Thread second = new Thread(() -> appender.doAppend(event("quick")), "second");
+    second.start();
+
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    boolean[] heldByFirst = new boolean[1];
+    assertTimeoutPreemptively(HANG, () -> {
+      // Until the second thread is done, or waits for a lock the first one holds.
+      while (second.isAlive()) {
+        ThreadInfo info = threads.getThreadInfo(second.getId());
+        if (info != null && info.getLockOwnerId() == first.getId()) {
+          heldByFirst[0] = true;
+          break;
+        }
+        Thread.onSpinWait();
+      }
+    });
+    finish.countDown();
+    first.join();
+    second.join();
+
+    assertThat(heldByFirst[0]).as("the second thread waited for the first one's formatting").isFalse();
+    sink.release.countDown();
+    List<String> written = sink.awaitWritten("a slow argument");
+    assertThat(written).contains("quick");
     assertThat(appender.droppedEvents()).isZero();
   }
 
