@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  *       under the claim, with no allocation or call in it; other threads on the same key spin on
  *       that copy (no lock object, no parking). Strictly, that is not lock-free: a thread
  *       descheduled inside its claim holds up the other deciders of that one key for as long.
- *       Denials write nothing, unless they find a token bucket further ahead than a clock that
- *       never steps back leaves one ({@link QuotaArithmetic#capBucketLeads}): that bucket's cap is
- *       claimed and written as a grant is.
+ *       Denials write nothing, unless they find a token bucket or a sliding window further ahead
+ *       than a clock that never steps back leaves one ({@link QuotaArithmetic#capLeads}): what it
+ *       moves back is claimed and written as a grant is, and the request decided again.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
  *       {@value #DEFAULT_MAXIMUM_SIZE}). A key of a three-limit plan takes about 195 bytes of heap
  *       (its key strings included), so the default bound is about 190 MB (measured by {@code
@@ -199,9 +199,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
             continue;
           }
         }
-        // A bucket further ahead than any decision leaves one: the clock stepped back. The cap is
-        // written, or it would move with the clock and the key stay refused for the whole step.
-        if (QuotaArithmetic.capBucketLeads(plan, next, now) && !e.commit(v, next)) {
+        // A bucket or a window further ahead than any decision leaves one: the clock stepped back.
+        // What capLeads moved is written, or it would move with the clock and the key stay refused
+        // for the whole step; then decided again, as a window moved back may have room.
+        if (QuotaArithmetic.capLeads(plan, next, now)) {
+          e.commit(v, next);
           continue;
         }
         // The copy was consistent at version v: the denial is as of that moment.

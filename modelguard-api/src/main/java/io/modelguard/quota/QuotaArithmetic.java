@@ -31,7 +31,7 @@ import java.util.List;
  * forced charge at most {@code 2τ}. A TAT further ahead proves that the clock stepped back (a wall
  * clock corrected by NTP, a virtual machine restored from a snapshot, Redis's {@code TIME} on such a
  * machine): left alone, it would refuse the key for the length of the step, an hour for an hour.
- * {@link #capBucketLeads} brings it back to {@code now + 2τ}, the most a bucket can owe, and a store
+ * {@link #capLeads} brings it back to {@code now + 2τ}, the most a bucket can owe, and a store
  * writes that back even when it refuses (a cap applied only when read would move with now and
  * never let the key through): the key then waits {@code τ + c·T} at most, about one window, and its
  * {@code Retry-After} says so. So a step back counts as time still to pass up to what a bucket can
@@ -39,11 +39,18 @@ import java.util.List;
  * had passed, so a clock that steps forward and later back admits at most one quota more than a
  * steady clock in any span (the bucket the step forward refilled), and a span that ends {@code τ}
  * or more after the step back admits at most {@code quota + (t / T)}, as on a steady clock: the
- * bucket, owing up to {@code 2τ} after the step, has taken that quota back by then. Sliding windows
- * are not capped: {@link #tryAcquire} keeps counting in the stored window while the clock is behind
- * it, which admits nothing extra, but a key whose stored window was full when the clock stepped
- * back stays refused until the clock reaches that window's end again, the length of the step (its
- * {@code Retry-After} says so).
+ * bucket, owing up to {@code 2τ} after the step, has taken that quota back by then.
+ *
+ * <p>A sliding window is never stored ahead of now's window on such a clock. While it is, {@link
+ * #tryAcquire} counts in the stored window as at its start (the previous window weighing whole),
+ * which admits nothing extra; once that refuses, {@link #capLeads} moves the stored window back to
+ * now's window with its counts, and a store writes that and decides again (otherwise the key would
+ * stay refused until the clock reached the stored window's end again, the length of the step).
+ * {@link #adjust} moves it back alike. So a window full at the step waits about as long as on a
+ * steady clock, at most one window more. What that bounds: the counts then weigh as at now's point
+ * of the window rather than the stored one, as if up to a window had passed, so a step back admits
+ * at most what the key still counted more than a steady clock (one quota, unless forced charges
+ * took it further), and after that the window counts as on a steady clock.
  *
  * <h2>Sliding-window counter and its error bound</h2>
  *
@@ -89,9 +96,10 @@ public final class QuotaArithmetic {
 
   /**
    * Charges {@code cost} to every limit if every limit has room, else to none. Rolls sliding
-   * windows forward to {@code now} in {@code state} either way. A refusal leaves token buckets as
-   * they were: a store then calls {@link #capBucketLeads} and, if it returns true, writes {@code
-   * state} back although it refused (a grant never finds a bucket beyond the cap).
+   * windows forward to {@code now} in {@code state} either way (a window stored ahead of now's
+   * stays where it is). A refusal leaves token buckets as they were: a store then calls {@link
+   * #capLeads} and, if it returns true, writes {@code state} back although it refused and decides
+   * again on it (a clock that never steps back leaves nothing for it to move).
    *
    * @return whether the cost was charged
    * @throws IllegalArgumentException if {@code cost < 1}
@@ -131,28 +139,36 @@ public final class QuotaArithmetic {
   }
 
   /**
-   * Brings back every token bucket of {@code plan} in {@code state} that is further ahead of {@code
-   * now} than a clock that never steps back leaves one ({@code 2τ}, its {@linkplain
-   * QuotaLimit#horizonMicros() horizon}) to {@code now + 2τ}: see the class comment, <i>A clock
-   * that steps back</i>. Changes nothing else. A store calls it when {@link #tryAcquire} refuses;
-   * {@link #adjust} applies it itself. A bucket that plans of other sizes share (a quota changed
-   * under the same name and window, a narrowing override) is capped at this plan's {@code 2τ}, as
-   * a forced charge under this plan already caps it.
+   * Undoes in {@code state} what a clock that stepped back leaves, as a clock that never steps back
+   * never leaves it (see the class comment, <i>A clock that steps back</i>): brings every token
+   * bucket of {@code plan} further ahead of {@code now} than {@code 2τ} (its {@linkplain
+   * QuotaLimit#horizonMicros() horizon}) back to {@code now + 2τ}, and moves every sliding window
+   * stored ahead of now's window back to now's window, keeping its counts. Changes nothing else. A
+   * store calls it when {@link #tryAcquire} refuses; {@link #adjust} applies it itself. A bucket
+   * that plans of other sizes share (a quota changed under the same name and window, a narrowing
+   * override) is capped at this plan's {@code 2τ}, as a forced charge under this plan already caps
+   * it.
    *
-   * @return whether it moved any bucket, in which case the store must write {@code state} back,
-   *     even for a refusal
+   * @return whether it moved anything, in which case the store must write {@code state} back, even
+   *     for a refusal, and decide the request again on it (a moved window may have room)
    */
-  public static boolean capBucketLeads(QuotaPlan plan, long[] state, long now) {
-    boolean capped = false;
+  public static boolean capLeads(QuotaPlan plan, long[] state, long now) {
+    long nowMs = Math.floorDiv(now, 1000);
+    boolean moved = false;
     for (int i = 0; i < plan.size(); i++) {
       QuotaLimit l = plan.limit(i);
       int b = 3 * i;
-      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET && state[b] - now > 2 * l.toleranceMicros()) {
-        state[b] = now + 2 * l.toleranceMicros();
-        capped = true;
+      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+        if (state[b] - now > 2 * l.toleranceMicros()) {
+          state[b] = now + 2 * l.toleranceMicros();
+          moved = true;
+        }
+      } else if (state[b] > nowMs / l.windowMillis()) {
+        state[b] = nowMs / l.windowMillis();
+        moved = true;
       }
     }
-    return capped;
+    return moved;
   }
 
   /**
@@ -209,7 +225,7 @@ public final class QuotaArithmetic {
       QuotaLimit l = plan.limit(i);
       int b = 3 * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
-        // Capped as capBucketLeads does: a refund after the clock stepped back comes off what the
+        // Capped as capLeads does: a refund after the clock stepped back comes off what the
         // bucket can owe, not off the step.
         long tat = Math.min(Math.max(state[b], now), now + 2 * l.toleranceMicros());
         // -Long.MIN_VALUE does not exist as a long: Math.abs would return it negative.
@@ -224,6 +240,9 @@ public final class QuotaArithmetic {
           state[b] = Math.min(tat + units * l.intervalMicros(), now + 2 * l.toleranceMicros());
         }
       } else {
+        // Moved back as capLeads does: a refund after the clock stepped back finds the window its
+        // reservation was counted in.
+        state[b] = Math.min(state[b], nowMs / l.windowMillis());
         roll(l, state, b, nowMs);
         long max = 2 * l.quota();
         if (delta > 0) {

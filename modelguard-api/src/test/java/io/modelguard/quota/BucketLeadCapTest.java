@@ -8,9 +8,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link QuotaArithmetic#capBucketLeads}: what a clock that stepped back leaves in a token bucket is
- * brought back to twice the bucket's size ahead of now, and nothing a clock that never steps back
- * leaves is ever touched (so the cap forgives no debt but the step's).
+ * {@link QuotaArithmetic#capLeads}: what a clock that stepped back leaves in a token bucket is
+ * brought back to twice the bucket's size ahead of now, a sliding window stored ahead of now's is
+ * moved back to now's with its counts, and nothing a clock that never steps back leaves is ever
+ * touched (so the cap forgives no debt but the step's).
  */
 class BucketLeadCapTest {
   private static final long NOW = 1_800_000_000_123_456L;
@@ -18,14 +19,14 @@ class BucketLeadCapTest {
   private static final QuotaLimit MINUTE = QuotaLimit.slidingWindow("minute", 60, Duration.ofMinutes(1));
 
   @Test
-  void bringsABucketFurtherAheadThanTwiceItsSizeBackToThatAndLeavesTheRestAlone() {
+  void bringsABucketFurtherAheadThanTwiceItsSizeBackToThatAndAWindowAheadBackToNowsWithItsCounts() {
     QuotaPlan plan = QuotaPlan.of(BURST, MINUTE);
     long idx = NOW / 1000 / MINUTE.windowMillis();
     long[] state = {NOW + 3_600_000_000L, 0, 0, idx + 60, 3, 4};
-    assertThat(QuotaArithmetic.capBucketLeads(plan, state, NOW)).isTrue();
-    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx + 60, 3, 4);
-    assertThat(QuotaArithmetic.capBucketLeads(plan, state, NOW)).as("exactly at the cap").isFalse();
-    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx + 60, 3, 4);
+    assertThat(QuotaArithmetic.capLeads(plan, state, NOW)).isTrue();
+    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx, 3, 4);
+    assertThat(QuotaArithmetic.capLeads(plan, state, NOW)).as("exactly at the cap, in now's window").isFalse();
+    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx, 3, 4);
   }
 
   @Test
@@ -57,7 +58,7 @@ class BucketLeadCapTest {
           QuotaArithmetic.adjust(plan, state, now, delta, now, op == 2 ? null : ends);
         }
         long[] copy = state.clone();
-        assertThat(QuotaArithmetic.capBucketLeads(plan, copy, now))
+        assertThat(QuotaArithmetic.capLeads(plan, copy, now))
             .as("seed %d, step %d, %s at %d", seed, step, Arrays.toString(state), now).isFalse();
         assertThat(copy).isEqualTo(state);
       }

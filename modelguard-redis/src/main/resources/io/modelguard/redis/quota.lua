@@ -188,17 +188,23 @@ local function acquire(cost)
   return 1
 end
 
--- QuotaArithmetic.capBucketLeads: a token bucket further ahead than 2 x tolerance proves the clock
--- stepped back; it is brought back to that, and the caller writes it even for a refusal
+-- QuotaArithmetic.capLeads: a token bucket further ahead than 2 x tolerance, or a sliding window
+-- stored ahead of now's, proves the clock stepped back; the bucket is brought back to that, the
+-- window to now's with its counts, and the caller writes it even for a refusal and decides again
 local function capLeads()
-  local capped = false
+  local moved = false
   for i = 1, n do
-    if alg[i] == 1 and s1[i] - now > 2 * pb[i] then
-      s1[i] = now + 2 * pb[i]
-      capped = true
+    if alg[i] == 1 then
+      if s1[i] - now > 2 * pb[i] then
+        s1[i] = now + 2 * pb[i]
+        moved = true
+      end
+    elseif s1[i] > idiv(nowMs, pb[i]) then
+      s1[i] = idiv(nowMs, pb[i])
+      moved = true
     end
   end
-  return capped
+  return moved
 end
 
 -- QuotaArithmetic.adjust (ends: nil, or per limit the reservation's end)
@@ -221,6 +227,8 @@ local function adjust(delta, at, ends)
         s1[i] = math.min(tat + units * pa[i], now + 2 * pb[i])
       end
     else
+      -- moved back as capLeads does
+      s1[i] = math.min(s1[i], idiv(nowMs, pb[i]))
       roll(i)
       local max = 2 * pa[i]
       if delta > 0 then
@@ -255,9 +263,13 @@ for j = 1, m do
   local ok = 1
   if kind == 0 then
     ok = acquire(amount)
-    -- a refusal writes nothing unless it capped a bucket, as in InMemoryQuotaStore
-    if ok == 1 or capLeads() then
+    -- a refusal writes nothing unless capLeads moved something, then decides again, as in
+    -- InMemoryQuotaStore
+    if ok == 1 then
       dirty = true
+    elseif capLeads() then
+      dirty = true
+      ok = acquire(amount)
     end
   else
     adjust(amount, at, ends)

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * {@code Long.MAX_VALUE}, past 2<sup>53</sup>, where Lua's doubles lose integers), settlements,
  * and times just before, at and after window edges. Time only moves forward there: where it steps
  * back the stores differ on purpose in one respect (Redis deletes a key back to a full quota at
- * once, the in-memory store may keep it until it is evicted). A token bucket on a clock stepping
- * back and forth is replayed apart, around that difference: both stores cap it alike.
+ * once, the in-memory store may keep it until it is evicted). Token buckets and sliding windows on
+ * a clock stepping back and forth are replayed apart, around that difference: both stores move
+ * them back alike.
  */
 class RedisStoreAgreesWithInMemoryStoreTest {
   private static final Duration[] WINDOWS = {Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMinutes(1),
@@ -58,6 +59,13 @@ class RedisStoreAgreesWithInMemoryStoreTest {
   void bothStoresCapATokenBucketAlikeWhileTheClockStepsBackAndForth() {
     for (long seed = 1; seed <= 60; seed++) {
       replayWithStepsBack(seed);
+    }
+  }
+
+  @Test
+  void bothStoresMoveSlidingWindowsBackAlikeWhileTheClockStepsBackAndForth() {
+    for (long seed = 1; seed <= 60; seed++) {
+      replaySlidingWithStepsBack(seed);
     }
   }
 
@@ -121,6 +129,70 @@ class RedisStoreAgreesWithInMemoryStoreTest {
         } else {
           long micros = r.nextLong(1, moves[r.nextInt(moves.length)] + 1);
           clock.advance(Duration.ofNanos((mayStepBack && r.nextBoolean() ? -micros : micros) * 1000));
+        }
+      }
+    }
+  }
+
+  /**
+   * One or two sliding windows, the clock stepping back as often as forward, by up to a year or
+   * to a window edge. A write that leaves a window counting nothing (a refund) makes Redis delete
+   * it, while the in-memory store keeps its index, which a later step back would find ahead: the
+   * clock steps back only while every window counts something or nothing was written since.
+   */
+  private static void replaySlidingWithStepsBack(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
+    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
+    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
+        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
+      QuotaLimit[] limits = new QuotaLimit[1 + r.nextInt(2)];
+      for (int i = 0; i < limits.length; i++) {
+        do {
+          limits[i] = limit(r, "s" + i);
+        } while (limits[i].algorithm() != QuotaLimit.Algorithm.SLIDING_WINDOW || limits[i].quota() > 10);
+      }
+      QuotaPlan plan = QuotaPlan.of(limits);
+      QuotaKey key = QuotaKey.forTenant("agree-window-back-" + seed + "-" + UUID.randomUUID(), "digits");
+      long q = limits[0].quota();
+      long[] costs = {1, 1, 1, 2, q, q + 1};
+      long[] deltas = {-1, 1, -2, 2, -q, q, -3 * q, 3 * q};
+      long[] moves = {1, 999, 1_000_000, 60_000_000L, 3_600_000_000L, 86_400_000_000L, 366L * 86_400_000_000L};
+      List<QuotaDecision> decided = new ArrayList<>();
+      boolean mayStepBack = true;
+      for (int step = 0; step < 60; step++) {
+        String what = "seed " + seed + ", step " + step + ", " + plan + " at " + clock.instant();
+        int op = r.nextInt(10);
+        if (op < 5) {
+          long cost = costs[r.nextInt(costs.length)];
+          QuotaDecision expected = memory.acquire(key, plan, cost);
+          QuotaDecision actual = redis.acquire(key, plan, cost);
+          assertThat(actual).as("%s, cost %d", what, cost).hasToString(expected.toString());
+          decided.add(expected);
+          mayStepBack |= expected.isAllowed();
+        } else if (op < 7 && !decided.isEmpty()) {
+          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
+          long delta = deltas[r.nextInt(deltas.length)];
+          memory.adjust(key, plan, delta, reservation.decidedAtMicros());
+          redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+          QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
+          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
+              .hasToString(expected.toString());
+          mayStepBack = true;
+          for (int i = 0; i < limits.length; i++) {
+            mayStepBack &= expected.remaining(i) < limits[i].quota();
+          }
+        } else {
+          long micros = r.nextLong(1, moves[r.nextInt(moves.length)] + 1);
+          boolean back = mayStepBack && r.nextBoolean();
+          clock.advance(Duration.ofNanos((back ? -micros : micros) * 1000));
+          if (r.nextInt(3) == 0) { // to a window edge: 1 µs before, at, or 1 µs after it
+            long window = limits[r.nextInt(limits.length)].windowMillis() * 1000;
+            long now = clock.millis() * 1000;
+            long edge = (back ? Math.floorDiv(now, window) : Math.floorDiv(now, window) + 1) * window
+                + r.nextLong(-1, 2);
+            clock.set(Instant.EPOCH.plusNanos(edge * 1000));
+          }
         }
       }
     }

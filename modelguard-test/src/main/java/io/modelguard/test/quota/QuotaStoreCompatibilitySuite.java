@@ -325,6 +325,55 @@ public abstract class QuotaStoreCompatibilitySuite {
   }
 
   @Test
+  void aClockSteppedBackAnHourCostsAFullSlidingWindowWhatASteadyClockWouldNotTheHour() {
+    // 5 a minute spent 10 s into a window, the clock back an hour to the same point of an earlier
+    // window (NTP, a restored virtual machine): the stored window is moved back to now's.
+    QuotaKey key = key("window-stepped-back");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    assertThat(take(key, plan, 5).isAllowed()).isTrue();
+    // 50 s to the next window, then 5 × (1 − s) ≤ 4 from s = 13108/65536 of it: 12.001 s.
+    assertThat(take(key, plan, 1).retryAfterMicros()).as("on a steady clock").isEqualTo(62_001_000);
+    clock.advance(Duration.ofHours(-1));
+    QuotaDecision denied = take(key, plan, 1);
+    assertThat(denied.isAllowed()).isFalse();
+    assertThat(denied.retryAfterMicros()).isEqualTo(62_001_000);
+    advanceMicros(62_000_999);
+    QuotaDecision early = take(key, plan, 1);
+    assertThat(early.isAllowed()).as("1 µs early").isFalse();
+    assertThat(early.retryAfterMicros()).as("the window was moved back once and kept, not moved with the clock")
+        .isEqualTo(1);
+    advanceMicros(1);
+    assertThat(take(key, plan, 1).isAllowed()).as("at Retry-After").isTrue();
+  }
+
+  @Test
+  void aClockSteppedBackAdmitsAtMostOneQuotaMoreThanASlidingWindowInAnyWindowLongSpan() {
+    // The worst case: spent 10 s into a window, the clock back an hour less 40 s, to 50 s into a
+    // window, so the count weighs as it would 40 s later: 4 more units within the first minute.
+    QuotaKey key = key("window-stepped-back-bound");
+    Duration window = Duration.ofMinutes(1);
+    QuotaPlan plan = sliding(5, window);
+    toNextWindow(window, Duration.ofSeconds(10));
+    List<Long> admitted = new ArrayList<>(); // in milliseconds of real time since the first unit
+    for (int i = 0; i < 5; i++) {
+      assertThat(take(key, plan, 1).isAllowed()).isTrue();
+      admitted.add(0L);
+    }
+    clock.advance(Duration.ofHours(-1).plusSeconds(40));
+    for (long real = 0; real <= 180_000; real += 100) { // three minutes in 100 ms steps
+      while (take(key, plan, 1).isAllowed()) {
+        admitted.add(real);
+      }
+      if (real == 60_000) {
+        assertThat(admitted).as("admitted again within a window of the step").hasSizeGreaterThan(5);
+      }
+      clock.advance(Duration.ofMillis(100));
+    }
+    assertThat(maxInAnySpan(admitted, window.toMillis())).as("quota + one quota").isLessThanOrEqualTo(10);
+  }
+
+  @Test
   void slidingWindowEdgeBurstsAdmitAtMostOnePointOneFiveQuotaInAnyWindowLongSpan() {
     QuotaKey key = key("edge");
     long quota = 100;
