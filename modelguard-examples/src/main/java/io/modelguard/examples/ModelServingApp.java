@@ -558,7 +558,8 @@ public final class ModelServingApp implements AutoCloseable {
    * failure.
    */
   public static void main(String[] args) {
-    int code = run(args, System.getenv(), System.out, System.err);
+    DemoShutdown shutdown = DemoShutdown.install("modelguard-shutdown");
+    int code = run(args, System.getenv(), System.out, System.err, SERVLETS, shutdown);
     if (code != 0) {
       System.exit(code);
     }
@@ -569,12 +570,16 @@ public final class ModelServingApp implements AutoCloseable {
    * start-up failed.
    */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-    return run(args, env, out, err, SERVLETS);
+    return run(args, env, out, err, SERVLETS, DemoShutdown.none());
   }
 
-  /** {@link #run(String[], Map, PrintStream, PrintStream)} serving {@code endpoints}: the variants' main methods. */
+  /**
+   * {@link #run(String[], Map, PrintStream, PrintStream)} serving {@code endpoints}: the variants'
+   * main methods. The app, once started, is given to {@code shutdown} to close at exit (before the
+   * log is stopped).
+   */
   public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
-      Endpoints endpoints) {
+      Endpoints endpoints, DemoShutdown shutdown) {
     ModelServingApp app;
     try {
       AppOptions options = AppOptions.parse(args, env);
@@ -591,7 +596,7 @@ public final class ModelServingApp implements AutoCloseable {
       err.println(PROGRAM + ": start-up failed: " + e.getClass().getSimpleName());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "modelguard-shutdown"));
+    shutdown.closeAtExit(app);
     try {
       app.join();
     } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.modelguard.examples.gateway;
 
+import io.modelguard.examples.DemoShutdown;
 import io.modelguard.examples.ModelServingApp;
 import io.modelguard.examples.StartupException;
 import java.io.PrintStream;
@@ -39,14 +40,19 @@ public final class GatewayApp {
 
   /** Runs the gateway until the process is stopped; exit code 2 for an invalid option. */
   public static void main(String[] args) {
-    int code = run(args, System.getenv(), System.out, System.err);
+    int code = run(args, System.getenv(), System.out, System.err, DemoShutdown.install("modelguard-shutdown"));
     if (code != 0) {
       System.exit(code);
     }
   }
 
-  /** {@link #main} without {@code System.exit}. */
+  /** {@link #main} without {@code System.exit} and without a shutdown hook. */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(args, env, out, err, DemoShutdown.none());
+  }
+
+  /** {@link #main} without {@code System.exit}: the app, once started, is closed by {@code shutdown}. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err, DemoShutdown shutdown) {
     List<String> rest = new ArrayList<>();
     Upstreams upstreams;
     try {
@@ -58,7 +64,7 @@ public final class GatewayApp {
     if (rest.contains("--help") || rest.contains("-h")) {
       out.println(USAGE);
     }
-    return ModelServingApp.run(rest.toArray(new String[0]), env, out, err, endpoints(upstreams));
+    return ModelServingApp.run(rest.toArray(new String[0]), env, out, err, endpoints(upstreams), shutdown);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.modelguard.examples.gateway;
 
+import io.modelguard.examples.DemoShutdown;
 import io.modelguard.examples.StartupException;
 import io.modelguard.examples.http.HealthServlet;
 import io.modelguard.examples.http.NotFoundServlet;
@@ -96,7 +97,7 @@ public final class UpstreamServer implements AutoCloseable {
 
   /** Serves until the process is stopped. Exit codes as the demo's: 2 for a bad option or a port in use. */
   public static void main(String[] args) throws Exception {
-    int code = run(args, System.out, System.err);
+    int code = run(args, System.out, System.err, DemoShutdown.install("modelguard-upstream-shutdown"));
     if (code != 0) {
       System.exit(code);
     }
@@ -107,7 +108,7 @@ public final class UpstreamServer implements AutoCloseable {
    * trace, nothing on {@code out}) for an invalid option or a port that cannot be bound, as the
    * demo's command line does; otherwise serves until the server stops.
    */
-  static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+  static int run(String[] args, PrintStream out, PrintStream err, DemoShutdown shutdown) throws Exception {
     int port;
     try {
       port = parsePort(args);
@@ -122,6 +123,7 @@ public final class UpstreamServer implements AutoCloseable {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;
     }
+    shutdown.closeAtExit(upstream);
     out.println(READY + upstream.baseUri());
     out.flush();
     upstream.server.join();

@@ -1,6 +1,7 @@
 package io.modelguard.examples.jaxrs;
 
 import io.modelguard.ModelGuard;
+import io.modelguard.examples.DemoShutdown;
 import io.modelguard.examples.ModelServingApp;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.jaxrs.ModelGuardFeature;
@@ -31,7 +32,8 @@ public final class JerseyServingApp {
 
   /** Runs the JAX-RS variant with the demo's options (see {@code --help}). */
   public static void main(String[] args) {
-    int code = ModelServingApp.run(args, System.getenv(), System.out, System.err, ENDPOINTS);
+    DemoShutdown shutdown = DemoShutdown.install("modelguard-shutdown");
+    int code = ModelServingApp.run(args, System.getenv(), System.out, System.err, ENDPOINTS, shutdown);
     if (code != 0) {
       System.exit(code);
     }
