@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *       that copy (no lock object, no parking). Strictly, that is not lock-free: a thread
  *       descheduled inside its claim holds up the other deciders of that one key for as long.
  *       Denials write nothing, unless they find a token bucket or a sliding window further ahead
- *       than a clock that never steps back leaves one ({@link QuotaArithmetic#capLeads}): what it
- *       moves back is claimed and written as a grant is, and the request decided again.
+ *       than a clock that never steps back leaves one ({@link QuotaArithmetic#capLeads}) at a time
+ *       read after the key (not one read before another thread wrote it): what it moves back is
+ *       claimed and written as a grant is, and the request decided again.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
  *       {@value #DEFAULT_MAXIMUM_SIZE}). A key of a three-limit plan takes about 195 bytes of heap
  *       (its key strings included), so the default bound is about 190 MB (measured by {@code
@@ -199,10 +200,21 @@ public final class InMemoryQuotaStore implements QuotaStore {
             continue;
           }
         }
-        // A bucket or a window further ahead than any decision leaves one: the clock stepped back.
-        // What capLeads moved is written, or it would move with the clock and the key stay refused
-        // for the whole step; then decided again, as a window moved back may have room.
-        if (QuotaArithmetic.capLeads(plan, next, now)) {
+        // A bucket or a window further ahead than any decision leaves one: the clock stepped back,
+        // or this now is stale (read before a thread that read the clock later wrote the key; an
+        // injected clock is read once, before the key). Only a step back may move anything back, a
+        // window by a whole window: the time is read again, after the key, and if nothing leads at
+        // it the request is decided at it. What capLeads moves is written, or it would move with
+        // the clock and the key stay refused for the whole step; then decided again, as a window
+        // moved back may have room.
+        if (QuotaArithmetic.leads(plan, next, now)) {
+          long later = exactNow();
+          if (later > now && !QuotaArithmetic.leads(plan, next, later)) {
+            now = later;
+            continue;
+          }
+          now = Math.max(now, later);
+          QuotaArithmetic.capLeads(plan, next, now);
           e.commit(v, next);
           continue;
         }
@@ -236,6 +248,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
         continue;
       }
       e.touch(now);
+      if (QuotaArithmetic.leads(plan, next, now)) {
+        // adjust moves what leads back, as after a clock step back: only at a time read after the
+        // key, not at one read before another thread, on a later time, wrote it (see acquire).
+        now = Math.max(now, exactNow());
+      }
       QuotaArithmetic.adjust(plan, next, now, delta, decidedAtMicros, ends);
       if (e.commit(v, next)) {
         return;
@@ -246,6 +263,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** The time of a decision: the injected clock's, else the ticked system time. */
   private long now() {
     return ticked != null ? ticked.micros() : QuotaArithmetic.micros(clock);
+  }
+
+  /** The time read now: the injected clock's, else the exact system time. */
+  private long exactNow() {
+    return ticked != null ? ticked.exactMicros() : QuotaArithmetic.micros(clock);
   }
 
   /** The number of keys held. */
@@ -268,7 +290,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * added), and any keys beyond the maximum size that racing additions left.
    */
   public void cleanUp() {
-    long now = ticked != null ? ticked.exactMicros() : QuotaArithmetic.micros(clock);
+    long now = exactNow();
     for (Segment s : segments) {
       s.lock();
       try {

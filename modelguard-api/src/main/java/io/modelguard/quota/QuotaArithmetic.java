@@ -158,17 +158,34 @@ public final class QuotaArithmetic {
     for (int i = 0; i < plan.size(); i++) {
       QuotaLimit l = plan.limit(i);
       int b = 3 * i;
-      if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
-        if (state[b] - now > 2 * l.toleranceMicros()) {
-          state[b] = now + 2 * l.toleranceMicros();
-          moved = true;
-        }
-      } else if (state[b] > nowMs / l.windowMillis()) {
-        state[b] = nowMs / l.windowMillis();
+      if (leads(l, state, b, now, nowMs)) {
+        state[b] = l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? now + 2 * l.toleranceMicros()
+            : nowMs / l.windowMillis();
         moved = true;
       }
     }
     return moved;
+  }
+
+  /**
+   * Whether {@link #capLeads} would move anything in {@code state} at {@code now}, without moving
+   * it: for a store whose {@code now} may be older than the state it read (a time read before
+   * another thread, reading the clock later, wrote the key), which then reads the time again
+   * before taking a lead for a step back.
+   */
+  static boolean leads(QuotaPlan plan, long[] state, long now) {
+    long nowMs = Math.floorDiv(now, 1000);
+    for (int i = 0; i < plan.size(); i++) {
+      if (leads(plan.limit(i), state, 3 * i, now, nowMs)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean leads(QuotaLimit l, long[] state, int b, long now, long nowMs) {
+    return l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? state[b] - now > 2 * l.toleranceMicros()
+        : state[b] > nowMs / l.windowMillis();
   }
 
   /**
