@@ -230,6 +230,7 @@ public final class ModelServingApp implements AutoCloseable {
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         audit = openAuditLog(options);
+        audit.ifPresent(metrics::countLostAuditLines);
         ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
             console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints);
         quota = null;

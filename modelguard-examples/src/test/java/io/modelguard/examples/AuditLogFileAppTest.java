@@ -1,6 +1,7 @@
 package io.modelguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -43,6 +44,22 @@ class AuditLogFileAppTest {
       }
       assertThat(json.get(0).get("path").asText()).startsWith(prefix).hasSizeLessThanOrEqualTo(256);
       assertThat(json.get(1).get("path").asText()).isEqualTo("/v1/models/digits/predict");
+    }
+  }
+
+  @Test
+  void metricsCountTheLinesTheFileWriterLost() throws Exception {
+    // /dev/full opens for appending and fails every write: each audit line is lost, and counted.
+    Path full = Path.of("/dev/full");
+    assumeTrue(Files.isWritable(full), "needs Linux's /dev/full");
+    try (ModelServingApp app = ModelServingApp.start(AppOptions.defaults().withPort(0).withAuditLogFile(full),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      DemoClient client = new DemoClient(app.baseUri());
+      assertThat(client.post("/v1/models/digits/predict", null, "{}").statusCode()).isEqualTo(401);
+
+      app.flushAuditLog();
+      HttpResponse<String> metrics = client.get("/metrics", null);
+      assertThat(metrics.body()).contains("modelguard_demo_audit_lines_lost_total 1.0");
     }
   }
 

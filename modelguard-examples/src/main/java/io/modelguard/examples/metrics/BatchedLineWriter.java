@@ -251,7 +251,7 @@ final class BatchedLineWriter implements Consumer<String>, AutoCloseable {
     }
   }
 
-  /** Lines not written: writing failed, or their adders gave up waiting for room (tests). */
+  /** Lines not written: writing failed, or their adders gave up waiting for room. */
   long lost() {
     return lost.get();
   }

@@ -100,6 +100,8 @@ public final class DemoMetrics {
   public static final String POLICY_FAILURES = "modelguard.policy.failures";
   /** Log events a {@link NonBlockingAsyncAppender} dropped because its queue was full, by appender. */
   public static final String LOG_EVENTS_DROPPED = "modelguard.demo.log.events.dropped";
+  /** Lines the {@code --audit-log FILE} writer lost ({@link #countLostAuditLines}). */
+  public static final String AUDIT_LINES_LOST = "modelguard.demo.audit.lines.lost";
   /** The {@code appender} tag value of an appender without a name. */
   static final String UNNAMED = "unnamed";
   /** The tag value of a model or tenant outside the configuration. */
@@ -202,6 +204,26 @@ public final class DemoMetrics {
       sum += a.droppedEvents();
     }
     return sum;
+  }
+
+  /**
+   * Counts the lines {@code audit}'s file writer lost ({@value #AUDIT_LINES_LOST}: writing failed,
+   * or request threads gave up waiting while it stalled; {@link JsonAuditLog#linesLost()}), read at
+   * each scrape. Registers nothing for an audit log that does not write to a file (its lines go
+   * through the log, whose drops {@link #countDroppedLogEvents} counts).
+   *
+   * @return whether a counter was registered
+   */
+  public boolean countLostAuditLines(JsonAuditLog audit) {
+    Objects.requireNonNull(audit, "audit");
+    if (!audit.writesToFile()) {
+      return false;
+    }
+    // The counter holds its object weakly: the demo keeps the audit log open as long as it runs.
+    FunctionCounter.builder(AUDIT_LINES_LOST, audit, JsonAuditLog::linesLost)
+        .description("Audit lines the --audit-log file writer did not write (a failed write, or a stall)")
+        .register(registry);
+    return true;
   }
 
   /** The listener to register with the engine. */

@@ -211,6 +211,20 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
     }
   }
 
+  /** Whether lines go to a file ({@link #toFile}), whose writer may lose lines ({@link #linesLost()}). */
+  public boolean writesToFile() {
+    return sink instanceof BatchedLineWriter;
+  }
+
+  /**
+   * The lines the file's writer did not write so far: writing failed (a full disk), or request
+   * threads gave up waiting for room while it stalled ({@link BatchedLineWriter}); 0 for lines that
+   * do not go to a file.
+   */
+  public long linesLost() {
+    return sink instanceof BatchedLineWriter file ? file.lost() : 0;
+  }
+
   /** Returns once the lines logged so far are in the file, if lines go to one. */
   public void flush() {
     if (sink instanceof BatchedLineWriter file) {
