@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class EngineFailureReviewTest {
   private final List<GuardEvent> events = new CopyOnWriteArrayList<>();
 
-  private static InferenceRequest request() {
+  /** A bodiless POST for {@code digits} on the default chain from 127.0.0.1 (also {@link PolicyFailureLogTest}'s). */
+  static InferenceRequest request() {
     Endpoint endpoint = Endpoint.of("digits", "default", 1);
     return new InferenceRequest() {
       @Override public String method() { return "POST"; }

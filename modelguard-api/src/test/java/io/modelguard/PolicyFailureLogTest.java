@@ -11,7 +11,6 @@ import ch.qos.logback.core.OutputStreamAppender;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,19 +54,6 @@ class PolicyFailureLogTest {
     logger.setLevel(previous);
   }
 
-  private static InferenceRequest request() {
-    Endpoint endpoint = Endpoint.of("digits", "default", 1);
-    return new InferenceRequest() {
-      @Override public String method() { return "POST"; }
-      @Override public String path() { return "/v1/models/digits/predict"; }
-      @Override public Optional<String> header(String name) { return Optional.empty(); }
-      @Override public List<String> headers(String name) { return List.of(); }
-      @Override public Optional<String> remoteAddress() { return Optional.of("127.0.0.1"); }
-      @Override public Endpoint endpoint() { return endpoint; }
-      @Override public byte[] body(int maxBytes) { return new byte[0]; }
-    };
-  }
-
   /** The lines written so far, split where any reader of the log might split them. */
   private List<String> lines() {
     return List.of(out.toString(StandardCharsets.UTF_8).split("\r\n|[\r\n\u0085\u2028\u2029]"));
@@ -90,7 +76,7 @@ class PolicyFailureLogTest {
         }))
         .build();
 
-    assertThat(guard.check(request()).reason()).contains(ReasonCode.INTERNAL_ERROR);
+    assertThat(guard.check(EngineFailureReviewTest.request()).reason()).contains(ReasonCode.INTERNAL_ERROR);
 
     assertNoForgedLine();
     String log = out.toString(StandardCharsets.UTF_8);
@@ -113,7 +99,7 @@ class PolicyFailureLogTest {
         .chain("default", c -> c.policy(Phase.VALIDATE, "ok", ctx -> GuardDecision.allow()))
         .build();
 
-    assertThat(guard.check(request()).isAllowed()).isTrue();
+    assertThat(guard.check(EngineFailureReviewTest.request()).isAllowed()).isTrue();
 
     assertNoForgedLine();
     assertThat(out.toString(StandardCharsets.UTF_8))

@@ -8,7 +8,6 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
-import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.AppenderBase;
 import io.micrometer.core.instrument.FunctionCounter;
 import java.time.Duration;
@@ -23,16 +22,10 @@ class DemoMetricsLogDropsTest {
   /** Generous: only turns a worker that never takes its first event into a failure. */
   private static final Duration HANG = Duration.ofSeconds(30);
 
-  private final LoggerContext context = newContext();
+  private final LoggerContext context = NonBlockingAsyncAppenderTest.newContext();
   private final DemoMetrics metrics = new DemoMetrics(Set.of("digits"), Set.of("acme"), Set.of("burst"));
   private final CountDownLatch stalled = new CountDownLatch(1);
   private final CountDownLatch release = new CountDownLatch(1);
-
-  private static LoggerContext newContext() {
-    LoggerContext context = new LoggerContext();
-    context.setMDCAdapter(new LogbackMDCAdapter());
-    return context;
-  }
 
   @AfterEach
   void stop() {

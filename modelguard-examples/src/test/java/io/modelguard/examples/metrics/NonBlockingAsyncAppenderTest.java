@@ -65,8 +65,11 @@ class NonBlockingAsyncAppenderTest {
     }
   }
 
-  /** A Logback context apart from the tests' own, as a configuration file would set it up. */
-  private static LoggerContext newContext() {
+  /**
+   * A Logback context apart from the tests' own, as a configuration file would set it up (also
+   * {@link DemoMetricsLogDropsTest}'s).
+   */
+  static LoggerContext newContext() {
     LoggerContext context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
     return context;
