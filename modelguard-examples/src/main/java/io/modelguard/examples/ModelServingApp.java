@@ -230,7 +230,6 @@ public final class ModelServingApp implements AutoCloseable {
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         audit = openAuditLog(options);
-        audit.ifPresent(metrics::countLostAuditLines);
         ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
             console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints);
         quota = null;
@@ -388,6 +387,8 @@ public final class ModelServingApp implements AutoCloseable {
       DemoMetrics metrics, Optional<JsonAuditLog> audit, boolean settleUnserved) throws StartupException {
     List<GuardListener> listeners = new ArrayList<>();
     audit.ifPresent(listeners::add);
+    // A file's writer may lose lines (a full disk, a stall): show how many.
+    audit.ifPresent(metrics::countLostAuditLines);
     listeners.add(metrics.listener());
     // The JSON audit log replaces the engine's key=value one.
     return DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(), clock, random,
