@@ -106,4 +106,22 @@ class PolicyFailureLogTest {
         .contains("java.lang.RuntimeException: listener abc??ERROR")
         .contains("\tSuppressed: ", "java.lang.IllegalStateException: suppressed abc??ERROR");
   }
+
+  @Test
+  void aPolicyExceptionWithNothingToEscapeIsLoggedWithItsOwnClass() {
+    // Structured encoders and error trackers group by the exception's class: a stand-in only
+    // where escaping is needed.
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits")
+        .chain("default", c -> c.policy(Phase.VALIDATE, "broken", ctx -> {
+          throw new IllegalStateException("pool exhausted", new ArithmeticException("/ by zero"));
+        }))
+        .build();
+
+    assertThat(guard.check(EngineFailureReviewTest.request()).reason()).contains(ReasonCode.INTERNAL_ERROR);
+
+    assertNoForgedLine();
+    assertThat(lines()).contains("java.lang.IllegalStateException: pool exhausted",
+        "Caused by: java.lang.ArithmeticException: / by zero");
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("EscapedThrowable");
+  }
 }

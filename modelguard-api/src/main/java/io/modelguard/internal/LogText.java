@@ -1,5 +1,11 @@
 package io.modelguard.internal;
 
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
 /**
  * Client-written text made fit for one log line. Internal: not part of the public API.
  */
@@ -12,17 +18,61 @@ public final class LogText {
   private LogText() {}
 
   /**
-   * {@code e} made fit to be logged with its stack trace: a stand-in whose message is {@code e}'s
-   * class name and message passed through {@link #oneLine} (cut at {@value #MAX_THROWABLE_CHARS}
-   * characters), whose stack trace is {@code e}'s, and whose cause and suppressed exceptions are
-   * stand-ins of {@code e}'s in turn, at most {@value #MAX_THROWABLES} exceptions in all. A logging
-   * backend prints it as {@code io.modelguard.internal.EscapedThrowable: java.lang.Exception: bad?value}
-   * followed by {@code e}'s frames, so an exception message that carries client text (a header, a
-   * URL, a JSON field) can neither start a forged log line nor reorder one. Never throws for
-   * what {@code e} does: a {@code toString} that throws is logged as the class name.
+   * {@code e} made fit to be logged with its stack trace. When every exception in it ({@code e},
+   * its causes and suppressed ones, at most {@value #MAX_THROWABLES} in all, none met twice) reads
+   * as text that {@link #oneLine} leaves as it is, by {@code toString}, {@code getMessage} and
+   * {@code getLocalizedMessage} alike, {@code e} itself, so that a logging backend or error tracker
+   * sees its real classes. Otherwise a stand-in whose message is {@code e}'s class name and message
+   * passed through {@link #oneLine} (cut at {@value #MAX_THROWABLE_CHARS} characters), whose stack
+   * trace is {@code e}'s, and whose cause and suppressed exceptions are stand-ins of {@code e}'s in
+   * turn, at most {@value #MAX_THROWABLES} exceptions in all; a backend prints it as {@code
+   * io.modelguard.internal.EscapedThrowable: java.lang.Exception: bad?value} followed by {@code
+   * e}'s frames. Either way an exception message that carries client text (a header, a URL, a JSON
+   * field) can neither start a forged log line nor reorder one. Never throws for what {@code e}
+   * does: a {@code toString} that throws is logged as the class name.
    */
   public static Throwable throwable(Throwable e) {
-    return EscapedThrowable.of(e, MAX_THROWABLE_CHARS, new int[] {MAX_THROWABLES});
+    return fitAsItIs(e) ? e : EscapedThrowable.of(e, MAX_THROWABLE_CHARS, new int[] {MAX_THROWABLES});
+  }
+
+  /**
+   * Whether {@code e} can be logged as it is: at most {@value #MAX_THROWABLES} exceptions reachable
+   * by causes and suppressed ones, none reached twice, none whose text {@link #oneLine} would change
+   * and none that throws when read.
+   */
+  private static boolean fitAsItIs(Throwable e) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    Deque<Throwable> next = new ArrayDeque<>();
+    next.push(e);
+    while (!next.isEmpty()) {
+      Throwable t = next.pop();
+      if (!seen.add(t) || seen.size() > MAX_THROWABLES) {
+        return false;
+      }
+      try {
+        if (!asItIs(String.valueOf(t)) || !asItIs(t.getMessage()) || !asItIs(t.getLocalizedMessage())) {
+          return false;
+        }
+        Throwable cause = t.getCause();
+        if (cause != null) {
+          next.push(cause);
+        }
+        for (Throwable s : t.getSuppressed()) {
+          if (s != null) {
+            next.push(s);
+          }
+        }
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable unreadable) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean asItIs(String text) {
+    return text == null || oneLine(text, MAX_THROWABLE_CHARS) == text;
   }
 
   /**

@@ -110,4 +110,67 @@ class LogTextTest {
     assertThat(logged.getMessage()).startsWith(hostile.getClass().getName() + " (message not loggable: ");
     assertThat(logged.getCause()).isNull();
   }
+
+  @Test
+  void anExceptionWhoseTextIsFitForOneLineIsLoggedItselfWithItsRealClasses() {
+    IllegalStateException cause = new IllegalStateException("pool exhausted");
+    IllegalArgumentException e = new IllegalArgumentException("tenant acme, model digits", cause);
+    e.addSuppressed(new java.io.UncheckedIOException("close failed", new java.io.IOException("broken pipe")));
+
+    assertThat(LogText.throwable(e)).isSameAs(e);
+  }
+
+  @Test
+  void oneUnfitExceptionAnywhereInTheGraphMakesTheWholeAStandIn() {
+    IllegalArgumentException e = new IllegalArgumentException("fine", new IllegalStateException("fine too"));
+    e.addSuppressed(new RuntimeException("close failed", new RuntimeException("line\nforged")));
+
+    Throwable logged = LogText.throwable(e);
+
+    assertThat(logged).isNotSameAs(e).isInstanceOf(EscapedThrowable.class);
+    assertThat(logged.getSuppressed()).singleElement()
+        .satisfies(s -> assertThat(s.getCause().getMessage()).isEqualTo("java.lang.RuntimeException: line?forged"));
+  }
+
+  @Test
+  void aMessageThatOnlyGetMessageOrGetLocalizedMessageCarriesStillMakesAStandIn() {
+    // Logback prints the class name and getMessage(), not toString(); other backends read
+    // getLocalizedMessage(): each is checked.
+    RuntimeException viaGetMessage = new RuntimeException("shown") {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public String getMessage() {
+        return "a\r\nforged";
+      }
+
+      @Override
+      public String toString() {
+        return "clean";
+      }
+    };
+    RuntimeException viaLocalized = new RuntimeException("shown") {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public String getLocalizedMessage() {
+        return "a\u2028forged";
+      }
+    };
+
+    assertThat(LogText.throwable(viaGetMessage)).isInstanceOf(EscapedThrowable.class);
+    assertThat(LogText.throwable(viaLocalized)).isInstanceOf(EscapedThrowable.class);
+  }
+
+  @Test
+  void aFitGraphIsLoggedItselfUpToTheLimitOfExceptionsAndAsAStandInBeyondIt() {
+    Throwable atLimit = new RuntimeException("root");
+    for (int i = 1; i < LogText.MAX_THROWABLES; i++) {
+      atLimit = new RuntimeException("level " + i, atLimit);
+    }
+    Throwable beyond = new RuntimeException("one more", atLimit);
+
+    assertThat(LogText.throwable(atLimit)).isSameAs(atLimit);
+    assertThat(LogText.throwable(beyond)).isInstanceOf(EscapedThrowable.class);
+  }
 }
