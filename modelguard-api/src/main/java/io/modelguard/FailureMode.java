@@ -12,9 +12,10 @@ public enum FailureMode {
    * Log the failure and continue as if the policy had allowed the request (an output policy's step
    * is skipped); a {@link StackOverflowError} (deep recursion a client may provoke), and an output
    * policy's {@link OutputWithheldException} (its decision to withhold the output), deny as {@link
-   * #CLOSED} does. Not for an {@link Phase#AUTHORIZE} policy ({@link PolicyChain.Builder#policy(Phase,
-   * String, Policy, FailureMode)} refuses it): skipped, a failed authorization check would let the
-   * request through.
+   * #CLOSED} does. Not for an {@link Phase#AUTHORIZE} policy, nor in any phase for one whose {@link
+   * Policy#mustFailClosed()} is true ({@link PolicyChain.Builder#policy(Phase, String, Policy,
+   * FailureMode)} refuses both): skipped, a failed authorization or input check would let through
+   * the requests it exists to refuse.
    */
   OPEN
 }

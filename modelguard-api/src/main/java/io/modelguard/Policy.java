@@ -32,6 +32,23 @@ public interface Policy {
   }
 
   /**
+   * Whether a failure of this policy must deny the request: true for a check whose exception,
+   * were the policy skipped, would let through exactly the requests it exists to refuse (an
+   * authorization check, an input validation). {@link PolicyChain.Builder#policy(Phase, String,
+   * Policy, FailureMode)} refuses to register such a policy with {@link FailureMode#OPEN} in any
+   * phase (any policy of {@link Phase#AUTHORIZE} is refused so, whatever it answers). Return true
+   * from a check of your own that must never be skipped, wherever it is registered; a policy
+   * wrapping another should return the wrapped one's answer. Called once, at registration.
+   *
+   * <p>Default: false. The library's {@link io.modelguard.authz.ModelAccessPolicy} and {@link
+   * io.modelguard.input.ModelInputPolicy} return true, and {@link #forModels} the wrapped policy's
+   * answer.
+   */
+  default boolean mustFailClosed() {
+    return false;
+  }
+
+  /**
    * Undoes what {@link #evaluate} set aside for a request that a later policy of the chain then
    * denied (or the engine did, for a missing principal or an unresolved model): the request never
    * reaches the application, so a hold taken for its call, such as a quota reservation, is released.
@@ -51,7 +68,7 @@ public interface Policy {
    * {@link #release} reaches this policy for the requests it evaluated.
    * If the engine registers models, a model of {@code models} it does not register is refused at
    * its {@link ModelGuard.Builder#build()} ({@link #configurationProblems}), as are the wrapped
-   * policy's own problems.
+   * policy's own problems. It must fail closed if the wrapped policy must ({@link #mustFailClosed}).
    *
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
@@ -75,6 +92,11 @@ public interface Policy {
       @Override
       public List<String> configurationProblems(ModelGuard.Configuration configuration) {
         return scope.problems(configuration, policy.configurationProblems(configuration));
+      }
+
+      @Override
+      public boolean mustFailClosed() {
+        return policy.mustFailClosed();
       }
 
       @Override

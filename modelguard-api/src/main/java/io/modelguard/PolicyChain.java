@@ -95,19 +95,28 @@ public final class PolicyChain {
     /**
      * Adds a request policy with an explicit failure mode.
      *
-     * @throws IllegalArgumentException if the name is blank or taken, or if an {@link
-     *     Phase#AUTHORIZE} policy is to fail open: skipped when it throws, its check would let
+     * @throws IllegalArgumentException if the name is blank or taken, or if a policy is to fail
+     *     open that must not: any {@link Phase#AUTHORIZE} policy, and in any phase one whose {@link
+     *     Policy#mustFailClosed()} is true (such as {@link io.modelguard.authz.ModelAccessPolicy} or
+     *     {@link io.modelguard.input.ModelInputPolicy}): skipped when it throws, its check would let
      *     through exactly the requests it exists to refuse
      */
     public Builder policy(Phase phase, String name, Policy policy, FailureMode failureMode) {
-      if (phase == Phase.AUTHORIZE && failureMode == FailureMode.OPEN) {
-        throw new IllegalArgumentException("chain '" + this.name + "': policy '" + name + "' in AUTHORIZE cannot "
-            + "fail open (a failed authorization check would let the request through); register it with "
-            + "FailureMode.CLOSED, the default");
+      Objects.requireNonNull(phase, "phase");
+      Objects.requireNonNull(policy, "policy");
+      if (Objects.requireNonNull(failureMode, "failureMode") == FailureMode.OPEN) {
+        if (phase == Phase.AUTHORIZE) {
+          throw new IllegalArgumentException("chain '" + this.name + "': policy '" + name + "' in AUTHORIZE cannot "
+              + "fail open (a failed authorization check would let the request through); register it with "
+              + "FailureMode.CLOSED, the default");
+        }
+        if (policy.mustFailClosed()) {
+          throw new IllegalArgumentException("chain '" + this.name + "': policy '" + name + "' in " + phase
+              + " cannot fail open (it must fail closed: a failed check would let through the requests it exists "
+              + "to refuse); register it with FailureMode.CLOSED, the default");
+        }
       }
-      requestSteps.add(new Step<>(
-          Objects.requireNonNull(phase, "phase"), unique(name), Objects.requireNonNull(policy, "policy"),
-          Objects.requireNonNull(failureMode, "failureMode")));
+      requestSteps.add(new Step<>(phase, unique(name), policy, failureMode));
       return this;
     }
 

@@ -33,6 +33,15 @@ public final class ModelAccessPolicy implements Policy {
     return "model:" + model + ":invoke";
   }
 
+  /**
+   * True: skipped when it throws, this check would let a request through to a model the caller
+   * may not invoke, so it fails closed in whatever phase it is registered.
+   */
+  @Override
+  public boolean mustFailClosed() {
+    return true;
+  }
+
   @Override
   public GuardDecision evaluate(GuardContext context) {
     Optional<Principal> principal = context.principal();

@@ -696,8 +696,9 @@ public final class ExtractionDefence {
    * scope and {@code t:<tenant>} in {@link ClientScope#TENANT} scope (parts escaped as in a quota
    * key, so one tenant's subject never shares another tenant's state, and the prefixes keep the
    * two forms apart); without one, the remote address's quota key ({@code a:<address>}: an IPv6
-   * address reduced to its /64, a port dropped, as {@link QuotaKey#forAddress} keys it), so
-   * rotating through one's own addresses gives no fresh state.
+   * address reduced to its /64, or to the IPv4 address of the host it stands for (6to4, Teredo,
+   * NAT64...), a port dropped, as {@link QuotaKey#forAddress} keys it), so rotating through one's
+   * own addresses gives no fresh state.
    */
   static String clientOf(InferenceRequest request, Optional<Principal> principal, ClientScope scope) {
     if (principal.isPresent()) {

@@ -170,6 +170,16 @@ public final class ModelInputPolicy implements Policy {
   }
 
   /**
+   * True: skipped when it throws, this policy would pass to the model an input it exists to refuse
+   * (too large, malformed, out of spec, naming a URL it has not checked), so it fails closed in
+   * whatever phase it is registered.
+   */
+  @Override
+  public boolean mustFailClosed() {
+    return true;
+  }
+
+  /**
    * A {@link ModelSpec} for a model the engine does not register (if it registers models): its
    * requests never come, while the model meant is refused for want of a spec.
    */

@@ -79,17 +79,28 @@ public final class QuotaKey {
    * The key of an unauthenticated client at {@code address} (as {@code
    * InferenceRequest.remoteAddress()} gives it). An IPv6 address is reduced to its /64 prefix, the
    * block one subscriber usually holds, so rotating through one's own addresses gains nothing (a
-   * holder of many /64s is limited as a whole with {@link #forIpv6Network}); an IPv4-mapped IPv6
-   * address ({@code ::ffff:192.0.2.1}, in any spelling) is keyed as its IPv4 address, and so is
-   * one in the well-known NAT64 prefix ({@code 64:ff9b::192.0.2.1}: a NAT64 or SIIT translator's
-   * IPv4 client, which by its /64 would share one key with every other). Other forms that embed
-   * an IPv4 address are keyed as the IPv6 addresses they are: 6to4 ({@code 2002::/16}, whose /48 is
-   * one IPv4 site), Teredo ({@code 2001::/32}, whose /64 is the Teredo server, shared by its
-   * clients) and the deprecated IPv4-compatible {@code ::192.0.2.1} (in {@code ::/64}, with {@code
-   * ::1}). A port after
-   * an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code [2001:db8::1]:4711},
-   * as some proxies forward the client's address) is dropped, so a client gets no budget per
-   * source port. Anything else (an IPv4 address, a name) is used as given; a null
+   * holder of many /64s is limited as a whole with {@link #forIpv6Network}). An IPv6 address that
+   * stands for an IPv4 host is keyed as that IPv4 address, so that one IPv4 host gets one budget
+   * however it reaches the server, and two hosts never share one:
+   *
+   * <ul>
+   *   <li>IPv4-mapped, {@code ::ffff:192.0.2.1} in any spelling;
+   *   <li>the well-known NAT64 prefix, {@code 64:ff9b::192.0.2.1}: a NAT64 or SIIT translator's
+   *       IPv4 client, which by its /64 would share one key with every other;
+   *   <li>6to4, {@code 2002:c000:201::/48}: the whole /48 (65,536 /64s) is the site of the one IPv4
+   *       address in bits 16 to 47, to which all its traffic is tunnelled;
+   *   <li>Teredo, {@code 2001:0::/32}: the client's public IPv4 address, stored inverted in the
+   *       last 32 bits (its port and flags, which a client may vary, are ignored); by its /64, the
+   *       Teredo server's, every client of one server would share one key.
+   * </ul>
+   *
+   * The deprecated IPv4-compatible form ({@code ::192.0.2.1}) stays an IPv6 address in {@code
+   * ::/64}: no tunnel carries answers to its IPv4 address any more, so whoever can send from it
+   * could otherwise name any IPv4 host's key, or take 2<sup>32</sup> fresh ones.
+   *
+   * A port after an IPv4 address or a bracketed IPv6 one ({@code 192.0.2.1:4711}, {@code
+   * [2001:db8::1]:4711}, as some proxies forward the client's address) is dropped, so a client gets
+   * no budget per source port. Anything else (an IPv4 address, a name) is used as given; a null
    * address shares the key {@code unknown}.
    */
   public static QuotaKey forAddress(String address) {
@@ -99,8 +110,8 @@ public final class QuotaKey {
       if (a.indexOf(':') >= 0) {
         byte[] b = ipv6Literal(a);
         if (b != null) {
-          // An IPv4-mapped address (::ffff:a.b.c.d in any spelling) is keyed as its dotted quad, so
-          // that one IPv4 client never gets a budget per way of writing its address.
+          // An address standing for an IPv4 host (::ffff:a.b.c.d in any spelling, 6to4, Teredo...)
+          // is keyed as its dotted quad: one IPv4 host never gets a budget per way of reaching us.
           a = b.length == 4 ? dottedQuad(b) : network(b, 64);
         }
       }
@@ -120,13 +131,14 @@ public final class QuotaKey {
    * never the key of an address (any /64 or IPv4 address), of a tenant, or of a network of another
    * length.
    *
-   * <p>As for {@link #forAddress}, an address in the well-known NAT64 prefix is its IPv4 client's
-   * and has no IPv6 network. A 6to4 address's /48 is the 6to4 site of one IPv4 address, so its /48
-   * key stands for that address (not sharing the budget the address has as IPv4); all Teredo
-   * clients of Teredo servers whose addresses share their first 16 bits share one /48.
+   * <p>An address {@link #forAddress} keys as an IPv4 address (IPv4-mapped, well-known NAT64,
+   * 6to4, Teredo) stands for an IPv4 host and has no IPv6 network: a 6to4 site
+   * holds its /48 by holding its IPv4 address, and one Teredo /48 holds the clients, unrelated
+   * hosts, of every Teredo server whose address shares its first 16 bits.
    *
-   * @return empty unless {@code address} is an IPv6 address: an IPv4 address, an IPv4-mapped or
-   *     well-known NAT64 IPv6 one, a name, a malformed address or null has no IPv6 network
+   * @return empty unless {@code address} is an IPv6 address of an IPv6 host: an IPv4 address, an
+   *     IPv6 one standing for an IPv4 host (see {@link #forAddress}), a name, a malformed address
+   *     or null has no IPv6 network
    * @throws IllegalArgumentException if {@code prefixLength} is not from 1 to 64
    */
   public static Optional<QuotaKey> forIpv6Network(String address, int prefixLength) {
@@ -179,8 +191,7 @@ public final class QuotaKey {
 
   /**
    * The bytes of IPv6 literal {@code address} (bracketed or not, a zone dropped): 16, or the 4 of
-   * the IPv4 address it stands for if it is IPv4-mapped or in the well-known NAT64 prefix; null if
-   * it is no IPv6 literal.
+   * the IPv4 address it stands for (see {@link #embeddedIpv4}); null if it is no IPv6 literal.
    */
   private static byte[] ipv6Literal(String address) {
     String a = address;
@@ -196,25 +207,53 @@ public final class QuotaKey {
     }
     try {
       // Starting with a hex digit or ':' and holding a ':', it is parsed as a literal, never looked up.
-      byte[] b = InetAddress.getByName(a).getAddress();
-      return isNat64(b) ? Arrays.copyOfRange(b, 12, 16) : b;
+      byte[] b = InetAddress.getByName(a).getAddress(); // 4 bytes if IPv4-mapped
+      byte[] ipv4 = b.length == 16 ? embeddedIpv4(b) : null;
+      return ipv4 != null ? ipv4 : b;
     } catch (UnknownHostException e) {
       return null;
     }
   }
 
   /**
-   * Whether {@code b} is in 64:ff9b::/96, the well-known prefix of RFC 6052: where a NAT64 or SIIT
-   * translator shows a server its IPv4 clients, one IPv4 address in the last 32 bits of each. Keyed
-   * by their /64, they would all share one key. Only a translator sends from there (the prefix is
-   * routed to it), so the IPv4 address is the client's, as an IPv4-mapped one is. A network-specific
-   * prefix (the local-use 64:ff9b:1::/48 included) is the operator's choice and not recognised.
+   * The IPv4 address of the host IPv6 address {@code b} (16 bytes) stands for, or null if it is an
+   * IPv6 host's. Each form reaches a server only from that IPv4 host, since the server's answers
+   * are carried to that IPv4 address (for NAT64, through a translator serving it):
+   *
+   * <ul>
+   *   <li>the well-known NAT64 prefix 64:ff9b::/96 of RFC 6052, the IPv4 client in the last 32
+   *       bits. Only a translator sends from there (the prefix is routed to it). A network-specific
+   *       prefix (the local-use 64:ff9b:1::/48 included) is the operator's choice and not recognised;
+   *   <li>6to4, 2002::/16 (RFC 3056), the site's IPv4 address in bits 16 to 47;
+   *   <li>Teredo, 2001:0::/32 (RFC 4380), the client's public (outside its NAT) IPv4 address in the
+   *       last 32 bits, every bit inverted. The bits between, the Teredo server's address, flags
+   *       (partly random, RFC 5991) and the inverted port, are not the client's identity.
+   * </ul>
+   *
+   * Not the IPv4-compatible ::/96 (deprecated by RFC 4291): nothing carries answers to its IPv4
+   * address, so it proves no hold on it.
    */
-  private static boolean isNat64(byte[] b) {
-    if (b.length != 16 || b[0] != 0 || b[1] != 0x64 || b[2] != (byte) 0xff || b[3] != (byte) 0x9b) {
-      return false;
+  private static byte[] embeddedIpv4(byte[] b) {
+    int first32 = (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    if (first32 >>> 16 == 0x2002) {
+      return Arrays.copyOfRange(b, 2, 6);
     }
-    for (int i = 4; i < 12; i++) {
+    if (first32 == 0x2001_0000) {
+      byte[] client = Arrays.copyOfRange(b, 12, 16);
+      for (int i = 0; i < 4; i++) {
+        client[i] = (byte) ~client[i];
+      }
+      return client;
+    }
+    if (first32 == 0x0064_ff9b && zeros(b, 4, 12)) {
+      return Arrays.copyOfRange(b, 12, 16);
+    }
+    return null;
+  }
+
+  /** Whether bytes {@code from} (inclusive) to {@code to} (exclusive) of {@code b} are all zero. */
+  private static boolean zeros(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
       if (b[i] != 0) {
         return false;
       }

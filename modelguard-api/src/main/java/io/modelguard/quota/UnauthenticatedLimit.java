@@ -64,9 +64,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * concurrent request from that /64 may meanwhile be refused because of that unit: never
  * admitted where a plan has no room. A successful authentication refunds both. Each charge and
  * refund is one store call per key (two script calls on Redis, each key in its own slot), so this
- * works with any {@link QuotaStore}; IPv4 requests, IPv4-mapped IPv6 ones, those from NAT64's
- * well-known prefix (IPv4 clients, see {@link QuotaKey#forAddress}) and requests without an
- * address pay nothing for it: they have no IPv6 network. A 429 of the network reports the
+ * works with any {@link QuotaStore}; IPv4 requests, IPv6 ones standing for an IPv4 host
+ * (IPv4-mapped, NAT64's well-known prefix, 6to4, Teredo: each charged to its IPv4
+ * address, see {@link QuotaKey#forAddress}) and requests without an address pay nothing for it:
+ * they have no IPv6 network. A 429 of the network reports the
  * network's plan ({@code RateLimit-Policy}, {@code RateLimit}, {@code Retry-After}).
  *
  * <p>Requests with no known address share one counter. Thread-safe.

@@ -22,6 +22,8 @@ import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.quota.QuotaKey;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -154,6 +156,35 @@ class ExtractionClientKeyTest {
     assertThat(d.isAllowed())
         .as("a blocked client must not get a clean slate by moving to the next address of its /64")
         .isFalse();
+  }
+
+  @Test
+  void anUnauthenticatedClientTunnelledOverIpv4IsKeyedAsItsIpv4Host() throws Exception {
+    ExtractionDefence defence = defence();
+    QueryEncoder x = QueryEncoder.jsonNumbers("/x");
+    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false)
+        .models("digits")
+        .chain("default", c -> c
+            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), 4096)))
+        .build();
+    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0, 14.0));
+
+    // Teredo (server 192.0.2.45, flags 0x8000, port 40000): the client's public IPv4 address inverted
+    // in the last 32 bits; both clients share the server's /64.
+    String teredoAttacker = "2001:0:c000:22d:8000:63bf:34ff:8efa"; // 203.0.113.5
+    String teredoNeighbour = "2001:0:c000:22d:8000:63bf:39cc:9bf8"; // 198.51.100.7
+    assertThat(InetAddress.getByName(teredoAttacker)).isInstanceOf(Inet6Address.class);
+    for (double q = 10; q <= 13; q++) {
+      call(guard, new Req(teredoAttacker, query(q)));
+    }
+    assertThat(guard.check(new Req(teredoAttacker, query(14))).reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(guard.check(new Req(teredoNeighbour, query(14))).isAllowed())
+        .as("another Teredo client of the same server is not the blocked one").isTrue();
+    // The same host over 6to4, on any /64 of its site, or over plain IPv4: still the blocked client.
+    for (String same : List.of("2002:cb00:7105:1::1", "2002:cb00:7105:ffff::9", "203.0.113.5")) {
+      assertThat(guard.check(new Req(same, query(14))).reason()).as(same).contains(ReasonCode.EXTRACTION_BLOCKED);
+    }
   }
 
   /** Twenty API keys of one tenant, each sending one slight variation of a single input. */

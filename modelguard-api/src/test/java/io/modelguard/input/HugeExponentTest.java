@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Numbers whose exponent no decimal holds ({@code 1e-9999999999}: short enough for the number
  * length limit): a decision like any other bad input, never the parser's exception out of the
- * policy (a 500, or with the policy registered fail-open, every later field left unchecked).
+ * policy (a 500; before the input policy had to fail closed, with it registered fail-open, every
+ * later field left unchecked).
  */
 class HugeExponentTest {
   private static final ModelSpec INTEGER_FIELD = ModelSpec.builder("m")
@@ -44,9 +45,10 @@ class HugeExponentTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"0e-9999999999", "1e-9999999999"})
-  void failOpenTheFieldsAfterItAreStillChecked(String number) {
-    // Had the policy thrown, fail-open would have allowed k far out of its range.
-    GuardDecision d = check(INTEGER_FIELD, "{\"n\":" + number + ",\"k\":999999}", FailureMode.OPEN);
+  void theFieldsAfterItAreStillChecked(String number) {
+    // Had the policy thrown, this would be internal.error, not k's refusal. (Fail-open, it would have
+    // allowed k far out of its range, which is why the input policy can no longer be registered so.)
+    GuardDecision d = check(INTEGER_FIELD, "{\"n\":" + number + ",\"k\":999999}", FailureMode.CLOSED);
 
     assertThat(d.isAllowed()).isFalse();
     assertThat(d.reason()).contains(ReasonCode.INPUT_INVALID);
