@@ -133,15 +133,7 @@ class ExtractionClientKeyTest {
 
   @Test
   void anUnauthenticatedClientMovingWithinItsSlash64KeepsItsState() {
-    ExtractionDefence defence = defence();
-    QueryEncoder x = QueryEncoder.jsonNumbers("/x");
-    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false)
-        .models("digits")
-        .chain("default", c -> c
-            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
-            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), 4096)))
-        .build();
-    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0, 14.0));
+    ModelGuard guard = unauthenticatedGuardFlaggingTenToFourteen();
 
     String a1 = "2001:db8:1:2::1";
     for (double q = 10; q <= 13; q++) {
@@ -160,15 +152,7 @@ class ExtractionClientKeyTest {
 
   @Test
   void anUnauthenticatedClientTunnelledOverIpv4IsKeyedAsItsIpv4Host() throws Exception {
-    ExtractionDefence defence = defence();
-    QueryEncoder x = QueryEncoder.jsonNumbers("/x");
-    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false)
-        .models("digits")
-        .chain("default", c -> c
-            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
-            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), 4096)))
-        .build();
-    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0, 14.0));
+    ModelGuard guard = unauthenticatedGuardFlaggingTenToFourteen();
 
     // Teredo (server 192.0.2.45, flags 0x8000, port 40000): the client's public IPv4 address inverted
     // in the last 32 bits; both clients share the server's /64.
@@ -310,5 +294,18 @@ class ExtractionClientKeyTest {
     assertThat(ExtractionDefence.clientOf(r, Optional.empty(), ClientScope.TENANT))
         .isEqualTo(ExtractionDefence.clientOf(r, Optional.empty(), ClientScope.PRINCIPAL))
         .isEqualTo(QuotaKey.forAddress("2001:db8:1:2::1").partition());
+  }
+
+  /** A guard with the extraction defence alone, whose detector flags queries 10 to 14. */
+  private ModelGuard unauthenticatedGuardFlaggingTenToFourteen() {
+    ExtractionDefence defence = defence();
+    QueryEncoder x = QueryEncoder.jsonNumbers("/x");
+    detector.flagging.addAll(List.of(10.0, 11.0, 12.0, 13.0, 14.0));
+    return ModelGuard.builder().clock(clock).auditLog(false)
+        .models("digits")
+        .chain("default", c -> c
+            .policy(Phase.DETECT, "extraction-detect", defence.requestPolicy())
+            .output(OutputPhase.OBSERVE, "extraction-observe", defence.observePolicy(x, PredictionCodec.standard(), 4096)))
+        .build();
   }
 }
