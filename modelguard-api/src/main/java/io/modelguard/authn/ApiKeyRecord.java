@@ -15,8 +15,9 @@ import java.util.Optional;
  * @param subject the client the key authenticates as (1 to 256 characters, as a token's subject;
  *     not blank)
  * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank;
- *     not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX}, which names the tenants of
- *     tokens without a tenant claim)
+ *     not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case, which
+ *     names the tenants of tokens without a tenant claim: {@link
+ *     JwtAuthenticator#isReservedTenant(String)})
  * @param tier the client's tier (1 to 256 characters, as a token's tier claim; not blank)
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
@@ -41,11 +42,13 @@ public record ApiKeyRecord(
     requireIdentity(subject, "subject");
     requireIdentity(tenant, "tenant");
     requireIdentity(tier, "tier");
-    if (tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+    if (JwtAuthenticator.isReservedTenant(tenant)) {
       // Reserved for the tenants of tokens without a tenant claim, so that no API key shares the
-      // quota and extraction history of an identity provider's subject.
+      // quota and extraction history of an identity provider's subject (or, in another case, is
+      // read as one in logs and meters).
       throw new IllegalArgumentException("ApiKeyRecord.tenant must not begin with '"
-          + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' (reserved for tenants of bearer tokens without a tenant claim)");
+          + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' in any case (reserved for tenants of bearer tokens without a "
+          + "tenant claim)");
     }
     if (hash == null || hash.length != 32) {
       throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");

@@ -89,6 +89,22 @@ class ApiKeyAuthenticatorTest {
   }
 
   @Test
+  void aKeyIsNotIssuedForATenantBeginningJwtInAnyAsciiCase() {
+    // Only "jwt:" was refused: a key for "JWT:https://idp.example/#alice" never shares that token
+    // subject's quota (tenants match exactly), but logs, meters and case-folding stores read it so.
+    ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(4), clock);
+
+    for (String tenant : new String[] {"JWT:https://idp.example/#alice", "Jwt:acme", "jwT:acme"}) {
+      assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", tenant, "free", null))
+          .as(tenant).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("ApiKeyRecord.tenant must not begin with 'jwt:' in any case (reserved for tenants of bearer "
+              + "tokens without a tenant claim)");
+    }
+    assertThat(issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "JWT-team", "free", null).record().tenant())
+        .isEqualTo("JWT-team");
+  }
+
+  @Test
   void aKeyIsNotIssuedForASubjectOrTenantNoPrincipalCanCarry() {
     // A blank subject, or a tenant of blanks, passed the record's checks, but a principal needs
     // both non-blank: every request with such a key threw out of the policy (internal.error, 500)

@@ -311,9 +311,9 @@ public final class DemoConfig {
       }
       String subject = text(k.subject(), field + ".subject");
       String tenant = text(k.tenant(), field + ".tenant");
-      if (tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+      if (JwtAuthenticator.isReservedTenant(tenant)) {
         throw new IllegalArgumentException(field + ".tenant: must not begin with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
-            + "', which names the tenants of bearer tokens without a tenant claim");
+            + "' in any case, which names the tenants of bearer tokens without a tenant claim");
       }
       String tier = text(k.tier(), field + ".tier");
       if (!tiers.containsKey(tier)) {

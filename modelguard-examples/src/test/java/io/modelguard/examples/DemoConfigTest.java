@@ -145,6 +145,8 @@ class DemoConfigTest {
     // The library refuses such a tenant too, but only when the key is issued, without the field.
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"jwt:https://idp.example/#a\",\"tier\":\"free\"}]}")
         .hasMessageContaining("keys[0].tenant: must not begin with 'jwt:'");
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"JWT:https://idp.example/#a\",\"tier\":\"free\"}]}")
+        .hasMessageContaining("keys[0].tenant: must not begin with 'jwt:' in any case");
   }
 
   @Test

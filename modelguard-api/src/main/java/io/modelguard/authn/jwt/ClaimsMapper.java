@@ -57,7 +57,7 @@ final class ClaimsMapper {
    *     claims}): a mapped one is of the wrong type, not absent
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
    *     claim has the wrong type; ({@link Refusal#RESERVED_TENANT}) if the tenant claim begins with
-   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX}
+   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case
    */
   Principal map(Map<String, ?> claims, Set<String> nulls) {
     if (nulls.contains(subjectClaim) || nulls.contains(tenantClaim) || nulls.contains(tierClaim)
@@ -68,9 +68,10 @@ final class ClaimsMapper {
     String subject = text(claims.get(subjectClaim), true);
     Principal.Builder p = Principal.builder(subject).credentialKind(CredentialKind.BEARER_TOKEN);
     String tenant = text(claims.get(tenantClaim), false);
-    if (tenant != null && tenant.startsWith(JwtAuthenticator.SUBJECT_TENANT_PREFIX)) {
+    if (tenant != null && JwtAuthenticator.isReservedTenant(tenant)) {
       // Reserved for tenants derived from iss and sub: an issuer that may write any tenant claim
-      // must not name another issuer's subject's tenant and share its quota and extraction history.
+      // must not name another issuer's subject's tenant and share its quota and extraction history
+      // (nor, in another case, a name that readers of logs and meters take for one).
       throw Refusal.RESERVED_TENANT.exception();
     }
     p.tenant(tenant != null ? tenant : subjectTenant(claims, nulls, subject));
@@ -118,17 +119,31 @@ final class ClaimsMapper {
    * happens to have the same name, sharing its quota and extraction history; API keys are not
    * issued for tenants with the prefix ({@link io.modelguard.authn.ApiKeyRecord}).
    *
+   * <p>At most {@link #MAX_IDENTITY_LENGTH} characters, as a tenant claim and an API key's tenant:
+   * {@code iss} and {@code sub} may each have 256, which with the encoding made names of up to
+   * 1,029. A longer name is refused rather than cut or digested, which would make it unreadable or
+   * no longer one name per issuer-subject pair.
+   *
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if {@code iss} is JSON null, not a
-   *     string or longer than {@link #MAX_IDENTITY_LENGTH}
+   *     string or longer than {@link #MAX_IDENTITY_LENGTH}; ({@link Refusal#TENANT_TOO_LONG}) if
+   *     the name would be longer than {@link #MAX_IDENTITY_LENGTH}
    */
   private static String subjectTenant(Map<String, ?> claims, Set<String> nulls, String subject) {
     if (nulls.contains(ISSUER_CLAIM)) {
       throw Refusal.CLAIMS.exception();
     }
     String issuer = text(claims.get(ISSUER_CLAIM), false);
-    StringBuilder tenant = new StringBuilder(JwtAuthenticator.SUBJECT_TENANT_PREFIX.length()
-        + (issuer == null ? 0 : issuer.length()) + 1 + subject.length())
-        .append(JwtAuthenticator.SUBJECT_TENANT_PREFIX);
+    int length = JwtAuthenticator.SUBJECT_TENANT_PREFIX.length() + 1 + subject.length();
+    if (issuer != null) {
+      for (int i = 0; i < issuer.length(); i++) {
+        char c = issuer.charAt(i);
+        length += c == '%' || c == '#' ? 3 : 1;
+      }
+    }
+    if (length > MAX_IDENTITY_LENGTH) {
+      throw Refusal.TENANT_TOO_LONG.exception();
+    }
+    StringBuilder tenant = new StringBuilder(length).append(JwtAuthenticator.SUBJECT_TENANT_PREFIX);
     if (issuer != null) {
       for (int i = 0; i < issuer.length(); i++) {
         char c = issuer.charAt(i);

@@ -21,6 +21,9 @@ final class CriticalHeader {
    * Whether the header of {@code token} (a canonical compact JWS) either has no top-level {@code
    * crit} or has one that is a non-empty array. False for an empty array, any other JSON value, or
    * a header that does not read as a JSON object.
+   *
+   * @throws Refusal.RefusedToken ({@link Refusal#TRAILING_CONTENT}) if anything but whitespace
+   *     follows the header's JSON object ({@link TrailingContent})
    */
   static boolean isAbsentOrNonEmpty(String token) {
     int first = token.indexOf('.');
@@ -30,6 +33,7 @@ final class CriticalHeader {
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       return false;
     }
+    boolean trailing;
     try (JsonParser p = JSON.createParser(header)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return false;
@@ -53,9 +57,13 @@ final class CriticalHeader {
           p.skipChildren();
         }
       }
-      return true;
+      trailing = TrailingContent.after(p);
     } catch (IOException | RuntimeException e) {
       return false;
     }
+    if (trailing) {
+      throw Refusal.TRAILING_CONTENT.exception();
+    }
+    return true;
   }
 }

@@ -77,8 +77,8 @@ import org.slf4j.LoggerFactory;
  * changes), and every bearer token is refused until a fetch succeeds. Otherwise whoever can keep
  * this server from reaching the IdP (or the IdP down for good) would keep a key the IdP has
  * since withdrawn, perhaps because it leaked, vouching for tokens indefinitely. Individual unusable members (private or secret keys, {@code use} other than {@code
- * sig}, unsupported types, RSA below 2048 or above 8192 bits or with a public exponent of 2^256 or
- * more) are skipped with a WARN.
+ * sig}, unsupported types, RSA below 2048 or above 8192 bits or with a public exponent that is even,
+ * below 3, or 2^256 or more) are skipped with a WARN.
  *
  * <p><b>Transport.</b> {@code https} only, except to a loopback address (or with {@link
  * Builder#allowPlainHttp()}); redirects are not followed; connect and read timeouts are separate

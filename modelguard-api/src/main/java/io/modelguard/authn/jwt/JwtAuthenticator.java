@@ -68,6 +68,9 @@ import org.slf4j.LoggerFactory;
  *       The {@code jku}, {@code x5u}, {@code jwk} and {@code x5c} header parameters are never used
  *       to find a key and never cause a fetch.
  *   <li>The signature (jjwt).
+ *   <li>The header and the payload each exactly one JSON object: anything but whitespace after
+ *       it (which jjwt ignores) refuses the token. Read from the verified token's text, in the same
+ *       pass as the {@code crit} and time checks.
  *   <li>{@code exp} required: valid while {@code now < exp + clockSkew} (default skew 60 s);
  *       {@code nbf}, if present, {@code <= now + clockSkew}; {@code iat}, if present, {@code <= now
  *       + clockSkew}; with {@link Builder#maxTokenAge(Duration) maxTokenAge}, {@code iat} is
@@ -91,13 +94,17 @@ import org.slf4j.LoggerFactory;
  *       subject: {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), with {@code %} and
  *       {@code #} in {@code <iss>} percent-encoded, or {@code jwt:#<sub>} for a token without
  *       {@code iss} (or with a blank one); an {@code iss} that is not a string of at most 256
- *       characters then refuses the token. Not the bare subject: an identity provider's subject
+ *       characters then refuses the token, and so does a name longer than 256 characters (the
+ *       bound of a tenant claim and of an API key's tenant; so the encoded {@code iss} and {@code
+ *       sub} together have at most 251). Not the bare subject: an identity provider's subject
  *       {@code acme} would share the quota and extraction history of the API-key tenant {@code
  *       acme}, or of another issuer's subject {@code acme}. API keys are never issued for a tenant
  *       with this prefix, and a token whose tenant claim begins with it is refused, so that no
- *       issuer's tenant claim can name (and share the quota of) another issuer's subject. ({@link
- *       Builder#tenantClaim(String) tenantClaim("sub")} makes the bare subject the tenant, where
- *       subjects are known not to collide; a subject beginning {@code jwt:} is then refused.)
+ *       issuer's tenant claim can name (and share the quota of) another issuer's subject; either
+ *       in any ASCII case ({@code JWT:} too), since readers of logs and meters would take such a
+ *       name for a derived tenant. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes
+ *       the bare subject the tenant, where subjects are known not to collide; a subject beginning
+ *       {@code jwt:}, in any case, is then refused.)
  *   <li>scopes from {@code scope} (a space-separated string) and {@code scp} (an array or a
  *       string), united;
  *   <li>allowed models: claims narrow the tier, never widen it. The {@code models} claim (an array
@@ -156,7 +163,8 @@ public final class JwtAuthenticator implements Policy {
    * How the tenant of a token without a tenant claim begins: {@code jwt:<iss>#<sub>} (see the class
    * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, and
    * a token whose tenant claim begins so is refused, so a tenant derived from a token's subject is
-   * never an API key's, nor named by another token's tenant claim.
+   * never an API key's, nor named by another token's tenant claim. Both refuse the prefix in any
+   * ASCII case ({@link #isReservedTenant(String)}).
    */
   public static final String SUBJECT_TENANT_PREFIX = "jwt:";
 
@@ -346,6 +354,30 @@ public final class JwtAuthenticator implements Policy {
         + "'; register it with tier(...) or correct the name");
   }
 
+  /**
+   * Whether {@code tenant} begins with {@link #SUBJECT_TENANT_PREFIX} in any ASCII case ({@code
+   * jwt:}, {@code JWT:}, {@code Jwt:}...): a name that only tenants derived from a token's {@code
+   * iss} and {@code sub} may have. Tenants are compared exactly, so {@code JWT:x} never shares the
+   * quota of {@code jwt:x}; but operators, log searches and metric or billing stores that fold case
+   * would read it as that derived tenant, so no tenant claim or API key may be named so.
+   *
+   * @param tenant a tenant name, not null
+   */
+  public static boolean isReservedTenant(String tenant) {
+    if (tenant.length() < SUBJECT_TENANT_PREFIX.length()) {
+      return false;
+    }
+    for (int i = 0; i < SUBJECT_TENANT_PREFIX.length(); i++) {
+      char c = tenant.charAt(i);
+      // ASCII only: String's own case folding would also match non-ASCII look-alikes.
+      char lower = c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+      if (lower != SUBJECT_TENANT_PREFIX.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The algorithms this authenticator accepts (the configured list plus those of HMAC secrets). */
   public Set<String> allowedAlgorithms() {
     return algorithms;
@@ -472,8 +504,8 @@ public final class JwtAuthenticator implements Policy {
   /**
    * Builds a {@link JwtAuthenticator}. Setters reject a null or out-of-range argument at once
    * ({@link IllegalArgumentException} naming the field); key problems (a weak HMAC secret, an
-   * unparsable PEM, an RSA key under 2048 or over 8192 bits or with a public exponent of 2^256 or
-   * more) and combinations are reported together by {@link #build()}.
+   * unparsable PEM, an RSA key under 2048 or over 8192 bits or with a public exponent that is even,
+   * below 3, or 2^256 or more) and combinations are reported together by {@link #build()}.
    */
   public static final class Builder {
     private final List<KeyMaterial.Entry> staticKeys = new ArrayList<>();
@@ -502,8 +534,8 @@ public final class JwtAuthenticator implements Policy {
     // ---- keys ----
 
     /**
-     * Trusts {@code key} (RSA of 2048 to 8192 bits with a public exponent below 2^256, EC
-     * P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}.
+     * Trusts {@code key} (RSA of 2048 to 8192 bits with an odd public exponent from 3 to below
+     * 2^256, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}.
      */
     public Builder publicKey(PublicKey key) {
       return publicKey(null, key);
@@ -729,10 +761,12 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The claim holding the tenant. Default: {@code tenant}. A token without it is a tenant of its
      * own, {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), never the bare subject, which
-     * could name an API key's tenant. {@code tenantClaim("sub")} makes the subject itself the
-     * tenant: only where no subject can be named like another credential's tenant. Whichever claim
-     * it is, a value beginning {@link #SUBJECT_TENANT_PREFIX} refuses the token (401 {@code
-     * auth.invalid_token}): that prefix names only tenants derived from {@code iss} and {@code sub}.
+     * could name an API key's tenant; a token without it whose derived name would be longer than
+     * 256 characters is refused (401 {@code auth.invalid_token}). {@code tenantClaim("sub")} makes
+     * the subject itself the tenant: only where no subject can be named like another credential's
+     * tenant. Whichever claim it is, a value beginning {@link #SUBJECT_TENANT_PREFIX}, in any ASCII
+     * case, refuses the token (401 {@code auth.invalid_token}): that prefix names only tenants
+     * derived from {@code iss} and {@code sub}.
      */
     public Builder tenantClaim(String name) {
       this.tenantClaim = claimName(name, "tenantClaim");

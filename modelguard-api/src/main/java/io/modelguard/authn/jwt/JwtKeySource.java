@@ -11,9 +11,10 @@ import java.util.Optional;
  * <p>A source sees only the token's {@code alg} and {@code kid} header values. It must never use
  * any other header parameter ({@code jku}, {@code x5u}, {@code jwk}, {@code x5c}) to find or fetch
  * a key: those are chosen by whoever wrote the token. The authenticator checks that the returned key
- * suits the algorithm (kind and strength; an RSA key of 2048 to 8192 bits with a public exponent
- * below 2^256) before verifying with it, and refuses the token otherwise. Implementations must be
- * thread-safe and should not block for long: they are called on request threads.
+ * suits the algorithm (kind and strength; an RSA key of 2048 to 8192 bits with an odd public
+ * exponent from 3 to below 2^256) before verifying with it, and refuses the token otherwise.
+ * Implementations must be thread-safe and should not block for long: they are called on request
+ * threads.
  */
 public interface JwtKeySource {
 

@@ -191,7 +191,7 @@ final class KeyMaterial {
 
   /**
    * Refuses keys no allowed algorithm could ever accept (RSA below 2048 or above 8192 bits, or with
-   * a public exponent of 2^256 or more; EC on other curves).
+   * a public exponent of 2^256 or more, below 3 or even; EC on other curves).
    *
    * @throws IllegalArgumentException naming the key
    */
@@ -205,6 +205,11 @@ final class KeyMaterial {
         throw new IllegalArgumentException(name(e) + " has a " + rsa.getPublicExponent().bitLength()
             + "-bit public exponent; at most " + SignatureAlgorithm.MAX_RSA_EXPONENT_BITS
             + " bits are accepted (e < 2^256, FIPS 186-5), since every verification with a larger one is slow");
+      }
+      if (!SignatureAlgorithm.isRsaPublicExponent(rsa.getPublicExponent())) {
+        // Bounded to 256 bits by the check above, so the number is short enough to print.
+        throw new IllegalArgumentException(name(e) + " has public exponent " + rsa.getPublicExponent()
+            + ", which no RSA key has: it must be odd and at least 3 (with e = 1 anyone could forge signatures)");
       }
     }
     for (SignatureAlgorithm alg : SignatureAlgorithm.values()) {

@@ -48,6 +48,9 @@ final class NumericDates {
    * The time claims of {@code token} (a canonical compact JWS whose signature was verified), or
    * null if one is not a NumericDate in range or appears twice at the top level of the payload.
    * Claims that are absent are null: whether one is required is the caller's rule.
+   *
+   * @throws Refusal.RefusedToken ({@link Refusal#TRAILING_CONTENT}) if anything but whitespace
+   *     follows the payload's JSON object ({@link TrailingContent})
    */
   static Times read(String token) {
     int first = token.indexOf('.');
@@ -62,6 +65,7 @@ final class NumericDates {
     Instant nbf = null;
     Instant iat = null;
     Set<String> nulls = new HashSet<>();
+    boolean trailing;
     try (JsonParser p = JSON.createParser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -103,10 +107,14 @@ final class NumericDates {
           p.skipChildren();
         }
       }
-      return new Times(exp, nbf, iat, Set.copyOf(nulls));
+      trailing = TrailingContent.after(p);
     } catch (IOException | RuntimeException e) {
       return null;
     }
+    if (trailing) {
+      throw Refusal.TRAILING_CONTENT.exception();
+    }
+    return new Times(exp, nbf, iat, Set.copyOf(nulls));
   }
 
   /** {@code seconds} (in range, so non-negative) as an instant, rounded to the nanosecond. */

@@ -13,6 +13,7 @@ enum Refusal {
   EMPTY_CRITICAL("'crit' header is an empty list or not a list (RFC 7515 section 4.1.11)"),
   NO_KEY("no trusted key for this alg/kid"),
   INVALID("rejected by the JWS parser (signature, encoding or JSON)"),
+  TRAILING_CONTENT("the header or payload goes on after its JSON object"),
   TIME_CLAIM("'exp', 'nbf' or 'iat' is not a number of seconds from 0 to 253402300799"),
   NO_EXPIRY("no 'exp' claim"),
   EXPIRED("expired"),
@@ -23,8 +24,10 @@ enum Refusal {
   ISSUER("'iss' not accepted"),
   AUDIENCE("'aud' not accepted"),
   CLAIMS("a mapped claim is missing or of the wrong type"),
+  TENANT_TOO_LONG("no tenant claim, and the tenant named after 'iss' and 'sub' would be longer than "
+      + ClaimsMapper.MAX_IDENTITY_LENGTH + " characters"),
   RESERVED_TENANT("the tenant claim begins with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
-      + "', which only tenants derived from 'iss' and 'sub' may");
+      + "' (in any case), which only tenants derived from 'iss' and 'sub' may");
 
   private final String description;
 

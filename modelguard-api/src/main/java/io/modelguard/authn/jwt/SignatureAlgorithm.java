@@ -1,5 +1,6 @@
 package io.modelguard.authn.jwt;
 
+import java.math.BigInteger;
 import java.security.Key;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
@@ -52,9 +53,11 @@ enum SignatureAlgorithm {
    * as long as the modulus (up to 3072 bits), which would make every verification cost as much as
    * a private-key operation. Small exponents such as 3 are not refused: they are valid RSA (RFC
    * 8017), cheap to verify, and their known weakness lies in signature checks that do not compare
-   * the whole padding, which the JDK's does.
+   * the whole padding, which the JDK's does. See also {@link #isRsaPublicExponent}.
    */
   static final int MAX_RSA_EXPONENT_BITS = 256;
+
+  private static final BigInteger THREE = BigInteger.valueOf(3);
 
   private static final Map<String, SignatureAlgorithm> BY_NAME =
       Stream.of(values()).collect(Collectors.toUnmodifiableMap(Enum::name, Function.identity()));
@@ -65,6 +68,19 @@ enum SignatureAlgorithm {
   SignatureAlgorithm(Family family, int bits) {
     this.family = family;
     this.bits = bits;
+  }
+
+  /**
+   * Whether {@code e} can be the public exponent of an RSA key: odd and at least 3 (and, to bound
+   * the cost of a verification, below 2^256). No RSA key has an even exponent ({@code e} must be
+   * coprime to the even {@code lambda(n)}), and with {@code e = 1} a "signature" is the padded
+   * message itself, which anyone can write. The JDK's own provider refuses {@code e < 3} but
+   * accepts an even exponent; an application's own {@code RSAPublicKey}, or another provider, may
+   * accept either. FIPS 186-5 asks a key generator for {@code e > 2^16}, but verification keys
+   * with {@code e = 3} exist and are sound, so every odd {@code e >= 3} passes.
+   */
+  static boolean isRsaPublicExponent(BigInteger e) {
+    return e.testBit(0) && e.compareTo(THREE) >= 0 && e.bitLength() <= MAX_RSA_EXPONENT_BITS;
   }
 
   /** The algorithm with exactly this JWS name, or null. */
@@ -87,15 +103,15 @@ enum SignatureAlgorithm {
 
   /**
    * Whether {@code key} is the right kind of key, of sufficient strength, for this algorithm (and,
-   * for RSA, of at most {@link #MAX_RSA_BITS}, with a public exponent of at most {@link
-   * #MAX_RSA_EXPONENT_BITS}).
+   * for RSA, of at most {@link #MAX_RSA_BITS}, with an odd public exponent of at least 3 and at
+   * most {@link #MAX_RSA_EXPONENT_BITS} bits: {@link #isRsaPublicExponent}).
    */
   boolean accepts(Key key) {
     switch (family) {
       case RSA:
         return key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() >= bits
             && rsa.getModulus().bitLength() <= MAX_RSA_BITS
-            && rsa.getPublicExponent().bitLength() <= MAX_RSA_EXPONENT_BITS;
+            && isRsaPublicExponent(rsa.getPublicExponent());
       case EC:
         return key instanceof ECPublicKey
             && ((ECPublicKey) key).getParams().getCurve().getField().getFieldSize() == bits;

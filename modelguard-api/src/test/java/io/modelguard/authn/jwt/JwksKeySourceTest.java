@@ -790,6 +790,19 @@ class JwksKeySourceTest {
   }
 
   @Test
+  void skipsAnRsaKeyWithAnEvenExponentWithAWarningAndKeepsTheRest() {
+    // No RSA key has an even exponent; the JDK's key factory builds one all the same.
+    RSAPublicKey even = TestKeys.rsaPublicKey(2048, BigInteger.valueOf(65_536));
+    serve(set(jwk("k1", TestKeys.RSA), Jwks.json(Jwks.builder().key(even).id("even").build())));
+    JwksKeySource source = started(builder());
+
+    assertThat(source.keyIds()).containsExactly("k1");
+    assertThat(warnings()).anyMatch(w -> w.contains("keys[1] skipped")
+        && w.contains("key 'even' has public exponent 65536, which no RSA key has: it must be odd and at least 3"));
+    assertThat(verify(authenticator(source), token("k1", TestKeys.RSA))).isPresent();
+  }
+
+  @Test
   void refusesAnOversizedSetWholeAndKeepsTheOldKeys() {
     serve(set(jwk("k1", TestKeys.RSA)));
     JwksKeySource source = started(builder().maxKeys(3).maxBytes(4096));

@@ -109,6 +109,25 @@ class JwtClaimsMappingTest {
   }
 
   @Test
+  void aTenantClaimBeginningJwtInAnyAsciiCaseIsRefused() {
+    // Only "jwt:" was refused: "JWT:https://other-idp.test/#alice" never shares the quota of the
+    // derived tenant (tenants match exactly), but logs, meters and case-folding stores read it as that.
+    try (LogCapture log = LogCapture.of(JwtAuthenticator.class, Level.DEBUG)) {
+      assertThat(maybe(jwt, claims().with("tenant", "JWT:https://other-idp.test/#alice"))).isEmpty();
+
+      assertThat(log.messages()).containsExactly("JWT refused: " + Refusal.RESERVED_TENANT);
+    }
+    assertThat(maybe(jwt, claims().with("tenant", "Jwt:acme"))).isEmpty();
+    assertThat(maybe(jwt, claims().with("tenant", "jWt:acme"))).isEmpty();
+    assertThat(maybe(JwtFixtures.rsa().tenantClaim("sub").build(), claims().with("sub", "JWT:acme")))
+        .as("whichever claim holds the tenant").isEmpty();
+    assertThat(principal(claims().with("tenant", "JWT-team")).tenant()).as("without the colon").isEqualTo("JWT-team");
+    assertThat(JwtAuthenticator.isReservedTenant("JWT:")).isTrue();
+    assertThat(JwtAuthenticator.isReservedTenant("jwt")).isFalse();
+    assertThat(JwtAuthenticator.isReservedTenant("\uFF2AWT:acme")).as("a fullwidth J is not ASCII").isFalse();
+  }
+
+  @Test
   void theIssuerPartOfASubjectTenantIsEncodedSoTwoIssuerSubjectPairsNeverMakeOneName() {
     // Without an issuer configured, any iss the trusted key writes is accepted: "https://a#b" with
     // subject "c" and "https://a" with subject "b#c" must still be two tenants.
@@ -133,8 +152,8 @@ class JwtClaimsMappingTest {
     String issNull = Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1").text(),
         "{\"iss\":null,\"aud\":\"" + JwtFixtures.AUDIENCE + "\",\"sub\":\"alice\",\"exp\":" + exp + "}");
 
-    assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(256))).orElseThrow().tenant())
-        .isEqualTo("jwt:" + "i".repeat(256) + "#alice");
+    assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(246))).orElseThrow().tenant())
+        .isEqualTo("jwt:" + "i".repeat(246) + "#alice");
     assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(257)))).as("too long").isEmpty();
     assertThat(maybe(anyIssuer, claims().with("iss", 42))).as("not a string").isEmpty();
     assertThat(maybe(anyIssuer, issNull)).as("null").isEmpty();
@@ -142,6 +161,35 @@ class JwtClaimsMappingTest {
         .as("blank: jjwt reads it as no issuer").isEqualTo("jwt:#alice");
     assertThat(maybe(anyIssuer, claims().with("iss", "i".repeat(257)).with("tenant", "acme")))
         .as("with a tenant claim the issuer names nothing").isPresent();
+  }
+
+  @Test
+  void aTenantNamedAfterIssuerAndSubjectHasAtMost256CharactersAsEveryOtherTenant() {
+    // iss and sub may each have 256 characters: their derived tenant reached 1,029 (every % and #
+    // of the issuer encoded as three), four times what a tenant claim or an API key may name.
+    JwtAuthenticator anyIssuer = JwtAuthenticator.builder().publicKey("k1", TestKeys.RSA.getPublic())
+        .audience(JwtFixtures.AUDIENCE).build();
+    String longest = "i".repeat(200);
+    String subject = "s".repeat(256 - "jwt:".length() - longest.length() - "#".length());
+
+    assertThat(maybe(anyIssuer, claims().with("iss", longest).with("sub", subject)).orElseThrow().tenant())
+        .hasSize(256);
+    try (LogCapture log = LogCapture.of(JwtAuthenticator.class, Level.DEBUG)) {
+      assertThat(maybe(anyIssuer, claims().with("iss", longest).with("sub", subject + "s"))).isEmpty();
+
+      assertThat(log.messages()).containsExactly("JWT refused: " + Refusal.TENANT_TOO_LONG);
+    }
+    assertThat(maybe(anyIssuer, claims().with("iss", "%#".repeat(128)).with("sub", "s".repeat(256))))
+        .as("the longest name before: 1,029 characters").isEmpty();
+    assertThat(maybe(anyIssuer, claims().with("iss", "%".repeat(83)).with("sub", "abc")))
+        .as("each %% counts as the three characters it is encoded to: 4 + 249 + 1 + 3").isEmpty();
+    assertThat(maybe(anyIssuer, claims().with("iss", "%".repeat(83)).with("sub", "ab")).orElseThrow().tenant())
+        .hasSize(256);
+    assertThat(maybe(anyIssuer, claims().without("iss").with("sub", "s".repeat(252)))).as("without iss").isEmpty();
+    assertThat(maybe(anyIssuer, claims().with("iss", "%#".repeat(128)).with("sub", "s".repeat(256)).with("tenant", "acme")))
+        .as("with a tenant claim nothing is derived").isPresent();
+    GuardDecision refused = guard.check(TestRequest.bearer(Tokens.rs256(claims().with("sub", "s".repeat(256)))));
+    assertThat(refused.reason()).contains(ReasonCode.AUTH_INVALID_TOKEN);
   }
 
   @Test

@@ -7,12 +7,14 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static io.modelguard.authn.jwt.JwtFixtures.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PublicJwk;
 import io.modelguard.GuardDecision;
+import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
@@ -165,6 +167,31 @@ class JwtHardeningTest {
           + "\",\"sub\":\"alice\",\"sub\":\"admin\",\"exp\":" + now.plusSeconds(300).getEpochSecond() + "}";
 
       assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), Tokens.header("RS256", "k1").text(), payload)));
+    }
+
+    @Test
+    void refusesAHeaderOrPayloadThatGoesOnAfterItsJsonObject() {
+      // jjwt reads the first JSON value of each segment and ignored what follows it.
+      String header = Tokens.header("RS256", "k1").text();
+      String claims = Tokens.claims(now).with("tier", "pro").text();
+
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header + "{\"x\":1}", claims)));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims + "{\"x\":1}")));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims + "{\"sub\":\"admin\"}")));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims + "]")));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims + "garbage")));
+      assertRefused(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header + " 1", claims)));
+      assertThat(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header + " \r\n", claims + "\t \n")).isAllowed())
+          .as("JSON whitespace around the object is allowed").isTrue();
+      assertThat(call(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims)).isAllowed()).as("control").isTrue();
+      JwtAuthenticator jwt = JwtFixtures.rsa().build();
+      try (LogCapture log = LogCapture.of(JwtAuthenticator.class, Level.DEBUG)) {
+        jwt.authenticate(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header + "{}", claims), now);
+        jwt.authenticate(Tokens.sign("RS256", TestKeys.RSA.getPrivate(), header, claims + "{}"), now);
+
+        assertThat(log.messages()).containsExactly("JWT refused: " + Refusal.TRAILING_CONTENT,
+            "JWT refused: " + Refusal.TRAILING_CONTENT);
+      }
     }
 
     @Test

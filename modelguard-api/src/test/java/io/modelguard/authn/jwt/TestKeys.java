@@ -61,6 +61,41 @@ final class TestKeys {
     }
   }
 
+  /**
+   * An RSA public key of an application's own class, not the JDK's: the JDK's key factory refuses
+   * an exponent below 3, but a key source may return any {@link RSAPublicKey}.
+   */
+  static RSAPublicKey ownRsaPublicKey(BigInteger modulus, BigInteger exponent) {
+    return new RSAPublicKey() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public BigInteger getModulus() {
+        return modulus;
+      }
+
+      @Override
+      public BigInteger getPublicExponent() {
+        return exponent;
+      }
+
+      @Override
+      public String getAlgorithm() {
+        return "RSA";
+      }
+
+      @Override
+      public String getFormat() {
+        return null;
+      }
+
+      @Override
+      public byte[] getEncoded() {
+        return null;
+      }
+    };
+  }
+
   static KeyPair ec(String curve) {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
