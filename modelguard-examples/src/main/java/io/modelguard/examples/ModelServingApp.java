@@ -187,6 +187,15 @@ public final class ModelServingApp implements AutoCloseable {
   /** {@link #start(AppOptions, PrintStream)} serving {@code endpoints}. */
   public static ModelServingApp start(AppOptions options, PrintStream console, Endpoints endpoints)
       throws StartupException {
+    return start(options, console, endpoints, DemoShutdown.none());
+  }
+
+  /**
+   * {@link #start(AppOptions, PrintStream, Endpoints)} handing the started app to {@code shutdown}
+   * before the banner announces it; the banner is left out if the process is already stopping.
+   */
+  private static ModelServingApp start(AppOptions options, PrintStream console, Endpoints endpoints,
+      DemoShutdown shutdown) throws StartupException {
     Parts parts = Parts.of(options);
     DemoConfig config = parts.config();
     JwtSettings jwt = parts.jwt();
@@ -231,7 +240,7 @@ public final class ModelServingApp implements AutoCloseable {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
         audit = openAuditLog(options);
         ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
-            console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints);
+            console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints, shutdown);
         quota = null;
         audit = Optional.empty();
         return app;
@@ -326,8 +335,8 @@ public final class ModelServingApp implements AutoCloseable {
   private static ModelServingApp serve(AppOptions options, DemoConfig config, FetchAllowList fetchHosts,
       ModelInputPolicy input, byte[] pepper, JwtSettings jwt, ModelCatalog models, Server server, URI base,
       PrintStream console, Clock clock, RandomSource random, QuotaBackend quota, QuotaSettings quotaSettings,
-      DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit, Endpoints endpoints)
-      throws StartupException {
+      DemoExtraction extraction, DemoMetrics metrics, Optional<JsonAuditLog> audit, Endpoints endpoints,
+      DemoShutdown shutdown) throws StartupException {
     BearerTokens bearer = BearerTokens.create(jwt, config.tiers(), base, clock);
     DemoSecurity security = security(config, input, pepper, bearer, clock, random, quota, quotaSettings, extraction,
         metrics, audit, endpoints.mayLeaveUnserved());
@@ -347,6 +356,13 @@ public final class ModelServingApp implements AutoCloseable {
     }
     // The demo issuer's tokens are verified like any IdP's: through the JWKS the server now serves.
     bearer.connectDemoIssuer(URI.create(base + DemoIssuer.JWKS_PATH), true);
+    ModelServingApp app = new ModelServingApp(server, base, models, security.guard(), security.keys(),
+        bearer.demoIssuer(), quota, metrics, audit);
+    // Before anything says the demo is up: a stop from here on closes it (the hook waits for this).
+    if (!shutdown.closeAtExit(app)) {
+      log.info("Stopping during start-up: {} is not announced", base);
+      return app;
+    }
     log.info("Listening on {} (bound to {}:{})", base, options.host(), base.getPort());
     if (LoggerFactory.getLogger(JETTY_PARSER_LOGGER).isDebugEnabled()) {
       log.warn("DEBUG logging is on for {}: Jetty then logs raw request headers, including X-API-Key and "
@@ -373,8 +389,7 @@ public final class ModelServingApp implements AutoCloseable {
       console.println(" " + "!".repeat(98));
       console.flush();
     }
-    return new ModelServingApp(server, base, models, security.guard(), security.keys(), bearer.demoIssuer(), quota,
-        metrics, audit);
+    return app;
   }
 
   /**
@@ -559,12 +574,9 @@ public final class ModelServingApp implements AutoCloseable {
    * an invalid option or configuration (one line on stderr, no stack trace), 1 for an unexpected
    * failure.
    */
-  public static void main(String[] args) {
-    DemoShutdown shutdown = DemoShutdown.install("modelguard-shutdown");
-    int code = run(args, System.getenv(), System.out, System.err, SERVLETS, shutdown);
-    if (code != 0) {
-      System.exit(code);
-    }
+  public static void main(String[] args) throws Exception {
+    DemoShutdown.runMain("modelguard-shutdown",
+        shutdown -> run(args, System.getenv(), System.out, System.err, SERVLETS, shutdown));
   }
 
   /**
@@ -577,8 +589,9 @@ public final class ModelServingApp implements AutoCloseable {
 
   /**
    * {@link #run(String[], Map, PrintStream, PrintStream)} serving {@code endpoints}: the variants'
-   * main methods. The app, once started, is given to {@code shutdown} to close at exit (before the
-   * log is stopped).
+   * main methods. The app, once started and before the banner announces it, is given to {@code
+   * shutdown} to close at exit (before the log is stopped); a stop that comes earlier leaves out the
+   * banner, and the hook closes the app as soon as start-up hands it over.
    */
   public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
       Endpoints endpoints, DemoShutdown shutdown) {
@@ -589,7 +602,7 @@ public final class ModelServingApp implements AutoCloseable {
         out.println(AppOptions.USAGE);
         return 0;
       }
-      app = start(options, out, endpoints);
+      app = start(options, out, endpoints, shutdown);
     } catch (StartupException e) {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;
@@ -598,7 +611,6 @@ public final class ModelServingApp implements AutoCloseable {
       err.println(PROGRAM + ": start-up failed: " + e.getClass().getSimpleName());
       return 1;
     }
-    shutdown.closeAtExit(app);
     try {
       app.join();
     } catch (InterruptedException e) {

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The demo's shutdown hook, run in process with a stand-in for stopping the log: the app is closed
- * first, and the log is stopped whatever the close does, also when it never returns.
+ * first, and the log is stopped whatever the close does, also when it never returns; run while
+ * start-up is under way, the hook waits for start-up to hand over the app (or end), within the
+ * same bound.
  */
 class DemoShutdownTest {
   private final List<String> done = new CopyOnWriteArrayList<>();
@@ -54,5 +56,45 @@ class DemoShutdownTest {
     } finally {
       never.countDown();
     }
+  }
+
+  @Test
+  void closesAnAppHandedOverAfterTheHookBeganThenStopsTheLog() throws Exception {
+    DemoShutdown shutdown = new DemoShutdown(Duration.ofMinutes(10), () -> done.add("log stopped"));
+    Thread hook = new Thread(shutdown::run, "hook");
+    hook.start();
+
+    // Whether the hook is already waiting or not yet running, the app is closed before the log.
+    shutdown.closeAtExit(() -> done.add("app closed"));
+    hook.join();
+
+    assertThat(done).containsExactly("app closed", "log stopped");
+  }
+
+  @Test
+  void stopsTheLogAtOnceWhenStartUpEndedWithoutAnApp() {
+    DemoShutdown shutdown = new DemoShutdown(Duration.ofMinutes(10), () -> done.add("log stopped"));
+    shutdown.startUpEnded();
+
+    // Far below the 10 min bound: only a hook that waits for an app after start-up ended takes that long.
+    assertTimeoutPreemptively(Duration.ofSeconds(60), shutdown::run, "the hook waited for an app");
+
+    assertThat(done).containsExactly("log stopped");
+  }
+
+  @Test
+  void stopsTheLogAfterTheBoundWhenStartUpNeverEndsAndThenTellsStartUpNotToAnnounce() {
+    DemoShutdown shutdown = new DemoShutdown(Duration.ofMillis(50), () -> done.add("log stopped"));
+
+    assertTimeoutPreemptively(Duration.ofSeconds(60), shutdown::run, "the hook waited for start-up");
+
+    assertThat(done).containsExactly("log stopped");
+    assertThat(shutdown.closeAtExit(() -> done.add("app closed"))).as("announce the app").isFalse();
+  }
+
+  @Test
+  void tellsStartUpToAnnounceTheAppWhileNotStopping() {
+    assertThat(DemoShutdown.none().closeAtExit(() -> done.add("app closed"))).as("announce the app").isTrue();
+    assertThat(done).isEmpty();
   }
 }

@@ -39,11 +39,9 @@ public final class GatewayApp {
   private GatewayApp() {}
 
   /** Runs the gateway until the process is stopped; exit code 2 for an invalid option. */
-  public static void main(String[] args) {
-    int code = run(args, System.getenv(), System.out, System.err, DemoShutdown.install("modelguard-shutdown"));
-    if (code != 0) {
-      System.exit(code);
-    }
+  public static void main(String[] args) throws Exception {
+    DemoShutdown.runMain("modelguard-shutdown",
+        shutdown -> run(args, System.getenv(), System.out, System.err, shutdown));
   }
 
   /** {@link #main} without {@code System.exit} and without a shutdown hook. */
@@ -51,7 +49,10 @@ public final class GatewayApp {
     return run(args, env, out, err, DemoShutdown.none());
   }
 
-  /** {@link #main} without {@code System.exit}: the app, once started, is closed by {@code shutdown}. */
+  /**
+   * {@link #main} without {@code System.exit}: the app, once started and before it is announced, is
+   * given to {@code shutdown} to close at exit.
+   */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err, DemoShutdown shutdown) {
     List<String> rest = new ArrayList<>();
     Upstreams upstreams;

@@ -18,6 +18,8 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bare model server for the gateway demo: the demo's models ({@link PredictServlet}) on
@@ -39,6 +41,8 @@ public final class UpstreamServer implements AutoCloseable {
   public static final String READY = "Upstream model server listening on ";
   /** The program name that starts its one-line errors. */
   static final String PROGRAM = "modelguard-upstream";
+
+  private static final Logger log = LoggerFactory.getLogger(UpstreamServer.class);
 
   private final Server server;
   private final URI baseUri;
@@ -86,10 +90,20 @@ public final class UpstreamServer implements AutoCloseable {
     return baseUri;
   }
 
+  /**
+   * Stops the server, logging {@code Stopped} and the base URI, as the demo does: the last line of a
+   * stopped upstream's log. Idempotent.
+   *
+   * @throws IllegalStateException if the server fails to stop
+   */
   @Override
   public void close() {
+    if (server.isStopped()) {
+      return;
+    }
     try {
       server.stop();
+      log.info("Stopped {}", baseUri);
     } catch (Exception e) {
       throw new IllegalStateException("the upstream server failed to stop", e);
     }
@@ -97,16 +111,15 @@ public final class UpstreamServer implements AutoCloseable {
 
   /** Serves until the process is stopped. Exit codes as the demo's: 2 for a bad option or a port in use. */
   public static void main(String[] args) throws Exception {
-    int code = run(args, System.out, System.err, DemoShutdown.install("modelguard-upstream-shutdown"));
-    if (code != 0) {
-      System.exit(code);
-    }
+    DemoShutdown.runMain("modelguard-upstream-shutdown", shutdown -> run(args, System.out, System.err, shutdown));
   }
 
   /**
    * {@link #main} without {@code System.exit}: returns 2 with one line on {@code err} (no stack
    * trace, nothing on {@code out}) for an invalid option or a port that cannot be bound, as the
-   * demo's command line does; otherwise serves until the server stops.
+   * demo's command line does; otherwise serves until the server stops. The server, once started and
+   * before {@value #READY} announces it, is given to {@code shutdown} to close at exit; a stop that
+   * comes earlier leaves out the announcement.
    */
   static int run(String[] args, PrintStream out, PrintStream err, DemoShutdown shutdown) throws Exception {
     int port;
@@ -123,9 +136,10 @@ public final class UpstreamServer implements AutoCloseable {
       err.println(PROGRAM + ": " + e.getMessage());
       return StartupException.EXIT_CODE;
     }
-    shutdown.closeAtExit(upstream);
-    out.println(READY + upstream.baseUri());
-    out.flush();
+    if (shutdown.closeAtExit(upstream)) {
+      out.println(READY + upstream.baseUri());
+      out.flush();
+    }
     upstream.server.join();
     return 0;
   }

@@ -31,12 +31,9 @@ public final class JerseyServingApp {
   private JerseyServingApp() {}
 
   /** Runs the JAX-RS variant with the demo's options (see {@code --help}). */
-  public static void main(String[] args) {
-    DemoShutdown shutdown = DemoShutdown.install("modelguard-shutdown");
-    int code = ModelServingApp.run(args, System.getenv(), System.out, System.err, ENDPOINTS, shutdown);
-    if (code != 0) {
-      System.exit(code);
-    }
+  public static void main(String[] args) throws Exception {
+    DemoShutdown.runMain("modelguard-shutdown",
+        shutdown -> ModelServingApp.run(args, System.getenv(), System.out, System.err, ENDPOINTS, shutdown));
   }
 
   /**
