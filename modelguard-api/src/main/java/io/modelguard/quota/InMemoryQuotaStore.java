@@ -877,7 +877,9 @@ public final class InMemoryQuotaStore implements QuotaStore {
      * clock, read for grants from a field a shared daemon thread refreshes every millisecond, and
      * read exactly for denials (see the class comment). A clock given here is read directly, every
      * decision: {@link Clock#systemUTC()} for a store that reads the system clock exactly each
-     * time (at about half the decisions a second over many keys), a fake clock in tests.
+     * time (at about half the decisions a second over many keys), a fake clock in tests. A
+     * decision or adjustment while it reads before 1970 throws {@link IllegalArgumentException}
+     * (quota state cannot hold such a time; see {@link QuotaArithmetic}).
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");

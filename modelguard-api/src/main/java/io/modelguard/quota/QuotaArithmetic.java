@@ -46,11 +46,24 @@ import java.util.List;
  * which admits nothing extra; once that refuses, {@link #capLeads} moves the stored window back to
  * now's window with its counts, and a store writes that and decides again (otherwise the key would
  * stay refused until the clock reached the stored window's end again, the length of the step).
- * {@link #adjust} moves it back alike. So a window full at the step waits about as long as on a
- * steady clock, at most one window more. What that bounds: the counts then weigh as at now's point
- * of the window rather than the stored one, as if up to a window had passed, so a step back admits
- * at most what the key still counted more than a steady clock (one quota, unless forced charges
- * took it further), and after that the window counts as on a steady clock.
+ * {@link #adjust} moves it back alike, but only after matching a refund's window against the
+ * windows as stored: a refund comes off the count of the window it names while that is still the
+ * stored current or previous one, and off no other (matched after the move, it would be dropped,
+ * or come off the count of the window whose index the moved one took). So a window full at the
+ * step waits about as long as on a steady clock, at most one window more. What that bounds: the
+ * counts then weigh as at now's point of the window rather than the stored one, as if up to a
+ * window had passed, so a step back admits at most what the key still counted more than a steady
+ * clock (one quota, unless forced charges took it further), and after that the window counts as on
+ * a steady clock.
+ *
+ * <h2>Times before 1970</h2>
+ *
+ * Every time is at or after the epoch: {@link #tryAcquire} and {@link #adjust} refuse an earlier
+ * {@code now} (only an injected clock can give one) with an {@link IllegalArgumentException}
+ * rather than decide on it. All zeros is a fresh key, so any earlier window index or bucket time
+ * would read as a clock that stepped back, and the Redis store's state is unsigned digits (its
+ * script refuses such a time alike). So the window indices below, computed with {@code /} on
+ * non-negative times, equal the floor division Lua computes.
  *
  * <h2>Sliding-window counter and its error bound</h2>
  *
@@ -102,11 +115,13 @@ public final class QuotaArithmetic {
    * again on it (a clock that never steps back leaves nothing for it to move).
    *
    * @return whether the cost was charged
-   * @throws IllegalArgumentException if {@code cost < 1}
+   * @throws IllegalArgumentException if {@code cost < 1}, or if {@code now} is before 1970 (see
+   *     the class comment, <i>Times before 1970</i>)
    */
   public static boolean tryAcquire(QuotaPlan plan, long[] state, long now, long cost) {
-    if (cost < 1) {
-      throw new IllegalArgumentException("cost must be at least 1, was " + cost);
+    if (cost < 1 || now < 0) {
+      // Built out of line: this method is on every decision's path.
+      throw cost < 1 ? new IllegalArgumentException("cost must be at least 1, was " + cost) : beforeEpoch(now);
     }
     long nowMs = Math.floorDiv(now, 1000);
     int n = plan.size();
@@ -192,6 +207,14 @@ public final class QuotaArithmetic {
    * Returns ({@code delta < 0}) or forcibly charges ({@code delta > 0}) units on every limit.
    * A refund goes to the sliding window that was current at {@code decidedAt} (the time of the
    * reservation being settled) and is dropped once that window is older than the previous one.
+   * It is matched against the windows as stored, before a window stored ahead of now's (a clock
+   * that stepped back) is moved back to now's, so it comes off no other window's count. Caveat:
+   * a reservation decided while its window was stored ahead (after a step back, before a refusal
+   * moved it back) was counted in the stored window, yet its refund is matched by {@code
+   * decidedAt}'s window like any other; it never returns more than {@code -delta}.
+   *
+   * @throws IllegalArgumentException if {@code now} is before 1970 (see the class comment, <i>Times
+   *     before 1970</i>)
    */
   public static void adjust(QuotaPlan plan, long[] state, long now, long delta, long decidedAt) {
     adjust(plan, state, now, delta, decidedAt, null);
@@ -232,8 +255,14 @@ public final class QuotaArithmetic {
    * i} back by at most {@code ends[i] - now}. Without that bound a refund would return units the
    * bucket had already refilled since the reservation, and a client spending those meanwhile would
    * get more than a bucket at one instant.
+   *
+   * @throws IllegalArgumentException if {@code now} is before 1970 (see the class comment, <i>Times
+   *     before 1970</i>)
    */
   public static void adjust(QuotaPlan plan, long[] state, long now, long delta, long decidedAt, long[] ends) {
+    if (now < 0) {
+      throw beforeEpoch(now);
+    }
     if (delta == 0) {
       return;
     }
@@ -257,14 +286,13 @@ public final class QuotaArithmetic {
           state[b] = Math.min(tat + units * l.intervalMicros(), now + 2 * l.toleranceMicros());
         }
       } else {
-        // Moved back as capLeads does: a refund after the clock stepped back finds the window its
-        // reservation was counted in.
-        state[b] = Math.min(state[b], nowMs / l.windowMillis());
         roll(l, state, b, nowMs);
         long max = 2 * l.quota();
         if (delta > 0) {
           state[b + 1] = Math.min(state[b + 1] + Math.min(delta, max), max);
         } else {
+          // Matched against the windows as stored, before a step back moves them: moved first, a
+          // window would be matched under another window's index.
           long at = Math.floorDiv(Math.floorDiv(decidedAt, 1000), l.windowMillis());
           if (at == state[b]) {
             state[b + 1] = Math.max(0, state[b + 1] + Math.max(delta, -max));
@@ -272,6 +300,8 @@ public final class QuotaArithmetic {
             state[b + 2] = Math.max(0, state[b + 2] + Math.max(delta, -max));
           }
         }
+        // Then moved back as capLeads does, with its counts.
+        state[b] = Math.min(state[b], nowMs / l.windowMillis());
       }
     }
   }
@@ -506,6 +536,12 @@ public final class QuotaArithmetic {
    */
   static boolean sharesState(QuotaLimit a, QuotaLimit b) {
     return a.name().equals(b.name()) && a.algorithm() == b.algorithm() && a.windowSeconds() == b.windowSeconds();
+  }
+
+  /** The refusal of a time before 1970, which state cannot hold (see the class comment). */
+  private static IllegalArgumentException beforeEpoch(long now) {
+    return new IllegalArgumentException("quota time " + now + " µs is before 1970 (the epoch), which quota"
+        + " state cannot hold: the store's clock must not read before 1970-01-01T00:00:00Z");
   }
 
   private static long ceilDiv(long a, long b) {

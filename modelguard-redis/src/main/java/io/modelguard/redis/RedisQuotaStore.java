@@ -803,7 +803,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     /**
      * <b>For tests only.</b> Makes the script take the time from {@code clock} instead of Redis
      * {@code TIME}, so a test can move time with a fake clock. Never in production: several nodes'
-     * clocks disagree, which breaks exactness. Default: Redis {@code TIME}.
+     * clocks disagree, which breaks exactness. Default: Redis {@code TIME}. A time before 1970,
+     * which quota state cannot hold, fails the call (the script's error {@code MGBADTIME}, the
+     * failure policy answers) and writes nothing, as the in-memory store refuses it.
      */
     public Builder clientTimeForTesting(Clock clock) {
       this.clientClock = Objects.requireNonNull(clock, "clock");

@@ -32,7 +32,9 @@
 --          (WRONGTYPE): with an error starting MGBADSTATE and the key's position i, changing
 --          nothing, rather than read as a full quota.
 -- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit;
---          or the error WRONGTYPE or MGBADSTATE (a key's state), or MGREPLAY (see KEYS[n+1]).
+--          or the error WRONGTYPE or MGBADSTATE (a key's state), MGBADTIME (now_us before 1970,
+--          only from a client's clock; nothing is read or written but the guard), or MGREPLAY
+--          (see KEYS[n+1]).
 local guard = KEYS[#KEYS]
 local replayMs = ARGV[3]
 
@@ -92,6 +94,10 @@ if ARGV[1] == '' then
 else
   now = tonumber(ARGV[1])
   nowMs = math.floor(now / 1000)
+end
+-- QuotaArithmetic refuses a time before 1970 alike: state is unsigned digits, all zeros a fresh key
+if now < 0 then
+  return refuse('MGBADTIME quota time ' .. string.format('%d', now) .. ' us is before 1970, which quota state cannot hold')
 end
 local grace = tonumber(ARGV[2])
 local n = tonumber(ARGV[4])
@@ -227,13 +233,12 @@ local function adjust(delta, at, ends)
         s1[i] = math.min(tat + units * pa[i], now + 2 * pb[i])
       end
     else
-      -- moved back as capLeads does
-      s1[i] = math.min(s1[i], idiv(nowMs, pb[i]))
       roll(i)
       local max = 2 * pa[i]
       if delta > 0 then
         s2[i] = math.min(s2[i] + math.min(delta, max), max)
       else
+        -- matched against the windows as stored, before a step back moves them
         local atIdx = idiv(idiv(at, 1000), pb[i])
         if atIdx == s1[i] then
           s2[i] = math.max(0, s2[i] + math.max(delta, -max))
@@ -241,6 +246,8 @@ local function adjust(delta, at, ends)
           s3[i] = math.max(0, s3[i] + math.max(delta, -max))
         end
       end
+      -- then moved back as capLeads does, with its counts
+      s1[i] = math.min(s1[i], idiv(nowMs, pb[i]))
     end
   end
 end

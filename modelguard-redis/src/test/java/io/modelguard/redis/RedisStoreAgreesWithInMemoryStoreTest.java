@@ -1,6 +1,7 @@
 package io.modelguard.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisURI;
 import io.modelguard.quota.FailurePolicy;
@@ -66,6 +67,33 @@ class RedisStoreAgreesWithInMemoryStoreTest {
   void bothStoresMoveSlidingWindowsBackAlikeWhileTheClockStepsBackAndForth() {
     for (long seed = 1; seed <= 60; seed++) {
       replaySlidingWithStepsBack(seed);
+    }
+  }
+
+  @Test
+  void bothStoresRefuseATimeBefore1970AndWriteNothing() {
+    // Quota state holds no time before 1970 (all zeros is a fresh key; the script's state is
+    // unsigned digits): Java's truncating and Lua's flooring division would index such a time's
+    // window differently, and the script would write a state it then refuses to read.
+    FakeClock clock = FakeClock.at(Instant.parse("1969-12-31T23:59:30Z"));
+    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
+    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
+        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 10, Duration.ofSeconds(1)),
+          QuotaLimit.slidingWindow("minute", 5, Duration.ofMinutes(1)));
+      QuotaKey key = QuotaKey.forTenant("agree-1969-" + UUID.randomUUID(), "digits");
+      String prefix = RedisQuotaStore.DEFAULT_PREFIX + "{" + key.partition() + "}:";
+
+      assertThatThrownBy(() -> memory.acquire(key, plan, 1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("before 1970");
+      assertThat(redis.acquire(key, plan, 1).status()).isEqualTo(QuotaDecision.Status.UNAVAILABLE);
+      assertThat(server.cli("exists", prefix + "burst:t1", prefix + "minute:s60")).as("nothing written")
+          .contains("0");
+
+      clock.set(Instant.EPOCH.plusSeconds(1));
+      for (int i = 0; i < 6; i++) {
+        assertThat(redis.acquire(key, plan, 1)).hasToString(memory.acquire(key, plan, 1).toString());
+      }
     }
   }
 

@@ -348,6 +348,29 @@ public abstract class QuotaStoreCompatibilitySuite {
   }
 
   @Test
+  void afterAClockStepBackASlidingWindowReportsTheResetOfTheWindowItDecidedIn() {
+    QuotaKey key = key("window-stepped-back-reset");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    assertThat(take(key, plan, 2).isAllowed()).isTrue();
+    clock.advance(Duration.ofHours(-1));
+    // Until a refusal moves it back, the stored window decides (as at its start) and keeps the
+    // count until its own end, 50 s after an hour from now: that is the reset reported.
+    QuotaDecision ahead = take(key, plan, 1);
+    assertThat(ahead.isAllowed()).isTrue();
+    assertThat(ahead.remaining(0)).isEqualTo(2);
+    assertThat(ahead.resetAfterMicros(0)).isEqualTo(micros(Duration.ofSeconds(3650)));
+    assertThat(take(key, plan, 2).resetAfterMicros(0)).isEqualTo(micros(Duration.ofSeconds(3650)));
+    QuotaDecision refused = take(key, plan, 1);
+    assertThat(refused.isAllowed()).isFalse();
+    assertThat(refused.resetAfterMicros(0)).as("moved back to now's window").isEqualTo(50_000_000);
+    advanceMicros(refused.retryAfterMicros());
+    QuotaDecision after = take(key, plan, 1);
+    assertThat(after.isAllowed()).isTrue();
+    assertThat(after.resetAfterMicros(0)).as("now's window, 12.001 s in").isEqualTo(47_999_000);
+  }
+
+  @Test
   void aClockSteppedBackAdmitsAtMostOneQuotaMoreThanASlidingWindowInAnyWindowLongSpan() {
     // The worst case: spent 10 s into a window, the clock back an hour less 40 s, to 50 s into a
     // window, so the count weighs as it would 40 s later: 4 more units within the first minute.
@@ -612,6 +635,34 @@ public abstract class QuotaStoreCompatibilitySuite {
     store.adjust(key, plan, -30, r.decidedAtMicros());
     // The previous window now holds 20, counted in full at the start of this one.
     assertThat(take(key, plan, 1).remaining(0)).isEqualTo(79);
+  }
+
+  @Test
+  void aRefundAfterTheClockSteppedBackAnHourComesOffTheWindowItWasChargedTo() {
+    QuotaKey key = key("refund-step-back");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    QuotaDecision r = take(key, plan, 5);
+    assertThat(r.isAllowed()).isTrue();
+    clock.advance(Duration.ofHours(-1));
+    store.adjust(key, plan, -5, r.decidedAtMicros());
+    assertThat(take(key, plan, 5).isAllowed()).as("the 5 refunded").isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).as("and no more").isFalse();
+  }
+
+  @Test
+  void aRefundAfterTheClockSteppedBackAWindowComesOffThePreviousWindowItWasChargedTo() {
+    QuotaKey key = key("refund-step-back-previous");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(50));
+    QuotaDecision r = take(key, plan, 3);
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    assertThat(take(key, plan, 2).isAllowed()).isTrue();
+    clock.advance(Duration.ofMinutes(-1));
+    store.adjust(key, plan, -3, r.decidedAtMicros());
+    // The previous window is empty again; the current one holds the 2.
+    assertThat(take(key, plan, 3).isAllowed()).isTrue();
+    assertThat(take(key, plan, 1).isAllowed()).isFalse();
   }
 
   @Test
