@@ -206,7 +206,8 @@ public final class ModelInputPolicy implements Policy {
    * On whose behalf a request's URLs are fetched, for the resolver's share per caller: its
    * principal's tenant ({@code t:<tenant>}, so a tenant's many keys or subjects share one share),
    * else its client address as a quota key keys it ({@code a:<address>}, an IPv6 address reduced
-   * to its /64).
+   * to its /64, or to the IPv4 address of the host it stands for: NAT64, 6to4, Teredo; see {@link
+   * QuotaKey#forAddress}).
    */
   static String callerOf(InferenceRequest request, Optional<Principal> principal) {
     return principal.isPresent() ? "t:" + principal.get().tenant()

@@ -190,7 +190,10 @@ import org.slf4j.LoggerFactory;
  * deflate} over bytes already in it (a gzip
  * stream; a zlib or a whole raw deflate stream; the runtime's own compression declares the coding
  * before this filter but compresses after it), or
- * any other coding, which no runtime applies after the filters. If
+ * any other coding, which no runtime applies after the filters. Codings are read as RFC 9110 has
+ * them (case-insensitive tokens, a list with optional whitespace and empty members); a {@code
+ * Content-Encoding} that names none but {@code identity} is no coding, and is removed from the
+ * checked answer, since {@code identity} is not a coding a response carries. If
  * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
  * the {@code internal.error} problem (500). It still carries the decision's headers (the request

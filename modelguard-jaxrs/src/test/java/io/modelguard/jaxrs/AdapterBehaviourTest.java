@@ -719,6 +719,37 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     assertThat(fields).as(kind).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"identity", "%20identity%20", "identity,%20", "IDENTITY", "%09identity%09", ",%20Identity%20,"})
+  void anEntityDeclaredInNoCodingHoweverSpelledPassesThePoliciesAndLeavesWithoutContentEncoding(String coding)
+      throws Exception {
+    // RFC 9110: codings are case-insensitive tokens in a list with optional whitespace and empty
+    // members, and identity is no coding. The policies read this entity; the header, which a
+    // recipient may take for a coding it must undo, described the resource's bytes, not the answer.
+    String raw = declaredCoding(coding);
+
+    assertThat(raw).as(coding).startsWith("HTTP/1.1 200 ").endsWith("{\"label\":7}");
+    List<String> fields = List.of(raw.substring(0, raw.indexOf("\r\n\r\n")).split("\r\n"));
+    assertThat(fields).as(coding).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"%20BR%20", "identity,%09br", ",%20compress,"})
+  void anEntityDeclaredInACodingNoRuntimeAppliesHoweverSpelledIsWithheld(String coding) throws Exception {
+    String raw = declaredCoding(coding);
+
+    assertThat(raw).as(coding).startsWith("HTTP/1.1 500 ").endsWith(ProblemRenderer.internalError().bodyAsString());
+    List<String> fields = List.of(raw.substring(0, raw.indexOf("\r\n\r\n")).split("\r\n"));
+    assertThat(fields).as(coding).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
+  }
+
+  /** The raw answer of {@code /escape/declared-coding} declaring {@code coding} (percent-encoded). */
+  private String declaredCoding(String coding) throws IOException {
+    return RawHttp.exchange(deployment.baseUri(), "POST /escape/declared-coding?coding=" + coding
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+        + "Connection: close\r\n\r\n{}");
+  }
+
   @Test
   void outputPoliciesSeeTheEntityBeforeTheRuntimeCompressesIt() throws Exception {
     TestApplication app = TestApplication.builder(
@@ -1106,6 +1137,18 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
       }
       String declared = coding.equals("raw-deflate") ? "deflate" : coding;
       return Response.ok(coded.toByteArray()).header(as, declared).build();
+    }
+
+    /**
+     * The prediction as it is, not coded, under the {@code Content-Encoding} the query parameter
+     * {@code coding} names, as the resource spells it (spaces, tabs and letter case included).
+     */
+    @POST
+    @Path("declared-coding")
+    @Produces(MediaType.APPLICATION_JSON)
+    @ModelSecured(model = "digits", chain = "label-only")
+    public Response declaredCoding(@jakarta.ws.rs.QueryParam("coding") String coding) {
+      return Response.ok(PREDICTION).header("Content-Encoding", coding).build();
     }
 
     /** A {@link StreamingOutput}. */

@@ -136,7 +136,9 @@ import org.slf4j.LoggerFactory;
  * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
  * error page would show its message: it may quote the model's output), a servlet that sets a {@code
  * Content-Encoding} (a compressed body is bytes the policies cannot read: compress outside this
- * filter), also under a name that reads as it on the wire ({@code "Content-Encoding "}), a servlet
+ * filter), also under a name that reads as it on the wire ({@code "Content-Encoding "}; one naming
+ * no coding, {@code identity} in any letter case amid spaces, tabs or empty list members as RFC 9110
+ * reads it, is none: the body is checked, and the header removed from the answer), a servlet
  * that answers in a charset Java does not know, or with a body that is not text in a charset other
  * than UTF-8, and a servlet that starts asynchronous processing, since its
  * output would be written after the filter returned ({@code startAsync()} binds the asynchronous
@@ -511,7 +513,8 @@ public final class ModelGuardFilter implements Filter {
       withhold(request, response, buffered);
       return;
     }
-    String encoding = contentCoding(response);
+    List<String> codingHeaders = contentEncodingNames(response);
+    String encoding = contentCoding(response, codingHeaders);
     if (encoding != null) {
       log.error("ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
           + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
@@ -590,6 +593,10 @@ public final class ModelGuardFilter implements Filter {
       response.setContentType(outputType);
     }
     byte[] body = output.body();
+    // Declaring no coding (contentCoding found none), they describe nothing: identity is no coding
+    // a response may carry (RFC 9110, section 12.5.3, keeps it for Accept-Encoding), and a
+    // recipient may take " IDENTITY, " for one it must undo. Servlet 6: a null value removes them.
+    codingHeaders.forEach(name -> response.setHeader(name, null));
     response.setContentLength(body.length);
     if (body.length > 0) {
       writeBody(response, body, bodyCharset);
@@ -642,18 +649,37 @@ public final class ModelGuardFilter implements Filter {
   }
 
   /**
-   * The content coding the servlet declared for its body ({@code gzip}, say), or null if there is
-   * none but {@code identity}: a coded body is bytes the output policies cannot read or rewrite.
-   * Declared under any name that reads as {@code Content-Encoding} on the wire ({@link
+   * The names of the response's headers that read as {@code Content-Encoding} on the wire ({@link
    * HeaderNames}): the containers send {@code "Content-Encoding "} as {@code Content-Encoding :
-   * gzip}, which a proxy or client may take for the coding.
+   * gzip}, which a proxy or client may take for the coding. Empty (allocating nothing) for most
+   * responses.
    */
-  private static String contentCoding(HttpServletResponse response) {
-    List<String> declared = new ArrayList<>();
+  private static List<String> contentEncodingNames(HttpServletResponse response) {
+    List<String> names = List.of();
     for (String name : response.getHeaderNames()) {
       if (HeaderNames.reads(name, "Content-Encoding")) {
-        declared.addAll(response.getHeaders(name));
+        if (names.isEmpty()) {
+          names = new ArrayList<>(1);
+        }
+        names.add(name);
       }
+    }
+    return names;
+  }
+
+  /**
+   * The content coding the servlet declared for its body under the headers {@code names} ({@code
+   * gzip}, say), or null if there is none but {@code identity} (in any letter case, amid spaces,
+   * tabs and empty list members, as RFC 9110 reads a list): a coded body is bytes the output
+   * policies cannot read or rewrite.
+   */
+  private static String contentCoding(HttpServletResponse response, List<String> names) {
+    if (names.isEmpty()) {
+      return null;
+    }
+    List<String> declared = new ArrayList<>();
+    for (String name : names) {
+      declared.addAll(response.getHeaders(name));
     }
     List<String> codings = ContentCodings.declared(declared);
     return codings.isEmpty() ? null : codings.get(0);

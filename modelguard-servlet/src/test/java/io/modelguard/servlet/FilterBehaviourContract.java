@@ -20,6 +20,7 @@ import io.modelguard.servlet.testapp.AsyncServlet;
 import io.modelguard.servlet.testapp.CappedEchoServlet;
 import io.modelguard.servlet.testapp.CappedNonBlockingEchoServlet;
 import io.modelguard.servlet.testapp.CountedTemplateServlet;
+import io.modelguard.servlet.testapp.DeclaredCodingServlet;
 import io.modelguard.servlet.testapp.DispatchingServlet;
 import io.modelguard.servlet.testapp.ErrorOutputServlet;
 import io.modelguard.servlet.testapp.ErrorServlet;
@@ -283,6 +284,7 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
         ServletDef.of("escape-gzip", new EscapingOutputServlet(Mode.GZIP), "/escape/gzip"),
         ServletDef.of("escape-gzip-padded", new EscapingOutputServlet(Mode.GZIP_UNDER_A_PADDED_NAME),
             "/escape/gzip-padded"),
+        ServletDef.of(DeclaredCodingServlet.class, "/declared-coding"),
         ServletDef.of("escape-huge", new EscapingOutputServlet(Mode.HUGE), "/escape/huge"),
         ServletDef.of("escape-async", new EscapingOutputServlet(Mode.ASYNC_ORIGINAL_RESPONSE, escapeRelease), "/escape/async"),
         ServletDef.of("escape-error-message", new EscapingOutputServlet(Mode.ERROR_MESSAGE), "/escape/error-message"),
@@ -989,6 +991,38 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
     assertThat(r).startsWith("HTTP/1.1 500 ").contains("\"code\":\"internal.error\"");
     List<String> fields = List.of(r.substring(0, r.indexOf("\r\n\r\n")).split("\r\n"));
     assertThat(fields).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"identity", "%20identity%20", "identity,%20", "IDENTITY", "%09identity%09", ",%20Identity%20,"})
+  void outputDeclaredInNoCodingHoweverSpelledPassesThePoliciesAndLeavesWithoutContentEncoding(String coding)
+      throws Exception {
+    // RFC 9110: codings are case-insensitive tokens in a list with optional whitespace and empty
+    // members, and identity is no coding. The policies read these bytes; the header, which a
+    // recipient may take for a coding it must undo, described the servlet's bytes, not the answer.
+    String r = declaredCoding(coding);
+
+    assertThat(r).as(coding).startsWith("HTTP/1.1 200 ").endsWith("{\"label\":7}");
+    List<String> fields = List.of(r.substring(0, r.indexOf("\r\n\r\n")).split("\r\n"));
+    assertThat(fields).as(coding).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"%20GZIP%20", "identity,%09br", ",%20x-gzip,"})
+  void outputDeclaredInACodingHoweverSpelledIsWithheld(String coding) throws Exception {
+    String r = declaredCoding(coding);
+
+    assertThat(r).as(coding).startsWith("HTTP/1.1 500 ").contains("\"code\":\"internal.error\"")
+        .doesNotContain(EscapingOutputServlet.SECRET);
+    List<String> fields = List.of(r.substring(0, r.indexOf("\r\n\r\n")).split("\r\n"));
+    assertThat(fields).as(coding).noneMatch(f -> wireName(f).equalsIgnoreCase("Content-Encoding"));
+  }
+
+  /** The raw answer of {@link DeclaredCodingServlet} declaring {@code coding} (percent-encoded). */
+  private String declaredCoding(String coding) throws IOException {
+    return RawHttp.exchange(deployment.baseUri(), "POST /app/declared-coding?coding=" + coding
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + fixture.basicKey()
+        + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
   }
 
   @Test

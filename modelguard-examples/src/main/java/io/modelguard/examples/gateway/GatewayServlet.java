@@ -139,7 +139,16 @@ import org.slf4j.LoggerFactory;
  * image-classifier} prediction whose image the guard fetched: the edge fetched it from a host of
  * the client's choosing, and the charge is what limits how often a tenant has it fetch, even while
  * the upstream is down or at its cap. The refusal's {@code RateLimit} fields, decided by the guard
- * with the request, still count the unit; the tenant's next answer shows it back. A body over {@value #MAX_REQUEST_BYTES} bytes (the guard's input policy
+ * with the request, still count the charge it gives back: {@code r} is the endpoint's cost lower
+ * than the store holds once the refund is made and, for a token bucket, {@code t} is up to the
+ * refill time of that cost longer; the tenant's next answer shows the refund. The gateway cannot
+ * correct them: the refund is made only at the guard's {@code RECORD} phase, after this servlet
+ * answered, and a store may drop it ({@code ResilientQuotaStore} while the shared store that
+ * decided the charge is down), so adding the cost back here could report a refund that never
+ * happened; and {@code t} is rounded up to whole seconds, from which the refilled reset cannot be
+ * computed. Fields that agree with the refund need the engine to carry, with an allowed settled
+ * charge, its figures as refunded (as it does for a released hold) and to report them only once
+ * the store took the refund. A body over {@value #MAX_REQUEST_BYTES} bytes (the guard's input policy
  * refuses those first) stays charged, as the guard's own input refusals do. So does every
  * prediction sent on a connection, whatever became of it ({@code 502} or {@code 504} from the
  * upstream, no whole answer in time, an answer broken off or not relayed): the upstream may have

@@ -211,6 +211,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // runtime count what it finally writes, which stays right behind a compressing interceptor.
       // Nor may a validator or digest of the model's own output leave, which would identify it.
       response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
+      dropContentCodingOfNone(response.getHeaders());
       return true;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
@@ -246,6 +247,35 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       }
     }
     return null;
+  }
+
+  /**
+   * Removes the {@code Content-Encoding} headers (under every name that reads as it on the wire) of
+   * an entity the policies passed if, together, they declare no coding: {@code identity} in any
+   * letter case, with spaces or tabs around it, or empty list members ({@link
+   * ContentCodings#declared}). {@code identity} is no content coding a response may carry (RFC 9110,
+   * section 12.5.3, reserves it for {@code Accept-Encoding}): a recipient may take {@code " IDENTITY,
+   * "} for a coding it must undo, and refuse the body. A declared coding (the runtime's compression
+   * applies it after this filter) stays as the resource set it.
+   */
+  private static void dropContentCodingOfNone(MultivaluedMap<String, Object> headers) {
+    List<String> names = null;
+    List<Object> values = null;
+    for (Map.Entry<String, List<Object>> header : headers.entrySet()) {
+      if (HeaderNames.reads(header.getKey(), HttpHeaders.CONTENT_ENCODING)) {
+        if (names == null) {
+          names = new ArrayList<>(1);
+          values = new ArrayList<>(1);
+        }
+        names.add(header.getKey());
+        if (header.getValue() != null) {
+          values.addAll(header.getValue());
+        }
+      }
+    }
+    if (names != null && ContentCodings.declared(values).isEmpty()) {
+      names.forEach(headers::remove);
+    }
   }
 
   /** Replaces the response with the {@code internal.error} problem. */
