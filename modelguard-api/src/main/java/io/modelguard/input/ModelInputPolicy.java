@@ -60,8 +60,10 @@ import org.slf4j.LoggerFactory;
  *       whose fetch finds a budget used up gets {@code input.fetch_failed} (502). The host lookups
  *       are made on behalf of the request's tenant (its principal's; without a principal, its client
  *       address): with the default resolver, one tenant's lookups hold at most half of the
- *       resolver's slots, so a tenant naming domains whose DNS never answers cannot stall every
- *       other tenant's fetches ({@link HostResolver#system}).
+ *       resolver's slots, and any four tenants together leave at least one, so tenants naming
+ *       domains whose DNS never answers cannot stall every other tenant's fetches ({@link
+ *       HostResolver#system}); a resolver of your own is told the caller too ({@link
+ *       HostResolver#resolve(String, Duration, String)}).
  * </ol>
  *
  * <p>A request for a model that has no spec here is refused with {@code input.invalid} (fail

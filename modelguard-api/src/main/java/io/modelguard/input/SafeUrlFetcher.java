@@ -66,7 +66,12 @@ import org.slf4j.LoggerFactory;
  * what it resolved to (step 4, also on a redirect hop) is reported to the client exactly as a
  * name that does not resolve ({@code input.fetch_failed}, {@link FetchFailure#UNRESOLVABLE}'s
  * text), so that a client cannot learn which internal names a split-horizon resolver knows; the
- * result's {@code refusal()} and the DEBUG log keep the true reason ({@link UrlCheck#decision()}).
+ * result's {@code refusal()} keeps the true reason ({@link UrlCheck#decision()}), and an INFO line
+ * of this class's logger beginning {@code SafeUrlFetcher: SSRF refusal:} tells the operator, with
+ * the host, the caller (tenant or client address, see {@link HostResolver#resolve(String,
+ * Duration, String)}) and the range its answer fell in, that the {@code input.fetch_failed} in the
+ * audit line was a refusal, not a failing upstream. Nor is either answered sooner than the other:
+ * both wait until {@link Builder#minUnresolvableTime} after the lookup began.
  * A refused IP literal, which the client wrote itself, stays {@code input.url_blocked}.
  *
  * <pre>{@code
@@ -83,6 +88,13 @@ public final class SafeUrlFetcher {
       List.of("localhost", "*.localhost", "metadata", "metadata.google.internal", "instance-data");
 
   private static final Logger log = LoggerFactory.getLogger(SafeUrlFetcher.class);
+  private static final long DEFAULT_MIN_UNRESOLVABLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** Waits {@code nanos}; the seam tests use to pass a fake ticker's time instead of waiting. */
+  @FunctionalInterface
+  interface Pause {
+    void pause(long nanos) throws InterruptedException;
+  }
 
   /** Opens a TCP connection; the seam tests use to observe where the fetcher connects. */
   @FunctionalInterface
@@ -131,6 +143,9 @@ public final class SafeUrlFetcher {
   private final Connector connector;
   /** {@link System#nanoTime} outside tests: every deadline of this fetcher is in its time. */
   private final LongSupplier ticker;
+  /** {@link TimeUnit#sleep} outside tests. */
+  private final Pause pause;
+  private final long minUnresolvableNanos;
 
   private SafeUrlFetcher(Builder b) {
     this.resolver = b.resolver != null ? b.resolver : HostResolver.system(b.connectTimeout);
@@ -150,12 +165,16 @@ public final class SafeUrlFetcher {
     this.sslContext = b.sslContext;
     this.connector = b.connector;
     this.ticker = b.ticker;
+    this.pause = b.pause;
+    this.minUnresolvableNanos = b.minUnresolvableTime != null ? b.minUnresolvableTime.toNanos()
+        : Math.min(DEFAULT_MIN_UNRESOLVABLE_NANOS, connectTimeoutNanos);
   }
 
   /**
    * Starts a builder. Defaults: ports 80 and 443; the default deny set and name deny list; no host
    * allow-list; connect timeout 2 s, total timeout 5 s; 5 MiB byte cap; 5 redirects; PNG, JPEG and
-   * GIF content only; the JVM's resolver (bounded by the connect timeout) and default TLS trust.
+   * GIF content only; the JVM's resolver (bounded by the connect timeout) and default TLS trust; a
+   * name told to the client as unresolvable answered no sooner than 100 ms after its lookup began.
    */
   public static Builder builder() {
     return new Builder();
@@ -191,6 +210,8 @@ public final class SafeUrlFetcher {
    */
   private UrlCheck check(ParsedUrl url, Long deadline, String caller) {
     List<InetAddress> addresses;
+    // When a name told to the client as unresolvable is answered at the soonest (see minUnresolvableTime).
+    long answerNotBefore = 0;
     if (url.literal != null) {
       addresses = List.of(toInetAddress(url.literal));
     } else {
@@ -203,6 +224,10 @@ public final class SafeUrlFetcher {
       if (!portMayBeAllowed(url.port)) {
         // Checked before resolving, so a refused URL does not even cause a DNS query.
         return refuse(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port);
+      }
+      answerNotBefore = ticker.getAsLong() + minUnresolvableNanos;
+      if (deadline != null && deadline - answerNotBefore < 0) {
+        answerNotBefore = deadline;
       }
       try {
         if (deadline == null) {
@@ -222,6 +247,7 @@ public final class SafeUrlFetcher {
       }
       if (addresses == null || addresses.isEmpty()) {
         log.debug("SafeUrlFetcher: {} has no address", url.host);
+        waitUntil(answerNotBefore);
         return UrlCheck.failed(FetchFailure.UNRESOLVABLE, url);
       }
     }
@@ -235,10 +261,12 @@ public final class SafeUrlFetcher {
       }
       Optional<String> denied = classifier.deniedBy(raw);
       if (denied.isPresent()) {
-        return refuseByAddress(UrlRefusal.DENIED_ADDRESS, url, "an answer is in " + denied.get());
+        return refuseByAddress(
+            UrlRefusal.DENIED_ADDRESS, url, "an answer is in " + denied.get(), caller, answerNotBefore);
       }
       if (!allowedPorts.contains(url.port)) {
-        return refuseByAddress(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port + " for a non-exempt address");
+        return refuseByAddress(UrlRefusal.PORT_NOT_ALLOWED, url, "port " + url.port + " for a non-exempt address",
+            caller, answerNotBefore);
       }
     }
     return UrlCheck.allowed(url, addresses);
@@ -248,15 +276,36 @@ public final class SafeUrlFetcher {
    * Refuses {@code url} for one of the addresses it names or resolved to. For a name the client is
    * told it does not resolve: split-horizon DNS answers internal names, and a refusal telling
    * "resolves to an internal address" apart from "no such name" would let a client enumerate them.
-   * The log keeps the true reason.
+   * The operator is told the truth at INFO, once per refusal: the audit line and the client both
+   * say {@code input.fetch_failed}, which alone would pass an SSRF attempt off as a flaky upstream.
    */
-  private UrlCheck refuseByAddress(UrlRefusal reason, ParsedUrl url, String note) {
+  private UrlCheck refuseByAddress(
+      UrlRefusal reason, ParsedUrl url, String note, String caller, long answerNotBefore) {
     if (url.literal != null) {
       return refuse(reason, url, note);
     }
-    log.debug("SafeUrlFetcher: refused {}: {} ({}); the client is told the name does not resolve",
-        url.host, reason, note);
+    if (log.isInfoEnabled()) {
+      log.info("SafeUrlFetcher: SSRF refusal: host {} refused for caller {}: {} ({}); the client is told, "
+          + "as for a name that does not resolve, input.fetch_failed", url.host,
+          caller == null ? "-" : LogText.oneLine(caller, 200), reason, note);
+    }
+    waitUntil(answerNotBefore); // after logging, so that the time the line takes is inside the wait
     return UrlCheck.refusedByAnswers(reason, url);
+  }
+
+  /**
+   * Waits until {@code time} (in {@link #ticker}'s time) if it is still to come: an interrupt ends
+   * the wait early, keeping the thread's interrupt status.
+   */
+  private void waitUntil(long time) {
+    long left = time - ticker.getAsLong();
+    if (left > 0) {
+      try {
+        pause.pause(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** An immutable copy of {@code addresses}, or null if one of them is null. */
@@ -271,14 +320,9 @@ public final class SafeUrlFetcher {
     return List.of(copy);
   }
 
-  /**
-   * Only {@link HostResolver#system} keeps a share per caller; another resolver is asked as the
-   * public interface allows.
-   */
+  /** Asks on behalf of {@code caller} if there is one, so that the resolver can keep its share. */
   private List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
-    return caller != null && resolver instanceof SystemResolver
-        ? ((SystemResolver) resolver).resolve(host, timeLeft, caller)
-        : resolver.resolve(host, timeLeft);
+    return caller != null ? resolver.resolve(host, timeLeft, caller) : resolver.resolve(host, timeLeft);
   }
 
   private UrlCheck refuse(UrlRefusal reason, ParsedUrl url, String note) {
@@ -619,6 +663,9 @@ public final class SafeUrlFetcher {
     private SSLContext sslContext;
     private Connector connector = PLAIN;
     private LongSupplier ticker = System::nanoTime;
+    private Pause pause = TimeUnit.NANOSECONDS::sleep;
+    /** Null for the default: 100 ms, or the connect timeout if shorter. */
+    private Duration minUnresolvableTime;
 
     private Builder() {
       for (String n : DEFAULT_DENIED_NAMES) {
@@ -629,8 +676,10 @@ public final class SafeUrlFetcher {
     /**
      * The resolver. Default: {@link HostResolver#system(Duration)} bounded by the connect timeout
      * (it honours {@code -Djdk.net.hosts.file}), which also keeps one tenant's lookups from holding
-     * more than half of its slots; a resolver given here is asked without the caller, so it keeps no
-     * such share. Tests inject fakes here.
+     * more than half of its slots. A resolver given here is told on whose behalf a {@link
+     * ModelInputPolicy}'s lookups are made ({@link HostResolver#resolve(String, Duration, String)})
+     * and keeps a share per caller only if it implements that method (one wrapping {@link
+     * HostResolver#system} must pass the caller on). Tests inject fakes here.
      */
     public Builder resolver(HostResolver resolver) {
       this.resolver = Objects.requireNonNull(resolver, "resolver");
@@ -775,6 +824,37 @@ public final class SafeUrlFetcher {
       return this;
     }
 
+    /**
+     * The least time after its lookup began that a host name the client is told does not resolve
+     * is answered in: a name with no address, and a name refused for what it resolved to (which is
+     * answered as one with no address, see {@link UrlCheck#decision()}). Without it the time of the
+     * answer would tell them apart: the JVM caches the answers of the internal names the server
+     * itself uses, so such a name is refused in microseconds, while a name that does not exist
+     * costs a query to a DNS server. Split-horizon and cluster DNS servers answer their own zones,
+     * names that exist or not, in a few milliseconds, well within the default; a lookup that takes
+     * longer is answered when it ends (its time says only that a far DNS server was asked). Never
+     * past a fetch's deadline; allowed names and refusals made before any lookup are not delayed.
+     * Default 100 ms (or the connect timeout, if that is shorter); {@link Duration#ZERO} turns it
+     * off.
+     *
+     * @throws IllegalArgumentException if {@code time} is negative; {@link #build()} also refuses
+     *     one longer than the connect timeout, which bounds the default resolver's lookups
+     */
+    public Builder minUnresolvableTime(Duration time) {
+      Objects.requireNonNull(time, "minUnresolvableTime");
+      if (time.isNegative()) {
+        throw new IllegalArgumentException("SafeUrlFetcher.minUnresolvableTime must not be negative, was " + time);
+      }
+      this.minUnresolvableTime = time;
+      return this;
+    }
+
+    /** Tests only: waits for the given nanoseconds instead of {@link TimeUnit#sleep}. */
+    Builder pause(Pause pause) {
+      this.pause = Objects.requireNonNull(pause, "pause");
+      return this;
+    }
+
     /** Tests only: the time deadlines are measured in, instead of {@link System#nanoTime}. */
     Builder ticker(LongSupplier ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -794,6 +874,10 @@ public final class SafeUrlFetcher {
       if (totalTimeout.compareTo(connectTimeout) < 0) {
         throw new IllegalArgumentException("SafeUrlFetcher.totalTimeout (" + totalTimeout
             + ") must not be shorter than connectTimeout (" + connectTimeout + ")");
+      }
+      if (minUnresolvableTime != null && minUnresolvableTime.compareTo(connectTimeout) > 0) {
+        throw new IllegalArgumentException("SafeUrlFetcher.minUnresolvableTime (" + minUnresolvableTime
+            + ") must not be longer than connectTimeout (" + connectTimeout + ")");
       }
       return new SafeUrlFetcher(this);
     }

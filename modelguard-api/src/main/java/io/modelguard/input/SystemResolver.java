@@ -43,7 +43,14 @@ import org.slf4j.LoggerFactory;
  *       #PER_CALLER}: registering domains is cheap, so without this share one caller naming a few
  *       never-answering domains would hold every slot, and every other caller's lookups would wait
  *       out their time. The share is a hard cap, not a share of what is idle: a slot held by a
- *       lookup that never answers cannot be taken back when others need it.
+ *       lookup that never answers cannot be taken back when others need it;
+ *   <li>the last {@value #RESERVE} free slots are kept for callers holding none: a caller that
+ *       already holds a slot takes another only if {@value #RESERVE} stay free after it. So once
+ *       five slots are held, a caller takes one only while it holds none, and {@code k}
+ *       callers whose lookups never answer hold together at most {@value #PER_CALLER} slots if
+ *       {@code k = 1}, and at most {@code 3 + k} if {@code k > 1} (see {@link #callerMayTake}): any
+ *       four leave at least one slot to everyone else, where without the reserve two took all
+ *       eight. Five or more callers together can still hold every slot.
  * </ul>
  *
  * <p>A lookup beyond a share, or beyond {@value #THREADS} in all, waits for a slot within the
@@ -68,6 +75,12 @@ final class SystemResolver implements HostResolver {
    * each) rarely wait for it.
    */
   static final int PER_CALLER = THREADS / 2;
+  /**
+   * The free slots a caller already holding one cannot take: three, so that the lookups of up to
+   * four callers can never hold all {@value #THREADS} (see {@link #callerMayTake}). A caller's
+   * lookups of cached names (microseconds each) rarely wait for it, even with five slots held.
+   */
+  static final int RESERVE = 3;
   private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
   private static final Logger log = LoggerFactory.getLogger(SystemResolver.class);
 
@@ -145,16 +158,18 @@ final class SystemResolver implements HostResolver {
 
   @Override
   public List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
-    return resolve(host, timeLeft, null);
+    // On nobody's behalf (a direct SafeUrlFetcher.fetch): bounded by its domain's share and the total only.
+    return lookUp(host, Math.min(timeoutNanos, timeLeft.toNanos()), null);
   }
 
   /**
-   * As {@link #resolve(String, Duration)}, on behalf of {@code caller}: an opaque key naming who
-   * the lookup is for ({@code t:<tenant>}, {@code a:<client address>}), whose lookups hold at most
-   * {@value #PER_CALLER} slots; null for a lookup on nobody's behalf (a direct {@link
-   * SafeUrlFetcher#fetch(String)}), bounded by its domain's share and the total only.
+   * As {@link #resolve(String, Duration)}, on behalf of {@code caller} (an opaque key such as
+   * {@code t:<tenant>} or {@code a:<client address>}), whose lookups hold at most {@value
+   * #PER_CALLER} slots, and none of the last {@value #RESERVE} free while they hold one.
    */
-  List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
+  @Override
+  public List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
+    Objects.requireNonNull(caller, "caller");
     return lookUp(host, Math.min(timeoutNanos, timeLeft.toNanos()), caller);
   }
 
@@ -279,7 +294,7 @@ final class SystemResolver implements HostResolver {
         return;
       }
       domainFull = heldByDomain.getOrDefault(domain, 0) >= PER_DOMAIN;
-      callerFull = caller != null && heldByCaller.getOrDefault(caller, 0) >= PER_CALLER;
+      callerFull = caller != null && !callerMayTake(held, heldByCaller.getOrDefault(caller, 0));
     } finally {
       slots.unlock();
     }
@@ -290,8 +305,9 @@ final class SystemResolver implements HostResolver {
       throw new UnknownHostException("resolver busy for " + domain);
     }
     if (callerFull) {
-      warnBusy("the lookups of caller " + LogText.oneLine(caller, 200) + " held its " + PER_CALLER
-          + " of the resolver's " + THREADS + " slots for all of the caller's time");
+      warnBusy("the lookups of caller " + LogText.oneLine(caller, 200) + " held its share of the resolver's "
+          + THREADS + " slots (at most " + PER_CALLER + ", and none of the last " + RESERVE
+          + " free while it holds one) for all of the caller's time");
       throw new UnknownHostException("resolver busy for caller " + caller);
     }
     warnBusy("the resolver's " + THREADS + " slots were held for all of the caller's time");
@@ -301,7 +317,25 @@ final class SystemResolver implements HostResolver {
   /** Whether a lookup of {@code domain} for {@code caller} may take a slot now. Under the lock. */
   private boolean fits(String domain, String caller) {
     return held < THREADS && heldByDomain.getOrDefault(domain, 0) < PER_DOMAIN
-        && (caller == null || heldByCaller.getOrDefault(caller, 0) < PER_CALLER);
+        && (caller == null || callerMayTake(held, heldByCaller.getOrDefault(caller, 0)));
+  }
+
+  /**
+   * Whether a caller holding {@code callerHeld} slots may take one more while {@code held} (fewer
+   * than {@value #THREADS}) are held in all: below its share, and either holding none or leaving
+   * {@value #RESERVE} free.
+   *
+   * <p>Why {@code k > 1} callers never hold more than {@code 3 + k} slots together: take the last
+   * time one of them took a slot while holding one. After it at most {@value #THREADS} - {@value
+   * #RESERVE} = 5 were held, at most {@value #PER_CALLER} of them its own; say {@code j} of the
+   * others held one or more then. Since then each of the {@code k} gained a slot only while holding
+   * none, so each holds at most what it held then, or one. That is at most {@code 5 + (k - 1 - j)}
+   * if {@code j > 0}, and {@code 4 + (k - 1)} if not: {@code 3 + k} either way. (Without such a
+   * time, each holds at most one.) {@code HostResolverTest} checks the bound over every order of
+   * takes and frees.
+   */
+  static boolean callerMayTake(int held, int callerHeld) {
+    return callerHeld < PER_CALLER && (callerHeld == 0 || held < THREADS - RESERVE);
   }
 
   /** Counts a slot as held by a lookup of {@code domain} for {@code caller}. Under the lock. */

@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -178,6 +182,88 @@ class HostResolverTest {
     });
     assertThatThrownBy(() -> r.resolve("again.attacker99.example", Duration.ofMillis(200), "t:acme"))
         .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for caller t:acme");
+  }
+
+  @Test
+  void callersNamingNeverAnsweringDomainsTogetherLeaveSlotsToEveryoneElse() {
+    // Each caller may hold half the slots: before the reserve, two tenants naming never-answering
+    // domains held all eight between them, and every other caller's lookups waited out their time.
+    SystemResolver.Lookup lookups = host -> host.endsWith(".example")
+        ? hanging.lookUp(host)
+        : new InetAddress[] {InetAddress.getByAddress(host, new byte[] {(byte) 203, 0, 113, 7})};
+    SystemResolver r = new SystemResolver(Duration.ofDays(1), lookups);
+    List<String> attackers = List.of("t:acme", "t:initech", "t:umbrella", "a:203.0.113.9");
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      for (int c = 0; c < attackers.size(); c++) {
+        for (int i = 0; i < 2 * SystemResolver.THREADS; i++) {
+          String host = "img.c" + c + "-" + i + ".example"; // a domain of its own: past the domain share
+          String caller = attackers.get(c);
+          assertThatThrownBy(() -> r.resolve(host, Duration.ofMillis(20), caller)).isInstanceOf(UnknownHostException.class);
+        }
+      }
+      // The first takes its share of four; each of the others one of the three left over it.
+      assertThat(r.slotState()).startsWith("held=7 ");
+
+      assertThat(r.resolve("images.example.org", Duration.ofSeconds(20), "t:globex"))
+          .extracting(InetAddress::getHostAddress).containsExactly("203.0.113.7");
+    });
+    assertThatThrownBy(() -> r.resolve("img.again.example", Duration.ofMillis(200), "t:initech"))
+        .isInstanceOf(UnknownHostException.class).hasMessage("resolver busy for caller t:initech");
+  }
+
+  @Test
+  void noFourCallersHoldEverySlotWhateverTheOrderOfTakesAndFrees() {
+    assertThat(mostHeldTogetherBy(1)).isEqualTo(SystemResolver.PER_CALLER);
+    for (int k = 2; k <= 4; k++) {
+      assertThat(mostHeldTogetherBy(k)).as("%d callers", k).isEqualTo(3 + k).isLessThan(SystemResolver.THREADS);
+    }
+    assertThat(mostHeldTogetherBy(5)).as("five callers").isEqualTo(SystemResolver.THREADS);
+  }
+
+  /**
+   * The most slots {@code k} callers can hold together under {@link SystemResolver#callerMayTake},
+   * by a search of every state they reach while they and other callers (each holding none when it
+   * takes a slot, the kindest case for the k) take and free slots in any order.
+   */
+  private static int mostHeldTogetherBy(int k) {
+    // A state: the k callers' slots, sorted (which caller holds what does not matter), then the others'.
+    Set<List<Integer>> seen = new HashSet<>();
+    ArrayDeque<List<Integer>> todo = new ArrayDeque<>();
+    List<Integer> start = new ArrayList<>(Collections.nCopies(k + 1, 0));
+    seen.add(start);
+    todo.add(start);
+    int most = 0;
+    while (!todo.isEmpty()) {
+      List<Integer> s = todo.poll();
+      int theirs = s.subList(0, k).stream().mapToInt(Integer::intValue).sum();
+      int held = theirs + s.get(k);
+      most = Math.max(most, theirs);
+      List<List<Integer>> next = new ArrayList<>();
+      for (int i = 0; i <= k; i++) {
+        int own = i < k ? s.get(i) : 0;
+        if (held < SystemResolver.THREADS && SystemResolver.callerMayTake(held, own)) {
+          next.add(with(s, i, s.get(i) + 1, k));
+        }
+        if (s.get(i) > 0) {
+          next.add(with(s, i, s.get(i) - 1, k));
+        }
+      }
+      for (List<Integer> n : next) {
+        if (seen.add(n)) {
+          todo.add(n);
+        }
+      }
+    }
+    return most;
+  }
+
+  private static List<Integer> with(List<Integer> state, int i, int value, int k) {
+    List<Integer> n = new ArrayList<>(state);
+    n.set(i, value);
+    List<Integer> callers = new ArrayList<>(n.subList(0, k));
+    callers.sort(null);
+    callers.add(n.get(k));
+    return List.copyOf(callers);
   }
 
   @Test

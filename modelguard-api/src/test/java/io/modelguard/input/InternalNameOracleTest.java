@@ -11,6 +11,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
+import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
@@ -31,6 +32,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * input.url_blocked}.
  */
 class InternalNameOracleTest {
+  private static final ModelSpec IMAGE_MODEL = ModelSpec.builder("image-classifier")
+      .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxWidth(64).maxHeight(64).build()))
+      .build();
   private static WireMockServer redirector;
 
   private final FakeResolver resolver = new FakeResolver()
@@ -108,8 +112,32 @@ class InternalNameOracleTest {
   void theLogKeepsTheTrueReason() {
     fetcher.fetch("http://jenkins.corp.internal/cat.png");
 
-    assertThat(log.messagesAt(Level.DEBUG)).anySatisfy(m -> assertThat(m)
+    assertThat(log.messagesAt(Level.INFO)).anySatisfy(m -> assertThat(m)
         .contains("jenkins.corp.internal").contains("DENIED_ADDRESS").contains("10.0.0.0/8"));
+  }
+
+  @Test
+  void theOperatorIsToldOfTheSsrfRefusalTheClientIsNotToldOf() {
+    // The client's answer and the audit line say input.fetch_failed for both requests; only the
+    // fetcher's INFO line tells an SSRF attempt apart from a name that does not resolve (before,
+    // a DEBUG line did, without saying whose request it was).
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("image-classifier")
+        .chain(ModelGuard.DEFAULT_CHAIN, c -> c
+            .policy(Phase.AUTHENTICATE, "tenant", ctx -> GuardDecision.authenticated(Principal.builder("svc").tenant("acme").build()))
+            .policy(Phase.VALIDATE, "input", ModelInputPolicy.builder().model(IMAGE_MODEL).fetcher(fetcher).build()))
+        .build();
+
+    GuardDecision unknown = guard.check(
+        TestRequest.json("image-classifier", "{\"imageUrl\":\"http://nope.corp.internal/cat.png\"}"));
+    assertThat(log.messagesAt(Level.INFO)).as("a name that does not resolve is no SSRF attempt").isEmpty();
+    GuardDecision internal = guard.check(
+        TestRequest.json("image-classifier", "{\"imageUrl\":\"http://127.0.0.1:" + redirector.port() + "/to-internal-name\"}"));
+
+    assertThat(internal.reason()).contains(ReasonCode.INPUT_FETCH_FAILED).isEqualTo(unknown.reason());
+    assertThat(internal.detail()).isEqualTo(unknown.detail());
+    assertThat(log.messagesAt(Level.INFO)).singleElement().satisfies(m -> assertThat(m)
+        .startsWith("SafeUrlFetcher: SSRF refusal: host jenkins.corp.internal refused for caller t:acme: DENIED_ADDRESS")
+        .contains("10.0.0.0/8"));
   }
 
   @Test
@@ -173,9 +201,7 @@ class InternalNameOracleTest {
 
   @Test
   void aGuardAnswersBothRequestsIdentically() {
-    ModelSpec spec = ModelSpec.builder("image-classifier")
-        .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxWidth(64).maxHeight(64).build()))
-        .build();
+    ModelSpec spec = IMAGE_MODEL;
     ModelGuard guard = ModelGuard.builder().auditLog(false).models("image-classifier")
         .chain(ModelGuard.DEFAULT_CHAIN, c -> c.policy(Phase.VALIDATE, "input",
             ModelInputPolicy.builder().model(spec).fetcher(fetcher).build()))

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,15 +62,29 @@ class LookupSharePerCallerTest {
     System.arraycopy(head, 0, response, 0, head.length);
     System.arraycopy(PNG, 0, response, head.length, PNG.length);
     images = new RawHttpServer(response, 0, 0);
+    policy = policyOver(new SystemResolver(Duration.ofSeconds(5), lookup));
+  }
+
+  private ModelInputPolicy policyOver(HostResolver resolver) {
     ModelSpec spec = ModelSpec.builder("image-classifier")
         .maxBodyBytes(4096)
         .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxWidth(64).maxHeight(64).build()))
         .build();
     SafeUrlFetcher fetcher = SafeUrlFetcher.builder()
-        .resolver(new SystemResolver(Duration.ofSeconds(5), lookup))
+        .resolver(resolver)
         .allowInternalEndpoint("127.0.0.1", images.port())
         .build();
-    policy = ModelInputPolicy.builder().model(spec).fetcher(fetcher).build();
+    return ModelInputPolicy.builder().model(spec).fetcher(fetcher).build();
+  }
+
+  /** A guard whose principal's tenant is the request's {@code X-Tenant} header, validating with {@code input}. */
+  private static ModelGuard guardOver(ModelInputPolicy input) {
+    return ModelGuard.builder().auditLog(false)
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "tenant", ctx -> GuardDecision.authenticated(
+                Principal.builder("svc").tenant(ctx.request().header("X-Tenant").orElseThrow()).build()))
+            .policy(Phase.VALIDATE, "input", input))
+        .build();
   }
 
   @AfterEach
@@ -93,12 +108,7 @@ class LookupSharePerCallerTest {
   @Test
   void oneTenantsNeverAnsweringDomainsLeaveAnotherTenantSlotsToResolveIn() {
     // The tenant comes from the authenticated principal, not the address: both share one here.
-    ModelGuard guard = ModelGuard.builder().auditLog(false)
-        .chain("default", c -> c
-            .policy(Phase.AUTHENTICATE, "tenant", ctx -> GuardDecision.authenticated(
-                Principal.builder("svc").tenant(ctx.request().header("X-Tenant").orElseThrow()).build()))
-            .policy(Phase.VALIDATE, "input", policy))
-        .build();
+    ModelGuard guard = guardOver(policy);
 
     // Tenant acme sends as many requests as the resolver has slots, each naming a domain of its
     // own whose DNS server never answers: before, they held all eight slots.
@@ -108,6 +118,56 @@ class LookupSharePerCallerTest {
 
     assertThat(victim.isAllowed()).as("globex must be served while acme's lookups hang (got %s %s)",
         victim.reason(), victim.detail()).isTrue();
+  }
+
+  @Test
+  void twoTenantsNeverAnsweringDomainsLeaveAThirdTenantSlotsToResolveIn() {
+    // Each tenant may hold half the slots: before the reserve kept for callers holding none, acme
+    // and initech, four requests each, held all eight between them.
+    ModelGuard guard = guardOver(policy);
+    occupy(i -> guard.check(request("http://img.slow" + i + ".example/cat.png", i % 2 == 0 ? "acme" : "initech",
+        "203.0.113.9")));
+
+    GuardDecision victim = guard.check(request(victimUrl(), "globex", "203.0.113.9"));
+
+    assertThat(victim.isAllowed()).as("globex must be served while acme's and initech's lookups hang (got %s %s)",
+        victim.reason(), victim.detail()).isTrue();
+  }
+
+  @Test
+  void aResolverWrappingTheSystemOneKeepsItsSharePerCaller() {
+    // A resolver of the application's own (here one counting lookups) around the system resolver:
+    // told on whose behalf it resolves, it passes the caller on. Before, a resolver given to the
+    // fetcher was never told the caller, so one tenant's lookups took every slot of the one it wrapped.
+    SystemResolver system = new SystemResolver(Duration.ofSeconds(5), lookup);
+    AtomicInteger lookups = new AtomicInteger();
+    HostResolver counting = new HostResolver() {
+      @Override
+      public List<InetAddress> resolve(String host) throws UnknownHostException {
+        lookups.incrementAndGet();
+        return system.resolve(host);
+      }
+
+      @Override
+      public List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
+        lookups.incrementAndGet();
+        return system.resolve(host, timeLeft);
+      }
+
+      @Override
+      public List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
+        lookups.incrementAndGet();
+        return system.resolve(host, timeLeft, caller);
+      }
+    };
+    ModelGuard guard = guardOver(policyOver(counting));
+    occupy(i -> guard.check(request("http://img.slow" + i + ".example/cat.png", "acme", "203.0.113.9")));
+
+    GuardDecision victim = guard.check(request(victimUrl(), "globex", "203.0.113.9"));
+
+    assertThat(victim.isAllowed()).as("globex must be served while acme's lookups hang (got %s %s)",
+        victim.reason(), victim.detail()).isTrue();
+    assertThat(lookups.get()).isEqualTo(SystemResolver.THREADS + 1);
   }
 
   @Test
