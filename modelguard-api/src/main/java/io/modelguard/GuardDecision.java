@@ -16,8 +16,10 @@ import java.util.Optional;
 public final class GuardDecision {
   private static final String RATE_LIMIT_POLICY = "RateLimit-Policy";
   private static final String RATE_LIMIT = "RateLimit";
+  /** The longest {@linkplain #withOperatorNote operator note}, in characters. */
+  public static final int MAX_OPERATOR_NOTE = 64;
   private static final GuardDecision ALLOW =
-      new GuardDecision(true, null, null, null, Map.of(), null, null, null);
+      new GuardDecision(true, null, null, null, Map.of(), null, null, null, null);
   private static final GuardDecision MORE_THAN_ONE_CREDENTIAL =
       deny(ReasonCode.AUTH_INVALID_TOKEN, "Present exactly one credential.");
 
@@ -30,6 +32,8 @@ public final class GuardDecision {
   private final String challengeScope;
   /** The rate-limit items of the policy that returned this decision, for the engine to merge; or null. */
   private final RateLimitItems rateLimit;
+  /** What the operator is told and the client is not (see {@link #withOperatorNote}); or null. */
+  private final String operatorNote;
 
   private GuardDecision(
       boolean allowed,
@@ -39,7 +43,8 @@ public final class GuardDecision {
       Map<String, String> headers,
       Duration retryAfter,
       String challengeScope,
-      RateLimitItems rateLimit) {
+      RateLimitItems rateLimit,
+      String operatorNote) {
     this.allowed = allowed;
     this.reason = reason;
     this.detail = detail;
@@ -48,6 +53,7 @@ public final class GuardDecision {
     this.retryAfter = retryAfter;
     this.challengeScope = challengeScope;
     this.rateLimit = rateLimit;
+    this.operatorNote = operatorNote;
   }
 
   /** Let the request continue to the next policy. */
@@ -57,12 +63,12 @@ public final class GuardDecision {
 
   /** Authentication succeeded: continue, and {@code principal} is who is calling. */
   public static GuardDecision authenticated(Principal principal) {
-    return new GuardDecision(true, null, null, Objects.requireNonNull(principal, "principal"), Map.of(), null, null, null);
+    return new GuardDecision(true, null, null, Objects.requireNonNull(principal, "principal"), Map.of(), null, null, null, null);
   }
 
   /** Deny with {@code reason} and the reason's generic detail. */
   public static GuardDecision deny(ReasonCode reason) {
-    return new GuardDecision(false, Objects.requireNonNull(reason, "reason"), null, null, Map.of(), null, null, null);
+    return new GuardDecision(false, Objects.requireNonNull(reason, "reason"), null, null, Map.of(), null, null, null, null);
   }
 
   /**
@@ -71,7 +77,7 @@ public final class GuardDecision {
    */
   public static GuardDecision deny(ReasonCode reason, String detail) {
     return new GuardDecision(
-        false, Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(detail, "detail"), null, Map.of(), null, null, null);
+        false, Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(detail, "detail"), null, Map.of(), null, null, null, null);
   }
 
   /**
@@ -99,7 +105,7 @@ public final class GuardDecision {
     checkHeader(name, value);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.put(name, value);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
   /**
@@ -114,7 +120,7 @@ public final class GuardDecision {
     more.forEach(GuardDecision::checkHeader);
     Map<String, String> copy = new LinkedHashMap<>(headers);
     copy.putAll(more);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
   /**
@@ -134,7 +140,7 @@ public final class GuardDecision {
       copy.put(RATE_LIMIT, items.rateLimitField());
     }
     return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter,
-        challengeScope, items);
+        challengeScope, items, operatorNote);
   }
 
   /** A copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire). */
@@ -142,7 +148,7 @@ public final class GuardDecision {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative");
     }
-    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
   /**
@@ -163,7 +169,44 @@ public final class GuardDecision {
         throw new IllegalArgumentException("challenge scope holds a character outside RFC 6749 scope tokens");
       }
     }
-    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, scope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, scope, rateLimit, operatorNote);
+  }
+
+  /**
+   * A copy of this denial carrying a note for the operator only: a short, stable token such as
+   * {@code ssrf_refused:DENIED_ADDRESS} that the engine passes to its listeners in {@link
+   * io.modelguard.event.DecisionEvent#operatorNote()} (so to the audit line and to metrics), and
+   * that is never sent to the client: {@link io.modelguard.problem.ProblemRenderer} does not read
+   * it, so two denials differing only in their notes get byte-for-byte the same problem response.
+   * It says what the reason code conceals on purpose, such as a host name refused for resolving to
+   * an internal address, which the client is told is unresolvable ({@link
+   * io.modelguard.input.UrlRefusal#operatorNote()}). A token rather than a sentence, so that it can
+   * key a dashboard, needs no escaping in a log line and cannot grow: a decision has none unless a
+   * policy sets it. Replaces a note an earlier call set.
+   *
+   * @throws IllegalStateException if this decision allows the request (the engine publishes notes
+   *     of denials only, and would drop this one)
+   * @throws IllegalArgumentException if {@code note} is empty, longer than {@value
+   *     #MAX_OPERATOR_NOTE} characters, or holds a character other than an ASCII letter, digit,
+   *     {@code .}, {@code _}, {@code :} or {@code -}
+   */
+  public GuardDecision withOperatorNote(String note) {
+    Objects.requireNonNull(note, "note");
+    if (allowed) {
+      throw new IllegalStateException("an operator note is for denials only; this decision allows the request");
+    }
+    if (note.isEmpty() || note.length() > MAX_OPERATOR_NOTE) {
+      throw new IllegalArgumentException("operator note must be 1 to " + MAX_OPERATOR_NOTE + " characters, was "
+          + note.length());
+    }
+    for (int i = 0; i < note.length(); i++) {
+      char c = note.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || ".:_-".indexOf(c) >= 0)) {
+        // The note is not echoed: a policy may have built it from what a client sent.
+        throw new IllegalArgumentException("operator note holds a character other than [A-Za-z0-9.:_-] at index " + i);
+      }
+    }
+    return new GuardDecision(allowed, reason, detail, principal, headers, retryAfter, challengeScope, rateLimit, note);
   }
 
   private static void checkHeader(String name, String value) {
@@ -202,11 +245,11 @@ public final class GuardDecision {
   GuardDecision withHeadersUnder(Map<String, String> base) {
     if (headers.isEmpty()) {
       return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(base), retryAfter,
-          challengeScope, null);
+          challengeScope, null, operatorNote);
     }
     Map<String, String> copy = new LinkedHashMap<>(base);
     copy.putAll(headers);
-    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
   /**
@@ -223,7 +266,7 @@ public final class GuardDecision {
       copy.put(RATE_LIMIT, fields[1]);
     }
     return new GuardDecision(allowed, reason, detail, principal, Collections.unmodifiableMap(copy), retryAfter,
-        challengeScope, rateLimit);
+        challengeScope, rateLimit, operatorNote);
   }
 
   /** The rate-limit items the deciding policy set with {@link #withRateLimit}, or null. */
@@ -233,7 +276,7 @@ public final class GuardDecision {
 
   /** A copy carrying {@code principal} (used by the engine for its final decision). */
   GuardDecision withPrincipal(Principal p) {
-    return new GuardDecision(allowed, reason, detail, p, headers, retryAfter, challengeScope, rateLimit);
+    return new GuardDecision(allowed, reason, detail, p, headers, retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
   /** Whether the request may proceed. */
@@ -269,6 +312,14 @@ public final class GuardDecision {
   /** The scope the caller lacks, for {@link ReasonCode#AUTHZ_MODEL_FORBIDDEN}. */
   public Optional<String> challengeScope() {
     return Optional.ofNullable(challengeScope);
+  }
+
+  /**
+   * The note for the operator a policy set with {@link #withOperatorNote}: for logs, audit events
+   * and metrics, never for the client. Empty by default.
+   */
+  public Optional<String> operatorNote() {
+    return Optional.ofNullable(operatorNote);
   }
 
   @Override

@@ -334,7 +334,7 @@ public final class ModelGuard {
         clock.instant(), request.method(), request.path(), endpoint.chain(), endpoint.model().orElse(null),
         principal == null ? null : principal.subject(), principal == null ? null : principal.tenant(),
         result.isAllowed(), result.reason().orElse(null), result.isAllowed() ? null : phase,
-        result.isAllowed() ? null : policy));
+        result.isAllowed() ? null : policy, result.operatorNote().orElse(null)));
     return result;
   }
 

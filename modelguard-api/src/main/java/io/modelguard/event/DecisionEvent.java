@@ -8,7 +8,9 @@ import java.util.Optional;
 
 /**
  * One per {@link io.modelguard.ModelGuard#check} call: the outcome of one request. Carries no
- * credential material: only the subject and tenant of an authenticated caller.
+ * credential material: only the subject and tenant of an authenticated caller. For the operator's
+ * channels (audit lines, metrics), never for the client: {@link #operatorNote} in particular may
+ * say what the client's answer conceals on purpose.
  *
  * @param timestamp when the decision was taken
  * @param method the HTTP method
@@ -21,6 +23,10 @@ import java.util.Optional;
  * @param reason the reason of a denial, or null
  * @param phase the phase of the denying policy, or null
  * @param policy the name of the denying policy, or null
+ * @param operatorNote the {@linkplain io.modelguard.GuardDecision#operatorNote() operator note} of
+ *     the denial, or null: a token such as {@code ssrf_refused:DENIED_ADDRESS} ({@link
+ *     io.modelguard.input.UrlRefusal#operatorNote()}) telling what the reason code conceals from
+ *     the client; never sent to it
  */
 public record DecisionEvent(
     Instant timestamp,
@@ -33,16 +39,39 @@ public record DecisionEvent(
     boolean allowed,
     ReasonCode reason,
     Phase phase,
-    String policy)
+    String policy,
+    String operatorNote)
     implements GuardEvent {
 
-  /** Validates the required fields. */
+  /**
+   * Validates the required fields.
+   *
+   * @throws IllegalArgumentException if an allowed request has an operator note (only denials do)
+   */
   public DecisionEvent {
     Objects.requireNonNull(timestamp, "timestamp");
     Objects.requireNonNull(chain, "chain");
     if (!allowed) {
       Objects.requireNonNull(reason, "reason");
+    } else if (operatorNote != null) {
+      throw new IllegalArgumentException("operatorNote is for denials only");
     }
+  }
+
+  /** An event without an operator note: the form of this record before it had one. */
+  public DecisionEvent(
+      Instant timestamp,
+      String method,
+      String path,
+      String chain,
+      String model,
+      String subject,
+      String tenant,
+      boolean allowed,
+      ReasonCode reason,
+      Phase phase,
+      String policy) {
+    this(timestamp, method, path, chain, model, subject, tenant, allowed, reason, phase, policy, null);
   }
 
   /** The reason of a denial, if denied. */

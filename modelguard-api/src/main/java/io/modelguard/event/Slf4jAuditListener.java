@@ -9,10 +9,13 @@ import org.slf4j.LoggerFactory;
  * Writes one audit line per decision to the SLF4J logger {@code io.modelguard.audit}: denials at
  * INFO, allowed requests at DEBUG; extraction detections at WARN when they raise the client's risk
  * level, else at INFO. Lines carry the outcome, reason, chain, model, subject and tenant
- * — never a credential. Request-controlled text is stripped of control characters so a path cannot
- * forge log lines, and a value holding a space, {@code =}, {@code "} or {@code \\} is written
- * quoted (logfmt: {@code path="/a b"}, with {@code \"} and {@code \\} escaped) so it cannot add or
- * override a field either.
+ * — never a credential — and a denial's {@linkplain DecisionEvent#operatorNote() operator note},
+ * if it has one, right after its code ({@code code=input.fetch_failed
+ * operatorNote=ssrf_refused:DENIED_ADDRESS}: a host name refused for resolving to an internal
+ * address, which the client is told does not resolve). Request-controlled text is stripped of
+ * control characters so a path cannot forge log lines, and a value holding a space, {@code =},
+ * {@code "} or {@code \\} is written quoted (logfmt: {@code path="/a b"}, with {@code \"} and
+ * {@code \\} escaped) so it cannot add or override a field either.
  */
 public final class Slf4jAuditListener implements GuardListener {
   /** The logger name. */
@@ -42,9 +45,13 @@ public final class Slf4jAuditListener implements GuardListener {
               clean(d.method()), clean(d.path()));
         }
       } else if (log.isInfoEnabled()) {
+        // The note, when there is one, next to the code it explains: "input.fetch_failed" alone
+        // would pass an SSRF attempt off as a flaky upstream.
+        String note = d.operatorNote() == null ? "" : " operatorNote=" + clean(d.operatorNote());
         log.info(
-            "decision=deny code={} phase={} policy={} chain={} model={} subject={} tenant={} method={} path={}",
-            d.reason().code(), d.phase() == null ? "-" : d.phase(), orDash(d.policy()), d.chain(),
+            "decision=deny code={}{} phase={} policy={} chain={} model={} subject={} tenant={} method={} "
+                + "path={}",
+            d.reason().code(), note, d.phase() == null ? "-" : d.phase(), orDash(d.policy()), d.chain(),
             orDash(d.model()), orDash(d.subject()), orDash(d.tenant()), clean(d.method()), clean(d.path()));
       }
     } else if (event instanceof ExtractionDetectionEvent) {

@@ -90,7 +90,9 @@ public final class FetchResult {
    * generic client text, never anything the upstream sent. A refusal decided from the answers a
    * host name (of the URL or of a redirect hop) resolved to is told to the client exactly as a name
    * that does not resolve is ({@code 502}, {@link FetchFailure#UNRESOLVABLE}'s text), so that
-   * refusals cannot reveal which internal names exist; see {@link UrlCheck#decision()}.
+   * refusals cannot reveal which internal names exist, while its {@linkplain
+   * GuardDecision#operatorNote() operator note} ({@link UrlRefusal#operatorNote()}) tells the
+   * operator; see {@link UrlCheck#decision()}.
    */
   public GuardDecision decision() {
     return UrlCheck.decision(refusal, fromAnswers, failure);

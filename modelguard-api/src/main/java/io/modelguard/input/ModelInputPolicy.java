@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *       at most the field's {@link ImageSpec#maxBytes()} (or the fetcher's cap, if lower) → {@code
  *       input.url_blocked} (422, nothing connected) or {@code input.fetch_failed} (502; also for a
  *       body over the cap, as soon as it passes it, and for a host name refused for resolving to an
- *       internal address, told exactly as a name that does not resolve: see {@link
+ *       internal address, told exactly as a name that does not resolve, its decision's {@linkplain
+ *       GuardDecision#operatorNote() operator note} telling the audit listeners: see {@link
  *       UrlCheck#decision()}); the fetched image is checked against the
  *       field's {@link ImageSpec} from its header → {@code input.invalid}; the bytes are handed to
  *       the application as {@link FetchedInputs}. The fetches of one request share one time budget
@@ -319,7 +320,10 @@ public final class ModelInputPolicy implements Policy {
           return overRequestBytes(u);
         }
         GuardDecision d = r.decision();
-        return GuardDecision.deny(d.reason().orElseThrow(), "Field '" + u.field() + "': " + d.detail().orElse(""));
+        GuardDecision denial =
+            GuardDecision.deny(d.reason().orElseThrow(), "Field '" + u.field() + "': " + d.detail().orElse(""));
+        // The note tells the operator what the client's answer conceals (an SSRF refusal); keep it.
+        return d.operatorNote().map(denial::withOperatorNote).orElse(denial);
       }
       byte[] bytes = r.bodyUnsafe();
       bytesLeft -= bytes.length;

@@ -66,12 +66,14 @@ import org.slf4j.LoggerFactory;
  * what it resolved to (step 4, also on a redirect hop) is reported to the client exactly as a
  * name that does not resolve ({@code input.fetch_failed}, {@link FetchFailure#UNRESOLVABLE}'s
  * text), so that a client cannot learn which internal names a split-horizon resolver knows; the
- * result's {@code refusal()} keeps the true reason ({@link UrlCheck#decision()}), and an INFO line
- * of this class's logger beginning {@code SafeUrlFetcher: SSRF refusal:} tells the operator, with
- * the host, the caller (tenant or client address, see {@link HostResolver#resolve(String,
- * Duration, String)}) and the range its answer fell in, that the {@code input.fetch_failed} in the
- * audit line was a refusal, not a failing upstream. Nor is either answered sooner than the other:
- * both wait until {@link Builder#minUnresolvableTime} after the lookup began.
+ * result's {@code refusal()} keeps the true reason ({@link UrlCheck#decision()}), its decision
+ * carries the {@linkplain io.modelguard.GuardDecision#operatorNote() operator note} {@link
+ * UrlRefusal#operatorNote()} (such as {@code ssrf_refused:DENIED_ADDRESS}), which the audit line
+ * and the decision event carry next to the {@code input.fetch_failed} and the client never sees,
+ * and an INFO line of this class's logger beginning {@code SafeUrlFetcher: SSRF refusal:} tells the
+ * operator the host, the caller (tenant or client address, see {@link HostResolver#resolve(String,
+ * Duration, String)}) and the range its answer fell in. Nor is either answered sooner than the
+ * other: both wait until {@link Builder#minUnresolvableTime} after the lookup began.
  * A refused IP literal, which the client wrote itself, stays {@code input.url_blocked}.
  *
  * <pre>{@code
@@ -276,8 +278,9 @@ public final class SafeUrlFetcher {
    * Refuses {@code url} for one of the addresses it names or resolved to. For a name the client is
    * told it does not resolve: split-horizon DNS answers internal names, and a refusal telling
    * "resolves to an internal address" apart from "no such name" would let a client enumerate them.
-   * The operator is told the truth at INFO, once per refusal: the audit line and the client both
-   * say {@code input.fetch_failed}, which alone would pass an SSRF attempt off as a flaky upstream.
+   * The operator is told the truth at INFO, once per refusal, with the host and caller, and the
+   * decision's operator note tells the audit line: the client's {@code input.fetch_failed} alone
+   * would pass an SSRF attempt off as a flaky upstream.
    */
   private UrlCheck refuseByAddress(
       UrlRefusal reason, ParsedUrl url, String note, String caller, long answerNotBefore) {

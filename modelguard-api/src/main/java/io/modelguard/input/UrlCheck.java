@@ -101,7 +101,10 @@ public final class UrlCheck {
    * split-horizon resolver (a cloud VPC, a corporate DNS), telling the two apart would let a client
    * list the internal names that exist without ever reaching them. The client wrote an IP literal
    * itself, so a refused literal keeps {@code input.url_blocked}, as do refusals decided before
-   * any lookup (scheme, userinfo, port, name lists, malformed).
+   * any lookup (scheme, userinfo, port, name lists, malformed). The operator is told the truth: the
+   * decision of such a refusal carries {@link UrlRefusal#operatorNote()} (for example {@code
+   * ssrf_refused:DENIED_ADDRESS}) as its {@linkplain GuardDecision#operatorNote() operator note},
+   * which reaches the engine's audit listeners and is never rendered for the client.
    */
   public GuardDecision decision() {
     return decision(refusal, fromAnswers, failure);
@@ -110,7 +113,8 @@ public final class UrlCheck {
   /** The client's decision for a refusal or failure (at most one non-null); shared with {@link FetchResult}. */
   static GuardDecision decision(UrlRefusal refusal, boolean fromAnswers, FetchFailure failure) {
     if (refusal != null && fromAnswers) {
-      return decision(null, false, FetchFailure.UNRESOLVABLE);
+      // The client's answer is an unresolvable name's; the note, which it never sees, keeps the truth.
+      return decision(null, false, FetchFailure.UNRESOLVABLE).withOperatorNote(refusal.operatorNote());
     }
     if (refusal != null) {
       return GuardDecision.deny(ReasonCode.INPUT_URL_BLOCKED, refusal.clientDetail());

@@ -47,4 +47,18 @@ public enum UrlRefusal {
   public String clientDetail() {
     return clientDetail;
   }
+
+  /**
+   * {@code ssrf_refused:} followed by this constant's name (such as {@code
+   * ssrf_refused:DENIED_ADDRESS}): the {@linkplain io.modelguard.GuardDecision#operatorNote()
+   * operator note} of the decision of a host name refused for what it resolved to, which the client
+   * is told is unresolvable. The engine passes it to its listeners ({@link
+   * io.modelguard.event.DecisionEvent#operatorNote()}), so the audit line and metrics can tell an
+   * SSRF attempt from a name that does not resolve, which has no note; the client never sees it.
+   * Refusals the client is told of ({@code input.url_blocked}) carry none: their reason code
+   * already says it.
+   */
+  public String operatorNote() {
+    return "ssrf_refused:" + name();
+  }
 }

@@ -68,4 +68,28 @@ class Slf4jAuditListenerTest {
     assertThat(fields(line)).containsEntry("decision", "deny").containsEntry("model", model)
         .containsEntry("path", path).containsEntry("subject", "-");
   }
+  @Test
+  void aDenialsOperatorNoteFollowsItsCode() {
+    List<ILoggingEvent> lines = log(new DecisionEvent(AT, "POST", "/v1/models/img/predict", "default", "img", "svc",
+        "acme", false, ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input", "ssrf_refused:DENIED_ADDRESS"));
+
+    String line = lines.get(0).getFormattedMessage();
+    assertThat(keys(line)).as(line).containsExactly("decision", "code", "operatorNote", "phase", "policy", "chain",
+        "model", "subject", "tenant", "method", "path");
+    assertThat(fields(line)).containsEntry("code", "input.fetch_failed")
+        .containsEntry("operatorNote", "ssrf_refused:DENIED_ADDRESS");
+  }
+
+  @Test
+  void aNoteMadeOutsideTheEngineCannotForgeFieldsEither() {
+    // GuardDecision admits tokens only, but anyone may build an event.
+    String note = "x decision=allow tenant=other";
+    List<ILoggingEvent> lines = log(new DecisionEvent(AT, "POST", "/p", "default", null, null, null, false,
+        ReasonCode.INTERNAL_ERROR, Phase.VALIDATE, "input", note));
+
+    String line = lines.get(0).getFormattedMessage();
+    assertThat(keys(line)).as(line).containsExactly("decision", "code", "operatorNote", "phase", "policy", "chain",
+        "model", "subject", "tenant", "method", "path");
+    assertThat(fields(line)).containsEntry("operatorNote", note).containsEntry("decision", "deny");
+  }
 }

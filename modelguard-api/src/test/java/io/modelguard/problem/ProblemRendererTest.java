@@ -13,6 +13,23 @@ import org.junit.jupiter.api.Test;
 class ProblemRendererTest {
 
   @Test
+  void neverRendersTheOperatorNote() {
+    // The note tells the operator what the reason code conceals from the client (an SSRF refusal
+    // answered as an unresolvable name): a response that differed with it would tell the client.
+    for (ReasonCode code : ReasonCode.values()) {
+      GuardDecision plain = GuardDecision.deny(code, "Field 'imageUrl': The URL's host could not be resolved.")
+          .withRetryAfter(Duration.ofSeconds(7)).withChallengeScope("model:digits:invoke").withHeader("X-Trace", "1");
+      ProblemResponse without = ProblemRenderer.render(plain);
+      ProblemResponse with = ProblemRenderer.render(plain.withOperatorNote("ssrf_refused:DENIED_ADDRESS"));
+
+      assertThat(with.status()).as(code.code()).isEqualTo(without.status());
+      assertThat(with.headers()).as(code.code()).isEqualTo(without.headers());
+      assertThat(with.body()).as(code.code()).isEqualTo(without.body());
+      assertThat(with.bodyAsString() + with.headers()).doesNotContain("ssrf").doesNotContain("DENIED");
+    }
+  }
+
+  @Test
   void everyReasonCodeHasTheDocumentedStatus() {
     Map<String, Integer> contract = Map.ofEntries(
         Map.entry("auth.missing_credentials", 401), Map.entry("auth.invalid_token", 401),

@@ -17,6 +17,7 @@ import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
+import io.modelguard.input.UrlRefusal;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -47,7 +49,9 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@link #listener()}, a {@link GuardListener} on the engine: one count per decision, by
- *       model, tenant and outcome, and one per denial by reason code;
+ *       model, tenant and outcome, one per denial by reason code, and one per SSRF refusal the
+ *       client was told is an unresolvable name (by the denial's {@linkplain
+ *       DecisionEvent#operatorNote() operator note}, which the reason code does not show);
  *   <li>{@link #requestFilter()} in front of {@code ModelGuardFilter} and {@link #modelFilter()}
  *       behind it: the time of the guard (the whole request less the model) and of the model, and
  *       the quota left after each decision (read from the {@code RateLimit} header the quota policy
@@ -62,6 +66,7 @@ import java.util.function.Supplier;
  *   <caption>Meters (Micrometer name; Prometheus name; tags)</caption>
  *   <tr><td>{@value #REQUESTS}</td><td>{@code modelguard_requests_total}</td><td>model, tenant, outcome</td></tr>
  *   <tr><td>{@value #DENIALS}</td><td>{@code modelguard_denials_total}</td><td>model, tenant, reason</td></tr>
+ *   <tr><td>{@value #SSRF_REFUSALS}</td><td>{@code modelguard_ssrf_refusals_total}</td><td>model, tenant, refusal</td></tr>
  *   <tr><td>{@value #GUARD_LATENCY}</td><td>{@code modelguard_guard_latency_seconds} (and {@code _bucket})</td><td>model, tenant, outcome</td></tr>
  *   <tr><td>{@value #MODEL_LATENCY}</td><td>{@code modelguard_model_latency_seconds} (and {@code _bucket})</td><td>model, tenant</td></tr>
  *   <tr><td>{@value #QUOTA_CONSUMED}</td><td>{@code modelguard_quota_consumed_total}</td><td>model, tenant</td></tr>
@@ -76,14 +81,23 @@ import java.util.function.Supplier;
  * the configured ids is tagged {@value #OTHER} (a request for {@code /v1/models/x1/predict} creates
  * no series of its own), a tenant outside the configured ones {@value #OTHER}, a request without a
  * model or an authenticated tenant {@value #NONE}, a limit name outside the configured ones is
- * ignored. Reason codes, outcomes, risk levels, detector, chain, policy and appender names are fixed sets. Events of
- * other types are ignored. Thread-safe.
+ * ignored. Reason codes, SSRF refusals (the {@link UrlRefusal} constants), outcomes, risk levels,
+ * detector, chain, policy and appender names are fixed sets; an operator note other than an SSRF
+ * refusal's (one a policy of the application's sets) is not counted, only written to the audit
+ * log. Events of other types are ignored. Thread-safe.
  */
 public final class DemoMetrics {
   /** Decisions, by model, tenant and outcome ({@code allowed} or {@code denied}). */
   public static final String REQUESTS = "modelguard.requests";
   /** Denials, by model, tenant and reason code. */
   public static final String DENIALS = "modelguard.denials";
+  /**
+   * Host names refused for what they resolved to (an internal address: an SSRF attempt), which the
+   * client is told are unresolvable ({@code input.fetch_failed}, as {@value #DENIALS} counts them
+   * too), by model, tenant and refusal ({@code denied_address}, {@code port_not_allowed}: {@link
+   * UrlRefusal#operatorNote()} in lower case). A name that does not resolve is not counted.
+   */
+  public static final String SSRF_REFUSALS = "modelguard.ssrf.refusals";
   /** The guard's time per request: the whole request less the model's time. */
   public static final String GUARD_LATENCY = "modelguard.guard.latency";
   /** The model's time per allowed request (the servlet behind the guard). */
@@ -121,6 +135,12 @@ public final class DemoMetrics {
       Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
       Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1)};
 
+  /**
+   * The {@code refusal} tag of each {@link UrlRefusal#operatorNote()}: the only notes counted in
+   * {@value #SSRF_REFUSALS}, so that its series stay as few as the enum's constants.
+   */
+  private static final Map<String, String> SSRF_NOTES = ssrfNotes();
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Set<String> models;
   private final Set<String> tenants;
@@ -144,6 +164,14 @@ public final class DemoMetrics {
     this.models = Set.copyOf(models);
     this.tenants = Set.copyOf(tenants);
     this.limits = Set.copyOf(limits);
+  }
+
+  private static Map<String, String> ssrfNotes() {
+    Map<String, String> notes = new HashMap<>();
+    for (UrlRefusal r : UrlRefusal.values()) {
+      notes.put(r.operatorNote(), r.name().toLowerCase(Locale.ROOT));
+    }
+    return Map.copyOf(notes);
   }
 
   /** The registry (for tests and for adding meters). */
@@ -258,6 +286,11 @@ public final class DemoMetrics {
         String reason = d.reasonCode().map(ReasonCode::code).orElse(NONE);
         counter(DENIALS, "Guard denials by reason code", "model", model, "tenant", tenant, "reason", reason)
             .increment();
+        String refusal = d.operatorNote() == null ? null : SSRF_NOTES.get(d.operatorNote());
+        if (refusal != null) {
+          counter(SSRF_REFUSALS, "Host names refused for what they resolved to, told to the client as unresolvable",
+              "model", model, "tenant", tenant, "refusal", refusal).increment();
+        }
       }
     } else if (event instanceof PolicyFailureEvent f) {
       counter(POLICY_FAILURES, "Policies that threw instead of deciding", "chain", f.chain(), "policy", f.policy(),

@@ -31,6 +31,17 @@ import org.slf4j.LoggerFactory;
  *  "tenant":"demo-free","method":"POST","path":"/v1/models/iris/predict"}
  * }</pre>
  *
+ * <p>A denial whose policy set an {@linkplain DecisionEvent#operatorNote() operator note} has it
+ * right after its code, as {@code "operatorNote"}: a host name refused for resolving to an
+ * internal address, which the client is told does not resolve, is
+ *
+ * <pre>{@code
+ * {"ts":"...","event":"decision","outcome":"denied","code":"input.fetch_failed",
+ *  "operatorNote":"ssrf_refused:DENIED_ADDRESS","phase":"VALIDATE","policy":"input",...}
+ * }</pre>
+ *
+ * <p>while a name that does not resolve has no {@code "operatorNote"}.
+ *
  * <p>The extraction defence's detections ({@link ExtractionDetectionEvent}) get lines of their own:
  *
  * <pre>{@code
@@ -106,6 +117,7 @@ public final class JsonAuditLog implements GuardListener, AutoCloseable {
       if (d.reasonCode().isPresent()) {
         put(json, "code", d.reasonCode().get().code());
       }
+      put(json, "operatorNote", d.operatorNote());
       put(json, "phase", d.phase() == null ? null : d.phase().name());
       put(json, "policy", d.policy());
       put(json, "chain", d.chain());

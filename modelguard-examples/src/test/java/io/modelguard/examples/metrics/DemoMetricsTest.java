@@ -50,6 +50,24 @@ class DemoMetricsTest {
   }
 
   @Test
+  void countsSsrfRefusalsByTheirNoteAndNoOtherNote() {
+    for (String note : new String[] {"ssrf_refused:DENIED_ADDRESS", "ssrf_refused:PORT_NOT_ALLOWED",
+        "ssrf_refused:DENIED_ADDRESS", "ssrf_refused:SOMETHING_ELSE", "my_policy:flagged", null}) {
+      metrics.listener().onEvent(new DecisionEvent(AT, "POST", "/v1/models/digits/predict", "default", "digits",
+          "someone", "acme", false, ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input", note));
+    }
+
+    assertThat(count(DemoMetrics.SSRF_REFUSALS, "model", "digits", "tenant", "acme", "refusal", "denied_address"))
+        .isEqualTo(2);
+    assertThat(count(DemoMetrics.SSRF_REFUSALS, "model", "digits", "tenant", "acme", "refusal", "port_not_allowed"))
+        .isEqualTo(1);
+    assertThat(metrics.registry().find(DemoMetrics.SSRF_REFUSALS).counters())
+        .as("a note that names no UrlRefusal creates no series").hasSize(2);
+    assertThat(count(DemoMetrics.DENIALS, "model", "digits", "tenant", "acme", "reason", "input.fetch_failed"))
+        .isEqualTo(6);
+  }
+
+  @Test
   void countsPolicyFailuresAndOnlyRealRiskChanges() {
     metrics.listener().onEvent(new PolicyFailureEvent(AT, "default", "quota", "java.lang.IllegalStateException", false));
     metrics.listener().onEvent(new ExtractionDetectionEvent(AT, "p:alice", "alice", "acme", "digits",

@@ -53,6 +53,25 @@ class JsonAuditLogTest {
   }
 
   @Test
+  void aDenialsOperatorNoteFollowsItsCode() throws Exception {
+    List<String> lines = new ArrayList<>();
+    JsonAuditLog log = JsonAuditLog.to(lines::add);
+
+    log.onEvent(new DecisionEvent(AT, "POST", "/v1/models/img/predict", "default", "img", "svc", "acme", false,
+        ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input", "ssrf_refused:DENIED_ADDRESS"));
+    log.onEvent(new DecisionEvent(AT, "POST", "/v1/models/img/predict", "default", "img", "svc", "acme", false,
+        ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input"));
+
+    JsonNode noted = JSON.readTree(lines.get(0));
+    assertThat(noted.get("operatorNote").asText()).isEqualTo("ssrf_refused:DENIED_ADDRESS");
+    List<String> fields = new ArrayList<>();
+    noted.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).containsExactly("ts", "event", "outcome", "code", "operatorNote", "phase", "policy", "chain",
+        "model", "subject", "tenant", "method", "path");
+    assertThat(JSON.readTree(lines.get(1)).has("operatorNote")).isFalse();
+  }
+
+  @Test
   void extractionDetectionsGetALineWithLevelsAndDetectorsOnly() throws Exception {
     List<String> lines = new ArrayList<>();
     JsonAuditLog log = JsonAuditLog.to(lines::add);
