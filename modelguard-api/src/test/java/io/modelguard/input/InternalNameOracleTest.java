@@ -48,14 +48,24 @@ class InternalNameOracleTest {
 
   @BeforeAll
   static void startRedirector() {
-    redirector = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
-    redirector.start();
-    redirector.stubFor(get("/to-internal-name")
+    redirector = redirector();
+  }
+
+  /**
+   * A started WireMock server on loopback redirecting {@code /to-internal-name} to
+   * jenkins.corp.internal, {@code /to-unknown-name} to a name that does not resolve and {@code
+   * /to-internal-literal} to 10.0.0.5.
+   */
+  static WireMockServer redirector() {
+    WireMockServer server = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
+    server.start();
+    server.stubFor(get("/to-internal-name")
         .willReturn(aResponse().withStatus(302).withHeader("Location", "http://jenkins.corp.internal/cat.png")));
-    redirector.stubFor(get("/to-unknown-name")
+    server.stubFor(get("/to-unknown-name")
         .willReturn(aResponse().withStatus(302).withHeader("Location", "http://nope.corp.internal/cat.png")));
-    redirector.stubFor(get("/to-internal-literal")
+    server.stubFor(get("/to-internal-literal")
         .willReturn(aResponse().withStatus(302).withHeader("Location", "http://10.0.0.5/cat.png")));
+    return server;
   }
 
   @AfterAll

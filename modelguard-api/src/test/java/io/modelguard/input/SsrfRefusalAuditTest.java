@@ -1,8 +1,5 @@
 package io.modelguard.input;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -48,12 +45,7 @@ class SsrfRefusalAuditTest {
 
   @BeforeAll
   static void startRedirector() {
-    redirector = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
-    redirector.start();
-    redirector.stubFor(get("/to-internal-name")
-        .willReturn(aResponse().withStatus(302).withHeader("Location", "http://jenkins.corp.internal/cat.png")));
-    redirector.stubFor(get("/to-unknown-name")
-        .willReturn(aResponse().withStatus(302).withHeader("Location", "http://nope.corp.internal/cat.png")));
+    redirector = InternalNameOracleTest.redirector();
   }
 
   @AfterAll
