@@ -38,7 +38,7 @@ public interface HostResolver {
    * naming whom the lookup is for, the same for every lookup made for one caller and different for
    * different callers. A {@link SafeUrlFetcher} asks this way for the URLs of a {@link
    * ModelInputPolicy}'s requests, with the request's tenant or, without a principal, its client
-   * address (an IPv6 address by its /64); a lookup made on nobody's behalf (a direct {@link
+   * address as {@link io.modelguard.quota.QuotaKey#forAddress} keys it; a lookup made on nobody's behalf (a direct {@link
    * SafeUrlFetcher#fetch}) comes through {@link #resolve(String, Duration)} instead. A resolver of
    * bounded capacity (threads, connections, a query rate) can use the key to keep one caller from
    * taking all of it, as {@link #system(Duration)} does; a resolver that wraps another must pass
@@ -67,7 +67,7 @@ public interface HostResolver {
    *       most 2 slots;
    *   <li>the lookups made for one caller ({@link #resolve(String, Duration, String)}: a {@link
    *       SafeUrlFetcher} fetching for a {@link ModelInputPolicy} names the request's tenant, or,
-   *       without a principal, its client address, an IPv6 address by its /64) hold at most 4
+   *       without a principal, its client address as quota keys count it) hold at most 4
    *       (half): a tenant naming any number of never-answering domains (cheap to register) leaves
    *       the other 4 slots to everyone else;
    *   <li>a caller that already holds a slot takes another only if 3 stay free after it: the last 3

@@ -48,8 +48,13 @@ import java.util.List;
  * stay refused until the clock reached the stored window's end again, the length of the step).
  * {@link #adjust} moves it back alike, but only after matching a refund's window against the
  * windows as stored: a refund comes off the count of the window it names while that is still the
- * stored current or previous one, and off no other (matched after the move, it would be dropped,
- * or come off the count of the window whose index the moved one took). So a window full at the
+ * stored current or previous one (matched after the move, it would be dropped, or come off the
+ * count of the window whose index the moved one took). Windows are known by their index only, so
+ * one case remains: a charge in window {@code S}, a step back of less than a window, the window
+ * moved back to {@code S - 1} (by a refusal or a refund), then time reaching {@code S} again: that
+ * charge's refund then comes off the new window {@code S}'s count rather than the previous
+ * window's, which holds it (the key gains at most that refund, within the bound below; telling the
+ * two apart needs a generation in the stored state). So a window full at the
  * step waits about as long as on a steady clock, at most one window more. What that bounds: the
  * counts then weigh as at now's point of the window rather than the stored one, as if up to a
  * window had passed, so a step back admits at most what the key still counted more than a steady
@@ -208,7 +213,8 @@ public final class QuotaArithmetic {
    * A refund goes to the sliding window that was current at {@code decidedAt} (the time of the
    * reservation being settled) and is dropped once that window is older than the previous one.
    * It is matched against the windows as stored, before a window stored ahead of now's (a clock
-   * that stepped back) is moved back to now's, so it comes off no other window's count. Caveat:
+   * that stepped back) is moved back to now's (but see the class comment, <i>A clock that steps
+   * back</i>, for a refund that meets a later window of the same index). Caveat:
    * a reservation decided while its window was stored ahead (after a step back, before a refusal
    * moved it back) was counted in the stored window, yet its refund is matched by {@code
    * decidedAt}'s window like any other; it never returns more than {@code -delta}.

@@ -193,8 +193,9 @@ import org.slf4j.LoggerFactory;
  * any other coding, which no runtime applies after the filters. Codings are read as RFC 9110 has
  * them (case-insensitive tokens, a list with optional whitespace and empty members); a {@code
  * Content-Encoding} that names none but {@code identity} is no coding, and is removed from the
- * checked answer, since {@code identity} is not a coding a response carries. If
- * anything fails, or the entity is larger than {@link Builder#maxOutputBytes}, the output and every
+ * checked answer (and from a response without an entity, such as a {@code HEAD}), since {@code
+ * identity} is not a coding a response carries. If anything fails, or the entity is larger than
+ * {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
  * the {@code internal.error} problem (500). It still carries the decision's headers (the request
  * was counted, so its {@code RateLimit} fields stay), except where the problem has a header of

@@ -201,8 +201,13 @@ class RedisStoreAgreesWithInMemoryStoreTest {
         } else if (op < 7 && !decided.isEmpty()) {
           QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
           long delta = deltas[r.nextInt(deltas.length)];
-          memory.adjust(key, plan, delta, reservation.decidedAtMicros());
-          redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+          if (r.nextBoolean()) { // the script's settle (its kind 2) as well as its adjust
+            memory.settle(key, plan, delta, reservation);
+            redis.settle(key, plan, delta, reservation);
+          } else {
+            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
+            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+          }
           QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
           assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
               .hasToString(expected.toString());

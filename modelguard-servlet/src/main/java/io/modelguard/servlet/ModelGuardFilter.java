@@ -138,8 +138,9 @@ import org.slf4j.LoggerFactory;
  * Content-Encoding} (a compressed body is bytes the policies cannot read: compress outside this
  * filter), also under a name that reads as it on the wire ({@code "Content-Encoding "}; one naming
  * no coding, {@code identity} in any letter case amid spaces, tabs or empty list members as RFC 9110
- * reads it, is none: the body is checked, and the header removed from the answer), a servlet
- * that answers in a charset Java does not know, or with a body that is not text in a charset other
+ * reads it, is none: the body is checked, and the header removed from the answer, as from one
+ * without a body), a servlet that answers in a charset Java does not know, or with a body that is
+ * not text in a charset other
  * than UTF-8, and a servlet that starts asynchronous processing, since its
  * output would be written after the filter returned ({@code startAsync()} binds the asynchronous
  * context to the held-back response, so nothing written there escapes either). The policies read
@@ -522,6 +523,12 @@ public final class ModelGuardFilter implements Filter {
       withhold(request, response, buffered);
       return;
     }
+    // Declaring no coding (contentCoding found none), they describe nothing: identity is no coding
+    // a response may carry (RFC 9110, section 12.5.3, keeps it for Accept-Encoding), and a
+    // recipient may take " IDENTITY, " for one it must undo. Removed before the policies run, so
+    // that an answer without a body (a HEAD the servlet answers itself) carries the same fields as
+    // the checked one; a withheld answer is reset anyway. Servlet 6: a null value removes them.
+    codingHeaders.forEach(name -> response.setHeader(name, null));
     byte[] captured = buffered.captured();
     if (captured.length == 0) {
       // No body is no output: nothing for the policies to check, rewrite or settle (a 204, say).
@@ -593,10 +600,6 @@ public final class ModelGuardFilter implements Filter {
       response.setContentType(outputType);
     }
     byte[] body = output.body();
-    // Declaring no coding (contentCoding found none), they describe nothing: identity is no coding
-    // a response may carry (RFC 9110, section 12.5.3, keeps it for Accept-Encoding), and a
-    // recipient may take " IDENTITY, " for one it must undo. Servlet 6: a null value removes them.
-    codingHeaders.forEach(name -> response.setHeader(name, null));
     response.setContentLength(body.length);
     if (body.length > 0) {
       writeBody(response, body, bodyCharset);

@@ -109,6 +109,8 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         // describe the model's own output (a HEAD answered by hand with a GET's ETag, say): as in
         // the servlet adapter, none of them leaves under output policies.
         response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
+        // Nor one naming no coding, as from an entity's answer: a HEAD carries its GET's fields.
+        dropContentCodingOfNone(response.getHeaders());
       } else {
         // A withheld answer's 500 problem still carries the decision's headers below: the request
         // was counted, and the client learns its limits from it, as from the servlet adapter.
@@ -251,12 +253,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
 
   /**
    * Removes the {@code Content-Encoding} headers (under every name that reads as it on the wire) of
-   * an entity the policies passed if, together, they declare no coding: {@code identity} in any
-   * letter case, with spaces or tabs around it, or empty list members ({@link
-   * ContentCodings#declared}). {@code identity} is no content coding a response may carry (RFC 9110,
-   * section 12.5.3, reserves it for {@code Accept-Encoding}): a recipient may take {@code " IDENTITY,
-   * "} for a coding it must undo, and refuse the body. A declared coding (the runtime's compression
-   * applies it after this filter) stays as the resource set it.
+   * an entity the policies passed, or of a response without one, if, together, they declare no
+   * coding: {@code identity} in any letter case, with spaces or tabs around it, or empty list
+   * members ({@link ContentCodings#declared}). {@code identity} is no content coding a response may
+   * carry (RFC 9110, section 12.5.3, reserves it for {@code Accept-Encoding}): a recipient may take
+   * {@code " IDENTITY, "} for a coding it must undo, and refuse the body; and a {@code HEAD} carries
+   * the fields of its {@code GET}. A declared coding (the runtime's compression applies it after
+   * this filter) stays as the resource set it.
    */
   private static void dropContentCodingOfNone(MultivaluedMap<String, Object> headers) {
     List<String> names = null;
