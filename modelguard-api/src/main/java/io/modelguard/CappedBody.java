@@ -150,7 +150,8 @@ public final class CappedBody {
   /**
    * Whether a body the client declared (a positive {@code Content-Length}, or chunked transfer
    * encoding) may still have bytes on the connection that nobody read: a denial answered now leaves
-   * them there, so the connection must not be reused.
+   * them there, so the connection must not be reused. Pass {@code chunked} true too for any body of
+   * unknown length, such as one without {@code Content-Length} over HTTP/2, which has no chunking.
    */
   public boolean leavesUnreadBytes(long declaredLength, boolean chunked) {
     return (declaredLength > 0 || chunked) && !(consumed() && complete);

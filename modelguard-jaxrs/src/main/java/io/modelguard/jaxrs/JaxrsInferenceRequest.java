@@ -5,6 +5,7 @@ import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
 import io.modelguard.input.RequestAttributes;
 import io.modelguard.internal.SealedBody;
+import io.modelguard.jaxrs.internal.ServletConnectionFacts;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
 import java.io.ByteArrayInputStream;
@@ -148,10 +149,14 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
 
   /**
    * Whether the client sent (or is still sending) body bytes that nobody read: a denial answered
-   * now leaves them on the connection, so the connection must not be reused.
+   * now leaves them on the connection, so the connection must not be reused. A body declares them
+   * by a positive {@code Content-Length}, by chunking, or, over HTTP/2, by no {@code Content-Length}.
    */
   boolean hasUnreadBody() {
-    return body.leavesUnreadBytes(context.getLength(), context.getHeaderString("Transfer-Encoding") != null);
+    // Where the protocol is unknown (no servlet request behind), a body without a length may have
+    // bytes too: reading one that has none, to discard it, ends at once.
+    return body.leavesUnreadBytes(context.getLength(),
+        chunked() || (context.getLength() < 0 && !protocol().map(JaxrsInferenceRequest::isHttp1).orElse(false)));
   }
 
   /**
@@ -174,13 +179,17 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
    * client appends for the extraction detectors), or nothing at all. So that a request without a
    * body still shows the policies an empty one, a body that no policy read and that declares no
    * length and no {@code Transfer-Encoding} (none, in HTTP/1.1) is first read up to one byte, which
-   * the resource then gets ahead of the rest through JAX-RS. A chunked body is not: the byte would
-   * be gone from the servlet request's stream, which the resource may read instead, so the output
-   * policies get none of a chunked body the request policies did not read, even an empty one.
+   * the resource then gets ahead of the rest through JAX-RS. A chunked body is not, nor one without
+   * {@code Content-Length} that a servlet container received over another protocol than HTTP/1.x
+   * (HTTP/2 frames a body of any length and never chunks): the byte would be gone from the servlet
+   * request's stream, which the resource may read instead, so the output policies get none of such
+   * a body the request policies did not read, even an empty one.
    */
   void replayBody(boolean outputPolicies) {
-    if (outputPolicies && !body.consumed() && context.getLength() <= 0
-        && context.getHeaderString("Transfer-Encoding") == null) {
+    // Where the protocol is unknown (no servlet request behind), the resource can read the body
+    // only through JAX-RS, which gives it the byte back: read, whatever the protocol.
+    if (outputPolicies && !body.consumed() && context.getLength() <= 0 && !chunked()
+        && (context.getLength() == 0 || protocol().map(JaxrsInferenceRequest::isHttp1).orElse(true))) {
       try {
         body.read(0);
       } catch (IOException | RuntimeException e) {
@@ -200,6 +209,30 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     if (body.consumed()) {
       context.setEntityStream(forResource());
     }
+  }
+
+  /** Whether the body declares chunked transfer coding, which HTTP/1.1 alone has. */
+  private boolean chunked() {
+    return context.getHeaderString("Transfer-Encoding") != null;
+  }
+
+  /**
+   * The protocol of the servlet request behind this one ({@code HTTP/1.1}, {@code HTTP/2.0}), if a
+   * servlet container hosts the runtime ({@link ServletConnectionFacts}).
+   */
+  private Optional<String> protocol() {
+    return context.getProperty(ServletConnectionFacts.PROTOCOL_PROPERTY) instanceof String p
+        ? Optional.of(p)
+        : Optional.empty();
+  }
+
+  /**
+   * Whether {@code protocol} is HTTP/1.0 or 1.1, where a request body declares its length or its
+   * chunking, so a request declaring neither has none. HTTP/2 and HTTP/3 frame a body of any length
+   * and have no {@code Transfer-Encoding}: there a body without {@code Content-Length} may have bytes.
+   */
+  private static boolean isHttp1(String protocol) {
+    return protocol.regionMatches(true, 0, "HTTP/1.", 0, 7);
   }
 
   /** What the policies read of the body, then the rest from the runtime's stream. */

@@ -7,7 +7,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelSecured;
 import io.modelguard.internal.AnnotationInheritance;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
-import io.modelguard.jaxrs.internal.ServletRemoteAddress;
+import io.modelguard.jaxrs.internal.ServletConnectionFacts;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Priorities;
@@ -137,9 +137,14 @@ import org.slf4j.LoggerFactory;
  * Transfer-Encoding} and that no request policy read is read up to one byte before the resource
  * runs, to tell, and the resource still gets every byte through JAX-RS. A chunked body is not read
  * (that byte would be missing from the servlet request's stream), so they get none of it, even an
- * empty one. A denied request's body of at most 1 MiB is read to its end and discarded before the
- * denial, so a client still sending gets the denial and keeps its connection; a larger one is not
- * read, and the denial says {@code Connection: close} ({@link io.modelguard.CappedBody#discardRest}).
+ * empty one; nor is a body without {@code Content-Length} that a servlet container received over
+ * HTTP/2 (or any protocol but HTTP/1.x), which frames a body of any length and has no chunking to
+ * declare, so there they get none of a request without a body either. A denied request's body of
+ * at most 1 MiB (chunked, or over HTTP/2 without {@code Content-Length}, up to that much) is read
+ * to its end and discarded before the denial, so a client still sending gets the denial and keeps
+ * its connection; a larger one is not read, and the denial says {@code Connection: close} ({@link
+ * io.modelguard.CappedBody#discardRest}; HTTP/2 carries no such header, and the container ends the
+ * stream instead).
  * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with
  * {@code 415 input.unsupported_media_type}: the policies would read the compressed bytes while a
  * decoding reader interceptor hands the resource others. A path that names the model variable twice
@@ -194,8 +199,13 @@ import org.slf4j.LoggerFactory;
  * them (case-insensitive tokens, a list with optional whitespace and empty members); a {@code
  * Content-Encoding} that names none but {@code identity} is no coding, and is removed from the
  * checked answer (and from a response without an entity, such as a {@code HEAD}), since {@code
- * identity} is not a coding a response carries. If anything fails, or the entity is larger than
- * {@link Builder#maxOutputBytes}, the output and every
+ * identity} is not a coding a response carries; one that names a single coding the runtimes'
+ * compression applies ({@code gzip}, {@code x-gzip} or {@code deflate}, however spelled) over
+ * bytes not yet in it becomes {@code Content-Encoding: gzip} (or {@code deflate}), the one spelling
+ * Jersey's encoders and RESTEasy's gzip interceptor match, so that they compress the checked
+ * answer rather than send it plain under that label (a response without an entity gets the same
+ * spelling, as a {@code HEAD} carries its {@code GET}'s fields). If anything fails, or the entity
+ * is larger than {@link Builder#maxOutputBytes}, the output and every
  * header describing it are dropped and the response becomes
  * the {@code internal.error} problem (500). It still carries the decision's headers (the request
  * was counted, so its {@code RateLimit} fields stay), except where the problem has a header of
@@ -266,7 +276,7 @@ public final class ModelGuardFeature implements DynamicFeature {
       request -> Optional.empty();
 
   private static final Function<ContainerRequestContext, Optional<String>> SERVLET_ADDRESS =
-      request -> request.getProperty(ServletRemoteAddress.PROPERTY) instanceof String address
+      request -> request.getProperty(ServletConnectionFacts.ADDRESS_PROPERTY) instanceof String address
           ? Optional.of(address)
           : Optional.empty();
 
@@ -443,15 +453,15 @@ public final class ModelGuardFeature implements DynamicFeature {
           Priorities.AUTHENTICATION);
       return;
     }
+    if (SERVLET_API_PRESENT) {
+      // Registered as a class so that the runtime injects the servlet request into it; the only
+      // class that names a Servlet type, loaded only here. Registered whatever the address function:
+      // the protocol it copies tells whether a body that declares no length may still have bytes.
+      context.register(ServletConnectionFacts.class, Priorities.AUTHENTICATION - 1);
+    }
     Function<ContainerRequestContext, Optional<String>> address = remoteAddress;
     if (address == null) {
-      address = NO_ADDRESS;
-      if (SERVLET_API_PRESENT) {
-        // Registered as a class so that the runtime injects the servlet request into it; the only
-        // class that names a Servlet type, loaded only here.
-        context.register(ServletRemoteAddress.class, Priorities.AUTHENTICATION - 1);
-        address = SERVLET_ADDRESS;
-      }
+      address = SERVLET_API_PRESENT ? SERVLET_ADDRESS : NO_ADDRESS;
     }
     boolean outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
     context.register(new GuardRequestFilter(guard, spec,

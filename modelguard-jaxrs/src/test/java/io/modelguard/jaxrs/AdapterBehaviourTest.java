@@ -792,6 +792,30 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
   }
 
   @Test
+  void anEntityDeclaredInARuntimesCodingHoweverSpelledIsCompressedByTheRuntimeAfterThePolicies() throws Exception {
+    // The runtimes' compression matches the header as set: " GZIP " was no match, and the checked
+    // answer left plain under a label that says gzip, which the client could not decode.
+    TestApplication app = TestApplication.builder(
+            ModelGuardFeature.builder(guard(new Probe())).maxOutputBytes(MAX_OUTPUT).build())
+        .resources(Escapes.class)
+        .resources(runtime().compression())
+        .build();
+    try (Deployment compressing = runtime().deploy(app)) {
+      for (String coding : List.of("%20GZIP%20", "Gzip", "x-gzip", "%09gzip,%20", "identity,%20gzip")) {
+        HttpResponse<byte[]> r = JettyHost.client().send(HttpRequest.newBuilder(
+                URI.create(compressing.baseUri() + "/escape/declared-coding?coding=" + coding))
+            .header("Content-Type", "application/json")
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+            .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).as(coding).isEqualTo(200);
+        assertThat(r.headers().allValues("Content-Encoding")).as(coding).containsExactly("gzip");
+        assertThat(gunzip(r.body())).as(coding).isEqualTo("{\"label\":7}");
+      }
+    }
+  }
+
+  @Test
   void denialsKeepTheirStatusHeadersAndProblemUnderTheRuntimesCompression() throws Exception {
     // Response filters, and so the runtime's compression, run on the guard's problem responses too:
     // a length declared for the uncompressed problem would not match the bytes written.

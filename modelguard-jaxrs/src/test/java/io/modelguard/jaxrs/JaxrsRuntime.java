@@ -14,6 +14,14 @@ public interface JaxrsRuntime {
    */
   Deployment deploy(Application application) throws Exception;
 
+  /**
+   * Deploys {@code application} and starts serving it over HTTP/1.1 and cleartext HTTP/2 ({@link
+   * JettyHost#startWithHttp2}).
+   *
+   * @throws Exception if the runtime refuses the application or cannot start
+   */
+  Deployment deployWithHttp2(Application application) throws Exception;
+
   /** The class-name prefix of this runtime's {@code RuntimeDelegate}. */
   String runtimeDelegatePrefix();
 

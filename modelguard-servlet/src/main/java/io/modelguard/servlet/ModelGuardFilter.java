@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * <p>Requests that match no rule and are mapped to a servlet without the annotation pass through
  * untouched. For a guarded request: a denial is answered with the RFC 9457 problem {@link
  * ProblemRenderer} renders (the servlet is not invoked), once the rest of a body of at most 1 MiB
- * has been read and discarded (a larger one is not read: the denial says {@code Connection: close};
- * see {@link io.modelguard.CappedBody#discardRest}); an allowed request gets the decision's
+ * has been read and discarded, a chunked one or one without {@code Content-Length} over HTTP/2
+ * included (a larger one is not read: the denial says {@code Connection: close}, which HTTP/2 does
+ * not carry; see {@link io.modelguard.CappedBody#discardRest}); an allowed request gets the decision's
  * headers and continues down the chain. If a policy read the body, the servlet still receives all
  * of it, through {@code getInputStream()} or {@code getReader()}. Only when the endpoint's chain has
  * output policies is the response buffered, passed through {@link ModelGuard#onResponse(

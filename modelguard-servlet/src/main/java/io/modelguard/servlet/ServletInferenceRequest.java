@@ -115,10 +115,19 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
 
   /**
    * Whether the client sent (or is still sending) body bytes that nobody read: a denial answered
-   * now leaves them on the connection, so the connection must not be reused.
+   * now leaves them on the connection, so the connection must not be reused. A body declares them
+   * by a positive {@code Content-Length}, by chunking, or, over any protocol but HTTP/1.x (HTTP/2,
+   * which frames a body of any length and has no chunking), by no {@code Content-Length}.
    */
   boolean hasUnreadBody() {
-    return body.leavesUnreadBytes(request.getContentLengthLong(), request.getHeader("Transfer-Encoding") != null);
+    long length = request.getContentLengthLong();
+    return body.leavesUnreadBytes(length, request.getHeader("Transfer-Encoding") != null
+        || (length < 0 && !isHttp1(request.getProtocol())));
+  }
+
+  /** Whether {@code protocol} is HTTP/1.0 or 1.1, where a request declaring neither a length nor chunking has no body. */
+  private static boolean isHttp1(String protocol) {
+    return protocol != null && protocol.regionMatches(true, 0, "HTTP/1.", 0, 7);
   }
 
   /**

@@ -80,6 +80,13 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
   private static final String REACTIVE_STREAMS_PUBLISHER = "org.reactivestreams.Publisher";
   private static final Annotation[] NO_ANNOTATIONS = new Annotation[0];
+  /**
+   * The codings the runtimes' compression applies after the response filters, lower-cased as
+   * {@link ContentCodings#declared} gives them, and the token each matches in the header: Jersey's
+   * {@code GZipEncoder} takes {@code gzip} and {@code x-gzip}, its {@code DeflateEncoder} {@code
+   * deflate}; RESTEasy's {@code GZIPEncodingInterceptor} takes {@code gzip} only.
+   */
+  private static final Map<String, String> RUNTIME_CODINGS = Map.of("gzip", "gzip", "x-gzip", "gzip", "deflate", "deflate");
 
   @Context private Providers providers;
 
@@ -109,8 +116,9 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         // describe the model's own output (a HEAD answered by hand with a GET's ETag, say): as in
         // the servlet adapter, none of them leaves under output policies.
         response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
-        // Nor one naming no coding, as from an entity's answer: a HEAD carries its GET's fields.
-        dropContentCodingOfNone(response.getHeaders());
+        // Nor one naming no coding, and a runtime's coding is spelled as on an entity's answer: a
+        // HEAD carries its GET's fields.
+        normaliseContentCoding(response.getHeaders());
       } else {
         // A withheld answer's 500 problem still carries the decision's headers below: the request
         // was counted, and the client learns its limits from it, as from the servlet adapter.
@@ -213,7 +221,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       // runtime count what it finally writes, which stays right behind a compressing interceptor.
       // Nor may a validator or digest of the model's own output leave, which would identify it.
       response.getHeaders().keySet().removeIf(GuardResponseFilter::describesTheOutput);
-      dropContentCodingOfNone(response.getHeaders());
+      normaliseContentCoding(response.getHeaders());
       return true;
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
@@ -252,16 +260,21 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   }
 
   /**
-   * Removes the {@code Content-Encoding} headers (under every name that reads as it on the wire) of
-   * an entity the policies passed, or of a response without one, if, together, they declare no
-   * coding: {@code identity} in any letter case, with spaces or tabs around it, or empty list
-   * members ({@link ContentCodings#declared}). {@code identity} is no content coding a response may
-   * carry (RFC 9110, section 12.5.3, reserves it for {@code Accept-Encoding}): a recipient may take
-   * {@code " IDENTITY, "} for a coding it must undo, and refuse the body; and a {@code HEAD} carries
-   * the fields of its {@code GET}. A declared coding (the runtime's compression applies it after
-   * this filter) stays as the resource set it.
+   * Rewrites the {@code Content-Encoding} headers (under every name that reads as it on the wire) of
+   * an entity the policies passed, which {@link #precoded} found in no coding, or of a response
+   * without one, to what the runtime's compression matches exactly. If, together, they declare no
+   * coding ({@code identity} in any letter case, with spaces or tabs around it, or empty list
+   * members: {@link ContentCodings#declared}), they are removed: {@code identity} is no content
+   * coding a response may carry (RFC 9110, section 12.5.3, reserves it for {@code Accept-Encoding}),
+   * and a recipient may take {@code " IDENTITY, "} for a coding it must undo, and refuse the body. If
+   * they declare one coding a runtime applies after this filter ({@code gzip}, {@code x-gzip},
+   * {@code deflate}), they become one {@code Content-Encoding} with its token ({@code gzip} for
+   * {@code x-gzip}): Jersey's encoders and RESTEasy's gzip interceptor match the header as set
+   * ({@code " GZIP "} or {@code "Content-Encoding "} is no match), so the bytes would leave plain
+   * under a label that says compressed. A response without an entity is rewritten alike, since a
+   * {@code HEAD} carries the fields of its {@code GET}. Anything else stays as the resource set it.
    */
-  private static void dropContentCodingOfNone(MultivaluedMap<String, Object> headers) {
+  private static void normaliseContentCoding(MultivaluedMap<String, Object> headers) {
     List<String> names = null;
     List<Object> values = null;
     for (Map.Entry<String, List<Object>> header : headers.entrySet()) {
@@ -276,8 +289,16 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
         }
       }
     }
-    if (names != null && ContentCodings.declared(values).isEmpty()) {
+    if (names == null) {
+      return;
+    }
+    List<String> declared = ContentCodings.declared(values);
+    String token = declared.size() == 1 ? RUNTIME_CODINGS.get(declared.get(0)) : null;
+    if (declared.isEmpty() || token != null) {
       names.forEach(headers::remove);
+      if (token != null) {
+        headers.putSingle(HttpHeaders.CONTENT_ENCODING, token);
+      }
     }
   }
 

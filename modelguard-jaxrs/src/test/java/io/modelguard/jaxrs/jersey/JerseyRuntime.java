@@ -18,6 +18,11 @@ final class JerseyRuntime implements JaxrsRuntime {
   }
 
   @Override
+  public Deployment deployWithHttp2(Application application) throws Exception {
+    return JettyHost.startWithHttp2(new ServletContainer(ResourceConfig.forApplication(application)));
+  }
+
+  @Override
   public String runtimeDelegatePrefix() {
     return "org.glassfish.jersey.";
   }

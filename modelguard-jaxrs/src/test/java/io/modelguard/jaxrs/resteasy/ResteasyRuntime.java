@@ -25,6 +25,11 @@ final class ResteasyRuntime implements JaxrsRuntime {
   }
 
   @Override
+  public Deployment deployWithHttp2(Application application) throws Exception {
+    return JettyHost.startWithHttp2(new Dispatcher(application));
+  }
+
+  @Override
   public String runtimeDelegatePrefix() {
     return "org.jboss.resteasy.";
   }

@@ -12,6 +12,9 @@ import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.servlet.ServletMapping;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -22,10 +25,18 @@ public final class JettyRuntime implements ServletRuntime {
   private ServletContextHandler lastContext;
 
   @Override
-  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets, Map<Integer, String> errorPages)
-      throws Exception {
+  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets,
+      Map<Integer, String> errorPages, boolean http2) throws Exception {
     Server server = new Server();
-    ServerConnector connector = new ServerConnector(server);
+    ServerConnector connector;
+    if (http2) {
+      HttpConfiguration config = new HttpConfiguration();
+      HTTP2CServerConnectionFactory h2c = new HTTP2CServerConnectionFactory(config);
+      h2c.setInitialStreamRecvWindow(HTTP2_STREAM_WINDOW);
+      connector = new ServerConnector(server, new HttpConnectionFactory(config), h2c);
+    } else {
+      connector = new ServerConnector(server);
+    }
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);

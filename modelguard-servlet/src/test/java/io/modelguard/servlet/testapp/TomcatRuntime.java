@@ -20,6 +20,7 @@ import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.coyote.http2.Http2Protocol;
 import org.apache.tomcat.util.descriptor.web.ErrorPage;
 
 /**
@@ -37,14 +38,19 @@ public final class TomcatRuntime implements ServletRuntime {
   private Context lastContext;
 
   @Override
-  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets, Map<Integer, String> errorPages)
-      throws Exception {
+  public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets,
+      Map<Integer, String> errorPages, boolean http2) throws Exception {
     Path base = Files.createTempDirectory("modelguard-tomcat");
     Tomcat tomcat = new Tomcat();
     tomcat.setBaseDir(base.toString());
     Connector connector = new Connector();
     connector.setPort(0);
     connector.setProperty("address", "127.0.0.1");
+    if (http2) {
+      Http2Protocol h2c = new Http2Protocol();
+      h2c.setInitialWindowSize(HTTP2_STREAM_WINDOW);
+      connector.addUpgradeProtocol(h2c);
+    }
     tomcat.setConnector(connector);
 
     Context context = tomcat.addContext(contextPath, base.toString());
