@@ -39,6 +39,9 @@ import java.util.Optional;
  * --audit-log FILE | --no-audit-log
  *                      append the JSON audit lines to FILE, or write none (default: the SLF4J
  *                      logger io.modelguard.examples.audit, on stderr)
+ * --metrics-ssrf-refusals
+ *                      count SSRF refusals in GET /metrics (modelguard_ssrf_refusals_total); only
+ *                      where API clients cannot read /metrics (default: not counted)
  * --guard on|off       off serves the same app WITHOUT ModelGuard, for the end-to-end overhead
  *                      benchmark only (default on)
  * --help               print this help and exit
@@ -105,6 +108,10 @@ public final class AppOptions {
       "/healthz); one JSON audit line per decision goes to the logger io.modelguard.examples.audit",
       "  --audit-log FILE     append the JSON audit lines to FILE instead",
       "  --no-audit-log       write no audit lines",
+      "  --metrics-ssrf-refusals",
+      "                       also count image URLs refused for resolving to an internal address",
+      "                       (modelguard_ssrf_refusals_total). Only where API clients cannot read",
+      "                       /metrics: the count tells what their 502 conceals (default: off)",
       "",
       "Benchmark only:",
       "  --guard on|off       off serves the same app with the ModelGuard filter NOT installed:",
@@ -288,6 +295,12 @@ public final class AppOptions {
             throw new StartupException(name + " takes no value");
           }
           options = options.withAuditLog(false);
+          break;
+        case "--metrics-ssrf-refusals":
+          if (value != null) {
+            throw new StartupException(name + " takes no value");
+          }
+          options = options.withSsrfRefusalMeter(true);
           break;
         default:
           throw new StartupException("unknown option '" + printable(name) + "' (see --help)");
@@ -494,17 +507,30 @@ public final class AppOptions {
    * app without it ({@code --guard off}: for the end-to-end overhead benchmark only).
    */
   public AppOptions withGuard(boolean on) {
-    return withServing(new Serving(on, serving.auditLog(), serving.auditLogFile()));
+    return withServing(new Serving(on, serving.auditLog(), serving.auditLogFile(), serving.ssrfRefusalMeter()));
   }
 
   /** A copy writing the JSON audit lines ({@code true}, the default) or none ({@code --no-audit-log}). */
   public AppOptions withAuditLog(boolean on) {
-    return withServing(new Serving(serving.guard(), on, on ? serving.auditLogFile() : Optional.empty()));
+    return withServing(new Serving(serving.guard(), on, on ? serving.auditLogFile() : Optional.empty(),
+        serving.ssrfRefusalMeter()));
   }
 
   /** A copy appending the JSON audit lines to {@code file} ({@code --audit-log FILE}). */
   public AppOptions withAuditLogFile(Path file) {
-    return withServing(new Serving(serving.guard(), true, Optional.of(Objects.requireNonNull(file, "file"))));
+    return withServing(new Serving(serving.guard(), true, Optional.of(Objects.requireNonNull(file, "file")),
+        serving.ssrfRefusalMeter()));
+  }
+
+  /**
+   * A copy whose meters count SSRF refusals ({@code --metrics-ssrf-refusals}; default {@code
+   * false}): {@code modelguard_ssrf_refusals_total} on {@code GET /metrics}, which tells whoever
+   * reads it what a client's {@code 502 input.fetch_failed} conceals (see {@link
+   * io.modelguard.examples.metrics.DemoMetrics#SSRF_REFUSALS}), so only where API clients cannot
+   * read {@code /metrics}.
+   */
+  public AppOptions withSsrfRefusalMeter(boolean on) {
+    return withServing(new Serving(serving.guard(), serving.auditLog(), serving.auditLogFile(), on));
   }
 
   private AppOptions withServing(Serving settings) {
@@ -527,9 +553,14 @@ public final class AppOptions {
     return serving.auditLogFile();
   }
 
-  /** How the app is served: guard on or off, and where audit lines go. */
-  private record Serving(boolean guard, boolean auditLog, Optional<Path> auditLogFile) {
-    static final Serving DEFAULT = new Serving(true, true, Optional.empty());
+  /** Whether the meters count SSRF refusals (true only with {@code --metrics-ssrf-refusals}). */
+  public boolean ssrfRefusalMeter() {
+    return serving.ssrfRefusalMeter();
+  }
+
+  /** How the app is served: guard on or off, where audit lines go, and whether SSRF refusals are counted. */
+  private record Serving(boolean guard, boolean auditLog, Optional<Path> auditLogFile, boolean ssrfRefusalMeter) {
+    static final Serving DEFAULT = new Serving(true, true, Optional.empty(), false);
   }
 
   /** The {@code --allow-fetch-host} entries, in order (empty: no allow-list from the command line). */
@@ -549,6 +580,7 @@ public final class AppOptions {
         + ", pepperFromEnv=" + (pepperFromEnv != null) + ", allowFetchHosts=" + allowFetchHosts + ", jwt=" + jwt
         + ", quota=" + quota + ", extractionSecretFile=" + secretFile + ", extractionSecretFromEnv="
         + (secretFromEnv != null) + ", guard=" + serving.guard() + ", auditLog="
-        + (serving.auditLog() ? serving.auditLogFile().map(Path::toString).orElse("logger") : "off") + "]";
+        + (serving.auditLog() ? serving.auditLogFile().map(Path::toString).orElse("logger") : "off")
+        + ", ssrfRefusalMeter=" + serving.ssrfRefusalMeter() + "]";
   }
 }

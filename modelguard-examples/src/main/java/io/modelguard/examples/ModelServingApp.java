@@ -286,7 +286,7 @@ public final class ModelServingApp implements AutoCloseable {
       Clock clock = Clock.systemUTC();
       QuotaSettings quotaSettings = options.quota().over(config.quota());
       DemoMetrics metrics = new DemoMetrics(ModelCatalog.MODEL_IDS, DemoSecurity.tenants(config),
-          limitNames(config));
+          limitNames(config), options.ssrfRefusalMeter());
       if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
         // The log's queues (logback.xml) drop lines rather than park a request thread: show how many.
         metrics.countDroppedLogEvents(logback);

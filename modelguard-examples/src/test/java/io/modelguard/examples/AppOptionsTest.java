@@ -3,7 +3,12 @@ package io.modelguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.modelguard.Phase;
+import io.modelguard.ReasonCode;
+import io.modelguard.event.DecisionEvent;
+import io.modelguard.examples.metrics.DemoMetrics;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +53,33 @@ class AppOptionsTest {
         .isInstanceOf(StartupException.class).hasMessage("--no-audit-log takes no value");
     assertThatThrownBy(() -> AppOptions.parse(new String[] {"--audit-log"}, Map.of()))
         .isInstanceOf(StartupException.class).hasMessage("--audit-log needs a value (see --help)");
+  }
+
+  @Test
+  void ssrfRefusalsAreCountedOnlyWhenAskedFor() throws Exception {
+    AppOptions defaults = AppOptions.parse(new String[] {"--no-audit-log"}, Map.of());
+    AppOptions counting = AppOptions.parse(new String[] {"--no-audit-log", "--metrics-ssrf-refusals"}, Map.of());
+
+    assertThat(defaults.ssrfRefusalMeter()).isFalse();
+    assertThat(counting.ssrfRefusalMeter()).isTrue();
+    assertThat(counting.withAuditLog(true).withGuard(false).ssrfRefusalMeter()).isTrue();
+    assertThat(counting.toString()).contains("ssrfRefusalMeter=true");
+    assertThatThrownBy(() -> AppOptions.parse(new String[] {"--metrics-ssrf-refusals=yes"}, Map.of()))
+        .isInstanceOf(StartupException.class).hasMessage("--metrics-ssrf-refusals takes no value");
+    // GET /metrics is unguarded on the API's port: by default it must not tell a client that the
+    // name its 502 answered as unresolvable exists internally.
+    assertThat(ssrfRefusalSeries(defaults)).isZero();
+    assertThat(ssrfRefusalSeries(counting)).isEqualTo(1);
+  }
+
+  /** The SSRF refusal series the demo's meters have once its listener has seen one such denial. */
+  private static int ssrfRefusalSeries(AppOptions options) throws StartupException {
+    try (InProcessGuard guard = InProcessGuard.create(options)) {
+      guard.metrics().listener().onEvent(new DecisionEvent(Instant.EPOCH, "POST",
+          "/v1/models/image-classifier/predict", "default", "image-classifier", "demo-free", "demo-free", false,
+          ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input", "ssrf_refused:DENIED_ADDRESS"));
+      return guard.metrics().registry().find(DemoMetrics.SSRF_REFUSALS).counters().size();
+    }
   }
 
   @Test

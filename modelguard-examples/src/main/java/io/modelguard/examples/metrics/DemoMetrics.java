@@ -49,9 +49,10 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@link #listener()}, a {@link GuardListener} on the engine: one count per decision, by
- *       model, tenant and outcome, one per denial by reason code, and one per SSRF refusal the
- *       client was told is an unresolvable name (by the denial's {@linkplain
- *       DecisionEvent#operatorNote() operator note}, which the reason code does not show);
+ *       model, tenant and outcome, one per denial by reason code, and, only if {@linkplain
+ *       #DemoMetrics(Set, Set, Set, boolean) asked to}, one per SSRF refusal the client was told is
+ *       an unresolvable name (by the denial's {@linkplain DecisionEvent#operatorNote() operator
+ *       note}, which the reason code does not show);
  *   <li>{@link #requestFilter()} in front of {@code ModelGuardFilter} and {@link #modelFilter()}
  *       behind it: the time of the guard (the whole request less the model) and of the model, and
  *       the quota left after each decision (read from the {@code RateLimit} header the quota policy
@@ -66,7 +67,7 @@ import java.util.function.Supplier;
  *   <caption>Meters (Micrometer name; Prometheus name; tags)</caption>
  *   <tr><td>{@value #REQUESTS}</td><td>{@code modelguard_requests_total}</td><td>model, tenant, outcome</td></tr>
  *   <tr><td>{@value #DENIALS}</td><td>{@code modelguard_denials_total}</td><td>model, tenant, reason</td></tr>
- *   <tr><td>{@value #SSRF_REFUSALS}</td><td>{@code modelguard_ssrf_refusals_total}</td><td>model, tenant, refusal</td></tr>
+ *   <tr><td>{@value #SSRF_REFUSALS} (if asked to)</td><td>{@code modelguard_ssrf_refusals_total}</td><td>model, tenant, refusal</td></tr>
  *   <tr><td>{@value #GUARD_LATENCY}</td><td>{@code modelguard_guard_latency_seconds} (and {@code _bucket})</td><td>model, tenant, outcome</td></tr>
  *   <tr><td>{@value #MODEL_LATENCY}</td><td>{@code modelguard_model_latency_seconds} (and {@code _bucket})</td><td>model, tenant</td></tr>
  *   <tr><td>{@value #QUOTA_CONSUMED}</td><td>{@code modelguard_quota_consumed_total}</td><td>model, tenant</td></tr>
@@ -95,7 +96,10 @@ public final class DemoMetrics {
    * Host names refused for what they resolved to (an internal address: an SSRF attempt), which the
    * client is told are unresolvable ({@code input.fetch_failed}, as {@value #DENIALS} counts them
    * too), by model, tenant and refusal ({@code denied_address}, {@code port_not_allowed}: {@link
-   * UrlRefusal#operatorNote()} in lower case). A name that does not resolve is not counted.
+   * UrlRefusal#operatorNote()} in lower case). A name that does not resolve is not counted. Only
+   * if {@linkplain #DemoMetrics(Set, Set, Set, boolean) asked to}: unlike every other meter, it
+   * tells what the client's own answer conceals on purpose, so whoever reads it can tell an internal
+   * name from one that does not resolve.
    */
   public static final String SSRF_REFUSALS = "modelguard.ssrf.refusals";
   /** The guard's time per request: the whole request less the model's time. */
@@ -136,8 +140,10 @@ public final class DemoMetrics {
       Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1)};
 
   /**
-   * The {@code refusal} tag of each {@link UrlRefusal#operatorNote()}: the only notes counted in
-   * {@value #SSRF_REFUSALS}, so that its series stay as few as the enum's constants.
+   * The {@code refusal} tag of the {@link UrlRefusal#operatorNote()} of each refusal the fetcher
+   * conceals from the client ({@code DENIED_ADDRESS}, {@code PORT_NOT_ALLOWED}, decided from what a
+   * name resolved to): the only notes counted in {@value #SSRF_REFUSALS}, so that its series are
+   * two per model and tenant at most, and a note an application's own policy sets is not counted.
    */
   private static final Map<String, String> SSRF_NOTES = ssrfNotes();
 
@@ -145,6 +151,8 @@ public final class DemoMetrics {
   private final Set<String> models;
   private final Set<String> tenants;
   private final Set<String> limits;
+  /** Whether {@value #SSRF_REFUSALS} counts: only for meters the API's clients cannot read. */
+  private final boolean countSsrfRefusals;
   private final ThreadLocal<Exchange> current = new ThreadLocal<>();
   private final Map<List<String>, AtomicLong> remaining = new ConcurrentHashMap<>();
   /** Meters by name and tag values: a request finds its meters with one lookup, without building an id. */
@@ -158,17 +166,32 @@ public final class DemoMetrics {
   private final Map<String, List<NonBlockingAsyncAppender>> logAppenders = new ConcurrentHashMap<>();
 
   /**
-   * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
+   * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names),
+   * without {@value #SSRF_REFUSALS}: {@code new DemoMetrics(models, tenants, limits, false)}.
    */
   public DemoMetrics(Set<String> models, Set<String> tenants, Set<String> limits) {
+    this(models, tenants, limits, false);
+  }
+
+  /**
+   * Meters for the configured {@code models}, {@code tenants} and quota {@code limits} (names).
+   *
+   * @param countSsrfRefusals whether to count {@value #SSRF_REFUSALS}. Only for meters the API's
+   *     clients cannot read ({@code GET /metrics} behind access control of its own): a client that
+   *     asks for an image at {@code jenkins.corp.internal} and then sees the count rise learns that
+   *     the name exists internally, which its {@code 502 input.fetch_failed} conceals on purpose.
+   *     The denial's audit line says it either way.
+   */
+  public DemoMetrics(Set<String> models, Set<String> tenants, Set<String> limits, boolean countSsrfRefusals) {
     this.models = Set.copyOf(models);
     this.tenants = Set.copyOf(tenants);
     this.limits = Set.copyOf(limits);
+    this.countSsrfRefusals = countSsrfRefusals;
   }
 
   private static Map<String, String> ssrfNotes() {
     Map<String, String> notes = new HashMap<>();
-    for (UrlRefusal r : UrlRefusal.values()) {
+    for (UrlRefusal r : List.of(UrlRefusal.DENIED_ADDRESS, UrlRefusal.PORT_NOT_ALLOWED)) {
       notes.put(r.operatorNote(), r.name().toLowerCase(Locale.ROOT));
     }
     return Map.copyOf(notes);
@@ -286,7 +309,7 @@ public final class DemoMetrics {
         String reason = d.reasonCode().map(ReasonCode::code).orElse(NONE);
         counter(DENIALS, "Guard denials by reason code", "model", model, "tenant", tenant, "reason", reason)
             .increment();
-        String refusal = d.operatorNote() == null ? null : SSRF_NOTES.get(d.operatorNote());
+        String refusal = countSsrfRefusals && d.operatorNote() != null ? SSRF_NOTES.get(d.operatorNote()) : null;
         if (refusal != null) {
           counter(SSRF_REFUSALS, "Host names refused for what they resolved to, told to the client as unresolvable",
               "model", model, "tenant", tenant, "refusal", refusal).increment();

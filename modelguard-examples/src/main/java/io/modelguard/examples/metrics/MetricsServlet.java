@@ -11,7 +11,9 @@ import java.util.Objects;
  * {@code GET /metrics}: the demo's meters ({@link DemoMetrics}) in the Prometheus text format.
  * Unguarded, like {@code /healthz}: the demo binds loopback by default; where it is reachable from
  * a network, put the path behind the network's own access control. The meters name tenants and
- * models, never a subject, a key or a request's content.
+ * models, never a subject, a key or a request's content; by default they tell no more than the
+ * clients' own answers do ({@link DemoMetrics#SSRF_REFUSALS}, which tells more, is counted only
+ * when asked for).
  */
 public final class MetricsServlet extends HttpServlet {
   /** The path it is mapped to. */

@@ -23,6 +23,10 @@ class DemoMetricsTest {
   private final DemoMetrics metrics = new DemoMetrics(Set.of("digits"), Set.of("acme"), Set.of("burst"));
 
   private double count(String name, String... tags) {
+    return count(metrics, name, tags);
+  }
+
+  private static double count(DemoMetrics metrics, String name, String... tags) {
     Counter c = metrics.registry().find(name).tags(tags).counter();
     return c == null ? 0 : c.count();
   }
@@ -50,21 +54,35 @@ class DemoMetricsTest {
   }
 
   @Test
-  void countsSsrfRefusalsByTheirNoteAndNoOtherNote() {
+  void countsSsrfRefusalsByTheirNoteAndNoOtherNoteWhenAskedTo() {
+    DemoMetrics counting = new DemoMetrics(Set.of("digits"), Set.of("acme"), Set.of("burst"), true);
     for (String note : new String[] {"ssrf_refused:DENIED_ADDRESS", "ssrf_refused:PORT_NOT_ALLOWED",
-        "ssrf_refused:DENIED_ADDRESS", "ssrf_refused:SOMETHING_ELSE", "my_policy:flagged", null}) {
-      metrics.listener().onEvent(new DecisionEvent(AT, "POST", "/v1/models/digits/predict", "default", "digits",
+        "ssrf_refused:DENIED_ADDRESS", "ssrf_refused:SOMETHING_ELSE", "ssrf_refused:MALFORMED", "my_policy:flagged",
+        null}) {
+      counting.listener().onEvent(new DecisionEvent(AT, "POST", "/v1/models/digits/predict", "default", "digits",
           "someone", "acme", false, ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input", note));
     }
 
-    assertThat(count(DemoMetrics.SSRF_REFUSALS, "model", "digits", "tenant", "acme", "refusal", "denied_address"))
-        .isEqualTo(2);
-    assertThat(count(DemoMetrics.SSRF_REFUSALS, "model", "digits", "tenant", "acme", "refusal", "port_not_allowed"))
-        .isEqualTo(1);
-    assertThat(metrics.registry().find(DemoMetrics.SSRF_REFUSALS).counters())
-        .as("a note that names no UrlRefusal creates no series").hasSize(2);
+    assertThat(count(counting, DemoMetrics.SSRF_REFUSALS,
+        "model", "digits", "tenant", "acme", "refusal", "denied_address")).isEqualTo(2);
+    assertThat(count(counting, DemoMetrics.SSRF_REFUSALS,
+        "model", "digits", "tenant", "acme", "refusal", "port_not_allowed")).isEqualTo(1);
+    assertThat(counting.registry().find(DemoMetrics.SSRF_REFUSALS).counters())
+        .as("a note of no refusal the fetcher conceals creates no series").hasSize(2);
+    assertThat(count(counting, DemoMetrics.DENIALS,
+        "model", "digits", "tenant", "acme", "reason", "input.fetch_failed")).isEqualTo(7);
+  }
+
+  @Test
+  void countsNoSsrfRefusalUnlessAskedTo() {
+    // Whoever reads the meters would learn what the client's 502 conceals (see DemoMetrics).
+    metrics.listener().onEvent(new DecisionEvent(AT, "POST", "/v1/models/digits/predict", "default", "digits",
+        "someone", "acme", false, ReasonCode.INPUT_FETCH_FAILED, Phase.VALIDATE, "input",
+        "ssrf_refused:DENIED_ADDRESS"));
+
+    assertThat(metrics.registry().find(DemoMetrics.SSRF_REFUSALS).counters()).isEmpty();
     assertThat(count(DemoMetrics.DENIALS, "model", "digits", "tenant", "acme", "reason", "input.fetch_failed"))
-        .isEqualTo(6);
+        .isEqualTo(1);
   }
 
   @Test

@@ -37,19 +37,25 @@ class SsrfRefusalObservabilityTest {
       .build();
 
   private final List<String> lines = new CopyOnWriteArrayList<>();
-  private final DemoMetrics metrics = new DemoMetrics(Set.of("image-classifier"), Set.of("acme"), Set.of("burst"));
-  private final ModelGuard guard = ModelGuard.builder().auditLog(false).models("image-classifier")
-      .listener(JsonAuditLog.to(lines::add))
-      .listener(metrics.listener())
-      .chain(ModelGuard.DEFAULT_CHAIN, c -> c
-          .policy(Phase.AUTHENTICATE, "tenant",
-              ctx -> GuardDecision.authenticated(Principal.builder("svc").tenant("acme").build()))
-          .policy(Phase.VALIDATE, "input", ModelInputPolicy.builder().model(IMAGE_MODEL).fetcher(SafeUrlFetcher
-              .builder()
-              .resolver(SsrfRefusalObservabilityTest::splitHorizon)
-              .minUnresolvableTime(Duration.ZERO)
-              .build()).build()))
-      .build();
+  private final DemoMetrics metrics =
+      new DemoMetrics(Set.of("image-classifier"), Set.of("acme"), Set.of("burst"), true);
+  private final ModelGuard guard = guard(metrics);
+
+  /** A real engine authenticating tenant acme and fetching image URLs, counting into {@code meters}. */
+  private ModelGuard guard(DemoMetrics meters) {
+    return ModelGuard.builder().auditLog(false).models("image-classifier")
+        .listener(JsonAuditLog.to(lines::add))
+        .listener(meters.listener())
+        .chain(ModelGuard.DEFAULT_CHAIN, c -> c
+            .policy(Phase.AUTHENTICATE, "tenant",
+                ctx -> GuardDecision.authenticated(Principal.builder("svc").tenant("acme").build()))
+            .policy(Phase.VALIDATE, "input", ModelInputPolicy.builder().model(IMAGE_MODEL).fetcher(SafeUrlFetcher
+                .builder()
+                .resolver(SsrfRefusalObservabilityTest::splitHorizon)
+                .minUnresolvableTime(Duration.ZERO)
+                .build()).build()))
+        .build();
+  }
 
   /** A split-horizon resolver: one internal name, every other name unknown. */
   private static List<InetAddress> splitHorizon(String host) throws UnknownHostException {
@@ -60,6 +66,10 @@ class SsrfRefusalObservabilityTest {
   }
 
   private GuardDecision ask(String url) {
+    return ask(guard, url);
+  }
+
+  private static GuardDecision ask(ModelGuard guard, String url) {
     return guard.check(FakeRequest.builder().model("image-classifier").path("/v1/models/image-classifier/predict")
         .jsonBody("{\"imageUrl\":\"" + url + "\"}").build());
   }
@@ -98,5 +108,19 @@ class SsrfRefusalObservabilityTest {
         .as("both are denials of the same code").isEqualTo(2);
     assertThat(metrics.scrape()).contains(
         "modelguard_ssrf_refusals_total{model=\"image-classifier\",refusal=\"denied_address\",tenant=\"acme\"} 1.0");
+  }
+
+  @Test
+  void theDefaultMetersTellWhoeverReadsThemNoMoreThanTheClientsAnswer() {
+    // GET /metrics is unguarded, on the API's own port: a client that could read an SSRF refusal
+    // there would learn that a name exists internally, which its 502 conceals on purpose.
+    DemoMetrics afterUnknown = new DemoMetrics(Set.of("image-classifier"), Set.of("acme"), Set.of("burst"));
+    DemoMetrics afterInternal = new DemoMetrics(Set.of("image-classifier"), Set.of("acme"), Set.of("burst"));
+
+    ask(guard(afterUnknown), "http://nope.corp.internal/cat.png");
+    ask(guard(afterInternal), "http://jenkins.corp.internal/cat.png");
+
+    assertThat(afterInternal.scrape()).isEqualTo(afterUnknown.scrape()).doesNotContain("ssrf");
+    assertThat(afterInternal.registry().find(DemoMetrics.SSRF_REFUSALS).counters()).isEmpty();
   }
 }
