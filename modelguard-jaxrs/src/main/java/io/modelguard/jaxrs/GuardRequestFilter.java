@@ -75,10 +75,10 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     GuardDecision decision = guard.check(request);
     if (!decision.isAllowed()) {
       Response denial = problem(ProblemRenderer.render(decision));
-      if (request.hasUnreadBody() && !request.discardUnreadBody()) {
+      if (request.hasUnreadBody() && !request.discardUnreadBody() && request.mayCloseConnection()) {
         // The denial is sent before the body was read (more than CappedBody reads and discards).
         // The container then drops the connection; saying so stops a keep-alive client from
-        // sending its next request into a closed socket.
+        // sending its next request into a closed socket. Not over HTTP/2, which has no such field.
         denial = Response.fromResponse(denial).header("Connection", "close").build();
       }
       context.abortWith(denial);

@@ -211,6 +211,17 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     }
   }
 
+  /**
+   * Whether a denial sent with body bytes unread may say {@code Connection: close}: where the servlet
+   * container received the request over HTTP/1.x, or where the protocol is unknown (no servlet
+   * request behind), as before the protocol was known. HTTP/2 and later have no such field: RFC 9113
+   * (section 8.2.2) makes a message carrying one malformed, and a container may send it as set
+   * (Tomcat does), so a strict client resets the stream and never sees the denial.
+   */
+  boolean mayCloseConnection() {
+    return protocol().map(JaxrsInferenceRequest::isHttp1).orElse(true);
+  }
+
   /** Whether the body declares chunked transfer coding, which HTTP/1.1 alone has. */
   private boolean chunked() {
     return context.getHeaderString("Transfer-Encoding") != null;

@@ -143,8 +143,8 @@ import org.slf4j.LoggerFactory;
  * at most 1 MiB (chunked, or over HTTP/2 without {@code Content-Length}, up to that much) is read
  * to its end and discarded before the denial, so a client still sending gets the denial and keeps
  * its connection; a larger one is not read, and the denial says {@code Connection: close} ({@link
- * io.modelguard.CappedBody#discardRest}; HTTP/2 carries no such header, and the container ends the
- * stream instead).
+ * io.modelguard.CappedBody#discardRest}), except where a servlet container received the request
+ * over HTTP/2 (or any protocol but HTTP/1.x), which has no such field.
  * A guarded request with a {@code Content-Encoding} (a compressed body) is refused with
  * {@code 415 input.unsupported_media_type}: the policies would read the compressed bytes while a
  * decoding reader interceptor hands the resource others. A path that names the model variable twice
@@ -592,9 +592,10 @@ public final class ModelGuardFeature implements DynamicFeature {
      * example from a trusted proxy header. Called at most once per request, and only if a policy
      * asks; it must not return null. Default: when {@code jakarta.servlet.http.HttpServletRequest}
      * is on the class path, the servlet request's {@code getRemoteAddr()} (injected with
-     * {@code @Context}), else empty. Setting a function here turns that default off entirely,
-     * which also suits runtimes that have the Servlet API on the class path but do not run in a
-     * servlet container.
+     * {@code @Context}), else empty. Setting a function here turns that default off, which also
+     * suits runtimes that have the Servlet API on the class path but do not run in a servlet
+     * container; the servlet request, where there is one, is still asked for its protocol (see
+     * request bodies in the class comment).
      *
      * @throws NullPointerException if {@code remoteAddress} is null
      */

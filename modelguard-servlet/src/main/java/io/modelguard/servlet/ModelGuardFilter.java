@@ -64,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * untouched. For a guarded request: a denial is answered with the RFC 9457 problem {@link
  * ProblemRenderer} renders (the servlet is not invoked), once the rest of a body of at most 1 MiB
  * has been read and discarded, a chunked one or one without {@code Content-Length} over HTTP/2
- * included (a larger one is not read: the denial says {@code Connection: close}, which HTTP/2 does
- * not carry; see {@link io.modelguard.CappedBody#discardRest}); an allowed request gets the decision's
+ * included (a larger one is not read: over HTTP/1.x the denial says {@code Connection: close}, a
+ * field HTTP/2 does not have, so there it is not set; see {@link io.modelguard.CappedBody#discardRest});
+ * an allowed request gets the decision's
  * headers and continues down the chain. If a policy read the body, the servlet still receives all
  * of it, through {@code getInputStream()} or {@code getReader()}. Only when the endpoint's chain has
  * output policies is the response buffered, passed through {@link ModelGuard#onResponse(
@@ -362,10 +363,10 @@ public final class ModelGuardFilter implements Filter {
     ServletInferenceRequest inference = new ServletInferenceRequest(request, path, endpoint);
     GuardDecision decision = guard.check(inference);
     if (!decision.isAllowed()) {
-      if (inference.hasUnreadBody() && !inference.discardUnreadBody()) {
+      if (inference.hasUnreadBody() && !inference.discardUnreadBody() && inference.mayCloseConnection()) {
         // The denial is sent before the body was read (more than CappedBody reads and discards).
         // Containers then drop the connection; saying so stops a keep-alive client from sending
-        // its next request into a closed socket.
+        // its next request into a closed socket. Not over HTTP/2, which has no such field.
         response.setHeader("Connection", "close");
       }
       refuse(request, response, ProblemRenderer.render(decision));
