@@ -113,53 +113,31 @@ class RedisStoreAgreesWithInMemoryStoreTest {
    * so since the last grant, after which both stores hold the same time again.
    */
   private static void replayWithStepsBack(long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
-    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
-    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
-        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
-      QuotaLimit limit = limit(r, "b");
-      while (limit.algorithm() != QuotaLimit.Algorithm.TOKEN_BUCKET) {
-        limit = limit(r, "b");
-      }
-      QuotaPlan plan = QuotaPlan.of(limit);
-      QuotaKey key = QuotaKey.forTenant("agree-back-" + seed + "-" + UUID.randomUUID(), "digits");
-      long q = limit.quota();
-      long[] costs = {1, 1, 2, 5, q, q + 1};
-      long[] deltas = {-1, 1, -5, 5, -q, q, -3 * q, 3 * q};
-      long[] moves = {1, 999, 1_000_000, 60_000_000L, 3_600_000_000L, 86_400_000_000L, 366L * 86_400_000_000L};
-      List<QuotaDecision> decided = new ArrayList<>();
-      boolean mayStepBack = true;
-      for (int step = 0; step < 60; step++) {
-        String what = "seed " + seed + ", step " + step + ", " + plan + " at " + clock.instant();
-        int op = r.nextInt(10);
-        if (op < 5) {
-          long cost = costs[r.nextInt(costs.length)];
-          QuotaDecision expected = memory.acquire(key, plan, cost);
-          QuotaDecision actual = redis.acquire(key, plan, cost);
-          assertThat(actual).as("%s, cost %d", what, cost).hasToString(expected.toString());
-          decided.add(expected);
-          mayStepBack |= expected.isAllowed();
-        } else if (op < 7 && !decided.isEmpty()) {
-          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
-          long delta = deltas[r.nextInt(deltas.length)];
-          if (r.nextBoolean()) {
-            memory.settle(key, plan, delta, reservation);
-            redis.settle(key, plan, delta, reservation);
-          } else {
-            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
-            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
-          }
-          QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
-          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
-              .hasToString(expected.toString());
-          mayStepBack = expected.resetAfterMicros(0) > 0;
-        } else {
-          long micros = r.nextLong(1, moves[r.nextInt(moves.length)] + 1);
-          clock.advance(Duration.ofNanos((mayStepBack && r.nextBoolean() ? -micros : micros) * 1000));
+    replayWithStepsBack(seed, new StepBackScenario() {
+      @Override
+      public QuotaPlan plan(SplittableRandom r) {
+        QuotaLimit limit = limit(r, "b");
+        while (limit.algorithm() != QuotaLimit.Algorithm.TOKEN_BUCKET) {
+          limit = limit(r, "b");
         }
+        return QuotaPlan.of(limit);
       }
-    }
+
+      @Override
+      public long[] costs(long q) {
+        return new long[] {1, 1, 2, 5, q, q + 1};
+      }
+
+      @Override
+      public long[] deltas(long q) {
+        return new long[] {-1, 1, -5, 5, -q, q, -3 * q, 3 * q};
+      }
+
+      @Override
+      public boolean mayStepBackAfterAdjusting(QuotaPlan plan, QuotaDecision now) {
+        return now.resetAfterMicros(0) > 0;
+      }
+    });
   }
 
   /**
@@ -169,74 +147,152 @@ class RedisStoreAgreesWithInMemoryStoreTest {
    * clock steps back only while every window counts something or nothing was written since.
    */
   private static void replaySlidingWithStepsBack(long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
-    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
-    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
-        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
-      QuotaLimit[] limits = new QuotaLimit[1 + r.nextInt(2)];
-      for (int i = 0; i < limits.length; i++) {
-        do {
-          limits[i] = limit(r, "s" + i);
-        } while (limits[i].algorithm() != QuotaLimit.Algorithm.SLIDING_WINDOW || limits[i].quota() > 10);
+    replayWithStepsBack(seed, new StepBackScenario() {
+      @Override
+      public QuotaPlan plan(SplittableRandom r) {
+        QuotaLimit[] limits = new QuotaLimit[1 + r.nextInt(2)];
+        for (int i = 0; i < limits.length; i++) {
+          do {
+            limits[i] = limit(r, "s" + i);
+          } while (limits[i].algorithm() != QuotaLimit.Algorithm.SLIDING_WINDOW || limits[i].quota() > 10);
+        }
+        return QuotaPlan.of(limits);
       }
-      QuotaPlan plan = QuotaPlan.of(limits);
-      QuotaKey key = QuotaKey.forTenant("agree-window-back-" + seed + "-" + UUID.randomUUID(), "digits");
-      long q = limits[0].quota();
-      long[] costs = {1, 1, 1, 2, q, q + 1};
-      long[] deltas = {-1, 1, -2, 2, -q, q, -3 * q, 3 * q};
+
+      @Override
+      public long[] costs(long q) {
+        return new long[] {1, 1, 1, 2, q, q + 1};
+      }
+
+      @Override
+      public long[] deltas(long q) {
+        return new long[] {-1, 1, -2, 2, -q, q, -3 * q, 3 * q};
+      }
+
+      @Override
+      public boolean mayStepBackAfterAdjusting(QuotaPlan plan, QuotaDecision now) {
+        boolean mayStepBack = true;
+        for (int i = 0; i < plan.size(); i++) {
+          mayStepBack &= now.remaining(i) < plan.limits().get(i).quota();
+        }
+        return mayStepBack;
+      }
+
+      @Override
+      public void afterMove(SplittableRandom r, FakeClock clock, QuotaPlan plan, boolean back) {
+        if (r.nextInt(3) == 0) { // to a window edge: 1 µs before, at, or 1 µs after it
+          long window = plan.limits().get(r.nextInt(plan.size())).windowMillis() * 1000;
+          long now = clock.millis() * 1000;
+          long edge = (back ? Math.floorDiv(now, window) : Math.floorDiv(now, window) + 1) * window
+              + r.nextLong(-1, 2);
+          clock.set(Instant.EPOCH.plusNanos(edge * 1000));
+        }
+      }
+    });
+  }
+
+  /** What a replay on a clock stepping back and forth varies with the kind of limit it replays. */
+  private interface StepBackScenario {
+    /** The plan, drawn from {@code r}. */
+    QuotaPlan plan(SplittableRandom r);
+
+    /** The costs to draw from, for a first limit of quota {@code q}. */
+    long[] costs(long q);
+
+    /** The refunds and forced charges to draw from, for a first limit of quota {@code q}. */
+    long[] deltas(long q);
+
+    /** Whether the clock may step back once an adjustment left the key as {@code now} shows it. */
+    boolean mayStepBackAfterAdjusting(QuotaPlan plan, QuotaDecision now);
+
+    /** Moves the clock further after it moved ({@code back}: it stepped back), if the scenario does. */
+    default void afterMove(SplittableRandom r, FakeClock clock, QuotaPlan plan, boolean back) {}
+  }
+
+  /**
+   * A random history of decisions, settlements, adjustments and clock moves (back as often as
+   * forward, while {@code scenario} says the stores would not differ on purpose), compared step by
+   * step between the two stores.
+   */
+  private static void replayWithStepsBack(long seed, StepBackScenario scenario) {
+    SplittableRandom r = new SplittableRandom(seed);
+    try (Stores stores = Stores.open(r)) {
+      QuotaPlan plan = scenario.plan(r);
+      QuotaKey key = QuotaKey.forTenant("agree-back-" + seed + "-" + UUID.randomUUID(), "digits");
+      long q = plan.limits().get(0).quota();
+      long[] costs = scenario.costs(q);
+      long[] deltas = scenario.deltas(q);
       long[] moves = {1, 999, 1_000_000, 60_000_000L, 3_600_000_000L, 86_400_000_000L, 366L * 86_400_000_000L};
       List<QuotaDecision> decided = new ArrayList<>();
       boolean mayStepBack = true;
       for (int step = 0; step < 60; step++) {
-        String what = "seed " + seed + ", step " + step + ", " + plan + " at " + clock.instant();
+        String what = "seed " + seed + ", step " + step + ", " + plan + " at " + stores.clock().instant();
         int op = r.nextInt(10);
         if (op < 5) {
           long cost = costs[r.nextInt(costs.length)];
-          QuotaDecision expected = memory.acquire(key, plan, cost);
-          QuotaDecision actual = redis.acquire(key, plan, cost);
+          QuotaDecision expected = stores.memory().acquire(key, plan, cost);
+          QuotaDecision actual = stores.redis().acquire(key, plan, cost);
           assertThat(actual).as("%s, cost %d", what, cost).hasToString(expected.toString());
           decided.add(expected);
           mayStepBack |= expected.isAllowed();
         } else if (op < 7 && !decided.isEmpty()) {
-          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
-          long delta = deltas[r.nextInt(deltas.length)];
-          if (r.nextBoolean()) { // the script's settle (its kind 2) as well as its adjust
-            memory.settle(key, plan, delta, reservation);
-            redis.settle(key, plan, delta, reservation);
-          } else {
-            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
-            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
-          }
-          QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
-          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
-              .hasToString(expected.toString());
-          mayStepBack = true;
-          for (int i = 0; i < limits.length; i++) {
-            mayStepBack &= expected.remaining(i) < limits[i].quota();
-          }
+          QuotaDecision now = stores.adjustAndCompare(r, key, plan, decided, deltas, what);
+          mayStepBack = scenario.mayStepBackAfterAdjusting(plan, now);
         } else {
           long micros = r.nextLong(1, moves[r.nextInt(moves.length)] + 1);
           boolean back = mayStepBack && r.nextBoolean();
-          clock.advance(Duration.ofNanos((back ? -micros : micros) * 1000));
-          if (r.nextInt(3) == 0) { // to a window edge: 1 µs before, at, or 1 µs after it
-            long window = limits[r.nextInt(limits.length)].windowMillis() * 1000;
-            long now = clock.millis() * 1000;
-            long edge = (back ? Math.floorDiv(now, window) : Math.floorDiv(now, window) + 1) * window
-                + r.nextLong(-1, 2);
-            clock.set(Instant.EPOCH.plusNanos(edge * 1000));
-          }
+          stores.clock().advance(Duration.ofNanos((back ? -micros : micros) * 1000));
+          scenario.afterMove(r, stores.clock(), plan, back);
         }
       }
     }
   }
 
+  /** An in-memory store and a Redis one, both on one fake clock. */
+  private record Stores(FakeClock clock, InMemoryQuotaStore memory, RedisQuotaStore redis) implements AutoCloseable {
+    /** Both stores, on a clock starting at a time drawn from {@code r}. */
+    static Stores open(SplittableRandom r) {
+      FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
+      return new Stores(clock, InMemoryQuotaStore.builder().clock(clock).build(),
+          RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
+              .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build());
+    }
+
+    /**
+     * Settles (the script's kind 2) or adjusts one of the reservations {@code decided} by one of
+     * {@code deltas} in both stores, then checks that both answer alike as of now; returns the
+     * in-memory store's answer. Adjustments reach Redis asynchronously; a decision on the key
+     * queues behind them, and one above every quota changes nothing.
+     */
+    QuotaDecision adjustAndCompare(SplittableRandom r, QuotaKey key, QuotaPlan plan, List<QuotaDecision> decided,
+        long[] deltas, String what) {
+      QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
+      long delta = deltas[r.nextInt(deltas.length)];
+      if (r.nextBoolean()) {
+        memory.settle(key, plan, delta, reservation);
+        redis.settle(key, plan, delta, reservation);
+      } else {
+        memory.adjust(key, plan, delta, reservation.decidedAtMicros());
+        redis.adjust(key, plan, delta, reservation.decidedAtMicros());
+      }
+      QuotaDecision expected = memory.acquire(key, plan, Long.MAX_VALUE);
+      assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
+          .hasToString(expected.toString());
+      return expected;
+    }
+
+    @Override
+    public void close() {
+      redis.close();
+    }
+  }
+
   private static void replay(long seed) {
     SplittableRandom r = new SplittableRandom(seed);
-    FakeClock clock = FakeClock.at(Instant.parse("2026-01-01T00:00:00.250Z").plusMillis(r.nextLong(1_000_000_000L)));
-    InMemoryQuotaStore memory = InMemoryQuotaStore.builder().clock(clock).build();
-    try (RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(server.url())).clientTimeForTesting(clock)
-        .timeout(Duration.ofSeconds(5)).failurePolicy(FailurePolicy.failClosed()).build()) {
+    try (Stores stores = Stores.open(r)) {
+      FakeClock clock = stores.clock();
+      InMemoryQuotaStore memory = stores.memory();
+      RedisQuotaStore redis = stores.redis();
       QuotaLimit[] limits = new QuotaLimit[1 + r.nextInt(3)];
       for (int i = 0; i < limits.length; i++) {
         limits[i] = limit(r, "l" + i);
@@ -258,19 +314,7 @@ class RedisStoreAgreesWithInMemoryStoreTest {
           assertThat(actual.decidedAtMicros()).as(what).isEqualTo(expected.decidedAtMicros());
           decided.add(expected);
         } else if (op < 7 && !decided.isEmpty()) {
-          QuotaDecision reservation = decided.get(r.nextInt(decided.size()));
-          long delta = deltas[r.nextInt(deltas.length)];
-          if (r.nextBoolean()) {
-            memory.settle(key, plan, delta, reservation);
-            redis.settle(key, plan, delta, reservation);
-          } else {
-            memory.adjust(key, plan, delta, reservation.decidedAtMicros());
-            redis.adjust(key, plan, delta, reservation.decidedAtMicros());
-          }
-          // Adjustments reach Redis asynchronously; a decision on the key queues behind them, and
-          // one above every quota changes nothing, so both stores are compared as of now.
-          assertThat(redis.acquire(key, plan, Long.MAX_VALUE)).as("%s, after adjusting by %d", what, delta)
-              .hasToString(memory.acquire(key, plan, Long.MAX_VALUE).toString());
+          stores.adjustAndCompare(r, key, plan, decided, deltas, what);
         } else {
           long micros = moves[r.nextInt(moves.length)];
           if (r.nextBoolean()) {
