@@ -4,6 +4,7 @@ import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
 import io.modelguard.input.RequestAttributes;
+import io.modelguard.internal.HttpProtocols;
 import io.modelguard.internal.SealedBody;
 import io.modelguard.jaxrs.internal.ServletConnectionFacts;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -156,7 +157,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     // Where the protocol is unknown (no servlet request behind), a body without a length may have
     // bytes too: reading one that has none, to discard it, ends at once.
     return body.leavesUnreadBytes(context.getLength(),
-        chunked() || (context.getLength() < 0 && !protocol().map(JaxrsInferenceRequest::isHttp1).orElse(false)));
+        HttpProtocols.unknownLength(context.getLength(), chunked(), protocol()));
   }
 
   /**
@@ -189,7 +190,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
     // Where the protocol is unknown (no servlet request behind), the resource can read the body
     // only through JAX-RS, which gives it the byte back: read, whatever the protocol.
     if (outputPolicies && !body.consumed() && context.getLength() <= 0 && !chunked()
-        && (context.getLength() == 0 || protocol().map(JaxrsInferenceRequest::isHttp1).orElse(true))) {
+        && (context.getLength() == 0 || HttpProtocols.isHttp1OrUnknown(protocol()))) {
       try {
         body.read(0);
       } catch (IOException | RuntimeException e) {
@@ -219,7 +220,7 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
    * (Tomcat does), so a strict client resets the stream and never sees the denial.
    */
   boolean mayCloseConnection() {
-    return protocol().map(JaxrsInferenceRequest::isHttp1).orElse(true);
+    return HttpProtocols.isHttp1OrUnknown(protocol());
   }
 
   /** Whether the body declares chunked transfer coding, which HTTP/1.1 alone has. */
@@ -228,22 +229,11 @@ final class JaxrsInferenceRequest implements InferenceRequest, RequestAttributes
   }
 
   /**
-   * The protocol of the servlet request behind this one ({@code HTTP/1.1}, {@code HTTP/2.0}), if a
-   * servlet container hosts the runtime ({@link ServletConnectionFacts}).
+   * The protocol of the servlet request behind this one ({@code HTTP/1.1}, {@code HTTP/2.0}), or
+   * null if no servlet container hosts the runtime ({@link ServletConnectionFacts}).
    */
-  private Optional<String> protocol() {
-    return context.getProperty(ServletConnectionFacts.PROTOCOL_PROPERTY) instanceof String p
-        ? Optional.of(p)
-        : Optional.empty();
-  }
-
-  /**
-   * Whether {@code protocol} is HTTP/1.0 or 1.1, where a request body declares its length or its
-   * chunking, so a request declaring neither has none. HTTP/2 and HTTP/3 frame a body of any length
-   * and have no {@code Transfer-Encoding}: there a body without {@code Content-Length} may have bytes.
-   */
-  private static boolean isHttp1(String protocol) {
-    return protocol.regionMatches(true, 0, "HTTP/1.", 0, 7);
+  private String protocol() {
+    return context.getProperty(ServletConnectionFacts.PROTOCOL_PROPERTY) instanceof String p ? p : null;
   }
 
   /** What the policies read of the body, then the rest from the runtime's stream. */

@@ -4,6 +4,7 @@ import io.modelguard.CappedBody;
 import io.modelguard.Endpoint;
 import io.modelguard.InferenceRequest;
 import io.modelguard.input.RequestAttributes;
+import io.modelguard.internal.HttpProtocols;
 import io.modelguard.internal.SealedBody;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletResponse;
@@ -121,24 +122,17 @@ final class ServletInferenceRequest implements InferenceRequest, RequestAttribut
    */
   boolean hasUnreadBody() {
     long length = request.getContentLengthLong();
-    return body.leavesUnreadBytes(length, request.getHeader("Transfer-Encoding") != null
-        || (length < 0 && !isHttp1(request.getProtocol())));
+    return body.leavesUnreadBytes(length,
+        HttpProtocols.unknownLength(length, request.getHeader("Transfer-Encoding") != null, request.getProtocol()));
   }
 
   /**
    * Whether a denial sent with body bytes unread may say {@code Connection: close}: only where the
-   * request came over HTTP/1.x (or a protocol the container does not name). HTTP/2 and later have
-   * no such field: RFC 9113 (section 8.2.2) makes a message carrying one malformed, and Tomcat sends
-   * it as set, so a strict client (curl's nghttp2) resets the stream and never sees the denial.
+   * request came over HTTP/1.x (or a protocol the container does not name); see {@link
+   * HttpProtocols#isHttp1OrUnknown}.
    */
   boolean mayCloseConnection() {
-    String protocol = request.getProtocol();
-    return protocol == null || protocol.isEmpty() || isHttp1(protocol);
-  }
-
-  /** Whether {@code protocol} is HTTP/1.0 or 1.1, where a request declaring neither a length nor chunking has no body. */
-  private static boolean isHttp1(String protocol) {
-    return protocol != null && protocol.regionMatches(true, 0, "HTTP/1.", 0, 7);
+    return HttpProtocols.isHttp1OrUnknown(request.getProtocol());
   }
 
   /**
