@@ -32,7 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * input.url_blocked}.
  */
 class InternalNameOracleTest {
-  private static final ModelSpec IMAGE_MODEL = ModelSpec.builder("image-classifier")
+  /** A model taking one image by URL, {@code imageUrl}. */
+  static final ModelSpec IMAGE_MODEL = ModelSpec.builder("image-classifier")
       .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxWidth(64).maxHeight(64).build()))
       .build();
   private static WireMockServer redirector;

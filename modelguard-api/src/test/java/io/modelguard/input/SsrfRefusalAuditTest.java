@@ -31,9 +31,7 @@ import org.junit.jupiter.api.Test;
  * tell the two apart by the decision's operator note, which the client never sees.
  */
 class SsrfRefusalAuditTest {
-  private static final ModelSpec IMAGE_MODEL = ModelSpec.builder("image-classifier")
-      .field("imageUrl", FieldSpec.imageUrl(ImageSpec.builder().maxWidth(64).maxHeight(64).build()))
-      .build();
+  private static final ModelSpec IMAGE_MODEL = InternalNameOracleTest.IMAGE_MODEL;
   private static WireMockServer redirector;
 
   private final FakeResolver resolver = new FakeResolver()
