@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -82,7 +81,7 @@ import java.util.function.Supplier;
  * the configured ids is tagged {@value #OTHER} (a request for {@code /v1/models/x1/predict} creates
  * no series of its own), a tenant outside the configured ones {@value #OTHER}, a request without a
  * model or an authenticated tenant {@value #NONE}, a limit name outside the configured ones is
- * ignored. Reason codes, SSRF refusals (the {@link UrlRefusal} constants), outcomes, risk levels,
+ * ignored. Reason codes, SSRF refusals (the two the fetcher conceals), outcomes, risk levels,
  * detector, chain, policy and appender names are fixed sets; an operator note other than an SSRF
  * refusal's (one a policy of the application's sets) is not counted, only written to the audit
  * log. Events of other types are ignored. Thread-safe.
@@ -145,7 +144,9 @@ public final class DemoMetrics {
    * name resolved to): the only notes counted in {@value #SSRF_REFUSALS}, so that its series are
    * two per model and tenant at most, and a note an application's own policy sets is not counted.
    */
-  private static final Map<String, String> SSRF_NOTES = ssrfNotes();
+  private static final Map<String, String> SSRF_NOTES = Map.of(
+      UrlRefusal.DENIED_ADDRESS.operatorNote(), "denied_address",
+      UrlRefusal.PORT_NOT_ALLOWED.operatorNote(), "port_not_allowed");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Set<String> models;
@@ -187,14 +188,6 @@ public final class DemoMetrics {
     this.tenants = Set.copyOf(tenants);
     this.limits = Set.copyOf(limits);
     this.countSsrfRefusals = countSsrfRefusals;
-  }
-
-  private static Map<String, String> ssrfNotes() {
-    Map<String, String> notes = new HashMap<>();
-    for (UrlRefusal r : List.of(UrlRefusal.DENIED_ADDRESS, UrlRefusal.PORT_NOT_ALLOWED)) {
-      notes.put(r.operatorNote(), r.name().toLowerCase(Locale.ROOT));
-    }
-    return Map.copyOf(notes);
   }
 
   /** The registry (for tests and for adding meters). */
