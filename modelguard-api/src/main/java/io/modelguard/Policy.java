@@ -40,9 +40,10 @@ public interface Policy {
    * from a check of your own that must never be skipped, wherever it is registered; a policy
    * wrapping another should return the wrapped one's answer. Called once, at registration.
    *
-   * <p>Default: false. The library's {@link io.modelguard.authz.ModelAccessPolicy} and {@link
-   * io.modelguard.input.ModelInputPolicy} return true, and {@link #forModels} the wrapped policy's
-   * answer.
+   * <p>Default: false. The library's {@link io.modelguard.authz.ModelAccessPolicy}, {@link
+   * io.modelguard.input.ModelInputPolicy} and authenticators ({@link
+   * io.modelguard.authn.ApiKeyAuthenticator}, {@link io.modelguard.authn.jwt.JwtAuthenticator})
+   * return true, and {@link #forModels} the wrapped policy's answer.
    */
   default boolean mustFailClosed() {
     return false;

@@ -97,9 +97,9 @@ public final class PolicyChain {
      *
      * @throws IllegalArgumentException if the name is blank or taken, or if a policy is to fail
      *     open that must not: any {@link Phase#AUTHORIZE} policy, and in any phase one whose {@link
-     *     Policy#mustFailClosed()} is true (such as {@link io.modelguard.authz.ModelAccessPolicy} or
-     *     {@link io.modelguard.input.ModelInputPolicy}): skipped when it throws, its check would let
-     *     through exactly the requests it exists to refuse
+     *     Policy#mustFailClosed()} is true (such as {@link io.modelguard.authz.ModelAccessPolicy},
+     *     {@link io.modelguard.input.ModelInputPolicy} or the library's authenticators): skipped
+     *     when it throws, its check would let through exactly the requests it exists to refuse
      */
     public Builder policy(Phase phase, String name, Policy policy, FailureMode failureMode) {
       Objects.requireNonNull(phase, "phase");

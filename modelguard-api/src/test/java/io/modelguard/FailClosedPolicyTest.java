@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.modelguard.authn.ApiKeyAuthenticator;
+import io.modelguard.authn.ApiKeyHasher;
+import io.modelguard.authn.InMemoryApiKeyStore;
+import io.modelguard.authn.jwt.JwtAuthenticator;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.input.FieldSpec;
 import io.modelguard.input.ModelInputPolicy;
@@ -13,11 +17,12 @@ import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPolicy;
 import io.modelguard.quota.UnauthenticatedLimit;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The library's checks that exist to refuse, the model access policy and the input policy, cannot
- * be registered fail-open in any phase: skipped when they throw, they would let through exactly
+ * The library's checks that exist to refuse, the model access policy, the input policy and the
+ * authenticators, cannot be registered fail-open in any phase: skipped when they throw, they would let through exactly
  * the requests they exist to refuse. Before, only the AUTHORIZE phase was refused, so the same
  * policy registered one phase later failed open silently.
  */
@@ -57,6 +62,35 @@ class FailClosedPolicyTest {
     assertThatThrownBy(() -> chain().policy(Phase.VALIDATE, "input",
         ModelInputPolicy.of(DIGITS).forModels("digits"), FailureMode.OPEN))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theLibrarysAuthenticatorsCannotFailOpenInAnyPhase() {
+    // Skipped when it throws (a key store or key source failing), an authenticator left a request
+    // carrying its credential and another to the other authenticator, past the engine's refusal of
+    // two credentials, and told the client of an outage with 401 auth.missing_credentials.
+    byte[] pepper = new byte[32];
+    byte[] secret = new byte[32];
+    for (int i = 0; i < 32; i++) {
+      pepper[i] = (byte) (i * 7 + 1);
+      secret[i] = (byte) (i * 13 + 5);
+    }
+    Map<String, Policy> authenticators = Map.of(
+        "api-key", ApiKeyAuthenticator.builder(new InMemoryApiKeyStore(), ApiKeyHasher.withPepper(pepper)).build(),
+        "jwt", JwtAuthenticator.builder().hmacSecret("HS256", secret)
+            .issuer("https://idp.example").audience("models").build());
+    authenticators.forEach((name, authenticator) -> {
+      assertThat(authenticator.mustFailClosed()).as(name).isTrue();
+      for (Phase phase : Phase.values()) {
+        assertThatThrownBy(() -> chain().policy(phase, name, authenticator, FailureMode.OPEN))
+            .as("%s in %s", name, phase).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("policy '" + name + "' in " + phase + " cannot fail open");
+      }
+      assertThatThrownBy(() -> chain().policy(Phase.AUTHENTICATE, name,
+          authenticator.forModels("digits"), FailureMode.OPEN)).as(name).isInstanceOf(IllegalArgumentException.class);
+      assertThat(chain().policy(Phase.AUTHENTICATE, name, authenticator).build().requestSteps())
+          .singleElement().extracting(PolicyChain.Step::failureMode).isEqualTo(FailureMode.CLOSED);
+    });
   }
 
   @Test

@@ -64,6 +64,18 @@ public final class ApiKeyAuthenticator implements Policy {
     return new Builder(store, hasher);
   }
 
+  /**
+   * True: skipped when it throws (its key store down, say), this authenticator would leave the
+   * request to the chain's other authenticators, so a request carrying its credential and another
+   * would pass on the other one, where the engine refuses two credentials; and an outage would read
+   * to the client as {@code 401 auth.missing_credentials} rather than a server error. It fails
+   * closed in whatever phase it is registered.
+   */
+  @Override
+  public boolean mustFailClosed() {
+    return true;
+  }
+
   @Override
   public GuardDecision evaluate(GuardContext context) {
     List<String> values = context.request().headers(header);

@@ -42,6 +42,12 @@ final class IssuerRouter implements Policy {
     this.first = byIssuer.values().iterator().next();
   }
 
+  /** True, as the authenticators it routes to: skipped when it throws, it would fail open. */
+  @Override
+  public boolean mustFailClosed() {
+    return true;
+  }
+
   @Override
   public GuardDecision evaluate(GuardContext context) {
     List<String> values = context.request().headers("Authorization");

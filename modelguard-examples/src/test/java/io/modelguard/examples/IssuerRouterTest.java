@@ -3,8 +3,10 @@ package io.modelguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.modelguard.FailureMode;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
+import io.modelguard.PolicyChain;
 import io.modelguard.Tier;
 import io.modelguard.authn.jwt.JwtAuthenticator;
 import java.security.PublicKey;
@@ -50,5 +52,16 @@ class IssuerRouterTest {
     byIssuer.put(OTHER_ISSUER, authenticator(OTHER_ISSUER).build());
 
     assertThat(engine(new IssuerRouter(byIssuer)).build().hasChain("default")).isTrue();
+  }
+
+  @Test
+  void cannotBeRegisteredToFailOpen() {
+    // As the authenticators it routes to: skipped when it threw, it let a request carrying a token
+    // and an API key pass on the key, and answered an outage with 401.
+    Map<String, JwtAuthenticator> byIssuer = Map.of(TestTokens.ISSUER, authenticator(TestTokens.ISSUER).build());
+    assertThatThrownBy(() -> PolicyChain.builder("default")
+        .policy(Phase.AUTHENTICATE, "bearer", new IssuerRouter(byIssuer), FailureMode.OPEN))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("policy 'bearer' in AUTHENTICATE cannot fail open");
   }
 }

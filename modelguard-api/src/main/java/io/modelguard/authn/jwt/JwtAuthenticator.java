@@ -240,6 +240,18 @@ public final class JwtAuthenticator implements Policy {
    * one, returns the principal for a valid one, and denies with {@code auth.invalid_token}
    * otherwise. Never throws for a bad token.
    */
+  /**
+   * True: skipped when it throws (its key source failing, say), this authenticator would leave the
+   * request to the chain's other authenticators, so a request carrying its credential and another
+   * would pass on the other one, where the engine refuses two credentials; and an outage would read
+   * to the client as {@code 401 auth.missing_credentials} rather than a server error. It fails
+   * closed in whatever phase it is registered.
+   */
+  @Override
+  public boolean mustFailClosed() {
+    return true;
+  }
+
   @Override
   public GuardDecision evaluate(GuardContext context) {
     List<String> values = context.request().headers("Authorization");
