@@ -22,8 +22,29 @@ import java.util.Optional;
  *
  * <p>Otherwise: {@code authz.model_forbidden} with challenge scope {@code model:<m>:invoke}. With
  * no principal at all, {@code auth.missing_credentials}. Stateless and thread-safe.
+ *
+ * <p>The client gets one answer for every such refusal; the operator is told which condition
+ * failed by the denial's {@linkplain GuardDecision#operatorNote() operator note} (in the audit line
+ * as {@code operatorNote=}, never in the problem response): {@value #NOTE_UNREGISTERED_MODEL},
+ * {@value #NOTE_NO_TIER} (a token without a tier claim, say), {@value #NOTE_UNKNOWN_TIER} (a tier
+ * claim the engine does not register: a typo, or another letter case), {@value
+ * #NOTE_NOT_IN_TIER} or {@value #NOTE_NOT_IN_CREDENTIAL}; {@value #NOTE_NO_MODEL} when the
+ * endpoint names no model.
  */
 public final class ModelAccessPolicy implements Policy {
+
+  /** Operator note: the engine registers models, and not this one. */
+  public static final String NOTE_UNREGISTERED_MODEL = "model_forbidden:UNREGISTERED_MODEL";
+  /** Operator note: the principal has no tier (its credential names none, and no default applies). */
+  public static final String NOTE_NO_TIER = "model_forbidden:NO_TIER";
+  /** Operator note: the principal's tier is not registered with the engine. */
+  public static final String NOTE_UNKNOWN_TIER = "model_forbidden:UNKNOWN_TIER";
+  /** Operator note: the principal's tier does not grant the model. */
+  public static final String NOTE_NOT_IN_TIER = "model_forbidden:NOT_IN_TIER";
+  /** Operator note: the tier grants the model, but the credential's models or scopes leave it out. */
+  public static final String NOTE_NOT_IN_CREDENTIAL = "model_forbidden:NOT_IN_CREDENTIAL";
+  /** Operator note: the endpoint names no model (its path gave the template's model variable none). */
+  public static final String NOTE_NO_MODEL = "model_forbidden:NO_MODEL";
 
   /** The policy. */
   public ModelAccessPolicy() {}
@@ -50,15 +71,31 @@ public final class ModelAccessPolicy implements Policy {
     }
     Optional<String> model = context.endpoint().model();
     if (model.isEmpty()) {
-      return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+      return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN).withOperatorNote(NOTE_NO_MODEL);
     }
     String m = model.get();
-    Principal p = principal.get();
-    boolean allowed = context.isRegisteredModel(m)
-        && p.tier().flatMap(context::tier).map((Tier t) -> t.allows(m)).orElse(false)
-        && p.allowedModels().map(s -> s.contains(m)).orElse(true);
-    return allowed
+    String refusal = refusal(context, principal.get(), m);
+    return refusal == null
         ? GuardDecision.allow()
-        : GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN).withChallengeScope(scopeFor(m));
+        : GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN).withChallengeScope(scopeFor(m))
+            .withOperatorNote(refusal);
+  }
+
+  /** The operator note of the first condition that fails, or null if {@code p} may invoke {@code m}. */
+  private static String refusal(GuardContext context, Principal p, String m) {
+    if (!context.isRegisteredModel(m)) {
+      return NOTE_UNREGISTERED_MODEL;
+    }
+    if (p.tier().isEmpty()) {
+      return NOTE_NO_TIER;
+    }
+    Optional<Tier> tier = context.tier(p.tier().get());
+    if (tier.isEmpty()) {
+      return NOTE_UNKNOWN_TIER;
+    }
+    if (!tier.get().allows(m)) {
+      return NOTE_NOT_IN_TIER;
+    }
+    return p.allowedModels().map(s -> s.contains(m)).orElse(true) ? null : NOTE_NOT_IN_CREDENTIAL;
   }
 }

@@ -525,6 +525,7 @@ public final class JwtAuthenticator implements Policy {
     private final Set<String> hmacAlgorithms = new LinkedHashSet<>();
     private JwtKeySource keySource;
     private Set<String> algorithms = DEFAULT_ALGORITHMS;
+    private boolean algorithmsListed;
     private final Set<String> types = new LinkedHashSet<>();
     private final Set<String> issuers = new LinkedHashSet<>();
     private final Set<String> audiences = new LinkedHashSet<>();
@@ -674,7 +675,10 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The asymmetric algorithms accepted. Default: {@link #DEFAULT_ALGORITHMS RS256, ES256,
      * EdDSA}. Any of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA; names are exact. HS*
-     * cannot be listed here: configure {@link #hmacSecret(String, byte[])} instead.
+     * cannot be listed here: configure {@link #hmacSecret(String, byte[])} instead. {@link #build()}
+     * logs, at INFO, each algorithm listed here that no configured key suits (tokens signed with it
+     * are refused); the default list is not reported so, since it names every algorithm a key might
+     * be given for, and an authenticator with HMAC secrets only could not silence it.
      */
     public Builder allowedAlgorithms(String... names) {
       Set<String> set = new LinkedHashSet<>();
@@ -691,6 +695,7 @@ public final class JwtAuthenticator implements Policy {
         throw new IllegalArgumentException("JwtAuthenticator.allowedAlgorithms must name at least one algorithm");
       }
       this.algorithms = set;
+      this.algorithmsListed = true;
       return this;
     }
 
@@ -871,11 +876,14 @@ public final class JwtAuthenticator implements Policy {
       }
       Set<String> effective = new LinkedHashSet<>(algorithms);
       effective.addAll(hmacAlgorithms);
-      if (keySource == null && all.isEmpty()) {
-        for (String alg : effective) {
+      if (keySource == null && all.isEmpty() && algorithmsListed) {
+        // Only a list the application chose: the default one names algorithms no key may be meant
+        // for (an RSA-only or HMAC-only configuration), and HMAC secrets always suit their own.
+        for (String alg : algorithms) {
           SignatureAlgorithm a = SignatureAlgorithm.named(alg);
           if (staticKeys.stream().noneMatch(e -> e.suits(a))) {
-            log.info("JwtAuthenticator: no configured key suits allowed algorithm {}; tokens signed with it will be refused", alg);
+            log.info("JwtAuthenticator: no configured key suits algorithm {} named in allowedAlgorithms(...); "
+                + "tokens signed with it will be refused: configure a key for it or leave it out of the list", alg);
           }
         }
       }

@@ -3,7 +3,9 @@ package io.modelguard.authn.jwt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import io.jsonwebtoken.security.Jwks;
+import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
 import io.modelguard.Tier;
@@ -55,6 +57,24 @@ class JwtAuthenticatorBuilderTest {
     try (io.modelguard.LogCapture logs = io.modelguard.LogCapture.of(JwtAuthenticator.class, ch.qos.logback.classic.Level.WARN)) {
       JwtFixtures.rsa().build();
       assertThat(logs.messagesAt(ch.qos.logback.classic.Level.WARN)).as("issuer and audience set").isEmpty();
+    }
+  }
+
+  @Test
+  void onlyAnAlgorithmTheApplicationListedWithoutAKeyIsReported() {
+    // An HMAC-only authenticator cannot take the asymmetric defaults off its list (allowedAlgorithms
+    // refuses HS* and an empty list), so reporting them would be start-up noise it cannot silence.
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    try (LogCapture logs = LogCapture.of(JwtAuthenticator.class, Level.INFO)) {
+      JwtAuthenticator.builder().hmacSecret("HS256", secret).issuer(JwtFixtures.ISSUER).audience("models").build();
+      JwtFixtures.rsa().build();
+      assertThat(logs.messages()).as("default list, HMAC-only and RSA-only").isEmpty();
+    }
+    try (LogCapture logs = LogCapture.of(JwtAuthenticator.class, Level.INFO)) {
+      JwtFixtures.rsa().allowedAlgorithms("RS256", "ES384").build();
+      assertThat(logs.messages()).singleElement().asString()
+          .contains("algorithm ES384 named in allowedAlgorithms(...)").contains("configure a key for it");
     }
   }
 
