@@ -712,6 +712,11 @@ public final class ModelGuard {
       for (PolicyChain chain : chains.values()) {
         for (PolicyChain.Step<Phase, Policy> step : chain.requestSteps()) {
           addProblems(problems, chain, step, step.policy().configurationProblems(configuration));
+          if (chain.authenticatorCount() == 0 && step.policy().requiresPrincipal()) {
+            addProblems(problems, chain, step, List.of("decides for authenticated requests only, but the chain "
+                + "has no AUTHENTICATE policy to set a principal, so every request would pass it uncounted; add "
+                + "an authenticator (and UnauthenticatedLimit for anonymous traffic)"));
+          }
         }
         for (PolicyChain.Step<OutputPhase, OutputPolicy> step : chain.outputSteps()) {
           addProblems(problems, chain, step, step.policy().configurationProblems(configuration));

@@ -50,6 +50,25 @@ public interface Policy {
   }
 
   /**
+   * Whether this policy decides for authenticated requests only, allowing a request without a
+   * principal untouched (as {@link io.modelguard.quota.QuotaPolicy} does: unauthenticated traffic
+   * is {@link io.modelguard.quota.UnauthenticatedLimit}'s), so that it needs the chain's
+   * authenticators to have run before it: {@link PolicyChain.Builder#policy(Phase, String, Policy,
+   * FailureMode)} refuses such a policy in {@link Phase#AUTHENTICATE} (it would run before or
+   * among the authenticators and count nothing), and {@link ModelGuard.Builder#build()} refuses a
+   * chain that has one but no {@code AUTHENTICATE} policy (only those set the principal: every
+   * request would pass it uncounted). Return true from a check of your own that does nothing
+   * without a principal; a policy wrapping another should return the wrapped one's answer. Called
+   * at registration and at build.
+   *
+   * <p>Default: false. The library's {@link io.modelguard.quota.QuotaPolicy} returns true, and
+   * {@link #forModels} the wrapped policy's answer.
+   */
+  default boolean requiresPrincipal() {
+    return false;
+  }
+
+  /**
    * Undoes what {@link #evaluate} set aside for a request that a later policy of the chain then
    * denied (or the engine did, for a missing principal or an unresolved model): the request never
    * reaches the application, so a hold taken for its call, such as a quota reservation, is released.
@@ -69,7 +88,8 @@ public interface Policy {
    * {@link #release} reaches this policy for the requests it evaluated.
    * If the engine registers models, a model of {@code models} it does not register is refused at
    * its {@link ModelGuard.Builder#build()} ({@link #configurationProblems}), as are the wrapped
-   * policy's own problems. It must fail closed if the wrapped policy must ({@link #mustFailClosed}).
+   * policy's own problems. It must fail closed if the wrapped policy must ({@link #mustFailClosed}), and needs a principal
+   * if the wrapped policy does ({@link #requiresPrincipal}).
    *
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
@@ -98,6 +118,11 @@ public interface Policy {
       @Override
       public boolean mustFailClosed() {
         return policy.mustFailClosed();
+      }
+
+      @Override
+      public boolean requiresPrincipal() {
+        return policy.requiresPrincipal();
       }
 
       @Override

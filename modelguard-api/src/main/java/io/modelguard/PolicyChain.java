@@ -95,7 +95,9 @@ public final class PolicyChain {
     /**
      * Adds a request policy with an explicit failure mode.
      *
-     * @throws IllegalArgumentException if the name is blank or taken, or if a policy is to fail
+     * @throws IllegalArgumentException if the name is blank or taken, if a policy that {@linkplain
+     *     Policy#requiresPrincipal() requires a principal} is registered in {@link
+     *     Phase#AUTHENTICATE}, or if a policy is to fail
      *     open that must not: any {@link Phase#AUTHORIZE} policy, and in any phase one whose {@link
      *     Policy#mustFailClosed()} is true (such as {@link io.modelguard.authz.ModelAccessPolicy},
      *     {@link io.modelguard.input.ModelInputPolicy} or the library's authenticators): skipped
@@ -115,6 +117,11 @@ public final class PolicyChain {
               + " cannot fail open (it must fail closed: a failed check would let through the requests it exists "
               + "to refuse); register it with FailureMode.CLOSED, the default");
         }
+      }
+      if (phase == Phase.AUTHENTICATE && policy.requiresPrincipal()) {
+        throw new IllegalArgumentException("chain '" + this.name + "': policy '" + name + "' cannot be registered in "
+            + "AUTHENTICATE: it decides for authenticated requests only and would run before or among the "
+            + "authenticators, letting requests through uncounted; register it in a later phase (QUOTA for a quota)");
       }
       requestSteps.add(new Step<>(phase, unique(name), policy, failureMode));
       return this;

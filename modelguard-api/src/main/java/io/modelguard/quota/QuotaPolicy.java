@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  *
  * Usage is kept per tenant ({@link Principal#tenant()}) and model: all principals of a tenant
  * share its quota. Requests without a principal or without a resolved model are not limited here
- * (see {@link UnauthenticatedLimit} for unauthenticated traffic).
+ * (see {@link UnauthenticatedLimit} for unauthenticated traffic); so it is refused in {@link
+ * io.modelguard.Phase#AUTHENTICATE} and in a chain without authenticators ({@link
+ * #requiresPrincipal()}), where no request would have one.
  *
  * <h2>Cost</h2>
  *
@@ -148,6 +150,16 @@ public final class QuotaPolicy implements Policy {
   /** Starts a builder over {@code store}. */
   public static Builder builder(QuotaStore store) {
     return new Builder(store);
+  }
+
+  /**
+   * True: it counts authenticated requests only (a request without a principal passes untouched),
+   * so it is refused in {@link io.modelguard.Phase#AUTHENTICATE} and in a chain without
+   * authenticators, where it would count nothing.
+   */
+  @Override
+  public boolean requiresPrincipal() {
+    return true;
   }
 
   @Override

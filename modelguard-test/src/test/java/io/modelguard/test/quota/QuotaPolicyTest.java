@@ -10,6 +10,7 @@ import io.modelguard.ModelOutput;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
+import io.modelguard.PolicyChain;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.Tier;
@@ -226,13 +227,32 @@ class QuotaPolicyTest {
   }
 
   @Test
-  void requestsWithoutAPlanOrAPrincipalAreNotLimited() {
+  void aChainWithAQuotaButNoAuthenticatorIsRefusedAtBuild() {
+    // Only AUTHENTICATE policies set the principal the quota counts: without one, every request
+    // passed the quota uncounted, and the engine built without a word.
     Tier free = Tier.builder("basic").models("digits", "iris").build();
-    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits", "iris").tier(free)
-        .chain("default", c -> c.policy(Phase.QUOTA, "quota", QuotaPolicy.builder(store).build())).build();
-    GuardDecision d = guard.check(FakeRequest.builder().build());
-    assertThat(d.isAllowed()).isTrue();
-    assertThat(d.headers()).doesNotContainKey("RateLimit");
+    assertThatThrownBy(() -> ModelGuard.builder().clock(clock).auditLog(false).models("digits", "iris").tier(free)
+        .chain("default", c -> c.policy(Phase.QUOTA, "quota", QuotaPolicy.builder(store).build()))
+        .chain("scoped", c -> c.policy(Phase.DETECT, "digits-quota", QuotaPolicy.builder(store).build().forModels("digits")))
+        .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("chain 'default', policy 'quota': decides for authenticated requests only, but the "
+            + "chain has no AUTHENTICATE policy to set a principal, so every request would pass it uncounted")
+        .hasMessageContaining("chain 'scoped', policy 'digits-quota': decides for authenticated requests only");
+  }
+
+  @Test
+  void aQuotaCannotBeRegisteredAmongTheAuthenticators() {
+    // Registered in AUTHENTICATE before the authenticator, it saw no principal and counted nothing.
+    assertThatThrownBy(() -> PolicyChain.builder("default")
+        .policy(Phase.AUTHENTICATE, "quota", QuotaPolicy.builder(store).build()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("chain 'default': policy 'quota' cannot be registered in AUTHENTICATE: it decides for "
+            + "authenticated requests only and would run before or among the authenticators, letting requests "
+            + "through uncounted; register it in a later phase (QUOTA for a quota)");
+    assertThatThrownBy(() -> PolicyChain.builder("default")
+        .policy(Phase.AUTHENTICATE, "quota", QuotaPolicy.builder(store).build().forModels("digits")))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
