@@ -218,8 +218,8 @@ public final class ExtractionDefence {
         .maximumWeight(clientBudgetKiB)
         .weigher((String client, ClientRisk risk) -> risk.weightKiB)
         .evictionListener((String client, ClientRisk risk, RemovalCause cause) -> {
-          if (cause == RemovalCause.SIZE && client != null && risk != null) {
-            keepResidual(client, risk);
+          if (client != null && risk != null) {
+            dropped(client, risk, cause == RemovalCause.SIZE);
           }
         })
         .expireAfterAccess(b.idleExpiry)
@@ -318,6 +318,7 @@ public final class ExtractionDefence {
     long repeatKey = keys.repeatKey(reduced, features.length);
     List<ExtractionEvent> events = List.of();
     Observation observation;
+    double carried;
     synchronized (risk) {
       RiskLevel before = risk.level(now);
       if (reduced.length != risk.dimensions) {
@@ -348,6 +349,12 @@ public final class ExtractionDefence {
       risk.queries = query;
       Assessment assessment = new Assessment(risk.level(now), false, flagged, risk.score(now), false);
       observation = new Observation(assessment, at, before, query, null);
+      // The cache dropped this state between the lookup above and this lock (another thread's
+      // insertion evicted it), and what it kept of it was read before this query's flags.
+      carried = risk.evicted && assessment.level() != RiskLevel.OBSERVE ? assessment.score() : 0;
+    }
+    if (carried > 0) {
+      carryForward(client, carried, now);
     }
     for (ExtractionEvent e : events) {
       publish(e);
@@ -765,11 +772,11 @@ public final class ExtractionDefence {
 
   /**
    * {@link #baseBytes()} for {@code detectors} detectors: the {@link ClientRisk} (three references,
-   * the defence's among them, three ints and four longs), the array of its detectors' states and
-   * the duplicate window.
+   * the defence's among them, three ints, five longs and doubles, and a boolean), the array of its
+   * detectors' states and the duplicate window.
    */
   private static long baseBytes(int detectors, int duplicateWindow) {
-    return HeapBytes.object(3L * HeapBytes.REFERENCE + 3 * 4 + 4 * 8) + HeapBytes.array(detectors, HeapBytes.REFERENCE)
+    return HeapBytes.object(3L * HeapBytes.REFERENCE + 3 * 4 + 5 * 8 + 1) + HeapBytes.array(detectors, HeapBytes.REFERENCE)
         + LongKeyIndex.retainedBytes(duplicateWindow);
   }
 
@@ -826,16 +833,43 @@ public final class ExtractionDefence {
   /** The bytes of one {@link Residual} (besides its key and cache entry, {@link #entryBytes}). */
   static final long RESIDUAL_BYTES = HeapBytes.object(8 + 8);
 
-  /** Keeps the score of {@code risk}, evicted for room, if it holds {@code client} above OBSERVE. */
-  private void keepResidual(String client, ClientRisk risk) {
+  /**
+   * Marks {@code risk}, which the cache dropped, so that a query already holding it carries its
+   * flags forward ({@link #carryForward}), and keeps its score if it was evicted {@code forRoom}
+   * and holds {@code client} above OBSERVE.
+   */
+  private void dropped(String client, ClientRisk risk, boolean forRoom) {
     long now = now();
     double score;
     synchronized (risk) {
+      risk.evicted = true;
       score = risk.score(now);
     }
-    if (levelOf(score) != RiskLevel.OBSERVE) {
+    if (forRoom && levelOf(score) != RiskLevel.OBSERVE) {
       residuals.put(client, new Residual(score, now));
     }
+  }
+
+  /**
+   * Keeps {@code score}, reached at {@code now} by a query observed on a state of {@code client}
+   * that the cache dropped before the query's flags landed: in the client's current state if it
+   * has one, else as its residual, in either case only where it is higher than what is kept.
+   * Otherwise a query flagged while another thread's insertion evicted its client (a new client is
+   * the likeliest to go) would be answered at its new level and then forgotten. Runs as a
+   * computation on the client's cache entry, so no new state can take the residual meanwhile.
+   */
+  private void carryForward(String client, double score, long now) {
+    clients.asMap().compute(client, (c, current) -> {
+      if (current == null) {
+        residuals.asMap().merge(c, new Residual(score, now),
+            (kept, fresh) -> decayed(kept.score(), kept.scoreAt(), now) >= score ? kept : fresh);
+        return null;
+      }
+      synchronized (current) {
+        current.raise(score, now);
+      }
+      return current;
+    });
   }
 
   /** The level of {@code client}'s kept score; OBSERVE if none is kept. */
@@ -873,6 +907,8 @@ public final class ExtractionDefence {
     long scoreAt;
     long queries;
     long lastAdmitted = Long.MIN_VALUE;
+    /** Whether the cache has dropped this state: a query still holding it carries its flags forward. */
+    boolean evicted;
     /** The input length of every query fed to the detectors: no other reaches them. */
     final int dimensions;
     /** The client's key and cache entry ({@link #entryBytes}), counted once, when the client appears. */
@@ -918,6 +954,14 @@ public final class ExtractionDefence {
 
     RiskLevel level(long now) {
       return levelOf(score(now));
+    }
+
+    /** Raises the score to {@code target} at {@code now}, if it is lower. */
+    void raise(double target, long now) {
+      if (score(now) < target) {
+        score = target;
+        scoreAt = now;
+      }
     }
   }
 
