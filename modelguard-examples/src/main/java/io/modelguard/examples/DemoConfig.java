@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.modelguard.authn.ApiKeyFormat;
 import io.modelguard.authn.jwt.JwtAuthenticator;
+import io.modelguard.examples.metrics.DemoMetrics;
 import io.modelguard.quota.QuotaLimit;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -314,6 +315,11 @@ public final class DemoConfig {
       if (JwtAuthenticator.isReservedTenant(tenant)) {
         throw new IllegalArgumentException(field + ".tenant: must not begin with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
             + "' in any case, which names the tenants of bearer tokens without a tenant claim");
+      }
+      if (tenant.equals(DemoMetrics.OTHER) || tenant.equals(DemoMetrics.NONE)) {
+        // The meters' tenant tag would count it together with unknown tenants, or unauthenticated requests.
+        throw new IllegalArgumentException(field + ".tenant: '" + tenant + "' is reserved: the meters tag other tenants "
+            + "'" + DemoMetrics.OTHER + "' and requests without one '" + DemoMetrics.NONE + "'");
       }
       String tier = text(k.tier(), field + ".tier");
       if (!tiers.containsKey(tier)) {

@@ -209,6 +209,28 @@ final class DemoSecurity {
     return tenants;
   }
 
+  /**
+   * Refuses, while the demo issuer runs, a configured key of its tenant ({@value DemoIssuer#TENANT}):
+   * anyone who can reach the demo mints tokens of that tenant, for any subject, so the key would
+   * share its quota with every holder of a demo token, and, under the same subject, its extraction
+   * history, risk level and noise.
+   *
+   * @param source where the keys were configured ({@code config FILE}), for the message
+   * @throws StartupException naming {@code source} and the key's field
+   */
+  static void checkDemoIssuerTenant(DemoConfig config, boolean demoIssuer, String source) throws StartupException {
+    if (!demoIssuer) {
+      return;
+    }
+    for (DemoConfig.KeyEntry k : config.keys()) {
+      if (k.tenant().equals(DemoIssuer.TENANT)) {
+        throw new StartupException(source + ": " + k.field() + ".tenant: '" + DemoIssuer.TENANT + "' is the tenant of "
+            + "every demo-issuer token, which anyone who can reach the demo may mint; give the key another tenant, or "
+            + "turn the demo issuer off (--no-demo-issuer)");
+      }
+    }
+  }
+
   private static List<DemoKey> issueDemoKeys(ApiKeyIssuer issuer, InMemoryApiKeyStore store, Clock clock) {
     List<DemoKey> keys = new ArrayList<>();
     // Quotas are per tenant and model: each active key has a tenant of its own.

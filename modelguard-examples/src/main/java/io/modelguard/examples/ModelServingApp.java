@@ -276,6 +276,9 @@ public final class ModelServingApp implements AutoCloseable {
           : DemoConfig.demo();
       JwtSettings jwt = options.jwt().over(config.jwt());
       jwt.validate(config.tiers().keySet());
+      if (options.configFile().isPresent()) {
+        DemoSecurity.checkDemoIssuerTenant(config, jwt.demoIssuer(), "config " + options.configFile().get());
+      }
       List<FetchAllowList.Entry> hosts = new ArrayList<>(options.allowFetchHosts());
       hosts.addAll(config.allowFetchHosts());
       FetchAllowList fetchHosts = FetchAllowList.of(hosts);

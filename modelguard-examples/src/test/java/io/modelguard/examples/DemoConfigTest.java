@@ -150,6 +150,16 @@ class DemoConfigTest {
   }
 
   @Test
+  void rejectsAKeyTenantNamedLikeTheMetersTagsForOtherTenantsAndForNone() {
+    // Its requests would be counted with every unknown tenant's, or with the unauthenticated ones.
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"other\",\"tier\":\"free\"}]}")
+        .hasMessage("config test.json: keys[0].tenant: 'other' is reserved: the meters tag other tenants 'other' "
+            + "and requests without one 'none'");
+    assertRejected("{\"keys\":[{\"subject\":\"a\",\"tenant\":\"none\",\"tier\":\"free\"}]}")
+        .hasMessageContaining("keys[0].tenant: 'none' is reserved");
+  }
+
+  @Test
   void rejectsMissingRequiredFields() {
     assertRejected("{\"keys\":[{\"tenant\":\"t\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].subject: required");
     assertRejected("{\"keys\":[{\"subject\":\"a\",\"tier\":\"free\"}]}").hasMessageContaining("keys[0].tenant: required");
