@@ -223,7 +223,7 @@ public final class ExtractionDefence {
           }
         })
         .expireAfterAccess(b.idleExpiry)
-        .executor(Runnable::run) // evict on the caller's thread: the bound holds when observe returns
+        .executor(Runnable::run) // evict on the caller's thread (one thread at a time: see maxTotalBytes)
         .build();
   }
 
@@ -1130,6 +1130,11 @@ public final class ExtractionDefence {
      * classes (about 13.4 KiB a class at 64 features: 1.4 MiB a client for 100 classes, 13 MiB for
      * 1,000, when the default keeps 36 clients): for many classes, raise the limit or add PRADA
      * with a smaller {@link PradaDetector.Builder#maxGrowingSetPerClass}.
+     *
+     * <p>Under concurrent requests the total may pass the limit for a moment: a request thread
+     * holds its client's state until its query is assessed, even if the cache evicts it meanwhile,
+     * and a thread that finds another running the eviction leaves it to that one. The excess is at
+     * most one client's state per request in flight.
      *
      * <p>{@link #build} rejects a limit that cannot hold one client's state for the widest input
      * the detectors can see (its {@link #projection} size): Caffeine would evict every client right
