@@ -205,8 +205,8 @@ public final class ModelGuard {
       release(chain, ran, context);
       // The same answer as ModelAccessPolicy's for a model the caller may not use: nothing tells a
       // path that names no model from one naming a model the caller is not allowed.
-      return finish(request, context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN), headers,
-          Phase.AUTHORIZE, null);
+      return finish(request, context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
+          .withOperatorNote(ModelAccessPolicy.NOTE_NO_MODEL), headers, Phase.AUTHORIZE, null);
     }
     return null;
   }
@@ -228,7 +228,8 @@ public final class ModelGuard {
     }
     release(chain, ran, context);
     return finish(context.request(), context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
-        .withChallengeScope(ModelAccessPolicy.scopeFor(model.get())), headers, Phase.AUTHORIZE, null);
+        .withChallengeScope(ModelAccessPolicy.scopeFor(model.get()))
+        .withOperatorNote(ModelAccessPolicy.NOTE_UNREGISTERED_MODEL), headers, Phase.AUTHORIZE, null);
   }
 
   /**

@@ -33,7 +33,10 @@ import java.util.Optional;
  */
 public final class ModelAccessPolicy implements Policy {
 
-  /** Operator note: the engine registers models, and not this one. */
+  /**
+   * Operator note: the engine registers models, and not this one (the engine sets it too when it
+   * refuses such a model itself, in a chain without this policy or with it scoped to other models).
+   */
   public static final String NOTE_UNREGISTERED_MODEL = "model_forbidden:UNREGISTERED_MODEL";
   /** Operator note: the principal has no tier (its credential names none, and no default applies). */
   public static final String NOTE_NO_TIER = "model_forbidden:NO_TIER";
@@ -43,7 +46,12 @@ public final class ModelAccessPolicy implements Policy {
   public static final String NOTE_NOT_IN_TIER = "model_forbidden:NOT_IN_TIER";
   /** Operator note: the tier grants the model, but the credential's models or scopes leave it out. */
   public static final String NOTE_NOT_IN_CREDENTIAL = "model_forbidden:NOT_IN_CREDENTIAL";
-  /** Operator note: the endpoint names no model (its path gave the template's model variable none). */
+  /**
+   * Operator note: the endpoint names no model. This policy sets it for an endpoint without a model
+   * by design; the engine, which refuses a path that gives the template's model variable no valid
+   * model id before any AUTHORIZE policy runs ({@link io.modelguard.Endpoint#isUnresolved}), sets
+   * it on that refusal.
+   */
   public static final String NOTE_NO_MODEL = "model_forbidden:NO_MODEL";
 
   /** The policy. */

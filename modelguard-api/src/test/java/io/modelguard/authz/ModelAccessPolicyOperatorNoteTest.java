@@ -82,6 +82,42 @@ class ModelAccessPolicyOperatorNoteTest {
     assertThat(check(alice().tier("free").build(), "digits").isAllowed()).isTrue();
   }
 
+  @Test
+  void theEnginesOwnRefusalsOfAModelCarryTheSameNotes() {
+    // The engine, not the policy, refuses a path that names no model where the template expects
+    // one (before AUTHORIZE), and an unregistered model that the chain's ModelAccessPolicy does
+    // not cover (scoped to other models): the operator must learn why there too.
+    ModelGuard guard = ModelGuard.builder().auditLog(false)
+        .models("digits", "iris")
+        .tier(Tier.builder("free").models("digits").build())
+        .listener(e -> {
+          if (e instanceof DecisionEvent d) {
+            events.add(d);
+          }
+        })
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "token", ctx -> GuardDecision.authenticated(alice().tier("free").build()))
+            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy().forModels("digits")))
+        .build();
+
+    GuardDecision unresolved = guard.check(new Request(Endpoint.unresolved("default", 1)));
+    GuardDecision unregistered = guard.check(new Request(Endpoint.of("resnet", "default", 1)));
+    GuardDecision otherCase = guard.check(new Request(Endpoint.of("DIGITS", "default", 1)));
+
+    assertThat(unresolved.operatorNote()).contains(ModelAccessPolicy.NOTE_NO_MODEL);
+    assertThat(unregistered.operatorNote()).contains(ModelAccessPolicy.NOTE_UNREGISTERED_MODEL);
+    assertThat(events).extracting(DecisionEvent::operatorNote)
+        .containsExactly(ModelAccessPolicy.NOTE_NO_MODEL, ModelAccessPolicy.NOTE_UNREGISTERED_MODEL,
+            ModelAccessPolicy.NOTE_UNREGISTERED_MODEL);
+    ProblemResponse a = ProblemRenderer.render(unregistered);
+    ProblemResponse b = ProblemRenderer.render(guard(alice().tier("free").build())
+        .check(new Request(Endpoint.of("resnet", "default", 1))));
+    assertThat(a.status()).isEqualTo(b.status()).isEqualTo(403);
+    assertThat(a.headers()).isEqualTo(b.headers());
+    assertThat(a.body()).isEqualTo(b.body());
+    assertThat(otherCase.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+  }
+
   /** A POST to {@code endpoint} from 203.0.113.9, without headers or body. */
   private record Request(Endpoint endpoint) implements InferenceRequest {
     @Override public String method() { return "POST"; }

@@ -236,11 +236,6 @@ public final class JwtAuthenticator implements Policy {
   }
 
   /**
-   * Authenticates the request's bearer token, as described in the class comment: abstains without
-   * one, returns the principal for a valid one, and denies with {@code auth.invalid_token}
-   * otherwise. Never throws for a bad token.
-   */
-  /**
    * True: skipped when it throws (its key source failing, say), this authenticator would leave the
    * request to the chain's other authenticators, so a request carrying its credential and another
    * would pass on the other one, where the engine refuses two credentials; and an outage would read
@@ -252,6 +247,11 @@ public final class JwtAuthenticator implements Policy {
     return true;
   }
 
+  /**
+   * Authenticates the request's bearer token, as described in the class comment: abstains without
+   * one, returns the principal for a valid one, and denies with {@code auth.invalid_token}
+   * otherwise. Never throws for a bad token.
+   */
   @Override
   public GuardDecision evaluate(GuardContext context) {
     List<String> values = context.request().headers("Authorization");
@@ -678,7 +678,9 @@ public final class JwtAuthenticator implements Policy {
      * cannot be listed here: configure {@link #hmacSecret(String, byte[])} instead. {@link #build()}
      * logs, at INFO, each algorithm listed here that no configured key suits (tokens signed with it
      * are refused); the default list is not reported so, since it names every algorithm a key might
-     * be given for, and an authenticator with HMAC secrets only could not silence it.
+     * be given for, and an authenticator with HMAC secrets only could not silence it. Whatever the
+     * list, {@link #build()} logs at WARN when no configured key suits any allowed algorithm (a P-384
+     * key under the default list): the authenticator would refuse every token.
      */
     public Builder allowedAlgorithms(String... names) {
       Set<String> set = new LinkedHashSet<>();
@@ -886,6 +888,13 @@ public final class JwtAuthenticator implements Policy {
                 + "tokens signed with it will be refused: configure a key for it or leave it out of the list", alg);
           }
         }
+      }
+      if (keySource == null && all.isEmpty() && staticKeys.stream().noneMatch(
+          e -> effective.stream().anyMatch(alg -> e.suits(SignatureAlgorithm.named(alg))))) {
+        // Whatever the list, default or not: such an authenticator verifies no token at all.
+        log.warn("JwtAuthenticator: no configured key suits any allowed algorithm ({}), so every token will be "
+            + "refused: name the keys' algorithm in allowedAlgorithms(...) (ES384 for a P-384 key, say)",
+            String.join(", ", effective));
       }
       if (!all.isEmpty()) {
         throw new IllegalStateException("Invalid JwtAuthenticator configuration:\n - " + String.join("\n - ", all));

@@ -11,10 +11,12 @@ import io.modelguard.Phase;
 import io.modelguard.Tier;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,6 +77,27 @@ class JwtAuthenticatorBuilderTest {
       JwtFixtures.rsa().allowedAlgorithms("RS256", "ES384").build();
       assertThat(logs.messages()).singleElement().asString()
           .contains("algorithm ES384 named in allowedAlgorithms(...)").contains("configure a key for it");
+    }
+  }
+
+  @Test
+  void keysThatSuitNoAllowedAlgorithmAreReportedEvenUnderTheDefaultList() throws Exception {
+    // A P-384 key under the default list (RS256, ES256, EdDSA) verifies no token at all: every one
+    // is a 401 whose reason is only at DEBUG. Not reporting the default list's unused algorithms
+    // must not silence this too.
+    KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+    ec.initialize(new ECGenParameterSpec("secp384r1"));
+    PublicKey p384 = ec.generateKeyPair().getPublic();
+    try (LogCapture logs = LogCapture.of(JwtAuthenticator.class, Level.INFO)) {
+      JwtAuthenticator.builder().publicKey(p384).issuer(JwtFixtures.ISSUER).audience("models").build();
+      assertThat(logs.messages()).singleElement().asString()
+          .contains("no configured key suits any allowed algorithm", "RS256", "ES256", "EdDSA")
+          .contains("allowedAlgorithms(...)");
+    }
+    try (LogCapture logs = LogCapture.of(JwtAuthenticator.class, Level.INFO)) {
+      JwtAuthenticator.builder().publicKey(p384).allowedAlgorithms("ES384").issuer(JwtFixtures.ISSUER)
+          .audience("models").build();
+      assertThat(logs.messages()).as("a key for the listed algorithm").isEmpty();
     }
   }
 
