@@ -7,6 +7,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.Phase;
+import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.Tier;
@@ -29,6 +30,11 @@ class ModelAccessPolicyOperatorNoteTest {
 
   /** Models digits and iris; tier free grants digits; principals from {@code principal}. */
   private ModelGuard guard(Principal principal) {
+    return guard(principal, new ModelAccessPolicy());
+  }
+
+  /** As {@link #guard(Principal)}, with {@code access} in AUTHORIZE. */
+  private ModelGuard guard(Principal principal, Policy access) {
     return ModelGuard.builder().auditLog(false)
         .models("digits", "iris")
         .tier(Tier.builder("free").models("digits").build())
@@ -39,7 +45,7 @@ class ModelAccessPolicyOperatorNoteTest {
         })
         .chain("default", c -> c
             .policy(Phase.AUTHENTICATE, "token", ctx -> GuardDecision.authenticated(principal))
-            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy()))
+            .policy(Phase.AUTHORIZE, "model-access", access))
         .build();
   }
 
@@ -87,18 +93,7 @@ class ModelAccessPolicyOperatorNoteTest {
     // The engine, not the policy, refuses a path that names no model where the template expects
     // one (before AUTHORIZE), and an unregistered model that the chain's ModelAccessPolicy does
     // not cover (scoped to other models): the operator must learn why there too.
-    ModelGuard guard = ModelGuard.builder().auditLog(false)
-        .models("digits", "iris")
-        .tier(Tier.builder("free").models("digits").build())
-        .listener(e -> {
-          if (e instanceof DecisionEvent d) {
-            events.add(d);
-          }
-        })
-        .chain("default", c -> c
-            .policy(Phase.AUTHENTICATE, "token", ctx -> GuardDecision.authenticated(alice().tier("free").build()))
-            .policy(Phase.AUTHORIZE, "model-access", new ModelAccessPolicy().forModels("digits")))
-        .build();
+    ModelGuard guard = guard(alice().tier("free").build(), new ModelAccessPolicy().forModels("digits"));
 
     GuardDecision unresolved = guard.check(new Request(Endpoint.unresolved("default", 1)));
     GuardDecision unregistered = guard.check(new Request(Endpoint.of("resnet", "default", 1)));
