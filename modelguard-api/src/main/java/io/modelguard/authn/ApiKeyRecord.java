@@ -16,7 +16,7 @@ import java.util.Optional;
  *     not blank)
  * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank;
  *     not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case, which
- *     names the tenants of tokens without a tenant claim: {@link
+ *     names the tenants of tokens without a tenant claim and namespaced tenants: {@link
  *     JwtAuthenticator#isReservedTenant(String)})
  * @param tier the client's tier (1 to 256 characters, as a token's tier claim; not blank)
  * @param createdAt when the key was issued
@@ -43,12 +43,12 @@ public record ApiKeyRecord(
     requireIdentity(tenant, "tenant");
     requireIdentity(tier, "tier");
     if (JwtAuthenticator.isReservedTenant(tenant)) {
-      // Reserved for the tenants of tokens without a tenant claim, so that no API key shares the
-      // quota and extraction history of an identity provider's subject (or, in another case, is
-      // read as one in logs and meters).
+      // Reserved for the tenants of tokens without a tenant claim and for namespaced tenants, so
+      // that no API key shares the quota and extraction history of an identity provider's subject
+      // or namespaced tenant (or, in another case, is read as one in logs and meters).
       throw new IllegalArgumentException("ApiKeyRecord.tenant must not begin with '"
           + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' in any case (reserved for tenants of bearer tokens without a "
-          + "tenant claim)");
+          + "tenant claim, and namespaced ones)");
     }
     if (hash == null || hash.length != 32) {
       throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");

@@ -98,7 +98,7 @@ class ApiKeyAuthenticatorTest {
       assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", tenant, "free", null))
           .as(tenant).isInstanceOf(IllegalArgumentException.class)
           .hasMessage("ApiKeyRecord.tenant must not begin with 'jwt:' in any case (reserved for tenants of bearer "
-              + "tokens without a tenant claim)");
+              + "tokens without a tenant claim, and namespaced ones)");
     }
     assertThat(issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "JWT-team", "free", null).record().tenant())
         .isEqualTo("JWT-team");

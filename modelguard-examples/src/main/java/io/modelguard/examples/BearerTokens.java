@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  *       background, so the demo starts even while the IdP is down and refuses tokens until keys
  *       arrive) or from a PEM file; its issuer and audience required; tier, tenant and default tier
  *       claims as configured, the library's defaults otherwise ({@code sub}, {@code tenant}, {@code
- *       tier}, {@code models}, {@code scope}/{@code scp}).
+ *       tier}, {@code models}, {@code scope}/{@code scp}). Beside the demo issuer its tenants are
+ *       in namespace {@value #EXTERNAL_TENANT_NAMESPACE} ({@code jwt:idp/<tenant>}, {@link
+ *       JwtAuthenticator.Builder#tenantNamespace}): anyone who can reach the demo mints tokens of
+ *       tenant {@value DemoIssuer#TENANT}, which without it would be the IdP's tenant of that name
+ *       too (its quota, its extraction state).
  *   <li><b>Demo issuer</b>: a {@link DemoIssuer} whose {@code iss} is the app's base URL, verified
  *       like any IdP: through a {@link JwksKeySource} on the app's own {@value
  *       DemoIssuer#JWKS_PATH} over loopback, ES256 only, issuer and audience checked. That JWKS
@@ -45,6 +49,8 @@ import org.slf4j.LoggerFactory;
 final class BearerTokens {
   private static final Logger log = LoggerFactory.getLogger(BearerTokens.class);
   private static final long MAX_PEM_BYTES = 64 * 1024;
+  /** The external IdP's tenant namespace while the demo issuer runs beside it. */
+  static final String EXTERNAL_TENANT_NAMESPACE = "idp";
 
   private final Policy policy;
   private final DemoIssuer demo;
@@ -73,13 +79,17 @@ final class BearerTokens {
     DeferredKeySource demoKeys = null;
     if (settings.externalIdp()) {
       String issuer = settings.issuer().orElseThrow();
-      byIssuer.put(issuer, external(settings));
+      byIssuer.put(issuer, external(settings, settings.demoIssuer()));
       summary.add("external IdP: iss " + issuer + ", aud " + settings.audience().orElseThrow() + ", keys from "
           + settings.jwksUrl().map(URI::toString).orElseGet(() -> settings.publicKeyFile().orElseThrow().toString()));
       summary.add("  claims: subject sub; tenant " + settings.tenantClaim().orElse("tenant") + " (else jwt:<iss>#<sub>); tier "
           + settings.tierClaim().orElse("tier")
           + settings.defaultTier().map(t -> " (else tier " + t + ")").orElse(" (no default: no model without it)")
           + "; 'models' and 'model:<id>:invoke' scopes narrow the tier");
+      if (settings.demoIssuer()) {
+        summary.add("  tenants in namespace " + EXTERNAL_TENANT_NAMESPACE + ": jwt:" + EXTERNAL_TENANT_NAMESPACE
+            + "/<tenant>, never the demo issuer's '" + DemoIssuer.TENANT + "'");
+      }
     }
     if (settings.demoIssuer()) {
       demo = DemoIssuer.generate(base.toString(), tiers, clock);
@@ -110,10 +120,17 @@ final class BearerTokens {
     return new BearerTokens(policy, demo, demoKeys, summary);
   }
 
-  private static JwtAuthenticator external(JwtSettings settings) throws StartupException {
+  /**
+   * The external IdP's authenticator; with {@code besideDemoIssuer}, its tenants in namespace
+   * {@value #EXTERNAL_TENANT_NAMESPACE}, so that none is the demo issuer's.
+   */
+  private static JwtAuthenticator external(JwtSettings settings, boolean besideDemoIssuer) throws StartupException {
     JwtAuthenticator.Builder b = JwtAuthenticator.builder()
         .issuer(settings.issuer().orElseThrow())
         .audience(settings.audience().orElseThrow());
+    if (besideDemoIssuer) {
+      b.tenantNamespace(EXTERNAL_TENANT_NAMESPACE);
+    }
     settings.tierClaim().ifPresent(b::tierClaim);
     settings.tenantClaim().ifPresent(b::tenantClaim);
     settings.defaultTier().ifPresent(b::defaultTier);

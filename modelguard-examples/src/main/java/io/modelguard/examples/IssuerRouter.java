@@ -26,7 +26,11 @@ import org.slf4j.LoggerFactory;
  * trusted issuer, or that cannot be read, gets the same {@code auth.invalid_token} as any other
  * bad token. Requests without a bearer token go to the first authenticator, which abstains (or
  * refuses two credentials) exactly as it would alone. The authenticators' configuration problems
- * are the router's, so the engine's {@code build()} reports them. Thread-safe.
+ * are the router's, so the engine's {@code build()} reports them. Routing keeps the issuers' keys
+ * apart, not their tenants: a tenant claim {@code acme} is one tenant whichever authenticator
+ * accepted it, unless the authenticators have {@linkplain
+ * JwtAuthenticator.Builder#tenantNamespace tenant namespaces} (as {@link BearerTokens} gives the
+ * external IdP beside the demo issuer). Thread-safe.
  */
 final class IssuerRouter implements Policy {
   private static final Logger log = LoggerFactory.getLogger(IssuerRouter.class);

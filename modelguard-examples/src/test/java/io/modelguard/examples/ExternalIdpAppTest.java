@@ -214,4 +214,32 @@ class ExternalIdpAppTest {
     assertThat(c.postWith(DIGITS, digitsBody, "Authorization", "Bearer " + demoToken, "X-API-Key",
         both.key("free").orElseThrow().plaintext()).statusCode()).isEqualTo(401);
   }
+
+  @Test
+  void besideTheDemoIssuerTheIdpsTenantDemoIsNotTheDemoIssuersTenant() throws Exception {
+    // Anyone who can reach the demo mints tokens of tenant "demo": without a namespace, the IdP's
+    // tenant "demo" shared their quota (and extraction state). A frozen quota clock: no refill.
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    ModelServingApp both = ModelServingApp.start(QuotaClocks.frozen(AppOptions.parse(new String[] {"--port", "0",
+        "--jwks-url", jwksUrl, "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE, "--demo-issuer"}, Map.of())),
+        new PrintStream(console, true, StandardCharsets.UTF_8));
+    started.add(both);
+    DemoClient c = new DemoClient(both.baseUri());
+    String minted = c.demoToken("{\"subject\":\"mallory\",\"tier\":\"free\"}");
+    int allowed = 0;
+    HttpResponse<String> r;
+    while ((r = c.postBearer(DIGITS, minted, digitsBody)).statusCode() == 200 && allowed < 100) {
+      allowed++;
+    }
+    assertProblem(r, 429, "quota.exceeded");
+    assertThat(allowed).as("the free tier's burst").isEqualTo(5);
+
+    HttpResponse<String> ofIdp = c.postBearer(DIGITS, idpSigned(Map.of("tenant", DemoIssuer.TENANT, "tier", "free")),
+        digitsBody);
+
+    assertThat(ofIdp.statusCode()).as(ofIdp.body()).isEqualTo(200);
+    assertThat(console.toString(StandardCharsets.UTF_8))
+        .contains("  tenants in namespace idp: jwt:idp/<tenant>, never the demo issuer's 'demo'");
+    assertThat(banner).as("without the demo issuer, no namespace").doesNotContain("namespace");
+  }
 }

@@ -28,6 +28,9 @@ final class ClaimsMapper {
    */
   static final int MAX_IDENTITY_LENGTH = 256;
 
+  /** Ends the namespace in {@code jwt:<namespace>/<tenant>}; no namespace may contain it. */
+  static final char NAMESPACE_END = '/';
+
   /** The registered claim naming the issuer, which qualifies a tenant derived from the subject. */
   private static final String ISSUER_CLAIM = "iss";
 
@@ -38,9 +41,11 @@ final class ClaimsMapper {
   private final String modelsClaim;
   private final List<String> scopeClaims;
   private final List<String> copiedClaims;
+  /** {@code jwt:<namespace>/}, the beginning of every tenant; null without a tenant namespace. */
+  private final String namespacePrefix;
 
   ClaimsMapper(String subjectClaim, String tenantClaim, String tierClaim, String defaultTier,
-      String modelsClaim, List<String> scopeClaims, List<String> copiedClaims) {
+      String modelsClaim, List<String> scopeClaims, List<String> copiedClaims, String tenantNamespace) {
     this.subjectClaim = subjectClaim;
     this.tenantClaim = tenantClaim;
     this.tierClaim = tierClaim;
@@ -48,6 +53,8 @@ final class ClaimsMapper {
     this.modelsClaim = modelsClaim;
     this.scopeClaims = List.copyOf(scopeClaims);
     this.copiedClaims = List.copyOf(copiedClaims);
+    this.namespacePrefix = tenantNamespace == null ? null
+        : JwtAuthenticator.SUBJECT_TENANT_PREFIX + tenantNamespace + NAMESPACE_END;
   }
 
   /**
@@ -57,7 +64,9 @@ final class ClaimsMapper {
    *     claims}): a mapped one is of the wrong type, not absent
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
    *     claim has the wrong type; ({@link Refusal#RESERVED_TENANT}) if the tenant claim begins with
-   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case
+   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case; ({@link
+   *     Refusal#TENANT_TOO_LONG}, {@link Refusal#NAMESPACED_TENANT_TOO_LONG}) if the tenant would be
+   *     longer than {@link #MAX_IDENTITY_LENGTH}
    */
   Principal map(Map<String, ?> claims, Set<String> nulls) {
     if (nulls.contains(subjectClaim) || nulls.contains(tenantClaim) || nulls.contains(tierClaim)
@@ -74,7 +83,7 @@ final class ClaimsMapper {
       // (nor, in another case, a name that readers of logs and meters take for one).
       throw Refusal.RESERVED_TENANT.exception();
     }
-    p.tenant(tenant != null ? tenant : subjectTenant(claims, nulls, subject));
+    p.tenant(inNamespace(tenant != null ? tenant : subjectTenant(claims, nulls, subject)));
     String tier = text(claims.get(tierClaim), false);
     p.tier(tier != null ? tier : defaultTier);
 
@@ -145,18 +154,64 @@ final class ClaimsMapper {
     }
     StringBuilder tenant = new StringBuilder(length).append(JwtAuthenticator.SUBJECT_TENANT_PREFIX);
     if (issuer != null) {
-      for (int i = 0; i < issuer.length(); i++) {
-        char c = issuer.charAt(i);
-        if (c == '%') {
-          tenant.append("%25");
-        } else if (c == '#') {
-          tenant.append("%23");
-        } else {
-          tenant.append(c);
-        }
-      }
+      appendEncoded(tenant, issuer);
     }
     return tenant.append('#').append(subject).toString();
+  }
+
+  /**
+   * The tenant in this authenticator's namespace: {@code jwt:<namespace>/} and the tenant with
+   * {@code %} and {@code #} percent-encoded; the tenant itself without a namespace. Such a name is
+   * never another authenticator's, nor an API key's:
+   *
+   * <ul>
+   *   <li>API keys and tenant claims cannot begin {@code jwt:} ({@link
+   *       JwtAuthenticator#isReservedTenant});
+   *   <li>a tenant derived without a namespace, {@code jwt:<iss>#<sub>}, always has a {@code #},
+   *       which the encoding leaves out of every namespaced name (an issuer {@code ns/acme} with
+   *       subject {@code x} is {@code jwt:ns/acme#x}; the claim {@code acme#x} in namespace {@code
+   *       ns} is {@code jwt:ns/acme%23x});
+   *   <li>no namespace has a {@code /}, so the first one ends it: two namespaces never make one
+   *       name;
+   *   <li>within the namespace, a derived tenant is {@code jwt:<namespace>/jwt:...} and a claimed
+   *       one never (its claim cannot begin {@code jwt:}), and the encoding keeps distinct tenants
+   *       distinct.
+   * </ul>
+   *
+   * <p>The whole name, namespace and encoding included, has at most {@link #MAX_IDENTITY_LENGTH}
+   * characters, as every tenant; its length is counted before the name is built.
+   *
+   * @throws Refusal.RefusedToken ({@link Refusal#NAMESPACED_TENANT_TOO_LONG}) if it would be longer
+   */
+  private String inNamespace(String tenant) {
+    if (namespacePrefix == null) {
+      return tenant;
+    }
+    int length = namespacePrefix.length();
+    for (int i = 0; i < tenant.length(); i++) {
+      char c = tenant.charAt(i);
+      length += c == '%' || c == '#' ? 3 : 1;
+    }
+    if (length > MAX_IDENTITY_LENGTH) {
+      throw Refusal.NAMESPACED_TENANT_TOO_LONG.exception();
+    }
+    StringBuilder name = new StringBuilder(length).append(namespacePrefix);
+    appendEncoded(name, tenant);
+    return name.toString();
+  }
+
+  /** Appends {@code text} with {@code %} and {@code #} percent-encoded (as {@code %25}, {@code %23}). */
+  private static void appendEncoded(StringBuilder to, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '%') {
+        to.append("%25");
+      } else if (c == '#') {
+        to.append("%23");
+      } else {
+        to.append(c);
+      }
+    }
   }
 
   /** The model ids named by {@code model:<id>:invoke} scopes (the same form {@link ModelAccessPolicy#scopeFor} makes). */

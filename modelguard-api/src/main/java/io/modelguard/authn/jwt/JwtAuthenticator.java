@@ -105,6 +105,13 @@ import org.slf4j.LoggerFactory;
  *       name for a derived tenant. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes
  *       the bare subject the tenant, where subjects are known not to collide; a subject beginning
  *       {@code jwt:}, in any case, is then refused.)
+ *   <li>tenants are one namespace across authenticators: a tenant claim {@code acme} is the same
+ *       tenant (the same quota buckets, the same extraction state) whichever authenticator accepted
+ *       the token, and the same as the API-key tenant {@code acme}. {@link
+ *       Builder#tenantNamespace(String) tenantNamespace("idp-a")} gives this authenticator's
+ *       tenants, claimed and derived, a namespace of their own: {@code jwt:idp-a/acme}, {@code
+ *       jwt:idp-a/jwt:<iss>%23<sub>}, which no API key, no tenant claim and no other authenticator's
+ *       token can name.
  *   <li>scopes from {@code scope} (a space-separated string) and {@code scp} (an array or a
  *       string), united;
  *   <li>allowed models: claims narrow the tier, never widen it. The {@code models} claim (an array
@@ -164,9 +171,12 @@ public final class JwtAuthenticator implements Policy {
    * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, and
    * a token whose tenant claim begins so is refused, so a tenant derived from a token's subject is
    * never an API key's, nor named by another token's tenant claim. Both refuse the prefix in any
-   * ASCII case ({@link #isReservedTenant(String)}).
+   * ASCII case ({@link #isReservedTenant(String)}). Tenants in a {@link
+   * Builder#tenantNamespace(String) tenantNamespace} begin so too.
    */
   public static final String SUBJECT_TENANT_PREFIX = "jwt:";
+  /** The longest {@link Builder#tenantNamespace(String)}: 32 characters. */
+  public static final int MAX_TENANT_NAMESPACE_LENGTH = 32;
 
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticator.class);
   /**
@@ -210,7 +220,7 @@ public final class JwtAuthenticator implements Policy {
     this.maxTokenAge = b.maxTokenAge;
     this.maxTokenLength = b.maxTokenLength;
     this.claims = new ClaimsMapper(b.subjectClaim, b.tenantClaim, b.tierClaim, b.defaultTier, b.modelsClaim,
-        b.scopeClaims, b.copiedClaims);
+        b.scopeClaims, b.copiedClaims, b.tenantNamespace);
     this.defaultTier = b.defaultTier;
     this.cache = b.cacheSize > 0 ? new VerifiedTokenCache(b.cacheSize) : null;
     this.otherCredentialHeaders = List.copyOf(b.otherCredentialHeaders);
@@ -369,7 +379,8 @@ public final class JwtAuthenticator implements Policy {
   /**
    * Whether {@code tenant} begins with {@link #SUBJECT_TENANT_PREFIX} in any ASCII case ({@code
    * jwt:}, {@code JWT:}, {@code Jwt:}...): a name that only tenants derived from a token's {@code
-   * iss} and {@code sub} may have. Tenants are compared exactly, so {@code JWT:x} never shares the
+   * iss} and {@code sub}, and tenants in a {@link Builder#tenantNamespace(String) tenantNamespace},
+   * may have. Tenants are compared exactly, so {@code JWT:x} never shares the
    * quota of {@code jwt:x}; but operators, log searches and metric or billing stores that fold case
    * would read it as that derived tenant, so no tenant claim or API key may be named so.
    *
@@ -541,6 +552,7 @@ public final class JwtAuthenticator implements Policy {
     private List<String> copiedClaims = List.of(QUOTA_CLAIM);
     private int cacheSize = DEFAULT_CACHE_SIZE;
     private List<String> otherCredentialHeaders = List.of(ApiKeyAuthenticator.DEFAULT_HEADER);
+    private String tenantNamespace;
 
     private Builder() {}
 
@@ -708,7 +720,9 @@ public final class JwtAuthenticator implements Policy {
      * namespace (the same quota buckets and extraction state). (Tokens without a tenant claim are
      * tenants named after {@code iss} and {@code sub}, but a trusted key may write any {@code
      * iss}.) For issuers that do not trust each other, build one authenticator per issuer, each with
-     * its own keys, and pick it by the token's {@code iss}.
+     * its own keys and its own {@link #tenantNamespace(String)}, and pick it by the token's {@code
+     * iss}: without namespaces, separate authenticators still share every tenant their claims name
+     * alike.
      */
     public Builder issuer(String... issuers) {
       this.issuers.addAll(nonBlank(issuers, "issuer"));
@@ -785,11 +799,63 @@ public final class JwtAuthenticator implements Policy {
      * the subject itself the tenant: only where no subject can be named like another credential's
      * tenant. Whichever claim it is, a value beginning {@link #SUBJECT_TENANT_PREFIX}, in any ASCII
      * case, refuses the token (401 {@code auth.invalid_token}): that prefix names only tenants
-     * derived from {@code iss} and {@code sub}.
+     * derived from {@code iss} and {@code sub}, and namespaced tenants ({@link
+     * #tenantNamespace(String)}).
      */
     public Builder tenantClaim(String name) {
       this.tenantClaim = claimName(name, "tenantClaim");
       return this;
+    }
+
+    /**
+     * Puts every tenant this authenticator names in a namespace of its own: the tenant {@code t}
+     * (from the tenant claim, or {@code jwt:<iss>#<sub>} without one) becomes {@code
+     * jwt:<namespace>/t}, with {@code %} and {@code #} in {@code t} percent-encoded: {@code acme} in
+     * namespace {@code idp-a} is {@code jwt:idp-a/acme}, and a token of {@code
+     * https://idp.example/} without a tenant claim is {@code
+     * jwt:idp-a/jwt:https://idp.example/%23alice}. Quotas, extraction state and events see that
+     * name.
+     *
+     * <p>Default: none, and then a tenant claim {@code acme} is the same tenant as every other
+     * authenticator's {@code acme} and as the API-key tenant {@code acme}: their quota, their
+     * extraction history. Set one per authenticator for identity providers that do not trust each
+     * other (or whose tenants are not the API keys'): no API key, no tenant claim (both refuse
+     * names beginning {@code jwt:}) and no authenticator with another namespace or none can name a
+     * namespaced tenant. Two authenticators given the same namespace share it. Changing it renames
+     * every tenant (fresh quota buckets and extraction state).
+     *
+     * <p>1 to {@value #MAX_TENANT_NAMESPACE_LENGTH} characters of lowercase ASCII letters, digits,
+     * {@code .}, {@code _} and {@code -}, beginning with a letter or digit: no {@code /}, which ends
+     * it, and no upper case, which case-folding log searches and stores would merge. The name it
+     * makes counts towards the 256-character bound of every tenant: with namespace {@code idp-a}
+     * (10 characters with {@code jwt:} and {@code /}), a tenant claim may have 246 (each {@code %}
+     * or {@code #} counting 3); a token whose namespaced tenant would be longer is refused (401
+     * {@code auth.invalid_token}).
+     *
+     * @throws IllegalArgumentException if {@code namespace} is null or not of that form
+     */
+    public Builder tenantNamespace(String namespace) {
+      if (!isValidNamespace(namespace)) {
+        throw new IllegalArgumentException("JwtAuthenticator.tenantNamespace must be 1 to "
+            + MAX_TENANT_NAMESPACE_LENGTH + " lowercase ASCII letters, digits, '.', '_' or '-', beginning with a "
+            + "letter or digit, was " + (namespace == null ? "null" : "'" + LogText.oneLine(namespace, 64) + "'"));
+      }
+      this.tenantNamespace = namespace;
+      return this;
+    }
+
+    private static boolean isValidNamespace(String namespace) {
+      if (namespace == null || namespace.isEmpty() || namespace.length() > MAX_TENANT_NAMESPACE_LENGTH) {
+        return false;
+      }
+      for (int i = 0; i < namespace.length(); i++) {
+        char c = namespace.charAt(i);
+        boolean alphanumeric = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alphanumeric && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** The claim holding the tier name. Default: {@code tier}. */

@@ -26,8 +26,10 @@ enum Refusal {
   CLAIMS("a mapped claim is missing or of the wrong type"),
   TENANT_TOO_LONG("no tenant claim, and the tenant named after 'iss' and 'sub' would be longer than "
       + ClaimsMapper.MAX_IDENTITY_LENGTH + " characters"),
+  NAMESPACED_TENANT_TOO_LONG("the tenant in its tenantNamespace would be longer than "
+      + ClaimsMapper.MAX_IDENTITY_LENGTH + " characters"),
   RESERVED_TENANT("the tenant claim begins with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
-      + "' (in any case), which only tenants derived from 'iss' and 'sub' may");
+      + "' (in any case), which only tenants derived from 'iss' and 'sub', and namespaced tenants, may");
 
   private final String description;
 
