@@ -40,7 +40,11 @@ public final class ModelAccessPolicy implements Policy {
   public static final String NOTE_UNREGISTERED_MODEL = "model_forbidden:UNREGISTERED_MODEL";
   /** Operator note: the principal has no tier (its credential names none, and no default applies). */
   public static final String NOTE_NO_TIER = "model_forbidden:NO_TIER";
-  /** Operator note: the principal's tier is not registered with the engine. */
+  /**
+   * Operator note: the principal's tier is not registered with the engine ({@link
+   * io.modelguard.quota.QuotaPolicy} sets it too when it refuses such a principal itself, in a
+   * chain without this policy).
+   */
   public static final String NOTE_UNKNOWN_TIER = "model_forbidden:UNKNOWN_TIER";
   /** Operator note: the principal's tier does not grant the model. */
   public static final String NOTE_NOT_IN_TIER = "model_forbidden:NOT_IN_TIER";

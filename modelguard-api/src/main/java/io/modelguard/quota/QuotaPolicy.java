@@ -177,7 +177,8 @@ public final class QuotaPolicy implements Policy {
         // ModelAccessPolicy's answer for such a principal: a chain with it has refused the request
         // already, and one without it must not tell the two apart either.
         return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
-            .withChallengeScope(ModelAccessPolicy.scopeFor(model));
+            .withChallengeScope(ModelAccessPolicy.scopeFor(model))
+            .withOperatorNote(ModelAccessPolicy.NOTE_UNKNOWN_TIER);
       }
     }
     QuotaPlan plan;

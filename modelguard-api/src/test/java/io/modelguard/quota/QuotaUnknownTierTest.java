@@ -63,6 +63,8 @@ class QuotaUnknownTierTest {
       GuardDecision d = guard.check(new DigitsRequest());
       assertThat(d.isAllowed()).as("request %d: %s", i, d).isFalse();
       assertThat(d.reason()).contains(ReasonCode.AUTHZ_MODEL_FORBIDDEN);
+      // The operator learns why from the audit line, as from ModelAccessPolicy's refusal.
+      assertThat(d.operatorNote()).contains(ModelAccessPolicy.NOTE_UNKNOWN_TIER);
     }
   }
 
