@@ -101,6 +101,8 @@ public final class QuotaPolicy implements Policy {
   public static final String DEFAULT_OVERRIDE_CLAIM = "mg_quota";
 
   private static final Logger log = LoggerFactory.getLogger(QuotaPolicy.class);
+  /** The {@link #costFailuresLogged} key of a cost below one unit (no class name has a space). */
+  private static final String COST_BELOW_ONE = "below one";
 
   /** Computes what a request costs, in units of at least 1. Must be thread-safe. */
   @FunctionalInterface
@@ -129,6 +131,11 @@ public final class QuotaPolicy implements Policy {
   private final Cache<InferenceRequest, Reservation> reservations;
   /** The unknown tier names already logged at ERROR (cut to their logged form), so a flood logs each once. */
   private final Cache<String, Boolean> unknownTiersLogged;
+  /**
+   * The cost function's failures already logged at ERROR: the class name of each exception it threw,
+   * and {@link #COST_BELOW_ONE}, so that a client repeating one logs it once.
+   */
+  private final Cache<String, Boolean> costFailuresLogged;
 
   private QuotaPolicy(Builder b) {
     this.store = b.store;
@@ -145,6 +152,7 @@ public final class QuotaPolicy implements Policy {
     // Weak keys compare by identity: the engine hands the output policies the request it checked.
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
     this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
+    this.costFailuresLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
   }
 
   /** Starts a builder over {@code store}. */
@@ -202,13 +210,13 @@ public final class QuotaPolicy implements Policy {
       // Denied as a value, like a bad override: a cost is usually computed from the client's
       // request, and under a fail-open step a throw would let that client past the quota uncharged.
       // Only the class is logged: an exception whose message throws must not make this throw after all.
-      log.error("QuotaPolicy: the cost function threw {} for subject '{}' on model '{}'; request denied",
-          e.getClass().getName(), LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256));
+      logCostFailure(e.getClass().getName(), "QuotaPolicy: the cost function threw {} for subject '{}' on model "
+          + "'{}'; request denied", e.getClass().getName(), principal, model);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     if (units < 1) {
-      log.error("QuotaPolicy: the cost function returned {} for subject '{}' on model '{}'; costs are at least 1; "
-          + "request denied", units, LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256));
+      logCostFailure(COST_BELOW_ONE, "QuotaPolicy: the cost function returned {} for subject '{}' on model '{}'; "
+          + "costs are at least 1; request denied", units, principal, model);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     QuotaKey key = QuotaKey.forTenant(principal.tenant(), model);
@@ -218,6 +226,26 @@ public final class QuotaPolicy implements Policy {
       return QuotaResponses.toGuardDecision(decision, legacyHeaders, releasable ? units : 0);
     }
     return QuotaResponses.toGuardDecision(decision, legacyHeaders);
+  }
+
+  /**
+   * Logs a request the cost function could not price, {@code failure} being the class name of the
+   * exception it threw or {@link #COST_BELOW_ONE} ({@code what} is the line's first argument): at
+   * ERROR for the first request of each failure, at DEBUG after that. The cost usually comes from
+   * the client's request, so a client can repeat the failure at will, and a line each would flood
+   * the log; every such denial still has its audit line ({@code internal.error} by this policy).
+   */
+  private void logCostFailure(String failure, String line, Object what, Principal principal, String model) {
+    boolean first = costFailuresLogged.asMap().putIfAbsent(failure, Boolean.TRUE) == null;
+    if (first || log.isDebugEnabled()) {
+      Object[] args = {what, LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256),
+          first ? "; logged once per kind of failure, at DEBUG after that" : ""};
+      if (first) {
+        log.error(line + "{}", args);
+      } else {
+        log.debug(line + "{}", args);
+      }
+    }
   }
 
   /**
@@ -387,9 +415,11 @@ public final class QuotaPolicy implements Policy {
     /**
      * How much a request costs. Default: {@link io.modelguard.Endpoint#cost()}. A function that
      * throws a {@link RuntimeException} or returns less than 1 fails the request closed ({@code
-     * internal.error}, logged) whatever the step's {@link io.modelguard.FailureMode}: the cost
-     * usually comes from the client's request, and a fail-open step must not let a request its
-     * function cannot price past the quota uncharged.
+     * internal.error}) whatever the step's {@link io.modelguard.FailureMode}: the cost usually
+     * comes from the client's request, and a fail-open step must not let a request its function
+     * cannot price past the quota uncharged. For the same reason the failure is logged at ERROR
+     * once per exception class (and once for a cost below 1), at DEBUG after that: a client can
+     * repeat it at will; each such denial has its audit line.
      */
     public Builder cost(RequestCost cost) {
       this.cost = Objects.requireNonNull(cost, "cost");

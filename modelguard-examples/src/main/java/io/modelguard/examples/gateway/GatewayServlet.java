@@ -30,6 +30,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -49,6 +50,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,6 +120,13 @@ import org.slf4j.LoggerFactory;
  * upstreams at once, each of which holds one of the edge's request threads; one more is {@code 429
  * quota.exceeded}. One upstream has at most {@value #MAX_IN_FLIGHT_PER_UPSTREAM} waiting on it and
  * all of them together at most {@value #MAX_IN_FLIGHT}; one more is {@code 502 upstream.unavailable}.
+ *
+ * <p>The lines it logs about what it refused or could not relay (at an in-flight cap, an upstream's
+ * failure or an answer not relayed, a model without an upstream) are paced ({@link WarningPace}):
+ * at WARN (ERROR for a configuration fault) at most once a minute per upstream, or per kind of
+ * refusal for those not about one upstream, each saying how many like it went to DEBUG since. A
+ * client can repeat a refusal that costs it no quota (see below) as fast as the edge answers, and
+ * a line for each would fill the operator's disk and bury every other warning.
  *
  * <p>An upstream 4xx is relayed (less the headers above) only when it is the model server's own
  * refusal meant for the client: its {@code Content-Type} is {@code application/problem+json}, the
@@ -214,6 +223,15 @@ public final class GatewayServlet extends HttpServlet {
   static final String ACCEPT = "application/json, application/problem+json";
   /** The key of {@link #inFlightInAll}'s one count. */
   private static final String ALL = "all";
+  /**
+   * The {@link WarningPace} keys of the lines that are not about one upstream (those are paced by
+   * the upstream's {@code scheme://authority}): never a tenant's name, which the requests choose.
+   */
+  private static final String TENANT_CAP = "tenant cap";
+  private static final String UPSTREAM_CAP = "cap of ";
+  private static final String EDGE_CAP = "edge cap";
+  private static final String NO_UPSTREAM = "no upstream";
+  private static final String NO_IMAGE = "no image";
 
   private final transient Upstreams upstreams;
   private final transient HttpClient http;
@@ -223,6 +241,7 @@ public final class GatewayServlet extends HttpServlet {
   private final transient ConcurrentHashMap<String, Integer> inFlightByUpstream = new ConcurrentHashMap<>();
   /** All predictions waiting on upstreams, under the one key {@link #ALL}. */
   private final transient ConcurrentHashMap<String, Integer> inFlightInAll = new ConcurrentHashMap<>();
+  private final transient WarningPace warnings;
 
   private static ScheduledThreadPoolExecutor deadlines() {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
@@ -235,8 +254,14 @@ public final class GatewayServlet extends HttpServlet {
 
   /** Forwards to {@code upstreams} with {@code http}. */
   public GatewayServlet(Upstreams upstreams, HttpClient http) {
+    this(upstreams, http, System::nanoTime);
+  }
+
+  /** Forwards to {@code upstreams} with {@code http}, pacing its warnings by {@code ticker} (nanoseconds). */
+  GatewayServlet(Upstreams upstreams, HttpClient http, LongSupplier ticker) {
     this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
     this.http = Objects.requireNonNull(http, "http");
+    this.warnings = new WarningPace(ticker);
   }
 
   /**
@@ -289,7 +314,7 @@ public final class GatewayServlet extends HttpServlet {
     }
     Optional<URI> target = upstreams.predictUri(model.get());
     if (target.isEmpty()) {
-      log.error("POST {}: model '{}' has no upstream (see --upstream)", path, model.get());
+      error(NO_UPSTREAM, "POST {}: model '{}' has no upstream (see --upstream)", path, model.get());
       refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
@@ -309,8 +334,8 @@ public final class GatewayServlet extends HttpServlet {
           request.getAttribute(FetchedInputs.ATTRIBUTE) instanceof FetchedInputs fetched
               ? fetched.image(ModelCatalog.IMAGE_URL_FIELD) : Optional.empty();
       if (image.isEmpty()) {
-        log.error("POST {}: no fetched image in request attribute {}; is ModelGuard with a ModelInputPolicy in front "
-            + "of the gateway? Refused, nothing forwarded.", path, FetchedInputs.ATTRIBUTE);
+        error(NO_IMAGE, "POST {}: no fetched image in request attribute {}; is ModelGuard with a ModelInputPolicy "
+            + "in front of the gateway? Refused, nothing forwarded.", path, FetchedInputs.ATTRIBUTE);
         refuseUnforwarded(request, response, ReasonCode.INTERNAL_ERROR);
         return;
       }
@@ -329,24 +354,23 @@ public final class GatewayServlet extends HttpServlet {
     }
     String tenant = tenantOf(request);
     if (!enter(inFlight, tenant, MAX_IN_FLIGHT_PER_TENANT)) {
-      log.warn("POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path,
-          DemoText.printable(tenant, 100),
-          MAX_IN_FLIGHT_PER_TENANT);
+      warn(TENANT_CAP, "POST {}: tenant '{}' already has {} predictions waiting on upstreams; refused", path,
+          DemoText.printableWhenLogged(tenant, 100), MAX_IN_FLIGHT_PER_TENANT);
       refuseUnforwarded(request, response, ReasonCode.QUOTA_EXCEEDED);
       return;
     }
     String upstream = target.get().getScheme() + "://" + target.get().getRawAuthority();
     if (!enter(inFlightByUpstream, upstream, MAX_IN_FLIGHT_PER_UPSTREAM)) {
       leave(inFlight, tenant);
-      log.warn("POST {}: upstream {} already has {} predictions waiting on it; refused", path, upstream,
-          MAX_IN_FLIGHT_PER_UPSTREAM);
+      warn(UPSTREAM_CAP + upstream, "POST {}: upstream {} already has {} predictions waiting on it; refused",
+          path, upstream, MAX_IN_FLIGHT_PER_UPSTREAM);
       refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (!enter(inFlightInAll, ALL, MAX_IN_FLIGHT)) {
       leave(inFlightByUpstream, upstream);
       leave(inFlight, tenant);
-      log.warn("POST {}: {} predictions already wait on upstreams; refused", path, MAX_IN_FLIGHT);
+      warn(EDGE_CAP, "POST {}: {} predictions already wait on upstreams; refused", path, MAX_IN_FLIGHT);
       refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
@@ -354,22 +378,23 @@ public final class GatewayServlet extends HttpServlet {
     try {
       answer = exchange(forward.build());
     } catch (TimeoutException e) {
-      log.warn("POST {}: upstream {} did not answer in full within {} ms", path, target.get(),
+      warn(upstream, "POST {}: upstream {} did not answer in full within {} ms", path, target.get(),
           upstreams.timeout().toMillis());
       send(response, ReasonCode.UPSTREAM_TIMEOUT);
       return;
     } catch (AnswerTooLargeException e) {
-      log.warn("POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(), MAX_RESPONSE_BYTES);
+      warn(upstream, "POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(),
+          MAX_RESPONSE_BYTES);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (ConnectException | HttpConnectTimeoutException e) {
-      log.warn("POST {}: upstream {} unavailable ({}); nothing forwarded", path, target.get(),
+      warn(upstream, "POST {}: upstream {} unavailable ({}); nothing forwarded", path, target.get(),
           e.getClass().getSimpleName());
       refuseUnforwarded(request, response, e instanceof HttpConnectTimeoutException
           ? ReasonCode.UPSTREAM_TIMEOUT : ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (IOException e) {
-      log.warn("POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
+      warn(upstream, "POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (InterruptedException e) {
@@ -386,46 +411,76 @@ public final class GatewayServlet extends HttpServlet {
         || lengths.stream().map(String::strip).distinct().count() > 1)) {
       // RFC 9112, 6.3: an error either way (the JDK client reads the first Content-Length, the upstream
       // may have meant the chunks or another length).
-      log.warn("POST {}: upstream {} answered with both Transfer-Encoding and Content-Length, or with Content-Lengths "
-          + "that differ; not relayed", path, target.get());
+      warn(upstream, "POST {}: upstream {} answered with both Transfer-Encoding and Content-Length, or with "
+          + "Content-Lengths that differ; not relayed", path, target.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     int status = answer.statusCode();
     if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
-      log.warn("POST {}: upstream {} answered {}; not relayed", path, target.get(), status);
+      warn(upstream, "POST {}: upstream {} answered {}; not relayed", path, target.get(), status);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (status >= 400 && !isRefusalForTheClient(answer)) {
-      log.warn("POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
+      warn(upstream, "POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
           answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (status < 300 && answer.body().length > 0
         && !Predictions.isJson(answer.headers().firstValue("Content-Type").orElse(null))) {
-      log.warn("POST {}: upstream {} answered {} as {}, which the output policies cannot read; not relayed", path,
-          target.get(), status, answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
+      warn(upstream, "POST {}: upstream {} answered {} as {}, which the output policies cannot read; not relayed",
+          path, target.get(), status, answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     Optional<String> coding = contentCoding(answer);
     if (coding.isPresent()) {
-      log.warn("POST {}: upstream {} answered {} with Content-Encoding {}, which the output policies cannot read; "
-          + "not relayed", path, target.get(), status, coding.get());
+      warn(upstream, "POST {}: upstream {} answered {} with Content-Encoding {}, which the output policies cannot "
+          + "read; not relayed", path, target.get(), status, coding.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     List<Map.Entry<String, String>> headers = relayedHeaders(answer);
     int headerBytes = headers.stream().mapToInt(h -> h.getKey().length() + h.getValue().length() + 4).sum();
     if (headerBytes > MAX_RELAYED_HEADER_BYTES) {
-      log.warn("POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed", path,
-          target.get(), headerBytes, MAX_RELAYED_HEADER_BYTES);
+      warn(upstream, "POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed",
+          path, target.get(), headerBytes, MAX_RELAYED_HEADER_BYTES);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     relay(answer.statusCode(), headers, answer.body(), response);
+  }
+
+  /** Logs at WARN at most once a minute for {@code key} ({@link WarningPace}), at DEBUG otherwise. */
+  private void warn(String key, String format, Object... args) {
+    log(false, key, format, args);
+  }
+
+  /** Logs at ERROR at most once a minute for {@code key} ({@link WarningPace}), at DEBUG otherwise. */
+  private void error(String key, String format, Object... args) {
+    log(true, key, format, args);
+  }
+
+  /**
+   * Logs at ERROR or WARN if {@code key}'s warning is due, its line then ending with how many like
+   * it were logged at DEBUG since the previous one; at DEBUG otherwise.
+   */
+  private void log(boolean error, String key, String format, Object... args) {
+    long unwarned = warnings.warnNow(key);
+    if (unwarned < 0) {
+      log.debug(format, args);
+      return;
+    }
+    Object[] all = Arrays.copyOf(args, args.length + 1);
+    all[args.length] = unwarned;
+    String paced = format + " (logged at this level at most once a minute; {} more since the last, at DEBUG)";
+    if (error) {
+      log.error(paced, all);
+    } else {
+      log.warn(paced, all);
+    }
   }
 
   /** The tenant of the request's principal (the guard allowed it); empty without one. */

@@ -252,7 +252,7 @@ class GatewayTenantIsolationTest {
   }
 
   /** An upstream that counts each prediction in on {@code arrived} and answers it once {@code release} opens. */
-  private static RawUpstream hungUpstream(CountDownLatch arrived, CountDownLatch release) throws Exception {
+  static RawUpstream hungUpstream(CountDownLatch arrived, CountDownLatch release) throws Exception {
     String answer = "{\"model\":\"digits\",\"label\":3,\"probabilities\":[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,"
         + "0.08,0.04]}";
     return new RawUpstream(seen -> {
