@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The engine: immutable and thread-safe, built once by the application with {@link #builder()} and
@@ -73,6 +74,12 @@ public final class ModelGuard {
    * {@link io.modelguard.quota.ResilientQuotaStore}'s circuit waits by default before its next probe.
    */
   private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(1);
+  /** What a paced line about a policy's failure says after its text, before the stack trace. */
+  private static final String POLICY_PACE = " (logged at this level at most once a minute per chain, policy "
+      + "and exception class; {} more since the last, at DEBUG)";
+  /** What a paced line about a listener's failure says after its text, before the stack trace. */
+  private static final String LISTENER_PACE = " (logged at this level at most once a minute per listener, "
+      + "event type and exception class; {} more since the last, at DEBUG)";
 
   private final Map<String, PolicyChain> chains;
   private final Map<String, Tier> tiers;
@@ -82,6 +89,8 @@ public final class ModelGuard {
   private final GuardListener[] listeners;
   /** Whether the engine has logged that two policies reported rate limits of one name. */
   private final AtomicBoolean warnedNameClash = new AtomicBoolean();
+  /** Which failures of policies and listeners may be logged at ERROR or WARN now. */
+  private final FailureLogPace failureLogPace;
 
   private ModelGuard(Builder b) {
     this.chains = Map.copyOf(b.chains);
@@ -89,6 +98,7 @@ public final class ModelGuard {
     this.models = Set.copyOf(b.models);
     this.clock = b.clock;
     this.random = b.random;
+    this.failureLogPace = new FailureLogPace(clock);
     List<GuardListener> all = new ArrayList<>(b.listeners);
     if (b.auditLog) {
       all.add(0, new Slf4jAuditListener());
@@ -103,11 +113,14 @@ public final class ModelGuard {
 
   /**
    * Checks one request against its endpoint's chain. Never throws for a policy failure: a policy
-   * that throws yields {@link ReasonCode#INTERNAL_ERROR} (or is skipped if fail-open) and its
-   * exception is logged once. A {@link QuotaStoreException} (a quota store that failed, refused or
-   * timed out, not wrapped in a {@link io.modelguard.quota.ResilientQuotaStore}) yields {@link
-   * ReasonCode#QUOTA_UNAVAILABLE} with a {@code Retry-After} of one second instead, as a
-   * fail-closed store's answer does; any other exception stays an internal error. A policy or
+   * that throws yields {@link ReasonCode#INTERNAL_ERROR} (or is skipped if fail-open), publishes a
+   * {@link PolicyFailureEvent}, and has its exception logged: at ERROR with the stack trace at most
+   * once a minute (by the engine's clock) per chain, policy and exception class, the line saying
+   * how many more were logged at DEBUG since, since a policy failing on every request would
+   * otherwise write a stack trace per request. A {@link QuotaStoreException} (a quota store that
+   * failed, refused or timed out, not wrapped in a {@link io.modelguard.quota.ResilientQuotaStore})
+   * yields {@link ReasonCode#QUOTA_UNAVAILABLE} with a {@code Retry-After} of one second instead,
+   * as a fail-closed store's answer does; any other exception stays an internal error. A policy or
    * listener that throws {@link InterruptedException} leaves the thread's interrupt status set, as
    * it would be had the engine let the exception through.
    */
@@ -257,14 +270,15 @@ public final class ModelGuard {
         step.policy().release(context);
       } catch (StackOverflowError e) {
         context.releaseFailed(i);
-        log.warn("ModelGuard: policy '{}' in chain '{}' overflowed the stack releasing a denied request",
+        logFailure(false, paceKey("release", chain.name(), step.name(), e), POLICY_PACE, null,
+            "ModelGuard: policy '{}' in chain '{}' overflowed the stack releasing a denied request",
             step.name(), chain.name());
       } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable e) {
         context.releaseFailed(i);
-        logFailure(true, e, "ModelGuard: policy '{}' in chain '{}' failed to release a denied request",
-            step.name(), chain.name());
+        logFailure(true, paceKey("release", chain.name(), step.name(), e), POLICY_PACE, e,
+            "ModelGuard: policy '{}' in chain '{}' failed to release a denied request", step.name(), chain.name());
         keepInterrupt(e);
       }
     }
@@ -291,11 +305,12 @@ public final class ModelGuard {
   }
 
   /**
-   * Handles a request or output policy's failure: logs it and publishes a {@link
-   * PolicyFailureEvent}, and says whether it fails open. A {@link StackOverflowError} (a policy
-   * recursing over deeply nested client input, say) fails closed whatever the policy's mode, since
-   * the client may cause it on purpose, and so does an {@link OutputWithheldException}, a policy's
-   * decision to withhold the output; any other {@link VirtualMachineError} is rethrown.
+   * Handles a request or output policy's failure: logs it (paced, see {@link #check}) and publishes
+   * a {@link PolicyFailureEvent} (every time), and says whether it fails open. A {@link
+   * StackOverflowError} (a policy recursing over deeply nested client input, say) fails closed
+   * whatever the policy's mode, since the client may cause it on purpose, and so does an {@link
+   * OutputWithheldException}, a policy's decision to withhold the output; any other {@link
+   * VirtualMachineError} is rethrown.
    *
    * @param kind {@code policy} or {@code output policy}, for the log line
    * @param ifOpen what the log line says happens next when it fails open; {@code ifClosed} otherwise
@@ -307,8 +322,8 @@ public final class ModelGuard {
     }
     boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError)
         && !(e instanceof OutputWithheldException);
-    logFailure(true, e, "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(),
-        open ? ifOpen : ifClosed);
+    logFailure(true, paceKey(kind, chain.name(), step.name(), e), POLICY_PACE, e,
+        "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(), open ? ifOpen : ifClosed);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
     keepInterrupt(e); // once logged and published, so that neither is cut short by the interrupt
     return open;
@@ -502,6 +517,11 @@ public final class ModelGuard {
     return random;
   }
 
+  /**
+   * Publishes {@code event} to every listener, in order. A listener that throws is logged at WARN
+   * with the stack trace at most once a minute per listener class, event type and exception class
+   * (at DEBUG otherwise), and the next listener still gets the event.
+   */
   void publish(GuardEvent event) {
     for (GuardListener l : listeners) {
       try {
@@ -512,12 +532,14 @@ public final class ModelGuard {
         }
         // A listener recursing too deeply has unwound its stack by now; as with a policy, the
         // decision stands.
-        log.warn("ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(),
+        logFailure(false, paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e),
+            LISTENER_PACE, null, "ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(),
             event.getClass().getSimpleName());
       } catch (Throwable e) {
         // Whatever a listener throws (an Error, a checked exception it did not declare), the
         // decision stands.
-        logFailure(false, e, "ModelGuard: listener {} failed on {}", l.getClass().getName(),
+        logFailure(false, paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e),
+            LISTENER_PACE, e, "ModelGuard: listener {} failed on {}", l.getClass().getName(),
             event.getClass().getSimpleName());
         keepInterrupt(e);
       }
@@ -537,32 +559,57 @@ public final class ModelGuard {
     }
   }
 
+  /** The pace key of {@code thrown}, thrown by {@code name} of {@code owner} (see {@link FailureLogPace.Key}). */
+  private static FailureLogPace.Key paceKey(String kind, String owner, String name, Throwable thrown) {
+    return new FailureLogPace.Key(kind, owner, name, thrown.getClass().getName());
+  }
+
   /**
-   * Logs a policy's or listener's exception with its stack trace, at ERROR or WARN. The messages of
-   * the exception and of its causes go through {@link LogText#throwable}: they may quote what the
-   * client sent (a header, a URL, a JSON field), which must not start a log line of its own. If the
-   * exception cannot be logged even so, logs the line with the exception's class name instead: what
-   * the engine decides must not depend on it.
+   * Logs a policy's or listener's failure, with the stack trace of {@code e} unless it is null (a
+   * stack overflow's would be thousands of frames): at ERROR or WARN if {@link #failureLogPace}
+   * lets a line of {@code key} through now, with {@code paceNote} (one placeholder, for the count
+   * of lines at DEBUG since the last) after {@code format}; at DEBUG, as it stands, otherwise. The
+   * messages of the exception and of its causes go through {@link LogText#throwable}: they may
+   * quote what the client sent (a header, a URL, a JSON field), which must not start a log line of
+   * its own. If the exception cannot be logged even so, logs the line with the exception's class
+   * name instead: what the engine decides must not depend on it.
    */
-  private static void logFailure(boolean error, Throwable e, String format, Object... args) {
-    Object[] withThrowable = Arrays.copyOf(args, args.length + 1);
+  private void logFailure(
+      boolean error, FailureLogPace.Key key, String paceNote, Throwable e, String format, Object... args) {
+    long unlogged = failureLogPace.logNow(key);
+    if (unlogged < 0 && !log.isDebugEnabled()) {
+      return;
+    }
+    Level level = unlogged < 0 ? Level.DEBUG : error ? Level.ERROR : Level.WARN;
+    String line = unlogged < 0 ? format : format + paceNote;
+    Object[] lineArgs = args;
+    if (unlogged >= 0) {
+      lineArgs = Arrays.copyOf(args, args.length + 1);
+      lineArgs[args.length] = unlogged;
+    }
+    if (e == null) {
+      log(level, line, lineArgs);
+      return;
+    }
+    Object[] withThrowable = Arrays.copyOf(lineArgs, lineArgs.length + 1);
     try {
-      withThrowable[args.length] = LogText.throwable(e);
-      log(error, format, withThrowable);
+      withThrowable[lineArgs.length] = LogText.throwable(e);
+      log(level, line, withThrowable);
     } catch (VirtualMachineError logFailure) {
       throw logFailure;
     } catch (Throwable logFailure) {
-      withThrowable[args.length] = e.getClass().getName() + " (not loggable: " + logFailure.getClass().getName() + ")";
-      log(error, format + ": {}", withThrowable);
+      withThrowable[lineArgs.length] =
+          e.getClass().getName() + " (not loggable: " + logFailure.getClass().getName() + ")";
+      log(level, line + ": {}", withThrowable);
     }
   }
 
-  /** Logs at ERROR or WARN. */
-  private static void log(boolean error, String format, Object[] args) {
-    if (error) {
-      log.error(format, args);
-    } else {
-      log.warn(format, args);
+  /** Logs at ERROR, WARN or DEBUG. */
+  private static void log(Level level, String format, Object[] args) {
+    switch (level) {
+      case ERROR -> log.error(format, args);
+      case WARN -> log.warn(format, args);
+      default -> log.debug(format, args);
     }
   }
 

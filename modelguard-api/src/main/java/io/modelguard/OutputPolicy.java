@@ -7,7 +7,7 @@ import java.util.List;
  * for an allowed request, whatever its status ({@link ResponseContext#status()}): an error body can
  * carry a prediction as well as a success can. So a policy should pass a body it cannot read (a
  * problem document, say) unchanged rather than fail. Implementations must be thread-safe. A policy
- * that throws is logged once and the engine returns a generic error instead of the output (fail
+ * that throws is logged (paced as a request policy's failure, see {@link Policy}) and the engine returns a generic error instead of the output (fail
  * closed), unless registered fail-open, in which case its step is skipped. A policy that withholds
  * the output on purpose throws {@link OutputWithheldException}, which withholds it in either mode.
  */

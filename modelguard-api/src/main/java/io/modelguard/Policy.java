@@ -6,7 +6,8 @@ import java.util.List;
  * A request-side policy: one method, returning a {@link GuardDecision}. Implementations must be
  * thread-safe. A policy that throws is treated as a failure: the request is denied with
  * {@link ReasonCode#INTERNAL_ERROR} (unless the policy was registered fail-open) and the exception
- * is logged once; it never reaches the client. A {@link io.modelguard.quota.QuotaStoreException}
+ * is logged (at ERROR with its stack trace at most once a minute per chain, policy and exception
+ * class, at DEBUG otherwise; see {@link ModelGuard#check}); it never reaches the client. A {@link io.modelguard.quota.QuotaStoreException}
  * (its quota store is down) is denied with {@link ReasonCode#QUOTA_UNAVAILABLE} instead.
  */
 @FunctionalInterface

@@ -3,8 +3,10 @@ package io.modelguard.event;
 import java.time.Instant;
 
 /**
- * A policy threw instead of returning a decision. The exception itself is logged once by the
- * engine; the event carries only its class name so listeners can count failures.
+ * A policy threw instead of returning a decision. Published for every failure; the exception
+ * itself is logged by the engine, with its stack trace at ERROR at most once a minute per chain,
+ * policy and exception class (at DEBUG otherwise). The event carries only its class name, so that
+ * listeners can count failures.
  *
  * @param timestamp when the failure happened
  * @param chain the chain

@@ -13,6 +13,7 @@ import io.modelguard.ResponseContext;
 import io.modelguard.Tier;
 import io.modelguard.authz.ModelAccessPolicy;
 import io.modelguard.internal.LogText;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *       QuotaPlan#narrowedBy(String)}): lower the quota of a limit of the same name, or add
  *       limits. {@link Builder#overridesMayRaiseLimits()} lets them replace limits outright,
  *       raising them too. A claim that does not parse, or that would raise a limit without that
- *       option, denies the request with {@code internal.error} (logged): an override may be a
+ *       option, denies the request with {@code internal.error} (logged at ERROR for the first request
+ *       of each tenant and subject, at DEBUG after that): an override may be a
  *       restriction, so it is never silently ignored. This is a decision, not a failure, so it
  *       holds whatever the step's {@link io.modelguard.FailureMode}: a fail-open quota step does
  *       not let such a principal through unlimited.
@@ -136,6 +138,12 @@ public final class QuotaPolicy implements Policy {
    * and {@link #COST_BELOW_ONE}, so that a client repeating one logs it once.
    */
   private final Cache<String, Boolean> costFailuresLogged;
+  /**
+   * The principals whose override claim was already logged at ERROR as not valid: their tenant and
+   * subject, each cut to its logged form, so that each such credential is named once however often
+   * it is used.
+   */
+  private final Cache<List<String>, Boolean> badOverridesLogged;
 
   private QuotaPolicy(Builder b) {
     this.store = b.store;
@@ -153,6 +161,7 @@ public final class QuotaPolicy implements Policy {
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
     this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
     this.costFailuresLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
+    this.badOverridesLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
   }
 
   /** Starts a builder over {@code store}. */
@@ -195,9 +204,7 @@ public final class QuotaPolicy implements Policy {
     } catch (IllegalArgumentException e) {
       // Denied as a value, not thrown: under a fail-open step a throw would skip the quota, so a
       // principal whose override (a restriction, maybe) does not apply would have no limit at all.
-      log.error("QuotaPolicy: the override claim '{}' of subject '{}' is not a valid override of its plan "
-          + "for model '{}': {}; request denied", overrideClaim, LogText.oneLine(principal.subject(), 256), model,
-          LogText.message(e, 256));
+      logBadOverride(principal, model, e);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     if (plan == null) {
@@ -244,6 +251,29 @@ public final class QuotaPolicy implements Policy {
         log.error(line + "{}", args);
       } else {
         log.debug(line + "{}", args);
+      }
+    }
+  }
+
+  /**
+   * Logs a principal whose override claim is not a valid override of its plan, {@code e} saying
+   * why: at ERROR for the first request of each tenant and subject, at DEBUG after that. The
+   * credential carries the claim into every request it makes, and a line each would flood the log;
+   * the first names the credential to correct, and every such denial keeps its audit line.
+   */
+  private void logBadOverride(Principal principal, String model, IllegalArgumentException e) {
+    String tenant = LogText.oneLine(principal.tenant(), 256);
+    String subject = LogText.oneLine(principal.subject(), 256);
+    boolean first = badOverridesLogged.asMap().putIfAbsent(List.of(tenant, subject), Boolean.TRUE) == null;
+    if (first || log.isDebugEnabled()) {
+      String line = "QuotaPolicy: the override claim '{}' of subject '{}' of tenant '{}' is not a valid override of "
+          + "its plan for model '{}': {}; request denied{}";
+      Object[] args = {overrideClaim, subject, tenant, LogText.oneLine(model, 256), LogText.message(e, 256),
+          first ? "; logged once per tenant and subject, at DEBUG after that" : ""};
+      if (first) {
+        log.error(line, args);
+      } else {
+        log.debug(line, args);
       }
     }
   }

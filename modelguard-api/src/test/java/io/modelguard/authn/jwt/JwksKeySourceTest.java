@@ -14,6 +14,7 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.jsonwebtoken.security.Jwks;
 import io.modelguard.LogCapture;
+import io.modelguard.MutableClock;
 import io.modelguard.Principal;
 import java.io.IOException;
 import java.io.InputStream;

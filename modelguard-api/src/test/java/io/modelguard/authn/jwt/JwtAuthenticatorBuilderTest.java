@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import io.jsonwebtoken.security.Jwks;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Phase;
 import io.modelguard.Tier;
 import java.math.BigInteger;

@@ -7,6 +7,7 @@ import io.modelguard.CredentialKind;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.authn.TestRequest;

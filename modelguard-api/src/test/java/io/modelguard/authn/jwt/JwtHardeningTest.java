@@ -16,6 +16,7 @@ import io.jsonwebtoken.security.PublicJwk;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.authn.TestRequest;

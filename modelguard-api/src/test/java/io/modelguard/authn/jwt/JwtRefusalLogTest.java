@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

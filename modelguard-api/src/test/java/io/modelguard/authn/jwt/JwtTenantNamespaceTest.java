@@ -8,6 +8,7 @@ import io.modelguard.GuardContext;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Phase;
 import io.modelguard.Policy;
 import io.modelguard.RandomSource;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import io.modelguard.LogCapture;
+import io.modelguard.MutableClock;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package io.modelguard.authn.jwt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.MutableClock;
 import io.modelguard.Principal;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.modelguard.authn.jwt;
+package io.modelguard;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -11,23 +11,27 @@ import java.util.concurrent.atomic.AtomicReference;
  * A clock that moves only when told to. (modelguard-test's FakeClock is out of reach here: that
  * module depends on this one.)
  */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
 
-  MutableClock(Instant start) {
+  /** A clock at {@code start}. */
+  public MutableClock(Instant start) {
     this.now = new AtomicReference<>(start);
   }
 
-  static MutableClock standard() {
+  /** A clock at 2026-01-01T00:00:00Z. */
+  public static MutableClock standard() {
     return new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   }
 
-  MutableClock advance(Duration d) {
+  /** Moves the clock by {@code d} (back if negative). */
+  public MutableClock advance(Duration d) {
     now.updateAndGet(i -> i.plus(d));
     return this;
   }
 
-  MutableClock set(Instant i) {
+  /** Sets the clock to {@code i}. */
+  public MutableClock set(Instant i) {
     now.set(i);
     return this;
   }
