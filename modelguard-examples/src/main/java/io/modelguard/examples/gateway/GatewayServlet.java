@@ -123,8 +123,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The lines it logs about what it refused or could not relay (at an in-flight cap, an upstream's
  * failure or an answer not relayed, a model without an upstream) are paced ({@link WarningPace}):
- * at WARN (ERROR for a configuration fault) at most once a minute per upstream, or per kind of
- * refusal for those not about one upstream, each saying how many like it went to DEBUG since. A
+ * at WARN (ERROR for a configuration fault) at most once a minute per kind of line and upstream it
+ * names (a model's predict URL, for an upstream's failures), each saying how many like it went to
+ * DEBUG since: a model's failure that a client repeats hides no other model's, nor another kind. A
  * client can repeat a refusal that costs it no quota (see below) as fast as the edge answers, and
  * a line for each would fill the operator's disk and bury every other warning.
  *
@@ -224,8 +225,9 @@ public final class GatewayServlet extends HttpServlet {
   /** The key of {@link #inFlightInAll}'s one count. */
   private static final String ALL = "all";
   /**
-   * The {@link WarningPace} keys of the lines that are not about one upstream (those are paced by
-   * the upstream's {@code scheme://authority}): never a tenant's name, which the requests choose.
+   * The {@link WarningPace} keys of the lines that are not about an upstream's failure (those are
+   * paced by the model's predict URL), each taken with its line's format: never a tenant's name,
+   * which the requests choose.
    */
   private static final String TENANT_CAP = "tenant cap";
   private static final String UPSTREAM_CAP = "cap of ";
@@ -374,27 +376,32 @@ public final class GatewayServlet extends HttpServlet {
       refuseUnforwarded(request, response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
+    // The pace key of the lines about this prediction's upstream: its predict URL, so that one model's
+    // failures, which a client may repeat at will, hide no other's; for a model not of the demo's few
+    // (a guard that registers no models lets any name through), its scheme and authority, as the path
+    // would make keys without end.
+    String paceKey = ModelCatalog.MODEL_IDS.contains(model.get()) ? target.get().toString() : upstream;
     HttpResponse<byte[]> answer;
     try {
       answer = exchange(forward.build());
     } catch (TimeoutException e) {
-      warn(upstream, "POST {}: upstream {} did not answer in full within {} ms", path, target.get(),
+      warn(paceKey, "POST {}: upstream {} did not answer in full within {} ms", path, target.get(),
           upstreams.timeout().toMillis());
       send(response, ReasonCode.UPSTREAM_TIMEOUT);
       return;
     } catch (AnswerTooLargeException e) {
-      warn(upstream, "POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(),
+      warn(paceKey, "POST {}: upstream {} answered more than {} bytes; not relayed", path, target.get(),
           MAX_RESPONSE_BYTES);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (ConnectException | HttpConnectTimeoutException e) {
-      warn(upstream, "POST {}: upstream {} unavailable ({}); nothing forwarded", path, target.get(),
+      warn(paceKey, "POST {}: upstream {} unavailable ({}); nothing forwarded", path, target.get(),
           e.getClass().getSimpleName());
       refuseUnforwarded(request, response, e instanceof HttpConnectTimeoutException
           ? ReasonCode.UPSTREAM_TIMEOUT : ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (IOException e) {
-      warn(upstream, "POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
+      warn(paceKey, "POST {}: upstream {} unavailable ({})", path, target.get(), e.getClass().getSimpleName());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     } catch (InterruptedException e) {
@@ -411,41 +418,42 @@ public final class GatewayServlet extends HttpServlet {
         || lengths.stream().map(String::strip).distinct().count() > 1)) {
       // RFC 9112, 6.3: an error either way (the JDK client reads the first Content-Length, the upstream
       // may have meant the chunks or another length).
-      warn(upstream, "POST {}: upstream {} answered with both Transfer-Encoding and Content-Length, or with "
+      warn(paceKey, "POST {}: upstream {} answered with both Transfer-Encoding and Content-Length, or with "
           + "Content-Lengths that differ; not relayed", path, target.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     int status = answer.statusCode();
     if (status >= 500 || status < 200 || (status >= 300 && status < 400)) {
-      warn(upstream, "POST {}: upstream {} answered {}; not relayed", path, target.get(), status);
+      warn(paceKey, "POST {}: upstream {} answered {}; not relayed", path, target.get(), status);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (status >= 400 && !isRefusalForTheClient(answer)) {
-      warn(upstream, "POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
+      warn(paceKey, "POST {}: upstream {} answered {} ({}); not relayed", path, target.get(), status,
           answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     if (status < 300 && answer.body().length > 0
         && !Predictions.isJson(answer.headers().firstValue("Content-Type").orElse(null))) {
-      warn(upstream, "POST {}: upstream {} answered {} as {}, which the output policies cannot read; not relayed",
-          path, target.get(), status, answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
+      warn(paceKey, "POST {}: upstream {} answered {} as {}, which the output policies cannot read; "
+          + "not relayed", path, target.get(), status,
+          answer.headers().firstValue("Content-Type").orElse("no Content-Type"));
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     Optional<String> coding = contentCoding(answer);
     if (coding.isPresent()) {
-      warn(upstream, "POST {}: upstream {} answered {} with Content-Encoding {}, which the output policies cannot "
-          + "read; not relayed", path, target.get(), status, coding.get());
+      warn(paceKey, "POST {}: upstream {} answered {} with Content-Encoding {}, which the output policies "
+          + "cannot read; not relayed", path, target.get(), status, coding.get());
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
     List<Map.Entry<String, String>> headers = relayedHeaders(answer);
     int headerBytes = headers.stream().mapToInt(h -> h.getKey().length() + h.getValue().length() + 4).sum();
     if (headerBytes > MAX_RELAYED_HEADER_BYTES) {
-      warn(upstream, "POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed",
+      warn(paceKey, "POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed",
           path, target.get(), headerBytes, MAX_RELAYED_HEADER_BYTES);
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
@@ -464,11 +472,13 @@ public final class GatewayServlet extends HttpServlet {
   }
 
   /**
-   * Logs at ERROR or WARN if {@code key}'s warning is due, its line then ending with how many like
-   * it were logged at DEBUG since the previous one; at DEBUG otherwise.
+   * Logs at ERROR or WARN if the warning of {@code key} and {@code format} is due, its line then
+   * ending with how many like it (same key and format) were logged at DEBUG since the previous one;
+   * at DEBUG otherwise.
    */
   private void log(boolean error, String key, String format, Object... args) {
-    long unwarned = warnings.warnNow(key);
+    // Paced per key and line: one kind of failure that a client repeats must not hide another.
+    long unwarned = warnings.warnNow(key + '\n' + format);
     if (unwarned < 0) {
       log.debug(format, args);
       return;

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,6 +106,45 @@ class GatewayLogPaceTest {
     }
   }
 
+  @Test
+  void aFailureAClientRepeatsDoesNotHideAnotherModelsOrAnotherKindOnTheSameUpstream() throws Exception {
+    // One upstream serves both models: iris predictions make it fail (a client can send those at
+    // will), while digits is answered 503 and, later, iris 200 as HTML: faults the operator must see.
+    AtomicReference<String> irisAnswer = new AtomicReference<>("500 Internal Server Error");
+    AtomicLong ticker = new AtomicLong();
+    try (RawUpstream upstream = new RawUpstream(seen -> seen.head().startsWith("POST /v1/models/digits/")
+            ? RawUpstream.response("503 Service Unavailable", "")
+            : irisAnswer.get().startsWith("500") ? RawUpstream.response(irisAnswer.get(), "")
+            : RawUpstream.response(irisAnswer.get(), "<html>oops</html>", "Content-Type: text/html"));
+        ModelServingApp edge = ModelServingApp.start(QuotaClocks.frozen(AppOptions.defaults().withPort(0)), QUIET,
+            paced(Upstreams.none().withDefault(upstream.baseUri()), ticker));
+        LogCapture log = LogCapture.of(GatewayServlet.class, Level.DEBUG)) {
+      String enterprise = edge.key("enterprise").orElseThrow().plaintext();
+      String iris = Loopback.body("features", edge.models().get(ModelCatalog.IRIS).orElseThrow().example());
+      String digits = Loopback.body("pixels", edge.models().get(ModelCatalog.DIGITS).orElseThrow().example());
+      int repeated = 3;
+      for (int i = 0; i < repeated; i++) {
+        assertThat(post(edge, "iris", iris, enterprise).statusCode()).isEqualTo(502);
+      }
+      assertThat(post(edge, "digits", digits, enterprise).statusCode()).isEqualTo(502);
+      irisAnswer.set("200 OK");
+      assertThat(post(edge, "iris", iris, enterprise).statusCode()).isEqualTo(502);
+
+      assertThat(log.messagesAt(Level.WARN)).as("each fault's first line, within the same minute").hasSize(3)
+          .satisfiesExactly(
+              first -> assertThat(first).contains("/v1/models/iris/predict answered 500"),
+              other -> assertThat(other).contains("/v1/models/digits/predict answered 503", "0 more since"),
+              kind -> assertThat(kind).contains("/v1/models/iris/predict answered 200 as text/html", "0 more since"));
+
+      ticker.addAndGet(WarningPace.INTERVAL.toNanos());
+      irisAnswer.set("500 Internal Server Error");
+      assertThat(post(edge, "iris", iris, enterprise).statusCode()).isEqualTo(502);
+      assertThat(log.messagesAt(Level.WARN)).hasSize(4).last().asString()
+          .as("counts the lines like it, not the other faults'")
+          .contains("answered 500", (repeated - 1) + " more since the last");
+    }
+  }
+
   /** The gateway's endpoints with its warnings paced by {@code ticker}. */
   private static ModelServingApp.Endpoints paced(Upstreams upstreams, AtomicLong ticker) {
     return ModelServingApp.Endpoints.leavingUnserved(site -> ModelServingApp.context(
@@ -112,6 +152,11 @@ class GatewayLogPaceTest {
   }
 
   private static HttpResponse<String> post(ModelServingApp edge, String body, String key) {
-    return Loopback.post(edge.baseUri(), "/v1/models/digits/predict", "application/json", body, "X-API-Key", key);
+    return post(edge, "digits", body, key);
+  }
+
+  private static HttpResponse<String> post(ModelServingApp edge, String model, String body, String key) {
+    return Loopback.post(edge.baseUri(), "/v1/models/" + model + "/predict", "application/json", body, "X-API-Key",
+        key);
   }
 }
