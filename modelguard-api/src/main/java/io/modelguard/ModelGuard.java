@@ -6,12 +6,11 @@ import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.event.Slf4jAuditListener;
-import io.modelguard.internal.LogText;
+import io.modelguard.internal.LogPace;
 import io.modelguard.quota.QuotaStoreException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -74,12 +73,6 @@ public final class ModelGuard {
    * {@link io.modelguard.quota.ResilientQuotaStore}'s circuit waits by default before its next probe.
    */
   private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(1);
-  /** What a paced line about a policy's failure says after its text, before the stack trace. */
-  private static final String POLICY_PACE = " (logged at this level at most once a minute per chain, policy "
-      + "and exception class; {} more since the last, at DEBUG)";
-  /** What a paced line about a listener's failure says after its text, before the stack trace. */
-  private static final String LISTENER_PACE = " (logged at this level at most once a minute per listener, "
-      + "event type and exception class; {} more since the last, at DEBUG)";
 
   private final Map<String, PolicyChain> chains;
   private final Map<String, Tier> tiers;
@@ -89,8 +82,15 @@ public final class ModelGuard {
   private final GuardListener[] listeners;
   /** Whether the engine has logged that two policies reported rate limits of one name. */
   private final AtomicBoolean warnedNameClash = new AtomicBoolean();
-  /** Which failures of policies and listeners may be logged at ERROR or WARN now. */
-  private final FailureLogPace failureLogPace;
+  /**
+   * The pace of the lines about policies that threw, keyed by {@link FailureKey}: one of each a
+   * minute at ERROR or WARN, with the stack trace; the others at DEBUG.
+   */
+  private final LogPace<FailureKey> policyFailures =
+      new LogPace<>(log, "per chain, policy and exception class");
+  /** The pace of the lines about listeners that threw, as {@link #policyFailures}. */
+  private final LogPace<FailureKey> listenerFailures =
+      new LogPace<>(log, "per listener, event type and exception class");
 
   private ModelGuard(Builder b) {
     this.chains = Map.copyOf(b.chains);
@@ -98,7 +98,6 @@ public final class ModelGuard {
     this.models = Set.copyOf(b.models);
     this.clock = b.clock;
     this.random = b.random;
-    this.failureLogPace = new FailureLogPace(clock);
     List<GuardListener> all = new ArrayList<>(b.listeners);
     if (b.auditLog) {
       all.add(0, new Slf4jAuditListener());
@@ -270,14 +269,14 @@ public final class ModelGuard {
         step.policy().release(context);
       } catch (StackOverflowError e) {
         context.releaseFailed(i);
-        logFailure(false, paceKey("release", chain.name(), step.name(), e), POLICY_PACE, null,
+        logFailure(policyFailures, false, paceKey("release", chain.name(), step.name(), e), null,
             "ModelGuard: policy '{}' in chain '{}' overflowed the stack releasing a denied request",
             step.name(), chain.name());
       } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable e) {
         context.releaseFailed(i);
-        logFailure(true, paceKey("release", chain.name(), step.name(), e), POLICY_PACE, e,
+        logFailure(policyFailures, true, paceKey("release", chain.name(), step.name(), e), e,
             "ModelGuard: policy '{}' in chain '{}' failed to release a denied request", step.name(), chain.name());
         keepInterrupt(e);
       }
@@ -322,7 +321,7 @@ public final class ModelGuard {
     }
     boolean open = step.failureMode() == FailureMode.OPEN && !(e instanceof StackOverflowError)
         && !(e instanceof OutputWithheldException);
-    logFailure(true, paceKey(kind, chain.name(), step.name(), e), POLICY_PACE, e,
+    logFailure(policyFailures, true, paceKey(kind, chain.name(), step.name(), e), e,
         "ModelGuard: {} '{}' in chain '{}' failed{}", kind, step.name(), chain.name(), open ? ifOpen : ifClosed);
     publish(new PolicyFailureEvent(clock.instant(), chain.name(), step.name(), e.getClass().getName(), open));
     keepInterrupt(e); // once logged and published, so that neither is cut short by the interrupt
@@ -532,15 +531,15 @@ public final class ModelGuard {
         }
         // A listener recursing too deeply has unwound its stack by now; as with a policy, the
         // decision stands.
-        logFailure(false, paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e),
-            LISTENER_PACE, null, "ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(),
-            event.getClass().getSimpleName());
+        logFailure(listenerFailures, false,
+            paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e), null,
+            "ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(), event.getClass().getSimpleName());
       } catch (Throwable e) {
         // Whatever a listener throws (an Error, a checked exception it did not declare), the
         // decision stands.
-        logFailure(false, paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e),
-            LISTENER_PACE, e, "ModelGuard: listener {} failed on {}", l.getClass().getName(),
-            event.getClass().getSimpleName());
+        logFailure(listenerFailures, false,
+            paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e), e,
+            "ModelGuard: listener {} failed on {}", l.getClass().getName(), event.getClass().getSimpleName());
         keepInterrupt(e);
       }
     }
@@ -559,58 +558,29 @@ public final class ModelGuard {
     }
   }
 
-  /** The pace key of {@code thrown}, thrown by {@code name} of {@code owner} (see {@link FailureLogPace.Key}). */
-  private static FailureLogPace.Key paceKey(String kind, String owner, String name, Throwable thrown) {
-    return new FailureLogPace.Key(kind, owner, name, thrown.getClass().getName());
+  /**
+   * What failed, where, as a key of {@link #policyFailures} or {@link #listenerFailures}: {@code
+   * kind} ({@code policy}, {@code output policy}, {@code release} or {@code listener}), {@code owner}
+   * (the chain, or the listener's class), {@code name} (the step, or the type of the event the
+   * listener failed on) and {@code thrown}, the class name of what was thrown. All come from the
+   * configuration and from classes, never from a request, so there are few.
+   */
+  private record FailureKey(String kind, String owner, String name, String thrown) {}
+
+  /** The pace key of {@code thrown}, thrown by {@code name} of {@code owner} (see {@link FailureKey}). */
+  private static FailureKey paceKey(String kind, String owner, String name, Throwable thrown) {
+    return new FailureKey(kind, owner, name, thrown.getClass().getName());
   }
 
   /**
-   * Logs a policy's or listener's failure, with the stack trace of {@code e} unless it is null (a
-   * stack overflow's would be thousands of frames): at ERROR or WARN if {@link #failureLogPace}
-   * lets a line of {@code key} through now, with {@code paceNote} (one placeholder, for the count
-   * of lines at DEBUG since the last) after {@code format}; at DEBUG, as it stands, otherwise. The
-   * messages of the exception and of its causes go through {@link LogText#throwable}: they may
-   * quote what the client sent (a header, a URL, a JSON field), which must not start a log line of
-   * its own. If the exception cannot be logged even so, logs the line with the exception's class
-   * name instead: what the engine decides must not depend on it.
+   * Logs a policy's or listener's failure by {@code pace} ({@link LogPace#log}), by the engine's
+   * clock: at ERROR (or WARN if not {@code error}) with the stack trace of {@code e} unless it is
+   * null (a stack overflow's would be thousands of frames) at most once a minute per {@code key},
+   * at DEBUG otherwise.
    */
   private void logFailure(
-      boolean error, FailureLogPace.Key key, String paceNote, Throwable e, String format, Object... args) {
-    long unlogged = failureLogPace.logNow(key);
-    if (unlogged < 0 && !log.isDebugEnabled()) {
-      return;
-    }
-    Level level = unlogged < 0 ? Level.DEBUG : error ? Level.ERROR : Level.WARN;
-    String line = unlogged < 0 ? format : format + paceNote;
-    Object[] lineArgs = args;
-    if (unlogged >= 0) {
-      lineArgs = Arrays.copyOf(args, args.length + 1);
-      lineArgs[args.length] = unlogged;
-    }
-    if (e == null) {
-      log(level, line, lineArgs);
-      return;
-    }
-    Object[] withThrowable = Arrays.copyOf(lineArgs, lineArgs.length + 1);
-    try {
-      withThrowable[lineArgs.length] = LogText.throwable(e);
-      log(level, line, withThrowable);
-    } catch (VirtualMachineError logFailure) {
-      throw logFailure;
-    } catch (Throwable logFailure) {
-      withThrowable[lineArgs.length] =
-          e.getClass().getName() + " (not loggable: " + logFailure.getClass().getName() + ")";
-      log(level, line + ": {}", withThrowable);
-    }
-  }
-
-  /** Logs at ERROR, WARN or DEBUG. */
-  private static void log(Level level, String format, Object[] args) {
-    switch (level) {
-      case ERROR -> log.error(format, args);
-      case WARN -> log.warn(format, args);
-      default -> log.debug(format, args);
-    }
+      LogPace<FailureKey> pace, boolean error, FailureKey key, Throwable e, String format, Object... args) {
+    pace.log(error ? Level.ERROR : Level.WARN, key, clock.millis(), e, format, args);
   }
 
   /**

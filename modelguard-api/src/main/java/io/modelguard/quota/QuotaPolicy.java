@@ -12,11 +12,13 @@ import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.Tier;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.internal.LogPace;
 import io.modelguard.internal.LogText;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Per-tenant × per-model quotas ({@link io.modelguard.Phase#QUOTA}): every request of an
@@ -32,9 +34,9 @@ import org.slf4j.LoggerFactory;
  *       whose tier the engine does not register (a typo in a token's tier claim, an API key record
  *       naming a tier since removed) is denied instead, with {@code authz.model_forbidden} (403)
  *       and the challenge {@link ModelAccessPolicy} gives it, so it never gets
- *       the default limits or none in place of its tier's; the first request of each such tier
- *       name is logged at ERROR. This is a decision, like the denials below, so it holds under a
- *       fail-open step too. Only an engine that registers no tier at all ({@link
+ *       the default limits or none in place of its tier's; such a request is logged at ERROR at
+ *       most once a minute per tier name (at DEBUG otherwise). This is a decision, like the
+ *       denials below, so it holds under a fail-open step too. Only an engine that registers no tier at all ({@link
  *       GuardContext#registersTiers()}) cannot tell an unknown tier: there every principal gets
  *       the default limits (or none);
  *   <li>then the principal's override claim, if present (default claim name {@value
@@ -43,8 +45,8 @@ import org.slf4j.LoggerFactory;
  *       QuotaPlan#narrowedBy(String)}): lower the quota of a limit of the same name, or add
  *       limits. {@link Builder#overridesMayRaiseLimits()} lets them replace limits outright,
  *       raising them too. A claim that does not parse, or that would raise a limit without that
- *       option, denies the request with {@code internal.error} (logged at ERROR for the first request
- *       of each tenant and subject, at DEBUG after that): an override may be a
+ *       option, denies the request with {@code internal.error} (logged at ERROR at most once a minute
+ *       per tenant and subject, at DEBUG otherwise): an override may be a
  *       restriction, so it is never silently ignored. This is a decision, not a failure, so it
  *       holds whatever the step's {@link io.modelguard.FailureMode}: a fail-open quota step does
  *       not let such a principal through unlimited.
@@ -61,7 +63,8 @@ import org.slf4j.LoggerFactory;
  * A request costs {@link io.modelguard.Endpoint#cost()} units ({@code @ModelSecured(cost = …)}),
  * or what the {@link Builder#cost(RequestCost) cost function} computes (batch size, image count);
  * a cost function that throws or returns less than 1 denies the request with {@code
- * internal.error} (logged), as a decision that holds under a fail-open step too.
+ * internal.error} (logged at ERROR at most once a minute per exception class, see {@link
+ * Builder#cost}), as a decision that holds under a fail-open step too.
  * For costs known only after the response (tokens generated), {@link Builder#reserve} reserves the
  * maximum up front and {@link #settlement()}, registered at {@link
  * io.modelguard.OutputPhase#RECORD}, refunds the unused part (or charges the excess) once the
@@ -103,7 +106,7 @@ public final class QuotaPolicy implements Policy {
   public static final String DEFAULT_OVERRIDE_CLAIM = "mg_quota";
 
   private static final Logger log = LoggerFactory.getLogger(QuotaPolicy.class);
-  /** The {@link #costFailuresLogged} key of a cost below one unit (no class name has a space). */
+  /** The {@link #costFailures} key of a cost below one unit (no class name has a space). */
   private static final String COST_BELOW_ONE = "below one";
 
   /** Computes what a request costs, in units of at least 1. Must be thread-safe. */
@@ -131,19 +134,24 @@ public final class QuotaPolicy implements Policy {
   private final boolean overridesMayRaise;
   private final Cache<OverrideKey, QuotaPlan> overrides;
   private final Cache<InferenceRequest, Reservation> reservations;
-  /** The unknown tier names already logged at ERROR (cut to their logged form), so a flood logs each once. */
-  private final Cache<String, Boolean> unknownTiersLogged;
   /**
-   * The cost function's failures already logged at ERROR: the class name of each exception it threw,
-   * and {@link #COST_BELOW_ONE}, so that a client repeating one logs it once.
+   * The pace of the lines about principals of a tier the engine does not register, keyed by the
+   * tier name (cut to its logged form): one a minute each at ERROR, however many requests.
    */
-  private final Cache<String, Boolean> costFailuresLogged;
+  private final LogPace<String> unknownTiers = new LogPace<>(log, "per tier name");
   /**
-   * The principals whose override claim was already logged at ERROR as not valid: their tenant and
-   * subject, each cut to its logged form, so that each such credential is named once however often
-   * it is used.
+   * The pace of the lines about the cost function's failures, keyed by the class name of each
+   * exception it threw and by {@link #COST_BELOW_ONE}: one of each a minute at ERROR, so that a
+   * client repeating one neither floods the log nor spends the line a later fault of the same
+   * class needs.
    */
-  private final Cache<List<String>, Boolean> badOverridesLogged;
+  private final LogPace<String> costFailures = new LogPace<>(log, "per kind of failure");
+  /**
+   * The pace of the lines about principals whose override claim is not valid, keyed by their
+   * tenant and subject, each cut to its logged form: each such credential is named once a minute
+   * at ERROR however often it is used.
+   */
+  private final LogPace<List<String>> badOverrides = new LogPace<>(log, "per tenant and subject");
 
   private QuotaPolicy(Builder b) {
     this.store = b.store;
@@ -159,9 +167,6 @@ public final class QuotaPolicy implements Policy {
     this.overrides = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
     // Weak keys compare by identity: the engine hands the output policies the request it checked.
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
-    this.unknownTiersLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
-    this.costFailuresLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
-    this.badOverridesLogged = Caffeine.newBuilder().maximumSize(1_000).executor(Runnable::run).build();
   }
 
   /** Starts a builder over {@code store}. */
@@ -190,7 +195,7 @@ public final class QuotaPolicy implements Policy {
     if (principal.tier().isPresent()) {
       tier = context.tier(principal.tier().get()).orElse(null);
       if (tier == null && context.registersTiers()) {
-        logUnknownTier(principal, model);
+        logUnknownTier(context, principal, model);
         // ModelAccessPolicy's answer for such a principal: a chain with it has refused the request
         // already, and one without it must not tell the two apart either.
         return GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
@@ -204,7 +209,7 @@ public final class QuotaPolicy implements Policy {
     } catch (IllegalArgumentException e) {
       // Denied as a value, not thrown: under a fail-open step a throw would skip the quota, so a
       // principal whose override (a restriction, maybe) does not apply would have no limit at all.
-      logBadOverride(principal, model, e);
+      logBadOverride(context, principal, model, e);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     if (plan == null) {
@@ -217,12 +222,12 @@ public final class QuotaPolicy implements Policy {
       // Denied as a value, like a bad override: a cost is usually computed from the client's
       // request, and under a fail-open step a throw would let that client past the quota uncharged.
       // Only the class is logged: an exception whose message throws must not make this throw after all.
-      logCostFailure(e.getClass().getName(), "QuotaPolicy: the cost function threw {} for subject '{}' on model "
+      logCostFailure(context, e.getClass().getName(), "QuotaPolicy: the cost function threw {} for subject '{}' on model "
           + "'{}'; request denied", e.getClass().getName(), principal, model);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
     if (units < 1) {
-      logCostFailure(COST_BELOW_ONE, "QuotaPolicy: the cost function returned {} for subject '{}' on model '{}'; "
+      logCostFailure(context, COST_BELOW_ONE, "QuotaPolicy: the cost function returned {} for subject '{}' on model '{}'; "
           + "costs are at least 1; request denied", units, principal, model);
       return GuardDecision.deny(ReasonCode.INTERNAL_ERROR);
     }
@@ -238,65 +243,45 @@ public final class QuotaPolicy implements Policy {
   /**
    * Logs a request the cost function could not price, {@code failure} being the class name of the
    * exception it threw or {@link #COST_BELOW_ONE} ({@code what} is the line's first argument): at
-   * ERROR for the first request of each failure, at DEBUG after that. The cost usually comes from
-   * the client's request, so a client can repeat the failure at will, and a line each would flood
-   * the log; every such denial still has its audit line ({@code internal.error} by this policy).
+   * ERROR at most once a minute (by the engine's clock) for each failure, saying how many went to
+   * DEBUG since, at DEBUG otherwise. The cost usually comes from the client's request, so a client
+   * can repeat the failure at will, and a line each would flood the log; every such denial still
+   * has its audit line ({@code internal.error} by this policy).
    */
-  private void logCostFailure(String failure, String line, Object what, Principal principal, String model) {
-    boolean first = costFailuresLogged.asMap().putIfAbsent(failure, Boolean.TRUE) == null;
-    if (first || log.isDebugEnabled()) {
-      Object[] args = {what, LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256),
-          first ? "; logged once per kind of failure, at DEBUG after that" : ""};
-      if (first) {
-        log.error(line + "{}", args);
-      } else {
-        log.debug(line + "{}", args);
-      }
-    }
+  private void logCostFailure(
+      GuardContext context, String failure, String line, Object what, Principal principal, String model) {
+    costFailures.log(Level.ERROR, failure, context.clock().millis(), null, line, what,
+        LogText.oneLine(principal.subject(), 256), LogText.oneLine(model, 256));
   }
 
   /**
    * Logs a principal whose override claim is not a valid override of its plan, {@code e} saying
-   * why: at ERROR for the first request of each tenant and subject, at DEBUG after that. The
-   * credential carries the claim into every request it makes, and a line each would flood the log;
-   * the first names the credential to correct, and every such denial keeps its audit line.
+   * why: at ERROR at most once a minute (by the engine's clock) for each tenant and subject, at
+   * DEBUG otherwise. The credential carries the claim into every request it makes, and a line each
+   * would flood the log; the paced line names the credential to correct, and every such denial
+   * keeps its audit line.
    */
-  private void logBadOverride(Principal principal, String model, IllegalArgumentException e) {
+  private void logBadOverride(GuardContext context, Principal principal, String model, IllegalArgumentException e) {
     String tenant = LogText.oneLine(principal.tenant(), 256);
     String subject = LogText.oneLine(principal.subject(), 256);
-    boolean first = badOverridesLogged.asMap().putIfAbsent(List.of(tenant, subject), Boolean.TRUE) == null;
-    if (first || log.isDebugEnabled()) {
-      String line = "QuotaPolicy: the override claim '{}' of subject '{}' of tenant '{}' is not a valid override of "
-          + "its plan for model '{}': {}; request denied{}";
-      Object[] args = {overrideClaim, subject, tenant, LogText.oneLine(model, 256), LogText.message(e, 256),
-          first ? "; logged once per tenant and subject, at DEBUG after that" : ""};
-      if (first) {
-        log.error(line, args);
-      } else {
-        log.debug(line, args);
-      }
-    }
+    badOverrides.log(Level.ERROR, List.of(tenant, subject), context.clock().millis(), null,
+        "QuotaPolicy: the override claim '{}' of subject '{}' of tenant '{}' is not a valid override of its plan "
+            + "for model '{}': {}; request denied",
+        overrideClaim, subject, tenant, LogText.oneLine(model, 256), LogText.message(e, 256));
   }
 
   /**
-   * Logs a principal whose tier the engine does not register: at ERROR for the first request of
-   * each tier name, at DEBUG after that.
+   * Logs a principal whose tier the engine does not register: at ERROR at most once a minute (by
+   * the engine's clock) for each tier name, at DEBUG otherwise.
    */
-  private void logUnknownTier(Principal principal, String model) {
+  private void logUnknownTier(GuardContext context, Principal principal, String model) {
     String tier = LogText.oneLine(principal.tier().orElseThrow(), 256);
-    boolean first = unknownTiersLogged.asMap().putIfAbsent(tier, Boolean.TRUE) == null;
-    if (first || log.isDebugEnabled()) {
-      String line = "QuotaPolicy: subject '{}' of tenant '{}' has tier '{}', which the engine does not register; "
-          + "request for model '{}' denied with authz.model_forbidden, as every request of that tier will be "
-          + "(register the tier with tier(...) or correct the principal's tier){}";
-      Object[] args = {LogText.oneLine(principal.subject(), 256), LogText.oneLine(principal.tenant(), 256), tier,
-          LogText.oneLine(model, 256), first ? "; logged once per tier name" : ""};
-      if (first) {
-        log.error(line, args);
-      } else {
-        log.debug(line, args);
-      }
-    }
+    unknownTiers.log(Level.ERROR, tier, context.clock().millis(), null,
+        "QuotaPolicy: subject '{}' of tenant '{}' has tier '{}', which the engine does not register; request for "
+            + "model '{}' denied with authz.model_forbidden, as every request of that tier will be (register the "
+            + "tier with tier(...) or correct the principal's tier)",
+        LogText.oneLine(principal.subject(), 256), LogText.oneLine(principal.tenant(), 256), tier,
+        LogText.oneLine(model, 256));
   }
 
   /**
@@ -447,9 +432,10 @@ public final class QuotaPolicy implements Policy {
      * throws a {@link RuntimeException} or returns less than 1 fails the request closed ({@code
      * internal.error}) whatever the step's {@link io.modelguard.FailureMode}: the cost usually
      * comes from the client's request, and a fail-open step must not let a request its function
-     * cannot price past the quota uncharged. For the same reason the failure is logged at ERROR
-     * once per exception class (and once for a cost below 1), at DEBUG after that: a client can
-     * repeat it at will; each such denial has its audit line.
+     * cannot price past the quota uncharged. For the same reason the failure is logged at ERROR at
+     * most once a minute per exception class (and for a cost below 1), by the engine's clock, the
+     * line saying how many went to DEBUG since: a client can repeat it at will; each such denial
+     * has its audit line.
      */
     public Builder cost(RequestCost cost) {
       this.cost = Objects.requireNonNull(cost, "cost");

@@ -7,10 +7,12 @@ import io.modelguard.DigitsRequest;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Phase;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.Tier;
+import io.modelguard.internal.LogPace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,13 +22,17 @@ import org.junit.jupiter.api.Test;
 /**
  * A cost function prices the client's request (its batch size, say) before the input policy has
  * checked it, so a client decides whether it fails: each failure was an ERROR line, and one client
- * wrote as many as it sent requests. Now the first of each kind is at ERROR and the rest at DEBUG;
- * every denial keeps its answer.
+ * wrote as many as it sent requests. Now one of each kind a minute is at ERROR, saying how many went
+ * to DEBUG since, and the rest at DEBUG: a client repeating its malformed body cannot flood the log,
+ * nor spend the one ERROR a later fault of the same exception class needs. Every denial keeps its
+ * answer. Time is the engine's clock, which the test moves.
  */
 class QuotaCostLogTest {
 
+  private final MutableClock clock = MutableClock.standard();
+
   /** A guard whose quota charges the body's {@code batch} number, read as a client wrote it. */
-  private static ModelGuard guard() {
+  private ModelGuard guard() {
     QuotaPolicy.RequestCost batch = ctx -> {
       byte[] body;
       try {
@@ -37,7 +43,7 @@ class QuotaCostLogTest {
       String text = new String(body, StandardCharsets.UTF_8);
       return Long.parseLong(text.substring(text.indexOf(':') + 1, text.indexOf('}')).strip());
     };
-    return ModelGuard.builder().auditLog(false).models("digits")
+    return ModelGuard.builder().clock(clock).auditLog(false).models("digits")
         .tier(Tier.builder("free").models("digits")
             .limits(QuotaLimit.tokenBucket("burst", 1_000, Duration.ofMinutes(1))).build())
         .chain("default", c -> c
@@ -48,7 +54,7 @@ class QuotaCostLogTest {
   }
 
   @Test
-  void aCostFunctionAClientMakesThrowIsLoggedAtErrorOncePerExceptionClass() {
+  void aCostFunctionAClientMakesThrowIsLoggedAtErrorOnceAMinutePerExceptionClass() {
     ModelGuard guard = guard();
     int requests = 20;
     try (LogCapture log = LogCapture.of(QuotaPolicy.class, Level.DEBUG)) {
@@ -58,18 +64,27 @@ class QuotaCostLogTest {
       }
 
       assertThat(log.messagesAt(Level.ERROR)).singleElement().asString()
-          .contains("threw java.lang.NumberFormatException", "subject 'u'", "model 'digits'", "once per kind");
+          .contains("threw java.lang.NumberFormatException", "subject 'u'", "model 'digits'",
+              "at most once a minute per kind of failure; 0 more since the last");
       assertThat(log.messagesAt(Level.DEBUG)).hasSize(requests - 1)
-          .allSatisfy(line -> assertThat(line).contains("NumberFormatException").doesNotContain("once per kind"));
+          .allSatisfy(line -> assertThat(line).contains("NumberFormatException").doesNotContain("once a minute"));
 
       guard.check(new DigitsRequest("}\"batch\":1"));
-      assertThat(log.messagesAt(Level.ERROR)).as("another class of failure is told once too").hasSize(2)
+      assertThat(log.messagesAt(Level.ERROR)).as("another class of failure is told too").hasSize(2)
           .last().asString().contains("StringIndexOutOfBoundsException");
+
+      clock.advance(LogPace.INTERVAL.minusMillis(1));
+      guard.check(new DigitsRequest("{\"batch\":\"y\"}"));
+      assertThat(log.messagesAt(Level.ERROR)).as("within the minute").hasSize(2);
+      clock.advance(Duration.ofMillis(1));
+      guard.check(new DigitsRequest("{\"batch\":\"z\"}"));
+      assertThat(log.messagesAt(Level.ERROR)).as("a minute on, the class is told again").hasSize(3)
+          .last().asString().contains("NumberFormatException", requests + " more since the last");
     }
   }
 
   @Test
-  void aCostBelowOneUnitIsLoggedAtErrorOnce() {
+  void aCostBelowOneUnitIsLoggedAtErrorOnceAMinute() {
     ModelGuard guard = guard();
     try (LogCapture log = LogCapture.of(QuotaPolicy.class, Level.INFO)) {
       for (long batch : new long[] {0, -1, 0, Long.MIN_VALUE}) {
@@ -77,7 +92,10 @@ class QuotaCostLogTest {
             .contains(ReasonCode.INTERNAL_ERROR);
       }
       assertThat(log.messagesAt(Level.ERROR)).singleElement().asString()
-          .contains("returned 0", "costs are at least 1");
+          .contains("returned 0", "costs are at least 1", "0 more since the last");
+      clock.advance(LogPace.INTERVAL);
+      guard.check(new DigitsRequest("{\"batch\":0}"));
+      assertThat(log.messagesAt(Level.ERROR)).hasSize(2).last().asString().contains("3 more since the last");
 
       assertThat(guard.check(new DigitsRequest("{\"batch\":3}")).isAllowed()).as("a priced request").isTrue();
     }

@@ -7,26 +7,29 @@ import io.modelguard.DigitsRequest;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Phase;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.Tier;
+import io.modelguard.internal.LogPace;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
  * A credential whose quota override claim is not valid carries it into every request it makes, and
- * each was an ERROR line: a busy client with a badly issued token wrote one per request. Now the
- * first request of each tenant and subject is at ERROR, naming the credential, and the rest at
+ * each was an ERROR line: a busy client with a badly issued token wrote one per request. Now one
+ * request a minute of each tenant and subject is at ERROR, naming the credential, and the rest at
  * DEBUG; every request is still refused.
  */
 class QuotaOverrideLogTest {
 
   @Test
-  void aBadOverrideClaimIsLoggedAtErrorOncePerTenantAndSubject() {
+  void aBadOverrideClaimIsLoggedAtErrorOnceAMinutePerTenantAndSubject() {
     AtomicReference<Principal> principal = new AtomicReference<>(principal("alice", "acme"));
-    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits")
+    MutableClock clock = MutableClock.standard();
+    ModelGuard guard = ModelGuard.builder().clock(clock).auditLog(false).models("digits")
         .tier(Tier.builder("free").models("digits")
             .limits(QuotaLimit.tokenBucket("burst", 2, Duration.ofMinutes(1))).build())
         .chain("default", c -> c
@@ -41,9 +44,10 @@ class QuotaOverrideLogTest {
 
       assertThat(log.messagesAt(Level.ERROR)).singleElement().asString().contains(
           "the override claim 'mg_quota' of subject 'alice' of tenant 'acme' is not a valid override",
-          "model 'digits'", "request denied; logged once per tenant and subject");
+          "model 'digits'", "request denied (logged at this level at most once a minute per tenant and subject; "
+              + "0 more since the last");
       assertThat(log.messagesAt(Level.DEBUG)).hasSize(requests - 1)
-          .allSatisfy(line -> assertThat(line).contains("subject 'alice'").doesNotContain("logged once"));
+          .allSatisfy(line -> assertThat(line).contains("subject 'alice'").doesNotContain("once a minute"));
 
       principal.set(principal("bob", "acme"));
       guard.check(new DigitsRequest());
@@ -52,6 +56,12 @@ class QuotaOverrideLogTest {
       assertThat(log.messagesAt(Level.ERROR)).as("each other credential is named too").hasSize(3)
           .satisfies(lines -> assertThat(lines.get(1)).contains("subject 'bob' of tenant 'acme'"))
           .satisfies(lines -> assertThat(lines.get(2)).contains("subject 'alice' of tenant 'globex'"));
+
+      principal.set(principal("alice", "acme"));
+      clock.advance(LogPace.INTERVAL);
+      guard.check(new DigitsRequest());
+      assertThat(log.messagesAt(Level.ERROR)).as("a minute on, the credential is named again").hasSize(4)
+          .last().asString().contains("subject 'alice' of tenant 'acme'", (requests - 1) + " more since the last");
     }
   }
 

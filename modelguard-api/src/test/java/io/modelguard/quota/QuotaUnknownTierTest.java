@@ -8,11 +8,13 @@ import io.modelguard.FailureMode;
 import io.modelguard.GuardDecision;
 import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
+import io.modelguard.MutableClock;
 import io.modelguard.Phase;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.Tier;
 import io.modelguard.authz.ModelAccessPolicy;
+import io.modelguard.internal.LogPace;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import java.time.Clock;
@@ -97,15 +99,27 @@ class QuotaUnknownTierTest {
   }
 
   @Test
-  void anUnknownTierIsLoggedAtErrorOncePerTierName() {
-    ModelGuard fre = guard("fre", unlimitedByDefault(), FailureMode.CLOSED, FREE);
+  void anUnknownTierIsLoggedAtErrorOnceAMinutePerTierName() {
+    MutableClock clock = MutableClock.standard();
+    QuotaPolicy quota = unlimitedByDefault();
+    ModelGuard fre = ModelGuard.builder().clock(clock).auditLog(false).models("digits").tier(FREE)
+        .chain("default", c -> c
+            .policy(Phase.AUTHENTICATE, "token",
+                ctx -> GuardDecision.authenticated(Principal.builder("u").tenant("acme").tier("fre").build()))
+            .policy(Phase.QUOTA, "quota", quota))
+        .build();
     try (LogCapture log = LogCapture.of(QuotaPolicy.class, Level.INFO)) {
       for (int i = 0; i < 3; i++) {
         fre.check(new DigitsRequest());
       }
       assertThat(log.messagesAt(Level.ERROR)).singleElement().asString()
           .contains("subject 'u'", "tenant 'acme'", "tier 'fre'", "does not register", "authz.model_forbidden",
-              "model 'digits'");
+              "model 'digits'", "at most once a minute per tier name; 0 more since the last");
+
+      clock.advance(LogPace.INTERVAL);
+      fre.check(new DigitsRequest());
+      assertThat(log.messagesAt(Level.ERROR)).as("a minute on, told again").hasSize(2)
+          .last().asString().contains("tier 'fre'", "2 more since the last");
     }
   }
 

@@ -9,6 +9,7 @@ import io.modelguard.ModelOutput;
 import io.modelguard.PathTemplate;
 import io.modelguard.internal.ContentCodings;
 import io.modelguard.internal.HeaderNames;
+import io.modelguard.internal.LogPace;
 import io.modelguard.internal.LogText;
 import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
@@ -41,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The servlet adapter: a {@link Filter} that checks every request for a guarded endpoint with a
@@ -135,8 +137,8 @@ import org.slf4j.LoggerFactory;
  * <p>Output the output policies cannot see never reaches the client. With output policies, the
  * whole response is held in memory until the servlet returns, up to {@link
  * Builder#maxOutputBytes}; a servlet that writes more is answered with {@code internal.error}. So
- * is a servlet that fails with an exception (logged at ERROR, not passed to the container, whose
- * error page would show its message: it may quote the model's output), a servlet that sets a {@code
+ * is a servlet that fails with an exception (logged at ERROR with its stack trace, not passed to
+ * the container, whose error page would show its message: it may quote the model's output), a servlet that sets a {@code
  * Content-Encoding} (a compressed body is bytes the policies cannot read: compress outside this
  * filter), also under a name that reads as it on the wire ({@code "Content-Encoding "}; one naming
  * no coding, {@code identity} in any letter case amid spaces, tabs or empty list members as RFC 9110
@@ -178,6 +180,13 @@ import org.slf4j.LoggerFactory;
  * (logged at ERROR) and the client gets an empty answer. Included by a page that writes through
  * its writer, a guarded servlet's (checked) output or the filter's problem is written through that
  * writer, as text.
+ *
+ * <p>The lines the filter logs about what a servlet under output policies did wrong (failed, wrote
+ * too much, in a coding or charset the policies cannot read, started asynchronous processing) are
+ * logged at ERROR at most once a minute (by the engine's clock) per servlet, kind of line and
+ * exception class, each saying how many like it went to DEBUG since: a client whose input makes the
+ * application throw can repeat it as fast as the server answers, and a stack trace per request
+ * would bury every other line.
  *
  * <p>A request is checked once. Later dispatches of a request the filter has allowed are not
  * checked again: a guarded servlet that dispatches itself again asynchronously is neither charged
@@ -244,6 +253,8 @@ public final class ModelGuardFilter implements Filter {
   private final String errorPageHeld = checked + ".errorPage";
 
   private final ModelGuard guard;
+  /** The pace of the lines about what a servlet did wrong: see the class documentation. */
+  private final LogPace<FaultKey> faults = new LogPace<>(log, "per servlet, kind of line and exception class");
   private final List<Route> routes;
   private final int maxOutputBytes;
   private final Map<String, Binding> servlets = new ConcurrentHashMap<>();
@@ -447,6 +458,23 @@ public final class ModelGuardFilter implements Filter {
     return LogText.oneLine(path, MAX_LOGGED_PATH);
   }
 
+  /**
+   * What a line about a servlet's fault is paced by ({@link #faults}): the servlet's name, the
+   * line's format and the class name of what was thrown (empty: nothing). All come from the
+   * deployment and the code, never from the request, so there are few.
+   */
+  private record FaultKey(String servlet, String line, String thrown) {}
+
+  /**
+   * Logs what the servlet of {@code request} did wrong, with the stack trace of {@code thrown}
+   * unless it is null: at ERROR at most once a minute per {@link FaultKey}, at DEBUG otherwise.
+   */
+  private void fault(HttpServletRequest request, Throwable thrown, String format, Object... args) {
+    FaultKey key = new FaultKey(String.valueOf(servletName(request)), format,
+        thrown == null ? "" : thrown.getClass().getName());
+    faults.log(Level.ERROR, key, guard.clock().millis(), thrown, format, args);
+  }
+
   /** Marks the request refused, so that no later dispatch runs a guarded servlet, and sends the problem. */
   private void refuse(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
       throws IOException {
@@ -473,9 +501,8 @@ public final class ModelGuardFilter implements Filter {
         // Not passed on: the container's error page shows an exception's message (Tomcat its stack
         // trace too), which the output policies never saw and which may quote the model's output
         // (as a parser's message quotes the input it could not read), like sendError's message.
-        log.error("ModelGuard: the servlet on {} failed; its output and the exception, which the output "
-            + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain(),
-            LogText.throwable(e));
+        fault(request, e, "ModelGuard: the servlet on {} failed; its output and the exception, which the output "
+            + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain());
         if (!buffered.passedThrough()) {
           withhold(request, response, buffered);
         }
@@ -498,20 +525,20 @@ public final class ModelGuardFilter implements Filter {
       if (buffered.captured().length > 0) {
         // Tomcat completes the response when a forward returns: output the servlet's view wrote
         // into the held response can no longer be sent. Withheld; said, not lost in silence.
-        log.error("ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
+        fault(request, null, "ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
             + "forward from a servlet whose chain '{}' has output policies?) while its output was held "
             + "for them; that output is withheld", logged(path), endpoint.chain());
       }
       return;
     }
     if (request.isAsyncStarted()) {
-      log.error("ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
+      fault(request, null, "ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
           + "output policies; its output is withheld", logged(path), endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
     if (buffered.overflowed()) {
-      log.error("ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
+      fault(request, null, "ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
           + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
       withhold(request, response, buffered);
       return;
@@ -519,7 +546,7 @@ public final class ModelGuardFilter implements Filter {
     List<String> codingHeaders = contentEncodingNames(response);
     String encoding = contentCoding(response, codingHeaders);
     if (encoding != null) {
-      log.error("ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
+      fault(request, null, "ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
           + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
           + "ModelGuardFilter.", logged(path), encoding, endpoint.chain());
       withhold(request, response, buffered);
@@ -553,7 +580,7 @@ public final class ModelGuardFilter implements Filter {
     try {
       declared = TextBodies.declaredCharset(contentType);
     } catch (IllegalArgumentException e) {
-      log.error("ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
+      fault(request, null, "ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
           + "read; its output is withheld", logged(path), contentType, endpoint.chain());
       withhold(request, response, buffered);
       return;
@@ -573,13 +600,13 @@ public final class ModelGuardFilter implements Filter {
         captured = null;
       }
       if (captured == null) {
-        log.error("ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
+        fault(request, null, "ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
             + "read as UTF-8; its output is withheld. Answer in UTF-8.", logged(path), contentType, endpoint.chain());
         withhold(request, response, buffered);
         return;
       }
       if (captured.length > maxOutputBytes) {
-        log.error("ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
+        fault(request, null, "ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
             + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
         withhold(request, response, buffered);
         return;
@@ -746,12 +773,17 @@ public final class ModelGuardFilter implements Filter {
     return path.isEmpty() ? "/" : path;
   }
 
-  private Binding servletBinding(HttpServletRequest request) {
+  /** The name of the servlet the container mapped the request to; in an include, the included one's. */
+  private static String servletName(HttpServletRequest request) {
     // In an include, the request's mapping is the including servlet's; the included one is here.
     HttpServletMapping mapping = request.getDispatcherType() == DispatcherType.INCLUDE
         && request.getAttribute(RequestDispatcher.INCLUDE_MAPPING) instanceof HttpServletMapping included
         ? included : request.getHttpServletMapping();
-    String name = mapping == null ? null : mapping.getServletName();
+    return mapping == null ? null : mapping.getServletName();
+  }
+
+  private Binding servletBinding(HttpServletRequest request) {
+    String name = servletName(request);
     if (name == null) {
       return Binding.UNGUARDED;
     }

@@ -11,6 +11,7 @@ import io.modelguard.examples.model.ForwardedImage;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.examples.model.Predictions;
 import io.modelguard.input.FetchedInputs;
+import io.modelguard.internal.LogPace;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import io.modelguard.servlet.ModelGuardFilter;
@@ -30,7 +31,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * {@code POST /v1/models/{model}/predict} in gateway mode: forwards the request to the model's
@@ -122,7 +123,7 @@ import org.slf4j.LoggerFactory;
  * all of them together at most {@value #MAX_IN_FLIGHT}; one more is {@code 502 upstream.unavailable}.
  *
  * <p>The lines it logs about what it refused or could not relay (at an in-flight cap, an upstream's
- * failure or an answer not relayed, a model without an upstream) are paced ({@link WarningPace}):
+ * failure or an answer not relayed, a model without an upstream) are paced ({@link LogPace}):
  * at WARN (ERROR for a configuration fault) at most once a minute per kind of line and upstream it
  * names (a model's predict URL, for an upstream's failures), each saying how many like it went to
  * DEBUG since: a model's failure that a client repeats hides no other model's, nor another kind. A
@@ -225,7 +226,7 @@ public final class GatewayServlet extends HttpServlet {
   /** The key of {@link #inFlightInAll}'s one count. */
   private static final String ALL = "all";
   /**
-   * The {@link WarningPace} keys of the lines that are not about an upstream's failure (those are
+   * The {@link LogPace} keys of the lines that are not about an upstream's failure (those are
    * paced by the model's predict URL), each taken with its line's format: never a tenant's name,
    * which the requests choose.
    */
@@ -243,7 +244,11 @@ public final class GatewayServlet extends HttpServlet {
   private final transient ConcurrentHashMap<String, Integer> inFlightByUpstream = new ConcurrentHashMap<>();
   /** All predictions waiting on upstreams, under the one key {@link #ALL}. */
   private final transient ConcurrentHashMap<String, Integer> inFlightInAll = new ConcurrentHashMap<>();
-  private final transient WarningPace warnings;
+  /** The pace of the lines below: keyed by a line's key and format, never by a tenant's name. */
+  private final transient LogPace<String> warnings =
+      new LogPace<>(log, "per kind of line and upstream or kind of refusal");
+  /** The time the lines are paced by: milliseconds of arbitrary origin. */
+  private final transient LongSupplier millis;
 
   private static ScheduledThreadPoolExecutor deadlines() {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("gateway-deadlines-"));
@@ -256,14 +261,18 @@ public final class GatewayServlet extends HttpServlet {
 
   /** Forwards to {@code upstreams} with {@code http}. */
   public GatewayServlet(Upstreams upstreams, HttpClient http) {
-    this(upstreams, http, System::nanoTime);
+    // Monotonic: an operator setting the wall clock changes no pace.
+    this(upstreams, http, () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
   }
 
-  /** Forwards to {@code upstreams} with {@code http}, pacing its warnings by {@code ticker} (nanoseconds). */
-  GatewayServlet(Upstreams upstreams, HttpClient http, LongSupplier ticker) {
+  /**
+   * Forwards to {@code upstreams} with {@code http}, pacing its warnings by {@code millis}
+   * (milliseconds of arbitrary origin).
+   */
+  GatewayServlet(Upstreams upstreams, HttpClient http, LongSupplier millis) {
     this.upstreams = Objects.requireNonNull(upstreams, "upstreams");
     this.http = Objects.requireNonNull(http, "http");
-    this.warnings = new WarningPace(ticker);
+    this.millis = Objects.requireNonNull(millis, "millis");
   }
 
   /**
@@ -461,36 +470,24 @@ public final class GatewayServlet extends HttpServlet {
     relay(answer.statusCode(), headers, answer.body(), response);
   }
 
-  /** Logs at WARN at most once a minute for {@code key} ({@link WarningPace}), at DEBUG otherwise. */
+  /** Logs at WARN at most once a minute for {@code key} ({@link #log}), at DEBUG otherwise. */
   private void warn(String key, String format, Object... args) {
-    log(false, key, format, args);
+    log(Level.WARN, key, format, args);
   }
 
-  /** Logs at ERROR at most once a minute for {@code key} ({@link WarningPace}), at DEBUG otherwise. */
+  /** Logs at ERROR at most once a minute for {@code key} ({@link #log}), at DEBUG otherwise. */
   private void error(String key, String format, Object... args) {
-    log(true, key, format, args);
+    log(Level.ERROR, key, format, args);
   }
 
   /**
-   * Logs at ERROR or WARN if the warning of {@code key} and {@code format} is due, its line then
+   * Logs at {@code level} if the line of {@code key} and {@code format} is due, its line then
    * ending with how many like it (same key and format) were logged at DEBUG since the previous one;
    * at DEBUG otherwise.
    */
-  private void log(boolean error, String key, String format, Object... args) {
+  private void log(Level level, String key, String format, Object... args) {
     // Paced per key and line: one kind of failure that a client repeats must not hide another.
-    long unwarned = warnings.warnNow(key + '\n' + format);
-    if (unwarned < 0) {
-      log.debug(format, args);
-      return;
-    }
-    Object[] all = Arrays.copyOf(args, args.length + 1);
-    all[args.length] = unwarned;
-    String paced = format + " (logged at this level at most once a minute; {} more since the last, at DEBUG)";
-    if (error) {
-      log.error(paced, all);
-    } else {
-      log.warn(paced, all);
-    }
+    warnings.log(level, key + '\n' + format, millis.getAsLong(), null, format, args);
   }
 
   /** The tenant of the request's principal (the guard allowed it); empty without one. */

@@ -8,6 +8,7 @@ import io.modelguard.examples.AppOptions;
 import io.modelguard.examples.ModelServingApp;
 import io.modelguard.examples.QuotaClocks;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.internal.LogPace;
 import io.modelguard.test.LogCapture;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -59,7 +60,7 @@ class GatewayLogPaceTest {
       assertThat(log.messagesAt(Level.DEBUG)).hasSize(predictions - 1)
           .allSatisfy(line -> assertThat(line).contains(closed.toString(), "ConnectException"));
 
-      ticker.addAndGet(WarningPace.INTERVAL.toNanos());
+      ticker.addAndGet(LogPace.INTERVAL.toMillis());
       assertThat(post(edge, digits, free).statusCode()).isEqualTo(502);
       assertThat(log.messagesAt(Level.WARN)).hasSize(2).last().asString()
           .contains(closed.toString(), (predictions - 1) + " more since the last");
@@ -136,7 +137,7 @@ class GatewayLogPaceTest {
               other -> assertThat(other).contains("/v1/models/digits/predict answered 503", "0 more since"),
               kind -> assertThat(kind).contains("/v1/models/iris/predict answered 200 as text/html", "0 more since"));
 
-      ticker.addAndGet(WarningPace.INTERVAL.toNanos());
+      ticker.addAndGet(LogPace.INTERVAL.toMillis());
       irisAnswer.set("500 Internal Server Error");
       assertThat(post(edge, "iris", iris, enterprise).statusCode()).isEqualTo(502);
       assertThat(log.messagesAt(Level.WARN)).hasSize(4).last().asString()
@@ -145,7 +146,7 @@ class GatewayLogPaceTest {
     }
   }
 
-  /** The gateway's endpoints with its warnings paced by {@code ticker}. */
+  /** The gateway's endpoints with its warnings paced by {@code ticker} (milliseconds). */
   private static ModelServingApp.Endpoints paced(Upstreams upstreams, AtomicLong ticker) {
     return ModelServingApp.Endpoints.leavingUnserved(site -> ModelServingApp.context(
         new GatewayServlet(upstreams, GatewayServlet.client(upstreams), ticker::get), site));
