@@ -7,6 +7,7 @@ import io.modelguard.ReasonCode;
 import io.modelguard.internal.ContentCodings;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
+import io.modelguard.jaxrs.internal.OutputFaultLog;
 import io.modelguard.problem.ProblemRenderer;
 import io.modelguard.problem.ProblemResponse;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -31,15 +32,18 @@ final class GuardRequestFilter implements ContainerRequestFilter {
   private final GuardedLocatorCheck locators;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final Integer maxOutputBytes;
+  private final OutputFaultLog.Resource outputFaults;
 
   GuardRequestFilter(ModelGuard guard, EndpointSpec spec, ServingClassCheck servingClass, GuardedLocatorCheck locators,
-      Function<ContainerRequestContext, Optional<String>> remoteAddress, int maxOutputBytes) {
+      Function<ContainerRequestContext, Optional<String>> remoteAddress, int maxOutputBytes,
+      OutputFaultLog.Resource outputFaults) {
     this.guard = guard;
     this.spec = spec;
     this.servingClass = servingClass;
     this.locators = locators;
     this.remoteAddress = remoteAddress;
     this.maxOutputBytes = maxOutputBytes;
+    this.outputFaults = outputFaults;
   }
 
   @Override
@@ -95,6 +99,7 @@ final class GuardRequestFilter implements ContainerRequestFilter {
     context.setProperty(GuardResponseFilter.DECISION_PROPERTY, decision);
     context.setProperty(GuardResponseFilter.REQUEST_PROPERTY, request);
     context.setProperty(GuardResponseFilter.MAX_OUTPUT_PROPERTY, maxOutputBytes);
+    context.setProperty(OutputFaultLog.PROPERTY, outputFaults);
   }
 
   /** Whether {@code values} (a path variable's) are all one value, or none. */

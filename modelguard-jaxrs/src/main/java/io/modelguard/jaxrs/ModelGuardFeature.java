@@ -7,6 +7,7 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelSecured;
 import io.modelguard.internal.AnnotationInheritance;
 import io.modelguard.jaxrs.internal.GuardResponseFilter;
+import io.modelguard.jaxrs.internal.OutputFaultLog;
 import io.modelguard.jaxrs.internal.ServletConnectionFacts;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Path;
@@ -210,7 +211,12 @@ import org.slf4j.LoggerFactory;
  * the {@code internal.error} problem (500). It still carries the decision's headers (the request
  * was counted, so its {@code RateLimit} fields stay), except where the problem has a header of
  * that name ({@code Cache-Control}, {@code Content-Type}) and {@code Content-Length}, as in the
- * servlet adapter.
+ * servlet adapter. What was withheld and why (a stream, a coded or non-UTF-8 entity, a failed
+ * writer with its stack trace, an entity over the limit) is logged by {@code
+ * io.modelguard.jaxrs.internal.GuardResponseFilter} at ERROR at most once a minute (by the
+ * engine's clock) per resource method, kind of line and exception class, each line saying how
+ * many like it went to DEBUG since: a client whose input makes a resource misbehave can repeat it
+ * as fast as the server answers.
  *
  * <p>Output policies run on every response with an entity that reaches the response filters of
  * an allowed request, whatever its status, since an error body can carry a prediction too: a
@@ -287,6 +293,8 @@ public final class ModelGuardFeature implements DynamicFeature {
   private final ModelGuard guard;
   private final Function<ContainerRequestContext, Optional<String>> remoteAddress;
   private final int maxOutputBytes;
+  /** What guarded methods' responses did that the output policies cannot read: logged paced, see the class comment. */
+  private final OutputFaultLog outputFaults = new OutputFaultLog();
   /** For a class, a sub-resource locator {@code @ModelSecured} is on or over; found once per class. */
   private final ClassValue<Optional<Method>> guardedLocators = new ClassValue<>() {
     @Override
@@ -466,7 +474,8 @@ public final class ModelGuardFeature implements DynamicFeature {
     boolean outputPolicies = guard.chain(spec.chain()).hasOutputPolicies();
     context.register(new GuardRequestFilter(guard, spec,
         new ServingClassCheck(method, resourceClass, found, outputPolicies),
-        new GuardedLocatorCheck(method, guardedLocators), address, maxOutputBytes), Priorities.AUTHENTICATION);
+        new GuardedLocatorCheck(method, guardedLocators), address, maxOutputBytes,
+        outputFaults.of(resourceClass.getName() + "." + method.getName() + "()")), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
   }

@@ -17,6 +17,8 @@ import io.modelguard.ReasonCode;
 import io.modelguard.ResponseContext;
 import io.modelguard.Principal;
 import io.modelguard.input.FetchedInputs;
+import io.modelguard.internal.LogPace;
+import io.modelguard.jaxrs.internal.GuardResponseFilter;
 import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaLimit;
 import io.modelguard.quota.QuotaPolicy;
@@ -25,6 +27,7 @@ import io.modelguard.problem.ProblemResponse;
 import io.modelguard.test.AdapterConformanceSuite.Deployment;
 import io.modelguard.test.ErrorOutputContract;
 import io.modelguard.test.ErrorOutputFixture;
+import io.modelguard.test.FakeClock;
 import io.modelguard.test.LogCapture;
 import io.modelguard.test.RawHttp;
 import io.modelguard.test.input.FetchedInputsFixture;
@@ -1051,6 +1054,81 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
           .header("Accept", MediaType.SERVER_SENT_EVENTS));
       assertThat(denied.statusCode()).isEqualTo(ProblemRenderer.render(GuardDecision.deny(ReasonCode.INPUT_INVALID)).status());
       assertThat(denied.body()).doesNotContain(CheckedEvents.EVENT);
+    }
+  }
+
+  @Test
+  void aResourceThatAClientMakesFailItsOutputIsLoggedAtErrorOnceAMinutePerExceptionClassNotPerRequest()
+      throws Exception {
+    // Each failure was an ERROR with its stack trace: a client whose input makes the resource
+    // answer what the output policies cannot take wrote one per request. Paced by the engine's
+    // clock, which the test moves.
+    FakeClock clock = FakeClock.standard();
+    ModelGuard paced = ModelGuard.builder()
+        .auditLog(false)
+        .clock(clock)
+        .models("digits")
+        .chain("held", chain -> chain.output(OutputPhase.PERTURB, "as-is", ctx -> ctx.output()))
+        .build();
+    TestApplication app = TestApplication.builder(
+            ModelGuardFeature.builder(paced).maxOutputBytes(Misbehaving.LIMIT).build())
+        .resources(Misbehaving.class)
+        .build();
+    try (Deployment d = runtime().deploy(app);
+        LogCapture logged = LogCapture.of(GuardResponseFilter.class, Level.DEBUG)) {
+      String failed = "could not apply the output policies";
+      int failures = 5;
+      for (int i = 0; i < failures; i++) {
+        assertInternalError(postText(d, "/misbehaving", "long " + i));
+      }
+      assertThat(logged.messagesAt(Level.ERROR)).singleElement().asString()
+          .contains(failed, "once a minute per resource method", "0 more since the last");
+      assertThat(logged.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
+          .satisfies(e -> assertThat(e.getThrowableProxy().getClassName()).isEqualTo(UncheckedIOException.class.getName()));
+      assertThat(logged.messagesAt(Level.DEBUG)).filteredOn(m -> m.contains(failed)).hasSize(failures - 1);
+
+      assertInternalError(postText(d, "/misbehaving", Misbehaving.UNWRITABLE));
+      assertThat(logged.messagesAt(Level.ERROR)).as("another exception class is told at once").hasSize(2);
+
+      clock.advance(LogPace.INTERVAL);
+      assertInternalError(postText(d, "/misbehaving", "long again"));
+      assertThat(logged.messagesAt(Level.ERROR)).hasSize(3).last().asString()
+          .contains(failed, (failures - 1) + " more since the last");
+    }
+  }
+
+  /** Asserts that {@code r} is the {@code internal.error} problem. */
+  private static void assertInternalError(HttpResponse<String> r) {
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).contains("\"code\":\"internal.error\"");
+  }
+
+  /** POSTs {@code text} as {@code text/plain} to {@code path} of {@code app}. */
+  private HttpResponse<String> postText(Deployment app, String path, String text) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(app.baseUri() + path))
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString(text)));
+  }
+
+  /**
+   * Under output policies, answers what they cannot take, as the client's input decides: an entity
+   * no writer can serialise for {@link #UNWRITABLE}, one over {@link #LIMIT} bytes for any other.
+   */
+  @Path("/misbehaving")
+  @ModelSecured(model = "digits", chain = "held")
+  public static class Misbehaving {
+    /** The most output the feature deploying this resource holds for the output policies. */
+    static final int LIMIT = 16;
+    /** The body that makes the entity one no writer serialises. */
+    static final String UNWRITABLE = "unwritable";
+
+    @POST
+    @Consumes("text/plain")
+    public Response answer(String input) {
+      if (input.equals(UNWRITABLE)) {
+        return Response.ok(new Misbehaving(), "application/x-unwritable").build();
+      }
+      return Response.ok("{\"label\":\"" + input.repeat(LIMIT) + "\"}", "application/json").build();
     }
   }
 

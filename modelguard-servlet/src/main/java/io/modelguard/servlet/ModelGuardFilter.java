@@ -182,8 +182,9 @@ import org.slf4j.event.Level;
  * writer, as text.
  *
  * <p>The lines the filter logs about what a servlet under output policies did wrong (failed, wrote
- * too much, in a coding or charset the policies cannot read, started asynchronous processing) are
- * logged at ERROR at most once a minute (by the engine's clock) per servlet, kind of line and
+ * too much, in a coding or charset the policies cannot read, started asynchronous processing), and
+ * the line saying that a problem could not be sent on a response already committed, are logged at
+ * ERROR at most once a minute (by the engine's clock) per servlet, kind of line and
  * exception class, each saying how many like it went to DEBUG since: a client whose input makes the
  * application throw can repeat it as fast as the server answers, and a stack trace per request
  * would bury every other line.
@@ -669,7 +670,7 @@ public final class ModelGuardFilter implements Filter {
    * response committed meanwhile (from an asynchronous thread) is left as it is, since resetting it
    * would fail.
    */
-  private static void withhold(HttpServletRequest request, HttpServletResponse response, BufferingResponse buffered)
+  private void withhold(HttpServletRequest request, HttpServletResponse response, BufferingResponse buffered)
       throws IOException {
     buffered.discard();
     if (!response.isCommitted()) {
@@ -876,12 +877,15 @@ public final class ModelGuardFilter implements Filter {
 
   /**
    * Writes a problem verbatim: status, headers, exact media type, explicit length, body. In an
-   * include, the container ignores all but the body.
+   * include, the container ignores all but the body. On a response already committed (a page that
+   * flushed its answer, then dispatched asynchronously to a guarded path that refuses the request),
+   * nothing can be sent: said at ERROR, paced per servlet as the servlets' faults are, since the
+   * client can repeat the request at will.
    */
-  static void writeProblem(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
+  private void writeProblem(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
       throws IOException {
     if (completed(request, response)) {
-      log.error("ModelGuard: response already committed; cannot send problem {}", problem.status());
+      fault(request, null, "ModelGuard: response already committed; cannot send problem {}", problem.status());
       return;
     }
     response.setStatus(problem.status());

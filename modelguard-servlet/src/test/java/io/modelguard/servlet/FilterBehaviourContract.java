@@ -42,6 +42,7 @@ import io.modelguard.servlet.testapp.PaddedHeadersServlet;
 import io.modelguard.servlet.testapp.PredictionErrorPageServlet;
 import io.modelguard.servlet.testapp.PeekEchoServlet;
 import io.modelguard.servlet.testapp.CharsetAfterWriterServlet;
+import io.modelguard.servlet.testapp.CommitThenDispatchServlet;
 import io.modelguard.servlet.testapp.EarlyHintsServlet;
 import io.modelguard.servlet.testapp.EncodingEchoServlet;
 import io.modelguard.servlet.testapp.IncludingPageServlet;
@@ -1137,6 +1138,35 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
       assertInternalError(postTo(app, "/throws", "state again"));
       assertThat(logged.messagesAt(Level.ERROR)).hasSize(3).last().asString()
           .contains((failures - 1) + " more since the last");
+    }
+  }
+
+  @Test
+  void aProblemThatCannotBeSentOnACommittedResponseIsLoggedAtErrorOnceAMinutePerServletNotPerRequest()
+      throws Exception {
+    // A page that flushed its head, then handed the request to a guarded path that refuses it: the
+    // problem cannot be sent, and each refusal was an ERROR, as often as the client asked.
+    ConformanceFixture paced = ConformanceFixture.create(b -> b
+        .chain("refusing", c -> c.policy(Phase.VALIDATE, "deny", ctx -> GuardDecision.deny(ReasonCode.INPUT_INVALID))));
+    ModelGuardFilter guard = ModelGuardFilter.builder(paced.guard())
+        .route("/refused", EndpointSpec.of("digits", "refusing", 1)).build();
+    try (Deployment app = runtime().start("/app", List.of(guard),
+            List.of(ServletDef.of("front", new CommitThenDispatchServlet(), "/front"),
+                ServletDef.of("refused", new CommitThenDispatchServlet(), "/refused")), Map.of());
+        LogCapture logged = LogCapture.of(ModelGuardFilter.class, Level.DEBUG)) {
+      String committed = "response already committed; cannot send problem 4";
+      int refusals = 5;
+      for (int i = 0; i < refusals; i++) {
+        assertThat(postTo(app, "/front", "{}").body()).isEqualTo(CommitThenDispatchServlet.STARTED);
+      }
+      assertThat(logged.messagesAt(Level.ERROR)).singleElement().asString()
+          .contains(committed, "once a minute per servlet", "0 more since the last");
+      assertThat(logged.messagesAt(Level.DEBUG)).filteredOn(m -> m.contains(committed)).hasSize(refusals - 1);
+
+      paced.clock().advance(LogPace.INTERVAL);
+      postTo(app, "/front", "{}");
+      assertThat(logged.messagesAt(Level.ERROR)).hasSize(2).last().asString()
+          .contains(committed, (refusals - 1) + " more since the last");
     }
   }
 

@@ -7,7 +7,6 @@ import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.internal.ContentCodings;
 import io.modelguard.internal.HeaderNames;
-import io.modelguard.internal.LogText;
 import io.modelguard.internal.RepresentationHeaders;
 import io.modelguard.internal.TextBodies;
 import io.modelguard.problem.ProblemRenderer;
@@ -33,8 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Flow;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Internal to {@code ModelGuardFeature}, which registers this class (never an instance, so that the
@@ -48,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * over the resource's, names compared as a recipient reads them on the wire ({@link HeaderNames}),
  * and, if the chain has output policies and the response has an entity, runs them on it whatever
  * the status, passing the status to the engine.
+ *
+ * <p>Where the resource answered what the output policies cannot read, the line saying so is
+ * logged through the {@link OutputFaultLog} the request filter leaves under {@link
+ * OutputFaultLog#PROPERTY}: at ERROR at most once a minute per resource method, kind of line and
+ * exception class, since a client whose input makes the resource misbehave can repeat it at will.
  *
  * <p>Output policies run here rather than in a {@code WriterInterceptor} because a fail-closed
  * output policy that fails must turn the response into a 500 problem, and only a response filter
@@ -75,7 +77,6 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    */
   public static final String MAX_OUTPUT_PROPERTY = "io.modelguard.jaxrs.internal.maxOutputBytes";
 
-  private static final Logger log = LoggerFactory.getLogger(GuardResponseFilter.class);
   /** Jersey's streamed response entity, written after the response filters have run. */
   private static final String JERSEY_CHUNKED_OUTPUT = "org.glassfish.jersey.server.ChunkedOutput";
   private static final String REACTIVE_STREAMS_PUBLISHER = "org.reactivestreams.Publisher";
@@ -176,7 +177,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       ContainerResponseContext response) {
     try {
       if (isJerseyChunkedOutput(response.getEntityClass()) || isPublisher(response.getEntityClass())) {
-        log.error("ModelGuard: the resource of {} answered with a stream ({}, {}) whose parts leave after "
+        fault(requestContext, guard, null, "ModelGuard: the resource of {} answered with a stream ({}, {}) whose parts leave after "
             + "the output policies have run; output withheld. Return the prediction as the response "
             + "entity, or guard the method with a chain without output policies.", request.endpoint(),
             response.getEntityClass().getName(), response.getMediaType());
@@ -187,7 +188,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       byte[] entity = serialize(response, mediaType, maxOutputBytes(requestContext));
       String coding = precoded(response.getHeaders(), entity);
       if (coding != null) {
-        log.error("ModelGuard: the resource of {} answered with Content-Encoding '{}' over bytes already "
+        fault(requestContext, guard, null, "ModelGuard: the resource of {} answered with Content-Encoding '{}' over bytes already "
             + "in that coding, which the output policies cannot read; output withheld. Let the runtime "
             + "compress (its writer interceptors run after the output policies).", request.endpoint(), coding);
         withhold(response);
@@ -200,7 +201,7 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
       if (charset != null && !Charset.forName(charset).equals(StandardCharsets.UTF_8)) {
         if (!TextBodies.isText(mediaType.getType(), mediaType.getSubtype())) {
           // Bytes the policies would read as UTF-8 though they are not; not text, so not transcoded.
-          log.error("ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
+          fault(requestContext, guard, null, "ModelGuard: the resource of {} answered {} in a charset other than UTF-8, which the "
               + "output policies cannot read; output withheld. Answer in UTF-8.", request.endpoint(), mediaType);
           withhold(response);
           return false;
@@ -226,11 +227,25 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
     } catch (GuardFailureException e) {
       // The engine has logged the policy's exception.
     } catch (IOException | RuntimeException e) {
-      log.error("ModelGuard: could not apply the output policies of {}; output withheld", request.endpoint(),
-          LogText.throwable(e));
+      fault(requestContext, guard, e, "ModelGuard: could not apply the output policies of {}; output withheld",
+          request.endpoint());
     }
     withhold(response);
     return false;
+  }
+
+  /**
+   * Logs what the resource of the request did that the output policies cannot read, with the stack
+   * trace of {@code thrown} unless it is null: through the {@link OutputFaultLog} of its method, so
+   * at ERROR at most once a minute per method, line and exception class, and at DEBUG otherwise.
+   */
+  private static void fault(ContainerRequestContext requestContext, ModelGuard guard, Throwable thrown,
+      String format, Object... args) {
+    if (requestContext.getProperty(OutputFaultLog.PROPERTY) instanceof OutputFaultLog.Resource faults) {
+      faults.log(guard, thrown, format, args);
+    } else {
+      OutputFaultLog.unpaced(thrown, format, args);
+    }
   }
 
   /**
