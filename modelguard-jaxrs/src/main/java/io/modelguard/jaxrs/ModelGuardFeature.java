@@ -21,6 +21,7 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.StringJoiner;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -475,9 +476,22 @@ public final class ModelGuardFeature implements DynamicFeature {
     context.register(new GuardRequestFilter(guard, spec,
         new ServingClassCheck(method, resourceClass, found, outputPolicies),
         new GuardedLocatorCheck(method, guardedLocators), address, maxOutputBytes,
-        outputFaults.of(resourceClass.getName() + "." + method.getName() + "()")), Priorities.AUTHENTICATION);
+        outputFaults.of(signature(resourceClass, method))), Priorities.AUTHENTICATION);
     // A class, not an instance: runtimes inject @Context fields only into providers they create.
     context.register(GuardResponseFilter.class, Priorities.AUTHENTICATION);
+  }
+
+  /**
+   * {@code method} of {@code resourceClass} as {@code "com.example.Models.predict(java.lang.String)"}:
+   * with its parameter types, so that overloads of one name, each a resource method of its own, are
+   * told apart.
+   */
+  private static String signature(Class<?> resourceClass, Method method) {
+    StringJoiner parameters = new StringJoiner(",", "(", ")");
+    for (Class<?> type : method.getParameterTypes()) {
+      parameters.add(type.getTypeName());
+    }
+    return resourceClass.getName() + "." + method.getName() + parameters;
   }
 
   /**

@@ -1097,6 +1097,53 @@ public abstract class AdapterBehaviourTest implements ErrorOutputContract {
     }
   }
 
+  @Test
+  void anOverloadedResourceMethodsOutputFaultIsNotHiddenBehindItsNamesakes() throws Exception {
+    // Two resource methods of one class and name (overloads, each for its own model) are two
+    // methods: a client repeating one's fault must not keep the other's at DEBUG.
+    FakeClock clock = FakeClock.standard();
+    ModelGuard paced = ModelGuard.builder()
+        .auditLog(false)
+        .clock(clock)
+        .models("digits", "faces")
+        .chain("held", chain -> chain.output(OutputPhase.PERTURB, "as-is", ctx -> ctx.output()))
+        .build();
+    TestApplication app = TestApplication.builder(
+            ModelGuardFeature.builder(paced).maxOutputBytes(Misbehaving.LIMIT).build())
+        .resources(Overloads.class)
+        .build();
+    try (Deployment d = runtime().deploy(app);
+        LogCapture logged = LogCapture.of(GuardResponseFilter.class, Level.DEBUG)) {
+      for (int i = 0; i < 3; i++) {
+        assertInternalError(postText(d, "/overloads/digits", "long " + i));
+      }
+      assertInternalError(postText(d, "/overloads/faces", "long"));
+
+      assertThat(logged.messagesAt(Level.ERROR)).hasSize(2).last().asString()
+          .contains("could not apply the output policies", "model=faces");
+    }
+  }
+
+  /** Two overloads of one name, each guarding its own model, both answering more than the limit. */
+  @Path("/overloads")
+  public static class Overloads {
+    @POST
+    @Path("digits")
+    @Consumes("text/plain")
+    @ModelSecured(model = "digits", chain = "held")
+    public Response answer(String input) {
+      return Response.ok("{\"label\":\"" + input.repeat(Misbehaving.LIMIT) + "\"}", "application/json").build();
+    }
+
+    @POST
+    @Path("faces")
+    @Consumes("text/plain")
+    @ModelSecured(model = "faces", chain = "held")
+    public Response answer(byte[] input) {
+      return answer(new String(input, UTF_8));
+    }
+  }
+
   /** Asserts that {@code r} is the {@code internal.error} problem. */
   private static void assertInternalError(HttpResponse<String> r) {
     assertThat(r.statusCode()).isEqualTo(500);

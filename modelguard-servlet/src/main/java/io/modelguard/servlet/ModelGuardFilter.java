@@ -184,10 +184,11 @@ import org.slf4j.event.Level;
  * <p>The lines the filter logs about what a servlet under output policies did wrong (failed, wrote
  * too much, in a coding or charset the policies cannot read, started asynchronous processing), and
  * the line saying that a problem could not be sent on a response already committed, are logged at
- * ERROR at most once a minute (by the engine's clock) per servlet, kind of line and
- * exception class, each saying how many like it went to DEBUG since: a client whose input makes the
- * application throw can repeat it as fast as the server answers, and a stack trace per request
- * would bury every other line.
+ * ERROR at most once a minute (by the engine's clock) per servlet, route (or servlet binding),
+ * kind of line and exception class, each saying how many like it went to DEBUG since: a client
+ * whose input makes the application throw can repeat it as fast as the server answers, and a stack
+ * trace per request would bury every other line; a servlet serving many routes still has each
+ * route's first line told.
  *
  * <p>A request is checked once. Later dispatches of a request the filter has allowed are not
  * checked again: a guarded servlet that dispatches itself again asynchronously is neither charged
@@ -255,7 +256,7 @@ public final class ModelGuardFilter implements Filter {
 
   private final ModelGuard guard;
   /** The pace of the lines about what a servlet did wrong: see the class documentation. */
-  private final LogPace<FaultKey> faults = new LogPace<>(log, "per servlet, kind of line and exception class");
+  private final LogPace<FaultKey> faults = new LogPace<>(log, "per servlet, route, kind of line and exception class");
   private final List<Route> routes;
   private final int maxOutputBytes;
   private final Map<String, Binding> servlets = new ConcurrentHashMap<>();
@@ -404,7 +405,7 @@ public final class ModelGuardFilter implements Filter {
     }
     HttpServletRequest forwarded = inference.requestForApplication(response);
 
-    hold(request, response, chain, forwarded, path, endpoint, inference, decision);
+    hold(request, response, chain, forwarded, path, binding, endpoint, inference, decision);
   }
 
   /**
@@ -432,7 +433,7 @@ public final class ModelGuardFilter implements Filter {
     Endpoint endpoint = binding.endpoint(path);
     ServletInferenceRequest inference = endpoint.equals(allowed.inference.endpoint())
         ? allowed.inference : allowed.inference.retarget(request, path, endpoint);
-    hold(request, response, chain, request, path, endpoint, inference, allowed.decision);
+    hold(request, response, chain, request, path, binding, endpoint, inference, allowed.decision);
   }
 
   /**
@@ -447,7 +448,7 @@ public final class ModelGuardFilter implements Filter {
     if (request.getDispatcherType() != DispatcherType.ERROR || !(request.getAttribute(errorPageHeld) instanceof Held held)) {
       return false;
     }
-    hold(request, response, chain, request, path, held.endpoint(), held.inference(), held.decision());
+    hold(request, response, chain, request, path, held.binding(), held.endpoint(), held.inference(), held.decision());
     return true;
   }
 
@@ -461,17 +462,21 @@ public final class ModelGuardFilter implements Filter {
 
   /**
    * What a line about a servlet's fault is paced by ({@link #faults}): the servlet's name, the
+   * route or servlet binding that guarded the request (compared by identity; null: none), the
    * line's format and the class name of what was thrown (empty: nothing). All come from the
-   * deployment and the code, never from the request, so there are few.
+   * deployment and the code, never from the request, so there are few; the binding keeps one
+   * route's fault, which a client may repeat at will, from hiding another's on a servlet that
+   * serves many routes (a framework's dispatcher).
    */
-  private record FaultKey(String servlet, String line, String thrown) {}
+  private record FaultKey(String servlet, Binding binding, String line, String thrown) {}
 
   /**
-   * Logs what the servlet of {@code request} did wrong, with the stack trace of {@code thrown}
-   * unless it is null: at ERROR at most once a minute per {@link FaultKey}, at DEBUG otherwise.
+   * Logs what the servlet of {@code request}, guarded by {@code binding} (null if none is known),
+   * did wrong, with the stack trace of {@code thrown} unless it is null: at ERROR at most once a
+   * minute per {@link FaultKey}, at DEBUG otherwise.
    */
-  private void fault(HttpServletRequest request, Throwable thrown, String format, Object... args) {
-    FaultKey key = new FaultKey(String.valueOf(servletName(request)), format,
+  private void fault(HttpServletRequest request, Binding binding, Throwable thrown, String format, Object... args) {
+    FaultKey key = new FaultKey(String.valueOf(servletName(request)), binding, format,
         thrown == null ? "" : thrown.getClass().getName());
     faults.log(Level.ERROR, key, guard.clock().millis(), thrown, format, args);
   }
@@ -488,8 +493,8 @@ public final class ModelGuardFilter implements Filter {
    * policies of {@code endpoint}'s chain have seen it; see the class documentation.
    */
   private void hold(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
-      HttpServletRequest forwarded, String path, Endpoint endpoint, ServletInferenceRequest inference,
-      GuardDecision decision) throws IOException, ServletException {
+      HttpServletRequest forwarded, String path, Binding binding, Endpoint endpoint,
+      ServletInferenceRequest inference, GuardDecision decision) throws IOException, ServletException {
     BufferingResponse buffered = new BufferingResponse(response, decision.headers(), maxOutputBytes);
     request.setAttribute(holding, Boolean.TRUE);
     try {
@@ -502,7 +507,7 @@ public final class ModelGuardFilter implements Filter {
         // Not passed on: the container's error page shows an exception's message (Tomcat its stack
         // trace too), which the output policies never saw and which may quote the model's output
         // (as a parser's message quotes the input it could not read), like sendError's message.
-        fault(request, e, "ModelGuard: the servlet on {} failed; its output and the exception, which the output "
+        fault(request, binding, e, "ModelGuard: the servlet on {} failed; its output and the exception, which the output "
             + "policies of chain '{}' never saw, are withheld", logged(path), endpoint.chain());
         if (!buffered.passedThrough()) {
           withhold(request, response, buffered);
@@ -518,7 +523,7 @@ public final class ModelGuardFilter implements Filter {
     // application registered is its output, though: that dispatch answers through these policies.
     if (buffered.passedThrough()) {
       if (request.getDispatcherType() != DispatcherType.INCLUDE) {
-        request.setAttribute(errorPageHeld, new Held(inference, endpoint, decision));
+        request.setAttribute(errorPageHeld, new Held(binding, inference, endpoint, decision));
       }
       return;
     }
@@ -526,20 +531,20 @@ public final class ModelGuardFilter implements Filter {
       if (buffered.captured().length > 0) {
         // Tomcat completes the response when a forward returns: output the servlet's view wrote
         // into the held response can no longer be sent. Withheld; said, not lost in silence.
-        fault(request, null, "ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
+        fault(request, binding, null, "ModelGuard: the response on {} was committed by the container (a RequestDispatcher "
             + "forward from a servlet whose chain '{}' has output policies?) while its output was held "
             + "for them; that output is withheld", logged(path), endpoint.chain());
       }
       return;
     }
     if (request.isAsyncStarted()) {
-      fault(request, null, "ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
+      fault(request, binding, null, "ModelGuard: servlet started asynchronous processing on {}, whose chain '{}' has "
           + "output policies; its output is withheld", logged(path), endpoint.chain());
       withhold(request, response, buffered);
       return;
     }
     if (buffered.overflowed()) {
-      fault(request, null, "ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
+      fault(request, binding, null, "ModelGuard: the servlet on {} wrote more than {} bytes, the most the output "
           + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
       withhold(request, response, buffered);
       return;
@@ -547,7 +552,7 @@ public final class ModelGuardFilter implements Filter {
     List<String> codingHeaders = contentEncodingNames(response);
     String encoding = contentCoding(response, codingHeaders);
     if (encoding != null) {
-      fault(request, null, "ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
+      fault(request, binding, null, "ModelGuard: the servlet on {} wrote its output with Content-Encoding '{}', which the "
           + "output policies of chain '{}' cannot read; its output is withheld. Compress outside "
           + "ModelGuardFilter.", logged(path), encoding, endpoint.chain());
       withhold(request, response, buffered);
@@ -581,7 +586,7 @@ public final class ModelGuardFilter implements Filter {
     try {
       declared = TextBodies.declaredCharset(contentType);
     } catch (IllegalArgumentException e) {
-      fault(request, null, "ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
+      fault(request, binding, null, "ModelGuard: the servlet on {} answered {}, a charset the output policies of chain '{}' cannot "
           + "read; its output is withheld", logged(path), contentType, endpoint.chain());
       withhold(request, response, buffered);
       return;
@@ -601,13 +606,13 @@ public final class ModelGuardFilter implements Filter {
         captured = null;
       }
       if (captured == null) {
-        fault(request, null, "ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
+        fault(request, binding, null, "ModelGuard: the servlet on {} answered {}, which the output policies of chain '{}' cannot "
             + "read as UTF-8; its output is withheld. Answer in UTF-8.", logged(path), contentType, endpoint.chain());
         withhold(request, response, buffered);
         return;
       }
       if (captured.length > maxOutputBytes) {
-        fault(request, null, "ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
+        fault(request, binding, null, "ModelGuard: the servlet on {} wrote more than {} bytes in UTF-8, the most the output "
             + "policies of chain '{}' may buffer; its output is withheld", logged(path), maxOutputBytes, endpoint.chain());
         withhold(request, response, buffered);
         return;
@@ -885,7 +890,7 @@ public final class ModelGuardFilter implements Filter {
   private void writeProblem(HttpServletRequest request, HttpServletResponse response, ProblemResponse problem)
       throws IOException {
     if (completed(request, response)) {
-      fault(request, null, "ModelGuard: response already committed; cannot send problem {}", problem.status());
+      fault(request, null, null, "ModelGuard: response already committed; cannot send problem {}", problem.status());
       return;
     }
     response.setStatus(problem.status());
@@ -901,7 +906,7 @@ public final class ModelGuardFilter implements Filter {
   private record Allowed(ServletInferenceRequest inference, GuardDecision decision) {}
 
   /** The output policies a request's error page answers through: those of the servlet that sent the error. */
-  private record Held(ServletInferenceRequest inference, Endpoint endpoint, GuardDecision decision) {}
+  private record Held(Binding binding, ServletInferenceRequest inference, Endpoint endpoint, GuardDecision decision) {}
 
   /**
    * What a servlet or path rule is guarded by, resolved once: the endpoint itself when the model

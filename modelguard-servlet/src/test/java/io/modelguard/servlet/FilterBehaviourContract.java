@@ -1142,6 +1142,29 @@ abstract class FilterBehaviourContract implements ErrorOutputContract {
   }
 
   @Test
+  void oneRoutesFaultThatAClientRepeatsHidesNoOtherRouteServedByTheSameServlet() throws Exception {
+    // A front servlet serving several routes (as a framework's dispatcher does): a client making
+    // one route's servlet throw, as often as it likes, must not keep another route's fault of the
+    // same exception class at DEBUG.
+    ConformanceFixture paced = ConformanceFixture.create(b -> b
+        .chain("held", c -> c.output(OutputPhase.PERTURB, "as-is", ctx -> ctx.output())));
+    ModelGuardFilter guard = ModelGuardFilter.builder(paced.guard())
+        .route("/api/a", EndpointSpec.of("digits", "held", 1))
+        .route("/api/b", EndpointSpec.of("digits", "held", 1)).build();
+    try (Deployment app = runtime().start("/app", List.of(guard),
+            List.of(ServletDef.of("api", new ThrowingServlet(), "/api/*")), Map.of());
+        LogCapture logged = LogCapture.of(ModelGuardFilter.class, Level.DEBUG)) {
+      for (int i = 0; i < 3; i++) {
+        assertInternalError(postTo(app, "/api/a", "state " + i));
+      }
+      assertInternalError(postTo(app, "/api/b", "state"));
+
+      assertThat(logged.messagesAt(Level.ERROR)).hasSize(2).last().asString()
+          .contains("the servlet on /api/b failed");
+    }
+  }
+
+  @Test
   void aProblemThatCannotBeSentOnACommittedResponseIsLoggedAtErrorOnceAMinutePerServletNotPerRequest()
       throws Exception {
     // A page that flushed its head, then handed the request to a guarded path that refuses it: the

@@ -35,8 +35,9 @@ public final class OutputFaultLog {
   /**
    * The log of one resource method's faults.
    *
-   * @param resourceMethod names the method as {@code "com.example.Models.predict()"}; from the
-   *     deployment, never from a request
+   * @param resourceMethod names the method with its parameter types, as {@code
+   *     "com.example.Models.predict(java.lang.String)"}, so that overloads are paced apart; from
+   *     the deployment, never from a request
    * @throws NullPointerException if {@code resourceMethod} is null
    */
   public Resource of(String resourceMethod) {
