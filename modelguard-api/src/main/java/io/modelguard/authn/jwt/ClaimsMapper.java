@@ -142,13 +142,8 @@ final class ClaimsMapper {
       throw Refusal.CLAIMS.exception();
     }
     String issuer = text(claims.get(ISSUER_CLAIM), false);
-    int length = JwtAuthenticator.SUBJECT_TENANT_PREFIX.length() + 1 + subject.length();
-    if (issuer != null) {
-      for (int i = 0; i < issuer.length(); i++) {
-        char c = issuer.charAt(i);
-        length += c == '%' || c == '#' ? 3 : 1;
-      }
-    }
+    int length = JwtAuthenticator.SUBJECT_TENANT_PREFIX.length() + 1 + subject.length()
+        + (issuer == null ? 0 : encodedLength(issuer));
     if (length > MAX_IDENTITY_LENGTH) {
       throw Refusal.TENANT_TOO_LONG.exception();
     }
@@ -187,17 +182,25 @@ final class ClaimsMapper {
     if (namespacePrefix == null) {
       return tenant;
     }
-    int length = namespacePrefix.length();
-    for (int i = 0; i < tenant.length(); i++) {
-      char c = tenant.charAt(i);
-      length += c == '%' || c == '#' ? 3 : 1;
-    }
+    int length = namespacePrefix.length() + encodedLength(tenant);
     if (length > MAX_IDENTITY_LENGTH) {
       throw Refusal.NAMESPACED_TENANT_TOO_LONG.exception();
     }
     StringBuilder name = new StringBuilder(length).append(namespacePrefix);
     appendEncoded(name, tenant);
     return name.toString();
+  }
+
+  /** The length of {@code text} as {@link #appendEncoded} writes it, counted without building it. */
+  private static int encodedLength(String text) {
+    int length = text.length();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '%' || c == '#') {
+        length += 2;
+      }
+    }
+    return length;
   }
 
   /** Appends {@code text} with {@code %} and {@code #} percent-encoded (as {@code %25}, {@code %23}). */
