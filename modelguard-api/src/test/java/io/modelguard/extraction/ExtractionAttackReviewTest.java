@@ -7,6 +7,7 @@ import io.modelguard.DigitsRequest;
 import io.modelguard.GuardFailureException;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
+import io.modelguard.MutableClock;
 import io.modelguard.ReasonCode;
 import java.nio.charset.Charset;
 import java.time.Duration;
@@ -102,7 +103,7 @@ class ExtractionAttackReviewTest {
    */
   @Test
   void floodingTheClientCacheWithFreshIdentitiesLiftsNoBlock() {
-    ExtractionDefenceTest.ManualClock clock = new ExtractionDefenceTest.ManualClock();
+    MutableClock clock = MutableClock.standard();
     ExtractionDefenceTest.ScriptedDetector detector = new ExtractionDefenceTest.ScriptedDetector();
     detector.flagging.add(999.0);
     ExtractionDefence probe = ExtractionDefence.builder(KEYS, 3).detector(detector, 100).build();

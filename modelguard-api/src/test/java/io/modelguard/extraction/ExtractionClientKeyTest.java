@@ -7,6 +7,7 @@ import io.modelguard.GuardDecision;
 import io.modelguard.InferenceRequest;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
+import io.modelguard.MutableClock;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
 import io.modelguard.RandomSource;
@@ -40,7 +41,7 @@ class ExtractionClientKeyTest {
   private static final NoiseKeys KEYS = NoiseKeys.withSecret(bytes(32, 9));
   private static final String ANSWER = "{\"label\":1,\"probabilities\":[0.1,0.7,0.2]}";
 
-  private final ExtractionDefenceTest.ManualClock clock = new ExtractionDefenceTest.ManualClock();
+  private final MutableClock clock = MutableClock.standard();
   private final ExtractionDefenceTest.ScriptedDetector detector = new ExtractionDefenceTest.ScriptedDetector();
 
   private static byte[] bytes(int n, long seed) {
@@ -178,7 +179,7 @@ class ExtractionClientKeyTest {
     final ExtractionDefence defence;
     final ModelGuard guard;
 
-    KeyFarm(ExtractionDefenceTest.ManualClock clock, ClientScope scope, Perturbation tierNoise) {
+    KeyFarm(MutableClock clock, ClientScope scope, Perturbation tierNoise) {
       ApiKeyHasher hasher = ApiKeyHasher.withPepper(bytes(32, 5));
       InMemoryApiKeyStore store = new InMemoryApiKeyStore();
       ApiKeyIssuer issuer = new ApiKeyIssuer(hasher, RandomSource.seeded(3), clock);

@@ -2,6 +2,7 @@ package io.modelguard.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.modelguard.MutableClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -52,7 +53,7 @@ class ExtractionConcurrencyTest {
    */
   @Test
   void aClientFlaggedWhileAnotherThreadEvictsItsStateStaysFlagged() throws Exception {
-    ExtractionDefenceTest.ManualClock clock = new ExtractionDefenceTest.ManualClock();
+    MutableClock clock = MutableClock.standard();
     ExtractionDefence probe = ExtractionDefence.builder(KEYS, 3).detector(new FirstFeatureDetector(), 100).build();
     probe.observe("p:t:probe", new double[] {1, 2, 3}, Prediction.of(P));
     long oneClient = probe.chargedBytes("p:t:probe");

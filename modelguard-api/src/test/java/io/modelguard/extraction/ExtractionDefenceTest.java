@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelguard.CappedBody;
 import io.modelguard.GuardDecision;
+import io.modelguard.MutableClock;
 import io.modelguard.ReasonCode;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -21,30 +18,6 @@ import org.junit.jupiter.api.Test;
 class ExtractionDefenceTest {
   private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]);
   private static final double[] P = {0.1, 0.7, 0.2};
-
-  /** A clock tests move by hand. */
-  static final class ManualClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   /** Flags every query whose first feature is in {@code flagging}; counts what it sees. */
   static final class ScriptedDetector implements ExtractionDetector {
@@ -78,7 +51,7 @@ class ExtractionDefenceTest {
     }
   }
 
-  private final ManualClock clock = new ManualClock();
+  private final MutableClock clock = MutableClock.standard();
   private final ScriptedDetector detector = new ScriptedDetector();
   private final List<ExtractionEvent> events = new ArrayList<>();
 
@@ -86,7 +59,7 @@ class ExtractionDefenceTest {
    * A defence for three classes whose only detector is {@code detector}: each flag adds 1, levels
    * at 1, 2, 3 and 3.9, a score half-life of an hour.
    */
-  static ExtractionDefence.Builder scripted(NoiseKeys keys, ManualClock clock, ScriptedDetector detector) {
+  static ExtractionDefence.Builder scripted(NoiseKeys keys, MutableClock clock, ScriptedDetector detector) {
     return ExtractionDefence.builder(keys, 3)
         .clock(clock)
         .detector(detector, 1)

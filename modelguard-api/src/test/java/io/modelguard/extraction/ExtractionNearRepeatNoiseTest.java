@@ -2,7 +2,7 @@ package io.modelguard.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelguard.extraction.ExtractionDefenceTest.ManualClock;
+import io.modelguard.MutableClock;
 import io.modelguard.extraction.ExtractionDefenceTest.ScriptedDetector;
 import java.util.HashSet;
 import java.util.List;
@@ -19,7 +19,7 @@ class ExtractionNearRepeatNoiseTest {
   private static final int PIXELS = 64;
   private static final int CLASSES = 10;
 
-  private final ManualClock clock = new ManualClock();
+  private final MutableClock clock = MutableClock.standard();
 
   /** A defence that noises at PERTURB with N(0, 0.02²), and a client it has already flagged to PERTURB. */
   private ExtractionDefence perturbing(String client) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import io.modelguard.LogCapture;
-import io.modelguard.extraction.ExtractionDefenceTest.ManualClock;
+import io.modelguard.MutableClock;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +20,7 @@ class ExtractionNoiseDomainTest {
   private static final String CLIENT = "p:acme:mallory";
   private static final String TIER = "noised";
 
-  private final ManualClock clock = new ManualClock();
+  private final MutableClock clock = MutableClock.standard();
 
   private static byte[] secret() {
     byte[] s = new byte[NoiseKeys.MIN_SECRET_BYTES];

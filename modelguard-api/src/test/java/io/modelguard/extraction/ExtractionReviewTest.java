@@ -2,7 +2,7 @@ package io.modelguard.extraction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelguard.extraction.ExtractionDefenceTest.ManualClock;
+import io.modelguard.MutableClock;
 import io.modelguard.extraction.ExtractionDefenceTest.ScriptedDetector;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
@@ -15,7 +15,7 @@ class ExtractionReviewTest {
   private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]);
   private static final double[] P = {0.1, 0.7, 0.2};
 
-  private final ManualClock clock = new ManualClock();
+  private final MutableClock clock = MutableClock.standard();
 
   @Test
   void oneFlagOfADefaultWeightDetectorMisinformsBeyondTheInstantOfTheFlag() {

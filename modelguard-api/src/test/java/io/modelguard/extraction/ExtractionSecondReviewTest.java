@@ -3,7 +3,7 @@ package io.modelguard.extraction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.modelguard.extraction.ExtractionDefenceTest.ManualClock;
+import io.modelguard.MutableClock;
 import io.modelguard.extraction.ExtractionDefenceTest.ScriptedDetector;
 import java.time.Duration;
 import java.util.Random;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ExtractionSecondReviewTest {
   private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]);
 
-  private final ManualClock clock = new ManualClock();
+  private final MutableClock clock = MutableClock.standard();
 
   @Test
   void aHeavyBenignClientIsNeverMisinformedOrBlockedByTheDefaultCoverageMonitor() {
