@@ -518,11 +518,13 @@ public final class ModelGuard {
 
   /**
    * Publishes {@code event} to every listener, in order. A listener that throws is logged at WARN
-   * with the stack trace at most once a minute per listener class, event type and exception class
-   * (at DEBUG otherwise), and the next listener still gets the event.
+   * with the stack trace at most once a minute per listener (by its place among the listeners: two
+   * instances of one class are two listeners), event type and exception class (at DEBUG otherwise),
+   * and the next listener still gets the event.
    */
   void publish(GuardEvent event) {
-    for (GuardListener l : listeners) {
+    for (int i = 0; i < listeners.length; i++) {
+      GuardListener l = listeners[i];
       try {
         l.onEvent(event);
       } catch (VirtualMachineError e) {
@@ -532,13 +534,13 @@ public final class ModelGuard {
         // A listener recursing too deeply has unwound its stack by now; as with a policy, the
         // decision stands.
         logFailure(listenerFailures, false,
-            paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e), null,
+            paceKey("listener", i + ":" + l.getClass().getName(), event.getClass().getSimpleName(), e), null,
             "ModelGuard: listener {} overflowed the stack on {}", l.getClass().getName(), event.getClass().getSimpleName());
       } catch (Throwable e) {
         // Whatever a listener throws (an Error, a checked exception it did not declare), the
         // decision stands.
         logFailure(listenerFailures, false,
-            paceKey("listener", l.getClass().getName(), event.getClass().getSimpleName(), e), e,
+            paceKey("listener", i + ":" + l.getClass().getName(), event.getClass().getSimpleName(), e), e,
             "ModelGuard: listener {} failed on {}", l.getClass().getName(), event.getClass().getSimpleName());
         keepInterrupt(e);
       }
@@ -561,7 +563,7 @@ public final class ModelGuard {
   /**
    * What failed, where, as a key of {@link #policyFailures} or {@link #listenerFailures}: {@code
    * kind} ({@code policy}, {@code output policy}, {@code release} or {@code listener}), {@code owner}
-   * (the chain, or the listener's class), {@code name} (the step, or the type of the event the
+   * (the chain, or the listener's place and class), {@code name} (the step, or the type of the event the
    * listener failed on) and {@code thrown}, the class name of what was thrown. All come from the
    * configuration and from classes, never from a request, so there are few.
    */

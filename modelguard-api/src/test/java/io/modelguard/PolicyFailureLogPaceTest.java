@@ -125,4 +125,29 @@ class PolicyFailureLogPaceTest {
       assertThat(log.messagesAt(Level.WARN)).hasSize(2).last().asString().contains("; 19 more since the last");
     }
   }
+
+  /** A listener whose every event fails with its own message. */
+  private record FailingListener(String why) implements io.modelguard.event.GuardListener {
+    @Override
+    public void onEvent(GuardEvent event) {
+      throw new IllegalStateException(why);
+    }
+  }
+
+  @Test
+  void twoListenersOfOneClassAreEachLoggedAtWarn() {
+    ModelGuard guard = ModelGuard.builder().auditLog(false).models("digits").clock(clock)
+        .listener(new FailingListener("metrics backend gone"))
+        .listener(new FailingListener("audit sink full"))
+        .chain("default", c -> c.policy(Phase.VALIDATE, "ok", ctx -> GuardDecision.allow()))
+        .build();
+    try (LogCapture log = LogCapture.of(ModelGuard.class, Level.INFO)) {
+      for (int i = 0; i < 5; i++) {
+        assertThat(guard.check(EngineFailureReviewTest.request()).isAllowed()).isTrue();
+      }
+      // Keyed by class alone, the first listener's line hid the second's failure.
+      assertThat(at(log, Level.WARN)).hasSize(2).extracting(e -> e.getThrowableProxy().getMessage())
+          .containsExactly("metrics backend gone", "audit sink full");
+    }
+  }
 }

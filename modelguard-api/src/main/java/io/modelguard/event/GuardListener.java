@@ -3,7 +3,8 @@ package io.modelguard.event;
 /**
  * Receives the engine's events, synchronously on the request thread. Keep it fast; an exception it
  * throws never affects the decision, and is logged at WARN with its stack trace at most once a
- * minute per listener class, event type and exception class (at DEBUG otherwise).
+ * minute per listener (two instances of one class are two), event type and exception class (at
+ * DEBUG otherwise).
  */
 @FunctionalInterface
 public interface GuardListener {

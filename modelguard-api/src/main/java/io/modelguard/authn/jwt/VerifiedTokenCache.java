@@ -58,7 +58,8 @@ final class VerifiedTokenCache {
       return null;
     }
     if (e.generation != generation || now.isBefore(e.validFrom) || !now.isBefore(e.expiresAt)) {
-      cache.invalidate(key);
+      // Only this stale entry: another thread may have stored a fresh one for the key meanwhile.
+      cache.asMap().remove(key, e);
       return null;
     }
     return e.principal;
