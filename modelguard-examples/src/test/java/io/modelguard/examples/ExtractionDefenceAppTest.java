@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.DoubleFunction;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -152,6 +153,46 @@ class ExtractionDefenceAppTest {
     String reason = refused.statusCode() == 429 ? "quota.exceeded" : "extraction.blocked";
     assertThat(metrics.sum("modelguard_denials_total", Map.of("model", "digits", "tenant", "demo-pro", "reason", reason)))
         .isGreaterThanOrEqualTo(2.0);
+  }
+
+  @Test
+  void aFlaggedClientGetsOneAnswerForEveryEncodingOfOneInput() {
+    // A fresh free-tier client of its own (a demo token), so the other tests' clients stay as they are.
+    String token = client.demoToken("{\"subject\":\"encodings\",\"tier\":\"free\"}");
+    double[] base = app.models().get(ModelCatalog.DIGITS).orElseThrow().example();
+    String exact = client.postBearer("/v1/models/digits/predict", token, DemoClient.body("pixels", base)).body();
+    // Near-copies of one digit: flagged at once, and the same input is answered perturbed from then on.
+    for (int i = 0; i < 3; i++) { // few: enough to flag, too few to throttle
+      double[] probe = base.clone();
+      probe[i] = (base[i] + 1) % 17;
+      assertThat(client.postBearer("/v1/models/digits/predict", token, DemoClient.body("pixels", probe)).statusCode())
+          .isEqualTo(200);
+    }
+    HttpResponse<String> perturbed = client.postBearer("/v1/models/digits/predict", token, DemoClient.body("pixels", base));
+    assertThat(perturbed.statusCode()).isEqualTo(200);
+    assertThat(perturbed.body()).as("the client is flagged: its answer is no longer the model's").isNotEqualTo(exact);
+
+    // Spellings of the same 64 numbers: each is one query, so one answer; a fresh noise draw per
+    // spelling would let the client average the noise away.
+    List<String> spellings = List.of(
+        pixels(base, v -> Long.toString((long) v)),
+        pixels(base, v -> v + "e0"),
+        pixels(base, v -> v + "000"),
+        pixels(base, v -> v == 0 ? "-0.0" : Double.toString(v)),
+        pixels(base, v -> v + "00000000000000000001"),
+        " \n" + DemoClient.body("pixels", base).replace(",", " ,\t") + "\n ");
+    for (String spelling : spellings) {
+      HttpResponse<String> r = client.postBearer("/v1/models/digits/predict", token, spelling);
+      assertThat(r.body()).as(spelling).isEqualTo(perturbed.body());
+    }
+  }
+
+  private static String pixels(double[] values, DoubleFunction<String> spelling) {
+    StringBuilder b = new StringBuilder("{\"pixels\":[");
+    for (int i = 0; i < values.length; i++) {
+      b.append(i == 0 ? "" : ",").append(spelling.apply(values[i]));
+    }
+    return b.append("]}").toString();
   }
 
   private static List<String> warnings(String client) {
