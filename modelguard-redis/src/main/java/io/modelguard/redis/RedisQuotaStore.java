@@ -102,8 +102,11 @@ import org.slf4j.LoggerFactory;
  *       the failures on the keys of the slots it serves (see below);
  *   <li>the {@link Builder#failurePolicy(FailurePolicy) failure policy} (default {@link
  *       FailurePolicy#localFallback(int) localFallback(1)}) answers meanwhile;
- *   <li>Lettuce reconnects in the background (every 10–500 ms); once Redis answers, decisions
- *       count in Redis again. A restarted Redis without persistence starts from empty counts.
+ *   <li>Lettuce reconnects in the background, waiting 10 ms at first and twice as long after each
+ *       failed attempt, up to 500 ms; its timer ticks every 100 ms, so it tries every 100 ms at
+ *       first and at least every 600 ms. Once Redis answers, the next probe finds it and decisions
+ *       count in Redis again. A restarted Redis without persistence starts from empty counts and
+ *       an empty script cache, which the first call fills ({@code NOSCRIPT}, then {@code EVAL}).
  *   <li>an error reply that refuses every key is an outage too: {@code READONLY} (after a
  *       failover, the store's connection reaches a replica; see below), {@code OOM}, {@code
  *       LOADING}, {@code BUSY}. A {@code WRONGTYPE} (another client wrote a value of another type

@@ -80,8 +80,9 @@ final class OutageDrill implements AutoCloseable {
 
   /** Starts watching for the first decision from Redis that starts after {@code sinceNanos}. */
   void watchFrom(long sinceNanos) {
-    watchFrom = sinceNanos;
+    // Cleared first: a decision a load thread records once it sees the new start must stay.
     firstFromRedisSince.set(-1);
+    watchFrom = sinceNanos;
   }
 
   /** Stops the load and returns every sample, in no particular order. */

@@ -196,7 +196,18 @@ public final class RedisServer implements AutoCloseable {
         throw new IllegalStateException("redis-server exited on port " + port + " (port taken?)");
       }
       if (ping()) {
-        return;
+        // Another process may have taken the port between freePort() and now, or while this server
+        // was down before a restart: it answers PING while this one exits on bind. Only this
+        // process's own id will do.
+        long answering = answeringPid();
+        if (answering == process.pid()) {
+          return;
+        }
+        if (answering >= 0) {
+          process.destroyForcibly();
+          throw new IllegalStateException("port " + port + " is answered by another redis-server (process "
+              + answering + "), not the one started (port taken)");
+        }
       }
       try {
         Thread.sleep(20);
@@ -221,6 +232,36 @@ public final class RedisServer implements AutoCloseable {
       return n > 0 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /** The {@code process_id} the server on {@link #port} reports in {@code INFO server}; -1 if none is read. */
+  private long answeringPid() {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+      s.setSoTimeout(500);
+      OutputStream out = s.getOutputStream();
+      out.write("INFO server\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      StringBuilder reply = new StringBuilder();
+      byte[] buf = new byte[4096];
+      // The section is a few hundred bytes: read until its process_id line is whole, 64 KiB at most.
+      while (reply.length() < 64 * 1024) {
+        int at = reply.indexOf("\r\nprocess_id:");
+        int end = at < 0 ? -1 : reply.indexOf("\r\n", at + 2);
+        if (end >= 0) {
+          return Long.parseLong(reply.substring(at + "\r\nprocess_id:".length(), end).trim());
+        }
+        int n = in.read(buf);
+        if (n < 0) {
+          break;
+        }
+        reply.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
+      }
+      return -1;
+    } catch (IOException | NumberFormatException e) {
+      return -1;
     }
   }
 
