@@ -17,6 +17,7 @@ import io.modelguard.ResponseContext;
 import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.input.RequestAttributes;
 import io.modelguard.internal.KeyText;
+import io.modelguard.internal.LogPace;
 import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Clock;
@@ -32,6 +33,7 @@ import java.util.Optional;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The extraction defence of one model: detectors folded into one risk state per client, and the
@@ -97,6 +99,10 @@ import org.slf4j.LoggerFactory;
  * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
  * see detections like every other decision. {@link Builder#listener} remains for in-process use
  * without an engine.
+ *
+ * <p>Instances: by default each defence judges only the queries its JVM sees. Given a {@link
+ * RiskExchange} ({@link Builder#exchange}), a level a query raises here is raised on every other
+ * instance's defence of the same label, and theirs here; the detectors' histories stay apart.
  */
 public final class ExtractionDefence {
   private static final Logger log = LoggerFactory.getLogger(ExtractionDefence.class);
@@ -161,6 +167,14 @@ public final class ExtractionDefence {
    * identities lifts no client's level; weighed in bytes, within {@link Builder#maxTotalBytes}.
    */
   private final Cache<String, Residual> residuals;
+  /** The label raises are shared under ({@link Builder#exchange}); null without an exchange. */
+  private final String exchangeLabel;
+  /** The highest score a received raise gives a client: twice the highest threshold. */
+  private final double maxReceivedScore;
+  /** Paces the exchange's log lines (a failing exchange, hostile raises); null without an exchange. */
+  private final LogPace<String> exchangeLog;
+  /** This defence's membership of its exchange: joined by {@link Builder#build}; null without one. */
+  private volatile RiskExchange.Member exchangeMember;
 
   private ExtractionDefence(Builder b) {
     this.keys = b.keys;
@@ -225,6 +239,15 @@ public final class ExtractionDefence {
         .expireAfterAccess(b.idleExpiry)
         .executor(Runnable::run) // evict on the caller's thread (one thread at a time: see maxTotalBytes)
         .build();
+    this.exchangeLabel = b.exchangeLabel;
+    double highest = 0;
+    for (double t : levelThresholds) {
+      if (t > highest) { // false for NaN: no threshold
+        highest = t;
+      }
+    }
+    this.maxReceivedScore = 2 * highest;
+    this.exchangeLog = b.exchange == null ? null : new LogPace<>(log, "per cause");
   }
 
   /**
@@ -359,7 +382,61 @@ public final class ExtractionDefence {
     for (ExtractionEvent e : events) {
       publish(e);
     }
+    if (exchangeMember != null && observation.assessment().level().compareTo(observation.previous()) > 0) {
+      share(client, observation.assessment().score(), at);
+    }
     return observation;
+  }
+
+  /**
+   * Publishes {@code client}'s raised {@code score} at {@code at} on the exchange. Never fails the
+   * query: a key too long to share, or an exchange that throws, is logged at most once a minute.
+   */
+  private void share(String client, double score, Instant at) {
+    if (client.length() > RiskRaise.MAX_CLIENT_LENGTH) {
+      exchangeLog.log(Level.WARN, "long-key", clock.millis(), null, "ExtractionDefence '{}': a client's level rose, "
+          + "but its key of {} characters is longer than a shared key may be ({}); the raise holds on this instance only",
+          exchangeLabel, client.length(), RiskRaise.MAX_CLIENT_LENGTH);
+      return;
+    }
+    try {
+      exchangeMember.publish(new RiskRaise(exchangeLabel, client, score, at));
+    } catch (RuntimeException e) {
+      exchangeLog.log(Level.WARN, "publish/" + e.getClass().getName(), clock.millis(), e,
+          "ExtractionDefence '{}': the risk exchange failed to publish a raised level; it holds on this instance only",
+          exchangeLabel);
+    }
+  }
+
+  /**
+   * What a raise another instance shared does here: for this defence's label, the client's score is
+   * raised to at least the received score (at most {@link #maxReceivedScore}) decayed from its
+   * instant (one in the future taken as now: instances' clocks differ) to now, through {@link
+   * #carryForward}, whether or not the client's state is here. Never published again. A raise whose
+   * decayed score reaches no level changes nothing and keeps nothing.
+   */
+  private void received(RiskRaise raise) {
+    try {
+      if (!exchangeLabel.equals(raise.label())) {
+        return; // another model's: one exchange carries them all
+      }
+      Instant now = clock.instant();
+      double score = raise.score();
+      if (score > maxReceivedScore) {
+        exchangeLog.log(Level.WARN, "clamped", clock.millis(), null, "ExtractionDefence '{}': received a raise of "
+            + "score {}, above twice the highest threshold; taken as {}", exchangeLabel, score, maxReceivedScore);
+        score = maxReceivedScore;
+      }
+      Instant at = raise.at().isAfter(now) ? now : raise.at();
+      Duration elapsed = Duration.between(at, now); // in range for any two instants, unlike their nanos
+      double decayed = score * Math.pow(0.5, (elapsed.getSeconds() * 1e9 + elapsed.getNano()) / halfLifeNanos);
+      if (levelOf(decayed) != RiskLevel.OBSERVE) {
+        carryForward(raise.client(), decayed, nanos(now));
+      }
+    } catch (RuntimeException e) {
+      exchangeLog.log(Level.WARN, "receive/" + e.getClass().getName(), clock.millis(), e,
+          "ExtractionDefence '{}': a received raise could not be applied; ignored", exchangeLabel);
+    }
   }
 
   /** An observation that changed nothing: the client's current level and score, if it has a state. */
@@ -471,6 +548,18 @@ public final class ExtractionDefence {
     synchronized (risk) {
       return risk.level(now());
     }
+  }
+
+  /** How many clients' kept scores ({@link Residual}s) there are; for tests. */
+  long residuals() {
+    residuals.cleanUp();
+    return residuals.estimatedSize();
+  }
+
+  /** The bytes the kept scores are charged; for tests. */
+  long residualBytes() {
+    residuals.cleanUp();
+    return residuals.policy().eviction().orElseThrow().weightedSize().orElse(0);
   }
 
   /** The {@code i}-th detector as the defence runs it (hashing detectors keyed under the secret); for tests. */
@@ -985,6 +1074,8 @@ public final class ExtractionDefence {
     private double noiseRadius = 1.0;
     private ExtractionListener listener;
     private ClientScope clientScope = ClientScope.PRINCIPAL;
+    private RiskExchange exchange;
+    private String exchangeLabel;
 
     private Builder(NoiseKeys keys, int classes) {
       this.keys = Objects.requireNonNull(keys, "keys");
@@ -1248,6 +1339,50 @@ public final class ExtractionDefence {
     }
 
     /**
+     * Shares the levels this defence raises with the defences of label {@code label} on other
+     * instances, through {@code exchange}, and takes theirs; default none (each instance judges
+     * alone). Give each model's defence its own label (its name, as for {@link NoiseKeys#derive}):
+     * one exchange carries many models' raises, and a defence takes only its label's.
+     *
+     * <ul>
+     *   <li>Sent: when a query raises a client's level (not on every query, so the traffic is
+     *       bounded by level changes), the label, the client's key, its score and the instant, by
+     *       {@link #clock}. Publishing never blocks or fails the query; a failing exchange, and a
+     *       client key longer than {@link RiskRaise#MAX_CLIENT_LENGTH} (not shared), are logged at
+     *       most once a minute.
+     *   <li>Received: the client's score is raised to at least the received score decayed by the
+     *       {@link #halfLife} from its instant to this defence's now (an instant in the future
+     *       counts as now, since instances' clocks differ), whether or not its state is here (as
+     *       for a client evicted for room: see {@link #maxTotalBytes}), so it is throttled,
+     *       blocked or perturbed here as there. A score above twice the highest threshold is
+     *       taken as that (logged at most once a minute), so a raise holds a block at most about
+     *       one {@link #halfLife} past the threshold; one that has decayed below every threshold
+     *       changes nothing. A received raise is never published again, and a defence never
+     *       receives its own.
+     *   <li>Not shared: the detectors' histories (each instance's detectors see the queries it
+     *       serves), and later rises of the score within a level. Delivery is best effort: a raise
+     *       lost (an exchange disconnected) leaves each instance judging on its own.
+     * </ul>
+     *
+     * The defence joins the exchange at {@link #build} and stays a member for the exchange's life;
+     * a defence rebuilt on one exchange leaves the old one a member: close the exchange with the
+     * defences it served. Anyone who can publish on the exchange can raise any client's level.
+     *
+     * @throws IllegalArgumentException if {@code label} is not 1 to {@link RiskRaise#MAX_LABEL_LENGTH}
+     *     printable ASCII characters
+     */
+    public Builder exchange(RiskExchange exchange, String label) {
+      Objects.requireNonNull(exchange, "exchange");
+      if (!RiskRaise.validLabel(label)) {
+        throw new IllegalArgumentException("extraction.exchange label must be 1 to " + RiskRaise.MAX_LABEL_LENGTH
+            + " printable ASCII characters, got " + (label == null ? "null" : label.length() + " characters"));
+      }
+      this.exchange = exchange;
+      this.exchangeLabel = label;
+      return this;
+    }
+
+    /**
      * Builds the defence. The second defence built on one {@link NoiseKeys} that was not {@link
      * NoiseKeys#derive derived} logs one warning (once per such keys): defences on one set of keys
      * add the same noise to a client's same input, so if they guard two models the client reads
@@ -1276,6 +1411,10 @@ public final class ExtractionDefence {
             + (widest == 1 ? " feature" : " features") + " with these detectors, got " + maxTotalBytes);
       }
       ExtractionDefence defence = new ExtractionDefence(this);
+      if (exchange != null) {
+        // Joined once built: a raise may arrive at once, on the exchange's thread.
+        defence.exchangeMember = exchange.join(defence::received);
+      }
       if (keys.secondDefenceOnUnderivedKeys()) {
         log.warn("ExtractionDefence: a second defence is built on one NoiseKeys that was not derived per model; "
             + "defences on one NoiseKeys add the same noise to a client's same input, so a client asking two models "

@@ -13,7 +13,9 @@
  *       io.modelguard.extraction.CoverageMonitor}.
  *   <li>{@link io.modelguard.extraction.ExtractionDefence} folds the detectors into a per-client
  *       {@link io.modelguard.extraction.RiskLevel} and exposes a DETECT-phase policy and OBSERVE /
- *       PERTURB output policies.
+ *       PERTURB output policies; given a {@link io.modelguard.extraction.RiskExchange}, the
+ *       levels it raises hold on the other instances' defences too ({@link
+ *       io.modelguard.extraction.RiskRaise} is what is shared).
  *   <li>{@link io.modelguard.extraction.Perturbation} implements ART's output defences and
  *       misinformation; all randomness is keyed by {@link io.modelguard.extraction.NoiseKeys}, so
  *       repeating a query never yields fresh noise to average away, and (half keyed by the input's

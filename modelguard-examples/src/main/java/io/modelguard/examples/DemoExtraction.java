@@ -1,5 +1,6 @@
 package io.modelguard.examples;
 
+import io.lettuce.core.RedisURI;
 import io.modelguard.InferenceRequest;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
@@ -16,11 +17,13 @@ import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
 import io.modelguard.input.FetchedInputs;
 import io.modelguard.input.RequestAttributes;
+import io.modelguard.redis.RedisRiskExchange;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
@@ -52,17 +55,28 @@ import org.slf4j.LoggerFactory;
  * ({@code endpoint().model()}). Detections are logged through SLF4J (a WARN line per level
  * change, naming the client, the detector and the levels); the risk level never reaches the
  * client, in a header or a field.
+ *
+ * <p>With {@code --redis-url}, the levels are shared with every instance on the same Redis ({@link
+ * RedisRiskExchange}, label {@value ModelCatalog#DIGITS}): a client blocked on one instance is
+ * blocked on all. Each instance's detectors still see only the queries it serves. Closing this
+ * closes the exchange.
  */
-final class DemoExtraction {
+final class DemoExtraction implements AutoCloseable {
   /** The most of a request body the encoder reads (the digits input limit). */
   private static final int MAX_BODY_BYTES = 16 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(DemoExtraction.class);
 
-  private final ExtractionDefence digits;
+  /** How long start-up waits for the risk exchange to connect to Redis and subscribe. */
+  private static final Duration EXCHANGE_READY = Duration.ofSeconds(2);
 
-  private DemoExtraction(ExtractionDefence digits) {
+  private final ExtractionDefence digits;
+  /** The exchange sharing the levels with other instances, if any; closed with this. */
+  private final RedisRiskExchange exchange;
+
+  private DemoExtraction(ExtractionDefence digits, RedisRiskExchange exchange) {
     this.digits = digits;
+    this.exchange = exchange;
   }
 
   /**
@@ -75,7 +89,41 @@ final class DemoExtraction {
    * (metrics, the JSON audit log) as an {@link io.modelguard.event.ExtractionDetectionEvent}.
    */
   static DemoExtraction create(NoiseKeys keys, Clock clock) {
-    ExtractionDefence digits = ExtractionDefence.builder(keys.derive(ModelCatalog.DIGITS), 10)
+    return new DemoExtraction(builder(keys, clock).build(), null);
+  }
+
+  /**
+   * {@link #create}, sharing the levels through Redis when {@code settings} name one ({@code
+   * --redis-url}, the quota store's Redis): start-up waits up to two seconds for the exchange to
+   * subscribe, and otherwise starts anyway (it connects in the background; raises meanwhile stay on
+   * their instance).
+   */
+  static DemoExtraction open(NoiseKeys keys, Clock clock, QuotaSettings settings) {
+    Optional<String> url = settings.redisUrl();
+    if (url.isEmpty()) {
+      return create(keys, clock);
+    }
+    String where = QuotaSettings.describeRedis(url.get());
+    RedisRiskExchange exchange = RedisRiskExchange.builder(RedisURI.create(url.get())).build();
+    try {
+      ExtractionDefence digits = builder(keys, clock).exchange(exchange, ModelCatalog.DIGITS).build();
+      if (exchange.awaitReady(EXCHANGE_READY)) {
+        log.info("Extraction risk levels are shared through Redis at {} (channel {})", where,
+            RedisRiskExchange.DEFAULT_CHANNEL);
+      } else {
+        log.warn("Redis at {} did not answer the extraction risk exchange within {} s: starting anyway; levels "
+            + "are shared once it answers", where, EXCHANGE_READY.toSeconds());
+      }
+      return new DemoExtraction(digits, exchange);
+    } catch (RuntimeException e) {
+      exchange.close();
+      throw e;
+    }
+  }
+
+  /** The demo's defence of {@code digits}, before {@link ExtractionDefence.Builder#build}. */
+  private static ExtractionDefence.Builder builder(NoiseKeys keys, Clock clock) {
+    return ExtractionDefence.builder(keys.derive(ModelCatalog.DIGITS), 10)
         .clock(clock)
         // Keyed noise and misinformation rounded to the servlet's 6 decimals: the precision of an
         // answer does not show the level.
@@ -83,9 +131,15 @@ final class DemoExtraction {
         .levelPerturbation(RiskLevel.MISINFORM, Perturbation.misinformation().then(Perturbation.rounding(6)))
         .levelPerturbation(RiskLevel.THROTTLE, Perturbation.misinformation().then(Perturbation.rounding(6)))
         .levelPerturbation(RiskLevel.BLOCK, Perturbation.misinformation().then(Perturbation.rounding(6)))
-        .listener(e -> logEvent(ModelCatalog.DIGITS, e))
-        .build();
-    return new DemoExtraction(digits);
+        .listener(e -> logEvent(ModelCatalog.DIGITS, e));
+  }
+
+  /** Closes the risk exchange, if any; idempotent. */
+  @Override
+  public void close() {
+    if (exchange != null) {
+      exchange.close();
+    }
   }
 
   /** The defence of {@code digits} (for tests and metrics). */

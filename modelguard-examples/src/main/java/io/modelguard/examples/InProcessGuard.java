@@ -27,18 +27,21 @@ public final class InProcessGuard implements AutoCloseable {
   private final ModelGuard guard;
   private final DemoMetrics metrics;
   private final QuotaBackend quota;
+  private final DemoExtraction extraction;
   private final Optional<JsonAuditLog> audit;
 
-  private InProcessGuard(ModelGuard guard, DemoMetrics metrics, QuotaBackend quota, Optional<JsonAuditLog> audit) {
+  private InProcessGuard(ModelGuard guard, DemoMetrics metrics, QuotaBackend quota, DemoExtraction extraction,
+      Optional<JsonAuditLog> audit) {
     this.guard = guard;
     this.metrics = metrics;
     this.quota = quota;
+    this.extraction = extraction;
     this.audit = audit;
   }
 
   /**
    * Builds the guard {@link ModelServingApp#start} would install for {@code options}. Close it to
-   * close the quota store and the audit log.
+   * close the quota store, the extraction risk exchange (with {@code --redis-url}) and the audit log.
    *
    * @throws StartupException for what {@link ModelServingApp#start} refuses (the message names the
    *     flag or field)
@@ -47,23 +50,29 @@ public final class InProcessGuard implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     ModelServingApp.Parts parts = ModelServingApp.Parts.of(options);
     QuotaBackend quota = null;
+    DemoExtraction extraction = null;
     Optional<JsonAuditLog> audit = Optional.empty();
     try {
       URI base = URI.create("http://" + ModelServingApp.displayHost(options.host()) + ":" + options.port());
       BearerTokens bearer = BearerTokens.create(parts.jwt(), parts.config().tiers(), base, parts.clock());
       quota = QuotaBackend.open(parts.quotaSettings(), options.quotaClock().orElse(parts.clock()));
+      extraction = DemoExtraction.open(parts.extractionKeys(), parts.clock(), parts.quotaSettings());
       audit = ModelServingApp.openAuditLog(options);
       DemoSecurity security = ModelServingApp.security(parts.config(), parts.input(), parts.pepper(), bearer,
-          parts.clock(), parts.random(), quota, parts.quotaSettings(), parts.extraction(), parts.metrics(), audit,
+          parts.clock(), parts.random(), quota, parts.quotaSettings(), extraction, parts.metrics(), audit,
           ModelServingApp.SERVLETS.mayLeaveUnserved());
-      InProcessGuard built = new InProcessGuard(security.guard(), parts.metrics(), quota, audit);
+      InProcessGuard built = new InProcessGuard(security.guard(), parts.metrics(), quota, extraction, audit);
       quota = null;
+      extraction = null;
       audit = Optional.empty();
       return built;
     } finally {
       Arrays.fill(parts.pepper(), (byte) 0);
       if (quota != null) {
         quota.close();
+      }
+      if (extraction != null) {
+        extraction.close();
       }
       audit.ifPresent(JsonAuditLog::close);
     }
@@ -79,11 +88,15 @@ public final class InProcessGuard implements AutoCloseable {
     return metrics;
   }
 
-  /** Closes the quota store and the audit log (writing the lines still pending); idempotent. */
+  /**
+   * Closes the quota store, the extraction risk exchange and the audit log (writing the lines still
+   * pending); idempotent.
+   */
   @Override
   public void close() {
     try {
       quota.close();
+      extraction.close();
     } finally {
       audit.ifPresent(JsonAuditLog::close);
     }

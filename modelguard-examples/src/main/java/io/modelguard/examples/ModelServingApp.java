@@ -18,6 +18,7 @@ import io.modelguard.examples.metrics.JsonAuditLog;
 import io.modelguard.examples.metrics.MetricsServlet;
 import io.modelguard.examples.model.Classifier;
 import io.modelguard.examples.model.ModelCatalog;
+import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.input.ModelInputPolicy;
 import io.modelguard.servlet.ModelGuardFilter;
 import jakarta.servlet.DispatcherType;
@@ -111,11 +112,13 @@ public final class ModelServingApp implements AutoCloseable {
   private final List<DemoKey> keys;
   private final Optional<DemoIssuer> demoIssuer;
   private final QuotaBackend quota;
+  private final DemoExtraction extraction;
   private final DemoMetrics metrics;
   private final Optional<JsonAuditLog> audit;
 
   private ModelServingApp(Server server, URI baseUri, ModelCatalog models, ModelGuard guard, List<DemoKey> keys,
-      Optional<DemoIssuer> demoIssuer, QuotaBackend quota, DemoMetrics metrics, Optional<JsonAuditLog> audit) {
+      Optional<DemoIssuer> demoIssuer, QuotaBackend quota, DemoExtraction extraction, DemoMetrics metrics,
+      Optional<JsonAuditLog> audit) {
     this.metrics = metrics;
     this.audit = audit;
     this.server = server;
@@ -125,6 +128,7 @@ public final class ModelServingApp implements AutoCloseable {
     this.keys = keys;
     this.demoIssuer = demoIssuer;
     this.quota = quota;
+    this.extraction = extraction;
   }
 
   /**
@@ -205,9 +209,9 @@ public final class ModelServingApp implements AutoCloseable {
     Clock clock = parts.clock();
     QuotaSettings quotaSettings = parts.quotaSettings();
     DemoMetrics metrics = parts.metrics();
-    DemoExtraction extraction = parts.extraction();
     byte[] pepper = parts.pepper();
     QuotaBackend quota = null;
+    DemoExtraction extraction = null;
     Optional<JsonAuditLog> audit = Optional.empty();
     try {
       ModelCatalog models = ModelCatalog.trainDemoModels();
@@ -238,10 +242,12 @@ public final class ModelServingApp implements AutoCloseable {
       URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
+        extraction = DemoExtraction.open(parts.extractionKeys(), clock, quotaSettings);
         audit = openAuditLog(options);
         ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
             console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints, shutdown);
         quota = null;
+        extraction = null;
         audit = Optional.empty();
         return app;
       } catch (StartupException | RuntimeException e) {
@@ -254,6 +260,9 @@ public final class ModelServingApp implements AutoCloseable {
       if (quota != null) {
         quota.close();
       }
+      if (extraction != null) {
+        extraction.close();
+      }
       audit.ifPresent(JsonAuditLog::close);
     }
   }
@@ -262,11 +271,12 @@ public final class ModelServingApp implements AutoCloseable {
    * What {@link #start} sets up from the options before it trains the models and binds the port,
    * shared with {@link InProcessGuard}: the configuration, the bearer-token settings, the fetch
    * allow-list, the input policy, the secure random source and system clock, the quota settings,
-   * the meters, the extraction defence and the pepper (which the caller zeroes once the guard is
-   * built).
+   * the meters, the extraction defence's noise keys (the caller opens the defence with them, {@link
+   * DemoExtraction#open}, beside the quota store: with {@code --redis-url} both use Redis) and the
+   * pepper (which the caller zeroes once the guard is built).
    */
   record Parts(DemoConfig config, JwtSettings jwt, FetchAllowList fetchHosts, ModelInputPolicy input,
-      RandomSource random, Clock clock, QuotaSettings quotaSettings, DemoMetrics metrics, DemoExtraction extraction,
+      RandomSource random, Clock clock, QuotaSettings quotaSettings, DemoMetrics metrics, NoiseKeys extractionKeys,
       byte[] pepper) {
 
     /** @throws StartupException naming the flag or field, for an invalid configuration, pepper or secret */
@@ -294,9 +304,9 @@ public final class ModelServingApp implements AutoCloseable {
         // The log's queues (logback.xml) drop lines rather than park a request thread: show how many.
         metrics.countDroppedLogEvents(logback);
       }
-      DemoExtraction extraction = DemoExtraction.create(DemoExtraction.loadKeys(options, random), clock);
+      NoiseKeys extractionKeys = DemoExtraction.loadKeys(options, random);
       byte[] pepper = DemoSecurity.loadPepper(options, random);
-      return new Parts(config, jwt, fetchHosts, input.build(), random, clock, quotaSettings, metrics, extraction,
+      return new Parts(config, jwt, fetchHosts, input.build(), random, clock, quotaSettings, metrics, extractionKeys,
           pepper);
     }
   }
@@ -360,7 +370,7 @@ public final class ModelServingApp implements AutoCloseable {
     // The demo issuer's tokens are verified like any IdP's: through the JWKS the server now serves.
     bearer.connectDemoIssuer(URI.create(base + DemoIssuer.JWKS_PATH), true);
     ModelServingApp app = new ModelServingApp(server, base, models, security.guard(), security.keys(),
-        bearer.demoIssuer(), quota, metrics, audit);
+        bearer.demoIssuer(), quota, extraction, metrics, audit);
     // Before anything says the demo is up: a stop from here on closes it (the hook waits for this).
     if (!shutdown.closeAtExit(app)) {
       log.info("Stopping during start-up: {} is not announced", base);
@@ -558,6 +568,7 @@ public final class ModelServingApp implements AutoCloseable {
   public void close() {
     if (server.isStopped()) {
       quota.close();
+      extraction.close();
       audit.ifPresent(JsonAuditLog::close);
       return;
     }
@@ -568,6 +579,7 @@ public final class ModelServingApp implements AutoCloseable {
       log.warn("Stopping the server failed", e);
     } finally {
       quota.close();
+      extraction.close();
       audit.ifPresent(JsonAuditLog::close);
     }
   }

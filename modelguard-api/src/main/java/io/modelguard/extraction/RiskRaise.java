@@ -1,0 +1,57 @@
+package io.modelguard.extraction;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One client's raised risk as an {@link ExtractionDefence} shares it through a {@link
+ * RiskExchange}: under the defence's {@code label} (one per model), the client's key, its score
+ * and the instant of that score by the publishing defence's clock. A receiving defence of the same
+ * label decays the score from that instant to its own now and raises the client to at least that
+ * (see {@link ExtractionDefence.Builder#exchange}). Immutable; validated on construction, so an
+ * exchange that decodes raises from the wire gets a refusal, never a raise that could harm the
+ * receiver.
+ *
+ * @param label the defence's label: 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters
+ * @param client the client key ({@code p:<tenant>:<subject>}, {@code t:<tenant>} or {@code
+ *     a:<address>}): 1 to {@value #MAX_CLIENT_LENGTH} characters
+ * @param score the client's risk score at {@code at}: finite and positive
+ * @param at when the client had that score, by the publisher's clock
+ */
+public record RiskRaise(String label, String client, double score, Instant at) {
+  /** The longest label, in characters: a {@link NoiseKeys#derive} label's bound. */
+  public static final int MAX_LABEL_LENGTH = NoiseKeys.MAX_DOMAIN_LENGTH;
+  /**
+   * The longest client key, in characters. A principal's key from identities of 256 characters
+   * (the bound of a token's and an API key's subject and tenant), each character percent-encoded,
+   * takes 3,075; a defence does not share a client whose key is longer, and logs that it does not.
+   */
+  public static final int MAX_CLIENT_LENGTH = 4_096;
+
+  /**
+   * Validates.
+   *
+   * @throws IllegalArgumentException naming the field, for a label or client out of bounds, a
+   *     score that is not finite and positive, or a null instant
+   */
+  public RiskRaise {
+    if (!validLabel(label)) {
+      throw new IllegalArgumentException("RiskRaise.label must be 1 to " + MAX_LABEL_LENGTH
+          + " printable ASCII characters, got " + (label == null ? "null" : label.length() + " characters"));
+    }
+    if (client == null || client.isEmpty() || client.length() > MAX_CLIENT_LENGTH) {
+      throw new IllegalArgumentException("RiskRaise.client must be 1 to " + MAX_CLIENT_LENGTH + " characters, got "
+          + (client == null ? "null" : client.length() + " characters"));
+    }
+    if (!(score > 0 && score <= Double.MAX_VALUE)) {
+      throw new IllegalArgumentException("RiskRaise.score must be finite and positive, got " + score);
+    }
+    Objects.requireNonNull(at, "RiskRaise.at");
+  }
+
+  /** Whether {@code label} is 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters. */
+  static boolean validLabel(String label) {
+    return label != null && !label.isEmpty() && label.length() <= MAX_LABEL_LENGTH
+        && label.chars().allMatch(c -> c >= 0x20 && c <= 0x7e);
+  }
+}

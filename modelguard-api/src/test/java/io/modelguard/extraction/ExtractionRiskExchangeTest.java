@@ -1,0 +1,321 @@
+package io.modelguard.extraction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelguard.DigitsRequest;
+import io.modelguard.GuardDecision;
+import io.modelguard.ModelGuard;
+import io.modelguard.ModelOutput;
+import io.modelguard.MutableClock;
+import io.modelguard.ReasonCode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two instances' defences sharing raised levels through one in-process {@link RiskExchange}: what
+ * one raises holds on the other, decayed from when it was raised, never echoed, and hostile raises
+ * change nothing they should not.
+ */
+class ExtractionRiskExchangeTest {
+  private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]).derive("digits");
+  private static final double[] P = {0.1, 0.7, 0.2};
+  private static final String ANSWER = "{\"probabilities\":[0.1,0.7,0.2]}";
+
+  private final MutableClock clockA = MutableClock.standard();
+  private final MutableClock clockB = MutableClock.standard();
+  private final ExtractionDefenceTest.ScriptedDetector detectorA = flagging();
+  private final ExtractionDefenceTest.ScriptedDetector detectorB = flagging();
+
+  /** Flags every query whose first feature is 10 or more (levels at 1, 2, 3 and 3.9, one hour's half-life). */
+  private static ExtractionDefenceTest.ScriptedDetector flagging() {
+    ExtractionDefenceTest.ScriptedDetector d = new ExtractionDefenceTest.ScriptedDetector();
+    for (int i = 10; i < 20; i++) {
+      d.flagging.add((double) i);
+    }
+    return d;
+  }
+
+  private static double[] x(double first) {
+    return new double[] {first, 1, 2};
+  }
+
+  private ExtractionDefence defence(MutableClock clock, ExtractionDefenceTest.ScriptedDetector detector,
+      RiskExchange exchange) {
+    return ExtractionDefenceTest.scripted(KEYS, clock, detector).exchange(exchange, "digits").build();
+  }
+
+  /** Four flags on {@code defence}: OBSERVE → PERTURB → MISINFORM → THROTTLE → BLOCK, score 4. */
+  private static void driveToBlock(ExtractionDefence defence, String client) {
+    for (int q = 10; q < 14; q++) {
+      defence.observe(client, x(q), Prediction.of(P));
+    }
+    assertThat(defence.level(client)).isEqualTo(RiskLevel.BLOCK);
+  }
+
+  @Test
+  void aClientBlockedThroughOneEngineIsRefusedByTheOtherInstancesEngine() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    ModelGuard guardA = ExtractionChains.guard(a, "gold", 1024);
+    ModelGuard guardB = ExtractionChains.guard(b, "gold", 1024);
+    DigitsRequest plain = new DigitsRequest("{\"x\":[1,1,2]}");
+    assertThat(guardB.onResponse(plain, guardB.check(plain), 200, ModelOutput.json(ANSWER)).bodyAsString())
+        .isEqualTo(ANSWER); // B knows the client, unflagged
+
+    for (int q = 10; q < 14; q++) {
+      DigitsRequest flagged = new DigitsRequest("{\"x\":[" + q + ",1,2]}");
+      GuardDecision decision = guardA.check(flagged);
+      if (decision.isAllowed()) {
+        guardA.onResponse(flagged, decision, 200, ModelOutput.json(ANSWER));
+      }
+    }
+
+    DigitsRequest next = new DigitsRequest("{\"x\":[2,1,2]}");
+    assertThat(guardA.check(next).reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(guardB.check(next).reason()).as("refused on the instance that never flagged it")
+        .contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(detectorB.seen).containsExactly(1.0);
+  }
+
+  @Test
+  void aBlockReachesAnInstanceThatNeverSawTheClient() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+
+    driveToBlock(a, "mallory");
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+    assertThat(b.admit("mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(b.admit("alice").isAllowed()).isTrue();
+    // Its first query on B starts a state that keeps the shared score.
+    b.observe("mallory", x(1), Prediction.of(P));
+    assertThat(b.admit("mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+  }
+
+  @Test
+  void aRiseToPerturbMakesTheOtherInstancePerturbAtThatLevel() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+
+    a.observe("mallory", x(10), Prediction.of(P));
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.PERTURB);
+    double[] fromB = b.perturb("mallory", null, x(5), P);
+    assertThat(fromB).isNotEqualTo(P);
+    assertThat(fromB).as("the same keys and level: the same keyed noise").containsExactly(a.perturb("mallory", null, x(5), P));
+    assertThat(b.admit("mallory").isAllowed()).isTrue();
+    assertThat(b.perturb("alice", null, x(5), P)).containsExactly(P);
+  }
+
+  @Test
+  void aReceivedScoreDecaysFromTheInstantItWasRaised() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    clockB.advance(Duration.ofMinutes(30)); // B's clock half an hour ahead: the raise reached it late
+
+    driveToBlock(a, "mallory"); // score 4 at A's now
+
+    // 4 · 2^(-1/2) ≈ 2.83 at B's now: MISINFORM, not BLOCK.
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
+    clockB.advance(Duration.ofMinutes(30)); // 2.0
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
+    clockB.advance(Duration.ofMinutes(30)); // 1.41
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.PERTURB);
+  }
+
+  @Test
+  void aRaiseFromAClockAheadCountsFromTheReceiversNow() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    clockA.advance(Duration.ofMinutes(30)); // A's clock half an hour ahead of B's
+
+    driveToBlock(a, "mallory");
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+    clockB.advance(Duration.ofMinutes(30));
+    // Held at its score until B's clock reached A's instant, it would still block.
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.MISINFORM);
+  }
+
+  @Test
+  void onlyLevelRisesArePublishedAndReceivedRaisesAreNotEchoed() {
+    CountingExchange exchange = new CountingExchange(RiskExchange.inProcess());
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+
+    for (int q = 0; q < 5; q++) {
+      a.observe("mallory", x(q), Prediction.of(P)); // unflagged: nothing to share
+    }
+    driveToBlock(a, "mallory");
+    a.observe("mallory", x(14), Prediction.of(P)); // flagged at BLOCK: no rise
+    b.observe("mallory", x(15), Prediction.of(P)); // flagged on B, already blocked by A's raise
+
+    assertThat(exchange.published).containsExactly(4, 0);
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+  }
+
+  @Test
+  void aDefenceWithoutAnExchangeSharesNothing() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence alone = ExtractionDefenceTest.scripted(KEYS, clockA, detectorA).build();
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+
+    driveToBlock(alone, "mallory");
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
+  void raisesOfOtherLabelsAndDecayedOnesChangeNothing() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    RiskExchange.Member hostile = exchange.join(r -> {});
+    Instant now = clockB.instant();
+
+    hostile.publish(new RiskRaise("iris", "mallory", 100, now));
+    hostile.publish(new RiskRaise("digits", "old", 3.9, now.minus(Duration.ofDays(2))));
+    hostile.publish(new RiskRaise("digits", "ancient", 1e300, Instant.MIN));
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(b.level("old")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(b.level("ancient")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(b.residuals()).isZero();
+  }
+
+  @Test
+  void anAbsurdScoreIsTakenAsTwiceTheHighestThreshold() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    RiskExchange.Member hostile = exchange.join(r -> {});
+
+    hostile.publish(new RiskRaise("digits", "mallory", Double.MAX_VALUE, Instant.MAX));
+
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.BLOCK); // 7.8, at B's now
+    clockB.advance(Duration.ofMinutes(70)); // 7.8 · 2^(-70/60) ≈ 3.47
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.THROTTLE);
+  }
+
+  @Test
+  void raisesOutOfBoundsAreRefusedBeforeTheyReachADefence() {
+    Instant now = clockB.instant();
+    String longKey = "p:acme:" + "x".repeat(RiskRaise.MAX_CLIENT_LENGTH);
+    assertThatThrownBy(() -> new RiskRaise("digits", "mallory", Double.NaN, now)).hasMessageContaining("score");
+    assertThatThrownBy(() -> new RiskRaise("digits", "mallory", Double.POSITIVE_INFINITY, now)).hasMessageContaining("score");
+    assertThatThrownBy(() -> new RiskRaise("digits", "mallory", -1, now)).hasMessageContaining("score");
+    assertThatThrownBy(() -> new RiskRaise("digits", longKey, 4, now)).hasMessageContaining("client");
+    assertThatThrownBy(() -> new RiskRaise("", "mallory", 4, now)).hasMessageContaining("label");
+    assertThatThrownBy(() -> new RiskRaise("digits\n", "mallory", 4, now)).hasMessageContaining("label");
+    assertThatThrownBy(() -> new RiskRaise("digits", "mallory", 4, null)).hasMessageContaining("at");
+  }
+
+  @Test
+  void aFloodOfRaisesForFreshClientsKeepsWithinTheResidualsShare() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    long limit = 1024 * 1024;
+    ExtractionDefence b = ExtractionDefenceTest.scripted(KEYS, clockB, detectorB).maxTotalBytes(limit)
+        .exchange(exchange, "digits").build();
+    RiskExchange.Member hostile = exchange.join(r -> {});
+    Instant now = clockB.instant();
+
+    for (int i = 0; i < 100_000; i++) {
+      hostile.publish(new RiskRaise("digits", "a:198.51." + i, 7, now));
+    }
+
+    assertThat(b.residualBytes()).isPositive().isLessThanOrEqualTo(limit / 16);
+  }
+
+  @Test
+  void aFailingExchangeNeverFailsTheQuery() {
+    RiskExchange failing = receiver -> new RiskExchange.Member() {
+      @Override
+      public void publish(RiskRaise raise) {
+        throw new IllegalStateException("down");
+      }
+
+      @Override
+      public void leave() {}
+    };
+    ExtractionDefence a = defence(clockA, detectorA, failing);
+
+    driveToBlock(a, "mallory");
+
+    assertThat(a.admit("mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+  }
+
+  @Test
+  void aClientKeyTooLongToShareStaysLocal() {
+    CountingExchange exchange = new CountingExchange(RiskExchange.inProcess());
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    String longKey = "p:acme:" + "x".repeat(RiskRaise.MAX_CLIENT_LENGTH);
+
+    driveToBlock(a, longKey);
+
+    assertThat(exchange.published).containsExactly(0, 0);
+    assertThat(b.level(longKey)).isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
+  void aMemberThatLeftReceivesNoMore() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    AtomicInteger received = new AtomicInteger();
+    RiskExchange.Member sender = exchange.join(r -> {});
+    RiskExchange.Member receiver = exchange.join(r -> received.incrementAndGet());
+    RiskRaise raise = new RiskRaise("digits", "mallory", 4, clockA.instant());
+
+    sender.publish(raise);
+    receiver.publish(raise); // not to itself
+    receiver.leave();
+    sender.publish(raise);
+
+    assertThat(received).hasValue(1);
+  }
+
+  @Test
+  void theLabelIsValidatedAtConfiguration() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    assertThatThrownBy(() -> ExtractionDefence.builder(KEYS, 3).exchange(exchange, ""))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("extraction.exchange label");
+    assertThatThrownBy(() -> ExtractionDefence.builder(KEYS, 3).exchange(exchange, "x".repeat(129)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("extraction.exchange label");
+  }
+
+  /** An exchange counting each member's publishes, in the order they joined. */
+  private static final class CountingExchange implements RiskExchange {
+    private final RiskExchange delegate;
+    final List<Integer> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    CountingExchange(RiskExchange delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Member join(Consumer<RiskRaise> receiver) {
+      Member member = delegate.join(receiver);
+      int index = published.size();
+      published.add(0);
+      return new Member() {
+        @Override
+        public void publish(RiskRaise raise) {
+          published.set(index, published.get(index) + 1);
+          member.publish(raise);
+        }
+
+        @Override
+        public void leave() {
+          member.leave();
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.modelguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelguard.ReasonCode;
+import io.modelguard.extraction.ExtractionDefence;
+import io.modelguard.extraction.NoiseKeys;
+import io.modelguard.extraction.Prediction;
+import io.modelguard.extraction.RiskLevel;
+import io.modelguard.redis.RedisRiskExchange;
+import io.modelguard.test.redis.RedisServer;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** With {@code --redis-url}, two demo instances' extraction defences share the levels they raise. */
+class DemoExtractionSharingTest {
+  private static final Prediction P = Prediction.of(new double[] {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
+  private static RedisServer server;
+
+  @BeforeAll
+  static void startRedis() {
+    server = RedisServer.start();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    server.close();
+  }
+
+  private static NoiseKeys keys() {
+    return NoiseKeys.withSecret(new byte[32]);
+  }
+
+  @Test
+  void aLevelRaisedOnOneInstanceHoldsOnTheOther() {
+    QuotaSettings settings = QuotaSettings.none().withRedisUrl(server.url());
+    try (DemoExtraction a = DemoExtraction.open(keys(), Clock.systemUTC(), settings);
+        DemoExtraction b = DemoExtraction.open(keys(), Clock.systemUTC(), settings)) {
+      ExtractionDefence digitsA = a.digits();
+      flag(digitsA);
+      RiskLevel raised = digitsA.level("p:acme:mallory");
+      assertThat(raised).isNotEqualTo(RiskLevel.OBSERVE);
+
+      until(() -> b.digits().level("p:acme:mallory") == raised);
+
+      // A raise written by hand on the documented channel and label blocks on both.
+      server.cli("PUBLISH", RedisRiskExchange.DEFAULT_CHANNEL, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\","
+          + "\"client\":\"p:acme:eve\",\"score\":61,\"at\":" + System.currentTimeMillis() + "}");
+      until(() -> a.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED))
+          && b.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED)));
+    }
+  }
+
+  @Test
+  void withoutRedisNothingIsShared() {
+    try (DemoExtraction a = DemoExtraction.open(keys(), Clock.systemUTC(), QuotaSettings.none());
+        DemoExtraction b = DemoExtraction.open(keys(), Clock.systemUTC(), QuotaSettings.none())) {
+      flag(a.digits());
+      assertThat(a.digits().level("p:acme:mallory")).isNotEqualTo(RiskLevel.OBSERVE);
+      assertThat(b.digits().level("p:acme:mallory")).isEqualTo(RiskLevel.OBSERVE);
+    }
+  }
+
+  /** Single-pixel changes of one image from {@code p:acme:mallory}, until a detector (the hashing one) flags them. */
+  private static void flag(ExtractionDefence defence) {
+    double[] base = new double[64];
+    for (int i = 0; i < 64; i++) {
+      base[i] = (i * 7) % 17;
+    }
+    for (int i = 0; i < 400 && defence.level("p:acme:mallory") == RiskLevel.OBSERVE; i++) {
+      double[] probe = base.clone();
+      probe[i % 64] = (base[i % 64] + 1 + i / 64) % 17; // one pixel changed; every probe distinct
+      defence.observe("p:acme:mallory", probe, P);
+    }
+  }
+
+  /** Polls {@code condition} every 20 ms for at most 20 s. */
+  private static void until(BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - deadline).as("timed out").isNegative();
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+  }
+}

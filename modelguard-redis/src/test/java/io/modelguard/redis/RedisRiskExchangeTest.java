@@ -1,0 +1,208 @@
+package io.modelguard.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.modelguard.ReasonCode;
+import io.modelguard.extraction.ExtractionDefence;
+import io.modelguard.extraction.ExtractionDetector;
+import io.modelguard.extraction.NoiseKeys;
+import io.modelguard.extraction.Prediction;
+import io.modelguard.extraction.RiskLevel;
+import io.modelguard.extraction.RiskRaise;
+import io.modelguard.test.FakeClock;
+import io.modelguard.test.redis.RedisServer;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Two instances' extraction defences sharing raised levels through a real Redis. */
+class RedisRiskExchangeTest {
+  private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]).derive("digits");
+  private static final Prediction P = Prediction.of(new double[] {0.1, 0.7, 0.2});
+  private static RedisServer server;
+  private static RedisClient rawClient;
+  private static StatefulRedisConnection<String, String> rawConnection;
+  private static RedisCommands<String, String> raw;
+
+  private final FakeClock clock = FakeClock.standard();
+  private String channel;
+  private RedisRiskExchange exchangeA;
+  private RedisRiskExchange exchangeB;
+
+  @BeforeAll
+  static void startRedis() {
+    server = RedisServer.start();
+    rawClient = RedisClient.create(RedisURI.create(server.url()));
+    rawConnection = rawClient.connect();
+    raw = rawConnection.sync();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    rawConnection.close();
+    rawClient.shutdown();
+    server.close();
+  }
+
+  @BeforeEach
+  void connect() {
+    channel = "mg:test-risk:" + UUID.randomUUID(); // each test its own: none reads another's messages
+    exchangeA = RedisRiskExchange.builder(RedisURI.create(server.url())).channel(channel).build();
+    exchangeB = RedisRiskExchange.builder(RedisURI.create(server.url())).channel(channel).build();
+    assertThat(exchangeA.awaitReady(Duration.ofSeconds(10))).isTrue();
+    assertThat(exchangeB.awaitReady(Duration.ofSeconds(10))).isTrue();
+  }
+
+  @AfterEach
+  void close() {
+    exchangeA.close();
+    exchangeB.close();
+  }
+
+  /** Flags every query whose first feature is 10 or more. */
+  private static final class FirstFeatureDetector implements ExtractionDetector {
+    @Override
+    public String name() {
+      return "first-feature";
+    }
+
+    @Override
+    public State newState() {
+      return new State() {
+        @Override
+        public boolean observe(double[] features, Prediction prediction) {
+          return features[0] >= 10;
+        }
+
+        @Override
+        public long retainedBytes() {
+          return 16;
+        }
+      };
+    }
+
+    @Override
+    public long maxRetainedBytes(int dimensions) {
+      return 16;
+    }
+  }
+
+  /** Each flag adds 1; levels at 1, 2, 3 and 3.9; shared under {@code digits} on {@code exchange}. */
+  private ExtractionDefence defence(RedisRiskExchange exchange) {
+    return ExtractionDefence.builder(KEYS, 3)
+        .clock(clock)
+        .detector(new FirstFeatureDetector(), 1)
+        .threshold(RiskLevel.PERTURB, 1)
+        .threshold(RiskLevel.MISINFORM, 2)
+        .threshold(RiskLevel.THROTTLE, 3)
+        .threshold(RiskLevel.BLOCK, 3.9)
+        .exchange(exchange, "digits")
+        .build();
+  }
+
+  private static void driveToBlock(ExtractionDefence defence, String client) {
+    for (int q = 10; q < 14; q++) {
+      defence.observe(client, new double[] {q, 1, 2}, P);
+    }
+    assertThat(defence.level(client)).isEqualTo(RiskLevel.BLOCK);
+  }
+
+  @Test
+  void aClientBlockedOnOneInstanceIsBlockedOnTheOther() {
+    ExtractionDefence a = defence(exchangeA);
+    ExtractionDefence b = defence(exchangeB);
+    b.observe("p:acme:mallory", new double[] {1, 1, 2}, P); // B knows the client, unflagged
+
+    driveToBlock(a, "p:acme:mallory");
+
+    Poll.until("B blocks the client A blocked", () -> b.level("p:acme:mallory") == RiskLevel.BLOCK);
+    assertThat(b.admit("p:acme:mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(b.admit("p:acme:alice").isAllowed()).isTrue();
+    Poll.until("Redis took A's four raises, one per level risen", () -> exchangeA.publishedRaises() == 4);
+    assertThat(exchangeB.publishedRaises()).as("received raises are not published again").isZero();
+  }
+
+  @Test
+  void anInstanceIgnoresItsOwnMessages() {
+    ExtractionDefence a = defence(exchangeA);
+    ExtractionDefence b = defence(exchangeB);
+
+    a.observe("p:acme:mallory", new double[] {10, 1, 2}, P); // PERTURB, published by A first
+    Poll.until("A's raise reached B", () -> exchangeB.receivedRaises() == 1);
+    b.observe("p:acme:eve", new double[] {10, 1, 2}, P); // then B's
+    Poll.until("B's raise reached A", () -> a.level("p:acme:eve") == RiskLevel.PERTURB);
+
+    // A read its own message before B's, and took only B's.
+    assertThat(exchangeA.receivedRaises()).isEqualTo(1);
+    assertThat(exchangeA.ignoredMessages()).isZero();
+  }
+
+  @Test
+  void junkOnTheChannelIsIgnoredAndTheExchangeKeepsWorking() {
+    ExtractionDefence a = defence(exchangeA);
+    ExtractionDefence b = defence(exchangeB);
+    long at = clock.millis();
+    String[] junk = {
+        "not json",
+        "",
+        "[1,2,3]",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":60", // cut short
+        "{\"v\":2,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":60,\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":-60,\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":\"60\",\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":60,\"score\":61,\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":1e999,\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":60}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"" + "x".repeat(RiskRaise.MAX_CLIENT_LENGTH + 1)
+            + "\",\"score\":60,\"at\":" + at + "}",
+        "{\"v\":1,\"from\":\"x\",\"label\":\"digits\",\"client\":\"p:acme:junk\",\"score\":60,\"at\":" + at + "}"
+            + " ".repeat(RedisRiskExchange.MAX_PAYLOAD_BYTES), // too long, however valid
+    };
+    for (String message : junk) {
+      raw.publish(channel, message);
+    }
+    // A hand-written raise of another model, and one of this model: the format is the documented one.
+    raw.publish(channel, "{\"v\":1,\"from\":\"ops\",\"label\":\"iris\",\"client\":\"p:acme:junk\",\"score\":60,\"at\":" + at + "}");
+    raw.publish(channel, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\",\"client\":\"p:acme:eve\",\"score\":2.5,"
+        + "\"at\":" + at + ",\"note\":{\"later\":[1,2]}}");
+
+    driveToBlock(a, "p:acme:mallory");
+
+    Poll.until("A's raise reached B after the junk", () -> b.level("p:acme:mallory") == RiskLevel.BLOCK);
+    assertThat(exchangeB.ignoredMessages()).isEqualTo(junk.length);
+    assertThat(b.level("p:acme:junk")).isEqualTo(RiskLevel.OBSERVE);
+    assertThat(b.level("p:acme:eve")).isEqualTo(RiskLevel.MISINFORM);
+  }
+
+  @Test
+  void aRedisThatIsDownDropsRaisesWithoutFailingTheQuery() {
+    try (RedisRiskExchange down = RedisRiskExchange.builder(RedisURI.create("redis://127.0.0.1:" + RedisServer.freePort()))
+        .channel(channel).build()) {
+      ExtractionDefence a = defence(down);
+
+      driveToBlock(a, "p:acme:mallory");
+
+      assertThat(down.droppedRaises()).isEqualTo(4);
+      assertThat(a.admit("p:acme:mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    }
+  }
+
+  @Test
+  void theLongestRaiseFitsAMessageAndReadsBackAsWritten() {
+    // Controls are written as six-byte escapes: the most bytes a character can take.
+    RiskRaise longest = new RiskRaise("d".repeat(RiskRaise.MAX_LABEL_LENGTH), "\u0001".repeat(RiskRaise.MAX_CLIENT_LENGTH),
+        Double.MAX_VALUE, clock.instant());
+    byte[] payload = RiskRaiseCodec.encode(exchangeA.instance(), longest);
+
+    assertThat(payload.length).isLessThanOrEqualTo(RedisRiskExchange.MAX_PAYLOAD_BYTES);
+    assertThat(RiskRaiseCodec.decode(payload)).hasValue(new RiskRaiseCodec.Message(exchangeA.instance(), longest));
+  }
+}
