@@ -28,13 +28,16 @@ import java.util.Optional;
  *
  * A rewritten answer keeps the probabilities, the label (written as an object member or an array
  * element where the label pointer says; a label it cannot write there is not kept either) and the
- * members named with {@link #keeping}, and nothing else: members the codec does not know are removed (array elements the
+ * scalar members named with {@link #keeping}, and nothing else: members the codec does not know are removed (array elements the
  * kept pointers do not reach become {@code null}, so the others keep their indices). A model server
  * answering {@code {"label":…,"probabilities":[…],"logits":[…]}} would otherwise hand the exact
  * logits to the very clients whose probabilities are being cut or noised. Name the members that
  * carry nothing of the prediction ({@code keeping("/model", "/version")}), or keep everything
- * with {@link #keepingEverything()} when the answer is known to hold nothing else. Answers that
- * are not rewritten are not touched.
+ * with {@link #keepingEverything()} when the answer is known to hold nothing else. A kept pointer
+ * keeps a string, number, boolean or {@code null} only: an object or array there is removed as an
+ * unknown member would be ({@code keeping("/model")} keeps {@code "model":"digits"}, not {@code
+ * "model":{"name":"digits","logits":[…]}}); name its scalar members instead ({@code
+ * keeping("/model/name")}). Answers that are not rewritten are not touched.
  */
 public final class PredictionCodec {
   /**
@@ -49,9 +52,9 @@ public final class PredictionCodec {
   private final JsonPointer label;
   private final List<String> labels;
   /** What a rewrite keeps: the probabilities, the label and the pass-through pointers; null: everything. */
-  private final List<JsonPointer> kept;
+  private final List<Kept> kept;
   /** {@link #kept} without the label, for an answer whose label the codec could not write. */
-  private final List<JsonPointer> keptWithoutLabel;
+  private final List<Kept> keptWithoutLabel;
   /** The pass-through pointers alone. */
   private final List<JsonPointer> passThrough;
 
@@ -65,11 +68,15 @@ public final class PredictionCodec {
       this.keptWithoutLabel = null;
     } else {
       this.passThrough = List.copyOf(passThrough);
-      List<JsonPointer> k = new ArrayList<>(passThrough);
-      k.add(probabilities);
+      List<Kept> k = new ArrayList<>();
+      for (JsonPointer p : passThrough) {
+        k.add(new Kept(p, true));
+      }
+      // The probabilities array is kept whole; the label is a scalar once written.
+      k.add(new Kept(probabilities, false));
       this.keptWithoutLabel = List.copyOf(k);
       if (label != null) {
-        k.add(label);
+        k.add(new Kept(label, false));
       }
       this.kept = List.copyOf(k);
     }
@@ -108,7 +115,11 @@ public final class PredictionCodec {
 
   /**
    * This codec, with the members at {@code pointers} (JSON pointers, such as {@code "/model"})
-   * kept in rewritten answers too, beside those this codec already keeps.
+   * kept in rewritten answers too, beside those this codec already keeps. A pointer keeps its
+   * value only if it is a scalar (a string, number, boolean or {@code null}): an object or array
+   * there is removed, as a member not named would be, since it may hold the model's logits or
+   * scores; name the scalar members within it instead ({@code "/model/name"}). A pointer that
+   * reaches nothing keeps nothing.
    *
    * @throws IllegalArgumentException if a pointer is not a JSON pointer
    */
@@ -272,11 +283,12 @@ public final class PredictionCodec {
 
   /**
    * Removes from {@code node} what none of {@code paths} (relative to it) reaches: object members
-   * go, array elements become {@code null}. A path that ends at a node keeps all of it.
+   * go, array elements become {@code null}. A path that ends at a node keeps all of it, unless it
+   * keeps scalars only and the node is an object or array: then it keeps nothing there.
    */
-  private static void prune(JsonNode node, List<JsonPointer> paths) {
-    for (JsonPointer p : paths) {
-      if (p.matches()) {
+  private static void prune(JsonNode node, List<Kept> paths) {
+    for (Kept k : paths) {
+      if (k.pointer().matches()) {
         return;
       }
     }
@@ -284,12 +296,9 @@ public final class PredictionCodec {
       Iterator<Map.Entry<String, JsonNode>> members = object.properties().iterator();
       while (members.hasNext()) {
         Map.Entry<String, JsonNode> member = members.next();
-        List<JsonPointer> tails = new ArrayList<>();
-        for (JsonPointer p : paths) {
-          JsonPointer tail = p.matchProperty(member.getKey());
-          if (tail != null) {
-            tails.add(tail);
-          }
+        List<Kept> tails = new ArrayList<>();
+        for (Kept k : paths) {
+          k.tail(k.pointer().matchProperty(member.getKey()), member.getValue()).ifPresent(tails::add);
         }
         if (tails.isEmpty()) {
           members.remove();
@@ -299,12 +308,9 @@ public final class PredictionCodec {
       }
     } else if (node instanceof ArrayNode array) {
       for (int i = 0; i < array.size(); i++) {
-        List<JsonPointer> tails = new ArrayList<>();
-        for (JsonPointer p : paths) {
-          JsonPointer tail = p.matchElement(i);
-          if (tail != null) {
-            tails.add(tail);
-          }
+        List<Kept> tails = new ArrayList<>();
+        for (Kept k : paths) {
+          k.tail(k.pointer().matchElement(i), array.get(i)).ifPresent(tails::add);
         }
         if (tails.isEmpty()) {
           array.set(i, NullNode.getInstance());
@@ -312,6 +318,23 @@ public final class PredictionCodec {
           prune(array.get(i), tails);
         }
       }
+    }
+  }
+
+  /**
+   * A pointer a rewrite keeps, relative to the node being pruned; {@code scalarOnly} for a {@link
+   * #keeping} pointer, which keeps no object or array it ends at.
+   */
+  private record Kept(JsonPointer pointer, boolean scalarOnly) {
+    /**
+     * This path continued into {@code child} by {@code tail} (null: it does not lead there); empty
+     * if it does not, or if it keeps scalars only and ends at {@code child}, an object or array.
+     */
+    Optional<Kept> tail(JsonPointer tail, JsonNode child) {
+      if (tail == null || (scalarOnly && tail.matches() && child.isContainerNode())) {
+        return Optional.empty();
+      }
+      return Optional.of(new Kept(tail, scalarOnly));
     }
   }
 }

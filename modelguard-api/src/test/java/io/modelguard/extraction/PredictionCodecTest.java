@@ -39,6 +39,30 @@ class PredictionCodecTest {
   }
 
   @Test
+  void aKeptPointerKeepsAScalarButNeverAnObjectOrArray() {
+    // Kept as "the model's name", /model held the model's exact logits: a rewrite cut to the top 3
+    // handed them to the client whole. Only the scalar members named are kept.
+    byte[] body = json("{\"model\":{\"name\":\"digits\",\"logits\":[-2.3,-1.6,-0.4]},\"label\":2,"
+        + "\"probabilities\":[0.1,0.2,0.7],\"tags\":[\"beta\",[0.1,0.2,0.7]],\"cached\":false,\"trace\":null}");
+    double[] rewritten = {0.6, 0.3, 0.1};
+
+    assertThat(new String(PredictionCodec.standard().keeping("/model", "/tags").encode(body, rewritten),
+        StandardCharsets.UTF_8)).isEqualTo("{\"label\":0,\"probabilities\":[0.6,0.3,0.1]}");
+    assertThat(new String(PredictionCodec.standard().keeping("/model/name", "/tags/0", "/tags/1", "/cached", "/trace")
+        .encode(body, rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":{\"name\":\"digits\"},\"label\":0,\"probabilities\":[0.6,0.3,0.1],"
+            + "\"tags\":[\"beta\",null],\"cached\":false,\"trace\":null}");
+    // The codec's own pointers still keep what they reach through an object a kept pointer names.
+    PredictionCodec nested = PredictionCodec.of("/out/probabilities", "/out/label", null).keeping("/out");
+    assertThat(new String(nested.encode(json("{\"out\":{\"label\":2,\"probabilities\":[0.1,0.2,0.7],"
+        + "\"logits\":[-2.3,-1.6,-0.4]}}"), rewritten), StandardCharsets.UTF_8))
+        .isEqualTo("{\"out\":{\"label\":0,\"probabilities\":[0.6,0.3,0.1]}}");
+    // keepingEverything() is the one way to keep a subtree.
+    assertThat(new String(PredictionCodec.standard().keepingEverything().encode(body, rewritten),
+        StandardCharsets.UTF_8)).contains("\"logits\":[-2.3,-1.6,-0.4]");
+  }
+
+  @Test
   void aNestedPredictionKeepsItsPathAndNullsTheArrayElementsItDoesNotReach() {
     PredictionCodec codec = PredictionCodec.of("/outputs/1/probabilities", "/outputs/1/label", null);
     byte[] body = json("{\"id\":\"r1\",\"outputs\":[{\"name\":\"logits\",\"data\":[3.1,0.2]},"

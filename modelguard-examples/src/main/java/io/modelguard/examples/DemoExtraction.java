@@ -151,7 +151,8 @@ final class DemoExtraction implements AutoCloseable {
   void addTo(PolicyChain.Builder chain) {
     QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
     // A rewritten answer keeps its model name; anything else the model might add is dropped.
-    PredictionCodec codec = PredictionCodec.standard().keeping("/model");
+    // image-classifier answers as digits does.
+    PredictionCodec codec = ModelCatalog.codec(ModelCatalog.DIGITS).orElseThrow();
     QueryEncoder image = new FetchedImageEncoder();
     chain.policy(Phase.DETECT, "extraction-detect-digits",
             digits.requestPolicy().forModels(ModelCatalog.DIGITS, ModelCatalog.IMAGE_CLASSIFIER))

@@ -6,13 +6,11 @@ import io.modelguard.OutputPolicy;
 import io.modelguard.PolicyChain;
 import io.modelguard.Principal;
 import io.modelguard.examples.model.ModelCatalog;
-import io.modelguard.examples.model.SentimentModel;
 import io.modelguard.extraction.KeyedRandom;
 import io.modelguard.extraction.NoiseSource;
 import io.modelguard.extraction.Perturbation;
 import io.modelguard.extraction.Prediction;
 import io.modelguard.extraction.PredictionCodec;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,13 +29,6 @@ final class TierFidelity {
   /** How many probabilities tier {@value #FREE_TIER} sees. */
   static final int FREE_TOP_K = 3;
 
-  /** Where each model's answer keeps its probabilities and label. */
-  private static final Map<String, PredictionCodec> CODECS = Map.of(
-      ModelCatalog.DIGITS, PredictionCodec.standard().keeping("/model"),
-      ModelCatalog.IRIS, PredictionCodec.standard().keeping("/model"),
-      ModelCatalog.IMAGE_CLASSIFIER, PredictionCodec.standard().keeping("/model"),
-      ModelCatalog.SENTIMENT, PredictionCodec.of("/probabilities", "/label", SentimentModel.LABELS).keeping("/model"));
-
   private TierFidelity() {}
 
   /** Adds the policy to {@code chain} (after any other PERTURB policy added before). */
@@ -45,7 +36,7 @@ final class TierFidelity {
     Perturbation topK = Perturbation.topK(FREE_TOP_K, false);
     OutputPolicy policy = context -> {
       boolean free = context.principal().flatMap(Principal::tier).filter(FREE_TIER::equals).isPresent();
-      Optional<PredictionCodec> codec = context.endpoint().model().map(CODECS::get);
+      Optional<PredictionCodec> codec = context.endpoint().model().flatMap(ModelCatalog::codec);
       if (!free || codec.isEmpty()) {
         return context.output();
       }

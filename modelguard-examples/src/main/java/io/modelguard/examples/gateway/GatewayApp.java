@@ -18,7 +18,8 @@ import java.util.Map;
  * <pre>
  * java -cp modelguard-examples.jar io.modelguard.examples.gateway.UpstreamServer --port 9000 &amp;
  * java -cp modelguard-examples.jar io.modelguard.examples.gateway.GatewayApp \
- *     --upstream http://127.0.0.1:9000 [--upstream MODEL=URL] [--upstream-timeout MS] [the demo's options]
+ *     --upstream http://127.0.0.1:9000 [--upstream MODEL=URL] [--upstream-timeout MS] [--relay-header NAME] \
+ *     [the demo's options]
  * </pre>
  */
 public final class GatewayApp {
@@ -33,6 +34,9 @@ public final class GatewayApp {
       "  --upstream MODEL=URL    the model server of MODEL (repeatable; an unknown model is refused at start)",
       "  --upstream-timeout MS   the time allowed for a whole answer, headers and body (default "
           + Upstreams.DEFAULT_TIMEOUT.toMillis() + ", at most " + Upstreams.MAX_TIMEOUT.toMillis() + ")",
+      "  --relay-header NAME     one more header of the upstream's answer to relay, one known to carry nothing",
+      "                          of the prediction (repeatable; by default only Content-Type and "
+          + String.join(", ", Upstreams.DEFAULT_RELAYED_HEADERS) + " are)",
       "",
       "The demo's options apply too:");
 
@@ -90,7 +94,7 @@ public final class GatewayApp {
       String arg = args[i];
       int eq = arg.indexOf('=');
       String name = arg.startsWith("--") && eq > 0 ? arg.substring(0, eq) : arg;
-      if (!name.equals("--upstream") && !name.equals("--upstream-timeout")) {
+      if (!name.equals("--upstream") && !name.equals("--upstream-timeout") && !name.equals("--relay-header")) {
         help |= arg.equals("--help") || arg.equals("-h");
         rest.add(arg);
         continue;
@@ -103,9 +107,11 @@ public final class GatewayApp {
         value = args[++i];
       }
       try {
-        upstreams = name.equals("--upstream")
-            ? upstreams.withOption(value)
-            : upstreams.withTimeout(Duration.ofMillis(Long.parseLong(value.strip())));
+        upstreams = switch (name) {
+          case "--upstream" -> upstreams.withOption(value);
+          case "--relay-header" -> upstreams.withRelayedHeader(value);
+          default -> upstreams.withTimeout(Duration.ofMillis(Long.parseLong(value.strip())));
+        };
       } catch (NumberFormatException e) {
         throw new StartupException(name + " must be a number of milliseconds", e);
       } catch (IllegalArgumentException e) {

@@ -1,5 +1,8 @@
 package io.modelguard.examples.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.modelguard.GuardDecision;
 import io.modelguard.ModelSecured;
 import io.modelguard.Principal;
@@ -21,6 +24,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -76,32 +80,21 @@ import org.slf4j.event.Level;
  *       forms the output policies read, so that a client cannot have a model server that
  *       negotiates answer in a form (CSV, say) that would pass them unread, and for {@code
  *       Accept-Encoding: identity}, since they read no coded body either;
- *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes)
- *       and its end-to-end headers, less
- *       <ul>
- *         <li>the hop-by-hop ones ({@code Connection} and the headers it names, {@code Keep-Alive},
- *             {@code Transfer-Encoding}, {@code TE}, {@code Trailer}, {@code Upgrade}, {@code
- *             Proxy-*}), {@code Content-Length} (recomputed), {@code Date} and {@code Server} (the
- *             gateway's own), {@code Via} and {@code X-Powered-By} (the upstream's hosts and
- *             software) and {@code Set-Cookie}; of several {@code Content-Type}s, all but the first,
- *             the one checked;
- *         <li>the headers the edge owns, which ModelGuard sets on its decisions: {@code RateLimit*}
- *             and {@code X-RateLimit-*} (quota), {@code Retry-After} and {@code WWW-Authenticate}
- *             (refusals; the upstream's challenge would be for credentials the gateway never
- *             forwards). An upstream copy would stand next to the guard's and contradict it;
- *         <li>{@code Cache-Control}: the gateway sends {@code no-store}, as the in-process {@link
- *             PredictServlet} does, because the answer is per caller (tier fidelity, the extraction
- *             defence's perturbation, quota headers) whatever the upstream thinks of it;
- *         <li>{@code Location}, {@code Content-Location}, {@code Link} and {@code Alt-Svc}: they name
- *             the upstream's URLs or addresses, which mean nothing at the edge and should not be
- *             disclosed. For the same reason an upstream redirect (3xx) is not relayed, nor
- *             followed, nor is a {@code Refresh} (a redirect in all but its status);
- *         <li>{@code Set-Cookie2} (a cookie, as {@code Set-Cookie}), {@code Clear-Site-Data}, {@code
- *             Strict-Transport-Security} and the reporting headers ({@code NEL}, {@code Report-To},
- *             {@code Reporting-Endpoints}, which would send the origin's error reports to a URL of
- *             the upstream's choosing): they set state or policy for the edge's whole origin, which
- *             is the edge's to set, not one upstream's.
- *       </ul>
+ *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes;
+ *       an upstream 4xx's body as below) and, of its headers, only those known to carry nothing of
+ *       the prediction: the first {@code Content-Type}, the one checked, and {@link
+ *       Upstreams#relayedHeaders()} ({@link Upstreams#DEFAULT_RELAYED_HEADERS} and the names an
+ *       operator adds with {@code --relay-header}), unless the answer's {@code Connection} names
+ *       them (then they are for one hop). Every other header is dropped. The output policies read
+ *       the body alone, so a header of the upstream's own (an {@code X-Raw-Scores}, say) would take
+ *       the model's exact answer past the tier's cut and the extraction defence's noise; and most
+ *       others are the edge's to set ({@code RateLimit*}, {@code Retry-After}, {@code
+ *       WWW-Authenticate}, {@code Set-Cookie}, {@code Strict-Transport-Security}, ...), name the
+ *       upstream's hosts, URLs or software ({@code Location}, {@code Link}, {@code Via}, ...) or
+ *       are for one hop. The gateway sets {@code Content-Length} and {@code Cache-Control: no-store},
+ *       as the in-process {@link PredictServlet} does, because the answer is per caller (tier
+ *       fidelity, the extraction defence's perturbation, quota headers) whatever the upstream thinks
+ *       of it. An upstream redirect (3xx) is neither relayed nor followed.
  * </ul>
  *
  * <p>A successful (2xx) answer with a body is relayed only if its {@code Content-Type} is JSON
@@ -130,7 +123,7 @@ import org.slf4j.event.Level;
  * client can repeat a refusal that costs it no quota (see below) as fast as the edge answers, and
  * a line for each would fill the operator's disk and bury every other warning.
  *
- * <p>An upstream 4xx is relayed (less the headers above) only when it is the model server's own
+ * <p>An upstream 4xx is relayed (with the headers above) only when it is the model server's own
  * refusal meant for the client: its {@code Content-Type} is {@code application/problem+json}, the
  * form in which the demo's model server (and ModelGuard) refuses input, and the status is neither
  * {@code 404} nor {@code 405}. Any other 4xx becomes {@code 502 upstream.unavailable}, logged with
@@ -138,7 +131,18 @@ import org.slf4j.event.Level;
  * the upstream's URL and server version, which should not be disclosed any more than its {@code
  * Location}; and since the gateway only ever POSTs to the predict URI of a model the guard has
  * accepted, a {@code 404} or {@code 405} means the upstream (or the {@code --upstream} URL, say a
- * wrong base path) is misconfigured, which is not the client's error.
+ * wrong base path) is misconfigured, which is not the client's error. The problem relayed keeps
+ * only the members of RFC 9457 and ModelGuard's problems: {@code type}, {@code title}, {@code
+ * detail}, {@code instance} and {@code code}, each only if a string of at most {@value
+ * #MAX_PROBLEM_MEMBER_CHARS} characters, and {@code status}, always the answer's own; it is
+ * written anew, as {@code application/problem+json} in UTF-8. The output policies pass an error
+ * answer in which the codec finds no prediction as it is, so any other member (a {@code "scores"}
+ * array, say) would reach the client whole. A problem that is not a JSON object is {@code 502
+ * upstream.unavailable}. The exception is a refusal that carries the prediction where the model's
+ * codec reads it ({@link ModelCatalog#codec}; a {@code 422}'s partial scores): it is relayed as
+ * the upstream wrote it, since the output policies, which rewrite the body after this servlet
+ * wrote it, cut or noise it as they do a {@code 200}'s, and their rewrite keeps only what the codec
+ * keeps.
  *
  * <p>What the tenant's quota is charged: the guard charges every prediction it allows before this
  * servlet runs, and the gateway gives the charge back ({@link ModelServingApp#UNSERVED_ATTRIBUTE},
@@ -203,6 +207,11 @@ public final class GatewayServlet extends HttpServlet {
    * most 8 KiB of response header, its own and the guard's included, and fails an answer with more.
    */
   static final int MAX_RELAYED_HEADER_BYTES = 4 * 1024;
+  /**
+   * The longest text member ({@code type}, {@code title}, {@code detail}, {@code instance}, {@code
+   * code}) of an upstream problem relayed, in characters; a longer one is dropped.
+   */
+  static final int MAX_PROBLEM_MEMBER_CHARS = 512;
 
   private static final long serialVersionUID = 1L;
   private static final Logger log = LoggerFactory.getLogger(GatewayServlet.class);
@@ -210,17 +219,10 @@ public final class GatewayServlet extends HttpServlet {
   private static final Duration IDLE_THREAD_LIFE = Duration.ofMinutes(1);
   /** The timer that gives up answers at their deadline: one daemon thread for every gateway servlet. */
   private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
-      "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "proxy-connection");
-  /** Answer headers the gateway sets itself or never relays (see the class comment). */
-  private static final Set<String> NOT_RELAYED = Set.of("content-length", "set-cookie", "set-cookie2", "date",
-      "server", "retry-after", "www-authenticate", "cache-control", "location", "content-location", "link",
-      "alt-svc", "refresh", "clear-site-data", "strict-transport-security", "nel", "report-to",
-      "reporting-endpoints", "via", "x-powered-by",
-      // set once, to the value checked
-      "content-type");
-  /** Families of answer headers never relayed: proxies' and the quota's (RateLimit, RateLimit-Policy, …). */
-  private static final List<String> NOT_RELAYED_PREFIXES = List.of("proxy-", "ratelimit", "x-ratelimit-");
+  /** The members of an upstream problem relayed, in the order written; {@code status} is the answer's. */
+  private static final List<String> PROBLEM_MEMBERS = List.of("type", "title", "status", "detail", "instance", "code");
+  /** Reads an upstream problem (in any of JSON's encodings) and writes the one relayed, in UTF-8. */
+  private static final ObjectMapper JSON = new ObjectMapper();
   /** What the gateway asks the upstream for, whatever the client asked for: what the output policies read. */
   static final String ACCEPT = "application/json, application/problem+json";
   /** The key of {@link #inFlightInAll}'s one count. */
@@ -459,7 +461,20 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
-    List<Map.Entry<String, String>> headers = relayedHeaders(answer);
+    byte[] relayed = answer.body();
+    String type = answer.headers().firstValue("Content-Type").orElse(null);
+    if (status >= 400 && !carriesPrediction(model.get(), relayed)) {
+      Optional<byte[]> problem = standardProblem(relayed, status);
+      if (problem.isEmpty()) {
+        warn(paceKey, "POST {}: upstream {} answered {} with a problem that is not a JSON object; not relayed",
+            path, target.get(), status);
+        send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+        return;
+      }
+      relayed = problem.get();
+      type = ProblemResponse.CONTENT_TYPE;
+    }
+    List<Map.Entry<String, String>> headers = relayedHeaders(answer, type);
     int headerBytes = headers.stream().mapToInt(h -> h.getKey().length() + h.getValue().length() + 4).sum();
     if (headerBytes > MAX_RELAYED_HEADER_BYTES) {
       warn(paceKey, "POST {}: upstream {} answered {} bytes of headers to relay, more than {}; not relayed",
@@ -467,7 +482,7 @@ public final class GatewayServlet extends HttpServlet {
       send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
       return;
     }
-    relay(answer.statusCode(), headers, answer.body(), response);
+    relay(status, headers, relayed, response);
   }
 
   /** Logs at WARN at most once a minute for {@code key} ({@link #log}), at DEBUG otherwise. */
@@ -582,10 +597,11 @@ public final class GatewayServlet extends HttpServlet {
   }
 
   /**
-   * The answer's headers the client gets (see the class comment), in order: its first {@code
-   * Content-Type}, the one checked, and no other, then its end-to-end headers less those not relayed.
+   * The headers the client gets of the answer (see the class comment), in order: {@code
+   * contentType} (null: none), then those of {@link Upstreams#relayedHeaders()} the answer has,
+   * unless its {@code Connection} names them.
    */
-  private static List<Map.Entry<String, String>> relayedHeaders(HttpResponse<?> answer) {
+  private List<Map.Entry<String, String>> relayedHeaders(HttpResponse<?> answer, String contentType) {
     Set<String> named = new HashSet<>();
     answer.headers().allValues("connection").forEach(v -> {
       for (String token : v.split(",")) {
@@ -593,16 +609,55 @@ public final class GatewayServlet extends HttpServlet {
       }
     });
     List<Map.Entry<String, String>> relayed = new ArrayList<>();
-    answer.headers().firstValue("Content-Type").ifPresent(type -> relayed.add(Map.entry("Content-Type", type)));
+    if (contentType != null) {
+      relayed.add(Map.entry("Content-Type", contentType));
+    }
+    Set<String> allowed = upstreams.relayedHeaders();
     answer.headers().map().forEach((name, values) -> {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.startsWith(":") || HOP_BY_HOP.contains(lower) || NOT_RELAYED.contains(lower)
-          || NOT_RELAYED_PREFIXES.stream().anyMatch(lower::startsWith) || named.contains(lower)) {
-        return;
+      if (allowed.contains(lower) && !named.contains(lower)) {
+        values.forEach(v -> relayed.add(Map.entry(name, v)));
       }
-      values.forEach(v -> relayed.add(Map.entry(name, v)));
     });
     return relayed;
+  }
+
+  /**
+   * Whether {@code body} holds a prediction where the codec of {@code model}'s output policies reads
+   * one: they will cut or noise it, and keep only what the codec keeps.
+   */
+  private static boolean carriesPrediction(String model, byte[] body) {
+    return ModelCatalog.codec(model).flatMap(codec -> codec.decode(body)).isPresent();
+  }
+
+  /**
+   * The upstream problem {@code body} written anew with its standard members only (see the class
+   * comment), {@code status} as its {@code status}; empty if {@code body} is not a JSON object.
+   */
+  private static Optional<byte[]> standardProblem(byte[] body, int status) {
+    JsonNode upstream;
+    try {
+      upstream = JSON.readTree(body);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (upstream == null || !upstream.isObject()) {
+      return Optional.empty();
+    }
+    ObjectNode problem = JSON.createObjectNode();
+    for (String member : PROBLEM_MEMBERS) {
+      JsonNode value = upstream.get(member);
+      if (member.equals("status")) {
+        problem.put(member, status);
+      } else if (value != null && value.isTextual() && value.textValue().length() <= MAX_PROBLEM_MEMBER_CHARS) {
+        problem.put(member, value.textValue());
+      }
+    }
+    try {
+      return Optional.of(JSON.writeValueAsBytes(problem));
+    } catch (IOException e) {
+      throw new UncheckedIOException("a tree of strings and a number is always written", e);
+    }
   }
 
   private static void relay(int status, List<Map.Entry<String, String>> headers, byte[] body,

@@ -1,5 +1,6 @@
 package io.modelguard.examples.model;
 
+import io.modelguard.extraction.PredictionCodec;
 import io.modelguard.input.FieldSpec;
 import io.modelguard.input.ImageFormat;
 import io.modelguard.input.ImageSpec;
@@ -93,6 +94,12 @@ public final class ModelCatalog {
   public static final double TEST_FRACTION = 0.2;
   /** The seed of every split and training run. */
   public static final long SEED = 42L;
+  /** Where each model's answer keeps its probabilities and label; a rewrite keeps the model's name too. */
+  private static final Map<String, PredictionCodec> CODECS = Map.of(
+      DIGITS, PredictionCodec.standard().keeping("/model"),
+      IRIS, PredictionCodec.standard().keeping("/model"),
+      IMAGE_CLASSIFIER, PredictionCodec.standard().keeping("/model"),
+      SENTIMENT, PredictionCodec.of("/probabilities", "/label", SentimentModel.LABELS).keeping("/model"));
 
   private final Map<String, ServedModel> models;
   private final SentimentModel sentiment;
@@ -100,6 +107,15 @@ public final class ModelCatalog {
   private ModelCatalog(Map<String, ServedModel> models, SentimentModel sentiment) {
     this.models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
     this.sentiment = Objects.requireNonNull(sentiment, "sentiment");
+  }
+
+  /**
+   * How the demo's output policies (the free tier's cut, the extraction defence) read and rewrite
+   * {@code model}'s answers: {@code {"model":…,"label":…,"probabilities":[…]}}, a rewrite keeping
+   * the probabilities, the label and the model's name. Empty for a model not of the demo's.
+   */
+  public static Optional<PredictionCodec> codec(String model) {
+    return Optional.ofNullable(model).map(CODECS::get);
   }
 
   /**

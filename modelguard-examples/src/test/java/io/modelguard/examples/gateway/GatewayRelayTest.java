@@ -1,12 +1,14 @@
 package io.modelguard.examples.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.AppOptions;
 import io.modelguard.examples.ModelServingApp;
+import io.modelguard.examples.StartupException;
 import io.modelguard.examples.model.ModelCatalog;
 import io.modelguard.problem.ProblemRenderer;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +17,8 @@ import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
@@ -32,9 +36,15 @@ class GatewayRelayTest {
   private static final String ALL_TEN = "{\"model\":\"digits\",\"label\":3,\"probabilities\":"
       + "[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04]}";
 
+  /** All ten of {@link #ALL_TEN}'s probabilities, as an upstream may put them outside the codec's member. */
+  private static final String SCORES = "[0.01,0.02,0.03,0.6,0.04,0.05,0.06,0.07,0.08,0.04]";
+
   private static ModelServingApp gatewayTo(RawUpstream raw) throws Exception {
-    return ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET,
-        GatewayApp.endpoints(Upstreams.none().withDefault(raw.baseUri()).withTimeout(Duration.ofSeconds(3))));
+    return gatewayTo(Upstreams.none().withDefault(raw.baseUri()).withTimeout(Duration.ofSeconds(3)));
+  }
+
+  private static ModelServingApp gatewayTo(Upstreams upstreams) throws Exception {
+    return ModelServingApp.start(AppOptions.defaults().withPort(0), QUIET, GatewayApp.endpoints(upstreams));
   }
 
   private static HttpResponse<String> predict(ModelServingApp edge, String label) {
@@ -115,9 +125,11 @@ class GatewayRelayTest {
   @Test
   void headersTooManyForTheEdgeToSendAreAnUnavailableUpstreamNotAnInternalError() throws Exception {
     // Well under the JDK client's limit, well over what the edge's Jetty sends (8 KiB of response
-    // header): the answer failed at the edge with Jetty's 500, without the guard's headers.
+    // header): the answer failed at the edge with Jetty's 500, without the guard's headers. A header
+    // the gateway does not relay (X-Debug) costs the edge nothing; one it relays counts.
     try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
-            "Content-Type: application/json", "X-Debug: " + "a".repeat(20_000)));
+            "Content-Type: application/json", "X-Model-Version: " + "7".repeat(20_000),
+            "X-Debug: " + "a".repeat(20_000)));
         ModelServingApp edge = gatewayTo(raw)) {
       HttpResponse<String> r = predict(edge, "pro");
 
@@ -152,6 +164,122 @@ class GatewayRelayTest {
       assertThat(r.headers().firstValue("Via")).isEmpty();
       assertThat(r.headers().firstValue("X-Powered-By")).isEmpty();
       assertThat(r.headers().map().toString()).doesNotContain("10.0.0.7").doesNotContain("Express");
+    }
+  }
+
+  @Test
+  void onlyTheHeadersKnownToCarryNothingOfThePredictionAreRelayed() throws Exception {
+    // The output policies read the body alone: a header the gateway relayed because no deny list named
+    // it (X-Raw-Scores) took all ten probabilities past the free tier's top-3 cut, on a 200 as on a 204.
+    for (String status : List.of("204 No Content", "200 OK")) {
+      String body = status.startsWith("200") ? ALL_TEN : "";
+      try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response(status, body,
+              "Content-Type: application/json", "X-Model-Version: 7", "X-Raw-Scores: " + SCORES,
+              "X-Request-Id: r-1"));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "free");
+
+        assertThat(r.headers().firstValue("X-Raw-Scores")).as(status).isEmpty();
+        assertThat(r.headers().firstValue("X-Request-Id")).as(status).isEmpty();
+        // The top 3 are 0.6, 0.08 and 0.07: the free tier sees neither 0.01 nor 0.02 anywhere.
+        assertThat(r.headers().map().toString()).as(status).doesNotContain("0.01").doesNotContain("0.02");
+        assertThat(r.body()).as(status).doesNotContain("0.01").doesNotContain("0.02");
+        assertThat(r.statusCode()).as(status).isEqualTo(Integer.parseInt(status.substring(0, 3)));
+        assertThat(r.headers().firstValue("X-Model-Version")).as(status).contains("7");
+      }
+    }
+  }
+
+  @Test
+  void anOperatorNamesTheFurtherHeadersTheGatewayRelays() throws Exception {
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("200 OK", ALL_TEN,
+            "Content-Type: application/json", "X-Model-Version: 7", "X-Request-Id: r-1", "X-Raw-Scores: " + SCORES));
+        ModelServingApp edge = gatewayTo(Upstreams.none().withDefault(raw.baseUri())
+            .withTimeout(Duration.ofSeconds(3)).withRelayedHeader("x-request-id"))) {
+      HttpResponse<String> r = predict(edge, "free");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("X-Request-Id")).contains("r-1");
+      assertThat(r.headers().firstValue("X-Model-Version")).contains("7");
+      assertThat(r.headers().firstValue("X-Raw-Scores")).isEmpty();
+    }
+  }
+
+  @Test
+  void aRelayedHeaderIsNamedOnTheCommandLineAndOneTheEdgeSetsIsRefused() throws Exception {
+    List<String> rest = new ArrayList<>();
+    Upstreams u = GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000", "--relay-header",
+        "X-Request-Id", "--relay-header=X-Trace", "--port", "0"}, rest);
+
+    assertThat(rest).containsExactly("--port", "0");
+    assertThat(u.relayedHeaders()).containsExactlyInAnyOrder("x-model-version", "x-request-id", "x-trace");
+    // The guard's and the gateway's own headers, and those framing the message, are not the upstream's to set.
+    for (String name : List.of("RateLimit-Policy", "Retry-After", "Content-Length", "Cache-Control", "Connection")) {
+      assertThatThrownBy(() -> GatewayApp.parse(new String[] {"--upstream", "http://127.0.0.1:9000",
+          "--relay-header", name}, new ArrayList<>()))
+          .as(name).isInstanceOf(StartupException.class).hasMessageStartingWith("--relay-header: ");
+    }
+    assertThatThrownBy(() -> Upstreams.none().withRelayedHeader("X-Bad Name"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a header name");
+  }
+
+  @Test
+  void anUpstreamProblemIsRelayedWithItsStandardMembersOnly() throws Exception {
+    // The codec finds no prediction in it, so the output policies pass it as it is: its "scores" reached
+    // the free tier whole. Non-string members, over-long ones and a status other than the answer's go too.
+    String problem = "{\"type\":\"https://models.example/problems/out-of-range\",\"title\":\"Out of range\","
+        + "\"status\":200,\"detail\":\"" + "pixel 3 is over 16".repeat(100) + "\",\"instance\":{\"id\":1},"
+        + "\"code\":\"input.out_of_range\",\"scores\":" + SCORES + ",\"label\":3}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", problem,
+            "Content-Type: application/problem+json; charset=utf-8"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "free");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+      assertThat(r.headers().allValues("Content-Type")).containsExactly("application/problem+json");
+      assertThat(r.body()).isEqualTo("{\"type\":\"https://models.example/problems/out-of-range\","
+          + "\"title\":\"Out of range\",\"status\":422,\"code\":\"input.out_of_range\"}");
+    }
+  }
+
+  @Test
+  void anUpstreamProblemThatCarriesThePredictionIsLeftToTheOutputPolicies() throws Exception {
+    // A 422's partial scores where the codec reads them: the free tier's cut rewrites the answer after the
+    // gateway, dropping what the codec does not keep; the gateway must not strip the prediction first.
+    String problem = "{\"title\":\"Low confidence\",\"status\":422,\"model\":\"digits\",\"label\":3,"
+        + "\"probabilities\":" + SCORES + ",\"scores\":" + SCORES + "}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", problem,
+            "Content-Type: application/problem+json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> free = predict(edge, "free");
+      HttpResponse<String> pro = predict(edge, "pro");
+
+      assertThat(free.statusCode()).as(free.body()).isEqualTo(422);
+      JsonNode cut = JSON.readTree(free.body());
+      assertThat(cut.has("scores")).as(free.body()).isFalse();
+      assertThat(cut.get("label").asInt()).isEqualTo(3);
+      long nonZero = 0;
+      for (JsonNode p : cut.get("probabilities")) {
+        nonZero += p.asDouble() != 0 ? 1 : 0;
+      }
+      assertThat(nonZero).as(free.body()).isEqualTo(3);
+      // A tier of full fidelity gets the model server's answer as it wrote it.
+      assertThat(pro.statusCode()).isEqualTo(422);
+      assertThat(JSON.readTree(pro.body())).isEqualTo(JSON.readTree(problem));
+    }
+  }
+
+  @Test
+  void anUpstreamProblemThatIsNotAJsonObjectIsNotRelayed() throws Exception {
+    for (String body : List.of("scores: " + SCORES, SCORES, "\"" + SCORES + "\"", "")) {
+      try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", body,
+              "Content-Type: application/problem+json"));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "free");
+
+        assertThat(r.body()).as(body).doesNotContain("0.01");
+        assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+      }
     }
   }
 }
