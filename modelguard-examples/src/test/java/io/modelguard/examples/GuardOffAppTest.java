@@ -41,6 +41,12 @@ class GuardOffAppTest {
           t -> assertThat(t).startsWith("application/problem+json"));
       assertThat(unknown.body()).isEqualTo("{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}");
       assertThat(DemoClient.json(sentiment).get("label").asText()).isEqualTo("positive");
+      // A charset parameter the JVM does not know is a parameter like any other (Jetty's
+      // getContentType() would throw on it): the servlet answers, as it does without one.
+      HttpResponse<String> oddCharset = client.post("/v1/models/digits/predict", null,
+          "application/json; charset=nope", digits);
+      assertThat(oddCharset.statusCode()).as(oddCharset.body()).isEqualTo(200);
+      assertThat(DemoClient.json(oddCharset).get("model").asText()).isEqualTo("digits");
       assertThat(console.toString(StandardCharsets.UTF_8))
           .contains("WARNING --guard off: ModelGuard is NOT installed")
           .contains("For the overhead benchmark only.");

@@ -59,7 +59,8 @@ public final class PredictServlet extends HttpServlet {
     }
     Predictions.Answer answer;
     try (InputStream body = request.getInputStream()) {
-      answer = predictions.predict(model.get(), request.getContentType(), request.getContentLengthLong(), body,
+      // The header as sent: Jetty's getContentType() throws for a charset the JVM does not know.
+      answer = predictions.predict(model.get(), request.getHeader("Content-Type"), request.getContentLengthLong(), body,
           request.getAttribute(FetchedInputs.ATTRIBUTE));
     }
     if (answer.notFound()) {
