@@ -906,6 +906,13 @@ public final class ExtractionDefence {
     if (kept != null) {
       risk.score = kept.score();
       risk.scoreAt = kept.scoreAt();
+      long now = now();
+      if (risk.level(now) == RiskLevel.THROTTLE) {
+        // A state is created by the observation of a query that admit let through without one
+        // (a kept score, evicted here or received from another instance): that query was the one
+        // a newly throttled client gets, so the next waits the interval.
+        risk.lastAdmitted = now;
+      }
     }
     return risk;
   }
@@ -1056,6 +1063,11 @@ public final class ExtractionDefence {
 
   /** Builds an {@link ExtractionDefence}; every setter validates at once. */
   public static final class Builder {
+    /** The longest duration whose nanoseconds fit a long. */
+    private static final Duration MAX_NANOS = Duration.ofNanos(Long.MAX_VALUE);
+    /** The longest {@link #throttleInterval}: 36,500 days (use a block for longer). */
+    public static final Duration MAX_THROTTLE_INTERVAL = Duration.ofDays(36_500);
+
     private final NoiseKeys keys;
     private final int classes;
     private Clock clock = Clock.systemUTC();
@@ -1175,19 +1187,38 @@ public final class ExtractionDefence {
       return this;
     }
 
-    /** The half-life of a client's risk score; default one hour. */
+    /**
+     * The half-life of a client's risk score; default one hour.
+     *
+     * @throws IllegalArgumentException if not positive, or longer than {@link Long#MAX_VALUE}
+     *     nanoseconds (about 292 years): the decay is computed in nanoseconds
+     */
     public Builder halfLife(Duration halfLife) {
       if (halfLife.isNegative() || halfLife.isZero()) {
         throw new IllegalArgumentException("extraction.halfLife must be positive");
+      }
+      if (halfLife.compareTo(MAX_NANOS) > 0) {
+        throw new IllegalArgumentException("extraction.halfLife must be at most " + MAX_NANOS
+            + " (Long.MAX_VALUE nanoseconds), got " + halfLife);
       }
       this.halfLife = halfLife;
       return this;
     }
 
-    /** The minimum interval between a throttled client's admitted requests; default 10 s. */
+    /**
+     * The minimum interval between a throttled client's admitted requests; default 10 s.
+     *
+     * @throws IllegalArgumentException if negative or longer than {@link #MAX_THROTTLE_INTERVAL}:
+     *     a client's next admission is computed in nanoseconds, which a longer one would overflow
+     *     (and so never throttle)
+     */
     public Builder throttleInterval(Duration interval) {
       if (interval.isNegative()) {
         throw new IllegalArgumentException("extraction.throttleInterval must not be negative");
+      }
+      if (interval.compareTo(MAX_THROTTLE_INTERVAL) > 0) {
+        throw new IllegalArgumentException("extraction.throttleInterval must be at most " + MAX_THROTTLE_INTERVAL
+            + ", got " + interval);
       }
       this.throttleInterval = interval;
       return this;

@@ -99,6 +99,64 @@ class ExtractionRiskExchangeTest {
     assertThat(b.admit("mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
   }
 
+  /**
+   * A client throttled on another instance, asking B, which never saw it: B admits one query, as it would a
+   * client it throttled itself, and the next after the interval. B kept only the received score,
+   * so its first admit found no state, and the state its first query then created counted no
+   * admission: a second query passed at once (on every instance that had not seen the client).
+   */
+  @Test
+  void aThrottleReachesAnInstanceThatNeverSawTheClientWithOneQueryAdmitted() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    // Mid-THROTTLE (3 to 3.9), so that it still throttles after the interval.
+    exchange.join(r -> {}).publish(new RiskRaise("digits", "mallory", 3.5, clockB.instant()));
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.THROTTLE);
+
+    assertThat(admittedOf(b, "mallory", 5)).isEqualTo(1);
+    GuardDecision next = b.admit("mallory");
+    assertThat(next.reason()).contains(ReasonCode.QUOTA_EXCEEDED);
+    assertThat(next.retryAfter()).contains(Duration.ofSeconds(10));
+    clockB.advance(Duration.ofSeconds(10));
+    assertThat(admittedOf(b, "mallory", 5)).isEqualTo(1);
+  }
+
+  /** How many of {@code attempts} queries {@code defence} admits, each admitted one then observed, as a chain does. */
+  private static int admittedOf(ExtractionDefence defence, String client, int attempts) {
+    int admitted = 0;
+    for (int i = 0; i < attempts; i++) {
+      if (defence.admit(client).isAllowed()) {
+        admitted++;
+        defence.observe(client, x(i), Prediction.of(P));
+      }
+    }
+    return admitted;
+  }
+
+  @Test
+  void aHalfLifeTooLongForTheDecayIsRefusedByItsSetter() {
+    assertThatThrownBy(() -> ExtractionDefence.builder(KEYS, 3).halfLife(Duration.ofDays(200_000)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("extraction.halfLife");
+    // The longest accepted still decays a received raise.
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = ExtractionDefenceTest.scripted(KEYS, clockB, detectorB)
+        .halfLife(Duration.ofNanos(Long.MAX_VALUE)).exchange(exchange, "digits").build();
+    exchange.join(r -> {}).publish(new RiskRaise("digits", "mallory", 4, clockB.instant().minus(Duration.ofDays(365))));
+    assertThat(b.level("mallory")).isEqualTo(RiskLevel.BLOCK);
+  }
+
+  @Test
+  void aThrottleIntervalTooLongForTheNanosecondClockIsRefusedAndTheLongestStillThrottles() {
+    // 300 years overflowed the next admission's nanoseconds: the throttle then never applied.
+    assertThatThrownBy(() -> ExtractionDefence.builder(KEYS, 3).throttleInterval(Duration.ofDays(300 * 365)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("extraction.throttleInterval");
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = ExtractionDefenceTest.scripted(KEYS, clockB, detectorB)
+        .throttleInterval(ExtractionDefence.Builder.MAX_THROTTLE_INTERVAL).exchange(exchange, "digits").build();
+    exchange.join(r -> {}).publish(new RiskRaise("digits", "mallory", 3.5, clockB.instant()));
+    assertThat(admittedOf(b, "mallory", 5)).isEqualTo(1);
+  }
+
   @Test
   void aRiseToPerturbMakesTheOtherInstancePerturbAtThatLevel() {
     RiskExchange exchange = RiskExchange.inProcess();

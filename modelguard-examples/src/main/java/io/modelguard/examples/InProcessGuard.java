@@ -68,13 +68,7 @@ public final class InProcessGuard implements AutoCloseable {
       return built;
     } finally {
       Arrays.fill(parts.pepper(), (byte) 0);
-      if (quota != null) {
-        quota.close();
-      }
-      if (extraction != null) {
-        extraction.close();
-      }
-      audit.ifPresent(JsonAuditLog::close);
+      ModelServingApp.closeBackends(quota, extraction, audit);
     }
   }
 
@@ -94,11 +88,6 @@ public final class InProcessGuard implements AutoCloseable {
    */
   @Override
   public void close() {
-    try {
-      quota.close();
-      extraction.close();
-    } finally {
-      audit.ifPresent(JsonAuditLog::close);
-    }
+    ModelServingApp.closeBackends(quota, extraction, audit);
   }
 }

@@ -257,13 +257,7 @@ public final class ModelServingApp implements AutoCloseable {
       }
     } finally {
       Arrays.fill(pepper, (byte) 0);
-      if (quota != null) {
-        quota.close();
-      }
-      if (extraction != null) {
-        extraction.close();
-      }
-      audit.ifPresent(JsonAuditLog::close);
+      closeBackends(quota, extraction, audit);
     }
   }
 
@@ -567,9 +561,7 @@ public final class ModelServingApp implements AutoCloseable {
   @Override
   public void close() {
     if (server.isStopped()) {
-      quota.close();
-      extraction.close();
-      audit.ifPresent(JsonAuditLog::close);
+      closeBackends(quota, extraction, audit);
       return;
     }
     try {
@@ -578,9 +570,27 @@ public final class ModelServingApp implements AutoCloseable {
     } catch (Exception e) {
       log.warn("Stopping the server failed", e);
     } finally {
-      quota.close();
-      extraction.close();
-      audit.ifPresent(JsonAuditLog::close);
+      closeBackends(quota, extraction, audit);
+    }
+  }
+
+  /**
+   * Closes the quota store, the extraction risk exchange and the audit log (writing the lines still
+   * pending), each whatever the one before it threw; null ones are skipped.
+   */
+  static void closeBackends(QuotaBackend quota, DemoExtraction extraction, Optional<JsonAuditLog> audit) {
+    try {
+      if (quota != null) {
+        quota.close();
+      }
+    } finally {
+      try {
+        if (extraction != null) {
+          extraction.close();
+        }
+      } finally {
+        audit.ifPresent(JsonAuditLog::close);
+      }
     }
   }
 

@@ -53,12 +53,14 @@ import org.slf4j.event.Level;
  * ({@code at} in epoch milliseconds; {@code from} a random id drawn when the exchange is built, so
  * an instance ignores its own messages). A message that is not such an object (not JSON, another
  * version, a member missing or given twice, a raise out of {@link RiskRaise}'s bounds, or longer
- * than {@value #MAX_PAYLOAD_BYTES} bytes, which is neither copied nor parsed) is ignored, and
- * logged at most once a minute. Members of an unknown name are skipped, so a later version may add
- * some. Each message is handled on Lettuce's event loop before the next is read; a flood only
- * fills Redis's output buffer for this subscriber, which Redis bounds ({@code
- * client-output-buffer-limit pubsub}, by default disconnecting a subscriber 32 MB behind; it then
- * reconnects).
+ * than {@value #MAX_PAYLOAD_BYTES} bytes, which is not parsed) is ignored, and logged at most once
+ * a minute. Members of an unknown name are skipped, so a later version may add some. Each message
+ * is handled on Lettuce's event loop before the next is read; a flood only fills Redis's output
+ * buffer for this subscriber, which Redis bounds ({@code client-output-buffer-limit pubsub}, by
+ * default disconnecting a subscriber 32 MB behind; it then reconnects). That limit also bounds one
+ * long message: Lettuce reads a message whole into its buffer before the exchange can measure it,
+ * so a message just under 32 MB is held once in memory, then dropped, and a longer one gets the
+ * subscriber disconnected (raises published until it has subscribed again are lost for it).
  *
  * <h2>Delivery is best effort</h2>
  *
@@ -151,9 +153,10 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   }
 
   /**
-   * Waits at most {@code timeout} until this exchange can publish and is subscribed. Optional:
-   * without it, the exchange connects in the background and raises published before then are
-   * dropped (logged).
+   * Waits at most {@code timeout} until this exchange has connected its publishing connection and
+   * subscribed for the first time. Optional: without it, the exchange connects in the background
+   * and raises published before then are dropped (logged). Once true it stays true: it says nothing
+   * of a later disconnection (Lettuce reconnects by itself) or of {@link #close()}.
    *
    * @return whether both were ready in time
    */

@@ -16,6 +16,7 @@ import io.modelguard.extraction.RiskRaise;
 import io.modelguard.test.FakeClock;
 import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -193,6 +194,65 @@ class RedisRiskExchangeTest {
       assertThat(down.droppedRaises()).isEqualTo(4);
       assertThat(a.admit("p:acme:mallory").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
     }
+  }
+
+  /** The documented recovery: Lettuce reconnects both connections and subscribes again by itself. */
+  @Test
+  void afterARedisRestartRaisesAreSharedAgain() {
+    try (RedisServer own = RedisServer.start();
+        RedisRiskExchange a = RedisRiskExchange.builder(RedisURI.create(own.url())).channel(channel).build();
+        RedisRiskExchange b = RedisRiskExchange.builder(RedisURI.create(own.url())).channel(channel).build()) {
+      assertThat(a.awaitReady(Duration.ofSeconds(10))).isTrue();
+      assertThat(b.awaitReady(Duration.ofSeconds(10))).isTrue();
+      ExtractionDefence defenceA = defence(a);
+      ExtractionDefence defenceB = defence(b);
+
+      own.kill();
+      own.restart();
+
+      awaitRaisesFlow(defenceA, defenceB, "after the restart");
+      assertThat(b.ignoredMessages()).isZero();
+    }
+  }
+
+  /**
+   * A message longer than Redis's output buffer limit for subscribers gets the subscriber
+   * disconnected (Lettuce reads a message whole before its length can be checked, so that limit is
+   * what bounds it); it reconnects, subscribes again, and takes the raises published after.
+   */
+  @Test
+  void aMessagePastRedisOutputLimitDisconnectsTheSubscriberWhichComesBack() {
+    try (RedisServer own = RedisServer.start(List.of("--client-output-buffer-limit", "pubsub 256kb 256kb 0"));
+        RedisRiskExchange a = RedisRiskExchange.builder(RedisURI.create(own.url())).channel(channel).build();
+        RedisRiskExchange b = RedisRiskExchange.builder(RedisURI.create(own.url())).channel(channel).build()) {
+      assertThat(a.awaitReady(Duration.ofSeconds(10))).isTrue();
+      assertThat(b.awaitReady(Duration.ofSeconds(10))).isTrue();
+      ExtractionDefence defenceA = defence(a);
+      ExtractionDefence defenceB = defence(b);
+      RedisClient ownClient = RedisClient.create(RedisURI.create(own.url()));
+      try (StatefulRedisConnection<String, String> c = ownClient.connect()) {
+        c.sync().publish(channel, "x".repeat(1024 * 1024));
+      } finally {
+        ownClient.shutdown();
+      }
+
+      awaitRaisesFlow(defenceA, defenceB, "after the long message");
+      // Read, it would have been ignored as too long: Redis disconnected B instead.
+      assertThat(b.ignoredMessages()).isZero();
+    }
+  }
+
+  /**
+   * Waits until a rise on {@code from} reaches {@code to}: each try is a new client's rise,
+   * published until {@code to} has subscribed again and takes one.
+   */
+  private static void awaitRaisesFlow(ExtractionDefence from, ExtractionDefence to, String when) {
+    int[] tries = {0};
+    Poll.until("a raise published " + when + " reaches B", () -> {
+      String client = "p:acme:after-" + tries[0]++;
+      from.observe(client, new double[] {10, 1, 2}, P);
+      return to.level(client) == RiskLevel.PERTURB;
+    });
   }
 
   @Test
