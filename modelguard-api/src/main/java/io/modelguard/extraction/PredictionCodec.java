@@ -284,7 +284,9 @@ public final class PredictionCodec {
   /**
    * Removes from {@code node} what none of {@code paths} (relative to it) reaches: object members
    * go, array elements become {@code null}. A path that ends at a node keeps all of it, unless it
-   * keeps scalars only and the node is an object or array: then it keeps nothing there.
+   * keeps scalars only and the node is an object or array: then it keeps nothing there. A path
+   * that leads on past a scalar (a {@code "/model/name"} where {@code "model"} is a string) reaches
+   * nothing and keeps nothing.
    */
   private static void prune(JsonNode node, List<Kept> paths) {
     for (Kept k : paths) {
@@ -300,7 +302,7 @@ public final class PredictionCodec {
         for (Kept k : paths) {
           k.tail(k.pointer().matchProperty(member.getKey()), member.getValue()).ifPresent(tails::add);
         }
-        if (tails.isEmpty()) {
+        if (!reached(member.getValue(), tails)) {
           members.remove();
         } else {
           prune(member.getValue(), tails);
@@ -312,13 +314,29 @@ public final class PredictionCodec {
         for (Kept k : paths) {
           k.tail(k.pointer().matchElement(i), array.get(i)).ifPresent(tails::add);
         }
-        if (tails.isEmpty()) {
+        if (!reached(array.get(i), tails)) {
           array.set(i, NullNode.getInstance());
         } else {
           prune(array.get(i), tails);
         }
       }
     }
+  }
+
+  /**
+   * Whether {@code tails} (the paths continued into {@code child}) reach it: one ends there, or
+   * {@code child} is an object or array one leads into.
+   */
+  private static boolean reached(JsonNode child, List<Kept> tails) {
+    if (child.isContainerNode()) {
+      return !tails.isEmpty();
+    }
+    for (Kept k : tails) {
+      if (k.pointer().matches()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

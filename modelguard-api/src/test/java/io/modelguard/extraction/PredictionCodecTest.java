@@ -63,6 +63,18 @@ class PredictionCodecTest {
   }
 
   @Test
+  void aKeptPointerThatLeadsPastAScalarKeepsNothing() {
+    // keeping("/model/name") kept "model" whole when it was a string, not an object with a name: a
+    // pointer that reaches nothing is to keep nothing, whatever the model server writes on its way.
+    byte[] body = json("{\"model\":\"0.1 0.2 0.7\",\"tags\":[\"0.1 0.2 0.7\"],\"label\":2,"
+        + "\"probabilities\":[0.1,0.2,0.7]}");
+
+    assertThat(new String(PredictionCodec.standard().keeping("/model/name", "/tags/0/name")
+        .encode(body, new double[] {0.6, 0.3, 0.1}), StandardCharsets.UTF_8))
+        .isEqualTo("{\"tags\":[null],\"label\":0,\"probabilities\":[0.6,0.3,0.1]}");
+  }
+
+  @Test
   void aNestedPredictionKeepsItsPathAndNullsTheArrayElementsItDoesNotReach() {
     PredictionCodec codec = PredictionCodec.of("/outputs/1/probabilities", "/outputs/1/label", null);
     byte[] body = json("{\"id\":\"r1\",\"outputs\":[{\"name\":\"logits\",\"data\":[3.1,0.2]},"

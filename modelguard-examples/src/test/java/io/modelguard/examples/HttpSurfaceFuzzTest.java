@@ -56,6 +56,11 @@ class HttpSurfaceFuzzTest {
   private static final Duration BOUND = Duration.ofSeconds(10);
   private static final Pattern CLASS_NAME =
       Pattern.compile("\\b(?:java|javax|jakarta|io|org|com|sun)\\.[a-z][a-z0-9_]*\\.[A-Za-z0-9_.$]*[A-Z]");
+  /**
+   * The location Jackson appends to its exceptions' messages ({@code at [Source: …; line: 1, column:
+   * 3]}): a parser's text, which the error contract never lets into a body.
+   */
+  private static final Pattern PARSER_LOCATION = Pattern.compile("\\[Source: |\\bline: \\d+, column: \\d+");
   private static final Pattern TABLE_ROW = Pattern.compile("^\\| `([a-z_.]+)` \\| ([0-9]{3}) \\|", Pattern.MULTILINE);
 
   private static LoopbackHttpServer images;
@@ -105,6 +110,17 @@ class HttpSurfaceFuzzTest {
   @Test
   void jerseyVariantAnswersEveryRequestWithTheModelsJsonOrADocumentedProblem() throws IOException {
     fuzz("jersey", jersey);
+  }
+
+  @Test
+  void aParsersMessageInAProblemIsALeak() {
+    // The contract's detail is never a parser's text: a malformed-input refusal whose detail was
+    // Jackson's message passed 2,000 fuzzed requests (48 such answers) before this check.
+    String detail = "Unexpected end-of-input in character escape sequence\\n at [Source: REDACTED "
+        + "(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 43]";
+    assertThat(leak("{\"title\":\"Malformed input\",\"detail\":\"" + detail + "\"}")).isPresent();
+    assertThat(leak("{\"title\":\"Malformed input\",\"detail\":\"The JSON input is nested deeper than 32 "
+        + "levels.\"}")).isEmpty();
   }
 
   @Test
@@ -248,8 +264,15 @@ class HttpSurfaceFuzzTest {
     }
   }
 
-  /** What in {@code body} should never reach a client: a stack trace, an exception, HTML, a class name. */
+  /**
+   * What in {@code body} should never reach a client: a stack trace, an exception, HTML, a class
+   * name, a parser's message (by the location Jackson appends to it).
+   */
   static Optional<String> leak(String body) {
+    Matcher parser = PARSER_LOCATION.matcher(body);
+    if (parser.find()) {
+      return Optional.of("a parser's message ('" + parser.group() + "')");
+    }
     for (String s : List.of("Exception", "at io.", "at org.", "at java.", "<html", "<HTML", "<!DOCTYPE")) {
       if (body.contains(s)) {
         return Optional.of("'" + s + "'");

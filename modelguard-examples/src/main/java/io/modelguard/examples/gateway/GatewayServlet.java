@@ -82,7 +82,9 @@ import org.slf4j.event.Level;
  *       Accept-Encoding: identity}, since they read no coded body either;
  *   <li>to the client: the upstream's status and body (at most {@value #MAX_RESPONSE_BYTES} bytes;
  *       an upstream 4xx's body as below) and, of its headers, only those known to carry nothing of
- *       the prediction: the first {@code Content-Type}, the one checked, and {@link
+ *       the prediction: {@code Content-Type}, the first one, checked, and relayed as the bare {@code
+ *       application/json} or {@code application/problem+json} it is (parameters and a {@code +json}
+ *       subtype's name are the upstream's free text; none for an empty body), and {@link
  *       Upstreams#relayedHeaders()} ({@link Upstreams#DEFAULT_RELAYED_HEADERS} and the names an
  *       operator adds with {@code --relay-header}), unless the answer's {@code Connection} names
  *       them (then they are for one hop). Every other header is dropped. The output policies read
@@ -138,11 +140,14 @@ import org.slf4j.event.Level;
  * written anew, as {@code application/problem+json} in UTF-8. The output policies pass an error
  * answer in which the codec finds no prediction as it is, so any other member (a {@code "scores"}
  * array, say) would reach the client whole. A problem that is not a JSON object is {@code 502
- * upstream.unavailable}. The exception is a refusal that carries the prediction where the model's
- * codec reads it ({@link ModelCatalog#codec}; a {@code 422}'s partial scores): it is relayed as
- * the upstream wrote it, since the output policies, which rewrite the body after this servlet
- * wrote it, cut or noise it as they do a {@code 200}'s, and their rewrite keeps only what the codec
- * keeps.
+ * upstream.unavailable}, and so is one that claims a reason code of the guard's own (in {@code
+ * code}, or as a {@code urn:modelguard:problem:} {@code type}) other than an {@code input.*} one
+ * with the status the error contract gives it: an upstream guard's {@code auth.*} or {@code
+ * quota.exceeded} is about the gateway's access, not the client's. The exception is a refusal
+ * that carries the prediction where the model's codec reads it ({@link ModelCatalog#codec}; a
+ * {@code 422}'s partial scores): it is relayed as the upstream wrote it, since the output policies,
+ * which rewrite the body after this servlet wrote it, cut or noise it as they do a {@code 200}'s,
+ * and their rewrite keeps only what the codec keeps.
  *
  * <p>What the tenant's quota is charged: the guard charges every prediction it allows before this
  * servlet runs, and the gateway gives the charge back ({@link ModelServingApp#UNSERVED_ATTRIBUTE},
@@ -221,6 +226,8 @@ public final class GatewayServlet extends HttpServlet {
   private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
   /** The members of an upstream problem relayed, in the order written; {@code status} is the answer's. */
   private static final List<String> PROBLEM_MEMBERS = List.of("type", "title", "status", "detail", "instance", "code");
+  /** The {@code type} of the guard's own problems, before the reason code. */
+  private static final String GUARD_PROBLEM_TYPE = "urn:modelguard:problem:";
   /** Reads an upstream problem (in any of JSON's encodings) and writes the one relayed, in UTF-8. */
   private static final ObjectMapper JSON = new ObjectMapper();
   /** What the gateway asks the upstream for, whatever the client asked for: what the output policies read. */
@@ -462,16 +469,23 @@ public final class GatewayServlet extends HttpServlet {
       return;
     }
     byte[] relayed = answer.body();
-    String type = answer.headers().firstValue("Content-Type").orElse(null);
+    String type = relayedContentType(answer.headers().firstValue("Content-Type").orElse(null), relayed.length);
     if (status >= 400 && !carriesPrediction(model.get(), relayed)) {
-      Optional<byte[]> problem = standardProblem(relayed, status);
+      Optional<JsonNode> problem = problemObject(relayed);
       if (problem.isEmpty()) {
         warn(paceKey, "POST {}: upstream {} answered {} with a problem that is not a JSON object; not relayed",
             path, target.get(), status);
         send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
         return;
       }
-      relayed = problem.get();
+      Optional<String> claimed = claimedGuardCode(problem.get(), status);
+      if (claimed.isPresent()) {
+        warn(paceKey, "POST {}: upstream {} answered {} with the guard's own reason code {}; not relayed",
+            path, target.get(), status, DemoText.printableWhenLogged(claimed.get(), 100));
+        send(response, ReasonCode.UPSTREAM_UNAVAILABLE);
+        return;
+      }
+      relayed = standardProblem(problem.get(), status);
       type = ProblemResponse.CONTENT_TYPE;
     }
     List<Map.Entry<String, String>> headers = relayedHeaders(answer, type);
@@ -590,10 +604,27 @@ public final class GatewayServlet extends HttpServlet {
     if (status == HttpServletResponse.SC_NOT_FOUND || status == HttpServletResponse.SC_METHOD_NOT_ALLOWED) {
       return false;
     }
-    String type = answer.headers().firstValue("Content-Type").orElse("");
-    int semicolon = type.indexOf(';');
-    String mediaType = (semicolon < 0 ? type : type.substring(0, semicolon)).strip();
+    return isProblem(answer.headers().firstValue("Content-Type").orElse(""));
+  }
+
+  /** Whether {@code contentType}'s media type is {@code application/problem+json}. */
+  private static boolean isProblem(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    String mediaType = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
     return mediaType.equalsIgnoreCase(ProblemResponse.CONTENT_TYPE);
+  }
+
+  /**
+   * The {@code Content-Type} the client gets for a relayed body of {@code length} bytes whose
+   * upstream type is {@code upstreamType} (checked JSON by then): one of the two forms the gateway
+   * asks for, never the upstream's spelling, whose parameters (and a {@code +json} subtype's name)
+   * the upstream writes as it likes and the output policies never read; none for an empty body.
+   */
+  private static String relayedContentType(String upstreamType, int length) {
+    if (length == 0 || upstreamType == null) {
+      return null;
+    }
+    return isProblem(upstreamType) ? ProblemResponse.CONTENT_TYPE : "application/json";
   }
 
   /**
@@ -630,20 +661,49 @@ public final class GatewayServlet extends HttpServlet {
     return ModelCatalog.codec(model).flatMap(codec -> codec.decode(body)).isPresent();
   }
 
-  /**
-   * The upstream problem {@code body} written anew with its standard members only (see the class
-   * comment), {@code status} as its {@code status}; empty if {@code body} is not a JSON object.
-   */
-  private static Optional<byte[]> standardProblem(byte[] body, int status) {
-    JsonNode upstream;
+  /** The upstream problem {@code body} if it is a JSON object; empty otherwise. */
+  private static Optional<JsonNode> problemObject(byte[] body) {
     try {
-      upstream = JSON.readTree(body);
+      JsonNode upstream = JSON.readTree(body);
+      return upstream != null && upstream.isObject() ? Optional.of(upstream) : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();
     }
-    if (upstream == null || !upstream.isObject()) {
-      return Optional.empty();
+  }
+
+  /**
+   * The reason code of the guard's own that the upstream {@code problem} claims, in its {@code
+   * code} or as a {@code urn:modelguard:problem:} {@code type}, where a model server's refusal for
+   * the client cannot carry it with {@code status}: any code but an {@code input.*} one whose
+   * status in the error contract is {@code status}. Such a problem (an upstream guard's {@code
+   * auth.missing_credentials} or {@code quota.exceeded}, say) is about the gateway's own access,
+   * and relayed it would tell the client, in the edge's own words, that its credentials or its
+   * quota failed, while the edge's {@code RateLimit} says otherwise.
+   */
+  private static Optional<String> claimedGuardCode(JsonNode problem, int status) {
+    List<String> claims = new ArrayList<>(2);
+    JsonNode code = problem.get("code");
+    if (code != null && code.isTextual() && ReasonCode.fromCode(code.textValue()).isPresent()) {
+      claims.add(code.textValue());
     }
+    JsonNode type = problem.get("type");
+    if (type != null && type.isTextual() && type.textValue().startsWith(GUARD_PROBLEM_TYPE)) {
+      claims.add(type.textValue().substring(GUARD_PROBLEM_TYPE.length()));
+    }
+    for (String claim : claims) {
+      Optional<ReasonCode> reason = ReasonCode.fromCode(claim);
+      if (reason.isEmpty() || !claim.startsWith("input.") || ProblemRenderer.status(reason.get()) != status) {
+        return Optional.of(claim);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * {@code upstream}, an upstream problem, written anew with its standard members only (see the
+   * class comment), {@code status} as its {@code status}.
+   */
+  private static byte[] standardProblem(JsonNode upstream, int status) {
     ObjectNode problem = JSON.createObjectNode();
     for (String member : PROBLEM_MEMBERS) {
       JsonNode value = upstream.get(member);
@@ -654,7 +714,7 @@ public final class GatewayServlet extends HttpServlet {
       }
     }
     try {
-      return Optional.of(JSON.writeValueAsBytes(problem));
+      return JSON.writeValueAsBytes(problem);
     } catch (IOException e) {
       throw new UncheckedIOException("a tree of strings and a number is always written", e);
     }

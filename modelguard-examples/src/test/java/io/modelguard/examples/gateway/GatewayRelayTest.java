@@ -270,6 +270,65 @@ class GatewayRelayTest {
   }
 
   @Test
+  void theContentTypeRelayedCarriesNoParameterOfTheUpstreams() throws Exception {
+    // Content-Type was relayed as the upstream spelled it, so its parameters, or a +json subtype's name,
+    // took all ten probabilities past the free tier's cut, as X-Raw-Scores did; on a 204 as well.
+    String[][] answers = {
+        {"200 OK", ALL_TEN, "application/json; scores=\"" + SCORES + "\"", "application/json"},
+        {"200 OK", ALL_TEN, "application/vnd.s-0.01-0.02-0.03-0.6-0.04-0.05+json", "application/json"},
+        {"422 Unprocessable Content", ALL_TEN, "application/problem+json; scores=\"" + SCORES + "\"",
+            "application/problem+json"},
+        {"204 No Content", "", "text/plain; scores=\"" + SCORES + "\"", null}};
+    for (String[] a : answers) {
+      try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response(a[0], a[1], "Content-Type: " + a[2]));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "free");
+
+        assertThat(r.statusCode()).as(a[2]).isEqualTo(Integer.parseInt(a[0].substring(0, 3)));
+        assertThat(r.headers().map().toString()).as(a[2]).doesNotContain("0.01").doesNotContain("0.02");
+        assertThat(r.headers().allValues("Content-Type")).as(a[2])
+            .isEqualTo(a[3] == null ? List.of() : List.of(a[3]));
+      }
+    }
+  }
+
+  @Test
+  void anUpstreamProblemInTheGuardsOwnWordsAboutTheGatewayIsNotRelayed() throws Exception {
+    // An upstream behind a guard of its own refuses the gateway (which forwards no credentials) or its
+    // quota there: relayed, the client read the edge's auth.missing_credentials or quota.exceeded, in the
+    // edge's own words, while the edge's RateLimit said it had quota left.
+    String[][] refused = {
+        {"401 Unauthorized", "{\"type\":\"urn:modelguard:problem:auth.missing_credentials\","
+            + "\"title\":\"Missing credentials\",\"status\":401,\"code\":\"auth.missing_credentials\"}"},
+        {"429 Too Many Requests", "{\"title\":\"Quota exceeded\",\"code\":\"quota.exceeded\"}"},
+        {"422 Unprocessable Content", "{\"title\":\"Invalid token\",\"code\":\"auth.invalid_token\"}"},
+        {"400 Bad Request", "{\"type\":\"urn:modelguard:problem:input.invalid\",\"title\":\"Invalid input\"}"},
+        {"403 Forbidden", "{\"type\":\"urn:modelguard:problem:whatever\"}"}};
+    for (String[] a : refused) {
+      try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response(a[0], a[1],
+              "Content-Type: application/problem+json"));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "pro");
+
+        assertThat(r.body()).as(a[1]).doesNotContain("auth.").doesNotContain("quota.exceeded")
+            .doesNotContain("input.invalid");
+        assertProblem(r, ReasonCode.UPSTREAM_UNAVAILABLE);
+      }
+    }
+    // The model server's own input refusal, with the status the contract gives it, is relayed.
+    String invalid = "{\"type\":\"urn:modelguard:problem:input.invalid\",\"title\":\"Invalid input\","
+        + "\"status\":422,\"code\":\"input.invalid\"}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", invalid,
+            "Content-Type: application/problem+json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      HttpResponse<String> r = predict(edge, "pro");
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+      assertThat(r.body()).isEqualTo(invalid);
+    }
+  }
+
+  @Test
   void anUpstreamProblemThatIsNotAJsonObjectIsNotRelayed() throws Exception {
     for (String body : List.of("scores: " + SCORES, SCORES, "\"" + SCORES + "\"", "")) {
       try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", body,

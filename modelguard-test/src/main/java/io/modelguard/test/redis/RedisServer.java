@@ -204,7 +204,9 @@ public final class RedisServer implements AutoCloseable {
           return;
         }
         if (answering >= 0) {
-          process.destroyForcibly();
+          // Gone before the caller hears of it: SIGKILL is delivered asynchronously, and a caller
+          // that checks isRunning() (or starts another server) must not find it still alive.
+          kill();
           throw new IllegalStateException("port " + port + " is answered by another redis-server (process "
               + answering + "), not the one started (port taken)");
         }
@@ -216,7 +218,7 @@ public final class RedisServer implements AutoCloseable {
         throw new IllegalStateException(e);
       }
     }
-    process.destroyForcibly();
+    kill();
     throw new IllegalStateException("redis-server did not answer on port " + port);
   }
 

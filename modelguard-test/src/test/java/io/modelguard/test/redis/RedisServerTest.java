@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +29,9 @@ class RedisServerTest {
     }
   }
 
-  @Test
+  // Repeated: the refused server was once left alive for a moment after the refusal (SIGKILL sent, not
+  // waited for), which 24 of 30 runs caught and the rest did not.
+  @RepeatedTest(10)
   void aRestartRefusesAnotherServerThatTookThePort() throws Exception {
     try (RedisServer server = RedisServer.start()) {
       server.kill();
