@@ -27,6 +27,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -136,7 +137,9 @@ import org.slf4j.event.Level;
  * wrong base path) is misconfigured, which is not the client's error. The problem relayed keeps
  * only the members of RFC 9457 and ModelGuard's problems: {@code type}, {@code title}, {@code
  * detail}, {@code instance} and {@code code}, each only if a string of at most {@value
- * #MAX_PROBLEM_MEMBER_CHARS} characters, and {@code status}, always the answer's own; it is
+ * #MAX_PROBLEM_MEMBER_CHARS} characters ({@code instance} only if a relative reference: a URL
+ * there names the upstream's host, as a {@code Location} would), and {@code status}, always the
+ * answer's own; it is
  * written anew, as {@code application/problem+json} in UTF-8. The output policies pass an error
  * answer in which the codec finds no prediction as it is, so any other member (a {@code "scores"}
  * array, say) would reach the client whole. A problem that is not a JSON object is {@code 502
@@ -709,7 +712,8 @@ public final class GatewayServlet extends HttpServlet {
       JsonNode value = upstream.get(member);
       if (member.equals("status")) {
         problem.put(member, status);
-      } else if (value != null && value.isTextual() && value.textValue().length() <= MAX_PROBLEM_MEMBER_CHARS) {
+      } else if (value != null && value.isTextual() && value.textValue().length() <= MAX_PROBLEM_MEMBER_CHARS
+          && !(member.equals("instance") && namesAHost(value.textValue()))) {
         problem.put(member, value.textValue());
       }
     }
@@ -717,6 +721,21 @@ public final class GatewayServlet extends HttpServlet {
       return JSON.writeValueAsBytes(problem);
     } catch (IOException e) {
       throw new UncheckedIOException("a tree of strings and a number is always written", e);
+    }
+  }
+
+  /**
+   * Whether the URI reference {@code instance} names a host (an absolute URI or a network-path
+   * reference, {@code //host/...}), or is no URI reference at all: an occurrence's URL on the
+   * upstream, which the client should see no more than its {@code Location}. A relative one
+   * ({@code /requests/42}) names nothing of the upstream but the path.
+   */
+  private static boolean namesAHost(String instance) {
+    try {
+      URI uri = new URI(instance);
+      return uri.isAbsolute() || uri.getRawAuthority() != null;
+    } catch (URISyntaxException e) {
+      return true;
     }
   }
 

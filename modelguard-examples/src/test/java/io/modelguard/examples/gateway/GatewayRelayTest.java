@@ -243,6 +243,27 @@ class GatewayRelayTest {
   }
 
   @Test
+  void anUpstreamProblemsInstanceIsRelayedOnlyIfItNamesNoHost() throws Exception {
+    // The occurrence's URL on the upstream names its host, as a Location would (which is dropped).
+    for (String instance : List.of("http://10.0.0.7:9000/requests/42", "//10.0.0.7/requests/42", "urn:x:42", "%%")) {
+      String problem = "{\"title\":\"Out of range\",\"status\":422,\"instance\":\"" + instance + "\"}";
+      try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", problem,
+              "Content-Type: application/problem+json"));
+          ModelServingApp edge = gatewayTo(raw)) {
+        HttpResponse<String> r = predict(edge, "free");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        assertThat(r.body()).as(instance).isEqualTo("{\"title\":\"Out of range\",\"status\":422}");
+      }
+    }
+    String relative = "{\"title\":\"Out of range\",\"status\":422,\"instance\":\"/requests/42\"}";
+    try (RawUpstream raw = new RawUpstream(seen -> RawUpstream.response("422 Unprocessable Content", relative,
+            "Content-Type: application/problem+json"));
+        ModelServingApp edge = gatewayTo(raw)) {
+      assertThat(predict(edge, "free").body()).isEqualTo(relative);
+    }
+  }
+
+  @Test
   void anUpstreamProblemThatCarriesThePredictionIsLeftToTheOutputPolicies() throws Exception {
     // A 422's partial scores where the codec reads them: the free tier's cut rewrites the answer after the
     // gateway, dropping what the codec does not keep; the gateway must not strip the prediction first.
