@@ -18,6 +18,7 @@ import io.modelguard.event.ExtractionDetectionEvent;
 import io.modelguard.input.RequestAttributes;
 import io.modelguard.internal.KeyText;
 import io.modelguard.internal.LogPace;
+import io.modelguard.internal.LogText;
 import io.modelguard.quota.QuotaKey;
 import java.io.IOException;
 import java.time.Clock;
@@ -413,7 +414,9 @@ public final class ExtractionDefence {
    * raised to at least the received score (at most {@link #maxReceivedScore}) decayed from its
    * instant (one in the future taken as now: instances' clocks differ) to now, through {@link
    * #carryForward}, whether or not the client's state is here. Never published again. A raise whose
-   * decayed score reaches no level changes nothing and keeps nothing.
+   * decayed score reaches no level changes nothing and keeps nothing. One that raises the client's
+   * level here is logged at INFO (at most once a minute, the others at DEBUG): a client refused
+   * here for what another instance saw otherwise leaves no trace on this one.
    */
   private void received(RiskRaise raise) {
     try {
@@ -430,8 +433,11 @@ public final class ExtractionDefence {
       Instant at = raise.at().isAfter(now) ? now : raise.at();
       Duration elapsed = Duration.between(at, now); // in range for any two instants, unlike their nanos
       double decayed = score * Math.pow(0.5, (elapsed.getSeconds() * 1e9 + elapsed.getNano()) / halfLifeNanos);
-      if (levelOf(decayed) != RiskLevel.OBSERVE) {
-        carryForward(raise.client(), decayed, nanos(now));
+      RiskLevel level = levelOf(decayed);
+      if (level != RiskLevel.OBSERVE && carryForward(raise.client(), decayed, nanos(now))) {
+        // The key cut and stripped of controls, as the audit log writes it: it came over the wire.
+        exchangeLog.log(Level.INFO, "raised", clock.millis(), null, "ExtractionDefence '{}': client {} raised to {} "
+            + "by a level another instance shared", exchangeLabel, LogText.oneLine(raise.client(), 256), level);
       }
     } catch (RuntimeException e) {
       exchangeLog.log(Level.WARN, "receive/" + e.getClass().getName(), clock.millis(), e,
@@ -953,19 +959,30 @@ public final class ExtractionDefence {
    * Otherwise a query flagged while another thread's insertion evicted its client (a new client is
    * the likeliest to go) would be answered at its new level and then forgotten. Runs as a
    * computation on the client's cache entry, so no new state can take the residual meanwhile.
+   *
+   * @return whether it raised the client's level
    */
-  private void carryForward(String client, double score, long now) {
+  private boolean carryForward(String client, double score, long now) {
+    RiskLevel to = levelOf(score);
+    boolean[] rose = {false};
     clients.asMap().compute(client, (c, current) -> {
       if (current == null) {
-        residuals.asMap().merge(c, new Residual(score, now),
-            (kept, fresh) -> decayed(kept.score(), kept.scoreAt(), now) >= score ? kept : fresh);
+        rose[0] = to != RiskLevel.OBSERVE; // unless a kept score holds the level already:
+        residuals.asMap().merge(c, new Residual(score, now), (kept, fresh) -> {
+          double keptNow = decayed(kept.score(), kept.scoreAt(), now);
+          rose[0] = to.compareTo(levelOf(keptNow)) > 0;
+          return keptNow >= score ? kept : fresh;
+        });
         return null;
       }
       synchronized (current) {
+        RiskLevel before = current.level(now);
         current.raise(score, now);
+        rose[0] = current.level(now).compareTo(before) > 0;
       }
       return current;
     });
+    return rose[0];
   }
 
   /** The level of {@code client}'s kept score; OBSERVE if none is kept. */
@@ -1389,7 +1406,10 @@ public final class ExtractionDefence {
      *       taken as that (logged at most once a minute), so a raise holds a block at most about
      *       one {@link #halfLife} past the threshold; one that has decayed below every threshold
      *       changes nothing. A received raise is never published again, and a defence never
-     *       receives its own.
+     *       receives its own. One that raises the client's level here is logged at INFO on this
+     *       instance, with the client's key and the new level (at most once a minute, the others
+     *       at DEBUG), so a client refused here for what another instance saw can be traced; it
+     *       publishes no {@link ExtractionEvent} (no detector fired here).
      *   <li>Not shared: the detectors' histories (each instance's detectors see the queries it
      *       serves), and later rises of the score within a level. Delivery is best effort: a raise
      *       lost (an exchange disconnected) leaves each instance judging on its own.

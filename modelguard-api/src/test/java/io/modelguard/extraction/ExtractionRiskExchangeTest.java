@@ -3,8 +3,10 @@ package io.modelguard.extraction;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import io.modelguard.DigitsRequest;
 import io.modelguard.GuardDecision;
+import io.modelguard.LogCapture;
 import io.modelguard.ModelGuard;
 import io.modelguard.ModelOutput;
 import io.modelguard.MutableClock;
@@ -248,6 +250,38 @@ class ExtractionRiskExchangeTest {
     assertThat(b.level("old")).isEqualTo(RiskLevel.OBSERVE);
     assertThat(b.level("ancient")).isEqualTo(RiskLevel.OBSERVE);
     assertThat(b.residuals()).isZero();
+  }
+
+  /**
+   * A client refused here for what another instance saw leaves a trace here: one INFO line per
+   * received raise that raises its level (paced: at most one a minute), none for one that does not.
+   */
+  @Test
+  void aReceivedRaiseIsLoggedWhenItRaisesTheLevelHereAndOnlyThen() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence b = defence(clockB, detectorB, exchange);
+    RiskExchange.Member other = exchange.join(r -> {});
+    b.observe("p:acme:mallory", x(10), Prediction.of(P)); // PERTURB here, score 1
+
+    try (LogCapture log = LogCapture.of(ExtractionDefence.class, Level.DEBUG)) {
+      other.publish(new RiskRaise("digits", "p:acme:mallory", 1.5, clockB.instant())); // score up, still PERTURB
+      other.publish(new RiskRaise("digits", "p:acme:eve\nforged", 2.5, clockB.instant())); // never seen: MISINFORM
+      other.publish(new RiskRaise("digits", "p:acme:eve\nforged", 2.2, clockB.instant())); // below what is kept
+      assertThat(b.level("p:acme:mallory")).isEqualTo(RiskLevel.PERTURB);
+      assertThat(b.level("p:acme:eve\nforged")).isEqualTo(RiskLevel.MISINFORM);
+      assertThat(log.messages()).containsExactly("ExtractionDefence 'digits': client p:acme:eve?forged raised to "
+          + "MISINFORM by a level another instance shared (logged at this level at most once a minute per cause; "
+          + "0 more since the last, at DEBUG)");
+      assertThat(log.events()).singleElement().satisfies(e -> assertThat(e.getLevel()).isEqualTo(Level.INFO));
+
+      clockB.advance(Duration.ofSeconds(61)); // past the pace's minute
+      other.publish(new RiskRaise("digits", "p:acme:mallory", 1.2, clockB.instant())); // below its score
+      other.publish(new RiskRaise("digits", "p:acme:mallory", 3.5, clockB.instant())); // THROTTLE
+
+      assertThat(b.level("p:acme:mallory")).isEqualTo(RiskLevel.THROTTLE);
+      assertThat(log.messages()).hasSize(2).last().asString()
+          .startsWith("ExtractionDefence 'digits': client p:acme:mallory raised to THROTTLE by a level another instance shared");
+    }
   }
 
   @Test

@@ -142,6 +142,11 @@ final class DemoExtraction implements AutoCloseable {
     }
   }
 
+  /** The exchange sharing the levels through Redis; empty without {@code --redis-url}. */
+  Optional<RedisRiskExchange> exchange() {
+    return Optional.ofNullable(exchange);
+  }
+
   /** The defence of {@code digits} (for tests and metrics). */
   ExtractionDefence digits() {
     return digits;

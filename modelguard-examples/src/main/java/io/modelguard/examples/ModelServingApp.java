@@ -411,6 +411,8 @@ public final class ModelServingApp implements AutoCloseable {
     audit.ifPresent(listeners::add);
     // A file's writer may lose lines (a full disk, a stall): show how many.
     audit.ifPresent(metrics::countLostAuditLines);
+    // With --redis-url: raises shared, dropped, received, and junk on the channel.
+    extraction.exchange().ifPresent(metrics::countExchangedRaises);
     listeners.add(metrics.listener());
     // The JSON audit log replaces the engine's key=value one.
     return DemoSecurity.create(config, ModelCatalog.MODEL_IDS, input, pepper, bearer.policy(), clock, random,

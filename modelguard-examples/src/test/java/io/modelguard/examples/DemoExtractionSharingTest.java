@@ -3,13 +3,19 @@ package io.modelguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelguard.ReasonCode;
+import io.modelguard.examples.metrics.MetricsServlet;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Prediction;
 import io.modelguard.extraction.RiskLevel;
 import io.modelguard.redis.RedisRiskExchange;
 import io.modelguard.test.redis.RedisServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -54,6 +60,37 @@ class DemoExtractionSharingTest {
       until(() -> a.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED))
           && b.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED)));
     }
+  }
+
+  /**
+   * With {@code --redis-url}, {@code GET /metrics} shows what the exchange did: another instance's
+   * raise received, a message that is not one ignored, nothing published or dropped yet.
+   */
+  @Test
+  void theAppsMetricsCountTheRaisesItsExchangeReceivedAndTheMessagesItIgnored() throws Exception {
+    try (RedisServer own = RedisServer.start();
+        ModelServingApp app = ModelServingApp.start(AppOptions.parse(new String[] {"--port", "0", "--redis-url",
+            own.url()}, Map.of()), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      DemoClient client = new DemoClient(app.baseUri());
+      until(() -> own.cli("PUBSUB", "NUMSUB", RedisRiskExchange.DEFAULT_CHANNEL).contains("\n1"));
+
+      own.cli("PUBLISH", RedisRiskExchange.DEFAULT_CHANNEL, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\","
+          + "\"client\":\"p:acme:eve\",\"score\":61,\"at\":" + System.currentTimeMillis() + "}");
+      own.cli("PUBLISH", RedisRiskExchange.DEFAULT_CHANNEL, "not a raise");
+
+      until(() -> raises(client, "received") == 1 && raises(client, "ignored") == 1);
+      assertThat(raises(client, "published")).isZero();
+      assertThat(raises(client, "dropped")).isZero();
+    }
+  }
+
+  private static double raises(DemoClient client, String outcome) {
+    HttpResponse<String> scrape = client.get(MetricsServlet.PATH, null);
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    PrometheusText metrics = PrometheusText.parse(scrape.body());
+    assertThat(metrics.find("modelguard_extraction_exchange_raises_total", Map.of("outcome", outcome)))
+        .as("the %s series", outcome).hasSize(1);
+    return metrics.sum("modelguard_extraction_exchange_raises_total", Map.of("outcome", outcome));
   }
 
   @Test

@@ -1,11 +1,19 @@
 package io.modelguard.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -15,10 +23,13 @@ import io.modelguard.extraction.RiskRaise;
 import io.modelguard.internal.LogPace;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -80,9 +91,16 @@ import org.slf4j.event.Level;
  * application's instances reach, with ACLs and TLS ({@code rediss://}) as for {@link
  * RedisQuotaStore}; the credentials and TLS settings of the {@link RedisURI} are used as given.
  *
- * <p>A standalone Redis, or the master Redis Sentinels name ({@code redis-sentinel://}: Lettuce asks
- * them on every connection). Redis Cluster is not supported yet. Thread-safe. {@link #close()}
- * releases the connections and the client this exchange created.
+ * <h2>Where</h2>
+ *
+ * A standalone Redis, or the master Redis Sentinels name ({@code redis-sentinel://}: Lettuce asks
+ * them on every connection) ({@link #builder}); or a Redis Cluster ({@link #clusterBuilder}). On
+ * Cluster, {@code PUBLISH} reaches every node's subscribers, so each exchange publishes through
+ * one node and subscribes through one node, whichever; a node that fails takes the connection on
+ * it down, and Lettuce reconnects it to the next node of the topology it knows (refreshed every
+ * 30 s) and subscribes again, as after a restart. Raises published meanwhile are lost for this
+ * instance, as on a standalone Redis. Thread-safe. {@link #close()} releases the connections and
+ * the client this exchange created.
  */
 public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisRiskExchange.class);
@@ -97,14 +115,17 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   /** The longest wait between two attempts at a first connection. */
   private static final long MAX_RETRY_MILLIS = 5_000;
 
+  /** The Redis, or the first of the Cluster's seeds (for log lines). */
   private final RedisURI uri;
+  /** Whether {@link #client} is a {@link RedisClusterClient}. */
+  private final boolean cluster;
   private final String channel;
   /** This exchange's id in its messages: 128 random bits, URL-safe Base64. */
   private final String instance;
   private final ClientResources resources;
-  private final RedisClient client;
+  private final AbstractRedisClient client;
   private final CopyOnWriteArrayList<LocalMember> members = new CopyOnWriteArrayList<>();
-  private final AtomicReference<StatefulRedisConnection<String, byte[]>> publisher = new AtomicReference<>();
+  private final AtomicReference<Publisher> publisher = new AtomicReference<>();
   private final AtomicReference<StatefulRedisPubSubConnection<String, byte[]>> subscriber = new AtomicReference<>();
   private final CompletableFuture<Void> publisherReady = new CompletableFuture<>();
   private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
@@ -116,7 +137,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   private volatile boolean closed;
 
   private RedisRiskExchange(Builder b) {
-    this.uri = b.uri;
+    this.uri = b.uris.get(0);
+    this.cluster = b.cluster;
     this.channel = b.channel;
     byte[] id = new byte[16];
     new SecureRandom().nextBytes(id);
@@ -124,16 +146,35 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     this.resources = ClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
         .build();
-    this.client = RedisClient.create(resources);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        // Rejected at once while disconnected, and few waiting for a reply: a publish never queues
-        // without bound or waits for a Redis that is away.
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .requestQueueSize(MAX_QUEUED)
-        .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).build())
-        .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-        .build());
+    SocketOptions socket = SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).build();
+    TimeoutOptions timeouts = TimeoutOptions.enabled(COMMAND_TIMEOUT);
+    // Rejected at once while disconnected, and few waiting for a reply: a publish never queues
+    // without bound or waits for a Redis that is away.
+    if (cluster) {
+      RedisClusterClient c = RedisClusterClient.create(resources, b.uris);
+      c.setOptions(ClusterClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .requestQueueSize(MAX_QUEUED)
+          .socketOptions(socket)
+          .timeoutOptions(timeouts)
+          // Reconnections go to the nodes of the topology Lettuce knows: kept current, as the quota store's.
+          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+              .enablePeriodicRefresh(Duration.ofSeconds(30))
+              .build())
+          .build());
+      this.client = c;
+    } else {
+      RedisClient c = RedisClient.create(resources);
+      c.setOptions(ClientOptions.builder()
+          .autoReconnect(true)
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .requestQueueSize(MAX_QUEUED)
+          .socketOptions(socket)
+          .timeoutOptions(timeouts)
+          .build());
+      this.client = c;
+    }
   }
 
   /**
@@ -142,7 +183,30 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * redis-sentinel://...#mymaster}).
    */
   public static Builder builder(RedisURI uri) {
-    return new Builder(Objects.requireNonNull(uri, "uri"));
+    return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
+  }
+
+  /**
+   * Starts a builder for a Redis Cluster reached through any of {@code seeds} (each {@code
+   * redis://} or {@code rediss://}, with credentials if the cluster needs them; the first seed's
+   * credentials and TLS settings apply to every node). The exchange learns the other nodes from
+   * the seeds, so one reachable seed suffices.
+   *
+   * @throws IllegalArgumentException if {@code seeds} is empty or holds null
+   */
+  public static Builder clusterBuilder(Iterable<RedisURI> seeds) {
+    Objects.requireNonNull(seeds, "seeds");
+    List<RedisURI> list = new ArrayList<>();
+    for (RedisURI seed : seeds) {
+      if (seed == null) {
+        throw new IllegalArgumentException("RedisRiskExchange: a cluster seed URI is null");
+      }
+      list.add(seed);
+    }
+    if (list.isEmpty()) {
+      throw new IllegalArgumentException("RedisRiskExchange: at least one cluster seed URI is required");
+    }
+    return new Builder(List.copyOf(list), true);
   }
 
   @Override
@@ -172,23 +236,40 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     }
   }
 
-  /** Raises this exchange sent to Redis and Redis took (for tests). */
-  long publishedRaises() {
+  /**
+   * How many raises this exchange has published that Redis took, since it was built: a counter
+   * that only grows (for meters). Counted when Redis replies, so it lags a publish by a round trip.
+   */
+  public long publishedRaises() {
     return published.get();
   }
 
-  /** Raises this exchange could not send (for tests). */
-  long droppedRaises() {
+  /**
+   * How many raises this exchange could not publish, since it was built (not connected yet or
+   * disconnected, Redis did not reply in time or refused, more than {@value #MAX_QUEUED} waiting):
+   * they hold on their instance only. A counter that only grows (for meters); each is
+   * also logged, at most once a minute per cause. One that keeps growing means other instances do
+   * not learn this one's raises.
+   */
+  public long droppedRaises() {
     return dropped.get();
   }
 
-  /** Other instances' raises received and handed to the members (for tests). */
-  long receivedRaises() {
+  /**
+   * How many raises of other instances this exchange has received and handed to its members, since
+   * it was built (whatever each member made of it: another label's, or one that raised nothing, is
+   * counted too). Its own are not counted. A counter that only grows (for meters).
+   */
+  public long receivedRaises() {
     return received.get();
   }
 
-  /** Messages on the channel ignored as malformed, of another version or too long (for tests). */
-  long ignoredMessages() {
+  /**
+   * How many messages on the channel this exchange has ignored, since it was built: not a raise of
+   * this version within bounds (see the class comment). A counter that only grows (for meters); one
+   * that grows means something else publishes on the channel.
+   */
+  public long ignoredMessages() {
     return ignored.get();
   }
 
@@ -211,10 +292,52 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 
-  private static void closeQuietly(io.lettuce.core.api.StatefulConnection<?, ?> connection) {
+  private static void closeQuietly(Publisher publisher) {
+    if (publisher != null) {
+      closeQuietly(publisher.connection);
+    }
+  }
+
+  private static void closeQuietly(StatefulConnection<?, ?> connection) {
     if (connection != null) {
       connection.closeAsync();
     }
+  }
+
+  /** The publishing connection and its commands (on Cluster, those of a cluster connection). */
+  private static final class Publisher {
+    final StatefulConnection<String, byte[]> connection;
+    final BaseRedisAsyncCommands<String, byte[]> commands;
+
+    Publisher(StatefulConnection<String, byte[]> connection, BaseRedisAsyncCommands<String, byte[]> commands) {
+      this.connection = connection;
+      this.commands = commands;
+    }
+  }
+
+  /** Where log lines say this exchange connects. */
+  private String describe() {
+    return cluster ? "Redis Cluster, first seed " + RedisQuotaStore.describe(uri) : RedisQuotaStore.describe(uri);
+  }
+
+  private CompletionStage<Publisher> connectPublisherOnce() {
+    if (cluster) {
+      RedisClusterClient c = (RedisClusterClient) client;
+      // connectAsync needs the topology first; refreshPartitionsAsync loads it without blocking.
+      return c.refreshPartitionsAsync()
+          .thenCompose(v -> c.connectAsync(RiskRaiseCodec.REDIS))
+          .thenApply(connection -> new Publisher(connection, connection.async()));
+    }
+    return ((RedisClient) client).connectAsync(RiskRaiseCodec.REDIS, uri)
+        .thenApply(connection -> new Publisher(connection, connection.async()));
+  }
+
+  private CompletionStage<? extends StatefulRedisPubSubConnection<String, byte[]>> connectSubscriberOnce() {
+    if (cluster) {
+      RedisClusterClient c = (RedisClusterClient) client;
+      return c.refreshPartitionsAsync().thenCompose(v -> c.connectPubSubAsync(RiskRaiseCodec.REDIS));
+    }
+    return ((RedisClient) client).connectPubSubAsync(RiskRaiseCodec.REDIS, uri);
   }
 
   /** Connects the publishing connection, trying again after {@code delayMillis} (doubling) if it fails. */
@@ -222,10 +345,10 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     if (closed) {
       return;
     }
-    client.connectAsync(RiskRaiseCodec.REDIS, uri).whenComplete((connection, e) -> {
+    connectPublisherOnce().whenComplete((connection, e) -> {
       if (e != null) {
         pace.log(Level.WARN, "connect", System.currentTimeMillis(), null, "Extraction risk exchange: cannot connect "
-            + "to Redis ({}): {}; retrying. Raises are not shared meanwhile", RedisQuotaStore.describe(uri),
+            + "to Redis ({}): {}; retrying. Raises are not shared meanwhile", describe(),
             e.getClass().getSimpleName());
         retry(() -> connectPublisher(Math.min(MAX_RETRY_MILLIS, delayMillis * 2)), delayMillis);
         return;
@@ -244,7 +367,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     if (closed) {
       return;
     }
-    client.connectPubSubAsync(RiskRaiseCodec.REDIS, uri).thenCompose(connection -> {
+    connectSubscriberOnce().thenCompose(connection -> {
       subscriber.set(connection);
       if (closed) {
         closeQuietly(subscriber.getAndSet(null));
@@ -265,7 +388,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       }
       pace.log(Level.WARN, "subscribe", System.currentTimeMillis(), null, "Extraction risk exchange: cannot "
           + "subscribe to channel '{}' on Redis ({}): {}; retrying. Other instances' raises are not received "
-          + "meanwhile", channel, RedisQuotaStore.describe(uri), e.getClass().getSimpleName());
+          + "meanwhile", channel, describe(), e.getClass().getSimpleName());
       closeQuietly(subscriber.getAndSet(null));
       retry(() -> subscribe(Math.min(MAX_RETRY_MILLIS, delayMillis * 2)), delayMillis);
     });
@@ -313,7 +436,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
 
   private void publish(LocalMember from, RiskRaise raise) {
     deliver(from, raise);
-    StatefulRedisConnection<String, byte[]> connection = publisher.get();
+    Publisher connection = publisher.get();
     if (connection == null) {
       dropped(null, "not connected to Redis yet");
       return;
@@ -324,7 +447,12 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       return;
     }
     try {
-      connection.async().publish(channel, payload).whenComplete((n, e) -> {
+      // PUBLISH with the channel as a plain argument, not a key: on Cluster, Lettuce would route a
+      // key to the master of its slot, over a node connection opened on first use (a first publish
+      // rejected while it opens) and down with that master; a PUBLISH reaches every node's
+      // subscribers from any node, so it goes on the connection made first, as on a standalone Redis.
+      connection.commands.dispatch(CommandType.PUBLISH, new IntegerOutput<>(RiskRaiseCodec.REDIS),
+          new CommandArgs<>(RiskRaiseCodec.REDIS).add(channel).addValue(payload)).whenComplete((n, e) -> {
         if (e != null) {
           dropped(e, "Redis did not take it");
         } else {
@@ -386,11 +514,13 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
 
   /** Builds a {@link RedisRiskExchange}; every setter validates at once. */
   public static final class Builder {
-    private final RedisURI uri;
+    private final List<RedisURI> uris;
+    private final boolean cluster;
     private String channel = DEFAULT_CHANNEL;
 
-    private Builder(RedisURI uri) {
-      this.uri = uri;
+    private Builder(List<RedisURI> uris, boolean cluster) {
+      this.uris = uris;
+      this.cluster = cluster;
     }
 
     /**

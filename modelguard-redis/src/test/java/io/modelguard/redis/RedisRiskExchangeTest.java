@@ -8,8 +8,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.modelguard.ReasonCode;
 import io.modelguard.extraction.ExtractionDefence;
-import io.modelguard.extraction.ExtractionDetector;
-import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Prediction;
 import io.modelguard.extraction.RiskLevel;
 import io.modelguard.extraction.RiskRaise;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.Test;
 
 /** Two instances' extraction defences sharing raised levels through a real Redis. */
 class RedisRiskExchangeTest {
-  private static final NoiseKeys KEYS = NoiseKeys.withSecret(new byte[32]).derive("digits");
   private static final Prediction P = Prediction.of(new double[] {0.1, 0.7, 0.2});
   private static RedisServer server;
   private static RedisClient rawClient;
@@ -68,45 +65,9 @@ class RedisRiskExchangeTest {
     exchangeB.close();
   }
 
-  /** Flags every query whose first feature is 10 or more. */
-  private static final class FirstFeatureDetector implements ExtractionDetector {
-    @Override
-    public String name() {
-      return "first-feature";
-    }
-
-    @Override
-    public State newState() {
-      return new State() {
-        @Override
-        public boolean observe(double[] features, Prediction prediction) {
-          return features[0] >= 10;
-        }
-
-        @Override
-        public long retainedBytes() {
-          return 16;
-        }
-      };
-    }
-
-    @Override
-    public long maxRetainedBytes(int dimensions) {
-      return 16;
-    }
-  }
-
-  /** Each flag adds 1; levels at 1, 2, 3 and 3.9; shared under {@code digits} on {@code exchange}. */
+  /** See {@link RiskExchangeDefences#defence}. */
   private ExtractionDefence defence(RedisRiskExchange exchange) {
-    return ExtractionDefence.builder(KEYS, 3)
-        .clock(clock)
-        .detector(new FirstFeatureDetector(), 1)
-        .threshold(RiskLevel.PERTURB, 1)
-        .threshold(RiskLevel.MISINFORM, 2)
-        .threshold(RiskLevel.THROTTLE, 3)
-        .threshold(RiskLevel.BLOCK, 3.9)
-        .exchange(exchange, "digits")
-        .build();
+    return RiskExchangeDefences.defence(exchange, clock);
   }
 
   private static void driveToBlock(ExtractionDefence defence, String client) {

@@ -18,6 +18,7 @@ import io.modelguard.event.GuardEvent;
 import io.modelguard.event.GuardListener;
 import io.modelguard.event.PolicyFailureEvent;
 import io.modelguard.input.UrlRefusal;
+import io.modelguard.redis.RedisRiskExchange;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -41,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The demo's meters, in one {@link PrometheusMeterRegistry} that {@code GET /metrics} renders
@@ -59,7 +61,10 @@ import java.util.function.Supplier;
  *   <li>the extraction defence's {@link ExtractionDetectionEvent}s, through the same listener:
  *       detections by detector, and risk level changes;
  *   <li>the demo's {@link NonBlockingAsyncAppender}s, found in Logback's configuration at start-up
- *       ({@link #countDroppedLogEvents(LoggerContext)}): the log lines each dropped.
+ *       ({@link #countDroppedLogEvents(LoggerContext)}): the log lines each dropped;
+ *   <li>with {@code --redis-url}, the extraction risk exchange ({@link
+ *       #countExchangedRaises(RedisRiskExchange)}): the raises it published, dropped, received and
+ *       the messages it ignored.
  * </ul>
  *
  * <table>
@@ -73,6 +78,7 @@ import java.util.function.Supplier;
  *   <tr><td>{@value #QUOTA_REMAINING}</td><td>{@code modelguard_quota_remaining}</td><td>model, tenant, limit</td></tr>
  *   <tr><td>{@value #DETECTIONS}</td><td>{@code modelguard_extraction_detections_total}</td><td>model, tenant, detector</td></tr>
  *   <tr><td>{@value #RISK_CHANGES}</td><td>{@code modelguard_extraction_risk_changes_total}</td><td>model, tenant, from, to</td></tr>
+ *   <tr><td>{@value #EXCHANGED_RAISES} (with Redis)</td><td>{@code modelguard_extraction_exchange_raises_total}</td><td>outcome</td></tr>
  *   <tr><td>{@value #POLICY_FAILURES}</td><td>{@code modelguard_policy_failures_total}</td><td>chain, policy, failed_open</td></tr>
  *   <tr><td>{@value #LOG_EVENTS_DROPPED}</td><td>{@code modelguard_demo_log_events_dropped_total}</td><td>appender</td></tr>
  * </table>
@@ -113,6 +119,12 @@ public final class DemoMetrics {
   public static final String DETECTIONS = "modelguard.extraction.detections";
   /** Extraction risk level changes of a client, by model, tenant and levels. */
   public static final String RISK_CHANGES = "modelguard.extraction.risk.changes";
+  /**
+   * The extraction risk exchange's raises, by outcome: {@code published} (Redis took it), {@code
+   * dropped} (not sent: it holds on this instance only), {@code received} (another instance's),
+   * {@code ignored} (a message on the channel that is not a raise). Only with {@code --redis-url}.
+   */
+  public static final String EXCHANGED_RAISES = "modelguard.extraction.exchange.raises";
   /** Policies that threw instead of deciding. */
   public static final String POLICY_FAILURES = "modelguard.policy.failures";
   /** Log events a {@link NonBlockingAsyncAppender} dropped because its queue was full, by appender. */
@@ -268,6 +280,30 @@ public final class DemoMetrics {
         .description("Audit lines the --audit-log file writer did not write (a failed write, or a stall)")
         .register(registry);
     return true;
+  }
+
+  /**
+   * Counts what {@code exchange} did ({@value #EXCHANGED_RAISES}, tagged {@code outcome} {@code
+   * published}, {@code dropped}, {@code received} or {@code ignored}), read from its counters at
+   * each scrape. A growing {@code dropped} means the other instances miss this one's raises, a
+   * growing {@code ignored} that something else publishes on the channel. The demo calls it once,
+   * with the exchange it opened for {@code --redis-url}.
+   */
+  public void countExchangedRaises(RedisRiskExchange exchange) {
+    Objects.requireNonNull(exchange, "exchange");
+    // The counters hold their object weakly: the demo keeps the exchange open as long as it runs.
+    exchangeCounter(exchange, "published", RedisRiskExchange::publishedRaises);
+    exchangeCounter(exchange, "dropped", RedisRiskExchange::droppedRaises);
+    exchangeCounter(exchange, "received", RedisRiskExchange::receivedRaises);
+    exchangeCounter(exchange, "ignored", RedisRiskExchange::ignoredMessages);
+  }
+
+  private void exchangeCounter(RedisRiskExchange exchange, String outcome, ToLongFunction<RedisRiskExchange> count) {
+    FunctionCounter.builder(EXCHANGED_RAISES, exchange, e -> count.applyAsLong(e))
+        .description("Extraction risk raises shared with the other instances through Redis, by outcome: published, "
+            + "dropped (held on this instance only), received, ignored (not a raise)")
+        .tags("outcome", outcome)
+        .register(registry);
   }
 
   /** The listener to register with the engine. */
