@@ -1,19 +1,11 @@
 package io.modelguard.redis;
 
-import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.async.BaseRedisAsyncCommands;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.output.IntegerOutput;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -23,13 +15,10 @@ import io.modelguard.extraction.RiskRaise;
 import io.modelguard.internal.LogPace;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -91,16 +80,9 @@ import org.slf4j.event.Level;
  * application's instances reach, with ACLs and TLS ({@code rediss://}) as for {@link
  * RedisQuotaStore}; the credentials and TLS settings of the {@link RedisURI} are used as given.
  *
- * <h2>Where</h2>
- *
- * A standalone Redis, or the master Redis Sentinels name ({@code redis-sentinel://}: Lettuce asks
- * them on every connection) ({@link #builder}); or a Redis Cluster ({@link #clusterBuilder}). On
- * Cluster, {@code PUBLISH} reaches every node's subscribers, so each exchange publishes through
- * one node and subscribes through one node, whichever; a node that fails takes the connection on
- * it down, and Lettuce reconnects it to the next node of the topology it knows (refreshed every
- * 30 s) and subscribes again, as after a restart. Raises published meanwhile are lost for this
- * instance, as on a standalone Redis. Thread-safe. {@link #close()} releases the connections and
- * the client this exchange created.
+ * <p>A standalone Redis, or the master Redis Sentinels name ({@code redis-sentinel://}: Lettuce asks
+ * them on every connection). Redis Cluster is not supported yet. Thread-safe. {@link #close()}
+ * releases the connections and the client this exchange created.
  */
 public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisRiskExchange.class);
@@ -115,17 +97,14 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   /** The longest wait between two attempts at a first connection. */
   private static final long MAX_RETRY_MILLIS = 5_000;
 
-  /** The Redis, or the first of the Cluster's seeds (for log lines). */
   private final RedisURI uri;
-  /** Whether {@link #client} is a {@link RedisClusterClient}. */
-  private final boolean cluster;
   private final String channel;
   /** This exchange's id in its messages: 128 random bits, URL-safe Base64. */
   private final String instance;
   private final ClientResources resources;
-  private final AbstractRedisClient client;
+  private final RedisClient client;
   private final CopyOnWriteArrayList<LocalMember> members = new CopyOnWriteArrayList<>();
-  private final AtomicReference<Publisher> publisher = new AtomicReference<>();
+  private final AtomicReference<StatefulRedisConnection<String, byte[]>> publisher = new AtomicReference<>();
   private final AtomicReference<StatefulRedisPubSubConnection<String, byte[]>> subscriber = new AtomicReference<>();
   private final CompletableFuture<Void> publisherReady = new CompletableFuture<>();
   private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
@@ -137,8 +116,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   private volatile boolean closed;
 
   private RedisRiskExchange(Builder b) {
-    this.uri = b.uris.get(0);
-    this.cluster = b.cluster;
+    this.uri = b.uri;
     this.channel = b.channel;
     byte[] id = new byte[16];
     new SecureRandom().nextBytes(id);
@@ -146,35 +124,16 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     this.resources = ClientResources.builder()
         .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
         .build();
-    SocketOptions socket = SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).build();
-    TimeoutOptions timeouts = TimeoutOptions.enabled(COMMAND_TIMEOUT);
-    // Rejected at once while disconnected, and few waiting for a reply: a publish never queues
-    // without bound or waits for a Redis that is away.
-    if (cluster) {
-      RedisClusterClient c = RedisClusterClient.create(resources, b.uris);
-      c.setOptions(ClusterClientOptions.builder()
-          .autoReconnect(true)
-          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-          .requestQueueSize(MAX_QUEUED)
-          .socketOptions(socket)
-          .timeoutOptions(timeouts)
-          // Reconnections go to the nodes of the topology Lettuce knows: kept current, as the quota store's.
-          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-              .enablePeriodicRefresh(Duration.ofSeconds(30))
-              .build())
-          .build());
-      this.client = c;
-    } else {
-      RedisClient c = RedisClient.create(resources);
-      c.setOptions(ClientOptions.builder()
-          .autoReconnect(true)
-          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-          .requestQueueSize(MAX_QUEUED)
-          .socketOptions(socket)
-          .timeoutOptions(timeouts)
-          .build());
-      this.client = c;
-    }
+    this.client = RedisClient.create(resources);
+    client.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        // Rejected at once while disconnected, and few waiting for a reply: a publish never queues
+        // without bound or waits for a Redis that is away.
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .requestQueueSize(MAX_QUEUED)
+        .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).build())
+        .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+        .build());
   }
 
   /**
@@ -183,30 +142,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * redis-sentinel://...#mymaster}).
    */
   public static Builder builder(RedisURI uri) {
-    return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
-  }
-
-  /**
-   * Starts a builder for a Redis Cluster reached through any of {@code seeds} (each {@code
-   * redis://} or {@code rediss://}, with credentials if the cluster needs them; the first seed's
-   * credentials and TLS settings apply to every node). The exchange learns the other nodes from
-   * the seeds, so one reachable seed suffices.
-   *
-   * @throws IllegalArgumentException if {@code seeds} is empty or holds null
-   */
-  public static Builder clusterBuilder(Iterable<RedisURI> seeds) {
-    Objects.requireNonNull(seeds, "seeds");
-    List<RedisURI> list = new ArrayList<>();
-    for (RedisURI seed : seeds) {
-      if (seed == null) {
-        throw new IllegalArgumentException("RedisRiskExchange: a cluster seed URI is null");
-      }
-      list.add(seed);
-    }
-    if (list.isEmpty()) {
-      throw new IllegalArgumentException("RedisRiskExchange: at least one cluster seed URI is required");
-    }
-    return new Builder(List.copyOf(list), true);
+    return new Builder(Objects.requireNonNull(uri, "uri"));
   }
 
   @Override
@@ -292,52 +228,10 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 
-  private static void closeQuietly(Publisher publisher) {
-    if (publisher != null) {
-      closeQuietly(publisher.connection);
-    }
-  }
-
-  private static void closeQuietly(StatefulConnection<?, ?> connection) {
+  private static void closeQuietly(io.lettuce.core.api.StatefulConnection<?, ?> connection) {
     if (connection != null) {
       connection.closeAsync();
     }
-  }
-
-  /** The publishing connection and its commands (on Cluster, those of a cluster connection). */
-  private static final class Publisher {
-    final StatefulConnection<String, byte[]> connection;
-    final BaseRedisAsyncCommands<String, byte[]> commands;
-
-    Publisher(StatefulConnection<String, byte[]> connection, BaseRedisAsyncCommands<String, byte[]> commands) {
-      this.connection = connection;
-      this.commands = commands;
-    }
-  }
-
-  /** Where log lines say this exchange connects. */
-  private String describe() {
-    return cluster ? "Redis Cluster, first seed " + RedisQuotaStore.describe(uri) : RedisQuotaStore.describe(uri);
-  }
-
-  private CompletionStage<Publisher> connectPublisherOnce() {
-    if (cluster) {
-      RedisClusterClient c = (RedisClusterClient) client;
-      // connectAsync needs the topology first; refreshPartitionsAsync loads it without blocking.
-      return c.refreshPartitionsAsync()
-          .thenCompose(v -> c.connectAsync(RiskRaiseCodec.REDIS))
-          .thenApply(connection -> new Publisher(connection, connection.async()));
-    }
-    return ((RedisClient) client).connectAsync(RiskRaiseCodec.REDIS, uri)
-        .thenApply(connection -> new Publisher(connection, connection.async()));
-  }
-
-  private CompletionStage<? extends StatefulRedisPubSubConnection<String, byte[]>> connectSubscriberOnce() {
-    if (cluster) {
-      RedisClusterClient c = (RedisClusterClient) client;
-      return c.refreshPartitionsAsync().thenCompose(v -> c.connectPubSubAsync(RiskRaiseCodec.REDIS));
-    }
-    return ((RedisClient) client).connectPubSubAsync(RiskRaiseCodec.REDIS, uri);
   }
 
   /** Connects the publishing connection, trying again after {@code delayMillis} (doubling) if it fails. */
@@ -345,10 +239,10 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     if (closed) {
       return;
     }
-    connectPublisherOnce().whenComplete((connection, e) -> {
+    client.connectAsync(RiskRaiseCodec.REDIS, uri).whenComplete((connection, e) -> {
       if (e != null) {
         pace.log(Level.WARN, "connect", System.currentTimeMillis(), null, "Extraction risk exchange: cannot connect "
-            + "to Redis ({}): {}; retrying. Raises are not shared meanwhile", describe(),
+            + "to Redis ({}): {}; retrying. Raises are not shared meanwhile", RedisQuotaStore.describe(uri),
             e.getClass().getSimpleName());
         retry(() -> connectPublisher(Math.min(MAX_RETRY_MILLIS, delayMillis * 2)), delayMillis);
         return;
@@ -367,7 +261,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     if (closed) {
       return;
     }
-    connectSubscriberOnce().thenCompose(connection -> {
+    client.connectPubSubAsync(RiskRaiseCodec.REDIS, uri).thenCompose(connection -> {
       subscriber.set(connection);
       if (closed) {
         closeQuietly(subscriber.getAndSet(null));
@@ -388,7 +282,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       }
       pace.log(Level.WARN, "subscribe", System.currentTimeMillis(), null, "Extraction risk exchange: cannot "
           + "subscribe to channel '{}' on Redis ({}): {}; retrying. Other instances' raises are not received "
-          + "meanwhile", channel, describe(), e.getClass().getSimpleName());
+          + "meanwhile", channel, RedisQuotaStore.describe(uri), e.getClass().getSimpleName());
       closeQuietly(subscriber.getAndSet(null));
       retry(() -> subscribe(Math.min(MAX_RETRY_MILLIS, delayMillis * 2)), delayMillis);
     });
@@ -436,7 +330,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
 
   private void publish(LocalMember from, RiskRaise raise) {
     deliver(from, raise);
-    Publisher connection = publisher.get();
+    StatefulRedisConnection<String, byte[]> connection = publisher.get();
     if (connection == null) {
       dropped(null, "not connected to Redis yet");
       return;
@@ -447,12 +341,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       return;
     }
     try {
-      // PUBLISH with the channel as a plain argument, not a key: on Cluster, Lettuce would route a
-      // key to the master of its slot, over a node connection opened on first use (a first publish
-      // rejected while it opens) and down with that master; a PUBLISH reaches every node's
-      // subscribers from any node, so it goes on the connection made first, as on a standalone Redis.
-      connection.commands.dispatch(CommandType.PUBLISH, new IntegerOutput<>(RiskRaiseCodec.REDIS),
-          new CommandArgs<>(RiskRaiseCodec.REDIS).add(channel).addValue(payload)).whenComplete((n, e) -> {
+      connection.async().publish(channel, payload).whenComplete((n, e) -> {
         if (e != null) {
           dropped(e, "Redis did not take it");
         } else {
@@ -514,13 +403,11 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
 
   /** Builds a {@link RedisRiskExchange}; every setter validates at once. */
   public static final class Builder {
-    private final List<RedisURI> uris;
-    private final boolean cluster;
+    private final RedisURI uri;
     private String channel = DEFAULT_CHANNEL;
 
-    private Builder(List<RedisURI> uris, boolean cluster) {
-      this.uris = uris;
-      this.cluster = cluster;
+    private Builder(RedisURI uri) {
+      this.uri = uri;
     }
 
     /**
