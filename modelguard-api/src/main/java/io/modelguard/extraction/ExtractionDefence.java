@@ -1424,7 +1424,7 @@ public final class ExtractionDefence {
      */
     public Builder exchange(RiskExchange exchange, String label) {
       Objects.requireNonNull(exchange, "exchange");
-      if (!RiskRaise.validLabel(label)) {
+      if (!NoiseKeys.isValidLabel(label)) {
         throw new IllegalArgumentException("extraction.exchange label must be 1 to " + RiskRaise.MAX_LABEL_LENGTH
             + " printable ASCII characters, got " + (label == null ? "null" : label.length() + " characters"));
       }

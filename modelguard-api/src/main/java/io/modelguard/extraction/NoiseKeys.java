@@ -96,6 +96,15 @@ public final class NoiseKeys {
   }
 
   /**
+   * Whether {@code label} is 1 to {@link #MAX_DOMAIN_LENGTH} printable ASCII characters (space to
+   * {@code ~}): a {@link #derive} label, and a {@link RiskRaise#label()}.
+   */
+  static boolean isValidLabel(String label) {
+    return label != null && !label.isEmpty() && label.length() <= MAX_DOMAIN_LENGTH
+        && label.chars().allMatch(c -> c >= 0x20 && c <= 0x7e);
+  }
+
+  /**
    * Keys for one model (or one defence), derived under {@code domain}: their secret is the
    * HMAC-SHA-256 under this secret of the label, in a domain of its own, so keys derived under two
    * labels draw independent noise (and repeat keys, projections and detector layouts), while one
@@ -110,8 +119,7 @@ public final class NoiseKeys {
    *     #MAX_DOMAIN_LENGTH} or has a character outside printable ASCII
    */
   public NoiseKeys derive(String domain) {
-    if (domain == null || domain.isEmpty() || domain.length() > MAX_DOMAIN_LENGTH
-        || !domain.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+    if (!isValidLabel(domain)) {
       throw new IllegalArgumentException("noise key domain must be 1 to " + MAX_DOMAIN_LENGTH
           + " printable ASCII characters, got " + (domain == null ? "null" : domain.length() + " characters"));
     }

@@ -35,7 +35,7 @@ public record RiskRaise(String label, String client, double score, Instant at) {
    *     score that is not finite and positive, or a null instant
    */
   public RiskRaise {
-    if (!validLabel(label)) {
+    if (!NoiseKeys.isValidLabel(label)) {
       throw new IllegalArgumentException("RiskRaise.label must be 1 to " + MAX_LABEL_LENGTH
           + " printable ASCII characters, got " + (label == null ? "null" : label.length() + " characters"));
     }
@@ -47,11 +47,5 @@ public record RiskRaise(String label, String client, double score, Instant at) {
       throw new IllegalArgumentException("RiskRaise.score must be finite and positive, got " + score);
     }
     Objects.requireNonNull(at, "RiskRaise.at");
-  }
-
-  /** Whether {@code label} is 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters. */
-  static boolean validLabel(String label) {
-    return label != null && !label.isEmpty() && label.length() <= MAX_LABEL_LENGTH
-        && label.chars().allMatch(c -> c >= 0x20 && c <= 0x7e);
   }
 }
