@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -157,31 +158,171 @@ public abstract class QuotaStoreCompatibilitySuite {
 
   private int admittedUnderContention(QuotaPlan plan, int threads, int attemptsEach) throws Exception {
     QuotaKey key = key("contended");
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      tasks.add(() -> takeUnits(key, plan, attemptsEach));
+    }
+    int admitted = sumTogether(tasks);
+    assertThat(take(key, plan, 1).isAllowed()).as("the quota is used up").isFalse();
+    return admitted;
+  }
+
+  /** Tries {@code attempts} single units on {@code key}; how many were admitted. */
+  private int takeUnits(QuotaKey key, QuotaPlan plan, int attempts) {
+    int admitted = 0;
+    for (int i = 0; i < attempts; i++) {
+      if (take(key, plan, 1).isAllowed()) {
+        admitted++;
+      }
+    }
+    return admitted;
+  }
+
+  /** Takes {@code n} single units on {@code key}, each of which must be admitted: the reservations. */
+  private List<QuotaDecision> reserveUnits(QuotaKey key, QuotaPlan plan, int n) {
+    List<QuotaDecision> reservations = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      QuotaDecision d = take(key, plan, 1);
+      assertThat(d.isAllowed()).isTrue();
+      reservations.add(d);
+    }
+    return reservations;
+  }
+
+  /** A task settling each of {@code reservations} as unused (-1). */
+  private Callable<Integer> refundEach(QuotaKey key, QuotaPlan plan, List<QuotaDecision> reservations) {
+    return () -> {
+      for (QuotaDecision r : reservations) {
+        store.settle(key, plan, -1, r);
+      }
+      return 0;
+    };
+  }
+
+  /**
+   * Runs {@code tasks} on a thread each, released together by one latch, and sums their results:
+   * the clock stands still meanwhile, so the sum is exact whatever the interleaving.
+   */
+  private static int sumTogether(List<Callable<Integer>> tasks) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(tasks.size());
     CountDownLatch start = new CountDownLatch(1);
-    AtomicInteger admitted = new AtomicInteger();
     try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
+      List<Future<Integer>> futures = new ArrayList<>();
+      for (Callable<Integer> task : tasks) {
         futures.add(pool.submit(() -> {
           start.await();
-          for (int i = 0; i < attemptsEach; i++) {
-            if (take(key, plan, 1).isAllowed()) {
-              admitted.incrementAndGet();
-            }
-          }
-          return null;
+          return task.call();
         }));
       }
       start.countDown();
-      for (Future<?> f : futures) {
-        f.get(60, TimeUnit.SECONDS);
+      int sum = 0;
+      for (Future<Integer> f : futures) {
+        sum += f.get(60, TimeUnit.SECONDS);
       }
+      return sum;
     } finally {
       pool.shutdownNow();
     }
-    assertThat(take(key, plan, 1).isAllowed()).as("the quota is used up").isFalse();
-    return admitted.get();
+  }
+
+  @Test
+  void concurrentRefundsOfKReservationsGiveBackExactlyKUnitsWhileOthersTake() throws Exception {
+    // A tenant's failed requests are refunded while its other connections keep asking: whatever
+    // the interleaving, the refunds make room for exactly as many units as they return.
+    refundsUnderContentionGiveBackExactly(bucket(1000, Duration.ofDays(1)), "refund-race-b");
+    refundsUnderContentionGiveBackExactly(sliding(1000, Duration.ofDays(1)), "refund-race-s");
+  }
+
+  private void refundsUnderContentionGiveBackExactly(QuotaPlan plan, String tenant) throws Exception {
+    QuotaKey key = key(tenant);
+    List<QuotaDecision> reservations = reserveUnits(key, plan, 1000);
+    int refunds = 500;
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int t = 0; t < 20; t++) {
+      tasks.add(refundEach(key, plan, reservations.subList(25 * t, 25 * t + 25)));
+      tasks.add(() -> takeUnits(key, plan, 50));
+    }
+    int admitted = sumTogether(tasks);
+    assertThat(admitted).as(tenant + ": never more than the refunds returned").isLessThanOrEqualTo(refunds);
+    assertThat(admitted + takeUnits(key, plan, 2 * refunds)).as(tenant + ": exactly what they returned")
+        .isEqualTo(refunds);
+  }
+
+  @Test
+  void tenantsRacingOnTheirKeysNeverShareACounterNorARefund() throws Exception {
+    QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("burst", 150, Duration.ofDays(1)),
+        QuotaLimit.slidingWindow("daily", 100, Duration.ofDays(1)));
+    QuotaKey a = key("race-a");
+    QuotaKey b = key("race-b");
+    QuotaKey aOtherModel = QuotaKey.forTenant(run + "-race-a", "iris");
+    List<QuotaKey> keys = List.of(a, b, aOtherModel);
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    int[] admitted = new int[keys.size()];
+    for (int t = 0; t < 24; t++) {
+      int k = t % keys.size();
+      tasks.add(() -> {
+        int n = takeUnits(keys.get(k), plan, 20);
+        synchronized (admitted) {
+          admitted[k] += n;
+        }
+        return n;
+      });
+    }
+    assertThat(sumTogether(tasks)).isEqualTo(300);
+    assertThat(admitted).as("each key its own 100").containsExactly(100, 100, 100);
+
+    // C's failed requests are refunded while the spent keys keep asking: only C gains.
+    QuotaKey c = key("race-c");
+    List<QuotaDecision> cCharges = reserveUnits(c, plan, 40);
+    tasks.clear();
+    for (int t = 0; t < 8; t++) {
+      tasks.add(refundEach(c, plan, cCharges.subList(5 * t, 5 * t + 5)));
+      tasks.add(() -> takeUnits(b, plan, 10) + takeUnits(aOtherModel, plan, 10) + takeUnits(a, plan, 10));
+    }
+    assertThat(sumTogether(tasks)).as("C's refunds reach none of the others").isZero();
+    assertThat(takeUnits(c, plan, 200)).as("C got its 40 back, and no more").isEqualTo(100);
+  }
+
+  @Test
+  void refundsRacingWithTakesAfterTheWindowRolledNeverCreditTheNewWindowBeyondItsLimit() throws Exception {
+    // Reserved at the very end of one window, refunded at the very start of the next while other
+    // connections take: the refunds come off the previous window, which weighs in full there.
+    Duration window = Duration.ofMinutes(1);
+    QuotaPlan plan = sliding(100, window);
+    QuotaKey key = key("refund-roll-race");
+    toNextWindow(window, Duration.ofMillis(59_999));
+    List<QuotaDecision> reservations = reserveUnits(key, plan, 100);
+    toNextWindow(window, Duration.ZERO);
+    assertThat(refundsRacingWithTakes(key, plan, reservations)).as("the refunds and no more").isEqualTo(100);
+
+    // A token bucket reserved in full, then a whole window later: refilled, so a refund of that
+    // reservation has nothing left to give back, and the racing takes get one bucket, not two.
+    QuotaPlan bucket = bucket(100, window);
+    QuotaKey bucketKey = key("refund-refill-race");
+    List<QuotaDecision> held = reserveUnits(bucketKey, bucket, 100);
+    clock.advance(window);
+    assertThat(refundsRacingWithTakes(bucketKey, bucket, held)).as("one bucket").isEqualTo(100);
+
+    // A sliding window two windows later: the refunds name a forgotten window and give nothing.
+    QuotaKey oldKey = key("refund-old-race");
+    List<QuotaDecision> old = reserveUnits(oldKey, plan, 100);
+    clock.advance(window.multipliedBy(2));
+    assertThat(refundsRacingWithTakes(oldKey, plan, old)).as("one window's quota").isEqualTo(100);
+  }
+
+  /**
+   * Settles each of {@code reservations} as unused (-1) on 10 threads while 10 others take single
+   * units, then takes what is left; every unit admitted in all.
+   */
+  private int refundsRacingWithTakes(QuotaKey key, QuotaPlan plan, List<QuotaDecision> reservations)
+      throws Exception {
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    int each = reservations.size() / 10;
+    for (int t = 0; t < 10; t++) {
+      tasks.add(refundEach(key, plan, reservations.subList(each * t, each * t + each)));
+      tasks.add(() -> takeUnits(key, plan, 30));
+    }
+    return sumTogether(tasks) + takeUnits(key, plan, 300);
   }
 
   // ---------------------------------------------------------------------------------------------
