@@ -50,16 +50,21 @@ import java.util.List;
  * windows as stored: a refund comes off the count of the window it names while that is still the
  * stored current or previous one (matched after the move, it would be dropped, or come off the
  * count of the window whose index the moved one took). Windows are known by their index only, so
- * one case remains: a charge in window {@code S}, a step back of less than a window, the window
- * moved back to {@code S - 1} (by a refusal or a refund), then time reaching {@code S} again: that
- * charge's refund then comes off the new window {@code S}'s count rather than the previous
- * window's, which holds it (the key gains at most that refund, within the bound below; telling the
- * two apart needs a generation in the stored state). So a window full at the
- * step waits about as long as on a steady clock, at most one window more. What that bounds: the
- * counts then weigh as at now's point of the window rather than the stored one, as if up to a
- * window had passed, so a step back admits at most what the key still counted more than a steady
- * clock (one quota, unless forced charges took it further), and after that the window counts as on
- * a steady clock.
+ * two cases remain where a refund meets a window that was moved back from {@code S} to {@code S -
+ * 1} (by a refusal or a refund) after a step back of less than a window: a charge of window {@code
+ * S}, refunded once time has reached {@code S} again, comes off the new window {@code S}'s count
+ * rather than the previous window's, which holds it; and a charge of window {@code S - 1}, refunded
+ * before time reaches {@code S} again, comes off the moved window's current count (which holds
+ * {@code S}'s charges) rather than its previous one, which holds it. Either way the refund comes off
+ * a count that weighs more than the one holding the charge, so the key gains up to that refund
+ * beyond the bound below (telling the windows apart needs a generation in the stored state, which
+ * neither store keeps). So a window full at the step waits about as long as on a steady clock, at
+ * most one window more. What that bounds: the counts then weigh as at now's point of the window
+ * rather than the stored one, as if up to a window had passed, so a step back admits at most what
+ * the key still counted more than a steady clock (one quota, unless forced charges took it
+ * further), plus the refunds just described (units reserved in the two windows before the step and
+ * returned while the moved window is stored), and after that the window counts as on a steady
+ * clock. Only a clock that steps back reaches either case; a client cannot make one.
  *
  * <h2>Times before 1970</h2>
  *
