@@ -32,6 +32,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -99,13 +101,16 @@ import org.slf4j.event.Level;
  * {@link io.modelguard.event.GuardListener}s as an {@link ExtractionDetectionEvent} (client,
  * subject, tenant, model, previous and new level, detectors, score), so audit logs and metrics
  * see detections like every other decision. {@link Builder#listener} remains for in-process use
- * without an engine.
+ * without an engine, and is the one hook that also learns of levels raised here by other
+ * instances' raises ({@link ExtractionEvent.Source#EXCHANGE}).
  *
  * <p>Instances: by default each defence judges only the queries its JVM sees. Given a {@link
  * RiskExchange} ({@link Builder#exchange}), a level a query raises here is raised on every other
- * instance's defence of the same label, and theirs here; the detectors' histories stay apart.
+ * instance's defence of the same label, and theirs here; the detectors' histories stay apart. A
+ * defence that is replaced (a configuration reloaded) is {@link #close closed}, so that it leaves
+ * its exchange.
  */
-public final class ExtractionDefence {
+public final class ExtractionDefence implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExtractionDefence.class);
   /** The request attribute under which a request's encoded features are remembered (internal). */
   static final String FEATURES_ATTRIBUTE = "io.modelguard.extraction.features";
@@ -174,8 +179,13 @@ public final class ExtractionDefence {
   private final double maxReceivedScore;
   /** Paces the exchange's log lines (a failing exchange, hostile raises); null without an exchange. */
   private final LogPace<String> exchangeLog;
-  /** This defence's membership of its exchange: joined by {@link Builder#build}; null without one. */
-  private volatile RiskExchange.Member exchangeMember;
+  /**
+   * This defence's membership of its exchange: joined by {@link Builder#build}; null without one,
+   * and once {@link #close closed}.
+   */
+  private final AtomicReference<RiskExchange.Member> exchangeMember = new AtomicReference<>();
+  /** Received raises dropped for another client scope ({@link #raisesOfAnotherScope}). */
+  private final AtomicLong raisesOfAnotherScope = new AtomicLong();
 
   private ExtractionDefence(Builder b) {
     this.keys = b.keys;
@@ -383,17 +393,19 @@ public final class ExtractionDefence {
     for (ExtractionEvent e : events) {
       publish(e);
     }
-    if (exchangeMember != null && observation.assessment().level().compareTo(observation.previous()) > 0) {
-      share(client, observation.assessment().score(), at);
+    RiskExchange.Member member = exchangeMember.get();
+    if (member != null && observation.assessment().level().compareTo(observation.previous()) > 0) {
+      share(member, client, observation.assessment().score(), at);
     }
     return observation;
   }
 
   /**
-   * Publishes {@code client}'s raised {@code score} at {@code at} on the exchange. Never fails the
-   * query: a key too long to share, or an exchange that throws, is logged at most once a minute.
+   * Publishes {@code client}'s raised {@code score} at {@code at} through {@code member}, with this
+   * defence's client scope. Never fails the query: a key too long to share, or an exchange that
+   * throws, is logged at most once a minute.
    */
-  private void share(String client, double score, Instant at) {
+  private void share(RiskExchange.Member member, String client, double score, Instant at) {
     if (client.length() > RiskRaise.MAX_CLIENT_LENGTH) {
       exchangeLog.log(Level.WARN, "long-key", clock.millis(), null, "ExtractionDefence '{}': a client's level rose, "
           + "but its key of {} characters is longer than a shared key may be ({}); the raise holds on this instance only",
@@ -401,7 +413,7 @@ public final class ExtractionDefence {
       return;
     }
     try {
-      exchangeMember.publish(new RiskRaise(exchangeLabel, client, score, at));
+      member.publish(new RiskRaise(exchangeLabel, client, score, at, clientScope));
     } catch (RuntimeException e) {
       exchangeLog.log(Level.WARN, "publish/" + e.getClass().getName(), clock.millis(), e,
           "ExtractionDefence '{}': the risk exchange failed to publish a raised level; it holds on this instance only",
@@ -415,13 +427,25 @@ public final class ExtractionDefence {
    * instant (one in the future taken as now: instances' clocks differ) to now, through {@link
    * #carryForward}, whether or not the client's state is here. Never published again. A raise whose
    * decayed score reaches no level changes nothing and keeps nothing. One that raises the client's
-   * level here is logged at INFO (at most once a minute, the others at DEBUG): a client refused
-   * here for what another instance saw otherwise leaves no trace on this one.
+   * level here is logged at INFO (at most once a minute, the others at DEBUG) and published to the
+   * listener as an {@link ExtractionEvent.Source#EXCHANGE} event: a client refused here for what
+   * another instance saw otherwise leaves no trace on this one. A raise from a defence of another
+   * client scope is dropped, counted and logged (at most once a minute).
    */
   private void received(RiskRaise raise) {
     try {
       if (!exchangeLabel.equals(raise.label())) {
         return; // another model's: one exchange carries them all
+      }
+      if (raise.scope() != null && raise.scope() != clientScope) {
+        // Its key names the client as the other scope does, so it could match no client here; kept,
+        // it would only fill the residuals, and the instances would silently share nothing.
+        raisesOfAnotherScope.incrementAndGet();
+        exchangeLog.log(Level.WARN, "scope", clock.millis(), null, "ExtractionDefence '{}': dropped a raise from an "
+            + "instance whose defence of this label has clientScope {}, where this one's is {}: their client keys "
+            + "differ, so no level is shared between them. Give every instance's defence of a label one clientScope",
+            exchangeLabel, raise.scope(), clientScope);
+        return;
       }
       Instant now = clock.instant();
       double score = raise.score();
@@ -434,10 +458,13 @@ public final class ExtractionDefence {
       Duration elapsed = Duration.between(at, now); // in range for any two instants, unlike their nanos
       double decayed = score * Math.pow(0.5, (elapsed.getSeconds() * 1e9 + elapsed.getNano()) / halfLifeNanos);
       RiskLevel level = levelOf(decayed);
-      if (level != RiskLevel.OBSERVE && carryForward(raise.client(), decayed, nanos(now))) {
+      RiskLevel before = level == RiskLevel.OBSERVE ? null : carryForward(raise.client(), decayed, nanos(now));
+      if (before != null) {
         // The key cut and stripped of controls, as the audit log writes it: it came over the wire.
         exchangeLog.log(Level.INFO, "raised", clock.millis(), null, "ExtractionDefence '{}': client {} raised to {} "
             + "by a level another instance shared", exchangeLabel, LogText.oneLine(raise.client(), 256), level);
+        publish(new ExtractionEvent(now, raise.client(), ExtractionEvent.EXCHANGE_DETECTOR, before, level, 0, decayed,
+            ExtractionEvent.Source.EXCHANGE));
       }
     } catch (RuntimeException e) {
       exchangeLog.log(Level.WARN, "receive/" + e.getClass().getName(), clock.millis(), e,
@@ -553,6 +580,35 @@ public final class ExtractionDefence {
     }
     synchronized (risk) {
       return risk.level(now());
+    }
+  }
+
+  /**
+   * How many raises of this defence's label, received through its {@link Builder#exchange}, it
+   * dropped because their publisher's defence has another {@link Builder#clientScope} (see {@link
+   * RiskRaise}), since it was built: a counter that only grows (for meters). One that grows means
+   * the instances sharing this label are configured apart and share no level; each is also logged,
+   * at most once a minute. 0 without an exchange.
+   */
+  public long raisesOfAnotherScope() {
+    return raisesOfAnotherScope.get();
+  }
+
+  /**
+   * Leaves the {@link Builder#exchange}, if any: its receiver is called no more once this returns,
+   * so the exchange holds no reference to this defence, and nothing this defence raises from then
+   * on is shared. Call it when the defence is replaced (a configuration reloaded) or shut down;
+   * otherwise a rebuilt defence leaves the old one a member of the exchange, receiving every raise
+   * and keeping its clients' memory for the exchange's life. Idempotent and safe while queries run:
+   * a closed defence still judges the queries it is given (requests in flight on a replaced
+   * configuration), on its own, as a defence without an exchange; a raise a query was sharing as
+   * the defence closed may still be sent. Does not close the exchange, which the application owns.
+   */
+  @Override
+  public void close() {
+    RiskExchange.Member member = exchangeMember.getAndSet(null);
+    if (member != null) {
+      member.leave();
     }
   }
 
@@ -960,29 +1016,27 @@ public final class ExtractionDefence {
    * the likeliest to go) would be answered at its new level and then forgotten. Runs as a
    * computation on the client's cache entry, so no new state can take the residual meanwhile.
    *
-   * @return whether it raised the client's level
+   * @return the client's level before, if this raised it (to {@code score}'s level); else null
    */
-  private boolean carryForward(String client, double score, long now) {
+  private RiskLevel carryForward(String client, double score, long now) {
     RiskLevel to = levelOf(score);
-    boolean[] rose = {false};
+    RiskLevel[] before = {RiskLevel.OBSERVE}; // unless a kept score or a state holds a level already
     clients.asMap().compute(client, (c, current) -> {
       if (current == null) {
-        rose[0] = to != RiskLevel.OBSERVE; // unless a kept score holds the level already:
         residuals.asMap().merge(c, new Residual(score, now), (kept, fresh) -> {
           double keptNow = decayed(kept.score(), kept.scoreAt(), now);
-          rose[0] = to.compareTo(levelOf(keptNow)) > 0;
+          before[0] = levelOf(keptNow);
           return keptNow >= score ? kept : fresh;
         });
         return null;
       }
       synchronized (current) {
-        RiskLevel before = current.level(now);
+        before[0] = current.level(now);
         current.raise(score, now);
-        rose[0] = current.level(now).compareTo(before) > 0;
       }
       return current;
     });
-    return rose[0];
+    return to.compareTo(before[0]) > 0 ? before[0] : null;
   }
 
   /** The level of {@code client}'s kept score; OBSERVE if none is kept. */
@@ -1362,9 +1416,11 @@ public final class ExtractionDefence {
 
     /**
      * Receives one {@link ExtractionEvent} per detector flag, for in-process use without an engine
-     * (the evaluation, tests); default none. Wired into a chain, {@link #observePolicy} also
-     * publishes {@link ExtractionDetectionEvent}s to the engine's listeners, which is what audit
-     * logs and metrics should consume.
+     * (the evaluation, tests), and one per raise received through the {@link #exchange} that lifts
+     * a client's level here ({@link ExtractionEvent.Source#EXCHANGE}, on the exchange's thread);
+     * default none. Wired into a chain, {@link ExtractionDefence#observePolicy} also publishes
+     * {@link ExtractionDetectionEvent}s to the engine's listeners, which is what audit logs and
+     * metrics should consume for detections; received raises reach only this listener.
      */
     public Builder listener(ExtractionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -1408,16 +1464,22 @@ public final class ExtractionDefence {
      *       changes nothing. A received raise is never published again, and a defence never
      *       receives its own. One that raises the client's level here is logged at INFO on this
      *       instance, with the client's key and the new level (at most once a minute, the others
-     *       at DEBUG), so a client refused here for what another instance saw can be traced; it
-     *       publishes no {@link ExtractionEvent} (no detector fired here).
+     *       at DEBUG), so a client refused here for what another instance saw can be traced, and
+     *       published to the {@link #listener} as an {@link ExtractionEvent} of source {@link
+     *       ExtractionEvent.Source#EXCHANGE} (on the exchange's thread; no detector fired here).
+     *   <li>Scope: a raise carries this defence's {@link #clientScope}, and a defence of another
+     *       scope drops it (their keys of one client differ, so it could never match), counting it
+     *       ({@link ExtractionDefence#raisesOfAnotherScope}) and logging it at most once a minute:
+     *       give every instance's defence of one label the same scope.
      *   <li>Not shared: the detectors' histories (each instance's detectors see the queries it
      *       serves), and later rises of the score within a level. Delivery is best effort: a raise
      *       lost (an exchange disconnected) leaves each instance judging on its own.
      * </ul>
      *
-     * The defence joins the exchange at {@link #build} and stays a member for the exchange's life;
-     * a defence rebuilt on one exchange leaves the old one a member: close the exchange with the
-     * defences it served. Anyone who can publish on the exchange can raise any client's level.
+     * The defence joins the exchange at {@link #build} and stays a member until it is {@link
+     * ExtractionDefence#close closed}: close a defence that is replaced (a configuration reloaded),
+     * or the old one stays a member, receiving raises and holding memory. Closing the defence does
+     * not close the exchange. Anyone who can publish on the exchange can raise any client's level.
      *
      * @throws IllegalArgumentException if {@code label} is not 1 to {@link RiskRaise#MAX_LABEL_LENGTH}
      *     printable ASCII characters
@@ -1464,7 +1526,7 @@ public final class ExtractionDefence {
       ExtractionDefence defence = new ExtractionDefence(this);
       if (exchange != null) {
         // Joined once built: a raise may arrive at once, on the exchange's thread.
-        defence.exchangeMember = exchange.join(defence::received);
+        defence.exchangeMember.set(exchange.join(defence::received));
       }
       if (keys.secondDefenceOnUnderivedKeys()) {
         log.warn("ExtractionDefence: a second defence is built on one NoiseKeys that was not derived per model; "

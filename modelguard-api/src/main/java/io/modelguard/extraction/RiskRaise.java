@@ -12,13 +12,22 @@ import java.util.Objects;
  * exchange that decodes raises from the wire gets a refusal, never a raise that could harm the
  * receiver.
  *
+ * <p>The {@code scope} says what the client key means: the publishing defence's {@link
+ * ExtractionDefence.Builder#clientScope}. A receiving defence of another scope drops the raise (its
+ * keys of the same client differ, so the raise could never match one, and would only take room),
+ * counts it ({@link ExtractionDefence#raisesOfAnotherScope}) and logs it at most once a minute, so
+ * that instances configured apart are seen. A raise without a scope (null: from a publisher that
+ * does not say, such as an older instance or a hand-written message) is taken whatever the
+ * receiver's scope, as before scopes were shared.
+ *
  * @param label the defence's label: 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters
  * @param client the client key ({@code p:<tenant>:<subject>}, {@code t:<tenant>} or {@code
  *     a:<address>}): 1 to {@value #MAX_CLIENT_LENGTH} characters
  * @param score the client's risk score at {@code at}: finite and positive
  * @param at when the client had that score, by the publisher's clock
+ * @param scope the publisher's client scope, or null if it does not say
  */
-public record RiskRaise(String label, String client, double score, Instant at) {
+public record RiskRaise(String label, String client, double score, Instant at, ClientScope scope) {
   /** The longest label, in characters: a {@link NoiseKeys#derive} label's bound. */
   public static final int MAX_LABEL_LENGTH = NoiseKeys.MAX_DOMAIN_LENGTH;
   /**
@@ -47,5 +56,14 @@ public record RiskRaise(String label, String client, double score, Instant at) {
       throw new IllegalArgumentException("RiskRaise.score must be finite and positive, got " + score);
     }
     Objects.requireNonNull(at, "RiskRaise.at");
+  }
+
+  /**
+   * A raise that does not say its publisher's scope (taken by a receiver of any scope).
+   *
+   * @throws IllegalArgumentException as the canonical constructor
+   */
+  public RiskRaise(String label, String client, double score, Instant at) {
+    this(label, client, score, at, null);
   }
 }

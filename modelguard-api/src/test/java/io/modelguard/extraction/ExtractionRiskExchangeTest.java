@@ -373,6 +373,106 @@ class ExtractionRiskExchangeTest {
     assertThat(received).hasValue(1);
   }
 
+  /**
+   * A defence replaced (a configuration reloaded) and closed leaves its exchange: it takes no more
+   * raises (it kept every one, and its clients' memory, for the exchange's life) and shares none.
+   */
+  @Test
+  void aClosedDefenceLeavesItsExchange() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence a = defence(clockA, detectorA, exchange);
+    ExtractionDefence old = defence(clockB, detectorB, exchange);
+
+    old.close();
+    old.close(); // idempotent
+    driveToBlock(a, "mallory");
+
+    assertThat(old.level("mallory")).as("a raise after close").isEqualTo(RiskLevel.OBSERVE);
+    assertThat(old.residuals()).isZero();
+    // Still judging what it is given, alone: queries in flight on the old configuration.
+    driveToBlock(old, "eve");
+    assertThat(old.admit("eve").reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(a.level("eve")).as("nothing shared once closed").isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  @Test
+  void closingADefenceWithoutAnExchangeChangesNothing() {
+    ExtractionDefence alone = ExtractionDefenceTest.scripted(KEYS, clockA, detectorA).build();
+    alone.close();
+    driveToBlock(alone, "mallory");
+    assertThat(alone.raisesOfAnotherScope()).isZero();
+  }
+
+  /**
+   * A received raise that lifts a client's level here reaches the listener as an EXCHANGE event
+   * (from and to levels, the decayed score, no detector or query of this instance); one that lifts
+   * nothing does not, and detections keep their DETECTOR events.
+   */
+  @Test
+  void aReceivedRaiseThatLiftsTheLevelIsPublishedToTheListener() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    List<ExtractionEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ExtractionDefence b = ExtractionDefenceTest.scripted(KEYS, clockB, detectorB).listener(events::add)
+        .exchange(exchange, "digits").build();
+    RiskExchange.Member other = exchange.join(r -> {});
+
+    other.publish(new RiskRaise("digits", "mallory", 3, clockB.instant().minus(Duration.ofHours(1)))); // 1.5 now
+    other.publish(new RiskRaise("digits", "mallory", 1.2, clockB.instant())); // below: nothing
+    other.publish(new RiskRaise("iris", "mallory", 3.5, clockB.instant())); // another model's: nothing
+    b.observe("mallory", x(10), Prediction.of(P)); // flagged here: 2.5, MISINFORM
+    other.publish(new RiskRaise("digits", "mallory", 3.5, clockB.instant())); // THROTTLE
+
+    assertThat(events).extracting(ExtractionEvent::source, ExtractionEvent::from, ExtractionEvent::to)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(ExtractionEvent.Source.EXCHANGE, RiskLevel.OBSERVE, RiskLevel.PERTURB),
+            org.assertj.core.groups.Tuple.tuple(ExtractionEvent.Source.DETECTOR, RiskLevel.PERTURB, RiskLevel.MISINFORM),
+            org.assertj.core.groups.Tuple.tuple(ExtractionEvent.Source.EXCHANGE, RiskLevel.MISINFORM, RiskLevel.THROTTLE));
+    ExtractionEvent first = events.get(0);
+    assertThat(first.client()).isEqualTo("mallory");
+    assertThat(first.detector()).isEqualTo(ExtractionEvent.EXCHANGE_DETECTOR);
+    assertThat(first.query()).isZero();
+    assertThat(first.score()).isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(first.at()).isEqualTo(clockB.instant());
+    assertThat(events.get(1).detector()).isEqualTo("scripted");
+    assertThat(events.get(1).query()).isEqualTo(1);
+  }
+
+  /**
+   * Instances whose defences key clients apart (a tenant's key against a principal's) share no
+   * level: a raise of the other scope is dropped (it would only fill the residuals), counted and
+   * logged once a minute, where it used to be taken silently and never match. A raise that does
+   * not say its scope (an older instance, a hand-written one) is still taken.
+   */
+  @Test
+  void aRaiseFromADefenceOfAnotherClientScopeIsDroppedCountedAndLogged() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence tenantA = ExtractionDefenceTest.scripted(KEYS, clockA, detectorA)
+        .clientScope(ClientScope.TENANT).exchange(exchange, "digits").build();
+    ExtractionDefence principalB = defence(clockB, detectorB, exchange);
+    ExtractionDefence tenantC = ExtractionDefenceTest.scripted(KEYS, clockB, flagging())
+        .clientScope(ClientScope.TENANT).exchange(exchange, "digits").build();
+    RiskExchange.Member other = exchange.join(r -> {});
+
+    try (LogCapture log = LogCapture.of(ExtractionDefence.class, Level.DEBUG)) {
+      driveToBlock(tenantA, "t:acme"); // four raises
+
+      assertThat(tenantC.level("t:acme")).as("the same scope").isEqualTo(RiskLevel.BLOCK);
+      assertThat(principalB.level("t:acme")).isEqualTo(RiskLevel.OBSERVE);
+      assertThat(principalB.residuals()).isZero();
+      assertThat(principalB.raisesOfAnotherScope()).isEqualTo(4);
+      assertThat(tenantC.raisesOfAnotherScope()).isZero();
+      assertThat(log.messagesAt(Level.WARN)).singleElement().asString().startsWith("ExtractionDefence 'digits': "
+          + "dropped a raise from an instance whose defence of this label has clientScope TENANT, where this one's "
+          + "is PRINCIPAL");
+    }
+
+    other.publish(new RiskRaise("iris", "t:acme", 4, clockB.instant(), ClientScope.TENANT)); // another model's
+    other.publish(new RiskRaise("digits", "a:198.51.100.7", 4, clockB.instant())); // no scope said
+    assertThat(principalB.raisesOfAnotherScope()).isEqualTo(4);
+    assertThat(principalB.level("a:198.51.100.7")).isEqualTo(RiskLevel.BLOCK);
+    assertThat(tenantC.level("a:198.51.100.7")).isEqualTo(RiskLevel.BLOCK);
+  }
+
   @Test
   void theLabelIsValidatedAtConfiguration() {
     RiskExchange exchange = RiskExchange.inProcess();

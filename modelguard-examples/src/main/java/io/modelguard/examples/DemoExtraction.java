@@ -1,6 +1,7 @@
 package io.modelguard.examples;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
 import io.modelguard.InferenceRequest;
 import io.modelguard.OutputPhase;
 import io.modelguard.Phase;
@@ -17,6 +18,7 @@ import io.modelguard.extraction.QueryEncoder;
 import io.modelguard.extraction.RiskLevel;
 import io.modelguard.input.FetchedInputs;
 import io.modelguard.input.RequestAttributes;
+import io.modelguard.internal.LogText;
 import io.modelguard.redis.RedisRiskExchange;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * <p>With {@code --redis-url}, the levels are shared with every instance on the same Redis ({@link
  * RedisRiskExchange}, label {@value ModelCatalog#DIGITS}): a client blocked on one instance is
  * blocked on all. Each instance's detectors still see only the queries it serves. Closing this
- * closes the exchange.
+ * closes the defence (it leaves the exchange) and then the exchange.
  */
 final class DemoExtraction implements AutoCloseable {
   /** The most of a request body the encoder reads (the digits input limit). */
@@ -99,12 +101,23 @@ final class DemoExtraction implements AutoCloseable {
    * their instance).
    */
   static DemoExtraction open(NoiseKeys keys, Clock clock, QuotaSettings settings) {
+    return open(keys, clock, settings, Optional.empty());
+  }
+
+  /**
+   * {@link #open(NoiseKeys, Clock, QuotaSettings)}, the exchange's Redis client running on {@code
+   * resources} if given (the quota store's: {@link QuotaBackend#redisResources}), which closing
+   * this leaves running for their owner to shut down.
+   */
+  static DemoExtraction open(NoiseKeys keys, Clock clock, QuotaSettings settings, Optional<ClientResources> resources) {
     Optional<String> url = settings.redisUrl();
     if (url.isEmpty()) {
       return create(keys, clock);
     }
     String where = QuotaSettings.describeRedis(url.get());
-    RedisRiskExchange exchange = RedisRiskExchange.builder(RedisURI.create(url.get())).build();
+    RedisRiskExchange.Builder builder = RedisRiskExchange.builder(RedisURI.create(url.get()));
+    resources.ifPresent(builder::clientResources);
+    RedisRiskExchange exchange = builder.build();
     try {
       ExtractionDefence digits = builder(keys, clock).exchange(exchange, ModelCatalog.DIGITS).build();
       if (exchange.awaitReady(EXCHANGE_READY)) {
@@ -134,11 +147,15 @@ final class DemoExtraction implements AutoCloseable {
         .listener(e -> logEvent(ModelCatalog.DIGITS, e));
   }
 
-  /** Closes the risk exchange, if any; idempotent. */
+  /** Closes the defence, so that it leaves the risk exchange, then the exchange, if any; idempotent. */
   @Override
   public void close() {
-    if (exchange != null) {
-      exchange.close();
+    try {
+      digits.close();
+    } finally {
+      if (exchange != null) {
+        exchange.close();
+      }
     }
   }
 
@@ -200,9 +217,18 @@ final class DemoExtraction implements AutoCloseable {
     }
   }
 
-  /** One WARN line per level change; other detections at DEBUG. Never input data or keys. */
+  /**
+   * One WARN line per level change a detector made; other detections, and levels other instances'
+   * raises made, at DEBUG (the library logs the latter at INFO, at most once a minute: whoever can
+   * publish on the exchange names the clients, so a line each is not paced by any client's queries).
+   * Never input data or keys.
+   */
   private static void logEvent(String model, ExtractionEvent e) {
-    if (e.from() != e.to()) {
+    if (e.source() == ExtractionEvent.Source.EXCHANGE) {
+      // The key came over the wire: cut and stripped of controls, as the library logs it.
+      log.debug("Extraction risk of client {} on model {} raised from {} to {} by a level another instance shared",
+          LogText.oneLine(e.client(), 256), model, e.from(), e.to());
+    } else if (e.from() != e.to()) {
       log.warn("Extraction risk of client {} on model {} changed from {} to {}: flagged by detector {} "
           + "at its query {}", e.client(), model, e.from(), e.to(), e.detector(), e.query());
     } else if (log.isDebugEnabled()) {

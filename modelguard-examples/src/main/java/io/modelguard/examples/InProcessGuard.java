@@ -56,7 +56,8 @@ public final class InProcessGuard implements AutoCloseable {
       URI base = URI.create("http://" + ModelServingApp.displayHost(options.host()) + ":" + options.port());
       BearerTokens bearer = BearerTokens.create(parts.jwt(), parts.config().tiers(), base, parts.clock());
       quota = QuotaBackend.open(parts.quotaSettings(), options.quotaClock().orElse(parts.clock()));
-      extraction = DemoExtraction.open(parts.extractionKeys(), parts.clock(), parts.quotaSettings());
+      extraction = DemoExtraction.open(parts.extractionKeys(), parts.clock(), parts.quotaSettings(),
+          quota.redisResources());
       audit = ModelServingApp.openAuditLog(options);
       DemoSecurity security = ModelServingApp.security(parts.config(), parts.input(), parts.pepper(), bearer,
           parts.clock(), parts.random(), quota, parts.quotaSettings(), extraction, parts.metrics(), audit,

@@ -242,7 +242,7 @@ public final class ModelServingApp implements AutoCloseable {
       URI base = URI.create("http://" + displayHost(options.host()) + ":" + connector.getLocalPort());
       try {
         quota = QuotaBackend.open(quotaSettings, options.quotaClock().orElse(clock));
-        extraction = DemoExtraction.open(parts.extractionKeys(), clock, quotaSettings);
+        extraction = DemoExtraction.open(parts.extractionKeys(), clock, quotaSettings, quota.redisResources());
         audit = openAuditLog(options);
         ModelServingApp app = serve(options, config, fetchHosts, input, pepper, jwt, models, server, base,
             console, clock, random, quota, quotaSettings, extraction, metrics, audit, endpoints, shutdown);
@@ -577,18 +577,20 @@ public final class ModelServingApp implements AutoCloseable {
   }
 
   /**
-   * Closes the quota store, the extraction risk exchange and the audit log (writing the lines still
-   * pending), each whatever the one before it threw; null ones are skipped.
+   * Closes the extraction defence and its risk exchange, the quota store and the audit log (writing
+   * the lines still pending), each whatever the one before it threw; null ones are skipped. The
+   * exchange goes first: with {@code --redis-url} it runs on the quota backend's Lettuce resources,
+   * which closing the backend shuts down.
    */
   static void closeBackends(QuotaBackend quota, DemoExtraction extraction, Optional<JsonAuditLog> audit) {
     try {
-      if (quota != null) {
-        quota.close();
+      if (extraction != null) {
+        extraction.close();
       }
     } finally {
       try {
-        if (extraction != null) {
-          extraction.close();
+        if (quota != null) {
+          quota.close();
         }
       } finally {
         audit.ifPresent(JsonAuditLog::close);

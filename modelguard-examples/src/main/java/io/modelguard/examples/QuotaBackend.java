@@ -1,6 +1,8 @@
 package io.modelguard.examples;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
@@ -10,6 +12,7 @@ import io.modelguard.redis.RedisQuotaStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +23,11 @@ import org.slf4j.LoggerFactory;
  * <p>At start-up the Redis store is given {@value #READY_SECONDS} seconds to connect and load its
  * script. If Redis does not answer, the demo starts anyway and logs a warning: decisions then
  * follow the failure policy ({@code --quota-failure}, default {@code local}: each instance counts
- * in memory) until Redis answers, and the store reconnects by itself. Closing the backend closes
- * the Redis connection. Once Redis answers, a few decisions on a throw-away key warm the decision
+ * in memory) until Redis answers, and the store reconnects by itself. With Redis, the backend
+ * also owns the Lettuce {@link ClientResources} (event loops, timers) the demo's Redis clients
+ * share: the store's and the extraction risk exchange's ({@link #redisResources}). Closing the
+ * backend closes the Redis connection and then shuts those resources down, so close the exchange
+ * first. Once Redis answers, a few decisions on a throw-away key warm the decision
  * path up, so that the first real requests stay within the per-call timeout.
  */
 final class QuotaBackend implements AutoCloseable {
@@ -33,11 +39,14 @@ final class QuotaBackend implements AutoCloseable {
 
   private final QuotaStore store;
   private final RedisQuotaStore redis;
+  /** The resources the demo's Redis clients share, owned here; null without Redis. */
+  private final ClientResources resources;
   private final String description;
 
-  private QuotaBackend(QuotaStore store, RedisQuotaStore redis, String description) {
+  private QuotaBackend(QuotaStore store, RedisQuotaStore redis, ClientResources resources, String description) {
     this.store = store;
     this.redis = redis;
+    this.resources = resources;
     this.description = description;
   }
 
@@ -47,12 +56,24 @@ final class QuotaBackend implements AutoCloseable {
     if (url.isEmpty()) {
       String d = "in memory (this process only)";
       log.info("Quota counts are kept {}", d);
-      return new QuotaBackend(InMemoryQuotaStore.builder().clock(clock).build(), null, d);
+      return new QuotaBackend(InMemoryQuotaStore.builder().clock(clock).build(), null, null, d);
     }
     String where = QuotaSettings.describeRedis(url.get());
-    RedisQuotaStore redis = RedisQuotaStore.builder(RedisURI.create(url.get()))
-        .failurePolicy(settings.failurePolicy())
+    // One set of event loops for both Redis clients (this store, the extraction risk exchange),
+    // reconnecting as quickly as each would by itself.
+    ClientResources resources = ClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
         .build();
+    RedisQuotaStore redis;
+    try {
+      redis = RedisQuotaStore.builder(RedisURI.create(url.get()))
+          .failurePolicy(settings.failurePolicy())
+          .clientResources(resources)
+          .build();
+    } catch (RuntimeException e) {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      throw e;
+    }
     String d = "in Redis at " + where + "; while it is unavailable: "
         + QuotaSettings.describe(settings.failurePolicy());
     if (redis.awaitReady(Duration.ofSeconds(READY_SECONDS))) {
@@ -62,7 +83,7 @@ final class QuotaBackend implements AutoCloseable {
       log.warn("Redis at {} did not answer within {} s: starting anyway; until it answers, quota decisions "
           + "follow the failure policy {}", where, READY_SECONDS, QuotaSettings.describe(settings.failurePolicy()));
     }
-    return new QuotaBackend(redis, redis, d);
+    return new QuotaBackend(redis, redis, resources, d);
   }
 
   /**
@@ -92,11 +113,26 @@ final class QuotaBackend implements AutoCloseable {
     return description;
   }
 
-  /** Closes the Redis connection, if any; idempotent. */
+  /**
+   * The Lettuce resources the demo's Redis clients share (this backend owns them, and shuts them
+   * down when it closes); empty without Redis.
+   */
+  Optional<ClientResources> redisResources() {
+    return Optional.ofNullable(resources);
+  }
+
+  /**
+   * Closes the Redis connection, if any, then shuts the shared {@link #redisResources} down (close
+   * every other client on them first); idempotent.
+   */
   @Override
   public void close() {
     if (redis != null) {
-      redis.close();
+      try {
+        redis.close();
+      } finally {
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+      }
     }
   }
 }

@@ -2,12 +2,17 @@ package io.modelguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.resource.ClientResources;
 import io.modelguard.ReasonCode;
 import io.modelguard.examples.metrics.MetricsServlet;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.NoiseKeys;
 import io.modelguard.extraction.Prediction;
 import io.modelguard.extraction.RiskLevel;
+import io.modelguard.quota.QuotaKey;
+import io.modelguard.quota.QuotaLimit;
+import io.modelguard.quota.QuotaPlan;
 import io.modelguard.redis.RedisRiskExchange;
 import io.modelguard.test.redis.RedisServer;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +20,9 @@ import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -60,6 +67,42 @@ class DemoExtractionSharingTest {
       until(() -> a.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED))
           && b.digits().admit("p:acme:eve").reason().equals(java.util.Optional.of(ReasonCode.EXTRACTION_BLOCKED)));
     }
+  }
+
+  /**
+   * With {@code --redis-url} the exchange's Redis client runs on the quota backend's Lettuce
+   * resources (its connections come up on their event bus) instead of opening its own; closing the
+   * extraction leaves them running for the store, and closing the backend shuts them down.
+   */
+  @Test
+  void theExchangeSharesTheQuotaBackendsRedisResourcesWhichOnlyTheBackendShutsDown() {
+    QuotaSettings settings = QuotaSettings.none().withRedisUrl(server.url());
+    QuotaBackend quota = QuotaBackend.open(settings, Clock.systemUTC());
+    ClientResources shared = quota.redisResources().orElseThrow();
+    try {
+      AtomicInteger activated = new AtomicInteger();
+      shared.eventBus().get().subscribe(e -> {
+        if (e instanceof ConnectionActivatedEvent) {
+          activated.incrementAndGet();
+        }
+      });
+      try (DemoExtraction a = DemoExtraction.open(keys(), Clock.systemUTC(), settings, quota.redisResources());
+          DemoExtraction b = DemoExtraction.open(keys(), Clock.systemUTC(), settings)) {
+        until(() -> activated.get() == 2); // the exchange's publishing and subscribing connections
+        flag(a.digits());
+        RiskLevel raised = a.digits().level("p:acme:mallory");
+        assertThat(raised).isNotEqualTo(RiskLevel.OBSERVE);
+        until(() -> b.digits().level("p:acme:mallory") == raised);
+      }
+
+      assertThat(shared.eventExecutorGroup().isShuttingDown()).isFalse();
+      QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("test", 1_000, Duration.ofSeconds(1)));
+      assertThat(quota.store().acquire(QuotaKey.forTenant("sharing-test", "none"), plan, 1).isDegraded())
+          .as("the store still answered by Redis").isFalse();
+    } finally {
+      quota.close();
+    }
+    assertThat(shared.eventExecutorGroup().isShuttingDown()).isTrue();
   }
 
   /**

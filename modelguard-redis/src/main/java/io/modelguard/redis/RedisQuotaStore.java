@@ -20,7 +20,6 @@ import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
@@ -233,7 +232,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   private static final Duration REPLAY_WINDOW_MIN = Duration.ofSeconds(10);
 
   private final AbstractRedisClient client;
-  private final ClientResources resources;
+  private final RedisResources resources;
   private final boolean cluster;
   private final RedisScriptStore script;
   private final ResilientQuotaStore resilient;
@@ -256,9 +255,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
 
   private RedisQuotaStore(Builder b) {
     this.cluster = b.cluster;
-    this.resources = ClientResources.builder()
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
-        .build();
+    this.resources = RedisResources.of(b.resources);
     Duration connectTimeout = b.timeout.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500) : b.timeout;
     SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
     // Lettuce's own timeout only frees abandoned commands; callers stop waiting at b.timeout.
@@ -269,7 +266,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     // it and any request still on its way in a socket buffer.
     long replayWindowMillis = Math.max(REPLAY_WINDOW_MIN.toMillis(), commandTimeout.multipliedBy(2).toMillis());
     if (cluster) {
-      RedisClusterClient c = RedisClusterClient.create(resources, b.uris);
+      RedisClusterClient c = RedisClusterClient.create(resources.resources(), b.uris);
       c.setOptions(ClusterClientOptions.builder()
           .autoReconnect(true)
           // Node connections open lazily, so commands must queue while one connects; callers still
@@ -285,7 +282,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
           .build());
       this.client = c;
     } else {
-      RedisClient c = RedisClient.create(resources);
+      RedisClient c = RedisClient.create(resources.resources());
       c.setOptions(ClientOptions.builder()
           .autoReconnect(true)
           .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -569,7 +566,10 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     ((RedisClusterClient) client).refreshPartitions();
   }
 
-  /** Closes the connection and shuts the Redis client down. Idempotent. */
+  /**
+   * Closes the connection and shuts the Redis client down, and its {@link ClientResources} unless
+   * the caller gave them ({@link Builder#clientResources}). Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -584,7 +584,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       c.join().connection.close();
     }
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    resources.shutdown(0, 2, TimeUnit.SECONDS);
+    resources.release();
   }
 
   /**
@@ -712,6 +712,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     private int maxBatch = 128;
     private Clock clientClock;
     private LongSupplier ticker = System::nanoTime;
+    private ClientResources resources;
 
     private Builder(List<RedisURI> uris, boolean cluster) {
       this.uris = new ArrayList<>(uris);
@@ -800,6 +801,21 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
         throw new IllegalArgumentException("RedisQuotaStore.maxBatch must be between 1 and 1024, was " + maxBatch);
       }
       this.maxBatch = maxBatch;
+      return this;
+    }
+
+    /**
+     * The Lettuce {@link ClientResources} (event loops, timers) the store's client runs on, owned
+     * by the caller: the store does not shut them down when it closes, so that one set serves
+     * several clients (this store and a {@link RedisRiskExchange}, say), and the caller shuts them
+     * down after closing all of them. Their reconnect delay applies (Lettuce's default backs off to
+     * 30 s; the store by itself uses {@code Delay.exponential(Duration.ofMillis(10),
+     * Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS)}).
+     * Default: resources of its own, reconnecting every 10–500 ms, shut down by {@link
+     * RedisQuotaStore#close}.
+     */
+    public Builder clientResources(ClientResources resources) {
+      this.resources = Objects.requireNonNull(resources, "clientResources");
       return this;
     }
 

@@ -9,7 +9,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.modelguard.extraction.RiskExchange;
 import io.modelguard.extraction.RiskRaise;
 import io.modelguard.internal.LogPace;
@@ -49,12 +48,16 @@ import org.slf4j.event.Level;
  *
  * One raise a message, published on {@link Builder#channel} (default {@value #DEFAULT_CHANNEL}) as
  * a JSON object of at most {@value #MAX_PAYLOAD_BYTES} bytes in UTF-8: {@code
- * {"v":1,"from":"<instance>","label":"digits","client":"p:acme:alice","score":61.5,"at":1767225600000}}
+ * {"v":1,"from":"<instance>","label":"digits","client":"p:acme:alice","score":61.5,"at":1767225600000,"scope":"principal"}}
  * ({@code at} in epoch milliseconds; {@code from} a random id drawn when the exchange is built, so
- * an instance ignores its own messages). A message that is not such an object (not JSON, another
- * version, a member missing or given twice, a raise out of {@link RiskRaise}'s bounds, or longer
+ * an instance ignores its own messages; {@code scope}, optional, the publishing defence's {@link
+ * io.modelguard.extraction.ClientScope} in lower case, {@code principal} or {@code tenant}: a
+ * defence of another scope drops the raise, and one without it is taken by any, see {@link
+ * RiskRaise}). A message that is not such an object (not JSON, another version, a member missing
+ * or given twice, a {@code scope} of another name, a raise out of {@link RiskRaise}'s bounds, or longer
  * than {@value #MAX_PAYLOAD_BYTES} bytes, which is not parsed) is ignored, and logged at most once
- * a minute. Members of an unknown name are skipped, so a later version may add some. Each message
+ * a minute. Members of an unknown name are skipped, so a later version may add some (as {@code
+ * scope} was added to version 1: instances that do not know it skip it). Each message
  * is handled on Lettuce's event loop before the next is read; a flood only fills Redis's output
  * buffer for this subscriber, which Redis bounds ({@code client-output-buffer-limit pubsub}, by
  * default disconnecting a subscriber 32 MB behind; it then reconnects). That limit also bounds one
@@ -101,7 +104,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   private final String channel;
   /** This exchange's id in its messages: 128 random bits, URL-safe Base64. */
   private final String instance;
-  private final ClientResources resources;
+  private final RedisResources resources;
   private final RedisClient client;
   private final CopyOnWriteArrayList<LocalMember> members = new CopyOnWriteArrayList<>();
   private final AtomicReference<StatefulRedisConnection<String, byte[]>> publisher = new AtomicReference<>();
@@ -121,10 +124,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     byte[] id = new byte[16];
     new SecureRandom().nextBytes(id);
     this.instance = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
-    this.resources = ClientResources.builder()
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
-        .build();
-    this.client = RedisClient.create(resources);
+    this.resources = RedisResources.of(b.resources);
+    this.client = RedisClient.create(resources.resources());
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
         // Rejected at once while disconnected, and few waiting for a reply: a publish never queues
@@ -214,7 +215,11 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     return instance;
   }
 
-  /** Closes the connections and shuts the Redis client down; members receive nothing more. Idempotent. */
+  /**
+   * Closes the connections and shuts the Redis client down, and its {@link ClientResources} unless
+   * the caller gave them ({@link Builder#clientResources}); members receive nothing more.
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -225,7 +230,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     closeQuietly(publisher.getAndSet(null));
     closeQuietly(subscriber.getAndSet(null));
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    resources.shutdown(0, 2, TimeUnit.SECONDS);
+    resources.release();
   }
 
   private static void closeQuietly(io.lettuce.core.api.StatefulConnection<?, ?> connection) {
@@ -293,7 +298,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       return;
     }
     try {
-      resources.eventExecutorGroup().schedule(attempt, delayMillis, TimeUnit.MILLISECONDS);
+      resources.resources().eventExecutorGroup().schedule(attempt, delayMillis, TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) {
       // Shutting down: nothing to retry for.
     }
@@ -405,6 +410,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   public static final class Builder {
     private final RedisURI uri;
     private String channel = DEFAULT_CHANNEL;
+    private ClientResources resources;
 
     private Builder(RedisURI uri) {
       this.uri = uri;
@@ -422,6 +428,22 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
             + (channel == null ? "null" : "'" + channel + "'"));
       }
       this.channel = channel;
+      return this;
+    }
+
+    /**
+     * The Lettuce {@link ClientResources} (event loops, timers) the exchange's client runs on,
+     * owned by the caller: the exchange does not shut them down when it closes, so that one set
+     * serves several clients (this exchange and a {@link RedisQuotaStore} on the same Redis, say),
+     * and the caller shuts them down after closing all of them. Their reconnect delay applies
+     * (Lettuce's default backs off to 30 s, during which raises are not shared; the exchange by
+     * itself uses {@code Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2,
+     * TimeUnit.MILLISECONDS)}). Default:
+     * resources of its own, reconnecting every 10–500 ms, shut down by {@link
+     * RedisRiskExchange#close}.
+     */
+    public Builder clientResources(ClientResources resources) {
+      this.resources = Objects.requireNonNull(resources, "clientResources");
       return this;
     }
 

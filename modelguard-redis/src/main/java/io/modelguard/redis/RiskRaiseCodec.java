@@ -6,12 +6,14 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.modelguard.extraction.ClientScope;
 import io.modelguard.extraction.RiskRaise;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -19,7 +21,11 @@ import java.util.Optional;
  * Lettuce codec that hands the exchange a message's bytes only if they are few enough to read.
  */
 final class RiskRaiseCodec {
-  /** The version of the messages written and the only one read. */
+  /**
+   * The version of the messages written and the only one read. Members added since it was first
+   * written are optional, so messages with and without them are read by instances of either kind:
+   * {@code scope} (the publisher's {@link ClientScope}, lower case) was added so.
+   */
   static final int VERSION = 1;
   /** The longest instance id read. */
   private static final int MAX_FROM = 64;
@@ -71,6 +77,9 @@ final class RiskRaiseCodec {
       g.writeStringField("client", raise.client());
       g.writeNumberField("score", raise.score());
       g.writeNumberField("at", raise.at().toEpochMilli());
+      if (raise.scope() != null) {
+        g.writeStringField("scope", scopeName(raise.scope()));
+      }
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e); // not from a byte array
@@ -80,8 +89,10 @@ final class RiskRaiseCodec {
 
   /**
    * The message in {@code payload}, or empty if it is not one: too long, not one JSON object, of
-   * another version, with a member of a known name missing, given twice or of the wrong type, or a
-   * raise out of {@link RiskRaise}'s bounds. Members of other names are skipped.
+   * another version, with a member of a known name missing (but the optional {@code scope}), given
+   * twice or of the wrong type, a {@code scope} that names no {@link ClientScope}, or a raise out of
+   * {@link RiskRaise}'s bounds. Members of other names are skipped. A raise without {@code scope}
+   * has a null scope.
    */
   static Optional<Message> decode(byte[] payload) {
     if (payload == OVERSIZED || payload.length == 0) {
@@ -97,6 +108,7 @@ final class RiskRaiseCodec {
       String client = null;
       Double score = null;
       Long at = null;
+      ClientScope scope = null;
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
         if (t != JsonToken.FIELD_NAME) {
           return Optional.empty(); // cut short
@@ -140,6 +152,15 @@ final class RiskRaiseCodec {
             }
             at = p.getLongValue();
           }
+          case "scope" -> {
+            if (scope != null || value != JsonToken.VALUE_STRING) {
+              return Optional.empty();
+            }
+            scope = scopeOf(p.getText());
+            if (scope == null) {
+              return Optional.empty();
+            }
+          }
           default -> p.skipChildren();
         }
       }
@@ -147,10 +168,25 @@ final class RiskRaiseCodec {
           || from.length() > MAX_FROM || label == null || client == null || score == null || at == null) {
         return Optional.empty();
       }
-      return Optional.of(new Message(from, new RiskRaise(label, client, score, Instant.ofEpochMilli(at))));
+      return Optional.of(new Message(from, new RiskRaise(label, client, score, Instant.ofEpochMilli(at), scope)));
     } catch (IOException | RuntimeException e) {
       // Not JSON, a number out of range (getIntValue, getLongValue), a raise out of bounds.
       return Optional.empty();
     }
+  }
+
+  /** {@code scope} as the {@code scope} member writes it: its name in lower case. */
+  static String scopeName(ClientScope scope) {
+    return scope.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The scope {@code name} names as {@link #scopeName} writes it, or null if none. */
+  private static ClientScope scopeOf(String name) {
+    for (ClientScope scope : ClientScope.values()) {
+      if (scopeName(scope).equals(name)) {
+        return scope;
+      }
+    }
+    return null;
   }
 }

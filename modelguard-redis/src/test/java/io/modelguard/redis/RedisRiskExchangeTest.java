@@ -6,7 +6,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.resource.ClientResources;
 import io.modelguard.ReasonCode;
+import io.modelguard.extraction.ClientScope;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.Prediction;
 import io.modelguard.extraction.RiskLevel;
@@ -16,6 +18,7 @@ import io.modelguard.test.redis.RedisServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -214,6 +217,88 @@ class RedisRiskExchangeTest {
       from.observe(client, new double[] {10, 1, 2}, P);
       return to.level(client) == RiskLevel.PERTURB;
     });
+  }
+
+  /**
+   * A defence replaced and closed leaves the exchange: the raises its exchange still receives reach
+   * it no more.
+   */
+  @Test
+  void aClosedDefenceReceivesNoMoreRaises() {
+    ExtractionDefence a = defence(exchangeA);
+    ExtractionDefence old = defence(exchangeB);
+    ExtractionDefence current = defence(exchangeB);
+
+    old.close();
+    driveToBlock(a, "p:acme:mallory");
+
+    Poll.until("B's exchange received A's four raises", () -> exchangeB.receivedRaises() == 4);
+    assertThat(current.level("p:acme:mallory")).isEqualTo(RiskLevel.BLOCK);
+    assertThat(old.level("p:acme:mallory")).isEqualTo(RiskLevel.OBSERVE);
+  }
+
+  /**
+   * A raise says its publisher's client scope on the wire; a defence of another scope drops and
+   * counts it instead of keeping a key it can never match. A raise without one, as written before
+   * scopes were shared, is still taken; one naming no scope is not a message.
+   */
+  @Test
+  void aRaiseFromAnInstanceOfAnotherClientScopeIsDroppedAndCounted() {
+    ExtractionDefence tenantA = RiskExchangeDefences.defence(exchangeA, clock, ClientScope.TENANT);
+    ExtractionDefence principalB = defence(exchangeB);
+
+    driveToBlock(tenantA, "t:acme");
+    Poll.until("B's exchange received A's four raises", () -> exchangeB.receivedRaises() == 4);
+    assertThat(principalB.raisesOfAnotherScope()).isEqualTo(4);
+    assertThat(principalB.level("t:acme")).isEqualTo(RiskLevel.OBSERVE);
+
+    long at = clock.millis();
+    raw.publish(channel, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\",\"client\":\"p:acme:eve\",\"score\":2.5,"
+        + "\"at\":" + at + ",\"scope\":\"team\"}"); // no such scope: not a message
+    raw.publish(channel, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\",\"client\":\"p:acme:eve\",\"score\":2.5,"
+        + "\"at\":" + at + ",\"scope\":\"tenant\"}");
+    raw.publish(channel, "{\"v\":1,\"from\":\"ops\",\"label\":\"digits\",\"client\":\"p:acme:eve\",\"score\":2.5,"
+        + "\"at\":" + at + "}"); // as written before scopes
+    Poll.until("B took the raise without a scope", () -> principalB.level("p:acme:eve") == RiskLevel.MISINFORM);
+    assertThat(exchangeB.ignoredMessages()).isEqualTo(1);
+    assertThat(principalB.raisesOfAnotherScope()).isEqualTo(5);
+  }
+
+  @Test
+  void aRaiseWithItsScopeReadsBackAsWritten() {
+    RiskRaise raise = new RiskRaise("digits", "t:acme", 2.5, clock.instant(), ClientScope.TENANT);
+    byte[] payload = RiskRaiseCodec.encode(exchangeA.instance(), raise);
+
+    assertThat(new String(payload, java.nio.charset.StandardCharsets.UTF_8)).endsWith(",\"scope\":\"tenant\"}");
+    assertThat(RiskRaiseCodec.decode(payload)).hasValue(new RiskRaiseCodec.Message(exchangeA.instance(), raise));
+  }
+
+  /**
+   * One set of client resources the caller owns serves a quota store and an exchange, and neither
+   * shuts it down when it closes: a client built on it later still shares raises.
+   */
+  @Test
+  void clientResourcesTheCallerGivesServeAStoreAndAnExchangeAndOutliveBoth() {
+    ClientResources shared = ClientResources.create();
+    try {
+      RedisQuotaStore store = RedisQuotaStore.builder(RedisURI.create(server.url())).clientResources(shared).build();
+      RedisRiskExchange first = RedisRiskExchange.builder(RedisURI.create(server.url())).channel(channel)
+          .clientResources(shared).build();
+      assertThat(store.awaitReady(Duration.ofSeconds(10))).isTrue();
+      assertThat(first.awaitReady(Duration.ofSeconds(10))).isTrue();
+
+      store.close();
+      first.close();
+
+      assertThat(shared.eventExecutorGroup().isShuttingDown()).isFalse();
+      try (RedisRiskExchange again = RedisRiskExchange.builder(RedisURI.create(server.url())).channel(channel)
+          .clientResources(shared).build()) {
+        assertThat(again.awaitReady(Duration.ofSeconds(10))).isTrue();
+        awaitRaisesFlow(defence(again), defence(exchangeB), "on the shared resources");
+      }
+    } finally {
+      shared.shutdown(0, 2, TimeUnit.SECONDS);
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.modelguard.redis;
 
+import io.modelguard.extraction.ClientScope;
 import io.modelguard.extraction.ExtractionDefence;
 import io.modelguard.extraction.ExtractionDetector;
 import io.modelguard.extraction.NoiseKeys;
@@ -20,7 +21,13 @@ final class RiskExchangeDefences {
    * exchange}.
    */
   static ExtractionDefence defence(RiskExchange exchange, Clock clock) {
+    return defence(exchange, clock, ClientScope.PRINCIPAL);
+  }
+
+  /** {@link #defence(RiskExchange, Clock)} keying clients in {@code scope}. */
+  static ExtractionDefence defence(RiskExchange exchange, Clock clock, ClientScope scope) {
     return ExtractionDefence.builder(KEYS, 3)
+        .clientScope(scope)
         .clock(clock)
         .detector(new FirstFeatureDetector(), 1)
         .threshold(RiskLevel.PERTURB, 1)

@@ -1,0 +1,31 @@
+package io.modelguard.redis;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Lettuce {@link ClientResources} a store or exchange creates for itself when the caller gives
+ * none, and whether it shuts them down when it closes: only those it created.
+ */
+record RedisResources(ClientResources resources, boolean owned) {
+
+  /** {@code given}, owned by the caller; or, if null, new ones this store or exchange owns. */
+  static RedisResources of(ClientResources given) {
+    if (given != null) {
+      return new RedisResources(given, false);
+    }
+    // Reconnects every 10–500 ms, where Lettuce's default backs off to 30 s.
+    return new RedisResources(ClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
+        .build(), true);
+  }
+
+  /** Shuts the resources down if they were created here; the caller's are left running. */
+  void release() {
+    if (owned) {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+}
