@@ -6,6 +6,7 @@ import java.io.IOException;
 public final class BodyTooLargeException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The cap that was exceeded, in bytes. */
   private final int limit;
 
   /** The body is larger than {@code limit} bytes. */
@@ -14,7 +15,7 @@ public final class BodyTooLargeException extends IOException {
     this.limit = limit;
   }
 
-  /** The cap that was exceeded, in bytes. */
+  /** {@return the cap that was exceeded, in bytes} */
   public int limit() {
     return limit;
   }

@@ -37,7 +37,12 @@ public final class CappedBody {
   /** Supplies the underlying stream, opened at most once. */
   @FunctionalInterface
   public interface InputStreamSource {
-    /** Opens the body stream. */
+    /**
+     * Opens the body stream.
+     *
+     * @return the stream, positioned at the body's first byte
+     * @throws IOException if the stream cannot be opened
+     */
     InputStream open() throws IOException;
   }
 
@@ -86,7 +91,7 @@ public final class CappedBody {
     return bytes;
   }
 
-  /** Whether any of the body has been consumed from the underlying stream. */
+  /** {@return whether any of the body has been consumed from the underlying stream} */
   public boolean consumed() {
     return bytes != null;
   }
@@ -99,7 +104,7 @@ public final class CappedBody {
     return bytes == null ? new byte[0] : bytes;
   }
 
-  /** Whether {@link #bytesRead()} is the whole body. */
+  /** {@return whether {@link #bytesRead()} is the whole body} */
   public boolean complete() {
     return complete;
   }
@@ -240,7 +245,7 @@ public final class CappedBody {
     return 1;
   }
 
-  /** The underlying stream, positioned after {@link #bytesRead()}; null before the first read. */
+  /** {@return the underlying stream, positioned after {@link #bytesRead()}; null before the first read} */
   public InputStream remainder() {
     return stream;
   }

@@ -90,7 +90,7 @@ public final class Endpoint {
     return Optional.ofNullable(model);
   }
 
-  /** The policy chain name. */
+  /** {@return the policy chain name} */
   public String chain() {
     return chain;
   }

@@ -53,7 +53,7 @@ public final class EndpointSpec {
     return new EndpointSpec(model, chain, cost, null);
   }
 
-  /** The spec an annotation describes, including its servlet {@code path} template. */
+  /** {@return the spec an annotation describes, including its servlet {@code path} template} */
   public static EndpointSpec from(ModelSecured annotation) {
     return new EndpointSpec(annotation.model(), annotation.chain(), annotation.cost(), annotation.path());
   }
@@ -115,32 +115,32 @@ public final class EndpointSpec {
     }
   }
 
-  /** The fixed model id, if the model is not a path variable. */
+  /** {@return the fixed model id, if the model is not a path variable} */
   public Optional<String> model() {
     return Optional.ofNullable(model);
   }
 
-  /** The path variable naming the model, if any. */
+  /** {@return the path variable naming the model, if any} */
   public Optional<String> modelVariable() {
     return Optional.ofNullable(variable);
   }
 
-  /** The chain name. */
+  /** {@return the chain name} */
   public String chain() {
     return chain;
   }
 
-  /** The cost of one call. */
+  /** {@return the cost of one call} */
   public int cost() {
     return cost;
   }
 
-  /** The servlet path template, if the annotation gave one. */
+  /** {@return the servlet path template, if the annotation gave one} */
   public Optional<PathTemplate> pathTemplate() {
     return Optional.ofNullable(pathTemplate);
   }
 
-  /** A copy with another path template (for path rules configured in code). */
+  /** {@return a copy with another path template (for path rules configured in code)} */
   public EndpointSpec withPath(String path) {
     return new EndpointSpec(variable == null ? model : "{" + variable + "}", chain, cost, path);
   }

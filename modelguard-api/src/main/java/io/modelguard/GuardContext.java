@@ -37,22 +37,22 @@ public final class GuardContext {
     this.request = request;
   }
 
-  /** The request being checked. */
+  /** {@return the request being checked} */
   public InferenceRequest request() {
     return request;
   }
 
-  /** The endpoint the request is for. */
+  /** {@return the endpoint the request is for} */
   public Endpoint endpoint() {
     return request.endpoint();
   }
 
-  /** The principal, once a policy of the {@link Phase#AUTHENTICATE} phase has established one. */
+  /** {@return the principal, once a policy of the {@link Phase#AUTHENTICATE} phase has established one} */
   public Optional<Principal> principal() {
     return Optional.ofNullable(principal);
   }
 
-  /** The tier registered under {@code name}, if any. */
+  /** {@return the tier registered under {@code name}, if any} */
   public Optional<Tier> tier(String name) {
     return guard.tier(name);
   }
@@ -66,22 +66,22 @@ public final class GuardContext {
     return !guard.tiers().isEmpty();
   }
 
-  /** Whether {@code model} is registered with the engine. */
+  /** {@return whether {@code model} is registered with the engine} */
   public boolean isRegisteredModel(String model) {
     return guard.isRegisteredModel(model);
   }
 
-  /** The engine's clock. */
+  /** {@return the engine's clock} */
   public Clock clock() {
     return guard.clock();
   }
 
-  /** The current instant of the engine's clock. */
+  /** {@return the current instant of the engine's clock} */
   public Instant now() {
     return guard.clock().instant();
   }
 
-  /** The engine's random source. */
+  /** {@return the engine's random source} */
   public RandomSource random() {
     return guard.random();
   }

@@ -143,7 +143,7 @@ public final class GuardDecision {
         challengeScope, items, operatorNote);
   }
 
-  /** A copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire). */
+  /** {@return a copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire)} */
   public GuardDecision withRetryAfter(Duration retryAfter) {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative");
@@ -279,22 +279,22 @@ public final class GuardDecision {
     return new GuardDecision(allowed, reason, detail, p, headers, retryAfter, challengeScope, rateLimit, operatorNote);
   }
 
-  /** Whether the request may proceed. */
+  /** {@return whether the request may proceed} */
   public boolean isAllowed() {
     return allowed;
   }
 
-  /** The reason for a denial; empty when allowed. */
+  /** {@return the reason for a denial; empty when allowed} */
   public Optional<ReasonCode> reason() {
     return Optional.ofNullable(reason);
   }
 
-  /** The client-safe detail a policy gave; empty means "use the reason's generic detail". */
+  /** {@return the client-safe detail a policy gave; empty means "use the reason's generic detail"} */
   public Optional<String> detail() {
     return Optional.ofNullable(detail);
   }
 
-  /** The authenticated principal, if any policy established one. */
+  /** {@return the authenticated principal, if any policy established one} */
   public Optional<Principal> principal() {
     return Optional.ofNullable(principal);
   }
@@ -304,12 +304,12 @@ public final class GuardDecision {
     return headers;
   }
 
-  /** How long to wait before retrying, for denials that know it. */
+  /** {@return how long to wait before retrying, for denials that know it} */
   public Optional<Duration> retryAfter() {
     return Optional.ofNullable(retryAfter);
   }
 
-  /** The scope the caller lacks, for {@link ReasonCode#AUTHZ_MODEL_FORBIDDEN}. */
+  /** {@return the scope the caller lacks, for {@link ReasonCode#AUTHZ_MODEL_FORBIDDEN}} */
   public Optional<String> challengeScope() {
     return Optional.ofNullable(challengeScope);
   }

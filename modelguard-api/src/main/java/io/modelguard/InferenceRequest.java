@@ -12,27 +12,27 @@ import java.util.OptionalLong;
  */
 public interface InferenceRequest {
 
-  /** The HTTP method, upper case. */
+  /** {@return the HTTP method, upper case} */
   String method();
 
-  /** The request path relative to the application (no context path, no query string). */
+  /** {@return the request path relative to the application (no context path, no query string)} */
   String path();
 
-  /** The first value of header {@code name} (case-insensitive), if present. */
+  /** {@return the first value of header {@code name} (case-insensitive), if present} */
   Optional<String> header(String name);
 
-  /** Every value of header {@code name} (case-insensitive), in order; empty if absent. */
+  /** {@return every value of header {@code name} (case-insensitive), in order; empty if absent} */
   List<String> headers(String name);
 
-  /** The client's network address as the container sees it, if known. */
+  /** {@return the client's network address as the container sees it, if known} */
   Optional<String> remoteAddress();
 
-  /** The {@code Content-Type} header, if present. */
+  /** {@return the {@code Content-Type} header, if present} */
   default Optional<String> contentType() {
     return header("Content-Type");
   }
 
-  /** The declared {@code Content-Length}, if present and valid. */
+  /** {@return the declared {@code Content-Length}, if present and valid} */
   default OptionalLong contentLength() {
     Optional<String> value = header("Content-Length");
     if (value.isEmpty()) {
@@ -46,7 +46,7 @@ public interface InferenceRequest {
     }
   }
 
-  /** The guarded endpoint this request is for. */
+  /** {@return the guarded endpoint this request is for} */
   Endpoint endpoint();
 
   /**

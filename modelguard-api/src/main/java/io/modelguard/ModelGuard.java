@@ -441,7 +441,7 @@ public final class ModelGuard {
     return onResponse(request, decision, 200, output);
   }
 
-  /** Whether a chain called {@code name} exists. */
+  /** {@return whether a chain called {@code name} exists} */
   public boolean hasChain(String name) {
     return chains.containsKey(name);
   }
@@ -471,27 +471,27 @@ public final class ModelGuard {
     return spec;
   }
 
-  /** The tier registered as {@code name}. */
+  /** {@return the tier registered as {@code name}} */
   public Optional<Tier> tier(String name) {
     return Optional.ofNullable(tiers.get(name));
   }
 
-  /** Every registered tier by name. */
+  /** {@return every registered tier by name} */
   public Map<String, Tier> tiers() {
     return tiers;
   }
 
-  /** Whether {@code model} is registered. */
+  /** {@return whether {@code model} is registered} */
   public boolean isRegisteredModel(String model) {
     return models.contains(model);
   }
 
-  /** The registered model ids. */
+  /** {@return the registered model ids} */
   public Set<String> models() {
     return models;
   }
 
-  /** The models {@code principal} may invoke: its tier's, narrowed by its own allowed models. */
+  /** {@return the models {@code principal} may invoke: its tier's, narrowed by its own allowed models} */
   public Set<String> modelsFor(Principal principal) {
     Tier tier = principal.tier().map(tiers::get).orElse(null);
     if (tier == null) {
@@ -506,12 +506,12 @@ public final class ModelGuard {
     return out;
   }
 
-  /** The injected clock. */
+  /** {@return the injected clock} */
   public Clock clock() {
     return clock;
   }
 
-  /** The injected random source. */
+  /** {@return the injected random source} */
   public RandomSource random() {
     return random;
   }
@@ -632,13 +632,21 @@ public final class ModelGuard {
 
     private Builder() {}
 
-    /** The clock every policy uses. Default: {@link Clock#systemUTC()}. */
+    /**
+     * The clock every policy uses. Default: {@link Clock#systemUTC()}.
+     *
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** The random source every policy uses. Default: {@link RandomSource#secure()}. */
+    /**
+     * The random source every policy uses. Default: {@link RandomSource#secure()}.
+     *
+     * @return this builder
+     */
     public Builder random(RandomSource random) {
       this.random = Objects.requireNonNull(random, "random");
       return this;
@@ -687,13 +695,21 @@ public final class ModelGuard {
       return this;
     }
 
-    /** Adds an event listener (called synchronously, in registration order). */
+    /**
+     * Adds an event listener (called synchronously, in registration order).
+     *
+     * @return this builder
+     */
     public Builder listener(GuardListener listener) {
       listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
     }
 
-    /** Whether to log one audit line per decision through SLF4J. Default: true. */
+    /**
+     * Whether to log one audit line per decision through SLF4J. Default: true.
+     *
+     * @return this builder
+     */
     public Builder auditLog(boolean enabled) {
       this.auditLog = enabled;
       return this;

@@ -14,32 +14,32 @@ public final class ModelOutput {
     this.contentType = contentType;
   }
 
-  /** An output of {@code body} with {@code contentType} (which may be null if unknown). */
+  /** {@return an output of {@code body} with {@code contentType} (which may be null if unknown)} */
   public static ModelOutput of(byte[] body, String contentType) {
     return new ModelOutput(body, contentType);
   }
 
-  /** A UTF-8 JSON output. */
+  /** {@return a UTF-8 JSON output} */
   public static ModelOutput json(String json) {
     return new ModelOutput(json.getBytes(StandardCharsets.UTF_8), "application/json");
   }
 
-  /** A copy of the body bytes. */
+  /** {@return a copy of the body bytes} */
   public byte[] body() {
     return body.clone();
   }
 
-  /** The body decoded as UTF-8. */
+  /** {@return the body decoded as UTF-8} */
   public String bodyAsString() {
     return new String(body, StandardCharsets.UTF_8);
   }
 
-  /** The body's length in bytes. */
+  /** {@return the body's length in bytes} */
   public int length() {
     return body.length;
   }
 
-  /** The media type, if known. */
+  /** {@return the media type, if known} */
   public Optional<String> contentType() {
     return Optional.ofNullable(contentType);
   }

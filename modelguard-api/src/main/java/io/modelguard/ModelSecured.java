@@ -46,7 +46,7 @@ public @interface ModelSecured {
    */
   String model() default "{model}";
 
-  /** The name of the policy chain to apply, as registered in {@link ModelGuard}. Default: {@code "default"}. */
+  /** {@return the name of the policy chain to apply, as registered in {@link ModelGuard}. Default: {@code "default"}} */
   String chain() default ModelGuard.DEFAULT_CHAIN;
 
   /** Cost units one call consumes from quotas. Must be at least 1. Default: 1. */

@@ -14,7 +14,7 @@ import java.util.List;
 @FunctionalInterface
 public interface OutputPolicy {
 
-  /** Returns the output to pass on: {@code context.output()} unchanged, or a rewritten one. */
+  /** {@return the output to pass on: {@code context.output()} unchanged, or a rewritten one} */
   ModelOutput apply(ResponseContext context);
 
   /**

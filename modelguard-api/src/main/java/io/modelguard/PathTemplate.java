@@ -70,7 +70,7 @@ public final class PathTemplate {
     return new PathTemplate(template);
   }
 
-  /** Whether the template has a variable {@code name} (a segment {@code {name}}). */
+  /** {@return whether the template has a variable {@code name} (a segment {@code {name}})} */
   public boolean declares(String name) {
     for (int i = 0; i < segments.length; i++) {
       if (variable[i] && segments[i].equals(name)) {
@@ -110,7 +110,7 @@ public final class PathTemplate {
     return true;
   }
 
-  /** The variables bound by {@code path}, or empty if it does not match. */
+  /** {@return the variables bound by {@code path}, or empty if it does not match} */
   public Optional<Map<String, String>> match(String path) {
     Map<String, String> vars = new HashMap<>(4);
     return scan(path, null, vars) == null ? Optional.empty() : Optional.of(vars);

@@ -40,22 +40,22 @@ public final class PolicyChain {
     return new Builder(name);
   }
 
-  /** The chain's name, as {@code @ModelSecured(chain = ...)} refers to it. */
+  /** {@return the chain's name, as {@code @ModelSecured(chain = ...)} refers to it} */
   public String name() {
     return name;
   }
 
-  /** The request-side steps in execution order. */
+  /** {@return the request-side steps in execution order} */
   public List<Step<Phase, Policy>> requestSteps() {
     return requestSteps;
   }
 
-  /** The response-side steps in execution order. */
+  /** {@return the response-side steps in execution order} */
   public List<Step<OutputPhase, OutputPolicy>> outputSteps() {
     return outputSteps;
   }
 
-  /** Whether any output policy needs the response body; adapters buffer the response only then. */
+  /** {@return whether any output policy needs the response body; adapters buffer the response only then} */
   public boolean hasOutputPolicies() {
     return !outputSteps.isEmpty();
   }
@@ -132,7 +132,11 @@ public final class PolicyChain {
       return output(phase, name, policy, FailureMode.CLOSED);
     }
 
-    /** Adds an output policy with an explicit failure mode. */
+    /**
+     * Adds an output policy with an explicit failure mode.
+     *
+     * @return this builder
+     */
     public Builder output(OutputPhase phase, String name, OutputPolicy policy, FailureMode failureMode) {
       outputSteps.add(new Step<>(
           Objects.requireNonNull(phase, "phase"), unique(name), Objects.requireNonNull(policy, "policy"),

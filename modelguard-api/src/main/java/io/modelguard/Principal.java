@@ -40,17 +40,17 @@ public final class Principal {
     return new Builder(subject);
   }
 
-  /** The stable identifier of the caller (a client id, a user id). */
+  /** {@return the stable identifier of the caller (a client id, a user id)} */
   public String subject() {
     return subject;
   }
 
-  /** The tenant the caller belongs to; defaults to the subject. Quotas are kept per tenant. */
+  /** {@return the tenant the caller belongs to; defaults to the subject. Quotas are kept per tenant} */
   public String tenant() {
     return tenant;
   }
 
-  /** The name of the caller's subscription tier, if it has one. Without a tier, no model is allowed. */
+  /** {@return the name of the caller's subscription tier, if it has one. Without a tier, no model is allowed} */
   public Optional<String> tier() {
     return Optional.ofNullable(tier);
   }
@@ -68,7 +68,7 @@ public final class Principal {
     return Optional.ofNullable(allowedModels);
   }
 
-  /** How the caller authenticated. */
+  /** {@return how the caller authenticated} */
   public CredentialKind credentialKind() {
     return credentialKind;
   }
@@ -128,37 +128,61 @@ public final class Principal {
       this.subject = subject;
     }
 
-    /** The tenant; defaults to the subject. */
+    /**
+     * The tenant; defaults to the subject.
+     *
+     * @return this builder
+     */
     public Builder tenant(String tenant) {
       this.tenant = tenant;
       return this;
     }
 
-    /** The tier name; no default (a principal without a tier may invoke no model). */
+    /**
+     * The tier name; no default (a principal without a tier may invoke no model).
+     *
+     * @return this builder
+     */
     public Builder tier(String tier) {
       this.tier = tier;
       return this;
     }
 
-    /** Adds scopes granted by the credential. */
+    /**
+     * Adds scopes granted by the credential.
+     *
+     * @return this builder
+     */
     public Builder scopes(Set<String> scopes) {
       this.scopes.addAll(scopes);
       return this;
     }
 
-    /** Restricts the principal to these models (intersected with the tier's). */
+    /**
+     * Restricts the principal to these models (intersected with the tier's).
+     *
+     * @return this builder
+     */
     public Builder allowedModels(Set<String> models) {
       this.allowedModels = new LinkedHashSet<>(models);
       return this;
     }
 
-    /** How the caller authenticated; defaults to {@link CredentialKind#OTHER}. */
+    /**
+     * How the caller authenticated; defaults to {@link CredentialKind#OTHER}.
+     *
+     * @return this builder
+     */
     public Builder credentialKind(CredentialKind kind) {
       this.credentialKind = kind;
       return this;
     }
 
-    /** Adds a claim (must not be the credential itself). */
+    /**
+     * Adds a claim (must not be the credential itself).
+     *
+     * @return this builder
+     */
     public Builder claim(String name, Object value) {
       this.claims.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
       return this;

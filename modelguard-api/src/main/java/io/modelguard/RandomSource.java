@@ -12,13 +12,13 @@ public interface RandomSource {
   /** Fills {@code bytes} with random bytes. */
   void nextBytes(byte[] bytes);
 
-  /** A uniformly distributed double in {@code [0, 1)}. */
+  /** {@return a uniformly distributed double in {@code [0, 1)}} */
   double nextDouble();
 
-  /** A standard normally distributed double. */
+  /** {@return a standard normally distributed double} */
   double nextGaussian();
 
-  /** A thread-safe source backed by {@link SecureRandom}; the default of {@link ModelGuard}. */
+  /** {@return a thread-safe source backed by {@link SecureRandom}; the default of {@link ModelGuard}} */
   static RandomSource secure() {
     SecureRandom random = new SecureRandom();
     return new RandomSource() {

@@ -118,12 +118,12 @@ public final class RateLimitItems {
         rateLimitField, remaining, resetSeconds);
   }
 
-  /** The value of {@code RateLimit-Policy}: every member, in order. */
+  /** {@return the value of {@code RateLimit-Policy}: every member, in order} */
   public String policyField() {
     return policyField;
   }
 
-  /** The value of {@code RateLimit}: the reported policy's member, or null if none is reported. */
+  /** {@return the value of {@code RateLimit}: the reported policy's member, or null if none is reported} */
   public String rateLimitField() {
     return rateLimitField;
   }

@@ -55,7 +55,7 @@ public enum ReasonCode {
     this.code = code;
   }
 
-  /** The stable wire form, for example {@code auth.invalid_api_key}. */
+  /** {@return the stable wire form, for example {@code auth.invalid_api_key}} */
   public String code() {
     return code;
   }

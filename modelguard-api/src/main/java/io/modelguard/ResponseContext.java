@@ -25,22 +25,22 @@ public final class ResponseContext {
     this.output = output;
   }
 
-  /** The request this output answers. */
+  /** {@return the request this output answers} */
   public InferenceRequest request() {
     return request;
   }
 
-  /** The endpoint of the request. */
+  /** {@return the endpoint of the request} */
   public Endpoint endpoint() {
     return request.endpoint();
   }
 
-  /** The principal the request was allowed for, if the chain authenticated it. */
+  /** {@return the principal the request was allowed for, if the chain authenticated it} */
   public Optional<Principal> principal() {
     return decision.principal();
   }
 
-  /** The decision that allowed the request. */
+  /** {@return the decision that allowed the request} */
   public GuardDecision decision() {
     return decision;
   }
@@ -55,22 +55,22 @@ public final class ResponseContext {
     return status;
   }
 
-  /** The output so far. */
+  /** {@return the output so far} */
   public ModelOutput output() {
     return output;
   }
 
-  /** The tier registered under {@code name}, if any. */
+  /** {@return the tier registered under {@code name}, if any} */
   public Optional<Tier> tier(String name) {
     return guard.tier(name);
   }
 
-  /** The engine's clock. */
+  /** {@return the engine's clock} */
   public Clock clock() {
     return guard.clock();
   }
 
-  /** The engine's random source. */
+  /** {@return the engine's random source} */
   public RandomSource random() {
     return guard.random();
   }

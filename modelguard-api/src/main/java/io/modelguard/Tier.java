@@ -54,22 +54,22 @@ public final class Tier {
     return new Builder(name);
   }
 
-  /** The tier's name. */
+  /** {@return the tier's name} */
   public String name() {
     return name;
   }
 
-  /** The models listed for this tier (empty for an all-models tier). */
+  /** {@return the models listed for this tier (empty for an all-models tier)} */
   public Set<String> models() {
     return models;
   }
 
-  /** Whether the tier grants every registered model. */
+  /** {@return whether the tier grants every registered model} */
   public boolean grantsAllModels() {
     return allModels;
   }
 
-  /** Whether this tier allows {@code model}. */
+  /** {@return whether this tier allows {@code model}} */
   public boolean allows(String model) {
     return allModels || models.contains(model);
   }
@@ -83,12 +83,12 @@ public final class Tier {
     return Optional.ofNullable(plan != null ? plan : defaultPlan);
   }
 
-  /** The default quota plan for models without their own, if any. */
+  /** {@return the default quota plan for models without their own, if any} */
   public Optional<QuotaPlan> defaultQuotaPlan() {
     return Optional.ofNullable(defaultPlan);
   }
 
-  /** The per-model quota plans (replacing the default for their model). */
+  /** {@return the per-model quota plans (replacing the default for their model)} */
   public Map<String, QuotaPlan> modelQuotaPlans() {
     return modelPlans;
   }
@@ -120,12 +120,20 @@ public final class Tier {
       return this;
     }
 
-    /** Allows these models. */
+    /**
+     * Allows these models.
+     *
+     * @return this builder
+     */
     public Builder models(Set<String> ids) {
       return models(ids.toArray(new String[0]));
     }
 
-    /** Allows every model registered with the engine, now and later. */
+    /**
+     * Allows every model registered with the engine, now and later.
+     *
+     * @return this builder
+     */
     public Builder allModels() {
       this.allModels = true;
       return this;
@@ -135,6 +143,7 @@ public final class Tier {
      * The limits of every model of this tier without its own (replacing earlier default limits).
      * No default: without limits, quotas do not limit the tier.
      *
+     * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
     public Builder limits(QuotaLimit... limits) {
@@ -148,6 +157,7 @@ public final class Tier {
      * engine registers: {@link ModelGuard.Builder#build()} refuses a limit for a model it does not
      * register (a misspelt id would leave the model meant under the default limits).
      *
+     * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
     public Builder limits(String model, QuotaLimit... limits) {

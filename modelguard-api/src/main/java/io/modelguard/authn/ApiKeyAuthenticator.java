@@ -152,6 +152,8 @@ public final class ApiKeyAuthenticator implements Policy {
     /**
      * The header that carries the key. Default: {@value #DEFAULT_HEADER}. {@code Authorization} is
      * refused: it belongs to bearer tokens.
+     *
+     * @return this builder
      */
     public Builder header(String name) {
       if (name == null || name.isBlank() || name.equalsIgnoreCase("Authorization")) {

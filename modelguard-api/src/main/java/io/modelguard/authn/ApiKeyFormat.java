@@ -50,7 +50,7 @@ public final class ApiKeyFormat {
       this.tag = tag;
     }
 
-    /** The tag in the key, {@code live} or {@code test}. */
+    /** {@return the tag in the key, {@code live} or {@code test}} */
     public String tag() {
       return tag;
     }

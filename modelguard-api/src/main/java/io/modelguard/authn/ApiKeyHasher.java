@@ -49,12 +49,12 @@ public final class ApiKeyHasher {
     return new ApiKeyHasher(pepper.clone());
   }
 
-  /** The keyed hash of {@code key}. */
+  /** {@return the keyed hash of {@code key}} */
   public byte[] hash(String key) {
     return macs.get().doFinal(key.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** Whether {@code key} hashes to {@code expected}, compared in constant time. */
+  /** {@return whether {@code key} hashes to {@code expected}, compared in constant time} */
   public boolean matches(String key, byte[] expected) {
     return MessageDigest.isEqual(hash(key), expected);
   }

@@ -66,23 +66,23 @@ public record ApiKeyRecord(
     }
   }
 
-  /** A copy of the hash. */
+  /** {@return a copy of the hash} */
   @Override
   public byte[] hash() {
     return hash.clone();
   }
 
-  /** The expiry, if any. */
+  /** {@return the expiry, if any} */
   public Optional<Instant> expiry() {
     return Optional.ofNullable(expiresAt);
   }
 
-  /** Whether the key is usable at {@code now}: not revoked and not expired. */
+  /** {@return whether the key is usable at {@code now}: not revoked and not expired} */
   public boolean isActiveAt(Instant now) {
     return !revoked && (expiresAt == null || now.isBefore(expiresAt));
   }
 
-  /** A revoked copy. */
+  /** {@return a revoked copy} */
   public ApiKeyRecord revoke() {
     return new ApiKeyRecord(keyId, hash, subject, tenant, tier, createdAt, expiresAt, true);
   }

@@ -10,6 +10,6 @@ import java.util.Optional;
 @FunctionalInterface
 public interface ApiKeyStore {
 
-  /** The record with {@code keyId}, if any (revoked and expired records included). */
+  /** {@return the record with {@code keyId}, if any (revoked and expired records included)} */
   Optional<ApiKeyRecord> find(String keyId);
 }

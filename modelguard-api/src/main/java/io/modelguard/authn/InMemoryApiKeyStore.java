@@ -28,7 +28,7 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
     return records.computeIfPresent(keyId, (id, r) -> r.revoke()) != null;
   }
 
-  /** Every record of {@code subject} (a client may hold several keys). */
+  /** {@return every record of {@code subject} (a client may hold several keys)} */
   public List<ApiKeyRecord> keysOf(String subject) {
     return records.values().stream().filter(r -> r.subject().equals(subject)).collect(Collectors.toList());
   }

@@ -61,7 +61,7 @@ public final class ModelAccessPolicy implements Policy {
   /** The policy. */
   public ModelAccessPolicy() {}
 
-  /** The OAuth scope that grants invoking {@code model}. */
+  /** {@return the OAuth scope that grants invoking {@code model}} */
   public static String scopeFor(String model) {
     return "model:" + model + ":invoke";
   }

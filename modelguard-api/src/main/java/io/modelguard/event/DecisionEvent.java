@@ -74,7 +74,7 @@ public record DecisionEvent(
     this(timestamp, method, path, chain, model, subject, tenant, allowed, reason, phase, policy, null);
   }
 
-  /** The reason of a denial, if denied. */
+  /** {@return the reason of a denial, if denied} */
   public Optional<ReasonCode> reasonCode() {
     return Optional.ofNullable(reason);
   }

@@ -53,7 +53,7 @@ public record ExtractionDetectionEvent(
     }
   }
 
-  /** Whether this query moved the client to a higher level. */
+  /** {@return whether this query moved the client to a higher level} */
   public boolean escalated() {
     return level.compareTo(previousLevel) > 0;
   }

@@ -77,7 +77,7 @@ public final class AddressClassifier {
     this.v6 = six.toArray(new Range[0]);
   }
 
-  /** The default deny set described in the class comment. */
+  /** {@return the default deny set described in the class comment} */
   public static AddressClassifier defaults() {
     return DEFAULTS;
   }
@@ -123,7 +123,7 @@ public final class AddressClassifier {
     return Optional.of(r.get().describe() + (embedded == null ? "" : " embedding " + embedded));
   }
 
-  /** Whether {@code address} may be connected to. */
+  /** {@return whether {@code address} may be connected to} */
   public boolean isPublic(InetAddress address) {
     return deniedBy(address).isEmpty();
   }

@@ -35,7 +35,7 @@ public enum FetchFailure {
     this.clientDetail = clientDetail;
   }
 
-  /** A safe, generic sentence for the problem response's {@code detail}. */
+  /** {@return a safe, generic sentence for the problem response's {@code detail}} */
   public String clientDetail() {
     return clientDetail;
   }

@@ -46,27 +46,27 @@ public final class FetchResult {
     return new FetchResult(null, null, redirects, null, false, failure);
   }
 
-  /** Whether the resource was fetched. */
+  /** {@return whether the resource was fetched} */
   public boolean isFetched() {
     return body != null;
   }
 
-  /** A copy of the fetched bytes; empty unless fetched. */
+  /** {@return a copy of the fetched bytes; empty unless fetched} */
   public Optional<byte[]> body() {
     return body == null ? Optional.empty() : Optional.of(body.clone());
   }
 
-  /** The number of fetched bytes, 0 unless fetched. */
+  /** {@return the number of fetched bytes, 0 unless fetched} */
   public int length() {
     return body == null ? 0 : body.length;
   }
 
-  /** The image format sniffed from the fetched bytes, if the fetcher accepts images only. */
+  /** {@return the image format sniffed from the fetched bytes, if the fetcher accepts images only} */
   public Optional<ImageFormat> format() {
     return Optional.ofNullable(format);
   }
 
-  /** How many redirects were followed. */
+  /** {@return how many redirects were followed} */
   public int redirects() {
     return redirects;
   }

@@ -26,17 +26,17 @@ public final class FetchedInputs {
     this.images = Collections.unmodifiableMap(new LinkedHashMap<>(images));
   }
 
-  /** The image fetched for {@code field}, if that field was present. */
+  /** {@return the image fetched for {@code field}, if that field was present} */
   public Optional<FetchedImage> image(String field) {
     return Optional.ofNullable(images.get(field));
   }
 
-  /** Every fetched image by field name, in the spec's order. */
+  /** {@return every fetched image by field name, in the spec's order} */
   public Map<String, FetchedImage> images() {
     return images;
   }
 
-  /** The inputs a policy stored on {@code request}, if it carries attributes and has some. */
+  /** {@return the inputs a policy stored on {@code request}, if it carries attributes and has some} */
   public static Optional<FetchedInputs> from(RequestAttributes request) {
     return request.attribute(ATTRIBUTE).filter(FetchedInputs.class::isInstance).map(FetchedInputs.class::cast);
   }

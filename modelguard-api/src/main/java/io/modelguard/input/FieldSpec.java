@@ -88,7 +88,7 @@ public final class FieldSpec {
     return new FieldSpec(Kind.NUMBERS, shape.clone(), 0, 0, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
   }
 
-  /** A flat array of {@code minLength} to {@code maxLength} finite numbers. */
+  /** {@return a flat array of {@code minLength} to {@code maxLength} finite numbers} */
   public static FieldSpec numberList(int minLength, int maxLength) {
     if (minLength < 0 || maxLength < 1 || minLength > maxLength || maxLength > (1 << 24)) {
       throw new IllegalArgumentException(
@@ -97,12 +97,12 @@ public final class FieldSpec {
     return new FieldSpec(Kind.NUMBERS, null, minLength, maxLength, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
   }
 
-  /** A string checked against {@code spec}. */
+  /** {@return a string checked against {@code spec}} */
   public static FieldSpec text(TextSpec spec) {
     return new FieldSpec(Kind.TEXT, null, 0, 0, 0, 0, false, true, Objects.requireNonNull(spec, "spec"), null);
   }
 
-  /** A boolean. */
+  /** {@return a boolean} */
   public static FieldSpec bool() {
     return new FieldSpec(Kind.BOOLEAN, null, 0, 0, 0, 0, false, true, null, null);
   }
@@ -146,22 +146,22 @@ public final class FieldSpec {
     return new FieldSpec(kind, shape, minLength, maxLength, min, max, true, required, text, image);
   }
 
-  /** A copy that may be absent (fields are required by default). {@code null} counts as absent. */
+  /** {@return a copy that may be absent (fields are required by default). {@code null} counts as absent} */
   public FieldSpec optional() {
     return new FieldSpec(kind, shape, minLength, maxLength, min, max, integer, false, text, image);
   }
 
-  /** The kind of field. */
+  /** {@return the kind of field} */
   public Kind kind() {
     return kind;
   }
 
-  /** Whether the field must be present. */
+  /** {@return whether the field must be present} */
   public boolean isRequired() {
     return required;
   }
 
-  /** The fixed shape of a {@link Kind#NUMBERS} field (a copy), or an empty array for a length range or another kind. */
+  /** {@return the fixed shape of a {@link Kind#NUMBERS} field (a copy), or an empty array for a length range or another kind} */
   public int[] shape() {
     return shape == null ? new int[0] : shape.clone();
   }

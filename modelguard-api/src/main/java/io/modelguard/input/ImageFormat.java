@@ -23,12 +23,12 @@ public enum ImageFormat {
     this.mediaType = mediaType;
   }
 
-  /** The IANA media type, for example {@code image/png}. */
+  /** {@return the IANA media type, for example {@code image/png}} */
   public String mediaType() {
     return mediaType;
   }
 
-  /** The format whose media type is {@code mediaType} (case-insensitive, no parameters); {@code image/jpg} counts as JPEG. */
+  /** {@return the format whose media type is {@code mediaType} (case-insensitive, no parameters); {@code image/jpg} counts as JPEG} */
   public static Optional<ImageFormat> forMediaType(String mediaType) {
     String m = mediaType.toLowerCase(Locale.ROOT);
     if (m.equals("image/jpg")) {
@@ -42,7 +42,7 @@ public enum ImageFormat {
     return Optional.empty();
   }
 
-  /** The format {@code bytes} start with, or empty if none of these. Reads at most 12 bytes. */
+  /** {@return the format {@code bytes} start with, or empty if none of these. Reads at most 12 bytes} */
   public static Optional<ImageFormat> sniff(byte[] bytes) {
     int n = bytes.length;
     if (n >= 8 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G'

@@ -43,12 +43,12 @@ public final class ImageSpec {
     return new Builder();
   }
 
-  /** The default image spec (see {@link #builder()}). */
+  /** {@return the default image spec (see {@link #builder()})} */
   public static ImageSpec defaults() {
     return builder().build();
   }
 
-  /** The accepted formats. */
+  /** {@return the accepted formats} */
   public Set<ImageFormat> formats() {
     return formats;
   }
@@ -90,7 +90,7 @@ public final class ImageSpec {
     return null;
   }
 
-  /** Whether {@code bytes} satisfy this spec (header checks only, no decoding). */
+  /** {@return whether {@code bytes} satisfy this spec (header checks only, no decoding)} */
   public boolean accepts(byte[] bytes) {
     return violation(bytes) == null;
   }
@@ -137,7 +137,11 @@ public final class ImageSpec {
 
     private Builder() {}
 
-    /** Accepted formats. Default PNG, JPEG, GIF. */
+    /**
+     * Accepted formats. Default PNG, JPEG, GIF.
+     *
+     * @return this builder
+     */
     public Builder formats(ImageFormat... formats) {
       if (formats.length == 0) {
         throw new IllegalArgumentException("ImageSpec.formats: at least one format is required");
@@ -146,25 +150,41 @@ public final class ImageSpec {
       return this;
     }
 
-    /** Largest image in bytes. Default 5 MiB. */
+    /**
+     * Largest image in bytes. Default 5 MiB.
+     *
+     * @return this builder
+     */
     public Builder maxBytes(int v) {
       this.maxBytes = atLeastOne(v, "maxBytes");
       return this;
     }
 
-    /** Widest image in pixels. Default 4096. */
+    /**
+     * Widest image in pixels. Default 4096.
+     *
+     * @return this builder
+     */
     public Builder maxWidth(int v) {
       this.maxWidth = atLeastOne(v, "maxWidth");
       return this;
     }
 
-    /** Tallest image in pixels. Default 4096. */
+    /**
+     * Tallest image in pixels. Default 4096.
+     *
+     * @return this builder
+     */
     public Builder maxHeight(int v) {
       this.maxHeight = atLeastOne(v, "maxHeight");
       return this;
     }
 
-    /** Most pixels (width × height). Default 16,777,216. */
+    /**
+     * Most pixels (width × height). Default 16,777,216.
+     *
+     * @return this builder
+     */
     public Builder maxPixels(long v) {
       if (v < 1) {
         throw new IllegalArgumentException("ImageSpec.maxPixels must be at least 1, was " + v);
@@ -177,6 +197,8 @@ public final class ImageSpec {
      * Most frames: a GIF's, an animated PNG's (the more of those it declares and those it holds),
      * an animated WebP's, a multi-picture JPEG's pictures (see {@link ImageHeader#frames()}).
      * Default 100.
+     *
+     * @return this builder
      */
     public Builder maxFrames(int v) {
       this.maxFrames = atLeastOne(v, "maxFrames");

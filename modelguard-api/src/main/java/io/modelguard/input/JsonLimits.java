@@ -55,7 +55,7 @@ public final class JsonLimits {
         .build();
   }
 
-  /** The defaults listed in the class comment. */
+  /** {@return the defaults listed in the class comment} */
   public static JsonLimits defaults() {
     return DEFAULTS;
   }
@@ -127,31 +127,51 @@ public final class JsonLimits {
 
     private Builder() {}
 
-    /** Largest document in bytes. Default 1 MiB. */
+    /**
+     * Largest document in bytes. Default 1 MiB.
+     *
+     * @return this builder
+     */
     public Builder maxDocumentBytes(int v) {
       this.maxDocumentBytes = atLeastOne(v, "maxDocumentBytes");
       return this;
     }
 
-    /** Deepest nesting. Default 32. */
+    /**
+     * Deepest nesting. Default 32.
+     *
+     * @return this builder
+     */
     public Builder maxDepth(int v) {
       this.maxDepth = atLeastOne(v, "maxDepth");
       return this;
     }
 
-    /** Longest string value in characters. Default 65,536. */
+    /**
+     * Longest string value in characters. Default 65,536.
+     *
+     * @return this builder
+     */
     public Builder maxStringLength(int v) {
       this.maxStringLength = atLeastOne(v, "maxStringLength");
       return this;
     }
 
-    /** Longest number literal in characters. Default 64. */
+    /**
+     * Longest number literal in characters. Default 64.
+     *
+     * @return this builder
+     */
     public Builder maxNumberLength(int v) {
       this.maxNumberLength = atLeastOne(v, "maxNumberLength");
       return this;
     }
 
-    /** Longest field name in characters. Default 256. */
+    /**
+     * Longest field name in characters. Default 256.
+     *
+     * @return this builder
+     */
     public Builder maxNameLength(int v) {
       this.maxNameLength = atLeastOne(v, "maxNameLength");
       return this;
@@ -160,19 +180,29 @@ public final class JsonLimits {
     /**
      * Most elements in one array, but for a tensor's data and a fixed-length number field (see
      * {@link JsonLimits#maxArrayLength()}). Default 100,000.
+     *
+     * @return this builder
      */
     public Builder maxArrayLength(int v) {
       this.maxArrayLength = atLeastOne(v, "maxArrayLength");
       return this;
     }
 
-    /** Most fields in one object. Default 1,000. */
+    /**
+     * Most fields in one object. Default 1,000.
+     *
+     * @return this builder
+     */
     public Builder maxObjectFields(int v) {
       this.maxObjectFields = atLeastOne(v, "maxObjectFields");
       return this;
     }
 
-    /** Most tokens in the document. Default 2,000,000. */
+    /**
+     * Most tokens in the document. Default 2,000,000.
+     *
+     * @return this builder
+     */
     public Builder maxTokens(long v) {
       if (v < 1) {
         throw new IllegalArgumentException("JsonLimits.maxTokens must be at least 1, was " + v);

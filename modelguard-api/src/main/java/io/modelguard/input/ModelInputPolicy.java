@@ -140,7 +140,7 @@ public final class ModelInputPolicy implements Policy {
     }
   }
 
-  /** A policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs. */
+  /** {@return a policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs} */
   public static ModelInputPolicy of(ModelSpec... specs) {
     Builder b = builder();
     for (ModelSpec s : specs) {
@@ -154,7 +154,7 @@ public final class ModelInputPolicy implements Policy {
     return new Builder();
   }
 
-  /** The spec of {@code model}, if this policy has one. */
+  /** {@return the spec of {@code model}, if this policy has one} */
   public Optional<ModelSpec> spec(String model) {
     return Optional.ofNullable(specs.get(model));
   }
@@ -371,7 +371,11 @@ public final class ModelInputPolicy implements Policy {
       return this;
     }
 
-    /** The fetcher for image URL fields. Default {@link SafeUrlFetcher#ofDefaults()}, created only if a spec needs it. */
+    /**
+     * The fetcher for image URL fields. Default {@link SafeUrlFetcher#ofDefaults()}, created only if a spec needs it.
+     *
+     * @return this builder
+     */
     public Builder fetcher(SafeUrlFetcher fetcher) {
       this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
       return this;
@@ -385,6 +389,7 @@ public final class ModelInputPolicy implements Policy {
      * timeout (5 s for a default fetcher), so a request holds its thread for fetching no longer
      * than one fetch could, however many URL fields its model has.
      *
+     * @return this builder
      * @throws IllegalArgumentException if {@code timeout} is zero or negative
      */
     public Builder fetchTimeoutPerRequest(Duration timeout) {
@@ -405,6 +410,7 @@ public final class ModelInputPolicy implements Policy {
      * SafeUrlFetcher.Builder#maxBytes}, 5 MiB for a default fetcher), so a request buffers no more
      * fetched bytes than one fetch could; raise it for a model with several large image fields.
      *
+     * @return this builder
      * @throws IllegalArgumentException if {@code bytes} is less than 1
      */
     public Builder fetchBytesPerRequest(long bytes) {
@@ -419,6 +425,8 @@ public final class ModelInputPolicy implements Policy {
      * Called with the fetched inputs of every allowed request that had image URLs, on the request
      * thread, before the request continues. Default: none (requests implementing {@link
      * RequestAttributes} get them as an attribute either way).
+     *
+     * @return this builder
      */
     public Builder onFetched(BiConsumer<InferenceRequest, FetchedInputs> listener) {
       this.onFetched = Objects.requireNonNull(listener, "onFetched");

@@ -115,47 +115,47 @@ public final class ModelSpec {
     return new Builder(id);
   }
 
-  /** The model id. */
+  /** {@return the model id} */
   public String id() {
     return id;
   }
 
-  /** The largest body accepted, in bytes. */
+  /** {@return the largest body accepted, in bytes} */
   public int maxBodyBytes() {
     return maxBodyBytes;
   }
 
-  /** The JSON limits (unused for an image body). */
+  /** {@return the JSON limits (unused for an image body)} */
   public JsonLimits jsonLimits() {
     return jsonLimits;
   }
 
-  /** The shape of the input. */
+  /** {@return the shape of the input} */
   public InputKind inputKind() {
     return kind;
   }
 
-  /** The named fields, in declaration order (empty unless {@link InputKind#FIELDS}). */
+  /** {@return the named fields, in declaration order (empty unless {@link InputKind#FIELDS})} */
   public Map<String, FieldSpec> fields() {
     return fields;
   }
 
-  /** The tensors by name (empty unless {@link InputKind#TENSORS}). */
+  /** {@return the tensors by name (empty unless {@link InputKind#TENSORS})} */
   public Map<String, TensorSpec> tensors() {
     return tensors;
   }
 
-  /** The image body spec, or null unless {@link InputKind#IMAGE}. */
+  /** {@return the image body spec, or null unless {@link InputKind#IMAGE}} */
   public ImageSpec imageBody() {
     return image;
   }
 
-  /** Whether fields (or top-level members, or tensor members) not in the spec are refused. */
+  /** {@return whether fields (or top-level members, or tensor members) not in the spec are refused} */
   public boolean rejectsUnknownFields() {
     return rejectUnknownFields;
   }
 
-  /** The accepted media types (lower case, without parameters). */
+  /** {@return the accepted media types (lower case, without parameters)} */
   public Set<String> mediaTypes() {
     return mediaTypes;
   }
@@ -209,7 +209,11 @@ public final class ModelSpec {
       this.id = id;
     }
 
-    /** The largest body accepted, in bytes; refused with 413 beyond it, without reading further. Default 1 MiB. */
+    /**
+     * The largest body accepted, in bytes; refused with 413 beyond it, without reading further. Default 1 MiB.
+     *
+     * @return this builder
+     */
     public Builder maxBodyBytes(int bytes) {
       if (bytes < 1 || bytes > (1 << 30)) {
         throw new IllegalArgumentException("ModelSpec.maxBodyBytes must be in 1..2^30, was " + bytes);
@@ -218,7 +222,11 @@ public final class ModelSpec {
       return this;
     }
 
-    /** The JSON limits. Default {@link JsonLimits#defaults()} with the document length lowered to the body cap. */
+    /**
+     * The JSON limits. Default {@link JsonLimits#defaults()} with the document length lowered to the body cap.
+     *
+     * @return this builder
+     */
     public Builder jsonLimits(JsonLimits limits) {
       this.jsonLimits = Objects.requireNonNull(limits, "jsonLimits");
       return this;
@@ -231,6 +239,8 @@ public final class ModelSpec {
      * application could read the unchecked value as the specified field. So is any field name
      * holding a control character (U+0000 to U+001F): a C or C++ server may read the name {@code
      * pixels}, NUL, {@code x} as {@code pixels}.
+     *
+     * @return this builder
      */
     public Builder rejectUnknownFields(boolean reject) {
       this.rejectUnknownFields = reject;
@@ -257,7 +267,11 @@ public final class ModelSpec {
       return this;
     }
 
-    /** Makes the input a raw image body ({@code image/png}, ...), checked by {@code spec}. */
+    /**
+     * Makes the input a raw image body ({@code image/png}, ...), checked by {@code spec}.
+     *
+     * @return this builder
+     */
     public Builder imageBody(ImageSpec spec) {
       this.image = Objects.requireNonNull(spec, "imageBody");
       return this;

@@ -14,6 +14,6 @@ public interface RequestAttributes {
   /** Stores {@code value} under {@code name}, replacing an earlier value; a null value removes it. */
   void setAttribute(String name, Object value);
 
-  /** The value stored under {@code name}, if any. */
+  /** {@return the value stored under {@code name}, if any} */
   Optional<Object> attribute(String name);
 }

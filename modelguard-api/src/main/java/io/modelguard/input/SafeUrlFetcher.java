@@ -182,7 +182,7 @@ public final class SafeUrlFetcher {
     return new Builder();
   }
 
-  /** A fetcher with every default. */
+  /** {@return a fetcher with every default} */
   public static SafeUrlFetcher ofDefaults() {
     return builder().build();
   }
@@ -683,6 +683,8 @@ public final class SafeUrlFetcher {
      * ModelInputPolicy}'s lookups are made ({@link HostResolver#resolve(String, Duration, String)})
      * and keeps a share per caller only if it implements that method (one wrapping {@link
      * HostResolver#system} must pass the caller on). Tests inject fakes here.
+     *
+     * @return this builder
      */
     public Builder resolver(HostResolver resolver) {
       this.resolver = Objects.requireNonNull(resolver, "resolver");
@@ -706,7 +708,7 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** The ports URLs may use, replacing the default {@code 80, 443}. */
+    /** {@return the ports URLs may use, replacing the default {@code 80, 443}} */
     public Builder allowPorts(int... ports) {
       if (ports.length == 0) {
         throw new IllegalArgumentException("SafeUrlFetcher.allowPorts: at least one port is required");
@@ -770,19 +772,31 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** Connect timeout per address. Default 2 s. */
+    /**
+     * Connect timeout per address. Default 2 s.
+     *
+     * @return this builder
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = positive(timeout, "connectTimeout");
       return this;
     }
 
-    /** Time budget of one {@link #fetch} call, redirects and TLS included. Default 5 s. */
+    /**
+     * Time budget of one {@link #fetch} call, redirects and TLS included. Default 5 s.
+     *
+     * @return this builder
+     */
     public Builder totalTimeout(Duration timeout) {
       this.totalTimeout = positive(timeout, "totalTimeout");
       return this;
     }
 
-    /** Largest response body accepted, in bytes. Default 5 MiB. */
+    /**
+     * Largest response body accepted, in bytes. Default 5 MiB.
+     *
+     * @return this builder
+     */
     public Builder maxBytes(int maxBytes) {
       if (maxBytes < 1 || maxBytes > (1 << 30)) {
         throw new IllegalArgumentException("SafeUrlFetcher.maxBytes must be in 1..2^30, was " + maxBytes);
@@ -791,7 +805,11 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** Most redirects followed. Default 5; 0 follows none. */
+    /**
+     * Most redirects followed. Default 5; 0 follows none.
+     *
+     * @return this builder
+     */
     public Builder maxRedirects(int maxRedirects) {
       if (maxRedirects < 0 || maxRedirects > 10) {
         throw new IllegalArgumentException("SafeUrlFetcher.maxRedirects must be in 0..10, was " + maxRedirects);
@@ -800,7 +818,11 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** The image formats whose magic bytes the content must start with. Default PNG, JPEG, GIF. */
+    /**
+     * The image formats whose magic bytes the content must start with. Default PNG, JPEG, GIF.
+     *
+     * @return this builder
+     */
     public Builder acceptedFormats(ImageFormat... formats) {
       if (formats.length == 0) {
         throw new IllegalArgumentException("SafeUrlFetcher.acceptedFormats: at least one format is required");
@@ -809,13 +831,21 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** Accepts any content (no magic-byte check): only for callers that sniff themselves. */
+    /**
+     * Accepts any content (no magic-byte check): only for callers that sniff themselves.
+     *
+     * @return this builder
+     */
     public Builder acceptAnyContent() {
       this.acceptedFormats = null;
       return this;
     }
 
-    /** The TLS context (trust store). Default {@link SSLContext#getDefault()}. */
+    /**
+     * The TLS context (trust store). Default {@link SSLContext#getDefault()}.
+     *
+     * @return this builder
+     */
     public Builder sslContext(SSLContext context) {
       this.sslContext = Objects.requireNonNull(context, "sslContext");
       return this;
@@ -840,6 +870,7 @@ public final class SafeUrlFetcher {
      * Default 100 ms (or the connect timeout, if that is shorter); {@link Duration#ZERO} turns it
      * off.
      *
+     * @return this builder
      * @throws IllegalArgumentException if {@code time} is negative; {@link #build()} also refuses
      *     one longer than the connect timeout, which bounds the default resolver's lookups
      */

@@ -70,12 +70,12 @@ public enum TensorDatatype {
     return size;
   }
 
-  /** Whether elements are integers. */
+  /** {@return whether elements are integers} */
   public boolean isInteger() {
     return this != FP16 && this != FP32 && this != FP64 && this != BOOL && this != BYTES;
   }
 
-  /** Whether elements are numbers (not booleans or strings). */
+  /** {@return whether elements are numbers (not booleans or strings)} */
   public boolean isNumeric() {
     return this != BOOL && this != BYTES;
   }

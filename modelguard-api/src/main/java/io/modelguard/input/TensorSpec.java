@@ -46,17 +46,17 @@ public final class TensorSpec {
     return new Builder(name);
   }
 
-  /** The tensor's name. */
+  /** {@return the tensor's name} */
   public String name() {
     return name;
   }
 
-  /** The accepted datatypes. */
+  /** {@return the accepted datatypes} */
   public Set<TensorDatatype> datatypes() {
     return datatypes;
   }
 
-  /** The shape pattern (a copy); {@code -1} matches any size. */
+  /** {@return the shape pattern (a copy); {@code -1} matches any size} */
   public int[] shape() {
     return shape.clone();
   }
@@ -102,7 +102,11 @@ public final class TensorSpec {
       this.name = name;
     }
 
-    /** Accepted datatypes. Default FP32. */
+    /**
+     * Accepted datatypes. Default FP32.
+     *
+     * @return this builder
+     */
     public Builder datatypes(TensorDatatype... types) {
       if (types.length == 0) {
         throw new IllegalArgumentException("TensorSpec.datatypes: at least one datatype is required");
@@ -111,7 +115,7 @@ public final class TensorSpec {
       return this;
     }
 
-    /** The shape pattern, 1 to 8 dimensions, each {@code -1} (any) or at least 0. Default {@code [-1]}. */
+    /** {@return the shape pattern, 1 to 8 dimensions, each {@code -1} (any) or at least 0. Default {@code [-1]}} */
     public Builder shape(int... dims) {
       if (dims.length == 0 || dims.length > 8) {
         throw new IllegalArgumentException("TensorSpec.shape: 1 to 8 dimensions, was " + dims.length);
@@ -125,7 +129,11 @@ public final class TensorSpec {
       return this;
     }
 
-    /** Most elements. Default 1,048,576. */
+    /**
+     * Most elements. Default 1,048,576.
+     *
+     * @return this builder
+     */
     public Builder maxElements(long v) {
       if (v < 1) {
         throw new IllegalArgumentException("TensorSpec.maxElements must be at least 1, was " + v);
@@ -137,6 +145,8 @@ public final class TensorSpec {
     /**
      * Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all
      * strings, and at least 1 per element). Default 16 MiB.
+     *
+     * @return this builder
      */
     public Builder maxBytes(long v) {
       if (v < 1) {
@@ -146,7 +156,11 @@ public final class TensorSpec {
       return this;
     }
 
-    /** Numeric elements must lie in {@code min..max}, in addition to the datatype's own range. Default: the datatype's range. */
+    /**
+     * Numeric elements must lie in {@code min..max}, in addition to the datatype's own range. Default: the datatype's range.
+     *
+     * @return this builder
+     */
     public Builder range(double min, double max) {
       if (!(min <= max)) {
         throw new IllegalArgumentException("TensorSpec.range: min must not exceed max, was " + min + ".." + max);
@@ -156,7 +170,11 @@ public final class TensorSpec {
       return this;
     }
 
-    /** Whether the request may omit this tensor. Default: required. */
+    /**
+     * Whether the request may omit this tensor. Default: required.
+     *
+     * @return this builder
+     */
     public Builder optional() {
       this.required = false;
       return this;

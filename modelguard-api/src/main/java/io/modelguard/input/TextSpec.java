@@ -107,7 +107,7 @@ public final class TextSpec {
     return new Builder();
   }
 
-  /** The default text spec (see {@link #builder()}). */
+  /** {@return the default text spec (see {@link #builder()})} */
   public static TextSpec defaults() {
     return builder().build();
   }
@@ -632,7 +632,11 @@ public final class TextSpec {
 
     private Builder() {}
 
-    /** Fewest code points. Default 0. */
+    /**
+     * Fewest code points. Default 0.
+     *
+     * @return this builder
+     */
     public Builder minLength(int v) {
       if (v < 0) {
         throw new IllegalArgumentException("TextSpec.minLength must not be negative, was " + v);
@@ -641,7 +645,11 @@ public final class TextSpec {
       return this;
     }
 
-    /** Most code points. Default 4,096. */
+    /**
+     * Most code points. Default 4,096.
+     *
+     * @return this builder
+     */
     public Builder maxLength(int v) {
       if (v < 1) {
         throw new IllegalArgumentException("TextSpec.maxLength must be at least 1, was " + v);
@@ -654,13 +662,19 @@ public final class TextSpec {
      * Whether one variation selector directly after a CJK ideograph is allowed (ideographic
      * variants, as Japanese names use them). Default false: a selector after each ideograph can
      * carry a hidden byte. Has no effect without {@link #rejectInvisible}.
+     *
+     * @return this builder
      */
     public Builder allowIdeographicVariants(boolean v) {
       this.allowIdeographicVariants = v;
       return this;
     }
 
-    /** Whether invisible Unicode is refused. Default true. */
+    /**
+     * Whether invisible Unicode is refused. Default true.
+     *
+     * @return this builder
+     */
     public Builder rejectInvisible(boolean v) {
       this.rejectInvisible = v;
       return this;
@@ -669,6 +683,8 @@ public final class TextSpec {
     /**
      * Whether line breaks (see the class description: line feeds, carriage returns and the other
      * Unicode line terminators) are allowed; tabs always are. Default true.
+     *
+     * @return this builder
      */
     public Builder allowLineBreaks(boolean v) {
       this.allowLineBreaks = v;
@@ -704,6 +720,8 @@ public final class TextSpec {
      * free of catastrophic backtracking. A pattern that overflows the stack on a text
      * (java.util.regex recurses once per repetition of a group such as {@code (.|\n)*}) refuses
      * that text, as if it matched.
+     *
+     * @return this builder
      */
     public Builder denyPattern(String name, String regex) {
       Objects.requireNonNull(name, "name");

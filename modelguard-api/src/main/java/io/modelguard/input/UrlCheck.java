@@ -56,7 +56,7 @@ public final class UrlCheck {
     return new UrlCheck(null, false, failure, url, List.of());
   }
 
-  /** Whether the URL may be fetched: parsed, allowed, and every address it resolved to is allowed. */
+  /** {@return whether the URL may be fetched: parsed, allowed, and every address it resolved to is allowed} */
   public boolean isAllowed() {
     return refusal == null && failure == null;
   }
@@ -74,17 +74,17 @@ public final class UrlCheck {
     return Optional.ofNullable(failure);
   }
 
-  /** The normalised host (IDNA ASCII, lower case), if the URL parsed. */
+  /** {@return the normalised host (IDNA ASCII, lower case), if the URL parsed} */
   public Optional<String> host() {
     return Optional.ofNullable(host);
   }
 
-  /** The port (explicit or the scheme's default), or -1 if the URL did not parse. */
+  /** {@return the port (explicit or the scheme's default), or -1 if the URL did not parse} */
   public int port() {
     return port;
   }
 
-  /** The checked addresses a fetch would connect to, in order; empty unless allowed. */
+  /** {@return the checked addresses a fetch would connect to, in order; empty unless allowed} */
   public List<InetAddress> addresses() {
     return addresses;
   }

@@ -43,7 +43,7 @@ public enum UrlRefusal {
     this.clientDetail = clientDetail;
   }
 
-  /** A safe, generic sentence for the problem response's {@code detail}. */
+  /** {@return a safe, generic sentence for the problem response's {@code detail}} */
   public String clientDetail() {
     return clientDetail;
   }

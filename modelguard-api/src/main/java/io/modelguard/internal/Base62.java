@@ -7,7 +7,7 @@ public final class Base62 {
 
   private Base62() {}
 
-  /** Whether {@code s[from, to)} contains only base62 characters. */
+  /** {@return whether {@code s[from, to)} contains only base62 characters} */
   public static boolean isBase62(CharSequence s, int from, int to) {
     for (int i = from; i < to; i++) {
       char c = s.charAt(i);

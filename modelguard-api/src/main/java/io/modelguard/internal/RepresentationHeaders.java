@@ -25,12 +25,12 @@ public final class RepresentationHeaders {
 
   private RepresentationHeaders() {}
 
-  /** Whether {@code name} (any case) is one of {@link #CONDITIONAL}. */
+  /** {@return whether {@code name} (any case) is one of {@link #CONDITIONAL}} */
   public static boolean isConditional(String name) {
     return name != null && CONDITIONAL.contains(name.toLowerCase(Locale.ROOT));
   }
 
-  /** Whether {@code name} (any case) is one of {@link #NAMES}. */
+  /** {@return whether {@code name} (any case) is one of {@link #NAMES}} */
   public static boolean describesTheBody(String name) {
     return name != null && NAMES.contains(name.toLowerCase(Locale.ROOT));
   }

@@ -33,7 +33,13 @@ public final class SealedBody {
     };
   }
 
-  /** Throws if {@code sealed} says the body went to {@code takenBy}. */
+  /**
+   * Throws if {@code sealed} says the body went to {@code takenBy}.
+   *
+   * @param sealed whether the rest of the body has been handed on
+   * @param takenBy who it went to, for the message
+   * @throws IOException if {@code sealed} is true
+   */
   public static void refuseIfSealed(BooleanSupplier sealed, String takenBy) throws IOException {
     if (sealed.getAsBoolean()) {
       throw new IOException("the rest of the request body went to " + takenBy + "; policies of the "

@@ -35,13 +35,13 @@ public final class TextBodies {
         || (main.equals("application") && TEXT_SUBTYPES.contains(sub));
   }
 
-  /** The media type of a {@code Content-Type} value: what precedes its parameters, trimmed, case kept. */
+  /** {@return the media type of a {@code Content-Type} value: what precedes its parameters, trimmed, case kept} */
   public static String mediaType(String contentType) {
     int semicolon = contentType.indexOf(';');
     return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
   }
 
-  /** Whether {@code contentType} (parameters aside) is text, as {@link #isText(String, String)} says. */
+  /** {@return whether {@code contentType} (parameters aside) is text, as {@link #isText(String, String)} says} */
   public static boolean isText(String contentType) {
     String type = mediaType(contentType);
     int slash = type.indexOf('/');

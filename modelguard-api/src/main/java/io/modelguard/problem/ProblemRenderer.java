@@ -111,22 +111,22 @@ public final class ProblemRenderer {
     return new ProblemResponse(e.status, headers, body(code, e, detail));
   }
 
-  /** The problem for an unexpected failure outside any policy (for example a failed output policy). */
+  /** {@return the problem for an unexpected failure outside any policy (for example a failed output policy)} */
   public static ProblemResponse internalError() {
     return render(GuardDecision.deny(ReasonCode.INTERNAL_ERROR));
   }
 
-  /** The HTTP status of {@code code}. */
+  /** {@return the HTTP status of {@code code}} */
   public static int status(ReasonCode code) {
     return TABLE.get(code).status;
   }
 
-  /** The problem title of {@code code}. */
+  /** {@return the problem title of {@code code}} */
   public static String title(ReasonCode code) {
     return TABLE.get(code).title;
   }
 
-  /** The generic, safe detail of {@code code}. */
+  /** {@return the generic, safe detail of {@code code}} */
   public static String genericDetail(ReasonCode code) {
     return TABLE.get(code).detail;
   }

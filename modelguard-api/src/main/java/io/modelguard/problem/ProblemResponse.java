@@ -22,18 +22,18 @@ public record ProblemResponse(int status, Map<String, String> headers, byte[] bo
     body = body.clone();
   }
 
-  /** The body bytes (a copy). */
+  /** {@return the body bytes (a copy)} */
   @Override
   public byte[] body() {
     return body.clone();
   }
 
-  /** The media type, always {@value #CONTENT_TYPE}. */
+  /** {@return the media type, always {@value #CONTENT_TYPE}} */
   public String contentType() {
     return CONTENT_TYPE;
   }
 
-  /** The body as a string. */
+  /** {@return the body as a string} */
   public String bodyAsString() {
     return new String(body, StandardCharsets.UTF_8);
   }

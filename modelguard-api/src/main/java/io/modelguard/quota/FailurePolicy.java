@@ -69,7 +69,7 @@ public final class FailurePolicy {
     return new FailurePolicy(Mode.LOCAL_FALLBACK, expectedNodes);
   }
 
-  /** The kind of policy. */
+  /** {@return the kind of policy} */
   public Mode mode() {
     return mode;
   }

@@ -163,7 +163,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     this.segmentShift = bits == 0 ? 0 : 32 - bits;
   }
 
-  /** A store with the defaults: the system clock (ticked), at most {@value #DEFAULT_MAXIMUM_SIZE} keys. */
+  /** {@return a store with the defaults: the system clock (ticked), at most {@value #DEFAULT_MAXIMUM_SIZE} keys} */
   public static InMemoryQuotaStore create() {
     return builder().build();
   }
@@ -270,7 +270,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return ticked != null ? ticked.exactMicros() : QuotaArithmetic.micros(clock);
   }
 
-  /** The number of keys held. */
+  /** {@return the number of keys held} */
   public long estimatedSize() {
     return size.get();
   }
@@ -880,6 +880,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
      * time (at about half the decisions a second over many keys), a fake clock in tests. A
      * decision or adjustment while it reads before 1970 throws {@link IllegalArgumentException}
      * (quota state cannot hold such a time; see {@link QuotaArithmetic}).
+     *
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -895,6 +897,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     /**
      * The most keys to hold. Default {@value #DEFAULT_MAXIMUM_SIZE}.
      *
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder maximumSize(long maximumSize) {
@@ -910,6 +913,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
      * every eviction runs on the thread adding a key (or calling {@link #cleanUp()}).
      *
      * @deprecated no longer needed; kept so that code written for earlier versions compiles
+     * @return this builder
      */
     @Deprecated
     public Builder executor(Executor executor) {

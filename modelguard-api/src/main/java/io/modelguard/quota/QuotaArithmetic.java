@@ -106,12 +106,12 @@ public final class QuotaArithmetic {
 
   private QuotaArithmetic() {}
 
-  /** The number of longs of state for {@code plan}: three per limit. */
+  /** {@return the number of longs of state for {@code plan}: three per limit} */
   public static int stateSize(QuotaPlan plan) {
     return 3 * plan.size();
   }
 
-  /** The current time of {@code clock} in microseconds since the epoch. */
+  /** {@return the current time of {@code clock} in microseconds since the epoch} */
   public static long micros(Clock clock) {
     Instant i = clock.instant();
     return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;

@@ -111,19 +111,19 @@ public final class QuotaDecision {
         Math.max(1, retryAfterMicros), decidedAtMicros, true, -1);
   }
 
-  /** The same decision marked as made without the shared store (local fallback). */
+  /** {@return the same decision marked as made without the shared store (local fallback)} */
   public QuotaDecision asDegraded() {
     return degraded ? this
         : new QuotaDecision(status, plan, remaining, resetMicros, remaining0, reset0, metered, retryAfterMicros,
             decidedAtMicros, true, binding);
   }
 
-  /** The outcome. */
+  /** {@return the outcome} */
   public Status status() {
     return status;
   }
 
-  /** Whether the request may proceed. */
+  /** {@return whether the request may proceed} */
   public boolean isAllowed() {
     return status == Status.ALLOWED;
   }
@@ -136,12 +136,12 @@ public final class QuotaDecision {
     return degraded;
   }
 
-  /** The plan decided on (for a local fallback, the per-node share). */
+  /** {@return the plan decided on (for a local fallback, the per-node share)} */
   public QuotaPlan plan() {
     return plan;
   }
 
-  /** Whether per-limit figures are known: true for every metered decision, false for fail-open and fail-closed answers. */
+  /** {@return whether per-limit figures are known: true for every metered decision, false for fail-open and fail-closed answers} */
   public boolean isMetered() {
     return metered > 0;
   }
@@ -165,17 +165,17 @@ public final class QuotaDecision {
     return resetMicros != null ? resetMicros[i] : reset0 + at(i);
   }
 
-  /** The index of the most restrictive limit (the one the {@code RateLimit} header reports), or -1 if not metered. */
+  /** {@return the index of the most restrictive limit (the one the {@code RateLimit} header reports), or -1 if not metered} */
   public int bindingIndex() {
     return binding;
   }
 
-  /** The most restrictive limit's status: the fewest units remaining, or on a denial the longest wait. */
+  /** {@return the most restrictive limit's status: the fewest units remaining, or on a denial the longest wait} */
   public Optional<LimitStatus> binding() {
     return binding < 0 ? Optional.empty() : Optional.of(status(binding));
   }
 
-  /** Every limit's status, in plan order; empty if not metered. */
+  /** {@return every limit's status, in plan order; empty if not metered} */
   public List<LimitStatus> limits() {
     List<LimitStatus> out = new ArrayList<>(metered);
     for (int i = 0; i < metered; i++) {
@@ -195,7 +195,7 @@ public final class QuotaDecision {
         ? Optional.empty() : Optional.of(Duration.of(retryAfterMicros, ChronoUnit.MICROS));
   }
 
-  /** The store's time of the decision in microseconds since the epoch (Redis {@code TIME} on Redis). */
+  /** {@return the store's time of the decision in microseconds since the epoch (Redis {@code TIME} on Redis)} */
   public long decidedAtMicros() {
     return decidedAtMicros;
   }

@@ -119,32 +119,32 @@ public final class QuotaLimit {
     return new QuotaLimit(name, quota, window, algorithm);
   }
 
-  /** The name, unique within a plan; the policy name in the rate-limit headers. */
+  /** {@return the name, unique within a plan; the policy name in the rate-limit headers} */
   public String name() {
     return name;
   }
 
-  /** The number of units per window (the bucket size for a token bucket). */
+  /** {@return the number of units per window (the bucket size for a token bucket)} */
   public long quota() {
     return quota;
   }
 
-  /** The window. */
+  /** {@return the window} */
   public Duration window() {
     return window;
   }
 
-  /** The window in whole seconds (the {@code w} parameter of {@code RateLimit-Policy}). */
+  /** {@return the window in whole seconds (the {@code w} parameter of {@code RateLimit-Policy})} */
   public long windowSeconds() {
     return windowSeconds;
   }
 
-  /** How this limit counts. */
+  /** {@return how this limit counts} */
   public Algorithm algorithm() {
     return algorithm;
   }
 
-  /** A copy with another quota (same name, window and algorithm). */
+  /** {@return a copy with another quota (same name, window and algorithm)} */
   public QuotaLimit withQuota(long newQuota) {
     return new QuotaLimit(name, newQuota, window, algorithm);
   }
@@ -185,7 +185,7 @@ public final class QuotaLimit {
     return toleranceMicros;
   }
 
-  /** The window in milliseconds. */
+  /** {@return the window in milliseconds} */
   public long windowMillis() {
     return windowMillis;
   }
@@ -200,7 +200,7 @@ public final class QuotaLimit {
     return algorithm == Algorithm.TOKEN_BUCKET ? 2 * toleranceMicros : 2 * windowMillis * 1000L;
   }
 
-  /** This limit as a {@code RateLimit-Policy} list member: {@code "name";q=10;w=1}. */
+  /** {@return this limit as a {@code RateLimit-Policy} list member: {@code "name";q=10;w=1}} */
   public String policyItem() {
     return "\"" + name + "\";q=" + quota + ";w=" + windowSeconds;
   }

@@ -88,22 +88,22 @@ public final class QuotaPlan {
     return of(parseItems(policy).stream().map(Item::toLimit).collect(Collectors.toList()));
   }
 
-  /** The limits, in order. */
+  /** {@return the limits, in order} */
   public List<QuotaLimit> limits() {
     return list;
   }
 
-  /** The number of limits. */
+  /** {@return the number of limits} */
   public int size() {
     return limits.length;
   }
 
-  /** The {@code i}-th limit. */
+  /** {@return the {@code i}-th limit} */
   public QuotaLimit limit(int i) {
     return limits[i];
   }
 
-  /** The limit called {@code name}, if any. */
+  /** {@return the limit called {@code name}, if any} */
   public Optional<QuotaLimit> limit(String name) {
     for (QuotaLimit l : limits) {
       if (l.name().equals(name)) {
@@ -113,7 +113,7 @@ public final class QuotaPlan {
     return Optional.empty();
   }
 
-  /** The value of the {@code RateLimit-Policy} response header: every limit, in order. */
+  /** {@return the value of the {@code RateLimit-Policy} response header: every limit, in order} */
   public String policyHeader() {
     return policyHeader;
   }
@@ -123,7 +123,7 @@ public final class QuotaPlan {
     return rateLimitItems;
   }
 
-  /** The longest {@link QuotaLimit#horizonMicros()} of the plan: how long a store must remember a key. */
+  /** {@return the longest {@link QuotaLimit#horizonMicros()} of the plan: how long a store must remember a key} */
   public long horizonMicros() {
     return horizonMicros;
   }

@@ -112,14 +112,14 @@ public final class QuotaPolicy implements Policy {
   /** Computes what a request costs, in units of at least 1. Must be thread-safe. */
   @FunctionalInterface
   public interface RequestCost {
-    /** The cost of the request in {@code context}; at least 1. */
+    /** {@return the cost of the request in {@code context}; at least 1} */
     long cost(GuardContext context);
   }
 
   /** Computes what an answered request actually cost, in units of at least 0. Must be thread-safe. */
   @FunctionalInterface
   public interface ResponseCost {
-    /** The actual cost of the request {@code context} answers; at least 0. */
+    /** {@return the actual cost of the request {@code context} answers; at least 0} */
     long cost(ResponseContext context);
   }
 
@@ -436,6 +436,8 @@ public final class QuotaPolicy implements Policy {
      * most once a minute per exception class (and for a cost below 1), by the engine's clock, the
      * line saying how many went to DEBUG since: a client can repeat it at will; each such denial
      * has its audit line.
+     *
+     * @return this builder
      */
     public Builder cost(RequestCost cost) {
       this.cost = Objects.requireNonNull(cost, "cost");
@@ -447,6 +449,8 @@ public final class QuotaPolicy implements Policy {
      * front, and {@link QuotaPolicy#settlement()} later refunds {@code maxCost − actualCost} (or
      * charges the excess); a request a later policy denies gets the whole reservation back.
      * Replaces {@link #cost(RequestCost)} and {@link #charge}. Default: no reservations.
+     *
+     * @return this builder
      */
     public Builder reserve(RequestCost maxCost, ResponseCost actualCost) {
       this.cost = Objects.requireNonNull(maxCost, "maxCost");
@@ -463,6 +467,8 @@ public final class QuotaPolicy implements Policy {
      * application that may answer a request without the work it was charged for, a gateway
      * refusing one it has no capacity to forward, say. The {@code RateLimit} fields report the
      * charge. Replaces {@link #cost(RequestCost)} and {@link #reserve}. Default: no settlement.
+     *
+     * @return this builder
      */
     public Builder charge(RequestCost cost, ResponseCost actualCost) {
       this.cost = Objects.requireNonNull(cost, "cost");
@@ -476,6 +482,7 @@ public final class QuotaPolicy implements Policy {
      * Default: none (such requests are not limited). Never for a principal whose tier the engine
      * does not register: it is denied (see the class comment).
      *
+     * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
     public Builder defaultLimits(QuotaLimit... limits) {
@@ -483,7 +490,11 @@ public final class QuotaPolicy implements Policy {
       return this;
     }
 
-    /** The principal claim holding a per-principal override. Default {@value QuotaPolicy#DEFAULT_OVERRIDE_CLAIM}. */
+    /**
+     * The principal claim holding a per-principal override. Default {@value QuotaPolicy#DEFAULT_OVERRIDE_CLAIM}.
+     *
+     * @return this builder
+     */
     public Builder overrideClaim(String claim) {
       if (claim == null || claim.isBlank()) {
         throw new IllegalArgumentException("QuotaPolicy.overrideClaim must not be blank");
@@ -497,19 +508,29 @@ public final class QuotaPolicy implements Policy {
      * whatever its quota, window and algorithm. Only for claims that clients cannot influence in
      * any way (issued by your own authorization server from your own records). Default: an
      * override may only narrow (see {@link QuotaPlan#narrowedBy(String)}).
+     *
+     * @return this builder
      */
     public Builder overridesMayRaiseLimits() {
       this.overridesMayRaise = true;
       return this;
     }
 
-    /** Ignore per-principal overrides altogether. */
+    /**
+     * Ignore per-principal overrides altogether.
+     *
+     * @return this builder
+     */
     public Builder ignoreOverrides() {
       this.overrideClaim = null;
       return this;
     }
 
-    /** Also send {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (seconds). Default false. */
+    /**
+     * Also send {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (seconds). Default false.
+     *
+     * @return this builder
+     */
     public Builder legacyHeaders(boolean enabled) {
       this.legacyHeaders = enabled;
       return this;

@@ -286,7 +286,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     return worstCircuitState(scope -> true);
   }
 
-  /** The state of the circuit {@code key}'s calls go through now: that of its scope. */
+  /** {@return the state of the circuit {@code key}'s calls go through now: that of its scope} */
   public CircuitState circuitState(QuotaKey key) {
     Circuit c = circuits.get(scopeOf(key));
     return c == null ? CircuitState.CLOSED : c.state();
@@ -313,12 +313,12 @@ public final class ResilientQuotaStore implements QuotaStore {
     return worst;
   }
 
-  /** The failure policy. */
+  /** {@return the failure policy} */
   public FailurePolicy failurePolicy() {
     return policy;
   }
 
-  /** How many calls reached the primary store so far (for monitoring and tests). */
+  /** {@return how many calls reached the primary store so far (for monitoring and tests)} */
   public long primaryCalls() {
     return primaryCalls.get();
   }
@@ -575,7 +575,11 @@ public final class ResilientQuotaStore implements QuotaStore {
       this.primary = Objects.requireNonNull(primary, "primary");
     }
 
-    /** What to answer while the primary is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}. */
+    /**
+     * What to answer while the primary is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}.
+     *
+     * @return this builder
+     */
     public Builder failurePolicy(FailurePolicy policy) {
       this.policy = Objects.requireNonNull(policy, "failurePolicy");
       return this;
@@ -584,6 +588,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * Consecutive failures that open the circuit. Default 3.
      *
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder failureThreshold(int threshold) {
@@ -597,6 +602,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * How long the circuit stays open before one call probes the primary. Default 1 s.
      *
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder openDuration(Duration openDuration) {
@@ -607,7 +613,11 @@ public final class ResilientQuotaStore implements QuotaStore {
       return this;
     }
 
-    /** The monotonic time source of the circuit, in nanoseconds. Default {@link System#nanoTime()}. */
+    /**
+     * The monotonic time source of the circuit, in nanoseconds. Default {@link System#nanoTime()}.
+     *
+     * @return this builder
+     */
     public Builder ticker(LongSupplier ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
@@ -617,6 +627,8 @@ public final class ResilientQuotaStore implements QuotaStore {
      * The clock of the local fallback store and of degraded decisions. Default: the system clock
      * ({@link Clock#systemUTC()}), which the local store reads as its default time (see {@link
      * InMemoryQuotaStore.Builder#clock}).
+     *
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -626,6 +638,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * The most keys the local fallback store holds. Default 100,000.
      *
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder localMaximumSize(long size) {
@@ -643,6 +656,8 @@ public final class ResilientQuotaStore implements QuotaStore {
      * and must not block; scopes are compared with {@code equals}. A null scope is the scope of a
      * store without this option, and so is the scope of a key for which the function throws (logged
      * at most once a minute). Default: one circuit for every key.
+     *
+     * @return this builder
      */
     public Builder breakerScope(Function<? super QuotaKey, ?> scope) {
       this.scope = Objects.requireNonNull(scope, "scope");
@@ -652,6 +667,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * The most scopes whose circuits are kept (see {@link #breakerScope(Function)}). Default 1,024.
      *
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder maxBreakerScopes(int max) {

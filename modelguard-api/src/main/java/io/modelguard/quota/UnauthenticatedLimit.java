@@ -131,17 +131,17 @@ public final class UnauthenticatedLimit {
     return new Builder(Objects.requireNonNull(store, "store"), QuotaPlan.of(limits));
   }
 
-  /** The plan applied per address. */
+  /** {@return the plan applied per address} */
   public QuotaPlan plan() {
     return plan;
   }
 
-  /** The plan applied per IPv6 network of {@link #ipv6NetworkPrefix()} bits; empty if turned off. */
+  /** {@return the plan applied per IPv6 network of {@link #ipv6NetworkPrefix()} bits; empty if turned off} */
   public Optional<QuotaPlan> ipv6NetworkPlan() {
     return Optional.ofNullable(networkPlan);
   }
 
-  /** The prefix length of the IPv6 networks limited as a whole; empty if turned off. */
+  /** {@return the prefix length of the IPv6 networks limited as a whole; empty if turned off} */
   public OptionalInt ipv6NetworkPrefix() {
     return networkPlan == null ? OptionalInt.empty() : OptionalInt.of(networkPrefix);
   }
@@ -280,6 +280,7 @@ public final class UnauthenticatedLimit {
      * UnauthenticatedLimit#DEFAULT_IPV6_NETWORK_PREFIX}. Shorter than 32 would put whole ISPs'
      * subscribers behind one budget; 64 is the per-address key itself.
      *
+     * @return this builder
      * @throws IllegalArgumentException if not from 32 to 63
      */
     public Builder ipv6NetworkPrefix(int prefixLength) {
@@ -298,6 +299,7 @@ public final class UnauthenticatedLimit {
      * {@link #build()} refuses a factor of at least the number of /64s in the network (it would
      * never refuse anything the per-address limit would not).
      *
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder ipv6NetworkFactor(int factor) {
@@ -311,6 +313,7 @@ public final class UnauthenticatedLimit {
     /**
      * The network's plan, given explicitly instead of by {@link #ipv6NetworkFactor}.
      *
+     * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
     public Builder ipv6NetworkLimits(QuotaLimit... limits) {
@@ -322,6 +325,8 @@ public final class UnauthenticatedLimit {
      * Turns the IPv6 network limit off: IPv6 addresses are then limited per /64 only, and a holder
      * of a /48 has 65,536 budgets. For deployments whose clients are known (a private network), or
      * that limit networks elsewhere.
+     *
+     * @return this builder
      */
     public Builder noIpv6NetworkLimit() {
       this.off = true;

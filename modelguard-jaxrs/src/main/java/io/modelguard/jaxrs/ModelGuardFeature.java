@@ -620,6 +620,7 @@ public final class ModelGuardFeature implements DynamicFeature {
      * container; the servlet request, where there is one, is still asked for its protocol (see
      * request bodies in the class comment).
      *
+     * @return this builder
      * @throws NullPointerException if {@code remoteAddress} is null
      */
     public Builder remoteAddress(Function<ContainerRequestContext, Optional<String>> remoteAddress) {

@@ -42,7 +42,7 @@ public abstract class AdapterConformanceSuite {
   /** A running runtime. */
   @SuppressWarnings("try") // close() may throw InterruptedException: runtimes stop threads
   public interface Deployment extends AutoCloseable {
-    /** The base URI, for example {@code http://127.0.0.1:34567} (no trailing slash). */
+    /** {@return the base URI, for example {@code http://127.0.0.1:34567} (no trailing slash)} */
     URI baseUri();
 
     /** Stops the runtime. */
@@ -62,10 +62,16 @@ public abstract class AdapterConformanceSuite {
   private Deployment deployment;
   private HttpClient client;
 
-  /** Starts the runtime under test with the fixture's endpoints on a loopback port. */
+  /**
+   * Starts the runtime under test with the fixture's endpoints on a loopback port.
+   *
+   * @param fixture the engine and endpoints to serve
+   * @return the running deployment, closed after the suite
+   * @throws Exception if the runtime does not start
+   */
   protected abstract Deployment deploy(ConformanceFixture fixture) throws Exception;
 
-  /** The fixture this suite deploys; override to customise (listeners, for instance). */
+  /** {@return the fixture this suite deploys; override to customise (listeners, for instance)} */
   protected ConformanceFixture createFixture() {
     return ConformanceFixture.create();
   }
@@ -87,7 +93,7 @@ public abstract class AdapterConformanceSuite {
     }
   }
 
-  /** The fixture in use. */
+  /** {@return the fixture in use} */
   protected ConformanceFixture fixture() {
     return fixture;
   }
@@ -423,7 +429,7 @@ public abstract class AdapterConformanceSuite {
     return send(b);
   }
 
-  /** The absolute URI of {@code path} on the deployment. */
+  /** {@return the absolute URI of {@code path} on the deployment} */
   protected URI uri(String path) {
     return URI.create(deployment.baseUri() + path);
   }
@@ -461,19 +467,19 @@ public abstract class AdapterConformanceSuite {
       this.body = new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** The single value of header {@code name}; fails if absent or repeated. */
+    /** {@return the single value of header {@code name}; fails if absent or repeated} */
     public String header(String name) {
       List<String> values = response.headers().allValues(name);
       assertThat(values).as("values of header %s", name).hasSize(1);
       return values.get(0);
     }
 
-    /** The first value of header {@code name}, if present. */
+    /** {@return the first value of header {@code name}, if present} */
     public java.util.Optional<String> optionalHeader(String name) {
       return response.headers().firstValue(name);
     }
 
-    /** Every header name, lower-cased and sorted. */
+    /** {@return every header name, lower-cased and sorted} */
     public List<String> headerNames() {
       List<String> names = new ArrayList<>(response.headers().map().keySet());
       names.replaceAll(n -> n.toLowerCase(Locale.ROOT));

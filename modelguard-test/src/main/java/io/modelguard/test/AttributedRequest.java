@@ -26,7 +26,7 @@ public final class AttributedRequest implements InferenceRequest, RequestAttribu
     this.request = Objects.requireNonNull(request, "request");
   }
 
-  /** The request under the attributes (its {@link FakeRequest#bodyReads()}, say). */
+  /** {@return the request under the attributes (its {@link FakeRequest#bodyReads()}, say)} */
   public FakeRequest request() {
     return request;
   }
@@ -85,12 +85,12 @@ public final class AttributedRequest implements InferenceRequest, RequestAttribu
     return attributes == null ? Optional.empty() : Optional.ofNullable(attributes.get(name));
   }
 
-  /** Whether a policy ever set an attribute (a removal afterwards included). */
+  /** {@return whether a policy ever set an attribute (a removal afterwards included)} */
   public boolean attributeWasSet() {
     return attributes != null;
   }
 
-  /** A copy of the attributes set and not removed. */
+  /** {@return a copy of the attributes set and not removed} */
   public Map<String, Object> attributes() {
     return attributes == null ? Map.of() : Map.copyOf(attributes);
   }

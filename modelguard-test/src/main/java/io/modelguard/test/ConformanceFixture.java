@@ -153,17 +153,17 @@ public final class ConformanceFixture {
     guard = builder.build();
   }
 
-  /** The standard fixture. */
+  /** {@return the standard fixture} */
   public static ConformanceFixture create() {
     return new ConformanceFixture(b -> {});
   }
 
-  /** The fixture with extra engine configuration (listeners, for instance). */
+  /** {@return the fixture with extra engine configuration (listeners, for instance)} */
   public static ConformanceFixture create(Consumer<ModelGuard.Builder> customizer) {
     return new ConformanceFixture(customizer);
   }
 
-  /** The body every prediction handler answers for {@code model}. */
+  /** {@return the body every prediction handler answers for {@code model}} */
   public static String prediction(String model) {
     return "{\"model\":\"" + model + "\",\"label\":7}";
   }
@@ -173,52 +173,52 @@ public final class ConformanceFixture {
     return prediction(model).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The engine to deploy. */
+  /** {@return the engine to deploy} */
   public ModelGuard guard() {
     return guard;
   }
 
-  /** The engine's clock. */
+  /** {@return the engine's clock} */
   public FakeClock clock() {
     return clock;
   }
 
-  /** A valid key of tier {@code basic} (model digits only). */
+  /** {@return a valid key of tier {@code basic} (model digits only)} */
   public String basicKey() {
     return basicKey;
   }
 
-  /** A valid key of tier {@code premium} (digits and iris). */
+  /** {@return a valid key of tier {@code premium} (digits and iris)} */
   public String premiumKey() {
     return premiumKey;
   }
 
-  /** A well-formed key that was revoked. */
+  /** {@return a well-formed key that was revoked} */
   public String revokedKey() {
     return revokedKey;
   }
 
-  /** A well-formed key that expired an hour ago. */
+  /** {@return a well-formed key that expired an hour ago} */
   public String expiredKey() {
     return expiredKey;
   }
 
-  /** A well-formed key with a valid checksum that was never stored. */
+  /** {@return a well-formed key with a valid checksum that was never stored} */
   public String unknownKey() {
     return unknownKey;
   }
 
-  /** The basic key's id with another secret (valid checksum): must not authenticate. */
+  /** {@return the basic key's id with another secret (valid checksum): must not authenticate} */
   public String wrongSecretKey() {
     return wrongSecretKey;
   }
 
-  /** How many times the throwing policy ran. */
+  /** {@return how many times the throwing policy ran} */
   public int failures() {
     return failures.get();
   }
 
-  /** How many times the rewriting output policy ran. */
+  /** {@return how many times the rewriting output policy ran} */
   public int outputRuns() {
     return outputRuns.get();
   }

@@ -30,33 +30,57 @@ import org.junit.jupiter.api.Test;
  */
 public interface ErrorOutputContract {
 
-  /** The fixture whose chain guards the handler. */
+  /** {@return the fixture whose chain guards the handler} */
   ErrorOutputFixture errorOutput();
 
   /**
    * POSTs {@link ErrorOutputFixture#REQUEST} as {@code application/json} to the handler's {@code
    * answer} and returns the response, its body decoded as UTF-8.
+   *
+   * @param answer which answer the handler gives (see the table above)
+   * @return the response
+   * @throws Exception if the request fails
    */
   HttpResponse<String> postErrorOutput(String answer) throws Exception;
 
+  /**
+   * A 422 with a prediction body passes the output policies, which see its status.
+   *
+   * @throws Exception if the request fails
+   */
   @Test
   default void predictionInA422ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
     errorOutput().reset();
     errorOutput().assertRewritten(postErrorOutput("partial"), 422);
   }
 
+  /**
+   * A 500 with a prediction body passes the output policies, which see its status.
+   *
+   * @throws Exception if the request fails
+   */
   @Test
   default void predictionInA500ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
     errorOutput().reset();
     errorOutput().assertRewritten(postErrorOutput("debug"), 500);
   }
 
+  /**
+   * A 200 with a prediction body passes the output policies, which see its status.
+   *
+   * @throws Exception if the request fails
+   */
   @Test
   default void predictionInA200ResponsePassesTheOutputPoliciesWhichSeeTheStatus() throws Exception {
     errorOutput().reset();
     errorOutput().assertRewritten(postErrorOutput("ok"), 200);
   }
 
+  /**
+   * A 204 without a body runs no output policy and gets no {@code Content-Length}.
+   *
+   * @throws Exception if the request fails
+   */
   @Test
   default void responseWithoutABodySkipsTheOutputPolicies() throws Exception {
     errorOutput().reset();
@@ -67,6 +91,11 @@ public interface ErrorOutputContract {
     assertThat(errorOutput().lastSeen()).as("no output policy ran").isEmpty();
   }
 
+  /**
+   * An error body that is no prediction (a problem document) passes the built-in output policies unchanged.
+   *
+   * @throws Exception if the request fails
+   */
   @Test
   default void errorBodyThatIsNoPredictionPassesTheBuiltInOutputPoliciesUnchanged() throws Exception {
     errorOutput().reset();

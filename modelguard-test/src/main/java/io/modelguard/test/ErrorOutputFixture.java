@@ -96,7 +96,7 @@ public final class ErrorOutputFixture {
         });
   }
 
-  /** What the policies saw of the last response, if any response reached them since {@link #reset()}. */
+  /** {@return what the policies saw of the last response, if any response reached them since {@link #reset()}} */
   public Optional<Seen> lastSeen() {
     return Optional.ofNullable(lastSeen.get());
   }

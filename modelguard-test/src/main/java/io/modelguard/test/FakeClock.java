@@ -20,7 +20,7 @@ public final class FakeClock extends Clock {
     this.zone = zone;
   }
 
-  /** A clock standing at {@code start}, in UTC. */
+  /** {@return a clock standing at {@code start}, in UTC} */
   public static FakeClock at(Instant start) {
     return new FakeClock(new AtomicReference<>(start), ZoneOffset.UTC);
   }

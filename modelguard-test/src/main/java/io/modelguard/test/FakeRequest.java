@@ -36,7 +36,7 @@ public final class FakeRequest implements InferenceRequest {
     this.body = new CappedBody(() -> new ByteArrayInputStream(bytes));
   }
 
-  /** A POST to {@code /v1/models/digits/predict} for model {@code digits}, chain {@code default}, cost 1. */
+  /** {@return a POST to {@code /v1/models/digits/predict} for model {@code digits}, chain {@code default}, cost 1} */
   public static Builder builder() {
     return new Builder();
   }
@@ -78,7 +78,7 @@ public final class FakeRequest implements InferenceRequest {
     return body.read(maxBytes);
   }
 
-  /** How many times a policy asked for the body. */
+  /** {@return how many times a policy asked for the body} */
   public int bodyReads() {
     return bodyReads;
   }
@@ -94,48 +94,76 @@ public final class FakeRequest implements InferenceRequest {
 
     private Builder() {}
 
-    /** The HTTP method. Default POST. */
+    /**
+     * The HTTP method. Default POST.
+     *
+     * @return this builder
+     */
     public Builder method(String m) {
       this.method = m;
       return this;
     }
 
-    /** The path. Default {@code /v1/models/digits/predict}. */
+    /**
+     * The path. Default {@code /v1/models/digits/predict}.
+     *
+     * @return this builder
+     */
     public Builder path(String p) {
       this.path = p;
       return this;
     }
 
-    /** Adds a header value (repeat to send a header twice). */
+    /**
+     * Adds a header value (repeat to send a header twice).
+     *
+     * @return this builder
+     */
     public Builder header(String name, String value) {
       headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
       return this;
     }
 
-    /** The client address. Default 127.0.0.1; null for unknown. */
+    /**
+     * The client address. Default 127.0.0.1; null for unknown.
+     *
+     * @return this builder
+     */
     public Builder remoteAddress(String address) {
       this.remoteAddress = address;
       return this;
     }
 
-    /** The endpoint. Default model digits, chain default, cost 1. */
+    /**
+     * The endpoint. Default model digits, chain default, cost 1.
+     *
+     * @return this builder
+     */
     public Builder endpoint(Endpoint e) {
       this.endpoint = e;
       return this;
     }
 
-    /** A shortcut for an endpoint of {@code model} on chain {@code default}, cost 1. */
+    /**
+     * A shortcut for an endpoint of {@code model} on chain {@code default}, cost 1.
+     *
+     * @return this builder
+     */
     public Builder model(String model) {
       return endpoint(Endpoint.of(model, "default", 1));
     }
 
-    /** The body bytes. Default empty. */
+    /**
+     * The body bytes. Default empty.
+     *
+     * @return this builder
+     */
     public Builder body(byte[] bytes) {
       this.body = bytes.clone();
       return this;
     }
 
-    /** A UTF-8 body with its Content-Type. */
+    /** {@return a UTF-8 body with its Content-Type} */
     public Builder jsonBody(String json) {
       header("Content-Type", "application/json");
       return body(json.getBytes(StandardCharsets.UTF_8));

@@ -95,14 +95,14 @@ public final class LogCapture implements AutoCloseable {
     return this;
   }
 
-  /** The events captured so far, oldest first: a snapshot, which later events do not change. */
+  /** {@return the events captured so far, oldest first: a snapshot, which later events do not change} */
   public List<ILoggingEvent> events() {
     synchronized (appender) { // the lock under which the appender adds an event
       return List.copyOf(appender.list);
     }
   }
 
-  /** The formatted message (arguments in place) of each event captured so far, oldest first. */
+  /** {@return the formatted message (arguments in place) of each event captured so far, oldest first} */
   public List<String> messages() {
     return events().stream().map(ILoggingEvent::getFormattedMessage).toList();
   }

@@ -17,6 +17,14 @@ public final class PooledHttp {
    * the pooled connection it went out on had just been closed by the server (RFC 9112 §9.3.1: the
    * server never saw it); the retry is reported on stderr. Any other failure, or a second one, is
    * thrown.
+   *
+   * @param <T> the response body type
+   * @param client the client whose pool the request goes through
+   * @param request the request to send
+   * @param body how to read the response body
+   * @return the response
+   * @throws IOException if both attempts fail, or the first fails in any other way
+   * @throws InterruptedException if interrupted while waiting for the response
    */
   public static <T> HttpResponse<T> send(HttpClient client, HttpRequest request, HttpResponse.BodyHandler<T> body)
       throws IOException, InterruptedException {

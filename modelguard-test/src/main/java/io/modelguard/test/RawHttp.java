@@ -18,6 +18,11 @@ public final class RawHttp {
   /**
    * Sends {@code request} (and nothing more) to {@code base}'s host and port and returns the
    * response head up to and including the blank line. Reads time out after 15 seconds.
+   *
+   * @param base where to connect (only its host and port are used)
+   * @param request the raw request bytes, as ASCII
+   * @return the response head
+   * @throws IOException if the connection fails or a read times out
    */
   public static String exchangeHead(URI base, String request) throws IOException {
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {
@@ -42,6 +47,11 @@ public final class RawHttp {
    * server writes until it closes the connection (so {@code request} should say {@code Connection:
    * close}), bytes as ISO-8859-1 characters: the head, the body as framed (chunks and trailer
    * fields included). Reads time out after 15 seconds.
+   *
+   * @param base where to connect (only its host and port are used)
+   * @param request the raw request bytes, as ASCII
+   * @return everything the server sent
+   * @throws IOException if the connection fails or a read times out
    */
   public static String exchange(URI base, String request) throws IOException {
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {
@@ -61,6 +71,13 @@ public final class RawHttp {
    * {@code length - 1} bytes (zeros); reads the response (head, then as many bytes as its {@code
    * Content-Length} says) unless it came already; then sends {@code next} (a whole request) and
    * reads its response head. Reads otherwise time out after 15 seconds.
+   *
+   * @param base where to connect (only its host and port are used)
+   * @param head the request head, as ASCII
+   * @param length the body length {@code head} declares
+   * @param next a whole request sent after the first response
+   * @return what the connection saw
+   * @throws IOException if the connection fails or a read times out
    */
   public static SlowBody slowBody(URI base, String head, int length, String next) throws IOException {
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {

@@ -175,7 +175,7 @@ public final class JwksKeySource implements JwtKeySource {
     return new Builder(jwksUrl);
   }
 
-  /** The JWKS URL. */
+  /** {@return the JWKS URL} */
   public URI uri() {
     return uri;
   }
@@ -311,12 +311,12 @@ public final class JwksKeySource implements JwtKeySource {
    */
   private final ThreadLocal<CompletableFuture<Void>> awaitedByGeneration = new ThreadLocal<>();
 
-  /** Whether a key set has been fetched successfully at least once. */
+  /** {@return whether a key set has been fetched successfully at least once} */
   public boolean hasKeys() {
     return keys != null;
   }
 
-  /** The {@code kid}s currently held (keys without a {@code kid} are not listed), sorted. */
+  /** {@return the {@code kid}s currently held (keys without a {@code kid} are not listed), sorted} */
   public Set<String> keyIds() {
     KeySet set = keys;
     Set<String> ids = new TreeSet<>();
@@ -686,6 +686,8 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The clock for key-set lifetimes and the refresh rate limit. Default: {@link
      * Clock#systemUTC()}. Tests pass a fake clock to move through intervals without sleeping.
+     *
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "JwksKeySource.clock");
@@ -695,25 +697,39 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The least time between the starts of two fetches (the first excepted), whatever triggers
      * them. Default: {@link #DEFAULT_MIN_REFRESH_INTERVAL 30 s}; at least 1 s.
+     *
+     * @return this builder
      */
     public Builder minRefreshInterval(Duration interval) {
       this.minRefreshInterval = atLeast(interval, Duration.ofSeconds(1), "minRefreshInterval");
       return this;
     }
 
-    /** The key set's lifetime when the response has no {@code max-age}. Default: 10 min. */
+    /**
+     * The key set's lifetime when the response has no {@code max-age}. Default: 10 min.
+     *
+     * @return this builder
+     */
     public Builder defaultTtl(Duration ttl) {
       this.defaultTtl = atLeast(ttl, Duration.ofSeconds(1), "defaultTtl");
       return this;
     }
 
-    /** The shortest lifetime a response's {@code max-age} may give the key set. Default: 1 min. */
+    /**
+     * The shortest lifetime a response's {@code max-age} may give the key set. Default: 1 min.
+     *
+     * @return this builder
+     */
     public Builder minTtl(Duration ttl) {
       this.minTtl = atLeast(ttl, Duration.ofSeconds(1), "minTtl");
       return this;
     }
 
-    /** The longest lifetime a response's {@code max-age} may give the key set. Default: 24 h. */
+    /**
+     * The longest lifetime a response's {@code max-age} may give the key set. Default: 24 h.
+     *
+     * @return this builder
+     */
     public Builder maxTtl(Duration ttl) {
       this.maxTtl = atLeast(ttl, Duration.ofSeconds(1), "maxTtl");
       return this;
@@ -722,6 +738,8 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * How long before the key set expires a request starts a background refresh (capped at half
      * the set's lifetime). Default: 1 min; zero disables refresh-ahead.
+     *
+     * @return this builder
      */
     public Builder refreshAhead(Duration ahead) {
       this.refreshAhead = atLeast(ahead, Duration.ZERO, "refreshAhead");
@@ -731,6 +749,8 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * How long a request that needs a fetch (unknown {@code kid}, expired or no keys) waits for
      * it before carrying on with the keys held. Default: 1 s; zero means never wait.
+     *
+     * @return this builder
      */
     public Builder refreshWait(Duration wait) {
       this.refreshWait = atLeast(wait, Duration.ZERO, "refreshWait");
@@ -743,19 +763,29 @@ public final class JwksKeySource implements JwtKeySource {
      * key the IdP withdrew cannot go on vouching for tokens just because the IdP cannot be reached.
      * Default: {@link #DEFAULT_MAX_STALE 24 h}; zero drops the keys as soon as a refresh after
      * expiry fails (or is not allowed yet by {@code minRefreshInterval}).
+     *
+     * @return this builder
      */
     public Builder maxStale(Duration maxStale) {
       this.maxStale = atLeast(maxStale, Duration.ZERO, "maxStale");
       return this;
     }
 
-    /** The TCP (and TLS) connect timeout. Default: 2 s. */
+    /**
+     * The TCP (and TLS) connect timeout. Default: 2 s.
+     *
+     * @return this builder
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = atLeast(timeout, Duration.ofMillis(1), "connectTimeout");
       return this;
     }
 
-    /** How long to wait for the response once connected. Default: 3 s. */
+    /**
+     * How long to wait for the response once connected. Default: 3 s.
+     *
+     * @return this builder
+     */
     public Builder readTimeout(Duration timeout) {
       this.readTimeout = atLeast(timeout, Duration.ofMillis(1), "readTimeout");
       return this;
@@ -764,6 +794,8 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The most keys a JWK Set may hold; a larger set is refused whole (and the old keys kept),
      * never truncated. Default: 100; 1 to 10,000.
+     *
+     * @return this builder
      */
     public Builder maxKeys(int max) {
       if (max < 1 || max > 10_000) {
@@ -773,7 +805,11 @@ public final class JwksKeySource implements JwtKeySource {
       return this;
     }
 
-    /** The largest JWKS response body accepted, in bytes. Default: 256 KiB; 1 KiB to 16 MiB. */
+    /**
+     * The largest JWKS response body accepted, in bytes. Default: 256 KiB; 1 KiB to 16 MiB.
+     *
+     * @return this builder
+     */
     public Builder maxBytes(int max) {
       if (max < 1024 || max > 16 * 1024 * 1024) {
         throw new IllegalArgumentException("JwksKeySource.maxBytes must be 1024..16777216, was " + max);
@@ -785,6 +821,8 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * Whether {@link #build()} fetches the keys synchronously and throws if that fails. Default:
      * false (start without the IdP; tokens are refused until keys arrive).
+     *
+     * @return this builder
      */
     public Builder failFast(boolean failFast) {
       this.failFast = failFast;
@@ -794,13 +832,19 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * Allows an {@code http} URL to a non-loopback host. Default: refused, since a key set fetched
      * in clear text can be replaced by anyone on the path. Only for networks you trust.
+     *
+     * @return this builder
      */
     public Builder allowPlainHttp() {
       this.allowPlainHttp = true;
       return this;
     }
 
-    /** The executor the HTTP client runs its work on. Default: the JDK client's own pool. */
+    /**
+     * The executor the HTTP client runs its work on. Default: the JDK client's own pool.
+     *
+     * @return this builder
+     */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "JwksKeySource.executor");
       return this;

@@ -401,7 +401,7 @@ public final class JwtAuthenticator implements Policy {
     return true;
   }
 
-  /** The algorithms this authenticator accepts (the configured list plus those of HMAC secrets). */
+  /** {@return the algorithms this authenticator accepts (the configured list plus those of HMAC secrets)} */
   public Set<String> allowedAlgorithms() {
     return algorithms;
   }
@@ -561,12 +561,18 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Trusts {@code key} (RSA of 2048 to 8192 bits with an odd public exponent from 3 to below
      * 2^256, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}.
+     *
+     * @return this builder
      */
     public Builder publicKey(PublicKey key) {
       return publicKey(null, key);
     }
 
-    /** Trusts {@code key} for tokens whose {@code kid} is {@code keyId} (and, if it is the only suitable key, for tokens without one). */
+    /**
+     * Trusts {@code key} for tokens whose {@code kid} is {@code keyId} (and, if it is the only suitable key, for tokens without one).
+     *
+     * @return this builder
+     */
     public Builder publicKey(String keyId, PublicKey key) {
       Objects.requireNonNull(key, "JwtAuthenticator.publicKey");
       addKey("publicKey", new KeyMaterial.Entry(keyId, key, null));
@@ -581,7 +587,11 @@ public final class JwtAuthenticator implements Policy {
       return publicKeyPem(null, pem);
     }
 
-    /** Trusts the single key in {@code pem} under {@code keyId}. */
+    /**
+     * Trusts the single key in {@code pem} under {@code keyId}.
+     *
+     * @return this builder
+     */
     public Builder publicKeyPem(String keyId, String pem) {
       Objects.requireNonNull(pem, "JwtAuthenticator.publicKeyPem");
       try {
@@ -668,6 +678,8 @@ public final class JwtAuthenticator implements Policy {
      * Uses {@code source} for every key, for example a {@link JwksKeySource}. Cannot be combined
      * with configured keys. HMAC secrets it returns are never accepted (HS* is allowed only
      * through {@link #hmacSecret(String, byte[])}).
+     *
+     * @return this builder
      */
     public Builder keySource(JwtKeySource source) {
       this.keySource = Objects.requireNonNull(source, "JwtAuthenticator.keySource");
@@ -723,6 +735,8 @@ public final class JwtAuthenticator implements Policy {
      * its own keys and its own {@link #tenantNamespace(String)}, and pick it by the token's {@code
      * iss}: without namespaces, separate authenticators still share every tenant their claims name
      * alike.
+     *
+     * @return this builder
      */
     public Builder issuer(String... issuers) {
       this.issuers.addAll(nonBlank(issuers, "issuer"));
@@ -734,6 +748,8 @@ public final class JwtAuthenticator implements Policy {
      * Default: not checked, with a WARN at {@link #build()}: an identity provider issues tokens for
      * several services under one issuer, and without an audience a token meant for another of them
      * passes.
+     *
+     * @return this builder
      */
     public Builder audience(String... audiences) {
       this.audiences.addAll(nonBlank(audiences, "audience"));
@@ -752,7 +768,11 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The tolerance for clock differences with the issuer. Default: 60 s; 0 to 5 min. */
+    /**
+     * The tolerance for clock differences with the issuer. Default: 60 s; 0 to 5 min.
+     *
+     * @return this builder
+     */
     public Builder clockSkew(Duration skew) {
       if (skew == null || skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
         throw new IllegalArgumentException("JwtAuthenticator.clockSkew must be 0..5 minutes, was " + skew);
@@ -764,6 +784,8 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Refuses tokens issued ({@code iat}) longer ago than {@code age}, and tokens without {@code
      * iat}. Default: off; positive and at most {@link #MAX_TOKEN_AGE_LIMIT 3,650 days}.
+     *
+     * @return this builder
      */
     public Builder maxTokenAge(Duration age) {
       if (age == null || age.isNegative() || age.isZero() || age.compareTo(MAX_TOKEN_AGE_LIMIT) > 0) {
@@ -774,7 +796,11 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** The longest token accepted, in characters, checked before any decoding. Default: 8192; 256 to 65,536. */
+    /**
+     * The longest token accepted, in characters, checked before any decoding. Default: 8192; 256 to 65,536.
+     *
+     * @return this builder
+     */
     public Builder maxTokenLength(int length) {
       if (length < 256 || length > 65_536) {
         throw new IllegalArgumentException("JwtAuthenticator.maxTokenLength must be 256..65536, was " + length);
@@ -785,7 +811,11 @@ public final class JwtAuthenticator implements Policy {
 
     // ---- claims ----
 
-    /** The claim holding the subject (required in every token). Default: {@code sub}. */
+    /**
+     * The claim holding the subject (required in every token). Default: {@code sub}.
+     *
+     * @return this builder
+     */
     public Builder subjectClaim(String name) {
       this.subjectClaim = claimName(name, "subjectClaim");
       return this;
@@ -801,6 +831,8 @@ public final class JwtAuthenticator implements Policy {
      * case, refuses the token (401 {@code auth.invalid_token}): that prefix names only tenants
      * derived from {@code iss} and {@code sub}, and namespaced tenants ({@link
      * #tenantNamespace(String)}).
+     *
+     * @return this builder
      */
     public Builder tenantClaim(String name) {
       this.tenantClaim = claimName(name, "tenantClaim");
@@ -832,6 +864,7 @@ public final class JwtAuthenticator implements Policy {
      * or {@code #} counting 3); a token whose namespaced tenant would be longer is refused (401
      * {@code auth.invalid_token}).
      *
+     * @return this builder
      * @throws IllegalArgumentException if {@code namespace} is null or not of that form
      */
     public Builder tenantNamespace(String namespace) {
@@ -858,7 +891,11 @@ public final class JwtAuthenticator implements Policy {
       return true;
     }
 
-    /** The claim holding the tier name. Default: {@code tier}. */
+    /**
+     * The claim holding the tier name. Default: {@code tier}.
+     *
+     * @return this builder
+     */
     public Builder tierClaim(String name) {
       this.tierClaim = claimName(name, "tierClaim");
       return this;
@@ -868,19 +905,29 @@ public final class JwtAuthenticator implements Policy {
      * The tier of tokens without a tier claim. Default: none (such tokens may invoke no model). If
      * the engine registers tiers, one it does not register is refused at the engine's {@code build()}
      * ({@link JwtAuthenticator#configurationProblems}).
+     *
+     * @return this builder
      */
     public Builder defaultTier(String tier) {
       this.defaultTier = claimName(tier, "defaultTier");
       return this;
     }
 
-    /** The claim listing the models the token is restricted to. Default: {@code models}. */
+    /**
+     * The claim listing the models the token is restricted to. Default: {@code models}.
+     *
+     * @return this builder
+     */
     public Builder modelsClaim(String name) {
       this.modelsClaim = claimName(name, "modelsClaim");
       return this;
     }
 
-    /** The claims holding scopes (space-separated strings or arrays), united. Default: {@code scope}, {@code scp}. */
+    /**
+     * The claims holding scopes (space-separated strings or arrays), united. Default: {@code scope}, {@code scp}.
+     *
+     * @return this builder
+     */
     public Builder scopeClaims(String... names) {
       this.scopeClaims = List.copyOf(nonBlank(names, "scopeClaims"));
       return this;
@@ -890,6 +937,8 @@ public final class JwtAuthenticator implements Policy {
      * Claims copied verbatim (deeply immutable) into {@link Principal#claims()} for later
      * policies. Default: {@value #QUOTA_CLAIM}. Replaces the default; call with no names to copy
      * none.
+     *
+     * @return this builder
      */
     public Builder copiedClaims(String... names) {
       List<String> list = new ArrayList<>();
@@ -920,7 +969,11 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** How many verified tokens to remember. Default: 10,000; 0 disables the cache; at most 10,000,000. */
+    /**
+     * How many verified tokens to remember. Default: 10,000; 0 disables the cache; at most 10,000,000.
+     *
+     * @return this builder
+     */
     public Builder verifiedTokenCacheSize(int size) {
       if (size < 0 || size > 10_000_000) {
         throw new IllegalArgumentException("JwtAuthenticator.verifiedTokenCacheSize must be 0..10000000, was " + size);

@@ -62,12 +62,12 @@ public final class FetchedInputsFixture {
     return c -> c.policy(Phase.VALIDATE, "input", policy);
   }
 
-  /** The request body naming {@code url} in {@value #FIELD}. */
+  /** {@return the request body naming {@code url} in {@value #FIELD}} */
   public static String body(String url) {
     return "{\"" + FIELD + "\":\"" + url + "\"}";
   }
 
-  /** A real {@value #SIZE} × {@value #SIZE} RGB PNG, the same bytes on every call. */
+  /** {@return a real {@value #SIZE} × {@value #SIZE} RGB PNG, the same bytes on every call} */
   public static byte[] png() {
     BufferedImage image = new BufferedImage(SIZE, SIZE, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < SIZE; y++) {
@@ -106,7 +106,7 @@ public final class FetchedInputsFixture {
     return b.toString();
   }
 
-  /** What {@link #describe(Object)} must answer when {@value #FIELD} fetched the PNG {@code png}. */
+  /** {@return what {@link #describe(Object)} must answer when {@value #FIELD} fetched the PNG {@code png}} */
   public static String expected(byte[] png) {
     return FIELD + ": PNG " + SIZE + "x" + SIZE + ", " + png.length + " bytes, sha256 " + sha256(png);
   }

@@ -46,7 +46,7 @@ public final class InputConformance {
    * @param detail the expected problem detail, or null when allowed
    */
   public record Case(String name, String model, String contentType, byte[] body, int status, String code, String detail) {
-    /** The path of this case's request. */
+    /** {@return the path of this case's request} */
     public String path() {
       return PATH.replace("{model}", model);
     }
@@ -82,7 +82,7 @@ public final class InputConformance {
     return new Case(name, model, "application/json", json.getBytes(StandardCharsets.UTF_8), status, code, detail);
   }
 
-  /** Every case, allowed ones first. */
+  /** {@return every case, allowed ones first} */
   public static List<Case> cases() {
     return List.of(
         json("valid digits input", "digits", pixels("3"), 200, null, null),

@@ -80,7 +80,7 @@ public final class LoopbackHttpServer implements AutoCloseable {
     return this;
   }
 
-  /** The bound port. */
+  /** {@return the bound port} */
   public int port() {
     return server.getLocalPort();
   }
@@ -95,12 +95,12 @@ public final class LoopbackHttpServer implements AutoCloseable {
     return URI.create(url(path));
   }
 
-  /** How many TCP connections were accepted since start (or the last {@link #reset()}). */
+  /** {@return how many TCP connections were accepted since start (or the last {@link #reset()})} */
   public int connections() {
     return connections.get();
   }
 
-  /** The request lines received, in order, such as {@code GET /seven.png HTTP/1.1}. */
+  /** {@return the request lines received, in order, such as {@code GET /seven.png HTTP/1.1}} */
   public List<String> requestLines() {
     return List.copyOf(requestLines);
   }

@@ -46,10 +46,21 @@ public abstract class QuotaStoreCompatibilitySuite {
   private final String run = UUID.randomUUID().toString().substring(0, 8);
   private QuotaStore store;
 
-  /** Creates the store under test, taking all its time from {@code clock}. */
+  /**
+   * Creates the store under test, taking all its time from {@code clock}.
+   *
+   * @param clock the suite's fake clock
+   * @return a new, empty store
+   * @throws Exception if the store cannot be created
+   */
   protected abstract QuotaStore createStore(Clock clock) throws Exception;
 
-  /** Releases a store made by {@link #createStore}. Default: nothing. */
+  /**
+   * Releases a store made by {@link #createStore}. Default: nothing.
+   *
+   * @param store the store to release
+   * @throws Exception if releasing fails
+   */
   protected void closeStore(QuotaStore store) throws Exception {}
 
   /** The suite's fixture: the store, created before each test. */
@@ -64,12 +75,12 @@ public abstract class QuotaStoreCompatibilitySuite {
     closeStore(store);
   }
 
-  /** The store under test. */
+  /** {@return the store under test} */
   protected QuotaStore store() {
     return store;
   }
 
-  /** A key of {@code tenant} on model {@code digits}, unique to this test. */
+  /** {@return a key of {@code tenant} on model {@code digits}, unique to this test} */
   protected QuotaKey key(String tenant) {
     return QuotaKey.forTenant(run + "-" + tenant, "digits");
   }

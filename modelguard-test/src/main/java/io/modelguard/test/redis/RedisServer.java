@@ -96,7 +96,7 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  /** A free loopback port (may be taken by the time it is used: callers retry). */
+  /** {@return a free loopback port (may be taken by the time it is used: callers retry)} */
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -105,22 +105,22 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  /** The loopback port the server listens on. */
+  /** {@return the loopback port the server listens on} */
   public int port() {
     return port;
   }
 
-  /** The server's URL, {@code redis://127.0.0.1:<port>}. */
+  /** {@return the server's URL, {@code redis://127.0.0.1:<port>}} */
   public String url() {
     return "redis://127.0.0.1:" + port;
   }
 
-  /** The server's temporary working directory. */
+  /** {@return the server's temporary working directory} */
   public Path dir() {
     return dir;
   }
 
-  /** Whether the server process is alive. */
+  /** {@return whether the server process is alive} */
   public boolean isRunning() {
     return process != null && process.isAlive();
   }
