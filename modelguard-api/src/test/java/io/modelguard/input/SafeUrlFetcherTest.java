@@ -313,7 +313,10 @@ class SafeUrlFetcherTest {
       "HTTP/1.1 302 Found\r\n\r\n",
       "HTTP/2 200\r\n\r\n",
       "SSH-2.0-OpenSSH_9.6\r\n",
-      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"})
+      "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
+      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nxx",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nxx"})
   void refusesMalformedOrEncodedResponses(String response) throws IOException {
     try (RawHttpServer raw = new RawHttpServer(response)) {
       SafeUrlFetcher f = SafeUrlFetcher.builder().resolver(resolver).allowInternalEndpoint("127.0.0.1", raw.port()).build();

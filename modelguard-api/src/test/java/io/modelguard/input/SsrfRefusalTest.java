@@ -31,7 +31,11 @@ class SsrfRefusalTest {
       .map("public-then-private.test", "93.184.216.34", "127.0.0.1")
       .map("private-then-public.test", "127.0.0.1", "93.184.216.34")
       .map("mixed-v6.test", "2606:2800:220:1:248:1893:25c8:1946", "fd00::1")
-      .map("mixed-families.test", "93.184.216.34", "::1");
+      .map("mixed-families.test", "93.184.216.34", "::1")
+      .map("shared-space.test", "100.64.0.1")
+      .map("teredo.test", "2001:0:4136:e378:8000:63bf:80ff:fffe")
+      .map("six-to-four.test", "2002:7f00:1::1")
+      .map("mapped.test", "::ffff:127.0.0.1");
   private RecordingConnector connector;
   private SafeUrlFetcher fetcher;
 
@@ -174,7 +178,9 @@ class SsrfRefusalTest {
       "http:127.0.0.1:PORT/", "http://127.0.0.1:PORT:80/", " http://127.0.0.1:PORT/", "http://127.0.0.1:PORT/ ",
       "http://127.0.0.1:PORT/\r\nHost: example.com", "http://127.0.0.1\t:PORT/", "http://127.0.0.1:0PORT/",
       "http://127.0.0.1:+80/", "http://127.0.0.1:65536/", "http://127.0.0.1:/", "http:///127.0.0.1:PORT/",
-      "//127.0.0.1:PORT/", "http://127.0.0.1:PORT/%zz", "http://127.0.0.1:PORT/é", "", "http://"})
+      "//127.0.0.1:PORT/", "http://127.0.0.1:PORT/%zz", "http://127.0.0.1:PORT/é", "", "http://",
+      // U+2024 ONE DOT LEADER is no label separator to IDNA, and its NFKC form, a full stop, is no LDH character.
+      "http://127․0․0․1:PORT/"})
   void refusesParserDifferentialTricksAndMalformedUrls(String url) {
     assertRefused(url, UrlRefusal.MALFORMED);
   }
@@ -224,7 +230,8 @@ class SsrfRefusalTest {
   @ParameterizedTest
   @ValueSource(strings = {
       "http://internal.test:PORT/", "http://v6-loopback.test:PORT/", "http://nat64.test:PORT/",
-      "http://INTERNAL.test.:PORT/"})
+      "http://INTERNAL.test.:PORT/", "http://shared-space.test/", "http://teredo.test/", "http://six-to-four.test:PORT/",
+      "http://mapped.test:PORT/"})
   void refusesNamesThatResolveToInternalAddresses(String url) {
     assertRefusedName(url, UrlRefusal.DENIED_ADDRESS);
   }
