@@ -112,6 +112,11 @@ import org.slf4j.event.Level;
  */
 public final class ExtractionDefence implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExtractionDefence.class);
+  /**
+   * How an unauthenticated request's client key starts ({@link QuotaKey#forAddress}), in either
+   * {@link ClientScope}: a received raise of such a key is taken whatever its publisher's scope.
+   */
+  static final String ADDRESS_KEY_PREFIX = "a:";
   /** The request attribute under which a request's encoded features are remembered (internal). */
   static final String FEATURES_ATTRIBUTE = "io.modelguard.extraction.features";
   /**
@@ -430,16 +435,18 @@ public final class ExtractionDefence implements AutoCloseable {
    * level here is logged at INFO (at most once a minute, the others at DEBUG) and published to the
    * listener as an {@link ExtractionEvent.Source#EXCHANGE} event: a client refused here for what
    * another instance saw otherwise leaves no trace on this one. A raise from a defence of another
-   * client scope is dropped, counted and logged (at most once a minute).
+   * client scope is dropped, counted and logged (at most once a minute), unless its client is an
+   * address ({@value #ADDRESS_KEY_PREFIX}...), keyed alike in every scope.
    */
   private void received(RiskRaise raise) {
     try {
       if (!exchangeLabel.equals(raise.label())) {
         return; // another model's: one exchange carries them all
       }
-      if (raise.scope() != null && raise.scope() != clientScope) {
+      if (raise.scope() != null && raise.scope() != clientScope && !raise.client().startsWith(ADDRESS_KEY_PREFIX)) {
         // Its key names the client as the other scope does, so it could match no client here; kept,
-        // it would only fill the residuals, and the instances would silently share nothing.
+        // it would only fill the residuals, and the instances would silently share nothing. An
+        // address's key is the same in either scope (clientOf): that raise is taken.
         raisesOfAnotherScope.incrementAndGet();
         exchangeLog.log(Level.WARN, "scope", clock.millis(), null, "ExtractionDefence '{}': dropped a raise from an "
             + "instance whose defence of this label has clientScope {}, where this one's is {}: their client keys "
@@ -586,7 +593,8 @@ public final class ExtractionDefence implements AutoCloseable {
   /**
    * How many raises of this defence's label, received through its {@link Builder#exchange}, it
    * dropped because their publisher's defence has another {@link Builder#clientScope} (see {@link
-   * RiskRaise}), since it was built: a counter that only grows (for meters). One that grows means
+   * RiskRaise}; an address's raise, keyed alike in every scope, is taken and not counted), since
+   * it was built: a counter that only grows (for meters). One that grows means
    * the instances sharing this label are configured apart and share no level; each is also logged,
    * at most once a minute. 0 without an exchange.
    */
@@ -1470,7 +1478,8 @@ public final class ExtractionDefence implements AutoCloseable {
      *   <li>Scope: a raise carries this defence's {@link #clientScope}, and a defence of another
      *       scope drops it (their keys of one client differ, so it could never match), counting it
      *       ({@link ExtractionDefence#raisesOfAnotherScope}) and logging it at most once a minute:
-     *       give every instance's defence of one label the same scope.
+     *       give every instance's defence of one label the same scope. An unauthenticated client's
+     *       raise is taken whatever the scopes: its key, its address's, is the same in both.
      *   <li>Not shared: the detectors' histories (each instance's detectors see the queries it
      *       serves), and later rises of the score within a level. Delivery is best effort: a raise
      *       lost (an exchange disconnected) leaves each instance judging on its own.

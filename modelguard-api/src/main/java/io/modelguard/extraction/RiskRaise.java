@@ -16,7 +16,8 @@ import java.util.Objects;
  * ExtractionDefence.Builder#clientScope}. A receiving defence of another scope drops the raise (its
  * keys of the same client differ, so the raise could never match one, and would only take room),
  * counts it ({@link ExtractionDefence#raisesOfAnotherScope}) and logs it at most once a minute, so
- * that instances configured apart are seen. A raise without a scope (null: from a publisher that
+ * that instances configured apart are seen; a raise of an address's key ({@code a:<address>}, the
+ * same in every scope) is taken whatever its scope. A raise without a scope (null: from a publisher that
  * does not say, such as an older instance or a hand-written message) is taken whatever the
  * receiver's scope, as before scopes were shared.
  *

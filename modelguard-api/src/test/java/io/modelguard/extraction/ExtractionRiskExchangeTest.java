@@ -51,6 +51,13 @@ class ExtractionRiskExchangeTest {
     return ExtractionDefenceTest.scripted(KEYS, clock, detector).exchange(exchange, "digits").build();
   }
 
+  /** {@link #defence} keying clients by tenant ({@link ClientScope#TENANT}). */
+  private ExtractionDefence tenantDefence(MutableClock clock, ExtractionDefenceTest.ScriptedDetector detector,
+      RiskExchange exchange) {
+    return ExtractionDefenceTest.scripted(KEYS, clock, detector).clientScope(ClientScope.TENANT)
+        .exchange(exchange, "digits").build();
+  }
+
   /** Four flags on {@code defence}: OBSERVE → PERTURB → MISINFORM → THROTTLE → BLOCK, score 4. */
   private static void driveToBlock(ExtractionDefence defence, String client) {
     for (int q = 10; q < 14; q++) {
@@ -446,11 +453,9 @@ class ExtractionRiskExchangeTest {
   @Test
   void aRaiseFromADefenceOfAnotherClientScopeIsDroppedCountedAndLogged() {
     RiskExchange exchange = RiskExchange.inProcess();
-    ExtractionDefence tenantA = ExtractionDefenceTest.scripted(KEYS, clockA, detectorA)
-        .clientScope(ClientScope.TENANT).exchange(exchange, "digits").build();
+    ExtractionDefence tenantA = tenantDefence(clockA, detectorA, exchange);
     ExtractionDefence principalB = defence(clockB, detectorB, exchange);
-    ExtractionDefence tenantC = ExtractionDefenceTest.scripted(KEYS, clockB, flagging())
-        .clientScope(ClientScope.TENANT).exchange(exchange, "digits").build();
+    ExtractionDefence tenantC = tenantDefence(clockB, flagging(), exchange);
     RiskExchange.Member other = exchange.join(r -> {});
 
     try (LogCapture log = LogCapture.of(ExtractionDefence.class, Level.DEBUG)) {
@@ -471,6 +476,29 @@ class ExtractionRiskExchangeTest {
     assertThat(principalB.raisesOfAnotherScope()).isEqualTo(4);
     assertThat(principalB.level("a:198.51.100.7")).isEqualTo(RiskLevel.BLOCK);
     assertThat(tenantC.level("a:198.51.100.7")).isEqualTo(RiskLevel.BLOCK);
+  }
+
+  /**
+   * An unauthenticated client is keyed by its address in either scope, so a raise of its key from a
+   * defence of another scope matches it here: it is taken, not dropped as another scope's. Dropping
+   * it let an anonymous client blocked on one instance query the others freely while the instances'
+   * scopes differed (a scope change rolling out), where before they shared its level.
+   */
+  @Test
+  void anAddressKeyedRaiseIsTakenWhateverThePublishersScope() {
+    RiskExchange exchange = RiskExchange.inProcess();
+    ExtractionDefence tenantA = tenantDefence(clockA, detectorA, exchange);
+    ExtractionDefence principalB = defence(clockB, detectorB, exchange);
+    String anonymous = ExtractionDefence.clientOf(new DigitsRequest("{}"), java.util.Optional.empty(),
+        ClientScope.TENANT);
+    assertThat(anonymous).isEqualTo(ExtractionDefence.clientOf(new DigitsRequest("{}"), java.util.Optional.empty(),
+        ClientScope.PRINCIPAL)).startsWith("a:");
+
+    driveToBlock(tenantA, anonymous);
+
+    assertThat(principalB.level(anonymous)).isEqualTo(RiskLevel.BLOCK);
+    assertThat(principalB.admit(anonymous).reason()).contains(ReasonCode.EXTRACTION_BLOCKED);
+    assertThat(principalB.raisesOfAnotherScope()).isZero();
   }
 
   @Test

@@ -266,7 +266,15 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     // it and any request still on its way in a socket buffer.
     long replayWindowMillis = Math.max(REPLAY_WINDOW_MIN.toMillis(), commandTimeout.multipliedBy(2).toMillis());
     if (cluster) {
-      RedisClusterClient c = RedisClusterClient.create(resources.resources(), b.uris);
+      RedisClusterClient c;
+      try {
+        c = RedisClusterClient.create(resources.resources(), b.uris);
+      } catch (RuntimeException e) {
+        // Lettuce refused the seeds (they disagree on TLS, say): nobody will close a store never
+        // returned, so the resources it made for itself stop here.
+        resources.release();
+        throw e;
+      }
       c.setOptions(ClusterClientOptions.builder()
           .autoReconnect(true)
           // Node connections open lazily, so commands must queue while one connects; callers still

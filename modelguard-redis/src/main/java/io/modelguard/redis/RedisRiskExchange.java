@@ -52,7 +52,7 @@ import org.slf4j.event.Level;
  * ({@code at} in epoch milliseconds; {@code from} a random id drawn when the exchange is built, so
  * an instance ignores its own messages; {@code scope}, optional, the publishing defence's {@link
  * io.modelguard.extraction.ClientScope} in lower case, {@code principal} or {@code tenant}: a
- * defence of another scope drops the raise, and one without it is taken by any, see {@link
+ * defence of another scope drops the raise but an address's, and one without it is taken by any, see {@link
  * RiskRaise}). A message that is not such an object (not JSON, another version, a member missing
  * or given twice, a {@code scope} of another name, a raise out of {@link RiskRaise}'s bounds, or longer
  * than {@value #MAX_PAYLOAD_BYTES} bytes, which is not parsed) is ignored, and logged at most once
@@ -455,8 +455,15 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
       RedisRiskExchange exchange = new RedisRiskExchange(this);
       // Jittered, so that instances started together do not retry in step.
       long first = 100 + ThreadLocalRandom.current().nextLong(100);
-      exchange.connectPublisher(first);
-      exchange.subscribe(first);
+      try {
+        exchange.connectPublisher(first);
+        exchange.subscribe(first);
+      } catch (RuntimeException e) {
+        // Lettuce refused the URI at once (a Unix socket without a native transport, say): nobody
+        // will close an exchange never returned, so its client and own resources stop here.
+        exchange.close();
+        throw e;
+      }
       return exchange;
     }
   }

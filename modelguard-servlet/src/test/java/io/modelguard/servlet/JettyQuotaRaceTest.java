@@ -47,6 +47,7 @@ class JettyQuotaRaceTest {
   private static final String PATH = "/race/digits/predict";
 
   private final FakeClock clock = FakeClock.standard();
+  private final ExecutorService clientThreads = Executors.newFixedThreadPool(8);
   private Deployment deployment;
   private HttpClient http;
 
@@ -72,13 +73,17 @@ class JettyQuotaRaceTest {
         .build();
     deployment = new JettyRuntime().start("", List.of(filter), List.of(ServletDef.of(OpenServlet.class, "/race/*")),
         Map.of(), false);
-    http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(8)).build();
+    http = HttpClient.newBuilder().executor(clientThreads).build();
   }
 
   @AfterEach
   void stop() throws Exception {
-    if (deployment != null) {
-      deployment.close();
+    try {
+      if (deployment != null) {
+        deployment.close();
+      }
+    } finally {
+      clientThreads.shutdownNow();
     }
   }
 
