@@ -9,7 +9,11 @@ public final class BodyTooLargeException extends IOException {
   /** The cap that was exceeded, in bytes. */
   private final int limit;
 
-  /** The body is larger than {@code limit} bytes. */
+  /**
+   * The body is larger than {@code limit} bytes.
+   *
+   * @param limit the cap the body exceeded, in bytes
+   */
   public BodyTooLargeException(int limit) {
     super("request body exceeds " + limit + " bytes");
     this.limit = limit;

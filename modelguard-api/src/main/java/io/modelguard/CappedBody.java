@@ -46,7 +46,11 @@ public final class CappedBody {
     InputStream open() throws IOException;
   }
 
-  /** A body read lazily from {@code source}. */
+  /**
+   * A body read lazily from {@code source}.
+   *
+   * @param source opens the body's stream, at most once and only when first read; not null
+   */
   public CappedBody(InputStreamSource source) {
     this.source = Objects.requireNonNull(source, "source");
   }
@@ -57,6 +61,8 @@ public final class CappedBody {
    * larger than {@code maxBytes}, refused); if an earlier smaller cap stopped the read, the body is
    * known to be larger than that cap.
    *
+   * @param maxBytes the most bytes to accept, 0 to {@link #MAX_CAP}
+   * @return the whole body, empty if there is none
    * @throws BodyTooLargeException if the body is larger than {@code maxBytes}
    * @throws IOException if the stream failed, on this read or an earlier one (a {@link
    *     RuntimeException} from the stream included, as the cause: once it fails, the stream is
@@ -66,6 +72,7 @@ public final class CappedBody {
    *     it (an {@link IllegalStateException} once the application took the reader) is the server's
    *     fault, not an unreadable body, so a policy fails on it ({@code internal.error}, logged)
    *     rather than refusing the client's input
+   * @throws IllegalArgumentException if {@code maxBytes} is negative or above {@link #MAX_CAP}
    */
   public byte[] read(int maxBytes) throws IOException {
     if (maxBytes < 0 || maxBytes > MAX_CAP) {
@@ -99,6 +106,8 @@ public final class CappedBody {
   /**
    * The bytes read so far, for replay to the application, and whether they are the whole body.
    * When incomplete, the caller continues with the original stream after these bytes.
+   *
+   * @return the bytes read so far, empty if nothing was read; shared, so callers must not modify it
    */
   public byte[] bytesRead() {
     return bytes == null ? new byte[0] : bytes;
@@ -121,6 +130,9 @@ public final class CappedBody {
    * request. A larger body is not read: the adapter denies at once and closes the connection. A
    * client that stops sending holds the thread until the container's idle timeout ends the read,
    * as it would on an allowed request. Never throws: a failed read returns false.
+   *
+   * @param declaredLength the request's {@code Content-Length}, or -1 if it has none
+   * @return true if the whole body has now been read; false if it was too long, or the read failed
    */
   public boolean discardRest(long declaredLength) {
     if (complete) {
@@ -157,6 +169,10 @@ public final class CappedBody {
    * encoding) may still have bytes on the connection that nobody read: a denial answered now leaves
    * them there, so the connection must not be reused. Pass {@code chunked} true too for any body of
    * unknown length, such as one without {@code Content-Length} over HTTP/2, which has no chunking.
+   *
+   * @param declaredLength the request's {@code Content-Length}, or -1 if it has none
+   * @param chunked whether the body is chunked or otherwise of unknown length
+   * @return true if the connection may hold unread body bytes and must be closed after the response
    */
   public boolean leavesUnreadBytes(long declaredLength, boolean chunked) {
     return (declaredLength > 0 || chunked) && !(consumed() && complete);

@@ -30,6 +30,11 @@ public final class Endpoint {
    * An endpoint for {@code model} (which may be null when it could not be resolved). A model id
    * that is not 1–64 characters of {@code [A-Za-z0-9._-]} starting with a letter or digit is
    * treated as unresolved, so a hostile path never reaches policies or response headers.
+   *
+   * @param model the model id, or null if the endpoint has none
+   * @param chain the name of the policy chain that guards the endpoint; not null
+   * @param cost the cost units of one call, at least 1
+   * @return a new endpoint, its model null if {@code model} is not a valid model id
    */
   public static Endpoint of(String model, String chain, int cost) {
     return new Endpoint(isValidModelId(model) ? model : null, chain, cost, false);
@@ -41,6 +46,10 @@ public final class Endpoint {
    * not match the template, or the value is not a model id). The engine denies such a request
    * ({@code authz.model_forbidden}) whatever its chain, once it is authenticated ({@link
    * #isUnresolved}).
+   *
+   * @param chain the name of the policy chain that guards the endpoint; not null
+   * @param cost the cost units of one call, at least 1
+   * @return a new endpoint with no model, marked unresolved
    */
   public static Endpoint unresolved(String chain, int cost) {
     return new Endpoint(null, chain, cost, true);
@@ -50,6 +59,8 @@ public final class Endpoint {
    * Whether the request was meant to name a model and does not ({@link #unresolved}); false for
    * an endpoint without a model by design, such as a catalog whose template declares no model
    * variable.
+   *
+   * @return true for an endpoint built by {@link #unresolved}
    */
   public boolean isUnresolved() {
     return unresolved;
@@ -58,6 +69,9 @@ public final class Endpoint {
   /**
    * Whether {@code id} is a syntactically valid model id: 1–64 characters of {@code
    * [A-Za-z0-9._-]}, the first a letter or digit.
+   *
+   * @param id the candidate id; null is not valid
+   * @return true if {@code id} may be used as a model id
    */
   public static boolean isValidModelId(String id) {
     // A loop, not a regular expression: adapters check the id of every request.
@@ -85,6 +99,8 @@ public final class Endpoint {
    * template declares no model variable) passes to its chain, where {@link
    * io.modelguard.authz.ModelAccessPolicy} denies it and a {@link io.modelguard.quota.QuotaPolicy}
    * charges it nothing.
+   *
+   * @return the model id, or empty if the endpoint has none
    */
   public Optional<String> model() {
     return Optional.ofNullable(model);
@@ -95,7 +111,11 @@ public final class Endpoint {
     return chain;
   }
 
-  /** Cost units of one call, at least 1. */
+  /**
+   * Cost units of one call, at least 1.
+   *
+   * @return the cost of one call, at least 1
+   */
   public int cost() {
     return cost;
   }

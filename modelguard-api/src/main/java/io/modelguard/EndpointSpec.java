@@ -47,13 +47,21 @@ public final class EndpointSpec {
   /**
    * A spec for {@code model} (an id or {@code "{variable}"}), {@code chain} and {@code cost}.
    *
+   * @param model a model id, or {@code "{variable}"} to take it from a path variable
+   * @param chain the name of the policy chain
+   * @param cost the cost units of one call, at least 1
+   * @return a new spec without a path template
    * @throws IllegalArgumentException naming the field that is invalid
    */
   public static EndpointSpec of(String model, String chain, int cost) {
     return new EndpointSpec(model, chain, cost, null);
   }
 
-  /** {@return the spec an annotation describes, including its servlet {@code path} template} */
+  /**
+   * {@return the spec an annotation describes, including its servlet {@code path} template}
+   *
+   * @param annotation the annotation as found on a method or class; not null
+   */
   public static EndpointSpec from(ModelSecured annotation) {
     return new EndpointSpec(annotation.model(), annotation.chain(), annotation.cost(), annotation.path());
   }
@@ -64,6 +72,10 @@ public final class EndpointSpec {
    * first); failing those, on the class ({@link #forClass}). A method's annotation, its own or
    * inherited, overrides the class's.
    *
+   * @param method the resource method, as declared on any class
+   * @param resourceClass the class the method is invoked on, possibly a subclass of its declaring
+   *     class
+   * @return the spec, or empty if neither the method chain nor the class carries the annotation
    * @throws IllegalArgumentException if, on the way, a method or class carries an annotation that
    *     is itself annotated with {@code @ModelSecured} (a composed annotation): it is read only where
    *     it is written, so the element would silently go unguarded
@@ -83,6 +95,8 @@ public final class EndpointSpec {
    * Finds {@code @ModelSecured} on a class, its superclasses or, failing those, its interfaces,
    * nearest first.
    *
+   * @param type the resource class whose hierarchy to search; not null
+   * @return the spec of the nearest annotation, or empty if no class or interface carries one
    * @throws IllegalArgumentException if, on the way, a class carries a composed annotation (one
    *     annotated with {@code @ModelSecured}), as in {@link #forMethod}
    */
@@ -140,7 +154,11 @@ public final class EndpointSpec {
     return Optional.ofNullable(pathTemplate);
   }
 
-  /** {@return a copy with another path template (for path rules configured in code)} */
+  /**
+   * {@return a copy with another path template (for path rules configured in code)}
+   *
+   * @param path the new path template relative to the context path, or null for none
+   */
   public EndpointSpec withPath(String path) {
     return new EndpointSpec(variable == null ? model : "{" + variable + "}", chain, cost, path);
   }
@@ -150,6 +168,10 @@ public final class EndpointSpec {
    * request path (or null). An unresolvable or invalid model id yields an endpoint without a model.
    * Prefer {@link #resolve(Function, Predicate)}, which tells such a request from one for an
    * endpoint without a model by design.
+   *
+   * @param pathVariables maps a variable name to its value in the request path, or to null if
+   *     absent
+   * @return the endpoint of the request, without a model if none could be resolved
    */
   public Endpoint resolve(Function<String, String> pathVariables) {
     return resolve(pathVariables, name -> false);
@@ -162,6 +184,11 @@ public final class EndpointSpec {
    * in the path yields {@link Endpoint#unresolved}, which the engine denies; an undeclared one an
    * endpoint without a model (such as a catalog on {@code /v1/models} under the default {@code
    * model = "{model}"}).
+   *
+   * @param pathVariables maps a variable name to its value in the request path, or to null if
+   *     absent
+   * @param declared tests whether the endpoint's path template declares a variable name
+   * @return the endpoint of the request: with a model, without one, or unresolved
    */
   public Endpoint resolve(Function<String, String> pathVariables, Predicate<String> declared) {
     if (model != null) {

@@ -52,7 +52,11 @@ public final class GuardContext {
     return Optional.ofNullable(principal);
   }
 
-  /** {@return the tier registered under {@code name}, if any} */
+  /**
+   * {@return the tier registered under {@code name}, if any}
+   *
+   * @param name the tier name, compared exactly
+   */
   public Optional<Tier> tier(String name) {
     return guard.tier(name);
   }
@@ -61,12 +65,18 @@ public final class GuardContext {
    * Whether the engine registers any tier ({@link ModelGuard.Builder#tier}). If it registers none,
    * principals' tiers come from their credentials alone, and {@link #tier(String)} is empty for
    * every name: a tier name cannot be checked against the engine then.
+   *
+   * @return true if at least one tier is registered
    */
   public boolean registersTiers() {
     return !guard.tiers().isEmpty();
   }
 
-  /** {@return whether {@code model} is registered with the engine} */
+  /**
+   * {@return whether {@code model} is registered with the engine}
+   *
+   * @param model the model id, compared exactly
+   */
   public boolean isRegisteredModel(String model) {
     return guard.isRegisteredModel(model);
   }

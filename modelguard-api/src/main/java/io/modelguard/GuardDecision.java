@@ -56,17 +56,31 @@ public final class GuardDecision {
     this.operatorNote = operatorNote;
   }
 
-  /** Let the request continue to the next policy. */
+  /**
+   * Let the request continue to the next policy.
+   *
+   * @return the shared allow decision, with no header and no principal
+   */
   public static GuardDecision allow() {
     return ALLOW;
   }
 
-  /** Authentication succeeded: continue, and {@code principal} is who is calling. */
+  /**
+   * Authentication succeeded: continue, and {@code principal} is who is calling.
+   *
+   * @param principal who is calling; not null
+   * @return a new allow decision carrying {@code principal}
+   */
   public static GuardDecision authenticated(Principal principal) {
     return new GuardDecision(true, null, null, Objects.requireNonNull(principal, "principal"), Map.of(), null, null, null, null);
   }
 
-  /** Deny with {@code reason} and the reason's generic detail. */
+  /**
+   * Deny with {@code reason} and the reason's generic detail.
+   *
+   * @param reason the reason code sent to the client; not null
+   * @return a new denial
+   */
   public static GuardDecision deny(ReasonCode reason) {
     return new GuardDecision(false, Objects.requireNonNull(reason, "reason"), null, null, Map.of(), null, null, null, null);
   }
@@ -74,6 +88,10 @@ public final class GuardDecision {
   /**
    * Deny with {@code reason} and a detail for the client. The detail must be safe to show: never a
    * parser message, token, key or stack trace.
+   *
+   * @param reason the reason code sent to the client; not null
+   * @param detail the problem's {@code detail} for the client; not null
+   * @return a new denial
    */
   public static GuardDecision deny(ReasonCode reason, String detail) {
     return new GuardDecision(
@@ -85,6 +103,8 @@ public final class GuardDecision {
    * {@code auth.invalid_token} with the detail "Present exactly one credential.", the engine's
    * answer when two authenticators succeed and the built-in authenticators' when they see a second
    * credential header.
+   *
+   * @return the shared denial
    */
   public static GuardDecision moreThanOneCredential() {
     return MORE_THAN_ONE_CREDENTIAL;
@@ -95,6 +115,9 @@ public final class GuardDecision {
    * does not merge plain headers: a later policy's header of the same name replaces this one. For
    * the rate-limit fields, which several policies share, use {@link #withRateLimit}.
    *
+   * @param name the header name, an HTTP token; not null
+   * @param value the header value; not null
+   * @return a new decision; this one is unchanged
    * @throws IllegalArgumentException if {@code name} is not an HTTP token or {@code value} holds a
    *     control character other than a tab (a line break would let it add headers of its own) or a
    *     character beyond ISO-8859-1 (above {@code U+00FF}), which HTTP/1.1 cannot carry: containers
@@ -111,6 +134,9 @@ public final class GuardDecision {
   /**
    * A copy with all of {@code more} added to the response headers.
    *
+   * @param more header name to value, each checked as by {@link #withHeader(String, String)}; not
+   *     null
+   * @return a new decision, or this one if {@code more} is empty
    * @throws IllegalArgumentException as {@link #withHeader(String, String)} does
    */
   public GuardDecision withHeaders(Map<String, String> more) {
@@ -129,6 +155,9 @@ public final class GuardDecision {
    * policy), replacing earlier values, and the engine merges the items with those of the other
    * policies that decide the request into one list per field (see {@link ModelGuard}). Replaces
    * items an earlier call set.
+   *
+   * @param items the quota's rate-limit items; not null
+   * @return a new decision; this one is unchanged
    */
   public GuardDecision withRateLimit(RateLimitItems items) {
     Objects.requireNonNull(items, "items");
@@ -143,7 +172,12 @@ public final class GuardDecision {
         challengeScope, items, operatorNote);
   }
 
-  /** {@return a copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire)} */
+  /**
+   * {@return a copy with the time after which a retry may succeed (denials only; rounded up to seconds on the wire)}
+   *
+   * @param retryAfter the wait, not negative; not null
+   * @throws IllegalArgumentException if {@code retryAfter} is negative
+   */
   public GuardDecision withRetryAfter(Duration retryAfter) {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative");
@@ -154,6 +188,8 @@ public final class GuardDecision {
   /**
    * A copy naming the OAuth scope the caller lacks, for example {@code model:digits:invoke}.
    *
+   * @param scope the missing scope, or several separated by single spaces; not null or empty
+   * @return a new decision; this one is unchanged
    * @throws IllegalArgumentException if {@code scope} is not space-separated RFC 6749 scope tokens
    *     (it is written inside a quoted string of {@code WWW-Authenticate})
    */
@@ -184,6 +220,8 @@ public final class GuardDecision {
    * key a dashboard, needs no escaping in a log line and cannot grow: a decision has none unless a
    * policy sets it. Replaces a note an earlier call set.
    *
+   * @param note the token, 1 to {@value #MAX_OPERATOR_NOTE} characters; not null
+   * @return a new denial; this one is unchanged
    * @throws IllegalStateException if this decision allows the request (the engine publishes notes
    *     of denials only, and would drop this one)
    * @throws IllegalArgumentException if {@code note} is empty, longer than {@value
@@ -299,7 +337,11 @@ public final class GuardDecision {
     return Optional.ofNullable(principal);
   }
 
-  /** Headers to add to the response, whether allowed or denied. */
+  /**
+   * Headers to add to the response, whether allowed or denied.
+   *
+   * @return header name to value, in the order set; unmodifiable, empty if none
+   */
   public Map<String, String> headers() {
     return headers;
   }
@@ -317,6 +359,8 @@ public final class GuardDecision {
   /**
    * The note for the operator a policy set with {@link #withOperatorNote}: for logs, audit events
    * and metrics, never for the client. Empty by default.
+   *
+   * @return the note, or empty if none was set
    */
   public Optional<String> operatorNote() {
     return Optional.ofNullable(operatorNote);

@@ -18,10 +18,18 @@ public interface InferenceRequest {
   /** {@return the request path relative to the application (no context path, no query string)} */
   String path();
 
-  /** {@return the first value of header {@code name} (case-insensitive), if present} */
+  /**
+   * {@return the first value of header {@code name} (case-insensitive), if present}
+   *
+   * @param name the header name, matched ignoring case
+   */
   Optional<String> header(String name);
 
-  /** {@return every value of header {@code name} (case-insensitive), in order; empty if absent} */
+  /**
+   * {@return every value of header {@code name} (case-insensitive), in order; empty if absent}
+   *
+   * @param name the header name, matched ignoring case
+   */
   List<String> headers(String name);
 
   /** {@return the client's network address as the container sees it, if known} */
@@ -54,6 +62,8 @@ public interface InferenceRequest {
    * detect excess). Later calls return the same bytes; the adapter replays them to the
    * application, so nothing is lost by reading here.
    *
+   * @param maxBytes the most bytes to accept, not negative
+   * @return the whole body, empty if there is none; shared, so callers must not modify it
    * @throws BodyTooLargeException if the body is longer than {@code maxBytes}
    * @throws IOException if reading fails
    */

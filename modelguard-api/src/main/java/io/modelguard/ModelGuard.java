@@ -105,7 +105,11 @@ public final class ModelGuard {
     this.listeners = all.toArray(new GuardListener[0]);
   }
 
-  /** Starts a builder. Defaults: system UTC clock, secure random, SLF4J audit log on. */
+  /**
+   * Starts a builder. Defaults: system UTC clock, secure random, SLF4J audit log on.
+   *
+   * @return a new builder with the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -122,6 +126,10 @@ public final class ModelGuard {
    * as a fail-closed store's answer does; any other exception stays an internal error. A policy or
    * listener that throws {@link InterruptedException} leaves the thread's interrupt status set, as
    * it would be had the engine let the exception through.
+   *
+   * @param request the request, with its resolved endpoint; not null
+   * @return the decision for the adapter to enforce: allow, or a denial to render as a problem
+   *     response
    */
   public GuardDecision check(InferenceRequest request) {
     Endpoint endpoint = request.endpoint();
@@ -391,7 +399,11 @@ public final class ModelGuard {
    * ResponseContext#status()}. Responses the application did not write (a container's error page or
    * redirect, the guard's own problem responses) are not model output and do not come here.
    *
+   * @param request the request {@link #check} allowed
+   * @param decision the decision {@link #check} returned for it, an allow
    * @param status the response's HTTP status, a three-digit code (100 to 999)
+   * @param output the body and media type the application produced
+   * @return the output to send: {@code output} itself, or what the output policies replaced it with
    * @throws IllegalArgumentException if {@code decision} is a denial, or {@code status} is not a
    *     three-digit code
    * @throws GuardFailureException if a fail-closed output policy threw, or any output policy threw
@@ -429,6 +441,10 @@ public final class ModelGuard {
    * Runs the output policies as on a {@code 200} response: {@code onResponse(request, decision, 200,
    * output)}.
    *
+   * @param request the request {@link #check} allowed
+   * @param decision the decision {@link #check} returned for it, an allow
+   * @param output the body and media type the application produced
+   * @return the output to send
    * @throws IllegalArgumentException if {@code decision} is a denial
    * @throws GuardFailureException if a fail-closed output policy threw
    * @deprecated output policies run on error responses too and may act on the status (see {@link
@@ -441,7 +457,11 @@ public final class ModelGuard {
     return onResponse(request, decision, 200, output);
   }
 
-  /** {@return whether a chain called {@code name} exists} */
+  /**
+   * {@return whether a chain called {@code name} exists}
+   *
+   * @param name the chain name, compared exactly
+   */
   public boolean hasChain(String name) {
     return chains.containsKey(name);
   }
@@ -449,6 +469,8 @@ public final class ModelGuard {
   /**
    * The chain called {@code name}.
    *
+   * @param name the chain name, compared exactly
+   * @return the chain
    * @throws IllegalArgumentException naming the chain and the chains that exist, if there is none
    */
   public PolicyChain chain(String name) {
@@ -464,6 +486,8 @@ public final class ModelGuard {
    * Checks at deployment that an endpoint's chain exists; adapters call it so that a typo in
    * {@code @ModelSecured(chain = ...)} fails start-up rather than requests.
    *
+   * @param spec the endpoint's specification
+   * @return {@code spec} itself
    * @throws IllegalArgumentException if the chain is unknown
    */
   public EndpointSpec validate(EndpointSpec spec) {
@@ -471,7 +495,11 @@ public final class ModelGuard {
     return spec;
   }
 
-  /** {@return the tier registered as {@code name}} */
+  /**
+   * {@return the tier registered as {@code name}}
+   *
+   * @param name the tier name, compared exactly
+   */
   public Optional<Tier> tier(String name) {
     return Optional.ofNullable(tiers.get(name));
   }
@@ -481,7 +509,11 @@ public final class ModelGuard {
     return tiers;
   }
 
-  /** {@return whether {@code model} is registered} */
+  /**
+   * {@return whether {@code model} is registered}
+   *
+   * @param model the model id, compared exactly
+   */
   public boolean isRegisteredModel(String model) {
     return models.contains(model);
   }
@@ -491,7 +523,11 @@ public final class ModelGuard {
     return models;
   }
 
-  /** {@return the models {@code principal} may invoke: its tier's, narrowed by its own allowed models} */
+  /**
+   * {@return the models {@code principal} may invoke: its tier's, narrowed by its own allowed models}
+   *
+   * @param principal the caller; one without a tier, or with an unregistered tier, may invoke none
+   */
   public Set<String> modelsFor(Principal principal) {
     Tier tier = principal.tier().map(tiers::get).orElse(null);
     if (tier == null) {
@@ -596,7 +632,12 @@ public final class ModelGuard {
    * @param tiers the registered tier names ({@link Builder#tier}); immutable
    */
   public record Configuration(Set<String> models, Set<String> tiers) {
-    /** Copies both sets. */
+    /**
+     * Copies both sets.
+     *
+     * @param models the registered model ids; copied
+     * @param tiers the registered tier names; copied
+     */
     public Configuration {
       models = Set.copyOf(models);
       tiers = Set.copyOf(tiers);
@@ -605,6 +646,9 @@ public final class ModelGuard {
     /**
      * The names among {@code names} that are not registered models, sorted; empty if the engine
      * registers no models (nothing to check against).
+     *
+     * @param names the model ids to check
+     * @return the unknown ones, sorted; empty if all are known or no model is registered
      */
     public List<String> unknownModels(Collection<String> names) {
       return models.isEmpty() ? List.of() : names.stream().filter(n -> !models.contains(n)).sorted().toList();
@@ -613,6 +657,9 @@ public final class ModelGuard {
     /**
      * The names among {@code names} that are not registered tiers, sorted; empty if the engine
      * registers no tiers (principals' tiers then come from their credentials alone).
+     *
+     * @param names the tier names to check
+     * @return the unknown ones, sorted; empty if all are known or no tier is registered
      */
     public List<String> unknownTiers(Collection<String> names) {
       return tiers.isEmpty() ? List.of() : names.stream().filter(n -> !tiers.contains(n)).sorted().toList();
@@ -635,6 +682,7 @@ public final class ModelGuard {
     /**
      * The clock every policy uses. Default: {@link Clock#systemUTC()}.
      *
+     * @param clock the clock; not null
      * @return this builder
      */
     public Builder clock(Clock clock) {
@@ -645,6 +693,7 @@ public final class ModelGuard {
     /**
      * The random source every policy uses. Default: {@link RandomSource#secure()}.
      *
+     * @param random the random source; not null
      * @return this builder
      */
     public Builder random(RandomSource random) {
@@ -658,6 +707,9 @@ public final class ModelGuard {
      * {@code 403 authz.model_forbidden} once the chain's AUTHORIZE policies have run (they may
      * refuse it first, as {@code ModelAccessPolicy} does), before any later policy, whatever the
      * chain.
+     *
+     * @param ids the model ids; an invalid id is reported by {@link #build()}
+     * @return this builder
      */
     public Builder models(String... ids) {
       for (String id : ids) {
@@ -670,7 +722,13 @@ public final class ModelGuard {
       return this;
     }
 
-    /** Registers a tier; its name must be unique. */
+    /**
+     * Registers a tier; its name must be unique.
+     *
+     * @param tier the tier; not null (a second tier of the same name is reported by {@link
+     *     #build()})
+     * @return this builder
+     */
     public Builder tier(Tier tier) {
       Objects.requireNonNull(tier, "tier");
       if (tiers.putIfAbsent(tier.name(), tier) != null) {
@@ -679,14 +737,26 @@ public final class ModelGuard {
       return this;
     }
 
-    /** Registers a chain built by {@code spec}. */
+    /**
+     * Registers a chain built by {@code spec}.
+     *
+     * @param name the chain name, 1 to 64 characters of {@code [A-Za-z0-9._-]}
+     * @param spec adds the chain's policies to the builder it is given
+     * @return this builder
+     */
     public Builder chain(String name, Consumer<PolicyChain.Builder> spec) {
       PolicyChain.Builder b = PolicyChain.builder(name);
       spec.accept(b);
       return chain(b.build());
     }
 
-    /** Registers a chain; its name must be unique. */
+    /**
+     * Registers a chain; its name must be unique.
+     *
+     * @param chain the chain; not null (a second chain of the same name is reported by {@link
+     *     #build()})
+     * @return this builder
+     */
     public Builder chain(PolicyChain chain) {
       Objects.requireNonNull(chain, "chain");
       if (chains.putIfAbsent(chain.name(), chain) != null) {
@@ -698,6 +768,7 @@ public final class ModelGuard {
     /**
      * Adds an event listener (called synchronously, in registration order).
      *
+     * @param listener the listener; not null
      * @return this builder
      */
     public Builder listener(GuardListener listener) {
@@ -708,6 +779,7 @@ public final class ModelGuard {
     /**
      * Whether to log one audit line per decision through SLF4J. Default: true.
      *
+     * @param enabled false to turn the audit line off (listeners still receive every event)
      * @return this builder
      */
     public Builder auditLog(boolean enabled) {
@@ -721,6 +793,7 @@ public final class ModelGuard {
      * OutputPolicy#configurationProblems}; a {@link Policy#forModels} scope naming an unregistered
      * model, say).
      *
+     * @return the engine, immutable
      * @throws IllegalStateException listing every configuration problem, each naming its field
      */
     public ModelGuard build() {

@@ -14,12 +14,21 @@ public final class ModelOutput {
     this.contentType = contentType;
   }
 
-  /** {@return an output of {@code body} with {@code contentType} (which may be null if unknown)} */
+  /**
+   * {@return an output of {@code body} with {@code contentType} (which may be null if unknown)}
+   *
+   * @param body the output bytes; not null
+   * @param contentType the media type, or null if unknown
+   */
   public static ModelOutput of(byte[] body, String contentType) {
     return new ModelOutput(body, contentType);
   }
 
-  /** {@return a UTF-8 JSON output} */
+  /**
+   * {@return a UTF-8 JSON output}
+   *
+   * @param json the JSON text, encoded as UTF-8; not null
+   */
   public static ModelOutput json(String json) {
     return new ModelOutput(json.getBytes(StandardCharsets.UTF_8), "application/json");
   }

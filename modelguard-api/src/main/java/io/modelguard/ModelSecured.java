@@ -43,13 +43,19 @@ public @interface ModelSecured {
    * names no valid model id is denied ({@code authz.model_forbidden}, see {@link
    * Endpoint#isUnresolved()}); where no template declares the variable (a catalog on {@code
    * /v1/models}), the endpoint has no model. Default: {@code "{model}"}.
+   *
+   * @return the model id, or {@code "{variable}"} naming the path variable that holds it
    */
   String model() default "{model}";
 
   /** {@return the name of the policy chain to apply, as registered in {@link ModelGuard}. Default: {@code "default"}} */
   String chain() default ModelGuard.DEFAULT_CHAIN;
 
-  /** Cost units one call consumes from quotas. Must be at least 1. Default: 1. */
+  /**
+   * Cost units one call consumes from quotas. Must be at least 1. Default: 1.
+   *
+   * @return the cost of one call, at least 1
+   */
   int cost() default 1;
 
   /**
@@ -58,6 +64,8 @@ public @interface ModelSecured {
    * empty segment (a trailing {@code /} or {@code //}) is invalid, see {@link
    * PathTemplate#compile}, and fails deployment. JAX-RS takes path variables from {@code @Path} and
    * ignores this. Default: none.
+   *
+   * @return the servlet path template, or empty for none
    */
   String path() default "";
 }

@@ -14,7 +14,11 @@ import java.util.List;
 @FunctionalInterface
 public interface OutputPolicy {
 
-  /** {@return the output to pass on: {@code context.output()} unchanged, or a rewritten one} */
+  /**
+   * {@return the output to pass on: {@code context.output()} unchanged, or a rewritten one}
+   *
+   * @param context the response, the request it answers and the output so far; not null
+   */
   ModelOutput apply(ResponseContext context);
 
   /**
@@ -28,6 +32,9 @@ public interface OutputPolicy {
    * wrapped one's problems too.
    *
    * <p>Default: none.
+   *
+   * @param configuration the models and tiers the engine being built registers
+   * @return one line per problem; empty if there is none
    */
   default List<String> configurationProblems(ModelGuard.Configuration configuration) {
     return List.of();
@@ -42,6 +49,8 @@ public interface OutputPolicy {
    * its {@link ModelGuard.Builder#build()} ({@link #configurationProblems}), as are the wrapped
    * policy's own problems.
    *
+   * @param models the model ids the policy applies to: at least one, each once, none null
+   * @return a new output policy that applies this one to those models' responses only
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
    */

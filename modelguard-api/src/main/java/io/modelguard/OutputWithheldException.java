@@ -14,7 +14,11 @@ package io.modelguard;
 public final class OutputWithheldException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** An exception whose {@code message} says why the output is withheld (logged, never sent). */
+  /**
+   * An exception whose {@code message} says why the output is withheld (logged, never sent).
+   *
+   * @param message why the output is withheld, for the log
+   */
   public OutputWithheldException(String message) {
     super(message, null, false, false);
   }

@@ -70,7 +70,11 @@ public final class PathTemplate {
     return new PathTemplate(template);
   }
 
-  /** {@return whether the template has a variable {@code name} (a segment {@code {name}})} */
+  /**
+   * {@return whether the template has a variable {@code name} (a segment {@code {name}})}
+   *
+   * @param name the variable name, without braces
+   */
   public boolean declares(String name) {
     for (int i = 0; i < segments.length; i++) {
       if (variable[i] && segments[i].equals(name)) {
@@ -110,7 +114,11 @@ public final class PathTemplate {
     return true;
   }
 
-  /** {@return the variables bound by {@code path}, or empty if it does not match} */
+  /**
+   * {@return the variables bound by {@code path}, or empty if it does not match}
+   *
+   * @param path the request path, relative to the context path
+   */
   public Optional<Map<String, String>> match(String path) {
     Map<String, String> vars = new HashMap<>(4);
     return scan(path, null, vars) == null ? Optional.empty() : Optional.of(vars);
@@ -119,6 +127,9 @@ public final class PathTemplate {
   /**
    * Whether {@code path} matches, as {@code match(path).isPresent()} but without building the
    * variables: adapters call it on every request.
+   *
+   * @param path the request path, relative to the context path
+   * @return true if every segment matches
    */
   public boolean matches(String path) {
     return scan(path, null, null) != null;
@@ -128,6 +139,10 @@ public final class PathTemplate {
    * The value {@code path} binds to the variable {@code name}, or null if {@code path} does not
    * match or the template has no variable {@code name}. As {@code match(path).map(v ->
    * v.get(name))}, but builds no map: adapters call it on every request.
+   *
+   * @param path the request path, relative to the context path
+   * @param name the variable name, without braces; not null
+   * @return the variable's value, or null
    */
   public String variable(String path, String name) {
     String value = scan(path, Objects.requireNonNull(name, "name"), null);
@@ -142,6 +157,9 @@ public final class PathTemplate {
    * so a servlet reading a variable of a path its filter guarded reads it the same way, for the
    * model the guard admitted: {@code variable(path, name)}, else {@code
    * variable(withoutEmptySegments(path), name)}.
+   *
+   * @param path the path to normalise; not null
+   * @return the path without empty segments
    */
   public static String withoutEmptySegments(String path) {
     if (path.indexOf("//") < 0 && (path.length() < 2 || !path.endsWith("/"))) {

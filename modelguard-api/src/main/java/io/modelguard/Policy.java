@@ -13,7 +13,12 @@ import java.util.List;
 @FunctionalInterface
 public interface Policy {
 
-  /** Decides on one request. Return {@link GuardDecision#allow()} to let later policies run. */
+  /**
+   * Decides on one request. Return {@link GuardDecision#allow()} to let later policies run.
+   *
+   * @param context the request, its endpoint and what earlier policies decided; not null
+   * @return the decision; never null: allow to go on, deny to stop the chain
+   */
   GuardDecision evaluate(GuardContext context);
 
   /**
@@ -27,6 +32,9 @@ public interface Policy {
    * wrapped one's problems too.
    *
    * <p>Default: none.
+   *
+   * @param configuration the models and tiers the engine being built registers
+   * @return one line per problem; empty if there is none
    */
   default List<String> configurationProblems(ModelGuard.Configuration configuration) {
     return List.of();
@@ -45,6 +53,8 @@ public interface Policy {
    * io.modelguard.input.ModelInputPolicy} and authenticators ({@link
    * io.modelguard.authn.ApiKeyAuthenticator}, {@link io.modelguard.authn.jwt.JwtAuthenticator})
    * return true, and {@link #forModels} the wrapped policy's answer.
+   *
+   * @return true if a failure of this policy must deny the request whatever its failure mode
    */
   default boolean mustFailClosed() {
     return false;
@@ -64,6 +74,8 @@ public interface Policy {
    *
    * <p>Default: false. The library's {@link io.modelguard.quota.QuotaPolicy} returns true, and
    * {@link #forModels} the wrapped policy's answer.
+   *
+   * @return true if this policy does nothing without a principal and must run after authentication
    */
   default boolean requiresPrincipal() {
     return false;
@@ -79,6 +91,8 @@ public interface Policy {
    * and the denial stands.
    *
    * <p>Default: nothing.
+   *
+   * @param context the context of the denied request, as {@link #evaluate} saw it
    */
   default void release(GuardContext context) {}
 
@@ -92,6 +106,8 @@ public interface Policy {
    * policy's own problems. It must fail closed if the wrapped policy must ({@link #mustFailClosed}), and needs a principal
    * if the wrapped policy does ({@link #requiresPrincipal}).
    *
+   * @param models the model ids the policy applies to: at least one, each once, none null
+   * @return a new policy that evaluates this one for those models only
    * @throws IllegalArgumentException if {@code models} is empty or names a model twice
    * @throws NullPointerException if a model is null
    */

@@ -32,7 +32,13 @@ public final class PolicyChain {
     this.authenticators = (int) req.stream().filter(s -> s.phase() == Phase.AUTHENTICATE).count();
   }
 
-  /** Starts a chain called {@code name} (1–64 characters of {@code [A-Za-z0-9._-]}). */
+  /**
+   * Starts a chain called {@code name} (1–64 characters of {@code [A-Za-z0-9._-]}).
+   *
+   * @param name the chain name
+   * @return a new builder with no policies
+   * @throws IllegalArgumentException if {@code name} is null or not such a name
+   */
   public static Builder builder(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("chain name must match " + NAME.pattern() + ", was '" + name + "'");
@@ -87,7 +93,14 @@ public final class PolicyChain {
       this.name = name;
     }
 
-    /** Adds a fail-closed request policy. */
+    /**
+     * Adds a fail-closed request policy.
+     *
+     * @param phase the phase the policy runs in; not null
+     * @param name the policy's name, unique within the chain (it appears in logs and events)
+     * @param policy the policy; not null
+     * @return this builder
+     */
     public Builder policy(Phase phase, String name, Policy policy) {
       return policy(phase, name, policy, FailureMode.CLOSED);
     }
@@ -95,6 +108,12 @@ public final class PolicyChain {
     /**
      * Adds a request policy with an explicit failure mode.
      *
+     * @param phase the phase the policy runs in; not null
+     * @param name the policy's name, unique within the chain (it appears in logs and events)
+     * @param policy the policy; not null
+     * @param failureMode whether a thrown exception denies the request ({@code CLOSED}) or skips
+     *     the policy ({@code OPEN}); not null
+     * @return this builder
      * @throws IllegalArgumentException if the name is blank or taken, if a policy that {@linkplain
      *     Policy#requiresPrincipal() requires a principal} is registered in {@link
      *     Phase#AUTHENTICATE}, or if a policy is to fail
@@ -127,7 +146,14 @@ public final class PolicyChain {
       return this;
     }
 
-    /** Adds a fail-closed output policy. */
+    /**
+     * Adds a fail-closed output policy.
+     *
+     * @param phase the output phase the policy runs in; not null
+     * @param name the policy's name, unique within the chain (it appears in logs and events)
+     * @param policy the output policy; not null
+     * @return this builder
+     */
     public Builder output(OutputPhase phase, String name, OutputPolicy policy) {
       return output(phase, name, policy, FailureMode.CLOSED);
     }
@@ -135,6 +161,11 @@ public final class PolicyChain {
     /**
      * Adds an output policy with an explicit failure mode.
      *
+     * @param phase the output phase the policy runs in; not null
+     * @param name the policy's name, unique within the chain (it appears in logs and events)
+     * @param policy the output policy; not null
+     * @param failureMode whether a thrown exception withholds the output ({@code CLOSED}) or skips
+     *     the policy ({@code OPEN}); not null
      * @return this builder
      */
     public Builder output(OutputPhase phase, String name, OutputPolicy policy, FailureMode failureMode) {
@@ -154,7 +185,12 @@ public final class PolicyChain {
       return policyName;
     }
 
-    /** Builds the chain. */
+    /**
+     * Builds the chain.
+     *
+     * @return a new, immutable chain with the policies in the order of their phases, then of
+     *     registration
+     */
     public PolicyChain build() {
       return new PolicyChain(this);
     }

@@ -35,7 +35,12 @@ public final class Principal {
     this.claims = b.claims.isEmpty() ? Map.of() : Map.copyOf(b.claims);
   }
 
-  /** Starts a principal for {@code subject} (required, non-blank). */
+  /**
+   * Starts a principal for {@code subject} (required, non-blank).
+   *
+   * @param subject the caller's stable identifier, not blank
+   * @return a new builder with no tier, scopes, models or claims
+   */
   public static Builder builder(String subject) {
     return new Builder(subject);
   }
@@ -55,7 +60,11 @@ public final class Principal {
     return Optional.ofNullable(tier);
   }
 
-  /** Scopes granted by the credential, for example {@code model:digits:invoke}. Empty by default. */
+  /**
+   * Scopes granted by the credential, for example {@code model:digits:invoke}. Empty by default.
+   *
+   * @return the scopes, unmodifiable; empty if none was granted
+   */
   public Set<String> scopes() {
     return scopes;
   }
@@ -63,6 +72,8 @@ public final class Principal {
   /**
    * Models the credential itself restricts the caller to. Empty means the credential does not
    * narrow the tier; a present set narrows it (the intersection is allowed).
+   *
+   * @return the models the credential allows, unmodifiable, or empty if it does not narrow the tier
    */
   public Optional<Set<String>> allowedModels() {
     return Optional.ofNullable(allowedModels);
@@ -73,7 +84,11 @@ public final class Principal {
     return credentialKind;
   }
 
-  /** Further claims of the credential (never the credential itself). */
+  /**
+   * Further claims of the credential (never the credential itself).
+   *
+   * @return claim name to value, unmodifiable; empty if none
+   */
   public Map<String, Object> claims() {
     return claims;
   }
@@ -131,6 +146,7 @@ public final class Principal {
     /**
      * The tenant; defaults to the subject.
      *
+     * @param tenant the tenant, not blank; null for the subject
      * @return this builder
      */
     public Builder tenant(String tenant) {
@@ -141,6 +157,7 @@ public final class Principal {
     /**
      * The tier name; no default (a principal without a tier may invoke no model).
      *
+     * @param tier the tier name, or null for none
      * @return this builder
      */
     public Builder tier(String tier) {
@@ -151,6 +168,7 @@ public final class Principal {
     /**
      * Adds scopes granted by the credential.
      *
+     * @param scopes the scopes to add to those already given; not null
      * @return this builder
      */
     public Builder scopes(Set<String> scopes) {
@@ -161,6 +179,7 @@ public final class Principal {
     /**
      * Restricts the principal to these models (intersected with the tier's).
      *
+     * @param models the models the credential allows; copied, replacing an earlier set
      * @return this builder
      */
     public Builder allowedModels(Set<String> models) {
@@ -171,6 +190,8 @@ public final class Principal {
     /**
      * How the caller authenticated; defaults to {@link CredentialKind#OTHER}.
      *
+     * @param kind how the credential was presented, such as {@link CredentialKind#API_KEY}; not
+     *     null (checked by {@link #build()})
      * @return this builder
      */
     public Builder credentialKind(CredentialKind kind) {
@@ -181,6 +202,8 @@ public final class Principal {
     /**
      * Adds a claim (must not be the credential itself).
      *
+     * @param name the claim name; not null
+     * @param value the claim value; not null
      * @return this builder
      */
     public Builder claim(String name, Object value) {
@@ -188,7 +211,11 @@ public final class Principal {
       return this;
     }
 
-    /** Builds the principal; fails if the subject or a given tenant is blank. */
+    /**
+     * Builds the principal; fails if the subject or a given tenant is blank.
+     *
+     * @return the principal, immutable
+     */
     public Principal build() {
       return new Principal(this);
     }

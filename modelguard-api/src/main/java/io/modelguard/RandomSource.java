@@ -9,7 +9,11 @@ import java.util.SplittableRandom;
  */
 public interface RandomSource {
 
-  /** Fills {@code bytes} with random bytes. */
+  /**
+   * Fills {@code bytes} with random bytes.
+   *
+   * @param bytes the array to fill, every element of it; not null
+   */
   void nextBytes(byte[] bytes);
 
   /** {@return a uniformly distributed double in {@code [0, 1)}} */
@@ -42,6 +46,9 @@ public interface RandomSource {
   /**
    * A reproducible, <em>not</em> cryptographically secure source for tests and simulations. Not
    * thread-safe: calls are serialised.
+   *
+   * @param seed the seed: the same seed gives the same bytes
+   * @return a new source, safe to share between threads
    */
   static RandomSource seeded(long seed) {
     SplittableRandom random = new SplittableRandom(seed);

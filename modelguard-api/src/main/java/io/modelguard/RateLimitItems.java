@@ -50,6 +50,8 @@ public final class RateLimitItems {
    * structured-field string, for example {@code "burst" -> "\"burst\";q=100;w=60"}. None is
    * reported in {@code RateLimit} until {@link #reporting} says which.
    *
+   * @param members policy name to its {@code RateLimit-Policy} member, in the order to report them
+   * @return new items reporting no policy in {@code RateLimit}
    * @throws IllegalArgumentException if there is no member, a name is empty or holds a character
    *     other than printable ASCII (or a {@code "} or {@code \}), or a member is not its quoted
    *     name followed by nothing or by parameters ({@code ;...}) in printable ASCII, every string
@@ -82,6 +84,10 @@ public final class RateLimitItems {
    * A copy that reports policy {@code name} in {@code RateLimit}: {@code remaining} units left,
    * resetting in {@code resetSeconds}.
    *
+   * @param name the policy to report, one of the members' names
+   * @param remaining the units left in its window, not negative
+   * @param resetSeconds the seconds until it resets, not negative
+   * @return a new copy; this one is unchanged
    * @throws IllegalArgumentException if {@code name} is not one of the policies, or a figure is
    *     negative
    */
@@ -106,6 +112,9 @@ public final class RateLimitItems {
    * policy denies, the engine reports these instead if the policy's release returned normally.
    * Default: releasing changes nothing.
    *
+   * @param remaining the units left once the hold is released, not negative
+   * @param resetSeconds the seconds until the window resets then, not negative
+   * @return a new copy; this one is unchanged
    * @throws IllegalStateException if no policy is {@linkplain #reporting reported}
    * @throws IllegalArgumentException if a figure is negative
    */

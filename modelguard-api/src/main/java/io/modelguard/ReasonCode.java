@@ -60,7 +60,12 @@ public enum ReasonCode {
     return code;
   }
 
-  /** Looks a reason code up by its wire form. */
+  /**
+   * Looks a reason code up by its wire form.
+   *
+   * @param code the wire form, such as {@code auth.invalid_api_key}; compared exactly
+   * @return the reason code, or empty if none has that form
+   */
   public static Optional<ReasonCode> fromCode(String code) {
     return Optional.ofNullable(BY_CODE.get(code));
   }

@@ -50,6 +50,8 @@ public final class ResponseContext {
    * policies run on error responses too, since an error body can carry a prediction (partial scores
    * in a 422, raw probabilities in a 500's debug body); a policy that should act only on successes
    * checks the status here. Policies cannot change it.
+   *
+   * @return the status, a three-digit code
    */
   public int status() {
     return status;
@@ -60,7 +62,11 @@ public final class ResponseContext {
     return output;
   }
 
-  /** {@return the tier registered under {@code name}, if any} */
+  /**
+   * {@return the tier registered under {@code name}, if any}
+   *
+   * @param name the tier name, compared exactly
+   */
   public Optional<Tier> tier(String name) {
     return guard.tier(name);
   }
@@ -80,6 +86,8 @@ public final class ResponseContext {
    * own decisions: an output policy that detects something (the extraction defence's OBSERVE policy,
    * for example) reports it here so that audit logs and metrics see it with every other event. A
    * listener that throws is logged and never affects the response.
+   *
+   * @param event the event to publish; not null
    */
   public void publish(GuardEvent event) {
     guard.publish(Objects.requireNonNull(event, "event"));

@@ -45,6 +45,8 @@ public final class Tier {
   /**
    * Starts a tier called {@code name} (1–64 characters of {@code [A-Za-z0-9._-]}).
    *
+   * @param name the tier name
+   * @return a new builder allowing no model and setting no limit
    * @throws IllegalArgumentException if the name is invalid
    */
   public static Builder builder(String name) {
@@ -69,7 +71,11 @@ public final class Tier {
     return allModels;
   }
 
-  /** {@return whether this tier allows {@code model}} */
+  /**
+   * {@return whether this tier allows {@code model}}
+   *
+   * @param model the model id
+   */
   public boolean allows(String model) {
     return allModels || models.contains(model);
   }
@@ -77,6 +83,9 @@ public final class Tier {
   /**
    * The quota plan for {@code model}: its own plan if the tier has one, else the tier's default
    * plan; empty if the tier sets no limits for it (then quotas do not limit it).
+   *
+   * @param model the model id
+   * @return the model's plan, else the default plan, or empty if neither is set
    */
   public Optional<QuotaPlan> quotaPlan(String model) {
     QuotaPlan plan = modelPlans.get(model);
@@ -112,7 +121,12 @@ public final class Tier {
       this.name = name;
     }
 
-    /** Allows these models. Each must be registered with the {@link ModelGuard} (checked at build). */
+    /**
+     * Allows these models. Each must be registered with the {@link ModelGuard} (checked at build).
+     *
+     * @param ids the model ids; none null
+     * @return this builder
+     */
     public Builder models(String... ids) {
       for (String id : ids) {
         models.add(Objects.requireNonNull(id, "model id"));
@@ -123,6 +137,7 @@ public final class Tier {
     /**
      * Allows these models.
      *
+     * @param ids the model ids; none null
      * @return this builder
      */
     public Builder models(Set<String> ids) {
@@ -143,6 +158,7 @@ public final class Tier {
      * The limits of every model of this tier without its own (replacing earlier default limits).
      * No default: without limits, quotas do not limit the tier.
      *
+     * @param limits the limits, at least one, each named differently
      * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
@@ -157,6 +173,8 @@ public final class Tier {
      * engine registers: {@link ModelGuard.Builder#build()} refuses a limit for a model it does not
      * register (a misspelt id would leave the model meant under the default limits).
      *
+     * @param model the model id; not null
+     * @param limits the limits, at least one, each named differently
      * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
@@ -168,6 +186,7 @@ public final class Tier {
     /**
      * Builds the tier.
      *
+     * @return the tier, immutable
      * @throws IllegalArgumentException if limits are given for a model the tier does not allow
      */
     public Tier build() {

@@ -59,7 +59,13 @@ public final class ApiKeyAuthenticator implements Policy {
     this.acceptedEnvironments = b.acceptedEnvironments;
   }
 
-  /** Starts a builder over {@code store}, hashing with {@code hasher} (both required). */
+  /**
+   * Starts a builder over {@code store}, hashing with {@code hasher} (both required).
+   *
+   * @param store where the keys' records are looked up by key id; not null
+   * @param hasher hashes a presented key with the pepper the records were hashed with; not null
+   * @return a new builder with the defaults
+   */
   public static Builder builder(ApiKeyStore store, ApiKeyHasher hasher) {
     return new Builder(store, hasher);
   }
@@ -153,7 +159,11 @@ public final class ApiKeyAuthenticator implements Policy {
      * The header that carries the key. Default: {@value #DEFAULT_HEADER}. {@code Authorization} is
      * refused: it belongs to bearer tokens.
      *
+     * @param name the header name, not blank, not {@code Authorization} nor one of the other
+     *     credential headers; matched ignoring case
      * @return this builder
+     * @throws IllegalArgumentException if {@code name} is null, blank, {@code Authorization} or one
+     *     of {@link #otherCredentialHeaders}
      */
     public Builder header(String name) {
       if (name == null || name.isBlank() || name.equalsIgnoreCase("Authorization")) {
@@ -171,6 +181,11 @@ public final class ApiKeyAuthenticator implements Policy {
      * refused, whatever their value. Default: {@code Authorization}. Replaces the default; call
      * with no names to turn the check off (the engine still refuses two successful
      * authentications).
+     *
+     * @param headers the header names, none null, blank or the key's own header; none to turn the
+     *     check off
+     * @return this builder
+     * @throws IllegalArgumentException if a name is null, blank or the key's own header
      */
     public Builder otherCredentialHeaders(String... headers) {
       List<String> list = new ArrayList<>();
@@ -195,6 +210,8 @@ public final class ApiKeyAuthenticator implements Policy {
      * store (a shared database, keys for integration tests), so a test key leaked from a CI log or
      * a laptop does not authenticate there.
      *
+     * @param environments the accepted environments, at least one, none null
+     * @return this builder
      * @throws IllegalArgumentException if no environment is named or one is null
      */
     public Builder acceptedEnvironments(ApiKeyFormat.Environment... environments) {
@@ -212,7 +229,11 @@ public final class ApiKeyAuthenticator implements Policy {
       return this;
     }
 
-    /** Builds the policy. */
+    /**
+     * Builds the policy.
+     *
+     * @return the authenticator, immutable
+     */
     public ApiKeyAuthenticator build() {
       return new ApiKeyAuthenticator(this);
     }

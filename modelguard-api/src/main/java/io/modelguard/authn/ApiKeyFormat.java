@@ -59,7 +59,13 @@ public final class ApiKeyFormat {
   /** A syntactically valid key: its environment and key id. The secret is not exposed. */
   public record Parsed(Environment environment, String keyId) {}
 
-  /** Generates a new key for {@code env} from {@code random}. */
+  /**
+   * Generates a new key for {@code env} from {@code random}.
+   *
+   * @param env the environment the key is for, written in its prefix; not null
+   * @param random the source of the key id and secret: {@link RandomSource#secure()} outside tests
+   * @return the new key, {@link #LENGTH} characters with its checksum
+   */
   public static String generate(Environment env, RandomSource random) {
     String head = PREFIX + env.tag() + "_" + Base62.random(KEY_ID_LENGTH + SECRET_LENGTH, random::nextBytes);
     return head + checksum(head);
@@ -69,6 +75,10 @@ public final class ApiKeyFormat {
    * Assembles a key from its parts, appending the checksum. For importing keys and for tests; new
    * keys come from {@link #generate}.
    *
+   * @param env the environment the key is for; not null
+   * @param keyId the key id, {@link #KEY_ID_LENGTH} base62 characters
+   * @param secret the secret, {@link #SECRET_LENGTH} base62 characters
+   * @return the whole key, {@link #LENGTH} characters with its checksum
    * @throws IllegalArgumentException if a part has the wrong length or alphabet
    */
   public static String assemble(Environment env, String keyId, String secret) {
@@ -86,6 +96,9 @@ public final class ApiKeyFormat {
    * Parses {@code key} without any lookup: prefix, environment, length, alphabet and checksum. Runs
    * in time linear in the (bounded) key length; anything longer than {@link #LENGTH} is refused at
    * once.
+   *
+   * @param key the presented key, or null
+   * @return its environment and key id, or empty if it is not a well-formed key
    */
   public static Optional<Parsed> parse(String key) {
     if (key == null || key.length() != LENGTH || !key.startsWith(PREFIX)) {

@@ -34,6 +34,8 @@ public final class ApiKeyHasher {
   /**
    * A hasher with {@code pepper}.
    *
+   * @param pepper the server-side secret key of the HMAC, at least {@value #MIN_PEPPER_BYTES} bytes
+   * @return a new hasher, safe to share between threads
    * @throws IllegalArgumentException if the pepper is shorter than {@value #MIN_PEPPER_BYTES} bytes
    *     or has no variety (all bytes equal)
    */
@@ -49,12 +51,21 @@ public final class ApiKeyHasher {
     return new ApiKeyHasher(pepper.clone());
   }
 
-  /** {@return the keyed hash of {@code key}} */
+  /**
+   * {@return the keyed hash of {@code key}}
+   *
+   * @param key the whole key, ASCII
+   */
   public byte[] hash(String key) {
     return macs.get().doFinal(key.getBytes(StandardCharsets.US_ASCII));
   }
 
-  /** {@return whether {@code key} hashes to {@code expected}, compared in constant time} */
+  /**
+   * {@return whether {@code key} hashes to {@code expected}, compared in constant time}
+   *
+   * @param key the presented key, ASCII
+   * @param expected the hash stored in the key's record
+   */
   public boolean matches(String key, byte[] expected) {
     return MessageDigest.isEqual(hash(key), expected);
   }

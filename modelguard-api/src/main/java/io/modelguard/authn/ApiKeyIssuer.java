@@ -18,6 +18,10 @@ public final class ApiKeyIssuer {
    * An issuer hashing with {@code hasher}, drawing from {@code random}, dating with {@code clock}.
    * Outside tests {@code random} must be {@link RandomSource#secure()}: keys drawn from {@link
    * RandomSource#seeded(long)} are as predictable as its seed.
+   *
+   * @param hasher hashes each new key for its record; not null
+   * @param random the source of new keys; not null
+   * @param clock dates each record's {@code createdAt}; not null
    */
   public ApiKeyIssuer(ApiKeyHasher hasher, RandomSource random, Clock clock) {
     this.hasher = Objects.requireNonNull(hasher, "hasher");
@@ -33,6 +37,7 @@ public final class ApiKeyIssuer {
    * @param tenant the client's tenant
    * @param tier the client's tier
    * @param expiresAt when it expires, or null for never
+   * @return the key, to hand to the client once, and its record, to store
    */
   public IssuedApiKey issue(ApiKeyFormat.Environment env, String subject, String tenant, String tier, Instant expiresAt) {
     String key = ApiKeyFormat.generate(env, random);
@@ -42,6 +47,12 @@ public final class ApiKeyIssuer {
   /**
    * The record for an existing key (for example one an operator supplies in configuration).
    *
+   * @param key the existing key, well-formed (prefix, length, checksum)
+   * @param subject the client the key authenticates as, 1 to 256 characters, not blank
+   * @param tenant the client's tenant, 1 to 256 characters, not blank and not reserved
+   * @param tier the client's tier, 1 to 256 characters, not blank
+   * @param expiresAt when the key stops working, or null for never
+   * @return the record to store, dated now by the issuer's clock; the key itself is not in it
    * @throws IllegalArgumentException if {@code key} is not a well-formed key (the message does not
    *     repeat the key)
    */

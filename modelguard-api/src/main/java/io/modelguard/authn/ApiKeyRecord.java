@@ -29,7 +29,20 @@ public record ApiKeyRecord(
   /** The longest subject, tenant or tier a record may hold: 256 characters, as in a bearer token. */
   private static final int MAX_IDENTITY_LENGTH = 256;
 
-  /** Validates and copies. */
+  /**
+   * Validates and copies.
+   *
+   * @param keyId the public lookup id embedded in the key; not null
+   * @param hash the HMAC-SHA-256 of the whole key, 32 bytes; copied
+   * @param subject the client, 1 to 256 characters, not blank
+   * @param tenant the client's tenant, 1 to 256 characters, not blank and not reserved
+   * @param tier the client's tier, 1 to 256 characters, not blank
+   * @param createdAt when the key was issued; not null
+   * @param expiresAt when it stops working, or null for never
+   * @param revoked whether it was revoked
+   * @throws IllegalArgumentException if a field is blank, too long or reserved, or {@code hash} is
+   *     not 32 bytes
+   */
   public ApiKeyRecord {
     Objects.requireNonNull(keyId, "keyId");
     Objects.requireNonNull(subject, "subject");
@@ -77,7 +90,11 @@ public record ApiKeyRecord(
     return Optional.ofNullable(expiresAt);
   }
 
-  /** {@return whether the key is usable at {@code now}: not revoked and not expired} */
+  /**
+   * {@return whether the key is usable at {@code now}: not revoked and not expired}
+   *
+   * @param now the instant to check at; the key is expired from {@code expiresAt} on
+   */
   public boolean isActiveAt(Instant now) {
     return !revoked && (expiresAt == null || now.isBefore(expiresAt));
   }

@@ -10,6 +10,10 @@ import java.util.Optional;
 @FunctionalInterface
 public interface ApiKeyStore {
 
-  /** {@return the record with {@code keyId}, if any (revoked and expired records included)} */
+  /**
+   * {@return the record with {@code keyId}, if any (revoked and expired records included)}
+   *
+   * @param keyId the key id parsed from a presented key
+   */
   Optional<ApiKeyRecord> find(String keyId);
 }

@@ -15,6 +15,7 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
   /**
    * Adds a record.
    *
+   * @param record the record to store; not null
    * @throws IllegalArgumentException if a record with the same key id exists
    */
   public void add(ApiKeyRecord record) {
@@ -23,12 +24,21 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
     }
   }
 
-  /** Revokes the key with {@code keyId}; returns whether it existed. */
+  /**
+   * Revokes the key with {@code keyId}; returns whether it existed.
+   *
+   * @param keyId the key id of the key to revoke
+   * @return true if a record with {@code keyId} was stored (and is now revoked)
+   */
   public boolean revoke(String keyId) {
     return records.computeIfPresent(keyId, (id, r) -> r.revoke()) != null;
   }
 
-  /** {@return every record of {@code subject} (a client may hold several keys)} */
+  /**
+   * {@return every record of {@code subject} (a client may hold several keys)}
+   *
+   * @param subject the client, compared exactly
+   */
   public List<ApiKeyRecord> keysOf(String subject) {
     return records.values().stream().filter(r -> r.subject().equals(subject)).collect(Collectors.toList());
   }

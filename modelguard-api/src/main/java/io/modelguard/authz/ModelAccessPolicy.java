@@ -61,7 +61,11 @@ public final class ModelAccessPolicy implements Policy {
   /** The policy. */
   public ModelAccessPolicy() {}
 
-  /** {@return the OAuth scope that grants invoking {@code model}} */
+  /**
+   * {@return the OAuth scope that grants invoking {@code model}}
+   *
+   * @param model the model id, put in the scope as it is
+   */
   public static String scopeFor(String model) {
     return "model:" + model + ":invoke";
   }

@@ -46,6 +46,18 @@ public record DecisionEvent(
   /**
    * Validates the required fields.
    *
+   * @param timestamp when the decision was taken; not null
+   * @param method the HTTP method
+   * @param path the request path
+   * @param chain the chain that ran; not null
+   * @param model the model id, or null if unresolved
+   * @param subject the authenticated subject, or null
+   * @param tenant the authenticated tenant, or null
+   * @param allowed whether the request was allowed
+   * @param reason the reason of a denial; not null if {@code allowed} is false, else null
+   * @param phase the phase of the denying policy, or null
+   * @param policy the name of the denying policy, or null
+   * @param operatorNote the denial's operator note, or null; must be null if {@code allowed}
    * @throws IllegalArgumentException if an allowed request has an operator note (only denials do)
    */
   public DecisionEvent {
@@ -58,7 +70,21 @@ public record DecisionEvent(
     }
   }
 
-  /** An event without an operator note: the form of this record before it had one. */
+  /**
+   * An event without an operator note: the form of this record before it had one.
+   *
+   * @param timestamp when the decision was taken; not null
+   * @param method the HTTP method
+   * @param path the request path
+   * @param chain the chain that ran; not null
+   * @param model the model id, or null if unresolved
+   * @param subject the authenticated subject, or null
+   * @param tenant the authenticated tenant, or null
+   * @param allowed whether the request was allowed
+   * @param reason the reason of a denial; not null if {@code allowed} is false
+   * @param phase the phase of the denying policy, or null
+   * @param policy the name of the denying policy, or null
+   */
   public DecisionEvent(
       Instant timestamp,
       String method,

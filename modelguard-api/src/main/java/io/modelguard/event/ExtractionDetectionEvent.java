@@ -41,7 +41,21 @@ public record ExtractionDetectionEvent(
     long query)
     implements GuardEvent {
 
-  /** Validates the required fields and copies {@code detectors}. */
+  /**
+   * Validates the required fields and copies {@code detectors}.
+   *
+   * @param timestamp when the query was observed; not null
+   * @param client the key the defence tracks the client by; not null
+   * @param subject the authenticated subject, or null
+   * @param tenant the authenticated tenant, or null
+   * @param model the model id, or null if unresolved
+   * @param previousLevel the client's level before the query; not null
+   * @param level the client's level after it; not null
+   * @param detectors the detectors that fired, at least one; copied
+   * @param score the client's decayed risk score after the query
+   * @param query how many distinct queries the defence has seen from the client, this one included
+   * @throws IllegalArgumentException if {@code detectors} is empty
+   */
   public ExtractionDetectionEvent {
     Objects.requireNonNull(timestamp, "timestamp");
     Objects.requireNonNull(client, "client");

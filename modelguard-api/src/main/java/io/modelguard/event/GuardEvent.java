@@ -8,6 +8,10 @@ import java.time.Instant;
  */
 public sealed interface GuardEvent permits DecisionEvent, ExtractionDetectionEvent, PolicyFailureEvent {
 
-  /** When it happened, by the engine's clock. */
+  /**
+   * When it happened, by the engine's clock.
+   *
+   * @return the instant of the event; never null
+   */
   Instant timestamp();
 }

@@ -9,6 +9,10 @@ package io.modelguard.event;
 @FunctionalInterface
 public interface GuardListener {
 
-  /** Called once per event. */
+  /**
+   * Called once per event.
+   *
+   * @param event the event, a {@link DecisionEvent} or another {@link GuardEvent}; never null
+   */
   void onEvent(GuardEvent event);
 }

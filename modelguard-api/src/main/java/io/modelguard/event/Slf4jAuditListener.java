@@ -28,7 +28,11 @@ public final class Slf4jAuditListener implements GuardListener {
     this(LoggerFactory.getLogger(LOGGER_NAME));
   }
 
-  /** Logs to {@code logger}. */
+  /**
+   * Logs to {@code logger}.
+   *
+   * @param logger the logger the audit lines go to
+   */
   public Slf4jAuditListener(Logger logger) {
     this.log = logger;
   }

@@ -24,7 +24,13 @@ public final class CoverageMonitor implements ExtractionDetector {
     this.margin = margin;
   }
 
-  /** Flags at every {@code quota} distinct queries; {@code margin} defines "near a boundary". */
+  /**
+   * Flags at every {@code quota} distinct queries; {@code margin} defines "near a boundary".
+   *
+   * @param quota how many distinct queries between flags, at least 1
+   * @param margin the distance from a decision boundary that counts as near
+   * @return a new monitor
+   */
   public static CoverageMonitor of(long quota, double margin) {
     return new CoverageMonitor(quota, margin);
   }

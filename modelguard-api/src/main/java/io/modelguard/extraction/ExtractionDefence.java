@@ -272,6 +272,10 @@ public final class ExtractionDefence implements AutoCloseable {
    * keys adds the same noise).
    * With no detector added, {@link Builder#build} installs the default set (see {@link
    * Builder#detector}).
+   *
+   * @param keys the keys of the model's noise; not null
+   * @param classes the number of the model's output classes
+   * @return a new builder with the defaults
    */
   public static Builder builder(NoiseKeys keys, int classes) {
     return new Builder(keys, classes);
@@ -295,6 +299,9 @@ public final class ExtractionDefence implements AutoCloseable {
    * The request-side decision for {@code client}: deny {@code extraction.blocked} at {@link
    * RiskLevel#BLOCK}, deny {@code quota.exceeded} with a retry-after while throttled (so a throttled
    * client learns nothing it would not learn from a quota), allow otherwise.
+   *
+   * @param client the client's key
+   * @return the decision for the client's next request
    */
   public GuardDecision admit(String client) {
     ClientRisk risk = clients.getIfPresent(client);
@@ -325,6 +332,11 @@ public final class ExtractionDefence implements AutoCloseable {
    * query the detectors cannot compare with the client's others is refused without changing any
    * state ({@link Assessment#refused}; see the class documentation); this method does not throw
    * for it.
+   *
+   * @param client the client's key
+   * @param features the query's input features
+   * @param prediction the model's true answer to it
+   * @return what the detectors concluded, or a refusal
    */
   public Assessment observe(String client, double[] features, Prediction prediction) {
     return assess(client, features, prediction).assessment();
@@ -530,6 +542,13 @@ public final class ExtractionDefence implements AutoCloseable {
   /**
    * The probabilities to return to {@code client} of {@code tier} (nullable) for {@code features}:
    * the risk level's perturbation, then the tier's. Does not update the risk state.
+   *
+   * @param client the client's key
+   * @param tier the client's tier, or null for none
+   * @param features the query's input features
+   * @param probabilities the model's true probabilities; not changed
+   * @return the probabilities to return: a new array, or {@code probabilities} itself if nothing
+   *     changed them
    */
   public double[] perturb(String client, String tier, double[] features, double[] probabilities) {
     return perturb(level(client), client, tier, features, probabilities);
@@ -565,6 +584,12 @@ public final class ExtractionDefence implements AutoCloseable {
   /**
    * {@link #observe} then {@link #perturb}: what an in-process caller (or the evaluation) uses.
    *
+   * @param client the client's key
+   * @param tier the client's tier, or null for none
+   * @param features the query's input features
+   * @param probabilities the model's true probabilities; not changed
+   * @return the probabilities to return: a new array, or {@code probabilities} itself if nothing
+   *     changed them
    * @throws IllegalArgumentException if the query is refused ({@link Assessment#refused}): like
    *     {@link #observePolicy}, this gives no answer the detectors did not see
    */
@@ -579,6 +604,9 @@ public final class ExtractionDefence implements AutoCloseable {
   /**
    * The client's current level ({@link RiskLevel#OBSERVE} for an unknown client; for a flagged
    * client whose state was evicted for room, the level its kept score gives).
+   *
+   * @param client the client's key
+   * @return the level now, by the defence's clock
    */
   public RiskLevel level(String client) {
     ClientRisk risk = clients.getIfPresent(client);
@@ -597,6 +625,8 @@ public final class ExtractionDefence implements AutoCloseable {
    * it was built: a counter that only grows (for meters). One that grows means
    * the instances sharing this label are configured apart and share no level; each is also logged,
    * at most once a minute. 0 without an exchange.
+   *
+   * @return the count since the defence was built
    */
   public long raisesOfAnotherScope() {
     return raisesOfAnotherScope.get();
@@ -646,6 +676,9 @@ public final class ExtractionDefence implements AutoCloseable {
   /**
    * The bytes retained for {@code client}: its state, its key and its entry in the cache of
    * clients (an upper bound; 0 if unknown).
+   *
+   * @param client the client's key
+   * @return the bytes, or 0 for a client without state
    */
   public long retainedBytes(String client) {
     ClientRisk risk = clients.getIfPresent(client);
@@ -661,7 +694,11 @@ public final class ExtractionDefence implements AutoCloseable {
     }
   }
 
-  /** A DETECT-phase policy applying {@link #admit} to the request's client. */
+  /**
+   * A DETECT-phase policy applying {@link #admit} to the request's client.
+   *
+   * @return a new policy sharing this defence's state
+   */
   public Policy requestPolicy() {
     return context -> admit(clientOf(context.request(), context.principal()));
   }
@@ -689,6 +726,12 @@ public final class ExtractionDefence implements AutoCloseable {
    * OutputPolicy#configurationProblems}): those tiers' answers would leave at full fidelity. Only a
    * policy never created is certain to be in no chain; one created but left out of the chains is
    * not detected.
+   *
+   * @param encoder reads the query's features from the request; not null
+   * @param codec reads the prediction from the answer; not null
+   * @param maxBodyBytes the most request body bytes the encoder reads, at least the model's input
+   *     limit
+   * @return a new output policy sharing this defence's state
    */
   public OutputPolicy observePolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
@@ -757,6 +800,12 @@ public final class ExtractionDefence implements AutoCloseable {
    * engine that registers tiers, a {@link Builder#tierPerturbation} naming a tier the engine does
    * not register is refused at the engine's {@code build()} ({@link
    * OutputPolicy#configurationProblems}).
+   *
+   * @param encoder reads the query's features from the request, for the noise key; not null
+   * @param codec reads and rewrites the prediction in the answer; not null
+   * @param maxBodyBytes the most request body bytes the encoder reads, at least the model's input
+   *     limit
+   * @return a new output policy sharing this defence's state
    */
   public OutputPolicy perturbPolicy(QueryEncoder encoder, PredictionCodec codec, int maxBodyBytes) {
     Objects.requireNonNull(encoder, "encoder");
@@ -1186,7 +1235,12 @@ public final class ExtractionDefence implements AutoCloseable {
       levelPerturbations.put(RiskLevel.BLOCK, Perturbation.misinformation());
     }
 
-    /** The clock for decay and throttling; default the system UTC clock. */
+    /**
+     * The clock for decay and throttling; default the system UTC clock.
+     *
+     * @param clock the clock; not null
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -1204,6 +1258,11 @@ public final class ExtractionDefence implements AutoCloseable {
      * input units and suits 0–16 features (digits); for other scales, and for inputs above the
      * {@link #projection} bound (the detectors then see projected features), add the detectors
      * explicitly.
+     *
+     * @param detector the detector; not null
+     * @param weight what one flag adds to the score, at least 0
+     * @return this builder
+     * @throws IllegalArgumentException if {@code weight} is negative or NaN
      */
     public Builder detector(ExtractionDetector detector, double weight) {
       if (!(weight >= 0)) {
@@ -1223,6 +1282,11 @@ public final class ExtractionDefence implements AutoCloseable {
      * queries), would otherwise take a busy benign client through misinformation to throttling
      * and blocking by its rate alone. Give it a weight above the ceiling's threshold: the score
      * decays at once, so a weight equal to it holds the level only at the instant of the flag.
+     *
+     * @param detector the detector; not null
+     * @param weight what one flag adds to the score, at least 0
+     * @param ceiling the highest level its flags may raise a client into; not null
+     * @return this builder
      */
     public Builder detector(ExtractionDetector detector, double weight, RiskLevel ceiling) {
       Objects.requireNonNull(ceiling, "ceiling");
@@ -1235,6 +1299,12 @@ public final class ExtractionDefence implements AutoCloseable {
      * The score at which {@code level} starts; defaults PERTURB 1, MISINFORM 1.5, THROTTLE 30, BLOCK
      * 60. The score decays continuously, so a threshold equal to a sum of weights holds only at the
      * instant it is reached: set thresholds below the flags they are meant to follow.
+     *
+     * @param level a level above {@link RiskLevel#OBSERVE}
+     * @param score the threshold, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code level} is {@code OBSERVE} or {@code score} is not
+     *     positive
      */
     public Builder threshold(RiskLevel level, double score) {
       if (level == RiskLevel.OBSERVE || !(score > 0)) {
@@ -1247,6 +1317,10 @@ public final class ExtractionDefence implements AutoCloseable {
     /**
      * The perturbation at {@code level}; defaults: none at OBSERVE, keyed Gaussian noise 0.2 at
      * PERTURB, misinformation from MISINFORM up.
+     *
+     * @param level the level; not null
+     * @param perturbation what to apply to the answers at that level; not null
+     * @return this builder
      */
     public Builder levelPerturbation(RiskLevel level, Perturbation perturbation) {
       levelPerturbations.put(Objects.requireNonNull(level, "level"), Objects.requireNonNull(perturbation, "perturbation"));
@@ -1260,6 +1334,10 @@ public final class ExtractionDefence implements AutoCloseable {
      * ExtractionDefence#perturbPolicy}). Only {@link ExtractionDefence#perturbPolicy} applies it to
      * a chain's answers: a defence whose {@link ExtractionDefence#observePolicy} is in a chain but
      * whose perturb policy was never created is refused there too.
+     *
+     * @param tier the tier name; not null
+     * @param perturbation what to apply to that tier's answers; not null
+     * @return this builder
      */
     public Builder tierPerturbation(String tier, Perturbation perturbation) {
       tierPerturbations.put(Objects.requireNonNull(tier, "tier"), Objects.requireNonNull(perturbation, "perturbation"));
@@ -1269,6 +1347,8 @@ public final class ExtractionDefence implements AutoCloseable {
     /**
      * The half-life of a client's risk score; default one hour.
      *
+     * @param halfLife the half-life, positive
+     * @return this builder
      * @throws IllegalArgumentException if not positive, or longer than {@link Long#MAX_VALUE}
      *     nanoseconds (about 292 years): the decay is computed in nanoseconds
      */
@@ -1287,6 +1367,8 @@ public final class ExtractionDefence implements AutoCloseable {
     /**
      * The minimum interval between a throttled client's admitted requests; default 10 s.
      *
+     * @param interval the interval, zero (no throttling delay) or more
+     * @return this builder
      * @throws IllegalArgumentException if negative or longer than {@link #MAX_THROTTLE_INTERVAL}:
      *     a client's next admission is computed in nanoseconds, which a longer one would overflow
      *     (and so never throttle)
@@ -1303,7 +1385,13 @@ public final class ExtractionDefence implements AutoCloseable {
       return this;
     }
 
-    /** How long an idle client's state is kept; default 24 h. */
+    /**
+     * How long an idle client's state is kept; default 24 h.
+     *
+     * @param expiry the idle time after which a client is forgotten, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code expiry} is not positive
+     */
     public Builder idleExpiry(Duration expiry) {
       if (expiry.isNegative() || expiry.isZero()) {
         throw new IllegalArgumentException("extraction.idleExpiry must be positive");
@@ -1344,6 +1432,10 @@ public final class ExtractionDefence implements AutoCloseable {
      * new client whose state for its input length would not fit is refused at its first query (see
      * {@link ExtractionDefence}). Keys are unknown at build time too: {@code build} makes room for
      * the shortest, and a client whose key would take it past the limit is refused the same way.
+     *
+     * @param bytes the bound in bytes, at least 1,024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 1,024
      */
     public Builder maxTotalBytes(long bytes) {
       if (bytes < 1024) {
@@ -1353,7 +1445,13 @@ public final class ExtractionDefence implements AutoCloseable {
       return this;
     }
 
-    /** How many recent distinct queries per client are remembered to recognise repeats; default 1,024. */
+    /**
+     * How many recent distinct queries per client are remembered to recognise repeats; default 1,024.
+     *
+     * @param n the number of queries remembered, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code n} is below 1
+     */
     public Builder duplicateWindow(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("extraction.duplicateWindow must be positive");
@@ -1375,6 +1473,10 @@ public final class ExtractionDefence implements AutoCloseable {
      * projected input too (its neighbourhood, see {@link #noiseRadius}), so that inputs the repeat
      * check takes for one get the same noise. With the projection off, the memory limit is checked per input length
      * when a client first appears (see {@link #maxTotalBytes}).
+     *
+     * @param dimensions the projected size, at least 0; 0 turns the projection off
+     * @return this builder
+     * @throws IllegalArgumentException if {@code dimensions} is negative
      */
     public Builder projection(int dimensions) {
       if (dimensions < 0) {
@@ -1412,6 +1514,8 @@ public final class ExtractionDefence implements AutoCloseable {
      * Uniform draws (misinformation's) come from the cell's stream alone: they carry nothing of
      * the model. The cost is O(features) per perturbed query (two keyed hashes), with no state.
      *
+     * @param radius the radius, 0 or more and finite
+     * @return this builder
      * @throws IllegalArgumentException if {@code radius} is negative, or it or twice it is not finite
      */
     public Builder noiseRadius(double radius) {
@@ -1429,6 +1533,9 @@ public final class ExtractionDefence implements AutoCloseable {
      * default none. Wired into a chain, {@link ExtractionDefence#observePolicy} also publishes
      * {@link ExtractionDetectionEvent}s to the engine's listeners, which is what audit logs and
      * metrics should consume for detections; received raises reach only this listener.
+     *
+     * @param listener the listener; not null
+     * @return this builder
      */
     public Builder listener(ExtractionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
@@ -1444,6 +1551,9 @@ public final class ExtractionDefence implements AutoCloseable {
      * requests are keyed by address in either scope. The methods taking a client string ({@link
      * ExtractionDefence#admit}, {@link ExtractionDefence#observe}, {@link ExtractionDefence#perturb})
      * use the string they are given.
+     *
+     * @param scope the scope; not null
+     * @return this builder
      */
     public Builder clientScope(ClientScope scope) {
       this.clientScope = Objects.requireNonNull(scope, "clientScope");
@@ -1490,6 +1600,9 @@ public final class ExtractionDefence implements AutoCloseable {
      * or the old one stays a member, receiving raises and holding memory. Closing the defence does
      * not close the exchange. Anyone who can publish on the exchange can raise any client's level.
      *
+     * @param exchange the exchange to join; not null
+     * @param label this defence's label on the exchange
+     * @return this builder
      * @throws IllegalArgumentException if {@code label} is not 1 to {@link RiskRaise#MAX_LABEL_LENGTH}
      *     printable ASCII characters
      */
@@ -1513,6 +1626,7 @@ public final class ExtractionDefence implements AutoCloseable {
      * same keys (a reconfiguration, a test, an evaluation of settings) builds a second one
      * legitimately. Keys derived under a model's name never warn.
      *
+     * @return the defence, a member of its exchange if it has one
      * @throws IllegalArgumentException if {@link #maxTotalBytes} cannot hold one client's state for
      *     inputs of the {@link #projection} size (one feature with the projection off)
      */

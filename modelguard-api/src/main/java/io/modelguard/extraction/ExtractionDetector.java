@@ -11,26 +11,47 @@ package io.modelguard.extraction;
  */
 public interface ExtractionDetector {
 
-  /** A short stable name, used in events and metrics (for example {@code prada}). */
+  /**
+   * A short stable name, used in events and metrics (for example {@code prada}).
+   *
+   * @return the name, the same for every instance of the detector
+   */
   String name();
 
-  /** Fresh state for a new client. */
+  /**
+   * Fresh state for a new client.
+   *
+   * @return a new, empty state
+   */
   State newState();
 
   /**
    * An upper bound of the bytes one client's state can ever retain for inputs of {@code
    * dimensions} features, however long its history. {@link ExtractionDefence} weighs each client
    * by the sum of these bounds to keep total memory under its limit.
+   *
+   * @param dimensions the number of features of each input, at least 1
+   * @return the bound in bytes
    */
   long maxRetainedBytes(int dimensions);
 
   /** One client's state for this detector. Its memory and per-query cost must be bounded. */
   interface State {
 
-    /** Records one query and returns true if it flags the client. */
+    /**
+     * Records one query and returns true if it flags the client.
+     *
+     * @param features the query's input features, of the client's input length
+     * @param prediction the model's true answer to it
+     * @return true if the query flags the client
+     */
     boolean observe(double[] features, Prediction prediction);
 
-    /** An upper bound of the bytes this state retains, for sizing. */
+    /**
+     * An upper bound of the bytes this state retains, for sizing.
+     *
+     * @return the bound in bytes
+     */
     long retainedBytes();
   }
 }

@@ -52,13 +52,31 @@ public record ExtractionEvent(
   /**
    * Validates.
    *
+   * @param at when the risk changed; not null
+   * @param client the client's key
+   * @param detector the detector's name, or {@value #EXCHANGE_DETECTOR} for a received raise
+   * @param from the client's level before
+   * @param to the client's level after
+   * @param query the client's query count, this query included
+   * @param score the client's risk score after it
+   * @param source a detector's flag or a received raise; not null
    * @throws NullPointerException if {@code source} is null
    */
   public ExtractionEvent {
     Objects.requireNonNull(source, "source");
   }
 
-  /** A detector's event ({@link Source#DETECTOR}), as events were before they had a source. */
+  /**
+   * A detector's event ({@link Source#DETECTOR}), as events were before they had a source.
+   *
+   * @param at when the risk changed
+   * @param client the client's key
+   * @param detector the detector's name
+   * @param from the client's level before
+   * @param to the client's level after
+   * @param query the client's query count, this query included
+   * @param score the client's risk score after it
+   */
   public ExtractionEvent(
       Instant at, String client, String detector, RiskLevel from, RiskLevel to, long query, double score) {
     this(at, client, detector, from, to, query, score, Source.DETECTOR);

@@ -12,6 +12,10 @@ package io.modelguard.extraction;
 @FunctionalInterface
 public interface ExtractionListener {
 
-  /** Called once per event. */
+  /**
+   * Called once per event.
+   *
+   * @param event the event; never null
+   */
   void onEvent(ExtractionEvent event);
 }

@@ -56,7 +56,16 @@ public final class HashingDetector implements ExtractionDetector {
     this.slotK1 = slotK1;
   }
 
-  /** A detector with the given quantisation step, window length, fingerprint size, match count and history. */
+  /**
+   * A detector with the given quantisation step, window length, fingerprint size, match count and history.
+   *
+   * @param step the quantisation step, in input units
+   * @param window the length of the windows hashed
+   * @param topN how many hashes make a query's fingerprint
+   * @param minShared how many hashes a query must share with an earlier one to match it
+   * @param history how many fingerprints of the client are kept
+   * @return a new detector, its hash keys drawn at random
+   */
   public static HashingDetector of(double step, int window, int topN, int minShared, int history) {
     SecureRandom random = new SecureRandom();
     return new HashingDetector(step, window, topN, minShared, history, random.nextLong(), random.nextLong());

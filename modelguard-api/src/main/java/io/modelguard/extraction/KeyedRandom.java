@@ -13,7 +13,11 @@ public final class KeyedRandom {
   private final LongSupplier partnerSeed;
   private SplittableRandom partner;
 
-  /** A stream seeded with {@code seed}. */
+  /**
+   * A stream seeded with {@code seed}.
+   *
+   * @param seed the seed; the same seed gives the same numbers
+   */
   public KeyedRandom(long seed) {
     this.random = new SplittableRandom(seed);
     this.partnerSeed = null;
@@ -34,17 +38,30 @@ public final class KeyedRandom {
     return new KeyedRandom(seed, java.util.Objects.requireNonNull(partnerSeed, "partnerSeed"));
   }
 
-  /** A uniform double in {@code [0, 1)}. */
+  /**
+   * A uniform double in {@code [0, 1)}.
+   *
+   * @return the next value
+   */
   public double nextDouble() {
     return random.nextDouble();
   }
 
-  /** A uniform int in {@code [0, bound)}. */
+  /**
+   * A uniform int in {@code [0, bound)}.
+   *
+   * @param bound the exclusive upper bound, positive
+   * @return the next value
+   */
   public int nextInt(int bound) {
     return random.nextInt(bound);
   }
 
-  /** A standard normal double (Box–Muller, so identical across JDKs). */
+  /**
+   * A standard normal double (Box–Muller, so identical across JDKs).
+   *
+   * @return the next value
+   */
   public double nextGaussian() {
     double a = gaussian(random);
     if (partnerSeed == null) {

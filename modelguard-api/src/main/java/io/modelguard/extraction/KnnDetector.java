@@ -29,7 +29,14 @@ public final class KnnDetector implements ExtractionDetector {
     this.threshold = threshold;
   }
 
-  /** A detector with {@code k} neighbours over the latest {@code buffer} queries and the given threshold. */
+  /**
+   * A detector with {@code k} neighbours over the latest {@code buffer} queries and the given threshold.
+   *
+   * @param k the number of nearest neighbours averaged, at least 1
+   * @param buffer how many of the client's latest queries are kept, at least {@code k}
+   * @param threshold the mean distance below which the client is flagged, at least 0
+   * @return a new detector
+   */
   public static KnnDetector of(int k, int buffer, double threshold) {
     return new KnnDetector(k, buffer, threshold);
   }
@@ -40,6 +47,13 @@ public final class KnnDetector implements ExtractionDetector {
    * percentile) of all values, multiplied by {@code margin} (1 reproduces the paper; below 1 trades
    * detection for fewer false positives). A stream's inputs of another length than its first are
    * skipped, as the detector skips them.
+   *
+   * @param benignStreams each one benign client's queries, in order
+   * @param k the number of nearest neighbours, as for {@link #of}
+   * @param buffer the number of queries kept, as for {@link #of}
+   * @param percentile the percentile to take, in [0, 100]
+   * @param margin the factor applied to it, positive
+   * @return the threshold to give {@link #of}
    */
   public static double calibrate(List<double[][]> benignStreams, int k, int buffer, double percentile, double margin) {
     List<Double> values = new ArrayList<>();
@@ -62,7 +76,11 @@ public final class KnnDetector implements ExtractionDetector {
     return sorted[Math.max(0, Math.min(index, sorted.length - 1))] * margin;
   }
 
-  /** The configured threshold. */
+  /**
+   * The configured threshold.
+   *
+   * @return the threshold
+   */
   public double threshold() {
     return threshold;
   }

@@ -86,6 +86,8 @@ public final class NoiseKeys {
    * Keys derived under {@code secret}. They name no model: {@link #derive} one set per model (see
    * the class documentation).
    *
+   * @param secret the secret, at least {@link #MIN_SECRET_BYTES} bytes; copied
+   * @return keys under that secret
    * @throws IllegalArgumentException if the secret is shorter than {@link #MIN_SECRET_BYTES}
    */
   public static NoiseKeys withSecret(byte[] secret) {
@@ -115,6 +117,7 @@ public final class NoiseKeys {
    *
    * @param domain the label: 1 to {@link #MAX_DOMAIN_LENGTH} printable ASCII characters (space to
    *     {@code ~}), compared exactly (case counts)
+   * @return the derived keys
    * @throws IllegalArgumentException if the label is null, empty, longer than {@link
    *     #MAX_DOMAIN_LENGTH} or has a character outside printable ASCII
    */
@@ -148,7 +151,13 @@ public final class NoiseKeys {
     return inSecondDefence.compareAndSet(false, true);
   }
 
-  /** A noise source for {@code client} answering {@code features}; seeds are derived on first use. */
+  /**
+   * A noise source for {@code client} answering {@code features}; seeds are derived on first use.
+   *
+   * @param client the client's key; not null
+   * @param features the query's input features; not null
+   * @return a noise source keyed by both
+   */
   public NoiseSource source(String client, double[] features) {
     return source(client, features, 0);
   }
@@ -212,7 +221,12 @@ public final class NoiseKeys {
     };
   }
 
-  /** The per-client seed. */
+  /**
+   * The per-client seed.
+   *
+   * @param client the client's key; not null
+   * @return the seed, the same for the same client and keys
+   */
   public long clientSeed(String client) {
     // Whatever can throw comes before the first update: the Mac is the thread's, and bytes left in
     // it by a call that failed half-way would enter every later seed of the thread.
@@ -235,7 +249,13 @@ public final class NoiseKeys {
     return ByteBuffer.wrap(mac.doFinal()).getLong();
   }
 
-  /** The per-(client, input) seed; the input is hashed bit-exactly. */
+  /**
+   * The per-(client, input) seed; the input is hashed bit-exactly.
+   *
+   * @param client the client's key; not null
+   * @param features the query's input features; not null
+   * @return the seed, the same for the same client, input and keys
+   */
   public long querySeed(String client, double[] features) {
     return exactSeed(client, features, features.length);
   }

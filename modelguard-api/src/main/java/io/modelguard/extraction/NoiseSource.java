@@ -14,9 +14,15 @@ public interface NoiseSource {
   /**
    * The stream keyed by (client, input); in {@link ExtractionDefence}, its uniform draws keyed by
    * (client, input's neighbourhood) and its Gaussian draws mixing that stream's and the input's.
+   *
+   * @return the stream, starting afresh from its key on every call
    */
   KeyedRandom perQuery();
 
-  /** The stream keyed by the client alone. */
+  /**
+   * The stream keyed by the client alone.
+   *
+   * @return the stream, starting afresh from its key on every call
+   */
   KeyedRandom perClient();
 }

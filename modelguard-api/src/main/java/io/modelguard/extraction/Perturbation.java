@@ -11,7 +11,13 @@ import java.util.Objects;
 @FunctionalInterface
 public interface Perturbation {
 
-  /** Returns the rewritten vector (a new array, or {@code probabilities} itself if unchanged). */
+  /**
+   * Returns the rewritten vector (a new array, or {@code probabilities} itself if unchanged).
+   *
+   * @param probabilities the answer's probabilities; not modified
+   * @param noise the keyed noise streams of this client and query
+   * @return the rewritten probabilities: a new array, or {@code probabilities} itself if unchanged
+   */
   double[] apply(double[] probabilities, NoiseSource noise);
 
   /**
@@ -20,18 +26,29 @@ public interface Perturbation {
    * so two Gaussian noises in a row add up like one of the summed scale (correlated, not
    * independent) — still keyed, so it leaks nothing, but chaining gives no extra protection over
    * one stage with the larger scale.
+   *
+   * @param next the perturbation applied to this one's result; not null
+   * @return the combined perturbation
    */
   default Perturbation then(Perturbation next) {
     Objects.requireNonNull(next, "next");
     return (p, noise) -> next.apply(apply(p, noise), noise);
   }
 
-  /** Leaves the output unchanged. */
+  /**
+   * Leaves the output unchanged.
+   *
+   * @return a perturbation returning its input itself
+   */
   static Perturbation none() {
     return (p, noise) -> p;
   }
 
-  /** One-hot of the argmax: only the class label is revealed (per row; ART's batch version is buggy). */
+  /**
+   * One-hot of the argmax: only the class label is revealed (per row; ART's batch version is buggy).
+   *
+   * @return the class-label perturbation
+   */
   static Perturbation classLabel() {
     return (p, noise) -> {
       double[] out = new double[p.length];
@@ -40,7 +57,13 @@ public interface Perturbation {
     };
   }
 
-  /** Keeps the {@code k} largest probabilities, zeroes the rest, and renormalises if asked. */
+  /**
+   * Keeps the {@code k} largest probabilities, zeroes the rest, and renormalises if asked.
+   *
+   * @param k how many probabilities to keep, at least 1
+   * @param renormalise whether to scale the kept ones to sum to 1
+   * @return the top-k perturbation
+   */
   static Perturbation topK(int k, boolean renormalise) {
     if (k < 1) {
       throw new IllegalArgumentException("topK.k must be at least 1, got " + k);
@@ -62,7 +85,12 @@ public interface Perturbation {
     };
   }
 
-  /** Rounds each probability to {@code decimals} places (ART default 3). */
+  /**
+   * Rounds each probability to {@code decimals} places (ART default 3).
+   *
+   * @param decimals the decimal places kept, at least 0
+   * @return the rounding perturbation
+   */
   static Perturbation rounding(int decimals) {
     if (decimals < 0) {
       throw new IllegalArgumentException("rounding.decimals must not be negative, got " + decimals);
@@ -81,7 +109,12 @@ public interface Perturbation {
     };
   }
 
-  /** Zeroes probabilities below {@code cutoff} without renormalising (ART default 0.25). */
+  /**
+   * Zeroes probabilities below {@code cutoff} without renormalising (ART default 0.25).
+   *
+   * @param cutoff the least probability kept, not NaN
+   * @return the cut-off perturbation
+   */
   static Perturbation highConfidence(double cutoff) {
     if (Double.isNaN(cutoff)) {
       throw new IllegalArgumentException("highConfidence.cutoff must be a number");
@@ -99,6 +132,9 @@ public interface Perturbation {
    * Adds N(0, scale²) to each probability, clips at 0 and renormalises (ART default scale 0.2).
    * The noise is drawn from the per-(client, input) keyed stream, so repeats are identical (and,
    * in {@link ExtractionDefence}, slight variations of an input share half of their noise).
+   *
+   * @param scale the noise's standard deviation, finite and at least 0
+   * @return the keyed Gaussian noise perturbation
    */
   static Perturbation gaussianNoise(double scale) {
     if (!(scale >= 0) || Double.isInfinite(scale)) {
@@ -124,6 +160,10 @@ public interface Perturbation {
    * ART's reverse sigmoid (defaults β = 1, γ = 0.1): p' = clip(p, 1e-9, 1 − 1e-9), r = β(σ(γ
    * logit p') − ½), q = clip(p − r, 0, 1), normalised. A one-element vector is binary: the rule is
    * applied to p and 1 − p and the first is returned.
+   *
+   * @param beta β, positive
+   * @param gamma γ, positive
+   * @return the reverse-sigmoid perturbation
    */
   static Perturbation reverseSigmoid(double beta, double gamma) {
     if (!(beta > 0) || !(gamma > 0)) {
@@ -153,6 +193,8 @@ public interface Perturbation {
    * other one and would hand back the truth, the class is a keyed coin instead. (An earlier version
    * moved the exact probabilities by a shift of the classes fixed per client, which one query of a
    * known label undid for every later answer.)
+   *
+   * @return the misinformation perturbation
    */
   static Perturbation misinformation() {
     return (p, noise) -> {
@@ -174,7 +216,12 @@ public interface Perturbation {
     };
   }
 
-  /** The index of the smallest value (the first on ties). */
+  /**
+   * The index of the smallest value (the first on ties).
+   *
+   * @param p the values, at least one
+   * @return the index
+   */
   static int argmin(double[] p) {
     int least = 0;
     for (int i = 1; i < p.length; i++) {
@@ -185,7 +232,12 @@ public interface Perturbation {
     return least;
   }
 
-  /** The index of the largest value (the first on ties). */
+  /**
+   * The index of the largest value (the first on ties).
+   *
+   * @param p the values, at least one
+   * @return the index
+   */
   static int argmax(double[] p) {
     int best = 0;
     for (int i = 1; i < p.length; i++) {

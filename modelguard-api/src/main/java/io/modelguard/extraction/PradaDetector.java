@@ -51,7 +51,12 @@ public final class PradaDetector implements ExtractionDetector {
     this.maxDistances = b.maxDistancesPerClass;
   }
 
-  /** A builder for a model with {@code classes} output classes. */
+  /**
+   * A builder for a model with {@code classes} output classes.
+   *
+   * @param classes the number of the model's output classes
+   * @return a new builder with the defaults
+   */
   public static Builder builder(int classes) {
     return new Builder(classes);
   }
@@ -289,7 +294,12 @@ public final class PradaDetector implements ExtractionDetector {
       this.classes = classes;
     }
 
-    /** The W threshold δ below which the client is flagged; default 0.9. */
+    /**
+     * The W threshold δ below which the client is flagged; default 0.9.
+     *
+     * @param delta the threshold, strictly between 0 and 1
+     * @return this builder
+     */
     public Builder delta(double delta) {
       if (!(delta > 0 && delta < 1)) {
         throw new IllegalArgumentException("prada.delta must be in (0, 1), got " + delta);
@@ -298,19 +308,34 @@ public final class PradaDetector implements ExtractionDetector {
       return this;
     }
 
-    /** How many queries between tests; default 10. */
+    /**
+     * How many queries between tests; default 10.
+     *
+     * @param n the number of queries, at least 1
+     * @return this builder
+     */
     public Builder checkEvery(int n) {
       this.checkEvery = positive(n, "checkEvery");
       return this;
     }
 
-    /** More than this many pooled distances are needed before testing; default 100. */
+    /**
+     * More than this many pooled distances are needed before testing; default 100.
+     *
+     * @param n the number of distances, at least 1
+     * @return this builder
+     */
     public Builder minDistances(int n) {
       this.minDistances = positive(n, "minDistances");
       return this;
     }
 
-    /** The growing-set bound per class; default 50. */
+    /**
+     * The growing-set bound per class; default 50.
+     *
+     * @param n the most queries kept per class, at least 1
+     * @return this builder
+     */
     public Builder maxGrowingSetPerClass(int n) {
       this.maxGrowingSetPerClass = positive(n, "maxGrowingSetPerClass");
       return this;
@@ -319,13 +344,20 @@ public final class PradaDetector implements ExtractionDetector {
     /**
      * The distance window per class; default 50, so a test sorts at most classes · 50 distances
      * (every {@code checkEvery} queries, this is the detector's most expensive step).
+     *
+     * @param n the most distances kept per class, at least 1
+     * @return this builder
      */
     public Builder maxDistancesPerClass(int n) {
       this.maxDistancesPerClass = positive(n, "maxDistancesPerClass");
       return this;
     }
 
-    /** Builds the detector. */
+    /**
+     * Builds the detector.
+     *
+     * @return the detector
+     */
     public PradaDetector build() {
       return new PradaDetector(this);
     }

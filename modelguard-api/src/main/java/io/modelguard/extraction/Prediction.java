@@ -6,7 +6,12 @@ package io.modelguard.extraction;
  */
 public record Prediction(double[] probabilities, int label) {
 
-  /** A prediction whose label is the argmax of {@code probabilities}. */
+  /**
+   * A prediction whose label is the argmax of {@code probabilities}.
+   *
+   * @param probabilities the model's probabilities, at least one; not copied
+   * @return the prediction
+   */
   public static Prediction of(double[] probabilities) {
     return new Prediction(probabilities, Perturbation.argmax(probabilities));
   }

@@ -95,7 +95,11 @@ public final class PredictionCodec {
     return JsonPointer.compile(label);
   }
 
-  /** {@code {"label": <index or name>, "probabilities": [...]}} with numeric labels. */
+  /**
+   * {@code {"label": <index or name>, "probabilities": [...]}} with numeric labels.
+   *
+   * @return the standard codec
+   */
   public static PredictionCodec standard() {
     return new PredictionCodec("/probabilities", "/label", null);
   }
@@ -106,6 +110,10 @@ public final class PredictionCodec {
    * given, the label is written as the name of the argmax class (and dropped for a class beyond
    * the names), otherwise as its index.
    *
+   * @param probabilitiesPointer the JSON pointer to the probability array
+   * @param labelPointer the JSON pointer to the label member, or null for none
+   * @param labelNames the class names by index, or null to write indices
+   * @return a new codec
    * @throws IllegalArgumentException if a pointer is not a JSON pointer, or the label pointer is
    *     the empty pointer (the whole answer)
    */
@@ -121,6 +129,8 @@ public final class PredictionCodec {
    * scores; name the scalar members within it instead ({@code "/model/name"}). A pointer that
    * reaches nothing keeps nothing.
    *
+   * @param pointers JSON pointers to members, each starting with {@code /}
+   * @return a new codec; this one is unchanged
    * @throws IllegalArgumentException if a pointer is not a JSON pointer
    */
   public PredictionCodec keeping(String... pointers) {
@@ -143,12 +153,19 @@ public final class PredictionCodec {
    * This codec, keeping every member of rewritten answers as the model wrote it: only for answers
    * known to carry nothing of the prediction beside the probabilities and the label (no logits,
    * scores, embeddings or per-class details), since those would reach the client exact.
+   *
+   * @return a new codec; this one is unchanged
    */
   public PredictionCodec keepingEverything() {
     return new PredictionCodec(probabilities, label, labels, null);
   }
 
-  /** The prediction in {@code json}, or empty if the probabilities are missing or not numbers. */
+  /**
+   * The prediction in {@code json}, or empty if the probabilities are missing or not numbers.
+   *
+   * @param json the answer's body
+   * @return the prediction, or empty
+   */
   public Optional<Prediction> decode(byte[] json) {
     try {
       // Streamed, not a tree (the same answer as decode(JsonNode)): the OBSERVE policy decodes
@@ -179,6 +196,9 @@ public final class PredictionCodec {
    * {@code json} with its probabilities replaced by {@code rewritten} and its label (if the codec
    * has one) set to the argmax of {@code rewritten}.
    *
+   * @param json the answer's body, JSON
+   * @param rewritten the probabilities to write, as many as the answer holds
+   * @return the rewritten body, UTF-8 JSON
    * @throws IllegalArgumentException if {@code json} has no probability vector of the same length
    */
   public byte[] encode(byte[] json, double[] rewritten) {
@@ -195,6 +215,9 @@ public final class PredictionCodec {
    * Decodes {@code json} once for a rewrite: its prediction, and {@link Decoded#encode} to write
    * the rewritten vector into the same parsed document (no second parse). Empty where {@link
    * #decode(byte[])} is.
+   *
+   * @param json the answer's body
+   * @return the parsed answer, or empty
    */
   public Optional<Decoded> decodeForRewrite(byte[] json) {
     try {
@@ -215,12 +238,21 @@ public final class PredictionCodec {
       this.prediction = prediction;
     }
 
-    /** The prediction read from the response. */
+    /**
+     * The prediction read from the response.
+     *
+     * @return the prediction
+     */
     public Prediction prediction() {
       return prediction;
     }
 
-    /** As {@link PredictionCodec#encode(byte[], double[])} on the response this was decoded from. */
+    /**
+     * As {@link PredictionCodec#encode(byte[], double[])} on the response this was decoded from.
+     *
+     * @param rewritten the probabilities to write, as many as the answer holds
+     * @return the rewritten body, UTF-8 JSON
+     */
     public byte[] encode(double[] rewritten) {
       return PredictionCodec.this.encode(root, rewritten);
     }

@@ -16,7 +16,12 @@ import java.util.Optional;
 @FunctionalInterface
 public interface QueryEncoder {
 
-  /** The features of {@code body}, or empty if the body has none this encoder understands. */
+  /**
+   * The features of {@code body}, or empty if the body has none this encoder understands.
+   *
+   * @param body the request body; not null
+   * @return the features, or empty
+   */
   Optional<double[]> encode(byte[] body);
 
   /**
@@ -24,6 +29,9 @@ public interface QueryEncoder {
    * maxBodyBytes}). Override it for features the body does not hold, such as an image ModelGuard
    * fetched for the request ({@link io.modelguard.input.FetchedInputs}, a request attribute).
    *
+   * @param request the request
+   * @param maxBodyBytes the most body bytes to read
+   * @return the features, or empty
    * @throws IOException if the body cannot be read
    */
   default Optional<double[]> encode(InferenceRequest request, int maxBodyBytes) throws IOException {
@@ -37,6 +45,9 @@ public interface QueryEncoder {
    * number: the model's parser may read another array in an ambiguous body (the first of two
    * members, every document of a stream), and the detectors and the noise key would then see
    * features the model did not answer.
+   *
+   * @param pointer the JSON pointer to the array, such as {@code /pixels}; not null
+   * @return the encoder
    */
   static QueryEncoder jsonNumbers(String pointer) {
     JsonPointer ptr = JsonPointer.compile(Objects.requireNonNull(pointer, "pointer"));

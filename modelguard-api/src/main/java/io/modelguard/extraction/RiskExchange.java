@@ -22,10 +22,17 @@ public interface RiskExchange {
    * Adds a member that receives, through {@code receiver}, what every other member publishes from
    * now on, and returns the handle it publishes with. The receiver must be quick (it runs on the
    * exchange's thread) and should not throw; the exchange ignores what it throws.
+   *
+   * @param receiver called with each raise another member publishes
+   * @return this member's handle
    */
   Member join(Consumer<RiskRaise> receiver);
 
-  /** An exchange between the members that join it in this JVM, delivering on the publisher's thread. */
+  /**
+   * An exchange between the members that join it in this JVM, delivering on the publisher's thread.
+   *
+   * @return a new, empty exchange
+   */
   static RiskExchange inProcess() {
     return new InProcessRiskExchange();
   }
@@ -37,6 +44,8 @@ public interface RiskExchange {
      * Sends {@code raise} to every other member, without waiting for them to receive it. Never
      * throws for a failure to send: the exchange logs it (at most once a minute) and drops the
      * raise.
+     *
+     * @param raise the raise to send; not null
      */
     void publish(RiskRaise raise);
 

@@ -41,6 +41,11 @@ public record RiskRaise(String label, String client, double score, Instant at, C
   /**
    * Validates.
    *
+   * @param label the defence's label, 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters
+   * @param client the client's key, 1 to {@value #MAX_CLIENT_LENGTH} characters
+   * @param score the client's risk score at {@code at}, finite and positive
+   * @param at when the client had that score; not null
+   * @param scope the publisher's client scope, or null if it does not say
    * @throws IllegalArgumentException naming the field, for a label or client out of bounds, a
    *     score that is not finite and positive, or a null instant
    */
@@ -62,6 +67,10 @@ public record RiskRaise(String label, String client, double score, Instant at, C
   /**
    * A raise that does not say its publisher's scope (taken by a receiver of any scope).
    *
+   * @param label the defence's label, 1 to {@value #MAX_LABEL_LENGTH} printable ASCII characters
+   * @param client the client's key, 1 to {@value #MAX_CLIENT_LENGTH} characters
+   * @param score the client's risk score at {@code at}, finite and positive
+   * @param at when the client had that score; not null
    * @throws IllegalArgumentException as the canonical constructor
    */
   public RiskRaise(String label, String client, double score, Instant at) {

@@ -17,6 +17,8 @@ public final class ShapiroWilk {
   /**
    * W for the sample {@code x} (not modified). Returns 1 for a sample with zero range.
    *
+   * @param x the sample, at least 3 values
+   * @return W, in (0, 1]
    * @throws IllegalArgumentException if fewer than 3 values are given
    */
   public static double w(double[] x) {

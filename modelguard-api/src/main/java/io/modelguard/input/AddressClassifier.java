@@ -86,6 +86,8 @@ public final class AddressClassifier {
    * The default deny set plus {@code extraCidrs} (for example {@code "203.0.114.0/24"}, an
    * operator's own public ranges that must still not be reached).
    *
+   * @param extraCidrs further ranges in strict CIDR notation, IPv4 or IPv6; none null
+   * @return a new classifier denying the default ranges and {@code extraCidrs}
    * @throws IllegalArgumentException naming the first entry that is not a strict CIDR
    */
   public static AddressClassifier defaultsPlus(List<String> extraCidrs) {
@@ -98,12 +100,21 @@ public final class AddressClassifier {
 
   /**
    * Why {@code address} is denied (the range and its purpose, for logs), or empty if it is public.
+   *
+   * @param address the address to classify; not null
+   * @return the denying range and its purpose, or empty if the address may be connected to
    */
   public Optional<String> deniedBy(InetAddress address) {
     return deniedBy(address.getAddress());
   }
 
-  /** As {@link #deniedBy(InetAddress)}, for the raw 4 or 16 bytes of an address. */
+  /**
+   * As {@link #deniedBy(InetAddress)}, for the raw 4 or 16 bytes of an address.
+   *
+   * @param address the address in network byte order: 4 bytes (IPv4) or 16 (IPv6)
+   * @return the denying range and its purpose ({@code not an IP address} for any other length), or
+   *     empty if the address may be connected to
+   */
   public Optional<String> deniedBy(byte[] address) {
     if (address.length == 4) {
       return match(v4, address).map(Range::describe);
@@ -123,7 +134,11 @@ public final class AddressClassifier {
     return Optional.of(r.get().describe() + (embedded == null ? "" : " embedding " + embedded));
   }
 
-  /** {@return whether {@code address} may be connected to} */
+  /**
+   * {@return whether {@code address} may be connected to}
+   *
+   * @param address the address to classify; not null
+   */
   public boolean isPublic(InetAddress address) {
     return deniedBy(address).isEmpty();
   }

@@ -74,12 +74,18 @@ public final class FetchResult {
   /**
    * Why the URL (or a redirect target) was refused before connecting, if it was: the true reason,
    * also when {@link #decision()} tells the client the host could not be resolved.
+   *
+   * @return the refusal, or empty if the URL was not refused
    */
   public Optional<UrlRefusal> refusal() {
     return Optional.ofNullable(refusal);
   }
 
-  /** Why fetching failed, if it did. */
+  /**
+   * Why fetching failed, if it did.
+   *
+   * @return the failure, or empty if the fetch did not fail (or the URL was refused)
+   */
   public Optional<FetchFailure> failure() {
     return Optional.ofNullable(failure);
   }
@@ -93,6 +99,8 @@ public final class FetchResult {
    * refusals cannot reveal which internal names exist, while its {@linkplain
    * GuardDecision#operatorNote() operator note} ({@link UrlRefusal#operatorNote()}) tells the
    * operator; see {@link UrlCheck#decision()}.
+   *
+   * @return the decision; never null
    */
   public GuardDecision decision() {
     return UrlCheck.decision(refusal, fromAnswers, failure);

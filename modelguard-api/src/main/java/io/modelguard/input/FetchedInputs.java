@@ -26,7 +26,11 @@ public final class FetchedInputs {
     this.images = Collections.unmodifiableMap(new LinkedHashMap<>(images));
   }
 
-  /** {@return the image fetched for {@code field}, if that field was present} */
+  /**
+   * {@return the image fetched for {@code field}, if that field was present}
+   *
+   * @param field the field name, as in the model's spec
+   */
   public Optional<FetchedImage> image(String field) {
     return Optional.ofNullable(images.get(field));
   }
@@ -36,7 +40,11 @@ public final class FetchedInputs {
     return images;
   }
 
-  /** {@return the inputs a policy stored on {@code request}, if it carries attributes and has some} */
+  /**
+   * {@return the inputs a policy stored on {@code request}, if it carries attributes and has some}
+   *
+   * @param request the request a {@link ModelInputPolicy} checked
+   */
   public static Optional<FetchedInputs> from(RequestAttributes request) {
     return request.attribute(ATTRIBUTE).filter(FetchedInputs.class::isInstance).map(FetchedInputs.class::cast);
   }

@@ -62,6 +62,8 @@ public final class FieldSpec {
    * largest finite value as float writers print it), or take the input as a {@link TensorSpec} of
    * {@link TensorDatatype#FP32}, whose datatype refuses them. The same holds for {@link #numbers}
    * and {@link #numberList}.
+   *
+   * @return a new number field, required
    */
   public static FieldSpec number() {
     return new FieldSpec(Kind.NUMBER, null, 0, 0, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
@@ -70,6 +72,11 @@ public final class FieldSpec {
   /**
    * Finite numbers in exactly this shape: {@code numbers(64)} is a flat array of 64, {@code
    * numbers(8, 8)} an array of 8 arrays of 8. At most 8 dimensions and 16,777,216 elements.
+   *
+   * @param shape the length of each dimension, outermost first: 1 to 8 dimensions, each at least 1
+   * @return a new number array field, required
+   * @throws IllegalArgumentException if the shape has no dimension or more than 8, a dimension
+   *     below 1, or more than 16,777,216 elements in all
    */
   public static FieldSpec numbers(int... shape) {
     if (shape.length == 0 || shape.length > 8) {
@@ -88,7 +95,13 @@ public final class FieldSpec {
     return new FieldSpec(Kind.NUMBERS, shape.clone(), 0, 0, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
   }
 
-  /** {@return a flat array of {@code minLength} to {@code maxLength} finite numbers} */
+  /**
+   * {@return a flat array of {@code minLength} to {@code maxLength} finite numbers}
+   *
+   * @param minLength the fewest numbers, at least 0
+   * @param maxLength the most numbers, from {@code minLength} (and at least 1) to 16,777,216
+   * @throws IllegalArgumentException if the lengths are out of those bounds
+   */
   public static FieldSpec numberList(int minLength, int maxLength) {
     if (minLength < 0 || maxLength < 1 || minLength > maxLength || maxLength > (1 << 24)) {
       throw new IllegalArgumentException(
@@ -97,7 +110,11 @@ public final class FieldSpec {
     return new FieldSpec(Kind.NUMBERS, null, minLength, maxLength, -Double.MAX_VALUE, Double.MAX_VALUE, false, true, null, null);
   }
 
-  /** {@return a string checked against {@code spec}} */
+  /**
+   * {@return a string checked against {@code spec}}
+   *
+   * @param spec the text rules; not null
+   */
   public static FieldSpec text(TextSpec spec) {
     return new FieldSpec(Kind.TEXT, null, 0, 0, 0, 0, false, true, Objects.requireNonNull(spec, "spec"), null);
   }
@@ -111,6 +128,9 @@ public final class FieldSpec {
    * An http(s) URL string (at most 2,048 characters) that the input policy fetches through its
    * {@link SafeUrlFetcher}; the fetched bytes must satisfy {@code image}. The policy exposes them to
    * the application as {@link FetchedInputs}.
+   *
+   * @param image the rules the fetched image must satisfy; not null
+   * @return a new image URL field, required
    */
   public static FieldSpec imageUrl(ImageSpec image) {
     return new FieldSpec(Kind.IMAGE_URL, null, 0, 0, 0, 0, false, true, null, Objects.requireNonNull(image, "image"));
@@ -119,7 +139,11 @@ public final class FieldSpec {
   /**
    * A copy whose numbers must lie in {@code min..max} (inclusive).
    *
+   * @param min the smallest value allowed, not NaN
+   * @param max the largest value allowed, not NaN nor below {@code min}
+   * @return a new field; this one is unchanged
    * @throws IllegalStateException if this is not a number field
+   * @throws IllegalArgumentException if {@code min} exceeds {@code max} or either is NaN
    */
   public FieldSpec range(double min, double max) {
     if (kind != Kind.NUMBER && kind != Kind.NUMBERS) {
@@ -137,6 +161,7 @@ public final class FieldSpec {
    * {@code 1.00000000000000001} is refused, and so is {@code 1000000000000000001} under {@code
    * range(0, 1e18)}.
    *
+   * @return a new field; this one is unchanged
    * @throws IllegalStateException if this is not a number field
    */
   public FieldSpec integer() {

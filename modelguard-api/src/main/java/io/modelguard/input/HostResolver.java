@@ -17,6 +17,8 @@ public interface HostResolver {
   /**
    * Every address of {@code host} (an ASCII, lower-case name, never an IP literal).
    *
+   * @param host the name to resolve
+   * @return the addresses, in the resolver's order
    * @throws UnknownHostException if the name has no address; an empty list means the same
    */
   List<InetAddress> resolve(String host) throws UnknownHostException;
@@ -27,6 +29,9 @@ public interface HostResolver {
    * fetch past it. The default ignores the limit and calls {@link #resolve(String)}; {@link
    * #system(Duration)} honours it.
    *
+   * @param host the name to resolve
+   * @param timeLeft the most time the lookup may take, positive
+   * @return the addresses, in the resolver's order
    * @throws UnknownHostException if the name has no address, or none was found in time
    */
   default List<InetAddress> resolve(String host, Duration timeLeft) throws UnknownHostException {
@@ -46,6 +51,10 @@ public interface HostResolver {
    * a client chose (a tenant name): escape it before logging it. The default ignores the caller and
    * calls {@link #resolve(String, Duration)}.
    *
+   * @param host the name to resolve
+   * @param timeLeft the most time the lookup may take, positive
+   * @param caller whom the lookup is for; not null
+   * @return the addresses, in the resolver's order
    * @throws UnknownHostException if the name has no address, or none was found in time
    */
   default List<InetAddress> resolve(String host, Duration timeLeft, String caller) throws UnknownHostException {
@@ -87,6 +96,8 @@ public interface HostResolver {
    * from five or more addresses) can still hold every slot: restricting fetches to an allow-list of
    * hosts (refused before any lookup) closes it entirely.
    *
+   * @param timeout the longest a lookup may take, positive
+   * @return a new resolver with 8 lookup slots of its own
    * @throws IllegalArgumentException if {@code timeout} is not positive
    */
   static HostResolver system(Duration timeout) {

@@ -28,7 +28,11 @@ public enum ImageFormat {
     return mediaType;
   }
 
-  /** {@return the format whose media type is {@code mediaType} (case-insensitive, no parameters); {@code image/jpg} counts as JPEG} */
+  /**
+   * {@return the format whose media type is {@code mediaType} (case-insensitive, no parameters); {@code image/jpg} counts as JPEG}
+   *
+   * @param mediaType the media type, such as {@code image/png}; not null
+   */
   public static Optional<ImageFormat> forMediaType(String mediaType) {
     String m = mediaType.toLowerCase(Locale.ROOT);
     if (m.equals("image/jpg")) {
@@ -42,7 +46,11 @@ public enum ImageFormat {
     return Optional.empty();
   }
 
-  /** {@return the format {@code bytes} start with, or empty if none of these. Reads at most 12 bytes} */
+  /**
+   * {@return the format {@code bytes} start with, or empty if none of these. Reads at most 12 bytes}
+   *
+   * @param bytes the content, or its first bytes; not null
+   */
   public static Optional<ImageFormat> sniff(byte[] bytes) {
     int n = bytes.length;
     if (n >= 8 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G'

@@ -25,7 +25,11 @@ import java.util.Optional;
  */
 public record ImageHeader(ImageFormat format, long width, long height, int frames) {
 
-  /** Width × height. */
+  /**
+   * Width × height.
+   *
+   * @return the pixel count, {@code width * height}
+   */
   public long pixels() {
     return width * height;
   }
@@ -33,6 +37,9 @@ public record ImageHeader(ImageFormat format, long width, long height, int frame
   /**
    * Reads the header of {@code bytes}. Empty if the format is not recognised or the header is
    * truncated or inconsistent (such input must be refused, not decoded to find out).
+   *
+   * @param bytes the whole image; not null
+   * @return the format, size and frame count the header declares, or empty
    */
   public static Optional<ImageHeader> read(byte[] bytes) {
     Optional<ImageFormat> format = ImageFormat.sniff(bytes);

@@ -38,6 +38,8 @@ public final class ImageSpec {
   /**
    * Starts a builder: PNG, JPEG and GIF; at most 5 MiB, 4096 × 4096 pixels (16,777,216 in all) and
    * 100 frames.
+   *
+   * @return a new builder with those defaults
    */
   public static Builder builder() {
     return new Builder();
@@ -56,6 +58,8 @@ public final class ImageSpec {
   /**
    * Largest image in bytes. For an image URL field it is also the download cap: the fetch stops
    * reading one byte past it.
+   *
+   * @return the limit in bytes, at least 1
    */
   public int maxBytes() {
     return maxBytes;
@@ -90,7 +94,11 @@ public final class ImageSpec {
     return null;
   }
 
-  /** {@return whether {@code bytes} satisfy this spec (header checks only, no decoding)} */
+  /**
+   * {@return whether {@code bytes} satisfy this spec (header checks only, no decoding)}
+   *
+   * @param bytes the whole image; not null
+   */
   public boolean accepts(byte[] bytes) {
     return violation(bytes) == null;
   }
@@ -100,6 +108,8 @@ public final class ImageSpec {
    * decoder ever sees an image whose header declares more than the limits. Uses an in-memory image
    * stream (no temporary files, no global ImageIO setting changed).
    *
+   * @param bytes the whole image; not null
+   * @return the decoded image (its first frame)
    * @throws IllegalArgumentException if the bytes violate this spec (the message is client-safe)
    * @throws IOException if the image passes the header checks but cannot be decoded
    */
@@ -140,6 +150,7 @@ public final class ImageSpec {
     /**
      * Accepted formats. Default PNG, JPEG, GIF.
      *
+     * @param formats the formats, at least one
      * @return this builder
      */
     public Builder formats(ImageFormat... formats) {
@@ -153,6 +164,7 @@ public final class ImageSpec {
     /**
      * Largest image in bytes. Default 5 MiB.
      *
+     * @param v the limit in bytes, at least 1
      * @return this builder
      */
     public Builder maxBytes(int v) {
@@ -163,6 +175,7 @@ public final class ImageSpec {
     /**
      * Widest image in pixels. Default 4096.
      *
+     * @param v the limit in pixels, at least 1
      * @return this builder
      */
     public Builder maxWidth(int v) {
@@ -173,6 +186,7 @@ public final class ImageSpec {
     /**
      * Tallest image in pixels. Default 4096.
      *
+     * @param v the limit in pixels, at least 1
      * @return this builder
      */
     public Builder maxHeight(int v) {
@@ -183,6 +197,7 @@ public final class ImageSpec {
     /**
      * Most pixels (width × height). Default 16,777,216.
      *
+     * @param v the limit in pixels, at least 1
      * @return this builder
      */
     public Builder maxPixels(long v) {
@@ -198,6 +213,7 @@ public final class ImageSpec {
      * an animated WebP's, a multi-picture JPEG's pictures (see {@link ImageHeader#frames()}).
      * Default 100.
      *
+     * @param v the limit in frames, at least 1
      * @return this builder
      */
     public Builder maxFrames(int v) {
@@ -212,7 +228,11 @@ public final class ImageSpec {
       return v;
     }
 
-    /** Builds the spec. */
+    /**
+     * Builds the spec.
+     *
+     * @return the spec, immutable
+     */
     public ImageSpec build() {
       Objects.requireNonNull(formats, "formats");
       return new ImageSpec(this);

@@ -60,32 +60,56 @@ public final class JsonLimits {
     return DEFAULTS;
   }
 
-  /** Starts a builder holding the defaults. */
+  /**
+   * Starts a builder holding the defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Largest document, in bytes. */
+  /**
+   * Largest document, in bytes.
+   *
+   * @return the limit, at least 1
+   */
   public int maxDocumentBytes() {
     return maxDocumentBytes;
   }
 
-  /** Deepest nesting of arrays and objects. */
+  /**
+   * Deepest nesting of arrays and objects.
+   *
+   * @return the limit, at least 1
+   */
   public int maxDepth() {
     return maxDepth;
   }
 
-  /** Longest string value, in characters. */
+  /**
+   * Longest string value, in characters.
+   *
+   * @return the limit, at least 1
+   */
   public int maxStringLength() {
     return maxStringLength;
   }
 
-  /** Longest number literal, in characters. */
+  /**
+   * Longest number literal, in characters.
+   *
+   * @return the limit, at least 1
+   */
   public int maxNumberLength() {
     return maxNumberLength;
   }
 
-  /** Longest field name, in characters. */
+  /**
+   * Longest field name, in characters.
+   *
+   * @return the limit, at least 1
+   */
   public int maxNameLength() {
     return maxNameLength;
   }
@@ -94,17 +118,27 @@ public final class JsonLimits {
    * Most elements in one array, except the arrays whose length the model spec declares itself: a
    * tensor's data, held to its tensor's element and byte limits instead (a flat 224 × 224 × 3 image
    * tensor has 150,528 values), and a number field of fixed length.
+   *
+   * @return the limit, at least 1
    */
   public int maxArrayLength() {
     return maxArrayLength;
   }
 
-  /** Most fields in one object. */
+  /**
+   * Most fields in one object.
+   *
+   * @return the limit, at least 1
+   */
   public int maxObjectFields() {
     return maxObjectFields;
   }
 
-  /** Most tokens in the document. */
+  /**
+   * Most tokens in the document.
+   *
+   * @return the limit, at least 1
+   */
   public long maxTokens() {
     return maxTokens;
   }
@@ -130,6 +164,7 @@ public final class JsonLimits {
     /**
      * Largest document in bytes. Default 1 MiB.
      *
+     * @param v the limit in bytes, at least 1
      * @return this builder
      */
     public Builder maxDocumentBytes(int v) {
@@ -140,6 +175,7 @@ public final class JsonLimits {
     /**
      * Deepest nesting. Default 32.
      *
+     * @param v the most nested arrays and objects, at least 1
      * @return this builder
      */
     public Builder maxDepth(int v) {
@@ -150,6 +186,7 @@ public final class JsonLimits {
     /**
      * Longest string value in characters. Default 65,536.
      *
+     * @param v the limit in characters, at least 1
      * @return this builder
      */
     public Builder maxStringLength(int v) {
@@ -160,6 +197,7 @@ public final class JsonLimits {
     /**
      * Longest number literal in characters. Default 64.
      *
+     * @param v the limit in characters, at least 1
      * @return this builder
      */
     public Builder maxNumberLength(int v) {
@@ -170,6 +208,7 @@ public final class JsonLimits {
     /**
      * Longest field name in characters. Default 256.
      *
+     * @param v the limit in characters, at least 1
      * @return this builder
      */
     public Builder maxNameLength(int v) {
@@ -181,6 +220,7 @@ public final class JsonLimits {
      * Most elements in one array, but for a tensor's data and a fixed-length number field (see
      * {@link JsonLimits#maxArrayLength()}). Default 100,000.
      *
+     * @param v the limit in elements, at least 1
      * @return this builder
      */
     public Builder maxArrayLength(int v) {
@@ -191,6 +231,7 @@ public final class JsonLimits {
     /**
      * Most fields in one object. Default 1,000.
      *
+     * @param v the limit in fields, at least 1
      * @return this builder
      */
     public Builder maxObjectFields(int v) {
@@ -201,6 +242,7 @@ public final class JsonLimits {
     /**
      * Most tokens in the document. Default 2,000,000.
      *
+     * @param v the limit in tokens, at least 1
      * @return this builder
      */
     public Builder maxTokens(long v) {
@@ -218,7 +260,11 @@ public final class JsonLimits {
       return v;
     }
 
-    /** Builds the limits. */
+    /**
+     * Builds the limits.
+     *
+     * @return the limits, immutable
+     */
     public JsonLimits build() {
       return new JsonLimits(this);
     }

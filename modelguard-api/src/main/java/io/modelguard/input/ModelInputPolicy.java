@@ -140,7 +140,11 @@ public final class ModelInputPolicy implements Policy {
     }
   }
 
-  /** {@return a policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs} */
+  /**
+   * {@return a policy for these models, with a default {@link SafeUrlFetcher} if any of them fetches URLs}
+   *
+   * @param specs one spec per model, at least one, no model twice
+   */
   public static ModelInputPolicy of(ModelSpec... specs) {
     Builder b = builder();
     for (ModelSpec s : specs) {
@@ -149,12 +153,20 @@ public final class ModelInputPolicy implements Policy {
     return b.build();
   }
 
-  /** Starts a builder. */
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder with no model
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** {@return the spec of {@code model}, if this policy has one} */
+  /**
+   * {@return the spec of {@code model}, if this policy has one}
+   *
+   * @param model the model id
+   */
   public Optional<ModelSpec> spec(String model) {
     return Optional.ofNullable(specs.get(model));
   }
@@ -200,6 +212,9 @@ public final class ModelInputPolicy implements Policy {
    * throws for bad input: every refusal is a decision. Without the engine there is no principal, so
    * the request's host lookups count against its client address's share of the resolver's slots
    * (see {@link HostResolver#system}).
+   *
+   * @param request the request, with its endpoint and body
+   * @return allow (the request's model has no spec, or its input passes), or the refusal
    */
   public GuardDecision check(InferenceRequest request) {
     return check(request, Optional.empty());
@@ -361,6 +376,8 @@ public final class ModelInputPolicy implements Policy {
     /**
      * Adds a model's spec.
      *
+     * @param spec the spec; not null
+     * @return this builder
      * @throws IllegalArgumentException if a spec for the same model id was already added
      */
     public Builder model(ModelSpec spec) {
@@ -374,6 +391,7 @@ public final class ModelInputPolicy implements Policy {
     /**
      * The fetcher for image URL fields. Default {@link SafeUrlFetcher#ofDefaults()}, created only if a spec needs it.
      *
+     * @param fetcher the fetcher; not null
      * @return this builder
      */
     public Builder fetcher(SafeUrlFetcher fetcher) {
@@ -389,6 +407,7 @@ public final class ModelInputPolicy implements Policy {
      * timeout (5 s for a default fetcher), so a request holds its thread for fetching no longer
      * than one fetch could, however many URL fields its model has.
      *
+     * @param timeout the shared budget, positive; not null
      * @return this builder
      * @throws IllegalArgumentException if {@code timeout} is zero or negative
      */
@@ -410,6 +429,7 @@ public final class ModelInputPolicy implements Policy {
      * SafeUrlFetcher.Builder#maxBytes}, 5 MiB for a default fetcher), so a request buffers no more
      * fetched bytes than one fetch could; raise it for a model with several large image fields.
      *
+     * @param bytes the shared budget in bytes, at least 1
      * @return this builder
      * @throws IllegalArgumentException if {@code bytes} is less than 1
      */
@@ -426,6 +446,7 @@ public final class ModelInputPolicy implements Policy {
      * thread, before the request continues. Default: none (requests implementing {@link
      * RequestAttributes} get them as an attribute either way).
      *
+     * @param listener receives the request and its fetched inputs; not null
      * @return this builder
      */
     public Builder onFetched(BiConsumer<InferenceRequest, FetchedInputs> listener) {
@@ -436,6 +457,7 @@ public final class ModelInputPolicy implements Policy {
     /**
      * Builds the policy.
      *
+     * @return the policy, immutable
      * @throws IllegalStateException if no model was added, or if an image URL field's {@link
      *     ImageSpec} accepts a format the fetcher does not (WebP with the default fetcher), whose
      *     images would all be refused as failed fetches

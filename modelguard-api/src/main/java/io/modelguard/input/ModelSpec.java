@@ -106,6 +106,8 @@ public final class ModelSpec {
    * Starts a spec for model {@code id}. Defaults: 1 MiB body cap, {@link JsonLimits#defaults()}
    * (document length lowered to the body cap), unknown fields refused.
    *
+   * @param id the model id the spec is for
+   * @return a new builder with those defaults
    * @throws IllegalArgumentException if {@code id} is not a valid model id
    */
   public static Builder builder(String id) {
@@ -212,6 +214,7 @@ public final class ModelSpec {
     /**
      * The largest body accepted, in bytes; refused with 413 beyond it, without reading further. Default 1 MiB.
      *
+     * @param bytes the limit in bytes, 1 to 2^30
      * @return this builder
      */
     public Builder maxBodyBytes(int bytes) {
@@ -225,6 +228,7 @@ public final class ModelSpec {
     /**
      * The JSON limits. Default {@link JsonLimits#defaults()} with the document length lowered to the body cap.
      *
+     * @param limits the limits; not null
      * @return this builder
      */
     public Builder jsonLimits(JsonLimits limits) {
@@ -240,6 +244,7 @@ public final class ModelSpec {
      * holding a control character (U+0000 to U+001F): a C or C++ server may read the name {@code
      * pixels}, NUL, {@code x} as {@code pixels}.
      *
+     * @param reject false to skip unknown fields instead of refusing them
      * @return this builder
      */
     public Builder rejectUnknownFields(boolean reject) {
@@ -247,7 +252,13 @@ public final class ModelSpec {
       return this;
     }
 
-    /** Adds a named field of a JSON object input. */
+    /**
+     * Adds a named field of a JSON object input.
+     *
+     * @param name the field name, 1 to 128 characters, declared once (else {@link #build()} fails)
+     * @param spec the field's rules; not null
+     * @return this builder
+     */
     public Builder field(String name, FieldSpec spec) {
       Objects.requireNonNull(spec, "spec");
       if (name == null || name.isEmpty() || name.length() > 128) {
@@ -258,7 +269,13 @@ public final class ModelSpec {
       return this;
     }
 
-    /** Adds a tensor of a KServe v2 input. */
+    /**
+     * Adds a tensor of a KServe v2 input.
+     *
+     * @param spec the tensor's rules; not null (a second tensor of the same name makes {@link
+     *     #build()} fail)
+     * @return this builder
+     */
     public Builder tensor(TensorSpec spec) {
       Objects.requireNonNull(spec, "spec");
       if (tensors.putIfAbsent(spec.name(), spec) != null) {
@@ -270,6 +287,7 @@ public final class ModelSpec {
     /**
      * Makes the input a raw image body ({@code image/png}, ...), checked by {@code spec}.
      *
+     * @param spec the rules the body image must satisfy; not null
      * @return this builder
      */
     public Builder imageBody(ImageSpec spec) {
@@ -280,6 +298,7 @@ public final class ModelSpec {
     /**
      * Builds the spec.
      *
+     * @return the spec, immutable
      * @throws IllegalStateException listing every problem: no input declared, or more than one kind
      */
     public ModelSpec build() {

@@ -11,9 +11,18 @@ import java.util.Optional;
  */
 public interface RequestAttributes {
 
-  /** Stores {@code value} under {@code name}, replacing an earlier value; a null value removes it. */
+  /**
+   * Stores {@code value} under {@code name}, replacing an earlier value; a null value removes it.
+   *
+   * @param name the attribute name, such as {@link FetchedInputs#ATTRIBUTE}
+   * @param value the value, or null to remove the attribute
+   */
   void setAttribute(String name, Object value);
 
-  /** {@return the value stored under {@code name}, if any} */
+  /**
+   * {@return the value stored under {@code name}, if any}
+   *
+   * @param name the attribute name
+   */
   Optional<Object> attribute(String name);
 }

@@ -177,6 +177,8 @@ public final class SafeUrlFetcher {
    * allow-list; connect timeout 2 s, total timeout 5 s; 5 MiB byte cap; 5 redirects; PNG, JPEG and
    * GIF content only; the JVM's resolver (bounded by the connect timeout) and default TLS trust; a
    * name told to the client as unresolvable answered no sooner than 100 ms after its lookup began.
+   *
+   * @return a new builder with those defaults
    */
   public static Builder builder() {
     return new Builder();
@@ -190,6 +192,10 @@ public final class SafeUrlFetcher {
   /**
    * Parses, normalises, resolves and classifies {@code url} without connecting anywhere. The
    * resolver is asked at most once. Never throws.
+   *
+   * @param url the URL as the client sent it, or null (refused as malformed)
+   * @return the outcome: the normalised host and checked addresses, or why the URL is refused or
+   *     failed
    */
   public UrlCheck check(String url) {
     return check(url, null, null);
@@ -338,6 +344,9 @@ public final class SafeUrlFetcher {
    * checked again), and returns the body if it is a 200 response within the caps whose magic bytes
    * match an accepted format. Never throws; blocks for at most the total timeout (plus the
    * resolver's own time if a custom resolver ignores the time left it is given).
+   *
+   * @param url the URL as the client sent it, or null (refused as malformed)
+   * @return the body and its format, or why the URL was refused or the fetch failed
    */
   public FetchResult fetch(String url) {
     return fetch(url, maxBytes);
@@ -351,6 +360,9 @@ public final class SafeUrlFetcher {
    * as soon as it passes it (or at once if its declared length does); a larger {@code maxBytes}
    * than the fetcher's cap changes nothing. Never throws for any URL.
    *
+   * @param url the URL as the client sent it, or null (refused as malformed)
+   * @param maxBytes the caller's own limit on the body, in bytes, at least 1
+   * @return the body and its format, or why the URL was refused or the fetch failed
    * @throws IllegalArgumentException if {@code maxBytes} is less than 1
    */
   public FetchResult fetch(String url, int maxBytes) {
@@ -684,6 +696,7 @@ public final class SafeUrlFetcher {
      * and keeps a share per caller only if it implements that method (one wrapping {@link
      * HostResolver#system} must pass the caller on). Tests inject fakes here.
      *
+     * @param resolver the resolver; not null
      * @return this builder
      */
     public Builder resolver(HostResolver resolver) {
@@ -695,6 +708,11 @@ public final class SafeUrlFetcher {
      * Adds CIDR blocks to the default deny set (which cannot be shrunk). An IPv4-mapped IPv6 block
      * ({@code ::ffff:a.b.c.d/n}, n of 96 or more) is refused: mapped addresses are judged as the
      * IPv4 addresses they carry, so such a block would never match; give the IPv4 block instead.
+     *
+     * @param cidrs blocks in strict CIDR notation, IPv4 or IPv6 (not IPv4-mapped); none null
+     * @return this builder
+     * @throws IllegalArgumentException if an entry is not a strict CIDR block, or an IPv4-mapped
+     *     one
      */
     public Builder denyRanges(String... cidrs) {
       for (String c : cidrs) {
@@ -708,7 +726,12 @@ public final class SafeUrlFetcher {
       return this;
     }
 
-    /** {@return the ports URLs may use, replacing the default {@code 80, 443}} */
+    /**
+     * The ports URLs may use, replacing the default {@code 80, 443}.
+     *
+     * @param ports the ports, at least one, each 1 to 65535
+     * @return this builder
+     */
     public Builder allowPorts(int... ports) {
       if (ports.length == 0) {
         throw new IllegalArgumentException("SafeUrlFetcher.allowPorts: at least one port is required");
@@ -727,6 +750,9 @@ public final class SafeUrlFetcher {
      * Adds host names ({@code name} or {@code *.suffix}) to the default name deny list. An IP
      * address is refused here: a URL naming an address is checked against the deny set of
      * addresses, which {@link #denyRanges} extends.
+     *
+     * @param patterns host names or {@code *.suffix} patterns, none null or an IP address
+     * @return this builder
      */
     public Builder denyNames(String... patterns) {
       for (String p : patterns) {
@@ -739,6 +765,10 @@ public final class SafeUrlFetcher {
      * Restricts fetching to these hosts ({@code name} or {@code *.suffix}; IP literals as written in
      * canonical form): the safest mode. Their addresses are still checked against the deny set.
      * Default: no allow-list (any public host).
+     *
+     * @param patterns host names, {@code *.suffix} patterns or canonical IP literals; none null.
+     *     Added to those given before
+     * @return this builder
      */
     public Builder allowHosts(String... patterns) {
       if (allowedHosts == null) {
@@ -757,6 +787,8 @@ public final class SafeUrlFetcher {
      * is still refused. <strong>Never pass client-controlled values.</strong> Default: none.
      *
      * @param ipLiteral a canonical IPv4 dotted quad or an IPv6 literal (no name: names resolve)
+     * @param port the exempt port, 1 to 65535
+     * @return this builder
      */
     public Builder allowInternalEndpoint(String ipLiteral, int port) {
       Objects.requireNonNull(ipLiteral, "ipLiteral");
@@ -775,6 +807,7 @@ public final class SafeUrlFetcher {
     /**
      * Connect timeout per address. Default 2 s.
      *
+     * @param timeout the timeout, positive
      * @return this builder
      */
     public Builder connectTimeout(Duration timeout) {
@@ -785,6 +818,8 @@ public final class SafeUrlFetcher {
     /**
      * Time budget of one {@link #fetch} call, redirects and TLS included. Default 5 s.
      *
+     * @param timeout the budget, positive and not shorter than the connect timeout (checked by
+     *     {@link #build()})
      * @return this builder
      */
     public Builder totalTimeout(Duration timeout) {
@@ -795,6 +830,7 @@ public final class SafeUrlFetcher {
     /**
      * Largest response body accepted, in bytes. Default 5 MiB.
      *
+     * @param maxBytes the limit in bytes, 1 to 2^30
      * @return this builder
      */
     public Builder maxBytes(int maxBytes) {
@@ -808,6 +844,7 @@ public final class SafeUrlFetcher {
     /**
      * Most redirects followed. Default 5; 0 follows none.
      *
+     * @param maxRedirects the limit, 0 to 10
      * @return this builder
      */
     public Builder maxRedirects(int maxRedirects) {
@@ -821,6 +858,7 @@ public final class SafeUrlFetcher {
     /**
      * The image formats whose magic bytes the content must start with. Default PNG, JPEG, GIF.
      *
+     * @param formats the formats, at least one
      * @return this builder
      */
     public Builder acceptedFormats(ImageFormat... formats) {
@@ -844,6 +882,7 @@ public final class SafeUrlFetcher {
     /**
      * The TLS context (trust store). Default {@link SSLContext#getDefault()}.
      *
+     * @param context the TLS context; not null
      * @return this builder
      */
     public Builder sslContext(SSLContext context) {
@@ -870,6 +909,7 @@ public final class SafeUrlFetcher {
      * Default 100 ms (or the connect timeout, if that is shorter); {@link Duration#ZERO} turns it
      * off.
      *
+     * @param time the least time, zero (off) or more; not null
      * @return this builder
      * @throws IllegalArgumentException if {@code time} is negative; {@link #build()} also refuses
      *     one longer than the connect timeout, which bounds the default resolver's lookups
@@ -903,7 +943,13 @@ public final class SafeUrlFetcher {
       return d;
     }
 
-    /** Builds the fetcher. */
+    /**
+     * Builds the fetcher.
+     *
+     * @return the fetcher, immutable and safe to share between threads
+     * @throws IllegalArgumentException if the total timeout is shorter than the connect timeout, or
+     *     the least unresolvable time longer than it
+     */
     public SafeUrlFetcher build() {
       if (totalTimeout.compareTo(connectTimeout) < 0) {
         throw new IllegalArgumentException("SafeUrlFetcher.totalTimeout (" + totalTimeout

@@ -65,7 +65,11 @@ public enum TensorDatatype {
     this.exactMax = exactMax;
   }
 
-  /** Bytes per element (for {@link #BYTES}, the minimum of 1). */
+  /**
+   * Bytes per element (for {@link #BYTES}, the minimum of 1).
+   *
+   * @return the size in bytes, 1 to 8
+   */
   public int elementSize() {
     return size;
   }

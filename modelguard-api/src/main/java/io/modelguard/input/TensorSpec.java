@@ -41,7 +41,13 @@ public final class TensorSpec {
     this.required = b.required;
   }
 
-  /** Starts a spec for the tensor called {@code name}. */
+  /**
+   * Starts a spec for the tensor called {@code name}.
+   *
+   * @param name the tensor's name, 1 to 128 characters, as the request's {@code inputs[].name}
+   *     gives it
+   * @return a new builder with the defaults
+   */
   public static Builder builder(String name) {
     return new Builder(name);
   }
@@ -61,12 +67,20 @@ public final class TensorSpec {
     return shape.clone();
   }
 
-  /** Most elements. */
+  /**
+   * Most elements.
+   *
+   * @return the limit, at least 1
+   */
   public long maxElements() {
     return maxElements;
   }
 
-  /** Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all strings). */
+  /**
+   * Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all strings).
+   *
+   * @return the limit in bytes, at least 1
+   */
   public long maxBytes() {
     return maxBytes;
   }
@@ -105,6 +119,7 @@ public final class TensorSpec {
     /**
      * Accepted datatypes. Default FP32.
      *
+     * @param types the datatypes, at least one
      * @return this builder
      */
     public Builder datatypes(TensorDatatype... types) {
@@ -115,7 +130,12 @@ public final class TensorSpec {
       return this;
     }
 
-    /** {@return the shape pattern, 1 to 8 dimensions, each {@code -1} (any) or at least 0. Default {@code [-1]}} */
+    /**
+     * The shape pattern, 1 to 8 dimensions, each {@code -1} (any) or at least 0. Default {@code [-1]}.
+     *
+     * @param dims the length of each dimension, outermost first, or {@code -1} for any length
+     * @return this builder
+     */
     public Builder shape(int... dims) {
       if (dims.length == 0 || dims.length > 8) {
         throw new IllegalArgumentException("TensorSpec.shape: 1 to 8 dimensions, was " + dims.length);
@@ -132,6 +152,7 @@ public final class TensorSpec {
     /**
      * Most elements. Default 1,048,576.
      *
+     * @param v the limit, at least 1
      * @return this builder
      */
     public Builder maxElements(long v) {
@@ -146,6 +167,7 @@ public final class TensorSpec {
      * Most bytes (elements × element size; for {@link TensorDatatype#BYTES}, the UTF-8 bytes of all
      * strings, and at least 1 per element). Default 16 MiB.
      *
+     * @param v the limit in bytes, at least 1
      * @return this builder
      */
     public Builder maxBytes(long v) {
@@ -159,6 +181,8 @@ public final class TensorSpec {
     /**
      * Numeric elements must lie in {@code min..max}, in addition to the datatype's own range. Default: the datatype's range.
      *
+     * @param min the smallest value allowed
+     * @param max the largest value allowed, not below {@code min}
      * @return this builder
      */
     public Builder range(double min, double max) {
@@ -180,7 +204,11 @@ public final class TensorSpec {
       return this;
     }
 
-    /** Builds the spec. */
+    /**
+     * Builds the spec.
+     *
+     * @return the spec, immutable
+     */
     public TensorSpec build() {
       return new TensorSpec(this);
     }

@@ -102,7 +102,11 @@ public final class TextSpec {
     this.patterns = List.copyOf(b.patterns);
   }
 
-  /** Starts a builder: 0 to 4,096 code points, invisible Unicode refused, line breaks allowed, no deny patterns. */
+  /**
+   * Starts a builder: 0 to 4,096 code points, invisible Unicode refused, line breaks allowed, no deny patterns.
+   *
+   * @return a new builder with those defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -112,7 +116,11 @@ public final class TextSpec {
     return builder().build();
   }
 
-  /** Most code points. */
+  /**
+   * Most code points.
+   *
+   * @return the limit, at least 1
+   */
   public int maxLength() {
     return maxLength;
   }
@@ -635,6 +643,7 @@ public final class TextSpec {
     /**
      * Fewest code points. Default 0.
      *
+     * @param v the least length in code points, at least 0
      * @return this builder
      */
     public Builder minLength(int v) {
@@ -648,6 +657,7 @@ public final class TextSpec {
     /**
      * Most code points. Default 4,096.
      *
+     * @param v the limit in code points, at least 1
      * @return this builder
      */
     public Builder maxLength(int v) {
@@ -663,6 +673,7 @@ public final class TextSpec {
      * variants, as Japanese names use them). Default false: a selector after each ideograph can
      * carry a hidden byte. Has no effect without {@link #rejectInvisible}.
      *
+     * @param v true to allow such selectors
      * @return this builder
      */
     public Builder allowIdeographicVariants(boolean v) {
@@ -673,6 +684,7 @@ public final class TextSpec {
     /**
      * Whether invisible Unicode is refused. Default true.
      *
+     * @param v false to allow invisible characters
      * @return this builder
      */
     public Builder rejectInvisible(boolean v) {
@@ -684,6 +696,7 @@ public final class TextSpec {
      * Whether line breaks (see the class description: line feeds, carriage returns and the other
      * Unicode line terminators) are allowed; tabs always are. Default true.
      *
+     * @param v false to refuse line breaks
      * @return this builder
      */
     public Builder allowLineBreaks(boolean v) {
@@ -721,6 +734,8 @@ public final class TextSpec {
      * (java.util.regex recurses once per repetition of a group such as {@code (.|\n)*}) refuses
      * that text, as if it matched.
      *
+     * @param name the name shown to the client when the pattern matches; not blank
+     * @param regex the pattern, in {@link java.util.regex.Pattern} syntax; not null
      * @return this builder
      */
     public Builder denyPattern(String name, String regex) {
@@ -737,6 +752,9 @@ public final class TextSpec {
      * Builds the spec; fails if {@code minLength > maxLength}. With deny patterns, loads the
      * look-alike table (once per JVM) here, so that a damaged jar fails at start-up with an {@link
      * IllegalStateException} (wrapped in an {@link ExceptionInInitializerError}), not on a request.
+     *
+     * @return the spec, immutable
+     * @throws IllegalArgumentException if {@code minLength} exceeds {@code maxLength}
      */
     public TextSpec build() {
       if (minLength > maxLength) {

@@ -64,12 +64,18 @@ public final class UrlCheck {
   /**
    * Why the URL was refused, if it was: the true reason, also when {@link #decision()} tells the
    * client the host could not be resolved.
+   *
+   * @return the refusal, or empty if the URL was not refused
    */
   public Optional<UrlRefusal> refusal() {
     return Optional.ofNullable(refusal);
   }
 
-  /** Why checking failed although the URL is allowed (the host has no address), if it did. */
+  /**
+   * Why checking failed although the URL is allowed (the host has no address), if it did.
+   *
+   * @return the failure, or empty if the check did not fail
+   */
   public Optional<FetchFailure> failure() {
     return Optional.ofNullable(failure);
   }
@@ -105,6 +111,8 @@ public final class UrlCheck {
    * decision of such a refusal carries {@link UrlRefusal#operatorNote()} (for example {@code
    * ssrf_refused:DENIED_ADDRESS}) as its {@linkplain GuardDecision#operatorNote() operator note},
    * which reaches the engine's audit listeners and is never rendered for the client.
+   *
+   * @return the decision; never null
    */
   public GuardDecision decision() {
     return decision(refusal, fromAnswers, failure);

@@ -57,6 +57,8 @@ public enum UrlRefusal {
    * SSRF attempt from a name that does not resolve, which has no note; the client never sees it.
    * Refusals the client is told of ({@code input.url_blocked}) carry none: their reason code
    * already says it.
+   *
+   * @return the note, {@code ssrf_refused:} and this constant's name
    */
   public String operatorNote() {
     return "ssrf_refused:" + name();

@@ -33,7 +33,13 @@ import java.util.Set;
 public final class AnnotationInheritance {
   private AnnotationInheritance() {}
 
-  /** {@code type}, its superclasses and its interfaces, nearest first (see the class comment). */
+  /**
+   * {@code type}, its superclasses and its interfaces, nearest first (see the class comment).
+   *
+   * @param type the class or interface to start from, or null (then the list is empty)
+   * @return {@code type} and its supertypes but {@code Object}: classes first, nearest first, then
+   *     interfaces, each once
+   */
   public static List<Class<?>> typeHierarchy(Class<?> type) {
     List<Class<?>> classes = new ArrayList<>();
     Deque<Class<?>> interfaces = new ArrayDeque<>();
@@ -68,6 +74,10 @@ public final class AnnotationInheritance {
    * (then runtimes inherit none), come the methods a runtime may take its JAX-RS annotations from
    * ({@link #looselyMatches}); being last, their annotations count only where nothing nearer has
    * one. {@code method} may be declared by {@code type} or by one of its supertypes.
+   *
+   * @param method the resource method
+   * @param type the class the method is invoked on
+   * @return {@code method} first, then the methods whose annotations it may inherit, nearest first
    */
   public static List<Method> overrideChain(Method method, Class<?> type) {
     List<Method> chain = new ArrayList<>();

@@ -7,7 +7,13 @@ public final class Base62 {
 
   private Base62() {}
 
-  /** {@return whether {@code s[from, to)} contains only base62 characters} */
+  /**
+   * {@return whether {@code s[from, to)} contains only base62 characters}
+   *
+   * @param s the characters to check; not null
+   * @param from the first index checked, inclusive
+   * @param to the index after the last one checked; {@code from} itself for an empty range (true)
+   */
   public static boolean isBase62(CharSequence s, int from, int to) {
     for (int i = from; i < to; i++) {
       char c = s.charAt(i);
@@ -21,6 +27,10 @@ public final class Base62 {
   /**
    * {@code count} uniformly random base62 characters from {@code random} bytes, by rejection
    * sampling (no modulo bias).
+   *
+   * @param count how many characters to return, not negative
+   * @param random fills an array with random bytes (a {@link io.modelguard.RandomSource}, say)
+   * @return a new string of exactly {@code count} characters of {@code [0-9A-Za-z]}
    */
   public static String random(int count, java.util.function.Consumer<byte[]> random) {
     StringBuilder out = new StringBuilder(count);
@@ -37,7 +47,13 @@ public final class Base62 {
     return out.toString();
   }
 
-  /** {@code value} (non-negative) in exactly {@code width} base62 digits, zero-padded. */
+  /**
+   * {@code value} (non-negative) in exactly {@code width} base62 digits, zero-padded.
+   *
+   * @param value the number to write, not negative
+   * @param width the number of digits; higher digits of a larger {@code value} are dropped
+   * @return the digits, most significant first
+   */
   public static String fixedWidth(long value, int width) {
     char[] out = new char[width];
     long v = value;

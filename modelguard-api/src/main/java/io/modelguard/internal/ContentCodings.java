@@ -20,6 +20,8 @@ public final class ContentCodings {
    * not empty), before any policy runs: the input policies would read the coded bytes, while a
    * runtime or application decoding them would hand the model bytes no policy saw. The same on
    * every adapter: {@code 415 input.unsupported_media_type}.
+   *
+   * @return a new {@code input.unsupported_media_type} denial
    */
   public static GuardDecision compressedRequestRefusal() {
     return GuardDecision.deny(ReasonCode.INPUT_UNSUPPORTED_MEDIA_TYPE,
@@ -30,6 +32,10 @@ public final class ContentCodings {
    * The codings named by {@code Content-Encoding} header values (each may list several, separated
    * by commas), lower-cased and in order, leaving out {@code identity} and empty members: a body
    * in any of them is bytes the output policies cannot read.
+   *
+   * @param headerValues the {@code Content-Encoding} values, each turned to text with {@link
+   *     String#valueOf}
+   * @return the codings, lower-cased, in order; empty if there is none
    */
   public static List<String> declared(Iterable<?> headerValues) {
     List<String> codings = null;
@@ -54,6 +60,10 @@ public final class ContentCodings {
    * stream (RFC 1950 header) or as a complete raw deflate stream (RFC 1951), which some servers and
    * clients send under the same name; any other coding is taken as applied, since no runtime applies
    * it later. Errs towards "coded": the caller withholds what it cannot read.
+   *
+   * @param coding the declared coding, lower-cased
+   * @param entity the entity's bytes; not null
+   * @return true if the bytes are (or are taken to be) in {@code coding}
    */
   public static boolean isCoded(String coding, byte[] entity) {
     return switch (coding) {

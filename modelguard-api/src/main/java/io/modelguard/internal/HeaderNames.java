@@ -18,6 +18,10 @@ public final class HeaderNames {
   /**
    * Whether {@code name} (null: no), read as on the wire, is {@code fieldName}; any letter case. No
    * allocation.
+   *
+   * @param name the header name as set, or null
+   * @param fieldName the field name to compare with, such as {@code Content-Type}
+   * @return true if a recipient reads {@code name} as {@code fieldName}
    */
   public static boolean reads(String name, String fieldName) {
     if (name == null) {
@@ -33,6 +37,10 @@ public final class HeaderNames {
    * #reads} reads it, any letter case) or continue the line of the header written before it ({@link
    * #continuesThePreviousLine}), which may be one of them: what an adapter ignores or removes so
    * that the guard's own headers stay as the guard set them.
+   *
+   * @param name the header name as set, or null
+   * @param fieldNames the field names the guard sets
+   * @return true if the header would change or continue one of them
    */
   public static boolean changesAnyOf(String name, Collection<String> fieldNames) {
     if (continuesThePreviousLine(name)) {
@@ -46,7 +54,12 @@ public final class HeaderNames {
     return false;
   }
 
-  /** {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut, null for null. */
+  /**
+   * {@code name} as a recipient may read it (see {@link #reads}); itself if nothing is cut, null for null.
+   *
+   * @param name the header name as set, or null
+   * @return the name without what a recipient ignores around it
+   */
   public static String bare(String name) {
     if (name == null) {
       return null;
@@ -60,6 +73,9 @@ public final class HeaderNames {
    * Whether the line a container writes for {@code name} starts with whitespace (a control
    * character included, which Tomcat sends as a space): a recipient that unfolds it appends it to
    * the value of the header written before it, which may be one the guard set.
+   *
+   * @param name the header name as set, or null (then false)
+   * @return true if {@code name} starts with a space or control character
    */
   public static boolean continuesThePreviousLine(String name) {
     return name != null && !name.isEmpty() && name.charAt(0) <= ' ';

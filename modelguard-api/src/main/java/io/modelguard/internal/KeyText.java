@@ -13,6 +13,9 @@ public final class KeyText {
    * U+00FF), so that parts joined with {@code :} never read as another tuple, and the key is plain
    * UTF-16 that UTF-8 encodes without loss (a lone surrogate would become {@code ?} on the way to
    * Redis, merging names). Returns {@code s} itself when nothing needs encoding.
+   *
+   * @param s the text to escape; not null
+   * @return the escaped text, or {@code s} itself
    */
   public static String escape(String s) {
     int i = 0;

@@ -43,6 +43,9 @@ public final class LogPace<K> {
   /**
    * Paces lines of {@code logger}; {@code scope} says in the paced lines what a key is, as in
    * {@code "per chain, policy and exception class"} (empty: nothing).
+   *
+   * @param logger the logger the lines go to; not null
+   * @param scope what a key is, for the paced lines; empty for nothing, not null
    */
   public LogPace(Logger logger, String scope) {
     this.logger = Objects.requireNonNull(logger, "logger");
@@ -54,6 +57,10 @@ public final class LogPace<K> {
    * Whether a line of {@code key} may be logged at its own level at {@code nowMillis}: if so, how
    * many lines of the key went to DEBUG since its previous such line (0 for the first); if not,
    * {@link #SUPPRESSED}, and this line is counted for the next.
+   *
+   * @param key what the line is about, such as a chain, policy and exception class
+   * @param nowMillis the current time in milliseconds, by the caller's clock
+   * @return the count of lines sent to DEBUG since the key's previous line, or {@link #SUPPRESSED}
    */
   public long logNow(K key, long nowMillis) {
     return paces.get(key, k -> new Pace()).logNow(nowMillis);
@@ -66,6 +73,13 @@ public final class LogPace<K> {
    * when DEBUG is off). The messages of {@code thrown} and its causes go through {@link
    * LogText#throwable}: they may quote what a client sent. If {@code thrown} cannot be logged even
    * so, the line names its class instead: what the caller does next must not depend on it.
+   *
+   * @param level the level of a line let through
+   * @param key what the line is about
+   * @param nowMillis the current time in milliseconds, by the caller's clock
+   * @param thrown the exception to log with its stack trace, or null
+   * @param format the SLF4J message format
+   * @param args the format's arguments
    */
   public void log(Level level, K key, long nowMillis, Throwable thrown, String format, Object... args) {
     long suppressed = logNow(key, nowMillis);

@@ -30,6 +30,9 @@ public final class LogText {
    * e}'s frames. Either way an exception message that carries client text (a header, a URL, a JSON
    * field) can neither start a forged log line nor reorder one. Never throws for what {@code e}
    * does: a {@code toString} that throws is logged as the class name.
+   *
+   * @param e the exception to log; not null
+   * @return {@code e} itself, or an escaped stand-in for it
    */
   public static Throwable throwable(Throwable e) {
     return fitAsItIs(e) ? e : EscapedThrowable.of(e, MAX_THROWABLE_CHARS, new int[] {MAX_THROWABLES});
@@ -78,6 +81,10 @@ public final class LogText {
   /**
    * {@code e}'s message alone, through {@link #oneLine} with {@code maxChars}: for a log line that
    * names an exception without its stack trace. {@code "null"} for an exception without one.
+   *
+   * @param e the exception; not null
+   * @param maxChars the most characters kept, not negative
+   * @return the escaped and cut message
    */
   public static String message(Throwable e, int maxChars) {
     return oneLine(String.valueOf(e.getMessage()), maxChars);
@@ -89,6 +96,10 @@ public final class LogText {
    * forged log line nor make the rest of one display in another order, and cut after {@code maxChars} characters
    * (marked with {@code …}), so one request cannot flood the log. Returns {@code text} itself when
    * nothing needs changing.
+   *
+   * @param text the text to log; not null
+   * @param maxChars the most characters kept, not negative
+   * @return the escaped and cut text, or {@code text} itself
    */
   public static String oneLine(String text, int maxChars) {
     int n = Math.min(text.length(), maxChars);

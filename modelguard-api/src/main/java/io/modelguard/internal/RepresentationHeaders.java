@@ -25,12 +25,20 @@ public final class RepresentationHeaders {
 
   private RepresentationHeaders() {}
 
-  /** {@return whether {@code name} (any case) is one of {@link #CONDITIONAL}} */
+  /**
+   * {@return whether {@code name} (any case) is one of {@link #CONDITIONAL}}
+   *
+   * @param name the header name, or null (then false)
+   */
   public static boolean isConditional(String name) {
     return name != null && CONDITIONAL.contains(name.toLowerCase(Locale.ROOT));
   }
 
-  /** {@return whether {@code name} (any case) is one of {@link #NAMES}} */
+  /**
+   * {@return whether {@code name} (any case) is one of {@link #NAMES}}
+   *
+   * @param name the header name, or null (then false)
+   */
   public static boolean describesTheBody(String name) {
     return name != null && NAMES.contains(name.toLowerCase(Locale.ROOT));
   }
@@ -42,6 +50,9 @@ public final class RepresentationHeaders {
    * name that reads so only on the wire ({@code "ETag "}); or a {@code Content-Type} under a name
    * that reads so only there, which would go out as a second type beside the one the policies read.
    * Under output policies, none of them leaves.
+   *
+   * @param name the header name as the application sets it, or null
+   * @return true if the adapter must not let the header through under output policies
    */
   public static boolean describesTheOutput(String name) {
     String bare = HeaderNames.bare(name); // name itself unless something was cut

@@ -16,6 +16,11 @@ public final class SealedBody {
    * application ({@code takenBy}: "the application", "the resource") has taken the body: the
    * policies of the response phase then see only what the request policies read of it, never what
    * the application left unread.
+   *
+   * @param in the body stream; not null
+   * @param sealed says whether the application has taken the body; asked before every read
+   * @param takenBy who takes the body, for the exception's message
+   * @return a stream over {@code in} that fails once sealed
    */
   public static InputStream reading(InputStream in, BooleanSupplier sealed, String takenBy) {
     return new InputStream() {

@@ -17,7 +17,12 @@ public final class SipHash {
   private long v3;
   private long bytes;
 
-  /** A hash under the key {@code (k0, k1)} (the key's first and second eight bytes, read little-endian). */
+  /**
+   * A hash under the key {@code (k0, k1)} (the key's first and second eight bytes, read little-endian).
+   *
+   * @param k0 the key's first eight bytes
+   * @param k1 the key's last eight bytes
+   */
   public SipHash(long k0, long k1) {
     v0 = k0 ^ 0x736f6d6570736575L;
     v1 = k1 ^ 0x646f72616e646f6dL;
@@ -25,7 +30,12 @@ public final class SipHash {
     v3 = k1 ^ 0x7465646279746573L;
   }
 
-  /** Mixes in the next eight bytes of the message: {@code word}'s little-endian encoding. */
+  /**
+   * Mixes in the next eight bytes of the message: {@code word}'s little-endian encoding.
+   *
+   * @param word the next eight bytes of the message
+   * @return this hash
+   */
   public SipHash add(long word) {
     compress(word);
     bytes += 8;
@@ -35,6 +45,11 @@ public final class SipHash {
   /**
    * The hash of the message: the words added, then the {@code tailBytes} (0 to 7) low bytes of
    * {@code tail} in little-endian order. The instance is spent.
+   *
+   * @param tail the last bytes of the message, in its low {@code tailBytes} bytes
+   * @param tailBytes how many bytes of {@code tail} belong to the message, 0 to 7
+   * @return the 64-bit hash
+   * @throws IllegalArgumentException if {@code tailBytes} is not 0 to 7
    */
   public long finish(long tail, int tailBytes) {
     if (tailBytes < 0 || tailBytes > 7) {
@@ -51,6 +66,11 @@ public final class SipHash {
   /**
    * The SipHash-2-4 of {@code s}'s UTF-16 code units, each as two bytes, low byte first (the bytes
    * of its UTF-16LE encoding), under the key {@code (k0, k1)}. Allocates nothing.
+   *
+   * @param k0 the key's first eight bytes
+   * @param k1 the key's last eight bytes
+   * @param s the text to hash; not null
+   * @return the 64-bit hash
    */
   public static long hashChars(long k0, long k1, CharSequence s) {
     SipHash h = new SipHash(k0, k1);
@@ -71,6 +91,11 @@ public final class SipHash {
    * {@code (k0, k1)}: what {@code new SipHash(k0, k1).add(word).finish(0, 0)} returns. The state
    * lives in local variables, so nothing is allocated whether or not the JIT has compiled the caller
    * (a hash-table lookup on every request, say).
+   *
+   * @param k0 the key's first eight bytes
+   * @param k1 the key's last eight bytes
+   * @param word the message
+   * @return the 64-bit hash
    */
   public static long hashLong(long k0, long k1, long word) {
     long v0 = k0 ^ 0x736f6d6570736575L;

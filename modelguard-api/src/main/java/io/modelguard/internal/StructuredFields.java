@@ -14,6 +14,10 @@ public final class StructuredFields {
   /**
    * {@code s} split at every {@code separator} outside a string ({@code "…"}, a backslash escaping
    * the next character in it), or null if a string is not terminated.
+   *
+   * @param s the field value; not null
+   * @param separator the character to split at, such as {@code ,} or {@code ;}
+   * @return the parts, untrimmed, in order, or null
    */
   public static List<String> splitOutsideStrings(String s, char separator) {
     List<String> parts = new ArrayList<>();
@@ -44,6 +48,9 @@ public final class StructuredFields {
   /**
    * The index of the {@code "} that ends the string opening {@code s} (at index 0), a backslash
    * escaping the next character; -1 if it is not terminated.
+   *
+   * @param s text starting with {@code "}; not null
+   * @return the closing quote's index, or -1
    */
   public static int closingQuote(String s) {
     for (int i = 1; i < s.length(); i++) {

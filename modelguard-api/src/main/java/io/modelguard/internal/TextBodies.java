@@ -27,6 +27,10 @@ public final class TextBodies {
    * describes its bytes: {@code text/*}, any {@code +json}, {@code +xml} or {@code +yaml} type
    * (such as {@code image/svg+xml}), and JSON, JSON lines and sequences, XML, YAML, TOML,
    * JavaScript, GraphQL, SQL, CSV and forms. Other bodies may be binary and are never transcoded.
+   *
+   * @param type the top-level type, such as {@code application}; not null
+   * @param subtype the subtype, such as {@code json}; not null
+   * @return true if the body is text
    */
   public static boolean isText(String type, String subtype) {
     String main = type.toLowerCase(Locale.ROOT);
@@ -35,13 +39,21 @@ public final class TextBodies {
         || (main.equals("application") && TEXT_SUBTYPES.contains(sub));
   }
 
-  /** {@return the media type of a {@code Content-Type} value: what precedes its parameters, trimmed, case kept} */
+  /**
+   * {@return the media type of a {@code Content-Type} value: what precedes its parameters, trimmed, case kept}
+   *
+   * @param contentType a {@code Content-Type} value; not null
+   */
   public static String mediaType(String contentType) {
     int semicolon = contentType.indexOf(';');
     return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
   }
 
-  /** {@return whether {@code contentType} (parameters aside) is text, as {@link #isText(String, String)} says} */
+  /**
+   * {@return whether {@code contentType} (parameters aside) is text, as {@link #isText(String, String)} says}
+   *
+   * @param contentType a {@code Content-Type} value; not null
+   */
   public static boolean isText(String contentType) {
     String type = mediaType(contentType);
     int slash = type.indexOf('/');
@@ -51,6 +63,9 @@ public final class TextBodies {
   /**
    * Whether {@code contentType} (nullable; parameters aside) is {@code application/json} or an
    * {@code application/*+json} type.
+   *
+   * @param contentType a {@code Content-Type} value, or null (then false)
+   * @return true for a JSON media type
    */
   public static boolean isJson(String contentType) {
     if (contentType == null) {
@@ -64,6 +79,8 @@ public final class TextBodies {
    * The charset the first {@code charset} parameter of {@code contentType} (nullable) names, or
    * null if it has none.
    *
+   * @param contentType a {@code Content-Type} value, or null
+   * @return the charset, or null
    * @throws IllegalArgumentException if it names a charset Java does not know
    */
   public static Charset declaredCharset(String contentType) {
@@ -88,6 +105,9 @@ public final class TextBodies {
   /**
    * {@code bytes} decoded from {@code charset} and encoded in UTF-8.
    *
+   * @param bytes the body; not null
+   * @param charset the charset the body declares; not null
+   * @return the body in UTF-8, a new array
    * @throws CharacterCodingException if the bytes are not text in {@code charset}
    */
   public static byte[] toUtf8(byte[] bytes, Charset charset) throws CharacterCodingException {

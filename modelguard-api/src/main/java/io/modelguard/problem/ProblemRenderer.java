@@ -68,6 +68,8 @@ public final class ProblemRenderer {
   /**
    * Renders a denial.
    *
+   * @param decision a denial; not null
+   * @return the status, headers and JSON body to send, the same bytes for the same decision
    * @throws IllegalArgumentException if {@code decision} allows the request
    */
   public static ProblemResponse render(GuardDecision decision) {
@@ -116,17 +118,29 @@ public final class ProblemRenderer {
     return render(GuardDecision.deny(ReasonCode.INTERNAL_ERROR));
   }
 
-  /** {@return the HTTP status of {@code code}} */
+  /**
+   * {@return the HTTP status of {@code code}}
+   *
+   * @param code the reason code; not null
+   */
   public static int status(ReasonCode code) {
     return TABLE.get(code).status;
   }
 
-  /** {@return the problem title of {@code code}} */
+  /**
+   * {@return the problem title of {@code code}}
+   *
+   * @param code the reason code; not null
+   */
   public static String title(ReasonCode code) {
     return TABLE.get(code).title;
   }
 
-  /** {@return the generic, safe detail of {@code code}} */
+  /**
+   * {@return the generic, safe detail of {@code code}}
+   *
+   * @param code the reason code; not null
+   */
   public static String genericDetail(ReasonCode code) {
     return TABLE.get(code).detail;
   }

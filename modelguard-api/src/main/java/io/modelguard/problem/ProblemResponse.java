@@ -16,7 +16,13 @@ public record ProblemResponse(int status, Map<String, String> headers, byte[] bo
   /** The media type of every problem body. */
   public static final String CONTENT_TYPE = "application/problem+json";
 
-  /** Copies the headers so the record stays immutable. */
+  /**
+   * Copies the headers so the record stays immutable.
+   *
+   * @param status the HTTP status
+   * @param headers the headers in the order to write them; copied
+   * @param body the UTF-8 JSON body; copied
+   */
   public ProblemResponse {
     headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
     body = body.clone();

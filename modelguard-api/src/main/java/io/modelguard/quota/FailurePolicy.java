@@ -43,12 +43,18 @@ public final class FailurePolicy {
   /**
    * Allow every request, uncounted, while the store is unavailable. Such answers carry no
    * rate-limit headers: there is no count to report.
+   *
+   * @return the shared fail-open policy
    */
   public static FailurePolicy failOpen() {
     return OPEN;
   }
 
-  /** Deny every request with {@code quota.unavailable} while the store is unavailable. */
+  /**
+   * Deny every request with {@code quota.unavailable} while the store is unavailable.
+   *
+   * @return the shared fail-closed policy
+   */
   public static FailurePolicy failClosed() {
     return CLOSED;
   }
@@ -60,6 +66,8 @@ public final class FailurePolicy {
    * quota is answered as with {@link #failClosed()} ({@code quota.unavailable}, retry when the
    * circuit next probes the store), not as a cost that can never pass.
    *
+   * @param expectedNodes how many nodes share the store, at least 1
+   * @return a new local-fallback policy
    * @throws IllegalArgumentException if {@code expectedNodes < 1}
    */
   public static FailurePolicy localFallback(int expectedNodes) {
@@ -74,7 +82,11 @@ public final class FailurePolicy {
     return mode;
   }
 
-  /** For {@link Mode#LOCAL_FALLBACK}: the nodes the quota is divided among; 0 otherwise. */
+  /**
+   * For {@link Mode#LOCAL_FALLBACK}: the nodes the quota is divided among; 0 otherwise.
+   *
+   * @return the node count, at least 1 for local fallback; 0 for the other modes
+   */
   public int expectedNodes() {
     return expectedNodes;
   }

@@ -168,7 +168,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return builder().build();
   }
 
-  /** Starts a builder. */
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder with the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -280,6 +284,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * of the keys sampled was back to a full quota), each of which starts again from a full quota
    * if it comes back. Zero in a store sized above the keys active within a window; a growing
    * number means it is too small for its traffic, or that a client is creating keys in bulk.
+   *
+   * @return the count since the store was built; it only grows
    */
   public long lossyEvictions() {
     return lossyEvictions.get();
@@ -881,6 +887,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
      * decision or adjustment while it reads before 1970 throws {@link IllegalArgumentException}
      * (quota state cannot hold such a time; see {@link QuotaArithmetic}).
      *
+     * @param clock the clock; not null
      * @return this builder
      */
     public Builder clock(Clock clock) {
@@ -897,6 +904,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     /**
      * The most keys to hold. Default {@value #DEFAULT_MAXIMUM_SIZE}.
      *
+     * @param maximumSize the most keys, at least 1
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
@@ -912,8 +920,9 @@ public final class InMemoryQuotaStore implements QuotaStore {
      * Formerly where the cache ran its maintenance. Ignored: the store has no background work,
      * every eviction runs on the thread adding a key (or calling {@link #cleanUp()}).
      *
-     * @deprecated no longer needed; kept so that code written for earlier versions compiles
+     * @param executor ignored, but not null
      * @return this builder
+     * @deprecated no longer needed; kept so that code written for earlier versions compiles
      */
     @Deprecated
     public Builder executor(Executor executor) {
@@ -921,7 +930,11 @@ public final class InMemoryQuotaStore implements QuotaStore {
       return this;
     }
 
-    /** Builds the store. */
+    /**
+     * Builds the store.
+     *
+     * @return the store, empty
+     */
     public InMemoryQuotaStore build() {
       return new InMemoryQuotaStore(this);
     }

@@ -106,12 +106,20 @@ public final class QuotaArithmetic {
 
   private QuotaArithmetic() {}
 
-  /** {@return the number of longs of state for {@code plan}: three per limit} */
+  /**
+   * {@return the number of longs of state for {@code plan}: three per limit}
+   *
+   * @param plan the plan; not null
+   */
   public static int stateSize(QuotaPlan plan) {
     return 3 * plan.size();
   }
 
-  /** {@return the current time of {@code clock} in microseconds since the epoch} */
+  /**
+   * {@return the current time of {@code clock} in microseconds since the epoch}
+   *
+   * @param clock the clock to read; not null
+   */
   public static long micros(Clock clock) {
     Instant i = clock.instant();
     return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
@@ -124,6 +132,10 @@ public final class QuotaArithmetic {
    * #capLeads} and, if it returns true, writes {@code state} back although it refused and decides
    * again on it (a clock that never steps back leaves nothing for it to move).
    *
+   * @param plan the limits to charge, in order
+   * @param state the key's state, {@link #stateSize} longs, updated in place
+   * @param now the current time, in microseconds since the epoch
+   * @param cost units to charge, at least 1
    * @return whether the cost was charged
    * @throws IllegalArgumentException if {@code cost < 1}, or if {@code now} is before 1970 (see
    *     the class comment, <i>Times before 1970</i>)
@@ -174,6 +186,9 @@ public final class QuotaArithmetic {
    * override) is capped at this plan's {@code 2τ}, as a forced charge under this plan already caps
    * it.
    *
+   * @param plan the limits the state is laid out for
+   * @param state the key's state, {@link #stateSize} longs, updated in place
+   * @param now the current time, in microseconds since the epoch
    * @return whether it moved anything, in which case the store must write {@code state} back, even
    *     for a refusal, and decide the request again on it (a moved window may have room)
    */
@@ -224,6 +239,12 @@ public final class QuotaArithmetic {
    * moved it back) was counted in the stored window, yet its refund is matched by {@code
    * decidedAt}'s window like any other; it never returns more than {@code -delta}.
    *
+   * @param plan the limits the state is laid out for
+   * @param state the key's state, {@link #stateSize} longs, updated in place
+   * @param now the current time, in microseconds since the epoch, not negative
+   * @param delta units to return (negative) or charge (positive); 0 changes nothing
+   * @param decidedAt when the reservation being settled was decided, in microseconds since the
+   *     epoch
    * @throws IllegalArgumentException if {@code now} is before 1970 (see the class comment, <i>Times
    *     before 1970</i>)
    */
@@ -236,6 +257,11 @@ public final class QuotaArithmetic {
    * time just after it ({@code decidedAt + resetAfter}, in the store's time), 0 for a sliding
    * window. Settling the reservation may move a bucket back no further than this end less the
    * time since: the rest of the reservation has refilled meanwhile, as it would have anyway.
+   *
+   * @param plan the plan the reservation was charged under
+   * @param reservation the decision that charged the reservation
+   * @return one end per limit of {@code plan}, in microseconds: a token bucket's end, 0 for a
+   *     sliding window
    */
   public static long[] bucketEnds(QuotaPlan plan, QuotaDecision reservation) {
     long[] ends = new long[plan.size()];
@@ -251,6 +277,8 @@ public final class QuotaArithmetic {
    * Checks that {@code ends} (null: no bound) holds one end per limit of {@code plan}, as {@link
    * #bucketEnds} gives them.
    *
+   * @param plan the plan the ends are for
+   * @param ends the ends, or null
    * @throws IllegalArgumentException if it holds more or fewer
    */
   public static void checkBucketEnds(QuotaPlan plan, long[] ends) {
@@ -267,6 +295,13 @@ public final class QuotaArithmetic {
    * bucket had already refilled since the reservation, and a client spending those meanwhile would
    * get more than a bucket at one instant.
    *
+   * @param plan the limits the state is laid out for
+   * @param state the key's state, {@link #stateSize} longs, updated in place
+   * @param now the current time, in microseconds since the epoch, not negative
+   * @param delta units to return (negative) or charge (positive); 0 changes nothing
+   * @param decidedAt when the reservation being settled was decided, in microseconds since the
+   *     epoch
+   * @param ends one end per limit from {@link #bucketEnds}, or null for no bound
    * @throws IllegalArgumentException if {@code now} is before 1970 (see the class comment, <i>Times
    *     before 1970</i>)
    */
@@ -320,6 +355,13 @@ public final class QuotaArithmetic {
   /**
    * The decision for a request of {@code cost} at {@code now}, given the state after {@link
    * #tryAcquire} (or after the equivalent script) and whether it charged.
+   *
+   * @param plan the limits the state is laid out for
+   * @param state the key's state after the charge (or the refusal)
+   * @param now the time of the decision, in microseconds since the epoch
+   * @param cost the units the request asked for
+   * @param allowed whether the cost was charged
+   * @return the decision, with the remaining units and reset time of every limit
    */
   public static QuotaDecision decision(QuotaPlan plan, long[] state, long now, long cost, boolean allowed) {
     int n = plan.size();
@@ -509,6 +551,11 @@ public final class QuotaArithmetic {
   /**
    * Re-lays {@code state}, kept for {@code from}, out for {@code to}: a limit keeps its state if
    * {@code from} has a limit of the same name, algorithm and window; otherwise it starts fresh.
+   *
+   * @param from the plan {@code state} is laid out for
+   * @param state the state, {@link #stateSize}{@code (from)} longs; not changed
+   * @param to the plan to lay the state out for
+   * @return a new array of {@link #stateSize}{@code (to)} longs
    */
   public static long[] remap(QuotaPlan from, long[] state, QuotaPlan to) {
     return remap(from.limits(), state, to);

@@ -75,6 +75,7 @@ public final class QuotaDecision {
    *     #NEVER}; ignored when allowed
    * @param decidedAtMicros the store's time of the decision, microseconds since the epoch
    * @param binding the index of the limit that determines the {@code RateLimit} header
+   * @return the decision, allowed or exceeded
    */
   public static QuotaDecision metered(boolean allowed, QuotaPlan plan, long[] remaining, long[] resetMicros,
       long retryAfterMicros, long decidedAtMicros, int binding) {
@@ -99,13 +100,24 @@ public final class QuotaDecision {
   /**
    * Allowed without counting: the fail-open answer while the store is unavailable. Carries no
    * per-limit figures.
+   *
+   * @param plan the plan that would have been charged; not null
+   * @param decidedAtMicros the time of the answer, in microseconds since the epoch
+   * @return an allowed, degraded decision with no per-limit figures
    */
   public static QuotaDecision unmetered(QuotaPlan plan, long decidedAtMicros) {
     return new QuotaDecision(Status.ALLOWED, Objects.requireNonNull(plan, "plan"), NONE, NONE, 0, 0, 0, 0,
         decidedAtMicros, true, -1);
   }
 
-  /** Not decided: the fail-closed answer while the store is unavailable; retry after the given wait. */
+  /**
+   * Not decided: the fail-closed answer while the store is unavailable; retry after the given wait.
+   *
+   * @param plan the plan that would have been charged; not null
+   * @param retryAfterMicros the wait before retrying, in microseconds; raised to 1 if lower
+   * @param decidedAtMicros the time of the answer, in microseconds since the epoch
+   * @return an unavailable, degraded decision with no per-limit figures
+   */
   public static QuotaDecision unavailable(QuotaPlan plan, long retryAfterMicros, long decidedAtMicros) {
     return new QuotaDecision(Status.UNAVAILABLE, Objects.requireNonNull(plan, "plan"), NONE, NONE, 0, 0, 0,
         Math.max(1, retryAfterMicros), decidedAtMicros, true, -1);
@@ -131,6 +143,8 @@ public final class QuotaDecision {
   /**
    * Whether the decision was made without the shared store (fail-open, fail-closed or local
    * fallback while it is unavailable).
+   *
+   * @return true for a fail-open, fail-closed or local-fallback answer
    */
   public boolean isDegraded() {
     return degraded;
@@ -149,6 +163,8 @@ public final class QuotaDecision {
   /**
    * Units of limit {@code i} available now.
    *
+   * @param i the limit's index in {@link #plan()}
+   * @return the units left, at least 0
    * @throws IndexOutOfBoundsException if the decision is not {@linkplain #isMetered() metered}
    */
   public long remaining(int i) {
@@ -159,6 +175,8 @@ public final class QuotaDecision {
    * Microseconds until limit {@code i} resets: until a token bucket is full again, or until a
    * sliding window's current window ends.
    *
+   * @param i the limit's index in {@link #plan()}
+   * @return the time to the reset in microseconds, at least 0
    * @throws IndexOutOfBoundsException if the decision is not {@linkplain #isMetered() metered}
    */
   public long resetAfterMicros(int i) {
@@ -184,12 +202,20 @@ public final class QuotaDecision {
     return out;
   }
 
-  /** Microseconds until a retry can succeed: 0 when allowed, {@link #NEVER} if the cost exceeds a quota. */
+  /**
+   * Microseconds until a retry can succeed: 0 when allowed, {@link #NEVER} if the cost exceeds a quota.
+   *
+   * @return the wait in microseconds: 0, a positive wait or {@link #NEVER}
+   */
   public long retryAfterMicros() {
     return retryAfterMicros;
   }
 
-  /** {@link #retryAfterMicros()} as a duration; empty when allowed or when a retry can never succeed. */
+  /**
+   * {@link #retryAfterMicros()} as a duration; empty when allowed or when a retry can never succeed.
+   *
+   * @return the wait, or empty
+   */
   public Optional<Duration> retryAfter() {
     return status == Status.ALLOWED || retryAfterMicros == NEVER
         ? Optional.empty() : Optional.of(Duration.of(retryAfterMicros, ChronoUnit.MICROS));

@@ -69,6 +69,9 @@ public final class QuotaKey {
    * 128-bit SHA-256 digest of the whole name, so partitions stay bounded and names still do not
    * share one.
    *
+   * @param tenant the principal's tenant, not empty
+   * @param model the model id, not empty
+   * @return the key, partition {@code t:<tenant>:<model>}
    * @throws IllegalArgumentException if either is empty
    */
   public static QuotaKey forTenant(String tenant, String model) {
@@ -102,6 +105,9 @@ public final class QuotaKey {
    * [2001:db8::1]:4711}, as some proxies forward the client's address) is dropped, so a client gets
    * no budget per source port. Anything else (an IPv4 address, a name) is used as given; a null
    * address shares the key {@code unknown}.
+   *
+   * @param address the client address as the adapter reports it, or null if unknown
+   * @return the key, partition {@code a:<address>}
    */
   public static QuotaKey forAddress(String address) {
     String a = address == null || address.isBlank() ? "unknown" : address.strip();
@@ -136,6 +142,8 @@ public final class QuotaKey {
    * holds its /48 by holding its IPv4 address, and one Teredo /48 holds the clients, unrelated
    * hosts, of every Teredo server whose address shares its first 16 bits.
    *
+   * @param address the client address as the adapter reports it, or null
+   * @param prefixLength the network's prefix length in bits, 1 to 64
    * @return empty unless {@code address} is an IPv6 address of an IPv6 host: an IPv4 address, an
    *     IPv6 one standing for an IPv4 host (see {@link #forAddress}), a name, a malformed address
    *     or null has no IPv6 network
@@ -159,6 +167,8 @@ public final class QuotaKey {
   /**
    * The partition string: {@code t:<tenant>:<model>}, {@code a:<address>} or {@code
    * n:<network>/<length>}, escaped.
+   *
+   * @return the partition, escaped: no braces, so it serves as a Redis hash tag
    */
   public String partition() {
     return partition;

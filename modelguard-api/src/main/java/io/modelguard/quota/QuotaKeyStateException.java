@@ -13,7 +13,12 @@ package io.modelguard.quota;
 public class QuotaKeyStateException extends QuotaStoreException {
   private static final long serialVersionUID = 1L;
 
-  /** A key's unusable state, described by {@code message}, caused by {@code cause}. */
+  /**
+   * A key's unusable state, described by {@code message}, caused by {@code cause}.
+   *
+   * @param message what is wrong with the key's state, for logs
+   * @param cause the exception that revealed it, or null
+   */
   public QuotaKeyStateException(String message, Throwable cause) {
     super(message, cause);
   }

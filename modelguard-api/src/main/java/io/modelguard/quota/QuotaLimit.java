@@ -94,6 +94,11 @@ public final class QuotaLimit {
    * quota} per {@code window}. {@code tokenBucket("burst", 10, Duration.ofSeconds(1))} allows a
    * burst of 10 and then one call every 100 ms.
    *
+   * @param name the limit's name, 1 to 32 characters of {@code [A-Za-z0-9._-]} starting with a
+   *     letter or digit
+   * @param quota the bucket size and the units refilled per window, at least 1
+   * @param window the refill period, positive
+   * @return the limit
    * @throws IllegalArgumentException naming the field, if the name, quota or window is invalid
    */
   public static QuotaLimit tokenBucket(String name, long quota, Duration window) {
@@ -104,6 +109,11 @@ public final class QuotaLimit {
    * A sliding-window counter: about {@code quota} units in any {@code window}-long span. {@code
    * slidingWindow("daily", 100_000, Duration.ofDays(1))}.
    *
+   * @param name the limit's name, 1 to 32 characters of {@code [A-Za-z0-9._-]} starting with a
+   *     letter or digit
+   * @param quota the units allowed per window, 1 to {@link #MAX_SLIDING_QUOTA}
+   * @param window the window length, positive
+   * @return the limit
    * @throws IllegalArgumentException naming the field, if the name, quota or window is invalid
    */
   public static QuotaLimit slidingWindow(String name, long quota, Duration window) {
@@ -113,6 +123,12 @@ public final class QuotaLimit {
   /**
    * A limit with an explicit algorithm.
    *
+   * @param name the limit's name, 1 to 32 characters of {@code [A-Za-z0-9._-]} starting with a
+   *     letter or digit
+   * @param quota the units allowed per window, at least 1
+   * @param window the window length, positive
+   * @param algorithm the algorithm; not null
+   * @return the limit
    * @throws IllegalArgumentException naming the field, if the name, quota or window is invalid
    */
   public static QuotaLimit of(String name, long quota, Duration window, Algorithm algorithm) {
@@ -144,7 +160,11 @@ public final class QuotaLimit {
     return algorithm;
   }
 
-  /** {@return a copy with another quota (same name, window and algorithm)} */
+  /**
+   * {@return a copy with another quota (same name, window and algorithm)}
+   *
+   * @param newQuota the quota of the copy, valid as for {@link #of}
+   */
   public QuotaLimit withQuota(long newQuota) {
     return new QuotaLimit(name, newQuota, window, algorithm);
   }
@@ -175,12 +195,20 @@ public final class QuotaLimit {
     return new QuotaLimit(name, fits, window, algorithm, interval);
   }
 
-  /** Token bucket: the time one unit takes to refill, in microseconds (rounded up). 0 for sliding windows. */
+  /**
+   * Token bucket: the time one unit takes to refill, in microseconds (rounded up). 0 for sliding windows.
+   *
+   * @return the interval in microseconds, at least 1 for a token bucket; 0 for a sliding window
+   */
   public long intervalMicros() {
     return intervalMicros;
   }
 
-  /** Token bucket: the bucket size in microseconds ({@code quota × interval}). 0 for sliding windows. */
+  /**
+   * Token bucket: the bucket size in microseconds ({@code quota × interval}). 0 for sliding windows.
+   *
+   * @return the size in microseconds for a token bucket; 0 for a sliding window
+   */
   public long toleranceMicros() {
     return toleranceMicros;
   }
@@ -193,6 +221,8 @@ public final class QuotaLimit {
   /**
    * How long state of this limit stays meaningful after the last decision, in microseconds: a key
    * left alone for this long is back to a full quota, so stores may forget it.
+   *
+   * @return the horizon in microseconds: twice the bucket size or twice the window
    */
   public long horizonMicros() {
     // A token bucket may carry a forced charge of up to one extra bucket; a sliding window's count

@@ -59,6 +59,8 @@ public final class QuotaPlan {
   /**
    * A plan of these limits, in this order.
    *
+   * @param limits the limits, at least one, each named differently
+   * @return the plan, immutable
    * @throws IllegalArgumentException if there is none or two share a name
    */
   public static QuotaPlan of(QuotaLimit... limits) {
@@ -68,6 +70,8 @@ public final class QuotaPlan {
   /**
    * A plan of these limits, in this order.
    *
+   * @param limits the limits, at least one, each named differently; copied
+   * @return the plan, immutable
    * @throws IllegalArgumentException if there is none or two share a name
    */
   public static QuotaPlan of(List<QuotaLimit> limits) {
@@ -82,6 +86,8 @@ public final class QuotaPlan {
    * #withOverrides(QuotaPlan)} keeps the algorithm of the limit being overridden, and a new limit
    * is a token bucket. Other parameters are ignored, as structured fields require.
    *
+   * @param policy the plan as header text; not null
+   * @return the plan, its limits in the order written
    * @throws IllegalArgumentException describing the first syntax error (never echoing the input)
    */
   public static QuotaPlan parse(String policy) {
@@ -98,12 +104,20 @@ public final class QuotaPlan {
     return limits.length;
   }
 
-  /** {@return the {@code i}-th limit} */
+  /**
+   * {@return the {@code i}-th limit}
+   *
+   * @param i the index, 0 to {@link #size()} - 1
+   */
   public QuotaLimit limit(int i) {
     return limits[i];
   }
 
-  /** {@return the limit called {@code name}, if any} */
+  /**
+   * {@return the limit called {@code name}, if any}
+   *
+   * @param name the limit name, compared exactly
+   */
   public Optional<QuotaLimit> limit(String name) {
     for (QuotaLimit l : limits) {
       if (l.name().equals(name)) {
@@ -132,6 +146,9 @@ public final class QuotaPlan {
    * This plan with {@code overrides} applied: a limit of the same name is replaced (keeping the
    * replaced limit's algorithm when the override came from {@link #parse} without {@code a}), a
    * new name is appended.
+   *
+   * @param overrides the limits to replace or add
+   * @return a new plan; this one is unchanged
    */
   public QuotaPlan withOverrides(QuotaPlan overrides) {
     Map<String, QuotaLimit> merged = byName();
@@ -145,6 +162,8 @@ public final class QuotaPlan {
    * This plan with a parsed override applied; see {@link #parse(String)} for the syntax and how
    * algorithms are inherited.
    *
+   * @param policy the override as header text, in {@link #parse(String)}'s syntax
+   * @return a new plan; this one is unchanged
    * @throws IllegalArgumentException if the override does not parse
    */
   public QuotaPlan withOverrides(String policy) {
@@ -168,6 +187,8 @@ public final class QuotaPlan {
    * microsecond of the window (see {@code QuotaLimit.narrowedTo}). See {@link #parse(String)} for
    * the syntax.
    *
+   * @param policy the override as header text, in {@link #parse(String)}'s syntax
+   * @return a new plan; this one is unchanged
    * @throws IllegalArgumentException if the override does not parse, or if a member would raise
    *     a limit of this plan or change its window or algorithm (naming the limit, never echoing
    *     the input)
@@ -205,6 +226,8 @@ public final class QuotaPlan {
    * The share of one node out of {@code nodes}: every quota divided by {@code nodes}, rounded
    * down but at least 1. Used by the local-fallback failure policy while the shared store is down.
    *
+   * @param nodes how many nodes share the quota, at least 1
+   * @return the per-node plan; this plan itself if {@code nodes} is 1
    * @throws IllegalArgumentException if {@code nodes < 1}
    */
   public QuotaPlan perNode(int nodes) {

@@ -112,14 +112,22 @@ public final class QuotaPolicy implements Policy {
   /** Computes what a request costs, in units of at least 1. Must be thread-safe. */
   @FunctionalInterface
   public interface RequestCost {
-    /** {@return the cost of the request in {@code context}; at least 1} */
+    /**
+     * {@return the cost of the request in {@code context}; at least 1}
+     *
+     * @param context the request being checked, with its principal and endpoint
+     */
     long cost(GuardContext context);
   }
 
   /** Computes what an answered request actually cost, in units of at least 0. Must be thread-safe. */
   @FunctionalInterface
   public interface ResponseCost {
-    /** {@return the actual cost of the request {@code context} answers; at least 0} */
+    /**
+     * {@return the actual cost of the request {@code context} answers; at least 0}
+     *
+     * @param context the response, with the request it answers
+     */
     long cost(ResponseContext context);
   }
 
@@ -169,7 +177,12 @@ public final class QuotaPolicy implements Policy {
     this.reservations = actualCost == null ? null : Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
   }
 
-  /** Starts a builder over {@code store}. */
+  /**
+   * Starts a builder over {@code store}.
+   *
+   * @param store where the counts are kept; not null
+   * @return a new builder with the defaults
+   */
   public static Builder builder(QuotaStore store) {
     return new Builder(store);
   }
@@ -322,6 +335,7 @@ public final class QuotaPolicy implements Policy {
    * charge} stays charged in full then. The settlement reports nothing to the client: the response's
    * {@code RateLimit} fields were decided with the request and show the units as charged.
    *
+   * @return the settling output policy, sharing this policy's reservations
    * @throws IllegalStateException if the policy was built without {@link Builder#reserve} or {@link
    *     Builder#charge}
    */
@@ -437,6 +451,7 @@ public final class QuotaPolicy implements Policy {
      * line saying how many went to DEBUG since: a client can repeat it at will; each such denial
      * has its audit line.
      *
+     * @param cost prices a request, at least 1; not null
      * @return this builder
      */
     public Builder cost(RequestCost cost) {
@@ -450,6 +465,8 @@ public final class QuotaPolicy implements Policy {
      * charges the excess); a request a later policy denies gets the whole reservation back.
      * Replaces {@link #cost(RequestCost)} and {@link #charge}. Default: no reservations.
      *
+     * @param maxCost the units to reserve for a request, at least 1; not null
+     * @param actualCost the units the response actually used, at least 0; not null
      * @return this builder
      */
     public Builder reserve(RequestCost maxCost, ResponseCost actualCost) {
@@ -468,6 +485,8 @@ public final class QuotaPolicy implements Policy {
      * refusing one it has no capacity to forward, say. The {@code RateLimit} fields report the
      * charge. Replaces {@link #cost(RequestCost)} and {@link #reserve}. Default: no settlement.
      *
+     * @param cost the units to charge for a request, at least 1; not null
+     * @param actualCost the units the response actually used, at least 0; not null
      * @return this builder
      */
     public Builder charge(RequestCost cost, ResponseCost actualCost) {
@@ -482,6 +501,7 @@ public final class QuotaPolicy implements Policy {
      * Default: none (such requests are not limited). Never for a principal whose tier the engine
      * does not register: it is denied (see the class comment).
      *
+     * @param limits the limits, at least one, each named differently
      * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
@@ -493,7 +513,9 @@ public final class QuotaPolicy implements Policy {
     /**
      * The principal claim holding a per-principal override. Default {@value QuotaPolicy#DEFAULT_OVERRIDE_CLAIM}.
      *
+     * @param claim the claim name, not blank
      * @return this builder
+     * @throws IllegalArgumentException if {@code claim} is null or blank
      */
     public Builder overrideClaim(String claim) {
       if (claim == null || claim.isBlank()) {
@@ -529,6 +551,7 @@ public final class QuotaPolicy implements Policy {
     /**
      * Also send {@code X-RateLimit-Limit}, {@code -Remaining} and {@code -Reset} (seconds). Default false.
      *
+     * @param enabled true to send the legacy headers too
      * @return this builder
      */
     public Builder legacyHeaders(boolean enabled) {
@@ -536,7 +559,11 @@ public final class QuotaPolicy implements Policy {
       return this;
     }
 
-    /** Builds the policy. */
+    /**
+     * Builds the policy.
+     *
+     * @return the policy, immutable
+     */
     public QuotaPolicy build() {
       return new QuotaPolicy(this);
     }

@@ -13,6 +13,8 @@ public interface QuotaStore {
    * Charges {@code cost} units to every limit of {@code plan} for {@code key} if all of them have
    * room, and to none otherwise.
    *
+   * @param key whose counters to charge; not null
+   * @param plan the limits to charge, in order; not null
    * @param cost units, at least 1; a cost above a limit's quota is never allowed ({@link
    *     QuotaDecision#NEVER})
    * @return the decision; never null
@@ -26,6 +28,9 @@ public interface QuotaStore {
    * units that turned out to be used beyond the reservation (never denied). Best effort: a remote
    * store may apply it asynchronously and drop it if it fails.
    *
+   * @param key whose counters to settle; not null
+   * @param plan the plan the reservation was charged under; not null
+   * @param delta units to return (negative) or charge (positive); 0 changes nothing
    * @param decidedAtMicros {@link QuotaDecision#decidedAtMicros()} of the reservation, so a refund
    *     returns units to the window they were charged in
    * @throws QuotaStoreException if a remote store failed synchronously
@@ -40,6 +45,12 @@ public interface QuotaStore {
    *
    * <p>Default: {@code adjust(key, plan, delta, decidedAtMicros)}, without the bound.
    *
+   * @param key whose counters to settle; not null
+   * @param plan the plan the reservation was charged under; not null
+   * @param delta units to return (negative) or charge (positive); 0 changes nothing
+   * @param decidedAtMicros {@link QuotaDecision#decidedAtMicros()} of the reservation
+   * @param bucketEnds where the reservation left each token bucket, one per limit of {@code plan},
+   *     or null for no bound
    * @throws IllegalArgumentException in the built-in stores, if {@code bucketEnds} is not null and
    *     does not hold one end per limit of {@code plan}
    * @throws QuotaStoreException if a remote store failed synchronously
@@ -59,6 +70,10 @@ public interface QuotaStore {
    * reservation.decidedAtMicros(), QuotaArithmetic.bucketEnds(plan, reservation))}; nothing
    * otherwise.
    *
+   * @param key the key the reservation was charged to; not null
+   * @param plan the plan the reservation was charged under; not null
+   * @param delta units to return (negative) or charge (positive)
+   * @param reservation the decision this store returned for the reservation; not null
    * @throws QuotaStoreException if a remote store failed synchronously
    */
   default void settle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {
@@ -76,6 +91,11 @@ public interface QuotaStore {
    *
    * <p>Default: {@code settle(key, plan, delta, reservation)}, then true.
    *
+   * @param key the key the reservation was charged to; not null
+   * @param plan the plan the reservation was charged under; not null
+   * @param delta units to return (negative) or charge (positive)
+   * @param reservation the decision this store returned for the reservation; not null
+   * @return true if the store took the settlement, false if it dropped it
    * @throws QuotaStoreException if a remote store failed synchronously
    */
   default boolean trySettle(QuotaKey key, QuotaPlan plan, long delta, QuotaDecision reservation) {

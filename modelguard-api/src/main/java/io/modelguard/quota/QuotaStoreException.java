@@ -10,12 +10,21 @@ package io.modelguard.quota;
 public class QuotaStoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** A failure described by {@code message}. */
+  /**
+   * A failure described by {@code message}.
+   *
+   * @param message what failed, for logs; never sent to a client
+   */
   public QuotaStoreException(String message) {
     super(message);
   }
 
-  /** A failure described by {@code message}, caused by {@code cause}. */
+  /**
+   * A failure described by {@code message}, caused by {@code cause}.
+   *
+   * @param message what failed, for logs; never sent to a client
+   * @param cause the store's or client's exception, or null
+   */
   public QuotaStoreException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -133,7 +133,12 @@ public final class ResilientQuotaStore implements QuotaStore {
     return (b.clock != null ? local.clock(b.clock) : local).build();
   }
 
-  /** Starts a builder around {@code primary}, which must bound the duration of its own calls. */
+  /**
+   * Starts a builder around {@code primary}, which must bound the duration of its own calls.
+   *
+   * @param primary the shared store to protect; not null
+   * @return a new builder with the defaults
+   */
   public static Builder builder(QuotaStore primary) {
     return new Builder(primary);
   }
@@ -281,12 +286,18 @@ public final class ResilientQuotaStore implements QuotaStore {
    * The circuit's current state; with {@linkplain Builder#breakerScope(Function) scopes}, the
    * worst of their circuits' states ({@code OPEN} if any is open, else {@code HALF_OPEN} if any
    * is, else {@code CLOSED}).
+   *
+   * @return the state; {@code CLOSED} when no circuit is open or half open
    */
   public CircuitState circuitState() {
     return worstCircuitState(scope -> true);
   }
 
-  /** {@return the state of the circuit {@code key}'s calls go through now: that of its scope} */
+  /**
+   * {@return the state of the circuit {@code key}'s calls go through now: that of its scope}
+   *
+   * @param key the key whose circuit to report
+   */
   public CircuitState circuitState(QuotaKey key) {
     Circuit c = circuits.get(scopeOf(key));
     return c == null ? CircuitState.CLOSED : c.state();
@@ -298,6 +309,9 @@ public final class ResilientQuotaStore implements QuotaStore {
    * CLOSED} if there are none. For a primary that knows which of its parts are current (a
    * Cluster's masters after a failover), so a circuit left open by a part that is gone does not
    * count.
+   *
+   * @param scopes accepts the scopes to consider
+   * @return the worst state among them
    */
   public CircuitState worstCircuitState(Predicate<Object> scopes) {
     CircuitState worst = CircuitState.CLOSED;
@@ -332,6 +346,8 @@ public final class ResilientQuotaStore implements QuotaStore {
    * How many settlements of the primary's reservations were dropped so far, with the adjustments the
    * primary accepted and then failed to apply ({@link #primaryDroppedAdjustment}); for monitoring
    * and tests.
+   *
+   * @return the count since the store was built; it only grows
    */
   public long droppedSettlements() {
     return droppedSettlements.get();
@@ -343,6 +359,10 @@ public final class ResilientQuotaStore implements QuotaStore {
    * #adjust} or {@link #settle} returned. It is counted in {@link #droppedSettlements()} and logged
    * like a settlement dropped here, at WARN at most once a minute. It does not count towards
    * opening the circuit: a late failure says nothing certain about the primary now.
+   *
+   * @param key the key the adjustment was for
+   * @param delta the units it would have returned (negative) or charged (positive)
+   * @param cause why it failed, for the log
    */
   public void primaryDroppedAdjustment(QuotaKey key, long delta, Throwable cause) {
     dropSettlement(key, delta, "the primary failed to apply it: " + LogText.oneLine(String.valueOf(cause), 512));
@@ -578,6 +598,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * What to answer while the primary is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}.
      *
+     * @param policy the failure policy; not null
      * @return this builder
      */
     public Builder failurePolicy(FailurePolicy policy) {
@@ -588,6 +609,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * Consecutive failures that open the circuit. Default 3.
      *
+     * @param threshold the count of failures in a row, at least 1
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
@@ -602,6 +624,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * How long the circuit stays open before one call probes the primary. Default 1 s.
      *
+     * @param openDuration the open period, positive
      * @return this builder
      * @throws IllegalArgumentException if not positive
      */
@@ -616,6 +639,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * The monotonic time source of the circuit, in nanoseconds. Default {@link System#nanoTime()}.
      *
+     * @param ticker returns monotonic nanoseconds; not null
      * @return this builder
      */
     public Builder ticker(LongSupplier ticker) {
@@ -628,6 +652,7 @@ public final class ResilientQuotaStore implements QuotaStore {
      * ({@link Clock#systemUTC()}), which the local store reads as its default time (see {@link
      * InMemoryQuotaStore.Builder#clock}).
      *
+     * @param clock the clock; not null
      * @return this builder
      */
     public Builder clock(Clock clock) {
@@ -638,6 +663,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * The most keys the local fallback store holds. Default 100,000.
      *
+     * @param size the most keys, at least 1
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
@@ -657,6 +683,7 @@ public final class ResilientQuotaStore implements QuotaStore {
      * store without this option, and so is the scope of a key for which the function throws (logged
      * at most once a minute). Default: one circuit for every key.
      *
+     * @param scope maps a key to its part of the primary; not null
      * @return this builder
      */
     public Builder breakerScope(Function<? super QuotaKey, ?> scope) {
@@ -667,6 +694,7 @@ public final class ResilientQuotaStore implements QuotaStore {
     /**
      * The most scopes whose circuits are kept (see {@link #breakerScope(Function)}). Default 1,024.
      *
+     * @param max the most scopes, at least 1
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
@@ -678,7 +706,11 @@ public final class ResilientQuotaStore implements QuotaStore {
       return this;
     }
 
-    /** Builds the store. */
+    /**
+     * Builds the store.
+     *
+     * @return the store, circuit closed
+     */
     public ResilientQuotaStore build() {
       return new ResilientQuotaStore(this);
     }

@@ -114,6 +114,9 @@ public final class UnauthenticatedLimit {
    * Duration.ofMinutes(1))}: a burst of 20, then one every 3 s, per address; a burst of 320, then
    * 16 every 3 s, per /48.
    *
+   * @param store where the counts are kept; not null
+   * @param limits the per-address limits, at least one, each named differently
+   * @return the limit
    * @throws IllegalArgumentException if there is no limit, two share a name, or a limit's quota
    *     16 times over is no valid limit (see {@link Builder#build()})
    */
@@ -125,6 +128,9 @@ public final class UnauthenticatedLimit {
    * Starts a builder of a limit of {@code limits} per client address, kept in {@code store}; by
    * default IPv6 networks are limited as by {@link #of}.
    *
+   * @param store where the counts are kept; not null
+   * @param limits the per-address limits, at least one, each named differently
+   * @return a new builder
    * @throws IllegalArgumentException if there is no limit or two share a name
    */
   public static Builder builder(QuotaStore store, QuotaLimit... limits) {
@@ -151,6 +157,9 @@ public final class UnauthenticatedLimit {
    * Phase#AUTHORIZE} under the names {@value #DEFAULT_NAME} and {@value #DEFAULT_NAME}{@code
    * -refund}. Call it before adding the chain's authenticators: within a phase, policies run in
    * the order they were added.
+   *
+   * @param chain the chain being built, before its authenticators are added
+   * @return {@code chain}
    */
   public PolicyChain.Builder addTo(PolicyChain.Builder chain) {
     return chain.policy(Phase.AUTHENTICATE, DEFAULT_NAME, charge())
@@ -162,6 +171,8 @@ public final class UnauthenticatedLimit {
    * address and, for an IPv6 address, its network. A {@link QuotaStoreException} of the network's
    * charge propagates (the engine's failure handling applies) after the address's unit is given
    * back.
+   *
+   * @return the charging policy, sharing this limit's store and plans
    */
   public Policy charge() {
     return context -> {
@@ -205,6 +216,8 @@ public final class UnauthenticatedLimit {
    * The refunding step, for {@link Phase#AUTHORIZE}: gives back the units {@link #charge()} took
    * from this request (its address's and its IPv6 network's), since the request did authenticate.
    * A store failure here is not a reason to deny: the unit then stays charged.
+   *
+   * @return the refunding policy, sharing this limit's store and plans
    */
   public Policy refund() {
     return context -> {
@@ -280,6 +293,7 @@ public final class UnauthenticatedLimit {
      * UnauthenticatedLimit#DEFAULT_IPV6_NETWORK_PREFIX}. Shorter than 32 would put whole ISPs'
      * subscribers behind one budget; 64 is the per-address key itself.
      *
+     * @param prefixLength the prefix length in bits, 32 to 63
      * @return this builder
      * @throws IllegalArgumentException if not from 32 to 63
      */
@@ -299,6 +313,7 @@ public final class UnauthenticatedLimit {
      * {@link #build()} refuses a factor of at least the number of /64s in the network (it would
      * never refuse anything the per-address limit would not).
      *
+     * @param factor the multiplier, at least 1
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
@@ -313,6 +328,7 @@ public final class UnauthenticatedLimit {
     /**
      * The network's plan, given explicitly instead of by {@link #ipv6NetworkFactor}.
      *
+     * @param limits the network's limits, at least one, each named differently
      * @return this builder
      * @throws IllegalArgumentException if there is no limit or two share a name
      */
@@ -336,6 +352,7 @@ public final class UnauthenticatedLimit {
     /**
      * The limit.
      *
+     * @return the limit, immutable
      * @throws IllegalArgumentException naming the setting, if {@link #noIpv6NetworkLimit()} is
      *     combined with another network setting, {@link #ipv6NetworkFactor} with {@link
      *     #ipv6NetworkLimits}, if the factor is at least the number of /64s in the network, or if

@@ -308,6 +308,7 @@ public final class ModelGuardFeature implements DynamicFeature {
    * A feature guarding {@code @ModelSecured} resources with {@code guard}, with the default client
    * address resolution (see {@link Builder#remoteAddress}).
    *
+   * @param guard the engine whose chains guard the annotated resources
    * @throws NullPointerException if {@code guard} is null
    */
   public ModelGuardFeature(ModelGuard guard) {
@@ -323,6 +324,8 @@ public final class ModelGuardFeature implements DynamicFeature {
   /**
    * Starts a builder for a feature around {@code guard}.
    *
+   * @param guard the engine whose chains guard the annotated resources
+   * @return a new builder with the defaults
    * @throws NullPointerException if {@code guard} is null
    */
   public static Builder builder(ModelGuard guard) {
@@ -620,6 +623,8 @@ public final class ModelGuardFeature implements DynamicFeature {
      * container; the servlet request, where there is one, is still asked for its protocol (see
      * request bodies in the class comment).
      *
+     * @param remoteAddress maps a request to the client's address, or empty if unknown; must not
+     *     return null
      * @return this builder
      * @throws NullPointerException if {@code remoteAddress} is null
      */
@@ -646,7 +651,11 @@ public final class ModelGuardFeature implements DynamicFeature {
       return this;
     }
 
-    /** Builds the feature. Never fails: chains are checked when the runtime deploys resources. */
+    /**
+     * Builds the feature. Never fails: chains are checked when the runtime deploys resources.
+     *
+     * @return a new feature with this builder's settings
+     */
     public ModelGuardFeature build() {
       return new ModelGuardFeature(this);
     }

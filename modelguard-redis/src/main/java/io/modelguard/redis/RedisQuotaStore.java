@@ -333,12 +333,21 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * it reconnects, listens to every Sentinel for its announcement of a new master and connects to
    * it once a majority of the Sentinels, asked then, name it, and so follows their failovers (see
    * the class comment for what one costs).
+   *
+   * @param uri a {@code redis://}, {@code rediss://} or {@code redis-sentinel://} URI; not null
+   * @return a new builder with the defaults
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
   }
 
-  /** Starts a builder for a Redis Cluster reached through any of {@code seeds}. */
+  /**
+   * Starts a builder for a Redis Cluster reached through any of {@code seeds}.
+   *
+   * @param seeds the URIs of one or more of the cluster's nodes; copied
+   * @return a new builder with the defaults
+   * @throws IllegalArgumentException if {@code seeds} is null or empty
+   */
   public static Builder clusterBuilder(List<RedisURI> seeds) {
     if (seeds == null || seeds.isEmpty()) {
       throw new IllegalArgumentException("RedisQuotaStore: at least one cluster seed URI is required");
@@ -385,6 +394,7 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * to their announcements of a new master (a Sentinel that does not answer is subscribed to on a
    * later connection; it does not make this return false).
    *
+   * @param timeout the longest to wait in all, for every step named above; not null
    * @return whether Redis answered in time
    */
   public boolean awaitReady(Duration timeout) {
@@ -478,6 +488,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * slots now ({@code OPEN} if any is open), so a breaker left open by a master a failover replaced
    * does not count, nor, once every slot has a master, the breaker of keys whose master was not
    * known (before the first connection, say).
+   *
+   * @return {@code CLOSED}, {@code OPEN} or {@code HALF_OPEN}, as the breakers stand now
    */
   public ResilientQuotaStore.CircuitState circuitState() {
     Partitions partitions = partitions();
@@ -504,6 +516,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
   /**
    * The state of the circuit breaker {@code key}'s decisions go through: on Cluster, that of the
    * master serving its slot, as this client sees the topology now.
+   *
+   * @param key the quota key whose breaker to report
+   * @return that breaker's state now
    */
   public ResilientQuotaStore.CircuitState circuitState(QuotaKey key) {
     return resilient.circuitState(key);
@@ -513,6 +528,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    * How many settlements (refunds, or charges beyond a reservation) and adjustments were lost: those
    * dropped while the breaker was open and those Redis failed to apply (logged at WARN at most once
    * a minute). Each leaves a tenant charged more, or less, than it used.
+   *
+   * @return the count since the store was built; it only grows
    */
   public long droppedSettlements() {
     return resilient.droppedSettlements();
@@ -523,12 +540,20 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     resilient.primaryDroppedAdjustment(key, delta, cause);
   }
 
-  /** How many calls reached Redis through the breaker (decisions and adjustments, before coalescing). */
+  /**
+   * How many calls reached Redis through the breaker (decisions and adjustments, before coalescing).
+   *
+   * @return the count since the store was built; it only grows
+   */
   public long redisCalls() {
     return resilient.primaryCalls();
   }
 
-  /** How many script calls were sent to Redis (each carries one or more coalesced operations). */
+  /**
+   * How many script calls were sent to Redis (each carries one or more coalesced operations).
+   *
+   * @return the count since the store was built; it only grows
+   */
   public long scriptCalls() {
     return script.scriptCalls();
   }
@@ -730,6 +755,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     /**
      * The prefix of every key. Default {@value RedisQuotaStore#DEFAULT_PREFIX}.
      *
+     * @param prefix prepended to every key the store writes, so that several stores can share one
+     *     Redis
+     * @return this builder
      * @throws IllegalArgumentException if blank or containing a brace
      */
     public Builder keyPrefix(String prefix) {
@@ -745,6 +773,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      * long each call's replay guard lives in Redis: four times this, at least 10 s (see the class
      * comment).
      *
+     * @param timeout the per-decision limit, 1 ms to 10 s
+     * @return this builder
      * @throws IllegalArgumentException if not between 1 ms and 10 s
      */
     public Builder timeout(Duration timeout) {
@@ -755,7 +785,12 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
       return this;
     }
 
-    /** What to answer while Redis is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}. */
+    /**
+     * What to answer while Redis is unavailable. Default {@link FailurePolicy#localFallback(int) localFallback(1)}.
+     *
+     * @param policy fails closed, fails open or falls back to a local store; not null
+     * @return this builder
+     */
     public Builder failurePolicy(FailurePolicy policy) {
       this.failurePolicy = Objects.requireNonNull(policy, "failurePolicy");
       return this;
@@ -764,6 +799,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     /**
      * Consecutive failures that open the circuit. Default 3.
      *
+     * @param threshold the count of failures in a row, at least 1
+     * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder failureThreshold(int threshold) {
@@ -779,6 +816,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      * Redis also the least time between two reconnections after {@code READONLY} replies (see the
      * class comment).
      *
+     * @param duration the open period, positive
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder openDuration(Duration duration) {
@@ -793,6 +832,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      * Whether concurrent decisions on one key share a script call. Default true. Coalescing also
      * keeps one key's operations in order: without it, an asynchronous refund and the same
      * thread's next decision may reach a Cluster node in either order while its connection opens.
+     *
+     * @param enabled false to send each decision in a script call of its own
+     * @return this builder
      */
     public Builder coalescing(boolean enabled) {
       this.coalescing = enabled;
@@ -802,6 +844,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     /**
      * The most decisions in one coalesced script call. Default 128.
      *
+     * @param maxBatch the batch limit, 1 to 1024
+     * @return this builder
      * @throws IllegalArgumentException if not between 1 and 1024
      */
     public Builder maxBatch(int maxBatch) {
@@ -821,6 +865,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      * Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS)}).
      * Default: resources of its own, reconnecting every 10–500 ms, shut down by {@link
      * RedisQuotaStore#close}.
+     *
+     * @param resources the caller's resources, which it must shut down itself; not null
+     * @return this builder
      */
     public Builder clientResources(ClientResources resources) {
       this.resources = Objects.requireNonNull(resources, "clientResources");
@@ -833,6 +880,9 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
      * clocks disagree, which breaks exactness. Default: Redis {@code TIME}. A time before 1970,
      * which quota state cannot hold, fails the call (the script's error {@code MGBADTIME}, the
      * failure policy answers) and writes nothing, as the in-memory store refuses it.
+     *
+     * @param clock the clock whose instant, in microseconds, the script takes as the time; not null
+     * @return this builder
      */
     public Builder clientTimeForTesting(Clock clock) {
       this.clientClock = Objects.requireNonNull(clock, "clock");
@@ -851,6 +901,8 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
     /**
      * Builds the store. It connects on first use (or on {@link RedisQuotaStore#awaitReady}), so it
      * builds even while Redis is down.
+     *
+     * @return a new store, not connected yet
      */
     public RedisQuotaStore build() {
       return new RedisQuotaStore(this);

@@ -141,6 +141,9 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * Starts a builder for a standalone Redis at {@code uri} ({@code redis://} or {@code rediss://},
    * with credentials if it needs them), or the master Redis Sentinels name ({@code
    * redis-sentinel://...#mymaster}).
+   *
+   * @param uri the Redis to publish and subscribe on; not null
+   * @return a new builder with the defaults
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(Objects.requireNonNull(uri, "uri"));
@@ -159,6 +162,7 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * and raises published before then are dropped (logged). Once true it stays true: it says nothing
    * of a later disconnection (Lettuce reconnects by itself) or of {@link #close()}.
    *
+   * @param timeout the longest to wait for both; not null
    * @return whether both were ready in time
    */
   public boolean awaitReady(Duration timeout) {
@@ -176,6 +180,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
   /**
    * How many raises this exchange has published that Redis took, since it was built: a counter
    * that only grows (for meters). Counted when Redis replies, so it lags a publish by a round trip.
+   *
+   * @return the count since the exchange was built
    */
   public long publishedRaises() {
     return published.get();
@@ -187,6 +193,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * they hold on their instance only. A counter that only grows (for meters); each is
    * also logged, at most once a minute per cause. One that keeps growing means other instances do
    * not learn this one's raises.
+   *
+   * @return the count since the exchange was built
    */
   public long droppedRaises() {
     return dropped.get();
@@ -196,6 +204,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * How many raises of other instances this exchange has received and handed to its members, since
    * it was built (whatever each member made of it: another label's, or one that raised nothing, is
    * counted too). Its own are not counted. A counter that only grows (for meters).
+   *
+   * @return the count since the exchange was built
    */
   public long receivedRaises() {
     return received.get();
@@ -205,6 +215,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
    * How many messages on the channel this exchange has ignored, since it was built: not a raise of
    * this version within bounds (see the class comment). A counter that only grows (for meters); one
    * that grows means something else publishes on the channel.
+   *
+   * @return the count since the exchange was built
    */
   public long ignoredMessages() {
     return ignored.get();
@@ -420,6 +432,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
      * The pub/sub channel; default {@value RedisRiskExchange#DEFAULT_CHANNEL}. Every instance whose
      * defences should share levels uses the same; another channel keeps a group of instances apart.
      *
+     * @param channel the channel name, 1 to 256 characters, not blank
+     * @return this builder
      * @throws IllegalArgumentException if blank or longer than 256 characters
      */
     public Builder channel(String channel) {
@@ -441,6 +455,9 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
      * TimeUnit.MILLISECONDS)}). Default:
      * resources of its own, reconnecting every 10–500 ms, shut down by {@link
      * RedisRiskExchange#close}.
+     *
+     * @param resources the caller's resources, which it must shut down itself; not null
+     * @return this builder
      */
     public Builder clientResources(ClientResources resources) {
       this.resources = Objects.requireNonNull(resources, "clientResources");
@@ -450,6 +467,8 @@ public final class RedisRiskExchange implements RiskExchange, AutoCloseable {
     /**
      * Builds the exchange and starts connecting and subscribing in the background; it builds even
      * while Redis is down (see {@link RedisRiskExchange#awaitReady}).
+     *
+     * @return the new exchange, connecting in the background
      */
     public RedisRiskExchange build() {
       RedisRiskExchange exchange = new RedisRiskExchange(this);

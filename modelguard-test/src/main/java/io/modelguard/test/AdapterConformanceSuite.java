@@ -394,7 +394,12 @@ public abstract class AdapterConformanceSuite {
     transcript.append("< ").append(r.body).append("\n\n");
   }
 
-  /** Sends an input case: its media type and body, no credentials. */
+  /**
+   * Sends an input case: its media type and body, no credentials.
+   *
+   * @param c the case to send; its path, {@code Content-Type} and body bytes are sent as they are
+   * @return the deployment's reply, its body read in full
+   */
   protected Reply send(InputConformance.Case c) {
     return send(HttpRequest.newBuilder(uri(c.path()))
         .header("Content-Type", c.contentType())
@@ -407,7 +412,16 @@ public abstract class AdapterConformanceSuite {
         .isEqualTo("Bearer realm=\"modelguard\", error=\"invalid_token\"");
   }
 
-  /** Asserts an exact problem response: status, media type, no-store, and the whole body. */
+  /**
+   * Asserts an exact problem response: status, media type, no-store, and the whole body.
+   *
+   * @param r the reply to check
+   * @param status the expected HTTP status, which the body's {@code status} must repeat
+   * @param code the expected reason code, without the {@code urn:modelguard:problem:} prefix of
+   *     {@code type}
+   * @param title the expected {@code title}, compared exactly
+   * @param detail the expected {@code detail}, compared exactly
+   */
   protected static void assertProblem(Reply r, int status, String code, String title, String detail) {
     assertThat(r.status).as("status of %s", r.body).isEqualTo(status);
     assertThat(r.header("Content-Type")).isEqualTo(PROBLEM);
@@ -418,7 +432,13 @@ public abstract class AdapterConformanceSuite {
         assertThat(Integer.parseInt(len)).isEqualTo(r.bytes.length));
   }
 
-  /** POSTs {@code {}} as JSON to {@code path}, with {@code key} in X-API-Key when not null. */
+  /**
+   * POSTs {@code {}} as JSON to {@code path}, with {@code key} in X-API-Key when not null.
+   *
+   * @param path the path on the deployment, starting with {@code /}
+   * @param key the API key to send, or null to send no X-API-Key header
+   * @return the deployment's reply, its body read in full
+   */
   protected Reply post(String path, String key) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
         .header("Content-Type", "application/json")
@@ -429,7 +449,11 @@ public abstract class AdapterConformanceSuite {
     return send(b);
   }
 
-  /** {@return the absolute URI of {@code path} on the deployment} */
+  /**
+   * {@return the absolute URI of {@code path} on the deployment}
+   *
+   * @param path the path and query, starting with {@code /}; appended to the base URI as it is
+   */
   protected URI uri(String path) {
     return URI.create(deployment.baseUri() + path);
   }
@@ -437,6 +461,9 @@ public abstract class AdapterConformanceSuite {
   /**
    * Sends a request with a 10-second timeout, once more if it met a pooled connection the server
    * had just closed ({@link PooledHttp#send}). Any other failure, or a second one, fails the test.
+   *
+   * @param request the request to send; its timeout is replaced by 10 seconds
+   * @return the deployment's reply, its body read in full
    */
   protected Reply send(HttpRequest.Builder request) {
     HttpRequest built = request.timeout(Duration.ofSeconds(10)).build();
@@ -467,14 +494,22 @@ public abstract class AdapterConformanceSuite {
       this.body = new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** {@return the single value of header {@code name}; fails if absent or repeated} */
+    /**
+     * {@return the single value of header {@code name}; fails if absent or repeated}
+     *
+     * @param name the header name, matched case-insensitively
+     */
     public String header(String name) {
       List<String> values = response.headers().allValues(name);
       assertThat(values).as("values of header %s", name).hasSize(1);
       return values.get(0);
     }
 
-    /** {@return the first value of header {@code name}, if present} */
+    /**
+     * {@return the first value of header {@code name}, if present}
+     *
+     * @param name the header name, matched case-insensitively
+     */
     public java.util.Optional<String> optionalHeader(String name) {
       return response.headers().firstValue(name);
     }

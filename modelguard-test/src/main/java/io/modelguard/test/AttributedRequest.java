@@ -21,7 +21,11 @@ public final class AttributedRequest implements InferenceRequest, RequestAttribu
   private final FakeRequest request;
   private Map<String, Object> attributes;
 
-  /** {@code request}, with no attribute set yet. */
+  /**
+   * {@code request}, with no attribute set yet.
+   *
+   * @param request the request to wrap; not null
+   */
   public AttributedRequest(FakeRequest request) {
     this.request = Objects.requireNonNull(request, "request");
   }

@@ -158,17 +158,31 @@ public final class ConformanceFixture {
     return new ConformanceFixture(b -> {});
   }
 
-  /** {@return the fixture with extra engine configuration (listeners, for instance)} */
+  /**
+   * {@return the fixture with extra engine configuration (listeners, for instance)}
+   *
+   * @param customizer applied to the engine's builder after the fixture's own configuration; not
+   *     null
+   */
   public static ConformanceFixture create(Consumer<ModelGuard.Builder> customizer) {
     return new ConformanceFixture(customizer);
   }
 
-  /** {@return the body every prediction handler answers for {@code model}} */
+  /**
+   * {@return the body every prediction handler answers for {@code model}}
+   *
+   * @param model the model id the handler serves, put in the body as it is (not JSON-escaped)
+   */
   public static String prediction(String model) {
     return "{\"model\":\"" + model + "\",\"label\":7}";
   }
 
-  /** {@link #prediction(String)} as UTF-8 bytes. */
+  /**
+   * {@link #prediction(String)} as UTF-8 bytes.
+   *
+   * @param model the model id the handler serves
+   * @return the UTF-8 encoding of {@code prediction(model)}, a new array on every call
+   */
   public static byte[] predictionBytes(String model) {
     return prediction(model).getBytes(StandardCharsets.UTF_8);
   }

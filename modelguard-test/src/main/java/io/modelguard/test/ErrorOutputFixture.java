@@ -75,6 +75,9 @@ public final class ErrorOutputFixture {
    * The chain: a VALIDATE policy that reads the body (up to {@value #MAX_BODY_BYTES} bytes; a larger
    * or unreadable one is denied {@code input.malformed}), the defence's OBSERVE and PERTURB policies
    * (features at {@code /pixels}, the standard prediction codec) and the recording RECORD policy.
+   *
+   * @return a chain customizer adding the four policies, sharing this fixture's defence and
+   *     recorder
    */
   public Consumer<PolicyChain.Builder> chain() {
     QueryEncoder pixels = QueryEncoder.jsonNumbers("/pixels");
@@ -109,6 +112,9 @@ public final class ErrorOutputFixture {
   /**
    * Asserts that the client received {@link #ROUNDED} with {@code status} and the length of that
    * body, and that the policies saw the same status.
+   *
+   * @param response the response the client received
+   * @param status the status the handler answered, which the client and the policies must both see
    */
   public void assertRewritten(HttpResponse<String> response, int status) {
     assertThat(response.statusCode()).isEqualTo(status);
@@ -121,6 +127,8 @@ public final class ErrorOutputFixture {
   /**
    * Asserts that the client received {@link #PROBLEM} as sent, with status 422 and media type
    * {@value #PROBLEM_TYPE}, and that the policies saw it with that status.
+   *
+   * @param response the response the client received
    */
   public void assertPassedUnchanged(HttpResponse<String> response) {
     assertThat(response.statusCode()).isEqualTo(422);

@@ -97,6 +97,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * The HTTP method. Default POST.
      *
+     * @param m the method name, such as {@code GET}, kept as given (not upper-cased)
      * @return this builder
      */
     public Builder method(String m) {
@@ -107,6 +108,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * The path. Default {@code /v1/models/digits/predict}.
      *
+     * @param p the request path, starting with {@code /}, without query
      * @return this builder
      */
     public Builder path(String p) {
@@ -117,6 +119,8 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * Adds a header value (repeat to send a header twice).
      *
+     * @param name the header name; stored lower-cased, so look-ups ignore case
+     * @param value the value, added after any earlier value of the same header
      * @return this builder
      */
     public Builder header(String name, String value) {
@@ -127,6 +131,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * The client address. Default 127.0.0.1; null for unknown.
      *
+     * @param address the client's IP address as text, or null if unknown
      * @return this builder
      */
     public Builder remoteAddress(String address) {
@@ -137,6 +142,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * The endpoint. Default model digits, chain default, cost 1.
      *
+     * @param e the endpoint the request is routed to, or null for none
      * @return this builder
      */
     public Builder endpoint(Endpoint e) {
@@ -147,6 +153,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * A shortcut for an endpoint of {@code model} on chain {@code default}, cost 1.
      *
+     * @param model the model id of the endpoint
      * @return this builder
      */
     public Builder model(String model) {
@@ -156,6 +163,7 @@ public final class FakeRequest implements InferenceRequest {
     /**
      * The body bytes. Default empty.
      *
+     * @param bytes the body; copied, so later changes to the array are not seen
      * @return this builder
      */
     public Builder body(byte[] bytes) {
@@ -163,13 +171,23 @@ public final class FakeRequest implements InferenceRequest {
       return this;
     }
 
-    /** {@return a UTF-8 body with its Content-Type} */
+    /**
+     * A UTF-8 body with its Content-Type.
+     *
+     * @param json the body as text, encoded as UTF-8; the {@code Content-Type} header is {@code
+     *     application/json}
+     * @return this builder
+     */
     public Builder jsonBody(String json) {
       header("Content-Type", "application/json");
       return body(json.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Builds the request. */
+    /**
+     * Builds the request.
+     *
+     * @return a new request; the builder can go on being used for another
+     */
     public FakeRequest build() {
       return new FakeRequest(this);
     }

@@ -54,6 +54,9 @@ public final class LogCapture implements AutoCloseable {
    * Captures what {@code source}'s logger (named after the class, as {@code
    * LoggerFactory.getLogger(source)} names it) logs at {@code level} and above.
    *
+   * @param source the class whose logger to capture; not null
+   * @param level the lowest level captured; not null
+   * @return a capture that has started; close it to stop capturing
    * @throws IllegalStateException if SLF4J's backend is not Logback
    */
   public static LogCapture of(Class<?> source, Level level) {
@@ -64,6 +67,9 @@ public final class LogCapture implements AutoCloseable {
    * Captures what the logger named {@code loggerName}, and the loggers below it, log at {@code
    * level} and above.
    *
+   * @param loggerName the logger name; {@code ROOT} for every logger; not null
+   * @param level the lowest level captured; not null
+   * @return a capture that has started; close it to stop capturing
    * @throws IllegalStateException if SLF4J's backend is not Logback
    */
   public static LogCapture of(String loggerName, Level level) {
@@ -77,6 +83,7 @@ public final class LogCapture implements AutoCloseable {
    * Captures every event of every logger, the root set to TRACE. A logger configured with a level
    * of its own keeps it: raise it too with {@link #withLevel(String, Level)}.
    *
+   * @return a capture that has started; close it to stop capturing and restore the root's level
    * @throws IllegalStateException if SLF4J's backend is not Logback
    */
   public static LogCapture all() {
@@ -88,6 +95,8 @@ public final class LogCapture implements AutoCloseable {
    * for a test that needs another logger more verbose (or quieter) than configured. Its events are
    * captured only if they reach the captured logger.
    *
+   * @param loggerName the logger to set; not null
+   * @param level its level until {@link #close()}; not null
    * @return this capture
    */
   public LogCapture withLevel(String loggerName, Level level) {
@@ -110,6 +119,9 @@ public final class LogCapture implements AutoCloseable {
   /**
    * The formatted message of each event captured so far at exactly {@code level}, oldest first:
    * {@code messagesAt(Level.WARN)} leaves out INFO and ERROR.
+   *
+   * @param level the exact level kept; not null
+   * @return the messages, formatted with their arguments; empty if none
    */
   public List<String> messagesAt(Level level) {
     Objects.requireNonNull(level, "level");
@@ -119,6 +131,8 @@ public final class LogCapture implements AutoCloseable {
   /**
    * Each event captured so far as an appender could write it, oldest first: logger name, level,
    * formatted message and, after a line break, the stack trace of its exception if it has one.
+   *
+   * @return one line per event (more if it has a stack trace); empty if none was captured
    */
   public List<String> lines() {
     List<String> lines = new ArrayList<>();

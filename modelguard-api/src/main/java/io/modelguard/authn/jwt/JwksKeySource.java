@@ -170,7 +170,13 @@ public final class JwksKeySource implements JwtKeySource {
     this.http = hb.build();
   }
 
-  /** Starts a builder for the JWKS at {@code jwksUrl} (the IdP's {@code jwks_uri}). */
+  /**
+   * Starts a builder for the JWKS at {@code jwksUrl} (the IdP's {@code jwks_uri}).
+   *
+   * @param jwksUrl an absolute {@code https} URL ({@code http} only to a loopback address, or with
+   *     {@link Builder#allowPlainHttp()}); checked by {@link Builder#build()}
+   * @return a new builder with the defaults
+   */
   public static Builder builder(URI jwksUrl) {
     return new Builder(jwksUrl);
   }
@@ -687,6 +693,7 @@ public final class JwksKeySource implements JwtKeySource {
      * The clock for key-set lifetimes and the refresh rate limit. Default: {@link
      * Clock#systemUTC()}. Tests pass a fake clock to move through intervals without sleeping.
      *
+     * @param clock the clock; not null
      * @return this builder
      */
     public Builder clock(Clock clock) {
@@ -698,6 +705,7 @@ public final class JwksKeySource implements JwtKeySource {
      * The least time between the starts of two fetches (the first excepted), whatever triggers
      * them. Default: {@link #DEFAULT_MIN_REFRESH_INTERVAL 30 s}; at least 1 s.
      *
+     * @param interval the least interval, at least 1 s
      * @return this builder
      */
     public Builder minRefreshInterval(Duration interval) {
@@ -708,6 +716,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The key set's lifetime when the response has no {@code max-age}. Default: 10 min.
      *
+     * @param ttl the lifetime, at least 1 s
      * @return this builder
      */
     public Builder defaultTtl(Duration ttl) {
@@ -718,6 +727,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The shortest lifetime a response's {@code max-age} may give the key set. Default: 1 min.
      *
+     * @param ttl the lower bound, at least 1 s
      * @return this builder
      */
     public Builder minTtl(Duration ttl) {
@@ -728,6 +738,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The longest lifetime a response's {@code max-age} may give the key set. Default: 24 h.
      *
+     * @param ttl the upper bound, at least 1 s
      * @return this builder
      */
     public Builder maxTtl(Duration ttl) {
@@ -739,6 +750,7 @@ public final class JwksKeySource implements JwtKeySource {
      * How long before the key set expires a request starts a background refresh (capped at half
      * the set's lifetime). Default: 1 min; zero disables refresh-ahead.
      *
+     * @param ahead the lead time, zero or more
      * @return this builder
      */
     public Builder refreshAhead(Duration ahead) {
@@ -750,6 +762,7 @@ public final class JwksKeySource implements JwtKeySource {
      * How long a request that needs a fetch (unknown {@code kid}, expired or no keys) waits for
      * it before carrying on with the keys held. Default: 1 s; zero means never wait.
      *
+     * @param wait the longest wait, zero or more
      * @return this builder
      */
     public Builder refreshWait(Duration wait) {
@@ -764,6 +777,7 @@ public final class JwksKeySource implements JwtKeySource {
      * Default: {@link #DEFAULT_MAX_STALE 24 h}; zero drops the keys as soon as a refresh after
      * expiry fails (or is not allowed yet by {@code minRefreshInterval}).
      *
+     * @param maxStale the grace period after expiry, zero or more
      * @return this builder
      */
     public Builder maxStale(Duration maxStale) {
@@ -774,6 +788,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The TCP (and TLS) connect timeout. Default: 2 s.
      *
+     * @param timeout the connect timeout, at least 1 ms
      * @return this builder
      */
     public Builder connectTimeout(Duration timeout) {
@@ -784,6 +799,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * How long to wait for the response once connected. Default: 3 s.
      *
+     * @param timeout the read timeout, at least 1 ms
      * @return this builder
      */
     public Builder readTimeout(Duration timeout) {
@@ -795,6 +811,7 @@ public final class JwksKeySource implements JwtKeySource {
      * The most keys a JWK Set may hold; a larger set is refused whole (and the old keys kept),
      * never truncated. Default: 100; 1 to 10,000.
      *
+     * @param max the key limit, 1 to 10,000
      * @return this builder
      */
     public Builder maxKeys(int max) {
@@ -808,6 +825,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The largest JWKS response body accepted, in bytes. Default: 256 KiB; 1 KiB to 16 MiB.
      *
+     * @param max the size limit in bytes, 1,024 to 16,777,216
      * @return this builder
      */
     public Builder maxBytes(int max) {
@@ -822,6 +840,7 @@ public final class JwksKeySource implements JwtKeySource {
      * Whether {@link #build()} fetches the keys synchronously and throws if that fails. Default:
      * false (start without the IdP; tokens are refused until keys arrive).
      *
+     * @param failFast true to fetch during {@link #build()} and fail if the fetch does
      * @return this builder
      */
     public Builder failFast(boolean failFast) {
@@ -843,6 +862,7 @@ public final class JwksKeySource implements JwtKeySource {
     /**
      * The executor the HTTP client runs its work on. Default: the JDK client's own pool.
      *
+     * @param executor the executor; not null
      * @return this builder
      */
     public Builder executor(Executor executor) {
@@ -854,6 +874,7 @@ public final class JwksKeySource implements JwtKeySource {
      * Builds the source and starts the first fetch (in the background unless {@link
      * #failFast(boolean)}).
      *
+     * @return the source, fetching its keys
      * @throws IllegalStateException if the URL or the TTL bounds are invalid, or if fail-fast and
      *     the first fetch fails
      */

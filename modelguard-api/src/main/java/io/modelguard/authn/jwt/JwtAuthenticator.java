@@ -240,7 +240,11 @@ public final class JwtAuthenticator implements Policy {
     this.parser = pb.build();
   }
 
-  /** Starts a builder. A key (or key source) is required; everything else has a default. */
+  /**
+   * Starts a builder. A key (or key source) is required; everything else has a default.
+   *
+   * @return a new builder with the defaults and no key
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -306,6 +310,8 @@ public final class JwtAuthenticator implements Policy {
    * #evaluate} does for a request: for other transports (a WebSocket handshake, a message header)
    * and for benchmarks.
    *
+   * @param token the compact JWS, or null (refused)
+   * @param now the instant to check expiry and not-before against; not null
    * @return the principal, or empty if the token is refused for any reason (logged at DEBUG)
    */
   public Optional<Principal> authenticate(String token, Instant now) {
@@ -385,6 +391,7 @@ public final class JwtAuthenticator implements Policy {
    * would read it as that derived tenant, so no tenant claim or API key may be named so.
    *
    * @param tenant a tenant name, not null
+   * @return true if the name is reserved for derived and namespaced tenants
    */
   public static boolean isReservedTenant(String tenant) {
     if (tenant.length() < SUBJECT_TENANT_PREFIX.length()) {
@@ -562,6 +569,7 @@ public final class JwtAuthenticator implements Policy {
      * Trusts {@code key} (RSA of 2048 to 8192 bits with an odd public exponent from 3 to below
      * 2^256, EC P-256/384/521, Ed25519/Ed448) for tokens with any or no {@code kid}.
      *
+     * @param key the public key; not null
      * @return this builder
      */
     public Builder publicKey(PublicKey key) {
@@ -571,6 +579,8 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Trusts {@code key} for tokens whose {@code kid} is {@code keyId} (and, if it is the only suitable key, for tokens without one).
      *
+     * @param keyId the {@code kid} the key is for, or null for any
+     * @param key the public key; not null
      * @return this builder
      */
     public Builder publicKey(String keyId, PublicKey key) {
@@ -582,6 +592,9 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Trusts every {@code PUBLIC KEY} and {@code CERTIFICATE} block in {@code pem} (as {@link
      * #publicKey(PublicKey)} does). Problems are reported by {@link #build()}.
+     *
+     * @param pem PEM text holding one or more public keys or certificates; not null
+     * @return this builder
      */
     public Builder publicKeyPem(String pem) {
       return publicKeyPem(null, pem);
@@ -590,6 +603,9 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Trusts the single key in {@code pem} under {@code keyId}.
      *
+     * @param keyId the {@code kid} the key is for, or null for any (then the PEM may hold several
+     *     keys)
+     * @param pem PEM text holding exactly one public key or certificate; not null
      * @return this builder
      */
     public Builder publicKeyPem(String keyId, String pem) {
@@ -609,7 +625,13 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** Trusts one public JWK (JSON); its {@code kid} and {@code alg}, if present, are honoured. */
+    /**
+     * Trusts one public JWK (JSON); its {@code kid} and {@code alg}, if present, are honoured.
+     *
+     * @param json a JWK holding a public key; not null (a malformed one is reported by {@link
+     *     #build()})
+     * @return this builder
+     */
     public Builder jwk(String json) {
       Objects.requireNonNull(json, "JwtAuthenticator.jwk");
       try {
@@ -620,7 +642,13 @@ public final class JwtAuthenticator implements Policy {
       return this;
     }
 
-    /** Trusts every key of a JWK Set (JSON); every key in it must be a usable public key. */
+    /**
+     * Trusts every key of a JWK Set (JSON); every key in it must be a usable public key.
+     *
+     * @param json a JWK Set of public keys; not null (a malformed one is reported by {@link
+     *     #build()})
+     * @return this builder
+     */
     public Builder jwkSet(String json) {
       Objects.requireNonNull(json, "JwtAuthenticator.jwkSet");
       try {
@@ -645,6 +673,11 @@ public final class JwtAuthenticator implements Policy {
      * refused. For the same reason a raw Ed25519 public key (32 bytes that look random) or a
      * compressed EC point cannot be told from a random secret and is not refused: take the secret
      * from a random source, not from any key. HMAC is off unless configured here.
+     *
+     * @param algorithm {@code HS256}, {@code HS384} or {@code HS512}
+     * @param secret the shared secret, at least 32, 48 or 64 bytes; copied
+     * @return this builder
+     * @throws IllegalArgumentException if {@code algorithm} is not one of the three
      */
     public Builder hmacSecret(String algorithm, byte[] secret) {
       Objects.requireNonNull(secret, "JwtAuthenticator.hmacSecret");
@@ -679,6 +712,7 @@ public final class JwtAuthenticator implements Policy {
      * with configured keys. HMAC secrets it returns are never accepted (HS* is allowed only
      * through {@link #hmacSecret(String, byte[])}).
      *
+     * @param source the source every key is looked up in; not null
      * @return this builder
      */
     public Builder keySource(JwtKeySource source) {
@@ -705,6 +739,10 @@ public final class JwtAuthenticator implements Policy {
      * be given for, and an authenticator with HMAC secrets only could not silence it. Whatever the
      * list, {@link #build()} logs at WARN when no configured key suits any allowed algorithm (a P-384
      * key under the default list): the authenticator would refuse every token.
+     *
+     * @param names the algorithm names, at least one, each an asymmetric algorithm above
+     * @return this builder
+     * @throws IllegalArgumentException if no name is given, or one is unknown or an HMAC algorithm
      */
     public Builder allowedAlgorithms(String... names) {
       Set<String> set = new LinkedHashSet<>();
@@ -736,6 +774,7 @@ public final class JwtAuthenticator implements Policy {
      * iss}: without namespaces, separate authenticators still share every tenant their claims name
      * alike.
      *
+     * @param issuers the accepted issuers, at least one, none blank; added to those given before
      * @return this builder
      */
     public Builder issuer(String... issuers) {
@@ -749,6 +788,8 @@ public final class JwtAuthenticator implements Policy {
      * several services under one issuer, and without an audience a token meant for another of them
      * passes.
      *
+     * @param audiences the accepted audiences, at least one, none blank; added to those given
+     *     before
      * @return this builder
      */
     public Builder audience(String... audiences) {
@@ -760,6 +801,9 @@ public final class JwtAuthenticator implements Policy {
      * Requires the header {@code typ} to be one of {@code types}, for example {@code at+jwt}
      * (RFC 9068 access tokens) so that ID tokens are refused. Compared case-insensitively, with or
      * without {@code application/}. Default: any or no {@code typ}.
+     *
+     * @param types the accepted types, at least one, none blank; added to those given before
+     * @return this builder
      */
     public Builder requireType(String... types) {
       for (String t : nonBlank(types, "requireType")) {
@@ -771,6 +815,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The tolerance for clock differences with the issuer. Default: 60 s; 0 to 5 min.
      *
+     * @param skew the tolerance, 0 to 5 minutes
      * @return this builder
      */
     public Builder clockSkew(Duration skew) {
@@ -785,6 +830,7 @@ public final class JwtAuthenticator implements Policy {
      * Refuses tokens issued ({@code iat}) longer ago than {@code age}, and tokens without {@code
      * iat}. Default: off; positive and at most {@link #MAX_TOKEN_AGE_LIMIT 3,650 days}.
      *
+     * @param age the oldest accepted age, positive and at most 3,650 days
      * @return this builder
      */
     public Builder maxTokenAge(Duration age) {
@@ -799,6 +845,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The longest token accepted, in characters, checked before any decoding. Default: 8192; 256 to 65,536.
      *
+     * @param length the limit in characters, 256 to 65,536
      * @return this builder
      */
     public Builder maxTokenLength(int length) {
@@ -814,6 +861,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The claim holding the subject (required in every token). Default: {@code sub}.
      *
+     * @param name the claim name, not blank
      * @return this builder
      */
     public Builder subjectClaim(String name) {
@@ -832,6 +880,7 @@ public final class JwtAuthenticator implements Policy {
      * derived from {@code iss} and {@code sub}, and namespaced tenants ({@link
      * #tenantNamespace(String)}).
      *
+     * @param name the claim name, not blank
      * @return this builder
      */
     public Builder tenantClaim(String name) {
@@ -864,6 +913,7 @@ public final class JwtAuthenticator implements Policy {
      * or {@code #} counting 3); a token whose namespaced tenant would be longer is refused (401
      * {@code auth.invalid_token}).
      *
+     * @param namespace the namespace, of the form above
      * @return this builder
      * @throws IllegalArgumentException if {@code namespace} is null or not of that form
      */
@@ -894,6 +944,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The claim holding the tier name. Default: {@code tier}.
      *
+     * @param name the claim name, not blank
      * @return this builder
      */
     public Builder tierClaim(String name) {
@@ -906,6 +957,7 @@ public final class JwtAuthenticator implements Policy {
      * the engine registers tiers, one it does not register is refused at the engine's {@code build()}
      * ({@link JwtAuthenticator#configurationProblems}).
      *
+     * @param tier the tier name, not blank
      * @return this builder
      */
     public Builder defaultTier(String tier) {
@@ -916,6 +968,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The claim listing the models the token is restricted to. Default: {@code models}.
      *
+     * @param name the claim name, not blank
      * @return this builder
      */
     public Builder modelsClaim(String name) {
@@ -926,6 +979,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * The claims holding scopes (space-separated strings or arrays), united. Default: {@code scope}, {@code scp}.
      *
+     * @param names the claim names, at least one, none blank; they replace the default
      * @return this builder
      */
     public Builder scopeClaims(String... names) {
@@ -938,6 +992,7 @@ public final class JwtAuthenticator implements Policy {
      * policies. Default: {@value #QUOTA_CLAIM}. Replaces the default; call with no names to copy
      * none.
      *
+     * @param names the claim names, none blank; none to copy no claim
      * @return this builder
      */
     public Builder copiedClaims(String... names) {
@@ -955,6 +1010,11 @@ public final class JwtAuthenticator implements Policy {
      * Headers that carry another kind of credential: a request with a bearer token and any of
      * these is refused. Default: {@value ApiKeyAuthenticator#DEFAULT_HEADER}. Call with no names to
      * turn the check off (the engine still refuses two successful authentications).
+     *
+     * @param headers the header names, none blank or {@code Authorization}; none to turn the check
+     *     off
+     * @return this builder
+     * @throws IllegalArgumentException if a name is null, blank or {@code Authorization}
      */
     public Builder otherCredentialHeaders(String... headers) {
       List<String> list = new ArrayList<>();
@@ -972,6 +1032,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * How many verified tokens to remember. Default: 10,000; 0 disables the cache; at most 10,000,000.
      *
+     * @param size the most tokens held, 0 to 10,000,000
      * @return this builder
      */
     public Builder verifiedTokenCacheSize(int size) {
@@ -985,6 +1046,7 @@ public final class JwtAuthenticator implements Policy {
     /**
      * Builds the authenticator.
      *
+     * @return the authenticator, immutable and safe to share between threads
      * @throws IllegalStateException listing every configuration problem, each naming its field
      */
     public JwtAuthenticator build() {

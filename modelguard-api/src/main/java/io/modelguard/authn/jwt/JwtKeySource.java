@@ -36,6 +36,8 @@ public interface JwtKeySource {
    * also the only call a source sees for a token answered from the verified-token cache, so a
    * source whose keys can expire (a JWKS) must notice a withdrawal here as well, not only in {@link
    * #find}. Default: 0, for sources whose keys never change.
+   *
+   * @return the current generation; a new value means a key was withdrawn
    */
   default long generation() {
     return 0;

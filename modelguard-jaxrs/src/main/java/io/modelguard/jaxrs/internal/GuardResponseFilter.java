@@ -334,6 +334,10 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * Whether {@code type} is Jersey's {@code ChunkedOutput} (its {@code EventOutput} is one), whose
    * chunks the runtime writes after the response filters have run. Recognised by name, so that the
    * adapter does not depend on Jersey.
+   *
+   * @param type the entity's class, or null (then false)
+   * @return true if {@code type} is, extends or implements {@code
+   *     org.glassfish.jersey.server.ChunkedOutput}
    */
   public static boolean isJerseyChunkedOutput(Class<?> type) {
     return isA(type, JERSEY_CHUNKED_OUTPUT);
@@ -343,6 +347,9 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
    * Whether {@code type} is a {@link Flow.Publisher} or a Reactive Streams {@code Publisher} (by
    * name, so the adapter needs no such library), whose elements a runtime may stream after the
    * response filters have run (RESTEasy does).
+   *
+   * @param type the entity's class, or null (then false)
+   * @return true if {@code type} is, extends or implements either {@code Publisher} interface
    */
   public static boolean isPublisher(Class<?> type) {
     return type != null && (Flow.Publisher.class.isAssignableFrom(type) || isA(type, REACTIVE_STREAMS_PUBLISHER));
@@ -351,6 +358,11 @@ public final class GuardResponseFilter implements ContainerResponseFilter {
   /**
    * Whether {@code type} (null: no) is, extends or implements the class or interface named {@code
    * name}: how the adapter recognises a runtime's or an API's types without depending on them.
+   *
+   * @param type the class to check, or null
+   * @param name the fully qualified binary name to look for, as {@link Class#getName()} gives it
+   * @return true if {@code type} or one of its superclasses or interfaces, at any depth, has that
+   *     name
    */
   public static boolean isA(Class<?> type, String name) {
     for (Class<?> c = type; c != null; c = c.getSuperclass()) {

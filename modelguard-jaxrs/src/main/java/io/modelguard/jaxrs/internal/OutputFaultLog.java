@@ -38,6 +38,7 @@ public final class OutputFaultLog {
    * @param resourceMethod names the method with its parameter types, as {@code
    *     "com.example.Models.predict(java.lang.String)"}, so that overloads are paced apart; from
    *     the deployment, never from a request
+   * @return the method's log, sharing this log's pacing state with every other resource method's
    * @throws NullPointerException if {@code resourceMethod} is null
    */
   public Resource of(String resourceMethod) {

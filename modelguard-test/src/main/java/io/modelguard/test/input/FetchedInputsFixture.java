@@ -47,6 +47,10 @@ public final class FetchedInputsFixture {
    * The input policy: model {@value #MODEL} with one image URL field {@value #FIELD} (at most 64 ×
    * 64 pixels), fetched by a {@link SafeUrlFetcher} whose only exemption from the deny set is
    * {@code 127.0.0.1:port}.
+   *
+   * @param port the loopback port the image server listens on: the one address the fetcher may
+   *     reach
+   * @return a new policy
    */
   public static ModelInputPolicy policy(int port) {
     return ModelInputPolicy.builder()
@@ -56,13 +60,23 @@ public final class FetchedInputsFixture {
         .build();
   }
 
-  /** Adds {@link #policy(int)} in {@link Phase#VALIDATE} to a chain. */
+  /**
+   * Adds {@link #policy(int)} in {@link Phase#VALIDATE} to a chain.
+   *
+   * @param port the loopback port the image server listens on
+   * @return a chain customizer adding one shared instance of {@link #policy(int)} under the name
+   *     {@code input}
+   */
   public static Consumer<PolicyChain.Builder> chain(int port) {
     ModelInputPolicy policy = policy(port);
     return c -> c.policy(Phase.VALIDATE, "input", policy);
   }
 
-  /** {@return the request body naming {@code url} in {@value #FIELD}} */
+  /**
+   * {@return the request body naming {@code url} in {@value #FIELD}}
+   *
+   * @param url the image URL, put in the JSON as it is (not escaped)
+   */
   public static String body(String url) {
     return "{\"" + FIELD + "\":\"" + url + "\"}";
   }
@@ -88,6 +102,9 @@ public final class FetchedInputsFixture {
    * What a handler found under {@link FetchedInputs#ATTRIBUTE}: {@code none} if nothing (or
    * something else), otherwise each field with the format and size from the checked header, the
    * byte count and the SHA-256 of the bytes.
+   *
+   * @param attribute the request attribute as the handler found it; may be null
+   * @return {@code none}, or one entry per field separated by {@code "; "}
    */
   public static String describe(Object attribute) {
     if (!(attribute instanceof FetchedInputs)) {
@@ -106,7 +123,11 @@ public final class FetchedInputsFixture {
     return b.toString();
   }
 
-  /** {@return what {@link #describe(Object)} must answer when {@value #FIELD} fetched the PNG {@code png}} */
+  /**
+   * {@return what {@link #describe(Object)} must answer when {@value #FIELD} fetched the PNG {@code png}}
+   *
+   * @param png the PNG bytes the server answered, such as those of {@link #png()}
+   */
   public static String expected(byte[] png) {
     return FIELD + ": PNG " + SIZE + "x" + SIZE + ", " + png.length + " bytes, sha256 " + sha256(png);
   }

@@ -55,6 +55,8 @@ public final class InputConformance {
   /**
    * The policy: {@code digits} (64 pixels in 0..16, 16 KiB) and {@code image-classifier} (an
    * {@code imageUrl}), with a fetcher whose resolver knows no name.
+   *
+   * @return a new policy with the two models and the name-less fetcher
    */
   public static ModelInputPolicy policy() {
     return ModelInputPolicy.builder()
@@ -68,7 +70,12 @@ public final class InputConformance {
         .build();
   }
 
-  /** Adds {@link #policy()} in {@link Phase#VALIDATE} to a chain. */
+  /**
+   * Adds {@link #policy()} in {@link Phase#VALIDATE} to a chain.
+   *
+   * @return a chain customizer adding one shared instance of {@link #policy()} under the name
+   *     {@code input}
+   */
   public static Consumer<PolicyChain.Builder> chain() {
     ModelInputPolicy policy = policy();
     return c -> c.policy(Phase.VALIDATE, "input", policy);

@@ -54,6 +54,7 @@ public final class LoopbackHttpServer implements AutoCloseable {
   /**
    * Starts a server on {@code 127.0.0.1} and a free port, accepting at once.
    *
+   * @return the running server; close it to stop it
    * @throws UncheckedIOException if no port can be bound
    */
   public static LoopbackHttpServer start() {
@@ -73,6 +74,12 @@ public final class LoopbackHttpServer implements AutoCloseable {
   /**
    * Answers {@code GET path} with {@code status}, a {@code Content-Type} of {@code contentType}
    * (none if null) and {@code body}, replacing an earlier registration of the path.
+   *
+   * @param path the request target, matched exactly (a query string is part of it)
+   * @param status the HTTP status to answer
+   * @param contentType the {@code Content-Type} to send, or null to send none
+   * @param body the body to send; copied, so later changes to the array are not seen
+   * @return this server
    */
   public LoopbackHttpServer serve(String path, int status, String contentType, byte[] body) {
     responses.put(Objects.requireNonNull(path, "path"),
@@ -85,12 +92,22 @@ public final class LoopbackHttpServer implements AutoCloseable {
     return server.getLocalPort();
   }
 
-  /** {@code http://127.0.0.1:PORT} followed by {@code path}. */
+  /**
+   * {@code http://127.0.0.1:PORT} followed by {@code path}.
+   *
+   * @param path the path and query, starting with {@code /}
+   * @return the URL as text, not checked or escaped
+   */
   public String url(String path) {
     return "http://127.0.0.1:" + port() + path;
   }
 
-  /** {@link #url(String)} as a URI. */
+  /**
+   * {@link #url(String)} as a URI.
+   *
+   * @param path the path and query, starting with {@code /}
+   * @return the URI
+   */
   public URI uri(String path) {
     return URI.create(url(path));
   }

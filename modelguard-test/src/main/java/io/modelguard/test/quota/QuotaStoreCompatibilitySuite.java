@@ -80,7 +80,11 @@ public abstract class QuotaStoreCompatibilitySuite {
     return store;
   }
 
-  /** {@return a key of {@code tenant} on model {@code digits}, unique to this test} */
+  /**
+   * {@return a key of {@code tenant} on model {@code digits}, unique to this test}
+   *
+   * @param tenant the tenant name, prefixed with this run's id so that tests do not share counters
+   */
   protected QuotaKey key(String tenant) {
     return QuotaKey.forTenant(run + "-" + tenant, "digits");
   }

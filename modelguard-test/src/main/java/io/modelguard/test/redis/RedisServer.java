@@ -40,7 +40,11 @@ public final class RedisServer implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
-  /** Starts a standalone server. */
+  /**
+   * Starts a standalone server.
+   *
+   * @return the running server; close it to stop it and delete its directory
+   */
   public static RedisServer start() {
     return start(List.of());
   }
@@ -48,6 +52,10 @@ public final class RedisServer implements AutoCloseable {
   /**
    * Starts a server with extra arguments; {@code --cluster-port} followed by {@code 0} picks a free
    * bus port. Retries on other ports if one is taken (other builds share this machine).
+   *
+   * @param extraArgs arguments added to {@code redis-server}'s command line after the port; not
+   *     null
+   * @return the running server; close it to stop it and delete its directory
    */
   public static RedisServer start(List<String> extraArgs) {
     return start(null, extraArgs);
@@ -59,6 +67,12 @@ public final class RedisServer implements AutoCloseable {
    * <masterName> <value>}, such as {@code down-after-milliseconds} and {@code failover-timeout}).
    * Sentinel needs a configuration file, which it rewrites with what it learns: it lives in the
    * server's directory. Retries on other ports if one is taken.
+   *
+   * @param masterName the name Sentinel knows the master by
+   * @param master the running master to monitor, on {@code 127.0.0.1}
+   * @param quorum how many Sentinels must agree that the master is down: 1 for a single Sentinel
+   * @param settings setting name to value, one {@code sentinel} line each; empty for none
+   * @return the running Sentinel; close it to stop it and delete its directory
    */
   public static RedisServer startSentinel(String masterName, RedisServer master, int quorum,
       Map<String, String> settings) {
@@ -142,14 +156,26 @@ public final class RedisServer implements AutoCloseable {
     launch();
   }
 
-  /** Runs {@code redis-cli} against this server and returns its output. */
+  /**
+   * Runs {@code redis-cli} against this server and returns its output.
+   *
+   * @param args the arguments after {@code -h} and {@code -p}, such as {@code "INFO",
+   *     "replication"}
+   * @return the standard output and error of {@code redis-cli}, combined
+   */
   public String cli(String... args) {
     List<String> command = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
     command.addAll(List.of(args));
     return run(command, 30);
   }
 
-  /** Runs {@code command}, waits up to {@code timeoutSeconds}, and returns its combined output. */
+  /**
+   * Runs {@code command}, waits up to {@code timeoutSeconds}, and returns its combined output.
+   *
+   * @param command the program and its arguments
+   * @param timeoutSeconds how long to wait for the process to end before killing it
+   * @return the process's standard output and error, combined, decoded as UTF-8
+   */
   public static String run(List<String> command, int timeoutSeconds) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
