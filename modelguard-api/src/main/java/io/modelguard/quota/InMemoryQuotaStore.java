@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *       read after the key (not one read before another thread wrote it): what it moves back is
  *       claimed and written as a grant is, and the request decided again.
  *   <li><b>Bounded.</b> At most {@link Builder#maximumSize(long) maximumSize} keys (default
- *       {@value #DEFAULT_MAXIMUM_SIZE}). A key of a three-limit plan takes about 195 bytes of heap
- *       (its key strings included), so the default bound is about 190 MB (measured by {@code
+ *       {@value #DEFAULT_MAXIMUM_SIZE}). A key of a three-limit plan takes about 220 bytes of heap
+ *       (its key strings included), so the default bound is about 210 MB (measured by {@code
  *       QuotaMemoryFootprint} in the benchmarks). Racing additions may pass the bound by a few keys
  *       for a moment.
  *   <li><b>Eviction hands out no quota while it can help it.</b> Adding a key beyond the bound
@@ -131,6 +131,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** An active key's last use is recorded at most once a millisecond. */
   private static final long TOUCH_MICROS = 1000;
   private static final int SPINS_BEFORE_YIELD = 64;
+  /** Longs of state per limit ({@link QuotaArithmetic#stateSize}). */
+  private static final int STRIDE = QuotaArithmetic.STRIDE;
   /** The most limits kept parked for one key when its plan changes. */
   private static final int MAX_PARKED = 16;
 
@@ -410,8 +412,8 @@ public final class InMemoryQuotaStore implements QuotaStore {
         QuotaLimit l = parked.limits.get(i);
         if (!has(old.plan.limits(), l)) {
           known.add(l);
-          System.arraycopy(parked.state, 3 * i, all, width, 3);
-          width += 3;
+          System.arraycopy(parked.state, STRIDE * i, all, width, STRIDE);
+          width += STRIDE;
         }
       }
       state = Arrays.copyOf(all, width);
@@ -431,12 +433,12 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /** Parks the limits of {@code known} that {@code plan} does not have and that still count. Under the lock. */
   private static void park(Segment s, String partition, List<QuotaLimit> known, long[] state, QuotaPlan plan, long now) {
     List<QuotaLimit> keep = new ArrayList<>();
-    long[] kept = new long[3 * Math.min(known.size(), MAX_PARKED)];
+    long[] kept = new long[STRIDE * Math.min(known.size(), MAX_PARKED)];
     for (int i = 0; i < known.size() && keep.size() < MAX_PARKED; i++) {
       QuotaLimit l = known.get(i);
-      long[] one = Arrays.copyOfRange(state, 3 * i, 3 * i + 3);
+      long[] one = Arrays.copyOfRange(state, STRIDE * i, STRIDE * i + STRIDE);
       if (!has(plan.limits(), l) && !QuotaArithmetic.isFresh(List.of(l), one, now)) {
-        System.arraycopy(one, 0, kept, 3 * keep.size(), 3);
+        System.arraycopy(one, 0, kept, STRIDE * keep.size(), STRIDE);
         keep.add(l);
       }
     }
@@ -449,7 +451,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (s.parked == null) {
       s.parked = new HashMap<>();
     }
-    s.parked.put(partition, new Parked(List.copyOf(keep), Arrays.copyOf(kept, 3 * keep.size()),
+    s.parked.put(partition, new Parked(List.copyOf(keep), Arrays.copyOf(kept, STRIDE * keep.size()),
         keep.stream().mapToLong(QuotaLimit::horizonMicros).max().orElse(0)));
   }
 
@@ -508,7 +510,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
    * @return false if the segment has no key
    */
   private boolean evictFrom(Segment s, long now) {
-    long[] state = new long[9];
+    long[] state = new long[3 * STRIDE];
     while (s.count > 0) {
       Entry[] t = s.table;
       int mask = t.length - 1;
@@ -649,7 +651,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
   /**
    * One key: its plan and its state, which only the holder of an odd version writes. Subclasses
    * hold the state in their own fields for plans of one to three limits (laid out right after
-   * these, so a one-limit entry is 64 bytes and a decision reads one object), in an array beyond.
+   * these, so a one-limit entry is 72 bytes and a decision reads one object), in an array beyond.
    */
   private abstract static class Entry {
     /** The key's {@linkplain QuotaKey#partition() partition}, which identifies it. */
@@ -668,10 +670,10 @@ public final class InMemoryQuotaStore implements QuotaStore {
       this.lastUsed = lastUsed;
     }
 
-    /** An entry holding {@code state} (whose length is three per limit of {@code plan}). */
+    /** An entry holding {@code state} (whose length is {@value #STRIDE} per limit of {@code plan}). */
     static Entry of(String partition, int hash, QuotaPlan plan, long[] state, long lastUsed) {
-      Entry e = state.length == 3 ? new OneLimit(partition, hash, plan, lastUsed)
-          : state.length <= 9 ? new ThreeLimits(partition, hash, plan, lastUsed, state.length)
+      Entry e = state.length == STRIDE ? new OneLimit(partition, hash, plan, lastUsed)
+          : state.length <= 3 * STRIDE ? new ThreeLimits(partition, hash, plan, lastUsed, state.length)
           : new ManyLimits(partition, hash, plan, lastUsed, state.length);
       e.store(state);
       return e;
@@ -748,6 +750,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
     long s0;
     long s1;
     long s2;
+    long s3;
 
     OneLimit(String partition, int hash, QuotaPlan plan, long lastUsed) {
       super(partition, hash, plan, lastUsed);
@@ -755,7 +758,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
     @Override
     int width() {
-      return 3;
+      return STRIDE;
     }
 
     @Override
@@ -763,6 +766,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
       into[0] = s0;
       into[1] = s1;
       into[2] = s2;
+      into[3] = s3;
     }
 
     @Override
@@ -770,6 +774,7 @@ public final class InMemoryQuotaStore implements QuotaStore {
       s0 = from[0];
       s1 = from[1];
       s2 = from[2];
+      s3 = from[3];
     }
   }
 
@@ -785,6 +790,9 @@ public final class InMemoryQuotaStore implements QuotaStore {
     long s6;
     long s7;
     long s8;
+    long s9;
+    long s10;
+    long s11;
 
     ThreeLimits(String partition, int hash, QuotaPlan plan, long lastUsed, int width) {
       super(partition, hash, plan, lastUsed);
@@ -804,10 +812,13 @@ public final class InMemoryQuotaStore implements QuotaStore {
       into[3] = s3;
       into[4] = s4;
       into[5] = s5;
-      if (width > 6) {
-        into[6] = s6;
-        into[7] = s7;
+      into[6] = s6;
+      into[7] = s7;
+      if (width > 2 * STRIDE) {
         into[8] = s8;
+        into[9] = s9;
+        into[10] = s10;
+        into[11] = s11;
       }
     }
 
@@ -819,10 +830,13 @@ public final class InMemoryQuotaStore implements QuotaStore {
       s3 = from[3];
       s4 = from[4];
       s5 = from[5];
-      if (width > 6) {
-        s6 = from[6];
-        s7 = from[7];
+      s6 = from[6];
+      s7 = from[7];
+      if (width > 2 * STRIDE) {
         s8 = from[8];
+        s9 = from[9];
+        s10 = from[10];
+        s11 = from[11];
       }
     }
   }

@@ -12,10 +12,11 @@ import java.util.List;
  *
  * <h2>State</h2>
  *
- * Three longs per limit, in plan order ({@link #stateSize}): a token bucket keeps its theoretical
+ * Four longs per limit, in plan order ({@link #stateSize}): a token bucket keeps its theoretical
  * arrival time (TAT, microseconds since the epoch) in the first; a sliding window keeps its window
- * index ({@code floor(epochMillis / windowMillis)}), the current and the previous window's count.
- * All zeros is a fresh key.
+ * index ({@code floor(epochMillis / windowMillis)}), the current and the previous window's count,
+ * and a mark, 0 except for a few windows after a clock step back (see <i>A clock that steps
+ * back</i>). All zeros is a fresh key.
  *
  * <h2>Token bucket (GCRA)</h2>
  *
@@ -46,25 +47,37 @@ import java.util.List;
  * which admits nothing extra; once that refuses, {@link #capLeads} moves the stored window back to
  * now's window with its counts, and a store writes that and decides again (otherwise the key would
  * stay refused until the clock reached the stored window's end again, the length of the step).
- * {@link #adjust} moves it back alike, but only after matching a refund's window against the
- * windows as stored: a refund comes off the count of the window it names while that is still the
- * stored current or previous one (matched after the move, it would be dropped, or come off the
- * count of the window whose index the moved one took). Windows are known by their index only, so
- * two cases remain where a refund meets a window that was moved back from {@code S} to {@code S -
- * 1} (by a refusal or a refund) after a step back of less than a window: a charge of window {@code
- * S}, refunded once time has reached {@code S} again, comes off the new window {@code S}'s count
- * rather than the previous window's, which holds it; and a charge of window {@code S - 1}, refunded
- * before time reaches {@code S} again, comes off the moved window's current count (which holds
- * {@code S}'s charges) rather than its previous one, which holds it. Either way the refund comes off
- * a count that weighs more than the one holding the charge, so the key gains up to that refund
- * beyond the bound below (telling the windows apart needs a generation in the stored state, which
- * neither store keeps). So a window full at the step waits about as long as on a steady clock, at
- * most one window more. What that bounds: the counts then weigh as at now's point of the window
- * rather than the stored one, as if up to a window had passed, so a step back admits at most what
- * the key still counted more than a steady clock (one quota, unless forced charges took it
- * further), plus the refunds just described (units reserved in the two windows before the step and
- * returned while the moved window is stored), and after that the window counts as on a steady
- * clock. Only a clock that steps back reaches either case; a client cannot make one.
+ * {@link #adjust} moves it back alike, after matching a refund's window against the windows as
+ * stored. So a window full at the step waits about as long as on a steady clock, at most one
+ * window more.
+ *
+ * <p>A moved window's counts then sit under indices they were not charged in: moved back from
+ * {@code S} to {@code S - 1}, the current count holds {@code S}'s charges and the previous one
+ * {@code S - 1}'s, and charges made after the step in {@code S - 1}, then in {@code S}, carry the
+ * same window indices as those made before it. Matched by index alone, a refund of a charge of
+ * {@code S - 1} would come off the current count, and one of {@code S}, once time reached {@code
+ * S} again, off the new window's count: a count weighing more than the one holding the charge,
+ * returning units the key never got back. So the move records a mark: the stored index {@code S}
+ * (or a mark's still in force, if later) and whether the move was by one window. While the mark is
+ * in force (until now's window is {@code S + 2}, when {@link #tryAcquire} or {@link #adjust} drop
+ * it), a refund of a charge made in a window up to {@code S} comes off the count one window later
+ * than its index (after a move by one window: the current count for {@code S}, the previous one
+ * for {@code S - 1} until time reaches {@code S}, then the previous one for {@code S}), and is
+ * dropped otherwise (a move by more than a window, another move while the mark is in force, or a
+ * window no longer held); a refund of a later window is matched by its index, as only charges
+ * made after the step carry it. So a refund comes off the count that holds its charge, an older
+ * one (where charges of one window made before and after the step sit in two counts), or none:
+ * never off a count weighing more than the one holding the charge, so it never returns more than
+ * its charge still weighs. A store must not forget a key while its mark is in force, even with
+ * nothing counted: that would let such refunds through.
+ *
+ * <p>What that bounds: the counts weigh as at now's point of the window rather than the stored
+ * one, as if up to a window had passed, so a step back admits at most what the key still counted
+ * more than a steady clock: one quota, unless forced charges took it further. After that the
+ * window counts as on a steady clock. The price is on the safe side: while the mark is in force,
+ * a refund of a charge made after the step may come off the previous count rather than the
+ * current one, or be dropped, giving back less than it would on a steady clock. Only a clock that
+ * steps back reaches any of this; a client cannot make one.
  *
  * <h2>Times before 1970</h2>
  *
@@ -106,13 +119,16 @@ public final class QuotaArithmetic {
 
   private QuotaArithmetic() {}
 
+  /** The longs of state per limit. */
+  static final int STRIDE = 4;
+
   /**
-   * {@return the number of longs of state for {@code plan}: three per limit}
+   * {@return the number of longs of state for {@code plan}: four per limit}
    *
    * @param plan the plan; not null
    */
   public static int stateSize(QuotaPlan plan) {
-    return 3 * plan.size();
+    return STRIDE * plan.size();
   }
 
   /**
@@ -150,7 +166,7 @@ public final class QuotaArithmetic {
     boolean fits = true;
     for (int i = 0; i < n; i++) {
       QuotaLimit l = plan.limit(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         long tat = Math.max(state[b], now);
         fits &= cost <= l.quota() && tat + cost * l.intervalMicros() - now <= l.toleranceMicros();
@@ -165,7 +181,7 @@ public final class QuotaArithmetic {
     }
     for (int i = 0; i < n; i++) {
       QuotaLimit l = plan.limit(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         state[b] = Math.max(state[b], now) + cost * l.intervalMicros();
       } else {
@@ -180,7 +196,8 @@ public final class QuotaArithmetic {
    * never leaves it (see the class comment, <i>A clock that steps back</i>): brings every token
    * bucket of {@code plan} further ahead of {@code now} than {@code 2τ} (its {@linkplain
    * QuotaLimit#horizonMicros() horizon}) back to {@code now + 2τ}, and moves every sliding window
-   * stored ahead of now's window back to now's window, keeping its counts. Changes nothing else. A
+   * stored ahead of now's window back to now's window, keeping its counts and marking them. Changes
+   * nothing else. A
    * store calls it when {@link #tryAcquire} refuses; {@link #adjust} applies it itself. A bucket
    * that plans of other sizes share (a quota changed under the same name and window, a narrowing
    * override) is capped at this plan's {@code 2τ}, as a forced charge under this plan already caps
@@ -197,10 +214,13 @@ public final class QuotaArithmetic {
     boolean moved = false;
     for (int i = 0; i < plan.size(); i++) {
       QuotaLimit l = plan.limit(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       if (leads(l, state, b, now, nowMs)) {
-        state[b] = l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? now + 2 * l.toleranceMicros()
-            : nowMs / l.windowMillis();
+        if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
+          state[b] = now + 2 * l.toleranceMicros();
+        } else {
+          moveBack(state, b, nowMs / l.windowMillis());
+        }
         moved = true;
       }
     }
@@ -216,7 +236,7 @@ public final class QuotaArithmetic {
   static boolean leads(QuotaPlan plan, long[] state, long now) {
     long nowMs = Math.floorDiv(now, 1000);
     for (int i = 0; i < plan.size(); i++) {
-      if (leads(plan.limit(i), state, 3 * i, now, nowMs)) {
+      if (leads(plan.limit(i), state, STRIDE * i, now, nowMs)) {
         return true;
       }
     }
@@ -233,11 +253,12 @@ public final class QuotaArithmetic {
    * A refund goes to the sliding window that was current at {@code decidedAt} (the time of the
    * reservation being settled) and is dropped once that window is older than the previous one.
    * It is matched against the windows as stored, before a window stored ahead of now's (a clock
-   * that stepped back) is moved back to now's (but see the class comment, <i>A clock that steps
-   * back</i>, for a refund that meets a later window of the same index). Caveat:
+   * that stepped back) is moved back to now's, and after such a move against the mark it left (see
+   * the class comment, <i>A clock that steps back</i>). Caveat:
    * a reservation decided while its window was stored ahead (after a step back, before a refusal
    * moved it back) was counted in the stored window, yet its refund is matched by {@code
-   * decidedAt}'s window like any other; it never returns more than {@code -delta}.
+   * decidedAt}'s window like any other, so it comes off an older count or none; it never returns
+   * more than {@code -delta}.
    *
    * @param plan the limits the state is laid out for
    * @param state the key's state, {@link #stateSize} longs, updated in place
@@ -315,7 +336,7 @@ public final class QuotaArithmetic {
     long nowMs = Math.floorDiv(now, 1000);
     for (int i = 0; i < plan.size(); i++) {
       QuotaLimit l = plan.limit(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         // Capped as capLeads does: a refund after the clock stepped back comes off what the
         // bucket can owe, not off the step.
@@ -340,14 +361,15 @@ public final class QuotaArithmetic {
           // Matched against the windows as stored, before a step back moves them: moved first, a
           // window would be matched under another window's index.
           long at = Math.floorDiv(Math.floorDiv(decidedAt, 1000), l.windowMillis());
-          if (at == state[b]) {
-            state[b + 1] = Math.max(0, state[b + 1] + Math.max(delta, -max));
-          } else if (at == state[b] - 1) {
-            state[b + 2] = Math.max(0, state[b + 2] + Math.max(delta, -max));
+          int count = refundedCount(state, b, at);
+          if (count != 0) {
+            state[b + count] = Math.max(0, state[b + count] + Math.max(delta, -max));
           }
         }
         // Then moved back as capLeads does, with its counts.
-        state[b] = Math.min(state[b], nowMs / l.windowMillis());
+        if (state[b] > nowMs / l.windowMillis()) {
+          moveBack(state, b, nowMs / l.windowMillis());
+        }
       }
     }
   }
@@ -378,7 +400,7 @@ public final class QuotaArithmetic {
     long onlyReset = 0;
     for (int i = 0; i < n; i++) {
       QuotaLimit l = plan.limit(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       long wait;
       long left;
       long resets;
@@ -436,7 +458,8 @@ public final class QuotaArithmetic {
 
   /**
    * Moves the window pair forward to {@code nowMs}: an old current window becomes the previous
-   * one, anything older is forgotten. A clock that stepped back stays in the stored window.
+   * one, anything older is forgotten, and a mark is dropped once now's window is two past the
+   * window it names. A clock that stepped back stays in the stored window.
    *
    * @return the elapsed slices of the current window
    */
@@ -455,7 +478,45 @@ public final class QuotaArithmetic {
     } else if (stored > idx) {
       return 0;
     }
+    if (state[b + 3] != 0 && !marked(state, b, idx)) {
+      state[b + 3] = 0; // every window the mark names has passed: counts are matched as on a steady clock
+    }
     return (nowMs - idx * w) * SLICES / w;
+  }
+
+  /**
+   * Moves the sliding window at {@code b}, stored ahead of window {@code idx} (a clock that stepped
+   * back), back to {@code idx} with its counts, and marks which windows' charges its counts may
+   * hold under other indices (see the class comment, <i>A clock that steps back</i>): the stored
+   * index, or the mark's if that is later and still in force, and whether the move was by one
+   * window (its counts then sit one window off) or by more, or over a mark in force (too far to
+   * tell).
+   */
+  private static void moveBack(long[] state, int b, long idx) {
+    long stored = state[b];
+    boolean marked = marked(state, b, stored);
+    long from = marked ? Math.max(stored, state[b + 3] >> 1) : stored;
+    state[b + 3] = 2 * from + (!marked && stored - idx == 1 ? 0 : 1);
+    state[b] = idx;
+  }
+
+  /**
+   * Which count of the sliding window at {@code b} (rolled to now) a refund of a charge decided in
+   * window {@code at} comes off: 1 the current, 2 the previous, 0 none (dropped). On a steady clock
+   * the one of that index. Under a mark ({@link #moveBack}), for a window up to the one it names:
+   * after a move by one window, the count of the next index, which holds that window's charges made
+   * before the step (one made after it sits in that count or a later one); after a longer move,
+   * none. A refund never comes off a count weighing more than the one that holds its charge.
+   */
+  private static int refundedCount(long[] state, int b, long at) {
+    long idx = state[b];
+    if (marked(state, b, idx) && at <= state[b + 3] >> 1) {
+      if ((state[b + 3] & 1) != 0) {
+        return 0;
+      }
+      idx++;
+    }
+    return at == idx ? 1 : at == idx - 1 ? 2 : 0;
   }
 
   /** The shortest wait until {@code cost} fits a sliding window, assuming no other traffic. */
@@ -492,7 +553,7 @@ public final class QuotaArithmetic {
     long nowMs = Math.floorDiv(now, 1000);
     for (int i = 0; i < limits.size(); i++) {
       QuotaLimit l = limits.get(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         if (state[b] > now) {
           return false;
@@ -500,7 +561,8 @@ public final class QuotaArithmetic {
       } else {
         long idx = nowMs / l.windowMillis();
         long stored = state[b];
-        if (stored > idx || (stored >= idx - 1 && state[b + 1] != 0) || (stored == idx && state[b + 2] != 0)) {
+        if (stored > idx || (stored >= idx - 1 && state[b + 1] != 0) || (stored == idx && state[b + 2] != 0)
+            || marked(state, b, idx)) {
           return false;
         }
       }
@@ -511,14 +573,15 @@ public final class QuotaArithmetic {
   /**
    * The most units any of {@code limits} still counts in {@code state} at {@code now}: what
    * forgetting the state would hand back on that limit. Zero exactly when {@link
-   * #isFresh} holds; a window stored ahead of {@code now} counts at least one.
+   * #isFresh} holds; a window stored ahead of {@code now}, or one still marked after a clock step
+   * back, counts at least one.
    */
   static long countedUnits(List<QuotaLimit> limits, long[] state, long now) {
     long nowMs = Math.floorDiv(now, 1000);
     long most = 0;
     for (int i = 0; i < limits.size(); i++) {
       QuotaLimit l = limits.get(i);
-      int b = 3 * i;
+      int b = STRIDE * i;
       long units;
       if (l.algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET) {
         long ahead = state[b] - now;
@@ -537,10 +600,23 @@ public final class QuotaArithmetic {
         } else {
           units = 0;
         }
+        if (marked(state, b, idx)) {
+          units = Math.max(1, units);
+        }
       }
       most = Math.max(most, units);
     }
     return most;
+  }
+
+  /**
+   * Whether the sliding window at {@code b}, at window {@code idx}, still carries a mark ({@link
+   * #moveBack}) in force, one that decides refunds (until {@code idx} is two past the window it
+   * names): forgetting it would let a refund of a charge made before the step come off a count of
+   * charges made after it.
+   */
+  private static boolean marked(long[] state, int b, long idx) {
+    return state[b + 3] != 0 && idx <= (state[b + 3] >> 1) + 1;
   }
 
   /** The part of a previous window's {@code count} that still weighs, {@code left} slices from its end, rounded up. */
@@ -571,7 +647,7 @@ public final class QuotaArithmetic {
     for (int j = 0; j < to.size(); j++) {
       int i = indexSharingState(from, to.limit(j));
       if (i >= 0) {
-        System.arraycopy(state, 3 * i, out, 3 * j, 3);
+        System.arraycopy(state, STRIDE * i, out, STRIDE * j, STRIDE);
       }
     }
     return out;

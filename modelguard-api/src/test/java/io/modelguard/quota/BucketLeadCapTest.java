@@ -22,11 +22,12 @@ class BucketLeadCapTest {
   void bringsABucketFurtherAheadThanTwiceItsSizeBackToThatAndAWindowAheadBackToNowsWithItsCounts() {
     QuotaPlan plan = QuotaPlan.of(BURST, MINUTE);
     long idx = NOW / 1000 / MINUTE.windowMillis();
-    long[] state = {NOW + 3_600_000_000L, 0, 0, idx + 60, 3, 4};
+    long[] state = {NOW + 3_600_000_000L, 0, 0, 0, idx + 60, 3, 4, 0};
     assertThat(QuotaArithmetic.capLeads(plan, state, NOW)).isTrue();
-    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx, 3, 4);
+    assertThat(state).as("marked: moved back from idx + 60, by more than one window")
+        .containsExactly(NOW + 2_000_000, 0, 0, 0, idx, 3, 4, 2 * (idx + 60) + 1);
     assertThat(QuotaArithmetic.capLeads(plan, state, NOW)).as("exactly at the cap, in now's window").isFalse();
-    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, idx, 3, 4);
+    assertThat(state).containsExactly(NOW + 2_000_000, 0, 0, 0, idx, 3, 4, 2 * (idx + 60) + 1);
   }
 
   @Test
@@ -50,7 +51,7 @@ class BucketLeadCapTest {
           if (QuotaArithmetic.tryAcquire(plan, state, now, costs[r.nextInt(costs.length)])) {
             ends = new long[plan.size()];
             for (int i = 0; i < plan.size(); i++) {
-              ends[i] = plan.limit(i).algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? state[3 * i] : 0;
+              ends[i] = plan.limit(i).algorithm() == QuotaLimit.Algorithm.TOKEN_BUCKET ? state[QuotaArithmetic.STRIDE * i] : 0;
             }
           }
         } else {

@@ -26,7 +26,8 @@ class CountedUnitsTest {
     for (int n = 0; n < 100_000; n++) {
       long[] state = {
         NOW + random.nextLong(-3_000_000, 3_000_000),
-        idx + random.nextLong(-3, 2), random.nextLong(0, 3), random.nextLong(0, 3)};
+        0, 0, 0, idx + random.nextLong(-3, 2), random.nextLong(0, 3), random.nextLong(0, 3),
+        random.nextInt(3) == 0 ? 2 * (idx + random.nextLong(-4, 2)) + random.nextInt(2) : 0};
       assertThat(QuotaArithmetic.countedUnits(limits, state, NOW) == 0)
           .as("%s", Arrays.toString(state))
           .isEqualTo(QuotaArithmetic.isFresh(limits, state, NOW));
@@ -36,7 +37,7 @@ class CountedUnitsTest {
   @Test
   void countsWhatForgettingTheStateWouldHandBack() {
     QuotaPlan bucket = QuotaPlan.of(BUCKET);
-    long[] state = new long[3];
+    long[] state = new long[QuotaArithmetic.STRIDE];
     QuotaArithmetic.tryAcquire(bucket, state, NOW, 7);
     assertThat(QuotaArithmetic.countedUnits(bucket.limits(), state, NOW)).isEqualTo(7);
     // A tenth of a second later one unit is back.
@@ -44,7 +45,7 @@ class CountedUnitsTest {
 
     QuotaPlan minute = QuotaPlan.of(MINUTE);
     long start = Math.floorDiv(NOW, 60_000_000L) * 60_000_000L;
-    long[] window = new long[3];
+    long[] window = new long[QuotaArithmetic.STRIDE];
     QuotaArithmetic.tryAcquire(minute, window, start, 40);
     assertThat(QuotaArithmetic.countedUnits(minute.limits(), window, start + 30_000_000)).isEqualTo(40);
     // Half-way through the next window, half of the previous one's count still weighs.

@@ -25,43 +25,83 @@ class RefundAfterClockStepBackTest {
 
   @Test
   void aRefundAfterAStepBackAnHourComesOffTheWindowItWasChargedTo() {
-    long[] state = {W, 5, 0};
+    long[] state = {W, 5, 0, 0};
     long decidedAt = at(W, 10);
 
     QuotaArithmetic.adjust(PLAN, state, at(W - 60, 10), -5, decidedAt);
 
-    assertThat(state).as("the 5 refunded, then the window moved back to now's").containsExactly(W - 60, 0, 0);
+    assertThat(state).as("the 5 refunded, then the window moved back to now's, marked: more than one window")
+        .containsExactly(W - 60, 0, 0, 2 * W + 1);
   }
 
   @Test
   void aRefundAfterAStepBackOneWindowComesOffThePreviousWindowItWasChargedToNotTheCurrentOne() {
     // 3 charged in W - 1, 2 in W; then the clock steps back into W - 1.
-    long[] state = {W, 2, 3};
+    long[] state = {W, 2, 3, 0};
 
     QuotaArithmetic.adjust(PLAN, state, at(W - 1, 10), -3, at(W - 1, 50));
 
-    assertThat(state).containsExactly(W - 1, 2, 0);
+    assertThat(state).as("marked: moved back one window from W").containsExactly(W - 1, 2, 0, 2 * W);
   }
 
   @Test
   void aRefundForAWindowNoLongerStoredIsDroppedAfterAStepBackRatherThanTakenFromAnother() {
     // Charged in W - 3, forgotten since: W holds 2, W - 1 holds 1. The clock steps back into W - 2,
     // whose previous window W - 3 the refund names.
-    long[] state = {W, 2, 1};
+    long[] state = {W, 2, 1, 0};
 
     QuotaArithmetic.adjust(PLAN, state, at(W - 2, 10), -4, at(W - 3, 30));
 
-    assertThat(state).containsExactly(W - 2, 2, 1);
+    assertThat(state).containsExactly(W - 2, 2, 1, 2 * W + 1);
   }
 
   @Test
   void aRefundOnASteadyClockStillGoesToTheCurrentOrThePreviousWindow() {
-    long[] current = {W, 4, 1};
+    long[] current = {W, 4, 1, 0};
     QuotaArithmetic.adjust(PLAN, current, at(W, 20), -3, at(W, 10));
-    assertThat(current).containsExactly(W, 1, 1);
+    assertThat(current).containsExactly(W, 1, 1, 0);
 
-    long[] rolled = {W, 4, 1};
+    long[] rolled = {W, 4, 1, 0};
     QuotaArithmetic.adjust(PLAN, rolled, at(W + 1, 5), -3, at(W, 10));
-    assertThat(rolled).as("rolled: W's count is the previous one").containsExactly(W + 1, 0, 1);
+    assertThat(rolled).as("rolled: W's count is the previous one").containsExactly(W + 1, 0, 1, 0);
+  }
+
+  @Test
+  void afterAMoveByOneWindowRefundsOfTheWindowsBeforeTheStepComeOffTheCountsHoldingThem() {
+    // W held 2, W - 1 held 3; moved back to W - 1 (a refusal 50 s into W - 1), 1 taken there.
+    long[] state = {W, 3, 3, 0};
+    assertThat(QuotaArithmetic.capLeads(PLAN, state, at(W - 1, 50))).isTrue();
+    assertThat(state).containsExactly(W - 1, 3, 3, 2 * W);
+
+    QuotaArithmetic.adjust(PLAN, state, at(W - 1, 55), -3, at(W - 1, 20));
+    assertThat(state).as("W - 1's charge off the previous count, not the current one").containsExactly(W - 1, 3, 0, 2 * W);
+    QuotaArithmetic.adjust(PLAN, state, at(W - 1, 56), -1, at(W, 20));
+    assertThat(state).as("W's charge off the current count").containsExactly(W - 1, 2, 0, 2 * W);
+
+    QuotaArithmetic.tryAcquire(PLAN, state, at(W, 30), 1);
+    assertThat(state).as("time reached W: the moved count is the previous one").containsExactly(W, 1, 2, 2 * W);
+    QuotaArithmetic.adjust(PLAN, state, at(W, 31), -1, at(W, 20));
+    assertThat(state).as("W's charge from before the step off the previous count").containsExactly(W, 1, 1, 2 * W);
+    QuotaArithmetic.adjust(PLAN, state, at(W, 32), -1, at(W - 1, 20));
+    assertThat(state).as("W - 1's count is gone: dropped").containsExactly(W, 1, 1, 2 * W);
+
+    QuotaArithmetic.adjust(PLAN, state, at(W + 1, 10), -1, at(W, 30));
+    assertThat(state).as("a charge of W, before the step (forgotten) or after it (the previous count): dropped")
+        .containsExactly(W + 1, 0, 1, 2 * W);
+    QuotaArithmetic.tryAcquire(PLAN, state, at(W + 1, 20), 2);
+    QuotaArithmetic.adjust(PLAN, state, at(W + 1, 30), -1, at(W + 1, 20));
+    assertThat(state).as("a window after the mark's: by its index").containsExactly(W + 1, 1, 1, 2 * W);
+
+    QuotaArithmetic.adjust(PLAN, state, at(W + 2, 10), -1, at(W + 1, 20));
+    assertThat(state).as("two windows on, the mark is dropped").containsExactly(W + 2, 0, 0, 0);
+  }
+
+  @Test
+  void aMarkedKeyIsNotFreshUntilItsMarkIsDropped() {
+    long[] state = {W, 0, 0, 0};
+    QuotaArithmetic.capLeads(PLAN, state, at(W - 1, 10)); // a window stored ahead with nothing counted
+    assertThat(QuotaArithmetic.isFresh(PLAN.limits(), state, at(W + 1, 59))).isFalse();
+    assertThat(QuotaArithmetic.countedUnits(PLAN.limits(), state, at(W + 1, 59))).isEqualTo(1);
+    assertThat(QuotaArithmetic.isFresh(PLAN.limits(), state, at(W + 2, 0))).isTrue();
   }
 }

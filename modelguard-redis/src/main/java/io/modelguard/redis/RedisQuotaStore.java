@@ -87,6 +87,17 @@ import org.slf4j.LoggerFactory;
  * mg:q:{t:acme:digits}:daily}) changes every key name: counts restart from a full quota once, and
  * while old and new versions run side by side each counts apart. The old keys expire by their TTL.
  *
+ * <p>A sliding window's key is a hash of its window index and two counts (fields {@code i}, {@code
+ * c}, {@code p}) and, only for the few windows after a clock step back moved it back, a mark
+ * ({@code g}) telling refunds which windows its counts were charged in ({@link
+ * io.modelguard.quota.QuotaArithmetic}, <i>A clock that steps back</i>). A key without the mark,
+ * as every earlier version wrote it, reads as unmarked: exactly what it meant to that version, a
+ * window not moved back, or moved back without a record, whose refunds are matched by index as
+ * that version matched them until the moved window has passed. An earlier version reading a marked
+ * key during a rolling upgrade refuses it as a field too many ({@code MGBADSTATE}, below) until a
+ * newer version's call drops the mark or the key expires, within three windows of the one the
+ * counts were moved back from: those decisions get the failure policy.
+ *
  * <h2>When Redis fails</h2>
  *
  * <ul>

@@ -443,7 +443,7 @@ final class RedisScriptStore implements QuotaStore {
             }
           }
         } else {
-          complete(batch, c.plan.size(), reply);
+          complete(batch, c.plan, reply);
         }
       } finally {
         // A call sent again stays the lane's call in flight, so the key's later operations still
@@ -645,8 +645,8 @@ final class RedisScriptStore implements QuotaStore {
     }
   }
 
-  private static void complete(List<Op> batch, int limits, List<Object> reply) {
-    int width = 1 + 3 * limits;
+  private static void complete(List<Op> batch, QuotaPlan plan, List<Object> reply) {
+    int width = 1 + QuotaArithmetic.stateSize(plan);
     if (reply == null || reply.size() != 1 + width * batch.size()) {
       QuotaStoreException e = new QuotaStoreException("unexpected reply from the quota script");
       batch.forEach(op -> op.result.completeExceptionally(e));

@@ -21,17 +21,21 @@
 --          replay_ms (TTL of the replay guard), n, then n x (algorithm, a, b), m, then
 --          m x (kind, amount, decided_at_us)
 --            algorithm 1 = token bucket:   a = interval us, b = tolerance us (state: TAT us)
---            algorithm 2 = sliding window: a = quota,       b = window ms    (state: index, current, previous)
+--            algorithm 2 = sliding window: a = quota,       b = window ms    (state: index, current, previous,
+--                                          mark: 0, or after a clock step back 2 x the window the
+--                                          counts were moved back from + 1 if by more than one window)
 --            kind 0 = acquire amount (cost); kind 1 = adjust by amount (refund < 0, forced charge > 0);
 --            kind 2 = settle: as 1, followed by n numbers, the reservation's end (TAT just after it)
 --            per limit (0 for a sliding window), past which a token bucket refund never reaches
 -- State    what this script writes, and nothing else: a token bucket's key a string of decimal
---          digits; a sliding window's a hash of exactly the fields i, c and p, each decimal digits;
---          every number below 2^53. An absent key is a full quota. A key holding anything else
+--          digits; a sliding window's a hash of the fields i, c and p, and g while its mark is not 0
+--          (absent: 0, so a key written before the mark existed reads as unmarked), each decimal
+--          digits; every number below 2^53. An absent key is a full quota. A key holding anything else
 --          (another client wrote it) is refused, as Redis refuses a key of another type
 --          (WRONGTYPE): with an error starting MGBADSTATE and the key's position i, changing
 --          nothing, rather than read as a full quota.
--- Returns  now_us, then for each operation: allowed (1/0), then 3 state numbers per limit;
+-- Returns  now_us, then for each operation: allowed (1/0), then 4 state numbers per limit (0 for
+--          a token bucket's last three);
 --          or the error WRONGTYPE or MGBADSTATE (a key's state), MGBADTIME (now_us before 1970,
 --          only from a client's clock; nothing is read or written but the guard), or MGREPLAY
 --          (see KEYS[n+1]).
@@ -60,7 +64,7 @@ if kept then
   end
   if type(kept) == 'string' and string.sub(kept, 1, 2) == 'r ' then
     local limits = tonumber(ARGV[4])
-    local size = 1 + tonumber(ARGV[5 + 3 * limits]) * (1 + 3 * limits)
+    local size = 1 + tonumber(ARGV[5 + 3 * limits]) * (1 + 4 * limits)
     local reply = {}
     for word in string.gmatch(string.sub(kept, 3), '[^ ]+') do
       reply[#reply + 1] = stateNumber(word) or false
@@ -101,7 +105,7 @@ if now < 0 then
 end
 local grace = tonumber(ARGV[2])
 local n = tonumber(ARGV[4])
-local alg, pa, pb, s1, s2, s3 = {}, {}, {}, {}, {}, {}
+local alg, pa, pb, s1, s2, s3, s4 = {}, {}, {}, {}, {}, {}, {}
 local p = 5
 for i = 1, n do
   alg[i] = tonumber(ARGV[p])
@@ -109,7 +113,7 @@ for i = 1, n do
   pb[i] = tonumber(ARGV[p + 2])
   p = p + 3
   -- pcall: a key of another type ends the call with WRONGTYPE, kept as the call's reply
-  s1[i], s2[i], s3[i] = 0, 0, 0
+  s1[i], s2[i], s3[i], s4[i] = 0, 0, 0, 0
   if alg[i] == 1 then
     local v = redis.pcall('GET', KEYS[i])
     if type(v) == 'table' then
@@ -122,14 +126,17 @@ for i = 1, n do
     if type(fields) == 'table' then
       return refuse(fields.err)
     elseif fields ~= 0 then
-      local v = redis.call('HMGET', KEYS[i], 'i', 'c', 'p')
+      local v = redis.call('HMGET', KEYS[i], 'i', 'c', 'p', 'g')
       s1[i], s2[i], s3[i] = stateNumber(v[1]), stateNumber(v[2]), stateNumber(v[3])
-      if fields ~= 3 then
+      if v[4] then
+        s4[i] = stateNumber(v[4])
+      end
+      if fields ~= (v[4] and 4 or 3) then
         s1[i] = nil -- a field this script does not write
       end
     end
   end
-  if not (s1[i] and s2[i] and s3[i]) then
+  if not (s1[i] and s2[i] and s3[i] and s4[i]) then
     return refuse('MGBADSTATE ' .. i .. ' quota key holds a value this script does not write')
   end
 end
@@ -143,6 +150,11 @@ local function idiv(a, b)
     q = q - 1
   end
   return q
+end
+
+-- QuotaArithmetic.marked: whether limit i, at window idx, still carries a mark in force
+local function marked(i, idx)
+  return s4[i] ~= 0 and idx <= idiv(s4[i], 2) + 1
 end
 
 -- QuotaArithmetic.roll: move the window pair forward, return the elapsed slices
@@ -161,7 +173,43 @@ local function roll(i)
   elseif stored > idx then
     return 0
   end
+  if s4[i] ~= 0 and not marked(i, idx) then
+    s4[i] = 0
+  end
   return idiv((nowMs - idx * w) * SLICES, w)
+end
+
+-- QuotaArithmetic.moveBack: the window stored ahead moved back to idx with its counts, and marked
+local function moveBack(i, idx)
+  local stored = s1[i]
+  local inForce = marked(i, stored)
+  local from = stored
+  if inForce then
+    from = math.max(stored, idiv(s4[i], 2))
+  end
+  if not inForce and stored - idx == 1 then
+    s4[i] = 2 * from
+  else
+    s4[i] = 2 * from + 1
+  end
+  s1[i] = idx
+end
+
+-- QuotaArithmetic.refundedCount: 1 current, 2 previous, 0 none
+local function refundedCount(i, at)
+  local idx = s1[i]
+  if marked(i, idx) and at <= idiv(s4[i], 2) then
+    if s4[i] % 2 ~= 0 then
+      return 0
+    end
+    idx = idx + 1
+  end
+  if at == idx then
+    return 1
+  elseif at == idx - 1 then
+    return 2
+  end
+  return 0
 end
 
 -- QuotaArithmetic.tryAcquire
@@ -206,7 +254,7 @@ local function capLeads()
         moved = true
       end
     elseif s1[i] > idiv(nowMs, pb[i]) then
-      s1[i] = idiv(nowMs, pb[i])
+      moveBack(i, idiv(nowMs, pb[i]))
       moved = true
     end
   end
@@ -239,15 +287,17 @@ local function adjust(delta, at, ends)
         s2[i] = math.min(s2[i] + math.min(delta, max), max)
       else
         -- matched against the windows as stored, before a step back moves them
-        local atIdx = idiv(idiv(at, 1000), pb[i])
-        if atIdx == s1[i] then
+        local count = refundedCount(i, idiv(idiv(at, 1000), pb[i]))
+        if count == 1 then
           s2[i] = math.max(0, s2[i] + math.max(delta, -max))
-        elseif atIdx == s1[i] - 1 then
+        elseif count == 2 then
           s3[i] = math.max(0, s3[i] + math.max(delta, -max))
         end
       end
       -- then moved back as capLeads does, with its counts
-      s1[i] = math.min(s1[i], idiv(nowMs, pb[i]))
+      if s1[i] > idiv(nowMs, pb[i]) then
+        moveBack(i, idiv(nowMs, pb[i]))
+      end
     end
   end
 end
@@ -287,6 +337,7 @@ for j = 1, m do
     out[#out + 1] = s1[i]
     out[#out + 1] = s2[i]
     out[#out + 1] = s3[i]
+    out[#out + 1] = s4[i]
   end
 end
 
@@ -299,12 +350,19 @@ if dirty then
       else
         redis.call('SET', KEYS[i], string.format('%d', s1[i]), 'PX', ttl + grace)
       end
-    elseif s2[i] == 0 and s3[i] == 0 then
+    elseif s2[i] == 0 and s3[i] == 0 and s4[i] == 0 then
       redis.call('DEL', KEYS[i])
     else
       redis.call('HSET', KEYS[i], 'i', string.format('%d', s1[i]), 'c', string.format('%d', s2[i]),
         'p', string.format('%d', s3[i]))
-      redis.call('PEXPIRE', KEYS[i], (s1[i] + 2) * pb[i] - nowMs + grace)
+      -- the mark only while it is not 0: a key never moved back keeps the earlier three fields
+      if s4[i] ~= 0 then
+        redis.call('HSET', KEYS[i], 'g', string.format('%d', s4[i]))
+      else
+        redis.call('HDEL', KEYS[i], 'g')
+      end
+      -- kept while a count weighs or the mark decides refunds (QuotaArithmetic.isFresh)
+      redis.call('PEXPIRE', KEYS[i], (math.max(s1[i], idiv(s4[i], 2)) + 2) * pb[i] - nowMs + grace)
     end
   end
 end

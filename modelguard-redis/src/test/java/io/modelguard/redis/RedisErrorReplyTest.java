@@ -180,6 +180,10 @@ class RedisErrorReplyTest {
     corrupt.put("p missing", redis -> redis.hset(name, Map.of("i", "1", "c", "5")));
     corrupt.put("a foreign field too", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "p", "0", "x", "1")));
     corrupt.put("only a foreign field", redis -> redis.hset(name, Map.of("field", "value")));
+    corrupt.put("g=abc", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "p", "0", "g", "abc")));
+    corrupt.put("g=-2", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "p", "0", "g", "-2")));
+    corrupt.put("g and a foreign field", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "p", "0", "g", "2", "x", "1")));
+    corrupt.put("g, p missing", redis -> redis.hset(name, Map.of("i", "1", "c", "5", "g", "2")));
     refusesEach(window, name, corrupt);
   }
 

@@ -455,7 +455,7 @@ class RedisQuotaStoreTest {
     QuotaPlan plan = QuotaPlan.of(QuotaLimit.tokenBucket("daily", 100, Duration.ofDays(1)));
     QuotaKey key = key("unreadable");
     String guards = "mg:q:{" + key.partition() + "}:c:" + instance + ":";
-    List<String> kept = List.of("?", "r 1 1 2", "r 1 1 2 0 x", "r 1 1 2 0 0 0", "e", "1");
+    List<String> kept = List.of("?", "r 1 1 2", "r 1 1 2 0 0 x", "r 1 1 2 0 0 0 0", "e", "1");
     for (int call = 1; call <= kept.size(); call++) {
       redis.psetex(guards + call, 10_000, kept.get(call - 1));
     }
@@ -468,7 +468,7 @@ class RedisQuotaStoreTest {
     assertThat(redis.exists("mg:q:{" + key.partition() + "}:daily:t86400")).as("nothing charged").isZero();
     assertThat(script.acquire(key, plan, 10).remaining(0)).as("the next call runs").isEqualTo(90);
     String reply = redis.get(guards + (kept.size() + 1));
-    assertThat(reply).as("its reply kept for a replay").matches("r [0-9]+ 1 [0-9]+ 0 0");
+    assertThat(reply).as("its reply kept for a replay").matches("r [0-9]+ 1 [0-9]+ 0 0 0");
     assertThat(redis.pttl(guards + (kept.size() + 1))).isBetween(1L, 10_000L);
   }
 

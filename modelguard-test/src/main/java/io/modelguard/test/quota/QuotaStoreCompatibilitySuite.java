@@ -822,6 +822,51 @@ public abstract class QuotaStoreCompatibilitySuite {
   }
 
   @Test
+  void aRefundOfThePreviousWindowAfterARefusalMovedTheWindowBackComesOffThePreviousCount() {
+    // 3 reserved 50 s into S - 1, 2 taken 10 s into S; the clock steps back 18 s, to 52 s into
+    // S - 1, where a refusal moves S back to S - 1 with its counts: the current count holds S's 2
+    // (and then 1 more), the previous one S - 1's 3. Refunding the 3 must empty the previous
+    // count; off the current one it would free the 3 units charged since (S's), and S would start
+    // with all 5 again.
+    QuotaKey key = key("refund-moved-previous");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(50));
+    QuotaDecision r = take(key, plan, 3);
+    assertThat(r.isAllowed()).isTrue();
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    assertThat(take(key, plan, 2).isAllowed()).isTrue();
+    clock.advance(Duration.ofSeconds(-18));
+    assertThat(take(key, plan, 3).isAllowed()).as("refused in S, so moved back to S - 1").isFalse();
+    assertThat(take(key, plan, 1).isAllowed()).as("S - 1's 3 weigh 13 % at 52 s").isTrue();
+    store.adjust(key, plan, -3, r.decidedAtMicros());
+    toNextWindow(Duration.ofMinutes(1), Duration.ZERO);
+    assertThat(takeAll(key, plan)).as("S's 2 and the 1 since still count, in full at the start of the next window")
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aRefundOfAWindowMovedBackOnceTimeReachedItAgainComesOffThePreviousCount() {
+    // 3 reserved 10 s into S; the clock steps back 30 s, to 40 s into S - 1, where a refusal
+    // moves S back to S - 1 with its count, and 2 are taken. Time reaches S again: the previous
+    // count holds the 5, and 2 are taken 30 s into the new S. Refunding the 3 (charged in S, which
+    // the previous count holds) must leave the previous count 2; off the new S's count it would
+    // free the 2 taken there, and the next window would start with all 5 again.
+    QuotaKey key = key("refund-moved-reached");
+    QuotaPlan plan = sliding(5, Duration.ofMinutes(1));
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(10));
+    QuotaDecision r = take(key, plan, 3);
+    assertThat(r.isAllowed()).isTrue();
+    clock.advance(Duration.ofSeconds(-30));
+    assertThat(take(key, plan, 3).isAllowed()).as("refused, so moved back to S - 1").isFalse();
+    assertThat(take(key, plan, 2).isAllowed()).isTrue();
+    toNextWindow(Duration.ofMinutes(1), Duration.ofSeconds(30));
+    assertThat(take(key, plan, 2).isAllowed()).as("the previous count's 5 weigh half").isTrue();
+    store.adjust(key, plan, -3, r.decidedAtMicros());
+    toNextWindow(Duration.ofMinutes(1), Duration.ZERO);
+    assertThat(takeAll(key, plan)).as("the 2 taken in S count in full at its end").isEqualTo(3);
+  }
+
+  @Test
   void aForcedChargeIsNeverDeniedAndCounts() {
     QuotaKey key = key("force");
     QuotaPlan plan = bucket(10, Duration.ofSeconds(1));
