@@ -1,5 +1,6 @@
 package io.modelguard;
 
+import io.modelguard.internal.IdentityText;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -13,6 +14,15 @@ import java.util.Set;
  *
  * <p>{@link #allowedModels()} and {@link #scopes()} come from the credential (for example token
  * claims) and can only <em>narrow</em> what the principal's {@link Tier} grants, never widen it.
+ *
+ * <p>The subject, tenant and tier are names people read, in logs, meters, dashboards and bills, so
+ * none may hold a code point that would make it display as another name or not at all ({@link
+ * #isDisplaySafe(String)}): {@link Builder#build()} refuses one with an {@link
+ * IllegalArgumentException}, whichever authenticator built it. The built-in authenticators check
+ * first and refuse such a credential as invalid ({@code 401}); an authenticator of your own should
+ * do the same with {@link #isDisplaySafe(String)}, since a policy that throws answers {@code 500}.
+ * Names are compared exactly, never normalised: {@code josé} composed (NFC) and decomposed (NFD)
+ * are both accepted, and are two names.
  */
 public final class Principal {
   private final String subject;
@@ -26,7 +36,7 @@ public final class Principal {
   private Principal(Builder b) {
     this.subject = requireText(b.subject, "subject");
     this.tenant = b.tenant == null ? subject : requireText(b.tenant, "tenant");
-    this.tier = b.tier;
+    this.tier = b.tier == null ? null : requireDisplaySafe(b.tier, "tier");
     // The empty cases skip copyOf's temporary HashSet/array: an authenticator builds a principal
     // per request, usually without scopes or claims (an API key has neither).
     this.scopes = b.scopes.isEmpty() ? Set.of() : Set.copyOf(b.scopes);
@@ -38,7 +48,8 @@ public final class Principal {
   /**
    * Starts a principal for {@code subject} (required, non-blank).
    *
-   * @param subject the caller's stable identifier, not blank
+   * @param subject the caller's stable identifier, not blank and {@linkplain #isDisplaySafe(String)
+   *     display-safe} (checked by {@link Builder#build()})
    * @return a new builder with no tier, scopes, models or claims
    */
   public static Builder builder(String subject) {
@@ -126,7 +137,35 @@ public final class Principal {
     if (value == null || value.isBlank()) {
       throw new IllegalArgumentException("Principal." + field + " must not be blank");
     }
-    return value;
+    return requireDisplaySafe(value, field);
+  }
+
+  private static String requireDisplaySafe(String value, String field) {
+    return IdentityText.requireDisplaySafe(value, "Principal." + field);
+  }
+
+  /**
+   * Whether {@code name} may be a principal's subject, tenant or tier as far as its characters go:
+   * it holds no code point of Unicode category Cc (C0 and C1 controls, DEL), Cf (format characters:
+   * bidirectional controls such as U+202E, zero-width ones such as U+200B, U+200C and U+200D, the
+   * soft hyphen U+00AD, tag characters), Cs (a surrogate outside a pair), Zl or Zp (U+2028 and
+   * U+2029, line breaks to many log viewers), and no non-character (U+FDD0 to U+FDEF, U+FFFE,
+   * U+FFFF and the last two code points of every other plane). Every sink escapes these, so they
+   * never merge two names; but {@code acme} followed by U+200B displays as {@code acme}, and
+   * U+202E followed by {@code emca} as {@code acme}, to whoever reads a log line, a meter or a bill.
+   *
+   * <p>Other text passes, letters of any script and combining marks included ({@code müller},
+   * {@code 山田}, {@code josé} in NFC or NFD). A consequence of refusing every Cf character: names
+   * that need a zero-width joiner or non-joiner (some Persian and Indic spellings, emoji sequences)
+   * are refused too. Look-alike letters of other scripts (Cyrillic {@code а} for Latin {@code a})
+   * are not detected; see {@link io.modelguard.authn.jwt.JwtAuthenticator#isReservedTenant(String)}
+   * for the one prefix checked in its compatibility forms.
+   *
+   * @param name a subject, tenant or tier name; not null
+   * @return true if it holds none of these code points
+   */
+  public static boolean isDisplaySafe(String name) {
+    return IdentityText.firstMisleadingCodePoint(name) < 0;
   }
 
   /** Builds a {@link Principal}. */
@@ -146,7 +185,8 @@ public final class Principal {
     /**
      * The tenant; defaults to the subject.
      *
-     * @param tenant the tenant, not blank; null for the subject
+     * @param tenant the tenant, not blank and {@linkplain #isDisplaySafe(String) display-safe}
+     *     (checked by {@link #build()}); null for the subject
      * @return this builder
      */
     public Builder tenant(String tenant) {
@@ -157,7 +197,8 @@ public final class Principal {
     /**
      * The tier name; no default (a principal without a tier may invoke no model).
      *
-     * @param tier the tier name, or null for none
+     * @param tier the tier name, {@linkplain #isDisplaySafe(String) display-safe} (checked by
+     *     {@link #build()}), or null for none
      * @return this builder
      */
     public Builder tier(String tier) {
@@ -212,9 +253,12 @@ public final class Principal {
     }
 
     /**
-     * Builds the principal; fails if the subject or a given tenant is blank.
+     * Builds the principal.
      *
      * @return the principal, immutable
+     * @throws IllegalArgumentException if the subject or a given tenant is blank, or the subject,
+     *     tenant or tier is not {@linkplain #isDisplaySafe(String) display-safe} (the message names
+     *     the field and the code point, not the value)
      */
     public Principal build() {
       return new Principal(this);

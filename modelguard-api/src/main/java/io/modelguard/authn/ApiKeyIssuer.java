@@ -33,11 +33,15 @@ public final class ApiKeyIssuer {
    * Issues a new key.
    *
    * @param env live or test
-   * @param subject the client
-   * @param tenant the client's tenant
-   * @param tier the client's tier
+   * @param subject the client, 1 to 256 characters, not blank, {@linkplain
+   *     io.modelguard.Principal#isDisplaySafe(String) display-safe}
+   * @param tenant the client's tenant, 1 to 256 characters, not blank, display-safe and not
+   *     reserved ({@link ApiKeyRecord})
+   * @param tier the client's tier, 1 to 256 characters, not blank, display-safe
    * @param expiresAt when it expires, or null for never
    * @return the key, to hand to the client once, and its record, to store
+   * @throws IllegalArgumentException if the subject, tenant or tier is refused; the message names
+   *     the field
    */
   public IssuedApiKey issue(ApiKeyFormat.Environment env, String subject, String tenant, String tier, Instant expiresAt) {
     String key = ApiKeyFormat.generate(env, random);
@@ -48,13 +52,15 @@ public final class ApiKeyIssuer {
    * The record for an existing key (for example one an operator supplies in configuration).
    *
    * @param key the existing key, well-formed (prefix, length, checksum)
-   * @param subject the client the key authenticates as, 1 to 256 characters, not blank
-   * @param tenant the client's tenant, 1 to 256 characters, not blank and not reserved
-   * @param tier the client's tier, 1 to 256 characters, not blank
+   * @param subject the client the key authenticates as, 1 to 256 characters, not blank, {@linkplain
+   *     io.modelguard.Principal#isDisplaySafe(String) display-safe}
+   * @param tenant the client's tenant, 1 to 256 characters, not blank, display-safe and not
+   *     reserved ({@link ApiKeyRecord})
+   * @param tier the client's tier, 1 to 256 characters, not blank, display-safe
    * @param expiresAt when the key stops working, or null for never
    * @return the record to store, dated now by the issuer's clock; the key itself is not in it
    * @throws IllegalArgumentException if {@code key} is not a well-formed key (the message does not
-   *     repeat the key)
+   *     repeat the key), or the subject, tenant or tier is refused (the message names the field)
    */
   public ApiKeyRecord register(String key, String subject, String tenant, String tier, Instant expiresAt) {
     ApiKeyFormat.Parsed parsed = ApiKeyFormat.parse(key)

@@ -1,6 +1,8 @@
 package io.modelguard.authn;
 
+import io.modelguard.Principal;
 import io.modelguard.authn.jwt.JwtAuthenticator;
+import io.modelguard.internal.IdentityText;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -13,12 +15,14 @@ import java.util.Optional;
  * @param hash the HMAC-SHA-256 of the whole key under the server pepper; the key's environment
  *     prefix included, so the record is bound to the environment it was issued for
  * @param subject the client the key authenticates as (1 to 256 characters, as a token's subject;
- *     not blank)
+ *     not blank; {@linkplain Principal#isDisplaySafe(String) display-safe}: no control, format,
+ *     line or paragraph separator, lone surrogate or non-character code point)
  * @param tenant the client's tenant (1 to 256 characters, as a token's tenant claim; not blank;
- *     not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case, which
- *     names the tenants of tokens without a tenant claim and namespaced tenants: {@link
- *     JwtAuthenticator#isReservedTenant(String)})
- * @param tier the client's tier (1 to 256 characters, as a token's tier claim; not blank)
+ *     display-safe; not beginning with {@value JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any
+ *     ASCII case or compatibility form, which names the tenants of tokens without a tenant claim
+ *     and namespaced tenants: {@link JwtAuthenticator#isReservedTenant(String)})
+ * @param tier the client's tier (1 to 256 characters, as a token's tier claim; not blank;
+ *     display-safe)
  * @param createdAt when the key was issued
  * @param expiresAt when it stops working, or null for never
  * @param revoked whether it was revoked
@@ -34,14 +38,15 @@ public record ApiKeyRecord(
    *
    * @param keyId the public lookup id embedded in the key; not null
    * @param hash the HMAC-SHA-256 of the whole key, 32 bytes; copied
-   * @param subject the client, 1 to 256 characters, not blank
-   * @param tenant the client's tenant, 1 to 256 characters, not blank and not reserved
-   * @param tier the client's tier, 1 to 256 characters, not blank
+   * @param subject the client, 1 to 256 characters, not blank, display-safe
+   * @param tenant the client's tenant, 1 to 256 characters, not blank, display-safe and not reserved
+   * @param tier the client's tier, 1 to 256 characters, not blank, display-safe
    * @param createdAt when the key was issued; not null
    * @param expiresAt when it stops working, or null for never
    * @param revoked whether it was revoked
-   * @throws IllegalArgumentException if a field is blank, too long or reserved, or {@code hash} is
-   *     not 32 bytes
+   * @throws IllegalArgumentException if a field is blank, too long, not {@linkplain
+   *     Principal#isDisplaySafe(String) display-safe} or reserved, or {@code hash} is not 32 bytes;
+   *     the message names the field (and the code point refused), never its value
    */
   public ApiKeyRecord {
     Objects.requireNonNull(keyId, "keyId");
@@ -52,6 +57,8 @@ public record ApiKeyRecord(
     // The principal needs a non-blank subject and tenant: a blank one would fail every request with
     // this key (and a blank tier names no tier). The bound is a token's (ClaimsMapper): the keys
     // that count and remember a client (quota, extraction defence) and its audit lines stay short.
+    // Display-safe, as the principal requires: a name that shows as another in logs and bills is
+    // refused when the key is issued, not on every request it makes.
     requireIdentity(subject, "subject");
     requireIdentity(tenant, "tenant");
     requireIdentity(tier, "tier");
@@ -60,8 +67,8 @@ public record ApiKeyRecord(
       // that no API key shares the quota and extraction history of an identity provider's subject
       // or namespaced tenant (or, in another case, is read as one in logs and meters).
       throw new IllegalArgumentException("ApiKeyRecord.tenant must not begin with '"
-          + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' in any case (reserved for tenants of bearer tokens without a "
-          + "tenant claim, and namespaced ones)");
+          + JwtAuthenticator.SUBJECT_TENANT_PREFIX + "' in any case or compatibility form (reserved for tenants of "
+          + "bearer tokens without a tenant claim, and namespaced ones)");
     }
     if (hash == null || hash.length != 32) {
       throw new IllegalArgumentException("ApiKeyRecord.hash must be 32 bytes (HMAC-SHA-256)");
@@ -77,6 +84,7 @@ public record ApiKeyRecord(
       throw new IllegalArgumentException("ApiKeyRecord." + field + " must be 1-" + MAX_IDENTITY_LENGTH
           + " characters, was " + value.length());
     }
+    IdentityText.requireDisplaySafe(value, "ApiKeyRecord." + field);
   }
 
   /** {@return a copy of the hash} */

@@ -97,8 +97,8 @@ class ApiKeyAuthenticatorTest {
     for (String tenant : new String[] {"JWT:https://idp.example/#alice", "Jwt:acme", "jwT:acme"}) {
       assertThatThrownBy(() -> issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", tenant, "free", null))
           .as(tenant).isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("ApiKeyRecord.tenant must not begin with 'jwt:' in any case (reserved for tenants of bearer "
-              + "tokens without a tenant claim, and namespaced ones)");
+          .hasMessage("ApiKeyRecord.tenant must not begin with 'jwt:' in any case or compatibility form (reserved "
+              + "for tenants of bearer tokens without a tenant claim, and namespaced ones)");
     }
     assertThat(issuer.issue(ApiKeyFormat.Environment.LIVE, "bob", "JWT-team", "free", null).record().tenant())
         .isEqualTo("JWT-team");

@@ -63,8 +63,10 @@ final class ClaimsMapper {
    * @param nulls the claims the token sets to JSON {@code null} (which jjwt leaves out of {@code
    *     claims}): a mapped one is of the wrong type, not absent
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if the subject is missing or a mapped
-   *     claim has the wrong type; ({@link Refusal#RESERVED_TENANT}) if the tenant claim begins with
-   *     {@link JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case; ({@link
+   *     claim has the wrong type; ({@link Refusal#MISLEADING_NAME}) if the subject, tenant, tier or
+   *     an {@code iss} naming the tenant is not {@linkplain Principal#isDisplaySafe(String)
+   *     display-safe}; ({@link Refusal#RESERVED_TENANT}) if the tenant claim begins with {@link
+   *     JwtAuthenticator#SUBJECT_TENANT_PREFIX} in any ASCII case or compatibility form; ({@link
    *     Refusal#TENANT_TOO_LONG}, {@link Refusal#NAMESPACED_TENANT_TOO_LONG}) if the tenant would be
    *     longer than {@link #MAX_IDENTITY_LENGTH}
    */
@@ -134,8 +136,9 @@ final class ClaimsMapper {
    * no longer one name per issuer-subject pair.
    *
    * @throws Refusal.RefusedToken ({@link Refusal#CLAIMS}) if {@code iss} is JSON null, not a
-   *     string or longer than {@link #MAX_IDENTITY_LENGTH}; ({@link Refusal#TENANT_TOO_LONG}) if
-   *     the name would be longer than {@link #MAX_IDENTITY_LENGTH}
+   *     string or longer than {@link #MAX_IDENTITY_LENGTH}; ({@link Refusal#MISLEADING_NAME}) if it
+   *     is not display-safe, which the tenant named after it would not be either; ({@link
+   *     Refusal#TENANT_TOO_LONG}) if the name would be longer than {@link #MAX_IDENTITY_LENGTH}
    */
   private static String subjectTenant(Map<String, ?> claims, Set<String> nulls, String subject) {
     if (nulls.contains(ISSUER_CLAIM)) {
@@ -229,6 +232,12 @@ final class ClaimsMapper {
     return models;
   }
 
+  /**
+   * A name claim ({@code sub}, the tenant, the tier, {@code iss}): a non-blank string of at most
+   * {@link #MAX_IDENTITY_LENGTH} characters, refused ({@link Refusal#MISLEADING_NAME}) if it is not
+   * {@linkplain Principal#isDisplaySafe(String) display-safe}, so that the principal's own check
+   * never throws out of the authenticator.
+   */
   private static String text(Object value, boolean required) {
     if (value == null) {
       if (required) {
@@ -239,6 +248,9 @@ final class ClaimsMapper {
     if (!(value instanceof String) || ((String) value).isBlank()
         || ((String) value).length() > MAX_IDENTITY_LENGTH) {
       throw Refusal.CLAIMS.exception();
+    }
+    if (!Principal.isDisplaySafe((String) value)) {
+      throw Refusal.MISLEADING_NAME.exception();
     }
     return (String) value;
   }

@@ -13,10 +13,12 @@ import io.modelguard.Policy;
 import io.modelguard.Principal;
 import io.modelguard.ReasonCode;
 import io.modelguard.authn.ApiKeyAuthenticator;
+import io.modelguard.internal.IdentityText;
 import io.modelguard.internal.LogText;
 import io.modelguard.internal.Secrets;
 import java.security.Key;
 import java.security.PublicKey;
+import java.text.Normalizer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,6 +92,10 @@ import org.slf4j.LoggerFactory;
  *   <li>subject from {@code sub} (required, a non-blank string); tenant from {@code tenant}; tier
  *       from {@code tier} (default: {@link Builder#defaultTier(String)}, none unless set; without a
  *       tier no model is allowed); all claim names configurable;
+ *   <li>a subject, tenant or tier (or the {@code iss} a tenant is named after, below) holding a
+ *       control, format (bidirectional, zero-width), line or paragraph separator, lone surrogate
+ *       or non-character code point refuses the token ({@link Principal#isDisplaySafe(String)}):
+ *       such a name displays as another one, or not at all, in logs, meters and bills;
  *   <li>a token without the tenant claim is a tenant of its own, named after its issuer and
  *       subject: {@code jwt:<iss>#<sub>} ({@link #SUBJECT_TENANT_PREFIX}), with {@code %} and
  *       {@code #} in {@code <iss>} percent-encoded, or {@code jwt:#<sub>} for a token without
@@ -101,10 +107,11 @@ import org.slf4j.LoggerFactory;
  *       acme}, or of another issuer's subject {@code acme}. API keys are never issued for a tenant
  *       with this prefix, and a token whose tenant claim begins with it is refused, so that no
  *       issuer's tenant claim can name (and share the quota of) another issuer's subject; either
- *       in any ASCII case ({@code JWT:} too), since readers of logs and meters would take such a
- *       name for a derived tenant. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes
- *       the bare subject the tenant, where subjects are known not to collide; a subject beginning
- *       {@code jwt:}, in any case, is then refused.)
+ *       in any ASCII case ({@code JWT:} too) and in any compatibility form NFKC folds to it
+ *       (fullwidth {@code ｊwt:}), since readers of logs and meters would take such a name for a
+ *       derived tenant. ({@link Builder#tenantClaim(String) tenantClaim("sub")} makes the bare
+ *       subject the tenant, where subjects are known not to collide; a subject beginning {@code
+ *       jwt:}, in any case or form, is then refused.)
  *   <li>tenants are one namespace across authenticators: a tenant claim {@code acme} is the same
  *       tenant (the same quota buckets, the same extraction state) whichever authenticator accepted
  *       the token, and the same as the API-key tenant {@code acme}. {@link
@@ -171,7 +178,7 @@ public final class JwtAuthenticator implements Policy {
    * comment). {@link io.modelguard.authn.ApiKeyRecord} refuses API-key tenants that begin so, and
    * a token whose tenant claim begins so is refused, so a tenant derived from a token's subject is
    * never an API key's, nor named by another token's tenant claim. Both refuse the prefix in any
-   * ASCII case ({@link #isReservedTenant(String)}). Tenants in a {@link
+   * ASCII case and compatibility form ({@link #isReservedTenant(String)}). Tenants in a {@link
    * Builder#tenantNamespace(String) tenantNamespace} begin so too.
    */
   public static final String SUBJECT_TENANT_PREFIX = "jwt:";
@@ -384,22 +391,39 @@ public final class JwtAuthenticator implements Policy {
 
   /**
    * Whether {@code tenant} begins with {@link #SUBJECT_TENANT_PREFIX} in any ASCII case ({@code
-   * jwt:}, {@code JWT:}, {@code Jwt:}...): a name that only tenants derived from a token's {@code
-   * iss} and {@code sub}, and tenants in a {@link Builder#tenantNamespace(String) tenantNamespace},
-   * may have. Tenants are compared exactly, so {@code JWT:x} never shares the
-   * quota of {@code jwt:x}; but operators, log searches and metric or billing stores that fold case
-   * would read it as that derived tenant, so no tenant claim or API key may be named so.
+   * jwt:}, {@code JWT:}, {@code Jwt:}...), or does once its compatibility characters are folded
+   * (Unicode NFKC: fullwidth {@code ｊwt:}, {@code ＪＷＴ：}, mathematical or circled letters): a
+   * name that only tenants derived from a token's {@code iss} and {@code sub}, and tenants in a
+   * {@link Builder#tenantNamespace(String) tenantNamespace}, may have. Tenants are compared
+   * exactly, so {@code JWT:x} or {@code ｊwt:x} never shares the quota of {@code jwt:x}; but
+   * operators, log searches and metric or billing stores that fold case or width would read it as
+   * that derived tenant, so no tenant claim or API key may be named so. Look-alike letters of other
+   * scripts (a Cyrillic {@code ј}) are not folded by NFKC and not caught.
    *
    * @param tenant a tenant name, not null
    * @return true if the name is reserved for derived and namespaced tenants
    */
   public static boolean isReservedTenant(String tenant) {
-    if (tenant.length() < SUBJECT_TENANT_PREFIX.length()) {
+    if (beginsWithPrefix(tenant)) {
+      return true;
+    }
+    for (int i = 0; i < tenant.length(); i++) {
+      if (tenant.charAt(i) >= 0x80) {
+        // Only non-ASCII text has compatibility forms to fold (and costs the normalisation).
+        return beginsWithPrefix(Normalizer.normalize(tenant, Normalizer.Form.NFKC));
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code name} begins with {@link #SUBJECT_TENANT_PREFIX} in any ASCII case. */
+  private static boolean beginsWithPrefix(String name) {
+    if (name.length() < SUBJECT_TENANT_PREFIX.length()) {
       return false;
     }
     for (int i = 0; i < SUBJECT_TENANT_PREFIX.length(); i++) {
-      char c = tenant.charAt(i);
-      // ASCII only: String's own case folding would also match non-ASCII look-alikes.
+      char c = name.charAt(i);
+      // ASCII only: String's own case folding also maps letters that NFKC leaves apart.
       char lower = c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
       if (lower != SUBJECT_TENANT_PREFIX.charAt(i)) {
         return false;
@@ -957,11 +981,14 @@ public final class JwtAuthenticator implements Policy {
      * the engine registers tiers, one it does not register is refused at the engine's {@code build()}
      * ({@link JwtAuthenticator#configurationProblems}).
      *
-     * @param tier the tier name, not blank
+     * @param tier the tier name, not blank and {@linkplain Principal#isDisplaySafe(String)
+     *     display-safe}
      * @return this builder
+     * @throws IllegalArgumentException if {@code tier} is blank or not display-safe
      */
     public Builder defaultTier(String tier) {
-      this.defaultTier = claimName(tier, "defaultTier");
+      this.defaultTier = IdentityText.requireDisplaySafe(claimName(tier, "defaultTier"),
+          "JwtAuthenticator.defaultTier");
       return this;
     }
 

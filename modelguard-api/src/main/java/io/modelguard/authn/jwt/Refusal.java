@@ -29,7 +29,10 @@ enum Refusal {
   NAMESPACED_TENANT_TOO_LONG("the tenant in its tenantNamespace would be longer than "
       + ClaimsMapper.MAX_IDENTITY_LENGTH + " characters"),
   RESERVED_TENANT("the tenant claim begins with '" + JwtAuthenticator.SUBJECT_TENANT_PREFIX
-      + "' (in any case), which only tenants derived from 'iss' and 'sub', and namespaced tenants, may");
+      + "' (in any case or compatibility form), which only tenants derived from 'iss' and 'sub', and namespaced "
+      + "tenants, may"),
+  MISLEADING_NAME("'sub', the tenant, the tier or the 'iss' naming a tenant holds a control, format, line or "
+      + "paragraph separator, lone surrogate or non-character code point");
 
   private final String description;
 
