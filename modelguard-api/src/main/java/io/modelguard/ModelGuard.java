@@ -233,9 +233,12 @@ public final class ModelGuard {
 
   /**
    * The denial that ends a request once its chain's AUTHORIZE policies have run, or null if it goes
-   * on: a model the engine, registering models, does not register. After the chain's own
-   * authorization, so that a {@code ModelAccessPolicy} answers an unregistered model exactly as a
-   * forbidden one, and nothing tells the two apart. This answer is that policy's too, its
+   * on: a model the engine, registering models, does not register; or, in an engine registering
+   * models, a model that the request's principal, of a tier the engine registers, may not invoke
+   * as {@code ModelAccessPolicy} decides it (its tier's, narrowed by its credential), so that a
+   * chain without that policy does not serve every model to every tier. After the chain's own authorization, so that a {@code
+   * ModelAccessPolicy} answers an unregistered model exactly as a forbidden one, and nothing tells
+   * the two apart. This answer is that policy's too, its
    * challenge's scope included: a chain may refuse some registered models with it and not others
    * (the policy {@linkplain Policy#forModels scoped} to a few), and an unregistered model's answer
    * must not differ from a forbidden one's there either.
@@ -243,13 +246,28 @@ public final class ModelGuard {
   private GuardDecision afterAuthorization(
       PolicyChain chain, int ran, GuardContext context, Map<String, String> headers) {
     Optional<String> model = context.request().endpoint().model();
-    if (!isUnregistered(model)) {
+    String refusal = null;
+    if (isUnregistered(model)) {
+      refusal = ModelAccessPolicy.NOTE_UNREGISTERED_MODEL;
+    } else if (model.isPresent() && !models.isEmpty() && hasRegisteredTier(context.principalOrNull())) {
+      // Tiers grant models, deny by default, whether or not the chain has a ModelAccessPolicy: an
+      // authenticated chain without one (forgotten, or scoped to other models) would otherwise serve
+      // every model to every tier. A principal without a registered tier is left to the chain
+      // (ModelAccessPolicy and QuotaPolicy refuse an unknown one, the latter logging it).
+      refusal = ModelAccessPolicy.refusal(context, context.principalOrNull(), model.get());
+    }
+    if (refusal == null) {
       return null;
     }
     release(chain, ran, context);
     return finish(context.request(), context, GuardDecision.deny(ReasonCode.AUTHZ_MODEL_FORBIDDEN)
         .withChallengeScope(ModelAccessPolicy.scopeFor(model.get()))
-        .withOperatorNote(ModelAccessPolicy.NOTE_UNREGISTERED_MODEL), headers, Phase.AUTHORIZE, null);
+        .withOperatorNote(refusal), headers, Phase.AUTHORIZE, null);
+  }
+
+  /** Whether {@code principal} is not null and names a tier this engine registers. */
+  private boolean hasRegisteredTier(Principal principal) {
+    return principal != null && principal.tier().map(tiers::containsKey).orElse(false);
   }
 
   /**
@@ -483,15 +501,22 @@ public final class ModelGuard {
   }
 
   /**
-   * Checks at deployment that an endpoint's chain exists; adapters call it so that a typo in
-   * {@code @ModelSecured(chain = ...)} fails start-up rather than requests.
+   * Checks at deployment that an endpoint's chain exists and, in an engine that registers models,
+   * that a fixed model is one of them; adapters call it so that a typo in the chain or the model of
+   * {@code @ModelSecured} fails start-up rather than every request.
    *
    * @param spec the endpoint's specification
    * @return {@code spec} itself
-   * @throws IllegalArgumentException if the chain is unknown
+   * @throws IllegalArgumentException if the chain is unknown, or the fixed model is not registered
    */
   public EndpointSpec validate(EndpointSpec spec) {
     chain(spec.chain());
+    Optional<String> model = spec.model();
+    if (model.isPresent() && !models.isEmpty() && !models.contains(model.get())) {
+      throw new IllegalArgumentException("@ModelSecured.model '" + model.get() + "' is not a registered model, so "
+          + "every request would be refused; register it with ModelGuard.builder().models(...) or correct the "
+          + "name (registered: " + new java.util.TreeSet<>(models) + ")");
+    }
     return spec;
   }
 

@@ -97,8 +97,17 @@ public final class ModelAccessPolicy implements Policy {
             .withOperatorNote(refusal);
   }
 
-  /** The operator note of the first condition that fails, or null if {@code p} may invoke {@code m}. */
-  private static String refusal(GuardContext context, Principal p, String m) {
+  /**
+   * The check of this policy, for the engine, which applies it itself wherever it registers tiers
+   * (see {@link io.modelguard.ModelGuard.Builder#tier}).
+   *
+   * @param context the request's context, for the engine's models and tiers
+   * @param p the principal
+   * @param m the model it asks for
+   * @return the operator note of the first condition that fails, or null if {@code p} may invoke
+   *     {@code m}
+   */
+  public static String refusal(GuardContext context, Principal p, String m) {
     if (!context.isRegisteredModel(m)) {
       return NOTE_UNREGISTERED_MODEL;
     }

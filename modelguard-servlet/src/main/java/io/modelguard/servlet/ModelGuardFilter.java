@@ -18,6 +18,7 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
+import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
@@ -313,6 +314,49 @@ public final class ModelGuardFilter implements Filter {
       } catch (IllegalArgumentException e) {
         throw new ServletException("ModelGuardFilter: servlet '" + registration.getName() + "' ("
             + registration.getClassName() + "): " + e.getMessage(), e);
+      }
+    }
+    checkCoverage(context, filterConfig.getFilterName());
+  }
+
+  /**
+   * Fails start-up if this filter is mapped more narrowly than what it guards: a route, or a
+   * mapping of a {@code @ModelSecured} servlet, that its own URL patterns (or servlet names) do not
+   * cover would be reached, outside them, by requests the filter never sees. Skipped where the
+   * container does not tell a filter its registration.
+   */
+  private void checkCoverage(ServletContext context, String filterName) throws ServletException {
+    FilterRegistration own;
+    try {
+      own = filterName == null ? null : context.getFilterRegistration(filterName);
+    } catch (UnsupportedOperationException e) {
+      own = null;
+    }
+    if (own == null) {
+      log.debug("ModelGuard: the container does not show filter '{}' its mappings; they are not checked", filterName);
+      return;
+    }
+    FilterCoverage coverage = new FilterCoverage(own.getUrlPatternMappings(), own.getServletNameMappings());
+    String fix = " (its URL patterns: " + own.getUrlPatternMappings() + ", servlet names: "
+        + own.getServletNameMappings() + "), so requests outside it would run unguarded; map the filter to \"/*\" "
+        + "for every dispatcher type";
+    for (Route route : routes) {
+      if (!coverage.coversTemplate(route.template.toString())) {
+        throw new ServletException("ModelGuardFilter: route " + route.template + " is not covered by the filter's "
+            + "mapping" + fix);
+      }
+    }
+    for (ServletRegistration registration : context.getServletRegistrations().values()) {
+      Binding binding = servlets.get(registration.getName());
+      if (binding == null || binding == Binding.UNGUARDED || coverage.coversServlet(registration.getName())) {
+        continue;
+      }
+      for (String mapping : registration.getMappings()) {
+        if (!coverage.coversMapping(mapping)) {
+          throw new ServletException("ModelGuardFilter: servlet '" + registration.getName() + "' ("
+              + registration.getClassName() + ") carries @ModelSecured and is mapped to '" + mapping
+              + "', which is not covered by the filter's mapping" + fix + ", or to this servlet by name");
+        }
       }
     }
   }

@@ -8,6 +8,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.FilterMapping;
 import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -23,6 +24,20 @@ public final class JettyRuntime implements ServletRuntime {
 
   /** The last context started, for tests that inspect its state. */
   private ServletContextHandler lastContext;
+  /** The URL patterns the filters are mapped to. */
+  private String[] filterPatterns = {"/*"};
+
+  /**
+   * Maps the filters of the next deployments to {@code patterns} instead of {@code /*}, as an
+   * application mapping it too narrowly might.
+   *
+   * @param patterns the filters' URL patterns
+   * @return this runtime
+   */
+  public JettyRuntime filterPatterns(String... patterns) {
+    this.filterPatterns = patterns.clone();
+    return this;
+  }
 
   @Override
   public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets,
@@ -57,7 +72,11 @@ public final class JettyRuntime implements ServletRuntime {
       FilterHolder holder = new FilterHolder(filters.get(i));
       holder.setName(ServletRuntime.filterName(i));
       holder.setAsyncSupported(true);
-      context.addFilter(holder, "/*", EnumSet.allOf(DispatcherType.class));
+      FilterMapping mapping = new FilterMapping();
+      mapping.setFilterName(holder.getName());
+      mapping.setPathSpecs(filterPatterns);
+      mapping.setDispatcherTypes(EnumSet.allOf(DispatcherType.class));
+      context.getServletHandler().addFilter(holder, mapping);
     }
     if (!errorPages.isEmpty()) {
       ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
