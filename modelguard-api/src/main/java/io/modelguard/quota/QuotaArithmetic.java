@@ -71,6 +71,15 @@ import java.util.List;
  * its charge still weighs. A store must not forget a key while its mark is in force, even with
  * nothing counted: that would let such refunds through.
  *
+ * <p>The mark is made from the stored index, so it needs the key kept until the step. A key a
+ * store forgot before it (back to a full quota: the Redis store deletes a window counting
+ * nothing, either store lets an idle one go) has no index left to lead, so the step is not seen:
+ * a refund of a reservation decided before the forgetting, in a window the clock steps back to
+ * (or the one before it), comes off the count of charges made after the step. Telling those apart
+ * needs a time the state does not keep (when the key was created, or how long the reservation has
+ * really been held), so what this adds to the bound below is at most the units of the
+ * reservations held across both the forgetting and the step.
+ *
  * <p>What that bounds: the counts weigh as at now's point of the window rather than the stored
  * one, as if up to a window had passed, so a step back admits at most what the key still counted
  * more than a steady clock: one quota, unless forced charges took it further. After that the

@@ -3,6 +3,9 @@ package io.modelguard.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,6 +97,61 @@ class RefundAfterClockStepBackTest {
 
     QuotaArithmetic.adjust(PLAN, state, at(W + 2, 10), -1, at(W + 1, 20));
     assertThat(state).as("two windows on, the mark is dropped").containsExactly(W + 2, 0, 0, 0);
+  }
+
+  @Test
+  void onAClockThatNeverStepsBackNoMarkIsMadeAndEveryRefundComesOffTheCountOfItsWindow() {
+    // Random histories of takes, refunds and forced charges on a clock that only moves forward,
+    // against a model of the window pair that knows nothing of marks: the mark, and a token
+    // bucket's unused fourth long, must stay 0, and every count must be the model's.
+    QuotaPlan plan = QuotaPlan.of(MINUTE, QuotaLimit.tokenBucket("burst", 3, Duration.ofSeconds(10)));
+    SplittableRandom random = new SplittableRandom(34);
+    for (int history = 0; history < 500; history++) {
+      long[] state = new long[QuotaArithmetic.stateSize(plan)];
+      long idx = 0;
+      long cur = 0;
+      long prev = 0;
+      long now = at(W, random.nextInt(60));
+      List<Long> decided = new ArrayList<>();
+      for (int step = 0; step < 100; step++) {
+        now += random.nextInt(4) == 0 ? 0 : random.nextLong(3 * MINUTE_MICROS / 2);
+        long window = now / MINUTE_MICROS;
+        if (idx == window - 1) {
+          prev = cur;
+          cur = 0;
+        } else if (idx < window - 1) {
+          prev = 0;
+          cur = 0;
+        }
+        idx = window;
+        if (random.nextBoolean() || decided.isEmpty()) {
+          long cost = 1 + random.nextInt(3);
+          if (QuotaArithmetic.tryAcquire(plan, state, now, cost)) {
+            cur += cost;
+            decided.add(now);
+          } else {
+            assertThat(QuotaArithmetic.capLeads(plan, state, now)).as("nothing leads on a steady clock").isFalse();
+          }
+        } else if (random.nextInt(5) == 0) {
+          long charge = 1 + random.nextInt(4);
+          QuotaArithmetic.adjust(plan, state, now, charge, now);
+          cur = Math.min(cur + charge, 2 * MINUTE.quota());
+        } else {
+          long decidedAt = decided.get(random.nextInt(decided.size()));
+          long units = 1 + random.nextInt(4);
+          QuotaArithmetic.adjust(plan, state, now, -units, decidedAt);
+          long at = decidedAt / MINUTE_MICROS;
+          if (at == idx) {
+            cur = Math.max(0, cur - units);
+          } else if (at == idx - 1) {
+            prev = Math.max(0, prev - units);
+          }
+        }
+        assertThat(new long[] {state[0], state[1], state[2], state[3], state[7]})
+            .as("history %d, step %d", history, step)
+            .containsExactly(idx, cur, prev, 0, 0);
+      }
+    }
   }
 
   @Test

@@ -88,15 +88,18 @@ import org.slf4j.LoggerFactory;
  * while old and new versions run side by side each counts apart. The old keys expire by their TTL.
  *
  * <p>A sliding window's key is a hash of its window index and two counts (fields {@code i}, {@code
- * c}, {@code p}) and, only for the few windows after a clock step back moved it back, a mark
+ * c}, {@code p}) and, only after a clock step back moved it back, a mark
  * ({@code g}) telling refunds which windows its counts were charged in ({@link
  * io.modelguard.quota.QuotaArithmetic}, <i>A clock that steps back</i>). A key without the mark,
  * as every earlier version wrote it, reads as unmarked: exactly what it meant to that version, a
  * window not moved back, or moved back without a record, whose refunds are matched by index as
  * that version matched them until the moved window has passed. An earlier version reading a marked
- * key during a rolling upgrade refuses it as a field too many ({@code MGBADSTATE}, below) until a
- * newer version's call drops the mark or the key expires, within three windows of the one the
- * counts were moved back from: those decisions get the failure policy.
+ * key during a rolling upgrade refuses it as a field too many ({@code MGBADSTATE}, below) until
+ * Redis's clock reaches the second window after the one the counts were moved back from, when a
+ * newer version's call drops the mark or the key expires (plus the TTL grace): those decisions get
+ * the failure policy. Counted on the clock that stepped back, that is up to three windows after a
+ * step of less than a window, but the length of the step plus up to two windows after a longer
+ * one (an hour's step marks a one-minute window for about an hour).
  *
  * <h2>When Redis fails</h2>
  *
