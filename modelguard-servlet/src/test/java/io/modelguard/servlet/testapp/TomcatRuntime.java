@@ -36,6 +36,20 @@ public final class TomcatRuntime implements ServletRuntime {
   }
 
   private Context lastContext;
+  /** The URL patterns the filters are mapped to. */
+  private String[] filterPatterns = {"/*"};
+
+  /**
+   * Maps the filters of the next deployments to {@code patterns} instead of {@code /*}, as an
+   * application mapping it too narrowly might.
+   *
+   * @param patterns the filters' URL patterns
+   * @return this runtime
+   */
+  public TomcatRuntime filterPatterns(String... patterns) {
+    this.filterPatterns = patterns.clone();
+    return this;
+  }
 
   @Override
   public Deployment start(String contextPath, List<Filter> filters, List<ServletDef> servlets,
@@ -76,7 +90,7 @@ public final class TomcatRuntime implements ServletRuntime {
       for (int i = 0; i < filters.size(); i++) {
         FilterRegistration.Dynamic registration = servletContext.addFilter(ServletRuntime.filterName(i), filters.get(i));
         registration.setAsyncSupported(true);
-        registration.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
+        registration.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, filterPatterns);
       }
     }, null);
     lastContext = context;
