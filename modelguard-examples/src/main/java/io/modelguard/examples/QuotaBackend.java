@@ -2,7 +2,6 @@ package io.modelguard.examples;
 
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.modelguard.quota.InMemoryQuotaStore;
 import io.modelguard.quota.QuotaKey;
 import io.modelguard.quota.QuotaLimit;
@@ -61,9 +60,7 @@ final class QuotaBackend implements AutoCloseable {
     String where = QuotaSettings.describeRedis(url.get());
     // One set of event loops for both Redis clients (this store, the extraction risk exchange),
     // reconnecting as quickly as each would by itself.
-    ClientResources resources = ClientResources.builder()
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
-        .build();
+    ClientResources resources = RedisQuotaStore.newClientResources();
     RedisQuotaStore redis;
     try {
       redis = RedisQuotaStore.builder(RedisURI.create(url.get()))

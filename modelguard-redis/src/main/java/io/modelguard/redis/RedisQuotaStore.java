@@ -20,6 +20,7 @@ import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import io.modelguard.quota.FailurePolicy;
 import io.modelguard.quota.QuotaDecision;
 import io.modelguard.quota.QuotaKey;
@@ -353,6 +354,20 @@ public final class RedisQuotaStore implements QuotaStore, AutoCloseable {
    */
   public static Builder builder(RedisURI uri) {
     return new Builder(List.of(Objects.requireNonNull(uri, "uri")), false);
+  }
+
+  /**
+   * New Lettuce {@link ClientResources} set up as a store or a {@link RedisRiskExchange} sets up its
+   * own when given none: reconnecting every 10 to 500 ms ({@code Delay.exponential(10 ms, 500 ms)}),
+   * where Lettuce's default backs off to 30 s. For one set that several clients share ({@link
+   * Builder#clientResources}); the caller owns it and shuts it down after closing them all.
+   *
+   * @return new resources, owned by the caller
+   */
+  public static ClientResources newClientResources() {
+    return ClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
+        .build();
   }
 
   /**

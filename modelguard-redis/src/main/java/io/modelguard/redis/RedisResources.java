@@ -1,8 +1,6 @@
 package io.modelguard.redis;
 
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,10 +14,7 @@ record RedisResources(ClientResources resources, boolean owned) {
     if (given != null) {
       return new RedisResources(given, false);
     }
-    // Reconnects every 10–500 ms, where Lettuce's default backs off to 30 s.
-    return new RedisResources(ClientResources.builder()
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
-        .build(), true);
+    return new RedisResources(RedisQuotaStore.newClientResources(), true);
   }
 
   /** Shuts the resources down if they were created here; the caller's are left running. */
